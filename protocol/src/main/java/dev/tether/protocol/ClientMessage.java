@@ -1,0 +1,64 @@
+package dev.tether.protocol;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+
+/**
+ * Frames a client sends to the gateway (contract section 2, "Client to server"). Each record is one
+ * {@code type}; {@link WireCodec} turns them into and out of JSON text.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ClientMessage.Message.class, name = "message"),
+    @JsonSubTypes.Type(value = ClientMessage.Ack.class, name = "ack"),
+    @JsonSubTypes.Type(value = ClientMessage.Interrupt.class, name = "interrupt"),
+    @JsonSubTypes.Type(value = ClientMessage.AuthRefresh.class, name = "auth_refresh"),
+    @JsonSubTypes.Type(value = ClientMessage.Ping.class, name = "ping"),
+})
+public sealed interface ClientMessage {
+
+    /** The longest {@code message.id} accepted, in characters. */
+    int MAX_ID_LENGTH = 256;
+
+    /** Input for the worker. Forwarded once per {@code id}; a repeated id is acknowledged as duplicate. */
+    record Message(String id, JsonNode data) implements ClientMessage {
+        public Message {
+            requireNonNull(id, "id");
+            if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
+                throw new IllegalArgumentException("id must be 1 to " + MAX_ID_LENGTH + " characters");
+            }
+            data = data == null ? NullNode.getInstance() : data;
+        }
+    }
+
+    /** Everything up to {@code seq} has been processed and may be dropped from the replay buffer. */
+    record Ack(long seq) implements ClientMessage {
+        public Ack {
+            if (seq < 0) {
+                throw new IllegalArgumentException("seq must be >= 0");
+            }
+        }
+    }
+
+    /** Asks the worker to stop the current turn; harmless when idle. */
+    record Interrupt() implements ClientMessage {}
+
+    /** Replaces the connection's credentials without reconnecting. */
+    record AuthRefresh(String token) implements ClientMessage {
+        public AuthRefresh {
+            requireNonNull(token, "token");
+        }
+
+        @Override
+        public String toString() {
+            return "AuthRefresh[token=<redacted>]";
+        }
+    }
+
+    /** Answered with {@code pong}. */
+    record Ping() implements ClientMessage {}
+}

@@ -1,0 +1,111 @@
+package dev.tether.protocol;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Frames the gateway sends to a client (contract section 2, "Server to client"). The
+ * {@link Sequenced} ones belong to the session's history: they carry a {@code seq} and are kept in
+ * the replay buffer; the others concern only the connection they are sent on.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = ServerMessage.SessionReady.class, name = "session_ready"),
+    @JsonSubTypes.Type(value = ServerMessage.Event.class, name = "event"),
+    @JsonSubTypes.Type(value = ServerMessage.Status.class, name = "status"),
+    @JsonSubTypes.Type(value = ServerMessage.Notice.class, name = "notice"),
+    @JsonSubTypes.Type(value = ServerMessage.Accepted.class, name = "accepted"),
+    @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
+    @JsonSubTypes.Type(value = ServerMessage.ReplayGap.class, name = "replay_gap"),
+    @JsonSubTypes.Type(value = ServerMessage.RefreshRequired.class, name = "refresh_required"),
+    @JsonSubTypes.Type(value = ServerMessage.AuthOk.class, name = "auth_ok"),
+    @JsonSubTypes.Type(value = ServerMessage.SessionReplaced.class, name = "session_replaced"),
+    @JsonSubTypes.Type(value = ServerMessage.ShuttingDown.class, name = "shutting_down"),
+    @JsonSubTypes.Type(value = ServerMessage.Pong.class, name = "pong"),
+})
+public sealed interface ServerMessage {
+
+    /** A message of the session's history: numbered, replayable. */
+    sealed interface Sequenced extends ServerMessage permits Event, Status, Notice {
+        /** Position in the session's history: 1, 2, 3, ... with no gaps and no reuse. */
+        long seq();
+    }
+
+    /** First message on every connection. */
+    record SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state)
+            implements ServerMessage {
+        public SessionReady {
+            requireNonNull(sessionId, "sessionId");
+            requireNonNull(state, "state");
+        }
+    }
+
+    /** One output object of the session's worker, verbatim. */
+    record Event(long seq, JsonNode event) implements Sequenced {
+        public Event {
+            requireNonNull(event, "event");
+        }
+    }
+
+    /** The session changed state; {@code reason} is absent when there is nothing to explain. */
+    record Status(long seq, SessionState state, String reason) implements Sequenced {
+        public Status {
+            requireNonNull(state, "state");
+        }
+    }
+
+    /**
+     * Something the user should know ({@code duration_warning}, {@code worker_crashed}, ...).
+     * {@code details} is an optional object with machine-readable specifics.
+     */
+    record Notice(long seq, String code, String message, ObjectNode details) implements Sequenced {
+        public Notice {
+            requireNonNull(code, "code");
+            requireNonNull(message, "message");
+        }
+    }
+
+    /** A client {@code message} was taken; {@code queued} is its queue position, 0 when sent straight on. */
+    record Accepted(String id, boolean duplicate, int queued) implements ServerMessage {
+        public Accepted {
+            requireNonNull(id, "id");
+        }
+    }
+
+    /**
+     * A request failed. {@code id} names the client message it refers to, {@code reason} explains a
+     * {@code session_expired}; both are absent when they do not apply.
+     */
+    record Error(ErrorCode code, String message, String id, String reason) implements ServerMessage {
+        public Error {
+            requireNonNull(code, "code");
+            requireNonNull(message, "message");
+        }
+
+        public static Error of(ErrorCode code, String message) {
+            return new Error(code, message, null, null);
+        }
+    }
+
+    /** On resume: seqs {@code from..to} (inclusive) were evicted and can never be replayed. */
+    record ReplayGap(long from, long to) implements ServerMessage {}
+
+    /** The connection's token expires at {@code expiresAt} (epoch seconds): send {@code auth_refresh}. */
+    record RefreshRequired(long expiresAt) implements ServerMessage {}
+
+    /** An {@code auth_refresh} was accepted; the connection's token now expires at {@code expiresAt}. */
+    record AuthOk(long expiresAt) implements ServerMessage {}
+
+    /** A newer connection took this session; a close 4001 follows. */
+    record SessionReplaced() implements ServerMessage {}
+
+    /** The server is draining: new messages are refused; reconnect after {@code retryAfter} seconds. */
+    record ShuttingDown(long retryAfter) implements ServerMessage {}
+
+    /** Answer to {@code ping}. */
+    record Pong() implements ServerMessage {}
+}
