@@ -161,7 +161,12 @@ public final class WireCodec {
     }
 
     private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+        if (s.length() <= 64) {
+            return s;
+        }
+        // Never cut a surrogate pair in half: the reply would carry an unpaired surrogate.
+        int end = Character.isHighSurrogate(s.charAt(63)) ? 63 : 64;
+        return s.substring(0, end) + "...";
     }
 
     private String write(Object message, Class<?> type) {
