@@ -1,0 +1,181 @@
+package dev.tether.gateway.config;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The {@code auth} section: which JWTs the handshake accepts. Read once by the token verifier when
+ * it is built. {@link #toString()} never shows the HMAC secret. Immutable and thread-safe.
+ *
+ * @param algorithms accepted signature algorithms, {@code auth.algorithms}: a non-empty subset of
+ *     {@link #SUPPORTED_ALGORITHMS} without duplicates ({@code none} is never accepted); default
+ *     {@code [HS256]}
+ * @param hmacSecret shared secret for HS* tokens, {@code auth.hmac_secret}: required when an HS*
+ *     algorithm is enabled, at least 32/48/64 UTF-8 bytes for HS256/HS384/HS512; default
+ *     {@link #DEV_HMAC_SECRET}; overridden by {@code TETHER_JWT_SECRET}
+ * @param publicKeys keys for RS256/ES256, {@code auth.public_keys}; each such algorithm that is
+ *     enabled needs at least one key, and every key's algorithm must be enabled; default none
+ * @param issuer required {@code iss} claim, {@code auth.issuer}; {@code null} = not checked (default)
+ * @param audience required {@code aud} claim, {@code auth.audience}; {@code null} = not checked
+ *     (default)
+ * @param clockSkew tolerance for {@code exp}/{@code nbf}, {@code auth.clock_skew}, 0..10m; default 30s
+ * @param allowQueryToken accept the token in the {@code token} query parameter as well as the
+ *     header, {@code auth.allow_query_token}; default false
+ */
+public record AuthConfig(
+        List<String> algorithms,
+        String hmacSecret,
+        List<PublicKeyConfig> publicKeys,
+        String issuer,
+        String audience,
+        Duration clockSkew,
+        boolean allowQueryToken) {
+
+    /**
+     * The secret shipped in {@code config/gateway.yaml} so that the gateway runs out of the box.
+     * Anyone can read it; production deployments override it with {@code TETHER_JWT_SECRET}.
+     */
+    public static final String DEV_HMAC_SECRET = "tether-dev-secret-do-not-use-in-production-0123456789";
+
+    public static final String HS256 = "HS256";
+    public static final String HS384 = "HS384";
+    public static final String HS512 = "HS512";
+    public static final String RS256 = "RS256";
+    public static final String ES256 = "ES256";
+    public static final List<String> SUPPORTED_ALGORITHMS = List.of(HS256, HS384, HS512, RS256, ES256);
+    public static final List<String> PUBLIC_KEY_ALGORITHMS = List.of(RS256, ES256);
+    public static final List<String> DEFAULT_ALGORITHMS = List.of(HS256);
+    public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+    public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(10);
+    public static final boolean DEFAULT_ALLOW_QUERY_TOKEN = false;
+
+    public AuthConfig {
+        algorithms = checkAlgorithms(algorithms);
+        checkSecret(algorithms, hmacSecret);
+        publicKeys = checkPublicKeys(algorithms, publicKeys);
+        checkOptional("auth.issuer", issuer);
+        checkOptional("auth.audience", audience);
+        Check.between("auth.clock_skew", clockSkew, Duration.ZERO, MAX_CLOCK_SKEW);
+    }
+
+    /** The built-in defaults, as written in {@code config/gateway.yaml}. */
+    public static AuthConfig defaults() {
+        return new AuthConfig(DEFAULT_ALGORITHMS, DEV_HMAC_SECRET, List.of(), null, null, DEFAULT_CLOCK_SKEW,
+                DEFAULT_ALLOW_QUERY_TOKEN);
+    }
+
+    /** Whether the HMAC secret is the public development secret, which the gateway should warn about. */
+    public boolean usesDevSecret() {
+        return DEV_HMAC_SECRET.equals(hmacSecret);
+    }
+
+    /** Like the record's own, but with the HMAC secret redacted. */
+    @Override
+    public String toString() {
+        return "AuthConfig[algorithms=" + algorithms
+                + ", hmacSecret=" + (hmacSecret == null ? "null" : "<redacted>")
+                + ", publicKeys=" + publicKeys
+                + ", issuer=" + issuer
+                + ", audience=" + audience
+                + ", clockSkew=" + Durations.format(clockSkew)
+                + ", allowQueryToken=" + allowQueryToken + "]";
+    }
+
+    /** Minimum secret length in UTF-8 bytes for an HMAC algorithm: the hash size (RFC 7518 3.2). */
+    static int minSecretBytes(String algorithm) {
+        return switch (algorithm) {
+            case HS256 -> 32;
+            case HS384 -> 48;
+            case HS512 -> 64;
+            default -> 0;
+        };
+    }
+
+    private static List<String> checkAlgorithms(List<String> algorithms) {
+        String expected = "a non-empty list drawn from " + SUPPORTED_ALGORITHMS;
+        if (algorithms == null || algorithms.isEmpty()) {
+            throw new ConfigException("auth.algorithms", algorithms, expected);
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < algorithms.size(); i++) {
+            String algorithm = algorithms.get(i);
+            String key = "auth.algorithms[" + i + "]";
+            if (algorithm != null && algorithm.equalsIgnoreCase("none")) {
+                throw new ConfigException(key, algorithm,
+                        "one of " + SUPPORTED_ALGORITHMS + "; unsigned tokens are never accepted");
+            }
+            if (!Check.isOneOf(algorithm, SUPPORTED_ALGORITHMS)) {
+                throw new ConfigException(key, algorithm, "one of " + SUPPORTED_ALGORITHMS);
+            }
+            if (!seen.add(algorithm)) {
+                throw new ConfigException(key, algorithm, "no duplicates in auth.algorithms");
+            }
+        }
+        return List.copyOf(algorithms);
+    }
+
+    private static void checkSecret(List<String> algorithms, String secret) {
+        String strongest = null;
+        for (String algorithm : algorithms) {
+            if (minSecretBytes(algorithm) > minSecretBytes(Objects.requireNonNullElse(strongest, ""))) {
+                strongest = algorithm;
+            }
+        }
+        if (strongest == null) {
+            return;
+        }
+        int required = minSecretBytes(strongest);
+        int actual = secret == null ? 0 : secret.getBytes(StandardCharsets.UTF_8).length;
+        if (actual < required) {
+            String shown = secret == null ? null : "<redacted, " + actual + " bytes>";
+            throw new ConfigException("auth.hmac_secret", shown,
+                    "at least " + required + " bytes (UTF-8) because " + strongest + " is enabled");
+        }
+    }
+
+    private static List<PublicKeyConfig> checkPublicKeys(List<String> algorithms, List<PublicKeyConfig> keys) {
+        Check.notNull("auth.public_keys", keys, "a list of public keys, possibly empty");
+        Set<String> kids = new HashSet<>();
+        for (int i = 0; i < keys.size(); i++) {
+            String key = "auth.public_keys[" + i + "]";
+            PublicKeyConfig publicKey = Check.notNull(key, keys.get(i), "a mapping with algorithm and file");
+            String algorithm = publicKey.algorithm();
+            if (!Check.isOneOf(algorithm, PUBLIC_KEY_ALGORITHMS)) {
+                throw new ConfigException(key + ".algorithm", algorithm, "one of " + PUBLIC_KEY_ALGORITHMS);
+            }
+            if (!algorithms.contains(algorithm)) {
+                throw new ConfigException(key + ".algorithm", algorithm,
+                        "an algorithm enabled in auth.algorithms " + algorithms);
+            }
+            Check.notNull(key + ".file", publicKey.file(), "the path of a PEM public key file");
+            if (publicKey.kid() != null) {
+                Check.notBlank(key + ".kid", publicKey.kid(), "a non-empty key id, or no kid");
+                if (!kids.add(publicKey.kid())) {
+                    throw new ConfigException(key + ".kid", publicKey.kid(), "a kid not used by another key");
+                }
+            }
+        }
+        for (String algorithm : PUBLIC_KEY_ALGORITHMS) {
+            if (algorithms.contains(algorithm)
+                    && keys.stream().noneMatch(k -> algorithm.equals(k.algorithm()))) {
+                throw new ConfigException("auth.public_keys", describe(keys),
+                        "at least one key with algorithm " + algorithm + ", because auth.algorithms contains it");
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    private static List<String> describe(List<PublicKeyConfig> keys) {
+        return keys.stream().map(k -> k.algorithm() + ":" + k.file()).toList();
+    }
+
+    private static void checkOptional(String key, String value) {
+        if (value != null && value.isBlank()) {
+            throw new ConfigException(key, value, "a non-empty string, or null to skip the check");
+        }
+    }
+}

@@ -1,0 +1,298 @@
+package dev.tether.gateway.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads {@code config/gateway.yaml} into a {@link GatewayConfig}, once, at startup, on the main
+ * thread.
+ *
+ * <p>The file's YAML tree is merged over the tree of {@link GatewayConfig#defaults()}, so every key
+ * is optional and a key given as {@code null} (or left empty) keeps its default. Then the
+ * environment overrides {@code TETHER_PORT} and {@code TETHER_JWT_SECRET} are applied, the tree is
+ * bound to the records (whose constructors validate), and public key files are checked to exist.
+ * Every failure is a {@link ConfigException} naming the dotted key, the value and what was expected.
+ */
+public final class ConfigLoader {
+    /** Overrides {@code server.port}. */
+    public static final String ENV_PORT = "TETHER_PORT";
+    /** Overrides {@code auth.hmac_secret}. */
+    public static final String ENV_JWT_SECRET = "TETHER_JWT_SECRET";
+    /** Where {@link #loadDefault(Map)} looks, relative to the working directory. */
+    public static final Path DEFAULT_FILE = Path.of("config", "gateway.yaml");
+
+    private static final String SECRET_KEY = "auth.hmac_secret";
+    private static final String SECRET_FIELD = "hmac_secret";
+    private static final String REDACTED = "<redacted>";
+
+    private ConfigLoader() {}
+
+    /**
+     * Loads {@code file} with the environment overrides in {@code env}.
+     *
+     * @throws ConfigException if the file is missing or unreadable, or any value is invalid
+     */
+    public static GatewayConfig load(Path file, Map<String, String> env) {
+        requireNonNull(file, "file");
+        requireNonNull(env, "env");
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("config file " + file.toAbsolutePath() + ": not found (expected: a YAML file)",
+                    null);
+        }
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("config file " + file.toAbsolutePath() + ": cannot be read: " + e, e);
+        }
+        return parse(yaml, file.toString(), env);
+    }
+
+    /**
+     * Loads {@link #DEFAULT_FILE} if it exists in the working directory, else the built-in defaults;
+     * either way with the environment overrides in {@code env}.
+     */
+    public static GatewayConfig loadDefault(Map<String, String> env) {
+        return loadDefault(Path.of(""), env);
+    }
+
+    static GatewayConfig loadDefault(Path workingDirectory, Map<String, String> env) {
+        Path file = workingDirectory.resolve(DEFAULT_FILE);
+        return Files.isRegularFile(file) ? load(file, env) : parse("", "built-in defaults", env);
+    }
+
+    /** Parses YAML text as if it were the config file; for tests and tools. */
+    public static GatewayConfig parse(String yaml, Map<String, String> env) {
+        return parse(yaml, "config text", env);
+    }
+
+    private static GatewayConfig parse(String yaml, String source, Map<String, String> env) {
+        requireNonNull(yaml, "yaml");
+        requireNonNull(env, "env");
+        JsonNode fileTree = readTree(yaml, source);
+        if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
+            throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(),
+                    "a mapping of sections: server, auth, sessions, worker");
+        }
+        JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());
+        JsonNode merged = merge(defaults, fileTree);
+        applyEnvironment(merged, env);
+        GatewayConfig config = bind(merged, defaults, env);
+        checkPublicKeyFiles(config.auth());
+        return config;
+    }
+
+    private static JsonNode readTree(String yaml, String source) {
+        try {
+            return ConfigMapper.MAPPER.readTree(yaml);
+        } catch (JacksonException e) {
+            JsonLocation where = e.getLocation();
+            String at = where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr();
+            throw new ConfigException(source + ": invalid YAML" + at + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Objects merge key by key; anything else in the file replaces the default; null keeps it. */
+    static JsonNode merge(JsonNode base, JsonNode override) {
+        if (override == null || override.isNull() || override.isMissingNode()) {
+            return base;
+        }
+        if (base instanceof ObjectNode baseObject && override instanceof ObjectNode overrideObject) {
+            ObjectNode result = baseObject.deepCopy();
+            for (Map.Entry<String, JsonNode> field : overrideObject.properties()) {
+                JsonNode value = merge(baseObject.get(field.getKey()), field.getValue());
+                result.set(field.getKey(), value == null ? field.getValue() : value);
+            }
+            return result;
+        }
+        return override;
+    }
+
+    private static void applyEnvironment(JsonNode merged, Map<String, String> env) {
+        String port = env.get(ENV_PORT);
+        if (port != null && merged.get("server") instanceof ObjectNode server) {
+            server.set("port", IntNode.valueOf(parsePort(port)));
+        }
+        String secret = env.get(ENV_JWT_SECRET);
+        if (secret != null && merged.get("auth") instanceof ObjectNode auth) {
+            auth.set(SECRET_FIELD, TextNode.valueOf(secret));
+        }
+    }
+
+    private static int parsePort(String text) {
+        String expected = "an integer port " + ServerConfig.MIN_PORT + ".." + ServerConfig.MAX_PORT
+                + " (overrides server.port)";
+        try {
+            int port = Integer.parseInt(text.strip());
+            if (port >= ServerConfig.MIN_PORT && port <= ServerConfig.MAX_PORT) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the variable's name
+        }
+        throw new ConfigException(ENV_PORT, text, expected);
+    }
+
+    private static GatewayConfig bind(JsonNode merged, JsonNode defaults, Map<String, String> env) {
+        try {
+            return ConfigMapper.MAPPER.treeToValue(merged, GatewayConfig.class);
+        } catch (JacksonException | IllegalArgumentException e) {
+            throw translate(e, merged, defaults, env);
+        }
+    }
+
+    /** Turns Jackson's exception into one that names the dotted key, the value and the expectation. */
+    private static ConfigException translate(Exception e, JsonNode merged, JsonNode defaults,
+            Map<String, String> env) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConfigException invalid) {
+                boolean fromEnv = SECRET_KEY.equals(invalid.key()) && env.containsKey(ENV_JWT_SECRET);
+                return fromEnv ? invalid.fromEnvironment(ENV_JWT_SECRET) : invalid;
+            }
+        }
+        if (!(e instanceof JsonMappingException mapping) || mapping.getPath().isEmpty()) {
+            return new ConfigException("invalid configuration: " + e.getMessage(), e);
+        }
+        List<JsonMappingException.Reference> path = mapping.getPath();
+        String key = dottedKey(path);
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            return new ConfigException(key + ": unknown key (expected one of: "
+                    + String.join(", ", knownKeys(defaults, path, unknown.getKnownPropertyIds())) + ")", e);
+        }
+        Object value = SECRET_KEY.equals(key) ? REDACTED : render(nodeAt(merged, path));
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConfigMapper.BadValue bad) {
+                return withCause(new ConfigException(key, value, bad.expected()), e);
+            }
+        }
+        return withCause(new ConfigException(key, value, describe(targetType(e))), e);
+    }
+
+    private static ConfigException withCause(ConfigException exception, Exception cause) {
+        exception.initCause(cause);
+        return exception;
+    }
+
+    static String dottedKey(List<JsonMappingException.Reference> path) {
+        StringBuilder key = new StringBuilder();
+        for (JsonMappingException.Reference reference : path) {
+            if (reference.getFieldName() != null) {
+                if (key.length() > 0) {
+                    key.append('.');
+                }
+                key.append(reference.getFieldName());
+            } else if (reference.getIndex() >= 0) {
+                key.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return key.length() == 0 ? "(root)" : key.toString();
+    }
+
+    /** The keys of the enclosing section in declaration order, taken from the defaults when there. */
+    private static List<String> knownKeys(JsonNode defaults, List<JsonMappingException.Reference> path,
+            Collection<Object> fromJackson) {
+        JsonNode section = nodeAt(defaults, path.subList(0, path.size() - 1));
+        List<String> keys = new ArrayList<>();
+        if (section != null && section.isObject()) {
+            section.fieldNames().forEachRemaining(keys::add);
+        } else {
+            fromJackson.forEach(k -> keys.add(String.valueOf(k)));
+        }
+        return keys;
+    }
+
+    private static JsonNode nodeAt(JsonNode root, List<JsonMappingException.Reference> path) {
+        JsonNode node = root;
+        for (JsonMappingException.Reference reference : path) {
+            if (node == null) {
+                return null;
+            }
+            node = reference.getFieldName() != null ? node.get(reference.getFieldName()) : node.get(reference.getIndex());
+        }
+        return node;
+    }
+
+    /** The value as written, for a message; a section shown whole has its secret redacted. */
+    private static Object render(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (node.isValueNode()) {
+            return node.asText();
+        }
+        JsonNode copy = node.deepCopy();
+        redactSecrets(copy);
+        return copy.toString();
+    }
+
+    private static void redactSecrets(JsonNode node) {
+        if (node instanceof ObjectNode object && object.has(SECRET_FIELD)) {
+            object.put(SECRET_FIELD, REDACTED);
+        }
+        node.forEach(ConfigLoader::redactSecrets);
+    }
+
+    /** The Java type Jackson could not produce, or {@code null} if it did not say. */
+    private static Class<?> targetType(Exception e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
+                return mismatch.getTargetType();
+            }
+            if (cause instanceof InputCoercionException coercion && coercion.getTargetType() != null) {
+                return coercion.getTargetType();
+            }
+        }
+        return null;
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "a valid value";
+        }
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+            return "an integer";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        if (type.isRecord()) {
+            return "a mapping";
+        }
+        return "a value of type " + type.getSimpleName();
+    }
+
+    private static void checkPublicKeyFiles(AuthConfig auth) {
+        List<PublicKeyConfig> keys = auth.publicKeys();
+        for (int i = 0; i < keys.size(); i++) {
+            Path file = keys.get(i).file();
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                throw new ConfigException("auth.public_keys[" + i + "].file", file.toString(),
+                        "a readable PEM public key file (working directory: " + Path.of("").toAbsolutePath() + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.tether.gateway.config;
+
+/**
+ * The whole gateway configuration, one record per section of {@code config/gateway.yaml}. Built once
+ * at startup by {@link ConfigLoader} and passed to the components that need a section; a reload
+ * builds a new instance. Immutable and thread-safe; {@link #toString()} redacts the HMAC secret.
+ *
+ * @param server the {@code server} section
+ * @param auth the {@code auth} section
+ * @param sessions the {@code sessions} section
+ * @param worker the {@code worker} section
+ */
+public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker) {
+
+    public GatewayConfig {
+        Check.notNull("server", server, "a mapping");
+        Check.notNull("auth", auth, "a mapping");
+        Check.notNull("sessions", sessions, "a mapping");
+        Check.notNull("worker", worker, "a mapping");
+    }
+
+    /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
+    public static GatewayConfig defaults() {
+        return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
+                WorkerConfig.defaults());
+    }
+}

@@ -1,0 +1,76 @@
+package dev.tether.gateway.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import java.time.Duration;
+
+/**
+ * The {@code sessions} section: how long a detached session survives, how much it may buffer for
+ * replay, and how many sessions the gateway and each user may hold. Every bound a peer could grow is
+ * here, each with a named outcome on overflow. Immutable and thread-safe.
+ *
+ * @param reconnectWindow how long a detached session waits for its client, {@code sessions.reconnect_window},
+ *     > 0; default 5m
+ * @param tombstoneTtl how long an ended session's id is remembered so a late resume gets a precise
+ *     refusal, {@code sessions.tombstone_ttl}, > 0; default 1h
+ * @param tombstoneMaxEntries most tombstones kept, {@code sessions.tombstone_max_entries}, >= 1;
+ *     default 100000
+ * @param replayMaxMessages most messages in a session's replay buffer, {@code sessions.replay_max_messages},
+ *     >= 1; default 10000
+ * @param replayMaxBytes most payload bytes in a session's replay buffer, {@code sessions.replay_max_bytes},
+ *     >= 1KiB; default 8MiB
+ * @param maxQueuedMessages client messages queued while the worker is busy,
+ *     {@code sessions.max_queued_messages}, >= 0 where 0 means no queueing; default 64
+ * @param maxTrackedMessageIds recent client message ids remembered for de-duplication,
+ *     {@code sessions.max_tracked_message_ids}, >= 1; default 4096
+ * @param maxSessions sessions the gateway holds at once, {@code sessions.max_sessions}, >= 1; default 1000
+ * @param maxSessionsPerUser sessions one user holds at once, {@code sessions.max_sessions_per_user}, >= 1;
+ *     default 10
+ * @param retryAfter the {@code Retry-After} sent with 429 and 503 refusals, {@code sessions.retry_after},
+ *     >= 1s; default 5s
+ */
+public record SessionConfig(
+        Duration reconnectWindow,
+        Duration tombstoneTtl,
+        int tombstoneMaxEntries,
+        int replayMaxMessages,
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class) long replayMaxBytes,
+        int maxQueuedMessages,
+        int maxTrackedMessageIds,
+        int maxSessions,
+        int maxSessionsPerUser,
+        Duration retryAfter) {
+
+    public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofHours(1);
+    public static final int DEFAULT_TOMBSTONE_MAX_ENTRIES = 100_000;
+    public static final int DEFAULT_REPLAY_MAX_MESSAGES = 10_000;
+    public static final long DEFAULT_REPLAY_MAX_BYTES = 8 * ByteSizes.MIB;
+    public static final long MIN_REPLAY_MAX_BYTES = ByteSizes.KIB;
+    public static final int DEFAULT_MAX_QUEUED_MESSAGES = 64;
+    public static final int DEFAULT_MAX_TRACKED_MESSAGE_IDS = 4096;
+    public static final int DEFAULT_MAX_SESSIONS = 1000;
+    public static final int DEFAULT_MAX_SESSIONS_PER_USER = 10;
+    public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
+    public static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
+
+    public SessionConfig {
+        Check.positive("sessions.reconnect_window", reconnectWindow);
+        Check.positive("sessions.tombstone_ttl", tombstoneTtl);
+        Check.atLeast("sessions.tombstone_max_entries", tombstoneMaxEntries, 1);
+        Check.atLeast("sessions.replay_max_messages", replayMaxMessages, 1);
+        Check.bytesAtLeast("sessions.replay_max_bytes", replayMaxBytes, MIN_REPLAY_MAX_BYTES);
+        Check.atLeast("sessions.max_queued_messages", maxQueuedMessages, 0);
+        Check.atLeast("sessions.max_tracked_message_ids", maxTrackedMessageIds, 1);
+        Check.atLeast("sessions.max_sessions", maxSessions, 1);
+        Check.atLeast("sessions.max_sessions_per_user", maxSessionsPerUser, 1);
+        Check.atLeast("sessions.retry_after", retryAfter, MIN_RETRY_AFTER);
+    }
+
+    /** The built-in defaults, as written in {@code config/gateway.yaml}. */
+    public static SessionConfig defaults() {
+        return new SessionConfig(DEFAULT_RECONNECT_WINDOW, DEFAULT_TOMBSTONE_TTL, DEFAULT_TOMBSTONE_MAX_ENTRIES,
+                DEFAULT_REPLAY_MAX_MESSAGES, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_MAX_QUEUED_MESSAGES,
+                DEFAULT_MAX_TRACKED_MESSAGE_IDS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_USER,
+                DEFAULT_RETRY_AFTER);
+    }
+}

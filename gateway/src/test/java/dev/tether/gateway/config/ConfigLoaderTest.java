@@ -1,0 +1,501 @@
+package dev.tether.gateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ConfigLoaderTest {
+    private static final Map<String, String> NO_ENV = Map.of();
+    /** Surefire runs in the gateway module directory; the shipped file is at the repository root. */
+    private static final Path SHIPPED_FILE = Path.of("..", "config", "gateway.yaml");
+    private static final String SECRET_64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    @TempDir
+    Path tmp;
+
+    // --- defaults and merging ---------------------------------------------------------------
+
+    @Test
+    void shippedFileIsExactlyTheDefaults() {
+        assertEquals(GatewayConfig.defaults(), ConfigLoader.load(SHIPPED_FILE, NO_ENV));
+    }
+
+    @Test
+    void defaultsAreTheDocumentedValues() {
+        GatewayConfig config = GatewayConfig.defaults();
+        assertEquals(8080, config.server().port());
+        assertEquals(1024 * 1024, config.server().maxFrameBytes());
+        assertEquals(List.of("HS256"), config.auth().algorithms());
+        assertTrue(config.auth().usesDevSecret());
+        assertEquals(Duration.ofMinutes(5), config.sessions().reconnectWindow());
+        assertEquals(8L * 1024 * 1024, config.sessions().replayMaxBytes());
+        assertEquals(Duration.ofMillis(20), config.worker().echo().deltaInterval());
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {"", "\n", "# only a comment\n", "---\n", "~\n", "server:\n", "server: ~\nauth:\n"})
+    void emptyContentMeansDefaults(String yaml) {
+        assertEquals(GatewayConfig.defaults(), ConfigLoader.parse(yaml, NO_ENV));
+    }
+
+    @Test
+    void emptyFileMeansDefaults() throws IOException {
+        Path file = Files.writeString(tmp.resolve("empty.yaml"), "");
+        assertEquals(GatewayConfig.defaults(), ConfigLoader.load(file, NO_ENV));
+    }
+
+    @Test
+    void partialFileOverridesOnlyTheGivenKeys() {
+        GatewayConfig config = ConfigLoader.parse("""
+                server:
+                  port: 9000
+                  allowed_origins: [https://app.example.com]
+                sessions:
+                  retry_after: 2s
+                  replay_max_bytes: 64KiB
+                worker:
+                  echo:
+                    deltas: 7
+                """, NO_ENV);
+
+        GatewayConfig defaults = GatewayConfig.defaults();
+        ServerConfig server = defaults.server();
+        SessionConfig sessions = defaults.sessions();
+        GatewayConfig expected = new GatewayConfig(
+                new ServerConfig(server.host(), 9000, server.path(), server.maxFrameBytes(),
+                        List.of("https://app.example.com"), server.handshakeTimeout(), server.ioThreads(),
+                        server.preferEpoll()),
+                defaults.auth(),
+                new SessionConfig(sessions.reconnectWindow(), sessions.tombstoneTtl(), sessions.tombstoneMaxEntries(),
+                        sessions.replayMaxMessages(), 64 * 1024, sessions.maxQueuedMessages(),
+                        sessions.maxTrackedMessageIds(), sessions.maxSessions(), sessions.maxSessionsPerUser(),
+                        Duration.ofSeconds(2)),
+                new WorkerConfig("echo", new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL)));
+        assertEquals(expected, config);
+    }
+
+    @Test
+    void nullKeepsTheDefault() {
+        GatewayConfig config = ConfigLoader.parse("server:\n  port: ~\n  host:\nauth:\n  issuer: ~\n", NO_ENV);
+        assertEquals(GatewayConfig.defaults(), config);
+    }
+
+    @Test
+    void quotedNumbersAndByteCountsAreAccepted() {
+        GatewayConfig config = ConfigLoader.parse("server: {port: '9000', max_frame_bytes: 2048}", NO_ENV);
+        assertEquals(9000, config.server().port());
+        assertEquals(2048, config.server().maxFrameBytes());
+    }
+
+    @Test
+    void issuerAudienceAndOtherAuthKeysAreRead() {
+        AuthConfig auth = ConfigLoader.parse("""
+                auth:
+                  algorithms: [HS384]
+                  issuer: https://issuer.example.com
+                  audience: tether
+                  clock_skew: 0s
+                  allow_query_token: true
+                """, NO_ENV).auth();
+        assertEquals(List.of("HS384"), auth.algorithms());
+        assertEquals("https://issuer.example.com", auth.issuer());
+        assertEquals("tether", auth.audience());
+        assertEquals(Duration.ZERO, auth.clockSkew());
+        assertTrue(auth.allowQueryToken());
+    }
+
+    // --- files --------------------------------------------------------------------------------
+
+    @Test
+    void missingFileFailsNamingThePath() {
+        Path missing = tmp.resolve("nope.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing, NO_ENV));
+        assertTrue(e.getMessage().contains(missing.toAbsolutePath().toString()), e.getMessage());
+    }
+
+    @Test
+    void loadDefaultUsesTheFileInTheWorkingDirectoryWhenPresent() throws IOException {
+        assertEquals(GatewayConfig.defaults(), ConfigLoader.loadDefault(tmp, NO_ENV));
+        assertEquals(9100, ConfigLoader.loadDefault(tmp, Map.of("TETHER_PORT", "9100")).server().port());
+
+        Files.createDirectories(tmp.resolve("config"));
+        Files.writeString(tmp.resolve("config").resolve("gateway.yaml"), "server: {port: 9200}\n");
+        assertEquals(9200, ConfigLoader.loadDefault(tmp, NO_ENV).server().port());
+    }
+
+    @Test
+    void invalidYamlFails() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("server: {port: 80\n", NO_ENV));
+        assertTrue(e.getMessage().contains("invalid YAML"), e.getMessage());
+    }
+
+    @Test
+    void duplicateKeyFails() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("server:\n  port: 1\n  port: 2\n", NO_ENV));
+        assertTrue(e.getMessage().contains("port"), e.getMessage());
+    }
+
+    @Test
+    void rootThatIsNotAMappingFails() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("- server\n", NO_ENV));
+        assertTrue(e.getMessage().startsWith("(root): "), e.getMessage());
+    }
+
+    // --- unknown keys -------------------------------------------------------------------------
+
+    @Test
+    void unknownTopLevelKeyFailsNamingIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker)", e.getMessage());
+    }
+
+    @Test
+    void unknownNestedKeyFailsNamingTheDottedKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  replay_max_mesages: 5\n", NO_ENV));
+        assertEquals("sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
+                + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
+                + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after)", e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void unknownKeysFailNamingTheDottedKey(String key, String yaml) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, NO_ENV));
+        assertTrue(e.getMessage().startsWith(key + ": unknown key (expected one of: "), e.getMessage());
+    }
+
+    static Stream<Arguments> unknownKeysFailNamingTheDottedKey() {
+        return Stream.of(
+                arguments("worker.echo.speed", "worker: {echo: {speed: 2}}"),
+                arguments("server.Port", "server: {Port: 2}"),
+                arguments("server.maxFrameBytes", "server: {maxFrameBytes: 2048}"),
+                arguments("auth.public_keys[0].kd",
+                        "auth: {algorithms: [RS256], public_keys: [{kd: a, algorithm: RS256, file: x.pem}]}"),
+                arguments("extra", "extra: ~"));
+    }
+
+    // --- invalid values -------------------------------------------------------------------------
+
+    @Test
+    void messageNamesKeyValueAndExpectation() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  reconnect_window: -5s\n", NO_ENV));
+        assertEquals("sessions.reconnect_window: -5s (expected: > 0)", e.getMessage());
+        assertEquals("sessions.reconnect_window", e.key());
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @MethodSource
+    void invalidValueFailsNamingTheKey(String key, String yamlValue, String message) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(nest(key, yamlValue), NO_ENV));
+        assertEquals(message, e.getMessage());
+    }
+
+    static Stream<Arguments> invalidValueFailsNamingTheKey() {
+        String duration = " (expected: " + Durations.EXPECTED + ")";
+        String size = " (expected: " + ByteSizes.EXPECTED + ")";
+        return Stream.of(
+                // server
+                row("server.host", "''", "server.host: \"\" (expected: a host name or IP address to bind)"),
+                row("server.port", "-1", "server.port: -1 (expected: 0..65535)"),
+                row("server.port", "65536", "server.port: 65536 (expected: 0..65535)"),
+                row("server.path", "ws", "server.path: ws (expected: a path starting with /)"),
+                row("server.max_frame_bytes", "1023", "server.max_frame_bytes: 1023 (expected: 1KiB..64MiB)"),
+                row("server.max_frame_bytes", "65MiB", "server.max_frame_bytes: 65MiB (expected: 1KiB..64MiB)"),
+                row("server.allowed_origins", "[]",
+                        "server.allowed_origins: [] (expected: [\"*\"] or a non-empty list of origins)"),
+                row("server.allowed_origins", "['*', 'https://a.example']",
+                        "server.allowed_origins: [*, https://a.example]"
+                                + " (expected: either [\"*\"] alone or a list of exact origins)"),
+                row("server.allowed_origins", "['https://a.example/app']", "server.allowed_origins[0]:"
+                        + " https://a.example/app (expected: an origin like https://app.example.com or"
+                        + " http://localhost:3000 (scheme://host[:port], no path))"),
+                row("server.allowed_origins", "['https://a.example', app.example.com]", "server.allowed_origins[1]:"
+                        + " app.example.com (expected: an origin like https://app.example.com or"
+                        + " http://localhost:3000 (scheme://host[:port], no path))"),
+                row("server.handshake_timeout", "0s", "server.handshake_timeout: 0s (expected: > 0)"),
+                row("server.handshake_timeout", "-1s", "server.handshake_timeout: -1s (expected: > 0)"),
+                row("server.io_threads", "-1", "server.io_threads: -1 (expected: 0..1024)"),
+                row("server.io_threads", "1025", "server.io_threads: 1025 (expected: 0..1024)"),
+                // auth
+                row("auth.algorithms", "[]", "auth.algorithms: []"
+                        + " (expected: a non-empty list drawn from [HS256, HS384, HS512, RS256, ES256])"),
+                row("auth.algorithms", "[none]", "auth.algorithms[0]: none (expected: one of"
+                        + " [HS256, HS384, HS512, RS256, ES256]; unsigned tokens are never accepted)"),
+                row("auth.algorithms", "[hs256]",
+                        "auth.algorithms[0]: hs256 (expected: one of [HS256, HS384, HS512, RS256, ES256])"),
+                row("auth.algorithms", "[HS256, HS256]",
+                        "auth.algorithms[1]: HS256 (expected: no duplicates in auth.algorithms)"),
+                row("auth.hmac_secret", "short", "auth.hmac_secret: <redacted, 5 bytes>"
+                        + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
+                row("auth.hmac_secret", "''", "auth.hmac_secret: <redacted, 0 bytes>"
+                        + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
+                row("auth.issuer", "''", "auth.issuer: \"\" (expected: a non-empty string, or null to skip the check)"),
+                row("auth.audience", "' '", "auth.audience:   (expected: a non-empty string, or null to skip the check)"),
+                row("auth.clock_skew", "-1s", "auth.clock_skew: -1s (expected: 0s..10m)"),
+                row("auth.clock_skew", "11m", "auth.clock_skew: 11m (expected: 0s..10m)"),
+                row("auth.public_keys", "[{algorithm: HS256, file: k.pem}]",
+                        "auth.public_keys[0].algorithm: HS256 (expected: one of [RS256, ES256])"),
+                row("auth.public_keys", "[{algorithm: RS256, file: k.pem}]",
+                        "auth.public_keys[0].algorithm: RS256 (expected: an algorithm enabled in auth.algorithms [HS256])"),
+                row("auth.algorithms", "[~]",
+                        "auth.algorithms[0]: null (expected: one of [HS256, HS384, HS512, RS256, ES256])"),
+                row("auth.public_keys", "[{file: k.pem}]",
+                        "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
+                row("auth.public_keys", "[~]",
+                        "auth.public_keys[0]: null (expected: a mapping with algorithm and file)"),
+                row("auth.public_keys", "[{algorithm: RS256}]", "auth.public_keys[0].algorithm: RS256"
+                        + " (expected: an algorithm enabled in auth.algorithms [HS256])"),
+                // sessions
+                row("sessions.reconnect_window", "0s", "sessions.reconnect_window: 0s (expected: > 0)"),
+                row("sessions.tombstone_ttl", "-1h", "sessions.tombstone_ttl: -1h (expected: > 0)"),
+                row("sessions.tombstone_max_entries", "0", "sessions.tombstone_max_entries: 0 (expected: >= 1)"),
+                row("sessions.replay_max_messages", "0", "sessions.replay_max_messages: 0 (expected: >= 1)"),
+                row("sessions.replay_max_bytes", "1000", "sessions.replay_max_bytes: 1000 (expected: >= 1KiB)"),
+                row("sessions.replay_max_bytes", "-8MiB", "sessions.replay_max_bytes: -8MiB (expected: >= 1KiB)"),
+                row("sessions.max_queued_messages", "-1", "sessions.max_queued_messages: -1 (expected: >= 0)"),
+                row("sessions.max_tracked_message_ids", "0", "sessions.max_tracked_message_ids: 0 (expected: >= 1)"),
+                row("sessions.max_sessions", "0", "sessions.max_sessions: 0 (expected: >= 1)"),
+                row("sessions.max_sessions_per_user", "0", "sessions.max_sessions_per_user: 0 (expected: >= 1)"),
+                row("sessions.retry_after", "999ms", "sessions.retry_after: 999ms (expected: >= 1s)"),
+                // worker
+                row("worker.kind", "python", "worker.kind: python (expected: one of [echo])"),
+                row("worker.echo.deltas", "0", "worker.echo.deltas: 0 (expected: 1..1000)"),
+                row("worker.echo.deltas", "1001", "worker.echo.deltas: 1001 (expected: 1..1000)"),
+                row("worker.echo.delta_interval", "-1ms", "worker.echo.delta_interval: -1ms (expected: 0s..10s)"),
+                row("worker.echo.delta_interval", "11s", "worker.echo.delta_interval: 11s (expected: 0s..10s)"),
+                // wrong types and unparsable scalars
+                row("server.port", "abc", "server.port: abc (expected: an integer)"),
+                row("server.port", "80.5", "server.port: 80.5 (expected: an integer)"),
+                row("server.port", "[80]", "server.port: [80] (expected: an integer)"),
+                row("server.port", "99999999999", "server.port: 99999999999 (expected: an integer)"),
+                row("server.prefer_epoll", "maybe", "server.prefer_epoll: maybe (expected: true or false)"),
+                row("server.prefer_epoll", "1", "server.prefer_epoll: 1 (expected: true or false)"),
+                row("server.allowed_origins", "https://a.example",
+                        "server.allowed_origins: https://a.example (expected: a list)"),
+                row("server.max_frame_bytes", "1MB", "server.max_frame_bytes: 1MB" + size),
+                row("server.max_frame_bytes", "1.5MiB", "server.max_frame_bytes: 1.5MiB" + size),
+                row("server.max_frame_bytes", "4GiB",
+                        "server.max_frame_bytes: 4GiB (expected: " + ByteSizes.EXPECTED + ", below 2GiB)"),
+                row("sessions.replay_max_bytes", "[1]", "sessions.replay_max_bytes: [1]" + size),
+                row("sessions.reconnect_window", "soon", "sessions.reconnect_window: soon" + duration),
+                row("sessions.reconnect_window", "5", "sessions.reconnect_window: 5" + duration),
+                row("sessions.reconnect_window", "5 minutes", "sessions.reconnect_window: 5 minutes" + duration),
+                row("server", "5", "server: 5 (expected: a mapping)"),
+                row("worker.echo", "[]", "worker.echo: [] (expected: a mapping)"),
+                row("auth.hmac_secret", "[not, shown]", "auth.hmac_secret: <redacted> (expected: a string)"),
+                row("auth.public_keys", "[{algorithm: RS256, file: [a]}]",
+                        "auth.public_keys[0].file: [\"a\"] (expected: a file path)"));
+    }
+
+    private static Arguments row(String key, String yamlValue, String message) {
+        return arguments(key, yamlValue, message);
+    }
+
+    /** {@code nest("a.b", "1")} is the flow-style YAML {@code {a: {b: 1}}}. */
+    private static String nest(String dottedKey, String yamlValue) {
+        String yaml = yamlValue;
+        String[] parts = dottedKey.split("\\.");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            yaml = "{" + parts[i] + ": " + yaml + "}";
+        }
+        return yaml;
+    }
+
+    // --- auth cross-checks ----------------------------------------------------------------------
+
+    @Test
+    void hs512WithTheDevSecretFailsNamingTheSecretKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("auth: {algorithms: [HS256, HS512]}", NO_ENV));
+        assertEquals("auth.hmac_secret", e.key());
+        assertTrue(e.getMessage().contains("at least 64 bytes (UTF-8) because HS512 is enabled"), e.getMessage());
+        assertFalse(e.getMessage().contains(AuthConfig.DEV_HMAC_SECRET), e.getMessage());
+    }
+
+    @Test
+    void hs512WithALongEnoughSecretLoads() {
+        AuthConfig auth = ConfigLoader.parse("auth: {algorithms: [HS512], hmac_secret: " + SECRET_64 + "}", NO_ENV)
+                .auth();
+        assertEquals(List.of("HS512"), auth.algorithms());
+        assertFalse(auth.usesDevSecret());
+    }
+
+    @Test
+    void hs384AcceptsTheDevSecret() {
+        assertTrue(ConfigLoader.parse("auth: {algorithms: [HS384]}", NO_ENV).auth().usesDevSecret());
+    }
+
+    @Test
+    void publicKeyAlgorithmNeedsAKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("auth: {algorithms: [HS256, ES256]}", NO_ENV));
+        assertEquals("auth.public_keys: [] (expected: at least one key with algorithm ES256,"
+                + " because auth.algorithms contains it)", e.getMessage());
+    }
+
+    @Test
+    void missingPublicKeyFileFailsNamingItsKey() {
+        String missing = tmp.resolve("missing.pem").toString();
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + missing + "'}]}", NO_ENV));
+        assertEquals("auth.public_keys[0].file", e.key());
+        assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + missing + " (expected: "), e.getMessage());
+    }
+
+    @Test
+    void publicKeysAreReadWhenTheirFilesExist() throws IOException {
+        Path rsa = Files.writeString(tmp.resolve("rsa.pem"), "-----BEGIN PUBLIC KEY-----\n");
+        Path ec = Files.writeString(tmp.resolve("ec.pem"), "-----BEGIN PUBLIC KEY-----\n");
+        AuthConfig auth = ConfigLoader.parse("""
+                auth:
+                  algorithms: [RS256, ES256]
+                  public_keys:
+                    - {kid: r1, algorithm: RS256, file: '%s'}
+                    - {algorithm: ES256, file: '%s'}
+                """.formatted(rsa, ec), NO_ENV).auth();
+        assertEquals(List.of(new PublicKeyConfig("r1", "RS256", rsa), new PublicKeyConfig(null, "ES256", ec)),
+                auth.publicKeys());
+    }
+
+    @Test
+    void duplicateKidFails() {
+        ConfigException e = assertThrows(ConfigException.class, () -> new AuthConfig(List.of("RS256"), null,
+                List.of(new PublicKeyConfig("k", "RS256", Path.of("a.pem")),
+                        new PublicKeyConfig("k", "RS256", Path.of("b.pem"))),
+                null, null, Duration.ZERO, false));
+        assertEquals("auth.public_keys[1].kid: k (expected: a kid not used by another key)", e.getMessage());
+    }
+
+    @Test
+    void publicKeyWithoutFileFailsNamingIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256}]}", NO_ENV));
+        assertEquals("auth.public_keys[0].file: null (expected: the path of a PEM public key file)", e.getMessage());
+    }
+
+    @Test
+    void nullsInDirectConstructionFailNamingTheKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> new WorkerConfig(null, EchoWorkerConfig.defaults()));
+        assertEquals("worker.kind: null (expected: one of [echo])", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> new SessionConfig(null, Duration.ofHours(1), 1, 1, 1024, 0,
+                1, 1, 1, Duration.ofSeconds(1)));
+        assertEquals("sessions.reconnect_window: null (expected: > 0)", e.getMessage());
+    }
+
+    @Test
+    void noHmacAlgorithmNeedsNoSecret() {
+        AuthConfig auth = new AuthConfig(List.of("RS256"), null,
+                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))), null, null, Duration.ZERO, false);
+        assertFalse(auth.usesDevSecret());
+    }
+
+    // --- environment ----------------------------------------------------------------------------
+
+    @Test
+    void environmentOverridesTheFile() {
+        GatewayConfig config = ConfigLoader.parse("server: {port: 9000}\nauth: {hmac_secret: " + SECRET_64 + "}\n",
+                Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", "from-the-environment-0123456789-abcdef"));
+        assertEquals(0, config.server().port());
+        assertEquals("from-the-environment-0123456789-abcdef", config.auth().hmacSecret());
+        assertFalse(config.auth().usesDevSecret());
+    }
+
+    @Test
+    void environmentOverridesTheShippedFile() {
+        GatewayConfig config = ConfigLoader.load(SHIPPED_FILE, Map.of("TETHER_PORT", "18080"));
+        assertEquals(18080, config.server().port());
+        assertTrue(config.auth().usesDevSecret());
+    }
+
+    @ParameterizedTest(name = "TETHER_PORT={0}")
+    @ValueSource(strings = {"abc", "", "-1", "65536", "80.0", "8080x"})
+    void invalidPortFromEnvironmentFailsNamingTheVariable(String value) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("", Map.of("TETHER_PORT", value)));
+        assertTrue(e.getMessage().startsWith("TETHER_PORT: "), e.getMessage());
+        assertTrue(e.getMessage().contains("0..65535"), e.getMessage());
+    }
+
+    @Test
+    void shortSecretFromEnvironmentFailsNamingKeyAndVariableWithoutShowingIt() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("", Map.of("TETHER_JWT_SECRET", "hunter2")));
+        assertEquals("auth.hmac_secret (from TETHER_JWT_SECRET): <redacted, 7 bytes>"
+                + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)", e.getMessage());
+    }
+
+    // --- secrecy --------------------------------------------------------------------------------
+
+    @Test
+    void secretNeverAppearsInToString() {
+        GatewayConfig config = ConfigLoader.parse("", Map.of("TETHER_JWT_SECRET", SECRET_64));
+        assertFalse(config.auth().toString().contains(SECRET_64), config.auth().toString());
+        assertFalse(config.toString().contains(SECRET_64), config.toString());
+        assertTrue(config.auth().toString().contains("hmacSecret=<redacted>"), config.auth().toString());
+        assertFalse(GatewayConfig.defaults().toString().contains(AuthConfig.DEV_HMAC_SECRET));
+    }
+
+    // --- origins --------------------------------------------------------------------------------
+
+    @Test
+    void wildcardAllowsAnyOrigin() {
+        ServerConfig server = ServerConfig.defaults();
+        assertTrue(server.allowsAnyOrigin());
+        assertTrue(server.originAllowed("https://evil.example"));
+        assertTrue(server.originAllowed("null"));
+        assertTrue(server.originAllowed(null));
+    }
+
+    @Test
+    void explicitOriginsAllowOnlyExactMatches() {
+        ServerConfig server = ConfigLoader.parse(
+                "server: {allowed_origins: ['https://app.example.com', 'http://localhost:3000']}", NO_ENV).server();
+        assertFalse(server.allowsAnyOrigin());
+        assertTrue(server.originAllowed("https://app.example.com"));
+        assertTrue(server.originAllowed("HTTPS://App.Example.com"));
+        assertTrue(server.originAllowed("http://localhost:3000"));
+        assertFalse(server.originAllowed("http://app.example.com"));
+        assertFalse(server.originAllowed("https://app.example.com:8443"));
+        assertFalse(server.originAllowed("https://app.example.com.evil.example"));
+        assertFalse(server.originAllowed("http://localhost:3001"));
+        assertFalse(server.originAllowed("null"));
+        assertFalse(server.originAllowed("*"));
+    }
+
+    @Test
+    void missingOriginIsAllowedBecauseOnlyBrowsersSendOne() {
+        ServerConfig server = ConfigLoader.parse("server: {allowed_origins: ['https://app.example.com']}", NO_ENV)
+                .server();
+        assertTrue(server.originAllowed(null));
+        assertTrue(server.originAllowed(""));
+    }
+
+    @Test
+    void recordsCopyTheirLists() {
+        List<String> origins = new java.util.ArrayList<>(List.of("https://a.example"));
+        ServerConfig server = new ServerConfig("::", 1, "/", 1024, origins, Duration.ofSeconds(1), 0, false);
+        origins.add("https://b.example");
+        assertEquals(List.of("https://a.example"), server.allowedOrigins());
+    }
+}
