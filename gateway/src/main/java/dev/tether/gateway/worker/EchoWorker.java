@@ -1,0 +1,177 @@
+package dev.tether.gateway.worker;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An in-process worker that answers each message by streaming its text back as {@code deltas}
+ * events of type {@code delta}, {@code deltaInterval} apart, then one {@code result}. The text is
+ * {@code data} when it is a string, {@code data.text} when that is a string, else {@code data} as
+ * JSON. An interrupt ends the turn at once with {@code result} and {@code "interrupted": true}.
+ *
+ * <p>Runs entirely on the session's event loop (given at construction), so its state needs no
+ * locking; calls from other threads hop over.
+ */
+public final class EchoWorker implements Worker {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    private final EventExecutor executor;
+    private final int deltas;
+    private final Duration deltaInterval;
+    private WorkerListener listener;
+    private Turn turn;
+    private boolean stopped;
+
+    public EchoWorker(EventExecutor executor, int deltas, Duration deltaInterval) {
+        this.executor = requireNonNull(executor, "executor");
+        if (deltas < 1) {
+            throw new IllegalArgumentException("deltas must be >= 1");
+        }
+        this.deltas = deltas;
+        this.deltaInterval = requireNonNull(deltaInterval, "deltaInterval");
+    }
+
+    @Override
+    public void bind(String sessionId, String subject, WorkerListener listener) {
+        requireNonNull(listener, "listener");
+        onLoop(() -> this.listener = listener);
+    }
+
+    @Override
+    public void send(String id, JsonNode data) {
+        onLoop(() -> {
+            if (stopped || listener == null) {
+                return;
+            }
+            if (turn != null) {
+                turn.finish(true);
+            }
+            turn = new Turn(id, textOf(data));
+            turn.next();
+        });
+    }
+
+    @Override
+    public void interrupt() {
+        onLoop(() -> {
+            if (turn != null) {
+                turn.finish(true);
+            }
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> stop() {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        onLoop(() -> {
+            this.stopped = true;
+            if (turn != null) {
+                turn.cancel();
+                turn = null;
+            }
+            stopped.complete(null);
+        });
+        return stopped;
+    }
+
+    @Override
+    public String describe() {
+        return "echo";
+    }
+
+    private void onLoop(Runnable task) {
+        if (executor.inEventLoop()) {
+            task.run();
+        } else {
+            executor.execute(task);
+        }
+    }
+
+    private static String textOf(JsonNode data) {
+        if (data.isTextual()) {
+            return data.textValue();
+        }
+        JsonNode text = data.get("text");
+        if (text != null && text.isTextual()) {
+            return text.textValue();
+        }
+        return data.toString();
+    }
+
+    private List<String> split(String text) {
+        List<String> parts = new ArrayList<>(deltas);
+        int n = Math.max(1, Math.min(deltas, Math.max(text.length(), 1)));
+        int size = (text.length() + n - 1) / n;
+        for (int i = 0; i < n; i++) {
+            int from = Math.min(text.length(), i * size);
+            int to = Math.min(text.length(), from + size);
+            parts.add(text.substring(from, to));
+        }
+        while (parts.size() < deltas) {
+            parts.add("");
+        }
+        return parts;
+    }
+
+    /** One answer being streamed. */
+    private final class Turn {
+        private final String id;
+        private final String text;
+        private final List<String> parts;
+        private int sent;
+        private ScheduledFuture<?> timer;
+
+        Turn(String id, String text) {
+            this.id = id;
+            this.text = text;
+            this.parts = split(text);
+        }
+
+        void next() {
+            timer = null;
+            if (turn != this) {
+                return;
+            }
+            if (sent == parts.size()) {
+                finish(false);
+                return;
+            }
+            ObjectNode delta = JSON.objectNode().put("type", "delta").put("id", id).put("text", parts.get(sent++));
+            listener.onEvent(delta);
+            if (deltaInterval.isZero()) {
+                executor.execute(this::next);
+            } else {
+                timer = executor.schedule(this::next, deltaInterval.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        void finish(boolean interrupted) {
+            cancel();
+            turn = null;
+            ObjectNode result = JSON.objectNode().put("type", "result").put("id", id).put("text", text);
+            if (interrupted) {
+                result.put("interrupted", true);
+            }
+            listener.onEvent(result);
+        }
+
+        void cancel() {
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+        }
+    }
+}
