@@ -1,0 +1,83 @@
+package dev.tether.gateway.session;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ServerMessage;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket connection as its session sees it: where to send frames, and the credentials it
+ * was opened (or last refreshed) with.
+ *
+ * <p>Writes may come from the session's event loop, which need not be the channel's; Netty keeps
+ * writes from one thread in order. Once {@link #close} was called nothing more is written, so no
+ * data frame ever follows the close frame.
+ */
+public final class Connection {
+
+    private final Channel channel;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile VerifiedToken token;
+
+    public Connection(Channel channel, VerifiedToken token) {
+        this.channel = requireNonNull(channel, "channel");
+        this.token = requireNonNull(token, "token");
+    }
+
+    /** The credentials in force on this connection. */
+    public VerifiedToken token() {
+        return token;
+    }
+
+    /** Replaces the credentials after an accepted {@code auth_refresh}. */
+    public void token(VerifiedToken token) {
+        this.token = requireNonNull(token, "token");
+    }
+
+    /** The peer address, for logs. */
+    public String remoteAddress() {
+        return String.valueOf(channel.remoteAddress());
+    }
+
+    /** Sends a connection-level message now. */
+    public void send(ServerMessage message) {
+        if (!closing.get()) {
+            channel.writeAndFlush(message, channel.voidPromise());
+        }
+    }
+
+    /** Queues an encoded history frame; {@link #flush()} sends what is queued. */
+    public void write(EncodedFrame frame) {
+        if (!closing.get()) {
+            channel.write(frame, channel.voidPromise());
+        }
+    }
+
+    /** Sends everything queued with {@link #write}. */
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Sends a close frame with {@code code} and closes the channel once it is written. Idempotent. */
+    public void close(CloseCode code) {
+        if (closing.compareAndSet(false, true)) {
+            channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** Whether {@link #close} was called. */
+    public boolean closing() {
+        return closing.get();
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + channel.id().asShortText() + " " + remoteAddress() + "]";
+    }
+}

@@ -1,0 +1,145 @@
+package dev.tether.gateway.session;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.config.SessionConfig;
+import dev.tether.gateway.worker.WorkerSource;
+import dev.tether.protocol.WireCodec;
+import io.netty.util.concurrent.EventExecutor;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * All live sessions of this gateway, the admission limits on creating them, and the tombstones of
+ * the ones that ended recently.
+ *
+ * <p>Thread-safe: looked up from every channel's event loop. Admission reserves a slot
+ * ({@link #admit}) at upgrade time, before the WebSocket exists, so that refusals can still be HTTP
+ * responses; the slot is either turned into a session ({@link #create}) or given back
+ * ({@link #release}).
+ */
+public final class SessionRegistry {
+
+    /** The outcome of asking for a new session slot. */
+    public enum Admission {
+        ADMITTED,
+        /** {@code sessions.max_sessions} reached: 503 {@code at_capacity}. */
+        AT_CAPACITY,
+        /** {@code sessions.max_sessions_per_user} reached: 429 {@code too_many_connections}. */
+        USER_LIMIT
+    }
+
+    /** What a resume finds. Foreign sessions are reported exactly like unknown ones. */
+    public sealed interface Lookup {
+        record Found(Session session) implements Lookup {}
+
+        record Expired(EndReason reason) implements Lookup {}
+
+        record NotFound() implements Lookup {}
+    }
+
+    private record Tombstone(String subject, EndReason reason) {}
+
+    private final SessionConfig config;
+    private final WorkerSource workers;
+    private final SessionContext context;
+    private final SessionIds ids;
+    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+    private final Cache<String, Tombstone> tombstones;
+
+    public SessionRegistry(SessionConfig config, WireCodec codec, TokenVerifier verifier, WorkerSource workers, Ticker ticker) {
+        this.config = requireNonNull(config, "config");
+        this.workers = requireNonNull(workers, "workers");
+        this.context = new SessionContext(config, codec, verifier, this);
+        this.ids = new SessionIds(new SecureRandom());
+        this.tombstones = Caffeine.newBuilder()
+                .expireAfterWrite(config.tombstoneTtl())
+                .maximumSize(config.tombstoneMaxEntries())
+                .ticker(requireNonNull(ticker, "ticker"))
+                .build();
+    }
+
+    /** Reserves a slot for a new session of {@code subject}, or says which limit refuses it. */
+    public Admission admit(String subject) {
+        if (total.incrementAndGet() > config.maxSessions()) {
+            total.decrementAndGet();
+            return Admission.AT_CAPACITY;
+        }
+        int mine = perUser.merge(subject, 1, Integer::sum);
+        if (mine > config.maxSessionsPerUser()) {
+            release(subject);
+            return Admission.USER_LIMIT;
+        }
+        return Admission.ADMITTED;
+    }
+
+    /** Gives back a slot reserved with {@link #admit} that did not become a session. */
+    public void release(String subject) {
+        perUser.computeIfPresent(subject, (s, n) -> n <= 1 ? null : n - 1);
+        total.decrementAndGet();
+    }
+
+    /**
+     * Creates a session in a slot reserved with {@link #admit}, confined to {@code executor}, and
+     * starts it there (asking the worker source for its worker).
+     */
+    public Session create(String subject, EventExecutor executor) {
+        String id = ids.next();
+        Session session = new Session(id, subject, executor, context);
+        sessions.put(id, session);
+        session.start(workers.acquire(executor));
+        return session;
+    }
+
+    /** Finds {@code id} for {@code subject}; another user's session is reported as {@link Lookup.NotFound}. */
+    public Lookup lookup(String id, String subject) {
+        if (!SessionIds.wellFormed(id)) {
+            return new Lookup.NotFound();
+        }
+        Session session = sessions.get(id);
+        if (session != null) {
+            return session.subject().equals(subject) ? new Lookup.Found(session) : new Lookup.NotFound();
+        }
+        Tombstone tombstone = tombstones.getIfPresent(id);
+        if (tombstone != null && tombstone.subject().equals(subject)) {
+            return new Lookup.Expired(tombstone.reason());
+        }
+        return new Lookup.NotFound();
+    }
+
+    /** Called by a session as it ends: frees its slot and leaves a tombstone. */
+    void ended(Session session, EndReason reason) {
+        tombstones.put(session.id(), new Tombstone(session.subject(), reason));
+        if (sessions.remove(session.id(), session)) {
+            release(session.subject());
+        }
+    }
+
+    /** A live session by id, whoever owns it (for operators and tests). */
+    public Optional<Session> get(String id) {
+        return Optional.ofNullable(sessions.get(id));
+    }
+
+    /** Number of live sessions. */
+    public int size() {
+        return sessions.size();
+    }
+
+    /** Ends every session (gateway shutdown); each ends on its own event loop. */
+    public void endAll(EndReason reason) {
+        List<Session> all = new ArrayList<>(sessions.values());
+        for (Session session : all) {
+            session.end(reason);
+        }
+    }
+}
