@@ -1,0 +1,50 @@
+package dev.tether.gateway.pipeline;
+
+import dev.tether.protocol.CloseCode;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The end of the pipeline (stage {@link GatewayPipeline#ERRORS}): every exception that reaches it
+ * ends the connection with the matching close code. A fragmented message over the frame limit
+ * closes with 1009; RFC 6455 violations were already answered (1002, 1007, 1009) by Netty's frame
+ * decoder; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
+ * session sees the connection go inactive and carries on detached.
+ */
+@ChannelHandler.Sharable
+final class ErrorHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ErrorHandler.class);
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            closeWith(ctx, CloseCode.FRAME_TOO_LARGE.code(), CloseCode.FRAME_TOO_LARGE.reason());
+        } else if (cause instanceof CorruptedWebSocketFrameException) {
+            log.debug("{}: protocol violation: {}", ctx.channel(), cause.getMessage());
+            ctx.close();
+        } else if (cause instanceof IOException) {
+            log.debug("{}: {}", ctx.channel(), cause.toString());
+            ctx.close();
+        } else {
+            log.warn("{}: unexpected error, closing", ctx.channel(), cause);
+            closeWith(ctx, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), "internal error");
+        }
+    }
+
+    private static void closeWith(ChannelHandlerContext ctx, int code, String reason) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tether.gateway.pipeline;
+
+import java.util.List;
+
+/**
+ * The names and order of the handlers of a connection's pipeline: reading this class tells how a
+ * frame travels. Inbound, top to bottom:
+ *
+ * <ol>
+ *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts (only until the upgrade).
+ *   <li>{@link #HTTP_AGGREGATOR}: one full upgrade request; a body or header section over the limit is refused.
+ *   <li>{@link #UPGRADE}: {@link UpgradeHandler} routes the request, checks origin, token and
+ *       admission, and refuses with a plain HTTP response or lets the upgrade go on; then removes
+ *       itself. Also closes connections that never finish their upgrade.
+ *   <li>{@link #WEBSOCKET}: Netty's handshake and control frames (ping, pong, close), frame size
+ *       limit (1009) and RFC 6455 violations (1002, 1007).
+ *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
+ *   <li>{@link #FRAME_CODEC}: {@link FrameCodec} text frames to typed {@code ClientMessage}s, or
+ *       {@link InboundFailure}s carrying the error code; outbound, server messages to text frames.
+ *   <li>{@link #SESSION}: {@link SessionHandler} creates or resumes the session once the handshake is
+ *       complete and hands every frame over to the session's event loop.
+ *   <li>{@link #ERRORS}: {@link ErrorHandler} turns what is left of exceptions into close codes.
+ * </ol>
+ */
+public final class GatewayPipeline {
+
+    public static final String HTTP_CODEC = "http-codec";
+    public static final String HTTP_AGGREGATOR = "http-aggregator";
+    public static final String UPGRADE = "upgrade";
+    public static final String WEBSOCKET = "websocket";
+    public static final String FRAME_AGGREGATOR = "frame-aggregator";
+    public static final String FRAME_CODEC = "frame-codec";
+    public static final String SESSION = "session";
+    public static final String ERRORS = "errors";
+
+    /** Every handler name in pipeline order. */
+    public static final List<String> ORDER = List.of(
+            HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+
+    /** The subprotocol the gateway speaks and selects in the handshake response. */
+    public static final String SUBPROTOCOL = "gateway.v1";
+
+    /** Largest upgrade request body accepted, in bytes (an upgrade has none). */
+    static final int MAX_UPGRADE_REQUEST_BYTES = 16 * 1024;
+
+    /** Longest request line (path and query), in bytes. */
+    static final int MAX_INITIAL_LINE_BYTES = 4 * 1024;
+
+    /** Largest header section, in bytes: room for an 8 KiB token in {@code Sec-WebSocket-Protocol}. */
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
+    /** Largest HTTP chunk, in bytes. */
+    static final int MAX_CHUNK_BYTES = 8 * 1024;
+
+    private GatewayPipeline() {}
+}

@@ -1,0 +1,126 @@
+package dev.tether.gateway.pipeline;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.session.Connection;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds a connection to its session (pipeline stage {@link GatewayPipeline#SESSION}). When the
+ * handshake completes it creates the session, or looks up the one to resume, and attaches to it;
+ * from then on it hands every decoded frame to the session's event loop and tells the session when
+ * the connection goes away.
+ *
+ * <p>Runs on the channel's event loop; the session may live on another one, so every call into it
+ * is a hand-over ({@link Session} queues them in order).
+ */
+final class SessionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+
+    private final SessionRegistry registry;
+    private Connection connection;
+    private Session session;
+
+    SessionHandler(SessionRegistry registry) {
+        this.registry = requireNonNull(registry, "registry");
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (!(evt instanceof WebSocketServerProtocolHandler.HandshakeComplete)) {
+            ctx.fireUserEventTriggered(evt);
+            return;
+        }
+        UpgradeTicket ticket = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
+        if (ticket == null) {
+            ctx.close();
+            return;
+        }
+        connection = new Connection(ctx.channel(), ticket.token());
+        if (ticket instanceof UpgradeTicket.Create) {
+            session = registry.create(ticket.token().subject(), ctx.channel().eventLoop());
+            session.attach(connection, 0, false);
+            return;
+        }
+        resume(ctx, (UpgradeTicket.Resume) ticket);
+    }
+
+    private void resume(ChannelHandlerContext ctx, UpgradeTicket.Resume ticket) {
+        SessionRegistry.Lookup lookup = registry.lookup(ticket.sessionId(), ticket.token().subject());
+        if (lookup instanceof SessionRegistry.Lookup.NotFound) {
+            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
+            connection.close(CloseCode.SESSION_NOT_FOUND);
+            return;
+        }
+        if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
+            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null,
+                    expired.reason().wire()));
+            connection.close(CloseCode.SESSION_NOT_FOUND);
+            return;
+        }
+        long lastSeq = parseLastSeq(ticket.lastSeq());
+        if (lastSeq < 0) {
+            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE, "last_seq must be an integer from 0 to 2^63-1"));
+            connection.close(CloseCode.INVALID_SEQUENCE);
+            return;
+        }
+        session = ((SessionRegistry.Lookup.Found) lookup).session();
+        session.attach(connection, lastSeq, true);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (session == null) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof ClientMessage message) {
+            session.receive(connection, message);
+        } else if (msg instanceof InboundFailure failure) {
+            session.reject(connection, failure.code(), failure.message());
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.detach(connection);
+        } else {
+            UpgradeTicket unused = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
+            if (unused instanceof UpgradeTicket.Create create) {
+                registry.release(create.token().subject());
+                log.debug("connection closed before its handshake completed; slot released");
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    /** The {@code last_seq} query value: absent is 0; anything but a non-negative long is -1. */
+    static long parseLastSeq(String raw) {
+        if (raw == null) {
+            return 0;
+        }
+        if (raw.isEmpty() || raw.length() > 19 || !raw.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.tether.gateway.pipeline;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.auth.Credentials;
+import dev.tether.gateway.auth.TokenRejectedException;
+import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.gateway.config.AuthConfig;
+import dev.tether.gateway.config.ServerConfig;
+import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.protocol.UpgradeRefusal;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides about an upgrade request before the WebSocket exists (pipeline stage {@link
+ * GatewayPipeline#UPGRADE}): the path, that it is a WebSocket upgrade, the {@code Origin}, the token
+ * and, for a new session, admission. A refusal is a plain HTTP response and a close; an accepted
+ * request travels on to Netty's handshake with an {@link UpgradeTicket} on the channel, and this
+ * handler removes itself.
+ *
+ * <p>Nothing here depends on whether a session exists: resumes are checked after the handshake, so
+ * the HTTP answer never tells an attacker which ids are live. Runs on the channel's event loop; a
+ * connection that has not sent a complete request within {@code server.handshake_timeout} is closed.
+ */
+final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger log = LoggerFactory.getLogger(UpgradeHandler.class);
+
+    private final ServerConfig server;
+    private final AuthConfig auth;
+    private final TokenVerifier verifier;
+    private final SessionRegistry registry;
+    private final Refusals refusals;
+    private ScheduledFuture<?> timeout;
+
+    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerifier verifier, SessionRegistry registry, Refusals refusals) {
+        this.server = requireNonNull(server, "server");
+        this.auth = requireNonNull(auth, "auth");
+        this.verifier = requireNonNull(verifier, "verifier");
+        this.registry = requireNonNull(registry, "registry");
+        this.refusals = requireNonNull(refusals, "refusals");
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        timeout = ctx.executor().schedule(() -> {
+            log.debug("closing {}: no upgrade within {}", ctx.channel().remoteAddress(), server.handshakeTimeout());
+            ctx.close();
+        }, server.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.decoderResult().isSuccess()) {
+            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed HTTP request");
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        if (!uri.path().equals(server.path())) {
+            refusals.refuse(ctx, UpgradeRefusal.NOT_FOUND, "no such endpoint");
+            return;
+        }
+        if (!isWebSocketUpgrade(request)) {
+            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "expected a WebSocket upgrade (GET with Upgrade: websocket)");
+            return;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !server.originAllowed(origin)) {
+            refusals.refuse(ctx, UpgradeRefusal.ORIGIN_FORBIDDEN, "origin not allowed");
+            return;
+        }
+        Optional<String> credential = Credentials.bearerToken(request.headers(), request.uri(), auth.allowQueryToken());
+        if (credential.isEmpty()) {
+            refusals.refuse(ctx, UpgradeRefusal.UNAUTHORIZED, "missing bearer token");
+            return;
+        }
+        VerifiedToken token;
+        try {
+            token = verifier.verify(credential.get());
+        } catch (TokenRejectedException e) {
+            log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
+                    .log("upgrade refused: {}", e.getMessage());
+            refusals.refuse(ctx, UpgradeRefusal.UNAUTHORIZED, e.getMessage());
+            return;
+        }
+        UpgradeTicket ticket = ticketFor(ctx, uri, token);
+        if (ticket == null) {
+            return;
+        }
+        ctx.channel().attr(UpgradeTicket.KEY).set(ticket);
+        ctx.pipeline().remove(this);
+        ctx.fireChannelRead(request.retain());
+    }
+
+    /** A resume ticket, or a create ticket once admission reserved a slot; null after a refusal. */
+    private UpgradeTicket ticketFor(ChannelHandlerContext ctx, QueryStringDecoder uri, VerifiedToken token) {
+        String sessionId = first(uri, "session");
+        if (sessionId != null) {
+            return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
+        }
+        switch (registry.admit(token.subject())) {
+            case AT_CAPACITY -> {
+                refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at its session limit");
+                return null;
+            }
+            case USER_LIMIT -> {
+                refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many sessions for this user");
+                return null;
+            }
+            default -> {
+                return new UpgradeTicket.Create(token);
+            }
+        }
+    }
+
+    private static boolean isWebSocketUpgrade(FullHttpRequest request) {
+        return HttpMethod.GET.equals(request.method())
+                && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    private static String first(QueryStringDecoder uri, String name) {
+        List<String> values = uri.parameters().get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.tether.gateway.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.tether.gateway.session.EncodedFrame;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.WireCodec;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class FrameCodecTest {
+
+    private final WireCodec codec = new WireCodec();
+    private final EmbeddedChannel channel = new EmbeddedChannel(new FrameCodec(codec));
+
+    @Test
+    void textFrameBecomesATypedClientMessage() {
+        channel.writeInbound(new TextWebSocketFrame("{\"type\":\"ack\",\"seq\":7}"));
+        assertEquals(new ClientMessage.Ack(7), channel.readInbound());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void undecodableTextBecomesAFailureWithItsCode() {
+        channel.writeInbound(new TextWebSocketFrame("{\"type\":"));
+        channel.writeInbound(new TextWebSocketFrame("{\"type\":\"teleport\"}"));
+        channel.writeInbound(new TextWebSocketFrame("{\"type\":\"message\"}"));
+        assertEquals(ErrorCode.INVALID_JSON, channel.<InboundFailure>readInbound().code());
+        assertEquals(ErrorCode.UNKNOWN_TYPE, channel.<InboundFailure>readInbound().code());
+        assertEquals(ErrorCode.INVALID_FIELD, channel.<InboundFailure>readInbound().code());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void binaryFrameIsRefusedAsNotSupported() {
+        channel.writeInbound(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
+        InboundFailure failure = assertInstanceOf(InboundFailure.class, channel.readInbound());
+        assertEquals(ErrorCode.BINARY_NOT_SUPPORTED, failure.code());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void strayContinuationFrameIsAFailureNotACrash() {
+        channel.writeInbound(new ContinuationWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {'x'})));
+        assertInstanceOf(InboundFailure.class, channel.readInbound());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void serverMessagesAndEncodedFramesBecomeTextFrames() {
+        channel.writeOutbound(new ServerMessage.Pong());
+        byte[] history = codec.encodeToBytes(new ServerMessage.ReplayGap(1, 2));
+        channel.writeOutbound(new EncodedFrame(history));
+        TextWebSocketFrame pong = channel.readOutbound();
+        TextWebSocketFrame gap = channel.readOutbound();
+        try {
+            assertEquals("{\"type\":\"pong\"}", pong.text());
+            assertEquals(new String(history, StandardCharsets.UTF_8), gap.text());
+        } finally {
+            pong.release();
+            gap.release();
+        }
+        assertNull(channel.readOutbound());
+        assertFalse(channel.finish());
+    }
+}
