@@ -1,0 +1,18 @@
+package dev.tether.gateway.cli;
+
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The {@code --config PATH} option shared by the commands. */
+final class ConfigOption {
+
+    @Option(names = "--config", paramLabel = "PATH",
+            description = "Config file (default: config/gateway.yaml if present, else the built-in defaults).")
+    Path path;
+
+    GatewayConfig load() {
+        return path == null ? ConfigLoader.loadDefault(System.getenv()) : ConfigLoader.load(path, System.getenv());
+    }
+}

@@ -1,0 +1,48 @@
+package dev.tether.gateway.cli;
+
+import dev.tether.gateway.config.ConfigException;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.GatewayServer;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** Runs the gateway until the process is told to stop. */
+@Command(name = "gateway", mixinStandardHelpOptions = true, version = "tether gateway 0.1.0",
+        description = "Runs the Tether WebSocket session gateway.",
+        subcommands = {TokenCommand.class})
+public final class RunCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Mixin
+    private ConfigOption configOption;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        GatewayConfig config;
+        try {
+            config = configOption.load();
+        } catch (ConfigException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        if (config.auth().usesDevSecret()) {
+            log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. "
+                    + "Set TETHER_JWT_SECRET (or auth.hmac_secret) before exposing this gateway.");
+        }
+        GatewayServer server = new GatewayServer(config, Clock.systemUTC());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "tether-shutdown"));
+        server.start();
+        stopped.await();
+        return 0;
+    }
+}

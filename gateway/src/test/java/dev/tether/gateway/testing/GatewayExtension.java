@@ -1,0 +1,102 @@
+package dev.tether.gateway.testing;
+
+import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.GatewayServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Starts a real gateway on {@code 127.0.0.1:0} for a test class and stops it afterwards. Register
+ * with {@code @RegisterExtension static final GatewayExtension gateway = GatewayExtension.withConfig("...")};
+ * the YAML given is merged over {@link #BASE_CONFIG}.
+ */
+public final class GatewayExtension implements BeforeAllCallback, AfterAllCallback {
+
+    /** What every test gateway has: loopback, an ephemeral port, a fast echo worker. */
+    public static final String BASE_CONFIG = """
+            server:
+              host: 127.0.0.1
+              port: 0
+            worker:
+              kind: echo
+              echo:
+                deltas: 3
+                delta_interval: 0ms
+            """;
+
+    private final GatewayConfig config;
+    private GatewayServer server;
+    private InetSocketAddress address;
+
+    private GatewayExtension(GatewayConfig config) {
+        this.config = config;
+    }
+
+    /** A gateway with {@link #BASE_CONFIG} plus {@code yaml} (sections given there replace keys of the base). */
+    public static GatewayExtension withConfig(String yaml) {
+        return new GatewayExtension(ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml), Map.of()));
+    }
+
+    /** A gateway with {@link #BASE_CONFIG} only. */
+    public static GatewayExtension withDefaults() {
+        return withConfig("");
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        server = new GatewayServer(config, Clock.systemUTC());
+        address = server.start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public GatewayServer server() {
+        return server;
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** {@code ws://127.0.0.1:PORT/ws}: a new session. */
+    public URI uri() {
+        return URI.create("ws://127.0.0.1:" + address.getPort() + config.server().path());
+    }
+
+    /** The URI that resumes {@code sessionId} after {@code lastSeq}. */
+    public URI resumeUri(String sessionId, long lastSeq) {
+        return URI.create(uri() + "?session=" + sessionId + "&last_seq=" + lastSeq);
+    }
+
+    /** A valid token for {@code subject}, signed with the configured secret, valid for an hour. */
+    public String token(String subject) {
+        return token(subject, Duration.ofHours(1));
+    }
+
+    public String token(String subject, Duration ttl) {
+        return minter().mint(subject, ttl, Map.of());
+    }
+
+    public TokenMinter minter() {
+        String algorithm = config.auth().algorithms().stream().filter(a -> a.startsWith("HS")).findFirst().orElseThrow();
+        return new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, Clock.systemUTC());
+    }
+}

@@ -1,0 +1,83 @@
+package dev.tether.gateway.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Sends a hand-written upgrade request over a plain socket and reads the raw response, so tests can
+ * check refusals exactly as a client sees them (status, headers, JSON body).
+ */
+public final class RawHttp {
+
+    /** A parsed HTTP response; header names are lower-cased. */
+    public record Response(int status, Map<String, String> headers, String body) {
+        public String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    private RawHttp() {}
+
+    /** A WebSocket upgrade request for {@code target} with extra {@code headers}. */
+    public static Response upgrade(InetSocketAddress address, String target, Map<String, String> headers) throws IOException {
+        StringBuilder request = new StringBuilder()
+                .append("GET ").append(target).append(" HTTP/1.1\r\n")
+                .append("Host: 127.0.0.1:").append(address.getPort()).append("\r\n")
+                .append("Upgrade: websocket\r\n")
+                .append("Connection: Upgrade\r\n")
+                .append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+                .append("Sec-WebSocket-Version: 13\r\n");
+        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        request.append("\r\n");
+        return send(address, request.toString());
+    }
+
+    /** Sends {@code request} verbatim and reads the response head and (Content-Length) body. */
+    public static Response send(InetSocketAddress address, String request) throws IOException {
+        try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout((int) TestClient.TIMEOUT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String head = readHead(in);
+            String[] lines = head.split("\r\n");
+            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            Map<String, String> parsed = new LinkedHashMap<>();
+            for (int i = 1; i < lines.length; i++) {
+                int colon = lines[i].indexOf(':');
+                parsed.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            }
+            String body = "";
+            String length = parsed.get("content-length");
+            if (length != null) {
+                body = new String(in.readNBytes(Integer.parseInt(length)), StandardCharsets.UTF_8);
+            }
+            return new Response(status, parsed, body);
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        byte[] end = {'\r', '\n', '\r', '\n'};
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed before the response head ended: " + head);
+            }
+            head.write(b);
+            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        String text = head.toString(StandardCharsets.ISO_8859_1);
+        return text.substring(0, text.length() - 4);
+    }
+}
