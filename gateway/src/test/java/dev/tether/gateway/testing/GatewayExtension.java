@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -33,17 +34,26 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
                 delta_interval: 0ms
             """;
 
-    private final GatewayConfig config;
+    private final Supplier<String> yaml;
+    private GatewayConfig config;
     private GatewayServer server;
     private InetSocketAddress address;
 
-    private GatewayExtension(GatewayConfig config) {
-        this.config = config;
+    private GatewayExtension(Supplier<String> yaml) {
+        this.yaml = yaml;
     }
 
     /** A gateway with {@link #BASE_CONFIG} plus {@code yaml} (sections given there replace keys of the base). */
     public static GatewayExtension withConfig(String yaml) {
-        return new GatewayExtension(ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml), Map.of()));
+        return withConfig(() -> yaml);
+    }
+
+    /**
+     * Like {@link #withConfig(String)}, with the YAML computed just before the gateway starts (for
+     * configs that name files a test creates, such as public keys).
+     */
+    public static GatewayExtension withConfig(Supplier<String> yaml) {
+        return new GatewayExtension(yaml);
     }
 
     /** A gateway with {@link #BASE_CONFIG} only. */
@@ -53,6 +63,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        config = ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml.get()), Map.of());
         server = new GatewayServer(config, Clock.systemUTC());
         address = server.start();
     }
