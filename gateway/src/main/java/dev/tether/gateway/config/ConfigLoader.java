@@ -90,7 +90,7 @@ public final class ConfigLoader {
         JsonNode fileTree = readTree(yaml, source);
         if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
             throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(),
-                    "a mapping of sections: server, auth, sessions, worker");
+                    "a mapping of sections: server, auth, sessions, worker, pool, limits");
         }
         JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());
         JsonNode merged = merge(defaults, fileTree);
@@ -110,15 +110,27 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * Free-form mappings (names chosen by the operator, not keys of a record): a value given in the
+     * file replaces the default mapping whole instead of being merged into it.
+     */
+    private static final java.util.Set<String> REPLACED_WHOLE = java.util.Set.of("worker.process.env");
+
     /** Objects merge key by key; anything else in the file replaces the default; null keeps it. */
     static JsonNode merge(JsonNode base, JsonNode override) {
+        return merge(base, override, "");
+    }
+
+    private static JsonNode merge(JsonNode base, JsonNode override, String path) {
         if (override == null || override.isNull() || override.isMissingNode()) {
             return base;
         }
-        if (base instanceof ObjectNode baseObject && override instanceof ObjectNode overrideObject) {
+        if (base instanceof ObjectNode baseObject && override instanceof ObjectNode overrideObject
+                && !REPLACED_WHOLE.contains(path)) {
             ObjectNode result = baseObject.deepCopy();
             for (Map.Entry<String, JsonNode> field : overrideObject.properties()) {
-                JsonNode value = merge(baseObject.get(field.getKey()), field.getValue());
+                String child = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                JsonNode value = merge(baseObject.get(field.getKey()), field.getValue(), child);
                 result.set(field.getKey(), value == null ? field.getValue() : value);
             }
             return result;

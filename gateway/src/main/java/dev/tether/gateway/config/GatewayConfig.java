@@ -9,19 +9,24 @@ package dev.tether.gateway.config;
  * @param auth the {@code auth} section
  * @param sessions the {@code sessions} section
  * @param worker the {@code worker} section
+ * @param pool the {@code pool} section
+ * @param limits the {@code limits} section
  */
-public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker) {
+public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
+        PoolConfig pool, LimitsConfig limits) {
 
     public GatewayConfig {
         Check.notNull("server", server, "a mapping");
         Check.notNull("auth", auth, "a mapping");
         Check.notNull("sessions", sessions, "a mapping");
         Check.notNull("worker", worker, "a mapping");
+        Check.notNull("pool", pool, "a mapping");
+        Check.notNull("limits", limits, "a mapping");
     }
 
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
     public static GatewayConfig defaults() {
         return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
-                WorkerConfig.defaults());
+                WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults());
     }
 }

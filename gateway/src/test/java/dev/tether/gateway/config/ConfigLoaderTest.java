@@ -86,8 +86,18 @@ class ConfigLoaderTest {
                         sessions.replayMaxMessages(), 64 * 1024, sessions.maxQueuedMessages(),
                         sessions.maxTrackedMessageIds(), sessions.maxSessions(), sessions.maxSessionsPerUser(),
                         Duration.ofSeconds(2)),
-                new WorkerConfig("echo", new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL)));
+                new WorkerConfig(WorkerConfig.DEFAULT_KIND, new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL),
+                        ProcessWorkerConfig.defaults()),
+                defaults.pool(),
+                defaults.limits());
         assertEquals(expected, config);
+    }
+
+    @Test
+    void workerEnvironmentMappingReplacesTheDefaultWhole() {
+        GatewayConfig config = ConfigLoader.parse("worker:\n  process:\n    env:\n      FOO: bar\n", NO_ENV);
+        assertEquals(java.util.Map.of("FOO", "bar"), config.worker().process().env());
+        assertEquals(ProcessWorkerConfig.DEFAULT_COMMAND, config.worker().process().command());
     }
 
     @Test
@@ -164,7 +174,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker)", e.getMessage());
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits)", e.getMessage());
     }
 
     @Test
@@ -278,11 +288,42 @@ class ConfigLoaderTest {
                 row("sessions.max_sessions_per_user", "0", "sessions.max_sessions_per_user: 0 (expected: >= 1)"),
                 row("sessions.retry_after", "999ms", "sessions.retry_after: 999ms (expected: >= 1s)"),
                 // worker
-                row("worker.kind", "python", "worker.kind: python (expected: one of [echo])"),
+                row("worker.kind", "python", "worker.kind: python (expected: one of [echo, process])"),
                 row("worker.echo.deltas", "0", "worker.echo.deltas: 0 (expected: 1..1000)"),
                 row("worker.echo.deltas", "1001", "worker.echo.deltas: 1001 (expected: 1..1000)"),
                 row("worker.echo.delta_interval", "-1ms", "worker.echo.delta_interval: -1ms (expected: 0s..10s)"),
                 row("worker.echo.delta_interval", "11s", "worker.echo.delta_interval: 11s (expected: 0s..10s)"),
+                row("worker.process.command", "[]", "worker.process.command: [] (expected: a non-empty list of non-empty strings)"),
+                row("worker.process.env_allow", "[LD_PRELOAD]", "worker.process.env_allow[0]: LD_PRELOAD (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row("worker.process.env_allow", "[PATH, 'A B']", "worker.process.env_allow[1]: A B (expected: an environment variable name)"),
+                row("worker.process.env", "{JAVA_TOOL_OPTIONS: x}", "worker.process.env.JAVA_TOOL_OPTIONS: JAVA_TOOL_OPTIONS (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row("worker.process.env", "{LD_LIBRARY_PATH: /x}", "worker.process.env.LD_LIBRARY_PATH: LD_LIBRARY_PATH (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row("worker.process.max_line_bytes", "512", "worker.process.max_line_bytes: 512 (expected: 1KiB..64MiB)"),
+                row("worker.process.max_pending_events", "0", "worker.process.max_pending_events: 0 (expected: 1..1000000)"),
+                row("worker.process.stop_grace", "11m", "worker.process.stop_grace: 11m (expected: 0s..10m)"),
+                row("worker.process.kill_grace", "-1s", "worker.process.kill_grace: -1s (expected: 0s..10m)"),
+                // pool
+                row("pool.min_idle", "-1", "pool.min_idle: -1 (expected: 0..10000)"),
+                row("pool.max_workers", "0", "pool.max_workers: 0 (expected: 1..100000)"),
+                row("pool.spawn_interval", "-5ms", "pool.spawn_interval: -5ms (expected: 0s..10m)"),
+                row("pool.init_timeout", "0s", "pool.init_timeout: 0s (expected: > 0)"),
+                row("pool.backoff_max", "10ms", "pool.backoff_max: 10ms (expected: >= pool.backoff_initial (1s))"),
+                row("pool.breaker_failures", "0", "pool.breaker_failures: 0 (expected: 1..1000)"),
+                row("pool.breaker_cooldown", "0s", "pool.breaker_cooldown: 0s (expected: > 0)"),
+                row("pool.warm_start_timeout", "0s", "pool.warm_start_timeout: 0s (expected: > 0)"),
+                // limits
+                row("limits.max_restarts", "-1", "limits.max_restarts: -1 (expected: 0..1000)"),
+                row("limits.restart_window", "0s", "limits.restart_window: 0s (expected: > 0)"),
+                row("limits.rss_poll_interval", "5ms", "limits.rss_poll_interval: 5ms (expected: >= 10ms)"),
+                row("limits.rss_soft_limit", "1KiB", "limits.rss_soft_limit: 1KiB (expected: >= 1MiB)"),
+                row("limits.rss_hard_limit", "256MiB", "limits.rss_hard_limit: 256MiB (expected: >= limits.rss_soft_limit (512MiB))"),
+                row("limits.max_duration", "0s", "limits.max_duration: 0s (expected: > 0)"),
+                row("limits.warning_ratio", "1.0", "limits.warning_ratio: 1.0 (expected: a fraction between 0 and 1, exclusive)"),
+                row("limits.warning_ratio", "0", "limits.warning_ratio: 0.0 (expected: a fraction between 0 and 1, exclusive)"),
+                row("limits.duration_grace", "2h", "limits.duration_grace: 2h (expected: 0s..1h)"),
+                row("limits.idle_timeout", "0s", "limits.idle_timeout: 0s (expected: > 0)"),
+                row("limits.first_message_timeout", "-1s", "limits.first_message_timeout: -1s (expected: > 0)"),
+                row("limits.interrupt_after_disconnect", "0s", "limits.interrupt_after_disconnect: 0s (expected: > 0)"),
                 // wrong types and unparsable scalars
                 row("server.port", "abc", "server.port: abc (expected: an integer)"),
                 row("server.port", "80.5", "server.port: 80.5 (expected: an integer)"),
@@ -396,8 +437,8 @@ class ConfigLoaderTest {
     @Test
     void nullsInDirectConstructionFailNamingTheKey() {
         ConfigException e = assertThrows(ConfigException.class,
-                () -> new WorkerConfig(null, EchoWorkerConfig.defaults()));
-        assertEquals("worker.kind: null (expected: one of [echo])", e.getMessage());
+                () -> new WorkerConfig(null, EchoWorkerConfig.defaults(), ProcessWorkerConfig.defaults()));
+        assertEquals("worker.kind: null (expected: one of [echo, process])", e.getMessage());
         e = assertThrows(ConfigException.class, () -> new SessionConfig(null, Duration.ofHours(1), 1, 1, 1024, 0,
                 1, 1, 1, Duration.ofSeconds(1)));
         assertEquals("sessions.reconnect_window: null (expected: > 0)", e.getMessage());

@@ -1,0 +1,131 @@
+package dev.tether.gateway.config;
+
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code worker.process} section: how subprocess workers are started, fed and stopped.
+ * Immutable and thread-safe.
+ *
+ * <p>In {@code command}, {@code ${java}} stands for the {@code java} executable running the gateway
+ * and {@code ${classpath}} for the gateway's own class path, so the bundled demo worker runs
+ * without any path in the config; both are replaced when a worker starts.
+ *
+ * @param command program and arguments, {@code worker.process.command}; non-empty
+ * @param envAllow variables passed through from the gateway's environment, {@code worker.process.env_allow}
+ * @param env variables set explicitly for every worker, {@code worker.process.env}
+ * @param workRoot directory under which each session's worker gets its own working directory,
+ *     removed when the session ends, {@code worker.process.work_root}
+ * @param maxLineBytes longest output line read from a worker; the rest of a longer line is dropped
+ *     and the client gets notice {@code output_truncated}, {@code worker.process.max_line_bytes}
+ * @param maxPendingEvents output events read but not yet taken by the session; beyond it the
+ *     gateway stops reading the worker's stdout (the worker blocks on its pipe),
+ *     {@code worker.process.max_pending_events}
+ * @param stopGrace time a worker has to exit after the {@code shutdown} line before SIGTERM,
+ *     {@code worker.process.stop_grace}
+ * @param killGrace time after SIGTERM before SIGKILL, {@code worker.process.kill_grace}
+ */
+public record ProcessWorkerConfig(
+        List<String> command,
+        List<String> envAllow,
+        Map<String, String> env,
+        Path workRoot,
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxLineBytes,
+        int maxPendingEvents,
+        Duration stopGrace,
+        Duration killGrace) {
+
+    /** Replaced by the path of the {@code java} executable running the gateway. */
+    public static final String JAVA_PLACEHOLDER = "${java}";
+    /** Replaced by the gateway's class path (its jar when run with {@code java -jar}). */
+    public static final String CLASSPATH_PLACEHOLDER = "${classpath}";
+
+    public static final List<String> DEFAULT_COMMAND = List.of(JAVA_PLACEHOLDER,
+            "-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+            "-cp", CLASSPATH_PLACEHOLDER, "dev.tether.demo.DemoWorker");
+    public static final List<String> DEFAULT_ENV_ALLOW = List.of("PATH", "LANG", "LC_ALL", "TZ");
+    public static final Map<String, String> DEFAULT_ENV = Map.of("DEMO_READY_DELAY", "1s");
+    public static final Path DEFAULT_WORK_ROOT = Path.of("/tmp/tether-sessions");
+    public static final int DEFAULT_MAX_LINE_BYTES = (int) ByteSizes.MIB;
+    public static final int MIN_MAX_LINE_BYTES = (int) ByteSizes.KIB;
+    public static final int MAX_MAX_LINE_BYTES = (int) (64 * ByteSizes.MIB);
+    public static final int DEFAULT_MAX_PENDING_EVENTS = 256;
+    public static final int MAX_MAX_PENDING_EVENTS = 1_000_000;
+    public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
+    public static final Duration MAX_GRACE = Duration.ofMinutes(10);
+
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    /**
+     * Variables a worker must never get, allowed or explicit: they make the dynamic loader or the JVM
+     * load code the worker did not ask for.
+     */
+    public static boolean dangerous(String name) {
+        String upper = name.toUpperCase(Locale.ROOT);
+        return upper.startsWith("LD_")
+                || upper.startsWith("DYLD_")
+                || upper.equals("JAVA_TOOL_OPTIONS")
+                || upper.equals("_JAVA_OPTIONS")
+                || upper.equals("JDK_JAVA_OPTIONS")
+                || upper.equals("JAVA_OPTIONS")
+                || upper.equals("CLASSPATH")
+                || upper.equals("NODE_OPTIONS")
+                || upper.equals("PYTHONSTARTUP")
+                || upper.equals("PYTHONPATH")
+                || upper.equals("PERL5OPT")
+                || upper.equals("RUBYOPT")
+                || upper.equals("BASH_ENV")
+                || upper.equals("ENV")
+                || upper.equals("PROMPT_COMMAND")
+                || upper.equals("IFS")
+                || upper.equals("GCONV_PATH")
+                || upper.equals("MALLOC_CHECK_")
+                || upper.startsWith("TETHER_");
+    }
+
+    public ProcessWorkerConfig {
+        String key = "worker.process";
+        if (command == null || command.isEmpty() || command.stream().anyMatch(a -> a == null || a.isEmpty())) {
+            throw new ConfigException(key + ".command", command, "a non-empty list of non-empty strings");
+        }
+        command = List.copyOf(command);
+        envAllow = envAllow == null ? List.of() : List.copyOf(envAllow);
+        for (int i = 0; i < envAllow.size(); i++) {
+            checkVariable(key + ".env_allow[" + i + "]", envAllow.get(i));
+        }
+        env = env == null ? Map.of() : Map.copyOf(env);
+        for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
+            checkVariable(key + ".env." + variable.getKey(), variable.getKey());
+            Check.notNull(key + ".env." + variable.getKey(), variable.getValue(), "a string");
+        }
+        Check.notNull(key + ".work_root", workRoot, "a directory path");
+        Check.bytesBetween(key + ".max_line_bytes", maxLineBytes, MIN_MAX_LINE_BYTES, MAX_MAX_LINE_BYTES);
+        Check.between(key + ".max_pending_events", maxPendingEvents, 1, MAX_MAX_PENDING_EVENTS);
+        Check.between(key + ".stop_grace", stopGrace, Duration.ZERO, MAX_GRACE);
+        Check.between(key + ".kill_grace", killGrace, Duration.ZERO, MAX_GRACE);
+    }
+
+    private static void checkVariable(String key, String name) {
+        if (name == null || !VARIABLE_NAME.matcher(name).matches()) {
+            throw new ConfigException(key, name, "an environment variable name");
+        }
+        if (dangerous(name)) {
+            throw new ConfigException(key, name,
+                    "a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, "
+                            + "JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused)");
+        }
+    }
+
+    /** The built-in defaults, as written in {@code config/gateway.yaml}: the bundled demo worker. */
+    public static ProcessWorkerConfig defaults() {
+        return new ProcessWorkerConfig(DEFAULT_COMMAND, DEFAULT_ENV_ALLOW, DEFAULT_ENV, DEFAULT_WORK_ROOT,
+                DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PENDING_EVENTS, DEFAULT_STOP_GRACE, DEFAULT_KILL_GRACE);
+    }
+}
