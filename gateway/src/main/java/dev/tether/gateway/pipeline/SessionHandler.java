@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -49,8 +50,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         connection = new Connection(ctx.channel(), ticket.token());
-        if (ticket instanceof UpgradeTicket.Create) {
-            session = registry.create(ticket.token().subject(), ctx.channel().eventLoop());
+        if (ticket instanceof UpgradeTicket.Create create) {
+            session = registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker());
             session.attach(connection, 0, false);
             return;
         }
@@ -103,7 +104,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             UpgradeTicket unused = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());
-                log.debug("connection closed before its handshake completed; slot released");
+                create.worker().thenAccept(Worker::stop);
+                log.debug("connection closed before its handshake completed; slot and worker released");
             }
         }
         ctx.fireChannelInactive();

@@ -9,6 +9,7 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Decides about an upgrade request before the WebSocket exists (pipeline stage {@link
  * GatewayPipeline#UPGRADE}): the path, that it is a WebSocket upgrade, the {@code Origin}, the token
- * and, for a new session, admission. A refusal is a plain HTTP response and a close; an accepted
+ * and, for a new session, admission: a session slot and a worker are reserved here, so that "no
+ * capacity" can still be an HTTP answer. A refusal is a plain HTTP response and a close; an accepted
  * request travels on to Netty's handshake with an {@link UpgradeTicket} on the channel, and this
  * handler removes itself.
  *
@@ -129,7 +131,14 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return null;
             }
             default -> {
-                return new UpgradeTicket.Create(token);
+                try {
+                    return new UpgradeTicket.Create(token, registry.workers().acquire());
+                } catch (WorkerUnavailableException e) {
+                    registry.release(token.subject());
+                    log.atInfo().addKeyValue("subject", token.subject()).log("upgrade refused: {}", e.getMessage());
+                    refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "no worker available");
+                    return null;
+                }
             }
         }
     }

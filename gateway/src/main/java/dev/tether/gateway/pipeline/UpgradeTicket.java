@@ -3,7 +3,9 @@ package dev.tether.gateway.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.gateway.worker.Worker;
 import io.netty.util.AttributeKey;
+import java.util.concurrent.CompletionStage;
 
 /**
  * What {@link UpgradeHandler} decided about an upgrade request, carried on the channel to
@@ -15,10 +17,14 @@ sealed interface UpgradeTicket {
 
     VerifiedToken token();
 
-    /** A new session; a slot was reserved in the registry and must be used or released. */
-    record Create(VerifiedToken token) implements UpgradeTicket {
+    /**
+     * A new session; a slot was reserved in the registry and a worker acquired, both to be used or
+     * given back.
+     */
+    record Create(VerifiedToken token, CompletionStage<Worker> worker) implements UpgradeTicket {
         public Create {
             requireNonNull(token, "token");
+            requireNonNull(worker, "worker");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tether.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.auth.TokenRejectedException;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.replay.ReplayBuffer;
@@ -88,7 +89,9 @@ public final class Session {
     private void onStart(CompletionStage<Worker> workerStage) {
         assert executor.inEventLoop();
         var future = workerStage.toCompletableFuture();
-        if (future.isDone() && !future.isCompletedExceptionally()) {
+        if (future.isDone() && !future.isCompletedExceptionally()
+                && future.join().ready().toCompletableFuture().isDone()
+                && !future.join().ready().toCompletableFuture().isCompletedExceptionally()) {
             bindWorker(future.join());
             state = SessionState.IDLE;
             log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
@@ -96,7 +99,7 @@ public final class Session {
             return;
         }
         emitStatus(SessionState.PREPARING, null);
-        workerStage.whenComplete((ready, failure) -> executor.execute(() -> {
+        workerStage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
             if (failure != null) {
                 log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                         .log("no worker for session: {}", failure.toString());
@@ -306,15 +309,22 @@ public final class Session {
 
     private void bindWorker(Worker ready) {
         worker = ready;
-        worker.bind(id, subject, new WorkerListener() {
+        worker.bind(id, subject, executor, new WorkerListener() {
             @Override
-            public void onEvent(JsonNode event) {
-                executor.execute(() -> onWorkerEvent(ready, event));
+            public void onEvent(ObjectNode event) {
+                onWorkerEvent(ready, event);
+            }
+
+            @Override
+            public void onProtocolProblem(String code, String message) {
+                if (ready == worker && state != SessionState.ENDED) {
+                    emit(seq -> new ServerMessage.Notice(seq, code, message, null));
+                }
             }
 
             @Override
             public void onExit(WorkerExit exit) {
-                executor.execute(() -> onWorkerExit(ready, exit));
+                onWorkerExit(ready, exit);
             }
         });
     }

@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.SessionConfig;
+import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
@@ -14,6 +15,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -91,14 +93,19 @@ public final class SessionRegistry {
 
     /**
      * Creates a session in a slot reserved with {@link #admit}, confined to {@code executor}, and
-     * starts it there (asking the worker source for its worker).
+     * starts it there with the worker acquired for it at upgrade time.
      */
-    public Session create(String subject, EventExecutor executor) {
+    public Session create(String subject, EventExecutor executor, CompletionStage<Worker> worker) {
         String id = ids.next();
         Session session = new Session(id, subject, executor, context);
         sessions.put(id, session);
-        session.start(workers.acquire(executor));
+        session.start(worker);
         return session;
+    }
+
+    /** The source of workers, for admission at upgrade time and for restarts. */
+    public WorkerSource workers() {
+        return workers;
     }
 
     /** Finds {@code id} for {@code subject}; another user's session is reported as {@link Lookup.NotFound}. */

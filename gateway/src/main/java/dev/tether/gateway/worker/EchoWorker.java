@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -20,22 +21,22 @@ import java.util.concurrent.TimeUnit;
  * {@code data} when it is a string, {@code data.text} when that is a string, else {@code data} as
  * JSON. An interrupt ends the turn at once with {@code result} and {@code "interrupted": true}.
  *
- * <p>Runs entirely on the session's event loop (given at construction), so its state needs no
- * locking; calls from other threads hop over.
+ * <p>Ready at once. Runs entirely on the session's event loop (given to {@link #bind}), so its
+ * state needs no locking; calls from other threads hop over, calls before binding are ignored.
  */
 public final class EchoWorker implements Worker {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
-    private final EventExecutor executor;
     private final int deltas;
     private final Duration deltaInterval;
+    private final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
+    private volatile EventExecutor executor;
     private WorkerListener listener;
     private Turn turn;
     private boolean stopped;
 
-    public EchoWorker(EventExecutor executor, int deltas, Duration deltaInterval) {
-        this.executor = requireNonNull(executor, "executor");
+    public EchoWorker(int deltas, Duration deltaInterval) {
         if (deltas < 1) {
             throw new IllegalArgumentException("deltas must be >= 1");
         }
@@ -44,8 +45,9 @@ public final class EchoWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, WorkerListener listener) {
+    public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
         requireNonNull(listener, "listener");
+        this.executor = requireNonNull(executor, "executor");
         onLoop(() -> this.listener = listener);
     }
 
@@ -74,16 +76,39 @@ public final class EchoWorker implements Worker {
 
     @Override
     public CompletionStage<Void> stop() {
-        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        if (executor == null) {
+            exited.complete(new WorkerExit(0, 0, "stopped"));
+            return exited.thenApply(exit -> null);
+        }
         onLoop(() -> {
             this.stopped = true;
             if (turn != null) {
                 turn.cancel();
                 turn = null;
             }
-            stopped.complete(null);
+            exited.complete(new WorkerExit(0, 0, "stopped"));
         });
-        return stopped;
+        return exited.thenApply(exit -> null);
+    }
+
+    @Override
+    public void kill() {
+        stop();
+    }
+
+    @Override
+    public CompletionStage<Void> ready() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<WorkerExit> exited() {
+        return exited;
+    }
+
+    @Override
+    public OptionalLong pid() {
+        return OptionalLong.empty();
     }
 
     @Override
@@ -92,6 +117,10 @@ public final class EchoWorker implements Worker {
     }
 
     private void onLoop(Runnable task) {
+        EventExecutor executor = this.executor;
+        if (executor == null) {
+            return;
+        }
         if (executor.inEventLoop()) {
             task.run();
         } else {

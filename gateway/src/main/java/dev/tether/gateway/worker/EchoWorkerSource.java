@@ -3,7 +3,6 @@ package dev.tether.gateway.worker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import io.netty.util.concurrent.EventExecutor;
 
 /**
  * Hands out a fresh in-process {@link EchoWorker} per session, ready at once. Used when
@@ -21,8 +20,8 @@ public final class EchoWorkerSource implements WorkerSource {
     }
 
     @Override
-    public CompletionStage<Worker> acquire(EventExecutor executor) {
-        return CompletableFuture.completedFuture(new EchoWorker(executor, deltas, deltaInterval));
+    public CompletionStage<Worker> acquire() {
+        return CompletableFuture.completedFuture(new EchoWorker(deltas, deltaInterval));
     }
 
     @Override

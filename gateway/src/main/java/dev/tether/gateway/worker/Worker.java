@@ -1,6 +1,8 @@
 package dev.tether.gateway.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -8,17 +10,17 @@ import java.util.concurrent.CompletionStage;
  * ending each turn with an event of type {@code result}. Sessions talk to this interface only, so
  * they behave the same whether the worker is in-process or a subprocess.
  *
- * <p>A worker is one-shot: it is bound to exactly one session with {@link #bind} and never reused.
- * Methods may be called from any thread and must not block; listener callbacks arrive on whatever
- * thread the worker produces them and the session hands them over to its own event loop.
+ * <p>A worker is one-shot: it becomes {@link #ready()}, is bound to exactly one session with
+ * {@link #bind}, and is never handed to another. Methods may be called from any thread and never
+ * block; listener callbacks are made on the executor given to {@link #bind}, one at a time.
  */
 public interface Worker {
 
     /**
-     * Binds the worker to its session; from now on its output goes to {@code listener}. Called
-     * once, after the worker is ready.
+     * Binds the worker to its session; from now on its output goes to {@code listener}, called on
+     * {@code executor} (the session's event loop). Called once, after {@link #ready()} completed.
      */
-    void bind(String sessionId, String subject, WorkerListener listener);
+    void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener);
 
     /** Sends one client message into the worker: starts a turn. */
     void send(String id, JsonNode data);
@@ -27,10 +29,22 @@ public interface Worker {
     void interrupt();
 
     /**
-     * Stops the worker and everything it started; completes when it is gone. Idempotent. After
-     * this, the listener gets no more output.
+     * Stops the worker and everything it started, gracefully first; completes when it is gone.
+     * Idempotent. After this, the listener gets no more callbacks, {@code onExit} included.
      */
     CompletionStage<Void> stop();
+
+    /** Kills the worker and everything it started at once (a hard limit was hit). Idempotent. */
+    void kill();
+
+    /** Completes when the worker can take its first message (it said {@code ready}). */
+    CompletionStage<Void> ready();
+
+    /** Completes when the worker has gone, for whatever reason. */
+    CompletionStage<WorkerExit> exited();
+
+    /** The operating-system process id, for workers that are processes. */
+    OptionalLong pid();
 
     /** A short description for logs: "echo" or "pid 1234". */
     String describe();

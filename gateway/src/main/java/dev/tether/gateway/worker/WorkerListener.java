@@ -1,12 +1,22 @@
 package dev.tether.gateway.worker;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** Receives what a bound {@link Worker} produces. Called on the worker's threads. */
+/**
+ * Receives what a bound {@link Worker} produces. Called on the session's event loop (the executor
+ * given to {@link Worker#bind}), one callback at a time, in the order the worker produced them.
+ */
 public interface WorkerListener {
 
     /** One output event (a JSON object). An event of type {@code result} ends the current turn. */
-    void onEvent(JsonNode event);
+    void onEvent(ObjectNode event);
+
+    /**
+     * The worker broke the worker protocol in a way the session survives; {@code code} is the notice
+     * code for the client: {@code worker_protocol_error} (a line that is not a JSON object) or
+     * {@code output_truncated} (a line over {@code worker.process.max_line_bytes}).
+     */
+    void onProtocolProblem(String code, String message);
 
     /** The worker went away without being asked to stop. */
     void onExit(WorkerExit exit);

@@ -1,22 +1,22 @@
 package dev.tether.gateway.worker;
 
-import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Where sessions get their workers: the in-process echo worker, or (later) a pool of pre-warmed
- * subprocesses. Thread-safe.
+ * Where sessions get their workers: a fresh in-process echo worker, or a subprocess from the
+ * pre-warmed pool. Thread-safe.
  */
 public interface WorkerSource {
 
     /**
-     * A ready worker for a new session. Completes at once when one is warm; later when one has to
-     * be started; exceptionally when none can be had.
+     * A worker for a session. The stage is already complete when a warm worker was available, and
+     * completes when a cold one is ready otherwise (exceptionally if it never gets ready). The
+     * worker counts against the source's capacity from this call until it has exited.
      *
-     * @param executor the session's event loop, for workers that run in-process
+     * @throws WorkerUnavailableException at once, when no worker can be had (capacity, breaker)
      */
-    CompletionStage<Worker> acquire(EventExecutor executor);
+    CompletionStage<Worker> acquire() throws WorkerUnavailableException;
 
-    /** Stops every worker this source still holds. */
+    /** Stops every worker this source still holds and refuses further acquires. */
     void close();
 }
