@@ -60,7 +60,7 @@ public final class GatewayServer implements AutoCloseable {
         WireCodec codec = new WireCodec();
         TokenVerifier verifier = verifier(config.auth(), clock);
         this.workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
-        this.registry = new SessionRegistry(config.sessions(), codec, verifier, workers, Ticker.systemTicker());
+        this.registry = new SessionRegistry(config.sessions(), config.limits(), codec, verifier, workers, Ticker.systemTicker());
         this.initializer = new GatewayInitializer(config, codec, verifier, registry);
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();

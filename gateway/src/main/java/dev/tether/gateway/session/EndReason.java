@@ -7,8 +7,16 @@ package dev.tether.gateway.session;
 public enum EndReason {
     /** No connection came back within {@code sessions.reconnect_window}. */
     RECONNECT_WINDOW_EXPIRED("reconnect_window_expired"),
-    /** No worker could be had for the session, or it failed beyond recovery. */
+    /** No worker could be had for the session, or one never became ready. */
     WORKER_FAILED("worker_failed"),
+    /** The worker had to be restarted more than {@code limits.max_restarts} times within {@code limits.restart_window}. */
+    RESTART_LIMIT("restart_limit"),
+    /** The session reached {@code limits.max_duration} (plus the grace for a running turn). */
+    DURATION_LIMIT("duration_limit"),
+    /** No client message for {@code limits.idle_timeout} while idle. */
+    IDLE_TIMEOUT("idle_timeout"),
+    /** No first client message within {@code limits.first_message_timeout}. */
+    FIRST_MESSAGE_TIMEOUT("first_message_timeout"),
     /** The gateway stopped. */
     SHUTDOWN("shutdown");
 

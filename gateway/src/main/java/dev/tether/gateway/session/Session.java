@@ -2,63 +2,88 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.auth.TokenRejectedException;
 import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
+import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayDeque;
+import java.time.Instant;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One user's session: its worker, its numbered history, its inbound queue and the one connection
- * attached to it at a time.
+ * One user's session: its worker, its numbered history, its inbound queue, the one connection
+ * attached to it at a time, and the supervision of its worker (restarts, RSS and time limits).
  *
- * <p><b>Threading:</b> confined to one event loop ({@link #executor()}). Every method except the
- * accessors of immutable fields must run there; callers on other threads (the channel handlers of a
- * connection on another loop, worker output threads, timers) hand work over with
- * {@code executor().execute(...)}. That confinement is what makes a takeover atomic: attaches run
- * one after another, so however many resumes race, exactly one connection ends up attached and
- * each sees every seq once.
+ * <p><b>Threading:</b> confined to one event loop ({@link #executor()}). Its public methods may be
+ * called from any thread: they never do the work inline but hand it over with
+ * {@code executor().execute(...)}, so the work of one caller runs in the order it was handed over.
+ * Everything else runs on the loop and asserts it. That confinement is what makes a takeover
+ * atomic: attaches run one after another, so however many resumes race, exactly one connection
+ * ends up attached and each sees every seq once.
  */
 public final class Session {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final String id;
     private final String subject;
     private final EventExecutor executor;
     private final SessionContext context;
+    private final LimitsConfig limits;
     private final ReplayBuffer history;
-    private final MessageIds messageIds;
-    private final ArrayDeque<ClientMessage.Message> queue = new ArrayDeque<>();
+    private final Inbox inbox;
+    private final RestartBudget restarts;
+    private final Timer reconnectTimer;
+    private final Timer firstMessageTimer;
+    private final Timer idleTimer;
+    private final Timer durationWarningTimer;
+    private final Timer durationLimitTimer;
+    private final Timer interruptTimer;
+    private final Instant startedAt;
 
     private SessionState state = SessionState.PREPARING;
-    private Worker worker;
+    private volatile Worker worker;
+    private ClientMessage.Message turn;
     private Connection attached;
-    private ScheduledFuture<?> reconnectTimer;
     private EndReason endReason;
+    private boolean messaged;
+    private boolean durationReached;
+    /** A replacement being prepared after the RSS soft limit; swapped in when the turn ends. */
+    private CompletionStage<Worker> replacement;
+    private boolean softRestartDue;
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
         this.id = requireNonNull(id, "id");
         this.subject = requireNonNull(subject, "subject");
         this.executor = requireNonNull(executor, "executor");
         this.context = requireNonNull(context, "context");
+        this.limits = context.limits();
         this.history = new ReplayBuffer(context.config().replayMaxMessages(), context.config().replayMaxBytes());
-        this.messageIds = new MessageIds(context.config().maxTrackedMessageIds());
+        this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
+        this.restarts = new RestartBudget(executor, limits.maxRestarts(), limits.restartWindow());
+        this.reconnectTimer = new Timer(executor);
+        this.firstMessageTimer = new Timer(executor);
+        this.idleTimer = new Timer(executor);
+        this.durationWarningTimer = new Timer(executor);
+        this.durationLimitTimer = new Timer(executor);
+        this.interruptTimer = new Timer(executor);
+        this.startedAt = Instant.now();
     }
 
     /** The session id. Any thread. */
@@ -76,45 +101,16 @@ public final class Session {
         return executor;
     }
 
-
-    /**
-     * Starts the session with the worker that {@code workerStage} yields. A worker that is already
-     * there starts the session idle; otherwise it starts with {@code status preparing} and turns
-     * idle when the worker is ready.
-     */
-    void start(CompletionStage<Worker> workerStage) {
-        executor.execute(() -> onStart(workerStage));
+    /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
+    public Worker currentWorker() {
+        return worker;
     }
 
-    private void onStart(CompletionStage<Worker> workerStage) {
-        assert executor.inEventLoop();
-        var future = workerStage.toCompletableFuture();
-        if (future.isDone() && !future.isCompletedExceptionally()
-                && future.join().ready().toCompletableFuture().isDone()
-                && !future.join().ready().toCompletableFuture().isCompletedExceptionally()) {
-            bindWorker(future.join());
-            state = SessionState.IDLE;
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .addKeyValue("worker", worker.describe()).log("session started");
-            return;
-        }
-        emitStatus(SessionState.PREPARING, null);
-        workerStage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
-            if (failure != null) {
-                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                        .log("no worker for session: {}", failure.toString());
-                onEnd(EndReason.WORKER_FAILED);
-                return;
-            }
-            if (state == SessionState.ENDED) {
-                ready.stop();
-                return;
-            }
-            bindWorker(ready);
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .addKeyValue("worker", worker.describe()).log("session started");
-            dispatchNext();
-        }));
+    // ---- hand-over entry points (any thread) ----
+
+    /** Starts the session with the worker acquired for it. */
+    void start(CompletionStage<Worker> firstWorker) {
+        executor.execute(() -> onStart(firstWorker));
     }
 
     /**
@@ -124,6 +120,66 @@ public final class Session {
      */
     public void attach(Connection connection, long lastSeq, boolean resumed) {
         executor.execute(() -> onAttach(connection, lastSeq, resumed));
+    }
+
+    /**
+     * The connection went away. If it was the attached one the session goes on detached, buffering
+     * its history, until {@code sessions.reconnect_window} ends it.
+     */
+    public void detach(Connection connection) {
+        executor.execute(() -> onDetach(connection));
+    }
+
+    /** A decoded frame from {@code connection}; frames of a connection that is no longer attached are dropped. */
+    public void receive(Connection connection, ClientMessage message) {
+        executor.execute(() -> onClientMessage(connection, message));
+    }
+
+    /** A frame from {@code connection} that could not be decoded: answer it, change nothing. */
+    public void reject(Connection connection, ErrorCode code, String message) {
+        executor.execute(() -> onBadFrame(connection, code, message));
+    }
+
+    /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
+    public void reportRss(Worker sampled, long rssBytes) {
+        executor.execute(() -> onRss(sampled, rssBytes));
+    }
+
+    /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
+    public void end(EndReason reason) {
+        executor.execute(() -> onEnd(reason));
+    }
+
+    // ---- lifecycle ----
+
+    private void onStart(CompletionStage<Worker> firstWorker) {
+        assert executor.inEventLoop();
+        firstMessageTimer.arm(limits.firstMessageTimeout(), () -> {
+            if (!messaged) {
+                onEnd(EndReason.FIRST_MESSAGE_TIMEOUT);
+            }
+        });
+        durationWarningTimer.arm(limits.maxDuration().multipliedBy(Math.round(limits.warningRatio() * 1000)).dividedBy(1000),
+                this::warnDuration);
+        durationLimitTimer.arm(limits.maxDuration(), this::onDurationReached);
+        Worker ready = readyNow(firstWorker);
+        if (ready != null) {
+            bindWorker(ready);
+            state = SessionState.IDLE;
+            logStarted("warm");
+            return;
+        }
+        emitStatus(SessionState.PREPARING, null);
+        whenReady(firstWorker, w -> {
+            bindWorker(w);
+            logStarted("cold");
+            dispatchNext();
+        });
+    }
+
+    private void logStarted(String how) {
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .addKeyValue("worker", worker.describe()).log("session started ({} worker)", how);
     }
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
@@ -147,30 +203,30 @@ public final class Session {
                     .log("connection {} replaced by {}", previous, connection);
         }
         attached = connection;
-        cancelReconnectTimer();
+        reconnectTimer.cancel();
+        interruptTimer.cancel();
         connection.send(new ServerMessage.SessionReady(id, resumed, history.newestSeq(),
                 connection.token().expiresAt().getEpochSecond(), state));
-        if (resumed) {
-            ReplayBuffer.Replay replay = history.replayAfter(lastSeq);
-            if (replay.hasGap()) {
-                connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
-            }
-            for (ReplayBuffer.Entry entry : replay.entries()) {
-                connection.write(new EncodedFrame(entry.frame()));
-            }
-            connection.flush();
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
-                            replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");
-        }
+        // A new session may already have history (status preparing while its cold worker starts):
+        // its first connection gets that too, so no seq is ever skipped.
+        replay(connection, lastSeq, resumed);
     }
 
-    /**
-     * The connection went away. If it was the attached one the session goes on detached, buffering
-     * its history, until {@code sessions.reconnect_window} ends it.
-     */
-    public void detach(Connection connection) {
-        executor.execute(() -> onDetach(connection));
+    private void replay(Connection connection, long lastSeq, boolean resumed) {
+        ReplayBuffer.Replay replay = history.replayAfter(lastSeq);
+        if (replay.hasGap()) {
+            connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
+        }
+        for (ReplayBuffer.Entry entry : replay.entries()) {
+            connection.write(new EncodedFrame(entry.frame()));
+        }
+        connection.flush();
+        if (!resumed) {
+            return;
+        }
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
+                        replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");
     }
 
     private void onDetach(Connection connection) {
@@ -182,15 +238,55 @@ public final class Session {
         if (state == SessionState.ENDED) {
             return;
         }
-        long window = context.config().reconnectWindow().toNanos();
-        reconnectTimer = executor.schedule(() -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED), window, TimeUnit.NANOSECONDS);
+        reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
+        armInterruptAfterDisconnect();
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("detached");
     }
 
-    /** A decoded frame from {@code connection}; frames of a connection that is no longer attached are dropped. */
-    public void receive(Connection connection, ClientMessage message) {
-        executor.execute(() -> onClientMessage(connection, message));
+    private void armInterruptAfterDisconnect() {
+        if (attached == null && turn != null) {
+            ClientMessage.Message running = turn;
+            interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
+                if (attached == null && turn == running && worker != null) {
+                    log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                            .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
+                    worker.interrupt();
+                }
+            });
+        }
     }
+
+    private void onEnd(EndReason reason) {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        endReason = reason;
+        for (Timer timer : new Timer[] {reconnectTimer, firstMessageTimer, idleTimer, durationWarningTimer,
+                durationLimitTimer, interruptTimer}) {
+            timer.cancel();
+        }
+        inbox.clear();
+        turn = null;
+        emitStatus(SessionState.ENDED, reason.wire());
+        if (attached != null) {
+            attached.close(CloseCode.SESSION_ENDED);
+            attached = null;
+        }
+        Worker last = worker;
+        worker = null;
+        if (last != null) {
+            last.stop();
+        }
+        if (replacement != null) {
+            replacement.thenAccept(Worker::stop);
+            replacement = null;
+        }
+        context.registry().ended(this, reason);
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
+    }
+
+    // ---- client frames ----
 
     private void onClientMessage(Connection connection, ClientMessage message) {
         assert executor.inEventLoop();
@@ -202,17 +298,14 @@ public final class Session {
         } else if (message instanceof ClientMessage.Ack ack) {
             onAck(connection, ack.seq());
         } else if (message instanceof ClientMessage.Interrupt) {
-            onInterrupt();
+            if (turn != null && worker != null) {
+                worker.interrupt();
+            }
         } else if (message instanceof ClientMessage.AuthRefresh refresh) {
             onAuthRefresh(connection, refresh.token());
         } else if (message instanceof ClientMessage.Ping) {
             connection.send(new ServerMessage.Pong());
         }
-    }
-
-    /** A frame from {@code connection} that could not be decoded: answer it, change nothing. */
-    public void reject(Connection connection, ErrorCode code, String message) {
-        executor.execute(() -> onBadFrame(connection, code, message));
     }
 
     private void onBadFrame(Connection connection, ErrorCode code, String message) {
@@ -222,57 +315,33 @@ public final class Session {
         }
     }
 
-    /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
-    public void end(EndReason reason) {
-        executor.execute(() -> onEnd(reason));
-    }
-
-    private void onEnd(EndReason reason) {
-        assert executor.inEventLoop();
-        if (state == SessionState.ENDED) {
-            return;
-        }
-        endReason = reason;
-        cancelReconnectTimer();
-        queue.clear();
-        emitStatus(SessionState.ENDED, reason.wire());
-        if (attached != null) {
-            attached.close(CloseCode.SESSION_ENDED);
-            attached = null;
-        }
-        if (worker != null) {
-            worker.stop();
-        }
-        context.registry().ended(this, reason);
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
-    }
-
     private void onMessage(Connection connection, ClientMessage.Message message) {
-        if (messageIds.contains(message.id())) {
+        if (inbox.isDuplicate(message)) {
             connection.send(new ServerMessage.Accepted(message.id(), true, 0));
             return;
         }
-        boolean runNow = worker != null && state == SessionState.IDLE && queue.isEmpty();
-        if (runNow) {
-            messageIds.add(message.id());
+        if (durationReached) {
+            connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
+                    "the session reached its maximum duration and is ending", message.id(), null));
+            return;
+        }
+        messaged = true;
+        firstMessageTimer.cancel();
+        idleTimer.cancel();
+        if (state == SessionState.IDLE && inbox.isEmpty() && worker != null) {
+            inbox.takeDirectly(message);
             connection.send(new ServerMessage.Accepted(message.id(), false, 0));
             startTurn(message);
             return;
         }
-        int bound = context.config().maxQueuedMessages();
-        if (bound == 0) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
+        switch (inbox.offer(message)) {
+            case QUEUED -> connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
+            case FULL -> connection.send(new ServerMessage.Error(ErrorCode.QUEUE_FULL,
+                    "inbound queue is full (" + inbox.bound() + " messages)", message.id(), null));
+            case NO_QUEUEING -> connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
                     "a turn is running and this gateway does not queue messages", message.id(), null));
-            return;
+            case DUPLICATE -> connection.send(new ServerMessage.Accepted(message.id(), true, 0));
         }
-        if (queue.size() >= bound) {
-            connection.send(new ServerMessage.Error(ErrorCode.QUEUE_FULL,
-                    "inbound queue is full (" + bound + " messages)", message.id(), null));
-            return;
-        }
-        messageIds.add(message.id());
-        queue.addLast(message);
-        connection.send(new ServerMessage.Accepted(message.id(), false, queue.size()));
     }
 
     private void onAck(Connection connection, long seq) {
@@ -282,12 +351,6 @@ public final class Session {
             return;
         }
         history.ackUpTo(seq);
-    }
-
-    private void onInterrupt() {
-        if (state == SessionState.PROCESSING && worker != null) {
-            worker.interrupt();
-        }
     }
 
     private void onAuthRefresh(Connection connection, String token) {
@@ -307,9 +370,52 @@ public final class Session {
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
     }
 
+    // ---- turns ----
+
+    private void startTurn(ClientMessage.Message message) {
+        turn = message;
+        emitStatus(SessionState.PROCESSING, null);
+        worker.send(message.id(), message.data());
+        armInterruptAfterDisconnect();
+    }
+
+    /** The running turn ended (result, or its worker is gone): restart, end or go on. */
+    private void onTurnEnded() {
+        turn = null;
+        interruptTimer.cancel();
+        if (durationReached) {
+            onEnd(EndReason.DURATION_LIMIT);
+            return;
+        }
+        if (softRestartDue) {
+            softRestart();
+            return;
+        }
+        dispatchNext();
+    }
+
+    /** Starts the next queued message, or goes idle when there is none. */
+    private void dispatchNext() {
+        ClientMessage.Message next = inbox.poll();
+        if (next != null) {
+            startTurn(next);
+            return;
+        }
+        emitStatus(SessionState.IDLE, null);
+        if (messaged) {
+            idleTimer.arm(limits.idleTimeout(), () -> {
+                if (state == SessionState.IDLE) {
+                    onEnd(EndReason.IDLE_TIMEOUT);
+                }
+            });
+        }
+    }
+
+    // ---- worker supervision ----
+
     private void bindWorker(Worker ready) {
         worker = ready;
-        worker.bind(id, subject, executor, new WorkerListener() {
+        ready.bind(id, subject, executor, new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 onWorkerEvent(ready, event);
@@ -317,8 +423,8 @@ public final class Session {
 
             @Override
             public void onProtocolProblem(String code, String message) {
-                if (ready == worker && state != SessionState.ENDED) {
-                    emit(seq -> new ServerMessage.Notice(seq, code, message, null));
+                if (ready == worker) {
+                    notice(code, message, null);
                 }
             }
 
@@ -329,40 +435,198 @@ public final class Session {
         });
     }
 
-    private void onWorkerEvent(Worker from, JsonNode event) {
+    private void onWorkerEvent(Worker from, ObjectNode event) {
+        assert executor.inEventLoop();
         if (from != worker || state == SessionState.ENDED) {
             return;
         }
         emit(seq -> new ServerMessage.Event(seq, event));
-        JsonNode type = event.get("type");
-        if (type != null && "result".equals(type.textValue()) && state == SessionState.PROCESSING) {
-            dispatchNext();
+        if (turn != null && "result".equals(event.path("type").textValue())) {
+            onTurnEnded();
         }
     }
 
     private void onWorkerExit(Worker from, WorkerExit exit) {
+        assert executor.inEventLoop();
         if (from != worker || state == SessionState.ENDED) {
             return;
         }
         log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("worker {} exited: {}", from.describe(), exit.description());
-        onEnd(EndReason.WORKER_FAILED);
+        ObjectNode details = JSON.objectNode().put("exit_code", exit.code()).put("signal", exit.signal());
+        if (turn != null) {
+            details.put("turn_id", turn.id());
+        }
+        notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")", details);
+        worker = null;
+        turn = null;
+        restart("crash");
     }
 
-    /** Starts the next queued message, or goes idle when there is none. */
-    private void dispatchNext() {
-        ClientMessage.Message next = queue.pollFirst();
-        if (next == null) {
-            emitStatus(SessionState.IDLE, null);
+    private void onRss(Worker sampled, long rssBytes) {
+        assert executor.inEventLoop();
+        if (sampled != worker || state == SessionState.ENDED) {
             return;
         }
-        startTurn(next);
+        if (rssBytes > limits.rssHardLimit()) {
+            ObjectNode details = JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limits.rssHardLimit());
+            if (turn != null) {
+                details.put("turn_id", turn.id());
+            }
+            notice("worker_killed", "the worker used more memory than the hard limit and was stopped", details);
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
+            worker = null;
+            turn = null;
+            sampled.kill();
+            restart("rss_hard_limit");
+            return;
+        }
+        if (rssBytes > limits.rssSoftLimit() && !softRestartDue) {
+            softRestartDue = true;
+            notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
+                    + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes)
+                            .put("limit_bytes", limits.rssSoftLimit()));
+            try {
+                replacement = context.workers().acquire();
+            } catch (WorkerUnavailableException e) {
+                replacement = null;
+            }
+            if (turn == null && state == SessionState.IDLE) {
+                softRestart();
+            }
+        }
     }
 
-    private void startTurn(ClientMessage.Message message) {
-        emitStatus(SessionState.PROCESSING, null);
-        worker.send(message.id(), message.data());
+    /** Replaces the current worker by the one prepared after the RSS soft limit, once that is ready. */
+    private void softRestart() {
+        softRestartDue = false;
+        Worker old = worker;
+        worker = null;
+        CompletionStage<Worker> next = replacement;
+        replacement = null;
+        if (!restarts.tryTake()) {
+            if (old != null) {
+                old.stop();
+            }
+            if (next != null) {
+                next.thenAccept(Worker::stop);
+            }
+            onEnd(EndReason.RESTART_LIMIT);
+            return;
+        }
+        emitStatus(SessionState.RESTARTING, "rss_soft_limit");
+        if (next == null) {
+            // No replacement could be reserved while the old worker ran: free its slot first.
+            CompletionStage<Void> stopped = old == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : old.stop();
+            stopped.whenComplete((ignored, error) -> executor.execute(() -> acquireAndResume("rss_soft_limit")));
+            return;
+        }
+        whenReady(next, fresh -> {
+            if (old != null) {
+                old.stop();
+            }
+            resumeWith(fresh, "rss_soft_limit");
+        });
     }
+
+    /** Replaces a worker that is gone (crash, hard limit), if the restart budget allows. */
+    private void restart(String reason) {
+        if (replacement != null) {
+            softRestartDue = false;
+        }
+        if (!restarts.tryTake()) {
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
+            onEnd(EndReason.RESTART_LIMIT);
+            return;
+        }
+        emitStatus(SessionState.RESTARTING, reason);
+        CompletionStage<Worker> prepared = replacement;
+        replacement = null;
+        if (prepared != null) {
+            whenReady(prepared, fresh -> resumeWith(fresh, reason));
+        } else {
+            acquireAndResume(reason);
+        }
+    }
+
+    private void acquireAndResume(String reason) {
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        CompletionStage<Worker> next;
+        try {
+            next = context.workers().acquire();
+        } catch (WorkerUnavailableException e) {
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("no worker for restart: {}", e.getMessage());
+            onEnd(EndReason.WORKER_FAILED);
+            return;
+        }
+        whenReady(next, fresh -> resumeWith(fresh, reason));
+    }
+
+    private void resumeWith(Worker fresh, String reason) {
+        bindWorker(fresh);
+        notice("worker_restarted", "a new worker took over", JSON.objectNode().put("reason", reason));
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("worker restarted ({}): now {}", reason, fresh.describe());
+        dispatchNext();
+    }
+
+    /**
+     * Runs {@code then} on this loop once {@code stage}'s worker is ready; ends the session if it
+     * never gets ready, and stops the worker if the session ended meanwhile.
+     */
+    private void whenReady(CompletionStage<Worker> stage, Consumer<Worker> then) {
+        stage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
+            if (state == SessionState.ENDED) {
+                if (ready != null) {
+                    ready.stop();
+                }
+                return;
+            }
+            if (failure != null) {
+                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                        .log("worker never became ready: {}", failure.toString());
+                onEnd(EndReason.WORKER_FAILED);
+                return;
+            }
+            then.accept(ready);
+        }));
+    }
+
+    private static Worker readyNow(CompletionStage<Worker> stage) {
+        var future = stage.toCompletableFuture();
+        if (!future.isDone() || future.isCompletedExceptionally()) {
+            return null;
+        }
+        Worker candidate = future.join();
+        var ready = candidate.ready().toCompletableFuture();
+        return ready.isDone() && !ready.isCompletedExceptionally() ? candidate : null;
+    }
+
+    // ---- time limits ----
+
+    private void warnDuration() {
+        Instant endsAt = startedAt.plus(limits.maxDuration());
+        notice("duration_warning", "the session will end at its maximum duration",
+                JSON.objectNode().put("ends_at", endsAt.getEpochSecond()));
+    }
+
+    private void onDurationReached() {
+        durationReached = true;
+        if (turn == null) {
+            onEnd(EndReason.DURATION_LIMIT);
+            return;
+        }
+        notice("duration_limit", "maximum duration reached: the running turn may finish",
+                JSON.objectNode().put("grace_seconds", limits.durationGrace().toSeconds()));
+        durationLimitTimer.arm(limits.durationGrace(), () -> onEnd(EndReason.DURATION_LIMIT));
+    }
+
+    // ---- history ----
 
     private void emitStatus(SessionState next, String reason) {
         if (state == next && next != SessionState.PREPARING) {
@@ -372,21 +636,20 @@ public final class Session {
         emit(seq -> new ServerMessage.Status(seq, next, reason));
     }
 
+    private void notice(String code, String message, ObjectNode details) {
+        if (state != SessionState.ENDED) {
+            emit(seq -> new ServerMessage.Notice(seq, code, message, details));
+        }
+    }
+
     /** Numbers a history message, keeps it for replay and sends it to the attached connection. */
-    private void emit(java.util.function.LongFunction<ServerMessage.Sequenced> message) {
+    private void emit(LongFunction<ServerMessage.Sequenced> message) {
         long seq = history.newestSeq() + 1;
         byte[] frame = context.codec().encodeToBytes(message.apply(seq));
         history.append(seq, frame);
         if (attached != null) {
             attached.write(new EncodedFrame(frame));
             attached.flush();
-        }
-    }
-
-    private void cancelReconnectTimer() {
-        if (reconnectTimer != null) {
-            reconnectTimer.cancel(false);
-            reconnectTimer = null;
         }
     }
 }

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerSource;
@@ -59,10 +60,11 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
 
-    public SessionRegistry(SessionConfig config, WireCodec codec, TokenVerifier verifier, WorkerSource workers, Ticker ticker) {
+    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerifier verifier,
+            WorkerSource workers, Ticker ticker) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, codec, verifier, this);
+        this.context = new SessionContext(config, limits, codec, verifier, workers, this);
         this.ids = new SessionIds(new SecureRandom());
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
@@ -135,6 +137,11 @@ public final class SessionRegistry {
     /** A live session by id, whoever owns it (for operators and tests). */
     public Optional<Session> get(String id) {
         return Optional.ofNullable(sessions.get(id));
+    }
+
+    /** A snapshot of the live sessions. */
+    public List<Session> all() {
+        return List.copyOf(sessions.values());
     }
 
     /** Number of live sessions. */

@@ -1,0 +1,500 @@
+package dev.tether.gateway.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.worker.Worker;
+import dev.tether.gateway.worker.WorkerExit;
+import dev.tether.gateway.worker.WorkerListener;
+import dev.tether.gateway.worker.WorkerSource;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.protocol.WireCodec;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Supervision of a session's worker, driven deterministically: the session runs on an
+ * EmbeddedChannel's event loop with frozen time, workers are fakes the test controls, and timers
+ * fire when the test advances time.
+ */
+class SessionSupervisionTest {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final WireCodec CODEC = new WireCodec();
+    private static final String LIMITS = """
+            sessions:
+              reconnect_window: 10m
+              max_queued_messages: 8
+            limits:
+              max_restarts: 2
+              restart_window: 10m
+              rss_soft_limit: 100MiB
+              rss_hard_limit: 200MiB
+              max_duration: 1h
+              warning_ratio: 0.9
+              duration_grace: 1m
+              idle_timeout: 20m
+              first_message_timeout: 5m
+              interrupt_after_disconnect: 2m
+            """;
+
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+    private final FakeWorkers workers = new FakeWorkers();
+    private SessionRegistry registry;
+    private Session session;
+    private Connection connection;
+
+    private void start(boolean warm) {
+        channel.freezeTime();
+        GatewayConfig config = ConfigLoader.parse(LIMITS, Map.of());
+        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        TokenVerifier verifier = new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null,
+                Duration.ZERO, Clock.systemUTC());
+        registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier, workers, Ticker.systemTicker());
+        workers.nextReady = warm;
+        CompletionStage<Worker> first = workers.acquire();
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        session = registry.create("alice", channel.eventLoop(), first);
+        connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
+        session.attach(connection, 0, false);
+        channel.runPendingTasks();
+    }
+
+    @AfterEach
+    void finish() {
+        drain();
+        channel.finishAndReleaseAll();
+    }
+
+    /** Everything the session sent since the last call, decoded. */
+    private List<ServerMessage> drain() {
+        channel.runPendingTasks();
+        List<ServerMessage> out = new ArrayList<>();
+        Object message;
+        while ((message = channel.readOutbound()) != null) {
+            if (message instanceof EncodedFrame frame) {
+                out.add(CODEC.decodeServer(new String(frame.json(), StandardCharsets.UTF_8)));
+            } else if (message instanceof ServerMessage server) {
+                out.add(server);
+            } else if (message instanceof CloseWebSocketFrame close) {
+                out.add(new ServerMessage.Error(ErrorCode.SESSION_BUSY, "close " + close.statusCode(), null, null));
+                ReferenceCountUtil.release(close);
+            } else {
+                ReferenceCountUtil.release(message);
+            }
+        }
+        return out;
+    }
+
+    private void advance(Duration duration) {
+        channel.advanceTimeBy(duration.toNanos(), TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        channel.runPendingTasks();
+    }
+
+    /** The worker dies by itself, and the session (on its loop) notices. */
+    private void crash(FakeWorker worker) {
+        worker.crash(1, 0);
+        channel.runPendingTasks();
+    }
+
+    /** The worker says ready, and the session (on its loop) takes it. */
+    private void readyUp(FakeWorker worker) {
+        worker.ready.complete(null);
+        channel.runPendingTasks();
+    }
+
+    private void send(String id) {
+        session.receive(connection, new ClientMessage.Message(id, TextNode.valueOf("hi " + id)));
+        channel.runPendingTasks();
+    }
+
+    private static List<String> notices(List<ServerMessage> messages) {
+        return messages.stream().filter(m -> m instanceof ServerMessage.Notice)
+                .map(m -> ((ServerMessage.Notice) m).code()).toList();
+    }
+
+    private static List<SessionState> states(List<ServerMessage> messages) {
+        return messages.stream().filter(m -> m instanceof ServerMessage.Status)
+                .map(m -> ((ServerMessage.Status) m).state()).toList();
+    }
+
+    private static boolean closedWith(List<ServerMessage> messages, CloseCode code) {
+        return messages.stream().anyMatch(m -> m instanceof ServerMessage.Error e && e.message().equals("close " + code.code()));
+    }
+
+    @Test
+    void warmWorkerStartsTheSessionIdle() {
+        start(true);
+        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, drain().get(0));
+        assertEquals(SessionState.IDLE, ready.state());
+        assertEquals(0, ready.lastSeq());
+    }
+
+    @Test
+    void coldWorkerStartsPreparingAndQueuesUntilReady() {
+        start(false);
+        List<ServerMessage> first = drain();
+        assertEquals(SessionState.PREPARING, ((ServerMessage.SessionReady) first.get(0)).state());
+        assertEquals(List.of(SessionState.PREPARING), states(first), "history from before the attach is delivered");
+        send("m1");
+        ServerMessage.Accepted accepted = assertInstanceOf(ServerMessage.Accepted.class, drain().get(0));
+        assertEquals(1, accepted.queued(), "queued while the worker starts");
+        readyUp(workers.last());
+        List<ServerMessage> after = drain();
+        assertEquals(List.of(SessionState.PROCESSING), states(after));
+        assertEquals(List.of("m1"), workers.last().received);
+    }
+
+    @Test
+    void crashRestartsWithAFreshWorkerAndQueuedMessagesReachIt() {
+        start(true);
+        FakeWorker first = workers.last();
+        send("m1");
+        send("m2");
+        send("m3");
+        drain();
+        first.crash(137, 9);
+        List<ServerMessage> crash = drain();
+        ServerMessage.Notice notice = (ServerMessage.Notice) crash.stream()
+                .filter(m -> m instanceof ServerMessage.Notice).findFirst().orElseThrow();
+        assertEquals("worker_crashed", notice.code());
+        assertEquals("m1", notice.details().get("turn_id").textValue());
+        assertEquals(9, notice.details().get("signal").intValue());
+        assertEquals(List.of(SessionState.RESTARTING), states(crash));
+        FakeWorker second = workers.last();
+        assertTrue(second != first);
+        readyUp(second);
+        List<ServerMessage> restarted = drain();
+        assertEquals(List.of("worker_restarted"), notices(restarted));
+        assertEquals(List.of("m2"), second.received, "the queued message reaches the new worker");
+        second.result("m2");
+        drain();
+        assertEquals(List.of("m2", "m3"), second.received);
+        second.result("m3");
+        assertEquals(List.of(SessionState.IDLE), states(drain()));
+    }
+
+    @Test
+    void restartsBeyondTheBudgetEndTheSession() {
+        start(true);
+        crash(workers.last());
+        readyUp(workers.last());
+        crash(workers.last());
+        readyUp(workers.last());
+        drain();
+        crash(workers.last());
+        List<ServerMessage> end = drain();
+        assertEquals(SessionState.ENDED, states(end).get(states(end).size() - 1));
+        ServerMessage.Status ended = (ServerMessage.Status) end.stream()
+                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED).findFirst().orElseThrow();
+        assertEquals("restart_limit", ended.reason());
+        assertTrue(closedWith(end, CloseCode.SESSION_ENDED));
+        assertEquals(0, registry.size());
+        assertInstanceOf(SessionRegistry.Lookup.Expired.class, registry.lookup(session.id(), "alice"));
+    }
+
+    @Test
+    void theRestartWindowSlides() {
+        start(true);
+        send("m1");
+        crash(workers.last());
+        readyUp(workers.last());
+        crash(workers.last());
+        readyUp(workers.last());
+        advance(Duration.ofMinutes(11));
+        drain();
+        crash(workers.last());
+        List<ServerMessage> third = drain();
+        assertEquals(List.of(SessionState.RESTARTING), states(third), "restarts older than the window no longer count");
+    }
+
+    @Test
+    void softRssLimitReplacesTheWorkerAfterTheTurnWithTheReplacementWarmFirst() {
+        start(true);
+        FakeWorker old = workers.last();
+        send("m1");
+        drain();
+        session.reportRss(old, 150L << 20);
+        List<ServerMessage> scheduled = drain();
+        assertEquals(List.of("restart_scheduled"), notices(scheduled));
+        FakeWorker replacement = workers.last();
+        assertTrue(replacement != old, "the replacement is started at once");
+        assertFalse(old.stopped, "the old worker finishes its turn");
+        old.result("m1");
+        drain();
+        assertFalse(old.stopped, "the old worker is stopped only once the replacement is warm");
+        readyUp(replacement);
+        List<ServerMessage> swapped = drain();
+        assertTrue(old.stopped);
+        assertEquals(List.of("worker_restarted"), notices(swapped));
+        assertEquals(SessionState.IDLE, states(swapped).get(states(swapped).size() - 1));
+        send("m2");
+        assertEquals(List.of("m2"), replacement.received);
+    }
+
+    @Test
+    void hardRssLimitKillsAtOnceAndRestarts() {
+        start(true);
+        FakeWorker old = workers.last();
+        send("m1");
+        drain();
+        session.reportRss(old, 250L << 20);
+        List<ServerMessage> killed = drain();
+        assertTrue(old.killed);
+        assertEquals(List.of("worker_killed"), notices(killed));
+        assertEquals(List.of(SessionState.RESTARTING), states(killed));
+        readyUp(workers.last());
+        assertEquals(List.of("worker_restarted"), notices(drain()));
+    }
+
+    @Test
+    void rssOfAWorkerNoLongerInUseIsIgnored() {
+        start(true);
+        FakeWorker old = workers.last();
+        old.crash(1, 0);
+        drain();
+        session.reportRss(old, 500L << 20);
+        assertTrue(notices(drain()).isEmpty());
+        assertFalse(old.killed);
+    }
+
+    @Test
+    void durationWarningThenGraceForTheRunningTurnThenEnd() {
+        start(true);
+        send("m1");
+        drain();
+        advance(Duration.ofMinutes(54));
+        assertEquals(List.of("duration_warning"), notices(drain()));
+        advance(Duration.ofMinutes(6));
+        assertEquals(List.of("duration_limit"), notices(drain()));
+        send("m2");
+        ServerMessage.Error busy = assertInstanceOf(ServerMessage.Error.class, drain().get(0));
+        assertEquals(ErrorCode.SESSION_BUSY, busy.code());
+        advance(Duration.ofSeconds(59));
+        assertTrue(drain().isEmpty(), "the turn still has grace");
+        advance(Duration.ofSeconds(1));
+        List<ServerMessage> end = drain();
+        assertEquals(SessionState.ENDED, states(end).get(0));
+        assertTrue(closedWith(end, CloseCode.SESSION_ENDED));
+    }
+
+    @Test
+    void durationLimitEndsAtOnceWhenIdleOrWhenTheTurnEndsWithinGrace() {
+        start(true);
+        send("m1");
+        advance(Duration.ofHours(1));
+        drain();
+        workers.last().result("m1");
+        List<ServerMessage> end = drain();
+        ServerMessage.Status ended = (ServerMessage.Status) end.stream()
+                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED).findFirst().orElseThrow();
+        assertEquals("duration_limit", ended.reason());
+    }
+
+    @Test
+    void firstMessageTimeoutEndsAnUnusedSession() {
+        start(true);
+        drain();
+        advance(Duration.ofMinutes(5));
+        List<ServerMessage> end = drain();
+        assertEquals("first_message_timeout", ((ServerMessage.Status) end.get(0)).reason());
+        assertTrue(workers.last().stopped);
+    }
+
+    @Test
+    void idleTimeoutCountsFromTheLastTurnAndResetsWithEachMessage() {
+        start(true);
+        send("m1");
+        workers.last().result("m1");
+        drain();
+        advance(Duration.ofMinutes(19));
+        send("m2");
+        workers.last().result("m2");
+        drain();
+        advance(Duration.ofMinutes(19));
+        assertTrue(drain().isEmpty());
+        advance(Duration.ofMinutes(1));
+        assertEquals("idle_timeout", ((ServerMessage.Status) drain().get(0)).reason());
+    }
+
+    @Test
+    void aLongTurnIsNotIdle() {
+        start(true);
+        send("m1");
+        drain();
+        advance(Duration.ofMinutes(45));
+        assertTrue(states(drain()).isEmpty(), "a running turn never counts as idle");
+    }
+
+    @Test
+    void detachedSessionsRunningTurnIsInterruptedAfterTheConfiguredTime() {
+        start(true);
+        send("m1");
+        drain();
+        session.detach(connection);
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(1));
+        assertEquals(0, workers.last().interrupts);
+        advance(Duration.ofMinutes(1));
+        assertEquals(1, workers.last().interrupts);
+    }
+
+    @Test
+    void resumeBeforeTheDeadlineCancelsTheInterrupt() {
+        start(true);
+        send("m1");
+        session.detach(connection);
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(1));
+        session.attach(connection, 0, true);
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(5));
+        assertEquals(0, workers.last().interrupts);
+    }
+
+    @Test
+    void endedSessionStopsItsWorkerAndAPendingReplacement() {
+        start(true);
+        FakeWorker old = workers.last();
+        send("m1");
+        session.reportRss(old, 150L << 20);
+        channel.runPendingTasks();
+        FakeWorker replacement = workers.last();
+        readyUp(replacement);
+        session.end(EndReason.SHUTDOWN);
+        channel.runPendingTasks();
+        assertTrue(old.stopped);
+        assertTrue(replacement.stopped);
+        assertNotNull(registry.lookup(session.id(), "alice"));
+    }
+
+    /** A worker the test drives by hand. */
+    private static final class FakeWorker implements Worker {
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
+        final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
+        final List<String> received = new ArrayList<>();
+        EventExecutor executor;
+        WorkerListener listener;
+        boolean stopped;
+        boolean killed;
+        int interrupts;
+
+        @Override
+        public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+            this.executor = executor;
+            this.listener = listener;
+        }
+
+        @Override
+        public void send(String id, JsonNode data) {
+            received.add(id);
+        }
+
+        @Override
+        public void interrupt() {
+            interrupts++;
+        }
+
+        @Override
+        public CompletionStage<Void> stop() {
+            stopped = true;
+            exited.complete(new WorkerExit(0, 0, "stopped"));
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void kill() {
+            killed = true;
+            exited.complete(new WorkerExit(137, 9, "killed by signal 9 (SIGKILL)"));
+        }
+
+        @Override
+        public CompletionStage<Void> ready() {
+            return ready;
+        }
+
+        @Override
+        public CompletionStage<WorkerExit> exited() {
+            return exited;
+        }
+
+        @Override
+        public OptionalLong pid() {
+            return OptionalLong.of(4242);
+        }
+
+        @Override
+        public String describe() {
+            return "fake";
+        }
+
+        void result(String id) {
+            ObjectNode event = JSON.objectNode().put("type", "result").put("id", id);
+            executor.execute(() -> listener.onEvent(event));
+        }
+
+        void crash(int code, int signal) {
+            WorkerExit exit = new WorkerExit(code, signal, "crashed");
+            exited.complete(exit);
+            executor.execute(() -> listener.onExit(exit));
+        }
+    }
+
+    /** Hands out fake workers, ready at once or when the test says so. */
+    private static final class FakeWorkers implements WorkerSource {
+        final ArrayDeque<FakeWorker> all = new ArrayDeque<>();
+        boolean nextReady = true;
+
+        @Override
+        public CompletionStage<Worker> acquire() {
+            FakeWorker worker = new FakeWorker();
+            if (nextReady) {
+                worker.ready.complete(null);
+            }
+            nextReady = false;
+            all.addLast(worker);
+            return CompletableFuture.completedFuture(worker);
+        }
+
+        FakeWorker last() {
+            return all.peekLast();
+        }
+
+        @Override
+        public void close() {}
+    }
+}
