@@ -441,6 +441,28 @@ class UpgradeIT {
         assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(gateway.address(), plainGet("/ws")));
     }
 
+    @Test
+    void upgradeThatIsNotRfc6455IsBadRequestWithJsonBody() throws IOException {
+        // With a valid token, so only the handshake's shape can be what is refused.
+        String token = gateway.token("draft-user");
+        List<String> drafts = List.of(
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+                "Sec-WebSocket-Version: 13\r\n",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n");
+        for (String headers : drafts) {
+            RawHttp.Response response = RawHttp.send(gateway.address(), upgradeWithout(token, headers));
+            assertRefused(UpgradeRefusal.BAD_REQUEST, response, headers);
+            assertEquals("13", response.header("sec-websocket-version"), headers);
+        }
+        // None of them took one of draft-user's two slots.
+        try (TestClient one = TestClient.connect(gateway.uri(), token);
+             TestClient two = TestClient.connect(gateway.uri(), token)) {
+            one.expect(ServerMessage.SessionReady.class);
+            two.expect(ServerMessage.SessionReady.class);
+        }
+    }
+
     // ---- no refusal tells whether a session exists ---------------------------------------------
 
     @Test
@@ -520,6 +542,8 @@ class UpgradeIT {
                 assertRefused(UpgradeRefusal.NOT_FOUND, RawHttp.upgrade(address, "/nope", Map.of()));
                 assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, plainGet("/ws")));
                 assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, "NONSENSE\r\n\r\n"));
+                assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, upgradeWithout(gateway.token("barrage-draft"),
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")));
                 assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.upgrade(address, "/ws",
                         Map.of("X-Padding", "p".repeat(20 * 1024))));
             }
@@ -594,6 +618,12 @@ class UpgradeIT {
         } catch (DeploymentException | IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** An upgrade request with a bearer token and only the handshake {@code headers} given (CRLF-terminated lines). */
+    private static String upgradeWithout(String token, String headers) {
+        return "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Authorization: Bearer " + token + "\r\n" + headers + "\r\n";
     }
 
     private static String plainGet(String target) {

@@ -189,6 +189,35 @@ class UpgradeHandlerTest {
     }
 
     @Test
+    void upgradeWithoutRfc6455VersionOrKeyIsBadRequestNamingVersion13() throws IOException {
+        List<Map<String, String>> variants = List.of(
+                Map.of("Sec-WebSocket-Version", "8"),
+                Map.of("Sec-WebSocket-Version", "0"),
+                Map.of("Sec-WebSocket-Version", "99"),
+                Map.of("Sec-WebSocket-Version", ""),
+                Map.of("Sec-WebSocket-Key", ""));
+        for (Map<String, String> changed : variants) {
+            channel = channel(config);
+            FullHttpRequest request = upgrade("/ws", "alice");
+            changed.forEach((name, value) -> request.headers().set(name, value));
+            channel.writeInbound(request);
+            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
+                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), changed.toString());
+        }
+        for (CharSequence missing : List.of(HttpHeaderNames.SEC_WEBSOCKET_VERSION, HttpHeaderNames.SEC_WEBSOCKET_KEY)) {
+            channel = channel(config);
+            FullHttpRequest request = upgrade("/ws", "alice");
+            request.headers().remove(missing);
+            channel.writeInbound(request);
+            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
+                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), "without " + missing);
+        }
+        // Nothing was admitted for any of them.
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+    }
+
+    @Test
     void unlistedOriginIsForbidden() throws IOException {
         channel = channel(config);
         FullHttpRequest request = upgrade("/ws", "alice");
