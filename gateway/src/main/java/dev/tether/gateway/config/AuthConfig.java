@@ -23,7 +23,7 @@ import java.util.Set;
  * @param audience required {@code aud} claim, {@code auth.audience}; {@code null} = not checked
  *     (default)
  * @param clockSkew tolerance for {@code exp}/{@code nbf}, {@code auth.clock_skew}, 0..10m; default 30s
- * @param allowQueryToken accept the token in the {@code token} query parameter as well as the
+ * @param allowQueryToken accept the token in the {@code access_token} query parameter as well as the
  *     header, {@code auth.allow_query_token}; default false
  */
 public record AuthConfig(
