@@ -8,9 +8,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.UncheckedIOException;
@@ -31,6 +33,11 @@ final class Refusals {
     }
 
     void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message) {
+        refuse(ctx, refusal, message, EmptyHttpHeaders.INSTANCE);
+    }
+
+    /** Like {@link #refuse(ChannelHandlerContext, UpgradeRefusal, String)}, with {@code extraHeaders} added. */
+    void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, HttpHeaders extraHeaders) {
         byte[] body;
         try {
             body = mapper.writeValueAsBytes(RefusalBody.of(refusal, message));
@@ -44,6 +51,7 @@ final class Refusals {
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        response.headers().add(extraHeaders);
         if (refusal.retryAfter()) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
         }

@@ -13,6 +13,7 @@ import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -40,6 +41,9 @@ import org.slf4j.LoggerFactory;
 final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final Logger log = LoggerFactory.getLogger(UpgradeHandler.class);
+
+    /** The only {@code Sec-WebSocket-Version} accepted: RFC 6455. */
+    static final String WEBSOCKET_VERSION = "13";
 
     private final ServerConfig server;
     private final AuthConfig auth;
@@ -85,6 +89,12 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         if (!isWebSocketUpgrade(request)) {
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "expected a WebSocket upgrade (GET with Upgrade: websocket)");
+            return;
+        }
+        if (!isRfc6455(request)) {
+            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST,
+                    "expected Sec-WebSocket-Version: " + WEBSOCKET_VERSION + " and a Sec-WebSocket-Key",
+                    new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WEBSOCKET_VERSION));
             return;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
@@ -147,6 +157,19 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return HttpMethod.GET.equals(request.method())
                 && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * Whether the request is an RFC 6455 handshake: version 13 with a key. Netty's handshaker
+     * factory would also take the drafts (versions 0, 7 and 8) and answer a missing key or version
+     * with its own plain-text 400, but refusals must be JSON and the pipeline after the handshake
+     * is built for RFC 6455 frames. The version header in the refusal is what RFC 6455 section 4.4
+     * asks a server to name.
+     */
+    private static boolean isRfc6455(FullHttpRequest request) {
+        String version = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+        String key = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        return version != null && WEBSOCKET_VERSION.equals(version.strip()) && key != null && !key.isBlank();
     }
 
     private static String first(QueryStringDecoder uri, String name) {

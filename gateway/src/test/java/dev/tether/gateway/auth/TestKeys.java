@@ -10,13 +10,13 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
 
-/** Real key pairs and PEM text for the auth tests, generated with the JDK alone. */
-final class TestKeys {
+/** Real key pairs and PEM text for the auth tests and integration tests, generated with the JDK alone. */
+public final class TestKeys {
 
     private TestKeys() {
     }
 
-    static KeyPair rsa(int bits) {
+    public static KeyPair rsa(int bits) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
             g.initialize(bits);
@@ -26,7 +26,7 @@ final class TestKeys {
         }
     }
 
-    static KeyPair ec(String curve) {
+    public static KeyPair ec(String curve) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
             g.initialize(new ECGenParameterSpec(curve));
@@ -37,7 +37,7 @@ final class TestKeys {
     }
 
     /** PEM armour around DER, 64 characters a line, as openssl writes it. */
-    static String pem(String type, byte[] der) {
+    public static String pem(String type, byte[] der) {
         String body = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
         return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
     }

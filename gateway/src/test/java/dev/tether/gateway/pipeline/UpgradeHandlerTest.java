@@ -1,0 +1,420 @@
+package dev.tether.gateway.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.config.AuthConfig;
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.EchoWorkerSource;
+import dev.tether.protocol.UpgradeRefusal;
+import dev.tether.protocol.WireCodec;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link UpgradeHandler} on an {@link EmbeddedChannel}, with real configuration, token verifier,
+ * registry and refusal writer: every refusal, the hand-over of an accepted request, and the
+ * handshake timeout (driven by the embedded loop's clock, never by sleeping).
+ */
+class UpgradeHandlerTest {
+
+    private static final String ORIGIN = "https://app.example.com";
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    private static final long RETRY_AFTER_SECONDS = 5;
+    private static final String SESSION_ID = "q3Jz8Xw1Tn2hV0bLk9AaYw";
+
+    private static final String CONFIG = """
+            server:
+              allowed_origins: ["https://app.example.com"]
+              handshake_timeout: 3s
+            sessions:
+              max_sessions: 3
+              max_sessions_per_user: 2
+            """;
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
+    private final TokenVerifier verifier = verifier(config.auth());
+    private final TokenMinter minter = new TokenMinter(
+            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+    private final SessionRegistry registry = new SessionRegistry(config.sessions(), new WireCodec(), verifier,
+            new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
+    private EmbeddedChannel channel;
+
+    @AfterEach
+    void closeChannel() {
+        if (channel != null) {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    // ---- accepted requests ---------------------------------------------------------------------
+
+    @Test
+    void newSessionRequestIsPassedOnWithACreateTicket() {
+        channel = channel(config);
+        assertTrue(channel.writeInbound(upgrade("/ws", "alice")), "the request travels on");
+
+        FullHttpRequest passed = channel.readInbound();
+        try {
+            assertEquals("/ws", passed.uri());
+            assertEquals(1, passed.refCnt(), "the handler must hand on exactly one reference");
+        } finally {
+            passed.release();
+        }
+        UpgradeTicket ticket = channel.attr(UpgradeTicket.KEY).get();
+        UpgradeTicket.Create create = assertInstanceOf(UpgradeTicket.Create.class, ticket);
+        assertEquals("alice", create.token().subject());
+        assertNull(channel.pipeline().get(UpgradeHandler.class), "the handler removes itself");
+        assertNull(channel.readOutbound(), "nothing is written for an accepted request");
+        assertTrue(channel.isOpen());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void subprotocolCredentialIsAcceptedLikeTheHeader() {
+        channel = channel(config);
+        FullHttpRequest request = request(HttpMethod.GET, "/ws", true);
+        request.headers().set(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "gateway.v1, bearer." + token("bob"));
+        channel.writeInbound(request);
+
+        release(channel.readInbound());
+        assertEquals("bob", channel.attr(UpgradeTicket.KEY).get().token().subject());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void resumeRequestCarriesSessionIdAndRawLastSeqAndTakesNoSlot() {
+        // Fill alice's per-user allowance: a resume must still pass, since it creates nothing.
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws?session=" + SESSION_ID + "&last_seq=not-a-number", "alice"));
+
+        release(channel.readInbound());
+        UpgradeTicket.Resume resume = assertInstanceOf(UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
+        assertEquals(SESSION_ID, resume.sessionId());
+        assertEquals("not-a-number", resume.lastSeq(), "last_seq is judged after the handshake, not here");
+        assertEquals("alice", resume.token().subject());
+        assertNull(channel.pipeline().get(UpgradeHandler.class));
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void resumeWithoutLastSeqHasNullLastSeq() {
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws?session=" + SESSION_ID, "alice"));
+
+        release(channel.readInbound());
+        UpgradeTicket.Resume resume = assertInstanceOf(UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
+        assertEquals(SESSION_ID, resume.sessionId());
+        assertNull(resume.lastSeq());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void listedOriginIsAccepted() {
+        channel = channel(config);
+        FullHttpRequest request = upgrade("/ws", "alice");
+        request.headers().set(HttpHeaderNames.ORIGIN, ORIGIN);
+        channel.writeInbound(request);
+
+        release(channel.readInbound());
+        assertInstanceOf(UpgradeTicket.Create.class, channel.attr(UpgradeTicket.KEY).get());
+        assertFalse(channel.finish());
+    }
+
+    // ---- refusals ------------------------------------------------------------------------------
+
+    @Test
+    void otherPathIsNotFound() throws IOException {
+        channel = channel(config);
+        channel.writeInbound(upgrade("/other", "alice"));
+        assertRefused(UpgradeRefusal.NOT_FOUND);
+    }
+
+    @Test
+    void plainGetToEndpointIsBadRequest() throws IOException {
+        channel = channel(config);
+        FullHttpRequest request = request(HttpMethod.GET, "/ws", false);
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token("alice"));
+        channel.writeInbound(request);
+        assertRefused(UpgradeRefusal.BAD_REQUEST);
+    }
+
+    @Test
+    void upgradeWithAnotherMethodIsBadRequest() throws IOException {
+        channel = channel(config);
+        FullHttpRequest request = request(HttpMethod.POST, "/ws", true);
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token("alice"));
+        channel.writeInbound(request);
+        assertRefused(UpgradeRefusal.BAD_REQUEST);
+    }
+
+    @Test
+    void requestTheDecoderCouldNotParseIsBadRequest() throws IOException {
+        channel = channel(config);
+        FullHttpRequest request = upgrade("/ws", "alice");
+        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("header too long")));
+        channel.writeInbound(request);
+        assertRefused(UpgradeRefusal.BAD_REQUEST);
+    }
+
+    @Test
+    void upgradeWithoutRfc6455VersionOrKeyIsBadRequestNamingVersion13() throws IOException {
+        List<Map<String, String>> variants = List.of(
+                Map.of("Sec-WebSocket-Version", "8"),
+                Map.of("Sec-WebSocket-Version", "0"),
+                Map.of("Sec-WebSocket-Version", "99"),
+                Map.of("Sec-WebSocket-Version", ""),
+                Map.of("Sec-WebSocket-Key", ""));
+        for (Map<String, String> changed : variants) {
+            channel = channel(config);
+            FullHttpRequest request = upgrade("/ws", "alice");
+            changed.forEach((name, value) -> request.headers().set(name, value));
+            channel.writeInbound(request);
+            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
+                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), changed.toString());
+        }
+        for (CharSequence missing : List.of(HttpHeaderNames.SEC_WEBSOCKET_VERSION, HttpHeaderNames.SEC_WEBSOCKET_KEY)) {
+            channel = channel(config);
+            FullHttpRequest request = upgrade("/ws", "alice");
+            request.headers().remove(missing);
+            channel.writeInbound(request);
+            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
+                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), "without " + missing);
+        }
+        // Nothing was admitted for any of them.
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+    }
+
+    @Test
+    void unlistedOriginIsForbidden() throws IOException {
+        channel = channel(config);
+        FullHttpRequest request = upgrade("/ws", "alice");
+        request.headers().set(HttpHeaderNames.ORIGIN, "https://evil.example.net");
+        channel.writeInbound(request);
+        assertRefused(UpgradeRefusal.ORIGIN_FORBIDDEN);
+    }
+
+    @Test
+    void missingTokenIsUnauthorized() throws IOException {
+        channel = channel(config);
+        channel.writeInbound(request(HttpMethod.GET, "/ws", true));
+        Refused refused = assertRefused(UpgradeRefusal.UNAUTHORIZED);
+        assertEquals("Bearer", refused.headers().get(HttpHeaderNames.WWW_AUTHENTICATE));
+    }
+
+    @Test
+    void badTokenIsUnauthorized() throws IOException {
+        channel = channel(config);
+        FullHttpRequest request = request(HttpMethod.GET, "/ws", true);
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer not.a.jwt");
+        channel.writeInbound(request);
+        assertRefused(UpgradeRefusal.UNAUTHORIZED);
+    }
+
+    @Test
+    void queryTokenIsUnauthorizedUnlessEnabled() throws IOException {
+        channel = channel(config);
+        channel.writeInbound(request(HttpMethod.GET, "/ws?access_token=" + token("alice"), true));
+        assertRefused(UpgradeRefusal.UNAUTHORIZED);
+    }
+
+    @Test
+    void queryTokenIsAcceptedWhenEnabled() {
+        GatewayConfig enabled = ConfigLoader.parse("auth: {allow_query_token: true}", Map.of());
+        channel = channel(enabled);
+        channel.writeInbound(request(HttpMethod.GET, "/ws?access_token=" + token("alice"), true));
+
+        release(channel.readInbound());
+        assertEquals("alice", channel.attr(UpgradeTicket.KEY).get().token().subject());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void resumeWithBadTokenIsRefusedExactlyLikeANewSessionWithBadToken() throws IOException {
+        channel = channel(config);
+        FullHttpRequest resume = request(HttpMethod.GET, "/ws?session=" + SESSION_ID + "&last_seq=3", true);
+        resume.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer not.a.jwt");
+        channel.writeInbound(resume);
+        String resumeBody = assertRefused(UpgradeRefusal.UNAUTHORIZED).body();
+
+        channel = channel(config);
+        FullHttpRequest fresh = request(HttpMethod.GET, "/ws", true);
+        fresh.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer not.a.jwt");
+        channel.writeInbound(fresh);
+        String freshBody = assertRefused(UpgradeRefusal.UNAUTHORIZED).body();
+
+        assertEquals(freshBody, resumeBody);
+    }
+
+    @Test
+    void userOverItsLimitGetsTooManyConnections() throws IOException {
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws", "alice"));
+        assertRefused(UpgradeRefusal.TOO_MANY_CONNECTIONS);
+
+        // The refusal gave its reservation back: another user still fits under max_sessions (3).
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("bob"));
+    }
+
+    @Test
+    void gatewayAtItsLimitIsAtCapacity() throws IOException {
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("a"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("b"));
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("c"));
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws", "d"));
+        assertRefused(UpgradeRefusal.AT_CAPACITY);
+    }
+
+    // ---- handshake timeout ---------------------------------------------------------------------
+
+    @Test
+    void silentConnectionIsClosedAtTheHandshakeTimeout() throws Exception {
+        channel = frozenChannel(config);
+
+        channel.advanceTimeBy(HANDSHAKE_TIMEOUT.toNanos() - 1, TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen(), "closed before server.handshake_timeout");
+
+        channel.advanceTimeBy(1, TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        assertFalse(channel.isOpen(), "still open at server.handshake_timeout");
+        assertNull(channel.readOutbound(), "a timed-out connection is just closed");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void acceptedRequestCancelsTheHandshakeTimeout() throws Exception {
+        channel = frozenChannel(config);
+        channel.writeInbound(upgrade("/ws", "alice"));
+        release(channel.readInbound());
+
+        channel.advanceTimeBy(HANDSHAKE_TIMEOUT.toNanos() * 2, TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen(), "the upgrade handler's timeout outlived the handler");
+        assertFalse(channel.finish());
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private EmbeddedChannel channel(GatewayConfig cfg) {
+        return new EmbeddedChannel(handler(cfg));
+    }
+
+    /** A channel whose clock is frozen before the handler schedules its timeout. */
+    private EmbeddedChannel frozenChannel(GatewayConfig cfg) throws Exception {
+        EmbeddedChannel ch = new EmbeddedChannel(false, false, handler(cfg));
+        ch.freezeTime();
+        ch.register();
+        assertTrue(ch.isActive());
+        return ch;
+    }
+
+    private UpgradeHandler handler(GatewayConfig cfg) {
+        TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
+        return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS));
+    }
+
+    private static TokenVerifier verifier(AuthConfig auth) {
+        return new TokenVerifier(new HashSet<>(auth.algorithms()), auth.hmacSecret().getBytes(StandardCharsets.UTF_8),
+                List.of(), auth.issuer(), auth.audience(), auth.clockSkew(), Clock.systemUTC());
+    }
+
+    private String token(String subject) {
+        return minter.mint(subject, Duration.ofHours(1), Map.of());
+    }
+
+    private FullHttpRequest upgrade(String uri, String subject) {
+        FullHttpRequest request = request(HttpMethod.GET, uri, true);
+        request.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token(subject));
+        return request;
+    }
+
+    private static FullHttpRequest request(HttpMethod method, String uri, boolean upgrade) {
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, uri, Unpooled.EMPTY_BUFFER);
+        request.headers().set(HttpHeaderNames.HOST, "127.0.0.1");
+        if (upgrade) {
+            request.headers()
+                    .set(HttpHeaderNames.UPGRADE, "websocket")
+                    .set(HttpHeaderNames.CONNECTION, "Upgrade")
+                    .set(HttpHeaderNames.SEC_WEBSOCKET_KEY, "dGhlIHNhbXBsZSBub25jZQ==")
+                    .set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+        }
+        return request;
+    }
+
+    /** What a refusal said, read out of the released response. */
+    private record Refused(HttpHeaders headers, String body) {}
+
+    /**
+     * Reads the one response, checks status, JSON body, headers and the close, and that the request
+     * went no further; releases the response.
+     */
+    private Refused assertRefused(UpgradeRefusal refusal) throws IOException {
+        FullHttpResponse response = channel.readOutbound();
+        try {
+            assertEquals(refusal.status(), response.status().code());
+            String text = response.content().toString(StandardCharsets.UTF_8);
+            JsonNode body = json.readTree(text);
+            assertEquals(2, body.size(), "body is exactly {error, message}: " + body);
+            assertEquals(refusal.code(), body.path("error").asText());
+            assertTrue(body.path("message").isTextual() && !body.path("message").asText().isBlank(), body.toString());
+            assertEquals("application/json", response.headers().get(HttpHeaderNames.CONTENT_TYPE));
+            assertEquals(response.content().readableBytes(), response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH));
+            if (refusal.status() == 429 || refusal.status() == 503) {
+                assertEquals(String.valueOf(RETRY_AFTER_SECONDS), response.headers().get(HttpHeaderNames.RETRY_AFTER));
+            } else {
+                assertFalse(response.headers().contains(HttpHeaderNames.RETRY_AFTER), "Retry-After on " + refusal);
+            }
+            assertNull(channel.readOutbound(), "one response only");
+            assertNull(channel.readInbound(), "a refused request must not travel on");
+            assertNull(channel.attr(UpgradeTicket.KEY).get(), "no ticket for a refused request");
+            assertFalse(channel.isOpen(), "a refusal closes the connection");
+            assertFalse(channel.finish());
+            return new Refused(response.headers().copy(), text);
+        } finally {
+            response.release();
+        }
+    }
+
+    private static void release(Object message) {
+        assertInstanceOf(FullHttpRequest.class, message);
+        assertEquals(1, ((FullHttpRequest) message).refCnt(), "exactly one reference handed on");
+        ((FullHttpRequest) message).release();
+    }
+}
