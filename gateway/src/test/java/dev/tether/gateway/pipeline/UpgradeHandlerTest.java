@@ -65,7 +65,7 @@ class UpgradeHandlerTest {
     private final TokenVerifier verifier = verifier(config.auth());
     private final TokenMinter minter = new TokenMinter(
             config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
-    private final SessionRegistry registry = new SessionRegistry(config.sessions(), new WireCodec(), verifier,
+    private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), new WireCodec(), verifier,
             new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
     private EmbeddedChannel channel;
 
