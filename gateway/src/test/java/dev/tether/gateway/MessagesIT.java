@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.RawWebSocket;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
@@ -585,6 +587,22 @@ class MessagesIT {
             raw.sendFrame(false, 0, RawWebSocket.OP_TEXT, "{\"type\":".getBytes(StandardCharsets.UTF_8), true);
             raw.sendFrame(true, 0, RawWebSocket.OP_TEXT, "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8), true);
             assertEquals(1002, raw.awaitCloseCode());
+        }
+    }
+
+    @Test
+    void aClientThatDropsInTheMiddleOfAMessageIsNotAServerError() throws Exception {
+        try (LogCapture logs = LogCapture.of("dev.tether.gateway.pipeline", Session.class.getName())) {
+            String sessionId;
+            try (RawWebSocket raw = RawWebSocket.connect(fast.address(), "/ws", fast.token(user()))) {
+                sessionId = readyOf(raw).sessionId();
+                raw.sendFrame(false, 0, RawWebSocket.OP_TEXT, "{\"type\":".getBytes(StandardCharsets.UTF_8), true);
+                // The pong proves the gateway has read the first fragment.
+                raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[0], true);
+                assertEquals(RawWebSocket.OP_PONG, raw.readFrame().opcode());
+            } // the socket closes without a close frame, the message half sent
+            logs.await(e -> "detached".equals(e.getFormattedMessage()) && LogCapture.hasKeyValue(e, "session", sessionId));
+            assertEquals(List.of(), logs.warnings(), "a peer going away is not worth a warning");
         }
     }
 
