@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * The end of the pipeline (stage {@link GatewayPipeline#ERRORS}): every exception that reaches it
  * ends the connection with the matching close code. A fragmented message over the frame limit
  * closes with 1009; RFC 6455 violations were already answered (1002, 1007, 1009) by Netty's frame
- * decoder; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
+ * decoder; a peer that went away (an I/O error, or a close in the middle of a fragmented message)
+ * just closes; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
  * session sees the connection go inactive and carries on detached.
  */
 @ChannelHandler.Sharable
@@ -32,7 +34,9 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
         } else if (cause instanceof CorruptedWebSocketFrameException) {
             log.debug("{}: protocol violation: {}", ctx.channel(), cause.getMessage());
             ctx.close();
-        } else if (cause instanceof IOException) {
+        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
+            // PrematureChannelClosureException: the frame aggregator saw the connection end
+            // mid-message. That is the peer's doing (a dropped network, an abusive client), not a bug.
             log.debug("{}: {}", ctx.channel(), cause.toString());
             ctx.close();
         } else {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -42,6 +43,15 @@ class ErrorHandlerTest {
     void ioErrorClosesQuietly() {
         channel.pipeline().fireExceptionCaught(new IOException("connection reset by peer"));
         assertNull(channel.readOutbound());
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void connectionEndingMidMessageClosesQuietly() {
+        channel.pipeline().fireExceptionCaught(
+                new PrematureChannelClosureException("Channel closed while still aggregating message"));
+        assertNull(channel.readOutbound(), "the peer is gone: no 1011, it is not a server error");
         assertFalse(channel.isOpen());
         assertFalse(channel.finish());
     }

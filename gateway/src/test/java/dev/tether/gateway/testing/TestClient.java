@@ -80,7 +80,6 @@ public final class TestClient implements AutoCloseable {
     public static TestClient tryConnect(URI uri, ClientEndpointConfig config) throws DeploymentException, IOException {
         TestClient client = new TestClient();
         client.session = CLIENT.connectToServer(client.endpoint(), config, uri);
-        client.session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
         return client;
     }
 
@@ -88,6 +87,9 @@ public final class TestClient implements AutoCloseable {
         return new Endpoint() {
             @Override
             public void onOpen(Session session, EndpointConfig config) {
+                // Here, not after connectToServer returns: by then the server may already have
+                // closed the connection (a refused resume), and Tyrus refuses settings on a closed session.
+                session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
                 session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
                     synchronized (raw) {
                         raw.add(text);
@@ -156,6 +158,18 @@ public final class TestClient implements AutoCloseable {
     public void sendText(String text) {
         try {
             session.getBasicRemote().sendText(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Sends one fragment of a text message: the first call opens a text frame, later ones are
+     * continuation frames, and {@code last} ends the message.
+     */
+    public void sendPartial(String part, boolean last) {
+        try {
+            session.getBasicRemote().sendText(part, last);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
