@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -211,7 +212,7 @@ class EchoWorkerTest {
 
     @Test
     void rejectsAnEmptyDeltaCount() {
-        assertThrows(IllegalArgumentException.class, () -> new EchoWorker(loop, 0, Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> new EchoWorker(0, Duration.ZERO));
     }
 
     // --- helpers ---
@@ -222,15 +223,20 @@ class EchoWorkerTest {
 
     /** A worker on {@link #loop} whose listener records every event and then runs {@code also} (on the loop). */
     private EchoWorker bound(int deltas, Duration interval, Consumer<JsonNode> also) throws Exception {
-        EchoWorker worker = new EchoWorker(loop, deltas, interval);
-        worker.bind("session-1", "alice", new WorkerListener() {
+        EchoWorker worker = new EchoWorker(deltas, interval);
+        worker.bind("session-1", "alice", loop, new WorkerListener() {
             @Override
-            public void onEvent(JsonNode event) {
+            public void onEvent(ObjectNode event) {
                 if (!loop.inEventLoop()) {
                     offLoopCallbacks.incrementAndGet();
                 }
                 events.add(event);
                 also.accept(event);
+            }
+
+            @Override
+            public void onProtocolProblem(String code, String message) {
+                throw new AssertionError("an echo worker never breaks the protocol: " + code);
             }
 
             @Override
