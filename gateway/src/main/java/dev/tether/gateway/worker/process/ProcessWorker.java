@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * A worker that is an operating-system process speaking the worker protocol (JSON lines, see
@@ -191,6 +192,12 @@ public final class ProcessWorker implements Worker {
         return b == null ? null : b.sessionId();
     }
 
+    /** The log keys of this worker: {@code session} once bound, {@code worker} (the pid). */
+    private LoggingEventBuilder keys(LoggingEventBuilder event) {
+        String session = sessionId();
+        return (session == null ? event : event.addKeyValue("session", session)).addKeyValue("worker", pid);
+    }
+
     private void write(ObjectNode line) {
         String text;
         try {
@@ -200,7 +207,7 @@ public final class ProcessWorker implements Worker {
         }
         if (!stdin.offer(text)) {
             killReason = "unresponsive (" + StdinWriter.CAPACITY + " lines waiting on its stdin)";
-            log.atWarn().addKeyValue("session", sessionId()).addKeyValue("worker", pid)
+            keys(log.atWarn())
                     .log("worker does not read its stdin; killing it");
             timers.execute(this::killTree);
         }
@@ -221,7 +228,7 @@ public final class ProcessWorker implements Worker {
         }
         List<ProcessHandle> tree = ProcessTree.snapshot(pid);
         seen.addAll(tree);
-        log.atInfo().addKeyValue("session", sessionId()).addKeyValue("worker", pid)
+        keys(log.atInfo())
                 .log("worker still running {} after shutdown; SIGTERM to {} process(es)", config.stopGrace(), tree.size());
         tree.forEach(ProcessHandle::destroy);
         schedule(config.killGrace(), this::killTree);
@@ -236,10 +243,11 @@ public final class ProcessWorker implements Worker {
         if (!killing.compareAndSet(false, true) || !process.isAlive()) {
             return;
         }
-        stdin.abort();
+        // stdin stays open until the worker is dead: at end of input it might exit by itself first,
+        // with a status that would hide the kill.
         List<ProcessHandle> others = ProcessTree.snapshot(pid).stream().filter(h -> h.pid() != pid).toList();
         seen.addAll(others);
-        log.atInfo().addKeyValue("session", sessionId()).addKeyValue("worker", pid)
+        keys(log.atInfo())
                 .log("SIGKILL to worker and {} other process(es)", others.size());
         others.forEach(ProcessHandle::destroyForcibly);
         killLeaderAfterReap(others, System.nanoTime() + REAP_WINDOW.toNanos());
@@ -275,10 +283,10 @@ public final class ProcessWorker implements Worker {
         left.removeIf(h -> h.pid() == ProcessHandle.current().pid() || !h.isAlive() || !ProcessTree.running(h.pid()));
         if (!left.isEmpty()) {
             if (System.nanoTime() - deadline > 0) {
-                log.atWarn().addKeyValue("worker", pid).log("processes of the worker survive SIGKILL: {}",
+                keys(log.atWarn()).log("processes of the worker survive SIGKILL: {}",
                         left.stream().map(ProcessHandle::pid).toList());
             } else {
-                log.atInfo().addKeyValue("session", sessionId()).addKeyValue("worker", pid)
+                keys(log.atInfo())
                         .log("worker exited ({}); SIGKILL to {} leftover process(es)", exit.description(), left.size());
                 left.forEach(ProcessHandle::destroyForcibly);
                 timers.schedule(() -> killLeftovers(exit, deadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -304,7 +312,7 @@ public final class ProcessWorker implements Worker {
             return;
         }
         if (!stdout.done().isDone()) {
-            log.atWarn().addKeyValue("worker", pid).log("stdout still open after the worker exited; no longer read");
+            keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
             stdout.discard();
             stdoutThread.interrupt();
         }
@@ -315,10 +323,10 @@ public final class ProcessWorker implements Worker {
         try {
             WorkDirs.deleteRecursively(workDir);
         } catch (IOException | RuntimeException e) {
-            log.atWarn().addKeyValue("worker", pid).setCause(e).log("cannot remove working directory {}", workDir);
+            keys(log.atWarn()).setCause(e).log("cannot remove working directory {}", workDir);
         }
         Binding b = binding;
-        log.atInfo().addKeyValue("session", sessionId()).addKeyValue("worker", pid)
+        keys(log.atInfo())
                 .log("worker exited: {}{}", exit.description(), silenced ? " (stopped)" : "");
         if (b != null && !silenced) {
             try {
@@ -328,7 +336,7 @@ public final class ProcessWorker implements Worker {
                     }
                 });
             } catch (RejectedExecutionException e) {
-                log.atDebug().addKeyValue("worker", pid).log("session executor gone; exit not reported");
+                keys(log.atDebug()).log("session executor gone; exit not reported");
             }
         }
         exited.complete(exit);
@@ -352,17 +360,17 @@ public final class ProcessWorker implements Worker {
         public void object(ObjectNode object) throws InterruptedException {
             if (!ready.isDone()) {
                 if ("ready".equals(object.path("type").asText())) {
-                    log.atDebug().addKeyValue("worker", pid).log("worker ready");
+                    keys(log.atDebug()).log("worker ready");
                     ready.complete(null);
                 } else {
-                    log.atInfo().addKeyValue("worker", pid).log("output before ready dropped: {}",
+                    keys(log.atInfo()).log("output before ready dropped: {}",
                             OutputReader.excerpt(object.toString()));
                 }
                 return;
             }
             Binding b = binding;
             if (b == null) {
-                log.atInfo().addKeyValue("worker", pid).log("output of an unbound worker dropped: {}",
+                keys(log.atInfo()).log("output of an unbound worker dropped: {}",
                         OutputReader.excerpt(object.toString()));
                 return;
             }
@@ -372,7 +380,7 @@ public final class ProcessWorker implements Worker {
         @Override
         public void problem(String code, String message) throws InterruptedException {
             (OutputReader.OUTPUT_TRUNCATED.equals(code) ? truncatedLines : protocolErrors).incrementAndGet();
-            log.atWarn().addKeyValue("session", sessionId()).addKeyValue("worker", pid).log("{}: {}", code, message);
+            keys(log.atWarn()).log("{}: {}", code, message);
             Binding b = binding;
             if (b != null) {
                 dispatch(b, listener -> listener.onProtocolProblem(code, message));
