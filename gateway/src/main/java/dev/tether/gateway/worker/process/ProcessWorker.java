@@ -15,12 +15,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
@@ -46,10 +43,6 @@ import org.slf4j.spi.LoggingEventBuilder;
  */
 public final class ProcessWorker implements Worker {
 
-    /** How long the worker gets to reap its killed children before it is killed itself. */
-    static final Duration REAP_WINDOW = Duration.ofMillis(100);
-    /** Longest wait for SIGKILLed leftovers to disappear (a process stuck in the kernel). */
-    static final Duration TEARDOWN_LIMIT = Duration.ofSeconds(5);
     /** How long stdout may stay open after the tree was killed (held by a process that left the session). */
     static final Duration STDOUT_DRAIN = Duration.ofSeconds(2);
     /** Longest wait for a slow session to take the last events before the exit is reported anyway. */
@@ -76,9 +69,7 @@ public final class ProcessWorker implements Worker {
     private final AtomicLong protocolErrors = new AtomicLong();
     private final AtomicLong truncatedLines = new AtomicLong();
     private final AtomicBoolean stopping = new AtomicBoolean();
-    private final AtomicBoolean killing = new AtomicBoolean();
-    /** Every process seen in a snapshot of the tree, killed again at teardown if still there. */
-    private final Set<ProcessHandle> seen = ConcurrentHashMap.newKeySet();
+    private final TreeKiller killer;
     private volatile Binding binding;
     /** stop() or kill() was called: no more listener callbacks, onExit included. */
     private volatile boolean silenced;
@@ -96,6 +87,7 @@ public final class ProcessWorker implements Worker {
         this.stdin = new StdinWriter(process.getOutputStream(), pid);
         this.stdout = new OutputReader(process.getInputStream(), config.maxLineBytes(), codec, new Output(), pid);
         this.stdoutThread = daemon(stdout, "stdout");
+        this.killer = new TreeKiller(process, timers, this::keys);
         daemon(new StderrLogger(process.getErrorStream(), pid, this::sessionId), "stderr");
         process.onExit().thenRunAsync(this::afterExit, timers);
     }
@@ -136,7 +128,8 @@ public final class ProcessWorker implements Worker {
         if (stopping.compareAndSet(false, true)) {
             stdin.offer("{\"type\":\"shutdown\"}");
             stdin.close();
-            schedule(config.stopGrace(), this::terminate);
+            timers.schedule(() -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
+                    config.killGrace()), config.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
         }
         return exited.thenApply(exit -> null);
     }
@@ -144,7 +137,7 @@ public final class ProcessWorker implements Worker {
     @Override
     public void kill() {
         silence();
-        timers.execute(this::killTree);
+        timers.execute(killer::kill);
     }
 
     @Override
@@ -209,7 +202,7 @@ public final class ProcessWorker implements Worker {
             killReason = "unresponsive (" + StdinWriter.CAPACITY + " lines waiting on its stdin)";
             keys(log.atWarn())
                     .log("worker does not read its stdin; killing it");
-            timers.execute(this::killTree);
+            timers.execute(killer::kill);
         }
     }
 
@@ -217,48 +210,6 @@ public final class ProcessWorker implements Worker {
         silenced = true;
         stdout.discard();
         stdoutThread.interrupt(); // frees the reader if it waits for a permit the session will not give back
-    }
-
-    // ---- stop sequence, on the timers thread ----
-
-    /** stop_grace is over: SIGTERM to the whole tree, then SIGKILL after kill_grace. */
-    private void terminate() {
-        if (!process.isAlive()) {
-            return;
-        }
-        List<ProcessHandle> tree = ProcessTree.snapshot(pid);
-        seen.addAll(tree);
-        keys(log.atInfo())
-                .log("worker still running {} after shutdown; SIGTERM to {} process(es)", config.stopGrace(), tree.size());
-        tree.forEach(ProcessHandle::destroy);
-        schedule(config.killGrace(), this::killTree);
-    }
-
-    /**
-     * SIGKILL to the tree: descendants first, then, once they are reaped by their parents or after
-     * {@link #REAP_WINDOW}, the worker. Killing the leaves first gives their parents the chance to
-     * reap them, so they do not end as zombies handed to init.
-     */
-    private void killTree() {
-        if (!killing.compareAndSet(false, true) || !process.isAlive()) {
-            return;
-        }
-        // stdin stays open until the worker is dead: at end of input it might exit by itself first,
-        // with a status that would hide the kill.
-        List<ProcessHandle> others = ProcessTree.snapshot(pid).stream().filter(h -> h.pid() != pid).toList();
-        seen.addAll(others);
-        keys(log.atInfo())
-                .log("SIGKILL to worker and {} other process(es)", others.size());
-        others.forEach(ProcessHandle::destroyForcibly);
-        killLeaderAfterReap(others, System.nanoTime() + REAP_WINDOW.toNanos());
-    }
-
-    private void killLeaderAfterReap(List<ProcessHandle> others, long deadline) {
-        if (System.nanoTime() < deadline && others.stream().anyMatch(h -> ProcessTree.exists(h.pid()))) {
-            timers.schedule(() -> killLeaderAfterReap(others, deadline), POLL_MILLIS / 2, TimeUnit.MILLISECONDS);
-            return;
-        }
-        process.destroyForcibly();
     }
 
     // ---- after the worker exited, on the timers thread ----
@@ -270,30 +221,7 @@ public final class ProcessWorker implements Worker {
         ready.completeExceptionally(new IOException("worker " + describe() + " exited before it was ready: "
                 + exit.description()));
         stdin.abort();
-        killLeftovers(exit, System.nanoTime() + TEARDOWN_LIMIT.toNanos());
-    }
-
-    /** SIGKILL whatever is left of the tree (orphans keep the worker's group), until nothing runs. */
-    private void killLeftovers(WorkerExit exit, long deadline) {
-        Set<ProcessHandle> left = ConcurrentHashMap.newKeySet();
-        for (long member : ProcessTree.groupOrSessionMembers(pid)) {
-            ProcessHandle.of(member).ifPresent(left::add);
-        }
-        left.addAll(seen);
-        left.removeIf(h -> h.pid() == ProcessHandle.current().pid() || !h.isAlive() || !ProcessTree.running(h.pid()));
-        if (!left.isEmpty()) {
-            if (System.nanoTime() - deadline > 0) {
-                keys(log.atWarn()).log("processes of the worker survive SIGKILL: {}",
-                        left.stream().map(ProcessHandle::pid).toList());
-            } else {
-                keys(log.atInfo())
-                        .log("worker exited ({}); SIGKILL to {} leftover process(es)", exit.description(), left.size());
-                left.forEach(ProcessHandle::destroyForcibly);
-                timers.schedule(() -> killLeftovers(exit, deadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
-                return;
-            }
-        }
-        awaitStdout(exit, System.nanoTime());
+        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit, System.nanoTime()));
     }
 
     /**
@@ -340,10 +268,6 @@ public final class ProcessWorker implements Worker {
             }
         }
         exited.complete(exit);
-    }
-
-    private void schedule(Duration delay, Runnable task) {
-        timers.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private Thread daemon(Runnable task, String stream) {
