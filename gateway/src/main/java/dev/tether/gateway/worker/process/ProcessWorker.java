@@ -280,22 +280,27 @@ public final class ProcessWorker implements Worker {
     /** Takes parsed stdout lines on the stdout thread and hands them to the session. */
     private final class Output implements OutputReader.Handler {
 
+        /** Lines dropped or broken so far; only the first few and then every 1000th are logged. */
+        private long noisy;
+
         @Override
         public void object(ObjectNode object) throws InterruptedException {
             if (!ready.isDone()) {
                 if ("ready".equals(object.path("type").asText())) {
                     keys(log.atDebug()).log("worker ready");
                     ready.complete(null);
-                } else {
-                    keys(log.atInfo()).log("output before ready dropped: {}",
+                } else if (shouldLog()) {
+                    keys(log.atInfo()).log("output before ready dropped (#{}): {}", noisy,
                             OutputReader.excerpt(object.toString()));
                 }
                 return;
             }
             Binding b = binding;
             if (b == null) {
-                keys(log.atInfo()).log("output of an unbound worker dropped: {}",
-                        OutputReader.excerpt(object.toString()));
+                if (shouldLog()) {
+                    keys(log.atInfo()).log("output of an unbound worker dropped (#{}): {}", noisy,
+                            OutputReader.excerpt(object.toString()));
+                }
                 return;
             }
             dispatch(b, listener -> listener.onEvent(object));
@@ -304,11 +309,18 @@ public final class ProcessWorker implements Worker {
         @Override
         public void problem(String code, String message) throws InterruptedException {
             (OutputReader.OUTPUT_TRUNCATED.equals(code) ? truncatedLines : protocolErrors).incrementAndGet();
-            keys(log.atWarn()).log("{}: {}", code, message);
+            if (shouldLog()) {
+                keys(log.atWarn()).log("{} (#{}): {}", code, noisy, message);
+            }
             Binding b = binding;
             if (b != null) {
                 dispatch(b, listener -> listener.onProtocolProblem(code, message));
             }
+        }
+
+        private boolean shouldLog() {
+            long n = ++noisy;
+            return n <= 20 || n % 1000 == 0;
         }
 
         private void dispatch(Binding b, Consumer<WorkerListener> call) throws InterruptedException {
