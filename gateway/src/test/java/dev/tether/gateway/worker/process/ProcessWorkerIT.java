@@ -1,0 +1,476 @@
+package dev.tether.gateway.worker.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.gateway.config.ProcessWorkerConfig;
+import dev.tether.gateway.worker.WorkerExit;
+import dev.tether.gateway.worker.WorkerListener;
+import io.netty.channel.DefaultEventLoop;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ProcessWorker} with real subprocesses: the bundled demo worker started through the default
+ * command ({@code ${java} ... -cp ${classpath} dev.tether.demo.DemoWorker}), bound to a real Netty
+ * event loop.
+ */
+class ProcessWorkerIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration GRACE = Duration.ofMillis(500);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private ScheduledExecutorService timers;
+    private DefaultEventLoop loop;
+    private final List<ProcessWorker> started = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        timers = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "worker-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        loop = new DefaultEventLoop();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (ProcessWorker worker : started) {
+            worker.kill();
+            worker.exited().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        timers.shutdownNow();
+    }
+
+    @Test
+    void becomesReadyAfterTheConfiguredDelay() throws Exception {
+        long start = System.nanoTime();
+        ProcessWorker worker = launch(config(Duration.ofSeconds(1), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                ProcessWorkerConfig.DEFAULT_MAX_PENDING_EVENTS, GRACE));
+        await(worker.ready());
+        long elapsed = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        assertTrue(elapsed >= 1000, "ready after " + elapsed + " ms");
+        assertEquals("pid " + worker.pid().getAsLong(), worker.describe());
+    }
+
+    @Test
+    void streamsDeltasThenResultOnTheBoundLoop() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}"));
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            ObjectNode delta = recorder.next();
+            assertEquals("delta", delta.path("type").asText());
+            assertEquals("m1", delta.path("id").asText());
+            text.append(delta.path("text").asText());
+        }
+        ObjectNode result = recorder.next();
+        assertEquals("result", result.path("type").asText());
+        assertEquals("hello tether", result.path("text").asText());
+        assertEquals("hello tether", text.toString());
+        assertFalse(recorder.offLoop.get(), "a callback ran off the session's loop");
+    }
+
+    @Test
+    void sendsTheSessionLineOnBind() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"whoami\":true,\"deltas\":0}"));
+        ObjectNode whoami = recorder.nextOfType("whoami");
+        assertEquals("s-1", whoami.path("session_id").asText());
+        assertEquals("alice", whoami.path("subject").asText());
+        assertEquals(worker.workDir().toString(), whoami.path("work_dir").asText());
+        recorder.nextOfType("result");
+    }
+
+    @Test
+    void garbageLinesAreProtocolErrorsAndTheWorkerGoesOn() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"garbage\":6,\"deltas\":1}"));
+        for (int i = 0; i < 6; i++) {
+            assertEquals("worker_protocol_error", recorder.nextProblem()[0]);
+        }
+        recorder.nextOfType("result");
+        assertEquals(6, worker.protocolErrors());
+        worker.send("m2", json("{\"text\":\"still here\",\"deltas\":1}"));
+        assertEquals("still here", recorder.nextOfType("result").path("text").asText());
+    }
+
+    @Test
+    void aLineOverTheLimitIsTruncatedAndTheNextMessageWorks() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(Duration.ZERO, 64 * 1024, 16, GRACE), recorder);
+        worker.send("m1", json("{\"huge_line_bytes\":5000000,\"deltas\":1}"));
+        String[] problem = recorder.nextProblem();
+        assertEquals("output_truncated", problem[0]);
+        assertTrue(problem[1].contains("65536"), problem[1]);
+        recorder.nextOfType("result");
+        assertEquals(1, worker.truncatedLines());
+        worker.send("m2", json("{\"text\":\"after\",\"deltas\":1}"));
+        assertEquals("after", recorder.nextOfType("result").path("text").asText());
+    }
+
+    @Test
+    void aFloodIsHeldBackByMaxPendingEvents() throws Exception {
+        int maxPending = 8;
+        int lines = 100_000;
+        AtomicInteger seen = new AtomicInteger();
+        AtomicInteger maxObserved = new AtomicInteger();
+        AtomicInteger maxQueued = new AtomicInteger();
+        CompletableFuture<ObjectNode> result = new CompletableFuture<>();
+        ProcessWorker[] self = new ProcessWorker[1];
+        WorkerListener slow = new WorkerListener() {
+            @Override
+            public void onEvent(ObjectNode event) {
+                maxObserved.accumulateAndGet(self[0].pendingEvents(), Math::max);
+                maxQueued.accumulateAndGet(loop.pendingTasks(), Math::max);
+                if ("result".equals(event.path("type").asText())) {
+                    result.complete(event);
+                } else if (seen.incrementAndGet() <= 300) {
+                    LockSupport.parkNanos(1_000_000); // a slow session for a while: the reader must wait
+                }
+            }
+
+            @Override
+            public void onProtocolProblem(String code, String message) {
+                result.completeExceptionally(new AssertionError(code + ": " + message));
+            }
+
+            @Override
+            public void onExit(WorkerExit exit) {
+                result.completeExceptionally(new AssertionError("exited: " + exit));
+            }
+        };
+        ProcessWorker worker = launch(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, maxPending, GRACE));
+        self[0] = worker;
+        await(worker.ready());
+        worker.bind("s-1", "alice", loop, slow);
+        worker.send("m1", json("{\"flood\":" + lines + ",\"deltas\":0}"));
+        await(result);
+        assertEquals(lines, seen.get());
+        assertTrue(maxObserved.get() <= maxPending, "pending " + maxObserved.get());
+        assertTrue(maxQueued.get() <= maxPending, "queued on the loop " + maxQueued.get());
+        assertEquals(maxPending, maxObserved.get(), "the reader was never held back: the test proves nothing");
+    }
+
+    @Test
+    void aCrashIsReportedWithItsExitCodeAfterTheEventsBeforeIt() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"crash\":3,\"crash_after_deltas\":1,\"deltas\":3}"));
+        assertEquals("delta", recorder.next().path("type").asText());
+        WorkerExit exit = await(recorder.exit);
+        assertEquals(new WorkerExit(3, 0, "exit code 3"), exit);
+        assertEquals(exit, await(worker.exited()));
+        assertTrue(recorder.events.isEmpty(), "events after the exit: " + recorder.events);
+    }
+
+    @Test
+    void sigkillFromOutsideIsReportedAsSignal9() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        assertTrue(ProcessHandle.of(worker.pid().getAsLong()).orElseThrow().destroyForcibly());
+        WorkerExit exit = await(recorder.exit);
+        assertEquals(9, exit.signal());
+        assertEquals(137, exit.code());
+        assertTrue(exit.description().contains("SIGKILL"), exit.description());
+    }
+
+    @Test
+    void stopEndsAWellBehavedWorkerWithTheShutdownLine() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
+                Duration.ofSeconds(30)), recorder);
+        long pid = worker.pid().getAsLong();
+        worker.send("m1", json("{\"deltas\":1}"));
+        recorder.nextOfType("result");
+        await(worker.stop()); // well before stop_grace (30 s): no SIGTERM was needed
+        WorkerExit exit = await(worker.exited());
+        assertEquals(new WorkerExit(0, 0, "exit code 0"), exit);
+        assertGone(pid);
+        await(loop.submit(() -> null)); // whatever was queued for the session has run
+        assertFalse(recorder.exit.isDone(), "onExit after stop()");
+    }
+
+    @Test
+    void stopKillsAWorkerThatIgnoresShutdownAndSigtermTogetherWithItsChild() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        long pid = worker.pid().getAsLong();
+        worker.send("m1", json("{\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1}"));
+        long child = recorder.nextOfType("child").path("pid").asLong();
+        recorder.nextOfType("result");
+        assertTrue(ProcessTree.running(child));
+        long start = System.nanoTime();
+        worker.stop().toCompletableFuture().get(GRACE.toMillis() * 2 + 5000, TimeUnit.MILLISECONDS);
+        long took = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        assertTrue(took >= GRACE.toMillis() * 2, "stopped after " + took + " ms: the graces were not honoured");
+        assertEquals(9, await(worker.exited()).signal());
+        assertGone(pid);
+        assertGone(child);
+    }
+
+    @Test
+    void anOrphanedGrandchildIsKilledWhenTheWorkerCrashes() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
+        long child = recorder.nextOfType("child").path("pid").asLong();
+        recorder.nextOfType("result");
+        worker.send("m2", json("{\"crash\":5}"));
+        assertEquals(5, await(recorder.exit).code());
+        await(worker.exited());
+        // The child was reparented to init when the worker died; reaping it is init's job.
+        assertNotRunning(child);
+    }
+
+    @Test
+    void theEnvironmentHoldsOnlyAllowedAndExplicitVariables() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"env\":true,\"deltas\":0}"));
+        ObjectNode env = recorder.nextOfType("env");
+        Set<String> names = new HashSet<>();
+        env.path("vars").fieldNames().forEachRemaining(names::add);
+        Set<String> expected = new HashSet<>(Set.of("DEMO_READY_DELAY", "DEMO_EXTRA", "TETHER_WORK_DIR"));
+        for (String allowed : List.of("PATH", "LANG")) {
+            if (System.getenv(allowed) != null) {
+                expected.add(allowed);
+            }
+        }
+        assertEquals(expected, names);
+        assertEquals("x", env.path("vars").path("DEMO_EXTRA").asText());
+        assertEquals(worker.workDir().toString(), env.path("vars").path("TETHER_WORK_DIR").asText());
+        assertEquals(worker.workDir().toRealPath().toString(), env.path("cwd").asText());
+    }
+
+    @Test
+    void theWorkingDirectoryExistsWhileRunningAndIsRemovedWithoutFollowingLinks() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        Path dir = worker.workDir();
+        assertTrue(Files.isDirectory(dir));
+        assertEquals(tmp.resolve("sessions"), dir.getParent());
+        Path outside = Files.writeString(tmp.resolve("precious.txt"), "keep me");
+        Files.createDirectories(dir.resolve("sub"));
+        Files.writeString(dir.resolve("sub/file.txt"), "scratch");
+        Files.createSymbolicLink(dir.resolve("link-to-file"), outside);
+        Files.createSymbolicLink(dir.resolve("link-to-dir"), tmp);
+        await(worker.stop());
+        assertFalse(Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS), dir + " still there");
+        assertEquals("keep me", Files.readString(outside));
+    }
+
+    @Test
+    void rssGrowsWhenTheWorkerAllocates() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        long pid = worker.pid().getAsLong();
+        long before = ProcessTree.rssBytes(pid);
+        worker.send("m1", json("{\"allocate_mb\":100,\"deltas\":0}"));
+        ObjectNode allocated = recorder.nextOfType("allocated");
+        assertEquals(100, allocated.path("mb").asInt(), allocated.toString());
+        long after = ProcessTree.rssBytes(pid);
+        assertTrue(after - before >= 90L * 1024 * 1024, "rss " + before + " -> " + after);
+    }
+
+    @Test
+    void killEndsTheWorkerAtOnceWithoutOnExit() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
+                Duration.ofSeconds(30)), recorder);
+        worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
+        long child = recorder.nextOfType("child").path("pid").asLong();
+        worker.kill();
+        assertEquals(9, await(worker.exited()).signal());
+        assertGone(worker.pid().getAsLong());
+        assertNotRunning(child);
+        await(loop.submit(() -> null));
+        assertFalse(recorder.exit.isDone(), "onExit after kill()");
+    }
+
+    @Test
+    void interruptEndsAHangingTurn() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(config(), recorder);
+        worker.send("m1", json("{\"hang\":true,\"deltas\":1,\"delay_ms\":0}"));
+        assertEquals("delta", recorder.next().path("type").asText());
+        worker.interrupt();
+        ObjectNode result = recorder.nextOfType("result");
+        assertTrue(result.path("interrupted").asBoolean(), result.toString());
+    }
+
+    @Test
+    void aWorkerThatDiesBeforeReadyFailsReady() throws Exception {
+        ProcessWorkerConfig config = new ProcessWorkerConfig(
+                List.of("${java}", "-cp", "${classpath}", "dev.tether.demo.NoSuchWorker"),
+                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE);
+        ProcessWorker worker = launch(config);
+        ExecutionException failure = assertThrows(ExecutionException.class,
+                () -> worker.ready().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(failure.getCause().getMessage().contains("exit code 1"), failure.getCause().getMessage());
+        await(worker.exited());
+        assertFalse(Files.exists(worker.workDir()));
+    }
+
+    // ---- helpers ----
+
+    private ProcessWorkerConfig config() {
+        return config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16, GRACE);
+    }
+
+    private ProcessWorkerConfig config(Duration readyDelay, int maxLineBytes, int maxPending, Duration stopGrace) {
+        return new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH", "LANG"),
+                Map.of("DEMO_READY_DELAY", readyDelay.toMillis() + "ms", "DEMO_EXTRA", "x"),
+                tmp.resolve("sessions"), maxLineBytes, maxPending, stopGrace, GRACE);
+    }
+
+    private ProcessWorker launch(ProcessWorkerConfig config) throws Exception {
+        ProcessWorker worker = ProcessWorker.start(config, timers);
+        started.add(worker);
+        return worker;
+    }
+
+    private ProcessWorker bound(ProcessWorkerConfig config, Recorder recorder) throws Exception {
+        ProcessWorker worker = launch(config);
+        await(worker.ready());
+        worker.bind("s-1", "alice", loop, recorder);
+        return worker;
+    }
+
+    private static JsonNode json(String text) throws Exception {
+        return JSON.readTree(text);
+    }
+
+    private static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static <T> T await(io.netty.util.concurrent.Future<T> future) throws Exception {
+        return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Gone entirely: not alive for Java, and not even a zombie in /proc. */
+    private static void assertGone(long pid) throws InterruptedException {
+        poll(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !ProcessTree.exists(pid),
+                "process " + pid + " still there: " + ProcessTree.stat(pid));
+    }
+
+    /**
+     * Not running, and reaped unless only init can reap it: a zombie whose parent died is init's to
+     * reap (some inits do it lazily, this sandbox's PID 1 every ~2 s, and a container without an
+     * init never does); a zombie with any other parent fails.
+     */
+    private static void assertNotRunning(long pid) throws InterruptedException {
+        poll(() -> !ProcessTree.running(pid), "process " + pid + " still running: " + ProcessTree.stat(pid));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (ProcessTree.exists(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polling interval of a condition with a deadline, not synchronisation
+        }
+        ProcessTree.stat(pid).ifPresent(stat -> {
+            if (stat.ppid() != 1) {
+                fail("zombie " + stat + " whose parent is not init");
+            }
+            System.err.println("note: " + stat + " is a zombie that PID 1 has not reaped within 5 s");
+        });
+    }
+
+    private static void poll(BooleanSupplier condition, String message) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(message);
+            }
+            Thread.sleep(10); // polling interval of a condition with a deadline, not synchronisation
+        }
+    }
+
+    /** Records callbacks and checks they run on the session's loop. */
+    private final class Recorder implements WorkerListener {
+        final BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
+        final BlockingQueue<String[]> problems = new LinkedBlockingQueue<>();
+        final CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
+        final AtomicBoolean offLoop = new AtomicBoolean();
+
+        @Override
+        public void onEvent(ObjectNode event) {
+            check();
+            events.add(event);
+        }
+
+        @Override
+        public void onProtocolProblem(String code, String message) {
+            check();
+            problems.add(new String[] {code, message});
+        }
+
+        @Override
+        public void onExit(WorkerExit workerExit) {
+            check();
+            exit.complete(workerExit);
+        }
+
+        private void check() {
+            if (!loop.inEventLoop()) {
+                offLoop.set(true);
+            }
+        }
+
+        ObjectNode next() throws InterruptedException {
+            ObjectNode event = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertNotNull(event, "no event within " + WAIT);
+            return event;
+        }
+
+        ObjectNode nextOfType(String type) throws InterruptedException {
+            while (true) {
+                ObjectNode event = next();
+                if (type.equals(event.path("type").asText())) {
+                    return event;
+                }
+            }
+        }
+
+        String[] nextProblem() throws InterruptedException {
+            String[] problem = problems.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertNotNull(problem, "no protocol problem within " + WAIT);
+            return problem;
+        }
+    }
+}
