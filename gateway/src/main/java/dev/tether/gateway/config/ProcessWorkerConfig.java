@@ -55,7 +55,7 @@ public record ProcessWorkerConfig(
     public static final int DEFAULT_MAX_LINE_BYTES = (int) ByteSizes.MIB;
     public static final int MIN_MAX_LINE_BYTES = (int) ByteSizes.KIB;
     public static final int MAX_MAX_LINE_BYTES = (int) (64 * ByteSizes.MIB);
-    public static final int DEFAULT_MAX_PENDING_EVENTS = 256;
+    public static final int DEFAULT_MAX_PENDING_EVENTS = 32;
     public static final int MAX_MAX_PENDING_EVENTS = 1_000_000;
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
