@@ -155,9 +155,10 @@ final class SpawnGovernor {
     }
 
     /** A failure of a worker from a replaced configuration: counted, but says nothing about the new one. */
-    void onStaleFailure(String reason) {
+    Outcome onStaleFailure(String reason) {
         spawnFailures++;
         lastFailure = reason;
+        return Outcome.COUNTED;
     }
 
     /** The worker configuration changed: a new command deserves a fresh start (no backoff, breaker closed). */

@@ -11,11 +11,8 @@ import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -39,8 +36,8 @@ import org.slf4j.LoggerFactory;
  *       with {@link WorkerUnavailableException} at {@code pool.max_workers} live workers, while the
  *       circuit breaker is open, and after {@link #close()}.
  *   <li><b>Failures.</b> A launch that throws, a worker that fails to get ready, exits first, or is
- *       not ready within {@code pool.init_timeout} (it is then killed) is a spawn failure. These
- *       back off and open a circuit breaker (see {@link SpawnGovernor}); {@link #status()} reports it.
+ *       not ready within {@code pool.init_timeout} (it is then killed) is a spawn failure. Failures
+ *       back off and open a circuit breaker ({@link SpawnGovernor}); {@link #status()} reports it.
  *   <li><b>Reconfiguration.</b> {@link #reconfigure} swaps the launcher; idle workers of the old
  *       configuration are stopped and replaced, and starting ones are stopped when they get ready,
  *       so a warm worker never runs stale configuration.
@@ -50,75 +47,34 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #acquire()} is called on Netty event loops and never blocks on I/O: all
  * state is guarded by one lock held only for bookkeeping, {@link WorkerLauncher#launch()} runs on
- * the scheduler (which should be a dedicated single thread, since launches may take a while), and
- * the effects of a state change (stopping workers, completing stages, logging) run after the lock is
- * released, so no callback ever runs under it. Time comes from the injected ticker and scheduler.
+ * the scheduler (best a dedicated single thread, since launches may take a while), and the effects
+ * of a state change (stopping workers, completing stages, logging) run after the lock is released,
+ * so no callback ever runs under it. Time comes from the injected ticker and scheduler.
  */
 public final class WorkerPool implements WorkerSource {
 
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
-
-    /** Where a launched worker is in its life. */
-    private enum State {
-        /** Capacity reserved, {@code launch()} scheduled or running. */
-        LAUNCHING,
-        /** Launched, waiting for ready. */
-        STARTING,
-        /** Ready and waiting for a session. */
-        IDLE,
-        /** Handed to a session (or promised to a cold-start acquire); the pool only watches its exit. */
-        IN_SESSION,
-        /** Being stopped or killed by the pool; waiting for its exit. */
-        RETIRING,
-        /** Exited, or never launched. */
-        GONE
-    }
-
-    /** One launched (or about to be launched) worker. Guarded by {@link #lock}. */
-    private static final class Slot {
-        WorkerLauncher launcher;
-        int generation;
-        /** The session waiting for this cold start, or null for a background spawn. */
-        final CompletableFuture<Worker> claim;
-        State state = State.LAUNCHING;
-        Worker worker;
-        ScheduledFuture<?> initTimer;
-        /** Counted in {@link #pendingWarm}: a current-generation background spawn not yet ready. */
-        boolean pendingWarm;
-        /** The half-open breaker's trial spawn. */
-        boolean trial;
-
-        Slot(WorkerLauncher launcher, int generation, CompletableFuture<Worker> claim) {
-            this.launcher = launcher;
-            this.generation = generation;
-            this.claim = claim;
-        }
-    }
 
     private final PoolConfig config;
     private final ScheduledExecutorService scheduler;
     private final Ticker ticker;
     private final SpawnGovernor governor;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Set<Slot> slots = new HashSet<>();
-    private final ArrayDeque<Slot> idle = new ArrayDeque<>();
-    private final int[] counts = new int[State.values().length];
+    private final Slots slots = new Slots();
     private final CompletableFuture<Void> firstReady = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private final RefillSchedule refill;
     private WorkerLauncher launcher;
     private int generation;
-    private int pendingWarm;
     private long spawned;
     private boolean started;
     private boolean closed;
-    private ScheduledFuture<?> refill;
-    private long refillAt;
 
     /**
      * @param config the {@code pool} section
      * @param launcher starts workers of the current worker configuration
      * @param scheduler runs launches, the refill task and init timeouts; best a dedicated thread
-     * @param ticker monotonic time in nanoseconds, the same time the scheduler's delays are in
+     * @param ticker monotonic nanoseconds, the time the scheduler's delays are measured in
      */
     public WorkerPool(PoolConfig config, WorkerLauncher launcher, ScheduledExecutorService scheduler, Ticker ticker) {
         this.config = requireNonNull(config, "config");
@@ -126,6 +82,7 @@ public final class WorkerPool implements WorkerSource {
         this.scheduler = requireNonNull(scheduler, "scheduler");
         this.ticker = requireNonNull(ticker, "ticker");
         this.governor = new SpawnGovernor(config);
+        this.refill = new RefillSchedule(scheduler, ticker, this::refill);
     }
 
     /** Starts the background refill toward {@code pool.min_idle}. Idempotent. */
@@ -162,12 +119,12 @@ public final class WorkerPool implements WorkerSource {
             }
             long now = ticker.read();
             requestRefill(now);
-            Worker warm = takeIdle();
+            Slot warm = slots.takeIdle();
             if (warm != null) {
-                return CompletableFuture.completedFuture(warm);
+                return CompletableFuture.completedFuture(warm.worker);
             }
-            if (slots.size() >= config.maxWorkers()) {
-                throw new WorkerUnavailableException("no worker available: " + slots.size()
+            if (slots.live() >= config.maxWorkers()) {
+                throw new WorkerUnavailableException("no worker available: " + slots.live()
                         + " live workers, at pool.max_workers (" + config.maxWorkers() + ")");
             }
             String refusal = governor.refuseCold(now);
@@ -181,7 +138,12 @@ public final class WorkerPool implements WorkerSource {
         try {
             scheduler.execute(() -> launch(cold));
         } catch (RejectedExecutionException e) {
-            abandon(cold);
+            lock.lock();
+            try {
+                drop(cold);
+            } finally {
+                lock.unlock();
+            }
             throw new WorkerUnavailableException("worker pool is shutting down");
         }
         return cold.claim;
@@ -190,13 +152,13 @@ public final class WorkerPool implements WorkerSource {
     /**
      * The worker configuration changed: from now on workers come from {@code newLauncher}. Idle
      * workers of the old configuration are stopped at once and replaced (staggered as usual);
-     * starting ones are stopped when they get ready, except cold starts a session is already waiting
+     * starting ones are stopped when they get ready, except cold starts a session already waits
      * for, which are handed over like workers already in sessions. Resets the backoff and closes the
      * breaker, since failures of the old command say nothing about the new one.
      */
     public void reconfigure(WorkerLauncher newLauncher) {
         requireNonNull(newLauncher, "newLauncher");
-        List<Worker> stale = new ArrayList<>();
+        List<Worker> stale;
         lock.lock();
         try {
             if (closed) {
@@ -205,16 +167,8 @@ public final class WorkerPool implements WorkerSource {
             launcher = newLauncher;
             generation++;
             governor.reset();
-            for (Slot slot : slots) {
-                slot.pendingWarm = false;
-                slot.trial = false;
-            }
-            pendingWarm = 0;
-            for (Slot slot : idle) {
-                transition(slot, State.RETIRING);
-                stale.add(slot.worker);
-            }
-            idle.clear();
+            slots.forgetPending();
+            stale = slots.retireIdle();
             requestRefill(ticker.read());
         } finally {
             lock.unlock();
@@ -241,8 +195,8 @@ public final class WorkerPool implements WorkerSource {
 
     /**
      * For {@code pool.require_warm_on_start}: blocks the calling (start-up) thread until a worker is
-     * warm or {@code timeout} passes. True at once when {@code pool.min_idle} is 0. Do not call on
-     * the scheduler thread. On false, fail start-up with {@link #notWarmMessage(Duration)}.
+     * warm or {@code timeout} passes; true at once when {@code pool.min_idle} is 0. Never call it on
+     * the scheduler's thread. On false, fail start-up with {@link #notWarmMessage(Duration)}.
      */
     public boolean awaitWarm(Duration timeout) throws InterruptedException {
         try {
@@ -267,11 +221,10 @@ public final class WorkerPool implements WorkerSource {
         lock.lock();
         try {
             long now = ticker.read();
-            return new PoolStatus(counts[State.IDLE.ordinal()],
-                    counts[State.LAUNCHING.ordinal()] + counts[State.STARTING.ordinal()], slots.size(),
-                    config.minIdle(), config.maxWorkers(), spawned, governor.spawnFailures(),
-                    governor.consecutiveFailures(), governor.breaker(now),
-                    Duration.ofNanos(governor.failureDelay(now)), governor.lastFailure(), closed);
+            return new PoolStatus(slots.warm(), slots.starting(), slots.live(), config.minIdle(),
+                    config.maxWorkers(), spawned, governor.spawnFailures(), governor.consecutiveFailures(),
+                    governor.breaker(now), Duration.ofNanos(governor.failureDelay(now)), governor.lastFailure(),
+                    closed);
         } finally {
             lock.unlock();
         }
@@ -293,31 +246,25 @@ public final class WorkerPool implements WorkerSource {
                 return;
             }
             closed = true;
-            if (refill != null) {
-                refill.cancel(false);
-                refill = null;
-            }
-            for (Slot slot : slots) {
-                if (slot.claim != null && (slot.state == State.LAUNCHING || slot.state == State.STARTING)) {
+            refill.cancel();
+            for (Slot slot : List.copyOf(slots.view())) {
+                if (slot.claim != null && slot.state.starting()) {
                     claims.add(slot.claim);
                 }
-                if (slot.state == State.IDLE || slot.state == State.STARTING) {
-                    cancelInitTimer(slot);
-                    transition(slot, State.RETIRING);
+                if (slot.state == Slot.State.IDLE || slot.state == Slot.State.STARTING) {
+                    slot.cancelInitTimer();
+                    slots.move(slot, Slot.State.RETIRING);
                     toStop.add(slot.worker);
                 }
             }
-            idle.clear();
-            done = isTerminated();
+            done = slots.onlyInSessions();
         } finally {
             lock.unlock();
         }
         log.info("worker pool closing: stopping {} idle and starting workers", toStop.size());
         toStop.forEach(Worker::stop);
         claims.forEach(claim -> claim.completeExceptionally(new WorkerUnavailableException("worker pool is shutting down")));
-        if (done) {
-            terminated.complete(null);
-        }
+        completeTerminatedIf(done);
     }
 
     /**
@@ -335,13 +282,13 @@ public final class WorkerPool implements WorkerSource {
         Slot slot;
         lock.lock();
         try {
-            refill = null;
+            refill.running();
             if (closed || !started) {
                 return;
             }
             long now = ticker.read();
-            int deficit = config.minIdle() - idle.size() - pendingWarm;
-            if (deficit <= 0 || slots.size() >= config.maxWorkers()) {
+            int deficit = config.minIdle() - slots.warm() - slots.pendingWarm();
+            if (deficit <= 0 || slots.live() >= config.maxWorkers()) {
                 return; // an acquire or an exit asks again
             }
             long delay = governor.backgroundDelay(now);
@@ -364,24 +311,27 @@ public final class WorkerPool implements WorkerSource {
 
     private void launch(Slot slot) {
         boolean done = false;
+        boolean go = false;
         lock.lock();
         try {
             if (closed) {
                 drop(slot);
-                done = isTerminated();
+                done = slots.onlyInSessions();
             } else if (slot.generation != generation && slot.claim == null) {
                 drop(slot); // not started yet, and nobody waits for it: no point in a stale worker
-            } else if (slot.generation != generation) {
-                slot.launcher = launcher; // a session waits for it: start it with the new configuration
-                slot.generation = generation;
+            } else {
+                if (slot.generation != generation) {
+                    slot.launcher = launcher; // a session waits for it: start it with the new configuration
+                    slot.generation = generation;
+                }
+                spawned++;
+                go = true;
             }
         } finally {
             lock.unlock();
         }
-        if (slot.state == State.GONE) {
-            if (done) {
-                terminated.complete(null);
-            }
+        if (!go) {
+            completeTerminatedIf(done);
             return;
         }
         Worker worker;
@@ -396,11 +346,12 @@ public final class WorkerPool implements WorkerSource {
         try {
             slot.worker = worker;
             if (closed) {
-                transition(slot, State.RETIRING);
+                slots.move(slot, Slot.State.RETIRING);
                 stop = true;
             } else {
-                transition(slot, State.STARTING);
-                slot.initTimer = schedule(() -> initTimedOut(slot), config.initTimeout().toNanos());
+                slots.move(slot, Slot.State.STARTING);
+                slot.initTimer = RefillSchedule.schedule(scheduler, () -> fail(slot, "not ready within pool.init_timeout ("
+                        + Durations.format(config.initTimeout()) + ")", worker), config.initTimeout().toNanos());
             }
         } finally {
             lock.unlock();
@@ -420,104 +371,92 @@ public final class WorkerPool implements WorkerSource {
             fail(slot, "failed to start: " + reason(error), slot.worker);
             return;
         }
-        Worker worker = slot.worker;
-        List<Runnable> after = new ArrayList<>();
         boolean closedBreaker;
+        boolean handOver = false;
+        Runnable settled = null;
         lock.lock();
         try {
-            if (slot.state != State.STARTING) {
+            if (slot.state != Slot.State.STARTING) {
                 return; // timed out, exited or closed meanwhile
             }
-            cancelInitTimer(slot);
-            boolean current = slot.generation == generation;
-            closedBreaker = current && governor.onSuccess();
+            slot.cancelInitTimer();
+            closedBreaker = slot.generation == generation && governor.onSuccess();
             if (slot.claim != null && !slot.claim.isDone()) {
-                transition(slot, State.IN_SESSION);
-                after.add(() -> handOver(slot));
+                slots.move(slot, Slot.State.IN_SESSION);
+                handOver = true;
             } else {
-                settle(slot, after);
+                settled = settle(slot);
             }
             requestRefill(ticker.read());
         } finally {
             lock.unlock();
         }
         if (closedBreaker) {
-            log.warn("worker spawn circuit breaker closed: worker {} became ready", worker.describe());
+            log.warn("worker spawn circuit breaker closed: worker {} became ready", slot.worker.describe());
         }
         firstReady.complete(null);
-        after.forEach(Runnable::run);
+        if (handOver && !slot.claim.complete(slot.worker)) {
+            settled = settleUnclaimed(slot); // the session gave up meanwhile
+        }
+        if (settled != null) {
+            settled.run();
+        }
     }
 
-    /** Completes a cold start's stage; if the session gave up meanwhile, the worker joins the pool. */
-    private void handOver(Slot slot) {
-        if (slot.claim.complete(slot.worker)) {
-            return;
-        }
-        List<Runnable> after = new ArrayList<>();
+    private Runnable settleUnclaimed(Slot slot) {
         lock.lock();
         try {
-            if (slot.state == State.IN_SESSION) {
-                settle(slot, after);
-            }
+            return slot.state == Slot.State.IN_SESSION ? settle(slot) : null;
         } finally {
             lock.unlock();
         }
-        after.forEach(Runnable::run);
     }
 
-    /** A ready worker nobody waits for: warm if it is current, else stopped. Under the lock. */
-    private void settle(Slot slot, List<Runnable> after) {
+    /**
+     * A ready worker nobody waits for joins the warm pool, unless its configuration was replaced or
+     * the pool closed: then it is stopped. Under the lock; returns what to do after it.
+     */
+    private Runnable settle(Slot slot) {
         Worker worker = slot.worker;
         if (closed || slot.generation != generation) {
-            transition(slot, State.RETIRING);
-            after.add(() -> {
+            slots.move(slot, Slot.State.RETIRING);
+            return () -> {
                 log.info("worker {} ready but its configuration was replaced: stopping it", worker.describe());
                 worker.stop();
-            });
-            return;
+            };
         }
-        transition(slot, State.IDLE);
-        idle.addLast(slot);
-        int warm = idle.size();
-        after.add(() -> log.info("worker {} warm ({}/{})", worker.describe(), warm, config.minIdle()));
-    }
-
-    private void initTimedOut(Slot slot) {
-        fail(slot, "not ready within pool.init_timeout (" + Durations.format(config.initTimeout()) + ")", slot.worker);
+        slots.move(slot, Slot.State.IDLE);
+        int warm = slots.warm();
+        return () -> log.info("worker {} warm ({}/{})", worker.describe(), warm, config.minIdle());
     }
 
     private void exited(Slot slot, WorkerExit exit, Throwable error) {
-        String how = error != null ? reason(error) : exit.description();
+        String how = error != null ? reason(error) : exit != null ? exit.description() : "exited";
         fail(slot, "exited before ready: " + how, null); // a no-op unless it was still starting
         boolean wasIdle;
         boolean done;
         lock.lock();
         try {
-            if (slot.state == State.GONE) {
+            if (slot.state == Slot.State.GONE) {
                 return;
             }
-            wasIdle = slot.state == State.IDLE;
-            if (wasIdle) {
-                idle.remove(slot);
-            }
-            remove(slot);
+            wasIdle = slot.state == Slot.State.IDLE;
+            slots.move(slot, Slot.State.GONE);
             requestRefill(ticker.read());
-            done = closed && isTerminated();
+            done = closed && slots.onlyInSessions();
         } finally {
             lock.unlock();
         }
         if (wasIdle) {
             log.warn("idle worker {} exited ({}): replacing it", slot.worker.describe(), how);
         }
-        if (done) {
-            terminated.complete(null);
-        }
+        completeTerminatedIf(done);
     }
 
     /**
-     * A spawn failed: counts it (backoff, breaker), kills {@code kill} if given, fails the waiting
-     * session if any. Without a worker to wait for ({@code kill} null and not launched, or exited),
-     * the slot is freed at once; otherwise it stays live until the worker's exit.
+     * A spawn failed: counts it (backoff, breaker), kills {@code kill} if given and fails the
+     * waiting session if any. Without a worker left to wait for ({@code kill} null: never launched,
+     * or exited), the slot is freed at once; otherwise it stays live until the worker's exit.
      */
     private void fail(Slot slot, String reason, Worker kill) {
         SpawnGovernor.Outcome outcome;
@@ -525,45 +464,34 @@ public final class WorkerPool implements WorkerSource {
         int inARow;
         boolean current;
         boolean done;
-        String who;
         lock.lock();
         try {
-            if (slot.state != State.LAUNCHING && slot.state != State.STARTING) {
+            if (!slot.state.starting()) {
                 return;
             }
-            cancelInitTimer(slot);
+            slot.cancelInitTimer();
             long now = ticker.read();
             current = slot.generation == generation;
-            if (current) {
-                outcome = governor.onFailure(now, slot.trial, reason);
-            } else {
-                governor.onStaleFailure(reason);
-                outcome = SpawnGovernor.Outcome.COUNTED;
-            }
+            outcome = current ? governor.onFailure(now, slot.trial, reason) : governor.onStaleFailure(reason);
             backoff = governor.backoffNanos();
             inARow = governor.consecutiveFailures();
-            who = slot.worker == null ? "worker" : "worker " + slot.worker.describe();
-            if (kill != null) {
-                transition(slot, State.RETIRING);
-            } else {
-                remove(slot);
-            }
+            slots.move(slot, kill != null ? Slot.State.RETIRING : Slot.State.GONE);
             requestRefill(now);
-            done = closed && isTerminated();
+            done = closed && slots.onlyInSessions();
         } finally {
             lock.unlock();
         }
         if (current) {
-            log.warn("{} spawn failed ({} in a row, backing off {}): {}", who, inARow,
+            log.warn("{} spawn failed ({} in a row, backing off {}): {}", slot.who(), inARow,
                     Durations.format(Duration.ofNanos(backoff)), reason);
         } else {
-            log.warn("{} of a replaced configuration failed to start: {}", who, reason);
+            log.warn("{} of a replaced configuration failed to start: {}", slot.who(), reason);
         }
         if (outcome != SpawnGovernor.Outcome.COUNTED) {
             log.warn("worker spawn circuit breaker {} after {} consecutive failures: spawning paused for {}"
-                    + " (pool.breaker_cooldown), cold starts refused", outcome == SpawnGovernor.Outcome.OPENED
-                            ? "opened" : "reopened (trial spawn failed)",
-                    inARow, Durations.format(config.breakerCooldown()));
+                    + " (pool.breaker_cooldown), cold starts refused",
+                    outcome == SpawnGovernor.Outcome.OPENED ? "opened" : "reopened (trial spawn failed)", inARow,
+                    Durations.format(config.breakerCooldown()));
         }
         if (kill != null) {
             kill.kill();
@@ -571,113 +499,36 @@ public final class WorkerPool implements WorkerSource {
         if (slot.claim != null) {
             slot.claim.completeExceptionally(new WorkerUnavailableException("worker failed to start: " + reason));
         }
-        if (done) {
-            terminated.complete(null);
-        }
+        completeTerminatedIf(done);
     }
 
-    // ---- bookkeeping (under the lock) ----
+    // ---- helpers ----
 
+    /** Reserves capacity for a launch (under the lock). A {@code claim} marks a cold start. */
     private Slot reserve(CompletableFuture<Worker> claim, long now) {
-        Slot slot = new Slot(launcher, generation, claim);
-        slots.add(slot);
-        counts[State.LAUNCHING.ordinal()]++;
-        spawned++;
+        Slot slot = slots.reserve(launcher, generation, claim);
         slot.trial = governor.onSpawn(now, claim == null);
-        if (claim == null) {
-            slot.pendingWarm = true;
-            pendingWarm++;
-        }
         return slot;
     }
 
-    /** The oldest warm worker that has not exited, now in a session; or null. */
-    private Worker takeIdle() {
-        Slot slot;
-        while ((slot = idle.pollFirst()) != null) {
-            if (hasExited(slot.worker)) {
-                // Its exit callback is waiting for the lock; it will free the slot.
-                transition(slot, State.RETIRING);
-                continue;
-            }
-            transition(slot, State.IN_SESSION);
-            return slot.worker;
-        }
-        return null;
-    }
-
-    private void abandon(Slot slot) {
-        lock.lock();
-        try {
-            drop(slot);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Frees a slot whose launch never happened. */
+    /** Frees a slot whose launch never happened (under the lock). */
     private void drop(Slot slot) {
         if (slot.trial) {
             governor.onTrialAbandoned(); // nothing was learnt; let the next spawn be the trial
         }
-        remove(slot);
+        slots.move(slot, Slot.State.GONE);
     }
 
-    private void remove(Slot slot) {
-        transition(slot, State.GONE);
-        slots.remove(slot);
-    }
-
-    private void transition(Slot slot, State to) {
-        if (slot.pendingWarm && to != State.STARTING) {
-            slot.pendingWarm = false;
-            pendingWarm--;
-        }
-        counts[slot.state.ordinal()]--;
-        counts[to.ordinal()]++;
-        slot.state = to;
-    }
-
-    private boolean isTerminated() {
-        return slots.size() == counts[State.IN_SESSION.ordinal()];
-    }
-
-    /** Makes sure the refill task runs at {@code at} (ticker time) or earlier. One task at most. */
+    /** Makes sure the refill task runs at {@code at} (ticker time) or earlier. Under the lock. */
     private void requestRefill(long at) {
-        if (closed || !started) {
-            return;
-        }
-        if (refill != null) {
-            if (refillAt - at <= 0) {
-                return;
-            }
-            refill.cancel(false);
-        }
-        refillAt = at;
-        refill = schedule(this::refill, at - ticker.read());
-    }
-
-    private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
-        try {
-            return scheduler.schedule(task, Math.max(0, delayNanos), NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            log.debug("worker pool scheduler refused a task (shutting down)", e);
-            return null;
+        if (started && !closed) {
+            refill.requestBy(at);
         }
     }
 
-    private static void cancelInitTimer(Slot slot) {
-        if (slot.initTimer != null) {
-            slot.initTimer.cancel(false);
-            slot.initTimer = null;
-        }
-    }
-
-    private static boolean hasExited(Worker worker) {
-        try {
-            return worker.exited().toCompletableFuture().isDone();
-        } catch (UnsupportedOperationException e) {
-            return false;
+    private void completeTerminatedIf(boolean done) {
+        if (done) {
+            terminated.complete(null);
         }
     }
 
