@@ -35,13 +35,27 @@ public final class RunCommand implements Callable<Integer> {
             log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. "
                     + "Set TETHER_JWT_SECRET (or auth.hmac_secret) before exposing this gateway.");
         }
-        GatewayServer server = new GatewayServer(config, Clock.systemUTC());
+        GatewayServer server;
+        try {
+            server = new GatewayServer(config, Clock.systemUTC());
+        } catch (RuntimeException e) {
+            System.err.println("cannot start: " + e.getMessage());
+            return 3;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             stopped.countDown();
         }, "tether-shutdown"));
-        server.start();
+        try {
+            server.start();
+        } catch (IllegalStateException e) {
+            System.err.println("start-up failed: " + e.getMessage());
+            return 3;
+        } catch (Exception e) {
+            System.err.println("start-up failed: " + e);
+            return 3;
+        }
         stopped.await();
         return 0;
     }

@@ -8,9 +8,14 @@ import dev.tether.gateway.auth.PublicKeyEntry;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.RssMonitor;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.pool.WorkerPool;
+import dev.tether.gateway.worker.process.ProcessTree;
+import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
@@ -31,7 +36,14 @@ import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,17 +62,37 @@ public final class GatewayServer implements AutoCloseable {
     private final Class<? extends ServerSocketChannel> channelType;
     private final String transport;
     private final WorkerSource workers;
+    private final WorkerPool pool;
+    private final ScheduledExecutorService workerTimers;
+    private final ScheduledExecutorService poolScheduler;
     private final SessionRegistry registry;
+    private final RssMonitor rssMonitor;
     private final GatewayInitializer initializer;
     private Channel listener;
+    private boolean closed;
+
+    /** Time beyond the workers' graces that shutdown waits for them. */
+    private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
 
     public GatewayServer(GatewayConfig config, Clock clock) {
         this.config = requireNonNull(config, "config");
         requireNonNull(clock, "clock");
         WireCodec codec = new WireCodec();
         TokenVerifier verifier = verifier(config.auth(), clock);
-        this.workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
+        if (config.worker().usesProcesses()) {
+            workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
+            poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
+            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers);
+            pool = new WorkerPool(config.pool(), launcher::launch, poolScheduler, Ticker.systemTicker());
+            workers = pool;
+        } else {
+            workerTimers = null;
+            poolScheduler = null;
+            pool = null;
+            workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
+        }
         this.registry = new SessionRegistry(config.sessions(), config.limits(), codec, verifier, workers, Ticker.systemTicker());
+        this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
         this.initializer = new GatewayInitializer(config, codec, verifier, registry);
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
@@ -77,8 +109,23 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** Binds the listening socket; returns the bound address (useful with port 0). */
+    /**
+     * Starts the worker pool (waiting for a warm worker when {@code pool.require_warm_on_start} is
+     * set) and binds the listening socket; returns the bound address (useful with port 0).
+     *
+     * @throws IllegalStateException when a warm worker was required and none became ready in time
+     */
     public InetSocketAddress start() throws InterruptedException {
+        if (pool != null) {
+            pool.start();
+            Duration timeout = config.pool().warmStartTimeout();
+            if (config.pool().requireWarmOnStart() && !pool.awaitWarm(timeout)) {
+                String message = pool.notWarmMessage(timeout);
+                close();
+                throw new IllegalStateException(message);
+            }
+            rssMonitor.start();
+        }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(channelType)
@@ -99,16 +146,60 @@ public final class GatewayServer implements AutoCloseable {
         return registry;
     }
 
-    /** Ends every session, stops accepting and releases the event loops. Blocks until done. */
+    /**
+     * Applies a changed {@code worker.process} section: new workers run the new command and
+     * environment, and every idle warm worker is replaced (sessions keep the worker they have).
+     *
+     * @throws IllegalStateException when this gateway does not run subprocess workers
+     */
+    public void applyWorkerConfig(ProcessWorkerConfig next) {
+        if (pool == null) {
+            throw new IllegalStateException("worker.kind is not process: there is no pool to reconfigure");
+        }
+        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers);
+        pool.reconfigure(launcher::launch);
+        log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
+    }
+
+    /** The worker pool, when workers are subprocesses (for operators' tools and tests). */
+    public Optional<WorkerPool> pool() {
+        return Optional.ofNullable(pool);
+    }
+
+    /**
+     * Stops accepting, ends every session, stops every worker through the normal stop path and
+     * releases the event loops. Blocks until done, or until the workers' stop and kill graces (plus
+     * a margin) have passed.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
-        registry.endAll(EndReason.SHUTDOWN);
+        rssMonitor.close();
+        Duration patience = config.worker().process().stopGrace().plus(config.worker().process().killGrace())
+                .plus(SHUTDOWN_MARGIN);
+        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN);
         workers.close();
+        CompletableFuture<Void> poolGone = pool == null ? CompletableFuture.completedFuture(null)
+                : pool.terminated().toCompletableFuture();
+        try {
+            CompletableFuture.allOf(sessionsGone, poolGone).get(patience.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("workers still stopping after {}: {}", patience, e.toString());
+        }
         workerGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        if (poolScheduler != null) {
+            poolScheduler.shutdownNow();
+            workerTimers.shutdownNow();
+        }
         log.info("stopped");
     }
 

@@ -56,6 +56,7 @@ public final class Session {
     private final Timer durationLimitTimer;
     private final Timer interruptTimer;
     private final Instant startedAt;
+    private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
 
     private SessionState state = SessionState.PREPARING;
     private volatile Worker worker;
@@ -99,6 +100,11 @@ public final class Session {
     /** The event loop this session is confined to. Any thread. */
     public EventExecutor executor() {
         return executor;
+    }
+
+    /** Completes once the session has ended and every worker it had is gone. Any thread. */
+    public CompletionStage<Void> terminated() {
+        return terminated;
     }
 
     /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
@@ -275,13 +281,14 @@ public final class Session {
         }
         Worker last = worker;
         worker = null;
-        if (last != null) {
-            last.stop();
-        }
+        java.util.concurrent.CompletableFuture<Void> stopped = last == null
+                ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                : last.stop().toCompletableFuture();
         if (replacement != null) {
-            replacement.thenAccept(Worker::stop);
+            stopped = stopped.thenCombine(replacement.thenCompose(Worker::stop), (a, b) -> null);
             replacement = null;
         }
+        stopped.whenComplete((ignored, error) -> terminated.complete(null));
         context.registry().ended(this, reason);
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
     }

@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -149,11 +150,17 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
-    /** Ends every session (gateway shutdown); each ends on its own event loop. */
-    public void endAll(EndReason reason) {
+    /**
+     * Ends every session (gateway shutdown), each on its own event loop; completes when all of them
+     * have ended and their workers are gone.
+     */
+    public CompletableFuture<Void> endAll(EndReason reason) {
         List<Session> all = new ArrayList<>(sessions.values());
-        for (Session session : all) {
-            session.end(reason);
+        CompletableFuture<?>[] terminated = new CompletableFuture<?>[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            all.get(i).end(reason);
+            terminated[i] = all.get(i).terminated().toCompletableFuture();
         }
+        return CompletableFuture.allOf(terminated);
     }
 }

@@ -56,7 +56,7 @@ public final class ProcessWorkerLauncher {
                 "setsid not found in /usr/bin, /bin or PATH: subprocess workers need it (util-linux) to run "
                         + "in a process group of their own")));
         String java = javaExecutable();
-        String classpath = System.getProperty("java.class.path", "");
+        String classpath = absoluteClasspath(System.getProperty("java.class.path", ""));
         for (String argument : config.command()) {
             resolved.add(argument.replace(ProcessWorkerConfig.JAVA_PLACEHOLDER, java)
                     .replace(ProcessWorkerConfig.CLASSPATH_PLACEHOLDER, classpath));
@@ -65,6 +65,21 @@ public final class ProcessWorkerLauncher {
     }
 
     /** The command every worker runs, placeholders replaced, {@code setsid} first. */
+    /**
+     * The class path with every entry made absolute: workers run in their own working directory,
+     * where a relative entry such as {@code gateway/target/gateway.jar} would name nothing.
+     */
+    static String absoluteClasspath(String classpath) {
+        if (classpath.isEmpty()) {
+            return classpath;
+        }
+        List<String> entries = new ArrayList<>();
+        for (String entry : classpath.split(java.io.File.pathSeparator, -1)) {
+            entries.add(entry.isEmpty() ? entry : java.nio.file.Path.of(entry).toAbsolutePath().normalize().toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
+    }
+
     public List<String> command() {
         return command;
     }
