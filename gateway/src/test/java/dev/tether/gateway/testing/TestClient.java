@@ -80,7 +80,6 @@ public final class TestClient implements AutoCloseable {
     public static TestClient tryConnect(URI uri, ClientEndpointConfig config) throws DeploymentException, IOException {
         TestClient client = new TestClient();
         client.session = CLIENT.connectToServer(client.endpoint(), config, uri);
-        client.session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
         return client;
     }
 
@@ -88,6 +87,9 @@ public final class TestClient implements AutoCloseable {
         return new Endpoint() {
             @Override
             public void onOpen(Session session, EndpointConfig config) {
+                // Here, not after connectToServer returns: by then the server may already have
+                // closed the connection (a refused resume, a takeover), and Tyrus refuses the call.
+                session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
                 session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
                     synchronized (raw) {
                         raw.add(text);
@@ -142,6 +144,13 @@ public final class TestClient implements AutoCloseable {
     /** A message already received or arriving within {@code wait}, without failing when none does. */
     public ServerMessage poll(Duration wait) throws InterruptedException {
         return inbox.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Everything received and not yet taken, without waiting. */
+    public List<ServerMessage> drain() {
+        List<ServerMessage> messages = new ArrayList<>();
+        inbox.drainTo(messages);
+        return messages;
     }
 
     /** Whether nothing is waiting in the inbox right now. */
