@@ -147,15 +147,17 @@ public final class Session {
         cancelReconnectTimer();
         connection.send(new ServerMessage.SessionReady(id, resumed, history.newestSeq(),
                 connection.token().expiresAt().getEpochSecond(), state));
+        // Also for a new session (lastSeq 0): a worker that is not ready at once makes the session
+        // emit status preparing before its first connection is attached, and that seq must reach it.
+        ReplayBuffer.Replay replay = history.replayAfter(lastSeq);
+        if (replay.hasGap()) {
+            connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
+        }
+        for (ReplayBuffer.Entry entry : replay.entries()) {
+            connection.write(new EncodedFrame(entry.frame()));
+        }
+        connection.flush();
         if (resumed) {
-            ReplayBuffer.Replay replay = history.replayAfter(lastSeq);
-            if (replay.hasGap()) {
-                connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
-            }
-            for (ReplayBuffer.Entry entry : replay.entries()) {
-                connection.write(new EncodedFrame(entry.frame()));
-            }
-            connection.flush();
             log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                     .log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
                             replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");

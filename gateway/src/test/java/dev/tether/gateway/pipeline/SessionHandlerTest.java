@@ -16,7 +16,10 @@ import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.session.EncodedFrame;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.EchoWorker;
 import dev.tether.gateway.worker.EchoWorkerSource;
+import dev.tether.gateway.worker.Worker;
+import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -28,6 +31,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,6 +39,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,6 +81,43 @@ class SessionHandlerTest {
         assertEquals(1, registry.size());
         assertTrue(registry.get(ready.sessionId()).isPresent());
         assertNull(channel.attr(UpgradeTicket.KEY).get(), "the ticket is consumed");
+        assertFalse(channel.finish());
+    }
+
+    /**
+     * A worker that is not ready at once makes the session emit {@code status preparing} (seq 1)
+     * before the creating connection is attached; that connection must still get seq 1.
+     */
+    @Test
+    void historyFromBeforeTheFirstAttachReachesTheNewConnection() throws Exception {
+        CompletableFuture<Worker> pending = new CompletableFuture<>();
+        SessionRegistry slowWorkers = new SessionRegistry(config.sessions(), codec, verifier, new WorkerSource() {
+            @Override
+            public CompletionStage<Worker> acquire(EventExecutor executor) {
+                return pending;
+            }
+
+            @Override
+            public void close() {}
+        }, Ticker.systemTicker());
+        EmbeddedChannel created = new EmbeddedChannel(new SessionHandler(slowWorkers));
+        assertEquals(SessionRegistry.Admission.ADMITTED, slowWorkers.admit(SUBJECT));
+        created.attr(UpgradeTicket.KEY).set(new UpgradeTicket.Create(token(SUBJECT)));
+        created.pipeline().fireUserEventTriggered(handshakeComplete());
+        created.runPendingTasks();
+
+        List<Object> out = drainOutbound(created);
+        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, out.get(0), out.toString());
+        assertFalse(ready.resumed());
+        assertEquals(SessionState.PREPARING, ready.state());
+        assertEquals(1, ready.lastSeq());
+        assertEquals(List.of(new ServerMessage.Status(1, SessionState.PREPARING, null)), out.subList(1, out.size()),
+                "seq 1 is not skipped");
+
+        pending.complete(new EchoWorker(created.eventLoop(), 2, Duration.ZERO));
+        created.runPendingTasks();
+        assertEquals(List.of(new ServerMessage.Status(2, SessionState.IDLE, null)), drainOutbound(created));
+        assertFalse(created.finish());
         assertFalse(channel.finish());
     }
 
