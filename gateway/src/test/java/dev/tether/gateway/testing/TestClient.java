@@ -146,6 +146,13 @@ public final class TestClient implements AutoCloseable {
         return inbox.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Everything received and not yet taken, without waiting. */
+    public List<ServerMessage> drain() {
+        List<ServerMessage> messages = new ArrayList<>();
+        inbox.drainTo(messages);
+        return messages;
+    }
+
     /** Whether nothing is waiting in the inbox right now. */
     public boolean inboxEmpty() {
         return inbox.isEmpty();
