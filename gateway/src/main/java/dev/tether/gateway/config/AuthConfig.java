@@ -23,6 +23,12 @@ import java.util.Set;
  * @param audience required {@code aud} claim, {@code auth.audience}; {@code null} = not checked
  *     (default)
  * @param clockSkew tolerance for {@code exp}/{@code nbf}, {@code auth.clock_skew}, 0..10m; default 30s
+ * @param refreshLead how long before a connection's token expires the gateway sends
+ *     {@code refresh_required}, {@code auth.refresh_lead}
+ * @param refreshInterval how often {@code refresh_required} is repeated while the token is not
+ *     refreshed, {@code auth.refresh_interval}
+ * @param expiredGrace how long a connection may stay open after its token expired without a
+ *     refresh before it is closed with 4010, {@code auth.expired_grace}
  * @param allowQueryToken accept the token in the {@code access_token} query parameter as well as the
  *     header, {@code auth.allow_query_token}; default false
  */
@@ -33,7 +39,10 @@ public record AuthConfig(
         String issuer,
         String audience,
         Duration clockSkew,
-        boolean allowQueryToken) {
+        boolean allowQueryToken,
+        Duration refreshLead,
+        Duration refreshInterval,
+        Duration expiredGrace) {
 
     /**
      * The secret shipped in {@code config/gateway.yaml} so that the gateway runs out of the box.
@@ -52,6 +61,9 @@ public record AuthConfig(
     public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
     public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(10);
     public static final boolean DEFAULT_ALLOW_QUERY_TOKEN = false;
+    public static final Duration DEFAULT_REFRESH_LEAD = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(15);
+    public static final Duration DEFAULT_EXPIRED_GRACE = Duration.ofSeconds(30);
 
     public AuthConfig {
         algorithms = checkAlgorithms(algorithms);
@@ -60,12 +72,15 @@ public record AuthConfig(
         checkOptional("auth.issuer", issuer);
         checkOptional("auth.audience", audience);
         Check.between("auth.clock_skew", clockSkew, Duration.ZERO, MAX_CLOCK_SKEW);
+        Check.between("auth.refresh_lead", refreshLead, Duration.ZERO, Duration.ofDays(1));
+        Check.atLeast("auth.refresh_interval", refreshInterval, Duration.ofMillis(100));
+        Check.between("auth.expired_grace", expiredGrace, Duration.ZERO, Duration.ofDays(1));
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AuthConfig defaults() {
         return new AuthConfig(DEFAULT_ALGORITHMS, DEV_HMAC_SECRET, List.of(), null, null, DEFAULT_CLOCK_SKEW,
-                DEFAULT_ALLOW_QUERY_TOKEN);
+                DEFAULT_ALLOW_QUERY_TOKEN, DEFAULT_REFRESH_LEAD, DEFAULT_REFRESH_INTERVAL, DEFAULT_EXPIRED_GRACE);
     }
 
     /** Whether the HMAC secret is the public development secret, which the gateway should warn about. */
@@ -82,7 +97,10 @@ public record AuthConfig(
                 + ", issuer=" + issuer
                 + ", audience=" + audience
                 + ", clockSkew=" + Durations.format(clockSkew)
-                + ", allowQueryToken=" + allowQueryToken + "]";
+                + ", allowQueryToken=" + allowQueryToken
+                + ", refreshLead=" + Durations.format(refreshLead)
+                + ", refreshInterval=" + Durations.format(refreshInterval)
+                + ", expiredGrace=" + Durations.format(expiredGrace) + "]";
     }
 
     /** Minimum secret length in UTF-8 bytes for an HMAC algorithm: the hash size (RFC 7518 3.2). */

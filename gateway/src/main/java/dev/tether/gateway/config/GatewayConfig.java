@@ -11,9 +11,10 @@ package dev.tether.gateway.config;
  * @param worker the {@code worker} section
  * @param pool the {@code pool} section
  * @param limits the {@code limits} section
+ * @param abuse the {@code abuse} section
  */
 public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
-        PoolConfig pool, LimitsConfig limits) {
+        PoolConfig pool, LimitsConfig limits, AbuseConfig abuse) {
 
     public GatewayConfig {
         Check.notNull("server", server, "a mapping");
@@ -22,11 +23,13 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("worker", worker, "a mapping");
         Check.notNull("pool", pool, "a mapping");
         Check.notNull("limits", limits, "a mapping");
+        Check.notNull("abuse", abuse, "a mapping");
     }
 
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
     public static GatewayConfig defaults() {
         return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
-                WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults());
+                WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults(),
+                AbuseConfig.defaults());
     }
 }

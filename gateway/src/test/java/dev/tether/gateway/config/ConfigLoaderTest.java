@@ -89,7 +89,8 @@ class ConfigLoaderTest {
                 new WorkerConfig(WorkerConfig.DEFAULT_KIND, new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL),
                         ProcessWorkerConfig.defaults()),
                 defaults.pool(),
-                defaults.limits());
+                defaults.limits(),
+                defaults.abuse());
         assertEquals(expected, config);
     }
 
@@ -174,7 +175,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits)", e.getMessage());
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse)", e.getMessage());
     }
 
     @Test
@@ -311,6 +312,22 @@ class ConfigLoaderTest {
                 row("pool.breaker_failures", "0", "pool.breaker_failures: 0 (expected: 1..1000)"),
                 row("pool.breaker_cooldown", "0s", "pool.breaker_cooldown: 0s (expected: > 0)"),
                 row("pool.warm_start_timeout", "0s", "pool.warm_start_timeout: 0s (expected: > 0)"),
+                // auth refresh
+                row("auth.refresh_lead", "-1s", "auth.refresh_lead: -1s (expected: 0s..1d)"),
+                row("auth.refresh_interval", "10ms", "auth.refresh_interval: 10ms (expected: >= 100ms)"),
+                row("auth.expired_grace", "2d", "auth.expired_grace: 2d (expected: 0s..1d)"),
+                // abuse
+                row("abuse.connections_per_second", "0", "abuse.connections_per_second: 0.0 (expected: a rate per second > 0 and <= 1000000)"),
+                row("abuse.connection_burst", "0", "abuse.connection_burst: 0 (expected: 1..1000000)"),
+                row("abuse.max_tracked_addresses", "0", "abuse.max_tracked_addresses: 0 (expected: 1..100000000)"),
+                row("abuse.messages_per_second", "-3", "abuse.messages_per_second: -3.0 (expected: a rate per second > 0 and <= 1000000)"),
+                row("abuse.message_burst", "0", "abuse.message_burst: 0 (expected: 1..1000000)"),
+                row("abuse.max_strikes", "0", "abuse.max_strikes: 0 (expected: 1..1000000)"),
+                row("abuse.strike_window", "0s", "abuse.strike_window: 0s (expected: > 0)"),
+                row("abuse.max_message_bytes", "8", "abuse.max_message_bytes: 8 (expected: 16..64MiB)"),
+                row("abuse.outbound_high_water", "1KiB", "abuse.outbound_high_water: 1KiB (expected: 4KiB..1GiB)"),
+                row("abuse.outbound_stall_timeout", "0s", "abuse.outbound_stall_timeout: 0s (expected: > 0)"),
+                row("abuse.max_outbound_bytes", "512KiB", "abuse.max_outbound_bytes: 512KiB (expected: >= abuse.outbound_high_water (1MiB))"),
                 // limits
                 row("limits.max_restarts", "-1", "limits.max_restarts: -1 (expected: 0..1000)"),
                 row("limits.restart_window", "0s", "limits.restart_window: 0s (expected: > 0)"),
@@ -423,7 +440,7 @@ class ConfigLoaderTest {
         ConfigException e = assertThrows(ConfigException.class, () -> new AuthConfig(List.of("RS256"), null,
                 List.of(new PublicKeyConfig("k", "RS256", Path.of("a.pem")),
                         new PublicKeyConfig("k", "RS256", Path.of("b.pem"))),
-                null, null, Duration.ZERO, false));
+                null, null, Duration.ZERO, false, Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30)));
         assertEquals("auth.public_keys[1].kid: k (expected: a kid not used by another key)", e.getMessage());
     }
 
@@ -447,7 +464,8 @@ class ConfigLoaderTest {
     @Test
     void noHmacAlgorithmNeedsNoSecret() {
         AuthConfig auth = new AuthConfig(List.of("RS256"), null,
-                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))), null, null, Duration.ZERO, false);
+                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))), null, null, Duration.ZERO, false,
+                Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30));
         assertFalse(auth.usesDevSecret());
     }
 
