@@ -91,7 +91,8 @@ public final class GatewayServer implements AutoCloseable {
             pool = null;
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
-        this.registry = new SessionRegistry(config.sessions(), config.limits(), codec, verifier, workers, Ticker.systemTicker());
+        this.registry = new SessionRegistry(config.sessions(), config.limits(), config.auth(), codec, verifier, workers,
+                Ticker.systemTicker(), clock);
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
         this.initializer = new GatewayInitializer(config, codec, verifier, registry);
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();

@@ -55,6 +55,7 @@ public final class Session {
     private final Timer durationWarningTimer;
     private final Timer durationLimitTimer;
     private final Timer interruptTimer;
+    private final TokenWatch tokenWatch;
     private final Instant startedAt;
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
 
@@ -84,7 +85,8 @@ public final class Session {
         this.durationWarningTimer = new Timer(executor);
         this.durationLimitTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
-        this.startedAt = Instant.now();
+        this.tokenWatch = new TokenWatch(id, executor, context.auth(), context.clock());
+        this.startedAt = context.clock().instant();
     }
 
     /** The session id. Any thread. */
@@ -213,6 +215,7 @@ public final class Session {
         interruptTimer.cancel();
         connection.send(new ServerMessage.SessionReady(id, resumed, history.newestSeq(),
                 connection.token().expiresAt().getEpochSecond(), state));
+        tokenWatch.watch(connection);
         // A new session may already have history (status preparing while its cold worker starts):
         // its first connection gets that too, so no seq is ever skipped.
         replay(connection, lastSeq, resumed);
@@ -241,6 +244,7 @@ public final class Session {
             return;
         }
         attached = null;
+        tokenWatch.stop();
         if (state == SessionState.ENDED) {
             return;
         }
@@ -272,6 +276,7 @@ public final class Session {
                 durationLimitTimer, interruptTimer}) {
             timer.cancel();
         }
+        tokenWatch.stop();
         inbox.clear();
         turn = null;
         emitStatus(SessionState.ENDED, reason.wire());
@@ -323,6 +328,11 @@ public final class Session {
     }
 
     private void onMessage(Connection connection, ClientMessage.Message message) {
+        if (tokenWatch.expired(connection)) {
+            connection.send(new ServerMessage.Error(ErrorCode.TOKEN_EXPIRED,
+                    "the connection's token has expired: send auth_refresh, then this message again", message.id(), null));
+            return;
+        }
         if (inbox.isDuplicate(message)) {
             connection.send(new ServerMessage.Accepted(message.id(), true, 0));
             return;
@@ -374,6 +384,7 @@ public final class Session {
         }
         connection.token(refreshed);
         connection.send(new ServerMessage.AuthOk(refreshed.expiresAt().getEpochSecond()));
+        tokenWatch.watch(connection);
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
     }
 

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.worker.Worker;
@@ -13,6 +14,7 @@ import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -61,11 +63,17 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
 
+    /** A registry with the default auth settings and the system clock (for tests of other concerns). */
     public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerifier verifier,
             WorkerSource workers, Ticker ticker) {
+        this(config, limits, AuthConfig.defaults(), codec, verifier, workers, ticker, Clock.systemUTC());
+    }
+
+    public SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, WireCodec codec,
+            TokenVerifier verifier, WorkerSource workers, Ticker ticker, Clock clock) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, codec, verifier, workers, this);
+        this.context = new SessionContext(config, limits, auth, codec, verifier, workers, this, clock);
         this.ids = new SessionIds(new SecureRandom());
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
