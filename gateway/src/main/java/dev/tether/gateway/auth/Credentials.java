@@ -72,6 +72,22 @@ public final class Credentials {
         return subprotocols(headers).contains(name);
     }
 
+    /**
+     * Removes every credential from {@code headers}: the {@code Authorization} header and the
+     * {@code bearer.*} entries of {@code Sec-WebSocket-Protocol} (other subprotocols stay). Called
+     * once the token was read, so that nothing downstream (Netty's handshaker logs the requested
+     * subprotocols at debug level) ever holds or prints it.
+     */
+    public static void strip(HttpHeaders headers) {
+        requireNonNull(headers, "headers");
+        headers.remove(HttpHeaderNames.AUTHORIZATION);
+        List<String> kept = subprotocols(headers).stream().filter(p -> !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)).toList();
+        headers.remove(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
+        if (!kept.isEmpty()) {
+            headers.set(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, String.join(", ", kept));
+        }
+    }
+
     private static Optional<String> fromAuthorization(String value) {
         String v = value.strip();
         if (v.length() <= BEARER_SCHEME.length()

@@ -122,6 +122,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         ctx.channel().attr(UpgradeTicket.KEY).set(ticket);
         ctx.pipeline().remove(this);
+        Credentials.strip(request.headers());
         ctx.fireChannelRead(request.retain());
     }
 

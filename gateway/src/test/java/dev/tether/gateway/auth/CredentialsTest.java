@@ -123,4 +123,24 @@ class CredentialsTest {
     private static HttpHeaders headers() {
         return new DefaultHttpHeaders();
     }
+
+    @Test
+    void stripRemovesEveryCredentialAndKeepsOtherSubprotocols() {
+        io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders()
+                .add("Authorization", "Bearer abc.def.ghi")
+                .add("Sec-WebSocket-Protocol", "gateway.v1, bearer.abc.def.ghi")
+                .add("Sec-WebSocket-Protocol", "bearer.xyz, other");
+        Credentials.strip(headers);
+        org.junit.jupiter.api.Assertions.assertNull(headers.get("Authorization"));
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of("gateway.v1, other"),
+                headers.getAll("Sec-WebSocket-Protocol"));
+    }
+
+    @Test
+    void stripLeavesNoSubprotocolHeaderWhenOnlyTheTokenWasThere() {
+        io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders()
+                .add("Sec-WebSocket-Protocol", "bearer.abc.def.ghi");
+        Credentials.strip(headers);
+        org.junit.jupiter.api.Assertions.assertFalse(headers.contains("Sec-WebSocket-Protocol"));
+    }
 }

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
 
     private final List<Logger> loggers = new ArrayList<>();
+    private final java.util.Map<Logger, Level> restore = new java.util.HashMap<>();
     private final List<ILoggingEvent> all = new CopyOnWriteArrayList<>();
     private final LinkedBlockingQueue<ILoggingEvent> unread = new LinkedBlockingQueue<>();
 
@@ -36,6 +37,32 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
             capture.loggers.add(logger);
         }
         return capture;
+    }
+
+    /**
+     * Starts recording every logger at every level, TRACE included (the levels are restored on
+     * close): for checking what could ever reach a log.
+     */
+    public static LogCapture everything() {
+        LogCapture capture = of(Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.classic.LoggerContext context = (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
+        for (Logger logger : context.getLoggerList()) {
+            capture.restore.put(logger, logger.getLevel());
+            logger.setLevel(logger == capture.loggers.get(0) ? Level.TRACE : null);
+        }
+        return capture;
+    }
+
+    /**
+     * Every recorded event as an encoder could write it: level, logger, formatted message, its
+     * key-value pairs and the whole stack trace of its throwable, causes included.
+     */
+    public List<String> rendered() {
+        return all.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage()
+                + " " + (e.getKeyValuePairs() == null ? "" : e.getKeyValuePairs().toString())
+                + " " + (e.getThrowableProxy() == null ? ""
+                        : ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(e.getThrowableProxy())))
+                .toList();
     }
 
     @Override
@@ -77,6 +104,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
 
     @Override
     public void close() {
+        restore.forEach(Logger::setLevel);
         loggers.forEach(logger -> logger.detachAppender(this));
         stop();
     }
