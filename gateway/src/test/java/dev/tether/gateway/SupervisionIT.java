@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
@@ -62,6 +63,24 @@ class SupervisionIT {
               rss_soft_limit: %dMiB
               rss_hard_limit: %dMiB
             """.formatted(RSS_LIMIT_MIB, RSS_LIMIT_MIB));
+
+    /**
+     * Like {@link #soft}, with no warm workers and slow ones: the replacement for a worker over the
+     * soft limit is a cold start, and the session waits for it in {@code restarting}.
+     */
+    @RegisterExtension
+    static final GatewayExtension softCold = DemoWorkers.gateway("rss-soft-cold", """
+            worker:
+              process:
+                env:
+                  DEMO_READY_DELAY: 1500ms
+            pool:
+              min_idle: 0
+            limits:
+              rss_poll_interval: 100ms
+              rss_soft_limit: %dMiB
+              rss_hard_limit: 1GiB
+            """.formatted(RSS_LIMIT_MIB));
 
     /** A detached session's running turn is interrupted after 500 ms. */
     @RegisterExtension
@@ -186,6 +205,30 @@ class SupervisionIT {
             Await.until("killed worker " + old + " is gone", () -> !ProcessTree.running(old));
             c.roundTrip("next", "{\"text\":\"fresh\",\"deltas\":1,\"delay_ms\":0}");
         }
+    }
+
+    /** The session ends while it waits for the replacement of a worker over the soft limit: both workers go. */
+    @Test
+    void aSessionEndingDuringASoftRestartStopsTheOldWorkerToo() {
+        String sessionId;
+        long old;
+        try (SessionClient c = SessionClient.openIdle(softCold, "rss-soft-ending")) {
+            sessionId = c.sessionId();
+            old = workerPid(softCold, sessionId);
+            assertBaselineWellBelowLimit(old);
+            c.sendAccepted("big", "{\"allocate_mb\":%d,\"text\":\"ab\",\"deltas\":2,\"delay_ms\":300}"
+                    .formatted(ALLOCATE_MIB), 0);
+            List<String> history = historyTags(c.untilTag("status:restarting:rss_soft_limit"));
+            assertTrue(history.indexOf("notice:restart_scheduled") < history.indexOf("event:result:big"), history::toString);
+            // The replacement takes 1.5 s to get ready; the session ends before that (as on gateway shutdown).
+            softCold.server().registry().get(sessionId).orElseThrow().end(EndReason.SHUTDOWN);
+            assertEquals(List.of("status:ended:shutdown"), historyTags(c.untilTag("status:ended:shutdown")));
+            assertEquals(4011, c.ws.awaitCloseCode());
+        }
+        Await.until(() -> "the old worker " + old + " and the replacement are gone, with their directories: "
+                + DemoWorkers.running("rss-soft-cold") + " " + DemoWorkers.workDirs("rss-soft-cold"),
+                () -> !ProcessTree.running(old) && DemoWorkers.running("rss-soft-cold").isEmpty()
+                        && DemoWorkers.workDirs("rss-soft-cold").isEmpty());
     }
 
     // ---- detached sessions ----

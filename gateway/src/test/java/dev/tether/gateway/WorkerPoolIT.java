@@ -145,7 +145,7 @@ class WorkerPoolIT {
         assertTrue(failed.consecutiveFailures() >= 1, failed::toString);
         assertTrue(failed.lastFailure().contains("pool.init_timeout"), failed::toString);
         assertFalse(seen.isEmpty(), "the failing spawn was seen running");
-        Await.until("spawns that timed out are killed: " + seen, () -> seen.stream().noneMatch(ProcessTree::running));
+        Await.until(() -> "spawns that timed out are killed: " + seen, () -> seen.stream().noneMatch(ProcessTree::running));
 
         String subject = "init-timeout";
         String sessionId;
@@ -165,7 +165,7 @@ class WorkerPoolIT {
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         assertTrue(pool(slowInit).status().spawnFailures() > failuresBefore);
-        Await.until("no worker of this gateway is left, nor a working directory: " + seen, () -> {
+        Await.until(() -> "no worker of this gateway is left, nor a working directory: " + seen, () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
             return seen.stream().noneMatch(ProcessTree::running) && DemoWorkers.workDirs("slow-init").isEmpty();
         });

@@ -32,6 +32,11 @@ public final class Await {
         value(deadline, () -> what, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
     }
 
+    /** Like {@link #until(String, BooleanSupplier)}, with {@code what} computed on failure (so it can show the state then). */
+    public static void until(Supplier<String> what, BooleanSupplier condition) {
+        value(DEADLINE, what, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty());
+    }
+
     /** Polls {@code attempt} until it yields a value; {@code what} (computed on failure) explains a timeout. */
     public static <T> T value(Duration deadline, Supplier<String> what, Supplier<Optional<T>> attempt) {
         long end = System.nanoTime() + deadline.toNanos();
