@@ -64,7 +64,7 @@ class WorkerLimitsIT {
         String subject = "duration";
         String sessionId;
         long pid;
-        try (SessionClient c = SessionClient.openIdle(shortLived, subject)) {
+        try (SessionClient c = SessionClient.openWarm(shortLived, subject)) {
             sessionId = c.sessionId();
             pid = workerPid(shortLived, sessionId);
             c.sendAccepted("forever", "{\"text\":\"x\",\"deltas\":1,\"hang\":true}", 0);
@@ -92,7 +92,7 @@ class WorkerLimitsIT {
         String subject = "never-used";
         String sessionId;
         long pid;
-        try (SessionClient c = SessionClient.openIdle(impatient, subject)) {
+        try (SessionClient c = SessionClient.openWarm(impatient, subject)) {
             sessionId = c.sessionId();
             pid = workerPid(impatient, sessionId);
             assertEquals(List.of("status:ended:first_message_timeout"),
@@ -110,7 +110,7 @@ class WorkerLimitsIT {
         String subject = "used-then-idle";
         String sessionId;
         long pid;
-        try (SessionClient c = SessionClient.openIdle(impatient, subject)) {
+        try (SessionClient c = SessionClient.openWarm(impatient, subject)) {
             sessionId = c.sessionId();
             pid = workerPid(impatient, sessionId);
             c.roundTrip("only", "{\"text\":\"once\",\"deltas\":1,\"delay_ms\":0}");
@@ -130,7 +130,7 @@ class WorkerLimitsIT {
         long pid;
         long child;
         Path workDir;
-        try (SessionClient c = SessionClient.openIdle(impatient, "stubborn")) {
+        try (SessionClient c = SessionClient.openWarm(impatient, "stubborn")) {
             pid = workerPid(impatient, c.sessionId());
             List<ServerMessage> turn = c.roundTrip("arm",
                     "{\"whoami\":true,\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1,\"delay_ms\":0}");

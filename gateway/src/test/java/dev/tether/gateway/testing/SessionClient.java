@@ -52,6 +52,20 @@ public final class SessionClient implements AutoCloseable {
         return client;
     }
 
+    /**
+     * A new session of {@code subject} served by a warm worker: waits until {@code gateway}'s pool
+     * has one, then checks the session got it ({@code state: idle}). For tests whose clock starts
+     * with the session (first-message timeout, max duration), where a slow cold start would eat
+     * into the time measured.
+     */
+    public static SessionClient openWarm(GatewayExtension gateway, String subject) {
+        var pool = gateway.server().pool().orElseThrow();
+        Await.until(() -> "a warm worker: " + pool.status(), () -> pool.status().warm() > 0);
+        SessionClient client = open(gateway, subject);
+        assertEquals(SessionState.IDLE, client.ready.state(), "served by a warm worker");
+        return client;
+    }
+
     /** A new session at {@code uri} with {@code token}. */
     public static SessionClient open(URI uri, String token) {
         return new SessionClient(TestClient.connectWithHeader(uri, token), 0);
