@@ -38,6 +38,8 @@ public final class DemoWorkers {
     }
 
     private static String overlay(String marker) {
+        // Removed when the test JVM exits if empty; a leaked working directory keeps it there as evidence.
+        workRoot(marker).toFile().deleteOnExit();
         return """
                 worker:
                   kind: process
