@@ -69,6 +69,11 @@ public final class Session {
     /** A replacement being prepared after the RSS soft limit; swapped in when the turn ends. */
     private CompletionStage<Worker> replacement;
     private boolean softRestartDue;
+    /**
+     * The worker replaced after the RSS soft limit, kept running until its replacement is ready (it is
+     * no longer {@link #worker}, so nothing else would stop it if the session ended meanwhile).
+     */
+    private Worker retiring;
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
         this.id = requireNonNull(id, "id");
@@ -292,6 +297,10 @@ public final class Session {
         if (replacement != null) {
             stopped = stopped.thenCombine(replacement.thenCompose(Worker::stop), (a, b) -> null);
             replacement = null;
+        }
+        if (retiring != null) {
+            stopped = stopped.thenCombine(retiring.stop(), (a, b) -> null);
+            retiring = null;
         }
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
         context.registry().ended(this, reason);
@@ -540,9 +549,11 @@ public final class Session {
             stopped.whenComplete((ignored, error) -> executor.execute(() -> acquireAndResume("rss_soft_limit")));
             return;
         }
+        retiring = old;
         whenReady(next, fresh -> {
-            if (old != null) {
-                old.stop();
+            if (retiring != null) {
+                retiring.stop();
+                retiring = null;
             }
             resumeWith(fresh, "rss_soft_limit");
         });
