@@ -74,6 +74,8 @@ public final class Session {
      * no longer {@link #worker}, so nothing else would stop it if the session ended meanwhile).
      */
     private Worker retiring;
+    /** Workers being waited for (cold start, restart): stopped and waited for if the session ends first. */
+    private final java.util.Set<CompletionStage<Worker>> awaiting = new java.util.LinkedHashSet<>();
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
         this.id = requireNonNull(id, "id");
@@ -298,6 +300,12 @@ public final class Session {
             stopped = stopped.thenCombine(replacement.thenCompose(Worker::stop), (a, b) -> null);
             replacement = null;
         }
+        for (CompletionStage<Worker> pending : awaiting) {
+            stopped = stopped.thenCombine(pending.handle((w, error) -> w)
+                    .thenCompose(w -> w == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null) : w.stop()),
+                    (a, b) -> null);
+        }
+        awaiting.clear();
         if (retiring != null) {
             stopped = stopped.thenCombine(retiring.stop(), (a, b) -> null);
             retiring = null;
@@ -609,7 +617,9 @@ public final class Session {
      * never gets ready, and stops the worker if the session ended meanwhile.
      */
     private void whenReady(CompletionStage<Worker> stage, Consumer<Worker> then) {
+        awaiting.add(stage);
         stage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
+            awaiting.remove(stage);
             if (state == SessionState.ENDED) {
                 if (ready != null) {
                     ready.stop();

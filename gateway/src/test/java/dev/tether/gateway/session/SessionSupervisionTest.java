@@ -88,7 +88,7 @@ class SessionSupervisionTest {
         CompletionStage<Worker> first = workers.acquire();
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
         session = registry.create("alice", channel.eventLoop(), first);
-        connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
+        connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of()));
         session.attach(connection, 0, false);
         channel.runPendingTasks();
     }
