@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.worker.Worker;
@@ -61,7 +61,7 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
 
-    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerifier verifier,
+    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
             WorkerSource workers, Ticker ticker) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
