@@ -41,6 +41,9 @@ final class JwkSets {
 
     /** jjwt renders a JWK's parameters as {@code {kty=RSA, n=...}} in some messages; keep those out. */
     private static final Pattern RENDERED_MAP = Pattern.compile("\\{[^{}]*}");
+    /** Jackson quotes the token it choked on ({@code Unrecognized token 'MIIBIjAN...'}): maybe key text. */
+    private static final Pattern QUOTED_TOKEN = Pattern.compile("'[^']{9,}'");
+    private static final Pattern JSON_LOCATION = Pattern.compile("\\s*at \\[Source: [^;]*; line: (\\d+), column: (\\d+)]");
     private static final int MAX_MESSAGE_CHARS = 300;
 
     private JwkSets() {
@@ -125,12 +128,14 @@ final class JwkSets {
         return "JWK keys[" + index + "]" + (jwk.getId() == null ? "" : " (kid " + jwk.getId() + ")");
     }
 
-    /** jjwt's message without rendered JWK parameters, shortened. */
+    /** jjwt's message without rendered JWK parameters or quoted input, shortened. */
     static String sanitize(String message) {
         if (message == null) {
             return "unreadable";
         }
-        String clean = RENDERED_MAP.matcher(message).replaceAll("{...}").replaceAll("\\s+", " ").strip();
+        String clean = JSON_LOCATION.matcher(message).replaceAll(" (line $1, column $2)");
+        clean = RENDERED_MAP.matcher(clean).replaceAll("{...}");
+        clean = QUOTED_TOKEN.matcher(clean).replaceAll("'...'").replaceAll("\\s+", " ").strip();
         return clean.length() <= MAX_MESSAGE_CHARS ? clean : clean.substring(0, MAX_MESSAGE_CHARS) + "...";
     }
 }

@@ -138,6 +138,16 @@ class KeySourceTest {
         assertFalse(e.getMessage().contains("c2VjcmV0LWxvb2tpbmctbW9kdWx1cw"), e.getMessage());
     }
 
+    @Test
+    void jsonErrorsDoNotQuoteTheFile() {
+        // A PEM body where a JWK Set was expected: Jackson would quote it as the unrecognised token.
+        String body = TestKeys.publicPem(RSA).lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> jwks(body, BOTH));
+        assertNoKeyMaterial(e.getMessage(), body);
+        assertTrue(e.getMessage().contains("Unrecognized token '...'"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(line 1, column 1)"), e.getMessage());
+    }
+
     // ---- PEM ---------------------------------------------------------------------------------
 
     @Test
