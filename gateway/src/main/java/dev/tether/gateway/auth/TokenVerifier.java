@@ -44,9 +44,10 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>Immutable and thread-safe; {@link #verify} does no I/O and does not block, so it runs on the
  * Netty event loop that handles the upgrade. The injected clock must be thread-safe too (every
- * {@code java.time.Clock} the JDK provides is). A new configuration means a new verifier.
+ * {@code java.time.Clock} the JDK provides is). A new configuration means a new verifier; new key
+ * files too: {@link KeyRing} builds one per set of keys and swaps it in whole.
  */
-public final class TokenVerifier {
+public final class TokenVerifier implements TokenVerification {
 
     /** Longer tokens are refused before any parsing: 8 KiB is far beyond any sane bearer token. */
     static final int MAX_TOKEN_CHARS = 8 * 1024;
@@ -170,6 +171,7 @@ public final class TokenVerifier {
      * @throws TokenRejectedException if the token is not acceptable; its message never contains
      *                                the token
      */
+    @Override
     public VerifiedToken verify(String compactJwt) throws TokenRejectedException {
         if (compactJwt == null || compactJwt.isEmpty()) {
             throw new TokenRejectedException(Reason.MALFORMED, "token is empty");

@@ -1,7 +1,9 @@
 package dev.tether.gateway.config;
 
+import dev.tether.gateway.auth.KeySource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -17,8 +19,9 @@ import java.util.Set;
  * @param hmacSecret shared secret for HS* tokens, {@code auth.hmac_secret}: required when an HS*
  *     algorithm is enabled, at least 32/48/64 UTF-8 bytes for HS256/HS384/HS512; default
  *     {@link #DEV_HMAC_SECRET}; overridden by {@code TETHER_JWT_SECRET}
- * @param publicKeys keys for RS256/ES256, {@code auth.public_keys}; each such algorithm that is
- *     enabled needs at least one key, and every key's algorithm must be enabled; default none
+ * @param publicKeys where keys for RS256/ES256 come from, {@code auth.public_keys}: PEM files, inline
+ *     PEM or JWK Set files (see {@link PublicKeyConfig}); each such algorithm that is enabled needs at
+ *     least one key, and every PEM key's algorithm must be enabled; default none
  * @param issuer required {@code iss} claim, {@code auth.issuer}; {@code null} = not checked (default)
  * @param audience required {@code aud} claim, {@code auth.audience}; {@code null} = not checked
  *     (default)
@@ -31,6 +34,8 @@ import java.util.Set;
  *     refresh before it is closed with 4010, {@code auth.expired_grace}
  * @param allowQueryToken accept the token in the {@code access_token} query parameter as well as the
  *     header, {@code auth.allow_query_token}; default false
+ * @param keyReloadInterval how often key files are checked for changes, {@code auth.key_reload_interval},
+ *     >= 100ms; default 10s
  */
 public record AuthConfig(
         List<String> algorithms,
@@ -42,7 +47,8 @@ public record AuthConfig(
         boolean allowQueryToken,
         Duration refreshLead,
         Duration refreshInterval,
-        Duration expiredGrace) {
+        Duration expiredGrace,
+        Duration keyReloadInterval) {
 
     /**
      * The secret shipped in {@code config/gateway.yaml} so that the gateway runs out of the box.
@@ -64,6 +70,9 @@ public record AuthConfig(
     public static final Duration DEFAULT_REFRESH_LEAD = Duration.ofSeconds(60);
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(15);
     public static final Duration DEFAULT_EXPIRED_GRACE = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_KEY_RELOAD_INTERVAL = Duration.ofSeconds(10);
+    public static final Duration MIN_KEY_RELOAD_INTERVAL = Duration.ofMillis(100);
+    public static final List<String> PUBLIC_KEY_FORMATS = List.of(PublicKeyConfig.FORMAT_PEM, PublicKeyConfig.FORMAT_JWKS);
 
     public AuthConfig {
         algorithms = checkAlgorithms(algorithms);
@@ -75,12 +84,22 @@ public record AuthConfig(
         Check.between("auth.refresh_lead", refreshLead, Duration.ZERO, Duration.ofDays(1));
         Check.atLeast("auth.refresh_interval", refreshInterval, Duration.ofMillis(100));
         Check.between("auth.expired_grace", expiredGrace, Duration.ZERO, Duration.ofDays(1));
+        Check.atLeast("auth.key_reload_interval", keyReloadInterval, MIN_KEY_RELOAD_INTERVAL);
+    }
+
+    /** As before {@code auth.key_reload_interval} existed: that key at its default. */
+    public AuthConfig(List<String> algorithms, String hmacSecret, List<PublicKeyConfig> publicKeys, String issuer,
+            String audience, Duration clockSkew, boolean allowQueryToken, Duration refreshLead,
+            Duration refreshInterval, Duration expiredGrace) {
+        this(algorithms, hmacSecret, publicKeys, issuer, audience, clockSkew, allowQueryToken, refreshLead,
+                refreshInterval, expiredGrace, DEFAULT_KEY_RELOAD_INTERVAL);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AuthConfig defaults() {
         return new AuthConfig(DEFAULT_ALGORITHMS, DEV_HMAC_SECRET, List.of(), null, null, DEFAULT_CLOCK_SKEW,
-                DEFAULT_ALLOW_QUERY_TOKEN, DEFAULT_REFRESH_LEAD, DEFAULT_REFRESH_INTERVAL, DEFAULT_EXPIRED_GRACE);
+                DEFAULT_ALLOW_QUERY_TOKEN, DEFAULT_REFRESH_LEAD, DEFAULT_REFRESH_INTERVAL, DEFAULT_EXPIRED_GRACE,
+                DEFAULT_KEY_RELOAD_INTERVAL);
     }
 
     /** Whether the HMAC secret is the public development secret, which the gateway should warn about. */
@@ -100,7 +119,28 @@ public record AuthConfig(
                 + ", allowQueryToken=" + allowQueryToken
                 + ", refreshLead=" + Durations.format(refreshLead)
                 + ", refreshInterval=" + Durations.format(refreshInterval)
-                + ", expiredGrace=" + Durations.format(expiredGrace) + "]";
+                + ", expiredGrace=" + Durations.format(expiredGrace)
+                + ", keyReloadInterval=" + Durations.format(keyReloadInterval) + "]";
+    }
+
+    /**
+     * The key sources of {@link #publicKeys()} for the token verifier, each named by its key
+     * ({@code auth.public_keys[2]}) so that messages about it point into this file.
+     */
+    public List<KeySource> keySources() {
+        List<KeySource> sources = new ArrayList<>(publicKeys.size());
+        for (int i = 0; i < publicKeys.size(); i++) {
+            PublicKeyConfig k = publicKeys.get(i);
+            String name = "auth.public_keys[" + i + "]";
+            if (k.readsJwkSet()) {
+                sources.add(KeySource.jwksFile(name, k.file()));
+            } else if (k.file() != null) {
+                sources.add(KeySource.pemFile(name, k.kid(), k.algorithm(), k.file()));
+            } else {
+                sources.add(KeySource.inlinePem(name, k.kid(), k.algorithm(), k.pem()));
+            }
+        }
+        return List.copyOf(sources);
     }
 
     /** Minimum secret length in UTF-8 bytes for an HMAC algorithm: the hash size (RFC 7518 3.2). */
@@ -160,7 +200,15 @@ public record AuthConfig(
         Set<String> kids = new HashSet<>();
         for (int i = 0; i < keys.size(); i++) {
             String key = "auth.public_keys[" + i + "]";
-            PublicKeyConfig publicKey = Check.notNull(key, keys.get(i), "a mapping with algorithm and file");
+            PublicKeyConfig publicKey = Check.notNull(key, keys.get(i),
+                    "a mapping with algorithm and file, algorithm and pem, or format jwks and file");
+            if (!Check.isOneOf(publicKey.format(), PUBLIC_KEY_FORMATS)) {
+                throw new ConfigException(key + ".format", publicKey.format(), "one of " + PUBLIC_KEY_FORMATS);
+            }
+            if (publicKey.readsJwkSet()) {
+                checkJwkSetEntry(key, publicKey);
+                continue;
+            }
             String algorithm = publicKey.algorithm();
             if (!Check.isOneOf(algorithm, PUBLIC_KEY_ALGORITHMS)) {
                 throw new ConfigException(key + ".algorithm", algorithm, "one of " + PUBLIC_KEY_ALGORITHMS);
@@ -169,7 +217,16 @@ public record AuthConfig(
                 throw new ConfigException(key + ".algorithm", algorithm,
                         "an algorithm enabled in auth.algorithms " + algorithms);
             }
-            Check.notNull(key + ".file", publicKey.file(), "the path of a PEM public key file");
+            if (publicKey.file() != null && publicKey.pem() != null) {
+                throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
+                        "either file or pem, not both");
+            }
+            if (publicKey.pem() == null) {
+                Check.notNull(key + ".file", publicKey.file(), "the path of a PEM public key file, or inline pem");
+            } else if (publicKey.pem().isBlank()) {
+                throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
+                        "a -----BEGIN PUBLIC KEY----- block");
+            }
             if (publicKey.kid() != null) {
                 Check.notBlank(key + ".kid", publicKey.kid(), "a non-empty key id, or no kid");
                 if (!kids.add(publicKey.kid())) {
@@ -177,8 +234,10 @@ public record AuthConfig(
                 }
             }
         }
+        // A JWK Set's algorithms are known only once it is read: ConfigLoader checks those after reading.
+        boolean anyJwkSet = keys.stream().anyMatch(PublicKeyConfig::readsJwkSet);
         for (String algorithm : PUBLIC_KEY_ALGORITHMS) {
-            if (algorithms.contains(algorithm)
+            if (algorithms.contains(algorithm) && !anyJwkSet
                     && keys.stream().noneMatch(k -> algorithm.equals(k.algorithm()))) {
                 throw new ConfigException("auth.public_keys", describe(keys),
                         "at least one key with algorithm " + algorithm + ", because auth.algorithms contains it");
@@ -187,8 +246,27 @@ public record AuthConfig(
         return List.copyOf(keys);
     }
 
-    private static List<String> describe(List<PublicKeyConfig> keys) {
-        return keys.stream().map(k -> k.algorithm() + ":" + k.file()).toList();
+    /** A JWK Set entry names only its file: kids and algorithms come from the JWKs in it. */
+    private static void checkJwkSetEntry(String key, PublicKeyConfig publicKey) {
+        if (publicKey.pem() != null) {
+            throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
+                    "no pem with format jwks; a JWK Set is read from file");
+        }
+        Check.notNull(key + ".file", publicKey.file(), "the path of a JWK Set file, since format is jwks");
+        if (publicKey.kid() != null) {
+            throw new ConfigException(key + ".kid", publicKey.kid(),
+                    "no kid with format jwks; each JWK carries its own");
+        }
+        if (publicKey.algorithm() != null) {
+            throw new ConfigException(key + ".algorithm", publicKey.algorithm(),
+                    "no algorithm with format jwks; each JWK's alg (or key type) gives it");
+        }
+    }
+
+    /** The entries as messages show them: algorithm and file, never inline PEM text. */
+    static List<String> describe(List<PublicKeyConfig> keys) {
+        return keys.stream().map(k -> (k.readsJwkSet() ? "jwks" : k.algorithm()) + ":"
+                + (k.file() != null ? k.file() : PublicKeyConfig.describePem(k.pem()))).toList();
     }
 
     private static void checkOptional(String key, String value) {

@@ -12,14 +12,18 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.gateway.auth.KeySource;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads {@code config/gateway.yaml} into a {@link GatewayConfig}, once, at startup, on the main
@@ -297,13 +301,40 @@ public final class ConfigLoader {
         return "a value of type " + type.getSimpleName();
     }
 
+    /**
+     * Reads every key file and inline PEM once, so that a missing or unusable key fails start-up
+     * naming its entry (the gateway reads them again, and re-reads changed files while it runs).
+     * JWK Sets are checked to give each enabled public-key algorithm at least one key.
+     */
     private static void checkPublicKeyFiles(AuthConfig auth) {
         List<PublicKeyConfig> keys = auth.publicKeys();
+        List<KeySource> sources = auth.keySources();
+        Set<String> enabled = Set.copyOf(auth.algorithms());
+        Set<String> found = new HashSet<>();
         for (int i = 0; i < keys.size(); i++) {
-            Path file = keys.get(i).file();
-            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-                throw new ConfigException("auth.public_keys[" + i + "].file", file.toString(),
-                        "a readable PEM public key file (working directory: " + Path.of("").toAbsolutePath() + ")");
+            PublicKeyConfig config = keys.get(i);
+            String what = config.readsJwkSet() ? "JWK Set file" : "PEM public key file";
+            String key = "auth.public_keys[" + i + "]" + (config.file() != null ? ".file" : ".pem");
+            Object value = config.file() != null ? config.file().toString() : PublicKeyConfig.describePem(config.pem());
+            Path file = config.file();
+            if (file != null && (!Files.isRegularFile(file) || !Files.isReadable(file))) {
+                throw new ConfigException(key, value,
+                        "a readable " + what + " (working directory: " + Path.of("").toAbsolutePath() + ")");
+            }
+            try {
+                sources.get(i).read(enabled, skipped -> { }).forEach(entry -> found.add(entry.algorithm()));
+            } catch (UncheckedIOException e) {
+                throw new ConfigException(key, value, "a readable " + what + "; " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                String expected = config.readsJwkSet() ? "a JWK Set" : "a PEM public key for " + config.algorithm();
+                throw new ConfigException(key, value, expected + "; " + e.getMessage());
+            }
+        }
+        for (String algorithm : AuthConfig.PUBLIC_KEY_ALGORITHMS) {
+            if (enabled.contains(algorithm) && !found.contains(algorithm)) {
+                throw new ConfigException("auth.public_keys", AuthConfig.describe(keys),
+                        "at least one key with algorithm " + algorithm + ", because auth.algorithms contains it;"
+                                + " the JWK Sets hold none usable");
             }
         }
     }

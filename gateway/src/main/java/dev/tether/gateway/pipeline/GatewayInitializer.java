@@ -2,7 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.protocol.WireCodec;
@@ -23,14 +23,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
     private final GatewayConfig config;
-    private final TokenVerifier verifier;
+    private final TokenVerification verifier;
     private final SessionRegistry registry;
     private final Refusals refusals;
     private final FrameCodec frameCodec;
     private final ErrorHandler errors = new ErrorHandler();
     private final WebSocketServerProtocolConfig websocket;
 
-    public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerifier verifier, SessionRegistry registry) {
+    public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerification verifier, SessionRegistry registry) {
         this.config = requireNonNull(config, "config");
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");

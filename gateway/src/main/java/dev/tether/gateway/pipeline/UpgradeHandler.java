@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.auth.Credentials;
 import dev.tether.gateway.auth.TokenRejectedException;
-import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
@@ -47,12 +47,12 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private final ServerConfig server;
     private final AuthConfig auth;
-    private final TokenVerifier verifier;
+    private final TokenVerification verifier;
     private final SessionRegistry registry;
     private final Refusals refusals;
     private ScheduledFuture<?> timeout;
 
-    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerifier verifier, SessionRegistry registry, Refusals refusals) {
+    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals) {
         this.server = requireNonNull(server, "server");
         this.auth = requireNonNull(auth, "auth");
         this.verifier = requireNonNull(verifier, "verifier");

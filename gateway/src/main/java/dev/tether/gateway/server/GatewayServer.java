@@ -3,8 +3,7 @@ package dev.tether.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.tether.gateway.auth.PemKeys;
-import dev.tether.gateway.auth.PublicKeyEntry;
+import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
@@ -34,7 +33,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.time.Duration;
 import java.util.Optional;
@@ -65,6 +63,9 @@ public final class GatewayServer implements AutoCloseable {
     private final WorkerPool pool;
     private final ScheduledExecutorService workerTimers;
     private final ScheduledExecutorService poolScheduler;
+    private final KeyRing keys;
+    /** Runs the key file checks; null when no key comes from a file. */
+    private final ScheduledExecutorService keyChecks;
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
     private final GatewayInitializer initializer;
@@ -78,7 +79,10 @@ public final class GatewayServer implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         requireNonNull(clock, "clock");
         WireCodec codec = new WireCodec();
-        TokenVerifier verifier = verifier(config.auth(), clock);
+        this.keys = keyRing(config.auth(), clock);
+        this.keyChecks = keys.watchesFiles()
+                ? Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-keys", true))
+                : null;
         if (config.worker().usesProcesses()) {
             workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
@@ -91,10 +95,10 @@ public final class GatewayServer implements AutoCloseable {
             pool = null;
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
-        this.registry = new SessionRegistry(config.sessions(), config.limits(), config.auth(), codec, verifier, workers,
+        this.registry = new SessionRegistry(config.sessions(), config.limits(), config.auth(), codec, keys, workers,
                 Ticker.systemTicker(), clock);
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, verifier, registry);
+        this.initializer = new GatewayInitializer(config, codec, keys, registry);
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -126,6 +130,9 @@ public final class GatewayServer implements AutoCloseable {
                 throw new IllegalStateException(message);
             }
             rssMonitor.start();
+        }
+        if (keyChecks != null) {
+            keys.start(keyChecks, config.auth().keyReloadInterval());
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
@@ -182,6 +189,10 @@ public final class GatewayServer implements AutoCloseable {
             listener.close().syncUninterruptibly();
         }
         rssMonitor.close();
+        keys.close();
+        if (keyChecks != null) {
+            keyChecks.shutdownNow();
+        }
         Duration patience = config.worker().process().stopGrace().plus(config.worker().process().killGrace())
                 .plus(SHUTDOWN_MARGIN);
         CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN);
@@ -204,12 +215,14 @@ public final class GatewayServer implements AutoCloseable {
         log.info("stopped");
     }
 
-    private static TokenVerifier verifier(AuthConfig auth, Clock clock) {
-        List<PublicKeyEntry> keys = auth.publicKeys().stream()
-                .map(k -> new PublicKeyEntry(k.kid(), k.algorithm(), PemKeys.readPublicKey(k.file(), k.algorithm())))
-                .toList();
+    /**
+     * The verification keys of {@code auth.public_keys}, read now (a broken key fails here, naming its
+     * entry) and re-read when their files change once {@link #start()} has run.
+     */
+    private static KeyRing keyRing(AuthConfig auth, Clock clock) {
         byte[] secret = auth.hmacSecret() == null ? null : auth.hmacSecret().getBytes(StandardCharsets.UTF_8);
         Set<String> algorithms = new HashSet<>(auth.algorithms());
-        return new TokenVerifier(algorithms, secret, keys, auth.issuer(), auth.audience(), auth.clockSkew(), clock);
+        return new KeyRing(auth.keySources(), algorithms, publicKeys -> new TokenVerifier(algorithms, secret,
+                publicKeys, auth.issuer(), auth.audience(), auth.clockSkew(), clock));
     }
 }

@@ -2,7 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
@@ -15,7 +15,7 @@ import java.time.Clock;
  * refresh), the worker source (for restarts), the registry and the wall clock (token expiry).
  */
 record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, WireCodec codec,
-        TokenVerifier verifier, WorkerSource workers, SessionRegistry registry, Clock clock) {
+        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock) {
     SessionContext {
         requireNonNull(auth, "auth");
         requireNonNull(clock, "clock");

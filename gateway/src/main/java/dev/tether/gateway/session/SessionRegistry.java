@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
@@ -64,13 +64,13 @@ public final class SessionRegistry {
     private final Cache<String, Tombstone> tombstones;
 
     /** A registry with the default auth settings and the system clock (for tests of other concerns). */
-    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerifier verifier,
+    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
             WorkerSource workers, Ticker ticker) {
         this(config, limits, AuthConfig.defaults(), codec, verifier, workers, ticker, Clock.systemUTC());
     }
 
     public SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, WireCodec codec,
-            TokenVerifier verifier, WorkerSource workers, Ticker ticker, Clock clock) {
+            TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
         this.context = new SessionContext(config, limits, auth, codec, verifier, workers, this, clock);

@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import dev.tether.gateway.auth.KeySource;
+import dev.tether.gateway.auth.TestKeys;
+import io.jsonwebtoken.security.Jwks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +28,9 @@ class ConfigLoaderTest {
     private static final Map<String, String> NO_ENV = Map.of();
     /** Surefire runs in the gateway module directory; the shipped file is at the repository root. */
     private static final Path SHIPPED_FILE = Path.of("..", "config", "gateway.yaml");
+    private static final KeyPair RSA = TestKeys.rsa(2048);
+    private static final KeyPair OTHER_RSA = TestKeys.rsa(2048);
+    private static final KeyPair EC = TestKeys.ec("secp256r1");
     private static final String SECRET_64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     @TempDir
@@ -273,7 +280,8 @@ class ConfigLoaderTest {
                 row("auth.public_keys", "[{file: k.pem}]",
                         "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
                 row("auth.public_keys", "[~]",
-                        "auth.public_keys[0]: null (expected: a mapping with algorithm and file)"),
+                        "auth.public_keys[0]: null (expected: a mapping with algorithm and file, algorithm and pem,"
+                                + " or format jwks and file)"),
                 row("auth.public_keys", "[{algorithm: RS256}]", "auth.public_keys[0].algorithm: RS256"
                         + " (expected: an algorithm enabled in auth.algorithms [HS256])"),
                 // sessions
@@ -316,6 +324,27 @@ class ConfigLoaderTest {
                 row("auth.refresh_lead", "-1s", "auth.refresh_lead: -1s (expected: 0s..1d)"),
                 row("auth.refresh_interval", "10ms", "auth.refresh_interval: 10ms (expected: >= 100ms)"),
                 row("auth.expired_grace", "2d", "auth.expired_grace: 2d (expected: 0s..1d)"),
+                // auth keys
+                row("auth.key_reload_interval", "50ms", "auth.key_reload_interval: 50ms (expected: >= 100ms)"),
+                row("auth.key_reload_interval", "0", "auth.key_reload_interval: 0s (expected: >= 100ms)"),
+                row("auth.key_reload_interval", "often", "auth.key_reload_interval: often" + duration),
+                row("auth.public_keys", "[{format: der, file: k.der}]",
+                        "auth.public_keys[0].format: der (expected: one of [pem, jwks])"),
+                row("auth.public_keys", "[{format: JWKS, file: k.json}]",
+                        "auth.public_keys[0].format: JWKS (expected: one of [pem, jwks])"),
+                row("auth.public_keys", "[{format: jwks}]",
+                        "auth.public_keys[0].file: null (expected: the path of a JWK Set file, since format is jwks)"),
+                row("auth.public_keys", "[{format: jwks, file: k.json, kid: k1}]",
+                        "auth.public_keys[0].kid: k1 (expected: no kid with format jwks; each JWK carries its own)"),
+                row("auth.public_keys", "[{format: jwks, file: k.json, algorithm: RS256}]",
+                        "auth.public_keys[0].algorithm: RS256 (expected: no algorithm with format jwks;"
+                                + " each JWK's alg (or key type) gives it)"),
+                row("auth.public_keys", "[{format: jwks, pem: '-----BEGIN PUBLIC KEY-----'}]",
+                        "auth.public_keys[0].pem: <inline PEM, 26 chars> (expected: no pem with format jwks;"
+                                + " a JWK Set is read from file)"),
+                row("auth.public_keys", "[{pem: x}]", "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
+                row("auth.public_keys", "[{format: jwks, file: [a]}]",
+                        "auth.public_keys[0].file: [\"a\"] (expected: a file path)"),
                 // abuse
                 row("abuse.connections_per_second", "0", "abuse.connections_per_second: 0.0 (expected: a rate per second > 0 and <= 1000000)"),
                 row("abuse.connection_burst", "0", "abuse.connection_burst: 0 (expected: 1..1000000)"),
@@ -422,8 +451,8 @@ class ConfigLoaderTest {
 
     @Test
     void publicKeysAreReadWhenTheirFilesExist() throws IOException {
-        Path rsa = Files.writeString(tmp.resolve("rsa.pem"), "-----BEGIN PUBLIC KEY-----\n");
-        Path ec = Files.writeString(tmp.resolve("ec.pem"), "-----BEGIN PUBLIC KEY-----\n");
+        Path rsa = Files.writeString(tmp.resolve("rsa.pem"), TestKeys.publicPem(RSA));
+        Path ec = Files.writeString(tmp.resolve("ec.pem"), TestKeys.publicPem(EC));
         AuthConfig auth = ConfigLoader.parse("""
                 auth:
                   algorithms: [RS256, ES256]
@@ -448,7 +477,8 @@ class ConfigLoaderTest {
     void publicKeyWithoutFileFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                 "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256}]}", NO_ENV));
-        assertEquals("auth.public_keys[0].file: null (expected: the path of a PEM public key file)", e.getMessage());
+        assertEquals("auth.public_keys[0].file: null (expected: the path of a PEM public key file, or inline pem)",
+                e.getMessage());
     }
 
     @Test
@@ -467,6 +497,133 @@ class ConfigLoaderTest {
                 List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))), null, null, Duration.ZERO, false,
                 Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30));
         assertFalse(auth.usesDevSecret());
+    }
+
+    // --- key sources: inline PEM and JWK Sets ----------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource
+    void invalidPublicKeyEntryFailsNamingIt(String entries, String message) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("auth: {algorithms: [RS256], public_keys: " + entries + "}", NO_ENV));
+        assertEquals(message, e.getMessage());
+    }
+
+    static Stream<Arguments> invalidPublicKeyEntryFailsNamingIt() {
+        return Stream.of(
+                arguments("[{algorithm: RS256, file: a.pem, pem: x}]",
+                        "auth.public_keys[0].pem: <inline PEM, 1 chars> (expected: either file or pem, not both)"),
+                arguments("[{algorithm: RS256, pem: ' '}]",
+                        "auth.public_keys[0].pem: <inline PEM, 1 chars> (expected: a -----BEGIN PUBLIC KEY----- block)"),
+                arguments("[{algorithm: RS256, pem: 'not a key'}]",
+                        "auth.public_keys[0].pem: <inline PEM, 9 chars> (expected: a PEM public key for RS256;"
+                                + " no -----BEGIN PUBLIC KEY----- block found)"),
+                arguments("[{algorithm: RS256, pem: '" + TestKeys.publicPem(RSA) + "'},"
+                                + " {algorithm: RS256, pem: '" + TestKeys.publicPem(EC) + "'}]",
+                        "auth.public_keys[1].pem: <inline PEM, " + TestKeys.publicPem(EC).length() + " chars>"
+                                + " (expected: a PEM public key for RS256; PEM holds an EC key, but RS256 needs an RSA key)"));
+    }
+
+    @Test
+    void inlinePrivateKeyFailsWithoutShowingIt() {
+        String pem = TestKeys.pem("PRIVATE KEY", RSA.getPrivate().getEncoded());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, pem: '" + pem + "'}]}", NO_ENV));
+        assertEquals("auth.public_keys[0].pem", e.key());
+        assertTrue(e.getMessage().contains("PEM holds a private key"), e.getMessage());
+        assertFalse(e.getMessage().contains(pem.substring(40, 80)), e.getMessage());
+    }
+
+    @Test
+    void inlinePemLoadsAndIsNotShown() {
+        String pem = TestKeys.publicPem(EC);
+        AuthConfig auth = ConfigLoader.parse("""
+                auth:
+                  algorithms: [ES256]
+                  public_keys:
+                    - kid: e1
+                      algorithm: ES256
+                      pem: |
+                %s
+                """.formatted(pem.indent(8).stripTrailing()), NO_ENV).auth();
+        assertEquals(List.of(new PublicKeyConfig("e1", "ES256", null, pem, "pem")), auth.publicKeys());
+        assertEquals(List.of(KeySource.inlinePem("auth.public_keys[0]", "e1", "ES256", pem)), auth.keySources());
+        assertFalse(auth.toString().contains("BEGIN"), auth.toString());
+        assertTrue(auth.toString().contains("pem=<inline PEM, " + pem.length() + " chars>"), auth.toString());
+    }
+
+    @Test
+    void jwkSetFileLoadsAndGivesTheKeysAlgorithms() throws IOException {
+        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.jwkSet(
+                TestKeys.jwk(RSA.getPublic(), "r1", null, null), TestKeys.jwk(EC.getPublic(), "e1", "ES256", "sig")));
+        Path pem = Files.writeString(tmp.resolve("extra.pem"), TestKeys.publicPem(OTHER_RSA));
+        AuthConfig auth = ConfigLoader.parse("""
+                auth:
+                  algorithms: [RS256, ES256]
+                  key_reload_interval: 250ms
+                  public_keys:
+                    - {format: jwks, file: '%s'}
+                    - {kid: r2, algorithm: RS256, file: '%s'}
+                """.formatted(jwks, pem), NO_ENV).auth();
+        assertEquals(List.of(new PublicKeyConfig(null, null, jwks, null, "jwks"), new PublicKeyConfig("r2", "RS256", pem)),
+                auth.publicKeys());
+        assertEquals(List.of(KeySource.jwksFile("auth.public_keys[0]", jwks),
+                KeySource.pemFile("auth.public_keys[1]", "r2", "RS256", pem)), auth.keySources());
+        assertEquals(Duration.ofMillis(250), auth.keyReloadInterval());
+    }
+
+    @Test
+    void missingJwkSetFileFailsNamingItsKey() {
+        String missing = tmp.resolve("missing.json").toString();
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + missing + "'}]}", NO_ENV));
+        assertEquals("auth.public_keys[0].file", e.key());
+        assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + missing
+                + " (expected: a readable JWK Set file (working directory: "), e.getMessage());
+    }
+
+    @Test
+    void unparsableKeyFilesFailNamingTheirKey() throws IOException {
+        Path junk = Files.writeString(tmp.resolve("junk.pem"), "-----BEGIN PUBLIC KEY-----\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + junk + "'}]}", NO_ENV));
+        assertEquals("auth.public_keys[0].file: " + junk + " (expected: a PEM public key for RS256;"
+                + " no -----BEGIN PUBLIC KEY----- block found)", e.getMessage());
+
+        Path half = Files.writeString(tmp.resolve("half.json"), "{\"keys\": [");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+                auth:
+                  algorithms: [RS256]
+                  public_keys: [{algorithm: RS256, pem: '%s'}, {format: jwks, file: '%s'}]
+                """.formatted(TestKeys.publicPem(RSA), half), NO_ENV));
+        assertEquals("auth.public_keys[1].file", e.key());
+        assertTrue(e.getMessage().startsWith("auth.public_keys[1].file: " + half
+                + " (expected: a JWK Set; not a valid JWK Set: "), e.getMessage());
+
+        String privateJwk = Jwks.UNSAFE_JSON(Jwks.builder().rsaKeyPair(RSA).id("p").build());
+        Path secret = Files.writeString(tmp.resolve("private.json"), TestKeys.jwkSet(privateJwk));
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + secret + "'}]}", NO_ENV));
+        assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + secret
+                + " (expected: a JWK Set; JWK keys[0] (kid p) is a private key"), e.getMessage());
+    }
+
+    @Test
+    void jwkSetWithoutAKeyForAnEnabledAlgorithmFails() throws IOException {
+        Path jwks = Files.writeString(tmp.resolve("enc.json"), TestKeys.jwkSet(
+                TestKeys.jwk(RSA.getPublic(), "enc", "RSA-OAEP", "enc"), TestKeys.jwk(EC.getPublic(), "e1", null, null)));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "auth: {algorithms: [RS256, ES256], public_keys: [{format: jwks, file: '" + jwks + "'}]}", NO_ENV));
+        assertEquals("auth.public_keys: [jwks:" + jwks + "] (expected: at least one key with algorithm RS256,"
+                + " because auth.algorithms contains it; the JWK Sets hold none usable)", e.getMessage());
+    }
+
+    @Test
+    void oldConstructorKeepsTheDefaultReloadInterval() {
+        AuthConfig auth = new AuthConfig(List.of("HS256"), AuthConfig.DEV_HMAC_SECRET, List.of(), null, null,
+                Duration.ZERO, false, Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30));
+        assertEquals(AuthConfig.DEFAULT_KEY_RELOAD_INTERVAL, auth.keyReloadInterval());
+        assertEquals(Duration.ofSeconds(10), GatewayConfig.defaults().auth().keyReloadInterval());
     }
 
     // --- environment ----------------------------------------------------------------------------

@@ -92,6 +92,11 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
                 && event.getKeyValuePairs().stream().anyMatch(kv -> kv.key.equals(key) && value.equals(kv.value));
     }
 
+    /** Everything recorded so far, oldest first, without waiting. */
+    public List<ILoggingEvent> events() {
+        return List.copyOf(all);
+    }
+
     /** Everything recorded at {@code WARN} or above, formatted for an assertion message. */
     public List<String> warnings() {
         return describe(all.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList());
