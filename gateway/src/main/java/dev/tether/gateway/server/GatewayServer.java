@@ -23,6 +23,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -91,9 +92,10 @@ public final class GatewayServer implements AutoCloseable {
             pool = null;
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
-        this.registry = new SessionRegistry(config.sessions(), config.limits(), codec, verifier, workers, Ticker.systemTicker());
+        this.registry = new SessionRegistry(config.sessions(), config.limits(), config.abuse(), codec, verifier, workers,
+                Ticker.systemTicker());
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, verifier, registry);
+        this.initializer = new GatewayInitializer(config, codec, verifier, registry, Ticker.systemTicker());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -133,6 +135,9 @@ public final class GatewayServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                // A connection with this much unsent is unwritable: the outbound guard's stall clock.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                        config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()))
                 .childHandler(initializer);
         listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerifier;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.worker.Worker;
@@ -61,11 +62,20 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
 
+    /** A registry with the default {@code abuse} limits (tests that are not about them). */
     public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerifier verifier,
             WorkerSource workers, Ticker ticker) {
+        this(config, limits, AbuseConfig.defaults(), codec, verifier, workers, ticker);
+    }
+
+    /**
+     * @param ticker nanosecond time for tombstone expiry and the sessions' message rate limits
+     */
+    public SessionRegistry(SessionConfig config, LimitsConfig limits, AbuseConfig abuse, WireCodec codec,
+            TokenVerifier verifier, WorkerSource workers, Ticker ticker) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, codec, verifier, workers, this);
+        this.context = new SessionContext(config, limits, codec, verifier, workers, this, abuse, ticker);
         this.ids = new SessionIds(new SecureRandom());
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())

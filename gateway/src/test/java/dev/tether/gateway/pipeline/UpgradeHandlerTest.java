@@ -14,6 +14,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.UpgradeRefusal;
@@ -36,6 +37,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +69,8 @@ class UpgradeHandlerTest {
             config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
     private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), new WireCodec(), verifier,
             new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
+    private final AtomicLong now = new AtomicLong();
+    private final Ticker ticker = now::get;
     private EmbeddedChannel channel;
 
     @AfterEach
@@ -347,7 +351,7 @@ class UpgradeHandlerTest {
     private UpgradeHandler handler(GatewayConfig cfg) {
         TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
         return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
-                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS));
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), new AddressRateLimiter(cfg.abuse(), ticker));
     }
 
     private static TokenVerifier verifier(AuthConfig auth) {
