@@ -111,7 +111,10 @@ final class OutboundGuard extends ChannelDuplexHandler {
         }
     }
 
-    /** Bytes written to the channel and not yet taken by the socket (0 once it is closed). */
+    /**
+     * Bytes written to the channel and not yet taken by the socket, plus Netty's small bookkeeping
+     * overhead per message (0 once it is closed).
+     */
     static long unsentBytes(Channel channel) {
         ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
         return buffer == null ? 0 : buffer.totalPendingWriteBytes();
