@@ -9,15 +9,17 @@ import dev.tether.gateway.config.AbuseConfig;
  * The message rate of one session: every client frame takes a token from a {@link TokenBucket}
  * ({@code abuse.messages_per_second}, {@code abuse.message_burst}); a frame without a token is
  * refused ({@code rate_limited}) and is a strike. The {@code abuse.max_strikes}-th strike within a
- * {@code abuse.strike_window} asks for the connection to be closed (4008).
+ * {@code abuse.strike_window} asks for the connection to be closed (4008), and clears the strikes:
+ * the close settles them, so a client that resumes starts with no strikes (but with the tokens the
+ * bucket has, which a reconnect does not refill).
  *
  * <p>The window is fixed, not sliding: it opens at the first strike after the previous window
  * ended and lasts {@code strike_window}; its strike count starts at 0. So a client that spreads its
  * strikes over the boundary of two windows can get up to twice {@code max_strikes - 1} refusals
  * without a close, and the state is two numbers however large {@code max_strikes} is.
  *
- * <p>Belongs to the session, not the connection, so a reconnect resets neither bucket nor
- * strikes. Not thread-safe: used only on the session's event loop.
+ * <p>Belongs to the session, not the connection, so a reconnect does not reset the bucket. Not
+ * thread-safe: used only on the session's event loop.
  */
 public final class MessageRateLimiter {
 
@@ -57,10 +59,14 @@ public final class MessageRateLimiter {
             strikes = 0;
         }
         strikes++;
-        return strikes >= maxStrikes ? Verdict.CLOSE : Verdict.LIMITED;
+        if (strikes < maxStrikes) {
+            return Verdict.LIMITED;
+        }
+        strikes = 0;
+        return Verdict.CLOSE;
     }
 
-    /** Strikes in the current window (for tests and logs). */
+    /** Strikes in the current window, 0 right after a {@link Verdict#CLOSE} (for tests). */
     public int strikes() {
         return strikes;
     }

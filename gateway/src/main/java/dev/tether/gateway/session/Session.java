@@ -355,8 +355,8 @@ public final class Session {
         connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
         if (verdict == MessageRateLimiter.Verdict.CLOSE) {
             log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("closing {} with 4008: {} rate-limited frames within {}", connection, rate.strikes(),
-                            context.abuse().strikeWindow());
+                    .log("closing {} with 4008: {} rate-limited frames within {}", connection,
+                            context.abuse().maxStrikes(), context.abuse().strikeWindow());
             connection.close(CloseCode.POLICY_VIOLATION);
         }
         return false;

@@ -32,7 +32,10 @@ class MessageRateLimiterTest {
         assertEquals(LIMITED, limiter.take());
         assertEquals(2, limiter.strikes());
         assertEquals(CLOSE, limiter.take());
-        assertEquals(CLOSE, limiter.take(), "still over: every further refusal asks for the close");
+        assertEquals(0, limiter.strikes(), "the close settles the strikes");
+        assertEquals(LIMITED, limiter.take(), "still no token, but a fresh count of strikes");
+        assertEquals(LIMITED, limiter.take());
+        assertEquals(CLOSE, limiter.take());
     }
 
     @Test

@@ -186,7 +186,10 @@ class SessionRateLimitTest {
 
         ping(resumed);
         rateLimited(drain(second).get(0));
-        assertFalse(second.isOpen(), "a resume resets neither the bucket nor the strikes of the window");
+        assertTrue(second.isOpen(), "a resume does not refill the bucket, but the close settled the strikes");
+        now.addAndGet(TOKEN_NANOS);
+        ping(resumed);
+        assertInstanceOf(ServerMessage.Pong.class, drain(second).get(0));
     }
 
     @Test
