@@ -2,7 +2,10 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.session.EncodedFrame;
+import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ProtocolException;
 import dev.tether.protocol.ServerMessage;
@@ -14,6 +17,9 @@ import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -23,15 +29,31 @@ import java.util.List;
  * binary_not_supported}. Outbound, a {@link ServerMessage} or an already encoded
  * {@link EncodedFrame} becomes a text frame. Nothing after this handler sees a {@code ByteBuf}.
  *
+ * <p>It also enforces {@code abuse.max_message_bytes}: a {@code message} whose {@code data}, written
+ * as compact UTF-8 JSON (the form the worker gets), is larger becomes an {@link InboundFailure}
+ * {@code message_too_large} carrying the message's id, so it is never forwarded nor remembered. The
+ * data is measured only when the whole frame is larger than the limit, since the data the client
+ * wrote is part of the frame: ordinary messages cost one comparison.
+ *
  * <p>Stateless and sharable; runs on the channel's event loop.
  */
 @io.netty.channel.ChannelHandler.Sharable
 final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
 
     private final WireCodec codec;
+    private final int maxMessageBytes;
 
+    /** A codec with the default {@code abuse.max_message_bytes}. */
     FrameCodec(WireCodec codec) {
+        this(codec, AbuseConfig.DEFAULT_MAX_MESSAGE_BYTES);
+    }
+
+    FrameCodec(WireCodec codec, int maxMessageBytes) {
         this.codec = requireNonNull(codec, "codec");
+        if (maxMessageBytes < 1) {
+            throw new IllegalArgumentException("maxMessageBytes must be >= 1: " + maxMessageBytes);
+        }
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     @Override
@@ -50,9 +72,18 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
     @Override
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
         if (frame instanceof TextWebSocketFrame text) {
+            int frameBytes = text.content().readableBytes();
             String json = text.content().toString(java.nio.charset.StandardCharsets.UTF_8);
             try {
-                out.add(codec.decodeClient(json));
+                ClientMessage message = codec.decodeClient(json);
+                long dataBytes;
+                if (frameBytes > maxMessageBytes && message instanceof ClientMessage.Message m
+                        && (dataBytes = jsonBytes(m.data())) > maxMessageBytes) {
+                    out.add(new InboundFailure(ErrorCode.MESSAGE_TOO_LARGE,
+                            "message data is " + dataBytes + " bytes; the limit is " + maxMessageBytes, m.id()));
+                } else {
+                    out.add(message);
+                }
             } catch (ProtocolException e) {
                 out.add(new InboundFailure(e.code(), e.getMessage()));
             }
@@ -63,4 +94,28 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
         }
     }
 
+    /** The length of {@code data} as compact UTF-8 JSON, counted without keeping the bytes. */
+    private long jsonBytes(JsonNode data) {
+        CountingStream counter = new CountingStream();
+        try {
+            codec.mapper().writeValue(counter, data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return counter.count;
+    }
+
+    private static final class CountingStream extends OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
+    }
 }

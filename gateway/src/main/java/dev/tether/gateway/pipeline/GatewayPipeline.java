@@ -7,23 +7,28 @@ import java.util.List;
  * frame travels. Inbound, top to bottom:
  *
  * <ol>
+ *   <li>{@link #OUTBOUND_GUARD}: {@link OutboundGuard}, first so that it sees what is really queued
+ *       for the socket: closes a connection whose client does not read (more than {@code
+ *       abuse.max_outbound_bytes} unsent, or unwritable for {@code abuse.outbound_stall_timeout}).
  *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts (only until the upgrade).
  *   <li>{@link #HTTP_AGGREGATOR}: one full upgrade request; a body or header section over the limit is refused.
- *   <li>{@link #UPGRADE}: {@link UpgradeHandler} routes the request, checks origin, token and
- *       admission, and refuses with a plain HTTP response or lets the upgrade go on; then removes
+ *   <li>{@link #UPGRADE}: {@link UpgradeHandler} refuses addresses over their connection rate
+ *       (first, so floods are cheap), routes the request, checks origin, token and admission, and refuses with a plain HTTP response or lets the upgrade go on; then removes
  *       itself. Also closes connections that never finish their upgrade.
  *   <li>{@link #WEBSOCKET}: Netty's handshake and control frames (ping, pong, close), frame size
  *       limit (1009) and RFC 6455 violations (1002, 1007).
  *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
  *   <li>{@link #FRAME_CODEC}: {@link FrameCodec} text frames to typed {@code ClientMessage}s, or
- *       {@link InboundFailure}s carrying the error code; outbound, server messages to text frames.
+ *       {@link InboundFailure}s carrying the error code (also {@code message_too_large}); outbound, server messages to text frames.
  *   <li>{@link #SESSION}: {@link SessionHandler} creates or resumes the session once the handshake is
- *       complete and hands every frame over to the session's event loop.
+ *       complete and hands every frame over to the session's event loop, where
+ *       each frame takes a token from the session's message rate limit first.
  *   <li>{@link #ERRORS}: {@link ErrorHandler} turns what is left of exceptions into close codes.
  * </ol>
  */
 public final class GatewayPipeline {
 
+    public static final String OUTBOUND_GUARD = "outbound-guard";
     public static final String HTTP_CODEC = "http-codec";
     public static final String HTTP_AGGREGATOR = "http-aggregator";
     public static final String UPGRADE = "upgrade";
@@ -35,7 +40,7 @@ public final class GatewayPipeline {
 
     /** Every handler name in pipeline order. */
     public static final List<String> ORDER = List.of(
-            HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

@@ -38,6 +38,20 @@ final class Refusals {
 
     /** Like {@link #refuse(ChannelHandlerContext, UpgradeRefusal, String)}, with {@code extraHeaders} added. */
     void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, HttpHeaders extraHeaders) {
+        refuse(ctx, refusal, message, extraHeaders, retryAfterSeconds);
+    }
+
+    /**
+     * Like {@link #refuse(ChannelHandlerContext, UpgradeRefusal, String)}, with a {@code Retry-After}
+     * of {@code retryAfterSeconds} (at least 1) instead of {@code sessions.retry_after}: for limits that
+     * know when the caller may try again, such as the per-address connection rate.
+     */
+    void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, long retryAfterSeconds) {
+        refuse(ctx, refusal, message, EmptyHttpHeaders.INSTANCE, Math.max(1, retryAfterSeconds));
+    }
+
+    private void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, HttpHeaders extraHeaders,
+            long retryAfterSeconds) {
         byte[] body;
         try {
             body = mapper.writeValueAsBytes(RefusalBody.of(refusal, message));

@@ -90,7 +90,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof ClientMessage message) {
             session.receive(connection, message);
         } else if (msg instanceof InboundFailure failure) {
-            session.reject(connection, failure.code(), failure.message());
+            session.reject(connection, failure.code(), failure.message(), failure.id());
         } else {
             ctx.fireChannelRead(msg);
         }

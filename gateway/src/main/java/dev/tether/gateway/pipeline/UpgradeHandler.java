@@ -8,6 +8,7 @@ import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
+import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
@@ -37,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * <p>Nothing here depends on whether a session exists: resumes are checked after the handshake, so
  * the HTTP answer never tells an attacker which ids are live. Runs on the channel's event loop; a
  * connection that has not sent a complete request within {@code server.handshake_timeout} is closed.
+ *
+ * <p>First of all, every accepted TCP connection counts as an attempt against its peer address's
+ * {@link AddressRateLimiter} bucket. An attempt over the limit is refused with 429 {@code
+ * too_many_connections} as soon as its request arrives, before the request is even looked at, with a
+ * {@code Retry-After} saying when the address gets its next token, so a flood costs no parsing of
+ * tokens. (Counting at accept, not at the request, also counts connections that never send one.)
  */
 final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -50,9 +57,14 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private final TokenVerification verifier;
     private final SessionRegistry registry;
     private final Refusals refusals;
+    private final AddressRateLimiter addresses;
     private ScheduledFuture<?> timeout;
+    /** Whether the connection was over its address's rate when accepted: its request gets a 429. */
+    private boolean overRate;
 
-    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals) {
+    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals,
+            AddressRateLimiter addresses) {
+        this.addresses = requireNonNull(addresses, "addresses");
         this.server = requireNonNull(server, "server");
         this.auth = requireNonNull(auth, "auth");
         this.verifier = requireNonNull(verifier, "verifier");
@@ -62,6 +74,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        overRate = addresses.tryAcquire(ctx.channel().remoteAddress()) > 0;
         timeout = ctx.executor().schedule(() -> {
             log.debug("closing {}: no upgrade within {}", ctx.channel().remoteAddress(), server.handshakeTimeout());
             ctx.close();
@@ -78,6 +91,13 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (overRate) {
+            long waitNanos = addresses.nanosUntilAllowed(ctx.channel().remoteAddress());
+            log.debug("upgrade refused: {} over its connection rate", ctx.channel().remoteAddress());
+            refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many connection attempts from this address",
+                    Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1)));
+            return;
+        }
         if (!request.decoderResult().isSuccess()) {
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed HTTP request");
             return;

@@ -22,6 +22,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -95,10 +96,9 @@ public final class GatewayServer implements AutoCloseable {
             pool = null;
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
-        this.registry = new SessionRegistry(config.sessions(), config.limits(), config.auth(), codec, keys, workers,
-                Ticker.systemTicker(), clock);
+        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock);
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, keys, registry);
+        this.initializer = new GatewayInitializer(config, codec, keys, registry, Ticker.systemTicker());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -141,6 +141,9 @@ public final class GatewayServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                // A connection with this much unsent is unwritable: the outbound guard's stall clock.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                        config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()))
                 .childHandler(initializer);
         listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();

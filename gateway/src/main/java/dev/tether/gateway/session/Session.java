@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.auth.TokenRejectedException;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.LimitsConfig;
+import dev.tether.gateway.limits.MessageRateLimiter;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
@@ -57,6 +58,8 @@ public final class Session {
     private final Timer interruptTimer;
     private final TokenWatch tokenWatch;
     private final Instant startedAt;
+    /** Every client frame takes a token; kept across reconnects, so a resume does not reset it. */
+    private final MessageRateLimiter rate;
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
 
     private SessionState state = SessionState.PREPARING;
@@ -94,6 +97,7 @@ public final class Session {
         this.interruptTimer = new Timer(executor);
         this.tokenWatch = new TokenWatch(id, executor, context.auth(), context.clock());
         this.startedAt = context.clock().instant();
+        this.rate = new MessageRateLimiter(context.abuse(), context.ticker());
     }
 
     /** The session id. Any thread. */
@@ -152,7 +156,16 @@ public final class Session {
 
     /** A frame from {@code connection} that could not be decoded: answer it, change nothing. */
     public void reject(Connection connection, ErrorCode code, String message) {
-        executor.execute(() -> onBadFrame(connection, code, message));
+        reject(connection, code, message, null);
+    }
+
+    /**
+     * A frame from {@code connection} refused before it reached the session (undecodable, or a
+     * {@code message} too large): answer it, with the client's message id when it has one, change
+     * nothing.
+     */
+    public void reject(Connection connection, ErrorCode code, String message, String messageId) {
+        executor.execute(() -> onBadFrame(connection, new ServerMessage.Error(code, message, messageId, null)));
     }
 
     /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
@@ -322,6 +335,9 @@ public final class Session {
         if (connection != attached) {
             return;
         }
+        if (!withinRate(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
+            return;
+        }
         if (message instanceof ClientMessage.Message m) {
             onMessage(connection, m);
         } else if (message instanceof ClientMessage.Ack ack) {
@@ -337,11 +353,35 @@ public final class Session {
         }
     }
 
-    private void onBadFrame(Connection connection, ErrorCode code, String message) {
+    private void onBadFrame(Connection connection, ServerMessage.Error error) {
         assert executor.inEventLoop();
-        if (connection == attached) {
-            connection.send(ServerMessage.Error.of(code, message));
+        if (connection == attached && withinRate(connection, error.id())) {
+            connection.send(error);
         }
+    }
+
+    /**
+     * Takes a token for one client frame. Without one the frame is answered {@code rate_limited}
+     * (with {@code messageId}, for a {@code message}) and must be ignored; the strike that reaches
+     * {@code abuse.max_strikes} also closes the connection with 4008. The session itself goes on:
+     * it detaches when the connection is gone and can be resumed.
+     */
+    private boolean withinRate(Connection connection, String messageId) {
+        if (connection.closing()) {
+            return false;
+        }
+        MessageRateLimiter.Verdict verdict = rate.take();
+        if (verdict == MessageRateLimiter.Verdict.ALLOWED) {
+            return true;
+        }
+        connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
+        if (verdict == MessageRateLimiter.Verdict.CLOSE) {
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("closing {} with 4008: {} rate-limited frames within {}", connection,
+                            context.abuse().maxStrikes(), context.abuse().strikeWindow());
+            connection.close(CloseCode.POLICY_VIOLATION);
+        }
+        return false;
     }
 
     private void onMessage(Connection connection, ClientMessage.Message message) {

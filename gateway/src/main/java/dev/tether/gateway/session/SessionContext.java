@@ -2,7 +2,9 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerification;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
@@ -12,10 +14,12 @@ import java.time.Clock;
 
 /**
  * What every session shares: its limits, the codec, the token verifier and auth settings (for
- * refresh), the worker source (for restarts), the registry and the wall clock (token expiry).
+ * refresh), the worker source (for restarts), the registry, the wall clock (token expiry), and the
+ * abuse limits with the nanosecond {@code ticker} its message rate is measured with (injected so
+ * tests advance it).
  */
-record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, WireCodec codec,
-        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock) {
+record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, WireCodec codec,
+        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock, Ticker ticker) {
     SessionContext {
         requireNonNull(auth, "auth");
         requireNonNull(clock, "clock");
@@ -25,5 +29,7 @@ record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth
         requireNonNull(verifier, "verifier");
         requireNonNull(workers, "workers");
         requireNonNull(registry, "registry");
+        requireNonNull(abuse, "abuse");
+        requireNonNull(ticker, "ticker");
     }
 }

@@ -6,7 +6,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerification;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.AuthConfig;
+import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.worker.Worker;
@@ -63,17 +65,30 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
 
-    /** A registry with the default auth settings and the system clock (for tests of other concerns). */
+    /**
+     * A registry with the default auth and abuse settings and the system clock, for tests of other
+     * concerns.
+     */
     public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
             WorkerSource workers, Ticker ticker) {
-        this(config, limits, AuthConfig.defaults(), codec, verifier, workers, ticker, Clock.systemUTC());
+        this(config, limits, AuthConfig.defaults(), AbuseConfig.defaults(), codec, verifier, workers, ticker,
+                Clock.systemUTC());
     }
 
-    public SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, WireCodec codec,
-            TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock) {
+    /**
+     * @param ticker nanosecond time for tombstone expiry and the sessions' message rate limits
+     * @param clock wall-clock time for token expiry
+     */
+    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
+            Ticker ticker, Clock clock) {
+        this(config.sessions(), config.limits(), config.auth(), config.abuse(), codec, verifier, workers, ticker, clock);
+    }
+
+    private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse,
+            WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock) {
         this.config = requireNonNull(config, "config");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, auth, codec, verifier, workers, this, clock);
+        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker);
         this.ids = new SessionIds(new SecureRandom());
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())

@@ -73,4 +73,23 @@ class FrameCodecTest {
         assertNull(channel.readOutbound());
         assertFalse(channel.finish());
     }
+
+    @Test
+    void messageWhoseDataIsOverTheLimitIsMessageTooLargeWithItsId() {
+        EmbeddedChannel limited = new EmbeddedChannel(new FrameCodec(codec, 32));
+        String data30 = "\"" + "x".repeat(28) + "\"";
+        String data33 = "\"" + "x".repeat(31) + "\"";
+        limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"ok\",\"data\":" + data30 + "}"));
+        limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"big\",\"data\":" + data33 + "}"));
+        // Whitespace the client wrote is not data: this one is 31 bytes as compact JSON.
+        limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"spaced\",\"data\":[1,   2,   3,     4,   5,     6, 7, 8, 9, 10, 11, 12, 13]}"));
+        limited.writeInbound(new TextWebSocketFrame("{\"type\":\"ping\",\"padding\":\"" + "y".repeat(100) + "\"}"));
+
+        assertEquals("ok", limited.<ClientMessage.Message>readInbound().id());
+        InboundFailure tooLarge = limited.readInbound();
+        assertEquals(new InboundFailure(ErrorCode.MESSAGE_TOO_LARGE, "message data is 33 bytes; the limit is 32", "big"), tooLarge);
+        assertEquals("spaced", limited.<ClientMessage.Message>readInbound().id());
+        assertInstanceOf(ClientMessage.Ping.class, limited.readInbound(), "only message data is limited");
+        assertFalse(limited.finish());
+    }
 }

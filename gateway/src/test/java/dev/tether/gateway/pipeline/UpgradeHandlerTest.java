@@ -14,6 +14,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.UpgradeRefusal;
@@ -29,6 +30,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +39,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +71,8 @@ class UpgradeHandlerTest {
             config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
     private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), new WireCodec(), verifier,
             new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
+    private final AtomicLong now = new AtomicLong();
+    private final Ticker ticker = now::get;
     private EmbeddedChannel channel;
 
     @AfterEach
@@ -300,6 +306,75 @@ class UpgradeHandlerTest {
         assertRefused(UpgradeRefusal.AT_CAPACITY);
     }
 
+    // ---- per-address connection rate -----------------------------------------------------------
+
+    private static final InetSocketAddress FLOODER = new InetSocketAddress("10.0.0.1", 40000);
+    private static final InetSocketAddress NEIGHBOUR = new InetSocketAddress("10.0.0.2", 40000);
+
+    /** A channel whose peer is {@code peer}, counted by {@code handler}'s limiter as it becomes active. */
+    private static EmbeddedChannel channelFrom(InetSocketAddress peer, UpgradeHandler handler) throws Exception {
+        EmbeddedChannel ch = new EmbeddedChannel(false, false, handler) {
+            @Override
+            protected SocketAddress remoteAddress0() {
+                return peer;
+            }
+        };
+        ch.register();
+        return ch;
+    }
+
+    @Test
+    void addressOverItsConnectionRateIsRefusedBeforeAnythingElseWithRetryAfter() throws Exception {
+        GatewayConfig limited = ConfigLoader.parse(CONFIG + """
+                abuse:
+                  connections_per_second: 0.25
+                  connection_burst: 2
+                """, Map.of());
+        AddressRateLimiter addresses = new AddressRateLimiter(limited.abuse(), ticker);
+        for (int i = 0; i < 2; i++) {
+            EmbeddedChannel accepted = channelFrom(FLOODER, handler(limited, addresses));
+            accepted.writeInbound(request(HttpMethod.GET, "/ws", true));
+            FullHttpResponse unauthorized = accepted.readOutbound();
+            assertEquals(401, unauthorized.status().code(), "within the burst, the request is judged as usual");
+            unauthorized.release();
+            assertFalse(accepted.finish());
+        }
+
+        channel = channelFrom(FLOODER, handler(limited, addresses));
+        channel.writeInbound(upgrade("/ws", "alice"));
+        FullHttpResponse response = channel.readOutbound();
+        try {
+            assertEquals(429, response.status().code());
+            JsonNode body = json.readTree(response.content().toString(StandardCharsets.UTF_8));
+            assertEquals("too_many_connections", body.path("error").asText());
+            assertEquals("4", response.headers().get(HttpHeaderNames.RETRY_AFTER), "until the next token: 1 / 0.25 s");
+        } finally {
+            response.release();
+        }
+        assertNull(channel.attr(UpgradeTicket.KEY).get(), "refused before admission: no ticket, no slot");
+        assertEquals(0, registry.size());
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finish());
+
+        EmbeddedChannel neighbour = channelFrom(NEIGHBOUR, handler(limited, addresses));
+        neighbour.writeInbound(upgrade("/ws", "bob"));
+        release(neighbour.readInbound());
+        assertFalse(neighbour.finish(), "another address is not affected");
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(3));
+        channel = channelFrom(FLOODER, handler(limited, addresses));
+        channel.writeInbound(upgrade("/ws", "alice"));
+        FullHttpResponse again = channel.readOutbound();
+        assertEquals("1", again.headers().get(HttpHeaderNames.RETRY_AFTER), "rounded up, never 0");
+        again.release();
+        channel.finishAndReleaseAll();
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        channel = channelFrom(FLOODER, handler(limited, addresses));
+        channel.writeInbound(upgrade("/ws", "alice"));
+        release(channel.readInbound());
+    }
+
     // ---- handshake timeout ---------------------------------------------------------------------
 
     @Test
@@ -345,9 +420,13 @@ class UpgradeHandlerTest {
     }
 
     private UpgradeHandler handler(GatewayConfig cfg) {
+        return handler(cfg, new AddressRateLimiter(cfg.abuse(), ticker));
+    }
+
+    private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
         TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
         return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
-                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS));
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses);
     }
 
     private static TokenVerifier verifier(AuthConfig auth) {

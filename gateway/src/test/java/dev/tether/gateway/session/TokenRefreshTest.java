@@ -71,8 +71,8 @@ class TokenRefreshTest {
     private void start(Duration tokenLifetime) {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
-        registry = new SessionRegistry(config.sessions(), config.limits(), config.auth(), CODEC, verifier,
-                new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker(), clock);
+        registry = new SessionRegistry(config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO),
+                Ticker.systemTicker(), clock);
         registry.admit("alice");
         session = registry.create("alice", channel.eventLoop(),
                 java.util.concurrent.CompletableFuture.completedFuture(new dev.tether.gateway.worker.EchoWorker(1, Duration.ZERO)));

@@ -22,11 +22,17 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class GatewayExtension implements BeforeAllCallback, AfterAllCallback {
 
-    /** What every test gateway has: loopback, an ephemeral port, a fast echo worker. */
+    /**
+     * What every test gateway has: loopback, an ephemeral port, a fast echo worker, and a per-address
+     * connection rate high enough for tests that reconnect a lot (every client is 127.0.0.1).
+     */
     public static final String BASE_CONFIG = """
             server:
               host: 127.0.0.1
               port: 0
+            abuse:
+              connections_per_second: 1000
+              connection_burst: 10000
             worker:
               kind: echo
               echo:

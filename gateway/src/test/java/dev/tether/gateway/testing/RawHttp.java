@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,15 @@ public final class RawHttp {
 
     /** A WebSocket upgrade request for {@code target} with extra {@code headers}. */
     public static Response upgrade(InetSocketAddress address, String target, Map<String, String> headers) throws IOException {
+        return upgradeFrom(null, address, target, headers);
+    }
+
+    /**
+     * Like {@link #upgrade}, from the local address {@code from} (any loopback address works on
+     * Linux, so a test can be a second client address, say 127.0.0.2); null lets the system choose.
+     */
+    public static Response upgradeFrom(InetAddress from, InetSocketAddress address, String target,
+            Map<String, String> headers) throws IOException {
         StringBuilder request = new StringBuilder()
                 .append("GET ").append(target).append(" HTTP/1.1\r\n")
                 .append("Host: 127.0.0.1:").append(address.getPort()).append("\r\n")
@@ -37,12 +47,16 @@ public final class RawHttp {
                 .append("Sec-WebSocket-Version: 13\r\n");
         headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
         request.append("\r\n");
-        return send(address, request.toString());
+        return send(from, address, request.toString());
     }
 
     /** Sends {@code request} verbatim and reads the response head and (Content-Length) body. */
     public static Response send(InetSocketAddress address, String request) throws IOException {
-        try (Socket socket = new Socket(address.getAddress(), address.getPort())) {
+        return send(null, address, request);
+    }
+
+    private static Response send(InetAddress from, InetSocketAddress address, String request) throws IOException {
+        try (Socket socket = new Socket(address.getAddress(), address.getPort(), from, 0)) {
             socket.setSoTimeout((int) TestClient.TIMEOUT.toMillis());
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));

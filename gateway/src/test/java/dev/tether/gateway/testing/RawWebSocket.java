@@ -81,9 +81,23 @@ public final class RawWebSocket implements AutoCloseable {
      * {@code token} in the {@code Authorization} header, and checks that the answer is 101.
      */
     public static RawWebSocket connect(InetSocketAddress address, String target, String token) throws IOException {
-        Socket socket = new Socket(address.getAddress(), address.getPort());
+        return connect(address, target, token, 0);
+    }
+
+    /**
+     * Like {@link #connect(InetSocketAddress, String, String)}, with the socket's receive buffer set
+     * to {@code receiveBufferBytes} before connecting (0: the system's default), so that a test
+     * client that stops reading makes the server's output back up quickly.
+     */
+    public static RawWebSocket connect(InetSocketAddress address, String target, String token, int receiveBufferBytes)
+            throws IOException {
+        Socket socket = new Socket();
         boolean ok = false;
         try {
+            if (receiveBufferBytes > 0) {
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            socket.connect(address, (int) TestClient.TIMEOUT.toMillis());
             socket.setSoTimeout((int) TestClient.TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
             RawWebSocket ws = new RawWebSocket(socket);
