@@ -493,7 +493,7 @@ class HostileInputIT {
     private static final class UpgradeAttacker {
         private static final List<String> KINDS = List.of("forged token", "forged token, resume of the honest session",
                 "no credentials", "foreign resume of the honest session", "random well-formed id", "malformed id",
-                "foreign resume with garbage last_seq", "own session with garbage last_seq");
+                "foreign resume with garbage last_seq", "own session with garbage last_seq", "malformed uri");
         private static final String BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
         private final Random random;
@@ -584,6 +584,23 @@ class HostileInputIT {
                         throw new Mismatch("invalid_sequence then close 4009", answer);
                     }
                 }
+                case "malformed uri" -> {
+                    String escape = List.of("%", "%z", "%zz", "%G1", "%u0041", "%%").get(random.nextInt(6));
+                    String target = switch (random.nextInt(4)) {
+                        case 0 -> "/ws" + escape;
+                        case 1 -> "/ws?session=" + escape + "&last_seq=0";
+                        case 2 -> "/ws?session=" + liveId + "&last_seq=" + escape;
+                        default -> "/ws?" + escape + "=1";
+                    };
+                    Map<String, String> credentials = switch (random.nextInt(3)) {
+                        case 0 -> Map.of("Authorization", "Bearer " + TOKENS.valid(attacker, random));
+                        case 1 -> Map.of("Authorization", "Bearer " + TOKENS.forge(attacker, random).token());
+                        default -> Map.of();
+                    };
+                    lastProbe = target + " with " + (credentials.isEmpty() ? "no token" : "a token");
+                    // The request target is checked before the credentials: not a URI, so 400.
+                    expectRefusal(UpgradeRefusal.BAD_REQUEST, RawHttp.upgrade(gateway.address(), target, credentials));
+                }
                 default -> throw new AssertionError(kind);
             }
         }
@@ -615,14 +632,19 @@ class HostileInputIT {
         }
 
         private void expectUnauthorized(RawHttp.Response response) throws IOException, Mismatch {
-            String expected = "401 {\"error\":\"unauthorized\",\"message\":...} as application/json, no Retry-After";
-            if (response.status() != UpgradeRefusal.UNAUTHORIZED.status()
+            expectRefusal(UpgradeRefusal.UNAUTHORIZED, response);
+        }
+
+        /** A refusal exactly as docs/protocol.md shows it: status, JSON {error, message}, no Retry-After. */
+        private void expectRefusal(UpgradeRefusal refusal, RawHttp.Response response) throws IOException, Mismatch {
+            String expected = refusal.status() + " {\"error\":\"" + refusal.code() + "\",\"message\":...} as application/json";
+            if (response.status() != refusal.status()
                     || !String.valueOf(response.header("content-type")).startsWith("application/json")
                     || response.header("retry-after") != null || response.header("sec-websocket-accept") != null) {
                 throw new Mismatch(expected, response);
             }
             JsonNode body = JSON.readTree(response.body());
-            if (body.size() != 2 || !"unauthorized".equals(body.path("error").textValue()) || !body.path("message").isTextual()) {
+            if (body.size() != 2 || !refusal.code().equals(body.path("error").textValue()) || !body.path("message").isTextual()) {
                 throw new Mismatch(expected, response);
             }
         }

@@ -97,8 +97,8 @@ public final class HostileInputs {
             "huge numbers", "huge strings", "oversized frame", "bad seqs", "ack", "deep nesting", "unknown type",
             "binary frame", "continuation without start", "interleaved data frame", "rfc6455 violation",
             "fragmented message", "invalid utf-8", "out-of-order control", "auth_refresh forged", "valid message",
-            "duplicate id");
-    private static final int[] WEIGHTS = {8, 10, 5, 4, 8, 5, 4, 2, 5, 4, 4, 4, 4, 2, 2, 2, 5, 3, 5, 4, 4, 3};
+            "duplicate id", "escaped surrogates");
+    private static final int[] WEIGHTS = {8, 10, 5, 4, 8, 5, 4, 2, 5, 4, 4, 4, 4, 2, 2, 2, 5, 3, 5, 4, 4, 3, 4};
 
     /** The next input for a connection authenticated as {@code subject}. */
     public Input next(String subject) {
@@ -133,11 +133,30 @@ public final class HostileInputs {
             case "valid message" -> ofText(category, validFrame());
             case "duplicate id" -> ofText(category, "{\"type\":\"message\",\"id\":\"dup-" + random.nextInt(4)
                     + "\",\"data\":" + quote(TEXTS[random.nextInt(TEXTS.length)]) + "}");
+            case "escaped surrogates" -> escapedSurrogates();
             default -> throw new AssertionError(category);
         };
     }
 
     // ---- categories ----
+
+    /**
+     * JSON escapes that are valid JSON but not valid Unicode (lone surrogates) or are control
+     * characters: the gateway must still answer, in valid UTF-8, and echo them intact.
+     */
+    private Input escapedSurrogates() {
+        String odd = List.of("\\ud800", "\\udfff", "\\udc00\\ud800", "\\ud83d", "\\u0000", "\\u001f", "\\ud83d\\ude00")
+                .get(random.nextInt(7));
+        return switch (random.nextInt(5)) {
+            case 0 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + odd + "\",\"data\":1}");
+            case 1 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + odd + "\"}");
+            case 2 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId()
+                    + "\",\"data\":{\"text\":\"a" + odd + "b\"}}");
+            case 3 -> explicit("escaped surrogates", "{\"type\":\"pi" + odd + "ng\"}", new Expect.Error(ErrorCode.UNKNOWN_TYPE));
+            default -> explicit("escaped surrogates", "{\"type\":\"auth_refresh\",\"token\":\"" + odd + "\"}",
+                    new Expect.Error(ErrorCode.AUTH_REFRESH_FAILED));
+        };
+    }
 
     private Input truncated() {
         String whole = validFrame();
