@@ -15,6 +15,7 @@ import dev.tether.gateway.testing.ForgedTokens;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.HostileInputs;
 import dev.tether.gateway.testing.HostileInputs.Expect;
+import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.RawWebSocket;
 import dev.tether.gateway.testing.SeqAudit;
@@ -138,6 +139,7 @@ class HostileInputIT {
         Honest honest = new Honest(findings);
         AtomicBoolean attacking = new AtomicBoolean(true);
         ExecutorService threads = Executors.newFixedThreadPool(3);
+        LogCapture logs = LogCapture.of("dev.tether");
         try {
             CompletableFuture<Void> honestRun = CompletableFuture.runAsync(() -> honest.run(attacking), threads);
             int upgrades = count / 4;
@@ -155,7 +157,11 @@ class HostileInputIT {
         } finally {
             attacking.set(false);
             threads.shutdownNow();
+            logs.close();
         }
+        // Hostile input is the client's fault: nothing of it is worth a warning (let alone a stack trace).
+        logs.warnings().stream().limit(REPORTED_MISMATCHES)
+                .forEach(warning -> findings.mismatch("logs", -1, "the whole run", "no warnings", warning));
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.printf("HostileInputIT: seed %d, %d inputs in %.1f s, %d honest turns; per category: %s%n",
                 seed, findings.total(), seconds, honest.turns, findings.counts());
