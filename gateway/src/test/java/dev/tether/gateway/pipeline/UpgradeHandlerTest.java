@@ -177,6 +177,15 @@ class UpgradeHandlerTest {
     }
 
     @Test
+    void malformedPercentEscapeInTheUriIsBadRequest() throws IOException {
+        for (String target : List.of("/ws%zz", "/ws?session=%zz&last_seq=0", "/ws?session=x&last_seq=%", "/ws?%u0041")) {
+            channel = channel(config);
+            channel.writeInbound(upgrade(target, "alice"));
+            assertRefused(UpgradeRefusal.BAD_REQUEST);
+        }
+    }
+
+    @Test
     void upgradeWithAnotherMethodIsBadRequest() throws IOException {
         channel = channel(config);
         FullHttpRequest request = request(HttpMethod.POST, "/ws", true);
