@@ -725,4 +725,12 @@ class UpgradeIT {
             throw new UncheckedIOException(e);
         }
     }
+
+    @Test
+    void healthzAnswersOnTheSameListenerWithoutCredentials() throws Exception {
+        RawHttp.Response response = RawHttp.send(gateway.address(),
+                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertEquals(200, response.status());
+        assertEquals("{\"status\":\"alive\"}", response.body());
+    }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.protocol.WireCodec;
@@ -30,16 +31,19 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final SessionRegistry registry;
     private final Refusals refusals;
     private final FrameCodec frameCodec;
+    private final HttpRouteHandler routes;
     private final ErrorHandler errors = new ErrorHandler();
     private final WebSocketServerProtocolConfig websocket;
     private final AddressRateLimiter addresses;
 
     /**
+     * @param routes the plain HTTP endpoints served on this listener next to the WebSocket
      * @param ticker nanosecond time for the per-address connection rate
      */
     public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerification verifier, SessionRegistry registry,
-            Ticker ticker) {
+            HttpRoutes routes, Ticker ticker) {
         this.config = requireNonNull(config, "config");
+        this.routes = new HttpRouteHandler(routes);
         this.addresses = new AddressRateLimiter(config.abuse(), ticker);
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");
@@ -68,6 +72,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         pipeline.addLast(GatewayPipeline.HTTP_CODEC, new HttpServerCodec(
                 GatewayPipeline.MAX_INITIAL_LINE_BYTES, GatewayPipeline.MAX_HEADER_BYTES, GatewayPipeline.MAX_CHUNK_BYTES));
         pipeline.addLast(GatewayPipeline.HTTP_AGGREGATOR, new HttpObjectAggregator(GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES));
+        pipeline.addLast(GatewayPipeline.HTTP_ROUTES, routes);
         pipeline.addLast(GatewayPipeline.UPGRADE,
                 new UpgradeHandler(config.server(), config.auth(), verifier, registry, refusals, addresses));
         pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(websocket));

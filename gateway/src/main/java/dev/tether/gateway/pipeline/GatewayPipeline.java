@@ -12,9 +12,13 @@ import java.util.List;
  *       abuse.max_outbound_bytes} unsent, or unwritable for {@code abuse.outbound_stall_timeout}).
  *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts (only until the upgrade).
  *   <li>{@link #HTTP_AGGREGATOR}: one full upgrade request; a body or header section over the limit is refused.
+ *   <li>{@link #HTTP_ROUTES}: {@link HttpRouteHandler} answers the plain HTTP endpoints
+ *       ({@code /healthz} and the like) itself; every other request goes on.
  *   <li>{@link #UPGRADE}: {@link UpgradeHandler} refuses addresses over their connection rate
- *       (first, so floods are cheap), routes the request, checks origin, token and admission, and refuses with a plain HTTP response or lets the upgrade go on; then removes
- *       itself. Also closes connections that never finish their upgrade.
+ *       (first, so floods are cheap), routes the request, checks origin, token and admission, and
+ *       refuses with a plain HTTP response or lets the upgrade go on; then removes itself. Also
+ *       closes connections that never finish their upgrade (or keep-alive HTTP connections after
+ *       {@code server.handshake_timeout}).
  *   <li>{@link #WEBSOCKET}: Netty's handshake and control frames (ping, pong, close), frame size
  *       limit (1009) and RFC 6455 violations (1002, 1007).
  *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
@@ -31,6 +35,7 @@ public final class GatewayPipeline {
     public static final String OUTBOUND_GUARD = "outbound-guard";
     public static final String HTTP_CODEC = "http-codec";
     public static final String HTTP_AGGREGATOR = "http-aggregator";
+    public static final String HTTP_ROUTES = "http-routes";
     public static final String UPGRADE = "upgrade";
     public static final String WEBSOCKET = "websocket";
     public static final String FRAME_AGGREGATOR = "frame-aggregator";
@@ -40,7 +45,7 @@ public final class GatewayPipeline {
 
     /** Every handler name in pipeline order. */
     public static final List<String> ORDER = List.of(
-            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

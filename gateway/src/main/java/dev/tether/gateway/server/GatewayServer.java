@@ -7,6 +7,10 @@ import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.http.HttpAnswer;
+import dev.tether.gateway.http.HttpRoutes;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Map;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
@@ -98,7 +102,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock);
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, keys, registry, Ticker.systemTicker());
+        this.initializer = new GatewayInitializer(config, codec, keys, registry, probes(codec), Ticker.systemTicker());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -170,6 +174,13 @@ public final class GatewayServer implements AutoCloseable {
         ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers);
         pool.reconfigure(launcher::launch);
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
+    }
+
+    /** The plain HTTP endpoints served next to the WebSocket. */
+    private static HttpRoutes probes(WireCodec codec) {
+        return HttpRoutes.builder()
+                .add("/healthz", request -> HttpAnswer.json(HttpResponseStatus.OK, codec.mapper(), Map.of("status", "alive")))
+                .build();
     }
 
     /** The worker pool, when workers are subprocesses (for operators' tools and tests). */
