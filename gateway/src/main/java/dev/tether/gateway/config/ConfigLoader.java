@@ -94,7 +94,7 @@ public final class ConfigLoader {
         JsonNode fileTree = readTree(yaml, source);
         if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
             throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(),
-                    "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse");
+                    "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin");
         }
         JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());
         JsonNode merged = merge(defaults, fileTree);

@@ -12,9 +12,15 @@ package dev.tether.gateway.config;
  * @param pool the {@code pool} section
  * @param limits the {@code limits} section
  * @param abuse the {@code abuse} section
+ * @param drain the {@code drain} section
+ * @param heartbeat the {@code heartbeat} section
+ * @param reload the {@code reload} section
+ * @param logging the {@code logging} section
+ * @param admin the {@code admin} section
  */
 public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
-        PoolConfig pool, LimitsConfig limits, AbuseConfig abuse) {
+        PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
+        ReloadConfig reload, LoggingConfig logging, AdminConfig admin) {
 
     public GatewayConfig {
         Check.notNull("server", server, "a mapping");
@@ -24,12 +30,18 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("pool", pool, "a mapping");
         Check.notNull("limits", limits, "a mapping");
         Check.notNull("abuse", abuse, "a mapping");
+        Check.notNull("drain", drain, "a mapping");
+        Check.notNull("heartbeat", heartbeat, "a mapping");
+        Check.notNull("reload", reload, "a mapping");
+        Check.notNull("logging", logging, "a mapping");
+        Check.notNull("admin", admin, "a mapping");
     }
 
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
     public static GatewayConfig defaults() {
         return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
                 WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults(),
-                AbuseConfig.defaults());
+                AbuseConfig.defaults(), DrainConfig.defaults(), HeartbeatConfig.defaults(), ReloadConfig.defaults(),
+                LoggingConfig.defaults(), AdminConfig.defaults());
     }
 }

@@ -97,7 +97,12 @@ class ConfigLoaderTest {
                         ProcessWorkerConfig.defaults()),
                 defaults.pool(),
                 defaults.limits(),
-                defaults.abuse());
+                defaults.abuse(),
+                defaults.drain(),
+                defaults.heartbeat(),
+                defaults.reload(),
+                defaults.logging(),
+                defaults.admin());
         assertEquals(expected, config);
     }
 
@@ -182,7 +187,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse)", e.getMessage());
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin)", e.getMessage());
     }
 
     @Test
@@ -357,6 +362,15 @@ class ConfigLoaderTest {
                 row("abuse.outbound_high_water", "1KiB", "abuse.outbound_high_water: 1KiB (expected: 4KiB..1GiB)"),
                 row("abuse.outbound_stall_timeout", "0s", "abuse.outbound_stall_timeout: 0s (expected: > 0)"),
                 row("abuse.max_outbound_bytes", "512KiB", "abuse.max_outbound_bytes: 512KiB (expected: >= abuse.outbound_high_water (1MiB))"),
+                // drain, heartbeat, reload, logging, admin
+                row("drain.timeout", "2h", "drain.timeout: 2h (expected: 0s..1h)"),
+                row("drain.retry_after", "0s", "drain.retry_after: 0s (expected: 1s..1h)"),
+                row("heartbeat.interval", "10ms", "heartbeat.interval: 10ms (expected: 100ms..1h)"),
+                row("heartbeat.timeout", "10s", "heartbeat.timeout: 10s (expected: > heartbeat.interval (20s))"),
+                row("reload.interval", "1ms", "reload.interval: 1ms (expected: 100ms..1h)"),
+                row("logging.format", "xml", "logging.format: xml (expected: one of [text, json])"),
+                row("admin.port", "70000", "admin.port: 70000 (expected: 0..65535)"),
+                row("admin.role", "' '", "admin.role:   (expected: a role name)"),
                 // limits
                 row("limits.max_restarts", "-1", "limits.max_restarts: -1 (expected: 0..1000)"),
                 row("limits.restart_window", "0s", "limits.restart_window: 0s (expected: > 0)"),

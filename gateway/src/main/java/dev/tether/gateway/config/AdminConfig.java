@@ -1,0 +1,33 @@
+package dev.tether.gateway.config;
+
+/**
+ * The {@code admin} section: the operators' HTTP API on its own listener. Immutable and
+ * thread-safe.
+ *
+ * @param enabled whether the admin listener runs, {@code admin.enabled}
+ * @param host address it binds, loopback by default, {@code admin.host}
+ * @param port TCP port, 0 = any free port, {@code admin.port}
+ * @param roleClaim the JWT claim that lists the caller's roles (a string or an array of strings),
+ *     {@code admin.role_claim}
+ * @param role the role an admin token must have, {@code admin.role}
+ */
+public record AdminConfig(boolean enabled, String host, int port, String roleClaim, String role) {
+
+    public static final boolean DEFAULT_ENABLED = true;
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8081;
+    public static final String DEFAULT_ROLE_CLAIM = "roles";
+    public static final String DEFAULT_ROLE = "admin";
+
+    public AdminConfig {
+        Check.notBlank("admin.host", host, "a host name or IP address to bind");
+        Check.between("admin.port", port, 0, 65535);
+        Check.notBlank("admin.role_claim", roleClaim, "a claim name");
+        Check.notBlank("admin.role", role, "a role name");
+    }
+
+    /** The built-in defaults, as written in {@code config/gateway.yaml}. */
+    public static AdminConfig defaults() {
+        return new AdminConfig(DEFAULT_ENABLED, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROLE_CLAIM, DEFAULT_ROLE);
+    }
+}
