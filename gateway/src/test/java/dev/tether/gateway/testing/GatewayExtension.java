@@ -23,8 +23,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class GatewayExtension implements BeforeAllCallback, AfterAllCallback {
 
     /**
-     * What every test gateway has: loopback, an ephemeral port, a fast echo worker, and a per-address
-     * connection rate high enough for tests that reconnect a lot (every client is 127.0.0.1).
+     * What every test gateway has: loopback, an ephemeral port, a fast echo worker, and abuse limits
+     * (connection rate per address, message rate per session) far above what tests send, so that
+     * only the tests about those limits (which set their own) ever meet them, however loaded the
+     * machine is.
      */
     public static final String BASE_CONFIG = """
             server:
@@ -33,6 +35,8 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
             abuse:
               connections_per_second: 1000
               connection_burst: 10000
+              messages_per_second: 10000
+              message_burst: 10000
             worker:
               kind: echo
               echo:
