@@ -19,8 +19,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -56,6 +58,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<RestartCause, Counter> restarts = new EnumMap<>(RestartCause.class);
     private final AtomicLong rssTotal = new AtomicLong();
     private final AtomicLong rssMax = new AtomicLong();
+    /**
+     * The suppliers bound to gauges and function counters. Micrometer holds those objects weakly,
+     * and a method reference such as {@code registry::census} has no other owner: without this it
+     * would be collected and the meters would read NaN.
+     */
+    private final List<Supplier<?>> bound = new CopyOnWriteArrayList<>();
 
     public MicrometerMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -110,7 +118,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
      * called once per gauge at each scrape.
      */
     public MicrometerMetrics bindSessions(Supplier<SessionCensus> census) {
-        requireNonNull(census, "census");
+        bound.add(requireNonNull(census, "census"));
         for (SessionState state : SessionState.values()) {
             if (state == SessionState.ENDED) {
                 continue; // ended sessions leave the registry at once: always 0
@@ -128,7 +136,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     /** Registers the worker pool gauges and counters over {@code status} (a thread-safe snapshot). */
     public MicrometerMetrics bindPool(Supplier<PoolStatus> status) {
-        requireNonNull(status, "status");
+        bound.add(requireNonNull(status, "status"));
         gauge(MeterNames.POOL_WORKERS, status, PoolStatus::warm, "Pool workers by state", MeterNames.STATE, MeterNames.POOL_WARM);
         gauge(MeterNames.POOL_WORKERS, status, PoolStatus::starting, "Pool workers by state", MeterNames.STATE,
                 MeterNames.POOL_STARTING);
