@@ -98,6 +98,23 @@ class MetricsIT {
         }
     }
 
+    /** docs/operations.md lists every tether meter the gateway serves (with process workers: all of them). */
+    @Test
+    void everyServedMeterIsDocumented() throws IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "operations.md"));
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        for (String line : scrape(processes).split("\n")) {
+            if (line.startsWith("# TYPE tether_")) {
+                String name = line.split(" ")[2];
+                String documented = name.endsWith("_max") ? name.substring(0, name.length() - 4) : name;
+                if (!doc.contains("`" + documented + "`") && !doc.contains("`" + documented + "_total`")) {
+                    missing.add(name);
+                }
+            }
+        }
+        assertEquals(java.util.List.of(), missing, "meters missing from docs/operations.md");
+    }
+
     private static void assertMoved(String before, String after, String sample, double atLeast) {
         double moved = value(after, sample) - value(before, sample);
         assertTrue(moved >= atLeast, () -> sample + " moved by " + moved + ", expected at least " + atLeast + "\n" + after);
