@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.config.AbuseConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.session.EncodedFrame;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
@@ -42,6 +43,7 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
 
     private final WireCodec codec;
     private final int maxMessageBytes;
+    private final GatewayMetrics metrics;
 
     /** A codec with the default {@code abuse.max_message_bytes}. */
     FrameCodec(WireCodec codec) {
@@ -49,6 +51,12 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
     }
 
     FrameCodec(WireCodec codec, int maxMessageBytes) {
+        this(codec, maxMessageBytes, GatewayMetrics.NONE);
+    }
+
+    /** @param metrics counts messages in and out and refused frames, here at the edge */
+    FrameCodec(WireCodec codec, int maxMessageBytes, GatewayMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics");
         this.codec = requireNonNull(codec, "codec");
         if (maxMessageBytes < 1) {
             throw new IllegalArgumentException("maxMessageBytes must be >= 1: " + maxMessageBytes);
@@ -67,10 +75,21 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
                 ? Unpooled.wrappedBuffer(frame.json())
                 : Unpooled.wrappedBuffer(codec.encodeToBytes((ServerMessage) msg));
         out.add(new TextWebSocketFrame(json));
+        metrics.messageOut();
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
+        decodeFrame(frame, out);
+        Object decoded = out.get(out.size() - 1);
+        if (decoded instanceof InboundFailure failure) {
+            metrics.frameRejected(failure.code());
+        } else {
+            metrics.messageIn();
+        }
+    }
+
+    private void decodeFrame(WebSocketFrame frame, List<Object> out) {
         if (frame instanceof TextWebSocketFrame text) {
             int frameBytes = text.content().readableBytes();
             String json = text.content().toString(java.nio.charset.StandardCharsets.UTF_8);

@@ -47,8 +47,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         this.addresses = new AddressRateLimiter(config.abuse(), ticker);
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");
-        this.refusals = new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds());
-        this.frameCodec = new FrameCodec(codec, config.abuse().maxMessageBytes());
+        this.refusals = new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics());
+        this.frameCodec = new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics());
         this.websocket = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.server().path())
                 .checkStartsWith(true)

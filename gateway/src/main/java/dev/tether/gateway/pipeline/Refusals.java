@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.protocol.RefusalBody;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.buffer.Unpooled;
@@ -26,8 +27,15 @@ final class Refusals {
 
     private final ObjectMapper mapper;
     private final long retryAfterSeconds;
+    private final GatewayMetrics metrics;
 
     Refusals(ObjectMapper mapper, long retryAfterSeconds) {
+        this(mapper, retryAfterSeconds, GatewayMetrics.NONE);
+    }
+
+    /** @param metrics counts every refusal by its code */
+    Refusals(ObjectMapper mapper, long retryAfterSeconds, GatewayMetrics metrics) {
+        this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
         this.mapper = mapper;
         this.retryAfterSeconds = retryAfterSeconds;
     }
@@ -52,6 +60,7 @@ final class Refusals {
 
     private void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, HttpHeaders extraHeaders,
             long retryAfterSeconds) {
+        metrics.upgradeRefused(refusal);
         byte[] body;
         try {
             body = mapper.writeValueAsBytes(RefusalBody.of(refusal, message));

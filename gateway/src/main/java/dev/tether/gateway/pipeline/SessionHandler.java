@@ -50,6 +50,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         connection = new Connection(ctx.channel(), ticket.token());
+        registry.metrics().connectionOpened();
         if (ticket instanceof UpgradeTicket.Create create) {
             session = registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker());
             session.attach(connection, 0, false);
@@ -98,6 +99,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (connection != null) {
+            registry.metrics().connectionClosed();
+        }
         if (session != null) {
             session.detach(connection);
         } else {

@@ -9,6 +9,7 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.limits.AddressRateLimiter;
+import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
@@ -133,6 +134,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         Optional<String> credential = Credentials.bearerToken(request.headers(), request.uri(), auth.allowQueryToken());
         if (credential.isEmpty()) {
+            registry.metrics().authFailed(MeterNames.STAGE_UPGRADE, MeterNames.AUTH_MISSING_TOKEN);
             refusals.refuse(ctx, UpgradeRefusal.UNAUTHORIZED, "missing bearer token");
             return;
         }
@@ -140,6 +142,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         try {
             token = verifier.verify(credential.get());
         } catch (TokenRejectedException e) {
+            registry.metrics().authFailed(MeterNames.STAGE_UPGRADE, e.reason().name());
             log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
                     .log("upgrade refused: {}", e.getMessage());
             refusals.refuse(ctx, UpgradeRefusal.UNAUTHORIZED, e.getMessage());

@@ -13,7 +13,8 @@ import java.util.List;
  * frame larger than the byte bound on its own is not kept at all (a resume that needs it sees a
  * gap). Trimmed by {@link #ackUpTo(long)}.
  *
- * <p>Not thread-safe: owned by its session and touched only on the session's event loop.
+ * <p>Not thread-safe: owned by its session and touched only on the session's event loop. Only
+ * {@link #size()} and {@link #bytes()} may be read from other threads (metrics): one writer, volatile.
  */
 public final class ReplayBuffer {
 
@@ -21,7 +22,9 @@ public final class ReplayBuffer {
     private final long maxBytes;
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private long newestSeq;
-    private long bytes;
+    private volatile long bytes;
+    /** {@code entries.size()}, published for readers on other threads. */
+    private volatile int count;
 
     public ReplayBuffer(int maxMessages, long maxBytes) {
         if (maxMessages < 1) {
@@ -58,6 +61,7 @@ public final class ReplayBuffer {
         newestSeq = seq;
         entries.addLast(new Entry(seq, frame));
         bytes += frame.length;
+        count = entries.size();
         while (!entries.isEmpty() && (entries.size() > maxMessages || bytes > maxBytes)) {
             evictOldest();
         }
@@ -115,7 +119,7 @@ public final class ReplayBuffer {
 
     /** Number of kept frames. */
     public int size() {
-        return entries.size();
+        return count;
     }
 
     /** Total bytes of the kept frames. */
@@ -126,5 +130,6 @@ public final class ReplayBuffer {
     private void evictOldest() {
         Entry evicted = entries.removeFirst();
         bytes -= evicted.frame().length;
+        count = entries.size();
     }
 }

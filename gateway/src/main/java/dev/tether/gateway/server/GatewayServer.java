@@ -9,6 +9,10 @@ import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpRoutes;
+import dev.tether.gateway.metrics.MicrometerMetrics;
+import dev.tether.gateway.metrics.PrometheusEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 import dev.tether.gateway.config.ProcessWorkerConfig;
@@ -74,6 +78,8 @@ public final class GatewayServer implements AutoCloseable {
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
     private final GatewayInitializer initializer;
+    /** The meters served at {@code /metrics}. */
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private Channel listener;
     private boolean closed;
 
@@ -100,9 +106,14 @@ public final class GatewayServer implements AutoCloseable {
             pool = null;
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
-        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock);
+        MicrometerMetrics metrics = new MicrometerMetrics(meters).bindJvm();
+        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock, metrics);
+        metrics.bindSessions(registry::census);
+        if (pool != null) {
+            metrics.bindPool(pool::status);
+        }
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, keys, registry, probes(codec), Ticker.systemTicker());
+        this.initializer = new GatewayInitializer(config, codec, keys, registry, probes(codec, meters), Ticker.systemTicker());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -177,9 +188,10 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The plain HTTP endpoints served next to the WebSocket. */
-    private static HttpRoutes probes(WireCodec codec) {
+    private static HttpRoutes probes(WireCodec codec, PrometheusMeterRegistry meters) {
         return HttpRoutes.builder()
                 .add("/healthz", request -> HttpAnswer.json(HttpResponseStatus.OK, codec.mapper(), Map.of("status", "alive")))
+                .add("/metrics", new PrometheusEndpoint(meters))
                 .build();
     }
 
@@ -226,6 +238,7 @@ public final class GatewayServer implements AutoCloseable {
             poolScheduler.shutdownNow();
             workerTimers.shutdownNow();
         }
+        meters.close();
         log.info("stopped");
     }
 

@@ -49,6 +49,9 @@ public final class RssMonitor implements AutoCloseable {
 
     /** One round over every session (also called directly by tests). */
     void sampleAll() {
+        int measured = 0;
+        long total = 0;
+        long max = 0;
         for (Session session : registry.all()) {
             Worker worker = session.currentWorker();
             if (worker == null) {
@@ -61,12 +64,16 @@ public final class RssMonitor implements AutoCloseable {
             try {
                 long rss = sampler.applyAsLong(pid.getAsLong());
                 if (rss >= 0) {
+                    measured++;
+                    total += rss;
+                    max = Math.max(max, rss);
                     session.reportRss(worker, rss);
                 }
             } catch (RuntimeException e) {
                 log.debug("rss sample of {} failed: {}", worker.describe(), e.toString());
             }
         }
+        registry.metrics().workerRss(measured, total, max);
     }
 
     @Override

@@ -8,6 +8,8 @@ import dev.tether.gateway.auth.TokenRejectedException;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.limits.MessageRateLimiter;
+import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
@@ -19,6 +21,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -35,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@code executor().execute(...)}, so the work of one caller runs in the order it was handed over.
  * Everything else runs on the loop and asserts it. That confinement is what makes a takeover
  * atomic: attaches run one after another, so however many resumes race, exactly one connection
- * ends up attached and each sees every seq once.
+ * ends up attached and each sees every seq once. {@link #state()}, {@link #attached()} and the
+ * replay buffer's size are published through volatile fields for the metrics gauges.
  */
 public final class Session {
 
@@ -58,14 +62,18 @@ public final class Session {
     private final Timer interruptTimer;
     private final TokenWatch tokenWatch;
     private final Instant startedAt;
+    /** Ticker time of creation, for the session start time metric. */
+    private final long createdNanos;
+    /** Ticker time the running turn's message went to the worker; -1 once its first event came. */
+    private long turnSentNanos = -1;
     /** Every client frame takes a token; kept across reconnects, so a resume does not reset it. */
     private final MessageRateLimiter rate;
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
 
-    private SessionState state = SessionState.PREPARING;
+    private volatile SessionState state = SessionState.PREPARING;
     private volatile Worker worker;
     private ClientMessage.Message turn;
-    private Connection attached;
+    private volatile Connection attached;
     private EndReason endReason;
     private boolean messaged;
     private boolean durationReached;
@@ -97,6 +105,7 @@ public final class Session {
         this.interruptTimer = new Timer(executor);
         this.tokenWatch = new TokenWatch(id, executor, context.auth(), context.clock());
         this.startedAt = context.clock().instant();
+        this.createdNanos = context.ticker().read();
         this.rate = new MessageRateLimiter(context.abuse(), context.ticker());
     }
 
@@ -123,6 +132,26 @@ public final class Session {
     /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
     public Worker currentWorker() {
         return worker;
+    }
+
+    /** The session's state; a snapshot for metrics. Any thread. */
+    public SessionState state() {
+        return state;
+    }
+
+    /** Whether a connection is attached; a snapshot for metrics. Any thread. */
+    public boolean attached() {
+        return attached != null;
+    }
+
+    /** History messages kept for replay; a snapshot for metrics. Any thread. */
+    int replayMessages() {
+        return history.size();
+    }
+
+    /** Bytes kept for replay; a snapshot for metrics. Any thread. */
+    long replayBytes() {
+        return history.bytes();
     }
 
     // ---- hand-over entry points (any thread) ----
@@ -194,20 +223,21 @@ public final class Session {
         if (ready != null) {
             bindWorker(ready);
             state = SessionState.IDLE;
-            logStarted("warm");
+            logStarted(GatewayMetrics.StartKind.WARM);
             return;
         }
         emitStatus(SessionState.PREPARING, null);
         whenReady(firstWorker, w -> {
             bindWorker(w);
-            logStarted("cold");
+            logStarted(GatewayMetrics.StartKind.COLD);
             dispatchNext();
         });
     }
 
-    private void logStarted(String how) {
+    private void logStarted(GatewayMetrics.StartKind how) {
+        context.metrics().sessionStarted(how, Duration.ofNanos(context.ticker().read() - createdNanos));
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .addKeyValue("worker", worker.describe()).log("session started ({} worker)", how);
+                .addKeyValue("worker", worker.describe()).log("session started ({} worker)", how.tag());
     }
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
@@ -253,6 +283,7 @@ public final class Session {
         if (!resumed) {
             return;
         }
+        context.metrics().resumed(replay.entries().size(), replay.hasGap());
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
                         replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");
@@ -325,6 +356,7 @@ public final class Session {
         }
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
         context.registry().ended(this, reason);
+        context.metrics().sessionEnded(reason.wire());
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
     }
 
@@ -432,10 +464,12 @@ public final class Session {
         try {
             refreshed = context.verifier().verify(token);
         } catch (TokenRejectedException e) {
+            context.metrics().authFailed(MeterNames.STAGE_REFRESH, e.reason().name());
             connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
             return;
         }
         if (!refreshed.subject().equals(subject)) {
+            context.metrics().authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
             connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
             return;
         }
@@ -450,6 +484,7 @@ public final class Session {
     private void startTurn(ClientMessage.Message message) {
         turn = message;
         emitStatus(SessionState.PROCESSING, null);
+        turnSentNanos = context.ticker().read();
         worker.send(message.id(), message.data());
         armInterruptAfterDisconnect();
     }
@@ -515,6 +550,10 @@ public final class Session {
         if (from != worker || state == SessionState.ENDED) {
             return;
         }
+        if (turn != null && turnSentNanos >= 0) {
+            context.metrics().turnFirstEvent(Duration.ofNanos(context.ticker().read() - turnSentNanos));
+            turnSentNanos = -1;
+        }
         emit(seq -> new ServerMessage.Event(seq, event));
         if (turn != null && "result".equals(event.path("type").textValue())) {
             onTurnEnded();
@@ -535,6 +574,7 @@ public final class Session {
         notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")", details);
         worker = null;
         turn = null;
+        context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);
         restart("crash");
     }
 
@@ -554,11 +594,13 @@ public final class Session {
             worker = null;
             turn = null;
             sampled.kill();
+            context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_HARD);
             restart("rss_hard_limit");
             return;
         }
         if (rssBytes > limits.rssSoftLimit() && !softRestartDue) {
             softRestartDue = true;
+            context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_SOFT);
             notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
                     + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes)
                             .put("limit_bytes", limits.rssSoftLimit()));

@@ -8,6 +8,7 @@ import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
 import java.time.Clock;
@@ -16,10 +17,11 @@ import java.time.Clock;
  * What every session shares: its limits, the codec, the token verifier and auth settings (for
  * refresh), the worker source (for restarts), the registry, the wall clock (token expiry), and the
  * abuse limits with the nanosecond {@code ticker} its message rate is measured with (injected so
- * tests advance it).
+ * tests advance it), and the metrics the sessions report to.
  */
 record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, WireCodec codec,
-        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock, Ticker ticker) {
+        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock, Ticker ticker,
+        GatewayMetrics metrics) {
     SessionContext {
         requireNonNull(auth, "auth");
         requireNonNull(clock, "clock");
@@ -31,5 +33,6 @@ record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth
         requireNonNull(registry, "registry");
         requireNonNull(abuse, "abuse");
         requireNonNull(ticker, "ticker");
+        requireNonNull(metrics, "metrics");
     }
 }

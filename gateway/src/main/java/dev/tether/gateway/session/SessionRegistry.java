@@ -11,6 +11,9 @@ import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.metrics.SessionCensus;
+import dev.tether.protocol.SessionState;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
@@ -64,6 +67,7 @@ public final class SessionRegistry {
     private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
+    private final GatewayMetrics metrics;
 
     /**
      * A registry with the default auth and abuse settings and the system clock, for tests of other
@@ -72,7 +76,7 @@ public final class SessionRegistry {
     public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
             WorkerSource workers, Ticker ticker) {
         this(config, limits, AuthConfig.defaults(), AbuseConfig.defaults(), codec, verifier, workers, ticker,
-                Clock.systemUTC());
+                Clock.systemUTC(), GatewayMetrics.NONE);
     }
 
     /**
@@ -81,14 +85,22 @@ public final class SessionRegistry {
      */
     public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
             Ticker ticker, Clock clock) {
-        this(config.sessions(), config.limits(), config.auth(), config.abuse(), codec, verifier, workers, ticker, clock);
+        this(config, codec, verifier, workers, ticker, clock, GatewayMetrics.NONE);
+    }
+
+    /** Like {@link #SessionRegistry(GatewayConfig, WireCodec, TokenVerification, WorkerSource, Ticker, Clock)}, reporting to {@code metrics}. */
+    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
+            Ticker ticker, Clock clock, GatewayMetrics metrics) {
+        this(config.sessions(), config.limits(), config.auth(), config.abuse(), codec, verifier, workers, ticker, clock,
+                metrics);
     }
 
     private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse,
-            WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock) {
+            WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock, GatewayMetrics metrics) {
         this.config = requireNonNull(config, "config");
+        this.metrics = requireNonNull(metrics, "metrics");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker);
+        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics);
         this.ids = new SessionIds(new SecureRandom());
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
@@ -166,6 +178,30 @@ public final class SessionRegistry {
     /** A snapshot of the live sessions. */
     public List<Session> all() {
         return List.copyOf(sessions.values());
+    }
+
+    /** Where sessions and the pipeline report their metrics. */
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * A snapshot of the live sessions for the metrics gauges. Any thread: reads only what each session
+     * publishes through volatile fields.
+     */
+    public SessionCensus census() {
+        java.util.EnumMap<SessionState, Integer> byState = new java.util.EnumMap<>(SessionState.class);
+        int attached = 0;
+        long replayMessages = 0;
+        long replayBytes = 0;
+        for (Session session : sessions.values()) {
+            byState.merge(session.state(), 1, Integer::sum);
+            attached += session.attached() ? 1 : 0;
+            replayMessages += session.replayMessages();
+            replayBytes += session.replayBytes();
+        }
+        int total = byState.values().stream().mapToInt(Integer::intValue).sum();
+        return new SessionCensus(byState, attached, total - attached, replayMessages, replayBytes);
     }
 
     /** Number of live sessions. */

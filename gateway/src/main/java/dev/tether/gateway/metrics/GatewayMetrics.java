@@ -1,0 +1,116 @@
+package dev.tether.gateway.metrics;
+
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.UpgradeRefusal;
+import java.time.Duration;
+
+/**
+ * The events the gateway reports for its metrics. Implemented over Micrometer by {@link
+ * MicrometerMetrics}; {@link #NONE} ignores everything (tests of other concerns, and the
+ * constructors that predate metrics).
+ *
+ * <p>Every method may be called from any thread and must be cheap and non-blocking: they are called
+ * on event loops. Tag values passed as strings must come from a fixed set (enum wire names or the
+ * constants in {@link MeterNames}), never from client input, so the number of series stays bounded.
+ * State that is sampled rather than counted (sessions by state, replay buffers, the pool) is not
+ * reported here: {@link MicrometerMetrics} reads it through thread-safe snapshots at scrape time.
+ */
+public interface GatewayMetrics {
+
+    /** Reports nothing. */
+    GatewayMetrics NONE = new GatewayMetrics() {};
+
+    /** How a session got its first worker. */
+    enum StartKind {
+        /** A warm worker from the pool, ready at once. */
+        WARM("warm"),
+        /** A worker launched for the session, which waited in {@code preparing}. */
+        COLD("cold");
+
+        private final String tag;
+
+        StartKind(String tag) {
+            this.tag = tag;
+        }
+
+        public String tag() {
+            return tag;
+        }
+    }
+
+    /** What made a session replace its worker. */
+    enum RestartCause {
+        /** The worker exited without being asked. */
+        CRASH("crash"),
+        /** Over {@code limits.rss_soft_limit}: replaced once the turn ends. */
+        RSS_SOFT("rss_soft"),
+        /** Over {@code limits.rss_hard_limit}: killed. */
+        RSS_HARD("rss_hard");
+
+        private final String tag;
+
+        RestartCause(String tag) {
+            this.tag = tag;
+        }
+
+        public String tag() {
+            return tag;
+        }
+    }
+
+    /** A WebSocket handshake completed. */
+    default void connectionOpened() {}
+
+    /** A connection that had completed its handshake closed. */
+    default void connectionClosed() {}
+
+    /** An upgrade request was answered with an HTTP refusal. */
+    default void upgradeRefused(UpgradeRefusal refusal) {}
+
+    /**
+     * A token was refused.
+     *
+     * @param stage {@link MeterNames#STAGE_UPGRADE} or {@link MeterNames#STAGE_REFRESH}
+     * @param reason a bounded reason: a {@code TokenRejectedException.Reason} name (any case) or a
+     *     {@code MeterNames.AUTH_*} constant
+     */
+    default void authFailed(String stage, String reason) {}
+
+    /** A client frame was decoded into a message. */
+    default void messageIn() {}
+
+    /** A server message was written to a client. */
+    default void messageOut() {}
+
+    /** A client frame was refused before it reached its session. */
+    default void frameRejected(ErrorCode code) {}
+
+    /**
+     * A resume attached to a live session.
+     *
+     * @param replayed history messages re-sent to it
+     * @param gap whether it was told {@code replay_gap}
+     */
+    default void resumed(int replayed, boolean gap) {}
+
+    /** A session's first worker is ready, {@code elapsed} after the session was created. */
+    default void sessionStarted(StartKind kind, Duration elapsed) {}
+
+    /** A session ended; {@code reason} is its end reason on the wire. */
+    default void sessionEnded(String reason) {}
+
+    /** A worker's first event of a turn came {@code elapsed} after the message was handed to it. */
+    default void turnFirstEvent(Duration elapsed) {}
+
+    /** A session is replacing its worker. */
+    default void workerRestarted(RestartCause cause) {}
+
+    /**
+     * One round of RSS sampling finished.
+     *
+     * @param workers worker process trees measured
+     * @param totalBytes their RSS summed
+     * @param maxBytes the largest of them (0 when none)
+     */
+    default void workerRss(int workers, long totalBytes, long maxBytes) {}
+}

@@ -1,0 +1,112 @@
+package dev.tether.gateway.metrics;
+
+/**
+ * Every meter name and tag key the gateway publishes, in one place (as reactor-netty's {@code
+ * Metrics} does). Names are Micrometer's dotted form; the Prometheus registry turns dots into
+ * underscores, adds {@code _total} to counters, {@code _seconds} to timers and the base unit to
+ * gauges that have one ({@code tether.replay.buffer.bytes} stays {@code tether_replay_buffer_bytes}).
+ * docs/operations.md lists them as Prometheus shows them; keep the two in step.
+ */
+public final class MeterNames {
+
+    private MeterNames() {}
+
+    /** The common prefix of every gateway meter. */
+    public static final String PREFIX = "tether.";
+
+    // ---- connections and upgrades ----
+
+    /** Counter: WebSocket connections that completed the handshake. */
+    public static final String CONNECTIONS_OPENED = PREFIX + "connections.opened";
+    /** Gauge: WebSocket connections open now. */
+    public static final String CONNECTIONS_ACTIVE = PREFIX + "connections.active";
+    /** Counter, tag {@link #REASON} (the refusal's code, e.g. {@code unauthorized}): upgrades answered with an HTTP refusal. */
+    public static final String UPGRADES_REFUSED = PREFIX + "upgrades.refused";
+    /** Counter, tags {@link #STAGE} and {@link #REASON}: tokens refused. */
+    public static final String AUTH_FAILURES = PREFIX + "auth.failures";
+
+    // ---- frames ----
+
+    /** Counter: client frames decoded into a message. */
+    public static final String MESSAGES_IN = PREFIX + "messages.in";
+    /** Counter: server messages written to clients (live and replayed). */
+    public static final String MESSAGES_OUT = PREFIX + "messages.out";
+    /** Counter, tag {@link #CODE}: client frames refused before the session (invalid JSON, too large...). */
+    public static final String FRAMES_REJECTED = PREFIX + "frames.rejected";
+
+    // ---- sessions ----
+
+    /** Gauge, tag {@link #STATE}: live sessions by state. */
+    public static final String SESSIONS = PREFIX + "sessions";
+    /** Gauge: live sessions with a connection attached. */
+    public static final String SESSIONS_ATTACHED = PREFIX + "sessions.attached";
+    /** Gauge: live sessions without a connection (within their reconnect window). */
+    public static final String SESSIONS_DETACHED = PREFIX + "sessions.detached";
+    /** Timer, tag {@link #START}: from session creation to its first worker being ready. */
+    public static final String SESSION_START = PREFIX + "session.start";
+    /** Counter, tag {@link #REASON} (the end reason on the wire): sessions ended. */
+    public static final String SESSIONS_ENDED = PREFIX + "sessions.ended";
+    /** Timer: from a message being handed to the worker to the worker's first event for it. */
+    public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
+
+    // ---- replay ----
+
+    /** Gauge: history messages kept for replay, over all live sessions. */
+    public static final String REPLAY_BUFFER_MESSAGES = PREFIX + "replay.buffer.messages";
+    /** Gauge (bytes): encoded bytes kept for replay, over all live sessions. */
+    public static final String REPLAY_BUFFER_BYTES = PREFIX + "replay.buffer.bytes";
+    /** Counter: resumes that attached to a live session. */
+    public static final String RESUMES = PREFIX + "resumes";
+    /** Counter: history messages re-sent by resumes. */
+    public static final String RESUME_REPLAYED = PREFIX + "resume.replayed.messages";
+    /** Counter: resumes that were told {@code replay_gap} (history they asked for was gone). */
+    public static final String RESUME_GAPS = PREFIX + "resume.gaps";
+
+    // ---- workers ----
+
+    /** Counter, tag {@link #REASON} ({@code crash}, {@code rss_soft}, {@code rss_hard}): worker replacements triggered. */
+    public static final String WORKER_RESTARTS = PREFIX + "worker.restarts";
+    /** Gauge (bytes): RSS of every session's worker process tree, summed, at the last sample. */
+    public static final String WORKERS_RSS = PREFIX + "workers.rss";
+    /** Gauge (bytes): the largest one worker process tree's RSS at the last sample. */
+    public static final String WORKER_RSS_MAX = PREFIX + "worker.rss.max";
+
+    // ---- pool ----
+
+    /** Gauge, tag {@link #STATE} ({@code warm}, {@code starting}, {@code live}): pool workers. */
+    public static final String POOL_WORKERS = PREFIX + "pool.workers";
+    /** Function counter: worker launches attempted. */
+    public static final String POOL_SPAWNS = PREFIX + "pool.spawns";
+    /** Function counter: worker launches that failed. */
+    public static final String POOL_SPAWN_FAILURES = PREFIX + "pool.spawn.failures";
+    /** Gauge: the spawn circuit breaker, {@link #BREAKER_CLOSED}, {@link #BREAKER_OPEN} or {@link #BREAKER_HALF_OPEN}. */
+    public static final String POOL_BREAKER_STATE = PREFIX + "pool.breaker.state";
+
+    /** Values of {@link #POOL_BREAKER_STATE}. */
+    public static final int BREAKER_CLOSED = 0;
+    public static final int BREAKER_OPEN = 1;
+    public static final int BREAKER_HALF_OPEN = 2;
+
+    // ---- tag keys ----
+
+    public static final String REASON = "reason";
+    public static final String STAGE = "stage";
+    public static final String STATE = "state";
+    public static final String START = "start";
+    public static final String CODE = "code";
+
+    // ---- tag values ----
+
+    /** {@link #STAGE}: the token of an upgrade request. */
+    public static final String STAGE_UPGRADE = "upgrade";
+    /** {@link #STAGE}: the token of an {@code auth_refresh}. */
+    public static final String STAGE_REFRESH = "refresh";
+    /** {@link #REASON} of {@link #AUTH_FAILURES} when the upgrade carried no token at all. */
+    public static final String AUTH_MISSING_TOKEN = "missing_token";
+    /** {@link #REASON} of {@link #AUTH_FAILURES} when a refreshed token names another subject. */
+    public static final String AUTH_WRONG_SUBJECT = "wrong_subject";
+    /** {@link #POOL_WORKERS} states. */
+    public static final String POOL_WARM = "warm";
+    public static final String POOL_STARTING = "starting";
+    public static final String POOL_LIVE = "live";
+}
