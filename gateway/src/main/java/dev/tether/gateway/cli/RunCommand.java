@@ -56,6 +56,8 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("start-up failed: " + e);
             return 3;
         }
+        // A drain started through the admin API stops the gateway without a signal.
+        server.stopped().thenRun(stopped::countDown);
         stopped.await();
         return 0;
     }

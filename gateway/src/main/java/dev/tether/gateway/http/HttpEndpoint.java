@@ -3,8 +3,9 @@ package dev.tether.gateway.http;
 import io.netty.handler.codec.http.FullHttpRequest;
 
 /**
- * One plain HTTP endpoint served next to the WebSocket (probes, metrics) or on the admin listener.
- * Runs on the connection's event loop: it must answer from memory and never block.
+ * One plain HTTP endpoint served next to the WebSocket (probes, metrics) or on the admin listener,
+ * answering from memory. Runs on the connection's event loop: it must answer at once and never
+ * block; an endpoint that needs other threads is an {@link AsyncHttpEndpoint}.
  */
 @FunctionalInterface
 public interface HttpEndpoint {

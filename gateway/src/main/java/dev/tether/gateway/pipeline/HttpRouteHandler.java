@@ -3,40 +3,40 @@ package dev.tether.gateway.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.http.HttpAnswer;
-import dev.tether.gateway.http.HttpEndpoint;
+import dev.tether.gateway.http.HttpCall;
+import dev.tether.gateway.http.HttpResponses;
 import dev.tether.gateway.http.HttpRoutes;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves the plain HTTP endpoints of {@link HttpRoutes} (pipeline stage {@link
- * GatewayPipeline#HTTP_ROUTES}): a request for a routed path is answered here and never reaches
- * the upgrade stage; anything else travels on unchanged. Only {@code GET} (and {@code HEAD}) are
- * served; other methods on a routed path get 405. Keep-alive is honoured, so probes and scrapers
- * can reuse their connection.
+ * GatewayPipeline#HTTP_ROUTES}, and the router of the admin listener): a request for a routed path
+ * is answered here; a routed path with another method gets 405; an unrouted path travels on
+ * unchanged, or gets the routes' {@link HttpRoutes#notFound() not-found answer} when they have one.
+ * An endpoint that fails gets {@link HttpRoutes#failed()} (500), logged.
+ * Keep-alive is honoured, so probes and scrapers can reuse their connection.
  *
- * <p>Stateless and sharable; runs on the channel's event loop, like the endpoints it calls.
+ * <p>Stateless and sharable; runs on the channel's event loop. An endpoint's answer that is not
+ * ready at once is written when it completes, back on the channel's loop; until then the channel
+ * stops reading, so answers on a keep-alive connection keep the order of the requests.
  */
 @ChannelHandler.Sharable
-final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
+public final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpRouteHandler.class);
 
     private final HttpRoutes routes;
 
-    HttpRouteHandler(HttpRoutes routes) {
+    public HttpRouteHandler(HttpRoutes routes) {
         this.routes = requireNonNull(routes, "routes");
     }
 
@@ -46,39 +46,49 @@ final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        String path = pathOf(request.uri());
-        Optional<HttpEndpoint> endpoint = routes.find(path);
-        if (endpoint.isEmpty()) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean head = HttpMethod.HEAD.equals(request.method());
+        HttpRoutes.Match match = routes.match(request.method(), pathOf(request.uri()));
+        CompletionStage<HttpAnswer> answer;
+        if (match instanceof HttpRoutes.Match.Found found) {
+            try {
+                answer = found.endpoint().handle(new HttpCall(request, found.pathParams()));
+            } catch (RuntimeException e) {
+                answer = CompletableFuture.failedFuture(e);
+            }
+        } else if (match instanceof HttpRoutes.Match.WrongMethod wrong) {
+            answer = CompletableFuture.completedFuture(wrong.answer());
+        } else if (routes.notFound() != null) {
+            answer = CompletableFuture.completedFuture(routes.notFound());
+        } else {
             ctx.fireChannelRead(msg);
             return;
         }
-        try {
-            boolean head = HttpMethod.HEAD.equals(request.method());
-            HttpAnswer answer = HttpMethod.GET.equals(request.method()) || head
-                    ? endpoint.get().handle(request)
-                    : HttpAnswer.text(HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "GET only\n")
-                            .withHeader("Allow", "GET, HEAD");
-            write(ctx, request, answer, head);
-        } finally {
-            request.release();
+        CompletableFuture<HttpAnswer> pending = answer.toCompletableFuture();
+        if (pending.isDone()) {
+            finish(ctx, request, pending, keepAlive, head);
+            return;
         }
+        ctx.channel().config().setAutoRead(false);
+        pending.whenComplete((ignored, error) -> ctx.executor().execute(() -> {
+            finish(ctx, request, pending, keepAlive, head);
+            ctx.channel().config().setAutoRead(true);
+        }));
     }
 
-    private static void write(ChannelHandlerContext ctx, FullHttpRequest request, HttpAnswer answer, boolean head) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, answer.status(),
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body()));
-        response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
-                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
-        for (Map.Entry<String, String> header : answer.headers().entrySet()) {
-            response.headers().set(header.getKey(), header.getValue());
-        }
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
-        HttpUtil.setKeepAlive(response, keepAlive);
-        var written = ctx.writeAndFlush(response);
-        if (!keepAlive) {
-            written.addListener(ChannelFutureListener.CLOSE);
+    private void finish(ChannelHandlerContext ctx, FullHttpRequest request, CompletableFuture<HttpAnswer> done,
+            boolean keepAlive, boolean head) {
+        try {
+            HttpAnswer answer;
+            try {
+                answer = done.join();
+            } catch (RuntimeException e) {
+                log.warn("{} {} failed: {}", request.method(), pathOf(request.uri()), e.toString());
+                answer = routes.failed();
+            }
+            HttpResponses.write(ctx, answer, keepAlive, head);
+        } finally {
+            request.release();
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tether.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.admin.AdminServer;
 import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
@@ -46,6 +47,7 @@ import java.util.Set;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -80,8 +82,16 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayInitializer initializer;
     /** The meters served at {@code /metrics}. */
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** The admin listener; null when {@code admin.enabled} is false. */
+    private final AdminServer admin;
     private Channel listener;
+    private InetSocketAddress adminAddress;
     private boolean closed;
+    /** Set by the first {@link #startDrain()}; completes when that drain has closed the gateway. */
+    /** Completes when {@link #close()} has finished. */
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> draining =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     /** Time beyond the workers' graces that shutdown waits for them. */
     private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
@@ -127,6 +137,10 @@ public final class GatewayServer implements AutoCloseable {
             channelType = NioServerSocketChannel.class;
             transport = "nio";
         }
+        this.admin = config.admin().enabled()
+                ? new AdminServer(config.admin(), bossGroup, workerGroup, channelType, keys, registry,
+                        () -> pool().map(WorkerPool::status), config.worker().kind(), this::startDrain)
+                : null;
     }
 
     /**
@@ -164,7 +178,41 @@ public final class GatewayServer implements AutoCloseable {
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
         log.info("listening on {}:{} (path {}, transport {})", config.server().host(), address.getPort(),
                 config.server().path(), transport);
+        if (admin != null) {
+            adminAddress = admin.start();
+        }
         return address;
+    }
+
+    /** The bound address of the admin listener, once started with {@code admin.enabled} (useful with port 0). */
+    public Optional<InetSocketAddress> adminAddress() {
+        return Optional.ofNullable(adminAddress);
+    }
+
+    /**
+     * Starts stopping the gateway without blocking the caller (the admin API's drain, which runs on
+     * an event loop): runs {@link #close()} on a thread of its own. Idempotent; the stage completes
+     * when the gateway has stopped.
+     *
+     * <p>Stand-in until a real drain (stop accepting, let sessions finish) exists: it is what the
+     * admin listener's {@code POST /admin/drain} calls, wired in the constructor.
+     */
+    public CompletionStage<Void> startDrain() {
+        // Not synchronized: close() holds this object's lock for seconds, and this runs on an event loop.
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        if (!draining.compareAndSet(null, mine)) {
+            return draining.get();
+        }
+        log.info("drain requested: stopping the gateway");
+        Thread stopper = new Thread(() -> {
+            try {
+                close();
+            } finally {
+                mine.complete(null);
+            }
+        }, "tether-drain");
+        stopper.start();
+        return mine;
     }
 
     /** The session registry (for operators' tools and tests). */
@@ -214,6 +262,9 @@ public final class GatewayServer implements AutoCloseable {
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }
+        if (admin != null) {
+            admin.close();
+        }
         rssMonitor.close();
         keys.close();
         if (keyChecks != null) {
@@ -240,6 +291,12 @@ public final class GatewayServer implements AutoCloseable {
         }
         meters.close();
         log.info("stopped");
+        stopped.complete(null);
+    }
+
+    /** Completes once the gateway has stopped, whoever closed it (the run command waits on it). */
+    public CompletionStage<Void> stopped() {
+        return stopped;
     }
 
     /**

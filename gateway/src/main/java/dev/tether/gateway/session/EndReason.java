@@ -18,7 +18,9 @@ public enum EndReason {
     /** No first client message within {@code limits.first_message_timeout}. */
     FIRST_MESSAGE_TIMEOUT("first_message_timeout"),
     /** The gateway stopped. */
-    SHUTDOWN("shutdown");
+    SHUTDOWN("shutdown"),
+    /** An operator ended it through the admin API. */
+    ENDED_BY_OPERATOR("ended_by_operator");
 
     private final String wire;
 

@@ -85,6 +85,9 @@ public final class Session {
      * no longer {@link #worker}, so nothing else would stop it if the session ended meanwhile).
      */
     private Worker retiring;
+    /** The latest RSS sample and the worker it was taken of (a sample of an earlier worker is stale). */
+    private long lastRssBytes;
+    private Worker lastRssOf;
     /** Workers being waited for (cold start, restart): stopped and waited for if the session ends first. */
     private final java.util.Set<CompletionStage<Worker>> awaiting = new java.util.LinkedHashSet<>();
 
@@ -207,6 +210,31 @@ public final class Session {
         executor.execute(() -> onEnd(reason));
     }
 
+    /**
+     * Ends the session for an operator (admin API): a {@code notice ended_by_operator} first, then
+     * as {@link #end} with {@link EndReason#ENDED_BY_OPERATOR}. Does nothing if it has already ended.
+     */
+    public void endByOperator() {
+        executor.execute(() -> {
+            notice(EndReason.ENDED_BY_OPERATOR.wire(), "an operator ended the session", null);
+            onEnd(EndReason.ENDED_BY_OPERATOR);
+        });
+    }
+
+    /**
+     * What the session looks like now, read on its event loop (for the admin API). Fails with
+     * {@link java.util.concurrent.RejectedExecutionException} when the loop has shut down.
+     */
+    public CompletionStage<SessionSnapshot> snapshot() {
+        java.util.concurrent.CompletableFuture<SessionSnapshot> snapshot = new java.util.concurrent.CompletableFuture<>();
+        try {
+            executor.execute(() -> snapshot.complete(takeSnapshot()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            snapshot.completeExceptionally(e);
+        }
+        return snapshot;
+    }
+
     // ---- lifecycle ----
 
     private void onStart(CompletionStage<Worker> firstWorker) {
@@ -315,6 +343,16 @@ public final class Session {
                 }
             });
         }
+    }
+
+    private SessionSnapshot takeSnapshot() {
+        assert executor.inEventLoop();
+        Worker current = worker;
+        Long pid = current == null || current.pid().isEmpty() ? null : current.pid().getAsLong();
+        Long rss = current != null && current == lastRssOf ? lastRssBytes : null;
+        Instant now = context.clock().instant();
+        return new SessionSnapshot(id, subject, state, attached != null, history.newestSeq(), pid, rss, startedAt,
+                java.time.Duration.between(startedAt, now), attached == null ? null : attached.token().expiresAt());
     }
 
     private void onEnd(EndReason reason) {
@@ -583,6 +621,8 @@ public final class Session {
         if (sampled != worker || state == SessionState.ENDED) {
             return;
         }
+        lastRssOf = sampled;
+        lastRssBytes = rssBytes;
         if (rssBytes > limits.rssHardLimit()) {
             ObjectNode details = JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limits.rssHardLimit());
             if (turn != null) {

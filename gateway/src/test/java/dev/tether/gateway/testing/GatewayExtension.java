@@ -23,14 +23,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class GatewayExtension implements BeforeAllCallback, AfterAllCallback {
 
     /**
-     * What every test gateway has: loopback, an ephemeral port, a fast echo worker, and abuse limits
-     * (connection rate per address, message rate per session) far above what tests send, so that
-     * only the tests about those limits (which set their own) ever meet them, however loaded the
-     * machine is.
+     * What every test gateway has: loopback, an ephemeral port (for the admin listener too), a fast
+     * echo worker, and abuse limits (connection rate per address, message rate per session) far
+     * above what tests send, so that only the tests about those limits (which set their own) ever
+     * meet them, however loaded the machine is.
      */
     public static final String BASE_CONFIG = """
             server:
               host: 127.0.0.1
+              port: 0
+            admin:
               port: 0
             abuse:
               connections_per_second: 1000
@@ -95,6 +97,11 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** The bound address of the admin listener (the config must leave {@code admin.enabled} on). */
+    public InetSocketAddress adminAddress() {
+        return server.adminAddress().orElseThrow(() -> new IllegalStateException("admin.enabled is false"));
     }
 
     /** {@code ws://127.0.0.1:PORT/ws}: a new session. */

@@ -1,0 +1,52 @@
+package dev.tether.gateway.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.pipeline.HttpRouteHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+
+/**
+ * Builds the pipeline of one admin connection, nothing else. Inbound, top to bottom:
+ *
+ * <ol>
+ *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts; request line and headers bounded (room
+ *       for an 8 KiB token in {@code Authorization}).
+ *   <li>{@link #HTTP_AGGREGATOR}: one full request; the API takes no bodies, so a small bound (413 beyond).
+ *   <li>{@link #AUTH}: {@link AdminAuthHandler}, 401/403 unless the bearer token has the admin role.
+ *   <li>{@link #ROUTES}: {@link HttpRouteHandler} with the {@link AdminApi} routes; unknown paths
+ *       404, wrong methods 405, all JSON.
+ * </ol>
+ */
+final class AdminInitializer extends ChannelInitializer<SocketChannel> {
+
+    static final String HTTP_CODEC = "http-codec";
+    static final String HTTP_AGGREGATOR = "http-aggregator";
+    static final String AUTH = "admin-auth";
+    static final String ROUTES = "admin-routes";
+
+    static final int MAX_INITIAL_LINE_BYTES = 4 * 1024;
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+    static final int MAX_CHUNK_BYTES = 8 * 1024;
+    static final int MAX_REQUEST_BYTES = 8 * 1024;
+
+    private final AdminAuthHandler auth;
+    private final HttpRouteHandler routes;
+
+    AdminInitializer(AdminAuthHandler auth, HttpRouteHandler routes) {
+        this.auth = requireNonNull(auth, "auth");
+        this.routes = requireNonNull(routes, "routes");
+    }
+
+    @Override
+    protected void initChannel(SocketChannel channel) {
+        ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast(HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES));
+        pipeline.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_REQUEST_BYTES));
+        pipeline.addLast(AUTH, auth);
+        pipeline.addLast(ROUTES, routes);
+    }
+}
