@@ -99,6 +99,12 @@ class WorkerPoolConcurrencyTest {
 
         pool.close();
         pool.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // The pool hears of each exit through the worker's exited() stage, on another thread: the
+        // last sessions' workers may still be on their way out of the count.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pool.status().live() > 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
         PoolStatus status = pool.status();
         assertEquals(0, status.live());
         assertEquals(launched.get(), status.spawned());
