@@ -118,7 +118,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());
                 create.worker().thenAccept(Worker::stop);
-                log.debug("connection closed before its handshake completed; slot and worker released");
+                log.atDebug().addKeyValue("subject", create.token().subject())
+                        .log("connection closed before its handshake completed; slot and worker released");
             }
         }
         ctx.fireChannelInactive();
