@@ -12,6 +12,12 @@ final class ConfigOption {
             description = "Config file (default: config/gateway.yaml if present, else the built-in defaults).")
     Path path;
 
+    /** The directory of the config file, where the Logback files sit next to it. */
+    Path directory() {
+        Path parent = path == null ? null : path.toAbsolutePath().getParent();
+        return parent == null ? Path.of("config") : parent;
+    }
+
     GatewayConfig load() {
         return path == null ? ConfigLoader.loadDefault(System.getenv()) : ConfigLoader.load(path, System.getenv());
     }

@@ -31,6 +31,7 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
+        LoggingSetup.apply(config.logging(), configOption.directory());
         if (config.auth().usesDevSecret()) {
             log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. "
                     + "Set TETHER_JWT_SECRET (or auth.hmac_secret) before exposing this gateway.");

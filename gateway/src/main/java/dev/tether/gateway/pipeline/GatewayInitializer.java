@@ -78,7 +78,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(websocket));
         pipeline.addLast(GatewayPipeline.FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
         pipeline.addLast(GatewayPipeline.FRAME_CODEC, frameCodec);
-        pipeline.addLast(GatewayPipeline.SESSION, new SessionHandler(registry));
+        pipeline.addLast(GatewayPipeline.SESSION, new SessionHandler(registry, config.heartbeat()));
         pipeline.addLast(GatewayPipeline.ERRORS, errors);
     }
 }

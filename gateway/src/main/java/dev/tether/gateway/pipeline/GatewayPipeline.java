@@ -19,6 +19,12 @@ import java.util.List;
  *       refuses with a plain HTTP response or lets the upgrade go on; then removes itself. Also
  *       closes connections that never finish their upgrade (or keep-alive HTTP connections after
  *       {@code server.handshake_timeout}).
+ *   <li>{@link #HEARTBEAT_IDLE} and {@link #HEARTBEAT}: added when the handshake completes, so
+ *       present only on WebSocket connections. Netty's {@code IdleStateHandler} measures silence
+ *       and {@link HeartbeatHandler} sends a ping when nothing was written or nothing was read for
+ *       {@code heartbeat.interval}, and closes the connection when nothing (not even a pong) was
+ *       read for {@code heartbeat.timeout}. They sit before {@link #WEBSOCKET} because it drops
+ *       pongs; here every frame counts as a sign of life.
  *   <li>{@link #WEBSOCKET}: Netty's handshake and control frames (ping, pong, close), frame size
  *       limit (1009) and RFC 6455 violations (1002, 1007).
  *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
@@ -37,15 +43,17 @@ public final class GatewayPipeline {
     public static final String HTTP_AGGREGATOR = "http-aggregator";
     public static final String HTTP_ROUTES = "http-routes";
     public static final String UPGRADE = "upgrade";
+    public static final String HEARTBEAT_IDLE = "heartbeat-idle";
+    public static final String HEARTBEAT = "heartbeat";
     public static final String WEBSOCKET = "websocket";
     public static final String FRAME_AGGREGATOR = "frame-aggregator";
     public static final String FRAME_CODEC = "frame-codec";
     public static final String SESSION = "session";
     public static final String ERRORS = "errors";
 
-    /** Every handler name in pipeline order. */
+    /** Every handler name in pipeline order (the heartbeat stages only once the handshake completed). */
     public static final List<String> ORDER = List.of(
-            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
@@ -31,11 +32,20 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
 
     private final SessionRegistry registry;
+    private final HeartbeatConfig heartbeat;
     private Connection connection;
     private Session session;
 
+    /** Installs the heartbeat stages ({@link HeartbeatHandler}) when the handshake completes. */
+    SessionHandler(SessionRegistry registry, HeartbeatConfig heartbeat) {
+        this.registry = requireNonNull(registry, "registry");
+        this.heartbeat = requireNonNull(heartbeat, "heartbeat");
+    }
+
+    /** Without heartbeats: for tests of the session binding alone, on a pipeline without the WebSocket stage. */
     SessionHandler(SessionRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
+        this.heartbeat = null;
     }
 
     @Override
@@ -43,6 +53,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (!(evt instanceof WebSocketServerProtocolHandler.HandshakeComplete)) {
             ctx.fireUserEventTriggered(evt);
             return;
+        }
+        if (heartbeat != null) {
+            HeartbeatHandler.install(ctx.pipeline(), heartbeat);
         }
         UpgradeTicket ticket = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
         if (ticket == null) {
@@ -109,7 +122,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());
                 create.worker().thenAccept(Worker::stop);
-                log.debug("connection closed before its handshake completed; slot and worker released");
+                log.atDebug().addKeyValue("subject", create.token().subject())
+                        .log("connection closed before its handshake completed; slot and worker released");
             }
         }
         ctx.fireChannelInactive();

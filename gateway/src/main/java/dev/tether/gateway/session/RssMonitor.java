@@ -70,7 +70,8 @@ public final class RssMonitor implements AutoCloseable {
                     session.reportRss(worker, rss);
                 }
             } catch (RuntimeException e) {
-                log.debug("rss sample of {} failed: {}", worker.describe(), e.toString());
+                log.atDebug().addKeyValue("session", session.id()).addKeyValue("subject", session.subject())
+                        .addKeyValue("worker", pid.getAsLong()).log("rss sample of {} failed: {}", worker.describe(), e.toString());
             }
         }
         registry.metrics().workerRss(measured, total, max);

@@ -106,7 +106,7 @@ public final class Session {
         this.durationWarningTimer = new Timer(executor);
         this.durationLimitTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
-        this.tokenWatch = new TokenWatch(id, executor, context.auth(), context.clock());
+        this.tokenWatch = new TokenWatch(id, subject, executor, context.auth(), context.clock());
         this.startedAt = context.clock().instant();
         this.createdNanos = context.ticker().read();
         this.rate = new MessageRateLimiter(context.abuse(), context.ticker());

@@ -27,14 +27,16 @@ final class TokenWatch {
     private static final Logger log = LoggerFactory.getLogger(TokenWatch.class);
 
     private final String sessionId;
+    private final String subject;
     private final AuthConfig auth;
     private final Clock clock;
     private final Timer refreshTimer;
     private final Timer graceTimer;
     private Connection watched;
 
-    TokenWatch(String sessionId, EventExecutor executor, AuthConfig auth, Clock clock) {
+    TokenWatch(String sessionId, String subject, EventExecutor executor, AuthConfig auth, Clock clock) {
         this.sessionId = requireNonNull(sessionId, "sessionId");
+        this.subject = requireNonNull(subject, "subject");
         this.auth = requireNonNull(auth, "auth");
         this.clock = requireNonNull(clock, "clock");
         this.refreshTimer = new Timer(executor);
@@ -83,7 +85,7 @@ final class TokenWatch {
             return;
         }
         refreshTimer.cancel();
-        log.atInfo().addKeyValue("session", sessionId).log("token expired {} ago and was not refreshed: closing 4010",
+        log.atInfo().addKeyValue("session", sessionId).addKeyValue("subject", subject).log("token expired {} ago and was not refreshed: closing 4010",
                 auth.expiredGrace());
         connection.close(CloseCode.TOKEN_EXPIRED);
     }

@@ -1,0 +1,140 @@
+package dev.tether.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.Nginx;
+import dev.tether.gateway.testing.Poll;
+import dev.tether.gateway.testing.SeqAudit;
+import dev.tether.gateway.testing.TestClient;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The deployment config of {@code docs/deploy/nginx.conf} (the one {@code docs/deployment.md}
+ * shows), run by a real nginx in front of a real gateway: a session, an idle stretch longer than
+ * nginx's {@code proxy_read_timeout} that the gateway's heartbeats carry the connection through, a
+ * second round trip on the same connection, and a resume with replay, all through nginx.
+ */
+class NginxIT {
+
+    /** nginx's proxy_read_timeout in these tests. */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+    /** Idle stretch: well beyond the read timeout. */
+    private static final Duration IDLE = Duration.ofSeconds(3);
+    /** A turn of the echo worker from idle: processing, 3 deltas, result, idle. */
+    private static final int TURN = 6;
+
+    /** Pings every 500 ms: four times within nginx's read timeout. */
+    @RegisterExtension
+    static final GatewayExtension gateway = GatewayExtension.withConfig("""
+            heartbeat:
+              interval: 500ms
+              timeout: 5s
+            """);
+
+    /** Heartbeats slower than nginx's read timeout: the control, where nginx cuts idle connections. */
+    @RegisterExtension
+    static final GatewayExtension slowHeartbeat = GatewayExtension.withConfig("""
+            heartbeat:
+              interval: 30s
+              timeout: 60s
+            """);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSessionOutlivesTheProxyReadTimeoutAndResumesThroughNginx() throws Exception {
+        String token = gateway.token("user-" + UUID.randomUUID());
+        try (Nginx nginx = Nginx.start(dir, gateway.address(), READ_TIMEOUT)) {
+            String id;
+            try (TestClient client = TestClient.connect(nginx.via(gateway.uri()), token)) {
+                ServerMessage.SessionReady ready = client.expect(ServerMessage.SessionReady.class);
+                assertFalse(ready.resumed());
+                id = ready.sessionId();
+
+                client.send(message("m1", "before the idle stretch"));
+                SeqAudit.assertRange("first turn", SeqAudit.seqs(turn(client, "m1")), 1, TURN);
+
+                long idleUntil = System.nanoTime() + IDLE.toNanos();
+                while (System.nanoTime() - idleUntil < 0) {
+                    ServerMessage unexpected = client.poll(Duration.ofMillis(100));
+                    assertNull(unexpected, "nothing but pings while idle");
+                    assertTrue(client.isOpen(), "closed while idle: nginx's read timeout was not held off\n" + nginx.output());
+                }
+
+                client.send(message("m2", "after the idle stretch"));
+                SeqAudit.assertRange("second turn, same connection", SeqAudit.seqs(turn(client, "m2")), TURN + 1, 2 * TURN);
+            }
+
+            try (TestClient resumed = TestClient.connect(nginx.via(gateway.resumeUri(id, TURN)), token)) {
+                ServerMessage.SessionReady ready = resumed.expect(ServerMessage.SessionReady.class);
+                assertTrue(ready.resumed());
+                assertEquals(id, ready.sessionId());
+                assertEquals(2 * TURN, ready.lastSeq());
+                resumed.send(new ClientMessage.Ping());
+                List<ServerMessage> replay = resumed.until(ServerMessage.Pong.class::isInstance);
+                SeqAudit.assertRange("replay after last_seq " + TURN, SeqAudit.seqs(replay), TURN + 1, 2 * TURN);
+            }
+            String log = Files.readString(dir.resolve("logs/access.log"), StandardCharsets.UTF_8);
+            assertEquals(2, log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count(), log);
+            assertFalse(log.contains(id), "the access log leaves out the query string");
+        }
+    }
+
+    /** Without heartbeats inside its read timeout, nginx closes an idle WebSocket: the test above is not vacuous. */
+    @Test
+    void withoutTimelyHeartbeatsNginxClosesTheIdleConnection() throws Exception {
+        try (Nginx nginx = Nginx.start(dir, slowHeartbeat.address(), READ_TIMEOUT);
+                TestClient client = TestClient.connect(nginx.via(slowHeartbeat.uri()), slowHeartbeat.token("user-" + UUID.randomUUID()))) {
+            client.expect(ServerMessage.SessionReady.class);
+            long start = System.nanoTime();
+            Poll.until("nginx closes the idle connection", Duration.ofSeconds(10), () -> !client.isOpen());
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= READ_TIMEOUT.toNanos() / 2, "closed after " + waited / 1_000_000 + " ms, before the read timeout");
+        }
+    }
+
+    @Test
+    void onlyTheWebSocketPathIsPublic() throws Exception {
+        try (Nginx nginx = Nginx.start(dir, gateway.address(), READ_TIMEOUT)) {
+            for (String path : List.of("/metrics", "/healthz", "/readyz", "/admin/sessions")) {
+                java.net.HttpURLConnection http = (java.net.HttpURLConnection)
+                        java.net.URI.create("http://127.0.0.1:" + nginx.port() + path).toURL().openConnection();
+                try {
+                    assertEquals(404, http.getResponseCode(), path);
+                } finally {
+                    http.disconnect();
+                }
+            }
+        }
+    }
+
+    /** Messages up to the end of the turn of {@code id}: its result, then status idle. */
+    private static List<ServerMessage> turn(TestClient client, String id) {
+        List<ServerMessage> messages = new ArrayList<>(client.until(m -> m instanceof ServerMessage.Event e
+                && "result".equals(e.event().path("type").asText()) && id.equals(e.event().path("id").asText())));
+        messages.addAll(client.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE));
+        return messages;
+    }
+
+    private static ClientMessage.Message message(String id, String text) {
+        return new ClientMessage.Message(id, TextNode.valueOf(text));
+    }
+}

@@ -1,0 +1,131 @@
+package dev.tether.gateway.testing;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real nginx (Debian's package, {@code /usr/sbin/nginx}; {@code .ci/run} installs it) run in
+ * the foreground from the deployment config of {@code docs/deploy/nginx.conf}, its placeholders
+ * filled in for a test gateway, in a directory of its own. Closing stops it and waits for it.
+ */
+public final class Nginx implements AutoCloseable {
+
+    /** Where Debian installs nginx. */
+    public static final Path BINARY = Path.of("/usr/sbin/nginx");
+
+    /** The config operators use, relative to the gateway module (the tests' working directory). */
+    public static final Path TEMPLATE = Path.of("..", "docs", "deploy", "nginx.conf");
+
+    private final Process process;
+    private final Path dir;
+    private final int port;
+
+    private Nginx(Process process, Path dir, int port) {
+        this.process = process;
+        this.dir = dir;
+        this.port = port;
+    }
+
+    /** The template with the placeholders filled in. */
+    public static String config(int listenPort, InetSocketAddress gateway, Duration readTimeout, Path accessLog)
+            throws IOException {
+        String template = Files.readString(TEMPLATE, StandardCharsets.UTF_8);
+        return template
+                .replace("@LISTEN@", "127.0.0.1:" + listenPort)
+                .replace("@GATEWAYS@", "server 127.0.0.1:" + gateway.getPort() + ";")
+                .replace("@READ_TIMEOUT@", readTimeout.toMillis() + "ms")
+                .replace("@ACCESS_LOG@", accessLog.toString());
+    }
+
+    /**
+     * Starts nginx in front of {@code gateway} with {@code proxy_read_timeout} {@code readTimeout},
+     * on a free loopback port, and waits until it accepts connections.
+     */
+    public static Nginx start(Path dir, InetSocketAddress gateway, Duration readTimeout) throws IOException {
+        assertTrue(Files.isExecutable(BINARY), BINARY + " is missing: install Debian's nginx-light (.ci/run does)");
+        Files.createDirectories(dir.resolve("logs"));
+        int port = freePort();
+        Path conf = dir.resolve("nginx.conf");
+        Files.writeString(conf, config(port, gateway, readTimeout, dir.resolve("logs/access.log")), StandardCharsets.UTF_8);
+        Path stderr = dir.resolve("logs/stderr.log");
+        Process process = new ProcessBuilder(List.of(BINARY.toString(),
+                "-p", dir.toString(), "-c", conf.toString(), "-e", "stderr",
+                "-g", "daemon off; pid " + dir.resolve("nginx.pid") + ";"))
+                .redirectErrorStream(true)
+                .redirectOutput(stderr.toFile())
+                .start();
+        Nginx nginx = new Nginx(process, dir, port);
+        try {
+            Poll.until("nginx accepts connections on " + port + " (" + stderr + ")", () -> {
+                if (!process.isAlive()) {
+                    throw new AssertionError("nginx exited with " + process.exitValue() + ": " + nginx.output());
+                }
+                return accepts(port);
+            });
+        } catch (RuntimeException | Error e) {
+            nginx.close();
+            throw e;
+        }
+        return nginx;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** {@code uri} with nginx's address in place of the gateway's. */
+    public URI via(URI uri) {
+        return URI.create(uri.getScheme() + "://127.0.0.1:" + port + uri.getRawPath()
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()));
+    }
+
+    /** What nginx wrote to stderr (its error log), for failure messages. */
+    public String output() {
+        try {
+            return Files.readString(dir.resolve("logs/stderr.log"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** SIGTERM (nginx's fast shutdown), then SIGKILL if it is still running after 10 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UncheckedIOException(new IOException("interrupted while stopping nginx", e));
+        }
+    }
+}
