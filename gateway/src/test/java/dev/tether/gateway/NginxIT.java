@@ -92,7 +92,14 @@ class NginxIT {
                 List<ServerMessage> replay = resumed.until(ServerMessage.Pong.class::isInstance);
                 SeqAudit.assertRange("replay after last_seq " + TURN, SeqAudit.seqs(replay), TURN + 1, 2 * TURN);
             }
-            String log = Files.readString(dir.resolve("logs/access.log"), StandardCharsets.UTF_8);
+            // nginx writes an access-log line when a connection has closed: wait for the second.
+            Path accessLog = dir.resolve("logs/access.log");
+            long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
+            String log = Files.readString(accessLog, StandardCharsets.UTF_8);
+            while (log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count() < 2 && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                log = Files.readString(accessLog, StandardCharsets.UTF_8);
+            }
             assertEquals(2, log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count(), log);
             assertFalse(log.contains(id), "the access log leaves out the query string");
         }

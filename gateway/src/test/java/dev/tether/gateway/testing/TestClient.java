@@ -90,6 +90,9 @@ public final class TestClient implements AutoCloseable {
                 // Here, not after connectToServer returns: by then the server may already have
                 // closed the connection (a refused resume), and Tyrus refuses settings on a closed session.
                 session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
+                // No client-side idle timeout: Tyrus would schedule it on its container's executor at
+                // every send, and that executor can already be shut down (RejectedExecutionException).
+                session.setMaxIdleTimeout(0);
                 session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
                     synchronized (raw) {
                         raw.add(text);
