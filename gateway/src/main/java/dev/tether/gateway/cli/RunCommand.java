@@ -2,7 +2,9 @@ package dev.tether.gateway.cli;
 
 import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.ConfigReloader;
 import dev.tether.gateway.server.GatewayServer;
+import dev.tether.gateway.server.HangupSignal;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -43,7 +45,13 @@ public final class RunCommand implements Callable<Integer> {
             return 3;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        ConfigReloader reloader = configOption.file()
+                .map(file -> new ConfigReloader(file, System.getenv(), server))
+                .orElse(null);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (reloader != null) {
+                reloader.close();
+            }
             server.close();
             stopped.countDown();
         }, "tether-shutdown"));
@@ -55,6 +63,12 @@ public final class RunCommand implements Callable<Integer> {
         } catch (Exception e) {
             System.err.println("start-up failed: " + e);
             return 3;
+        }
+        if (reloader != null) {
+            reloader.start();
+            HangupSignal.install(reloader);
+        } else {
+            log.info("no config file: running on the built-in defaults, nothing to reload");
         }
         stopped.await();
         return 0;
