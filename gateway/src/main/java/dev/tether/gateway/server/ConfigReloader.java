@@ -72,10 +72,14 @@ public final class ConfigReloader implements AutoCloseable {
         this.thread = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-config-reload", true));
     }
 
-    /** Remembers the file as it is now (what the gateway runs) and starts watching it if {@code reload.watch}. */
+    /**
+     * Remembers the file as it is now (call it right after loading the configuration the gateway
+     * runs, so no change falls between) and starts watching it if {@code reload.watch}.
+     */
     public void start() {
+        Stamp now = stamp();
         thread.execute(() -> {
-            seen = stamp();
+            seen = now;
             scheduleNext();
         });
     }
