@@ -201,6 +201,21 @@ class ReloadIT {
     }
 
     @Test
+    void anExplicitReloadReadsTheFileEvenWithWatchOff() throws Exception {
+        String unwatched = echoConfig("/ws", "sessions: {max_sessions: 50}\n").replace("watch: true", "watch: false");
+        start(unwatched);
+        try (LogCapture logs = LogCapture.of(ConfigReloader.class.getName())) {
+            write(unwatched.replace("max_sessions: 50", "max_sessions: 40"));
+            reloader.reload(); // what SIGHUP does
+            logs.await(e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("changed sessions.max_sessions"));
+            assertEquals(40, server.config().sessions().maxSessions());
+
+            reloader.reload(); // re-read whether changed or not
+            logs.await(e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("no key changed"));
+        }
+    }
+
+    @Test
     void aWorkerEnvironmentChangeReplacesTheIdleWorkers() throws Exception {
         String marker = "reload-env";
         String reload = """

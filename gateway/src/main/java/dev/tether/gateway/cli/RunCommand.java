@@ -48,6 +48,10 @@ public final class RunCommand implements Callable<Integer> {
         ConfigReloader reloader = configOption.file()
                 .map(file -> new ConfigReloader(file, System.getenv(), server))
                 .orElse(null);
+        if (reloader != null) {
+            // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
+            HangupSignal.install(reloader);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (reloader != null) {
                 reloader.close();
@@ -66,7 +70,6 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (reloader != null) {
             reloader.start();
-            HangupSignal.install(reloader);
         } else {
             log.info("no config file: running on the built-in defaults, nothing to reload");
         }

@@ -44,6 +44,10 @@ public final class ConfigReloader implements AutoCloseable {
     private final ScheduledExecutorService thread;
     /** The file as last read, loaded or not; touched only on {@link #thread}. */
     private Stamp seen;
+    /** The file when this reloader was made. */
+    private final Stamp initial;
+    /** Whether a reload has run (then {@link #seen} is newer than {@link #initial}); touched only on {@link #thread}. */
+    private boolean reloaded;
     /** Whether a periodic check is scheduled; touched only on {@link #thread}. */
     private boolean watching;
     private volatile boolean closed;
@@ -70,16 +74,19 @@ public final class ConfigReloader implements AutoCloseable {
         this.env = Map.copyOf(requireNonNull(env, "env"));
         this.server = requireNonNull(server, "server");
         this.thread = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-config-reload", true));
+        this.initial = stamp();
     }
 
     /**
-     * Remembers the file as it is now (call it right after loading the configuration the gateway
-     * runs, so no change falls between) and starts watching it if {@code reload.watch}.
+     * Starts watching the file if {@code reload.watch}, comparing it with the file as it was when
+     * this reloader was made (make it right after loading the configuration the gateway runs, so no
+     * change falls between). {@link #reload()} works before this is called.
      */
     public void start() {
-        Stamp now = stamp();
         thread.execute(() -> {
-            seen = now;
+            if (!reloaded) {
+                seen = initial;
+            }
             scheduleNext();
         });
     }
@@ -126,6 +133,7 @@ public final class ConfigReloader implements AutoCloseable {
 
     private void load(Stamp stamp) {
         seen = stamp;
+        reloaded = true;
         GatewayConfig next;
         try {
             next = ConfigLoader.load(file, env);
