@@ -55,8 +55,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway process: event loops, the listening socket, the session registry and the worker
- * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #close()} ends every
- * session and releases everything.
+ * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #apply} switches to
+ * a reloaded configuration (see {@link ConfigReloader}); {@link #close()} ends every session and
+ * releases everything.
  */
 public final class GatewayServer implements AutoCloseable {
 
