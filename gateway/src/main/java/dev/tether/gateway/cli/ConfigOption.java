@@ -2,7 +2,9 @@ package dev.tether.gateway.cli;
 
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** The {@code --config PATH} option shared by the commands. */
@@ -16,6 +18,14 @@ final class ConfigOption {
     Path directory() {
         Path parent = path == null ? null : path.toAbsolutePath().getParent();
         return parent == null ? Path.of("config") : parent;
+    }
+
+    /** The file {@link #load()} reads, if any (none when the built-in defaults are used). */
+    Optional<Path> file() {
+        if (path != null) {
+            return Optional.of(path);
+        }
+        return Files.isRegularFile(ConfigLoader.DEFAULT_FILE) ? Optional.of(ConfigLoader.DEFAULT_FILE) : Optional.empty();
     }
 
     GatewayConfig load() {

@@ -2,7 +2,9 @@ package dev.tether.gateway.cli;
 
 import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.ConfigReloader;
 import dev.tether.gateway.server.GatewayServer;
+import dev.tether.gateway.server.HangupSignal;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -44,7 +46,17 @@ public final class RunCommand implements Callable<Integer> {
             return 3;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        ConfigReloader reloader = configOption.file()
+                .map(file -> new ConfigReloader(file, System.getenv(), server))
+                .orElse(null);
+        if (reloader != null) {
+            // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
+            HangupSignal.install(reloader);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (reloader != null) {
+                reloader.close();
+            }
             server.close();
             stopped.countDown();
         }, "tether-shutdown"));
@@ -59,6 +71,11 @@ public final class RunCommand implements Callable<Integer> {
         }
         // A drain started through the admin API stops the gateway without a signal.
         server.stopped().thenRun(stopped::countDown);
+        if (reloader != null) {
+            reloader.start();
+        } else {
+            log.info("no config file: running on the built-in defaults, nothing to reload");
+        }
         stopped.await();
         return 0;
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerification;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.limits.AddressRateLimiter;
@@ -11,6 +12,7 @@ import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.protocol.WireCodec;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -22,19 +24,23 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 /**
  * Builds each connection's pipeline in the order {@link GatewayPipeline} documents, and nothing
  * else. Holds what the connections share: the codec, the error handler and the per-address
- * connection rate limiter.
+ * connection rate limiter, built from the configuration in force when each connection is accepted
+ * (see {@link #apply}).
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
-    private final GatewayConfig config;
+    private final WireCodec codec;
+    private final Ticker ticker;
     private final TokenVerification verifier;
     private final SessionRegistry registry;
-    private final Refusals refusals;
-    private final FrameCodec frameCodec;
     private final HttpRouteHandler routes;
     private final ErrorHandler errors = new ErrorHandler();
-    private final WebSocketServerProtocolConfig websocket;
-    private final AddressRateLimiter addresses;
+    /** What connections accepted from now on are built with; replaced whole by {@link #apply}. */
+    private volatile Stage stage;
+
+    /** The handlers and settings built from one configuration, shared by the connections it serves. */
+    private record Stage(GatewayConfig config, Refusals refusals, FrameCodec frameCodec,
+            WebSocketServerProtocolConfig websocket, AddressRateLimiter addresses) {}
 
     /**
      * @param routes the plain HTTP endpoints served on this listener next to the WebSocket
@@ -42,14 +48,33 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
      */
     public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerification verifier, SessionRegistry registry,
             HttpRoutes routes, Ticker ticker) {
-        this.config = requireNonNull(config, "config");
+        this.codec = requireNonNull(codec, "codec");
+        this.ticker = requireNonNull(ticker, "ticker");
         this.routes = new HttpRouteHandler(routes);
-        this.addresses = new AddressRateLimiter(config.abuse(), ticker);
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");
-        this.refusals = new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics());
-        this.frameCodec = new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics());
-        this.websocket = WebSocketServerProtocolConfig.newBuilder()
+        this.stage = stage(requireNonNull(config, "config"), new AddressRateLimiter(config.abuse(), ticker));
+    }
+
+    /**
+     * Builds the connections accepted from now on with a reloaded configuration ({@code server}
+     * origins, frame size and handshake timeout, {@code auth.allow_query_token},
+     * {@code sessions.retry_after}, the {@code abuse} connection and outbound limits). Connections
+     * already accepted keep what they were built with. The per-address connection buckets are kept
+     * unless one of the keys that shape them changed; then they start anew, full. Any thread.
+     */
+    public void apply(GatewayConfig next) {
+        Stage now = stage;
+        AbuseConfig before = now.config().abuse();
+        AbuseConfig after = next.abuse();
+        boolean sameBuckets = before.connectionsPerSecond() == after.connectionsPerSecond()
+                && before.connectionBurst() == after.connectionBurst()
+                && before.maxTrackedAddresses() == after.maxTrackedAddresses();
+        stage = stage(next, sameBuckets ? now.addresses() : new AddressRateLimiter(after, ticker));
+    }
+
+    private Stage stage(GatewayConfig config, AddressRateLimiter addresses) {
+        WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.server().path())
                 .checkStartsWith(true)
                 .subprotocols(GatewayPipeline.SUBPROTOCOL)
@@ -63,10 +88,17 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                         .withUTF8Validator(true)
                         .build())
                 .build();
+        return new Stage(config, new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics()),
+                new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()), websocket, addresses);
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
+        Stage stage = this.stage;
+        GatewayConfig config = stage.config();
+        // Set per connection (not only as a bootstrap child option) so a reload reaches new ones.
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(
+                config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(GatewayPipeline.OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
         pipeline.addLast(GatewayPipeline.HTTP_CODEC, new HttpServerCodec(
@@ -74,11 +106,11 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         pipeline.addLast(GatewayPipeline.HTTP_AGGREGATOR, new HttpObjectAggregator(GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES));
         pipeline.addLast(GatewayPipeline.HTTP_ROUTES, routes);
         pipeline.addLast(GatewayPipeline.UPGRADE,
-                new UpgradeHandler(config.server(), config.auth(), verifier, registry, refusals, addresses));
-        pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(websocket));
+                new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(), stage.addresses()));
+        pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
         pipeline.addLast(GatewayPipeline.FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
-        pipeline.addLast(GatewayPipeline.FRAME_CODEC, frameCodec);
-        pipeline.addLast(GatewayPipeline.SESSION, new SessionHandler(registry, config.heartbeat()));
+        pipeline.addLast(GatewayPipeline.FRAME_CODEC, stage.frameCodec());
+        pipeline.addLast(GatewayPipeline.SESSION, new SessionHandler(registry, stage.config().heartbeat()));
         pipeline.addLast(GatewayPipeline.ERRORS, errors);
     }
 }

@@ -7,6 +7,7 @@ import dev.tether.gateway.admin.AdminServer;
 import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
+import dev.tether.gateway.config.ConfigChanges;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpRoutes;
@@ -43,6 +44,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Set;
 import java.time.Duration;
 import java.util.Optional;
@@ -58,14 +61,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway process: event loops, the listening socket, the session registry and the worker
- * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #close()} ends every
- * session and releases everything.
+ * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #apply} switches to
+ * a reloaded configuration (see {@link ConfigReloader}); {@link #close()} ends every session and
+ * releases everything.
  */
 public final class GatewayServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
+    /** The configuration the gateway started with: what the restart-only keys keep. */
     private final GatewayConfig config;
+    /** The configuration in force: the last one applied, restart-only keys at their start-up values. */
+    private final AtomicReference<GatewayConfig> current;
+    /** The last configuration handed to {@link #apply} (or the first): what a reload is compared with. */
+    private GatewayConfig requested;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerSocketChannel> channelType;
@@ -98,6 +107,8 @@ public final class GatewayServer implements AutoCloseable {
 
     public GatewayServer(GatewayConfig config, Clock clock) {
         this.config = requireNonNull(config, "config");
+        this.current = new AtomicReference<>(config);
+        this.requested = config;
         requireNonNull(clock, "clock");
         WireCodec codec = new WireCodec();
         this.keys = keyRing(config.auth(), clock);
@@ -213,6 +224,41 @@ public final class GatewayServer implements AutoCloseable {
         }, "tether-drain");
         stopper.start();
         return mine;
+    }
+
+    /** The configuration in force now (restart-only keys at their start-up values). */
+    public GatewayConfig config() {
+        return current.get();
+    }
+
+    /**
+     * Switches to a reloaded configuration without a restart, as far as it can (see {@link
+     * ConfigChanges#RESTART_ONLY} for what cannot change). From now on new connections and upgrades
+     * use the new {@code server} origin, frame and handshake settings, {@code auth.allow_query_token},
+     * admission limits and {@code abuse} limits; new sessions use the new {@code sessions},
+     * {@code limits} and auth refresh timings; a changed {@code worker.process} replaces the idle pool
+     * workers. Sessions that exist keep the settings they started with. Called from the config
+     * reloader's thread, never an event loop.
+     *
+     * @return which keys differ from the configuration last applied, and which of them need a restart
+     * @throws dev.tether.gateway.config.ConfigException if the live keys of {@code next} do not fit
+     *     with the restart-only keys in force; then nothing changes
+     */
+    public synchronized ConfigChanges.Applied apply(GatewayConfig next) {
+        requireNonNull(next, "next");
+        GatewayConfig running = current.get();
+        GatewayConfig effective = ConfigChanges.effective(config, next);
+        List<String> changed = ConfigChanges.changedKeys(requested, next);
+        List<String> pending = ConfigChanges.changedKeys(effective, next);
+        List<String> needRestart = changed.stream().filter(pending::contains).toList();
+        registry.apply(effective);
+        initializer.apply(effective);
+        if (pool != null && !effective.worker().process().equals(running.worker().process())) {
+            applyWorkerConfig(effective.worker().process());
+        }
+        current.set(effective);
+        requested = next;
+        return new ConfigChanges.Applied(changed, needRestart);
     }
 
     /** The session registry (for operators' tools and tests). */

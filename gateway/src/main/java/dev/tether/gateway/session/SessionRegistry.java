@@ -59,9 +59,12 @@ public final class SessionRegistry {
 
     private record Tombstone(String subject, EndReason reason) {}
 
-    private final SessionConfig config;
     private final WorkerSource workers;
-    private final SessionContext context;
+    /**
+     * What new sessions get and what admission checks; replaced whole by {@link #apply}. A session
+     * keeps the context it was created with.
+     */
+    private volatile SessionContext context;
     private final SessionIds ids;
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
@@ -97,7 +100,7 @@ public final class SessionRegistry {
 
     private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse,
             WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock, GatewayMetrics metrics) {
-        this.config = requireNonNull(config, "config");
+        requireNonNull(config, "config");
         this.metrics = requireNonNull(metrics, "metrics");
         this.workers = requireNonNull(workers, "workers");
         this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics);
@@ -109,8 +112,22 @@ public final class SessionRegistry {
                 .build();
     }
 
+    /**
+     * Switches to a reloaded configuration: admission checks its {@code sessions.max_sessions} and
+     * {@code max_sessions_per_user} from now on (sessions already over a lowered limit stay), and
+     * sessions created from now on get its {@code sessions}, {@code limits}, {@code auth} refresh
+     * timings and {@code abuse} message limits. Existing sessions keep the settings they started
+     * with; the tombstone cache keeps its size and expiry (restart-only keys). Any thread.
+     */
+    public void apply(GatewayConfig next) {
+        SessionContext now = context;
+        context = new SessionContext(next.sessions(), next.limits(), next.auth(), next.abuse(), now.codec(),
+                now.verifier(), now.workers(), this, now.clock(), now.ticker(), now.metrics());
+    }
+
     /** Reserves a slot for a new session of {@code subject}, or says which limit refuses it. */
     public Admission admit(String subject) {
+        SessionConfig config = context.config();
         if (total.incrementAndGet() > config.maxSessions()) {
             total.decrementAndGet();
             return Admission.AT_CAPACITY;
