@@ -5,13 +5,17 @@ import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** Runs the gateway until the process is told to stop. */
+/**
+ * Runs the gateway until the process is told to stop. SIGTERM drains it ({@link DrainOnSignal}; a
+ * second SIGTERM forces the stop) and the command returns 0 once the drain has finished. Any other
+ * exit (SIGINT, SIGHUP without a handler, {@code System.exit}) runs the shutdown hook, which closes
+ * the gateway without waiting for running turns.
+ */
 @Command(name = "gateway", mixinStandardHelpOptions = true, version = "tether gateway 0.1.0",
         description = "Runs the Tether WebSocket session gateway.",
         subcommands = {TokenCommand.class})
@@ -42,11 +46,8 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("cannot start: " + e.getMessage());
             return 3;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "tether-shutdown"));
+        // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tether-shutdown"));
         try {
             server.start();
         } catch (IllegalStateException e) {
@@ -56,7 +57,9 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("start-up failed: " + e);
             return 3;
         }
-        stopped.await();
+        DrainOnSignal.install(server);
+        // Whoever closes the gateway (a drain after SIGTERM or the admin API, or the shutdown hook) ends the wait.
+        server.closed().toCompletableFuture().join();
         return 0;
     }
 }

@@ -7,10 +7,10 @@ import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
-import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpRoutes;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.Map;
+import dev.tether.gateway.http.Probes;
+import dev.tether.protocol.CloseCode;
+import java.util.concurrent.CompletionStage;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
@@ -53,7 +53,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway process: event loops, the listening socket, the session registry and the worker
  * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #close()} ends every
- * session and releases everything.
+ * session and releases everything; {@link #drain(String)} does the same gracefully, letting running
+ * turns finish first, and {@link #forceStop()} cuts a drain short.
+ *
+ * <p>Thread-safe: {@link #drain}, {@link #forceStop} and {@link #close} may be called from any
+ * thread (a signal handler, the admin API, a shutdown hook); only {@link #close} blocks.
  */
 public final class GatewayServer implements AutoCloseable {
 
@@ -76,6 +80,14 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayInitializer initializer;
     private Channel listener;
     private boolean closed;
+    /** Guards {@link #drained}; never held while waiting. */
+    private final Object drainLock = new Object();
+    /** Completes when a drain has finished (everything closed); null until {@link #drain} is called. */
+    private CompletableFuture<Void> drained;
+    /** Completes when {@link #close()} has finished. */
+    private final CompletableFuture<Void> closedDone = new CompletableFuture<>();
+    /** Completed by {@link #forceStop()}: the drain stops waiting for running turns. */
+    private final CompletableFuture<Void> forced = new CompletableFuture<>();
 
     /** Time beyond the workers' graces that shutdown waits for them. */
     private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
@@ -176,11 +188,82 @@ public final class GatewayServer implements AutoCloseable {
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
     }
 
-    /** The plain HTTP endpoints served next to the WebSocket. */
-    private static HttpRoutes probes(WireCodec codec) {
-        return HttpRoutes.builder()
-                .add("/healthz", request -> HttpAnswer.json(HttpResponseStatus.OK, codec.mapper(), Map.of("status", "alive")))
-                .build();
+    /** The plain HTTP endpoints served next to the WebSocket: {@code /healthz} and {@code /readyz}. */
+    private HttpRoutes probes(WireCodec codec) {
+        WorkerPool workerPool = pool;
+        Probes probes = new Probes(codec.mapper(), registry::draining, registry::atCapacity,
+                () -> workerPool == null ? null : workerPool.status());
+        return probes.addTo(HttpRoutes.builder()).build();
+    }
+
+    /**
+     * Drains the gateway gracefully; idempotent (later calls return the same completion). At once:
+     * {@code /readyz} answers 503 {@code draining}, upgrades (new and resumes) are refused with 503
+     * {@code shutting_down}, every attached connection gets {@code shutting_down}, later messages
+     * are refused with error {@code shutting_down}, and queued messages are dropped unstarted (see
+     * {@link dev.tether.gateway.session.Session#drain}). Running turns get up to {@code drain.timeout};
+     * once none runs (or the timeout passes, or {@link #forceStop()} is called) every session ends
+     * with {@code status ended shutdown} and close 1001, its worker stopped through the normal path
+     * (shutdown line, stop and kill graces), and then {@link #close()} releases the rest. Never
+     * blocks: the final {@link #close()} runs on a thread of its own.
+     *
+     * @param reason why, for the log (e.g. {@code "SIGTERM"}, {@code "admin API"})
+     * @return completes once the drain has finished and the gateway is closed
+     */
+    public CompletionStage<Void> drain(String reason) {
+        requireNonNull(reason, "reason");
+        CompletableFuture<Void> done;
+        synchronized (drainLock) {
+            if (drained != null) {
+                return drained.minimalCompletionStage();
+            }
+            drained = done = new CompletableFuture<>();
+        }
+        Duration timeout = config.drain().timeout();
+        log.info("draining ({}): refusing new sessions, running turns get up to {}", reason, timeout);
+        CompletableFuture<String> settled = new CompletableFuture<>();
+        registry.drain(config.drain().retryAfter().toSeconds())
+                .whenComplete((ignored, error) -> settled.complete("no turn is running"));
+        forced.whenComplete((ignored, error) -> settled.complete("forced"));
+        settled.completeOnTimeout("drain.timeout (" + timeout + ") passed", timeout.toNanos(), TimeUnit.NANOSECONDS);
+        settled.thenAccept(why -> {
+            Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
+            finisher.setDaemon(true);
+            finisher.start();
+        });
+        return done.minimalCompletionStage();
+    }
+
+    /**
+     * Ends a drain now: running turns are not waited for any more, sessions end (1001) and the
+     * gateway closes. Starts the drain first if none is under way. Never blocks.
+     *
+     * @return completes once the gateway is closed
+     */
+    public CompletionStage<Void> forceStop() {
+        CompletionStage<Void> done = drain("forced stop");
+        if (forced.complete(null)) {
+            log.info("drain forced: ending every session now");
+        }
+        return done;
+    }
+
+    /** Whether {@link #drain} was called. */
+    public boolean draining() {
+        return registry.draining();
+    }
+
+    private void finishDrain(String why, CompletableFuture<Void> done) {
+        try {
+            log.info("drain finishing: {}; ending {} sessions", why, registry.size());
+            registry.endAll(EndReason.SHUTDOWN, CloseCode.GOING_AWAY);
+            close();
+            log.info("drain finished");
+            done.complete(null);
+        } catch (RuntimeException | Error e) {
+            done.completeExceptionally(e);
+            throw e;
+        }
     }
 
     /** The worker pool, when workers are subprocesses (for operators' tools and tests). */
@@ -209,7 +292,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         Duration patience = config.worker().process().stopGrace().plus(config.worker().process().killGrace())
                 .plus(SHUTDOWN_MARGIN);
-        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN);
+        // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011.
+        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN,
+                registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
         CompletableFuture<Void> poolGone = pool == null ? CompletableFuture.completedFuture(null)
                 : pool.terminated().toCompletableFuture();
@@ -227,6 +312,12 @@ public final class GatewayServer implements AutoCloseable {
             workerTimers.shutdownNow();
         }
         log.info("stopped");
+        closedDone.complete(null);
+    }
+
+    /** Completes once {@link #close()} has finished, whoever called it (a drain, a shutdown hook, a test). */
+    public CompletionStage<Void> closed() {
+        return closedDone.minimalCompletionStage();
     }
 
     /**

@@ -53,6 +53,7 @@ class UpgradeHandlerTest {
     private static final String ORIGIN = "https://app.example.com";
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
     private static final long RETRY_AFTER_SECONDS = 5;
+    private static final long DRAIN_RETRY_AFTER_SECONDS = 7;
     private static final String SESSION_ID = "q3Jz8Xw1Tn2hV0bLk9AaYw";
 
     private static final String CONFIG = """
@@ -435,7 +436,7 @@ class UpgradeHandlerTest {
     private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
         TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
         return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
-                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses);
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses, DRAIN_RETRY_AFTER_SECONDS);
     }
 
     private static TokenVerifier verifier(AuthConfig auth) {
