@@ -13,8 +13,7 @@ public final class Main {
 
     public static void main(String[] args) {
         int exit = new CommandLine(new RunCommand()).execute(args);
-        if (exit != 0) {
-            System.exit(exit);
-        }
+        // Always: after a drain, a stray non-daemon thread must not keep the process alive.
+        System.exit(exit);
     }
 }

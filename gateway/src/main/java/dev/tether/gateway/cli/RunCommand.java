@@ -7,13 +7,17 @@ import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.server.HangupSignal;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** Runs the gateway until the process is told to stop. */
+/**
+ * Runs the gateway until the process is told to stop. SIGTERM drains it ({@link DrainOnSignal}; a
+ * second SIGTERM forces the stop) and the command returns 0 once the drain has finished. Any other
+ * exit (SIGINT, SIGHUP without a handler, {@code System.exit}) runs the shutdown hook, which closes
+ * the gateway without waiting for running turns.
+ */
 @Command(name = "gateway", mixinStandardHelpOptions = true, version = "tether gateway 0.1.0",
         description = "Runs the Tether WebSocket session gateway.",
         subcommands = {TokenCommand.class})
@@ -45,7 +49,6 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("cannot start: " + e.getMessage());
             return 3;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
         ConfigReloader reloader = configOption.file()
                 .map(file -> new ConfigReloader(file, System.getenv(), server))
                 .orElse(null);
@@ -53,12 +56,12 @@ public final class RunCommand implements Callable<Integer> {
             // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
             HangupSignal.install(reloader);
         }
+        // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (reloader != null) {
                 reloader.close();
             }
             server.close();
-            stopped.countDown();
         }, "tether-shutdown"));
         try {
             server.start();
@@ -69,14 +72,17 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("start-up failed: " + e);
             return 3;
         }
-        // A drain started through the admin API stops the gateway without a signal.
-        server.stopped().thenRun(stopped::countDown);
+        DrainOnSignal.install(server);
         if (reloader != null) {
             reloader.start();
         } else {
             log.info("no config file: running on the built-in defaults, nothing to reload");
         }
-        stopped.await();
+        // Whoever closes the gateway (a drain after SIGTERM or the admin API, or the shutdown hook) ends the wait.
+        server.closed().toCompletableFuture().join();
+        if (reloader != null) {
+            reloader.close();
+        }
         return 0;
     }
 }

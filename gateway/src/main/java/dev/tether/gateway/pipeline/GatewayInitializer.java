@@ -106,7 +106,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         pipeline.addLast(GatewayPipeline.HTTP_AGGREGATOR, new HttpObjectAggregator(GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES));
         pipeline.addLast(GatewayPipeline.HTTP_ROUTES, routes);
         pipeline.addLast(GatewayPipeline.UPGRADE,
-                new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(), stage.addresses()));
+                new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(), stage.addresses(),
+                        config.drain().retryAfter().toSeconds()));
         pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
         pipeline.addLast(GatewayPipeline.FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
         pipeline.addLast(GatewayPipeline.FRAME_CODEC, stage.frameCodec());

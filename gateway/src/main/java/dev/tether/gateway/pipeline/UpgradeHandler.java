@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * too_many_connections} as soon as its request arrives, before the request is even looked at, with a
  * {@code Retry-After} saying when the address gets its next token, so a flood costs no parsing of
  * tokens. (Counting at accept, not at the request, also counts connections that never send one.)
+ *
+ * <p>While the gateway drains ({@link SessionRegistry#draining()}), every well-formed upgrade to the
+ * WebSocket path, new session or resume, is refused with 503 {@code shutting_down} and a {@code
+ * Retry-After} of {@code drain.retry_after}, before its token is looked at.
  */
 final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -59,12 +63,15 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private final SessionRegistry registry;
     private final Refusals refusals;
     private final AddressRateLimiter addresses;
+    /** {@code drain.retry_after} in seconds: the {@code Retry-After} of 503 {@code shutting_down}. */
+    private final long drainRetryAfterSeconds;
     private ScheduledFuture<?> timeout;
     /** Whether the connection was over its address's rate when accepted: its request gets a 429. */
     private boolean overRate;
 
     UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals,
-            AddressRateLimiter addresses) {
+            AddressRateLimiter addresses, long drainRetryAfterSeconds) {
+        this.drainRetryAfterSeconds = drainRetryAfterSeconds;
         this.addresses = requireNonNull(addresses, "addresses");
         this.server = requireNonNull(server, "server");
         this.auth = requireNonNull(auth, "auth");
@@ -130,6 +137,11 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (origin != null && !server.originAllowed(origin)) {
             refusals.refuse(ctx, UpgradeRefusal.ORIGIN_FORBIDDEN, "origin not allowed");
+            return;
+        }
+        if (registry.draining()) {
+            // Before the token is even parsed: during a drain nothing is admitted, new or resumed.
+            refusals.refuse(ctx, UpgradeRefusal.SHUTTING_DOWN, "the gateway is shutting down", drainRetryAfterSeconds);
             return;
         }
         Optional<String> credential = Credentials.bearerToken(request.headers(), request.uri(), auth.allowQueryToken());

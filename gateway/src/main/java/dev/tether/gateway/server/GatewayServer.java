@@ -9,7 +9,6 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigChanges;
 import dev.tether.gateway.config.GatewayConfig;
-import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.metrics.MicrometerMetrics;
 import dev.tether.gateway.metrics.PrometheusEndpoint;
@@ -17,6 +16,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
+import dev.tether.gateway.http.Probes;
+import dev.tether.protocol.CloseCode;
+import java.util.concurrent.CompletionStage;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
@@ -63,7 +65,11 @@ import org.slf4j.LoggerFactory;
  * The gateway process: event loops, the listening socket, the session registry and the worker
  * source, wired from one {@link GatewayConfig}. {@link #start()} binds; {@link #apply} switches to
  * a reloaded configuration (see {@link ConfigReloader}); {@link #close()} ends every session and
- * releases everything.
+ * releases everything; {@link #drain(String)} does the same gracefully, letting running turns
+ * finish first, and {@link #forceStop()} cuts a drain short.
+ *
+ * <p>Thread-safe: {@link #drain}, {@link #forceStop} and {@link #close} may be called from any
+ * thread (a signal handler, the admin API, a shutdown hook); only {@link #close} blocks.
  */
 public final class GatewayServer implements AutoCloseable {
 
@@ -96,11 +102,14 @@ public final class GatewayServer implements AutoCloseable {
     private Channel listener;
     private InetSocketAddress adminAddress;
     private boolean closed;
-    /** Set by the first {@link #startDrain()}; completes when that drain has closed the gateway. */
+    /** Guards {@link #drained}; never held while waiting. */
+    private final Object drainLock = new Object();
+    /** Completes when a drain has finished (everything closed); null until {@link #drain} is called. */
+    private CompletableFuture<Void> drained;
     /** Completes when {@link #close()} has finished. */
-    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
-    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> draining =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    private final CompletableFuture<Void> closedDone = new CompletableFuture<>();
+    /** Completed by {@link #forceStop()}: the drain stops waiting for running turns. */
+    private final CompletableFuture<Void> forced = new CompletableFuture<>();
 
     /** Time beyond the workers' graces that shutdown waits for them. */
     private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
@@ -150,7 +159,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         this.admin = config.admin().enabled()
                 ? new AdminServer(config.admin(), bossGroup, workerGroup, channelType, keys, registry,
-                        () -> pool().map(WorkerPool::status), config.worker().kind(), this::startDrain)
+                        () -> pool().map(WorkerPool::status), config.worker().kind(), () -> drain("admin API"))
                 : null;
     }
 
@@ -198,32 +207,6 @@ public final class GatewayServer implements AutoCloseable {
     /** The bound address of the admin listener, once started with {@code admin.enabled} (useful with port 0). */
     public Optional<InetSocketAddress> adminAddress() {
         return Optional.ofNullable(adminAddress);
-    }
-
-    /**
-     * Starts stopping the gateway without blocking the caller (the admin API's drain, which runs on
-     * an event loop): runs {@link #close()} on a thread of its own. Idempotent; the stage completes
-     * when the gateway has stopped.
-     *
-     * <p>Stand-in until a real drain (stop accepting, let sessions finish) exists: it is what the
-     * admin listener's {@code POST /admin/drain} calls, wired in the constructor.
-     */
-    public CompletionStage<Void> startDrain() {
-        // Not synchronized: close() holds this object's lock for seconds, and this runs on an event loop.
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        if (!draining.compareAndSet(null, mine)) {
-            return draining.get();
-        }
-        log.info("drain requested: stopping the gateway");
-        Thread stopper = new Thread(() -> {
-            try {
-                close();
-            } finally {
-                mine.complete(null);
-            }
-        }, "tether-drain");
-        stopper.start();
-        return mine;
     }
 
     /** The configuration in force now (restart-only keys at their start-up values). */
@@ -281,12 +264,84 @@ public final class GatewayServer implements AutoCloseable {
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
     }
 
-    /** The plain HTTP endpoints served next to the WebSocket. */
-    private static HttpRoutes probes(WireCodec codec, PrometheusMeterRegistry meters) {
-        return HttpRoutes.builder()
-                .add("/healthz", request -> HttpAnswer.json(HttpResponseStatus.OK, codec.mapper(), Map.of("status", "alive")))
-                .add("/metrics", new PrometheusEndpoint(meters))
-                .build();
+    /**
+     * The plain HTTP endpoints served next to the WebSocket: {@code /healthz}, {@code /readyz} and
+     * {@code /metrics}.
+     */
+    private HttpRoutes probes(WireCodec codec, PrometheusMeterRegistry meters) {
+        WorkerPool workerPool = pool;
+        Probes probes = new Probes(codec.mapper(), registry::draining, registry::atCapacity,
+                () -> workerPool == null ? null : workerPool.status());
+        return probes.addTo(HttpRoutes.builder()).add("/metrics", new PrometheusEndpoint(meters)).build();
+    }
+    /**
+     * Drains the gateway gracefully; idempotent (later calls return the same completion). At once:
+     * {@code /readyz} answers 503 {@code draining}, upgrades (new and resumes) are refused with 503
+     * {@code shutting_down}, every attached connection gets {@code shutting_down}, later messages
+     * are refused with error {@code shutting_down}, and queued messages are dropped unstarted (see
+     * {@link dev.tether.gateway.session.Session#drain}). Running turns get up to {@code drain.timeout};
+     * once none runs (or the timeout passes, or {@link #forceStop()} is called) every session ends
+     * with {@code status ended shutdown} and close 1001, its worker stopped through the normal path
+     * (shutdown line, stop and kill graces), and then {@link #close()} releases the rest. Never
+     * blocks: the final {@link #close()} runs on a thread of its own.
+     *
+     * @param reason why, for the log (e.g. {@code "SIGTERM"}, {@code "admin API"})
+     * @return completes once the drain has finished and the gateway is closed
+     */
+    public CompletionStage<Void> drain(String reason) {
+        requireNonNull(reason, "reason");
+        CompletableFuture<Void> done;
+        synchronized (drainLock) {
+            if (drained != null) {
+                return drained.minimalCompletionStage();
+            }
+            drained = done = new CompletableFuture<>();
+        }
+        Duration timeout = config.drain().timeout();
+        log.info("draining ({}): refusing new sessions, running turns get up to {}", reason, timeout);
+        CompletableFuture<String> settled = new CompletableFuture<>();
+        registry.drain(config.drain().retryAfter().toSeconds())
+                .whenComplete((ignored, error) -> settled.complete("no turn is running"));
+        forced.whenComplete((ignored, error) -> settled.complete("forced"));
+        settled.completeOnTimeout("drain.timeout (" + timeout + ") passed", timeout.toNanos(), TimeUnit.NANOSECONDS);
+        settled.thenAccept(why -> {
+            Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
+            finisher.setDaemon(true);
+            finisher.start();
+        });
+        return done.minimalCompletionStage();
+    }
+
+    /**
+     * Ends a drain now: running turns are not waited for any more, sessions end (1001) and the
+     * gateway closes. Starts the drain first if none is under way. Never blocks.
+     *
+     * @return completes once the gateway is closed
+     */
+    public CompletionStage<Void> forceStop() {
+        CompletionStage<Void> done = drain("forced stop");
+        if (forced.complete(null)) {
+            log.info("drain forced: ending every session now");
+        }
+        return done;
+    }
+
+    /** Whether {@link #drain} was called. */
+    public boolean draining() {
+        return registry.draining();
+    }
+
+    private void finishDrain(String why, CompletableFuture<Void> done) {
+        try {
+            log.info("drain finishing: {}; ending {} sessions", why, registry.size());
+            registry.endAll(EndReason.SHUTDOWN, CloseCode.GOING_AWAY);
+            close();
+            log.info("drain finished");
+            done.complete(null);
+        } catch (RuntimeException | Error e) {
+            done.completeExceptionally(e);
+            throw e;
+        }
     }
 
     /** The worker pool, when workers are subprocesses (for operators' tools and tests). */
@@ -318,7 +373,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         Duration patience = config.worker().process().stopGrace().plus(config.worker().process().killGrace())
                 .plus(SHUTDOWN_MARGIN);
-        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN);
+        // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011.
+        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN,
+                registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
         CompletableFuture<Void> poolGone = pool == null ? CompletableFuture.completedFuture(null)
                 : pool.terminated().toCompletableFuture();
@@ -337,12 +394,12 @@ public final class GatewayServer implements AutoCloseable {
         }
         meters.close();
         log.info("stopped");
-        stopped.complete(null);
+        closedDone.complete(null);
     }
 
-    /** Completes once the gateway has stopped, whoever closed it (the run command waits on it). */
-    public CompletionStage<Void> stopped() {
-        return stopped;
+    /** Completes once {@link #close()} has finished, whoever called it (a drain, a shutdown hook, a test). */
+    public CompletionStage<Void> closed() {
+        return closedDone.minimalCompletionStage();
     }
 
     /**

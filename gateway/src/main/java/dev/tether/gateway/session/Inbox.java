@@ -78,4 +78,14 @@ final class Inbox {
     void clear() {
         queue.clear();
     }
+
+    /**
+     * Removes and returns every queued message, oldest first (a drain: they will never start). Their
+     * ids stay taken, so a retransmission is still recognised.
+     */
+    java.util.List<ClientMessage.Message> takeQueued() {
+        java.util.List<ClientMessage.Message> all = java.util.List.copyOf(queue);
+        queue.clear();
+        return all;
+    }
 }

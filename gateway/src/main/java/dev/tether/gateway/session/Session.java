@@ -69,6 +69,8 @@ public final class Session {
     /** Every client frame takes a token; kept across reconnects, so a resume does not reset it. */
     private final MessageRateLimiter rate;
     private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
+    /** Completes once a drain has begun and no turn runs any more (see {@link #drain}). */
+    private final java.util.concurrent.CompletableFuture<Void> settled = new java.util.concurrent.CompletableFuture<>();
 
     private volatile SessionState state = SessionState.PREPARING;
     private volatile Worker worker;
@@ -77,6 +79,13 @@ public final class Session {
     private EndReason endReason;
     private boolean messaged;
     private boolean durationReached;
+    /**
+     * The gateway is draining: {@code shutting_down} was sent, later messages are refused with
+     * error {@code shutting_down}, nothing queued is started; the running turn may finish.
+     */
+    private boolean draining;
+    /** The {@code retry_after} of this session's {@code shutting_down}, in seconds, once draining. */
+    private long drainRetryAfter;
     /** A replacement being prepared after the RSS soft limit; swapped in when the turn ends. */
     private CompletionStage<Worker> replacement;
     private boolean softRestartDue;
@@ -207,7 +216,32 @@ public final class Session {
 
     /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
     public void end(EndReason reason) {
-        executor.execute(() -> onEnd(reason));
+        end(reason, CloseCode.SESSION_ENDED);
+    }
+
+    /**
+     * Like {@link #end(EndReason)}, closing the attached connection with {@code close} instead of
+     * 4011: a finished drain ends sessions with {@link EndReason#SHUTDOWN} and 1001
+     * ({@link CloseCode#GOING_AWAY}), which tells the client to reconnect elsewhere.
+     */
+    public void end(EndReason reason, CloseCode close) {
+        requireNonNull(close, "close");
+        executor.execute(() -> onEnd(reason, close));
+    }
+
+    /**
+     * Starts draining (idempotent): the attached connection, and any connection that attaches
+     * later, gets {@code shutting_down} with {@code retryAfterSeconds}; every later {@code message}
+     * is answered with error {@code shutting_down} (with its id) and not taken; queued messages
+     * that have not started are dropped, each answered the same way on the attached connection.
+     * A running turn goes on. The session itself keeps running until it is ended.
+     *
+     * @return completes once no turn runs any more (at once when idle, preparing or restarting;
+     *     when the session ends, at the latest)
+     */
+    public CompletionStage<Void> drain(long retryAfterSeconds) {
+        executor.execute(() -> onDrain(retryAfterSeconds));
+        return settled.minimalCompletionStage();
     }
 
     /**
@@ -297,6 +331,9 @@ public final class Session {
         // A new session may already have history (status preparing while its cold worker starts):
         // its first connection gets that too, so no seq is ever skipped.
         replay(connection, lastSeq, resumed);
+        if (draining) {
+            connection.send(new ServerMessage.ShuttingDown(drainRetryAfter));
+        }
     }
 
     private void replay(Connection connection, long lastSeq, boolean resumed) {
@@ -356,6 +393,10 @@ public final class Session {
     }
 
     private void onEnd(EndReason reason) {
+        onEnd(reason, CloseCode.SESSION_ENDED);
+    }
+
+    private void onEnd(EndReason reason, CloseCode close) {
         assert executor.inEventLoop();
         if (state == SessionState.ENDED) {
             return;
@@ -370,7 +411,7 @@ public final class Session {
         turn = null;
         emitStatus(SessionState.ENDED, reason.wire());
         if (attached != null) {
-            attached.close(CloseCode.SESSION_ENDED);
+            attached.close(close);
             attached = null;
         }
         Worker last = worker;
@@ -393,9 +434,41 @@ public final class Session {
             retiring = null;
         }
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
+        settled.complete(null);
         context.registry().ended(this, reason);
         context.metrics().sessionEnded(reason.wire());
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
+    }
+
+    // ---- drain ----
+
+    private void onDrain(long retryAfterSeconds) {
+        assert executor.inEventLoop();
+        if (draining || state == SessionState.ENDED) {
+            settled.complete(null);
+            return;
+        }
+        draining = true;
+        drainRetryAfter = retryAfterSeconds;
+        if (attached != null) {
+            attached.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
+        }
+        for (ClientMessage.Message dropped : inbox.takeQueued()) {
+            if (attached != null) {
+                attached.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
+                        "the gateway is shutting down: this queued message was not started", dropped.id(), null));
+            }
+        }
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("draining{}", turn == null ? "" : ": turn " + turn.id() + " may finish");
+        settleIfNoTurn();
+    }
+
+    /** During a drain, completes {@link #settled} once no turn runs (called wherever the state changes). */
+    private void settleIfNoTurn() {
+        if (draining && state != SessionState.PROCESSING) {
+            settled.complete(null);
+        }
     }
 
     // ---- client frames ----
@@ -458,6 +531,12 @@ public final class Session {
         if (tokenWatch.expired(connection)) {
             connection.send(new ServerMessage.Error(ErrorCode.TOKEN_EXPIRED,
                     "the connection's token has expired: send auth_refresh, then this message again", message.id(), null));
+            return;
+        }
+        if (draining) {
+            // Before the duplicate check: after shutting_down every message gets the same answer.
+            connection.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
+                    "the gateway is shutting down: reconnect after retry_after seconds", message.id(), null));
             return;
         }
         if (inbox.isDuplicate(message)) {
@@ -795,6 +874,7 @@ public final class Session {
         }
         state = next;
         emit(seq -> new ServerMessage.Status(seq, next, reason));
+        settleIfNoTurn();
     }
 
     private void notice(String code, String message, ObjectNode details) {

@@ -16,6 +16,7 @@ import dev.tether.gateway.metrics.SessionCensus;
 import dev.tether.protocol.SessionState;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerSource;
+import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
@@ -71,6 +72,10 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
     private final GatewayMetrics metrics;
+    /** Once set, never cleared: the gateway is draining ({@link #drain}). */
+    private volatile boolean draining;
+    /** The {@code retry_after} of the drain, in seconds; written before {@link #draining}. */
+    private volatile long drainRetryAfter;
 
     /**
      * A registry with the default auth and abuse settings and the system clock, for tests of other
@@ -155,6 +160,10 @@ public final class SessionRegistry {
         Session session = new Session(id, subject, executor, context);
         sessions.put(id, session);
         session.start(worker);
+        if (draining) {
+            // Admitted just before the drain began: it drains too (after start(), on its loop).
+            session.drain(drainRetryAfter);
+        }
         return session;
     }
 
@@ -227,14 +236,49 @@ public final class SessionRegistry {
     }
 
     /**
+     * Whether {@code sessions.max_sessions} slots are taken (live sessions plus upgrades being
+     * admitted): a new session would be refused with 503 {@code at_capacity}. Any thread; never blocks.
+     */
+    public boolean atCapacity() {
+        return total.get() >= context.config().maxSessions();
+    }
+
+    /** Whether {@link #drain} was called. Any thread. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Starts draining every session (idempotent in effect: sessions drain once), including those
+     * created from now on; see {@link Session#drain}. Upgrades consult {@link #draining()}.
+     *
+     * @return completes once no session that was live at this call runs a turn any more
+     */
+    public CompletableFuture<Void> drain(long retryAfterSeconds) {
+        drainRetryAfter = retryAfterSeconds;
+        draining = true;
+        List<Session> all = new ArrayList<>(sessions.values());
+        CompletableFuture<?>[] settled = new CompletableFuture<?>[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            settled[i] = all.get(i).drain(retryAfterSeconds).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(settled);
+    }
+
+    /**
      * Ends every session (gateway shutdown), each on its own event loop; completes when all of them
      * have ended and their workers are gone.
      */
     public CompletableFuture<Void> endAll(EndReason reason) {
+        return endAll(reason, CloseCode.SESSION_ENDED);
+    }
+
+    /** Like {@link #endAll(EndReason)}, closing attached connections with {@code close}. */
+    public CompletableFuture<Void> endAll(EndReason reason, CloseCode close) {
         List<Session> all = new ArrayList<>(sessions.values());
         CompletableFuture<?>[] terminated = new CompletableFuture<?>[all.size()];
         for (int i = 0; i < all.size(); i++) {
-            all.get(i).end(reason);
+            all.get(i).end(reason, close);
             terminated[i] = all.get(i).terminated().toCompletableFuture();
         }
         return CompletableFuture.allOf(terminated);

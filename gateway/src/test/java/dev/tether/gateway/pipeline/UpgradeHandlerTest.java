@@ -53,6 +53,7 @@ class UpgradeHandlerTest {
     private static final String ORIGIN = "https://app.example.com";
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
     private static final long RETRY_AFTER_SECONDS = 5;
+    private static final long DRAIN_RETRY_AFTER_SECONDS = 7;
     private static final String SESSION_ID = "q3Jz8Xw1Tn2hV0bLk9AaYw";
 
     private static final String CONFIG = """
@@ -315,6 +316,22 @@ class UpgradeHandlerTest {
         assertRefused(UpgradeRefusal.AT_CAPACITY);
     }
 
+    @Test
+    void duringADrainNewSessionsAndResumesAreShuttingDownWithTheDrainRetryAfter() throws IOException {
+        registry.drain(DRAIN_RETRY_AFTER_SECONDS);
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws", "alice"));
+        assertRefused(UpgradeRefusal.SHUTTING_DOWN);
+
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws?session=" + SESSION_ID + "&last_seq=0", "alice"));
+        assertRefused(UpgradeRefusal.SHUTTING_DOWN);
+        // No slot was reserved by the refused new session: the whole limit is still free.
+        for (String subject : List.of("a", "b", "c")) {
+            assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(subject));
+        }
+    }
+
     // ---- per-address connection rate -----------------------------------------------------------
 
     private static final InetSocketAddress FLOODER = new InetSocketAddress("10.0.0.1", 40000);
@@ -435,7 +452,7 @@ class UpgradeHandlerTest {
     private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
         TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
         return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
-                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses);
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses, DRAIN_RETRY_AFTER_SECONDS);
     }
 
     private static TokenVerifier verifier(AuthConfig auth) {
@@ -485,7 +502,8 @@ class UpgradeHandlerTest {
             assertEquals("application/json", response.headers().get(HttpHeaderNames.CONTENT_TYPE));
             assertEquals(response.content().readableBytes(), response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH));
             if (refusal.status() == 429 || refusal.status() == 503) {
-                assertEquals(String.valueOf(RETRY_AFTER_SECONDS), response.headers().get(HttpHeaderNames.RETRY_AFTER));
+                long expected = refusal == UpgradeRefusal.SHUTTING_DOWN ? DRAIN_RETRY_AFTER_SECONDS : RETRY_AFTER_SECONDS;
+                assertEquals(String.valueOf(expected), response.headers().get(HttpHeaderNames.RETRY_AFTER));
             } else {
                 assertFalse(response.headers().contains(HttpHeaderNames.RETRY_AFTER), "Retry-After on " + refusal);
             }

@@ -402,6 +402,57 @@ class SessionSupervisionTest {
         assertNotNull(registry.lookup(session.id(), "alice"));
     }
 
+    // ---- drain ----
+
+    @Test
+    void drainLetsTheRunningTurnFinishDropsTheQueueAndRefusesLaterMessages() {
+        start(true);
+        send("m1");
+        send("m2");
+        drain();
+        CompletableFuture<Void> settled = session.drain(4).toCompletableFuture();
+        channel.runPendingTasks();
+        List<ServerMessage> draining = drain();
+        assertEquals(new ServerMessage.ShuttingDown(4), draining.get(0));
+        assertEquals(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
+                "the gateway is shutting down: this queued message was not started", "m2", null), draining.get(1));
+        assertFalse(settled.isDone(), "m1 is still running");
+
+        send("m3");
+        send("m1"); // even a retransmission of a taken id
+        List<ServerMessage> refused = drain();
+        assertEquals(List.of("m3", "m1"), refused.stream().map(m -> ((ServerMessage.Error) m).id()).toList());
+        assertTrue(refused.stream().allMatch(m -> ((ServerMessage.Error) m).code() == ErrorCode.SHUTTING_DOWN));
+
+        workers.last().result("m1");
+        List<ServerMessage> finished = drain();
+        assertEquals(List.of(SessionState.IDLE), states(finished));
+        assertTrue(settled.isDone(), "settled once no turn runs");
+        assertEquals(List.of("m1"), workers.last().received, "nothing else reached the worker");
+
+        session.end(EndReason.SHUTDOWN, CloseCode.GOING_AWAY);
+        List<ServerMessage> ended = drain();
+        assertEquals(List.of(SessionState.ENDED), states(ended));
+        assertTrue(closedWith(ended, CloseCode.GOING_AWAY));
+        assertTrue(workers.last().stopped);
+    }
+
+    @Test
+    void drainOfAnIdleSessionSettlesAtOnceAndALaterAttachIsToldToo() {
+        start(true);
+        drain();
+        CompletableFuture<Void> settled = session.drain(4).toCompletableFuture();
+        channel.runPendingTasks();
+        assertTrue(settled.isDone(), "no turn runs");
+        assertEquals(List.of(new ServerMessage.ShuttingDown(4)), drain());
+        session.detach(connection);
+        Connection again = new Connection(channel, connection.token());
+        session.attach(again, 0, true);
+        List<ServerMessage> attached = drain();
+        assertInstanceOf(ServerMessage.SessionReady.class, attached.get(0));
+        assertEquals(new ServerMessage.ShuttingDown(4), attached.get(attached.size() - 1));
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();
