@@ -2,6 +2,7 @@ package dev.tether.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,10 +13,13 @@ import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.SeqAudit;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +59,24 @@ class NginxIT {
               interval: 30s
               timeout: 60s
             """);
+
+    /** Two nodes behind one nginx, each with its node id. */
+    @RegisterExtension
+    static final GatewayExtension nodeA = GatewayExtension.withConfig("""
+            server:
+              node_id: a
+            """);
+
+    @RegisterExtension
+    static final GatewayExtension nodeB = GatewayExtension.withConfig("""
+            server:
+              node_id: b
+            """);
+
+    /** New sessions through nginx in the two-node test, at most, until each node holds enough. */
+    private static final int MAX_NEW_SESSIONS = 32;
+    /** Sessions each node must hold before the resumes start. */
+    private static final int PER_NODE = 3;
 
     @TempDir
     Path dir;
@@ -131,6 +153,83 @@ class NginxIT {
                 }
             }
         }
+    }
+
+    /**
+     * Two gateways behind one nginx: new sessions spread over both (by nginx's random key), and the
+     * resume of each, routed by the node id in front of its session id, reaches the node that holds
+     * it and replays what came after its {@code last_seq}.
+     */
+    @Test
+    void resumesReachTheNodeThatHoldsTheSession() throws Exception {
+        record Opened(String id, String token, GatewayExtension node) {}
+        int beforeA = nodeA.server().registry().size();
+        int beforeB = nodeB.server().registry().size();
+        try (Nginx nginx = Nginx.start(dir, twoNodes(), READ_TIMEOUT)) {
+            List<Opened> opened = new ArrayList<>();
+            int onA = 0;
+            int onB = 0;
+            while ((onA < PER_NODE || onB < PER_NODE) && opened.size() < MAX_NEW_SESSIONS) {
+                String token = nodeA.token("user-" + UUID.randomUUID());
+                try (TestClient client = TestClient.connect(nginx.via(nodeA.uri()), token)) {
+                    ServerMessage.SessionReady ready = client.expect(ServerMessage.SessionReady.class);
+                    assertFalse(ready.resumed());
+                    String id = ready.sessionId();
+                    assertTrue(id.matches("[ab]\\.[A-Za-z0-9_-]{22}"), id);
+                    client.send(message("m1", "first turn of " + id));
+                    SeqAudit.assertRange("first turn of " + id, SeqAudit.seqs(turn(client, "m1")), 1, TURN);
+                    GatewayExtension node = id.startsWith("a.") ? nodeA : nodeB;
+                    if (node == nodeA) {
+                        onA++;
+                    } else {
+                        onB++;
+                    }
+                    opened.add(new Opened(id, token, node));
+                }
+            }
+            assertTrue(onA >= PER_NODE && onB >= PER_NODE,
+                    "new sessions spread over both nodes: " + onA + " on a, " + onB + " on b");
+            // Each node holds the sessions whose ids name it, and no others.
+            assertEquals(onA, nodeA.server().registry().size() - beforeA, "sessions on a");
+            assertEquals(onB, nodeB.server().registry().size() - beforeB, "sessions on b");
+
+            for (Opened session : opened) {
+                URI resume = nginx.via(session.node().resumeUri(session.id(), TURN / 2));
+                try (TestClient resumed = TestClient.connect(resume, session.token())) {
+                    ServerMessage first = resumed.next();
+                    ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, first,
+                            "resume of " + session.id() + " reached its node");
+                    assertTrue(ready.resumed(), session.id());
+                    assertEquals(session.id(), ready.sessionId());
+                    assertEquals(TURN, ready.lastSeq());
+                    resumed.send(new ClientMessage.Ping());
+                    List<ServerMessage> replay = resumed.until(ServerMessage.Pong.class::isInstance);
+                    SeqAudit.assertRange("replay of " + session.id() + " after last_seq " + TURN / 2,
+                            SeqAudit.seqs(replay), TURN / 2 + 1, TURN);
+                }
+            }
+            assertEquals(onA, nodeA.server().registry().size() - beforeA, "resumes create no sessions on a");
+            assertEquals(onB, nodeB.server().registry().size() - beforeB, "resumes create no sessions on b");
+        }
+    }
+
+    /**
+     * A resume naming a node that is not in nginx's map (a node taken out) goes to the pool, where
+     * no node holds it: session_not_found, and the client starts a new session.
+     */
+    @Test
+    void aResumeNamingAnUnlistedNodeGoesToThePoolAndIsNotFound() throws Exception {
+        try (Nginx nginx = Nginx.start(dir, twoNodes(), READ_TIMEOUT);
+                TestClient client = TestClient.connect(nginx.via(nodeA.resumeUri("gone." + "A".repeat(22), 0)),
+                        nodeA.token("user-" + UUID.randomUUID()))) {
+            ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, client.next());
+            assertEquals(ErrorCode.SESSION_NOT_FOUND, error.code());
+            assertEquals(CloseCode.SESSION_NOT_FOUND.code(), client.awaitClose().getCloseCode().getCode());
+        }
+    }
+
+    private static List<Nginx.Node> twoNodes() {
+        return List.of(new Nginx.Node("a", nodeA.address()), new Nginx.Node("b", nodeB.address()));
     }
 
     /** Messages up to the end of the turn of {@code id}: its result, then status idle. */

@@ -49,6 +49,7 @@ public final class ConfigChanges {
         keys.put("server.path", "clients and proxies address the endpoint by it");
         keys.put("server.io_threads", "the event loops are created once");
         keys.put("server.prefer_epoll", "the transport is chosen once");
+        keys.put("server.node_id", "session ids, and the proxy's routing of resumes, depend on it");
         keys.put("auth.algorithms", "the token verifier is built at start-up (key files still reload)");
         keys.put("auth.hmac_secret", "the token verifier is built at start-up");
         keys.put("auth.public_keys", "the list of key sources is fixed; the content of key files reloads on its own");

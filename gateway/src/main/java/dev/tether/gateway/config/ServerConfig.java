@@ -28,6 +28,10 @@ import java.util.List;
  *     default 0
  * @param preferEpoll use the native epoll transport when available, {@code server.prefer_epoll};
  *     default true
+ * @param nodeId this gateway's name among the gateways behind one proxy, {@code server.node_id}:
+ *     1..32 characters of {@code [a-z0-9-]}, put in front of every session id it creates
+ *     ({@code <node_id>.<random>}) so that the proxy can route a resume to this node; default null,
+ *     no prefix
  */
 public record ServerConfig(
         String host,
@@ -37,7 +41,8 @@ public record ServerConfig(
         List<String> allowedOrigins,
         Duration handshakeTimeout,
         int ioThreads,
-        boolean preferEpoll) {
+        boolean preferEpoll,
+        String nodeId) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -54,6 +59,10 @@ public record ServerConfig(
     public static final int DEFAULT_IO_THREADS = 0;
     public static final int MAX_IO_THREADS = 1024;
     public static final boolean DEFAULT_PREFER_EPOLL = true;
+    /** No node id: session ids carry no prefix. */
+    public static final String DEFAULT_NODE_ID = null;
+    public static final int MAX_NODE_ID_LENGTH = 32;
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
 
     private static final String ORIGIN_EXPECTED =
             "an origin like https://app.example.com or http://localhost:3000 (scheme://host[:port], no path)";
@@ -68,12 +77,16 @@ public record ServerConfig(
         allowedOrigins = checkOrigins(allowedOrigins);
         Check.positive("server.handshake_timeout", handshakeTimeout);
         Check.between("server.io_threads", ioThreads, 0, MAX_IO_THREADS);
+        if (nodeId != null && !NODE_ID.matcher(nodeId).matches()) {
+            throw new ConfigException("server.node_id", nodeId, "null or 1..32 characters of a-z, 0-9 and -");
+        }
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_MAX_FRAME_BYTES,
-                DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL);
+                DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL,
+                DEFAULT_NODE_ID);
     }
 
     /** Whether {@code allowed_origins} is {@code ["*"]}. */

@@ -83,7 +83,7 @@ public final class SessionRegistry {
      */
     public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
             WorkerSource workers, Ticker ticker) {
-        this(config, limits, AuthConfig.defaults(), AbuseConfig.defaults(), codec, verifier, workers, ticker,
+        this(config, limits, AuthConfig.defaults(), AbuseConfig.defaults(), null, codec, verifier, workers, ticker,
                 Clock.systemUTC(), GatewayMetrics.NONE);
     }
 
@@ -99,17 +99,17 @@ public final class SessionRegistry {
     /** Like {@link #SessionRegistry(GatewayConfig, WireCodec, TokenVerification, WorkerSource, Ticker, Clock)}, reporting to {@code metrics}. */
     public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
             Ticker ticker, Clock clock, GatewayMetrics metrics) {
-        this(config.sessions(), config.limits(), config.auth(), config.abuse(), codec, verifier, workers, ticker, clock,
-                metrics);
+        this(config.sessions(), config.limits(), config.auth(), config.abuse(), config.server().nodeId(), codec, verifier,
+                workers, ticker, clock, metrics);
     }
 
-    private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse,
+    private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, String nodeId,
             WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock, GatewayMetrics metrics) {
         requireNonNull(config, "config");
         this.metrics = requireNonNull(metrics, "metrics");
         this.workers = requireNonNull(workers, "workers");
         this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics);
-        this.ids = new SessionIds(new SecureRandom());
+        this.ids = new SessionIds(new SecureRandom(), nodeId);
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
                 .maximumSize(config.tombstoneMaxEntries())

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.tether.gateway.auth.KeySource;
@@ -87,7 +88,7 @@ class ConfigLoaderTest {
         GatewayConfig expected = new GatewayConfig(
                 new ServerConfig(server.host(), 9000, server.path(), server.maxFrameBytes(),
                         List.of("https://app.example.com"), server.handshakeTimeout(), server.ioThreads(),
-                        server.preferEpoll()),
+                        server.preferEpoll(), server.nodeId()),
                 defaults.auth(),
                 new SessionConfig(sessions.reconnectWindow(), sessions.tombstoneTtl(), sessions.tombstoneMaxEntries(),
                         sessions.replayMaxMessages(), 64 * 1024, sessions.maxQueuedMessages(),
@@ -259,6 +260,9 @@ class ConfigLoaderTest {
                 row("server.handshake_timeout", "-1s", "server.handshake_timeout: -1s (expected: > 0)"),
                 row("server.io_threads", "-1", "server.io_threads: -1 (expected: 0..1024)"),
                 row("server.io_threads", "1025", "server.io_threads: 1025 (expected: 0..1024)"),
+                row("server.node_id", "Node-A", "server.node_id: Node-A (expected: null or 1..32 characters of a-z, 0-9 and -)"),
+                row("server.node_id", "a.b", "server.node_id: a.b (expected: null or 1..32 characters of a-z, 0-9 and -)"),
+                row("server.node_id", "'" + "a".repeat(33) + "'", "server.node_id: " + "a".repeat(33) + " (expected: null or 1..32 characters of a-z, 0-9 and -)"),
                 // auth
                 row("auth.algorithms", "[]", "auth.algorithms: []"
                         + " (expected: a non-empty list drawn from [HS256, HS384, HS512, RS256, ES256])"),
@@ -722,9 +726,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void nodeIdIsOptional() {
+        assertNull(GatewayConfig.defaults().server().nodeId());
+        assertNull(ConfigLoader.parse("server: {node_id: null}", NO_ENV).server().nodeId());
+        assertEquals("gw-1", ConfigLoader.parse("server: {node_id: gw-1}", NO_ENV).server().nodeId());
+        assertEquals("a".repeat(32), ConfigLoader.parse("server: {node_id: " + "a".repeat(32) + "}", NO_ENV).server().nodeId());
+    }
+
+    @Test
     void recordsCopyTheirLists() {
         List<String> origins = new java.util.ArrayList<>(List.of("https://a.example"));
-        ServerConfig server = new ServerConfig("::", 1, "/", 1024, origins, Duration.ofSeconds(1), 0, false);
+        ServerConfig server = new ServerConfig("::", 1, "/", 1024, origins, Duration.ofSeconds(1), 0, false, null);
         origins.add("https://b.example");
         assertEquals(List.of("https://a.example"), server.allowedOrigins());
     }

@@ -35,4 +35,40 @@ class SessionIdsTest {
         assertFalse(SessionIds.wellFormed("AAAAAAAAAAAAAAAAAAAA\nA"));
         assertTrue(SessionIds.wellFormed("AAAAAAAAAAAAAAAAAAAA-_"));
     }
+
+    @Test
+    void withANodeIdIdsCarryItAsAPrefix() {
+        SessionIds ids = new SessionIds(new SecureRandom(), "gw-1");
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 1_000; i++) {
+            String id = ids.next();
+            assertTrue(id.startsWith("gw-1."), id);
+            String random = id.substring("gw-1.".length());
+            assertEquals(22, random.length());
+            assertEquals(16, Base64.getUrlDecoder().decode(random).length);
+            assertTrue(SessionIds.wellFormed(id), id);
+            assertTrue(seen.add(id), "ids never repeat");
+        }
+    }
+
+    @Test
+    void withoutANodeIdIdsHaveNoPrefix() {
+        assertFalse(new SessionIds(new SecureRandom(), null).next().contains("."));
+    }
+
+    @Test
+    void prefixedIdsAreRecognisedAndMalformedOnesAreNot() {
+        String random = "AAAAAAAAAAAAAAAAAAAA-_";
+        assertTrue(SessionIds.wellFormed("a." + random));
+        assertTrue(SessionIds.wellFormed("gw-1." + random));
+        assertTrue(SessionIds.wellFormed("a".repeat(32) + "." + random));
+        assertFalse(SessionIds.wellFormed("a".repeat(33) + "." + random), "node ids have 32 characters at most");
+        assertFalse(SessionIds.wellFormed("." + random), "an empty prefix");
+        assertFalse(SessionIds.wellFormed("GW." + random), "upper case is not a node id");
+        assertFalse(SessionIds.wellFormed("gw_1." + random));
+        assertFalse(SessionIds.wellFormed("a.b." + random), "one prefix at most");
+        assertFalse(SessionIds.wellFormed("gw-1." + random.substring(1)), "the random part stays 22 characters");
+        assertFalse(SessionIds.wellFormed("gw-1." + random + "A"));
+        assertFalse(SessionIds.wellFormed("gw-1" + random), "the prefix ends with a dot");
+    }
 }

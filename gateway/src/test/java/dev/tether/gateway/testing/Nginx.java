@@ -38,27 +38,64 @@ public final class Nginx implements AutoCloseable {
         this.port = port;
     }
 
-    /** The template with the placeholders filled in. */
-    public static String config(int listenPort, InetSocketAddress gateway, Duration readTimeout, Path accessLog)
+    /**
+     * A gateway behind nginx.
+     *
+     * @param nodeId its {@code server.node_id}, or null for a gateway without one (in the pool only,
+     *     not in the node map)
+     */
+    public record Node(String nodeId, InetSocketAddress address) {}
+
+    /** The template with the placeholders filled in for {@code nodes}. */
+    public static String config(int listenPort, List<Node> nodes, Duration readTimeout, Path accessLog)
             throws IOException {
         String template = Files.readString(TEMPLATE, StandardCharsets.UTF_8);
-        return template
-                .replace("@LISTEN@", "127.0.0.1:" + listenPort)
-                .replace("@GATEWAYS@", "server 127.0.0.1:" + gateway.getPort() + ";")
-                .replace("@READ_TIMEOUT@", readTimeout.toMillis() + "ms")
-                .replace("@ACCESS_LOG@", accessLog.toString());
+        StringBuilder gateways = new StringBuilder();
+        StringBuilder nodeMap = new StringBuilder();
+        StringBuilder nodeUpstreams = new StringBuilder();
+        for (Node node : nodes) {
+            String server = "server 127.0.0.1:" + node.address().getPort() + ";";
+            gateways.append(server).append("\n        ");
+            if (node.nodeId() != null) {
+                nodeMap.append(node.nodeId()).append(" tether_").append(node.nodeId()).append(";\n        ");
+                nodeUpstreams.append("upstream tether_").append(node.nodeId()).append(" { ").append(server).append(" }\n    ");
+            }
+        }
+        // Comment lines keep their placeholders: a filled-in list of several lines would leave the comment.
+        StringBuilder config = new StringBuilder();
+        for (String line : template.split("\n", -1)) {
+            if (!line.strip().startsWith("#")) {
+                line = line
+                        .replace("@LISTEN@", "127.0.0.1:" + listenPort)
+                        .replace("@GATEWAYS@", gateways.toString().strip())
+                        .replace("@NODE_MAP@", nodeMap.toString().strip())
+                        .replace("@NODE_UPSTREAMS@", nodeUpstreams.toString().strip())
+                        .replace("@READ_TIMEOUT@", readTimeout.toMillis() + "ms")
+                        .replace("@ACCESS_LOG@", accessLog.toString());
+            }
+            config.append(line).append('\n');
+        }
+        return config.substring(0, config.length() - 1);
     }
 
     /**
-     * Starts nginx in front of {@code gateway} with {@code proxy_read_timeout} {@code readTimeout},
-     * on a free loopback port, and waits until it accepts connections.
+     * Starts nginx in front of {@code gateway} (no node id) with {@code proxy_read_timeout}
+     * {@code readTimeout}, on a free loopback port, and waits until it accepts connections.
      */
     public static Nginx start(Path dir, InetSocketAddress gateway, Duration readTimeout) throws IOException {
+        return start(dir, List.of(new Node(null, gateway)), readTimeout);
+    }
+
+    /**
+     * Starts nginx in front of {@code nodes}: all of them in the pool for new sessions, and those
+     * with a node id in the node map and an upstream of their own, for resumes.
+     */
+    public static Nginx start(Path dir, List<Node> nodes, Duration readTimeout) throws IOException {
         assertTrue(Files.isExecutable(BINARY), BINARY + " is missing: install Debian's nginx-light (.ci/run does)");
         Files.createDirectories(dir.resolve("logs"));
         int port = freePort();
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, config(port, gateway, readTimeout, dir.resolve("logs/access.log")), StandardCharsets.UTF_8);
+        Files.writeString(conf, config(port, nodes, readTimeout, dir.resolve("logs/access.log")), StandardCharsets.UTF_8);
         Path stderr = dir.resolve("logs/stderr.log");
         Process process = new ProcessBuilder(List.of(BINARY.toString(),
                 "-p", dir.toString(), "-c", conf.toString(), "-e", "stderr",
