@@ -40,6 +40,11 @@ public final class ConfigLoader {
     public static final String ENV_PORT = "TETHER_PORT";
     /** Overrides {@code auth.hmac_secret}. */
     public static final String ENV_JWT_SECRET = "TETHER_JWT_SECRET";
+    /**
+     * Overrides {@code server.node_id}: replicas that share one config file (a Kubernetes
+     * ConfigMap) each get their own id, e.g. from the pod name.
+     */
+    public static final String ENV_NODE_ID = "TETHER_NODE_ID";
     /** Where {@link #loadDefault(Map)} looks, relative to the working directory. */
     public static final Path DEFAULT_FILE = Path.of("config", "gateway.yaml");
 
@@ -150,6 +155,10 @@ public final class ConfigLoader {
         String secret = env.get(ENV_JWT_SECRET);
         if (secret != null && merged.get("auth") instanceof ObjectNode auth) {
             auth.set(SECRET_FIELD, TextNode.valueOf(secret));
+        }
+        String nodeId = env.get(ENV_NODE_ID);
+        if (nodeId != null && merged.get("server") instanceof ObjectNode server) {
+            server.set("node_id", TextNode.valueOf(nodeId));
         }
     }
 

@@ -740,4 +740,12 @@ class ConfigLoaderTest {
         origins.add("https://b.example");
         assertEquals(List.of("https://a.example"), server.allowedOrigins());
     }
+
+    @Test
+    void nodeIdComesFromTheEnvironmentToo() {
+        assertEquals("pod-7", ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "pod-7")).server().nodeId());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "Pod_7")));
+        assertTrue(e.getMessage().startsWith("server.node_id: Pod_7"), e.getMessage());
+    }
 }
