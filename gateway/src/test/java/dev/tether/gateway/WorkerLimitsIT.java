@@ -176,7 +176,7 @@ class WorkerLimitsIT {
     }
 
     @Test
-    void stderrLinesAreLoggedWithSessionAndWorkerAndNeverSentToTheClient() throws InterruptedException {
+    void stderrLinesAreLoggedWithSessionSubjectAndWorkerAndNeverSentToTheClient() throws InterruptedException {
         String line = "diagnostics for humans " + System.nanoTime();
         try (LogCapture log = LogCapture.of("dev.tether.gateway.worker.process.StderrLogger");
                 SessionClient c = SessionClient.openIdle(output, "stderr")) {
@@ -185,6 +185,7 @@ class WorkerLimitsIT {
                     .formatted(line));
             ILoggingEvent logged = log.await(e -> e.getFormattedMessage().equals("stderr: " + line));
             assertTrue(LogCapture.hasKeyValue(logged, "session", c.sessionId()), logged::toString);
+            assertTrue(LogCapture.hasKeyValue(logged, "subject", "stderr"), logged::toString);
             assertTrue(LogCapture.hasKeyValue(logged, "worker", pid), logged::toString);
             assertEquals(List.of("status:processing", "event:delta:e", "event:result:e", "status:idle"), historyTags(turn));
             for (ServerMessage m : turn) {

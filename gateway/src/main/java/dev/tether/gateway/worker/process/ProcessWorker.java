@@ -51,7 +51,7 @@ public final class ProcessWorker implements Worker {
     private static final Logger log = LoggerFactory.getLogger(ProcessWorker.class);
     private static final long POLL_MILLIS = 10;
 
-    private record Binding(String sessionId, EventExecutor executor, WorkerListener listener) {
+    private record Binding(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
     }
 
     private final ProcessWorkerConfig config;
@@ -88,7 +88,7 @@ public final class ProcessWorker implements Worker {
         this.stdout = new OutputReader(process.getInputStream(), config.maxLineBytes(), codec, new Output(), pid);
         this.stdoutThread = daemon(stdout, "stdout");
         this.killer = new TreeKiller(process, timers, this::keys);
-        daemon(new StderrLogger(process.getErrorStream(), pid, this::sessionId), "stderr");
+        daemon(new StderrLogger(process.getErrorStream(), this::keys), "stderr");
         process.onExit().thenRunAsync(this::afterExit, timers);
     }
 
@@ -101,7 +101,8 @@ public final class ProcessWorker implements Worker {
     public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
-        binding = new Binding(sessionId, requireNonNull(executor, "executor"), requireNonNull(listener, "listener"));
+        binding = new Binding(sessionId, requireNonNull(subject, "subject"), requireNonNull(executor, "executor"),
+                requireNonNull(listener, "listener"));
         ObjectNode line = codec.mapper().createObjectNode()
                 .put("type", "session")
                 .put("session_id", sessionId)
@@ -180,15 +181,12 @@ public final class ProcessWorker implements Worker {
         return config.maxPendingEvents() - permits.availablePermits();
     }
 
-    private String sessionId() {
+    /** The log keys of this worker: {@code session} and {@code subject} once bound, {@code worker} (the pid). */
+    LoggingEventBuilder keys(LoggingEventBuilder event) {
         Binding b = binding;
-        return b == null ? null : b.sessionId();
-    }
-
-    /** The log keys of this worker: {@code session} once bound, {@code worker} (the pid). */
-    private LoggingEventBuilder keys(LoggingEventBuilder event) {
-        String session = sessionId();
-        return (session == null ? event : event.addKeyValue("session", session)).addKeyValue("worker", pid);
+        LoggingEventBuilder keyed = b == null ? event
+                : event.addKeyValue("session", b.sessionId()).addKeyValue("subject", b.subject());
+        return keyed.addKeyValue("worker", pid);
     }
 
     private void write(ObjectNode line) {

@@ -4,7 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.slf4j.spi.LoggingEventBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,13 +23,12 @@ final class StderrLogger implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(StderrLogger.class);
 
     private final BoundedLineReader lines;
-    private final long pid;
-    private final Supplier<String> session;
+    /** Adds the worker's log keys (session, subject once bound; worker pid). */
+    private final UnaryOperator<LoggingEventBuilder> keys;
 
-    StderrLogger(InputStream stderr, long pid, Supplier<String> session) {
+    StderrLogger(InputStream stderr, UnaryOperator<LoggingEventBuilder> keys) {
         this.lines = new BoundedLineReader(stderr, MAX_LINE_BYTES);
-        this.pid = pid;
-        this.session = requireNonNull(session, "session");
+        this.keys = requireNonNull(keys, "keys");
     }
 
     @Override
@@ -64,11 +64,6 @@ final class StderrLogger implements Runnable {
     }
 
     private void emit(String format, Object argument) {
-        var event = log.atInfo();
-        String id = session.get();
-        if (id != null) {
-            event = event.addKeyValue("session", id);
-        }
-        event.addKeyValue("worker", pid).log(format, argument);
+        keys.apply(log.atInfo()).log(format, argument);
     }
 }
