@@ -34,7 +34,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -190,9 +189,7 @@ public final class GatewayServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                // A connection with this much unsent is unwritable: the outbound guard's stall clock.
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
-                        config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()))
+                // The write-buffer water mark is set per connection by GatewayInitializer (it follows reloads).
                 .childHandler(initializer);
         listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
