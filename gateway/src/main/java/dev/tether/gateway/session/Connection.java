@@ -51,7 +51,17 @@ public final class Connection {
         }
     }
 
-    /** Queues an encoded history frame; {@link #flush()} sends what is queued. */
+    /**
+     * Sends one live history frame now: a single hand-over to the channel's loop, where write plus
+     * flush would be two.
+     */
+    public void send(EncodedFrame frame) {
+        if (!closing.get()) {
+            channel.writeAndFlush(frame, channel.voidPromise());
+        }
+    }
+
+    /** Queues an encoded history frame (a replay); {@link #flush()} sends what is queued. */
     public void write(EncodedFrame frame) {
         if (!closing.get()) {
             channel.write(frame, channel.voidPromise());

@@ -889,8 +889,7 @@ public final class Session {
         byte[] frame = context.codec().encodeToBytes(message.apply(seq));
         history.append(seq, frame);
         if (attached != null) {
-            attached.write(new EncodedFrame(frame));
-            attached.flush();
+            attached.send(new EncodedFrame(frame));
         }
     }
 }
