@@ -134,6 +134,7 @@ client.addEventListener('state', (e) => {
   showState(e.detail.state);
   if (e.detail.state === 'reconnecting') {
     $('conn-state').title = `attempt ${e.detail.attempt}, in ${e.detail.delayMs} ms`;
+    if (e.detail.attempt === 1) addInfo('Connection lost: reconnecting...');
   }
 });
 
@@ -149,7 +150,9 @@ client.addEventListener('ready', (e) => {
   if (resumed && $('transcript').childElementCount === 0 && client.lastSeq > 0) {
     addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}: what came before is not replayed ` +
       '(it was processed and acknowledged already, and this page keeps no transcript of its own).');
-  } else if (!resumed) {
+  } else if (resumed) {
+    addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}.`);
+  } else {
     addInfo(`New session ${sessionId}.`);
   }
 });

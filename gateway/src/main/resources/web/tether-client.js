@@ -58,11 +58,29 @@ function defaultStorage() {
   }
 }
 
+/** A random UUID (v4) for a message id; crypto.randomUUID() where the platform has it. */
 function randomId() {
-  if (globalThis.crypto?.randomUUID) {
+  if (typeof globalThis.crypto?.randomUUID === 'function') {
     return globalThis.crypto.randomUUID();
   }
-  return 'm-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
+  const hex = [];
+  for (let i = 0; i < 32; i++) {
+    hex.push(Math.floor(Math.random() * 16).toString(16));
+  }
+  hex[12] = '4';
+  hex[16] = (8 + Math.floor(Math.random() * 4)).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A CustomEvent; built from Event where CustomEvent is missing (Node 18, where the tests may run). */
+function customEvent(name, detail) {
+  if (typeof globalThis.CustomEvent === 'function') {
+    return new CustomEvent(name, { detail });
+  }
+  const event = new Event(name);
+  Object.defineProperty(event, 'detail', { value: detail, enumerable: true });
+  return event;
 }
 
 export class TetherClient extends EventTarget {
@@ -513,7 +531,7 @@ export class TetherClient extends EventTarget {
   }
 
   _emit(name, detail) {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
+    this.dispatchEvent(customEvent(name, detail));
   }
 
   // --- acks ---------------------------------------------------------------------------------

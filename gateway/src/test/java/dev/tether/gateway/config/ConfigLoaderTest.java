@@ -201,7 +201,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin)", e.getMessage());
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web)", e.getMessage());
     }
 
     @Test
