@@ -1,0 +1,87 @@
+package dev.tether.loadtest.baseline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ProtocolException;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.protocol.WireCodec;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.util.UUID;
+
+/**
+ * Answers one baseline connection: {@code session_ready} once the upgrade completes, then for each
+ * {@code message} an {@code accepted} and one {@code event} {@code {"type":"result","id":...,"text":...}}
+ * (seq from 1), {@code pong} for {@code ping}; {@code ack} and {@code interrupt} are ignored. One
+ * instance per connection, used only on its event loop.
+ */
+final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
+
+    /** Far enough in the future that no client ever plans a refresh (epoch seconds, year 2100). */
+    static final long FAR_FUTURE = 4_102_444_800L;
+
+    private static final WireCodec CODEC = new WireCodec();
+
+    private long seq;
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            String id = "baseline." + UUID.randomUUID();
+            send(ctx, new ServerMessage.SessionReady(id, false, 0, FAR_FUTURE, SessionState.IDLE), true);
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        if (!(frame instanceof TextWebSocketFrame text)) {
+            send(ctx, ServerMessage.Error.of(ErrorCode.BINARY_NOT_SUPPORTED, "text frames only"), true);
+            return;
+        }
+        ClientMessage message;
+        try {
+            message = CODEC.decodeClient(text.text());
+        } catch (ProtocolException e) {
+            send(ctx, ServerMessage.Error.of(e.code(), e.getMessage()), true);
+            return;
+        }
+        if (message instanceof ClientMessage.Message m) {
+            send(ctx, new ServerMessage.Accepted(m.id(), false, 0), false);
+            send(ctx, new ServerMessage.Event(++seq, result(m)), true);
+        } else if (message instanceof ClientMessage.Ping) {
+            send(ctx, new ServerMessage.Pong(), true);
+        } else if (message instanceof ClientMessage.AuthRefresh) {
+            send(ctx, new ServerMessage.AuthOk(FAR_FUTURE), true);
+        }
+        // ack and interrupt: nothing to do without a replay buffer or a worker.
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private static JsonNode result(ClientMessage.Message m) {
+        ObjectNode event = CODEC.mapper().createObjectNode();
+        event.put("type", "result");
+        event.put("id", m.id());
+        event.put("text", m.data().isTextual() ? m.data().textValue() : m.data().toString());
+        return event;
+    }
+
+    private static void send(ChannelHandlerContext ctx, ServerMessage message, boolean flush) {
+        TextWebSocketFrame frame = new TextWebSocketFrame(CODEC.encode(message));
+        if (flush) {
+            ctx.writeAndFlush(frame, ctx.voidPromise());
+        } else {
+            ctx.write(frame, ctx.voidPromise());
+        }
+    }
+}
