@@ -44,8 +44,8 @@ public final class RunStats {
 
     private static final long HIGHEST_US = TimeUnit.HOURS.toMicros(1);
 
-    private final long startNanos;
-    private final long warmupEndNanos;
+    private volatile long startNanos;
+    private volatile long warmupEndNanos;
     private final Map<Metric, Histogram> totals = new EnumMap<>(Metric.class);
     private final Recorder roundTripInterval = new Recorder(HIGHEST_US, 3);
     private final LongAdder sent = new LongAdder();
@@ -62,16 +62,25 @@ public final class RunStats {
     private long lastResults;
     private long lastErrors;
 
-    /**
-     * @param startNanos     {@link System#nanoTime()} at the start of the run
-     * @param warmupEndNanos samples scheduled before this are not in the totals
-     */
-    public RunStats(long startNanos, long warmupEndNanos) {
-        this.startNanos = startNanos;
-        this.warmupEndNanos = warmupEndNanos;
+    /** Stats of a run whose traffic has not begun (see {@link #begin}); connects are measured already. */
+    public RunStats() {
+        this.startNanos = System.nanoTime();
+        this.warmupEndNanos = Long.MAX_VALUE;
         for (Metric metric : Metric.values()) {
             totals.put(metric, new ConcurrentHistogram(HIGHEST_US, 3));
         }
+    }
+
+    /**
+     * The traffic begins: the timeline counts from {@code startNanos}, and round trips scheduled
+     * before {@code warmupEndNanos} stay out of the totals.
+     */
+    public synchronized void begin(long startNanos, long warmupEndNanos) {
+        this.startNanos = startNanos;
+        this.warmupEndNanos = warmupEndNanos;
+        this.lastSent = sent.sum();
+        this.lastResults = results.sum();
+        this.lastErrors = errorCount.sum();
     }
 
     public long startNanos() {
@@ -123,6 +132,11 @@ public final class RunStats {
     /** A named count that is not an error (cuts, resumes, refreshes, refusals...). */
     public void count(String name) {
         counters.computeIfAbsent(name, k -> new LongAdder()).increment();
+    }
+
+    /** Adds {@code n} to a named count. */
+    public void add(String name, long n) {
+        counters.computeIfAbsent(name, k -> new LongAdder()).add(n);
     }
 
     public void closeCode(int code) {

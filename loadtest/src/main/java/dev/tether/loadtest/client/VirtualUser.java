@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * One simulated user: one gateway session, over as many connections as it takes. It sends
@@ -62,6 +64,7 @@ public final class VirtualUser {
     private long resumeTargetSeq = -1;
     private long lastAcked;
     private long nextId;
+    private Duration resumeDelay = Duration.ZERO;
 
     /**
      * @param relay     when not null, connections go through it so that {@link #cut} can be abrupt
@@ -74,6 +77,11 @@ public final class VirtualUser {
         this.stats = settings.stats();
         this.relay = relay;
         this.connector = requireNonNull(connector, "connector");
+    }
+
+    /** The stats this user writes to. */
+    public RunStats stats() {
+        return stats;
     }
 
     public int index() {
@@ -117,11 +125,18 @@ public final class VirtualUser {
      * Cuts the connection: a clean close (1000), or, with {@code abrupt} and a relay, a TCP reset.
      * The user resumes on its own once the close is seen.
      */
-    public synchronized void cut(boolean abrupt) {
+    public void cut(boolean abrupt) {
+        cut(abrupt, Duration.ZERO);
+    }
+
+    /** As {@link #cut(boolean)}, resuming only {@code resumeAfter} after the close was seen. */
+    public synchronized void cut(boolean abrupt, Duration resumeAfter) {
         if (!up || closing || ended) {
             return;
         }
+        this.resumeDelay = requireNonNull(resumeAfter, "resumeAfter");
         up = false;
+        stats.sessionDown();
         Wire current = wire;
         current.expectedEnd = true;
         if (abrupt && relay != null) {
@@ -131,6 +146,16 @@ public final class VirtualUser {
             stats.count("cuts_clean");
             current.close(1000, "chaos");
         }
+    }
+
+    /** Whether the session's first worker is ready (at once from a warm pool, or after {@code preparing}). */
+    public synchronized boolean workerReady() {
+        return sessionId != null && !waitingColdReady;
+    }
+
+    /** Whether the session has ended or could not be resumed. */
+    public synchronized boolean ended() {
+        return ended;
     }
 
     /** Whether a connection is up and ready. */
@@ -250,7 +275,9 @@ public final class VirtualUser {
             stats.error("close_" + code);
         }
         if (current && (closed.expectedEnd || settings.resumeOnDrop()) && code != 4004 && code != 4011 && sessionId != null) {
-            connector.execute(this::resume);
+            Executor later = resumeDelay.isZero() ? connector
+                    : CompletableFuture.delayedExecutor(resumeDelay.toNanos(), TimeUnit.NANOSECONDS, connector);
+            later.execute(this::resume);
         } else if (current) {
             ended = true;
             notifyAll();
@@ -310,6 +337,7 @@ public final class VirtualUser {
             }
         } else {
             stats.count("resumes");
+            stats.add("missed_events", Math.max(0, ready.lastSeq() - audit.lastProcessed()));
             resumeTargetSeq = ready.lastSeq();
             checkResumed(now);
             resend();
