@@ -1,5 +1,6 @@
 package dev.tether.loadtest;
 
+import dev.tether.loadtest.jmh.JmhCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "loadtest", mixinStandardHelpOptions = true,
         description = "Load, chaos and soak client for the Tether gateway.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+            CommandLine.HelpCommand.class,
+            JmhCommand.class,
+        })
 public final class Main implements Runnable {
 
     @CommandLine.Spec
