@@ -28,7 +28,7 @@ public class ReplayBufferBenchmark {
     static final int KEPT = 1_000;
 
     @Param({"small", "4k"})
-    public String frame;
+    public String payload;
 
     private byte[] bytes;
     /** Full at {@link #KEPT} frames: each append evicts the oldest by count. */
@@ -42,7 +42,7 @@ public class ReplayBufferBenchmark {
 
     @Setup
     public void setUp() {
-        bytes = ("{\"type\":\"event\",\"seq\":123456,\"event\":{\"type\":\"result\",\"text\":\"" + Payloads.of(frame) + "\"}}")
+        bytes = ("{\"type\":\"event\",\"seq\":123456,\"event\":{\"type\":\"result\",\"text\":\"" + Payloads.of(payload) + "\"}}")
                 .getBytes(StandardCharsets.UTF_8);
         byCount = new ReplayBuffer(KEPT, Long.MAX_VALUE);
         byBytes = new ReplayBuffer(Integer.MAX_VALUE, (long) KEPT * bytes.length);

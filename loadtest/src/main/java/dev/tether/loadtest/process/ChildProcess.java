@@ -90,11 +90,15 @@ public final class ChildProcess {
     public MatchResult awaitLine(Duration timeout) {
         try {
             return matched.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            String why = process.isAlive() ? "no line matching /" + pattern + "/ within " + timeout
-                    : "the process exited with " + process.exitValue() + " before printing /" + pattern + "/";
+        } catch (TimeoutException e) {
             stop(Duration.ofSeconds(5));
-            throw new IllegalStateException(why + "; its last output:\n" + recentOutput());
+            throw new IllegalStateException("no line matching /" + pattern + "/ within " + timeout
+                    + "; its last output:\n" + recentOutput());
+        } catch (ExecutionException e) {
+            // Its output ended: it has exited or is about to.
+            int code = stop(Duration.ofSeconds(5));
+            throw new IllegalStateException("the process exited (" + code + ") before printing /" + pattern
+                    + "/; its last output:\n" + recentOutput());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop(Duration.ofSeconds(5));
