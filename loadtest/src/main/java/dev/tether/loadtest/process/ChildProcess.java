@@ -60,8 +60,8 @@ public final class ChildProcess {
         requireNonNull(readyLine, "readyLine");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
+        Writer log = null;
         try {
-            Writer log = null;
             if (logFile != null) {
                 Path parent = logFile.toAbsolutePath().getParent();
                 if (parent != null) {
@@ -71,6 +71,7 @@ public final class ChildProcess {
             }
             return new ChildProcess(builder.start(), readyLine, log);
         } catch (IOException e) {
+            closeQuietly(log);
             throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
         }
     }
@@ -164,6 +165,16 @@ public final class ChildProcess {
             remember("(output unreadable: " + e.getMessage() + ")");
         } finally {
             matched.completeExceptionally(new IllegalStateException("output ended"));
+        }
+    }
+
+    private static void closeQuietly(Writer log) {
+        if (log != null) {
+            try {
+                log.close();
+            } catch (IOException ignored) {
+                // Nothing was written to it yet.
+            }
         }
     }
 

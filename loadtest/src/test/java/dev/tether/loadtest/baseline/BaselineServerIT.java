@@ -75,6 +75,13 @@ class BaselineServerIT {
                     assertEquals("hello " + i, event.event().get("text").asText());
                 }
 
+                var object = CODEC.mapper().createObjectNode().put("text", "from an object");
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("m4", object)));
+                assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
+                var fromObject = assertInstanceOf(ServerMessage.Event.class, inbox.next());
+                assertEquals(4, fromObject.seq());
+                assertEquals("from an object", fromObject.event().get("text").asText());
+
                 session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Ack(3)));
                 session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Ping()));
                 assertInstanceOf(ServerMessage.Pong.class, inbox.next(), "ack is ignored, ping answered");
