@@ -1,5 +1,6 @@
 package dev.tether.loadtest;
 
+import dev.tether.loadtest.jmh.JmhCommand;
 import dev.tether.loadtest.scenario.ChaosCommand;
 import dev.tether.loadtest.scenario.ConnectCommand;
 import dev.tether.loadtest.scenario.IdleCommand;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Command;
             ResumeCommand.class,
             SoakCommand.class,
             IdleCommand.class,
+            JmhCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -18,7 +18,7 @@ import java.util.UUID;
 /**
  * Answers one baseline connection: {@code session_ready} once the upgrade completes, then for each
  * {@code message} an {@code accepted} and one {@code event} {@code {"type":"result","id":...,"text":...}}
- * (seq from 1), {@code pong} for {@code ping}; {@code ack} and {@code interrupt} are ignored. One
+ * (seq from 1; the text as the gateway's echo worker derives it from {@code data}), {@code pong} for {@code ping}; {@code ack} and {@code interrupt} are ignored. One
  * instance per connection, used only on its event loop.
  */
 final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
@@ -72,8 +72,17 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         ObjectNode event = CODEC.mapper().createObjectNode();
         event.put("type", "result");
         event.put("id", m.id());
-        event.put("text", m.data().isTextual() ? m.data().textValue() : m.data().toString());
+        event.put("text", text(m.data()));
         return event;
+    }
+
+    /** The gateway's echo worker's rule: {@code data} if a string, else {@code data.text} if a string, else the JSON. */
+    static String text(JsonNode data) {
+        if (data.isTextual()) {
+            return data.textValue();
+        }
+        JsonNode text = data.get("text");
+        return text != null && text.isTextual() ? text.textValue() : data.toString();
     }
 
     private static void send(ChannelHandlerContext ctx, ServerMessage message, boolean flush) {

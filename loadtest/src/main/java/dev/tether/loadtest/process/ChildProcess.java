@@ -60,8 +60,8 @@ public final class ChildProcess {
         requireNonNull(readyLine, "readyLine");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
+        Writer log = null;
         try {
-            Writer log = null;
             if (logFile != null) {
                 Path parent = logFile.toAbsolutePath().getParent();
                 if (parent != null) {
@@ -71,6 +71,7 @@ public final class ChildProcess {
             }
             return new ChildProcess(builder.start(), readyLine, log);
         } catch (IOException e) {
+            closeQuietly(log);
             throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
         }
     }
@@ -90,11 +91,15 @@ public final class ChildProcess {
     public MatchResult awaitLine(Duration timeout) {
         try {
             return matched.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            String why = process.isAlive() ? "no line matching /" + pattern + "/ within " + timeout
-                    : "the process exited with " + process.exitValue() + " before printing /" + pattern + "/";
+        } catch (TimeoutException e) {
             stop(Duration.ofSeconds(5));
-            throw new IllegalStateException(why + "; its last output:\n" + recentOutput());
+            throw new IllegalStateException("no line matching /" + pattern + "/ within " + timeout
+                    + "; its last output:\n" + recentOutput());
+        } catch (ExecutionException e) {
+            // Its output ended: it has exited or is about to.
+            int code = stop(Duration.ofSeconds(5));
+            throw new IllegalStateException("the process exited (" + code + ") before printing /" + pattern
+                    + "/; its last output:\n" + recentOutput());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop(Duration.ofSeconds(5));
@@ -160,6 +165,16 @@ public final class ChildProcess {
             remember("(output unreadable: " + e.getMessage() + ")");
         } finally {
             matched.completeExceptionally(new IllegalStateException("output ended"));
+        }
+    }
+
+    private static void closeQuietly(Writer log) {
+        if (log != null) {
+            try {
+                log.close();
+            } catch (IOException ignored) {
+                // Nothing was written to it yet.
+            }
         }
     }
 
