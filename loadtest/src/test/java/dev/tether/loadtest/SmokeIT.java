@@ -38,6 +38,7 @@ class SmokeIT {
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals(0, exit, "exit code; report:\n" + Files.readString(out.resolve("report.txt")));
         assertTrue(Files.size(out.resolve("report.txt")) > 0);
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<svg"), "report.html has its plots");
         assertTrue(report.path("audit").path("passed").asBoolean(), report.path("audit").toString());
         assertEquals(0, report.path("audit").path("violations").size());
         assertEquals(0, report.path("errors").size(), report.path("errors").toString());

@@ -21,6 +21,7 @@ public final class ReportFiles {
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report), StandardCharsets.UTF_8);
         String text = TextReport.render(report);
         Files.writeString(dir.resolve("report.txt"), text, StandardCharsets.UTF_8);
+        HtmlReport.render(report, dir.resolve("report.html"));
         return text;
     }
 }

@@ -123,5 +123,6 @@ class ReportBuilderTest {
         assertTrue(text.contains("audit: FAILED"), text);
         assertTrue(text.contains("VIOLATION session s1: seq_gap"), text);
         assertTrue(text.contains("round_trip"), text);
+        assertTrue(Files.readString(dir.resolve("report.html")).startsWith("<!DOCTYPE html>"));
     }
 }
