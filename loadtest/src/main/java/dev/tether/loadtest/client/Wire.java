@@ -37,6 +37,11 @@ final class Wire extends Endpoint {
         this.ready = ready;
     }
 
+    /** The one Tyrus client of this JVM. */
+    static ClientManager client() {
+        return CLIENT;
+    }
+
     private static ClientManager sharedClient() {
         ClientManager client = ClientManager.createClient();
         // One selector and worker pool for every connection instead of a Grizzly transport each.

@@ -34,6 +34,10 @@ public final class CommonOptions {
     @Option(names = "--gateway-config", description = "config for --launch-gateway (default: the scenario's, e.g. config/bench/echo.yaml)")
     Path gatewayConfig;
 
+    @Option(names = "--await-warm",
+            description = "with --launch-gateway, wait until the pool has this many warm workers before starting (default: 10 for connect and resume, else 0)")
+    Integer awaitWarm;
+
     @Option(names = "--gateway-pid", description = "pid of a gateway you started on this machine, to sample its RSS, threads and CPU")
     Long gatewayPid;
 

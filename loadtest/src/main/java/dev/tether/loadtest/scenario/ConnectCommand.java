@@ -3,6 +3,7 @@ package dev.tether.loadtest.scenario;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.ClientWarmup;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.VirtualUser;
@@ -39,10 +40,11 @@ public final class ConnectCommand extends ScenarioCommand {
         double rate = common.connectRate(5);
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
-        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true)) {
+        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     common.ackEvery, false, readyTimeout);
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false)) {
+                ClientWarmup.refusedUpgrades(target.uri(), 50);
                 long start = System.nanoTime();
                 System.err.printf("connect: opening %d sessions at %.1f/s at %s%n", n, rate, target.uri());
                 List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);

@@ -37,6 +37,12 @@ final class Target implements AutoCloseable {
      * {@code --gateway-config} says otherwise, or found at {@code --url}.
      */
     static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants) {
+        return gateway(options, defaultConfig, sampleEvery, withDescendants, 0);
+    }
+
+    /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants,
+                          int defaultWarm) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
             Path config = options.gatewayConfig(defaultConfig);
@@ -51,6 +57,12 @@ final class Target implements AutoCloseable {
                     .withLogFile(options.out.resolve("gateway.log"))
                     .withAwaitReady(true)
                     .withStartTimeout(Duration.ofSeconds(90)));
+            int warm = options.awaitWarm == null ? defaultWarm : options.awaitWarm;
+            if (warm > 0 && !gateway.awaitWarm(warm, Duration.ofSeconds(90))) {
+                gateway.close();
+                throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
+                        + " (--await-warm; lower it for a smaller pool)");
+            }
             return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery, withDescendants));
         }
         ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery, withDescendants);
