@@ -65,7 +65,12 @@ public final class ChaosCommand extends ScenarioCommand {
             ReportBuilder report = result.report().options(optionValues());
             report.chaos(stats.counter("cuts_clean"), stats.counter("cuts_abrupt"), stats.counter("resumes"),
                     stats.counter("resent"), stats.counter("worker_kills"));
-            return report.build();
+            ObjectNode node = report.build();
+            long connections = result.audit().sessions() + stats.counter("resumes");
+            long cuts = stats.counter("cuts_clean") + stats.counter("cuts_abrupt");
+            ((ObjectNode) node.get("chaos")).put("connections", connections)
+                    .put("cut_share", connections == 0 ? 0 : (double) cuts / connections);
+            return node;
         }
     }
 

@@ -60,6 +60,10 @@ public final class CommonOptions {
     @Option(names = "--payload-bytes", defaultValue = "32", description = "length of each message's text (default: ${DEFAULT-VALUE})")
     int payloadBytes;
 
+    @Option(names = "--message-data",
+            description = "each message's data as JSON instead of a text of --payload-bytes, e.g. '{\"text\":\"hi\",\"delay_ms\":0}' for the demo worker")
+    String messageData;
+
     @Option(names = "--secret", defaultValue = "${env:TETHER_JWT_SECRET}", showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER,
             description = "HMAC secret to mint HS256 tokens (default: $TETHER_JWT_SECRET, else the development secret of config/gateway.yaml)")
     String secret;

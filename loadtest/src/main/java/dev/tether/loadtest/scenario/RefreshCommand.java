@@ -29,7 +29,7 @@ public final class RefreshCommand extends ScenarioCommand {
         Traffic.Plan plan = new Traffic.Plan("refresh", common.sessions(20), common.rate(40), common.warmup,
                 common.duration(Duration.ofSeconds(60)), false, false, ttl);
         try (Target target = Target.gateway(common, "config/bench/refresh.yaml", Duration.ofSeconds(1), false)) {
-            Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common.payloadBytes), null);
+            Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             RunStats stats = result.stats();
             long closes4010 = stats.closeCodes().getOrDefault(4010, 0L);
             if (stats.counter("refreshes") == 0 && plan.warmup().plus(plan.duration()).compareTo(ttl) > 0) {

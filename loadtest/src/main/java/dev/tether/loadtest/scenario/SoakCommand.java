@@ -27,7 +27,7 @@ public final class SoakCommand extends ScenarioCommand {
         Traffic.Plan plan = new Traffic.Plan("soak", common.sessions(50), common.rate(100), common.warmup,
                 common.duration(Duration.ofMinutes(30)), false, false, Duration.ofHours(24));
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval, true)) {
-            Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common.payloadBytes), null);
+            Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             ReportBuilder report = result.report().options(optionValues());
             if (target.sampler() != null) {
                 report.section("soak", trend(target.sampler().samples(), Durations.seconds(plan.warmup())));

@@ -1,5 +1,8 @@
 package dev.tether.loadtest.scenario;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.loadtest.report.ReportBuilder;
@@ -24,7 +27,7 @@ public final class SteadyCommand extends ScenarioCommand {
     ObjectNode execute() throws Exception {
         Traffic.Plan plan = new Traffic.Plan("steady", common.sessions(100), common.rate(1000), common.warmup,
                 common.duration(Duration.ofSeconds(30)), false, false, Duration.ofHours(1));
-        Workload.Payload payload = payload(common.payloadBytes);
+        Workload.Payload payload = payload(common);
         ReportBuilder report;
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1), false)) {
             report = Traffic.run(common, plan, target, payload, null).report().options(optionValues());
@@ -37,9 +40,19 @@ public final class SteadyCommand extends ScenarioCommand {
         return report.build();
     }
 
-    /** A text of {@code bytes} characters, the same for every message. */
-    static Workload.Payload payload(int bytes) {
-        TextNode text = TextNode.valueOf("x".repeat(bytes));
-        return (k, user) -> text;
+    /** {@code --message-data} when given, else a text of {@code --payload-bytes} characters; the same for every message. */
+    static Workload.Payload payload(CommonOptions options) {
+        JsonNode data;
+        if (options.messageData != null) {
+            try {
+                data = new ObjectMapper().readTree(options.messageData);
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("--message-data: not JSON: " + e.getOriginalMessage());
+            }
+        } else {
+            data = TextNode.valueOf("x".repeat(options.payloadBytes));
+        }
+        JsonNode message = data;
+        return (k, user) -> message;
     }
 }
