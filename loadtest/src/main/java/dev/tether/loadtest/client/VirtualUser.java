@@ -10,14 +10,10 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.time.Duration;
 
 /**
  * One simulated user: one gateway session, over as many connections as it takes. It sends
@@ -33,18 +29,6 @@ public final class VirtualUser {
 
     private static final WireCodec CODEC = new WireCodec();
 
-    /** A message in flight: when it was due, and whether its first event came. */
-    private static final class Pending {
-        final long scheduledNanos;
-        final JsonNode data;
-        boolean firstEventSeen;
-
-        Pending(long scheduledNanos, JsonNode data) {
-            this.scheduledNanos = scheduledNanos;
-            this.data = data;
-        }
-    }
-
     private final int index;
     private final String subject;
     private final ClientSettings settings;
@@ -52,8 +36,7 @@ public final class VirtualUser {
     private final TcpRelay relay;
     private final Executor connector;
     private final StreamAudit audit = new StreamAudit();
-    private final Map<String, Pending> pending = new LinkedHashMap<>();
-    private final List<String> outbox = new ArrayList<>();
+    private final InFlight pending = new InFlight();
     private String sessionId;
     private Wire wire;
     private boolean up;
@@ -111,13 +94,11 @@ public final class VirtualUser {
         if (closing || ended) {
             return;
         }
-        pending.put(id, new Pending(scheduledNanos, data));
+        pending.add(id, scheduledNanos, data, up);
         audit.sent(id);
         if (up) {
             write(new ClientMessage.Message(id, data));
             stats.sent();
-        } else {
-            outbox.add(id);
         }
     }
 
@@ -342,23 +323,17 @@ public final class VirtualUser {
             checkResumed(now);
             resend();
         }
-        for (String id : outbox) {
-            Pending p = pending.get(id);
-            if (p != null) {
-                write(new ClientMessage.Message(id, p.data));
-                stats.sent();
-            }
+        for (InFlight.Message m : pending.takeUnsent()) {
+            write(new ClientMessage.Message(m.id, m.data));
+            stats.sent();
         }
-        outbox.clear();
         from.ready.complete(null);
     }
 
     private void resend() {
-        for (Map.Entry<String, Pending> entry : pending.entrySet()) {
-            if (!outbox.contains(entry.getKey())) {
-                write(new ClientMessage.Message(entry.getKey(), entry.getValue().data));
-                stats.count("resent");
-            }
+        for (InFlight.Message m : pending.toResend()) {
+            write(new ClientMessage.Message(m.id, m.data));
+            stats.count("resent");
         }
     }
 
@@ -388,7 +363,7 @@ public final class VirtualUser {
                     && notice.details().hasNonNull("turn_id")) {
                 String turn = notice.details().get("turn_id").asText();
                 audit.workerCrashed(turn);
-                if (pending.remove(turn) != null) {
+                if (pending.answered(turn) != null) {
                     notifyAll();
                 }
             }
@@ -407,7 +382,7 @@ public final class VirtualUser {
             return;
         }
         String id = idNode.textValue();
-        Pending p = pending.get(id);
+        InFlight.Message p = pending.get(id);
         if (p != null && !p.firstEventSeen) {
             p.firstEventSeen = true;
             stats.latency(Metric.FIRST_EVENT, p.scheduledNanos, now);
@@ -415,7 +390,7 @@ public final class VirtualUser {
         if ("result".equals(event.path("type").asText())) {
             audit.result(id);
             if (p != null) {
-                pending.remove(id);
+                pending.answered(id);
                 stats.result();
                 stats.latency(Metric.ROUND_TRIP, p.scheduledNanos, now);
                 notifyAll();
