@@ -62,7 +62,7 @@ public final class ChaosCommand extends ScenarioCommand {
             Cutter cutter = new Cutter(cutInterval, abruptRatio, common.seed);
             Traffic.Result result = Traffic.run(common, plan, target, payload(), cutter);
             RunStats stats = result.stats();
-            ReportBuilder report = result.report().options(optionValues());
+            ReportBuilder report = result.report().options(optionValues(plan));
             report.chaos(stats.counter("cuts_clean"), stats.counter("cuts_abrupt"), stats.counter("resumes"),
                     stats.counter("resent"), stats.counter("worker_kills"));
             ObjectNode node = report.build();

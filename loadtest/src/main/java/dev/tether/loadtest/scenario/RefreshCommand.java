@@ -40,7 +40,7 @@ public final class RefreshCommand extends ScenarioCommand {
                     .put("refresh_required", stats.counter("refresh_sent"))
                     .put("refreshes", stats.counter("refreshes"))
                     .put("closes_4010", closes4010);
-            ReportBuilder report = result.report().options(optionValues());
+            ReportBuilder report = result.report().options(optionValues(plan));
             // Re-read errors: no_refresh may have been added after the report's stats were taken.
             report.stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())));
             return report.section("refresh", section).build();

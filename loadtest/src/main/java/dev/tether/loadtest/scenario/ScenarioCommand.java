@@ -95,6 +95,16 @@ abstract class ScenarioCommand implements Callable<Integer> {
         return values;
     }
 
+    /** As {@link #optionValues()}, with the scenario defaults that {@code plan} filled in where an option was not given. */
+    Map<String, Object> optionValues(Traffic.Plan plan) {
+        Map<String, Object> values = optionValues();
+        values.put("sessions", plan.sessions());
+        values.put("rate", plan.rate());
+        values.put("duration", plan.duration().toString());
+        values.put("token-ttl", common.tokenTtl == null ? plan.tokenTtl().toString() : common.tokenTtl.toString());
+        return values;
+    }
+
     /** A target or run that could not be set up (exit code 2). */
     static final class SetupException extends Exception {
         SetupException(String message) {

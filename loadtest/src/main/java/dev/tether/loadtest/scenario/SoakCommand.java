@@ -28,7 +28,7 @@ public final class SoakCommand extends ScenarioCommand {
                 common.duration(Duration.ofMinutes(30)), false, false, Duration.ofHours(24));
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval, true)) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
-            ReportBuilder report = result.report().options(optionValues());
+            ReportBuilder report = result.report().options(optionValues(plan));
             if (target.sampler() != null) {
                 report.section("soak", trend(target.sampler().samples(), Durations.seconds(plan.warmup())));
             } else {

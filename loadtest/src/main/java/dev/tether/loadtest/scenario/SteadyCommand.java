@@ -30,11 +30,11 @@ public final class SteadyCommand extends ScenarioCommand {
         Workload.Payload payload = payload(common);
         ReportBuilder report;
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1), false)) {
-            report = Traffic.run(common, plan, target, payload, null).report().options(optionValues());
+            report = Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan));
         }
         if (baseline) {
             try (Target target = Target.baseline(common, Duration.ofSeconds(1))) {
-                report.baseline(Traffic.run(common, plan, target, payload, null).report().options(optionValues()).build());
+                report.baseline(Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan)).build());
             }
         }
         return report.build();
