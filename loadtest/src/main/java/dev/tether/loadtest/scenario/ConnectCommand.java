@@ -43,7 +43,7 @@ public final class ConnectCommand extends ScenarioCommand {
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     common.ackEvery, false, readyTimeout);
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false)) {
+            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 ClientWarmup.refusedUpgrades(target.uri(), 50);
                 long start = System.nanoTime();
                 System.err.printf("connect: opening %d sessions at %.1f/s at %s%n", n, rate, target.uri());

@@ -33,16 +33,19 @@ final class Fleet implements AutoCloseable {
     private final List<VirtualUser> users = new ArrayList<>();
     private final List<VirtualUser> connected = new ArrayList<>();
     private final ExecutorService connector;
+    private final boolean progress;
 
     /**
-     * @param relays route each user through its own {@link TcpRelay}, so that cuts can be abrupt
+     * @param relays   route each user through its own {@link TcpRelay}, so that cuts can be abrupt
+     * @param progress print how the opening goes every five seconds
      */
-    Fleet(ClientSettings settings, String subjectPrefix, boolean relays) {
+    Fleet(ClientSettings settings, String subjectPrefix, boolean relays, boolean progress) {
         this.settings = settings;
+        this.progress = progress;
         this.subjectPrefix = subjectPrefix;
         this.relays = relays;
         AtomicInteger n = new AtomicInteger();
-        this.connector = Executors.newFixedThreadPool(16, r -> {
+        this.connector = Executors.newFixedThreadPool(64, r -> {
             Thread t = new Thread(r, "connector-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -76,8 +79,15 @@ final class Fleet implements AutoCloseable {
         OpenLoopSchedule pace = new OpenLoopSchedule(System.nanoTime(), perSecond);
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         List<VirtualUser> opened = new ArrayList<>();
+        long start = System.nanoTime();
+        long nextReport = start + 5_000_000_000L;
         while (opening.size() < n) {
             long now = System.nanoTime();
+            if (progress && now >= nextReport) {
+                System.err.printf("opening  %6.0fs  started %d/%d  up %d%n", (now - start) / 1e9, opening.size(), n,
+                        settings.stats().sessionsUp());
+                nextReport += 5_000_000_000L;
+            }
             if (pace.take(now) < 0) {
                 LockSupport.parkNanos(Math.max(10_000, pace.nextDue() - now));
                 continue;

@@ -42,7 +42,7 @@ public final class IdleCommand extends ScenarioCommand {
             }
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false)) {
+            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 JvmHeap.Reading heapBefore = sampler.forceGcAndHeap();
                 long rssBefore = rssNow(sampler);
                 long start = System.nanoTime();

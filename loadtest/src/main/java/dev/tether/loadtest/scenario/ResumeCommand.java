@@ -54,7 +54,7 @@ public final class ResumeCommand extends ScenarioCommand {
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false)) {
+            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 long start = System.nanoTime();
                 List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
                 refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));

@@ -50,7 +50,7 @@ final class Traffic {
         ClientSettings settings = new ClientSettings(target.uri(), tokens, stats, options.ackEvery, plan.resumeOnDrop(),
                 Duration.ofSeconds(30));
         Instant startedAt = Instant.now();
-        try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays())) {
+        try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
             log.printf("%s: opening %d sessions at %s (%.0f/s)%n", plan.scenario(), plan.sessions(), target.uri(),
                     options.connectRate(200));
             List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
