@@ -53,6 +53,8 @@ public final class StreamAudit {
     private long crashedTurns;
     private final Map<String, Integer> results = new LinkedHashMap<>();
     private final Set<String> crashed = new LinkedHashSet<>();
+    private final Set<String> refused = new LinkedHashSet<>();
+    private long refusedMessages;
     private final List<Violation> violations = new ArrayList<>();
     private long violationCount;
 
@@ -133,17 +135,28 @@ public final class StreamAudit {
         }
     }
 
-    /** Whether message {@code id} has its answer (a result, or a crash that accounts for it). */
+    /**
+     * An {@code error} naming message {@code id} refused it ({@code queue_full}, {@code rate_limited}
+     * ...): it never reached the worker, so no result is due. The error itself is counted by the
+     * caller and fails the run; the audit only stops waiting for the result.
+     */
+    public void refused(String id) {
+        if (id != null && refused.add(id)) {
+            refusedMessages++;
+        }
+    }
+
+    /** Whether message {@code id} has its answer (a result, a crash that accounts for it, or a refusal). */
     public boolean answered(String id) {
         Integer count = results.get(id);
-        return (count != null && count > 0) || crashed.contains(id);
+        return (count != null && count > 0) || crashed.contains(id) || refused.contains(id);
     }
 
     /** Ids sent that are still waiting for an answer. */
     public List<String> unanswered() {
         List<String> open = new ArrayList<>();
         results.forEach((id, count) -> {
-            if (count == 0 && !crashed.contains(id)) {
+            if (count == 0 && !crashed.contains(id) && !refused.contains(id)) {
                 open.add(id);
             }
         });
@@ -188,6 +201,11 @@ public final class StreamAudit {
 
     public long gaps() {
         return gaps;
+    }
+
+    /** Messages refused by an error naming them (see {@link #refused}). */
+    public long refusedMessages() {
+        return refusedMessages;
     }
 
     public long crashedTurns() {

@@ -21,6 +21,7 @@ final class InFlight {
         final long scheduledNanos;
         final JsonNode data;
         boolean firstEventSeen;
+        boolean accepted;
 
         Message(String id, long scheduledNanos, JsonNode data) {
             this.id = id;
@@ -51,11 +52,15 @@ final class InFlight {
         return waiting.remove(id);
     }
 
-    /** Messages sent on an earlier connection and still unanswered: to re-send after a resume. */
+    /**
+     * Messages sent on an earlier connection whose {@code accepted} never came: to re-send under the
+     * same id after a resume (the gateway may have them: then it answers {@code duplicate: true}).
+     * Accepted ones need no resend: their events come with the replay.
+     */
     List<Message> toResend() {
         List<Message> list = new ArrayList<>();
         for (Message m : waiting.values()) {
-            if (!unsent.contains(m.id)) {
+            if (!unsent.contains(m.id) && !m.accepted) {
                 list.add(m);
             }
         }

@@ -286,8 +286,17 @@ public final class VirtualUser {
             if (accepted.duplicate()) {
                 stats.count("accepted_duplicate");
             }
+            InFlight.Message m = pending.get(accepted.id());
+            if (m != null) {
+                m.accepted = true;
+            }
         } else if (message instanceof ServerMessage.Error error) {
             stats.error("error_" + error.code().wire());
+            if (error.id() != null && pending.answered(error.id()) != null) {
+                // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.
+                audit.refused(error.id());
+                notifyAll();
+            }
         } else if (message instanceof ServerMessage.ReplayGap gap) {
             audit.replayGap(gap.from(), gap.to());
         } else if (message instanceof ServerMessage.RefreshRequired) {

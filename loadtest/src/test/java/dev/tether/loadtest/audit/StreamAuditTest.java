@@ -149,6 +149,16 @@ class StreamAuditTest {
     }
 
     @Test
+    void aMessageRefusedByAnErrorIsNotWaitedFor() {
+        audit.sent("m1");
+        audit.refused("m1");
+        assertTrue(audit.answered("m1"));
+        audit.finish();
+        assertEquals(List.of(), audit.violations());
+        assertEquals(1, audit.refusedMessages());
+    }
+
+    @Test
     void theSummaryAddsUpAndFailsOnAnyViolation() {
         audit.sent("m1");
         deliver(1, 2);
