@@ -18,11 +18,12 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Answers one baseline connection: {@code session_ready} once the upgrade completes, then for each
+ * Answers one baseline connection: {@code session_ready} once the upgrade completes; for each
  * {@code message} an {@code accepted} and one {@code event} {@code {"type":"result","id":...,"text":...}}
- * (seq from 1; the text as the gateway's echo worker derives it from {@code data}), preceded by
- * {@code delta} events when asked to stream like the echo worker does, {@code pong} for {@code ping}; {@code ack} and {@code interrupt} are ignored. One
- * instance per connection, used only on its event loop.
+ * (seqs from 1; the text derived from {@code data} as the gateway's echo worker does), preceded by
+ * {@code delta} events when asked to stream like the echo worker; {@code pong} for {@code ping};
+ * {@code ack} and {@code interrupt} are ignored. One instance per connection, used only on its event
+ * loop.
  */
 final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
 

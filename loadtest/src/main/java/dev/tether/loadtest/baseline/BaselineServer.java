@@ -122,6 +122,11 @@ public final class BaselineServer implements AutoCloseable {
         return launch(javaHome, List.of(), null, 0);
     }
 
+    /** As {@link #launch(Path)}, with JVM options and a file for its output (null: last lines kept in memory). */
+    public static RunningProcess launch(Path javaHome, List<String> jvmOptions, Path logFile) {
+        return launch(javaHome, jvmOptions, logFile, 0);
+    }
+
     /**
      * As {@link #launch(Path)}, with JVM options (e.g. {@code -Xmx256m}), a file for its output
      * (null to keep only the last lines in memory) and {@code delta} events per message (see
