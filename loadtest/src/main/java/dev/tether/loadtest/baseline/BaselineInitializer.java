@@ -19,6 +19,12 @@ final class BaselineInitializer extends ChannelInitializer<SocketChannel> {
     static final String SUBPROTOCOL = "gateway.v1";
     static final int MAX_FRAME_BYTES = 1 << 20;
 
+    private final int deltas;
+
+    BaselineInitializer(int deltas) {
+        this.deltas = deltas;
+    }
+
     @Override
     protected void initChannel(SocketChannel ch) {
         WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
@@ -32,6 +38,6 @@ final class BaselineInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast("aggregator", new HttpObjectAggregator(64 * 1024))
                 .addLast("websocket", new WebSocketServerProtocolHandler(ws))
                 .addLast("frames", new WebSocketFrameAggregator(MAX_FRAME_BYTES))
-                .addLast("baseline", new BaselineHandler());
+                .addLast("baseline", new BaselineHandler(deltas));
     }
 }

@@ -57,9 +57,20 @@ public final class BaselineServer implements AutoCloseable {
         this.transport = transport;
     }
 
-    /** Binds {@code host:port} (0 for any free port) in this JVM. */
+    /** Binds {@code host:port} (0 for any free port) in this JVM; one result event per message, no deltas. */
     public static BaselineServer start(String host, int port) throws InterruptedException {
+        return start(host, port, 0);
+    }
+
+    /**
+     * Binds {@code host:port} in this JVM, streaming {@code deltas} {@code delta} events before each
+     * result (set it to the gateway's {@code worker.echo.deltas} for a like-for-like event count).
+     */
+    public static BaselineServer start(String host, int port, int deltas) throws InterruptedException {
         requireNonNull(host, "host");
+        if (deltas < 0) {
+            throw new IllegalArgumentException("deltas must be >= 0: " + deltas);
+        }
         boolean epoll = Epoll.isAvailable();
         DefaultThreadFactory acceptThreads = new DefaultThreadFactory("baseline-accept");
         DefaultThreadFactory ioThreads = new DefaultThreadFactory("baseline-io");
@@ -73,7 +84,7 @@ public final class BaselineServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new BaselineInitializer())
+                    .childHandler(new BaselineInitializer(deltas))
                     .bind(host, port).sync().channel();
             return new BaselineServer(boss, workers, listener, epoll ? "epoll" : "nio");
         } catch (RuntimeException | InterruptedException e) {
@@ -108,14 +119,20 @@ public final class BaselineServer implements AutoCloseable {
      * @param javaHome the JDK or JRE to run it with; null for the running JVM's
      */
     public static RunningProcess launch(Path javaHome) {
-        return launch(javaHome, List.of(), null);
+        return launch(javaHome, List.of(), null, 0);
+    }
+
+    /** As {@link #launch(Path)}, with JVM options and a file for its output (null: last lines kept in memory). */
+    public static RunningProcess launch(Path javaHome, List<String> jvmOptions, Path logFile) {
+        return launch(javaHome, jvmOptions, logFile, 0);
     }
 
     /**
-     * As {@link #launch(Path)}, with JVM options (e.g. {@code -Xmx256m}) and a file for its output
-     * (null to keep only the last lines in memory).
+     * As {@link #launch(Path)}, with JVM options (e.g. {@code -Xmx256m}), a file for its output
+     * (null to keep only the last lines in memory) and {@code delta} events per message (see
+     * {@link #start(String, int, int)}).
      */
-    public static RunningProcess launch(Path javaHome, List<String> jvmOptions, Path logFile) {
+    public static RunningProcess launch(Path javaHome, List<String> jvmOptions, Path logFile, int deltas) {
         requireNonNull(jvmOptions, "jvmOptions");
         List<String> command = new ArrayList<>();
         command.add(ChildProcess.javaLauncher(javaHome));
@@ -125,6 +142,8 @@ public final class BaselineServer implements AutoCloseable {
         command.add(BaselineServer.class.getName());
         command.add("--port");
         command.add("0");
+        command.add("--deltas");
+        command.add(Integer.toString(deltas));
         ChildProcess child = ChildProcess.start(command, Map.of(), logFile, LISTENING);
         var match = child.awaitLine(Duration.ofSeconds(30));
         URI uri = URI.create("ws://" + match.group(1) + ":" + match.group(2) + PATH);
@@ -132,27 +151,29 @@ public final class BaselineServer implements AutoCloseable {
     }
 
     /**
-     * {@code [--host HOST] [--port PORT]}: binds (default 127.0.0.1, port 0), prints the listening
+     * {@code [--host HOST] [--port PORT] [--deltas N]}: binds (default 127.0.0.1, port 0), prints the listening
      * line and serves until the JVM is told to stop (SIGTERM or SIGINT).
      */
     public static void main(String[] args) throws InterruptedException {
         String host = "127.0.0.1";
         int port = 0;
+        int deltas = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--host" -> host = value(args, ++i);
                 case "--port" -> port = Integer.parseInt(value(args, ++i));
+                case "--deltas" -> deltas = Integer.parseInt(value(args, ++i));
                 case "--help", "-h" -> {
-                    System.out.println("usage: BaselineServer [--host 127.0.0.1] [--port 0]");
+                    System.out.println("usage: BaselineServer [--host 127.0.0.1] [--port 0] [--deltas 0]");
                     return;
                 }
                 default -> {
-                    System.err.println("unknown option: " + args[i] + " (usage: BaselineServer [--host H] [--port P])");
+                    System.err.println("unknown option: " + args[i] + " (usage: BaselineServer [--host H] [--port P] [--deltas N])");
                     System.exit(2);
                 }
             }
         }
-        BaselineServer server = start(host, port);
+        BaselineServer server = start(host, port, deltas);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

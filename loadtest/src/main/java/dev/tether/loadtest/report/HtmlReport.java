@@ -162,7 +162,8 @@ public final class HtmlReport {
                 series.add(new Series("baseline", BASELINE, column(base, "p"), column(base, "ms"), true));
             }
             plot(out, new HtmlReportPlot(metric.replace('_', ' ') + " by percentile", "percentile", "ms", XAxis.PERCENTILE,
-                    HtmlReportPlot.wantsLogY(series), series), metric.replace('_', ' ') + ": the value below which each percentile of samples lies.");
+                    HtmlReportPlot.wantsLogY(series), series), metric.replace('_', ' ') + ": the value below which each percentile of samples lies"
+                    + " (the 100th percentile, the maximum, is in the table).");
         }
         JsonNode samples = report.path("gateway").path("samples");
         if (samples.isArray() && !samples.isEmpty()) {

@@ -33,7 +33,7 @@ class BaselineServerIT {
     @Test
     void launchedAsItsOwnJvmItAnswersTheSteadyWorkload() throws Exception {
         try (RunningProcess server = BaselineServer.launch(null,
-                List.of("-Dio.netty.leakDetection.level=paranoid", "-Xmx64m"), null)) {
+                List.of("-Dio.netty.leakDetection.level=paranoid", "-Xmx64m"), null, 0)) {
             assertTrue(ProcessHandle.of(server.pid()).map(ProcessHandle::isAlive).orElse(false));
             assertTrue(server.pid() != ProcessHandle.current().pid());
             assertEquals("/ws", server.wsUri().getPath());
@@ -101,6 +101,28 @@ class BaselineServerIT {
         ProcessHandle handle = ProcessHandle.of(server.pid()).orElseThrow();
         server.close();
         assertFalse(handle.isAlive());
+    }
+
+    @Test
+    void withDeltasItStreamsLikeTheEchoWorker() throws Exception {
+        try (BaselineServer server = BaselineServer.start("127.0.0.1", 0, 2)) {
+            Inbox inbox = new Inbox();
+            Session session = connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
+            try {
+                assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("a", new TextNode("abcd"))));
+                assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
+                List<String> events = new java.util.ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    var event = assertInstanceOf(ServerMessage.Event.class, inbox.next());
+                    assertEquals(i, event.seq());
+                    events.add(event.event().get("type").asText() + ":" + event.event().get("text").asText());
+                }
+                assertEquals(List.of("delta:ab", "delta:cd", "result:abcd"), events);
+            } finally {
+                session.close();
+            }
+        }
     }
 
     private static Session connect(URI uri, Inbox inbox) throws Exception {
