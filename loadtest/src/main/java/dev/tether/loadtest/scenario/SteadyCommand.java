@@ -23,6 +23,10 @@ public final class SteadyCommand extends ScenarioCommand {
     @Option(names = "--baseline", description = "also run the same workload against the raw Netty baseline server (own process) and report ratios")
     boolean baseline;
 
+    @Option(names = "--baseline-deltas", defaultValue = "3",
+            description = "delta events the baseline server streams before each result, like the echo worker of config/bench/echo.yaml (default: ${DEFAULT-VALUE})")
+    int baselineDeltas;
+
     @Override
     ObjectNode execute() throws Exception {
         Traffic.Plan plan = new Traffic.Plan("steady", common.sessions(100), common.rate(1000), common.warmup,
@@ -33,7 +37,7 @@ public final class SteadyCommand extends ScenarioCommand {
             report = Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan));
         }
         if (baseline) {
-            try (Target target = Target.baseline(common, Duration.ofSeconds(1))) {
+            try (Target target = Target.baseline(common, Duration.ofSeconds(1), baselineDeltas)) {
                 report.baseline(Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan)).build());
             }
         }

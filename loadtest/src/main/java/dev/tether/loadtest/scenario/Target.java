@@ -2,6 +2,7 @@ package dev.tether.loadtest.scenario;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.baseline.BaselineServer;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.process.RunningProcess;
@@ -69,10 +70,9 @@ final class Target implements AutoCloseable {
         return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler);
     }
 
-    /** The raw baseline server, launched as its own process. */
-    static Target baseline(CommonOptions options, Duration sampleEvery) {
-        RunningProcess server = dev.tether.loadtest.baseline.BaselineServer.launch(null, List.of(),
-                options.out.resolve("baseline.log"));
+    /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
+    static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
+        RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
         return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery, false));
     }
 
