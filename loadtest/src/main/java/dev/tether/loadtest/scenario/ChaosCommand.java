@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Steady traffic while connections are cut (clean and abrupt) and resumed; resends exercise idempotency.",
-                "Defaults: --sessions 20 --rate 200 --duration 60s; --launch-gateway uses config/bench/echo.yaml,",
-                "or config/bench/demo.yaml with --kill-workers."})
+                "Defaults: --sessions 20 --rate 200 --duration 60s; --launch-gateway uses config/bench/echo.yaml"
+                        + " (config/bench/demo.yaml with --kill-workers)."})
 public final class ChaosCommand extends ScenarioCommand {
 
     @Option(names = "--cut-interval", converter = Durations.class, defaultValue = "5s",
