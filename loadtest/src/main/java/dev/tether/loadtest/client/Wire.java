@@ -1,0 +1,113 @@
+package dev.tether.loadtest.client;
+
+import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.glassfish.tyrus.client.ClientManager;
+import org.glassfish.tyrus.client.ClientProperties;
+
+/**
+ * One WebSocket connection of a {@link VirtualUser} (Tyrus endpoint): authenticates with an
+ * {@code Authorization: Bearer} header, hands every text frame and the close to its user. A
+ * user's later connection is a new {@code Wire}, so frames of an old one are recognised and
+ * ignored. Tyrus calls it on its own threads.
+ */
+final class Wire extends Endpoint {
+
+    private static final ClientManager CLIENT = sharedClient();
+
+    private final VirtualUser user;
+    final CompletableFuture<Void> ready;
+    /** Set (under the user's lock) when this user ends the connection on purpose. */
+    volatile boolean expectedEnd;
+    private volatile Session session;
+
+    Wire(VirtualUser user, CompletableFuture<Void> ready) {
+        this.user = user;
+        this.ready = ready;
+    }
+
+    /** The one Tyrus client of this JVM. */
+    static ClientManager client() {
+        return CLIENT;
+    }
+
+    private static ClientManager sharedClient() {
+        ClientManager client = ClientManager.createClient();
+        // One selector and worker pool for every connection instead of a Grizzly transport each.
+        client.getProperties().put(ClientProperties.SHARED_CONTAINER, true);
+        client.getProperties().put(ClientProperties.SHARED_CONTAINER_IDLE_TIMEOUT, 5);
+        return client;
+    }
+
+    /** Connects (blocking until the upgrade is answered). */
+    void open(URI uri, String token, Duration timeout) throws Refusal {
+        ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
+                .configurator(new ClientEndpointConfig.Configurator() {
+                    @Override
+                    public void beforeRequest(Map<String, List<String>> headers) {
+                        headers.put("Authorization", List.of("Bearer " + token));
+                    }
+                })
+                .build();
+        config.getUserProperties().put(ClientProperties.HANDSHAKE_TIMEOUT, timeout.toMillis());
+        try {
+            CLIENT.connectToServer(this, config, uri);
+        } catch (DeploymentException | IOException | RuntimeException e) {
+            throw Refusal.of(e);
+        }
+    }
+
+    @Override
+    public void onOpen(Session session, EndpointConfig config) {
+        this.session = session;
+        session.setMaxTextMessageBufferSize(16 * 1024 * 1024);
+        session.setMaxIdleTimeout(0);
+        user.onOpen(this);
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> user.onFrame(this, text));
+    }
+
+    @Override
+    public void onClose(Session session, CloseReason reason) {
+        user.onClose(this, reason.getCloseCode().getCode());
+    }
+
+    @Override
+    public void onError(Session session, Throwable thrown) {
+        // A reset or a failed write: onClose follows with 1006.
+    }
+
+    void send(String text) {
+        Session s = session;
+        if (s == null || !s.isOpen()) {
+            return;
+        }
+        try {
+            s.getAsyncRemote().sendText(text);
+        } catch (RuntimeException e) {
+            // closing under us: the close handler takes it from here
+        }
+    }
+
+    void close(int code, String why) {
+        Session s = session;
+        if (s == null) {
+            return;
+        }
+        try {
+            s.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), why));
+        } catch (IOException | RuntimeException e) {
+            // already closed
+        }
+    }
+}

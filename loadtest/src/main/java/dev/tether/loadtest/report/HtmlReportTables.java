@@ -1,0 +1,147 @@
+package dev.tether.loadtest.report;
+
+import static dev.tether.loadtest.report.HtmlReportFormat.esc;
+import static dev.tether.loadtest.report.HtmlReportFormat.ms;
+import static dev.tether.loadtest.report.HtmlReportFormat.number;
+import static dev.tether.loadtest.report.HtmlReportFormat.ratio;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/** The HTML report's tables, each from one section of the report JSON. Stateless. */
+final class HtmlReportTables {
+
+    /** Audit violations listed in full up to this many; the rest are counted. */
+    static final int MAX_VIOLATIONS = 500;
+
+    private static final String[][] LATENCY_COLUMNS = {
+        {"count", "count"}, {"mean", "mean"}, {"p50", "p50"}, {"p90", "p90"}, {"p99", "p99"}, {"p999", "p99.9"}, {"max", "max"},
+    };
+
+    private HtmlReportTables() {}
+
+    /** Latency metrics of the run, and of the baseline beside them when there is one. */
+    static void latency(StringBuilder out, JsonNode latency, JsonNode baselineLatency) {
+        out.append("<table><thead><tr><th>metric (ms)</th>");
+        for (String[] c : LATENCY_COLUMNS) {
+            out.append("<th class=\"num\">").append(c[1]).append("</th>");
+        }
+        out.append("</tr></thead><tbody>");
+        for (Iterator<Map.Entry<String, JsonNode>> it = latency.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> metric = it.next();
+            latencyRow(out, metric.getKey(), metric.getValue(), "");
+            JsonNode base = baselineLatency.path(metric.getKey());
+            if (base.isObject()) {
+                latencyRow(out, metric.getKey() + " (baseline)", base, "baseline");
+                out.append("<tr class=\"ratio\"><td>ratio to baseline</td><td></td>");
+                for (String[] c : LATENCY_COLUMNS) {
+                    if (c[0].equals("count")) {
+                        continue;
+                    }
+                    double r = HtmlReport.num(metric.getValue(), c[0]) / HtmlReport.num(base, c[0]);
+                    out.append("<td class=\"num\">").append(esc(ratio(Double.isFinite(r) ? r : Double.NaN))).append("</td>");
+                }
+                out.append("</tr>");
+            }
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void latencyRow(StringBuilder out, String name, JsonNode m, String cssClass) {
+        out.append("<tr").append(cssClass.isEmpty() ? "" : " class=\"" + cssClass + "\"").append("><td>")
+                .append(esc(name)).append("</td>");
+        for (String[] c : LATENCY_COLUMNS) {
+            double v = HtmlReport.num(m, c[0]);
+            out.append("<td class=\"num\">").append(esc(c[0].equals("count") ? number(v) : ms(v))).append("</td>");
+        }
+        out.append("</tr>");
+    }
+
+    /** A two-column table of a JSON object's fields (counts by kind, close codes, chaos counters). */
+    static void counts(StringBuilder out, JsonNode object, String keyHeader, String valueHeader) {
+        if (!object.isObject() || object.isEmpty()) {
+            out.append("<p class=\"none\">none</p>");
+            return;
+        }
+        out.append("<table class=\"narrow\"><thead><tr><th>").append(esc(keyHeader)).append("</th><th class=\"num\">")
+                .append(esc(valueHeader)).append("</th></tr></thead><tbody>");
+        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            out.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"num\">").append(esc(value(e.getValue())))
+                    .append("</td></tr>");
+        }
+        out.append("</tbody></table>");
+    }
+
+    /** The audit's verdict, its counters and its violations. */
+    static void audit(StringBuilder out, JsonNode audit) {
+        boolean passed = audit.path("passed").asBoolean(false);
+        out.append("<p class=\"verdict ").append(passed ? "pass" : "fail").append("\">")
+                .append(passed ? "PASS: every event delivered exactly once, every message answered once"
+                        : "FAIL: the audit found violations")
+                .append("</p>");
+        List<String> keys = List.of("sessions", "events", "duplicates_dropped", "duplicates_delivered", "lost", "gaps");
+        out.append("<table class=\"narrow\"><tbody>");
+        for (String key : keys) {
+            if (audit.has(key)) {
+                boolean bad = (key.equals("duplicates_delivered") || key.equals("lost")) && audit.path(key).asLong() > 0;
+                out.append("<tr").append(bad ? " class=\"bad\"" : "").append("><td>").append(esc(key.replace('_', ' ')))
+                        .append("</td><td class=\"num\">").append(esc(value(audit.get(key)))).append("</td></tr>");
+            }
+        }
+        out.append("</tbody></table>");
+        JsonNode violations = audit.path("violations");
+        if (!violations.isArray() || violations.isEmpty()) {
+            return;
+        }
+        out.append("<h3>Violations (").append(violations.size()).append(")</h3>");
+        out.append("<table><thead><tr><th>session</th><th>kind</th><th>detail</th></tr></thead><tbody>");
+        int shown = 0;
+        for (JsonNode v : violations) {
+            if (shown++ == MAX_VIOLATIONS) {
+                break;
+            }
+            out.append("<tr><td class=\"mono\">").append(esc(v.path("session").asText())).append("</td><td>")
+                    .append(esc(v.path("kind").asText())).append("</td><td>").append(esc(v.path("detail").asText()))
+                    .append("</td></tr>");
+        }
+        out.append("</tbody></table>");
+        if (violations.size() > MAX_VIOLATIONS) {
+            out.append("<p class=\"none\">").append(violations.size() - MAX_VIOLATIONS)
+                    .append(" more in the JSON report.</p>");
+        }
+    }
+
+    /** The run's options, nested objects flattened to dotted keys. */
+    static void options(StringBuilder out, JsonNode options) {
+        List<String[]> rows = new ArrayList<>();
+        flatten("", options, rows);
+        out.append("<table class=\"narrow\"><tbody>");
+        for (String[] row : rows) {
+            out.append("<tr><td class=\"mono\">").append(esc(row[0])).append("</td><td class=\"mono\">").append(esc(row[1]))
+                    .append("</td></tr>");
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void flatten(String prefix, JsonNode node, List<String[]> rows) {
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), rows);
+            }
+        } else {
+            rows.add(new String[] {prefix, value(node)});
+        }
+    }
+
+    private static String value(JsonNode node) {
+        if (node.isNumber()) {
+            return number(node.asDouble());
+        }
+        return node.isTextual() ? node.textValue() : node.toString();
+    }
+}

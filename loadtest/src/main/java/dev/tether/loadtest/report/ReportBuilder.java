@@ -1,0 +1,168 @@
+package dev.tether.loadtest.report;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.loadtest.audit.AuditSummary;
+import dev.tether.loadtest.audit.Violation;
+import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.gateway.ProcessSampler;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Builds the report JSON (schema 1, the shape {@code HtmlReport} and {@code docs/benchmarks.md}
+ * rely on: keep the names) from what a run measured. One builder per report, on the scenario's
+ * thread.
+ */
+public final class ReportBuilder {
+
+    /** The percentiles listed in each latency metric's {@code percentiles} array. */
+    static final double[] PERCENTILES = {0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100};
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ObjectNode root = JSON.createObjectNode();
+
+    /**
+     * @param scenario  {@code steady}, {@code chaos}, ...
+     * @param target    {@code gateway} or {@code baseline}
+     * @param startedAt when the run started
+     */
+    public ReportBuilder(String scenario, String target, Instant startedAt, double durationS, double warmupS) {
+        root.put("schema", 1);
+        root.put("scenario", requireNonNull(scenario, "scenario"));
+        root.put("target", requireNonNull(target, "target"));
+        root.put("started_at", startedAt.toString());
+        root.put("duration_s", durationS);
+        root.put("warmup_s", warmupS);
+    }
+
+    /** The command-line options of the run, by long name (secrets left out by the caller). */
+    public ReportBuilder options(Map<String, Object> options) {
+        root.set("options", JSON.valueToTree(options));
+        return this;
+    }
+
+    /** Latencies, throughput, timeline, errors and close codes from {@code stats}. */
+    public ReportBuilder stats(RunStats stats, double measuredS) {
+        ObjectNode latency = root.putObject("latency_ms");
+        for (RunStats.Metric metric : RunStats.Metric.values()) {
+            Histogram h = stats.histogram(metric);
+            if (h.getTotalCount() > 0) {
+                latency.set(metric.key(), latency(h));
+            }
+        }
+        ArrayNode timeline = root.putArray("timeline");
+        for (RunStats.Second s : stats.timeline()) {
+            timeline.addObject().put("t_s", s.tS()).put("sent", s.sent()).put("results", s.results())
+                    .put("errors", s.errors()).put("sessions", s.sessions()).put("p50_ms", s.p50Ms())
+                    .put("p99_ms", s.p99Ms()).put("max_ms", s.maxMs());
+        }
+        double span = Math.max(measuredS, 1e-9);
+        root.putObject("throughput")
+                .put("offered_per_s", stats.offeredCount() / span)
+                .put("sent_per_s", stats.sentCount() / span)
+                .put("results_per_s", stats.resultCount() / span)
+                .put("events_per_s", stats.eventCount() / span);
+        root.set("errors", JSON.valueToTree(stats.errors()));
+        ObjectNode codes = root.putObject("close_codes");
+        stats.closeCodes().forEach((code, n) -> codes.put(String.valueOf(code), n));
+        root.set("counters", JSON.valueToTree(stats.counters()));
+        return this;
+    }
+
+    /** The {@code latency_ms} entry of one histogram (microsecond values). */
+    static ObjectNode latency(Histogram h) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("count", h.getTotalCount());
+        node.put("mean", h.getMean() / 1000.0);
+        node.put("p50", ms(h, 50));
+        node.put("p90", ms(h, 90));
+        node.put("p99", ms(h, 99));
+        node.put("p999", ms(h, 99.9));
+        node.put("max", h.getMaxValue() / 1000.0);
+        ArrayNode list = node.putArray("percentiles");
+        for (double p : PERCENTILES) {
+            list.addObject().put("p", p).put("ms", ms(h, p));
+        }
+        return node;
+    }
+
+    private static double ms(Histogram h, double p) {
+        return h.getValueAtPercentile(p) / 1000.0;
+    }
+
+    /** The {@code audit} section. */
+    public ReportBuilder audit(AuditSummary audit) {
+        ObjectNode node = root.putObject("audit");
+        node.put("passed", audit.passed()).put("sessions", audit.sessions()).put("events", audit.events())
+                .put("duplicates_dropped", audit.duplicatesDropped()).put("duplicates_delivered", audit.duplicatesDelivered())
+                .put("lost", audit.lost()).put("gaps", audit.gaps()).put("crashed_turns", audit.crashedTurns())
+                .put("violation_count", audit.violationCount());
+        ArrayNode list = node.putArray("violations");
+        for (Violation v : audit.violations()) {
+            list.addObject().put("session", v.session()).put("kind", v.kind()).put("detail", v.detail());
+        }
+        return this;
+    }
+
+    /** The {@code chaos} section. */
+    public ReportBuilder chaos(long cutsClean, long cutsAbrupt, long resumes, long resent, long workerKills) {
+        root.putObject("chaos").put("cuts_clean", cutsClean).put("cuts_abrupt", cutsAbrupt).put("resumes", resumes)
+                .put("resent", resent).put("worker_kills", workerKills);
+        return this;
+    }
+
+    /** The {@code gateway} section: the target process's samples. */
+    public ReportBuilder process(long pid, List<ProcessSampler.Sample> samples) {
+        ObjectNode node = root.putObject("gateway");
+        node.put("pid", pid);
+        ArrayNode list = node.putArray("samples");
+        for (ProcessSampler.Sample s : samples) {
+            ObjectNode sample = list.addObject().put("t_s", s.tSeconds()).put("rss_bytes", s.rssBytes())
+                    .put("threads", s.threads()).put("cpu_pct", s.cpuPct());
+            if (s.heapUsedBytes() == null) {
+                sample.putNull("heap_used_bytes");
+            } else {
+                sample.put("heap_used_bytes", s.heapUsedBytes());
+            }
+        }
+        return this;
+    }
+
+    /** A scenario's own section ({@code connect}, {@code idle}, {@code soak}, {@code refresh}, {@code resume}). */
+    public ReportBuilder section(String name, JsonNode value) {
+        root.set(name, value);
+        return this;
+    }
+
+    /** Nests the baseline run and adds the gateway/baseline ratios of round-trip p50 and p99. */
+    public ReportBuilder baseline(JsonNode baseline) {
+        root.set("baseline", baseline);
+        JsonNode ours = root.path("latency_ms").path("round_trip");
+        JsonNode theirs = baseline.path("latency_ms").path("round_trip");
+        ObjectNode ratios = root.putObject("ratios");
+        ratios.put("round_trip_p50", ratio(ours.path("p50").asDouble(), theirs.path("p50").asDouble()));
+        ratios.put("round_trip_p99", ratio(ours.path("p99").asDouble(), theirs.path("p99").asDouble()));
+        return this;
+    }
+
+    private static double ratio(double a, double b) {
+        return b > 0 ? a / b : 0;
+    }
+
+    /** A fresh object node for {@link #section}. */
+    public static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    public ObjectNode build() {
+        return root;
+    }
+}

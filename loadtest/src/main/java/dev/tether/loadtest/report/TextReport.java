@@ -1,0 +1,104 @@
+package dev.tether.loadtest.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The plain-text summary of a report JSON: printed at the end of a run and saved as
+ * {@code report.txt}. Pure function of the JSON.
+ */
+public final class TextReport {
+
+    private TextReport() {}
+
+    public static String render(JsonNode report) {
+        StringBuilder out = new StringBuilder();
+        line(out, "Tether load test: %s against %s, started %s", report.path("scenario").asText(),
+                report.path("target").asText(), report.path("started_at").asText());
+        line(out, "measured %.1f s after %.1f s of warm-up", report.path("duration_s").asDouble(),
+                report.path("warmup_s").asDouble());
+        body(out, report);
+        JsonNode baseline = report.get("baseline");
+        if (baseline != null) {
+            line(out, "");
+            line(out, "== baseline (raw Netty echo server, same workload) ==");
+            body(out, baseline);
+            JsonNode ratios = report.path("ratios");
+            line(out, "");
+            line(out, "gateway / baseline: round trip p50 x%.2f, p99 x%.2f",
+                    ratios.path("round_trip_p50").asDouble(), ratios.path("round_trip_p99").asDouble());
+        }
+        return out.toString();
+    }
+
+    private static void body(StringBuilder out, JsonNode report) {
+        JsonNode latency = report.path("latency_ms");
+        if (latency.size() > 0) {
+            line(out, "");
+            line(out, "%-12s %9s %9s %9s %9s %9s %9s %9s", "latency ms", "count", "mean", "p50", "p90", "p99", "p99.9", "max");
+            for (Iterator<Map.Entry<String, JsonNode>> it = latency.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode m = e.getValue();
+                line(out, "%-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f", e.getKey(), m.path("count").asLong(),
+                        m.path("mean").asDouble(), m.path("p50").asDouble(), m.path("p90").asDouble(),
+                        m.path("p99").asDouble(), m.path("p999").asDouble(), m.path("max").asDouble());
+            }
+        }
+        JsonNode t = report.path("throughput");
+        if (!t.isMissingNode()) {
+            line(out, "");
+            line(out, "throughput /s: offered %.1f, sent %.1f, results %.1f, events %.1f", t.path("offered_per_s").asDouble(),
+                    t.path("sent_per_s").asDouble(), t.path("results_per_s").asDouble(), t.path("events_per_s").asDouble());
+        }
+        map(out, "errors", report.path("errors"));
+        map(out, "close codes", report.path("close_codes"));
+        map(out, "counters", report.path("counters"));
+        for (String section : new String[] {"chaos", "connect", "refresh", "resume", "soak", "idle"}) {
+            map(out, section, report.path(section));
+        }
+        JsonNode gateway = report.path("gateway").path("samples");
+        if (gateway.size() > 0) {
+            JsonNode first = gateway.get(0);
+            JsonNode last = gateway.get(gateway.size() - 1);
+            line(out, "");
+            line(out, "process %d: RSS %.1f -> %.1f MiB, threads %d -> %d, %d samples", report.path("gateway").path("pid").asLong(),
+                    first.path("rss_bytes").asLong() / 1048576.0, last.path("rss_bytes").asLong() / 1048576.0,
+                    first.path("threads").asInt(), last.path("threads").asInt(), gateway.size());
+        }
+        JsonNode audit = report.path("audit");
+        if (!audit.isMissingNode()) {
+            line(out, "");
+            line(out, "audit: %s  sessions %d, events %d, lost %d (gaps %d), duplicates delivered %d, dropped %d, crashed turns %d",
+                    audit.path("passed").asBoolean() ? "PASSED" : "FAILED", audit.path("sessions").asLong(),
+                    audit.path("events").asLong(), audit.path("lost").asLong(), audit.path("gaps").asLong(),
+                    audit.path("duplicates_delivered").asLong(), audit.path("duplicates_dropped").asLong(),
+                    audit.path("crashed_turns").asLong());
+            for (JsonNode v : audit.path("violations")) {
+                line(out, "  VIOLATION session %s: %s: %s", v.path("session").asText(), v.path("kind").asText(),
+                        v.path("detail").asText());
+            }
+        }
+    }
+
+    private static void map(StringBuilder out, String title, JsonNode node) {
+        if (!node.isObject() || node.size() == 0) {
+            return;
+        }
+        StringBuilder items = new StringBuilder();
+        node.fields().forEachRemaining(e -> {
+            if (items.length() > 0) {
+                items.append(", ");
+            }
+            JsonNode v = e.getValue();
+            items.append(e.getKey()).append(' ')
+                    .append(v.isFloatingPointNumber() ? String.format(Locale.ROOT, "%.2f", v.asDouble()) : v.toString());
+        });
+        line(out, "%s: %s", title, items);
+    }
+
+    private static void line(StringBuilder out, String format, Object... args) {
+        out.append(String.format(Locale.ROOT, format, args)).append('\n');
+    }
+}

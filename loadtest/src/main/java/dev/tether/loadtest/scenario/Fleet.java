@@ -1,0 +1,148 @@
+package dev.tether.loadtest.scenario;
+
+import dev.tether.loadtest.audit.StreamAudit;
+import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.Refusal;
+import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.TcpRelay;
+import dev.tether.loadtest.client.VirtualUser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The virtual users of a run: creates them, opens their sessions at a paced rate, and at the end
+ * waits for answers in flight and closes them. Its connector pool runs the (blocking) Tyrus
+ * connects and resumes. Driven from the scenario's thread.
+ */
+final class Fleet implements AutoCloseable {
+
+    private final ClientSettings settings;
+    private final String subjectPrefix;
+    private final boolean relays;
+    private final List<VirtualUser> users = new ArrayList<>();
+    private final List<VirtualUser> connected = new ArrayList<>();
+    private final ExecutorService connector;
+    private final boolean progress;
+
+    /**
+     * @param relays   route each user through its own {@link TcpRelay}, so that cuts can be abrupt
+     * @param progress print how the opening goes every five seconds
+     */
+    Fleet(ClientSettings settings, String subjectPrefix, boolean relays, boolean progress) {
+        this.settings = settings;
+        this.progress = progress;
+        this.subjectPrefix = subjectPrefix;
+        this.relays = relays;
+        AtomicInteger n = new AtomicInteger();
+        this.connector = Executors.newFixedThreadPool(64, r -> {
+            Thread t = new Thread(r, "connector-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Creates one more user (index = how many there are). */
+    VirtualUser add() {
+        int index = users.size();
+        TcpRelay relay = null;
+        if (relays) {
+            URI uri = settings.uri();
+            try {
+                relay = new TcpRelay(new InetSocketAddress(uri.getHost(), uri.getPort()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        VirtualUser user = new VirtualUser(index, subjectPrefix + index, settings, relay, connector);
+        users.add(user);
+        return user;
+    }
+
+    /**
+     * Opens {@code n} sessions, {@code perSecond} connects a second, and waits for all of them
+     * (each at most {@code timeout} after it started).
+     *
+     * @return the refusals, by kind, of the sessions that did not open
+     */
+    List<Refusal> connect(int n, double perSecond, Duration timeout) throws InterruptedException {
+        OpenLoopSchedule pace = new OpenLoopSchedule(System.nanoTime(), perSecond);
+        List<CompletableFuture<Void>> opening = new ArrayList<>();
+        List<VirtualUser> opened = new ArrayList<>();
+        long start = System.nanoTime();
+        long nextReport = start + 5_000_000_000L;
+        while (opening.size() < n) {
+            long now = System.nanoTime();
+            if (progress && now >= nextReport) {
+                System.err.printf("opening  %6.0fs  started %d/%d  up %d%n", (now - start) / 1e9, opening.size(), n,
+                        settings.stats().sessionsUp());
+                nextReport += 5_000_000_000L;
+            }
+            if (pace.take(now) < 0) {
+                LockSupport.parkNanos(Math.max(10_000, pace.nextDue() - now));
+                continue;
+            }
+            VirtualUser user = add();
+            opened.add(user);
+            opening.add(user.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        }
+        List<Refusal> refusals = new ArrayList<>();
+        for (int i = 0; i < opening.size(); i++) {
+            try {
+                opening.get(i).join();
+                connected.add(opened.get(i));
+            } catch (RuntimeException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                Refusal refusal = cause instanceof Refusal r ? r : null;
+                refusals.add(refusal);
+                settings.stats().count("refused_" + (refusal == null ? "timeout" : refusal.kind()));
+                opened.get(i).close();
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+        return refusals;
+    }
+
+    /** The users whose session opened. */
+    List<VirtualUser> connected() {
+        return List.copyOf(connected);
+    }
+
+    RunStats stats() {
+        return settings.stats();
+    }
+
+    /** Waits (together at most {@code drain}) for every answer in flight, then closes every user. */
+    List<StreamAudit> finish(Duration drain) throws InterruptedException {
+        long deadline = System.nanoTime() + drain.toNanos();
+        for (VirtualUser user : connected) {
+            user.awaitAnswered(deadline);
+        }
+        List<StreamAudit> audits = new ArrayList<>();
+        for (VirtualUser user : connected) {
+            user.close();
+            audits.add(user.audit());
+        }
+        return audits;
+    }
+
+    @Override
+    public void close() {
+        for (VirtualUser user : users) {
+            user.close();
+        }
+        connector.shutdownNow();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.tether.loadtest.scenario;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.gateway.GatewayProcess;
+import dev.tether.loadtest.gateway.ProcessSampler;
+import dev.tether.loadtest.process.RunningProcess;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a run talks to: a gateway given by {@code --url}, one launched here (and stopped at the
+ * end), or the raw baseline server; plus, when its pid is known, a sampler of its RSS, threads
+ * and CPU. Used on the scenario's thread.
+ */
+final class Target implements AutoCloseable {
+
+    private final URI uri;
+    private final String kind;
+    private final RunningProcess process;
+    private final ProcessSampler sampler;
+
+    private Target(URI uri, String kind, RunningProcess process, ProcessSampler sampler) {
+        this.uri = uri;
+        this.kind = kind;
+        this.process = process;
+        this.sampler = sampler;
+    }
+
+    /**
+     * The gateway these options name: launched with {@code defaultConfig} unless
+     * {@code --gateway-config} says otherwise, or found at {@code --url}.
+     */
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants) {
+        return gateway(options, defaultConfig, sampleEvery, withDescendants, 0);
+    }
+
+    /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants,
+                          int defaultWarm) {
+        if (options.launchGateway) {
+            Path jar = options.gatewayJar;
+            Path config = options.gatewayConfig(defaultConfig);
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
+            }
+            if (!Files.isRegularFile(config)) {
+                throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
+            }
+            GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(jar, config)
+                    .withEnv(Map.of("TETHER_PORT", "0"))
+                    .withLogFile(options.out.resolve("gateway.log"))
+                    .withAwaitReady(true)
+                    .withStartTimeout(Duration.ofSeconds(90)));
+            int warm = options.awaitWarm == null ? defaultWarm : options.awaitWarm;
+            if (warm > 0 && !gateway.awaitWarm(warm, Duration.ofSeconds(90))) {
+                gateway.close();
+                throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
+                        + " (--await-warm; lower it for a smaller pool)");
+            }
+            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery, withDescendants));
+        }
+        ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery, withDescendants);
+        return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler);
+    }
+
+    /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
+    static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
+        RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
+        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery, false));
+    }
+
+    private static ProcessSampler sampler(long pid, Duration every, boolean withDescendants) {
+        return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), withDescendants, 0));
+    }
+
+    URI uri() {
+        return uri;
+    }
+
+    /** {@code gateway} or {@code baseline}. */
+    String kind() {
+        return kind;
+    }
+
+    /** The sampler, or null when the pid is unknown. */
+    ProcessSampler sampler() {
+        return sampler;
+    }
+
+    @Override
+    public void close() {
+        if (sampler != null) {
+            sampler.close();
+        }
+        if (process != null) {
+            process.close();
+        }
+    }
+}

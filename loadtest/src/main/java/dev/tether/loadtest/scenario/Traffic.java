@@ -1,0 +1,90 @@
+package dev.tether.loadtest.scenario;
+
+import dev.tether.loadtest.audit.AuditSummary;
+import dev.tether.loadtest.audit.StreamAudit;
+import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.Refusal;
+import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.VirtualUser;
+import dev.tether.loadtest.report.ReportBuilder;
+import dev.tether.loadtest.token.TokenSource;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The shape shared by steady, chaos, refresh and soak: open the sessions, run the open-loop
+ * workload (with an optional hook running alongside, e.g. the chaos cutter), wait for the answers
+ * in flight, close, audit, and put it all in a report. Runs on the scenario's thread.
+ */
+final class Traffic {
+
+    /**
+     * @param sessions     virtual users
+     * @param rate         messages per second in total
+     * @param relays       route users through TCP relays (abrupt cuts)
+     * @param resumeOnDrop resume after a connection ends unexpectedly
+     * @param tokenTtl     lifetime of minted tokens when {@code --token-ttl} is not given
+     */
+    record Plan(String scenario, int sessions, double rate, Duration warmup, Duration duration, boolean relays,
+                boolean resumeOnDrop, Duration tokenTtl) {}
+
+    /** Something that runs alongside the traffic (started after the sessions are open). */
+    interface Hook {
+        void start(List<VirtualUser> users, RunStats stats);
+
+        void stop();
+    }
+
+    /** What a run gave. */
+    record Result(ReportBuilder report, RunStats stats, AuditSummary audit) {}
+
+    private Traffic() {}
+
+    static Result run(CommonOptions options, Plan plan, Target target, Workload.Payload payload, Hook hook)
+            throws Exception {
+        PrintStream log = System.err;
+        TokenSource tokens = options.tokens(plan.tokenTtl());
+        RunStats stats = new RunStats();
+        ClientSettings settings = new ClientSettings(target.uri(), tokens, stats, options.ackEvery, plan.resumeOnDrop(),
+                Duration.ofSeconds(30));
+        Instant startedAt = Instant.now();
+        try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
+            log.printf("%s: opening %d sessions at %s (%.0f/s)%n", plan.scenario(), plan.sessions(), target.uri(),
+                    options.connectRate(200));
+            List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
+            for (Refusal refusal : refusals) {
+                stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
+            }
+            List<VirtualUser> users = fleet.connected();
+            if (users.isEmpty()) {
+                throw new ScenarioCommand.SetupException("no session could be opened at " + target.uri()
+                        + " (refusals: " + stats.counters() + ")");
+            }
+            log.printf("%s: %d sessions up; %.0f msg/s for %ss (+%ss warm-up)%n", plan.scenario(), users.size(),
+                    plan.rate(), plan.duration().toSeconds(), plan.warmup().toSeconds());
+            if (hook != null) {
+                hook.start(users, stats);
+            }
+            try {
+                Workload.run(users, stats, plan.rate(), plan.warmup(), plan.duration(), payload,
+                        new Progress(!options.noProgress, log), null);
+            } finally {
+                if (hook != null) {
+                    hook.stop();
+                }
+            }
+            List<StreamAudit> audits = fleet.finish(options.drainTimeout);
+            AuditSummary audit = AuditSummary.of(audits);
+            ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
+                    Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
+                    .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
+                    .audit(audit);
+            if (target.sampler() != null) {
+                report.process(target.sampler().pid(), target.sampler().samples());
+            }
+            return new Result(report, stats, audit);
+        }
+    }
+}

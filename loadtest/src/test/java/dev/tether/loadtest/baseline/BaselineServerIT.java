@@ -1,0 +1,151 @@
+package dev.tether.loadtest.baseline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.loadtest.process.RunningProcess;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.protocol.WireCodec;
+import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.glassfish.tyrus.client.ClientManager;
+import org.junit.jupiter.api.Test;
+
+/** The baseline server, launched as its own JVM, answers the steady workload's frames. */
+class BaselineServerIT {
+
+    private static final WireCodec CODEC = new WireCodec();
+
+    @Test
+    void launchedAsItsOwnJvmItAnswersTheSteadyWorkload() throws Exception {
+        try (RunningProcess server = BaselineServer.launch(null,
+                List.of("-Dio.netty.leakDetection.level=paranoid", "-Xmx64m"), null, 0)) {
+            assertTrue(ProcessHandle.of(server.pid()).map(ProcessHandle::isAlive).orElse(false));
+            assertTrue(server.pid() != ProcessHandle.current().pid());
+            assertEquals("/ws", server.wsUri().getPath());
+            exchange(server.wsUri());
+            assertFalse(server.recentOutput().contains("LEAK"), server.recentOutput());
+        }
+    }
+
+    /** In this JVM, so that surefire's paranoid leak detector watches the server's buffers too. */
+    @Test
+    void inProcessItAnswersTheSameWay() throws Exception {
+        try (BaselineServer server = BaselineServer.start("127.0.0.1", 0)) {
+            exchange(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH));
+        }
+    }
+
+    private static void exchange(URI uri) throws Exception {
+        {
+            Inbox inbox = new Inbox();
+            Session session = connect(uri, inbox);
+            try {
+                assertEquals("gateway.v1", session.getNegotiatedSubprotocol());
+
+                var ready = assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
+                assertFalse(ready.resumed());
+                assertEquals(0, ready.lastSeq());
+                assertEquals(SessionState.IDLE, ready.state());
+                assertTrue(ready.tokenExpiresAt() > System.currentTimeMillis() / 1000 + 365L * 24 * 3600);
+
+                for (int i = 1; i <= 3; i++) {
+                    session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("m" + i, new TextNode("hello " + i))));
+                    var accepted = assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
+                    assertEquals("m" + i, accepted.id());
+                    assertFalse(accepted.duplicate());
+                    var event = assertInstanceOf(ServerMessage.Event.class, inbox.next());
+                    assertEquals(i, event.seq());
+                    assertEquals("result", event.event().get("type").asText());
+                    assertEquals("m" + i, event.event().get("id").asText());
+                    assertEquals("hello " + i, event.event().get("text").asText());
+                }
+
+                var object = CODEC.mapper().createObjectNode().put("text", "from an object");
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("m4", object)));
+                assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
+                var fromObject = assertInstanceOf(ServerMessage.Event.class, inbox.next());
+                assertEquals(4, fromObject.seq());
+                assertEquals("from an object", fromObject.event().get("text").asText());
+
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Ack(3)));
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Ping()));
+                assertInstanceOf(ServerMessage.Pong.class, inbox.next(), "ack is ignored, ping answered");
+
+                session.getBasicRemote().sendText("{not json");
+                var error = assertInstanceOf(ServerMessage.Error.class, inbox.next());
+                assertEquals(ErrorCode.INVALID_JSON, error.code());
+            } finally {
+                session.close();
+            }
+        }
+    }
+
+    @Test
+    void closeStopsTheProcess() {
+        RunningProcess server = BaselineServer.launch(null);
+        ProcessHandle handle = ProcessHandle.of(server.pid()).orElseThrow();
+        server.close();
+        assertFalse(handle.isAlive());
+    }
+
+    @Test
+    void withDeltasItStreamsLikeTheEchoWorker() throws Exception {
+        try (BaselineServer server = BaselineServer.start("127.0.0.1", 0, 2)) {
+            Inbox inbox = new Inbox();
+            Session session = connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
+            try {
+                assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
+                session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("a", new TextNode("abcd"))));
+                assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
+                List<String> events = new java.util.ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    var event = assertInstanceOf(ServerMessage.Event.class, inbox.next());
+                    assertEquals(i, event.seq());
+                    events.add(event.event().get("type").asText() + ":" + event.event().get("text").asText());
+                }
+                assertEquals(List.of("delta:ab", "delta:cd", "result:abcd"), events);
+            } finally {
+                session.close();
+            }
+        }
+    }
+
+    private static Session connect(URI uri, Inbox inbox) throws Exception {
+        ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
+                .preferredSubprotocols(List.of("gateway.v1", "bearer.ignored"))
+                .build();
+        return ClientManager.createClient().connectToServer(new Endpoint() {
+            @Override
+            public void onOpen(Session session, EndpointConfig endpointConfig) {
+                session.setMaxIdleTimeout(0);
+                session.addMessageHandler(String.class, (MessageHandler.Whole<String>) inbox.frames::add);
+            }
+        }, config, uri);
+    }
+
+    /** Frames as they arrive, decoded on demand; each wait has a deadline. */
+    private static final class Inbox {
+        final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+
+        ServerMessage next() throws InterruptedException {
+            String frame = frames.poll(10, TimeUnit.SECONDS);
+            assertNotNull(frame, "no frame within 10 s");
+            return CODEC.decodeServer(frame);
+        }
+    }
+}

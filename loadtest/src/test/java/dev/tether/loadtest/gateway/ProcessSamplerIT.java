@@ -1,0 +1,111 @@
+package dev.tether.loadtest.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+
+/** Sampling this very JVM: real /proc readings and a real jcmd. */
+class ProcessSamplerIT {
+
+    private static final long PID = ProcessHandle.current().pid();
+
+    @Test
+    void samplesRssThreadsAndCpuOfTheCurrentJvm() {
+        try (ProcessSampler sampler = ProcessSampler.start(PID, Duration.ofMillis(20))) {
+            List<ProcessSampler.Sample> samples = awaitSamples(sampler, 3);
+            for (ProcessSampler.Sample s : samples) {
+                assertTrue(s.rssBytes() > 1024 * 1024, "rss " + s.rssBytes());
+                assertTrue(s.threads() > 1, "threads " + s.threads());
+                assertTrue(s.cpuPct() >= 0, "cpu " + s.cpuPct());
+                assertNull(s.heapUsedBytes(), "no heap readings unless asked");
+            }
+            for (int i = 1; i < samples.size(); i++) {
+                assertTrue(samples.get(i).tSeconds() >= samples.get(i - 1).tSeconds());
+            }
+        }
+    }
+
+    @Test
+    void withDescendantsTheProcessTreeIsSummed() throws Exception {
+        // A shell with two single-threaded children: 1 thread alone, 3 as a tree.
+        Process shell = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
+        try (ProcessSampler alone = ProcessSampler.start(shell.pid(), Duration.ofMillis(20));
+                ProcessSampler tree = ProcessSampler.start(shell.pid(),
+                        new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
+            awaitLast(tree, s -> s.threads() == 3, "the tree's 3 threads");
+            ProcessSampler.Sample withTree = tree.samples().get(tree.samples().size() - 1);
+            ProcessSampler.Sample single = awaitSamples(alone, 1).get(0);
+            assertEquals(1, single.threads());
+            assertTrue(withTree.rssBytes() > single.rssBytes(), withTree + " vs " + single);
+        } finally {
+            shell.descendants().forEach(ProcessHandle::destroy);
+            shell.destroy();
+            shell.waitFor();
+        }
+    }
+
+    @Test
+    void heapReadingsEveryNthSample() {
+        try (ProcessSampler sampler = ProcessSampler.start(PID,
+                new ProcessSampler.Options(Duration.ofMillis(50), Clock.systemUTC(), false, 2))) {
+            List<ProcessSampler.Sample> samples = awaitSamples(sampler, 2);
+            assertNotNull(samples.get(0).heapUsedBytes(), "heap read through jcmd at the first sample");
+            assertTrue(samples.get(0).heapUsedBytes() > 0);
+            assertNull(samples.get(1).heapUsedBytes(), "and not at the second");
+        }
+    }
+
+    @Test
+    void heapOfTheCurrentJvmAfterAFullGc() {
+        try (ProcessSampler sampler = ProcessSampler.start(PID, Duration.ofSeconds(10))) {
+            JvmHeap.Reading reading = sampler.forceGcAndHeap();
+            assertNull(reading.problem());
+            assertTrue(reading.usedBytes() > 0);
+            assertTrue(sampler.heapUsedNow().usedBytes() > 0);
+        }
+    }
+
+    @Test
+    void aProcessThatDoesNotExistGivesNoSamplesAndAHeapProblem() {
+        long missing = Long.MAX_VALUE / 2;
+        try (ProcessSampler sampler = ProcessSampler.start(missing, Duration.ofMillis(10))) {
+            assertTrue(sampler.samples().isEmpty());
+            JvmHeap.Reading reading = sampler.heapUsedNow();
+            assertNull(reading.usedBytes());
+            assertNotNull(reading.problem());
+        }
+    }
+
+    private static void awaitLast(ProcessSampler sampler, java.util.function.Predicate<ProcessSampler.Sample> condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            List<ProcessSampler.Sample> samples = sampler.samples();
+            if (!samples.isEmpty() && condition.test(samples.get(samples.size() - 1))) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("not within 20 s: " + what + "; samples " + samples);
+            }
+            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+        }
+    }
+
+    private static List<ProcessSampler.Sample> awaitSamples(ProcessSampler sampler, int n) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (sampler.samples().size() < n) {
+            if (System.nanoTime() > deadline) {
+                fail("fewer than " + n + " samples within 20 s");
+            }
+            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+        }
+        return sampler.samples();
+    }
+}

@@ -1,0 +1,178 @@
+package dev.tether.loadtest.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.xpath.XPathConstants;
+import javax.xml.xpath.XPathFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Document;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+
+/**
+ * The HTML report of crafted reports: well-formed (parsed as XML), with the plots and tables each
+ * section calls for, nothing for absent sections, and every text escaped. Writes samples to
+ * {@code target/html-report/} for a person to look at.
+ */
+class HtmlReportTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path SAMPLES = Path.of("target", "html-report");
+
+    @Test
+    void aFullReportWithBaselineHasEveryPlotAndTable() throws Exception {
+        ObjectNode report = report("gateway", 1.0);
+        report.set("baseline", report("baseline", 0.4));
+        report.putObject("ratios").put("round_trip_p50", 2.5).put("round_trip_p99", 2.1);
+        Document page = render(report, "full-with-baseline.html");
+
+        List<String> plots = strings(page, "//*[local-name()='svg']/*[local-name()='title']");
+        assertEquals(List.of("Latency over time", "Throughput over time", "Sessions", "round trip by percentile",
+                "ready warm by percentile", "Gateway memory", "Gateway CPU", "Gateway threads"), plots);
+        assertEquals(List.of("Latency", "Throughput", "Exactly-once audit", "Errors", "Close codes", "Chaos", "Options",
+                "Latency distribution", "Latency over time", "Throughput over time", "Gateway process").stream().sorted().toList(),
+                strings(page, "//*[local-name()='h2']").stream().sorted().toList());
+        // The round-trip distribution overlays the baseline, dashed.
+        assertEquals(List.of("round trip", "baseline"),
+                strings(page, "//*[local-name()='svg'][*[local-name()='title']='round trip by percentile']"
+                        + "//*[local-name()='g'][@class='series']/*[local-name()='title']"));
+        assertEquals(2, count(page, "//*[local-name()='path'][@stroke-dasharray]"), "round trip and ready warm");
+        assertTrue(strings(page, "//*[local-name()='td']").contains("round_trip (baseline)"));
+        assertTrue(strings(page, "//*[local-name()='td']").contains("ratio to baseline"));
+        assertTrue(strings(page, "//*[local-name()='div'][@class='d']").contains("2.10\u00d7 baseline"));
+        // The percentile axis is labelled in nines.
+        List<String> ticks = strings(page, "//*[local-name()='text'][@class='tick']");
+        assertTrue(ticks.containsAll(List.of("0%", "90%", "99%", "99.9%")), ticks.toString());
+    }
+
+    @Test
+    void withoutBaselineThereIsNoOverlayAndAFailedAuditShowsItsViolationsEscaped() throws Exception {
+        ObjectNode report = report("gateway", 1.0);
+        ObjectNode audit = (ObjectNode) report.get("audit");
+        audit.put("passed", false).put("lost", 2);
+        audit.withArray("violations").addObject().put("session", "n1.<abc>").put("kind", "lost")
+                .put("detail", "seq 7 never arrived </td><script>alert(1)</script> & more");
+        Document page = render(report, "failed-audit.html");
+
+        assertEquals(0, count(page, "//*[local-name()='path'][@stroke-dasharray]"));
+        assertEquals(0, count(page, "//*[local-name()='script']"));
+        assertTrue(strings(page, "//*[local-name()='td']").contains("seq 7 never arrived </td><script>alert(1)</script> & more"));
+        assertTrue(strings(page, "//*[local-name()='td']").contains("n1.<abc>"));
+        assertEquals(List.of("FAIL"), strings(page, "//*[local-name()='div'][contains(@class,'fail')]/*[@class='v']").subList(0, 1));
+        assertFalse(strings(page, "//*[local-name()='td']").contains("ratio to baseline"));
+    }
+
+    @Test
+    void emptyAndMissingSectionsRenderAValidPageWithoutThem() throws Exception {
+        Document bare = render(JSON.readTree("{\"schema\":1,\"scenario\":\"connect\"}"), "bare.html");
+        assertEquals(0, count(bare, "//*[local-name()='svg']"));
+        assertEquals(0, count(bare, "//*[local-name()='table']"));
+        assertEquals("Tether load test: connect against gateway", strings(bare, "//*[local-name()='h1']").get(0));
+
+        ObjectNode empty = (ObjectNode) JSON.readTree("""
+                {"schema":1,"scenario":"steady","target":"gateway","latency_ms":{},"timeline":[],"errors":{},
+                 "close_codes":{},"gateway":{"pid":1,"samples":[]},"baseline":{},
+                 "latency_ms":{"round_trip":{"count":0,"percentiles":[]}},
+                 "audit":{"passed":true,"violations":[]}}
+                """);
+        Document page = render(empty, "empty-sections.html");
+        assertEquals(0, count(page, "//*[local-name()='svg']"), "no plots without data");
+        assertTrue(strings(page, "//*[local-name()='h2']").containsAll(List.of("Latency", "Errors", "Close codes")));
+        assertTrue(strings(page, "//*[local-name()='p']").contains("none"));
+    }
+
+    @Test
+    void aPlotWithoutUsableValuesSaysSo() throws Exception {
+        ObjectNode report = (ObjectNode) JSON.readTree("{\"timeline\":[{\"t_s\":1,\"p50_ms\":null,\"p99_ms\":null,\"max_ms\":null}]}");
+        Document page = render(report, "no-values.html");
+        assertTrue(strings(page, "//*[local-name()='text'][@class='empty']").contains("no data"));
+    }
+
+    /** A plausible report of a 60 s steady run; {@code scale} multiplies every latency. */
+    static ObjectNode report(String target, double scale) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("schema", 1).put("scenario", "steady").put("target", target).put("started_at", "2026-11-22T14:00:00Z")
+                .put("duration_s", 60.0).put("warmup_s", 10.0);
+        r.putObject("options").put("sessions", 100).put("rate", 1000).putObject("gateway").put("jar", "gateway/target/gateway.jar");
+        ObjectNode latency = r.putObject("latency_ms");
+        latency.set("round_trip", metric(50_000, 0.8 * scale));
+        latency.set("ready_warm", metric(100, 3 * scale));
+        latency.set("resume", JSON.createObjectNode().put("count", 3).put("p50", 4.0).put("max", 9.0));
+        ArrayNode timeline = r.putArray("timeline");
+        for (int t = 1; t <= 60; t++) {
+            double wobble = 1 + 0.3 * Math.sin(t / 5.0);
+            timeline.addObject().put("t_s", t).put("sent", 1000).put("results", t == 30 ? 940 : 1000).put("errors", t == 30 ? 3 : 0)
+                    .put("sessions", 100).put("p50_ms", 0.8 * scale * wobble).put("p99_ms", 2.5 * scale * wobble)
+                    .put("max_ms", t == 30 ? 120 * scale : 6 * scale * wobble);
+        }
+        r.putObject("throughput").put("offered_per_s", 1000.0).put("sent_per_s", 999.8).put("results_per_s", 999.1)
+                .put("events_per_s", 999.1);
+        r.putObject("errors").put("queue_full", 3);
+        r.putObject("close_codes").put("1000", 100);
+        r.putObject("audit").put("passed", true).put("sessions", 100).put("events", 59_946).put("duplicates_dropped", 0)
+                .put("duplicates_delivered", 0).put("lost", 0).put("gaps", 0).putArray("violations");
+        r.putObject("chaos").put("cuts_clean", 0).put("cuts_abrupt", 0).put("resumes", 0).put("resent", 0).put("worker_kills", 0);
+        ObjectNode gateway = r.putObject("gateway").put("pid", 4242);
+        ArrayNode samples = gateway.putArray("samples");
+        for (int t = 0; t <= 60; t += 2) {
+            ObjectNode s = samples.addObject().put("t_s", t).put("rss_bytes", (180L + t) * 1024 * 1024).put("threads", 40)
+                    .put("cpu_pct", 35 + (t % 7));
+            if (t % 10 == 0) {
+                s.put("heap_used_bytes", (60L + t / 2) * 1024 * 1024);
+            } else {
+                s.putNull("heap_used_bytes");
+            }
+        }
+        return r;
+    }
+
+    private static ObjectNode metric(long count, double p50) {
+        ObjectNode m = JSON.createObjectNode().put("count", count).put("mean", p50 * 1.1).put("p50", p50).put("p90", p50 * 2)
+                .put("p99", p50 * 3).put("p999", p50 * 8).put("max", p50 * 40);
+        ArrayNode percentiles = m.putArray("percentiles");
+        double[] ps = {0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100};
+        for (double p : ps) {
+            double factor = p == 100 ? 40 : 1 + Math.log10(100 / (100 - p + 1e-9)) * 1.2;
+            percentiles.addObject().put("p", p).put("ms", p50 * factor);
+        }
+        return m;
+    }
+
+    private static Document render(JsonNode report, String sample) throws Exception {
+        Path file = SAMPLES.resolve(sample);
+        HtmlReport.render(report, file);
+        String html = Files.readString(file);
+        assertTrue(html.startsWith("<!DOCTYPE html>"));
+        assertFalse(html.contains("http://") && html.contains("src=\"http"), "no external resources");
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        return factory.newDocumentBuilder().parse(new InputSource(new StringReader(html)));
+    }
+
+    private static List<String> strings(Document page, String xpath) throws Exception {
+        NodeList nodes = (NodeList) XPathFactory.newInstance().newXPath().evaluate(xpath, page, XPathConstants.NODESET);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < nodes.getLength(); i++) {
+            out.add(nodes.item(i).getTextContent());
+        }
+        return out;
+    }
+
+    private static int count(Document page, String xpath) throws Exception {
+        return strings(page, xpath).size();
+    }
+}
