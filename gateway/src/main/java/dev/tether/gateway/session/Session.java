@@ -3,12 +3,9 @@ package dev.tether.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.gateway.auth.TokenRejectedException;
-import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.limits.MessageRateLimiter;
 import dev.tether.gateway.metrics.GatewayMetrics;
-import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.ClientMessage;
@@ -88,7 +85,7 @@ public final class Session {
         this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
-        this.tokenWatch = new TokenWatch(id, subject, executor, context.auth(), context.clock());
+        this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.startedAt = context.clock().instant();
         Callbacks callbacks = new Callbacks();
         this.supervisor = new WorkerSupervisor(id, subject, executor, context, callbacks);
@@ -527,23 +524,9 @@ public final class Session {
     }
 
     private void onAuthRefresh(Connection connection, String token) {
-        VerifiedToken refreshed;
-        try {
-            refreshed = context.verifier().verify(token);
-        } catch (TokenRejectedException e) {
-            context.metrics().authFailed(MeterNames.STAGE_REFRESH, e.reason().name());
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
-            return;
+        if (tokenWatch.refresh(connection, token)) {
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
         }
-        if (!refreshed.subject().equals(subject)) {
-            context.metrics().authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
-            return;
-        }
-        connection.token(refreshed);
-        connection.send(new ServerMessage.AuthOk(refreshed.expiresAt().getEpochSecond()));
-        tokenWatch.watch(connection);
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
     }
 
     // ---- turns ----
