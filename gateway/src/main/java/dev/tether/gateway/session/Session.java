@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
-import dev.tether.gateway.limits.MessageRateLimiter;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
@@ -57,8 +56,8 @@ public final class Session {
     private final long createdNanos;
     /** Ticker time the running turn's message went to the worker; -1 once its first event came. */
     private long turnSentNanos = -1;
-    /** Every client frame takes a token; kept across reconnects, so a resume does not reset it. */
-    private final MessageRateLimiter rate;
+    /** Every client frame passes it; kept across reconnects, so a resume does not reset the rate. */
+    private final FrameRateGuard frameRate;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** Completes once a drain has begun and no turn runs any more (see {@link #drain}). */
     private final CompletableFuture<Void> settled = new CompletableFuture<>();
@@ -91,7 +90,7 @@ public final class Session {
         this.supervisor = new WorkerSupervisor(id, subject, executor, context, callbacks);
         this.clocks = new SessionLimits(executor, limits, startedAt, callbacks);
         this.createdNanos = context.ticker().read();
-        this.rate = new MessageRateLimiter(context.abuse(), context.ticker());
+        this.frameRate = new FrameRateGuard(id, subject, context.abuse(), context.ticker());
     }
 
     /** The session id. Any thread. */
@@ -426,7 +425,7 @@ public final class Session {
         if (connection != attached) {
             return;
         }
-        if (!withinRate(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
+        if (!frameRate.admit(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
             return;
         }
         if (message instanceof ClientMessage.Message m) {
@@ -447,33 +446,9 @@ public final class Session {
 
     private void onBadFrame(Connection connection, ServerMessage.Error error) {
         assert executor.inEventLoop();
-        if (connection == attached && withinRate(connection, error.id())) {
+        if (connection == attached && frameRate.admit(connection, error.id())) {
             connection.send(error);
         }
-    }
-
-    /**
-     * Takes a token for one client frame. Without one the frame is answered {@code rate_limited}
-     * (with {@code messageId}, for a {@code message}) and must be ignored; the strike that reaches
-     * {@code abuse.max_strikes} also closes the connection with 4008. The session itself goes on:
-     * it detaches when the connection is gone and can be resumed.
-     */
-    private boolean withinRate(Connection connection, String messageId) {
-        if (connection.closing()) {
-            return false;
-        }
-        MessageRateLimiter.Verdict verdict = rate.take();
-        if (verdict == MessageRateLimiter.Verdict.ALLOWED) {
-            return true;
-        }
-        connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
-        if (verdict == MessageRateLimiter.Verdict.CLOSE) {
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("closing {} with 4008: {} rate-limited frames within {}", connection,
-                            context.abuse().maxStrikes(), context.abuse().strikeWindow());
-            connection.close(CloseCode.POLICY_VIOLATION);
-        }
-        return false;
     }
 
     private void onMessage(Connection connection, ClientMessage.Message message) {
