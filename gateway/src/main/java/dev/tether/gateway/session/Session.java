@@ -554,6 +554,35 @@ public final class Session {
         }
     }
 
+    // ---- history ----
+
+    private void emitStatus(SessionState next, String reason) {
+        if (state == next && next != SessionState.PREPARING) {
+            return;
+        }
+        state = next;
+        emit(seq -> new ServerMessage.Status(seq, next, reason));
+        settleIfNoTurn();
+    }
+
+    private void notice(String code, String message, ObjectNode details) {
+        if (state != SessionState.ENDED) {
+            emit(seq -> new ServerMessage.Notice(seq, code, message, details));
+        }
+    }
+
+    /** Numbers a history message, keeps it for replay and sends it to the attached connection. */
+    private void emit(LongFunction<ServerMessage.Sequenced> message) {
+        long seq = history.newestSeq() + 1;
+        byte[] frame = context.codec().encodeToBytes(message.apply(seq));
+        history.append(seq, frame);
+        if (attached != null) {
+            attached.send(new EncodedFrame(frame));
+        }
+    }
+
+    // ---- what the helpers see ----
+
     /** What the worker supervisor and the time limits see of this session; runs on its loop. */
     private final class Callbacks implements WorkerSupervisor.Host, SessionLimits.Host {
         @Override
@@ -609,34 +638,6 @@ public final class Session {
         @Override
         public void end(EndReason reason) {
             onEnd(reason);
-        }
-    }
-
-
-    // ---- history ----
-
-    private void emitStatus(SessionState next, String reason) {
-        if (state == next && next != SessionState.PREPARING) {
-            return;
-        }
-        state = next;
-        emit(seq -> new ServerMessage.Status(seq, next, reason));
-        settleIfNoTurn();
-    }
-
-    private void notice(String code, String message, ObjectNode details) {
-        if (state != SessionState.ENDED) {
-            emit(seq -> new ServerMessage.Notice(seq, code, message, details));
-        }
-    }
-
-    /** Numbers a history message, keeps it for replay and sends it to the attached connection. */
-    private void emit(LongFunction<ServerMessage.Sequenced> message) {
-        long seq = history.newestSeq() + 1;
-        byte[] frame = context.codec().encodeToBytes(message.apply(seq));
-        history.append(seq, frame);
-        if (attached != null) {
-            attached.send(new EncodedFrame(frame));
         }
     }
 }
