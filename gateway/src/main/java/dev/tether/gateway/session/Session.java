@@ -2,19 +2,11 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.gateway.auth.TokenRejectedException;
-import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.LimitsConfig;
-import dev.tether.gateway.limits.MessageRateLimiter;
 import dev.tether.gateway.metrics.GatewayMetrics;
-import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
-import dev.tether.gateway.worker.WorkerExit;
-import dev.tether.gateway.worker.WorkerListener;
-import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -23,15 +15,17 @@ import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One user's session: its worker, its numbered history, its inbound queue, the one connection
- * attached to it at a time, and the supervision of its worker (restarts, RSS and time limits).
+ * One user's session: its numbered history, its inbound queue, its turns and the one connection
+ * attached to it at a time. Its worker is supervised by a {@link WorkerSupervisor} (restarts, RSS
+ * limits) and its clocks are kept by {@link SessionLimits} (first message, idle, maximum duration).
  *
  * <p><b>Threading:</b> confined to one event loop ({@link #executor()}). Its public methods may be
  * called from any thread: they never do the work inline but hand it over with
@@ -44,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class Session {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final String id;
     private final String subject;
@@ -53,12 +46,9 @@ public final class Session {
     private final LimitsConfig limits;
     private final ReplayBuffer history;
     private final Inbox inbox;
-    private final RestartBudget restarts;
+    private final WorkerSupervisor supervisor;
+    private final SessionLimits clocks;
     private final Timer reconnectTimer;
-    private final Timer firstMessageTimer;
-    private final Timer idleTimer;
-    private final Timer durationWarningTimer;
-    private final Timer durationLimitTimer;
     private final Timer interruptTimer;
     private final TokenWatch tokenWatch;
     private final Instant startedAt;
@@ -66,19 +56,16 @@ public final class Session {
     private final long createdNanos;
     /** Ticker time the running turn's message went to the worker; -1 once its first event came. */
     private long turnSentNanos = -1;
-    /** Every client frame takes a token; kept across reconnects, so a resume does not reset it. */
-    private final MessageRateLimiter rate;
-    private final java.util.concurrent.CompletableFuture<Void> terminated = new java.util.concurrent.CompletableFuture<>();
+    /** Every client frame passes it; kept across reconnects, so a resume does not reset the rate. */
+    private final FrameRateGuard frameRate;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** Completes once a drain has begun and no turn runs any more (see {@link #drain}). */
-    private final java.util.concurrent.CompletableFuture<Void> settled = new java.util.concurrent.CompletableFuture<>();
+    private final CompletableFuture<Void> settled = new CompletableFuture<>();
 
     private volatile SessionState state = SessionState.PREPARING;
-    private volatile Worker worker;
     private ClientMessage.Message turn;
     private volatile Connection attached;
     private EndReason endReason;
-    private boolean messaged;
-    private boolean durationReached;
     /**
      * The gateway is draining: {@code shutting_down} was sent, later messages are refused with
      * error {@code shutting_down}, nothing queued is started; the running turn may finish.
@@ -86,19 +73,6 @@ public final class Session {
     private boolean draining;
     /** The {@code retry_after} of this session's {@code shutting_down}, in seconds, once draining. */
     private long drainRetryAfter;
-    /** A replacement being prepared after the RSS soft limit; swapped in when the turn ends. */
-    private CompletionStage<Worker> replacement;
-    private boolean softRestartDue;
-    /**
-     * The worker replaced after the RSS soft limit, kept running until its replacement is ready (it is
-     * no longer {@link #worker}, so nothing else would stop it if the session ended meanwhile).
-     */
-    private Worker retiring;
-    /** The latest RSS sample and the worker it was taken of (a sample of an earlier worker is stale). */
-    private long lastRssBytes;
-    private Worker lastRssOf;
-    /** Workers being waited for (cold start, restart): stopped and waited for if the session ends first. */
-    private final java.util.Set<CompletionStage<Worker>> awaiting = new java.util.LinkedHashSet<>();
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
         this.id = requireNonNull(id, "id");
@@ -108,17 +82,15 @@ public final class Session {
         this.limits = context.limits();
         this.history = new ReplayBuffer(context.config().replayMaxMessages(), context.config().replayMaxBytes());
         this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
-        this.restarts = new RestartBudget(executor, limits.maxRestarts(), limits.restartWindow());
         this.reconnectTimer = new Timer(executor);
-        this.firstMessageTimer = new Timer(executor);
-        this.idleTimer = new Timer(executor);
-        this.durationWarningTimer = new Timer(executor);
-        this.durationLimitTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
-        this.tokenWatch = new TokenWatch(id, subject, executor, context.auth(), context.clock());
+        this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.startedAt = context.clock().instant();
+        Callbacks callbacks = new Callbacks();
+        this.supervisor = new WorkerSupervisor(id, subject, executor, context, callbacks);
+        this.clocks = new SessionLimits(executor, limits, startedAt, callbacks);
         this.createdNanos = context.ticker().read();
-        this.rate = new MessageRateLimiter(context.abuse(), context.ticker());
+        this.frameRate = new FrameRateGuard(id, subject, context.abuse(), context.ticker());
     }
 
     /** The session id. Any thread. */
@@ -143,7 +115,7 @@ public final class Session {
 
     /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
     public Worker currentWorker() {
-        return worker;
+        return supervisor.current();
     }
 
     /** The session's state; a snapshot for metrics. Any thread. */
@@ -211,7 +183,7 @@ public final class Session {
 
     /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
     public void reportRss(Worker sampled, long rssBytes) {
-        executor.execute(() -> onRss(sampled, rssBytes));
+        executor.execute(() -> supervisor.onRss(sampled, rssBytes));
     }
 
     /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
@@ -257,13 +229,13 @@ public final class Session {
 
     /**
      * What the session looks like now, read on its event loop (for the admin API). Fails with
-     * {@link java.util.concurrent.RejectedExecutionException} when the loop has shut down.
+     * {@link RejectedExecutionException} when the loop has shut down.
      */
     public CompletionStage<SessionSnapshot> snapshot() {
-        java.util.concurrent.CompletableFuture<SessionSnapshot> snapshot = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<SessionSnapshot> snapshot = new CompletableFuture<>();
         try {
             executor.execute(() -> snapshot.complete(takeSnapshot()));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             snapshot.completeExceptionally(e);
         }
         return snapshot;
@@ -273,24 +245,17 @@ public final class Session {
 
     private void onStart(CompletionStage<Worker> firstWorker) {
         assert executor.inEventLoop();
-        firstMessageTimer.arm(limits.firstMessageTimeout(), () -> {
-            if (!messaged) {
-                onEnd(EndReason.FIRST_MESSAGE_TIMEOUT);
-            }
-        });
-        durationWarningTimer.arm(limits.maxDuration().multipliedBy(Math.round(limits.warningRatio() * 1000)).dividedBy(1000),
-                this::warnDuration);
-        durationLimitTimer.arm(limits.maxDuration(), this::onDurationReached);
-        Worker ready = readyNow(firstWorker);
+        clocks.start();
+        Worker ready = WorkerSupervisor.readyNow(firstWorker);
         if (ready != null) {
-            bindWorker(ready);
+            supervisor.bind(ready);
             state = SessionState.IDLE;
             logStarted(GatewayMetrics.StartKind.WARM);
             return;
         }
         emitStatus(SessionState.PREPARING, null);
-        whenReady(firstWorker, w -> {
-            bindWorker(w);
+        supervisor.whenReady(firstWorker, w -> {
+            supervisor.bind(w);
             logStarted(GatewayMetrics.StartKind.COLD);
             dispatchNext();
         });
@@ -299,7 +264,7 @@ public final class Session {
     private void logStarted(GatewayMetrics.StartKind how) {
         context.metrics().sessionStarted(how, Duration.ofNanos(context.ticker().read() - createdNanos));
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .addKeyValue("worker", worker.describe()).log("session started ({} worker)", how.tag());
+                .addKeyValue("worker", supervisor.current().describe()).log("session started ({} worker)", how.tag());
     }
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
@@ -373,10 +338,11 @@ public final class Session {
         if (attached == null && turn != null) {
             ClientMessage.Message running = turn;
             interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
-                if (attached == null && turn == running && worker != null) {
+                Worker current = supervisor.current();
+                if (attached == null && turn == running && current != null) {
                     log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                             .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
-                    worker.interrupt();
+                    current.interrupt();
                 }
             });
         }
@@ -384,12 +350,12 @@ public final class Session {
 
     private SessionSnapshot takeSnapshot() {
         assert executor.inEventLoop();
-        Worker current = worker;
+        Worker current = supervisor.current();
         Long pid = current == null || current.pid().isEmpty() ? null : current.pid().getAsLong();
-        Long rss = current != null && current == lastRssOf ? lastRssBytes : null;
+        Long rss = supervisor.rssOf(current);
         Instant now = context.clock().instant();
         return new SessionSnapshot(id, subject, state, attached != null, history.newestSeq(), pid, rss, startedAt,
-                java.time.Duration.between(startedAt, now), attached == null ? null : attached.token().expiresAt());
+                Duration.between(startedAt, now), attached == null ? null : attached.token().expiresAt());
     }
 
     private void onEnd(EndReason reason) {
@@ -402,10 +368,9 @@ public final class Session {
             return;
         }
         endReason = reason;
-        for (Timer timer : new Timer[] {reconnectTimer, firstMessageTimer, idleTimer, durationWarningTimer,
-                durationLimitTimer, interruptTimer}) {
-            timer.cancel();
-        }
+        reconnectTimer.cancel();
+        interruptTimer.cancel();
+        clocks.cancel();
         tokenWatch.stop();
         inbox.clear();
         turn = null;
@@ -414,25 +379,7 @@ public final class Session {
             attached.close(close);
             attached = null;
         }
-        Worker last = worker;
-        worker = null;
-        java.util.concurrent.CompletableFuture<Void> stopped = last == null
-                ? java.util.concurrent.CompletableFuture.completedFuture(null)
-                : last.stop().toCompletableFuture();
-        if (replacement != null) {
-            stopped = stopped.thenCombine(replacement.thenCompose(Worker::stop), (a, b) -> null);
-            replacement = null;
-        }
-        for (CompletionStage<Worker> pending : awaiting) {
-            stopped = stopped.thenCombine(pending.handle((w, error) -> w)
-                    .thenCompose(w -> w == null ? java.util.concurrent.CompletableFuture.<Void>completedFuture(null) : w.stop()),
-                    (a, b) -> null);
-        }
-        awaiting.clear();
-        if (retiring != null) {
-            stopped = stopped.thenCombine(retiring.stop(), (a, b) -> null);
-            retiring = null;
-        }
+        CompletableFuture<Void> stopped = supervisor.stopAll();
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
         settled.complete(null);
         context.registry().ended(this, reason);
@@ -478,7 +425,7 @@ public final class Session {
         if (connection != attached) {
             return;
         }
-        if (!withinRate(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
+        if (!frameRate.admit(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
             return;
         }
         if (message instanceof ClientMessage.Message m) {
@@ -486,8 +433,9 @@ public final class Session {
         } else if (message instanceof ClientMessage.Ack ack) {
             onAck(connection, ack.seq());
         } else if (message instanceof ClientMessage.Interrupt) {
-            if (turn != null && worker != null) {
-                worker.interrupt();
+            Worker current = supervisor.current();
+            if (turn != null && current != null) {
+                current.interrupt();
             }
         } else if (message instanceof ClientMessage.AuthRefresh refresh) {
             onAuthRefresh(connection, refresh.token());
@@ -498,33 +446,9 @@ public final class Session {
 
     private void onBadFrame(Connection connection, ServerMessage.Error error) {
         assert executor.inEventLoop();
-        if (connection == attached && withinRate(connection, error.id())) {
+        if (connection == attached && frameRate.admit(connection, error.id())) {
             connection.send(error);
         }
-    }
-
-    /**
-     * Takes a token for one client frame. Without one the frame is answered {@code rate_limited}
-     * (with {@code messageId}, for a {@code message}) and must be ignored; the strike that reaches
-     * {@code abuse.max_strikes} also closes the connection with 4008. The session itself goes on:
-     * it detaches when the connection is gone and can be resumed.
-     */
-    private boolean withinRate(Connection connection, String messageId) {
-        if (connection.closing()) {
-            return false;
-        }
-        MessageRateLimiter.Verdict verdict = rate.take();
-        if (verdict == MessageRateLimiter.Verdict.ALLOWED) {
-            return true;
-        }
-        connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
-        if (verdict == MessageRateLimiter.Verdict.CLOSE) {
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("closing {} with 4008: {} rate-limited frames within {}", connection,
-                            context.abuse().maxStrikes(), context.abuse().strikeWindow());
-            connection.close(CloseCode.POLICY_VIOLATION);
-        }
-        return false;
     }
 
     private void onMessage(Connection connection, ClientMessage.Message message) {
@@ -543,15 +467,13 @@ public final class Session {
             connection.send(new ServerMessage.Accepted(message.id(), true, 0));
             return;
         }
-        if (durationReached) {
+        if (clocks.durationReached()) {
             connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
                     "the session reached its maximum duration and is ending", message.id(), null));
             return;
         }
-        messaged = true;
-        firstMessageTimer.cancel();
-        idleTimer.cancel();
-        if (state == SessionState.IDLE && inbox.isEmpty() && worker != null) {
+        clocks.messageTaken();
+        if (state == SessionState.IDLE && inbox.isEmpty() && supervisor.current() != null) {
             inbox.takeDirectly(message);
             connection.send(new ServerMessage.Accepted(message.id(), false, 0));
             startTurn(message);
@@ -577,23 +499,9 @@ public final class Session {
     }
 
     private void onAuthRefresh(Connection connection, String token) {
-        VerifiedToken refreshed;
-        try {
-            refreshed = context.verifier().verify(token);
-        } catch (TokenRejectedException e) {
-            context.metrics().authFailed(MeterNames.STAGE_REFRESH, e.reason().name());
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
-            return;
+        if (tokenWatch.refresh(connection, token)) {
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
         }
-        if (!refreshed.subject().equals(subject)) {
-            context.metrics().authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
-            return;
-        }
-        connection.token(refreshed);
-        connection.send(new ServerMessage.AuthOk(refreshed.expiresAt().getEpochSecond()));
-        tokenWatch.watch(connection);
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
     }
 
     // ---- turns ----
@@ -602,7 +510,7 @@ public final class Session {
         turn = message;
         emitStatus(SessionState.PROCESSING, null);
         turnSentNanos = context.ticker().read();
-        worker.send(message.id(), message.data());
+        supervisor.current().send(message.id(), message.data());
         armInterruptAfterDisconnect();
     }
 
@@ -610,12 +518,11 @@ public final class Session {
     private void onTurnEnded() {
         turn = null;
         interruptTimer.cancel();
-        if (durationReached) {
+        if (clocks.durationReached()) {
             onEnd(EndReason.DURATION_LIMIT);
             return;
         }
-        if (softRestartDue) {
-            softRestart();
+        if (supervisor.restartIfDue()) {
             return;
         }
         dispatchNext();
@@ -629,44 +536,14 @@ public final class Session {
             return;
         }
         emitStatus(SessionState.IDLE, null);
-        if (messaged) {
-            idleTimer.arm(limits.idleTimeout(), () -> {
-                if (state == SessionState.IDLE) {
-                    onEnd(EndReason.IDLE_TIMEOUT);
-                }
-            });
-        }
+        clocks.wentIdle();
     }
 
-    // ---- worker supervision ----
+    // ---- worker events ----
 
-    private void bindWorker(Worker ready) {
-        worker = ready;
-        ready.bind(id, subject, executor, new WorkerListener() {
-            @Override
-            public void onEvent(ObjectNode event) {
-                onWorkerEvent(ready, event);
-            }
-
-            @Override
-            public void onProtocolProblem(String code, String message) {
-                if (ready == worker) {
-                    notice(code, message, null);
-                }
-            }
-
-            @Override
-            public void onExit(WorkerExit exit) {
-                onWorkerExit(ready, exit);
-            }
-        });
-    }
-
-    private void onWorkerEvent(Worker from, ObjectNode event) {
+    /** An event from the current worker (the supervisor drops those of replaced workers). */
+    private void onWorkerEvent(ObjectNode event) {
         assert executor.inEventLoop();
-        if (from != worker || state == SessionState.ENDED) {
-            return;
-        }
         if (turn != null && turnSentNanos >= 0) {
             context.metrics().turnFirstEvent(Duration.ofNanos(context.ticker().read() - turnSentNanos));
             turnSentNanos = -1;
@@ -675,195 +552,6 @@ public final class Session {
         if (turn != null && "result".equals(event.path("type").textValue())) {
             onTurnEnded();
         }
-    }
-
-    private void onWorkerExit(Worker from, WorkerExit exit) {
-        assert executor.inEventLoop();
-        if (from != worker || state == SessionState.ENDED) {
-            return;
-        }
-        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("worker {} exited: {}", from.describe(), exit.description());
-        ObjectNode details = JSON.objectNode().put("exit_code", exit.code()).put("signal", exit.signal());
-        if (turn != null) {
-            details.put("turn_id", turn.id());
-        }
-        notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")", details);
-        worker = null;
-        turn = null;
-        context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);
-        restart("crash");
-    }
-
-    private void onRss(Worker sampled, long rssBytes) {
-        assert executor.inEventLoop();
-        if (sampled != worker || state == SessionState.ENDED) {
-            return;
-        }
-        lastRssOf = sampled;
-        lastRssBytes = rssBytes;
-        if (rssBytes > limits.rssHardLimit()) {
-            ObjectNode details = JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limits.rssHardLimit());
-            if (turn != null) {
-                details.put("turn_id", turn.id());
-            }
-            notice("worker_killed", "the worker used more memory than the hard limit and was stopped", details);
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
-            worker = null;
-            turn = null;
-            sampled.kill();
-            context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_HARD);
-            restart("rss_hard_limit");
-            return;
-        }
-        if (rssBytes > limits.rssSoftLimit() && !softRestartDue) {
-            softRestartDue = true;
-            context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_SOFT);
-            notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
-                    + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes)
-                            .put("limit_bytes", limits.rssSoftLimit()));
-            try {
-                replacement = context.workers().acquire();
-            } catch (WorkerUnavailableException e) {
-                replacement = null;
-            }
-            if (turn == null && state == SessionState.IDLE) {
-                softRestart();
-            }
-        }
-    }
-
-    /** Replaces the current worker by the one prepared after the RSS soft limit, once that is ready. */
-    private void softRestart() {
-        softRestartDue = false;
-        Worker old = worker;
-        worker = null;
-        CompletionStage<Worker> next = replacement;
-        replacement = null;
-        if (!restarts.tryTake()) {
-            if (old != null) {
-                old.stop();
-            }
-            if (next != null) {
-                next.thenAccept(Worker::stop);
-            }
-            onEnd(EndReason.RESTART_LIMIT);
-            return;
-        }
-        emitStatus(SessionState.RESTARTING, "rss_soft_limit");
-        if (next == null) {
-            // No replacement could be reserved while the old worker ran: free its slot first.
-            CompletionStage<Void> stopped = old == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : old.stop();
-            stopped.whenComplete((ignored, error) -> executor.execute(() -> acquireAndResume("rss_soft_limit")));
-            return;
-        }
-        retiring = old;
-        whenReady(next, fresh -> {
-            if (retiring != null) {
-                retiring.stop();
-                retiring = null;
-            }
-            resumeWith(fresh, "rss_soft_limit");
-        });
-    }
-
-    /** Replaces a worker that is gone (crash, hard limit), if the restart budget allows. */
-    private void restart(String reason) {
-        if (replacement != null) {
-            softRestartDue = false;
-        }
-        if (!restarts.tryTake()) {
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
-            onEnd(EndReason.RESTART_LIMIT);
-            return;
-        }
-        emitStatus(SessionState.RESTARTING, reason);
-        CompletionStage<Worker> prepared = replacement;
-        replacement = null;
-        if (prepared != null) {
-            whenReady(prepared, fresh -> resumeWith(fresh, reason));
-        } else {
-            acquireAndResume(reason);
-        }
-    }
-
-    private void acquireAndResume(String reason) {
-        if (state == SessionState.ENDED) {
-            return;
-        }
-        CompletionStage<Worker> next;
-        try {
-            next = context.workers().acquire();
-        } catch (WorkerUnavailableException e) {
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("no worker for restart: {}", e.getMessage());
-            onEnd(EndReason.WORKER_FAILED);
-            return;
-        }
-        whenReady(next, fresh -> resumeWith(fresh, reason));
-    }
-
-    private void resumeWith(Worker fresh, String reason) {
-        bindWorker(fresh);
-        notice("worker_restarted", "a new worker took over", JSON.objectNode().put("reason", reason));
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("worker restarted ({}): now {}", reason, fresh.describe());
-        dispatchNext();
-    }
-
-    /**
-     * Runs {@code then} on this loop once {@code stage}'s worker is ready; ends the session if it
-     * never gets ready, and stops the worker if the session ended meanwhile.
-     */
-    private void whenReady(CompletionStage<Worker> stage, Consumer<Worker> then) {
-        awaiting.add(stage);
-        stage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
-            awaiting.remove(stage);
-            if (state == SessionState.ENDED) {
-                if (ready != null) {
-                    ready.stop();
-                }
-                return;
-            }
-            if (failure != null) {
-                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                        .log("worker never became ready: {}", failure.toString());
-                onEnd(EndReason.WORKER_FAILED);
-                return;
-            }
-            then.accept(ready);
-        }));
-    }
-
-    private static Worker readyNow(CompletionStage<Worker> stage) {
-        var future = stage.toCompletableFuture();
-        if (!future.isDone() || future.isCompletedExceptionally()) {
-            return null;
-        }
-        Worker candidate = future.join();
-        var ready = candidate.ready().toCompletableFuture();
-        return ready.isDone() && !ready.isCompletedExceptionally() ? candidate : null;
-    }
-
-    // ---- time limits ----
-
-    private void warnDuration() {
-        Instant endsAt = startedAt.plus(limits.maxDuration());
-        notice("duration_warning", "the session will end at its maximum duration",
-                JSON.objectNode().put("ends_at", endsAt.getEpochSecond()));
-    }
-
-    private void onDurationReached() {
-        durationReached = true;
-        if (turn == null) {
-            onEnd(EndReason.DURATION_LIMIT);
-            return;
-        }
-        notice("duration_limit", "maximum duration reached: the running turn may finish",
-                JSON.objectNode().put("grace_seconds", limits.durationGrace().toSeconds()));
-        durationLimitTimer.arm(limits.durationGrace(), () -> onEnd(EndReason.DURATION_LIMIT));
     }
 
     // ---- history ----
@@ -890,6 +578,66 @@ public final class Session {
         history.append(seq, frame);
         if (attached != null) {
             attached.send(new EncodedFrame(frame));
+        }
+    }
+
+    // ---- what the helpers see ----
+
+    /** What the worker supervisor and the time limits see of this session; runs on its loop. */
+    private final class Callbacks implements WorkerSupervisor.Host, SessionLimits.Host {
+        @Override
+        public boolean ended() {
+            return state == SessionState.ENDED;
+        }
+
+        @Override
+        public boolean idle() {
+            return state == SessionState.IDLE;
+        }
+
+        @Override
+        public boolean idleWithoutTurn() {
+            return turn == null && state == SessionState.IDLE;
+        }
+
+        @Override
+        public boolean turnRunning() {
+            return turn != null;
+        }
+
+        @Override
+        public String turnId() {
+            return turn == null ? null : turn.id();
+        }
+
+        @Override
+        public void turnLost() {
+            turn = null;
+        }
+
+        @Override
+        public void onEvent(ObjectNode event) {
+            onWorkerEvent(event);
+        }
+
+        @Override
+        public void notice(String code, String message, ObjectNode details) {
+            Session.this.notice(code, message, details);
+        }
+
+        @Override
+        public void restarting(String reason) {
+            emitStatus(SessionState.RESTARTING, reason);
+        }
+
+        @Override
+        public void resumed() {
+            dispatchNext();
+        }
+
+        @Override
+        public void end(EndReason reason) {
+            onEnd(reason);
         }
     }
 }

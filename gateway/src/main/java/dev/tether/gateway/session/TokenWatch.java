@@ -2,8 +2,14 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.auth.TokenRejectedException;
+import dev.tether.gateway.auth.TokenVerification;
+import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Clock;
@@ -17,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * refresh_required}) {@code auth.refresh_lead} before it expires, again every {@code
  * auth.refresh_interval} until it is refreshed, and closes the connection with 4010 once it has been
  * expired for {@code auth.expired_grace}. Re-armed by every attach and every accepted {@code
- * auth_refresh}.
+ * auth_refresh}, which it also checks ({@link #refresh}).
  *
  * <p>Not thread-safe: owned by a session and used only on its event loop. "Now" comes from the
  * injected clock, so tests can move it together with the loop's timers.
@@ -30,15 +36,19 @@ final class TokenWatch {
     private final String subject;
     private final AuthConfig auth;
     private final Clock clock;
+    private final TokenVerification verifier;
+    private final GatewayMetrics metrics;
     private final Timer refreshTimer;
     private final Timer graceTimer;
     private Connection watched;
 
-    TokenWatch(String sessionId, String subject, EventExecutor executor, AuthConfig auth, Clock clock) {
+    TokenWatch(String sessionId, String subject, EventExecutor executor, SessionContext context) {
         this.sessionId = requireNonNull(sessionId, "sessionId");
         this.subject = requireNonNull(subject, "subject");
-        this.auth = requireNonNull(auth, "auth");
-        this.clock = requireNonNull(clock, "clock");
+        this.auth = context.auth();
+        this.clock = context.clock();
+        this.verifier = context.verifier();
+        this.metrics = context.metrics();
         this.refreshTimer = new Timer(executor);
         this.graceTimer = new Timer(executor);
     }
@@ -68,6 +78,33 @@ final class TokenWatch {
     /** Whether {@code connection}'s token has expired (its messages are refused until a refresh). */
     boolean expired(Connection connection) {
         return !clock.instant().isBefore(connection.token().expiresAt());
+    }
+
+    /**
+     * An {@code auth_refresh} from {@code connection}: a valid token for the session's subject is
+     * answered {@code auth_ok} and watched from now on; any other is answered error
+     * {@code auth_refresh_failed} and the connection keeps its old token.
+     *
+     * @return whether the new token was taken
+     */
+    boolean refresh(Connection connection, String token) {
+        VerifiedToken refreshed;
+        try {
+            refreshed = verifier.verify(token);
+        } catch (TokenRejectedException e) {
+            metrics.authFailed(MeterNames.STAGE_REFRESH, e.reason().name());
+            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
+            return false;
+        }
+        if (!refreshed.subject().equals(subject)) {
+            metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
+            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
+            return false;
+        }
+        connection.token(refreshed);
+        connection.send(new ServerMessage.AuthOk(refreshed.expiresAt().getEpochSecond()));
+        watch(connection);
+        return true;
     }
 
     private void askForRefresh() {
