@@ -85,7 +85,7 @@ public final class CommonOptions {
     @Option(names = "--seed", defaultValue = "1", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--no-progress", description = "no live progress line")
+    @Option(names = "--no-progress", description = "no live progress bar (without a terminal it is a plain line every 5 s)")
     boolean noProgress;
 
     @Option(names = "--drain-timeout", converter = Durations.class, defaultValue = "15s",

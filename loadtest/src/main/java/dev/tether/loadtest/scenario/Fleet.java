@@ -37,7 +37,7 @@ final class Fleet implements AutoCloseable {
 
     /**
      * @param relays   route each user through its own {@link TcpRelay}, so that cuts can be abrupt
-     * @param progress print how the opening goes every five seconds
+     * @param progress show a progress bar of the sessions opening
      */
     Fleet(ClientSettings settings, String subjectPrefix, boolean relays, boolean progress) {
         this.settings = settings;
@@ -79,22 +79,27 @@ final class Fleet implements AutoCloseable {
         OpenLoopSchedule pace = new OpenLoopSchedule(System.nanoTime(), perSecond);
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         List<VirtualUser> opened = new ArrayList<>();
-        long start = System.nanoTime();
-        long nextReport = start + 5_000_000_000L;
-        while (opening.size() < n) {
-            long now = System.nanoTime();
-            if (progress && now >= nextReport) {
-                System.err.printf("opening  %6.0fs  started %d/%d  up %d%n", (now - start) / 1e9, opening.size(), n,
-                        settings.stats().sessionsUp());
-                nextReport += 5_000_000_000L;
+        AtomicInteger started = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        try (Progress bar = Progress.count(progress, "opening", n, "sessions")) {
+            while (opening.size() < n) {
+                long now = System.nanoTime();
+                if (pace.take(now) < 0) {
+                    LockSupport.parkNanos(Math.max(10_000, pace.nextDue() - now));
+                    continue;
+                }
+                VirtualUser user = add();
+                opened.add(user);
+                started.incrementAndGet();
+                opening.add(user.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .whenComplete((ok, e) -> {
+                            int f = e == null ? failed.get() : failed.incrementAndGet();
+                            int d = done.incrementAndGet();
+                            bar.update(d, (d - f) + " up, " + f + " refused, " + started.get() + " started");
+                        }));
             }
-            if (pace.take(now) < 0) {
-                LockSupport.parkNanos(Math.max(10_000, pace.nextDue() - now));
-                continue;
-            }
-            VirtualUser user = add();
-            opened.add(user);
-            opening.add(user.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
         }
         List<Refusal> refusals = new ArrayList<>();
         for (int i = 0; i < opening.size(); i++) {

@@ -64,6 +64,7 @@ public final class ResumeCommand extends ScenarioCommand {
                 }
                 awaitWorkers(users);
                 JsonNode data = JsonNodeFactory.instance.objectNode().put("text", "resume").put("deltas", missed).put("delay_ms", 0);
+                Progress progress = Progress.count(!common.noProgress, "resume", repeats, "rounds");
                 for (int round = 0; round < repeats; round++) {
                     for (VirtualUser user : users) {
                         user.send(user.newId(), data, System.nanoTime());
@@ -75,8 +76,10 @@ public final class ResumeCommand extends ScenarioCommand {
                             stats.error("resume_unanswered");
                         }
                     }
-                    System.err.printf("resume: round %d/%d done%n", round + 1, repeats);
+                    progress.step("resumes " + stats.counter("resumes") + " | missed events replayed "
+                            + stats.counter("missed_events") + " | errors " + stats.errorCount());
                 }
+                progress.close();
                 double elapsedS = (System.nanoTime() - start) / 1e9;
                 AuditSummary audit = AuditSummary.of(fleet.finish(common.drainTimeout));
                 ObjectNode section = ReportBuilder.object().put("repeats", repeats).put("sessions", users.size())

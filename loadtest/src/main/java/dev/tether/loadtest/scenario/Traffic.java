@@ -67,9 +67,9 @@ final class Traffic {
             if (hook != null) {
                 hook.start(users, stats);
             }
-            try {
-                Workload.run(users, stats, plan.rate(), plan.warmup(), plan.duration(), payload,
-                        new Progress(!options.noProgress, log), null);
+            try (Progress progress = Progress.seconds(!options.noProgress, plan.scenario(),
+                    plan.warmup().plus(plan.duration()).toSeconds())) {
+                Workload.run(users, stats, plan.rate(), plan.warmup(), plan.duration(), payload, progress, null);
             } finally {
                 if (hook != null) {
                     hook.stop();

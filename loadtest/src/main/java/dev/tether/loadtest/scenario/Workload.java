@@ -5,13 +5,15 @@ import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.VirtualUser;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 
 /**
  * Runs the open-loop sender for the warm-up plus the measured time, and ticks the timeline and
- * the progress line once a second. Message {@code k} goes to user {@code k mod n} at its
- * scheduled time (or at once when the sender is late) and its latency counts from that time.
+ * the progress bar (elapsed seconds; the caller closes it) once a second. Message {@code k} goes
+ * to user {@code k mod n} at its scheduled time (or at once when the sender is late) and its
+ * latency counts from that time.
  *
  * <p>The sender is its own thread; the caller's thread does the ticking and returns when both end.
  */
@@ -23,6 +25,12 @@ final class Workload {
     }
 
     private Workload() {}
+
+    /** The progress bar's message for one second: phase, sessions up, results per second, errors so far, p99. */
+    static String message(String phase, RunStats.Second second, RunStats stats) {
+        return String.format(Locale.ROOT, "%s: %d up, %d msg/s, %d errors, p99 %.1f ms",
+                phase, second.sessions(), second.results(), stats.errorCount(), second.p99Ms());
+    }
 
     /**
      * @param everySecond called on the ticking thread once a second with the elapsed seconds
@@ -66,7 +74,8 @@ final class Workload {
             long now = System.nanoTime();
             if (now >= nextTick) {
                 RunStats.Second second = stats.tick(now);
-                progress.show(now < warmupEnd ? "warm-up" : "run", second, stats, (now - start) / 1e9);
+                progress.update(Math.min((now - start) / 1_000_000_000L, (end - start) / 1_000_000_000L),
+                        message(now < warmupEnd ? "warm-up" : "run", second, stats));
                 if (everySecond != null) {
                     everySecond.accept((now - start) / 1_000_000_000L);
                 }
@@ -82,6 +91,5 @@ final class Workload {
             }
         }
         sender.join();
-        progress.done();
     }
 }

@@ -101,6 +101,151 @@ class HtmlReportTest {
         assertTrue(strings(page, "//*[local-name()='text'][@class='empty']").contains("no data"));
     }
 
+    @Test
+    void connectShowsItsCountsRefusalsAndReadyTimesWarmVsCold() throws Exception {
+        ObjectNode report = scenario("connect");
+        report.with("latency_ms").set("ready_cold", metric(4, 900));
+        ObjectNode connect = report.putObject("connect").put("attempted", 30).put("opened", 28).put("warm", 20).put("cold", 8)
+                .put("not_ready", 1).put("connect_rate_per_s", 10.0).put("opened_per_s", 9.87);
+        connect.putObject("refused").put("at_capacity <503>", 2);
+        Document page = render(report, "scenario-connect.html");
+
+        assertTrue(strings(page, "//*[local-name()='h2']").contains("Connect"));
+        assertEquals("30", cell(page, "sessions attempted"));
+        assertEquals("8", cell(page, "ready cold"));
+        assertEquals("bad", attribute(page, "never ready", "class"), "a session that never got ready is flagged");
+        assertEquals("bad", attribute(page, "sessions opened", "class"), "fewer opened than attempted");
+        assertEquals("2", cell(page, "at_capacity <503>"));
+        assertEquals(List.of("warm", "cold"), seriesOf(page, "Ready time, warm vs cold"));
+    }
+
+    @Test
+    void idleShowsMemoryPerSessionAndAnEscapedHeapProblem() throws Exception {
+        ObjectNode report = scenario("idle");
+        report.putObject("idle").put("sessions_open", 1000).put("rss_before_bytes", 100L << 20).put("rss_after_bytes", 150L << 20)
+                .put("rss_per_session_bytes", 52_428).put("heap_before_bytes", 10L << 20).put("heap_after_bytes", 40L << 20)
+                .put("heap_per_session_bytes", 31_457);
+        Document page = render(report, "scenario-idle.html");
+        assertTrue(strings(page, "//*[local-name()='h2']").contains("Idle sessions"));
+        assertEquals("1\u2009000", cell(page, "sessions open"));
+        assertEquals("51.2 KiB", cell(page, "RSS per session"));
+        assertEquals("30.7 KiB", cell(page, "heap per session"));
+        assertEquals("150.0 MiB", cell(page, "RSS with the sessions open"));
+
+        ObjectNode noHeap = scenario("idle");
+        noHeap.putObject("idle").put("sessions_open", 10).put("heap_problem", "jcmd <missing> & no JDK");
+        Document second = render(noHeap, "scenario-idle-no-heap.html");
+        assertEquals("not read: jcmd <missing> & no JDK", cell(second, "heap"));
+        assertEquals("bad", attribute(second, "heap", "class"));
+    }
+
+    @Test
+    void resumeShowsItsRoundsAndTheCumulativeResumeTimes() throws Exception {
+        ObjectNode report = scenario("resume");
+        report.with("latency_ms").set("resume", metric(20, 40));
+        report.putObject("resume").put("repeats", 20).put("sessions", 1).put("missed_per_resume", 1000).put("detach_wait_s", 2.0)
+                .put("resumes", 20).put("missed_events_replayed", 19_000);
+        Document page = render(report, "scenario-resume.html");
+        assertTrue(strings(page, "//*[local-name()='h2']").contains("Resume"));
+        assertEquals("20\u2009000", cell(page, "events produced while away (rounds \u00d7 sessions \u00d7 missed)"));
+        assertEquals("bad", attribute(page, "missed events replayed", "class"), "fewer replayed than produced");
+        assertEquals("25\u2009000 events / s", cell(page, "replay rate at p50"));
+        assertEquals(List.of("resumes done"), seriesOf(page, "Resume time, cumulative"));
+    }
+
+    @Test
+    void soakShowsTheTrendTableAndRssAndThreadsWithTheirTrendLines() throws Exception {
+        ObjectNode report = scenario("soak");
+        report.putObject("soak").put("samples", 31).put("rss_start_bytes", 180L << 20).put("rss_end_bytes", 240L << 20)
+                .put("rss_slope_bytes_per_h", 60.0 * 60 * (1 << 20)).put("threads_start", 40.0).put("threads_end", 40.0)
+                .put("threads_slope_per_h", 0.0);
+        Document page = render(report, "scenario-soak.html");
+        assertTrue(strings(page, "//*[local-name()='h2']").contains("Soak trend"));
+        assertEquals(List.of("RSS", "180.0 MiB", "240.0 MiB", "+33.3 %", "+3600.0 MiB"),
+                strings(page, "//*[local-name()='tr'][*[local-name()='td'][1]='RSS']/*[local-name()='td']"));
+        assertEquals(List.of("RSS", "trend"), seriesOf(page, "RSS trend"));
+        assertEquals(List.of("threads", "trend"), seriesOf(page, "Threads trend"));
+        // The samples of the warm-up (t < 10 s) are left out of the trend plots: 26 of the 31 remain.
+        assertEquals(26, count(page, "//*[local-name()='svg'][*[local-name()='title']='RSS trend']"
+                + "//*[local-name()='g'][@class='series'][*[local-name()='title']='RSS']/*[local-name()='circle']"));
+    }
+
+    @Test
+    void refreshPassesWithoutExpiredClosesAndFlagsThem() throws Exception {
+        ObjectNode report = scenario("refresh");
+        report.putObject("refresh").put("token_ttl_s", 20.0).put("refresh_required", 30).put("refreshes", 30).put("closes_4010", 0);
+        Document page = render(report, "scenario-refresh.html");
+        assertTrue(strings(page, "//*[local-name()='h2']").contains("Token refresh"));
+        assertTrue(strings(page, "//*[local-name()='p'][contains(@class,'verdict')]").get(0).startsWith("Every refresh_required"));
+        assertEquals("30", cell(page, "auth_refresh accepted"));
+
+        ((ObjectNode) report.get("refresh")).put("closes_4010", 2);
+        Document failed = render(report, "scenario-refresh-failed.html");
+        assertEquals("verdict fail", strings(failed, "//*[local-name()='p'][contains(@class,'verdict')]/@class").get(0));
+        assertEquals("bad", attribute(failed, "closed with 4010 (token expired)", "class"));
+    }
+
+    @Test
+    void chaosShowsItsCutsBesideTheAuditAndCountersHaveATable() throws Exception {
+        ObjectNode report = scenario("chaos");
+        report.putObject("chaos").put("cuts_clean", 5).put("cuts_abrupt", 11).put("resumes", 16).put("resent", 4)
+                .put("worker_kills", 1).put("connections", 26).put("cut_share", 0.615);
+        ((ObjectNode) report.get("audit")).put("lost", 1);
+        report.putObject("counters").put("accepted_duplicate", 3);
+        Document page = render(report, "scenario-chaos.html");
+        assertTrue(strings(page, "//*[local-name()='h2']").containsAll(List.of("Chaos", "Counters")));
+        assertEquals("16", cell(page, "cuts in all"));
+        assertEquals("62 %", cell(page, "share of connections cut"));
+        assertEquals("59\u2009946", cell(page, "events delivered"));
+        assertEquals("bad", attribute(page, "events lost", "class"));
+        assertEquals("3", cell(page, "accepted_duplicate"));
+    }
+
+    @Test
+    void scenarioSectionsAreLeftOutWhenAbsent() throws Exception {
+        Document page = render(report("gateway", 1.0), "no-scenario-sections.html");
+        List<String> headings = strings(page, "//*[local-name()='h2']");
+        for (String h : List.of("Connect", "Idle sessions", "Resume", "Soak trend", "Token refresh", "Counters")) {
+            assertFalse(headings.contains(h), h);
+        }
+    }
+
+    @Test
+    void leastSquaresFitsALineAndNeedsTwoPoints() {
+        double[] fit = HtmlReportScenarios.leastSquares(new double[] {0, 1, 2, Double.NaN}, new double[] {1, 3, 5, 100});
+        assertEquals(1.0, fit[0], 1e-9);
+        assertEquals(2.0, fit[1], 1e-9);
+        assertEquals(null, HtmlReportScenarios.leastSquares(new double[] {1}, new double[] {1}));
+    }
+
+    /** The steady report renamed to {@code name}, without the chaos section the steady one carries. */
+    private static ObjectNode scenario(String name) {
+        ObjectNode report = report("gateway", 1.0).put("scenario", name);
+        report.remove("chaos");
+        return report;
+    }
+
+    /** The value cell of the table row whose first cell is {@code label}. */
+    private static String cell(Document page, String label) throws Exception {
+        List<String> cells = strings(page, "//*[local-name()='tr'][*[local-name()='td'][1]=" + literal(label) + "]/*[local-name()='td'][2]");
+        assertEquals(1, cells.size(), "rows labelled " + label);
+        return cells.get(0);
+    }
+
+    private static String attribute(Document page, String label, String name) throws Exception {
+        return strings(page, "//*[local-name()='tr'][*[local-name()='td'][1]=" + literal(label) + "]/@" + name).stream()
+                .findFirst().orElse("");
+    }
+
+    private static List<String> seriesOf(Document page, String plotTitle) throws Exception {
+        return strings(page, "//*[local-name()='svg'][*[local-name()='title']=" + literal(plotTitle) + "]"
+                + "//*[local-name()='g'][@class='series']/*[local-name()='title']");
+    }
+
+    private static String literal(String text) {
+        return text.contains("'") ? "\"" + text + "\"" : "'" + text + "'";
+    }
+
     /** A plausible report of a 60 s steady run; {@code scale} multiplies every latency. */
     static ObjectNode report(String target, double scale) {
         ObjectNode r = JSON.createObjectNode();
