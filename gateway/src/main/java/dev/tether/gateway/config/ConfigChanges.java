@@ -67,6 +67,7 @@ public final class ConfigChanges {
         keys.put("heartbeat", "read when the gateway starts");
         keys.put("logging", "the log encoder is set up once");
         keys.put("admin", "the admin listener is bound once");
+        keys.put("web", "the web routes and the demo page's assets are set up once");
         return Map.copyOf(keys);
     }
 

@@ -99,7 +99,7 @@ public final class ConfigLoader {
         JsonNode fileTree = readTree(yaml, source);
         if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
             throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(),
-                    "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin");
+                    "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web");
         }
         JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());
         JsonNode merged = merge(defaults, fileTree);

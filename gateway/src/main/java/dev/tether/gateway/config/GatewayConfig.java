@@ -17,10 +17,12 @@ package dev.tether.gateway.config;
  * @param reload the {@code reload} section
  * @param logging the {@code logging} section
  * @param admin the {@code admin} section
+ * @param web the {@code web} section; {@code web.dev_tokens} is refused unless {@code auth.hmac_secret}
+ *     is the built-in development secret
  */
 public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
         PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
-        ReloadConfig reload, LoggingConfig logging, AdminConfig admin) {
+        ReloadConfig reload, LoggingConfig logging, AdminConfig admin, WebConfig web) {
 
     public GatewayConfig {
         Check.notNull("server", server, "a mapping");
@@ -35,6 +37,21 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("reload", reload, "a mapping");
         Check.notNull("logging", logging, "a mapping");
         Check.notNull("admin", admin, "a mapping");
+        Check.notNull("web", web, "a mapping");
+        if (web.devTokens() && !(auth.usesDevSecret() && auth.algorithms().stream().anyMatch(a -> a.startsWith("HS")))) {
+            // A development file copied into production, with a real secret set, must not hand out tokens.
+            throw new ConfigException("web.dev_tokens", true, "false unless auth.hmac_secret is the built-in "
+                    + "development secret and auth.algorithms has an HS algorithm: /dev/token would sign real "
+                    + "tokens for anyone who asks");
+        }
+    }
+
+    /** As before the {@code web} section existed: that section at its defaults. */
+    public GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
+            PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
+            ReloadConfig reload, LoggingConfig logging, AdminConfig admin) {
+        this(server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin,
+                WebConfig.defaults());
     }
 
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
@@ -42,6 +59,6 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
                 WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults(),
                 AbuseConfig.defaults(), DrainConfig.defaults(), HeartbeatConfig.defaults(), ReloadConfig.defaults(),
-                LoggingConfig.defaults(), AdminConfig.defaults());
+                LoggingConfig.defaults(), AdminConfig.defaults(), WebConfig.defaults());
     }
 }

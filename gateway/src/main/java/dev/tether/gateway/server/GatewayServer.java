@@ -17,6 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 import dev.tether.gateway.http.Probes;
+import dev.tether.gateway.web.WebRoutes;
 import dev.tether.protocol.CloseCode;
 import java.util.concurrent.CompletionStage;
 import dev.tether.gateway.config.ProcessWorkerConfig;
@@ -142,7 +143,8 @@ public final class GatewayServer implements AutoCloseable {
             metrics.bindPool(pool::status);
         }
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
-        this.initializer = new GatewayInitializer(config, codec, keys, registry, probes(codec, meters), Ticker.systemTicker());
+        this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
+                Ticker.systemTicker());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -195,10 +197,25 @@ public final class GatewayServer implements AutoCloseable {
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
         log.info("listening on {}:{} (path {}, transport {})", config.server().host(), address.getPort(),
                 config.server().path(), transport);
+        if (config.web().devTokens()) {
+            log.warn("web.dev_tokens is on: GET {} signs a token for anyone who asks (development only)",
+                    WebRoutes.DEV_TOKEN_PATH);
+        }
+        if (config.web().demoPage()) {
+            log.info("demo page: http://{}:{}/", browsableHost(config.server().host()), address.getPort());
+        }
         if (admin != null) {
             adminAddress = admin.start();
         }
         return address;
+    }
+
+    /** A host a browser on this machine can open: the loopback address for a wildcard bind. */
+    static String browsableHost(String host) {
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            return "127.0.0.1";
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     /** The bound address of the admin listener, once started with {@code admin.enabled} (useful with port 0). */
@@ -262,14 +279,15 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * The plain HTTP endpoints served next to the WebSocket: {@code /healthz}, {@code /readyz} and
-     * {@code /metrics}.
+     * The plain HTTP endpoints served next to the WebSocket: {@code /healthz}, {@code /readyz},
+     * {@code /metrics}, and the {@code web} section's client library, demo page and dev tokens.
      */
-    private HttpRoutes probes(WireCodec codec, PrometheusMeterRegistry meters) {
+    private HttpRoutes routes(WireCodec codec, PrometheusMeterRegistry meters, Clock clock) {
         WorkerPool workerPool = pool;
         Probes probes = new Probes(codec.mapper(), registry::draining, registry::atCapacity,
                 () -> workerPool == null ? null : workerPool.status());
-        return probes.addTo(HttpRoutes.builder()).add("/metrics", new PrometheusEndpoint(meters)).build();
+        HttpRoutes.Builder routes = probes.addTo(HttpRoutes.builder()).add("/metrics", new PrometheusEndpoint(meters));
+        return new WebRoutes(config.web(), config.auth(), codec.mapper(), clock).addTo(routes).build();
     }
     /**
      * Drains the gateway gracefully; idempotent (later calls return the same completion). At once:

@@ -39,9 +39,22 @@ class ConfigLoaderTest {
 
     // --- defaults and merging ---------------------------------------------------------------
 
+    /**
+     * The shipped file is the defaults with one documented exception: it is the development setup,
+     * so it turns {@code web.dev_tokens} on (the code default is off).
+     */
     @Test
-    void shippedFileIsExactlyTheDefaults() {
-        assertEquals(GatewayConfig.defaults(), ConfigLoader.load(SHIPPED_FILE, NO_ENV));
+    void shippedFileIsExactlyTheDefaultsExceptDevTokens() {
+        GatewayConfig shipped = ConfigLoader.load(SHIPPED_FILE, NO_ENV);
+        assertTrue(shipped.web().devTokens());
+        assertFalse(GatewayConfig.defaults().web().devTokens());
+        WebConfig web = GatewayConfig.defaults().web();
+        GatewayConfig d = GatewayConfig.defaults();
+        GatewayConfig defaultsWithDevTokens = new GatewayConfig(d.server(), d.auth(), d.sessions(), d.worker(),
+                d.pool(), d.limits(), d.abuse(), d.drain(), d.heartbeat(), d.reload(), d.logging(), d.admin(),
+                new WebConfig(web.demoPage(), true, web.devTokenMaxTtl()));
+        assertEquals(defaultsWithDevTokens, shipped);
+        assertEquals(List.of("web.dev_tokens"), ConfigChanges.changedKeys(GatewayConfig.defaults(), shipped));
     }
 
     @Test
@@ -188,7 +201,7 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin)", e.getMessage());
+        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web)", e.getMessage());
     }
 
     @Test

@@ -1,0 +1,297 @@
+// The demo page: a chat view of one session with the demo worker, driven by the client library.
+// Page parameters: ?sub=NAME (the user; else kept in sessionStorage, or a random one from /dev/token),
+// ?ttl=DURATION (token lifetime asked of /dev/token, e.g. 20s), ?ws=URL (another gateway's WebSocket).
+import { TetherClient } from '/client/tether-client.js';
+
+const SUB_KEY = 'tether.demo.sub';
+const GONE = new Set([4004, 4009, 4011]); // the session is over: start a new one
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const demo = { client: null, events: [], states: [], notices: [], gaps: [], refreshes: 0, connections: 0 };
+window.tetherDemo = demo;
+
+let subject = params.get('sub') || sessionStorage.getItem(SUB_KEY) || null;
+const ttl = params.get('ttl');
+let pastedToken = null;
+let devTokens = true;
+
+if (params.get('sub')) {
+  sessionStorage.setItem(SUB_KEY, subject);
+}
+
+/** A token from /dev/token, or, when that is off, the one the user pastes. */
+async function getToken() {
+  if (devTokens) {
+    const query = new URLSearchParams();
+    if (subject) query.set('sub', subject);
+    if (ttl) query.set('ttl', ttl);
+    const response = await fetch('/dev/token?' + query, { cache: 'no-store' });
+    if (response.ok) {
+      const body = await response.json();
+      subject = body.sub;
+      sessionStorage.setItem(SUB_KEY, subject);
+      $('subject').textContent = subject;
+      return body.token;
+    }
+    if (response.status !== 404) {
+      const body = await response.json().catch(() => ({}));
+      addNotice('token_error', `/dev/token answered ${response.status}: ${body.message ?? ''}`);
+      throw new Error('dev token refused: ' + response.status);
+    }
+    devTokens = false;
+  }
+  return pastedToken ?? askForToken();
+}
+
+function askForToken() {
+  $('token-panel').hidden = false;
+  return new Promise((resolve) => {
+    const use = () => {
+      const token = $('token-input').value.trim();
+      if (!token) return;
+      pastedToken = token;
+      $('token-panel').hidden = true;
+      $('token-use').removeEventListener('click', use);
+      resolve(token);
+    };
+    $('token-use').addEventListener('click', use);
+  });
+}
+
+function wsUrl() {
+  if (params.get('ws')) return params.get('ws');
+  return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function scrollDown() {
+  const transcript = $('transcript');
+  transcript.scrollTop = transcript.scrollHeight;
+}
+
+function turnFor(id, userText) {
+  let turn = document.querySelector(`.turn[data-id="${CSS.escape(id)}"]`);
+  if (!turn) {
+    turn = el('article', 'turn');
+    turn.dataset.id = id;
+    turn.append(el('div', 'user', userText ?? '(sent before this page was loaded)'));
+    const reply = el('div', 'reply');
+    turn.append(reply);
+    turn.append(el('ol', 'lines'));
+    $('transcript').append(turn);
+  }
+  return turn;
+}
+
+function addLine(turn, seq, text) {
+  const line = el('li', 'line');
+  line.append(el('span', 'seq', '#' + seq), el('span', 'what', text));
+  turn.querySelector('.lines').append(line);
+}
+
+function addInfo(text) {
+  $('transcript').append(el('div', 'info', text));
+  scrollDown();
+}
+
+function addNotice(code, text, seq) {
+  const notice = el('div', 'notice');
+  notice.dataset.code = String(code);
+  if (seq !== undefined) notice.append(el('span', 'seq', '#' + seq));
+  notice.append(el('span', 'code', String(code)), el('span', 'text', text));
+  $('notices').prepend(notice);
+}
+
+function showState(state) {
+  const badge = $('conn-state');
+  badge.textContent = state;
+  badge.className = 'badge state-' + state;
+  document.body.dataset.state = state;
+}
+
+function short(value) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+// --- the client ----------------------------------------------------------------------------------
+
+const client = new TetherClient({ url: wsUrl(), getToken });
+demo.client = client;
+$('subject').textContent = subject ?? '-';
+
+client.addEventListener('state', (e) => {
+  demo.states.push(e.detail.state);
+  showState(e.detail.state);
+  if (e.detail.state === 'reconnecting') {
+    $('conn-state').title = `attempt ${e.detail.attempt}, in ${e.detail.delayMs} ms`;
+    if (e.detail.attempt === 1) addInfo('Connection lost: reconnecting...');
+  }
+});
+
+client.addEventListener('connected', () => {
+  demo.connections++;
+});
+
+client.addEventListener('ready', (e) => {
+  const { sessionId, resumed, lastSeq, state } = e.detail;
+  $('session-id').textContent = sessionId;
+  $('worker-state').textContent = state;
+  $('last-seq').textContent = String(client.lastSeq);
+  if (resumed && $('transcript').childElementCount === 0 && client.lastSeq > 0) {
+    addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}: what came before is not replayed ` +
+      '(it was processed and acknowledged already, and this page keeps no transcript of its own).');
+  } else if (resumed) {
+    addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}.`);
+  } else {
+    addInfo(`New session ${sessionId}.`);
+  }
+});
+
+client.addEventListener('event', (e) => {
+  const { seq, event } = e.detail;
+  demo.events.push({ seq, type: 'event', event });
+  $('last-seq').textContent = String(seq);
+  const id = event && typeof event.id === 'string' ? event.id : null;
+  if (!id) {
+    addInfo(`#${seq} ${short(event)}`);
+    return;
+  }
+  const turn = turnFor(id);
+  const reply = turn.querySelector('.reply');
+  if (event.type === 'delta') {
+    reply.textContent += event.text ?? '';
+    addLine(turn, seq, 'delta ' + short(event.text ?? ''));
+  } else if (event.type === 'result') {
+    if (typeof event.text === 'string') reply.textContent = event.text;
+    if (event.interrupted) turn.dataset.interrupted = 'true';
+    turn.dataset.done = 'true';
+    addLine(turn, seq, 'result' + (event.interrupted ? ' (interrupted)' : ''));
+  } else {
+    addLine(turn, seq, short(event));
+  }
+  scrollDown();
+});
+
+client.addEventListener('status', (e) => {
+  const { seq, state, reason } = e.detail;
+  demo.events.push({ seq, type: 'status', event: { state, reason } });
+  $('last-seq').textContent = String(seq);
+  $('worker-state').textContent = state;
+  $('worker-state').className = 'badge worker worker-' + state;
+  if (state === 'ended' || state === 'restarting') {
+    addInfo(`#${seq} session ${state}${reason ? ' (' + reason + ')' : ''}`);
+  }
+});
+
+client.addEventListener('notice', (e) => {
+  const { seq, code, message, details } = e.detail;
+  demo.events.push({ seq, type: 'notice', event: { code, message, details } });
+  demo.notices.push(e.detail);
+  $('last-seq').textContent = String(seq);
+  addNotice(code, message, seq);
+  const turnId = details && details.turn_id;
+  if (turnId) {
+    const turn = turnFor(turnId);
+    turn.dataset.lost = 'true';
+    addLine(turn, seq, 'notice ' + code);
+  }
+});
+
+client.addEventListener('gap', (e) => {
+  demo.gaps.push(e.detail);
+  addNotice('replay_gap', `seqs ${e.detail.from} to ${e.detail.to} were evicted before this page could resume: they are lost`);
+});
+
+client.addEventListener('accepted', (e) => {
+  const turn = document.querySelector(`.turn[data-id="${CSS.escape(e.detail.id)}"]`);
+  if (turn) {
+    turn.dataset.accepted = 'true';
+    if (e.detail.queued > 0) turn.dataset.queued = String(e.detail.queued);
+  }
+});
+
+client.addEventListener('error', (e) => {
+  const { code, message, id } = e.detail;
+  addNotice(code, message + (id ? ` (message ${id})` : ''));
+  if (id && e.detail.willRetry === false) {
+    const turn = document.querySelector(`.turn[data-id="${CSS.escape(id)}"]`);
+    if (turn) turn.dataset.failed = code;
+  }
+});
+
+client.addEventListener('refreshing', () => {
+  demo.refreshes++;
+});
+
+client.addEventListener('refreshed', (e) => {
+  $('conn-state').title = 'token valid until ' + new Date(e.detail.expiresAt * 1000).toLocaleTimeString();
+});
+
+client.addEventListener('shutting_down', (e) => {
+  addNotice('shutting_down', `the gateway is restarting; reconnecting in about ${e.detail.retryAfter ?? '?'} s`);
+});
+
+client.addEventListener('terminal', (e) => {
+  const { code, reason } = e.detail;
+  if (GONE.has(code)) {
+    addNotice(code, `${reason}: starting a new session`);
+    $('transcript').replaceChildren();
+    client.newSession();
+  } else if (code === 4001) {
+    addNotice(code, `${reason}. Reload the page to take it back, or start a new session.`);
+  } else {
+    addNotice(code, `${reason}: not reconnecting`);
+  }
+});
+
+// --- controls --------------------------------------------------------------------------------------
+
+/** A JSON object is sent as is (demo-worker commands); anything else as {"text": ...}. */
+function messageData(prompt) {
+  try {
+    const parsed = JSON.parse(prompt);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // plain text
+  }
+  return { text: prompt };
+}
+
+function send() {
+  const prompt = $('prompt').value;
+  if (prompt.trim() === '') return;
+  const id = client.send(messageData(prompt));
+  turnFor(id, prompt);
+  $('prompt').value = '';
+  scrollDown();
+}
+
+$('composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  send();
+});
+$('prompt').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  }
+});
+$('interrupt').addEventListener('click', () => client.interrupt());
+$('drop').addEventListener('click', () => client.dropConnection());
+$('reload').addEventListener('click', () => location.reload());
+$('new-session').addEventListener('click', () => {
+  $('transcript').replaceChildren();
+  client.newSession();
+});
+
+client.connect();

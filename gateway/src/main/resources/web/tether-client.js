@@ -1,0 +1,632 @@
+// Tether browser client: one session over a WebSocket that survives dropped connections.
+// ES module, no dependencies. Served by the gateway at /client/tether-client.js; see docs/client.md.
+//
+// What it does for the application:
+//  - connects with the subprotocols ["gateway.v1", "bearer.<jwt>"], a fresh token from getToken() each time;
+//  - on an unexpected close, reconnects with exponential backoff and full jitter and resumes the session
+//    with the last seq it processed; stops on terminal close codes and says why ('terminal');
+//  - delivers every history frame (event, status, notice) exactly once and in seq order, dropping replay
+//    duplicates, and surfaces replay gaps;
+//  - acknowledges processed seqs periodically and when the stream goes quiet;
+//  - keeps sent messages in an outbox until 'accepted' and resends them (same id) after a reconnect;
+//  - answers refresh_required with getToken() + auth_refresh, and reconnects with a fresh token after 4010;
+//  - keeps {sessionId, lastSeq} in sessionStorage so that a page reload resumes the session.
+//
+// Everything runs on the page's single thread; events are dispatched synchronously.
+
+export const PROTOCOL = 'gateway.v1';
+
+/** Close codes after which the client gives up ('terminal', state 'closed'). */
+export const TERMINAL_CLOSE_CODES = Object.freeze({
+  1000: 'closed normally by the server',
+  1002: 'WebSocket protocol error',
+  1007: 'invalid UTF-8 in a text frame',
+  1009: 'a frame was too large',
+  4001: 'another connection (another tab or device) took this session',
+  4004: 'the session was not found or has ended',
+  4008: 'policy violation: too many messages too fast',
+  4009: 'invalid sequence on resume',
+  4011: 'the session ended',
+});
+
+/** Of the terminal codes, those after which the session itself is gone: it is forgotten. */
+export const SESSION_GONE_CODES = Object.freeze([4004, 4009, 4011]);
+
+/** Error codes after which a message stays in the outbox: it was not taken and is sent again later. */
+const RESEND_LATER = new Set(['shutting_down', 'token_expired']);
+
+/** The close code dropConnection() uses; outside the protocol's own codes, never terminal. */
+export const DROP_CODE = 4000;
+
+const DEFAULT_BACKOFF = Object.freeze({ initialMs: 500, maxMs: 30000, factor: 2 });
+
+/**
+ * The reconnect delay for 0-based attempt `attempt`: full jitter,
+ * random(0, min(maxMs, initialMs * factor^attempt)).
+ */
+export function backoffDelay(attempt, backoff = DEFAULT_BACKOFF, random = Math.random) {
+  const { initialMs, maxMs, factor } = { ...DEFAULT_BACKOFF, ...backoff };
+  const ceiling = Math.min(maxMs, initialMs * Math.pow(factor, attempt));
+  return Math.floor(random() * ceiling);
+}
+
+function defaultStorage() {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null; // sessionStorage throws where storage is disabled
+  }
+}
+
+/** A random UUID (v4) for a message id; crypto.randomUUID() where the platform has it. */
+function randomId() {
+  if (typeof globalThis.crypto?.randomUUID === 'function') {
+    return globalThis.crypto.randomUUID();
+  }
+  const hex = [];
+  for (let i = 0; i < 32; i++) {
+    hex.push(Math.floor(Math.random() * 16).toString(16));
+  }
+  hex[12] = '4';
+  hex[16] = (8 + Math.floor(Math.random() * 4)).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A CustomEvent; built from Event where CustomEvent is missing (Node 18, where the tests may run). */
+function customEvent(name, detail) {
+  if (typeof globalThis.CustomEvent === 'function') {
+    return new CustomEvent(name, { detail });
+  }
+  const event = new Event(name);
+  Object.defineProperty(event, 'detail', { value: detail, enumerable: true });
+  return event;
+}
+
+export class TetherClient extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.url ws(s)://host/ws, required
+   * @param {() => Promise<string>|string} options.getToken a JWT; called before each connect, on
+   *     refresh_required and after 4010
+   * @param {Storage|null} [options.storage] where {sessionId, lastSeq} is kept; default sessionStorage
+   * @param {string} [options.storageKey] default 'tether.session'
+   * @param {{initialMs?: number, maxMs?: number, factor?: number}} [options.backoff]
+   * @param {number} [options.ackIntervalMs] default 1000
+   * @param {number} [options.ackQuietMs] the stream counts as quiet after this long without a
+   *     frame; default min(250, ackIntervalMs)
+   * @param {typeof WebSocket} [options.WebSocket] default globalThis.WebSocket
+   * @param {() => number} [options.random] default Math.random
+   * @param {{setTimeout: Function, clearTimeout: Function, now: () => number}} [options.timers]
+   *     default the global timers and Date.now (tests inject fakes)
+   */
+  constructor(options) {
+    super();
+    if (!options || typeof options.url !== 'string' || options.url === '') {
+      throw new TypeError('TetherClient: options.url is required');
+    }
+    if (typeof options.getToken !== 'function') {
+      throw new TypeError('TetherClient: options.getToken is required');
+    }
+    this._url = options.url;
+    this._getToken = options.getToken;
+    this._storage = options.storage === undefined ? defaultStorage() : options.storage;
+    this._storageKey = options.storageKey ?? 'tether.session';
+    this._backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
+    this._ackIntervalMs = options.ackIntervalMs ?? 1000;
+    this._ackQuietMs = options.ackQuietMs ?? Math.min(250, this._ackIntervalMs);
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this._random = options.random ?? Math.random;
+    const timers = options.timers ?? {};
+    this._setTimeout = timers.setTimeout ?? ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this._clearTimeout = timers.clearTimeout ?? ((id) => globalThis.clearTimeout(id));
+    this._now = timers.now ?? (() => Date.now());
+
+    this._state = 'closed';
+    this._sessionId = null;
+    this._lastSeq = 0;
+    this._ws = null;
+    this._ready = false; // session_ready seen on the current socket
+    this._wanted = false; // connect() called and not close()d
+    this._attempt = 0; // reconnect attempts since the last session_ready
+    this._reconnectTimer = null;
+    this._retryAfterMs = 0; // from shutting_down: wait at least this long before reconnecting
+    this._replaced = false;
+    this._gapCovered = 0; // highest seq announced lost by replay_gap
+    this._outbox = new Map(); // id -> {id, data, held: error code while not to be sent}
+    this._refreshing = false;
+    this._generation = 0; // bumped whenever the current connection is abandoned
+    // acks
+    this._ackedSeq = 0;
+    this._lastAckAt = -Infinity;
+    this._firstUnackedAt = null;
+    this._lastFrameAt = 0;
+    this._ackTimer = null;
+
+    this._restore();
+    this._onPageHide = () => this._persist();
+    if (typeof globalThis.addEventListener === 'function') {
+      globalThis.addEventListener('pagehide', this._onPageHide);
+      globalThis.addEventListener('beforeunload', this._onPageHide);
+    }
+  }
+
+  /** 'connecting' | 'open' | 'reconnecting' | 'closed' */
+  get state() {
+    return this._state;
+  }
+
+  get sessionId() {
+    return this._sessionId;
+  }
+
+  /** The highest seq the application has processed. */
+  get lastSeq() {
+    return this._lastSeq;
+  }
+
+  /** Ids of messages sent and not yet accepted, oldest first. */
+  get pending() {
+    return [...this._outbox.keys()];
+  }
+
+  /** Connects: resumes the stored session if there is one, else starts a new one. */
+  connect() {
+    if (this._wanted && this._state !== 'closed') {
+      return;
+    }
+    this._wanted = true;
+    this._attempt = 0;
+    this._setState('connecting');
+    this._open();
+  }
+
+  /**
+   * Sends `data` (any JSON value) to the worker as message `id` (default a random UUID). The
+   * message stays in the outbox until 'accepted', and is sent again with the same id after every
+   * reconnect (the gateway drops duplicates). Returns the id.
+   */
+  send(data, id = randomId()) {
+    if (typeof id !== 'string' || id.length < 1 || id.length > 256) {
+      throw new TypeError('TetherClient.send: id must be a string of 1..256 characters');
+    }
+    if (!this._outbox.has(id)) {
+      this._outbox.set(id, { id, data, held: null });
+    }
+    if (this._ready) {
+      this._sendFrame({ type: 'message', id, data });
+    }
+    return id;
+  }
+
+  /** Asks the worker to stop the current turn. */
+  interrupt() {
+    if (this._ready) {
+      this._sendFrame({ type: 'interrupt' });
+    }
+  }
+
+  /**
+   * Closes the socket as a network failure would: the client reconnects and resumes. For demos
+   * and tests.
+   */
+  dropConnection() {
+    const ws = this._ws;
+    if (!ws) {
+      return;
+    }
+    this._abandonSocket(DROP_CODE, 'dropped by the client');
+    this._onConnectionLost(DROP_CODE, 'dropped by the client');
+  }
+
+  /** Forgets the stored session and connects a new one. Unaccepted messages stay in the outbox. */
+  newSession() {
+    this._abandonSocket(1000, 'new session');
+    this._cancelReconnect();
+    this._forgetSession();
+    this._wanted = false;
+    this.connect();
+  }
+
+  /** Closes intentionally (1000): no reconnect. The session stays resumable by a later connect(). */
+  close() {
+    this._wanted = false;
+    this._cancelReconnect();
+    this._abandonSocket(1000, 'client closed');
+    this._persist();
+    this._setState('closed');
+  }
+
+  // --- connection ---------------------------------------------------------------------------
+
+  async _open() {
+    const generation = ++this._generation;
+    let token;
+    try {
+      token = await this._getToken();
+    } catch (error) {
+      if (generation !== this._generation || !this._wanted) {
+        return;
+      }
+      this._emit('error', { code: 'token_unavailable', message: String(error?.message ?? error), id: null });
+      this._scheduleReconnect();
+      return;
+    }
+    if (generation !== this._generation || !this._wanted) {
+      return;
+    }
+    let ws;
+    try {
+      ws = new this._WebSocket(this._connectUrl(), [PROTOCOL, 'bearer.' + token]);
+    } catch (error) {
+      this._emit('error', { code: 'connect_failed', message: String(error?.message ?? error), id: null });
+      this._scheduleReconnect();
+      return;
+    }
+    this._ws = ws;
+    this._ready = false;
+    this._replaced = false;
+    ws.onopen = () => {
+      if (ws === this._ws) {
+        this._emit('connected', { attempt: this._attempt });
+      }
+    };
+    ws.onmessage = (message) => {
+      if (ws === this._ws) {
+        this._onMessage(message.data);
+      }
+    };
+    ws.onclose = (event) => {
+      if (ws === this._ws) {
+        this._ws = null;
+        this._onClose(event.code, event.reason ?? '');
+      }
+    };
+    ws.onerror = () => {}; // a close event follows
+  }
+
+  _connectUrl() {
+    if (!this._sessionId) {
+      return this._url;
+    }
+    const separator = this._url.includes('?') ? '&' : '?';
+    return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + '&last_seq=' + this._lastSeq;
+  }
+
+  /** Stops listening to the current socket and closes it; its events are ignored from now on. */
+  _abandonSocket(code, reason) {
+    const ws = this._ws;
+    this._ws = null;
+    this._ready = false;
+    this._generation++;
+    this._cancelAck();
+    if (ws) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closing
+      }
+    }
+  }
+
+  _onClose(code, reason) {
+    this._ready = false;
+    this._cancelAck();
+    if (!this._wanted) {
+      this._setState('closed');
+      return;
+    }
+    if (this._replaced && code !== 4001) {
+      code = 4001; // session_replaced came, the close frame did not
+    }
+    if (Object.hasOwn(TERMINAL_CLOSE_CODES, code)) {
+      this._terminal(code, reason || TERMINAL_CLOSE_CODES[code]);
+      return;
+    }
+    this._onConnectionLost(code, reason);
+  }
+
+  _onConnectionLost(code, reason) {
+    this._ready = false;
+    this._persist();
+    this._scheduleReconnect();
+  }
+
+  _terminal(code, reason) {
+    this._wanted = false;
+    this._cancelReconnect();
+    if (SESSION_GONE_CODES.includes(code)) {
+      this._forgetSession();
+    } else {
+      this._persist();
+    }
+    this._setState('closed');
+    this._emit('terminal', { code, reason });
+  }
+
+  _scheduleReconnect() {
+    this._cancelReconnect();
+    const jitter = backoffDelay(this._attempt, this._backoff, this._random);
+    const delayMs = this._retryAfterMs + jitter;
+    this._retryAfterMs = 0;
+    const attempt = ++this._attempt;
+    this._setState('reconnecting', { attempt, delayMs });
+    this._reconnectTimer = this._setTimeout(() => {
+      this._reconnectTimer = null;
+      if (this._wanted) {
+        this._open();
+      }
+    }, delayMs);
+  }
+
+  _cancelReconnect() {
+    if (this._reconnectTimer !== null) {
+      this._clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = null;
+    }
+  }
+
+  _setState(state, extra = {}) {
+    if (this._state === state && state !== 'reconnecting') {
+      return;
+    }
+    this._state = state;
+    this._emit('state', { state, ...extra });
+  }
+
+  // --- frames -------------------------------------------------------------------------------
+
+  _onMessage(text) {
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return; // the gateway only sends JSON objects
+    }
+    if (!frame || typeof frame !== 'object') {
+      return;
+    }
+    switch (frame.type) {
+      case 'session_ready':
+        return this._onReady(frame);
+      case 'event':
+        return this._onHistory(frame, 'event', { seq: frame.seq, event: frame.event });
+      case 'status':
+        return this._onHistory(frame, 'status', { seq: frame.seq, state: frame.state, reason: frame.reason ?? null });
+      case 'notice':
+        return this._onHistory(frame, 'notice', {
+          seq: frame.seq, code: frame.code, message: frame.message, details: frame.details ?? null,
+        });
+      case 'replay_gap':
+        this._gapCovered = Math.max(this._gapCovered, frame.to);
+        return this._emit('gap', { from: frame.from, to: frame.to });
+      case 'accepted':
+        this._outbox.delete(frame.id);
+        return this._emit('accepted', { id: frame.id, duplicate: !!frame.duplicate, queued: frame.queued ?? 0 });
+      case 'error':
+        return this._onError(frame);
+      case 'refresh_required':
+        return this._refresh(frame.expires_at);
+      case 'auth_ok':
+        this._releaseHeld('token_expired');
+        return this._emit('refreshed', { expiresAt: frame.expires_at });
+      case 'session_replaced':
+        this._replaced = true;
+        return;
+      case 'shutting_down':
+        this._retryAfterMs = Math.max(0, (frame.retry_after ?? 0) * 1000);
+        return this._emit('shutting_down', { retryAfter: frame.retry_after ?? null });
+      default:
+        return; // pong, and frame types added later
+    }
+  }
+
+  _onReady(frame) {
+    const resumed = !!frame.resumed;
+    if (!resumed) {
+      this._lastSeq = 0;
+      this._gapCovered = 0;
+    }
+    this._sessionId = frame.session_id;
+    this._ready = true;
+    this._attempt = 0;
+    this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
+    this._lastAckAt = -Infinity;
+    this._persist();
+    this._setState('open');
+    this._emit('ready', {
+      sessionId: frame.session_id, resumed, lastSeq: frame.last_seq, state: frame.state,
+      tokenExpiresAt: frame.token_expires_at,
+    });
+    for (const entry of this._outbox.values()) {
+      if (!this._ready) {
+        break; // a listener closed the connection
+      }
+      entry.held = entry.held === 'token_expired' ? 'token_expired' : null;
+      if (entry.held === null) {
+        this._sendFrame({ type: 'message', id: entry.id, data: entry.data });
+      }
+    }
+    if (this._lastSeq > 0) {
+      this._noteProcessed();
+    }
+  }
+
+  _onHistory(frame, name, detail) {
+    const seq = frame.seq;
+    if (typeof seq !== 'number' || seq <= this._lastSeq) {
+      return; // replay duplicate
+    }
+    const expected = Math.max(this._lastSeq, this._gapCovered) + 1;
+    if (seq > expected) {
+      // Never expected from the gateway (it announces every gap), but never hidden either.
+      this._gapCovered = seq - 1;
+      this._emit('gap', { from: expected, to: seq - 1 });
+    }
+    this._emit(name, detail);
+    this._lastSeq = seq; // only once the application's listeners ran
+    this._persist();
+    this._noteProcessed();
+  }
+
+  _onError(frame) {
+    const detail = { code: frame.code, message: frame.message ?? '', id: frame.id ?? null };
+    if (frame.reason !== undefined) {
+      detail.reason = frame.reason;
+    }
+    const entry = frame.id != null ? this._outbox.get(frame.id) : undefined;
+    if (entry) {
+      if (RESEND_LATER.has(frame.code)) {
+        entry.held = frame.code; // not taken: sent again after auth_ok (token_expired) or a reconnect
+        detail.willRetry = true;
+      } else {
+        this._outbox.delete(frame.id);
+        detail.willRetry = false;
+      }
+    }
+    this._emit('error', detail);
+  }
+
+  _releaseHeld(code) {
+    for (const entry of this._outbox.values()) {
+      if (entry.held === code) {
+        entry.held = null;
+        if (this._ready) {
+          this._sendFrame({ type: 'message', id: entry.id, data: entry.data });
+        }
+      }
+    }
+  }
+
+  async _refresh(expiresAt) {
+    if (this._refreshing) {
+      return; // refresh_required repeats until auth_ok; one getToken() at a time
+    }
+    this._refreshing = true;
+    const ws = this._ws;
+    try {
+      const token = await this._getToken();
+      if (ws && ws === this._ws && this._ready) {
+        this._sendFrame({ type: 'auth_refresh', token });
+        this._emit('refreshing', { expiresAt });
+      }
+    } catch (error) {
+      this._emit('error', { code: 'token_unavailable', message: String(error?.message ?? error), id: null });
+    } finally {
+      this._refreshing = false;
+    }
+  }
+
+  _sendFrame(frame) {
+    const ws = this._ws;
+    if (!ws) {
+      return false;
+    }
+    try {
+      ws.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false; // closing: the close event decides what happens next
+    }
+  }
+
+  _emit(name, detail) {
+    this.dispatchEvent(customEvent(name, detail));
+  }
+
+  // --- acks ---------------------------------------------------------------------------------
+
+  /**
+   * A seq was processed. The ack goes out when the stream has been quiet for ackQuietMs, or
+   * ackIntervalMs after the first unacknowledged seq while it keeps flowing, but never sooner than
+   * ackIntervalMs after the previous ack.
+   */
+  _noteProcessed() {
+    const now = this._now();
+    this._lastFrameAt = now;
+    if (this._firstUnackedAt === null) {
+      this._firstUnackedAt = now;
+    }
+    if (this._ackTimer === null) {
+      this._armAck();
+    }
+  }
+
+  _ackDue() {
+    const wanted = Math.min(this._lastFrameAt + this._ackQuietMs, this._firstUnackedAt + this._ackIntervalMs);
+    return Math.max(wanted, this._lastAckAt + this._ackIntervalMs);
+  }
+
+  _armAck() {
+    const delay = Math.max(0, this._ackDue() - this._now());
+    this._ackTimer = this._setTimeout(() => {
+      this._ackTimer = null;
+      this._ackTick();
+    }, delay);
+  }
+
+  _ackTick() {
+    if (!this._ready || this._lastSeq <= this._ackedSeq) {
+      this._firstUnackedAt = null;
+      return;
+    }
+    if (this._now() < this._ackDue()) {
+      this._armAck();
+      return;
+    }
+    if (this._sendFrame({ type: 'ack', seq: this._lastSeq })) {
+      this._ackedSeq = this._lastSeq;
+      this._lastAckAt = this._now();
+      this._firstUnackedAt = null;
+    }
+  }
+
+  _cancelAck() {
+    if (this._ackTimer !== null) {
+      this._clearTimeout(this._ackTimer);
+      this._ackTimer = null;
+    }
+    this._firstUnackedAt = null;
+  }
+
+  // --- storage ------------------------------------------------------------------------------
+
+  _restore() {
+    if (!this._storage) {
+      return;
+    }
+    try {
+      const saved = JSON.parse(this._storage.getItem(this._storageKey) ?? 'null');
+      if (saved && typeof saved.sessionId === 'string' && Number.isSafeInteger(saved.lastSeq) && saved.lastSeq >= 0) {
+        this._sessionId = saved.sessionId;
+        this._lastSeq = saved.lastSeq;
+      }
+    } catch {
+      // unreadable: start a new session
+    }
+  }
+
+  _persist() {
+    if (!this._storage) {
+      return;
+    }
+    try {
+      if (this._sessionId) {
+        this._storage.setItem(this._storageKey,
+          JSON.stringify({ sessionId: this._sessionId, lastSeq: this._lastSeq }));
+      } else {
+        this._storage.removeItem(this._storageKey);
+      }
+    } catch {
+      // storage full or disabled: resuming after a reload is lost, nothing else
+    }
+  }
+
+  _forgetSession() {
+    this._sessionId = null;
+    this._lastSeq = 0;
+    this._gapCovered = 0;
+    this._ackedSeq = 0;
+    this._persist();
+  }
+}

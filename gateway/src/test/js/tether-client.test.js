@@ -1,0 +1,421 @@
+// Unit tests of the browser client library's logic, with a fake WebSocket and fake timers.
+// Run: node --test gateway/src/test/js/   (ClientLibraryJsTest runs it from mvn verify)
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { TetherClient, backoffDelay } from '../../main/resources/web/tether-client.js';
+import { FakeTimers, FakeWebSocket, MemoryStorage, flush } from './fakes.js';
+
+let timers;
+let storage;
+let tokens;
+
+beforeEach(() => {
+  FakeWebSocket.reset();
+  timers = new FakeTimers();
+  storage = new MemoryStorage();
+  tokens = 0;
+});
+
+function client(options = {}) {
+  return new TetherClient({
+    url: 'ws://gw.test/ws',
+    getToken: async () => 'tok' + ++tokens,
+    storage,
+    WebSocket: FakeWebSocket,
+    random: () => 0.5,
+    timers,
+    ...options,
+  });
+}
+
+/** Records every event of the given names as [name, detail]. */
+function record(target, ...names) {
+  const seen = [];
+  for (const name of names) {
+    target.addEventListener(name, (e) => seen.push([name, e.detail]));
+  }
+  return seen;
+}
+
+async function connected(c, ready = {}) {
+  c.connect();
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.ready(ready);
+  return ws;
+}
+
+/** Lets the reconnect timer fire and the new socket be created. */
+async function reconnect(ms = 60000) {
+  const before = FakeWebSocket.all.length;
+  timers.advance(ms);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, before + 1, 'a new socket was opened');
+  return FakeWebSocket.last;
+}
+
+// --- connecting ------------------------------------------------------------------------------
+
+test('connects with the gateway.v1 and bearer subprotocols and reports states', async () => {
+  const c = client();
+  const seen = record(c, 'state', 'ready');
+  const ws = await connected(c, { sessionId: 'S1' });
+  assert.equal(ws.url, 'ws://gw.test/ws');
+  assert.deepEqual(ws.protocols, ['gateway.v1', 'bearer.tok1']);
+  assert.equal(c.state, 'open');
+  assert.equal(c.sessionId, 'S1');
+  assert.deepEqual(seen.map(([n, d]) => n === 'state' ? d.state : n), ['connecting', 'open', 'ready']);
+  assert.equal(seen[2][1].resumed, false);
+});
+
+test('requires url and getToken', () => {
+  assert.throws(() => new TetherClient({ getToken: () => 't' }), TypeError);
+  assert.throws(() => new TetherClient({ url: 'ws://x/ws' }), TypeError);
+});
+
+// --- backoff ---------------------------------------------------------------------------------
+
+test('backoff delay is full jitter below min(max, initial * factor^attempt)', () => {
+  const backoff = { initialMs: 500, maxMs: 30000, factor: 2 };
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const ceiling = Math.min(30000, 500 * 2 ** attempt);
+    assert.equal(backoffDelay(attempt, backoff, () => 0), 0);
+    assert.ok(backoffDelay(attempt, backoff, () => 0.999999) < ceiling);
+    assert.ok(backoffDelay(attempt, backoff, () => 0.999999) >= ceiling - 1);
+    assert.equal(backoffDelay(attempt, backoff, () => 0.5), Math.floor(ceiling / 2));
+  }
+  assert.equal(backoffDelay(40, backoff, () => 0.999999), 29999, 'capped at maxMs');
+});
+
+test('reconnect delays grow with each failed attempt, capped, and reset after session_ready', async () => {
+  const c = client({ backoff: { initialMs: 100, maxMs: 1000, factor: 2 } });
+  const delays = [];
+  c.addEventListener('state', (e) => e.detail.state === 'reconnecting' && delays.push(e.detail.delayMs));
+  const ws = await connected(c);
+  ws.serverClose(1006);
+  for (let i = 0; i < 6; i++) {
+    const next = await reconnect();
+    next.serverClose(1006); // refused before any session_ready
+  }
+  assert.deepEqual(delays, [50, 100, 200, 400, 500, 500, 500]);
+  const ok = await reconnect();
+  ok.ready({ sessionId: 'S1', resumed: true });
+  ok.serverClose(1006);
+  assert.equal(delays.at(-1), 50, 'back to the first delay after a successful resume');
+});
+
+// --- history: order, duplicates, gaps ---------------------------------------------------------
+
+test('drops replayed duplicates and resumes with the last processed seq', async () => {
+  const c = client();
+  const seqs = [];
+  c.addEventListener('event', (e) => seqs.push(e.detail.seq));
+  c.addEventListener('status', (e) => seqs.push(e.detail.seq));
+  const ws = await connected(c);
+  ws.event(1);
+  ws.receive({ type: 'status', seq: 2, state: 'processing' });
+  ws.event(3);
+  ws.serverClose(1006);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=3');
+  again.ready({ sessionId: 'S1', resumed: true, lastSeq: 5 });
+  again.event(2);
+  again.event(3);
+  again.event(4);
+  again.receive({ type: 'notice', seq: 5, code: 'worker_restarted', message: 'm' });
+  again.event(4);
+  assert.deepEqual(seqs, [1, 2, 3, 4]);
+  assert.equal(c.lastSeq, 5);
+});
+
+test('lastSeq moves only after the application listeners ran', async () => {
+  const c = client();
+  const during = [];
+  c.addEventListener('event', () => during.push(c.lastSeq));
+  const ws = await connected(c);
+  ws.event(1);
+  ws.event(2);
+  assert.deepEqual(during, [0, 1]);
+  assert.equal(c.lastSeq, 2);
+});
+
+test('surfaces replay_gap, and an unannounced jump as a gap too', async () => {
+  const c = client();
+  const seen = record(c, 'gap', 'event');
+  const ws = await connected(c);
+  ws.event(1);
+  ws.receive({ type: 'replay_gap', from: 2, to: 9 });
+  ws.event(10);
+  ws.event(13);
+  assert.deepEqual(seen, [
+    ['event', { seq: 1, event: { type: 'delta', text: 'x1' } }],
+    ['gap', { from: 2, to: 9 }],
+    ['event', { seq: 10, event: { type: 'delta', text: 'x10' } }],
+    ['gap', { from: 11, to: 12 }],
+    ['event', { seq: 13, event: { type: 'delta', text: 'x13' } }],
+  ]);
+});
+
+// --- acks --------------------------------------------------------------------------------------
+
+test('acks promptly when the stream goes quiet', async () => {
+  const c = client({ ackIntervalMs: 1000 });
+  const ws = await connected(c);
+  ws.event(1);
+  ws.event(2);
+  timers.advance(249);
+  assert.deepEqual(ws.sentOf('ack'), []);
+  timers.advance(1);
+  assert.deepEqual(ws.sentOf('ack'), [{ type: 'ack', seq: 2 }]);
+  timers.advance(10000);
+  assert.equal(ws.sentOf('ack').length, 1, 'nothing new, no new ack');
+});
+
+test('acks periodically during a continuous stream, never more often than ackIntervalMs', async () => {
+  const c = client({ ackIntervalMs: 1000 });
+  const ws = await connected(c);
+  const ackTimes = [];
+  const send = ws.send.bind(ws);
+  ws.send = (text) => {
+    if (JSON.parse(text).type === 'ack') ackTimes.push(timers.now());
+    send(text);
+  };
+  let seq = 0;
+  for (let t = 0; t < 3500; t += 100) {
+    ws.event(++seq);
+    timers.advance(100);
+  }
+  timers.advance(5000);
+  assert.ok(ackTimes.length >= 3, 'acks while the stream flows: ' + ackTimes);
+  for (let i = 1; i < ackTimes.length; i++) {
+    assert.ok(ackTimes[i] - ackTimes[i - 1] >= 1000, 'spaced: ' + ackTimes);
+  }
+  assert.equal(ws.sentOf('ack').at(-1).seq, seq, 'the last ack covers everything');
+});
+
+test('the quiet ack waits for the interval since the previous ack', async () => {
+  const c = client({ ackIntervalMs: 1000 });
+  const ws = await connected(c);
+  ws.event(1);
+  timers.advance(250); // quiet: ack 1 at t=250
+  ws.event(2);
+  timers.advance(250); // quiet again at t=500, but the previous ack was at 250
+  assert.equal(ws.sentOf('ack').length, 1);
+  timers.advance(749); // t=1249
+  assert.equal(ws.sentOf('ack').length, 1);
+  timers.advance(1); // t=1250: an interval after the first ack
+  assert.deepEqual(ws.sentOf('ack'), [{ type: 'ack', seq: 1 }, { type: 'ack', seq: 2 }]);
+});
+
+// --- outbox -----------------------------------------------------------------------------------
+
+test('keeps messages until accepted and resends them with the same id after a reconnect', async () => {
+  const c = client();
+  const ws = await connected(c);
+  const a = c.send({ text: 'a' }, 'm-a');
+  const b = c.send({ text: 'b' });
+  assert.equal(a, 'm-a');
+  assert.match(b, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(ws.sentOf('message').map((m) => m.id), ['m-a', b]);
+  ws.receive({ type: 'accepted', id: 'm-a', duplicate: false, queued: 0 });
+  assert.deepEqual(c.pending, [b]);
+  ws.serverClose(1006);
+  const again = await reconnect();
+  assert.deepEqual(again.sentOf('message'), [], 'nothing before session_ready');
+  again.ready({ sessionId: 'S1', resumed: true });
+  assert.deepEqual(again.sentOf('message'), [{ type: 'message', id: b, data: { text: 'b' } }]);
+  again.receive({ type: 'accepted', id: b, duplicate: true, queued: 0 });
+  assert.deepEqual(c.pending, []);
+});
+
+test('messages sent while disconnected go out once the session is ready', async () => {
+  const c = client();
+  c.connect();
+  c.send('early', 'm1');
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.ready();
+  assert.deepEqual(ws.sentOf('message'), [{ type: 'message', id: 'm1', data: 'early' }]);
+});
+
+test('a refused message leaves the outbox; token_expired and shutting_down ones are sent again', async () => {
+  const c = client();
+  const errors = record(c, 'error');
+  const ws = await connected(c);
+  c.send(1, 'full');
+  c.send(2, 'late');
+  c.send(3, 'drain');
+  ws.receive({ type: 'error', code: 'queue_full', message: 'q', id: 'full' });
+  ws.receive({ type: 'error', code: 'token_expired', message: 't', id: 'late' });
+  ws.receive({ type: 'error', code: 'shutting_down', message: 's', id: 'drain' });
+  assert.deepEqual(c.pending, ['late', 'drain']);
+  assert.deepEqual(errors.map(([, d]) => [d.id, d.willRetry]), [['full', false], ['late', true], ['drain', true]]);
+  ws.receive({ type: 'auth_ok', expires_at: 2000000000 });
+  assert.deepEqual(ws.sentOf('message').map((m) => m.id), ['full', 'late', 'drain', 'late']);
+  ws.serverClose(1001);
+  const again = await reconnect();
+  again.ready({ sessionId: 'S1', resumed: true });
+  assert.deepEqual(again.sentOf('message').map((m) => m.id), ['late', 'drain']);
+});
+
+// --- tokens -----------------------------------------------------------------------------------
+
+test('refresh_required: getToken, auth_refresh, refreshed on auth_ok, no reconnect', async () => {
+  const c = client();
+  const seen = record(c, 'refreshing', 'refreshed');
+  const ws = await connected(c);
+  ws.receive({ type: 'refresh_required', expires_at: 1000 });
+  ws.receive({ type: 'refresh_required', expires_at: 1000 }); // repeated while the first is in progress
+  await flush();
+  assert.deepEqual(ws.sentOf('auth_refresh'), [{ type: 'auth_refresh', token: 'tok2' }]);
+  ws.receive({ type: 'auth_ok', expires_at: 5000 });
+  assert.deepEqual(seen, [['refreshing', { expiresAt: 1000 }], ['refreshed', { expiresAt: 5000 }]]);
+  assert.equal(FakeWebSocket.all.length, 1);
+  assert.equal(c.state, 'open');
+});
+
+test('close 4010: reconnects with a fresh token and resumes', async () => {
+  const c = client();
+  const ws = await connected(c);
+  ws.event(1);
+  ws.serverClose(4010, 'token expired');
+  assert.equal(c.state, 'reconnecting');
+  const again = await reconnect();
+  assert.deepEqual(again.protocols, ['gateway.v1', 'bearer.tok2']);
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=1');
+});
+
+test('a failing getToken is reported and retried with backoff', async () => {
+  let fail = true;
+  const c = client({ getToken: async () => { if (fail) throw new Error('no token'); return 'ok'; } });
+  const errors = record(c, 'error');
+  c.connect();
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 0);
+  assert.equal(errors[0][1].code, 'token_unavailable');
+  assert.equal(c.state, 'reconnecting');
+  fail = false;
+  const ws = await reconnect();
+  assert.deepEqual(ws.protocols, ['gateway.v1', 'bearer.ok']);
+});
+
+// --- closes -----------------------------------------------------------------------------------
+
+for (const code of [4001, 4004, 4009, 4011]) {
+  test(`close ${code} is terminal: no reconnect, state closed`, async () => {
+    const c = client();
+    const seen = record(c, 'terminal');
+    const ws = await connected(c, { sessionId: 'S9' });
+    ws.event(1);
+    ws.serverClose(code, 'why');
+    timers.advance(10 * 60 * 1000);
+    await flush();
+    assert.equal(FakeWebSocket.all.length, 1, 'no reconnect');
+    assert.equal(c.state, 'closed');
+    assert.deepEqual(seen, [['terminal', { code, reason: 'why' }]]);
+    const stored = JSON.parse(storage.getItem('tether.session'));
+    if (code === 4001) {
+      assert.deepEqual(stored, { sessionId: 'S9', lastSeq: 1 }, 'a replaced session is still ours to take back');
+    } else {
+      assert.equal(stored, null, 'a session that is gone is forgotten');
+      assert.equal(c.sessionId, null);
+    }
+  });
+}
+
+test('session_replaced followed by a dropped socket is still terminal 4001', async () => {
+  const c = client();
+  const seen = record(c, 'terminal');
+  const ws = await connected(c);
+  ws.receive({ type: 'session_replaced' });
+  ws.serverClose(1006);
+  assert.equal(seen[0][1].code, 4001);
+  assert.equal(c.state, 'closed');
+});
+
+test('1001 and dropped sockets reconnect; shutting_down makes the first retry wait retry_after', async () => {
+  const c = client();
+  const seen = record(c, 'shutting_down');
+  const ws = await connected(c);
+  ws.receive({ type: 'shutting_down', retry_after: 5 });
+  ws.serverClose(1001);
+  assert.deepEqual(seen, [['shutting_down', { retryAfter: 5 }]]);
+  assert.deepEqual(timers.delays(), [5000 + 250]);
+  const again = await reconnect();
+  again.serverClose(4004, 'session not found'); // the restarted gateway does not know the session
+  assert.equal(c.state, 'closed');
+  c.newSession();
+  await flush();
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws', 'a new session');
+});
+
+test('dropConnection closes with a 4000 code and resumes; close() stops for good', async () => {
+  const c = client();
+  const states = [];
+  c.addEventListener('state', (e) => states.push(e.detail.state));
+  const ws = await connected(c);
+  ws.event(1);
+  c.dropConnection();
+  assert.equal(ws.closedWith.code, 4000);
+  ws.serverClose(4000); // the late close event of the abandoned socket changes nothing
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=1');
+  again.ready({ sessionId: 'S1', resumed: true, lastSeq: 1 });
+  c.close();
+  assert.equal(again.closedWith.code, 1000);
+  timers.advance(10 * 60 * 1000);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 2);
+  assert.deepEqual(states, ['connecting', 'open', 'reconnecting', 'open', 'closed']);
+});
+
+test('newSession forgets the stored session and starts a new one', async () => {
+  const c = client();
+  const ws = await connected(c, { sessionId: 'OLD' });
+  ws.event(1);
+  c.newSession();
+  await flush();
+  const fresh = FakeWebSocket.last;
+  assert.equal(fresh.url, 'ws://gw.test/ws');
+  assert.equal(storage.getItem('tether.session'), null);
+  fresh.ready({ sessionId: 'NEW' });
+  assert.equal(c.sessionId, 'NEW');
+  assert.equal(c.lastSeq, 0);
+});
+
+// --- storage ----------------------------------------------------------------------------------
+
+test('persists {sessionId, lastSeq} and a new client (a reloaded page) resumes from it', async () => {
+  const first = client();
+  const ws = await connected(first, { sessionId: 'S7' });
+  ws.event(1);
+  ws.event(2);
+  assert.deepEqual(JSON.parse(storage.getItem('tether.session')), { sessionId: 'S7', lastSeq: 2 });
+
+  const reloaded = client();
+  assert.equal(reloaded.sessionId, 'S7');
+  assert.equal(reloaded.lastSeq, 2);
+  reloaded.connect();
+  await flush();
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws?session=S7&last_seq=2');
+});
+
+test('nothing secret is stored, and unreadable storage starts a new session', async () => {
+  const c = client();
+  const ws = await connected(c);
+  ws.receive({ type: 'refresh_required', expires_at: 1 });
+  await flush();
+  for (const value of storage.map.values()) {
+    assert.ok(!value.includes('tok'), 'no token in storage: ' + value);
+  }
+  storage.setItem('tether.session', '{broken');
+  const other = client();
+  assert.equal(other.sessionId, null);
+});
+
+test('works without storage', async () => {
+  const c = client({ storage: null });
+  const ws = await connected(c);
+  ws.event(1);
+  assert.equal(c.lastSeq, 1);
+});
