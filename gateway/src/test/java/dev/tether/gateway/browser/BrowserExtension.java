@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -21,17 +20,20 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.logging.LogType;
 
 /**
- * Headless Chromium for a test class: one chromedriver for the class, and for every test a browser
- * of its own on a new empty profile (so no session storage, cookie or cache leaks from one test to
- * the next), quit and deleted after the test. Register as a static field:
+ * Headless Chromium for the tests of a class: every test gets a browser of its own (its own
+ * chromedriver and Chromium) on a new empty profile, so no session storage, cookie or cache leaks
+ * from one test to the next; it is quit and its profile deleted after the test. (A Chromium profile
+ * belongs to one browser process, and Selenium stops a driver service when its browser quits, so a
+ * fresh profile per test means a fresh browser per test; starting one takes about a second.)
+ * Register as a static field:
  * {@code @RegisterExtension static final BrowserExtension browser = new BrowserExtension();}.
  *
- * <p>Artifacts go to {@code target/browser-artifacts/<Class>.<test>/}: the screenshots a test asks
- * for ({@link #screenshot}), and when a test fails, a last screenshot, the page's HTML, the
- * browser's console log and the driver's log. Tests run one at a time (JUnit's default); the
+ * <p>Artifacts go to {@code target/browser-artifacts/<Class>/<test>/}: the screenshots a test asks
+ * for ({@link #screenshot}), chromedriver's log, and when a test fails, a last screenshot, the
+ * page's HTML and the browser's console log. Tests run one at a time (JUnit's default); the
  * extension keeps the current test's browser in a field.
  */
-final class BrowserExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
+final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
         TestExecutionExceptionHandler {
 
     private ChromeDriverService service;
@@ -45,15 +47,6 @@ final class BrowserExtension implements BeforeAllCallback, AfterAllCallback, Bef
         Chromium.requireInstalled();
         classArtifacts = artifactsRoot().resolve(context.getRequiredTestClass().getSimpleName());
         Files.createDirectories(classArtifacts);
-        service = Chromium.driverService(classArtifacts.resolve("chromedriver.log"));
-        service.start();
-    }
-
-    @Override
-    public void afterAll(ExtensionContext context) {
-        if (service != null) {
-            service.stop();
-        }
     }
 
     @Override
@@ -62,6 +55,7 @@ final class BrowserExtension implements BeforeAllCallback, AfterAllCallback, Bef
         deleteRecursively(artifacts);
         Files.createDirectories(artifacts);
         profile = Files.createTempDirectory("tether-chromium-");
+        service = Chromium.driverService(artifacts.resolve("chromedriver.log"));
         driver = new ChromeDriver(service, Chromium.options(profile));
     }
 
@@ -69,9 +63,13 @@ final class BrowserExtension implements BeforeAllCallback, AfterAllCallback, Bef
     public void afterEach(ExtensionContext context) {
         try {
             if (driver != null) {
-                driver.quit();
+                driver.quit(); // also stops its chromedriver
             }
         } finally {
+            if (service != null) {
+                service.stop();
+            }
+            service = null;
             driver = null;
             try {
                 deleteRecursively(profile);

@@ -98,6 +98,23 @@ final class DemoPage {
         return ((Number) script("return window.tetherDemo.connections;")).longValue();
     }
 
+    /** The last seq the page was given, or 0 before any. */
+    long lastSeq() {
+        List<Long> seqs = seqs();
+        return seqs.isEmpty() ? 0 : seqs.get(seqs.size() - 1);
+    }
+
+    /** The seq of the result of {@code messageId}, or -1 before it arrived. */
+    long lastSeqOf(String messageId) {
+        return ((Number) script("const r = window.tetherDemo.events.find(e => e.event && e.event.id === arguments[0]"
+                + " && e.event.type === 'result'); return r ? r.seq : -1;", messageId)).longValue();
+    }
+
+    /** How many {@code replay_gap}s the page was told of. */
+    long gapCount() {
+        return ((Number) script("return window.tetherDemo.gaps.length;")).longValue();
+    }
+
     /** The client's own idea of its session id. */
     String clientSessionId() {
         return script("return window.tetherDemo.client.sessionId;");
