@@ -35,12 +35,13 @@ final class DemoPage {
         this.driver = browser.driver();
     }
 
-    /** Loads {@code base} + {@code /?query} and waits until the page's client is open. */
+    /** Loads {@code base} + {@code /?query} and waits until the page's client is open on a session. */
     static DemoPage open(BrowserExtension browser, URI base, String query) {
         requireNonNull(base, "base");
         DemoPage page = new DemoPage(browser);
         page.driver.get(base.resolve("/?" + query).toString());
         page.awaitState("open");
+        page.await(() -> "a session id shown", d -> !page.sessionId().isEmpty());
         return page;
     }
 
