@@ -274,6 +274,23 @@ test('refresh_required: getToken, auth_refresh, refreshed on auth_ok, no reconne
   assert.equal(c.state, 'open');
 });
 
+test('refreshes at most every minRefreshIntervalMs when the gateway asks again at once', async () => {
+  const c = client({ minRefreshIntervalMs: 2000 });
+  const ws = await connected(c);
+  ws.receive({ type: 'refresh_required', expires_at: 20 });
+  await flush();
+  ws.receive({ type: 'auth_ok', expires_at: 20 });
+  ws.receive({ type: 'refresh_required', expires_at: 20 }); // the new token is inside the lead too
+  await flush();
+  assert.equal(ws.sentOf('auth_refresh').length, 1, 'no second refresh at once');
+  timers.advance(1999);
+  await flush();
+  assert.equal(ws.sentOf('auth_refresh').length, 1);
+  timers.advance(1);
+  await flush();
+  assert.equal(ws.sentOf('auth_refresh').length, 2, 'the deferred refresh went out');
+});
+
 test('close 4010: reconnects with a fresh token and resumes', async () => {
   const c = client();
   const ws = await connected(c);

@@ -104,10 +104,20 @@ function addInfo(text) {
 }
 
 function addNotice(code, text, seq) {
+  const latest = $('notices').firstElementChild;
+  if (seq === undefined && latest && latest.dataset.code === String(code)
+      && latest.querySelector('.text').textContent === text) {
+    // The same thing again (a failing fetch while the gateway restarts): count it, do not repeat it.
+    const times = Number(latest.dataset.times ?? '1') + 1;
+    latest.dataset.times = String(times);
+    latest.querySelector('.times').textContent = '\u00d7' + times;
+    return;
+  }
   const notice = el('div', 'notice');
   notice.dataset.code = String(code);
   if (seq !== undefined) notice.append(el('span', 'seq', '#' + seq));
-  notice.append(el('span', 'code', String(code)), el('span', 'text', text));
+  notice.append(el('span', 'code', String(code)), el('span', 'times'), el('span', 'time', new Date().toLocaleTimeString()),
+    el('span', 'text', text));
   $('notices').prepend(notice);
 }
 

@@ -95,6 +95,7 @@ export class TetherClient extends EventTarget {
    * @param {number} [options.ackIntervalMs] default 1000
    * @param {number} [options.ackQuietMs] the stream counts as quiet after this long without a
    *     frame; default min(250, ackIntervalMs)
+   * @param {number} [options.minRefreshIntervalMs] least time between two token refreshes; default 2000
    * @param {typeof WebSocket} [options.WebSocket] default globalThis.WebSocket
    * @param {() => number} [options.random] default Math.random
    * @param {{setTimeout: Function, clearTimeout: Function, now: () => number}} [options.timers]
@@ -135,6 +136,9 @@ export class TetherClient extends EventTarget {
     this._gapCovered = 0; // highest seq announced lost by replay_gap
     this._outbox = new Map(); // id -> {id, data, held: error code while not to be sent}
     this._refreshing = false;
+    this._refreshTimer = null;
+    this._lastRefreshAt = -Infinity;
+    this._minRefreshIntervalMs = options.minRefreshIntervalMs ?? 2000;
     this._generation = 0; // bumped whenever the current connection is abandoned
     // acks
     this._ackedSeq = 0;
@@ -300,6 +304,7 @@ export class TetherClient extends EventTarget {
     this._ready = false;
     this._generation++;
     this._cancelAck();
+    this._cancelRefresh();
     if (ws) {
       try {
         ws.close(code, reason);
@@ -312,6 +317,7 @@ export class TetherClient extends EventTarget {
   _onClose(code, reason) {
     this._ready = false;
     this._cancelAck();
+    this._cancelRefresh();
     if (!this._wanted) {
       this._setState('closed');
       return;
@@ -499,9 +505,22 @@ export class TetherClient extends EventTarget {
   }
 
   async _refresh(expiresAt) {
-    if (this._refreshing) {
+    if (this._refreshing || this._refreshTimer !== null) {
       return; // refresh_required repeats until auth_ok; one getToken() at a time
     }
+    // A token that is already inside the gateway's refresh lead when it arrives is asked about again
+    // at once: without a floor, client and gateway would trade tokens in a tight loop.
+    const wait = this._lastRefreshAt + this._minRefreshIntervalMs - this._now();
+    if (wait > 0) {
+      this._refreshTimer = this._setTimeout(() => {
+        this._refreshTimer = null;
+        if (this._ready) {
+          this._refresh(expiresAt);
+        }
+      }, wait);
+      return;
+    }
+    this._lastRefreshAt = this._now();
     this._refreshing = true;
     const ws = this._ws;
     try {
@@ -514,6 +533,13 @@ export class TetherClient extends EventTarget {
       this._emit('error', { code: 'token_unavailable', message: String(error?.message ?? error), id: null });
     } finally {
       this._refreshing = false;
+    }
+  }
+
+  _cancelRefresh() {
+    if (this._refreshTimer !== null) {
+      this._clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
     }
   }
 

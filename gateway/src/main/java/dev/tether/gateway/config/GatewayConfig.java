@@ -44,6 +44,10 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
                     + "development secret and auth.algorithms has an HS algorithm: /dev/token would sign real "
                     + "tokens for anyone who asks");
         }
+        if (web.demoPage() && server.path().equals("/")) {
+            throw new ConfigException("web.demo_page", true, "false when server.path is /: the page and the "
+                    + "WebSocket endpoint would share the path");
+        }
     }
 
     /** As before the {@code web} section existed: that section at its defaults. */

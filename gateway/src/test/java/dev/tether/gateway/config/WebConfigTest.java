@@ -57,6 +57,13 @@ class WebConfigTest {
     }
 
     @Test
+    void theDemoPageCannotShareTheRootPathWithTheWebSocket() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("server: {path: /}", Map.of()));
+        assertEquals("web.demo_page", e.key());
+        assertEquals("/", ConfigLoader.parse("server: {path: /}\nweb: {demo_page: false}", Map.of()).server().path());
+    }
+
+    @Test
     void aRealSecretWithDevTokensOffStarts() {
         GatewayConfig config = ConfigLoader.parse("web: {dev_tokens: false}", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET));
         assertFalse(config.web().devTokens());
