@@ -51,12 +51,23 @@ function askForToken() {
       const token = $('token-input').value.trim();
       if (!token) return;
       pastedToken = token;
+      $('subject').textContent = subjectOf(token) ?? '?';
       $('token-panel').hidden = true;
       $('token-use').removeEventListener('click', use);
       resolve(token);
     };
     $('token-use').addEventListener('click', use);
   });
+}
+
+/** The token's `sub` claim, for display only (the gateway verifies the token, not this page). */
+function subjectOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))).sub ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function wsUrl() {
