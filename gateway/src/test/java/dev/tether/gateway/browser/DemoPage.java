@@ -1,0 +1,219 @@
+package dev.tether.gateway.browser;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The gateway's demo page as the browser tests see it, through its documented contract only: the
+ * element ids ({@code #conn-state}, {@code #session-id}, {@code #prompt}, {@code #send},
+ * {@code #drop}, {@code #reload}, {@code #transcript .turn}, {@code #notices .notice}) and the
+ * {@code window.tetherDemo} record ({@code events}, {@code states}, {@code refreshes},
+ * {@code connections}, {@code client}). Every wait is a condition polled until a deadline.
+ */
+final class DemoPage {
+
+    /** Deadline of every wait: generous for a loaded 2-core machine; a passing test never waits it out. */
+    static final Duration DEADLINE = Duration.ofSeconds(30);
+
+    private final BrowserExtension browser;
+    private final WebDriver driver;
+
+    private DemoPage(BrowserExtension browser) {
+        this.browser = browser;
+        this.driver = browser.driver();
+    }
+
+    /** Loads {@code base} + {@code /?query} and waits until the page's client is open on a session. */
+    static DemoPage open(BrowserExtension browser, URI base, String query) {
+        requireNonNull(base, "base");
+        DemoPage page = new DemoPage(browser);
+        page.driver.get(base.resolve("/?" + query).toString());
+        page.awaitState("open");
+        page.await(() -> "a session id shown", d -> !page.sessionId().isEmpty());
+        return page;
+    }
+
+    // ---- what the page shows ----
+
+    String state() {
+        return text("conn-state");
+    }
+
+    String sessionId() {
+        return text("session-id");
+    }
+
+    String text(String id) {
+        return driver.findElement(By.id(id)).getText().trim();
+    }
+
+    /** The reply text of the turn {@code messageId}. */
+    String reply(String messageId) {
+        return turn(messageId).findElement(By.cssSelector(".reply")).getText().trim();
+    }
+
+    /** How many turns the transcript shows for {@code messageId}. */
+    int turnCount(String messageId) {
+        return driver.findElements(By.cssSelector("#transcript .turn[data-id='" + messageId + "']")).size();
+    }
+
+    /** The {@code data-id} of every turn in the transcript, in order. */
+    List<String> turnIds() {
+        return driver.findElements(By.cssSelector("#transcript .turn")).stream().map(t -> t.getAttribute("data-id")).toList();
+    }
+
+    /** Notices shown with {@code data-code} {@code code}. */
+    int noticeCount(String code) {
+        return driver.findElements(By.cssSelector("#notices .notice[data-code='" + code + "']")).size();
+    }
+
+    // ---- window.tetherDemo ----
+
+    /** The seq of every item in {@code tetherDemo.events}, in delivery order. */
+    List<Long> seqs() {
+        return script("return window.tetherDemo.events.map(e => e.seq);");
+    }
+
+    /** {@code tetherDemo.states}, as state names. */
+    List<String> states() {
+        return script("return window.tetherDemo.states.map(s => typeof s === 'string' ? s : s.state);");
+    }
+
+    long refreshes() {
+        return ((Number) script("return window.tetherDemo.refreshes;")).longValue();
+    }
+
+    long connections() {
+        return ((Number) script("return window.tetherDemo.connections;")).longValue();
+    }
+
+    /** The last seq the page was given, or 0 before any. */
+    long lastSeq() {
+        List<Long> seqs = seqs();
+        return seqs.isEmpty() ? 0 : seqs.get(seqs.size() - 1);
+    }
+
+    /** The seq of the result of {@code messageId}, or -1 before it arrived. */
+    long lastSeqOf(String messageId) {
+        return ((Number) script("const r = window.tetherDemo.events.find(e => e.event && e.event.id === arguments[0]"
+                + " && e.event.type === 'result'); return r ? r.seq : -1;", messageId)).longValue();
+    }
+
+    /** How many {@code replay_gap}s the page was told of. */
+    long gapCount() {
+        return ((Number) script("return window.tetherDemo.gaps.length;")).longValue();
+    }
+
+    /** The client's own idea of its session id. */
+    String clientSessionId() {
+        return script("return window.tetherDemo.client.sessionId;");
+    }
+
+    /** How many worker events of {@code type} (delta, result) for {@code messageId} the page was given. */
+    long workerEvents(String messageId, String type) {
+        return ((Number) script("return window.tetherDemo.events.filter(e => e.event && e.event.id === arguments[0]"
+                + " && e.event.type === arguments[1]).length;", messageId, type)).longValue();
+    }
+
+    /** A short description of the page's state, for failure messages. */
+    String describe() {
+        try {
+            Map<String, Object> state = script("""
+                    const d = window.tetherDemo;
+                    if (!d) return {tetherDemo: 'missing', url: location.href};
+                    return {url: location.href, state: d.client && d.client.state, session: d.client && d.client.sessionId,
+                            connections: d.connections, refreshes: d.refreshes, states: d.states,
+                            seqs: d.events.map(e => e.seq), notices: d.notices};
+                    """);
+            return state.toString();
+        } catch (RuntimeException e) {
+            return "(page state unreadable: " + e + ")";
+        }
+    }
+
+    /**
+     * Checks that the page was given every seq'd item once and in order: no seq twice, none
+     * skipped, from the first it saw (a reloaded page starts from where its stored position was).
+     */
+    void assertSeqsContiguous() {
+        List<Long> seqs = seqs();
+        for (int i = 1; i < seqs.size(); i++) {
+            if (seqs.get(i) != seqs.get(i - 1) + 1) {
+                throw new AssertionError("seqs not contiguous at index " + i + ": " + seqs);
+            }
+        }
+    }
+
+    // ---- actions ----
+
+    /** Types {@code prompt} and presses send; returns the message id of the new turn. */
+    String send(String prompt) {
+        int before = turnIds().size();
+        WebElement input = driver.findElement(By.id("prompt"));
+        input.clear();
+        input.sendKeys(prompt);
+        driver.findElement(By.id("send")).click();
+        await(() -> "a new turn after sending " + prompt, d -> turnIds().size() > before);
+        List<String> ids = turnIds();
+        return ids.get(ids.size() - 1);
+    }
+
+    void click(String id) {
+        driver.findElement(By.id(id)).click();
+    }
+
+    Path screenshot(String step) {
+        return browser.screenshot(step);
+    }
+
+    // ---- waits ----
+
+    void awaitState(String state) {
+        await(() -> "connection state " + state, d -> state.equals(stateOrNull()));
+    }
+
+    /** Waits until the turn {@code messageId} has its result. */
+    void awaitDone(String messageId) {
+        await(() -> "turn " + messageId + " done", d -> !d.findElements(
+                By.cssSelector("#transcript .turn[data-id='" + messageId + "'][data-done='true']")).isEmpty());
+    }
+
+    /** Waits until the page has been given at least {@code n} deltas of {@code messageId}. */
+    void awaitDeltas(String messageId, int n) {
+        await(() -> n + " deltas of " + messageId, d -> workerEvents(messageId, "delta") >= n);
+    }
+
+    /** Polls {@code condition} until it holds, failing after {@link #DEADLINE} with {@code what} and the page's state. */
+    void await(Supplier<String> what, Function<WebDriver, Boolean> condition) {
+        new WebDriverWait(driver, DEADLINE)
+                .pollingEvery(Duration.ofMillis(50))
+                .withMessage(() -> what.get() + "; page: " + describe())
+                .until(condition);
+    }
+
+    private String stateOrNull() {
+        List<WebElement> badges = driver.findElements(By.id("conn-state"));
+        return badges.isEmpty() ? null : badges.get(0).getText().trim();
+    }
+
+    private WebElement turn(String messageId) {
+        return driver.findElement(By.cssSelector("#transcript .turn[data-id='" + messageId + "']"));
+    }
+
+    @SuppressWarnings("unchecked")
+    <T> T script(String script, Object... args) {
+        return (T) ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+}
