@@ -160,6 +160,22 @@ public final class VirtualUser {
         return pending.isEmpty();
     }
 
+    /**
+     * As {@link #awaitAnswered}, and also until a resume has delivered everything the server had
+     * when it said {@code session_ready} (the last status after a result may come after it), so
+     * that the next cut does not fall inside this resume's measurement.
+     */
+    public synchronized boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
+        while ((!pending.isEmpty() || resumeTargetSeq >= 0) && !ended) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+        return pending.isEmpty() && resumeTargetSeq < 0;
+    }
+
     /** Ends the run for this user: closes with 1000 and finishes the audit. */
     public synchronized void close() {
         if (closing) {
@@ -350,6 +366,7 @@ public final class VirtualUser {
         if (resumeTargetSeq >= 0 && audit.lastProcessed() >= resumeTargetSeq) {
             stats.latency(Metric.RESUME, connectStartNanos, now);
             resumeTargetSeq = -1;
+            notifyAll();
         }
     }
 

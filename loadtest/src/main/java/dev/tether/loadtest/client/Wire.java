@@ -13,6 +13,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.glassfish.tyrus.client.ClientManager;
 import org.glassfish.tyrus.client.ClientProperties;
 
@@ -25,12 +29,15 @@ import org.glassfish.tyrus.client.ClientProperties;
 final class Wire extends Endpoint {
 
     private static final ClientManager CLIENT = sharedClient();
+    private static final Duration FLUSH_WAIT = Duration.ofSeconds(2);
 
     private final VirtualUser user;
     final CompletableFuture<Void> ready;
     /** Set (under the user's lock) when this user ends the connection on purpose. */
     volatile boolean expectedEnd;
     private volatile Session session;
+    /** The newest frame handed to Tyrus; a clean close waits for it to be written first. */
+    private volatile Future<Void> lastSend;
 
     Wire(VirtualUser user, CompletableFuture<Void> ready) {
         this.user = user;
@@ -82,6 +89,20 @@ final class Wire extends Endpoint {
         user.onClose(this, reason.getCloseCode().getCode());
     }
 
+    private void awaitLastSend() {
+        Future<Void> pending = lastSend;
+        if (pending == null) {
+            return;
+        }
+        try {
+            pending.get(FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // not written: the close goes out anyway and the user resends after the resume
+        }
+    }
+
     @Override
     public void onError(Session session, Throwable thrown) {
         // A reset or a failed write: onClose follows with 1006.
@@ -93,17 +114,22 @@ final class Wire extends Endpoint {
             return;
         }
         try {
-            s.getAsyncRemote().sendText(text);
+            lastSend = s.getAsyncRemote().sendText(text);
         } catch (RuntimeException e) {
             // closing under us: the close handler takes it from here
         }
     }
 
+    /**
+     * Closes cleanly: after the frames already sent are written (up to {@link #FLUSH_WAIT}), as a
+     * real client's close would, so that a close right after a send cannot overtake the send.
+     */
     void close(int code, String why) {
         Session s = session;
         if (s == null) {
             return;
         }
+        awaitLastSend();
         try {
             s.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), why));
         } catch (IOException | RuntimeException e) {

@@ -72,7 +72,7 @@ public final class ResumeCommand extends ScenarioCommand {
                     }
                     long deadline = System.nanoTime() + detachWait.toNanos() + common.drainTimeout.toNanos();
                     for (VirtualUser user : users) {
-                        if (!user.awaitAnswered(deadline)) {
+                        if (!user.awaitCaughtUp(deadline)) {
                             stats.error("resume_unanswered");
                         }
                     }
