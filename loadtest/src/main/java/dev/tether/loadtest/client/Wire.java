@@ -13,10 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.glassfish.tyrus.client.ClientManager;
 import org.glassfish.tyrus.client.ClientProperties;
 
@@ -36,8 +33,8 @@ final class Wire extends Endpoint {
     /** Set (under the user's lock) when this user ends the connection on purpose. */
     volatile boolean expectedEnd;
     private volatile Session session;
-    /** The newest frame handed to Tyrus; a clean close waits for it to be written first. */
-    private volatile Future<Void> lastSend;
+    /** The newest frame handed to Tyrus; a clean close goes out after it is written. */
+    private volatile CompletableFuture<Void> lastSend = CompletableFuture.completedFuture(null);
 
     Wire(VirtualUser user, CompletableFuture<Void> ready) {
         this.user = user;
@@ -89,20 +86,6 @@ final class Wire extends Endpoint {
         user.onClose(this, reason.getCloseCode().getCode());
     }
 
-    private void awaitLastSend() {
-        Future<Void> pending = lastSend;
-        if (pending == null) {
-            return;
-        }
-        try {
-            pending.get(FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            // not written: the close goes out anyway and the user resends after the resume
-        }
-    }
-
     @Override
     public void onError(Session session, Throwable thrown) {
         // A reset or a failed write: onClose follows with 1006.
@@ -114,22 +97,35 @@ final class Wire extends Endpoint {
             return;
         }
         try {
-            lastSend = s.getAsyncRemote().sendText(text);
+            CompletableFuture<Void> sent = new CompletableFuture<>();
+            s.getAsyncRemote().sendText(text, result -> {
+                if (result.isOK()) {
+                    sent.complete(null);
+                } else {
+                    sent.completeExceptionally(result.getException());
+                }
+            });
+            lastSend = sent;
         } catch (RuntimeException e) {
             // closing under us: the close handler takes it from here
         }
     }
 
     /**
-     * Closes cleanly: after the frames already sent are written (up to {@link #FLUSH_WAIT}), as a
-     * real client's close would, so that a close right after a send cannot overtake the send.
+     * Closes cleanly once the frames already sent are written (or after {@link #FLUSH_WAIT}), as a
+     * real client's close would, so that a close right after a send cannot overtake the send. Never
+     * blocks: callers hold their user's lock, which Tyrus's threads need to deliver frames.
      */
     void close(int code, String why) {
         Session s = session;
         if (s == null) {
             return;
         }
-        awaitLastSend();
+        lastSend.completeOnTimeout(null, FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((written, failed) -> closeNow(s, code, why));
+    }
+
+    private static void closeNow(Session s, int code, String why) {
         try {
             s.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), why));
         } catch (IOException | RuntimeException e) {
