@@ -62,6 +62,8 @@ class MetricsIT {
         RawHttp.Response refused = RawHttp.upgrade(gateway.address(), gateway.config().server().path(),
                 Map.of("Authorization", "Bearer not-a-token"));
         assertEquals(UpgradeRefusal.UNAUTHORIZED.status(), refused.status());
+        // The client's close reaches the gateway's loop on its own time: wait for it, then read.
+        Poll.until("the resumed connection closed", () -> value(scrape(gateway), "tether_connections_active") == 0);
         String after = scrape(gateway);
 
         assertMoved(before, after, "tether_connections_opened_total", 2);

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
     @JsonSubTypes.Type(value = ClientMessage.Interrupt.class, name = "interrupt"),
     @JsonSubTypes.Type(value = ClientMessage.AuthRefresh.class, name = "auth_refresh"),
     @JsonSubTypes.Type(value = ClientMessage.Ping.class, name = "ping"),
+    @JsonSubTypes.Type(value = ClientMessage.End.class, name = "end"),
 })
 public sealed interface ClientMessage {
 
@@ -61,4 +62,11 @@ public sealed interface ClientMessage {
 
     /** Answered with {@code pong}. */
     record Ping() implements ClientMessage {}
+
+    /**
+     * Ends the session on purpose (contract 1.2, section 8.7): a running turn is interrupted, the
+     * worker stopped, the session ends with reason {@code client_end} and the connection closes
+     * with 1000. Closing the WebSocket without it only detaches.
+     */
+    record End() implements ClientMessage {}
 }

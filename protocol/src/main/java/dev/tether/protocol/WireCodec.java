@@ -106,6 +106,7 @@ public final class WireCodec {
             case "interrupt" -> new ClientMessage.Interrupt();
             case "auth_refresh" -> new ClientMessage.AuthRefresh(requiredText(node, "token"));
             case "ping" -> new ClientMessage.Ping();
+            case "end" -> new ClientMessage.End();
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + abbreviate(type.textValue()));
         };
     }

@@ -91,6 +91,7 @@ class WireCodecGoldenTest {
         goldens.put("message-string-data.json", new ClientMessage.Message("m-3", TextNode.valueOf("just text")));
         goldens.put("ack.json", new ClientMessage.Ack(42));
         goldens.put("interrupt.json", new ClientMessage.Interrupt());
+        goldens.put("end.json", new ClientMessage.End());
         goldens.put("auth_refresh.json", new ClientMessage.AuthRefresh(
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTc2NzIyOTIwMH0.c2lnbmF0dXJl"));
         goldens.put("ping.json", new ClientMessage.Ping());

@@ -20,7 +20,9 @@ public enum EndReason {
     /** The gateway stopped. */
     SHUTDOWN("shutdown"),
     /** An operator ended it through the admin API. */
-    ENDED_BY_OPERATOR("ended_by_operator");
+    ENDED_BY_OPERATOR("ended_by_operator"),
+    /** Its owner sent {@code end} (contract 1.2, section 8.7). */
+    CLIENT_END("client_end");
 
     private final String wire;
 

@@ -441,7 +441,23 @@ public final class Session {
             onAuthRefresh(connection, refresh.token());
         } else if (message instanceof ClientMessage.Ping) {
             connection.send(new ServerMessage.Pong());
+        } else if (message instanceof ClientMessage.End) {
+            onClientEnd();
         }
+    }
+
+    /**
+     * The owner ended the session on purpose: the running turn is interrupted, then the worker is
+     * stopped through the usual path (shutdown line, stop and kill graces) as the session ends with
+     * {@code client_end}, and the connection closes with 1000.
+     */
+    private void onClientEnd() {
+        Worker current = supervisor.current();
+        if (turn != null && current != null) {
+            current.interrupt();
+        }
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended by its client");
+        onEnd(EndReason.CLIENT_END, CloseCode.NORMAL);
     }
 
     private void onBadFrame(Connection connection, ServerMessage.Error error) {

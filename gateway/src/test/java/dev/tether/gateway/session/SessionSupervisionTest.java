@@ -453,6 +453,36 @@ class SessionSupervisionTest {
         assertEquals(new ServerMessage.ShuttingDown(4), attached.get(attached.size() - 1));
     }
 
+    @Test
+    void endFromTheClientInterruptsTheTurnStopsTheWorkerAndClosesNormally() {
+        start(true);
+        FakeWorker worker = workers.last();
+        send("m1");
+        drain();
+        session.receive(connection, new ClientMessage.End());
+        List<ServerMessage> ended = drain();
+        assertEquals(1, worker.interrupts, "the running turn is interrupted first");
+        assertTrue(worker.stopped, "then the worker is stopped");
+        assertEquals(List.of(SessionState.ENDED), states(ended));
+        assertEquals("client_end", ended.stream().filter(m -> m instanceof ServerMessage.Status)
+                .map(m -> ((ServerMessage.Status) m).reason()).findFirst().orElseThrow());
+        assertTrue(closedWith(ended, CloseCode.NORMAL), "closed with 1000: " + ended);
+        SessionRegistry.Lookup.Expired expired = assertInstanceOf(SessionRegistry.Lookup.Expired.class,
+                registry.lookup(session.id(), "alice"));
+        assertEquals(EndReason.CLIENT_END, expired.reason());
+    }
+
+    @Test
+    void endOfAnIdleSessionSendsNoInterrupt() {
+        start(true);
+        FakeWorker worker = workers.last();
+        drain();
+        session.receive(connection, new ClientMessage.End());
+        drain();
+        assertEquals(0, worker.interrupts);
+        assertTrue(worker.stopped);
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();
