@@ -16,8 +16,9 @@ import java.util.List;
  * @param host address to bind, {@code server.host}; default {@value #DEFAULT_HOST}
  * @param port TCP port, {@code server.port}, 0..65535 where 0 picks an ephemeral port;
  *     default {@value #DEFAULT_PORT}; overridden by {@code TETHER_PORT}
- * @param path HTTP path of the WebSocket endpoint, {@code server.path}, starts with {@code /};
- *     default {@value #DEFAULT_PATH}
+ * @param path HTTP path of the WebSocket endpoint, {@code server.path}, starts with {@code /}, in
+ *     the one spelling upgrades must use (no percent-escapes, query or fragment); default
+ *     {@value #DEFAULT_PATH}
  * @param maxFrameBytes largest accepted WebSocket frame, {@code server.max_frame_bytes}, 1KiB..64MiB;
  *     default 1MiB
  * @param allowedOrigins {@code server.allowed_origins}: {@code ["*"]} for any origin, otherwise exact
@@ -64,14 +65,24 @@ public record ServerConfig(
     public static final int MAX_NODE_ID_LENGTH = 32;
     private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
 
+    /**
+     * A path in the one spelling requests must use: segments of RFC 3986 path characters without
+     * percent-escapes, no empty, {@code .} or {@code ..} segment. Upgrades are matched against it
+     * byte for byte, so it must not have another spelling a client could mean.
+     */
+    private static final java.util.regex.Pattern PATH =
+            java.util.regex.Pattern.compile("/|(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+");
+    private static final String PATH_EXPECTED = "a path starting with /, of letters, digits and -._~!$&'()*+,;=:@"
+            + " (no %-escapes, ?, #, empty, . or .. segments)";
+
     private static final String ORIGIN_EXPECTED =
             "an origin like https://app.example.com or http://localhost:3000 (scheme://host[:port], no path)";
 
     public ServerConfig {
         Check.notBlank("server.host", host, "a host name or IP address to bind");
         Check.between("server.port", port, MIN_PORT, MAX_PORT);
-        if (path == null || !path.startsWith("/")) {
-            throw new ConfigException("server.path", path, "a path starting with /");
+        if (path == null || !PATH.matcher(path).matches()) {
+            throw new ConfigException("server.path", path, PATH_EXPECTED);
         }
         Check.bytesBetween("server.max_frame_bytes", maxFrameBytes, MIN_MAX_FRAME_BYTES, MAX_MAX_FRAME_BYTES);
         allowedOrigins = checkOrigins(allowedOrigins);

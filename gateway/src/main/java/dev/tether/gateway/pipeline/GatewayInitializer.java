@@ -75,8 +75,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     private Stage stage(GatewayConfig config, AddressRateLimiter addresses) {
         WebSocketServerProtocolConfig websocket = WebSocketServerProtocolConfig.newBuilder()
+                // UpgradeHandler forwards only requests for exactly this path, rewritten to it.
                 .websocketPath(config.server().path())
-                .checkStartsWith(true)
+                .checkStartsWith(false)
                 .subprotocols(GatewayPipeline.SUBPROTOCOL)
                 .handshakeTimeoutMillis(config.server().handshakeTimeout().toMillis())
                 .handleCloseFrames(true)

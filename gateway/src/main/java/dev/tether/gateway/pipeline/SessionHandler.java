@@ -13,6 +13,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -54,6 +55,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             ctx.fireUserEventTriggered(evt);
             return;
         }
+        UpgradeHandler.upgraded(ctx.pipeline());
         if (heartbeat != null) {
             HeartbeatHandler.install(ctx.pipeline(), heartbeat);
         }
@@ -97,6 +99,14 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpObject) {
+            // An HTTP request that no stage before answered or upgraded: nothing may go on with
+            // it, and a connection that carries one is not to be trusted with another.
+            ReferenceCountUtil.release(msg);
+            log.debug("closing {}: an HTTP request reached the session stage", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
         if (session == null) {
             ReferenceCountUtil.release(msg);
             return;

@@ -14,6 +14,7 @@ import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -38,7 +39,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing here depends on whether a session exists: resumes are checked after the handshake, so
  * the HTTP answer never tells an attacker which ids are live. Runs on the channel's event loop; a
- * connection that has not sent a complete request within {@code server.handshake_timeout} is closed.
+ * connection whose upgrade has not completed within {@code server.handshake_timeout} is closed: the
+ * timer stays armed until {@link SessionHandler} sees the handshake complete and removes this
+ * handler, so an upgrade that Netty's handshaker does not finish can never hold its reservation.
+ *
+ * <p><b>One rule for the path.</b> The request target's raw path (before any {@code ?}, never
+ * percent-decoded) must equal {@code server.path} exactly; anything else is 404 and closed. An
+ * accepted request goes on to Netty's handshaker with its URI rewritten to exactly that path (the
+ * query, already read into the {@link UpgradeTicket}, stays behind), and the handshaker is configured
+ * to match exactly that path, so the two can never disagree about which requests are upgrades.
+ *
+ * <p><b>One request per decision.</b> Each request on a keep-alive connection is checked on its
+ * own. Once a request has been refused or forwarded, nothing else on the connection is looked at:
+ * a refusal closes it, and any further request while an accepted upgrade completes closes it too,
+ * so no request can ride on another's credentials.
  *
  * <p>First of all, every accepted TCP connection counts as an attempt against its peer address's
  * {@link AddressRateLimiter} bucket. An attempt over the limit is refused with 429 {@code
@@ -68,6 +82,11 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private ScheduledFuture<?> timeout;
     /** Whether the connection was over its address's rate when accepted: its request gets a 429. */
     private boolean overRate;
+    /**
+     * A request was refused (the connection is closing) or forwarded to the handshaker (the upgrade
+     * is completing): every later request on the connection is dropped and the connection closed.
+     */
+    private boolean decided;
 
     UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals,
             AddressRateLimiter addresses, long drainRetryAfterSeconds) {
@@ -99,6 +118,12 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (decided) {
+            log.debug("closing {}: another request after its upgrade was decided", ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        decided = true;
         if (overRate) {
             long waitNanos = addresses.nanosUntilAllowed(ctx.channel().remoteAddress());
             log.debug("upgrade refused: {} over its connection rate", ctx.channel().remoteAddress());
@@ -110,18 +135,17 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed HTTP request");
             return;
         }
+        if (!isEndpoint(request.uri(), server.path())) {
+            refusals.refuse(ctx, UpgradeRefusal.NOT_FOUND, "no such endpoint");
+            return;
+        }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         try {
-            // Decoded here, once (the decoder caches both): a malformed percent-escape is the
+            // Decoded here, once (the decoder caches them): a malformed percent-escape is the
             // client's error, not an exception for the end of the pipeline to log and drop.
-            uri.path();
             uri.parameters();
         } catch (IllegalArgumentException e) {
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed request URI");
-            return;
-        }
-        if (!uri.path().equals(server.path())) {
-            refusals.refuse(ctx, UpgradeRefusal.NOT_FOUND, "no such endpoint");
             return;
         }
         if (!isWebSocketUpgrade(request)) {
@@ -165,9 +189,33 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return;
         }
         ctx.channel().attr(UpgradeTicket.KEY).set(ticket);
-        ctx.pipeline().remove(this);
         Credentials.strip(request.headers());
+        // The handshaker matches exactly server.path: it sees the one spelling this check accepted.
+        request.setUri(server.path());
         ctx.fireChannelRead(request.retain());
+    }
+
+    /**
+     * Whether {@code requestTarget} addresses the WebSocket endpoint {@code path}: its raw path, up
+     * to the first {@code ?}, is exactly {@code path}. Nothing is decoded or normalised, so
+     * {@code /%77s}, {@code /ws/}, {@code /ws#x} or {@code //ws} are other endpoints (404), never
+     * another spelling of this one.
+     */
+    static boolean isEndpoint(String requestTarget, String path) {
+        int query = requestTarget.indexOf('?');
+        return requestTarget.regionMatches(0, path, 0, path.length())
+                && (query < 0 ? requestTarget.length() : query) == path.length();
+    }
+
+    /**
+     * The handshake completed: the connection is a WebSocket now, so its handshake timer is done
+     * and this handler leaves the pipeline. Called by {@link SessionHandler}, on the channel's loop.
+     */
+    static void upgraded(ChannelPipeline pipeline) {
+        UpgradeHandler handler = pipeline.get(UpgradeHandler.class);
+        if (handler != null) {
+            pipeline.remove(handler);
+        }
     }
 
     /** A resume ticket, or a create ticket once admission reserved a slot; null after a refusal. */

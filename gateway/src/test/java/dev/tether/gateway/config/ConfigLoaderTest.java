@@ -250,12 +250,22 @@ class ConfigLoaderTest {
     static Stream<Arguments> invalidValueFailsNamingTheKey() {
         String duration = " (expected: " + Durations.EXPECTED + ")";
         String size = " (expected: " + ByteSizes.EXPECTED + ")";
+        String path = " (expected: a path starting with /, of letters, digits and -._~!$&'()*+,;=:@"
+                + " (no %-escapes, ?, #, empty, . or .. segments))";
         return Stream.of(
                 // server
                 row("server.host", "''", "server.host: \"\" (expected: a host name or IP address to bind)"),
                 row("server.port", "-1", "server.port: -1 (expected: 0..65535)"),
                 row("server.port", "65536", "server.port: 65536 (expected: 0..65535)"),
-                row("server.path", "ws", "server.path: ws (expected: a path starting with /)"),
+                row("server.path", "ws", "server.path: ws" + path),
+                row("server.path", "/w%73", "server.path: /w%73" + path),
+                row("server.path", "'/ws?x=1'", "server.path: /ws?x=1" + path),
+                row("server.path", "'/ws#x'", "server.path: /ws#x" + path),
+                row("server.path", "/ws/", "server.path: /ws/" + path),
+                row("server.path", "//ws", "server.path: //ws" + path),
+                row("server.path", "/a/../ws", "server.path: /a/../ws" + path),
+                row("server.path", "/./ws", "server.path: /./ws" + path),
+                row("server.path", "'/w s'", "server.path: /w s" + path),
                 row("server.max_frame_bytes", "1023", "server.max_frame_bytes: 1023 (expected: 1KiB..64MiB)"),
                 row("server.max_frame_bytes", "65MiB", "server.max_frame_bytes: 65MiB (expected: 1KiB..64MiB)"),
                 row("server.allowed_origins", "[]",

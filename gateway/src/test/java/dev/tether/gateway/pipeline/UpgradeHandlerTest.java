@@ -3,6 +3,7 @@ package dev.tether.gateway.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,7 +101,7 @@ class UpgradeHandlerTest {
         UpgradeTicket ticket = channel.attr(UpgradeTicket.KEY).get();
         UpgradeTicket.Create create = assertInstanceOf(UpgradeTicket.Create.class, ticket);
         assertEquals("alice", create.token().subject());
-        assertNull(channel.pipeline().get(UpgradeHandler.class), "the handler removes itself");
+        assertNotNull(channel.pipeline().get(UpgradeHandler.class), "the handler stays until the handshake completes");
         assertNull(channel.readOutbound(), "nothing is written for an accepted request");
         assertTrue(channel.isOpen());
         assertFalse(channel.finish());
@@ -126,12 +127,16 @@ class UpgradeHandlerTest {
         channel = channel(config);
         channel.writeInbound(upgrade("/ws?session=" + SESSION_ID + "&last_seq=not-a-number", "alice"));
 
-        release(channel.readInbound());
+        FullHttpRequest passed = channel.readInbound();
+        try {
+            assertEquals("/ws", passed.uri(), "the handshaker sees exactly server.path, without the query");
+        } finally {
+            passed.release();
+        }
         UpgradeTicket.Resume resume = assertInstanceOf(UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
         assertEquals(SESSION_ID, resume.sessionId());
         assertEquals("not-a-number", resume.lastSeq(), "last_seq is judged after the handshake, not here");
         assertEquals("alice", resume.token().subject());
-        assertNull(channel.pipeline().get(UpgradeHandler.class));
         assertFalse(channel.finish());
     }
 
@@ -178,8 +183,61 @@ class UpgradeHandlerTest {
     }
 
     @Test
-    void malformedPercentEscapeInTheUriIsBadRequest() throws IOException {
-        for (String target : List.of("/ws%zz", "/ws?session=%zz&last_seq=0", "/ws?session=x&last_seq=%", "/ws?%u0041")) {
+    void otherSpellingsOfThePathAreNotFound() throws IOException {
+        for (String target : List.of("/%77s", "/w%73", "/ws#x", "/ws/", "//ws", "/WS", "/ws;x", "/./ws", "/ws%3Fsession=x",
+                "/ws%zz", "http://127.0.0.1/ws", "ws")) {
+            channel = channel(config);
+            channel.writeInbound(upgrade(target, "alice"));
+            assertRefused(UpgradeRefusal.NOT_FOUND);
+            assertNull(channel.attr(UpgradeTicket.KEY).get(), target + " reserved nothing");
+        }
+    }
+
+    @Test
+    void theEndpointMatchIsByteForByteOnTheRawPath() {
+        assertTrue(UpgradeHandler.isEndpoint("/ws", "/ws"));
+        assertTrue(UpgradeHandler.isEndpoint("/ws?session=x&last_seq=1", "/ws"));
+        assertTrue(UpgradeHandler.isEndpoint("/ws?", "/ws"));
+        assertFalse(UpgradeHandler.isEndpoint("/w", "/ws"));
+        assertFalse(UpgradeHandler.isEndpoint("/wsx?session=x", "/ws"));
+        assertFalse(UpgradeHandler.isEndpoint("/w%73", "/ws"));
+        assertFalse(UpgradeHandler.isEndpoint("/ws#x", "/ws"));
+        assertFalse(UpgradeHandler.isEndpoint("", "/ws"));
+        assertTrue(UpgradeHandler.isEndpoint("/", "/"));
+        assertFalse(UpgradeHandler.isEndpoint("/ws", "/"));
+        assertTrue(UpgradeHandler.isEndpoint("/?session=x", "/"));
+    }
+
+    @Test
+    void anyRequestAfterAnAcceptedOneClosesTheConnection() {
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws", "alice"));
+        release(channel.readInbound());
+
+        // A body of its own (not the shared empty buffer), so that its release can be seen.
+        FullHttpRequest second = request(HttpMethod.GET, "/ws", true).replace(Unpooled.buffer(0));
+        second.headers().set(HttpHeaderNames.ORIGIN, "https://evil.example");
+        assertFalse(channel.writeInbound(second), "the second request goes nowhere");
+        assertEquals(0, second.refCnt(), "and is released");
+        assertFalse(channel.isOpen(), "the connection is closed");
+        assertNull(channel.readOutbound(), "without an answer");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void anyRequestAfterARefusedOneIsDropped() throws IOException {
+        channel = channel(config);
+        FullHttpRequest first = upgrade("/%77s", "alice");
+        FullHttpRequest second = request(HttpMethod.GET, "/ws", true).replace(Unpooled.buffer(0));
+        // Both in one read, as a pipelining client would send them: the refusal closes, nothing else is read.
+        assertFalse(channel.writeInbound(first, second));
+        assertEquals(0, second.refCnt());
+        assertRefused(UpgradeRefusal.NOT_FOUND);
+    }
+
+    @Test
+    void malformedPercentEscapeInTheQueryIsBadRequest() throws IOException {
+        for (String target : List.of("/ws?session=%zz&last_seq=0", "/ws?session=x&last_seq=%", "/ws?%u0041")) {
             channel = channel(config);
             channel.writeInbound(upgrade(target, "alice"));
             assertRefused(UpgradeRefusal.BAD_REQUEST);
@@ -419,10 +477,24 @@ class UpgradeHandlerTest {
     }
 
     @Test
-    void acceptedRequestCancelsTheHandshakeTimeout() throws Exception {
+    void acceptedRequestKeepsTheHandshakeTimeoutUntilTheUpgradeCompletes() throws Exception {
         channel = frozenChannel(config);
         channel.writeInbound(upgrade("/ws", "alice"));
         release(channel.readInbound());
+
+        channel.advanceTimeBy(HANDSHAKE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        channel.runScheduledPendingTasks();
+        assertFalse(channel.isOpen(), "an accepted upgrade that never completes is closed at the handshake timeout");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void completedUpgradeCancelsTheHandshakeTimeout() throws Exception {
+        channel = frozenChannel(config);
+        channel.writeInbound(upgrade("/ws", "alice"));
+        release(channel.readInbound());
+        UpgradeHandler.upgraded(channel.pipeline());
+        assertNull(channel.pipeline().get(UpgradeHandler.class));
 
         channel.advanceTimeBy(HANDSHAKE_TIMEOUT.toNanos() * 2, TimeUnit.NANOSECONDS);
         channel.runScheduledPendingTasks();

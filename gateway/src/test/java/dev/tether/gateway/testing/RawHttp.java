@@ -38,6 +38,11 @@ public final class RawHttp {
      */
     public static Response upgradeFrom(InetAddress from, InetSocketAddress address, String target,
             Map<String, String> headers) throws IOException {
+        return send(from, address, upgradeRequest(address, target, headers));
+    }
+
+    /** The text of a WebSocket upgrade request for {@code target} with extra {@code headers}. */
+    public static String upgradeRequest(InetSocketAddress address, String target, Map<String, String> headers) {
         StringBuilder request = new StringBuilder()
                 .append("GET ").append(target).append(" HTTP/1.1\r\n")
                 .append("Host: 127.0.0.1:").append(address.getPort()).append("\r\n")
@@ -46,8 +51,7 @@ public final class RawHttp {
                 .append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
                 .append("Sec-WebSocket-Version: 13\r\n");
         headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
-        request.append("\r\n");
-        return send(from, address, request.toString());
+        return request.append("\r\n").toString();
     }
 
     /** Sends {@code request} verbatim and reads the response head and (Content-Length) body. */
@@ -56,12 +60,46 @@ public final class RawHttp {
     }
 
     private static Response send(InetAddress from, InetSocketAddress address, String request) throws IOException {
-        try (Socket socket = new Socket(address.getAddress(), address.getPort(), from, 0)) {
+        try (Connection connection = Connection.open(from, address)) {
+            connection.write(request);
+            return connection.read();
+        }
+    }
+
+    /**
+     * One plain socket for several requests in a row (keep-alive, pipelining): what the gateway
+     * answers to each, and whether it then closed the connection.
+     */
+    public static final class Connection implements AutoCloseable {
+
+        private final Socket socket;
+        private final InputStream in;
+
+        private Connection(Socket socket) throws IOException {
+            this.socket = socket;
             socket.setSoTimeout((int) TestClient.TIMEOUT.toMillis());
+            this.in = socket.getInputStream();
+        }
+
+        /** A connection to {@code address}. */
+        public static Connection open(InetSocketAddress address) throws IOException {
+            return open(null, address);
+        }
+
+        /** A connection to {@code address} from the local address {@code from} (null: any). */
+        public static Connection open(InetAddress from, InetSocketAddress address) throws IOException {
+            return new Connection(new Socket(address.getAddress(), address.getPort(), from, 0));
+        }
+
+        /** Sends {@code text} verbatim (one request, several, or part of one). */
+        public void write(String text) throws IOException {
             OutputStream out = socket.getOutputStream();
-            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(text.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = socket.getInputStream();
+        }
+
+        /** Reads one response: its head and (Content-Length) body. */
+        public Response read() throws IOException {
             String head = readHead(in);
             String[] lines = head.split("\r\n");
             int status = Integer.parseInt(lines[0].split(" ")[1]);
@@ -76,6 +114,25 @@ public final class RawHttp {
                 body = new String(in.readNBytes(Integer.parseInt(length)), StandardCharsets.UTF_8);
             }
             return new Response(status, parsed, body);
+        }
+
+        /**
+         * Whether the gateway closes the connection with nothing more to read, within the read
+         * timeout: true at end of stream or a reset; false if bytes arrive or nothing happens.
+         */
+        public boolean closedByPeer() throws IOException {
+            try {
+                return in.read() < 0;
+            } catch (java.net.SocketTimeoutException e) {
+                return false;
+            } catch (java.net.SocketException e) {
+                return true; // reset
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 
