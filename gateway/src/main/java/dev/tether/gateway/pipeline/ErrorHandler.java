@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The end of the pipeline (stage {@link GatewayPipeline#ERRORS}): every exception that reaches it
- * ends the connection with the matching close code. A fragmented message over the frame limit
- * closes with 1009; RFC 6455 violations were already answered (1002, 1007, 1009) by Netty's frame
- * decoder; a peer that went away (an I/O error, or a close in the middle of a fragmented message)
+ * ends the connection with the matching close code, in exactly one close frame. A fragmented message
+ * over the frame limit closes with 1009; an RFC 6455 violation (from Netty's frame decoder and UTF-8
+ * validator, or {@link ControlFrameHandler}) with the code it carries (1002, 1007, 1009); a peer
+ * that went away (an I/O error, or a close in the middle of a fragmented message)
  * just closes; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
  * session sees the connection go inactive and carries on detached.
  */
@@ -31,9 +32,12 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             closeWith(ctx, CloseCode.FRAME_TOO_LARGE.code(), CloseCode.FRAME_TOO_LARGE.reason());
-        } else if (cause instanceof CorruptedWebSocketFrameException) {
+        } else if (cause instanceof CorruptedWebSocketFrameException corrupted) {
+            // Netty's frame decoder and UTF-8 validator only throw (closeOnProtocolViolation is off):
+            // the one close frame, with the code the violation calls for, is written here.
             log.debug("{}: protocol violation: {}", ctx.channel(), cause.getMessage());
-            ctx.close();
+            WebSocketCloseStatus status = corrupted.closeStatus();
+            closeWith(ctx, status.code(), status.reasonText());
         } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
             // PrematureChannelClosureException: the frame aggregator saw the connection end
             // mid-message. That is the peer's doing (a dropped network, an abusive client), not a bug.

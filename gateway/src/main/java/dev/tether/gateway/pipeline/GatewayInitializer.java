@@ -35,6 +35,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final SessionRegistry registry;
     private final HttpRouteHandler routes;
     private final ErrorHandler errors = new ErrorHandler();
+    private final ControlFrameHandler controlFrames = new ControlFrameHandler();
     /** What connections accepted from now on are built with; replaced whole by {@link #apply}. */
     private volatile Stage stage;
 
@@ -85,7 +86,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.server().maxFrameBytes())
                         .allowExtensions(false)
-                        .closeOnProtocolViolation(true)
+                        // Violations are only raised: ErrorHandler writes the one close frame.
+                        .closeOnProtocolViolation(false)
                         .withUTF8Validator(true)
                         .build())
                 .build();
@@ -109,6 +111,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         pipeline.addLast(GatewayPipeline.UPGRADE,
                 new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(), stage.addresses(),
                         config.drain().retryAfter().toSeconds()));
+        pipeline.addLast(GatewayPipeline.CONTROL_FRAMES, controlFrames);
         pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
         pipeline.addLast(GatewayPipeline.FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
         pipeline.addLast(GatewayPipeline.FRAME_CODEC, stage.frameCodec());

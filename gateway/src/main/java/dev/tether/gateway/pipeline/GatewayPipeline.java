@@ -25,8 +25,12 @@ import java.util.List;
  *       {@code heartbeat.interval}, and closes the connection when nothing (not even a pong) was
  *       read for {@code heartbeat.timeout}. They sit before {@link #WEBSOCKET} because it drops
  *       pongs; here every frame counts as a sign of life.
- *   <li>{@link #WEBSOCKET}: Netty's handshake and control frames (ping, pong, close), frame size
- *       limit (1009) and RFC 6455 violations (1002, 1007).
+ *   <li>{@link #CONTROL_FRAMES}: {@link ControlFrameHandler} turns pings, pongs and continuation
+ *       fragments into {@code ControlFrame}s for the session, where each takes a token of the frame
+ *       rate (a ping is answered only then), and refuses close frames with a code that may not be
+ *       sent (1002).
+ *   <li>{@link #WEBSOCKET}: Netty's handshake, the echo of a valid close frame, frame size limit and
+ *       RFC 6455 violations (raised as exceptions: {@link #ERRORS} writes the close frame).
  *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
  *   <li>{@link #FRAME_CODEC}: {@link FrameCodec} text frames to typed {@code ClientMessage}s, or
  *       {@link InboundFailure}s carrying the error code (also {@code message_too_large}); outbound, server messages to text frames.
@@ -45,6 +49,7 @@ public final class GatewayPipeline {
     public static final String UPGRADE = "upgrade";
     public static final String HEARTBEAT_IDLE = "heartbeat-idle";
     public static final String HEARTBEAT = "heartbeat";
+    public static final String CONTROL_FRAMES = "control-frames";
     public static final String WEBSOCKET = "websocket";
     public static final String FRAME_AGGREGATOR = "frame-aggregator";
     public static final String FRAME_CODEC = "frame-codec";
@@ -53,7 +58,7 @@ public final class GatewayPipeline {
 
     /** Every handler name in pipeline order (the heartbeat stages only once the handshake completed). */
     public static final List<String> ORDER = List.of(
-            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

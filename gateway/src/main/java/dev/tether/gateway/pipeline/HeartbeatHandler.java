@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Both stages are added by {@link #install} when the WebSocket handshake completes (pings make
- * no sense on an HTTP connection), just before {@link GatewayPipeline#WEBSOCKET}: there they see
- * every decoded frame, pongs included, which Netty's protocol handler drops after it. Runs on the
+ * no sense on an HTTP connection), just before {@link GatewayPipeline#CONTROL_FRAMES}: there they
+ * see every decoded frame, pongs included, before pings and pongs are taken off to the session. Runs on the
  * channel's event loop; one instance per connection.
  */
 final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
@@ -56,8 +56,10 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
 
     /** Adds both heartbeat stages just before {@link GatewayPipeline#WEBSOCKET}. */
     static void install(ChannelPipeline pipeline, HeartbeatConfig config) {
-        pipeline.addBefore(GatewayPipeline.WEBSOCKET, GatewayPipeline.HEARTBEAT_IDLE, idleStateHandler(config));
-        pipeline.addBefore(GatewayPipeline.WEBSOCKET, GatewayPipeline.HEARTBEAT, new HeartbeatHandler(config));
+        String before = pipeline.get(GatewayPipeline.CONTROL_FRAMES) != null ? GatewayPipeline.CONTROL_FRAMES
+                : GatewayPipeline.WEBSOCKET;
+        pipeline.addBefore(before, GatewayPipeline.HEARTBEAT_IDLE, idleStateHandler(config));
+        pipeline.addBefore(before, GatewayPipeline.HEARTBEAT, new HeartbeatHandler(config));
     }
 
     /** The idle-state stage: reader and writer idleness both after {@code heartbeat.interval}. */

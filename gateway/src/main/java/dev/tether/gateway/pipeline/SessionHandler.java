@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
+import dev.tether.gateway.session.ControlFrame;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.Worker;
@@ -113,6 +114,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof ClientMessage message) {
             session.receive(connection, message);
+        } else if (msg instanceof ControlFrame control) {
+            session.control(connection, control);
         } else if (msg instanceof InboundFailure failure) {
             session.reject(connection, failure.code(), failure.message(), failure.id());
         } else {

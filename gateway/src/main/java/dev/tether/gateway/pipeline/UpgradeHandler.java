@@ -135,17 +135,18 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed HTTP request");
             return;
         }
-        if (!isEndpoint(request.uri(), server.path())) {
-            refusals.refuse(ctx, UpgradeRefusal.NOT_FOUND, "no such endpoint");
-            return;
-        }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         try {
-            // Decoded here, once (the decoder caches them): a malformed percent-escape is the
+            // Decoded here, once (the decoder caches both): a malformed percent-escape is the
             // client's error, not an exception for the end of the pipeline to log and drop.
+            uri.path();
             uri.parameters();
         } catch (IllegalArgumentException e) {
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "malformed request URI");
+            return;
+        }
+        if (!isEndpoint(request.uri(), server.path())) {
+            refusals.refuse(ctx, UpgradeRefusal.NOT_FOUND, "no such endpoint");
             return;
         }
         if (!isWebSocketUpgrade(request)) {

@@ -7,7 +7,9 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ServerMessage;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -58,6 +60,13 @@ public final class Connection {
     public void send(EncodedFrame frame) {
         if (!closing.get()) {
             channel.writeAndFlush(frame, channel.voidPromise());
+        }
+    }
+
+    /** Answers a WebSocket ping: a pong with the ping's {@code payload}. */
+    public void pong(byte[] payload) {
+        if (!closing.get()) {
+            channel.writeAndFlush(new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)), channel.voidPromise());
         }
     }
 

@@ -167,6 +167,14 @@ public final class Session {
         executor.execute(() -> onClientMessage(connection, message));
     }
 
+    /**
+     * A ping, pong or continuation fragment from {@code connection}: it takes a token of the frame
+     * rate like any frame, and a ping is answered with its pong only when it gets one.
+     */
+    public void control(Connection connection, ControlFrame frame) {
+        executor.execute(() -> onControlFrame(connection, frame));
+    }
+
     /** A frame from {@code connection} that could not be decoded: answer it, change nothing. */
     public void reject(Connection connection, ErrorCode code, String message) {
         reject(connection, code, message, null);
@@ -458,6 +466,16 @@ public final class Session {
         }
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended by its client");
         onEnd(EndReason.CLIENT_END, CloseCode.NORMAL);
+    }
+
+    private void onControlFrame(Connection connection, ControlFrame frame) {
+        assert executor.inEventLoop();
+        if (connection != attached || !frameRate.admit(connection, null)) {
+            return;
+        }
+        if (frame.kind() == ControlFrame.Kind.PING) {
+            connection.pong(frame.payload());
+        }
     }
 
     private void onBadFrame(Connection connection, ServerMessage.Error error) {

@@ -31,10 +31,30 @@ class ErrorHandlerTest {
     }
 
     @Test
-    void protocolViolationJustClosesBecauseNettyAlreadyAnswered() {
+    void protocolViolationClosesWithTheCodeItCarriesInOneCloseFrame() {
         channel.pipeline().fireExceptionCaught(
                 new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bad utf-8"));
-        assertNull(channel.readOutbound());
+        CloseWebSocketFrame close = channel.readOutbound();
+        try {
+            assertEquals(1007, close.statusCode());
+        } finally {
+            close.release();
+        }
+        assertNull(channel.readOutbound(), "one close frame");
+        assertFalse(channel.isOpen());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void protocolErrorClosesWith1002() {
+        channel.pipeline().fireExceptionCaught(
+                new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code 5000"));
+        CloseWebSocketFrame close = channel.readOutbound();
+        try {
+            assertEquals(1002, close.statusCode());
+        } finally {
+            close.release();
+        }
         assertFalse(channel.isOpen());
         assertFalse(channel.finish());
     }
