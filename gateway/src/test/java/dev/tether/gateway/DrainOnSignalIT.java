@@ -133,6 +133,8 @@ class DrainOnSignalIT {
                   connection_burst: 10000
                 admin:
                   enabled: false
+                auth:
+                  hmac_secret: drain-on-signal-it-secret-0123456789abcdef
                 """ + overlay;
     }
 

@@ -64,6 +64,8 @@ class ReloadIT {
             reload:
               watch: true
               interval: 200ms
+            admin:
+              port: 0
             """;
 
     @TempDir

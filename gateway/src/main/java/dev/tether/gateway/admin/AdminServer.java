@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.AdminConfig;
+import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.pipeline.HttpRouteHandler;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.pool.PoolStatus;
@@ -68,6 +69,10 @@ public final class AdminServer implements AutoCloseable {
                 .bind(config.host(), config.port()).sync().channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
         log.info("admin listening on {}:{}", config.host(), address.getPort());
+        if (!ServerConfig.isLoopback(config.host())) {
+            log.warn("admin.host {} is not a loopback address: the admin API (sessions, drain) is reachable from "
+                    + "other machines; keep it on loopback or a private interface, behind a firewall", config.host());
+        }
         return address;
     }
 

@@ -1,6 +1,7 @@
 package dev.tether.gateway.cli;
 
 import dev.tether.gateway.config.ConfigException;
+import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.ConfigReloader;
 import dev.tether.gateway.server.GatewayServer;
@@ -37,10 +38,20 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
+        if (config.acceptsPublicSecret() && !config.web().devTokens()) {
+            // The secret is printed in config/gateway.yaml: tokens signed with it prove nothing.
+            System.err.println("invalid configuration: auth.hmac_secret: the built-in development secret (expected: "
+                    + "a secret of your own, e.g. from TETHER_JWT_SECRET; the built-in one is public and only "
+                    + "accepted in the development setup, web.dev_tokens on, see docs/security.md)");
+            return 2;
+        }
         LoggingSetup.apply(config.logging(), configOption.directory());
-        if (config.auth().usesDevSecret()) {
-            log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. "
-                    + "Set TETHER_JWT_SECRET (or auth.hmac_secret) before exposing this gateway.");
+        log.info("configuration: {}", configOption.file()
+                .map(file -> file.toAbsolutePath().normalize().toString())
+                .orElse("built-in defaults (no --config, no " + ConfigLoader.DEFAULT_FILE + ")"));
+        if (config.acceptsPublicSecret()) {
+            log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. This is "
+                    + "the development setup (web.dev_tokens on); never expose it.");
         }
         GatewayServer server;
         try {
@@ -52,9 +63,11 @@ public final class RunCommand implements Callable<Integer> {
         ConfigReloader reloader = configOption.file()
                 .map(file -> new ConfigReloader(file, System.getenv(), server))
                 .orElse(null);
+        // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
         if (reloader != null) {
-            // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
             HangupSignal.install(reloader);
+        } else {
+            HangupSignal.installWithoutFile();
         }
         // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -66,10 +79,10 @@ public final class RunCommand implements Callable<Integer> {
         try {
             server.start();
         } catch (IllegalStateException e) {
-            System.err.println("start-up failed: " + e.getMessage());
+            log.error("start-up failed: {}", e.getMessage());
             return 3;
         } catch (Exception e) {
-            System.err.println("start-up failed: " + e);
+            log.error("start-up failed: {}", e.toString());
             return 3;
         }
         DrainOnSignal.install(server);

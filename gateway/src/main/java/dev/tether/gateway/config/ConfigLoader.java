@@ -31,7 +31,8 @@ import java.util.Set;
  *
  * <p>The file's YAML tree is merged over the tree of {@link GatewayConfig#defaults()}, so every key
  * is optional and a key given as {@code null} (or left empty) keeps its default. Then the
- * environment overrides {@code TETHER_PORT} and {@code TETHER_JWT_SECRET} are applied, the tree is
+ * environment overrides ({@code TETHER_PORT}, {@code TETHER_ADMIN_PORT}, {@code TETHER_JWT_SECRET},
+ * {@code TETHER_NODE_ID}) are applied, the tree is
  * bound to the records (whose constructors validate), and public key files are checked to exist.
  * Every failure is a {@link ConfigException} naming the dotted key, the value and what was expected.
  */
@@ -45,6 +46,11 @@ public final class ConfigLoader {
      * ConfigMap) each get their own id, e.g. from the pod name.
      */
     public static final String ENV_NODE_ID = "TETHER_NODE_ID";
+    /**
+     * Overrides {@code admin.port}: a second gateway on one machine (or a test run beside a running
+     * gateway) moves its admin listener as {@link #ENV_PORT} moves the main one.
+     */
+    public static final String ENV_ADMIN_PORT = "TETHER_ADMIN_PORT";
     /** Where {@link #loadDefault(Map)} looks, relative to the working directory. */
     public static final Path DEFAULT_FILE = Path.of("config", "gateway.yaml");
 
@@ -150,7 +156,11 @@ public final class ConfigLoader {
     private static void applyEnvironment(JsonNode merged, Map<String, String> env) {
         String port = env.get(ENV_PORT);
         if (port != null && merged.get("server") instanceof ObjectNode server) {
-            server.set("port", IntNode.valueOf(parsePort(port)));
+            server.set("port", IntNode.valueOf(parsePort(ENV_PORT, port, "server.port")));
+        }
+        String adminPort = env.get(ENV_ADMIN_PORT);
+        if (adminPort != null && merged.get("admin") instanceof ObjectNode admin) {
+            admin.set("port", IntNode.valueOf(parsePort(ENV_ADMIN_PORT, adminPort, "admin.port")));
         }
         String secret = env.get(ENV_JWT_SECRET);
         if (secret != null && merged.get("auth") instanceof ObjectNode auth) {
@@ -162,9 +172,9 @@ public final class ConfigLoader {
         }
     }
 
-    private static int parsePort(String text) {
+    private static int parsePort(String variable, String text, String key) {
         String expected = "an integer port " + ServerConfig.MIN_PORT + ".." + ServerConfig.MAX_PORT
-                + " (overrides server.port)";
+                + " (overrides " + key + ")";
         try {
             int port = Integer.parseInt(text.strip());
             if (port >= ServerConfig.MIN_PORT && port <= ServerConfig.MAX_PORT) {
@@ -173,7 +183,7 @@ public final class ConfigLoader {
         } catch (NumberFormatException e) {
             // reported below, with the variable's name
         }
-        throw new ConfigException(ENV_PORT, text, expected);
+        throw new ConfigException(variable, text, expected);
     }
 
     private static GatewayConfig bind(JsonNode merged, JsonNode defaults, Map<String, String> env) {

@@ -18,7 +18,8 @@ package dev.tether.gateway.config;
  * @param logging the {@code logging} section
  * @param admin the {@code admin} section
  * @param web the {@code web} section; {@code web.dev_tokens} is refused unless {@code auth.hmac_secret}
- *     is the built-in development secret
+ *     is the built-in development secret, and on a {@code server.host} that is not loopback unless
+ *     {@code web.dev_tokens_remote} is on
  */
 public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
         PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
@@ -38,16 +39,35 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("logging", logging, "a mapping");
         Check.notNull("admin", admin, "a mapping");
         Check.notNull("web", web, "a mapping");
-        if (web.devTokens() && !(auth.usesDevSecret() && auth.algorithms().stream().anyMatch(a -> a.startsWith("HS")))) {
+        if (web.devTokens() && !acceptsPublicSecret(auth)) {
             // A development file copied into production, with a real secret set, must not hand out tokens.
             throw new ConfigException("web.dev_tokens", true, "false unless auth.hmac_secret is the built-in "
                     + "development secret and auth.algorithms has an HS algorithm: /dev/token would sign real "
                     + "tokens for anyone who asks");
         }
+        if (web.devTokens() && !server.bindsLoopback() && !web.devTokensRemote()) {
+            // The development setup must not become an open token mint on the network by accident.
+            throw new ConfigException("web.dev_tokens", true, "false when server.host (" + server.host()
+                    + ") is not a loopback address, unless web.dev_tokens_remote is true: anyone who can reach "
+                    + "the port would mint tokens and start workers");
+        }
         if (web.demoPage() && server.path().equals("/")) {
             throw new ConfigException("web.demo_page", true, "false when server.path is /: the page and the "
                     + "WebSocket endpoint would share the path");
         }
+    }
+
+    /**
+     * Whether tokens signed with the built-in development secret, which is public, would be
+     * accepted: {@code auth.hmac_secret} is that secret and an HS algorithm is allowed. Only a
+     * development setup ({@code web.dev_tokens} on) may start that way; see {@code RunCommand}.
+     */
+    public boolean acceptsPublicSecret() {
+        return acceptsPublicSecret(auth);
+    }
+
+    private static boolean acceptsPublicSecret(AuthConfig auth) {
+        return auth.usesDevSecret() && auth.algorithms().stream().anyMatch(a -> a.startsWith("HS"));
     }
 
     /** As before the {@code web} section existed: that section at its defaults. */

@@ -13,7 +13,9 @@ import java.util.List;
  * frame size, handshake timeout) and the handshake handler ({@link #originAllowed(String)}).
  * Immutable and thread-safe.
  *
- * @param host address to bind, {@code server.host}; default {@value #DEFAULT_HOST}
+ * @param host address to bind, {@code server.host}; default {@value #DEFAULT_HOST} (loopback: this
+ *     machine only, so that a gateway started as it comes is never open to the network; a deployment
+ *     sets {@code 0.0.0.0} or an interface's address)
  * @param port TCP port, {@code server.port}, 0..65535 where 0 picks an ephemeral port;
  *     default {@value #DEFAULT_PORT}; overridden by {@code TETHER_PORT}
  * @param path HTTP path of the WebSocket endpoint, {@code server.path}, starts with {@code /}, in
@@ -45,7 +47,7 @@ public record ServerConfig(
         boolean preferEpoll,
         String nodeId) {
 
-    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final int MIN_PORT = 0;
     public static final int MAX_PORT = 65535;
@@ -98,6 +100,32 @@ public record ServerConfig(
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_MAX_FRAME_BYTES,
                 DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL,
                 DEFAULT_NODE_ID);
+    }
+
+    /**
+     * Whether {@link #host} is a loopback address ({@code 127.0.0.0/8}, {@code ::1} or
+     * {@code localhost}): only this machine can connect. A host name other than {@code localhost}
+     * counts as not loopback (no name is resolved here).
+     */
+    public boolean bindsLoopback() {
+        return isLoopback(host);
+    }
+
+    /** Whether {@code host}, an IP literal or {@code localhost}, names a loopback address. */
+    public static boolean isLoopback(String host) {
+        String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (literal.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        byte[] address = io.netty.util.NetUtil.createByteArrayFromIpAddressString(literal);
+        if (address == null) {
+            return false;
+        }
+        try {
+            return java.net.InetAddress.getByAddress(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Whether {@code allowed_origins} is {@code ["*"]}. */

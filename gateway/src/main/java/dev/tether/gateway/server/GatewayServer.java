@@ -184,6 +184,11 @@ public final class GatewayServer implements AutoCloseable {
         if (keyChecks != null) {
             keys.start(keyChecks, config.auth().keyReloadInterval());
         }
+        if (admin != null) {
+            // First, so that a gateway whose admin port is taken fails before it says "listening on".
+            adminAddress = bind(admin::start, config.admin().host(), config.admin().port(),
+                    "admin.host, admin.port, TETHER_ADMIN_PORT");
+        }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(channelType)
@@ -193,8 +198,10 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 // The write-buffer water mark is set per connection by GatewayInitializer (it follows reloads).
                 .childHandler(initializer);
-        listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
-        InetSocketAddress address = (InetSocketAddress) listener.localAddress();
+        InetSocketAddress address = bind(() -> {
+            listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
+            return (InetSocketAddress) listener.localAddress();
+        }, config.server().host(), config.server().port(), "server.host, server.port, TETHER_PORT");
         log.info("listening on {}:{} (path {}, transport {})", config.server().host(), address.getPort(),
                 config.server().path(), transport);
         if (config.web().devTokens()) {
@@ -204,10 +211,28 @@ public final class GatewayServer implements AutoCloseable {
         if (config.web().demoPage()) {
             log.info("demo page: http://{}:{}/", browsableHost(config.server().host()), address.getPort());
         }
-        if (admin != null) {
-            adminAddress = admin.start();
-        }
         return address;
+    }
+
+    /** Binds a listener; what it needs to do so, as an {@link InetSocketAddress}-returning step. */
+    @FunctionalInterface
+    private interface BindStep {
+        InetSocketAddress bind() throws Exception;
+    }
+
+    /**
+     * Runs {@code step}, turning a failure (typically the address in use) into an exception that
+     * names the address and the keys that set it, for the start-up log.
+     */
+    private static InetSocketAddress bind(BindStep step, String host, int port, String keys) throws InterruptedException {
+        try {
+            return step.bind();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + keys + "): "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        }
     }
 
     /** A host a browser on this machine can open: the loopback address for a wildcard bind. */

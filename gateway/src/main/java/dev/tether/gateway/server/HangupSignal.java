@@ -27,8 +27,20 @@ public final class HangupSignal {
      */
     public static boolean install(ConfigReloader reloader) {
         requireNonNull(reloader, "reloader");
+        return handle(reloader::reload);
+    }
+
+    /**
+     * For a gateway running on the built-in defaults: SIGHUP only logs that there is no file to
+     * reload (the JVM's default would end the process with 129).
+     */
+    public static boolean installWithoutFile() {
+        return handle(() -> log.info("SIGHUP: no config file in use (built-in defaults), nothing to reload"));
+    }
+
+    private static boolean handle(Runnable action) {
         try {
-            Signal.handle(new Signal("HUP"), signal -> reloader.reload());
+            Signal.handle(new Signal("HUP"), signal -> action.run());
             return true;
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             log.warn("SIGHUP cannot be handled here ({}): reload the configuration by editing the file", e.getMessage());

@@ -685,6 +685,15 @@ class ConfigLoaderTest {
         assertTrue(config.auth().usesDevSecret());
     }
 
+    @Test
+    void adminPortFromTheEnvironmentMovesTheAdminListener() {
+        assertEquals(0, ConfigLoader.load(SHIPPED_FILE, Map.of("TETHER_ADMIN_PORT", "0")).admin().port());
+        assertEquals(9181, ConfigLoader.parse("admin: {port: 8081}", Map.of("TETHER_ADMIN_PORT", "9181")).admin().port());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("", Map.of("TETHER_ADMIN_PORT", "eighty")));
+        assertEquals("TETHER_ADMIN_PORT: eighty (expected: an integer port 0..65535 (overrides admin.port))", e.getMessage());
+    }
+
     @ParameterizedTest(name = "TETHER_PORT={0}")
     @ValueSource(strings = {"abc", "", "-1", "65536", "80.0", "8080x"})
     void invalidPortFromEnvironmentFailsNamingTheVariable(String value) {

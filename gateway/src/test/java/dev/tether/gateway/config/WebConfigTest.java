@@ -71,6 +71,48 @@ class WebConfigTest {
     }
 
     @Test
+    void theDevelopmentFileBindsLoopbackAndSoDoTheDefaults() {
+        assertEquals("127.0.0.1", ConfigLoader.load(SHIPPED, Map.of()).server().host());
+        assertEquals("127.0.0.1", GatewayConfig.defaults().server().host());
+        assertTrue(GatewayConfig.defaults().server().bindsLoopback());
+    }
+
+    @Test
+    void devTokensOnANetworkAddressAreRefusedUnlessDevTokensRemote() {
+        for (String host : List.of("0.0.0.0", "::", "192.168.1.20", "gateway.example.com")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                    "server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of()), host);
+            assertEquals("web.dev_tokens", e.key());
+            assertTrue(e.getMessage().contains("server.host (" + host + ") is not a loopback address, unless "
+                    + "web.dev_tokens_remote is true"), e.getMessage());
+        }
+        GatewayConfig remote = ConfigLoader.parse("server: {host: 0.0.0.0}\nweb: {dev_tokens: true, dev_tokens_remote: true}",
+                Map.of());
+        assertTrue(remote.web().devTokensRemote());
+        for (String host : List.of("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost")) {
+            assertTrue(ConfigLoader.parse("server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of())
+                    .web().devTokens(), host);
+        }
+    }
+
+    @Test
+    void loopbackIsDecidedWithoutLookingNamesUp() {
+        assertTrue(ServerConfig.isLoopback("127.0.0.1"));
+        assertTrue(ServerConfig.isLoopback("::1"));
+        assertTrue(ServerConfig.isLoopback("LOCALHOST"));
+        assertFalse(ServerConfig.isLoopback("0.0.0.0"));
+        assertFalse(ServerConfig.isLoopback("10.0.0.1"));
+        assertFalse(ServerConfig.isLoopback("localhost.example.com"));
+    }
+
+    @Test
+    void onlyADevelopmentSetupAcceptsThePublicSecret() {
+        assertTrue(ConfigLoader.load(SHIPPED, Map.of()).acceptsPublicSecret(), "the development file");
+        assertTrue(GatewayConfig.defaults().acceptsPublicSecret(), "the built-in defaults: refused at start-up");
+        assertFalse(ConfigLoader.parse("", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET)).acceptsPublicSecret());
+    }
+
+    @Test
     void webKeysNeedARestart() {
         assertTrue(ConfigChanges.isRestartOnly("web.demo_page"));
         assertTrue(ConfigChanges.isRestartOnly("web.dev_tokens"));

@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 
 /**
  * A gateway started by the load test as {@code java [jvm options] -jar gateway.jar --config FILE},
- * with the running JVM's {@code java}, {@code TETHER_PORT=0} unless the environment given says
- * otherwise, and its output read on a thread of its own (to a log file, and the last lines kept for
+ * with the running JVM's {@code java}, {@code TETHER_PORT=0} and {@code TETHER_ADMIN_PORT=0} unless the
+ * environment given says otherwise, and its output read on a thread of its own (to a log file, and the last lines kept for
  * error messages). The port comes from its {@code listening on HOST:PORT} log line.
  *
  * <p>{@link #close()} is a plain stop, not a drain: SIGTERM (which makes the gateway drain for up to
@@ -126,6 +126,8 @@ public final class GatewayProcess implements RunningProcess {
         }
         Map<String, String> env = new HashMap<>();
         env.put("TETHER_PORT", "0");
+        // Its admin listener too, so a launched gateway never collides with one already running here.
+        env.put("TETHER_ADMIN_PORT", "0");
         env.putAll(launch.env());
         long deadline = System.nanoTime() + launch.startTimeout().toNanos();
         ChildProcess child = ChildProcess.start(command, env, launch.logFile(), LISTENING);

@@ -68,6 +68,9 @@ public final class CommonOptions {
             description = "HMAC secret to mint HS256 tokens (default: $TETHER_JWT_SECRET, else the development secret of config/gateway.yaml)")
     String secret;
 
+    /** The secret made for a launched gateway when none was given; see {@link #signingSecret()}. */
+    private String runSecret;
+
     @Option(names = "--tokens-file", description = "read tokens from this file, one per line, instead of minting")
     Path tokensFile;
 
@@ -120,8 +123,28 @@ public final class CommonOptions {
         if (tokensFile != null) {
             return FileTokens.read(tokensFile);
         }
-        String key = secret == null || secret.isBlank() ? DEV_SECRET : secret;
-        return new HmacTokenMinter(key, tokenTtl == null ? defaultTtl : tokenTtl, Clock.systemUTC());
+        return new HmacTokenMinter(signingSecret(), tokenTtl == null ? defaultTtl : tokenTtl, Clock.systemUTC());
+    }
+
+    /**
+     * The HMAC secret tokens are minted with: {@code --secret} (or {@code TETHER_JWT_SECRET}) when
+     * given; else, for a gateway launched here, a random one made for this run and handed to it as
+     * {@code TETHER_JWT_SECRET} (a gateway refuses the public development secret unless it serves
+     * dev tokens); else the development secret, for a development gateway at {@code --url}.
+     */
+    String signingSecret() {
+        if (secret != null && !secret.isBlank()) {
+            return secret;
+        }
+        if (!launchGateway) {
+            return DEV_SECRET;
+        }
+        if (runSecret == null) {
+            byte[] random = new byte[48];
+            new java.security.SecureRandom().nextBytes(random);
+            runSecret = java.util.HexFormat.of().formatHex(random);
+        }
+        return runSecret;
     }
 
     void validate() {

@@ -54,7 +54,7 @@ final class Target implements AutoCloseable {
                 throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
             }
             GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(jar, config)
-                    .withEnv(Map.of("TETHER_PORT", "0"))
+                    .withEnv(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()))
                     .withLogFile(options.out.resolve("gateway.log"))
                     .withAwaitReady(true)
                     .withStartTimeout(Duration.ofSeconds(90)));

@@ -25,6 +25,9 @@ class GatewayProcessIT {
 
     private static final Path JAR = Path.of(System.getProperty("tether.gateway.jar", "../gateway/target/gateway.jar"));
 
+    /** A secret of the test's own: the gateway refuses the public development secret outside development. */
+    private static final String SECRET = "gateway-process-it-secret-0123456789abcdef";
+
     @TempDir
     Path dir;
 
@@ -34,6 +37,7 @@ class GatewayProcessIT {
         Path config = Files.writeString(dir.resolve("gateway.yaml"), "worker:\n  kind: echo\n");
         Path log = dir.resolve("logs/gateway.log");
         GatewayProcess.Launch launch = GatewayProcess.Launch.of(JAR, config)
+                .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
                 .withJvmOptions(List.of("-Xmx128m"))
                 .withLogFile(log)
                 .withAwaitReady(true)
