@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ErrorCode;
@@ -84,6 +85,18 @@ class AdminIT {
             }
         }
         throw new AssertionError("session " + sessionId + " not listed: " + list.raw());
+    }
+
+    @Test
+    void anAdminCallIsLoggedWithItsPathButNeverItsQuery() throws Exception {
+        try (LogCapture logs = LogCapture.of("dev.tether.gateway.admin.AdminAuthHandler")) {
+            // Calls that change something are logged (reads are not).
+            Answer end = admin("DELETE", "/admin/sessions/no-such-session?access_token=do-not-log-me&x=1");
+            assertEquals(404, end.status(), end.raw());
+            logs.await(e -> e.getFormattedMessage().equals("admin DELETE /admin/sessions/no-such-session"));
+            assertTrue(logs.events().stream().noneMatch(e -> e.getFormattedMessage().contains("do-not-log-me")),
+                    logs.events()::toString);
+        }
     }
 
     @Test

@@ -7,13 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.RawHttp;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -173,6 +179,26 @@ class StartupIT {
         assertTrue(gateway.alive(), "still running after SIGHUP");
         gateway.signal("TERM");
         assertEquals(0, gateway.awaitExit(), gateway::log);
+    }
+
+    @Test
+    void aLineBreakInATokensSubjectCannotForgeALogLine() throws IOException {
+        Path file = config("worker: {kind: echo}\n");
+        gateway = GatewayProcess.start(dir, env("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET), "--config", file.toString());
+        int port = gateway.awaitListening();
+        String forged = "2026-01-01T00:00:00.000Z WARN  [main] d.t.g.s.GatewayServer - forged line";
+        String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
+                Clock.systemUTC()).mint("mallory\n" + forged + "\r\u2028x", Duration.ofMinutes(5), Map.of());
+        RawHttp.Response upgraded = RawHttp.upgrade(new InetSocketAddress("127.0.0.1", port), "/ws",
+                Map.of("Authorization", "Bearer " + token));
+        assertEquals(101, upgraded.status());
+        gateway.awaitLogged("session started");
+        gateway.signal("TERM");
+        assertEquals(0, gateway.awaitExit(), gateway::log);
+        for (String line : gateway.log().split("\n")) {
+            assertFalse(line.startsWith(forged), "a forged line:\n" + gateway.log());
+        }
+        assertTrue(gateway.logged("subject=\"mallory\\n" + forged + "\\r\\u2028x\""), gateway::log);
     }
 
     /** The JSON log line whose message contains {@code text}. */
