@@ -54,8 +54,8 @@ public final class AdminServer implements AutoCloseable {
         this.channelType = requireNonNull(channelType, "channelType");
         ObjectMapper mapper = new ObjectMapper();
         AdminApi api = new AdminApi(registry, pool, workerKind, drain, mapper);
-        this.initializer = new AdminInitializer(new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper),
-                new HttpRouteHandler(api.routes()));
+        this.initializer = new AdminInitializer(config, registry.metrics(),
+                new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper), new HttpRouteHandler(api.routes()));
     }
 
     /** Binds the admin socket; returns the bound address (useful with port 0). */

@@ -26,6 +26,10 @@ import java.time.Duration;
  *     closed (its session goes on detached, within its replay bounds), {@code abuse.outbound_stall_timeout}
  * @param maxOutboundBytes unsent bytes of a connection at which it is closed at once,
  *     {@code abuse.max_outbound_bytes}
+ * @param maxConnectionsPerAddress open connections (HTTP or WebSocket) one client address may hold,
+ *     counted from accept; the next is closed at once, {@code abuse.max_connections_per_address}
+ * @param maxPendingHandshakes connections accepted and not yet upgraded, in all; beyond it the oldest
+ *     of them is closed to make room, {@code abuse.max_pending_handshakes}
  */
 public record AbuseConfig(
         double connectionsPerSecond,
@@ -38,7 +42,9 @@ public record AbuseConfig(
         @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxMessageBytes,
         @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int outboundHighWater,
         Duration outboundStallTimeout,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxOutboundBytes) {
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxOutboundBytes,
+        int maxConnectionsPerAddress,
+        int maxPendingHandshakes) {
 
     public static final double DEFAULT_CONNECTIONS_PER_SECOND = 10;
     public static final int DEFAULT_CONNECTION_BURST = 30;
@@ -51,6 +57,8 @@ public record AbuseConfig(
     public static final int DEFAULT_OUTBOUND_HIGH_WATER = (int) ByteSizes.MIB;
     public static final Duration DEFAULT_OUTBOUND_STALL_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_OUTBOUND_BYTES = (int) (8 * ByteSizes.MIB);
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+    public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 1024;
 
     public AbuseConfig {
         checkRate("abuse.connections_per_second", connectionsPerSecond);
@@ -64,6 +72,8 @@ public record AbuseConfig(
         Check.bytesBetween("abuse.outbound_high_water", outboundHighWater, 4 * ByteSizes.KIB, ByteSizes.GIB);
         Check.positive("abuse.outbound_stall_timeout", outboundStallTimeout);
         Check.bytesBetween("abuse.max_outbound_bytes", maxOutboundBytes, 4 * ByteSizes.KIB, ByteSizes.GIB);
+        Check.between("abuse.max_connections_per_address", maxConnectionsPerAddress, 1, 10_000_000);
+        Check.between("abuse.max_pending_handshakes", maxPendingHandshakes, 1, 10_000_000);
         if (maxOutboundBytes < outboundHighWater) {
             throw new ConfigException("abuse.max_outbound_bytes", ByteSizes.format(maxOutboundBytes),
                     ">= abuse.outbound_high_water (" + ByteSizes.format(outboundHighWater) + ")");
@@ -81,6 +91,6 @@ public record AbuseConfig(
         return new AbuseConfig(DEFAULT_CONNECTIONS_PER_SECOND, DEFAULT_CONNECTION_BURST, DEFAULT_MAX_TRACKED_ADDRESSES,
                 DEFAULT_MESSAGES_PER_SECOND, DEFAULT_MESSAGE_BURST, DEFAULT_MAX_STRIKES, DEFAULT_STRIKE_WINDOW,
                 DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_OUTBOUND_HIGH_WATER, DEFAULT_OUTBOUND_STALL_TIMEOUT,
-                DEFAULT_MAX_OUTBOUND_BYTES);
+                DEFAULT_MAX_OUTBOUND_BYTES, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_PENDING_HANDSHAKES);
     }
 }

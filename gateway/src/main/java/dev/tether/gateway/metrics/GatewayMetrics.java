@@ -1,5 +1,6 @@
 package dev.tether.gateway.metrics;
 
+import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.UpgradeRefusal;
 import java.time.Duration;
@@ -66,6 +67,12 @@ public interface GatewayMetrics {
 
     /** An upgrade request was answered with an HTTP refusal. */
     default void upgradeRefused(UpgradeRefusal refusal) {}
+
+    /** A connection was closed by an accept-time limit ({@link ConnectionGate.Outcome}). */
+    default void connectionRefused(ConnectionGate.Outcome outcome) {}
+
+    /** Accepting a connection failed: the process had no file descriptor left. */
+    default void acceptFailed() {}
 
     /**
      * A token was refused.

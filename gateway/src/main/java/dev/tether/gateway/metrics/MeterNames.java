@@ -22,6 +22,12 @@ public final class MeterNames {
     public static final String CONNECTIONS_ACTIVE = PREFIX + "connections.active";
     /** Counter, tag {@link #REASON} (the refusal's code, e.g. {@code unauthorized}): upgrades answered with an HTTP refusal. */
     public static final String UPGRADES_REFUSED = PREFIX + "upgrades.refused";
+    /** Counter: connections closed by the accept-time limits, by {@code reason} (address_limit, pending_evicted, fd_exhausted). */
+    public static final String CONNECTIONS_REFUSED = PREFIX + "connections.refused";
+    /** Gauge: connections accepted that have not completed a WebSocket upgrade. */
+    public static final String CONNECTIONS_PENDING = PREFIX + "connections.pending";
+    /** Counter: accepts that failed because the process had no file descriptor left. */
+    public static final String ACCEPT_FAILURES = PREFIX + "accept.failures";
     /** Counter, tags {@link #STAGE} and {@link #REASON}: tokens refused. */
     public static final String AUTH_FAILURES = PREFIX + "auth.failures";
 

@@ -2,6 +2,7 @@ package dev.tether.gateway.metrics;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.SessionState;
@@ -48,6 +49,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Counter connectionsOpened;
     private final AtomicInteger connectionsActive = new AtomicInteger();
     private final Map<UpgradeRefusal, Counter> refused = new EnumMap<>(UpgradeRefusal.class);
+    private final Map<ConnectionGate.Outcome, Counter> connectionsRefused = new EnumMap<>(ConnectionGate.Outcome.class);
+    private final Counter acceptFailures;
     private final Counter messagesIn;
     private final Counter messagesOut;
     private final Counter resumes;
@@ -75,6 +78,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
             refused.put(refusal, Counter.builder(MeterNames.UPGRADES_REFUSED).tag(MeterNames.REASON, refusal.code())
                     .description("Upgrade requests answered with an HTTP refusal").register(registry));
         }
+        for (ConnectionGate.Outcome outcome : ConnectionGate.Outcome.values()) {
+            connectionsRefused.put(outcome, Counter.builder(MeterNames.CONNECTIONS_REFUSED)
+                    .tag(MeterNames.REASON, outcome.tag())
+                    .description("Connections closed by the accept-time limits, by reason").register(registry));
+        }
+        acceptFailures = Counter.builder(MeterNames.ACCEPT_FAILURES)
+                .description("Accepts that failed for want of a file descriptor").register(registry);
         messagesIn = Counter.builder(MeterNames.MESSAGES_IN).description("Client frames decoded into a message")
                 .register(registry);
         messagesOut = Counter.builder(MeterNames.MESSAGES_OUT)
@@ -185,6 +195,25 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void upgradeRefused(UpgradeRefusal refusal) {
         refused.get(refusal).increment();
+    }
+
+    @Override
+    public void connectionRefused(ConnectionGate.Outcome outcome) {
+        connectionsRefused.get(outcome).increment();
+    }
+
+    @Override
+    public void acceptFailed() {
+        acceptFailures.increment();
+    }
+
+    /** Registers the gauge of connections not yet upgraded over {@code gate}. */
+    public MicrometerMetrics bindConnections(ConnectionGate gate) {
+        requireNonNull(gate, "gate");
+        Gauge.builder(MeterNames.CONNECTIONS_PENDING, gate, ConnectionGate::pending)
+                .description("Connections accepted that have not completed a WebSocket upgrade").strongReference(true)
+                .register(registry);
+        return this;
     }
 
     @Override

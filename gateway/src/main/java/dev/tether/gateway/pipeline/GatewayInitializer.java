@@ -8,6 +8,7 @@ import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.limits.AddressRateLimiter;
+import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.protocol.WireCodec;
 import io.netty.channel.ChannelInitializer;
@@ -23,8 +24,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 
 /**
  * Builds each connection's pipeline in the order {@link GatewayPipeline} documents, and nothing
- * else. Holds what the connections share: the codec, the error handler and the per-address
- * connection rate limiter, built from the configuration in force when each connection is accepted
+ * else. Holds what the connections share: the codec, the error handler, the accept-time
+ * {@link ConnectionGate} and the per-address connection rate limiter, built from the configuration in force when each connection is accepted
  * (see {@link #apply}).
  */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
@@ -36,6 +37,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final HttpRouteHandler routes;
     private final ErrorHandler errors = new ErrorHandler();
     private final ControlFrameHandler controlFrames = new ControlFrameHandler();
+    /** Open and pending connections, counted across reloads (which only change its limits). */
+    private final ConnectionGate gate;
+    private final ConnectionLimitHandler connectionLimits;
     /** What connections accepted from now on are built with; replaced whole by {@link #apply}. */
     private volatile Stage stage;
 
@@ -55,6 +59,13 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");
         this.stage = stage(requireNonNull(config, "config"), new AddressRateLimiter(config.abuse(), ticker));
+        this.gate = new ConnectionGate(config.abuse().maxConnectionsPerAddress(), config.abuse().maxPendingHandshakes());
+        this.connectionLimits = new ConnectionLimitHandler(gate, registry.metrics());
+    }
+
+    /** The accept-time connection counts (for the listener's accept failures and the metrics). */
+    public ConnectionGate gate() {
+        return gate;
     }
 
     /**
@@ -72,6 +83,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 && before.connectionBurst() == after.connectionBurst()
                 && before.maxTrackedAddresses() == after.maxTrackedAddresses();
         stage = stage(next, sameBuckets ? now.addresses() : new AddressRateLimiter(after, ticker));
+        gate.limits(after.maxConnectionsPerAddress(), after.maxPendingHandshakes());
     }
 
     private Stage stage(GatewayConfig config, AddressRateLimiter addresses) {
@@ -103,6 +115,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(
                 config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
         ChannelPipeline pipeline = channel.pipeline();
+        pipeline.addLast(GatewayPipeline.CONNECTION_LIMITS, connectionLimits);
         pipeline.addLast(GatewayPipeline.OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
         pipeline.addLast(GatewayPipeline.HTTP_CODEC, new HttpServerCodec(
                 GatewayPipeline.MAX_INITIAL_LINE_BYTES, GatewayPipeline.MAX_HEADER_BYTES, GatewayPipeline.MAX_CHUNK_BYTES));

@@ -7,7 +7,11 @@ import java.util.List;
  * frame travels. Inbound, top to bottom:
  *
  * <ol>
- *   <li>{@link #OUTBOUND_GUARD}: {@link OutboundGuard}, first so that it sees what is really queued
+ *   <li>{@link #CONNECTION_LIMITS}: {@link ConnectionLimitHandler} counts the connection at accept,
+ *       before a byte is read: closed at once when its address holds {@code
+ *       abuse.max_connections_per_address}; the oldest pending connection is closed when {@code
+ *       abuse.max_pending_handshakes} are pending.
+ *   <li>{@link #OUTBOUND_GUARD}: {@link OutboundGuard}, first to write, so that it sees what is really queued
  *       for the socket: closes a connection whose client does not read (more than {@code
  *       abuse.max_outbound_bytes} unsent, or unwritable for {@code abuse.outbound_stall_timeout}).
  *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts (only until the upgrade).
@@ -42,6 +46,7 @@ import java.util.List;
  */
 public final class GatewayPipeline {
 
+    public static final String CONNECTION_LIMITS = "connection-limits";
     public static final String OUTBOUND_GUARD = "outbound-guard";
     public static final String HTTP_CODEC = "http-codec";
     public static final String HTTP_AGGREGATOR = "http-aggregator";
@@ -58,7 +63,7 @@ public final class GatewayPipeline {
 
     /** Every handler name in pipeline order (the heartbeat stages only once the handshake completed). */
     public static final List<String> ORDER = List.of(
-            OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            CONNECTION_LIMITS, OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

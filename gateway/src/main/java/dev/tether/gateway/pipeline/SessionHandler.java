@@ -57,6 +57,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         UpgradeHandler.upgraded(ctx.pipeline());
+        ConnectionLimitHandler.upgraded(ctx.channel());
         if (heartbeat != null) {
             HeartbeatHandler.install(ctx.pipeline(), heartbeat);
         }

@@ -145,6 +145,7 @@ public final class GatewayServer implements AutoCloseable {
         this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
         this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
                 Ticker.systemTicker());
+        metrics.bindConnections(initializer.gate());
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -196,6 +197,7 @@ public final class GatewayServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .handler(new AcceptFailureHandler(initializer.gate(), registry.metrics()))
                 // The write-buffer water mark is set per connection by GatewayInitializer (it follows reloads).
                 .childHandler(initializer);
         InetSocketAddress address = bind(() -> {

@@ -24,7 +24,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     /**
      * What every test gateway has: loopback, an ephemeral port (for the admin listener too), a fast
-     * echo worker, and abuse limits (connection rate per address, message rate per session) far
+     * echo worker, and abuse limits (connection rate and open connections per address, message rate per session) far
      * above what tests send, so that only the tests about those limits (which set their own) ever
      * meet them, however loaded the machine is.
      */
@@ -37,6 +37,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
             abuse:
               connections_per_second: 1000
               connection_burst: 10000
+              max_connections_per_address: 100000
               messages_per_second: 10000
               message_burst: 10000
             worker:

@@ -59,7 +59,16 @@ public final class GatewayProcess implements AutoCloseable {
      * environment plus {@code env} (a value of null removes the variable).
      */
     public static GatewayProcess start(Path workingDirectory, Map<String, String> env, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return start(workingDirectory, env, List.of(), args);
+    }
+
+    /**
+     * Like {@link #start(Path, Map, String...)}, run through {@code wrapper} (a command that runs the
+     * rest of its arguments, such as {@code prlimit --nofile=256}).
+     */
+    public static GatewayProcess start(Path workingDirectory, Map<String, String> env, List<String> wrapper, String... args) {
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dev.tether.gateway.Main"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);

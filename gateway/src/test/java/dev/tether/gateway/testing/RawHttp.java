@@ -59,7 +59,8 @@ public final class RawHttp {
         return send(null, address, request);
     }
 
-    private static Response send(InetAddress from, InetSocketAddress address, String request) throws IOException {
+    /** Like {@link #send(InetSocketAddress, String)}, from the local address {@code from} (null: any). */
+    public static Response send(InetAddress from, InetSocketAddress address, String request) throws IOException {
         try (Connection connection = Connection.open(from, address)) {
             connection.write(request);
             return connection.read();
