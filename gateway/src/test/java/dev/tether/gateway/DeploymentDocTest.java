@@ -31,6 +31,16 @@ class DeploymentDocTest {
     private static final Duration PRE_STOP = Duration.ofSeconds(5);
 
     @Test
+    void nginxPlaceholdersSitOnlyWhereTheirValuesGo() throws Exception {
+        // A user replaces every occurrence; a multi-line value inside a comment would break the file.
+        for (String line : read(DOCS.resolve("deploy/nginx.conf")).split("\n")) {
+            if (line.strip().startsWith("#")) {
+                assertTrue(!Pattern.compile("@[A-Z_]+@").matcher(line).find(), "a placeholder in a comment: " + line);
+            }
+        }
+    }
+
+    @Test
     void deploymentMdShowsTheTestedNginxConfigVerbatim() throws Exception {
         String doc = read(DOCS.resolve("deployment.md"));
         String conf = read(DOCS.resolve("deploy/nginx.conf"));
@@ -61,6 +71,7 @@ class DeploymentDocTest {
         assertTrue(limit >= workers * config.limits().rssHardLimit(),
                 "memory limit " + limit + " below " + workers + " workers x rss_hard_limit");
         assertTrue(config.pool().maxWorkers() <= workers, "pool.max_workers beyond what the memory limit is sized for");
+        assertEquals("0.0.0.0", config.server().host(), "a pod is reached on its own address, not loopback");
     }
 
     @Test
