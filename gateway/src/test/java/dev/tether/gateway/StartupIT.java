@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.config.AdminConfig;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.RawHttp;
@@ -123,7 +124,7 @@ class StartupIT {
         Path file = config("worker: {kind: echo}\nweb: {dev_tokens: true}\n");
         gateway = GatewayProcess.start(dir, env(), "--config", file.toString());
         int admin = gateway.awaitAdminListening();
-        assertNotEquals(8081, admin, "TETHER_ADMIN_PORT=0 picked a free port");
+        assertNotEquals(AdminConfig.DEFAULT_PORT, admin, "TETHER_ADMIN_PORT=0 picked a free port");
         gateway.awaitListening();
         gateway.signal("TERM");
         assertEquals(0, gateway.awaitExit(), gateway::log);

@@ -688,7 +688,7 @@ class ConfigLoaderTest {
     @Test
     void adminPortFromTheEnvironmentMovesTheAdminListener() {
         assertEquals(0, ConfigLoader.load(SHIPPED_FILE, Map.of("TETHER_ADMIN_PORT", "0")).admin().port());
-        assertEquals(9181, ConfigLoader.parse("admin: {port: 8081}", Map.of("TETHER_ADMIN_PORT", "9181")).admin().port());
+        assertEquals(9181, ConfigLoader.parse("admin: {port: 9100}", Map.of("TETHER_ADMIN_PORT", "9181")).admin().port());
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.parse("", Map.of("TETHER_ADMIN_PORT", "eighty")));
         assertEquals("TETHER_ADMIN_PORT: eighty (expected: an integer port 0..65535 (overrides admin.port))", e.getMessage());
