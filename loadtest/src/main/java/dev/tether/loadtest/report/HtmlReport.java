@@ -41,6 +41,7 @@ public final class HtmlReport {
     private static final String MAX = "#dc2626";
     private static final String BASELINE = "#6b7280";
     private static final String OTHER = "#059669";
+    private static final String JVM = "#7c3aed";
     private static final String[] METRIC_ORDER = {"round_trip", "first_event", "ready_warm", "ready_cold", "resume"};
 
     private HtmlReport() {}
@@ -178,8 +179,14 @@ public final class HtmlReport {
                 return v;
             };
             out.append("<h2>Gateway process</h2><p class=\"sub\">pid ").append(esc(report.path("gateway").path("pid").asText("?")))
-                    .append(", sampled from /proc; CPU in percent of one core.</p>");
-            List<Series> memory = new ArrayList<>(List.of(new Series("RSS", P50, t, inMib.apply("rss_bytes"), false)));
+                    .append(" and its worker processes, sampled from /proc; memory is the whole process tree, the gateway JVM")
+                    .append(" and its workers apart; CPU in percent of one core.</p>");
+            List<Series> memory = new ArrayList<>();
+            memory.add(new Series("total", P50, t, inMib.apply("rss_bytes"), false));
+            if (samples.get(0).has("gateway_rss_bytes")) {
+                memory.add(new Series("gateway JVM", JVM, t, inMib.apply("gateway_rss_bytes"), false));
+                memory.add(new Series("workers", P99, t, inMib.apply("workers_rss_bytes"), false));
+            }
             // Heap readings (jcmd) are rarer than samples: join the ones there are.
             double[] heap = inMib.apply("heap_used_bytes");
             int[] read = IntStream.range(0, heap.length).filter(i -> Double.isFinite(heap[i])).toArray();
@@ -187,7 +194,9 @@ public final class HtmlReport {
                 memory.add(new Series("heap used", OTHER, Arrays.stream(read).mapToDouble(i -> t[i]).toArray(),
                         Arrays.stream(read).mapToDouble(i -> heap[i]).toArray(), false));
             }
-            plot(out, new HtmlReportPlot("Gateway memory", "time (s)", "MiB", XAxis.LINEAR, false, memory), "");
+            plot(out, new HtmlReportPlot("Gateway memory", "time (s)", "MiB", XAxis.LINEAR, false, memory),
+                    "Resident memory of the gateway's process tree: the gateway JVM, its worker processes, and both together.");
+            HtmlReportTables.memory(out, report.path("gateway").path("memory"));
             plot(out, new HtmlReportPlot("Gateway CPU", "time (s)", "% of one core", XAxis.LINEAR, false,
                     List.of(new Series("CPU", P99, t, column(samples, "cpu_pct"), false))), "");
             plot(out, new HtmlReportPlot("Gateway threads", "time (s)", "threads", XAxis.LINEAR, false,

@@ -1,6 +1,7 @@
 package dev.tether.loadtest.report;
 
 import static dev.tether.loadtest.report.HtmlReportFormat.esc;
+import static dev.tether.loadtest.report.HtmlReportFormat.mib;
 import static dev.tether.loadtest.report.HtmlReportFormat.ms;
 import static dev.tether.loadtest.report.HtmlReportFormat.number;
 import static dev.tether.loadtest.report.HtmlReportFormat.ratio;
@@ -113,6 +114,30 @@ final class HtmlReportTables {
             out.append("<p class=\"none\">").append(violations.size() - MAX_VIOLATIONS)
                     .append(" more in the JSON report.</p>");
         }
+    }
+
+    /** The gateway's memory (the report's {@code gateway.memory}): the JVM, its workers and the total at start, peak and end. */
+    static void memory(StringBuilder out, JsonNode memory) {
+        if (!memory.isObject() || memory.isEmpty()) {
+            return;
+        }
+        out.append("<table class=\"narrow memory\"><thead><tr><th>RSS</th><th class=\"num\">start</th>")
+                .append("<th class=\"num\">peak</th><th class=\"num\">end</th></tr></thead><tbody>");
+        String[][] rows = {{"gateway_rss_bytes", "gateway JVM"}, {"workers_rss_bytes", "workers"},
+            {"total_rss_bytes", "total"}, {"worker_processes", "worker processes"}};
+        for (String[] row : rows) {
+            JsonNode m = memory.path(row[0]);
+            if (!m.isObject()) {
+                continue;
+            }
+            out.append("<tr><td>").append(esc(row[1])).append("</td>");
+            for (String column : new String[] {"start", "peak", "end"}) {
+                double v = HtmlReport.num(m, column);
+                out.append("<td class=\"num\">").append(esc(row[0].endsWith("_bytes") ? mib(v) : number(v))).append("</td>");
+            }
+            out.append("</tr>");
+        }
+        out.append("</tbody></table>");
     }
 
     /** The run's options, nested objects flattened to dotted keys. */

@@ -63,9 +63,9 @@ public final class TextReport {
             JsonNode first = gateway.get(0);
             JsonNode last = gateway.get(gateway.size() - 1);
             line(out, "");
-            line(out, "process %d: RSS %.1f -> %.1f MiB, threads %d -> %d, %d samples", report.path("gateway").path("pid").asLong(),
-                    first.path("rss_bytes").asLong() / 1048576.0, last.path("rss_bytes").asLong() / 1048576.0,
+            line(out, "gateway process %d and its workers: threads %d -> %d, %d samples", report.path("gateway").path("pid").asLong(),
                     first.path("threads").asInt(), last.path("threads").asInt(), gateway.size());
+            memory(out, report.path("gateway").path("memory"));
         }
         JsonNode audit = report.path("audit");
         if (!audit.isMissingNode()) {
@@ -80,6 +80,25 @@ public final class TextReport {
                         v.path("detail").asText());
             }
         }
+    }
+
+    /** The gateway's memory as the whole process tree: the JVM, its workers apart, and the total. */
+    private static void memory(StringBuilder out, JsonNode memory) {
+        if (!memory.isObject()) {
+            return;
+        }
+        line(out, "%-32s %9s %9s %9s", "memory (RSS, MiB)", "start", "peak", "end");
+        String[][] rows = {
+            {"gateway_rss_bytes", "gateway JVM"}, {"workers_rss_bytes", "workers"}, {"total_rss_bytes", "total"},
+        };
+        for (String[] row : rows) {
+            JsonNode m = memory.path(row[0]);
+            line(out, "  %-30s %9.1f %9.1f %9.1f", row[1], m.path("start").asLong() / 1048576.0,
+                    m.path("peak").asLong() / 1048576.0, m.path("end").asLong() / 1048576.0);
+        }
+        JsonNode processes = memory.path("worker_processes");
+        line(out, "  %-30s %9d %9d %9d", "worker processes", processes.path("start").asLong(),
+                processes.path("peak").asLong(), processes.path("end").asLong());
     }
 
     private static void map(StringBuilder out, String title, JsonNode node) {

@@ -40,7 +40,7 @@ public final class ConnectCommand extends ScenarioCommand {
         double rate = common.connectRate(5);
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
-        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
+        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     common.ackEvery, false, readyTimeout);
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {

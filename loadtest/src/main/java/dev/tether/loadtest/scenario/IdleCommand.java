@@ -35,7 +35,7 @@ public final class IdleCommand extends ScenarioCommand {
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
         int n = common.sessions(1000);
-        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1), false)) {
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
             ProcessSampler sampler = target.sampler();
             if (sampler == null) {
                 throw new SetupException("idle needs the gateway's pid: --launch-gateway or --gateway-pid");

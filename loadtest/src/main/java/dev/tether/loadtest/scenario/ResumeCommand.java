@@ -51,7 +51,7 @@ public final class ResumeCommand extends ScenarioCommand {
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
         int n = common.sessions(1);
-        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
+        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {

@@ -26,7 +26,7 @@ public final class SoakCommand extends ScenarioCommand {
     ObjectNode execute() throws Exception {
         Traffic.Plan plan = new Traffic.Plan("soak", common.sessions(50), common.rate(100), common.warmup,
                 common.duration(Duration.ofMinutes(30)), false, false, Duration.ofHours(24));
-        try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval, true)) {
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval)) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             ReportBuilder report = result.report().options(optionValues(plan));
             if (target.sampler() != null) {

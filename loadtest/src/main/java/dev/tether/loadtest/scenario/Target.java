@@ -17,7 +17,9 @@ import java.util.Map;
 /**
  * What a run talks to: a gateway given by {@code --url}, one launched here (and stopped at the
  * end), or the raw baseline server; plus, when its pid is known, a sampler of its RSS, threads
- * and CPU. Used on the scenario's thread.
+ * and CPU. The sampler always reads the whole process tree, so that a gateway's worker
+ * subprocesses count towards its memory (kept apart from the gateway JVM's own). Used on the
+ * scenario's thread.
  */
 final class Target implements AutoCloseable {
 
@@ -37,13 +39,12 @@ final class Target implements AutoCloseable {
      * The gateway these options name: launched with {@code defaultConfig} unless
      * {@code --gateway-config} says otherwise, or found at {@code --url}.
      */
-    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants) {
-        return gateway(options, defaultConfig, sampleEvery, withDescendants, 0);
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery) {
+        return gateway(options, defaultConfig, sampleEvery, 0);
     }
 
     /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
-    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants,
-                          int defaultWarm) {
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
             Path config = options.gatewayConfig(defaultConfig);
@@ -64,20 +65,20 @@ final class Target implements AutoCloseable {
                 throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
                         + " (--await-warm; lower it for a smaller pool)");
             }
-            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery, withDescendants));
+            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery));
         }
-        ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery, withDescendants);
+        ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery);
         return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler);
     }
 
     /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
     static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
         RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
-        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery, false));
+        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery));
     }
 
-    private static ProcessSampler sampler(long pid, Duration every, boolean withDescendants) {
-        return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), withDescendants, 0));
+    private static ProcessSampler sampler(long pid, Duration every) {
+        return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), true, 0));
     }
 
     URI uri() {

@@ -202,6 +202,19 @@ class HtmlReportTest {
     }
 
     @Test
+    void gatewayMemoryShowsTheJvmItsWorkersAndTheTotal() throws Exception {
+        Document page = render(report("gateway", 1.0), "gateway-memory.html");
+        assertEquals(List.of("total", "gateway JVM", "workers", "heap used"), seriesOf(page, "Gateway memory"));
+        List<String> workers = strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='workers']/*[local-name()='td']");
+        assertEquals(List.of("workers", "0.0 MiB", "460.0 MiB", "460.0 MiB"), workers);
+        assertEquals("700.0 MiB", strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='total']/*[local-name()='td'][3]").get(0));
+        assertEquals("240.0 MiB", strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='gateway JVM']/*[local-name()='td'][3]").get(0));
+    }
+
+    @Test
     void scenarioSectionsAreLeftOutWhenAbsent() throws Exception {
         Document page = render(report("gateway", 1.0), "no-scenario-sections.html");
         List<String> headings = strings(page, "//*[local-name()='h2']");
@@ -273,14 +286,21 @@ class HtmlReportTest {
         ObjectNode gateway = r.putObject("gateway").put("pid", 4242);
         ArrayNode samples = gateway.putArray("samples");
         for (int t = 0; t <= 60; t += 2) {
-            ObjectNode s = samples.addObject().put("t_s", t).put("rss_bytes", (180L + t) * 1024 * 1024).put("threads", 40)
-                    .put("cpu_pct", 35 + (t % 7));
+            long workers = (t < 20 ? 10L * t : 400L + t) * 1024 * 1024;
+            ObjectNode s = samples.addObject().put("t_s", t).put("rss_bytes", (180L + t) * 1024 * 1024 + workers)
+                    .put("gateway_rss_bytes", (180L + t) * 1024 * 1024).put("workers_rss_bytes", workers)
+                    .put("worker_processes", t < 20 ? t / 2 : 10).put("threads", 40).put("cpu_pct", 35 + (t % 7));
             if (t % 10 == 0) {
                 s.put("heap_used_bytes", (60L + t / 2) * 1024 * 1024);
             } else {
                 s.putNull("heap_used_bytes");
             }
         }
+        ObjectNode memory = gateway.putObject("memory");
+        memory.putObject("gateway_rss_bytes").put("start", 180L << 20).put("peak", 240L << 20).put("end", 240L << 20);
+        memory.putObject("workers_rss_bytes").put("start", 0).put("peak", 460L << 20).put("end", 460L << 20);
+        memory.putObject("total_rss_bytes").put("start", 180L << 20).put("peak", 700L << 20).put("end", 700L << 20);
+        memory.putObject("worker_processes").put("start", 0).put("peak", 10).put("end", 10);
         return r;
     }
 
