@@ -127,8 +127,20 @@ public final class ReportBuilder {
      * {@code memory}, the start, peak and end of each of the three.
      */
     public ReportBuilder process(long pid, List<ProcessSampler.Sample> samples) {
+        return process(pid, samples, Double.NaN);
+    }
+
+    /**
+     * As {@link #process(long, List)}, with {@code traffic_start_s}: the samples' {@code t_s} at which
+     * the traffic began (the timeline's 0), so that the process can be shown on the traffic's time
+     * axis, warm-up included. NaN leaves it out (a scenario without timed traffic).
+     */
+    public ReportBuilder process(long pid, List<ProcessSampler.Sample> samples, double trafficStartS) {
         ObjectNode node = root.putObject("gateway");
         node.put("pid", pid);
+        if (Double.isFinite(trafficStartS)) {
+            node.put("traffic_start_s", trafficStartS);
+        }
         ArrayNode list = node.putArray("samples");
         for (ProcessSampler.Sample s : samples) {
             ObjectNode sample = list.addObject().put("t_s", s.tSeconds()).put("rss_bytes", s.rssBytes())

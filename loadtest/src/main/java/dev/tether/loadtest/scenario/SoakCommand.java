@@ -30,7 +30,8 @@ public final class SoakCommand extends ScenarioCommand {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             ReportBuilder report = result.report().options(optionValues(plan));
             if (target.sampler() != null) {
-                report.section("soak", trend(target.sampler().samples(), Durations.seconds(plan.warmup())));
+                report.section("soak", trend(target.sampler().samples(),
+                        result.trafficStartS() + Durations.seconds(plan.warmup())));
             } else {
                 System.err.println("soak: no gateway pid (--launch-gateway or --gateway-pid): no RSS/thread trend");
             }
@@ -38,9 +39,13 @@ public final class SoakCommand extends ScenarioCommand {
         }
     }
 
-    /** Start (first minute after warm-up), end (last minute) and slope per hour of RSS and threads. */
-    static ObjectNode trend(List<ProcessSampler.Sample> all, double warmupS) {
-        List<ProcessSampler.Sample> samples = all.stream().filter(s -> s.tSeconds() >= warmupS).toList();
+    /**
+     * Start (first minute after warm-up), end (last minute) and slope per hour of RSS and threads.
+     *
+     * @param warmupEndS the end of the warm-up on the samples' clock
+     */
+    static ObjectNode trend(List<ProcessSampler.Sample> all, double warmupEndS) {
+        List<ProcessSampler.Sample> samples = all.stream().filter(s -> s.tSeconds() >= warmupEndS).toList();
         ObjectNode node = ReportBuilder.object().put("samples", samples.size());
         if (samples.size() < 2) {
             return node;

@@ -37,8 +37,12 @@ final class Traffic {
         void stop();
     }
 
-    /** What a run gave. */
-    record Result(ReportBuilder report, RunStats stats, AuditSummary audit) {}
+    /**
+     * What a run gave.
+     *
+     * @param trafficStartS when the traffic began on the sampler's clock ({@code ProcessSampler.Sample#tSeconds}); NaN without a sampler
+     */
+    record Result(ReportBuilder report, RunStats stats, AuditSummary audit, double trafficStartS) {}
 
     private Traffic() {}
 
@@ -75,6 +79,8 @@ final class Traffic {
                     hook.stop();
                 }
             }
+            double trafficStartS = target.sampler() == null ? Double.NaN
+                    : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
             List<StreamAudit> audits = fleet.finish(options.drainTimeout);
             AuditSummary audit = AuditSummary.of(audits);
             ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
@@ -82,9 +88,9 @@ final class Traffic {
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit);
             if (target.sampler() != null) {
-                report.process(target.sampler().pid(), target.sampler().samples());
+                report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }
-            return new Result(report, stats, audit);
+            return new Result(report, stats, audit, trafficStartS);
         }
     }
 }

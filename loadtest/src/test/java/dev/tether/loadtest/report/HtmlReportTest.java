@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.xpath.XPathConstants;
@@ -49,7 +50,8 @@ class HtmlReportTest {
         assertEquals(List.of("round trip", "baseline"),
                 strings(page, "//*[local-name()='svg'][*[local-name()='title']='round trip by percentile']"
                         + "//*[local-name()='g'][@class='series']/*[local-name()='title']"));
-        assertEquals(2, count(page, "//*[local-name()='path'][@stroke-dasharray]"), "round trip and ready warm");
+        assertEquals(2, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='path'][@stroke-dasharray]"), "round trip and ready warm");
         assertTrue(strings(page, "//*[local-name()='td']").contains("round_trip (baseline)"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("ratio to baseline"));
         assertTrue(strings(page, "//*[local-name()='div'][@class='d']").contains("2.10\u00d7 baseline"));
@@ -67,7 +69,8 @@ class HtmlReportTest {
                 .put("detail", "seq 7 never arrived </td><script>alert(1)</script> & more");
         Document page = render(report, "failed-audit.html");
 
-        assertEquals(0, count(page, "//*[local-name()='path'][@stroke-dasharray]"));
+        assertEquals(0, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='path'][@stroke-dasharray]"));
         assertEquals(0, count(page, "//*[local-name()='script']"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("seq 7 never arrived </td><script>alert(1)</script> & more"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("n1.<abc>"));
@@ -199,6 +202,74 @@ class HtmlReportTest {
         assertEquals("59\u2009946", cell(page, "events delivered"));
         assertEquals("bad", attribute(page, "events lost", "class"));
         assertEquals("3", cell(page, "accepted_duplicate"));
+    }
+
+    @Test
+    void theWarmUpIsShadedOnEveryTimeChartAndNamedInItsLegend() throws Exception {
+        ObjectNode report = report("gateway", 1.0); // warm-up 10 s, timeline 1..60 s
+        ((ObjectNode) report.get("gateway")).put("traffic_start_s", 4.0); // samples 0..60 s on their own clock
+        Document page = render(report, "warmup-shade.html");
+
+        List<String> timeCharts = List.of("Latency over time", "Throughput over time", "Sessions", "Gateway memory",
+                "Gateway CPU", "Gateway threads");
+        for (String chart : timeCharts) {
+            String svg = "//*[local-name()='svg'][*[local-name()='title']=" + literal(chart) + "]";
+            assertEquals(List.of("0"), strings(page, svg + "/*[local-name()='rect'][@class='shade']/@data-from"), chart);
+            assertEquals(List.of("10"), strings(page, svg + "/*[local-name()='rect'][@class='shade']/@data-to"), chart);
+            assertTrue(strings(page, svg + "/*[local-name()='g'][@class='legend']/*[local-name()='text']")
+                    .contains("warm-up (left out)"), chart + ": the legend names the shade");
+            assertEquals(1, count(page, svg + "/*[local-name()='g'][@class='legend']/*[local-name()='rect'][@class='shade']"), chart);
+        }
+        // The plot area spans x 70..740 px. Latency: 0..60 s, so the warm-up is its first sixth.
+        assertShade(page, "Latency over time", 70, 670 / 6.0);
+        // The gateway's samples run from 4 s before the traffic to 56 s after: the warm-up starts 4 s in.
+        assertShade(page, "Gateway CPU", 70 + 670 * 4 / 60.0, 670 / 6.0);
+        assertEquals(0, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='rect'][@class='shade']"), "percentile charts have no time axis to shade");
+
+        ObjectNode noWarmup = report("gateway", 1.0).put("warmup_s", 0.0);
+        assertEquals(0, count(render(noWarmup, "no-warmup.html"), "//*[local-name()='rect'][@class='shade']"));
+    }
+
+    private static void assertShade(Document page, String chart, double x, double width) throws Exception {
+        String rect = "//*[local-name()='svg'][*[local-name()='title']=" + literal(chart) + "]/*[local-name()='rect'][@class='shade']";
+        assertEquals(x, Double.parseDouble(strings(page, rect + "/@x").get(0)), 0.2, chart + " shade x");
+        assertEquals(width, Double.parseDouble(strings(page, rect + "/@width").get(0)), 0.2, chart + " shade width");
+    }
+
+    @Test
+    void p99AndMaxAreBothDrawnAndTellApartWhereTheyMeet() throws Exception {
+        ObjectNode report = report("gateway", 1.0);
+        for (JsonNode second : report.get("timeline")) {
+            ((ObjectNode) second).put("max_ms", second.get("p99_ms").asDouble()); // few samples a second: p99 is the max
+        }
+        Document page = render(report, "p99-equals-max.html");
+        String svg = "//*[local-name()='svg'][*[local-name()='title']='Latency over time']";
+
+        // Drawing order is document order: max first, so that p50 and p99 are painted over it.
+        assertEquals(List.of("max", "p50", "p99"), strings(page, svg + "/*[local-name()='g'][@class='series']/*[local-name()='title']"));
+        Map<String, Map<String, String>> line = new java.util.HashMap<>();
+        for (String series : List.of("p50", "p99", "max")) {
+            String path = svg + "/*[local-name()='g'][@class='series'][*[local-name()='title']='" + series + "']/*[local-name()='path']";
+            assertEquals(1, count(page, path), series + " is drawn");
+            Map<String, String> attributes = new java.util.HashMap<>();
+            for (String a : List.of("d", "stroke", "stroke-width", "stroke-dasharray", "stroke-opacity")) {
+                attributes.put(a, strings(page, path + "/@" + a).stream().findFirst().orElse(""));
+            }
+            line.put(series, attributes);
+            // The legend shows each line as drawn.
+            String legend = svg + "/*[local-name()='g'][@class='legend']/*[local-name()='line'][following-sibling::*[1]='" + series + "']";
+            assertEquals(List.of(attributes.get("stroke")), strings(page, legend + "/@stroke"), series);
+            assertEquals(attributes.get("stroke-dasharray"), strings(page, legend + "/@stroke-dasharray").stream().findFirst().orElse(""));
+        }
+        assertEquals(line.get("p99").get("d"), line.get("max").get("d"), "the fixture puts p99 on max");
+        assertEquals(3, line.values().stream().map(a -> a.get("stroke")).distinct().count(), "three colours");
+        // max is wide and pale beneath: p99 on top of it stays visible, and max still shows around it.
+        assertTrue(Double.parseDouble(line.get("max").get("stroke-width")) > 2 * Double.parseDouble(line.get("p99").get("stroke-width")));
+        assertTrue(Double.parseDouble(line.get("max").get("stroke-opacity")) < 0.5);
+        // p99 is dashed over a solid p50, so where those two meet both show.
+        assertFalse(line.get("p99").get("stroke-dasharray").isEmpty());
+        assertTrue(line.get("p50").get("stroke-dasharray").isEmpty());
     }
 
     @Test
