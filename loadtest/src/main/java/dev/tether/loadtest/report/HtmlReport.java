@@ -263,6 +263,10 @@ public final class HtmlReport {
             out.append("<h2>Exactly-once audit</h2>");
             HtmlReportTables.audit(out, audit);
         }
+        if (report.path("sessions_end").isObject()) {
+            out.append("<h2>Sessions at the end</h2>");
+            HtmlReportTables.ending(out, report.path("sessions_end"));
+        }
         if (report.has("errors")) {
             out.append("<h2>Errors</h2>");
             HtmlReportTables.counts(out, report.path("errors"), "kind", "count");

@@ -140,6 +140,34 @@ final class HtmlReportTables {
         out.append("</tbody></table>");
     }
 
+    /** What became of the run's sessions at its end (the report's {@code sessions_end}); failures are flagged. */
+    static void ending(StringBuilder out, JsonNode end) {
+        boolean left = end.path("left").asBoolean();
+        out.append("<p class=\"sub\">").append(left
+                ? "Left open for a later resume (--leave-sessions): each waits out the gateway's reconnect window with its worker."
+                : "Each session was ended with end: the gateway stops its worker and closes with 1000.").append("</p>");
+        out.append("<table class=\"narrow ending\"><tbody>");
+        row(out, "sessions open at the end", end.path("sessions"), false);
+        if (left) {
+            row(out, "left open", end.path("sessions"), false);
+        } else {
+            row(out, "ended", end.path("ended"), end.path("ended").asLong() < end.path("sessions").asLong() - end.path("already_ended").asLong());
+            row(out, "had ended before", end.path("already_ended"), false);
+            row(out, "end failed", end.path("failed"), end.path("failed").asLong() > 0);
+            end.path("failures").fields().forEachRemaining(e -> row(out, "end failed: " + e.getKey(), e.getValue(), true));
+        }
+        if (end.has("gateway_live_sessions")) {
+            long live = end.path("gateway_live_sessions").asLong();
+            row(out, "gateway's live sessions afterwards (/metrics)", end.path("gateway_live_sessions"), !left && live > 0);
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void row(StringBuilder out, String label, JsonNode value, boolean bad) {
+        out.append("<tr").append(bad ? " class=\"bad\"" : "").append("><td>").append(esc(label)).append("</td><td class=\"num\">")
+                .append(esc(value(value))).append("</td></tr>");
+    }
+
     /** The run's options, nested objects flattened to dotted keys. */
     static void options(StringBuilder out, JsonNode options) {
         List<String[]> rows = new ArrayList<>();

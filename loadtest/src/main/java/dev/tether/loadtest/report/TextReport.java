@@ -58,6 +58,7 @@ public final class TextReport {
         for (String section : new String[] {"chaos", "connect", "refresh", "resume", "soak", "idle"}) {
             map(out, section, report.path(section));
         }
+        ending(out, report.path("sessions_end"));
         JsonNode gateway = report.path("gateway").path("samples");
         if (gateway.size() > 0) {
             JsonNode first = gateway.get(0);
@@ -80,6 +81,27 @@ public final class TextReport {
                         v.path("detail").asText());
             }
         }
+    }
+
+    /** What became of the run's sessions at its end: ended with {@code end}, or left for a resume. */
+    private static void ending(StringBuilder out, JsonNode end) {
+        if (!end.isObject()) {
+            return;
+        }
+        StringBuilder text = new StringBuilder();
+        if (end.path("left").asBoolean()) {
+            text.append(String.format(Locale.ROOT, "%d left open for a resume (--leave-sessions)", end.path("sessions").asLong()));
+        } else {
+            text.append(String.format(Locale.ROOT, "%d of %d ended with end, %d had ended before, %d failed",
+                    end.path("ended").asLong(), end.path("sessions").asLong(), end.path("already_ended").asLong(),
+                    end.path("failed").asLong()));
+            end.path("failures").fields().forEachRemaining(e -> text.append(", ").append(e.getKey()).append(' ').append(e.getValue()));
+        }
+        if (end.has("gateway_live_sessions")) {
+            text.append("; the gateway's live sessions afterwards: ").append(end.path("gateway_live_sessions").asLong());
+        }
+        line(out, "");
+        line(out, "sessions at the end: %s", text);
     }
 
     /** The gateway's memory as the whole process tree: the JVM, its workers apart, and the total. */

@@ -59,7 +59,8 @@ public final class ConnectCommand extends ScenarioCommand {
                     stats.error("worker_not_ready");
                 }
                 double elapsedS = (System.nanoTime() - start) / 1e9;
-                AuditSummary audit = AuditSummary.of(fleet.finish(Duration.ZERO));
+                Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 Map<String, Long> refused = new TreeMap<>();
                 for (Refusal r : refusals) {
                     refused.merge(r == null ? "timeout" : r.kind(), 1L, Long::sum);
@@ -74,7 +75,8 @@ public final class ConnectCommand extends ScenarioCommand {
                         .put("opened_per_s", users.size() / Math.max(openS, 1e-9));
                 section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
                 ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section);
+                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }

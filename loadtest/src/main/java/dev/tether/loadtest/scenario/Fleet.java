@@ -13,17 +13,22 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The virtual users of a run: creates them, opens their sessions at a paced rate, and at the end
- * waits for answers in flight and closes them. Its connector pool runs the (blocking) Tyrus
- * connects and resumes. Driven from the scenario's thread.
+ * waits for answers in flight, ends their sessions (or leaves them, when asked) and closes them.
+ * Its connector pool runs the (blocking) Tyrus connects and resumes. Driven from the scenario's
+ * thread.
  */
 final class Fleet implements AutoCloseable {
 
@@ -129,18 +134,57 @@ final class Fleet implements AutoCloseable {
         return settings.stats();
     }
 
-    /** Waits (together at most {@code drain}) for every answer in flight, then closes every user. */
-    List<StreamAudit> finish(Duration drain) throws InterruptedException {
+    /** The audits of every connected user, and how their sessions were left. */
+    record Finish(List<StreamAudit> audits, Ending ending) {}
+
+    /**
+     * Waits (together at most {@code drain}) for every answer in flight; then, unless the policy
+     * leaves them, ends every session and waits (together at most the policy's timeout) for the
+     * gateway to close each, counting what failed in the stats' errors ({@code end_<kind>}); then
+     * closes every user.
+     */
+    Finish finish(Duration drain, Ending.Policy policy) throws InterruptedException {
         long deadline = System.nanoTime() + drain.toNanos();
         for (VirtualUser user : connected) {
             user.awaitAnswered(deadline);
         }
+        Ending ending = policy.leave() ? new Ending(true, connected.size(), 0, 0, Map.of()) : end(policy.timeout());
         List<StreamAudit> audits = new ArrayList<>();
         for (VirtualUser user : connected) {
             user.close();
             audits.add(user.audit());
         }
-        return audits;
+        return new Finish(audits, ending);
+    }
+
+    private Ending end(Duration timeout) throws InterruptedException {
+        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
+        for (VirtualUser user : connected) {
+            ends.add(user.end());
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int ended = 0;
+        int alreadyEnded = 0;
+        Map<String, Long> failed = new TreeMap<>();
+        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
+            VirtualUser.EndOutcome outcome;
+            try {
+                outcome = end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                outcome = new VirtualUser.EndOutcome(false, "timeout");
+            } catch (ExecutionException e) {
+                outcome = new VirtualUser.EndOutcome(false, "failed");
+            }
+            if (outcome.ended()) {
+                ended++;
+            } else if (VirtualUser.EndOutcome.ALREADY_ENDED.equals(outcome)) {
+                alreadyEnded++;
+            } else {
+                failed.merge(outcome.detail(), 1L, Long::sum);
+                settings.stats().error("end_" + outcome.detail());
+            }
+        }
+        return new Ending(false, connected.size(), ended, alreadyEnded, failed);
     }
 
     @Override

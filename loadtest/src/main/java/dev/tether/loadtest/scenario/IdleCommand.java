@@ -63,9 +63,11 @@ public final class IdleCommand extends ScenarioCommand {
                 } else {
                     section.put("heap_problem", heapBefore.problem() != null ? heapBefore.problem() : heapAfter.problem());
                 }
-                AuditSummary audit = AuditSummary.of(fleet.finish(Duration.ZERO));
+                Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("idle", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
                         .process(sampler.pid(), sampler.samples());
                 return report.build();
             }

@@ -81,12 +81,14 @@ public final class ResumeCommand extends ScenarioCommand {
                 }
                 progress.close();
                 double elapsedS = (System.nanoTime() - start) / 1e9;
-                AuditSummary audit = AuditSummary.of(fleet.finish(common.drainTimeout));
+                Fleet.Finish finish = fleet.finish(common.drainTimeout, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 ObjectNode section = ReportBuilder.object().put("repeats", repeats).put("sessions", users.size())
                         .put("missed_per_resume", missed).put("detach_wait_s", Durations.seconds(detachWait))
                         .put("resumes", stats.counter("resumes")).put("missed_events_replayed", stats.counter("missed_events"));
                 ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section);
+                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }

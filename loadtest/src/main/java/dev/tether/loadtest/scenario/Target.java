@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * What a run talks to: a gateway given by {@code --url}, one launched here (and stopped at the
@@ -88,6 +89,18 @@ final class Target implements AutoCloseable {
     /** {@code gateway} or {@code baseline}. */
     String kind() {
         return kind;
+    }
+
+    /**
+     * The launched gateway's live sessions after the run's own were ended (waiting up to
+     * {@code timeout} for none) or left (read at once); empty for a gateway not launched here, whose
+     * sessions may be other clients' too, and when its {@code /metrics} cannot be read.
+     */
+    OptionalLong liveSessionsAfter(Ending ending, Duration timeout) {
+        if (!(process instanceof GatewayProcess gateway)) {
+            return OptionalLong.empty();
+        }
+        return ending.leave() ? gateway.liveSessions() : gateway.awaitNoSessions(timeout);
     }
 
     /** The sampler, or null when the pid is unknown. */

@@ -1,7 +1,6 @@
 package dev.tether.loadtest.scenario;
 
 import dev.tether.loadtest.audit.AuditSummary;
-import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
@@ -81,12 +80,13 @@ final class Traffic {
             }
             double trafficStartS = target.sampler() == null ? Double.NaN
                     : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
-            List<StreamAudit> audits = fleet.finish(options.drainTimeout);
-            AuditSummary audit = AuditSummary.of(audits);
+            Fleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
+            AuditSummary audit = AuditSummary.of(finish.audits());
             ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
                     Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
-                    .audit(audit);
+                    .audit(audit)
+                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }
