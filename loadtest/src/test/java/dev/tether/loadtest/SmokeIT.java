@@ -75,6 +75,11 @@ class SmokeIT {
         assertEquals(0, end.path("failed").asInt(), end.toString());
         assertEquals(0, end.path("gateway_live_sessions").asInt(-1), "the launched gateway's /metrics before it was stopped: " + end);
         assertTrue(report.path("gateway").path("memory").path("total_rss_bytes").path("peak").asLong() > 0);
+        // The client warmed up with 3 sessions of its own, which neither it nor the gateway's figure counts.
+        assertEquals(3, report.path("client_warmup").path("ready").asInt(), report.path("client_warmup").toString());
+        assertEquals(5, report.path("latency_ms").path("ready_warm").path("count").asInt());
+        assertEquals(5, report.path("gateway_session_start_ms").path("warm").path("count").asInt(),
+                report.path("gateway_session_start_ms").toString());
     }
 
     /**
@@ -98,15 +103,17 @@ class SmokeIT {
             assertEquals(3, ended.path("close_codes").path("1000").asInt(), ended.path("close_codes").toString());
             awaitMetric(gateway, "no live session", m -> m.sum("tether_sessions").orElse(-1) == 0);
             awaitMetric(gateway, "no worker in a session or being stopped", m -> workersOutsideThePool(m) == 0);
-            assertEquals(3.0, gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0));
+            double clientEnds = gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0);
+            assertEquals(3 + ended.path("client_warmup").path("ready").asInt(), clientEnds, "the run's and its warm-up's sessions");
 
             JsonNode left = runAgainst(out.resolve("left"), "steady", "--url", url, "--sessions", "3", "--rate", "30",
                     "--duration", "2s", "--warmup", "0s", "--leave-sessions");
             assertTrue(left.path("sessions_end").path("left").asBoolean(), left.path("sessions_end").toString());
             awaitMetric(gateway, "the 3 sessions left, detached, with their workers", m -> m.sum("tether_sessions").orElse(-1) == 3
                     && m.sum("tether_sessions_detached").orElse(-1) == 3 && workersOutsideThePool(m) == 3);
-            assertEquals(3.0, gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0),
-                    "none of them ended");
+            assertEquals(clientEnds + left.path("client_warmup").path("ready").asInt(),
+                    gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0),
+                    "only the warm-up's sessions ended");
         } finally {
             gateway.close();
         }
@@ -154,6 +161,8 @@ class SmokeIT {
                 "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1");
         assertTrue(report.path("chaos").path("worker_kills").asLong() > 0, report.path("chaos").toString());
         assertTrue(report.path("audit").path("crashed_turns").asLong() > 0, report.path("audit").toString());
+        assertTrue(report.path("client_warmup").path("pool_refilled").asBoolean(), "the pool was warm again before the run: "
+                + report.path("client_warmup"));
     }
 
     /** A small pool of demo workers (subprocesses) that start at once. */

@@ -248,6 +248,14 @@ public final class HtmlReport {
             out.append("<h2>Latency</h2>");
             HtmlReportTables.latency(out, latency, baseline.path("latency_ms"));
         }
+        JsonNode gatewayStart = report.path("gateway_session_start_ms");
+        if (gatewayStart.isObject()) {
+            out.append("<h2>Time to a ready worker: client and gateway</h2><p class=\"sub\">The client times from its connect")
+                    .append(" to the ready worker (after warming itself up with sessions it then ended); the gateway, on its")
+                    .append(" /metrics, from the session's creation to its first worker being ready, for the same sessions")
+                    .append(" (estimated from its histogram's buckets).</p>");
+            HtmlReportTables.readyTimes(out, latency, gatewayStart);
+        }
         JsonNode throughput = report.path("throughput");
         if (throughput.isObject()) {
             out.append("<h2>Throughput</h2>");

@@ -201,8 +201,8 @@ final class HtmlReportPlot {
         if (min > max) {
             return null;
         }
-        if (shade != null && shade.from() < min && shade.to() > min) {
-            // The shade starts before the first point (the warm-up at 0, the first second's point at 1): show all of it.
+        if (shade != null && shade.from() < min && shade.to() >= min) {
+            // The shade starts before the first point (the warm-up from 0, the first second's point at 1): show all of it.
             min = shade.from();
         }
         if (xAxis == XAxis.PERCENTILE) {

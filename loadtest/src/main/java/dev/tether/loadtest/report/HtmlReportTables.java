@@ -140,6 +140,38 @@ final class HtmlReportTables {
         out.append("</tbody></table>");
     }
 
+    /**
+     * The client's time to a ready worker ({@code latency_ms.ready_warm}, {@code ready_cold}) beside
+     * the gateway's own figure for the same sessions ({@code gateway_session_start_ms}).
+     */
+    static void readyTimes(StringBuilder out, JsonNode latency, JsonNode gateway) {
+        out.append("<table class=\"ready\"><thead><tr><th>time to a ready worker (ms)</th><th>measured by</th>");
+        String[] columns = {"count", "mean", "p50", "p90", "p99"};
+        for (String c : columns) {
+            out.append("<th class=\"num\">").append(c).append("</th>");
+        }
+        out.append("</tr></thead><tbody>");
+        for (String kind : new String[] {"warm", "cold"}) {
+            JsonNode client = latency.path("ready_" + kind);
+            JsonNode own = gateway.path(kind);
+            if (!client.isObject() && !(HtmlReport.num(own, "count") > 0)) {
+                continue;
+            }
+            readyRow(out, kind, "client (ready_" + kind + ")", client, columns);
+            readyRow(out, kind, "gateway (tether_session_start_seconds)", own, columns);
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void readyRow(StringBuilder out, String kind, String source, JsonNode m, String[] columns) {
+        out.append("<tr><td>").append(esc(kind)).append("</td><td>").append(esc(source)).append("</td>");
+        for (String c : columns) {
+            double v = HtmlReport.num(m, c);
+            out.append("<td class=\"num\">").append(esc(c.equals("count") ? number(Double.isNaN(v) ? 0 : v) : ms(v))).append("</td>");
+        }
+        out.append("</tr>");
+    }
+
     /** What became of the run's sessions at its end (the report's {@code sessions_end}); failures are flagged. */
     static void ending(StringBuilder out, JsonNode end) {
         boolean left = end.path("left").asBoolean();

@@ -46,6 +46,7 @@ public final class TextReport {
                         m.path("p99").asDouble(), m.path("p999").asDouble(), m.path("max").asDouble());
             }
         }
+        readyTimes(out, latency, report.path("gateway_session_start_ms"));
         JsonNode t = report.path("throughput");
         if (!t.isMissingNode()) {
             line(out, "");
@@ -81,6 +82,30 @@ public final class TextReport {
                         v.path("detail").asText());
             }
         }
+    }
+
+    /** The client's ready times beside the gateway's own figure for the same sessions, when the report has it. */
+    private static void readyTimes(StringBuilder out, JsonNode latency, JsonNode gateway) {
+        if (!gateway.isObject()) {
+            return;
+        }
+        line(out, "");
+        line(out, "%-40s %9s %9s %9s %9s %9s", "time to a ready worker, ms", "count", "mean", "p50", "p90", "p99");
+        for (String kind : new String[] {"warm", "cold"}) {
+            JsonNode client = latency.path("ready_" + kind);
+            JsonNode own = gateway.path(kind);
+            if (!client.isObject() && own.path("count").asLong() == 0) {
+                continue;
+            }
+            line(out, "  %-38s %9d %9.2f %9.2f %9.2f %9.2f", kind + ", client (ready_" + kind + ")", client.path("count").asLong(),
+                    client.path("mean").asDouble(Double.NaN), client.path("p50").asDouble(Double.NaN),
+                    client.path("p90").asDouble(Double.NaN), client.path("p99").asDouble(Double.NaN));
+            line(out, "  %-38s %9d %9.2f %9.2f %9.2f %9.2f", kind + ", gateway (session_start)", own.path("count").asLong(),
+                    own.path("mean").asDouble(Double.NaN), own.path("p50").asDouble(Double.NaN),
+                    own.path("p90").asDouble(Double.NaN), own.path("p99").asDouble(Double.NaN));
+        }
+        line(out, "  (client: from its connect to the worker ready; gateway: %s, bucket estimates)",
+                "from session creation to the worker ready");
     }
 
     /** What became of the run's sessions at its end: ended with {@code end}, or left for a resume. */

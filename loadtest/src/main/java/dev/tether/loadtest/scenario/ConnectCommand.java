@@ -45,6 +45,7 @@ public final class ConnectCommand extends ScenarioCommand {
                     common.ackEvery, false, readyTimeout);
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 ClientWarmup.refusedUpgrades(target.uri(), 50);
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 System.err.printf("connect: opening %d sessions at %.1f/s at %s%n", n, rate, target.uri());
                 List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);
@@ -76,10 +77,12 @@ public final class ConnectCommand extends ScenarioCommand {
                 section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
                 ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section)
-                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary());
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

@@ -125,6 +125,53 @@ final class Fleet implements AutoCloseable {
         return refusals;
     }
 
+    /**
+     * Warms this client up before anything is measured: opens {@code n} real sessions at once on
+     * the fleet's own connector threads, with users and stats of their own (subjects
+     * {@code <prefix>warmup-<i>}), waits for their {@code session_ready}, and ends them. The first
+     * sessions of a fresh JVM pay for class loading and initialisation - Tyrus's client and its
+     * Grizzly transport, jjwt's first token, Jackson's first (de)serializers of the protocol
+     * types - which would otherwise be counted in the run's first ready times. Waits at most
+     * {@code timeout} in all.
+     *
+     * @return how many warm-up sessions became ready
+     */
+    int warmUpClient(int n, Duration timeout) throws InterruptedException {
+        if (n <= 0) {
+            return 0;
+        }
+        ClientSettings own = new ClientSettings(settings.uri(), settings.tokens(), new RunStats(), settings.ackEvery(),
+                false, settings.connectTimeout());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<VirtualUser> warmups = new ArrayList<>();
+        List<CompletableFuture<Void>> ready = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            VirtualUser user = new VirtualUser(i, subjectPrefix + "warmup-" + i, own, null, connector);
+            warmups.add(user);
+            ready.add(user.connect());
+        }
+        int up = 0;
+        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            try {
+                ready.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                up++;
+                ends.add(warmups.get(i).end());
+            } catch (ExecutionException | TimeoutException e) {
+                // Refused or slow: the run's own connects will say so.
+            }
+        }
+        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
+            try {
+                end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // Closed below: at worst the session waits out its reconnect window.
+            }
+        }
+        warmups.forEach(VirtualUser::close);
+        return up;
+    }
+
     /** The users whose session opened. */
     List<VirtualUser> connected() {
         return List.copyOf(connected);

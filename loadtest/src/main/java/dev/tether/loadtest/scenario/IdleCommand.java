@@ -43,6 +43,7 @@ public final class IdleCommand extends ScenarioCommand {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 JvmHeap.Reading heapBefore = sampler.forceGcAndHeap();
                 long rssBefore = rssNow(sampler);
                 long start = System.nanoTime();
@@ -68,7 +69,9 @@ public final class IdleCommand extends ScenarioCommand {
                 ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("idle", section)
                         .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary())
                         .process(sampler.pid(), sampler.samples());
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

@@ -55,6 +55,7 @@ public final class ResumeCommand extends ScenarioCommand {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
                 refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
@@ -88,10 +89,12 @@ public final class ResumeCommand extends ScenarioCommand {
                         .put("resumes", stats.counter("resumes")).put("missed_events_replayed", stats.counter("missed_events"));
                 ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section)
-                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary());
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

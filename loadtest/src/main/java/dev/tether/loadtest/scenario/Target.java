@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tether.loadtest.baseline.BaselineServer;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
+import dev.tether.loadtest.gateway.PrometheusText;
 import dev.tether.loadtest.process.RunningProcess;
 import java.net.URI;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -101,6 +104,21 @@ final class Target implements AutoCloseable {
             return OptionalLong.empty();
         }
         return ending.leave() ? gateway.liveSessions() : gateway.awaitNoSessions(timeout);
+    }
+
+    /** A launched gateway's pool's warm workers now; empty for another target or a gateway without a pool. */
+    OptionalInt warmWorkers() {
+        return process instanceof GatewayProcess gateway ? gateway.warmWorkers() : OptionalInt.empty();
+    }
+
+    /** Waits until a launched gateway's pool holds {@code n} warm workers, at most {@code timeout}; true when it does. */
+    boolean awaitWarm(int n, Duration timeout) {
+        return process instanceof GatewayProcess gateway && gateway.awaitWarm(n, timeout);
+    }
+
+    /** A launched gateway's {@code /metrics} now; empty for another target or when it does not answer. */
+    Optional<PrometheusText> gatewayMetrics() {
+        return process instanceof GatewayProcess gateway ? gateway.metrics() : Optional.empty();
     }
 
     /** The sampler, or null when the pid is unknown. */

@@ -54,6 +54,7 @@ final class Traffic {
                 Duration.ofSeconds(30));
         Instant startedAt = Instant.now();
         try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
+            WarmStart warm = WarmStart.prepare(fleet, target, options.clientWarmup, log);
             log.printf("%s: opening %d sessions at %s (%.0f/s)%n", plan.scenario(), plan.sessions(), target.uri(),
                     options.connectRate(200));
             List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
@@ -86,7 +87,9 @@ final class Traffic {
                     Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit)
-                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
+                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)))
+                    .section("client_warmup", warm.summary());
+            warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }

@@ -231,6 +231,52 @@ class HtmlReportTest {
         assertEquals(0, count(render(noWarmup, "no-warmup.html"), "//*[local-name()='rect'][@class='shade']"));
     }
 
+    @Test
+    void aOneSecondWarmUpIsShadedThoughItsOnlyPointClosesIt() throws Exception {
+        ObjectNode report = report("gateway", 1.0).put("warmup_s", 1.0);
+        ArrayNode timeline = report.putArray("timeline"); // second k's point sits at its end, t = k
+        for (int t = 1; t <= 4; t++) {
+            timeline.addObject().put("t_s", t).put("sent", 50).put("results", 50).put("errors", 0).put("sessions", 10)
+                    .put("p50_ms", 10.0).put("p99_ms", 20.0).put("max_ms", 30.0);
+        }
+        Document page = render(report, "warmup-one-second.html");
+        assertShade(page, "Latency over time", 70, 670 / 4.0);
+    }
+
+    @Test
+    void theClientsReadyTimesStandBesideTheGatewaysAndTheSessionsAtTheEndAreShown() throws Exception {
+        ObjectNode report = scenario("connect");
+        report.with("latency_ms").set("ready_cold", metric(4, 900));
+        ObjectNode gateway = report.putObject("gateway_session_start_ms").put("source", "tether_session_start_seconds");
+        gateway.putObject("warm").put("count", 100).put("mean", 1.5).put("p50", 0.7).put("p90", 2.0).put("p99", 9.5);
+        gateway.putObject("cold").put("count", 4).put("mean", 850.0).put("p50", 840.0).put("p90", 880.0).put("p99", 890.0);
+        report.putObject("sessions_end").put("left", false).put("sessions", 30).put("ended", 28).put("already_ended", 0)
+                .put("failed", 2).put("gateway_live_sessions", 2).putObject("failures").put("timeout", 2);
+        Document page = render(report, "ready-times-and-ending.html");
+
+        String table = "//*[local-name()='table'][@class='ready']";
+        assertEquals(List.of("warm", "client (ready_warm)", "100", "3.30", "3.00", "6.00", "9.00"),
+                strings(page, table + "//*[local-name()='tr'][*[local-name()='td'][2]='client (ready_warm)']/*[local-name()='td']"));
+        assertEquals(List.of("warm", "gateway (tether_session_start_seconds)", "100", "1.50", "0.700", "2.00", "9.50"),
+                strings(page, table + "//*[local-name()='tr'][1 + count(preceding-sibling::*) = 2]/*[local-name()='td']"));
+        assertEquals(4, count(page, table + "//*[local-name()='tbody']/*[local-name()='tr']"), "warm and cold, client and gateway");
+
+        assertEquals("28", cell(page, "ended"));
+        assertEquals("bad", attribute(page, "end failed", "class"));
+        assertEquals("2", cell(page, "end failed: timeout"));
+        assertEquals("bad", attribute(page, "gateway's live sessions afterwards (/metrics)", "class"));
+        String text = TextReport.render(report);
+        assertTrue(text.contains("sessions at the end: 28 of 30 ended with end, 0 had ended before, 2 failed, timeout 2;"
+                + " the gateway's live sessions afterwards: 2"), text);
+        assertTrue(text.contains("warm, gateway (session_start)"), text);
+
+        ((ObjectNode) report.get("sessions_end")).removeAll().put("left", true).put("sessions", 30).put("gateway_live_sessions", 30);
+        Document left = render(report, "sessions-left.html");
+        assertEquals("30", cell(left, "left open"));
+        assertEquals("", attribute(left, "gateway's live sessions afterwards (/metrics)", "class"), "left on purpose: not bad");
+        assertTrue(TextReport.render(report).contains("sessions at the end: 30 left open for a resume (--leave-sessions)"));
+    }
+
     private static void assertShade(Document page, String chart, double x, double width) throws Exception {
         String rect = "//*[local-name()='svg'][*[local-name()='title']=" + literal(chart) + "]/*[local-name()='rect'][@class='shade']";
         assertEquals(x, Double.parseDouble(strings(page, rect + "/@x").get(0)), 0.2, chart + " shade x");
