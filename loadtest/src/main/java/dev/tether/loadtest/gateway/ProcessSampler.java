@@ -122,11 +122,6 @@ public final class ProcessSampler implements AutoCloseable {
         return pid;
     }
 
-    /** Whether each sample sums the process's descendants (its workers) too. */
-    public boolean sumsDescendants() {
-        return options.includeDescendants();
-    }
-
     /** Seconds since the sampler started, on the clock of {@link Sample#tSeconds()}. */
     public double secondsNow() {
         return (options.clock().millis() - startMillis) / 1000.0;

@@ -1,7 +1,6 @@
 package dev.tether.loadtest.report;
 
 import static dev.tether.loadtest.report.HtmlReportFormat.esc;
-import static dev.tether.loadtest.report.HtmlReportFormat.mib;
 import static dev.tether.loadtest.report.HtmlReportFormat.ms;
 import static dev.tether.loadtest.report.HtmlReportFormat.number;
 import static dev.tether.loadtest.report.HtmlReportFormat.ratio;
