@@ -192,7 +192,8 @@ public final class VirtualUser {
      * @param ended the gateway closed with 1000 after {@code end}
      * @param detail for a failure, what happened: {@code close_<code>}, {@code no_status} (closed with 1000
      *     without {@code status ended} {@code client_end} first), {@code already_ended} (the session had
-     *     ended before, e.g. a resume refused); null when ended
+     *     ended before, e.g. a resume refused), {@code no_session} (it never opened); callers that stop
+     *     waiting add their own ({@code timeout}); null when ended
      */
     public record EndOutcome(boolean ended, String detail) {
         public static final EndOutcome ENDED = new EndOutcome(true, null);
