@@ -2,13 +2,20 @@ package dev.tether.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.loadtest.gateway.GatewayProcess;
+import dev.tether.loadtest.gateway.PrometheusText;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,9 +37,17 @@ class SmokeIT {
     }
 
     private static JsonNode run(Path out, String scenario, String config, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of(scenario, "--launch-gateway",
-                "--gateway-jar", GATEWAY_JAR.toString(), "--gateway-config", config,
-                "--out", out.toString(), "--no-progress", "--seed", "7"));
+        List<String> args = new ArrayList<>(List.of("--launch-gateway", "--gateway-jar", GATEWAY_JAR.toString(),
+                "--gateway-config", config));
+        args.addAll(List.of(extra));
+        JsonNode report = runAgainst(out, scenario, args.toArray(String[]::new));
+        assertTrue(report.path("gateway").path("samples").size() > 0, "the launched gateway was sampled");
+        return report;
+    }
+
+    /** Runs {@code scenario} with {@code extra} options; checks the exit code, the audit and the report files. */
+    private static JsonNode runAgainst(Path out, String scenario, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of(scenario, "--out", out.toString(), "--no-progress", "--seed", "7"));
         args.addAll(List.of(extra));
         int exit = Main.run(args.toArray(String[]::new));
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
@@ -44,7 +59,6 @@ class SmokeIT {
         assertEquals(0, report.path("errors").size(), report.path("errors").toString());
         assertEquals(scenario, report.path("scenario").asText());
         assertTrue(report.path("latency_ms").path("round_trip").path("count").asLong() > 0);
-        assertTrue(report.path("gateway").path("samples").size() > 0, "the launched gateway was sampled");
         return report;
     }
 
@@ -55,6 +69,76 @@ class SmokeIT {
         assertEquals(5, report.path("audit").path("sessions").asInt());
         assertTrue(report.path("timeline").size() >= 4);
         assertEquals(0, report.path("audit").path("lost").asLong());
+        JsonNode end = report.path("sessions_end");
+        assertEquals(false, end.path("left").asBoolean(), end.toString());
+        assertEquals(5, end.path("ended").asInt(), end.toString());
+        assertEquals(0, end.path("failed").asInt(), end.toString());
+        assertEquals(0, end.path("gateway_live_sessions").asInt(-1), "the launched gateway's /metrics before it was stopped: " + end);
+        assertTrue(report.path("gateway").path("memory").path("total_rss_bytes").path("peak").asLong() > 0);
+        // The client warmed up with 3 sessions of its own, which neither it nor the gateway's figure counts.
+        assertEquals(3, report.path("client_warmup").path("ready").asInt(), report.path("client_warmup").toString());
+        assertEquals(5, report.path("latency_ms").path("ready_warm").path("count").asInt());
+        assertEquals(5, report.path("gateway_session_start_ms").path("warm").path("count").asInt(),
+                report.path("gateway_session_start_ms").toString());
+    }
+
+    /**
+     * Against a gateway of its own with process workers, watched through its /metrics: after a run
+     * every session the tool opened is gone, and so is its worker; with --leave-sessions they stay,
+     * detached, for a resume.
+     */
+    @Test
+    void aRunEndsEverySessionItOpenedUnlessToldToLeaveThem(@TempDir Path out, @TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("demo-small.yaml"), DEMO_SMALL);
+        GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config)
+                .withLogFile(dir.resolve("gateway.log")).withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));
+        try {
+            assertTrue(gateway.awaitWarm(3, Duration.ofSeconds(90)), "the pool's 3 warm workers");
+            String url = gateway.wsUri().toString();
+
+            JsonNode ended = runAgainst(out.resolve("ended"), "steady", "--url", url, "--sessions", "3", "--rate", "30",
+                    "--duration", "2s", "--warmup", "0s");
+            assertEquals(3, ended.path("sessions_end").path("ended").asInt(), ended.path("sessions_end").toString());
+            assertEquals(0, ended.path("sessions_end").path("failed").asInt(), ended.path("sessions_end").toString());
+            assertEquals(3, ended.path("close_codes").path("1000").asInt(), ended.path("close_codes").toString());
+            awaitMetric(gateway, "no live session", m -> m.sum("tether_sessions").orElse(-1) == 0);
+            awaitMetric(gateway, "no worker in a session or being stopped", m -> workersOutsideThePool(m) == 0);
+            double clientEnds = gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0);
+            assertEquals(3 + ended.path("client_warmup").path("ready").asInt(), clientEnds, "the run's and its warm-up's sessions");
+
+            JsonNode left = runAgainst(out.resolve("left"), "steady", "--url", url, "--sessions", "3", "--rate", "30",
+                    "--duration", "2s", "--warmup", "0s", "--leave-sessions");
+            assertTrue(left.path("sessions_end").path("left").asBoolean(), left.path("sessions_end").toString());
+            awaitMetric(gateway, "the 3 sessions left, detached, with their workers", m -> m.sum("tether_sessions").orElse(-1) == 3
+                    && m.sum("tether_sessions_detached").orElse(-1) == 3 && workersOutsideThePool(m) == 3);
+            assertEquals(clientEnds + left.path("client_warmup").path("ready").asInt(),
+                    gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0),
+                    "only the warm-up's sessions ended");
+        } finally {
+            gateway.close();
+        }
+    }
+
+    /** Workers not exited that are neither warm nor starting: those in sessions and those being stopped. */
+    private static double workersOutsideThePool(PrometheusText metrics) {
+        return metrics.value("tether_pool_workers", "state", "live").orElse(-1)
+                - metrics.value("tether_pool_workers", "state", "warm").orElse(0)
+                - metrics.value("tether_pool_workers", "state", "starting").orElse(0);
+    }
+
+    private static void awaitMetric(GatewayProcess gateway, String what, Predicate<PrometheusText> condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            Optional<PrometheusText> metrics = gateway.metrics();
+            if (metrics.isPresent() && condition.test(metrics.get())) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("not within 30 s: " + what + "; /metrics: " + metrics.map(m -> m.samples("tether_sessions", l -> true)
+                        + " " + m.samples("tether_pool_workers", l -> true)).orElse("unreadable"));
+            }
+            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+        }
     }
 
     @Test
@@ -72,7 +156,17 @@ class SmokeIT {
     @Test
     void chaosWithWorkerKillsAccountsForTheLostTurns(@TempDir Path out, @TempDir Path dir) throws Exception {
         Path config = dir.resolve("demo-small.yaml");
-        Files.writeString(config, """
+        Files.writeString(config, DEMO_SMALL);
+        JsonNode report = run(out, "chaos", config.toString(), "--sessions", "3", "--rate", "30", "--duration", "5s",
+                "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1");
+        assertTrue(report.path("chaos").path("worker_kills").asLong() > 0, report.path("chaos").toString());
+        assertTrue(report.path("audit").path("crashed_turns").asLong() > 0, report.path("audit").toString());
+        assertTrue(report.path("client_warmup").path("pool_refilled").asBoolean(), "the pool was warm again before the run: "
+                + report.path("client_warmup"));
+    }
+
+    /** A small pool of demo workers (subprocesses) that start at once. */
+    private static final String DEMO_SMALL = """
                 server:
                   host: 127.0.0.1
                   port: 0
@@ -97,10 +191,5 @@ class SmokeIT {
                   watch: false
                 admin:
                   enabled: false
-                """);
-        JsonNode report = run(out, "chaos", config.toString(), "--sessions", "3", "--rate", "30", "--duration", "5s",
-                "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1");
-        assertTrue(report.path("chaos").path("worker_kills").asLong() > 0, report.path("chaos").toString());
-        assertTrue(report.path("audit").path("crashed_turns").asLong() > 0, report.path("audit").toString());
-    }
+                """;
 }

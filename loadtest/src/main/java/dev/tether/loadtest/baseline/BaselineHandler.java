@@ -8,8 +8,10 @@ import dev.tether.protocol.ProtocolException;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -22,7 +24,8 @@ import java.util.UUID;
  * {@code message} an {@code accepted} and one {@code event} {@code {"type":"result","id":...,"text":...}}
  * (seqs from 1; the text derived from {@code data} as the gateway's echo worker does), preceded by
  * {@code delta} events when asked to stream like the echo worker; {@code pong} for {@code ping};
- * {@code ack} and {@code interrupt} are ignored. One instance per connection, used only on its event
+ * for {@code end}, {@code status ended} {@code client_end} and a close with 1000, as the gateway
+ * does; {@code ack} and {@code interrupt} are ignored. One instance per connection, used only on its event
  * loop.
  */
 final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
@@ -73,6 +76,11 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
             send(ctx, new ServerMessage.Pong(), true);
         } else if (message instanceof ClientMessage.AuthRefresh) {
             send(ctx, new ServerMessage.AuthOk(FAR_FUTURE), true);
+        } else if (message instanceof ClientMessage.End) {
+            // As the gateway answers it (contract section 8.7), so that a run ends the same way against both.
+            ctx.writeAndFlush(new TextWebSocketFrame(CODEC.encode(new ServerMessage.Status(++seq, SessionState.ENDED, "client_end"))))
+                    .addListener(f -> ctx.writeAndFlush(new CloseWebSocketFrame(1000, "client_end")).addListener(ChannelFutureListener.CLOSE));
+            return;
         }
         // ack and interrupt: nothing to do without a replay buffer or a worker.
     }

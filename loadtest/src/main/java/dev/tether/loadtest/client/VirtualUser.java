@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * and, when a connection is cut, resumes with {@code last_seq} and re-sends what is unanswered
  * under the same ids.
  *
+ * <p>At the end of a run it ends its session with {@code end} ({@link #end()}): the gateway stops
+ * the worker, sends {@code status ended} with reason {@code client_end} and closes with 1000, so no
+ * session is left waiting out its reconnect window; {@link #close()} instead only detaches.
+ *
  * <p>Thread-safety: every method and every frame handler holds this object's lock; Tyrus calls
  * the handlers on its own threads, the scenario's sender and chaos timers call the methods.
  */
@@ -43,6 +47,12 @@ public final class VirtualUser {
     private boolean closing;
     private boolean ended;
     private boolean waitingColdReady;
+    /** {@link #end()} was called: send {@code end} as soon as a connection is up, then never resume. */
+    private boolean ending;
+    /** The connection on which {@code end} went out; its close completes {@link #endDone}. */
+    private Wire endSentOn;
+    private boolean endStatusSeen;
+    private final CompletableFuture<EndOutcome> endDone = new CompletableFuture<>();
     private long connectStartNanos;
     private long resumeTargetSeq = -1;
     private long lastAcked;
@@ -91,7 +101,7 @@ public final class VirtualUser {
      * is reconnecting it waits and goes out right after the resume.
      */
     public synchronized void send(String id, JsonNode data, long scheduledNanos) {
-        if (closing || ended) {
+        if (closing || ended || ending) {
             return;
         }
         pending.add(id, scheduledNanos, data, up);
@@ -112,7 +122,7 @@ public final class VirtualUser {
 
     /** As {@link #cut(boolean)}, resuming only {@code resumeAfter} after the close was seen. */
     public synchronized void cut(boolean abrupt, Duration resumeAfter) {
-        if (!up || closing || ended) {
+        if (!up || closing || ended || ending) {
             return;
         }
         this.resumeDelay = requireNonNull(resumeAfter, "resumeAfter");
@@ -176,7 +186,48 @@ public final class VirtualUser {
         return pending.isEmpty() && resumeTargetSeq < 0;
     }
 
-    /** Ends the run for this user: closes with 1000 and finishes the audit. */
+    /**
+     * How {@link #end()} turned out.
+     *
+     * @param ended the gateway closed with 1000 after {@code end}
+     * @param detail for a failure, what happened: {@code close_<code>}, {@code no_status} (closed with 1000
+     *     without {@code status ended} {@code client_end} first), {@code already_ended} (the session had
+     *     ended before, e.g. a resume refused), {@code no_session} (it never opened); callers that stop
+     *     waiting add their own ({@code timeout}); null when ended
+     */
+    public record EndOutcome(boolean ended, String detail) {
+        public static final EndOutcome ENDED = new EndOutcome(true, null);
+        public static final EndOutcome ALREADY_ENDED = new EndOutcome(false, "already_ended");
+    }
+
+    /**
+     * Ends the session on purpose: sends {@code end} now, or, while a resume is under way, right
+     * after it; no resume follows. The future completes when the gateway closes the connection (see
+     * {@link EndOutcome}); it never completes for a gateway that does not answer, so callers bound
+     * the wait. Idempotent.
+     */
+    public synchronized CompletableFuture<EndOutcome> end() {
+        if (ending) {
+            return endDone;
+        }
+        ending = true;
+        if (sessionId == null) {
+            endDone.complete(new EndOutcome(false, "no_session"));
+        } else if (ended) {
+            endDone.complete(EndOutcome.ALREADY_ENDED);
+        } else if (up) {
+            sendEnd();
+        }
+        return endDone;
+    }
+
+    private void sendEnd() {
+        endSentOn = wire;
+        wire.expectedEnd = true;
+        write(new ClientMessage.End());
+    }
+
+    /** Ends the run for this user: closes with 1000 (a session not ended stays detached) and finishes the audit. */
     public synchronized void close() {
         if (closing) {
             return;
@@ -241,6 +292,7 @@ public final class VirtualUser {
                 stats.error("resume_" + (failure instanceof Refusal r ? r.kind() : "failed"));
                 synchronized (this) {
                     ended = true;
+                    endDone.complete(EndOutcome.ALREADY_ENDED);
                     notifyAll();
                 }
             }
@@ -265,6 +317,14 @@ public final class VirtualUser {
             up = false;
             stats.sessionDown();
         }
+        if (closed == endSentOn && endSentOn != null) {
+            ended = true;
+            endDone.complete(code != 1000 ? new EndOutcome(false, "close_" + code)
+                    : endStatusSeen ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
+            notifyAll();
+            closed.ready.completeExceptionally(new Refusal(0, new IllegalStateException("ended " + code)));
+            return;
+        }
         if (closing || ended) {
             return;
         }
@@ -277,6 +337,7 @@ public final class VirtualUser {
             later.execute(this::resume);
         } else if (current) {
             ended = true;
+            endDone.complete(EndOutcome.ALREADY_ENDED);
             notifyAll();
         }
         closed.ready.completeExceptionally(new Refusal(0, new IllegalStateException("closed " + code)));
@@ -352,6 +413,9 @@ public final class VirtualUser {
             write(new ClientMessage.Message(m.id, m.data));
             stats.sent();
         }
+        if (ending && endSentOn == null) {
+            sendEnd();
+        }
         from.ready.complete(null);
     }
 
@@ -381,7 +445,11 @@ public final class VirtualUser {
                 waitingColdReady = false;
                 stats.latency(Metric.READY_COLD, connectStartNanos, now);
             } else if (status.state() == SessionState.ENDED) {
-                stats.error("session_ended_" + status.reason());
+                if (endSentOn != null && "client_end".equals(status.reason())) {
+                    endStatusSeen = true;
+                } else {
+                    stats.error("session_ended_" + status.reason());
+                }
             }
         } else if (sequenced instanceof ServerMessage.Notice notice) {
             stats.count("notice_" + notice.code());

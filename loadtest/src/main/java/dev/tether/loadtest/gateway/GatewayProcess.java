@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -34,8 +36,6 @@ public final class GatewayProcess implements RunningProcess {
     /** The gateway's start-up line (GatewayServer); the admin listener's line is not it. */
     static final Pattern LISTENING = Pattern.compile("(?<!admin )listening on (\\S+?):(\\d+)");
 
-    private static final Pattern WARM_GAUGE =
-            Pattern.compile("^tether_pool_workers\\{[^}]*state=\"warm\"[^}]*\\}\\s+([0-9.eE+-]+)", Pattern.MULTILINE);
 
     private final ChildProcess child;
     private final String host;
@@ -200,13 +200,45 @@ public final class GatewayProcess implements RunningProcess {
 
     /** The pool's warm workers now, from {@code /metrics}; empty when unknown (no pool, no answer). */
     public OptionalInt warmWorkers() {
-        return get("/metrics").filter(r -> r.statusCode() == 200).map(r -> warmGauge(r.body())).orElse(OptionalInt.empty());
+        return metrics().map(GatewayProcess::warmGauge).orElse(OptionalInt.empty());
     }
 
     /** Reads the warm-workers gauge out of Prometheus text. */
-    static OptionalInt warmGauge(String metrics) {
-        Matcher m = WARM_GAUGE.matcher(metrics);
-        return m.find() ? OptionalInt.of((int) Double.parseDouble(m.group(1))) : OptionalInt.empty();
+    static OptionalInt warmGauge(PrometheusText metrics) {
+        OptionalDouble warm = metrics.value("tether_pool_workers", "state", "warm");
+        return warm.isPresent() ? OptionalInt.of((int) warm.getAsDouble()) : OptionalInt.empty();
+    }
+
+    /** The gateway's live sessions now (its {@code tether_sessions} gauges, every state); empty when unknown. */
+    public OptionalLong liveSessions() {
+        return metrics().map(GatewayProcess::liveSessions).orElse(OptionalLong.empty());
+    }
+
+    /** The live sessions in Prometheus text: the sum of {@code tether_sessions} over its states. */
+    static OptionalLong liveSessions(PrometheusText metrics) {
+        OptionalDouble live = metrics.sum("tether_sessions");
+        return live.isPresent() ? OptionalLong.of(Math.round(live.getAsDouble())) : OptionalLong.empty();
+    }
+
+    /**
+     * Polls {@code /metrics} until the gateway has no live session or {@code timeout} passes; the
+     * last count read, empty when it could not be read at all.
+     */
+    public OptionalLong awaitNoSessions(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        OptionalLong live;
+        do {
+            live = liveSessions();
+            if (live.isPresent() && live.getAsLong() == 0) {
+                return live;
+            }
+        } while (pause(deadline));
+        return live;
+    }
+
+    /** The gateway's {@code /metrics} now, parsed; empty when it does not answer 200. */
+    public Optional<PrometheusText> metrics() {
+        return get("/metrics").filter(r -> r.statusCode() == 200).map(r -> PrometheusText.parse(r.body()));
     }
 
     /** SIGTERM, up to {@link Launch#stopGrace()} for the drain, then SIGKILL; waits until it has exited. */
@@ -215,15 +247,15 @@ public final class GatewayProcess implements RunningProcess {
         child.stop(launch.stopGrace());
     }
 
-    private java.util.Optional<HttpResponse<String>> get(String path) {
+    private Optional<HttpResponse<String>> get(String path) {
         HttpRequest request = HttpRequest.newBuilder(httpUri().resolve(path)).timeout(Duration.ofSeconds(2)).GET().build();
         try {
-            return java.util.Optional.of(http.send(request, HttpResponse.BodyHandlers.ofString()));
+            return Optional.of(http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

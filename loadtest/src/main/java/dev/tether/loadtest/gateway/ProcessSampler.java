@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * Samples a process (the gateway, usually) from Linux's {@code /proc} at a fixed interval on a
  * daemon thread of its own: resident set size, thread count and CPU use between samples, and, when
  * asked, its used heap through {@code jcmd} (see {@link JvmHeap}). Optionally the whole process tree
- * (the gateway with its worker subprocesses) is summed.
+ * (the gateway with its worker subprocesses) is summed, and its memory kept apart as the root
+ * process's own and its descendants' (the workers').
  *
  * <p>CPU is a percentage of one core ({@code 200} means two cores busy), from {@code utime + stime}
  * between two samples. On a system without {@code /proc} no samples are taken. Thread-safe; call
@@ -30,12 +31,21 @@ public final class ProcessSampler implements AutoCloseable {
      * One sample.
      *
      * @param tSeconds seconds since the sampler started
-     * @param rssBytes resident set size (of the tree, with descendants)
+     * @param rootRssBytes resident set size of the sampled process alone (the gateway JVM)
+     * @param descendantsRssBytes resident set size of its descendants (the workers) summed; 0 when not sampled
+     * @param descendants how many descendant processes were read; 0 when not sampled
      * @param threads threads (of the tree, with descendants)
      * @param cpuPct CPU used since the previous sample, percent of one core; 0 for the first
      * @param heapUsedBytes used heap of the JVM from {@code jcmd}, or null when not read for this sample
      */
-    public record Sample(double tSeconds, long rssBytes, int threads, double cpuPct, Long heapUsedBytes) {}
+    public record Sample(double tSeconds, long rootRssBytes, long descendantsRssBytes, int descendants, int threads,
+                         double cpuPct, Long heapUsedBytes) {
+
+        /** Resident set size of the whole tree sampled: the process and its descendants. */
+        public long rssBytes() {
+            return rootRssBytes + descendantsRssBytes;
+        }
+    }
 
     /**
      * How to sample.
@@ -112,6 +122,11 @@ public final class ProcessSampler implements AutoCloseable {
         return pid;
     }
 
+    /** Seconds since the sampler started, on the clock of {@link Sample#tSeconds()}. */
+    public double secondsNow() {
+        return (options.clock().millis() - startMillis) / 1000.0;
+    }
+
     /** The used heap of the sampled JVM now, through {@code jcmd}; null bytes with a reason when unknown. */
     public JvmHeap.Reading heapUsedNow() {
         return JvmHeap.usedNow(pid);
@@ -157,11 +172,13 @@ public final class ProcessSampler implements AutoCloseable {
             }));
         }
         long now = options.clock().millis();
-        long rss = 0;
+        long descendantsRss = 0;
         int threads = 0;
         Map<Long, Long> ticks = new HashMap<>();
         for (Map.Entry<Long, ProcFs.Reading> e : readings.entrySet()) {
-            rss += e.getValue().rssBytes();
+            if (e.getKey() != pid) {
+                descendantsRss += e.getValue().rssBytes();
+            }
             threads += e.getValue().threads();
             ticks.put(e.getKey(), e.getValue().cpuTicks());
         }
@@ -173,7 +190,8 @@ public final class ProcessSampler implements AutoCloseable {
             heap = JvmHeap.usedNow(pid).usedBytes();
         }
         count++;
-        Sample sample = new Sample((now - startMillis) / 1000.0, rss, threads, cpu, heap);
+        Sample sample = new Sample((now - startMillis) / 1000.0, root.rssBytes(), descendantsRss, readings.size() - 1,
+                threads, cpu, heap);
         synchronized (samples) {
             samples.add(sample);
         }

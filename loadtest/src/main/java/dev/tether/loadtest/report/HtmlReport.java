@@ -1,7 +1,6 @@
 package dev.tether.loadtest.report;
 
 import static dev.tether.loadtest.report.HtmlReportFormat.esc;
-import static dev.tether.loadtest.report.HtmlReportFormat.mib;
 import static dev.tether.loadtest.report.HtmlReportFormat.ms;
 import static dev.tether.loadtest.report.HtmlReportFormat.number;
 import static dev.tether.loadtest.report.HtmlReportFormat.ratio;
@@ -10,6 +9,8 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.tether.loadtest.report.HtmlReportPlot.Series;
+import dev.tether.loadtest.report.HtmlReportPlot.Shade;
+import dev.tether.loadtest.report.HtmlReportPlot.Stroke;
 import dev.tether.loadtest.report.HtmlReportPlot.XAxis;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,6 +42,8 @@ public final class HtmlReport {
     private static final String MAX = "#dc2626";
     private static final String BASELINE = "#6b7280";
     private static final String OTHER = "#059669";
+    private static final String JVM = "#7c3aed";
+    private static final String TRAFFIC_TIME = "time since the traffic started (s)";
     private static final String[] METRIC_ORDER = {"round_trip", "first_event", "ready_warm", "ready_cold", "resume"};
 
     private HtmlReport() {}
@@ -128,22 +131,27 @@ public final class HtmlReport {
     }
 
     private static void plots(StringBuilder out, JsonNode report, JsonNode baseline) {
+        Shade warmup = warmup(report);
         JsonNode timeline = report.path("timeline");
         if (timeline.isArray() && !timeline.isEmpty()) {
             double[] t = column(timeline, "t_s");
-            List<Series> latency = List.of(new Series("p50", P50, t, column(timeline, "p50_ms"), false),
-                    new Series("p99", P99, t, column(timeline, "p99_ms"), false),
-                    new Series("max", MAX, t, column(timeline, "max_ms"), false));
-            section(out, "Latency over time", "Round trip per second of the run, from each message's scheduled send time.",
-                    new HtmlReportPlot("Latency over time", "time (s)", "ms", XAxis.LINEAR, HtmlReportPlot.wantsLogY(latency), latency));
-            List<Series> rates = List.of(new Series("sent", P50, t, column(timeline, "sent"), false),
-                    new Series("results", OTHER, t, column(timeline, "results"), false),
-                    new Series("errors", MAX, t, column(timeline, "errors"), false));
+            // p99 dashed over a solid p50, max a halo beneath both: where they meet, each stays visible.
+            List<Series> latency = List.of(new Series("p50", P50, t, column(timeline, "p50_ms"), Stroke.SOLID),
+                    new Series("p99", P99, t, column(timeline, "p99_ms"), Stroke.DASHED),
+                    new Series("max", MAX, t, column(timeline, "max_ms"), Stroke.HALO));
+            section(out, "Latency over time", "Round trip per second of the run, from each message's scheduled send time;"
+                    + " max is the wide pale band, drawn beneath p99 and p50 so that it never covers them"
+                    + (warmup == null ? "." : "; the warm-up is shaded (its messages are left out of the figures)."),
+                    new HtmlReportPlot("Latency over time", TRAFFIC_TIME, "ms", XAxis.LINEAR, HtmlReportPlot.wantsLogY(latency),
+                            latency, warmup));
+            List<Series> rates = List.of(new Series("sent", P50, t, column(timeline, "sent"), Stroke.SOLID),
+                    new Series("results", OTHER, t, column(timeline, "results"), Stroke.DASHED),
+                    new Series("errors", MAX, t, column(timeline, "errors"), Stroke.SOLID));
             section(out, "Throughput over time", "Messages per second.",
-                    new HtmlReportPlot("Throughput over time", "time (s)", "per second", XAxis.LINEAR, false, rates));
+                    new HtmlReportPlot("Throughput over time", TRAFFIC_TIME, "per second", XAxis.LINEAR, false, rates, warmup));
             if (timeline.get(0).has("sessions")) {
-                plot(out, new HtmlReportPlot("Sessions", "time (s)", "open sessions", XAxis.LINEAR, false,
-                        List.of(new Series("sessions", OTHER, t, column(timeline, "sessions"), false))), "");
+                plot(out, new HtmlReportPlot("Sessions", TRAFFIC_TIME, "open sessions", XAxis.LINEAR, false,
+                        List.of(new Series("sessions", OTHER, t, column(timeline, "sessions"), Stroke.SOLID)), warmup), "");
             }
         }
         JsonNode latency = report.path("latency_ms");
@@ -169,7 +177,17 @@ public final class HtmlReport {
         }
         JsonNode samples = report.path("gateway").path("samples");
         if (samples.isArray() && !samples.isEmpty()) {
+            // On the traffic's time axis when the report says where it began, so that these line up with the charts above.
+            double trafficStart = num(report.path("gateway"), "traffic_start_s");
+            boolean aligned = Double.isFinite(trafficStart);
             double[] t = column(samples, "t_s");
+            if (aligned) {
+                for (int i = 0; i < t.length; i++) {
+                    t[i] -= trafficStart;
+                }
+            }
+            String xLabel = aligned ? TRAFFIC_TIME : "time since the gateway was first sampled (s)";
+            Shade shade = aligned ? warmup : null;
             Function<String, double[]> inMib = field -> {
                 double[] v = column(samples, field);
                 for (int i = 0; i < v.length; i++) {
@@ -178,8 +196,15 @@ public final class HtmlReport {
                 return v;
             };
             out.append("<h2>Gateway process</h2><p class=\"sub\">pid ").append(esc(report.path("gateway").path("pid").asText("?")))
-                    .append(", sampled from /proc; CPU in percent of one core.</p>");
-            List<Series> memory = new ArrayList<>(List.of(new Series("RSS", P50, t, inMib.apply("rss_bytes"), false)));
+                    .append(" and its worker processes, sampled from /proc; memory is the whole process tree, the gateway JVM")
+                    .append(" and its workers apart; CPU in percent of one core.</p>");
+            List<Series> memory = new ArrayList<>();
+            memory.add(new Series("total", P50, t, inMib.apply("rss_bytes"), Stroke.SOLID));
+            if (samples.get(0).has("gateway_rss_bytes")) {
+                // Dashed: without workers the JVM is the total, and the total must show through.
+                memory.add(new Series("gateway JVM", JVM, t, inMib.apply("gateway_rss_bytes"), Stroke.DASHED));
+                memory.add(new Series("workers", P99, t, inMib.apply("workers_rss_bytes"), Stroke.SOLID));
+            }
             // Heap readings (jcmd) are rarer than samples: join the ones there are.
             double[] heap = inMib.apply("heap_used_bytes");
             int[] read = IntStream.range(0, heap.length).filter(i -> Double.isFinite(heap[i])).toArray();
@@ -187,12 +212,20 @@ public final class HtmlReport {
                 memory.add(new Series("heap used", OTHER, Arrays.stream(read).mapToDouble(i -> t[i]).toArray(),
                         Arrays.stream(read).mapToDouble(i -> heap[i]).toArray(), false));
             }
-            plot(out, new HtmlReportPlot("Gateway memory", "time (s)", "MiB", XAxis.LINEAR, false, memory), "");
-            plot(out, new HtmlReportPlot("Gateway CPU", "time (s)", "% of one core", XAxis.LINEAR, false,
-                    List.of(new Series("CPU", P99, t, column(samples, "cpu_pct"), false))), "");
-            plot(out, new HtmlReportPlot("Gateway threads", "time (s)", "threads", XAxis.LINEAR, false,
-                    List.of(new Series("threads", BASELINE, t, column(samples, "threads"), false))), "");
+            plot(out, new HtmlReportPlot("Gateway memory", xLabel, "MiB", XAxis.LINEAR, false, memory, shade),
+                    "Resident memory of the gateway's process tree: the gateway JVM, its worker processes, and both together.");
+            HtmlReportTables.memory(out, report.path("gateway").path("memory"));
+            plot(out, new HtmlReportPlot("Gateway CPU", xLabel, "% of one core", XAxis.LINEAR, false,
+                    List.of(new Series("CPU", P99, t, column(samples, "cpu_pct"), Stroke.SOLID)), shade), "");
+            plot(out, new HtmlReportPlot("Gateway threads", xLabel, "threads", XAxis.LINEAR, false,
+                    List.of(new Series("threads", BASELINE, t, column(samples, "threads"), Stroke.SOLID)), shade), "");
         }
+    }
+
+    /** The warm-up on the traffic's time axis, or null for a report without one. */
+    static Shade warmup(JsonNode report) {
+        double warmup = num(report, "warmup_s");
+        return warmup > 0 ? new Shade(0, warmup, "warm-up (left out)") : null;
     }
 
     private static void section(StringBuilder out, String heading, String caption, HtmlReportPlot plot) {
@@ -214,6 +247,14 @@ public final class HtmlReport {
             out.append("<h2>Latency</h2>");
             HtmlReportTables.latency(out, latency, baseline.path("latency_ms"));
         }
+        JsonNode gatewayStart = report.path("gateway_session_start_ms");
+        if (gatewayStart.isObject()) {
+            out.append("<h2>Time to a ready worker: client and gateway</h2><p class=\"sub\">The client times from its connect")
+                    .append(" to the ready worker (after warming itself up with sessions it then ended); the gateway, on its")
+                    .append(" /metrics, from the session's creation to its first worker being ready, for the same sessions")
+                    .append(" (estimated from its histogram's buckets).</p>");
+            HtmlReportTables.readyTimes(out, latency, gatewayStart);
+        }
         JsonNode throughput = report.path("throughput");
         if (throughput.isObject()) {
             out.append("<h2>Throughput</h2>");
@@ -228,6 +269,10 @@ public final class HtmlReport {
         if (audit.isObject()) {
             out.append("<h2>Exactly-once audit</h2>");
             HtmlReportTables.audit(out, audit);
+        }
+        if (report.path("sessions_end").isObject()) {
+            out.append("<h2>Sessions at the end</h2>");
+            HtmlReportTables.ending(out, report.path("sessions_end"));
         }
         if (report.has("errors")) {
             out.append("<h2>Errors</h2>");

@@ -13,6 +13,11 @@ import java.util.function.DoubleFunction;
  * One line chart as inline SVG, for the HTML report: several series over a shared x axis, linear or
  * logarithmic y. The x axis is either linear (time) or the HdrHistogram percentile axis, where a
  * percentile p sits at {@code log10(1 / (1 - p))} so that 90 %, 99 %, 99.9 % ... are evenly spaced.
+ * A time chart may shade one interval (the warm-up) behind its lines, with its own legend entry.
+ *
+ * <p>Lines that may coincide stay apart by their {@link Stroke}: a {@link Stroke#HALO} series (a
+ * maximum) is drawn first, wide and translucent, so the lines drawn over it stay visible and it
+ * still shows around them; a {@link Stroke#DASHED} one lets a solid line beneath show through.
  *
  * <p>Hand-written rather than a charting library: the report needs a few line charts, and about two
  * hundred lines of SVG keep the jar small and the output free of scripts and fonts. Immutable once
@@ -23,13 +28,61 @@ final class HtmlReportPlot {
     /** How x values are placed. */
     enum XAxis { LINEAR, PERCENTILE }
 
+    /** How a line is drawn; the legend shows the same. */
+    enum Stroke {
+        /** 2 px, solid. */
+        SOLID(2, null, 1),
+        /** 2 px, dashed: a line beneath shows through its gaps. */
+        DASHED(2, "6 4", 1),
+        /** 7 px, translucent, drawn before every other line: what is drawn over it stays visible, and it shows around it. */
+        HALO(7, null, 0.3);
+
+        final double width;
+        final String dashes;
+        final double opacity;
+
+        Stroke(double width, String dashes, double opacity) {
+            this.width = width;
+            this.dashes = dashes;
+            this.opacity = opacity;
+        }
+
+        /** The stroke attributes of a line drawn this way, at {@code widthFactor} times its width. */
+        String attributes(double widthFactor) {
+            StringBuilder out = new StringBuilder(" stroke-width=\"").append(coord(width * widthFactor)).append('"');
+            if (dashes != null) {
+                out.append(" stroke-dasharray=\"").append(dashes).append('"');
+            }
+            if (opacity < 1) {
+                out.append(" stroke-opacity=\"").append(opacity).append("\" stroke-linecap=\"round\" stroke-linejoin=\"round\"");
+            }
+            return out.toString();
+        }
+    }
+
     /** One line: parallel arrays of x and y; NaN y values leave a gap. */
-    record Series(String label, String color, double[] xs, double[] ys, boolean dashed) {
+    record Series(String label, String color, double[] xs, double[] ys, Stroke stroke) {
         Series {
             requireNonNull(label, "label");
             requireNonNull(color, "color");
+            requireNonNull(stroke, "stroke");
             if (xs.length != ys.length) {
                 throw new IllegalArgumentException("xs and ys differ in length");
+            }
+        }
+
+        /** A solid or a dashed line. */
+        Series(String label, String color, double[] xs, double[] ys, boolean dashed) {
+            this(label, color, xs, ys, dashed ? Stroke.DASHED : Stroke.SOLID);
+        }
+    }
+
+    /** An interval of x shaded behind the lines (the warm-up), named in the legend. */
+    record Shade(double from, double to, String label) {
+        Shade {
+            requireNonNull(label, "label");
+            if (!(from < to)) {
+                throw new IllegalArgumentException("shade from " + from + " to " + to + " (expected: from < to)");
             }
         }
     }
@@ -49,14 +102,24 @@ final class HtmlReportPlot {
     private final XAxis xAxis;
     private final boolean logY;
     private final List<Series> series;
+    private final Shade shade;
 
     HtmlReportPlot(String title, String xLabel, String yLabel, XAxis xAxis, boolean logY, List<Series> series) {
+        this(title, xLabel, yLabel, xAxis, logY, series, null);
+    }
+
+    /** @param shade an interval of x to shade behind the lines, or null */
+    HtmlReportPlot(String title, String xLabel, String yLabel, XAxis xAxis, boolean logY, List<Series> series, Shade shade) {
         this.title = requireNonNull(title, "title");
         this.xLabel = requireNonNull(xLabel, "xLabel");
         this.yLabel = requireNonNull(yLabel, "yLabel");
         this.xAxis = requireNonNull(xAxis, "xAxis");
         this.logY = logY;
         this.series = List.copyOf(series);
+        if (shade != null && xAxis != XAxis.LINEAR) {
+            throw new IllegalArgumentException("a shade needs a linear x axis");
+        }
+        this.shade = shade;
     }
 
     /** True when a log y axis suits these values better: positive, and spanning more than 30×. */
@@ -93,10 +156,19 @@ final class HtmlReportPlot {
         Scale y = logY ? new Scale(yRange[0], yRange[1], HEIGHT - BOTTOM, TOP, Math::log10)
                 : new Scale(yRange[0], yRange[1], HEIGHT - BOTTOM, TOP, v -> v);
         axes(out, x, y);
+        boolean shaded = shade(out, x);
+        // Halos first, so that no line drawn after them can be covered by them.
         for (Series s : series) {
-            line(out, s, x, y);
+            if (s.stroke() == Stroke.HALO) {
+                line(out, s, x, y);
+            }
         }
-        legend(out);
+        for (Series s : series) {
+            if (s.stroke() != Stroke.HALO) {
+                line(out, s, x, y);
+            }
+        }
+        legend(out, shaded);
         out.append("</svg>");
         return out.toString();
     }
@@ -128,6 +200,10 @@ final class HtmlReportPlot {
         }
         if (min > max) {
             return null;
+        }
+        if (shade != null && shade.from() < min && shade.to() >= min) {
+            // The shade starts before the first point (the warm-up from 0, the first second's point at 1): show all of it.
+            min = shade.from();
         }
         if (xAxis == XAxis.PERCENTILE) {
             // Whole decades of nines: 0 %, 90 %, 99 %, ... up to the first one past the data.
@@ -266,10 +342,10 @@ final class HtmlReportPlot {
         }
         out.append("<g class=\"series\"><title>").append(esc(s.label())).append("</title>");
         for (String d : paths) {
-            out.append("<path d=\"").append(d).append("\" fill=\"none\" stroke=\"").append(esc(s.color()))
-                    .append("\" stroke-width=\"2\"").append(s.dashed() ? " stroke-dasharray=\"6 4\"" : "").append("/>");
+            out.append("<path d=\"").append(d).append("\" fill=\"none\" stroke=\"").append(esc(s.color())).append('"')
+                    .append(s.stroke().attributes(1)).append("/>");
         }
-        if (drawn <= MAX_DOTS) {
+        if (drawn <= MAX_DOTS && s.stroke() != Stroke.HALO) {
             for (int i = 0; i < s.xs().length; i++) {
                 if (usable(s, i)) {
                     out.append("<circle cx=\"").append(coord(x.px(s.xs()[i]))).append("\" cy=\"")
@@ -282,14 +358,37 @@ final class HtmlReportPlot {
         out.append("</g>");
     }
 
-    private void legend(StringBuilder out) {
+    /** The shaded interval, clipped to the x range, behind the lines; nothing when it lies outside. True when drawn. */
+    private boolean shade(StringBuilder out, Scale x) {
+        if (shade == null) {
+            return false;
+        }
+        double from = Math.max(shade.from(), x.min());
+        double to = Math.min(shade.to(), x.max());
+        if (!(from < to)) {
+            return false;
+        }
+        double left = x.px(from);
+        out.append("<rect class=\"shade\" x=\"").append(coord(left)).append("\" y=\"").append(TOP).append("\" width=\"")
+                .append(coord(x.px(to) - left)).append("\" height=\"").append(HEIGHT - TOP - BOTTOM)
+                .append("\" data-from=\"").append(esc(tickLabel(shade.from()))).append("\" data-to=\"")
+                .append(esc(tickLabel(shade.to()))).append("\"><title>").append(esc(shade.label() + ": " + tickLabel(shade.from())
+                        + " to " + tickLabel(shade.to()) + " " + xLabel)).append("</title></rect>");
+        return true;
+    }
+
+    private void legend(StringBuilder out, boolean shaded) {
         int x = LEFT;
         out.append("<g class=\"legend\">");
         for (Series s : series) {
             out.append("<line x1=\"").append(x).append("\" x2=\"").append(x + 22).append("\" y1=\"16\" y2=\"16\" stroke=\"")
-                    .append(esc(s.color())).append("\" stroke-width=\"3\"").append(s.dashed() ? " stroke-dasharray=\"6 4\"" : "")
+                    .append(esc(s.color())).append('"').append(s.stroke().attributes(s.stroke() == Stroke.HALO ? 1 : 1.5))
                     .append("/><text x=\"").append(x + 28).append("\" y=\"20\">").append(esc(s.label())).append("</text>");
             x += 40 + 7 * s.label().length();
+        }
+        if (shaded) {
+            out.append("<rect class=\"shade\" x=\"").append(x).append("\" y=\"10\" width=\"22\" height=\"12\"/><text x=\"")
+                    .append(x + 28).append("\" y=\"20\">").append(esc(shade.label())).append("</text>");
         }
         out.append("</g>");
     }

@@ -49,7 +49,9 @@ final class HtmlReportScenarios {
             resume(out, report.path("resume"), report.path("latency_ms").path("resume"));
         }
         if (report.path("soak").isObject()) {
-            soak(out, report.path("soak"), report.path("gateway").path("samples"), num(report, "warmup_s"));
+            double trafficStart = num(report.path("gateway"), "traffic_start_s");
+            soak(out, report.path("soak"), report.path("gateway").path("samples"), num(report, "warmup_s"),
+                    Double.isFinite(trafficStart) ? trafficStart : 0);
         }
         if (report.path("refresh").isObject()) {
             refresh(out, report.path("refresh"));
@@ -145,7 +147,8 @@ final class HtmlReportScenarios {
         }
     }
 
-    private static void soak(StringBuilder out, JsonNode s, JsonNode samples, double warmupS) {
+    /** @param trafficStartS where the traffic began on the samples' clock: the trend starts after its warm-up */
+    private static void soak(StringBuilder out, JsonNode s, JsonNode samples, double warmupS, double trafficStartS) {
         out.append("<h2>Soak trend</h2><p class=\"sub\">Gateway RSS and threads after the warm-up: the first minute against")
                 .append(" the last, and the least-squares slope per hour over ").append(esc(number(num(s, "samples"))))
                 .append(" samples. A steady run should stay flat.</p>");
@@ -166,6 +169,9 @@ final class HtmlReportScenarios {
             return;
         }
         double[] t = column(samples, "t_s");
+        for (int k = 0; k < t.length; k++) {
+            t[k] -= trafficStartS;
+        }
         List<Integer> after = new ArrayList<>();
         for (int k = 0; k < t.length; k++) {
             if (!(t[k] < warmupS)) {

@@ -1,6 +1,7 @@
 package dev.tether.loadtest.report;
 
 import static dev.tether.loadtest.report.HtmlReportFormat.esc;
+import static dev.tether.loadtest.report.HtmlReportFormat.mib;
 import static dev.tether.loadtest.report.HtmlReportFormat.ms;
 import static dev.tether.loadtest.report.HtmlReportFormat.number;
 import static dev.tether.loadtest.report.HtmlReportFormat.ratio;
@@ -113,6 +114,90 @@ final class HtmlReportTables {
             out.append("<p class=\"none\">").append(violations.size() - MAX_VIOLATIONS)
                     .append(" more in the JSON report.</p>");
         }
+    }
+
+    /** The gateway's memory (the report's {@code gateway.memory}): the JVM, its workers and the total at start, peak and end. */
+    static void memory(StringBuilder out, JsonNode memory) {
+        if (!memory.isObject() || memory.isEmpty()) {
+            return;
+        }
+        out.append("<table class=\"narrow memory\"><thead><tr><th>RSS</th><th class=\"num\">start</th>")
+                .append("<th class=\"num\">peak</th><th class=\"num\">end</th></tr></thead><tbody>");
+        String[][] rows = {{"gateway_rss_bytes", "gateway JVM"}, {"workers_rss_bytes", "workers"},
+            {"total_rss_bytes", "total"}, {"worker_processes", "worker processes"}};
+        for (String[] row : rows) {
+            JsonNode m = memory.path(row[0]);
+            if (!m.isObject()) {
+                continue;
+            }
+            out.append("<tr><td>").append(esc(row[1])).append("</td>");
+            for (String column : new String[] {"start", "peak", "end"}) {
+                double v = HtmlReport.num(m, column);
+                out.append("<td class=\"num\">").append(esc(row[0].endsWith("_bytes") ? mib(v) : number(v))).append("</td>");
+            }
+            out.append("</tr>");
+        }
+        out.append("</tbody></table>");
+    }
+
+    /**
+     * The client's time to a ready worker ({@code latency_ms.ready_warm}, {@code ready_cold}) beside
+     * the gateway's own figure for the same sessions ({@code gateway_session_start_ms}).
+     */
+    static void readyTimes(StringBuilder out, JsonNode latency, JsonNode gateway) {
+        out.append("<table class=\"ready\"><thead><tr><th>time to a ready worker (ms)</th><th>measured by</th>");
+        String[] columns = {"count", "mean", "p50", "p90", "p99"};
+        for (String c : columns) {
+            out.append("<th class=\"num\">").append(c).append("</th>");
+        }
+        out.append("</tr></thead><tbody>");
+        for (String kind : new String[] {"warm", "cold"}) {
+            JsonNode client = latency.path("ready_" + kind);
+            JsonNode own = gateway.path(kind);
+            if (!client.isObject() && !(HtmlReport.num(own, "count") > 0)) {
+                continue;
+            }
+            readyRow(out, kind, "client (ready_" + kind + ")", client, columns);
+            readyRow(out, kind, "gateway (tether_session_start_seconds)", own, columns);
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void readyRow(StringBuilder out, String kind, String source, JsonNode m, String[] columns) {
+        out.append("<tr><td>").append(esc(kind)).append("</td><td>").append(esc(source)).append("</td>");
+        for (String c : columns) {
+            double v = HtmlReport.num(m, c);
+            out.append("<td class=\"num\">").append(esc(c.equals("count") ? number(Double.isNaN(v) ? 0 : v) : ms(v))).append("</td>");
+        }
+        out.append("</tr>");
+    }
+
+    /** What became of the run's sessions at its end (the report's {@code sessions_end}); failures are flagged. */
+    static void ending(StringBuilder out, JsonNode end) {
+        boolean left = end.path("left").asBoolean();
+        out.append("<p class=\"sub\">").append(left
+                ? "Left open for a later resume (--leave-sessions): each waits out the gateway's reconnect window with its worker."
+                : "Each session was ended with end: the gateway stops its worker and closes with 1000.").append("</p>");
+        out.append("<table class=\"narrow ending\"><tbody>");
+        row(out, "sessions open at the end", end.path("sessions"), false);
+        if (left) {
+            row(out, "left open", end.path("sessions"), false);
+        } else {
+            row(out, "ended", end.path("ended"), end.path("ended").asLong() < end.path("sessions").asLong() - end.path("already_ended").asLong());
+            row(out, "had ended before", end.path("already_ended"), false);
+            row(out, "end failed", end.path("failed"), end.path("failed").asLong() > 0);
+            end.path("failures").fields().forEachRemaining(e -> row(out, "end failed: " + e.getKey(), e.getValue(), true));
+        }
+        if (end.has("gateway_live_sessions")) {
+            long live = end.path("gateway_live_sessions").asLong();
+            row(out, "gateway's live sessions afterwards (/metrics)", end.path("gateway_live_sessions"), !left && live > 0);
+        }
+        out.append("</tbody></table>");
+    }
+
+    private static void row(StringBuilder out, String label, JsonNode value, boolean bad) {
+        out.append("<tr").append(bad ? " class=\"bad\"" : "").append("><td>").append(esc(label)).append("</td><td class=\"num\">")
+                .append(esc(value(value))).append("</td></tr>");
     }
 
     /** The run's options, nested objects flattened to dotted keys. */

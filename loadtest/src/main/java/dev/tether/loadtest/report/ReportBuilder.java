@@ -13,6 +13,7 @@ import dev.tether.loadtest.gateway.ProcessSampler;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -119,13 +120,32 @@ public final class ReportBuilder {
         return this;
     }
 
-    /** The {@code gateway} section: the target process's samples. */
+    /**
+     * The {@code gateway} section: the target process's samples, each with the process tree's RSS
+     * ({@code rss_bytes}) split into the gateway JVM's own ({@code gateway_rss_bytes}) and its
+     * workers' ({@code workers_rss_bytes}, over {@code worker_processes} processes); and
+     * {@code memory}, the start, peak and end of each of the three.
+     */
     public ReportBuilder process(long pid, List<ProcessSampler.Sample> samples) {
+        return process(pid, samples, Double.NaN);
+    }
+
+    /**
+     * As {@link #process(long, List)}, with {@code traffic_start_s}: the samples' {@code t_s} at which
+     * the traffic began (the timeline's 0), so that the process can be shown on the traffic's time
+     * axis, warm-up included. NaN leaves it out (a scenario without timed traffic).
+     */
+    public ReportBuilder process(long pid, List<ProcessSampler.Sample> samples, double trafficStartS) {
         ObjectNode node = root.putObject("gateway");
         node.put("pid", pid);
+        if (Double.isFinite(trafficStartS)) {
+            node.put("traffic_start_s", trafficStartS);
+        }
         ArrayNode list = node.putArray("samples");
         for (ProcessSampler.Sample s : samples) {
             ObjectNode sample = list.addObject().put("t_s", s.tSeconds()).put("rss_bytes", s.rssBytes())
+                    .put("gateway_rss_bytes", s.rootRssBytes()).put("workers_rss_bytes", s.descendantsRssBytes())
+                    .put("worker_processes", s.descendants())
                     .put("threads", s.threads()).put("cpu_pct", s.cpuPct());
             if (s.heapUsedBytes() == null) {
                 sample.putNull("heap_used_bytes");
@@ -133,7 +153,20 @@ public final class ReportBuilder {
                 sample.put("heap_used_bytes", s.heapUsedBytes());
             }
         }
+        if (!samples.isEmpty()) {
+            ObjectNode memory = node.putObject("memory");
+            memory.set("gateway_rss_bytes", startPeakEnd(samples, ProcessSampler.Sample::rootRssBytes));
+            memory.set("workers_rss_bytes", startPeakEnd(samples, ProcessSampler.Sample::descendantsRssBytes));
+            memory.set("total_rss_bytes", startPeakEnd(samples, ProcessSampler.Sample::rssBytes));
+            memory.set("worker_processes", startPeakEnd(samples, ProcessSampler.Sample::descendants));
+        }
         return this;
+    }
+
+    private static ObjectNode startPeakEnd(List<ProcessSampler.Sample> samples, ToLongFunction<ProcessSampler.Sample> value) {
+        return JSON.createObjectNode().put("start", value.applyAsLong(samples.get(0)))
+                .put("peak", samples.stream().mapToLong(value).max().orElse(0))
+                .put("end", value.applyAsLong(samples.get(samples.size() - 1)));
     }
 
     /** A scenario's own section ({@code connect}, {@code idle}, {@code soak}, {@code refresh}, {@code resume}). */

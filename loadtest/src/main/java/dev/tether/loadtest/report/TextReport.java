@@ -46,6 +46,7 @@ public final class TextReport {
                         m.path("p99").asDouble(), m.path("p999").asDouble(), m.path("max").asDouble());
             }
         }
+        readyTimes(out, latency, report.path("gateway_session_start_ms"));
         JsonNode t = report.path("throughput");
         if (!t.isMissingNode()) {
             line(out, "");
@@ -58,14 +59,15 @@ public final class TextReport {
         for (String section : new String[] {"chaos", "connect", "refresh", "resume", "soak", "idle"}) {
             map(out, section, report.path(section));
         }
+        ending(out, report.path("sessions_end"));
         JsonNode gateway = report.path("gateway").path("samples");
         if (gateway.size() > 0) {
             JsonNode first = gateway.get(0);
             JsonNode last = gateway.get(gateway.size() - 1);
             line(out, "");
-            line(out, "process %d: RSS %.1f -> %.1f MiB, threads %d -> %d, %d samples", report.path("gateway").path("pid").asLong(),
-                    first.path("rss_bytes").asLong() / 1048576.0, last.path("rss_bytes").asLong() / 1048576.0,
+            line(out, "gateway process %d and its workers: threads %d -> %d, %d samples", report.path("gateway").path("pid").asLong(),
                     first.path("threads").asInt(), last.path("threads").asInt(), gateway.size());
+            memory(out, report.path("gateway").path("memory"));
         }
         JsonNode audit = report.path("audit");
         if (!audit.isMissingNode()) {
@@ -80,6 +82,70 @@ public final class TextReport {
                         v.path("detail").asText());
             }
         }
+    }
+
+    /** The client's ready times beside the gateway's own figure for the same sessions, when the report has it. */
+    private static void readyTimes(StringBuilder out, JsonNode latency, JsonNode gateway) {
+        if (!gateway.isObject()) {
+            return;
+        }
+        line(out, "");
+        line(out, "%-40s %9s %9s %9s %9s %9s", "time to a ready worker, ms", "count", "mean", "p50", "p90", "p99");
+        for (String kind : new String[] {"warm", "cold"}) {
+            JsonNode client = latency.path("ready_" + kind);
+            JsonNode own = gateway.path(kind);
+            if (!client.isObject() && own.path("count").asLong() == 0) {
+                continue;
+            }
+            line(out, "  %-38s %9d %9.2f %9.2f %9.2f %9.2f", kind + ", client (ready_" + kind + ")", client.path("count").asLong(),
+                    client.path("mean").asDouble(Double.NaN), client.path("p50").asDouble(Double.NaN),
+                    client.path("p90").asDouble(Double.NaN), client.path("p99").asDouble(Double.NaN));
+            line(out, "  %-38s %9d %9.2f %9.2f %9.2f %9.2f", kind + ", gateway (session_start)", own.path("count").asLong(),
+                    own.path("mean").asDouble(Double.NaN), own.path("p50").asDouble(Double.NaN),
+                    own.path("p90").asDouble(Double.NaN), own.path("p99").asDouble(Double.NaN));
+        }
+        line(out, "  (client: from its connect to the worker ready; gateway: %s, bucket estimates)",
+                "from session creation to the worker ready");
+    }
+
+    /** What became of the run's sessions at its end: ended with {@code end}, or left for a resume. */
+    private static void ending(StringBuilder out, JsonNode end) {
+        if (!end.isObject()) {
+            return;
+        }
+        StringBuilder text = new StringBuilder();
+        if (end.path("left").asBoolean()) {
+            text.append(String.format(Locale.ROOT, "%d left open for a resume (--leave-sessions)", end.path("sessions").asLong()));
+        } else {
+            text.append(String.format(Locale.ROOT, "%d of %d ended with end, %d had ended before, %d failed",
+                    end.path("ended").asLong(), end.path("sessions").asLong(), end.path("already_ended").asLong(),
+                    end.path("failed").asLong()));
+            end.path("failures").fields().forEachRemaining(e -> text.append(", ").append(e.getKey()).append(' ').append(e.getValue()));
+        }
+        if (end.has("gateway_live_sessions")) {
+            text.append("; the gateway's live sessions afterwards: ").append(end.path("gateway_live_sessions").asLong());
+        }
+        line(out, "");
+        line(out, "sessions at the end: %s", text);
+    }
+
+    /** The gateway's memory as the whole process tree: the JVM, its workers apart, and the total. */
+    private static void memory(StringBuilder out, JsonNode memory) {
+        if (!memory.isObject()) {
+            return;
+        }
+        line(out, "%-32s %9s %9s %9s", "memory (RSS, MiB)", "start", "peak", "end");
+        String[][] rows = {
+            {"gateway_rss_bytes", "gateway JVM"}, {"workers_rss_bytes", "workers"}, {"total_rss_bytes", "total"},
+        };
+        for (String[] row : rows) {
+            JsonNode m = memory.path(row[0]);
+            line(out, "  %-30s %9.1f %9.1f %9.1f", row[1], m.path("start").asLong() / 1048576.0,
+                    m.path("peak").asLong() / 1048576.0, m.path("end").asLong() / 1048576.0);
+        }
+        JsonNode processes = memory.path("worker_processes");
+        line(out, "  %-30s %9d %9d %9d", "worker processes", processes.path("start").asLong(),
+                processes.path("peak").asLong(), processes.path("end").asLong());
     }
 
     private static void map(StringBuilder out, String title, JsonNode node) {

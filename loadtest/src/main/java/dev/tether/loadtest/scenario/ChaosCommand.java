@@ -58,7 +58,7 @@ public final class ChaosCommand extends ScenarioCommand {
         Traffic.Plan plan = new Traffic.Plan("chaos", common.sessions(20), common.rate(200), common.warmup,
                 common.duration(Duration.ofSeconds(60)), abruptRatio > 0, true, Duration.ofHours(1));
         String config = killWorkers > 0 ? "config/bench/demo.yaml" : "config/bench/echo.yaml";
-        try (Target target = Target.gateway(common, config, Duration.ofSeconds(1), true)) {
+        try (Target target = Target.gateway(common, config, Duration.ofSeconds(1))) {
             Cutter cutter = new Cutter(cutInterval, abruptRatio, common.seed);
             Traffic.Result result = Traffic.run(common, plan, target, payload(), cutter);
             RunStats stats = result.stats();

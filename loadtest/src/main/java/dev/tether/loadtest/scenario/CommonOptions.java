@@ -95,8 +95,29 @@ public final class CommonOptions {
             description = "after the run, how long to wait for answers still in flight (default: ${DEFAULT-VALUE})")
     Duration drainTimeout;
 
+    @Option(names = "--client-warmup", defaultValue = "3",
+            description = "before measuring, open this many real sessions at once and end them, so that the client's own start-up"
+                    + " (Tyrus, token minting, JSON) is not timed as ready_warm; a launched gateway's pool is then given time to refill"
+                    + " (default: ${DEFAULT-VALUE}; 0: none)")
+    int clientWarmup;
+
+    @Option(names = "--leave-sessions",
+            description = "at the end, leave every session open (detached, resumable until the gateway's reconnect window ends)"
+                    + " instead of ending it with end; for a later resume of the same sessions")
+    boolean leaveSessions;
+
+    @Option(names = "--end-timeout", converter = Durations.class, defaultValue = "15s",
+            description = "at the end, how long to wait for the gateway to close every session ended with end;"
+                    + " those that do not close in time count as errors (default: ${DEFAULT-VALUE})")
+    Duration endTimeout;
+
     @Option(names = "--ack-every", defaultValue = "64", description = "send ack after this many new seqs (default: ${DEFAULT-VALUE})")
     int ackEvery;
+
+    /** What the run does with its sessions when it finishes. */
+    Ending.Policy ending() {
+        return new Ending.Policy(leaveSessions, endTimeout);
+    }
 
     int sessions(int fallback) {
         return sessions == null ? fallback : sessions;
@@ -159,6 +180,12 @@ public final class CommonOptions {
         }
         if (payloadBytes < 1) {
             throw new IllegalArgumentException("--payload-bytes: " + payloadBytes + " (expected: >= 1)");
+        }
+        if (clientWarmup < 0) {
+            throw new IllegalArgumentException("--client-warmup: " + clientWarmup + " (expected: >= 0)");
+        }
+        if (endTimeout.isNegative() || endTimeout.isZero()) {
+            throw new IllegalArgumentException("--end-timeout: " + endTimeout + " (expected: > 0)");
         }
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("--warmup: " + warmup + " (expected: >= 0)");

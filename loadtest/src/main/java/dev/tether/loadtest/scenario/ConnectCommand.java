@@ -40,11 +40,12 @@ public final class ConnectCommand extends ScenarioCommand {
         double rate = common.connectRate(5);
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
-        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
+        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     common.ackEvery, false, readyTimeout);
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 ClientWarmup.refusedUpgrades(target.uri(), 50);
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 System.err.printf("connect: opening %d sessions at %.1f/s at %s%n", n, rate, target.uri());
                 List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);
@@ -59,7 +60,8 @@ public final class ConnectCommand extends ScenarioCommand {
                     stats.error("worker_not_ready");
                 }
                 double elapsedS = (System.nanoTime() - start) / 1e9;
-                AuditSummary audit = AuditSummary.of(fleet.finish(Duration.ZERO));
+                Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 Map<String, Long> refused = new TreeMap<>();
                 for (Refusal r : refusals) {
                     refused.merge(r == null ? "timeout" : r.kind(), 1L, Long::sum);
@@ -74,10 +76,13 @@ public final class ConnectCommand extends ScenarioCommand {
                         .put("opened_per_s", users.size() / Math.max(openS, 1e-9));
                 section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
                 ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section);
+                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary());
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

@@ -13,17 +13,22 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The virtual users of a run: creates them, opens their sessions at a paced rate, and at the end
- * waits for answers in flight and closes them. Its connector pool runs the (blocking) Tyrus
- * connects and resumes. Driven from the scenario's thread.
+ * waits for answers in flight, ends their sessions (or leaves them, when asked) and closes them.
+ * Its connector pool runs the (blocking) Tyrus connects and resumes. Driven from the scenario's
+ * thread.
  */
 final class Fleet implements AutoCloseable {
 
@@ -120,6 +125,53 @@ final class Fleet implements AutoCloseable {
         return refusals;
     }
 
+    /**
+     * Warms this client up before anything is measured: opens {@code n} real sessions at once on
+     * the fleet's own connector threads, with users and stats of their own (subjects
+     * {@code <prefix>warmup-<i>}), waits for their {@code session_ready}, and ends them. The first
+     * sessions of a fresh JVM pay for class loading and initialisation - Tyrus's client and its
+     * Grizzly transport, jjwt's first token, Jackson's first (de)serializers of the protocol
+     * types - which would otherwise be counted in the run's first ready times. Waits at most
+     * {@code timeout} in all.
+     *
+     * @return how many warm-up sessions became ready
+     */
+    int warmUpClient(int n, Duration timeout) throws InterruptedException {
+        if (n <= 0) {
+            return 0;
+        }
+        ClientSettings own = new ClientSettings(settings.uri(), settings.tokens(), new RunStats(), settings.ackEvery(),
+                false, settings.connectTimeout());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<VirtualUser> warmups = new ArrayList<>();
+        List<CompletableFuture<Void>> ready = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            VirtualUser user = new VirtualUser(i, subjectPrefix + "warmup-" + i, own, null, connector);
+            warmups.add(user);
+            ready.add(user.connect());
+        }
+        int up = 0;
+        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            try {
+                ready.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                up++;
+                ends.add(warmups.get(i).end());
+            } catch (ExecutionException | TimeoutException e) {
+                // Refused or slow: the run's own connects will say so.
+            }
+        }
+        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
+            try {
+                end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // Closed below: at worst the session waits out its reconnect window.
+            }
+        }
+        warmups.forEach(VirtualUser::close);
+        return up;
+    }
+
     /** The users whose session opened. */
     List<VirtualUser> connected() {
         return List.copyOf(connected);
@@ -129,18 +181,57 @@ final class Fleet implements AutoCloseable {
         return settings.stats();
     }
 
-    /** Waits (together at most {@code drain}) for every answer in flight, then closes every user. */
-    List<StreamAudit> finish(Duration drain) throws InterruptedException {
+    /** The audits of every connected user, and how their sessions were left. */
+    record Finish(List<StreamAudit> audits, Ending ending) {}
+
+    /**
+     * Waits (together at most {@code drain}) for every answer in flight; then, unless the policy
+     * leaves them, ends every session and waits (together at most the policy's timeout) for the
+     * gateway to close each, counting what failed in the stats' errors ({@code end_<kind>}); then
+     * closes every user.
+     */
+    Finish finish(Duration drain, Ending.Policy policy) throws InterruptedException {
         long deadline = System.nanoTime() + drain.toNanos();
         for (VirtualUser user : connected) {
             user.awaitAnswered(deadline);
         }
+        Ending ending = policy.leave() ? new Ending(true, connected.size(), 0, 0, Map.of()) : end(policy.timeout());
         List<StreamAudit> audits = new ArrayList<>();
         for (VirtualUser user : connected) {
             user.close();
             audits.add(user.audit());
         }
-        return audits;
+        return new Finish(audits, ending);
+    }
+
+    private Ending end(Duration timeout) throws InterruptedException {
+        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
+        for (VirtualUser user : connected) {
+            ends.add(user.end());
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int ended = 0;
+        int alreadyEnded = 0;
+        Map<String, Long> failed = new TreeMap<>();
+        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
+            VirtualUser.EndOutcome outcome;
+            try {
+                outcome = end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                outcome = new VirtualUser.EndOutcome(false, "timeout");
+            } catch (ExecutionException e) {
+                outcome = new VirtualUser.EndOutcome(false, "failed");
+            }
+            if (outcome.ended()) {
+                ended++;
+            } else if (VirtualUser.EndOutcome.ALREADY_ENDED.equals(outcome)) {
+                alreadyEnded++;
+            } else {
+                failed.merge(outcome.detail(), 1L, Long::sum);
+                settings.stats().error("end_" + outcome.detail());
+            }
+        }
+        return new Ending(false, connected.size(), ended, alreadyEnded, failed);
     }
 
     @Override

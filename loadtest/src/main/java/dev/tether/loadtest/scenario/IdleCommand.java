@@ -35,7 +35,7 @@ public final class IdleCommand extends ScenarioCommand {
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
         int n = common.sessions(1000);
-        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1), false)) {
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
             ProcessSampler sampler = target.sampler();
             if (sampler == null) {
                 throw new SetupException("idle needs the gateway's pid: --launch-gateway or --gateway-pid");
@@ -43,6 +43,7 @@ public final class IdleCommand extends ScenarioCommand {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 JvmHeap.Reading heapBefore = sampler.forceGcAndHeap();
                 long rssBefore = rssNow(sampler);
                 long start = System.nanoTime();
@@ -63,10 +64,14 @@ public final class IdleCommand extends ScenarioCommand {
                 } else {
                     section.put("heap_problem", heapBefore.problem() != null ? heapBefore.problem() : heapAfter.problem());
                 }
-                AuditSummary audit = AuditSummary.of(fleet.finish(Duration.ZERO));
+                Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("idle", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary())
                         .process(sampler.pid(), sampler.samples());
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

@@ -28,7 +28,7 @@ public final class RefreshCommand extends ScenarioCommand {
         Duration ttl = common.tokenTtl == null ? Duration.ofSeconds(20) : common.tokenTtl;
         Traffic.Plan plan = new Traffic.Plan("refresh", common.sessions(20), common.rate(40), common.warmup,
                 common.duration(Duration.ofSeconds(60)), false, false, ttl);
-        try (Target target = Target.gateway(common, "config/bench/refresh.yaml", Duration.ofSeconds(1), false)) {
+        try (Target target = Target.gateway(common, "config/bench/refresh.yaml", Duration.ofSeconds(1))) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             RunStats stats = result.stats();
             long closes4010 = stats.closeCodes().getOrDefault(4010, 0L);

@@ -51,10 +51,11 @@ public final class ResumeCommand extends ScenarioCommand {
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
         int n = common.sessions(1);
-        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), true, 10)) {
+        try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60));
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+                WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
                 refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
@@ -81,15 +82,19 @@ public final class ResumeCommand extends ScenarioCommand {
                 }
                 progress.close();
                 double elapsedS = (System.nanoTime() - start) / 1e9;
-                AuditSummary audit = AuditSummary.of(fleet.finish(common.drainTimeout));
+                Fleet.Finish finish = fleet.finish(common.drainTimeout, common.ending());
+                AuditSummary audit = AuditSummary.of(finish.audits());
                 ObjectNode section = ReportBuilder.object().put("repeats", repeats).put("sessions", users.size())
                         .put("missed_per_resume", missed).put("detach_wait_s", Durations.seconds(detachWait))
                         .put("resumes", stats.counter("resumes")).put("missed_events_replayed", stats.counter("missed_events"));
                 ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section);
+                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section)
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .section("client_warmup", warm.summary());
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }
+                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
                 return report.build();
             }
         }

@@ -26,11 +26,12 @@ public final class SoakCommand extends ScenarioCommand {
     ObjectNode execute() throws Exception {
         Traffic.Plan plan = new Traffic.Plan("soak", common.sessions(50), common.rate(100), common.warmup,
                 common.duration(Duration.ofMinutes(30)), false, false, Duration.ofHours(24));
-        try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval, true)) {
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval)) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             ReportBuilder report = result.report().options(optionValues(plan));
             if (target.sampler() != null) {
-                report.section("soak", trend(target.sampler().samples(), Durations.seconds(plan.warmup())));
+                report.section("soak", trend(target.sampler().samples(),
+                        result.trafficStartS() + Durations.seconds(plan.warmup())));
             } else {
                 System.err.println("soak: no gateway pid (--launch-gateway or --gateway-pid): no RSS/thread trend");
             }
@@ -38,9 +39,13 @@ public final class SoakCommand extends ScenarioCommand {
         }
     }
 
-    /** Start (first minute after warm-up), end (last minute) and slope per hour of RSS and threads. */
-    static ObjectNode trend(List<ProcessSampler.Sample> all, double warmupS) {
-        List<ProcessSampler.Sample> samples = all.stream().filter(s -> s.tSeconds() >= warmupS).toList();
+    /**
+     * Start (first minute after warm-up), end (last minute) and slope per hour of RSS and threads.
+     *
+     * @param warmupEndS the end of the warm-up on the samples' clock
+     */
+    static ObjectNode trend(List<ProcessSampler.Sample> all, double warmupEndS) {
+        List<ProcessSampler.Sample> samples = all.stream().filter(s -> s.tSeconds() >= warmupEndS).toList();
         ObjectNode node = ReportBuilder.object().put("samples", samples.size());
         if (samples.size() < 2) {
             return node;

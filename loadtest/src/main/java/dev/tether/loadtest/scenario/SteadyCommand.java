@@ -33,7 +33,7 @@ public final class SteadyCommand extends ScenarioCommand {
                 common.duration(Duration.ofSeconds(30)), false, false, Duration.ofHours(1));
         Workload.Payload payload = payload(common);
         ReportBuilder report;
-        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1), false)) {
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
             report = Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan));
         }
         if (baseline) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.tether.loadtest.baseline.BaselineServer;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
+import dev.tether.loadtest.gateway.PrometheusText;
 import dev.tether.loadtest.process.RunningProcess;
 import java.net.URI;
 import java.nio.file.Files;
@@ -13,11 +14,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * What a run talks to: a gateway given by {@code --url}, one launched here (and stopped at the
  * end), or the raw baseline server; plus, when its pid is known, a sampler of its RSS, threads
- * and CPU. Used on the scenario's thread.
+ * and CPU. The sampler always reads the whole process tree, so that a gateway's worker
+ * subprocesses count towards its memory (kept apart from the gateway JVM's own). Used on the
+ * scenario's thread.
  */
 final class Target implements AutoCloseable {
 
@@ -37,13 +43,12 @@ final class Target implements AutoCloseable {
      * The gateway these options name: launched with {@code defaultConfig} unless
      * {@code --gateway-config} says otherwise, or found at {@code --url}.
      */
-    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants) {
-        return gateway(options, defaultConfig, sampleEvery, withDescendants, 0);
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery) {
+        return gateway(options, defaultConfig, sampleEvery, 0);
     }
 
     /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
-    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, boolean withDescendants,
-                          int defaultWarm) {
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
             Path config = options.gatewayConfig(defaultConfig);
@@ -64,20 +69,20 @@ final class Target implements AutoCloseable {
                 throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
                         + " (--await-warm; lower it for a smaller pool)");
             }
-            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery, withDescendants));
+            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery));
         }
-        ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery, withDescendants);
+        ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery);
         return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler);
     }
 
     /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
     static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
         RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
-        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery, false));
+        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery));
     }
 
-    private static ProcessSampler sampler(long pid, Duration every, boolean withDescendants) {
-        return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), withDescendants, 0));
+    private static ProcessSampler sampler(long pid, Duration every) {
+        return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), true, 0));
     }
 
     URI uri() {
@@ -87,6 +92,33 @@ final class Target implements AutoCloseable {
     /** {@code gateway} or {@code baseline}. */
     String kind() {
         return kind;
+    }
+
+    /**
+     * The launched gateway's live sessions after the run's own were ended (waiting up to
+     * {@code timeout} for none) or left (read at once); empty for a gateway not launched here, whose
+     * sessions may be other clients' too, and when its {@code /metrics} cannot be read.
+     */
+    OptionalLong liveSessionsAfter(Ending ending, Duration timeout) {
+        if (!(process instanceof GatewayProcess gateway)) {
+            return OptionalLong.empty();
+        }
+        return ending.leave() ? gateway.liveSessions() : gateway.awaitNoSessions(timeout);
+    }
+
+    /** A launched gateway's pool's warm workers now; empty for another target or a gateway without a pool. */
+    OptionalInt warmWorkers() {
+        return process instanceof GatewayProcess gateway ? gateway.warmWorkers() : OptionalInt.empty();
+    }
+
+    /** Waits until a launched gateway's pool holds {@code n} warm workers, at most {@code timeout}; true when it does. */
+    boolean awaitWarm(int n, Duration timeout) {
+        return process instanceof GatewayProcess gateway && gateway.awaitWarm(n, timeout);
+    }
+
+    /** A launched gateway's {@code /metrics} now; empty for another target or when it does not answer. */
+    Optional<PrometheusText> gatewayMetrics() {
+        return process instanceof GatewayProcess gateway ? gateway.metrics() : Optional.empty();
     }
 
     /** The sampler, or null when the pid is unknown. */

@@ -1,7 +1,6 @@
 package dev.tether.loadtest.scenario;
 
 import dev.tether.loadtest.audit.AuditSummary;
-import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
@@ -37,8 +36,12 @@ final class Traffic {
         void stop();
     }
 
-    /** What a run gave. */
-    record Result(ReportBuilder report, RunStats stats, AuditSummary audit) {}
+    /**
+     * What a run gave.
+     *
+     * @param trafficStartS when the traffic began on the sampler's clock ({@code ProcessSampler.Sample#tSeconds}); NaN without a sampler
+     */
+    record Result(ReportBuilder report, RunStats stats, AuditSummary audit, double trafficStartS) {}
 
     private Traffic() {}
 
@@ -51,6 +54,7 @@ final class Traffic {
                 Duration.ofSeconds(30));
         Instant startedAt = Instant.now();
         try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
+            WarmStart warm = WarmStart.prepare(fleet, target, options.clientWarmup, log);
             log.printf("%s: opening %d sessions at %s (%.0f/s)%n", plan.scenario(), plan.sessions(), target.uri(),
                     options.connectRate(200));
             List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
@@ -75,16 +79,21 @@ final class Traffic {
                     hook.stop();
                 }
             }
-            List<StreamAudit> audits = fleet.finish(options.drainTimeout);
-            AuditSummary audit = AuditSummary.of(audits);
+            double trafficStartS = target.sampler() == null ? Double.NaN
+                    : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
+            Fleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
+            AuditSummary audit = AuditSummary.of(finish.audits());
             ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
                     Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
-                    .audit(audit);
+                    .audit(audit)
+                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)))
+                    .section("client_warmup", warm.summary());
+            warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
             if (target.sampler() != null) {
-                report.process(target.sampler().pid(), target.sampler().samples());
+                report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }
-            return new Result(report, stats, audit);
+            return new Result(report, stats, audit, trafficStartS);
         }
     }
 }

@@ -14,12 +14,14 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.CloseReason;
 import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 import java.net.URI;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.glassfish.tyrus.client.ClientManager;
@@ -125,6 +127,20 @@ class BaselineServerIT {
         }
     }
 
+    @Test
+    void endIsAnsweredAsTheGatewayAnswersIt() throws Exception {
+        try (BaselineServer server = BaselineServer.start("127.0.0.1", 0)) {
+            Inbox inbox = new Inbox();
+            Session session = connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
+            assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
+            session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.End()));
+            var ended = assertInstanceOf(ServerMessage.Status.class, inbox.next());
+            assertEquals(SessionState.ENDED, ended.state());
+            assertEquals("client_end", ended.reason());
+            assertEquals(1000, inbox.closeCode.get(10, TimeUnit.SECONDS));
+        }
+    }
+
     private static Session connect(URI uri, Inbox inbox) throws Exception {
         ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
                 .preferredSubprotocols(List.of("gateway.v1", "bearer.ignored"))
@@ -135,12 +151,18 @@ class BaselineServerIT {
                 session.setMaxIdleTimeout(0);
                 session.addMessageHandler(String.class, (MessageHandler.Whole<String>) inbox.frames::add);
             }
+
+            @Override
+            public void onClose(Session session, CloseReason reason) {
+                inbox.closeCode.complete(reason.getCloseCode().getCode());
+            }
         }, config, uri);
     }
 
     /** Frames as they arrive, decoded on demand; each wait has a deadline. */
     private static final class Inbox {
         final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
 
         ServerMessage next() throws InterruptedException {
             String frame = frames.poll(10, TimeUnit.SECONDS);

@@ -34,7 +34,21 @@ class GatewayProcessTest {
                 tether_pool_workers{state="starting"} 1.0
                 tether_pool_workers{state="warm"} 3.0
                 """;
-        assertEquals(OptionalInt.of(3), GatewayProcess.warmGauge(metrics));
-        assertEquals(OptionalInt.empty(), GatewayProcess.warmGauge("tether_sessions 1.0\n"));
+        assertEquals(OptionalInt.of(3), GatewayProcess.warmGauge(PrometheusText.parse(metrics)));
+        assertEquals(OptionalInt.empty(), GatewayProcess.warmGauge(PrometheusText.parse("tether_sessions 1.0\n")));
+    }
+
+    @Test
+    void liveSessionsAreTheSessionGaugesOverEveryState() {
+        String metrics = """
+                # TYPE tether_sessions gauge
+                tether_sessions{state="idle"} 3.0
+                tether_sessions{state="preparing"} 1.0
+                tether_sessions{state="processing"} 0.0
+                tether_sessions_attached 2.0
+                tether_sessions_detached 2.0
+                """;
+        assertEquals(java.util.OptionalLong.of(4), GatewayProcess.liveSessions(PrometheusText.parse(metrics)));
+        assertEquals(java.util.OptionalLong.empty(), GatewayProcess.liveSessions(PrometheusText.parse("up 1\n")));
     }
 }

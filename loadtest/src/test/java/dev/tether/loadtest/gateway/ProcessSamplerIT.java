@@ -53,6 +53,45 @@ class ProcessSamplerIT {
     }
 
     @Test
+    void theTreeIsSplitIntoTheProcessItselfAndItsDescendants() throws Exception {
+        // A shell (the "gateway") with two sleeping children (its "workers").
+        Process shell = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
+        try (ProcessSampler alone = ProcessSampler.start(shell.pid(), Duration.ofMillis(20));
+                ProcessSampler tree = ProcessSampler.start(shell.pid(),
+                        new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
+            awaitLast(tree, s -> s.descendants() == 2, "both children");
+            ProcessSampler.Sample split = tree.samples().get(tree.samples().size() - 1);
+            ProcessSampler.Sample single = awaitSamples(alone, 1).get(0);
+            long childrenRss = shell.descendants().mapToLong(ProcessSamplerIT::rssOf).sum();
+
+            assertEquals(split.rootRssBytes() + split.descendantsRssBytes(), split.rssBytes(), "the total is the sum");
+            assertTrue(split.descendantsRssBytes() > 0, split.toString());
+            // A sleeping sh and two sleeping sleeps hold still: each part matches its own reading.
+            assertEquals(single.rssBytes(), split.rootRssBytes(), single.rssBytes() / 10.0, "the shell alone: " + split);
+            assertEquals(childrenRss, split.descendantsRssBytes(), childrenRss / 10.0, "the two children: " + split);
+            assertEquals(0, single.descendants(), "without descendants none are read");
+            assertEquals(0, single.descendantsRssBytes());
+        } finally {
+            shell.descendants().forEach(ProcessHandle::destroy);
+            shell.destroy();
+            shell.waitFor();
+        }
+    }
+
+    private static long rssOf(ProcessHandle process) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024;
+                }
+            }
+            return 0;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void heapReadingsEveryNthSample() {
         try (ProcessSampler sampler = ProcessSampler.start(PID,
                 new ProcessSampler.Options(Duration.ofMillis(50), Clock.systemUTC(), false, 2))) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.xpath.XPathConstants;
@@ -49,7 +50,8 @@ class HtmlReportTest {
         assertEquals(List.of("round trip", "baseline"),
                 strings(page, "//*[local-name()='svg'][*[local-name()='title']='round trip by percentile']"
                         + "//*[local-name()='g'][@class='series']/*[local-name()='title']"));
-        assertEquals(2, count(page, "//*[local-name()='path'][@stroke-dasharray]"), "round trip and ready warm");
+        assertEquals(2, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='path'][@stroke-dasharray]"), "round trip and ready warm");
         assertTrue(strings(page, "//*[local-name()='td']").contains("round_trip (baseline)"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("ratio to baseline"));
         assertTrue(strings(page, "//*[local-name()='div'][@class='d']").contains("2.10\u00d7 baseline"));
@@ -67,7 +69,8 @@ class HtmlReportTest {
                 .put("detail", "seq 7 never arrived </td><script>alert(1)</script> & more");
         Document page = render(report, "failed-audit.html");
 
-        assertEquals(0, count(page, "//*[local-name()='path'][@stroke-dasharray]"));
+        assertEquals(0, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='path'][@stroke-dasharray]"));
         assertEquals(0, count(page, "//*[local-name()='script']"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("seq 7 never arrived </td><script>alert(1)</script> & more"));
         assertTrue(strings(page, "//*[local-name()='td']").contains("n1.<abc>"));
@@ -202,6 +205,133 @@ class HtmlReportTest {
     }
 
     @Test
+    void theWarmUpIsShadedOnEveryTimeChartAndNamedInItsLegend() throws Exception {
+        ObjectNode report = report("gateway", 1.0); // warm-up 10 s, timeline 1..60 s
+        ((ObjectNode) report.get("gateway")).put("traffic_start_s", 4.0); // samples 0..60 s on their own clock
+        Document page = render(report, "warmup-shade.html");
+
+        List<String> timeCharts = List.of("Latency over time", "Throughput over time", "Sessions", "Gateway memory",
+                "Gateway CPU", "Gateway threads");
+        for (String chart : timeCharts) {
+            String svg = "//*[local-name()='svg'][*[local-name()='title']=" + literal(chart) + "]";
+            assertEquals(List.of("0"), strings(page, svg + "/*[local-name()='rect'][@class='shade']/@data-from"), chart);
+            assertEquals(List.of("10"), strings(page, svg + "/*[local-name()='rect'][@class='shade']/@data-to"), chart);
+            assertTrue(strings(page, svg + "/*[local-name()='g'][@class='legend']/*[local-name()='text']")
+                    .contains("warm-up (left out)"), chart + ": the legend names the shade");
+            assertEquals(1, count(page, svg + "/*[local-name()='g'][@class='legend']/*[local-name()='rect'][@class='shade']"), chart);
+        }
+        // The plot area spans x 70..740 px. Latency: 0..60 s, so the warm-up is its first sixth.
+        assertShade(page, "Latency over time", 70, 670 / 6.0);
+        // The gateway's samples run from 4 s before the traffic to 56 s after: the warm-up starts 4 s in.
+        assertShade(page, "Gateway CPU", 70 + 670 * 4 / 60.0, 670 / 6.0);
+        assertEquals(0, count(page, "//*[local-name()='svg'][contains(*[local-name()='title'],'by percentile')]"
+                + "//*[local-name()='rect'][@class='shade']"), "percentile charts have no time axis to shade");
+
+        ObjectNode noWarmup = report("gateway", 1.0).put("warmup_s", 0.0);
+        assertEquals(0, count(render(noWarmup, "no-warmup.html"), "//*[local-name()='rect'][@class='shade']"));
+    }
+
+    @Test
+    void aOneSecondWarmUpIsShadedThoughItsOnlyPointClosesIt() throws Exception {
+        ObjectNode report = report("gateway", 1.0).put("warmup_s", 1.0);
+        ArrayNode timeline = report.putArray("timeline"); // second k's point sits at its end, t = k
+        for (int t = 1; t <= 4; t++) {
+            timeline.addObject().put("t_s", t).put("sent", 50).put("results", 50).put("errors", 0).put("sessions", 10)
+                    .put("p50_ms", 10.0).put("p99_ms", 20.0).put("max_ms", 30.0);
+        }
+        Document page = render(report, "warmup-one-second.html");
+        assertShade(page, "Latency over time", 70, 670 / 4.0);
+    }
+
+    @Test
+    void theClientsReadyTimesStandBesideTheGatewaysAndTheSessionsAtTheEndAreShown() throws Exception {
+        ObjectNode report = scenario("connect");
+        report.with("latency_ms").set("ready_cold", metric(4, 900));
+        ObjectNode gateway = report.putObject("gateway_session_start_ms").put("source", "tether_session_start_seconds");
+        gateway.putObject("warm").put("count", 100).put("mean", 1.5).put("p50", 0.7).put("p90", 2.0).put("p99", 9.5);
+        gateway.putObject("cold").put("count", 4).put("mean", 850.0).put("p50", 840.0).put("p90", 880.0).put("p99", 890.0);
+        report.putObject("sessions_end").put("left", false).put("sessions", 30).put("ended", 28).put("already_ended", 0)
+                .put("failed", 2).put("gateway_live_sessions", 2).putObject("failures").put("timeout", 2);
+        Document page = render(report, "ready-times-and-ending.html");
+
+        String table = "//*[local-name()='table'][@class='ready']";
+        assertEquals(List.of("warm", "client (ready_warm)", "100", "3.30", "3.00", "6.00", "9.00"),
+                strings(page, table + "//*[local-name()='tr'][*[local-name()='td'][2]='client (ready_warm)']/*[local-name()='td']"));
+        assertEquals(List.of("warm", "gateway (tether_session_start_seconds)", "100", "1.50", "0.700", "2.00", "9.50"),
+                strings(page, table + "//*[local-name()='tr'][1 + count(preceding-sibling::*) = 2]/*[local-name()='td']"));
+        assertEquals(4, count(page, table + "//*[local-name()='tbody']/*[local-name()='tr']"), "warm and cold, client and gateway");
+
+        assertEquals("28", cell(page, "ended"));
+        assertEquals("bad", attribute(page, "end failed", "class"));
+        assertEquals("2", cell(page, "end failed: timeout"));
+        assertEquals("bad", attribute(page, "gateway's live sessions afterwards (/metrics)", "class"));
+        String text = TextReport.render(report);
+        assertTrue(text.contains("sessions at the end: 28 of 30 ended with end, 0 had ended before, 2 failed, timeout 2;"
+                + " the gateway's live sessions afterwards: 2"), text);
+        assertTrue(text.contains("warm, gateway (session_start)"), text);
+
+        ((ObjectNode) report.get("sessions_end")).removeAll().put("left", true).put("sessions", 30).put("gateway_live_sessions", 30);
+        Document left = render(report, "sessions-left.html");
+        assertEquals("30", cell(left, "left open"));
+        assertEquals("", attribute(left, "gateway's live sessions afterwards (/metrics)", "class"), "left on purpose: not bad");
+        assertTrue(TextReport.render(report).contains("sessions at the end: 30 left open for a resume (--leave-sessions)"));
+    }
+
+    private static void assertShade(Document page, String chart, double x, double width) throws Exception {
+        String rect = "//*[local-name()='svg'][*[local-name()='title']=" + literal(chart) + "]/*[local-name()='rect'][@class='shade']";
+        assertEquals(x, Double.parseDouble(strings(page, rect + "/@x").get(0)), 0.2, chart + " shade x");
+        assertEquals(width, Double.parseDouble(strings(page, rect + "/@width").get(0)), 0.2, chart + " shade width");
+    }
+
+    @Test
+    void p99AndMaxAreBothDrawnAndTellApartWhereTheyMeet() throws Exception {
+        ObjectNode report = report("gateway", 1.0);
+        for (JsonNode second : report.get("timeline")) {
+            ((ObjectNode) second).put("max_ms", second.get("p99_ms").asDouble()); // few samples a second: p99 is the max
+        }
+        Document page = render(report, "p99-equals-max.html");
+        String svg = "//*[local-name()='svg'][*[local-name()='title']='Latency over time']";
+
+        // Drawing order is document order: max first, so that p50 and p99 are painted over it.
+        assertEquals(List.of("max", "p50", "p99"), strings(page, svg + "/*[local-name()='g'][@class='series']/*[local-name()='title']"));
+        Map<String, Map<String, String>> line = new java.util.HashMap<>();
+        for (String series : List.of("p50", "p99", "max")) {
+            String path = svg + "/*[local-name()='g'][@class='series'][*[local-name()='title']='" + series + "']/*[local-name()='path']";
+            assertEquals(1, count(page, path), series + " is drawn");
+            Map<String, String> attributes = new java.util.HashMap<>();
+            for (String a : List.of("d", "stroke", "stroke-width", "stroke-dasharray", "stroke-opacity")) {
+                attributes.put(a, strings(page, path + "/@" + a).stream().findFirst().orElse(""));
+            }
+            line.put(series, attributes);
+            // The legend shows each line as drawn.
+            String legend = svg + "/*[local-name()='g'][@class='legend']/*[local-name()='line'][following-sibling::*[1]='" + series + "']";
+            assertEquals(List.of(attributes.get("stroke")), strings(page, legend + "/@stroke"), series);
+            assertEquals(attributes.get("stroke-dasharray"), strings(page, legend + "/@stroke-dasharray").stream().findFirst().orElse(""));
+        }
+        assertEquals(line.get("p99").get("d"), line.get("max").get("d"), "the fixture puts p99 on max");
+        assertEquals(3, line.values().stream().map(a -> a.get("stroke")).distinct().count(), "three colours");
+        // max is wide and pale beneath: p99 on top of it stays visible, and max still shows around it.
+        assertTrue(Double.parseDouble(line.get("max").get("stroke-width")) > 2 * Double.parseDouble(line.get("p99").get("stroke-width")));
+        assertTrue(Double.parseDouble(line.get("max").get("stroke-opacity")) < 0.5);
+        // p99 is dashed over a solid p50, so where those two meet both show.
+        assertFalse(line.get("p99").get("stroke-dasharray").isEmpty());
+        assertTrue(line.get("p50").get("stroke-dasharray").isEmpty());
+    }
+
+    @Test
+    void gatewayMemoryShowsTheJvmItsWorkersAndTheTotal() throws Exception {
+        Document page = render(report("gateway", 1.0), "gateway-memory.html");
+        assertEquals(List.of("total", "gateway JVM", "workers", "heap used"), seriesOf(page, "Gateway memory"));
+        List<String> workers = strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='workers']/*[local-name()='td']");
+        assertEquals(List.of("workers", "0.0 MiB", "460.0 MiB", "460.0 MiB"), workers);
+        assertEquals("700.0 MiB", strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='total']/*[local-name()='td'][3]").get(0));
+        assertEquals("240.0 MiB", strings(page, "//*[local-name()='table'][contains(@class,'memory')]"
+                + "//*[local-name()='tr'][*[local-name()='td'][1]='gateway JVM']/*[local-name()='td'][3]").get(0));
+    }
+
+    @Test
     void scenarioSectionsAreLeftOutWhenAbsent() throws Exception {
         Document page = render(report("gateway", 1.0), "no-scenario-sections.html");
         List<String> headings = strings(page, "//*[local-name()='h2']");
@@ -273,14 +403,21 @@ class HtmlReportTest {
         ObjectNode gateway = r.putObject("gateway").put("pid", 4242);
         ArrayNode samples = gateway.putArray("samples");
         for (int t = 0; t <= 60; t += 2) {
-            ObjectNode s = samples.addObject().put("t_s", t).put("rss_bytes", (180L + t) * 1024 * 1024).put("threads", 40)
-                    .put("cpu_pct", 35 + (t % 7));
+            long workers = (t < 20 ? 10L * t : 400L + t) * 1024 * 1024;
+            ObjectNode s = samples.addObject().put("t_s", t).put("rss_bytes", (180L + t) * 1024 * 1024 + workers)
+                    .put("gateway_rss_bytes", (180L + t) * 1024 * 1024).put("workers_rss_bytes", workers)
+                    .put("worker_processes", t < 20 ? t / 2 : 10).put("threads", 40).put("cpu_pct", 35 + (t % 7));
             if (t % 10 == 0) {
                 s.put("heap_used_bytes", (60L + t / 2) * 1024 * 1024);
             } else {
                 s.putNull("heap_used_bytes");
             }
         }
+        ObjectNode memory = gateway.putObject("memory");
+        memory.putObject("gateway_rss_bytes").put("start", 180L << 20).put("peak", 240L << 20).put("end", 240L << 20);
+        memory.putObject("workers_rss_bytes").put("start", 0).put("peak", 460L << 20).put("end", 460L << 20);
+        memory.putObject("total_rss_bytes").put("start", 180L << 20).put("peak", 700L << 20).put("end", 700L << 20);
+        memory.putObject("worker_processes").put("start", 0).put("peak", 10).put("end", 10);
         return r;
     }
 

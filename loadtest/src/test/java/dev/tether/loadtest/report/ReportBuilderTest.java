@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReportBuilderTest {
 
     private static final long MS = 1_000_000;
+    private static final long MIB = 1024 * 1024;
 
     private static JsonNode sample() {
         RunStats stats = new RunStats();
@@ -49,8 +50,9 @@ class ReportBuilderTest {
                 .stats(stats, 70)
                 .audit(AuditSummary.of(List.of(audit)))
                 .chaos(1, 2, 3, 4, 5)
-                .process(42, List.of(new ProcessSampler.Sample(1.0, 1_000_000, 20, 50.0, null),
-                        new ProcessSampler.Sample(2.0, 2_000_000, 21, 60.0, 123L)))
+                .process(42, List.of(new ProcessSampler.Sample(1.0, 1_000_000, 0, 0, 20, 50.0, null),
+                        new ProcessSampler.Sample(2.0, 2_000_000, 600 * MIB, 10, 21, 60.0, 123L),
+                        new ProcessSampler.Sample(3.0, 3_000_000, 100 * MIB, 2, 22, 70.0, null)))
                 .build();
     }
 
@@ -81,8 +83,11 @@ class ReportBuilderTest {
                 "duplicates_delivered", "lost", "gaps", "violations")));
         assertEquals(Set.of("session", "kind", "detail"), names(report.path("audit").path("violations").get(0)));
         assertEquals(Set.of("cuts_clean", "cuts_abrupt", "resumes", "resent", "worker_kills"), names(report.path("chaos")));
-        assertEquals(Set.of("t_s", "rss_bytes", "threads", "cpu_pct", "heap_used_bytes"),
-                names(report.path("gateway").path("samples").get(0)));
+        assertEquals(Set.of("t_s", "rss_bytes", "gateway_rss_bytes", "workers_rss_bytes", "worker_processes", "threads",
+                "cpu_pct", "heap_used_bytes"), names(report.path("gateway").path("samples").get(0)));
+        assertEquals(Set.of("gateway_rss_bytes", "workers_rss_bytes", "total_rss_bytes", "worker_processes"),
+                names(report.path("gateway").path("memory")));
+        assertEquals(Set.of("start", "peak", "end"), names(report.path("gateway").path("memory").path("total_rss_bytes")));
         assertEquals(42, report.path("gateway").path("pid").asLong());
     }
 
@@ -101,6 +106,32 @@ class ReportBuilderTest {
         assertTrue(report.path("gateway").path("samples").get(0).path("heap_used_bytes").isNull());
         assertEquals(123, report.path("gateway").path("samples").get(1).path("heap_used_bytes").asLong());
         assertEquals(100 / 70.0, report.path("throughput").path("sent_per_s").asDouble(), 1e-9);
+    }
+
+    @Test
+    void gatewayMemoryIsTheProcessTreeWithTheJvmAndItsWorkersApart() {
+        JsonNode report = sample();
+        JsonNode second = report.path("gateway").path("samples").get(1);
+        assertEquals(2_000_000, second.path("gateway_rss_bytes").asLong());
+        assertEquals(600 * MIB, second.path("workers_rss_bytes").asLong());
+        assertEquals(10, second.path("worker_processes").asInt());
+        assertEquals(2_000_000 + 600 * MIB, second.path("rss_bytes").asLong(), "rss_bytes is the whole tree");
+
+        JsonNode memory = report.path("gateway").path("memory");
+        assertEquals(1_000_000, memory.path("gateway_rss_bytes").path("start").asLong());
+        assertEquals(3_000_000, memory.path("gateway_rss_bytes").path("peak").asLong());
+        assertEquals(600 * MIB, memory.path("workers_rss_bytes").path("peak").asLong());
+        assertEquals(100 * MIB, memory.path("workers_rss_bytes").path("end").asLong());
+        assertEquals(2_000_000 + 600 * MIB, memory.path("total_rss_bytes").path("peak").asLong());
+        assertEquals(10, memory.path("worker_processes").path("peak").asInt());
+
+        String text = TextReport.render(report);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "gateway JVM",
+                1_000_000 / (double) MIB, 3_000_000 / (double) MIB, 3_000_000 / (double) MIB)), text);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "workers", 0.0, 600.0, 100.0)), text);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "total",
+                1_000_000 / (double) MIB, 600 + 2_000_000 / (double) MIB, 100 + 3_000_000 / (double) MIB)), text);
+        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9d %9d %9d", "worker processes", 0, 10, 2)), text);
     }
 
     @Test
