@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
@@ -29,6 +30,8 @@ class SmokeIT {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final Path GATEWAY_JAR = ROOT.resolve("gateway/target/gateway.jar");
+    /** The HMAC secret of the gateway this test launches itself (and of the tokens minted for it). */
+    private static final String SECRET = "smoke-it-secret-0123456789abcdef0123456789";
 
     @BeforeAll
     static void gatewayIsBuilt() {
@@ -90,14 +93,16 @@ class SmokeIT {
     @Test
     void aRunEndsEverySessionItOpenedUnlessToldToLeaveThem(@TempDir Path out, @TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("demo-small.yaml"), DEMO_SMALL);
+        // A secret of the test's own: the gateway refuses the public development one outside development.
         GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config)
+                .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
                 .withLogFile(dir.resolve("gateway.log")).withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));
         try {
             assertTrue(gateway.awaitWarm(3, Duration.ofSeconds(90)), "the pool's 3 warm workers");
             String url = gateway.wsUri().toString();
 
-            JsonNode ended = runAgainst(out.resolve("ended"), "steady", "--url", url, "--sessions", "3", "--rate", "30",
-                    "--duration", "2s", "--warmup", "0s");
+            JsonNode ended = runAgainst(out.resolve("ended"), "steady", "--url", url, "--secret", SECRET, "--sessions", "3",
+                    "--rate", "30", "--duration", "2s", "--warmup", "0s");
             assertEquals(3, ended.path("sessions_end").path("ended").asInt(), ended.path("sessions_end").toString());
             assertEquals(0, ended.path("sessions_end").path("failed").asInt(), ended.path("sessions_end").toString());
             assertEquals(3, ended.path("close_codes").path("1000").asInt(), ended.path("close_codes").toString());
@@ -106,8 +111,8 @@ class SmokeIT {
             double clientEnds = gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0);
             assertEquals(3 + ended.path("client_warmup").path("ready").asInt(), clientEnds, "the run's and its warm-up's sessions");
 
-            JsonNode left = runAgainst(out.resolve("left"), "steady", "--url", url, "--sessions", "3", "--rate", "30",
-                    "--duration", "2s", "--warmup", "0s", "--leave-sessions");
+            JsonNode left = runAgainst(out.resolve("left"), "steady", "--url", url, "--secret", SECRET, "--sessions", "3",
+                    "--rate", "30", "--duration", "2s", "--warmup", "0s", "--leave-sessions");
             assertTrue(left.path("sessions_end").path("left").asBoolean(), left.path("sessions_end").toString());
             awaitMetric(gateway, "the 3 sessions left, detached, with their workers", m -> m.sum("tether_sessions").orElse(-1) == 3
                     && m.sum("tether_sessions_detached").orElse(-1) == 3 && workersOutsideThePool(m) == 3);
