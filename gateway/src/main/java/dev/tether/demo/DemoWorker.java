@@ -42,6 +42,16 @@ public final class DemoWorker {
     private static final Object EOF = new Object();
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
     private static final String[] GARBAGE = {"not json", "[1,2]", "42", "{\"broken\":", "\"a string\"", "null"};
+    /** {@code spawn_child}: a child that sleeps for an hour. */
+    private static final List<List<String>> SLEEP = List.of(
+            List.of("sleep", "3600"), List.of("/bin/sleep", "3600"), List.of("/usr/bin/sleep", "3600"));
+    /**
+     * {@code spawn_stubborn_child}: a child that sleeps for an hour and ignores SIGTERM (an ignored
+     * signal stays ignored across {@code exec}), so only SIGKILL ends it.
+     */
+    private static final List<List<String>> SLEEP_IGNORING_SIGTERM = List.of(
+            List.of("sh", "-c", "trap '' TERM; exec sleep 3600"),
+            List.of("/bin/sh", "-c", "trap '' TERM; exec sleep 3600"));
 
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Deque<JsonNode> waiting = new ArrayDeque<>();
@@ -124,9 +134,14 @@ public final class DemoWorker {
                     .put("work_dir", workDir));
         }
         if (data.path("spawn_child").asBoolean()) {
-            Process child = spawnSleep();
+            Process child = spawnChild(SLEEP);
             children.add(child);
             emit(object("child").put("id", id).put("pid", child.pid()));
+        }
+        if (data.path("spawn_stubborn_child").asBoolean()) {
+            Process child = spawnChild(SLEEP_IGNORING_SIGTERM);
+            children.add(child);
+            emit(object("child").put("id", id).put("pid", child.pid()).put("ignores_sigterm", true));
         }
         if (data.has("allocate_mb")) {
             allocate(id, data.path("allocate_mb").asInt());
@@ -231,11 +246,12 @@ public final class DemoWorker {
         }, "never-exit"));
     }
 
-    private Process spawnSleep() throws IOException {
+    /** Starts the first of {@code candidates} that can be started, its input a pipe, its output discarded. */
+    private Process spawnChild(List<List<String>> candidates) throws IOException {
         IOException failure = null;
-        for (String sleep : List.of("sleep", "/bin/sleep", "/usr/bin/sleep")) {
+        for (List<String> command : candidates) {
             try {
-                return new ProcessBuilder(sleep, "3600")
+                return new ProcessBuilder(command)
                         .redirectInput(ProcessBuilder.Redirect.PIPE)
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                         .redirectError(ProcessBuilder.Redirect.DISCARD)
