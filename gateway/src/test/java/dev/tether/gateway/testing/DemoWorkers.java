@@ -1,6 +1,11 @@
 package dev.tether.gateway.testing;
 
 import dev.tether.gateway.worker.process.ProcessTree;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -13,13 +18,18 @@ import java.util.stream.Collectors;
  * processes as the operating system shows them.
  *
  * <p>Every gateway made here gets a <em>marker</em>: its worker command carries
- * {@code -Dtether.it=<marker>}, and its workers run below a work root of their own. So a test can
- * tell the workers of its gateway from those of the other gateways living in the same test JVM, by
- * their command line, and see their working directories.
+ * {@code -Dtether.it=<marker>}, its workers' environment {@value #MARKER_VARIABLE} (which their own
+ * children inherit), and its workers run below a work root of their own. So a test can tell the
+ * workers of its gateway from those of the other gateways living in the same test JVM, by their
+ * command line, find every process they started anywhere on the machine, even after the gateway
+ * that started them is gone, by their environment, and see their working directories.
  */
 public final class DemoWorkers {
 
     private static final String MARKER_PROPERTY = "-Dtether.it=";
+    /** Set in every worker's environment to {@link #markerValue}; children inherit it. */
+    public static final String MARKER_VARIABLE = "DEMO_IT_MARKER";
+    private static final Path PROC = Path.of("/proc");
 
     private DemoWorkers() {}
 
@@ -48,12 +58,13 @@ public final class DemoWorkers {
                               "-Xss512k", "-cp", "${classpath}", "dev.tether.demo.DemoWorker"]
                     env:
                       DEMO_READY_DELAY: 0s
+                      %s: %s
                     work_root: %s
                     stop_grace: 500ms
                     kill_grace: 500ms
                 pool:
                   min_idle: 1
-                """.formatted(MARKER_PROPERTY, marker, workRoot(marker));
+                """.formatted(MARKER_PROPERTY, marker, MARKER_VARIABLE, markerValue(marker), workRoot(marker));
     }
 
     /** The directory below which the workers of {@code marker}'s gateway get their working directories. */
@@ -79,6 +90,53 @@ public final class DemoWorkers {
                 .map(ProcessHandle::pid)
                 .filter(ProcessTree::running)
                 .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** The value of {@link #MARKER_VARIABLE} for {@code marker}: unique to this test JVM. */
+    public static String markerValue(String marker) {
+        return ProcessHandle.current().pid() + "-" + marker;
+    }
+
+    /**
+     * Pids of every running (not zombie) process on this machine whose environment carries
+     * {@code marker}: the workers of {@code marker}'s gateway and everything they started, whoever
+     * their parent is now (a process whose parent died is re-parented, and is no descendant of
+     * this JVM any more). Processes whose environment cannot be read (other users') are skipped.
+     */
+    public static Set<Long> anywhere(String marker) {
+        byte[] entry = (MARKER_VARIABLE + "=" + markerValue(marker)).getBytes(StandardCharsets.UTF_8);
+        Set<Long> pids = new TreeSet<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC, "[0-9]*")) {
+            for (Path dir : entries) {
+                long pid = Long.parseLong(dir.getFileName().toString());
+                if (environmentHas(dir.resolve("environ"), entry) && ProcessTree.running(pid)) {
+                    pids.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list /proc", e);
+        }
+        return pids;
+    }
+
+    /** Whether the NUL-separated environment file {@code environ} holds exactly {@code entry}. */
+    private static boolean environmentHas(Path environ, byte[] entry) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(environ);
+        } catch (IOException e) {
+            return false; // gone, or not ours
+        }
+        int start = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == 0) {
+                if (i - start == entry.length && Arrays.equals(bytes, start, i, entry, 0, entry.length)) {
+                    return true;
+                }
+                start = i + 1;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code pid} runs (exists and is not a zombie). */

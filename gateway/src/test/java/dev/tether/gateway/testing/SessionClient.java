@@ -44,7 +44,12 @@ public final class SessionClient implements AutoCloseable {
      * read. For tests where warm or cold does not matter.
      */
     public static SessionClient openIdle(GatewayExtension gateway, String subject) {
-        SessionClient client = open(gateway, subject);
+        return openIdle(gateway.uri(), gateway.token(subject));
+    }
+
+    /** Like {@link #openIdle(GatewayExtension, String)}, at {@code uri} with {@code token}. */
+    public static SessionClient openIdle(URI uri, String token) {
+        SessionClient client = open(uri, token);
         if (client.ready.state() != SessionState.IDLE) {
             assertEquals(SessionState.PREPARING, client.ready.state());
             assertEquals(List.of("status:preparing", "status:idle"), tags(client.untilTag("status:idle")));
