@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -54,6 +55,13 @@ public final class ProcessWorker implements Worker {
     private record Binding(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
     }
 
+    /**
+     * What ending a worker took, for the gateway's shutdown summary: whether its tree needed
+     * SIGTERM, whether any of it needed SIGKILL, and whether its working directory was removed.
+     */
+    record Teardown(boolean sigterm, boolean sigkill, boolean workDirRemoved) {
+    }
+
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
     private final Process process;
@@ -74,6 +82,7 @@ public final class ProcessWorker implements Worker {
     /** stop() or kill() was called: no more listener callbacks, onExit included. */
     private volatile boolean silenced;
     private volatile String killReason;
+    private volatile boolean workDirRemoved;
 
     ProcessWorker(ProcessWorkerConfig config, ScheduledExecutorService timers, Process process, Path workDir,
             WireCodec codec) {
@@ -141,6 +150,17 @@ public final class ProcessWorker implements Worker {
         timers.execute(killer::kill);
     }
 
+    /**
+     * The gateway stops at once and skips the graces (a second SIGTERM while workers were being
+     * stopped): SIGTERM to the whole tree now and SIGKILL right after, whether or not {@link #stop()}
+     * was called. {@link #exited()} completes as usual. Never blocks; any thread.
+     */
+    void skipGraces() {
+        silence();
+        stopping.set(true);
+        timers.execute(() -> killer.terminate("the gateway stops at once", Duration.ZERO));
+    }
+
     @Override
     public CompletionStage<Void> ready() {
         return ready;
@@ -179,6 +199,16 @@ public final class ProcessWorker implements Worker {
     /** Callbacks handed to the bound executor and not yet run; never above {@code max_pending_events}. */
     public int pendingEvents() {
         return config.maxPendingEvents() - permits.availablePermits();
+    }
+
+    /** What ending this worker took; final once {@link #exited()} has completed. */
+    Teardown teardown() {
+        return new Teardown(killer.sentSigterm(), killer.sentSigkill(), workDirRemoved);
+    }
+
+    /** The processes of this worker's tree that run now; see {@link TreeKiller#runningNow()}. Not for event loops. */
+    Set<ProcessHandle> runningTree() {
+        return killer.runningNow();
     }
 
     /** The log keys of this worker: {@code session} and {@code subject} once bound, {@code worker} (the pid). */
@@ -248,6 +278,7 @@ public final class ProcessWorker implements Worker {
     private void finish(WorkerExit exit) {
         try {
             WorkDirs.deleteRecursively(workDir);
+            workDirRemoved = true;
         } catch (IOException | RuntimeException e) {
             keys(log.atWarn()).setCause(e).log("cannot remove working directory {}", workDir);
         }

@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * its pid: its whole tree can be found and signalled, even after its descendants are orphaned,
  * without ever touching the gateway's own group.
  *
+ * <p>Every launch is put on the gateway's {@link WorkerLedger} before its working directory is made
+ * and stays there until the worker's exit has been handled, so a shutdown can wait for (and at
+ * worst kill) every process the gateway started; once the ledger is closed, launches fail.
+ *
  * <p>Thread-safe. {@link #launch()} blocks briefly (directory creation, fork and exec): call it from
  * the pool's thread, never on an event loop.
  */
@@ -40,17 +44,29 @@ public final class ProcessWorkerLauncher {
 
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
+    private final WorkerLedger ledger;
     private final List<String> command;
     private final WireCodec codec = new WireCodec();
 
     /**
-     * @param timers runs the stop sequence, /proc scans, signals and clean-up; must not be an event
-     *     loop (those do file I/O)
-     * @throws IllegalStateException when {@code setsid} (util-linux) cannot be found
+     * A launcher with a ledger of its own (for tools and tests that start workers directly).
+     *
+     * @see #ProcessWorkerLauncher(ProcessWorkerConfig, ScheduledExecutorService, WorkerLedger)
      */
     public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers) {
+        this(config, timers, new WorkerLedger());
+    }
+
+    /**
+     * @param timers runs the stop sequence, /proc scans, signals and clean-up; must not be an event
+     *     loop (those do file I/O)
+     * @param ledger the gateway's ledger of live workers, shared by all its launchers
+     * @throws IllegalStateException when {@code setsid} (util-linux) cannot be found
+     */
+    public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers, WorkerLedger ledger) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
+        this.ledger = requireNonNull(ledger, "ledger");
         List<String> resolved = new ArrayList<>();
         resolved.add(setsid().orElseThrow(() -> new IllegalStateException(
                 "setsid not found in /usr/bin, /bin or PATH: subprocess workers need it (util-linux) to run "
@@ -87,9 +103,23 @@ public final class ProcessWorkerLauncher {
     /**
      * Starts one worker. It is not ready yet: wait for {@link ProcessWorker#ready()}.
      *
-     * @throws IOException when the working directory cannot be made or the program cannot be started
+     * @throws IOException when the working directory cannot be made or the program cannot be
+     *     started, or the ledger is closed (the gateway is shutting down)
      */
     public ProcessWorker launch() throws IOException {
+        WorkerLedger.Entry entry = ledger.reserve();
+        ProcessWorker worker;
+        try {
+            worker = start();
+        } catch (IOException | RuntimeException | Error e) {
+            entry.abandoned();
+            throw e;
+        }
+        entry.started(worker);
+        return worker;
+    }
+
+    private ProcessWorker start() throws IOException {
         Path workDir = WorkDirs.create(config.workRoot());
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         Map<String, String> env = builder.environment();
@@ -115,7 +145,18 @@ public final class ProcessWorkerLauncher {
             throw new IOException("cannot start worker " + command + ": " + e.getMessage(), e);
         }
         log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
-        return new ProcessWorker(config, timers, process, workDir, codec);
+        try {
+            return new ProcessWorker(config, timers, process, workDir, codec);
+        } catch (RuntimeException | Error e) {
+            // Without its ProcessWorker nothing would ever stop the process or remove its directory.
+            process.destroyForcibly();
+            try {
+                WorkDirs.deleteRecursively(workDir);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     static String javaExecutable() {

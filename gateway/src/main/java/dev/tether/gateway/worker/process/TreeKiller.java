@@ -3,6 +3,7 @@ package dev.tether.gateway.worker.process;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -19,9 +20,11 @@ import org.slf4j.spi.LoggingEventBuilder;
  * Signals one worker's whole process tree ({@link ProcessTree#snapshot}): SIGTERM, SIGKILL, and
  * SIGKILL to what is left once the worker itself has exited. Every process seen in a snapshot is
  * remembered and killed again at the end, so a descendant that left the worker's session is still
- * caught if it was seen before.
+ * caught if it was seen before. Remembers whether the tree needed SIGTERM and SIGKILL, for the
+ * gateway's shutdown summary.
  *
  * <p>Runs on the worker's {@code timers} scheduler (it reads {@code /proc}): never on an event loop.
+ * {@link #runningNow()} is also called by the gateway's final sweep, on the thread closing it.
  */
 final class TreeKiller {
 
@@ -39,6 +42,8 @@ final class TreeKiller {
     private final UnaryOperator<LoggingEventBuilder> keys;
     private final Set<ProcessHandle> seen = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean killing = new AtomicBoolean();
+    private volatile boolean sentSigterm;
+    private volatile boolean sentSigkill;
 
     TreeKiller(Process process, ScheduledExecutorService timers, UnaryOperator<LoggingEventBuilder> keys) {
         this.process = requireNonNull(process, "process");
@@ -56,6 +61,7 @@ final class TreeKiller {
         seen.addAll(tree);
         keys.apply(log.atInfo()).log("{}; SIGTERM to {} process(es)", why, tree.size());
         tree.forEach(ProcessHandle::destroy);
+        sentSigterm = true;
         timers.schedule(this::kill, killGrace.toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -72,6 +78,7 @@ final class TreeKiller {
         seen.addAll(others);
         keys.apply(log.atInfo()).log("SIGKILL to the worker and {} other process(es)", others.size());
         others.forEach(ProcessHandle::destroyForcibly);
+        sentSigkill = true;
         killLeaderAfterReap(others, System.nanoTime() + REAP_WINDOW.toNanos());
     }
 
@@ -94,14 +101,42 @@ final class TreeKiller {
         process.destroyForcibly();
     }
 
-    private void killLeftovers(String exit, long deadline, boolean first, CompletableFuture<Void> done) {
-        Set<ProcessHandle> left = ConcurrentHashMap.newKeySet();
+    /** Whether the tree got SIGTERM: the worker outlived {@code stop_grace}, or the graces were skipped. */
+    boolean sentSigterm() {
+        return sentSigterm;
+    }
+
+    /** Whether any process of the tree got SIGKILL: the worker, or what it left when it exited. */
+    boolean sentSigkill() {
+        return sentSigkill;
+    }
+
+    /**
+     * The processes of the tree that run now (zombies excluded): its snapshot, the members of its
+     * group and session, and every process seen in an earlier snapshot. Reads {@code /proc}: not
+     * for event loops.
+     */
+    Set<ProcessHandle> runningNow() {
+        Set<ProcessHandle> tree = new HashSet<>(ProcessTree.snapshot(pid));
+        tree.removeIf(h -> !ProcessTree.running(h.pid()));
+        tree.addAll(leftovers());
+        return tree;
+    }
+
+    /** The running members of the worker's group and session, and the running processes seen before. */
+    private Set<ProcessHandle> leftovers() {
+        Set<ProcessHandle> left = new HashSet<>();
         for (long member : ProcessTree.groupOrSessionMembers(pid)) {
             ProcessHandle.of(member).ifPresent(left::add);
         }
         left.addAll(seen);
         long self = ProcessHandle.current().pid();
-        left.removeIf(h -> h.pid() == self || !h.isAlive() || !ProcessTree.running(h.pid()));
+        left.removeIf(h -> h.pid() == self || h.pid() == 1 || !h.isAlive() || !ProcessTree.running(h.pid()));
+        return left;
+    }
+
+    private void killLeftovers(String exit, long deadline, boolean first, CompletableFuture<Void> done) {
+        Set<ProcessHandle> left = leftovers();
         if (left.isEmpty()) {
             done.complete(null);
             return;
@@ -116,6 +151,7 @@ final class TreeKiller {
             keys.apply(log.atInfo()).log("worker exited ({}); SIGKILL to {} leftover process(es)", exit, left.size());
         }
         left.forEach(ProcessHandle::destroyForcibly);
+        sentSigkill = true;
         timers.schedule(() -> killLeftovers(exit, deadline, false, done), POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 }
