@@ -10,8 +10,9 @@ import sun.misc.Signal;
 
 /**
  * Turns SIGTERM into a graceful drain: the first SIGTERM starts {@link GatewayServer#drain}, a
- * second one (or any later one) calls {@link GatewayServer#forceStop()}. The process exits once the
- * drain has completed; {@link RunCommand} waits for that.
+ * second one (or any later one) calls {@link GatewayServer#forceStop()}, which stops waiting for
+ * running turns, or, once the workers are being stopped, skips their graces. The process exits
+ * once the drain has completed (every worker gone); {@link RunCommand} waits for that.
  *
  * <p>Installing a handler replaces the JVM's own SIGTERM handling (which would run the shutdown
  * hooks and exit at once), so SIGTERM no longer runs the shutdown hook directly. SIGINT (Ctrl-C),

@@ -28,6 +28,7 @@ import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
+import dev.tether.gateway.worker.process.WorkerLedger;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.WireCodec;
@@ -108,8 +109,15 @@ public final class GatewayServer implements AutoCloseable {
     private CompletableFuture<Void> drained;
     /** Completes when {@link #close()} has finished. */
     private final CompletableFuture<Void> closedDone = new CompletableFuture<>();
-    /** Completed by {@link #forceStop()}: the drain stops waiting for running turns. */
-    private final CompletableFuture<Void> forced = new CompletableFuture<>();
+    /**
+     * Completes, with why, when the drain stops waiting for running turns (none runs, timeout,
+     * {@link #forceStop()}); null until {@link #drain} is called. Guarded by {@link #drainLock}.
+     */
+    private CompletableFuture<String> turnsSettled;
+    /** Every worker process this gateway started and has not finished with, across reloads. */
+    private final WorkerLedger ledger = new WorkerLedger();
+    /** {@link #close()} is stopping the workers: {@link #forceStop()} now skips their graces. */
+    private volatile boolean stoppingWorkers;
 
     /** Time beyond the workers' graces that shutdown waits for them. */
     private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
@@ -127,7 +135,7 @@ public final class GatewayServer implements AutoCloseable {
         if (config.worker().usesProcesses()) {
             workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
-            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers);
+            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers, ledger);
             pool = new WorkerPool(config.pool(), launcher::launch, poolScheduler, Ticker.systemTicker());
             workers = pool;
         } else {
@@ -300,7 +308,7 @@ public final class GatewayServer implements AutoCloseable {
         if (pool == null) {
             throw new IllegalStateException("worker.kind is not process: there is no pool to reconfigure");
         }
-        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers);
+        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, ledger);
         pool.reconfigure(launcher::launch);
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
     }
@@ -323,9 +331,9 @@ public final class GatewayServer implements AutoCloseable {
      * are refused with error {@code shutting_down}, and queued messages are dropped unstarted (see
      * {@link dev.tether.gateway.session.Session#drain}). Running turns get up to {@code drain.timeout};
      * once none runs (or the timeout passes, or {@link #forceStop()} is called) every session ends
-     * with {@code status ended shutdown} and close 1001, its worker stopped through the normal path
-     * (shutdown line, stop and kill graces), and then {@link #close()} releases the rest. Never
-     * blocks: the final {@link #close()} runs on a thread of its own.
+     * with {@code status ended shutdown} and close 1001 as {@link #close()} stops everything, its
+     * worker through the normal path (shutdown line, stop and kill graces). Never blocks:
+     * {@link #close()} runs on a thread of its own.
      *
      * @param reason why, for the log (e.g. {@code "SIGTERM"}, {@code "admin API"})
      * @return completes once the drain has finished and the gateway is closed
@@ -333,18 +341,18 @@ public final class GatewayServer implements AutoCloseable {
     public CompletionStage<Void> drain(String reason) {
         requireNonNull(reason, "reason");
         CompletableFuture<Void> done;
+        CompletableFuture<String> settled;
         synchronized (drainLock) {
             if (drained != null) {
                 return drained.minimalCompletionStage();
             }
             drained = done = new CompletableFuture<>();
+            turnsSettled = settled = new CompletableFuture<>();
         }
         Duration timeout = config.drain().timeout();
         log.info("draining ({}): refusing new sessions, running turns get up to {}", reason, timeout);
-        CompletableFuture<String> settled = new CompletableFuture<>();
         registry.drain(config.drain().retryAfter().toSeconds())
                 .whenComplete((ignored, error) -> settled.complete("no turn is running"));
-        forced.whenComplete((ignored, error) -> settled.complete("forced"));
         settled.completeOnTimeout("drain.timeout (" + timeout + ") passed", timeout.toNanos(), TimeUnit.NANOSECONDS);
         settled.thenAccept(why -> {
             Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
@@ -355,15 +363,26 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Ends a drain now: running turns are not waited for any more, sessions end (1001) and the
-     * gateway closes. Starts the drain first if none is under way. Never blocks.
+     * Cuts short what the stop waits for now (a second SIGTERM). While the drain waits for running
+     * turns, it stops waiting: sessions end (1001) and the gateway closes, its workers stopped
+     * through their graces as usual. Once the workers are being stopped (or the drain no longer
+     * waits for turns), their graces are skipped: SIGTERM and SIGKILL to every worker's tree now;
+     * the gateway still waits until they are gone. Starts the drain first if none is under way.
+     * Never blocks.
      *
      * @return completes once the gateway is closed
      */
     public CompletionStage<Void> forceStop() {
         CompletionStage<Void> done = drain("forced stop");
-        if (forced.complete(null)) {
+        CompletableFuture<String> settled;
+        synchronized (drainLock) {
+            settled = turnsSettled;
+        }
+        if (!stoppingWorkers && settled.complete("forced")) {
             log.info("drain forced: ending every session now");
+        } else {
+            int workers = ledger.skipGraces();
+            log.info("stop forced: skipping the workers' graces, SIGTERM and SIGKILL to {} worker(s) now", workers);
         }
         return done;
     }
@@ -376,9 +395,8 @@ public final class GatewayServer implements AutoCloseable {
     private void finishDrain(String why, CompletableFuture<Void> done) {
         try {
             log.info("drain finishing: {}; ending {} sessions", why, registry.size());
-            registry.endAll(EndReason.SHUTDOWN, CloseCode.GOING_AWAY);
-            close();
-            log.info("drain finished");
+            // "drain finished" is logged before close() completes: the process may exit right after.
+            shutDown("drain finished");
             done.complete(null);
         } catch (RuntimeException | Error e) {
             done.completeExceptionally(e);
@@ -393,11 +411,19 @@ public final class GatewayServer implements AutoCloseable {
 
     /**
      * Stops accepting, ends every session, stops every worker through the normal stop path and
-     * releases the event loops. Blocks until done, or until the workers' stop and kill graces (plus
-     * a margin) have passed.
+     * waits until every process this gateway started is gone and every working directory removed,
+     * then releases the timers and event loops. The wait is bounded by the workers' stop and kill
+     * graces plus a margin; whatever is left then gets SIGKILL (a final sweep) before this returns.
+     * Logs what it took ({@code shutdown: workers stopped: ...}) and {@code stopped}. Blocks;
+     * idempotent (a second call waits for the first to finish).
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        shutDown(null);
+    }
+
+    /** {@link #close()}, logging {@code farewell} (if not null) last, before {@link #closed()} completes. */
+    private synchronized void shutDown(String farewell) {
         if (closed) {
             return;
         }
@@ -413,21 +439,14 @@ public final class GatewayServer implements AutoCloseable {
         if (keyChecks != null) {
             keyChecks.shutdownNow();
         }
-        Duration patience = config.worker().process().stopGrace().plus(config.worker().process().killGrace())
-                .plus(SHUTDOWN_MARGIN);
         // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011.
         CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN,
                 registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
-        CompletableFuture<Void> poolGone = pool == null ? CompletableFuture.completedFuture(null)
-                : pool.terminated().toCompletableFuture();
-        try {
-            CompletableFuture.allOf(sessionsGone, poolGone).get(patience.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("workers still stopping after {}: {}", patience, e.toString());
-        }
+        ledger.close();
+        stoppingWorkers = true;
+        awaitWorkers(sessionsGone);
+        // Only now: the workers' stop sequences run on these timers, their sessions on these loops.
         workerGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         if (poolScheduler != null) {
@@ -435,8 +454,53 @@ public final class GatewayServer implements AutoCloseable {
             workerTimers.shutdownNow();
         }
         meters.close();
+        if (pool != null) {
+            log.info("shutdown: {}", ledger.summary());
+        }
         log.info("stopped");
+        if (farewell != null) {
+            log.info(farewell);
+        }
         closedDone.complete(null);
+    }
+
+    /**
+     * Waits until the sessions have ended and the ledger is empty (every worker process gone, its
+     * working directory removed), sessions that ended before the shutdown included, for at most the
+     * workers' graces plus {@link #SHUTDOWN_MARGIN}; then sweeps whatever is left with SIGKILL.
+     */
+    private void awaitWorkers(CompletableFuture<Void> sessionsGone) {
+        Duration patience = patience();
+        if (pool != null) {
+            log.info("stopping workers: waiting up to {} for {} worker(s) to exit", patience, ledger.size());
+        }
+        boolean interrupted = false;
+        try {
+            CompletableFuture.allOf(sessionsGone, ledger.emptied().toCompletableFuture())
+                    .get(patience.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } catch (ExecutionException e) {
+            log.warn("a session failed to end cleanly: {}", e.getCause().toString());
+        } catch (TimeoutException e) {
+            log.warn("workers still stopping after {}", patience);
+        }
+        ledger.sweep();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * How long shutdown waits for the workers: the longest stop and kill graces any of them may
+     * have (a reload may have changed them), plus {@link #SHUTDOWN_MARGIN}.
+     */
+    private Duration patience() {
+        ProcessWorkerConfig first = config.worker().process();
+        ProcessWorkerConfig now = current.get().worker().process();
+        Duration graces = first.stopGrace().plus(first.killGrace());
+        Duration reloaded = now.stopGrace().plus(now.killGrace());
+        return (reloaded.compareTo(graces) > 0 ? reloaded : graces).plus(SHUTDOWN_MARGIN);
     }
 
     /** Completes once {@link #close()} has finished, whoever called it (a drain, a shutdown hook, a test). */
