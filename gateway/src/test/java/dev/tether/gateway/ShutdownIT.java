@@ -164,6 +164,29 @@ class ShutdownIT {
     }
 
     @Test
+    void sigintStillLogsTheLastLinesWhenLogbackHasAShutdownHookOfItsOwn() throws Exception {
+        // An operator's logback.xml (read from next to gateway.yaml) with Logback's own shutdown hook,
+        // which stops every appender the moment the JVM begins to exit (its default delay is 0).
+        Files.writeString(dir.resolve("logback.xml"), """
+                <configuration>
+                  <shutdownHook/>
+                  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="STDOUT"/></root>
+                </configuration>
+                """);
+        start("");
+        try (SessionClient ended = SessionClient.openIdle(uri(), token("ended"))) {
+            stubbornIdle(ended, "s1");
+            endedJustBefore(ended); // a stop that outlasts the JVM's first moments of exiting
+            gateway.signal("INT");
+        }
+        assertLeftNothing(130);
+        assertLogged("INFO GatewayServer - stopped");
+    }
+
+    @Test
     void adminDrainStopsEveryWorkerBeforeTheJvmExits() throws Exception {
         start("""
                 drain:

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.joran.spi.JoranException;
 import ch.qos.logback.core.util.StatusPrinter2;
 import dev.tether.gateway.config.LoggingConfig;
@@ -20,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * anything: {@code config/logback.xml} (text) or {@code config/logback-json.xml} (JSON), read from
  * the directory of the gateway's config file, else the copy of the same file built into the jar.
  * An explicit {@code -Dlogback.configurationFile} wins over both. Runs once, on the main thread.
+ *
+ * <p>Logging ends with the gateway's own shutdown hook ({@link #deferLogbackShutdown()},
+ * {@link #stop()}), so that the lines logged while the gateway stops its workers are not lost.
  */
 final class LoggingSetup {
 
@@ -52,6 +56,34 @@ final class LoggingSetup {
             }
         }
         return requireNonNull(LoggingSetup.class.getClassLoader().getResource(name), name + " is not built in");
+    }
+
+    /**
+     * Keeps logging until the gateway has stopped: removes the shutdown hook Logback registers when
+     * its configuration says {@code <shutdownHook/>}. That hook runs alongside the gateway's own
+     * when the JVM exits (SIGINT, {@code System.exit}) and stops every appender at once (its
+     * default delay is 0), so every line logged while the gateway stops its workers, the
+     * shutdown summary included, would be lost. The gateway's hook calls {@link #stop()} last
+     * instead. Call after the configuration is final, before the JVM begins to exit.
+     */
+    static void deferLogbackShutdown() {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return;
+        }
+        if (context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD) instanceof Thread hook) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            context.removeObject(CoreConstants.SHUTDOWN_HOOK_THREAD);
+        }
+    }
+
+    /**
+     * Stops Logback: appenders flush and close (an {@code AsyncAppender} empties its queue first).
+     * The last thing the gateway's shutdown hook does; nothing is logged after it.
+     */
+    static void stop() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.stop();
+        }
     }
 
     /** Replaces {@code context}'s configuration with {@code source}; problems go to stderr. */

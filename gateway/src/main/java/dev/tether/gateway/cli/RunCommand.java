@@ -70,11 +70,17 @@ public final class RunCommand implements Callable<Integer> {
             HangupSignal.installWithoutFile();
         }
         // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
+        // close() returns once every worker process is gone; logging ends only after it, here, not in a hook of its own.
+        LoggingSetup.deferLogbackShutdown();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!server.closed().toCompletableFuture().isDone()) {
+                log.info("JVM exiting (SIGINT, System.exit ...): stopping the gateway and its workers");
+            }
             if (reloader != null) {
                 reloader.close();
             }
             server.close();
+            LoggingSetup.stop();
         }, "tether-shutdown"));
         try {
             server.start();
