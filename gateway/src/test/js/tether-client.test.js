@@ -436,3 +436,227 @@ test('works without storage', async () => {
   ws.event(1);
   assert.equal(c.lastSeq, 1);
 });
+
+// --- end() ------------------------------------------------------------------------------------
+
+/** The state of a promise, readable after flush(). */
+function track(promise) {
+  const t = { state: 'pending', value: undefined };
+  promise.then((v) => { t.state = 'resolved'; t.value = v; }, (e) => { t.state = 'rejected'; t.value = e; });
+  return t;
+}
+
+test('end: sends end, resolves on status ended client_end, stops for good, forgets the session', async () => {
+  const c = client();
+  const seen = record(c, 'status', 'ended', 'terminal');
+  const ws = await connected(c, { sessionId: 'S1' });
+  ws.event(1);
+  c.send('unanswered', 'm1');
+  const end = track(c.end());
+  assert.deepEqual(ws.sentOf('end'), [{ type: 'end' }]);
+  await flush();
+  assert.equal(end.state, 'pending');
+
+  ws.receive({ type: 'status', seq: 2, state: 'ended', reason: 'client_end' });
+  await flush();
+  const detail = { sessionId: 'S1', reason: 'client_end', seq: 2, dropped: ['m1'] };
+  assert.equal(end.state, 'resolved');
+  assert.deepEqual(end.value, detail);
+  assert.deepEqual(seen, [
+    ['status', { seq: 2, state: 'ended', reason: 'client_end' }],
+    ['ended', detail],
+  ], 'the status first, then ended; no terminal');
+  assert.deepEqual(c.ended, detail);
+  assert.equal(c.state, 'closed');
+  assert.deepEqual(c.pending, [], 'the outbox is dropped');
+  assert.equal(storage.getItem('tether.session'), null, 'a reload starts a new session');
+  assert.equal(c.sessionId, null);
+  assert.equal(ws.closedWith.code, 1000);
+
+  ws.serverClose(1000); // the gateway's close of the socket the client already let go
+  timers.advance(10 * 60 * 1000);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 1, 'no reconnect');
+  assert.equal(seen.length, 2);
+});
+
+test('end resolves on close 1000 when the status did not come first', async () => {
+  const c = client();
+  const seen = record(c, 'ended', 'terminal');
+  const ws = await connected(c, { sessionId: 'S1' });
+  const end = track(c.end());
+  ws.serverClose(1000);
+  await flush();
+  assert.deepEqual(end.value, { sessionId: 'S1', reason: 'client_end', seq: null, dropped: [] });
+  assert.deepEqual(seen.map(([name]) => name), ['ended']);
+  timers.advance(10 * 60 * 1000);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 1, 'no reconnect');
+});
+
+test('after end, send throws until newSession; a reloaded page starts a new session', async () => {
+  const c = client();
+  const ws = await connected(c, { sessionId: 'OLD' });
+  const ending = c.end();
+  assert.throws(() => c.send('while ending'), (e) => e.code === 'session_ended' && /newSession/.test(e.message));
+  ws.receive({ type: 'status', seq: 1, state: 'ended', reason: 'client_end' });
+  await ending;
+  assert.throws(() => c.send('after'), (e) => e.code === 'session_ended' && /newSession/.test(e.message));
+  assert.deepEqual(await c.end(), await ending, 'end() again resolves with the same detail');
+
+  const reloaded = client();
+  assert.equal(reloaded.sessionId, null);
+  reloaded.connect();
+  await flush();
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws', 'the reloaded page asks for a new session');
+
+  c.newSession();
+  await flush();
+  const fresh = FakeWebSocket.last;
+  assert.equal(fresh.url, 'ws://gw.test/ws');
+  fresh.ready({ sessionId: 'NEW' });
+  assert.equal(c.ended, null);
+  c.send('hello', 'm1');
+  assert.deepEqual(fresh.sentOf('message'), [{ type: 'message', id: 'm1', data: 'hello' }]);
+});
+
+test('end while reconnecting goes out right after session_ready, before the outbox and acks', async () => {
+  const c = client();
+  const ws = await connected(c, { sessionId: 'S1' });
+  ws.event(1);
+  c.send('unanswered', 'm1');
+  ws.serverClose(1006);
+  const end = track(c.end());
+  assert.equal(c.state, 'reconnecting', 'the scheduled reconnect stays as it was');
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=1');
+  again.ready({ sessionId: 'S1', resumed: true, lastSeq: 1 });
+  assert.deepEqual(again.sent, [{ type: 'end' }], 'only end: the outbox is not resent');
+  timers.advance(5000);
+  assert.deepEqual(again.sent, [{ type: 'end' }], 'no ack either');
+  again.receive({ type: 'status', seq: 2, state: 'ended', reason: 'client_end' });
+  await flush();
+  assert.deepEqual(end.value, { sessionId: 'S1', reason: 'client_end', seq: 2, dropped: ['m1'] });
+});
+
+test('end on a client that is not connected resumes the stored session to end it', async () => {
+  storage.setItem('tether.session', JSON.stringify({ sessionId: 'S5', lastSeq: 3 }));
+  const c = client();
+  const end = track(c.end());
+  assert.equal(c.state, 'connecting');
+  await flush();
+  const ws = FakeWebSocket.last;
+  assert.equal(ws.url, 'ws://gw.test/ws?session=S5&last_seq=3');
+  ws.ready({ sessionId: 'S5', resumed: true, lastSeq: 3 });
+  assert.deepEqual(ws.sentOf('end'), [{ type: 'end' }]);
+  ws.receive({ type: 'status', seq: 4, state: 'ended', reason: 'client_end' });
+  await flush();
+  assert.equal(end.value.reason, 'client_end');
+  assert.equal(storage.getItem('tether.session'), null);
+});
+
+test('end whose first try was taken before the socket dropped: the resume is refused, end resolves', async () => {
+  const c = client();
+  const seen = record(c, 'ended', 'terminal', 'error');
+  const ws = await connected(c, { sessionId: 'S1' });
+  const end = track(c.end());
+  ws.serverClose(1006); // `end` went out; the status and the close 1000 were lost
+  const again = await reconnect();
+  again.open();
+  again.receive({ type: 'error', code: 'session_expired', message: 'session has ended', reason: 'client_end' });
+  again.serverClose(4004, 'session not found');
+  await flush();
+  assert.deepEqual(end.value, { sessionId: 'S1', reason: 'client_end', seq: null, dropped: [] });
+  assert.deepEqual(seen.map(([name]) => name), ['error', 'ended'], 'no terminal: the session ended as asked');
+  assert.equal(storage.getItem('tether.session'), null);
+  timers.advance(10 * 60 * 1000);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 2, 'no reconnect');
+});
+
+test('end with no session to end resolves at once, and cancels a connect still getting its token', async () => {
+  const c = client();
+  assert.deepEqual(await c.end(), { sessionId: null, reason: null, seq: null, dropped: [] });
+  assert.equal(c.state, 'closed');
+
+  const other = client();
+  other.connect(); // getToken() is pending: no socket yet, no session yet
+  const end = track(other.end());
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 0, 'no socket opened to create a session only to end it');
+  assert.equal(end.state, 'resolved');
+  assert.equal(end.value.sessionId, null);
+});
+
+test('end while a new session is being created: ends it once ready, or resolves if it never comes', async () => {
+  const c = client();
+  c.connect();
+  await flush();
+  const ws = FakeWebSocket.last; // the gateway may be creating a session for it right now
+  const end = track(c.end());
+  ws.ready({ sessionId: 'N1' });
+  assert.deepEqual(ws.sentOf('end'), [{ type: 'end' }]);
+  ws.receive({ type: 'status', seq: 1, state: 'ended', reason: 'client_end' });
+  await flush();
+  assert.equal(end.value.sessionId, 'N1');
+
+  const other = client();
+  other.connect();
+  await flush();
+  const lost = FakeWebSocket.last;
+  const never = track(other.end());
+  lost.serverClose(1006); // refused before any session_ready: there is no session to end
+  await flush();
+  assert.deepEqual(never.value, { sessionId: null, reason: null, seq: null, dropped: [] });
+  timers.advance(10 * 60 * 1000);
+  await flush();
+  assert.equal(FakeWebSocket.all.length, 2, 'no reconnect to create a session only to end it');
+});
+
+test('end is rejected when another connection takes the session (4001); the session is kept', async () => {
+  const c = client();
+  const seen = record(c, 'terminal', 'ended');
+  const ws = await connected(c, { sessionId: 'S1' });
+  ws.event(1);
+  const end = track(c.end());
+  ws.serverClose(4001, 'session replaced');
+  await flush();
+  assert.equal(end.state, 'rejected');
+  assert.equal(end.value.code, 'terminal');
+  assert.equal(end.value.closeCode, 4001);
+  assert.deepEqual(seen, [['terminal', { code: 4001, reason: 'session replaced' }]]);
+  assert.deepEqual(JSON.parse(storage.getItem('tether.session')), { sessionId: 'S1', lastSeq: 1 });
+  assert.equal(c.ended, null);
+  c.send('still ours to send', 'm1'); // waits in the outbox, as after any terminal close
+  assert.deepEqual(c.pending, ['m1']);
+});
+
+test('close() and newSession() during end reject it', async () => {
+  const c = client();
+  await connected(c, { sessionId: 'S1' });
+  const closed = track(c.end());
+  c.close();
+  await flush();
+  assert.equal(closed.state, 'rejected');
+  assert.equal(closed.value.code, 'closed');
+  assert.equal(storage.getItem('tether.session') !== null, true, 'close() keeps the session resumable');
+
+  const abandoned = track(c.end()); // resumes to end it
+  await flush();
+  c.newSession();
+  await flush();
+  assert.equal(abandoned.value.code, 'new_session');
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws');
+});
+
+test('end refused by the frame rate limit is sent again a second later', async () => {
+  const c = client();
+  const ws = await connected(c);
+  c.end();
+  ws.receive({ type: 'error', code: 'rate_limited', message: 'too many frames: slow down' });
+  ws.receive({ type: 'error', code: 'rate_limited', message: 'too many frames: slow down' });
+  timers.advance(999);
+  assert.equal(ws.sentOf('end').length, 1);
+  timers.advance(1);
+  assert.equal(ws.sentOf('end').length, 2, 'one retry for both refusals');
+});

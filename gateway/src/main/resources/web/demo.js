@@ -8,7 +8,7 @@ const GONE = new Set([4004, 4009, 4011]); // the session is over: start a new on
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const demo = { client: null, events: [], states: [], notices: [], gaps: [], refreshes: 0, connections: 0 };
+const demo = { client: null, events: [], states: [], notices: [], gaps: [], refreshes: 0, connections: 0, ended: null };
 window.tetherDemo = demo;
 
 let subject = params.get('sub') || sessionStorage.getItem(SUB_KEY) || null;
@@ -262,6 +262,11 @@ client.addEventListener('shutting_down', (e) => {
   addNotice('shutting_down', `the gateway is restarting; reconnecting in about ${e.detail.retryAfter ?? '?'} s`);
 });
 
+client.addEventListener('ended', (e) => {
+  demo.ended = e.detail;
+  showEnded(e.detail);
+});
+
 client.addEventListener('terminal', (e) => {
   const { code, reason } = e.detail;
   if (GONE.has(code)) {
@@ -276,6 +281,49 @@ client.addEventListener('terminal', (e) => {
 });
 
 // --- controls --------------------------------------------------------------------------------------
+
+/** Controls that act on the session: off from "end session" until a new session starts. */
+const SESSION_CONTROLS = ['prompt', 'send', 'interrupt', 'drop', 'end-session'];
+
+function setSessionControls(enabled) {
+  for (const id of SESSION_CONTROLS) $(id).disabled = !enabled;
+}
+
+function showEnded({ sessionId, reason, dropped }) {
+  setSessionControls(false);
+  document.body.dataset.session = 'ended';
+  $('worker-state').textContent = 'ended';
+  $('worker-state').className = 'badge worker worker-ended';
+  for (const turn of document.querySelectorAll('#transcript .turn:not([data-done="true"])')) {
+    turn.dataset.ended = 'true'; // its reply will not come
+  }
+  const panel = $('ended-panel');
+  panel.dataset.reason = reason ?? '';
+  const unsent = dropped.length > 0 ? ` ${dropped.length} unanswered message(s) were dropped.` : '';
+  $('ended-text').textContent = sessionId
+    ? `Session ${sessionId} ended (${reason ?? 'reason unknown'}): the gateway stops its worker now, and this tab `
+      + `no longer stores it, so a reload starts a new session.${unsent}`
+    : 'There was no session to end.';
+  panel.hidden = false;
+}
+
+function startNewSession() {
+  $('ended-panel').hidden = true;
+  delete document.body.dataset.session;
+  setSessionControls(true);
+  $('transcript').replaceChildren();
+  client.newSession();
+}
+
+function endSession() {
+  setSessionControls(false);
+  addInfo('Ending the session...');
+  client.end().catch((error) => {
+    // The session may still be running (another tab took it, or it was closed first).
+    addNotice(error.closeCode ?? error.code, error.message);
+    setSessionControls(true);
+  });
+}
 
 /** A JSON object is sent as is (demo-worker commands); anything else as {"text": ...}. */
 function messageData(prompt) {
@@ -310,9 +358,8 @@ $('prompt').addEventListener('keydown', (e) => {
 $('interrupt').addEventListener('click', () => client.interrupt());
 $('drop').addEventListener('click', () => client.dropConnection());
 $('reload').addEventListener('click', () => location.reload());
-$('new-session').addEventListener('click', () => {
-  $('transcript').replaceChildren();
-  client.newSession();
-});
+$('new-session').addEventListener('click', startNewSession);
+$('start-new').addEventListener('click', startNewSession);
+$('end-session').addEventListener('click', endSession);
 
 client.connect();

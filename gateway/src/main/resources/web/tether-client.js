@@ -10,7 +10,8 @@
 //  - acknowledges processed seqs periodically and when the stream goes quiet;
 //  - keeps sent messages in an outbox until 'accepted' and resends them (same id) after a reconnect;
 //  - answers refresh_required with getToken() + auth_refresh, and reconnects with a fresh token after 4010;
-//  - keeps {sessionId, lastSeq} in sessionStorage so that a page reload resumes the session.
+//  - keeps {sessionId, lastSeq} in sessionStorage so that a page reload resumes the session;
+//  - ends the session on purpose with end() (protocol section 8.7), resuming first if it has to.
 //
 // Everything runs on the page's single thread; events are dispatched synchronously.
 
@@ -37,6 +38,9 @@ const RESEND_LATER = new Set(['shutting_down', 'token_expired']);
 
 /** The close code dropConnection() uses; outside the protocol's own codes, never terminal. */
 export const DROP_CODE = 4000;
+
+/** How long end() waits before sending `end` again after the gateway refused it with rate_limited. */
+const END_RETRY_MS = 1000;
 
 const DEFAULT_BACKOFF = Object.freeze({ initialMs: 500, maxMs: 30000, factor: 2 });
 
@@ -81,6 +85,11 @@ function customEvent(name, detail) {
   const event = new Event(name);
   Object.defineProperty(event, 'detail', { value: detail, enumerable: true });
   return event;
+}
+
+/** What send() throws after end(). */
+function sessionEndedError(message) {
+  return Object.assign(new Error(message), { code: 'session_ended' });
 }
 
 export class TetherClient extends EventTarget {
@@ -146,6 +155,11 @@ export class TetherClient extends EventTarget {
     this._firstUnackedAt = null;
     this._lastFrameAt = 0;
     this._ackTimer = null;
+    // end()
+    this._ending = null; // while end() waits: {promise, resolve, reject, sentOn: the socket it went out on}
+    this._endRetryTimer = null;
+    this._endReason = null; // why the session ended, if the current socket said (status ended, session_expired)
+    this._ended = null; // the 'ended' detail once end() completed, until connect() or newSession()
 
     this._restore();
     this._onPageHide = () => this._persist();
@@ -174,11 +188,20 @@ export class TetherClient extends EventTarget {
     return [...this._outbox.keys()];
   }
 
+  /**
+   * After end() completed: what it resolved with ({sessionId, reason, seq, dropped}); null before,
+   * and again after connect() or newSession().
+   */
+  get ended() {
+    return this._ended;
+  }
+
   /** Connects: resumes the stored session if there is one, else starts a new one. */
   connect() {
     if (this._wanted && this._state !== 'closed') {
       return;
     }
+    this._ended = null;
     this._wanted = true;
     this._attempt = 0;
     this._setState('connecting');
@@ -193,6 +216,11 @@ export class TetherClient extends EventTarget {
   send(data, id = randomId()) {
     if (typeof id !== 'string' || id.length < 1 || id.length > 256) {
       throw new TypeError('TetherClient.send: id must be a string of 1..256 characters');
+    }
+    if (this._ending || this._ended) {
+      throw sessionEndedError(this._ending
+        ? 'TetherClient.send: end() is ending the session; call newSession() for another'
+        : 'TetherClient.send: the session was ended by end(); call newSession() for another');
     }
     if (!this._outbox.has(id)) {
       this._outbox.set(id, { id, data, held: null });
@@ -223,8 +251,51 @@ export class TetherClient extends EventTarget {
     this._onConnectionLost(DROP_CODE, 'dropped by the client');
   }
 
+  /**
+   * Ends the session for good (protocol section 8.7): the gateway interrupts a running turn, stops
+   * the worker, and closes with 1000 after a `status` `ended` `client_end`. Connected, `end` goes
+   * out at once; otherwise the client connects (or waits for the reconnect under way), resumes the
+   * session and sends `end` right after session_ready, before anything from the outbox. Until it
+   * completes, send() throws.
+   *
+   * Resolves with {sessionId, reason, seq, dropped} once the session has ended: `reason` is the
+   * gateway's ('client_end'; or the reason it had already ended with, learnt on resume; null if
+   * unknown), `seq` the seq of its `status ended` frame (null if the client did not see it),
+   * `dropped` the ids that were still in the outbox (they are discarded). The stored session is
+   * forgotten, the client stops (state 'closed', no reconnect), and 'ended' fires with the same
+   * detail; send() throws until connect() or newSession() starts another session. With no session
+   * to end (none stored, never connected) it resolves at once with sessionId null.
+   *
+   * Rejects (Error with `code`) if the session may still be running: 'terminal' (with `closeCode`,
+   * `reason`; e.g. 4001, another tab took the session), 'closed' (close() was called),
+   * 'new_session' (newSession() was called). Calling it again returns the same promise.
+   */
+  end() {
+    if (this._ended) {
+      return Promise.resolve(this._ended);
+    }
+    if (this._ending) {
+      return this._ending.promise;
+    }
+    const ending = { sentOn: null };
+    ending.promise = new Promise((resolve, reject) => {
+      ending.resolve = resolve;
+      ending.reject = reject;
+    });
+    this._ending = ending;
+    if (this._sessionId === null && this._ws === null) {
+      this._finishEnd(null, null); // no session on the gateway that this client knows of
+    } else if (this._ready) {
+      this._sendEnd();
+    } else if (this._state === 'closed') {
+      this.connect(); // resume the session to end it; `end` follows session_ready
+    } // else connecting or reconnecting: `end` follows session_ready
+    return ending.promise;
+  }
+
   /** Forgets the stored session and connects a new one. Unaccepted messages stay in the outbox. */
   newSession() {
+    this._failEnd('new_session', 'newSession() was called before the session ended');
     this._abandonSocket(1000, 'new session');
     this._cancelReconnect();
     this._forgetSession();
@@ -234,6 +305,7 @@ export class TetherClient extends EventTarget {
 
   /** Closes intentionally (1000): no reconnect. The session stays resumable by a later connect(). */
   close() {
+    this._failEnd('closed', 'close() was called before the session ended');
     this._wanted = false;
     this._cancelReconnect();
     this._abandonSocket(1000, 'client closed');
@@ -270,6 +342,7 @@ export class TetherClient extends EventTarget {
     this._ws = ws;
     this._ready = false;
     this._replaced = false;
+    this._endReason = null;
     ws.onopen = () => {
       if (ws === this._ws) {
         this._emit('connected', { attempt: this._attempt });
@@ -339,6 +412,11 @@ export class TetherClient extends EventTarget {
   }
 
   _terminal(code, reason) {
+    if (this._ending && (code === 1000 || SESSION_GONE_CODES.includes(code))) {
+      // 1000 follows the gateway's `status ended client_end`; a session that is gone has ended too.
+      this._finishEnd(code === 1000 ? 'client_end' : this._endReason, null);
+      return;
+    }
     this._wanted = false;
     this._cancelReconnect();
     if (SESSION_GONE_CODES.includes(code)) {
@@ -348,9 +426,15 @@ export class TetherClient extends EventTarget {
     }
     this._setState('closed');
     this._emit('terminal', { code, reason });
+    this._failEnd('terminal', `the connection closed with ${code} (${reason}) before the session ended`,
+      { closeCode: code, reason });
   }
 
   _scheduleReconnect() {
+    if (this._ending && this._sessionId === null) {
+      this._finishEnd(null, null); // a new session was on its way and never came: nothing to end
+      return;
+    }
     this._cancelReconnect();
     const jitter = backoffDelay(this._attempt, this._backoff, this._random);
     const delayMs = this._retryAfterMs + jitter;
@@ -398,7 +482,14 @@ export class TetherClient extends EventTarget {
       case 'event':
         return this._onHistory(frame, 'event', { seq: frame.seq, event: frame.event });
       case 'status':
-        return this._onHistory(frame, 'status', { seq: frame.seq, state: frame.state, reason: frame.reason ?? null });
+        if (frame.state === 'ended') {
+          this._endReason = frame.reason ?? null;
+        }
+        if (this._onHistory(frame, 'status', { seq: frame.seq, state: frame.state, reason: frame.reason ?? null })
+            && frame.state === 'ended' && this._ending) {
+          this._finishEnd(frame.reason ?? null, frame.seq);
+        }
+        return;
       case 'notice':
         return this._onHistory(frame, 'notice', {
           seq: frame.seq, code: frame.code, message: frame.message, details: frame.details ?? null,
@@ -444,6 +535,12 @@ export class TetherClient extends EventTarget {
       sessionId: frame.session_id, resumed, lastSeq: frame.last_seq, state: frame.state,
       tokenExpiresAt: frame.token_expires_at,
     });
+    if (this._ending) {
+      if (this._ready) {
+        this._sendEnd(); // the outbox stays unsent: it is dropped once the session has ended
+      }
+      return;
+    }
     for (const entry of this._outbox.values()) {
       if (!this._ready) {
         break; // a listener closed the connection
@@ -458,10 +555,11 @@ export class TetherClient extends EventTarget {
     }
   }
 
+  /** Delivers a history frame unless it is a replay duplicate; says whether it was delivered. */
   _onHistory(frame, name, detail) {
     const seq = frame.seq;
     if (typeof seq !== 'number' || seq <= this._lastSeq) {
-      return; // replay duplicate
+      return false; // replay duplicate
     }
     const expected = Math.max(this._lastSeq, this._gapCovered) + 1;
     if (seq > expected) {
@@ -473,12 +571,19 @@ export class TetherClient extends EventTarget {
     this._lastSeq = seq; // only once the application's listeners ran
     this._persist();
     this._noteProcessed();
+    return true;
   }
 
   _onError(frame) {
     const detail = { code: frame.code, message: frame.message ?? '', id: frame.id ?? null };
     if (frame.reason !== undefined) {
       detail.reason = frame.reason;
+    }
+    if (frame.code === 'session_expired') {
+      this._endReason = frame.reason ?? null; // why, should end() be waiting: close 4004 follows
+    }
+    if (frame.code === 'rate_limited' && frame.id == null && this._ending && this._ending.sentOn === this._ws) {
+      this._retryEnd(); // perhaps `end` itself was refused; a second `end` is harmless
     }
     const entry = frame.id != null ? this._outbox.get(frame.id) : undefined;
     if (entry) {
@@ -497,7 +602,7 @@ export class TetherClient extends EventTarget {
     for (const entry of this._outbox.values()) {
       if (entry.held === code) {
         entry.held = null;
-        if (this._ready) {
+        if (this._ready && !this._ending) {
           this._sendFrame({ type: 'message', id: entry.id, data: entry.data });
         }
       }
@@ -541,6 +646,63 @@ export class TetherClient extends EventTarget {
       this._clearTimeout(this._refreshTimer);
       this._refreshTimer = null;
     }
+  }
+
+  // --- end ---------------------------------------------------------------------------------------
+
+  _sendEnd() {
+    if (this._sendFrame({ type: 'end' })) {
+      this._ending.sentOn = this._ws;
+    } // else the socket is closing: `end` goes out after the resume
+  }
+
+  _retryEnd() {
+    if (this._endRetryTimer !== null) {
+      return;
+    }
+    const ws = this._ws;
+    this._endRetryTimer = this._setTimeout(() => {
+      this._endRetryTimer = null;
+      if (this._ending && this._ready && this._ws === ws) {
+        this._sendEnd();
+      }
+    }, END_RETRY_MS);
+  }
+
+  _cancelEndRetry() {
+    if (this._endRetryTimer !== null) {
+      this._clearTimeout(this._endRetryTimer);
+      this._endRetryTimer = null;
+    }
+  }
+
+  /** The session has ended: stop for good, forget it, drop the outbox, resolve end(). */
+  _finishEnd(reason, seq) {
+    const ending = this._ending;
+    this._ending = null;
+    this._cancelEndRetry();
+    const sessionId = this._sessionId;
+    this._wanted = false;
+    this._cancelReconnect();
+    this._abandonSocket(1000, 'session ended');
+    const dropped = [...this._outbox.keys()];
+    this._outbox.clear();
+    this._forgetSession();
+    this._ended = Object.freeze({ sessionId, reason, seq, dropped: Object.freeze(dropped) });
+    this._setState('closed');
+    this._emit('ended', this._ended);
+    ending.resolve(this._ended);
+  }
+
+  /** end() will not complete: reject its promise. The session may still be running. */
+  _failEnd(code, message, extra = {}) {
+    const ending = this._ending;
+    if (!ending) {
+      return;
+    }
+    this._ending = null;
+    this._cancelEndRetry();
+    ending.reject(Object.assign(new Error('TetherClient.end: ' + message), { code, ...extra }));
   }
 
   _sendFrame(frame) {

@@ -18,9 +18,10 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The gateway's demo page as the browser tests see it, through its documented contract only: the
  * element ids ({@code #conn-state}, {@code #session-id}, {@code #prompt}, {@code #send},
- * {@code #drop}, {@code #reload}, {@code #transcript .turn}, {@code #notices .notice}) and the
+ * {@code #drop}, {@code #reload}, {@code #end-session}, {@code #ended-panel} with its
+ * {@code data-reason}, {@code #transcript .turn}, {@code #notices .notice}) and the
  * {@code window.tetherDemo} record ({@code events}, {@code states}, {@code refreshes},
- * {@code connections}, {@code client}). Every wait is a condition polled until a deadline.
+ * {@code connections}, {@code ended}, {@code client}). Every wait is a condition polled until a deadline.
  */
 final class DemoPage {
 
@@ -74,6 +75,12 @@ final class DemoPage {
         return driver.findElements(By.cssSelector("#transcript .turn")).stream().map(t -> t.getAttribute("data-id")).toList();
     }
 
+    /** The reason the ended panel shows, or null while it is hidden (the session has not been ended). */
+    String endedReason() {
+        WebElement panel = driver.findElement(By.id("ended-panel"));
+        return panel.isDisplayed() ? panel.getAttribute("data-reason") : null;
+    }
+
     /** Notices shown with {@code data-code} {@code code}. */
     int noticeCount(String code) {
         return driver.findElements(By.cssSelector("#notices .notice[data-code='" + code + "']")).size();
@@ -114,6 +121,16 @@ final class DemoPage {
     /** How many {@code replay_gap}s the page was told of. */
     long gapCount() {
         return ((Number) script("return window.tetherDemo.gaps.length;")).longValue();
+    }
+
+    /** {@code tetherDemo.ended}: what the client's {@code ended} event said, or null. */
+    Map<String, Object> ended() {
+        return script("return window.tetherDemo.ended;");
+    }
+
+    /** The client's stored {@code {sessionId, lastSeq}} as JSON text, or null when nothing is stored. */
+    String storedSession() {
+        return script("return sessionStorage.getItem('tether.session');");
     }
 
     /** The client's own idea of its session id. */

@@ -2,13 +2,22 @@ package dev.tether.gateway.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.TcpProxy;
+import dev.tether.gateway.worker.process.ProcessWorker;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -18,16 +27,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The demo page and its client library in headless Chromium, against a real gateway with demo-worker
  * subprocesses: a streamed reply, a connection dropped in the middle of one (by the page's own
  * button, and by a TCP reset the browser did not ask for), a page reload in the middle of a
- * session, and in-band token refresh. Every test is a new user, so tests never share a session.
+ * session, in-band token refresh, and a session ended on purpose by the page's "end session"
+ * button. Every test is a new user, so tests never share a session.
  */
 class DemoPageBrowserIT {
 
     /** Thirty words at 100 ms: a reply that is still streaming when the test cuts the connection. */
     private static final String SLOW_TEXT = IntStream.rangeClosed(1, 30).mapToObj(i -> "word" + i).collect(Collectors.joining(" "));
     private static final String SLOW_PROMPT = "{\"text\":\"" + SLOW_TEXT + "\",\"deltas\":30,\"delay_ms\":100}";
+    /** Three deltas, then a turn that runs until something stops it: still running whenever the test acts. */
+    private static final String HANGING_PROMPT = "{\"text\":\"a reply that never ends\",\"deltas\":3,\"delay_ms\":20,\"hang\":true}";
+
+    /** The marker of this class's gateway: its demo workers carry it on their command line. */
+    private static final String MARKER = "browser";
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway("browser", """
+    static final GatewayExtension gateway = DemoWorkers.gateway(MARKER, """
             web:
               demo_page: true
               dev_tokens: true
@@ -137,6 +152,83 @@ class DemoPageBrowserIT {
         page.awaitDone(id);
         assertEquals("still here", page.reply(id));
         assertEquals(1, page.connections());
+    }
+
+    @Test
+    void endButtonMidTurnEndsTheSessionStopsItsWorkerAndAReloadStartsANewSession() {
+        DemoPage page = DemoPage.open(browser, base(), "sub=browser-end");
+        String session = page.sessionId();
+        String first = page.send("before the end");
+        page.awaitDone(first);
+        ProcessWorker worker = workerOf(session);
+        long pid = worker.pid().getAsLong();
+        Path workDir = worker.workDir();
+        assertTrue(DemoWorkers.running(MARKER).contains(pid), "the session's worker is one of the gateway's demo workers");
+
+        String hanging = page.send(HANGING_PROMPT);
+        page.awaitDeltas(hanging, 3);
+        page.click("end-session");
+        page.await(() -> "the page shows the session ended", d -> page.endedReason() != null);
+        page.screenshot("01-ended");
+
+        assertEquals("client_end", page.endedReason());
+        assertTrue(page.text("ended-text").contains("client_end"), page.text("ended-text"));
+        assertEquals("closed", page.state());
+        assertEquals("ended", page.text("worker-state"));
+        Map<String, Object> ended = page.ended();
+        assertEquals(session, ended.get("sessionId"));
+        assertEquals("client_end", ended.get("reason"));
+        assertEquals(page.lastSeq(), ((Number) ended.get("seq")).longValue(),
+                "the page was given the status ended, and nothing after it");
+        assertEquals(Map.of("state", "ended", "reason", "client_end"),
+                page.script("const e = window.tetherDemo.events; return e[e.length - 1].event;"));
+        assertEquals(0, page.workerEvents(hanging, "result"), "the running turn was cut short, not completed");
+        page.assertSeqsContiguous();
+        assertNull(page.storedSession(), "the tab no longer stores the session");
+        assertNull(page.clientSessionId());
+
+        Await.until(DemoPage.DEADLINE, "worker " + pid + " of the ended session is gone; running: " + DemoWorkers.running(MARKER),
+                () -> !DemoWorkers.alive(pid) && !DemoWorkers.running(MARKER).contains(pid));
+        Await.until(DemoPage.DEADLINE, "its working directory " + workDir + " is removed", () -> !Files.exists(workDir));
+        Await.until(DemoPage.DEADLINE, "the gateway no longer holds session " + session,
+                () -> gateway.server().registry().get(session).isEmpty());
+
+        page.script("window.__beforeReload = true;");
+        page.click("reload");
+        page.await(() -> "the page reloaded and open again",
+                d -> Boolean.TRUE.equals(page.script("return window.__beforeReload === undefined && !!window.tetherDemo"
+                        + " && window.tetherDemo.client.state === 'open';")));
+        page.screenshot("02-reloaded");
+        String fresh = page.clientSessionId();
+        assertNotEquals(session, fresh, "a reload after the end starts a new session");
+        assertEquals(fresh, page.sessionId());
+        assertNull(page.endedReason(), "the reloaded page shows no ended session");
+        assertEquals(1, page.connections(), "no attempt to resume the ended session");
+
+        String after = page.send("in the new session");
+        page.awaitDone(after);
+        page.screenshot("03-new-session");
+        assertEquals("in the new session", page.reply(after));
+        assertEquals(1L, page.seqs().get(0), "a new session's first seq");
+        page.assertSeqsContiguous();
+
+        // The other way on from an ended session: the button the ended panel offers.
+        page.click("end-session");
+        page.await(() -> "the second session ended", d -> "client_end".equals(page.endedReason()));
+        page.click("start-new");
+        page.await(() -> "a third session, open", d -> "open".equals(page.state()) && page.endedReason() == null
+                && page.clientSessionId() != null && !fresh.equals(page.clientSessionId()));
+        String third = page.send("in the third session");
+        page.awaitDone(third);
+        page.screenshot("04-started-anew");
+        assertEquals("in the third session", page.reply(third));
+    }
+
+    /** The demo-worker process serving {@code sessionId} now. */
+    private static ProcessWorker workerOf(String sessionId) {
+        return Await.value(DemoPage.DEADLINE, () -> "session " + sessionId + " has a worker",
+                () -> gateway.server().registry().get(sessionId).map(Session::currentWorker)
+                        .flatMap(w -> w instanceof ProcessWorker p ? Optional.of(p) : Optional.empty()));
     }
 
     /**
