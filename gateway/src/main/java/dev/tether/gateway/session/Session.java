@@ -2,11 +2,13 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
+import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -23,9 +25,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One user's session: its numbered history, its inbound queue, its turns and the one connection
- * attached to it at a time. Its worker is supervised by a {@link WorkerSupervisor} (restarts, RSS
- * limits) and its clocks are kept by {@link SessionLimits} (first message, idle, maximum duration).
+ * One user's session: its numbered history, its inbound queue, its turns, its worker and the one
+ * connection attached to it at a time. This class is the one owner of the session's state machine;
+ * the parts it uses are called in one direction and answer with return values or events: the
+ * {@link ReplayBuffer}, the {@link Inbox}, the {@link TokenWatch}, the {@link WorkerSlot} (which
+ * reports {@link WorkerEvent}s) and the {@link SessionClock} (which reports its {@link
+ * SessionClock.Tick}s).
+ *
+ * <p><b>States and transitions</b> (each in a method below; {@code SessionSupervisionTest} covers every
+ * row):
+ *
+ * <table>
+ *   <caption>transitions</caption>
+ *   <tr><th>from</th><th>on</th><th>to, doing</th></tr>
+ *   <tr><td>preparing</td><td>worker ready</td><td>idle, or processing the first queued message</td></tr>
+ *   <tr><td>preparing, restarting</td><td>worker unavailable</td><td>ended ({@code worker_failed})</td></tr>
+ *   <tr><td>idle</td><td>message</td><td>processing: the message goes to the worker</td></tr>
+ *   <tr><td>preparing, processing, restarting</td><td>message</td><td>same state: queued ({@code queue_full} beyond its bound)</td></tr>
+ *   <tr><td>processing</td><td>result</td><td>ended ({@code duration_limit}) once the maximum duration was reached;
+ *       restarting when a soft restart is due; else processing the next queued message, or idle</td></tr>
+ *   <tr><td>idle, processing</td><td>worker exited, or RSS over the hard limit</td><td>restarting (the running turn
+ *       is lost and named), or ended ({@code restart_limit}, {@code worker_failed})</td></tr>
+ *   <tr><td>idle</td><td>RSS over the soft limit</td><td>restarting (the replacement takes over now)</td></tr>
+ *   <tr><td>processing</td><td>RSS over the soft limit</td><td>processing; the restart happens when the turn ends</td></tr>
+ *   <tr><td>restarting</td><td>worker ready</td><td>idle, or processing the first queued message</td></tr>
+ *   <tr><td>any but ended</td><td>an end: a time limit, the reconnect window, {@code end}, an operator, shutdown</td><td>ended</td></tr>
+ * </table>
  *
  * <p><b>Threading:</b> confined to one event loop ({@link #executor()}). Its public methods may be
  * called from any thread: they never do the work inline but hand it over with
@@ -38,6 +63,7 @@ import org.slf4j.LoggerFactory;
 public final class Session {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final String id;
     private final String subject;
@@ -46,8 +72,8 @@ public final class Session {
     private final LimitsConfig limits;
     private final ReplayBuffer history;
     private final Inbox inbox;
-    private final WorkerSupervisor supervisor;
-    private final SessionLimits clocks;
+    private final WorkerSlot workers;
+    private final SessionClock clock;
     private final Timer reconnectTimer;
     private final Timer interruptTimer;
     private final TokenWatch tokenWatch;
@@ -63,7 +89,12 @@ public final class Session {
     private final CompletableFuture<Void> settled = new CompletableFuture<>();
 
     private volatile SessionState state = SessionState.PREPARING;
+    /** The message whose turn is running: set exactly while the state is {@code processing}. */
     private ClientMessage.Message turn;
+    /** Why the worker being waited for is a replacement ({@code crash}, ...); null for the first one. */
+    private String restartReason;
+    /** {@code limits.max_duration} has passed: the session ends when its running turn does. */
+    private boolean durationReached;
     private volatile Connection attached;
     private EndReason endReason;
     /**
@@ -86,9 +117,8 @@ public final class Session {
         this.interruptTimer = new Timer(executor);
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.startedAt = context.clock().instant();
-        Callbacks callbacks = new Callbacks();
-        this.supervisor = new WorkerSupervisor(id, subject, executor, context, callbacks);
-        this.clocks = new SessionLimits(executor, limits, startedAt, callbacks);
+        this.workers = new WorkerSlot(id, subject, executor, context, this::onWorker);
+        this.clock = new SessionClock(executor, limits, this::onTick);
         this.createdNanos = context.ticker().read();
         this.frameRate = new FrameRateGuard(id, subject, context.abuse(), context.ticker());
     }
@@ -115,7 +145,7 @@ public final class Session {
 
     /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
     public Worker currentWorker() {
-        return supervisor.current();
+        return workers.current();
     }
 
     /** The session's state; a snapshot for metrics. Any thread. */
@@ -191,7 +221,7 @@ public final class Session {
 
     /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
     public void reportRss(Worker sampled, long rssBytes) {
-        executor.execute(() -> supervisor.onRss(sampled, rssBytes));
+        executor.execute(() -> onRss(sampled, rssBytes));
     }
 
     /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
@@ -249,31 +279,239 @@ public final class Session {
         return snapshot;
     }
 
-    // ---- lifecycle ----
+    // ---- the state machine: start, turns, workers, time ----
 
     private void onStart(CompletionStage<Worker> firstWorker) {
         assert executor.inEventLoop();
-        clocks.start();
-        Worker ready = WorkerSupervisor.readyNow(firstWorker);
+        clock.start();
+        Worker ready = WorkerSlot.readyNow(firstWorker);
         if (ready != null) {
-            supervisor.bind(ready);
+            workers.bind(ready);
             state = SessionState.IDLE;
             logStarted(GatewayMetrics.StartKind.WARM);
             return;
         }
         emitStatus(SessionState.PREPARING, null);
-        supervisor.whenReady(firstWorker, w -> {
-            supervisor.bind(w);
+        workers.await(firstWorker);
+    }
+
+    /** Everything the {@link WorkerSlot} reports: the transitions driven by the worker. */
+    private void onWorker(WorkerEvent event) {
+        assert executor.inEventLoop();
+        // A pattern switch once the build is on Java 21 or later; the same cases, one per event type.
+        if (event instanceof WorkerEvent.Output output) {
+            onOutput(output.event());
+        } else if (event instanceof WorkerEvent.ProtocolProblem problem) {
+            notice(problem.code(), problem.message(), null);
+        } else if (event instanceof WorkerEvent.Exited exited) {
+            onWorkerExited(exited);
+        } else if (event instanceof WorkerEvent.Ready ready) {
+            onWorkerReady(ready.worker());
+        } else if (event instanceof WorkerEvent.Unavailable unavailable) {
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("no worker became ready: {}", unavailable.why());
+            onEnd(EndReason.WORKER_FAILED);
+        }
+    }
+
+    /** preparing or restarting, on a ready worker: the first one, or a replacement. */
+    private void onWorkerReady(Worker ready) {
+        if (restartReason == null) {
             logStarted(GatewayMetrics.StartKind.COLD);
+        } else {
+            notice("worker_restarted", "a new worker took over", JSON.objectNode().put("reason", restartReason));
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("worker restarted ({}): now {}", restartReason, ready.describe());
+            restartReason = null;
+        }
+        dispatchNext();
+    }
+
+    /** An event of the current worker: into history; a {@code result} ends the running turn. */
+    private void onOutput(ObjectNode event) {
+        if (turn != null && turnSentNanos >= 0) {
+            context.metrics().turnFirstEvent(Duration.ofNanos(context.ticker().read() - turnSentNanos));
+            turnSentNanos = -1;
+        }
+        emit(seq -> new ServerMessage.Event(seq, event));
+        if (turn != null && "result".equals(event.path("type").textValue())) {
+            onTurnEnded();
+        }
+    }
+
+    /** processing, on a result: end, restart, the next turn, or idle. */
+    private void onTurnEnded() {
+        turn = null;
+        interruptTimer.cancel();
+        if (durationReached) {
+            onEnd(EndReason.DURATION_LIMIT);
+        } else if (workers.softRestartDue()) {
+            softRestart();
+        } else {
             dispatchNext();
-        });
+        }
+    }
+
+    /** Starts the next queued message, or goes idle when there is none. */
+    private void dispatchNext() {
+        ClientMessage.Message next = inbox.poll();
+        if (next != null) {
+            startTurn(next);
+            return;
+        }
+        emitStatus(SessionState.IDLE, null);
+        clock.wentIdle();
+    }
+
+    private void startTurn(ClientMessage.Message message) {
+        turn = message;
+        emitStatus(SessionState.PROCESSING, null);
+        turnSentNanos = context.ticker().read();
+        workers.current().send(message.id(), message.data());
+        armInterruptAfterDisconnect();
+    }
+
+    /** The current worker exited by itself: a crash. */
+    private void onWorkerExited(WorkerEvent.Exited exited) {
+        WorkerExit exit = exited.exit();
+        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("worker exited: {}", exit.description());
+        ObjectNode details = JSON.objectNode().put("exit_code", exit.code()).put("signal", exit.signal());
+        notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")", withTurnId(details));
+        context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);
+        restartLost("crash");
+    }
+
+    /** A fresh RSS sample: the hard limit replaces the worker now, the soft one between turns. */
+    private void onRss(Worker sampled, long rssBytes) {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        switch (workers.sample(sampled, rssBytes)) {
+            case WITHIN -> { }
+            case OVER_HARD -> {
+                ObjectNode details = JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limits.rssHardLimit());
+                notice("worker_killed", "the worker used more memory than the hard limit and was stopped",
+                        withTurnId(details));
+                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                        .log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
+                workers.killCurrent();
+                context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_HARD);
+                restartLost("rss_hard_limit");
+            }
+            case OVER_SOFT -> {
+                context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_SOFT);
+                notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
+                        + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes)
+                                .put("limit_bytes", limits.rssSoftLimit()));
+                if (turn == null && state == SessionState.IDLE) {
+                    softRestart();
+                }
+            }
+        }
+    }
+
+    /** The worker is gone (crash, hard limit): the turn is lost; restart if the budget allows. */
+    private void restartLost(String reason) {
+        turn = null;
+        interruptTimer.cancel();
+        if (!workers.tryRestart()) {
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
+            onEnd(EndReason.RESTART_LIMIT);
+            return;
+        }
+        restartReason = reason;
+        emitStatus(SessionState.RESTARTING, reason);
+        if (!workers.replaceLost()) {
+            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("no worker for the restart");
+            onEnd(EndReason.WORKER_FAILED);
+        }
+    }
+
+    /** Between turns, after the RSS soft limit: the worker is replaced if the budget allows. */
+    private void softRestart() {
+        if (!workers.tryRestart()) {
+            onEnd(EndReason.RESTART_LIMIT);
+            return;
+        }
+        restartReason = "rss_soft_limit";
+        emitStatus(SessionState.RESTARTING, restartReason);
+        workers.retire();
+    }
+
+    /** One of the session's time limits ran out. */
+    private void onTick(SessionClock.Tick tick) {
+        assert executor.inEventLoop();
+        switch (tick) {
+            case FIRST_MESSAGE_TIMEOUT -> onEnd(EndReason.FIRST_MESSAGE_TIMEOUT);
+            case IDLE_TIMEOUT -> {
+                if (state == SessionState.IDLE) {
+                    onEnd(EndReason.IDLE_TIMEOUT);
+                }
+            }
+            case DURATION_WARNING -> notice("duration_warning", "the session will end at its maximum duration",
+                    JSON.objectNode().put("ends_at", startedAt.plus(limits.maxDuration()).getEpochSecond()));
+            case DURATION_REACHED -> {
+                durationReached = true;
+                if (turn == null) {
+                    onEnd(EndReason.DURATION_LIMIT);
+                    return;
+                }
+                notice("duration_limit", "maximum duration reached: the running turn may finish",
+                        JSON.objectNode().put("grace_seconds", limits.durationGrace().toSeconds()));
+                clock.graceStarted();
+            }
+            case DURATION_GRACE_OVER -> onEnd(EndReason.DURATION_LIMIT);
+        }
+    }
+
+    private void onEnd(EndReason reason) {
+        onEnd(reason, CloseCode.SESSION_ENDED);
+    }
+
+    /** Any state but ended, on an end: ended. */
+    private void onEnd(EndReason reason, CloseCode close) {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        endReason = reason;
+        reconnectTimer.cancel();
+        interruptTimer.cancel();
+        clock.cancel();
+        tokenWatch.stop();
+        inbox.clear();
+        turn = null;
+        emitStatus(SessionState.ENDED, reason.wire());
+        if (attached != null) {
+            attached.close(close);
+            attached = null;
+        }
+        CompletableFuture<Void> stopped = workers.stopAll();
+        stopped.whenComplete((ignored, error) -> terminated.complete(null));
+        settled.complete(null);
+        context.registry().ended(this, reason);
+        context.metrics().sessionEnded(reason.wire());
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
     }
 
     private void logStarted(GatewayMetrics.StartKind how) {
         context.metrics().sessionStarted(how, Duration.ofNanos(context.ticker().read() - createdNanos));
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .addKeyValue("worker", supervisor.current().describe()).log("session started ({} worker)", how.tag());
+                .addKeyValue("worker", workers.current().describe()).log("session started ({} worker)", how.tag());
     }
+
+    /** Names the turn a lost worker took with it, so the client knows which message got no result. */
+    private ObjectNode withTurnId(ObjectNode details) {
+        if (turn != null) {
+            details.put("turn_id", turn.id());
+        }
+        return details;
+    }
+
+    // ---- connections ----
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
         assert executor.inEventLoop();
@@ -346,7 +584,7 @@ public final class Session {
         if (attached == null && turn != null) {
             ClientMessage.Message running = turn;
             interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
-                Worker current = supervisor.current();
+                Worker current = workers.current();
                 if (attached == null && turn == running && current != null) {
                     log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                             .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
@@ -358,41 +596,12 @@ public final class Session {
 
     private SessionSnapshot takeSnapshot() {
         assert executor.inEventLoop();
-        Worker current = supervisor.current();
+        Worker current = workers.current();
         Long pid = current == null || current.pid().isEmpty() ? null : current.pid().getAsLong();
-        Long rss = supervisor.rssOf(current);
+        Long rss = workers.rssOf(current);
         Instant now = context.clock().instant();
         return new SessionSnapshot(id, subject, state, attached != null, history.newestSeq(), pid, rss, startedAt,
                 Duration.between(startedAt, now), attached == null ? null : attached.token().expiresAt());
-    }
-
-    private void onEnd(EndReason reason) {
-        onEnd(reason, CloseCode.SESSION_ENDED);
-    }
-
-    private void onEnd(EndReason reason, CloseCode close) {
-        assert executor.inEventLoop();
-        if (state == SessionState.ENDED) {
-            return;
-        }
-        endReason = reason;
-        reconnectTimer.cancel();
-        interruptTimer.cancel();
-        clocks.cancel();
-        tokenWatch.stop();
-        inbox.clear();
-        turn = null;
-        emitStatus(SessionState.ENDED, reason.wire());
-        if (attached != null) {
-            attached.close(close);
-            attached = null;
-        }
-        CompletableFuture<Void> stopped = supervisor.stopAll();
-        stopped.whenComplete((ignored, error) -> terminated.complete(null));
-        settled.complete(null);
-        context.registry().ended(this, reason);
-        context.metrics().sessionEnded(reason.wire());
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
     }
 
     // ---- drain ----
@@ -441,7 +650,7 @@ public final class Session {
         } else if (message instanceof ClientMessage.Ack ack) {
             onAck(connection, ack.seq());
         } else if (message instanceof ClientMessage.Interrupt) {
-            Worker current = supervisor.current();
+            Worker current = workers.current();
             if (turn != null && current != null) {
                 current.interrupt();
             }
@@ -460,7 +669,7 @@ public final class Session {
      * {@code client_end}, and the connection closes with 1000.
      */
     private void onClientEnd() {
-        Worker current = supervisor.current();
+        Worker current = workers.current();
         if (turn != null && current != null) {
             current.interrupt();
         }
@@ -485,6 +694,7 @@ public final class Session {
         }
     }
 
+    /** idle: processing; preparing, processing, restarting: queued. */
     private void onMessage(Connection connection, ClientMessage.Message message) {
         if (tokenWatch.expired(connection)) {
             connection.send(new ServerMessage.Error(ErrorCode.TOKEN_EXPIRED,
@@ -501,13 +711,13 @@ public final class Session {
             connection.send(new ServerMessage.Accepted(message.id(), true, 0));
             return;
         }
-        if (clocks.durationReached()) {
+        if (durationReached) {
             connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
                     "the session reached its maximum duration and is ending", message.id(), null));
             return;
         }
-        clocks.messageTaken();
-        if (state == SessionState.IDLE && inbox.isEmpty() && supervisor.current() != null) {
+        clock.messageTaken();
+        if (state == SessionState.IDLE && inbox.isEmpty() && workers.current() != null) {
             inbox.takeDirectly(message);
             connection.send(new ServerMessage.Accepted(message.id(), false, 0));
             startTurn(message);
@@ -538,56 +748,6 @@ public final class Session {
         }
     }
 
-    // ---- turns ----
-
-    private void startTurn(ClientMessage.Message message) {
-        turn = message;
-        emitStatus(SessionState.PROCESSING, null);
-        turnSentNanos = context.ticker().read();
-        supervisor.current().send(message.id(), message.data());
-        armInterruptAfterDisconnect();
-    }
-
-    /** The running turn ended (result, or its worker is gone): restart, end or go on. */
-    private void onTurnEnded() {
-        turn = null;
-        interruptTimer.cancel();
-        if (clocks.durationReached()) {
-            onEnd(EndReason.DURATION_LIMIT);
-            return;
-        }
-        if (supervisor.restartIfDue()) {
-            return;
-        }
-        dispatchNext();
-    }
-
-    /** Starts the next queued message, or goes idle when there is none. */
-    private void dispatchNext() {
-        ClientMessage.Message next = inbox.poll();
-        if (next != null) {
-            startTurn(next);
-            return;
-        }
-        emitStatus(SessionState.IDLE, null);
-        clocks.wentIdle();
-    }
-
-    // ---- worker events ----
-
-    /** An event from the current worker (the supervisor drops those of replaced workers). */
-    private void onWorkerEvent(ObjectNode event) {
-        assert executor.inEventLoop();
-        if (turn != null && turnSentNanos >= 0) {
-            context.metrics().turnFirstEvent(Duration.ofNanos(context.ticker().read() - turnSentNanos));
-            turnSentNanos = -1;
-        }
-        emit(seq -> new ServerMessage.Event(seq, event));
-        if (turn != null && "result".equals(event.path("type").textValue())) {
-            onTurnEnded();
-        }
-    }
-
     // ---- history ----
 
     private void emitStatus(SessionState next, String reason) {
@@ -612,66 +772,6 @@ public final class Session {
         history.append(seq, frame);
         if (attached != null) {
             attached.send(new EncodedFrame(frame));
-        }
-    }
-
-    // ---- what the helpers see ----
-
-    /** What the worker supervisor and the time limits see of this session; runs on its loop. */
-    private final class Callbacks implements WorkerSupervisor.Host, SessionLimits.Host {
-        @Override
-        public boolean ended() {
-            return state == SessionState.ENDED;
-        }
-
-        @Override
-        public boolean idle() {
-            return state == SessionState.IDLE;
-        }
-
-        @Override
-        public boolean idleWithoutTurn() {
-            return turn == null && state == SessionState.IDLE;
-        }
-
-        @Override
-        public boolean turnRunning() {
-            return turn != null;
-        }
-
-        @Override
-        public String turnId() {
-            return turn == null ? null : turn.id();
-        }
-
-        @Override
-        public void turnLost() {
-            turn = null;
-        }
-
-        @Override
-        public void onEvent(ObjectNode event) {
-            onWorkerEvent(event);
-        }
-
-        @Override
-        public void notice(String code, String message, ObjectNode details) {
-            Session.this.notice(code, message, details);
-        }
-
-        @Override
-        public void restarting(String reason) {
-            emitStatus(SessionState.RESTARTING, reason);
-        }
-
-        @Override
-        public void resumed() {
-            dispatchNext();
-        }
-
-        @Override
-        public void end(EndReason reason) {
-            onEnd(reason);
         }
     }
 }

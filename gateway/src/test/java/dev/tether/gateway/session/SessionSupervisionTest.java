@@ -19,6 +19,7 @@ import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
 import dev.tether.gateway.worker.WorkerSource;
+import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -85,7 +86,7 @@ class SessionSupervisionTest {
                 Duration.ZERO, Clock.systemUTC());
         registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier, workers, Ticker.systemTicker());
         workers.nextReady = warm;
-        CompletionStage<Worker> first = workers.acquire();
+        CompletionStage<Worker> first = workers.first();
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
         session = registry.create("alice", channel.eventLoop(), first);
         connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of()));
@@ -483,6 +484,109 @@ class SessionSupervisionTest {
         assertTrue(worker.stopped);
     }
 
+    // ---- transitions not covered above (Session's table, one test per row) ----
+
+    @Test
+    void aColdWorkerThatNeverGetsReadyEndsThePreparingSession() {
+        start(false);
+        drain();
+        workers.last().ready.completeExceptionally(new java.io.IOException("exited before it was ready"));
+        channel.runPendingTasks();
+        List<ServerMessage> ended = drain();
+        assertEquals(List.of(SessionState.ENDED), states(ended));
+        assertEquals(EndReason.WORKER_FAILED,
+                ((SessionRegistry.Lookup.Expired) registry.lookup(session.id(), "alice")).reason());
+    }
+
+    @Test
+    void aReplacementThatNeverGetsReadyEndsTheRestartingSession() {
+        start(true);
+        crash(workers.last());
+        assertEquals(List.of(SessionState.RESTARTING), states(drain()));
+        workers.last().ready.completeExceptionally(new java.io.IOException("exited before it was ready"));
+        channel.runPendingTasks();
+        assertEquals(List.of(SessionState.ENDED), states(drain()));
+        assertEquals(EndReason.WORKER_FAILED,
+                ((SessionRegistry.Lookup.Expired) registry.lookup(session.id(), "alice")).reason());
+    }
+
+    @Test
+    void aCrashWhenNoWorkerCanBeHadEndsTheSession() {
+        start(true);
+        workers.refuse = true;
+        crash(workers.last());
+        List<ServerMessage> ended = drain();
+        assertEquals(List.of(SessionState.RESTARTING, SessionState.ENDED), states(ended));
+        assertEquals(List.of("worker_crashed"), notices(ended));
+    }
+
+    @Test
+    void theSoftLimitWhileIdleReplacesTheWorkerAtOnce() {
+        start(true);
+        FakeWorker old = workers.last();
+        drain();
+        session.reportRss(old, 150L << 20);
+        List<ServerMessage> restarting = drain();
+        assertEquals(List.of("restart_scheduled"), notices(restarting));
+        assertEquals(List.of(SessionState.RESTARTING), states(restarting));
+        FakeWorker replacement = workers.last();
+        readyUp(replacement);
+        assertTrue(old.stopped, "the old worker goes once its successor is ready");
+        List<ServerMessage> swapped = drain();
+        assertEquals(List.of("worker_restarted"), notices(swapped));
+        assertEquals(List.of(SessionState.IDLE), states(swapped));
+    }
+
+    @Test
+    void aSoftRestartWithoutAReservedReplacementStopsTheOldWorkerFirst() {
+        start(true);
+        FakeWorker old = workers.last();
+        send("m1");
+        drain();
+        workers.refuse = true;
+        session.reportRss(old, 150L << 20);
+        drain();
+        workers.refuse = false;
+        old.result("m1");
+        channel.runPendingTasks();
+        assertTrue(old.stopped, "stopped first, to free its place");
+        FakeWorker fresh = workers.last();
+        assertTrue(fresh != old, "then a new worker is asked for");
+        readyUp(fresh);
+        List<ServerMessage> after = drain();
+        assertEquals(List.of("worker_restarted"), notices(after));
+        assertEquals(SessionState.IDLE, states(after).get(states(after).size() - 1));
+    }
+
+    @Test
+    void aResultStartsTheNextQueuedMessage() {
+        start(true);
+        FakeWorker worker = workers.last();
+        send("m1");
+        send("m2");
+        drain();
+        worker.result("m1");
+        channel.runPendingTasks();
+        assertEquals(List.of("m1", "m2"), worker.received);
+        assertEquals(List.of(), states(drain()), "still processing (no status between back-to-back turns)");
+        worker.result("m2");
+        channel.runPendingTasks();
+        assertEquals(List.of(SessionState.IDLE), states(drain()));
+    }
+
+    @Test
+    void outputOfAReplacedWorkerIsNeverReported() {
+        start(true);
+        FakeWorker old = workers.last();
+        crash(old);
+        drain();
+        readyUp(workers.last());
+        drain();
+        old.result("late");
+        channel.runPendingTasks();
+        assertTrue(drain().isEmpty(), "a replaced worker's output is dropped");
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -559,9 +663,14 @@ class SessionSupervisionTest {
     private static final class FakeWorkers implements WorkerSource {
         final ArrayDeque<FakeWorker> all = new ArrayDeque<>();
         boolean nextReady = true;
+        /** No worker can be had: acquire throws, as at pool.max_workers. */
+        boolean refuse;
 
         @Override
-        public CompletionStage<Worker> acquire() {
+        public CompletionStage<Worker> acquire() throws WorkerUnavailableException {
+            if (refuse) {
+                throw new WorkerUnavailableException("no worker available (test)");
+            }
             FakeWorker worker = new FakeWorker();
             if (nextReady) {
                 worker.ready.complete(null);
@@ -569,6 +678,15 @@ class SessionSupervisionTest {
             nextReady = false;
             all.addLast(worker);
             return CompletableFuture.completedFuture(worker);
+        }
+
+        /** The session's first worker (nothing refuses it). */
+        CompletionStage<Worker> first() {
+            try {
+                return acquire();
+            } catch (WorkerUnavailableException e) {
+                throw new AssertionError(e);
+            }
         }
 
         FakeWorker last() {

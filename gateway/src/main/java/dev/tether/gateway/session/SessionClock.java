@@ -1,0 +1,92 @@
+package dev.tether.gateway.session;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.config.LimitsConfig;
+import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * The timers of one {@link Session}'s time limits: {@code limits.first_message_timeout} until its
+ * first message, {@code limits.idle_timeout} between turns once it has had one,
+ * {@code limits.max_duration} overall with a warning at {@code limits.warning_ratio} of it, and
+ * {@code limits.duration_grace} for a turn still running at the maximum. It only keeps time: when a
+ * timer runs out it reports a {@link Tick}, and the session decides what that means for it (an idle
+ * timeout while a turn runs means nothing, say).
+ *
+ * <p><b>Threading:</b> not thread-safe; owned by a session and used only on its event loop, where
+ * its timers run and its ticks are delivered.
+ */
+final class SessionClock {
+
+    /** A timer that ran out. */
+    enum Tick {
+        /** No message within {@code limits.first_message_timeout} of the start. */
+        FIRST_MESSAGE_TIMEOUT,
+        /** No message for {@code limits.idle_timeout} since the session last went idle. */
+        IDLE_TIMEOUT,
+        /** {@code limits.warning_ratio} of {@code limits.max_duration} has passed. */
+        DURATION_WARNING,
+        /** {@code limits.max_duration} has passed. */
+        DURATION_REACHED,
+        /** {@code limits.duration_grace} has passed since {@link #DURATION_REACHED}. */
+        DURATION_GRACE_OVER
+    }
+
+    private final LimitsConfig limits;
+    private final Consumer<Tick> ticks;
+    private final Timer firstMessageTimer;
+    private final Timer idleTimer;
+    private final Timer durationWarningTimer;
+    private final Timer durationTimer;
+    private boolean messaged;
+
+    /** @param ticks where the ticks go, called on the loop */
+    SessionClock(EventExecutor executor, LimitsConfig limits, Consumer<Tick> ticks) {
+        this.limits = requireNonNull(limits, "limits");
+        this.ticks = requireNonNull(ticks, "ticks");
+        this.firstMessageTimer = new Timer(executor);
+        this.idleTimer = new Timer(executor);
+        this.durationWarningTimer = new Timer(executor);
+        this.durationTimer = new Timer(executor);
+    }
+
+    /** Starts the first-message and duration clocks (when the session starts). */
+    void start() {
+        firstMessageTimer.arm(limits.firstMessageTimeout(), () -> ticks.accept(Tick.FIRST_MESSAGE_TIMEOUT));
+        durationWarningTimer.arm(warningAfter(), () -> ticks.accept(Tick.DURATION_WARNING));
+        durationTimer.arm(limits.maxDuration(), () -> ticks.accept(Tick.DURATION_REACHED));
+    }
+
+    /** A message was taken: the first-message and idle clocks stop. */
+    void messageTaken() {
+        messaged = true;
+        firstMessageTimer.cancel();
+        idleTimer.cancel();
+    }
+
+    /** The session went idle: the idle clock starts, once the session has had a message. */
+    void wentIdle() {
+        if (messaged) {
+            idleTimer.arm(limits.idleTimeout(), () -> ticks.accept(Tick.IDLE_TIMEOUT));
+        }
+    }
+
+    /** The maximum duration was reached with a turn running: the grace starts. */
+    void graceStarted() {
+        durationTimer.arm(limits.durationGrace(), () -> ticks.accept(Tick.DURATION_GRACE_OVER));
+    }
+
+    /** Stops every clock (the session ended). */
+    void cancel() {
+        firstMessageTimer.cancel();
+        idleTimer.cancel();
+        durationWarningTimer.cancel();
+        durationTimer.cancel();
+    }
+
+    private Duration warningAfter() {
+        return limits.maxDuration().multipliedBy(Math.round(limits.warningRatio() * 1000)).dividedBy(1000);
+    }
+}
