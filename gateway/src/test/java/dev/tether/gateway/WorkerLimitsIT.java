@@ -178,7 +178,7 @@ class WorkerLimitsIT {
     @Test
     void stderrLinesAreLoggedWithSessionSubjectAndWorkerAndNeverSentToTheClient() throws InterruptedException {
         String line = "diagnostics for humans " + System.nanoTime();
-        try (LogCapture log = LogCapture.of("dev.tether.gateway.worker.process.StderrLogger");
+        try (LogCapture log = LogCapture.of("dev.tether.gateway.worker.process.StderrLogHandler");
                 SessionClient c = SessionClient.openIdle(output, "stderr")) {
             long pid = workerPid(output, c.sessionId());
             List<ServerMessage> turn = c.roundTrip("e", "{\"stderr\":\"%s\",\"text\":\"ok\",\"deltas\":1,\"delay_ms\":0}"

@@ -51,6 +51,10 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
                     + ") is not a loopback address, unless web.dev_tokens_remote is true: anyone who can reach "
                     + "the port would mint tokens and start workers");
         }
+        if (worker.usesProcesses() && !server.preferEpoll()) {
+            throw new ConfigException("server.prefer_epoll", false, "true when worker.kind is process: subprocess "
+                    + "workers are served on the native epoll event loops");
+        }
         if (web.demoPage() && server.path().equals("/")) {
             throw new ConfigException("web.demo_page", true, "false when server.path is /: the page and the "
                     + "WebSocket endpoint would share the path");

@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  *     removed when the session ends, {@code worker.process.work_root}
  * @param maxLineBytes longest output line read from a worker; the rest of a longer line is dropped
  *     and the client gets notice {@code output_truncated}, {@code worker.process.max_line_bytes}
- * @param maxPendingEvents output events read but not yet taken by the session; beyond it the
- *     gateway stops reading the worker's stdout (the worker blocks on its pipe),
+ * @param maxPendingEvents output lines handled in one turn of the session's event loop; the rest
+ *     waits for the next turn, the worker's stdout unread meanwhile (it blocks on its socket),
  *     {@code worker.process.max_pending_events}
  * @param stopGrace time a worker has to exit after the {@code shutdown} line before SIGTERM,
  *     {@code worker.process.stop_grace}

@@ -28,6 +28,7 @@ import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
+import dev.tether.gateway.worker.process.Spawner;
 import dev.tether.gateway.worker.process.WorkerLedger;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.WorkerSource;
@@ -43,6 +44,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -88,6 +90,8 @@ public final class GatewayServer implements AutoCloseable {
     private final String transport;
     private final WorkerSource workers;
     private final WorkerPool pool;
+    /** Starts worker processes (the parent of them all); null when workers are not subprocesses. */
+    private final Spawner spawner;
     private final ScheduledExecutorService workerTimers;
     private final ScheduledExecutorService poolScheduler;
     private final KeyRing keys;
@@ -132,13 +136,33 @@ public final class GatewayServer implements AutoCloseable {
         this.keyChecks = keys.watchesFiles()
                 ? Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-keys", true))
                 : null;
+        boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
+        int threads = config.server().ioThreads();
+        if (epoll) {
+            bossGroup = new EpollEventLoopGroup(1, new DefaultThreadFactory("tether-accept"));
+            workerGroup = new EpollEventLoopGroup(threads, new DefaultThreadFactory("tether-io"));
+            channelType = EpollServerSocketChannel.class;
+            transport = "epoll";
+        } else {
+            bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("tether-accept"));
+            workerGroup = new NioEventLoopGroup(threads, new DefaultThreadFactory("tether-io"));
+            channelType = NioServerSocketChannel.class;
+            transport = "nio";
+        }
         if (config.worker().usesProcesses()) {
+            if (!epoll) {
+                throw new IllegalStateException("subprocess workers need Netty's native epoll transport, which is not "
+                        + "available here (" + Epoll.unavailabilityCause() + ")");
+            }
+            spawner = startSpawner(workerGroup);
             workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
-            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers, ledger);
+            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner,
+                    ledger);
             pool = new WorkerPool(config.pool(), launcher::launch, poolScheduler, Ticker.systemTicker());
             workers = pool;
         } else {
+            spawner = null;
             workerTimers = null;
             poolScheduler = null;
             pool = null;
@@ -154,19 +178,6 @@ public final class GatewayServer implements AutoCloseable {
         this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
                 Ticker.systemTicker());
         metrics.bindConnections(initializer.gate());
-        boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
-        int threads = config.server().ioThreads();
-        if (epoll) {
-            bossGroup = new EpollEventLoopGroup(1, new DefaultThreadFactory("tether-accept"));
-            workerGroup = new EpollEventLoopGroup(threads, new DefaultThreadFactory("tether-io"));
-            channelType = EpollServerSocketChannel.class;
-            transport = "epoll";
-        } else {
-            bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("tether-accept"));
-            workerGroup = new NioEventLoopGroup(threads, new DefaultThreadFactory("tether-io"));
-            channelType = NioServerSocketChannel.class;
-            transport = "nio";
-        }
         this.admin = config.admin().enabled()
                 ? new AdminServer(config.admin(), bossGroup, workerGroup, channelType, keys, registry,
                         () -> pool().map(WorkerPool::status), config.worker().kind(), () -> drain("admin API"))
@@ -245,6 +256,17 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    private static Spawner startSpawner(EventLoopGroup group) {
+        try {
+            return Spawner.start(group);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the worker spawner: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the worker spawner", e);
+        }
+    }
+
     /** A host a browser on this machine can open: the loopback address for a wildcard bind. */
     static String browsableHost(String host) {
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
@@ -308,7 +330,7 @@ public final class GatewayServer implements AutoCloseable {
         if (pool == null) {
             throw new IllegalStateException("worker.kind is not process: there is no pool to reconfigure");
         }
-        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, ledger);
+        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, spawner, ledger);
         pool.reconfigure(launcher::launch);
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
     }
@@ -404,6 +426,11 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** The pid of the worker spawner ({@code tether-spawn}), when workers are subprocesses (for tools and tests). */
+    public java.util.OptionalLong spawnerPid() {
+        return spawner == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(spawner.helperPid());
+    }
+
     /** The worker pool, when workers are subprocesses (for operators' tools and tests). */
     public Optional<WorkerPool> pool() {
         return Optional.ofNullable(pool);
@@ -446,6 +473,9 @@ public final class GatewayServer implements AutoCloseable {
         ledger.close();
         stoppingWorkers = true;
         awaitWorkers(sessionsGone);
+        if (spawner != null) {
+            spawner.close(); // after every worker is gone: the parent of them all goes last
+        }
         // Only now: the workers' stop sequences run on these timers, their sessions on these loops.
         workerGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();

@@ -205,6 +205,20 @@ public final class Session {
         executor.execute(() -> onControlFrame(connection, frame));
     }
 
+    /**
+     * {@code connection} stopped (or resumed) taking what is written to it as fast as it comes: while
+     * it is the attached one and cannot take more, the worker's output is paused, so the worker
+     * blocks on its own output instead of the gateway holding it.
+     */
+    public void writability(Connection connection, boolean writable) {
+        executor.execute(() -> {
+            Worker current = workers.current();
+            if (connection == attached && current != null) {
+                current.pauseOutput(!writable);
+            }
+        });
+    }
+
     /** A frame from {@code connection} that could not be decoded: answer it, change nothing. */
     public void reject(Connection connection, ErrorCode code, String message) {
         reject(connection, code, message, null);
@@ -574,6 +588,10 @@ public final class Session {
         tokenWatch.stop();
         if (state == SessionState.ENDED) {
             return;
+        }
+        Worker current = workers.current();
+        if (current != null) {
+            current.pauseOutput(false); // detached, its output goes to the replay buffer, bounded
         }
         reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
         armInterruptAfterDisconnect();

@@ -34,6 +34,13 @@ public interface Worker {
      */
     CompletionStage<Void> stop();
 
+    /**
+     * Stops taking the worker's output while {@code paused} (its client does not keep up), so the
+     * worker blocks on its own output instead of the gateway buffering it; output resumes when
+     * called with false. A worker whose output costs nothing to hold may ignore it.
+     */
+    default void pauseOutput(boolean paused) {}
+
     /** Kills the worker and everything it started at once (a hard limit was hit). Idempotent. */
     void kill();
 

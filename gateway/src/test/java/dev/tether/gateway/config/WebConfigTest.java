@@ -113,6 +113,14 @@ class WebConfigTest {
     }
 
     @Test
+    void subprocessWorkersNeedTheEpollTransport() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("server: {prefer_epoll: false}\nworker: {kind: process}", Map.of()));
+        assertEquals("server.prefer_epoll", e.key());
+        assertFalse(ConfigLoader.parse("server: {prefer_epoll: false}\nworker: {kind: echo}", Map.of()).server().preferEpoll());
+    }
+
+    @Test
     void webKeysNeedARestart() {
         assertTrue(ConfigChanges.isRestartOnly("web.demo_page"));
         assertTrue(ConfigChanges.isRestartOnly("web.dev_tokens"));

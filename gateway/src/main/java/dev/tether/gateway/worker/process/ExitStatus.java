@@ -45,6 +45,19 @@ final class ExitStatus {
         return new WorkerExit(code, signal, "killed by signal " + signal + " (" + name(signal) + ")");
     }
 
+    /**
+     * The exit for a status as {@code waitpid(2)} returns it (what {@code tether-spawn} reports): a
+     * process killed by a signal is told apart from one that exited by itself; an exit code over
+     * 128 still reads as the signal it stands for, as in {@link #decode(int)}.
+     */
+    static WorkerExit fromWaitStatus(int status) {
+        int signal = status & 0x7f;
+        if (signal == 0) {
+            return decode((status >> 8) & 0xff);
+        }
+        return new WorkerExit(128 + signal, signal, "killed by signal " + signal + " (" + name(signal) + ")");
+    }
+
     /** "SIGKILL" for 9, "SIG34" for a signal without a common name. */
     static String name(int signal) {
         if (signal > 0 && signal < NAMES.length && NAMES[signal] != null) {

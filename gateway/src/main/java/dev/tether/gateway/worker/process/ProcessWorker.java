@@ -10,49 +10,57 @@ import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
 import dev.tether.protocol.WireCodec;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.unix.DomainSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * A worker that is an operating-system process speaking the worker protocol (JSON lines, see
- * {@code docs/workers.md}), started by {@link ProcessWorkerLauncher} in its own session and process
- * group, with a clean environment and a working directory of its own.
+ * {@code docs/workers.md}), started by {@link ProcessWorkerLauncher} through the {@link Spawner} in
+ * its own session and process group, with a clean environment and a working directory of its own.
  *
- * <p>Threads: three daemon threads per worker, one each for stdout ({@link OutputReader}), stderr
- * ({@link StderrLogger}) and stdin ({@link StdinWriter}); the stop sequence, /proc scans, signals and
- * clean-up run on the {@code timers} scheduler (which must therefore not be an event loop). The
- * {@link Worker} methods never block and may be called from any thread. Listener callbacks are made
- * on the bound executor; at most {@code worker.process.max_pending_events} of them are handed to it
- * and not yet run, beyond which the stdout thread waits, and so the worker blocks on its pipe.
+ * <p><b>No thread of its own.</b> Its stdin and stdout are one Unix domain socket and its stderr
+ * another, each a Netty channel on an event loop: until it is bound, one of the spawner's; from
+ * {@link #bind} on, the stdio channel is moved to the session's own loop, where its output is split,
+ * parsed ({@link WorkerOutputHandler}) and handed to the listener directly, and where every line for
+ * its stdin is written, without blocking: a worker that does not read its stdin gets
+ * {@value #STDIN_CAPACITY} lines queued and is then killed as unresponsive. Its exit is reported by
+ * the spawner, which reaps it. The stop sequence, {@code /proc} scans, signals and clean-up run on
+ * the {@code timers} scheduler (which must therefore not be an event loop). The {@link Worker}
+ * methods never block and may be called from any thread; listener callbacks are made on the bound
+ * loop.
  */
 public final class ProcessWorker implements Worker {
 
+    /** Lines waiting for a worker that does not read its stdin, before it counts as unresponsive. */
+    static final int STDIN_CAPACITY = 1024;
     /** How long stdout may stay open after the tree was killed (held by a process that left the session). */
     static final Duration STDOUT_DRAIN = Duration.ofSeconds(2);
-    /** Longest wait for a slow session to take the last events before the exit is reported anyway. */
-    static final Duration SLOW_CONSUMER_LIMIT = Duration.ofSeconds(60);
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorker.class);
-    private static final long POLL_MILLIS = 10;
 
-    private record Binding(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+    private record Binding(String sessionId, String subject, EventLoop loop, WorkerListener listener) {
     }
 
     /**
@@ -64,14 +72,12 @@ public final class ProcessWorker implements Worker {
 
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
-    private final Process process;
     private final long pid;
     private final Path workDir;
     private final WireCodec codec;
-    private final StdinWriter stdin;
-    private final OutputReader stdout;
-    private final Thread stdoutThread;
-    private final Semaphore permits;
+    private final Channel stdio;
+    private final Channel stderr;
+    private final WorkerOutputHandler output;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
     private final AtomicLong protocolErrors = new AtomicLong();
@@ -81,43 +87,56 @@ public final class ProcessWorker implements Worker {
     private volatile Binding binding;
     /** stop() or kill() was called: no more listener callbacks, onExit included. */
     private volatile boolean silenced;
+    /** Until the spawner reports the exit: only then may the pid be signalled. */
+    private volatile boolean alive = true;
     private volatile String killReason;
     private volatile boolean workDirRemoved;
 
-    ProcessWorker(ProcessWorkerConfig config, ScheduledExecutorService timers, Process process, Path workDir,
+    // On the stdio channel's loop only:
+    /** Writes issued and not yet on the socket. */
+    private int stdinInFlight;
+    private boolean stdinClosed;
+    /** The stdio channel is on its way to the session's loop: writes wait here meanwhile. */
+    private boolean moving;
+    private final List<String> heldWrites = new ArrayList<>();
+    /** Output lines dropped or broken so far; only the first few and then every 1000th are logged. */
+    private long noisy;
+
+    ProcessWorker(ProcessWorkerConfig config, ScheduledExecutorService timers, SpawnedProcess process, Path workDir,
             WireCodec codec) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
-        this.process = requireNonNull(process, "process");
         this.workDir = requireNonNull(workDir, "workDir");
         this.codec = requireNonNull(codec, "codec");
         this.pid = process.pid();
-        this.permits = new Semaphore(config.maxPendingEvents());
-        this.stdin = new StdinWriter(process.getOutputStream(), pid);
-        this.stdout = new OutputReader(process.getInputStream(), config.maxLineBytes(), codec, new Output(), pid);
-        this.stdoutThread = daemon(stdout, "stdout");
-        this.killer = new TreeKiller(process, timers, this::keys);
-        daemon(new StderrLogger(process.getErrorStream(), this::keys), "stderr");
-        process.onExit().thenRunAsync(this::afterExit, timers);
-    }
-
-    /** Starts one worker; see {@link ProcessWorkerLauncher#launch()}. */
-    public static ProcessWorker start(ProcessWorkerConfig config, ScheduledExecutorService timers) throws IOException {
-        return new ProcessWorkerLauncher(config, timers).launch();
+        this.stdio = process.stdio();
+        this.stderr = process.stderr();
+        this.killer = new TreeKiller(pid, () -> alive, timers, this::keys);
+        this.output = new WorkerOutputHandler(config.maxLineBytes(), config.maxPendingEvents(), codec, new Output());
+        SpawnedProcess.claim(stdio, output);
+        SpawnedProcess.claim(stderr, new StderrLogHandler(this::keys));
+        process.exit().whenComplete((status, error) -> timers.execute(() -> afterExit(status == null ? -1 : status)));
     }
 
     @Override
     public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
-        binding = new Binding(sessionId, requireNonNull(subject, "subject"), requireNonNull(executor, "executor"),
-                requireNonNull(listener, "listener"));
+        requireNonNull(listener, "listener");
+        if (!(executor instanceof EventLoop loop)) {
+            throw new IllegalArgumentException("a process worker is bound to an event loop: " + executor);
+        }
+        binding = new Binding(sessionId, subject, loop, listener);
         ObjectNode line = codec.mapper().createObjectNode()
                 .put("type", "session")
                 .put("session_id", sessionId)
                 .put("subject", subject)
                 .put("work_dir", workDir.toString());
-        write(line);
+        // Everything from now on runs on the session's loop: the move, then the session line.
+        loop.execute(() -> {
+            moveTo(loop);
+            write(line);
+        });
     }
 
     @Override
@@ -136,8 +155,10 @@ public final class ProcessWorker implements Worker {
     public CompletionStage<Void> stop() {
         silence();
         if (stopping.compareAndSet(false, true)) {
-            stdin.offer("{\"type\":\"shutdown\"}");
-            stdin.close();
+            onStdioLoop(() -> {
+                writeNow("{\"type\":\"shutdown\"}");
+                closeStdin();
+            });
             timers.schedule(() -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
                     config.killGrace()), config.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
         }
@@ -148,6 +169,11 @@ public final class ProcessWorker implements Worker {
     public void kill() {
         silence();
         timers.execute(killer::kill);
+    }
+
+    @Override
+    public void pauseOutput(boolean paused) {
+        onStdioLoop(() -> output.paused(paused));
     }
 
     /**
@@ -196,9 +222,9 @@ public final class ProcessWorker implements Worker {
         return truncatedLines.get();
     }
 
-    /** Callbacks handed to the bound executor and not yet run; never above {@code max_pending_events}. */
-    public int pendingEvents() {
-        return config.maxPendingEvents() - permits.availablePermits();
+    /** The event loop its stdio is served on now (the session's, once bound; for tests). */
+    public EventLoop stdioLoop() {
+        return stdio.eventLoop();
     }
 
     /** What ending this worker took; final once {@link #exited()} has completed. */
@@ -219,6 +245,23 @@ public final class ProcessWorker implements Worker {
         return keyed.addKeyValue("worker", pid);
     }
 
+    // ---- stdio, on its channel's loop ----
+
+    /** Runs {@code task} where the stdio channel is served: the session's loop once bound. */
+    private void onStdioLoop(Runnable task) {
+        Binding b = binding;
+        EventLoop loop = b != null ? b.loop() : stdio.eventLoop();
+        try {
+            if (loop.inEventLoop()) {
+                task.run();
+            } else {
+                loop.execute(task);
+            }
+        } catch (RejectedExecutionException e) {
+            keys(log.atDebug()).log("event loop gone; stdin no longer written");
+        }
+    }
+
     private void write(ObjectNode line) {
         String text;
         try {
@@ -226,53 +269,108 @@ public final class ProcessWorker implements Worker {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
-        if (!stdin.offer(text)) {
-            killReason = "unresponsive (" + StdinWriter.CAPACITY + " lines waiting on its stdin)";
-            keys(log.atWarn())
-                    .log("worker does not read its stdin; killing it");
-            timers.execute(killer::kill);
+        onStdioLoop(() -> writeNow(text));
+    }
+
+    private void writeNow(String text) {
+        if (stdinClosed) {
+            return;
         }
+        if (moving) {
+            heldWrites.add(text);
+            return;
+        }
+        if (stdinInFlight >= STDIN_CAPACITY) {
+            if (killReason == null) {
+                killReason = "unresponsive (" + STDIN_CAPACITY + " lines waiting on its stdin)";
+                keys(log.atWarn()).log("worker does not read its stdin; killing it");
+                timers.execute(killer::kill);
+            }
+            return;
+        }
+        stdinInFlight++;
+        ByteBuf bytes = stdio.alloc().buffer(text.length() + 1);
+        bytes.writeCharSequence(text, StandardCharsets.UTF_8);
+        bytes.writeByte('\n');
+        stdio.writeAndFlush(bytes).addListener(done -> stdinInFlight--);
+    }
+
+    /** Writes what is queued, then closes stdin: the worker reads end of file. */
+    private void closeStdin() {
+        if (moving) {
+            heldWrites.add(null); // the close, in its place after the held writes
+            return;
+        }
+        if (!stdinClosed) {
+            stdinClosed = true;
+            ((DomainSocketChannel) stdio).shutdownOutput();
+        }
+    }
+
+    /**
+     * Moves the stdio channel to {@code loop} (the session's): deregistered from the spawner's loop,
+     * registered with the session's; writes issued meanwhile are held and written, in order, once it
+     * is there, and output is delivered only there.
+     */
+    private void moveTo(EventLoop loop) {
+        if (stdio.eventLoop() == loop || !stdio.isRegistered()) {
+            output.resume();
+            return;
+        }
+        moving = true;
+        stdio.deregister().addListener(deregistered -> loop.register(stdio).addListener(registered -> {
+            moving = false;
+            List<String> held = List.copyOf(heldWrites.stream().filter(java.util.Objects::nonNull).toList());
+            boolean close = heldWrites.contains(null);
+            heldWrites.clear();
+            held.forEach(this::writeNow);
+            if (close) {
+                closeStdin();
+            }
+            if (!registered.isSuccess()) {
+                // A worker that closed its stdio before it was bound has nothing to move: its exit tells the rest.
+                (stdio.isOpen() ? keys(log.atWarn()) : keys(log.atDebug()))
+                        .log("cannot move the worker's stdio to its session's loop: {}", String.valueOf(registered.cause()));
+                stdio.close();
+                return;
+            }
+            output.resume();
+        }));
     }
 
     private void silence() {
         silenced = true;
-        stdout.discard();
-        stdoutThread.interrupt(); // frees the reader if it waits for a permit the session will not give back
+        onStdioLoop(output::discard);
     }
 
     // ---- after the worker exited, on the timers thread ----
 
-    private void afterExit() {
-        WorkerExit status = ExitStatus.decode(process.exitValue());
+    private void afterExit(int waitStatus) {
+        alive = false;
+        WorkerExit status = waitStatus < 0 ? new WorkerExit(-1, 0, "exit not reported (the spawner went away)")
+                : ExitStatus.fromWaitStatus(waitStatus);
         WorkerExit exit = killReason == null ? status
                 : new WorkerExit(status.code(), status.signal(), killReason + ", " + status.description());
         ready.completeExceptionally(new IOException("worker " + describe() + " exited before it was ready: "
                 + exit.description()));
-        stdin.abort();
-        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit, System.nanoTime()));
+        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit));
     }
 
     /**
      * Waits for stdout to reach its end, so that every event the worker wrote before it died is
-     * handed over before the exit is. Gives up after {@link #STDOUT_DRAIN} when the pipe is held
-     * open by a process outside the tree, or after {@link #SLOW_CONSUMER_LIMIT} when the session
-     * does not take the events.
+     * handed over before the exit is. Gives up after {@link #STDOUT_DRAIN} when the socket is held
+     * open by a process outside the tree.
      */
-    private void awaitStdout(WorkerExit exit, long since) {
-        long waited = System.nanoTime() - since;
-        Binding b = binding;
-        boolean waitingForSession = permits.hasQueuedThreads() && b != null && !b.executor().isShuttingDown();
-        boolean giveUp = waitingForSession ? waited > SLOW_CONSUMER_LIMIT.toNanos() : waited > STDOUT_DRAIN.toNanos();
-        if (!stdout.done().isDone() && !giveUp) {
-            timers.schedule(() -> awaitStdout(exit, since), POLL_MILLIS, TimeUnit.MILLISECONDS);
-            return;
-        }
-        if (!stdout.done().isDone()) {
-            keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
-            stdout.discard();
-            stdoutThread.interrupt();
-        }
-        finish(exit);
+    private void awaitStdout(WorkerExit exit) {
+        onStdioLoop(() -> output.paused(false)); // whatever the client's pace, the last lines go now
+        output.done().orTimeout(STDOUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS).whenComplete((done, timeout) -> {
+            if (timeout != null) {
+                keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
+            }
+            stdio.close();
+            stderr.close();
+            timers.execute(() -> finish(exit));
+        });
     }
 
     private void finish(WorkerExit exit) {
@@ -283,44 +381,39 @@ public final class ProcessWorker implements Worker {
             keys(log.atWarn()).setCause(e).log("cannot remove working directory {}", workDir);
         }
         Binding b = binding;
-        keys(log.atInfo())
-                .log("worker exited: {}{}", exit.description(), silenced ? " (stopped)" : "");
+        keys(log.atInfo()).log("worker exited: {}{}", exit.description(), silenced ? " (stopped)" : "");
         if (b != null && !silenced) {
             try {
-                b.executor().execute(() -> {
+                b.loop().execute(() -> {
                     if (!silenced) {
                         b.listener().onExit(exit);
                     }
                 });
             } catch (RejectedExecutionException e) {
-                keys(log.atDebug()).log("session executor gone; exit not reported");
+                keys(log.atDebug()).log("session loop gone; exit not reported");
             }
         }
         exited.complete(exit);
     }
 
-    private Thread daemon(Runnable task, String stream) {
-        Thread thread = new Thread(task, "worker-" + pid + "-" + stream);
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
-    }
-
-    /** Takes parsed stdout lines on the stdout thread and hands them to the session. */
-    private final class Output implements OutputReader.Handler {
-
-        /** Lines dropped or broken so far; only the first few and then every 1000th are logged. */
-        private long noisy;
+    /** Takes parsed stdout lines on the stdio channel's loop and hands them to the session. */
+    private final class Output implements WorkerOutputHandler.Sink {
 
         @Override
-        public void object(ObjectNode object) throws InterruptedException {
+        public boolean accepting() {
+            Binding b = binding;
+            return b == null || (b.loop().inEventLoop() && !moving);
+        }
+
+        @Override
+        public void object(ObjectNode object) {
             if (!ready.isDone()) {
                 if ("ready".equals(object.path("type").asText())) {
                     keys(log.atDebug()).log("worker ready");
                     ready.complete(null);
                 } else if (shouldLog()) {
                     keys(log.atInfo()).log("output before ready dropped (#{}): {}", noisy,
-                            OutputReader.excerpt(object.toString()));
+                            WorkerOutputHandler.excerpt(object.toString()));
                 }
                 return;
             }
@@ -328,48 +421,30 @@ public final class ProcessWorker implements Worker {
             if (b == null) {
                 if (shouldLog()) {
                     keys(log.atInfo()).log("output of an unbound worker dropped (#{}): {}", noisy,
-                            OutputReader.excerpt(object.toString()));
+                            WorkerOutputHandler.excerpt(object.toString()));
                 }
                 return;
             }
-            dispatch(b, listener -> listener.onEvent(object));
+            if (!silenced) {
+                b.listener().onEvent(object);
+            }
         }
 
         @Override
-        public void problem(String code, String message) throws InterruptedException {
-            (OutputReader.OUTPUT_TRUNCATED.equals(code) ? truncatedLines : protocolErrors).incrementAndGet();
+        public void problem(String code, String message) {
+            (WorkerOutputHandler.OUTPUT_TRUNCATED.equals(code) ? truncatedLines : protocolErrors).incrementAndGet();
             if (shouldLog()) {
                 keys(log.atWarn()).log("{} (#{}): {}", code, noisy, message);
             }
             Binding b = binding;
-            if (b != null) {
-                dispatch(b, listener -> listener.onProtocolProblem(code, message));
+            if (b != null && !silenced) {
+                b.listener().onProtocolProblem(code, message);
             }
         }
 
         private boolean shouldLog() {
             long n = ++noisy;
             return n <= 20 || n % 1000 == 0;
-        }
-
-        private void dispatch(Binding b, Consumer<WorkerListener> call) throws InterruptedException {
-            if (silenced) {
-                return;
-            }
-            permits.acquire();
-            try {
-                b.executor().execute(() -> {
-                    try {
-                        if (!silenced) {
-                            call.accept(b.listener());
-                        }
-                    } finally {
-                        permits.release();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                permits.release();
-            }
         }
     }
 }

@@ -8,69 +8,68 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+
+
 /**
  * Starts {@link ProcessWorker}s from the {@code worker.process} config: resolves the command once
- * ({@code ${java}}, {@code ${classpath}}, the {@code setsid} prefix), then gives every worker a
- * fresh working directory under {@code work_root} and a clean environment (only {@code env_allow}
- * variables taken from the gateway's environment, then {@code env}, then
- * {@code TETHER_WORK_DIR}).
+ * ({@code ${java}}, {@code ${classpath}}), then gives every worker a fresh working directory under
+ * {@code work_root} and a clean environment (only {@code env_allow} variables taken from the
+ * gateway's environment, then {@code env}, then {@code TETHER_WORK_DIR}), and has the gateway's
+ * {@link Spawner} start it.
  *
- * <p>The worker runs under {@code setsid}, so it leads a new session and process group whose id is
- * its pid: its whole tree can be found and signalled, even after its descendants are orphaned,
- * without ever touching the gateway's own group.
+ * <p>The spawner runs every worker in a new session and process group whose id is its pid: its
+ * whole tree can be found and signalled, even after its descendants are orphaned, without ever
+ * touching the gateway's own group.
  *
  * <p>Every launch is put on the gateway's {@link WorkerLedger} before its working directory is made
  * and stays there until the worker's exit has been handled, so a shutdown can wait for (and at
  * worst kill) every process the gateway started; once the ledger is closed, launches fail.
  *
- * <p>Thread-safe. {@link #launch()} blocks briefly (directory creation, fork and exec): call it from
- * the pool's thread, never on an event loop.
+ * <p>Thread-safe. {@link #launch()} blocks briefly (directory creation, and the spawner's answer):
+ * call it from the pool's thread, never on an event loop.
  */
 public final class ProcessWorkerLauncher {
 
     /** Names the worker's working directory in its environment. */
     public static final String WORK_DIR_VARIABLE = "TETHER_WORK_DIR";
+    /** Longest wait for the spawner to start a worker (fork, connect back, exec). */
+    static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(30);
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorkerLauncher.class);
-    private static final List<String> SETSID_LOCATIONS = List.of("/usr/bin/setsid", "/bin/setsid");
 
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
+    private final Spawner spawner;
     private final WorkerLedger ledger;
     private final List<String> command;
     private final WireCodec codec = new WireCodec();
 
     /**
-     * A launcher with a ledger of its own (for tools and tests that start workers directly).
-     *
-     * @see #ProcessWorkerLauncher(ProcessWorkerConfig, ScheduledExecutorService, WorkerLedger)
-     */
-    public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers) {
-        this(config, timers, new WorkerLedger());
-    }
-
-    /**
      * @param timers runs the stop sequence, /proc scans, signals and clean-up; must not be an event
      *     loop (those do file I/O)
+     * @param spawner starts the processes; the gateway's one
      * @param ledger the gateway's ledger of live workers, shared by all its launchers
-     * @throws IllegalStateException when {@code setsid} (util-linux) cannot be found
      */
-    public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers, WorkerLedger ledger) {
+    public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers, Spawner spawner,
+            WorkerLedger ledger) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
+        this.spawner = requireNonNull(spawner, "spawner");
         this.ledger = requireNonNull(ledger, "ledger");
         List<String> resolved = new ArrayList<>();
-        resolved.add(setsid().orElseThrow(() -> new IllegalStateException(
-                "setsid not found in /usr/bin, /bin or PATH: subprocess workers need it (util-linux) to run "
-                        + "in a process group of their own")));
         String java = javaExecutable();
         String classpath = absoluteClasspath(System.getProperty("java.class.path", ""));
         for (String argument : config.command()) {
@@ -80,7 +79,6 @@ public final class ProcessWorkerLauncher {
         this.command = List.copyOf(resolved);
     }
 
-    /** The command every worker runs, placeholders replaced, {@code setsid} first. */
     /**
      * The class path with every entry made absolute: workers run in their own working directory,
      * where a relative entry such as {@code gateway/target/gateway.jar} would name nothing.
@@ -90,12 +88,13 @@ public final class ProcessWorkerLauncher {
             return classpath;
         }
         List<String> entries = new ArrayList<>();
-        for (String entry : classpath.split(java.io.File.pathSeparator, -1)) {
-            entries.add(entry.isEmpty() ? entry : java.nio.file.Path.of(entry).toAbsolutePath().normalize().toString());
+        for (String entry : classpath.split(File.pathSeparator, -1)) {
+            entries.add(entry.isEmpty() ? entry : Path.of(entry).toAbsolutePath().normalize().toString());
         }
-        return String.join(java.io.File.pathSeparator, entries);
+        return String.join(File.pathSeparator, entries);
     }
 
+    /** The command every worker runs, placeholders replaced. */
     public List<String> command() {
         return command;
     }
@@ -121,9 +120,7 @@ public final class ProcessWorkerLauncher {
 
     private ProcessWorker start() throws IOException {
         Path workDir = WorkDirs.create(config.workRoot());
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
-        Map<String, String> env = builder.environment();
-        env.clear();
+        Map<String, String> env = new LinkedHashMap<>();
         Map<String, String> ours = System.getenv();
         for (String name : config.envAllow()) {
             String value = ours.get(name);
@@ -133,30 +130,30 @@ public final class ProcessWorkerLauncher {
         }
         env.putAll(config.env());
         env.put(WORK_DIR_VARIABLE, workDir.toString());
-        Process process;
+        SpawnedProcess process;
         try {
-            process = builder.start();
-        } catch (IOException | RuntimeException e) {
-            try {
-                WorkDirs.deleteRecursively(workDir);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw new IOException("cannot start worker " + command + ": " + e.getMessage(), e);
+            process = spawner.spawn(command, env, workDir).toCompletableFuture()
+                    .get(SPAWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw cannotStart(workDir, e);
+        } catch (ExecutionException e) {
+            throw cannotStart(workDir, e.getCause());
+        } catch (TimeoutException e) {
+            throw cannotStart(workDir, new IOException("not started within " + SPAWN_TIMEOUT));
         }
         log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
+        return new ProcessWorker(config, timers, process, workDir, codec);
+    }
+
+    private IOException cannotStart(Path workDir, Throwable cause) {
+        IOException failure = new IOException("cannot start worker " + command + ": " + cause.getMessage(), cause);
         try {
-            return new ProcessWorker(config, timers, process, workDir, codec);
-        } catch (RuntimeException | Error e) {
-            // Without its ProcessWorker nothing would ever stop the process or remove its directory.
-            process.destroyForcibly();
-            try {
-                WorkDirs.deleteRecursively(workDir);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
+            WorkDirs.deleteRecursively(workDir);
+        } catch (IOException suppressed) {
+            failure.addSuppressed(suppressed);
         }
+        return failure;
     }
 
     static String javaExecutable() {
@@ -165,18 +162,5 @@ public final class ProcessWorkerLauncher {
             return running.get();
         }
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    static Optional<String> setsid() {
-        List<String> candidates = new ArrayList<>(SETSID_LOCATIONS);
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                if (!dir.isEmpty()) {
-                    candidates.add(Path.of(dir, "setsid").toString());
-                }
-            }
-        }
-        return candidates.stream().filter(c -> Files.isExecutable(Path.of(c))).findFirst();
     }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +37,9 @@ final class TreeKiller {
     private static final Logger log = LoggerFactory.getLogger(TreeKiller.class);
     private static final long POLL_MILLIS = 5;
 
-    private final Process process;
     private final long pid;
+    /** Whether the worker itself has not been reaped yet: only then may its pid be signalled. */
+    private final BooleanSupplier alive;
     private final ScheduledExecutorService timers;
     private final UnaryOperator<LoggingEventBuilder> keys;
     private final Set<ProcessHandle> seen = ConcurrentHashMap.newKeySet();
@@ -45,16 +47,21 @@ final class TreeKiller {
     private volatile boolean sentSigterm;
     private volatile boolean sentSigkill;
 
-    TreeKiller(Process process, ScheduledExecutorService timers, UnaryOperator<LoggingEventBuilder> keys) {
-        this.process = requireNonNull(process, "process");
-        this.pid = process.pid();
+    /**
+     * @param pid the worker, leader of its process group and session
+     * @param alive whether the worker has not been reaped yet; false from the moment its exit is
+     *     known, so a pid the kernel may already have reused is never signalled
+     */
+    TreeKiller(long pid, BooleanSupplier alive, ScheduledExecutorService timers, UnaryOperator<LoggingEventBuilder> keys) {
+        this.pid = pid;
+        this.alive = requireNonNull(alive, "alive");
         this.timers = requireNonNull(timers, "timers");
         this.keys = requireNonNull(keys, "keys");
     }
 
     /** SIGTERM to every process of the tree, then {@link #kill()} after {@code killGrace}. */
     void terminate(String why, Duration killGrace) {
-        if (!process.isAlive()) {
+        if (!alive.getAsBoolean()) {
             return;
         }
         List<ProcessHandle> tree = ProcessTree.snapshot(pid);
@@ -71,7 +78,7 @@ final class TreeKiller {
      * they do not end as zombies handed to init. Idempotent.
      */
     void kill() {
-        if (!killing.compareAndSet(false, true) || !process.isAlive()) {
+        if (!killing.compareAndSet(false, true) || !alive.getAsBoolean()) {
             return;
         }
         List<ProcessHandle> others = ProcessTree.snapshot(pid).stream().filter(h -> h.pid() != pid).toList();
@@ -98,7 +105,9 @@ final class TreeKiller {
             timers.schedule(() -> killLeaderAfterReap(others, deadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
             return;
         }
-        process.destroyForcibly();
+        if (alive.getAsBoolean()) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     /** Whether the tree got SIGTERM: the worker outlived {@code stop_grace}, or the graces were skipped. */

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
-import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.epoll.EpollEventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +46,8 @@ class WorkerLedgerIT {
     Path tmp;
 
     private ScheduledExecutorService timers;
-    private DefaultEventLoop loop;
+    private EpollEventLoopGroup loop;
+    private Spawner spawner;
     private WorkerLedger ledger;
     private ProcessWorkerLauncher launcher;
     private final List<ProcessWorker> started = new ArrayList<>();
@@ -58,11 +59,16 @@ class WorkerLedgerIT {
             thread.setDaemon(true);
             return thread;
         });
-        loop = new DefaultEventLoop();
+        loop = new EpollEventLoopGroup(1);
+        try {
+            spawner = Spawner.start(loop);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
         ledger = new WorkerLedger();
         launcher = new ProcessWorkerLauncher(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
                 Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, LONG_GRACE, LONG_GRACE), timers, ledger);
+                16, LONG_GRACE, LONG_GRACE), timers, spawner, ledger);
     }
 
     @AfterEach
@@ -71,6 +77,7 @@ class WorkerLedgerIT {
             worker.kill();
             await(worker.exited());
         }
+        spawner.close();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         timers.shutdownNow();
     }
@@ -135,7 +142,7 @@ class WorkerLedgerIT {
     private long stubborn(ProcessWorker worker) throws Exception {
         await(worker.ready());
         BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
-        worker.bind("s-1", "alice", loop, new WorkerListener() {
+        worker.bind("s-1", "alice", loop.next(), new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 events.add(event);
