@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.SessionClient;
@@ -107,6 +108,19 @@ class ShutdownIT {
         Summary summary = assertLeftNothing(0);
         assertLogged("drain finishing: no turn is running");
         assertTrue(summary.sigkill() >= 1, () -> summary + " in:\n" + gateway.log());
+    }
+
+    @Test
+    void sigkillOfTheGatewayStillEndsEveryWorkerAndItsChildren() throws Exception {
+        start("");
+        try (SessionClient running = SessionClient.openIdle(uri(), token("orphaned"))) {
+            stubbornHang(running, "k1");
+            Await.until("the worker and its child run", () -> DemoWorkers.anywhere(marker).size() >= 2);
+            gateway.signal("KILL"); // no drain, no shutdown hook: only the spawner is left to clean up
+            assertEquals(137, gateway.awaitExit(), gateway::log);
+        }
+        Await.until(() -> "nothing of the gateway's workers runs: " + DemoWorkers.anywhere(marker),
+                () -> DemoWorkers.anywhere(marker).isEmpty());
     }
 
     @Test
