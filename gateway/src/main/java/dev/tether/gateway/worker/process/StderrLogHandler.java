@@ -2,10 +2,6 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,64 +15,26 @@ import org.slf4j.spi.LoggingEventBuilder;
  *
  * <p>One instance per worker; runs on its stderr channel's loop only.
  */
-final class StderrLogHandler extends ChannelInboundHandlerAdapter {
+final class StderrLogHandler extends LineStreamHandler {
 
     static final int MAX_LINE_BYTES = 4096;
     static final int MAX_LINES_PER_SECOND = 200;
 
     private static final Logger log = LoggerFactory.getLogger(StderrLogHandler.class);
 
-    private final LineSplitter splitter = new LineSplitter(MAX_LINE_BYTES);
     /** Adds the worker's log keys (session, subject once bound; worker pid). */
     private final UnaryOperator<LoggingEventBuilder> keys;
     private long second;
     private int logged;
     private long suppressed;
-    private boolean ended;
 
     StderrLogHandler(UnaryOperator<LoggingEventBuilder> keys) {
+        super(MAX_LINE_BYTES);
         this.keys = requireNonNull(keys, "keys");
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf bytes = (ByteBuf) msg;
-        try {
-            splitter.feed(bytes, this::line);
-        } finally {
-            bytes.release();
-        }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof ChannelInputShutdownEvent) {
-            endOfStream();
-        }
-        ctx.fireUserEventTriggered(event);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        endOfStream();
-        ctx.fireChannelInactive();
-    }
-
-    private void endOfStream() {
-        if (ended) {
-            return;
-        }
-        ended = true;
-        splitter.finish(this::line);
-        reportSuppressed();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
-    }
-
-    private void line(byte[] bytes, int length, boolean truncated, long fullLength) {
+    public void line(byte[] bytes, int length, boolean truncated, long fullLength) {
         long now = System.nanoTime() / 1_000_000_000L;
         if (now != second) {
             reportSuppressed();
@@ -89,6 +47,11 @@ final class StderrLogHandler extends ChannelInboundHandlerAdapter {
         }
         String text = LineSplitter.text(bytes, length);
         keys.apply(log.atInfo()).log("stderr: {}", truncated ? text + "... (" + fullLength + " bytes)" : text);
+    }
+
+    @Override
+    void ended() {
+        reportSuppressed();
     }
 
     private void reportSuppressed() {

@@ -5,10 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.protocol.ProtocolException;
 import dev.tether.protocol.WireCodec;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>One instance per worker; runs on its stdio channel's loop only.
  */
-final class WorkerOutputHandler extends ChannelInboundHandlerAdapter {
+final class WorkerOutputHandler extends LineStreamHandler {
 
     static final String PROTOCOL_ERROR = "worker_protocol_error";
     static final String OUTPUT_TRUNCATED = "output_truncated";
@@ -50,7 +47,6 @@ final class WorkerOutputHandler extends ChannelInboundHandlerAdapter {
     private record Item(ObjectNode object, String code, String message) {
     }
 
-    private final LineSplitter splitter;
     private final int maxLineBytes;
     private final int perTurn;
     private final WireCodec codec;
@@ -63,7 +59,7 @@ final class WorkerOutputHandler extends ChannelInboundHandlerAdapter {
     private boolean drainScheduled;
 
     WorkerOutputHandler(int maxLineBytes, int perTurn, WireCodec codec, Sink sink) {
-        this.splitter = new LineSplitter(maxLineBytes);
+        super(maxLineBytes);
         this.maxLineBytes = maxLineBytes;
         this.perTurn = perTurn;
         this.codec = requireNonNull(codec, "codec");
@@ -99,36 +95,13 @@ final class WorkerOutputHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf bytes = (ByteBuf) msg;
-        try {
-            splitter.feed(bytes, this::line);
-        } finally {
-            bytes.release();
-        }
+    void afterRead() {
         drain();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof ChannelInputShutdownEvent) {
-            endOfStream();
-        }
-        ctx.fireUserEventTriggered(event);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        endOfStream();
-        ctx.fireChannelInactive();
-    }
-
     /** The worker's output ended: what is left goes now, whatever held it back (the worker is gone). */
-    private void endOfStream() {
-        if (done.isDone()) {
-            return;
-        }
-        splitter.finish(this::line);
+    @Override
+    void ended() {
         if (!discarding) {
             while (!waiting.isEmpty() && sink.accepting()) {
                 deliver(waiting.poll());
@@ -139,11 +112,7 @@ final class WorkerOutputHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close(); // a broken pipe or a reset: the worker is gone, and its exit says how
-    }
-
-    private void line(byte[] bytes, int length, boolean truncated, long fullLength) {
+    public void line(byte[] bytes, int length, boolean truncated, long fullLength) {
         if (discarding) {
             return;
         }
