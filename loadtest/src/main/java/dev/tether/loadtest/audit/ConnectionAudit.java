@@ -13,6 +13,12 @@ public final class ConnectionAudit {
     final boolean resume;
     /** The {@code last_seq} the connection asked for (0 for a new session). */
     final long requestedLastSeq;
+    /**
+     * The highest seq the client had seen when it opened this connection: the gateway's newest seq in
+     * {@code session_ready} cannot be below it. (Not the highest seen when {@code session_ready} is
+     * read: another connection racing for the session may have delivered newer seqs meanwhile.)
+     */
+    final long highestAtOpen;
     /** {@code session_ready.last_seq}; -1 until it came. */
     long readyLastSeq = -1;
     /** The seq this connection must deliver next. */
@@ -28,10 +34,11 @@ public final class ConnectionAudit {
     long replayedSeen;
     boolean ended;
 
-    ConnectionAudit(int id, boolean resume, long requestedLastSeq) {
+    ConnectionAudit(int id, boolean resume, long requestedLastSeq, long highestAtOpen) {
         this.id = id;
         this.resume = resume;
         this.requestedLastSeq = requestedLastSeq;
+        this.highestAtOpen = highestAtOpen;
         this.next = requestedLastSeq + 1;
     }
 

@@ -71,7 +71,7 @@ public final class SessionAudit {
     /** A connection to this session opens: a new session's first ({@code resume} false, {@code lastSeq} 0) or a resume. */
     public ConnectionAudit connect(boolean resume, long lastSeq) {
         openConnections++;
-        return new ConnectionAudit(++connections, resume, lastSeq);
+        return new ConnectionAudit(++connections, resume, lastSeq, ledger.highest());
     }
 
     /** {@code session_ready} on {@code c}; {@code askedFor} is the session id a resume named (null for a new session). */
@@ -85,9 +85,9 @@ public final class SessionAudit {
         if (c.resume != ready.resumed()) {
             violation(ViolationKind.NOT_RESUMED, c + " got session_ready with resumed: " + ready.resumed());
         }
-        if (ready.lastSeq() < ledger.highest()) {
+        if (ready.lastSeq() < c.highestAtOpen) {
             violation(ViolationKind.SEQ_REUSED, c + ": session_ready.last_seq " + ready.lastSeq() + " is below seq "
-                    + ledger.highest() + ", already delivered");
+                    + c.highestAtOpen + ", delivered before this connection was opened");
         }
         c.readyLastSeq = ready.lastSeq();
         if (c.resume) {

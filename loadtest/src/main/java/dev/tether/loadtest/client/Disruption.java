@@ -72,9 +72,4 @@ public record Disruption(Cut cut, Duration offline, boolean aimed, boolean expec
     public static Disruption of(boolean abrupt, Duration offline) {
         return new Disruption(abrupt ? Cut.ABRUPT : Cut.CLEAN, offline, false, false, 1, null, false, 0);
     }
-
-    /** The same disruption's resume tried again at once, without its own handshake cut, replay cut or race. */
-    Disruption retry() {
-        return new Disruption(cut, Duration.ZERO, false, expectExpiry, 1, null, false, rewind);
-    }
 }

@@ -92,6 +92,7 @@ public final class VirtualUser {
     private boolean awaitingCatchUp;
     private long lastAcked;
     private long nextId;
+    private int unexpectedCloses;
 
     /**
      * @param relay     when not null, connections go through it so that cuts can be abrupt or half-open
@@ -397,6 +398,7 @@ public final class VirtualUser {
     /** Starts (or restarts) the resume of outage {@code o}: one connection, or several racing. */
     private void resume(Outage o) {
         URI uri;
+        Duration timeout;
         List<Wire> racers = new ArrayList<>();
         synchronized (this) {
             if (closing || ended || outage != o) {
@@ -431,15 +433,11 @@ public final class VirtualUser {
                 racers.add(racer);
             }
             uri = endpoint(sessionId, lastSeq);
+            timeout = o.handshakeCut ? CUT_HANDSHAKE_TIMEOUT : settings.connectTimeout();
         }
-        Duration timeout = racers.size() == 1 && outageHandshakeCut(o) ? CUT_HANDSHAKE_TIMEOUT : settings.connectTimeout();
         for (Wire racer : racers) {
             open(racer, uri, timeout);
         }
-    }
-
-    private synchronized boolean outageHandshakeCut(Outage o) {
-        return o.handshakeCut;
     }
 
     /** The relay cut attempt {@code attempt}'s handshake as planned: its connection is out, whatever Tyrus makes of it. */
@@ -504,6 +502,10 @@ public final class VirtualUser {
         }
         if (!closed.expectedEnd) {
             stats.error("close_" + code);
+            if (unexpectedCloses++ < 3) {
+                System.err.printf("user %s, session %s: the connection in use closed with %d, %d ms after its last frame%n",
+                        subject, sessionId, code, ms(System.nanoTime() - closed.lastFrameNanos));
+            }
         }
         if (settings.resumeOnDrop() && sessionId != null && !ending) {
             stats.count("drops");
@@ -631,6 +633,7 @@ public final class VirtualUser {
             return;
         }
         long now = System.nanoTime();
+        from.lastFrameNanos = now;
         ServerMessage message;
         try {
             message = CODEC.decodeServer(text);

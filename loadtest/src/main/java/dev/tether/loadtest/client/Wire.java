@@ -45,6 +45,8 @@ final class Wire extends Endpoint {
     boolean sawReady;
     /** Cut it again after the first replayed event, while more are due. */
     boolean replayCutArmed;
+    /** When its last text frame came (System.nanoTime), for the story of an unexpected close. */
+    long lastFrameNanos = System.nanoTime();
     private volatile Session session;
     /** The newest frame handed to Tyrus; a clean close goes out after it is written. */
     private volatile CompletableFuture<Void> lastSend = CompletableFuture.completedFuture(null);

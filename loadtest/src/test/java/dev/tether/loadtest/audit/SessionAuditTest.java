@@ -199,6 +199,16 @@ class SessionAuditTest {
     }
 
     @Test
+    void aRacingConnectionsOlderNewestSeqReadAfterTheWinnersLiveOutputIsNoReuse() {
+        ConnectionAudit loser = audit.connect(true, 0);
+        ConnectionAudit winner = audit.connect(true, 0);
+        audit.ready(winner, ready(true, 0), "s1");
+        audit.sequenced(winner, status(1, SessionState.PROCESSING));
+        audit.ready(loser, ready(true, 0), "s1");
+        assertEquals(List.of(), audit.violations());
+    }
+
+    @Test
     void aResumeAnsweredWithAnotherSessionOrNotResumedIsCaught() {
         audit.ended(first);
         ConnectionAudit again = audit.connect(true, 0);
