@@ -55,6 +55,11 @@ public final class VirtualUser {
     private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(1);
     /** The handshake timeout of a connection whose handshake is cut on purpose: it will not complete. */
     private static final Duration CUT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    /**
+     * How long after a handshake cut a {@code session_replaced} on the connection in use is taken for
+     * the cut connection's attach, arriving late at the gateway, rather than for a stranger's.
+     */
+    private static final Duration GHOST_WINDOW = Duration.ofSeconds(10);
 
     private final int index;
     private final String subject;
@@ -93,6 +98,8 @@ public final class VirtualUser {
     private long lastAcked;
     private long nextId;
     private int unexpectedCloses;
+    /** Until when a connection whose handshake was cut may still attach at the gateway (System.nanoTime). */
+    private long ghostUntilNanos = System.nanoTime();
 
     /**
      * @param relay     when not null, connections go through it so that cuts can be abrupt or half-open
@@ -442,6 +449,7 @@ public final class VirtualUser {
 
     /** The relay cut attempt {@code attempt}'s handshake as planned: its connection is out, whatever Tyrus makes of it. */
     private synchronized void handshakeCut(Outage o, int attempt) {
+        ghostUntilNanos = System.nanoTime() + GHOST_WINDOW.toNanos();
         if (outage == o && o.attempt == attempt) {
             for (Wire racer : o.open()) {
                 racer.expectedEnd = true;
@@ -663,6 +671,11 @@ public final class VirtualUser {
         } else if (message instanceof ServerMessage.SessionReplaced) {
             if (outage != null && outage.races(from)) {
                 from.expectedEnd = true;
+            } else if (now < ghostUntilNanos) {
+                // The connection whose handshake this user cut had reached the gateway after all, and
+                // its attach came after this one's: the user resumes again, as any client would.
+                from.expectedEnd = true;
+                stats.count("replaced_by_cut_connection");
             } else {
                 stats.error("session_replaced");
             }

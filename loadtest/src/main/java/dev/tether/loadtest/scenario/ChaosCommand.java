@@ -214,7 +214,7 @@ public final class ChaosCommand extends ScenarioCommand {
                 "cuts_aim_missed", "cuts_handshake", "cuts_during_replay", "cuts_skipped", "cuts_caught_up", "cuts_replaying_new",
                 "resumes", "drops", "races", "racers", "race_lost", "rewinds", "half_open_found", "half_open_found_after_resume",
                 "sessions_expired", "sessions_restarted", "messages_expired", "resent", "resent_same_id", "resent_fresh_id",
-                "accepted_duplicate", "worker_kills"}) {
+                "accepted_duplicate", "worker_kills", "replaced_by_cut_connection"}) {
             node.put(counter, stats.counter(counter));
         }
         long cuts = stats.counter("cuts");
