@@ -197,12 +197,12 @@ public final class SessionAudit {
 
     private void audit(ServerMessage.Sequenced message) {
         if (message instanceof ServerMessage.Event event) {
-            turns.event(event.event());
+            turns.event(event.event(), event.seq());
         } else if (message instanceof ServerMessage.Notice notice && notice.details() != null
                 && (notice.code().equals("worker_crashed") || notice.code().equals("worker_killed"))) {
             JsonNode turn = notice.details().get("turn_id");
             if (turn != null && turn.isTextual()) {
-                turns.crashed(turn.textValue());
+                turns.crashed(turn.textValue(), notice.seq());
             }
         }
     }
@@ -245,7 +245,7 @@ public final class SessionAudit {
 
     /** Message {@code id} with {@code data} went out on this session (again, for a resend: nothing changes). */
     public void sent(String id, JsonNode data) {
-        turns.sent(id, data);
+        turns.sent(id, data, ledger.highest());
     }
 
     /** The client sent {@code id} again after its {@code accepted}: the gateway must answer {@code duplicate: true}. */

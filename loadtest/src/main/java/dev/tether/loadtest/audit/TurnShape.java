@@ -11,9 +11,17 @@ import java.util.Objects;
  */
 final class TurnShape {
 
-    /** What was wrong; {@code kind} null means nothing (then {@code detail} may still describe a hole a replay_gap explains). */
-    record Finding(ViolationKind kind, String detail) {
-        static final Finding OK = new Finding(null, null);
+    /**
+     * What was wrong; {@code kind} null means nothing, and then {@code holeAt} (when not -1) is where,
+     * among the deltas received, a run of them a replay_gap explains is missing (before the
+     * {@code holeAt}-th one received), described by {@code detail}.
+     */
+    record Finding(ViolationKind kind, String detail, int holeAt) {
+        static final Finding OK = new Finding(null, null, -1);
+
+        Finding(ViolationKind kind, String detail) {
+            this(kind, detail, -1);
+        }
 
         boolean ok() {
             return kind == null;
@@ -34,7 +42,8 @@ final class TurnShape {
         if (holeAllowed) {
             int[] hole = hole(expected, got);
             if (hole != null) {
-                return new Finding(null, "deltas " + (hole[0] + 1) + ".." + hole[1] + " of " + expected.size() + " lost in a replay_gap");
+                return new Finding(null, "deltas " + (hole[0] + 1) + ".." + hole[1] + " of " + expected.size() + " lost in a replay_gap",
+                        hole[0]);
             }
         }
         if (got.size() < expected.size() && isPrefix(got, expected)) {
@@ -52,8 +61,11 @@ final class TurnShape {
         if (got.size() <= expected.size() && isPrefix(got, expected)) {
             return Finding.OK;
         }
-        if (holeAllowed && hole(expected, got) != null) {
-            return Finding.OK;
+        if (holeAllowed) {
+            int[] hole = hole(expected, got);
+            if (hole != null) {
+                return new Finding(null, "deltas " + (hole[0] + 1) + ".." + hole[1] + " lost in a replay_gap", hole[0]);
+            }
         }
         return differences(expected.subList(0, Math.min(expected.size(), got.size())), got);
     }

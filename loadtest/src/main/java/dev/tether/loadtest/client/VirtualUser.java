@@ -214,8 +214,8 @@ public final class VirtualUser {
             case CLEAN -> current.close(1000, "chaos");
             case ABRUPT -> relay.reset();
             case BLACKHOLE -> relay.blackhole(nanos -> halfOpenClosed(o, nanos));
-            case STALL -> relay.stall(plan.offline().minusMillis(300).isNegative() ? Duration.ZERO
-                    : plan.offline().minusMillis(300), nanos -> halfOpenClosed(o, nanos));
+            case STALL -> relay.stall(plan.offline().minusMillis(1500).isNegative() ? Duration.ZERO
+                    : plan.offline().minusMillis(1500), nanos -> halfOpenClosed(o, nanos));
         }
         later(plan.offline(), () -> resume(o));
     }
@@ -414,7 +414,9 @@ public final class VirtualUser {
             long now = System.nanoTime();
             boolean first = o.attempt == 0;
             if (first && o.plan.cut().halfOpen() && relay != null && !o.halfOpenFound) {
-                stats.error("half_open_not_found");
+                // Counted, not an error: a loaded machine can delay the gateway's heartbeat past the
+                // user's return; the chaos scenario fails a run in which the heartbeat found none.
+                stats.count("half_open_not_found_before_resume");
             }
             o.newAttempt(now);
             connectStartNanos = now;

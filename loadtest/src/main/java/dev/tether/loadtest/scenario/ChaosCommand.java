@@ -8,6 +8,7 @@ import dev.tether.loadtest.client.UserChaos;
 import dev.tether.loadtest.gateway.GatewayConfigFile;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -43,8 +44,8 @@ public final class ChaosCommand extends ScenarioCommand {
 
     @Option(names = "--half-open-ratio",
             description = "share of cuts that leave the connection half-open (a black hole, or a client that stops reading), so that"
-                    + " the gateway's heartbeat must find it; the user comes back after heartbeat.timeout + interval"
-                    + " (default: 0.1 when that is at most 15 s, else 0)")
+                    + " the gateway's heartbeat must find it; the user comes back 2-3 s after heartbeat.timeout + interval"
+                    + " (default: 0.1 when that time away is at most 15 s, else 0)")
     Double halfOpenRatio;
 
     @Option(names = "--aim-ratio", defaultValue = "0.7",
@@ -149,7 +150,7 @@ public final class ChaosCommand extends ScenarioCommand {
             throw new IllegalArgumentException("--message-data: chaos makes each message's data itself (see --deltas, --payload-bytes)");
         }
         if (killWorkers > 0 && common.launchGateway) {
-            java.nio.file.Path config = common.gatewayConfig(CONFIG_PROCESS);
+            Path config = common.gatewayConfig(CONFIG_PROCESS);
             if (Files.isRegularFile(config) && GatewayConfigFile.read(config).workerKind().equals("echo")) {
                 throw new IllegalArgumentException("--kill-workers: " + config + " runs the in-process echo worker, which cannot be killed"
                         + " (use process workers, e.g. " + CONFIG_PROCESS + ")");
@@ -180,6 +181,13 @@ public final class ChaosCommand extends ScenarioCommand {
             Disruptions cutter = new Disruptions(cutInterval, mix, common.seed);
             ChaosTraffic traffic = new ChaosTraffic(model, deltas, deltaDelay, killWorkers, common.payloadBytes, common.seed);
             Traffic.Result result = Traffic.run(common, plan, target, traffic, cutter);
+            RunStats stats = result.stats();
+            long halfOpen = stats.counter("cuts_blackhole") + stats.counter("cuts_stall");
+            if (halfOpen >= 3 && stats.counter("half_open_found") == 0) {
+                // Not one half-open connection closed before its user came back: no heartbeat at work.
+                stats.error("half_open_never_found");
+                result.report().stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())));
+            }
             Map<String, Object> options = optionValues(plan);
             options.put("half-open-ratio", mix.halfOpen());
             options.put("expire-ratio", mix.expire());
@@ -193,9 +201,14 @@ public final class ChaosCommand extends ScenarioCommand {
     /** The flags as they apply to this gateway: the automatic ones sized from its reconnect window and heartbeat. */
     private Disruptions.Mix mix(GatewayConfigFile config, boolean known) {
         Duration window = config.reconnectWindow();
-        Duration halfOpenAway = config.heartbeatTimeout().plus(config.heartbeatInterval()).plusMillis(500);
+        Duration halfOpenAway = config.heartbeatTimeout().plus(config.heartbeatInterval()).plusMillis(2000);
         double halfOpen = halfOpenRatio != null ? halfOpenRatio
                 : known && halfOpenAway.plusSeconds(1).compareTo(Duration.ofSeconds(15)) <= 0 ? 0.1 : 0;
+        // The gateway may detach a half-open connection as early as timeout - interval after the cut.
+        if (halfOpen > 0 && window.compareTo(config.heartbeatInterval().multipliedBy(2).plusSeconds(3)) <= 0) {
+            System.err.printf("chaos: half-open users stay away up to %d ms: with a reconnect window of %d ms some of their"
+                    + " sessions may expire%n", halfOpenAway.plusSeconds(1).toMillis(), window.toMillis());
+        }
         double expire = expireRatio != null ? expireRatio
                 : known && window.plusSeconds(2).compareTo(Duration.ofSeconds(30)) <= 0 ? 0.03 : 0;
         if (expire > 0 && !known) {
@@ -214,7 +227,7 @@ public final class ChaosCommand extends ScenarioCommand {
                 "cuts_aim_missed", "cuts_handshake", "cuts_during_replay", "cuts_skipped", "cuts_caught_up", "cuts_replaying_new",
                 "resumes", "drops", "races", "racers", "race_lost", "rewinds", "half_open_found", "half_open_found_after_resume",
                 "sessions_expired", "sessions_restarted", "messages_expired", "resent", "resent_same_id", "resent_fresh_id",
-                "accepted_duplicate", "worker_kills", "replaced_by_cut_connection"}) {
+                "accepted_duplicate", "worker_kills", "replaced_by_cut_connection", "half_open_not_found_before_resume"}) {
             node.put(counter, stats.counter(counter));
         }
         long cuts = stats.counter("cuts");

@@ -28,7 +28,7 @@ final class Disruptions implements Traffic.Hook {
      * @param abrupt        of the cuts that close the connection, the share that are TCP resets
      * @param halfOpen      share of cuts that leave the connection half-open (black hole or stall, half each)
      * @param halfOpenAway  how long a user whose connection is half-open stays away at least (heartbeat timeout +
-     *                      interval + 0.5 s; up to a second more), so that the gateway's heartbeat must find it first
+     *                      interval + 2 s; up to a second more), so that the gateway's heartbeat must find it first
      * @param aimed         share of cuts that wait for a turn's next delta
      * @param offlineMax    longest time away before an ordinary resume (uniform from 0)
      * @param expire        share of cuts after which the user stays away 1-2 s past {@code window}

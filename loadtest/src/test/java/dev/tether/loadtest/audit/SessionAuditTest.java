@@ -235,6 +235,50 @@ class SessionAuditTest {
     }
 
     @Test
+    void eachGapNamesOnlyTheMessagesWhoseEventsItTook() {
+        newSession(true);
+        audit.sent("m1", ABC);
+        List<ServerMessage.Sequenced> one = turn(1, "m1");
+        List<ServerMessage.Sequenced> two = turn(7, "m2");
+        deliver(first, one.subList(0, 2));
+        ConnectionAudit again = resume(2, 4);
+        audit.replayGap(again, 3, 3);
+        deliver(again, one.subList(3, 4));
+        audit.sent("m2", ABC); // after seq 4: none of its events can be at or below it
+        audit.ended(again);
+        ConnectionAudit third = audit.connect(true, 4);
+        audit.ready(third, ready(true, 12), "s1");
+        audit.replayGap(third, 5, 9);
+        deliver(third, two.subList(3, 6));
+        audit.finish(false);
+        assertEquals(List.of(), audit.violations());
+        assertEquals(List.of(new LostRange("s1", 3, 3, 1, List.of("m1")), new LostRange("s1", 5, 9, 5, List.of("m1", "m2"))),
+                audit.lostRanges());
+    }
+
+    @Test
+    void aHoleNoGapExplainsIsStillMissing() {
+        newSession(true);
+        audit.sent("m1", ABC);
+        deliver(first, List.of(delta(1, "m1", "abc")));
+        ConnectionAudit again = resume(1, 3);
+        audit.replayGap(again, 2, 2);
+        audit.sequenced(again, delta(3, "m1", "ghi"));
+        audit.sequenced(again, result(4, "m1", "abcdefghi"));
+        assertEquals(List.of(), audit.violations(), "the gap at seq 2 explains the missing delta");
+
+        newSession(true);
+        audit.sent("m1", ABC);
+        audit.sent("m2", ABC);
+        deliver(first, List.of(delta(1, "m1", "abc"), delta(2, "m2", "abc")));
+        again = resume(2, 5);
+        audit.replayGap(again, 3, 3);
+        audit.sequenced(again, delta(4, "m1", "ghi"));
+        audit.sequenced(again, result(5, "m1", "abcdefghi"));
+        assertEquals(List.of(), audit.violations(), "seq 3 (lost) may have been m1's second delta");
+    }
+
+    @Test
     void aGapOverSeqsAlreadySeenCostsNothing() {
         deliver(first, List.of(status(1, SessionState.PROCESSING), status(2, SessionState.IDLE)));
         ConnectionAudit again = resume(0, 2);
