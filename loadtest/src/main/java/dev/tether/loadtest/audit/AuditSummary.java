@@ -19,6 +19,7 @@ import java.util.function.ToLongFunction;
  * @param resumesReplayingNew   resumes whose replay carried at least one new event
  * @param lost                  events announced lost by {@code replay_gap} that the client had not seen
  * @param gaps                  {@code replay_gap}s received
+ * @param gapsWithoutLoss       of those, gaps over seqs the client had all seen already (it resumed below them)
  * @param lostRanges            the gaps that cost events, with the messages they hit (at most 200 listed)
  * @param messages              message ids sent (resends not counted again)
  * @param answered              turns that ended with their result (content checked unless unpredictable)
@@ -36,7 +37,8 @@ import java.util.function.ToLongFunction;
  * @param violations            the first 200 violations, with their details
  */
 public record AuditSummary(int sessions, long events, long replayedNew, long replayedSeen, long resumes,
-                           long resumesReplayingNew, long lost, long gaps, List<LostRange> lostRanges, long messages,
+                           long resumesReplayingNew, long lost, long gaps, long gapsWithoutLoss, List<LostRange> lostRanges,
+                           long messages,
                            long answered, long deltasChecked, long unpredictableTurns, long crashedTurns,
                            long interruptedTurns, long refusedMessages, long expiredSessions, long expiredMessages,
                            long gapHitMessages, long duplicatesAcknowledged, long violationCount,
@@ -69,7 +71,8 @@ public record AuditSummary(int sessions, long events, long replayedNew, long rep
         }
         return new AuditSummary(all.size(), sum(all, SessionAudit::events), sum(all, SessionAudit::replayedNew),
                 sum(all, SessionAudit::replayedSeen), sum(all, SessionAudit::resumes), sum(all, SessionAudit::resumesReplayingNew),
-                sum(all, SessionAudit::lost), sum(all, SessionAudit::gaps), ranges, sum(all, SessionAudit::messagesSent),
+                sum(all, SessionAudit::lost), sum(all, SessionAudit::gaps), sum(all, SessionAudit::gapsOnlySeen), ranges,
+                sum(all, SessionAudit::messagesSent),
                 sum(all, SessionAudit::answeredTurns), sum(all, SessionAudit::deltasChecked),
                 sum(all, SessionAudit::unpredictableTurns), sum(all, SessionAudit::crashedTurns),
                 sum(all, SessionAudit::interruptedTurns), sum(all, SessionAudit::refusedMessages),

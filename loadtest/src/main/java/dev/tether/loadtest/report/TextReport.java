@@ -81,9 +81,10 @@ public final class TextReport {
             line(out, "  resumes %d (%d replaying new events): events replayed new %d, replayed again and compared %d",
                     audit.path("resumes").asLong(), audit.path("resumes_replaying_new").asLong(),
                     audit.path("replayed_new").asLong(), audit.path("replayed_seen").asLong());
-            line(out, "  lost %d in %d replay gaps (%d messages hit), expired sessions %d (%d messages with them),"
-                            + " duplicates delivered %d, acknowledged %d",
-                    audit.path("lost").asLong(), audit.path("gaps").asLong(), audit.path("gap_hit_messages").asLong(),
+            line(out, "  lost %d in %d replay gaps (%d more only over seqs already seen; %d messages hit), expired sessions %d"
+                            + " (%d messages with them), duplicates delivered %d, acknowledged %d",
+                    audit.path("lost").asLong(), audit.path("gaps").asLong() - audit.path("gaps_without_loss").asLong(),
+                    audit.path("gaps_without_loss").asLong(), audit.path("gap_hit_messages").asLong(),
                     audit.path("expired_sessions").asLong(), audit.path("expired_messages").asLong(),
                     audit.path("duplicates_delivered").asLong(), audit.path("duplicates_acknowledged").asLong());
             for (JsonNode r : audit.path("lost_ranges")) {

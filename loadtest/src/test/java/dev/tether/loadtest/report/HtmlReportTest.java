@@ -202,7 +202,7 @@ class HtmlReportTest {
         assertEquals("10 (63 %)", cell(page, "cuts after which new events were replayed"));
         assertEquals("40", cell(page, "events that crossed a cut (replayed new)"));
         assertEquals("59\u2009946", cell(page, "events delivered"));
-        assertEquals("bad", attribute(page, "events lost (replay gaps)", "class"));
+        assertEquals("bad", attribute(page, "events lost (replay gaps that cost events)", "class"));
         assertEquals("3", cell(page, "accepted_duplicate"));
     }
 
