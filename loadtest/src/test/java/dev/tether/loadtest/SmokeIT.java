@@ -158,6 +158,25 @@ class SmokeIT {
         assertEquals(0, report.path("audit").path("duplicates_delivered").asLong());
     }
 
+    /**
+     * A short harsh run with every disruption the chaos scenario knows, against its own config
+     * (config/bench/chaos.yaml: a 6 s reconnect window, 1 s / 4 s heartbeats): half-open connections,
+     * expiries, races, cuts in handshakes and replays, resumes below last_seq, resends.
+     */
+    @Test
+    void harshChaosPassesTheAudit(@TempDir Path out) throws Exception {
+        JsonNode report = run(out, "chaos", ROOT.resolve("config/bench/chaos.yaml").toString(),
+                "--sessions", "5", "--rate", "50", "--duration", "10s", "--warmup", "1s", "--cut-interval", "1s",
+                "--half-open-ratio", "0.15", "--expire-ratio", "0.1", "--race-ratio", "0.2", "--handshake-cut-ratio", "0.2",
+                "--replay-cut-ratio", "0.2", "--resend-ratio", "0.2", "--fresh-resend-ratio", "0.1");
+        JsonNode chaos = report.path("chaos");
+        assertTrue(chaos.path("cuts").asLong() > 0 && chaos.path("resumes").asLong() > 0, chaos.toString());
+        assertTrue(chaos.path("events_replayed_new").asLong() > 0, "events crossed the cuts: " + chaos);
+        assertTrue(chaos.path("events_replayed_seen").asLong() > 0, "replays were compared: " + chaos);
+        assertTrue(report.path("audit").path("deltas_checked").asLong() > 0, report.path("audit").toString());
+        assertEquals(0, report.path("audit").path("lost").asLong());
+    }
+
     @Test
     void chaosWithWorkerKillsAccountsForTheLostTurns(@TempDir Path out, @TempDir Path dir) throws Exception {
         Path config = dir.resolve("demo-small.yaml");

@@ -3,8 +3,8 @@ package dev.tether.loadtest.audit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * One broken promise found by a {@link StreamAudit}: which session, what {@code kind} (one of the
- * {@code StreamAudit.*} constants) and the seqs or message ids involved.
+ * One broken promise found by the audit: which session, what {@code kind} (the {@link
+ * ViolationKind#wire()} name) and the seqs, message ids or contents involved.
  */
 public record Violation(String session, String kind, String detail) {
     public Violation {

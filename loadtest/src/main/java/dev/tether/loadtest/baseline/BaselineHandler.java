@@ -2,6 +2,7 @@ package dev.tether.loadtest.baseline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ProtocolException;
@@ -15,7 +16,6 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -98,19 +98,13 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         return event;
     }
 
-    /** {@code text} in {@code n} nearly equal parts, as the echo worker splits it; none when {@code n} is 0. */
+    /**
+     * {@code text} in {@code n} parts exactly as the echo worker splits it (shorter texts end in empty
+     * parts), so that the audit predicts the baseline's stream as it predicts the echo worker's;
+     * none when {@code n} is 0.
+     */
     static List<String> parts(String text, int n) {
-        if (n == 0) {
-            return List.of();
-        }
-        int count = Math.max(1, Math.min(n, text.length()));
-        int size = (text.length() + count - 1) / count;
-        List<String> parts = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            int from = Math.min(text.length(), i * size);
-            parts.add(text.substring(from, Math.min(text.length(), from + size)));
-        }
-        return parts;
+        return TurnModel.split(text, n);
     }
 
     /** The gateway's echo worker's rule: {@code data} if a string, else {@code data.text} if a string, else the JSON. */

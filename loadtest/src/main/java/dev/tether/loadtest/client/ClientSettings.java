@@ -2,13 +2,14 @@ package dev.tether.loadtest.client;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.token.TokenSource;
 import java.net.URI;
 import java.time.Duration;
 
 /**
  * What every virtual user of a run shares: the endpoint, where tokens come from, the stats they
- * write to, and how they behave on the wire.
+ * write to, how they behave on the wire, and what their audit expects.
  *
  * @param uri              {@code ws://host:port/ws} of the gateway (or the baseline server)
  * @param tokens           bearer tokens, minted or from a file
@@ -16,13 +17,29 @@ import java.time.Duration;
  * @param ackEvery         send {@code ack} after this many new seqs (0 = never)
  * @param resumeOnDrop     reconnect with {@code last_seq} when a connection ends unexpectedly
  * @param connectTimeout   longest wait for an upgrade
+ * @param model            how the target's worker answers a message, for the audit's predictions
+ * @param allowGaps        events announced lost by {@code replay_gap} are expected (a replay buffer shrunk on purpose)
+ * @param chaos            what the users do beyond sending (resends, acks held back for rewinds)
  */
 public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
-                             Duration connectTimeout) {
+                             Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos) {
     public ClientSettings {
         requireNonNull(uri, "uri");
         requireNonNull(tokens, "tokens");
         requireNonNull(stats, "stats");
         requireNonNull(connectTimeout, "connectTimeout");
+        requireNonNull(model, "model");
+        requireNonNull(chaos, "chaos");
+    }
+
+    /** Settings without chaos and without gaps expected. */
+    public ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
+                          Duration connectTimeout, TurnModel model) {
+        this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, false, UserChaos.NONE);
+    }
+
+    /** The same settings writing to {@code other} stats. */
+    public ClientSettings withStats(RunStats other) {
+        return new ClientSettings(uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos);
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.loadtest.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,7 +12,8 @@ import java.util.Set;
 /**
  * A virtual user's messages that have no answer yet: when each was due (latencies count from
  * there), its data (to re-send it under the same id after a resume), whether its first event came,
- * and which ones were never sent because the user was reconnecting. Guarded by the user's lock.
+ * which ones were never sent because the user was reconnecting, and what the user means to do with
+ * it once accepted (send it again, under the same or a fresh id). Guarded by the user's lock.
  */
 final class InFlight {
 
@@ -22,6 +24,10 @@ final class InFlight {
         final JsonNode data;
         boolean firstEventSeen;
         boolean accepted;
+        /** Once accepted as new, send it again under the same id. */
+        boolean resendSame;
+        /** Once accepted as new, send its data again as a new message. */
+        boolean resendFresh;
 
         Message(String id, long scheduledNanos, JsonNode data) {
             this.id = id;
@@ -34,11 +40,13 @@ final class InFlight {
     private final Set<String> unsent = new LinkedHashSet<>();
 
     /** Message {@code id} is due; {@code sent} tells whether it went out now or waits for a connection. */
-    void add(String id, long scheduledNanos, JsonNode data, boolean sent) {
-        waiting.put(id, new Message(id, scheduledNanos, data));
+    Message add(String id, long scheduledNanos, JsonNode data, boolean sent) {
+        Message m = new Message(id, scheduledNanos, data);
+        waiting.put(id, m);
         if (!sent) {
             unsent.add(id);
         }
+        return m;
     }
 
     /** The message with {@code id}, or null when it is not waiting (answered, or never ours). */
@@ -75,6 +83,18 @@ final class InFlight {
         }
         unsent.clear();
         return list;
+    }
+
+    /** Forgets every message that was sent (their session is gone); those never sent stay. Returns how many. */
+    int dropSent() {
+        int dropped = 0;
+        for (Iterator<Message> it = waiting.values().iterator(); it.hasNext(); ) {
+            if (!unsent.contains(it.next().id)) {
+                it.remove();
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     boolean isEmpty() {

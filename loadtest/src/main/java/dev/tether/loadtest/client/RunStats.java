@@ -25,7 +25,9 @@ public final class RunStats {
     /** The latency figures of a report ({@code latency_ms} keys). */
     public enum Metric {
         ROUND_TRIP("round_trip"), FIRST_EVENT("first_event"), READY_WARM("ready_warm"),
-        READY_COLD("ready_cold"), RESUME("resume");
+        READY_COLD("ready_cold"), RESUME("resume"),
+        /** From a connection left half-open (chaos) to the gateway closing its side: its heartbeat at work. */
+        HALF_OPEN_CLOSED("half_open_closed");
 
         private final String key;
 
@@ -94,7 +96,7 @@ public final class RunStats {
             roundTripInterval.recordValue(us);
         }
         if (fromNanos >= warmupEndNanos || metric == Metric.READY_WARM || metric == Metric.READY_COLD
-                || metric == Metric.RESUME) {
+                || metric == Metric.RESUME || metric == Metric.HALF_OPEN_CLOSED) {
             totals.get(metric).recordValue(us);
         }
     }

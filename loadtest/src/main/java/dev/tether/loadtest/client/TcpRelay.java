@@ -9,22 +9,73 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongConsumer;
 
 /**
- * A loopback TCP relay in front of the gateway for one virtual user, so that the user can drop
- * its connection abruptly: {@link #reset()} closes both relayed sockets with SO_LINGER 0 (a TCP
- * RST, no FIN, no WebSocket close frame), which is what a dead network or a killed client looks
- * like to the gateway. Tyrus has no API for aborting a connection without a close handshake.
+ * A loopback TCP relay in front of the gateway for one virtual user, so that its connections can
+ * fail the ways networks fail, which Tyrus alone cannot do:
+ * <ul>
+ *   <li>{@link #reset()}: both relayed sockets closed with SO_LINGER 0, a TCP RST both sides see at
+ *       once (no FIN, no WebSocket close frame), as when a client is killed;</li>
+ *   <li>{@link #blackhole}: the connection stays open but every byte in either direction is
+ *       dropped, as when a network path dies silently; only the gateway's heartbeat can find it;</li>
+ *   <li>{@link #stall}: the relay stops reading in both directions, as a frozen client does, so the
+ *       gateway's writes back up; after the hold it drops what comes, to see whether the gateway
+ *       closed the connection meanwhile;</li>
+ *   <li>{@link #armHandshakeCut}: the next connection is reset during its WebSocket handshake,
+ *       right after the client's request went through or when the gateway's answer comes.</li>
+ * </ul>
+ * A half-open connection is closed towards the client once the gateway closes its side, and the
+ * callback given learns how long that took.
  *
  * <p>An acceptor thread, and two copying threads per relayed connection, all daemons.
  */
 public final class TcpRelay implements AutoCloseable {
 
+    /** Where a handshake is cut. */
+    public enum HandshakeCut {
+        /** Right after the client's upgrade request was passed on, before any answer. */
+        AFTER_REQUEST,
+        /** When the gateway's answer (the 101, maybe {@code session_ready} and a replay) arrives, without passing it on. */
+        AT_RESPONSE
+    }
+
+    private enum Mode { FORWARD, BLACKHOLE, STALL }
+
+    /** One relayed connection. */
+    private static final class Pair {
+        final Socket client;
+        final Socket upstream;
+        final HandshakeCut handshakeCut;
+        final Runnable onHandshakeCut;
+        volatile Mode mode = Mode.FORWARD;
+        volatile long halfOpenSince;
+        volatile long stallUntil;
+        volatile LongConsumer onGatewayClosed;
+
+        Pair(Socket client, Socket upstream, HandshakeCut handshakeCut, Runnable onHandshakeCut) {
+            this.client = client;
+            this.upstream = upstream;
+            this.handshakeCut = handshakeCut;
+            this.onHandshakeCut = onHandshakeCut;
+        }
+
+        /** Resets the connection in its handshake, as planned, and says so (the client may not notice soon). */
+        void cutHandshake(TcpRelay relay) {
+            relay.resetPair(this);
+            onHandshakeCut.run();
+        }
+    }
+
     private final ServerSocket listener;
     private final InetSocketAddress target;
-    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
+    private volatile HandshakeCut nextHandshakeCut;
+    private volatile Runnable nextOnHandshakeCut;
 
     /** Starts a relay on an ephemeral loopback port to {@code target}. */
     public TcpRelay(InetSocketAddress target) throws IOException {
@@ -40,17 +91,51 @@ public final class TcpRelay implements AutoCloseable {
         return listener.getLocalPort();
     }
 
-    /** Resets every relayed connection at once: RST both ways. */
+    /** Resets every connection that is still passing bytes: RST both ways. Half-open ones are left as they are. */
     public void reset() {
-        for (Socket socket : sockets) {
-            try {
-                socket.setSoLinger(true, 0);
-                socket.close();
-            } catch (IOException e) {
-                // already gone
+        for (Pair pair : pairs) {
+            if (pair.mode == Mode.FORWARD) {
+                resetPair(pair);
             }
         }
-        sockets.clear();
+    }
+
+    /**
+     * Turns every connection that is passing bytes into a black hole: open, silent both ways.
+     * {@code onGatewayClosed} learns, in nanoseconds since now, when the gateway closes its side.
+     */
+    public void blackhole(LongConsumer onGatewayClosed) {
+        halfOpen(Mode.BLACKHOLE, 0, onGatewayClosed);
+    }
+
+    /**
+     * Stops reading every connection that is passing bytes, in both directions, for {@code hold};
+     * then drops whatever comes, until the gateway closes its side ({@code onGatewayClosed}, as above).
+     */
+    public void stall(Duration hold, LongConsumer onGatewayClosed) {
+        halfOpen(Mode.STALL, System.nanoTime() + hold.toNanos(), onGatewayClosed);
+    }
+
+    private void halfOpen(Mode mode, long stallUntil, LongConsumer onGatewayClosed) {
+        long now = System.nanoTime();
+        for (Pair pair : pairs) {
+            if (pair.mode == Mode.FORWARD) {
+                pair.halfOpenSince = now;
+                pair.stallUntil = stallUntil;
+                pair.onGatewayClosed = onGatewayClosed;
+                pair.mode = mode;
+            }
+        }
+    }
+
+    /**
+     * The next connection accepted is reset during its handshake, at {@code where}; {@code onCut} runs
+     * (on a relay thread) once it is, since a WebSocket client may notice a reset during its handshake
+     * only when its handshake times out.
+     */
+    public void armHandshakeCut(HandshakeCut where, Runnable onCut) {
+        this.nextOnHandshakeCut = requireNonNull(onCut, "onCut");
+        this.nextHandshakeCut = requireNonNull(where, "where");
     }
 
     @Override
@@ -60,7 +145,9 @@ public final class TcpRelay implements AutoCloseable {
         } catch (IOException e) {
             // already closed
         }
-        reset();
+        for (Pair pair : pairs) {
+            resetPair(pair);
+        }
     }
 
     private void acceptLoop() {
@@ -76,36 +163,94 @@ public final class TcpRelay implements AutoCloseable {
                 }
                 client.setTcpNoDelay(true);
                 upstream.setTcpNoDelay(true);
-                sockets.add(client);
-                sockets.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                HandshakeCut cut = nextHandshakeCut;
+                Runnable onCut = nextOnHandshakeCut;
+                nextHandshakeCut = null;
+                Pair pair = new Pair(client, upstream, cut, onCut);
+                pairs.add(pair);
+                pump(pair, true);
+                pump(pair, false);
             } catch (IOException e) {
                 // the listener closed
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Pair pair, boolean fromGateway) {
+        Socket from = fromGateway ? pair.upstream : pair.client;
+        Socket to = fromGateway ? pair.client : pair.upstream;
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
+            boolean first = true;
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    if (pair.mode == Mode.STALL) {
+                        holdUntil(pair.stallUntil);
+                        continue;
+                    }
+                    if (pair.mode == Mode.BLACKHOLE) {
+                        continue;
+                    }
+                    if (first && fromGateway && pair.handshakeCut == HandshakeCut.AT_RESPONSE) {
+                        pair.cutHandshake(this);
+                        return;
+                    }
                     out.write(buffer, 0, n);
                     out.flush();
+                    if (first && !fromGateway && pair.handshakeCut == HandshakeCut.AFTER_REQUEST) {
+                        pair.cutHandshake(this);
+                        return;
+                    }
+                    first = false;
                 }
             } catch (IOException e) {
                 // reset or closed
             } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-                sockets.remove(from);
-                sockets.remove(to);
+                ended(pair, fromGateway);
             }
         }, "relay-pump");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** One direction ended: a half-open connection learns that the gateway is gone; otherwise both sides close. */
+    private void ended(Pair pair, boolean fromGateway) {
+        if (pair.mode == Mode.FORWARD) {
+            closeQuietly(pair.client);
+            closeQuietly(pair.upstream);
+            pairs.remove(pair);
+            return;
+        }
+        if (fromGateway) {
+            LongConsumer callback = pair.onGatewayClosed;
+            pair.onGatewayClosed = null;
+            if (callback != null) {
+                callback.accept(System.nanoTime() - pair.halfOpenSince);
+            }
+            closeQuietly(pair.client);
+            closeQuietly(pair.upstream);
+            pairs.remove(pair);
+        }
+    }
+
+    /** A stalled direction reads nothing until {@code until}; what it read when the stall began is dropped. */
+    private static void holdUntil(long until) {
+        for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    private void resetPair(Pair pair) {
+        for (Socket socket : new Socket[] {pair.client, pair.upstream}) {
+            try {
+                socket.setSoLinger(true, 0);
+                socket.close();
+            } catch (IOException e) {
+                // already gone
+            }
+        }
+        pairs.remove(pair);
     }
 
     private static void closeQuietly(Socket socket) {

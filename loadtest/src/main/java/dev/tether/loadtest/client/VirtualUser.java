@@ -3,35 +3,63 @@ package dev.tether.loadtest.client;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.loadtest.audit.ConnectionAudit;
+import dev.tether.loadtest.audit.SessionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
+import dev.tether.loadtest.audit.ViolationKind;
 import dev.tether.loadtest.client.RunStats.Metric;
 import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One simulated user: one gateway session, over as many connections as it takes. It sends
- * messages when the scenario says so (at their scheduled time), measures round trips from that
- * scheduled time, audits its stream ({@link StreamAudit}), answers {@code refresh_required}, acks,
- * and, when a connection is cut, resumes with {@code last_seq} and re-sends what is unanswered
- * under the same ids.
+ * One simulated user: one gateway session at a time, over as many connections as it takes. It
+ * sends messages when the scenario says so (at their scheduled time), measures round trips from
+ * that scheduled time, audits every frame ({@link SessionAudit}), answers {@code refresh_required},
+ * acks, and, when a connection is cut ({@link #cut(Disruption)}) or drops, resumes with
+ * {@code last_seq} and re-sends what is unanswered and unaccepted under the same ids. A resume may
+ * race several connections, be cut during its handshake or its replay, and go back below what was
+ * processed; a session that comes back {@code session_expired} is replaced by a new one (its open
+ * messages counted as lost with it).
+ *
+ * <p>Every connection sends a {@code ping} right after its {@code session_ready}: the gateway writes
+ * the whole replay before it answers, so the {@code pong} tells the audit where the replay must
+ * have ended.
  *
  * <p>At the end of a run it ends its session with {@code end} ({@link #end()}): the gateway stops
  * the worker, sends {@code status ended} with reason {@code client_end} and closes with 1000, so no
  * session is left waiting out its reconnect window; {@link #close()} instead only detaches.
  *
  * <p>Thread-safety: every method and every frame handler holds this object's lock; Tyrus calls
- * the handlers on its own threads, the scenario's sender and chaos timers call the methods.
+ * the handlers on its own threads, the scenario's sender and chaos timers call the methods, the
+ * connector runs the (blocking) connects.
  */
 public final class VirtualUser {
 
     private static final WireCodec CODEC = new WireCodec();
+    /** How long an aimed cut waits for a delta before it cuts anyway. */
+    private static final Duration AIM_WAIT = Duration.ofSeconds(1);
+    /** Resume attempts that may fail in a row (not counting planned handshake cuts) before the user gives up. */
+    private static final int MAX_RESUME_FAILURES = 5;
+    /** A session_expired this much before the reconnect window could have passed is premature. */
+    private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(1);
+    /** The handshake timeout of a connection whose handshake is cut on purpose: it will not complete. */
+    private static final Duration CUT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    /**
+     * How long after a handshake cut a {@code session_replaced} on the connection in use is taken for
+     * the cut connection's attach, arriving late at the gateway, rather than for a stranger's.
+     */
+    private static final Duration GHOST_WINDOW = Duration.ofSeconds(10);
 
     private final int index;
     private final String subject;
@@ -39,14 +67,26 @@ public final class VirtualUser {
     private final RunStats stats;
     private final TcpRelay relay;
     private final Executor connector;
-    private final StreamAudit audit = new StreamAudit();
-    private final InFlight pending = new InFlight();
+    private final Random random;
+    private final StreamAudit audit;
+    private final UserTraffic traffic;
+    /** The audit of the session this user holds now. */
+    private SessionAudit session;
     private String sessionId;
+    /** The connection in use, or being opened for a new session; null while away. */
     private Wire wire;
     private boolean up;
+    /** From a cut or drop until a resume settles. */
+    private Outage outage;
+    /** An aimed cut waiting for the next delta. */
+    private Disruption armed;
+    /** The last cut's replay is being watched: whether it crossed the cut with new events. */
+    private boolean episodeOpen;
+    private long episodeReplayedNew;
     private boolean closing;
     private boolean ended;
     private boolean waitingColdReady;
+    private boolean firstSession = true;
     /** {@link #end()} was called: send {@code end} as soon as a connection is up, then never resume. */
     private boolean ending;
     /** The connection on which {@code end} went out; its close completes {@link #endDone}. */
@@ -54,13 +94,15 @@ public final class VirtualUser {
     private boolean endStatusSeen;
     private final CompletableFuture<EndOutcome> endDone = new CompletableFuture<>();
     private long connectStartNanos;
-    private long resumeTargetSeq = -1;
+    private boolean awaitingCatchUp;
     private long lastAcked;
     private long nextId;
-    private Duration resumeDelay = Duration.ZERO;
+    private int unexpectedCloses;
+    /** Until when a connection whose handshake was cut may still attach at the gateway (System.nanoTime). */
+    private long ghostUntilNanos = System.nanoTime();
 
     /**
-     * @param relay     when not null, connections go through it so that {@link #cut} can be abrupt
+     * @param relay     when not null, connections go through it so that cuts can be abrupt or half-open
      * @param connector runs (blocking) connects and resumes
      */
     public VirtualUser(int index, String subject, ClientSettings settings, TcpRelay relay, Executor connector) {
@@ -70,6 +112,9 @@ public final class VirtualUser {
         this.stats = settings.stats();
         this.relay = relay;
         this.connector = requireNonNull(connector, "connector");
+        this.random = new Random(settings.chaos().seed() * 7919 + index);
+        this.audit = new StreamAudit(settings.model(), settings.allowGaps());
+        this.traffic = new UserTraffic(stats, settings.chaos(), random, this::newId, this::write);
     }
 
     /** The stats this user writes to. */
@@ -84,14 +129,18 @@ public final class VirtualUser {
     /** Opens a new session; completes when its {@code session_ready} arrived, or with a {@link Refusal}. */
     public CompletableFuture<Void> connect() {
         CompletableFuture<Void> ready = new CompletableFuture<>();
+        Wire opening;
         synchronized (this) {
             connectStartNanos = System.nanoTime();
+            session = audit.newSession();
+            opening = new Wire(this, session.connect(false, 0), null, ready);
+            wire = opening;
         }
-        openWire(endpoint(null, 0), ready);
+        open(opening, endpoint(null, 0));
         return ready;
     }
 
-    /** A new message id, unique within this session. */
+    /** A new message id, unique within this user's sessions. */
     public synchronized String newId() {
         return "m" + (++nextId);
     }
@@ -104,38 +153,80 @@ public final class VirtualUser {
         if (closing || ended || ending) {
             return;
         }
-        pending.add(id, scheduledNanos, data, up);
-        audit.sent(id);
-        if (up) {
-            write(new ClientMessage.Message(id, data));
-            stats.sent();
-        }
+        traffic.add(session, id, data, scheduledNanos, up);
+    }
+
+    /** Cuts the connection: a clean close (1000), or, with {@code abrupt} and a relay, a TCP reset; resumes at once. */
+    public void cut(boolean abrupt) {
+        cut(Disruption.of(abrupt, Duration.ZERO));
+    }
+
+    /** As {@link #cut(boolean)}, resuming {@code offline} later. */
+    public void cut(boolean abrupt, Duration offline) {
+        cut(Disruption.of(abrupt, offline));
     }
 
     /**
-     * Cuts the connection: a clean close (1000), or, with {@code abrupt} and a relay, a TCP reset.
-     * The user resumes on its own once the close is seen.
+     * Acts out {@code plan}: cuts the connection (at once, or at the next delta when aimed) and
+     * resumes as planned. Does nothing while the user is not up (reconnecting, ending).
+     *
+     * @return whether the cut is under way
      */
-    public void cut(boolean abrupt) {
-        cut(abrupt, Duration.ZERO);
+    public synchronized boolean cut(Disruption plan) {
+        if (!up || closing || ended || ending || outage != null || armed != null) {
+            stats.count("cuts_skipped");
+            return false;
+        }
+        if (plan.aimed()) {
+            armed = plan;
+            CompletableFuture.delayedExecutor(AIM_WAIT.toNanos(), TimeUnit.NANOSECONDS, connector).execute(() -> fireArmed(plan));
+            return true;
+        }
+        cutNow(plan);
+        return true;
     }
 
-    /** As {@link #cut(boolean)}, resuming only {@code resumeAfter} after the close was seen. */
-    public synchronized void cut(boolean abrupt, Duration resumeAfter) {
-        if (!up || closing || ended || ending) {
+    private synchronized void fireArmed(Disruption plan) {
+        if (armed != plan) {
             return;
         }
-        this.resumeDelay = requireNonNull(resumeAfter, "resumeAfter");
-        up = false;
-        stats.sessionDown();
+        armed = null;
+        if (up && !closing && !ended && !ending && outage == null) {
+            stats.count("cuts_aim_missed");
+            cutNow(plan);
+        }
+    }
+
+    private void cutNow(Disruption plan) {
+        Disruption.Cut how = relay == null && plan.cut() != Disruption.Cut.CLEAN ? Disruption.Cut.CLEAN : plan.cut();
+        long now = System.nanoTime();
+        closeEpisode(false);
+        episodeOpen = true;
+        episodeReplayedNew = 0;
         Wire current = wire;
-        current.expectedEnd = true;
-        if (abrupt && relay != null) {
-            stats.count("cuts_abrupt");
-            relay.reset();
+        goDown();
+        abandon(current);
+        Outage o = new Outage(plan, now);
+        outage = o;
+        stats.count("cuts");
+        stats.count("cuts_" + how.key());
+        switch (how) {
+            case CLEAN -> current.close(1000, "chaos");
+            case ABRUPT -> relay.reset();
+            case BLACKHOLE -> relay.blackhole(nanos -> halfOpenClosed(o, nanos));
+            case STALL -> relay.stall(plan.offline().minusMillis(1500).isNegative() ? Duration.ZERO
+                    : plan.offline().minusMillis(1500), nanos -> halfOpenClosed(o, nanos));
+        }
+        later(plan.offline(), () -> resume(o));
+    }
+
+    private synchronized void halfOpenClosed(Outage o, long nanos) {
+        stats.latency(Metric.HALF_OPEN_CLOSED, 0, nanos);
+        if (o.attempt == 0) {
+            o.halfOpenFound = true;
+            stats.count("half_open_found");
         } else {
-            stats.count("cuts_clean");
-            current.close(1000, "chaos");
+            stats.count("half_open_found_after_resume");
         }
     }
 
@@ -155,19 +246,19 @@ public final class VirtualUser {
     }
 
     public synchronized int pendingCount() {
-        return pending.size();
+        return traffic.size();
     }
 
     /** Waits until every sent message is answered, at most until {@code deadlineNanos}. */
     public synchronized boolean awaitAnswered(long deadlineNanos) throws InterruptedException {
-        while (!pending.isEmpty() && !ended) {
+        while (!traffic.isEmpty() && !ended) {
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
                 return false;
             }
             wait(Math.max(1, left / 1_000_000));
         }
-        return pending.isEmpty();
+        return traffic.isEmpty();
     }
 
     /**
@@ -176,14 +267,14 @@ public final class VirtualUser {
      * that the next cut does not fall inside this resume's measurement.
      */
     public synchronized boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
-        while ((!pending.isEmpty() || resumeTargetSeq >= 0) && !ended) {
+        while ((!traffic.isEmpty() || outage != null || awaitingCatchUp) && !ended) {
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
                 return false;
             }
             wait(Math.max(1, left / 1_000_000));
         }
-        return pending.isEmpty() && resumeTargetSeq < 0;
+        return traffic.isEmpty() && outage == null && !awaitingCatchUp;
     }
 
     /**
@@ -211,7 +302,8 @@ public final class VirtualUser {
             return endDone;
         }
         ending = true;
-        if (sessionId == null) {
+        armed = null;
+        if (sessionId == null && outage == null && wire == null) {
             endDone.complete(new EndOutcome(false, "no_session"));
         } else if (ended) {
             endDone.complete(EndOutcome.ALREADY_ENDED);
@@ -233,9 +325,16 @@ public final class VirtualUser {
             return;
         }
         closing = true;
+        armed = null;
         if (wire != null) {
             wire.expectedEnd = true;
             wire.close(1000, "done");
+        }
+        if (outage != null) {
+            for (Wire racer : outage.open()) {
+                racer.expectedEnd = true;
+                racer.close(1000, "done");
+            }
         }
         if (up) {
             up = false;
@@ -247,7 +346,7 @@ public final class VirtualUser {
         }
     }
 
-    /** This user's audit; read it after {@link #close()}. */
+    /** This user's audit, one per session it held; read it after {@link #close()}. */
     public synchronized StreamAudit audit() {
         return audit;
     }
@@ -256,7 +355,7 @@ public final class VirtualUser {
         return sessionId;
     }
 
-    // ---- connection handling -------------------------------------------------------------
+    // ---- connections ---------------------------------------------------------------------
 
     private URI endpoint(String session, long lastSeq) {
         URI base = settings.uri();
@@ -265,89 +364,286 @@ public final class VirtualUser {
         return URI.create(base.getScheme() + "://" + authority + base.getRawPath() + query);
     }
 
-    private void openWire(URI uri, CompletableFuture<Void> ready) {
+    private void open(Wire opening, URI uri) {
+        open(opening, uri, settings.connectTimeout());
+    }
+
+    private void open(Wire opening, URI uri, Duration timeout) {
         connector.execute(() -> {
-            Wire next = new Wire(this, ready);
             String token = settings.tokens().token(index, subject);
             try {
-                next.open(uri, token, settings.connectTimeout());
+                opening.open(uri, token, timeout);
             } catch (Refusal refusal) {
-                ready.completeExceptionally(refusal);
+                openFailed(opening, refusal);
             }
         });
     }
 
-    private void resume() {
-        long lastSeq;
+    private void later(Duration delay, Runnable task) {
+        Executor executor = delay.isZero() ? connector
+                : CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS, connector);
+        executor.execute(task);
+    }
+
+    private void goDown() {
+        if (up) {
+            up = false;
+            stats.sessionDown();
+        }
+        wire = null;
+    }
+
+    /** The user stops listening to {@code w}: whatever it still delivers is ignored (and replayed later). */
+    private void abandon(Wire w) {
+        if (w != null && !w.abandoned) {
+            w.abandoned = true;
+            w.expectedEnd = true;
+            session.ended(w.connection);
+        }
+    }
+
+    /** Starts (or restarts) the resume of outage {@code o}: one connection, or several racing. */
+    private void resume(Outage o) {
+        URI uri;
+        Duration timeout;
+        List<Wire> racers = new ArrayList<>();
         synchronized (this) {
-            if (closing || ended) {
+            if (closing || ended || outage != o) {
                 return;
             }
-            lastSeq = audit.lastProcessed();
-            connectStartNanos = System.nanoTime();
-        }
-        CompletableFuture<Void> ready = new CompletableFuture<>();
-        ready.whenComplete((ok, failure) -> {
-            if (failure != null) {
-                stats.error("resume_" + (failure instanceof Refusal r ? r.kind() : "failed"));
-                synchronized (this) {
-                    ended = true;
-                    endDone.complete(EndOutcome.ALREADY_ENDED);
-                    notifyAll();
-                }
+            long now = System.nanoTime();
+            boolean first = o.attempt == 0;
+            if (first && o.plan.cut().halfOpen() && relay != null && !o.halfOpenFound) {
+                // Counted, not an error: a loaded machine can delay the gateway's heartbeat past the
+                // user's return; the chaos scenario fails a run in which the heartbeat found none.
+                stats.count("half_open_not_found_before_resume");
             }
-        });
-        openWire(endpoint(sessionId, lastSeq), ready);
+            o.newAttempt(now);
+            connectStartNanos = now;
+            long processed = session.lastProcessed();
+            long lastSeq = Math.max(lastAcked, processed - o.plan.rewind());
+            if (first && lastSeq < processed) {
+                stats.count("rewinds");
+            }
+            int n = first ? o.plan.racers() : 1;
+            if (first && o.plan.handshakeCut() != null && relay != null) {
+                o.handshakeCut = true;
+                int attempt = o.attempt;
+                relay.armHandshakeCut(o.plan.handshakeCut(), () -> handshakeCut(o, attempt));
+                stats.count("cuts_handshake");
+            }
+            if (n > 1) {
+                stats.count("races");
+                stats.add("racers", n);
+            }
+            for (int i = 0; i < n; i++) {
+                Wire racer = new Wire(this, session.connect(true, lastSeq), sessionId, new CompletableFuture<>());
+                o.add(racer);
+                racers.add(racer);
+            }
+            uri = endpoint(sessionId, lastSeq);
+            timeout = o.handshakeCut ? CUT_HANDSHAKE_TIMEOUT : settings.connectTimeout();
+        }
+        for (Wire racer : racers) {
+            open(racer, uri, timeout);
+        }
+    }
+
+    /** The relay cut attempt {@code attempt}'s handshake as planned: its connection is out, whatever Tyrus makes of it. */
+    private synchronized void handshakeCut(Outage o, int attempt) {
+        ghostUntilNanos = System.nanoTime() + GHOST_WINDOW.toNanos();
+        if (outage == o && o.attempt == attempt) {
+            for (Wire racer : o.open()) {
+                racer.expectedEnd = true;
+                racerOut(racer, "handshake_cut");
+            }
+        }
+    }
+
+    private synchronized void openFailed(Wire w, Refusal refusal) {
+        if (outage != null && outage.races(w)) {
+            racerOut(w, refusal.status() == 0 ? "connect_failed" : "http_" + refusal.status());
+            return;
+        }
+        if (w == wire && !up) {
+            // A new session's connect: its caller (the fleet, or a restart after an expiry) decides.
+            wire = null;
+            session.ended(w.connection);
+            w.ready.completeExceptionally(refusal);
+        }
     }
 
     synchronized void onOpen(Wire opened) {
         if (closing) {
             opened.expectedEnd = true;
             opened.close(1000, "done");
-            return;
         }
-        wire = opened;
-        audit.connected();
     }
 
     synchronized void onClose(Wire closed, int code) {
         stats.closeCode(code);
-        boolean current = closed == wire;
-        if (current && up) {
-            up = false;
-            stats.sessionDown();
-        }
         if (closed == endSentOn && endSentOn != null) {
             ended = true;
             endDone.complete(code != 1000 ? new EndOutcome(false, "close_" + code)
                     : endStatusSeen ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
             notifyAll();
-            closed.ready.completeExceptionally(new Refusal(0, new IllegalStateException("ended " + code)));
             return;
         }
-        if (closing || ended) {
+        if (outage != null && outage.races(closed)) {
+            racerOut(closed, "close_" + code);
             return;
         }
-        if (!closed.expectedEnd && code != 4001) {
+        if (closed.abandoned || closing || ended || closed != wire) {
+            return;
+        }
+        // The connection in use (or a new session's, before its session_ready) went away unplanned.
+        boolean wasUp = up;
+        armed = null;
+        goDown();
+        session.ended(closed.connection);
+        if (!wasUp) {
+            closed.ready.completeExceptionally(new Refusal(0, new IllegalStateException("closed " + code)));
+            return;
+        }
+        if (code == 4011) {
+            stats.error("session_ended");
+            endWithoutSession();
+            return;
+        }
+        if (!closed.expectedEnd) {
             stats.error("close_" + code);
+            if (unexpectedCloses++ < 3) {
+                System.err.printf("user %s, session %s: the connection in use closed with %d, %d ms after its last frame%n",
+                        subject, sessionId, code, ms(System.nanoTime() - closed.lastFrameNanos));
+            }
         }
-        if (current && (closed.expectedEnd || settings.resumeOnDrop()) && code != 4004 && code != 4011 && sessionId != null) {
-            Executor later = resumeDelay.isZero() ? connector
-                    : CompletableFuture.delayedExecutor(resumeDelay.toNanos(), TimeUnit.NANOSECONDS, connector);
-            later.execute(this::resume);
-        } else if (current) {
-            ended = true;
-            endDone.complete(EndOutcome.ALREADY_ENDED);
-            notifyAll();
+        if (settings.resumeOnDrop() && sessionId != null && !ending) {
+            stats.count("drops");
+            Outage o = new Outage(Disruption.of(false, Duration.ZERO), System.nanoTime());
+            outage = o;
+            later(Duration.ZERO, () -> resume(o));
+        } else {
+            endWithoutSession();
         }
-        closed.ready.completeExceptionally(new Refusal(0, new IllegalStateException("closed " + code)));
     }
 
+    private void endWithoutSession() {
+        ended = true;
+        endDone.complete(EndOutcome.ALREADY_ENDED);
+        notifyAll();
+    }
+
+    /** One connection of the current resume attempt is over; decides what the attempt came to. */
+    private void racerOut(Wire racer, String why) {
+        Outage o = outage;
+        if (!o.out(racer)) {
+            return;
+        }
+        session.ended(racer.connection);
+        if (o.size() > 1 && why.equals("close_4001")) {
+            stats.count("race_lost");
+        }
+        settleIfDecided(o, why);
+    }
+
+    private void settleIfDecided(Outage o, String why) {
+        switch (o.decide(MAX_RESUME_FAILURES)) {
+            case WAIT -> { }
+            case SETTLE -> settle(o, o.winner());
+            case SESSION_GONE -> sessionGone(o);
+            case RETRY_NOW -> later(Duration.ZERO, () -> resume(o));
+            case RETRY_LATER -> {
+                stats.error("resume_" + why);
+                later(Duration.ofMillis(200L * o.failures), () -> resume(o));
+            }
+            case GIVE_UP -> {
+                stats.error("resume_" + why);
+                outage = null;
+                endWithoutSession();
+            }
+        }
+    }
+
+    /** The resume is decided: {@code winner} owns the session; traffic goes on. */
+    private void settle(Outage o, Wire winner) {
+        outage = null;
+        wire = winner;
+        up = true;
+        stats.sessionUp();
+        stats.count("resumes");
+        if (o.plan.expectExpiry() && settings.chaos().reconnectWindow() != null) {
+            session.violation(ViolationKind.OUTLIVED_WINDOW, "resumed " + ms(o.offlineNanos) + " ms after its connection was cut,"
+                    + " with a reconnect window of " + settings.chaos().reconnectWindow().toMillis() + " ms");
+        }
+        ConnectionAudit c = winner.connection;
+        stats.add("missed_events", Math.max(0, c.readyLastSeq() - session.lastProcessed()));
+        if (o.plan.replayCut() && relay != null && c.readyLastSeq() > c.requestedLastSeq() + 1) {
+            winner.replayCutArmed = true;
+        }
+        awaitingCatchUp = true;
+        checkCaughtUp(winner, System.nanoTime());
+        traffic.resendUnaccepted();
+        traffic.flushUnsent(session);
+        if (ending && endSentOn == null) {
+            sendEnd();
+        }
+        winner.ready.complete(null);
+        notifyAll();
+    }
+
+    /** The session is gone (expired, not found, or refused): its open messages went with it; a new one starts. */
+    private void sessionGone(Outage o) {
+        outage = null;
+        closeEpisode(false);
+        Duration window = settings.chaos().reconnectWindow();
+        if (o.expiredReason != null) {
+            stats.count("sessions_expired");
+            stats.count("expired_" + o.expiredReason);
+            long away = o.attemptStartNanos - o.cutAtNanos;
+            if (!o.plan.expectExpiry() && window != null && away < window.minus(EXPIRY_MARGIN).toNanos()) {
+                session.violation(ViolationKind.PREMATURE_EXPIRY, "session_expired (" + o.expiredReason + ") on a resume "
+                        + ms(away) + " ms after its connection was cut, with a reconnect window of " + window.toMillis() + " ms");
+            }
+        } else if (o.notFound) {
+            session.violation(ViolationKind.SESSION_NOT_FOUND, "resume " + ms(o.offlineNanos) + " ms after a cut answered session_not_found");
+        } else {
+            session.violation(ViolationKind.SEQ_REUSED, "resume with last_seq " + session.lastProcessed()
+                    + " refused with invalid_sequence: the gateway's newest seq is below one it delivered");
+        }
+        session.finish(true);
+        stats.add("messages_expired", traffic.dropSent());
+        notifyAll();
+        sessionId = null;
+        lastAcked = 0;
+        if (ending || closing) {
+            endWithoutSession();
+            return;
+        }
+        stats.count("sessions_restarted");
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        ready.whenComplete((ok, failure) -> {
+            if (failure != null) {
+                synchronized (this) {
+                    stats.error("new_session_" + (failure instanceof Refusal r ? r.kind() : "failed"));
+                    endWithoutSession();
+                }
+            }
+        });
+        session = audit.newSession();
+        Wire opening = new Wire(this, session.connect(false, 0), null, ready);
+        wire = opening;
+        connectStartNanos = System.nanoTime();
+        open(opening, endpoint(null, 0));
+    }
+
+    // ---- frames --------------------------------------------------------------------------
+
     synchronized void onFrame(Wire from, String text) {
-        if (from != wire) {
+        if (from.abandoned || !(from == wire || (outage != null && outage.races(from) && !outage.isOut(from)))) {
             return;
         }
         long now = System.nanoTime();
+        from.lastFrameNanos = now;
         ServerMessage message;
         try {
             message = CODEC.decodeServer(text);
@@ -358,143 +654,182 @@ public final class VirtualUser {
         if (message instanceof ServerMessage.SessionReady ready) {
             onReady(from, ready, now);
         } else if (message instanceof ServerMessage.Sequenced sequenced) {
-            onSequenced(sequenced, now);
+            onSequenced(from, sequenced, now);
         } else if (message instanceof ServerMessage.Accepted accepted) {
-            if (accepted.duplicate()) {
-                stats.count("accepted_duplicate");
-            }
-            InFlight.Message m = pending.get(accepted.id());
-            if (m != null) {
-                m.accepted = true;
-            }
+            traffic.accepted(session, accepted, from == wire && up);
         } else if (message instanceof ServerMessage.Error error) {
-            stats.error("error_" + error.code().wire());
-            if (error.id() != null && pending.answered(error.id()) != null) {
-                // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.
-                audit.refused(error.id());
-                notifyAll();
-            }
+            onError(from, error);
         } else if (message instanceof ServerMessage.ReplayGap gap) {
-            audit.replayGap(gap.from(), gap.to());
+            session.replayGap(from.connection, gap.from(), gap.to());
+        } else if (message instanceof ServerMessage.Pong) {
+            session.pong(from.connection);
         } else if (message instanceof ServerMessage.RefreshRequired) {
             if (settings.tokens().canMint()) {
                 stats.count("refresh_sent");
-                write(new ClientMessage.AuthRefresh(settings.tokens().token(index, subject)));
+                from.send(CODEC.encode(new ClientMessage.AuthRefresh(settings.tokens().token(index, subject))));
             }
         } else if (message instanceof ServerMessage.AuthOk) {
             stats.count("refreshes");
         } else if (message instanceof ServerMessage.SessionReplaced) {
-            from.expectedEnd = true;
+            if (outage != null && outage.races(from)) {
+                from.expectedEnd = true;
+            } else if (now < ghostUntilNanos) {
+                // The connection whose handshake this user cut had reached the gateway after all, and
+                // its attach came after this one's: the user resumes again, as any client would.
+                from.expectedEnd = true;
+                stats.count("replaced_by_cut_connection");
+            } else {
+                stats.error("session_replaced");
+            }
         } else if (message instanceof ServerMessage.ShuttingDown) {
             stats.error("shutting_down");
         }
     }
 
     private void onReady(Wire from, ServerMessage.SessionReady ready, long now) {
-        boolean first = sessionId == null;
+        session.ready(from.connection, ready, from.askedFor);
+        from.sawReady = true;
+        from.send(CODEC.encode(new ClientMessage.Ping()));
+        if (from.askedFor != null) {
+            if (outage != null) {
+                settleIfDecided(outage, "ready");
+            }
+            return;
+        }
         sessionId = ready.sessionId();
-        audit.session(sessionId);
         up = true;
         stats.sessionUp();
-        if (first) {
+        if (firstSession) {
+            firstSession = false;
             if (ready.state() == SessionState.PREPARING) {
                 waitingColdReady = true;
             } else {
                 stats.latency(Metric.READY_WARM, connectStartNanos, now);
             }
-        } else {
-            stats.count("resumes");
-            stats.add("missed_events", Math.max(0, ready.lastSeq() - audit.lastProcessed()));
-            resumeTargetSeq = ready.lastSeq();
-            checkResumed(now);
-            resend();
         }
-        for (InFlight.Message m : pending.takeUnsent()) {
-            write(new ClientMessage.Message(m.id, m.data));
-            stats.sent();
-        }
+        traffic.flushUnsent(session);
         if (ending && endSentOn == null) {
             sendEnd();
         }
         from.ready.complete(null);
     }
 
-    private void resend() {
-        for (InFlight.Message m : pending.toResend()) {
-            write(new ClientMessage.Message(m.id, m.data));
-            stats.count("resent");
+    private void onError(Wire from, ServerMessage.Error error) {
+        ErrorCode code = error.code();
+        if (outage != null && outage.races(from)
+                && (code == ErrorCode.SESSION_EXPIRED || code == ErrorCode.SESSION_NOT_FOUND || code == ErrorCode.INVALID_SEQUENCE)) {
+            if (code == ErrorCode.SESSION_EXPIRED) {
+                outage.expiredReason = error.reason() == null ? "unknown" : error.reason();
+            } else if (code == ErrorCode.SESSION_NOT_FOUND) {
+                outage.notFound = true;
+            } else {
+                outage.invalidSequence = true;
+            }
+            from.expectedEnd = true;
+            return;
         }
-    }
-
-    private void checkResumed(long now) {
-        if (resumeTargetSeq >= 0 && audit.lastProcessed() >= resumeTargetSeq) {
-            stats.latency(Metric.RESUME, connectStartNanos, now);
-            resumeTargetSeq = -1;
+        stats.error("error_" + code.wire());
+        if (error.id() != null && traffic.refused(session, error.id())) {
+            // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.
             notifyAll();
         }
     }
 
-    private void onSequenced(ServerMessage.Sequenced sequenced, long now) {
-        if (!audit.sequenced(sequenced.seq())) {
-            return;
+    private void onSequenced(Wire from, ServerMessage.Sequenced sequenced, long now) {
+        SessionAudit.Arrival arrival = session.sequenced(from.connection, sequenced);
+        if (arrival == SessionAudit.Arrival.NEW_REPLAYED && episodeOpen) {
+            episodeReplayedNew++;
         }
-        if (sequenced instanceof ServerMessage.Event event) {
-            onEvent(event.event(), now);
-        } else if (sequenced instanceof ServerMessage.Status status) {
-            if (status.state() == SessionState.IDLE && waitingColdReady) {
-                waitingColdReady = false;
-                stats.latency(Metric.READY_COLD, connectStartNanos, now);
-            } else if (status.state() == SessionState.ENDED) {
-                if (endSentOn != null && "client_end".equals(status.reason())) {
-                    endStatusSeen = true;
-                } else {
-                    stats.error("session_ended_" + status.reason());
-                }
-            }
-        } else if (sequenced instanceof ServerMessage.Notice notice) {
-            stats.count("notice_" + notice.code());
-            if ("worker_crashed".equals(notice.code()) && notice.details() != null
-                    && notice.details().hasNonNull("turn_id")) {
-                String turn = notice.details().get("turn_id").asText();
-                audit.workerCrashed(turn);
-                if (pending.answered(turn) != null) {
+        if (arrival != SessionAudit.Arrival.SEEN) {
+            if (sequenced instanceof ServerMessage.Event event) {
+                if (traffic.event(event.event(), now)) {
                     notifyAll();
                 }
+            } else if (sequenced instanceof ServerMessage.Status status) {
+                onStatus(status, now);
+            } else if (sequenced instanceof ServerMessage.Notice notice) {
+                onNotice(notice);
             }
         }
-        checkResumed(now);
-        if (settings.ackEvery() > 0 && audit.lastProcessed() - lastAcked >= settings.ackEvery()) {
-            lastAcked = audit.lastProcessed();
+        if (from != wire || !up) {
+            return;
+        }
+        checkCaughtUp(from, now);
+        if (from.replayCutArmed && from.connection.replays(sequenced.seq()) && sequenced.seq() < from.connection.readyLastSeq()) {
+            from.replayCutArmed = false;
+            stats.count("cuts_during_replay");
+            cutNow(new Disruption(Disruption.Cut.ABRUPT, Duration.ZERO, false, false, 1, null, false, 0));
+            return;
+        }
+        if (armed != null && arrival == SessionAudit.Arrival.NEW_LIVE && sequenced instanceof ServerMessage.Event event
+                && "delta".equals(event.event().path("type").asText())) {
+            Disruption plan = armed;
+            armed = null;
+            stats.count("cuts_aimed");
+            cutNow(plan);
+            return;
+        }
+        long ackable = session.lastProcessed() - settings.chaos().ackLag();
+        if (settings.ackEvery() > 0 && ackable - lastAcked >= settings.ackEvery()) {
+            lastAcked = ackable;
             write(new ClientMessage.Ack(lastAcked));
         }
     }
 
-    private void onEvent(JsonNode event, long now) {
-        stats.event();
-        JsonNode idNode = event.get("id");
-        if (idNode == null || !idNode.isTextual()) {
+    /** Once the connection in use has delivered everything its session_ready promised: the resume is complete. */
+    private void checkCaughtUp(Wire w, long now) {
+        if (awaitingCatchUp && w.connection.caughtUp()) {
+            awaitingCatchUp = false;
+            stats.latency(Metric.RESUME, connectStartNanos, now);
+            closeEpisode(true);
+            notifyAll();
+        }
+    }
+
+    /** The last cut's story is told: whether its resume caught up, and whether events crossed it. */
+    private void closeEpisode(boolean caughtUp) {
+        if (!episodeOpen) {
             return;
         }
-        String id = idNode.textValue();
-        InFlight.Message p = pending.get(id);
-        if (p != null && !p.firstEventSeen) {
-            p.firstEventSeen = true;
-            stats.latency(Metric.FIRST_EVENT, p.scheduledNanos, now);
+        episodeOpen = false;
+        if (caughtUp) {
+            stats.count("cuts_caught_up");
         }
-        if ("result".equals(event.path("type").asText())) {
-            audit.result(id);
-            if (p != null) {
-                pending.answered(id);
-                stats.result();
-                stats.latency(Metric.ROUND_TRIP, p.scheduledNanos, now);
+        if (episodeReplayedNew > 0) {
+            stats.count("cuts_replaying_new");
+        }
+    }
+
+    private void onStatus(ServerMessage.Status status, long now) {
+        if (status.state() == SessionState.IDLE && waitingColdReady) {
+            waitingColdReady = false;
+            stats.latency(Metric.READY_COLD, connectStartNanos, now);
+        } else if (status.state() == SessionState.ENDED) {
+            if (endSentOn != null && "client_end".equals(status.reason())) {
+                endStatusSeen = true;
+            } else {
+                stats.error("session_ended_" + status.reason());
+            }
+        }
+    }
+
+    private void onNotice(ServerMessage.Notice notice) {
+        stats.count("notice_" + notice.code());
+        if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code())) && notice.details() != null
+                && notice.details().hasNonNull("turn_id")) {
+            if (traffic.crashed(notice.details().get("turn_id").asText())) {
                 notifyAll();
             }
         }
     }
 
     private void write(ClientMessage message) {
-        if (wire != null) {
+        if (wire != null && up) {
             wire.send(CODEC.encode(message));
         }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.loadtest.client;
 
+import dev.tether.loadtest.audit.ConnectionAudit;
 import jakarta.websocket.ClientEndpointConfig;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.DeploymentException;
@@ -21,7 +22,9 @@ import org.glassfish.tyrus.client.ClientProperties;
  * One WebSocket connection of a {@link VirtualUser} (Tyrus endpoint): authenticates with an
  * {@code Authorization: Bearer} header, hands every text frame and the close to its user. A
  * user's later connection is a new {@code Wire}, so frames of an old one are recognised and
- * ignored. Tyrus calls it on its own threads.
+ * ignored; so are those of a connection the user has cut ({@link #abandoned}), even while the
+ * network still delivers them. Tyrus calls it on its own threads; the fields the user sets are
+ * guarded by the user's lock.
  */
 final class Wire extends Endpoint {
 
@@ -30,14 +33,28 @@ final class Wire extends Endpoint {
 
     private final VirtualUser user;
     final CompletableFuture<Void> ready;
+    /** This connection's view of the session's stream, for the audit. */
+    final ConnectionAudit connection;
+    /** The session a resume asks for; null for a new session. */
+    final String askedFor;
     /** Set (under the user's lock) when this user ends the connection on purpose. */
     volatile boolean expectedEnd;
+    /** The user cut it: nothing it delivers counts any more. */
+    boolean abandoned;
+    /** Its {@code session_ready} came. */
+    boolean sawReady;
+    /** Cut it again after the first replayed event, while more are due. */
+    boolean replayCutArmed;
+    /** When its last text frame came (System.nanoTime), for the story of an unexpected close. */
+    long lastFrameNanos = System.nanoTime();
     private volatile Session session;
     /** The newest frame handed to Tyrus; a clean close goes out after it is written. */
     private volatile CompletableFuture<Void> lastSend = CompletableFuture.completedFuture(null);
 
-    Wire(VirtualUser user, CompletableFuture<Void> ready) {
+    Wire(VirtualUser user, ConnectionAudit connection, String askedFor, CompletableFuture<Void> ready) {
         this.user = user;
+        this.connection = connection;
+        this.askedFor = askedFor;
         this.ready = ready;
     }
 

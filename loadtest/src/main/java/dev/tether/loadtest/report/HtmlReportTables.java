@@ -84,7 +84,9 @@ final class HtmlReportTables {
                 .append(passed ? "PASS: every event delivered exactly once, every message answered once"
                         : "FAIL: the audit found violations")
                 .append("</p>");
-        List<String> keys = List.of("sessions", "events", "duplicates_dropped", "duplicates_delivered", "lost", "gaps");
+        List<String> keys = List.of("sessions", "events", "messages", "answered", "deltas_checked", "resumes",
+                "resumes_replaying_new", "replayed_new", "replayed_seen", "duplicates_delivered", "lost", "gaps", "gaps_without_loss", "gap_hit_messages",
+                "crashed_turns", "interrupted_turns", "expired_sessions", "expired_messages", "duplicates_acknowledged");
         out.append("<table class=\"narrow\"><tbody>");
         for (String key : keys) {
             if (audit.has(key)) {
@@ -94,6 +96,25 @@ final class HtmlReportTables {
             }
         }
         out.append("</tbody></table>");
+        JsonNode ranges = audit.path("lost_ranges");
+        if (ranges.isArray() && !ranges.isEmpty()) {
+            out.append("<h3>Events lost in replay gaps (").append(ranges.size()).append(")</h3>");
+            out.append("<table><thead><tr><th>session</th><th>seqs</th><th>unseen</th><th>messages hit</th></tr></thead><tbody>");
+            for (JsonNode r : ranges) {
+                List<String> hit = new ArrayList<>();
+                r.path("messages").forEach(m -> hit.add(m.asText()));
+                out.append("<tr><td class=\"mono\">").append(esc(r.path("session").asText())).append("</td><td class=\"num\">")
+                        .append(r.path("from").asLong()).append("..").append(r.path("to").asLong()).append("</td><td class=\"num\">")
+                        .append(r.path("lost").asLong()).append("</td><td class=\"mono\">").append(esc(String.join(", ", hit)))
+                        .append("</td></tr>");
+            }
+            out.append("</tbody></table>");
+        }
+        JsonNode kinds = audit.path("violation_kinds");
+        if (kinds.isObject() && kinds.size() > 0) {
+            out.append("<h3>Violations by kind</h3>");
+            counts(out, kinds, "kind", "violations");
+        }
         JsonNode violations = audit.path("violations");
         if (!violations.isArray() || violations.isEmpty()) {
             return;

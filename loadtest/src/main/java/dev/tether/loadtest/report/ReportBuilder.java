@@ -7,12 +7,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
+import dev.tether.loadtest.audit.LostRange;
 import dev.tether.loadtest.audit.Violation;
+import dev.tether.loadtest.audit.ViolationKind;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.ToLongFunction;
 import org.HdrHistogram.Histogram;
 
@@ -27,6 +30,9 @@ public final class ReportBuilder {
     static final double[] PERCENTILES = {0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100};
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The violations that mean something was delivered twice, summed as {@code audit.duplicates_delivered}. */
+    private static final List<String> DUPLICATE_KINDS = List.of(ViolationKind.SEQ_REPEATED.wire(),
+            ViolationKind.DELTA_DUPLICATED.wire(), ViolationKind.RESULT_DUPLICATED.wire());
 
     private final ObjectNode root = JSON.createObjectNode();
 
@@ -99,24 +105,36 @@ public final class ReportBuilder {
         return h.getValueAtPercentile(p) / 1000.0;
     }
 
-    /** The {@code audit} section. */
+    /**
+     * The {@code audit} section: the verdict, what was checked, what crossed cuts, what was lost and
+     * why, and every violation (by kind, and the first 200 with their details).
+     */
     public ReportBuilder audit(AuditSummary audit) {
         ObjectNode node = root.putObject("audit");
+        long duplicated = DUPLICATE_KINDS.stream().mapToLong(k -> audit.violationKinds().getOrDefault(k, 0L)).sum();
         node.put("passed", audit.passed()).put("sessions", audit.sessions()).put("events", audit.events())
-                .put("duplicates_dropped", audit.duplicatesDropped()).put("duplicates_delivered", audit.duplicatesDelivered())
-                .put("lost", audit.lost()).put("gaps", audit.gaps()).put("crashed_turns", audit.crashedTurns())
-                .put("violation_count", audit.violationCount());
+                .put("messages", audit.messages()).put("answered", audit.answered())
+                .put("deltas_checked", audit.deltasChecked()).put("unpredictable_turns", audit.unpredictableTurns())
+                .put("resumes", audit.resumes()).put("resumes_replaying_new", audit.resumesReplayingNew())
+                .put("replayed_new", audit.replayedNew()).put("replayed_seen", audit.replayedSeen())
+                .put("lost", audit.lost()).put("gaps", audit.gaps()).put("gaps_without_loss", audit.gapsWithoutLoss())
+                .put("gap_hit_messages", audit.gapHitMessages())
+                .put("crashed_turns", audit.crashedTurns()).put("interrupted_turns", audit.interruptedTurns())
+                .put("refused_messages", audit.refusedMessages()).put("expired_sessions", audit.expiredSessions())
+                .put("expired_messages", audit.expiredMessages()).put("duplicates_acknowledged", audit.duplicatesAcknowledged())
+                .put("duplicates_delivered", duplicated).put("violation_count", audit.violationCount());
+        ArrayNode ranges = node.putArray("lost_ranges");
+        for (LostRange range : audit.lostRanges()) {
+            ObjectNode r = ranges.addObject().put("session", range.session()).put("from", range.from()).put("to", range.to())
+                    .put("lost", range.lost());
+            range.messages().forEach(r.putArray("messages")::add);
+        }
+        ObjectNode kinds = node.putObject("violation_kinds");
+        new TreeMap<>(audit.violationKinds()).forEach(kinds::put);
         ArrayNode list = node.putArray("violations");
         for (Violation v : audit.violations()) {
             list.addObject().put("session", v.session()).put("kind", v.kind()).put("detail", v.detail());
         }
-        return this;
-    }
-
-    /** The {@code chaos} section. */
-    public ReportBuilder chaos(long cutsClean, long cutsAbrupt, long resumes, long resent, long workerKills) {
-        root.putObject("chaos").put("cuts_clean", cutsClean).put("cuts_abrupt", cutsAbrupt).put("resumes", resumes)
-                .put("resent", resent).put("worker_kills", workerKills);
         return this;
     }
 

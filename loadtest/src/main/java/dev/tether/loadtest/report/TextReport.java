@@ -1,7 +1,9 @@
 package dev.tether.loadtest.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -72,11 +74,27 @@ public final class TextReport {
         JsonNode audit = report.path("audit");
         if (!audit.isMissingNode()) {
             line(out, "");
-            line(out, "audit: %s  sessions %d, events %d, lost %d (gaps %d), duplicates delivered %d, dropped %d, crashed turns %d",
+            line(out, "audit: %s  sessions %d, events %d, messages %d (answered %d, deltas checked %d), crashed turns %d",
                     audit.path("passed").asBoolean() ? "PASSED" : "FAILED", audit.path("sessions").asLong(),
-                    audit.path("events").asLong(), audit.path("lost").asLong(), audit.path("gaps").asLong(),
-                    audit.path("duplicates_delivered").asLong(), audit.path("duplicates_dropped").asLong(),
-                    audit.path("crashed_turns").asLong());
+                    audit.path("events").asLong(), audit.path("messages").asLong(), audit.path("answered").asLong(),
+                    audit.path("deltas_checked").asLong(), audit.path("crashed_turns").asLong());
+            line(out, "  resumes %d (%d replaying new events): events replayed new %d, replayed again and compared %d",
+                    audit.path("resumes").asLong(), audit.path("resumes_replaying_new").asLong(),
+                    audit.path("replayed_new").asLong(), audit.path("replayed_seen").asLong());
+            line(out, "  lost %d in %d replay gaps (%d more only over seqs already seen; %d messages hit), expired sessions %d"
+                            + " (%d messages with them), duplicates delivered %d, acknowledged %d",
+                    audit.path("lost").asLong(), audit.path("gaps").asLong() - audit.path("gaps_without_loss").asLong(),
+                    audit.path("gaps_without_loss").asLong(), audit.path("gap_hit_messages").asLong(),
+                    audit.path("expired_sessions").asLong(), audit.path("expired_messages").asLong(),
+                    audit.path("duplicates_delivered").asLong(), audit.path("duplicates_acknowledged").asLong());
+            for (JsonNode r : audit.path("lost_ranges")) {
+                List<String> hit = new ArrayList<>();
+                r.path("messages").forEach(m -> hit.add(m.asText()));
+                line(out, "  LOST session %s: seqs %d..%d (%d unseen), messages hit: %s", r.path("session").asText(),
+                        r.path("from").asLong(), r.path("to").asLong(), r.path("lost").asLong(),
+                        hit.isEmpty() ? "none" : String.join(", ", hit));
+            }
+            map(out, "  violations by kind", audit.path("violation_kinds"));
             for (JsonNode v : audit.path("violations")) {
                 line(out, "  VIOLATION session %s: %s: %s", v.path("session").asText(), v.path("kind").asText(),
                         v.path("detail").asText());

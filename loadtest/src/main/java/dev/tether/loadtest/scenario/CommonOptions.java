@@ -31,7 +31,8 @@ public final class CommonOptions {
     @Option(names = "--gateway-jar", defaultValue = "gateway/target/gateway.jar", description = "(default: ${DEFAULT-VALUE})")
     Path gatewayJar;
 
-    @Option(names = "--gateway-config", description = "config for --launch-gateway (default: the scenario's, e.g. config/bench/echo.yaml)")
+    @Option(names = "--gateway-config", description = "config for --launch-gateway (default: the scenario's, e.g. config/bench/echo.yaml);"
+            + " with --url, the config of that gateway, read for what the audit must know (the worker, the reconnect window, the heartbeat)")
     Path gatewayConfig;
 
     @Option(names = "--await-warm",

@@ -42,7 +42,7 @@ public final class ConnectCommand extends ScenarioCommand {
         Instant startedAt = Instant.now();
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                    common.ackEvery, false, readyTimeout);
+                    common.ackEvery, false, readyTimeout, target.turnModel());
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 ClientWarmup.refusedUpgrades(target.uri(), 50);
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);

@@ -141,7 +141,7 @@ final class Fleet implements AutoCloseable {
             return 0;
         }
         ClientSettings own = new ClientSettings(settings.uri(), settings.tokens(), new RunStats(), settings.ackEvery(),
-                false, settings.connectTimeout());
+                false, settings.connectTimeout(), settings.model());
         long deadline = System.nanoTime() + timeout.toNanos();
         List<VirtualUser> warmups = new ArrayList<>();
         List<CompletableFuture<Void>> ready = new ArrayList<>();

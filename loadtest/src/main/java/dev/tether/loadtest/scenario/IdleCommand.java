@@ -41,7 +41,7 @@ public final class IdleCommand extends ScenarioCommand {
                 throw new SetupException("idle needs the gateway's pid: --launch-gateway or --gateway-pid");
             }
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                    0, false, Duration.ofSeconds(60));
+                    0, false, Duration.ofSeconds(60), target.turnModel());
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 JvmHeap.Reading heapBefore = sampler.forceGcAndHeap();

@@ -53,7 +53,7 @@ public final class ResumeCommand extends ScenarioCommand {
         int n = common.sessions(1);
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                    0, false, Duration.ofSeconds(60));
+                    0, false, Duration.ofSeconds(60), target.turnModel());
             try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();

@@ -2,7 +2,9 @@ package dev.tether.loadtest.scenario;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.gateway.GatewayConfigFile;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.gateway.PrometheusText;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.function.UnaryOperator;
 
 /**
  * What a run talks to: a gateway given by {@code --url}, one launched here (and stopped at the
@@ -31,12 +34,17 @@ final class Target implements AutoCloseable {
     private final String kind;
     private final RunningProcess process;
     private final ProcessSampler sampler;
+    private final GatewayConfigFile config;
+    private final TurnModel model;
 
-    private Target(URI uri, String kind, RunningProcess process, ProcessSampler sampler) {
+    private Target(URI uri, String kind, RunningProcess process, ProcessSampler sampler, GatewayConfigFile config,
+                   TurnModel model) {
         this.uri = uri;
         this.kind = kind;
         this.process = process;
         this.sampler = sampler;
+        this.config = config;
+        this.model = model;
     }
 
     /**
@@ -49,6 +57,17 @@ final class Target implements AutoCloseable {
 
     /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
     static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm) {
+        return gateway(options, defaultConfig, sampleEvery, defaultWarm, UnaryOperator.identity());
+    }
+
+    /**
+     * As above; a launched gateway runs {@code derive} applied to its config (written to
+     * {@code <out>/gateway-config.yaml} when it changes anything). The config (of the launched gateway,
+     * or {@code --gateway-config} describing the one at {@code --url}, else the gateway's defaults) tells
+     * the audit how the worker answers.
+     */
+    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm,
+                          UnaryOperator<GatewayConfigFile> derive) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
             Path config = options.gatewayConfig(defaultConfig);
@@ -57,6 +76,11 @@ final class Target implements AutoCloseable {
             }
             if (!Files.isRegularFile(config)) {
                 throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
+            }
+            GatewayConfigFile original = GatewayConfigFile.read(config);
+            GatewayConfigFile effective = derive.apply(original);
+            if (effective != original) {
+                config = effective.write(options.out.resolve("gateway-config.yaml"));
             }
             GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(jar, config)
                     .withEnv(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()))
@@ -69,16 +93,20 @@ final class Target implements AutoCloseable {
                 throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
                         + " (--await-warm; lower it for a smaller pool)");
             }
-            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery));
+            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery), effective,
+                    effective.turnModel());
         }
         ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery);
-        return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler);
+        GatewayConfigFile described = options.gatewayConfig == null ? GatewayConfigFile.defaults()
+                : GatewayConfigFile.read(options.gatewayConfig);
+        return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler, described, described.turnModel());
     }
 
     /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
     static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
         RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
-        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery));
+        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
+                TurnModel.echo(deltas));
     }
 
     private static ProcessSampler sampler(long pid, Duration every) {
@@ -87,6 +115,16 @@ final class Target implements AutoCloseable {
 
     URI uri() {
         return uri;
+    }
+
+    /** How the target's worker answers a message: what the audit predicts. */
+    TurnModel turnModel() {
+        return model;
+    }
+
+    /** The target's config as far as a run needs it (for the baseline server: the gateway's defaults, unused). */
+    GatewayConfigFile config() {
+        return config;
     }
 
     /** {@code gateway} or {@code baseline}. */

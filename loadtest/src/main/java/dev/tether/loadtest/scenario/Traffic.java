@@ -4,6 +4,7 @@ import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.UserChaos;
 import dev.tether.loadtest.client.VirtualUser;
 import dev.tether.loadtest.report.ReportBuilder;
 import dev.tether.loadtest.token.TokenSource;
@@ -25,9 +26,18 @@ final class Traffic {
      * @param relays       route users through TCP relays (abrupt cuts)
      * @param resumeOnDrop resume after a connection ends unexpectedly
      * @param tokenTtl     lifetime of minted tokens when {@code --token-ttl} is not given
+     * @param allowGaps    events announced lost by {@code replay_gap} are expected (the audit reports them)
+     * @param chaos        what users do on their own beyond sending (resends, acks held back)
      */
     record Plan(String scenario, int sessions, double rate, Duration warmup, Duration duration, boolean relays,
-                boolean resumeOnDrop, Duration tokenTtl) {}
+                boolean resumeOnDrop, Duration tokenTtl, boolean allowGaps, UserChaos chaos) {
+
+        /** A plan without chaos. */
+        Plan(String scenario, int sessions, double rate, Duration warmup, Duration duration, boolean relays,
+             boolean resumeOnDrop, Duration tokenTtl) {
+            this(scenario, sessions, rate, warmup, duration, relays, resumeOnDrop, tokenTtl, false, UserChaos.NONE);
+        }
+    }
 
     /** Something that runs alongside the traffic (started after the sessions are open). */
     interface Hook {
@@ -51,7 +61,7 @@ final class Traffic {
         TokenSource tokens = options.tokens(plan.tokenTtl());
         RunStats stats = new RunStats();
         ClientSettings settings = new ClientSettings(target.uri(), tokens, stats, options.ackEvery, plan.resumeOnDrop(),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), target.turnModel(), plan.allowGaps(), plan.chaos());
         Instant startedAt = Instant.now();
         try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
             WarmStart warm = WarmStart.prepare(fleet, target, options.clientWarmup, log);

@@ -191,16 +191,18 @@ class HtmlReportTest {
     @Test
     void chaosShowsItsCutsBesideTheAuditAndCountersHaveATable() throws Exception {
         ObjectNode report = scenario("chaos");
-        report.putObject("chaos").put("cuts_clean", 5).put("cuts_abrupt", 11).put("resumes", 16).put("resent", 4)
-                .put("worker_kills", 1).put("connections", 26).put("cut_share", 0.615);
-        ((ObjectNode) report.get("audit")).put("lost", 1);
+        report.putObject("chaos").put("cuts", 16).put("cuts_clean", 5).put("cuts_abrupt", 11).put("resumes", 16).put("resent", 4)
+                .put("worker_kills", 1).put("connections", 26).put("cut_share", 0.615).put("cuts_replaying_new", 10)
+                .put("replaying_share", 0.625).put("events_replayed_new", 40).put("worker", "echo (4 deltas)");
+        ((ObjectNode) report.get("audit")).put("lost", 1).put("gaps", 1).put("passed", false);
         report.putObject("counters").put("accepted_duplicate", 3);
         Document page = render(report, "scenario-chaos.html");
         assertTrue(strings(page, "//*[local-name()='h2']").containsAll(List.of("Chaos", "Counters")));
         assertEquals("16", cell(page, "cuts in all"));
-        assertEquals("62 %", cell(page, "share of connections cut"));
+        assertEquals("10 (63 %)", cell(page, "cuts after which new events were replayed"));
+        assertEquals("40", cell(page, "events that crossed a cut (replayed new)"));
         assertEquals("59\u2009946", cell(page, "events delivered"));
-        assertEquals("bad", attribute(page, "events lost", "class"));
+        assertEquals("bad", attribute(page, "events lost (replay gaps that cost events)", "class"));
         assertEquals("3", cell(page, "accepted_duplicate"));
     }
 
@@ -397,9 +399,10 @@ class HtmlReportTest {
                 .put("events_per_s", 999.1);
         r.putObject("errors").put("queue_full", 3);
         r.putObject("close_codes").put("1000", 100);
-        r.putObject("audit").put("passed", true).put("sessions", 100).put("events", 59_946).put("duplicates_dropped", 0)
+        r.putObject("audit").put("passed", true).put("sessions", 100).put("events", 59_946).put("replayed_seen", 0)
                 .put("duplicates_delivered", 0).put("lost", 0).put("gaps", 0).putArray("violations");
-        r.putObject("chaos").put("cuts_clean", 0).put("cuts_abrupt", 0).put("resumes", 0).put("resent", 0).put("worker_kills", 0);
+        r.putObject("chaos").put("cuts", 0).put("cuts_clean", 0).put("cuts_abrupt", 0).put("resumes", 0).put("resent", 0)
+                .put("worker_kills", 0);
         ObjectNode gateway = r.putObject("gateway").put("pid", 4242);
         ArrayNode samples = gateway.putArray("samples");
         for (int t = 0; t <= 60; t += 2) {

@@ -7,7 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.audit.AuditSummary;
+import dev.tether.loadtest.audit.ConnectionAudit;
+import dev.tether.loadtest.audit.SessionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
+import dev.tether.loadtest.audit.TurnModel;
+import dev.tether.loadtest.audit.ViolationKind;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import java.nio.file.Files;
@@ -39,17 +45,18 @@ class ReportBuilderTest {
         stats.error("error_rate_limited");
         stats.closeCode(1000);
         stats.tick(1_000 * MS);
-        StreamAudit audit = new StreamAudit();
-        audit.session("s1");
-        audit.connected();
-        audit.sequenced(1);
-        audit.sequenced(3);
+        StreamAudit audit = new StreamAudit(TurnModel.echo(3), false);
+        SessionAudit session = audit.newSession();
+        ConnectionAudit connection = session.connect(false, 0);
+        session.ready(connection, new ServerMessage.SessionReady("s1", false, 0, 0, SessionState.IDLE), null);
+        session.sequenced(connection, new ServerMessage.Status(1, SessionState.PROCESSING, null));
+        session.sequenced(connection, new ServerMessage.Status(3, SessionState.IDLE, null));
         audit.finish();
         return new ReportBuilder("steady", "gateway", Instant.parse("2030-01-01T00:00:00Z"), 60, 10)
                 .options(Map.of("rate", 1000.0, "sessions", 100))
                 .stats(stats, 70)
                 .audit(AuditSummary.of(List.of(audit)))
-                .chaos(1, 2, 3, 4, 5)
+                .section("chaos", ReportBuilder.object().put("cuts", 3))
                 .process(42, List.of(new ProcessSampler.Sample(1.0, 1_000_000, 0, 0, 20, 50.0, null),
                         new ProcessSampler.Sample(2.0, 2_000_000, 600 * MIB, 10, 21, 60.0, 123L),
                         new ProcessSampler.Sample(3.0, 3_000_000, 100 * MIB, 2, 22, 70.0, null)))
@@ -79,10 +86,12 @@ class ReportBuilderTest {
         assertEquals(Set.of("t_s", "sent", "results", "errors", "sessions", "p50_ms", "p99_ms", "max_ms"),
                 names(report.path("timeline").get(0)));
         assertEquals(Set.of("offered_per_s", "sent_per_s", "results_per_s", "events_per_s"), names(report.path("throughput")));
-        assertTrue(names(report.path("audit")).containsAll(Set.of("passed", "sessions", "events", "duplicates_dropped",
-                "duplicates_delivered", "lost", "gaps", "violations")));
+        assertEquals(Set.of("passed", "sessions", "events", "messages", "answered", "deltas_checked", "unpredictable_turns",
+                "resumes", "resumes_replaying_new", "replayed_new", "replayed_seen", "lost", "gaps", "gaps_without_loss", "gap_hit_messages",
+                "crashed_turns", "interrupted_turns", "refused_messages", "expired_sessions", "expired_messages",
+                "duplicates_acknowledged", "duplicates_delivered", "violation_count", "lost_ranges", "violation_kinds",
+                "violations"), names(report.path("audit")));
         assertEquals(Set.of("session", "kind", "detail"), names(report.path("audit").path("violations").get(0)));
-        assertEquals(Set.of("cuts_clean", "cuts_abrupt", "resumes", "resent", "worker_kills"), names(report.path("chaos")));
         assertEquals(Set.of("t_s", "rss_bytes", "gateway_rss_bytes", "workers_rss_bytes", "worker_processes", "threads",
                 "cpu_pct", "heap_used_bytes"), names(report.path("gateway").path("samples").get(0)));
         assertEquals(Set.of("gateway_rss_bytes", "workers_rss_bytes", "total_rss_bytes", "worker_processes"),
@@ -102,7 +111,8 @@ class ReportBuilderTest {
         assertEquals(1, report.path("errors").path("error_rate_limited").asLong());
         assertEquals(1, report.path("close_codes").path("1000").asLong());
         assertFalse(report.path("audit").path("passed").asBoolean());
-        assertEquals(StreamAudit.SEQ_GAP, report.path("audit").path("violations").get(0).path("kind").asText());
+        assertEquals(ViolationKind.SEQ_GAP.wire(), report.path("audit").path("violations").get(0).path("kind").asText());
+        assertEquals(1, report.path("audit").path("violation_kinds").path("seq_gap").asLong());
         assertTrue(report.path("gateway").path("samples").get(0).path("heap_used_bytes").isNull());
         assertEquals(123, report.path("gateway").path("samples").get(1).path("heap_used_bytes").asLong());
         assertEquals(100 / 70.0, report.path("throughput").path("sent_per_s").asDouble(), 1e-9);
