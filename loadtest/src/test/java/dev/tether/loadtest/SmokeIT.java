@@ -181,8 +181,9 @@ class SmokeIT {
     void chaosWithWorkerKillsAccountsForTheLostTurns(@TempDir Path out, @TempDir Path dir) throws Exception {
         Path config = dir.resolve("demo-small.yaml");
         Files.writeString(config, DEMO_SMALL);
+        // --await-warm: the pool is full when the client warms up, so its refill afterwards is what is checked.
         JsonNode report = run(out, "chaos", config.toString(), "--sessions", "3", "--rate", "30", "--duration", "5s",
-                "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1");
+                "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1", "--await-warm", "3");
         assertTrue(report.path("chaos").path("worker_kills").asLong() > 0, report.path("chaos").toString());
         assertTrue(report.path("audit").path("crashed_turns").asLong() > 0, report.path("audit").toString());
         assertTrue(report.path("client_warmup").path("pool_refilled").asBoolean(), "the pool was warm again before the run: "

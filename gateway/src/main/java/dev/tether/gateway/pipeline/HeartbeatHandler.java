@@ -83,7 +83,9 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
         if (idle.state() == IdleState.READER_IDLE) {
             silentIntervals = idle.isFirst() ? 1 : silentIntervals + 1;
             if (silentIntervals >= deadAfterIntervals) {
-                log.debug("{}: nothing received for {} heartbeat intervals: closing as dead", ctx.channel(), silentIntervals);
+                // INFO, like the outbound guard's closes: an operator (or a load test) can see half-open connections found.
+                log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
+                        .log("nothing received for {} heartbeat intervals: closing as dead", silentIntervals);
                 ctx.close();
                 return;
             }

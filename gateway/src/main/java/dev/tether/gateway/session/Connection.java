@@ -90,6 +90,11 @@ public final class Connection {
         }
     }
 
+    /** Whether the connection is still there (not closed by either side). */
+    public boolean open() {
+        return channel.isActive();
+    }
+
     /** Whether {@link #close} was called. */
     public boolean closing() {
         return closing.get();

@@ -529,6 +529,11 @@ public final class Session {
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
         assert executor.inEventLoop();
+        if (!connection.open()) {
+            // Gone before its attach ran (a reset right after the upgrade): it must not take the
+            // session from a connection that is there, maybe its own client's retry.
+            return;
+        }
         if (state == SessionState.ENDED) {
             connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
             connection.close(CloseCode.SESSION_NOT_FOUND);

@@ -587,6 +587,21 @@ class SessionSupervisionTest {
         assertTrue(drain().isEmpty(), "a replaced worker's output is dropped");
     }
 
+    @Test
+    void aConnectionGoneBeforeItsAttachRanNeverTakesTheSession() {
+        start(true);
+        drain();
+        EmbeddedChannel dead = new EmbeddedChannel();
+        dead.close();
+        session.attach(new Connection(dead, connection.token()), 0, true);
+        channel.runPendingTasks();
+        assertTrue(drain().isEmpty(), "the live connection is not replaced");
+        assertTrue(session.attached());
+        send("after");
+        assertEquals(List.of("after"), workers.last().received);
+        dead.finishAndReleaseAll();
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();
