@@ -3,6 +3,7 @@ package dev.tether.loadtest.scenario;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.compare.Websocketd;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.gateway.PrometheusText;
@@ -49,9 +50,13 @@ final class Target implements AutoCloseable {
 
     /** As above; a launched gateway is first given time until its pool holds {@code defaultWarm} warm workers. */
     static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm) {
+        return gateway(options, options.gatewayConfig(defaultConfig), sampleEvery, defaultWarm);
+    }
+
+    /** As above, a launched gateway with {@code config} (whatever {@code --gateway-config} says). */
+    static Target gateway(CommonOptions options, Path config, Duration sampleEvery, int defaultWarm) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
-            Path config = options.gatewayConfig(defaultConfig);
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
             }
@@ -81,6 +86,12 @@ final class Target implements AutoCloseable {
         return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery));
     }
 
+    /** websocketd, launched here, running {@code command} (the C worker in its websocketd mode) per connection. */
+    static Target websocketd(CommonOptions options, List<String> command, Duration sampleEvery) {
+        Websocketd server = Websocketd.launch(command, options.out.resolve("websocketd.log"));
+        return new Target(server.wsUri(), "websocketd", server, sampler(server.pid(), sampleEvery));
+    }
+
     private static ProcessSampler sampler(long pid, Duration every) {
         return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), true, 0));
     }
@@ -89,7 +100,7 @@ final class Target implements AutoCloseable {
         return uri;
     }
 
-    /** {@code gateway} or {@code baseline}. */
+    /** {@code gateway}, {@code baseline} or {@code websocketd}. */
     String kind() {
         return kind;
     }
