@@ -124,12 +124,12 @@ public final class EngineSession {
 
     /** Sends on the open-loop {@code schedule} until {@code endNanos}; the future completes after the last send. */
     public CompletableFuture<Void> runOpenLoop(SessionSchedule schedule, long endNanos, JsonNode data) {
-        return pace(() -> Pacer.open(loop, due -> sendOnLoop(newId(), data, due), schedule, endNanos));
+        return pace(() -> Pacer.open(loop, System::nanoTime, due -> sendOnLoop(newId(), data, due), schedule, endNanos));
     }
 
     /** Keeps {@code inFlight} messages outstanding from {@code startNanos} until {@code endNanos}. */
     public CompletableFuture<Void> runClosedLoop(int inFlight, long startNanos, long endNanos, JsonNode data) {
-        return pace(() -> Pacer.closed(loop, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
+        return pace(() -> Pacer.closed(loop, System::nanoTime, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
     }
 
     private CompletableFuture<Void> pace(java.util.function.Supplier<Pacer> make) {

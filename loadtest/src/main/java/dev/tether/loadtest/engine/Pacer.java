@@ -6,6 +6,7 @@ import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * When a session sends: open loop (each message at its time in a {@link SessionSchedule}, late
@@ -19,6 +20,7 @@ import java.util.function.LongConsumer;
 final class Pacer {
 
     private final EventLoop loop;
+    private final LongSupplier clock;
     private final LongConsumer send;
     private final long endNanos;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -31,25 +33,26 @@ final class Pacer {
      * @param send called on the loop with the time a message counts from (its due time, or now in a closed loop)
      * @param endNanos nothing is sent that is due at or after it
      */
-    private Pacer(EventLoop loop, LongConsumer send, long endNanos, SessionSchedule schedule, int inFlight) {
+    private Pacer(EventLoop loop, LongSupplier clock, LongConsumer send, long endNanos, SessionSchedule schedule, int inFlight) {
         this.loop = requireNonNull(loop, "loop");
+        this.clock = requireNonNull(clock, "clock");
         this.send = requireNonNull(send, "send");
         this.endNanos = endNanos;
         this.schedule = schedule;
         this.inFlight = inFlight;
     }
 
-    /** An open-loop pacer on {@code schedule}. */
-    static Pacer open(EventLoop loop, LongConsumer send, SessionSchedule schedule, long endNanos) {
-        return new Pacer(loop, send, endNanos, requireNonNull(schedule, "schedule"), 0);
+    /** An open-loop pacer on {@code schedule}; {@code clock} is System.nanoTime (tests give their own). */
+    static Pacer open(EventLoop loop, LongSupplier clock, LongConsumer send, SessionSchedule schedule, long endNanos) {
+        return new Pacer(loop, clock, send, endNanos, requireNonNull(schedule, "schedule"), 0);
     }
 
     /** A closed-loop pacer keeping {@code inFlight} messages outstanding from {@code startNanos}. */
-    static Pacer closed(EventLoop loop, LongConsumer send, int inFlight, long startNanos, long endNanos) {
+    static Pacer closed(EventLoop loop, LongSupplier clock, LongConsumer send, int inFlight, long startNanos, long endNanos) {
         if (inFlight < 1) {
             throw new IllegalArgumentException("--in-flight: " + inFlight + " (expected: >= 1)");
         }
-        return new Pacer(loop, send, endNanos, new SessionSchedule(startNanos, 1, 0, 1), inFlight);
+        return new Pacer(loop, clock, send, endNanos, new SessionSchedule(startNanos, 1, 0, 1), inFlight);
     }
 
     /** Starts pacing (call on the loop). */
@@ -59,8 +62,8 @@ final class Pacer {
             tick();
         } else {
             long start = schedule.startNanos();
-            loop.schedule(this::startClosed, Math.max(0, start - System.nanoTime()), TimeUnit.NANOSECONDS);
-            loop.schedule(this::stop, Math.max(0, endNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            loop.schedule(this::startClosed, Math.max(0, start - clock.getAsLong()), TimeUnit.NANOSECONDS);
+            loop.schedule(this::stop, Math.max(0, endNanos - clock.getAsLong()), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -85,7 +88,7 @@ final class Pacer {
 
     private void startClosed() {
         for (int i = 0; i < inFlight && !stopped; i++) {
-            send.accept(System.nanoTime());
+            send.accept(clock.getAsLong());
         }
     }
 
@@ -93,7 +96,7 @@ final class Pacer {
         if (stopped) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         while (true) {
             long due = schedule.dueAt(next);
             if (due >= endNanos) {
