@@ -24,6 +24,17 @@ class EngineSteadyIT {
     private static final String SECRET = "engine-it-secret-0123456789abcdef0123456789";
 
     private static JsonNode steady(Path out, String... extra) throws Exception {
+        JsonNode report = run(out, extra);
+        JsonNode engine = report.path("engine");
+        assertEquals("netty", engine.path("client").asText());
+        assertTrue(engine.path("results_in_window").asLong() > 0, engine.toString());
+        assertTrue(engine.path("server_cpu_us_per_message").isNumber(), engine.toString());
+        // accepted, 3 deltas and the result; a status processing and idle around each turn unless turns queue back to back.
+        assertTrue(engine.path("frames_in_per_message").asDouble() >= 5.0, engine.toString());
+        return report;
+    }
+
+    private static JsonNode run(Path out, String... extra) throws Exception {
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("steady", "--launch-gateway",
                 "--gateway-jar", ROOT.resolve("gateway/target/gateway.jar").toString(),
                 "--gateway-config", ROOT.resolve("config/bench/echo.yaml").toString(), "--secret", SECRET,
@@ -36,12 +47,6 @@ class EngineSteadyIT {
         assertEquals(0, report.path("errors").size(), report.path("errors").toString());
         assertEquals(4, report.path("sessions_end").path("ended").asInt(), report.path("sessions_end").toString());
         assertEquals(0, report.path("sessions_end").path("gateway_live_sessions").asInt(-1));
-        JsonNode engine = report.path("engine");
-        assertEquals("netty", engine.path("client").asText());
-        assertTrue(engine.path("results_in_window").asLong() > 0, engine.toString());
-        assertTrue(engine.path("server_cpu_us_per_message").isNumber(), engine.toString());
-        // accepted, 3 deltas and the result; a status processing and idle around each turn unless turns queue back to back.
-        assertTrue(engine.path("frames_in_per_message").asDouble() >= 5.0, engine.toString());
         return report;
     }
 
@@ -60,5 +65,12 @@ class EngineSteadyIT {
         assertEquals("closed", report.path("engine").path("loop").asText());
         assertEquals(2, report.path("engine").path("in_flight_per_session").asInt());
         assertTrue(report.path("latency_ms").path("round_trip").path("count").asLong() > 0);
+    }
+
+    @Test
+    void theTyrusClientStillRunsSteady(@TempDir Path out) throws Exception {
+        JsonNode report = run(out, "--client", "tyrus", "--rate", "40");
+        assertTrue(report.path("engine").isMissingNode(), "the Tyrus path has no engine section");
+        assertEquals(80, report.path("latency_ms").path("round_trip").path("count").asLong());
     }
 }
