@@ -117,14 +117,14 @@ public final class EngineFleet implements AutoCloseable {
             ready.add(s.connect());
         }
         int up = 0;
-        List<CompletableFuture<EngineSession.EndOutcome>> ends = new ArrayList<>();
+        List<CompletableFuture<EndOutcome>> ends = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (await(ready.get(i), deadline)) {
                 up++;
                 ends.add(warmups.get(i).end());
             }
         }
-        for (CompletableFuture<EngineSession.EndOutcome> end : ends) {
+        for (CompletableFuture<EndOutcome> end : ends) {
             await(end, deadline);
         }
         for (EngineSession s : warmups) {
@@ -195,23 +195,23 @@ public final class EngineFleet implements AutoCloseable {
         int alreadyEnded = 0;
         Map<String, Long> failed = new TreeMap<>();
         if (!leave) {
-            List<CompletableFuture<EngineSession.EndOutcome>> ends = new ArrayList<>();
+            List<CompletableFuture<EndOutcome>> ends = new ArrayList<>();
             for (EngineSession s : connected) {
                 ends.add(s.end());
             }
             long endDeadline = System.nanoTime() + endTimeout.toNanos();
-            for (CompletableFuture<EngineSession.EndOutcome> end : ends) {
-                EngineSession.EndOutcome outcome;
+            for (CompletableFuture<EndOutcome> end : ends) {
+                EndOutcome outcome;
                 try {
                     outcome = end.get(Math.max(0, endDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
-                    outcome = new EngineSession.EndOutcome(false, "timeout");
+                    outcome = new EndOutcome(false, "timeout");
                 } catch (ExecutionException e) {
-                    outcome = new EngineSession.EndOutcome(false, "failed");
+                    outcome = new EndOutcome(false, "failed");
                 }
                 if (outcome.ended()) {
                     ended++;
-                } else if (EngineSession.EndOutcome.ALREADY_ENDED.equals(outcome)) {
+                } else if (EndOutcome.ALREADY_ENDED.equals(outcome)) {
                     alreadyEnded++;
                 } else {
                     failed.merge(outcome.detail(), 1L, Long::sum);

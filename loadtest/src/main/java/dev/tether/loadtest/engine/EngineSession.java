@@ -50,8 +50,7 @@ public final class EngineSession {
     private final EventLoop loop;
     private final Connector connector;
     private final AtomicLong ids = new AtomicLong();
-    private final StreamAudit audit = new StreamAudit();
-    private final Turns turns;
+    private final Received received;
     private final List<CompletableFuture<Boolean>> answeredWaiters = new ArrayList<>();
     private final List<CompletableFuture<Boolean>> caughtUpWaiters = new ArrayList<>();
     private final CompletableFuture<EndOutcome> endDone = new CompletableFuture<>();
@@ -64,11 +63,7 @@ public final class EngineSession {
     private boolean closing;
     private boolean ended;
     private boolean ending;
-    private boolean endStatusSeen;
-    private boolean waitingColdReady;
     private long connectStartNanos;
-    private long resumeTargetSeq = -1;
-    private long lastAcked;
     private long resumeDelayNanos;
     private long framesIn;
     private long framesOut;
@@ -83,18 +78,7 @@ public final class EngineSession {
         this.dialect = requireNonNull(dialect, "dialect");
         this.loop = requireNonNull(loop, "loop");
         this.connector = requireNonNull(connector, "connector");
-        this.turns = new Turns(stats);
-    }
-
-    /**
-     * How {@link #end()} turned out (the same vocabulary as the Tyrus client's).
-     *
-     * @param ended  the server closed with 1000 after {@code end}
-     * @param detail for a failure: {@code close_<code>}, {@code no_status}, {@code already_ended}, {@code no_session}
-     */
-    public record EndOutcome(boolean ended, String detail) {
-        public static final EndOutcome ENDED = new EndOutcome(true, null);
-        public static final EndOutcome ALREADY_ENDED = new EndOutcome(false, "already_ended");
+        this.received = new Received(stats, settings.ackEvery());
     }
 
     public int index() {
@@ -223,7 +207,7 @@ public final class EngineSession {
                 current.link.close(1000);
             }
             setUp(false);
-            audit.finish();
+            received.audit().finish();
             signal();
             closedDone.complete(null);
         });
@@ -232,7 +216,7 @@ public final class EngineSession {
 
     /** This user's audit; read it after {@link #close()} completed. */
     public StreamAudit audit() {
-        return audit;
+        return received.audit();
     }
 
     /** Text frames received and sent; read after {@link #close()} completed. */
@@ -290,8 +274,8 @@ public final class EngineSession {
             return;
         }
         stats.offered(1);
-        turns.add(id, scheduledNanos, data, up);
-        audit.sent(id);
+        received.turns().add(id, scheduledNanos, data, up);
+        received.audit().sent(id);
         if (up) {
             write(new ClientMessage.Message(id, data));
             stats.sent();
@@ -308,6 +292,7 @@ public final class EngineSession {
     private void sendEnd() {
         endSentOn = current;
         current.expectedEnd = true;
+        received.expectEnd();
         if (dialect.sessions()) {
             write(new ClientMessage.End());
         } else {
@@ -330,16 +315,16 @@ public final class EngineSession {
                 });
             }
         });
-        open(endpoint(sessionId, audit.lastProcessed()), settings.tokens().token(index, subject), ready);
+        open(endpoint(sessionId, received.audit().lastProcessed()), settings.tokens().token(index, subject), ready);
     }
 
     private void signal() {
-        boolean answered = turns.isEmpty();
+        boolean answered = received.turns().isEmpty();
         if (answered || ended || closing) {
             answeredWaiters.forEach(f -> f.complete(answered));
             answeredWaiters.clear();
         }
-        boolean caughtUp = answered && resumeTargetSeq < 0;
+        boolean caughtUp = answered && received.caughtUp();
         if (caughtUp || ended || closing) {
             caughtUpWaiters.forEach(f -> f.complete(caughtUp));
             caughtUpWaiters.clear();
@@ -354,11 +339,11 @@ public final class EngineSession {
             return;
         }
         current = c;
-        audit.connected();
+        received.audit().connected();
         if (!dialect.sessions()) {
             // websocketd: the upgrade forks the worker; the connection is the session.
             sessionId = "lines-" + index;
-            audit.session(sessionId);
+            received.audit().session(sessionId);
             setUp(true);
             workerReady = true;
             stats.latency(Metric.READY_WARM, connectStartNanos, System.nanoTime());
@@ -375,7 +360,7 @@ public final class EngineSession {
         if (c == endSentOn) {
             markEnded();
             endDone.complete(code != 1000 ? new EndOutcome(false, "close_" + code)
-                    : endStatusSeen || !dialect.sessions() ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
+                    : received.endStatusSeen() || !dialect.sessions() ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
             c.ready.completeExceptionally(new IllegalStateException("ended " + code));
             return;
         }
@@ -401,7 +386,7 @@ public final class EngineSession {
         }
         framesIn++;
         if (!dialect.sessions()) {
-            lineFrame(text, now);
+            apply(received.line(text, now), now);
             return;
         }
         ServerMessage message;
@@ -413,69 +398,47 @@ public final class EngineSession {
         }
         if (message instanceof ServerMessage.SessionReady ready) {
             onReady(from, ready, now);
-        } else if (message instanceof ServerMessage.Sequenced sequenced) {
-            onSequenced(sequenced, now);
-        } else if (message instanceof ServerMessage.Accepted accepted) {
-            if (accepted.duplicate()) {
-                stats.count("accepted_duplicate");
-            }
-            turns.accepted(accepted.id());
-        } else if (message instanceof ServerMessage.Error error) {
-            stats.error("error_" + error.code().wire());
-            if (error.id() != null && turns.refused(error.id())) {
-                // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.
-                audit.refused(error.id());
-                answered(now);
-            }
-        } else if (message instanceof ServerMessage.ReplayGap gap) {
-            audit.replayGap(gap.from(), gap.to());
         } else if (message instanceof ServerMessage.RefreshRequired) {
             if (settings.tokens().canMint()) {
                 stats.count("refresh_sent");
                 write(new ClientMessage.AuthRefresh(settings.tokens().token(index, subject)));
             }
-        } else if (message instanceof ServerMessage.AuthOk) {
-            stats.count("refreshes");
         } else if (message instanceof ServerMessage.SessionReplaced) {
             from.expectedEnd = true;
-        } else if (message instanceof ServerMessage.ShuttingDown) {
-            stats.error("shutting_down");
+        } else {
+            apply(received.message(message, now), now);
         }
-        // pong and the rest: nothing to do
     }
 
-    private void lineFrame(String text, long now) {
-        JsonNode event;
-        try {
-            event = CODEC.mapper().readTree(text);
-        } catch (Exception e) {
-            stats.error("undecodable_frame");
-            return;
+    private void apply(Received.Effects effects, long now) {
+        if (effects.coldReady()) {
+            workerReady = true;
         }
-        if ("error".equals(event.path("type").asText())) {
-            stats.error("worker_error");
-            return;
+        if (effects.ack() >= 0) {
+            write(new ClientMessage.Ack(effects.ack()));
         }
-        onEvent(event, now);
+        if (effects.answered()) {
+            answered(now);
+        } else if (effects.caughtUp()) {
+            signal();
+        }
     }
 
     private void onReady(Connection from, ServerMessage.SessionReady ready, long now) {
         boolean first = sessionId == null;
         sessionId = ready.sessionId();
-        audit.session(sessionId);
+        received.audit().session(sessionId);
         setUp(true);
+        Turns turns = received.turns();
         if (first) {
             if (ready.state() == SessionState.PREPARING) {
-                waitingColdReady = true;
+                received.awaitColdWorker(connectStartNanos);
             } else {
                 workerReady = true;
                 stats.latency(Metric.READY_WARM, connectStartNanos, now);
             }
         } else {
-            stats.count("resumes");
-            stats.add("missed_events", Math.max(0, ready.lastSeq() - audit.lastProcessed()));
-            resumeTargetSeq = ready.lastSeq();
-            checkResumed(now);
+            apply(received.resumed(ready.lastSeq(), connectStartNanos, now), now);
             for (Turns.Pending p : turns.toResend()) {
                 write(new ClientMessage.Message(p.id, p.data));
                 stats.count("resent");
@@ -489,64 +452,6 @@ public final class EngineSession {
             sendEnd();
         }
         from.ready.complete(null);
-    }
-
-    private void checkResumed(long now) {
-        if (resumeTargetSeq >= 0 && audit.lastProcessed() >= resumeTargetSeq) {
-            stats.latency(Metric.RESUME, connectStartNanos, now);
-            resumeTargetSeq = -1;
-            signal();
-        }
-    }
-
-    private void onSequenced(ServerMessage.Sequenced sequenced, long now) {
-        if (!audit.sequenced(sequenced.seq())) {
-            return;
-        }
-        if (sequenced instanceof ServerMessage.Event event) {
-            onEvent(event.event(), now);
-        } else if (sequenced instanceof ServerMessage.Status status) {
-            if (status.state() == SessionState.IDLE && waitingColdReady) {
-                waitingColdReady = false;
-                workerReady = true;
-                stats.latency(Metric.READY_COLD, connectStartNanos, now);
-            } else if (status.state() == SessionState.ENDED) {
-                if (endSentOn != null && "client_end".equals(status.reason())) {
-                    endStatusSeen = true;
-                } else {
-                    stats.error("session_ended_" + status.reason());
-                }
-            }
-        } else if (sequenced instanceof ServerMessage.Notice notice) {
-            stats.count("notice_" + notice.code());
-            if ("worker_crashed".equals(notice.code()) && notice.details() != null && notice.details().hasNonNull("turn_id")) {
-                String turn = notice.details().get("turn_id").asText();
-                audit.workerCrashed(turn);
-                if (turns.refused(turn)) {
-                    answered(now);
-                }
-            }
-        }
-        checkResumed(now);
-        if (settings.ackEvery() > 0 && audit.lastProcessed() - lastAcked >= settings.ackEvery()) {
-            lastAcked = audit.lastProcessed();
-            write(new ClientMessage.Ack(lastAcked));
-        }
-    }
-
-    private void onEvent(JsonNode event, long now) {
-        stats.event();
-        JsonNode id = event.get("id");
-        if (id == null || !id.isTextual()) {
-            return;
-        }
-        boolean result = "result".equals(event.path("type").asText());
-        if (turns.event(id.textValue(), result, now) && result) {
-            audit.result(id.textValue());
-            answered(now);
-        } else if (result) {
-            audit.result(id.textValue());
-        }
     }
 
     /** A turn was answered: wake waiters, and let a closed loop send the next message. */
@@ -587,15 +492,5 @@ public final class EngineSession {
         public void closed(int code) {
             EngineSession.this.closed(this, code);
         }
-    }
-
-    /** For tests: the in-flight bookkeeping. */
-    Turns turns() {
-        return turns;
-    }
-
-    /** For tests and the fleet: whether a connection is up. */
-    boolean isUp() {
-        return up;
     }
 }

@@ -164,11 +164,11 @@ class EngineSessionTest {
         assertEquals(4_000, stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 4, "from 10 ms (scheduled) to 14 ms");
         assertEquals(2_000, stats.histogram(Metric.FIRST_EVENT).getMaxValue(), 2);
 
-        CompletableFuture<EngineSession.EndOutcome> end = session.end();
+        CompletableFuture<EndOutcome> end = session.end();
         assertEquals("{\"type\":\"end\"}", c.sent.get(c.sent.size() - 1));
         frame(c, new ServerMessage.Status(5, SessionState.ENDED, "client_end"), 20 * MS);
         c.listener.closed(1000);
-        assertEquals(EngineSession.EndOutcome.ENDED, end.getNow(null));
+        assertEquals(EndOutcome.ENDED, end.getNow(null));
         assertTrue(session.ended());
         session.close().get();
         assertEquals(5, session.audit().delivered());
@@ -253,7 +253,7 @@ class EngineSessionTest {
         c.listener.frame("{\"type\":\"result\",\"id\":\"m1\",\"text\":\"abc\"}", 8 * MS);
         assertEquals(3_000, stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 3);
         assertEquals(1, stats.resultCount());
-        CompletableFuture<EngineSession.EndOutcome> end = session.end();
+        CompletableFuture<EndOutcome> end = session.end();
         assertEquals(1000, c.closedWith, "ending a websocketd session is closing its connection");
         c.listener.closed(1000);
         assertTrue(end.getNow(null).ended());
