@@ -21,6 +21,11 @@ public final class Refusal extends Exception {
         this.status = status;
     }
 
+    /** A refusal with HTTP {@code status} (0: the connection failed or timed out before any answer), for clients other than Tyrus. */
+    public static Refusal ofStatus(int status, Throwable cause) {
+        return new Refusal(status, cause);
+    }
+
     /** The HTTP status of the refusal, 0 for a connection that failed before any answer. */
     public int status() {
         return status;

@@ -32,7 +32,36 @@ public final class TextReport {
             line(out, "gateway / baseline: round trip p50 x%.2f, p99 x%.2f",
                     ratios.path("round_trip_p50").asDouble(), ratios.path("round_trip_p99").asDouble());
         }
+        compare(out, report.path("compare"));
         return out.toString();
+    }
+
+    /** {@code steady --compare}: each target's figures side by side, and Tether's ratios to the others. */
+    private static void compare(StringBuilder out, JsonNode compare) {
+        JsonNode targets = compare.path("targets");
+        if (!targets.isObject()) {
+            return;
+        }
+        line(out, "");
+        line(out, "== compare (same workload, same client, one after the other) ==");
+        line(out, "%-11s %10s %10s %10s %12s %12s %12s %10s %10s %7s", "target", "p50 ms", "p99 ms", "p99.9 ms", "results/s",
+                "server us/msg", "client us/msg", "frames in", "frames out", "errors");
+        targets.fields().forEachRemaining(e -> {
+            JsonNode t = e.getValue();
+            JsonNode rt = t.path("round_trip_ms");
+            line(out, "%-11s %10.3f %10.3f %10.3f %12.0f %12.1f %12.1f %10.2f %10.2f %7d", e.getKey(), rt.path("p50").asDouble(Double.NaN),
+                    rt.path("p99").asDouble(Double.NaN), rt.path("p999").asDouble(Double.NaN), t.path("results_per_s").asDouble(),
+                    t.path("server_cpu_us_per_message").asDouble(Double.NaN), t.path("client_cpu_us_per_message").asDouble(Double.NaN),
+                    t.path("frames_in_per_message").asDouble(), t.path("frames_out_per_message").asDouble(), t.path("errors").asLong());
+        });
+        line(out, "(frames per message: every frame of the run over its results; server us/msg: the target's process tree,"
+                + " workers included, over the measured window)");
+        compare.path("ratios").fields().forEachRemaining(e -> {
+            JsonNode r = e.getValue();
+            line(out, "%s: round trip p50 x%.2f, p99 x%.2f, server CPU per message x%.2f, results/s x%.2f", e.getKey().replace('_', ' '),
+                    r.path("round_trip_p50").asDouble(Double.NaN), r.path("round_trip_p99").asDouble(Double.NaN),
+                    r.path("server_cpu_per_message").asDouble(Double.NaN), r.path("results_per_s").asDouble(Double.NaN));
+        });
     }
 
     private static void body(StringBuilder out, JsonNode report) {
@@ -58,7 +87,7 @@ public final class TextReport {
         map(out, "errors", report.path("errors"));
         map(out, "close codes", report.path("close_codes"));
         map(out, "counters", report.path("counters"));
-        for (String section : new String[] {"chaos", "connect", "refresh", "resume", "soak", "idle"}) {
+        for (String section : new String[] {"engine", "chaos", "connect", "refresh", "resume", "soak", "idle"}) {
             map(out, section, report.path(section));
         }
         ending(out, report.path("sessions_end"));

@@ -3,10 +3,8 @@ package dev.tether.loadtest.scenario;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
-import dev.tether.loadtest.client.ClientWarmup;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
-import dev.tether.loadtest.client.VirtualUser;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,9 +29,17 @@ import picocli.CommandLine.Option;
                 "Defaults: --sessions 50 --connect-rate 5; --launch-gateway uses config/bench/demo.yaml (subprocess workers)."})
 public final class ConnectCommand extends ScenarioCommand {
 
+    @Mixin
+    ClientOptions client;
+
     @Option(names = "--ready-timeout", converter = Durations.class, defaultValue = "60s",
             description = "longest wait for a cold worker to become ready (default: ${DEFAULT-VALUE})")
     Duration readyTimeout;
+
+    @Override
+    void validate() {
+        client.validate();
+    }
 
     @Override
     ObjectNode execute() throws Exception {
@@ -43,14 +50,14 @@ public final class ConnectCommand extends ScenarioCommand {
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     common.ackEvery, false, readyTimeout, target.turnModel());
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
-                ClientWarmup.refusedUpgrades(target.uri(), 50);
+            try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
+                fleet.refusedUpgrades(50);
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 System.err.printf("connect: opening %d sessions at %.1f/s at %s%n", n, rate, target.uri());
                 List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);
                 double openS = (System.nanoTime() - start) / 1e9;
-                List<VirtualUser> users = fleet.connected();
+                List<Clients.User> users = fleet.connected();
                 long deadline = System.nanoTime() + readyTimeout.toNanos();
                 while (System.nanoTime() < deadline && !users.stream().allMatch(u -> u.workerReady() || u.ended())) {
                     LockSupport.parkNanos(10_000_000);

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,9 +27,17 @@ import picocli.CommandLine.Option;
                 "Heap figures need the JDK's jcmd."})
 public final class IdleCommand extends ScenarioCommand {
 
+    @Mixin
+    ClientOptions client;
+
     @Option(names = "--hold", converter = Durations.class, defaultValue = "5s",
             description = "time the sessions stay open before the second reading (default: ${DEFAULT-VALUE})")
     Duration hold;
+
+    @Override
+    void validate() {
+        client.validate();
+    }
 
     @Override
     ObjectNode execute() throws Exception {
@@ -42,7 +51,7 @@ public final class IdleCommand extends ScenarioCommand {
             }
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60), target.turnModel());
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+            try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 JvmHeap.Reading heapBefore = sampler.forceGcAndHeap();
                 long rssBefore = rssNow(sampler);

@@ -7,13 +7,13 @@ import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
-import dev.tether.loadtest.client.VirtualUser;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,6 +28,9 @@ import picocli.CommandLine.Option;
                 "Defaults: --sessions 1 --repeats 20 --missed 1000; --launch-gateway uses config/bench/demo.yaml (demo worker)."})
 public final class ResumeCommand extends ScenarioCommand {
 
+    @Mixin
+    ClientOptions client;
+
     @Option(names = "--repeats", defaultValue = "20", description = "disconnect/resume cycles per session (default: ${DEFAULT-VALUE})")
     int repeats;
 
@@ -41,6 +44,7 @@ public final class ResumeCommand extends ScenarioCommand {
 
     @Override
     void validate() {
+        client.validate();
         if (repeats < 1 || missed < 1) {
             throw new IllegalArgumentException("--repeats and --missed: expected >= 1");
         }
@@ -54,12 +58,12 @@ public final class ResumeCommand extends ScenarioCommand {
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
             ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
                     0, false, Duration.ofSeconds(60), target.turnModel());
-            try (Fleet fleet = new Fleet(settings, common.subjectPrefix, false, !common.noProgress)) {
+            try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
                 List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
                 refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
-                List<VirtualUser> users = fleet.connected();
+                List<Clients.User> users = fleet.connected();
                 if (users.isEmpty()) {
                     throw new SetupException("no session could be opened at " + target.uri());
                 }
@@ -67,12 +71,12 @@ public final class ResumeCommand extends ScenarioCommand {
                 JsonNode data = JsonNodeFactory.instance.objectNode().put("text", "resume").put("deltas", missed).put("delay_ms", 0);
                 Progress progress = Progress.count(!common.noProgress, "resume", repeats, "rounds");
                 for (int round = 0; round < repeats; round++) {
-                    for (VirtualUser user : users) {
+                    for (Clients.User user : users) {
                         user.send(user.newId(), data, System.nanoTime());
                         user.cut(false, detachWait);
                     }
                     long deadline = System.nanoTime() + detachWait.toNanos() + common.drainTimeout.toNanos();
-                    for (VirtualUser user : users) {
+                    for (Clients.User user : users) {
                         if (!user.awaitCaughtUp(deadline)) {
                             stats.error("resume_unanswered");
                         }
@@ -101,9 +105,9 @@ public final class ResumeCommand extends ScenarioCommand {
     }
 
     /** Waits (up to a minute) for cold workers, so that the first round measures resume, not start-up. */
-    private static void awaitWorkers(List<VirtualUser> users) {
+    private static void awaitWorkers(List<Clients.User> users) {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        while (System.nanoTime() < deadline && !users.stream().allMatch(VirtualUser::workerReady)) {
+        while (System.nanoTime() < deadline && !users.stream().allMatch(Clients.User::workerReady)) {
             LockSupport.parkNanos(10_000_000);
         }
     }

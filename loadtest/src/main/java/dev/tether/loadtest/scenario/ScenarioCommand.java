@@ -71,7 +71,11 @@ abstract class ScenarioCommand implements Callable<Integer> {
             err.println("loadtest " + spec.name() + ": cannot write the report to " + common.out + ": " + e);
             return SETUP;
         }
-        return passed(report) && (report.get("baseline") == null || passed(report.get("baseline"))) ? PASSED : FAILED;
+        boolean comparedPassed = true;
+        for (JsonNode run : report.path("compare_runs")) {
+            comparedPassed &= passed(run);
+        }
+        return passed(report) && (report.get("baseline") == null || passed(report.get("baseline"))) && comparedPassed ? PASSED : FAILED;
     }
 
     /** Whether the audit passed and nothing unexpected was counted as an error. */

@@ -7,13 +7,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
+import dev.tether.loadtest.engine.Dialect;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code steady}: N sessions, a total open-loop rate, round trip and time to first event measured
  * from each message's scheduled time; with {@code --baseline} the same workload against the raw
- * Netty baseline server too, with the ratios.
+ * Netty baseline server too, with the ratios. Driven by the Netty engine ({@link EngineTraffic}),
+ * which can also run a closed loop ({@code --closed-loop}) and {@code --compare websocketd}
+ * ({@link Compare}); {@code --client tyrus} runs the Tyrus path ({@link Traffic}).
  */
 @Command(name = "steady", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"N sessions at a total open-loop rate; round trip and first-event latency from the scheduled send time.",
@@ -27,10 +31,47 @@ public final class SteadyCommand extends ScenarioCommand {
             description = "delta events the baseline server streams before each result, like the echo worker of config/bench/echo.yaml (default: ${DEFAULT-VALUE})")
     int baselineDeltas;
 
+    @Mixin
+    ClientOptions client;
+
+    @Option(names = "--closed-loop",
+            description = "netty client: each session keeps --in-flight messages outstanding and sends the next when one is answered"
+                    + " (--rate ignored): the most the target takes; latency then counts from the actual send")
+    boolean closedLoop;
+
+    @Option(names = "--in-flight", defaultValue = "1", description = "with --closed-loop, messages outstanding per session (default: ${DEFAULT-VALUE})")
+    int inFlight;
+
+    @Option(names = "--compare", paramLabel = "websocketd",
+            description = "netty client: run the same workload against Tether with the C reference worker (built here with cc;"
+                    + " --launch-gateway uses config/bench/c-worker.yaml), websocketd with the same worker, and the raw Netty"
+                    + " echo (--baseline-deltas), one after the other, and report the ratios")
+    String compare;
+
+    @Override
+    void validate() {
+        client.validate();
+        if (compare != null && !compare.equals("websocketd")) {
+            throw new IllegalArgumentException("--compare: " + compare + " (expected: websocketd)");
+        }
+        if (!client.engine() && (closedLoop || compare != null)) {
+            throw new IllegalArgumentException("--closed-loop and --compare need the netty client (--client netty)");
+        }
+        if (inFlight < 1) {
+            throw new IllegalArgumentException("--in-flight: " + inFlight + " (expected: >= 1)");
+        }
+        if (baselineDeltas < 0) {
+            throw new IllegalArgumentException("--baseline-deltas: " + baselineDeltas + " (expected: >= 0)");
+        }
+    }
+
     @Override
     ObjectNode execute() throws Exception {
         Traffic.Plan plan = new Traffic.Plan("steady", common.sessions(100), common.rate(1000), common.warmup,
                 common.duration(Duration.ofSeconds(30)), false, false, Duration.ofHours(1));
+        if (client.engine()) {
+            return onEngine(plan);
+        }
         Workload.Payload payload = payload(common);
         ReportBuilder report;
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
@@ -44,8 +85,33 @@ public final class SteadyCommand extends ScenarioCommand {
         return report.build();
     }
 
+    private ObjectNode onEngine(Traffic.Plan plan) throws Exception {
+        JsonNode data = data(common);
+        EngineTraffic.Drive drive = new EngineTraffic.Drive(client.threads, closedLoop, inFlight);
+        if (compare != null) {
+            return Compare.run(common, plan, data, drive, baselineDeltas, optionValues(plan));
+        }
+        ReportBuilder report;
+        try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
+            report = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive).report().options(optionValues(plan));
+        }
+        if (baseline) {
+            try (Target target = Target.baseline(common, Duration.ofSeconds(1), baselineDeltas)) {
+                report.baseline(EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive).report()
+                        .options(optionValues(plan)).build());
+            }
+        }
+        return report.build();
+    }
+
     /** {@code --message-data} when given, else a text of {@code --payload-bytes} characters; the same for every message. */
     static Workload.Payload payload(CommonOptions options) {
+        JsonNode message = data(options);
+        return (k, user) -> message;
+    }
+
+    /** The data of every message: {@code --message-data}, else a text of {@code --payload-bytes} characters. */
+    static JsonNode data(CommonOptions options) {
         JsonNode data;
         if (options.messageData != null) {
             try {
@@ -56,7 +122,6 @@ public final class SteadyCommand extends ScenarioCommand {
         } else {
             data = TextNode.valueOf("x".repeat(options.payloadBytes));
         }
-        JsonNode message = data;
-        return (k, user) -> message;
+        return data;
     }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.compare.Websocketd;
 import dev.tether.loadtest.gateway.GatewayConfigFile;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
@@ -68,9 +69,18 @@ final class Target implements AutoCloseable {
      */
     static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm,
                           UnaryOperator<GatewayConfigFile> derive) {
+        return gateway(options, options.gatewayConfig(defaultConfig), sampleEvery, defaultWarm, derive);
+    }
+
+    /** As above, a launched gateway with {@code config} (whatever {@code --gateway-config} says). */
+    static Target gateway(CommonOptions options, Path config, Duration sampleEvery, int defaultWarm) {
+        return gateway(options, config, sampleEvery, defaultWarm, UnaryOperator.identity());
+    }
+
+    private static Target gateway(CommonOptions options, Path config, Duration sampleEvery, int defaultWarm,
+                                  UnaryOperator<GatewayConfigFile> derive) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
-            Path config = options.gatewayConfig(defaultConfig);
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
             }
@@ -109,6 +119,14 @@ final class Target implements AutoCloseable {
                 TurnModel.echo(deltas));
     }
 
+    /** websocketd, launched here, running {@code command} (the C worker in its websocketd mode) per connection. */
+    static Target websocketd(CommonOptions options, List<String> command, Duration sampleEvery) {
+        Websocketd server = Websocketd.launch(command, options.out.resolve("websocketd.log"));
+        // The C worker answers as the demo contract says (deltas and text from data).
+        return new Target(server.wsUri(), "websocketd", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
+                TurnModel.demo());
+    }
+
     private static ProcessSampler sampler(long pid, Duration every) {
         return ProcessSampler.start(pid, new ProcessSampler.Options(every, Clock.systemUTC(), true, 0));
     }
@@ -122,12 +140,12 @@ final class Target implements AutoCloseable {
         return model;
     }
 
-    /** The target's config as far as a run needs it (for the baseline server: the gateway's defaults, unused). */
+    /** The target's config as far as a run needs it (for the baseline server and websocketd: the gateway's defaults, unused). */
     GatewayConfigFile config() {
         return config;
     }
 
-    /** {@code gateway} or {@code baseline}. */
+    /** {@code gateway}, {@code baseline} or {@code websocketd}. */
     String kind() {
         return kind;
     }

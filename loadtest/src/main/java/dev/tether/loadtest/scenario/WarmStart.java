@@ -39,6 +39,11 @@ final class WarmStart {
 
     /** Warms the client with {@code sessions} real sessions, waits for the pool, reads the gateway's histogram. */
     static WarmStart prepare(Fleet fleet, Target target, int sessions, PrintStream log) throws InterruptedException {
+        return prepare(Clients.tyrus(requireNonNull(fleet, "fleet"), target.uri()), target, sessions, log);
+    }
+
+    /** As {@link #prepare(Fleet, Target, int, PrintStream)}, for either client. */
+    static WarmStart prepare(Clients.Users fleet, Target target, int sessions, PrintStream log) throws InterruptedException {
         requireNonNull(fleet, "fleet");
         requireNonNull(target, "target");
         OptionalInt warmBefore = target.warmWorkers();

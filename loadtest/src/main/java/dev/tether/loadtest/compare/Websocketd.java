@@ -1,0 +1,89 @@
+package dev.tether.loadtest.compare;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.loadtest.process.ChildProcess;
+import dev.tether.loadtest.process.RunningProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * websocketd (the Debian package's {@code /usr/bin/websocketd}, or {@code $WEBSOCKETD}) serving a
+ * worker in its line mode on 127.0.0.1: one process per connection, each text frame one stdin line,
+ * each stdout line one frame. It cannot bind port 0, so a free port is picked first (a port taken in
+ * between fails the start, with its output). Safe to use from any thread.
+ */
+public final class Websocketd implements RunningProcess {
+
+    /** websocketd's start-up line at log level info. */
+    static final Pattern LISTENING = Pattern.compile("Starting WebSocket server\\s*:\\s*ws://([^:/]+):(\\d+)/");
+
+    private final ChildProcess child;
+    private final URI uri;
+
+    private Websocketd(ChildProcess child, URI uri) {
+        this.child = child;
+        this.uri = uri;
+    }
+
+    /**
+     * Starts websocketd running {@code command} per connection and waits (up to 30 s) until it listens.
+     *
+     * @param logFile where its output goes (null: the last lines in memory only)
+     */
+    public static Websocketd launch(List<String> command, Path logFile) {
+        requireNonNull(command, "command");
+        String binary = System.getenv().getOrDefault("WEBSOCKETD", "websocketd");
+        int port = freePort();
+        List<String> args = new java.util.ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1",
+                "--loglevel=info"));
+        args.addAll(command);
+        ChildProcess child;
+        try {
+            child = ChildProcess.start(args, Map.of(), logFile, LISTENING);
+        } catch (UncheckedIOException e) {
+            throw new IllegalStateException("cannot run websocketd ('" + binary + "'): install it (Debian: apt-get install"
+                    + " websocketd) or name it in WEBSOCKETD", e);
+        }
+        var match = child.awaitLine(Duration.ofSeconds(30));
+        return new Websocketd(child, URI.create("ws://" + match.group(1) + ":" + match.group(2) + "/"));
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on 127.0.0.1", e);
+        }
+    }
+
+    @Override
+    public URI wsUri() {
+        return uri;
+    }
+
+    @Override
+    public long pid() {
+        return child.pid();
+    }
+
+    @Override
+    public String recentOutput() {
+        return child.recentOutput();
+    }
+
+    @Override
+    public void close() {
+        child.stop(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,115 @@
+package dev.tether.loadtest.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The load-test engine's network side: a few Netty event loops (epoll when available, else NIO)
+ * and the bootstrap that opens WebSocket connections on a given loop, so that every connection of
+ * one session lives on that session's loop. The pipeline of a connection, in order:
+ * {@code http} ({@link HttpClientCodec}), {@code aggregator} (the upgrade response only), then
+ * {@code ws} ({@link WsClientHandler}, which the handshaker puts the frame codec in front of).
+ *
+ * <p>Thread-safe: {@link #connect} may be called from any thread, and registers the channel on the
+ * loop it is given.
+ */
+public final class EngineClient implements AutoCloseable {
+
+    /** Largest frame accepted from a server: a resume replays many small frames, never one huge one. */
+    static final int MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+    private final EventLoopGroup group;
+    private final Class<? extends Channel> channelType;
+    private final boolean epoll;
+
+    /** @param threads event loops (1 is enough for thousands of connections at tens of thousands of frames a second) */
+    public EngineClient(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("--client-threads: " + threads + " (expected: >= 1)");
+        }
+        this.epoll = Epoll.isAvailable();
+        DefaultThreadFactory factory = new DefaultThreadFactory("engine", true);
+        this.group = epoll ? new EpollEventLoopGroup(threads, factory) : new NioEventLoopGroup(threads, factory);
+        this.channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    /** {@code epoll} or {@code nio}. */
+    public String transport() {
+        return epoll ? "epoll" : "nio";
+    }
+
+    /** The next event loop, round robin: where a new session lives. */
+    public EventLoop nextLoop() {
+        return group.next();
+    }
+
+    /**
+     * Opens a WebSocket connection to {@code uri} on {@code loop}; every outcome reaches
+     * {@code listener} on that loop.
+     *
+     * @param bearer a token for {@code Authorization: Bearer}, or null for none (websocketd)
+     */
+    void connect(EventLoop loop, URI uri, String bearer, Duration timeout, Link.Listener listener) {
+        requireNonNull(loop, "loop");
+        requireNonNull(uri, "uri");
+        requireNonNull(listener, "listener");
+        HttpHeaders headers = new DefaultHttpHeaders();
+        if (bearer != null) {
+            headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + bearer);
+        }
+        // No Origin header (a browser's; the gateway checks it only when present), masking as RFC 6455 requires.
+        WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13,
+                null, false, headers, MAX_FRAME_BYTES, true, false, -1, false, false);
+        long timeoutMs = Math.max(1, timeout.toMillis());
+        WsClientHandler handler = new WsClientHandler(handshaker, listener, timeoutMs);
+        int port = uri.getPort() > 0 ? uri.getPort() : 80;
+        new Bootstrap()
+                .group(loop)
+                .channel(channelType)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMs))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("http", new HttpClientCodec());
+                        ch.pipeline().addLast("aggregator", new HttpObjectAggregator(64 * 1024));
+                        ch.pipeline().addLast("ws", handler);
+                    }
+                })
+                .connect(uri.getHost(), port)
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        listener.refused(0, f.cause());
+                    }
+                });
+    }
+
+    /** Closes every connection and stops the event loops (waits at most a few seconds). */
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tether.loadtest.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.RunStats.Metric;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+/** What a turn records into the run's HdrHistograms, from the time its message counts from. */
+class TurnsTest {
+
+    private static final long MS = 1_000_000;
+
+    @Test
+    void firstEventAndRoundTripCountFromTheScheduledTime() {
+        RunStats stats = new RunStats();
+        stats.begin(0, 0);
+        Turns turns = new Turns(stats);
+        // Due at 10 ms, sent late; first delta at 13 ms, result at 16 ms.
+        turns.add("m1", 10 * MS, TextNode.valueOf("x"), true);
+        assertTrue(turns.event("m1", false, 13 * MS));
+        assertTrue(turns.event("m1", false, 14 * MS), "a later delta counts nothing more");
+        assertTrue(turns.event("m1", true, 16 * MS));
+        Histogram first = stats.histogram(Metric.FIRST_EVENT);
+        Histogram roundTrip = stats.histogram(Metric.ROUND_TRIP);
+        assertEquals(1, first.getTotalCount());
+        assertEquals(3_000, first.getMaxValue(), 3, "3 ms in microseconds");
+        assertEquals(1, roundTrip.getTotalCount());
+        assertEquals(6_000, roundTrip.getMaxValue(), 6, "6 ms from the scheduled time, not from the late send");
+        assertEquals(1, stats.resultCount());
+        assertTrue(turns.isEmpty());
+        assertFalse(turns.event("m1", true, 20 * MS), "a second result is not ours any more");
+        assertEquals(1, stats.resultCount());
+    }
+
+    @Test
+    void messagesScheduledInTheWarmUpStayOutOfTheTotals() {
+        RunStats stats = new RunStats();
+        stats.begin(0, 100 * MS);
+        Turns turns = new Turns(stats);
+        turns.add("warm", 50 * MS, TextNode.valueOf("x"), true);
+        turns.add("measured", 100 * MS, TextNode.valueOf("x"), true);
+        turns.event("warm", true, 120 * MS);
+        turns.event("measured", true, 121 * MS);
+        assertEquals(1, stats.histogram(Metric.ROUND_TRIP).getTotalCount());
+        assertEquals(21_000, stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 21);
+        assertEquals(2, stats.resultCount(), "both answered");
+    }
+
+    @Test
+    void onlyUnacceptedSentMessagesAreResentAndUnsentOnesGoOutOnce() {
+        Turns turns = new Turns(new RunStats());
+        turns.add("a", 0, TextNode.valueOf("a"), true);
+        turns.add("b", 0, TextNode.valueOf("b"), true);
+        turns.add("c", 0, TextNode.valueOf("c"), false);
+        turns.accepted("a");
+        assertEquals(1, turns.toResend().size());
+        assertEquals("b", turns.toResend().get(0).id);
+        assertEquals("c", turns.takeUnsent().get(0).id);
+        assertEquals(0, turns.takeUnsent().size());
+        assertTrue(turns.refused("b"));
+        assertEquals(2, turns.size());
+    }
+}
