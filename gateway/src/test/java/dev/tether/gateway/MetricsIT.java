@@ -80,6 +80,7 @@ class MetricsIT {
         assertEquals(1, value(after, "tether_sessions{state=\"idle\""), after);
         assertTrue(value(after, "tether_replay_buffer_messages") >= 5, after);
         assertTrue(value(after, "tether_replay_buffer_bytes") > 0, after);
+        assertTrue(value(after, "tether_netty_memory_bytes{area=\"direct\"") > 0, "the connections' buffers came from Netty's pool");
         assertEquals(0, value(after, "tether_connections_active"), after);
     }
 

@@ -77,6 +77,14 @@ public final class MeterNames {
     /** Gauge (bytes): the largest one worker process tree's RSS at the last sample. */
     public static final String WORKER_RSS_MAX = PREFIX + "worker.rss.max";
 
+    // ---- memory ----
+
+    /**
+     * Gauge (bytes), tag {@link #AREA} ({@code direct}, {@code heap}): memory Netty's pooled buffer
+     * allocator holds (arenas' chunks, whether or not in use), which the JVM's buffer pools do not count.
+     */
+    public static final String NETTY_MEMORY = PREFIX + "netty.memory";
+
     // ---- pool ----
 
     /** Gauge, tag {@link #STATE} ({@code warm}, {@code starting}, {@code live}): pool workers. */
@@ -98,6 +106,7 @@ public final class MeterNames {
     public static final String REASON = "reason";
     public static final String STAGE = "stage";
     public static final String STATE = "state";
+    public static final String AREA = "area";
     public static final String START = "start";
     public static final String CODE = "code";
 

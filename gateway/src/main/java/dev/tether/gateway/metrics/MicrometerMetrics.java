@@ -18,6 +18,9 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
@@ -166,6 +169,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+            ByteBufAllocatorMetric netty = provider.metric();
+            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedDirectMemory).tag(MeterNames.AREA, "direct")
+                    .baseUnit(BaseUnits.BYTES).description("Memory Netty's buffer allocator holds").register(registry);
+            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedHeapMemory).tag(MeterNames.AREA, "heap")
+                    .baseUnit(BaseUnits.BYTES).description("Memory Netty's buffer allocator holds").register(registry);
+        }
         return this;
     }
 
