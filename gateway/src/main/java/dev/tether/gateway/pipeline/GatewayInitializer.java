@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * Builds each connection's pipeline in the order {@link GatewayPipeline} documents, and nothing
@@ -107,6 +108,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()), websocket, addresses);
     }
 
+    /** At most this many frames wait for a consolidated flush (Netty's default). */
+    private static final int FLUSHES_BEFORE_WRITE = FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES;
+
     @Override
     protected void initChannel(SocketChannel channel) {
         Stage stage = this.stage;
@@ -117,6 +121,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(GatewayPipeline.CONNECTION_LIMITS, connectionLimits);
         pipeline.addLast(GatewayPipeline.OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
+        pipeline.addLast(GatewayPipeline.FLUSH, new FlushConsolidationHandler(FLUSHES_BEFORE_WRITE, true));
         pipeline.addLast(GatewayPipeline.HTTP_CODEC, new HttpServerCodec(
                 GatewayPipeline.MAX_INITIAL_LINE_BYTES, GatewayPipeline.MAX_HEADER_BYTES, GatewayPipeline.MAX_CHUNK_BYTES));
         pipeline.addLast(GatewayPipeline.HTTP_AGGREGATOR, new HttpObjectAggregator(GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES));

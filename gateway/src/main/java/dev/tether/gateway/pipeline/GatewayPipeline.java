@@ -14,6 +14,11 @@ import java.util.List;
  *   <li>{@link #OUTBOUND_GUARD}: {@link OutboundGuard}, first to write, so that it sees what is really queued
  *       for the socket: closes a connection whose client does not read (more than {@code
  *       abuse.max_outbound_bytes} unsent, or unwritable for {@code abuse.outbound_stall_timeout}).
+ *   <li>{@link #FLUSH}: Netty's {@code FlushConsolidationHandler}: the flushes of one loop turn become
+ *       one, so that the frames a turn makes (an {@code accepted} and its {@code status}, the events
+ *       of one read of a worker's output) leave in one {@code writev} instead of one system call each.
+ *       A flush made while the connection reads waits for its read to complete; one made outside a
+ *       read (worker output) runs as a task after the loop's ready I/O.
  *   <li>{@link #HTTP_CODEC}: bytes to HTTP request parts (only until the upgrade).
  *   <li>{@link #HTTP_AGGREGATOR}: one full upgrade request; a body or header section over the limit is refused.
  *   <li>{@link #HTTP_ROUTES}: {@link HttpRouteHandler} answers the plain HTTP endpoints
@@ -48,6 +53,7 @@ public final class GatewayPipeline {
 
     public static final String CONNECTION_LIMITS = "connection-limits";
     public static final String OUTBOUND_GUARD = "outbound-guard";
+    public static final String FLUSH = "flush";
     public static final String HTTP_CODEC = "http-codec";
     public static final String HTTP_AGGREGATOR = "http-aggregator";
     public static final String HTTP_ROUTES = "http-routes";
@@ -63,7 +69,7 @@ public final class GatewayPipeline {
 
     /** Every handler name in pipeline order (the heartbeat stages only once the handshake completed). */
     public static final List<String> ORDER = List.of(
-            CONNECTION_LIMITS, OUTBOUND_GUARD, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            CONNECTION_LIMITS, OUTBOUND_GUARD, FLUSH, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";
