@@ -174,7 +174,8 @@ public final class GatewayServer implements AutoCloseable {
         if (pool != null) {
             metrics.bindPool(pool::status);
         }
-        this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(), ProcessTree::rssBytes);
+        this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(),
+                () -> ProcessTree.Snapshot.take()::rssBytes);
         this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
                 Ticker.systemTicker());
         metrics.bindConnections(initializer.gate());

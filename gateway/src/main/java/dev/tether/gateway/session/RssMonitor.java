@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongUnaryOperator;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * reports it to the session, which decides about the soft and hard limits on its own loop.
  *
  * <p>Sampling reads {@code /proc}, which is file I/O: it runs on this monitor's own thread, never
- * on an event loop.
+ * on an event loop. Each round starts with one scan of every process ({@code rounds}), which every
+ * worker's tree is then found in: a round reads each process once, not once per worker.
  */
 public final class RssMonitor implements AutoCloseable {
 
@@ -25,7 +27,7 @@ public final class RssMonitor implements AutoCloseable {
 
     private final SessionRegistry registry;
     private final Duration interval;
-    private final LongUnaryOperator sampler;
+    private final Supplier<LongUnaryOperator> rounds;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread t = new Thread(runnable, "tether-rss");
         t.setDaemon(true);
@@ -33,13 +35,14 @@ public final class RssMonitor implements AutoCloseable {
     });
 
     /**
-     * @param sampler the RSS in bytes of a process and its descendants by pid, or a negative value
-     *     when the process is gone
+     * @param rounds called once per round, before any worker is sampled: gives the sampler of that
+     *     round, the RSS in bytes of a worker's process tree by its pid, or a negative value when
+     *     the process is gone
      */
-    public RssMonitor(SessionRegistry registry, Duration interval, LongUnaryOperator sampler) {
+    public RssMonitor(SessionRegistry registry, Duration interval, Supplier<LongUnaryOperator> rounds) {
         this.registry = requireNonNull(registry, "registry");
         this.interval = requireNonNull(interval, "interval");
-        this.sampler = requireNonNull(sampler, "sampler");
+        this.rounds = requireNonNull(rounds, "rounds");
     }
 
     public void start() {
@@ -49,6 +52,7 @@ public final class RssMonitor implements AutoCloseable {
 
     /** One round over every session (also called directly by tests). */
     void sampleAll() {
+        LongUnaryOperator sampler = null;
         int measured = 0;
         long total = 0;
         long max = 0;
@@ -62,6 +66,9 @@ public final class RssMonitor implements AutoCloseable {
                 continue;
             }
             try {
+                if (sampler == null) {
+                    sampler = rounds.get();
+                }
                 long rss = sampler.applyAsLong(pid.getAsLong());
                 if (rss >= 0) {
                     measured++;

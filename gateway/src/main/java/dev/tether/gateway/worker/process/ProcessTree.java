@@ -5,13 +5,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -73,26 +76,80 @@ public final class ProcessTree {
         return scan().stream()
                 .filter(s -> s.pgrp() == leader || s.session() == leader)
                 .map(Stat::pid)
-                .collect(Collectors.toCollection(java.util.TreeSet::new));
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     /**
-     * Resident memory of the tree led by {@code pid}, in bytes: the sum of {@code VmRSS} over the
-     * process, its descendants and the members of its group and session. 0 when none exists. Pages
-     * shared between members count once per member, so this over-counts shared libraries; good
-     * enough for a limit. Not for event loops (reads {@code /proc}).
+     * Resident memory of the tree led by {@code pid}, in bytes (see {@link Snapshot#rssBytes}). Scans
+     * all of {@code /proc}: to measure many trees, take one {@link Snapshot} and ask it for each.
+     * Not for event loops.
      */
     public static long rssBytes(long pid) {
-        Set<Long> pids = new java.util.TreeSet<>(groupOrSessionMembers(pid));
-        ProcessHandle.of(pid).ifPresent(h -> {
-            pids.add(h.pid());
-            h.descendants().forEach(d -> pids.add(d.pid()));
-        });
-        long total = 0;
-        for (long p : pids) {
-            total += vmRssBytes(p);
+        return Snapshot.take().rssBytes(pid);
+    }
+
+    /**
+     * Who is related to whom among the processes that existed when it was taken: one scan of
+     * {@code /proc} that any number of trees are then found in, so that measuring every worker's
+     * tree costs one read of each process's {@code stat} rather than one per worker. Processes that
+     * start after it are not in it; ones that end after it read as holding nothing.
+     */
+    public static final class Snapshot {
+
+        private final Map<Long, List<Long>> children = new HashMap<>();
+        private final Map<Long, List<Long>> byGroupOrSession = new HashMap<>();
+        private final Set<Long> pids = new HashSet<>();
+
+        Snapshot(List<Stat> stats) {
+            for (Stat stat : stats) {
+                pids.add(stat.pid());
+                children.computeIfAbsent(stat.ppid(), k -> new ArrayList<>()).add(stat.pid());
+                byGroupOrSession.computeIfAbsent(stat.pgrp(), k -> new ArrayList<>()).add(stat.pid());
+                if (stat.session() != stat.pgrp()) {
+                    byGroupOrSession.computeIfAbsent(stat.session(), k -> new ArrayList<>()).add(stat.pid());
+                }
+            }
         }
-        return total;
+
+        /** Scans {@code /proc} now. Not for event loops. */
+        public static Snapshot take() {
+            return new Snapshot(scan());
+        }
+
+        /**
+         * The pids of the tree led by {@code leader}: the leader when it exists, its descendants, and
+         * every member of its process group or session (descendants whose parent died keep those).
+         */
+        public Set<Long> members(long leader) {
+            Set<Long> members = new TreeSet<>(byGroupOrSession.getOrDefault(leader, List.of()));
+            if (!pids.contains(leader)) {
+                return members;
+            }
+            Set<Long> visited = new HashSet<>();
+            ArrayDeque<Long> next = new ArrayDeque<>(List.of(leader));
+            while (!next.isEmpty()) {
+                long pid = next.poll();
+                if (visited.add(pid)) {
+                    members.add(pid);
+                    next.addAll(children.getOrDefault(pid, List.of()));
+                }
+            }
+            return members;
+        }
+
+        /**
+         * Resident memory of the tree led by {@code leader}, in bytes: the sum of {@code VmRSS} over
+         * its {@linkplain #members members}. 0 when none exists. Pages shared between members count
+         * once per member, so this over-counts shared libraries; good enough for a limit. Reads each
+         * member's {@code /proc/<pid>/status}: not for event loops.
+         */
+        public long rssBytes(long leader) {
+            long total = 0;
+            for (long pid : members(leader)) {
+                total += vmRssBytes(pid);
+            }
+            return total;
+        }
     }
 
     /**
