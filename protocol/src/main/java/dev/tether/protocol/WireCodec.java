@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -36,6 +37,9 @@ public final class WireCodec {
     public static final int MAX_NUMBER_LENGTH = 64;
 
     private final ObjectMapper mapper;
+    /** Writers resolved once: {@code writerFor} per frame resolved the root type's serializer again each time. */
+    private final ObjectWriter serverWriter;
+    private final ObjectWriter clientWriter;
 
     public WireCodec() {
         JsonFactory factory = JsonFactory.builder()
@@ -53,6 +57,8 @@ public final class WireCodec {
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .build();
+        this.serverWriter = mapper.writerFor(ServerMessage.class);
+        this.clientWriter = mapper.writerFor(ClientMessage.class);
     }
 
     /** The configured mapper, for building {@link JsonNode}s in the same style. */
@@ -62,13 +68,13 @@ public final class WireCodec {
 
     /** Encodes a server frame to JSON text. */
     public String encode(ServerMessage message) {
-        return write(message, ServerMessage.class);
+        return write(message, serverWriter);
     }
 
     /** Encodes a server frame to UTF-8 JSON bytes. */
     public byte[] encodeToBytes(ServerMessage message) {
         try {
-            return mapper.writerFor(ServerMessage.class).writeValueAsBytes(message);
+            return serverWriter.writeValueAsBytes(message);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
@@ -76,7 +82,7 @@ public final class WireCodec {
 
     /** Encodes a client frame to JSON text (for clients and tests). */
     public String encode(ClientMessage message) {
-        return write(message, ClientMessage.class);
+        return write(message, clientWriter);
     }
 
     /** Decodes a server frame (for clients and tests); fails on anything the contract does not define. */
@@ -170,9 +176,9 @@ public final class WireCodec {
         return s.substring(0, end) + "...";
     }
 
-    private String write(Object message, Class<?> type) {
+    private static String write(Object message, ObjectWriter writer) {
         try {
-            return mapper.writerFor(type).writeValueAsString(message);
+            return writer.writeValueAsString(message);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
