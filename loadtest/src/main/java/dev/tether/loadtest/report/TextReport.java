@@ -28,9 +28,19 @@ public final class TextReport {
             line(out, "== baseline (raw Netty echo server, same workload) ==");
             body(out, baseline);
             JsonNode ratios = report.path("ratios");
-            line(out, "");
-            line(out, "gateway / baseline: round trip p50 x%.2f, p99 x%.2f",
-                    ratios.path("round_trip_p50").asDouble(), ratios.path("round_trip_p99").asDouble());
+            if (ratios.has("round_trip_p50")) {
+                line(out, "");
+                line(out, "gateway / baseline: round trip p50 x%.2f, p99 x%.2f",
+                        ratios.path("round_trip_p50").asDouble(), ratios.path("round_trip_p99").asDouble());
+            }
+            JsonNode ready = report.path("ready_vs_handshake");
+            if (ready.isObject()) {
+                line(out, "");
+                line(out, "warm ready vs bare handshake, ms: p50 %.2f vs %.2f (+%.2f), p90 %.2f vs %.2f (+%.2f), p99 %.2f vs %.2f (+%.2f)",
+                        ready.path("p50_gateway_ms").asDouble(), ready.path("p50_handshake_ms").asDouble(), ready.path("p50_difference_ms").asDouble(),
+                        ready.path("p90_gateway_ms").asDouble(), ready.path("p90_handshake_ms").asDouble(), ready.path("p90_difference_ms").asDouble(),
+                        ready.path("p99_gateway_ms").asDouble(), ready.path("p99_handshake_ms").asDouble(), ready.path("p99_difference_ms").asDouble());
+            }
         }
         compare(out, report.path("compare"));
         return out.toString();

@@ -4,12 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.compare.CWorker;
 import dev.tether.loadtest.compare.Websocketd;
 import dev.tether.loadtest.gateway.GatewayConfigFile;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.gateway.PrometheusText;
 import dev.tether.loadtest.process.RunningProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +90,7 @@ final class Target implements AutoCloseable {
             if (!Files.isRegularFile(config)) {
                 throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
             }
+            config = withCWorker(config, options.out.resolve("c-worker"));
             GatewayConfigFile original = GatewayConfigFile.read(config);
             GatewayConfigFile effective = derive.apply(original);
             if (effective != original) {
@@ -125,6 +129,23 @@ final class Target implements AutoCloseable {
         // The C worker answers as the demo contract says (deltas and text from data).
         return new Target(server.wsUri(), "websocketd", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
                 TurnModel.demo());
+    }
+
+    /**
+     * {@code config} itself, or, when it names the C reference worker by its placeholder (as
+     * {@code config/bench/c-worker*.yaml} do), a copy in {@code dir} with the path of the worker,
+     * built there with the machine's C compiler.
+     */
+    private static Path withCWorker(Path config, Path dir) {
+        try {
+            if (!Files.readString(config).contains(CWorker.PLACEHOLDER)) {
+                return config;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + config, e);
+        }
+        Path binary = CWorker.build(dir);
+        return CWorker.gatewayConfig(config, binary, dir.resolve(config.getFileName()));
     }
 
     private static ProcessSampler sampler(long pid, Duration every) {
