@@ -13,7 +13,7 @@ final class Slot {
 
     /** Where a worker is in its life. */
     enum State {
-        /** Capacity reserved, {@code launch()} scheduled or running. */
+        /** Capacity reserved, {@code launch()} scheduled, or its process being created. */
         LAUNCHING,
         /** Launched, waiting for ready. */
         STARTING,

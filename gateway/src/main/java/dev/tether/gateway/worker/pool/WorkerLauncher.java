@@ -1,25 +1,28 @@
 package dev.tether.gateway.worker.pool;
 
 import dev.tether.gateway.worker.Worker;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Starts one worker for the {@link WorkerPool}: in production a subprocess running
  * {@code worker.process.command}, in tests a fake. The pool holds one launcher per worker
  * configuration and swaps it with {@link WorkerPool#reconfigure} when the configuration changes.
  *
- * <p>Called only on the pool's scheduler thread, one call at a time per pool; it may block for as
- * long as creating a process takes, but should not wait for the worker to become ready.
+ * <p>Called only on the pool's scheduler thread, one call at a time per pool. It starts the launch
+ * and returns: it does not wait for the process to exist (launches overlap, so a burst of cold
+ * starts is not one process creation after another) nor for the worker to become ready.
  */
 @FunctionalInterface
 public interface WorkerLauncher {
 
     /**
-     * Starts a worker and returns it at once, not yet ready: its {@link Worker#ready()} stage
-     * completes when it is, its {@link Worker#exited()} stage when it is gone. A launch that throws,
-     * a worker whose {@code ready()} completes exceptionally, or one whose {@code exited()} completes
-     * first, is a spawn failure.
+     * Starts a worker. The stage completes with it once its process exists, not yet ready: its
+     * {@link Worker#ready()} stage completes when it is, its {@link Worker#exited()} stage when it is
+     * gone; it may complete on any thread. A launch that throws, a stage that completes
+     * exceptionally, a worker whose {@code ready()} completes exceptionally, or one whose
+     * {@code exited()} completes first, is a spawn failure.
      *
-     * @throws Exception when the worker cannot be started (the reason is logged and reported)
+     * @throws Exception when the worker cannot be started at all (the reason is logged and reported)
      */
-    Worker launch() throws Exception;
+    CompletionStage<? extends Worker> launch() throws Exception;
 }

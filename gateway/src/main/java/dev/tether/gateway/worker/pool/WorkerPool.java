@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Thread-safe. {@link #acquire()} is called on Netty event loops and never blocks on I/O: all
- * state is guarded by one lock held only for bookkeeping, {@link WorkerLauncher#launch()} runs on
- * the scheduler (best a dedicated single thread, since launches may take a while), and the effects
+ * state is guarded by one lock held only for bookkeeping, {@link WorkerLauncher#launch()} is called
+ * on the scheduler (best a dedicated single thread) and its stage may complete on any thread, and
+ * the effects
  * of a state change (stopping workers, completing stages, logging) run after the lock is released,
  * so no callback ever runs under it. Time comes from the injected ticker and scheduler.
  */
@@ -334,11 +335,20 @@ public final class WorkerPool implements WorkerSource {
             completeTerminatedIf(done);
             return;
         }
-        Worker worker;
+        CompletionStage<? extends Worker> launching;
         try {
-            worker = requireNonNull(slot.launcher.launch(), "launcher returned null");
+            launching = requireNonNull(slot.launcher.launch(), "launcher returned null");
         } catch (Exception e) {
             fail(slot, "launch failed: " + reason(e), null);
+            return;
+        }
+        launching.whenComplete((worker, error) -> launched(slot, worker, error));
+    }
+
+    /** A launch ended (any thread): the worker exists and starts, or the spawn failed. */
+    private void launched(Slot slot, Worker worker, Throwable failure) {
+        if (failure != null || worker == null) {
+            fail(slot, "launch failed: " + (failure != null ? reason(failure) : "launcher gave no worker"), null);
             return;
         }
         boolean stop = false;

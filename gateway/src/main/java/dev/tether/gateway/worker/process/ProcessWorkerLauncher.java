@@ -14,14 +14,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-
 
 /**
  * Starts {@link ProcessWorker}s from the {@code worker.process} config: resolves the command once
@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * and stays there until the worker's exit has been handled, so a shutdown can wait for (and at
  * worst kill) every process the gateway started; once the ledger is closed, launches fail.
  *
- * <p>Thread-safe. {@link #launch()} blocks briefly (directory creation, and the spawner's answer):
- * call it from the pool's thread, never on an event loop.
+ * <p>Thread-safe. {@link #launch()} makes a directory and returns without waiting for the spawner:
+ * call it from the pool's thread, never on an event loop. Launches overlap, so the helper forks the
+ * next worker while the previous one is still connecting back.
  */
 public final class ProcessWorkerLauncher {
 
@@ -100,26 +101,50 @@ public final class ProcessWorkerLauncher {
     }
 
     /**
-     * Starts one worker. It is not ready yet: wait for {@link ProcessWorker#ready()}.
+     * Starts one worker: makes its working directory and asks the spawner for the process, without
+     * waiting for it. The stage completes with the worker (not ready yet: wait for
+     * {@link ProcessWorker#ready()}) once its process runs and its connections are here, on
+     * {@code timers}; or exceptionally when it cannot be started or is not started within
+     * {@link #SPAWN_TIMEOUT}. A process that arrives after that timeout is killed (its exit removes
+     * its working directory), so a slow spawn never leaves a worker nobody owns.
      *
-     * @throws IOException when the working directory cannot be made or the program cannot be
-     *     started, or the ledger is closed (the gateway is shutting down)
+     * @throws IOException at once when the working directory cannot be made, or the ledger is
+     *     closed (the gateway is shutting down)
      */
-    public ProcessWorker launch() throws IOException {
+    public CompletionStage<ProcessWorker> launch() throws IOException {
         WorkerLedger.Entry entry = ledger.reserve();
-        ProcessWorker worker;
+        Path workDir;
+        CompletionStage<SpawnedProcess> spawning;
         try {
-            worker = start();
+            workDir = WorkDirs.create(config.workRoot());
+            spawning = spawner.spawn(command, environment(workDir), workDir);
         } catch (IOException | RuntimeException | Error e) {
             entry.abandoned();
             throw e;
         }
-        entry.started(worker);
-        return worker;
+        CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
+        ScheduledFuture<?> timeout = timers.schedule(() -> started.completeExceptionally(
+                new IOException("cannot start worker " + command + ": not started within " + SPAWN_TIMEOUT)),
+                SPAWN_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        spawning.whenCompleteAsync((process, error) -> { // on timers: a failure removes the directory
+            timeout.cancel(false);
+            if (error != null) {
+                entry.abandoned();
+                started.completeExceptionally(cannotStart(workDir, error));
+                return;
+            }
+            ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec);
+            entry.started(worker);
+            log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
+            if (!started.complete(worker)) {
+                log.warn("worker {} started after its launch had timed out: killing it", process.pid());
+                worker.kill();
+            }
+        }, timers);
+        return started;
     }
 
-    private ProcessWorker start() throws IOException {
-        Path workDir = WorkDirs.create(config.workRoot());
+    private Map<String, String> environment(Path workDir) {
         Map<String, String> env = new LinkedHashMap<>();
         Map<String, String> ours = System.getenv();
         for (String name : config.envAllow()) {
@@ -130,23 +155,11 @@ public final class ProcessWorkerLauncher {
         }
         env.putAll(config.env());
         env.put(WORK_DIR_VARIABLE, workDir.toString());
-        SpawnedProcess process;
-        try {
-            process = spawner.spawn(command, env, workDir).toCompletableFuture()
-                    .get(SPAWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw cannotStart(workDir, e);
-        } catch (ExecutionException e) {
-            throw cannotStart(workDir, e.getCause());
-        } catch (TimeoutException e) {
-            throw cannotStart(workDir, new IOException("not started within " + SPAWN_TIMEOUT));
-        }
-        log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
-        return new ProcessWorker(config, timers, process, workDir, codec);
+        return env;
     }
 
-    private IOException cannotStart(Path workDir, Throwable cause) {
+    private IOException cannotStart(Path workDir, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         IOException failure = new IOException("cannot start worker " + command + ": " + cause.getMessage(), cause);
         try {
             WorkDirs.deleteRecursively(workDir);

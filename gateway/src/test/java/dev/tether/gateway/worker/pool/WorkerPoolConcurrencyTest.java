@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -47,7 +48,7 @@ class WorkerPoolConcurrencyTest {
         AtomicInteger launched = new AtomicInteger();
         WorkerPool pool = new WorkerPool(config, () -> {
             launched.incrementAndGet();
-            return new EchoWorker(1, Duration.ZERO);
+            return CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO));
         }, scheduler, Ticker.systemTicker());
         pool.start();
         assertTrue(pool.awaitWarm(Duration.ofSeconds(30)));

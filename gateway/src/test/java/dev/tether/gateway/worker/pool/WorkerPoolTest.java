@@ -155,6 +155,54 @@ class WorkerPoolTest {
     }
 
     @Test
+    void launchesOverlapWhileTheirProcessesAreCreated() throws Exception {
+        launcher.holding = true;
+        WorkerPool pool = started(config(0, 10));
+        CompletionStage<Worker> first = pool.acquire();
+        CompletionStage<Worker> second = pool.acquire();
+        scheduler.runDue();
+        assertEquals(2, launcher.attempts, "the second launch does not wait for the first process");
+        assertEquals(2, pool.status().starting());
+
+        FakeWorker two = launcher.release(1);
+        FakeWorker one = launcher.release(0);
+        two.becomeReady();
+        assertSame(two, now(second));
+        assertFalse(first.toCompletableFuture().isDone());
+        one.becomeReady();
+        assertSame(one, now(first));
+        assertEquals(2, pool.status().live());
+    }
+
+    @Test
+    void aLaunchThatFailsAfterReturningIsASpawnFailure() throws Exception {
+        launcher.holding = true;
+        WorkerPool pool = started(config(0, 10));
+        CompletionStage<Worker> stage = pool.acquire();
+        scheduler.runDue();
+        launcher.failHeld(0);
+        assertTrue(failure(stage).getMessage().contains("fork failed"), failure(stage).getMessage());
+        assertEquals(1, pool.status().consecutiveFailures());
+        assertEquals(0, pool.status().live(), "no process, so nothing left to wait for");
+    }
+
+    @Test
+    void aProcessCreatedAfterCloseIsStoppedAndAwaited() throws Exception {
+        launcher.holding = true;
+        WorkerPool pool = started(config(0, 10));
+        CompletionStage<Worker> stage = pool.acquire();
+        scheduler.runDue();
+        pool.close();
+        assertTrue(failure(stage).getMessage().contains("shutting down"));
+        assertFalse(pool.terminated().toCompletableFuture().isDone(), "a process may still come");
+
+        FakeWorker late = launcher.release(0);
+        assertTrue(late.stopped, "nobody will use it");
+        assertTrue(pool.terminated().toCompletableFuture().isDone());
+        assertEquals(0, pool.status().live());
+    }
+
+    @Test
     void cancelledColdStartJoinsThePoolWhenReady() throws Exception {
         WorkerPool pool = started(config(0, 10));
         pool.acquire().toCompletableFuture().cancel(false);

@@ -440,7 +440,8 @@ class ProcessWorkerIT {
     }
 
     private ProcessWorker launch(ProcessWorkerConfig config) throws Exception {
-        ProcessWorker worker = new ProcessWorkerLauncher(config, timers, spawner, new WorkerLedger()).launch();
+        ProcessWorker worker = new ProcessWorkerLauncher(config, timers, spawner, new WorkerLedger()).launch()
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
         started.add(worker);
         return worker;
     }

@@ -132,8 +132,8 @@ class WorkerLedgerIT {
 
     // ---- helpers ----
 
-    private ProcessWorker launch() throws IOException {
-        ProcessWorker worker = launcher.launch();
+    private ProcessWorker launch() throws Exception {
+        ProcessWorker worker = launcher.launch().toCompletableFuture().get(30, TimeUnit.SECONDS);
         started.add(worker);
         return worker;
     }
