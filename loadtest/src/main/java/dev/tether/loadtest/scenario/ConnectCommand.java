@@ -109,12 +109,11 @@ public final class ConnectCommand extends ScenarioCommand {
             section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
             ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
                     .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section)
-                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
-                    .section("client_warmup", warm.summary());
+                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples());
             }
-            warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
+            warm.addTo(report);
             return report.build();
         }
     }

@@ -87,9 +87,8 @@ final class EngineTraffic {
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit)
                     .section("engine", figures)
-                    .section("sessions_end", ours.ending().toJson(target.liveSessionsAfter(ours.ending(), options.endTimeout)))
-                    .section("client_warmup", warm.summary());
-            warm.gatewayFigures().ifPresent(f -> report.section("gateway_session_start_ms", f));
+                    .section("sessions_end", ours.ending().toJson(target.liveSessionsAfter(ours.ending(), options.endTimeout)));
+            warm.addTo(report);
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }

@@ -76,9 +76,8 @@ public final class IdleCommand extends ScenarioCommand {
                 ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("idle", section)
                         .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
-                        .section("client_warmup", warm.summary())
                         .process(sampler.pid(), sampler.samples());
-                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
+                warm.addTo(report);
                 return report.build();
             }
         }

@@ -93,12 +93,11 @@ public final class ResumeCommand extends ScenarioCommand {
                         .put("resumes", stats.counter("resumes")).put("missed_events_replayed", stats.counter("missed_events"));
                 ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
                         .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section)
-                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
-                        .section("client_warmup", warm.summary());
+                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }
-                warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
+                warm.addTo(report);
                 return report.build();
             }
         }

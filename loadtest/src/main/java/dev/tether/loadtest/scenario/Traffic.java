@@ -97,9 +97,8 @@ final class Traffic {
                     Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit)
-                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)))
-                    .section("client_warmup", warm.summary());
-            warm.gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
+                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
+            warm.addTo(report);
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
             }

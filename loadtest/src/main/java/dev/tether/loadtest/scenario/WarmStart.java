@@ -63,6 +63,12 @@ final class WarmStart {
         return new WarmStart(target, target.gatewayMetrics(), summary);
     }
 
+    /** Adds {@code client_warmup} and, when the gateway's figures can be read, {@code gateway_session_start_ms}. */
+    void addTo(ReportBuilder report) {
+        report.section("client_warmup", summary());
+        gatewayFigures().ifPresent(figures -> report.section("gateway_session_start_ms", figures));
+    }
+
     /** The report's {@code client_warmup}: sessions asked and ready, and whether the pool refilled. */
     ObjectNode summary() {
         return summary.deepCopy();
