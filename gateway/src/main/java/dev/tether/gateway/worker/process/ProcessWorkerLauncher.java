@@ -108,19 +108,25 @@ public final class ProcessWorkerLauncher {
      * {@link #SPAWN_TIMEOUT}. A process that arrives after that timeout is killed (its exit removes
      * its working directory), so a slow spawn never leaves a worker nobody owns.
      *
-     * @throws IOException at once when the working directory cannot be made, or the ledger is
-     *     closed (the gateway is shutting down)
+     * @throws IOException at once when the working directory cannot be made, the ledger is closed
+     *     (the gateway is shutting down), or the spawner refuses the request (the directory is
+     *     removed again)
      */
     public CompletionStage<ProcessWorker> launch() throws IOException {
         WorkerLedger.Entry entry = ledger.reserve();
         Path workDir;
-        CompletionStage<SpawnedProcess> spawning;
         try {
             workDir = WorkDirs.create(config.workRoot());
-            spawning = spawner.spawn(command, environment(workDir), workDir);
         } catch (IOException | RuntimeException | Error e) {
             entry.abandoned();
             throw e;
+        }
+        CompletionStage<SpawnedProcess> spawning;
+        try {
+            spawning = spawner.spawn(command, environment(workDir), workDir);
+        } catch (RuntimeException | Error e) {
+            entry.abandoned();
+            throw cannotStart(workDir, e);
         }
         CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
         ScheduledFuture<?> timeout = timers.schedule(() -> started.completeExceptionally(

@@ -170,13 +170,19 @@ public final class Spawner implements AutoCloseable {
         Pending spawn = new Pending();
         pending.put(id, spawn);
         ByteBuf request = controlChannel.alloc().buffer();
-        field(request, "spawn");
-        field(request, id);
-        field(request, workDir.toString());
-        field(request, Integer.toString(argv.size()));
-        argv.forEach(argument -> field(request, argument));
-        field(request, Integer.toString(env.size()));
-        env.forEach((name, value) -> field(request, name + "=" + value));
+        try {
+            field(request, "spawn");
+            field(request, id);
+            field(request, workDir.toString());
+            field(request, Integer.toString(argv.size()));
+            argv.forEach(argument -> field(request, argument));
+            field(request, Integer.toString(env.size()));
+            env.forEach((name, value) -> field(request, name + "=" + value));
+        } catch (IllegalArgumentException e) {
+            request.release();
+            pending.remove(id);
+            return CompletableFuture.failedFuture(new IOException(e.getMessage(), e));
+        }
         if (request.readableBytes() > MAX_REQUEST_BYTES) {
             request.release();
             pending.remove(id);

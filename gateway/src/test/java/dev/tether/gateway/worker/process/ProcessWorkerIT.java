@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -35,6 +36,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -425,6 +427,22 @@ class ProcessWorkerIT {
         assertTrue(failure.getCause().getMessage().contains("exit code 1"), failure.getCause().getMessage());
         await(worker.exited());
         assertFalse(Files.exists(worker.workDir()));
+    }
+
+    @Test
+    void aLaunchTheSpawnerCannotSendFailsAndLeavesNoDirectory() throws Exception {
+        Path root = tmp.resolve("refused");
+        ProcessWorkerConfig config = new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
+                Map.of("BROKEN", "a\0b"), root, 64 * 1024, 16, GRACE, GRACE);
+        WorkerLedger ledger = new WorkerLedger();
+        CompletionStage<ProcessWorker> launch = new ProcessWorkerLauncher(config, timers, spawner, ledger).launch();
+        ExecutionException failure = assertThrows(ExecutionException.class,
+                () -> launch.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(failure.getCause().getMessage().contains("NUL"), failure.getCause().getMessage());
+        try (Stream<Path> left = Files.list(root)) {
+            assertEquals(List.of(), left.toList(), "the working directory is removed");
+        }
+        assertEquals(0, ledger.size(), "nothing left on the ledger");
     }
 
     // ---- helpers ----
