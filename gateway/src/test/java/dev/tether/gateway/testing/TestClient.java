@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -170,6 +171,11 @@ public final class TestClient implements AutoCloseable {
             session.getBasicRemote().sendText(text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (RejectedExecutionException e) {
+            // Tyrus restarts its idle timer after the frame is written; when the server's answer to
+            // that frame was to close (an `end`), the close may already have shut the timer's executor
+            // down. The frame went out (had the write failed, the test's next expectation would find
+            // no answer): what the server does with it is the test's to check.
         }
     }
 
