@@ -92,9 +92,7 @@ class ControlFramesIT {
     @Test
     void aPingFloodTakesFromTheFrameRateAndIsCutWith4008() throws IOException {
         try (RawWebSocket raw = connect(strict)) {
-            for (int i = 0; i < 20; i++) {
-                raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[] {(byte) i}, true);
-            }
+            raw.sendFrames(20, RawWebSocket.OP_PING, new byte[] {7});
             Answers answers = answersUntilClose(raw);
             assertTrue(answers.pongs >= 1 && answers.pongs <= 7, "only pings within the rate are answered: " + answers);
             assertTrue(answers.rateLimited >= 3, answers.toString());
@@ -105,9 +103,7 @@ class ControlFramesIT {
     @Test
     void aPongFloodIsCutWith4008() throws IOException {
         try (RawWebSocket raw = connect(strict)) {
-            for (int i = 0; i < 20; i++) {
-                raw.sendFrame(true, 0, RawWebSocket.OP_PONG, new byte[0], true);
-            }
+            raw.sendFrames(20, RawWebSocket.OP_PONG, new byte[0]);
             Answers answers = answersUntilClose(raw);
             assertEquals(0, answers.pongs);
             assertEquals(CloseCode.POLICY_VIOLATION.code(), answers.closeCode, answers.toString());
@@ -118,9 +114,7 @@ class ControlFramesIT {
     void aFloodOfEmptyFragmentsIsCutWith4008() throws IOException {
         try (RawWebSocket raw = connect(strict)) {
             raw.sendFrame(false, 0, RawWebSocket.OP_TEXT, "{\"type\":".getBytes(StandardCharsets.UTF_8), true);
-            for (int i = 0; i < 20; i++) {
-                raw.sendFrame(false, 0, RawWebSocket.OP_CONTINUATION, new byte[0], true);
-            }
+            raw.sendFrames(20, RawWebSocket.OP_CONTINUATION, new byte[0]);
             Answers answers = answersUntilClose(raw);
             assertEquals(CloseCode.POLICY_VIOLATION.code(), answers.closeCode, answers.toString());
         }

@@ -142,6 +142,29 @@ public final class RawWebSocket implements AutoCloseable {
      * {@code masked} false breaks RFC 6455 on purpose.
      */
     public void sendFrame(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) throws IOException {
+        sendRaw(frame(fin, rsv, opcode, payload, masked));
+    }
+
+    /**
+     * Sends {@code count} copies of one masked frame (final, except continuation fragments, which
+     * leave their message open) in a single write, so that a server which cuts the connection
+     * part-way (a flood limit) cannot make a later write fail.
+     */
+    public void sendFrames(int count, int opcode, byte[] payload) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (int i = 0; i < count; i++) {
+            all.writeBytes(frame(opcode != OP_CONTINUATION, 0, opcode, payload, true));
+        }
+        sendRaw(all.toByteArray());
+    }
+
+    private void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** One frame's bytes, exactly as described (see {@link #sendFrame}). */
+    private static byte[] frame(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write((fin ? 0x80 : 0) | ((rsv & 0x7) << 4) | (opcode & 0xF));
         int maskBit = masked ? 0x80 : 0;
@@ -170,8 +193,7 @@ public final class RawWebSocket implements AutoCloseable {
         } else {
             frame.write(payload, 0, payload.length);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     /** The next frame from the server, waiting up to {@link TestClient#TIMEOUT}. */
