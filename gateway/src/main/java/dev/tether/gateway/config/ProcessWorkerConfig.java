@@ -95,6 +95,10 @@ public record ProcessWorkerConfig(
         if (command == null || command.isEmpty() || command.stream().anyMatch(a -> a == null || a.isEmpty())) {
             throw new ConfigException(key + ".command", command, "a non-empty list of non-empty strings");
         }
+        if (command.stream().anyMatch(a -> a.indexOf('\0') >= 0)) {
+            throw new ConfigException(key + ".command", "an argument with a NUL character",
+                    "arguments without NUL characters (a process cannot receive them)");
+        }
         command = List.copyOf(command);
         envAllow = envAllow == null ? List.of() : List.copyOf(envAllow);
         for (int i = 0; i < envAllow.size(); i++) {
@@ -104,6 +108,10 @@ public record ProcessWorkerConfig(
         for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
             checkVariable(key + ".env." + variable.getKey(), variable.getKey());
             Check.notNull(key + ".env." + variable.getKey(), variable.getValue(), "a string");
+            if (variable.getValue().indexOf('\0') >= 0) {
+                throw new ConfigException(key + ".env." + variable.getKey(), "a value with a NUL character",
+                        "a value without NUL characters (a process cannot receive them)");
+            }
         }
         Check.notNull(key + ".work_root", workRoot, "a directory path");
         Check.bytesBetween(key + ".max_line_bytes", maxLineBytes, MIN_MAX_LINE_BYTES, MAX_MAX_LINE_BYTES);

@@ -40,6 +40,10 @@ final class MessageIds {
     private int size;
     /** Open addressing with linear probing: slot + 1 of the id whose digest hashes there, 0 if empty. */
     private int[] table = new int[0];
+    /** The id last digested, and its digest: a message is looked up, then taken, with one SHA-256. */
+    private String digested;
+    private long high;
+    private long low;
 
     MessageIds(int capacity) {
         if (capacity < 1) {
@@ -49,14 +53,12 @@ final class MessageIds {
     }
 
     boolean contains(String id) {
-        ByteBuffer digest = digest(id);
-        return find(digest.getLong(0), digest.getLong(8)) >= 0;
+        digest(id);
+        return find(high, low) >= 0;
     }
 
     void add(String id) {
-        ByteBuffer digest = digest(id);
-        long high = digest.getLong(0);
-        long low = digest.getLong(8);
+        digest(id);
         if (find(high, low) >= 0) {
             return;
         }
@@ -144,7 +146,13 @@ final class MessageIds {
         return (int) (low ^ (low >>> 32)) & mask;
     }
 
-    private static ByteBuffer digest(String id) {
-        return ByteBuffer.wrap(SHA_256.get().digest(id.getBytes(StandardCharsets.UTF_8)));
+    private void digest(String id) {
+        if (id.equals(digested)) {
+            return;
+        }
+        ByteBuffer digest = ByteBuffer.wrap(SHA_256.get().digest(id.getBytes(StandardCharsets.UTF_8)));
+        high = digest.getLong(0);
+        low = digest.getLong(8);
+        digested = id;
     }
 }

@@ -339,6 +339,8 @@ class ConfigLoaderTest {
                 row("worker.process.env_allow", "[PATH, 'A B']", "worker.process.env_allow[1]: A B (expected: an environment variable name)"),
                 row("worker.process.env", "{JAVA_TOOL_OPTIONS: x}", "worker.process.env.JAVA_TOOL_OPTIONS: JAVA_TOOL_OPTIONS (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
                 row("worker.process.env", "{LD_LIBRARY_PATH: /x}", "worker.process.env.LD_LIBRARY_PATH: LD_LIBRARY_PATH (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row("worker.process.command", "[worker, \"a\\0b\"]", "worker.process.command: an argument with a NUL character (expected: arguments without NUL characters (a process cannot receive them))"),
+                row("worker.process.env", "{TOKEN: \"a\\0b\"}", "worker.process.env.TOKEN: a value with a NUL character (expected: a value without NUL characters (a process cannot receive them))"),
                 row("worker.process.max_line_bytes", "512", "worker.process.max_line_bytes: 512 (expected: 1KiB..64MiB)"),
                 row("worker.process.max_pending_events", "0", "worker.process.max_pending_events: 0 (expected: 1..1000000)"),
                 row("worker.process.stop_grace", "11m", "worker.process.stop_grace: 11m (expected: 0s..10m)"),

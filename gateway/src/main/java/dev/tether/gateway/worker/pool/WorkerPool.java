@@ -48,9 +48,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #acquire()} is called on Netty event loops and never blocks on I/O: all
  * state is guarded by one lock held only for bookkeeping, {@link WorkerLauncher#launch()} is called
  * on the scheduler (best a dedicated single thread) and its stage may complete on any thread, and
- * the effects
- * of a state change (stopping workers, completing stages, logging) run after the lock is released,
- * so no callback ever runs under it. Time comes from the injected ticker and scheduler.
+ * the effects of a state change (stopping workers, completing stages, logging) run after the lock
+ * is released, so no callback ever runs under it. Time comes from the injected ticker and
+ * scheduler.
  */
 public final class WorkerPool implements WorkerSource {
 
