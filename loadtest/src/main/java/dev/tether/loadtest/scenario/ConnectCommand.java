@@ -118,7 +118,7 @@ public final class ConnectCommand extends ScenarioCommand {
         }
     }
 
-    /** The gateway's warm ready time beside the baseline's bare handshake: p50 and p99, and their differences in ms. */
+    /** The gateway's warm ready time beside the baseline's bare handshake: p50, p90 and p99, and their differences in ms. */
     static ObjectNode versus(ObjectNode gateway, ObjectNode baseline) {
         ObjectNode out = ReportBuilder.object();
         for (String p : List.of("p50", "p90", "p99")) {
