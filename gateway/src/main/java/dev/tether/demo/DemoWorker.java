@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * The demo worker shipped with Tether and run by the default config: a separate JVM speaking the
  * worker protocol (docs/workers.md) that stands in for a slow agent CLI. It waits
  * {@code DEMO_READY_DELAY} (e.g. {@code 1s}, {@code 250ms}; default 0) before saying {@code ready},
- * answers each message by streaming {@code delta} events and a {@code result}, and misbehaves on
+ * answers each message by streaming {@code delta} events and a {@code result} that carries the
+ * session's turn count (kept across workers through checkpoints, contract 7.2), and misbehaves on
  * request (fields of the message's {@code data}: crash, hang, allocate memory, spawn a child, print
  * garbage, flood, ignore interrupt or shutdown ...; the table is in docs/workers.md).
  *
@@ -62,6 +63,8 @@ public final class DemoWorker {
     private String subject;
     private String workDir;
     private boolean ignoreShutdown;
+    /** Turns finished in this session, across workers: continued from the {@code resume} checkpoint. */
+    private long turns;
 
     public static void main(String[] args) throws Exception {
         new DemoWorker().run();
@@ -110,6 +113,7 @@ public final class DemoWorker {
                     sessionId = line.path("session_id").asText(null);
                     subject = line.path("subject").asText(null);
                     workDir = line.path("work_dir").asText(null);
+                    turns = line.path("resume").path("turns").asLong(0);
                 }
                 case "message", "interrupt" -> {
                     return line;
@@ -175,20 +179,36 @@ public final class DemoWorker {
                 break;
             }
             emit(object("delta").put("id", id).put("text", parts.get(i)));
-            if (waitDuringTurn(id, delayMs, ignoreInterrupt)) {
+            if (waitDuringTurn(id, delayMs, ignoreInterrupt, data)) {
                 return;
             }
         }
         while (data.path("hang").asBoolean()) {
-            if (waitDuringTurn(id, Long.MAX_VALUE, ignoreInterrupt)) {
+            if (waitDuringTurn(id, Long.MAX_VALUE, ignoreInterrupt, data)) {
                 return;
             }
         }
-        emit(object("result").put("id", id).put("text", text));
+        finish(object("result").put("id", id).put("text", text), data);
+    }
+
+    /**
+     * Ends a turn: counts it, saves the count as a checkpoint (before the result, so that a worker
+     * replaced right after the result has saved it) and sends {@code result} with {@code turn}.
+     * {@code checkpoint_pad} (characters added to the checkpoint) and {@code bad_checkpoint} (a
+     * checkpoint line without state) test the gateway's checks.
+     */
+    private void finish(ObjectNode result, JsonNode data) throws IOException {
+        turns++;
+        ObjectNode state = JSON.createObjectNode().put("turns", turns);
+        if (data.has("checkpoint_pad")) {
+            state.put("pad", "x".repeat(Math.max(0, data.path("checkpoint_pad").asInt())));
+        }
+        emit(data.path("bad_checkpoint").asBoolean() ? object("checkpoint") : (ObjectNode) object("checkpoint").set("state", state));
+        emit(result.put("turn", turns));
     }
 
     /** Waits, taking input meanwhile; true when an interrupt ended the turn (its result was sent). */
-    private boolean waitDuringTurn(String id, long millis, boolean ignoreInterrupt) throws Exception {
+    private boolean waitDuringTurn(String id, long millis, boolean ignoreInterrupt, JsonNode data) throws Exception {
         long deadline = millis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + millis * 1_000_000;
         while (true) {
             long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : (deadline - System.nanoTime()) / 1_000_000;
@@ -202,7 +222,7 @@ public final class DemoWorker {
             if ("message".equals(line.path("type").asText())) {
                 waiting.add(line); // one turn at a time: the next one starts after this one
             } else if (!ignoreInterrupt) {
-                emit(object("result").put("id", id).put("interrupted", true));
+                finish(object("result").put("id", id).put("interrupted", true), data);
                 return true;
             }
         }

@@ -39,9 +39,12 @@ class SupervisionIT {
     /** What the RSS tests allocate: over the limit from a baseline of about 50 MiB, under the worker's -Xmx128m old generation. */
     private static final int ALLOCATE_MIB = 75;
 
-    /** At most 2 restarts per session. */
+    /** At most 2 restarts per session; checkpoints of at most 1 KiB. */
     @RegisterExtension
     static final GatewayExtension crashy = DemoWorkers.gateway("crashy", """
+            worker:
+              process:
+                max_checkpoint_bytes: 1KiB
             limits:
               max_restarts: 2
             """);
@@ -151,6 +154,45 @@ class SupervisionIT {
         ServerMessage.Error expired = SessionClient.resumeEnded(crashy, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("restart_limit", expired.reason());
+    }
+
+    // ---- checkpoints (contract 7.2) ----
+
+    @Test
+    void theDemoWorkersTurnCountContinuesOnTheWorkerThatReplacesACrashedOne() {
+        try (SessionClient c = SessionClient.openIdle(crashy, "checkpoint-crash")) {
+            String quick = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}";
+            assertEquals(1, SessionClient.event(c.roundTrip("t1", quick), "result").path("turn").asInt());
+            assertEquals(2, SessionClient.event(c.roundTrip("t2", quick), "result").path("turn").asInt());
+            long first = workerPid(crashy, c.sessionId());
+
+            c.sendAccepted("boom", "{\"crash\":3}", 0);
+            List<ServerMessage> restart = c.untilTag("status:idle");
+            assertEquals(List.of("status:processing", "notice:worker_crashed", "status:restarting:crash",
+                    "notice:worker_restarted", "status:idle"), historyTags(restart));
+            assertNotEquals(first, workerPid(crashy, c.sessionId()));
+
+            // The crashed turn never finished, so it is not counted; the new worker goes on from 2.
+            List<ServerMessage> third = c.roundTrip("t3", quick);
+            assertEquals(3, SessionClient.event(third, "result").path("turn").asInt());
+            assertTrue(tags(third).stream().noneMatch(t -> t.startsWith("event:checkpoint")),
+                    "checkpoints are never sent to the client: " + tags(third));
+        }
+    }
+
+    @Test
+    void aCheckpointOverTheLimitIsANoticeAndTheLastOneThatFitStays() {
+        try (SessionClient c = SessionClient.openIdle(crashy, "checkpoint-too-large")) {
+            c.roundTrip("t1", "{\"deltas\":0}");
+            List<ServerMessage> big = c.roundTrip("t2", "{\"deltas\":0,\"checkpoint_pad\":2000}");
+            ServerMessage.Notice tooLarge = notice(big, "checkpoint_too_large");
+            assertTrue(tooLarge.message().contains("max_checkpoint_bytes"), tooLarge.message());
+
+            c.sendAccepted("boom", "{\"crash\":3}", 0);
+            c.untilTag("status:idle");
+            // The worker resumed from turn 1's checkpoint: turn 2's was refused.
+            assertEquals(2, SessionClient.event(c.roundTrip("t3", "{\"deltas\":0}"), "result").path("turn").asInt());
+        }
     }
 
     // ---- RSS limits ----

@@ -220,7 +220,7 @@ class WorkerPoolIT {
             env.put("IT_GENERATION", "2");
             reconfigured.server().applyWorkerConfig(new ProcessWorkerConfig(current.command(), current.envAllow(), env,
                     current.workRoot(), current.maxLineBytes(), current.maxPendingEvents(), current.stopGrace(),
-                    current.killGrace()));
+                    current.killGrace(), current.maxCheckpointBytes()));
 
             Await.until("the old idle workers " + oldIdle + " are replaced by two new warm ones", () -> {
                 PoolStatus s = pool(reconfigured).status();

@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
  * @param stopGrace time a worker has to exit after the {@code shutdown} line before SIGTERM,
  *     {@code worker.process.stop_grace}
  * @param killGrace time after SIGTERM before SIGKILL, {@code worker.process.kill_grace}
+ * @param maxCheckpointBytes largest worker checkpoint kept (its {@code state}, as JSON); a larger one
+ *     is refused with notice {@code checkpoint_too_large} and the previous one kept,
+ *     {@code worker.process.max_checkpoint_bytes}
  */
 public record ProcessWorkerConfig(
         List<String> command,
@@ -39,7 +42,8 @@ public record ProcessWorkerConfig(
         @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxLineBytes,
         int maxPendingEvents,
         Duration stopGrace,
-        Duration killGrace) {
+        Duration killGrace,
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxCheckpointBytes) {
 
     /** Replaced by the path of the {@code java} executable running the gateway. */
     public static final String JAVA_PLACEHOLDER = "${java}";
@@ -60,6 +64,8 @@ public record ProcessWorkerConfig(
     public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
     public static final Duration MAX_GRACE = Duration.ofMinutes(10);
+    public static final int DEFAULT_MAX_CHECKPOINT_BYTES = (int) (64 * ByteSizes.KIB);
+    public static final int MIN_MAX_CHECKPOINT_BYTES = 64;
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -118,6 +124,7 @@ public record ProcessWorkerConfig(
         Check.between(key + ".max_pending_events", maxPendingEvents, 1, MAX_MAX_PENDING_EVENTS);
         Check.between(key + ".stop_grace", stopGrace, Duration.ZERO, MAX_GRACE);
         Check.between(key + ".kill_grace", killGrace, Duration.ZERO, MAX_GRACE);
+        Check.bytesBetween(key + ".max_checkpoint_bytes", maxCheckpointBytes, MIN_MAX_CHECKPOINT_BYTES, MAX_MAX_LINE_BYTES);
     }
 
     private static void checkVariable(String key, String name) {
@@ -134,6 +141,7 @@ public record ProcessWorkerConfig(
     /** The built-in defaults, as written in {@code config/gateway.yaml}: the bundled demo worker. */
     public static ProcessWorkerConfig defaults() {
         return new ProcessWorkerConfig(DEFAULT_COMMAND, DEFAULT_ENV_ALLOW, DEFAULT_ENV, DEFAULT_WORK_ROOT,
-                DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PENDING_EVENTS, DEFAULT_STOP_GRACE, DEFAULT_KILL_GRACE);
+                DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PENDING_EVENTS, DEFAULT_STOP_GRACE, DEFAULT_KILL_GRACE,
+                DEFAULT_MAX_CHECKPOINT_BYTES);
     }
 }

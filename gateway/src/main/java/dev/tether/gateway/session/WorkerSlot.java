@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.worker.Worker;
@@ -17,8 +18,8 @@ import java.util.function.Consumer;
 
 /**
  * The worker side of one {@link Session}: the worker serving it now, the ones it waits for, the
- * replacement reserved after the RSS soft limit, the one being retired, the restart budget and the
- * latest RSS sample. It does what the session tells it (bind, wait for a worker, replace, stop)
+ * replacement reserved after the RSS soft limit, the one being retired, the restart budget, the
+ * latest RSS sample and the newest worker checkpoint (which every replacement is bound with). It does what the session tells it (bind, wait for a worker, replace, stop)
  * and reports back through return values and {@link WorkerEvent}s; it decides nothing about the
  * session's state. Events of workers the session no longer has are dropped here.
  *
@@ -54,6 +55,8 @@ final class WorkerSlot {
     private Worker retiring;
     /** Workers being waited for: stopped, and waited for, if the session ends first. */
     private final Set<CompletionStage<Worker>> awaiting = new LinkedHashSet<>();
+    /** The newest checkpoint of the session's workers (contract 7.2), handed to each new one; null until one came. */
+    private JsonNode checkpoint;
     private long lastRssBytes;
     private Worker lastRssOf;
     private boolean closed;
@@ -91,14 +94,30 @@ final class WorkerSlot {
         return ready.isDone() && !ready.isCompletedExceptionally() ? candidate : null;
     }
 
-    /** Makes {@code ready} the current worker; its output is reported from now on. */
+    /** The newest checkpoint a worker of this session saved, or null when none has. */
+    JsonNode checkpoint() {
+        return checkpoint;
+    }
+
+    /**
+     * Makes {@code ready} the current worker; its output is reported from now on. It gets the
+     * newest checkpoint, if a worker of this session saved one, to continue from.
+     */
     void bind(Worker ready) {
         assert executor.inEventLoop();
         worker = ready;
-        ready.bind(sessionId, subject, executor, new WorkerListener() {
+        ready.bind(sessionId, subject, checkpoint, executor, new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 report(ready, new WorkerEvent.Output(event));
+            }
+
+            @Override
+            public void onCheckpoint(JsonNode state) {
+                assert executor.inEventLoop();
+                if (ready == worker && !closed) {
+                    checkpoint = state;
+                }
             }
 
             @Override

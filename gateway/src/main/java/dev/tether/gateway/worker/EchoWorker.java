@@ -45,7 +45,7 @@ public final class EchoWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         requireNonNull(listener, "listener");
         this.executor = requireNonNull(executor, "executor");
         onLoop(() -> this.listener = listener);

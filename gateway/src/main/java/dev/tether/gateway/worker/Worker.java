@@ -19,8 +19,11 @@ public interface Worker {
     /**
      * Binds the worker to its session; from now on its output goes to {@code listener}, called on
      * {@code executor} (the session's event loop). Called once, after {@link #ready()} completed.
+     *
+     * @param resume the session's newest checkpoint when this worker continues a session (after a
+     *     restart, or on another node); null for a new session
      */
-    void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener);
+    void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener);
 
     /** Sends one client message into the worker: starts a turn. */
     void send(String id, JsonNode data);

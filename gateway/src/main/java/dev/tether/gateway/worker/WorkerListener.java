@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -12,9 +13,18 @@ public interface WorkerListener {
     void onEvent(ObjectNode event);
 
     /**
+     * The worker saved its state ({@code {"type":"checkpoint","state":...}}, already checked against
+     * {@code worker.process.max_checkpoint_bytes}): the newest one is kept with the session and
+     * handed to the worker that continues it. Never forwarded to the client.
+     */
+    void onCheckpoint(JsonNode state);
+
+    /**
      * The worker broke the worker protocol in a way the session survives; {@code code} is the notice
-     * code for the client: {@code worker_protocol_error} (a line that is not a JSON object) or
-     * {@code output_truncated} (a line over {@code worker.process.max_line_bytes}).
+     * code for the client: {@code worker_protocol_error} (a line that is not a JSON object, a checkpoint
+     * without {@code state}), {@code output_truncated} (a line over
+     * {@code worker.process.max_line_bytes}) or {@code checkpoint_too_large} (a checkpoint over
+     * {@code worker.process.max_checkpoint_bytes}, not kept).
      */
     void onProtocolProblem(String code, String message);
 

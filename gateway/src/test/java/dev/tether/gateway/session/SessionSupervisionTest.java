@@ -1,6 +1,7 @@
 package dev.tether.gateway.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -602,6 +603,51 @@ class SessionSupervisionTest {
         dead.finishAndReleaseAll();
     }
 
+    // ---- checkpoints (contract 7.2) ----
+
+    @Test
+    void theNewestCheckpointGoesToTheWorkerThatContinuesAfterACrashAndNeverToTheClient() {
+        start(true);
+        FakeWorker first = workers.last();
+        assertNull(first.resume, "a new session's worker gets no resume");
+        send("m1");
+        first.checkpoint(JSON.objectNode().put("turns", 1));
+        first.result("m1");
+        send("m2");
+        first.checkpoint(JSON.objectNode().put("turns", 2));
+        first.result("m2");
+        List<ServerMessage> seen = drain();
+        assertTrue(seen.stream().noneMatch(m -> m instanceof ServerMessage.Event e
+                && "checkpoint".equals(e.event().path("type").asText())), "a checkpoint is not history: " + seen);
+        crash(first);
+        FakeWorker second = workers.last();
+        readyUp(second);
+        assertEquals(JSON.objectNode().put("turns", 2), second.resume);
+        // The replaced worker's late checkpoint is not the session's any more.
+        first.checkpoint(JSON.objectNode().put("turns", 99));
+        channel.runPendingTasks();
+        crash(second);
+        readyUp(workers.last());
+        assertEquals(JSON.objectNode().put("turns", 2), workers.last().resume);
+    }
+
+    @Test
+    void aWorkerReplacedAfterTheSoftLimitHandsItsCheckpointToItsSuccessor() {
+        start(true);
+        FakeWorker first = workers.last();
+        send("m1");
+        session.reportRss(first, 150L << 20);
+        channel.runPendingTasks();
+        first.checkpoint(JSON.objectNode().put("turns", 1));
+        first.result("m1");
+        channel.runPendingTasks();
+        FakeWorker replacement = workers.last();
+        assertTrue(replacement != first, "a replacement was reserved");
+        readyUp(replacement);
+        assertEquals(JSON.objectNode().put("turns", 1), replacement.resume);
+        assertTrue(first.stopped, "the old worker is stopped once its successor is ready");
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -609,12 +655,15 @@ class SessionSupervisionTest {
         final List<String> received = new ArrayList<>();
         EventExecutor executor;
         WorkerListener listener;
+        /** The checkpoint it was bound with; null for a new session's worker. */
+        JsonNode resume;
         boolean stopped;
         boolean killed;
         int interrupts;
 
         @Override
-        public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+        public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+            this.resume = resume;
             this.executor = executor;
             this.listener = listener;
         }
@@ -665,6 +714,10 @@ class SessionSupervisionTest {
         void result(String id) {
             ObjectNode event = JSON.objectNode().put("type", "result").put("id", id);
             executor.execute(() -> listener.onEvent(event));
+        }
+
+        void checkpoint(JsonNode state) {
+            executor.execute(() -> listener.onCheckpoint(state));
         }
 
         void crash(int code, int signal) {

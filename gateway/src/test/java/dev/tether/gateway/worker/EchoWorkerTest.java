@@ -224,7 +224,7 @@ class EchoWorkerTest {
     /** A worker on {@link #loop} whose listener records every event and then runs {@code also} (on the loop). */
     private EchoWorker bound(int deltas, Duration interval, Consumer<JsonNode> also) throws Exception {
         EchoWorker worker = new EchoWorker(deltas, interval);
-        worker.bind("session-1", "alice", loop, new WorkerListener() {
+        worker.bind("session-1", "alice", null, loop, new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 if (!loop.inEventLoop()) {
@@ -232,6 +232,10 @@ class EchoWorkerTest {
                 }
                 events.add(event);
                 also.accept(event);
+            }
+
+            @Override
+            public void onCheckpoint(JsonNode state) {
             }
 
             @Override

@@ -16,6 +16,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.unix.DomainSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -57,6 +58,10 @@ public final class ProcessWorker implements Worker {
     static final int STDIN_CAPACITY = 1024;
     /** How long stdout may stay open after the tree was killed (held by a process that left the session). */
     static final Duration STDOUT_DRAIN = Duration.ofSeconds(2);
+    /** The type of a worker's checkpoint line (contract 7.2): kept with the session, never forwarded. */
+    static final String CHECKPOINT = "checkpoint";
+    /** Notice code for a checkpoint over {@code worker.process.max_checkpoint_bytes}. */
+    public static final String CHECKPOINT_TOO_LARGE = "checkpoint_too_large";
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorker.class);
 
@@ -119,7 +124,7 @@ public final class ProcessWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
         requireNonNull(listener, "listener");
@@ -132,6 +137,9 @@ public final class ProcessWorker implements Worker {
                 .put("session_id", sessionId)
                 .put("subject", subject)
                 .put("work_dir", workDir.toString());
+        if (resume != null) {
+            line.set("resume", resume);
+        }
         // Everything from now on runs on the session's loop: the move, then the session line.
         loop.execute(() -> {
             moveTo(loop);
@@ -338,6 +346,28 @@ public final class ProcessWorker implements Worker {
         }));
     }
 
+    /** The length of {@code state} written as JSON, counted without keeping the bytes. */
+    private long serializedLength(JsonNode state) {
+        long[] count = {0};
+        OutputStream counter = new OutputStream() {
+            @Override
+            public void write(int b) {
+                count[0]++;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                count[0] += len;
+            }
+        };
+        try {
+            codec.mapper().writeValue(counter, state);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return count[0];
+    }
+
     private void silence() {
         silenced = true;
         onStdioLoop(output::discard);
@@ -425,9 +455,30 @@ public final class ProcessWorker implements Worker {
                 }
                 return;
             }
-            if (!silenced) {
-                b.listener().onEvent(object);
+            if (silenced) {
+                return;
             }
+            if (CHECKPOINT.equals(object.path("type").textValue())) {
+                checkpoint(b.listener(), object);
+                return;
+            }
+            b.listener().onEvent(object);
+        }
+
+        /** A checkpoint line: its state is handed over if it has one within {@code max_checkpoint_bytes}. */
+        private void checkpoint(WorkerListener listener, ObjectNode line) {
+            JsonNode state = line.get("state");
+            if (state == null) {
+                problem(WorkerOutputHandler.PROTOCOL_ERROR, "a checkpoint without state: not kept");
+                return;
+            }
+            long bytes = serializedLength(state);
+            if (bytes > config.maxCheckpointBytes()) {
+                problem(CHECKPOINT_TOO_LARGE, "a checkpoint of " + bytes + " bytes is over max_checkpoint_bytes ("
+                        + config.maxCheckpointBytes() + "): not kept, the previous one stays");
+                return;
+            }
+            listener.onCheckpoint(state);
         }
 
         @Override

@@ -36,7 +36,7 @@ final class FakeWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, EventExecutor executor, WorkerListener listener) {
+    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         bound = true;
     }
 

@@ -182,6 +182,10 @@ class ProcessWorkerIT {
             }
 
             @Override
+            public void onCheckpoint(JsonNode state) {
+            }
+
+            @Override
             public void onProtocolProblem(String code, String message) {
                 result.completeExceptionally(new AssertionError(code + ": " + message));
             }
@@ -193,7 +197,7 @@ class ProcessWorkerIT {
         };
         ProcessWorker worker = launch(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, maxPending, GRACE));
         await(worker.ready());
-        worker.bind("s-1", "alice", loop, listener);
+        worker.bind("s-1", "alice", null, loop, listener);
         worker.send("m1", json("{\"flood\":" + lines + ",\"deltas\":0}"));
         await(result);
         assertEquals(lines, seen.get(), "every line, in the end");
@@ -216,6 +220,10 @@ class ProcessWorkerIT {
             }
 
             @Override
+            public void onCheckpoint(JsonNode state) {
+            }
+
+            @Override
             public void onProtocolProblem(String code, String message) {
             }
 
@@ -226,7 +234,7 @@ class ProcessWorkerIT {
         };
         ProcessWorker worker = launch(config());
         await(worker.ready());
-        worker.bind("s-1", "alice", loop, listener);
+        worker.bind("s-1", "alice", null, loop, listener);
         worker.pauseOutput(true);
         worker.send("m1", json("{\"flood\":200000,\"deltas\":0}"));
         long pid = worker.pid().getAsLong();
@@ -419,7 +427,8 @@ class ProcessWorkerIT {
     void aWorkerThatDiesBeforeReadyFailsReady() throws Exception {
         ProcessWorkerConfig config = new ProcessWorkerConfig(
                 List.of("${java}", "-cp", "${classpath}", "dev.tether.demo.NoSuchWorker"),
-                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE);
+                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE,
+                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
         ProcessWorker worker = launch(config);
         ExecutionException failure = assertThrows(ExecutionException.class,
                 () -> worker.ready().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
@@ -441,6 +450,55 @@ class ProcessWorkerIT {
         await(next.ready());
     }
 
+    // ---- checkpoints (contract 7.2) ----
+
+    @Test
+    void aCheckpointIsHandedOverAndNotForwardedAndResumeContinuesTheTurnCount() throws Exception {
+        Recorder first = new Recorder();
+        ProcessWorker worker = bound(config(), first);
+        worker.send("m1", json("{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"));
+        assertEquals(1, first.nextOfType("result").path("turn").asInt());
+        assertEquals(json("{\"turns\":1}"), first.checkpoints.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+        worker.send("m2", json("{\"text\":\"two\",\"deltas\":1,\"delay_ms\":0}"));
+        ObjectNode second = first.nextOfType("result");
+        assertEquals(2, second.path("turn").asInt());
+        assertEquals(json("{\"turns\":2}"), first.checkpoints.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(first.events.stream().noneMatch(e -> "checkpoint".equals(e.path("type").asText())),
+                "a checkpoint is never an event: " + first.events);
+
+        // A worker that continues the session gets the checkpoint on its session line.
+        Recorder next = new Recorder();
+        ProcessWorker successor = launch(config());
+        await(successor.ready());
+        successor.bind("s-1", "alice", json("{\"turns\":2}"), loop, next);
+        successor.send("m3", json("{\"text\":\"three\",\"deltas\":1,\"delay_ms\":0}"));
+        assertEquals(3, next.nextOfType("result").path("turn").asInt());
+        assertEquals(json("{\"turns\":3}"), next.checkpoints.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertFalse(first.offLoop.get() || next.offLoop.get(), "callbacks on the session's loop only");
+    }
+
+    @Test
+    void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = bound(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
+                Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                16, GRACE, GRACE, 1024), recorder);
+        worker.send("big", json("{\"deltas\":0,\"checkpoint_pad\":1010}"));
+        recorder.nextOfType("result");
+        String[] tooLarge = recorder.nextProblem();
+        assertEquals(ProcessWorker.CHECKPOINT_TOO_LARGE, tooLarge[0]);
+        assertTrue(tooLarge[1].contains("1024"), tooLarge[1]);
+        worker.send("fits", json("{\"deltas\":0,\"checkpoint_pad\":990}"));
+        recorder.nextOfType("result");
+        JsonNode kept = recorder.checkpoints.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertNotNull(kept, "a checkpoint within the limit is handed over");
+        assertEquals(2, kept.path("turns").asInt());
+        worker.send("bad", json("{\"deltas\":0,\"bad_checkpoint\":true}"));
+        recorder.nextOfType("result");
+        assertEquals(WorkerOutputHandler.PROTOCOL_ERROR, recorder.nextProblem()[0]);
+        assertTrue(recorder.checkpoints.isEmpty(), "refused checkpoints are not handed over: " + recorder.checkpoints);
+    }
+
     // ---- helpers ----
 
     private ProcessWorkerConfig config() {
@@ -450,7 +508,7 @@ class ProcessWorkerIT {
     private ProcessWorkerConfig config(Duration readyDelay, int maxLineBytes, int maxPending, Duration stopGrace) {
         return new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH", "LANG"),
                 Map.of("DEMO_READY_DELAY", readyDelay.toMillis() + "ms", "DEMO_EXTRA", "x"),
-                tmp.resolve("sessions"), maxLineBytes, maxPending, stopGrace, GRACE);
+                tmp.resolve("sessions"), maxLineBytes, maxPending, stopGrace, GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
     }
 
     private ProcessWorker launch(ProcessWorkerConfig config) throws Exception {
@@ -463,7 +521,7 @@ class ProcessWorkerIT {
     private ProcessWorker bound(ProcessWorkerConfig config, Recorder recorder) throws Exception {
         ProcessWorker worker = launch(config);
         await(worker.ready());
-        worker.bind("s-1", "alice", loop, recorder);
+        worker.bind("s-1", "alice", null, loop, recorder);
         return worker;
     }
 
@@ -513,6 +571,7 @@ class ProcessWorkerIT {
     private final class Recorder implements WorkerListener {
         final BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
         final BlockingQueue<String[]> problems = new LinkedBlockingQueue<>();
+        final BlockingQueue<JsonNode> checkpoints = new LinkedBlockingQueue<>();
         final CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
         final AtomicBoolean offLoop = new AtomicBoolean();
 
@@ -520,6 +579,12 @@ class ProcessWorkerIT {
         public void onEvent(ObjectNode event) {
             check();
             events.add(event);
+        }
+
+        @Override
+        public void onCheckpoint(JsonNode state) {
+            check();
+            checkpoints.add(state);
         }
 
         @Override

@@ -68,7 +68,7 @@ class WorkerLedgerIT {
         ledger = new WorkerLedger();
         launcher = new ProcessWorkerLauncher(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
                 Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, LONG_GRACE, LONG_GRACE), timers, spawner, ledger);
+                16, LONG_GRACE, LONG_GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES), timers, spawner, ledger);
     }
 
     @AfterEach
@@ -142,10 +142,14 @@ class WorkerLedgerIT {
     private long stubborn(ProcessWorker worker) throws Exception {
         await(worker.ready());
         BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
-        worker.bind("s-1", "alice", loop.next(), new WorkerListener() {
+        worker.bind("s-1", "alice", null, loop.next(), new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 events.add(event);
+            }
+
+            @Override
+            public void onCheckpoint(JsonNode state) {
             }
 
             @Override
