@@ -1,0 +1,396 @@
+package dev.tether.gateway.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.replay.ReplayBuffer;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The session store on Redis: one session's directory entry, replay log and recent client message
+ * ids under keys that share its hash tag ({@link StoreKeys}), node leases, and per-user session
+ * sets. Every write to a session is made by its owner with its {@link Fence}, checked by the
+ * script that makes it: a node whose claim was taken gets {@link StaleClaimException} and changes
+ * nothing. {@link #claim} is the one way a session changes owner, and of any number of
+ * simultaneous claims exactly one wins.
+ *
+ * <p><b>Threading:</b> thread-safe; one connection, multiplexed (Lettuce pipelines the commands
+ * of every caller on it). Every method returns at once; the stage completes on Lettuce's I/O
+ * threads, so callers hand the outcome to their own loop. {@link #connect} blocks and is for
+ * start-up only.
+ */
+public final class RedisSessionStore implements AutoCloseable {
+
+    /** The format this code writes sessions in (contract 8.8). */
+    public static final String FORMAT = "1";
+    /** The formats this code reads, comma-separated. */
+    static final String READABLE_FORMATS = FORMAT;
+
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, byte[]> connection;
+    private final RedisAsyncCommands<String, byte[]> redis;
+    private final Scripts scripts = new Scripts();
+
+    private RedisSessionStore(RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
+        this.client = client;
+        this.connection = connection;
+        this.redis = connection.async();
+    }
+
+    /**
+     * Connects to the Redis at {@code uri} ({@code redis://host:port}, {@code rediss://} for TLS,
+     * {@code redis-sentinel://} for Sentinel). Blocks until connected; fails when it cannot.
+     */
+    public static RedisSessionStore connect(String uri, Duration commandTimeout) {
+        RedisURI parsed = RedisURI.create(requireNonNull(uri, "uri"));
+        parsed.setTimeout(requireNonNull(commandTimeout, "commandTimeout"));
+        RedisClient client = RedisClient.create(parsed);
+        try {
+            return new RedisSessionStore(client, client.connect(CODEC));
+        } catch (RuntimeException e) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            throw e;
+        }
+    }
+
+    // ---- a session's life ----
+
+    /**
+     * Writes a new session's directory entry, owned by {@code node} at epoch 1.
+     *
+     * @return false when the id is taken (the caller draws another)
+     */
+    public CompletionStage<Boolean> create(String id, String subject, String node, long createdAtMillis,
+            long tokenExpiresAt) {
+        return Scripts.<Long>run(redis, scripts.create, ScriptOutputType.INTEGER, new String[] {StoreKeys.directory(id)},
+                bytes(FORMAT), bytes(subject), bytes(node), bytes(createdAtMillis), bytes(tokenExpiresAt))
+                .thenApply(created -> created == 1L);
+    }
+
+    /**
+     * Appends history frames {@code firstSeq, firstSeq + 1, ...} to the log and trims it to
+     * {@code maxMessages} and {@code maxBytes}, oldest first (the replay buffer's rule).
+     *
+     * @return the newest seq; fails with {@link StaleClaimException}, or with
+     *     {@link IllegalStateException} when {@code firstSeq} does not follow the stored newest seq
+     */
+    public CompletionStage<Long> append(String id, Fence fence, int maxMessages, long maxBytes, long firstSeq,
+            List<byte[]> frames) {
+        byte[][] args = new byte[5 + frames.size()][];
+        fenceArgs(fence, args);
+        args[2] = bytes(maxMessages);
+        args[3] = bytes(maxBytes);
+        args[4] = bytes(firstSeq);
+        for (int i = 0; i < frames.size(); i++) {
+            args[5 + i] = frames.get(i);
+        }
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.append, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, args));
+    }
+
+    /** Drops the log's frames up to and including {@code seq}; resolves to how many were dropped. */
+    public CompletionStage<Long> ack(String id, Fence fence, long seq) {
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.ack, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, withFence(fence, bytes(seq))));
+    }
+
+    /** The session's state changed ({@code preparing}, {@code idle}, {@code processing}, {@code restarting}). */
+    public CompletionStage<Void> state(String id, Fence fence, String state) {
+        return update(id, fence, "state", bytes(state));
+    }
+
+    /** A connection is attached, with a token that expires at {@code tokenExpiresAt} (epoch seconds). */
+    public CompletionStage<Void> attached(String id, Fence fence, long tokenExpiresAt) {
+        return update(id, fence, "token_expires_at", bytes(tokenExpiresAt), "reconnect_deadline", bytes(0));
+    }
+
+    /** No connection is attached; the session ends at {@code deadlineMillis} unless one comes. */
+    public CompletionStage<Void> detached(String id, Fence fence, long deadlineMillis) {
+        return update(id, fence, "token_expires_at", bytes(0), "reconnect_deadline", bytes(deadlineMillis));
+    }
+
+    /**
+     * The owner may send seqs up to {@code seq} before writing them (batched writes): a node that
+     * adopts the session continues above it. Only ever raised.
+     */
+    public CompletionStage<Void> reserve(String id, Fence fence, long seq) {
+        return update(id, fence, "reserved_seq", bytes(seq));
+    }
+
+    /** The newest worker checkpoint ({@code state} as JSON). */
+    public CompletionStage<Void> checkpoint(String id, Fence fence, byte[] state) {
+        return update(id, fence, "checkpoint", requireNonNull(state, "state"));
+    }
+
+    /** Remembers digests of client message ids, keeping the newest {@code max}. */
+    public CompletionStage<Void> rememberMessageIds(String id, Fence fence, int max, List<byte[]> digests) {
+        byte[][] args = new byte[3 + digests.size()][];
+        fenceArgs(fence, args);
+        args[2] = bytes(max);
+        for (int i = 0; i < digests.size(); i++) {
+            args[3 + i] = digests.get(i);
+        }
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.messageIds, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.messageIds(id)}, args)).thenApply(ignored -> null);
+    }
+
+    /**
+     * The owner lets the session go: no node owns it until one {@linkplain #claim claims} it (a
+     * hand-off, or a drain), by {@code reconnectDeadlineMillis} at the latest (0 when a claimer waits).
+     */
+    public CompletionStage<Void> release(String id, Fence fence, long reconnectDeadlineMillis) {
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.release, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id)}, withFence(fence, bytes(reconnectDeadlineMillis))))
+                .thenApply(ignored -> null);
+    }
+
+    /**
+     * Takes the session over for {@code node}, if it is still owned by {@code expectedNode} (empty:
+     * released) at {@code expectedEpoch}: the epoch grows by one, which fences the previous owner.
+     * The caller decides that the previous owner may be passed over (its lease ran out, or it
+     * released the session).
+     */
+    public CompletionStage<ClaimResult> claim(String id, String node, String expectedNode, long expectedEpoch) {
+        return Scripts.<List<Object>>run(redis, scripts.claim, ScriptOutputType.MULTI,
+                new String[] {StoreKeys.directory(id)}, bytes(node), bytes(expectedNode), bytes(expectedEpoch),
+                bytes(READABLE_FORMATS)).thenApply(reply -> {
+                    String outcome = text(reply.get(0));
+                    return switch (outcome) {
+                        case "claimed" -> new ClaimResult.Claimed(new Fence(node, Long.parseLong(text(reply.get(1)))));
+                        case "not_found" -> new ClaimResult.NotFound();
+                        case "incompatible" -> new ClaimResult.Incompatible(text(reply.get(1)));
+                        case "ended" -> new ClaimResult.Ended(text(reply.get(1)));
+                        case "lost" -> new ClaimResult.Lost(text(reply.get(1)), parseLong(text(reply.get(2))));
+                        default -> throw new IllegalStateException("claim script answered " + outcome);
+                    };
+                });
+    }
+
+    /**
+     * The session ended for {@code reason}: its directory entry becomes a tombstone that expires
+     * after {@code tombstoneTtl}; its log, ids and checkpoint are deleted.
+     */
+    public CompletionStage<Void> end(String id, Fence fence, String reason, Duration tombstoneTtl) {
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.end, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id)},
+                withFence(fence, bytes(reason), bytes(Math.max(1, tombstoneTtl.toMillis())))))
+                .thenApply(ignored -> null);
+    }
+
+    /** Deletes a session that never started (refused at admission): no tombstone is left. */
+    public CompletionStage<Void> discard(String id, Fence fence) {
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.discard, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id)}, withFence(fence)))
+                .thenApply(ignored -> null);
+    }
+
+    // ---- reading ----
+
+    /** The session's directory entry, or empty when the store has none. */
+    public CompletionStage<Optional<StoredSession>> read(String id) {
+        return redis.hgetall(StoreKeys.directory(id)).thenApply(fields -> fields.isEmpty()
+                ? Optional.<StoredSession>empty() : Optional.of(session(id, fields)));
+    }
+
+    /** The log's frames after {@code seq}, in order. */
+    public CompletionStage<List<ReplayBuffer.Entry>> logAfter(String id, long seq) {
+        return redis.xrange(StoreKeys.log(id), Range.create((seq + 1) + "-0", "+")).thenApply(messages -> {
+            List<ReplayBuffer.Entry> entries = new ArrayList<>(messages.size());
+            for (StreamMessage<String, byte[]> message : messages) {
+                String entryId = message.getId();
+                entries.add(new ReplayBuffer.Entry(Long.parseLong(entryId.substring(0, entryId.indexOf('-'))),
+                        message.getBody().get("f")));
+            }
+            return entries;
+        });
+    }
+
+    /** Digests of the session's remembered client message ids, oldest first. */
+    public CompletionStage<List<byte[]>> messageIds(String id) {
+        return redis.zrange(StoreKeys.messageIds(id), 0, -1);
+    }
+
+    // ---- nodes ----
+
+    /** Renews {@code node}'s lease: it counts as alive for {@code lease} from now. */
+    public CompletionStage<Void> renewNode(String node, Duration lease) {
+        return redis.set(StoreKeys.node(node), bytes(System.currentTimeMillis()), SetArgs.Builder.px(lease.toMillis()))
+                .thenApply(ignored -> null);
+    }
+
+    /** Whether {@code node}'s lease is in force. */
+    public CompletionStage<Boolean> nodeAlive(String node) {
+        return redis.exists(StoreKeys.node(node)).thenApply(count -> count > 0);
+    }
+
+    /** Drops {@code node}'s lease at once (a node that stops cleanly). */
+    public CompletionStage<Void> dropNode(String node) {
+        return redis.del(StoreKeys.node(node)).thenApply(ignored -> null);
+    }
+
+    // ---- per-user counts ----
+
+    /**
+     * Counts session {@code id} against {@code subject}'s {@code max} sessions on every node. At
+     * the limit, sessions of the user whose directory entry is gone or ended are dropped from the
+     * count first, then the count is tried once more. A session counts while its directory entry
+     * exists, so it is {@linkplain #create created} before it is admitted (and
+     * {@linkplain #discard discarded} when refused).
+     *
+     * @return whether the session was admitted
+     */
+    public CompletionStage<Boolean> admit(String subject, String id, int max, long createdAtMillis) {
+        String key = StoreKeys.userSessions(subject);
+        return tryAdmit(key, id, max, createdAtMillis, List.of()).thenCompose(admitted -> {
+            if (admitted) {
+                return CompletableFuture.completedFuture(true);
+            }
+            return redis.zrange(key, 0, -1).thenCompose(members -> endedAmong(members))
+                    .thenCompose(ended -> ended.isEmpty() ? CompletableFuture.completedFuture(false)
+                            : tryAdmit(key, id, max, createdAtMillis, ended));
+        });
+    }
+
+    /** Session {@code id} of {@code subject} no longer counts (it ended, or never started). */
+    public CompletionStage<Void> forget(String subject, String id) {
+        return redis.zrem(StoreKeys.userSessions(subject), bytes(id)).thenApply(ignored -> null);
+    }
+
+    /** How many sessions count against {@code subject} now. */
+    public CompletionStage<Long> sessionsOf(String subject) {
+        return redis.zcard(StoreKeys.userSessions(subject));
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+
+    // ---- helpers ----
+
+    private CompletionStage<Boolean> tryAdmit(String key, String id, int max, long createdAtMillis, List<byte[]> ended) {
+        byte[][] args = new byte[3 + ended.size()][];
+        args[0] = bytes(max);
+        args[1] = bytes(id);
+        args[2] = bytes(createdAtMillis);
+        for (int i = 0; i < ended.size(); i++) {
+            args[3 + i] = ended.get(i);
+        }
+        return Scripts.<Long>run(redis, scripts.admit, ScriptOutputType.INTEGER, new String[] {key}, args)
+                .thenApply(admitted -> admitted == 1L);
+    }
+
+    /** The members (session ids) whose directory entry is gone or ended. */
+    private CompletionStage<List<byte[]>> endedAmong(List<byte[]> members) {
+        List<CompletableFuture<byte[]>> checks = new ArrayList<>(members.size());
+        for (byte[] member : members) {
+            String id = text(member);
+            checks.add(redis.hget(StoreKeys.directory(id), "state").toCompletableFuture()
+                    .thenApply(state -> state == null || "ended".equals(text(state)) ? member : null));
+        }
+        return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            List<byte[]> ended = new ArrayList<>();
+            for (CompletableFuture<byte[]> check : checks) {
+                byte[] member = check.join();
+                if (member != null) {
+                    ended.add(member);
+                }
+            }
+            return ended;
+        });
+    }
+
+    private CompletionStage<Void> update(String id, Fence fence, Object... fieldsAndValues) {
+        byte[][] args = new byte[2 + fieldsAndValues.length][];
+        fenceArgs(fence, args);
+        for (int i = 0; i < fieldsAndValues.length; i++) {
+            Object item = fieldsAndValues[i];
+            args[2 + i] = item instanceof byte[] raw ? raw : bytes((String) item);
+        }
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.update, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id)}, args)).thenApply(ignored -> null);
+    }
+
+    /** Turns the fence's refusals into {@link StaleClaimException} and a seq mismatch into {@link IllegalStateException}. */
+    private static <T> CompletionStage<T> fenced(String id, Fence fence, CompletionStage<T> write) {
+        return write.handle((result, failure) -> {
+            if (failure == null) {
+                return result;
+            }
+            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            String message = cause.getMessage() == null ? "" : cause.getMessage();
+            if (cause instanceof RedisCommandExecutionException && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
+                throw new StaleClaimException(id, fence, message.startsWith("STALE")
+                        ? "epoch and node " + message.substring("STALE".length()).strip() : "no such session");
+            }
+            if (cause instanceof RedisCommandExecutionException && message.startsWith("SEQ")) {
+                throw new IllegalStateException("session " + id + ": the store's newest seq is "
+                        + message.substring("SEQ".length()).strip());
+            }
+            throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+        });
+    }
+
+    private static byte[][] withFence(Fence fence, byte[]... rest) {
+        byte[][] args = new byte[2 + rest.length][];
+        fenceArgs(fence, args);
+        System.arraycopy(rest, 0, args, 2, rest.length);
+        return args;
+    }
+
+    private static void fenceArgs(Fence fence, byte[][] args) {
+        args[0] = bytes(fence.epoch());
+        args[1] = bytes(fence.node());
+    }
+
+    private static StoredSession session(String id, Map<String, byte[]> fields) {
+        return new StoredSession(id, field(fields, "format", ""), field(fields, "subject", ""),
+                field(fields, "node", ""), parseLong(field(fields, "epoch", "0")), field(fields, "state", ""),
+                parseLong(field(fields, "newest_seq", "0")), parseLong(field(fields, "reserved_seq", "0")),
+                parseLong(field(fields, "token_expires_at", "0")), parseLong(field(fields, "reconnect_deadline", "0")),
+                fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null, fields.get("checkpoint"));
+    }
+
+    private static String field(Map<String, byte[]> fields, String name, String absent) {
+        byte[] value = fields.get(name);
+        return value == null ? absent : text(value);
+    }
+
+    private static long parseLong(String text) {
+        return text.isEmpty() ? 0 : Long.parseLong(text);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(long number) {
+        return Long.toString(number).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String text(Object bytes) {
+        return bytes == null ? "" : new String((byte[]) bytes, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.tether.gateway.store;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A session's directory entry as read from the store.
+ *
+ * @param id the session id
+ * @param format the format it was written in ({@link RedisSessionStore#FORMAT} today)
+ * @param subject its owner, the {@code sub} of the token that created it
+ * @param node the node that owns it; empty while no node does (released, or its node was declared dead)
+ * @param epoch the epoch of the owner's claim
+ * @param state its wire state ({@code preparing}, {@code idle} ... {@code ended})
+ * @param newestSeq the newest seq written to the log
+ * @param reservedSeq the highest seq the owner may have sent without writing it (batched writes):
+ *     a node that adopts the session continues above it, and reports what it cannot replay as a gap
+ * @param tokenExpiresAt expiry of the attached connection's token, epoch seconds (0: none attached)
+ * @param reconnectDeadlineMillis when a session with no connection ends, epoch milliseconds (0: attached)
+ * @param endReason why it ended, or null while it runs
+ * @param checkpoint the newest worker checkpoint ({@code state} as JSON bytes), or null
+ */
+public record StoredSession(String id, String format, String subject, String node, long epoch, String state,
+        long newestSeq, long reservedSeq, long tokenExpiresAt, long reconnectDeadlineMillis, String endReason,
+        byte[] checkpoint) {
+    public StoredSession {
+        requireNonNull(id, "id");
+        requireNonNull(format, "format");
+        requireNonNull(subject, "subject");
+        requireNonNull(node, "node");
+        requireNonNull(state, "state");
+    }
+
+    /** Whether the session has ended (this is its tombstone). */
+    public boolean ended() {
+        return "ended".equals(state);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.tether.gateway.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code redis-server} (Debian's package, installed by {@code .ci/run}) on a free port of
+ * 127.0.0.1, with nothing persisted (a restart starts empty), for the tests of the Redis session
+ * store. Fails, never skips, when the binary is missing. Stopped by {@link #close()}, which waits
+ * for the process to be gone.
+ */
+public final class RedisServer implements AutoCloseable {
+
+    /** Where Debian's redis-server package puts the binary. */
+    public static final Path BINARY = Path.of("/usr/bin/redis-server");
+    private static final Duration START = Duration.ofSeconds(20);
+
+    private final Path dir;
+    private final int port;
+    private Process process;
+    private int starts;
+
+    private RedisServer(Path dir, int port) {
+        this.dir = dir;
+        this.port = port;
+    }
+
+    /** Starts a server with its files under {@code dir} (a test's temporary directory). */
+    public static RedisServer start(Path dir) {
+        if (!Files.isExecutable(BINARY)) {
+            throw new AssertionError(BINARY + " is missing: install Debian's redis-server package (.ci/run does)");
+        }
+        RedisServer server = new RedisServer(dir, freePort());
+        server.launch();
+        return server;
+    }
+
+    /** The URI the store connects to. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The server's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Kills the server (SIGKILL) and starts a new, empty one on the same port: Redis restarted without its data. */
+    public void restartEmpty() {
+        kill();
+        launch();
+    }
+
+    /** Kills the server at once (SIGKILL) and waits until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        waitGone();
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            waitGone();
+        }
+    }
+
+    private void launch() {
+        starts++;
+        Path log = dir.resolve("redis-" + starts + ".log");
+        try {
+            process = new ProcessBuilder(List.of(BINARY.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
+                    "--dir", dir.toString(), "--logfile", ""))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + BINARY, e);
+        }
+        Poll.until("redis-server ready on port " + port + " (log " + log + ")", START, () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("redis-server exited with " + process.exitValue() + ": " + read(log));
+            }
+            return read(log).contains("Ready to accept connections");
+        });
+    }
+
+    private void waitGone() {
+        try {
+            if (!process.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
+                throw new AssertionError("redis-server " + process.pid() + " still running");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
