@@ -36,7 +36,12 @@ public enum ErrorCode {
     /** The gateway is draining and takes no new messages. */
     SHUTTING_DOWN("shutting_down", true),
     /** A {@code message} payload is larger than the configured maximum. */
-    MESSAGE_TOO_LARGE("message_too_large", false);
+    MESSAGE_TOO_LARGE("message_too_large", false),
+    /**
+     * The session was stored (in the shared session store) in a format this node cannot read
+     * (contract 1.2, section 8.8); it is left as it is for a node that can. Close 4004 follows.
+     */
+    SESSION_INCOMPATIBLE("session_incompatible", false);
 
     private final String wire;
     private final boolean retryable;

@@ -80,6 +80,15 @@ public final class WireCodec {
         }
     }
 
+    /** Writes any JSON value as compact UTF-8 bytes (a worker checkpoint, for the session store). */
+    public byte[] encodeJson(JsonNode value) {
+        try {
+            return mapper.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Encodes a client frame to JSON text (for clients and tests). */
     public String encode(ClientMessage message) {
         return write(message, clientWriter);

@@ -42,6 +42,7 @@ class ErrorCodeTest {
         RETRYABLE.put("auth_refresh_failed", false);
         RETRYABLE.put("shutting_down", true);
         RETRYABLE.put("message_too_large", false);
+        RETRYABLE.put("session_incompatible", false);
     }
 
     @Test

@@ -50,6 +50,8 @@ public final class ConfigChanges {
         keys.put("server.io_threads", "the event loops are created once");
         keys.put("server.prefer_epoll", "the transport is chosen once");
         keys.put("server.node_id", "session ids, and the proxy's routing of resumes, depend on it");
+        keys.put("sessions.store", "sessions are kept where the gateway started keeping them");
+        keys.put("sessions.redis", "the connection to the session store and this node's lease are made once");
         keys.put("auth.algorithms", "the token verifier is built at start-up (key files still reload)");
         keys.put("auth.hmac_secret", "the token verifier is built at start-up");
         keys.put("auth.public_keys", "the list of key sources is fixed; the content of key files reloads on its own");

@@ -51,6 +51,8 @@ public final class ConfigLoader {
      * gateway) moves its admin listener as {@link #ENV_PORT} moves the main one.
      */
     public static final String ENV_ADMIN_PORT = "TETHER_ADMIN_PORT";
+    /** Overrides {@code sessions.redis.uri}: the place for a Redis password, outside the file. */
+    public static final String ENV_REDIS_URI = "TETHER_REDIS_URI";
     /** Where {@link #loadDefault(Map)} looks, relative to the working directory. */
     public static final Path DEFAULT_FILE = Path.of("config", "gateway.yaml");
 
@@ -165,6 +167,12 @@ public final class ConfigLoader {
         String secret = env.get(ENV_JWT_SECRET);
         if (secret != null && merged.get("auth") instanceof ObjectNode auth) {
             auth.set(SECRET_FIELD, TextNode.valueOf(secret));
+        }
+        String redisUri = env.get(ENV_REDIS_URI);
+        if (redisUri != null && merged.get("sessions") instanceof ObjectNode sessionsNode) {
+            JsonNode redis = sessionsNode.get("redis");
+            ObjectNode redisNode = redis instanceof ObjectNode existing ? existing : sessionsNode.putObject("redis");
+            redisNode.set("uri", TextNode.valueOf(redisUri));
         }
         String nodeId = env.get(ENV_NODE_ID);
         if (nodeId != null && merged.get("server") instanceof ObjectNode server) {

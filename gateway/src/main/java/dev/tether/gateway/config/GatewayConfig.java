@@ -29,6 +29,9 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("server", server, "a mapping");
         Check.notNull("auth", auth, "a mapping");
         Check.notNull("sessions", sessions, "a mapping");
+        if (sessions.shared() && server != null && server.nodeId() == null) {
+            throw new ConfigException("server.node_id", null, "a node id: sessions.store: redis needs one per node");
+        }
         Check.notNull("worker", worker, "a mapping");
         Check.notNull("pool", pool, "a mapping");
         Check.notNull("limits", limits, "a mapping");

@@ -27,6 +27,11 @@ import java.time.Duration;
  *     default 10
  * @param retryAfter the {@code Retry-After} sent with 429 and 503 refusals, {@code sessions.retry_after},
  *     >= 1s; default 5s
+ * @param store where sessions live, {@code sessions.store}: {@code memory} (this node only; the
+ *     default) or {@code redis} (shared by the nodes, contract 7.1; needs {@code server.node_id})
+ * @param redis the Redis of {@code store: redis}, {@code sessions.redis}
+ * @param handoffTimeout how long a running turn may take to finish when another node takes the
+ *     session over, before it is interrupted, {@code sessions.handoff_timeout}, 0..1h; default 30s
  */
 public record SessionConfig(
         Duration reconnectWindow,
@@ -38,7 +43,25 @@ public record SessionConfig(
         int maxTrackedMessageIds,
         int maxSessions,
         int maxSessionsPerUser,
-        Duration retryAfter) {
+        Duration retryAfter,
+        String store,
+        RedisConfig redis,
+        Duration handoffTimeout) {
+
+    public static final String STORE_MEMORY = "memory";
+    public static final String STORE_REDIS = "redis";
+    public static final java.util.List<String> STORES = java.util.List.of(STORE_MEMORY, STORE_REDIS);
+    public static final Duration DEFAULT_HANDOFF_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration MAX_HANDOFF_TIMEOUT = Duration.ofHours(1);
+
+    /** The sessions section with the in-memory store (for tests and callers that predate the shared store). */
+    public SessionConfig(Duration reconnectWindow, Duration tombstoneTtl, int tombstoneMaxEntries, int replayMaxMessages,
+            long replayMaxBytes, int maxQueuedMessages, int maxTrackedMessageIds, int maxSessions, int maxSessionsPerUser,
+            Duration retryAfter) {
+        this(reconnectWindow, tombstoneTtl, tombstoneMaxEntries, replayMaxMessages, replayMaxBytes, maxQueuedMessages,
+                maxTrackedMessageIds, maxSessions, maxSessionsPerUser, retryAfter, STORE_MEMORY, RedisConfig.defaults(),
+                DEFAULT_HANDOFF_TIMEOUT);
+    }
 
     public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofMinutes(5);
     public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofHours(1);
@@ -64,6 +87,16 @@ public record SessionConfig(
         Check.atLeast("sessions.max_sessions", maxSessions, 1);
         Check.atLeast("sessions.max_sessions_per_user", maxSessionsPerUser, 1);
         Check.atLeast("sessions.retry_after", retryAfter, MIN_RETRY_AFTER);
+        if (!Check.isOneOf(store, STORES)) {
+            throw new ConfigException("sessions.store", store, "one of " + STORES);
+        }
+        Check.notNull("sessions.redis", redis, "a mapping");
+        Check.between("sessions.handoff_timeout", handoffTimeout, Duration.ZERO, MAX_HANDOFF_TIMEOUT);
+    }
+
+    /** Whether sessions are kept in the store the nodes share ({@code store: redis}). */
+    public boolean shared() {
+        return STORE_REDIS.equals(store);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
@@ -71,6 +104,6 @@ public record SessionConfig(
         return new SessionConfig(DEFAULT_RECONNECT_WINDOW, DEFAULT_TOMBSTONE_TTL, DEFAULT_TOMBSTONE_MAX_ENTRIES,
                 DEFAULT_REPLAY_MAX_MESSAGES, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_MAX_QUEUED_MESSAGES,
                 DEFAULT_MAX_TRACKED_MESSAGE_IDS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_USER,
-                DEFAULT_RETRY_AFTER);
+                DEFAULT_RETRY_AFTER, STORE_MEMORY, RedisConfig.defaults(), DEFAULT_HANDOFF_TIMEOUT);
     }
 }

@@ -6,7 +6,9 @@ import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.ControlFrame;
 import dev.tether.gateway.session.Session;
+import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
@@ -69,7 +71,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         connection = new Connection(ctx.channel(), ticket.token());
         registry.metrics().connectionOpened();
         if (ticket instanceof UpgradeTicket.Create create) {
-            session = registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker());
+            session = create.sessionId() == null
+                    ? registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker())
+                    : registry.create(create.sessionId(), create.token().subject(), ctx.channel().eventLoop(),
+                            create.worker(), create.journal());
             session.attach(connection, 0, false);
             return;
         }
@@ -78,6 +83,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private void resume(ChannelHandlerContext ctx, UpgradeTicket.Resume ticket) {
         SessionRegistry.Lookup lookup = registry.lookup(ticket.sessionId(), ticket.token().subject());
+        if (ticket.adoptWith() != null) {
+            if (lookup instanceof SessionRegistry.Lookup.NotFound && parseLastSeq(ticket.lastSeq()) >= 0) {
+                adopt(ctx, ticket);
+                return;
+            }
+            giveBack(ticket); // here after all (or refused below): the reserved slot and worker are not needed
+        }
         if (lookup instanceof SessionRegistry.Lookup.NotFound) {
             connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
             connection.close(CloseCode.SESSION_NOT_FOUND);
@@ -97,6 +109,65 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         session = ((SessionRegistry.Lookup.Found) lookup).session();
         session.attach(connection, lastSeq, true);
+    }
+
+    /**
+     * Takes over, through the shared store, a session this node does not have (contract 7.1), with
+     * the slot and worker reserved at the upgrade; once it is here the connection attaches as to any
+     * session. Frames the client sends meanwhile are dropped (it waits for {@code session_ready}).
+     */
+    private void adopt(ChannelHandlerContext ctx, UpgradeTicket.Resume ticket) {
+        String subject = ticket.token().subject();
+        long lastSeq = parseLastSeq(ticket.lastSeq());
+        registry.store().adopt(ticket.sessionId(), subject, lastSeq, ctx.channel().eventLoop())
+                .whenComplete((adoption, error) -> ctx.executor().execute(() -> {
+                    if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
+                        Session made = registry.adopt(ticket.sessionId(), subject, ctx.channel().eventLoop(),
+                                ticket.adoptWith(), adopted.journal(), adopted.restored());
+                        if (made == null) {
+                            giveBack(ticket); // another resume here made it: this one attaches to that
+                            made = registry.get(ticket.sessionId()).orElse(null);
+                        }
+                        if (made != null) {
+                            session = made;
+                            session.attach(connection, lastSeq, true);
+                            return;
+                        }
+                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY,
+                                "the session is moving between nodes: resume again"));
+                        connection.close(CloseCode.GOING_AWAY);
+                        return;
+                    }
+                    giveBack(ticket);
+                    if (adoption instanceof SessionStore.Adoption.Ended ended) {
+                        EndReason reason = EndReason.fromWire(ended.reason()).orElse(null);
+                        if (reason != null) {
+                            registry.endedElsewhere(ticket.sessionId(), subject, reason);
+                        }
+                        connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null,
+                                ended.reason()));
+                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                    } else if (adoption instanceof SessionStore.Adoption.Incompatible incompatible) {
+                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_INCOMPATIBLE, "the session was stored "
+                                + "in format " + incompatible.format() + ", which this gateway cannot read"));
+                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                    } else if (adoption instanceof SessionStore.Adoption.NotFound) {
+                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
+                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                    } else {
+                        log.atWarn().addKeyValue("session", ticket.sessionId()).addKeyValue("subject", subject)
+                                .log("cannot take the session over: {}", String.valueOf(error));
+                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY,
+                                "the session cannot be taken over now: resume again later"));
+                        connection.close(CloseCode.GOING_AWAY);
+                    }
+                }));
+    }
+
+    /** Gives back the slot and worker reserved for taking a session over. */
+    private void giveBack(UpgradeTicket.Resume ticket) {
+        registry.release(ticket.token().subject());
+        ticket.adoptWith().thenAccept(Worker::stop);
     }
 
     @Override
@@ -141,9 +212,15 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             session.detach(connection);
         } else {
             UpgradeTicket unused = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
+            if (unused instanceof UpgradeTicket.Resume resume && resume.adoptWith() != null) {
+                giveBack(resume);
+            }
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());
                 create.worker().thenAccept(Worker::stop);
+                if (create.sessionId() != null) {
+                    registry.store().abandon(create.sessionId(), create.token().subject());
+                }
                 log.atDebug().addKeyValue("subject", create.token().subject())
                         .log("connection closed before its handshake completed; slot and worker released");
             }

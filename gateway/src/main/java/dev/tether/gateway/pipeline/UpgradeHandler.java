@@ -10,7 +10,10 @@ import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.metrics.MeterNames;
+import dev.tether.gateway.session.SessionIds;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.channel.ChannelHandlerContext;
@@ -25,6 +28,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -189,11 +193,51 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (ticket == null) {
             return;
         }
+        if (ticket instanceof UpgradeTicket.Create create && registry.store().shared()) {
+            registerShared(ctx, request.retain(), create);
+            return;
+        }
+        handshake(ctx, request.retain(), ticket);
+    }
+
+    /** Hands {@code request} (one reference, passed on) to Netty's handshake, with {@code ticket} on the channel. */
+    private void handshake(ChannelHandlerContext ctx, FullHttpRequest request, UpgradeTicket ticket) {
         ctx.channel().attr(UpgradeTicket.KEY).set(ticket);
         Credentials.strip(request.headers());
         // The handshaker matches exactly server.path: it sees the one spelling this check accepted.
         request.setUri(server.path());
-        ctx.fireChannelRead(request.retain());
+        ctx.fireChannelRead(request);
+    }
+
+    /**
+     * With the shared store, a new session is registered there before the handshake, and counted
+     * against its user on every node: a user at {@code max_sessions_per_user} across the nodes gets
+     * 429, and a store that cannot be reached 503 {@code at_capacity} with {@code Retry-After}.
+     * {@code request} is held (one reference) until then.
+     */
+    private void registerShared(ChannelHandlerContext ctx, FullHttpRequest request, UpgradeTicket.Create create) {
+        String subject = create.token().subject();
+        String id = registry.nextId();
+        registry.store().create(id, subject, create.token().expiresAt().getEpochSecond(), ctx.channel().eventLoop())
+                .whenComplete((creation, error) -> ctx.executor().execute(() -> {
+                    if (creation instanceof SessionStore.Creation.Created created && ctx.channel().isActive()) {
+                        handshake(ctx, request, new UpgradeTicket.Create(create.token(), create.worker(), id,
+                                created.journal()));
+                        return;
+                    }
+                    request.release();
+                    registry.release(subject);
+                    create.worker().thenAccept(Worker::stop);
+                    if (creation instanceof SessionStore.Creation.Created) {
+                        registry.store().abandon(id, subject); // the client went away meanwhile
+                    } else if (creation instanceof SessionStore.Creation.UserLimit) {
+                        refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many sessions for this user");
+                    } else {
+                        log.atWarn().addKeyValue("subject", subject).log("upgrade refused: the session store: {}",
+                                String.valueOf(error));
+                        refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the session store cannot be reached");
+                    }
+                }));
     }
 
     /**
@@ -223,8 +267,19 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private UpgradeTicket ticketFor(ChannelHandlerContext ctx, QueryStringDecoder uri, VerifiedToken token) {
         String sessionId = first(uri, "session");
         if (sessionId != null) {
-            return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
+            if (!registry.store().shared() || registry.get(sessionId).isPresent() || !SessionIds.wellFormed(sessionId)) {
+                return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
+            }
+            // Maybe another node's: a slot and a worker are reserved to take it over.
+            CompletionStage<Worker> worker = admitted(ctx, token);
+            return worker == null ? null : new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"), worker);
         }
+        CompletionStage<Worker> worker = admitted(ctx, token);
+        return worker == null ? null : new UpgradeTicket.Create(token, worker);
+    }
+
+    /** Reserves a session slot and acquires a worker for it; null after a refusal. */
+    private CompletionStage<Worker> admitted(ChannelHandlerContext ctx, VerifiedToken token) {
         switch (registry.admit(token.subject())) {
             case AT_CAPACITY -> {
                 refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at its session limit");
@@ -236,7 +291,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             default -> {
                 try {
-                    return new UpgradeTicket.Create(token, registry.workers().acquire());
+                    return registry.workers().acquire();
                 } catch (WorkerUnavailableException e) {
                     registry.release(token.subject());
                     log.atInfo().addKeyValue("subject", token.subject()).log("upgrade refused: {}", e.getMessage());

@@ -3,6 +3,7 @@ package dev.tether.gateway.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.auth.VerifiedToken;
+import dev.tether.gateway.session.Journal;
 import dev.tether.gateway.worker.Worker;
 import io.netty.util.AttributeKey;
 import java.util.concurrent.CompletionStage;
@@ -21,18 +22,34 @@ sealed interface UpgradeTicket {
      * A new session; a slot was reserved in the registry and a worker acquired, both to be used or
      * given back.
      */
-    record Create(VerifiedToken token, CompletionStage<Worker> worker) implements UpgradeTicket {
+    record Create(VerifiedToken token, CompletionStage<Worker> worker, String sessionId, Journal journal)
+            implements UpgradeTicket {
         public Create {
             requireNonNull(token, "token");
             requireNonNull(worker, "worker");
+            requireNonNull(journal, "journal");
+        }
+
+        /** A new session of the in-memory store: its id is drawn when it is created. */
+        Create(VerifiedToken token, CompletionStage<Worker> worker) {
+            this(token, worker, null, Journal.NONE);
         }
     }
 
-    /** A resume of {@code sessionId}; {@code lastSeq} is the raw query value, checked later. */
-    record Resume(VerifiedToken token, String sessionId, String lastSeq) implements UpgradeTicket {
+    /**
+     * A resume of {@code sessionId}; {@code lastSeq} is the raw query value, checked later. With the
+     * shared store, a resume of a session this node does not have comes with a slot reserved and a
+     * worker acquired ({@code adoptWith}), for taking the session over; otherwise that is null.
+     */
+    record Resume(VerifiedToken token, String sessionId, String lastSeq, CompletionStage<Worker> adoptWith)
+            implements UpgradeTicket {
         public Resume {
             requireNonNull(token, "token");
             requireNonNull(sessionId, "sessionId");
+        }
+
+        Resume(VerifiedToken token, String sessionId, String lastSeq) {
+            this(token, sessionId, lastSeq, null);
         }
     }
 }

@@ -107,6 +107,35 @@ public final class ReplayBuffer {
         return new Replay(gapFrom, gapTo, replay);
     }
 
+    /**
+     * Makes this (empty) buffer continue a session's stored history: it keeps {@code stored}
+     * (consecutive frames, oldest first, within the bounds) and its newest seq becomes
+     * {@code newestSeq}. When {@code newestSeq} is beyond the last stored frame (seqs that were sent
+     * and never stored), nothing is kept, so a resume sees one gap instead of a hole in the middle.
+     */
+    public void restore(List<Entry> stored, long newestSeq) {
+        if (this.newestSeq != 0 || !entries.isEmpty()) {
+            throw new IllegalStateException("restore into a buffer that has history");
+        }
+        long last = stored.isEmpty() ? newestSeq : stored.get(stored.size() - 1).seq();
+        if (newestSeq < last) {
+            throw new IllegalArgumentException("newest seq " + newestSeq + " is before the stored " + last);
+        }
+        if (last == newestSeq) {
+            long expected = stored.isEmpty() ? 0 : stored.get(0).seq();
+            for (Entry entry : stored) {
+                if (entry.seq() != expected++) {
+                    throw new IllegalArgumentException("stored history is not consecutive at seq " + entry.seq());
+                }
+            }
+            for (Entry entry : stored) {
+                this.newestSeq = entry.seq() - 1;
+                append(entry.seq(), entry.frame());
+            }
+        }
+        this.newestSeq = newestSeq;
+    }
+
     /** The newest seq ever appended; 0 before the first. */
     public long newestSeq() {
         return newestSeq;

@@ -25,6 +25,8 @@ import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.RssMonitor;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.store.SharedSessionStore;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
@@ -97,6 +99,9 @@ public final class GatewayServer implements AutoCloseable {
     private final KeyRing keys;
     /** Runs the key file checks; null when no key comes from a file. */
     private final ScheduledExecutorService keyChecks;
+    /** With {@code sessions.store: redis}: this node's side of the shared store, and its timers; else null. */
+    private final SharedSessionStore sharedStore;
+    private final ScheduledExecutorService storeTimers;
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
     private final GatewayInitializer initializer;
@@ -169,7 +174,21 @@ public final class GatewayServer implements AutoCloseable {
             workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
         MicrometerMetrics metrics = new MicrometerMetrics(meters).bindJvm();
-        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock, metrics);
+        if (config.sessions().shared()) {
+            storeTimers = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-store", true));
+            sharedStore = SharedSessionStore.start(config.sessions().redis().uri(), config.server().nodeId(),
+                    config.sessions(), config.sessions().redis().lease(), config.sessions().handoffTimeout(), codec, clock,
+                    storeTimers);
+        } else {
+            storeTimers = null;
+            sharedStore = null;
+        }
+        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock, metrics,
+                sharedStore == null ? SessionStore.MEMORY : sharedStore);
+        if (sharedStore != null) {
+            Duration handoff = config.sessions().handoffTimeout();
+            sharedStore.onHandoffRequest(id -> registry.get(id).ifPresent(session -> session.handOff(handoff)));
+        }
         metrics.bindSessions(registry::census);
         if (pool != null) {
             metrics.bindPool(pool::status);
@@ -467,15 +486,21 @@ public final class GatewayServer implements AutoCloseable {
         if (keyChecks != null) {
             keyChecks.shutdownNow();
         }
-        // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011.
-        CompletableFuture<Void> sessionsGone = registry.endAll(EndReason.SHUTDOWN,
-                registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
+        // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011. With the
+        // shared store, sessions outlive the node: they are released, and any node takes them over.
+        CompletableFuture<Void> sessionsGone = sharedStore != null ? registry.releaseAll(CloseCode.GOING_AWAY)
+                : registry.endAll(EndReason.SHUTDOWN, registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
         ledger.close();
         stoppingWorkers = true;
         awaitWorkers(sessionsGone);
         if (spawner != null) {
             spawner.close(); // after every worker is gone: the parent of them all goes last
+        }
+        if (sharedStore != null) {
+            sessionsGone.orTimeout(SHUTDOWN_MARGIN.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> null).join();
+            sharedStore.close(); // after every session was released: the lease goes last
+            storeTimers.shutdownNow();
         }
         // Only now: the workers' stop sequences run on these timers, their sessions on these loops.
         workerGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();

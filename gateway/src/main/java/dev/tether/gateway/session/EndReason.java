@@ -30,6 +30,16 @@ public enum EndReason {
         this.wire = wire;
     }
 
+    /** The reason named {@code wire}, or empty for one this version does not know. */
+    public static java.util.Optional<EndReason> fromWire(String wire) {
+        for (EndReason reason : values()) {
+            if (reason.wire.equals(wire)) {
+                return java.util.Optional.of(reason);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The reason on the wire. */
     public String wire() {
         return wire;

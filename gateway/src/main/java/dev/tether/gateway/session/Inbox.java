@@ -58,6 +58,20 @@ final class Inbox {
         return Outcome.QUEUED;
     }
 
+    /** The digest kept of {@code message}'s id (what the session store remembers of it). */
+    byte[] digestOf(ClientMessage.Message message) {
+        return taken.digestOf(message.id());
+    }
+
+    /**
+     * Continues a stored session: its remembered id digests, oldest first, and the messages it had
+     * queued, in order (their ids are among the digests).
+     */
+    void restore(java.util.List<byte[]> digests, java.util.List<ClientMessage.Message> queued) {
+        digests.forEach(taken::addDigest);
+        queue.addAll(queued);
+    }
+
     /** The next queued message, or null. */
     ClientMessage.Message poll() {
         return queue.pollFirst();

@@ -59,6 +59,28 @@ final class MessageIds {
 
     void add(String id) {
         digest(id);
+        addDigested();
+    }
+
+    /** The 16 bytes remembered for {@code id} (what the session store keeps of it). */
+    byte[] digestOf(String id) {
+        digest(id);
+        return ByteBuffer.allocate(16).putLong(high).putLong(low).array();
+    }
+
+    /** Remembers an id by the 16 bytes {@link #digestOf} gave for it (from the session store). */
+    void addDigest(byte[] digest) {
+        if (digest.length != 16) {
+            throw new IllegalArgumentException("a message id digest has 16 bytes, not " + digest.length);
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(digest);
+        high = bytes.getLong(0);
+        low = bytes.getLong(8);
+        digested = null;
+        addDigested();
+    }
+
+    private void addDigested() {
         if (find(high, low) >= 0) {
             return;
         }

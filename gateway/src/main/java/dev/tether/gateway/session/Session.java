@@ -76,7 +76,21 @@ public final class Session {
     private final SessionClock clock;
     private final Timer reconnectTimer;
     private final Timer interruptTimer;
+    /** Bounds a hand-off's wait for the running turn (see {@link #handOff}). */
+    private final Timer handoffTimer;
+    /** Another node asked for the session: it is released as soon as no turn runs. */
+    private boolean handingOff;
     private final TokenWatch tokenWatch;
+    /** Where what must outlive this node is written ({@link Journal#NONE} with the in-memory store). */
+    private final Journal journal;
+    /** Set when the session continues from the shared store; used once, at start. */
+    private Restored restored;
+    /**
+     * The newest seq clients may see: every history frame up to it was sent to the attached
+     * connection. The newest seq with the in-memory store; with a journal that holds history, the
+     * newest stored one.
+     */
+    private long visibleSeq;
     private final Instant startedAt;
     /** Ticker time of creation, for the session start time metric. */
     private final long createdNanos;
@@ -96,6 +110,8 @@ public final class Session {
     /** {@code limits.max_duration} has passed: the session ends when its running turn does. */
     private boolean durationReached;
     private volatile Connection attached;
+    /** The session ended while its last frames were being stored: the connection closes with this once they are shown. */
+    private CloseCode closeWhenShown;
     private EndReason endReason;
     /**
      * The gateway is draining: {@code shutting_down} was sent, later messages are refused with
@@ -106,6 +122,14 @@ public final class Session {
     private long drainRetryAfter;
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
+        this(id, subject, executor, context, Journal.NONE, null);
+    }
+
+    /**
+     * @param journal where the session writes what must outlive this node
+     * @param restored what it continues from the shared store, or null for a new session
+     */
+    Session(String id, String subject, EventExecutor executor, SessionContext context, Journal journal, Restored restored) {
         this.id = requireNonNull(id, "id");
         this.subject = requireNonNull(subject, "subject");
         this.executor = requireNonNull(executor, "executor");
@@ -115,9 +139,18 @@ public final class Session {
         this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
+        this.handoffTimer = new Timer(executor);
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
-        this.startedAt = context.clock().instant();
+        this.journal = requireNonNull(journal, "journal");
+        this.restored = restored;
+        this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
         this.workers = new WorkerSlot(id, subject, executor, context, this::onWorker);
+        if (restored != null) {
+            history.restore(restored.history(), restored.newestSeq());
+            inbox.restore(restored.messageIds(), restored.queued());
+            workers.restoreCheckpoint(restored.checkpoint());
+            visibleSeq = history.newestSeq();
+        }
         this.clock = new SessionClock(executor, limits, this::onTick);
         this.createdNanos = context.ticker().read();
         this.frameRate = new FrameRateGuard(id, subject, context.abuse(), context.ticker());
@@ -254,6 +287,75 @@ public final class Session {
     }
 
     /**
+     * Another node asked for this session (its client resumed there; contract 7.1): the attached
+     * connection, if any, gets {@code session_replaced} and close 4001; a running turn may finish
+     * for {@code timeout}, then it is interrupted, and {@code timeout} later the worker is stopped
+     * whatever it does; then the session is released for the other node, its queued messages left
+     * in the store for it.
+     */
+    public void handOff(Duration timeout) {
+        executor.execute(() -> {
+            if (state == SessionState.ENDED || handingOff) {
+                return;
+            }
+            handingOff = true;
+            if (attached != null) {
+                attached.send(new ServerMessage.SessionReplaced());
+                attached.close(CloseCode.SESSION_REPLACED);
+                attached = null;
+                tokenWatch.stop();
+            }
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                    .log("handing over to another node{}", turn == null ? "" : " once turn " + turn.id() + " ends");
+            if (turn == null) {
+                releaseForHandoff();
+                return;
+            }
+            handoffTimer.arm(timeout, () -> {
+                Worker current = workers.current();
+                if (turn != null && current != null) {
+                    current.interrupt();
+                }
+                handoffTimer.arm(timeout, this::releaseForHandoff);
+            });
+        });
+    }
+
+    private void releaseForHandoff() {
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        handoffTimer.cancel();
+        long deadline = context.clock().millis() + context.config().reconnectWindow().toMillis();
+        leave(CloseCode.SESSION_REPLACED, false);
+        journal.release(deadline);
+    }
+
+    /**
+     * Lets the session leave this node alive (a drain with the shared store): the attached
+     * connection is closed with {@code close} (1001 tells the client to resume elsewhere), the
+     * worker is stopped, what is pending is written and the store is told no node owns it, so
+     * another node takes it over at once on resume. Completes once it is released and its worker
+     * is gone.
+     */
+    public CompletionStage<Void> release(CloseCode close) {
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        executor.execute(() -> {
+            if (state == SessionState.ENDED) {
+                released.complete(null);
+                return;
+            }
+            long deadline = attached != null ? context.clock().millis() + context.config().reconnectWindow().toMillis()
+                    : context.clock().millis() + Math.max(0, reconnectTimer.remainingMillis());
+            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("released for another node");
+            CompletableFuture<Void> stopped = leave(close, false);
+            stopped.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null)
+                    .whenComplete((ignored, error) -> released.complete(null));
+        });
+        return released;
+    }
+
+    /**
      * Starts draining (idempotent): the attached connection, and any connection that attaches
      * later, gets {@code shutting_down} with {@code retryAfterSeconds}; every later {@code message}
      * is answered with error {@code shutting_down} (with its id) and not taken; queued messages
@@ -297,7 +399,22 @@ public final class Session {
 
     private void onStart(CompletionStage<Worker> firstWorker) {
         assert executor.inEventLoop();
+        journal.start(new Journal.Listener() {
+            @Override
+            public void stored(long firstSeq, java.util.List<byte[]> frames) {
+                onStored(firstSeq, frames);
+            }
+
+            @Override
+            public void lost(String why) {
+                onLost(why);
+            }
+        });
         clock.start();
+        if (restored != null) {
+            continueMoved(firstWorker);
+            return;
+        }
         Worker ready = WorkerSlot.readyNow(firstWorker);
         if (ready != null) {
             workers.bind(ready);
@@ -309,6 +426,27 @@ public final class Session {
         workers.await(firstWorker);
     }
 
+    /**
+     * A session continued from the shared store: the client learns where it came from and which
+     * turn, if any, was lost with the previous node; queued messages start once the new worker, bound
+     * with the stored checkpoint, is ready.
+     */
+    private void continueMoved(CompletionStage<Worker> firstWorker) {
+        Restored from = restored;
+        restored = null;
+        ObjectNode details = JSON.objectNode().put("from_node", from.fromNode());
+        if (from.lostTurnId() != null) {
+            details.put("turn_id", from.lostTurnId());
+        }
+        notice("session_moved", from.lostTurnId() == null ? "the session moved to another gateway node"
+                : "the session moved to another gateway node; the running turn was lost", details);
+        restartReason = "session_moved";
+        emitStatus(SessionState.RESTARTING, restartReason);
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("continued from node {} above seq {}", from.fromNode(), from.newestSeq());
+        workers.await(firstWorker);
+    }
+
     /** Everything the {@link WorkerSlot} reports: the transitions driven by the worker. */
     private void onWorker(WorkerEvent event) {
         assert executor.inEventLoop();
@@ -317,6 +455,8 @@ public final class Session {
             onOutput(output.event());
         } else if (event instanceof WorkerEvent.ProtocolProblem problem) {
             notice(problem.code(), problem.message(), null);
+        } else if (event instanceof WorkerEvent.Checkpointed checkpointed) {
+            journal.checkpoint(checkpointed.json());
         } else if (event instanceof WorkerEvent.Exited exited) {
             onWorkerExited(exited);
         } else if (event instanceof WorkerEvent.Ready ready) {
@@ -357,6 +497,11 @@ public final class Session {
     private void onTurnEnded() {
         turn = null;
         interruptTimer.cancel();
+        if (handingOff) {
+            journal.state(SessionState.IDLE, null);
+            releaseForHandoff();
+            return;
+        }
         if (durationReached) {
             onEnd(EndReason.DURATION_LIMIT);
         } else if (workers.softRestartDue()) {
@@ -370,6 +515,7 @@ public final class Session {
     private void dispatchNext() {
         ClientMessage.Message next = inbox.poll();
         if (next != null) {
+            journal.dequeued(next);
             startTurn(next);
             return;
         }
@@ -499,11 +645,20 @@ public final class Session {
         inbox.clear();
         turn = null;
         emitStatus(SessionState.ENDED, reason.wire());
-        if (attached != null) {
+        if (attached != null && visibleSeq < history.newestSeq()) {
+            closeWhenShown = close; // the last frames are on their way to the store: closed after them
+        } else if (attached != null) {
             attached.close(close);
             attached = null;
         }
-        CompletableFuture<Void> stopped = workers.stopAll();
+        CompletionStage<Void> written = journal.end(reason).exceptionally(failure -> null);
+        written.whenComplete((ignored, error) -> executor.execute(() -> {
+            if (attached != null && closeWhenShown != null) {
+                attached.close(closeWhenShown); // the store gave up on the last frames
+                attached = null;
+            }
+        }));
+        CompletableFuture<Void> stopped = workers.stopAll().thenCombine(written, (a, b) -> null);
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
         settled.complete(null);
         context.registry().ended(this, reason);
@@ -534,14 +689,25 @@ public final class Session {
             // session from a connection that is there, maybe its own client's retry.
             return;
         }
+        if (state == SessionState.ENDED && endReason == null) {
+            // It left this node (handed over or released): the client resumes again and finds it where it went.
+            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
+            connection.close(CloseCode.GOING_AWAY);
+            return;
+        }
+        if (handingOff) {
+            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
+            connection.close(CloseCode.GOING_AWAY);
+            return;
+        }
         if (state == SessionState.ENDED) {
             connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
             connection.close(CloseCode.SESSION_NOT_FOUND);
             return;
         }
-        if (lastSeq > history.newestSeq()) {
+        if (lastSeq > visibleSeq) {
             connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "last_seq " + lastSeq + " is beyond the newest seq " + history.newestSeq()));
+                    "last_seq " + lastSeq + " is beyond the newest seq " + visibleSeq));
             connection.close(CloseCode.INVALID_SEQUENCE);
             return;
         }
@@ -555,9 +721,10 @@ public final class Session {
         attached = connection;
         reconnectTimer.cancel();
         interruptTimer.cancel();
-        connection.send(new ServerMessage.SessionReady(id, resumed, history.newestSeq(),
+        connection.send(new ServerMessage.SessionReady(id, resumed, visibleSeq,
                 connection.token().expiresAt().getEpochSecond(), state));
         tokenWatch.watch(connection);
+        journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):
         // its first connection gets that too, so no seq is ever skipped.
         replay(connection, lastSeq, resumed);
@@ -572,6 +739,9 @@ public final class Session {
             connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
         }
         for (ReplayBuffer.Entry entry : replay.entries()) {
+            if (entry.seq() > visibleSeq) {
+                break; // not stored yet: sent when it is
+            }
             connection.write(new EncodedFrame(entry.frame()));
         }
         connection.flush();
@@ -599,6 +769,7 @@ public final class Session {
             current.pauseOutput(false); // detached, its output goes to the replay buffer, bounded
         }
         reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
+        journal.detached(context.clock().millis() + context.config().reconnectWindow().toMillis());
         armInterruptAfterDisconnect();
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("detached");
     }
@@ -640,7 +811,11 @@ public final class Session {
         if (attached != null) {
             attached.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
         }
-        for (ClientMessage.Message dropped : inbox.takeQueued()) {
+        java.util.List<ClientMessage.Message> droppedAll = inbox.takeQueued();
+        if (!droppedAll.isEmpty()) {
+            journal.queueCleared();
+        }
+        for (ClientMessage.Message dropped : droppedAll) {
             if (attached != null) {
                 attached.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
                         "the gateway is shutting down: this queued message was not started", dropped.id(), null));
@@ -662,7 +837,7 @@ public final class Session {
 
     private void onClientMessage(Connection connection, ClientMessage message) {
         assert executor.inEventLoop();
-        if (connection != attached) {
+        if (connection != attached || state == SessionState.ENDED) {
             return;
         }
         if (!frameRate.admit(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
@@ -742,12 +917,17 @@ public final class Session {
         clock.messageTaken();
         if (state == SessionState.IDLE && inbox.isEmpty() && workers.current() != null) {
             inbox.takeDirectly(message);
+            journal.taken(inbox.digestOf(message));
             connection.send(new ServerMessage.Accepted(message.id(), false, 0));
             startTurn(message);
             return;
         }
         switch (inbox.offer(message)) {
-            case QUEUED -> connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
+            case QUEUED -> {
+                journal.taken(inbox.digestOf(message));
+                journal.queued(message);
+                connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
+            }
             case FULL -> connection.send(new ServerMessage.Error(ErrorCode.QUEUE_FULL,
                     "inbound queue is full (" + inbox.bound() + " messages)", message.id(), null));
             case NO_QUEUEING -> connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
@@ -757,12 +937,13 @@ public final class Session {
     }
 
     private void onAck(Connection connection, long seq) {
-        if (seq > history.newestSeq()) {
+        if (seq > visibleSeq) {
             connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "ack " + seq + " is beyond the newest seq " + history.newestSeq()));
+                    "ack " + seq + " is beyond the newest seq " + visibleSeq));
             return;
         }
         history.ackUpTo(seq);
+        journal.ack(seq);
     }
 
     private void onAuthRefresh(Connection connection, String token) {
@@ -779,6 +960,7 @@ public final class Session {
         }
         state = next;
         emit(seq -> new ServerMessage.Status(seq, next, reason));
+        journal.state(next, next == SessionState.PROCESSING && turn != null ? turn.id() : null);
         settleIfNoTurn();
     }
 
@@ -793,8 +975,74 @@ public final class Session {
         long seq = history.newestSeq() + 1;
         byte[] frame = context.codec().encodeToBytes(message.apply(seq));
         history.append(seq, frame);
+        journal.append(seq, frame);
+        if (journal.holdsHistory()) {
+            return; // shown once stored (onStored)
+        }
+        visibleSeq = seq;
         if (attached != null) {
             attached.send(new EncodedFrame(frame));
         }
+    }
+
+    /** History frames the journal stored: shown to the attached connection now, in order. */
+    private void onStored(long firstSeq, java.util.List<byte[]> frames) {
+        assert executor.inEventLoop();
+        boolean wrote = false;
+        for (int i = 0; i < frames.size(); i++) {
+            long seq = firstSeq + i;
+            if (seq <= visibleSeq) {
+                continue;
+            }
+            visibleSeq = seq;
+            if (attached != null) {
+                attached.write(new EncodedFrame(frames.get(i)));
+                wrote = true;
+            }
+        }
+        if (wrote) {
+            attached.flush();
+        }
+        if (closeWhenShown != null && attached != null && visibleSeq >= history.newestSeq()) {
+            attached.close(closeWhenShown);
+            attached = null;
+        }
+    }
+
+    /**
+     * Another node took the session over (or the store no longer has it as this node's): the
+     * attached connection is told it was replaced, the worker is stopped, and the session leaves
+     * this node without a tombstone here (the store has the truth). Nothing more is written.
+     */
+    private void onLost(String why) {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED) {
+            return;
+        }
+        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("session lost to another node: {}", why);
+        leave(CloseCode.SESSION_REPLACED, true);
+    }
+
+    /** Stops everything here as the session leaves this node alive; {@code replaced}: its connection gets session_replaced. */
+    private CompletableFuture<Void> leave(CloseCode close, boolean replaced) {
+        state = SessionState.ENDED;
+        reconnectTimer.cancel();
+        interruptTimer.cancel();
+        handoffTimer.cancel();
+        clock.cancel();
+        tokenWatch.stop();
+        turn = null;
+        if (attached != null) {
+            if (replaced) {
+                attached.send(new ServerMessage.SessionReplaced());
+            }
+            attached.close(close);
+            attached = null;
+        }
+        CompletableFuture<Void> stopped = workers.stopAll();
+        stopped.whenComplete((ignored, error) -> terminated.complete(null));
+        settled.complete(null);
+        context.registry().left(this);
+        return stopped;
     }
 }

@@ -72,6 +72,10 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
     private final GatewayMetrics metrics;
+    /** Guards {@link #adopt}'s check-then-create. */
+    private final Object adoptions = new Object();
+    /** Where sessions live beyond this node; {@link SessionStore#MEMORY} unless set at construction. */
+    private SessionStore store = SessionStore.MEMORY;
     /** Once set, never cleared: the gateway is draining ({@link #drain}). */
     private volatile boolean draining;
     /** The {@code retry_after} of the drain, in seconds; written before {@link #draining}. */
@@ -99,8 +103,15 @@ public final class SessionRegistry {
     /** Like {@link #SessionRegistry(GatewayConfig, WireCodec, TokenVerification, WorkerSource, Ticker, Clock)}, reporting to {@code metrics}. */
     public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
             Ticker ticker, Clock clock, GatewayMetrics metrics) {
+        this(config, codec, verifier, workers, ticker, clock, metrics, SessionStore.MEMORY);
+    }
+
+    /** Like the above, with sessions kept in {@code store} too. */
+    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
+            Ticker ticker, Clock clock, GatewayMetrics metrics, SessionStore store) {
         this(config.sessions(), config.limits(), config.auth(), config.abuse(), config.server().nodeId(), codec, verifier,
                 workers, ticker, clock, metrics);
+        this.store = requireNonNull(store, "store");
     }
 
     private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, String nodeId,
@@ -156,15 +167,71 @@ public final class SessionRegistry {
      * starts it there with the worker acquired for it at upgrade time.
      */
     public Session create(String subject, EventExecutor executor, CompletionStage<Worker> worker) {
-        String id = ids.next();
-        Session session = new Session(id, subject, executor, context);
-        sessions.put(id, session);
+        return create(ids.next(), subject, executor, worker, Journal.NONE);
+    }
+
+    /**
+     * Like {@link #create(String, EventExecutor, CompletionStage)}, for session {@code id} (drawn with
+     * {@link #nextId()}) already registered in the shared store, writing through {@code journal}.
+     */
+    public Session create(String id, String subject, EventExecutor executor, CompletionStage<Worker> worker,
+            Journal journal) {
+        Session session = new Session(id, subject, executor, context, journal, null);
+        return started(session, worker);
+    }
+
+    /**
+     * Continues a session taken over from another node (in a slot reserved with {@link #admit}),
+     * from what the store had, with a worker acquired for it.
+     *
+     * @return the session, or null when it is already here (made by another resume that took it
+     *     over at the same time; the caller gives back its slot and worker and attaches to that one)
+     */
+    public Session adopt(String id, String subject, EventExecutor executor, CompletionStage<Worker> worker,
+            Journal journal, Restored restored) {
+        requireNonNull(restored, "restored");
+        synchronized (adoptions) {
+            if (sessions.containsKey(id)) {
+                return null; // two resumes here took it over together: the first one made it
+            }
+            return started(new Session(id, subject, executor, context, journal, restored), worker);
+        }
+    }
+
+    /** A fresh session id. */
+    public String nextId() {
+        return ids.next();
+    }
+
+    private Session started(Session session, CompletionStage<Worker> worker) {
+        Session previous = sessions.putIfAbsent(session.id(), session);
+        if (previous != null) {
+            throw new IllegalStateException("session " + session.id() + " is already on this node");
+        }
         session.start(worker);
         if (draining) {
             // Admitted just before the drain began: it drains too (after start(), on its loop).
             session.drain(drainRetryAfter);
         }
         return session;
+    }
+
+    /** Where sessions live beyond this node (the in-memory store keeps nothing beyond it). */
+    public SessionStore store() {
+        return store;
+    }
+
+    /**
+     * Lets every session leave this node alive (a stop with the shared store), each on its own
+     * loop; completes when all of them are released and their workers are gone.
+     */
+    public CompletableFuture<Void> releaseAll(CloseCode close) {
+        List<Session> all = new ArrayList<>(sessions.values());
+        CompletableFuture<?>[] released = new CompletableFuture<?>[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            released[i] = all.get(i).release(close).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(released);
     }
 
     /** The source of workers, for admission at upgrade time and for restarts. */
@@ -186,6 +253,18 @@ public final class SessionRegistry {
             return new Lookup.Expired(tombstone.reason());
         }
         return new Lookup.NotFound();
+    }
+
+    /** Called by a session that leaves this node alive (released or taken over): frees its slot, no tombstone. */
+    void left(Session session) {
+        if (sessions.remove(session.id(), session)) {
+            release(session.subject());
+        }
+    }
+
+    /** Remembers that {@code id} of {@code subject} ended elsewhere, for {@code session_expired} here too. */
+    public void endedElsewhere(String id, String subject, EndReason reason) {
+        tombstones.put(id, new Tombstone(subject, reason));
     }
 
     /** Called by a session as it ends: frees its slot and leaves a tombstone. */

@@ -38,6 +38,11 @@ final class Timer {
         return pending != null;
     }
 
+    /** Milliseconds until the pending task runs; 0 when none is pending. */
+    long remainingMillis() {
+        return pending == null ? 0 : Math.max(0, pending.getDelay(TimeUnit.MILLISECONDS));
+    }
+
     void cancel() {
         if (pending != null) {
             pending.cancel(false);

@@ -28,6 +28,13 @@ sealed interface WorkerEvent {
         }
     }
 
+    /** The current worker saved a checkpoint (kept by the slot); {@code json} is its state, written as JSON. */
+    record Checkpointed(byte[] json) implements WorkerEvent {
+        public Checkpointed {
+            requireNonNull(json, "json");
+        }
+    }
+
     /** The current worker exited by itself (it was not stopped by the session). */
     record Exited(WorkerExit exit) implements WorkerEvent {
         public Exited {

@@ -94,6 +94,11 @@ final class WorkerSlot {
         return ready.isDone() && !ready.isCompletedExceptionally() ? candidate : null;
     }
 
+    /** Starts from a checkpoint saved by a worker on another node (the session moved); null for none. */
+    void restoreCheckpoint(JsonNode stored) {
+        checkpoint = stored;
+    }
+
     /** The newest checkpoint a worker of this session saved, or null when none has. */
     JsonNode checkpoint() {
         return checkpoint;
@@ -117,6 +122,7 @@ final class WorkerSlot {
                 assert executor.inEventLoop();
                 if (ready == worker && !closed) {
                     checkpoint = state;
+                    events.accept(new WorkerEvent.Checkpointed(context.codec().encodeJson(state)));
                 }
             }
 

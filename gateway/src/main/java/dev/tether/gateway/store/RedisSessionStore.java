@@ -12,6 +12,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -74,6 +75,11 @@ public final class RedisSessionStore implements AutoCloseable {
         }
     }
 
+    /** A connection for pub/sub (hand-off requests), to the same Redis. */
+    StatefulRedisPubSubConnection<String, String> connectPubSub() {
+        return client.connectPubSub();
+    }
+
     // ---- a session's life ----
 
     /**
@@ -115,9 +121,45 @@ public final class RedisSessionStore implements AutoCloseable {
                 new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, withFence(fence, bytes(seq))));
     }
 
-    /** The session's state changed ({@code preparing}, {@code idle}, {@code processing}, {@code restarting}). */
+    /** The session's state changed ({@code preparing}, {@code idle}, {@code restarting}); no turn runs. */
     public CompletionStage<Void> state(String id, Fence fence, String state) {
-        return update(id, fence, "state", bytes(state));
+        return update(id, fence, "state", bytes(state), "turn", bytes(""));
+    }
+
+    /** A turn started: the session is {@code processing} the client message {@code turnId}. */
+    public CompletionStage<Void> turn(String id, Fence fence, String turnId) {
+        return update(id, fence, "state", bytes("processing"), "turn", bytes(turnId));
+    }
+
+    /** A client message waits in the session's queue, behind those already there ({@code message} as sent). */
+    public CompletionStage<Void> queued(String id, Fence fence, byte[] message) {
+        return queueOp(id, fence, bytes("add"), message);
+    }
+
+    /** A queued client message left the queue (its turn started). */
+    public CompletionStage<Void> dequeued(String id, Fence fence, byte[] message) {
+        return queueOp(id, fence, bytes("remove"), message);
+    }
+
+    /** Every queued client message left the queue. */
+    public CompletionStage<Void> queueCleared(String id, Fence fence) {
+        return queueOp(id, fence, bytes("clear"));
+    }
+
+    /** The client messages waiting in the session's queue, in order. */
+    public CompletionStage<List<byte[]>> queue(String id) {
+        return redis.zrange(StoreKeys.queue(id), 0, -1);
+    }
+
+    /** Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends). */
+    public CompletionStage<Long> requestHandoff(String node, String id) {
+        return redis.publish(StoreKeys.handoffChannel(node), bytes(id));
+    }
+
+    private CompletionStage<Void> queueOp(String id, Fence fence, byte[]... args) {
+        return fenced(id, fence, Scripts.<Long>run(redis, scripts.queue, ScriptOutputType.INTEGER,
+                new String[] {StoreKeys.directory(id), StoreKeys.queue(id)}, withFence(fence, args)))
+                .thenApply(ignored -> null);
     }
 
     /** A connection is attached, with a token that expires at {@code tokenExpiresAt} (epoch seconds). */
@@ -193,7 +235,7 @@ public final class RedisSessionStore implements AutoCloseable {
      */
     public CompletionStage<Void> end(String id, Fence fence, String reason, Duration tombstoneTtl) {
         return fenced(id, fence, Scripts.<Long>run(redis, scripts.end, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id)},
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id), StoreKeys.queue(id)},
                 withFence(fence, bytes(reason), bytes(Math.max(1, tombstoneTtl.toMillis())))))
                 .thenApply(ignored -> null);
     }
@@ -201,7 +243,8 @@ public final class RedisSessionStore implements AutoCloseable {
     /** Deletes a session that never started (refused at admission): no tombstone is left. */
     public CompletionStage<Void> discard(String id, Fence fence) {
         return fenced(id, fence, Scripts.<Long>run(redis, scripts.discard, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id)}, withFence(fence)))
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id), StoreKeys.queue(id)},
+                withFence(fence)))
                 .thenApply(ignored -> null);
     }
 
@@ -370,7 +413,8 @@ public final class RedisSessionStore implements AutoCloseable {
                 field(fields, "node", ""), parseLong(field(fields, "epoch", "0")), field(fields, "state", ""),
                 parseLong(field(fields, "newest_seq", "0")), parseLong(field(fields, "reserved_seq", "0")),
                 parseLong(field(fields, "token_expires_at", "0")), parseLong(field(fields, "reconnect_deadline", "0")),
-                fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null, fields.get("checkpoint"));
+                fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null, fields.get("checkpoint"),
+                field(fields, "turn", ""), parseLong(field(fields, "created_at", "0")));
     }
 
     private static String field(Map<String, byte[]> fields, String name, String absent) {

@@ -34,6 +34,7 @@ final class Scripts {
     final Script claim = load("claim", false);
     final Script end = load("end", true);
     final Script discard = load("discard", true);
+    final Script queue = load("queue", true);
     final Script admit = load("admit", false);
 
     /** Runs {@code script}; resolves to what it returned, as Lettuce decodes {@code type}. */

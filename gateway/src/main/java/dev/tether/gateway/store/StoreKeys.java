@@ -30,6 +30,16 @@ final class StoreKeys {
         return PREFIX + "{" + sessionId + "}:ids";
     }
 
+    /** Client messages waiting in the session's queue: a sorted set, in arrival order. */
+    static String queue(String sessionId) {
+        return PREFIX + "{" + sessionId + "}:queue";
+    }
+
+    /** The channel a node listens on for requests to hand a session over. */
+    static String handoffChannel(String nodeId) {
+        return PREFIX + "node:{" + nodeId + "}:handoff";
+    }
+
     /** A node's lease: present while the node renews it. */
     static String node(String nodeId) {
         return PREFIX + "node:{" + nodeId + "}";

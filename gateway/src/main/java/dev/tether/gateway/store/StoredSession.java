@@ -18,10 +18,12 @@ import static java.util.Objects.requireNonNull;
  * @param reconnectDeadlineMillis when a session with no connection ends, epoch milliseconds (0: attached)
  * @param endReason why it ended, or null while it runs
  * @param checkpoint the newest worker checkpoint ({@code state} as JSON bytes), or null
+ * @param turn the client message id of the running turn while {@code processing}, else empty
+ * @param createdAtMillis when the session was created, epoch milliseconds
  */
 public record StoredSession(String id, String format, String subject, String node, long epoch, String state,
         long newestSeq, long reservedSeq, long tokenExpiresAt, long reconnectDeadlineMillis, String endReason,
-        byte[] checkpoint) {
+        byte[] checkpoint, String turn, long createdAtMillis) {
     public StoredSession {
         requireNonNull(id, "id");
         requireNonNull(format, "format");

@@ -3,18 +3,22 @@
 -- KEYS[1] directory, KEYS[2] log stream. ARGV (after the fence's two): max_messages, max_bytes,
 -- first_seq, frame...
 -- Each frame is a stream entry whose id is "<seq>-0" and whose one field "f" is the frame.
--- Returns the newest seq; fails with SEQ <newest> when first_seq does not follow it.
+-- Returns the newest seq; fails with SEQ <newest> when first_seq is beyond the seq after it. Frames
+-- already stored (a write retried after a lost reply) are passed over, so a retry is harmless.
 local newest = tonumber(redis.call('HGET', KEYS[1], 'newest_seq'))
 local first = tonumber(ARGV[5])
-if first ~= newest + 1 then
+if first > newest + 1 then
   return redis.error_reply('SEQ ' .. newest)
 end
 local bytes = 0
 local last = newest
 for i = 6, #ARGV do
-  last = first + i - 6
-  redis.call('XADD', KEYS[2], string.format('%d-0', last), 'f', ARGV[i])
-  bytes = bytes + #ARGV[i]
+  local seq = first + i - 6
+  if seq > newest then
+    last = seq
+    redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'f', ARGV[i])
+    bytes = bytes + #ARGV[i]
+  end
 end
 local total = tonumber(redis.call('HINCRBY', KEYS[1], 'log_bytes', bytes))
 local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved_seq'))

@@ -210,7 +210,37 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.parse("sessions:\n  replay_max_mesages: 5\n", NO_ENV));
         assertEquals("sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
                 + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
-                + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after)", e.getMessage());
+                + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after, store, redis,"
+                + " handoff_timeout)", e.getMessage());
+    }
+
+    @Test
+    void theRedisStoreNeedsANodeIdAndAValidUriAndLease() {
+        ConfigException noNode = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  store: redis\n", NO_ENV));
+        assertEquals("server.node_id: null (expected: a node id: sessions.store: redis needs one per node)",
+                noNode.getMessage());
+        ConfigException badStore = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  store: etcd\n", NO_ENV));
+        assertEquals("sessions.store: etcd (expected: one of [memory, redis])", badStore.getMessage());
+        ConfigException badUri = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "sessions:\n  redis:\n    uri: http://user:hunter2@host\n", NO_ENV));
+        assertTrue(badUri.getMessage().startsWith("sessions.redis.uri: (not shown)"), badUri.getMessage());
+        assertFalse(badUri.getMessage().contains("hunter2"), "a password in the URI is never shown");
+        ConfigException badLease = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  redis:\n    lease: 500ms\n", NO_ENV));
+        assertEquals("sessions.redis.lease: 500ms (expected: 1s..10m)", badLease.getMessage());
+        ConfigException badHandoff = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  handoff_timeout: 2h\n", NO_ENV));
+        assertEquals("sessions.handoff_timeout: 2h (expected: 0s..1h)", badHandoff.getMessage());
+
+        GatewayConfig shared = ConfigLoader.parse("server:\n  node_id: n1\nsessions:\n  store: redis\n",
+                Map.of(ConfigLoader.ENV_REDIS_URI, "redis://:secret@10.0.0.5:6380/2"));
+        assertTrue(shared.sessions().shared());
+        assertEquals("redis://:secret@10.0.0.5:6380/2", shared.sessions().redis().uri(), "TETHER_REDIS_URI overrides the file");
+        assertEquals(Duration.ofSeconds(10), shared.sessions().redis().lease());
+        assertEquals(Duration.ofSeconds(30), shared.sessions().handoffTimeout());
+        assertFalse(GatewayConfig.defaults().sessions().shared(), "memory is the default");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,34 @@
+package dev.tether.gateway.session;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.replay.ReplayBuffer;
+import dev.tether.protocol.ClientMessage;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What a session continued from the shared store starts with: everything the node that had it
+ * stored (contract 7.1).
+ *
+ * @param startedAt when the session was created (its limits count from then, on any node)
+ * @param newestSeq the seq it continues above: at least the newest stored, and above every seq the
+ *     previous node may have sent
+ * @param history the stored history frames, oldest first
+ * @param messageIds digests of the client message ids taken, oldest first
+ * @param queued client messages that were waiting in its queue, in order
+ * @param checkpoint the newest worker checkpoint, or null
+ * @param lostTurnId the message id of a turn that was running on the previous node, or null
+ * @param fromNode the node that had the session, for the client's notice and the logs
+ */
+public record Restored(Instant startedAt, long newestSeq, List<ReplayBuffer.Entry> history, List<byte[]> messageIds,
+        List<ClientMessage.Message> queued, JsonNode checkpoint, String lostTurnId, String fromNode) {
+    public Restored {
+        requireNonNull(startedAt, "startedAt");
+        history = List.copyOf(history);
+        messageIds = List.copyOf(messageIds);
+        queued = List.copyOf(queued);
+        requireNonNull(fromNode, "fromNode");
+    }
+}

@@ -1,0 +1,95 @@
+package dev.tether.gateway.session;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Where sessions live beyond this node ({@code sessions.store}): nowhere with {@code memory}
+ * ({@link #MEMORY}), or a store shared by several nodes ({@code redis}), which registers new
+ * sessions, counts them per user across nodes, gives each a {@link Journal}, and takes over
+ * sessions that another node had (contract 7.1).
+ *
+ * <p><b>Threading:</b> thread-safe; methods return at once, and their stages complete on the
+ * store's threads (callers hand the outcome to their loop).
+ */
+public interface SessionStore {
+
+    /** What became of a new session. */
+    sealed interface Creation {
+        /** Registered and counted; its history is written through {@code journal}. */
+        record Created(Journal journal) implements Creation {
+            public Created {
+                requireNonNull(journal, "journal");
+            }
+        }
+
+        /** The user already has {@code sessions.max_sessions_per_user} sessions on the nodes together. */
+        record UserLimit() implements Creation {}
+    }
+
+    /** What a resume of a session this node does not have found in the store. */
+    sealed interface Adoption {
+        /** The session is this node's now: it continues from {@code restored}, writing through {@code journal}. */
+        record Adopted(Journal journal, Restored restored) implements Adoption {
+            public Adopted {
+                requireNonNull(journal, "journal");
+                requireNonNull(restored, "restored");
+            }
+        }
+
+        /** No such session of this user. */
+        record NotFound() implements Adoption {}
+
+        /** It ended, for {@code reason} (the wire reason). */
+        record Ended(String reason) implements Adoption {}
+
+        /** It was stored in a format this node cannot read (contract 8.8); left as it is. */
+        record Incompatible(String format) implements Adoption {}
+    }
+
+    /** The in-memory store: sessions live and die with this node. */
+    SessionStore MEMORY = new SessionStore() {
+        @Override
+        public boolean shared() {
+            return false;
+        }
+
+        @Override
+        public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
+            return CompletableFuture.completedFuture(new Creation.Created(Journal.NONE));
+        }
+
+        @Override
+        public CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor) {
+            return CompletableFuture.completedFuture(new Adoption.NotFound());
+        }
+    };
+
+    /**
+     * Forgets a session {@link #create created} whose client went away before it started: removed
+     * from the store and from its user's count, with no tombstone.
+     */
+    default CompletionStage<Void> abandon(String id, String subject) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Whether sessions are kept in a store other nodes share. */
+    boolean shared();
+
+    /**
+     * Registers new session {@code id} of {@code subject} and counts it against the user's
+     * {@code sessions.max_sessions_per_user} on every node; its journal runs on {@code executor}.
+     * Fails when the store cannot be reached.
+     */
+    CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor);
+
+    /**
+     * Takes session {@code id} of {@code subject} over from the node that has it, once that node has
+     * handed it over (or its lease ran out); the client has seen seqs up to {@code lastSeq}. The
+     * journal runs on {@code executor}. Fails when the store cannot be reached.
+     */
+    CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor);
+}

@@ -1,0 +1,285 @@
+package dev.tether.gateway.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.Journal;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.protocol.WireCodec;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's journal in the Redis store: its writes, in order, with its owner's {@link Fence}.
+ * History is held until stored (the session shows a frame only when {@link Listener#stored} covers
+ * it). Writes are batched: while one batch is on its way, the next gathers, then goes as one
+ * pipeline, consecutive frames as one append; so the cost per message falls as the rate rises.
+ *
+ * <p>A batch the store refuses because another node took the session over ends the journal:
+ * {@link Listener#lost}. A batch that fails because the store cannot be reached is sent again,
+ * after a pause that doubles up to {@value #MAX_RETRY_MILLIS} ms (every write is harmless to
+ * repeat); while {@value #MAX_PENDING} writes wait, the session is given up ({@code lost}), so a
+ * store that stays away costs bounded memory.
+ *
+ * <p><b>Threading:</b> confined to the session's event loop; store replies hop back onto it.
+ */
+final class RedisJournal implements Journal {
+
+    /** Writes that may wait for the store before the session is given up. */
+    static final int MAX_PENDING = 20_000;
+    static final long MAX_RETRY_MILLIS = 2_000;
+
+    private static final Logger log = LoggerFactory.getLogger(RedisJournal.class);
+
+    /** One write waiting to go. */
+    private sealed interface Op {
+    }
+
+    /** A history frame: consecutive ones go as one append. */
+    private record Append(long seq, byte[] frame) implements Op {
+    }
+
+    /** Any other write; {@code done} (may be null) completes when it is stored or given up. */
+    private record Write(Supplier<CompletionStage<?>> call, CompletableFuture<Void> done) implements Op {
+    }
+
+    /** Frames of one append in a batch, reported as stored together. */
+    private record Frames(long firstSeq, List<byte[]> frames) {
+    }
+
+    private final RedisSessionStore store;
+    private final String id;
+    private final String subject;
+    private final Fence fence;
+    private final EventExecutor executor;
+    private final WireCodec codec;
+    private final Limits limits;
+    private final ArrayDeque<Op> pending = new ArrayDeque<>();
+    private boolean inFlight;
+    private Listener listener;
+    /** Given up: another node has the session, it was released or ended, or the store stayed away. */
+    private boolean finished;
+    private long retryMillis;
+
+    /** The bounds the journal writes with. */
+    record Limits(int replayMaxMessages, long replayMaxBytes, int maxTrackedIds, Duration tombstoneTtl) {
+    }
+
+    RedisJournal(RedisSessionStore store, String id, String subject, Fence fence, EventExecutor executor, WireCodec codec,
+            Limits limits) {
+        this.store = requireNonNull(store, "store");
+        this.id = requireNonNull(id, "id");
+        this.subject = requireNonNull(subject, "subject");
+        this.fence = requireNonNull(fence, "fence");
+        this.executor = requireNonNull(executor, "executor");
+        this.codec = requireNonNull(codec, "codec");
+        this.limits = requireNonNull(limits, "limits");
+    }
+
+    @Override
+    public boolean holdsHistory() {
+        return true;
+    }
+
+    @Override
+    public void start(Listener listener) {
+        this.listener = requireNonNull(listener, "listener");
+        flush();
+    }
+
+    @Override
+    public void append(long seq, byte[] frame) {
+        add(new Append(seq, frame));
+    }
+
+    @Override
+    public void ack(long seq) {
+        write(() -> store.ack(id, fence, seq));
+    }
+
+    @Override
+    public void state(SessionState state, String turnId) {
+        if (state == SessionState.ENDED) {
+            return; // end() writes the tombstone
+        }
+        if (turnId != null) {
+            write(() -> store.turn(id, fence, turnId));
+        } else {
+            write(() -> store.state(id, fence, state.wire()));
+        }
+    }
+
+    @Override
+    public void attached(long tokenExpiresAt) {
+        write(() -> store.attached(id, fence, tokenExpiresAt));
+    }
+
+    @Override
+    public void detached(long deadlineMillis) {
+        write(() -> store.detached(id, fence, deadlineMillis));
+    }
+
+    @Override
+    public void checkpoint(byte[] state) {
+        write(() -> store.checkpoint(id, fence, state));
+    }
+
+    @Override
+    public void taken(byte[] idDigest) {
+        write(() -> store.rememberMessageIds(id, fence, limits.maxTrackedIds(), List.of(idDigest)));
+    }
+
+    @Override
+    public void queued(ClientMessage.Message message) {
+        byte[] encoded = encode(message);
+        write(() -> store.queued(id, fence, encoded));
+    }
+
+    @Override
+    public void dequeued(ClientMessage.Message message) {
+        byte[] encoded = encode(message);
+        write(() -> store.dequeued(id, fence, encoded));
+    }
+
+    @Override
+    public void queueCleared() {
+        write(() -> store.queueCleared(id, fence));
+    }
+
+    @Override
+    public CompletionStage<Void> end(EndReason reason) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        add(new Write(() -> store.end(id, fence, reason.wire(), limits.tombstoneTtl())
+                .thenCompose(ignored -> store.forget(subject, id)), done));
+        return done.whenComplete((ignored, error) -> finish());
+    }
+
+    @Override
+    public CompletionStage<Void> release(long reconnectDeadlineMillis) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        add(new Write(() -> store.release(id, fence, reconnectDeadlineMillis), done));
+        return done.whenComplete((ignored, error) -> finish());
+    }
+
+    // ---- batching ----
+
+    private void write(Supplier<CompletionStage<?>> call) {
+        add(new Write(call, null));
+    }
+
+    private void add(Op op) {
+        assert executor.inEventLoop();
+        if (finished) {
+            if (op instanceof Write w && w.done() != null) {
+                w.done().complete(null);
+            }
+            return;
+        }
+        pending.addLast(op);
+        if (pending.size() > MAX_PENDING) {
+            giveUp("the session store has not taken " + pending.size() + " writes");
+            return;
+        }
+        flush();
+    }
+
+    private void flush() {
+        if (inFlight || finished || listener == null || pending.isEmpty()) {
+            return;
+        }
+        List<Op> batch = new ArrayList<>(pending);
+        pending.clear();
+        inFlight = true;
+        List<Frames> appended = new ArrayList<>();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        int i = 0;
+        while (i < batch.size()) {
+            if (batch.get(i) instanceof Append first) {
+                List<byte[]> frames = new ArrayList<>();
+                while (i < batch.size() && batch.get(i) instanceof Append next) {
+                    frames.add(next.frame());
+                    i++;
+                }
+                appended.add(new Frames(first.seq(), frames));
+                calls.add(store.append(id, fence, limits.replayMaxMessages(), limits.replayMaxBytes(), first.seq(), frames)
+                        .toCompletableFuture());
+            } else {
+                calls.add(((Write) batch.get(i)).call().get().toCompletableFuture());
+                i++;
+            }
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                .whenComplete((ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
+    }
+
+    private void done(List<Op> batch, List<Frames> appended, Throwable failure) {
+        inFlight = false;
+        if (finished) {
+            completeAll(batch);
+            return;
+        }
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            if (cause instanceof StaleClaimException) {
+                completeAll(batch);
+                giveUp(cause.getMessage());
+                return;
+            }
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                pending.addFirst(batch.get(i));
+            }
+            retryMillis = Math.min(MAX_RETRY_MILLIS, Math.max(50, retryMillis * 2));
+            log.atWarn().addKeyValue("session", id).log("session store write failed ({}); again in {} ms",
+                    String.valueOf(cause.getMessage()), retryMillis);
+            executor.schedule(this::flush, retryMillis, TimeUnit.MILLISECONDS);
+            return;
+        }
+        retryMillis = 0;
+        for (Frames frames : appended) {
+            listener.stored(frames.firstSeq(), frames.frames());
+        }
+        completeAll(batch);
+        flush();
+    }
+
+    private void giveUp(String why) {
+        finished = true;
+        completeAll(new ArrayList<>(pending));
+        pending.clear();
+        if (listener != null) {
+            listener.lost(why);
+        }
+    }
+
+    private void finish() {
+        if (executor.inEventLoop()) {
+            finished = true;
+        } else {
+            executor.execute(() -> finished = true);
+        }
+    }
+
+    private static void completeAll(List<Op> ops) {
+        for (Op op : ops) {
+            if (op instanceof Write w && w.done() != null) {
+                w.done().complete(null);
+            }
+        }
+    }
+
+    private byte[] encode(ClientMessage.Message message) {
+        return codec.encode(message).getBytes(StandardCharsets.UTF_8);
+    }
+}

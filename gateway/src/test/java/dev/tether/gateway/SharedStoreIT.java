@@ -1,0 +1,289 @@
+package dev.tether.gateway;
+
+import static dev.tether.gateway.testing.SessionClient.historyTags;
+import static dev.tether.gateway.testing.SessionClient.notice;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.GatewayServer;
+import dev.tether.gateway.testing.DemoWorkers;
+import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.RawHttp;
+import dev.tether.gateway.testing.RedisServer;
+import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.testing.TestClient;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sessions in the shared store ({@code sessions.store: redis}, contract 7.1) end to end: gateway
+ * nodes started in this JVM against one real {@code redis-server}, real demo-worker subprocesses,
+ * and WebSocket clients. A session moves to another node when its node stops (it is released) or
+ * while it lives (it is handed over after its running turn); it carries its history, its message
+ * ids, its queued messages and its worker checkpoint (the demo worker's turn count goes on).
+ */
+class SharedStoreIT {
+
+    private static final String MARKER = "shared-store";
+
+    @TempDir
+    static Path tmp;
+    private static RedisServer redis;
+    private final List<GatewayServer> nodes = new ArrayList<>();
+    private final Map<GatewayServer, InetSocketAddress> addresses = new java.util.HashMap<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start(tmp);
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @AfterEach
+    void stopNodes() {
+        nodes.forEach(GatewayServer::close);
+    }
+
+    private GatewayServer node(String id) throws InterruptedException {
+        String yaml = DemoWorkers.config(MARKER, """
+                server:
+                  node_id: %s
+                auth:
+                  hmac_secret: %s
+                sessions:
+                  store: redis
+                  handoff_timeout: 10s
+                  max_sessions_per_user: 2
+                  redis:
+                    uri: %s
+                    lease: 2s
+                """.formatted(id, GatewayProcess.TEST_SECRET, redis.uri()));
+        GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
+        GatewayServer server = new GatewayServer(config, Clock.systemUTC());
+        nodes.add(server);
+        addresses.put(server, server.start());
+        return server;
+    }
+
+    @Test
+    void aSessionGoesOnOnAnotherNodeWhenItsNodeStops() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        List<ServerMessage> onA = new ArrayList<>();
+        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "alice"))) {
+            id = c.sessionId();
+            onA.addAll(c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"));
+            onA.addAll(c.roundTrip("t2", "{\"text\":\"two\",\"deltas\":1,\"delay_ms\":0}"));
+            assertEquals(List.of(1, 2), onA.stream().filter(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText()))
+                    .map(m -> ((ServerMessage.Event) m).event().path("turn").asInt()).toList());
+        }
+        long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
+        a.close(); // releases its sessions: b takes them over at once
+
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "alice"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            assertTrue(ready.resumed());
+            assertEquals(id, ready.sessionId());
+            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE
+                    && s.seq() > newestOnA);
+            List<Long> seqs = seqs(replay);
+            assertEquals(1L, seqs.get(0), "the whole history, from seq 1: " + seqs);
+            for (int i = 1; i < seqs.size(); i++) {
+                assertEquals(seqs.get(i - 1) + 1, seqs.get(i), "consecutive seqs, none reused: " + seqs);
+            }
+            long firstOnA = seqs(onA).get(0);
+            assertEquals(tagsBetween(onA, firstOnA, newestOnA), tagsBetween(replay, firstOnA, newestOnA),
+                    "b replays exactly what a sent");
+            ServerMessage.Notice moved = notice(replay, "session_moved");
+            assertEquals("(released)", moved.details().path("from_node").asText(), moved.details().toString());
+            assertFalse(moved.details().has("turn_id"), "no turn was running");
+
+            ws.send(new ClientMessage.Message("t3", JsonNodeFactory.instance.textNode("three")));
+            List<ServerMessage> third = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            assertEquals(3, SessionClient.event(third, "result").path("turn").asInt(), "the worker went on from the checkpoint");
+
+            ws.send(new ClientMessage.Message("t1", JsonNodeFactory.instance.textNode("again")));
+            ServerMessage.Accepted again = ws.expect(ServerMessage.Accepted.class);
+            assertTrue(again.duplicate(), "an id taken on a is a duplicate on b");
+        }
+    }
+
+    @Test
+    void aResumeOnAnotherNodeIsHandedOverAfterTheRunningTurn() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        try (TestClient onA = TestClient.connectWithHeader(uri(a), token(a, "bob"))) {
+            String id = onA.expect(ServerMessage.SessionReady.class).sessionId();
+            onA.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE || m instanceof ServerMessage.SessionReady);
+            onA.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
+                    .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
+            onA.until(m -> m instanceof ServerMessage.Event);
+
+            try (TestClient onB = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "bob"))) {
+                assertEquals(4001, onA.awaitCloseCode(), "a's connection is replaced");
+                ServerMessage.SessionReady ready = onB.expect(ServerMessage.SessionReady.class);
+                assertTrue(ready.resumed());
+                List<ServerMessage> history = onB.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
+                List<String> tags = SessionClient.tags(history);
+                assertTrue(tags.contains("event:result:slow"), "the turn finished on a and b replays it: " + tags);
+                assertEquals(6, tags.stream().filter(t -> t.equals("event:delta:slow")).count(), tags::toString);
+                assertEquals("a", notice(history, "session_moved").details().path("from_node").asText());
+                onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+                onB.send(new ClientMessage.Message("next", JsonNodeFactory.instance.textNode("go on")));
+                List<ServerMessage> next = onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+                assertEquals(2, SessionClient.event(next, "result").path("turn").asInt());
+            }
+        }
+        assertTrue(a.registry().all().isEmpty(), "a let the session go");
+    }
+
+    @Test
+    void anEndedSessionIsExpiredOnEveryNodeAndAnUnknownOneIsNotFound() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "carol"))) {
+            id = c.sessionId();
+            c.send(new ClientMessage.End());
+            c.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED);
+        }
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "carol"))) {
+            ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
+            assertEquals(ErrorCode.SESSION_EXPIRED, error.code());
+            assertEquals(4004, ws.awaitCloseCode());
+        }
+        for (String subject : List.of("mallory", "carol")) {
+            String target = subject.equals("mallory") ? id : "b.AAAAAAAAAAAAAAAAAAAAAA";
+            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, target, 0), token(b, subject))) {
+                assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code());
+                assertEquals(4004, ws.awaitCloseCode());
+            }
+        }
+    }
+
+    @Test
+    void sessionsPerUserCountOnEveryNode() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        try (SessionClient one = SessionClient.open(uri(a), token(a, "dave"));
+                SessionClient two = SessionClient.open(uri(b), token(b, "dave"))) {
+            RawHttp.Response third = RawHttp.upgrade(address(a), "/ws", Map.of("Authorization", "Bearer " + token(a, "dave")));
+            assertEquals(429, third.status(), third.body());
+            assertTrue(third.body().contains("too_many_connections"), third.body());
+        }
+    }
+
+    @Test
+    void aSessionOfANodeKilledMidTurnGoesOnElsewhereOnceItsLeaseRunsOut() throws Exception {
+        Path file = Files.writeString(tmp.resolve("dead.yaml"), """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  node_id: dead
+                admin:
+                  enabled: false
+                auth:
+                  hmac_secret: %s
+                worker:
+                  kind: echo
+                  echo:
+                    deltas: 5
+                    delta_interval: 1s
+                sessions:
+                  store: redis
+                  redis:
+                    uri: %s
+                    lease: 1s
+                """.formatted(GatewayProcess.TEST_SECRET, redis.uri()));
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
+            env.put(name, null);
+        }
+        String id;
+        long seen;
+        try (GatewayProcess dead = GatewayProcess.start(tmp, env, "--config", file.toString())) {
+            URI onDead = URI.create("ws://127.0.0.1:" + dead.awaitListening() + "/ws");
+            String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
+                    Clock.systemUTC()).mint("erin", Duration.ofHours(1), Map.of());
+            try (TestClient ws = TestClient.connectWithHeader(onDead, token)) {
+                ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+                id = ready.sessionId();
+                ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("a long answer")));
+                List<ServerMessage> upToDelta = ws.until(m -> m instanceof ServerMessage.Event);
+                seen = seqs(upToDelta).get(seqs(upToDelta).size() - 1);
+                dead.signal("KILL");
+                dead.awaitExit();
+            }
+        }
+        GatewayServer b = node("b");
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, seen), token(b, "erin"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            assertTrue(ready.resumed());
+            assertTrue(ready.lastSeq() >= seen, "no seq the client saw is reused: " + ready.lastSeq() + " < " + seen);
+            List<ServerMessage> after = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            ServerMessage.Notice moved = notice(after, "session_moved");
+            assertEquals("dead", moved.details().path("from_node").asText());
+            assertEquals("m1", moved.details().path("turn_id").asText(), "the turn that died with the node is named");
+            List<Long> seqs = seqs(after);
+            assertTrue(seqs.get(0) > seen, "history goes on above what the client saw: " + seqs);
+            ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("again")));
+            assertTrue(ws.expect(ServerMessage.Accepted.class).duplicate(), "m1 was taken on the dead node");
+        }
+    }
+
+    // ---- helpers ----
+
+    private static List<Long> seqs(List<ServerMessage> messages) {
+        return messages.stream().filter(m -> m instanceof ServerMessage.Sequenced).map(m -> ((ServerMessage.Sequenced) m).seq())
+                .toList();
+    }
+
+    private static List<String> tagsBetween(List<ServerMessage> messages, long from, long to) {
+        return historyTags(messages.stream()
+                .filter(m -> m instanceof ServerMessage.Sequenced s && s.seq() >= from && s.seq() <= to).toList());
+    }
+
+    private InetSocketAddress address(GatewayServer server) {
+        return addresses.get(server);
+    }
+
+    private URI uri(GatewayServer server) {
+        return URI.create("ws://127.0.0.1:" + address(server).getPort() + "/ws");
+    }
+
+    private URI resumeUri(GatewayServer server, String id, long lastSeq) {
+        return URI.create(uri(server) + "?session=" + id + "&last_seq=" + lastSeq);
+    }
+
+    private static String token(GatewayServer server, String subject) {
+        return new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
+                .mint(subject, Duration.ofHours(1), Map.of());
+    }
+}
