@@ -417,6 +417,25 @@ test('persists {sessionId, lastSeq} and a new client (a reloaded page) resumes f
   assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws?session=S7&last_seq=2');
 });
 
+test('resumes on the node that serves the session now (session_ready.node), across a reload', async () => {
+  const c = client();
+  const ws = await connected(c, { sessionId: 'a.S9', node: 'a' });
+  ws.event(1);
+  ws.serverClose(1001);
+  const onB = await reconnect();
+  assert.equal(onB.url, 'ws://gw.test/ws?session=a.S9&last_seq=1&node=a');
+  onB.ready({ sessionId: 'a.S9', resumed: true, lastSeq: 1, node: 'b' }); // it moved to b
+  assert.deepEqual(JSON.parse(storage.getItem('tether.session')), { sessionId: 'a.S9', lastSeq: 1, node: 'b' });
+  onB.serverClose(1006);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=a.S9&last_seq=1&node=b', 'straight to its new node');
+
+  const reloaded = client();
+  reloaded.connect();
+  await flush();
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws?session=a.S9&last_seq=1&node=b');
+});
+
 test('nothing secret is stored, and unreadable storage starts a new session', async () => {
   const c = client();
   const ws = await connected(c);

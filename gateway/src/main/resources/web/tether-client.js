@@ -134,6 +134,7 @@ export class TetherClient extends EventTarget {
 
     this._state = 'closed';
     this._sessionId = null;
+    this._node = null; // the gateway node serving the session (session_ready.node), for the proxy's routing
     this._lastSeq = 0;
     this._ws = null;
     this._ready = false; // session_ready seen on the current socket
@@ -367,7 +368,8 @@ export class TetherClient extends EventTarget {
       return this._url;
     }
     const separator = this._url.includes('?') ? '&' : '?';
-    return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + '&last_seq=' + this._lastSeq;
+    const node = this._node ? '&node=' + encodeURIComponent(this._node) : '';
+    return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + '&last_seq=' + this._lastSeq + node;
   }
 
   /** Stops listening to the current socket and closes it; its events are ignored from now on. */
@@ -525,6 +527,7 @@ export class TetherClient extends EventTarget {
       this._gapCovered = 0;
     }
     this._sessionId = frame.session_id;
+    this._node = typeof frame.node === 'string' ? frame.node : null;
     this._ready = true;
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
@@ -788,6 +791,7 @@ export class TetherClient extends EventTarget {
       if (saved && typeof saved.sessionId === 'string' && Number.isSafeInteger(saved.lastSeq) && saved.lastSeq >= 0) {
         this._sessionId = saved.sessionId;
         this._lastSeq = saved.lastSeq;
+        this._node = typeof saved.node === 'string' ? saved.node : null;
       }
     } catch {
       // unreadable: start a new session
@@ -801,7 +805,8 @@ export class TetherClient extends EventTarget {
     try {
       if (this._sessionId) {
         this._storage.setItem(this._storageKey,
-          JSON.stringify({ sessionId: this._sessionId, lastSeq: this._lastSeq }));
+          JSON.stringify(this._node ? { sessionId: this._sessionId, lastSeq: this._lastSeq, node: this._node }
+            : { sessionId: this._sessionId, lastSeq: this._lastSeq }));
       } else {
         this._storage.removeItem(this._storageKey);
       }
@@ -812,6 +817,8 @@ export class TetherClient extends EventTarget {
 
   _forgetSession() {
     this._sessionId = null;
+    this._node = null;
+    this._node = null; // the gateway node serving the session (session_ready.node), for the proxy's routing
     this._lastSeq = 0;
     this._gapCovered = 0;
     this._ackedSeq = 0;

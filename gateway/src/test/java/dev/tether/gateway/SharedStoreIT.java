@@ -12,6 +12,7 @@ import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.Nginx;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.RedisServer;
 import dev.tether.gateway.testing.SessionClient;
@@ -255,6 +256,81 @@ class SharedStoreIT {
             assertTrue(seqs.get(0) > seen, "history goes on above what the client saw: " + seqs);
             ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("again")));
             assertTrue(ws.expect(ServerMessage.Accepted.class).duplicate(), "m1 was taken on the dead node");
+        }
+    }
+
+    @Test
+    void behindNginxADrainedNodesSessionsGoOnElsewhereAndTheirNextResumesGoStraightThere() throws Exception {
+        List<GatewayServer> three = List.of(node("a"), node("b"), node("c"));
+        List<Nginx.Node> behind = three.stream().map(n -> new Nginx.Node(n.config().server().nodeId(), address(n))).toList();
+        try (Nginx nginx = Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
+            URI entry = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
+            // Sessions until node a has two of them, each after one turn.
+            record Open(TestClient ws, String id, String subject, SessionState state) {}
+            List<Open> onA = new ArrayList<>();
+            List<TestClient> others = new ArrayList<>();
+            for (int i = 0; onA.size() < 2; i++) {
+                assertTrue(i < 60, "new sessions through nginx never reached node a");
+                String subject = "user-" + i;
+                TestClient ws = TestClient.connectWithHeader(entry, token(three.get(0), subject));
+                ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+                assertEquals(ready.sessionId().substring(0, ready.sessionId().indexOf('.')), ready.node(),
+                        "a new session is served by the node its id names");
+                if ("a".equals(ready.node())) {
+                    onA.add(new Open(ws, ready.sessionId(), subject, ready.state()));
+                } else {
+                    others.add(ws);
+                }
+            }
+            // A slow turn runs on each of a's sessions when a is drained: it finishes, then a lets go.
+            for (Open open : onA) {
+                if (open.state() != SessionState.IDLE) {
+                    open.ws().until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+                }
+                open.ws().send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
+                        .put("text", "abcd").put("deltas", 4).put("delay_ms", 100)));
+                open.ws().until(m -> m instanceof ServerMessage.Event);
+            }
+            three.get(0).drain("test");
+            for (Open open : onA) {
+                List<ServerMessage> beforeClose = new ArrayList<>();
+                while (open.ws().isOpen() || !open.ws().inboxEmpty()) {
+                    ServerMessage m = open.ws().poll(Duration.ofSeconds(10));
+                    if (m == null) {
+                        break;
+                    }
+                    beforeClose.add(m);
+                }
+                assertEquals(1001, open.ws().awaitCloseCode(), "a drained node's clients are sent elsewhere");
+                long last = seqs(beforeClose).isEmpty() ? 0 : seqs(beforeClose).get(seqs(beforeClose).size() - 1);
+                boolean sawResult = SessionClient.tags(beforeClose).contains("event:result:slow");
+
+                URI resume = URI.create(entry + "?session=" + open.id() + "&last_seq=" + last + "&node=a");
+                String movedTo;
+                try (TestClient again = TestClient.connectWithHeader(resume, token(three.get(0), open.subject()))) {
+                    ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
+                    assertTrue(ready.resumed());
+                    movedTo = ready.node();
+                    assertTrue("b".equals(movedTo) || "c".equals(movedTo), "taken over by a live node: " + movedTo);
+                    List<ServerMessage> replay = again.until(m -> m instanceof ServerMessage.Status s
+                            && s.state() == SessionState.IDLE);
+                    List<Long> seqs = seqs(replay);
+                    assertEquals(last + 1, seqs.get(0), "nothing skipped: " + seqs);
+                    assertEquals(sawResult ? 0 : 1, SessionClient.tags(replay).stream()
+                            .filter(t -> t.equals("event:result:slow")).count(), "the turn's result, once");
+                    assertEquals("(released)", notice(replay, "session_moved").details().path("from_node").asText());
+                    last = seqs.get(seqs.size() - 1);
+                }
+                // The next resume names the new node: served there, no other move.
+                URI direct = URI.create(entry + "?session=" + open.id() + "&last_seq=" + last + "&node=" + movedTo);
+                try (TestClient again = TestClient.connectWithHeader(direct, token(three.get(0), open.subject()))) {
+                    ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
+                    assertEquals(movedTo, ready.node());
+                    assertEquals(last, ready.lastSeq(), "no history was added by another move");
+                }
+                open.ws().close();
+            }
+            others.forEach(TestClient::close);
         }
     }
 

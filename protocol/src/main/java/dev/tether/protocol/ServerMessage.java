@@ -2,6 +2,7 @@ package dev.tether.protocol;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,12 +36,20 @@ public sealed interface ServerMessage {
         long seq();
     }
 
-    /** First message on every connection. */
-    record SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state)
-            implements ServerMessage {
+    /**
+     * First message on every connection. {@code node} (an extension, absent when the gateway has no
+     * {@code server.node_id}) names the node serving the session now: a client resumes with
+     * {@code &node=} so that a proxy routes the resume there, wherever the session moved.
+     */
+    record SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String node) implements ServerMessage {
         public SessionReady {
             requireNonNull(sessionId, "sessionId");
             requireNonNull(state, "state");
+        }
+
+        public SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state) {
+            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, null);
         }
     }
 

@@ -722,7 +722,7 @@ public final class Session {
         reconnectTimer.cancel();
         interruptTimer.cancel();
         connection.send(new ServerMessage.SessionReady(id, resumed, visibleSeq,
-                connection.token().expiresAt().getEpochSecond(), state));
+                connection.token().expiresAt().getEpochSecond(), state, context.node()));
         tokenWatch.watch(connection);
         journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):

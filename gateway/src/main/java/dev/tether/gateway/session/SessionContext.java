@@ -17,11 +17,12 @@ import java.time.Clock;
  * What every session shares: its limits, the codec, the token verifier and auth settings (for
  * refresh), the worker source (for restarts), the registry, the wall clock (token expiry), and the
  * abuse limits with the nanosecond {@code ticker} its message rate is measured with (injected so
- * tests advance it), and the metrics the sessions report to.
+ * tests advance it), the metrics the sessions report to, and this node's {@code server.node_id}
+ * (null when it has none), which {@code session_ready} names.
  */
 record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, WireCodec codec,
         TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock, Ticker ticker,
-        GatewayMetrics metrics) {
+        GatewayMetrics metrics, String node) {
     SessionContext {
         requireNonNull(auth, "auth");
         requireNonNull(clock, "clock");

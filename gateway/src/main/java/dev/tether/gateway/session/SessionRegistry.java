@@ -119,7 +119,8 @@ public final class SessionRegistry {
         requireNonNull(config, "config");
         this.metrics = requireNonNull(metrics, "metrics");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics);
+        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics,
+                nodeId);
         this.ids = new SessionIds(new SecureRandom(), nodeId);
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
@@ -138,7 +139,7 @@ public final class SessionRegistry {
     public void apply(GatewayConfig next) {
         SessionContext now = context;
         context = new SessionContext(next.sessions(), next.limits(), next.auth(), next.abuse(), now.codec(),
-                now.verifier(), now.workers(), this, now.clock(), now.ticker(), now.metrics());
+                now.verifier(), now.workers(), this, now.clock(), now.ticker(), now.metrics(), now.node());
     }
 
     /** Reserves a slot for a new session of {@code subject}, or says which limit refuses it. */

@@ -46,8 +46,17 @@ public final class Nginx implements AutoCloseable {
      */
     public record Node(String nodeId, InetSocketAddress address) {}
 
-    /** The template with the placeholders filled in for {@code nodes}. */
+    /** The template with the placeholders filled in for {@code nodes}, each node's upstream alone. */
     public static String config(int listenPort, List<Node> nodes, Duration readTimeout, Path accessLog)
+            throws IOException {
+        return config(listenPort, nodes, readTimeout, accessLog, false);
+    }
+
+    /**
+     * The template with the placeholders filled in for {@code nodes}; with {@code backups} (the
+     * shared session store), each node's upstream lists the other nodes as backups.
+     */
+    public static String config(int listenPort, List<Node> nodes, Duration readTimeout, Path accessLog, boolean backups)
             throws IOException {
         String template = Files.readString(TEMPLATE, StandardCharsets.UTF_8);
         StringBuilder gateways = new StringBuilder();
@@ -58,7 +67,13 @@ public final class Nginx implements AutoCloseable {
             gateways.append(server).append("\n        ");
             if (node.nodeId() != null) {
                 nodeMap.append(node.nodeId()).append(" tether_").append(node.nodeId()).append(";\n        ");
-                nodeUpstreams.append("upstream tether_").append(node.nodeId()).append(" { ").append(server).append(" }\n    ");
+                nodeUpstreams.append("upstream tether_").append(node.nodeId()).append(" { ").append(server);
+                for (Node other : nodes) {
+                    if (backups && other != node) {
+                        nodeUpstreams.append(" server 127.0.0.1:").append(other.address().getPort()).append(" backup;");
+                    }
+                }
+                nodeUpstreams.append(" }\n    ");
             }
         }
         // Comment lines keep their placeholders: a filled-in list of several lines would leave the comment.
@@ -91,11 +106,17 @@ public final class Nginx implements AutoCloseable {
      * with a node id in the node map and an upstream of their own, for resumes.
      */
     public static Nginx start(Path dir, List<Node> nodes, Duration readTimeout) throws IOException {
+        return start(dir, nodes, readTimeout, false);
+    }
+
+    /** Like {@link #start(Path, List, Duration)}; with {@code backups}, as {@link #config(int, List, Duration, Path, boolean)}. */
+    public static Nginx start(Path dir, List<Node> nodes, Duration readTimeout, boolean backups) throws IOException {
         assertTrue(Files.isExecutable(BINARY), BINARY + " is missing: install Debian's nginx-light (.ci/run does)");
         Files.createDirectories(dir.resolve("logs"));
         int port = freePort();
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, config(port, nodes, readTimeout, dir.resolve("logs/access.log")), StandardCharsets.UTF_8);
+        Files.writeString(conf, config(port, nodes, readTimeout, dir.resolve("logs/access.log"), backups),
+                StandardCharsets.UTF_8);
         Path stderr = dir.resolve("logs/stderr.log");
         Process process = new ProcessBuilder(List.of(BINARY.toString(),
                 "-p", dir.toString(), "-c", conf.toString(), "-e", "stderr",

@@ -73,6 +73,8 @@ public final class VirtualUser {
     /** The audit of the session this user holds now. */
     private SessionAudit session;
     private String sessionId;
+    /** The gateway node serving the session ({@code session_ready.node}), resumed with {@code &node=} for the proxy's routing. */
+    private String node;
     /** The connection in use, or being opened for a new session; null while away. */
     private Wire wire;
     private boolean up;
@@ -360,7 +362,8 @@ public final class VirtualUser {
     private URI endpoint(String session, long lastSeq) {
         URI base = settings.uri();
         String authority = relay == null ? base.getRawAuthority() : "127.0.0.1:" + relay.port();
-        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq;
+        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq
+                + (node == null ? "" : "&node=" + node);
         return URI.create(base.getScheme() + "://" + authority + base.getRawPath() + query);
     }
 
@@ -688,6 +691,7 @@ public final class VirtualUser {
 
     private void onReady(Wire from, ServerMessage.SessionReady ready, long now) {
         session.ready(from.connection, ready, from.askedFor);
+        node = ready.node();
         from.sawReady = true;
         from.send(CODEC.encode(new ClientMessage.Ping()));
         if (from.askedFor != null) {

@@ -60,6 +60,8 @@ public final class EngineSession {
     private Connection endSentOn;
     private Pacer pacer;
     private String sessionId;
+    /** The gateway node serving the session ({@code session_ready.node}), resumed with {@code &node=} for the proxy's routing. */
+    private String node;
     private boolean up;
     private boolean closing;
     private boolean ended;
@@ -261,7 +263,8 @@ public final class EngineSession {
 
     private URI endpoint(String session, long lastSeq) {
         URI base = settings.uri();
-        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq;
+        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq
+                + (node == null ? "" : "&node=" + node);
         return URI.create(base.getScheme() + "://" + base.getRawAuthority() + base.getRawPath() + query);
     }
 
@@ -439,6 +442,7 @@ public final class EngineSession {
         boolean first = sessionId == null;
         received.ready(from.audit, ready, first ? null : sessionId);
         sessionId = ready.sessionId();
+        node = ready.node();
         setUp(true);
         // Answered only after the whole replay was written: the audit checks that none of it is missing.
         write(new ClientMessage.Ping());
