@@ -199,12 +199,20 @@ class AbuseIT {
         String text = "z".repeat(500_000);
         String sessionId;
         long unsentAtClose;
+        int sent = 0;
         try (LogCapture log = LogCapture.of("dev.tether.gateway.pipeline.OutboundGuard");
                 RawWebSocket stalled = RawWebSocket.connect(slowReaders.address(), "/ws", slowReaders.token("sleepy"), 4096)) {
             ServerMessage first = CODEC.decodeServer(stalled.readFrame().text());
             sessionId = assertInstanceOf(ServerMessage.SessionReady.class, first).sessionId();
             for (int i = 1; i <= turns; i++) {
-                stalled.sendText(CODEC.encode(new ClientMessage.Message("t-" + i, TextNode.valueOf(text))));
+                try {
+                    stalled.sendText(CODEC.encode(new ClientMessage.Message("t-" + i, TextNode.valueOf(text))));
+                    sent = i;
+                } catch (java.net.SocketException closedMeanwhile) {
+                    // On a loaded machine the gateway may give up on this client (the point of the
+                    // test) before it has written every message: the rest is not needed.
+                    break;
+                }
             }
             // From here on the client reads nothing until the gateway has given up on it.
             ILoggingEvent closed = log.await(e -> e.getFormattedMessage().contains("not reading"));
@@ -214,10 +222,12 @@ class AbuseIT {
         assertTrue(unsentAtClose <= 2 * slowReaders.config().abuse().maxOutboundBytes(),
                 "unsent bytes stay near abuse.max_outbound_bytes: " + unsentAtClose);
 
+        String lastTurn = "t-" + sent; // the gateway may have closed before every turn was sent
+        assertTrue(sent > 0, "at least one turn was sent before the gateway gave up");
         try (TestClient resumed = TestClient.connect(slowReaders.resumeUri(sessionId, 0), slowReaders.token("sleepy"))) {
             assertTrue(resumed.expect(ServerMessage.SessionReady.class).resumed());
             List<ServerMessage> rest = resumed.until(m -> m instanceof ServerMessage.Event e
-                    && "result".equals(e.event().path("type").asText()) && ("t-" + turns).equals(e.event().path("id").asText()));
+                    && "result".equals(e.event().path("type").asText()) && lastTurn.equals(e.event().path("id").asText()));
             long expected = -1;
             List<Long> seqs = new ArrayList<>();
             for (ServerMessage message : rest) {

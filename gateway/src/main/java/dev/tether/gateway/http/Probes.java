@@ -37,11 +37,13 @@ public final class Probes {
     public static final String DRAINING = "draining";
     public static final String NO_WORKER = "no_worker_available";
     public static final String AT_CAPACITY = "at_capacity";
+    public static final String STORE_UNAVAILABLE = "store_unavailable";
 
     private final ObjectMapper mapper;
     private final BooleanSupplier draining;
     private final BooleanSupplier atCapacity;
     private final Supplier<PoolStatus> pool;
+    private final BooleanSupplier storeUnavailable;
 
     /**
      * @param draining whether the gateway is draining
@@ -50,6 +52,13 @@ public final class Probes {
      *     subprocesses (echo workers are always available)
      */
     public Probes(ObjectMapper mapper, BooleanSupplier draining, BooleanSupplier atCapacity, Supplier<PoolStatus> pool) {
+        this(mapper, draining, atCapacity, pool, () -> false);
+    }
+
+    /** Like the above; {@code storeUnavailable}: the shared session store cannot be reached now. */
+    public Probes(ObjectMapper mapper, BooleanSupplier draining, BooleanSupplier atCapacity, Supplier<PoolStatus> pool,
+            BooleanSupplier storeUnavailable) {
+        this.storeUnavailable = requireNonNull(storeUnavailable, "storeUnavailable");
         this.mapper = requireNonNull(mapper, "mapper");
         this.draining = requireNonNull(draining, "draining");
         this.atCapacity = requireNonNull(atCapacity, "atCapacity");
@@ -68,7 +77,10 @@ public final class Probes {
 
     /** The readiness answer, from the state right now. */
     public HttpAnswer readiness() {
-        List<String> reasons = notReadyReasons(draining.getAsBoolean(), atCapacity.getAsBoolean(), pool.get());
+        List<String> reasons = new ArrayList<>(notReadyReasons(draining.getAsBoolean(), atCapacity.getAsBoolean(), pool.get()));
+        if (storeUnavailable.getAsBoolean()) {
+            reasons.add(STORE_UNAVAILABLE);
+        }
         if (reasons.isEmpty()) {
             return HttpAnswer.json(HttpResponseStatus.OK, mapper, Map.of("status", "ready"));
         }

@@ -122,7 +122,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         registry.store().adopt(ticket.sessionId(), subject, lastSeq, ctx.channel().eventLoop())
                 .whenComplete((adoption, error) -> ctx.executor().execute(() -> {
                     if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
-                        Session made = registry.adopt(ticket.sessionId(), subject, ctx.channel().eventLoop(),
+                        Session made = registry.adopt(ticket.sessionId(), subject, adopted.executor(),
                                 ticket.adoptWith(), adopted.journal(), adopted.restored());
                         if (made == null) {
                             giveBack(ticket); // another resume here made it: this one attaches to that

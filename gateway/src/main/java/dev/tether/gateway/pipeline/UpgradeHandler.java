@@ -271,16 +271,17 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
             }
             // Maybe another node's: a slot and a worker are reserved to take it over.
-            CompletionStage<Worker> worker = admitted(ctx, token);
+            CompletionStage<Worker> worker = admitted(ctx, token, registry.admitMove(token.subject()));
             return worker == null ? null : new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"), worker);
         }
-        CompletionStage<Worker> worker = admitted(ctx, token);
+        CompletionStage<Worker> worker = admitted(ctx, token, registry.admit(token.subject()));
         return worker == null ? null : new UpgradeTicket.Create(token, worker);
     }
 
-    /** Reserves a session slot and acquires a worker for it; null after a refusal. */
-    private CompletionStage<Worker> admitted(ChannelHandlerContext ctx, VerifiedToken token) {
-        switch (registry.admit(token.subject())) {
+    /** Acquires a worker for a session slot that {@code admission} reserved; null after a refusal. */
+    private CompletionStage<Worker> admitted(ChannelHandlerContext ctx, VerifiedToken token,
+            SessionRegistry.Admission admission) {
+        switch (admission) {
             case AT_CAPACITY -> {
                 refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at its session limit");
                 return null;

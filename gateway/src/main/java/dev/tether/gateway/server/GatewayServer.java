@@ -177,8 +177,9 @@ public final class GatewayServer implements AutoCloseable {
         if (config.sessions().shared()) {
             storeTimers = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-store", true));
             sharedStore = SharedSessionStore.start(config.sessions().redis().uri(), config.server().nodeId(),
-                    config.sessions(), config.sessions().redis().lease(), config.sessions().handoffTimeout(), codec, clock,
-                    storeTimers);
+                    config.sessions(), config.sessions().redis().lease(), config.sessions().handoffTimeout(),
+                    config.limits().maxDuration().plus(config.limits().durationGrace()).plus(config.sessions().reconnectWindow()),
+                    codec, clock, storeTimers);
         } else {
             storeTimers = null;
             sharedStore = null;
@@ -187,7 +188,10 @@ public final class GatewayServer implements AutoCloseable {
                 sharedStore == null ? SessionStore.MEMORY : sharedStore);
         if (sharedStore != null) {
             Duration handoff = config.sessions().handoffTimeout();
-            sharedStore.onHandoffRequest(id -> registry.get(id).ifPresent(session -> session.handOff(handoff)));
+            sharedStore.onNodeRequests(id -> {
+                registry.get(id).ifPresent(session -> session.handOff(handoff));
+                return registry.get(id).isPresent();
+            });
         }
         metrics.bindSessions(registry::census);
         if (pool != null) {
@@ -362,7 +366,7 @@ public final class GatewayServer implements AutoCloseable {
     private HttpRoutes routes(WireCodec codec, PrometheusMeterRegistry meters, Clock clock) {
         WorkerPool workerPool = pool;
         Probes probes = new Probes(codec.mapper(), registry::draining, registry::atCapacity,
-                () -> workerPool == null ? null : workerPool.status());
+                () -> workerPool == null ? null : workerPool.status(), () -> sharedStore != null && !sharedStore.reachable());
         HttpRoutes.Builder routes = probes.addTo(HttpRoutes.builder()).add("/metrics", new PrometheusEndpoint(meters));
         return new WebRoutes(config.web(), config.auth(), codec.mapper(), clock).addTo(routes).build();
     }

@@ -410,11 +410,13 @@ public final class Session {
                 onLost(why);
             }
         });
-        clock.start();
         if (restored != null) {
+            Duration elapsed = Duration.between(startedAt, context.clock().instant());
+            clock.start(elapsed.isNegative() ? Duration.ZERO : elapsed, !restored.messageIds().isEmpty());
             continueMoved(firstWorker);
             return;
         }
+        clock.start();
         Worker ready = WorkerSlot.readyNow(firstWorker);
         if (ready != null) {
             workers.bind(ready);
@@ -442,6 +444,8 @@ public final class Session {
                 : "the session moved to another gateway node; the running turn was lost", details);
         restartReason = "session_moved";
         emitStatus(SessionState.RESTARTING, restartReason);
+        // Detached until its resume attaches (which cancels this): a move nobody resumes ends too.
+        reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("continued from node {} above seq {}", from.fromNode(), from.newestSeq());
         workers.await(firstWorker);

@@ -54,9 +54,28 @@ final class SessionClock {
 
     /** Starts the first-message and duration clocks (when the session starts). */
     void start() {
-        firstMessageTimer.arm(limits.firstMessageTimeout(), () -> ticks.accept(Tick.FIRST_MESSAGE_TIMEOUT));
-        durationWarningTimer.arm(warningAfter(), () -> ticks.accept(Tick.DURATION_WARNING));
-        durationTimer.arm(limits.maxDuration(), () -> ticks.accept(Tick.DURATION_REACHED));
+        start(Duration.ZERO, false);
+    }
+
+    /**
+     * Starts the clocks of a session that has run for {@code elapsed} already (it moved here from
+     * another node): its duration limits count from its creation; with {@code messaged}, it had its
+     * first message, so the first-message clock does not run.
+     */
+    void start(Duration elapsed, boolean messaged) {
+        this.messaged = messaged;
+        if (!messaged) {
+            firstMessageTimer.arm(remaining(limits.firstMessageTimeout(), elapsed), () -> ticks.accept(Tick.FIRST_MESSAGE_TIMEOUT));
+        }
+        if (elapsed.compareTo(warningAfter()) < 0) {
+            durationWarningTimer.arm(remaining(warningAfter(), elapsed), () -> ticks.accept(Tick.DURATION_WARNING));
+        }
+        durationTimer.arm(remaining(limits.maxDuration(), elapsed), () -> ticks.accept(Tick.DURATION_REACHED));
+    }
+
+    private static Duration remaining(Duration limit, Duration elapsed) {
+        Duration left = limit.minus(elapsed);
+        return left.isNegative() ? Duration.ZERO : left;
     }
 
     /** A message was taken: the first-message and idle clocks stop. */

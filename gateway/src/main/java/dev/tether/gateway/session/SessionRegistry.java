@@ -157,6 +157,22 @@ public final class SessionRegistry {
         return Admission.ADMITTED;
     }
 
+    /**
+     * Reserves a slot for a session of {@code subject} that moves here from another node: only
+     * {@code sessions.max_sessions} can refuse it. It was admitted against
+     * {@code max_sessions_per_user} when it was created, in the store all nodes share; a user's
+     * existing session is never refused for being one too many. Given back with {@link #release}.
+     */
+    public Admission admitMove(String subject) {
+        SessionConfig config = context.config();
+        if (total.incrementAndGet() > config.maxSessions()) {
+            total.decrementAndGet();
+            return Admission.AT_CAPACITY;
+        }
+        perUser.merge(subject, 1, Integer::sum);
+        return Admission.ADMITTED;
+    }
+
     /** Gives back a slot reserved with {@link #admit} that did not become a session. */
     public void release(String subject) {
         perUser.computeIfPresent(subject, (s, n) -> n <= 1 ? null : n - 1);
@@ -205,11 +221,13 @@ public final class SessionRegistry {
     }
 
     private Session started(Session session, CompletionStage<Worker> worker) {
+        // Started before it can be found: whatever another thread hands the session once it is in
+        // the map (an attach, a hand-off request, an end) runs on its loop after its start.
+        session.start(worker);
         Session previous = sessions.putIfAbsent(session.id(), session);
         if (previous != null) {
             throw new IllegalStateException("session " + session.id() + " is already on this node");
         }
-        session.start(worker);
         if (draining) {
             // Admitted just before the drain began: it drains too (after start(), on its loop).
             session.drain(drainRetryAfter);

@@ -32,11 +32,16 @@ public interface SessionStore {
 
     /** What a resume of a session this node does not have found in the store. */
     sealed interface Adoption {
-        /** The session is this node's now: it continues from {@code restored}, writing through {@code journal}. */
-        record Adopted(Journal journal, Restored restored) implements Adoption {
+        /**
+         * The session is this node's now: it continues from {@code restored}, writing through
+         * {@code journal}, on {@code executor} (the loop the journal was made for: resumes racing
+         * on one node share one take-over, and the session runs where its journal does).
+         */
+        record Adopted(Journal journal, Restored restored, EventExecutor executor) implements Adoption {
             public Adopted {
                 requireNonNull(journal, "journal");
                 requireNonNull(restored, "restored");
+                requireNonNull(executor, "executor");
             }
         }
 

@@ -66,19 +66,31 @@ final class RedisJournal implements Journal {
     private final EventExecutor executor;
     private final WireCodec codec;
     private final Limits limits;
+    private final Directory directory;
     private final ArrayDeque<Op> pending = new ArrayDeque<>();
     private boolean inFlight;
+    private boolean wroteSinceVerify;
+    private io.netty.util.concurrent.ScheduledFuture<?> verifier;
     private Listener listener;
     /** Given up: another node has the session, it was released or ended, or the store stayed away. */
     private boolean finished;
     private long retryMillis;
 
+    /** Where the node keeps its journals, so that another node's notice that it took a session reaches them. */
+    interface Directory {
+        void started(RedisJournal journal);
+
+        void finished(RedisJournal journal);
+    }
+
     /** The bounds the journal writes with. */
-    record Limits(int replayMaxMessages, long replayMaxBytes, int maxTrackedIds, Duration tombstoneTtl) {
+    record Limits(int replayMaxMessages, long replayMaxBytes, int maxTrackedIds, Duration tombstoneTtl,
+            Duration verifyEvery) {
     }
 
     RedisJournal(RedisSessionStore store, String id, String subject, Fence fence, EventExecutor executor, WireCodec codec,
-            Limits limits) {
+            Limits limits, Directory directory) {
+        this.directory = requireNonNull(directory, "directory");
         this.store = requireNonNull(store, "store");
         this.id = requireNonNull(id, "id");
         this.subject = requireNonNull(subject, "subject");
@@ -96,7 +108,42 @@ final class RedisJournal implements Journal {
     @Override
     public void start(Listener listener) {
         this.listener = requireNonNull(listener, "listener");
+        directory.started(this);
+        verifier = executor.scheduleAtFixedRate(this::verifyIfQuiet, limits.verifyEvery().toNanos(),
+                limits.verifyEvery().toNanos(), TimeUnit.NANOSECONDS);
         flush();
+    }
+
+    /**
+     * A session that writes nothing (idle, attached or not) would not learn that another node took
+     * it over; so every {@code verifyEvery} (the lease) a journal that wrote nothing since checks
+     * its claim, which the fence refuses if it is stale.
+     */
+    private void verifyIfQuiet() {
+        if (finished) {
+            return;
+        }
+        if (wroteSinceVerify) {
+            wroteSinceVerify = false;
+            return;
+        }
+        write(() -> store.verify(id, fence));
+    }
+
+    /**
+     * Another node claimed the session at {@code epoch}: if that is newer than this journal's
+     * claim, the session here is given up at once, without waiting for a write to be refused (an
+     * idle session writes nothing). Any thread.
+     */
+    void supersededAt(long epoch) {
+        if (epoch <= fence.epoch()) {
+            return;
+        }
+        executor.execute(() -> {
+            if (!finished) {
+                giveUp("another node claimed the session at epoch " + epoch);
+            }
+        });
     }
 
     @Override
@@ -188,6 +235,7 @@ final class RedisJournal implements Journal {
             return;
         }
         pending.addLast(op);
+        wroteSinceVerify = true;
         if (pending.size() > MAX_PENDING) {
             giveUp("the session store has not taken " + pending.size() + " writes");
             return;
@@ -204,6 +252,17 @@ final class RedisJournal implements Journal {
         inFlight = true;
         List<Frames> appended = new ArrayList<>();
         List<CompletableFuture<?>> calls = new ArrayList<>();
+        try {
+            issue(batch, appended, calls);
+        } catch (RuntimeException e) {
+            calls.add(CompletableFuture.failedFuture(e)); // retried like a store that did not answer
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                .whenComplete((ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
+    }
+
+    /** Sends {@code batch}'s writes, pipelined: consecutive frames as one append. */
+    private void issue(List<Op> batch, List<Frames> appended, List<CompletableFuture<?>> calls) {
         int i = 0;
         while (i < batch.size()) {
             if (batch.get(i) instanceof Append first) {
@@ -220,8 +279,6 @@ final class RedisJournal implements Journal {
                 i++;
             }
         }
-        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-                .whenComplete((ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
     }
 
     private void done(List<Op> batch, List<Frames> appended, Throwable failure) {
@@ -255,7 +312,10 @@ final class RedisJournal implements Journal {
     }
 
     private void giveUp(String why) {
+        log.atDebug().addKeyValue("session", id).log("journal at epoch {} of {} given up: {}", fence.epoch(), fence.node(), why);
         finished = true;
+        stopVerifying();
+        directory.finished(this);
         completeAll(new ArrayList<>(pending));
         pending.clear();
         if (listener != null) {
@@ -266,8 +326,16 @@ final class RedisJournal implements Journal {
     private void finish() {
         if (executor.inEventLoop()) {
             finished = true;
+            stopVerifying();
+            directory.finished(this);
         } else {
-            executor.execute(() -> finished = true);
+            executor.execute(this::finish);
+        }
+    }
+
+    private void stopVerifying() {
+        if (verifier != null) {
+            verifier.cancel(false);
         }
     }
 

@@ -43,6 +43,9 @@ public final class RedisSessionStore implements AutoCloseable {
 
     /** The format this code writes sessions in (contract 8.8). */
     public static final String FORMAT = "1";
+    /** Prefixes of the messages on a node's channel: a request to hand a session over, and notice that one was taken. */
+    static final String HANDOFF = "handoff ";
+    static final String TAKEN = "taken ";
     /** The formats this code reads, comma-separated. */
     static final String READABLE_FORMATS = FORMAT;
 
@@ -89,9 +92,19 @@ public final class RedisSessionStore implements AutoCloseable {
      */
     public CompletionStage<Boolean> create(String id, String subject, String node, long createdAtMillis,
             long tokenExpiresAt) {
+        return create(id, subject, node, createdAtMillis, tokenExpiresAt, Long.MAX_VALUE / 2);
+    }
+
+    /**
+     * Like {@link #create(String, String, String, long, long)}; every key of the session expires at
+     * {@code expiresAtMillis} at the latest (the longest it can live: a session whose node died and
+     * that nobody resumed is gone then, and stops counting against its user).
+     */
+    public CompletionStage<Boolean> create(String id, String subject, String node, long createdAtMillis,
+            long tokenExpiresAt, long expiresAtMillis) {
         return Scripts.<Long>run(redis, scripts.create, ScriptOutputType.INTEGER, new String[] {StoreKeys.directory(id)},
-                bytes(FORMAT), bytes(subject), bytes(node), bytes(createdAtMillis), bytes(tokenExpiresAt))
-                .thenApply(created -> created == 1L);
+                bytes(FORMAT), bytes(subject), bytes(node), bytes(createdAtMillis), bytes(tokenExpiresAt),
+                bytes(expiresAtMillis)).thenApply(created -> created == 1L);
     }
 
     /**
@@ -153,7 +166,12 @@ public final class RedisSessionStore implements AutoCloseable {
 
     /** Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends). */
     public CompletionStage<Long> requestHandoff(String node, String id) {
-        return redis.publish(StoreKeys.handoffChannel(node), bytes(id));
+        return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id));
+    }
+
+    /** Tells {@code node} that {@code id} was claimed from it at {@code epoch}: its copy of an older epoch goes at once. */
+    public CompletionStage<Long> tellTaken(String node, String id, long epoch) {
+        return redis.publish(StoreKeys.handoffChannel(node), bytes(TAKEN + epoch + " " + id));
     }
 
     private CompletionStage<Void> queueOp(String id, Fence fence, byte[]... args) {
@@ -178,6 +196,11 @@ public final class RedisSessionStore implements AutoCloseable {
      */
     public CompletionStage<Void> reserve(String id, Fence fence, long seq) {
         return update(id, fence, "reserved_seq", bytes(seq));
+    }
+
+    /** Checks that {@code fence} still owns the session, changing nothing: fails with {@link StaleClaimException} if not. */
+    public CompletionStage<Void> verify(String id, Fence fence) {
+        return update(id, fence);
     }
 
     /** The newest worker checkpoint ({@code state} as JSON). */

@@ -45,29 +45,55 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SharedSessionStore.class);
     /** How often a node waiting for a hand-off looks at the session's owner. */
     static final Duration HANDOFF_POLL = Duration.ofMillis(50);
-    /** Claims lost to another node before a resume gives up on adopting (each then re-reads the owner). */
-    static final int MAX_CLAIM_ATTEMPTS = 5;
+    /**
+     * Claims lost to another node before a resume gives up on adopting (each then re-reads the
+     * owner); besides, a take-over gives up once {@code handoff_timeout} plus the lease has passed.
+     */
+    static final int MAX_CLAIM_ATTEMPTS = 100;
+    /** How long a hand-off request for a session that is not (yet) here is tried again. */
+    static final Duration HANDOFF_GRACE = Duration.ofSeconds(2);
 
     private final RedisSessionStore store;
-    private final StatefulRedisPubSubConnection<String, String> requests;
+    private final StatefulRedisPubSubConnection<String, String> channel;
     private final String node;
     private final SessionConfig sessions;
     private final Duration lease;
     private final Duration handoffTimeout;
+    /** The longest a session can live: {@code limits.max_duration} and its grace, plus a reconnect window. */
+    private final Duration maxLifetime;
     private final WireCodec codec;
     private final Clock clock;
     private final ScheduledExecutorService timers;
     private final ScheduledFuture<?> renewal;
-    private volatile Consumer<String> handoffRequests = id -> { };
+    private volatile boolean reachable = true;
+    private volatile NodeRequests requests = id -> false;
+
+    /** What other nodes ask of this one, on its channel. */
+    public interface NodeRequests {
+        /** Hand session {@code id} over; false when it is not on this node. */
+        boolean handOff(String id);
+    }
+
+    /** The journals of the sessions on this node, by session id: told when another node takes one. */
+    private final java.util.concurrent.ConcurrentHashMap<String, RedisJournal> journals =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Sessions other nodes said they took, with the epoch of their claim, for a minute: a copy
+     * starting here just after the notice (its take-over raced the other one's) goes at once.
+     */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Long> taken =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                    .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
     /** Take-overs under way on this node, by session id. */
     private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Adoption>> adopting =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    private SharedSessionStore(RedisSessionStore store, StatefulRedisPubSubConnection<String, String> requests, String node,
-            SessionConfig sessions, Duration lease, Duration handoffTimeout, WireCodec codec, Clock clock,
-            ScheduledExecutorService timers) {
+    private SharedSessionStore(RedisSessionStore store, StatefulRedisPubSubConnection<String, String> channel, String node,
+            SessionConfig sessions, Duration lease, Duration handoffTimeout, Duration maxLifetime, WireCodec codec,
+            Clock clock, ScheduledExecutorService timers) {
         this.store = store;
-        this.requests = requests;
+        this.maxLifetime = maxLifetime;
+        this.channel = channel;
         this.node = node;
         this.sessions = sessions;
         this.lease = lease;
@@ -84,7 +110,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * requests. Blocks; for start-up. Fails when the store cannot be reached.
      */
     public static SharedSessionStore start(String uri, String node, SessionConfig sessions, Duration lease,
-            Duration handoffTimeout, WireCodec codec, Clock clock, ScheduledExecutorService timers) {
+            Duration handoffTimeout, Duration maxLifetime, WireCodec codec, Clock clock, ScheduledExecutorService timers) {
         requireNonNull(node, "node");
         RedisSessionStore store = RedisSessionStore.connect(uri, Duration.ofSeconds(5));
         StatefulRedisPubSubConnection<String, String> requests = null;
@@ -92,11 +118,11 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             store.renewNode(node, lease).toCompletableFuture().get(10, TimeUnit.SECONDS);
             requests = store.connectPubSub();
             SharedSessionStore shared = new SharedSessionStore(store, requests, node, sessions, lease, handoffTimeout,
-                    codec, clock, timers);
+                    maxLifetime, codec, clock, timers);
             requests.addListener(new RedisPubSubAdapter<>() {
                 @Override
-                public void message(String channel, String id) {
-                    shared.handoffRequests.accept(id);
+                public void message(String channel, String message) {
+                    shared.onNodeMessage(message);
                 }
             });
             requests.sync().subscribe(StoreKeys.handoffChannel(node));
@@ -110,9 +136,37 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         }
     }
 
-    /** Where another node's request to hand session {@code id} over goes (set once, at start-up). */
-    public void onHandoffRequest(Consumer<String> handler) {
-        this.handoffRequests = requireNonNull(handler, "handler");
+    /** Where other nodes' requests go (set once, at start-up). */
+    public void onNodeRequests(NodeRequests handler) {
+        this.requests = requireNonNull(handler, "handler");
+    }
+
+    private void onNodeMessage(String message) {
+        if (message.startsWith(RedisSessionStore.TAKEN)) {
+            String[] parts = message.substring(RedisSessionStore.TAKEN.length()).split(" ", 2);
+            long epoch = Long.parseLong(parts[0]);
+            taken.asMap().merge(parts[1], epoch, Math::max);
+            RedisJournal journal = journals.get(parts[1]);
+            if (journal != null) {
+                journal.supersededAt(epoch);
+            }
+        } else if (message.startsWith(RedisSessionStore.HANDOFF)) {
+            handOff(message.substring(RedisSessionStore.HANDOFF.length()), System.nanoTime() + HANDOFF_GRACE.toNanos());
+        }
+    }
+
+    /**
+     * Hands {@code id} over if it is here. A request may come while this node is still taking the
+     * session over itself (claimed, not yet started): it is tried again every {@link #HANDOFF_POLL}
+     * while that take-over runs, and for {@link #HANDOFF_GRACE} after the request came.
+     */
+    private void handOff(String id, long until) {
+        if (requests.handOff(id)) {
+            return;
+        }
+        if (adopting.containsKey(id) || System.nanoTime() - until < 0) {
+            timers.schedule(() -> handOff(id, until), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /** This node's id. */
@@ -128,7 +182,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     @Override
     public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
         long now = clock.millis();
-        return store.create(id, subject, node, now, tokenExpiresAt).thenCompose(created -> {
+        return store.create(id, subject, node, now, tokenExpiresAt, now + maxLifetime.toMillis()).thenCompose(created -> {
             if (!created) {
                 throw new IllegalStateException("session id " + id + " is taken in the store");
             }
@@ -155,7 +209,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         if (running != null) {
             return running;
         }
-        adopt(id, subject, lastSeq, executor, 1).whenComplete((adoption, error) -> {
+        long deadline = System.nanoTime() + handoffTimeout.plus(lease).multipliedBy(2).toNanos();
+        adopt(id, subject, lastSeq, executor, 1, deadline).whenComplete((adoption, error) -> {
             adopting.remove(id, mine);
             if (error != null) {
                 mine.completeExceptionally(error);
@@ -166,7 +221,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         return mine;
     }
 
-    private CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor, int attempt) {
+    private CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor, int attempt,
+            long deadline) {
         return store.read(id).thenCompose(found -> {
             if (found.isEmpty() || !found.get().subject().equals(subject)) {
                 return CompletableFuture.completedFuture(new Adoption.NotFound());
@@ -178,13 +234,36 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             if (stored.ended()) {
                 return CompletableFuture.completedFuture(new Adoption.Ended(stored.endReason()));
             }
-            return freeOwner(stored).thenCompose(free -> store.claim(id, node, free.node(), free.epoch()))
+            return freeOwner(stored).thenCompose(free -> {
+                if (!free.node().isEmpty() && free.epoch() != stored.epoch()) {
+                    // Claimed by another node while this one waited: ask that one, from the start.
+                    return again(attempt, deadline) ? adopt(id, subject, lastSeq, executor, attempt + 1, deadline)
+                            : CompletableFuture.failedFuture(new IllegalStateException("session " + id + " moved "
+                                    + MAX_CLAIM_ATTEMPTS + " times while this node tried to take it over"));
+                }
+                return claimFrom(free, stored, id, subject, lastSeq, executor, attempt, deadline);
+            });
+        });
+    }
+
+    private static boolean again(int attempt, long deadline) {
+        return attempt < MAX_CLAIM_ATTEMPTS && System.nanoTime() - deadline < 0;
+    }
+
+    private CompletionStage<Adoption> claimFrom(StoredSession free, StoredSession stored, String id, String subject,
+            long lastSeq, EventExecutor executor, int attempt, long deadline) {
+        {
+            return store.claim(id, node, free.node(), free.epoch())
                     .thenCompose(claim -> {
                         if (claim instanceof ClaimResult.Claimed claimed) {
+                            if (!free.node().isEmpty()) {
+                                // An owner that did not let go (this node's own older copy too) drops it now.
+                                store.tellTaken(free.node(), id, claimed.fence().epoch());
+                            }
                             return load(stored, claimed.fence(), lastSeq, executor);
                         }
-                        if (claim instanceof ClaimResult.Lost && attempt < MAX_CLAIM_ATTEMPTS) {
-                            return adopt(id, subject, lastSeq, executor, attempt + 1);
+                        if (claim instanceof ClaimResult.Lost && again(attempt, deadline)) {
+                            return adopt(id, subject, lastSeq, executor, attempt + 1, deadline);
                         }
                         // A pattern switch once the build is on Java 21 or later.
                         Adoption outcome;
@@ -200,7 +279,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                         }
                         return CompletableFuture.completedFuture(outcome);
                     });
-        });
+        }
     }
 
     /**
@@ -210,8 +289,15 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * {@code handoff_timeout} plus the lease; then it is claimed anyway, which fences the owner.
      */
     private CompletionStage<StoredSession> freeOwner(StoredSession stored) {
-        if (stored.node().isEmpty() || stored.node().equals(node)) {
+        if (stored.node().isEmpty() || stored.node().equals(node) && !journals.containsKey(stored.id())) {
+            // Released, or this node's own from before a restart: nothing of it runs anywhere.
             return CompletableFuture.completedFuture(stored);
+        }
+        if (stored.node().equals(node)) {
+            // This node's copy is still letting it go (a hand-off under way): wait for that.
+            CompletableFuture<StoredSession> free = new CompletableFuture<>();
+            poll(stored, System.nanoTime() + handoffTimeout.plus(lease).toNanos(), free);
+            return free;
         }
         return store.nodeAlive(stored.node()).thenCompose(alive -> {
             if (!alive) {
@@ -267,14 +353,28 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             Restored restored = new Restored(Instant.ofEpochMilli(stored.createdAtMillis()), newest, log.join(),
                     ids.join(), messages(queue.join()), checkpoint, lostTurn,
                     before.node().isEmpty() ? "(released)" : before.node());
-            return new Adoption.Adopted(journal(id, stored.subject(), fence, executor), restored);
+            return new Adoption.Adopted(journal(id, stored.subject(), fence, executor), restored, executor);
         });
     }
 
     private RedisJournal journal(String id, String subject, Fence fence, EventExecutor executor) {
         return new RedisJournal(store, id, subject, fence, executor, codec, new RedisJournal.Limits(
                 sessions.replayMaxMessages(), sessions.replayMaxBytes(), sessions.maxTrackedMessageIds(),
-                sessions.tombstoneTtl()));
+                sessions.tombstoneTtl(), lease), new RedisJournal.Directory() {
+                    @Override
+                    public void started(RedisJournal journal) {
+                        journals.put(id, journal);
+                        Long takenAt = taken.getIfPresent(id);
+                        if (takenAt != null) {
+                            journal.supersededAt(takenAt);
+                        }
+                    }
+
+                    @Override
+                    public void finished(RedisJournal journal) {
+                        journals.remove(id, journal);
+                    }
+                });
     }
 
     private JsonNode parse(byte[] json) {
@@ -300,9 +400,25 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     private void renewLease() {
         store.renewNode(node, lease).whenComplete((ignored, error) -> {
             if (error != null) {
-                log.warn("cannot renew this node's lease in the session store: {}", error.toString());
+                if (reachable) {
+                    log.warn("the session store cannot be reached: {}", error.toString());
+                }
+                reachable = false;
+            } else {
+                if (!reachable) {
+                    log.info("the session store is reachable again");
+                }
+                reachable = true;
             }
         });
+    }
+
+    /**
+     * Whether the store answered this node's last lease renewal (every third of the lease): while
+     * it does not, {@code /readyz} says {@code store_unavailable} and new sessions are refused.
+     */
+    public boolean reachable() {
+        return reachable;
     }
 
     /** Stops renewing and drops this node's lease (its sessions were released), then disconnects. */
@@ -314,7 +430,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         } catch (Exception e) {
             log.warn("cannot drop this node's lease: {}", e.toString());
         }
-        requests.close();
+        channel.close();
         store.close();
     }
 }

@@ -40,4 +40,8 @@ end
 if evicted > 0 then
   redis.call('HSET', KEYS[1], 'log_bytes', string.format('%d', total))
 end
+local expires_at = redis.call('HGET', KEYS[1], 'expires_at')
+if expires_at then
+  redis.call('PEXPIREAT', KEYS[2], expires_at)
+end
 return last

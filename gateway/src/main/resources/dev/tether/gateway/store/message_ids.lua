@@ -10,4 +10,8 @@ local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
 if over > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
 end
+local expires_at = redis.call('HGET', KEYS[1], 'expires_at')
+if expires_at then
+  redis.call('PEXPIREAT', KEYS[2], expires_at)
+end
 return 1

@@ -8,6 +8,10 @@ if op == 'add' then
     local order = redis.call('HINCRBY', KEYS[1], 'queue_added', 1)
     redis.call('ZADD', KEYS[2], order, ARGV[4])
   end
+  local expires_at = redis.call('HGET', KEYS[1], 'expires_at')
+  if expires_at then
+    redis.call('PEXPIREAT', KEYS[2], expires_at)
+  end
 elseif op == 'remove' then
   redis.call('ZREM', KEYS[2], ARGV[4])
 else

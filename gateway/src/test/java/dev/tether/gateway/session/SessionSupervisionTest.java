@@ -648,6 +648,32 @@ class SessionSupervisionTest {
         assertTrue(first.stopped, "the old worker is stopped once its successor is ready");
     }
 
+    @Test
+    void aSessionThatMovedHereKeepsItsAgeItsHistoryAndItsMessageIds() {
+        start(true);
+        drain();
+        Instant created = Instant.now().minus(Duration.ofMinutes(55));
+        byte[] digest = new Inbox(1, 8).digestOf(new ClientMessage.Message("m-old", TextNode.valueOf("x")));
+        byte[] frame = CODEC.encodeToBytes(new ServerMessage.Status(7, SessionState.IDLE, null));
+        Restored restored = new Restored(created, 7, List.of(new dev.tether.gateway.replay.ReplayBuffer.Entry(7, frame)),
+                List.of(digest), List.of(), JSON.objectNode().put("turns", 4), null, "elsewhere");
+        Session moved = registry.adopt("moved-1", "alice", channel.eventLoop(), workers.first(), Journal.NONE, restored);
+        EmbeddedChannel other = new EmbeddedChannel();
+        Connection client = new Connection(other, connection.token());
+        moved.attach(client, 6, true);
+        channel.runPendingTasks();
+        workers.last().ready.complete(null);
+        channel.runPendingTasks();
+        assertEquals(JSON.objectNode().put("turns", 4), workers.last().resume, "the worker continues from the checkpoint");
+        moved.receive(client, new ClientMessage.Message("m-old", TextNode.valueOf("again")));
+        channel.runPendingTasks();
+        assertEquals(List.of(), workers.last().received, "an id taken on the other node is a duplicate here");
+        // 55 of its 60 minutes are gone: the warning is past, the end comes in 5 minutes, not 60.
+        advance(Duration.ofMinutes(5));
+        assertTrue(moved.state() == SessionState.ENDED, "ended at max_duration counted from its creation: " + moved.state());
+        other.finishAndReleaseAll();
+    }
+
     /** A worker the test drives by hand. */
     private static final class FakeWorker implements Worker {
         final CompletableFuture<Void> ready = new CompletableFuture<>();

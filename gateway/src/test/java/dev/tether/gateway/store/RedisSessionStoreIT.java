@@ -130,6 +130,7 @@ class RedisSessionStoreIT {
                 a().checkpoint("s1", old, new byte[] {'1'}),
                 a().rememberMessageIds("s1", old, 10, frames("m1")),
                 a().release("s1", old, 0),
+                a().verify("s1", old),
                 a().end("s1", old, "shutdown", Duration.ofMinutes(1)))) {
             ExecutionException failure = assertThrows(ExecutionException.class, () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
             assertInstanceOf(StaleClaimException.class, failure.getCause(), failure::toString);
@@ -195,6 +196,21 @@ class RedisSessionStoreIT {
             assertEquals("a", c.sync().hget(StoreKeys.directory("s1"), "node"));
             assertEquals("1", c.sync().hget(StoreKeys.directory("s1"), "epoch"));
         }
+    }
+
+    @Test
+    void everyKeyOfASessionExpiresAtTheLongestItCanLive() {
+        long now = System.currentTimeMillis();
+        get(a().create("s1", "alice", "a", now, 2_000, now + 700));
+        Fence fence = new Fence("a", 1);
+        get(a().append("s1", fence, 100, 1 << 20, 1, frames("one")));
+        get(a().rememberMessageIds("s1", fence, 10, frames("m1")));
+        get(a().queued("s1", fence, "{\"type\":\"message\",\"id\":\"m2\"}".getBytes(StandardCharsets.UTF_8)));
+        get(a().verify("s1", fence));
+        assertEquals(1, get(a().queue("s1")).size());
+        Poll.until("the session's keys expired", WAIT, () -> get(b().read("s1")).isEmpty()
+                && get(b().logAfter("s1", 0)).isEmpty() && get(b().messageIds("s1")).isEmpty()
+                && get(b().queue("s1")).isEmpty());
     }
 
     @Test
