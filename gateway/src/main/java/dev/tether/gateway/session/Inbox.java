@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import dev.tether.protocol.ClientMessage;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * A session's inbound side: the client messages waiting for the worker, bounded by
@@ -67,7 +68,7 @@ final class Inbox {
      * Continues a stored session: its remembered id digests, oldest first, and the messages it had
      * queued, in order (their ids are among the digests).
      */
-    void restore(java.util.List<byte[]> digests, java.util.List<ClientMessage.Message> queued) {
+    void restore(List<byte[]> digests, List<ClientMessage.Message> queued) {
         digests.forEach(taken::addDigest);
         queue.addAll(queued);
     }
@@ -97,8 +98,8 @@ final class Inbox {
      * Removes and returns every queued message, oldest first (a drain: they will never start). Their
      * ids stay taken, so a retransmission is still recognised.
      */
-    java.util.List<ClientMessage.Message> takeQueued() {
-        java.util.List<ClientMessage.Message> all = java.util.List.copyOf(queue);
+    List<ClientMessage.Message> takeQueued() {
+        List<ClientMessage.Message> all = List.copyOf(queue);
         queue.clear();
         return all;
     }

@@ -17,6 +17,7 @@ import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -401,7 +402,7 @@ public final class Session {
         assert executor.inEventLoop();
         journal.start(new Journal.Listener() {
             @Override
-            public void stored(long firstSeq, java.util.List<byte[]> frames) {
+            public void stored(long firstSeq, List<byte[]> frames) {
                 onStored(firstSeq, frames);
             }
 
@@ -693,13 +694,8 @@ public final class Session {
             // session from a connection that is there, maybe its own client's retry.
             return;
         }
-        if (state == SessionState.ENDED && endReason == null) {
-            // It left this node (handed over or released): the client resumes again and finds it where it went.
-            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
-            connection.close(CloseCode.GOING_AWAY);
-            return;
-        }
-        if (handingOff) {
+        if (handingOff || state == SessionState.ENDED && endReason == null) {
+            // Leaving this node (handed over or released): resumed again, it is found where it went.
             connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
             connection.close(CloseCode.GOING_AWAY);
             return;
@@ -815,7 +811,7 @@ public final class Session {
         if (attached != null) {
             attached.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
         }
-        java.util.List<ClientMessage.Message> droppedAll = inbox.takeQueued();
+        List<ClientMessage.Message> droppedAll = inbox.takeQueued();
         if (!droppedAll.isEmpty()) {
             journal.queueCleared();
         }
@@ -921,15 +917,19 @@ public final class Session {
         clock.messageTaken();
         if (state == SessionState.IDLE && inbox.isEmpty() && workers.current() != null) {
             inbox.takeDirectly(message);
-            journal.taken(inbox.digestOf(message));
+            if (journal != Journal.NONE) {
+                journal.taken(inbox.digestOf(message));
+            }
             connection.send(new ServerMessage.Accepted(message.id(), false, 0));
             startTurn(message);
             return;
         }
         switch (inbox.offer(message)) {
             case QUEUED -> {
-                journal.taken(inbox.digestOf(message));
-                journal.queued(message);
+                if (journal != Journal.NONE) {
+                    journal.taken(inbox.digestOf(message));
+                    journal.queued(message);
+                }
                 connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
             }
             case FULL -> connection.send(new ServerMessage.Error(ErrorCode.QUEUE_FULL,
@@ -990,7 +990,7 @@ public final class Session {
     }
 
     /** History frames the journal stored: shown to the attached connection now, in order. */
-    private void onStored(long firstSeq, java.util.List<byte[]> frames) {
+    private void onStored(long firstSeq, List<byte[]> frames) {
         assert executor.inEventLoop();
         boolean wrote = false;
         for (int i = 0; i < frames.size(); i++) {

@@ -144,17 +144,7 @@ public final class SessionRegistry {
 
     /** Reserves a slot for a new session of {@code subject}, or says which limit refuses it. */
     public Admission admit(String subject) {
-        SessionConfig config = context.config();
-        if (total.incrementAndGet() > config.maxSessions()) {
-            total.decrementAndGet();
-            return Admission.AT_CAPACITY;
-        }
-        int mine = perUser.merge(subject, 1, Integer::sum);
-        if (mine > config.maxSessionsPerUser()) {
-            release(subject);
-            return Admission.USER_LIMIT;
-        }
-        return Admission.ADMITTED;
+        return reserve(subject, context.config().maxSessionsPerUser());
     }
 
     /**
@@ -164,12 +154,18 @@ public final class SessionRegistry {
      * existing session is never refused for being one too many. Given back with {@link #release}.
      */
     public Admission admitMove(String subject) {
-        SessionConfig config = context.config();
-        if (total.incrementAndGet() > config.maxSessions()) {
+        return reserve(subject, Integer.MAX_VALUE);
+    }
+
+    private Admission reserve(String subject, int perUserLimit) {
+        if (total.incrementAndGet() > context.config().maxSessions()) {
             total.decrementAndGet();
             return Admission.AT_CAPACITY;
         }
-        perUser.merge(subject, 1, Integer::sum);
+        if (perUser.merge(subject, 1, Integer::sum) > perUserLimit) {
+            release(subject);
+            return Admission.USER_LIMIT;
+        }
         return Admission.ADMITTED;
     }
 

@@ -99,11 +99,6 @@ final class WorkerSlot {
         checkpoint = stored;
     }
 
-    /** The newest checkpoint a worker of this session saved, or null when none has. */
-    JsonNode checkpoint() {
-        return checkpoint;
-    }
-
     /**
      * Makes {@code ready} the current worker; its output is reported from now on. It gets the
      * newest checkpoint, if a worker of this session saved one, to continue from.

@@ -14,7 +14,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -288,7 +287,7 @@ final class RedisJournal implements Journal {
             return;
         }
         if (failure != null) {
-            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            Throwable cause = Scripts.cause(failure);
             if (cause instanceof StaleClaimException) {
                 completeAll(batch);
                 giveUp(cause.getMessage());

@@ -405,7 +405,7 @@ public final class RedisSessionStore implements AutoCloseable {
             if (failure == null) {
                 return result;
             }
-            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+            Throwable cause = Scripts.cause(failure);
             String message = cause.getMessage() == null ? "" : cause.getMessage();
             if (cause instanceof RedisCommandExecutionException && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
                 throw new StaleClaimException(id, fence, message.startsWith("STALE")

@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -45,13 +46,17 @@ final class Scripts {
             if (failure == null) {
                 return CompletableFuture.completedFuture(result);
             }
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                    ? c.getCause() : failure;
+            Throwable cause = cause(failure);
             if (cause instanceof RedisNoScriptException) {
                 return redis.<T>eval(script.text(), type, keys, args).toCompletableFuture();
             }
             return CompletableFuture.<T>failedFuture(cause);
         }).thenCompose(stage -> stage);
+    }
+
+    /** What failed: {@code failure} itself, or what a {@link CompletionException} wraps. */
+    static Throwable cause(Throwable failure) {
+        return failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
     }
 
     private static Script load(String name, boolean fenced) {

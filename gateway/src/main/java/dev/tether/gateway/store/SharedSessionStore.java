@@ -3,6 +3,8 @@ package dev.tether.gateway.store;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.session.Restored;
@@ -22,10 +24,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,18 +77,15 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     }
 
     /** The journals of the sessions on this node, by session id: told when another node takes one. */
-    private final java.util.concurrent.ConcurrentHashMap<String, RedisJournal> journals =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, RedisJournal> journals = new ConcurrentHashMap<>();
     /**
      * Sessions other nodes said they took, with the epoch of their claim, for a minute: a copy
      * starting here just after the notice (its take-over raced the other one's) goes at once.
      */
-    private final com.github.benmanes.caffeine.cache.Cache<String, Long> taken =
-            com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
-                    .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+    private final Cache<String, Long> taken = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
     /** Take-overs under way on this node, by session id. */
-    private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Adoption>> adopting =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Adoption>> adopting = new ConcurrentHashMap<>();
 
     private SharedSessionStore(RedisSessionStore store, StatefulRedisPubSubConnection<String, String> channel, String node,
             SessionConfig sessions, Duration lease, Duration handoffTimeout, Duration maxLifetime, WireCodec codec,
