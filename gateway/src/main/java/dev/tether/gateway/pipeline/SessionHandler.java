@@ -119,26 +119,15 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private void adopt(ChannelHandlerContext ctx, UpgradeTicket.Resume ticket) {
         String subject = ticket.token().subject();
         long lastSeq = parseLastSeq(ticket.lastSeq());
-        registry.store().adopt(ticket.sessionId(), subject, lastSeq, ctx.channel().eventLoop())
-                .whenComplete((adoption, error) -> ctx.executor().execute(() -> {
-                    if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
-                        Session made = registry.adopt(ticket.sessionId(), subject, adopted.executor(),
-                                ticket.adoptWith(), adopted.journal(), adopted.restored());
-                        if (made == null) {
-                            giveBack(ticket); // another resume here made it: this one attaches to that
-                            made = registry.get(ticket.sessionId()).orElse(null);
-                        }
-                        if (made != null) {
-                            session = made;
-                            session.attach(connection, lastSeq, true);
-                            return;
-                        }
-                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY,
-                                "the session is moving between nodes: resume again"));
-                        connection.close(CloseCode.GOING_AWAY);
+        registry.takeOver(ticket.sessionId(), subject, lastSeq, ctx.channel().eventLoop(), ticket.adoptWith())
+                .whenComplete((outcome, error) -> ctx.executor().execute(() -> {
+                    if (outcome instanceof SessionRegistry.TakeOver.Here here) {
+                        session = here.session();
+                        session.attach(connection, lastSeq, true);
                         return;
                     }
-                    giveBack(ticket);
+                    SessionStore.Adoption adoption = outcome instanceof SessionRegistry.TakeOver.Refused refused
+                            ? refused.adoption() : null;
                     if (adoption instanceof SessionStore.Adoption.Ended ended) {
                         EndReason reason = EndReason.fromWire(ended.reason()).orElse(null);
                         if (reason != null) {
@@ -155,8 +144,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                         connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
                         connection.close(CloseCode.SESSION_NOT_FOUND);
                     } else {
+                        Throwable why = outcome instanceof SessionRegistry.TakeOver.Failed failed ? failed.error() : error;
                         log.atWarn().addKeyValue("session", ticket.sessionId()).addKeyValue("subject", subject)
-                                .log("cannot take the session over: {}", String.valueOf(error));
+                                .log("cannot take the session over: {}", String.valueOf(why));
                         connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY,
                                 "the session cannot be taken over now: resume again later"));
                         connection.close(CloseCode.GOING_AWAY);

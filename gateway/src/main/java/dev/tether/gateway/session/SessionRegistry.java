@@ -22,6 +22,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +59,18 @@ public final class SessionRegistry {
         record NotFound() implements Lookup {}
     }
 
+    /** What a {@link #takeOver} comes to. */
+    public sealed interface TakeOver {
+        /** The session is here now: attach to it. */
+        record Here(Session session) implements TakeOver {}
+
+        /** The store says it cannot be taken over: ended, unknown, or stored in a format this node cannot read. */
+        record Refused(SessionStore.Adoption adoption) implements TakeOver {}
+
+        /** The store could not be reached, or the session kept moving: the client may resume again later. */
+        record Failed(Throwable error) implements TakeOver {}
+    }
+
     private record Tombstone(String subject, EndReason reason) {}
 
     private final WorkerSource workers;
@@ -72,8 +85,10 @@ public final class SessionRegistry {
     private final AtomicInteger total = new AtomicInteger();
     private final Cache<String, Tombstone> tombstones;
     private final GatewayMetrics metrics;
-    /** Guards {@link #adopt}'s check-then-create. */
+    /** Guards {@link #takeOver}'s check-then-create. */
     private final Object adoptions = new Object();
+    /** Take-overs from the shared store under way on this node, by session id; guarded by {@link #adoptions}. */
+    private final HashMap<String, CompletableFuture<TakeOver>> takingOver = new HashMap<>();
     /** Where sessions live beyond this node; {@link SessionStore#MEMORY} unless set at construction. */
     private SessionStore store = SessionStore.MEMORY;
     /** Once set, never cleared: the gateway is draining ({@link #drain}). */
@@ -194,21 +209,53 @@ public final class SessionRegistry {
     }
 
     /**
-     * Continues a session taken over from another node (in a slot reserved with {@link #admit}),
-     * from what the store had, with a worker acquired for it.
-     *
-     * @return the session, or null when it is already here (made by another resume that took it
-     *     over at the same time; the caller gives back its slot and worker and attaches to that one)
+     * Takes session {@code id} of {@code subject} over from the shared store (contract 7.1) for a
+     * resume that did not find it here, in a slot reserved with {@link #admitMove} and with a worker
+     * acquired for it. Resumes of one session on this node share one take-over, and a take-over is
+     * never started while the session is here: from the first check to the session being findable
+     * nothing can slip in between, so this node never claims a session it already has (a claim
+     * nobody here would use, which would leave the store naming this node while no copy runs).
+     * The slot and worker are used by the resume that starts the take-over, if it succeeds, and
+     * given back in every other case.
      */
-    public Session adopt(String id, String subject, EventExecutor executor, CompletionStage<Worker> worker,
-            Journal journal, Restored restored) {
-        requireNonNull(restored, "restored");
+    public CompletionStage<TakeOver> takeOver(String id, String subject, long lastSeq, EventExecutor executor,
+            CompletionStage<Worker> worker) {
+        CompletableFuture<TakeOver> mine = new CompletableFuture<>();
+        Session here;
+        CompletableFuture<TakeOver> running;
         synchronized (adoptions) {
-            if (sessions.containsKey(id)) {
-                return null; // two resumes here took it over together: the first one made it
-            }
-            return started(new Session(id, subject, executor, context, journal, restored), worker);
+            here = sessions.get(id);
+            running = here == null ? takingOver.putIfAbsent(id, mine) : null;
         }
+        if (here != null || running != null) {
+            giveBack(subject, worker);
+            CompletionStage<TakeOver> shared = here != null ? CompletableFuture.completedFuture(new TakeOver.Here(here)) : running;
+            // Another user's resume of the same id learns nothing about the session.
+            return shared.thenApply(outcome -> outcome instanceof TakeOver.Here h && !h.session().subject().equals(subject)
+                    ? new TakeOver.Refused(new SessionStore.Adoption.NotFound()) : outcome);
+        }
+        store.adopt(id, subject, lastSeq, executor).whenComplete((adoption, error) -> {
+            TakeOver outcome;
+            synchronized (adoptions) {
+                if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
+                    outcome = new TakeOver.Here(started(new Session(id, subject, adopted.executor(), context,
+                            adopted.journal(), adopted.restored()), worker));
+                } else {
+                    outcome = error != null ? new TakeOver.Failed(error) : new TakeOver.Refused(adoption);
+                }
+                takingOver.remove(id, mine);
+            }
+            if (!(outcome instanceof TakeOver.Here)) {
+                giveBack(subject, worker);
+            }
+            mine.complete(outcome);
+        });
+        return mine;
+    }
+
+    private void giveBack(String subject, CompletionStage<Worker> worker) {
+        release(subject);
+        worker.thenAccept(Worker::stop);
     }
 
     /** A fresh session id. */

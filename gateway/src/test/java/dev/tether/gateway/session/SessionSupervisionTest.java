@@ -16,6 +16,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
@@ -79,13 +80,15 @@ class SessionSupervisionTest {
     private Session session;
     private Connection connection;
 
+    private static TokenVerifier verifier() {
+        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        return new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null, Duration.ZERO, Clock.systemUTC());
+    }
+
     private void start(boolean warm) {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(LIMITS, Map.of());
-        byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
-        TokenVerifier verifier = new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null,
-                Duration.ZERO, Clock.systemUTC());
-        registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier, workers, Ticker.systemTicker());
+        registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
         workers.nextReady = warm;
         CompletionStage<Worker> first = workers.first();
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
@@ -657,7 +660,28 @@ class SessionSupervisionTest {
         byte[] frame = CODEC.encodeToBytes(new ServerMessage.Status(7, SessionState.IDLE, null));
         Restored restored = new Restored(created, 7, List.of(new dev.tether.gateway.replay.ReplayBuffer.Entry(7, frame)),
                 List.of(digest), List.of(), JSON.objectNode().put("turns", 4), null, "elsewhere");
-        Session moved = registry.adopt("moved-1", "alice", channel.eventLoop(), workers.first(), Journal.NONE, restored);
+        SessionStore elsewhere = new SessionStore() {
+            @Override
+            public boolean shared() {
+                return true;
+            }
+
+            @Override
+            public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
+                throw new UnsupportedOperationException("this test only moves a session here");
+            }
+
+            @Override
+            public CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor) {
+                return CompletableFuture.completedFuture(new Adoption.Adopted(Journal.NONE, restored, channel.eventLoop()));
+            }
+        };
+        SessionRegistry here = new SessionRegistry(ConfigLoader.parse(LIMITS, Map.of()), CODEC, verifier(), workers,
+                Ticker.systemTicker(), Clock.systemUTC(), GatewayMetrics.NONE, elsewhere);
+        assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("alice"));
+        SessionRegistry.TakeOver outcome = here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first())
+                .toCompletableFuture().join();
+        Session moved = ((SessionRegistry.TakeOver.Here) outcome).session();
         EmbeddedChannel other = new EmbeddedChannel();
         Connection client = new Connection(other, connection.token());
         moved.attach(client, 6, true);
@@ -668,6 +692,13 @@ class SessionSupervisionTest {
         moved.receive(client, new ClientMessage.Message("m-old", TextNode.valueOf("again")));
         channel.runPendingTasks();
         assertEquals(List.of(), workers.last().received, "an id taken on the other node is a duplicate here");
+        assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("alice"));
+        assertTrue(here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first()).toCompletableFuture().join()
+                instanceof SessionRegistry.TakeOver.Here again && again.session() == moved,
+                "a second resume finds the session here and does not take it over again");
+        assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("mallory"));
+        assertTrue(here.takeOver("moved-1", "mallory", 6, channel.eventLoop(), workers.first()).toCompletableFuture().join()
+                instanceof SessionRegistry.TakeOver.Refused, "another user's resume of the same id learns nothing");
         // 55 of its 60 minutes are gone: the warning is past, the end comes in 5 minutes, not 60.
         advance(Duration.ofMinutes(5));
         assertTrue(moved.state() == SessionState.ENDED, "ended at max_duration counted from its creation: " + moved.state());
