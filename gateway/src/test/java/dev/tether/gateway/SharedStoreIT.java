@@ -11,6 +11,8 @@ import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.Session;
+import dev.tether.gateway.store.RedisSessionStore;
+import dev.tether.gateway.store.StoredSession;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.Nginx;
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Sessions in the shared store ({@code sessions.store: redis}, contract 7.1) end to end: gateway
@@ -151,8 +155,11 @@ class SharedStoreIT {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
         try (TestClient onA = TestClient.connectWithHeader(uri(a), token(a, "bob"))) {
-            String id = onA.expect(ServerMessage.SessionReady.class).sessionId();
-            onA.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE || m instanceof ServerMessage.SessionReady);
+            ServerMessage.SessionReady created = onA.expect(ServerMessage.SessionReady.class);
+            String id = created.sessionId();
+            if (created.state() != SessionState.IDLE) { // a cold worker: idle once it is ready
+                onA.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            }
             onA.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
                     .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
             onA.until(m -> m instanceof ServerMessage.Event);
@@ -211,8 +218,9 @@ class SharedStoreIT {
         }
     }
 
-    @Test
-    void aSessionOfANodeKilledMidTurnGoesOnElsewhereOnceItsLeaseRunsOut() throws Exception {
+    @ParameterizedTest(name = "write_mode {0}")
+    @ValueSource(strings = {"before_send", "batched"})
+    void aSessionOfANodeKilledMidTurnGoesOnElsewhereOnceItsLeaseRunsOut(String writeMode) throws Exception {
         Path file = Files.writeString(tmp.resolve("dead.yaml"), """
                 server:
                   host: 127.0.0.1
@@ -232,7 +240,8 @@ class SharedStoreIT {
                   redis:
                     uri: %s
                     lease: 1s
-                """.formatted(GatewayProcess.TEST_SECRET, redis.uri()));
+                    write_mode: %s
+                """.formatted(GatewayProcess.TEST_SECRET, redis.uri(), writeMode));
         Map<String, String> env = new java.util.HashMap<>();
         for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
             env.put(name, null);
@@ -264,6 +273,26 @@ class SharedStoreIT {
             assertEquals("m1", moved.details().path("turn_id").asText(), "the turn that died with the node is named");
             List<Long> seqs = seqs(after);
             assertTrue(seqs.get(0) > seen, "history goes on above what the client saw: " + seqs);
+            // Every seq between what the client saw and where b goes on is replayed or named in a replay_gap.
+            java.util.Set<Long> accounted = new java.util.HashSet<>(seqs);
+            for (ServerMessage m : after) {
+                if (m instanceof ServerMessage.ReplayGap gap) {
+                    for (long seq = gap.from(); seq <= gap.to(); seq++) {
+                        accounted.add(seq);
+                    }
+                }
+            }
+            for (long seq = seen + 1; seq <= ready.lastSeq(); seq++) {
+                assertTrue(accounted.contains(seq), "seq " + seq + " is neither replayed nor reported lost: "
+                        + SessionClient.tags(after));
+            }
+            if (writeMode.equals("batched")) {
+                assertTrue(after.stream().anyMatch(m -> m instanceof ServerMessage.ReplayGap),
+                        "batched: what the dead node may have sent unstored is a replay_gap");
+            } else {
+                assertTrue(after.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap),
+                        "before_send: nothing the client was sent is missing from the store");
+            }
             ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("again")));
             assertTrue(ws.expect(ServerMessage.Accepted.class).duplicate(), "m1 was taken on the dead node");
         }
@@ -376,6 +405,40 @@ class SharedStoreIT {
         }
     }
 
+    @Test
+    void whileRedisDoesNotAnswerAnAttachedSessionGoesOnAndItsHistoryIsStoredOnceRedisIsBack() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        List<ServerMessage> onA = new ArrayList<>();
+        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "hana"))) {
+            id = c.sessionId();
+            redis.freeze();
+            try {
+                onA.addAll(c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":2,\"delay_ms\":0}"));
+                assertEquals(1, SessionClient.event(onA, "result").path("turn").asInt(),
+                        "the turn ran and was shown while Redis did not answer: " + SessionClient.tags(onA));
+                if (onA.stream().noneMatch(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code()))) {
+                    // Shown before the notice when the turn was quicker than unavailable_after.
+                    onA.addAll(c.until(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code())));
+                }
+            } finally {
+                redis.unfreeze();
+            }
+            onA.addAll(c.until(m -> m instanceof ServerMessage.Notice n && "store_available".equals(n.code())));
+        }
+        long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
+        a.close();
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "hana"))) {
+            assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
+            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.Notice n && "session_moved".equals(n.code()));
+            long firstOnA = seqs(onA).get(0);
+            assertEquals(tagsBetween(onA, firstOnA, newestOnA), tagsBetween(replay, firstOnA, newestOnA),
+                    "what a showed while Redis hung was stored once it answered, and b replays it");
+            assertTrue(replay.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap), "nothing lost");
+        }
+    }
+
     private String readyz(GatewayServer server) {
         try {
             java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
@@ -418,4 +481,83 @@ class SharedStoreIT {
         return new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
                 .mint(subject, Duration.ofHours(1), Map.of());
     }
+
+    @Test
+    void ofFiftySimultaneousResumesOverThreeNodesOneEndsUpOwningTheSession() throws Exception {
+        List<GatewayServer> three = List.of(node("a"), node("b"), node("c"));
+        String id;
+        try (SessionClient c = SessionClient.openIdle(uri(three.get(0)), token(three.get(0), "frank"))) {
+            id = c.sessionId();
+            c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
+        }
+        List<TestClient> clients = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> starters = new ArrayList<>();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        for (int i = 0; i < 50; i++) {
+            GatewayServer target = three.get(i % 3);
+            Thread starter = new Thread(() -> {
+                try {
+                    go.await();
+                    clients.add(TestClient.connectWithHeader(resumeUri(target, id, 0), token(target, "frank")));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException | AssertionError e) {
+                    failures.add(e.toString());
+                }
+            });
+            starter.start();
+            starters.add(starter);
+        }
+        go.countDown();
+        for (Thread starter : starters) {
+            starter.join(30_000);
+        }
+        assertEquals(50, clients.size(), () -> "every resume got its connection: " + failures);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        // Settled: one connection open, and one node holding the session with a connection attached.
+        while (clients.stream().filter(TestClient::isOpen).count() != 1
+                || three.stream().filter(n -> n.registry().get(id).map(Session::attached).orElse(false)).count() != 1
+                || three.stream().filter(n -> n.registry().get(id).isPresent()).count() != 1) {
+            if (System.nanoTime() > deadline) {
+                StringBuilder why = new StringBuilder();
+                for (TestClient open : clients) {
+                    if (open.isOpen()) {
+                        why.append(SessionClient.tags(open.drain())).append('\n');
+                    }
+                }
+                three.forEach(n -> why.append(n.config().server().nodeId()).append(": ")
+                        .append(n.registry().get(id).map(x -> "has it, attached " + x.attached()).orElse("no")).append('\n'));
+                try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+                    StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
+                    why.append("store: node ").append(stored.node()).append(" epoch ").append(stored.epoch());
+                }
+                throw new AssertionError("open connections of 50 did not come down to one:\n" + why);
+            }
+            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+        }
+        List<GatewayServer> owners = three.stream().filter(n -> n.registry().get(id).isPresent()).toList();
+        assertEquals(1, owners.size(), "one node has the session");
+        GatewayServer owner = owners.get(0);
+        assertTrue(owner.registry().get(id).orElseThrow().attached(), "with the one open connection attached");
+        try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            assertEquals(owner.config().server().nodeId(), store.read(id).toCompletableFuture().get().orElseThrow().node(),
+                    "the store names the same owner");
+        }
+        TestClient survivor = clients.stream().filter(TestClient::isOpen).findFirst().orElseThrow();
+        List<ServerMessage> before = survivor.drain();
+        survivor.send(new ClientMessage.Message("t2", JsonNodeFactory.instance.textNode("two")));
+        List<ServerMessage> turn;
+        try {
+            turn = survivor.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+        } catch (AssertionError e) {
+            throw new AssertionError("survivor had " + SessionClient.tags(before) + " and then "
+                    + SessionClient.tags(survivor.drain()) + "; owner state " + owner.registry().get(id).orElseThrow().state(), e);
+        }
+        assertEquals(2, ((ServerMessage.Event) turn.get(turn.size() - 1)).event().path("turn").asInt(),
+                "the conversation goes on where it was");
+        clients.forEach(TestClient::close);
+    }
+
 }

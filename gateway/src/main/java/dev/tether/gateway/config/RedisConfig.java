@@ -1,6 +1,7 @@
 package dev.tether.gateway.config;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The {@code sessions.redis} section: the Redis that holds sessions when {@code sessions.store} is
@@ -11,8 +12,20 @@ import java.time.Duration;
  *     {@code redis-sentinel://host:port[,host:port]/db#master} for Sentinel
  * @param lease how long this node's claim on its sessions lasts without renewal, {@code sessions.redis.lease},
  *     1s..10m; renewed every third of it. A node that dies holds its sessions this long.
+ * @param writeMode when history reaches the client, {@code sessions.redis.write_mode}:
+ *     {@code before_send} (default: a frame is sent once it is stored, so a node that dies loses
+ *     nothing a client saw) or {@code batched} (sent at once, stored in the next batch; seqs are
+ *     reserved ahead, so what a dead node sent but never stored is a {@code replay_gap})
+ * @param unavailableAfter how long a store write may go unanswered before the session shows its
+ *     output without waiting for the store (notice {@code store_unavailable}),
+ *     {@code sessions.redis.unavailable_after}, 100ms..1m
  */
-public record RedisConfig(String uri, Duration lease) {
+public record RedisConfig(String uri, Duration lease, String writeMode, Duration unavailableAfter) {
+
+    public static final String WRITE_BEFORE_SEND = "before_send";
+    public static final String WRITE_BATCHED = "batched";
+    public static final List<String> WRITE_MODES = List.of(WRITE_BEFORE_SEND, WRITE_BATCHED);
+    public static final Duration DEFAULT_UNAVAILABLE_AFTER = Duration.ofSeconds(1);
 
     public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
     public static final Duration DEFAULT_LEASE = Duration.ofSeconds(10);
@@ -27,10 +40,19 @@ public record RedisConfig(String uri, Duration lease) {
                     "redis://host:port, rediss://host:port or redis-sentinel://host:port/db#master");
         }
         Check.between("sessions.redis.lease", lease, MIN_LEASE, MAX_LEASE);
+        if (!Check.isOneOf(writeMode, WRITE_MODES)) {
+            throw new ConfigException("sessions.redis.write_mode", writeMode, "one of " + WRITE_MODES);
+        }
+        Check.between("sessions.redis.unavailable_after", unavailableAfter, Duration.ofMillis(100), Duration.ofMinutes(1));
+    }
+
+    /** Whether frames are sent before they are stored ({@code write_mode: batched}). */
+    public boolean batched() {
+        return WRITE_BATCHED.equals(writeMode);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static RedisConfig defaults() {
-        return new RedisConfig(DEFAULT_URI, DEFAULT_LEASE);
+        return new RedisConfig(DEFAULT_URI, DEFAULT_LEASE, WRITE_BEFORE_SEND, DEFAULT_UNAVAILABLE_AFTER);
     }
 }

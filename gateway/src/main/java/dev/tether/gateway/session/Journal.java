@@ -10,10 +10,14 @@ import java.util.concurrent.CompletionStage;
  * Where a session writes what must outlive this node ({@code sessions.store: redis}), in the order
  * it happened. With the in-memory store nothing is written ({@link #NONE}).
  *
- * <p>A journal that {@linkplain #holdsHistory() holds history} shows nothing to clients before it is
- * stored: the session hands it each history frame, and sends frames to its connection only when
- * {@link Listener#stored} says they are stored, so a frame a client saw is never missing from the
- * store, and a node that takes the session over never reuses its seq.
+ * <p>The session hands the journal each history frame. A frame the journal {@linkplain #holds holds}
+ * is sent to the client only once the journal says it may be: once it is stored
+ * ({@link Listener#stored}, {@code write_mode: before_send}: a frame a client saw is never missing
+ * from the store) or once its seq is reserved in the store ({@link Listener#reserved},
+ * {@code batched}: a node that takes the session over starts above it and reports what was never
+ * stored as {@code replay_gap}). Either way no seq is ever reused. While the store does not answer
+ * ({@link Listener#unavailable}) the session shows its output without waiting, until
+ * {@link Listener#available}.
  *
  * <p><b>Threading:</b> called only on the session's event loop; the listener is called there too.
  */
@@ -24,6 +28,15 @@ public interface Journal {
         /** Frames {@code firstSeq ...} are stored: they may be shown now, in this order. */
         void stored(long firstSeq, List<byte[]> frames);
 
+        /** Seqs up to {@code upTo} are reserved in the store: held frames up to it may be shown. */
+        void reserved(long upTo);
+
+        /** A write has gone unanswered for {@code sessions.redis.unavailable_after}, or failed. */
+        void unavailable();
+
+        /** The store took a write again after {@link #unavailable}. */
+        void available();
+
         /** Another node took the session over (or it ended elsewhere): this node must let it go. */
         void lost(String why);
     }
@@ -31,7 +44,7 @@ public interface Journal {
     /** The in-memory store's journal: writes nothing, holds nothing. */
     Journal NONE = new Journal() {
         @Override
-        public boolean holdsHistory() {
+        public boolean holds(long seq) {
             return false;
         }
 
@@ -90,8 +103,8 @@ public interface Journal {
         }
     };
 
-    /** Whether history frames are shown only once stored (see the class comment). */
-    boolean holdsHistory();
+    /** Whether history frame {@code seq} waits before it is shown (see the class comment). */
+    boolean holds(long seq);
 
     /** Called once, when the session starts: from now on it reports to {@code listener}. */
     void start(Listener listener);

@@ -92,6 +92,8 @@ public final class Session {
      * newest stored one.
      */
     private long visibleSeq;
+    /** The store does not answer: history is shown without waiting for the journal (see {@link #onStoreUnavailable}). */
+    private boolean storeAway;
     private final Instant startedAt;
     /** Ticker time of creation, for the session start time metric. */
     private final long createdNanos;
@@ -404,6 +406,21 @@ public final class Session {
             @Override
             public void stored(long firstSeq, List<byte[]> frames) {
                 onStored(firstSeq, frames);
+            }
+
+            @Override
+            public void reserved(long upTo) {
+                showHeld(upTo);
+            }
+
+            @Override
+            public void unavailable() {
+                onStoreUnavailable();
+            }
+
+            @Override
+            public void available() {
+                onStoreAvailable();
             }
 
             @Override
@@ -980,8 +997,8 @@ public final class Session {
         byte[] frame = context.codec().encodeToBytes(message.apply(seq));
         history.append(seq, frame);
         journal.append(seq, frame);
-        if (journal.holdsHistory()) {
-            return; // shown once stored (onStored)
+        if (!storeAway && journal.holds(seq)) {
+            return; // shown once stored (onStored) or reserved (showHeld)
         }
         visibleSeq = seq;
         if (attached != null) {
@@ -1011,6 +1028,69 @@ public final class Session {
             attached.close(closeWhenShown);
             attached = null;
         }
+    }
+
+    /**
+     * Shows the held history frames up to {@code upTo} (their seqs are reserved in the store, or
+     * the store is away), from the replay buffer; frames it evicted meanwhile are a replay_gap.
+     */
+    private void showHeld(long upTo) {
+        assert executor.inEventLoop();
+        long until = Math.min(upTo, history.newestSeq());
+        if (until <= visibleSeq) {
+            return;
+        }
+        ReplayBuffer.Replay held = history.replayAfter(visibleSeq);
+        long shown = visibleSeq;
+        visibleSeq = until;
+        if (attached == null) {
+            return;
+        }
+        if (held.hasGap()) {
+            attached.send(new ServerMessage.ReplayGap(held.gapFrom(), Math.min(held.gapTo(), until)));
+        }
+        for (ReplayBuffer.Entry entry : held.entries()) {
+            if (entry.seq() > until) {
+                break;
+            }
+            if (entry.seq() > shown) {
+                attached.write(new EncodedFrame(entry.frame()));
+            }
+        }
+        attached.flush();
+        if (closeWhenShown != null && visibleSeq >= history.newestSeq()) {
+            attached.close(closeWhenShown);
+            attached = null;
+        }
+    }
+
+    /**
+     * The store has not answered for {@code sessions.redis.unavailable_after}: the session goes on
+     * here, showing its output at once (held frames too) while the journal keeps what it must
+     * write, within the replay bounds; the client is told with notice {@code store_unavailable}.
+     */
+    private void onStoreUnavailable() {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED || storeAway) {
+            return;
+        }
+        storeAway = true;
+        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("the session store does not answer: output is shown before it is stored");
+        showHeld(history.newestSeq());
+        notice("store_unavailable", "the session store cannot be reached: the session goes on here and its "
+                + "history is written when the store is back", null);
+    }
+
+    /** The store took the journal's writes again: frames wait for it again (notice {@code store_available}). */
+    private void onStoreAvailable() {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED || !storeAway) {
+            return;
+        }
+        storeAway = false;
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("the session store answers again");
+        notice("store_available", "the session store is reachable again: the session's history is stored", null);
     }
 
     /**

@@ -22,15 +22,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A session's journal in the Redis store: its writes, in order, with its owner's {@link Fence}.
- * History is held until stored (the session shows a frame only when {@link Listener#stored} covers
- * it). Writes are batched: while one batch is on its way, the next gathers, then goes as one
- * pipeline, consecutive frames as one append; so the cost per message falls as the rate rises.
+ * Writes are batched: while one batch is on its way, the next gathers, then goes as one pipeline,
+ * consecutive frames as one append; so the cost per message falls as the rate rises. With
+ * {@code write_mode: before_send} history is held until stored (the session shows a frame when
+ * {@link Listener#stored} covers it); with {@code batched} it is shown at once while its seq is
+ * within the reservation, which the journal keeps {@value #RESERVE_AHEAD} seqs ahead of the newest.
  *
  * <p>A batch the store refuses because another node took the session over ends the journal:
  * {@link Listener#lost}. A batch that fails because the store cannot be reached is sent again,
  * after a pause that doubles up to {@value #MAX_RETRY_MILLIS} ms (every write is harmless to
- * repeat); while {@value #MAX_PENDING} writes wait, the session is given up ({@code lost}), so a
- * store that stays away costs bounded memory.
+ * repeat). A batch unanswered for {@code unavailable_after}, or failed, makes the session show its
+ * output without waiting ({@link Listener#unavailable}) until a batch is taken again
+ * ({@link Listener#available}). Meanwhile the frames waiting are bounded like the replay buffer
+ * (the oldest dropped, the log restarting after them, so a resume below them gets
+ * {@code replay_gap}), consecutive acks are one, and past {@value #MAX_PENDING} other writes the
+ * session is given up ({@code lost}): a store that stays away costs bounded memory.
  *
  * <p><b>Threading:</b> confined to the session's event loop; store replies hop back onto it.
  */
@@ -39,6 +45,8 @@ final class RedisJournal implements Journal {
     /** Writes that may wait for the store before the session is given up. */
     static final int MAX_PENDING = 20_000;
     static final long MAX_RETRY_MILLIS = 2_000;
+    /** How far ahead of the newest seq a batched journal reserves seqs. */
+    static final long RESERVE_AHEAD = 256;
 
     private static final Logger log = LoggerFactory.getLogger(RedisJournal.class);
 
@@ -46,8 +54,12 @@ final class RedisJournal implements Journal {
     private sealed interface Op {
     }
 
-    /** A history frame: consecutive ones go as one append. */
-    private record Append(long seq, byte[] frame) implements Op {
+    /** A history frame: consecutive ones go as one append; {@code afterGap}: frames before it were dropped. */
+    private record Append(long seq, byte[] frame, boolean afterGap) implements Op {
+    }
+
+    /** The client acknowledged up to {@code seq}: consecutive ones waiting are one. */
+    private record Ack(long seq) implements Op {
     }
 
     /** Any other write; {@code done} (may be null) completes when it is stored or given up. */
@@ -57,6 +69,24 @@ final class RedisJournal implements Journal {
     /** Frames of one append in a batch, reported as stored together. */
     private record Frames(long firstSeq, List<byte[]> frames) {
     }
+
+    /** Whether this journal's owner runs {@code write_mode: batched}. */
+    private final boolean batched;
+    /** The newest seq reserved in the store (batched); frames above it wait for the reservation. */
+    private long reservedSeq;
+    /** The newest seq a reservation was asked for. */
+    private long reserving;
+    /** The newest seq handed to {@link #append}, or the store's newest when the journal started. */
+    private long newestSeq;
+    /** The store did not answer (see {@link Listener#unavailable}). */
+    private boolean away;
+    /** Frames waiting in {@link #pending}, and their bytes, against the replay bounds. */
+    private int pendingFrames;
+    private long pendingFrameBytes;
+    /** Writes other than frames and acks waiting in {@link #pending}. */
+    private int pendingOther;
+    /** Fires when a batch has been on its way for {@code unavailable_after}. */
+    private io.netty.util.concurrent.ScheduledFuture<?> stall;
 
     private final RedisSessionStore store;
     private final String id;
@@ -84,11 +114,19 @@ final class RedisJournal implements Journal {
 
     /** The bounds the journal writes with. */
     record Limits(int replayMaxMessages, long replayMaxBytes, int maxTrackedIds, Duration tombstoneTtl,
-            Duration verifyEvery) {
+            Duration verifyEvery, boolean batched, Duration unavailableAfter) {
     }
 
+    /**
+     * @param storedSeq the newest seq in the store's log when the journal starts
+     * @param reservedSeq the newest seq reserved in the store when the journal starts
+     */
     RedisJournal(RedisSessionStore store, String id, String subject, Fence fence, EventExecutor executor, WireCodec codec,
-            Limits limits, Directory directory) {
+            Limits limits, Directory directory, long storedSeq, long reservedSeq) {
+        this.batched = limits.batched();
+        this.newestSeq = storedSeq;
+        this.reservedSeq = reservedSeq;
+        this.reserving = reservedSeq;
         this.directory = requireNonNull(directory, "directory");
         this.store = requireNonNull(store, "store");
         this.id = requireNonNull(id, "id");
@@ -100,8 +138,8 @@ final class RedisJournal implements Journal {
     }
 
     @Override
-    public boolean holdsHistory() {
-        return true;
+    public boolean holds(long seq) {
+        return !batched || seq > reservedSeq;
     }
 
     @Override
@@ -147,12 +185,27 @@ final class RedisJournal implements Journal {
 
     @Override
     public void append(long seq, byte[] frame) {
-        add(new Append(seq, frame));
+        // A session taken over goes on above every seq its last owner may have sent, not only
+        // above what it stored: the log then starts again there (a resume below gets replay_gap).
+        add(new Append(seq, frame, seq > newestSeq + 1));
+        newestSeq = seq;
+        if (batched && seq + RESERVE_AHEAD / 2 > reserving && !finished) {
+            long upTo = seq + RESERVE_AHEAD;
+            reserving = upTo;
+            write(() -> store.reserve(id, fence, upTo).thenRun(() -> executor.execute(() -> onReserved(upTo))));
+        }
+    }
+
+    private void onReserved(long upTo) {
+        if (upTo > reservedSeq && !finished) {
+            reservedSeq = upTo;
+            listener.reserved(upTo);
+        }
     }
 
     @Override
     public void ack(long seq) {
-        write(() -> store.ack(id, fence, seq));
+        add(new Ack(seq));
     }
 
     @Override
@@ -233,13 +286,61 @@ final class RedisJournal implements Journal {
             }
             return;
         }
+        if (op instanceof Ack && pending.peekLast() instanceof Ack) {
+            pending.pollLast(); // the newer ack covers the older
+        }
         pending.addLast(op);
+        count(op, 1);
         wroteSinceVerify = true;
-        if (pending.size() > MAX_PENDING) {
-            giveUp("the session store has not taken " + pending.size() + " writes");
+        if (pendingOther > MAX_PENDING) {
+            giveUp("the session store has not taken " + pendingOther + " writes");
             return;
         }
+        if (away) {
+            dropBeyondReplayBounds();
+        }
         flush();
+    }
+
+    private void count(Op op, int sign) {
+        if (op instanceof Append append) {
+            pendingFrames += sign;
+            pendingFrameBytes += sign * (long) append.frame().length;
+        } else if (op instanceof Write) {
+            pendingOther += sign;
+        }
+    }
+
+    /**
+     * While the store is away (and the session shows frames without waiting), frames waiting beyond
+     * the replay bounds are dropped, oldest first, as the log would evict them anyway; the first
+     * frame kept restarts the log. (Before that, frames wait however many: the session shows them
+     * only once stored, so none may be dropped; {@code unavailable_after} bounds that wait.)
+     */
+    private void dropBeyondReplayBounds() {
+        if (pendingFrames <= limits.replayMaxMessages() && pendingFrameBytes <= limits.replayMaxBytes()) {
+            return;
+        }
+        ArrayDeque<Op> kept = new ArrayDeque<>(pending.size());
+        boolean dropped = false;
+        for (Op op : pending) {
+            if (op instanceof Append append && (pendingFrames > limits.replayMaxMessages()
+                    || pendingFrameBytes > limits.replayMaxBytes())) {
+                count(op, -1);
+                dropped = true;
+                continue;
+            }
+            if (dropped && op instanceof Append append) {
+                kept.addLast(new Append(append.seq(), append.frame(), true));
+                dropped = false;
+            } else {
+                kept.addLast(op);
+            }
+        }
+        pending.clear();
+        pending.addAll(kept);
+        log.atWarn().addKeyValue("session", id).log("the session store is away: frames beyond the replay bounds dropped "
+                + "from the journal (a resume elsewhere below them gets replay_gap)");
     }
 
     private void flush() {
@@ -248,7 +349,11 @@ final class RedisJournal implements Journal {
         }
         List<Op> batch = new ArrayList<>(pending);
         pending.clear();
+        pendingFrames = 0;
+        pendingFrameBytes = 0;
+        pendingOther = 0;
         inFlight = true;
+        stall = executor.schedule(this::stalled, limits.unavailableAfter().toNanos(), TimeUnit.NANOSECONDS);
         List<Frames> appended = new ArrayList<>();
         List<CompletableFuture<?>> calls = new ArrayList<>();
         try {
@@ -266,13 +371,16 @@ final class RedisJournal implements Journal {
         while (i < batch.size()) {
             if (batch.get(i) instanceof Append first) {
                 List<byte[]> frames = new ArrayList<>();
-                while (i < batch.size() && batch.get(i) instanceof Append next) {
+                while (i < batch.size() && batch.get(i) instanceof Append next && (next == first || !next.afterGap())) {
                     frames.add(next.frame());
                     i++;
                 }
                 appended.add(new Frames(first.seq(), frames));
-                calls.add(store.append(id, fence, limits.replayMaxMessages(), limits.replayMaxBytes(), first.seq(), frames)
-                        .toCompletableFuture());
+                calls.add(store.append(id, fence, limits.replayMaxMessages(), limits.replayMaxBytes(), first.afterGap(),
+                        first.seq(), frames).toCompletableFuture());
+            } else if (batch.get(i) instanceof Ack ack) {
+                calls.add(store.ack(id, fence, ack.seq()).toCompletableFuture());
+                i++;
             } else {
                 calls.add(((Write) batch.get(i)).call().get().toCompletableFuture());
                 i++;
@@ -280,22 +388,42 @@ final class RedisJournal implements Journal {
         }
     }
 
+    /** A batch on its way for {@code unavailable_after}: the session stops waiting for the store. */
+    private void stalled() {
+        if (inFlight && !finished) {
+            markAway();
+        }
+    }
+
+    private void markAway() {
+        if (!away) {
+            away = true;
+            listener.unavailable();
+        }
+    }
+
     private void done(List<Op> batch, List<Frames> appended, Throwable failure) {
         inFlight = false;
+        stall.cancel(false);
         if (finished) {
             completeAll(batch);
             return;
         }
         if (failure != null) {
             Throwable cause = Scripts.cause(failure);
-            if (cause instanceof StaleClaimException) {
+            if (cause instanceof StaleClaimException || cause instanceof IllegalStateException) {
+                // Another node has the session, or the store's log does not fit this journal's
+                // (never expected; retrying could not mend it): the session leaves this node.
                 completeAll(batch);
                 giveUp(cause.getMessage());
                 return;
             }
             for (int i = batch.size() - 1; i >= 0; i--) {
                 pending.addFirst(batch.get(i));
+                count(batch.get(i), 1);
             }
+            markAway();
+            dropBeyondReplayBounds();
             retryMillis = Math.min(MAX_RETRY_MILLIS, Math.max(50, retryMillis * 2));
             log.atWarn().addKeyValue("session", id).log("session store write failed ({}); again in {} ms",
                     String.valueOf(cause.getMessage()), retryMillis);
@@ -307,6 +435,10 @@ final class RedisJournal implements Journal {
             listener.stored(frames.firstSeq(), frames.frames());
         }
         completeAll(batch);
+        if (away) {
+            away = false;
+            listener.available();
+        }
         flush();
     }
 

@@ -116,13 +116,24 @@ public final class RedisSessionStore implements AutoCloseable {
      */
     public CompletionStage<Long> append(String id, Fence fence, int maxMessages, long maxBytes, long firstSeq,
             List<byte[]> frames) {
-        byte[][] args = new byte[5 + frames.size()][];
+        return append(id, fence, maxMessages, maxBytes, false, firstSeq, frames);
+    }
+
+    /**
+     * Like {@link #append(String, Fence, int, long, long, List)}; {@code afterGap}: the frames before
+     * {@code firstSeq} were never written (dropped while the store was away), so the log starts
+     * again at {@code firstSeq} and a resume below it gets {@code replay_gap}.
+     */
+    public CompletionStage<Long> append(String id, Fence fence, int maxMessages, long maxBytes, boolean afterGap,
+            long firstSeq, List<byte[]> frames) {
+        byte[][] args = new byte[6 + frames.size()][];
         fenceArgs(fence, args);
         args[2] = bytes(maxMessages);
         args[3] = bytes(maxBytes);
-        args[4] = bytes(firstSeq);
+        args[4] = bytes(afterGap ? "1" : "0");
+        args[5] = bytes(firstSeq);
         for (int i = 0; i < frames.size(); i++) {
-            args[5 + i] = frames.get(i);
+            args[6 + i] = frames.get(i);
         }
         return fenced(id, fence, Scripts.<Long>run(redis, scripts.append, ScriptOutputType.INTEGER,
                 new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, args));
@@ -407,6 +418,9 @@ public final class RedisSessionStore implements AutoCloseable {
             }
             Throwable cause = Scripts.cause(failure);
             String message = cause.getMessage() == null ? "" : cause.getMessage();
+            if (message.startsWith("ERR ")) {
+                message = message.substring("ERR ".length()); // how some servers prefix a script's error
+            }
             if (cause instanceof RedisCommandExecutionException && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
                 throw new StaleClaimException(id, fence, message.startsWith("STALE")
                         ? "epoch and node " + message.substring("STALE".length()).strip() : "no such session");

@@ -52,6 +52,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * owner); besides, a take-over gives up once {@code handoff_timeout} plus the lease has passed.
      */
     static final int MAX_CLAIM_ATTEMPTS = 100;
+    /** The most seqs a node may have shown beyond its reservation (while the store was away) that a resume is believed. */
+    static final long MAX_UNSTORED_SEQS = 1L << 32;
     /** How long a hand-off request for a session that is not (yet) here is tried again. */
     static final Duration HANDOFF_GRACE = Duration.ofSeconds(2);
 
@@ -188,7 +190,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             return store.admit(subject, id, sessions.maxSessionsPerUser(), now);
         }).thenCompose(admitted -> {
             if (admitted) {
-                return CompletableFuture.<Creation>completedFuture(new Creation.Created(journal(id, subject, new Fence(node, 1), executor)));
+                return CompletableFuture.<Creation>completedFuture(new Creation.Created(journal(id, subject, new Fence(node, 1), executor, 0, 0)));
             }
             return store.discard(id, new Fence(node, 1)).thenApply(ignored -> new Creation.UserLimit());
         });
@@ -346,20 +348,27 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         return CompletableFuture.allOf(directory, log, ids, queue).thenApply(ignored -> {
             StoredSession stored = directory.join().orElseThrow(() -> new IllegalStateException("session " + id
                     + " vanished from the store while this node took it over"));
-            long newest = Math.max(Math.max(stored.newestSeq(), stored.reservedSeq()), lastSeq);
+            // Above every seq the last owner may have sent: its reservation, or what the client saw
+            // of frames shown while the store was away (bounded: a last_seq beyond any such frame
+            // is then refused as invalid_sequence when it attaches, and cannot run the seqs out).
+            long reserved = Math.max(stored.newestSeq(), stored.reservedSeq());
+            long newest = Math.max(reserved, Math.min(lastSeq, reserved + MAX_UNSTORED_SEQS));
             JsonNode checkpoint = stored.checkpoint() == null ? null : parse(stored.checkpoint());
             String lostTurn = "processing".equals(stored.state()) && !stored.turn().isEmpty() ? stored.turn() : null;
             Restored restored = new Restored(Instant.ofEpochMilli(stored.createdAtMillis()), newest, log.join(),
                     ids.join(), messages(queue.join()), checkpoint, lostTurn,
                     before.node().isEmpty() ? "(released)" : before.node());
-            return new Adoption.Adopted(journal(id, stored.subject(), fence, executor), restored, executor);
+            return new Adoption.Adopted(journal(id, stored.subject(), fence, executor, stored.newestSeq(), stored.reservedSeq()), restored,
+                    executor);
         });
     }
 
-    private RedisJournal journal(String id, String subject, Fence fence, EventExecutor executor) {
+    private RedisJournal journal(String id, String subject, Fence fence, EventExecutor executor, long storedSeq,
+            long reservedSeq) {
         return new RedisJournal(store, id, subject, fence, executor, codec, new RedisJournal.Limits(
                 sessions.replayMaxMessages(), sessions.replayMaxBytes(), sessions.maxTrackedMessageIds(),
-                sessions.tombstoneTtl(), lease), new RedisJournal.Directory() {
+                sessions.tombstoneTtl(), lease, sessions.redis().batched(), sessions.redis().unavailableAfter()),
+                new RedisJournal.Directory() {
                     @Override
                     public void started(RedisJournal journal) {
                         journals.put(id, journal);
@@ -373,7 +382,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                     public void finished(RedisJournal journal) {
                         journals.remove(id, journal);
                     }
-                });
+                }, storedSeq, reservedSeq);
     }
 
     private JsonNode parse(byte[] json) {

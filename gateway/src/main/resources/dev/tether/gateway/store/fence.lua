@@ -4,7 +4,7 @@
 -- fails with STALE, and nothing of the write is applied.
 local fenced = redis.call('HMGET', KEYS[1], 'epoch', 'node')
 if not fenced[1] then
-  return redis.error_reply('NOSESSION')
+  return redis.error_reply('NOSESSION the session is not in the store')
 end
 if fenced[1] ~= ARGV[1] or fenced[2] ~= ARGV[2] then
   return redis.error_reply('STALE ' .. fenced[1] .. ' ' .. (fenced[2] or ''))

@@ -188,6 +188,26 @@ class RedisSessionStoreIT {
     }
 
     @Test
+    void framesAfterAGapRestartTheLogAndAReleaseBringsTheReservationDownToWhatWasStored() {
+        get(a().create("s1", "alice", "a", 1_000, 2_000));
+        Fence fence = new Fence("a", 1);
+        get(a().append("s1", fence, 100, 1 << 20, 1, frames("1", "2")));
+        get(a().reserve("s1", fence, 300));
+        ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> a().append("s1", fence, 100, 1 << 20, 6, frames("6")).toCompletableFuture().get());
+        assertTrue(refused.getCause().getMessage().contains("newest seq is 2"), "a hole is refused unless said: " + refused);
+        assertEquals(7L, get(a().append("s1", fence, 100, 1 << 20, true, 6, frames("6", "7"))));
+        List<ReplayBuffer.Entry> log = get(a().logAfter("s1", 0));
+        assertEquals(List.of(6L, 7L), log.stream().map(ReplayBuffer.Entry::seq).toList(), "the log starts again at 6");
+        assertEquals(List.of("6", "7"), texts(log));
+        assertEquals(7L, get(a().append("s1", fence, 100, 1 << 20, true, 6, frames("6", "7"))), "a retry is harmless");
+        assertEquals(300, get(a().read("s1")).orElseThrow().reservedSeq(), "reserved ahead");
+        get(a().release("s1", fence, 0));
+        assertEquals(7, get(a().read("s1")).orElseThrow().reservedSeq(),
+                "released: everything sent was stored, nothing beyond it is a gap");
+    }
+
+    @Test
     void aSessionStoredInAFormatThisNodeCannotReadIsLeftAsItIs() throws Exception {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
         try (RedisClient raw = RedisClient.create(redis.uri()); StatefulRedisConnection<String, String> c = raw.connect()) {

@@ -62,6 +62,33 @@ public final class RedisServer implements AutoCloseable {
         launch();
     }
 
+    /**
+     * Freezes the server (SIGSTOP): connections stay open and nothing is answered, as with a Redis
+     * that hangs or a network that drops packets. {@link #unfreeze} lets it go on with its data.
+     */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** Lets a {@linkplain #freeze frozen} server go on (SIGCONT). */
+    public void unfreeze() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(START.toSeconds(), TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Kills the server at once (SIGKILL) and waits until it is gone. */
     public void kill() {
         process.destroyForcibly();
@@ -71,6 +98,7 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
+            unfreeze(); // a frozen server would not act on SIGTERM
             process.destroy();
             waitGone();
         }
