@@ -8,6 +8,7 @@ import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -86,7 +87,7 @@ final class RedisJournal implements Journal {
     /** Writes other than frames and acks waiting in {@link #pending}. */
     private int pendingOther;
     /** Fires when a batch has been on its way for {@code unavailable_after}. */
-    private io.netty.util.concurrent.ScheduledFuture<?> stall;
+    private ScheduledFuture<?> stall;
 
     private final RedisSessionStore store;
     private final String id;
@@ -99,7 +100,7 @@ final class RedisJournal implements Journal {
     private final ArrayDeque<Op> pending = new ArrayDeque<>();
     private boolean inFlight;
     private boolean wroteSinceVerify;
-    private io.netty.util.concurrent.ScheduledFuture<?> verifier;
+    private ScheduledFuture<?> verifier;
     private Listener listener;
     /** Given up: another node has the session, it was released or ended, or the store stayed away. */
     private boolean finished;
@@ -324,7 +325,7 @@ final class RedisJournal implements Journal {
         ArrayDeque<Op> kept = new ArrayDeque<>(pending.size());
         boolean dropped = false;
         for (Op op : pending) {
-            if (op instanceof Append append && (pendingFrames > limits.replayMaxMessages()
+            if (op instanceof Append && (pendingFrames > limits.replayMaxMessages()
                     || pendingFrameBytes > limits.replayMaxBytes())) {
                 count(op, -1);
                 dropped = true;
