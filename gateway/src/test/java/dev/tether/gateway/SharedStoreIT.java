@@ -207,6 +207,31 @@ class SharedStoreIT {
     }
 
     @Test
+    void sessionsNobodyResumedStopCountingOnceTheirReconnectWindowHasPassedSinceTheirNodeWasLastSeen() throws Exception {
+        GatewayServer b = node("b"); // max_sessions_per_user: 2, reconnect_window: 5m
+        String old = "ghost.AAAAAAAAAAAAAAAAAAAAAA";
+        String recent = "ghost.BBBBBBBBBBBBBBBBBBBBBB";
+        long now = System.currentTimeMillis();
+        try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            // Node "ghost" died (it has no lease): one session last seen 10 minutes ago, one just now.
+            assertTrue(store.create(old, "ivan", "ghost", now - 600_000, 0, now + 3_600_000).toCompletableFuture().get());
+            assertTrue(store.admit("ivan", old, 2, now - 600_000).toCompletableFuture().get());
+            assertTrue(store.create(recent, "ivan", "ghost", now, 0, now + 3_600_000).toCompletableFuture().get());
+            assertTrue(store.admit("ivan", recent, 2, now).toCompletableFuture().get());
+        }
+        try (SessionClient fresh = SessionClient.open(uri(b), token(b, "ivan"))) {
+            assertFalse(fresh.sessionId().equals(old), "admitted: the session abandoned 10 minutes ago no longer counts");
+            RawHttp.Response third = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token(b, "ivan")));
+            assertEquals(429, third.status(), "the session last seen just now still counts: its client may resume it");
+        }
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, old, 0), token(b, "ivan"))) {
+            ServerMessage.Error expired = ws.expect(ServerMessage.Error.class);
+            assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
+            assertEquals("reconnect_window_expired", expired.reason(), "ended as a live node would have ended it");
+        }
+    }
+
+    @Test
     void sessionsPerUserCountOnEveryNode() throws Exception {
         GatewayServer a = node("a");
         GatewayServer b = node("b");

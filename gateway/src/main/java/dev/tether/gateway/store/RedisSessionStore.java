@@ -354,6 +354,12 @@ public final class RedisSessionStore implements AutoCloseable {
         return redis.zrem(StoreKeys.userSessions(subject), bytes(id)).thenApply(ignored -> null);
     }
 
+    /** The ids of the sessions that count against {@code subject} now. */
+    public CompletionStage<List<String>> sessionIdsOf(String subject) {
+        return redis.zrange(StoreKeys.userSessions(subject), 0, -1)
+                .thenApply(members -> members.stream().map(RedisSessionStore::text).toList());
+    }
+
     /** How many sessions count against {@code subject} now. */
     public CompletionStage<Long> sessionsOf(String subject) {
         return redis.zcard(StoreKeys.userSessions(subject));
@@ -451,7 +457,8 @@ public final class RedisSessionStore implements AutoCloseable {
                 parseLong(field(fields, "newest_seq", "0")), parseLong(field(fields, "reserved_seq", "0")),
                 parseLong(field(fields, "token_expires_at", "0")), parseLong(field(fields, "reconnect_deadline", "0")),
                 fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null, fields.get("checkpoint"),
-                field(fields, "turn", ""), parseLong(field(fields, "created_at", "0")));
+                field(fields, "turn", ""), parseLong(field(fields, "created_at", "0")),
+                parseLong(field(fields, "seen_at", "0")));
     }
 
     private static String field(Map<String, byte[]> fields, String name, String absent) {

@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
+import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Restored;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.protocol.ClientMessage;
@@ -188,12 +189,54 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 throw new IllegalStateException("session id " + id + " is taken in the store");
             }
             return store.admit(subject, id, sessions.maxSessionsPerUser(), now);
-        }).thenCompose(admitted -> {
+        }).thenCompose(admitted -> admitted ? CompletableFuture.completedFuture(true)
+                : endAbandoned(subject, now).thenCompose(ended -> ended == 0 ? CompletableFuture.completedFuture(false)
+                        : store.admit(subject, id, sessions.maxSessionsPerUser(), now)))
+        .thenCompose(admitted -> {
             if (admitted) {
                 return CompletableFuture.<Creation>completedFuture(new Creation.Created(journal(id, subject, new Fence(node, 1), executor, 0, 0)));
             }
             return store.discard(id, new Fence(node, 1)).thenApply(ignored -> new Creation.UserLimit());
         });
+    }
+
+    /**
+     * Ends the sessions of {@code subject} that nobody will resume, so that they stop counting
+     * against {@code max_sessions_per_user}: a session released by its node whose reconnect deadline
+     * has passed, and a session whose node died (its lease is gone) and whose owner was last seen
+     * longer than {@code reconnect_window} ago. Each is claimed first (so a resume racing it wins or
+     * loses cleanly) and ended with {@code reconnect_window_expired}, as it would have ended on a live
+     * node. Resolves to how many were ended.
+     */
+    private CompletionStage<Integer> endAbandoned(String subject, long now) {
+        return store.sessionIdsOf(subject).thenCompose(ids -> {
+            List<CompletableFuture<Boolean>> ended = new ArrayList<>(ids.size());
+            for (String id : ids) {
+                ended.add(store.read(id).thenCompose(found -> found.isPresent() && !found.get().ended()
+                        ? endIfAbandoned(found.get(), now) : CompletableFuture.completedFuture(false)).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new))
+                    .thenApply(ignored -> (int) ended.stream().filter(CompletableFuture::join).count());
+        });
+    }
+
+    private CompletionStage<Boolean> endIfAbandoned(StoredSession stored, long now) {
+        long window = sessions.reconnectWindow().toMillis();
+        CompletionStage<Boolean> abandoned = stored.node().isEmpty()
+                ? CompletableFuture.completedFuture(stored.reconnectDeadlineMillis() > 0 && stored.reconnectDeadlineMillis() < now)
+                : stored.seenAtMillis() + window >= now ? CompletableFuture.completedFuture(false)
+                        : store.nodeAlive(stored.node()).thenApply(alive -> !alive);
+        return abandoned.thenCompose(gone -> !gone ? CompletableFuture.completedFuture(false)
+                : store.claim(stored.id(), node, stored.node(), stored.epoch()).thenCompose(claim -> {
+                    if (!(claim instanceof ClaimResult.Claimed claimed)) {
+                        return CompletableFuture.completedFuture(false); // resumed, or ended, meanwhile
+                    }
+                    log.atInfo().addKeyValue("session", stored.id()).log("ending a session nobody resumed (node {}): "
+                            + "reconnect_window_expired", stored.node().isEmpty() ? "(released)" : stored.node());
+                    return store.end(stored.id(), claimed.fence(), EndReason.RECONNECT_WINDOW_EXPIRED.wire(),
+                            sessions.tombstoneTtl()).thenCompose(ignored -> store.forget(stored.subject(), stored.id()))
+                            .thenApply(ignored -> true);
+                }));
     }
 
     @Override

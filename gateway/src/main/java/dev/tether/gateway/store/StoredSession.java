@@ -20,10 +20,12 @@ import static java.util.Objects.requireNonNull;
  * @param checkpoint the newest worker checkpoint ({@code state} as JSON bytes), or null
  * @param turn the client message id of the running turn while {@code processing}, else empty
  * @param createdAtMillis when the session was created, epoch milliseconds
+ * @param seenAtMillis when its owner last wrote to it (or claimed or created it), epoch milliseconds
+ *     by the store's clock; a live owner writes at least once a lease
  */
 public record StoredSession(String id, String format, String subject, String node, long epoch, String state,
         long newestSeq, long reservedSeq, long tokenExpiresAt, long reconnectDeadlineMillis, String endReason,
-        byte[] checkpoint, String turn, long createdAtMillis) {
+        byte[] checkpoint, String turn, long createdAtMillis, long seenAtMillis) {
     public StoredSession {
         requireNonNull(id, "id");
         requireNonNull(format, "format");

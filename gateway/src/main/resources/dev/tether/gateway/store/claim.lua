@@ -18,5 +18,7 @@ if d[2] ~= ARGV[2] or d[3] ~= ARGV[3] then
   return {'lost', d[2] or '', d[3] or ''}
 end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
-redis.call('HSET', KEYS[1], 'node', ARGV[1])
+local now = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'node', ARGV[1],
+  'seen_at', string.format('%d', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)))
 return {'claimed', string.format('%d', epoch)}

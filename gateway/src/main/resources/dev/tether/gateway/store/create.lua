@@ -8,6 +8,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('HSET', KEYS[1], 'format', ARGV[1], 'subject', ARGV[2], 'node', ARGV[3], 'epoch', '1',
   'state', 'preparing', 'newest_seq', '0', 'reserved_seq', '0', 'log_bytes', '0', 'ids_added', '0',
-  'created_at', ARGV[4], 'token_expires_at', ARGV[5], 'reconnect_deadline', '0', 'expires_at', ARGV[6])
+  'created_at', ARGV[4], 'seen_at', ARGV[4], 'token_expires_at', ARGV[5], 'reconnect_deadline', '0',
+  'expires_at', ARGV[6])
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 return 1

@@ -208,6 +208,20 @@ class RedisSessionStoreIT {
     }
 
     @Test
+    void everyWriteOfTheOwnerAndEveryClaimRecordWhenTheOwnerWasLastSeen() {
+        get(a().create("s1", "alice", "a", 1_000, 2_000));
+        assertEquals(1_000, get(a().read("s1")).orElseThrow().seenAtMillis(), "created: seen at creation");
+        long before = System.currentTimeMillis() - 60_000; // the store's clock, not this one: a minute's leeway
+        get(a().verify("s1", new Fence("a", 1)));
+        assertTrue(get(a().read("s1")).orElseThrow().seenAtMillis() > before, "a fenced write (here a verify) records it");
+        try (RedisClient raw = RedisClient.create(redis.uri()); StatefulRedisConnection<String, String> c = raw.connect()) {
+            c.sync().hset(StoreKeys.directory("s1"), "seen_at", "5");
+        }
+        assertInstanceOf(ClaimResult.Claimed.class, get(b().claim("s1", "b", "a", 1)));
+        assertTrue(get(a().read("s1")).orElseThrow().seenAtMillis() > before, "a claim records it");
+    }
+
+    @Test
     void aSessionStoredInAFormatThisNodeCannotReadIsLeftAsItIs() throws Exception {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
         try (RedisClient raw = RedisClient.create(redis.uri()); StatefulRedisConnection<String, String> c = raw.connect()) {
