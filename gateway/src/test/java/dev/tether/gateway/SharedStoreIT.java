@@ -180,6 +180,9 @@ class SharedStoreIT {
             }
         }
         assertTrue(a.registry().all().isEmpty(), "a let the session go");
+        assertTrue(scrape(a).contains("tether_sessions_left_total{reason=\"handoff\"} 1.0"), "a counts the hand-off");
+        assertTrue(scrape(b).contains("tether_session_takeovers_seconds_count{outcome=\"adopted\"} 1"),
+                "b times its take-over");
     }
 
     @Test
@@ -447,10 +450,12 @@ class SharedStoreIT {
                     // Shown before the notice when the turn was quicker than unavailable_after.
                     onA.addAll(c.until(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code())));
                 }
+                assertTrue(scrape(a).contains("tether_sessions_store_away 1.0"), "the gauge counts it");
             } finally {
                 redis.unfreeze();
             }
             onA.addAll(c.until(m -> m instanceof ServerMessage.Notice n && "store_available".equals(n.code())));
+            assertTrue(scrape(a).contains("tether_sessions_store_away 0.0"));
         }
         long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
         a.close();
@@ -461,6 +466,19 @@ class SharedStoreIT {
             assertEquals(tagsBetween(onA, firstOnA, newestOnA), tagsBetween(replay, firstOnA, newestOnA),
                     "what a showed while Redis hung was stored once it answered, and b replays it");
             assertTrue(replay.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap), "nothing lost");
+        }
+    }
+
+    private String scrape(GatewayServer server) {
+        try {
+            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + address(server).getPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 

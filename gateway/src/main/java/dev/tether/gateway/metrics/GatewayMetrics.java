@@ -106,6 +106,15 @@ public interface GatewayMetrics {
     /** A session ended; {@code reason} is its end reason on the wire. */
     default void sessionEnded(String reason) {}
 
+    /**
+     * A take-over of a session from the shared store finished, {@code elapsed} after a resume asked
+     * for it; {@code outcome} is a {@code MeterNames.TAKEOVER_*} constant.
+     */
+    default void sessionTakenOver(String outcome, Duration elapsed) {}
+
+    /** A session left this node alive; {@code reason} is a {@code MeterNames.LEFT_*} constant. */
+    default void sessionLeft(String reason) {}
+
     /** A worker's first event of a turn came {@code elapsed} after the message was handed to it. */
     default void turnFirstEvent(Duration elapsed) {}
 

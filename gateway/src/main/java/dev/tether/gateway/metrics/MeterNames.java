@@ -55,6 +55,18 @@ public final class MeterNames {
     /** Timer: from a message being handed to the worker to the worker's first event for it. */
     public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
 
+    // ---- the shared session store (sessions.store: redis) ----
+
+    /**
+     * Timer, tag {@link #OUTCOME}: from a resume asking this node to take a session over from the
+     * store to the outcome (a hand-off waits for the owner's running turn, at most handoff_timeout).
+     */
+    public static final String SESSION_TAKEOVERS = PREFIX + "session.takeovers";
+    /** Counter, tag {@link #REASON}: sessions that left this node alive (handed over, released, lost). */
+    public static final String SESSIONS_LEFT = PREFIX + "sessions.left";
+    /** Gauge: live sessions showing output without waiting for the store, which does not answer. */
+    public static final String SESSIONS_STORE_AWAY = PREFIX + "sessions.store.away";
+
     // ---- replay ----
 
     /** Gauge: history messages kept for replay, over all live sessions. */
@@ -109,6 +121,7 @@ public final class MeterNames {
     public static final String AREA = "area";
     public static final String START = "start";
     public static final String CODE = "code";
+    public static final String OUTCOME = "outcome";
 
     // ---- tag values ----
 
@@ -120,6 +133,16 @@ public final class MeterNames {
     public static final String AUTH_MISSING_TOKEN = "missing_token";
     /** {@link #REASON} of {@link #AUTH_FAILURES} when a refreshed token names another subject. */
     public static final String AUTH_WRONG_SUBJECT = "wrong_subject";
+    /** {@link #OUTCOME}s of {@link #SESSION_TAKEOVERS}. */
+    public static final String TAKEOVER_ADOPTED = "adopted";
+    public static final String TAKEOVER_NOT_FOUND = "not_found";
+    public static final String TAKEOVER_ENDED = "ended";
+    public static final String TAKEOVER_INCOMPATIBLE = "incompatible";
+    public static final String TAKEOVER_FAILED = "failed";
+    /** {@link #REASON}s of {@link #SESSIONS_LEFT}. */
+    public static final String LEFT_HANDOFF = "handoff";
+    public static final String LEFT_RELEASED = "released";
+    public static final String LEFT_LOST = "lost";
     /** {@link #POOL_WORKERS} states. */
     public static final String POOL_WARM = "warm";
     public static final String POOL_STARTING = "starting";

@@ -23,6 +23,7 @@ import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,6 +48,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private static final Duration HISTOGRAM_MIN = Duration.ofMillis(1);
     private static final Duration SESSION_START_MAX = Duration.ofMinutes(2);
     private static final Duration FIRST_EVENT_MAX = Duration.ofMinutes(1);
+    private static final Duration TAKEOVER_MAX = Duration.ofMinutes(2);
+    private static final List<String> TAKEOVER_OUTCOMES = List.of(MeterNames.TAKEOVER_ADOPTED, MeterNames.TAKEOVER_NOT_FOUND,
+            MeterNames.TAKEOVER_ENDED, MeterNames.TAKEOVER_INCOMPATIBLE, MeterNames.TAKEOVER_FAILED);
+    private static final List<String> LEFT_REASONS = List.of(MeterNames.LEFT_HANDOFF, MeterNames.LEFT_RELEASED,
+            MeterNames.LEFT_LOST);
 
     private final MeterRegistry registry;
     private final Counter connectionsOpened;
@@ -62,6 +68,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<StartKind, Timer> sessionStart = new EnumMap<>(StartKind.class);
     private final Timer firstEvent;
     private final Map<RestartCause, Counter> restarts = new EnumMap<>(RestartCause.class);
+    private final Map<String, Timer> takeovers = new HashMap<>();
+    private final Map<String, Counter> left = new HashMap<>();
     private final AtomicLong rssTotal = new AtomicLong();
     private final AtomicLong rssMax = new AtomicLong();
     /**
@@ -115,6 +123,19 @@ public final class MicrometerMetrics implements GatewayMetrics {
             restarts.put(cause, Counter.builder(MeterNames.WORKER_RESTARTS).tag(MeterNames.REASON, cause.tag())
                     .description("Worker replacements triggered, by cause").register(registry));
         }
+        for (String outcome : TAKEOVER_OUTCOMES) {
+            takeovers.put(outcome, Timer.builder(MeterNames.SESSION_TAKEOVERS).tag(MeterNames.OUTCOME, outcome)
+                    .description("From a resume asking for a session in the shared store to taking it over, by outcome")
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(HISTOGRAM_MIN)
+                    .maximumExpectedValue(TAKEOVER_MAX)
+                    .register(registry));
+        }
+        for (String reason : LEFT_REASONS) {
+            left.put(reason, Counter.builder(MeterNames.SESSIONS_LEFT).tag(MeterNames.REASON, reason)
+                    .description("Sessions that left this node alive: handed over, released, or lost to another node")
+                    .register(registry));
+        }
         Gauge.builder(MeterNames.WORKERS_RSS, rssTotal, AtomicLong::get).baseUnit(BaseUnits.BYTES)
                 .description("RSS of every session's worker process tree, summed, at the last sample").register(registry);
         Gauge.builder(MeterNames.WORKER_RSS_MAX, rssMax, AtomicLong::get).baseUnit(BaseUnits.BYTES)
@@ -140,6 +161,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
         }
         gauge(MeterNames.SESSIONS_ATTACHED, census, SessionCensus::attached, "Live sessions with a connection");
         gauge(MeterNames.SESSIONS_DETACHED, census, SessionCensus::detached, "Live sessions without a connection");
+        gauge(MeterNames.SESSIONS_STORE_AWAY, census, SessionCensus::storeAway,
+                "Live sessions showing output without waiting for the session store, which does not answer");
         gauge(MeterNames.REPLAY_BUFFER_MESSAGES, census, SessionCensus::replayMessages,
                 "History messages kept for replay, all sessions");
         Gauge.builder(MeterNames.REPLAY_BUFFER_BYTES, census, c -> c.get().replayBytes()).baseUnit(BaseUnits.BYTES)
@@ -270,6 +293,22 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void sessionEnded(String reason) {
         Counter.builder(MeterNames.SESSIONS_ENDED).tag(MeterNames.REASON, reason)
                 .description("Sessions ended, by reason").register(registry).increment();
+    }
+
+    @Override
+    public void sessionTakenOver(String outcome, Duration elapsed) {
+        Timer timer = takeovers.get(outcome);
+        if (timer != null) {
+            timer.record(elapsed);
+        }
+    }
+
+    @Override
+    public void sessionLeft(String reason) {
+        Counter counter = left.get(reason);
+        if (counter != null) {
+            counter.increment();
+        }
     }
 
     @Override

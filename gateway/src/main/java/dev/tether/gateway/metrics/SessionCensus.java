@@ -14,9 +14,10 @@ import java.util.Map;
  * @param detached sessions without one
  * @param replayMessages history messages kept for replay, summed
  * @param replayBytes encoded bytes kept for replay, summed
+ * @param storeAway sessions showing output without waiting for the shared store, which does not answer
  */
 public record SessionCensus(Map<SessionState, Integer> byState, int attached, int detached, long replayMessages,
-        long replayBytes) {
+        long replayBytes, int storeAway) {
 
     public SessionCensus {
         byState = Map.copyOf(requireNonNull(byState, "byState"));
@@ -24,7 +25,7 @@ public record SessionCensus(Map<SessionState, Integer> byState, int attached, in
 
     /** No sessions. */
     public static SessionCensus empty() {
-        return new SessionCensus(Map.of(), 0, 0, 0, 0);
+        return new SessionCensus(Map.of(), 0, 0, 0, 0, 0);
     }
 
     /** Sessions in {@code state}. */

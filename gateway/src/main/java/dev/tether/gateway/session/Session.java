@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
@@ -92,8 +93,11 @@ public final class Session {
      * newest stored one.
      */
     private long visibleSeq;
-    /** The store does not answer: history is shown without waiting for the journal (see {@link #onStoreUnavailable}). */
-    private boolean storeAway;
+    /**
+     * The store does not answer: history is shown without waiting for the journal (see
+     * {@link #onStoreUnavailable}). Volatile for the metrics census; written on the loop only.
+     */
+    private volatile boolean storeAway;
     private final Instant startedAt;
     /** Ticker time of creation, for the session start time metric. */
     private final long createdNanos;
@@ -187,6 +191,11 @@ public final class Session {
     /** The session's state; a snapshot for metrics. Any thread. */
     public SessionState state() {
         return state;
+    }
+
+    /** Whether the session shows its output without waiting for the shared store, which does not answer. Any thread. */
+    public boolean storeAway() {
+        return storeAway;
     }
 
     /** Whether a connection is attached; a snapshot for metrics. Any thread. */
@@ -332,6 +341,7 @@ public final class Session {
         long deadline = context.clock().millis() + context.config().reconnectWindow().toMillis();
         leave(CloseCode.SESSION_REPLACED, false);
         journal.release(deadline);
+        context.metrics().sessionLeft(MeterNames.LEFT_HANDOFF);
     }
 
     /**
@@ -351,6 +361,7 @@ public final class Session {
             long deadline = attached != null ? context.clock().millis() + context.config().reconnectWindow().toMillis()
                     : context.clock().millis() + Math.max(0, reconnectTimer.remainingMillis());
             log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("released for another node");
+            context.metrics().sessionLeft(MeterNames.LEFT_RELEASED);
             CompletableFuture<Void> stopped = leave(close, false);
             stopped.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null)
                     .whenComplete((ignored, error) -> released.complete(null));
@@ -1104,6 +1115,7 @@ public final class Session {
             return;
         }
         log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("session lost to another node: {}", why);
+        context.metrics().sessionLeft(MeterNames.LEFT_LOST);
         leave(CloseCode.SESSION_REPLACED, true);
     }
 

@@ -12,6 +12,7 @@ import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.metrics.SessionCensus;
 import dev.tether.protocol.SessionState;
 import dev.tether.gateway.worker.Worker;
@@ -21,6 +22,7 @@ import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -234,7 +236,9 @@ public final class SessionRegistry {
             return shared.thenApply(outcome -> outcome instanceof TakeOver.Here h && !h.session().subject().equals(subject)
                     ? new TakeOver.Refused(new SessionStore.Adoption.NotFound()) : outcome);
         }
+        long asked = System.nanoTime();
         store.adopt(id, subject, lastSeq, executor).whenComplete((adoption, error) -> {
+            metrics.sessionTakenOver(outcomeTag(adoption), Duration.ofNanos(System.nanoTime() - asked));
             TakeOver outcome;
             synchronized (adoptions) {
                 if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
@@ -251,6 +255,19 @@ public final class SessionRegistry {
             mine.complete(outcome);
         });
         return mine;
+    }
+
+    private static String outcomeTag(SessionStore.Adoption adoption) {
+        if (adoption instanceof SessionStore.Adoption.Adopted) {
+            return MeterNames.TAKEOVER_ADOPTED;
+        } else if (adoption instanceof SessionStore.Adoption.NotFound) {
+            return MeterNames.TAKEOVER_NOT_FOUND;
+        } else if (adoption instanceof SessionStore.Adoption.Ended) {
+            return MeterNames.TAKEOVER_ENDED;
+        } else if (adoption instanceof SessionStore.Adoption.Incompatible) {
+            return MeterNames.TAKEOVER_INCOMPATIBLE;
+        }
+        return MeterNames.TAKEOVER_FAILED;
     }
 
     private void giveBack(String subject, CompletionStage<Worker> worker) {
@@ -359,16 +376,18 @@ public final class SessionRegistry {
     public SessionCensus census() {
         java.util.EnumMap<SessionState, Integer> byState = new java.util.EnumMap<>(SessionState.class);
         int attached = 0;
+        int storeAway = 0;
         long replayMessages = 0;
         long replayBytes = 0;
         for (Session session : sessions.values()) {
             byState.merge(session.state(), 1, Integer::sum);
             attached += session.attached() ? 1 : 0;
+            storeAway += session.storeAway() ? 1 : 0;
             replayMessages += session.replayMessages();
             replayBytes += session.replayBytes();
         }
         int total = byState.values().stream().mapToInt(Integer::intValue).sum();
-        return new SessionCensus(byState, attached, total - attached, replayMessages, replayBytes);
+        return new SessionCensus(byState, attached, total - attached, replayMessages, replayBytes, storeAway);
     }
 
     /** Number of live sessions. */

@@ -11,6 +11,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.UpgradeRefusal;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -109,7 +110,7 @@ class MicrometerMetricsTest {
         AtomicReference<SessionCensus> census = new AtomicReference<>(SessionCensus.empty());
         metrics.bindSessions(census::get);
         assertEquals(0, gauge(MeterNames.SESSIONS, MeterNames.STATE, "idle"));
-        census.set(new SessionCensus(Map.of(SessionState.IDLE, 2, SessionState.PROCESSING, 1), 2, 1, 7, 700));
+        census.set(new SessionCensus(Map.of(SessionState.IDLE, 2, SessionState.PROCESSING, 1), 2, 1, 7, 700, 1));
         assertEquals(2, gauge(MeterNames.SESSIONS, MeterNames.STATE, "idle"));
         assertEquals(1, gauge(MeterNames.SESSIONS, MeterNames.STATE, "processing"));
         assertEquals(0, gauge(MeterNames.SESSIONS, MeterNames.STATE, "preparing"));
@@ -118,6 +119,27 @@ class MicrometerMetricsTest {
         assertEquals(1, gauge(MeterNames.SESSIONS_DETACHED));
         assertEquals(7, gauge(MeterNames.REPLAY_BUFFER_MESSAGES));
         assertEquals(700, gauge(MeterNames.REPLAY_BUFFER_BYTES));
+        assertEquals(1, gauge(MeterNames.SESSIONS_STORE_AWAY));
+    }
+
+    @Test
+    void takeOversAreTimedByOutcomeAndSessionsThatLeftAreCountedByReason() {
+        metrics.sessionTakenOver(MeterNames.TAKEOVER_ADOPTED, Duration.ofMillis(120));
+        metrics.sessionTakenOver(MeterNames.TAKEOVER_ADOPTED, Duration.ofMillis(80));
+        metrics.sessionTakenOver(MeterNames.TAKEOVER_NOT_FOUND, Duration.ofMillis(3));
+        metrics.sessionTakenOver("not an outcome", Duration.ofMillis(3));
+        Timer adopted = registry.get(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "adopted").timer();
+        assertEquals(2, adopted.count());
+        assertEquals(200, adopted.totalTime(TimeUnit.MILLISECONDS), 0.001);
+        assertEquals(1, registry.get(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "not_found").timer().count());
+        assertNull(registry.find(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "not an outcome").timer(),
+                "tags come from a fixed set");
+        metrics.sessionLeft(MeterNames.LEFT_HANDOFF);
+        metrics.sessionLeft(MeterNames.LEFT_LOST);
+        metrics.sessionLeft(MeterNames.LEFT_LOST);
+        assertEquals(1, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "handoff").counter().count());
+        assertEquals(2, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "lost").counter().count());
+        assertEquals(0, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "released").counter().count());
     }
 
     @Test
