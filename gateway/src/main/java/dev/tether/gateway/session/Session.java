@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * One user's session: its numbered history, its inbound queue, its turns, its worker and the one
  * connection attached to it at a time. This class is the one owner of the session's state machine;
  * the parts it uses are called in one direction and answer with return values or events: the
- * {@link ReplayBuffer}, the {@link Inbox}, the {@link TokenWatch}, the {@link WorkerSlot} (which
+ * {@link SessionHistory} (replay buffer and journal), the {@link Inbox}, the {@link TokenWatch}, the {@link WorkerSlot} (which
  * reports {@link WorkerEvent}s) and the {@link SessionClock} (which reports its {@link
  * SessionClock.Tick}s).
  *
@@ -72,7 +72,7 @@ public final class Session {
     private final EventExecutor executor;
     private final SessionContext context;
     private final LimitsConfig limits;
-    private final ReplayBuffer history;
+    private final SessionHistory history;
     private final Inbox inbox;
     private final WorkerSlot workers;
     private final SessionClock clock;
@@ -87,17 +87,6 @@ public final class Session {
     private final Journal journal;
     /** Set when the session continues from the shared store; used once, at start. */
     private Restored restored;
-    /**
-     * The newest seq clients may see: every history frame up to it was sent to the attached
-     * connection. The newest seq with the in-memory store; with a journal that holds history, the
-     * newest stored one.
-     */
-    private long visibleSeq;
-    /**
-     * The store does not answer: history is shown without waiting for the journal (see
-     * {@link #onStoreUnavailable}). Volatile for the metrics census; written on the loop only.
-     */
-    private volatile boolean storeAway;
     private final Instant startedAt;
     /** Ticker time of creation, for the session start time metric. */
     private final long createdNanos;
@@ -142,21 +131,21 @@ public final class Session {
         this.executor = requireNonNull(executor, "executor");
         this.context = requireNonNull(context, "context");
         this.limits = context.limits();
-        this.history = new ReplayBuffer(context.config().replayMaxMessages(), context.config().replayMaxBytes());
+        this.journal = requireNonNull(journal, "journal");
+        this.history = new SessionHistory(new ReplayBuffer(context.config().replayMaxMessages(),
+                context.config().replayMaxBytes()), journal, context.codec());
         this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
         this.handoffTimer = new Timer(executor);
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
-        this.journal = requireNonNull(journal, "journal");
         this.restored = restored;
         this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
         this.workers = new WorkerSlot(id, subject, executor, context, this::onWorker);
         if (restored != null) {
-            history.restore(restored.history(), restored.newestSeq());
+            history.restore(restored);
             inbox.restore(restored.messageIds(), restored.queued());
             workers.restoreCheckpoint(restored.checkpoint());
-            visibleSeq = history.newestSeq();
         }
         this.clock = new SessionClock(executor, limits, this::onTick);
         this.createdNanos = context.ticker().read();
@@ -195,7 +184,7 @@ public final class Session {
 
     /** Whether the session shows its output without waiting for the shared store, which does not answer. Any thread. */
     public boolean storeAway() {
-        return storeAway;
+        return history.storeAway();
     }
 
     /** Whether a connection is attached; a snapshot for metrics. Any thread. */
@@ -678,7 +667,7 @@ public final class Session {
         inbox.clear();
         turn = null;
         emitStatus(SessionState.ENDED, reason.wire());
-        if (attached != null && visibleSeq < history.newestSeq()) {
+        if (attached != null && !history.allShown()) {
             closeWhenShown = close; // the last frames are on their way to the store: closed after them
         } else if (attached != null) {
             attached.close(close);
@@ -733,9 +722,9 @@ public final class Session {
             connection.close(CloseCode.SESSION_NOT_FOUND);
             return;
         }
-        if (lastSeq > visibleSeq) {
+        if (lastSeq > history.visibleSeq()) {
             connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "last_seq " + lastSeq + " is beyond the newest seq " + visibleSeq));
+                    "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
             connection.close(CloseCode.INVALID_SEQUENCE);
             return;
         }
@@ -749,7 +738,7 @@ public final class Session {
         attached = connection;
         reconnectTimer.cancel();
         interruptTimer.cancel();
-        connection.send(new ServerMessage.SessionReady(id, resumed, visibleSeq,
+        connection.send(new ServerMessage.SessionReady(id, resumed, history.visibleSeq(),
                 connection.token().expiresAt().getEpochSecond(), state, context.node()));
         tokenWatch.watch(connection);
         journal.attached(connection.token().expiresAt().getEpochSecond());
@@ -762,17 +751,7 @@ public final class Session {
     }
 
     private void replay(Connection connection, long lastSeq, boolean resumed) {
-        ReplayBuffer.Replay replay = history.replayAfter(lastSeq);
-        if (replay.hasGap()) {
-            connection.send(new ServerMessage.ReplayGap(replay.gapFrom(), replay.gapTo()));
-        }
-        for (ReplayBuffer.Entry entry : replay.entries()) {
-            if (entry.seq() > visibleSeq) {
-                break; // not stored yet: sent when it is
-            }
-            connection.write(new EncodedFrame(entry.frame()));
-        }
-        connection.flush();
+        ReplayBuffer.Replay replay = history.replayTo(connection, lastSeq);
         if (!resumed) {
             return;
         }
@@ -969,13 +948,12 @@ public final class Session {
     }
 
     private void onAck(Connection connection, long seq) {
-        if (seq > visibleSeq) {
+        if (seq > history.visibleSeq()) {
             connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "ack " + seq + " is beyond the newest seq " + visibleSeq));
+                    "ack " + seq + " is beyond the newest seq " + history.visibleSeq()));
             return;
         }
-        history.ackUpTo(seq);
-        journal.ack(seq);
+        history.ack(seq);
     }
 
     private void onAuthRefresh(Connection connection, String token) {
@@ -1002,74 +980,28 @@ public final class Session {
         }
     }
 
-    /** Numbers a history message, keeps it for replay and sends it to the attached connection. */
+    /** Numbers a history message, keeps it for replay and sends it to the attached connection (see {@link SessionHistory}). */
     private void emit(LongFunction<ServerMessage.Sequenced> message) {
-        long seq = history.newestSeq() + 1;
-        byte[] frame = context.codec().encodeToBytes(message.apply(seq));
-        history.append(seq, frame);
-        journal.append(seq, frame);
-        if (!storeAway && journal.holds(seq)) {
-            return; // shown once stored (onStored) or reserved (showHeld)
-        }
-        visibleSeq = seq;
-        if (attached != null) {
-            attached.send(new EncodedFrame(frame));
-        }
+        history.emit(message, attached);
     }
 
     /** History frames the journal stored: shown to the attached connection now, in order. */
     private void onStored(long firstSeq, List<byte[]> frames) {
         assert executor.inEventLoop();
-        boolean wrote = false;
-        for (int i = 0; i < frames.size(); i++) {
-            long seq = firstSeq + i;
-            if (seq <= visibleSeq) {
-                continue;
-            }
-            visibleSeq = seq;
-            if (attached != null) {
-                attached.write(new EncodedFrame(frames.get(i)));
-                wrote = true;
-            }
-        }
-        if (wrote) {
-            attached.flush();
-        }
-        if (closeWhenShown != null && attached != null && visibleSeq >= history.newestSeq()) {
-            attached.close(closeWhenShown);
-            attached = null;
-        }
+        history.stored(firstSeq, frames, attached);
+        closeIfAllShown();
     }
 
-    /**
-     * Shows the held history frames up to {@code upTo} (their seqs are reserved in the store, or
-     * the store is away), from the replay buffer; frames it evicted meanwhile are a replay_gap.
-     */
+    /** Held history frames up to {@code upTo} may be shown: their seqs are reserved in the store. */
     private void showHeld(long upTo) {
         assert executor.inEventLoop();
-        long until = Math.min(upTo, history.newestSeq());
-        if (until <= visibleSeq) {
-            return;
-        }
-        ReplayBuffer.Replay held = history.replayAfter(visibleSeq);
-        long shown = visibleSeq;
-        visibleSeq = until;
-        if (attached == null) {
-            return;
-        }
-        if (held.hasGap()) {
-            attached.send(new ServerMessage.ReplayGap(held.gapFrom(), Math.min(held.gapTo(), until)));
-        }
-        for (ReplayBuffer.Entry entry : held.entries()) {
-            if (entry.seq() > until) {
-                break;
-            }
-            if (entry.seq() > shown) {
-                attached.write(new EncodedFrame(entry.frame()));
-            }
-        }
-        attached.flush();
-        if (closeWhenShown != null && visibleSeq >= history.newestSeq()) {
+        history.showUpTo(upTo, attached);
+        closeIfAllShown();
+    }
+
+    /** The session ended while its last frames were held: the connection closes once they are shown. */
+    private void closeIfAllShown() {
+        if (closeWhenShown != null && attached != null && history.allShown()) {
             attached.close(closeWhenShown);
             attached = null;
         }
@@ -1082,13 +1014,15 @@ public final class Session {
      */
     private void onStoreUnavailable() {
         assert executor.inEventLoop();
-        if (state == SessionState.ENDED || storeAway) {
+        if (!history.storeWentAway(attached)) {
             return;
         }
-        storeAway = true;
+        closeIfAllShown(); // an ended session's last frames are shown now, then it closes
+        if (state == SessionState.ENDED) {
+            return;
+        }
         log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("the session store does not answer: output is shown before it is stored");
-        showHeld(history.newestSeq());
         notice("store_unavailable", "the session store cannot be reached: the session goes on here and its "
                 + "history is written when the store is back", null);
     }
@@ -1096,10 +1030,9 @@ public final class Session {
     /** The store took the journal's writes again: frames wait for it again (notice {@code store_available}). */
     private void onStoreAvailable() {
         assert executor.inEventLoop();
-        if (state == SessionState.ENDED || !storeAway) {
+        if (state == SessionState.ENDED || !history.storeCameBack()) {
             return;
         }
-        storeAway = false;
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("the session store answers again");
         notice("store_available", "the session store is reachable again: the session's history is stored", null);
     }
