@@ -14,8 +14,6 @@ import dev.tether.gateway.metrics.MicrometerMetrics;
 import dev.tether.gateway.metrics.PrometheusEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import java.util.Map;
 import dev.tether.gateway.http.Probes;
 import dev.tether.gateway.web.WebRoutes;
 import dev.tether.protocol.CloseCode;
