@@ -404,6 +404,82 @@ class SharedStoreIT {
     }
 
     @Test
+    void behindNginxASessionOfANodeKilledMidTurnIsResumedOnALiveOneWithTheLostTurnNamed() throws Exception {
+        Path file = Files.writeString(tmp.resolve("k.yaml"), """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  node_id: k
+                admin:
+                  enabled: false
+                auth:
+                  hmac_secret: %s
+                worker:
+                  kind: echo
+                  echo:
+                    deltas: 5
+                    delta_interval: 1s
+                sessions:
+                  store: redis
+                  redis:
+                    uri: %s
+                    lease: 1s
+                """.formatted(GatewayProcess.TEST_SECRET, redis.uri()));
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
+            env.put(name, null);
+        }
+        try (GatewayProcess k = GatewayProcess.start(tmp, env, "--config", file.toString())) {
+            int kPort = k.awaitListening();
+            List<GatewayServer> live = List.of(node("b"), node("c"));
+            List<Nginx.Node> behind = new ArrayList<>();
+            behind.add(new Nginx.Node("k", new InetSocketAddress("127.0.0.1", kPort)));
+            live.forEach(n -> behind.add(new Nginx.Node(n.config().server().nodeId(), address(n))));
+            try (Nginx nginx = Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
+                URI entry = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
+                TestClient onK = null;
+                String id = null;
+                String subject = null;
+                List<TestClient> others = new ArrayList<>();
+                for (int i = 0; onK == null; i++) {
+                    assertTrue(i < 60, "new sessions through nginx never reached node k");
+                    TestClient ws = TestClient.connectWithHeader(entry, token(live.get(0), "kim-" + i));
+                    ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+                    if ("k".equals(ready.node())) {
+                        onK = ws;
+                        id = ready.sessionId();
+                        subject = "kim-" + i;
+                    } else {
+                        others.add(ws);
+                    }
+                }
+                onK.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("a long answer")));
+                List<ServerMessage> upToDelta = onK.until(m -> m instanceof ServerMessage.Event);
+                long seen = seqs(upToDelta).get(seqs(upToDelta).size() - 1);
+                k.signal("KILL");
+                k.awaitExit();
+                // The client resumes where it was served: nginx finds k dead and passes the resume on.
+                URI resume = URI.create(entry + "?session=" + id + "&last_seq=" + seen + "&node=k");
+                try (TestClient again = TestClient.connectWithHeader(resume, token(live.get(0), subject))) {
+                    ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
+                    assertTrue(ready.resumed());
+                    assertTrue("b".equals(ready.node()) || "c".equals(ready.node()), "a live node took it: " + ready.node());
+                    List<ServerMessage> after = again.until(m -> m instanceof ServerMessage.Status s
+                            && s.state() == SessionState.IDLE);
+                    ServerMessage.Notice moved = notice(after, "session_moved");
+                    assertEquals("k", moved.details().path("from_node").asText());
+                    assertEquals("m1", moved.details().path("turn_id").asText(), "the turn that died with k is named");
+                    assertTrue(seqs(after).get(0) > seen, "history goes on above what the client saw");
+                    again.send(new ClientMessage.Message("m2", JsonNodeFactory.instance.textNode("go on")));
+                    again.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+                }
+                onK.close();
+                others.forEach(TestClient::close);
+            }
+        }
+    }
+
+    @Test
     void whileRedisIsAwayNewSessionsAreRefusedAndARedisRestartedEmptyForgetsItsSessions() throws Exception {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
