@@ -25,6 +25,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -249,34 +250,9 @@ class SharedStoreIT {
     @ParameterizedTest(name = "write_mode {0}")
     @ValueSource(strings = {"before_send", "batched"})
     void aSessionOfANodeKilledMidTurnGoesOnElsewhereOnceItsLeaseRunsOut(String writeMode) throws Exception {
-        Path file = Files.writeString(tmp.resolve("dead.yaml"), """
-                server:
-                  host: 127.0.0.1
-                  port: 0
-                  node_id: dead
-                admin:
-                  enabled: false
-                auth:
-                  hmac_secret: %s
-                worker:
-                  kind: echo
-                  echo:
-                    deltas: 5
-                    delta_interval: 1s
-                sessions:
-                  store: redis
-                  redis:
-                    uri: %s
-                    lease: 1s
-                    write_mode: %s
-                """.formatted(GatewayProcess.TEST_SECRET, redis.uri(), writeMode));
-        Map<String, String> env = new java.util.HashMap<>();
-        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
-            env.put(name, null);
-        }
         String id;
         long seen;
-        try (GatewayProcess dead = GatewayProcess.start(tmp, env, "--config", file.toString())) {
+        try (GatewayProcess dead = nodeProcess("dead", writeMode)) {
             URI onDead = URI.create("ws://127.0.0.1:" + dead.awaitListening() + "/ws");
             String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
                     Clock.systemUTC()).mint("erin", Duration.ofHours(1), Map.of());
@@ -405,31 +381,7 @@ class SharedStoreIT {
 
     @Test
     void behindNginxASessionOfANodeKilledMidTurnIsResumedOnALiveOneWithTheLostTurnNamed() throws Exception {
-        Path file = Files.writeString(tmp.resolve("k.yaml"), """
-                server:
-                  host: 127.0.0.1
-                  port: 0
-                  node_id: k
-                admin:
-                  enabled: false
-                auth:
-                  hmac_secret: %s
-                worker:
-                  kind: echo
-                  echo:
-                    deltas: 5
-                    delta_interval: 1s
-                sessions:
-                  store: redis
-                  redis:
-                    uri: %s
-                    lease: 1s
-                """.formatted(GatewayProcess.TEST_SECRET, redis.uri()));
-        Map<String, String> env = new java.util.HashMap<>();
-        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
-            env.put(name, null);
-        }
-        try (GatewayProcess k = GatewayProcess.start(tmp, env, "--config", file.toString())) {
+        try (GatewayProcess k = nodeProcess("k", "before_send")) {
             int kPort = k.awaitListening();
             List<GatewayServer> live = List.of(node("b"), node("c"));
             List<Nginx.Node> behind = new ArrayList<>();
@@ -543,6 +495,39 @@ class SharedStoreIT {
                     "what a showed while Redis hung was stored once it answered, and b replays it");
             assertTrue(replay.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap), "nothing lost");
         }
+    }
+
+    /**
+     * A node in a process of its own, so that it can be killed with SIGKILL: the echo worker with a
+     * slow turn (5 deltas a second apart), a 1 s lease, sessions in this test's Redis.
+     */
+    private GatewayProcess nodeProcess(String nodeId, String writeMode) throws IOException {
+        Path file = Files.writeString(tmp.resolve(nodeId + ".yaml"), """
+                server:
+                  host: 127.0.0.1
+                  port: 0
+                  node_id: %s
+                admin:
+                  enabled: false
+                auth:
+                  hmac_secret: %s
+                worker:
+                  kind: echo
+                  echo:
+                    deltas: 5
+                    delta_interval: 1s
+                sessions:
+                  store: redis
+                  redis:
+                    uri: %s
+                    lease: 1s
+                    write_mode: %s
+                """.formatted(nodeId, GatewayProcess.TEST_SECRET, redis.uri(), writeMode));
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
+            env.put(name, null); // the file says it all
+        }
+        return GatewayProcess.start(tmp, env, "--config", file.toString());
     }
 
     private String scrape(GatewayServer server) {
