@@ -105,6 +105,8 @@ final class RedisJournal implements Journal {
     /** Given up: another node has the session, it was released or ended, or the store stayed away. */
     private boolean finished;
     private long retryMillis;
+    /** A failed batch waits {@link #retryMillis} before it goes again: nothing is sent meanwhile. */
+    private boolean backingOff;
 
     /** Where the node keeps its journals, so that another node's notice that it took a session reaches them. */
     interface Directory {
@@ -345,7 +347,7 @@ final class RedisJournal implements Journal {
     }
 
     private void flush() {
-        if (inFlight || finished || listener == null || pending.isEmpty()) {
+        if (inFlight || backingOff || finished || listener == null || pending.isEmpty()) {
             return;
         }
         List<Op> batch = new ArrayList<>(pending);
@@ -423,12 +425,16 @@ final class RedisJournal implements Journal {
                 pending.addFirst(batch.get(i));
                 count(batch.get(i), 1);
             }
-            markAway();
-            dropBeyondReplayBounds();
             retryMillis = Math.min(MAX_RETRY_MILLIS, Math.max(50, retryMillis * 2));
             log.atWarn().addKeyValue("session", id).log("session store write failed ({}); again in {} ms",
                     String.valueOf(cause.getMessage()), retryMillis);
-            executor.schedule(this::flush, retryMillis, TimeUnit.MILLISECONDS);
+            backingOff = true; // what the session writes meanwhile (its notice first) waits for the retry
+            executor.schedule(() -> {
+                backingOff = false;
+                flush();
+            }, retryMillis, TimeUnit.MILLISECONDS);
+            markAway();
+            dropBeyondReplayBounds();
             return;
         }
         retryMillis = 0;
