@@ -37,8 +37,12 @@ public interface Journal {
         /** The store took a write again after {@link #unavailable}. */
         void available();
 
-        /** Another node took the session over (or it ended elsewhere): this node must let it go. */
-        void lost(String why);
+        /**
+         * This node must let the session go: another node took it over or it ended elsewhere
+         * ({@code replaced}), or the store lost it (Redis restarted empty) or could not take this
+         * node's writes for too long.
+         */
+        void lost(String why, boolean replaced);
     }
 
     /** The in-memory store's journal: writes nothing, holds nothing. */

@@ -424,8 +424,8 @@ public final class Session {
             }
 
             @Override
-            public void lost(String why) {
-                onLost(why);
+            public void lost(String why, boolean replaced) {
+                onLost(why, replaced);
             }
         });
         if (restored != null) {
@@ -1038,18 +1038,21 @@ public final class Session {
     }
 
     /**
-     * Another node took the session over (or the store no longer has it as this node's): the
-     * attached connection is told it was replaced, the worker is stopped, and the session leaves
-     * this node without a tombstone here (the store has the truth). Nothing more is written.
+     * The session must leave this node: the worker is stopped and it leaves without a tombstone here
+     * (the store has the truth); nothing more is written. If another node took it over
+     * ({@code replaced}) the attached connection is told {@code session_replaced} (4001); otherwise
+     * (the store lost it, or could not take this node's writes for too long) it is closed with 1001,
+     * so its client resumes and learns from the store what became of the session.
      */
-    private void onLost(String why) {
+    private void onLost(String why, boolean replaced) {
         assert executor.inEventLoop();
         if (state == SessionState.ENDED) {
             return;
         }
-        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("session lost to another node: {}", why);
+        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("session leaves this node ({}): {}", replaced ? "another node has it" : "the store lost it", why);
         context.metrics().sessionLeft(MeterNames.LEFT_LOST);
-        leave(CloseCode.SESSION_REPLACED, true);
+        leave(replaced ? CloseCode.SESSION_REPLACED : CloseCode.GOING_AWAY, replaced);
     }
 
     /** Stops everything here as the session leaves this node alive; {@code replaced}: its connection gets session_replaced. */

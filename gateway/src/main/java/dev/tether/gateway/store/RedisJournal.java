@@ -181,7 +181,7 @@ final class RedisJournal implements Journal {
         }
         executor.execute(() -> {
             if (!finished) {
-                giveUp("another node claimed the session at epoch " + epoch);
+                giveUp("another node claimed the session at epoch " + epoch, true);
             }
         });
     }
@@ -296,7 +296,7 @@ final class RedisJournal implements Journal {
         count(op, 1);
         wroteSinceVerify = true;
         if (pendingOther > MAX_PENDING) {
-            giveUp("the session store has not taken " + pendingOther + " writes");
+            giveUp("the session store has not taken " + pendingOther + " writes", false);
             return;
         }
         if (away) {
@@ -418,7 +418,7 @@ final class RedisJournal implements Journal {
                 // Another node has the session, or the store's log does not fit this journal's
                 // (never expected; retrying could not mend it): the session leaves this node.
                 completeAll(batch);
-                giveUp(cause.getMessage());
+                giveUp(cause.getMessage(), cause instanceof StaleClaimException stale && !stale.forgotten());
                 return;
             }
             for (int i = batch.size() - 1; i >= 0; i--) {
@@ -449,7 +449,8 @@ final class RedisJournal implements Journal {
         flush();
     }
 
-    private void giveUp(String why) {
+    /** @param replaced whether another node has the session (else the store lost it, or could not take this node's writes) */
+    private void giveUp(String why, boolean replaced) {
         log.atDebug().addKeyValue("session", id).log("journal at epoch {} of {} given up: {}", fence.epoch(), fence.node(), why);
         finished = true;
         stopVerifying();
@@ -457,7 +458,7 @@ final class RedisJournal implements Journal {
         completeAll(new ArrayList<>(pending));
         pending.clear();
         if (listener != null) {
-            listener.lost(why);
+            listener.lost(why, replaced);
         }
     }
 

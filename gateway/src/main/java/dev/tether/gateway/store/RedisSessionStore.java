@@ -428,8 +428,9 @@ public final class RedisSessionStore implements AutoCloseable {
                 message = message.substring("ERR ".length()); // how some servers prefix a script's error
             }
             if (cause instanceof RedisCommandExecutionException && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
-                throw new StaleClaimException(id, fence, message.startsWith("STALE")
-                        ? "epoch and node " + message.substring("STALE".length()).strip() : "no such session");
+                boolean forgotten = message.startsWith("NOSESSION");
+                throw new StaleClaimException(id, fence, forgotten ? "no such session"
+                        : "epoch and node " + message.substring("STALE".length()).strip(), forgotten);
             }
             if (cause instanceof RedisCommandExecutionException && message.startsWith("SEQ")) {
                 throw new IllegalStateException("session " + id + ": the store's newest seq is "

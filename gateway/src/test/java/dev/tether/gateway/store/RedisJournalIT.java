@@ -57,9 +57,14 @@ class RedisJournalIT {
     }
 
     private RedisJournal journal(boolean batched) {
+        return journal("s1", batched);
+    }
+
+    /** Session {@code id}'s journal, started, telling {@link #told}. */
+    private RedisJournal journal(String id, boolean batched) {
         RedisJournal.Limits limits = new RedisJournal.Limits(5, 1 << 20, 10, Duration.ofMinutes(1), Duration.ofMinutes(1),
                 batched, Duration.ofMillis(200));
-        RedisJournal journal = new RedisJournal(store, "s1", "alice", FENCE, loop, new WireCodec(), limits,
+        RedisJournal journal = new RedisJournal(store, id, "alice", FENCE, loop, new WireCodec(), limits,
                 new RedisJournal.Directory() {
                     @Override
                     public void started(RedisJournal started) {
@@ -91,8 +96,8 @@ class RedisJournalIT {
             }
 
             @Override
-            public void lost(String why) {
-                told.add("lost");
+            public void lost(String why, boolean replaced) {
+                told.add(replaced ? "lost: replaced" : "lost: forgotten");
             }
         }));
         return journal;
@@ -118,7 +123,7 @@ class RedisJournalIT {
         assertEquals(20, stored.newestSeq());
         assertEquals(List.of(16L, 17L, 18L, 19L, 20L), get(store.logAfter("s1", 0)).stream().map(ReplayBuffer.Entry::seq).toList(),
                 "the 5 newest frames are kept (the replay bound), the log starting again at 16");
-        assertFalse(told.contains("lost"), "the session goes on: " + told);
+        assertTrue(told.stream().noneMatch(line -> line.startsWith("lost")), "the session goes on: " + told);
     }
 
     @Test
@@ -136,6 +141,25 @@ class RedisJournalIT {
         Poll.until("every frame stored", WAIT, () -> storedUpTo() == half);
         assertEquals(half + RedisJournal.RESERVE_AHEAD, get(store.read("s1")).orElseThrow().reservedSeq(),
                 "a node that dies now leaves its successor starting above every seq it may have sent");
+    }
+
+    @Test
+    void aSessionAnotherNodeClaimedIsReplacedAndOneTheStoreForgotIsNot() {
+        RedisJournal journal = journal(false);
+        onLoop(() -> appendFrames(journal, 1, 1));
+        Poll.until("frame 1 stored", WAIT, () -> storedUpTo() == 1);
+        try (RedisSessionStore other = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(1))) {
+            get(other.claim("s1", "b", "a", 1));
+        }
+        onLoop(() -> appendFrames(journal, 2, 2));
+        Poll.until("the journal gave the session up", WAIT, () -> told.contains("lost: replaced"));
+
+        told.clear();
+        get(store.create("s2", "alice", "a", 1_000, 2_000));
+        RedisJournal forgotten = journal("s2", false);
+        redis.restartEmpty();
+        onLoop(() -> appendFrames(forgotten, 1, 1));
+        Poll.until("the journal gave the session up", WAIT, () -> told.contains("lost: forgotten"));
     }
 
     private long storedUpTo() {
