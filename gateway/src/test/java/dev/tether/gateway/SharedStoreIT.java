@@ -155,6 +155,27 @@ class SharedStoreIT {
     void aResumeOnAnotherNodeIsHandedOverAfterTheRunningTurn() throws Exception {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
+        // What a tells b on b's channel: that it released the session, so b claims it without waiting.
+        List<String> toB = java.util.Collections.synchronizedList(new ArrayList<>());
+        io.lettuce.core.RedisClient listener = io.lettuce.core.RedisClient.create(redis.uri());
+        io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> channel = listener.connectPubSub();
+        channel.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+            @Override
+            public void message(String name, String message) {
+                toB.add(message);
+            }
+        });
+        channel.sync().subscribe("tether:node:{b}:handoff");
+        try {
+            handedOverAfterTheRunningTurn(a, b);
+        } finally {
+            channel.close();
+            listener.shutdown();
+        }
+        assertTrue(toB.stream().anyMatch(m -> m.startsWith("released ")), "a told b it released the session: " + toB);
+    }
+
+    private void handedOverAfterTheRunningTurn(GatewayServer a, GatewayServer b) throws Exception {
         try (TestClient onA = TestClient.connectWithHeader(uri(a), token(a, "bob"))) {
             ServerMessage.SessionReady created = onA.expect(ServerMessage.SessionReady.class);
             String id = created.sessionId();

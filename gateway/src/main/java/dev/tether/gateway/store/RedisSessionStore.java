@@ -46,6 +46,7 @@ public final class RedisSessionStore implements AutoCloseable {
     /** Prefixes of the messages on a node's channel: a request to hand a session over, and notice that one was taken. */
     static final String HANDOFF = "handoff ";
     static final String TAKEN = "taken ";
+    static final String RELEASED = "released ";
     /** The formats this code reads, comma-separated. */
     static final String READABLE_FORMATS = FORMAT;
 
@@ -176,8 +177,13 @@ public final class RedisSessionStore implements AutoCloseable {
     }
 
     /** Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends). */
-    public CompletionStage<Long> requestHandoff(String node, String id) {
-        return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id));
+    public CompletionStage<Long> requestHandoff(String node, String id, String requester) {
+        return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id + " " + requester));
+    }
+
+    /** Tells {@code requester}, which asked for {@code id}, that this node let it go: it claims it at once. */
+    public CompletionStage<Long> tellReleased(String requester, String id) {
+        return redis.publish(StoreKeys.handoffChannel(requester), bytes(RELEASED + id));
     }
 
     /** Tells {@code node} that {@code id} was claimed from it at {@code epoch}: its copy of an older epoch goes at once. */

@@ -87,6 +87,14 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      */
     private final Cache<String, Long> taken = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+    /**
+     * Nodes that asked this one to hand a session over, by session id, for a minute: told
+     * {@code released} once it is, so they claim it without waiting for their next look.
+     */
+    private final Cache<String, String> requesters = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+    /** Take-overs of this node waiting for an owner to let go, by session id: completed to look now. */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> wakers = new ConcurrentHashMap<>();
     /** Take-overs under way on this node, by session id. */
     private final ConcurrentHashMap<String, CompletableFuture<Adoption>> adopting = new ConcurrentHashMap<>();
 
@@ -153,7 +161,17 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 journal.supersededAt(epoch);
             }
         } else if (message.startsWith(RedisSessionStore.HANDOFF)) {
-            handOff(message.substring(RedisSessionStore.HANDOFF.length()), System.nanoTime() + HANDOFF_GRACE.toNanos());
+            // "handoff <id> <requester>"; a node of an older release sends no requester.
+            String[] parts = message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 2);
+            if (parts.length == 2) {
+                requesters.put(parts[0], parts[1]);
+            }
+            handOff(parts[0], System.nanoTime() + HANDOFF_GRACE.toNanos());
+        } else if (message.startsWith(RedisSessionStore.RELEASED)) {
+            CompletableFuture<Void> wake = wakers.get(message.substring(RedisSessionStore.RELEASED.length()));
+            if (wake != null) {
+                wake.complete(null);
+            }
         }
     }
 
@@ -350,7 +368,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             }
             log.atInfo().addKeyValue("session", stored.id()).log("asking node {} to hand the session over", stored.node());
             CompletableFuture<StoredSession> free = new CompletableFuture<>();
-            store.requestHandoff(stored.node(), stored.id()).whenComplete((receivers, error) -> {
+            store.requestHandoff(stored.node(), stored.id(), node).whenComplete((receivers, error) -> {
                 long deadline = System.nanoTime() + handoffTimeout.plus(lease).toNanos();
                 poll(stored, deadline, free);
             });
@@ -358,8 +376,19 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         });
     }
 
+    /**
+     * Looks at the session's owner every {@link #HANDOFF_POLL}, or at once when the owner says it
+     * released it, until it is free to claim ({@code free} completes) or the deadline passes.
+     */
     private void poll(StoredSession asked, long deadline, CompletableFuture<StoredSession> free) {
-        timers.schedule(() -> store.read(asked.id()).thenCompose(now -> {
+        CompletableFuture<Void> wake = new CompletableFuture<>();
+        wakers.put(asked.id(), wake);
+        ScheduledFuture<?> tick = timers.schedule(() -> wake.complete(null), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        wake.thenCompose(ignored -> {
+            tick.cancel(false);
+            wakers.remove(asked.id(), wake);
+            return store.read(asked.id());
+        }).thenCompose(now -> {
             if (now.isEmpty() || now.get().node().isEmpty() || now.get().epoch() != asked.epoch()
                     || !now.get().node().equals(asked.node())) {
                 return CompletableFuture.completedFuture(now.orElse(asked));
@@ -378,7 +407,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             } else {
                 poll(asked, deadline, free);
             }
-        }), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        });
     }
 
     /** Reads what the claimed session needs to continue here. */
@@ -424,6 +453,14 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                     @Override
                     public void finished(RedisJournal journal) {
                         journals.remove(id, journal);
+                        String requester = requesters.asMap().remove(id);
+                        if (requester != null) {
+                            store.tellReleased(requester, id); // released (or ended): it looks now
+                        }
+                        CompletableFuture<Void> wake = wakers.get(id);
+                        if (wake != null) {
+                            wake.complete(null); // a take-over here waited for this node's own copy
+                        }
                     }
                 }, storedSeq, reservedSeq);
     }
