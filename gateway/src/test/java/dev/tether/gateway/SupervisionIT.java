@@ -92,6 +92,13 @@ class SupervisionIT {
               interrupt_after_disconnect: 500ms
             """);
 
+    /** A turn silent for 400 ms is stalled; for 800 ms interrupted; for 1.2 s its worker is replaced. */
+    @RegisterExtension
+    static final GatewayExtension stalling = DemoWorkers.gateway("stalling", """
+            limits:
+              turn_stall_timeout: 400ms
+            """);
+
     // ---- crashes and restarts ----
 
     @Test
@@ -301,6 +308,26 @@ class SupervisionIT {
             assertEquals(pid, workerPid(detached, sessionId));
             assertTrue(ProcessTree.running(pid));
             c.roundTrip("after", "{\"text\":\"still here\",\"deltas\":1,\"delay_ms\":0}");
+        }
+    }
+
+    // ---- stalled turns ----
+
+    @Test
+    void aTurnSilentThroughItsInterruptIsReplacedAndTheNextMessageGoesOnWithANewWorker() {
+        try (SessionClient c = SessionClient.openIdle(stalling, "stalled")) {
+            long pid = workerPid(stalling, c.sessionId());
+            c.sendAccepted("silent", "{\"text\":\"x\",\"deltas\":1,\"hang\":true,\"ignore_interrupt\":true}", 0);
+            c.send("next", "{\"text\":\"after\",\"deltas\":1,\"delay_ms\":0}");
+            List<ServerMessage> seen = c.untilTag("notice:worker_restarted");
+            List<String> tags = historyTags(seen);
+            assertEquals(List.of("status:processing", "event:delta:silent", "notice:turn_stalled", "notice:worker_killed",
+                    "status:restarting:stalled", "notice:worker_restarted"), tags.subList(0, 6), tags::toString);
+            assertEquals("silent", notice(seen, "turn_stalled").details().path("turn_id").asText());
+            assertEquals("stalled", notice(seen, "worker_killed").details().path("reason").asText());
+            assertNotEquals(pid, workerPid(stalling, c.sessionId()), "the silent worker was replaced");
+            List<ServerMessage> next = c.untilTag("status:idle");
+            assertTrue(historyTags(next).contains("event:result:next"), "the queued message goes on: " + historyTags(next));
         }
     }
 

@@ -21,6 +21,9 @@ import java.time.Duration;
  *     {@code limits.first_message_timeout}
  * @param interruptAfterDisconnect a detached session's running turn is interrupted after this long,
  *     {@code limits.interrupt_after_disconnect}
+ * @param turnStallTimeout a running turn with no worker output for this long gets notice
+ *     {@code turn_stalled}, is interrupted after as long again and its worker replaced after as long
+ *     more, {@code limits.turn_stall_timeout}; 0 turns it off
  */
 public record LimitsConfig(
         int maxRestarts,
@@ -33,7 +36,8 @@ public record LimitsConfig(
         Duration durationGrace,
         Duration idleTimeout,
         Duration firstMessageTimeout,
-        Duration interruptAfterDisconnect) {
+        Duration interruptAfterDisconnect,
+        Duration turnStallTimeout) {
 
     public static final int DEFAULT_MAX_RESTARTS = 3;
     public static final Duration DEFAULT_RESTART_WINDOW = Duration.ofMinutes(10);
@@ -46,6 +50,7 @@ public record LimitsConfig(
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
     public static final Duration DEFAULT_FIRST_MESSAGE_TIMEOUT = Duration.ofMinutes(5);
     public static final Duration DEFAULT_INTERRUPT_AFTER_DISCONNECT = Duration.ofMinutes(2);
+    public static final Duration DEFAULT_TURN_STALL_TIMEOUT = Duration.ofMinutes(10);
 
     public LimitsConfig {
         Check.between("limits.max_restarts", maxRestarts, 0, 1000);
@@ -65,6 +70,7 @@ public record LimitsConfig(
         Check.positive("limits.idle_timeout", idleTimeout);
         Check.positive("limits.first_message_timeout", firstMessageTimeout);
         Check.positive("limits.interrupt_after_disconnect", interruptAfterDisconnect);
+        Check.between("limits.turn_stall_timeout", turnStallTimeout, Duration.ZERO, Duration.ofDays(1));
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
@@ -72,6 +78,6 @@ public record LimitsConfig(
         return new LimitsConfig(DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, DEFAULT_RSS_POLL_INTERVAL,
                 DEFAULT_RSS_SOFT_LIMIT, DEFAULT_RSS_HARD_LIMIT, DEFAULT_MAX_DURATION, DEFAULT_WARNING_RATIO,
                 DEFAULT_DURATION_GRACE, DEFAULT_IDLE_TIMEOUT, DEFAULT_FIRST_MESSAGE_TIMEOUT,
-                DEFAULT_INTERRUPT_AFTER_DISCONNECT);
+                DEFAULT_INTERRUPT_AFTER_DISCONNECT, DEFAULT_TURN_STALL_TIMEOUT);
     }
 }

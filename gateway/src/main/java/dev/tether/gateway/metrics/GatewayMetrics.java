@@ -46,7 +46,9 @@ public interface GatewayMetrics {
         /** Over {@code limits.rss_soft_limit}: replaced once the turn ends. */
         RSS_SOFT("rss_soft"),
         /** Over {@code limits.rss_hard_limit}: killed. */
-        RSS_HARD("rss_hard");
+        RSS_HARD("rss_hard"),
+        /** Silent through a turn for three times {@code limits.turn_stall_timeout}: killed. */
+        STALLED("stalled");
 
         private final String tag;
 
@@ -114,6 +116,12 @@ public interface GatewayMetrics {
 
     /** A session left this node alive; {@code reason} is a {@code MeterNames.LEFT_*} constant. */
     default void sessionLeft(String reason) {}
+
+    /**
+     * A running turn's worker stayed silent for {@code limits.turn_stall_timeout} once, twice or three
+     * times; {@code stage} is {@code stalled}, {@code interrupt} or {@code restart}.
+     */
+    default void turnStalled(String stage) {}
 
     /** A worker's first event of a turn came {@code elapsed} after the message was handed to it. */
     default void turnFirstEvent(Duration elapsed) {}

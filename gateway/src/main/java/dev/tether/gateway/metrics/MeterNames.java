@@ -52,6 +52,8 @@ public final class MeterNames {
     public static final String SESSION_START = PREFIX + "session.start";
     /** Counter, tag {@link #REASON} (the end reason on the wire): sessions ended. */
     public static final String SESSIONS_ENDED = PREFIX + "sessions.ended";
+    /** Counter, tag {@link #STAGE}: turns whose worker stayed silent (stalled, interrupt, restart). */
+    public static final String TURNS_STALLED = PREFIX + "turns.stalled";
     /** Timer: from a message being handed to the worker to the worker's first event for it. */
     public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
 

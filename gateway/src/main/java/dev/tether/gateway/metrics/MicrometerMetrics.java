@@ -70,6 +70,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<RestartCause, Counter> restarts = new EnumMap<>(RestartCause.class);
     private final Map<String, Timer> takeovers = new HashMap<>();
     private final Map<String, Counter> left = new HashMap<>();
+    private final Map<String, Counter> stalled = new HashMap<>();
     private final AtomicLong rssTotal = new AtomicLong();
     private final AtomicLong rssMax = new AtomicLong();
     /**
@@ -135,6 +136,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
             left.put(reason, Counter.builder(MeterNames.SESSIONS_LEFT).tag(MeterNames.REASON, reason)
                     .description("Sessions that left this node alive: handed over, released, or lost to another node")
                     .register(registry));
+        }
+        for (String stage : List.of("stalled", "interrupt", "restart")) {
+            stalled.put(stage, Counter.builder(MeterNames.TURNS_STALLED).tag(MeterNames.STAGE, stage)
+                    .description("Turns whose worker stayed silent for turn_stall_timeout (stalled), twice (interrupt), "
+                            + "three times (restart)").register(registry));
         }
         Gauge.builder(MeterNames.WORKERS_RSS, rssTotal, AtomicLong::get).baseUnit(BaseUnits.BYTES)
                 .description("RSS of every session's worker process tree, summed, at the last sample").register(registry);
@@ -306,6 +312,14 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void sessionLeft(String reason) {
         Counter counter = left.get(reason);
+        if (counter != null) {
+            counter.increment();
+        }
+    }
+
+    @Override
+    public void turnStalled(String stage) {
+        Counter counter = stalled.get(stage);
         if (counter != null) {
             counter.increment();
         }

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -80,6 +81,8 @@ public final class Session {
     private final Timer interruptTimer;
     /** Bounds a hand-off's wait for the running turn (see {@link #handOff}). */
     private final Timer handoffTimer;
+    /** Watches the running turn for worker silence ({@code limits.turn_stall_timeout}). */
+    private final StallWatch stall;
     /** Another node asked for the session: it is released as soon as no turn runs. */
     private boolean handingOff;
     private final TokenWatch tokenWatch;
@@ -138,6 +141,7 @@ public final class Session {
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
         this.handoffTimer = new Timer(executor);
+        this.stall = new StallWatch(new Timer(executor), limits.turnStallTimeout(), this::onStall);
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.restored = restored;
         this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
@@ -509,6 +513,9 @@ public final class Session {
             context.metrics().turnFirstEvent(Duration.ofNanos(context.ticker().read() - turnSentNanos));
             turnSentNanos = -1;
         }
+        if (turn != null) {
+            stall.output();
+        }
         emit(seq -> new ServerMessage.Event(seq, event));
         if (turn != null && "result".equals(event.path("type").textValue())) {
             onTurnEnded();
@@ -519,6 +526,7 @@ public final class Session {
     private void onTurnEnded() {
         turn = null;
         interruptTimer.cancel();
+        stall.stop();
         if (handingOff) {
             journal.state(SessionState.IDLE, null);
             releaseForHandoff();
@@ -551,6 +559,7 @@ public final class Session {
         turnSentNanos = context.ticker().read();
         workers.current().send(message.id(), message.data());
         armInterruptAfterDisconnect();
+        stall.start();
     }
 
     /** The current worker exited by itself: a crash. */
@@ -598,6 +607,7 @@ public final class Session {
     private void restartLost(String reason) {
         turn = null;
         interruptTimer.cancel();
+        stall.stop();
         if (!workers.tryRestart()) {
             log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                     .log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
@@ -609,6 +619,43 @@ public final class Session {
         if (!workers.replaceLost()) {
             log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("no worker for the restart");
             onEnd(EndReason.WORKER_FAILED);
+        }
+    }
+
+    /**
+     * The running turn's worker has been silent for {@code limits.turn_stall_timeout} (contract
+     * 7.5): the client is told, then the turn is interrupted, then the worker is replaced (the turn
+     * is lost; queued messages go on with the new worker).
+     */
+    private void onStall(StallWatch.Stage stage) {
+        assert executor.inEventLoop();
+        if (turn == null || state == SessionState.ENDED) {
+            return;
+        }
+        Duration timeout = limits.turnStallTimeout();
+        context.metrics().turnStalled(stage.name().toLowerCase(Locale.ROOT));
+        switch (stage) {
+            case STALLED -> notice("turn_stalled", "the worker has said nothing about this turn for "
+                    + timeout.toSeconds() + " s", JSON.objectNode().put("turn_id", turn.id())
+                            .put("silent_seconds", timeout.toSeconds()));
+            case INTERRUPT -> {
+                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                        .log("turn {} silent for {}: interrupted", turn.id(), timeout.multipliedBy(2));
+                Worker current = workers.current();
+                if (current != null) {
+                    current.interrupt();
+                }
+            }
+            case RESTART -> {
+                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
+                        .log("turn {} silent for {}, even after its interrupt: worker replaced", turn.id(),
+                                timeout.multipliedBy(3));
+                notice("worker_killed", "the worker said nothing for " + timeout.multipliedBy(3).toSeconds()
+                        + " s, even after an interrupt, and was replaced", withTurnId(JSON.objectNode().put("reason", "stalled")));
+                workers.killCurrent();
+                context.metrics().workerRestarted(GatewayMetrics.RestartCause.STALLED);
+                restartLost("stalled");
+            }
         }
     }
 
@@ -662,6 +709,7 @@ public final class Session {
         endReason = reason;
         reconnectTimer.cancel();
         interruptTimer.cancel();
+        stall.stop();
         clock.cancel();
         tokenWatch.stop();
         inbox.clear();
@@ -1061,6 +1109,7 @@ public final class Session {
         reconnectTimer.cancel();
         interruptTimer.cancel();
         handoffTimer.cancel();
+        stall.stop();
         clock.cancel();
         tokenWatch.stop();
         turn = null;

@@ -240,6 +240,8 @@ class ConfigLoaderTest {
         assertEquals("redis://:secret@10.0.0.5:6380/2", shared.sessions().redis().uri(), "TETHER_REDIS_URI overrides the file");
         assertEquals(Duration.ofSeconds(10), shared.sessions().redis().lease());
         assertEquals(Duration.ofSeconds(30), shared.sessions().handoffTimeout());
+        assertEquals("before_send", shared.sessions().redis().writeMode(), "frames wait for the store by default");
+        assertEquals(Duration.ofSeconds(1), shared.sessions().redis().unavailableAfter());
         assertFalse(GatewayConfig.defaults().sessions().shared(), "memory is the default");
     }
 
@@ -443,6 +445,9 @@ class ConfigLoaderTest {
                 row("limits.idle_timeout", "0s", "limits.idle_timeout: 0s (expected: > 0)"),
                 row("limits.first_message_timeout", "-1s", "limits.first_message_timeout: -1s (expected: > 0)"),
                 row("limits.interrupt_after_disconnect", "0s", "limits.interrupt_after_disconnect: 0s (expected: > 0)"),
+                row("limits.turn_stall_timeout", "-1s", "limits.turn_stall_timeout: -1s (expected: 0s..1d)"),
+                row("sessions.redis.write_mode", "eventually", "sessions.redis.write_mode: eventually (expected: one of [before_send, batched])"),
+                row("sessions.redis.unavailable_after", "10ms", "sessions.redis.unavailable_after: 10ms (expected: 100ms..1m)"),
                 // wrong types and unparsable scalars
                 row("server.port", "abc", "server.port: abc (expected: an integer)"),
                 row("server.port", "80.5", "server.port: 80.5 (expected: an integer)"),

@@ -72,6 +72,7 @@ class SessionSupervisionTest {
               idle_timeout: 20m
               first_message_timeout: 5m
               interrupt_after_disconnect: 2m
+              turn_stall_timeout: 0s
             """;
 
     private final EmbeddedChannel channel = new EmbeddedChannel();
@@ -86,8 +87,12 @@ class SessionSupervisionTest {
     }
 
     private void start(boolean warm) {
+        start(warm, LIMITS);
+    }
+
+    private void start(boolean warm, String yaml) {
         channel.freezeTime();
-        GatewayConfig config = ConfigLoader.parse(LIMITS, Map.of());
+        GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
         registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
         workers.nextReady = warm;
         CompletionStage<Worker> first = workers.first();
@@ -363,6 +368,57 @@ class SessionSupervisionTest {
         drain();
         advance(Duration.ofMinutes(45));
         assertTrue(states(drain()).isEmpty(), "a running turn never counts as idle");
+    }
+
+    @Test
+    void aSilentTurnIsNoticedThenInterruptedThenItsWorkerReplacedKeepingWhatIsQueued() {
+        start(true, LIMITS.replace("turn_stall_timeout: 0s", "turn_stall_timeout: 5m"));
+        FakeWorker first = workers.last();
+        send("m1");
+        send("m2"); // queued behind m1
+        drain();
+        advance(Duration.ofMinutes(4));
+        first.event(JSON.objectNode().put("type", "delta"));
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(1));
+        advance(Duration.ofMinutes(3));
+        assertEquals(List.of(), notices(drain()), "output 4 minutes in: at 8 minutes silent for 4 only");
+        advance(Duration.ofMinutes(1));
+        List<ServerMessage> stalled = drain();
+        assertEquals(List.of("turn_stalled"), notices(stalled), "silent for 5 minutes");
+        ServerMessage.Notice notice = (ServerMessage.Notice) stalled.stream().filter(m -> m instanceof ServerMessage.Notice)
+                .findFirst().orElseThrow();
+        assertEquals("m1", notice.details().path("turn_id").asText());
+        assertEquals(0, first.interrupts);
+        advance(Duration.ofMinutes(5));
+        assertEquals(1, first.interrupts, "silent for 10 minutes: interrupted");
+        assertEquals(List.of(), notices(drain()));
+        advance(Duration.ofMinutes(5));
+        List<ServerMessage> replaced = drain();
+        assertTrue(first.killed, "silent for 15 minutes, even after the interrupt: killed");
+        assertEquals(List.of("worker_killed"), notices(replaced));
+        assertEquals(List.of(SessionState.RESTARTING), states(replaced));
+        readyUp(workers.last());
+        List<ServerMessage> after = drain();
+        assertEquals(List.of("worker_restarted"), notices(after));
+        assertEquals(List.of("m2"), workers.last().received, "the queued message goes on with the new worker");
+    }
+
+    @Test
+    void aTurnThatKeepsTalkingIsNeverStalledAndTheWatchStopsWithTheTurn() {
+        start(true, LIMITS.replace("turn_stall_timeout: 0s", "turn_stall_timeout: 5m"));
+        FakeWorker worker = workers.last();
+        send("m1");
+        for (int i = 0; i < 10; i++) {
+            advance(Duration.ofMinutes(3));
+            worker.event(JSON.objectNode().put("type", "delta"));
+            channel.runPendingTasks();
+        }
+        worker.result("m1");
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(20));
+        assertTrue(notices(drain()).isEmpty(), "30 minutes of a talking turn, then 20 idle: no stall");
+        assertEquals(0, worker.interrupts);
     }
 
     @Test
@@ -770,6 +826,10 @@ class SessionSupervisionTest {
 
         void result(String id) {
             ObjectNode event = JSON.objectNode().put("type", "result").put("id", id);
+            executor.execute(() -> listener.onEvent(event));
+        }
+
+        void event(ObjectNode event) {
             executor.execute(() -> listener.onEvent(event));
         }
 
