@@ -401,6 +401,39 @@ class SharedStoreIT {
     }
 
     @Test
+    void aNodeStoppedWithSigtermLetsItsSessionsGoAfterTheRunningTurnAndAnotherTakesThemOverAtOnce() throws Exception {
+        String id;
+        long last;
+        try (GatewayProcess stopped = nodeProcess("s", "before_send")) {
+            URI onS = URI.create("ws://127.0.0.1:" + stopped.awaitListening() + "/ws");
+            try (TestClient ws = TestClient.connectWithHeader(onS, token(null, "sam"))) { // token() needs no node
+                id = ws.expect(ServerMessage.SessionReady.class).sessionId();
+                ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("a long answer")));
+                ws.until(m -> m instanceof ServerMessage.Event);
+                stopped.signal("TERM");
+                assertEquals(1001, ws.awaitCloseCode(), "go elsewhere");
+                List<ServerMessage> rest = ws.drain(); // everything that came before the close
+                assertTrue(SessionClient.tags(rest).contains("event:result:m1"), "the running turn finished first: "
+                        + SessionClient.tags(rest));
+                last = seqs(rest).get(seqs(rest).size() - 1);
+            }
+            assertEquals(0, stopped.awaitExit(), "a clean exit");
+        }
+        try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            assertEquals("", store.read(id).toCompletableFuture().get().orElseThrow().node(), "released, owned by no node");
+        }
+        GatewayServer b = node("b");
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "sam"))) {
+            assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
+            List<ServerMessage> after = ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
+            ServerMessage.Notice moved = notice(after, "session_moved");
+            assertEquals("(released)", moved.details().path("from_node").asText());
+            assertFalse(moved.details().has("turn_id"), "no turn was lost: it finished before the release");
+            assertEquals(last + 1, seqs(after).get(0), "nothing between what the client saw and the move: " + seqs(after));
+        }
+    }
+
+    @Test
     void behindNginxASessionOfANodeKilledMidTurnIsResumedOnALiveOneWithTheLostTurnNamed() throws Exception {
         try (GatewayProcess k = nodeProcess("k", "before_send")) {
             int kPort = k.awaitListening();
