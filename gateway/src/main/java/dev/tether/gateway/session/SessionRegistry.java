@@ -237,7 +237,13 @@ public final class SessionRegistry {
                     ? new TakeOver.Refused(new SessionStore.Adoption.NotFound()) : outcome);
         }
         long asked = System.nanoTime();
-        store.adopt(id, subject, lastSeq, executor).whenComplete((adoption, error) -> {
+        CompletionStage<SessionStore.Adoption> adopting;
+        try {
+            adopting = store.adopt(id, subject, lastSeq, executor);
+        } catch (RuntimeException e) {
+            adopting = CompletableFuture.failedFuture(e); // never leave the take-over findable and unfinished
+        }
+        adopting.whenComplete((adoption, error) -> {
             metrics.sessionTakenOver(outcomeTag(adoption), Duration.ofNanos(System.nanoTime() - asked));
             TakeOver outcome;
             synchronized (adoptions) {
