@@ -247,13 +247,18 @@ public final class SessionRegistry {
             metrics.sessionTakenOver(outcomeTag(adoption), Duration.ofNanos(System.nanoTime() - asked));
             TakeOver outcome;
             synchronized (adoptions) {
-                if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
-                    outcome = new TakeOver.Here(started(new Session(id, subject, adopted.executor(), context,
-                            adopted.journal(), adopted.restored()), worker));
-                } else {
-                    outcome = error != null ? new TakeOver.Failed(error) : new TakeOver.Refused(adoption);
+                try {
+                    if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
+                        outcome = new TakeOver.Here(started(new Session(id, subject, adopted.executor(), context,
+                                adopted.journal(), adopted.restored()), worker));
+                    } else {
+                        outcome = error != null ? new TakeOver.Failed(error) : new TakeOver.Refused(adoption);
+                    }
+                } catch (RuntimeException e) {
+                    outcome = new TakeOver.Failed(e); // the resumes waiting on it are answered all the same
+                } finally {
+                    takingOver.remove(id, mine);
                 }
-                takingOver.remove(id, mine);
             }
             if (!(outcome instanceof TakeOver.Here)) {
                 giveBack(subject, worker);
