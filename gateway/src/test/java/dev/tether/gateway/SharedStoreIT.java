@@ -434,6 +434,81 @@ class SharedStoreIT {
     }
 
     @Test
+    void aDrainedNodesQueuedMessagesGoOnOnTheNodeThatTakesTheSessionOver() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        long last;
+        List<ServerMessage> seen = new ArrayList<>();
+        try (TestClient ws = TestClient.connectWithHeader(uri(a), token(a, "quinn"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            id = ready.sessionId();
+            if (ready.state() != SessionState.IDLE) {
+                ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            }
+            ws.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
+                    .put("text", "abcd").put("deltas", 4).put("delay_ms", 150)));
+            ws.send(new ClientMessage.Message("queued", JsonNodeFactory.instance.objectNode()
+                    .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id())));
+            a.drain("test");
+            assertEquals(1001, ws.awaitCloseCode(), "a drained node's clients are sent elsewhere");
+            List<ServerMessage> before = ws.drain();
+            assertTrue(before.stream().noneMatch(m -> m instanceof ServerMessage.Error), "nothing refused: "
+                    + SessionClient.tags(before));
+            assertFalse(SessionClient.tags(before).contains("event:result:queued"), "the queued one did not start on a");
+            seen.addAll(before);
+            last = seqs(seen).get(seqs(seen).size() - 1);
+        }
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "quinn"))) {
+            assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+                    && "queued".equals(e.event().path("id").asText())));
+        }
+        List<String> tags = SessionClient.tags(seen);
+        assertEquals(1, tags.stream().filter("event:result:slow"::equals).count(), "the running turn finished on a, "
+                + "its result seen once (before the close, or in b's replay): " + tags);
+        assertTrue(tags.indexOf("event:result:slow") < tags.indexOf("notice:session_moved"), tags::toString);
+    }
+
+    @Test
+    void aNodeRestartedUnderTheSameIdSaysItHasNoCopyAndItsSessionIsTakenOverAtOnce() throws Exception {
+        String id;
+        try (GatewayProcess first = nodeProcess("r", "before_send")) {
+            URI onR = URI.create("ws://127.0.0.1:" + first.awaitListening() + "/ws");
+            try (TestClient ws = TestClient.connectWithHeader(onR, token(null, "rita"))) { // token() needs no node
+                id = ws.expect(ServerMessage.SessionReady.class).sessionId();
+                first.signal("KILL");
+                first.awaitExit();
+            }
+        }
+        List<String> toB = java.util.Collections.synchronizedList(new ArrayList<>());
+        io.lettuce.core.RedisClient listener = io.lettuce.core.RedisClient.create(redis.uri());
+        io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> channel = listener.connectPubSub();
+        channel.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+            @Override
+            public void message(String name, String message) {
+                toB.add(message);
+            }
+        });
+        channel.sync().subscribe("tether:node:{b}:handoff");
+        try (GatewayProcess again = nodeProcess("r", "before_send")) {
+            again.awaitListening(); // node r is back (its lease renewed) with none of its sessions
+            GatewayServer b = node("b");
+            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "rita"))) {
+                assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
+                assertEquals("r", notice(ws.until(m -> m instanceof ServerMessage.Notice n
+                        && "session_moved".equals(n.code())), "session_moved").details().path("from_node").asText());
+            }
+        } finally {
+            channel.close();
+            listener.shutdown();
+        }
+        assertTrue(toB.contains("absent " + id), "r answered that it has no copy, rather than letting b wait "
+                + "handoff_timeout and the lease: " + toB);
+    }
+
+    @Test
     void behindNginxASessionOfANodeKilledMidTurnIsResumedOnALiveOneWithTheLostTurnNamed() throws Exception {
         try (GatewayProcess k = nodeProcess("k", "before_send")) {
             int kPort = k.awaitListening();

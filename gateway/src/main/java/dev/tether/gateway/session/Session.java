@@ -366,8 +366,9 @@ public final class Session {
      * Starts draining (idempotent): the attached connection, and any connection that attaches
      * later, gets {@code shutting_down} with {@code retryAfterSeconds}; every later {@code message}
      * is answered with error {@code shutting_down} (with its id) and not taken; queued messages
-     * that have not started are dropped, each answered the same way on the attached connection.
-     * A running turn goes on. The session itself keeps running until it is ended.
+     * that have not started are dropped, each answered the same way on the attached connection
+     * (with the shared store they stay queued instead, and go on on the node that takes the session
+     * over). A running turn goes on. The session itself keeps running until it is ended or released.
      *
      * @return completes once no turn runs any more (at once when idle, preparing or restarting;
      *     when the session ends, at the latest)
@@ -543,6 +544,11 @@ public final class Session {
 
     /** Starts the next queued message, or goes idle when there is none. */
     private void dispatchNext() {
+        if (draining && context.registry().store().shared()) {
+            // Draining with the shared store: what is queued goes with the session to the next node.
+            emitStatus(SessionState.IDLE, null);
+            return;
+        }
         ClientMessage.Message next = inbox.poll();
         if (next != null) {
             journal.dequeued(next);
@@ -554,8 +560,14 @@ public final class Session {
     }
 
     private void startTurn(ClientMessage.Message message) {
+        boolean backToBack = state == SessionState.PROCESSING; // the previous turn's result just came
         turn = message;
         emitStatus(SessionState.PROCESSING, null);
+        if (backToBack) {
+            // No status is sent between back-to-back turns, but the store must know which turn runs
+            // now: a node that takes the session over names it as lost rather than losing it silently.
+            journal.state(SessionState.PROCESSING, message.id());
+        }
         turnSentNanos = context.ticker().read();
         workers.current().send(message.id(), message.data());
         armInterruptAfterDisconnect();
@@ -866,7 +878,9 @@ public final class Session {
         if (attached != null) {
             attached.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
         }
-        List<ClientMessage.Message> droppedAll = inbox.takeQueued();
+        // With the shared store the session moves on and its queue with it; otherwise it ends with
+        // the gateway, so what is queued is answered now.
+        List<ClientMessage.Message> droppedAll = context.registry().store().shared() ? List.of() : inbox.takeQueued();
         if (!droppedAll.isEmpty()) {
             journal.queueCleared();
         }

@@ -47,6 +47,7 @@ public final class RedisSessionStore implements AutoCloseable {
     static final String HANDOFF = "handoff ";
     static final String TAKEN = "taken ";
     static final String RELEASED = "released ";
+    static final String ABSENT = "absent ";
     /** The formats this code reads, comma-separated. */
     static final String READABLE_FORMATS = FORMAT;
 
@@ -179,6 +180,11 @@ public final class RedisSessionStore implements AutoCloseable {
     /** Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends). */
     public CompletionStage<Long> requestHandoff(String node, String id, String requester) {
         return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id + " " + requester));
+    }
+
+    /** Tells {@code requester}, which asked for {@code id}, that this node does not have it: it claims it at once. */
+    public CompletionStage<Long> tellAbsent(String requester, String id) {
+        return redis.publish(StoreKeys.handoffChannel(requester), bytes(ABSENT + id));
     }
 
     /** Tells {@code requester}, which asked for {@code id}, that this node let it go: it claims it at once. */

@@ -93,6 +93,9 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      */
     private final Cache<String, String> requesters = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+    /** Sessions whose owner said it does not have them (restarted under the same id), for a minute. */
+    private final Cache<String, Boolean> absent = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
     /** Take-overs of this node waiting for an owner to let go, by session id: completed to look now. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> wakers = new ConcurrentHashMap<>();
     /** Take-overs under way on this node, by session id. */
@@ -163,15 +166,25 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         } else if (message.startsWith(RedisSessionStore.HANDOFF)) {
             // "handoff <id> <requester>"; a node of an older release sends no requester.
             String[] parts = message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 2);
-            if (parts.length == 2) {
-                requesters.put(parts[0], parts[1]);
+            String requester = parts.length == 2 ? parts[1] : null;
+            if (requester != null) {
+                requesters.put(parts[0], requester);
             }
-            handOff(parts[0], System.nanoTime() + HANDOFF_GRACE.toNanos());
+            handOff(parts[0], System.nanoTime() + HANDOFF_GRACE.toNanos(), requester);
         } else if (message.startsWith(RedisSessionStore.RELEASED)) {
-            CompletableFuture<Void> wake = wakers.get(message.substring(RedisSessionStore.RELEASED.length()));
-            if (wake != null) {
-                wake.complete(null);
-            }
+            wake(message.substring(RedisSessionStore.RELEASED.length()));
+        } else if (message.startsWith(RedisSessionStore.ABSENT)) {
+            String id = message.substring(RedisSessionStore.ABSENT.length());
+            absent.put(id, Boolean.TRUE);
+            wake(id);
+        }
+    }
+
+    /** A take-over of {@code id} waiting for its owner looks at it now. */
+    private void wake(String id) {
+        CompletableFuture<Void> wake = wakers.get(id);
+        if (wake != null) {
+            wake.complete(null);
         }
     }
 
@@ -180,12 +193,18 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * session over itself (claimed, not yet started): it is tried again every {@link #HANDOFF_POLL}
      * while that take-over runs, and for {@link #HANDOFF_GRACE} after the request came.
      */
-    private void handOff(String id, long until) {
+    private void handOff(String id, long until, String requester) {
         if (requests.handOff(id)) {
             return;
         }
         if (adopting.containsKey(id) || System.nanoTime() - until < 0) {
-            timers.schedule(() -> handOff(id, until), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            timers.schedule(() -> handOff(id, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        } else if (requester != null) {
+            // Not here: this node was restarted under the same id (the store still names it, and its
+            // lease is alive again), or the session left already. The requester claims it now
+            // rather than after handoff_timeout plus the lease.
+            requesters.invalidate(id);
+            store.tellAbsent(requester, id);
         }
     }
 
@@ -368,6 +387,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             }
             log.atInfo().addKeyValue("session", stored.id()).log("asking node {} to hand the session over", stored.node());
             CompletableFuture<StoredSession> free = new CompletableFuture<>();
+            absent.invalidate(stored.id()); // only an answer to this request counts
             store.requestHandoff(stored.node(), stored.id(), node).whenComplete((receivers, error) -> {
                 long deadline = System.nanoTime() + handoffTimeout.plus(lease).toNanos();
                 poll(stored, deadline, free);
@@ -392,6 +412,11 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             if (now.isEmpty() || now.get().node().isEmpty() || now.get().epoch() != asked.epoch()
                     || !now.get().node().equals(asked.node())) {
                 return CompletableFuture.completedFuture(now.orElse(asked));
+            }
+            if (absent.asMap().remove(asked.id()) != null) {
+                log.atInfo().addKeyValue("session", asked.id()).log("node {} does not have the session (restarted): "
+                        + "taking it", asked.node());
+                return CompletableFuture.completedFuture(now.get());
             }
             if (System.nanoTime() - deadline > 0) {
                 log.atWarn().addKeyValue("session", asked.id()).log("node {} did not hand the session over in {}: "

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.replay.ReplayBuffer;
-import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
@@ -17,8 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -52,7 +49,7 @@ class SessionHistoryTest {
 
     @Test
     void aHeldFrameIsShownOnceStoredInOrderAndOnce() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         SessionHistory history = new SessionHistory(new ReplayBuffer(10, 1 << 20), journal, CODEC);
         emit(history, 3);
         assertEquals(List.of(), shownSeqs(), "nothing before the store has it");
@@ -66,7 +63,7 @@ class SessionHistoryTest {
 
     @Test
     void framesWithinAReservationAreShownAtOnceAndHeldOnesWhenTheReservationComes() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         journal.reservedUpTo = 2;
         SessionHistory history = new SessionHistory(new ReplayBuffer(10, 1 << 20), journal, CODEC);
         emit(history, 4);
@@ -80,7 +77,7 @@ class SessionHistoryTest {
 
     @Test
     void heldFramesTheReplayBufferEvictedMeanwhileAreAReplayGap() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         SessionHistory history = new SessionHistory(new ReplayBuffer(2, 1 << 20), journal, CODEC);
         emit(history, 5);
         history.showUpTo(5, attached);
@@ -91,7 +88,7 @@ class SessionHistoryTest {
 
     @Test
     void whileTheStoreIsAwayFramesAreShownAtOnceAndAfterItCameBackTheyWaitAgain() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         SessionHistory history = new SessionHistory(new ReplayBuffer(10, 1 << 20), journal, CODEC);
         emit(history, 2);
         assertTrue(history.storeWentAway(attached));
@@ -110,7 +107,7 @@ class SessionHistoryTest {
 
     @Test
     void aResumeIsReplayedWhatItMissedButNotWhatIsStillHeld() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         SessionHistory history = new SessionHistory(new ReplayBuffer(10, 1 << 20), journal, CODEC);
         emit(history, 4);
         history.stored(1, journal.frames.subList(0, 3), attached);
@@ -131,7 +128,7 @@ class SessionHistoryTest {
 
     @Test
     void anAckDropsTheFramesHereAndInTheStore() {
-        HoldingJournal journal = new HoldingJournal();
+        RecordingJournal journal = new RecordingJournal(0);
         SessionHistory history = new SessionHistory(new ReplayBuffer(10, 1 << 20), journal, CODEC);
         emit(history, 3);
         history.stored(1, journal.frames, attached);
@@ -169,73 +166,5 @@ class SessionHistoryTest {
             }
         }
         return seqs;
-    }
-
-    /** A journal that holds every frame beyond {@link #reservedUpTo} and records what it is given. */
-    private static final class HoldingJournal implements Journal {
-        final List<byte[]> frames = new ArrayList<>();
-        final List<Long> acks = new ArrayList<>();
-        long reservedUpTo;
-
-        @Override
-        public boolean holds(long seq) {
-            return seq > reservedUpTo;
-        }
-
-        @Override
-        public void start(Listener listener) {
-        }
-
-        @Override
-        public void append(long seq, byte[] frame) {
-            frames.add(frame);
-        }
-
-        @Override
-        public void ack(long seq) {
-            acks.add(seq);
-        }
-
-        @Override
-        public void state(SessionState state, String turnId) {
-        }
-
-        @Override
-        public void attached(long tokenExpiresAt) {
-        }
-
-        @Override
-        public void detached(long deadlineMillis) {
-        }
-
-        @Override
-        public void checkpoint(byte[] state) {
-        }
-
-        @Override
-        public void taken(byte[] idDigest) {
-        }
-
-        @Override
-        public void queued(ClientMessage.Message message) {
-        }
-
-        @Override
-        public void dequeued(ClientMessage.Message message) {
-        }
-
-        @Override
-        public void queueCleared() {
-        }
-
-        @Override
-        public CompletionStage<Void> end(EndReason reason) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletionStage<Void> release(long reconnectDeadlineMillis) {
-            return CompletableFuture.completedFuture(null);
-        }
     }
 }

@@ -91,13 +91,18 @@ class SessionSupervisionTest {
     }
 
     private void start(boolean warm, String yaml) {
+        start(warm, yaml, Journal.NONE);
+    }
+
+    private void start(boolean warm, String yaml, Journal journal) {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
         registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
         workers.nextReady = warm;
         CompletionStage<Worker> first = workers.first();
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
-        session = registry.create("alice", channel.eventLoop(), first);
+        session = journal == Journal.NONE ? registry.create("alice", channel.eventLoop(), first)
+                : registry.create(registry.nextId(), "alice", channel.eventLoop(), first, journal);
         connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of()));
         session.attach(connection, 0, false);
         channel.runPendingTasks();
@@ -368,6 +373,19 @@ class SessionSupervisionTest {
         drain();
         advance(Duration.ofMinutes(45));
         assertTrue(states(drain()).isEmpty(), "a running turn never counts as idle");
+    }
+
+    @Test
+    void backToBackTurnsEachTellTheStoreWhichTurnRuns() {
+        RecordingJournal journal = new RecordingJournal(Long.MAX_VALUE);
+        start(true, LIMITS, journal);
+        send("m1");
+        send("m2"); // queued: starts the moment m1's result comes, with no status between
+        workers.last().result("m1");
+        channel.runPendingTasks();
+        assertEquals(List.of("processing m1", "processing m2"),
+                journal.states.stream().filter(state -> state.startsWith("processing")).toList(),
+                "a node taking the session over during m2 must find m2 named as the running turn");
     }
 
     @Test
