@@ -452,6 +452,16 @@ class SharedStoreIT {
                     .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
             seen.addAll(ws.until(m -> m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id())));
             a.drain("test");
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.ShuttingDown));
+            // Sent again while the slow turn runs (its client was not sure it got there): it was
+            // taken before the drain and is kept, so it is a duplicate, not refused.
+            ws.send(new ClientMessage.Message("queued", JsonNodeFactory.instance.objectNode()
+                    .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
+            List<ServerMessage> again = ws.until(m -> m instanceof ServerMessage.Accepted accepted
+                    && "queued".equals(accepted.id()) || m instanceof ServerMessage.Error);
+            assertTrue(again.get(again.size() - 1) instanceof ServerMessage.Accepted accepted && accepted.duplicate(),
+                    SessionClient.tags(again).toString());
+            seen.addAll(again);
             assertEquals(1001, ws.awaitCloseCode(), "a drained node's clients are sent elsewhere");
             List<ServerMessage> before = ws.drain();
             assertTrue(before.stream().noneMatch(m -> m instanceof ServerMessage.Error), "nothing refused: "
@@ -469,6 +479,38 @@ class SharedStoreIT {
         assertEquals(1, tags.stream().filter("event:result:slow"::equals).count(), "the running turn finished on a, "
                 + "its result seen once (before the close, or in b's replay): " + tags);
         assertTrue(tags.indexOf("event:result:slow") < tags.indexOf("notice:session_moved"), tags::toString);
+    }
+
+    @Test
+    void turnCountsGoOnAfterBackToBackTurnsAndADrain() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        long last;
+        List<ServerMessage> seen = new ArrayList<>();
+        try (TestClient ws = TestClient.connectWithHeader(uri(a), token(a, "tina"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            id = ready.sessionId();
+            for (int i = 1; i <= 5; i++) {
+                ws.send(new ClientMessage.Message("q" + i, JsonNodeFactory.instance.objectNode()
+                        .put("text", "t" + i).put("deltas", 1).put("delay_ms", 0)));
+            }
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+                    && "q5".equals(e.event().path("id").asText())));
+            a.drain("test");
+            assertEquals(1001, ws.awaitCloseCode());
+            seen.addAll(ws.drain());
+            last = seqs(seen).get(seqs(seen).size() - 1);
+        }
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "tina"))) {
+            assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
+            ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
+            ws.send(new ClientMessage.Message("q6", JsonNodeFactory.instance.textNode("six")));
+            List<ServerMessage> turn = ws.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText()));
+            assertEquals(6, ((ServerMessage.Event) turn.get(turn.size() - 1)).event().path("turn").asInt(),
+                    "the turn count goes on: " + SessionClient.tags(turn));
+        }
     }
 
     @Test

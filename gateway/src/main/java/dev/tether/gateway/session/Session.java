@@ -968,6 +968,12 @@ public final class Session {
                     "the connection's token has expired: send auth_refresh, then this message again", message.id(), null));
             return;
         }
+        if (draining && context.registry().store().shared() && inbox.isDuplicate(message)) {
+            // Taken before the drain and kept (queued, or done): it is not refused, since with the
+            // shared store a queued message goes on on the next node; it is what it was, a duplicate.
+            connection.send(new ServerMessage.Accepted(message.id(), true, 0));
+            return;
+        }
         if (draining) {
             // Before the duplicate check: after shutting_down every message gets the same answer.
             connection.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
