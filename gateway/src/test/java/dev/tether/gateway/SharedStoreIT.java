@@ -502,6 +502,11 @@ class SharedStoreIT {
             seen.addAll(ws.drain());
             last = seqs(seen).get(seqs(seen).size() - 1);
         }
+        String storedCheckpoint;
+        try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            byte[] checkpoint = store.read(id).toCompletableFuture().get().orElseThrow().checkpoint();
+            storedCheckpoint = checkpoint == null ? "none" : new String(checkpoint, StandardCharsets.UTF_8);
+        }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "tina"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
             ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
@@ -509,7 +514,8 @@ class SharedStoreIT {
             List<ServerMessage> turn = ws.until(m -> m instanceof ServerMessage.Event e
                     && "result".equals(e.event().path("type").asText()));
             assertEquals(6, ((ServerMessage.Event) turn.get(turn.size() - 1)).event().path("turn").asInt(),
-                    "the turn count goes on: " + SessionClient.tags(turn));
+                    "the turn count goes on: " + SessionClient.tags(turn) + "; checkpoint stored " + storedCheckpoint
+                    + "; seen on a " + SessionClient.tags(seen));
         }
     }
 

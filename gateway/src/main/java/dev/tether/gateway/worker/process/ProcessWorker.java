@@ -140,11 +140,19 @@ public final class ProcessWorker implements Worker {
         if (resume != null) {
             line.set("resume", resume);
         }
-        // Everything from now on runs on the session's loop: the move, then the session line.
-        loop.execute(() -> {
+        // Everything from now on runs on the session's loop: the move, then the session line. Bound
+        // on that loop (as a session binds), both happen now: a message sent right after the bind
+        // (a queued one, started as the worker gets ready) must reach the worker after the session
+        // line, never before it, or the worker would run it without its session (and its resume).
+        Runnable start = () -> {
             moveTo(loop);
             write(line);
-        });
+        };
+        if (loop.inEventLoop()) {
+            start.run();
+        } else {
+            loop.execute(start);
+        }
     }
 
     @Override

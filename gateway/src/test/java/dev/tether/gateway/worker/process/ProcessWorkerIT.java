@@ -478,6 +478,23 @@ class ProcessWorkerIT {
     }
 
     @Test
+    void aMessageSentOnTheSessionsLoopRightAfterTheBindReachesTheWorkerAfterItsSessionLine() throws Exception {
+        // As a session does with a queued message when its worker gets ready: bind, then send, on the
+        // loop. The worker must read its session line (with resume) first, or it runs the message as
+        // turn 1 of a fresh session.
+        Recorder recorder = new Recorder();
+        ProcessWorker worker = launch(config());
+        await(worker.ready());
+        JsonNode resume = json("{\"turns\":41}");
+        JsonNode data = json("{\"text\":\"go on\",\"deltas\":1,\"delay_ms\":0}");
+        loop.submit(() -> {
+            worker.bind("s-1", "alice", resume, loop, recorder);
+            worker.send("m42", data);
+        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(42, recorder.nextOfType("result").path("turn").asInt());
+    }
+
+    @Test
     void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
         Recorder recorder = new Recorder();
         ProcessWorker worker = bound(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
