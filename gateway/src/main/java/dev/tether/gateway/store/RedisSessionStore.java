@@ -4,18 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.replay.ReplayBuffer;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,38 +45,28 @@ public final class RedisSessionStore implements AutoCloseable {
     /** The formats this code reads, comma-separated. */
     static final String READABLE_FORMATS = FORMAT;
 
-    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, byte[]> connection;
-    private final RedisAsyncCommands<String, byte[]> redis;
+    private final RedisEndpoint endpoint;
+    /** Standalone or cluster: the commands both kinds of connection have. */
+    private final RedisClusterAsyncCommands<String, byte[]> redis;
     private final Scripts scripts = new Scripts();
 
-    private RedisSessionStore(RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
-        this.client = client;
-        this.connection = connection;
-        this.redis = connection.async();
+    private RedisSessionStore(RedisEndpoint endpoint) {
+        this.endpoint = endpoint;
+        this.redis = endpoint.commands();
     }
 
     /**
      * Connects to the Redis at {@code uri} ({@code redis://host:port}, {@code rediss://} for TLS,
-     * {@code redis-sentinel://} for Sentinel). Blocks until connected; fails when it cannot.
+     * {@code redis-sentinel://} for Sentinel, {@code redis-cluster://host:port,host:port} for a
+     * Redis Cluster). Blocks until connected; fails when it cannot.
      */
     public static RedisSessionStore connect(String uri, Duration commandTimeout) {
-        RedisURI parsed = RedisURI.create(requireNonNull(uri, "uri"));
-        parsed.setTimeout(requireNonNull(commandTimeout, "commandTimeout"));
-        RedisClient client = RedisClient.create(parsed);
-        try {
-            return new RedisSessionStore(client, client.connect(CODEC));
-        } catch (RuntimeException e) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            throw e;
-        }
+        return new RedisSessionStore(RedisEndpoint.connect(uri, commandTimeout));
     }
 
     /** A connection for pub/sub (hand-off requests), to the same Redis. */
     StatefulRedisPubSubConnection<String, String> connectPubSub() {
-        return client.connectPubSub();
+        return endpoint.connectPubSub();
     }
 
     // ---- a session's life ----
@@ -379,8 +363,7 @@ public final class RedisSessionStore implements AutoCloseable {
 
     @Override
     public void close() {
-        connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        endpoint.close();
     }
 
     // ---- helpers ----

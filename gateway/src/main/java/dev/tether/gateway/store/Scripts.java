@@ -2,7 +2,7 @@ package dev.tether.gateway.store;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,7 +39,7 @@ final class Scripts {
     final Script admit = load("admit", false);
 
     /** Runs {@code script}; resolves to what it returned, as Lettuce decodes {@code type}. */
-    static <T> CompletionStage<T> run(RedisAsyncCommands<String, byte[]> redis, Script script, ScriptOutputType type,
+    static <T> CompletionStage<T> run(RedisScriptingAsyncCommands<String, byte[]> redis, Script script, ScriptOutputType type,
             String[] keys, byte[]... args) {
         CompletionStage<T> bySha = redis.evalsha(script.sha(), type, keys, args);
         return bySha.handle((result, failure) -> {

@@ -245,6 +245,24 @@ class ConfigLoaderTest {
         assertFalse(GatewayConfig.defaults().sessions().shared(), "memory is the default");
     }
 
+    @Test
+    void aRedisClusterIsNamedByItsSeedNodesAndAMalformedListFailsWithoutShowingTheUri() {
+        GatewayConfig cluster = ConfigLoader.parse("server:\n  node_id: n1\nsessions:\n  store: redis\n",
+                Map.of(ConfigLoader.ENV_REDIS_URI, "redis-cluster://:secret@10.0.0.5:7000,10.0.0.6:7000,redis-c:7000"));
+        assertEquals("redis-cluster://:secret@10.0.0.5:7000,10.0.0.6:7000,redis-c:7000", cluster.sessions().redis().uri());
+        assertEquals("rediss-cluster://10.0.0.5:7000?timeout=5s", ConfigLoader.parse(
+                "sessions:\n  redis:\n    uri: rediss-cluster://10.0.0.5:7000?timeout=5s\n", NO_ENV).sessions().redis().uri());
+        for (String bad : List.of("redis-cluster://", "redis-cluster://:hunter2@", "redis-cluster://:hunter2@host",
+                "redis-cluster://:hunter2@host:7000,", "redis-cluster://:hunter2@host:7000,,other:7000",
+                "redis-cluster://:hunter2@host:port")) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> ConfigLoader.parse("sessions:\n  redis:\n    uri: '" + bad + "'\n", NO_ENV), bad);
+            assertTrue(e.getMessage().startsWith("sessions.redis.uri: (not shown) (expected: "), e.getMessage());
+            assertTrue(e.getMessage().contains("redis-cluster://host:port,host:port"), e.getMessage());
+            assertFalse(e.getMessage().contains("hunter2"), "a password in the URI is never shown");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void unknownKeysFailNamingTheDottedKey(String key, String yaml) {
