@@ -125,9 +125,10 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     public static SharedSessionStore start(String uri, String node, SessionConfig sessions, Duration lease,
             Duration handoffTimeout, Duration maxLifetime, WireCodec codec, Clock clock, ScheduledExecutorService timers) {
         requireNonNull(node, "node");
-        RedisSessionStore store = RedisSessionStore.connect(uri, Duration.ofSeconds(5));
+        RedisSessionStore store = null;
         StatefulRedisPubSubConnection<String, String> requests = null;
         try {
+            store = RedisSessionStore.connect(uri, Duration.ofSeconds(5));
             store.renewNode(node, lease).toCompletableFuture().get(10, TimeUnit.SECONDS);
             requests = store.connectPubSub();
             SharedSessionStore shared = new SharedSessionStore(store, requests, node, sessions, lease, handoffTimeout,
@@ -144,7 +145,9 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             if (requests != null) {
                 requests.close();
             }
-            store.close();
+            if (store != null) {
+                store.close();
+            }
             throw new IllegalStateException("cannot reach the session store at " + RedisUris.redacted(uri) + ": " + e, e);
         }
     }

@@ -7,14 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.testing.RedisCluster;
+import dev.tether.protocol.WireCodec;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +28,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -97,6 +102,25 @@ class RedisClusterStoreIT {
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
                 () -> RedisEndpoint.clusterSeeds("redis-cluster://:hunter2@h1:7000,"));
         assertFalse(empty.getMessage().contains("hunter2"));
+    }
+
+    @Test
+    void aClusterThatCannotBeReachedFailsTheStartWithoutShowingThePassword() {
+        int closed = cluster.ports().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        try {
+            IllegalStateException failure = assertThrows(IllegalStateException.class, () -> SharedSessionStore.start(
+                    "redis-cluster://:hunter2@127.0.0.1:" + closed, "a", SessionConfig.defaults(), Duration.ofSeconds(2),
+                    Duration.ofSeconds(1), Duration.ofMinutes(1), new WireCodec(), Clock.systemUTC(), timers));
+            StringBuilder chain = new StringBuilder();
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                chain.append(t).append('\n');
+            }
+            assertTrue(chain.toString().contains("redis-cluster://***@127.0.0.1:" + closed), chain.toString());
+            assertFalse(chain.toString().contains("hunter2"), chain.toString());
+        } finally {
+            timers.shutdownNow();
+        }
     }
 
     @Test
