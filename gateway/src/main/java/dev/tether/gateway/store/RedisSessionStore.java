@@ -29,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  * simultaneous claims exactly one wins.
  *
  * <p><b>Threading:</b> thread-safe; one connection, multiplexed (Lettuce pipelines the commands
- * of every caller on it). Every method returns at once; the stage completes on Lettuce's I/O
+ * of every caller on it; with a Redis Cluster, one per primary, behind {@link RedisEndpoint}). Every method returns at once; the stage completes on Lettuce's I/O
  * threads, so callers hand the outcome to their own loop. {@link #connect} blocks and is for
  * start-up only.
  */
