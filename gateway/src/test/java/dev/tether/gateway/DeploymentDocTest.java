@@ -103,6 +103,22 @@ class DeploymentDocTest {
         throw new AssertionError("unexpected quantity " + quantity);
     }
 
+    @Test
+    void theSentinelAndClusterSnippetsAreValidConfigs() throws Exception {
+        // The snippets are list items, indented by two; each is a sessions: section of a node's config.
+        Matcher block = Pattern.compile("\n  ```yaml\n(.*?)\n  ```\n", Pattern.DOTALL).matcher(read(DOCS.resolve("deployment.md")));
+        List<String> uris = new ArrayList<>();
+        while (block.find()) {
+            String yaml = block.group(1).replaceAll("(?m)^  ", "");
+            GatewayConfig config = ConfigLoader.parse("server:\n  node_id: n1\n" + yaml, Map.of());
+            assertTrue(config.sessions().shared(), yaml);
+            uris.add(config.sessions().redis().uri());
+        }
+        assertEquals(2, uris.size(), uris::toString);
+        assertTrue(uris.get(0).startsWith("redis-sentinel://"), uris::toString);
+        assertTrue(uris.get(1).startsWith("redis-cluster://"), uris::toString);
+    }
+
     private static String read(Path file) throws Exception {
         return Files.readString(file, StandardCharsets.UTF_8);
     }
