@@ -35,6 +35,7 @@ import java.util.function.ToLongFunction;
  * @param violationCount        violations found, all kinds
  * @param violationKinds        violations by kind
  * @param violations            the first 200 violations, with their details
+ * @param turnCountsChecked     results whose {@code turn} count (demo worker) was checked for continuity
  */
 public record AuditSummary(int sessions, long events, long replayedNew, long replayedSeen, long resumes,
                            long resumesReplayingNew, long lost, long gaps, long gapsWithoutLoss, List<LostRange> lostRanges,
@@ -42,7 +43,7 @@ public record AuditSummary(int sessions, long events, long replayedNew, long rep
                            long answered, long deltasChecked, long unpredictableTurns, long crashedTurns,
                            long interruptedTurns, long refusedMessages, long expiredSessions, long expiredMessages,
                            long gapHitMessages, long duplicatesAcknowledged, long violationCount,
-                           Map<String, Long> violationKinds, List<Violation> violations) {
+                           Map<String, Long> violationKinds, List<Violation> violations, long turnCountsChecked) {
 
     private static final int MAX_LISTED = 200;
 
@@ -78,7 +79,7 @@ public record AuditSummary(int sessions, long events, long replayedNew, long rep
                 sum(all, SessionAudit::interruptedTurns), sum(all, SessionAudit::refusedMessages),
                 sum(all, s -> s.expired() ? 1 : 0), sum(all, SessionAudit::expiredMessages),
                 sum(all, SessionAudit::gapHitMessages), sum(all, SessionAudit::duplicatesAcknowledged),
-                sum(all, SessionAudit::violationCount), kinds, listed);
+                sum(all, SessionAudit::violationCount), kinds, listed, sum(all, SessionAudit::turnsChecked));
     }
 
     private static long sum(List<SessionAudit> sessions, ToLongFunction<SessionAudit> figure) {

@@ -55,6 +55,11 @@ public final class SessionAudit {
     private long lost;
     private long gapCount;
     private long gapsOnlySeen;
+    /** The {@code turn} of the last result that carried one (the demo worker's count, kept across workers and nodes); 0: none yet. */
+    private long lastTurn;
+    /** Turns that may be missing before the next result's: lost with a node ({@code session_moved} naming one), or in a gap. */
+    private long turnsExcused;
+    private long turnsChecked;
     private boolean expired;
     private boolean finished;
 
@@ -116,6 +121,8 @@ public final class SessionAudit {
             return;
         }
         lost += unseen;
+        // Any number of results may be in the gap, and their turns with them.
+        turnsExcused = Long.MAX_VALUE / 2;
         GapTracker.Gap gap = gaps.add(from, to, unseen);
         turns.gap(gap);
         advance();
@@ -198,13 +205,47 @@ public final class SessionAudit {
     private void audit(ServerMessage.Sequenced message) {
         if (message instanceof ServerMessage.Event event) {
             turns.event(event.event(), event.seq());
+            checkTurnCount(event);
         } else if (message instanceof ServerMessage.Notice notice && notice.details() != null
-                && (notice.code().equals("worker_crashed") || notice.code().equals("worker_killed"))) {
+                && (notice.code().equals("worker_crashed") || notice.code().equals("worker_killed")
+                    || notice.code().equals("session_moved"))) {
             JsonNode turn = notice.details().get("turn_id");
             if (turn != null && turn.isTextual()) {
+                // session_moved names the turn that died with its node: lost like a crashed worker's, its count maybe saved.
                 turns.crashed(turn.textValue(), notice.seq());
+                if (notice.code().equals("session_moved")) {
+                    turnsExcused++;
+                }
             }
         }
+    }
+
+    /**
+     * A result's {@code turn} (the demo worker counts the session's turns, checkpointed, so that the
+     * count goes on across workers and nodes) must be the last one's plus one: none repeated, none
+     * skipped unless a turn was reported lost or a gap may hold results.
+     */
+    private void checkTurnCount(ServerMessage.Event event) {
+        JsonNode turn = event.event().get("turn");
+        if (!"result".equals(event.event().path("type").asText()) || turn == null || !turn.canConvertToLong()) {
+            return;
+        }
+        long t = turn.asLong();
+        turnsChecked++;
+        if (t <= lastTurn) {
+            violation(ViolationKind.TURN_REPEATED, "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn
+                    + " (" + describe(event) + ")");
+        } else if (t > lastTurn + 1 + turnsExcused) {
+            violation(ViolationKind.TURN_SKIPPED, "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn
+                    + (turnsExcused > 0 ? " (" + turnsExcused + " reported lost)" : "") + " (" + describe(event) + ")");
+        }
+        lastTurn = Math.max(lastTurn, t);
+        turnsExcused = 0;
+    }
+
+    /** Results whose {@code turn} count was checked. */
+    public long turnsChecked() {
+        return turnsChecked;
     }
 
     /**

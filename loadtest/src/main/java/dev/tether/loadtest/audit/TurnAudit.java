@@ -314,7 +314,10 @@ final class TurnAudit {
             if (sessionExpired) {
                 expired++;
             } else {
-                unanswered.add(e.getKey());
+                Turn t = e.getValue();
+                // What the client knows of it, to tell a message the gateway lost from one it never got.
+                unanswered.add(e.getKey() + " (sent after seq " + t.floor + ", " + (t.acceptedNew ? "accepted" : "never accepted")
+                        + ", " + t.got.size() + " of " + t.expected.deltas().size() + " deltas)");
             }
         }
         open.clear();

@@ -66,6 +66,10 @@ public enum ViolationKind {
     UNEXPECTED_INTERRUPT("unexpected_interrupt", "an interrupted result nobody asked for"),
     /** A message id taken as new twice ({@code accepted} with {@code duplicate: false} again). */
     RESEND_NOT_DUPLICATE("resend_not_duplicate", "a resent message id accepted as new again"),
+    /** A result's {@code turn} count (demo worker, checkpointed) at or below an earlier result's: a turn counted twice. */
+    TURN_REPEATED("turn_repeated", "a worker's turn count went back"),
+    /** A result's {@code turn} count more than one above the last, with no turn reported lost and no gap. */
+    TURN_SKIPPED("turn_skipped", "a worker's turn count skipped a turn nobody reported lost"),
     /** A message that got neither a result nor any other account of its fate. */
     UNANSWERED("unanswered", "a message without a result");
 

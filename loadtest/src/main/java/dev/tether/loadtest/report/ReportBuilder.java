@@ -119,7 +119,7 @@ public final class ReportBuilder {
                 .put("replayed_new", audit.replayedNew()).put("replayed_seen", audit.replayedSeen())
                 .put("lost", audit.lost()).put("gaps", audit.gaps()).put("gaps_without_loss", audit.gapsWithoutLoss())
                 .put("gap_hit_messages", audit.gapHitMessages())
-                .put("crashed_turns", audit.crashedTurns()).put("interrupted_turns", audit.interruptedTurns())
+                .put("crashed_turns", audit.crashedTurns()).put("turn_counts_checked", audit.turnCountsChecked()).put("interrupted_turns", audit.interruptedTurns())
                 .put("refused_messages", audit.refusedMessages()).put("expired_sessions", audit.expiredSessions())
                 .put("expired_messages", audit.expiredMessages()).put("duplicates_acknowledged", audit.duplicatesAcknowledged())
                 .put("duplicates_delivered", duplicated).put("violation_count", audit.violationCount());

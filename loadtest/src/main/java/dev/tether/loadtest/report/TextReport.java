@@ -113,10 +113,12 @@ public final class TextReport {
         JsonNode audit = report.path("audit");
         if (!audit.isMissingNode()) {
             line(out, "");
-            line(out, "audit: %s  sessions %d, events %d, messages %d (answered %d, deltas checked %d), crashed turns %d",
+            line(out, "audit: %s  sessions %d, events %d, messages %d (answered %d, deltas checked %d), crashed turns %d,"
+                            + " turn counts checked %d",
                     audit.path("passed").asBoolean() ? "PASSED" : "FAILED", audit.path("sessions").asLong(),
                     audit.path("events").asLong(), audit.path("messages").asLong(), audit.path("answered").asLong(),
-                    audit.path("deltas_checked").asLong(), audit.path("crashed_turns").asLong());
+                    audit.path("deltas_checked").asLong(), audit.path("crashed_turns").asLong(),
+                    audit.path("turn_counts_checked").asLong());
             line(out, "  resumes %d (%d replaying new events): events replayed new %d, replayed again and compared %d",
                     audit.path("resumes").asLong(), audit.path("resumes_replaying_new").asLong(),
                     audit.path("replayed_new").asLong(), audit.path("replayed_seen").asLong());
