@@ -20,9 +20,11 @@ import java.time.Duration;
  * @param model            how the target's worker answers a message, for the audit's predictions
  * @param allowGaps        events announced lost by {@code replay_gap} are expected (a replay buffer shrunk on purpose)
  * @param chaos            what the users do beyond sending (resends, acks held back for rewinds)
+ * @param nodes            with several gateway nodes sharing their sessions, where each connection goes (then
+ *                         {@code uri} is only the first node's); null for one target
  */
 public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
-                             Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos) {
+                             Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos, NodeRoute nodes) {
     public ClientSettings {
         requireNonNull(uri, "uri");
         requireNonNull(tokens, "tokens");
@@ -30,6 +32,12 @@ public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ac
         requireNonNull(connectTimeout, "connectTimeout");
         requireNonNull(model, "model");
         requireNonNull(chaos, "chaos");
+    }
+
+    /** Settings for one target (no {@link NodeRoute}). */
+    public ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
+                          Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos) {
+        this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, null);
     }
 
     /** Settings without chaos and without gaps expected. */
@@ -40,6 +48,11 @@ public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ac
 
     /** The same settings writing to {@code other} stats. */
     public ClientSettings withStats(RunStats other) {
-        return new ClientSettings(uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos);
+        return new ClientSettings(uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, nodes);
+    }
+
+    /** The same settings connecting through {@code route}. */
+    public ClientSettings withNodes(NodeRoute route) {
+        return new ClientSettings(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, route);
     }
 }

@@ -36,6 +36,8 @@ final class Outage {
     /** Resume attempts so far (a handshake cut or a failure makes another). */
     int attempt;
     long attemptStartNanos;
+    /** With several gateway nodes: the node the current attempt went to. */
+    String lastNode;
     /** From the cut to the first attempt. */
     long offlineNanos;
     /** The current attempt's handshake is cut on purpose: its failure is planned. */

@@ -27,7 +27,17 @@ public final class RunStats {
         ROUND_TRIP("round_trip"), FIRST_EVENT("first_event"), READY_WARM("ready_warm"),
         READY_COLD("ready_cold"), RESUME("resume"),
         /** From a connection left half-open (chaos) to the gateway closing its side: its heartbeat at work. */
-        HALF_OPEN_CLOSED("half_open_closed");
+        HALF_OPEN_CLOSED("half_open_closed"),
+        /** Several nodes: a resume sent to another node while the session's node was up, from its connect to session_ready. */
+        HANDOFF_LIVE("handoff_live"),
+        /** A resume after the session's node was drained or restarted (SIGTERM), from its connect to session_ready on another node. */
+        HANDOFF_DRAINED("handoff_drained"),
+        /** From the SIGTERM of the session's node (the user's connection in use was on it) to session_ready on another node. */
+        DRAIN_TO_READY("drain_to_ready"),
+        /** A resume after the session's node was killed (SIGKILL), from its connect to session_ready on another node. */
+        HANDOFF_KILLED("handoff_killed"),
+        /** From the SIGKILL of the session's node (the user's connection in use was on it) to session_ready on another node: adoption, bounded by the lease. */
+        KILL_TO_READY("kill_to_ready");
 
         private final String key;
 
@@ -96,7 +106,7 @@ public final class RunStats {
             roundTripInterval.recordValue(us);
         }
         if (fromNanos >= warmupEndNanos || metric == Metric.READY_WARM || metric == Metric.READY_COLD
-                || metric == Metric.RESUME || metric == Metric.HALF_OPEN_CLOSED) {
+                || metric == Metric.RESUME || metric == Metric.HALF_OPEN_CLOSED || metric.ordinal() >= Metric.HANDOFF_LIVE.ordinal()) {
             totals.get(metric).recordValue(us);
         }
     }

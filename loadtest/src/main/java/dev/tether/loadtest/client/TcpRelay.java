@@ -72,7 +72,8 @@ public final class TcpRelay implements AutoCloseable {
     }
 
     private final ServerSocket listener;
-    private final InetSocketAddress target;
+    /** Where connections accepted from now on go (several gateway nodes: the user's chosen node). */
+    private volatile InetSocketAddress target;
     private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
     private volatile HandshakeCut nextHandshakeCut;
     private volatile Runnable nextOnHandshakeCut;
@@ -84,6 +85,11 @@ public final class TcpRelay implements AutoCloseable {
         Thread acceptor = new Thread(this::acceptLoop, "relay-accept-" + listener.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /** Sends connections accepted from now on to {@code next} (connections already relayed stay where they are). */
+    public void retarget(InetSocketAddress next) {
+        this.target = requireNonNull(next, "next");
     }
 
     /** The loopback port clients connect to instead of the gateway's. */
@@ -155,8 +161,9 @@ public final class TcpRelay implements AutoCloseable {
             try {
                 Socket client = listener.accept();
                 Socket upstream;
+                InetSocketAddress to = target;
                 try {
-                    upstream = new Socket(target.getAddress(), target.getPort());
+                    upstream = new Socket(to.getAddress(), to.getPort());
                 } catch (IOException e) {
                     client.close();
                     continue;

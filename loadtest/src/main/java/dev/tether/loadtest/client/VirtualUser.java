@@ -13,6 +13,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,6 +76,12 @@ public final class VirtualUser {
     private String sessionId;
     /** The gateway node serving the session ({@code session_ready.node}), resumed with {@code &node=} for the proxy's routing. */
     private String node;
+    /** When {@link #node} said {@code session_ready} last: a fault on it after that took the session from it. */
+    private long nodeSinceNanos;
+    /** The connection in use was lost with a fault on its node (not away already): time the hand-off from the fault. */
+    private boolean lostToFault;
+    /** With several nodes: the node the next connection goes to ({@link #endpoint}). */
+    private String targetNode;
     /** The connection in use, or being opened for a new session; null while away. */
     private Wire wire;
     private boolean up;
@@ -132,13 +139,16 @@ public final class VirtualUser {
     public CompletableFuture<Void> connect() {
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Wire opening;
+        URI uri;
         synchronized (this) {
             connectStartNanos = System.nanoTime();
             session = audit.newSession();
             opening = new Wire(this, session.connect(false, 0), null, ready);
             wire = opening;
+            uri = endpoint(null, 0);
+            opening.node = targetNode;
         }
-        open(opening, endpoint(null, 0));
+        open(opening, uri);
         return ready;
     }
 
@@ -360,7 +370,25 @@ public final class VirtualUser {
     // ---- connections ---------------------------------------------------------------------
 
     private URI endpoint(String session, long lastSeq) {
+        return endpoint(session, lastSeq, false);
+    }
+
+    /**
+     * The URI of the next connection. With several nodes ({@link ClientSettings#nodes()}) it goes to
+     * the session's node while that one is up, else (or, with {@code elsewhere}, anyway) to another
+     * node that is up; the relay, if any, is pointed there.
+     */
+    private URI endpoint(String session, long lastSeq, boolean elsewhere) {
         URI base = settings.uri();
+        NodeRoute nodes = settings.nodes();
+        if (nodes != null) {
+            NodeRoute.Node to = nodes.pick(session == null ? null : node, elsewhere, index);
+            targetNode = to.id();
+            base = to.uri();
+            if (relay != null) {
+                relay.retarget(new InetSocketAddress(base.getHost(), base.getPort()));
+            }
+        }
         String authority = relay == null ? base.getRawAuthority() : "127.0.0.1:" + relay.port();
         String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq
                 + (node == null ? "" : "&node=" + node);
@@ -444,7 +472,16 @@ public final class VirtualUser {
                 o.add(racer);
                 racers.add(racer);
             }
-            uri = endpoint(sessionId, lastSeq);
+            // A live hand-off: the resume goes to another node while the session's is up (chaos --hop-ratio).
+            boolean hop = first && settings.nodes() != null && random.nextDouble() < settings.nodes().hopRatio();
+            if (hop) {
+                stats.count("hops");
+            }
+            uri = endpoint(sessionId, lastSeq, hop);
+            for (Wire racer : racers) {
+                racer.node = targetNode;
+            }
+            o.lastNode = targetNode;
             timeout = o.handshakeCut ? CUT_HANDSHAKE_TIMEOUT : settings.connectTimeout();
         }
         for (Wire racer : racers) {
@@ -513,7 +550,12 @@ public final class VirtualUser {
             endWithoutSession();
             return;
         }
-        if (!closed.expectedEnd) {
+        if (lostWithNode(closed)) {
+            lostToFault = true;
+        }
+        if (!closed.expectedEnd && lostWithNode(closed)) {
+            stats.count("node_lost_connections");
+        } else if (!closed.expectedEnd) {
             stats.error("close_" + code);
             if (unexpectedCloses++ < 3) {
                 System.err.printf("user %s, session %s: the connection in use closed with %d, %d ms after its last frame%n",
@@ -556,6 +598,12 @@ public final class VirtualUser {
             case SESSION_GONE -> sessionGone(o);
             case RETRY_NOW -> later(Duration.ZERO, () -> resume(o));
             case RETRY_LATER -> {
+                if (o.lastNode != null && nodeFaultedSince(o.lastNode, o.attemptStartNanos)) {
+                    // The attempt went to a node that was drained or killed meanwhile: the next one goes elsewhere.
+                    stats.count("resume_node_lost");
+                    later(Duration.ZERO, () -> resume(o));
+                    return;
+                }
                 stats.error("resume_" + why);
                 later(Duration.ofMillis(200L * o.failures), () -> resume(o));
             }
@@ -636,7 +684,9 @@ public final class VirtualUser {
         Wire opening = new Wire(this, session.connect(false, 0), null, ready);
         wire = opening;
         connectStartNanos = System.nanoTime();
-        open(opening, endpoint(null, 0));
+        URI uri = endpoint(null, 0);
+        opening.node = targetNode;
+        open(opening, uri);
     }
 
     // ---- frames --------------------------------------------------------------------------
@@ -685,13 +735,63 @@ public final class VirtualUser {
                 stats.error("session_replaced");
             }
         } else if (message instanceof ServerMessage.ShuttingDown) {
-            stats.error("shutting_down");
+            if (settings.nodes() != null && from.node != null && settings.nodes().lastFault(from.node) != null) {
+                // A node drained on purpose: its close 1001 follows, and the user resumes on another node.
+                from.expectedEnd = true;
+                stats.count("node_shutting_down");
+            } else {
+                stats.error("shutting_down");
+            }
+        }
+    }
+
+    /** Whether connection {@code w}, which was up on its node, went away with a fault put on that node. */
+    private boolean lostWithNode(Wire w) {
+        return settings.nodes() != null && w.node != null && nodeFaultedSince(w.node, nodeSinceNanos);
+    }
+
+    /** Whether a fault was put on {@code nodeId} at or after {@code sinceNanos}. */
+    private boolean nodeFaultedSince(String nodeId, long sinceNanos) {
+        NodeRoute.Fault fault = settings.nodes().lastFault(nodeId);
+        return fault != null && fault.atNanos() - sinceNanos >= 0;
+    }
+
+    /**
+     * A resume's {@code session_ready} from node {@code now}, after the session was on {@code before}:
+     * how long the hand-off took, from the resume's connect and, after a fault on the old node, from
+     * the fault's signal.
+     */
+    private void handedOff(String before, String after, long readyNanos) {
+        if (settings.nodes() == null || before == null || after == null || before.equals(after)) {
+            return;
+        }
+        stats.count("handoffs");
+        NodeRoute.Fault fault = settings.nodes().lastFault(before);
+        // From the fault only when the user was on the node then: one already away would count its time away.
+        boolean fromFault = lostToFault;
+        lostToFault = false;
+        if (fault == null || fault.atNanos() - nodeSinceNanos < 0) {
+            stats.latency(Metric.HANDOFF_LIVE, connectStartNanos, readyNanos);
+        } else if (fault.kind().equals("kill")) {
+            stats.latency(Metric.HANDOFF_KILLED, connectStartNanos, readyNanos);
+            if (fromFault) {
+                stats.latency(Metric.KILL_TO_READY, fault.atNanos(), readyNanos);
+            }
+        } else {
+            stats.latency(Metric.HANDOFF_DRAINED, connectStartNanos, readyNanos);
+            if (fromFault) {
+                stats.latency(Metric.DRAIN_TO_READY, fault.atNanos(), readyNanos);
+            }
         }
     }
 
     private void onReady(Wire from, ServerMessage.SessionReady ready, long now) {
         session.ready(from.connection, ready, from.askedFor);
+        if (from.askedFor != null) {
+            handedOff(node, ready.node(), now);
+        }
         node = ready.node();
+        nodeSinceNanos = now;
         from.sawReady = true;
         from.send(CODEC.encode(new ClientMessage.Ping()));
         if (from.askedFor != null) {
@@ -819,7 +919,8 @@ public final class VirtualUser {
 
     private void onNotice(ServerMessage.Notice notice) {
         stats.count("notice_" + notice.code());
-        if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code())) && notice.details() != null
+        if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code())
+                || "session_moved".equals(notice.code())) && notice.details() != null
                 && notice.details().hasNonNull("turn_id")) {
             if (traffic.crashed(notice.details().get("turn_id").asText())) {
                 notifyAll();

@@ -47,6 +47,8 @@ final class Wire extends Endpoint {
     boolean replayCutArmed;
     /** When its last text frame came (System.nanoTime), for the story of an unexpected close. */
     long lastFrameNanos = System.nanoTime();
+    /** With several gateway nodes: the node this connection was opened to. */
+    String node;
     private volatile Session session;
     /** The newest frame handed to Tyrus; a clean close goes out after it is written. */
     private volatile CompletableFuture<Void> lastSend = CompletableFuture.completedFuture(null);

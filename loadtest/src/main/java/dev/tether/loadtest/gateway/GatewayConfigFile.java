@@ -99,6 +99,35 @@ public final class GatewayConfigFile {
         return new GatewayConfigFile(path, copy);
     }
 
+    /** A copy with the key at the dotted {@code path} (e.g. {@code sessions.redis.write_mode}) set to {@code value}. */
+    public GatewayConfigFile with(String path, String value) {
+        ObjectNode copy = root.deepCopy();
+        String[] keys = path.split("\\.");
+        ObjectNode node = copy;
+        for (int i = 0; i < keys.length - 1; i++) {
+            JsonNode existing = node.get(keys[i]);
+            node = existing instanceof ObjectNode object ? object : node.putObject(keys[i]);
+        }
+        node.put(keys[keys.length - 1], value);
+        return new GatewayConfigFile(this.path, copy);
+    }
+
+    /** {@code sessions.store}: {@code memory} (the default) or {@code redis}. */
+    public String sessionStore() {
+        return text("sessions", "store", "memory");
+    }
+
+    /** {@code sessions.redis.write_mode}: {@code before_send} (the default) or {@code batched}. */
+    public String redisWriteMode() {
+        JsonNode node = at("sessions", "redis", "write_mode");
+        return node.isMissingNode() ? "before_send" : node.asText();
+    }
+
+    /** {@code sessions.redis.lease} (default 10s). */
+    public Duration redisLease() {
+        return duration(Duration.ofSeconds(10), "sessions", "redis", "lease");
+    }
+
     /** Writes this config to {@code target} (comments of the original are not kept) and returns it. */
     public Path write(Path target) {
         try {

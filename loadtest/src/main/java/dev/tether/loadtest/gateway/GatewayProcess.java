@@ -247,6 +247,11 @@ public final class GatewayProcess implements RunningProcess {
         child.stop(launch.stopGrace());
     }
 
+    /** SIGKILL at once, no drain (a node that dies); waits until it has exited. */
+    public void kill() {
+        child.kill();
+    }
+
     private Optional<HttpResponse<String>> get(String path) {
         HttpRequest request = HttpRequest.newBuilder(httpUri().resolve(path)).timeout(Duration.ofSeconds(2)).GET().build();
         try {

@@ -141,6 +141,18 @@ public final class ChildProcess {
         return process.isAlive() ? -1 : process.exitValue();
     }
 
+    /** Kills the process at once (SIGKILL) and waits until it has exited. Returns the exit code. */
+    public int kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+            reader.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
     private void pump(Writer log) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
                 Writer out = log) {

@@ -6,10 +6,12 @@ import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.UserChaos;
 import dev.tether.loadtest.gateway.GatewayConfigFile;
+import dev.tether.loadtest.gateway.GatewayNodes;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,16 +25,26 @@ import picocli.CommandLine.Option;
  * back below what was processed; plus resends under the same and fresh ids, worker kills and, on
  * request, a replay buffer small enough to lose events. Each is a flag; the defaults are a mix
  * sized from the gateway's own config (reconnect window, heartbeat).
+ *
+ * <p>With {@code --nodes N} (N >= 2) it starts a redis-server and N gateway nodes sharing their
+ * sessions ({@link GatewayNodes}), spreads the users over them, sends a share of resumes to another
+ * node on purpose (live hand-offs) and drains, kills and restarts nodes while the traffic runs
+ * ({@link NodeFaults}); the audit holds across the nodes, and hand-off and adoption times are
+ * measured ({@code handoff_*}, {@code drain_to_ready}, {@code kill_to_ready}).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Traffic the audit can predict while connections are cut (clean, abrupt, half-open), resumed (after time away,"
                 + " racing, cut in the handshake or the replay, below last_seq), messages resent and workers killed.",
+                "With --nodes N: N gateway nodes sharing their sessions through a redis-server, drained, killed and restarted"
+                        + " while the traffic runs.",
                 "Defaults: --sessions 20 --rate 200 --duration 60s; --launch-gateway uses config/bench/chaos.yaml"
-                        + " (config/bench/chaos-demo.yaml with --kill-workers)."})
+                        + " (config/bench/chaos-demo.yaml with --kill-workers, config/bench/chaos-nodes.yaml with --nodes)."})
 public final class ChaosCommand extends ScenarioCommand {
 
     static final String CONFIG = "config/bench/chaos.yaml";
     static final String CONFIG_PROCESS = "config/bench/chaos-demo.yaml";
+    static final String CONFIG_NODES = "config/bench/chaos-nodes.yaml";
+    private static final List<String> NODE_FAULTS = List.of("drain", "kill", "restart");
 
     @Option(names = "--cut-interval", converter = Durations.class, defaultValue = "3s",
             description = "mean time between two cuts of one user (exponentially distributed) (default: ${DEFAULT-VALUE})")
@@ -115,8 +127,48 @@ public final class ChaosCommand extends ScenarioCommand {
                     + " hit instead of failing the run")
     boolean allowGaps;
 
+    @Option(names = "--nodes", defaultValue = "1",
+            description = "with --launch-gateway: start a redis-server and this many gateway nodes sharing their sessions"
+                    + " (config/bench/chaos-nodes.yaml: sessions.store redis, demo workers), spread the users over them and put"
+                    + " --node-faults on them (default: ${DEFAULT-VALUE})")
+    int nodes;
+
+    @Option(names = "--node-faults", split = ",", defaultValue = "drain,kill,restart",
+            description = "with --nodes: the faults put on the nodes in turn, each on the next node: drain (SIGTERM; started again"
+                    + " after --node-down), kill (SIGKILL; started again after --node-down), restart (SIGTERM, started again at"
+                    + " once) (default: ${DEFAULT-VALUE})")
+    List<String> nodeFaults;
+
+    @Option(names = "--node-fault-interval", converter = Durations.class, defaultValue = "10s",
+            description = "with --nodes: time from a faulted node being up again to the next fault (default: ${DEFAULT-VALUE})")
+    Duration nodeFaultInterval;
+
+    @Option(names = "--node-down", converter = Durations.class, defaultValue = "2s",
+            description = "with --nodes: how long a drained or killed node stays down (default: ${DEFAULT-VALUE})")
+    Duration nodeDown;
+
+    @Option(names = "--min-node-faults", defaultValue = "0",
+            description = "with --nodes: the run does not end before this many node faults were put and their nodes are up again"
+                    + " (waiting at most 2 min after the traffic; then an error) (default: ${DEFAULT-VALUE})")
+    int minNodeFaults;
+
+    @Option(names = "--hop-ratio", defaultValue = "0.05",
+            description = "with --nodes: share of resumes sent to another node while the session's node is up (a live hand-off)"
+                    + " (default: ${DEFAULT-VALUE})")
+    double hopRatio;
+
+    @Option(names = "--write-mode",
+            description = "with --nodes: sessions.redis.write_mode, before_send or batched (batched needs --allow-gaps: a killed"
+                    + " node's successor names what it lacks in replay_gap) (default: the config's)")
+    String writeMode;
+
+    @Option(names = "--lease", converter = Durations.class,
+            description = "with --nodes: sessions.redis.lease (default: the config's, 2s in " + CONFIG_NODES + ")")
+    Duration lease;
+
     @Override
     void validate() {
+        validateNodes();
         positive("--cut-interval", cutInterval);
         for (Map.Entry<String, Double> share : Map.of("--abrupt-ratio", abruptRatio, "--aim-ratio", aimRatio,
                 "--handshake-cut-ratio", handshakeCutRatio, "--replay-cut-ratio", replayCutRatio, "--race-ratio", raceRatio,
@@ -158,6 +210,48 @@ public final class ChaosCommand extends ScenarioCommand {
         }
     }
 
+    private void validateNodes() {
+        if (nodes < 1) {
+            throw new IllegalArgumentException("--nodes: " + nodes + " (expected: >= 1)");
+        }
+        boolean several = nodes >= 2;
+        if (several && !common.launchGateway) {
+            throw new IllegalArgumentException("--nodes " + nodes + ": needs --launch-gateway (the nodes and their redis-server are"
+                    + " started here)");
+        }
+        if (!several && (writeMode != null || lease != null)) {
+            throw new IllegalArgumentException("--write-mode and --lease: need --nodes 2 or more");
+        }
+        for (String fault : nodeFaults) {
+            if (!NODE_FAULTS.contains(fault)) {
+                throw new IllegalArgumentException("--node-faults: " + fault + " (expected: some of " + String.join(",", NODE_FAULTS) + ")");
+            }
+        }
+        positive("--node-fault-interval", nodeFaultInterval);
+        if (nodeDown.isNegative() || hopRatio < 0 || hopRatio > 1 || minNodeFaults < 0) {
+            throw new IllegalArgumentException("--node-down and --min-node-faults: expected >= 0; --hop-ratio: expected 0 to 1");
+        }
+        if (writeMode != null && !writeMode.equals("before_send") && !writeMode.equals("batched")) {
+            throw new IllegalArgumentException("--write-mode: " + writeMode + " (expected: before_send or batched)");
+        }
+        if ("batched".equals(writeMode) && !allowGaps) {
+            throw new IllegalArgumentException("--write-mode batched: needs --allow-gaps (a killed node's successor names the seqs it"
+                    + " lacks in replay_gap, by design)");
+        }
+    }
+
+    /** The launched nodes' config: as the file says, with --write-mode, --lease and --replay-buffer applied. */
+    private GatewayConfigFile nodeConfig(GatewayConfigFile config) {
+        GatewayConfigFile c = replayBuffer == null ? config : config.with("sessions", "replay_max_messages", replayBuffer);
+        if (writeMode != null) {
+            c = c.with("sessions.redis.write_mode", writeMode);
+        }
+        if (lease != null) {
+            c = c.with("sessions.redis.lease", lease.toMillis() + "ms");
+        }
+        return c;
+    }
+
     private static void positive(String option, Duration value) {
         if (value.isZero() || value.isNegative()) {
             throw new IllegalArgumentException(option + ": " + value + " (expected: > 0)");
@@ -167,8 +261,11 @@ public final class ChaosCommand extends ScenarioCommand {
     @Override
     ObjectNode execute() throws Exception {
         String defaultConfig = killWorkers > 0 ? CONFIG_PROCESS : CONFIG;
-        try (Target target = Target.gateway(common, defaultConfig, Duration.ofSeconds(1), 0,
-                config -> replayBuffer == null ? config : config.with("sessions", "replay_max_messages", replayBuffer))) {
+        try (Target target = nodes >= 2
+                ? Target.nodes(common, common.gatewayConfig(CONFIG_NODES), nodes, common.awaitWarm == null ? 0 : common.awaitWarm,
+                        hopRatio, this::nodeConfig)
+                : Target.gateway(common, defaultConfig, Duration.ofSeconds(1), 0,
+                        config -> replayBuffer == null ? config : config.with("sessions", "replay_max_messages", replayBuffer))) {
             GatewayConfigFile config = target.config();
             boolean known = config.path() != null;
             Disruptions.Mix mix = mix(config, known);
@@ -180,8 +277,20 @@ public final class ChaosCommand extends ScenarioCommand {
             System.err.printf("chaos: worker %s; %s%n", model, mix);
             Disruptions cutter = new Disruptions(cutInterval, mix, common.seed);
             ChaosTraffic traffic = new ChaosTraffic(model, deltas, deltaDelay, killWorkers, common.payloadBytes, common.seed);
-            Traffic.Result result = Traffic.run(common, plan, target, traffic, cutter);
+            NodeFaults faults = target.nodes() == null ? null
+                    : new NodeFaults(target.nodes(), nodeFaults, nodeFaultInterval, nodeDown, minNodeFaults);
+            if (faults != null) {
+                System.err.printf("chaos: %d nodes %s sharing %s (write_mode %s, lease %d ms); faults %s every %s, down %s%n", nodes,
+                        target.nodes().ids(), target.nodes().redis().uri(), config.redisWriteMode(), config.redisLease().toMillis(),
+                        nodeFaults, nodeFaultInterval, nodeDown);
+            }
+            Traffic.Result result = Traffic.run(common, plan, target, traffic, faults == null ? cutter : cutter.and(faults));
             RunStats stats = result.stats();
+            if (faults != null && target.nodes().orphans() > 0) {
+                // A stopped node's workers outlived it: counted as an error, the report rebuilt with it.
+                stats.error("node_orphans");
+                result.report().stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())));
+            }
             long halfOpen = stats.counter("cuts_blackhole") + stats.counter("cuts_stall");
             if (halfOpen >= 3 && stats.counter("half_open_found") == 0) {
                 // Not one half-open connection closed before its user came back: no heartbeat at work.
@@ -194,6 +303,9 @@ public final class ChaosCommand extends ScenarioCommand {
             options.put("offline-max", mix.offlineMax().toString());
             ReportBuilder report = result.report().options(options);
             report.section("chaos", section(result.stats(), result.audit(), mix, config, model));
+            if (faults != null) {
+                report.section("nodes", nodesSection(result.stats(), faults, config, target.nodes()));
+            }
             return report.build();
         }
     }
@@ -218,6 +330,24 @@ public final class ChaosCommand extends ScenarioCommand {
                 : window.dividedBy(3).compareTo(Duration.ofSeconds(2)) < 0 ? window.dividedBy(3) : Duration.ofSeconds(2);
         return new Disruptions.Mix(abruptRatio, halfOpen, halfOpenAway, aimRatio, away, expire, window, handshakeCutRatio,
                 replayCutRatio, raceRatio, racers, rewindMax);
+    }
+
+    /** The {@code nodes} section: the nodes, their store, the faults put on them, and what the users made of them. */
+    private ObjectNode nodesSection(RunStats stats, NodeFaults faults, GatewayConfigFile config, GatewayNodes nodes) {
+        List<String> ids = nodes.ids();
+        int nodesOrphans = nodes.orphans();
+        ObjectNode node = ReportBuilder.object().put("nodes", ids.size()).put("write_mode", config.redisWriteMode())
+                .put("lease_ms", config.redisLease().toMillis());
+        for (String kind : NODE_FAULTS) {
+            node.put("faults_" + kind, faults.count(kind));
+        }
+        for (String counter : new String[] {"handoffs", "hops", "node_lost_connections", "node_shutting_down", "resume_node_lost",
+                "notice_session_moved", "notice_worker_restarted"}) {
+            node.put(counter, stats.counter(counter));
+        }
+        node.put("orphans_after_stop", nodesOrphans);
+        node.set("faults", faults.toJson());
+        return node;
     }
 
     /** The {@code chaos} section: what each flag did, and what crossed the cuts. */

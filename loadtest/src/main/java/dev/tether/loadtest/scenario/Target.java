@@ -6,10 +6,13 @@ import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.baseline.BaselineServer;
 import dev.tether.loadtest.compare.CWorker;
 import dev.tether.loadtest.compare.Websocketd;
+import dev.tether.loadtest.engine.CpuMeter;
 import dev.tether.loadtest.gateway.GatewayConfigFile;
+import dev.tether.loadtest.gateway.GatewayNodes;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.gateway.PrometheusText;
+import dev.tether.loadtest.process.RedisServer;
 import dev.tether.loadtest.process.RunningProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,6 +44,8 @@ final class Target implements AutoCloseable {
     private final ProcessSampler sampler;
     private final GatewayConfigFile config;
     private final TurnModel model;
+    /** The redis-server started for a launched gateway whose config says {@code sessions.store: redis}; else null. */
+    private RedisServer redis;
 
     private Target(URI uri, String kind, RunningProcess process, ProcessSampler sampler, GatewayConfigFile config,
                    TurnModel model) {
@@ -49,6 +55,38 @@ final class Target implements AutoCloseable {
         this.sampler = sampler;
         this.config = config;
         this.model = model;
+    }
+
+    /**
+     * {@code n} gateway nodes sharing their sessions through a Redis, all launched here
+     * ({@link GatewayNodes}) with {@code derive} applied to {@code config}; no sampler (nodes come and
+     * go). The users connect through the nodes' route ({@link #nodes()}).
+     */
+    static Target nodes(CommonOptions options, Path config, int n, int warm, double hopRatio,
+                        UnaryOperator<GatewayConfigFile> derive) {
+        Path jar = options.gatewayJar;
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
+        }
+        if (!Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
+        }
+        GatewayConfigFile effective = derive.apply(GatewayConfigFile.read(config));
+        Path written = effective.write(options.out.resolve("gateway-config.yaml"));
+        GatewayNodes nodes = GatewayNodes.start(new GatewayNodes.Settings(jar, written,
+                Map.of("TETHER_JWT_SECRET", options.signingSecret()), options.out, Duration.ofSeconds(90), Duration.ofSeconds(30),
+                warm, hopRatio), n);
+        return new Target(nodes.wsUri(), "gateway", nodes, null, effective, effective.turnModel());
+    }
+
+    /** CPU time used so far by the redis-server started for a launched gateway; empty without one. */
+    Optional<Duration> storeCpu() {
+        return redis == null ? Optional.empty() : CpuMeter.processTree(redis.pid());
+    }
+
+    /** The launched nodes when there are several ({@link #nodes}), else null. */
+    GatewayNodes nodes() {
+        return process instanceof GatewayNodes nodes ? nodes : null;
     }
 
     /**
@@ -96,19 +134,39 @@ final class Target implements AutoCloseable {
             if (effective != original) {
                 config = effective.write(options.out.resolve("gateway-config.yaml"));
             }
-            GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(jar, config)
-                    .withEnv(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()))
-                    .withLogFile(options.out.resolve("gateway.log"))
-                    .withAwaitReady(true)
-                    .withStartTimeout(Duration.ofSeconds(90)));
+            Map<String, String> env = new HashMap<>(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()));
+            // A gateway that keeps its sessions in Redis gets a redis-server of its own, started here, and a node id.
+            RedisServer redis = effective.sessionStore().equals("redis") ? RedisServer.start(options.out.resolve("redis.log")) : null;
+            if (redis != null) {
+                env.put("TETHER_REDIS_URI", redis.uri());
+                env.putIfAbsent("TETHER_NODE_ID", "node-1");
+            }
+            GatewayProcess gateway;
+            try {
+                gateway = GatewayProcess.launch(GatewayProcess.Launch.of(jar, config)
+                        .withEnv(env)
+                        .withLogFile(options.out.resolve("gateway.log"))
+                        .withAwaitReady(true)
+                        .withStartTimeout(Duration.ofSeconds(90)));
+            } catch (RuntimeException e) {
+                if (redis != null) {
+                    redis.close();
+                }
+                throw e;
+            }
             int warm = options.awaitWarm == null ? defaultWarm : options.awaitWarm;
             if (warm > 0 && !gateway.awaitWarm(warm, Duration.ofSeconds(90))) {
                 gateway.close();
+                if (redis != null) {
+                    redis.close();
+                }
                 throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
                         + " (--await-warm; lower it for a smaller pool)");
             }
-            return new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery), effective,
+            Target target = new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery), effective,
                     effective.turnModel());
+            target.redis = redis;
+            return target;
         }
         ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery);
         GatewayConfigFile described = options.gatewayConfig == null ? GatewayConfigFile.defaults()
@@ -210,6 +268,9 @@ final class Target implements AutoCloseable {
         }
         if (process != null) {
             process.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 }

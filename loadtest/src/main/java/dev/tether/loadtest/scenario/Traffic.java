@@ -44,6 +44,27 @@ final class Traffic {
         void start(List<VirtualUser> users, RunStats stats);
 
         void stop();
+
+        /** This hook and {@code other}: started in that order, stopped in the reverse. */
+        default Hook and(Hook other) {
+            Hook first = this;
+            return new Hook() {
+                @Override
+                public void start(List<VirtualUser> users, RunStats stats) {
+                    first.start(users, stats);
+                    other.start(users, stats);
+                }
+
+                @Override
+                public void stop() {
+                    try {
+                        other.stop();
+                    } finally {
+                        first.stop();
+                    }
+                }
+            };
+        }
     }
 
     /**
@@ -61,7 +82,7 @@ final class Traffic {
         TokenSource tokens = options.tokens(plan.tokenTtl());
         RunStats stats = new RunStats();
         ClientSettings settings = new ClientSettings(target.uri(), tokens, stats, options.ackEvery, plan.resumeOnDrop(),
-                Duration.ofSeconds(30), target.turnModel(), plan.allowGaps(), plan.chaos());
+                Duration.ofSeconds(30), target.turnModel(), plan.allowGaps(), plan.chaos(), target.nodes());
         Instant startedAt = Instant.now();
         try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
             WarmStart warm = WarmStart.prepare(fleet, target, options.clientWarmup, log);
