@@ -22,6 +22,14 @@ public final class Window {
     private Optional<Duration> server1 = Optional.empty();
     private Optional<Duration> client0 = Optional.empty();
     private Optional<Duration> client1 = Optional.empty();
+    private Optional<Duration> store0 = Optional.empty();
+    private Optional<Duration> store1 = Optional.empty();
+
+    /** The session store's process (a redis-server started for the run), read when the window opens and closes. */
+    public void store(Optional<Duration> atOpen, Optional<Duration> atClose) {
+        store0 = atOpen;
+        store1 = atClose;
+    }
 
     /** The window opens: results so far, now, and the CPU meters' readings. */
     public void open(long results, long nanos, Optional<Duration> serverCpu, Optional<Duration> clientCpu) {
@@ -88,6 +96,7 @@ public final class Window {
                 .put("server_cpu_us_per_message", serverCpuMicrosPerMessage())
                 .put("server_cpu_cores", cpuShare(server0, server1))
                 .put("client_cpu_us_per_message", clientCpuMicrosPerMessage())
+                .put("store_cpu_us_per_message", perMessage(store0, store1))
                 .put("client_cpu_cores", cpuShare(client0, client1))
                 .put("frames_in_per_message", allResults > 0 ? (double) finish.framesIn() / allResults : 0)
                 .put("frames_out_per_message", allResults > 0 ? (double) finish.framesOut() / allResults : 0);

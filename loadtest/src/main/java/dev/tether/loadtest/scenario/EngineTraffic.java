@@ -112,16 +112,19 @@ final class EngineTraffic {
         }
         Optional<Long> pid = target.sampler() == null ? Optional.empty() : Optional.of(target.sampler().pid());
         Window window = new Window();
+        Optional<Duration> store0 = Optional.empty();
         boolean windowOpen = false;
         long nextTick = start + 1_000_000_000L;
         while (true) {
             long now = System.nanoTime();
             if (!windowOpen && now >= warmupEnd) {
                 window.open(stats.resultCount(), now, pid.flatMap(CpuMeter::processTree), CpuMeter.self());
+                store0 = target.storeCpu();
                 windowOpen = true;
             }
             if (now >= end) {
                 window.close(stats.resultCount(), now, pid.flatMap(CpuMeter::processTree), CpuMeter.self());
+                window.store(store0, target.storeCpu());
                 break;
             }
             if (now >= nextTick) {
