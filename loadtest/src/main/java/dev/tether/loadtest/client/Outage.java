@@ -36,6 +36,8 @@ final class Outage {
     /** Resume attempts so far (a handshake cut or a failure makes another). */
     int attempt;
     long attemptStartNanos;
+    /** The gateway answered an attempt with {@code session_busy} (resume again later), as it may while sessions move. */
+    boolean busy;
     /** With several gateway nodes: the node the current attempt went to. */
     String lastNode;
     /** From the cut to the first attempt. */

@@ -598,6 +598,11 @@ public final class VirtualUser {
             case SESSION_GONE -> sessionGone(o);
             case RETRY_NOW -> later(Duration.ZERO, () -> resume(o));
             case RETRY_LATER -> {
+                if (o.busy) {
+                    o.busy = false;
+                    later(Duration.ofMillis(200L * o.failures), () -> resume(o));
+                    return;
+                }
                 if (o.lastNode != null && nodeFaultedSince(o.lastNode, o.attemptStartNanos)) {
                     // The attempt went to a node that was drained or killed meanwhile: the next one goes elsewhere.
                     stats.count("resume_node_lost");
@@ -820,6 +825,13 @@ public final class VirtualUser {
 
     private void onError(Wire from, ServerMessage.Error error) {
         ErrorCode code = error.code();
+        if (code == ErrorCode.SESSION_BUSY && settings.nodes() != null && outage != null && outage.races(from)) {
+            // Retryable by contract (the store or the session's move not settled): the user resumes again a little later.
+            outage.busy = true;
+            from.expectedEnd = true;
+            stats.count("resume_session_busy");
+            return;
+        }
         if (outage != null && outage.races(from)
                 && (code == ErrorCode.SESSION_EXPIRED || code == ErrorCode.SESSION_NOT_FOUND || code == ErrorCode.INVALID_SEQUENCE)) {
             if (code == ErrorCode.SESSION_EXPIRED) {
@@ -832,7 +844,13 @@ public final class VirtualUser {
             from.expectedEnd = true;
             return;
         }
-        stats.error("error_" + code.wire());
+        if (code == ErrorCode.SHUTTING_DOWN && settings.nodes() != null && from.node != null
+                && settings.nodes().lastFault(from.node) != null) {
+            // A node drained on purpose refuses the messages still queued on it: refused, so accounted for, and expected.
+            stats.count("node_drain_refused");
+        } else {
+            stats.error("error_" + code.wire());
+        }
         if (error.id() != null && traffic.refused(session, error.id())) {
             // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.
             notifyAll();
