@@ -86,7 +86,7 @@ final class HtmlReportTables {
                 .append("</p>");
         List<String> keys = List.of("sessions", "events", "messages", "answered", "deltas_checked", "resumes",
                 "resumes_replaying_new", "replayed_new", "replayed_seen", "duplicates_delivered", "lost", "gaps", "gaps_without_loss", "gap_hit_messages",
-                "crashed_turns", "interrupted_turns", "expired_sessions", "expired_messages", "duplicates_acknowledged");
+                "crashed_turns", "turn_counts_checked", "interrupted_turns", "expired_sessions", "expired_messages", "duplicates_acknowledged");
         out.append("<table class=\"narrow\"><tbody>");
         for (String key : keys) {
             if (audit.has(key)) {

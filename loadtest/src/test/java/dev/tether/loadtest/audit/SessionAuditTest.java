@@ -434,4 +434,48 @@ class SessionAuditTest {
         assertEquals(Map.of("seq_gap", 1L), summary.violationKinds());
         assertFalse(summary.passed());
     }
+
+    /** Message {@code id}'s honest turn from {@code seq} whose result carries the demo worker's turn count {@code n}. */
+    private static List<ServerMessage.Sequenced> countedTurn(long seq, String id, int n) {
+        ServerMessage.Event result = new ServerMessage.Event(seq + 4, JSON.objectNode().put("type", "result").put("id", id)
+                .put("text", "abcdefghi").put("turn", n));
+        return List.of(status(seq, SessionState.PROCESSING), delta(seq + 1, id, "abc"), delta(seq + 2, id, "def"),
+                delta(seq + 3, id, "ghi"), result, status(seq + 5, SessionState.IDLE));
+    }
+
+    @Test
+    void turnCountsGoOnOrTheAuditSaysWhichTurnCameTwiceOrWentMissing() {
+        audit.sent("m1", ABC);
+        audit.sent("m2", ABC);
+        deliver(first, countedTurn(1, "m1", 1));
+        deliver(first, countedTurn(7, "m2", 2));
+        assertEquals(List.of(), kinds());
+        assertEquals(2, audit.turnsChecked());
+
+        audit.sent("m3", ABC);
+        deliver(first, countedTurn(13, "m3", 2)); // a checkpoint lost: the count went back
+        assertEquals(List.of("turn_repeated"), kinds());
+
+        newSession();
+        audit.sent("m1", ABC);
+        audit.sent("m2", ABC);
+        deliver(first, countedTurn(1, "m1", 1));
+        deliver(first, countedTurn(7, "m2", 3)); // a turn nobody reported lost
+        assertEquals(List.of("turn_skipped"), kinds());
+    }
+
+    @Test
+    void aTurnThatSessionMovedNamesAsLostIsAccountedForAndMaySkipItsCount() {
+        audit.sent("m1", ABC);
+        audit.sent("m2", ABC);
+        audit.sent("m3", ABC);
+        deliver(first, countedTurn(1, "m1", 1));
+        ObjectNode details = JSON.objectNode().put("from_node", "node-1").put("turn_id", "m2");
+        deliver(first, List.of(status(7, SessionState.PROCESSING), delta(8, "m2", "abc"),
+                new ServerMessage.Notice(9, "session_moved", "moved", details), status(10, SessionState.RESTARTING)));
+        deliver(first, countedTurn(11, "m3", 3)); // m2's count was saved before its node died
+        audit.finish(false);
+        assertEquals(List.of(), kinds());
+        assertEquals(1, audit.crashedTurns());
+    }
 }
