@@ -13,7 +13,6 @@ import dev.tether.loadtest.engine.EngineFleet;
 import dev.tether.loadtest.engine.EngineSession;
 import dev.tether.loadtest.engine.SessionSchedule;
 import dev.tether.loadtest.engine.Window;
-import dev.tether.loadtest.gateway.ProcessSampler;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.io.PrintStream;
 import java.time.Duration;
