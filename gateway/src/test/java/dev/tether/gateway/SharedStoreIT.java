@@ -156,23 +156,11 @@ class SharedStoreIT {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
         // What a tells b on b's channel: that it released the session, so b claims it without waiting.
-        List<String> toB = java.util.Collections.synchronizedList(new ArrayList<>());
-        io.lettuce.core.RedisClient listener = io.lettuce.core.RedisClient.create(redis.uri());
-        io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> channel = listener.connectPubSub();
-        channel.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
-            @Override
-            public void message(String name, String message) {
-                toB.add(message);
-            }
-        });
-        channel.sync().subscribe("tether:node:{b}:handoff");
-        try {
+        try (Overheard toB = new Overheard(redis.uri(), "b")) {
             handedOverAfterTheRunningTurn(a, b);
-        } finally {
-            channel.close();
-            listener.shutdown();
+            assertTrue(toB.messages.stream().anyMatch(m -> m.startsWith("released ")),
+                    "a told b it released the session: " + toB.messages);
         }
-        assertTrue(toB.stream().anyMatch(m -> m.startsWith("released ")), "a told b it released the session: " + toB);
     }
 
     private void handedOverAfterTheRunningTurn(GatewayServer a, GatewayServer b) throws Exception {
@@ -530,17 +518,8 @@ class SharedStoreIT {
                 first.awaitExit();
             }
         }
-        List<String> toB = java.util.Collections.synchronizedList(new ArrayList<>());
-        io.lettuce.core.RedisClient listener = io.lettuce.core.RedisClient.create(redis.uri());
-        io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> channel = listener.connectPubSub();
-        channel.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
-            @Override
-            public void message(String name, String message) {
-                toB.add(message);
-            }
-        });
-        channel.sync().subscribe("tether:node:{b}:handoff");
-        try (GatewayProcess again = nodeProcess("r", "before_send")) {
+        try (Overheard toB = new Overheard(redis.uri(), "b");
+                GatewayProcess again = nodeProcess("r", "before_send")) {
             again.awaitListening(); // node r is back (its lease renewed) with none of its sessions
             GatewayServer b = node("b");
             try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "rita"))) {
@@ -548,12 +527,9 @@ class SharedStoreIT {
                 assertEquals("r", notice(ws.until(m -> m instanceof ServerMessage.Notice n
                         && "session_moved".equals(n.code())), "session_moved").details().path("from_node").asText());
             }
-        } finally {
-            channel.close();
-            listener.shutdown();
+            assertTrue(toB.messages.contains("absent " + id), "r answered that it has no copy, rather than "
+                    + "letting b wait handoff_timeout and the lease: " + toB.messages);
         }
-        assertTrue(toB.contains("absent " + id), "r answered that it has no copy, rather than letting b wait "
-                + "handoff_timeout and the lease: " + toB);
     }
 
     @Test
@@ -705,6 +681,31 @@ class SharedStoreIT {
             env.put(name, null); // the file says it all
         }
         return GatewayProcess.start(tmp, env, "--config", file.toString());
+    }
+
+    /** What is published on one node's hand-off channel, heard by a connection of the test's own. */
+    private static final class Overheard implements AutoCloseable {
+        final List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final io.lettuce.core.RedisClient client;
+        private final io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> connection;
+
+        Overheard(String uri, String node) {
+            client = io.lettuce.core.RedisClient.create(uri);
+            connection = client.connectPubSub();
+            connection.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    messages.add(message);
+                }
+            });
+            connection.sync().subscribe("tether:node:{" + node + "}:handoff");
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+            client.shutdown();
+        }
     }
 
     private String scrape(GatewayServer server) {
