@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.auth.TokenMinter;
-import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.RedisNodes;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.RedisCluster;
 import dev.tether.gateway.testing.RedisSentinelGroup;
@@ -158,20 +157,7 @@ class RedisDeploymentsIT {
     // ---- helpers ----
 
     private GatewayServer node(String id, String redisUri) throws InterruptedException {
-        String yaml = DemoWorkers.config(MARKER, """
-                server:
-                  node_id: %s
-                auth:
-                  hmac_secret: %s
-                sessions:
-                  store: redis
-                  handoff_timeout: 10s
-                  max_sessions_per_user: 2
-                  redis:
-                    uri: %s
-                    lease: 2s
-                """.formatted(id, GatewayProcess.TEST_SECRET, redisUri));
-        GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
+        GatewayConfig config = RedisNodes.config(MARKER, id, redisUri);
         GatewayServer server = new GatewayServer(config, Clock.systemUTC());
         closing.add(server);
         addresses.put(server, server.start());

@@ -7,16 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.auth.TokenMinter;
-import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.store.RedisSessionStore;
 import dev.tether.gateway.store.StoredSession;
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.Nginx;
 import dev.tether.gateway.testing.RawHttp;
+import dev.tether.gateway.testing.RedisNodes;
 import dev.tether.gateway.testing.RedisServer;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
@@ -86,20 +85,7 @@ class SharedStoreIT {
     }
 
     private GatewayServer node(String id) throws InterruptedException {
-        String yaml = DemoWorkers.config(MARKER, """
-                server:
-                  node_id: %s
-                auth:
-                  hmac_secret: %s
-                sessions:
-                  store: redis
-                  handoff_timeout: 10s
-                  max_sessions_per_user: 2
-                  redis:
-                    uri: %s
-                    lease: 2s
-                """.formatted(id, GatewayProcess.TEST_SECRET, redis.uri()));
-        GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
+        GatewayConfig config = RedisNodes.config(MARKER, id, redis.uri());
         GatewayServer server = new GatewayServer(config, Clock.systemUTC());
         nodes.add(server);
         addresses.put(server, server.start());
