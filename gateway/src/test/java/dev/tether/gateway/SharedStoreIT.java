@@ -13,6 +13,7 @@ import dev.tether.gateway.session.Session;
 import dev.tether.gateway.store.RedisSessionStore;
 import dev.tether.gateway.store.StoredSession;
 import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.Nginx;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.RedisNodes;
@@ -748,6 +749,31 @@ class SharedStoreIT {
     private static String token(GatewayServer server, String subject) {
         return new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
                 .mint(subject, Duration.ofHours(1), Map.of());
+    }
+
+    @Test
+    void aHandOffRequestForAnOlderClaimLeavesTheSessionWhereItIs() throws Exception {
+        GatewayServer a = node("a");
+        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "grace"));
+                LogCapture log = LogCapture.of("dev.tether.gateway.store.SharedSessionStore");
+                RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            String id = c.sessionId();
+            long epoch = store.read(id).toCompletableFuture().get().orElseThrow().epoch();
+            // A request retried past the take-over it was meant for (another node asked for the
+            // claim before this one) must not send away the client that has just attached here.
+            store.requestHandoff("a", id, "b", epoch - 1).toCompletableFuture().get();
+            log.await(e -> e.getFormattedMessage().startsWith("hand-off request for epoch " + (epoch - 1) + " ignored"));
+            List<ServerMessage> turn = c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
+            assertEquals(1, SessionClient.event(turn, "result").path("turn").asInt());
+            assertTrue(a.registry().get(id).orElseThrow().attached(), "still attached on a");
+            StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
+            assertEquals("a", stored.node(), "the store still names a");
+            assertEquals(epoch, stored.epoch());
+
+            // The claim it holds is asked for: it goes.
+            store.requestHandoff("a", id, "b", epoch).toCompletableFuture().get();
+            c.expect(ServerMessage.SessionReplaced.class);
+        }
     }
 
     @Test

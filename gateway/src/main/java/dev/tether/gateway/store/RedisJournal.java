@@ -170,6 +170,11 @@ final class RedisJournal implements Journal {
         write(() -> store.verify(id, fence));
     }
 
+    /** The lease epoch of the claim this journal writes under. */
+    long epoch() {
+        return fence.epoch();
+    }
+
     /**
      * Another node claimed the session at {@code epoch}: if that is newer than this journal's
      * claim, the session here is given up at once, without waiting for a write to be refused (an

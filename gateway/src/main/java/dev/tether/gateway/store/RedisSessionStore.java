@@ -161,9 +161,12 @@ public final class RedisSessionStore implements AutoCloseable {
         return redis.zrange(StoreKeys.queue(id), 0, -1);
     }
 
-    /** Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends). */
-    public CompletionStage<Long> requestHandoff(String node, String id, String requester) {
-        return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id + " " + requester));
+    /**
+     * Asks {@code node} to hand {@code id} over (it releases the session once its running turn ends),
+     * if it still holds the claim of {@code epoch}, the one the requester saw.
+     */
+    public CompletionStage<Long> requestHandoff(String node, String id, String requester, long epoch) {
+        return redis.publish(StoreKeys.handoffChannel(node), bytes(HANDOFF + id + " " + requester + " " + epoch));
     }
 
     /** Tells {@code requester}, which asked for {@code id}, that this node does not have it: it claims it at once. */

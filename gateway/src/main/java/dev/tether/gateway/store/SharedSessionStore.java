@@ -57,6 +57,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     static final long MAX_UNSTORED_SEQS = 1L << 32;
     /** How long a hand-off request for a session that is not (yet) here is tried again. */
     static final Duration HANDOFF_GRACE = Duration.ofSeconds(2);
+    /** The epoch of a hand-off request from a node of an older release, which names none: any copy here goes. */
+    private static final long ANY_EPOCH = -1;
 
     private final RedisSessionStore store;
     private final StatefulRedisPubSubConnection<String, String> channel;
@@ -167,13 +169,15 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 journal.supersededAt(epoch);
             }
         } else if (message.startsWith(RedisSessionStore.HANDOFF)) {
-            // "handoff <id> <requester>"; a node of an older release sends no requester.
-            String[] parts = message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 2);
-            String requester = parts.length == 2 ? parts[1] : null;
+            // "handoff <id> <requester> <epoch>"; a node of an older release sends no epoch, or
+            // neither (then any copy here goes).
+            String[] parts = message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 3);
+            String requester = parts.length >= 2 ? parts[1] : null;
+            long epoch = parts.length == 3 ? Long.parseLong(parts[2]) : ANY_EPOCH;
             if (requester != null) {
                 requesters.put(parts[0], requester);
             }
-            handOff(parts[0], System.nanoTime() + HANDOFF_GRACE.toNanos(), requester);
+            handOff(parts[0], epoch, System.nanoTime() + HANDOFF_GRACE.toNanos(), requester);
         } else if (message.startsWith(RedisSessionStore.RELEASED)) {
             wake(message.substring(RedisSessionStore.RELEASED.length()));
         } else if (message.startsWith(RedisSessionStore.ABSENT)) {
@@ -196,12 +200,23 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * session over itself (claimed, not yet started): it is tried again every {@link #HANDOFF_POLL}
      * while that take-over runs, and for {@link #HANDOFF_GRACE} after the request came.
      */
-    private void handOff(String id, long until, String requester) {
-        if (requests.handOff(id)) {
+    private void handOff(String id, long epoch, long until, String requester) {
+        RedisJournal copy = journals.get(id);
+        if (copy != null && epoch != ANY_EPOCH && copy.epoch() > epoch) {
+            // A request for an older claim than the copy here (retried past the take-over it was
+            // meant for): it must not send away the session a client has just resumed here. A
+            // requester still waiting sees the store move on and asks again.
+            log.atInfo().addKeyValue("session", id).log("hand-off request for epoch {} ignored: this node holds epoch {}",
+                    epoch, copy.epoch());
+            return;
+        }
+        // An older copy here than the claim asked for is leaving: the request waits for the newer one.
+        boolean asked = epoch == ANY_EPOCH || copy != null && copy.epoch() == epoch;
+        if (asked && requests.handOff(id)) {
             return;
         }
         if (adopting.containsKey(id) || System.nanoTime() - until < 0) {
-            timers.schedule(() -> handOff(id, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            timers.schedule(() -> handOff(id, epoch, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
         } else if (requester != null) {
             // Not here: this node was restarted under the same id (the store still names it, and its
             // lease is alive again), or the session left already. The requester claims it now
@@ -391,7 +406,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             log.atInfo().addKeyValue("session", stored.id()).log("asking node {} to hand the session over", stored.node());
             CompletableFuture<StoredSession> free = new CompletableFuture<>();
             absent.invalidate(stored.id()); // only an answer to this request counts
-            store.requestHandoff(stored.node(), stored.id(), node).whenComplete((receivers, error) -> {
+            store.requestHandoff(stored.node(), stored.id(), node, stored.epoch()).whenComplete((receivers, error) -> {
                 long deadline = System.nanoTime() + handoffTimeout.plus(lease).toNanos();
                 poll(stored, deadline, free);
             });

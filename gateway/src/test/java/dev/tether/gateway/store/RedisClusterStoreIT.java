@@ -245,8 +245,8 @@ class RedisClusterStoreIT {
             channel.sync().subscribe(StoreKeys.handoffChannel("a"));
             // Every node publishes: whichever cluster node a publisher's connection is on, the message reaches a.
             for (RedisSessionStore node : nodes) {
-                get(node.requestHandoff("a", "s1", "b"));
-                assertEquals(StoreKeys.handoffChannel("a") + " handoff s1 b", toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+                get(node.requestHandoff("a", "s1", "b", 3));
+                assertEquals(StoreKeys.handoffChannel("a") + " handoff s1 b 3", toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
             }
             get(b().tellTaken("a", "s2", 7));
             assertEquals(StoreKeys.handoffChannel("a") + " taken 7 s2", toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
