@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
     @JsonSubTypes.Type(value = ClientMessage.AuthRefresh.class, name = "auth_refresh"),
     @JsonSubTypes.Type(value = ClientMessage.Ping.class, name = "ping"),
     @JsonSubTypes.Type(value = ClientMessage.End.class, name = "end"),
+    @JsonSubTypes.Type(value = ClientMessage.Respond.class, name = "respond"),
 })
 public sealed interface ClientMessage {
 
@@ -69,4 +70,18 @@ public sealed interface ClientMessage {
      * with 1000. Closing the WebSocket without it only detaches.
      */
     record End() implements ClientMessage {}
+
+    /**
+     * Answers the worker's request {@code requestId} (contract 7.3). The first answer wins; a later
+     * one gets {@code request_resolved}, an unknown id {@code request_not_found}.
+     */
+    record Respond(String requestId, JsonNode data) implements ClientMessage {
+        public Respond {
+            requireNonNull(requestId, "requestId");
+            if (requestId.isEmpty() || requestId.length() > MAX_ID_LENGTH) {
+                throw new IllegalArgumentException("request_id must be 1 to " + MAX_ID_LENGTH + " characters");
+            }
+            data = data == null ? NullNode.getInstance() : data;
+        }
+    }
 }

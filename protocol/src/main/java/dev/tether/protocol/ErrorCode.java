@@ -41,7 +41,13 @@ public enum ErrorCode {
      * The session was stored (in the shared session store) in a format this node cannot read
      * (contract 1.2, section 8.8); it is left as it is for a node that can. Close 4004 follows.
      */
-    SESSION_INCOMPATIBLE("session_incompatible", false);
+    SESSION_INCOMPATIBLE("session_incompatible", false),
+    /** A viewer's connection sent {@code message}, {@code interrupt} or {@code respond} (contract 7.4). */
+    READ_ONLY("read_only", false),
+    /** A {@code respond} for a request that was already resolved (answered, timed out or cancelled). */
+    REQUEST_RESOLVED("request_resolved", false),
+    /** A {@code respond} for a request this session never had. */
+    REQUEST_NOT_FOUND("request_not_found", false);
 
     private final String wire;
     private final boolean retryable;

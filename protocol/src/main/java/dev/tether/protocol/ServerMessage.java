@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 
 /**
  * Frames the gateway sends to a client (contract section 2, "Server to client"). The
@@ -19,6 +20,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
     @JsonSubTypes.Type(value = ServerMessage.Event.class, name = "event"),
     @JsonSubTypes.Type(value = ServerMessage.Status.class, name = "status"),
     @JsonSubTypes.Type(value = ServerMessage.Notice.class, name = "notice"),
+    @JsonSubTypes.Type(value = ServerMessage.Request.class, name = "request"),
+    @JsonSubTypes.Type(value = ServerMessage.RequestResolved.class, name = "request_resolved"),
     @JsonSubTypes.Type(value = ServerMessage.Accepted.class, name = "accepted"),
     @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
     @JsonSubTypes.Type(value = ServerMessage.ReplayGap.class, name = "replay_gap"),
@@ -31,7 +34,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public sealed interface ServerMessage {
 
     /** A message of the session's history: numbered, replayable. */
-    sealed interface Sequenced extends ServerMessage permits Event, Status, Notice {
+    sealed interface Sequenced extends ServerMessage permits Event, Status, Notice, Request, RequestResolved {
         /** Position in the session's history: 1, 2, 3, ... with no gaps and no reuse. */
         long seq();
     }
@@ -40,16 +43,35 @@ public sealed interface ServerMessage {
      * First message on every connection. {@code node} (an extension, absent when the gateway has no
      * {@code server.node_id}) names the node serving the session now: a client resumes with
      * {@code &node=} so that a proxy routes the resume there, wherever the session moved.
+     * {@code role} says what this connection may do (contract 7.4); {@code pendingRequests} lists the
+     * worker's requests nobody has answered yet, oldest first (contract 7.3), so a client that
+     * resumes after their {@code request} messages were evicted still sees them.
      */
     record SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state,
-            @JsonInclude(JsonInclude.Include.NON_NULL) String node) implements ServerMessage {
+            @JsonInclude(JsonInclude.Include.NON_NULL) String node, Role role, List<PendingRequest> pendingRequests)
+            implements ServerMessage {
         public SessionReady {
             requireNonNull(sessionId, "sessionId");
             requireNonNull(state, "state");
+            role = role == null ? Role.OWNER : role; // a gateway before 1.1 names no role: its connections own
+            pendingRequests = pendingRequests == null ? List.of() : List.copyOf(pendingRequests);
+        }
+
+        public SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state,
+                String node) {
+            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, Role.OWNER, List.of());
         }
 
         public SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state) {
             this(sessionId, resumed, lastSeq, tokenExpiresAt, state, null);
+        }
+    }
+
+    /** A request of the worker that nobody has answered yet, as {@code session_ready} lists it. */
+    record PendingRequest(String requestId, JsonNode request, long seq) {
+        public PendingRequest {
+            requireNonNull(requestId, "requestId");
+            requireNonNull(request, "request");
         }
     }
 
@@ -75,6 +97,25 @@ public sealed interface ServerMessage {
         public Notice {
             requireNonNull(code, "code");
             requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * The worker asks the user something (contract 7.3: an approval, a question); answered with
+     * {@code respond}. The first answer wins; the outcome follows as {@link RequestResolved}.
+     */
+    record Request(long seq, String requestId, JsonNode request) implements Sequenced {
+        public Request {
+            requireNonNull(requestId, "requestId");
+            requireNonNull(request, "request");
+        }
+    }
+
+    /** A worker's request was resolved, once: answered, timed out, or cancelled with its turn. */
+    record RequestResolved(long seq, String requestId, RequestOutcome outcome) implements Sequenced {
+        public RequestResolved {
+            requireNonNull(requestId, "requestId");
+            requireNonNull(outcome, "outcome");
         }
     }
 

@@ -122,6 +122,7 @@ public final class WireCodec {
             case "auth_refresh" -> new ClientMessage.AuthRefresh(requiredText(node, "token"));
             case "ping" -> new ClientMessage.Ping();
             case "end" -> new ClientMessage.End();
+            case "respond" -> new ClientMessage.Respond(requestId(node), node.get("data"));
             default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + abbreviate(type.textValue()));
         };
     }
@@ -156,6 +157,15 @@ public final class WireCodec {
         if (id.isEmpty() || id.length() > ClientMessage.MAX_ID_LENGTH) {
             throw new ProtocolException(ErrorCode.INVALID_FIELD,
                     "id: expected 1 to " + ClientMessage.MAX_ID_LENGTH + " characters");
+        }
+        return id;
+    }
+
+    private static String requestId(JsonNode node) throws ProtocolException {
+        String id = requiredText(node, "request_id");
+        if (id.isEmpty() || id.length() > ClientMessage.MAX_ID_LENGTH) {
+            throw new ProtocolException(ErrorCode.INVALID_FIELD,
+                    "request_id: expected 1 to " + ClientMessage.MAX_ID_LENGTH + " characters");
         }
         return id;
     }

@@ -43,6 +43,9 @@ class ErrorCodeTest {
         RETRYABLE.put("shutting_down", true);
         RETRYABLE.put("message_too_large", false);
         RETRYABLE.put("session_incompatible", false);
+        RETRYABLE.put("read_only", false);
+        RETRYABLE.put("request_resolved", false);
+        RETRYABLE.put("request_not_found", false);
     }
 
     @Test

@@ -55,6 +55,11 @@ class WireCodecGoldenTest {
                 new ServerMessage.SessionReady(SESSION_ID, false, 0, 1767225600L, SessionState.PREPARING));
         goldens.put("session_ready-resumed.json",
                 new ServerMessage.SessionReady(SESSION_ID, true, 42, 1767229200L, SessionState.PROCESSING));
+        goldens.put("session_ready-viewer-pending.json", new ServerMessage.SessionReady(SESSION_ID, true, 42, 1767229200L,
+                SessionState.PROCESSING, "node-a", Role.VIEWER,
+                List.of(new ServerMessage.PendingRequest("r-1", approval(), 40))));
+        goldens.put("request.json", new ServerMessage.Request(40, "r-1", approval()));
+        goldens.put("request_resolved.json", new ServerMessage.RequestResolved(43, "r-1", RequestOutcome.ANSWERED));
         goldens.put("event.json", new ServerMessage.Event(7, workerEvent()));
         goldens.put("status.json", new ServerMessage.Status(3, SessionState.IDLE, null));
         goldens.put("status-with-reason.json", new ServerMessage.Status(19, SessionState.ENDED, "idle_timeout"));
@@ -95,7 +100,14 @@ class WireCodecGoldenTest {
         goldens.put("auth_refresh.json", new ClientMessage.AuthRefresh(
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTc2NzIyOTIwMH0.c2lnbmF0dXJl"));
         goldens.put("ping.json", new ClientMessage.Ping());
+        goldens.put("respond.json", new ClientMessage.Respond("r-1", JSON.objectNode().put("decision", "allow")));
         return goldens;
+    }
+
+    private static ObjectNode approval() {
+        ObjectNode request = JSON.objectNode().put("kind", "approval").put("tool", "Bash");
+        request.putObject("input").put("command", "rm -rf build");
+        return request;
     }
 
     private static ObjectNode workerEvent() {
@@ -169,7 +181,8 @@ class WireCodecGoldenTest {
     @Test
     void multiWordFieldsAreSnakeCase() {
         assertFields(new ServerMessage.SessionReady(SESSION_ID, true, 1, 2, SessionState.IDLE),
-                "type", "session_id", "resumed", "last_seq", "token_expires_at", "state");
+                "type", "session_id", "resumed", "last_seq", "token_expires_at", "state", "role", "pending_requests");
+        assertFields(new ServerMessage.RequestResolved(3, "r", RequestOutcome.TIMEOUT), "type", "seq", "request_id", "outcome");
         assertFields(new ServerMessage.RefreshRequired(1), "type", "expires_at");
         assertFields(new ServerMessage.AuthOk(1), "type", "expires_at");
         assertFields(new ServerMessage.ShuttingDown(5), "type", "retry_after");
