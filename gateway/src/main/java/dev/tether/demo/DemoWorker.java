@@ -83,6 +83,8 @@ public final class DemoWorker {
             JsonNode line = waiting.isEmpty() ? next(Long.MAX_VALUE) : waiting.poll();
             if (line != null && "message".equals(line.path("type").asText())) {
                 turn(line.path("id").asText(), line.path("data"));
+            } else if (line != null && "response".equals(line.path("type").asText())) {
+                responseSeen(line);
             }
         }
     }
@@ -115,7 +117,7 @@ public final class DemoWorker {
                     workDir = line.path("work_dir").asText(null);
                     turns = line.path("resume").path("turns").asLong(0);
                 }
-                case "message", "interrupt" -> {
+                case "message", "interrupt", "response" -> {
                     return line;
                 }
                 default -> System.err.println("demo worker: unknown input type: " + line.path("type"));
@@ -163,6 +165,20 @@ public final class DemoWorker {
             ignoreShutdown();
         }
         boolean ignoreInterrupt = data.path("ignore_interrupt").asBoolean();
+        for (int i = 1; i <= data.path("request_flood").asInt(0); i++) {
+            request(id + "-flood-" + i, data.path("ask").isMissingNode() ? object("question") : data.path("ask"));
+        }
+        if (data.path("duplicate_request").asBoolean()) {
+            request(id + "-dup", object("question"));
+            request(id + "-dup", object("question"));
+        }
+        if (data.has("ask") && !data.has("request_flood")) {
+            for (int k = 1; k <= Math.max(1, data.path("ask_count").asInt(1)); k++) {
+                if (ask(id, id + "-ask-" + k, data.path("ask"), ignoreInterrupt, data)) {
+                    return;
+                }
+            }
+        }
         String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
                 : data.toString();
         int deltas = Math.max(0, data.path("deltas").asInt(3));
@@ -207,6 +223,54 @@ public final class DemoWorker {
         emit(result.put("turn", turns));
     }
 
+    private void request(String requestId, JsonNode request) throws IOException {
+        ObjectNode line = object("request").put("request_id", requestId);
+        line.set("request", request);
+        emit(line);
+    }
+
+    /**
+     * Asks the user {@code request} (contract 7.3) and waits for the gateway's {@code response},
+     * taking other input meanwhile; the answer becomes an {@code answer} event. True when an
+     * interrupt ended the turn (its result was sent).
+     */
+    private boolean ask(String id, String requestId, JsonNode request, boolean ignoreInterrupt, JsonNode data)
+            throws Exception {
+        request(requestId, request);
+        while (true) {
+            JsonNode line = next(Long.MAX_VALUE);
+            String type = line.path("type").asText();
+            if ("message".equals(type)) {
+                waiting.add(line);
+            } else if ("response".equals(type) && requestId.equals(line.path("request_id").asText())) {
+                ObjectNode answer = object("answer").put("id", id).put("request_id", requestId);
+                for (String field : List.of("data", "timeout", "cancelled")) {
+                    if (line.has(field)) {
+                        answer.set(field, line.get(field));
+                    }
+                }
+                emit(answer);
+                return false;
+            } else if ("response".equals(type)) {
+                responseSeen(line);
+            } else if (!ignoreInterrupt) {
+                finish(object("result").put("id", id).put("interrupted", true), data);
+                return true;
+            }
+        }
+    }
+
+    /** A response to no request waiting: reported, so that a test sees every answer the worker got. */
+    private void responseSeen(JsonNode line) throws IOException {
+        ObjectNode seen = object("response_seen").put("request_id", line.path("request_id").asText());
+        for (String field : List.of("data", "timeout", "cancelled")) {
+            if (line.has(field)) {
+                seen.set(field, line.get(field));
+            }
+        }
+        emit(seen);
+    }
+
     /** Waits, taking input meanwhile; true when an interrupt ended the turn (its result was sent). */
     private boolean waitDuringTurn(String id, long millis, boolean ignoreInterrupt, JsonNode data) throws Exception {
         long deadline = millis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + millis * 1_000_000;
@@ -221,6 +285,8 @@ public final class DemoWorker {
             }
             if ("message".equals(line.path("type").asText())) {
                 waiting.add(line); // one turn at a time: the next one starts after this one
+            } else if ("response".equals(line.path("type").asText())) {
+                responseSeen(line);
             } else if (!ignoreInterrupt) {
                 finish(object("result").put("id", id).put("interrupted", true), data);
                 return true;

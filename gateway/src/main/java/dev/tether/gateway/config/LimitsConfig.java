@@ -24,6 +24,13 @@ import java.time.Duration;
  * @param turnStallTimeout a running turn with no worker output for this long gets notice
  *     {@code turn_stalled}, is interrupted after as long again and its worker replaced after as long
  *     more, {@code limits.turn_stall_timeout}; 0 turns it off
+ * @param maxPendingRequests a worker's requests to the user (contract 7.3) unanswered at once; one
+ *     more is refused (notice {@code request_refused}, the worker told {@code cancelled}),
+ *     {@code limits.max_pending_requests}
+ * @param requestTimeout a request unanswered this long resolves {@code timeout}, {@code limits.request_timeout}
+ * @param maxRememberedRequests resolved request ids a session remembers, so that a late
+ *     {@code respond} gets {@code request_resolved} rather than {@code request_not_found},
+ *     {@code limits.max_remembered_requests}
  */
 public record LimitsConfig(
         int maxRestarts,
@@ -37,7 +44,10 @@ public record LimitsConfig(
         Duration idleTimeout,
         Duration firstMessageTimeout,
         Duration interruptAfterDisconnect,
-        Duration turnStallTimeout) {
+        Duration turnStallTimeout,
+        int maxPendingRequests,
+        Duration requestTimeout,
+        int maxRememberedRequests) {
 
     public static final int DEFAULT_MAX_RESTARTS = 3;
     public static final Duration DEFAULT_RESTART_WINDOW = Duration.ofMinutes(10);
@@ -51,6 +61,9 @@ public record LimitsConfig(
     public static final Duration DEFAULT_FIRST_MESSAGE_TIMEOUT = Duration.ofMinutes(5);
     public static final Duration DEFAULT_INTERRUPT_AFTER_DISCONNECT = Duration.ofMinutes(2);
     public static final Duration DEFAULT_TURN_STALL_TIMEOUT = Duration.ofMinutes(10);
+    public static final int DEFAULT_MAX_PENDING_REQUESTS = 16;
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(30);
+    public static final int DEFAULT_MAX_REMEMBERED_REQUESTS = 1000;
 
     public LimitsConfig {
         Check.between("limits.max_restarts", maxRestarts, 0, 1000);
@@ -71,6 +84,9 @@ public record LimitsConfig(
         Check.positive("limits.first_message_timeout", firstMessageTimeout);
         Check.positive("limits.interrupt_after_disconnect", interruptAfterDisconnect);
         Check.between("limits.turn_stall_timeout", turnStallTimeout, Duration.ZERO, Duration.ofDays(1));
+        Check.between("limits.max_pending_requests", maxPendingRequests, 0, 10_000);
+        Check.between("limits.request_timeout", requestTimeout, Duration.ofMillis(1), Duration.ofDays(7));
+        Check.between("limits.max_remembered_requests", maxRememberedRequests, 0, 1_000_000);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
@@ -78,6 +94,7 @@ public record LimitsConfig(
         return new LimitsConfig(DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, DEFAULT_RSS_POLL_INTERVAL,
                 DEFAULT_RSS_SOFT_LIMIT, DEFAULT_RSS_HARD_LIMIT, DEFAULT_MAX_DURATION, DEFAULT_WARNING_RATIO,
                 DEFAULT_DURATION_GRACE, DEFAULT_IDLE_TIMEOUT, DEFAULT_FIRST_MESSAGE_TIMEOUT,
-                DEFAULT_INTERRUPT_AFTER_DISCONNECT, DEFAULT_TURN_STALL_TIMEOUT);
+                DEFAULT_INTERRUPT_AFTER_DISCONNECT, DEFAULT_TURN_STALL_TIMEOUT, DEFAULT_MAX_PENDING_REQUESTS,
+                DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_REMEMBERED_REQUESTS);
     }
 }

@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * @param maxCheckpointBytes largest worker checkpoint kept (its {@code state}, as JSON); a larger one
  *     is refused with notice {@code checkpoint_too_large} and the previous one kept,
  *     {@code worker.process.max_checkpoint_bytes}
+ * @param protocol what the worker's stdin and stdout mean, {@code worker.process.protocol}: one of
+ *     {@link #PROTOCOLS} (docs/workers.md)
  */
 public record ProcessWorkerConfig(
         List<String> command,
@@ -43,7 +45,8 @@ public record ProcessWorkerConfig(
         int maxPendingEvents,
         Duration stopGrace,
         Duration killGrace,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxCheckpointBytes) {
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxCheckpointBytes,
+        String protocol) {
 
     /** Replaced by the path of the {@code java} executable running the gateway. */
     public static final String JAVA_PLACEHOLDER = "${java}";
@@ -66,6 +69,12 @@ public record ProcessWorkerConfig(
     public static final Duration MAX_GRACE = Duration.ofMinutes(10);
     public static final int DEFAULT_MAX_CHECKPOINT_BYTES = (int) (64 * ByteSizes.KIB);
     public static final int MIN_MAX_CHECKPOINT_BYTES = 64;
+    /** Tether's own worker protocol (contract section 5). */
+    public static final String TETHER = "tether";
+    /** Any line program, as websocketd runs it: stdout lines are events, messages are stdin lines, no turns. */
+    public static final String LINES = "lines";
+    /** The values {@code worker.process.protocol} takes. */
+    public static final List<String> PROTOCOLS = List.of(TETHER, LINES);
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -125,6 +134,23 @@ public record ProcessWorkerConfig(
         Check.between(key + ".stop_grace", stopGrace, Duration.ZERO, MAX_GRACE);
         Check.between(key + ".kill_grace", killGrace, Duration.ZERO, MAX_GRACE);
         Check.bytesBetween(key + ".max_checkpoint_bytes", maxCheckpointBytes, MIN_MAX_CHECKPOINT_BYTES, MAX_MAX_LINE_BYTES);
+        protocol = protocol == null ? TETHER : protocol;
+        if (!PROTOCOLS.contains(protocol)) {
+            throw new ConfigException(key + ".protocol", protocol, "one of " + String.join(", ", PROTOCOLS));
+        }
+    }
+
+    /** A worker speaking Tether's own protocol. */
+    public ProcessWorkerConfig(List<String> command, List<String> envAllow, Map<String, String> env, Path workRoot,
+            int maxLineBytes, int maxPendingEvents, Duration stopGrace, Duration killGrace, int maxCheckpointBytes) {
+        this(command, envAllow, env, workRoot, maxLineBytes, maxPendingEvents, stopGrace, killGrace, maxCheckpointBytes,
+                TETHER);
+    }
+
+    /** This configuration with {@code protocol} instead. */
+    public ProcessWorkerConfig withProtocol(String protocol) {
+        return new ProcessWorkerConfig(command, envAllow, env, workRoot, maxLineBytes, maxPendingEvents, stopGrace,
+                killGrace, maxCheckpointBytes, protocol);
     }
 
     private static void checkVariable(String key, String name) {
@@ -142,6 +168,6 @@ public record ProcessWorkerConfig(
     public static ProcessWorkerConfig defaults() {
         return new ProcessWorkerConfig(DEFAULT_COMMAND, DEFAULT_ENV_ALLOW, DEFAULT_ENV, DEFAULT_WORK_ROOT,
                 DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PENDING_EVENTS, DEFAULT_STOP_GRACE, DEFAULT_KILL_GRACE,
-                DEFAULT_MAX_CHECKPOINT_BYTES);
+                DEFAULT_MAX_CHECKPOINT_BYTES, TETHER);
     }
 }

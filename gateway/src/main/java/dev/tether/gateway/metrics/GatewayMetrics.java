@@ -123,6 +123,15 @@ public interface GatewayMetrics {
      */
     default void turnStalled(String stage) {}
 
+    /** A worker's request to the user was shown to the client (contract 7.3). */
+    default void requestOpened() {}
+
+    /**
+     * A worker's request was resolved: {@code answered}, {@code timeout}, {@code cancelled}, or
+     * {@code refused} (over {@code limits.max_pending_requests}, never shown).
+     */
+    default void requestResolved(String outcome) {}
+
     /** A worker's first event of a turn came {@code elapsed} after the message was handed to it. */
     default void turnFirstEvent(Duration elapsed) {}
 

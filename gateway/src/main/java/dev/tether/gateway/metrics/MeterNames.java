@@ -54,6 +54,10 @@ public final class MeterNames {
     public static final String SESSIONS_ENDED = PREFIX + "sessions.ended";
     /** Counter, tag {@link #STAGE}: turns whose worker stayed silent (stalled, interrupt, restart). */
     public static final String TURNS_STALLED = PREFIX + "turns.stalled";
+    /** Workers' requests to the user shown to clients (contract 7.3). */
+    public static final String REQUESTS_OPENED = PREFIX + "requests.opened";
+    /** Workers' requests resolved, by {@code outcome}: answered, timeout, cancelled, or refused (over the limit). */
+    public static final String REQUESTS_RESOLVED = PREFIX + "requests.resolved";
     /** Timer: from a message being handed to the worker to the worker's first event for it. */
     public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
 

@@ -71,6 +71,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<String, Timer> takeovers = new HashMap<>();
     private final Map<String, Counter> left = new HashMap<>();
     private final Map<String, Counter> stalled = new HashMap<>();
+    private final Counter requestsOpened;
+    private final Map<String, Counter> requestsResolved = new HashMap<>();
     private final AtomicLong rssTotal = new AtomicLong();
     private final AtomicLong rssMax = new AtomicLong();
     /**
@@ -141,6 +143,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
             stalled.put(stage, Counter.builder(MeterNames.TURNS_STALLED).tag(MeterNames.STAGE, stage)
                     .description("Turns whose worker stayed silent for turn_stall_timeout (stalled), twice (interrupt), "
                             + "three times (restart)").register(registry));
+        }
+        requestsOpened = Counter.builder(MeterNames.REQUESTS_OPENED)
+                .description("Workers' requests to the user (approvals, questions) shown to clients").register(registry);
+        for (String outcome : List.of("answered", "timeout", "cancelled", "refused")) {
+            requestsResolved.put(outcome, Counter.builder(MeterNames.REQUESTS_RESOLVED).tag(MeterNames.OUTCOME, outcome)
+                    .description("Workers' requests resolved: answered, timed out, cancelled with their turn or worker, "
+                            + "or refused over limits.max_pending_requests").register(registry));
         }
         Gauge.builder(MeterNames.WORKERS_RSS, rssTotal, AtomicLong::get).baseUnit(BaseUnits.BYTES)
                 .description("RSS of every session's worker process tree, summed, at the last sample").register(registry);
@@ -320,6 +329,19 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void turnStalled(String stage) {
         Counter counter = stalled.get(stage);
+        if (counter != null) {
+            counter.increment();
+        }
+    }
+
+    @Override
+    public void requestOpened() {
+        requestsOpened.increment();
+    }
+
+    @Override
+    public void requestResolved(String outcome) {
+        Counter counter = requestsResolved.get(outcome);
         if (counter != null) {
             counter.increment();
         }

@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
@@ -13,13 +14,18 @@ import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.RequestOutcome;
+import dev.tether.protocol.Role;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -83,6 +89,8 @@ public final class Session {
     private final Timer handoffTimer;
     /** Watches the running turn for worker silence ({@code limits.turn_stall_timeout}). */
     private final StallWatch stall;
+    /** The worker's requests to the user waiting for an answer, and those resolved (contract 7.3). */
+    private final PendingRequests requests;
     /** Another node asked for the session: it is released as soon as no turn runs. */
     private boolean handingOff;
     private final TokenWatch tokenWatch;
@@ -142,6 +150,8 @@ public final class Session {
         this.interruptTimer = new Timer(executor);
         this.handoffTimer = new Timer(executor);
         this.stall = new StallWatch(new Timer(executor), limits.turnStallTimeout(), this::onStall);
+        this.requests = new PendingRequests(limits.maxPendingRequests(), limits.maxRememberedRequests(),
+                limits.requestTimeout(), () -> new Timer(executor));
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.restored = restored;
         this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
@@ -465,6 +475,7 @@ public final class Session {
         }
         notice("session_moved", from.lostTurnId() == null ? "the session moved to another gateway node"
                 : "the session moved to another gateway node; the running turn was lost", details);
+        cancelRequestsOf(from);
         restartReason = "session_moved";
         emitStatus(SessionState.RESTARTING, restartReason);
         // Detached until its resume attaches (which cancels this): a move nobody resumes ends too.
@@ -482,6 +493,12 @@ public final class Session {
             onOutput(output.event());
         } else if (event instanceof WorkerEvent.ProtocolProblem problem) {
             notice(problem.code(), problem.message(), null);
+        } else if (event instanceof WorkerEvent.Requested requested) {
+            onRequest(requested.requestId(), requested.request());
+        } else if (event instanceof WorkerEvent.TurnEnded) {
+            if (turn != null) {
+                onTurnEnded();
+            }
         } else if (event instanceof WorkerEvent.Checkpointed checkpointed) {
             journal.checkpoint(checkpointed.json());
         } else if (event instanceof WorkerEvent.Exited exited) {
@@ -525,6 +542,7 @@ public final class Session {
 
     /** processing, on a result: end, restart, the next turn, or idle. */
     private void onTurnEnded() {
+        cancelRequests(requests.idsOfTurn(turn.id()), true);
         turn = null;
         interruptTimer.cancel();
         stall.stop();
@@ -550,6 +568,11 @@ public final class Session {
             return;
         }
         ClientMessage.Message next = inbox.poll();
+        while (next != null && !workers.current().turns()) {
+            journal.dequeued(next);
+            startTurn(next); // taken at once: the next one too
+            next = inbox.poll();
+        }
         if (next != null) {
             journal.dequeued(next);
             startTurn(next);
@@ -560,6 +583,13 @@ public final class Session {
     }
 
     private void startTurn(ClientMessage.Message message) {
+        Worker current = workers.current();
+        if (!current.turns()) {
+            // A worker without turns (a line program) takes each message as it comes: nothing runs,
+            // so the session stays idle and the next message goes straight on too.
+            current.send(message.id(), message.data());
+            return;
+        }
         boolean backToBack = state == SessionState.PROCESSING; // the previous turn's result just came
         turn = message;
         emitStatus(SessionState.PROCESSING, null);
@@ -617,6 +647,7 @@ public final class Session {
 
     /** The worker is gone (crash, hard limit): the turn is lost; restart if the budget allows. */
     private void restartLost(String reason) {
+        cancelRequests(requests.ids(), false); // the worker that asked is gone
         turn = null;
         interruptTimer.cancel();
         stall.stop();
@@ -673,6 +704,7 @@ public final class Session {
 
     /** Between turns, after the RSS soft limit: the worker is replaced if the budget allows. */
     private void softRestart() {
+        cancelRequests(requests.ids(), false); // asked outside a turn, of the worker that goes now
         if (!workers.tryRestart()) {
             onEnd(EndReason.RESTART_LIMIT);
             return;
@@ -718,6 +750,7 @@ public final class Session {
         if (state == SessionState.ENDED) {
             return;
         }
+        cancelRequests(requests.ids(), false); // the worker is stopped as the session ends
         endReason = reason;
         reconnectTimer.cancel();
         interruptTimer.cancel();
@@ -762,6 +795,110 @@ public final class Session {
         return details;
     }
 
+    // ---- requests to the user (contract 7.3) ----
+
+    /** The worker asks the user something: shown in history, or refused when too many wait. */
+    private void onRequest(String requestId, JsonNode request) {
+        switch (requests.check(requestId)) {
+            case DUPLICATE -> notice("worker_protocol_error", "the worker sent request " + requestId
+                    + " again: ignored", JSON.objectNode().put("request_id", requestId));
+            case FULL -> {
+                Worker current = workers.current();
+                if (current != null) {
+                    current.respond(requestId, RequestOutcome.CANCELLED, null);
+                }
+                notice("request_refused", "the worker asked more than " + limits.maxPendingRequests()
+                        + " questions at once: one was refused", JSON.objectNode().put("request_id", requestId)
+                                .put("max_pending_requests", limits.maxPendingRequests()));
+                context.metrics().requestResolved("refused");
+            }
+            case OPENED -> {
+                long[] shownAs = new long[1];
+                emit(seq -> {
+                    shownAs[0] = seq;
+                    return new ServerMessage.Request(seq, requestId, request);
+                });
+                requests.open(requestId, request, shownAs[0], turn == null ? null : turn.id(), this::onRequestTimeout);
+                context.metrics().requestOpened();
+            }
+        }
+    }
+
+    /**
+     * A session continued from the shared store: requests its history shows resolved are remembered
+     * (a late answer gets {@code request_resolved} here too), and those still waiting resolve
+     * {@code cancelled} now, since the worker that asked went with the previous node.
+     */
+    private void cancelRequestsOf(Restored from) {
+        Set<String> open = new LinkedHashSet<>();
+        for (ReplayBuffer.Entry entry : from.history()) {
+            String text = new String(entry.frame(), StandardCharsets.UTF_8);
+            if (!text.contains("\"request")) {
+                continue; // most frames: not worth decoding
+            }
+            ServerMessage frame = context.codec().decodeServer(text);
+            if (frame instanceof ServerMessage.Request asked) {
+                open.add(asked.requestId());
+            } else if (frame instanceof ServerMessage.RequestResolved done) {
+                open.remove(done.requestId());
+                requests.remember(done.requestId());
+            }
+        }
+        for (String requestId : open) {
+            requests.remember(requestId);
+            emit(seq -> new ServerMessage.RequestResolved(seq, requestId, RequestOutcome.CANCELLED));
+            context.metrics().requestResolved(RequestOutcome.CANCELLED.wire());
+        }
+    }
+
+    /** A client answers: the first answer of a pending request reaches the worker, once. */
+    private void onRespond(Connection connection, ClientMessage.Respond respond) {
+        String requestId = respond.requestId();
+        switch (requests.lookup(requestId)) {
+            case NOT_FOUND -> connection.send(ServerMessage.Error.of(ErrorCode.REQUEST_NOT_FOUND,
+                    "this session has no request " + requestId));
+            case RESOLVED -> connection.send(ServerMessage.Error.of(ErrorCode.REQUEST_RESOLVED,
+                    "request " + requestId + " was already resolved"));
+            case PENDING -> {
+                Worker current = workers.current();
+                String problem = current == null ? null : current.checkAnswer(requestId, respond.data());
+                if (problem != null) {
+                    connection.send(ServerMessage.Error.of(ErrorCode.INVALID_FIELD, "data: " + problem));
+                    return;
+                }
+                resolveRequest(requestId, RequestOutcome.ANSWERED, respond.data(), true);
+            }
+        }
+    }
+
+    private void onRequestTimeout(String requestId) {
+        if (state != SessionState.ENDED) {
+            resolveRequest(requestId, RequestOutcome.TIMEOUT, null, true);
+        }
+    }
+
+    /** Cancels {@code ids}; {@code tellWorker} when the worker that asked is still there to hear it. */
+    private void cancelRequests(List<String> ids, boolean tellWorker) {
+        for (String requestId : ids) {
+            resolveRequest(requestId, RequestOutcome.CANCELLED, null, tellWorker);
+        }
+    }
+
+    private void resolveRequest(String requestId, RequestOutcome outcome, JsonNode data, boolean tellWorker) {
+        if (!requests.resolve(requestId)) {
+            return;
+        }
+        Worker current = workers.current();
+        if (tellWorker && current != null) {
+            current.respond(requestId, outcome, data);
+        }
+        emit(seq -> new ServerMessage.RequestResolved(seq, requestId, outcome));
+        context.metrics().requestResolved(outcome.wire());
+        if (attached == null && turn != null && requests.idsOfTurn(turn.id()).isEmpty()) {
+            armInterruptAfterDisconnect(); // no longer waiting for the user: the usual rule again
+        }
+    }
+
     // ---- connections ----
 
     private void onAttach(Connection connection, long lastSeq, boolean resumed) {
@@ -799,7 +936,7 @@ public final class Session {
         reconnectTimer.cancel();
         interruptTimer.cancel();
         connection.send(new ServerMessage.SessionReady(id, resumed, history.visibleSeq(),
-                connection.token().expiresAt().getEpochSecond(), state, context.node()));
+                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.OWNER, requests.listed()));
         tokenWatch.watch(connection);
         journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):
@@ -846,7 +983,8 @@ public final class Session {
             ClientMessage.Message running = turn;
             interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
                 Worker current = workers.current();
-                if (attached == null && turn == running && current != null) {
+                if (attached == null && turn == running && current != null
+                        && requests.idsOfTurn(running.id()).isEmpty()) {
                     log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                             .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
                     current.interrupt();
@@ -919,8 +1057,11 @@ public final class Session {
         } else if (message instanceof ClientMessage.Interrupt) {
             Worker current = workers.current();
             if (turn != null && current != null) {
+                cancelRequests(requests.idsOfTurn(turn.id()), true);
                 current.interrupt();
             }
+        } else if (message instanceof ClientMessage.Respond respond) {
+            onRespond(connection, respond);
         } else if (message instanceof ClientMessage.AuthRefresh refresh) {
             onAuthRefresh(connection, refresh.token());
         } else if (message instanceof ClientMessage.Ping) {
@@ -1125,6 +1266,9 @@ public final class Session {
 
     /** Stops everything here as the session leaves this node alive; {@code replaced}: its connection gets session_replaced. */
     private CompletableFuture<Void> leave(CloseCode close, boolean replaced) {
+        // Resolved here, in the history that goes with the session: its worker is stopped now.
+        cancelRequests(requests.ids(), false);
+        requests.stopTimers();
         state = SessionState.ENDED;
         reconnectTimer.cancel();
         interruptTimer.cancel();

@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
@@ -34,6 +35,17 @@ sealed interface WorkerEvent {
             requireNonNull(json, "json");
         }
     }
+
+    /** The current worker asks the user something (contract 7.3). */
+    record Requested(String requestId, JsonNode request) implements WorkerEvent {
+        public Requested {
+            requireNonNull(requestId, "requestId");
+            requireNonNull(request, "request");
+        }
+    }
+
+    /** The current worker's protocol says its turn ended (an adapter's {@code turn/completed}). */
+    record TurnEnded() implements WorkerEvent {}
 
     /** The current worker exited by itself (it was not stopped by the session). */
     record Exited(WorkerExit exit) implements WorkerEvent {

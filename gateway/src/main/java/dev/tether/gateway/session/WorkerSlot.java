@@ -127,6 +127,16 @@ final class WorkerSlot {
             }
 
             @Override
+            public void onRequest(String requestId, JsonNode request) {
+                report(ready, new WorkerEvent.Requested(requestId, request));
+            }
+
+            @Override
+            public void onTurnEnd() {
+                report(ready, new WorkerEvent.TurnEnded());
+            }
+
+            @Override
             public void onExit(WorkerExit exit) {
                 report(ready, new WorkerEvent.Exited(exit));
             }

@@ -1,6 +1,7 @@
 package dev.tether.gateway.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.protocol.RequestOutcome;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
@@ -30,6 +31,30 @@ public interface Worker {
 
     /** Asks the worker to stop the current turn; harmless when idle. */
     void interrupt();
+
+    /**
+     * Resolves the worker's request {@code requestId} ({@link WorkerListener#onRequest}): with the
+     * client's {@code data} when {@code outcome} is {@code answered}, else as timed out or cancelled
+     * (null data). Called at most once per request.
+     */
+    default void respond(String requestId, RequestOutcome outcome, JsonNode data) {}
+
+    /**
+     * Why {@code data} cannot answer request {@code requestId} (an approval's answer must be
+     * {@code {"decision":"allow"|"deny"}}, contract 8.10), or null when it can. The client is then
+     * told {@code invalid_field} and the request stays pending.
+     */
+    default String checkAnswer(String requestId, JsonNode data) {
+        return null;
+    }
+
+    /**
+     * Whether the worker works in turns (a message starts one, and it ends with a {@code result});
+     * a worker without turns (a line program) takes each message as it comes.
+     */
+    default boolean turns() {
+        return true;
+    }
 
     /**
      * Stops the worker and everything it started, gracefully first; completes when it is gone.

@@ -28,6 +28,19 @@ public interface WorkerListener {
      */
     void onProtocolProblem(String code, String message);
 
+    /**
+     * The worker asks the user something (contract 7.3: {@code {"type":"request","request_id":...,
+     * "request":...}}, or an agent CLI's approval turned into one by its adapter); answered with
+     * {@link Worker#respond}, exactly once. {@code requestId} is 1 to 256 characters.
+     */
+    default void onRequest(String requestId, JsonNode request) {}
+
+    /**
+     * The current turn ended by the worker's own protocol rather than by an event of type
+     * {@code result} (an adapter's {@code turn/completed}); called after the events of the turn.
+     */
+    default void onTurnEnd() {}
+
     /** The worker went away without being asked to stop. */
     void onExit(WorkerExit exit);
 }

@@ -189,7 +189,8 @@ public final class SessionClient implements AutoCloseable {
 
     /**
      * A compact name of a frame: {@code status:restarting:crash}, {@code notice:worker_crashed},
-     * {@code event:delta:m1}, {@code accepted:m2:1}, {@code error:session_expired}, ...
+     * {@code event:delta:m1}, {@code accepted:m2:1}, {@code error:session_expired},
+     * {@code request:m1-ask-1}, {@code request_resolved:m1-ask-1:answered}, ...
      */
     public static String tag(ServerMessage m) {
         if (m instanceof ServerMessage.Status s) {
@@ -207,6 +208,12 @@ public final class SessionClient implements AutoCloseable {
         }
         if (m instanceof ServerMessage.Error e) {
             return "error:" + e.code().wire();
+        }
+        if (m instanceof ServerMessage.Request r) {
+            return "request:" + r.requestId();
+        }
+        if (m instanceof ServerMessage.RequestResolved r) {
+            return "request_resolved:" + r.requestId() + ":" + r.outcome().wire();
         }
         return m.getClass().getSimpleName();
     }

@@ -9,6 +9,7 @@ import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
+import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.WireCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -83,6 +84,9 @@ public final class ProcessWorker implements Worker {
     private final Channel stdio;
     private final Channel stderr;
     private final WorkerOutputHandler output;
+    /** What its stdio means ({@code worker.process.protocol}); called on the stdio channel's loop only. */
+    private final WorkerProtocol protocol;
+    private final Output sink = new Output();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
     private final AtomicLong protocolErrors = new AtomicLong();
@@ -117,8 +121,11 @@ public final class ProcessWorker implements Worker {
         this.stdio = process.stdio();
         this.stderr = process.stderr();
         this.killer = new TreeKiller(pid, () -> alive, timers, this::keys);
-        this.output = new WorkerOutputHandler(config.maxLineBytes(), config.maxPendingEvents(), codec, new Output());
+        this.protocol = WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)));
+        this.output = new WorkerOutputHandler(config.maxLineBytes(), config.maxPendingEvents(), codec, sink,
+                protocol.rawLines());
         SpawnedProcess.claim(stdio, output);
+        onStdioLoop(protocol::started);
         SpawnedProcess.claim(stderr, new StderrLogHandler(this::keys));
         process.exit().whenComplete((status, error) -> timers.execute(() -> afterExit(status == null ? -1 : status)));
     }
@@ -132,21 +139,13 @@ public final class ProcessWorker implements Worker {
             throw new IllegalArgumentException("a process worker is bound to an event loop: " + executor);
         }
         binding = new Binding(sessionId, subject, loop, listener);
-        ObjectNode line = codec.mapper().createObjectNode()
-                .put("type", "session")
-                .put("session_id", sessionId)
-                .put("subject", subject)
-                .put("work_dir", workDir.toString());
-        if (resume != null) {
-            line.set("resume", resume);
-        }
         // Everything from now on runs on the session's loop: the move, then the session line. Bound
         // on that loop (as a session binds), both happen now: a message sent right after the bind
         // (a queued one, started as the worker gets ready) must reach the worker after the session
         // line, never before it, or the worker would run it without its session (and its resume).
         Runnable start = () -> {
             moveTo(loop);
-            write(line);
+            protocol.bind(sessionId, subject, workDir, resume);
         };
         if (loop.inEventLoop()) {
             start.run();
@@ -157,14 +156,30 @@ public final class ProcessWorker implements Worker {
 
     @Override
     public void send(String id, JsonNode data) {
-        ObjectNode line = codec.mapper().createObjectNode().put("type", "message").put("id", requireNonNull(id, "id"));
-        line.set("data", data);
-        write(line);
+        requireNonNull(id, "id");
+        onStdioLoop(() -> protocol.send(id, data));
     }
 
     @Override
     public void interrupt() {
-        write(codec.mapper().createObjectNode().put("type", "interrupt"));
+        onStdioLoop(protocol::interrupt);
+    }
+
+    @Override
+    public void respond(String requestId, RequestOutcome outcome, JsonNode data) {
+        requireNonNull(requestId, "requestId");
+        requireNonNull(outcome, "outcome");
+        onStdioLoop(() -> protocol.respond(requestId, outcome, data));
+    }
+
+    @Override
+    public String checkAnswer(String requestId, JsonNode data) {
+        return protocol.checkAnswer(requestId, data);
+    }
+
+    @Override
+    public boolean turns() {
+        return protocol.turns();
     }
 
     @Override
@@ -172,7 +187,7 @@ public final class ProcessWorker implements Worker {
         silence();
         if (stopping.compareAndSet(false, true)) {
             onStdioLoop(() -> {
-                writeNow("{\"type\":\"shutdown\"}");
+                protocol.shutdown();
                 closeStdin();
             });
             timers.schedule(() -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
@@ -434,59 +449,105 @@ public final class ProcessWorker implements Worker {
         exited.complete(exit);
     }
 
-    /** Takes parsed stdout lines on the stdio channel's loop and hands them to the session. */
+    /** What the protocol hands on, on the stdio channel's loop: to stdin, and to the bound session. */
+    private final class Peer implements WorkerProtocol.Peer {
+
+        @Override
+        public void write(ObjectNode line) {
+            ProcessWorker.this.write(line);
+        }
+
+        @Override
+        public void ready() {
+            if (!ready.isDone()) {
+                keys(log.atDebug()).log("worker ready");
+                ready.complete(null);
+            }
+        }
+
+        @Override
+        public void event(ObjectNode event) {
+            WorkerListener listener = listener(event);
+            if (listener != null) {
+                listener.onEvent(event);
+            }
+        }
+
+        @Override
+        public void checkpoint(JsonNode state) {
+            WorkerListener listener = listener(state);
+            if (listener == null) {
+                return;
+            }
+            long bytes = serializedLength(state);
+            if (bytes > config.maxCheckpointBytes()) {
+                sink.problem(CHECKPOINT_TOO_LARGE, "a checkpoint of " + bytes + " bytes is over max_checkpoint_bytes ("
+                        + config.maxCheckpointBytes() + "): not kept, the previous one stays");
+                return;
+            }
+            listener.onCheckpoint(state);
+        }
+
+        @Override
+        public void request(String requestId, JsonNode request) {
+            WorkerListener listener = listener(request);
+            if (listener != null) {
+                listener.onRequest(requestId, request);
+            }
+        }
+
+        @Override
+        public void turnEnded() {
+            Binding b = binding;
+            if (b != null && ready.isDone() && !silenced) {
+                b.listener().onTurnEnd();
+            }
+        }
+
+        @Override
+        public void problem(String code, String message) {
+            sink.problem(code, message);
+        }
+
+        /** The bound session's listener, or null when output cannot go anywhere yet (logged) or any more. */
+        private WorkerListener listener(JsonNode dropped) {
+            if (silenced) {
+                return null;
+            }
+            Binding b = binding;
+            if (!ready.isDone() || b == null) {
+                if (shouldLog()) {
+                    keys(log.atInfo()).log("output of a worker {} dropped (#{}): {}", ready.isDone() ? "not yet bound" : "not yet ready",
+                            noisy, WorkerOutputHandler.excerpt(dropped.toString()));
+                }
+                return null;
+            }
+            return b.listener();
+        }
+    }
+
+    private boolean shouldLog() {
+        long n = ++noisy;
+        return n <= 20 || n % 1000 == 0;
+    }
+
+    /** Takes parsed stdout lines on the stdio channel's loop and hands them to the protocol. */
     private final class Output implements WorkerOutputHandler.Sink {
 
         @Override
         public boolean accepting() {
             Binding b = binding;
-            return b == null || (b.loop().inEventLoop() && !moving);
+            if (b == null) {
+                return !protocol.holdsOutputUntilBound(); // held: the worker blocks on its stdout meanwhile
+            }
+            return b.loop().inEventLoop() && !moving;
         }
 
         @Override
         public void object(ObjectNode object) {
-            if (!ready.isDone()) {
-                if ("ready".equals(object.path("type").asText())) {
-                    keys(log.atDebug()).log("worker ready");
-                    ready.complete(null);
-                } else if (shouldLog()) {
-                    keys(log.atInfo()).log("output before ready dropped (#{}): {}", noisy,
-                            WorkerOutputHandler.excerpt(object.toString()));
-                }
-                return;
+            if (!silenced) {
+                protocol.output(object);
             }
-            Binding b = binding;
-            if (b == null) {
-                if (shouldLog()) {
-                    keys(log.atInfo()).log("output of an unbound worker dropped (#{}): {}", noisy,
-                            WorkerOutputHandler.excerpt(object.toString()));
-                }
-                return;
-            }
-            if (silenced) {
-                return;
-            }
-            if (CHECKPOINT.equals(object.path("type").textValue())) {
-                checkpoint(b.listener(), object);
-                return;
-            }
-            b.listener().onEvent(object);
-        }
-
-        /** A checkpoint line: its state is handed over if it has one within {@code max_checkpoint_bytes}. */
-        private void checkpoint(WorkerListener listener, ObjectNode line) {
-            JsonNode state = line.get("state");
-            if (state == null) {
-                problem(WorkerOutputHandler.PROTOCOL_ERROR, "a checkpoint without state: not kept");
-                return;
-            }
-            long bytes = serializedLength(state);
-            if (bytes > config.maxCheckpointBytes()) {
-                problem(CHECKPOINT_TOO_LARGE, "a checkpoint of " + bytes + " bytes is over max_checkpoint_bytes ("
-                        + config.maxCheckpointBytes() + "): not kept, the previous one stays");
-                return;
-            }
-            listener.onCheckpoint(state);
         }
 
         @Override
@@ -499,11 +560,6 @@ public final class ProcessWorker implements Worker {
             if (b != null && !silenced) {
                 b.listener().onProtocolProblem(code, message);
             }
-        }
-
-        private boolean shouldLog() {
-            long n = ++noisy;
-            return n <= 20 || n % 1000 == 0;
         }
     }
 }

@@ -51,6 +51,7 @@ final class WorkerOutputHandler extends LineStreamHandler {
     private final int perTurn;
     private final WireCodec codec;
     private final Sink sink;
+    private final boolean rawLines;
     private final ArrayDeque<Item> waiting = new ArrayDeque<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private ChannelHandlerContext ctx;
@@ -58,8 +59,13 @@ final class WorkerOutputHandler extends LineStreamHandler {
     private boolean discarding;
     private boolean drainScheduled;
 
-    WorkerOutputHandler(int maxLineBytes, int perTurn, WireCodec codec, Sink sink) {
+    /**
+     * @param rawLines every line is text, handed over as {@code {"type":"line","text":...}} (blank
+     *     ones too), rather than a JSON object
+     */
+    WorkerOutputHandler(int maxLineBytes, int perTurn, WireCodec codec, Sink sink, boolean rawLines) {
         super(maxLineBytes);
+        this.rawLines = rawLines;
         this.maxLineBytes = maxLineBytes;
         this.perTurn = perTurn;
         this.codec = requireNonNull(codec, "codec");
@@ -122,6 +128,10 @@ final class WorkerOutputHandler extends LineStreamHandler {
             return;
         }
         String text = LineSplitter.text(bytes, length);
+        if (rawLines) {
+            waiting.add(new Item(codec.mapper().createObjectNode().put("type", "line").put("text", text), null, null));
+            return;
+        }
         if (text.isBlank()) {
             return;
         }

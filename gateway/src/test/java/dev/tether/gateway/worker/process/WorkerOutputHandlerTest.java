@@ -18,23 +18,36 @@ class WorkerOutputHandlerTest {
 
     private final List<ObjectNode> objects = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new WorkerOutputHandler(4096, 100, new WireCodec(),
-            new WorkerOutputHandler.Sink() {
-                @Override
-                public boolean accepting() {
-                    return true;
-                }
+    private final WorkerOutputHandler.Sink sink = new WorkerOutputHandler.Sink() {
+        @Override
+        public boolean accepting() {
+            return true;
+        }
 
-                @Override
-                public void object(ObjectNode object) {
-                    objects.add(object);
-                }
+        @Override
+        public void object(ObjectNode object) {
+            objects.add(object);
+        }
 
-                @Override
-                public void problem(String code, String message) {
-                    problems.add(code + ": " + message);
-                }
-            }));
+        @Override
+        public void problem(String code, String message) {
+            problems.add(code + ": " + message);
+        }
+    };
+    private final EmbeddedChannel channel = new EmbeddedChannel(new WorkerOutputHandler(4096, 100, new WireCodec(), sink, false));
+
+    @Test
+    void rawLinesAreTextEventsBlankOnesIncludedAndCarriageReturnsDropped() {
+        EmbeddedChannel raw = new EmbeddedChannel(new WorkerOutputHandler(4096, 100, new WireCodec(), sink, true));
+        raw.writeInbound(Unpooled.wrappedBuffer("hello\r\n\n{\"not\":\"parsed\"}\npart".getBytes(StandardCharsets.UTF_8)));
+        raw.writeInbound(Unpooled.wrappedBuffer("ial\n".getBytes(StandardCharsets.UTF_8)));
+
+        assertEquals(List.of("hello", "", "{\"not\":\"parsed\"}", "partial"),
+                objects.stream().map(o -> o.path("text").asText()).toList());
+        assertTrue(objects.stream().allMatch(o -> "line".equals(o.path("type").asText())));
+        assertEquals(List.of(), problems);
+        raw.finishAndReleaseAll();
+    }
 
     @Test
     void linesAreParsedBlankLinesSkippedMalformedUtf8ReplacedAndGarbageReported() {
