@@ -8,7 +8,6 @@ import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
-import dev.tether.protocol.SessionState;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,8 +30,7 @@ class LinesWorkerIT {
 
     @Test
     void eachMessageIsOneLineAndEachOutputLineAnEventWithNoTurns() {
-        try (SessionClient c = SessionClient.open(gateway, "lena")) {
-            assertEquals(SessionState.IDLE, c.ready.state(), "ready as soon as it is started");
+        try (SessionClient c = SessionClient.openIdle(gateway, "lena")) {
             c.send("m1", "\"one\"");
             c.send("m2", "{\"text\":\"two\\nlines\"}");
             c.send("m3", "{\"other\":3}");

@@ -84,7 +84,9 @@ class RequestsIT {
         // Resumed again: nothing pending any more; a late answer is told it is too late.
         try (SessionClient c = SessionClient.resume(gateway, "rita", id, 0)) {
             assertEquals(List.of(), c.ready.pendingRequests());
-            c.until(m -> m instanceof ServerMessage.Status s && s.state().wire().equals("idle"));
+            // The replay, up to the turn's result and the idle after it.
+            c.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+            c.untilTag("status:idle");
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
             assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
         }

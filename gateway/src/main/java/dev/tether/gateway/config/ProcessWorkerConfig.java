@@ -73,8 +73,10 @@ public record ProcessWorkerConfig(
     public static final String TETHER = "tether";
     /** Any line program, as websocketd runs it: stdout lines are events, messages are stdin lines, no turns. */
     public static final String LINES = "lines";
+    /** Claude Code's CLI in its stream-json mode. */
+    public static final String CLAUDE_STREAM_JSON = "claude-stream-json";
     /** The values {@code worker.process.protocol} takes. */
-    public static final List<String> PROTOCOLS = List.of(TETHER, LINES);
+    public static final List<String> PROTOCOLS = List.of(TETHER, LINES, CLAUDE_STREAM_JSON);
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 

@@ -162,7 +162,7 @@ public final class GatewayServer implements AutoCloseable {
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
             ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner,
                     ledger);
-            pool = new WorkerPool(config.pool(), launcher::launch, poolScheduler, Ticker.systemTicker());
+            pool = new WorkerPool(config.pool(), launcher, poolScheduler, Ticker.systemTicker());
             workers = pool;
         } else {
             spawner = null;
@@ -353,7 +353,7 @@ public final class GatewayServer implements AutoCloseable {
             throw new IllegalStateException("worker.kind is not process: there is no pool to reconfigure");
         }
         ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, spawner, ledger);
-        pool.reconfigure(launcher::launch);
+        pool.reconfigure(launcher);
         log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
     }
 

@@ -163,6 +163,15 @@ final class WorkerSlot {
                 events.accept(new WorkerEvent.Unavailable(failure.toString()));
                 return;
             }
+            if (!ready.canContinue(checkpoint)) {
+                // Taken before the session knew its checkpoint (a take-over from another node): a
+                // worker that resumes only when started for it is replaced by one that is.
+                ready.stop();
+                if (!acquire()) {
+                    events.accept(new WorkerEvent.Unavailable("no worker to resume the session"));
+                }
+                return;
+            }
             if (retiring != null) {
                 retiring.stop();
                 retiring = null;
@@ -249,7 +258,7 @@ final class WorkerSlot {
         if (rssBytes > limits.rssSoftLimit() && !softRestartDue) {
             softRestartDue = true;
             try {
-                replacement = context.workers().acquire();
+                replacement = context.workers().acquire(checkpoint);
             } catch (WorkerUnavailableException e) {
                 replacement = null;
             }
@@ -303,7 +312,7 @@ final class WorkerSlot {
     private boolean acquire() {
         CompletionStage<Worker> next;
         try {
-            next = context.workers().acquire();
+            next = context.workers().acquire(checkpoint);
         } catch (WorkerUnavailableException e) {
             return false;
         }

@@ -57,6 +57,16 @@ public interface Worker {
     }
 
     /**
+     * Whether this worker can continue a session from checkpoint {@code resume} (null: a new
+     * session). A worker that resumes only when started for it (an agent CLI given the
+     * conversation on its command line) says no to any other; the session then asks its source for
+     * one started for it ({@link WorkerSource#acquire(JsonNode)}).
+     */
+    default boolean canContinue(JsonNode resume) {
+        return true;
+    }
+
+    /**
      * Stops the worker and everything it started, gracefully first; completes when it is gone.
      * Idempotent. After this, the listener gets no more callbacks, {@code onExit} included.
      */

@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -16,6 +17,14 @@ public interface WorkerSource {
      * @throws WorkerUnavailableException at once, when no worker can be had (capacity, breaker)
      */
     CompletionStage<Worker> acquire() throws WorkerUnavailableException;
+
+    /**
+     * Like {@link #acquire()}, for a session continuing from checkpoint {@code resume} (null for
+     * none): a source whose workers can only resume when started for it starts one (a cold start).
+     */
+    default CompletionStage<Worker> acquire(JsonNode resume) throws WorkerUnavailableException {
+        return acquire();
+    }
 
     /** Stops every worker this source still holds and refuses further acquires. */
     void close();

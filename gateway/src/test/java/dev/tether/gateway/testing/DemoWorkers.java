@@ -67,6 +67,15 @@ public final class DemoWorkers {
                 """.formatted(MARKER_PROPERTY, marker, MARKER_VARIABLE, markerValue(marker), workRoot(marker));
     }
 
+    /**
+     * A {@code worker.process.command} (as a YAML flow list) running {@code mainClass} of the test
+     * class path in a small JVM marked {@code marker}, like the demo workers: for the fake agent CLIs.
+     */
+    public static String javaCommand(String marker, String mainClass) {
+        return "[\"${java}\", \"%s%s\", \"-Xms16m\", \"-Xmx64m\", \"-XX:+UseSerialGC\", \"-XX:TieredStopAtLevel=1\", \"-cp\", \"${classpath}\", \"%s\"]"
+                .formatted(MARKER_PROPERTY, marker, mainClass);
+    }
+
     /** The directory below which the workers of {@code marker}'s gateway get their working directories. */
     public static Path workRoot(String marker) {
         return Path.of(System.getProperty("java.io.tmpdir"), "tether-it-" + ProcessHandle.current().pid() + "-" + marker);

@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.pool;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.worker.Worker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -31,6 +32,12 @@ final class Slot {
         }
     }
 
+    /**
+     * The checkpoint this worker is started from (a worker that can only continue a session when
+     * started for it, {@link WorkerLauncher#startsFrom}), or null: such a worker only ever serves
+     * the session that asked for it, never the warm pool.
+     */
+    JsonNode resume;
     /** The session waiting for this cold start, or null for a background spawn. */
     final CompletableFuture<Worker> claim;
     /** The launcher that starts (or started) it, of configuration {@link #generation}. */

@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.pool;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.worker.Worker;
 import java.util.concurrent.CompletionStage;
 
@@ -25,4 +26,18 @@ public interface WorkerLauncher {
      * @throws Exception when the worker cannot be started at all (the reason is logged and reported)
      */
     CompletionStage<? extends Worker> launch() throws Exception;
+
+    /**
+     * Whether a worker can continue a session from checkpoint {@code resume} only when started for
+     * it (an agent CLI given the conversation to resume on its command line): then
+     * {@link #launch(JsonNode)} starts one, and no warm worker will do.
+     */
+    default boolean startsFrom(JsonNode resume) {
+        return false;
+    }
+
+    /** Starts a worker for a session continuing from {@code resume}; see {@link #startsFrom}. */
+    default CompletionStage<? extends Worker> launch(JsonNode resume) throws Exception {
+        return launch();
+    }
 }

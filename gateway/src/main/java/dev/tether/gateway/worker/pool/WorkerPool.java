@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.pool;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import static java.util.Objects.requireNonNull;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
@@ -112,6 +113,17 @@ public final class WorkerPool implements WorkerSource {
      */
     @Override
     public CompletionStage<Worker> acquire() throws WorkerUnavailableException {
+        return acquire(null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>When the launcher {@linkplain WorkerLauncher#startsFrom starts workers from} {@code resume},
+     * no warm worker will do: a cold one is launched for it, and it never joins the warm pool.
+     */
+    @Override
+    public CompletionStage<Worker> acquire(JsonNode resume) throws WorkerUnavailableException {
         Slot cold;
         lock.lock();
         try {
@@ -120,7 +132,8 @@ public final class WorkerPool implements WorkerSource {
             }
             long now = ticker.read();
             requestRefill(now);
-            Slot warm = slots.takeIdle();
+            boolean startedFor = resume != null && launcher.startsFrom(resume);
+            Slot warm = startedFor ? null : slots.takeIdle();
             if (warm != null) {
                 return CompletableFuture.completedFuture(warm.worker);
             }
@@ -133,6 +146,7 @@ public final class WorkerPool implements WorkerSource {
                 throw new WorkerUnavailableException(refusal);
             }
             cold = reserve(new CompletableFuture<>(), now);
+            cold.resume = startedFor ? resume : null;
         } finally {
             lock.unlock();
         }
@@ -337,7 +351,8 @@ public final class WorkerPool implements WorkerSource {
         }
         CompletionStage<? extends Worker> launching;
         try {
-            launching = requireNonNull(slot.launcher.launch(), "launcher returned null");
+            launching = requireNonNull(slot.resume == null ? slot.launcher.launch() : slot.launcher.launch(slot.resume),
+                    "launcher returned null");
         } catch (Exception e) {
             fail(slot, "launch failed: " + reason(e), null);
             return;
@@ -428,6 +443,13 @@ public final class WorkerPool implements WorkerSource {
      */
     private Runnable settle(Slot slot) {
         Worker worker = slot.worker;
+        if (slot.resume != null) {
+            slots.move(slot, Slot.State.RETIRING);
+            return () -> {
+                log.info("worker {} started to resume a session that gave up on it: stopping it", worker.describe());
+                worker.stop();
+            };
+        }
         if (closed || slot.generation != generation) {
             slots.move(slot, Slot.State.RETIRING);
             return () -> {

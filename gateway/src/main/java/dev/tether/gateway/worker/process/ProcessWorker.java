@@ -111,8 +111,9 @@ public final class ProcessWorker implements Worker {
     /** Output lines dropped or broken so far; only the first few and then every 1000th are logged. */
     private long noisy;
 
+    /** @param resume the checkpoint it was started to continue from (its protocol's start arguments), or null */
     ProcessWorker(ProcessWorkerConfig config, ScheduledExecutorService timers, SpawnedProcess process, Path workDir,
-            WireCodec codec) {
+            WireCodec codec, JsonNode resume) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
         this.workDir = requireNonNull(workDir, "workDir");
@@ -121,7 +122,7 @@ public final class ProcessWorker implements Worker {
         this.stdio = process.stdio();
         this.stderr = process.stderr();
         this.killer = new TreeKiller(pid, () -> alive, timers, this::keys);
-        this.protocol = WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)));
+        this.protocol = WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)), resume);
         this.output = new WorkerOutputHandler(config.maxLineBytes(), config.maxPendingEvents(), codec, sink,
                 protocol.rawLines());
         SpawnedProcess.claim(stdio, output);
@@ -180,6 +181,11 @@ public final class ProcessWorker implements Worker {
     @Override
     public boolean turns() {
         return protocol.turns();
+    }
+
+    @Override
+    public boolean canContinue(JsonNode resume) {
+        return protocol.canContinue(resume);
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
+import dev.tether.gateway.worker.pool.WorkerLauncher;
 import dev.tether.protocol.WireCodec;
 import java.io.File;
 import java.io.IOException;
@@ -42,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * call it from the pool's thread, never on an event loop. Launches overlap, so the helper forks the
  * next worker while the previous one is still connecting back.
  */
-public final class ProcessWorkerLauncher {
+public final class ProcessWorkerLauncher implements WorkerLauncher {
 
     /** Names the worker's working directory in its environment. */
     public static final String WORK_DIR_VARIABLE = "TETHER_WORK_DIR";
@@ -112,7 +114,26 @@ public final class ProcessWorkerLauncher {
      *     (the gateway is shutting down), or the spawner refuses the request (the directory is
      *     removed again)
      */
+    @Override
     public CompletionStage<ProcessWorker> launch() throws IOException {
+        return launch(null);
+    }
+
+    /** Whether {@code worker.process.protocol} resumes a session only in a worker started for it (Claude Code's {@code --resume}). */
+    @Override
+    public boolean startsFrom(JsonNode resume) {
+        return !WorkerProtocols.startArguments(config, resume).isEmpty();
+    }
+
+    /**
+     * Like {@link #launch()}, for a session continuing from checkpoint {@code resume}: the command
+     * gets the arguments the protocol resumes with (none for most), and the worker knows what it
+     * was started for.
+     */
+    @Override
+    public CompletionStage<ProcessWorker> launch(JsonNode resume) throws IOException {
+        List<String> command = new ArrayList<>(this.command);
+        command.addAll(WorkerProtocols.startArguments(config, resume));
         WorkerLedger.Entry entry = ledger.reserve();
         Path workDir;
         try {
@@ -139,7 +160,7 @@ public final class ProcessWorkerLauncher {
                 started.completeExceptionally(cannotStart(workDir, error));
                 return;
             }
-            ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec);
+            ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec, resume);
             entry.started(worker);
             log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
             if (!started.complete(worker)) {

@@ -65,6 +65,11 @@ interface WorkerProtocol {
     /** The worker is being stopped: a protocol with a goodbye line writes it (stdin is closed next). */
     void shutdown();
 
+    /** Whether this worker can continue a session from {@code resume}; see {@link dev.tether.gateway.worker.Worker#canContinue}. */
+    default boolean canContinue(JsonNode resume) {
+        return true;
+    }
+
     /** Whether the worker works in turns; see {@link dev.tether.gateway.worker.Worker#turns()}. */
     default boolean turns() {
         return true;

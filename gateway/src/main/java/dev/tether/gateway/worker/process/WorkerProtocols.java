@@ -1,17 +1,28 @@
 package dev.tether.gateway.worker.process;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
+import java.util.List;
 
 /** Makes the {@link WorkerProtocol} that {@code worker.process.protocol} names. */
 final class WorkerProtocols {
 
     private WorkerProtocols() {}
 
-    static WorkerProtocol create(ProcessWorkerConfig config, WorkerProtocol.Peer peer, LinesProtocol.Stdin stdin) {
+    /** @param resume the checkpoint the worker was started to continue from, or null */
+    static WorkerProtocol create(ProcessWorkerConfig config, WorkerProtocol.Peer peer, LinesProtocol.Stdin stdin,
+            JsonNode resume) {
         return switch (config.protocol()) {
             case ProcessWorkerConfig.TETHER -> new TetherProtocol(peer);
             case ProcessWorkerConfig.LINES -> new LinesProtocol(peer, stdin);
+            case ProcessWorkerConfig.CLAUDE_STREAM_JSON -> new ClaudeStreamJsonProtocol(peer, resume);
             default -> throw new IllegalArgumentException("unknown worker protocol: " + config.protocol());
         };
+    }
+
+    /** What the command gets to continue a session from {@code resume}: nothing unless the protocol resumes only from its command line. */
+    static List<String> startArguments(ProcessWorkerConfig config, JsonNode resume) {
+        return ProcessWorkerConfig.CLAUDE_STREAM_JSON.equals(config.protocol())
+                ? ClaudeStreamJsonProtocol.startArguments(resume) : List.of();
     }
 }

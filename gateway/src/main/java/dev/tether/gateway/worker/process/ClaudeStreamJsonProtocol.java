@@ -1,0 +1,180 @@
+package dev.tether.gateway.worker.process;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.RequestOutcome;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Claude Code's CLI as a worker ({@code worker.process.protocol: claude-stream-json}), run as
+ * {@code claude -p --input-format stream-json --output-format stream-json --verbose
+ * --permission-prompt-tool stdio}. The formats are those of the CLI's stream-json mode as the Claude
+ * Agent SDKs speak it (anthropics/claude-agent-sdk-python and -typescript; docs/workers.md):
+ * <ul>
+ * <li>On start the adapter sends the SDK's {@code initialize} control request; its
+ *     {@code control_response} makes the worker ready.
+ * <li>A client message becomes a {@code user} line; every output line is forwarded verbatim as an
+ *     event; {@code result} ends the turn.
+ * <li>A {@code control_request} {@code can_use_tool} becomes a request to the user (contract 7.3)
+ *     of the shape of contract 8.10; the answer becomes its {@code control_response} ({@code
+ *     behavior} allow with the tool's input, or deny with a message); a timeout or cancel is a deny.
+ *     Other control requests of the CLI (hooks, MCP) are answered with an error, so it never waits.
+ * <li>An interrupt is the CLI's {@code interrupt} control request.
+ * <li>The CLI's {@code session_id} is the checkpoint ({@code {"claude_session_id":...}}); a worker
+ *     that continues the session is started with {@code --resume=<id>} (a cold start: the CLI
+ *     resumes only from its command line).
+ * </ul>
+ */
+final class ClaudeStreamJsonProtocol implements WorkerProtocol {
+
+    static final String NAME = "claude-stream-json";
+    /** The checkpoint field with the CLI's session id. */
+    static final String SESSION_FIELD = "claude_session_id";
+    private static final String INIT_ID = "tether-initialize";
+    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    private final Peer peer;
+    /** The CLI session this process was started to resume ({@code --resume}), or null. */
+    private final String startedFor;
+    /** The input of each tool approval waiting, by request id: an allow sends it back unchanged. */
+    private final Map<String, JsonNode> approvals = new HashMap<>();
+    private boolean ready;
+    private String checkpointed;
+    private long interrupts;
+
+    ClaudeStreamJsonProtocol(Peer peer, JsonNode resume) {
+        this.peer = requireNonNull(peer, "peer");
+        this.startedFor = sessionOf(resume);
+    }
+
+    /** What the command gets to continue from {@code resume}: {@code --resume=<id>}, or nothing. */
+    static List<String> startArguments(JsonNode resume) {
+        String id = sessionOf(resume);
+        return id == null ? List.of() : List.of("--resume=" + id);
+    }
+
+    /** The CLI session id in a checkpoint, if it has a well-formed one (it is put on a command line). */
+    private static String sessionOf(JsonNode resume) {
+        if (resume == null) {
+            return null;
+        }
+        String id = resume.path(SESSION_FIELD).textValue();
+        return id != null && SESSION_ID.matcher(id).matches() ? id : null;
+    }
+
+    @Override
+    public boolean canContinue(JsonNode resume) {
+        return Objects.equals(startedFor, sessionOf(resume));
+    }
+
+    @Override
+    public void started() {
+        ObjectNode init = JSON.objectNode().put("type", "control_request").put("request_id", INIT_ID);
+        init.putObject("request").put("subtype", "initialize");
+        peer.write(init);
+    }
+
+    @Override
+    public void output(ObjectNode line) {
+        String type = line.path("type").textValue();
+        if ("control_response".equals(type)) {
+            JsonNode response = line.path("response");
+            if (!ready && INIT_ID.equals(response.path("request_id").textValue())) {
+                ready = true;
+                peer.ready();
+            }
+            return; // answers to the adapter's own requests: not the client's business
+        }
+        if (!ready) {
+            peer.event(line); // dropped (and logged) before ready
+            return;
+        }
+        if ("control_request".equals(type)) {
+            controlRequest(line);
+            return;
+        }
+        String session = line.path("session_id").textValue();
+        if (session != null && SESSION_ID.matcher(session).matches() && !session.equals(checkpointed)) {
+            checkpointed = session;
+            peer.checkpoint(JSON.objectNode().put(SESSION_FIELD, session));
+        }
+        peer.event(line);
+    }
+
+    private void controlRequest(ObjectNode line) {
+        String id = line.path("request_id").textValue();
+        JsonNode request = line.path("request");
+        if (id == null || id.isEmpty() || id.length() > ClientMessage.MAX_ID_LENGTH) {
+            peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "a control_request without a usable request_id: ignored");
+            return;
+        }
+        if (!"can_use_tool".equals(request.path("subtype").textValue())) {
+            ObjectNode refusal = JSON.objectNode().put("type", "control_response");
+            refusal.putObject("response").put("subtype", "error").put("request_id", id)
+                    .put("error", "not supported by this client: " + request.path("subtype").asText("?"));
+            peer.write(refusal);
+            return;
+        }
+        JsonNode input = request.path("input");
+        approvals.put(id, input);
+        ObjectNode approval = JSON.objectNode().put("kind", "approval").put("tool", request.path("tool_name").asText(""));
+        approval.set("input", input.isMissingNode() ? JSON.objectNode() : input);
+        approval.set("detail", line);
+        peer.request(id, approval);
+    }
+
+    @Override
+    public void bind(String sessionId, String subject, Path workDir, JsonNode resume) {}
+
+    @Override
+    public void send(String id, JsonNode data) {
+        String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
+                : data.toString();
+        ObjectNode user = JSON.objectNode().put("type", "user");
+        user.putObject("message").put("role", "user").put("content", text);
+        user.putNull("parent_tool_use_id");
+        user.put("session_id", "default");
+        peer.write(user);
+    }
+
+    @Override
+    public void interrupt() {
+        ObjectNode interrupt = JSON.objectNode().put("type", "control_request").put("request_id", "tether-interrupt-" + ++interrupts);
+        interrupt.putObject("request").put("subtype", "interrupt");
+        peer.write(interrupt);
+    }
+
+    @Override
+    public String checkAnswer(String requestId, JsonNode data) {
+        return Approvals.check(data);
+    }
+
+    @Override
+    public void respond(String requestId, RequestOutcome outcome, JsonNode data) {
+        JsonNode input = approvals.remove(requestId);
+        boolean allow = outcome == RequestOutcome.ANSWERED && Approvals.allows(data);
+        ObjectNode decision = JSON.objectNode().put("behavior", allow ? "allow" : "deny");
+        if (allow) {
+            decision.set("updatedInput", input == null || input.isMissingNode() ? JSON.objectNode() : input);
+        } else {
+            decision.put("message", Approvals.denial(outcome, data));
+        }
+        ObjectNode line = JSON.objectNode().put("type", "control_response");
+        ObjectNode response = line.putObject("response").put("subtype", "success").put("request_id", requestId);
+        response.set("response", decision);
+        peer.write(line);
+    }
+
+    @Override
+    public void shutdown() {}
+}

@@ -1,0 +1,155 @@
+package dev.tether.gateway.worker.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.protocol.RequestOutcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code claude-stream-json} adapter on its own: the lines it writes for each session call and
+ * what it makes of each line of the CLI, in the formats of the Claude Agent SDKs (see
+ * {@link dev.tether.gateway.agents.FakeClaudeCli} for the sources).
+ */
+class ClaudeStreamJsonProtocolTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final List<String> calls = new ArrayList<>();
+    private final List<ObjectNode> written = new ArrayList<>();
+    private final WorkerProtocol.Peer peer = new WorkerProtocol.Peer() {
+        @Override
+        public void write(ObjectNode line) {
+            written.add(line);
+        }
+
+        @Override
+        public void ready() {
+            calls.add("ready");
+        }
+
+        @Override
+        public void event(ObjectNode event) {
+            calls.add("event " + event.path("type").asText());
+        }
+
+        @Override
+        public void checkpoint(JsonNode state) {
+            calls.add("checkpoint " + state);
+        }
+
+        @Override
+        public void request(String requestId, JsonNode request) {
+            calls.add("request " + requestId + " " + request.path("kind").asText() + " " + request.path("tool").asText()
+                    + " " + request.path("input"));
+        }
+
+        @Override
+        public void turnEnded() {
+            calls.add("turn ended");
+        }
+
+        @Override
+        public void problem(String code, String message) {
+            calls.add("problem " + code);
+        }
+    };
+
+    private static ObjectNode line(String json) {
+        try {
+            return (ObjectNode) JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private ClaudeStreamJsonProtocol started() {
+        ClaudeStreamJsonProtocol protocol = new ClaudeStreamJsonProtocol(peer, null);
+        protocol.started();
+        assertEquals("{\"type\":\"control_request\",\"request_id\":\"tether-initialize\",\"request\":{\"subtype\":\"initialize\"}}",
+                written.remove(0).toString());
+        protocol.output(line("{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"tether-initialize\",\"response\":{}}}"));
+        assertEquals(List.of("ready"), calls);
+        calls.clear();
+        protocol.bind("s", "alice", Path.of("/tmp/w"), null);
+        return protocol;
+    }
+
+    @Test
+    void aMessageIsAUserLineAndTheSessionIdTheCheckpointOnce() {
+        ClaudeStreamJsonProtocol protocol = started();
+        protocol.send("m1", JsonNodeFactory.instance.textNode("hello"));
+        protocol.send("m2", JSON.createObjectNode().put("text", "from an object"));
+        assertEquals(List.of(
+                "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}",
+                "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"from an object\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}"),
+                written.stream().map(Object::toString).toList());
+
+        protocol.output(line("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"abc-123\"}"));
+        protocol.output(line("{\"type\":\"assistant\",\"session_id\":\"abc-123\",\"message\":{}}"));
+        protocol.output(line("{\"type\":\"result\",\"subtype\":\"success\",\"session_id\":\"abc-123\"}"));
+        assertEquals(List.of("checkpoint {\"claude_session_id\":\"abc-123\"}", "event system", "event assistant", "event result"),
+                calls);
+    }
+
+    @Test
+    void aToolPermissionIsAnApprovalAndItsAnswerTheControlResponse() {
+        ClaudeStreamJsonProtocol protocol = started();
+        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"r1\",\"request\":{\"subtype\":\"can_use_tool\","
+                + "\"tool_name\":\"Bash\",\"input\":{\"command\":\"touch a\"}}}"));
+        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"r2\",\"request\":{\"subtype\":\"can_use_tool\","
+                + "\"tool_name\":\"Write\",\"input\":{\"file_path\":\"b\"}}}"));
+        assertEquals(List.of("request r1 approval Bash {\"command\":\"touch a\"}", "request r2 approval Write {\"file_path\":\"b\"}"),
+                calls);
+
+        assertEquals("decision: expected \"allow\" or \"deny\"", protocol.checkAnswer("r1", JSON.createObjectNode().put("decision", "yes")));
+        assertNull(protocol.checkAnswer("r1", JSON.createObjectNode().put("decision", "allow")));
+        protocol.respond("r1", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
+        protocol.respond("r2", RequestOutcome.TIMEOUT, null);
+        assertEquals(List.of(
+                "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r1\",\"response\":"
+                        + "{\"behavior\":\"allow\",\"updatedInput\":{\"command\":\"touch a\"}}}}",
+                "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r2\",\"response\":"
+                        + "{\"behavior\":\"deny\",\"message\":\"Nobody answered in time: denied.\"}}}"),
+                written.stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void otherControlRequestsAreRefusedSoTheCliNeverWaits() {
+        ClaudeStreamJsonProtocol protocol = started();
+        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"h1\",\"request\":{\"subtype\":\"hook_callback\"}}"));
+        assertEquals(List.of(), calls);
+        assertEquals("{\"type\":\"control_response\",\"response\":{\"subtype\":\"error\",\"request_id\":\"h1\","
+                + "\"error\":\"not supported by this client: hook_callback\"}}", written.get(0).toString());
+    }
+
+    @Test
+    void anInterruptIsTheCliInterruptControlRequest() {
+        ClaudeStreamJsonProtocol protocol = started();
+        protocol.interrupt();
+        assertEquals("{\"type\":\"control_request\",\"request_id\":\"tether-interrupt-1\",\"request\":{\"subtype\":\"interrupt\"}}",
+                written.get(0).toString());
+    }
+
+    @Test
+    void aResumeIsACommandLineArgumentOfAWellFormedId() {
+        ObjectNode checkpoint = JSON.createObjectNode().put("claude_session_id", "abc-123");
+        assertEquals(List.of("--resume=abc-123"), ClaudeStreamJsonProtocol.startArguments(checkpoint));
+        assertEquals(List.of(), ClaudeStreamJsonProtocol.startArguments(JSON.createObjectNode().put("claude_session_id", "-x; rm -rf /")));
+        assertEquals(List.of(), ClaudeStreamJsonProtocol.startArguments(null));
+        assertTrue(new ClaudeStreamJsonProtocol(peer, checkpoint).canContinue(checkpoint));
+        assertFalse(new ClaudeStreamJsonProtocol(peer, null).canContinue(checkpoint), "a warm CLI cannot resume");
+        assertTrue(new ClaudeStreamJsonProtocol(peer, null).canContinue(null));
+    }
+}
