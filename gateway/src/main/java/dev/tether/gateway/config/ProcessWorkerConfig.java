@@ -75,8 +75,10 @@ public record ProcessWorkerConfig(
     public static final String LINES = "lines";
     /** Claude Code's CLI in its stream-json mode. */
     public static final String CLAUDE_STREAM_JSON = "claude-stream-json";
+    /** Codex's app-server (JSON-RPC over stdio). */
+    public static final String CODEX_APP_SERVER = "codex-app-server";
     /** The values {@code worker.process.protocol} takes. */
-    public static final List<String> PROTOCOLS = List.of(TETHER, LINES, CLAUDE_STREAM_JSON);
+    public static final List<String> PROTOCOLS = List.of(TETHER, LINES, CLAUDE_STREAM_JSON, CODEX_APP_SERVER);
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 

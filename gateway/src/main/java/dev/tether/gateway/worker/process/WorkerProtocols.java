@@ -16,6 +16,7 @@ final class WorkerProtocols {
             case ProcessWorkerConfig.TETHER -> new TetherProtocol(peer);
             case ProcessWorkerConfig.LINES -> new LinesProtocol(peer, stdin);
             case ProcessWorkerConfig.CLAUDE_STREAM_JSON -> new ClaudeStreamJsonProtocol(peer, resume);
+            case ProcessWorkerConfig.CODEX_APP_SERVER -> new CodexAppServerProtocol(peer);
             default -> throw new IllegalArgumentException("unknown worker protocol: " + config.protocol());
         };
     }
