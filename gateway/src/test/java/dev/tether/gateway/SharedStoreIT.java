@@ -642,6 +642,17 @@ class SharedStoreIT {
      * slow turn (5 deltas a second apart), a 1 s lease, sessions in this test's Redis.
      */
     private GatewayProcess nodeProcess(String nodeId, String writeMode) throws IOException {
+        return nodeProcess(nodeId, writeMode, """
+                worker:
+                  kind: echo
+                  echo:
+                    deltas: 5
+                    delta_interval: 1s
+                """);
+    }
+
+    /** Like {@link #nodeProcess(String, String)}, with {@code worker} (a YAML {@code worker:} section) instead. */
+    private GatewayProcess nodeProcess(String nodeId, String writeMode, String worker) throws IOException {
         Path file = Files.writeString(tmp.resolve(nodeId + ".yaml"), """
                 server:
                   host: 127.0.0.1
@@ -651,18 +662,15 @@ class SharedStoreIT {
                   enabled: false
                 auth:
                   hmac_secret: %s
-                worker:
-                  kind: echo
-                  echo:
-                    deltas: 5
-                    delta_interval: 1s
+                %s
                 sessions:
                   store: redis
                   redis:
                     uri: %s
                     lease: 1s
                     write_mode: %s
-                """.formatted(nodeId, GatewayProcess.TEST_SECRET, redis.uri(), writeMode));
+                """.formatted(nodeId, GatewayProcess.TEST_SECRET, worker.strip().replace("\n", "\n                "),
+                redis.uri(), writeMode));
         Map<String, String> env = new java.util.HashMap<>();
         for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
             env.put(name, null); // the file says it all
@@ -749,6 +757,74 @@ class SharedStoreIT {
     private static String token(GatewayServer server, String subject) {
         return new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
                 .mint(subject, Duration.ofHours(1), Map.of());
+    }
+
+    @Test
+    void aRequestWaitingWhenTheSessionMovesResolvesOnceAsCancelled() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        ServerMessage.Request request;
+        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "quin"))) {
+            id = c.sessionId();
+            c.sendAccepted("m1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
+            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
+            request = (ServerMessage.Request) asked.get(asked.size() - 1);
+        }
+        a.close(); // releases the session: the worker that asked is stopped, its request cancelled in history
+
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "quin"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            assertEquals(List.of(), ready.pendingRequests(), "nothing waits: the worker that asked is gone");
+            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
+            ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
+            assertEquals(request.requestId(), resolved.requestId());
+            assertEquals(dev.tether.protocol.RequestOutcome.CANCELLED, resolved.outcome());
+            ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > resolved.seq());
+            ws.send(new ClientMessage.Respond(request.requestId(), JsonNodeFactory.instance.objectNode()));
+            assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code(), "resolved once, on any node");
+        }
+    }
+
+    @Test
+    void aRequestLeftWaitingByANodeThatDiedResolvesAsCancelledWhereTheSessionGoesOn() throws Exception {
+        String id;
+        String requestId;
+        try (GatewayProcess dead = nodeProcess("asker", "before_send", """
+                worker:
+                  kind: process
+                  process:
+                    env:
+                      DEMO_READY_DELAY: 0s
+                    work_root: %s
+                """.formatted(tmp.resolve("asker-work")))) {
+            URI onDead = URI.create("ws://127.0.0.1:" + dead.awaitListening() + "/ws");
+            String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
+                    Clock.systemUTC()).mint("vera", Duration.ofHours(1), Map.of());
+            try (TestClient ws = TestClient.connectWithHeader(onDead, token)) {
+                id = ws.expect(ServerMessage.SessionReady.class).sessionId();
+                ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.objectNode().set("ask",
+                        JsonNodeFactory.instance.objectNode().put("kind", "question"))));
+                List<ServerMessage> asked = ws.until(m -> m instanceof ServerMessage.Request);
+                requestId = ((ServerMessage.Request) asked.get(asked.size() - 1)).requestId();
+                dead.signal("KILL");
+                dead.awaitExit();
+            }
+        }
+        GatewayServer b = node("b");
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "vera"))) {
+            ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
+            assertEquals(List.of(), ready.pendingRequests(), "the worker that asked died with its node");
+            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
+            assertTrue(replay.stream().anyMatch(m -> m instanceof ServerMessage.Request r && r.requestId().equals(requestId)),
+                    "the request is in the history b continues: " + SessionClient.tags(replay));
+            ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
+            assertEquals(requestId, resolved.requestId());
+            assertEquals(dev.tether.protocol.RequestOutcome.CANCELLED, resolved.outcome());
+            ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            ws.send(new ClientMessage.Respond(requestId, JsonNodeFactory.instance.objectNode()));
+            assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code());
+        }
     }
 
     @Test

@@ -453,6 +453,54 @@ class SessionSupervisionTest {
     }
 
     @Test
+    void aDetachedTurnWaitingForTheUserIsNotInterruptedUntilItsRequestResolves() {
+        // interrupt_after_disconnect 2m, reconnect_window 10m.
+        start(true, LIMITS.replace("turn_stall_timeout: 0s", "turn_stall_timeout: 0s\n  request_timeout: 5m"));
+        send("m1");
+        workers.last().request("r1");
+        channel.runPendingTasks();
+        drain();
+        session.detach(connection);
+        channel.runPendingTasks();
+        advance(Duration.ofMinutes(4));
+        assertEquals(0, workers.last().interrupts, "the turn waits for the user: not interrupted for the disconnect");
+        assertEquals(List.of(), workers.last().responses);
+
+        advance(Duration.ofMinutes(1));
+        assertEquals(List.of("r1 timeout"), workers.last().responses, "request_timeout resolves it");
+        advance(Duration.ofMinutes(1));
+        assertEquals(0, workers.last().interrupts);
+        advance(Duration.ofMinutes(1));
+        assertEquals(1, workers.last().interrupts, "then the usual interrupt_after_disconnect, from the resolution");
+    }
+
+    @Test
+    void aRequestResolvesOnceWhateverComesFirst() {
+        start(true);
+        send("m1");
+        workers.last().request("r1");
+        workers.last().request("r2");
+        channel.runPendingTasks();
+        List<ServerMessage> asked = drain();
+        ServerMessage.Request first = (ServerMessage.Request) asked.stream().filter(m -> m instanceof ServerMessage.Request)
+                .findFirst().orElseThrow();
+        session.receive(connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", true)));
+        session.receive(connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", false)));
+        session.receive(connection, new ClientMessage.Interrupt());
+        channel.runPendingTasks();
+        workers.last().result("m1");
+        channel.runPendingTasks();
+        List<ServerMessage> after = drain();
+        assertEquals(List.of("r1 answered", "r2 cancelled"), workers.last().responses);
+        assertEquals(ErrorCode.REQUEST_RESOLVED, after.stream().filter(m -> m instanceof ServerMessage.Error)
+                .map(m -> ((ServerMessage.Error) m).code()).findFirst().orElseThrow());
+        assertEquals(List.of("r1:answered", "r2:cancelled"), after.stream().filter(m -> m instanceof ServerMessage.RequestResolved)
+                .map(m -> ((ServerMessage.RequestResolved) m).requestId() + ":" + ((ServerMessage.RequestResolved) m).outcome().wire())
+                .toList());
+        assertEquals("r1", first.requestId());
+    }
+
+    @Test
     void resumeBeforeTheDeadlineCancelsTheInterrupt() {
         start(true);
         send("m1");
@@ -791,6 +839,8 @@ class SessionSupervisionTest {
         boolean stopped;
         boolean killed;
         int interrupts;
+        /** The responses it got: request id and outcome. */
+        final List<String> responses = new ArrayList<>();
 
         @Override
         public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
@@ -807,6 +857,15 @@ class SessionSupervisionTest {
         @Override
         public void interrupt() {
             interrupts++;
+        }
+
+        @Override
+        public void respond(String requestId, dev.tether.protocol.RequestOutcome outcome, JsonNode data) {
+            responses.add(requestId + " " + outcome.wire());
+        }
+
+        void request(String requestId) {
+            executor.execute(() -> listener.onRequest(requestId, JSON.objectNode().put("kind", "question")));
         }
 
         @Override
