@@ -66,6 +66,7 @@ class ClaudeCodeOfflineIT {
             }
             List<RecordedRequest> requests = standIn.messageRequests();
             assertEquals(1, requests.size());
+            assertEquals(standIn.requests(), requests, "no other endpoint is called");
             assertEquals("/v1/messages?beta=true", requests.get(0).uri());
             assertTrue(requests.get(0).json().path("stream").asBoolean(), "a streaming request");
             assertTrue(requests.get(0).mentions("say hello"));

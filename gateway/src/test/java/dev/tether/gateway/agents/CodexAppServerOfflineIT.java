@@ -69,9 +69,10 @@ class CodexAppServerOfflineIT {
                 assertEquals(turnId, completed.at("/params/turn/id").asText());
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            assertFalse(standIn.refusedUpgrades().isEmpty(), "Codex tries the WebSocket first");
+            assertEquals(1, standIn.refusedUpgrades().size(), "Codex tries the WebSocket once");
             List<RecordedRequest> requests = standIn.responseRequests();
             assertEquals(1, requests.size());
+            assertEquals(2, standIn.requests().size(), "no other endpoint is called");
             assertTrue(requests.get(0).json().path("stream").asBoolean(), "a streaming request");
             assertEquals(CodexCli.MODEL, requests.get(0).json().path("model").asText());
             assertTrue(requests.get(0).mentions("say hello"));
