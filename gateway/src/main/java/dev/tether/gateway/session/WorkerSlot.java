@@ -258,7 +258,9 @@ final class WorkerSlot {
         if (rssBytes > limits.rssSoftLimit() && !softRestartDue) {
             softRestartDue = true;
             try {
-                replacement = context.workers().acquire(checkpoint);
+                // A worker started for the checkpoint runs where the current one does (an agent CLI's
+                // conversation is kept by directory): it is started once the current one has gone.
+                replacement = context.workers().startsFrom(checkpoint) ? null : context.workers().acquire(checkpoint);
             } catch (WorkerUnavailableException e) {
                 replacement = null;
             }

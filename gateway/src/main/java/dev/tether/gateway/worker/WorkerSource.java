@@ -26,6 +26,14 @@ public interface WorkerSource {
         return acquire();
     }
 
+    /**
+     * Whether a worker continuing from {@code resume} must be started for it ({@link #acquire(JsonNode)}
+     * then starts one): such a worker cannot be reserved ahead while the current one runs.
+     */
+    default boolean startsFrom(JsonNode resume) {
+        return false;
+    }
+
     /** Stops every worker this source still holds and refuses further acquires. */
     void close();
 }

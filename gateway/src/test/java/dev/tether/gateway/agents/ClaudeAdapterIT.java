@@ -152,6 +152,7 @@ class ClaudeAdapterIT {
             String cliSession = SessionClient.event(first, "result").path("session_id").asText();
             assertEquals(1, SessionClient.event(first, "result").path("num_turns").asInt());
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+            Path firstDir = ((dev.tether.gateway.worker.process.ProcessWorker) session.currentWorker()).workDir();
             ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
             assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
@@ -164,6 +165,8 @@ class ClaudeAdapterIT {
             String command = new String(Files.readAllBytes(Path.of("/proc", Long.toString(
                     session.currentWorker().pid().orElseThrow()), "cmdline")), java.nio.charset.StandardCharsets.UTF_8);
             assertTrue(command.endsWith("\0--resume=" + cliSession + "\0"), "started with --resume: " + command.replace('\0', ' '));
+            assertEquals(firstDir, ((dev.tether.gateway.worker.process.ProcessWorker) session.currentWorker()).workDir(),
+                    "in the directory the conversation was held in");
         }
     }
 

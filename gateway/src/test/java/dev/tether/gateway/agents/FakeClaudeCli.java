@@ -32,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * {@code touch NAME} creates NAME in the working directory when allowed); {@code tools:N} asks N
  * approvals at once; {@code slow} streams until interrupted; {@code garbage} prints lines that are
  * not JSON; {@code exit-mid-line} prints half a line and exits 3; anything else is echoed. Turns
- * per session are kept under {@code $FAKE_CLAUDE_HOME}, so a process started with
- * {@code --resume=<id>} continues the count, as the real CLI continues the conversation.
+ * per session are kept under {@code $FAKE_CLAUDE_HOME}, by working directory like the real CLI,
+ * so a process started with {@code --resume=<id>} in the same directory continues the count, as
+ * the real CLI continues the conversation (and one elsewhere finds nothing, and exits 1).
  */
 public final class FakeClaudeCli {
 
@@ -252,8 +253,18 @@ public final class FakeClaudeCli {
         print(result.put("num_turns", turns));
     }
 
+    /** Where a conversation is kept: by working directory, as the real CLI keeps {@code ~/.claude/projects/<cwd>/<id>.jsonl}. */
     private Path saved() {
-        return home == null ? null : home.resolve(sessionId);
+        if (home == null) {
+            return null;
+        }
+        Path project = home.resolve(Path.of("").toAbsolutePath().toString().replace('/', '-'));
+        try {
+            Files.createDirectories(project);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return project.resolve(sessionId);
     }
 
     private ObjectNode object(String type) {

@@ -123,6 +123,16 @@ public final class WorkerPool implements WorkerSource {
      * no warm worker will do: a cold one is launched for it, and it never joins the warm pool.
      */
     @Override
+    public boolean startsFrom(JsonNode resume) {
+        lock.lock();
+        try {
+            return resume != null && launcher.startsFrom(resume);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public CompletionStage<Worker> acquire(JsonNode resume) throws WorkerUnavailableException {
         Slot cold;
         lock.lock();

@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  * <li>An interrupt is the CLI's {@code interrupt} control request.
  * <li>The CLI's {@code session_id} is the checkpoint ({@code {"claude_session_id":...}}); a worker
  *     that continues the session is started with {@code --resume=<id>} (a cold start: the CLI
- *     resumes only from its command line).
+ *     resumes only from its command line), in the working directory the conversation was held in
+ *     (the checkpoint's {@code cwd}: the CLI keeps conversations by directory).
  * </ul>
  */
 final class ClaudeStreamJsonProtocol implements WorkerProtocol {
@@ -39,6 +40,9 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     static final String NAME = "claude-stream-json";
     /** The checkpoint field with the CLI's session id. */
     static final String SESSION_FIELD = "claude_session_id";
+    /** The checkpoint field with the working directory the conversation is kept under. */
+    static final String CWD_FIELD = "cwd";
+    private static final Pattern WORK_DIR_NAME = Pattern.compile("w-[A-Za-z0-9_.-]{1,64}");
     private static final String INIT_ID = "tether-initialize";
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -49,6 +53,7 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     /** The input of each tool approval waiting, by request id: an allow sends it back unchanged. */
     private final Map<String, JsonNode> approvals = new HashMap<>();
     private boolean ready;
+    private Path workDir;
     private String checkpointed;
     private long interrupts;
 
@@ -61,6 +66,25 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     static List<String> startArguments(JsonNode resume) {
         String id = sessionOf(resume);
         return id == null ? List.of() : List.of("--resume=" + id);
+    }
+
+    /**
+     * The directory of {@code resume}'s conversation: the CLI keeps conversations by working
+     * directory, so a worker that resumes one runs where it was held. Only a worker directory
+     * directly under {@code workRoot} is taken; anything else, or none, starts in a fresh one.
+     */
+    static Path startDirectory(Path workRoot, JsonNode resume) {
+        if (sessionOf(resume) == null) {
+            return null;
+        }
+        String cwd = resume.path(CWD_FIELD).textValue();
+        if (cwd == null) {
+            return null;
+        }
+        Path dir = Path.of(cwd).normalize();
+        Path root = workRoot.toAbsolutePath().normalize();
+        return dir.isAbsolute() && root.equals(dir.getParent()) && WORK_DIR_NAME.matcher(dir.getFileName().toString()).matches()
+                ? dir : null;
     }
 
     /** The CLI session id in a checkpoint, if it has a well-formed one (it is put on a command line). */
@@ -106,7 +130,11 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
         String session = line.path("session_id").textValue();
         if (session != null && SESSION_ID.matcher(session).matches() && !session.equals(checkpointed)) {
             checkpointed = session;
-            peer.checkpoint(JSON.objectNode().put(SESSION_FIELD, session));
+            ObjectNode checkpoint = JSON.objectNode().put(SESSION_FIELD, session);
+            if (workDir != null) {
+                checkpoint.put(CWD_FIELD, workDir.toAbsolutePath().toString());
+            }
+            peer.checkpoint(checkpoint);
         }
         peer.event(line);
     }
@@ -134,7 +162,9 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     }
 
     @Override
-    public void bind(String sessionId, String subject, Path workDir, JsonNode resume) {}
+    public void bind(String sessionId, String subject, Path workDir, JsonNode resume) {
+        this.workDir = workDir;
+    }
 
     @Override
     public void send(String id, JsonNode data) {

@@ -50,6 +50,8 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
     public static final String WORK_DIR_VARIABLE = "TETHER_WORK_DIR";
     /** Longest wait for the spawner to start a worker (fork, connect back, exec). */
     static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(30);
+    /** How often a resumed worker looks whether its previous worker's directory is gone. */
+    static final long CLAIM_RETRY_MILLIS = 50;
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorkerLauncher.class);
 
@@ -135,6 +137,12 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
         List<String> command = new ArrayList<>(this.command);
         command.addAll(WorkerProtocols.startArguments(config, resume));
         WorkerLedger.Entry entry = ledger.reserve();
+        Path previous = WorkerProtocols.startDirectory(config, resume);
+        if (previous != null) {
+            CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
+            claim(previous, System.nanoTime() + SPAWN_TIMEOUT.toNanos(), command, resume, entry, started);
+            return started;
+        }
         Path workDir;
         try {
             workDir = WorkDirs.create(config.workRoot());
@@ -142,6 +150,44 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
             entry.abandoned();
             throw e;
         }
+        return spawnIn(workDir, command, resume, entry);
+    }
+
+    /**
+     * Starts the worker in {@code dir}, the directory a previous worker of the session ran in (an
+     * agent CLI keeps its conversations by working directory), once that worker's clean-up has
+     * removed it: tried again every {@value #CLAIM_RETRY_MILLIS} ms on {@code timers}, never
+     * blocking, for at most {@link #SPAWN_TIMEOUT}.
+     */
+    private void claim(Path dir, long deadline, List<String> command, JsonNode resume, WorkerLedger.Entry entry,
+            CompletableFuture<ProcessWorker> started) {
+        try {
+            if (WorkDirs.createExactly(dir)) {
+                spawnIn(dir, command, resume, entry).whenComplete((worker, error) -> {
+                    if (error != null) {
+                        started.completeExceptionally(error);
+                    } else {
+                        started.complete(worker);
+                    }
+                });
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            entry.abandoned();
+            started.completeExceptionally(new IOException("cannot start worker " + command + " in " + dir + ": " + e.getMessage(), e));
+            return;
+        }
+        if (System.nanoTime() - deadline > 0) {
+            entry.abandoned();
+            started.completeExceptionally(new IOException("cannot start worker " + command + ": the working directory "
+                    + dir + " of the session's previous worker is still there after " + SPAWN_TIMEOUT));
+            return;
+        }
+        timers.schedule(() -> claim(dir, deadline, command, resume, entry, started), CLAIM_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private CompletionStage<ProcessWorker> spawnIn(Path workDir, List<String> command, JsonNode resume,
+            WorkerLedger.Entry entry) throws IOException {
         CompletionStage<SpawnedProcess> spawning;
         try {
             spawning = spawner.spawn(command, environment(workDir), workDir);

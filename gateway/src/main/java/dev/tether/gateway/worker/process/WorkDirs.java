@@ -24,6 +24,21 @@ final class WorkDirs {
     }
 
     /**
+     * Makes exactly {@code dir} (its parent, the work root, is created if needed), readable by its
+     * owner only; false when it exists (a previous worker's, not yet removed).
+     */
+    static boolean createExactly(Path dir) throws IOException {
+        Files.createDirectories(dir.getParent());
+        try {
+            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /**
      * Deletes {@code dir} and everything below it. Symbolic links are deleted, never followed, so a
      * worker cannot make the gateway delete anything outside its directory. A missing directory is
      * fine.

@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
+import java.nio.file.Path;
 import java.util.List;
 
 /** Makes the {@link WorkerProtocol} that {@code worker.process.protocol} names. */
@@ -19,6 +20,15 @@ final class WorkerProtocols {
             case ProcessWorkerConfig.CODEX_APP_SERVER -> new CodexAppServerProtocol(peer);
             default -> throw new IllegalArgumentException("unknown worker protocol: " + config.protocol());
         };
+    }
+
+    /**
+     * The directory a worker continuing a session from {@code resume} must run in, or null for a
+     * fresh one: Claude Code finds a conversation by the working directory it was held in.
+     */
+    static Path startDirectory(ProcessWorkerConfig config, JsonNode resume) {
+        return ProcessWorkerConfig.CLAUDE_STREAM_JSON.equals(config.protocol())
+                ? ClaudeStreamJsonProtocol.startDirectory(config.workRoot(), resume) : null;
     }
 
     /** What the command gets to continue a session from {@code resume}: nothing unless the protocol resumes only from its command line. */

@@ -99,7 +99,8 @@ class ClaudeStreamJsonProtocolTest {
         protocol.output(line("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"abc-123\"}"));
         protocol.output(line("{\"type\":\"assistant\",\"session_id\":\"abc-123\",\"message\":{}}"));
         protocol.output(line("{\"type\":\"result\",\"subtype\":\"success\",\"session_id\":\"abc-123\"}"));
-        assertEquals(List.of("checkpoint {\"claude_session_id\":\"abc-123\"}", "event system", "event assistant", "event result"),
+        assertEquals(List.of("checkpoint {\"claude_session_id\":\"abc-123\",\"cwd\":\"/tmp/w\"}", "event system", "event assistant",
+                "event result"),
                 calls);
     }
 
@@ -140,6 +141,19 @@ class ClaudeStreamJsonProtocolTest {
         protocol.interrupt();
         assertEquals("{\"type\":\"control_request\",\"request_id\":\"tether-interrupt-1\",\"request\":{\"subtype\":\"interrupt\"}}",
                 written.get(0).toString());
+    }
+
+    @Test
+    void aResumeRunsInTheDirectoryOfItsConversationIfThatIsAWorkerDirectory() {
+        Path root = Path.of("/srv/tether/sessions");
+        ObjectNode checkpoint = JSON.createObjectNode().put("claude_session_id", "abc").put("cwd", "/srv/tether/sessions/w-123");
+        assertEquals(Path.of("/srv/tether/sessions/w-123"), ClaudeStreamJsonProtocol.startDirectory(root, checkpoint));
+        for (String elsewhere : List.of("/etc", "/srv/tether/sessions/w-1/../../x", "/srv/tether/sessions/w-1/deeper",
+                "relative/w-1", "/srv/tether/sessions/x-1")) {
+            assertNull(ClaudeStreamJsonProtocol.startDirectory(root, checkpoint.deepCopy().put("cwd", elsewhere)), elsewhere);
+        }
+        assertNull(ClaudeStreamJsonProtocol.startDirectory(root, JSON.createObjectNode().put("cwd", "/srv/tether/sessions/w-1")),
+                "no conversation to resume");
     }
 
     @Test
