@@ -32,6 +32,8 @@ import java.time.Duration;
  * @param redis the Redis of {@code store: redis}, {@code sessions.redis}
  * @param handoffTimeout how long a running turn may take to finish when another node takes the
  *     session over, before it is interrupted, {@code sessions.handoff_timeout}, 0..1h; default 30s
+ * @param maxViewersPerSession read-only viewer connections one session holds at once (contract 7.4),
+ *     {@code sessions.max_viewers_per_session}, 0..10000 where 0 means no viewers; default 8
  */
 public record SessionConfig(
         Duration reconnectWindow,
@@ -46,7 +48,8 @@ public record SessionConfig(
         Duration retryAfter,
         String store,
         RedisConfig redis,
-        Duration handoffTimeout) {
+        Duration handoffTimeout,
+        int maxViewersPerSession) {
 
     public static final String STORE_MEMORY = "memory";
     public static final String STORE_REDIS = "redis";
@@ -60,7 +63,7 @@ public record SessionConfig(
             Duration retryAfter) {
         this(reconnectWindow, tombstoneTtl, tombstoneMaxEntries, replayMaxMessages, replayMaxBytes, maxQueuedMessages,
                 maxTrackedMessageIds, maxSessions, maxSessionsPerUser, retryAfter, STORE_MEMORY, RedisConfig.defaults(),
-                DEFAULT_HANDOFF_TIMEOUT);
+                DEFAULT_HANDOFF_TIMEOUT, DEFAULT_MAX_VIEWERS_PER_SESSION);
     }
 
     public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofMinutes(5);
@@ -75,6 +78,8 @@ public record SessionConfig(
     public static final int DEFAULT_MAX_SESSIONS_PER_USER = 10;
     public static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(5);
     public static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
+    public static final int DEFAULT_MAX_VIEWERS_PER_SESSION = 8;
+    public static final int MAX_VIEWERS_PER_SESSION = 10_000;
 
     public SessionConfig {
         Check.positive("sessions.reconnect_window", reconnectWindow);
@@ -92,6 +97,7 @@ public record SessionConfig(
         }
         Check.notNull("sessions.redis", redis, "a mapping");
         Check.between("sessions.handoff_timeout", handoffTimeout, Duration.ZERO, MAX_HANDOFF_TIMEOUT);
+        Check.between("sessions.max_viewers_per_session", maxViewersPerSession, 0, MAX_VIEWERS_PER_SESSION);
     }
 
     /** Whether sessions are kept in the store the nodes share ({@code store: redis}). */
@@ -104,6 +110,7 @@ public record SessionConfig(
         return new SessionConfig(DEFAULT_RECONNECT_WINDOW, DEFAULT_TOMBSTONE_TTL, DEFAULT_TOMBSTONE_MAX_ENTRIES,
                 DEFAULT_REPLAY_MAX_MESSAGES, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_MAX_QUEUED_MESSAGES,
                 DEFAULT_MAX_TRACKED_MESSAGE_IDS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_USER,
-                DEFAULT_RETRY_AFTER, STORE_MEMORY, RedisConfig.defaults(), DEFAULT_HANDOFF_TIMEOUT);
+                DEFAULT_RETRY_AFTER, STORE_MEMORY, RedisConfig.defaults(), DEFAULT_HANDOFF_TIMEOUT,
+                DEFAULT_MAX_VIEWERS_PER_SESSION);
     }
 }

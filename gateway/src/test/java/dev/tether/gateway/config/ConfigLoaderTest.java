@@ -211,7 +211,17 @@ class ConfigLoaderTest {
         assertEquals("sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
                 + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
                 + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after, store, redis,"
-                + " handoff_timeout)", e.getMessage());
+                + " handoff_timeout, max_viewers_per_session)", e.getMessage());
+    }
+
+    @Test
+    void maxViewersPerSessionDefaultsToEightAndZeroMeansNoViewers() {
+        assertEquals(8, ConfigLoader.parse("", NO_ENV).sessions().maxViewersPerSession());
+        assertEquals(0, ConfigLoader.parse("sessions:\n  max_viewers_per_session: 0\n", NO_ENV).sessions()
+                .maxViewersPerSession());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  max_viewers_per_session: many\n", NO_ENV));
+        assertTrue(e.getMessage().startsWith("sessions.max_viewers_per_session"), e.getMessage());
     }
 
     @Test
@@ -378,6 +388,10 @@ class ConfigLoaderTest {
                 row("sessions.max_sessions", "0", "sessions.max_sessions: 0 (expected: >= 1)"),
                 row("sessions.max_sessions_per_user", "0", "sessions.max_sessions_per_user: 0 (expected: >= 1)"),
                 row("sessions.retry_after", "999ms", "sessions.retry_after: 999ms (expected: >= 1s)"),
+                row("sessions.max_viewers_per_session", "-1",
+                        "sessions.max_viewers_per_session: -1 (expected: 0..10000)"),
+                row("sessions.max_viewers_per_session", "10001",
+                        "sessions.max_viewers_per_session: 10001 (expected: 0..10000)"),
                 // worker
                 row("worker.kind", "python", "worker.kind: python (expected: one of [echo, process])"),
                 row("worker.echo.deltas", "0", "worker.echo.deltas: 0 (expected: 1..1000)"),
