@@ -117,6 +117,15 @@ public interface GatewayMetrics {
     /** A session left this node alive; {@code reason} is a {@code MeterNames.LEFT_*} constant. */
     default void sessionLeft(String reason) {}
 
+    /** A viewer connection attached to a session (contract 7.4). */
+    default void viewerAttached() {}
+
+    /**
+     * A viewer connection left its session; {@code cutReason} is a {@code MeterNames.VIEWER_CUT_*}
+     * constant when the gateway disconnected it, null when it went by itself (closed, token expired ...).
+     */
+    default void viewerDetached(String cutReason) {}
+
     /**
      * A running turn's worker stayed silent for {@code limits.turn_stall_timeout} once, twice or three
      * times; {@code stage} is {@code stalled}, {@code interrupt} or {@code restart}.

@@ -61,6 +61,13 @@ public final class MeterNames {
     /** Timer: from a message being handed to the worker to the worker's first event for it. */
     public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
 
+    // ---- viewers (contract 7.4) ----
+
+    /** Gauge: read-only viewer connections attached to sessions now (owners' connections not counted). */
+    public static final String VIEWERS_CONNECTED = PREFIX + "viewers.connected";
+    /** Counter, tag {@link #REASON} ({@code slow}, {@code ended}, {@code moved}): viewers the gateway disconnected. */
+    public static final String VIEWERS_CUT = PREFIX + "viewers.cut";
+
     // ---- the shared session store (sessions.store: redis) ----
 
     /**
@@ -149,6 +156,12 @@ public final class MeterNames {
     public static final String LEFT_HANDOFF = "handoff";
     public static final String LEFT_RELEASED = "released";
     public static final String LEFT_LOST = "lost";
+    /** {@link #REASON}s of {@link #VIEWERS_CUT}: over the slow-consumer limit, the session ended, it left this node. */
+    public static final String VIEWER_CUT_SLOW = "slow";
+    public static final String VIEWER_CUT_ENDED = "ended";
+    public static final String VIEWER_CUT_MOVED = "moved";
+    /** {@link #REASON} of {@link #AUTH_FAILURES} when a viewer's refreshed token no longer grants the view. */
+    public static final String AUTH_NO_VIEW = "no_view";
     /** {@link #POOL_WORKERS} states. */
     public static final String POOL_WARM = "warm";
     public static final String POOL_STARTING = "starting";

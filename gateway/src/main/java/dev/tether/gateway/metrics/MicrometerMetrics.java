@@ -57,6 +57,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final MeterRegistry registry;
     private final Counter connectionsOpened;
     private final AtomicInteger connectionsActive = new AtomicInteger();
+    private final AtomicInteger viewersConnected = new AtomicInteger();
+    private final Map<String, Counter> viewersCut = new HashMap<>();
     private final Map<UpgradeRefusal, Counter> refused = new EnumMap<>(UpgradeRefusal.class);
     private final Map<ConnectionGate.Outcome, Counter> connectionsRefused = new EnumMap<>(ConnectionGate.Outcome.class);
     private final Counter acceptFailures;
@@ -137,6 +139,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
         for (String reason : LEFT_REASONS) {
             left.put(reason, Counter.builder(MeterNames.SESSIONS_LEFT).tag(MeterNames.REASON, reason)
                     .description("Sessions that left this node alive: handed over, released, or lost to another node")
+                    .register(registry));
+        }
+        Gauge.builder(MeterNames.VIEWERS_CONNECTED, viewersConnected, AtomicInteger::get)
+                .description("Read-only viewer connections attached to sessions now").register(registry);
+        for (String reason : List.of(MeterNames.VIEWER_CUT_SLOW, MeterNames.VIEWER_CUT_ENDED, MeterNames.VIEWER_CUT_MOVED)) {
+            viewersCut.put(reason, Counter.builder(MeterNames.VIEWERS_CUT).tag(MeterNames.REASON, reason)
+                    .description("Viewers the gateway disconnected: slow consumer, session ended, session left this node")
                     .register(registry));
         }
         for (String stage : List.of("stalled", "interrupt", "restart")) {
@@ -321,6 +330,20 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void sessionLeft(String reason) {
         Counter counter = left.get(reason);
+        if (counter != null) {
+            counter.increment();
+        }
+    }
+
+    @Override
+    public void viewerAttached() {
+        viewersConnected.incrementAndGet();
+    }
+
+    @Override
+    public void viewerDetached(String cutReason) {
+        viewersConnected.decrementAndGet();
+        Counter counter = cutReason == null ? null : viewersCut.get(cutReason);
         if (counter != null) {
             counter.increment();
         }
