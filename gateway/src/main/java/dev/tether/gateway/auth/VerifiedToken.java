@@ -31,6 +31,33 @@ public record VerifiedToken(String subject, Instant expiresAt, Map<String, Objec
         claims = Collections.unmodifiableMap(new LinkedHashMap<>(claims));
     }
 
+    /** The claim that grants read-only access to other users' sessions (contract 7.4). */
+    public static final String VIEW_CLAIM = "view";
+
+    /**
+     * Whether the token's {@code view} claim lists {@code sessionId}: a JSON array of session ids,
+     * or a single id as a string. Anything else (absent, a number, an object) lists nothing.
+     */
+    public boolean listsView(String sessionId) {
+        Object view = claims.get(VIEW_CLAIM);
+        if (view instanceof String one) {
+            return one.equals(sessionId);
+        }
+        if (view instanceof java.util.Collection<?> many) {
+            for (Object listed : many) {
+                if (sessionId.equals(listed)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether this token may watch session {@code sessionId} of {@code owner}: its owner, or listed in {@code view}. */
+    public boolean mayView(String sessionId, String owner) {
+        return subject.equals(owner) || listsView(sessionId);
+    }
+
     /** Names the claims but not their values: values are the token issuer's data, not ours to log. */
     @Override
     public String toString() {

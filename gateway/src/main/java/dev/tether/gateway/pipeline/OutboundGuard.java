@@ -3,6 +3,7 @@ package dev.tether.gateway.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.config.AbuseConfig;
+import dev.tether.gateway.session.Connection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -66,7 +67,7 @@ final class OutboundGuard extends ChannelDuplexHandler {
             log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
                     .log("closing {}: not reading, {} bytes unsent (abuse.max_outbound_bytes {})",
                             ctx.channel(), unsent, maxOutboundBytes);
-            ctx.close();
+            cut(ctx);
         }
     }
 
@@ -90,6 +91,12 @@ final class OutboundGuard extends ChannelDuplexHandler {
         log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
                 .log("closing {}: not reading for {} ({} bytes unsent, abuse.outbound_stall_timeout)",
                         ctx.channel(), stallTimeout, pendingBytes.applyAsLong(ctx.channel()));
+        cut(ctx);
+    }
+
+    /** Closes a connection that does not read, marked so its session knows why ({@link Connection#SLOW_CONSUMER}). */
+    private static void cut(ChannelHandlerContext ctx) {
+        ctx.channel().attr(Connection.SLOW_CONSUMER).set(Boolean.TRUE);
         ctx.close();
     }
 

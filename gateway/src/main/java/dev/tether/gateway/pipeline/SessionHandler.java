@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * Binds a connection to its session (pipeline stage {@link GatewayPipeline#SESSION}). When the
  * handshake completes it creates the session, or looks up the one to resume, and attaches to it;
  * from then on it hands every decoded frame to the session's event loop and tells the session when
- * the connection goes away.
+ * the connection goes away. A viewer's connection ({@code role=viewer}) is attached by {@link
+ * ViewerLookup} and never starts a take-over.
  *
  * <p>Runs on the channel's event loop; the session may live on another one, so every call into it
  * is a hand-over ({@link Session} queues them in order).
@@ -37,6 +38,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private final SessionRegistry registry;
     private final HeartbeatConfig heartbeat;
+    private final ViewerLookup viewers;
     private Connection connection;
     private Session session;
 
@@ -44,12 +46,14 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     SessionHandler(SessionRegistry registry, HeartbeatConfig heartbeat) {
         this.registry = requireNonNull(registry, "registry");
         this.heartbeat = requireNonNull(heartbeat, "heartbeat");
+        this.viewers = new ViewerLookup(registry);
     }
 
     /** Without heartbeats: for tests of the session binding alone, on a pipeline without the WebSocket stage. */
     SessionHandler(SessionRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
         this.heartbeat = null;
+        this.viewers = new ViewerLookup(registry);
     }
 
     @Override
@@ -76,6 +80,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                     : registry.create(create.sessionId(), create.token().subject(), ctx.channel().eventLoop(),
                             create.worker(), create.journal());
             session.attach(connection, 0, false);
+            return;
+        }
+        if (ticket instanceof UpgradeTicket.View view) {
+            viewers.attach(ctx, connection, view, found -> session = found);
             return;
         }
         resume(ctx, (UpgradeTicket.Resume) ticket);
@@ -204,6 +212,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             UpgradeTicket unused = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
             if (unused instanceof UpgradeTicket.Resume resume && resume.adoptWith() != null) {
                 giveBack(resume);
+            }
+            if (unused instanceof UpgradeTicket.View view && view.slot() != null) {
+                view.slot().release();
             }
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());

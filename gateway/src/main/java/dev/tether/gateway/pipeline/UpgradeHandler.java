@@ -10,11 +10,14 @@ import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.limits.AddressRateLimiter;
 import dev.tether.gateway.metrics.MeterNames;
+import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionIds;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.session.Viewers;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerUnavailableException;
+import dev.tether.protocol.Role;
 import dev.tether.protocol.UpgradeRefusal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -63,6 +66,13 @@ import org.slf4j.LoggerFactory;
  * too_many_connections} as soon as its request arrives, before the request is even looked at, with a
  * {@code Retry-After} saying when the address gets its next token, so a flood costs no parsing of
  * tokens. (Counting at accept, not at the request, also counts connections that never send one.)
+ *
+ * <p><b>Viewers</b> ({@code role=viewer}, contract 7.4) need a {@code session}; a {@code role} other
+ * than {@code owner} or {@code viewer} is 400 {@code bad_request}. A viewer never reserves a slot or
+ * a worker (it never takes a session over). When the session is here and the token may view it (its
+ * owner, or its {@code view} claim lists it) a place among its viewers is reserved, and a session
+ * with {@code sessions.max_viewers_per_session} viewers is 429 {@code too_many_connections}: only
+ * someone who may see the session learns that it exists.
  *
  * <p>While the gateway drains ({@link SessionRegistry#draining()}), every well-formed upgrade to the
  * WebSocket path, new session or resume, is refused with 503 {@code shutting_down} and a {@code
@@ -161,6 +171,11 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST,
                     "expected Sec-WebSocket-Version: " + WEBSOCKET_VERSION + " and a Sec-WebSocket-Key",
                     new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WEBSOCKET_VERSION));
+            return;
+        }
+        String roleProblem = roleProblem(uri);
+        if (roleProblem != null) {
+            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, roleProblem);
             return;
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
@@ -266,6 +281,9 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     /** A resume ticket, or a create ticket once admission reserved a slot; null after a refusal. */
     private UpgradeTicket ticketFor(ChannelHandlerContext ctx, QueryStringDecoder uri, VerifiedToken token) {
         String sessionId = first(uri, "session");
+        if (sessionId != null && Role.VIEWER.wire().equals(first(uri, "role"))) {
+            return viewTicket(ctx, token, sessionId, first(uri, "last_seq"));
+        }
         if (sessionId != null) {
             if (!registry.store().shared() || registry.get(sessionId).isPresent() || !SessionIds.wellFormed(sessionId)) {
                 return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
@@ -276,6 +294,38 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         CompletionStage<Worker> worker = admitted(ctx, token, registry.admit(token.subject()));
         return worker == null ? null : new UpgradeTicket.Create(token, worker);
+    }
+
+    /**
+     * A viewer's ticket: with a place reserved among the session's viewers when the session is here
+     * and {@code token} may view it; null after the 429 of a session that has its viewers.
+     */
+    private UpgradeTicket viewTicket(ChannelHandlerContext ctx, VerifiedToken token, String sessionId, String lastSeq) {
+        Session session = registry.get(sessionId).orElse(null);
+        if (session == null || !token.mayView(sessionId, session.subject())) {
+            return new UpgradeTicket.View(token, sessionId, lastSeq, null, null); // answered after the handshake
+        }
+        Viewers.Slot slot = session.reserveViewer();
+        if (slot == null) {
+            refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many viewers of this session");
+            return null;
+        }
+        return new UpgradeTicket.View(token, sessionId, lastSeq, session, slot);
+    }
+
+    /**
+     * What is wrong with the {@code role} parameter, or null: absent, {@code owner} and {@code viewer}
+     * are fine; a viewer needs a {@code session}.
+     */
+    static String roleProblem(QueryStringDecoder uri) {
+        String role = first(uri, "role");
+        if (role == null || Role.OWNER.wire().equals(role)) {
+            return null;
+        }
+        if (!Role.VIEWER.wire().equals(role)) {
+            return "role must be owner or viewer";
+        }
+        return first(uri, "session") == null ? "role=viewer needs session=<id>" : null;
     }
 
     /** Acquires a worker for a session slot that {@code admission} reserved; null after a refusal. */

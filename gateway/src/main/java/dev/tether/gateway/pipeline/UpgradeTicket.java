@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.session.Journal;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.session.Viewers;
 import dev.tether.gateway.worker.Worker;
 import io.netty.util.AttributeKey;
 import java.util.concurrent.CompletionStage;
@@ -50,6 +52,20 @@ sealed interface UpgradeTicket {
 
         Resume(VerifiedToken token, String sessionId, String lastSeq) {
             this(token, sessionId, lastSeq, null);
+        }
+    }
+
+    /**
+     * A read-only viewer of {@code sessionId} (contract 7.4); {@code lastSeq} is the raw query value,
+     * checked later. When the session was here at the upgrade and the token may view it, a place
+     * among its viewers was reserved ({@code slot}, on {@code session}), to be used or given back;
+     * otherwise both are null and the session is looked for after the handshake, like a resume.
+     */
+    record View(VerifiedToken token, String sessionId, String lastSeq, Session session, Viewers.Slot slot)
+            implements UpgradeTicket {
+        public View {
+            requireNonNull(token, "token");
+            requireNonNull(sessionId, "sessionId");
         }
     }
 }

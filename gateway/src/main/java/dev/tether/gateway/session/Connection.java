@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.util.AttributeKey;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -21,6 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * data frame ever follows the close frame.
  */
 public final class Connection {
+
+    /**
+     * Set on a channel that the outbound guard closed because its client did not read (a slow
+     * consumer), before it closes: the session learns why the connection went.
+     */
+    public static final AttributeKey<Boolean> SLOW_CONSUMER = AttributeKey.valueOf("tether.slowConsumer");
 
     private final Channel channel;
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -93,6 +100,11 @@ public final class Connection {
     /** Whether the connection is still there (not closed by either side). */
     public boolean open() {
         return channel.isActive();
+    }
+
+    /** Whether the outbound guard cut this connection for not reading ({@link #SLOW_CONSUMER}). */
+    public boolean cutAsSlowConsumer() {
+        return Boolean.TRUE.equals(channel.attr(SLOW_CONSUMER).get());
     }
 
     /** Whether {@link #close} was called. */

@@ -68,6 +68,13 @@ import org.slf4j.LoggerFactory;
  * atomic: attaches run one after another, so however many resumes race, exactly one connection
  * ends up attached and each sees every seq once. {@link #state()}, {@link #attached()} and the
  * replay buffer's size are published through volatile fields for the metrics gauges.
+ *
+ * <p><b>Viewers</b> (contract 7.4) are read-only connections beside the attached one, kept in
+ * {@link Viewers}: they see the same history at the same moment, but are not "the attached
+ * connection": they never replace it, the reconnect window, the interrupt after a disconnect and
+ * the worker's back-pressure are about the owner's connection only, and their frames never reach
+ * the state machine. The session closes them when it ends (as its owner) and when it leaves this
+ * node (1001, so they reconnect where it went). Their methods are grouped under "viewers" below.
  */
 public final class Session {
 
@@ -81,6 +88,10 @@ public final class Session {
     private final LimitsConfig limits;
     private final SessionHistory history;
     private final Inbox inbox;
+    /** Read-only connections beside the attached one (contract 7.4). */
+    private final Viewers viewers;
+    /** The session ended while its last frames were being stored: its viewers close with this once they are shown. */
+    private CloseCode viewersCloseWhenShown;
     private final WorkerSlot workers;
     private final SessionClock clock;
     private final Timer reconnectTimer;
@@ -143,8 +154,9 @@ public final class Session {
         this.context = requireNonNull(context, "context");
         this.limits = context.limits();
         this.journal = requireNonNull(journal, "journal");
+        this.viewers = new Viewers(id, subject, executor, context);
         this.history = new SessionHistory(new ReplayBuffer(context.config().replayMaxMessages(),
-                context.config().replayMaxBytes()), journal, context.codec());
+                context.config().replayMaxBytes()), journal, context.codec(), viewers);
         this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
@@ -240,7 +252,7 @@ public final class Session {
         executor.execute(() -> onDetach(connection));
     }
 
-    /** A decoded frame from {@code connection}; frames of a connection that is no longer attached are dropped. */
+    /** A decoded frame from {@code connection} (the owner's or a viewer's); frames of a connection that is no longer attached are dropped. */
     public void receive(Connection connection, ClientMessage message) {
         executor.execute(() -> onClientMessage(connection, message));
     }
@@ -256,7 +268,8 @@ public final class Session {
     /**
      * {@code connection} stopped (or resumed) taking what is written to it as fast as it comes: while
      * it is the attached one and cannot take more, the worker's output is paused, so the worker
-     * blocks on its own output instead of the gateway holding it.
+     * blocks on its own output instead of the gateway holding it. A viewer's writability changes
+     * nothing: a viewer never slows the worker (the outbound guard cuts one that does not read).
      */
     public void writability(Connection connection, boolean writable) {
         executor.execute(() -> {
@@ -766,12 +779,14 @@ public final class Session {
             attached.close(close);
             attached = null;
         }
+        endViewers(close);
         CompletionStage<Void> written = journal.end(reason).exceptionally(failure -> null);
         written.whenComplete((ignored, error) -> executor.execute(() -> {
             if (attached != null && closeWhenShown != null) {
                 attached.close(closeWhenShown); // the store gave up on the last frames
                 attached = null;
             }
+            closeViewersIfShown(true);
         }));
         CompletableFuture<Void> stopped = workers.stopAll().thenCombine(written, (a, b) -> null);
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
@@ -960,7 +975,7 @@ public final class Session {
 
     private void onDetach(Connection connection) {
         assert executor.inEventLoop();
-        if (attached != connection) {
+        if (viewers.detach(connection) || attached != connection) {
             return;
         }
         attached = null;
@@ -1016,6 +1031,7 @@ public final class Session {
         if (attached != null) {
             attached.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
         }
+        viewers.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
         // With the shared store the session moves on and its queue with it; otherwise it ends with
         // the gateway, so what is queued is answered now.
         List<ClientMessage.Message> droppedAll = context.registry().store().shared() ? List.of() : inbox.takeQueued();
@@ -1044,7 +1060,7 @@ public final class Session {
 
     private void onClientMessage(Connection connection, ClientMessage message) {
         assert executor.inEventLoop();
-        if (connection != attached || state == SessionState.ENDED) {
+        if (viewers.receive(connection, message) || connection != attached || state == SessionState.ENDED) {
             return;
         }
         if (!frameRate.admit(connection, message instanceof ClientMessage.Message m ? m.id() : null)) {
@@ -1087,7 +1103,7 @@ public final class Session {
 
     private void onControlFrame(Connection connection, ControlFrame frame) {
         assert executor.inEventLoop();
-        if (connection != attached || !frameRate.admit(connection, null)) {
+        if (viewers.control(connection, frame) || connection != attached || !frameRate.admit(connection, null)) {
             return;
         }
         if (frame.kind() == ControlFrame.Kind.PING) {
@@ -1097,7 +1113,7 @@ public final class Session {
 
     private void onBadFrame(Connection connection, ServerMessage.Error error) {
         assert executor.inEventLoop();
-        if (connection == attached && frameRate.admit(connection, error.id())) {
+        if (!viewers.reject(connection, error) && connection == attached && frameRate.admit(connection, error.id())) {
             connection.send(error);
         }
     }
@@ -1214,6 +1230,7 @@ public final class Session {
             attached.close(closeWhenShown);
             attached = null;
         }
+        closeViewersIfShown(false);
     }
 
     /**
@@ -1284,10 +1301,92 @@ public final class Session {
             attached.close(close);
             attached = null;
         }
+        viewers.closeAll(CloseCode.GOING_AWAY, MeterNames.VIEWER_CUT_MOVED); // to reconnect where it went
         CompletableFuture<Void> stopped = workers.stopAll();
         stopped.whenComplete((ignored, error) -> terminated.complete(null));
         settled.complete(null);
         context.registry().left(this);
         return stopped;
+    }
+
+    // ---- viewers (contract 7.4) ----
+
+    /**
+     * A place for one more viewer, reserved at the upgrade, or null when {@code
+     * sessions.max_viewers_per_session} viewers are there (or on their way). Any thread.
+     */
+    public Viewers.Slot reserveViewer() {
+        return viewers.reserve();
+    }
+
+    /** Viewers attached now (or reserved at an upgrade); a snapshot. Any thread. */
+    public int viewerCount() {
+        return viewers.size();
+    }
+
+    /**
+     * Adds {@code connection} as a read-only viewer in {@code slot} (reserved with {@link
+     * #reserveViewer}): {@code session_ready} with role {@code viewer}, then everything after
+     * {@code lastSeq}, then live history. Refused like a resume (ended, moving, {@code last_seq}
+     * ahead: 4009) without disturbing anyone, the slot then given back. The attached connection is
+     * never touched.
+     */
+    public void attachViewer(Connection connection, long lastSeq, Viewers.Slot slot) {
+        requireNonNull(slot, "slot");
+        executor.execute(() -> onAttachViewer(connection, lastSeq, slot));
+    }
+
+    private void onAttachViewer(Connection connection, long lastSeq, Viewers.Slot slot) {
+        assert executor.inEventLoop();
+        if (!connection.open()) {
+            slot.release();
+            return;
+        }
+        if (handingOff || state == SessionState.ENDED && endReason == null) {
+            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: connect again"));
+            connection.close(CloseCode.GOING_AWAY);
+            slot.release();
+            return;
+        }
+        if (state == SessionState.ENDED) {
+            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
+            connection.close(CloseCode.SESSION_NOT_FOUND);
+            slot.release();
+            return;
+        }
+        if (lastSeq > history.visibleSeq()) {
+            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
+                    "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
+            connection.close(CloseCode.INVALID_SEQUENCE);
+            slot.release();
+            return;
+        }
+        connection.send(new ServerMessage.SessionReady(id, true, history.visibleSeq(),
+                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.VIEWER, List.of()));
+        history.replayTo(connection, lastSeq);
+        viewers.add(connection, slot);
+        if (draining) {
+            connection.send(new ServerMessage.ShuttingDown(drainRetryAfter));
+        }
+        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
+                .log("viewer {} ({}) attached after seq {}", connection, connection.token().subject(), lastSeq);
+    }
+
+    /**
+     * The session ended with {@code close} for its owner: its viewers get the same close once the
+     * last frames (the {@code status ended}) are shown to them; an owner's own {@code end} (1000 for
+     * the owner) is 4011 for them, since they did not end it.
+     */
+    private void endViewers(CloseCode close) {
+        viewersCloseWhenShown = close == CloseCode.NORMAL ? CloseCode.SESSION_ENDED : close;
+        closeViewersIfShown(false);
+    }
+
+    /** Closes the viewers of an ended session once every frame is shown ({@code anyway}: the store gave up). */
+    private void closeViewersIfShown(boolean anyway) {
+        if (viewersCloseWhenShown != null && (anyway || history.allShown())) {
+            viewers.closeAll(viewersCloseWhenShown, MeterNames.VIEWER_CUT_ENDED);
+            viewersCloseWhenShown = null;
+        }
     }
 }

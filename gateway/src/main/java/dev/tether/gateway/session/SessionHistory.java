@@ -15,7 +15,8 @@ import java.util.function.LongFunction;
  * reaches the attached connection only once the journal says it may ({@link #stored},
  * {@link #showUpTo}); while the store does not answer ({@link #storeAway}) frames are shown at once.
  * Each frame reaches the attached connection once, in seq order; a resume gets what it missed
- * ({@link #replayTo}).
+ * ({@link #replayTo}). Every frame shown to the attached connection is shown to the session's
+ * viewers too, at the same moment (contract 7.4).
  *
  * <p><b>Threading:</b> confined to the session's event loop, like {@link Session};
  * {@link #storeAway()} may be read from any thread (the metrics census).
@@ -25,6 +26,8 @@ final class SessionHistory {
     private final ReplayBuffer buffer;
     private final Journal journal;
     private final WireCodec codec;
+    /** The session's viewers' connections: they see what the attached connection sees. */
+    private final Iterable<Connection> viewers;
     /**
      * The newest seq clients may see: every history frame up to it was sent to the attached
      * connection. The newest seq unless the journal holds frames.
@@ -34,6 +37,11 @@ final class SessionHistory {
     private volatile boolean storeAway;
 
     SessionHistory(ReplayBuffer buffer, Journal journal, WireCodec codec) {
+        this(buffer, journal, codec, List.of());
+    }
+
+    SessionHistory(ReplayBuffer buffer, Journal journal, WireCodec codec, Iterable<Connection> viewers) {
+        this.viewers = requireNonNull(viewers, "viewers");
         this.buffer = requireNonNull(buffer, "buffer");
         this.journal = requireNonNull(journal, "journal");
         this.codec = requireNonNull(codec, "codec");
@@ -58,28 +66,36 @@ final class SessionHistory {
             return; // shown once stored or reserved
         }
         visibleSeq = seq;
+        EncodedFrame encoded = new EncodedFrame(frame);
         if (attached != null) {
-            attached.send(new EncodedFrame(frame));
+            attached.send(encoded);
+        }
+        for (Connection viewer : viewers) {
+            viewer.send(encoded);
         }
     }
 
     /** The journal stored frames {@code firstSeq ...}: those not shown yet go to {@code attached} now, in order. */
     void stored(long firstSeq, List<byte[]> frames, Connection attached) {
-        boolean wrote = false;
-        for (int i = 0; i < frames.size(); i++) {
-            long seq = firstSeq + i;
-            if (seq <= visibleSeq) {
-                continue;
-            }
-            visibleSeq = seq;
-            if (attached != null) {
-                attached.write(new EncodedFrame(frames.get(i)));
-                wrote = true;
-            }
+        int from = (int) Math.max(0, Math.min(frames.size(), visibleSeq + 1 - firstSeq));
+        if (from >= frames.size()) {
+            return;
         }
-        if (wrote) {
-            attached.flush();
+        visibleSeq = firstSeq + frames.size() - 1;
+        List<byte[]> shown = frames.subList(from, frames.size());
+        if (attached != null) {
+            writeAll(attached, shown);
         }
+        for (Connection viewer : viewers) {
+            writeAll(viewer, shown);
+        }
+    }
+
+    private static void writeAll(Connection connection, List<byte[]> frames) {
+        for (byte[] frame : frames) {
+            connection.write(new EncodedFrame(frame));
+        }
+        connection.flush();
     }
 
     /**
@@ -94,21 +110,27 @@ final class SessionHistory {
         ReplayBuffer.Replay held = buffer.replayAfter(visibleSeq);
         long shown = visibleSeq;
         visibleSeq = until;
-        if (attached == null) {
-            return;
+        if (attached != null) {
+            showHeld(attached, held, shown, until);
         }
+        for (Connection viewer : viewers) {
+            showHeld(viewer, held, shown, until);
+        }
+    }
+
+    private static void showHeld(Connection connection, ReplayBuffer.Replay held, long shown, long until) {
         if (held.hasGap()) {
-            attached.send(new ServerMessage.ReplayGap(held.gapFrom(), Math.min(held.gapTo(), until)));
+            connection.send(new ServerMessage.ReplayGap(held.gapFrom(), Math.min(held.gapTo(), until)));
         }
         for (ReplayBuffer.Entry entry : held.entries()) {
             if (entry.seq() > until) {
                 break;
             }
             if (entry.seq() > shown) {
-                attached.write(new EncodedFrame(entry.frame()));
+                connection.write(new EncodedFrame(entry.frame()));
             }
         }
-        attached.flush();
+        connection.flush();
     }
 
     /**

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerification;
+import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.GatewayConfig;
@@ -31,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * All live sessions of this gateway, the admission limits on creating them, and the tombstones of
@@ -331,18 +333,35 @@ public final class SessionRegistry {
 
     /** Finds {@code id} for {@code subject}; another user's session is reported as {@link Lookup.NotFound}. */
     public Lookup lookup(String id, String subject) {
+        return lookup(id, subject::equals);
+    }
+
+    /**
+     * Finds {@code id} for a viewer with {@code token} (contract 7.4): its owner's, or one its
+     * {@code view} claim lists; any other is reported as {@link Lookup.NotFound}, like an unknown id.
+     */
+    public Lookup lookupViewer(String id, VerifiedToken token) {
+        return lookup(id, owner -> token.mayView(id, owner));
+    }
+
+    private Lookup lookup(String id, Predicate<String> mayAccess) {
         if (!SessionIds.wellFormed(id)) {
             return new Lookup.NotFound();
         }
         Session session = sessions.get(id);
         if (session != null) {
-            return session.subject().equals(subject) ? new Lookup.Found(session) : new Lookup.NotFound();
+            return mayAccess.test(session.subject()) ? new Lookup.Found(session) : new Lookup.NotFound();
         }
         Tombstone tombstone = tombstones.getIfPresent(id);
-        if (tombstone != null && tombstone.subject().equals(subject)) {
+        if (tombstone != null && mayAccess.test(tombstone.subject())) {
             return new Lookup.Expired(tombstone.reason());
         }
         return new Lookup.NotFound();
+    }
+
+    /** This node's {@code server.node_id}, or null when it has none. */
+    public String node() {
+        return context.node();
     }
 
     /** Called by a session that leaves this node alive (released or taken over): frees its slot, no tombstone. */

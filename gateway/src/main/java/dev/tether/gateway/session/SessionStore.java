@@ -3,6 +3,7 @@ package dev.tether.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.util.concurrent.EventExecutor;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -55,6 +56,20 @@ public interface SessionStore {
         record Incompatible(String format) implements Adoption {}
     }
 
+    /**
+     * Where a session is, as the store says (for a viewer that did not find it on this node).
+     *
+     * @param subject its owner
+     * @param node the node that holds it; empty while none does
+     * @param endReason why it ended (the wire reason), or null while it runs
+     */
+    record Location(String subject, String node, String endReason) {
+        public Location {
+            requireNonNull(subject, "subject");
+            requireNonNull(node, "node");
+        }
+    }
+
     /** The in-memory store: sessions live and die with this node. */
     SessionStore MEMORY = new SessionStore() {
         @Override
@@ -79,6 +94,15 @@ public interface SessionStore {
      */
     default CompletionStage<Void> abandon(String id, String subject) {
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Where session {@code id} is, read only: never claimed, never asked to move (a viewer must not
+     * take a session over, contract 7.4). Empty when the store does not know it (always, in memory).
+     * Fails when the store cannot be reached.
+     */
+    default CompletionStage<Optional<Location>> locate(String id) {
+        return CompletableFuture.completedFuture(Optional.empty());
     }
 
     /** Whether sessions are kept in a store other nodes share. */

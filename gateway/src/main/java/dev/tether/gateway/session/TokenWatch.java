@@ -41,8 +41,16 @@ final class TokenWatch {
     private final Timer refreshTimer;
     private final Timer graceTimer;
     private Connection watched;
+    /** Watches a viewer: a refresh keeps the viewer's own subject and must still grant the view. */
+    private final boolean viewer;
 
     TokenWatch(String sessionId, String subject, EventExecutor executor, SessionContext context) {
+        this(sessionId, subject, executor, context, false);
+    }
+
+    /** @param viewer whether the watched connection is a viewer of the session (contract 7.4) */
+    TokenWatch(String sessionId, String subject, EventExecutor executor, SessionContext context, boolean viewer) {
+        this.viewer = viewer;
         this.sessionId = requireNonNull(sessionId, "sessionId");
         this.subject = requireNonNull(subject, "subject");
         this.auth = context.auth();
@@ -81,8 +89,8 @@ final class TokenWatch {
     }
 
     /**
-     * An {@code auth_refresh} from {@code connection}: a valid token for the session's subject is
-     * answered {@code auth_ok} and watched from now on; any other is answered error
+     * An {@code auth_refresh} from {@code connection}: a valid token for the session's subject (for a
+     * viewer: the viewer's own subject, still the owner or listed in its {@code view} claim) is answered {@code auth_ok} and watched from now on; any other is answered error
      * {@code auth_refresh_failed} and the connection keeps its old token.
      *
      * @return whether the new token was taken
@@ -96,9 +104,15 @@ final class TokenWatch {
             connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
             return false;
         }
-        if (!refreshed.subject().equals(subject)) {
+        if (!refreshed.subject().equals(viewer ? connection.token().subject() : subject)) {
             metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
             connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
+            return false;
+        }
+        if (viewer && !refreshed.mayView(sessionId, subject)) {
+            metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_NO_VIEW);
+            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED,
+                    "token does not grant viewing this session"));
             return false;
         }
         connection.token(refreshed);

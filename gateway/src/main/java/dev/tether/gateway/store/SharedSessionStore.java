@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -298,6 +299,12 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     public CompletionStage<Void> abandon(String id, String subject) {
         return store.discard(id, new Fence(node, 1)).exceptionally(error -> null)
                 .thenCompose(ignored -> store.forget(subject, id));
+    }
+
+    @Override
+    public CompletionStage<Optional<Location>> locate(String id) {
+        return store.read(id).thenApply(found -> found.map(stored -> new Location(stored.subject(), stored.node(),
+                stored.ended() ? stored.endReason() : null)));
     }
 
     @Override
