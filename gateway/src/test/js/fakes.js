@@ -100,11 +100,12 @@ export class FakeWebSocket {
   }
 
   /** Opens and sends session_ready. */
-  ready({ sessionId = 'S1', resumed = false, lastSeq = 0, state = 'idle', tokenExpiresAt = 2000000000, node } = {}) {
+  ready({ sessionId = 'S1', resumed = false, lastSeq = 0, state = 'idle', tokenExpiresAt = 2000000000, node, role } = {}) {
     this.open();
     this.receive({
       type: 'session_ready', session_id: sessionId, resumed, last_seq: lastSeq,
       token_expires_at: tokenExpiresAt, state, ...(node === undefined ? {} : { node }),
+      ...(role === undefined ? {} : { role }),
     });
   }
 

@@ -679,3 +679,50 @@ test('end refused by the frame rate limit is sent again a second later', async (
   timers.advance(1);
   assert.equal(ws.sentOf('end').length, 2, 'one retry for both refusals');
 });
+
+// --- viewers (protocol section 7.4) ------------------------------------------------------------
+
+test('a viewer resumes the watched session with role=viewer, exposes role, and keeps nothing in storage', async () => {
+  const c = client({ view: 'S9', node: 'gw-2', storage: undefined });
+  assert.equal(c.role, 'viewer');
+  const seen = record(c, 'ready', 'event');
+  const ws = await connected(c, { sessionId: 'S9', resumed: true, lastSeq: 2, role: 'viewer', node: 'gw-2' });
+  assert.equal(ws.url, 'ws://gw.test/ws?session=S9&role=viewer&last_seq=0&node=gw-2');
+  assert.equal(seen[0][1].role, 'viewer');
+  ws.event(1);
+  ws.event(2);
+  timers.advance(60000);
+  assert.deepEqual(ws.sentOf('ack'), [], 'a viewer sends no acks');
+  ws.serverClose(1006);
+  const next = await reconnect();
+  assert.equal(next.url, 'ws://gw.test/ws?session=S9&role=viewer&last_seq=2&node=gw-2', 'resumes after what it saw');
+  assert.equal(storage.getItem('tether.session'), null, 'the owner\'s stored session is left alone');
+});
+
+test('an owner\'s role comes from session_ready', async () => {
+  const c = client();
+  await connected(c, { role: 'owner' });
+  assert.equal(c.role, 'owner');
+});
+
+test('a viewer refuses send, interrupt, end and newSession locally', async () => {
+  const c = client({ view: 'S9' });
+  const ws = await connected(c, { sessionId: 'S9', resumed: true, role: 'viewer' });
+  assert.throws(() => c.send('hi'), { code: 'read_only' });
+  assert.throws(() => c.interrupt(), { code: 'read_only' });
+  assert.throws(() => c.newSession(), { code: 'read_only' });
+  await assert.rejects(c.end(), { code: 'read_only' });
+  assert.deepEqual(ws.sent, [], 'nothing went to the gateway');
+});
+
+test('a viewer told session_busy by a node that does not serve the session reconnects to the named node', async () => {
+  const c = client({ view: 'S9', node: 'gw-1' });
+  c.connect();
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.receive({ type: 'error', code: 'session_busy', message: 'the session is served by node gw-3: connect there with &node=gw-3' });
+  ws.serverClose(1001);
+  const next = await reconnect();
+  assert.equal(next.url, 'ws://gw.test/ws?session=S9&role=viewer&last_seq=0&node=gw-3');
+});

@@ -1,6 +1,7 @@
 // The demo page: a chat view of one session with the demo worker, driven by the client library.
 // Page parameters: ?sub=NAME (the user; else kept in sessionStorage, or a random one from /dev/token),
-// ?ttl=DURATION (token lifetime asked of /dev/token, e.g. 20s), ?ws=URL (another gateway's WebSocket).
+// ?ttl=DURATION (token lifetime asked of /dev/token, e.g. 20s), ?ws=URL (another gateway's WebSocket),
+// ?view=SESSION[&node=NODE] (watch that session read-only, as a viewer: what the "viewer link" opens).
 import { TetherClient } from '/client/tether-client.js';
 
 const SUB_KEY = 'tether.demo.sub';
@@ -13,6 +14,7 @@ window.tetherDemo = demo;
 
 let subject = params.get('sub') || sessionStorage.getItem(SUB_KEY) || null;
 const ttl = params.get('ttl');
+const viewing = params.get('view'); // a session to watch read-only, or null
 let pastedToken = null;
 let devTokens = true;
 
@@ -26,6 +28,7 @@ async function getToken() {
     const query = new URLSearchParams();
     if (subject) query.set('sub', subject);
     if (ttl) query.set('ttl', ttl);
+    if (viewing) query.set('view', viewing); // a dev token whose view claim lists the watched session
     const response = await fetch('/dev/token?' + query, { cache: 'no-store' });
     if (response.ok) {
       const body = await response.json();
@@ -146,7 +149,14 @@ function short(value) {
 
 // --- the client ----------------------------------------------------------------------------------
 
-const client = new TetherClient({ url: wsUrl(), getToken });
+const client = new TetherClient({
+  url: wsUrl(), getToken, ...(viewing ? { view: viewing, node: params.get('node') ?? undefined } : {}),
+});
+if (viewing) {
+  // Read only: nothing on this page can write to the session.
+  document.body.dataset.role = 'viewer';
+  for (const id of ['composer', 'end-session', 'new-session', 'drop']) $(id).hidden = true;
+}
 demo.client = client;
 $('subject').textContent = subject ?? '-';
 
@@ -163,9 +173,23 @@ client.addEventListener('connected', () => {
   demo.connections++;
 });
 
+/** A URL that opens this page as a viewer of the current session (protocol section 7.4). */
+function viewerLink(sessionId) {
+  const link = new URL(location.pathname, location.href);
+  link.searchParams.set('view', sessionId);
+  if (client.node) link.searchParams.set('node', client.node);
+  if (params.get('ws')) link.searchParams.set('ws', params.get('ws'));
+  return link.href;
+}
+
 client.addEventListener('ready', (e) => {
-  const { sessionId, resumed, lastSeq, state } = e.detail;
+  const { sessionId, resumed, lastSeq, state, role } = e.detail;
   $('session-id').textContent = sessionId;
+  $('role').textContent = role;
+  if (role === 'owner') {
+    $('viewer-link').href = viewerLink(sessionId);
+    $('viewer-link').hidden = false;
+  }
   $('worker-state').textContent = state;
   $('last-seq').textContent = String(client.lastSeq);
   if (resumed && $('transcript').childElementCount === 0 && client.lastSeq > 0) {
@@ -269,7 +293,9 @@ client.addEventListener('ended', (e) => {
 
 client.addEventListener('terminal', (e) => {
   const { code, reason } = e.detail;
-  if (GONE.has(code)) {
+  if (viewing) {
+    addNotice(code, `${reason}: no longer watching`);
+  } else if (GONE.has(code)) {
     addNotice(code, `${reason}: starting a new session`);
     $('transcript').replaceChildren();
     client.newSession();

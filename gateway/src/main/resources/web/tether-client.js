@@ -11,7 +11,8 @@
 //  - keeps sent messages in an outbox until 'accepted' and resends them (same id) after a reconnect;
 //  - answers refresh_required with getToken() + auth_refresh, and reconnects with a fresh token after 4010;
 //  - keeps {sessionId, lastSeq} in sessionStorage so that a page reload resumes the session;
-//  - ends the session on purpose with end() (protocol section 8.7), resuming first if it has to.
+//  - ends the session on purpose with end() (protocol section 8.7), resuming first if it has to;
+//  - or, with options.view, watches another session read-only (a viewer, protocol section 7.4).
 //
 // Everything runs on the page's single thread; events are dispatched synchronously.
 
@@ -87,6 +88,11 @@ function customEvent(name, detail) {
   return event;
 }
 
+/** What send(), interrupt(), end() and newSession() throw (or reject with) on a viewer. */
+function readOnlyError(what) {
+  return Object.assign(new Error(`TetherClient.${what}: this client is a viewer (read only)`), { code: 'read_only' });
+}
+
 /** What send() throws after end(). */
 function sessionEndedError(message) {
   return Object.assign(new Error(message), { code: 'session_ended' });
@@ -107,6 +113,11 @@ export class TetherClient extends EventTarget {
    * @param {number} [options.minRefreshIntervalMs] least time between two token refreshes; default 2000
    * @param {typeof WebSocket} [options.WebSocket] default globalThis.WebSocket
    * @param {() => number} [options.random] default Math.random
+   * @param {string} [options.view] a session id to watch read-only (role viewer): the client resumes
+   *     that session as a viewer, gets its history, never sends messages, interrupts, acks or `end`,
+   *     and keeps nothing in storage unless options.storage is given
+   * @param {string} [options.node] with `view`: the gateway node serving that session (for a proxy's
+   *     routing, `&node=`); learnt again from session_ready and from session_busy answers
    * @param {{setTimeout: Function, clearTimeout: Function, now: () => number}} [options.timers]
    *     default the global timers and Date.now (tests inject fakes)
    */
@@ -120,7 +131,9 @@ export class TetherClient extends EventTarget {
     }
     this._url = options.url;
     this._getToken = options.getToken;
-    this._storage = options.storage === undefined ? defaultStorage() : options.storage;
+    this._viewer = typeof options.view === 'string' && options.view !== '';
+    this._role = null; // session_ready.role on the current session
+    this._storage = options.storage === undefined ? (this._viewer ? null : defaultStorage()) : options.storage;
     this._storageKey = options.storageKey ?? 'tether.session';
     this._backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
     this._ackIntervalMs = options.ackIntervalMs ?? 1000;
@@ -163,6 +176,10 @@ export class TetherClient extends EventTarget {
     this._ended = null; // the 'ended' detail once end() completed, until connect() or newSession()
 
     this._restore();
+    if (this._viewer) {
+      this._sessionId = options.view;
+      this._node = typeof options.node === 'string' && options.node !== '' ? options.node : this._node;
+    }
     this._onPageHide = () => this._persist();
     if (typeof globalThis.addEventListener === 'function') {
       globalThis.addEventListener('pagehide', this._onPageHide);
@@ -177,6 +194,16 @@ export class TetherClient extends EventTarget {
 
   get sessionId() {
     return this._sessionId;
+  }
+
+  /** The gateway node serving the session (session_ready.node), or null. */
+  get node() {
+    return this._node;
+  }
+
+  /** 'owner' or 'viewer' as the last session_ready said; before one, what was asked for. */
+  get role() {
+    return this._role ?? (this._viewer ? 'viewer' : 'owner');
   }
 
   /** The highest seq the application has processed. */
@@ -215,6 +242,9 @@ export class TetherClient extends EventTarget {
    * reconnect (the gateway drops duplicates). Returns the id.
    */
   send(data, id = randomId()) {
+    if (this._viewer) {
+      throw readOnlyError('send');
+    }
     if (typeof id !== 'string' || id.length < 1 || id.length > 256) {
       throw new TypeError('TetherClient.send: id must be a string of 1..256 characters');
     }
@@ -234,6 +264,9 @@ export class TetherClient extends EventTarget {
 
   /** Asks the worker to stop the current turn. */
   interrupt() {
+    if (this._viewer) {
+      throw readOnlyError('interrupt');
+    }
     if (this._ready) {
       this._sendFrame({ type: 'interrupt' });
     }
@@ -272,6 +305,9 @@ export class TetherClient extends EventTarget {
    * 'new_session' (newSession() was called). Calling it again returns the same promise.
    */
   end() {
+    if (this._viewer) {
+      return Promise.reject(readOnlyError('end'));
+    }
     if (this._ended) {
       return Promise.resolve(this._ended);
     }
@@ -296,6 +332,9 @@ export class TetherClient extends EventTarget {
 
   /** Forgets the stored session and connects a new one. Unaccepted messages stay in the outbox. */
   newSession() {
+    if (this._viewer) {
+      throw readOnlyError('newSession');
+    }
     this._failEnd('new_session', 'newSession() was called before the session ended');
     this._abandonSocket(1000, 'new session');
     this._cancelReconnect();
@@ -369,7 +408,9 @@ export class TetherClient extends EventTarget {
     }
     const separator = this._url.includes('?') ? '&' : '?';
     const node = this._node ? '&node=' + encodeURIComponent(this._node) : '';
-    return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + '&last_seq=' + this._lastSeq + node;
+    const role = this._viewer ? '&role=viewer' : '';
+    return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + role + '&last_seq=' + this._lastSeq
+      + node;
   }
 
   /** Stops listening to the current socket and closes it; its events are ignored from now on. */
@@ -528,6 +569,7 @@ export class TetherClient extends EventTarget {
     }
     this._sessionId = frame.session_id;
     this._node = typeof frame.node === 'string' ? frame.node : null;
+    this._role = frame.role === 'viewer' ? 'viewer' : 'owner';
     this._ready = true;
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
@@ -536,7 +578,7 @@ export class TetherClient extends EventTarget {
     this._setState('open');
     this._emit('ready', {
       sessionId: frame.session_id, resumed, lastSeq: frame.last_seq, state: frame.state,
-      tokenExpiresAt: frame.token_expires_at,
+      tokenExpiresAt: frame.token_expires_at, role: this._role,
     });
     if (this._ending) {
       if (this._ready) {
@@ -581,6 +623,13 @@ export class TetherClient extends EventTarget {
     const detail = { code: frame.code, message: frame.message ?? '', id: frame.id ?? null };
     if (frame.reason !== undefined) {
       detail.reason = frame.reason;
+    }
+    if (this._viewer && frame.code === 'session_busy') {
+      // Another node serves the watched session: its message names it (`&node=<node>`); close 1001 follows.
+      const named = /&node=([a-z0-9-]{1,32})/.exec(frame.message ?? '');
+      if (named) {
+        this._node = named[1];
+      }
     }
     if (frame.code === 'session_expired') {
       this._endReason = frame.reason ?? null; // why, should end() be waiting: close 4004 follows
@@ -733,6 +782,9 @@ export class TetherClient extends EventTarget {
    * ackIntervalMs after the previous ack.
    */
   _noteProcessed() {
+    if (this._viewer) {
+      return; // a viewer's ack is ignored by the gateway: none is sent
+    }
     const now = this._now();
     this._lastFrameAt = now;
     if (this._firstUnackedAt === null) {

@@ -4,11 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.Durations;
 import dev.tether.gateway.config.WebConfig;
 import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpEndpoint;
+import dev.tether.gateway.session.SessionIds;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -24,7 +26,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /dev/token?sub=NAME&ttl=DURATION}: a token signed with the development secret, so the
+ * {@code GET /dev/token?sub=NAME&ttl=DURATION[&view=SESSION]}: a token signed with the development
+ * secret ({@code view}: with a {@code view} claim listing that session, for the demo's viewer link), so the
  * demo page (and a developer's script) can connect without an identity provider. Answers
  * {@code {"token":"...","sub":"...","expires_at":<epoch s>}} with {@code Cache-Control: no-store};
  * bad input is a 400 with {@code {"error":"invalid_request","message":"..."}}. The token is never
@@ -96,8 +99,17 @@ final class DevTokenEndpoint implements HttpEndpoint {
                         + " (web.dev_token_max_ttl)");
             }
         }
+        Map<String, Object> tokenClaims = claims;
+        String view = single(query, "view");
+        if (view != null) {
+            if (!SessionIds.wellFormed(view)) {
+                return invalid("view: expected a session id");
+            }
+            tokenClaims = new LinkedHashMap<>(claims);
+            tokenClaims.put(VerifiedToken.VIEW_CLAIM, List.of(view));
+        }
         Instant now = clock.instant();
-        String token = new TokenMinter(secret, algorithm, Clock.fixed(now, ZoneOffset.UTC)).mint(subject, ttl, claims);
+        String token = new TokenMinter(secret, algorithm, Clock.fixed(now, ZoneOffset.UTC)).mint(subject, ttl, tokenClaims);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", token);
         body.put("sub", subject);

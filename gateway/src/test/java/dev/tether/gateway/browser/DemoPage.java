@@ -46,6 +46,20 @@ final class DemoPage {
         return page;
     }
 
+    /** Loads {@code url} (a viewer link, say) in the driver's current window and waits until its client is open. */
+    static DemoPage openUrl(BrowserExtension browser, String url) {
+        DemoPage page = new DemoPage(browser);
+        page.driver.get(url);
+        page.awaitState("open");
+        page.await(() -> "a session id shown", d -> !page.sessionId().isEmpty());
+        return page;
+    }
+
+    /** Whether the element {@code id} is shown. */
+    boolean displayed(String id) {
+        return driver.findElement(By.id(id)).isDisplayed();
+    }
+
     // ---- what the page shows ----
 
     String state() {

@@ -21,6 +21,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WindowType;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -235,6 +238,42 @@ class DemoPageBrowserIT {
      * After a cut: the page went through reconnecting back to open on the same session, and the reply
      * that was streaming completed once, with nothing delivered twice or skipped.
      */
+    @Test
+    void theViewerLinkOpensTheSessionReadOnlyInASecondPageThatSeesTheOwnersOutput() {
+        DemoPage owner = DemoPage.open(browser, base(), "sub=browser-viewed");
+        String session = owner.sessionId();
+        assertEquals("owner", owner.text("role"));
+        WebDriver driver = browser.driver();
+        String link = driver.findElement(By.id("viewer-link")).getAttribute("href");
+        assertTrue(link.contains("view=" + session), link);
+        String ownerWindow = driver.getWindowHandle();
+        driver.switchTo().newWindow(WindowType.TAB);
+        try {
+            DemoPage viewer = DemoPage.openUrl(browser, link);
+            assertEquals(session, viewer.sessionId());
+            assertEquals("viewer", viewer.text("role"));
+            assertFalse(viewer.displayed("composer"), "a viewer page cannot send");
+            String viewerWindow = driver.getWindowHandle();
+
+            driver.switchTo().window(ownerWindow);
+            String id = owner.send("{\"text\":\"seen by two pages\",\"deltas\":4,\"delay_ms\":20}");
+            owner.awaitDone(id);
+
+            driver.switchTo().window(viewerWindow);
+            viewer.awaitDone(id);
+            assertEquals("seen by two pages", viewer.reply(id));
+            viewer.assertSeqsContiguous();
+            viewer.screenshot("viewer");
+        } finally {
+            for (String handle : driver.getWindowHandles()) {
+                if (!handle.equals(ownerWindow)) {
+                    driver.switchTo().window(handle).close(); // later tests use one window
+                }
+            }
+            driver.switchTo().window(ownerWindow);
+        }
+    }
+
     private static void assertResumedAndCompletedOnce(DemoPage page, String session, String id) {
         page.awaitDone(id);
         List<String> states = page.states();
