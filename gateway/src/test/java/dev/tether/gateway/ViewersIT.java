@@ -45,6 +45,10 @@ class ViewersIT {
               max_viewers_per_session: 2
             """);
 
+    /** Demo workers, which can ask the user (contract 7.3). */
+    @RegisterExtension
+    static final GatewayExtension asking = dev.tether.gateway.testing.DemoWorkers.gateway("viewers", "");
+
     /**
      * Turns of about 1 MiB each (as in AbuseIT), and a connection that may hold 256 KiB unsent, at most
      * 1 MiB, or stall 1 s: a viewer that does not read is cut within a turn or two.
@@ -156,6 +160,31 @@ class ViewersIT {
             assertEquals(List.of(), SessionClient.historyTags(sync(owner)), "the owner saw no history from it");
             List<ServerMessage> turn = owner.roundTrip("m-1", "\"from the owner\"");
             assertFalse(SessionClient.tags(turn).stream().anyMatch(t -> t.contains("v-1")), turn::toString);
+        }
+    }
+
+    @Test
+    void aViewerSeesTheWorkersRequestsButCannotAnswerThem() {
+        String alice = user();
+        try (SessionClient owner = SessionClient.openIdle(asking, alice)) {
+            owner.sendAccepted("m-1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
+            List<ServerMessage> asked = owner.until(m -> m instanceof ServerMessage.Request);
+            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            try (SessionClient viewer = SessionClient.open(viewUri(asking, owner.sessionId(), 0), asking.token(alice))) {
+                assertEquals(List.of(request.requestId()), viewer.ready.pendingRequests().stream()
+                        .map(ServerMessage.PendingRequest::requestId).toList(), "listed for the viewer too");
+                viewer.until(m -> m instanceof ServerMessage.Request); // the replay
+                viewer.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the viewer")));
+                assertEquals(ErrorCode.READ_ONLY, viewer.expect(ServerMessage.Error.class).code());
+
+                owner.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the owner")));
+                List<ServerMessage> seen = viewer.until(m -> m instanceof ServerMessage.RequestResolved);
+                assertEquals(request.requestId(), ((ServerMessage.RequestResolved) seen.get(seen.size() - 1)).requestId(),
+                        "the viewer sees it resolved");
+                List<ServerMessage> turn = owner.untilTag("status:idle");
+                assertEquals("from the owner", SessionClient.event(turn, "answer").path("data").asText(),
+                        "the worker got the owner's answer, once");
+            }
         }
     }
 

@@ -1362,7 +1362,7 @@ public final class Session {
             return;
         }
         connection.send(new ServerMessage.SessionReady(id, true, history.visibleSeq(),
-                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.VIEWER, List.of()));
+                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.VIEWER, requests.listed()));
         history.replayTo(connection, lastSeq);
         viewers.add(connection, slot);
         if (draining) {
