@@ -750,6 +750,10 @@ class SharedStoreIT {
         return URI.create("ws://127.0.0.1:" + address(server).getPort() + "/ws");
     }
 
+    private URI viewUri(GatewayServer server, String id) {
+        return URI.create(uri(server) + "?session=" + id + "&role=viewer&last_seq=0");
+    }
+
     private URI resumeUri(GatewayServer server, String id, long lastSeq) {
         return URI.create(uri(server) + "?session=" + id + "&last_seq=" + lastSeq);
     }
@@ -824,6 +828,55 @@ class SharedStoreIT {
             ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             ws.send(new ClientMessage.Respond(requestId, JsonNodeFactory.instance.objectNode()));
             assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code());
+        }
+    }
+
+    @Test
+    void aViewerOnAnotherNodeIsToldWhereTheSessionIsAndNeverMovesIt() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        try (SessionClient owner = SessionClient.openIdle(uri(a), token(a, "wren"))) {
+            String id = owner.sessionId();
+            long epoch;
+            try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+                epoch = store.read(id).toCompletableFuture().get().orElseThrow().epoch();
+            }
+            try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token(b, "wren"))) {
+                ServerMessage.Error busy = viewer.expect(ServerMessage.Error.class);
+                assertEquals(ErrorCode.SESSION_BUSY, busy.code());
+                assertTrue(busy.message().contains("&node=a"), busy.message());
+                assertEquals(1001, viewer.awaitCloseCode());
+            }
+            try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+                StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
+                assertEquals("a", stored.node(), "the viewer did not take the session over");
+                assertEquals(epoch, stored.epoch());
+            }
+            assertTrue(b.registry().get(id).isEmpty());
+            assertEquals(1, SessionClient.event(owner.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"),
+                    "result").path("turn").asInt(), "the owner goes on undisturbed");
+        }
+    }
+
+    @Test
+    void aSessionsViewersAreSentToReconnectWhenItMovesToAnotherNode() throws Exception {
+        GatewayServer a = node("a");
+        GatewayServer b = node("b");
+        String id;
+        try (SessionClient owner = SessionClient.openIdle(uri(a), token(a, "xena"))) {
+            id = owner.sessionId();
+            try (TestClient viewer = TestClient.connectWithHeader(viewUri(a, id), token(a, "xena"))) {
+                assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
+                // The owner resumes on b: a hands the session over, and its viewer is told to reconnect.
+                try (TestClient moved = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "xena"))) {
+                    assertTrue(moved.expect(ServerMessage.SessionReady.class).resumed());
+                    assertEquals(1001, viewer.awaitCloseCode());
+                }
+            }
+        }
+        try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token(b, "xena"))) {
+            assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role(),
+                    "reconnected where the session went");
         }
     }
 
