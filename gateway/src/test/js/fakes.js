@@ -99,13 +99,14 @@ export class FakeWebSocket {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
 
-  /** Opens and sends session_ready. */
-  ready({ sessionId = 'S1', resumed = false, lastSeq = 0, state = 'idle', tokenExpiresAt = 2000000000, node, role } = {}) {
+  /** Opens and sends session_ready; `pendingRequests` in the wire form, [{request_id, request, seq}]. */
+  ready({ sessionId = 'S1', resumed = false, lastSeq = 0, state = 'idle', tokenExpiresAt = 2000000000, node, role,
+    pendingRequests } = {}) {
     this.open();
     this.receive({
       type: 'session_ready', session_id: sessionId, resumed, last_seq: lastSeq,
       token_expires_at: tokenExpiresAt, state, ...(node === undefined ? {} : { node }),
-      ...(role === undefined ? {} : { role }),
+      ...(role === undefined ? {} : { role }), ...(pendingRequests === undefined ? {} : { pending_requests: pendingRequests }),
     });
   }
 

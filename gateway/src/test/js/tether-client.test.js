@@ -726,3 +726,178 @@ test('a viewer told session_busy by a node that does not serve the session recon
   const next = await reconnect();
   assert.equal(next.url, 'ws://gw.test/ws?session=S9&role=viewer&last_seq=0&node=gw-3');
 });
+
+// --- requests to the user (protocol section 7.3) -----------------------------------------------
+
+const APPROVAL = { kind: 'approval', tool: 'Bash', input: { command: 'rm -rf build' } };
+
+function request(ws, seq, requestId, body = APPROVAL) {
+  ws.receive({ type: 'request', seq, request_id: requestId, request: body });
+}
+
+function resolved(ws, seq, requestId, outcome = 'answered') {
+  ws.receive({ type: 'request_resolved', seq, request_id: requestId, outcome });
+}
+
+/** pendingRequests as [requestId, answer] pairs. */
+function pendingOf(c) {
+  return c.pendingRequests.map((r) => [r.requestId, r.answer]);
+}
+
+test('requests and their resolution are history: delivered once, in order, tracked in pendingRequests', async () => {
+  const c = client();
+  const seen = record(c, 'request', 'request_resolved', 'gap');
+  const ws = await connected(c, { pendingRequests: [] });
+  request(ws, 1, 'r1');
+  request(ws, 2, 'r2', { kind: 'question', text: 'which branch?' });
+  assert.deepEqual(c.pendingRequests, [
+    { requestId: 'r1', request: APPROVAL, seq: 1, answer: null },
+    { requestId: 'r2', request: { kind: 'question', text: 'which branch?' }, seq: 2, answer: null },
+  ]);
+  resolved(ws, 3, 'r1', 'timeout');
+  request(ws, 2, 'r2'); // a replay duplicate
+  ws.event(4);
+  assert.deepEqual(pendingOf(c), [['r2', null]]);
+  assert.deepEqual(seen, [
+    ['request', { seq: 1, requestId: 'r1', request: APPROVAL, pending: true }],
+    ['request', { seq: 2, requestId: 'r2', request: { kind: 'question', text: 'which branch?' }, pending: true }],
+    ['request_resolved', { seq: 3, requestId: 'r1', outcome: 'timeout' }],
+  ], 'no gap: request frames move lastSeq like any history frame');
+  assert.equal(c.lastSeq, 4);
+});
+
+test('pendingRequests is rebuilt from session_ready on every reconnect: evicted requests show, resolved ones go', async () => {
+  const c = client();
+  const seen = record(c, 'request', 'request_resolved');
+  const ws = await connected(c);
+  request(ws, 1, 'r1');
+  request(ws, 2, 'r2');
+  ws.serverClose(1006);
+  assert.deepEqual(pendingOf(c), [['r1', null], ['r2', null]], 'kept while reconnecting');
+  const again = await reconnect();
+  const atReady = [];
+  c.addEventListener('ready', () => atReady.push(...pendingOf(c)));
+  // While the client was away: r3 was asked (seq 3) and r1 answered from elsewhere (seq 4), both
+  // frames evicted from the replay buffer; r4 was asked and timed out (seqs 5, 6), still replayed.
+  again.ready({ sessionId: 'S1', resumed: true, lastSeq: 6, pendingRequests: [
+    { request_id: 'r2', request: APPROVAL, seq: 2 }, { request_id: 'r3', request: APPROVAL, seq: 3 }] });
+  assert.deepEqual(atReady, [['r2', null], ['r3', null]], 'listed at ready, before the replay');
+  again.receive({ type: 'replay_gap', from: 3, to: 4 });
+  request(again, 5, 'r4');
+  assert.deepEqual(pendingOf(c), [['r2', null], ['r3', null]], 'a replayed request resolved since is not pending');
+  resolved(again, 6, 'r4', 'timeout');
+  assert.deepEqual(seen.slice(2), [
+    ['request', { seq: 5, requestId: 'r4', request: APPROVAL, pending: false }],
+    ['request_resolved', { seq: 6, requestId: 'r4', outcome: 'timeout' }],
+  ]);
+  request(again, 7, 'r5');
+  resolved(again, 8, 'r2');
+  assert.deepEqual(pendingOf(c), [['r3', null], ['r5', null]], 'live frames update it as before');
+
+  again.serverClose(1006);
+  const third = await reconnect();
+  third.ready({ sessionId: 'S1', resumed: true, lastSeq: 8 }); // a gateway that lists none: none
+  assert.deepEqual(c.pendingRequests, []);
+});
+
+test('a reloaded page lists the pending requests of the session it resumes', async () => {
+  const first = client();
+  const ws = await connected(first);
+  request(ws, 1, 'r1');
+  const reloaded = client();
+  assert.deepEqual(reloaded.pendingRequests, [], 'nothing is kept in storage');
+  reloaded.connect();
+  await flush();
+  const next = FakeWebSocket.last;
+  assert.equal(next.url, 'ws://gw.test/ws?session=S1&last_seq=1');
+  next.ready({ sessionId: 'S1', resumed: true, lastSeq: 1, pendingRequests: [{ request_id: 'r1', request: APPROVAL, seq: 1 }] });
+  assert.deepEqual(reloaded.pendingRequests, [{ requestId: 'r1', request: APPROVAL, seq: 1, answer: null }]);
+});
+
+test('respond sends a respond frame; its request_resolved ends it; the gateway\'s refusals are error events', async () => {
+  const c = client();
+  const errors = record(c, 'error');
+  const ws = await connected(c);
+  request(ws, 1, 'r1');
+  assert.equal(c.respond('r1', { decision: 'allow' }), 'sent');
+  assert.deepEqual(ws.sentOf('respond'), [{ type: 'respond', request_id: 'r1', data: { decision: 'allow' } }]);
+  assert.deepEqual(pendingOf(c), [['r1', 'sent']]);
+  resolved(ws, 2, 'r1');
+  assert.deepEqual(c.pendingRequests, []);
+
+  c.respond('r1', { decision: 'deny' });
+  ws.receive({ type: 'error', code: 'request_resolved', message: 'request r1 was already resolved' });
+  c.respond('nope', 'x');
+  ws.receive({ type: 'error', code: 'request_not_found', message: 'this session has no request nope' });
+  assert.deepEqual(ws.sentOf('respond').map((f) => [f.request_id, f.data]),
+    [['r1', { decision: 'allow' }], ['r1', { decision: 'deny' }], ['nope', 'x']], 'the gateway decides, not the client');
+  assert.deepEqual(errors.map(([, d]) => [d.code, d.id]), [['request_resolved', null], ['request_not_found', null]]);
+  assert.deepEqual(c.pending, [], 'answers are not messages');
+  assert.throws(() => c.respond('', {}), TypeError);
+});
+
+test('respond while disconnected goes out once after session_ready, before queued messages', async () => {
+  const c = client();
+  const ws = await connected(c);
+  request(ws, 1, 'r1');
+  ws.serverClose(1006);
+  assert.equal(c.respond('r1', { decision: 'allow' }), 'queued');
+  assert.equal(c.respond('r1', { decision: 'deny' }), 'queued', 'changed before it went out: replaces the first');
+  c.send('later', 'm1');
+  assert.deepEqual(pendingOf(c), [['r1', 'queued']]);
+  const again = await reconnect();
+  again.open();
+  assert.deepEqual(again.sent, [], 'nothing before session_ready');
+  again.receive({
+    type: 'session_ready', session_id: 'S1', resumed: true, last_seq: 1, token_expires_at: 2000000000, state: 'processing',
+    pending_requests: [{ request_id: 'r1', request: APPROVAL, seq: 1 }],
+  });
+  assert.deepEqual(again.sent.map((f) => f.type), ['respond', 'message']);
+  assert.deepEqual(again.sentOf('respond'), [{ type: 'respond', request_id: 'r1', data: { decision: 'deny' } }]);
+  assert.deepEqual(pendingOf(c), [['r1', 'sent']]);
+
+  // Dropped again before the gateway answered: the answer is not sent a second time. Still pending
+  // after the resume (it was lost), the request is listed unanswered; answered, it is gone.
+  again.serverClose(1006);
+  const third = await reconnect();
+  third.ready({ sessionId: 'S1', resumed: true, lastSeq: 1, pendingRequests: [{ request_id: 'r1', request: APPROVAL, seq: 1 }] });
+  assert.deepEqual(third.sentOf('respond'), []);
+  assert.deepEqual(pendingOf(c), [['r1', null]]);
+  c.respond('r1', { decision: 'deny' });
+  third.serverClose(1006);
+  const fourth = await reconnect();
+  fourth.ready({ sessionId: 'S1', resumed: true, lastSeq: 2 });
+  assert.deepEqual(fourth.sentOf('respond'), []);
+  assert.deepEqual(c.pendingRequests, []);
+});
+
+test('a viewer sees pending requests and refuses respond locally', async () => {
+  const c = client({ view: 'S9' });
+  const ws = await connected(c, { sessionId: 'S9', resumed: true, role: 'viewer' });
+  request(ws, 1, 'r1');
+  assert.deepEqual(pendingOf(c), [['r1', null]]);
+  assert.throws(() => c.respond('r1', { decision: 'allow' }), { code: 'read_only' });
+  ws.serverClose(1006);
+  assert.throws(() => c.respond('r1', { decision: 'allow' }), { code: 'read_only' });
+  assert.deepEqual(ws.sent, [], 'nothing went to the gateway');
+});
+
+test('requests and queued answers belong to their session: newSession and end drop them', async () => {
+  const c = client();
+  const ws = await connected(c);
+  request(ws, 1, 'r1');
+  ws.serverClose(1006);
+  c.respond('r1', { decision: 'allow' });
+  c.newSession();
+  assert.deepEqual(c.pendingRequests, []);
+  await flush();
+  const fresh = FakeWebSocket.last;
+  fresh.ready({ sessionId: 'S2' });
+  assert.deepEqual(fresh.sentOf('respond'), [], 'an answer for the old session does not reach the new one');
+  request(fresh, 1, 'q1');
+  const ending = c.end();
+  assert.throws(() => c.respond('q1', 'x'), { code: 'session_ended' });
+  fresh.receive({ type: 'status', seq: 2, state: 'ended', reason: 'client_end' });
+  await ending;
+  assert.deepEqual(c.pendingRequests, []);
+});

@@ -12,6 +12,8 @@
 //  - answers refresh_required with getToken() + auth_refresh, and reconnects with a fresh token after 4010;
 //  - keeps {sessionId, lastSeq} in sessionStorage so that a page reload resumes the session;
 //  - ends the session on purpose with end() (protocol section 8.7), resuming first if it has to;
+//  - keeps the worker's requests to the user that wait for an answer (protocol section 7.3), rebuilt from
+//    session_ready.pending_requests on every connection, and sends the user's answers with respond();
 //  - or, with options.view, watches another session read-only (a viewer, protocol section 7.4).
 //
 // Everything runs on the page's single thread; events are dispatched synchronously.
@@ -88,7 +90,7 @@ function customEvent(name, detail) {
   return event;
 }
 
-/** What send(), interrupt(), end() and newSession() throw (or reject with) on a viewer. */
+/** What send(), respond(), interrupt(), end() and newSession() throw (or reject with) on a viewer. */
 function readOnlyError(what) {
   return Object.assign(new Error(`TetherClient.${what}: this client is a viewer (read only)`), { code: 'read_only' });
 }
@@ -174,6 +176,10 @@ export class TetherClient extends EventTarget {
     this._endRetryTimer = null;
     this._endReason = null; // why the session ended, if the current socket said (status ended, session_expired)
     this._ended = null; // the 'ended' detail once end() completed, until connect() or newSession()
+    // requests to the user (protocol section 7.3)
+    this._requests = new Map(); // request id -> {requestId, request, seq}: the ones waiting for an answer
+    this._answers = new Map(); // request id -> {data, state: 'queued' | 'sent'}: this client's answers not yet resolved
+    this._readySeq = 0; // session_ready.last_seq on the current socket: pending_requests is as of that seq
 
     this._restore();
     if (this._viewer) {
@@ -214,6 +220,21 @@ export class TetherClient extends EventTarget {
   /** Ids of messages sent and not yet accepted, oldest first. */
   get pending() {
     return [...this._outbox.keys()];
+  }
+
+  /**
+   * The worker's requests to the user that wait for an answer, oldest first: frozen
+   * {requestId, request, seq, answer}, `answer` being null (this client has not answered), 'queued'
+   * (respond() was called while not connected: it goes out after the next session_ready) or 'sent'
+   * (it went out; its request_resolved should follow). Rebuilt from session_ready.pending_requests
+   * on every connection, so a request whose `request` frame was evicted from the replay buffer is
+   * listed, and one resolved while the client was away is not; then kept up to date by `request` and
+   * `request_resolved` frames. Kept while reconnecting; emptied when the session is forgotten.
+   */
+  get pendingRequests() {
+    return [...this._requests.values()].map((entry) => Object.freeze({
+      ...entry, answer: this._answers.get(entry.requestId)?.state ?? null,
+    }));
   }
 
   /**
@@ -260,6 +281,38 @@ export class TetherClient extends EventTarget {
       this._sendFrame({ type: 'message', id, data });
     }
     return id;
+  }
+
+  /**
+   * Answers the worker's request `requestId` with `data` (any JSON value; an approval takes
+   * {decision: 'allow' | 'deny'}). Connected, the `respond` frame goes out at once and 'sent' is
+   * returned. Not connected (connecting, reconnecting, or closed), the answer waits and goes out once,
+   * right after the next session_ready, before the outbox's messages: 'queued' is returned. An
+   * answer that went out is not sent again: if its connection dropped before the gateway took it,
+   * the request is still pending after the resume and pendingRequests lists it, unanswered, again.
+   * The gateway decides what counts: the first answer wins, and a late one (this client's or
+   * another's), an unknown id or a refused answer comes back as an 'error' event (request_resolved,
+   * request_not_found, invalid_field). Throws on a viewer (code 'read_only') and after end()
+   * (code 'session_ended').
+   */
+  respond(requestId, data) {
+    if (this._viewer) {
+      throw readOnlyError('respond');
+    }
+    if (typeof requestId !== 'string' || requestId.length < 1 || requestId.length > 256) {
+      throw new TypeError('TetherClient.respond: requestId must be a string of 1..256 characters');
+    }
+    if (this._ending || this._ended) {
+      throw sessionEndedError('TetherClient.respond: the session is ending or was ended by end()');
+    }
+    const answer = { data: data === undefined ? null : data, state: 'queued' };
+    if (this._ready && this._sendFrame({ type: 'respond', request_id: requestId, data: answer.data })) {
+      answer.state = 'sent';
+    }
+    if (this._answers.get(requestId)?.state !== 'sent') {
+      this._answers.set(requestId, answer); // a second answer before the first went out replaces it
+    }
+    return answer.state;
   }
 
   /** Asks the worker to stop the current turn. */
@@ -537,6 +590,16 @@ export class TetherClient extends EventTarget {
         return this._onHistory(frame, 'notice', {
           seq: frame.seq, code: frame.code, message: frame.message, details: frame.details ?? null,
         });
+      case 'request':
+        return this._onHistory(frame, 'request', () => ({
+          seq: frame.seq, requestId: frame.request_id, request: frame.request ?? null, pending: this._noteRequest(frame),
+        }));
+      case 'request_resolved':
+        return this._onHistory(frame, 'request_resolved', () => {
+          this._requests.delete(frame.request_id);
+          this._answers.delete(frame.request_id);
+          return { seq: frame.seq, requestId: frame.request_id, outcome: frame.outcome };
+        });
       case 'replay_gap':
         this._gapCovered = Math.max(this._gapCovered, frame.to);
         return this._emit('gap', { from: frame.from, to: frame.to });
@@ -574,6 +637,19 @@ export class TetherClient extends EventTarget {
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
     this._lastAckAt = -Infinity;
+    this._readySeq = typeof frame.last_seq === 'number' ? frame.last_seq : 0;
+    this._requests = new Map();
+    for (const pending of Array.isArray(frame.pending_requests) ? frame.pending_requests : []) {
+      if (pending && typeof pending.request_id === 'string') {
+        this._requests.set(pending.request_id,
+          { requestId: pending.request_id, request: pending.request ?? null, seq: pending.seq ?? null });
+      }
+    }
+    for (const [requestId, answer] of this._answers) {
+      if (answer.state === 'sent') {
+        this._answers.delete(requestId); // taken, or lost with its connection: pending_requests says which
+      }
+    }
     this._persist();
     this._setState('open');
     this._emit('ready', {
@@ -585,6 +661,15 @@ export class TetherClient extends EventTarget {
         this._sendEnd(); // the outbox stays unsent: it is dropped once the session has ended
       }
       return;
+    }
+    // Answers first: the running turn waits for them, queued messages only for later turns.
+    for (const [requestId, answer] of this._answers) {
+      if (!this._ready) {
+        break; // a listener closed the connection
+      }
+      if (this._sendFrame({ type: 'respond', request_id: requestId, data: answer.data })) {
+        answer.state = 'sent';
+      }
     }
     for (const entry of this._outbox.values()) {
       if (!this._ready) {
@@ -600,7 +685,10 @@ export class TetherClient extends EventTarget {
     }
   }
 
-  /** Delivers a history frame unless it is a replay duplicate; says whether it was delivered. */
+  /**
+   * Delivers a history frame unless it is a replay duplicate; says whether it was delivered.
+   * `detail` may be a function: it runs only for a frame that is delivered, before the listeners.
+   */
   _onHistory(frame, name, detail) {
     const seq = frame.seq;
     if (typeof seq !== 'number' || seq <= this._lastSeq) {
@@ -612,10 +700,27 @@ export class TetherClient extends EventTarget {
       this._gapCovered = seq - 1;
       this._emit('gap', { from: expected, to: seq - 1 });
     }
-    this._emit(name, detail);
+    this._emit(name, typeof detail === 'function' ? detail() : detail);
     this._lastSeq = seq; // only once the application's listeners ran
     this._persist();
     this._noteProcessed();
+    return true;
+  }
+
+  /**
+   * A `request` frame: lists the request as pending unless it was resolved before this connection's
+   * session_ready (a replayed request missing from pending_requests: its request_resolved follows in
+   * the replay). Says whether it is pending.
+   */
+  _noteRequest(frame) {
+    const requestId = frame.request_id;
+    if (typeof requestId !== 'string') {
+      return false;
+    }
+    if (frame.seq <= this._readySeq && !this._requests.has(requestId)) {
+      return false;
+    }
+    this._requests.set(requestId, { requestId, request: frame.request ?? null, seq: frame.seq });
     return true;
   }
 
@@ -874,6 +979,9 @@ export class TetherClient extends EventTarget {
     this._lastSeq = 0;
     this._gapCovered = 0;
     this._ackedSeq = 0;
+    this._requests.clear(); // requests and answers belong to their session
+    this._answers.clear();
+    this._readySeq = 0;
     this._persist();
   }
 }
