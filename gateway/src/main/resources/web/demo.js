@@ -6,6 +6,8 @@ import { TetherClient } from '/client/tether-client.js';
 
 const SUB_KEY = 'tether.demo.sub';
 const GONE = new Set([4004, 4009, 4011]); // the session is over: start a new one
+/** What "ask for approval" adds to a message as `ask`: the demo worker asks this before it replies. */
+const ASK_APPROVAL = Object.freeze({ kind: 'approval', tool: 'Bash', input: { command: 'rm -rf build' } });
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -147,6 +149,75 @@ function short(value) {
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
+// --- requests to the user (protocol section 7.3) ------------------------------------------------------
+
+/** The card of a pending request: its JSON, and (for the owner) the controls that answer it. */
+function requestCard({ requestId, request }) {
+  const card = el('div', 'request');
+  card.dataset.requestId = requestId;
+  const head = el('div', 'request-head');
+  head.append(el('span', 'request-id', requestId), el('span', 'request-state'));
+  card.append(head, el('pre', 'request-json', JSON.stringify(request, null, 2)));
+  if (viewing) {
+    return card; // a viewer sees what is asked; only the owner answers
+  }
+  const actions = el('div', 'request-actions');
+  if (request && request.kind === 'approval') {
+    const approve = el('button', 'approve', 'Approve');
+    const deny = el('button', 'deny', 'Deny');
+    approve.type = deny.type = 'button';
+    approve.addEventListener('click', () => answer(requestId, { decision: 'allow' }));
+    deny.addEventListener('click', () => answer(requestId, { decision: 'deny' }));
+    actions.append(approve, deny);
+  } else {
+    const text = el('input', 'answer-text');
+    text.type = 'text';
+    text.placeholder = 'your answer';
+    const reply = el('button', 'answer-send', 'Answer');
+    reply.type = 'button';
+    const submit = () => answer(requestId, { text: text.value });
+    reply.addEventListener('click', submit);
+    text.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        submit();
+      }
+    });
+    actions.append(text, reply);
+  }
+  card.append(actions);
+  return card;
+}
+
+function answer(requestId, data) {
+  const how = client.respond(requestId, data);
+  addInfo(`Answered request ${requestId} with ${JSON.stringify(data)}` + (how === 'queued' ? ': it goes out once reconnected.' : '.'));
+  renderRequests();
+}
+
+/** Shows client.pendingRequests: a card per request, kept (with what is typed in it) while it waits. */
+function renderRequests() {
+  const pending = client.pendingRequests;
+  const list = $('requests');
+  const ids = new Set(pending.map((r) => r.requestId));
+  for (const card of [...list.children]) {
+    if (!ids.has(card.dataset.requestId)) card.remove();
+  }
+  for (const request of pending) {
+    let card = list.querySelector(`.request[data-request-id="${CSS.escape(request.requestId)}"]`);
+    if (!card) {
+      card = requestCard(request);
+      list.append(card);
+    }
+    card.dataset.answer = request.answer ?? '';
+    for (const control of card.querySelectorAll('button, input')) control.disabled = request.answer !== null;
+    card.querySelector('.request-state').textContent = request.answer === 'queued' ? 'answer queued: it goes out once reconnected'
+      : request.answer === 'sent' ? 'answer sent' : viewing ? "waiting for the owner's answer" : '';
+  }
+  $('requests-title').textContent = viewing ? 'The worker asks the owner' : 'The worker asks';
+  $('requests-panel').hidden = pending.length === 0;
+}
+
 // --- the client ----------------------------------------------------------------------------------
 
 const client = new TetherClient({
@@ -163,6 +234,7 @@ $('subject').textContent = subject ?? '-';
 client.addEventListener('state', (e) => {
   demo.states.push(e.detail.state);
   showState(e.detail.state);
+  renderRequests(); // a forgotten session (new, ended, gone) takes its requests with it
   if (e.detail.state === 'reconnecting') {
     $('conn-state').title = `attempt ${e.detail.attempt}, in ${e.detail.delayMs} ms`;
     if (e.detail.attempt === 1) addInfo('Connection lost: reconnecting...');
@@ -200,6 +272,24 @@ client.addEventListener('ready', (e) => {
   } else {
     addInfo(`New session ${sessionId}.`);
   }
+  renderRequests(); // rebuilt from session_ready: still pending, evicted from the replay or not
+  queueMicrotask(renderRequests); // answers given while away go out right after this listener
+});
+
+client.addEventListener('request', (e) => {
+  const { seq, requestId, request, pending } = e.detail;
+  demo.events.push({ seq, type: 'request', event: { request_id: requestId, request } });
+  $('last-seq').textContent = String(seq);
+  addInfo(`#${seq} the worker asks (request ${requestId})${pending ? '' : ', since resolved'}`);
+  renderRequests();
+});
+
+client.addEventListener('request_resolved', (e) => {
+  const { seq, requestId, outcome } = e.detail;
+  demo.events.push({ seq, type: 'request_resolved', event: { request_id: requestId, outcome } });
+  $('last-seq').textContent = String(seq);
+  addInfo(`#${seq} request ${requestId} ${outcome}`);
+  renderRequests();
 });
 
 client.addEventListener('event', (e) => {
@@ -309,7 +399,7 @@ client.addEventListener('terminal', (e) => {
 // --- controls --------------------------------------------------------------------------------------
 
 /** Controls that act on the session: off from "end session" until a new session starts. */
-const SESSION_CONTROLS = ['prompt', 'send', 'interrupt', 'drop', 'end-session'];
+const SESSION_CONTROLS = ['prompt', 'ask-approval', 'send', 'interrupt', 'drop', 'end-session'];
 
 function setSessionControls(enabled) {
   for (const id of SESSION_CONTROLS) $(id).disabled = !enabled;
@@ -351,15 +441,20 @@ function endSession() {
   });
 }
 
-/** A JSON object is sent as is (demo-worker commands); anything else as {"text": ...}. */
+/**
+ * A JSON object is sent as is (demo-worker commands); anything else as {"text": ...}. With "ask for
+ * approval" ticked, an `ask` (unless the object has one) makes the demo worker ask before it replies.
+ */
 function messageData(prompt) {
+  let data = { text: prompt };
   try {
     const parsed = JSON.parse(prompt);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed;
   } catch {
     // plain text
   }
-  return { text: prompt };
+  if ($('ask-approval').checked && !Object.hasOwn(data, 'ask')) data.ask = ASK_APPROVAL;
+  return data;
 }
 
 function send() {
