@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -19,8 +20,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The gateway's demo page as the browser tests see it, through its documented contract only: the
  * element ids ({@code #conn-state}, {@code #session-id}, {@code #prompt}, {@code #send},
  * {@code #drop}, {@code #reload}, {@code #end-session}, {@code #ended-panel} with its
- * {@code data-reason}, {@code #transcript .turn}, {@code #notices .notice}) and the
- * {@code window.tetherDemo} record ({@code events}, {@code states}, {@code refreshes},
+ * {@code data-reason}, {@code #transcript .turn}, {@code #notices .notice}, {@code #ask-approval},
+ * the cards of pending requests {@code #requests .request[data-request-id]} with their
+ * {@code button.approve} and {@code button.deny}) and the {@code window.tetherDemo} record ({@code events}, {@code states}, {@code refreshes},
  * {@code connections}, {@code ended}, {@code client}). Every wait is a condition polled until a deadline.
  */
 final class DemoPage {
@@ -100,6 +102,17 @@ final class DemoPage {
         return driver.findElements(By.cssSelector("#notices .notice[data-code='" + code + "']")).size();
     }
 
+    /** The request id of every pending request's card, in order. */
+    List<String> requestIds() {
+        return driver.findElements(By.cssSelector("#requests .request")).stream()
+                .map(card -> card.getAttribute("data-request-id")).toList();
+    }
+
+    /** The buttons on the card of request {@code requestId} (none on a viewer's page). */
+    List<WebElement> requestButtons(String requestId) {
+        return driver.findElements(By.cssSelector(requestCard(requestId) + " button"));
+    }
+
     // ---- window.tetherDemo ----
 
     /** The seq of every item in {@code tetherDemo.events}, in delivery order. */
@@ -158,6 +171,24 @@ final class DemoPage {
                 + " && e.event.type === arguments[1]).length;", messageId, type)).longValue();
     }
 
+    /** How many worker events of {@code type} (answer, response_seen, ...) the page was given, whatever their id. */
+    long workerEventsOfType(String type) {
+        return ((Number) script("return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
+                + " && e.event.type === arguments[0]).length;", type)).longValue();
+    }
+
+    /** The {@code data} of every {@code answer} event the page was given for {@code requestId}, in order. */
+    List<Map<String, Object>> answers(String requestId) {
+        return script("return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
+                + " && e.event.type === 'answer' && e.event.request_id === arguments[0]).map(e => e.event.data);", requestId);
+    }
+
+    /** The outcome of every {@code request_resolved} the page was given for {@code requestId}, in order. */
+    List<String> outcomes(String requestId) {
+        return script("return window.tetherDemo.events.filter(e => e.type === 'request_resolved'"
+                + " && e.event.request_id === arguments[0]).map(e => e.event.outcome);", requestId);
+    }
+
     /** A short description of the page's state, for failure messages. */
     String describe() {
         try {
@@ -166,7 +197,8 @@ final class DemoPage {
                     if (!d) return {tetherDemo: 'missing', url: location.href};
                     return {url: location.href, state: d.client && d.client.state, session: d.client && d.client.sessionId,
                             connections: d.connections, refreshes: d.refreshes, states: d.states,
-                            seqs: d.events.map(e => e.seq), notices: d.notices};
+                            seqs: d.events.map(e => e.seq), notices: d.notices,
+                            pendingRequests: d.client && d.client.pendingRequests};
                     """);
             return state.toString();
         } catch (RuntimeException e) {
@@ -201,6 +233,27 @@ final class DemoPage {
         return ids.get(ids.size() - 1);
     }
 
+    /** Like {@link #send}, with "ask for approval" ticked: the demo worker asks before it replies. */
+    String sendAsking(String prompt) {
+        WebElement ask = driver.findElement(By.id("ask-approval"));
+        if (!ask.isSelected()) {
+            ask.click();
+        }
+        String id = send(prompt);
+        ask.click();
+        return id;
+    }
+
+    /** Clicks Approve on the card of request {@code requestId}. */
+    void approve(String requestId) {
+        driver.findElement(By.cssSelector(requestCard(requestId) + " button.approve")).click();
+    }
+
+    /** Clicks Deny on the card of request {@code requestId}. */
+    void deny(String requestId) {
+        driver.findElement(By.cssSelector(requestCard(requestId) + " button.deny")).click();
+    }
+
     void click(String id) {
         driver.findElement(By.id(id)).click();
     }
@@ -226,10 +279,24 @@ final class DemoPage {
         await(() -> n + " deltas of " + messageId, d -> workerEvents(messageId, "delta") >= n);
     }
 
+    /** Waits until the card of request {@code requestId} shows Approve and Deny, enabled. */
+    void awaitApprovalButtons(String requestId) {
+        await(() -> "Approve and Deny on request " + requestId, d -> {
+            List<WebElement> buttons = requestButtons(requestId);
+            return buttons.size() == 2 && buttons.stream().allMatch(b -> b.isDisplayed() && b.isEnabled());
+        });
+    }
+
+    /** Waits until the page shows no card for request {@code requestId}. */
+    void awaitRequestGone(String requestId) {
+        await(() -> "request " + requestId + " no longer shown", d -> !requestIds().contains(requestId));
+    }
+
     /** Polls {@code condition} until it holds, failing after {@link #DEADLINE} with {@code what} and the page's state. */
     void await(Supplier<String> what, Function<WebDriver, Boolean> condition) {
         new WebDriverWait(driver, DEADLINE)
                 .pollingEvery(Duration.ofMillis(50))
+                .ignoring(StaleElementReferenceException.class) // an element replaced between finding and reading it
                 .withMessage(() -> what.get() + "; page: " + describe())
                 .until(condition);
     }
@@ -237,6 +304,10 @@ final class DemoPage {
     private String stateOrNull() {
         List<WebElement> badges = driver.findElements(By.id("conn-state"));
         return badges.isEmpty() ? null : badges.get(0).getText().trim();
+    }
+
+    private static String requestCard(String requestId) {
+        return "#requests .request[data-request-id='" + requestId + "']";
     }
 
     private WebElement turn(String messageId) {
