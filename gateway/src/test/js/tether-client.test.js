@@ -826,14 +826,26 @@ test('respond sends a respond frame; its request_resolved ends it; the gateway\'
   assert.deepEqual(c.pendingRequests, []);
 
   c.respond('r1', { decision: 'deny' });
-  ws.receive({ type: 'error', code: 'request_resolved', message: 'request r1 was already resolved' });
+  ws.receive({ type: 'error', code: 'request_resolved', message: 'request r1 was already resolved', request_id: 'r1' });
   c.respond('nope', 'x');
-  ws.receive({ type: 'error', code: 'request_not_found', message: 'this session has no request nope' });
+  ws.receive({ type: 'error', code: 'request_not_found', message: 'this session has no request nope', request_id: 'nope' });
   assert.deepEqual(ws.sentOf('respond').map((f) => [f.request_id, f.data]),
     [['r1', { decision: 'allow' }], ['r1', { decision: 'deny' }], ['nope', 'x']], 'the gateway decides, not the client');
-  assert.deepEqual(errors.map(([, d]) => [d.code, d.id]), [['request_resolved', null], ['request_not_found', null]]);
+  assert.deepEqual(errors.map(([, d]) => [d.code, d.id, d.requestId]),
+    [['request_resolved', null, 'r1'], ['request_not_found', null, 'nope']]);
   assert.deepEqual(c.pending, [], 'answers are not messages');
   assert.throws(() => c.respond('', {}), TypeError);
+});
+
+test('an answer refused as invalid_field can be given again: the request shows unanswered', async () => {
+  const c = client();
+  const ws = await connected(c);
+  request(ws, 1, 'r1');
+  c.respond('r1', { decision: 'maybe' });
+  assert.deepEqual(pendingOf(c), [['r1', 'sent']]);
+  ws.receive({ type: 'error', code: 'invalid_field', message: 'data: decision: expected "allow" or "deny"', request_id: 'r1' });
+  assert.deepEqual(pendingOf(c), [['r1', null]], 'still waiting, and answerable');
+  assert.equal(c.respond('r1', { decision: 'allow' }), 'sent');
 });
 
 test('respond while disconnected goes out once after session_ready, before queued messages', async () => {

@@ -356,8 +356,9 @@ client.addEventListener('accepted', (e) => {
 });
 
 client.addEventListener('error', (e) => {
-  const { code, message, id } = e.detail;
+  const { code, message, id, requestId } = e.detail;
   addNotice(code, message + (id ? ` (message ${id})` : ''));
+  if (requestId) renderRequests(); // a refused answer: its card can be answered again
   if (id && e.detail.willRetry === false) {
     const turn = document.querySelector(`.turn[data-id="${CSS.escape(id)}"]`);
     if (turn) turn.dataset.failed = code;

@@ -729,6 +729,12 @@ export class TetherClient extends EventTarget {
     if (frame.reason !== undefined) {
       detail.reason = frame.reason;
     }
+    if (frame.request_id != null) {
+      detail.requestId = frame.request_id; // a refused respond names its request
+      if (frame.code === 'invalid_field') {
+        this._answers.delete(frame.request_id); // the request still waits: it may be answered again
+      }
+    }
     if (this._viewer && frame.code === 'session_busy') {
       // Another node serves the watched session: its message names it (`&node=<node>`); close 1001 follows.
       const named = /&node=([a-z0-9-]{1,32})/.exec(frame.message ?? '');

@@ -102,7 +102,9 @@ class RequestsIT {
             other.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "mine?")));
             assertEquals(ErrorCode.REQUEST_NOT_FOUND, other.expect(ServerMessage.Error.class).code());
             other.send(new ClientMessage.Respond("nope", JSON.objectNode()));
-            assertEquals(ErrorCode.REQUEST_NOT_FOUND, other.expect(ServerMessage.Error.class).code());
+            ServerMessage.Error unknown = other.expect(ServerMessage.Error.class);
+            assertEquals(ErrorCode.REQUEST_NOT_FOUND, unknown.code());
+            assertEquals("nope", unknown.requestId(), "the error names the request it refuses");
 
             // The asker's request is untouched and still answerable.
             asker.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "ok")));

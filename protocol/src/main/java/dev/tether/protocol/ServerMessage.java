@@ -128,16 +128,26 @@ public sealed interface ServerMessage {
 
     /**
      * A request failed. {@code id} names the client message it refers to, {@code reason} explains a
-     * {@code session_expired}; both are absent when they do not apply.
+     * {@code session_expired}, {@code requestId} (an extension) names the request a refused
+     * {@code respond} was for; each is absent when it does not apply.
      */
-    record Error(ErrorCode code, String message, String id, String reason) implements ServerMessage {
+    record Error(ErrorCode code, String message, String id, String reason, String requestId) implements ServerMessage {
         public Error {
             requireNonNull(code, "code");
             requireNonNull(message, "message");
         }
 
+        public Error(ErrorCode code, String message, String id, String reason) {
+            this(code, message, id, reason, null);
+        }
+
         public static Error of(ErrorCode code, String message) {
             return new Error(code, message, null, null);
+        }
+
+        /** An answer to {@code respond} for request {@code requestId} (an extension: the client knows which answer failed). */
+        public static Error ofRespond(ErrorCode code, String message, String requestId) {
+            return new Error(code, message, null, null, requireNonNull(requestId, "requestId"));
         }
     }
 

@@ -77,6 +77,8 @@ class WireCodecGoldenTest {
                 new ServerMessage.Error(ErrorCode.QUEUE_FULL, "the session's queue is full", "m-7", null));
         goldens.put("error-session-expired.json",
                 new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "the session has ended", null, "duration_limit"));
+        goldens.put("error-respond.json", ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED,
+                "request r-1 was already resolved", "r-1"));
         goldens.put("replay_gap.json", new ServerMessage.ReplayGap(11, 40));
         goldens.put("refresh_required.json", new ServerMessage.RefreshRequired(1767225600L));
         goldens.put("auth_ok.json", new ServerMessage.AuthOk(1767229200L));

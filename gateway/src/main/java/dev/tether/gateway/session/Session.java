@@ -870,15 +870,15 @@ public final class Session {
     private void onRespond(Connection connection, ClientMessage.Respond respond) {
         String requestId = respond.requestId();
         switch (requests.lookup(requestId)) {
-            case NOT_FOUND -> connection.send(ServerMessage.Error.of(ErrorCode.REQUEST_NOT_FOUND,
-                    "this session has no request " + requestId));
-            case RESOLVED -> connection.send(ServerMessage.Error.of(ErrorCode.REQUEST_RESOLVED,
-                    "request " + requestId + " was already resolved"));
+            case NOT_FOUND -> connection.send(ServerMessage.Error.ofRespond(ErrorCode.REQUEST_NOT_FOUND,
+                    "this session has no request " + requestId, requestId));
+            case RESOLVED -> connection.send(ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED,
+                    "request " + requestId + " was already resolved", requestId));
             case PENDING -> {
                 Worker current = workers.current();
                 String problem = current == null ? null : current.checkAnswer(requestId, respond.data());
                 if (problem != null) {
-                    connection.send(ServerMessage.Error.of(ErrorCode.INVALID_FIELD, "data: " + problem));
+                    connection.send(ServerMessage.Error.ofRespond(ErrorCode.INVALID_FIELD, "data: " + problem, requestId));
                     return;
                 }
                 resolveRequest(requestId, RequestOutcome.ANSWERED, respond.data(), true);
