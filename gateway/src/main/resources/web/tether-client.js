@@ -980,7 +980,6 @@ export class TetherClient extends EventTarget {
 
   _forgetSession() {
     this._sessionId = null;
-    this._node = null;
     this._node = null; // the gateway node serving the session (session_ready.node), for the proxy's routing
     this._lastSeq = 0;
     this._gapCovered = 0;

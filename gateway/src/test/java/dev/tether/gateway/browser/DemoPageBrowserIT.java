@@ -234,10 +234,6 @@ class DemoPageBrowserIT {
                         .flatMap(w -> w instanceof ProcessWorker p ? Optional.of(p) : Optional.empty()));
     }
 
-    /**
-     * After a cut: the page went through reconnecting back to open on the same session, and the reply
-     * that was streaming completed once, with nothing delivered twice or skipped.
-     */
     @Test
     void theViewerLinkOpensTheSessionReadOnlyInASecondPageThatSeesTheOwnersOutput() {
         DemoPage owner = DemoPage.open(browser, base(), "sub=browser-viewed");
@@ -274,6 +270,10 @@ class DemoPageBrowserIT {
         }
     }
 
+    /**
+     * After a cut: the page went through reconnecting back to open on the same session, and the reply
+     * that was streaming completed once, with nothing delivered twice or skipped.
+     */
     private static void assertResumedAndCompletedOnce(DemoPage page, String session, String id) {
         page.awaitDone(id);
         List<String> states = page.states();
