@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import org.slf4j.LoggerFactory;
 
 /**
  * What reading a worker's stdout and stderr have in common: the bytes of each read go through a
@@ -56,7 +57,12 @@ abstract class LineStreamHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close(); // a broken pipe or a reset: the worker is gone, and its exit says how
+        // A broken pipe or a reset: the worker is gone, and its exit says how. Anything else is a
+        // bug of the gateway's own handling, said out loud: closing the socket ends the worker.
+        if (!(cause instanceof java.io.IOException)) {
+            LoggerFactory.getLogger(LineStreamHandler.class).warn("worker output handling failed; closing its connection", cause);
+        }
+        ctx.close();
     }
 
     private void endOfStream() {

@@ -504,9 +504,9 @@ public final class ProcessWorker implements Worker {
 
         @Override
         public void turnEnded() {
-            Binding b = binding;
-            if (b != null && ready.isDone() && !silenced) {
-                b.listener().onTurnEnd();
+            WorkerListener listener = listener(null);
+            if (listener != null) {
+                listener.onTurnEnd();
             }
         }
 
@@ -515,14 +515,20 @@ public final class ProcessWorker implements Worker {
             sink.problem(code, message);
         }
 
-        /** The bound session's listener, or null when output cannot go anywhere yet (logged) or any more. */
+        /**
+         * The bound session's listener, or null when output cannot go anywhere yet (logged) or any
+         * more. Output is handed over only on the session's loop, once the stdio channel is there:
+         * a line read on the spawner's loop while the worker is being bound (the binding set on the
+         * session's loop, the move not done) is output before the session line, and is dropped
+         * like any output of an unbound worker, never handed to the session from another thread.
+         */
         private WorkerListener listener(JsonNode dropped) {
             if (silenced) {
                 return null;
             }
             Binding b = binding;
-            if (!ready.isDone() || b == null) {
-                if (shouldLog()) {
+            if (!ready.isDone() || b == null || !b.loop().inEventLoop() || moving) {
+                if (dropped != null && shouldLog()) {
                     keys(log.atInfo()).log("output of a worker {} dropped (#{}): {}", ready.isDone() ? "not yet bound" : "not yet ready",
                             noisy, WorkerOutputHandler.excerpt(dropped.toString()));
                 }
@@ -563,7 +569,7 @@ public final class ProcessWorker implements Worker {
                 keys(log.atWarn()).log("{} (#{}): {}", code, noisy, message);
             }
             Binding b = binding;
-            if (b != null && !silenced) {
+            if (b != null && !silenced && b.loop().inEventLoop() && !moving) {
                 b.listener().onProtocolProblem(code, message);
             }
         }

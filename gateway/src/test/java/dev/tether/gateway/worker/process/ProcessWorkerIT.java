@@ -494,6 +494,53 @@ class ProcessWorkerIT {
         assertEquals(42, recorder.nextOfType("result").path("turn").asInt());
     }
 
+    /**
+     * A worker that talks while it is being bound (as Codex's app-server sends notifications of its
+     * own after initialize): lines read on the spawner's loop while the binding is set on the
+     * session's loop must never reach the listener there. Each bind races a stream of output; every
+     * callback must run on the session's loop.
+     */
+    @Test
+    void outputWhileTheWorkerIsBeingBoundReachesTheSessionOnlyOnItsOwnLoop() throws Exception {
+        ProcessWorkerConfig chatty = new ProcessWorkerConfig(
+                List.of("sh", "-c", "echo '{\"type\":\"ready\"}'; while :; do echo '{\"type\":\"noise\"}'; done"),
+                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE,
+                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
+        for (int i = 0; i < 20; i++) {
+            List<String> wrongThread = new java.util.concurrent.CopyOnWriteArrayList<>();
+            CompletableFuture<Void> heard = new CompletableFuture<>();
+            ProcessWorker worker = launch(chatty);
+            await(worker.ready());
+            worker.bind("s-" + i, "alice", null, loop, new WorkerListener() {
+                @Override
+                public void onEvent(ObjectNode event) {
+                    if (!loop.inEventLoop()) {
+                        wrongThread.add(Thread.currentThread().getName());
+                    }
+                    heard.complete(null);
+                }
+
+                @Override
+                public void onCheckpoint(JsonNode state) {
+                }
+
+                @Override
+                public void onProtocolProblem(String code, String message) {
+                    if (!loop.inEventLoop()) {
+                        wrongThread.add(Thread.currentThread().getName());
+                    }
+                }
+
+                @Override
+                public void onExit(WorkerExit exit) {
+                }
+            });
+            await(heard);
+            await(worker.stop());
+            assertEquals(List.of(), wrongThread, "every callback on the session's loop (bind " + i + ")");
+        }
+    }
+
     @Test
     void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
         Recorder recorder = new Recorder();
