@@ -1,0 +1,351 @@
+package dev.tether.gateway.agents;
+
+import static dev.tether.gateway.testing.SessionClient.historyTags;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.worker.process.ProcessTree;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The {@code claude-stream-json} adapter end to end with the real, pinned Claude Code as the worker
+ * ({@link AgentClis}), behind a real gateway on real sockets, its model API an
+ * {@link AnthropicStandIn}: a streamed turn; a Bash approval as a request to the user that survives
+ * a reconnect and resolves once, allowed, denied and timed out; a crash and an RSS hard limit, each
+ * followed by {@code --resume} in which the model sees the earlier turns; an interrupt during a slow
+ * stream; an error status and a cut stream, after which the session goes on. The configuration is
+ * the one docs/workers.md gives.
+ */
+class RealClaudeIT {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final AnthropicStandIn STAND_IN = AnthropicStandIn.start();
+    private static final Path HOME = RealCliGateways.tempHome("real-claude-home");
+    /** Comfortably above what Claude Code uses by itself (about 250 MiB), far below what the test's tool allocates. */
+    private static final int RSS_LIMIT_MIB = 900;
+
+    /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
+    @RegisterExtension
+    @Order(1)
+    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-claude", "real-claude-timeout",
+            "real-claude-rss");
+
+    @RegisterExtension
+    static final GatewayExtension gateway = gateway("real-claude", "");
+
+    /** Approvals time out after 500 ms. */
+    @RegisterExtension
+    static final GatewayExtension impatient = gateway("real-claude-timeout", """
+            limits:
+              request_timeout: 500ms
+            """);
+
+    /** Process-tree RSS sampled every 100 ms, killed above {@link #RSS_LIMIT_MIB}. */
+    @RegisterExtension
+    static final GatewayExtension hard = gateway("real-claude-rss", """
+            limits:
+              rss_poll_interval: 100ms
+              rss_soft_limit: %dMiB
+              rss_hard_limit: %dMiB
+            """.formatted(RSS_LIMIT_MIB, RSS_LIMIT_MIB));
+
+    private static GatewayExtension gateway(String marker, String yaml) {
+        return RealCliGateways.gateway(marker, "claude-stream-json", ClaudeCodeCli::command, RealClaudeIT::environment, yaml);
+    }
+
+    /** docs/workers.md's environment, at the stand-in; no API retries, so that failures are quick. */
+    private static Map<String, String> environment() {
+        Map<String, String> env = new HashMap<>();
+        env.put("HOME", HOME.toString());
+        env.put("ANTHROPIC_BASE_URL", STAND_IN.baseUrl());
+        env.put("ANTHROPIC_API_KEY", "sk-ant-stand-in");
+        env.put("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+        env.put("DISABLE_AUTOUPDATER", "1");
+        env.put("CLAUDE_CODE_MAX_RETRIES", "0");
+        return env;
+    }
+
+    private int requestsBefore;
+
+    @BeforeEach
+    void countRequests() {
+        requestsBefore = STAND_IN.messageRequests().size();
+    }
+
+    @AfterAll
+    static void closeStandIn() {
+        STAND_IN.close();
+    }
+
+    @Test
+    void aTurnIsStreamedAndEndsWithTheResult() {
+        STAND_IN.reply(AnthropicStandIn.text("Hello", " from the stand-in"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "cleo")) {
+            List<ServerMessage> turn = turn(c, "m1", "say hello");
+            assertEquals(List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
+                    historyTags(turn));
+            JsonNode init = SessionClient.event(turn, "system");
+            assertEquals("init", init.path("subtype").asText());
+            assertEquals(AgentClis.pins().claudeCode(), init.path("claude_code_version").asText());
+            assertEquals("Hello from the stand-in",
+                    SessionClient.event(turn, "assistant").at("/message/content/0/text").asText());
+            JsonNode result = SessionClient.event(turn, "result");
+            assertFalse(result.path("is_error").asBoolean(), result.toString());
+            assertEquals("Hello from the stand-in", result.path("result").asText());
+            assertEquals(init.path("session_id"), result.path("session_id"));
+        }
+        List<RecordedRequest> requests = newRequests();
+        assertEquals(1, requests.size());
+        assertTrue(requests.get(0).mentions("say hello"), "the client's text reaches the model");
+    }
+
+    @Test
+    void anApprovalSurvivesAReconnectAndAnAllowRunsTheToolOnce() {
+        STAND_IN.reply(AnthropicStandIn.bash("echo allowed > made-by-claude.txt"));
+        STAND_IN.reply(AnthropicStandIn.text("done"));
+        String id;
+        ServerMessage.Request request;
+        Session session;
+        try (SessionClient c = SessionClient.openIdle(gateway, "alma")) {
+            id = c.sessionId();
+            session = gateway.server().registry().get(id).orElseThrow();
+            c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
+            request = awaitRequest(c);
+            assertEquals("approval", request.request().path("kind").asText(), request.toString());
+            assertEquals("Bash", request.request().path("tool").asText(), request.toString());
+            assertEquals("echo allowed > made-by-claude.txt", request.request().at("/input/command").asText(), request.toString());
+            assertEquals("can_use_tool", request.request().at("/detail/request/subtype").asText(), request.toString());
+            assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")), "nothing runs before the answer");
+        }
+        try (SessionClient c = SessionClient.resume(gateway, "alma", id, request.seq())) {
+            assertEquals(List.of(request.requestId()),
+                    c.ready.pendingRequests().stream().map(ServerMessage.PendingRequest::requestId).toList());
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
+            assertEquals("tool_result", toolResult.path("type").asText(), toolResult.toString());
+            assertFalse(toolResult.path("is_error").asBoolean(), toolResult.toString());
+            JsonNode result = SessionClient.event(rest, "result");
+            assertEquals("done", result.path("result").asText(), result.toString());
+            assertEquals(0, result.path("permission_denials").size(), result.toString());
+            assertEquals("allowed\n", read(workDir(session).resolve("made-by-claude.txt")), "the tool ran in the session's directory");
+
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+        }
+        List<RecordedRequest> requests = newRequests();
+        assertEquals(2, requests.size());
+        assertTrue(requests.get(1).mentions("\"tool_result\""), "the tool's result goes back to the model");
+    }
+
+    @Test
+    void aDenyTellsTheModelAndNothingRuns() {
+        STAND_IN.reply(AnthropicStandIn.bash("echo denied > made-by-claude.txt"));
+        STAND_IN.reply(AnthropicStandIn.text("understood"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "dana")) {
+            Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+            c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
+            ServerMessage.Request request = awaitRequest(c);
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")
+                    .put("message", "not in this repository")));
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
+            assertTrue(toolResult.path("is_error").asBoolean(), toolResult.toString());
+            assertEquals("not in this repository", toolResult.path("content").asText(), toolResult.toString());
+            JsonNode result = SessionClient.event(rest, "result");
+            assertEquals("understood", result.path("result").asText(), result.toString());
+            assertEquals("Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
+            assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")));
+        }
+        assertTrue(newRequests().get(1).mentions("not in this repository"), "the model is told why");
+    }
+
+    @Test
+    void anUnansweredApprovalTimesOutAsADeny() {
+        STAND_IN.reply(AnthropicStandIn.bash("echo late > made-by-claude.txt"));
+        STAND_IN.reply(AnthropicStandIn.text("nobody answered"));
+        try (SessionClient c = SessionClient.openIdle(impatient, "tess")) {
+            Session session = impatient.server().registry().get(c.sessionId()).orElseThrow();
+            List<ServerMessage> turn = turn(c, "m1", "write the file");
+            ServerMessage.Request request = turn.stream().filter(m -> m instanceof ServerMessage.Request)
+                    .map(ServerMessage.Request.class::cast).findFirst().orElseThrow(() -> new AssertionError(turn));
+            assertTrue(historyTags(turn).contains("request_resolved:" + request.requestId() + ":timeout"),
+                    historyTags(turn).toString());
+            JsonNode toolResult = SessionClient.event(turn, "user").at("/message/content/0");
+            assertTrue(toolResult.path("is_error").asBoolean(), toolResult.toString());
+            assertEquals("Nobody answered in time: denied.", toolResult.path("content").asText(), toolResult.toString());
+            assertEquals("nobody answered", SessionClient.event(turn, "result").path("result").asText());
+            assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")));
+        }
+    }
+
+    @Test
+    void afterACrashTheConversationGoesOnWithResume() throws IOException {
+        STAND_IN.reply(AnthropicStandIn.text("noted: tangerine"));
+        STAND_IN.reply(AnthropicStandIn.text("it was tangerine"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "rory")) {
+            Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+            String cliSession = SessionClient.event(turn(c, "m1", "remember the word tangerine"), "result")
+                    .path("session_id").asText();
+            long first = RealCliGateways.pid(session);
+            ProcessHandle.of(first).orElseThrow().destroyForcibly();
+            List<String> restarted = historyTags(c.untilTag("status:idle"));
+            assertTrue(restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
+                    restarted.toString());
+
+            assertResumed(c, session, cliSession, "m2");
+        }
+        RecordedRequest resumed = newRequests().get(1);
+        assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
+        assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
+    }
+
+    @Test
+    void overTheRssHardLimitTheWorkerIsKilledAndTheConversationGoesOn() throws IOException {
+        STAND_IN.reply(AnthropicStandIn.text("noted: persimmon"));
+        // The tool holds about 1.2 GiB (tail keeps a line with no end in memory) until it is killed.
+        STAND_IN.reply(AnthropicStandIn.bash("(head -c 1200M /dev/zero; sleep 60) | tail > hog.out"));
+        STAND_IN.reply(AnthropicStandIn.text("it was persimmon"));
+        try (SessionClient c = SessionClient.openIdle(hard, "hugo")) {
+            Session session = hard.server().registry().get(c.sessionId()).orElseThrow();
+            String cliSession = SessionClient.event(turn(c, "m1", "remember the word persimmon"), "result")
+                    .path("session_id").asText();
+            long baseline = ProcessTree.rssBytes(RealCliGateways.pid(session));
+            assertTrue(baseline < RSS_LIMIT_MIB * 1024L * 1024 / 2, "Claude Code's own RSS (" + baseline / 1024 / 1024
+                    + " MiB) leaves too little room below the limit");
+            c.sendAccepted("m2", JSON.textNode("use a lot of memory").toString(), 0);
+            ServerMessage.Request request = awaitRequest(c);
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            List<ServerMessage> killed = c.untilTag("status:idle");
+            List<String> history = historyTags(killed);
+            assertTrue(history.containsAll(List.of("notice:worker_killed", "status:restarting:rss_hard_limit",
+                    "notice:worker_restarted")), history.toString());
+            JsonNode details = SessionClient.notice(killed, "worker_killed").details();
+            assertTrue(details.path("rss_bytes").asLong() > details.path("limit_bytes").asLong(), details.toString());
+
+            assertResumed(c, session, cliSession, "m3");
+        }
+        RecordedRequest resumed = newRequests().get(2);
+        assertTrue(resumed.mentions("remember the word persimmon") && resumed.mentions("noted: persimmon"),
+                "the earlier turn is sent again");
+    }
+
+    @Test
+    void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
+        ServedReply slow = STAND_IN.reply(AnthropicStandIn.slowText(Duration.ofMillis(200),
+                "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+        STAND_IN.reply(AnthropicStandIn.text("after the interrupt"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "ines")) {
+            c.sendAccepted("m1", JSON.textNode("count slowly").toString(), 0);
+            slow.started().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            c.send(new ClientMessage.Interrupt());
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            JsonNode result = SessionClient.event(rest, "result");
+            assertEquals("error_during_execution", result.path("subtype").asText(), result.toString());
+            assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT, slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                    "the CLI dropped the stream");
+            assertEquals("after the interrupt", SessionClient.event(turn(c, "m2", "go on"), "result").path("result").asText());
+        }
+    }
+
+    @Test
+    void anErrorStatusReachesTheClientAndTheSessionGoesOn() {
+        STAND_IN.reply(AnthropicStandIn.overloaded());
+        STAND_IN.reply(AnthropicStandIn.text("back again"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "erin")) {
+            JsonNode result = SessionClient.event(turn(c, "m1", "fail please"), "result");
+            assertTrue(result.path("is_error").asBoolean(), result.toString());
+            assertEquals(529, result.path("api_error_status").asInt(), result.toString());
+            assertTrue(result.path("result").asText().startsWith("API Error: 529"), result.toString());
+            assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
+        }
+        assertEquals(2, newRequests().size(), "CLAUDE_CODE_MAX_RETRIES=0: no retry");
+    }
+
+    @Test
+    void aCutStreamReachesTheClientAndTheSessionGoesOn() {
+        // Claude Code retries a cut stream once without streaming; that one is dropped too.
+        STAND_IN.reply(AnthropicStandIn.cut("partial "));
+        STAND_IN.reply(AnthropicStandIn.cut());
+        STAND_IN.reply(AnthropicStandIn.text("back again"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "cody")) {
+            JsonNode result = SessionClient.event(turn(c, "m1", "answer"), "result");
+            assertTrue(result.path("is_error").asBoolean(), result.toString());
+            assertEquals("api_error", result.path("terminal_reason").asText(), result.toString());
+            assertTrue(result.path("result").asText().startsWith("API Error"), result.toString());
+            assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
+        }
+        assertEquals(3, newRequests().size());
+    }
+
+    /**
+     * The next turn, {@code id}, runs in a worker started with {@code --resume=<cliSession>} in the
+     * directory of the conversation, and continues it.
+     */
+    private static void assertResumed(SessionClient c, Session session, String cliSession, String id) throws IOException {
+        String command = new String(Files.readAllBytes(Path.of("/proc", Long.toString(RealCliGateways.pid(session)),
+                "cmdline")), StandardCharsets.UTF_8);
+        assertTrue(command.endsWith("\0--resume=" + cliSession + "\0"), "started with --resume: " + command.replace('\0', ' '));
+        JsonNode result = SessionClient.event(turn(c, id, "which word?"), "result");
+        assertFalse(result.path("is_error").asBoolean(), result.toString());
+        assertEquals(cliSession, result.path("session_id").asText(), "the same conversation");
+    }
+
+    /** Sends {@code text} as message {@code id} to an idle session; every frame up to the idle after its result. */
+    private static List<ServerMessage> turn(SessionClient c, String id, String text) {
+        c.sendAccepted(id, JSON.textNode(text).toString(), 0);
+        List<ServerMessage> turn = c.untilTag("status:idle");
+        assertEquals("status:processing", SessionClient.tag(turn.get(0)), () -> SessionClient.tags(turn).toString());
+        assertEquals("event:result", SessionClient.tag(turn.get(turn.size() - 2)), () -> SessionClient.tags(turn).toString());
+        return turn;
+    }
+
+    private static ServerMessage.Request awaitRequest(SessionClient c) {
+        List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
+        return (ServerMessage.Request) asked.get(asked.size() - 1);
+    }
+
+    /** The stand-in's message requests since this test began. */
+    private List<RecordedRequest> newRequests() {
+        List<RecordedRequest> all = STAND_IN.messageRequests();
+        return all.subList(requestsBefore, all.size());
+    }
+
+    private static Path workDir(Session session) {
+        return RealCliGateways.workDir(session);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + file, e);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.tether.gateway.agents;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.Await;
+import dev.tether.gateway.testing.DemoWorkers;
+import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.worker.process.ProcessWorker;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+
+/**
+ * What the end-to-end tests of the real agent CLIs ({@link RealClaudeIT}, {@link RealCodexIT})
+ * share: gateways whose workers are the pinned CLIs (marked like {@link DemoWorkers}' gateways, so
+ * every process they start can be found by its environment), a {@code HOME} shared by all the
+ * workers of a test class (the CLIs keep their conversations there, and a restarted worker must
+ * find them), and the check, after the class, that no CLI process and no working directory is left.
+ */
+final class RealCliGateways {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RealCliGateways() {}
+
+    /**
+     * A gateway marked {@code marker} running {@code protocol} workers with {@code command} and
+     * exactly {@code env} (plus {@code PATH} from the test's environment, which the CLIs need for
+     * {@code node} and for the shell of their tools), one warm worker, then {@code yaml} over that.
+     * The config is computed when the gateway starts, so a missing CLI fails the class there with
+     * {@link AgentClis}' message.
+     */
+    static GatewayExtension gateway(String marker, String protocol, Supplier<List<String>> command,
+            Supplier<Map<String, String>> env, String yaml) {
+        return GatewayExtension.withConfig(() -> DemoWorkers.config(marker, """
+                worker:
+                  process:
+                    protocol: %s
+                    command: %s
+                    env_allow: [PATH]
+                    env: %s
+                pool:
+                  min_idle: 1
+                  init_timeout: 30s
+                """.formatted(protocol, json(command.get()), json(env.get()))
+                + (yaml.isEmpty() ? "" : "\n") + yaml));
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A new temporary directory, for {@code HOME}. */
+    static Path tempHome(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Run after the gateways of {@code markers} have stopped (register it before them): waits until
+     * no process started by their workers runs anywhere and their working directories are gone, then
+     * removes {@code home}.
+     */
+    static AfterAllCallback noneLeft(Path home, String... markers) {
+        return context -> {
+            for (String marker : markers) {
+                Await.until(Duration.ofSeconds(20), "no process or working directory of " + marker + " left",
+                        () -> DemoWorkers.anywhere(marker).isEmpty() && DemoWorkers.workDirs(marker).isEmpty());
+            }
+            try (Stream<Path> files = Files.walk(home)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+            assertTrue(Files.notExists(home), "HOME removed: " + home);
+        };
+    }
+
+    /** The working directory of {@code session}'s current worker. */
+    static Path workDir(Session session) {
+        return ((ProcessWorker) session.currentWorker()).workDir();
+    }
+
+    /** The pid of {@code session}'s current worker. */
+    static long pid(Session session) {
+        return session.currentWorker().pid().orElseThrow();
+    }
+}
