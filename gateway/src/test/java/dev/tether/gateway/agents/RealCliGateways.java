@@ -64,10 +64,15 @@ final class RealCliGateways {
         }
     }
 
-    /** A new temporary directory, for {@code HOME}. */
+    /**
+     * A new directory for {@code HOME}, under the build's {@code target}: not under {@code /tmp},
+     * where Codex refuses to create the helper its sandbox runs commands through (stderr "could not
+     * create PATH aliases: Refusing to create helper binaries under temporary dir"), so that every
+     * sandboxed command fails with {@code bwrap: execvp codex-linux-sandbox: No such file or directory}.
+     */
     static Path tempHome(String prefix) {
         try {
-            return Files.createTempDirectory(prefix);
+            return Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), prefix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

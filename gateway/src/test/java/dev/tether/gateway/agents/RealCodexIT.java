@@ -1,0 +1,325 @@
+package dev.tether.gateway.agents;
+
+import static dev.tether.gateway.testing.SessionClient.historyTags;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.SessionClient;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The {@code codex-app-server} adapter end to end with the real, pinned Codex app server as the
+ * worker ({@link AgentClis}), behind a real gateway on real sockets, its model API an
+ * {@link OpenAiStandIn}: a thread and a streamed turn; a command approval as a request to the user
+ * that survives a reconnect, accepted and declined; a crash followed by {@code thread/resume}, in
+ * which the model sees the earlier turns and commands still ask and may write; an interrupt during a
+ * slow stream; an error status and a cut stream, after which the session goes on. The
+ * configuration is the one docs/workers.md gives.
+ */
+class RealCodexIT {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final OpenAiStandIn STAND_IN = OpenAiStandIn.start();
+    private static final Path HOME = RealCliGateways.tempHome("real-codex-home");
+
+    /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
+    @RegisterExtension
+    @Order(1)
+    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-codex");
+
+    @RegisterExtension
+    static final GatewayExtension gateway = RealCliGateways.gateway("real-codex", "codex-app-server",
+            RealCodexIT::command, RealCodexIT::environment, "");
+
+    /**
+     * docs/workers.md's command, at the stand-in: a provider of its own with no retries (so that
+     * failures are quick), a model with the {@code exec_command} tool, and commands that ask first
+     * and may write in the working directory.
+     */
+    private static List<String> command() {
+        List<String> config = new ArrayList<>(CodexCli.standInProvider(STAND_IN, 0, 0));
+        config.addAll(List.of("-c", "approval_policy=\"on-request\"", "-c", "sandbox_mode=\"workspace-write\""));
+        return CodexCli.appServer(config);
+    }
+
+    private static Map<String, String> environment() {
+        try {
+            Files.createDirectories(HOME.resolve(".codex"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Map.of("HOME", HOME.toString(), "CODEX_HOME", HOME.resolve(".codex").toString(), "OPENAI_API_KEY", "sk-stand-in");
+    }
+
+    private int requestsBefore;
+
+    @BeforeEach
+    void countRequests() {
+        requestsBefore = STAND_IN.responseRequests().size();
+    }
+
+    @AfterAll
+    static void closeStandIn() {
+        STAND_IN.close();
+    }
+
+    @Test
+    void aThreadAndATurnAreStreamed() {
+        STAND_IN.reply(OpenAiStandIn.text("Hello", " from the stand-in"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "nora")) {
+            List<ServerMessage> turn = turn(c, "m1", "say hello");
+            List<String> methods = methods(turn);
+            assertEquals("turn/started", methods.stream().filter(m -> m.startsWith("turn/")).findFirst().orElseThrow(),
+                    methods.toString());
+            assertEquals("turn/completed", methods.get(methods.size() - 1), methods.toString());
+            assertEquals(List.of("Hello", " from the stand-in"), turn.stream()
+                    .filter(m -> method(m).equals("item/agentMessage/delta"))
+                    .map(m -> ((ServerMessage.Event) m).event().at("/params/delta").asText()).toList());
+            assertEquals("Hello from the stand-in", item(turn, "agentMessage").path("text").asText());
+            assertEquals("completed", notification(turn, "turn/completed").at("/params/turn/status").asText());
+        }
+        List<RecordedRequest> requests = newRequests();
+        assertEquals(1, requests.size());
+        assertEquals(CodexCli.MODEL, requests.get(0).json().path("model").asText());
+        assertTrue(requests.get(0).mentions("say hello"), "the client's text reaches the model");
+    }
+
+    @Test
+    void aCommandApprovalSurvivesAReconnectAndAnAllowRunsIt() {
+        STAND_IN.reply(escalated("echo accepted > made-by-codex.txt"));
+        STAND_IN.reply(OpenAiStandIn.text("done"));
+        String id;
+        ServerMessage.Request request;
+        Session session;
+        try (SessionClient c = SessionClient.openIdle(gateway, "otto")) {
+            id = c.sessionId();
+            session = gateway.server().registry().get(id).orElseThrow();
+            c.send("m1", JSON.textNode("write the file").toString());
+            request = awaitRequest(c);
+            assertEquals("approval", request.request().path("kind").asText(), request.toString());
+            assertEquals("commandExecution", request.request().path("tool").asText(), request.toString());
+            assertEquals("/bin/bash -lc 'echo accepted > made-by-codex.txt'", request.request().path("input").asText(),
+                    request.toString());
+            assertEquals("item/commandExecution/requestApproval", request.request().at("/detail/method").asText());
+            assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")), "nothing runs before the answer");
+        }
+        try (SessionClient c = SessionClient.resume(gateway, "otto", id, request.seq())) {
+            assertEquals(List.of(request.requestId()),
+                    c.ready.pendingRequests().stream().map(ServerMessage.PendingRequest::requestId).toList());
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            JsonNode command = item(rest, "commandExecution");
+            assertEquals("completed", command.path("status").asText(), command.toString());
+            assertEquals(0, command.path("exitCode").asInt(-1), command.toString());
+            assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
+            assertEquals("accepted\n", read(workDir(session).resolve("made-by-codex.txt")), "the command ran in the session's directory");
+
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+        }
+        assertTrue(newRequests().get(1).mentions("\"function_call_output\""), "the command's output goes back to the model");
+    }
+
+    @Test
+    void aDenyDeclinesTheCommand() {
+        STAND_IN.reply(escalated("echo declined > made-by-codex.txt"));
+        STAND_IN.reply(OpenAiStandIn.text("understood"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "dora")) {
+            Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+            c.send("m1", JSON.textNode("write the file").toString());
+            ServerMessage.Request request = awaitRequest(c);
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            assertEquals("declined", item(rest, "commandExecution").path("status").asText());
+            assertEquals("understood", item(rest, "agentMessage").path("text").asText());
+            assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
+            assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")));
+        }
+        assertTrue(newRequests().get(1).mentions("rejected by user"), "the model is told");
+    }
+
+    @Test
+    void afterACrashTheThreadIsResumedWithItsSettings() {
+        STAND_IN.reply(OpenAiStandIn.text("noted: tangerine"));
+        STAND_IN.reply(OpenAiStandIn.text("it was tangerine"));
+        STAND_IN.reply(OpenAiStandIn.execCommand("echo sandboxed > in-the-sandbox.txt"));
+        STAND_IN.reply(OpenAiStandIn.text("written in the sandbox"));
+        STAND_IN.reply(escalated("echo resumed > made-by-codex.txt"));
+        STAND_IN.reply(OpenAiStandIn.text("written"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "rosa")) {
+            Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+            List<ServerMessage> first = turn(c, "m1", "remember the word tangerine");
+            String threadId = notification(first, "turn/completed").at("/params/threadId").asText();
+            ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
+            List<String> restarted = historyTags(c.untilTag("status:idle"));
+            assertTrue(restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
+                    restarted.toString());
+
+            List<ServerMessage> second = turn(c, "m2", "which word?");
+            assertFalse(historyTags(second).contains("notice:worker_protocol_error"), "resumed, not a new thread: " + second);
+            assertEquals(threadId, notification(second, "turn/completed").at("/params/threadId").asText(), "the same thread");
+            assertEquals("it was tangerine", item(second, "agentMessage").path("text").asText());
+
+            // The resumed thread still may write in its directory without asking (sandbox_mode), and
+            // still asks before a command that wants more (approval_policy).
+            List<ServerMessage> sandboxed = turn(c, "m3", "write in the sandbox");
+            assertFalse(sandboxed.stream().anyMatch(m -> m instanceof ServerMessage.Request), "nothing to ask: " + sandboxed);
+            JsonNode written = item(sandboxed, "commandExecution");
+            assertEquals("completed", written.path("status").asText(), written.toString());
+            assertEquals("sandboxed\n", read(workDir(session).resolve("in-the-sandbox.txt")));
+            c.send("m4", JSON.textNode("write the file").toString());
+            ServerMessage.Request request = awaitRequest(c);
+            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
+            assertEquals("resumed\n", read(workDir(session).resolve("made-by-codex.txt")));
+        }
+        RecordedRequest resumed = newRequests().get(1);
+        assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
+        assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
+        assertTrue(resumed.mentions("which word?"));
+    }
+
+    @Test
+    void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
+        ServedReply slow = STAND_IN.reply(OpenAiStandIn.slowText(Duration.ofMillis(200),
+                "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+        STAND_IN.reply(OpenAiStandIn.text("after the interrupt"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "iris")) {
+            c.send("m1", JSON.textNode("count slowly").toString());
+            c.until(m -> method(m).equals("item/agentMessage/delta"));
+            c.send(new ClientMessage.Interrupt());
+            List<ServerMessage> rest = c.untilTag("status:idle");
+            assertEquals("interrupted", notification(rest, "turn/completed").at("/params/turn/status").asText());
+            assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT, slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                    "Codex dropped the stream");
+            assertEquals("after the interrupt", item(turn(c, "m2", "go on"), "agentMessage").path("text").asText());
+        }
+    }
+
+    @Test
+    void anErrorStatusFailsTheTurnAndTheSessionGoesOn() {
+        STAND_IN.reply(OpenAiStandIn.error(500, "server_error", "stand-in failure"));
+        STAND_IN.reply(OpenAiStandIn.text("back again"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "fay")) {
+            List<ServerMessage> failed = turn(c, "m1", "fail please");
+            JsonNode error = notification(failed, "error");
+            assertFalse(error.at("/params/willRetry").asBoolean(), error.toString());
+            assertEquals("internalServerError", error.at("/params/error/codexErrorInfo").asText(), error.toString());
+            assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
+            assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+        }
+        assertEquals(2, newRequests().size(), "no retry");
+    }
+
+    @Test
+    void aCutStreamFailsTheTurnAndTheSessionGoesOn() {
+        STAND_IN.reply(OpenAiStandIn.cut("partial "));
+        STAND_IN.reply(OpenAiStandIn.text("back again"));
+        try (SessionClient c = SessionClient.openIdle(gateway, "cass")) {
+            List<ServerMessage> failed = turn(c, "m1", "answer");
+            JsonNode error = notification(failed, "error");
+            assertTrue(error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
+                    error.toString());
+            assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
+            assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+        }
+        assertEquals(2, newRequests().size(), "no retry");
+    }
+
+    /**
+     * Codex's {@code exec_command} running {@code cmd} outside the sandbox, as a model asks for it
+     * ({@code sandbox_permissions: require_escalated}): with {@code approval_policy = "on-request"}
+     * the app server asks the client first.
+     */
+    private static OpenAiStandIn.Reply escalated(String cmd) {
+        return OpenAiStandIn.functionCall("exec_command", Map.of("cmd", cmd, "yield_time_ms", 2000, "sandbox_permissions", "require_escalated",
+                "justification", "the test asks for it"));
+    }
+
+    /**
+     * Sends {@code text} as {@code id}; every frame up to the idle after its turn. The thread's
+     * {@code thread/started} may come before the {@code accepted} or after it.
+     */
+    private static List<ServerMessage> turn(SessionClient c, String id, String text) {
+        c.send(id, JSON.textNode(text).toString());
+        boolean[] accepted = {false};
+        List<ServerMessage> seen = c.until(m -> {
+            accepted[0] |= m instanceof ServerMessage.Accepted;
+            return accepted[0] && SessionClient.tag(m).equals("status:idle");
+        });
+        assertEquals("turn/completed", methods(seen).get(methods(seen).size() - 1), () -> methods(seen).toString());
+        return seen;
+    }
+
+    private static String method(ServerMessage m) {
+        return m instanceof ServerMessage.Event e ? e.event().path("method").asText() : "";
+    }
+
+    private static List<String> methods(List<ServerMessage> messages) {
+        return messages.stream().filter(m -> m instanceof ServerMessage.Event).map(RealCodexIT::method).toList();
+    }
+
+    /** The last notification {@code method} in {@code messages}. */
+    private static JsonNode notification(List<ServerMessage> messages, String method) {
+        return messages.stream().filter(m -> method(m).equals(method)).map(m -> ((ServerMessage.Event) m).event())
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no " + method + " in " + methods(messages)));
+    }
+
+    /** The item of the last {@code item/completed} of type {@code type} in {@code messages}. */
+    private static JsonNode item(List<ServerMessage> messages, String type) {
+        return messages.stream().filter(m -> method(m).equals("item/completed"))
+                .map(m -> ((ServerMessage.Event) m).event().at("/params/item"))
+                .filter(item -> item.path("type").asText().equals(type)).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no completed " + type + " in " + methods(messages)));
+    }
+
+    private static ServerMessage.Request awaitRequest(SessionClient c) {
+        List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
+        return (ServerMessage.Request) asked.get(asked.size() - 1);
+    }
+
+    /** The stand-in's response requests since this test began. */
+    private List<RecordedRequest> newRequests() {
+        List<RecordedRequest> all = STAND_IN.responseRequests();
+        return all.subList(requestsBefore, all.size());
+    }
+
+    private static Path workDir(Session session) {
+        return RealCliGateways.workDir(session);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + file, e);
+        }
+    }
+}
