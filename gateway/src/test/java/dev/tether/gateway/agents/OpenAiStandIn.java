@@ -67,6 +67,19 @@ public final class OpenAiStandIn implements AutoCloseable {
         return scripted.served();
     }
 
+    /**
+     * Drops the replies queued and not yet served, and says how many there were: a test that shares
+     * one stand-in with others calls it at its end, so that what it scripted and did not use (it
+     * failed half-way) cannot answer the next test's requests.
+     */
+    public int clear() {
+        int dropped = 0;
+        while (replies.poll() != null) {
+            dropped++;
+        }
+        return dropped;
+    }
+
     /** Every request so far, in arrival order, the refused upgrades included. */
     public List<RecordedRequest> requests() {
         return server.requests();

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,12 @@ class RealClaudeIT {
     @BeforeEach
     void countRequests() {
         requestsBefore = STAND_IN.messageRequests().size();
+    }
+
+    /** What a test scripted it must use (and a failed test's leftovers must not answer the next one). */
+    @AfterEach
+    void everyReplyServed() {
+        assertEquals(0, STAND_IN.clear(), "replies scripted and not served");
     }
 
     @AfterAll
