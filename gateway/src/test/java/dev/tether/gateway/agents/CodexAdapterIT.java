@@ -183,6 +183,28 @@ class CodexAdapterIT {
     }
 
     @Test
+    void aRestartedServerNumbersItsRequestsAgainAndTheyAreStillAsked() {
+        try (SessionClient c = SessionClient.openIdle(gateway, "reba")) {
+            for (int round = 1; round <= 2; round++) {
+                c.send("m" + round, "\"cmd:touch round" + round + ".txt\"");
+                List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
+                ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+                c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+                List<ServerMessage> rest = c.untilTag("status:idle");
+                assertTrue(historyTags(rest).contains("request_resolved:" + request.requestId() + ":answered"), rest.toString());
+                Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
+                assertTrue(workDirHas(session, "round" + round + ".txt"));
+                if (round == 1) {
+                    // The fake numbers its requests from the same number in every process, as Codex does.
+                    ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
+                    List<String> restarted = historyTags(c.untilTag("status:idle"));
+                    assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
+                }
+            }
+        }
+    }
+
+    @Test
     void aFailedTurnReachesTheClientAndTheSessionGoesOn() {
         try (SessionClient c = SessionClient.openIdle(gateway, "fay")) {
             List<ServerMessage> failed = turn(c, "m1", "fail");

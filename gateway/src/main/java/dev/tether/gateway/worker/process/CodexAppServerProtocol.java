@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Codex's app-server as a worker ({@code worker.process.protocol: codex-app-server}), run as
@@ -27,7 +28,9 @@ import java.util.Queue;
  *     and so does a {@code turn/start} the server refuses (its error is forwarded).
  * <li>The server's approval requests ({@code item/commandExecution/requestApproval},
  *     {@code item/fileChange/requestApproval}) become requests to the user in the shape of contract
- *     8.10, answered {@code {"decision":"accept"|"decline"}}; a timeout or cancel declines. Any other
+ *     8.10 (request ids {@code codex-<process>-<JSON-RPC id>}: the server numbers its requests
+ *     from 0 in every process), answered {@code {"decision":"accept"|"decline"}}; a timeout or
+ *     cancel declines. Any other
  *     request of the server is answered with a JSON-RPC error, so it never waits.
  * <li>An interrupt is {@code turn/interrupt} for the running turn.
  * </ul>
@@ -41,6 +44,11 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final Peer peer;
+    /**
+     * Tells this process's requests from those of the session's other workers: the server numbers
+     * its requests from 0 in every process, and a request id must be unique for the whole session.
+     */
+    private final String instance;
     /** What each request of the adapter was, by its id: answers are matched to them. */
     private final Map<String, String> asked = new HashMap<>();
     /** The JSON-RPC id of each approval waiting, by the request id the client sees. */
@@ -55,7 +63,13 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     private long next;
 
     CodexAppServerProtocol(Peer peer) {
+        this(peer, Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36));
+    }
+
+    /** @param instance what this process's request ids carry ({@code codex-<instance>-<JSON-RPC id>}) */
+    CodexAppServerProtocol(Peer peer, String instance) {
         this.peer = requireNonNull(peer, "peer");
+        this.instance = requireNonNull(instance, "instance");
     }
 
     @Override
@@ -135,7 +149,7 @@ final class CodexAppServerProtocol implements WorkerProtocol {
         String method = line.path("method").asText();
         JsonNode params = line.path("params");
         if ("item/commandExecution/requestApproval".equals(method) || "item/fileChange/requestApproval".equals(method)) {
-            String requestId = "codex-" + id.asText();
+            String requestId = "codex-" + instance + "-" + id.asText();
             approvals.put(requestId, id);
             boolean command = method.startsWith("item/commandExecution");
             ObjectNode approval = JSON.objectNode().put("kind", "approval").put("tool", command ? "commandExecution" : "fileChange");

@@ -69,7 +69,7 @@ class CodexAppServerProtocolTest {
     }
 
     private CodexAppServerProtocol ready() {
-        CodexAppServerProtocol protocol = new CodexAppServerProtocol(peer);
+        CodexAppServerProtocol protocol = new CodexAppServerProtocol(peer, "p1");
         protocol.started();
         protocol.output(line("{\"id\":\"tether-initialize\",\"result\":{\"userAgent\":\"codex/0.171\"}}"));
         assertEquals(List.of("{\"id\":\"tether-initialize\",\"method\":\"initialize\",\"params\":{\"clientInfo\":"
@@ -118,14 +118,29 @@ class CodexAppServerProtocolTest {
                 + "\"turnId\":\"u\",\"itemId\":\"i\",\"command\":\"rm -rf build\"}}"));
         protocol.output(line("{\"id\":\"f8\",\"method\":\"item/fileChange/requestApproval\",\"params\":{\"itemId\":\"j\"}}"));
         protocol.output(line("{\"id\":9,\"method\":\"item/tool/requestUserInput\",\"params\":{}}"));
-        assertEquals(List.of("request codex-7 commandExecution \"rm -rf build\"", "request codex-f8 fileChange {\"itemId\":\"j\"}"), calls);
+        assertEquals(List.of("request codex-p1-7 commandExecution \"rm -rf build\"",
+                "request codex-p1-f8 fileChange {\"itemId\":\"j\"}"), calls);
         assertEquals("{\"id\":9,\"error\":{\"code\":-32601,\"message\":\"not supported by this client: item/tool/requestUserInput\"}}",
                 written.get(0));
 
-        protocol.respond("codex-7", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
-        protocol.respond("codex-f8", RequestOutcome.CANCELLED, null);
+        protocol.respond("codex-p1-7", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
+        protocol.respond("codex-p1-f8", RequestOutcome.CANCELLED, null);
         assertEquals(List.of("{\"id\":7,\"result\":{\"decision\":\"accept\"}}", "{\"id\":\"f8\",\"result\":{\"decision\":\"decline\"}}"),
                 written.subList(1, 3));
+    }
+
+    @Test
+    void theSameJsonRpcIdFromAnotherProcessIsAnotherRequest() {
+        List<String> ids = new ArrayList<>();
+        for (int process = 0; process < 2; process++) {
+            calls.clear();
+            CodexAppServerProtocol protocol = new CodexAppServerProtocol(peer);
+            protocol.started();
+            protocol.output(line("{\"id\":\"tether-initialize\",\"result\":{}}"));
+            protocol.output(line("{\"id\":0,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"command\":\"ls\"}}"));
+            ids.add(calls.get(calls.size() - 1).split(" ")[1]);
+        }
+        assertEquals(2, new java.util.HashSet<>(ids).size(), "a restarted server's request 0 is not the first one's: " + ids);
     }
 
     @Test
