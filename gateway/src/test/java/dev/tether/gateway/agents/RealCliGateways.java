@@ -65,14 +65,20 @@ final class RealCliGateways {
     }
 
     /**
-     * A new directory for {@code HOME}, under the build's {@code target}: not under {@code /tmp},
-     * where Codex refuses to create the helper its sandbox runs commands through (stderr "could not
-     * create PATH aliases: Refusing to create helper binaries under temporary dir"), so that every
-     * sandboxed command fails with {@code bwrap: execvp codex-linux-sandbox: No such file or directory}.
+     * A new directory for {@code HOME}, never under the temporary directory, where Codex refuses to
+     * create the helper its sandbox runs commands through (stderr "could not create PATH aliases:
+     * Refusing to create helper binaries under temporary dir"), so that every sandboxed command fails
+     * with {@code bwrap: execvp codex-linux-sandbox: No such file or directory}: under the build's
+     * {@code target}, unless the checkout itself is under the temporary directory (a fresh clone in
+     * {@code /tmp}), then under {@code ~/.cache/tether/test-homes}.
      */
     static Path tempHome(String prefix) {
+        Path temporary = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        Path target = Path.of("target").toAbsolutePath().normalize();
+        Path base = target.startsWith(temporary) || target.startsWith(Path.of("/tmp"))
+                ? Path.of(System.getProperty("user.home"), ".cache", "tether", "test-homes") : target;
         try {
-            return Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), prefix);
+            return Files.createTempDirectory(Files.createDirectories(base), prefix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
