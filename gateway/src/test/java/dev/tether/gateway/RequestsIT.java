@@ -54,8 +54,7 @@ class RequestsIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "rita")) {
             id = c.sessionId();
             c.sendAccepted("m1", ASK, 0);
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            ServerMessage.Request request = c.awaitRequest();
             shownAs = request.seq();
             assertEquals("m1-ask-1", request.requestId());
             assertEquals("go on?", request.request().path("text").asText());
@@ -201,8 +200,7 @@ class RequestsIT {
             data.putObject("ask").put("kind", "approval").put("tool", "Bash").putObject("input").put("command", "ls");
             data.put("text", "x").put("deltas", 1).put("delay_ms", 0);
             c.sendAccepted("m1", data.toString(), 0);
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            ServerMessage.Request request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText());
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> turn = c.untilTag("status:idle");

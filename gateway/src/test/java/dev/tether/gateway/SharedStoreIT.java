@@ -772,8 +772,7 @@ class SharedStoreIT {
         try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "quin"))) {
             id = c.sessionId();
             c.sendAccepted("m1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            request = c.awaitRequest();
         }
         a.close(); // releases the session: the worker that asked is stopped, its request cancelled in history
 
@@ -809,8 +808,7 @@ class SharedStoreIT {
                 id = ws.expect(ServerMessage.SessionReady.class).sessionId();
                 ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.objectNode().set("ask",
                         JsonNodeFactory.instance.objectNode().put("kind", "question"))));
-                List<ServerMessage> asked = ws.until(m -> m instanceof ServerMessage.Request);
-                requestId = ((ServerMessage.Request) asked.get(asked.size() - 1)).requestId();
+                requestId = ws.awaitRequest().requestId();
                 dead.signal("KILL");
                 dead.awaitExit();
             }

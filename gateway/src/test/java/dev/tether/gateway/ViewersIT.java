@@ -168,8 +168,7 @@ class ViewersIT {
         String alice = user();
         try (SessionClient owner = SessionClient.openIdle(asking, alice)) {
             owner.sendAccepted("m-1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
-            List<ServerMessage> asked = owner.until(m -> m instanceof ServerMessage.Request);
-            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            ServerMessage.Request request = owner.awaitRequest();
             try (SessionClient viewer = SessionClient.open(viewUri(asking, owner.sessionId(), 0), asking.token(alice))) {
                 assertEquals(List.of(request.requestId()), viewer.ready.pendingRequests().stream()
                         .map(ServerMessage.PendingRequest::requestId).toList(), "listed for the viewer too");

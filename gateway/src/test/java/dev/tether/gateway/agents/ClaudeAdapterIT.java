@@ -83,8 +83,7 @@ class ClaudeAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "alma")) {
             id = c.sessionId();
             c.sendAccepted("m1", "\"tool:touch approved.txt\"", 0);
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText());
             assertEquals("Bash", request.request().path("tool").asText());
             assertEquals("touch approved.txt", request.request().path("input").path("command").asText());
@@ -111,8 +110,7 @@ class ClaudeAdapterIT {
     void aDenyReachesTheCliWithTheUsersMessage() {
         try (SessionClient c = SessionClient.openIdle(gateway, "dana")) {
             c.sendAccepted("m1", "\"tool:touch denied.txt\"", 0);
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")
                     .put("message", "not in this repo")));
             List<ServerMessage> turn = c.untilTag("status:idle");

@@ -1,11 +1,13 @@
 package dev.tether.gateway.agents;
 
+import static dev.tether.gateway.agents.CodexFrames.methods;
+import static dev.tether.gateway.agents.CodexFrames.notification;
+import static dev.tether.gateway.agents.CodexFrames.turn;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.DemoWorkers;
@@ -64,33 +66,6 @@ class CodexAdapterIT {
         }
     }
 
-    /** Notifications are events: their tag is their method. */
-    private static List<String> methods(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Event)
-                .map(m -> ((ServerMessage.Event) m).event().path("method").asText()).toList();
-    }
-
-    private static JsonNode notification(List<ServerMessage> messages, String method) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Event e && method.equals(e.event().path("method").asText()))
-                .map(m -> ((ServerMessage.Event) m).event()).reduce((a, b) -> b)
-                .orElseThrow(() -> new AssertionError("no " + method + " in " + messages));
-    }
-
-    /**
-     * Sends {@code text} and returns what came up to the idle after its turn. {@code thread/started}
-     * (the thread opened when the worker was bound) may come before the {@code accepted} or after it.
-     */
-    private static List<ServerMessage> turn(SessionClient c, String id, String text) {
-        c.send(id, JSON.textNode(text).toString());
-        boolean[] accepted = {false};
-        List<ServerMessage> seen = c.until(m -> {
-            accepted[0] |= m instanceof ServerMessage.Accepted;
-            return accepted[0] && SessionClient.tag(m).equals("status:idle");
-        });
-        return seen.stream().filter(m -> !(m instanceof ServerMessage.Event e
-                && "thread/started".equals(e.event().path("method").asText()))).toList();
-    }
-
     @Test
     void aTurnIsStreamedAndTurnCompletedEndsIt() {
         try (SessionClient c = SessionClient.openIdle(gateway, "nora")) {
@@ -108,8 +83,7 @@ class CodexAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "otto")) {
             id = c.sessionId();
             c.send("m1", "\"cmd:touch accepted.txt\"");
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText());
             assertEquals("commandExecution", request.request().path("tool").asText());
             assertEquals("touch accepted.txt", request.request().path("input").asText());
@@ -133,8 +107,7 @@ class CodexAdapterIT {
     void aDenyDeclinesTheCommand() {
         try (SessionClient c = SessionClient.openIdle(gateway, "dora")) {
             c.send("m1", "\"cmd:touch declined.txt\"");
-            List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-            ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
             List<ServerMessage> rest = c.untilTag("status:idle");
             assertTrue(rest.stream().anyMatch(m -> m instanceof ServerMessage.Event e
@@ -187,8 +160,7 @@ class CodexAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "reba")) {
             for (int round = 1; round <= 2; round++) {
                 c.send("m" + round, "\"cmd:touch round" + round + ".txt\"");
-                List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-                ServerMessage.Request request = (ServerMessage.Request) asked.get(asked.size() - 1);
+                ServerMessage.Request request = c.awaitRequest();
                 c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
                 List<ServerMessage> rest = c.untilTag("status:idle");
                 assertTrue(historyTags(rest).contains("request_resolved:" + request.requestId() + ":answered"), rest.toString());

@@ -141,7 +141,7 @@ class RealClaudeIT {
             id = c.sessionId();
             session = gateway.server().registry().get(id).orElseThrow();
             c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
-            request = awaitRequest(c);
+            request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText(), request.toString());
             assertEquals("Bash", request.request().path("tool").asText(), request.toString());
             assertEquals("echo allowed > made-by-claude.txt", request.request().at("/input/command").asText(), request.toString());
@@ -160,7 +160,7 @@ class RealClaudeIT {
             JsonNode result = SessionClient.event(rest, "result");
             assertEquals("done", result.path("result").asText(), result.toString());
             assertEquals(0, result.path("permission_denials").size(), result.toString());
-            assertEquals("allowed\n", read(workDir(session).resolve("made-by-claude.txt")), "the tool ran in the session's directory");
+            assertEquals("allowed\n", RealCliGateways.read(workDir(session).resolve("made-by-claude.txt")), "the tool ran in the session's directory");
 
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
@@ -177,7 +177,7 @@ class RealClaudeIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dana")) {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
-            ServerMessage.Request request = awaitRequest(c);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")
                     .put("message", "not in this repository")));
             List<ServerMessage> rest = c.untilTag("status:idle");
@@ -247,7 +247,7 @@ class RealClaudeIT {
             assertTrue(baseline < RSS_LIMIT_MIB * 1024L * 1024 / 2, "Claude Code's own RSS (" + baseline / 1024 / 1024
                     + " MiB) leaves too little room below the limit");
             c.sendAccepted("m2", JSON.textNode("use a lot of memory").toString(), 0);
-            ServerMessage.Request request = awaitRequest(c);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> killed = c.untilTag("status:idle");
             List<String> history = historyTags(killed);
@@ -333,11 +333,6 @@ class RealClaudeIT {
         return turn;
     }
 
-    private static ServerMessage.Request awaitRequest(SessionClient c) {
-        List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-        return (ServerMessage.Request) asked.get(asked.size() - 1);
-    }
-
     /** The stand-in's message requests since this test began. */
     private List<RecordedRequest> newRequests() {
         List<RecordedRequest> all = STAND_IN.messageRequests();
@@ -348,11 +343,4 @@ class RealClaudeIT {
         return RealCliGateways.workDir(session);
     }
 
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + file, e);
-        }
-    }
 }

@@ -107,6 +107,15 @@ final class RealCliGateways {
         return ((ProcessWorker) session.currentWorker()).workDir();
     }
 
+    /** The text of {@code file} (a file a CLI's tool wrote). */
+    static String read(Path file) {
+        try {
+            return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + file, e);
+        }
+    }
+
     /** The pid of {@code session}'s current worker. */
     static long pid(Session session) {
         return session.currentWorker().pid().orElseThrow();

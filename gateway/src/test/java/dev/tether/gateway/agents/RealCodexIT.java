@@ -1,5 +1,10 @@
 package dev.tether.gateway.agents;
 
+import static dev.tether.gateway.agents.CodexFrames.item;
+import static dev.tether.gateway.agents.CodexFrames.method;
+import static dev.tether.gateway.agents.CodexFrames.methods;
+import static dev.tether.gateway.agents.CodexFrames.notification;
+import static dev.tether.gateway.agents.CodexFrames.turn;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,7 +20,6 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,7 +130,7 @@ class RealCodexIT {
             id = c.sessionId();
             session = gateway.server().registry().get(id).orElseThrow();
             c.send("m1", JSON.textNode("write the file").toString());
-            request = awaitRequest(c);
+            request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText(), request.toString());
             assertEquals("commandExecution", request.request().path("tool").asText(), request.toString());
             assertEquals("/bin/bash -lc 'echo accepted > made-by-codex.txt'", request.request().path("input").asText(),
@@ -144,7 +148,7 @@ class RealCodexIT {
             assertEquals("completed", command.path("status").asText(), command.toString());
             assertEquals(0, command.path("exitCode").asInt(-1), command.toString());
             assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
-            assertEquals("accepted\n", read(workDir(session).resolve("made-by-codex.txt")), "the command ran in the session's directory");
+            assertEquals("accepted\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")), "the command ran in the session's directory");
 
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
@@ -159,7 +163,7 @@ class RealCodexIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dora")) {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.send("m1", JSON.textNode("write the file").toString());
-            ServerMessage.Request request = awaitRequest(c);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
             List<ServerMessage> rest = c.untilTag("status:idle");
             assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
@@ -199,13 +203,13 @@ class RealCodexIT {
             assertFalse(sandboxed.stream().anyMatch(m -> m instanceof ServerMessage.Request), "nothing to ask: " + sandboxed);
             JsonNode written = item(sandboxed, "commandExecution");
             assertEquals("completed", written.path("status").asText(), written.toString());
-            assertEquals("sandboxed\n", read(workDir(session).resolve("in-the-sandbox.txt")));
+            assertEquals("sandboxed\n", RealCliGateways.read(workDir(session).resolve("in-the-sandbox.txt")));
             c.send("m4", JSON.textNode("write the file").toString());
-            ServerMessage.Request request = awaitRequest(c);
+            ServerMessage.Request request = c.awaitRequest();
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> rest = c.untilTag("status:idle");
             assertEquals("completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
-            assertEquals("resumed\n", read(workDir(session).resolve("made-by-codex.txt")));
+            assertEquals("resumed\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")));
         }
         RecordedRequest resumed = newRequests().get(1);
         assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
@@ -270,49 +274,6 @@ class RealCodexIT {
                 "justification", "the test asks for it"));
     }
 
-    /**
-     * Sends {@code text} as {@code id}; every frame up to the idle after its turn. The thread's
-     * {@code thread/started} may come before the {@code accepted} or after it.
-     */
-    private static List<ServerMessage> turn(SessionClient c, String id, String text) {
-        c.send(id, JSON.textNode(text).toString());
-        boolean[] accepted = {false};
-        List<ServerMessage> seen = c.until(m -> {
-            accepted[0] |= m instanceof ServerMessage.Accepted;
-            return accepted[0] && SessionClient.tag(m).equals("status:idle");
-        });
-        List<String> methods = methods(seen);
-        assertEquals("turn/completed", methods.isEmpty() ? null : methods.get(methods.size() - 1), () -> seen.toString());
-        return seen;
-    }
-
-    private static String method(ServerMessage m) {
-        return m instanceof ServerMessage.Event e ? e.event().path("method").asText() : "";
-    }
-
-    private static List<String> methods(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Event).map(RealCodexIT::method).toList();
-    }
-
-    /** The last notification {@code method} in {@code messages}. */
-    private static JsonNode notification(List<ServerMessage> messages, String method) {
-        return messages.stream().filter(m -> method(m).equals(method)).map(m -> ((ServerMessage.Event) m).event())
-                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no " + method + " in " + methods(messages)));
-    }
-
-    /** The item of the last {@code item/completed} of type {@code type} in {@code messages}. */
-    private static JsonNode item(List<ServerMessage> messages, String type) {
-        return messages.stream().filter(m -> method(m).equals("item/completed"))
-                .map(m -> ((ServerMessage.Event) m).event().at("/params/item"))
-                .filter(item -> item.path("type").asText().equals(type)).reduce((a, b) -> b)
-                .orElseThrow(() -> new AssertionError("no completed " + type + " in " + methods(messages)));
-    }
-
-    private static ServerMessage.Request awaitRequest(SessionClient c) {
-        List<ServerMessage> asked = c.until(m -> m instanceof ServerMessage.Request);
-        return (ServerMessage.Request) asked.get(asked.size() - 1);
-    }
-
     /** The stand-in's response requests since this test began. */
     private List<RecordedRequest> newRequests() {
         List<RecordedRequest> all = STAND_IN.responseRequests();
@@ -323,11 +284,4 @@ class RealCodexIT {
         return RealCliGateways.workDir(session);
     }
 
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + file, e);
-        }
-    }
 }

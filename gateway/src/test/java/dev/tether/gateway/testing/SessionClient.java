@@ -133,6 +133,12 @@ public final class SessionClient implements AutoCloseable {
         }
     }
 
+    /** Reads up to the next {@code request} of the worker (contract 7.3) and returns it. */
+    public ServerMessage.Request awaitRequest() {
+        List<ServerMessage> asked = until(m -> m instanceof ServerMessage.Request);
+        return (ServerMessage.Request) asked.get(asked.size() - 1);
+    }
+
     /** Frames up to and including the first that {@link #tag}s as {@code tag}. */
     public List<ServerMessage> untilTag(String tag) {
         return until(m -> tag(m).equals(tag));

@@ -133,6 +133,12 @@ public final class TestClient implements AutoCloseable {
         return assertInstanceOf(type, next());
     }
 
+    /** Reads up to the next {@code request} of the worker (contract 7.3) and returns it. */
+    public ServerMessage.Request awaitRequest() {
+        List<ServerMessage> asked = until(m -> m instanceof ServerMessage.Request);
+        return (ServerMessage.Request) asked.get(asked.size() - 1);
+    }
+
     /** Messages up to and including the first that matches {@code last}. */
     public List<ServerMessage> until(Predicate<ServerMessage> last) {
         List<ServerMessage> messages = new ArrayList<>();
