@@ -4,16 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,10 +33,8 @@ import java.util.concurrent.TimeUnit;
 public final class FakeClaudeCli {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Object EOF = new Object();
 
-    private final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-    private final BlockingQueue<Object> in = new LinkedBlockingQueue<>();
+    private final FakeCliIo io = new FakeCliIo("fake claude");
     private final Path home;
     private final String sessionId;
     private long turns;
@@ -73,9 +65,6 @@ public final class FakeClaudeCli {
     }
 
     private void run() throws Exception {
-        Thread reader = new Thread(this::read, "stdin");
-        reader.setDaemon(true);
-        reader.start();
         while (true) {
             JsonNode line = next();
             if (line == null) {
@@ -90,8 +79,8 @@ public final class FakeClaudeCli {
     /** The next line that is not a control request handled on the spot; null at end of input. */
     private JsonNode next() throws Exception {
         while (true) {
-            Object item = in.take();
-            if (item == EOF) {
+            Object item = io.in.take();
+            if (item == FakeCliIo.EOF) {
                 return null;
             }
             JsonNode line = (JsonNode) item;
@@ -100,7 +89,7 @@ public final class FakeClaudeCli {
                 ObjectNode response = object("control_response");
                 response.putObject("response").put("subtype", "success").put("request_id", line.path("request_id").asText())
                         .putObject("response").putArray("commands");
-                print(response);
+                io.print(response);
                 continue;
             }
             return line;
@@ -113,7 +102,7 @@ public final class FakeClaudeCli {
             ObjectNode init = object("system").put("subtype", "init").put("session_id", sessionId)
                     .put("cwd", Path.of("").toAbsolutePath().toString()).put("permissionMode", "default");
             init.putArray("tools").add("Bash");
-            print(init);
+            io.print(init);
         }
         if (text.startsWith("tool:")) {
             toolTurn(text.substring("tool:".length()), 1);
@@ -122,13 +111,13 @@ public final class FakeClaudeCli {
         } else if (text.equals("slow")) {
             slowTurn();
         } else if (text.equals("garbage")) {
-            out.println("this is not json");
-            out.println("[1,2,3]");
-            out.flush();
+            io.out.println("this is not json");
+            io.out.println("[1,2,3]");
+            io.out.flush();
             result("garbage printed", false);
         } else if (text.equals("exit-mid-line")) {
-            out.print("{\"type\":\"assistant\",\"mess");
-            out.flush();
+            io.out.print("{\"type\":\"assistant\",\"mess");
+            io.out.flush();
             System.exit(3);
         } else {
             assistant("You said: " + text);
@@ -145,14 +134,14 @@ public final class FakeClaudeCli {
             ObjectNode use = message.putArray("content").addObject().put("type", "tool_use").put("id", ids[i]).put("name", "Bash");
             use.putObject("input").put("command", command);
             assistant.putNull("parent_tool_use_id");
-            print(assistant);
+            io.print(assistant);
         }
         for (int i = 0; i < count; i++) {
             ObjectNode ask = object("control_request").put("request_id", "req_" + i + "_" + ids[i]);
             ObjectNode request = ask.putObject("request").put("subtype", "can_use_tool").put("tool_name", "Bash");
             request.putObject("input").put("command", command);
             request.put("tool_use_id", ids[i]);
-            print(ask);
+            io.print(ask);
         }
         int allowed = 0;
         int answered = 0;
@@ -191,7 +180,7 @@ public final class FakeClaudeCli {
             ObjectNode user = object("user").put("session_id", sessionId);
             user.putObject("message").put("role", "user").putArray("content").addObject().put("type", "tool_result")
                     .put("tool_use_id", ids[index]).put("content", content).put("is_error", !allow);
-            print(user);
+            io.print(user);
         }
         assistant(allowed + " of " + count + " allowed");
         ObjectNode result = resultLine(allowed + " of " + count + " allowed", false);
@@ -204,9 +193,9 @@ public final class FakeClaudeCli {
             ObjectNode delta = object("stream_event").put("session_id", sessionId);
             delta.putObject("event").put("type", "content_block_delta").putObject("delta").put("type", "text_delta")
                     .put("text", "tick " + i + " ");
-            print(delta);
-            Object item = in.poll(100, TimeUnit.MILLISECONDS);
-            if (item == EOF) {
+            io.print(delta);
+            Object item = io.in.poll(100, TimeUnit.MILLISECONDS);
+            if (item == FakeCliIo.EOF) {
                 return;
             }
             if (item instanceof JsonNode line && "control_request".equals(line.path("type").asText())
@@ -220,7 +209,7 @@ public final class FakeClaudeCli {
     private void interrupted(JsonNode request) throws IOException {
         ObjectNode response = object("control_response");
         response.putObject("response").put("subtype", "success").put("request_id", request.path("request_id").asText());
-        print(response);
+        io.print(response);
         ObjectNode result = resultLine("", true);
         result.put("subtype", "error_during_execution");
         finish(result);
@@ -231,7 +220,7 @@ public final class FakeClaudeCli {
         assistant.putObject("message").put("role", "assistant").putArray("content").addObject().put("type", "text")
                 .put("text", text);
         assistant.putNull("parent_tool_use_id");
-        print(assistant);
+        io.print(assistant);
     }
 
     private void result(String text, boolean error) throws IOException {
@@ -250,7 +239,7 @@ public final class FakeClaudeCli {
         if (saved != null) {
             Files.writeString(saved, Long.toString(turns));
         }
-        print(result.put("num_turns", turns));
+        io.print(result.put("num_turns", turns));
     }
 
     /** Where a conversation is kept: by working directory, as the real CLI keeps {@code ~/.claude/projects/<cwd>/<id>.jsonl}. */
@@ -271,22 +260,4 @@ public final class FakeClaudeCli {
         return JSON.createObjectNode().put("type", type);
     }
 
-    private void print(ObjectNode line) {
-        out.println(line.toString());
-        out.flush();
-    }
-
-    private void read() {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (!line.isBlank()) {
-                    in.put(JSON.readTree(line));
-                }
-            }
-        } catch (IOException | InterruptedException e) {
-            System.err.println("fake claude: stdin: " + e);
-        }
-        in.add(EOF);
-    }
 }

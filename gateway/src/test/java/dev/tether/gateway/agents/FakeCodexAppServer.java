@@ -3,16 +3,9 @@ package dev.tether.gateway.agents;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,10 +28,8 @@ import java.util.concurrent.TimeUnit;
 public final class FakeCodexAppServer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Object EOF = new Object();
 
-    private final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-    private final BlockingQueue<Object> in = new LinkedBlockingQueue<>();
+    private final FakeCliIo io = new FakeCliIo("fake codex");
     private final Path home = Path.of(System.getenv().getOrDefault("FAKE_CODEX_HOME", System.getProperty("java.io.tmpdir")));
     private String threadId;
     private Path cwd;
@@ -50,9 +41,6 @@ public final class FakeCodexAppServer {
     }
 
     private void run() throws Exception {
-        Thread reader = new Thread(this::read, "stdin");
-        reader.setDaemon(true);
-        reader.start();
         while (true) {
             JsonNode line = next();
             if (line == null) {
@@ -74,7 +62,7 @@ public final class FakeCodexAppServer {
                         ObjectNode error = JSON.createObjectNode();
                         error.set("id", line.get("id"));
                         error.putObject("error").put("code", -32600).put("message", "no rollout found for thread id");
-                        print(error);
+                        io.print(error);
                         continue;
                     }
                     threadId = params.path("threadId").asText();
@@ -89,8 +77,8 @@ public final class FakeCodexAppServer {
     }
 
     private JsonNode next() throws InterruptedException {
-        Object item = in.take();
-        return item == EOF ? null : (JsonNode) item;
+        Object item = io.in.take();
+        return item == FakeCliIo.EOF ? null : (JsonNode) item;
     }
 
     private void turn(JsonNode request, String text) throws Exception {
@@ -113,16 +101,16 @@ public final class FakeCodexAppServer {
         } else if (text.equals("ask-user")) {
             ObjectNode ask = JSON.createObjectNode().put("id", ++serverIds).put("method", "item/tool/requestUserInput");
             ask.putObject("params").put("threadId", threadId).put("turnId", turnId);
-            print(ask);
+            io.print(ask);
             JsonNode reply = next();
             agentMessage(turnId, "the client said: " + (reply.has("error") ? "error " + reply.path("error").path("code").asInt()
                     : reply.path("result").toString()));
         } else if (text.equals("garbage")) {
-            out.println("not json at all");
-            out.flush();
+            io.out.println("not json at all");
+            io.out.flush();
         } else if (text.equals("exit-mid-line")) {
-            out.print("{\"method\":\"item/sta");
-            out.flush();
+            io.out.print("{\"method\":\"item/sta");
+            io.out.flush();
             System.exit(3);
         } else {
             agentMessage(turnId, "turn " + (turns + 1) + ": " + text);
@@ -144,7 +132,7 @@ public final class FakeCodexAppServer {
         ObjectNode ask = JSON.createObjectNode().put("id", approvalId).put("method", "item/commandExecution/requestApproval");
         ask.putObject("params").put("threadId", threadId).put("turnId", turnId).put("itemId", itemId)
                 .put("command", command).put("cwd", cwd.toString());
-        print(ask);
+        io.print(ask);
         while (true) {
             JsonNode reply = next();
             if (reply == null) {
@@ -175,8 +163,8 @@ public final class FakeCodexAppServer {
             ObjectNode delta = JSON.createObjectNode().put("threadId", threadId).put("turnId", turnId).put("itemId", "msg")
                     .put("delta", "tick " + i + " ");
             notify("item/agentMessage/delta", delta);
-            Object item = in.poll(100, TimeUnit.MILLISECONDS);
-            if (item == EOF) {
+            Object item = io.in.poll(100, TimeUnit.MILLISECONDS);
+            if (item == FakeCliIo.EOF) {
                 System.exit(0);
             }
             if (item instanceof JsonNode line && "turn/interrupt".equals(line.path("method").asText())) {
@@ -205,31 +193,13 @@ public final class FakeCodexAppServer {
         ObjectNode answer = JSON.createObjectNode();
         answer.set("id", request.get("id"));
         answer.set("result", result);
-        print(answer);
+        io.print(answer);
     }
 
     private void notify(String method, ObjectNode params) {
         ObjectNode line = JSON.createObjectNode().put("method", method);
         line.set("params", params);
-        print(line);
+        io.print(line);
     }
 
-    private void print(ObjectNode line) {
-        out.println(line.toString());
-        out.flush();
-    }
-
-    private void read() {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                if (!line.isBlank()) {
-                    in.put(JSON.readTree(line));
-                }
-            }
-        } catch (IOException | InterruptedException e) {
-            System.err.println("fake codex: stdin: " + e);
-        }
-        in.add(EOF);
-    }
 }
