@@ -292,26 +292,44 @@ client.addEventListener('request_resolved', (e) => {
   renderRequests();
 });
 
+/**
+ * The turn an event without a message id belongs to: the oldest one not yet done. Agent CLIs
+ * (claude-stream-json, codex-app-server) do not echo the message id; one turn runs at a time.
+ */
+function openTurn() {
+  const turn = document.querySelector('#transcript .turn:not([data-done="true"])');
+  return turn ? turn.dataset.id : null;
+}
+
+/** Assistant text an agent CLI's event carries (a Claude assistant message's text blocks). */
+function assistantText(event) {
+  const content = event.type === 'assistant' && event.message && event.message.content;
+  return Array.isArray(content) ? content.filter((b) => b && b.type === 'text').map((b) => b.text).join('') : '';
+}
+
 client.addEventListener('event', (e) => {
   const { seq, event } = e.detail;
   demo.events.push({ seq, type: 'event', event });
   $('last-seq').textContent = String(seq);
-  const id = event && typeof event.id === 'string' ? event.id : null;
+  const id = event && typeof event.id === 'string' ? event.id : openTurn();
   if (!id) {
     addInfo(`#${seq} ${short(event)}`);
     return;
   }
   const turn = turnFor(id);
   const reply = turn.querySelector('.reply');
+  const done = event.type === 'result' || event.method === 'turn/completed'; // the demo worker and Claude; Codex
   if (event.type === 'delta') {
     reply.textContent += event.text ?? '';
     addLine(turn, seq, 'delta ' + short(event.text ?? ''));
-  } else if (event.type === 'result') {
+  } else if (done) {
     if (typeof event.text === 'string') reply.textContent = event.text;
+    else if (typeof event.result === 'string') reply.textContent = event.result;
     if (event.interrupted) turn.dataset.interrupted = 'true';
     turn.dataset.done = 'true';
     addLine(turn, seq, 'result' + (event.interrupted ? ' (interrupted)' : ''));
   } else {
+    reply.textContent += assistantText(event);
     addLine(turn, seq, short(event));
   }
   scrollDown();

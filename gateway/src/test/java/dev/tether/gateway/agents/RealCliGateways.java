@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
  * workers of a test class (the CLIs keep their conversations there, and a restarted worker must
  * find them), and the check, after the class, that no CLI process and no working directory is left.
  */
-final class RealCliGateways {
+public final class RealCliGateways {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,7 +40,7 @@ final class RealCliGateways {
      * The config is computed when the gateway starts, so a missing CLI fails the class there with
      * {@link AgentClis}' message.
      */
-    static GatewayExtension gateway(String marker, String protocol, Supplier<List<String>> command,
+    public static GatewayExtension gateway(String marker, String protocol, Supplier<List<String>> command,
             Supplier<Map<String, String>> env, String yaml) {
         return GatewayExtension.withConfig(() -> DemoWorkers.config(marker, """
                 worker:
@@ -72,7 +72,7 @@ final class RealCliGateways {
      * {@code target}, unless the checkout itself is under the temporary directory (a fresh clone in
      * {@code /tmp}), then under {@code ~/.cache/tether/test-homes}.
      */
-    static Path tempHome(String prefix) {
+    public static Path tempHome(String prefix) {
         Path temporary = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
         Path target = Path.of("target").toAbsolutePath().normalize();
         Path base = target.startsWith(temporary) || target.startsWith(Path.of("/tmp"))
@@ -89,7 +89,7 @@ final class RealCliGateways {
      * no process started by their workers runs anywhere and their working directories are gone, then
      * removes {@code home}.
      */
-    static AfterAllCallback noneLeft(Path home, String... markers) {
+    public static AfterAllCallback noneLeft(Path home, String... markers) {
         return context -> {
             for (String marker : markers) {
                 Await.until(Duration.ofSeconds(20), "no process or working directory of " + marker + " left",
@@ -103,12 +103,12 @@ final class RealCliGateways {
     }
 
     /** The working directory of {@code session}'s current worker. */
-    static Path workDir(Session session) {
+    public static Path workDir(Session session) {
         return ((ProcessWorker) session.currentWorker()).workDir();
     }
 
     /** The text of {@code file} (a file a CLI's tool wrote). */
-    static String read(Path file) {
+    public static String read(Path file) {
         try {
             return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -117,7 +117,7 @@ final class RealCliGateways {
     }
 
     /** The pid of {@code session}'s current worker. */
-    static long pid(Session session) {
+    public static long pid(Session session) {
         return session.currentWorker().pid().orElseThrow();
     }
 }
