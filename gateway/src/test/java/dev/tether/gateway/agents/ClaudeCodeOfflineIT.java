@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,7 +93,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals("done", result.path("result").asText());
                 assertEquals(0, result.path("permission_denials").size());
             }
-            assertEquals("allowed\n", read(work.resolve("made-by-claude.txt")));
+            assertEquals("allowed\n", RealCliGateways.read(work.resolve("made-by-claude.txt")));
             List<RecordedRequest> requests = standIn.messageRequests();
             assertEquals(2, requests.size());
             assertTrue(requests.get(1).mentions("\"tool_result\""), "the second request carries the tool result");
@@ -266,13 +265,5 @@ class ClaudeCodeOfflineIT {
     private static Predicate<JsonNode> controlRequest(String subtype) {
         return line -> line.path("type").asText().equals("control_request")
                 && line.at("/request/subtype").asText().equals(subtype);
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + file, e);
-        }
     }
 }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -101,7 +100,7 @@ class CodexAppServerOfflineIT {
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            assertEquals("accepted\n", read(work.resolve("made-by-codex.txt")));
+            assertEquals("accepted\n", RealCliGateways.read(work.resolve("made-by-codex.txt")));
             RecordedRequest followUp = standIn.responseRequests().get(1);
             assertTrue(followUp.mentions("\"function_call_output\""), "the command's output goes back to the model");
         }
@@ -295,13 +294,5 @@ class CodexAppServerOfflineIT {
     private static Predicate<JsonNode> itemCompleted(String itemType) {
         return line -> line.path("method").asText().equals("item/completed")
                 && line.at("/params/item/type").asText().equals(itemType);
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + file, e);
-        }
     }
 }
