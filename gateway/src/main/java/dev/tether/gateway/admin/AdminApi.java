@@ -123,7 +123,8 @@ final class AdminApi {
     }
 
     private HttpAnswer startDrain() {
-        drain.get();
+        // Answered at once: the drain goes on after the response, and its end is in the logs and /readyz.
+        CompletionStage<Void> unusedDrained = drain.get();
         return HttpAnswer.json(HttpResponseStatus.ACCEPTED, mapper, Map.of("status", "draining"));
     }
 
