@@ -219,7 +219,7 @@ class AbuseIT {
             unsentAtClose = (Long) closed.getArgumentArray()[closed.getFormattedMessage().contains("for ") ? 2 : 1];
             assertTrue(stalled.awaitEndOfStream(), "the gateway closed the connection");
         }
-        assertTrue(unsentAtClose <= 2 * slowReaders.config().abuse().maxOutboundBytes(),
+        assertTrue(unsentAtClose <= 2L * slowReaders.config().abuse().maxOutboundBytes(),
                 "unsent bytes stay near abuse.max_outbound_bytes: " + unsentAtClose);
 
         String lastTurn = "t-" + sent; // the gateway may have closed before every turn was sent

@@ -159,7 +159,7 @@ class ConnectionLimitsIT {
         try (GatewayProcess gateway = GatewayProcess.start(dir,
                 Map.of("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET, "TETHER_PORT", "0"),
                 List.of("prlimit", "--nofile=400:400"), "--config", config.toString())) {
-            InetSocketAddress address = new InetSocketAddress("127.0.0.1", gateway.awaitListening());
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.awaitListening());
             assertEquals(200, RawHttp.send(address, HEALTHZ).status());
             List<Socket> flood = new ArrayList<>();
             try {

@@ -66,7 +66,7 @@ class DeploymentDocTest {
         assertEquals("/readyz", container.path("readinessProbe").path("httpGet").path("path").asText());
         assertEquals("/healthz", container.path("livenessProbe").path("httpGet").path("path").asText());
 
-        long workers = config.sessions().maxSessions() + config.pool().minIdle();
+        long workers = (long) config.sessions().maxSessions() + config.pool().minIdle();
         long limit = bytes(container.path("resources").path("limits").path("memory").asText());
         assertTrue(limit >= workers * config.limits().rssHardLimit(),
                 "memory limit " + limit + " below " + workers + " workers x rss_hard_limit");

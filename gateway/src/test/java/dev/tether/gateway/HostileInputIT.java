@@ -293,7 +293,8 @@ class HostileInputIT {
         }
 
         private Attacker open() throws IOException, Mismatch {
-            String subject = "attacker-" + (++generation);
+            generation++;
+            String subject = "attacker-" + generation;
             String token = generation % 2 == 0 ? TOKENS.hs256(subject) : TOKENS.rs256(subject);
             RawWebSocket ws = RawWebSocket.connect(gateway.address(), "/ws", token);
             Attacker attacker = new Attacker(subject, ws);
@@ -339,7 +340,7 @@ class HostileInputIT {
                 }
                 return check(attacker, pong.then());
             }
-            if (expect instanceof Expect.Error error) {
+            if (expect instanceof Expect.ErrorFrame error) {
                 expectError(attacker, error.code(), null);
             } else if (expect instanceof Expect.Pong) {
                 expectMessage(attacker, new ServerMessage.Pong());
@@ -473,7 +474,7 @@ class HostileInputIT {
     }
 
     private static String describe(Expect expect) {
-        if (expect instanceof Expect.Error e) {
+        if (expect instanceof Expect.ErrorFrame e) {
             return "error " + e.code().wire();
         }
         if (expect instanceof Expect.Close c) {
@@ -685,7 +686,8 @@ class HostileInputIT {
         final TestClient client;
         final String sessionId;
         private final Findings findings;
-        volatile int turns;
+        /** Written by the honest thread only; read once its future has completed. */
+        int turns;
 
         Honest(Findings findings) {
             this.findings = findings;

@@ -398,7 +398,7 @@ class MessagesIT {
             assertTrue(c.ws.isOpen());
             c.roundTrip("good-binary", "after a binary frame", FAST_DELTAS);
             // Nothing bad reached the worker: only the good messages ran.
-            assertEquals((n + 1) * (FAST_DELTAS + 3), c.lastSeq);
+            assertEquals((long) (n + 1) * (FAST_DELTAS + 3), c.lastSeq);
         }
     }
 
@@ -820,10 +820,6 @@ class MessagesIT {
                     return messages;
                 }
             }
-        }
-
-        List<ServerMessage> untilResult(String id) {
-            return until(m -> isResult(m, id));
         }
 
         void send(ClientMessage message) {

@@ -26,6 +26,7 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +100,7 @@ class SharedStoreIT {
         GatewayServer b = node("b");
         String id;
         List<ServerMessage> onA = new ArrayList<>();
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "alice"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("alice"))) {
             id = c.sessionId();
             onA.addAll(c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"));
             onA.addAll(c.roundTrip("t2", "{\"text\":\"two\",\"deltas\":1,\"delay_ms\":0}"));
@@ -110,7 +111,7 @@ class SharedStoreIT {
         long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
         a.close(); // releases its sessions: b takes them over at once
 
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "alice"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("alice"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             assertEquals(id, ready.sessionId());
@@ -151,7 +152,7 @@ class SharedStoreIT {
     }
 
     private void handedOverAfterTheRunningTurn(GatewayServer a, GatewayServer b) throws Exception {
-        try (TestClient onA = TestClient.connectWithHeader(uri(a), token(a, "bob"))) {
+        try (TestClient onA = TestClient.connectWithHeader(uri(a), token("bob"))) {
             ServerMessage.SessionReady created = onA.expect(ServerMessage.SessionReady.class);
             String id = created.sessionId();
             if (created.state() != SessionState.IDLE) { // a cold worker: idle once it is ready
@@ -161,7 +162,7 @@ class SharedStoreIT {
                     .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
             onA.until(m -> m instanceof ServerMessage.Event);
 
-            try (TestClient onB = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "bob"))) {
+            try (TestClient onB = TestClient.connectWithHeader(resumeUri(b, id, 0), token("bob"))) {
                 assertEquals(4001, onA.awaitCloseCode(), "a's connection is replaced");
                 ServerMessage.SessionReady ready = onB.expect(ServerMessage.SessionReady.class);
                 assertTrue(ready.resumed());
@@ -187,19 +188,19 @@ class SharedStoreIT {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
         String id;
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "carol"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("carol"))) {
             id = c.sessionId();
             c.send(new ClientMessage.End());
             c.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED);
         }
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "carol"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("carol"))) {
             ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
             assertEquals(ErrorCode.SESSION_EXPIRED, error.code());
             assertEquals(4004, ws.awaitCloseCode());
         }
         for (String subject : List.of("mallory", "carol")) {
             String target = subject.equals("mallory") ? id : "b.AAAAAAAAAAAAAAAAAAAAAA";
-            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, target, 0), token(b, subject))) {
+            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, target, 0), token(subject))) {
                 assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code());
                 assertEquals(4004, ws.awaitCloseCode());
             }
@@ -219,12 +220,12 @@ class SharedStoreIT {
             assertTrue(store.create(recent, "ivan", "ghost", now, 0, now + 3_600_000).toCompletableFuture().get());
             assertTrue(store.admit("ivan", recent, 2, now).toCompletableFuture().get());
         }
-        try (SessionClient fresh = SessionClient.open(uri(b), token(b, "ivan"))) {
+        try (SessionClient fresh = SessionClient.open(uri(b), token("ivan"))) {
             assertFalse(fresh.sessionId().equals(old), "admitted: the session abandoned 10 minutes ago no longer counts");
-            RawHttp.Response third = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token(b, "ivan")));
+            RawHttp.Response third = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("ivan")));
             assertEquals(429, third.status(), "the session last seen just now still counts: its client may resume it");
         }
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, old, 0), token(b, "ivan"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, old, 0), token("ivan"))) {
             ServerMessage.Error expired = ws.expect(ServerMessage.Error.class);
             assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
             assertEquals("reconnect_window_expired", expired.reason(), "ended as a live node would have ended it");
@@ -235,9 +236,9 @@ class SharedStoreIT {
     void sessionsPerUserCountOnEveryNode() throws Exception {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
-        try (SessionClient one = SessionClient.open(uri(a), token(a, "dave"));
-                SessionClient two = SessionClient.open(uri(b), token(b, "dave"))) {
-            RawHttp.Response third = RawHttp.upgrade(address(a), "/ws", Map.of("Authorization", "Bearer " + token(a, "dave")));
+        try (SessionClient one = SessionClient.open(uri(a), token("dave"));
+                SessionClient two = SessionClient.open(uri(b), token("dave"))) {
+            RawHttp.Response third = RawHttp.upgrade(address(a), "/ws", Map.of("Authorization", "Bearer " + token("dave")));
             assertEquals(429, third.status(), third.body());
             assertTrue(third.body().contains("too_many_connections"), third.body());
         }
@@ -263,7 +264,7 @@ class SharedStoreIT {
             }
         }
         GatewayServer b = node("b");
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, seen), token(b, "erin"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, seen), token("erin"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             assertTrue(ready.lastSeq() >= seen, "no seq the client saw is reused: " + ready.lastSeq() + " < " + seen);
@@ -311,7 +312,7 @@ class SharedStoreIT {
             for (int i = 0; onA.size() < 2; i++) {
                 assertTrue(i < 60, "new sessions through nginx never reached node a");
                 String subject = "user-" + i;
-                TestClient ws = TestClient.connectWithHeader(entry, token(three.get(0), subject));
+                TestClient ws = TestClient.connectWithHeader(entry, token(subject));
                 ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
                 assertEquals(ready.sessionId().substring(0, ready.sessionId().indexOf('.')), ready.node(),
                         "a new session is served by the node its id names");
@@ -346,7 +347,7 @@ class SharedStoreIT {
 
                 URI resume = URI.create(entry + "?session=" + open.id() + "&last_seq=" + last + "&node=a");
                 String movedTo;
-                try (TestClient again = TestClient.connectWithHeader(resume, token(three.get(0), open.subject()))) {
+                try (TestClient again = TestClient.connectWithHeader(resume, token(open.subject()))) {
                     ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
                     assertTrue(ready.resumed());
                     movedTo = ready.node();
@@ -364,7 +365,7 @@ class SharedStoreIT {
                 }
                 // The next resume names the new node: served there, no other move.
                 URI direct = URI.create(entry + "?session=" + open.id() + "&last_seq=" + last + "&node=" + movedTo);
-                try (TestClient again = TestClient.connectWithHeader(direct, token(three.get(0), open.subject()))) {
+                try (TestClient again = TestClient.connectWithHeader(direct, token(open.subject()))) {
                     ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
                     assertEquals(movedTo, ready.node());
                     assertEquals(last, ready.lastSeq(), "no history was added by another move");
@@ -381,7 +382,7 @@ class SharedStoreIT {
         long last;
         try (GatewayProcess stopped = nodeProcess("s", "before_send")) {
             URI onS = URI.create("ws://127.0.0.1:" + stopped.awaitListening() + "/ws");
-            try (TestClient ws = TestClient.connectWithHeader(onS, token(null, "sam"))) { // token() needs no node
+            try (TestClient ws = TestClient.connectWithHeader(onS, token("sam"))) { // token() needs no node
                 id = ws.expect(ServerMessage.SessionReady.class).sessionId();
                 ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("a long answer")));
                 ws.until(m -> m instanceof ServerMessage.Event);
@@ -398,7 +399,7 @@ class SharedStoreIT {
             assertEquals("", store.read(id).toCompletableFuture().get().orElseThrow().node(), "released, owned by no node");
         }
         GatewayServer b = node("b");
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "sam"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("sam"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
             List<ServerMessage> after = ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
             ServerMessage.Notice moved = notice(after, "session_moved");
@@ -415,7 +416,7 @@ class SharedStoreIT {
         String id;
         long last;
         List<ServerMessage> seen = new ArrayList<>();
-        try (TestClient ws = TestClient.connectWithHeader(uri(a), token(a, "quinn"))) {
+        try (TestClient ws = TestClient.connectWithHeader(uri(a), token("quinn"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             id = ready.sessionId();
             if (ready.state() != SessionState.IDLE) {
@@ -432,8 +433,8 @@ class SharedStoreIT {
             // taken before the drain and is kept, so it is a duplicate, not refused.
             ws.send(new ClientMessage.Message("queued", JsonNodeFactory.instance.objectNode()
                     .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
-            List<ServerMessage> again = ws.until(m -> m instanceof ServerMessage.Accepted accepted
-                    && "queued".equals(accepted.id()) || m instanceof ServerMessage.Error);
+            List<ServerMessage> again = ws.until(m -> (m instanceof ServerMessage.Accepted accepted
+                    && "queued".equals(accepted.id())) || m instanceof ServerMessage.Error);
             assertTrue(again.get(again.size() - 1) instanceof ServerMessage.Accepted accepted && accepted.duplicate(),
                     SessionClient.tags(again).toString());
             seen.addAll(again);
@@ -445,7 +446,7 @@ class SharedStoreIT {
             seen.addAll(before);
             last = seqs(seen).get(seqs(seen).size() - 1);
         }
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "quinn"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("quinn"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
             seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
                     && "queued".equals(e.event().path("id").asText())));
@@ -463,7 +464,7 @@ class SharedStoreIT {
         String id;
         long last;
         List<ServerMessage> seen = new ArrayList<>();
-        try (TestClient ws = TestClient.connectWithHeader(uri(a), token(a, "tina"))) {
+        try (TestClient ws = TestClient.connectWithHeader(uri(a), token("tina"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             id = ready.sessionId();
             for (int i = 1; i <= 5; i++) {
@@ -482,7 +483,7 @@ class SharedStoreIT {
             byte[] checkpoint = store.read(id).toCompletableFuture().get().orElseThrow().checkpoint();
             storedCheckpoint = checkpoint == null ? "none" : new String(checkpoint, StandardCharsets.UTF_8);
         }
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token(b, "tina"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("tina"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
             ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
             ws.send(new ClientMessage.Message("q6", JsonNodeFactory.instance.textNode("six")));
@@ -499,7 +500,7 @@ class SharedStoreIT {
         String id;
         try (GatewayProcess first = nodeProcess("r", "before_send")) {
             URI onR = URI.create("ws://127.0.0.1:" + first.awaitListening() + "/ws");
-            try (TestClient ws = TestClient.connectWithHeader(onR, token(null, "rita"))) { // token() needs no node
+            try (TestClient ws = TestClient.connectWithHeader(onR, token("rita"))) { // token() needs no node
                 id = ws.expect(ServerMessage.SessionReady.class).sessionId();
                 first.signal("KILL");
                 first.awaitExit();
@@ -509,7 +510,7 @@ class SharedStoreIT {
                 GatewayProcess again = nodeProcess("r", "before_send")) {
             again.awaitListening(); // node r is back (its lease renewed) with none of its sessions
             GatewayServer b = node("b");
-            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "rita"))) {
+            try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("rita"))) {
                 assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
                 assertEquals("r", notice(ws.until(m -> m instanceof ServerMessage.Notice n
                         && "session_moved".equals(n.code())), "session_moved").details().path("from_node").asText());
@@ -525,7 +526,7 @@ class SharedStoreIT {
             int kPort = k.awaitListening();
             List<GatewayServer> live = List.of(node("b"), node("c"));
             List<Nginx.Node> behind = new ArrayList<>();
-            behind.add(new Nginx.Node("k", new InetSocketAddress("127.0.0.1", kPort)));
+            behind.add(new Nginx.Node("k", new InetSocketAddress(InetAddress.getLoopbackAddress(), kPort)));
             live.forEach(n -> behind.add(new Nginx.Node(n.config().server().nodeId(), address(n))));
             try (Nginx nginx = Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
                 URI entry = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
@@ -535,7 +536,7 @@ class SharedStoreIT {
                 List<TestClient> others = new ArrayList<>();
                 for (int i = 0; onK == null; i++) {
                     assertTrue(i < 60, "new sessions through nginx never reached node k");
-                    TestClient ws = TestClient.connectWithHeader(entry, token(live.get(0), "kim-" + i));
+                    TestClient ws = TestClient.connectWithHeader(entry, token("kim-" + i));
                     ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
                     if ("k".equals(ready.node())) {
                         onK = ws;
@@ -552,7 +553,7 @@ class SharedStoreIT {
                 k.awaitExit();
                 // The client resumes where it was served: nginx finds k dead and passes the resume on.
                 URI resume = URI.create(entry + "?session=" + id + "&last_seq=" + seen + "&node=k");
-                try (TestClient again = TestClient.connectWithHeader(resume, token(live.get(0), subject))) {
+                try (TestClient again = TestClient.connectWithHeader(resume, token(subject))) {
                     ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
                     assertTrue(ready.resumed());
                     assertTrue("b".equals(ready.node()) || "c".equals(ready.node()), "a live node took it: " + ready.node());
@@ -576,14 +577,14 @@ class SharedStoreIT {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
         String id;
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "gina"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("gina"))) {
             id = c.sessionId();
         }
         redis.kill();
         try {
             dev.tether.gateway.testing.Poll.until("a's /readyz says store_unavailable", Duration.ofSeconds(20),
                     () -> readyz(a).contains("store_unavailable"));
-            RawHttp.Response refused = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token(b, "gina")));
+            RawHttp.Response refused = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("gina")));
             assertEquals(503, refused.status(), refused.body());
             assertTrue(refused.header("Retry-After") != null, "with Retry-After");
         } finally {
@@ -591,12 +592,12 @@ class SharedStoreIT {
         }
         dev.tether.gateway.testing.Poll.until("b's /readyz is ready again", Duration.ofSeconds(20),
                 () -> readyz(b).contains("\"ready\""));
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "gina"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("gina"))) {
             assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code(),
                     "a session the store forgot is not found, never another one");
             assertEquals(4004, ws.awaitCloseCode());
         }
-        try (SessionClient fresh = SessionClient.openIdle(uri(b), token(b, "gina"))) {
+        try (SessionClient fresh = SessionClient.openIdle(uri(b), token("gina"))) {
             assertFalse(fresh.sessionId().equals(id));
         }
     }
@@ -607,7 +608,7 @@ class SharedStoreIT {
         GatewayServer b = node("b");
         String id;
         List<ServerMessage> onA = new ArrayList<>();
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "hana"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("hana"))) {
             id = c.sessionId();
             redis.freeze();
             try {
@@ -627,7 +628,7 @@ class SharedStoreIT {
         }
         long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
         a.close();
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "hana"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("hana"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
             List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.Notice n && "session_moved".equals(n.code()));
             long firstOnA = seqs(onA).get(0);
@@ -758,7 +759,7 @@ class SharedStoreIT {
         return URI.create(uri(server) + "?session=" + id + "&last_seq=" + lastSeq);
     }
 
-    private static String token(GatewayServer server, String subject) {
+    private static String token(String subject) {
         return new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
                 .mint(subject, Duration.ofHours(1), Map.of());
     }
@@ -769,14 +770,14 @@ class SharedStoreIT {
         GatewayServer b = node("b");
         String id;
         ServerMessage.Request request;
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "quin"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("quin"))) {
             id = c.sessionId();
             c.sendAccepted("m1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
             request = c.awaitRequest();
         }
         a.close(); // releases the session: the worker that asked is stopped, its request cancelled in history
 
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "quin"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("quin"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertEquals(List.of(), ready.pendingRequests(), "nothing waits: the worker that asked is gone");
             List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
@@ -814,7 +815,7 @@ class SharedStoreIT {
             }
         }
         GatewayServer b = node("b");
-        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "vera"))) {
+        try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("vera"))) {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertEquals(List.of(), ready.pendingRequests(), "the worker that asked died with its node");
             List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
@@ -833,13 +834,13 @@ class SharedStoreIT {
     void aViewerOnAnotherNodeIsToldWhereTheSessionIsAndNeverMovesIt() throws Exception {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
-        try (SessionClient owner = SessionClient.openIdle(uri(a), token(a, "wren"))) {
+        try (SessionClient owner = SessionClient.openIdle(uri(a), token("wren"))) {
             String id = owner.sessionId();
             long epoch;
             try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
                 epoch = store.read(id).toCompletableFuture().get().orElseThrow().epoch();
             }
-            try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token(b, "wren"))) {
+            try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token("wren"))) {
                 ServerMessage.Error busy = viewer.expect(ServerMessage.Error.class);
                 assertEquals(ErrorCode.SESSION_BUSY, busy.code());
                 assertTrue(busy.message().contains("&node=a"), busy.message());
@@ -861,18 +862,18 @@ class SharedStoreIT {
         GatewayServer a = node("a");
         GatewayServer b = node("b");
         String id;
-        try (SessionClient owner = SessionClient.openIdle(uri(a), token(a, "xena"))) {
+        try (SessionClient owner = SessionClient.openIdle(uri(a), token("xena"))) {
             id = owner.sessionId();
-            try (TestClient viewer = TestClient.connectWithHeader(viewUri(a, id), token(a, "xena"))) {
+            try (TestClient viewer = TestClient.connectWithHeader(viewUri(a, id), token("xena"))) {
                 assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
                 // The owner resumes on b: a hands the session over, and its viewer is told to reconnect.
-                try (TestClient moved = TestClient.connectWithHeader(resumeUri(b, id, 0), token(b, "xena"))) {
+                try (TestClient moved = TestClient.connectWithHeader(resumeUri(b, id, 0), token("xena"))) {
                     assertTrue(moved.expect(ServerMessage.SessionReady.class).resumed());
                     assertEquals(1001, viewer.awaitCloseCode());
                 }
             }
         }
-        try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token(b, "xena"))) {
+        try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token("xena"))) {
             assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role(),
                     "reconnected where the session went");
         }
@@ -881,7 +882,7 @@ class SharedStoreIT {
     @Test
     void aHandOffRequestForAnOlderClaimLeavesTheSessionWhereItIs() throws Exception {
         GatewayServer a = node("a");
-        try (SessionClient c = SessionClient.openIdle(uri(a), token(a, "grace"));
+        try (SessionClient c = SessionClient.openIdle(uri(a), token("grace"));
                 LogCapture log = LogCapture.of("dev.tether.gateway.store.SharedSessionStore");
                 RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
             String id = c.sessionId();
@@ -907,7 +908,7 @@ class SharedStoreIT {
     void ofFiftySimultaneousResumesOverThreeNodesOneEndsUpOwningTheSession() throws Exception {
         List<GatewayServer> three = List.of(node("a"), node("b"), node("c"));
         String id;
-        try (SessionClient c = SessionClient.openIdle(uri(three.get(0)), token(three.get(0), "frank"))) {
+        try (SessionClient c = SessionClient.openIdle(uri(three.get(0)), token("frank"))) {
             id = c.sessionId();
             c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
         }
@@ -923,7 +924,7 @@ class SharedStoreIT {
                     // As a real client does: a resume answered session_busy (the session was moving,
                     // close 1001) is made again; any other answer is kept (a later resume replaces it).
                     for (int attempt = 1; ; attempt++) {
-                        TestClient client = TestClient.connectWithHeader(resumeUri(target, id, 0), token(target, "frank"));
+                        TestClient client = TestClient.connectWithHeader(resumeUri(target, id, 0), token("frank"));
                         ServerMessage first = client.poll(Duration.ofSeconds(60));
                         if (first instanceof ServerMessage.Error busy && busy.code() == ErrorCode.SESSION_BUSY && attempt < 20) {
                             client.close();

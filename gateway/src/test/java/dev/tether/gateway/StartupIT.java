@@ -190,7 +190,7 @@ class StartupIT {
         String forged = "2026-01-01T00:00:00.000Z WARN  [main] d.t.g.s.GatewayServer - forged line";
         String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
                 Clock.systemUTC()).mint("mallory\n" + forged + "\r\u2028x", Duration.ofMinutes(5), Map.of());
-        RawHttp.Response upgraded = RawHttp.upgrade(new InetSocketAddress("127.0.0.1", port), "/ws",
+        RawHttp.Response upgraded = RawHttp.upgrade(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), "/ws",
                 Map.of("Authorization", "Bearer " + token));
         assertEquals(101, upgraded.status());
         gateway.awaitLogged("session started");

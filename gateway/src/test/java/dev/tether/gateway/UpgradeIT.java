@@ -656,7 +656,7 @@ class UpgradeIT {
     // ---- tokens --------------------------------------------------------------------------------
 
     private static JwtBuilder claims(String subject, Instant expiry) {
-        return Jwts.builder().subject(subject).issuedAt(new Date()).expiration(Date.from(expiry));
+        return Jwts.builder().subject(subject).issuedAt(Date.from(Instant.now())).expiration(Date.from(expiry));
     }
 
     private static JwtBuilder hs256() {

@@ -12,11 +12,11 @@ import java.util.stream.Collectors;
  * {@code none} first of all, is never accepted.
  */
 enum JwsAlgorithm {
-    HS256(Family.HMAC, "HmacSHA256", 256, Jwts.SIG.HS256),
-    HS384(Family.HMAC, "HmacSHA384", 384, Jwts.SIG.HS384),
-    HS512(Family.HMAC, "HmacSHA512", 512, Jwts.SIG.HS512),
-    RS256(Family.RSA, "SHA256withRSA", 2048, Jwts.SIG.RS256),
-    ES256(Family.EC, "SHA256withECDSA", 256, Jwts.SIG.ES256);
+    HS256(Family.HMAC, "HmacSHA256", 256),
+    HS384(Family.HMAC, "HmacSHA384", 384),
+    HS512(Family.HMAC, "HmacSHA512", 512),
+    RS256(Family.RSA, "SHA256withRSA", 2048),
+    ES256(Family.EC, "SHA256withECDSA", 256);
 
     enum Family { HMAC, RSA, EC }
 
@@ -24,13 +24,22 @@ enum JwsAlgorithm {
     final String jcaName;
     /** HMAC: minimum secret length (RFC 7518 3.2); RSA: minimum modulus; EC: curve size. */
     final int keyBits;
-    final SecureDigestAlgorithm<?, ?> jjwt;
 
-    JwsAlgorithm(Family family, String jcaName, int keyBits, SecureDigestAlgorithm<?, ?> jjwt) {
+    JwsAlgorithm(Family family, String jcaName, int keyBits) {
         this.family = family;
         this.jcaName = jcaName;
         this.keyBits = keyBits;
-        this.jjwt = jjwt;
+    }
+
+    /** jjwt's algorithm of this name (looked up, not held: an enum's fields stay immutable). */
+    SecureDigestAlgorithm<?, ?> jjwt() {
+        return switch (this) {
+            case HS256 -> Jwts.SIG.HS256;
+            case HS384 -> Jwts.SIG.HS384;
+            case HS512 -> Jwts.SIG.HS512;
+            case RS256 -> Jwts.SIG.RS256;
+            case ES256 -> Jwts.SIG.ES256;
+        };
     }
 
     /** The algorithm with exactly this JWA name (names are case-sensitive), if supported. */

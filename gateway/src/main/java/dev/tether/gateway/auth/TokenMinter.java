@@ -42,7 +42,7 @@ public final class TokenMinter {
         this.clock = requireNonNull(clock, "clock");
         JwsAlgorithm alg = JwsAlgorithm.require(algorithm, JwsAlgorithm.Family.HMAC);
         this.key = KeyChecks.hmacKey(hmacSecret, alg);
-        this.algorithm = (MacAlgorithm) alg.jjwt;
+        this.algorithm = (MacAlgorithm) alg.jjwt();
     }
 
     /**

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -106,7 +107,7 @@ public final class ConfigLoader {
         requireNonNull(env, "env");
         JsonNode fileTree = readTree(yaml, source);
         if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
-            throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(),
+            throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(Locale.ROOT),
                     "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web");
         }
         JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());

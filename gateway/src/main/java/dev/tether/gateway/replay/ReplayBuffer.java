@@ -22,6 +22,9 @@ public final class ReplayBuffer {
     private final long maxBytes;
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private long newestSeq;
+    /** Bytes of the kept frames, counted by the owning thread. */
+    private long heldBytes;
+    /** {@link #heldBytes}, published for readers on other threads. */
     private volatile long bytes;
     /** {@code entries.size()}, published for readers on other threads. */
     private volatile int count;
@@ -60,9 +63,10 @@ public final class ReplayBuffer {
         }
         newestSeq = seq;
         entries.addLast(new Entry(seq, frame));
-        bytes += frame.length;
+        heldBytes += frame.length;
+        bytes = heldBytes;
         count = entries.size();
-        while (!entries.isEmpty() && (entries.size() > maxMessages || bytes > maxBytes)) {
+        while (!entries.isEmpty() && (entries.size() > maxMessages || heldBytes > maxBytes)) {
             evictOldest();
         }
     }
@@ -158,7 +162,8 @@ public final class ReplayBuffer {
 
     private void evictOldest() {
         Entry evicted = entries.removeFirst();
-        bytes -= evicted.frame().length;
+        heldBytes -= evicted.frame().length;
+        bytes = heldBytes;
         count = entries.size();
     }
 }

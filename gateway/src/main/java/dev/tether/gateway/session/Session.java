@@ -923,7 +923,7 @@ public final class Session {
             // session from a connection that is there, maybe its own client's retry.
             return;
         }
-        if (handingOff || state == SessionState.ENDED && endReason == null) {
+        if (handingOff || (state == SessionState.ENDED && endReason == null)) {
             // Leaving this node (handed over or released): resumed again, it is found where it went.
             connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
             connection.close(CloseCode.GOING_AWAY);
@@ -998,7 +998,7 @@ public final class Session {
             ClientMessage.Message running = turn;
             interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
                 Worker current = workers.current();
-                if (attached == null && turn == running && current != null
+                if (attached == null && running.equals(turn) && current != null
                         && requests.idsOfTurn(running.id()).isEmpty()) {
                     log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                             .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
@@ -1342,7 +1342,7 @@ public final class Session {
             slot.release();
             return;
         }
-        if (handingOff || state == SessionState.ENDED && endReason == null) {
+        if (handingOff || (state == SessionState.ENDED && endReason == null)) {
             connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: connect again"));
             connection.close(CloseCode.GOING_AWAY);
             slot.release();

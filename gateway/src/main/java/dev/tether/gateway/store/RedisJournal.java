@@ -379,7 +379,8 @@ final class RedisJournal implements Journal {
         while (i < batch.size()) {
             if (batch.get(i) instanceof Append first) {
                 List<byte[]> frames = new ArrayList<>();
-                while (i < batch.size() && batch.get(i) instanceof Append next && (next == first || !next.afterGap())) {
+                int start = i;
+                while (i < batch.size() && batch.get(i) instanceof Append next && (i == start || !next.afterGap())) {
                     frames.add(next.frame());
                     i++;
                 }

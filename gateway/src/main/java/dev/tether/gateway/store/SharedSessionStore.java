@@ -212,7 +212,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             return;
         }
         // An older copy here than the claim asked for is leaving: the request waits for the newer one.
-        boolean asked = epoch == ANY_EPOCH || copy != null && copy.epoch() == epoch;
+        boolean asked = epoch == ANY_EPOCH || (copy != null && copy.epoch() == epoch);
         if (asked && requests.handOff(id)) {
             return;
         }
@@ -395,7 +395,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * {@code handoff_timeout} plus the lease; then it is claimed anyway, which fences the owner.
      */
     private CompletionStage<StoredSession> freeOwner(StoredSession stored) {
-        if (stored.node().isEmpty() || stored.node().equals(node) && !journals.containsKey(stored.id())) {
+        if (stored.node().isEmpty() || (stored.node().equals(node) && !journals.containsKey(stored.id()))) {
             // Released, or this node's own from before a restart: nothing of it runs anywhere.
             return CompletableFuture.completedFuture(stored);
         }

@@ -49,7 +49,7 @@ public final class CodexCli {
     }
 
     /**
-     * A provider of its own, {@code standin}, at the stand-in, with the given retry budgets
+     * A provider of its own ({@code model_providers.standin}) at the stand-in, with the given retry budgets
      * ({@code request_max_retries}, {@code stream_max_retries}; the built-in provider's cannot be
      * changed): no WebSocket attempt at all, and errors surface at once with 0 retries.
      */

@@ -3,6 +3,7 @@ package dev.tether.gateway.auth;
 import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PublicJwkBuilder;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -43,7 +44,7 @@ public final class TestKeys {
 
     /** PEM armour around DER, 64 characters a line, as openssl writes it. */
     public static String pem(String type, byte[] der) {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
+        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
         return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
     }
 

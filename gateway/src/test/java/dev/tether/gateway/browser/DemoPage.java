@@ -2,6 +2,8 @@ package dev.tether.gateway.browser;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +28,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * {@code connections}, {@code ended}, {@code client}). Every wait is a condition polled until a deadline.
  */
 final class DemoPage {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Deadline of every wait: generous for a loaded 2-core machine; a passing test never waits it out. */
     static final Duration DEADLINE = Duration.ofSeconds(30);
@@ -117,12 +121,12 @@ final class DemoPage {
 
     /** The seq of every item in {@code tetherDemo.events}, in delivery order. */
     List<Long> seqs() {
-        return script("return window.tetherDemo.events.map(e => e.seq);");
+        return script(new TypeReference<List<Long>>() {}, "return window.tetherDemo.events.map(e => e.seq);");
     }
 
     /** {@code tetherDemo.states}, as state names. */
     List<String> states() {
-        return script("return window.tetherDemo.states.map(s => typeof s === 'string' ? s : s.state);");
+        return script(new TypeReference<List<String>>() {}, "return window.tetherDemo.states.map(s => typeof s === 'string' ? s : s.state);");
     }
 
     long refreshes() {
@@ -152,17 +156,17 @@ final class DemoPage {
 
     /** {@code tetherDemo.ended}: what the client's {@code ended} event said, or null. */
     Map<String, Object> ended() {
-        return script("return window.tetherDemo.ended;");
+        return script(new TypeReference<Map<String, Object>>() {}, "return window.tetherDemo.ended;");
     }
 
     /** The client's stored {@code {sessionId, lastSeq}} as JSON text, or null when nothing is stored. */
     String storedSession() {
-        return script("return sessionStorage.getItem('tether.session');");
+        return (String) script("return sessionStorage.getItem('tether.session');");
     }
 
     /** The client's own idea of its session id. */
     String clientSessionId() {
-        return script("return window.tetherDemo.client.sessionId;");
+        return (String) script("return window.tetherDemo.client.sessionId;");
     }
 
     /** How many worker events of {@code type} (delta, result) for {@code messageId} the page was given. */
@@ -179,20 +183,20 @@ final class DemoPage {
 
     /** The {@code data} of every {@code answer} event the page was given for {@code requestId}, in order. */
     List<Map<String, Object>> answers(String requestId) {
-        return script("return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
+        return script(new TypeReference<List<Map<String, Object>>>() {}, "return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
                 + " && e.event.type === 'answer' && e.event.request_id === arguments[0]).map(e => e.event.data);", requestId);
     }
 
     /** The outcome of every {@code request_resolved} the page was given for {@code requestId}, in order. */
     List<String> outcomes(String requestId) {
-        return script("return window.tetherDemo.events.filter(e => e.type === 'request_resolved'"
+        return script(new TypeReference<List<String>>() {}, "return window.tetherDemo.events.filter(e => e.type === 'request_resolved'"
                 + " && e.event.request_id === arguments[0]).map(e => e.event.outcome);", requestId);
     }
 
     /** A short description of the page's state, for failure messages. */
     String describe() {
         try {
-            Map<String, Object> state = script("""
+            Map<String, Object> state = script(new TypeReference<Map<String, Object>>() {}, """
                     const d = window.tetherDemo;
                     if (!d) return {tetherDemo: 'missing', url: location.href};
                     return {url: location.href, state: d.client && d.client.state, session: d.client && d.client.sessionId,
@@ -314,8 +318,12 @@ final class DemoPage {
         return driver.findElement(By.cssSelector("#transcript .turn[data-id='" + messageId + "']"));
     }
 
-    @SuppressWarnings("unchecked")
-    <T> T script(String script, Object... args) {
-        return (T) ((JavascriptExecutor) driver).executeScript(script, args);
+    Object script(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** Runs {@code script} and reads what it returns as {@code type} (checked, not cast). */
+    <T> T script(TypeReference<T> type, String script, Object... args) {
+        return JSON.convertValue(script(script, args), type);
     }
 }

@@ -522,7 +522,7 @@ class UpgradeHandlerTest {
     }
 
     private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
-        TokenVerifier v = cfg == config ? verifier : verifier(cfg.auth());
+        TokenVerifier v = cfg.equals(config) ? verifier : verifier(cfg.auth());
         return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
                 new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses, DRAIN_RETRY_AFTER_SECONDS);
     }

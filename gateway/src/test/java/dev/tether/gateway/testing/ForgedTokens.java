@@ -161,7 +161,7 @@ public final class ForgedTokens {
     }
 
     private static JwtBuilder base(String subject, Instant expiry) {
-        return Jwts.builder().subject(subject).issuedAt(new Date()).expiration(Date.from(expiry));
+        return Jwts.builder().subject(subject).issuedAt(Date.from(Instant.now())).expiration(Date.from(expiry));
     }
 
     private String unsigned(String alg, String subject, Instant now) {

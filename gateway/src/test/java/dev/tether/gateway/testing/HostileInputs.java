@@ -38,7 +38,7 @@ public final class HostileInputs {
     /** What the gateway must answer. */
     public sealed interface Expect {
         /** One {@code error} frame with this code and no id, then nothing. */
-        record Error(ErrorCode code) implements Expect {}
+        record ErrorFrame(ErrorCode code) implements Expect {}
 
         /** Decode {@code text} with the shared codec and answer as a session would (see the caller). */
         record Decode(String text) implements Expect {}
@@ -152,9 +152,9 @@ public final class HostileInputs {
             case 1 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + odd + "\"}");
             case 2 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId()
                     + "\",\"data\":{\"text\":\"a" + odd + "b\"}}");
-            case 3 -> explicit("escaped surrogates", "{\"type\":\"pi" + odd + "ng\"}", new Expect.Error(ErrorCode.UNKNOWN_TYPE));
+            case 3 -> explicit("escaped surrogates", "{\"type\":\"pi" + odd + "ng\"}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
             default -> explicit("escaped surrogates", "{\"type\":\"auth_refresh\",\"token\":\"" + odd + "\"}",
-                    new Expect.Error(ErrorCode.AUTH_REFRESH_FAILED));
+                    new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
         };
     }
 
@@ -163,7 +163,7 @@ public final class HostileInputs {
         int codePoints = whole.codePointCount(0, whole.length());
         int keep = random.nextInt(codePoints);
         String cut = whole.substring(0, whole.offsetByCodePoints(0, keep));
-        return explicit("truncated json", cut, new Expect.Error(ErrorCode.INVALID_JSON));
+        return explicit("truncated json", cut, new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
     }
 
     private Input bitFlipped() {
@@ -191,7 +191,7 @@ public final class HostileInputs {
             case 5 -> "{\"type\":\"message\",\"id\":\"\",\"data\":1}";
             default -> "{\"type\":\"message\",\"id\":\"" + "i".repeat(257 + random.nextInt(500)) + "\"}";
         };
-        return explicit("wrong field types", text, new Expect.Error(ErrorCode.INVALID_FIELD));
+        return explicit("wrong field types", text, new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
     }
 
     private Input hugeNumber() {
@@ -200,13 +200,13 @@ public final class HostileInputs {
             case 0 -> explicit("huge numbers", "{\"type\":\"ack\",\"seq\":"
                     + List.of("9223372036854775808", "18446744073709551616", "1e400", "-9223372036854775809", "1e18",
                             "9223372036854775807.0").get(random.nextInt(6)) + "}",
-                    new Expect.Error(ErrorCode.INVALID_FIELD));
+                    new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
             case 1 -> explicit("huge numbers", "{\"type\":\"ack\",\"seq\":" + digits100 + "}",
-                    new Expect.Error(ErrorCode.INVALID_JSON));
+                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
             case 2 -> explicit("huge numbers", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":-" + digits100 + "}",
-                    new Expect.Error(ErrorCode.INVALID_JSON));
+                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
             case 3 -> explicit("huge numbers", "{\"type\":\"ping\",\"extra\":1" + "0".repeat(64 + random.nextInt(100)) + "}",
-                    new Expect.Error(ErrorCode.INVALID_JSON));
+                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
             case 4 -> ofText("huge numbers", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":"
                     + List.of("1e400", "-1e400", "9223372036854775808", "1" + "0".repeat(63), "4.9e-325", "-0", "0.0e0")
                             .get(random.nextInt(7)) + "}");
@@ -221,9 +221,9 @@ public final class HostileInputs {
         String big = randomAscii(length);
         return switch (random.nextInt(4)) {
             case 0 -> ofText("huge strings", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + big + "\"}");
-            case 1 -> explicit("huge strings", "{\"type\":\"" + big + "\"}", new Expect.Error(ErrorCode.UNKNOWN_TYPE));
+            case 1 -> explicit("huge strings", "{\"type\":\"" + big + "\"}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
             case 2 -> explicit("huge strings", "{\"type\":\"message\",\"id\":\"" + big + "\",\"data\":1}",
-                    new Expect.Error(ErrorCode.INVALID_FIELD));
+                    new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
             default -> ofText("huge strings", "{\"type\":\"ping\",\"padding\":\"" + big + "\"}");
         };
     }
@@ -252,7 +252,7 @@ public final class HostileInputs {
     private Input badSeq() {
         String seq = List.of("-1", "-9223372036854775808", "-0.5", "\"5\"", "5.0", "1e1", "true", "null", "[1]", "{\"n\":1}",
                 "9223372036854775808", "99999999999999999999").get(random.nextInt(12));
-        return explicit("bad seqs", "{\"type\":\"ack\",\"seq\":" + seq + "}", new Expect.Error(ErrorCode.INVALID_FIELD));
+        return explicit("bad seqs", "{\"type\":\"ack\",\"seq\":" + seq + "}", new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
     }
 
     private Input deepNesting() {
@@ -273,7 +273,7 @@ public final class HostileInputs {
         String field = random.nextBoolean() ? "data" : "unknown_field";
         String text = "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"" + field + "\":" + inner + "}";
         return depth > 64
-                ? explicit("deep nesting", text, new Expect.Error(ErrorCode.INVALID_JSON))
+                ? explicit("deep nesting", text, new Expect.ErrorFrame(ErrorCode.INVALID_JSON))
                 : ofText("deep nesting", text);
     }
 
@@ -281,17 +281,17 @@ public final class HostileInputs {
         String type = List.of("Ping", "PING", " ping", "ping ", "pong", "session_ready", "error", "accepted", "",
                 "message\u0000", "méssage", "ack2", "subscribe", "__proto__", "x-" + randomText(1 + random.nextInt(30)))
                 .get(random.nextInt(15));
-        return explicit("unknown type", "{\"type\":" + quote(type) + "}", new Expect.Error(ErrorCode.UNKNOWN_TYPE));
+        return explicit("unknown type", "{\"type\":" + quote(type) + "}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
     }
 
     private Input binary() {
         byte[] payload = random.nextInt(4) == 0 ? validFrame().getBytes(StandardCharsets.UTF_8) : randomBytes(random.nextInt(500));
         if (random.nextBoolean() && payload.length > 1) {
             return new Input("binary frame", "fragmented " + describe(RawWebSocket.OP_BINARY, payload),
-                    split(RawWebSocket.OP_BINARY, payload, 2 + random.nextInt(3)), new Expect.Error(ErrorCode.BINARY_NOT_SUPPORTED));
+                    split(RawWebSocket.OP_BINARY, payload, 2 + random.nextInt(3)), new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
         }
         return new Input("binary frame", describe(RawWebSocket.OP_BINARY, payload),
-                List.of(new Frame(true, 0, RawWebSocket.OP_BINARY, payload, true)), new Expect.Error(ErrorCode.BINARY_NOT_SUPPORTED));
+                List.of(new Frame(true, 0, RawWebSocket.OP_BINARY, payload, true)), new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
     }
 
     private Input continuationWithoutStart() {
@@ -370,9 +370,9 @@ public final class HostileInputs {
     private Input control(String subject) {
         return switch (random.nextInt(7)) {
             case 0 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":" + quote(randomText(random.nextInt(80)))
-                    + "}", new Expect.Error(ErrorCode.AUTH_REFRESH_FAILED));
+                    + "}", new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
             case 1 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":\""
-                    + tokens.valid(subject + "-other", random) + "\"}", new Expect.Error(ErrorCode.AUTH_REFRESH_FAILED));
+                    + tokens.valid(subject + "-other", random) + "\"}", new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
             case 2 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":\""
                     + tokens.valid(subject, random) + "\"}", new Expect.AuthOk());
             case 3 -> explicit("out-of-order control", "{\"type\":\"interrupt\"}", new Expect.Silence());
@@ -390,7 +390,7 @@ public final class HostileInputs {
         ForgedTokens.Forgery forgery = tokens.forge(subject, random);
         String text = "{\"type\":\"auth_refresh\",\"token\":" + quote(forgery.token()) + "}";
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        Expect expect = bytes.length > maxFrameBytes ? new Expect.Close(1009) : new Expect.Error(ErrorCode.AUTH_REFRESH_FAILED);
+        Expect expect = bytes.length > maxFrameBytes ? new Expect.Close(1009) : new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED);
         return new Input("auth_refresh forged", forgery.kind() + ": " + abbreviate(text), List.of(Frame.text(bytes)), expect);
     }
 
@@ -431,7 +431,8 @@ public final class HostileInputs {
     }
 
     private String nextId() {
-        return "h-" + (++ids) + (random.nextInt(5) == 0 ? "-ü✓" : "");
+        ids++;
+        return "h-" + ids + (random.nextInt(5) == 0 ? "-ü✓" : "");
     }
 
     private Input explicit(String category, String text, Expect expect) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -69,7 +70,7 @@ public final class Nginx implements AutoCloseable {
                 nodeMap.append(node.nodeId()).append(" tether_").append(node.nodeId()).append(";\n        ");
                 nodeUpstreams.append("upstream tether_").append(node.nodeId()).append(" { ").append(server);
                 for (Node other : nodes) {
-                    if (backups && other != node) {
+                    if (backups && !other.equals(node)) {
                         nodeUpstreams.append(" server 127.0.0.1:").append(other.address().getPort()).append(" backup;");
                     }
                 }
@@ -160,7 +161,7 @@ public final class Nginx implements AutoCloseable {
 
     private static boolean accepts(int port) {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
             return true;
         } catch (IOException e) {
             return false;

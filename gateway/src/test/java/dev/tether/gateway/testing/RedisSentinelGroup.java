@@ -16,18 +16,16 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
     public static final String MASTER = "mymaster";
 
-    private final Path dir;
     private RedisProcess primary;
     private RedisProcess replica;
     private RedisProcess sentinel;
 
-    private RedisSentinelGroup(Path dir) {
-        this.dir = dir;
+    private RedisSentinelGroup() {
     }
 
     /** Starts the three processes, their files under {@code dir} (a test's temporary directory). */
     public static RedisSentinelGroup start(Path dir) {
-        RedisSentinelGroup group = new RedisSentinelGroup(dir);
+        RedisSentinelGroup group = new RedisSentinelGroup();
         try {
             group.primary = server(dir, "primary", List.of());
             group.replica = server(dir, "replica", List.of("--replicaof", "127.0.0.1", Integer.toString(group.primary.port)));

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * What a message's turn must look like on the wire, as a {@link TurnModel} predicts it: these
- * {@code delta} texts in this order, then one {@code result} with {@code text}; or, for a message
+ * delta texts in this order, then one {@code result} with {@code text}; or, for a message
  * that asks its worker to crash, the first {@code crashAfter} deltas and then a
  * {@code worker_crashed} notice naming it. Immutable.
  *

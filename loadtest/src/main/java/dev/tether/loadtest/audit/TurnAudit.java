@@ -3,6 +3,7 @@ package dev.tether.loadtest.audit;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Locale;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -107,7 +108,7 @@ final class TurnAudit {
         if (turn == null) {
             if (done.containsKey(id)) {
                 sink.violation(ViolationKind.RESEND_NOT_DUPLICATE, "message " + id + " accepted as new after its turn was over ("
-                        + done.get(id).name().toLowerCase() + "): it may run twice");
+                        + done.get(id).name().toLowerCase(Locale.ROOT) + "): it may run twice");
             }
             return;
         }
@@ -157,7 +158,7 @@ final class TurnAudit {
                 sink.violation(ViolationKind.RESULT_DUPLICATED, "message " + id + " answered twice: " + TurnShape.quote(event.toString()));
             } else {
                 sink.violation(ViolationKind.EVENT_UNEXPECTED, type + " for message " + id + " after its turn was over ("
-                        + fate.name().toLowerCase() + "): " + TurnShape.quote(event.toString()));
+                        + fate.name().toLowerCase(Locale.ROOT) + "): " + TurnShape.quote(event.toString()));
             }
             return;
         }

@@ -38,7 +38,7 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
     private final int deltas;
     private long seq;
 
-    /** {@code deltas}: {@code delta} events before each result, 0 for none (the echo worker's {@code deltas}). */
+    /** {@code deltas}: delta events before each result, 0 for none (the echo worker's {@code deltas}). */
     BaselineHandler(int deltas) {
         this.deltas = deltas;
     }

@@ -63,7 +63,7 @@ public final class BaselineServer implements AutoCloseable {
     }
 
     /**
-     * Binds {@code host:port} in this JVM, streaming {@code deltas} {@code delta} events before each
+     * Binds {@code host:port} in this JVM, streaming {@code deltas} delta events before each
      * result (set it to the gateway's {@code worker.echo.deltas} for a like-for-like event count).
      */
     public static BaselineServer start(String host, int port, int deltas) throws InterruptedException {
@@ -129,7 +129,7 @@ public final class BaselineServer implements AutoCloseable {
 
     /**
      * As {@link #launch(Path)}, with JVM options (e.g. {@code -Xmx256m}), a file for its output
-     * (null to keep only the last lines in memory) and {@code delta} events per message (see
+     * (null to keep only the last lines in memory) and delta events per message (see
      * {@link #start(String, int, int)}).
      */
     public static RunningProcess launch(Path javaHome, List<String> jvmOptions, Path logFile, int deltas) {

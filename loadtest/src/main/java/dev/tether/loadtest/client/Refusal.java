@@ -1,6 +1,7 @@
 package dev.tether.loadtest.client;
 
 import jakarta.websocket.DeploymentException;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.glassfish.tyrus.client.RetryAfterException;
@@ -49,7 +50,7 @@ public final class Refusal extends Exception {
         for (Throwable t = thrown; t != null; t = t.getCause()) {
             if (t instanceof DeploymentException && t.getMessage() != null) {
                 Matcher m = STATUS.matcher(t.getMessage());
-                if (m.find() && t.getMessage().toLowerCase().contains("status")) {
+                if (m.find() && t.getMessage().toLowerCase(Locale.ROOT).contains("status")) {
                     return new Refusal(Integer.parseInt(m.group(1)), thrown);
                 }
             }

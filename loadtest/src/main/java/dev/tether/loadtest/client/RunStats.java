@@ -2,8 +2,10 @@ package dev.tether.loadtest.client;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,9 @@ import org.HdrHistogram.Recorder;
  * warm-up are left out of the totals but still shown in the per-second timeline.
  */
 public final class RunStats {
+
+    /** The figures whose warm-up samples are left out; every other one is rare enough that each sample counts. */
+    private static final Set<Metric> WARMUP_DROPS = EnumSet.of(Metric.ROUND_TRIP, Metric.FIRST_EVENT);
 
     /** The latency figures of a report ({@code latency_ms} keys). */
     public enum Metric {
@@ -105,8 +110,7 @@ public final class RunStats {
         if (metric == Metric.ROUND_TRIP) {
             roundTripInterval.recordValue(us);
         }
-        if (fromNanos >= warmupEndNanos || metric == Metric.READY_WARM || metric == Metric.READY_COLD
-                || metric == Metric.RESUME || metric == Metric.HALF_OPEN_CLOSED || metric.ordinal() >= Metric.HANDOFF_LIVE.ordinal()) {
+        if (fromNanos >= warmupEndNanos || !WARMUP_DROPS.contains(metric)) {
             totals.get(metric).recordValue(us);
         }
     }

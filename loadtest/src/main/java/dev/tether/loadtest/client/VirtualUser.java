@@ -89,6 +89,8 @@ public final class VirtualUser {
     private Outage outage;
     /** An aimed cut waiting for the next delta. */
     private Disruption armed;
+    /** How many plans were armed: tells a late timer of an earlier plan from the current one. */
+    private long armings;
     /** The last cut's replay is being watched: whether it crossed the cut with new events. */
     private boolean episodeOpen;
     private long episodeReplayedNew;
@@ -154,7 +156,8 @@ public final class VirtualUser {
 
     /** A new message id, unique within this user's sessions. */
     public synchronized String newId() {
-        return "m" + (++nextId);
+        nextId++;
+        return "m" + nextId;
     }
 
     /**
@@ -191,15 +194,17 @@ public final class VirtualUser {
         }
         if (plan.aimed()) {
             armed = plan;
-            CompletableFuture.delayedExecutor(AIM_WAIT.toNanos(), TimeUnit.NANOSECONDS, connector).execute(() -> fireArmed(plan));
+            long arming = ++armings;
+            CompletableFuture.delayedExecutor(AIM_WAIT.toNanos(), TimeUnit.NANOSECONDS, connector).execute(() -> fireArmed(plan, arming));
             return true;
         }
         cutNow(plan);
         return true;
     }
 
-    private synchronized void fireArmed(Disruption plan) {
-        if (armed != plan) {
+    /** Cuts now if the plan armed as {@code arming} is still armed (no delta came in time). */
+    private synchronized void fireArmed(Disruption plan, long arming) {
+        if (armed == null || armings != arming) {
             return;
         }
         armed = null;

@@ -6,6 +6,7 @@ import dev.tether.loadtest.process.ChildProcess;
 import dev.tether.loadtest.process.RunningProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -60,7 +61,7 @@ public final class Websocketd implements RunningProcess {
     private static int freePort() {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on 127.0.0.1", e);

@@ -3,6 +3,7 @@ package dev.tether.loadtest.gateway;
 import static java.util.Objects.requireNonNull;
 
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -15,11 +16,11 @@ import java.util.function.Predicate;
  */
 public final class PrometheusHistogram {
 
-    private final TreeMap<Double, Double> cumulative;
+    private final NavigableMap<Double, Double> cumulative;
     private final double count;
     private final double sum;
 
-    private PrometheusHistogram(TreeMap<Double, Double> cumulative, double count, double sum) {
+    private PrometheusHistogram(NavigableMap<Double, Double> cumulative, double count, double sum) {
         this.cumulative = cumulative;
         this.count = count;
         this.sum = sum;

@@ -119,7 +119,7 @@ public final class HtmlReport {
             for (JsonNode n : errors) {
                 total += n.asLong();
             }
-            card(out, total == 0 ? "" : "fail", "errors", number(total), errors.size() + " kinds");
+            card(out, total == 0 ? "" : "fail", "errors", number((double) total), errors.size() + " kinds");
         }
         out.append("</section>");
     }

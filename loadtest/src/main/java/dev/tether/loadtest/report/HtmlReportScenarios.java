@@ -135,7 +135,7 @@ final class HtmlReportScenarios {
             rows.add(new Row("time to the last missed event: p50 / p90 / max", ms(num(metric, "p50")) + " / "
                     + ms(num(metric, "p90")) + " / " + ms(num(metric, "max")) + " ms"));
             double rate = num(r, "missed_per_resume") / num(metric, "p50") * 1000;
-            rows.add(new Row("replay rate at p50", Double.isFinite(rate) ? number(Math.round(rate)) + " events / s" : "–"));
+            rows.add(new Row("replay rate at p50", Double.isFinite(rate) ? number((double) Math.round(rate)) + " events / s" : "–"));
         }
         table(out, rows);
         JsonNode percentiles = metric.path("percentiles");

@@ -56,7 +56,7 @@ final class ChaosTraffic implements Workload.Payload {
             int start = text.length();
             text.append('k').append(k).append('.').append(part).append(':');
             for (int i = 0; text.length() - start < length; i++) {
-                text.append((char) ('a' + (int) ((k * 7 + part * 3 + i) % 26)));
+                text.append((char) ('a' + (int) ((k * 7L + part * 3L + i) % 26)));
             }
         }
         return text.toString();

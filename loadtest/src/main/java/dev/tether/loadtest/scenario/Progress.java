@@ -2,7 +2,9 @@ package dev.tether.loadtest.scenario;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.Console;
 import java.io.PrintStream;
+import java.util.Optional;
 import java.util.function.Consumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -38,12 +40,30 @@ final class Progress implements AutoCloseable {
 
     /** A bar of elapsed seconds over {@code totalSeconds}. */
     static Progress seconds(boolean enabled, String task, long totalSeconds) {
-        return open(enabled, task, totalSeconds, "s", System.console() != null, System.err);
+        return open(enabled, task, totalSeconds, "s", onTerminal(), System.err);
     }
 
     /** A bar counting to {@code total} things (sessions, rounds), called {@code unit}. */
     static Progress count(boolean enabled, String task, long total, String unit) {
-        return open(enabled, task, total, unit, System.console() != null, System.err);
+        return open(enabled, task, total, unit, onTerminal(), System.err);
+    }
+
+    /**
+     * Whether this process talks to a terminal: up to Java 21 {@code System.console()} is null
+     * otherwise; from Java 22 it always returns a console and {@code Console.isTerminal()} tells.
+     */
+    static boolean onTerminal() {
+        return Optional.ofNullable(System.console()).map(Progress::isTerminal).orElse(false);
+    }
+
+    private static boolean isTerminal(Console console) {
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException e) {
+            return true; // up to Java 21: a console at all means a terminal
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
     }
 
     /**

@@ -119,7 +119,7 @@ class EngineSessionTest {
         return new EngineSession(0, "alice", settings, dialect, channel.eventLoop(), connector);
     }
 
-    private Opened open(EngineSession session) {
+    private Opened open() {
         channel.runPendingTasks();
         channel.runScheduledPendingTasks();
         Opened c = opens.get(opens.size() - 1);
@@ -145,7 +145,7 @@ class EngineSessionTest {
     void aTurnIsSentAckedAuditedAndMeasuredAndEndEndsTheSession() throws Exception {
         EngineSession session = session(Dialect.TETHER, 2);
         CompletableFuture<Void> ready = session.connect();
-        Opened c = open(session);
+        Opened c = open();
         assertEquals("ws://127.0.0.1:9/ws", c.uri.toString());
         assertEquals("token-alice", c.bearer, "a bearer token on the upgrade");
         assertFalse(ready.isDone(), "ready only with session_ready");
@@ -172,8 +172,8 @@ class EngineSessionTest {
         frame(c, new ServerMessage.Status(4, SessionState.IDLE, null), 14 * MS);
         assertEquals("{\"type\":\"ack\",\"seq\":4}", c.sent.get(c.sent.size() - 1));
         assertTrue(answered.getNow(false));
-        assertEquals(4_000, stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 4, "from 10 ms (scheduled) to 14 ms");
-        assertEquals(2_000, stats.histogram(Metric.FIRST_EVENT).getMaxValue(), 2);
+        assertEquals(4_000.0, (double) stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 4.0, "from 10 ms (scheduled) to 14 ms");
+        assertEquals(2_000.0, (double) stats.histogram(Metric.FIRST_EVENT).getMaxValue(), 2.0);
 
         CompletableFuture<EndOutcome> end = session.end();
         assertEquals("{\"type\":\"end\"}", c.sent.get(c.sent.size() - 1));
@@ -193,7 +193,7 @@ class EngineSessionTest {
     void aCutSessionResumesWithItsLastSeqAndResendsWhatWasNotAccepted() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
         session.connect();
-        Opened first = open(session);
+        Opened first = open();
         frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.send("m1", TextNode.valueOf("lost in the cut"), 3 * MS);
@@ -201,7 +201,7 @@ class EngineSessionTest {
         session.cut(false, Duration.ZERO);
         assertEquals(1000, first.closedWith, "a clean close");
         first.listener.closed(1000);
-        Opened second = open(session);
+        Opened second = open();
         assertEquals("ws://127.0.0.1:9/ws?session=S1&last_seq=1", second.uri.toString());
         CompletableFuture<Boolean> caughtUp = session.whenCaughtUp();
         frame(second, new ServerMessage.SessionReady("S1", true, 3, 0, SessionState.PROCESSING), 10 * MS);
@@ -226,10 +226,24 @@ class EngineSessionTest {
     }
 
     @Test
+    void anAbruptCutAbortsTheConnectionInsteadOfClosingIt() {
+        EngineSession session = session(Dialect.TETHER, 0);
+        session.connect();
+        Opened c = open();
+        frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        frame(c, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
+
+        session.cut(true, Duration.ofSeconds(1));
+        assertTrue(c.aborted, "a TCP close");
+        assertEquals(-1, c.closedWith, "no close frame");
+        assertEquals(1, stats.counter("cuts_abrupt"));
+    }
+
+    @Test
     void anUnexpectedCloseAndAnErrorFrameAreCountedAsErrors() {
         EngineSession session = session(Dialect.TETHER, 0);
         session.connect();
-        Opened c = open(session);
+        Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         session.send("m1", TextNode.valueOf("x"), 2 * MS);
         c.listener.frame(CODEC.encode(new ServerMessage.Error(dev.tether.protocol.ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
@@ -258,7 +272,7 @@ class EngineSessionTest {
     void linesDialectSendsTheWorkersMessageLineAndReadsItsEventLines() throws Exception {
         EngineSession session = session(Dialect.LINES, 64);
         CompletableFuture<Void> ready = session.connect();
-        Opened c = open(session);
+        Opened c = open();
         assertNull(c.bearer, "websocketd gets no token");
         assertTrue(ready.isDone(), "the connection is the session");
         session.send("m1", TextNode.valueOf("abc"), 5 * MS);
@@ -266,7 +280,7 @@ class EngineSessionTest {
                 "the same bytes as the gateway's message line to its worker");
         c.listener.frame("{\"type\":\"delta\",\"id\":\"m1\",\"text\":\"a\"}", 6 * MS);
         c.listener.frame("{\"type\":\"result\",\"id\":\"m1\",\"text\":\"abc\"}", 8 * MS);
-        assertEquals(3_000, stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 3);
+        assertEquals(3_000.0, (double) stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 3.0);
         assertEquals(1, stats.resultCount());
         CompletableFuture<EndOutcome> end = session.end();
         assertEquals(1000, c.closedWith, "ending a websocketd session is closing its connection");
@@ -282,12 +296,12 @@ class EngineSessionTest {
     void aResumeWhosePongComesBeforeItsWholeReplayIsAShortTail() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
         session.connect();
-        Opened first = open(session);
+        Opened first = open();
         frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.cut(true, Duration.ZERO);
         first.listener.closed(1006);
-        Opened second = open(session);
+        Opened second = open();
         frame(second, new ServerMessage.SessionReady("S1", true, 3, 0, SessionState.IDLE), 10 * MS);
         frame(second, new ServerMessage.Status(2, SessionState.PROCESSING, null), 11 * MS);
         frame(second, new ServerMessage.Pong(), 12 * MS);
@@ -299,7 +313,7 @@ class EngineSessionTest {
     void aTurnThatDoesNotAnswerAsTheWorkerWouldIsAViolation() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
         session.connect();
-        Opened c = open(session);
+        Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         session.send("m1", TextNode.valueOf("hello"), 2 * MS);
         frame(c, new ServerMessage.Accepted("m1", false, 0), 3 * MS);

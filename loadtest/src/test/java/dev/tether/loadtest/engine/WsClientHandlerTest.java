@@ -19,6 +19,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /** The engine's connection handler on an embedded channel, with the real HTTP codec in front of it: bytes in, calls out. */
@@ -68,7 +69,7 @@ class WsClientHandlerTest {
     }
 
     private static String accept(String request) throws Exception {
-        String key = request.lines().filter(l -> l.toLowerCase().startsWith("sec-websocket-key:")).findFirst().orElseThrow()
+        String key = request.lines().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("sec-websocket-key:")).findFirst().orElseThrow()
                 .substring("sec-websocket-key:".length()).trim();
         byte[] sha1 = MessageDigest.getInstance("SHA-1")
                 .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
@@ -85,7 +86,7 @@ class WsClientHandlerTest {
         String request = request(ch);
         assertTrue(request.startsWith("GET /ws HTTP/1.1"), request);
         assertTrue(request.contains("authorization: Bearer t") || request.contains("Authorization: Bearer t"), request);
-        assertFalse(request.toLowerCase().contains("origin:"), "no Origin: not a browser");
+        assertFalse(request.toLowerCase(Locale.ROOT).contains("origin:"), "no Origin: not a browser");
         ch.writeInbound(ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: " + accept(request) + "\r\n\r\n"));
         byte[] payload = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);

@@ -67,8 +67,8 @@ class ProcessSamplerIT {
             assertEquals(split.rootRssBytes() + split.descendantsRssBytes(), split.rssBytes(), "the total is the sum");
             assertTrue(split.descendantsRssBytes() > 0, split.toString());
             // A sleeping sh and two sleeping sleeps hold still: each part matches its own reading.
-            assertEquals(single.rssBytes(), split.rootRssBytes(), single.rssBytes() / 10.0, "the shell alone: " + split);
-            assertEquals(childrenRss, split.descendantsRssBytes(), childrenRss / 10.0, "the two children: " + split);
+            assertEquals((double) single.rssBytes(), (double) split.rootRssBytes(), single.rssBytes() / 10.0, "the shell alone: " + split);
+            assertEquals((double) childrenRss, (double) split.descendantsRssBytes(), childrenRss / 10.0, "the two children: " + split);
             assertEquals(0, single.descendants(), "without descendants none are read");
             assertEquals(0, single.descendantsRssBytes());
         } finally {

@@ -12,6 +12,7 @@ import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.audit.ViolationKind;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import java.io.File;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -183,7 +184,7 @@ class LiarsIT {
     }
 
     private static InetSocketAddress address(GatewayProcess gateway) {
-        return new InetSocketAddress("127.0.0.1", gateway.port());
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.port());
     }
 
     /** The lying worker's class path: its own classes, the load test's (TurnModel) and Jackson's. */

@@ -301,7 +301,7 @@ final class LyingProxy implements AutoCloseable {
             int b1 = readByte(in);
             long length = b1 & 0x7f;
             if (length == 126) {
-                length = (readByte(in) << 8) | readByte(in);
+                length = ((long) readByte(in) << 8) | readByte(in);
             } else if (length == 127) {
                 length = 0;
                 for (int i = 0; i < 8; i++) {

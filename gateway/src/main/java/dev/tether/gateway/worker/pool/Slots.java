@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -20,14 +21,14 @@ final class Slots {
 
     private final Set<Slot> live = new HashSet<>();
     private final ArrayDeque<Slot> idle = new ArrayDeque<>();
-    private final int[] counts = new int[Slot.State.values().length];
+    private final EnumMap<Slot.State, Integer> counts = new EnumMap<>(Slot.State.class);
     private int pendingWarm;
 
     /** A new slot in state LAUNCHING; a background spawn ({@code claim} null) is pending warm. */
     Slot reserve(WorkerLauncher launcher, int generation, CompletableFuture<Worker> claim) {
         Slot slot = new Slot(launcher, generation, claim);
         live.add(slot);
-        counts[Slot.State.LAUNCHING.ordinal()]++;
+        add(Slot.State.LAUNCHING, 1);
         if (claim == null) {
             slot.pendingWarm = true;
             pendingWarm++;
@@ -43,8 +44,8 @@ final class Slots {
         if (slot.state == Slot.State.IDLE && to != Slot.State.IDLE) {
             idle.remove(slot);
         }
-        counts[slot.state.ordinal()]--;
-        counts[to.ordinal()]++;
+        add(slot.state, -1);
+        add(to, 1);
         slot.state = to;
         if (to == Slot.State.IDLE) {
             idle.addLast(slot);
@@ -101,7 +102,7 @@ final class Slots {
     }
 
     int starting() {
-        return counts[Slot.State.LAUNCHING.ordinal()] + counts[Slot.State.STARTING.ordinal()];
+        return count(Slot.State.LAUNCHING) + count(Slot.State.STARTING);
     }
 
     /** Background spawns of the current configuration on their way to the warm pool. */
@@ -111,7 +112,15 @@ final class Slots {
 
     /** Whether every live worker is in a session (nothing left for the pool to stop or wait for). */
     boolean onlyInSessions() {
-        return live.size() == counts[Slot.State.IN_SESSION.ordinal()];
+        return live.size() == count(Slot.State.IN_SESSION);
+    }
+
+    private int count(Slot.State state) {
+        return counts.getOrDefault(state, 0);
+    }
+
+    private void add(Slot.State state, int delta) {
+        counts.merge(state, delta, Integer::sum);
     }
 
     private static boolean hasExited(Worker worker) {

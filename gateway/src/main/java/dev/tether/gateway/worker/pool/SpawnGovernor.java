@@ -70,41 +70,32 @@ final class SpawnGovernor {
      */
     long backgroundDelay(long now) {
         long delay = spawnedInBackground ? Math.max(0, lastBackgroundSpawn + spawnInterval - now) : 0;
-        switch (breaker(now)) {
-            case OPEN:
-                return Math.max(delay, openUntil - now);
-            case HALF_OPEN:
-                // The trial is due now: the cooldown replaces the backoff once the breaker has opened.
-                return trialInFlight ? UNTIL_EVENT : delay;
-            default:
-                return consecutiveFailures == 0 ? delay : Math.max(delay, backoffUntil - now);
-        }
+        return switch (breaker(now)) {
+            case OPEN -> Math.max(delay, openUntil - now);
+            // The trial is due now: the cooldown replaces the backoff once the breaker has opened.
+            case HALF_OPEN -> trialInFlight ? UNTIL_EVENT : delay;
+            case CLOSED -> consecutiveFailures == 0 ? delay : Math.max(delay, backoffUntil - now);
+        };
     }
 
     /** How long failures still hold background spawning back (backoff or open breaker); 0 when they do not. */
     long failureDelay(long now) {
-        switch (breaker(now)) {
-            case OPEN:
-                return Math.max(0, openUntil - now);
-            case HALF_OPEN:
-                return 0;
-            default:
-                return consecutiveFailures == 0 ? 0 : Math.max(0, backoffUntil - now);
-        }
+        return switch (breaker(now)) {
+            case OPEN -> Math.max(0, openUntil - now);
+            case HALF_OPEN -> 0;
+            case CLOSED -> consecutiveFailures == 0 ? 0 : Math.max(0, backoffUntil - now);
+        };
     }
 
     /** Why a cold start (a session found no warm worker) may not spawn now, or {@code null} if it may. */
     String refuseCold(long now) {
-        switch (breaker(now)) {
-            case OPEN:
-                return "worker spawning paused by the circuit breaker after " + consecutiveFailures
-                        + " consecutive spawn failures (pool.breaker_failures), for another "
-                        + Durations.format(Duration.ofNanos(openUntil - now)) + "; last failure: " + lastFailure;
-            case HALF_OPEN:
-                return trialInFlight ? "worker spawning paused by the circuit breaker; a trial spawn is in progress" : null;
-            default:
-                return null;
-        }
+        return switch (breaker(now)) {
+            case OPEN -> "worker spawning paused by the circuit breaker after " + consecutiveFailures
+                    + " consecutive spawn failures (pool.breaker_failures), for another "
+                    + Durations.format(Duration.ofNanos(openUntil - now)) + "; last failure: " + lastFailure;
+            case HALF_OPEN -> trialInFlight ? "worker spawning paused by the circuit breaker; a trial spawn is in progress" : null;
+            case CLOSED -> null;
+        };
     }
 
     /** Records a spawn starting now; returns whether it is the half-open breaker's trial. */

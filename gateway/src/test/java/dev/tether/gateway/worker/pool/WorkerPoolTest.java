@@ -61,9 +61,6 @@ class WorkerPoolTest {
         return e.getCause();
     }
 
-    private static Duration seconds(double s) {
-        return Duration.ofMillis((long) (s * 1000));
-    }
 
     // ---- refill ----
 
