@@ -1,0 +1,56 @@
+package dev.tether.testkit;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Fails a test class when Netty reports a leak: after each top-level test class it makes Netty's
+ * detectors report what is garbage ({@link NettyLeaks#collect(Duration)}) and fails the class with
+ * every {@code LEAK:} report in the message. Registered for every test of a module that has the
+ * testkit on its test class path, through {@code META-INF/services} and
+ * {@code junit.jupiter.extensions.autodetection.enabled=true} (the parent pom's surefire
+ * configuration); tests run with {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer
+ * is tracked and each report says where it was last touched.
+ *
+ * <p>A report is charged to the class whose check finds it: it leaked while that class ran, or
+ * after the previous class's check. Runs on the JUnit thread.
+ */
+public final class LeakCheckExtension implements BeforeAllCallback, AfterAllCallback {
+
+    /** How long the garbage collections of one check may take. */
+    static final Duration DEADLINE = Duration.ofSeconds(30);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (topLevel(context)) {
+            try {
+                NettyLeaks.requireInstalled();
+            } catch (IllegalStateException e) {
+                throw new ExtensionConfigurationException(e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (!topLevel(context)) {
+            return;
+        }
+        List<String> leaks = NettyLeaks.collect(DEADLINE);
+        if (!leaks.isEmpty()) {
+            throw new AssertionError("Netty reported " + leaks.size() + (leaks.size() == 1 ? " leak" : " leaks")
+                    + " while " + context.getRequiredTestClass().getName()
+                    + " ran (or after the previous class's leak check); the records say where each object"
+                    + " was created and last touched, newest first:\n\n" + String.join("\n\n", leaks));
+        }
+    }
+
+    /** A class of its own rather than a @Nested one, whose enclosing class is checked anyway. */
+    private static boolean topLevel(ExtensionContext context) {
+        return context.getParent().flatMap(ExtensionContext::getParent).isEmpty();
+    }
+}
