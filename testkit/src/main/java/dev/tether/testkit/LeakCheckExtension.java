@@ -1,7 +1,5 @@
 package dev.tether.testkit;
 
-import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -9,7 +7,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Fails a test class when Netty reports a leak: after each top-level test class it makes Netty's
- * detectors report what is garbage ({@link NettyLeaks#collect(Duration)}) and fails the class with
+ * detectors report what is garbage ({@link NettyLeaks#assertNone}) and fails the class with
  * every {@code LEAK:} report in the message. Registered for every test of a module that has the
  * testkit on its test class path, through {@code META-INF/services} and
  * {@code junit.jupiter.extensions.autodetection.enabled=true} (the parent pom's surefire
@@ -20,9 +18,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * after the previous class's check. Runs on the JUnit thread.
  */
 public final class LeakCheckExtension implements BeforeAllCallback, AfterAllCallback {
-
-    /** How long the garbage collections of one check may take. */
-    static final Duration DEADLINE = Duration.ofSeconds(30);
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -37,15 +32,9 @@ public final class LeakCheckExtension implements BeforeAllCallback, AfterAllCall
 
     @Override
     public void afterAll(ExtensionContext context) {
-        if (!topLevel(context)) {
-            return;
-        }
-        List<String> leaks = NettyLeaks.collect(DEADLINE);
-        if (!leaks.isEmpty()) {
-            throw new AssertionError("Netty reported " + leaks.size() + (leaks.size() == 1 ? " leak" : " leaks")
-                    + " while " + context.getRequiredTestClass().getName()
-                    + " ran (or after the previous class's leak check); the records say where each object"
-                    + " was created and last touched, newest first:\n\n" + String.join("\n\n", leaks));
+        if (topLevel(context)) {
+            NettyLeaks.assertNone("while " + context.getRequiredTestClass().getName()
+                    + " ran (or after the previous class's leak check)");
         }
     }
 

@@ -3,15 +3,21 @@ package dev.tether.testkit;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The leaks Netty's detectors report in this JVM. Loading this class makes every Netty leak
@@ -22,6 +28,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Thread-safe.
  */
 public final class NettyLeaks {
+
+    /** How long the garbage collections of {@link #assertNone} may take. */
+    public static final Duration DEADLINE = Duration.ofSeconds(30);
 
     private static final Queue<String> REPORTS = new ConcurrentLinkedQueue<>();
     private static final List<RecordingLeakDetector<?>> DETECTORS = new CopyOnWriteArrayList<>();
@@ -88,6 +97,94 @@ public final class NettyLeaks {
             reports.add(report);
         }
         return reports;
+    }
+
+    /**
+     * Fails when {@link #collect} finds a leak, with every report in the message.
+     *
+     * @param when when the leaks happened, for the message: "while ... ran"
+     * @throws AssertionError naming the leaks
+     * @throws IllegalStateException when buffer leaks are not recorded here ({@link #requireInstalled})
+     */
+    public static void assertNone(String when) {
+        requireInstalled();
+        List<String> leaks = collect(DEADLINE);
+        if (!leaks.isEmpty()) {
+            throw new AssertionError("Netty reported " + leaks.size() + (leaks.size() == 1 ? " leak" : " leaks")
+                    + " " + when + "; the records say where each object was created and last touched, newest first:\n\n"
+                    + String.join("\n\n", leaks));
+        }
+    }
+
+    /**
+     * The leak reports Netty wrote in another JVM's {@code output}: each line with {@code LEAK:},
+     * with the access records that follow it (lines starting with a tab, {@code #}, or {@code Recent
+     * access records} / {@code Created at}). Empty when there is none.
+     */
+    public static List<String> reportsIn(String output) {
+        List<String> reports = new ArrayList<>();
+        StringBuilder report = null;
+        for (String line : output.split("\\R")) {
+            if (line.contains("LEAK:")) {
+                if (report != null) {
+                    reports.add(report.toString());
+                }
+                report = new StringBuilder(line);
+            } else if (report != null && (line.startsWith("\t") || line.startsWith("#")
+                    || line.startsWith("Recent access records") || line.startsWith("Created at"))) {
+                report.append('\n').append(line);
+            } else if (report != null) {
+                reports.add(report.toString());
+                report = null;
+            }
+        }
+        if (report != null) {
+            reports.add(report.toString());
+        }
+        return reports;
+    }
+
+    /**
+     * Runs a full garbage collection in the JVM {@code pid} ({@code jcmd PID GC.run}, which returns
+     * once the collection is done), so that what it has dropped sits in its leak detectors' queues.
+     * Netty reports those on the JVM's next tracked allocations: the caller makes it allocate (a
+     * request to it, say) before reading its output with {@link #reportsIn}. (Its reference handler
+     * thread hands the cleared references to the queues just after the collection: far sooner than
+     * a request reaches it.)
+     *
+     * @throws IllegalStateException when {@code jcmd} fails or takes longer than {@code timeout}
+     */
+    public static void collectGarbageIn(long pid, Duration timeout) {
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        Path output = null;
+        try {
+            output = Files.createTempFile("jcmd-", ".txt");
+            Process process = new ProcessBuilder(jcmd, Long.toString(pid), "GC.run")
+                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!exited || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IllegalStateException("jcmd " + pid + " GC.run " + (exited ? "failed" : "took over " + timeout)
+                        + ": " + Files.readString(output));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + jcmd, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while jcmd ran", e);
+        } finally {
+            deleteQuietly(output);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // A temporary file left behind.
+            }
+        }
     }
 
     private static void awaitCollection(long deadline, Duration timeout) {
