@@ -48,12 +48,14 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
             """;
 
     private final Supplier<String> yaml;
+    private final Clock clock;
     private GatewayConfig config;
     private GatewayServer server;
     private InetSocketAddress address;
 
-    private GatewayExtension(Supplier<String> yaml) {
+    private GatewayExtension(Supplier<String> yaml, Clock clock) {
         this.yaml = yaml;
+        this.clock = clock;
     }
 
     /** A gateway with {@link #BASE_CONFIG} plus {@code yaml} (sections given there replace keys of the base). */
@@ -66,7 +68,16 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
      * configs that name files a test creates, such as public keys).
      */
     public static GatewayExtension withConfig(Supplier<String> yaml) {
-        return new GatewayExtension(yaml);
+        return new GatewayExtension(yaml, Clock.systemUTC());
+    }
+
+    /**
+     * This gateway, reading "now" from {@code clock} (token expiry and everything else the gateway
+     * asks its clock), and minting its {@link #token tokens} with it. Its timers still run on real
+     * time: a test moves the clock to make a token expire, not to fire a timer.
+     */
+    public GatewayExtension withClock(Clock clock) {
+        return new GatewayExtension(yaml, clock);
     }
 
     /** A gateway with {@link #BASE_CONFIG} only. */
@@ -77,7 +88,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         config = ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml.get()), Map.of());
-        server = new GatewayServer(config, Clock.systemUTC());
+        server = new GatewayServer(config, clock);
         address = server.start();
     }
 
@@ -126,6 +137,6 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     public TokenMinter minter() {
         String algorithm = config.auth().algorithms().stream().filter(a -> a.startsWith("HS")).findFirst().orElseThrow();
-        return new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, Clock.systemUTC());
+        return new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, clock);
     }
 }
