@@ -1,6 +1,7 @@
 package dev.tether.gateway.auth;
 
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
+import dev.tether.testkit.ManualClock;
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SecureDigestAlgorithm;
@@ -42,7 +43,7 @@ class TokenVerifierTest {
     private static final KeyPair EC_B = TestKeys.ec("secp256r1");
     private static final KeyPair EC_384 = TestKeys.ec("secp384r1");
 
-    private final TestKeys.MutableClock clock = new TestKeys.MutableClock(NOW);
+    private final ManualClock clock = new ManualClock(NOW);
 
     // ---- accepted ----------------------------------------------------------------------------
 

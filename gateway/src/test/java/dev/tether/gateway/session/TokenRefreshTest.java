@@ -18,15 +18,13 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.ManualClock;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -244,33 +242,5 @@ class TokenRefreshTest {
         receive(new ClientMessage.AuthRefresh(minter.mint("alice", Duration.ofMinutes(10), Map.of("role", "admin"))));
         drain();
         assertEquals("admin", connection.token().claims().get("role"));
-    }
-
-    /** A clock the test moves by hand. */
-    private static final class ManualClock extends Clock {
-        private Instant now;
-
-        ManualClock(Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
