@@ -3,7 +3,7 @@ package dev.tether.gateway.admin;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.config.AdminConfig;
-import dev.tether.gateway.limits.ConnectionGate;
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

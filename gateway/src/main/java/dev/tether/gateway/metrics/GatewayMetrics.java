@@ -1,6 +1,6 @@
 package dev.tether.gateway.metrics;
 
-import dev.tether.gateway.limits.ConnectionGate;
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.UpgradeRefusal;
 import java.time.Duration;

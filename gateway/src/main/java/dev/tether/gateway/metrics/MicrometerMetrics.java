@@ -2,7 +2,7 @@ package dev.tether.gateway.metrics;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.gateway.limits.ConnectionGate;
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.SessionState;

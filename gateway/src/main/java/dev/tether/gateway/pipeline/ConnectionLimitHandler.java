@@ -2,7 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.gateway.limits.ConnectionGate;
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;

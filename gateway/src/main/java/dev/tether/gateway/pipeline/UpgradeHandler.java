@@ -8,7 +8,7 @@ import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
-import dev.tether.gateway.limits.AddressRateLimiter;
+import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionIds;

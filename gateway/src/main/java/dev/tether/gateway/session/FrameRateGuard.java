@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.config.AbuseConfig;
-import dev.tether.gateway.limits.MessageRateLimiter;
+import dev.tether.gateway.abuse.MessageRateLimiter;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;

@@ -15,7 +15,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
-import dev.tether.gateway.limits.AddressRateLimiter;
+import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.UpgradeRefusal;

@@ -1,4 +1,4 @@
-package dev.tether.gateway.limits;
+package dev.tether.gateway.abuse;
 
 /**
  * A token bucket: holds up to {@code capacity} tokens, refilled continuously at {@code ratePerSecond};

@@ -1,8 +1,8 @@
-package dev.tether.gateway.limits;
+package dev.tether.gateway.abuse;
 
-import static dev.tether.gateway.limits.MessageRateLimiter.Verdict.ALLOWED;
-import static dev.tether.gateway.limits.MessageRateLimiter.Verdict.CLOSE;
-import static dev.tether.gateway.limits.MessageRateLimiter.Verdict.LIMITED;
+import static dev.tether.gateway.abuse.MessageRateLimiter.Verdict.ALLOWED;
+import static dev.tether.gateway.abuse.MessageRateLimiter.Verdict.CLOSE;
+import static dev.tether.gateway.abuse.MessageRateLimiter.Verdict.LIMITED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tether.gateway.config.ConfigLoader;

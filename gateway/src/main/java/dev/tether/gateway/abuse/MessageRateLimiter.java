@@ -1,4 +1,4 @@
-package dev.tether.gateway.limits;
+package dev.tether.gateway.abuse;
 
 import static java.util.Objects.requireNonNull;
 

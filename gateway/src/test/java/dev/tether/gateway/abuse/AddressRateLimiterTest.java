@@ -1,4 +1,4 @@
-package dev.tether.gateway.limits;
+package dev.tether.gateway.abuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
