@@ -21,13 +21,13 @@ import java.util.concurrent.CompletionStage;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
-import dev.tether.gateway.session.RssMonitor;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.store.SharedSessionStore;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
+import dev.tether.gateway.worker.process.RssMonitor;
 import dev.tether.gateway.worker.process.Spawner;
 import dev.tether.gateway.worker.process.WorkerLedger;
 import dev.tether.gateway.worker.EchoWorkerSource;
@@ -195,8 +195,8 @@ public final class GatewayServer implements AutoCloseable {
         if (pool != null) {
             metrics.bindPool(pool::status);
         }
-        this.rssMonitor = new RssMonitor(registry, config.limits().rssPollInterval(),
-                () -> ProcessTree.Snapshot.take()::rssBytes);
+        this.rssMonitor = new RssMonitor(registry::all, config.limits().rssPollInterval(),
+                () -> ProcessTree.Snapshot.take()::rssBytes, metrics::workerRss);
         this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
                 Ticker.systemTicker());
         metrics.bindConnections(initializer.gate());

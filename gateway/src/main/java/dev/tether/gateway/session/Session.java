@@ -11,6 +11,7 @@ import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
+import dev.tether.gateway.worker.process.RssMonitor;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -76,7 +77,7 @@ import org.slf4j.LoggerFactory;
  * the state machine. The session closes them when it ends (as its owner) and when it leaves this
  * node (1001, so they reconnect where it went). Their methods are grouped under "viewers" below.
  */
-public final class Session {
+public final class Session implements RssMonitor.Holder {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -179,6 +180,7 @@ public final class Session {
     }
 
     /** The session id. Any thread. */
+    @Override
     public String id() {
         return id;
     }
@@ -199,6 +201,7 @@ public final class Session {
     }
 
     /** The worker serving the session right now, if any (for the RSS monitor). Any thread. */
+    @Override
     public Worker currentWorker() {
         return workers.current();
     }
@@ -295,6 +298,7 @@ public final class Session {
     }
 
     /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
+    @Override
     public void reportRss(Worker sampled, long rssBytes) {
         executor.execute(() -> onRss(sampled, rssBytes));
     }
