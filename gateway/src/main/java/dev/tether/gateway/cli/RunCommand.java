@@ -5,7 +5,7 @@ import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.ConfigReloader;
 import dev.tether.gateway.server.GatewayServer;
-import dev.tether.gateway.server.HangupSignal;
+import dev.tether.gateway.server.Signals;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -14,10 +14,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * Runs the gateway until the process is told to stop. SIGTERM drains it ({@link DrainOnSignal}; a
- * second SIGTERM forces the stop) and the command returns 0 once the drain has finished. Any other
- * exit (SIGINT, SIGHUP without a handler, {@code System.exit}) runs the shutdown hook, which closes
- * the gateway without waiting for running turns.
+ * Runs the gateway until the process is told to stop. SIGTERM drains it (see {@link Signals}; a
+ * second SIGTERM forces the stop) and the command returns 0 once the drain has finished; SIGHUP
+ * reloads the config file. Any other exit (SIGINT, {@code System.exit}, a signal the JVM would not
+ * let {@link Signals} handle) runs the shutdown hook, which closes the gateway without waiting for
+ * running turns.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true, version = "tether gateway 0.1.0",
         description = "Runs the Tether WebSocket session gateway.",
@@ -65,9 +66,9 @@ public final class RunCommand implements Callable<Integer> {
                 .orElse(null);
         // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
         if (reloader != null) {
-            HangupSignal.install(reloader);
+            Signals.reloadOnHangup(reloader);
         } else {
-            HangupSignal.installWithoutFile();
+            Signals.hangupWithoutFile();
         }
         // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
         // close() returns once every worker process is gone; logging ends only after it, here, not in a hook of its own.
@@ -91,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
             log.error("start-up failed: {}", e.toString());
             return 3;
         }
-        DrainOnSignal.install(server);
+        Signals.drainOnTerm(server);
         if (reloader != null) {
             reloader.start();
         } else {

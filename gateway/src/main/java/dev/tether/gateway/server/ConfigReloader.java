@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Live reload of the config file: checks it every {@code reload.interval} (size, modification time
  * and content hash) while {@code reload.watch} is true, and re-reads it whenever {@link #reload()} is
- * called (on SIGHUP, see {@link HangupSignal}). A file that loads is handed to {@link
+ * called (on SIGHUP, see {@link Signals}). A file that loads is handed to {@link
  * GatewayServer#apply}; INFO names the changed keys and WARN the changed keys that need a restart.
  * A file that does not load is rejected with WARN {@code config reload rejected: <key: value
  * (expected: ...)>} and the configuration in force stays; that broken state is warned about once.

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code java -jar gateway.jar --config ...}), gets SIGTERM ({@link ProcessHandle#destroy()}), drains and
  * exits 0; a second SIGTERM cuts the drain short.
  */
-class DrainOnSignalIT {
+class SignalsIT {
 
     private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
     private static final Duration DEADLINE = Duration.ofSeconds(30);
