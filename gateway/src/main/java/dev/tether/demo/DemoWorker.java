@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
@@ -369,7 +370,7 @@ public final class DemoWorker {
         String head = "{\"type\":\"huge\",\"id\":" + JSON.writeValueAsString(id) + ",\"pad\":\"";
         out.write(head.getBytes(StandardCharsets.UTF_8));
         byte[] pad = new byte[8192];
-        java.util.Arrays.fill(pad, (byte) 'x');
+        Arrays.fill(pad, (byte) 'x');
         for (long left = Math.max(0, bytes - head.length() - 2); left > 0; left -= pad.length) {
             out.write(pad, 0, (int) Math.min(pad.length, left));
         }

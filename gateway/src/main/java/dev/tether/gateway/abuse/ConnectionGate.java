@@ -3,9 +3,11 @@ package dev.tether.gateway.abuse;
 import static java.util.Objects.requireNonNull;
 
 import java.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -111,7 +113,7 @@ public final class ConnectionGate {
      * many it closed.
      */
     public int evictOldest(int count, Outcome outcome) {
-        java.util.List<Lease> evicted = new java.util.ArrayList<>();
+        List<Lease> evicted = new ArrayList<>();
         synchronized (this) {
             while (evicted.size() < count) {
                 Lease oldest = oldestPending();

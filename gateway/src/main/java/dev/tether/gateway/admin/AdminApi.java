@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -161,7 +162,7 @@ final class AdminApi {
         json.put("spawned", p.spawned());
         json.put("spawn_failures", p.spawnFailures());
         json.put("consecutive_failures", p.consecutiveFailures());
-        json.put("breaker", p.breaker().name().toLowerCase(java.util.Locale.ROOT));
+        json.put("breaker", p.breaker().name().toLowerCase(Locale.ROOT));
         json.put("backoff_remaining_ms", p.backoffRemaining().toMillis());
         json.put("last_failure", p.lastFailure());
         json.put("closed", p.closed());

@@ -1,6 +1,7 @@
 package dev.tether.gateway.auth;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ public record VerifiedToken(String subject, Instant expiresAt, Map<String, Objec
         if (view instanceof String one) {
             return one.equals(sessionId);
         }
-        if (view instanceof java.util.Collection<?> many) {
+        if (view instanceof Collection<?> many) {
             for (Object listed : many) {
                 if (sessionId.equals(listed)) {
                     return true;

@@ -132,7 +132,7 @@ public final class ConfigLoader {
      * Free-form mappings (names chosen by the operator, not keys of a record): a value given in the
      * file replaces the default mapping whole instead of being merged into it.
      */
-    private static final java.util.Set<String> REPLACED_WHOLE = java.util.Set.of("worker.process.env");
+    private static final Set<String> REPLACED_WHOLE = Set.of("worker.process.env");
 
     /** Objects merge key by key; anything else in the file replaces the default; null keeps it. */
     static JsonNode merge(JsonNode base, JsonNode override) {

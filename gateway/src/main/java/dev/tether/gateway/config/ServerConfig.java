@@ -1,11 +1,15 @@
 package dev.tether.gateway.config;
 
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The {@code server} section: where the WebSocket endpoint listens and what a handshake must
@@ -65,15 +69,15 @@ public record ServerConfig(
     /** No node id: session ids carry no prefix. */
     public static final String DEFAULT_NODE_ID = null;
     public static final int MAX_NODE_ID_LENGTH = 32;
-    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
+    private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
 
     /**
      * A path in the one spelling requests must use: segments of RFC 3986 path characters without
      * percent-escapes, no empty, {@code .} or {@code ..} segment. Upgrades are matched against it
      * byte for byte, so it must not have another spelling a client could mean.
      */
-    private static final java.util.regex.Pattern PATH =
-            java.util.regex.Pattern.compile("/|(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+");
+    private static final Pattern PATH =
+            Pattern.compile("/|(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+");
     private static final String PATH_EXPECTED = "a path starting with /, of letters, digits and -._~!$&'()*+,;=:@"
             + " (no %-escapes, ?, #, empty, . or .. segments)";
 
@@ -117,13 +121,13 @@ public record ServerConfig(
         if (literal.equalsIgnoreCase("localhost")) {
             return true;
         }
-        byte[] address = io.netty.util.NetUtil.createByteArrayFromIpAddressString(literal);
+        byte[] address = NetUtil.createByteArrayFromIpAddressString(literal);
         if (address == null) {
             return false;
         }
         try {
-            return java.net.InetAddress.getByAddress(address).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByAddress(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             return false;
         }
     }

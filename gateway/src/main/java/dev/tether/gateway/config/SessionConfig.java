@@ -2,6 +2,7 @@ package dev.tether.gateway.config;
 
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The {@code sessions} section: how long a detached session survives, how much it may buffer for
@@ -53,7 +54,7 @@ public record SessionConfig(
 
     public static final String STORE_MEMORY = "memory";
     public static final String STORE_REDIS = "redis";
-    public static final java.util.List<String> STORES = java.util.List.of(STORE_MEMORY, STORE_REDIS);
+    public static final List<String> STORES = List.of(STORE_MEMORY, STORE_REDIS);
     public static final Duration DEFAULT_HANDOFF_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration MAX_HANDOFF_TIMEOUT = Duration.ofHours(1);
 

@@ -13,6 +13,7 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -38,7 +40,7 @@ import java.util.List;
  *
  * <p>Stateless and sharable; runs on the channel's event loop.
  */
-@io.netty.channel.ChannelHandler.Sharable
+@ChannelHandler.Sharable
 final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
 
     private final WireCodec codec;
@@ -92,7 +94,7 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
     private void decodeFrame(WebSocketFrame frame, List<Object> out) {
         if (frame instanceof TextWebSocketFrame text) {
             int frameBytes = text.content().readableBytes();
-            String json = text.content().toString(java.nio.charset.StandardCharsets.UTF_8);
+            String json = text.content().toString(StandardCharsets.UTF_8);
             try {
                 ClientMessage message = codec.decodeClient(json);
                 long dataBytes;

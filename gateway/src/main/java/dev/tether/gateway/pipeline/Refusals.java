@@ -1,5 +1,7 @@
 package dev.tether.gateway.pipeline;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.metrics.GatewayMetrics;
@@ -35,7 +37,7 @@ final class Refusals {
 
     /** @param metrics counts every refusal by its code */
     Refusals(ObjectMapper mapper, long retryAfterSeconds, GatewayMetrics metrics) {
-        this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
+        this.metrics = requireNonNull(metrics, "metrics");
         this.mapper = mapper;
         this.retryAfterSeconds = retryAfterSeconds;
     }

@@ -2,6 +2,7 @@ package dev.tether.gateway.replay;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 
@@ -107,7 +108,7 @@ public final class ReplayBuffer {
             }
             replay.add(entry);
         }
-        java.util.Collections.reverse(replay);
+        Collections.reverse(replay);
         return new Replay(gapFrom, gapTo, replay);
     }
 

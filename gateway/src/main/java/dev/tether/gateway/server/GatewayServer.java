@@ -54,6 +54,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.Set;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -449,8 +450,8 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The pid of the worker spawner ({@code tether-spawn}), when workers are subprocesses (for tools and tests). */
-    public java.util.OptionalLong spawnerPid() {
-        return spawner == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(spawner.helperPid());
+    public OptionalLong spawnerPid() {
+        return spawner == null ? OptionalLong.empty() : OptionalLong.of(spawner.helperPid());
     }
 
     /** The worker pool, when workers are subprocesses (for operators' tools and tests). */

@@ -1,5 +1,7 @@
 package dev.tether.gateway.session;
 
+import java.util.Optional;
+
 /**
  * Why a session ended, as sent in {@code status.reason} and kept in its tombstone for
  * {@code session_expired}.
@@ -31,13 +33,13 @@ public enum EndReason {
     }
 
     /** The reason named {@code wire}, or empty for one this version does not know. */
-    public static java.util.Optional<EndReason> fromWire(String wire) {
+    public static Optional<EndReason> fromWire(String wire) {
         for (EndReason reason : values()) {
             if (reason.wire.equals(wire)) {
-                return java.util.Optional.of(reason);
+                return Optional.of(reason);
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** The reason on the wire. */

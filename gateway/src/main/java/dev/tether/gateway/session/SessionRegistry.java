@@ -25,6 +25,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Optional;
@@ -404,7 +405,7 @@ public final class SessionRegistry {
      * publishes through volatile fields.
      */
     public SessionCensus census() {
-        java.util.EnumMap<SessionState, Integer> byState = new java.util.EnumMap<>(SessionState.class);
+        EnumMap<SessionState, Integer> byState = new EnumMap<>(SessionState.class);
         int attached = 0;
         int storeAway = 0;
         long replayMessages = 0;

@@ -463,7 +463,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     /** Reads what the claimed session needs to continue here. */
     private CompletionStage<Adoption> load(StoredSession before, Fence fence, long lastSeq, EventExecutor executor) {
         String id = before.id();
-        CompletableFuture<java.util.Optional<StoredSession>> directory = store.read(id).toCompletableFuture();
+        CompletableFuture<Optional<StoredSession>> directory = store.read(id).toCompletableFuture();
         CompletableFuture<List<ReplayBuffer.Entry>> log = store.logAfter(id, 0).toCompletableFuture();
         CompletableFuture<List<byte[]>> ids = store.messageIds(id).toCompletableFuture();
         CompletableFuture<List<byte[]>> queue = store.queue(id).toCompletableFuture();

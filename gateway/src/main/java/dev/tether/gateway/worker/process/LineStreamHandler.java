@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.io.IOException;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -59,7 +60,7 @@ abstract class LineStreamHandler extends ChannelInboundHandlerAdapter implements
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // A broken pipe or a reset: the worker is gone, and its exit says how. Anything else is a
         // bug of the gateway's own handling, said out loud: closing the socket ends the worker.
-        if (!(cause instanceof java.io.IOException)) {
+        if (!(cause instanceof IOException)) {
             LoggerFactory.getLogger(LineStreamHandler.class).warn("worker output handling failed; closing its connection", cause);
         }
         ctx.close();

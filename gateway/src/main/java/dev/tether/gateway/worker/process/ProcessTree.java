@@ -1,6 +1,7 @@
 package dev.tether.gateway.worker.process;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -196,7 +197,7 @@ public final class ProcessTree {
                 stat(pid).ifPresent(stats::add);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot list /proc", e);
+            throw new UncheckedIOException("cannot list /proc", e);
         }
         return stats;
     }

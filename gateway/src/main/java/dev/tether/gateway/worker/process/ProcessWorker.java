@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -357,7 +358,7 @@ public final class ProcessWorker implements Worker {
         moving = true;
         stdio.deregister().addListener(deregistered -> loop.register(stdio).addListener(registered -> {
             moving = false;
-            List<String> held = List.copyOf(heldWrites.stream().filter(java.util.Objects::nonNull).toList());
+            List<String> held = List.copyOf(heldWrites.stream().filter(Objects::nonNull).toList());
             boolean close = heldWrites.contains(null);
             heldWrites.clear();
             held.forEach(this::writeNow);

@@ -1,12 +1,16 @@
 package dev.tether.gateway.worker.process;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Per-worker working directories under {@code worker.process.work_root}. Blocking file I/O: never
@@ -30,10 +34,10 @@ final class WorkDirs {
     static boolean createExactly(Path dir) throws IOException {
         Files.createDirectories(dir.getParent());
         try {
-            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
             return true;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             return false;
         }
     }
@@ -48,7 +52,7 @@ final class WorkDirs {
     }
 
     private static void delete(Path dir, boolean retry) throws IOException {
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         // walkFileTree without FOLLOW_LINKS reports a link as a file: visitFile deletes the link itself.
@@ -86,7 +90,7 @@ final class WorkDirs {
     private static void deleteIfExists(Path path) throws IOException {
         try {
             Files.deleteIfExists(path);
-        } catch (java.nio.file.AccessDeniedException e) {
+        } catch (AccessDeniedException e) {
             Path parent = path.getParent();
             if (parent == null) {
                 throw e;
