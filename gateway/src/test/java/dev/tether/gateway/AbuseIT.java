@@ -21,6 +21,7 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -208,7 +209,7 @@ class AbuseIT {
                 try {
                     stalled.sendText(CODEC.encode(new ClientMessage.Message("t-" + i, TextNode.valueOf(text))));
                     sent = i;
-                } catch (java.net.SocketException closedMeanwhile) {
+                } catch (SocketException closedMeanwhile) {
                     // On a loaded machine the gateway may give up on this client (the point of the
                     // test) before it has written every message: the rest is not needed.
                     break;

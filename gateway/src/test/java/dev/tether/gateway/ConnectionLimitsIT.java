@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -170,9 +171,9 @@ class ConnectionLimitsIT {
                 RawHttp.Response health = Await.value(GatewayProcess.DEADLINE, () -> "/healthz answered:\n" + gateway.log(),
                         () -> {
                             try {
-                                return java.util.Optional.of(RawHttp.send(address, HEALTHZ));
+                                return Optional.of(RawHttp.send(address, HEALTHZ));
                             } catch (IOException e) {
-                                return java.util.Optional.empty();
+                                return Optional.empty();
                             }
                         });
                 assertEquals(200, health.status());
@@ -183,10 +184,10 @@ class ConnectionLimitsIT {
             }
             String metrics = Await.value(GatewayProcess.DEADLINE, () -> "/metrics answered", () -> {
                 try {
-                    return java.util.Optional.of(RawHttp.send(address,
+                    return Optional.of(RawHttp.send(address,
                             "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").body());
                 } catch (IOException e) {
-                    return java.util.Optional.empty();
+                    return Optional.empty();
                 }
             });
             assertTrue(MetricsIT.value(metrics, "tether_accept_failures_total") >= 1, metrics);

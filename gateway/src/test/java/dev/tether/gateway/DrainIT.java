@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
@@ -19,6 +20,7 @@ import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +54,7 @@ class DrainIT {
             try (SessionClient c = SessionClient.openIdle(g, "capacity")) {
                 assertProbe(g, "/readyz", 503, "{\"status\":\"not_ready\",\"reasons\":[\"at_capacity\"]}");
                 assertProbe(g, "/healthz", 200, "{\"status\":\"alive\"}");
-                g.server().registry().get(c.sessionId()).orElseThrow().end(dev.tether.gateway.session.EndReason.IDLE_TIMEOUT);
+                g.server().registry().get(c.sessionId()).orElseThrow().end(EndReason.IDLE_TIMEOUT);
                 c.untilTag("status:ended:idle_timeout");
             }
             Await.until("ready again once the session ended", () -> probe(g, "/readyz").status() == 200);
@@ -230,7 +232,7 @@ class DrainIT {
         try {
             return RawHttp.send(g.address(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -39,7 +39,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -48,6 +50,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -413,7 +416,7 @@ class HostileInputIT {
             expectSequenced(attacker, "status idle", m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
         }
 
-        private ServerMessage expectSequenced(Attacker attacker, String what, java.util.function.Predicate<ServerMessage> test)
+        private ServerMessage expectSequenced(Attacker attacker, String what, Predicate<ServerMessage> test)
                 throws IOException, Mismatch {
             Got got = read(attacker);
             if (!(got.message() instanceof ServerMessage.Sequenced s) || s.seq() != attacker.newest + 1 || !test.test(got.message())) {
@@ -426,7 +429,7 @@ class HostileInputIT {
         private void expectError(Attacker attacker, ErrorCode code, String id) throws IOException, Mismatch {
             Got got = read(attacker);
             if (!(got.message() instanceof ServerMessage.Error error) || error.code() != code
-                    || !java.util.Objects.equals(error.id(), id)) {
+                    || !Objects.equals(error.id(), id)) {
                 throw new Mismatch("error " + code.wire() + (id == null ? "" : " for " + id), got);
             }
         }
@@ -664,7 +667,7 @@ class HostileInputIT {
                 case 1 -> liveId.substring(0, 21);
                 case 2 -> liveId + "A";
                 case 3 -> liveId.replace(liveId.charAt(5), '=');
-                case 4 -> liveId.toUpperCase(java.util.Locale.ROOT).equals(liveId) ? liveId + "/" : liveId.toUpperCase(java.util.Locale.ROOT);
+                case 4 -> liveId.toUpperCase(Locale.ROOT).equals(liveId) ? liveId + "/" : liveId.toUpperCase(Locale.ROOT);
                 case 5 -> " " + liveId;
                 case 6 -> "../" + liveId;
                 default -> randomId().substring(0, 1 + random.nextInt(21)) + "\u00e9\u0000%";

@@ -20,8 +20,10 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -575,9 +577,9 @@ class MessagesIT {
             readyOf(raw);
             byte[] json = messageText("split", "around a ping").getBytes(StandardCharsets.UTF_8);
             int half = json.length / 2;
-            raw.sendFrame(false, 0, RawWebSocket.OP_TEXT, java.util.Arrays.copyOfRange(json, 0, half), true);
+            raw.sendFrame(false, 0, RawWebSocket.OP_TEXT, Arrays.copyOfRange(json, 0, half), true);
             raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[] {42}, true);
-            raw.sendFrame(true, 0, RawWebSocket.OP_CONTINUATION, java.util.Arrays.copyOfRange(json, half, json.length), true);
+            raw.sendFrame(true, 0, RawWebSocket.OP_CONTINUATION, Arrays.copyOfRange(json, half, json.length), true);
             RawWebSocket.Frame pong = raw.readFrame();
             assertEquals(RawWebSocket.OP_PONG, pong.opcode());
             assertEquals(new ServerMessage.Accepted("split", false, 0), CODEC.decodeServer(raw.readFrame().text()));
@@ -651,7 +653,7 @@ class MessagesIT {
                         attackRounds.incrementAndGet();
                     } while (!honestDone.get());
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }, attackerThread);
 

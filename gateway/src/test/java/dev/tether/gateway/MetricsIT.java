@@ -14,6 +14,10 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.UpgradeRefusal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -104,8 +108,8 @@ class MetricsIT {
     /** docs/operations.md lists every tether meter the gateway serves (with process workers: all of them). */
     @Test
     void everyServedMeterIsDocumented() throws IOException {
-        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "operations.md"));
-        java.util.List<String> missing = new java.util.ArrayList<>();
+        String doc = Files.readString(Path.of("..", "docs", "operations.md"));
+        List<String> missing = new ArrayList<>();
         for (String line : scrape(processes).split("\n")) {
             if (line.startsWith("# TYPE tether_")) {
                 String name = line.split(" ")[2];
@@ -115,7 +119,7 @@ class MetricsIT {
                 }
             }
         }
-        assertEquals(java.util.List.of(), missing, "meters missing from docs/operations.md");
+        assertEquals(List.of(), missing, "meters missing from docs/operations.md");
     }
 
     private static void assertMoved(String before, String after, String sample, double atLeast) {

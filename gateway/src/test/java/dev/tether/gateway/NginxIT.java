@@ -17,6 +17,7 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.net.URI;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,7 +121,7 @@ class NginxIT {
             long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
             String log = Files.readString(accessLog, StandardCharsets.UTF_8);
             while (log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count() < 2 && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
                 log = Files.readString(accessLog, StandardCharsets.UTF_8);
             }
             assertEquals(2, log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count(), log);
@@ -144,8 +146,8 @@ class NginxIT {
     void onlyTheWebSocketPathIsPublic() throws Exception {
         try (Nginx nginx = Nginx.start(dir, gateway.address(), READ_TIMEOUT)) {
             for (String path : List.of("/metrics", "/healthz", "/readyz", "/admin/sessions")) {
-                java.net.HttpURLConnection http = (java.net.HttpURLConnection)
-                        java.net.URI.create("http://127.0.0.1:" + nginx.port() + path).toURL().openConnection();
+                HttpURLConnection http = (HttpURLConnection)
+                        URI.create("http://127.0.0.1:" + nginx.port() + path).toURL().openConnection();
                 try {
                     assertEquals(404, http.getResponseCode(), path);
                 } finally {

@@ -17,6 +17,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.Role;
 import dev.tether.protocol.ServerMessage;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -167,7 +168,7 @@ class RequestsIT {
 
     /** The ids of the next {@code n} responses the worker reports it read, each a cancel. */
     private static List<String> responsesSeen(SessionClient c, int n) {
-        List<String> ids = new java.util.ArrayList<>();
+        List<String> ids = new ArrayList<>();
         while (ids.size() < n) {
             ServerMessage m = c.next();
             if (m instanceof ServerMessage.Event e && "response_seen".equals(e.event().path("type").asText())) {

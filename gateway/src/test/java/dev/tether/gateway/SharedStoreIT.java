@@ -25,21 +25,39 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.tether.gateway.testing.Poll;
+import dev.tether.protocol.RequestOutcome;
+import dev.tether.protocol.Role;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,7 +78,7 @@ class SharedStoreIT {
     static Path tmp;
     private static RedisServer redis;
     private final List<GatewayServer> nodes = new ArrayList<>();
-    private final Map<GatewayServer, InetSocketAddress> addresses = new java.util.HashMap<>();
+    private final Map<GatewayServer, InetSocketAddress> addresses = new HashMap<>();
 
     @BeforeAll
     static void startRedis() {
@@ -78,10 +96,10 @@ class SharedStoreIT {
     }
 
     /** Each test starts from an empty store (its nodes reuse the node ids of other tests). */
-    @org.junit.jupiter.api.BeforeEach
+    @BeforeEach
     void emptyStore() {
-        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
-                io.lettuce.core.api.StatefulRedisConnection<String, String> connection = client.connect()) {
+        try (RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> connection = client.connect()) {
             connection.sync().flushall();
         }
     }
@@ -275,7 +293,7 @@ class SharedStoreIT {
             List<Long> seqs = seqs(after);
             assertTrue(seqs.get(0) > seen, "history goes on above what the client saw: " + seqs);
             // Every seq between what the client saw and where b goes on is replayed or named in a replay_gap.
-            java.util.Set<Long> accounted = new java.util.HashSet<>(seqs);
+            Set<Long> accounted = new HashSet<>(seqs);
             for (ServerMessage m : after) {
                 if (m instanceof ServerMessage.ReplayGap gap) {
                     for (long seq = gap.from(); seq <= gap.to(); seq++) {
@@ -582,7 +600,7 @@ class SharedStoreIT {
         }
         redis.kill();
         try {
-            dev.tether.gateway.testing.Poll.until("a's /readyz says store_unavailable", Duration.ofSeconds(20),
+            Poll.until("a's /readyz says store_unavailable", Duration.ofSeconds(20),
                     () -> readyz(a).contains("store_unavailable"));
             RawHttp.Response refused = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("gina")));
             assertEquals(503, refused.status(), refused.body());
@@ -590,7 +608,7 @@ class SharedStoreIT {
         } finally {
             redis.restartEmpty();
         }
-        dev.tether.gateway.testing.Poll.until("b's /readyz is ready again", Duration.ofSeconds(20),
+        Poll.until("b's /readyz is ready again", Duration.ofSeconds(20),
                 () -> readyz(b).contains("\"ready\""));
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("gina"))) {
             assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code(),
@@ -672,7 +690,7 @@ class SharedStoreIT {
                     write_mode: %s
                 """.formatted(nodeId, GatewayProcess.TEST_SECRET, worker.strip().replace("\n", "\n                "),
                 redis.uri(), writeMode));
-        Map<String, String> env = new java.util.HashMap<>();
+        Map<String, String> env = new HashMap<>();
         for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
             env.put(name, null); // the file says it all
         }
@@ -681,14 +699,14 @@ class SharedStoreIT {
 
     /** What is published on one node's hand-off channel, heard by a connection of the test's own. */
     private static final class Overheard implements AutoCloseable {
-        final List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final io.lettuce.core.RedisClient client;
-        private final io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, String> connection;
+        final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+        private final RedisClient client;
+        private final StatefulRedisPubSubConnection<String, String> connection;
 
         Overheard(String uri, String node) {
-            client = io.lettuce.core.RedisClient.create(uri);
+            client = RedisClient.create(uri);
             connection = client.connectPubSub();
-            connection.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+            connection.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String message) {
                     messages.add(message);
@@ -706,11 +724,11 @@ class SharedStoreIT {
 
     private String scrape(GatewayServer server) {
         try {
-            return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + address(server).getPort() + "/metrics")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -719,11 +737,11 @@ class SharedStoreIT {
 
     private String readyz(GatewayServer server) {
         try {
-            java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + address(server).getPort() + "/readyz"))
-                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + address(server).getPort() + "/readyz"))
+                            .build(), HttpResponse.BodyHandlers.ofString());
             return response.body();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return e.toString();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -783,7 +801,7 @@ class SharedStoreIT {
             List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
             ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
             assertEquals(request.requestId(), resolved.requestId());
-            assertEquals(dev.tether.protocol.RequestOutcome.CANCELLED, resolved.outcome());
+            assertEquals(RequestOutcome.CANCELLED, resolved.outcome());
             ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > resolved.seq());
             ws.send(new ClientMessage.Respond(request.requestId(), JsonNodeFactory.instance.objectNode()));
             assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code(), "resolved once, on any node");
@@ -823,7 +841,7 @@ class SharedStoreIT {
                     "the request is in the history b continues: " + SessionClient.tags(replay));
             ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
             assertEquals(requestId, resolved.requestId());
-            assertEquals(dev.tether.protocol.RequestOutcome.CANCELLED, resolved.outcome());
+            assertEquals(RequestOutcome.CANCELLED, resolved.outcome());
             ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             ws.send(new ClientMessage.Respond(requestId, JsonNodeFactory.instance.objectNode()));
             assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code());
@@ -865,7 +883,7 @@ class SharedStoreIT {
         try (SessionClient owner = SessionClient.openIdle(uri(a), token("xena"))) {
             id = owner.sessionId();
             try (TestClient viewer = TestClient.connectWithHeader(viewUri(a, id), token("xena"))) {
-                assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
+                assertEquals(Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
                 // The owner resumes on b: a hands the session over, and its viewer is told to reconnect.
                 try (TestClient moved = TestClient.connectWithHeader(resumeUri(b, id, 0), token("xena"))) {
                     assertTrue(moved.expect(ServerMessage.SessionReady.class).resumed());
@@ -874,7 +892,7 @@ class SharedStoreIT {
             }
         }
         try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token("xena"))) {
-            assertEquals(dev.tether.protocol.Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role(),
+            assertEquals(Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role(),
                     "reconnected where the session went");
         }
     }
@@ -912,10 +930,10 @@ class SharedStoreIT {
             id = c.sessionId();
             c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
         }
-        List<TestClient> clients = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<TestClient> clients = Collections.synchronizedList(new ArrayList<>());
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
         List<Thread> starters = new ArrayList<>();
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
         for (int i = 0; i < 50; i++) {
             GatewayServer target = three.get(i % 3);
             Thread starter = new Thread(() -> {
@@ -968,7 +986,7 @@ class SharedStoreIT {
                 throw new AssertionError("open connections of 50 did not come down to one:\n" + why);
             }
             Thread.onSpinWait();
-            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+            LockSupport.parkNanos(20_000_000);
         }
         List<GatewayServer> owners = three.stream().filter(n -> n.registry().get(id).isPresent()).toList();
         assertEquals(1, owners.size(), "one node has the session");

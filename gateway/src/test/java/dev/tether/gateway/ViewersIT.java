@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.RawHttp;
@@ -47,7 +48,7 @@ class ViewersIT {
 
     /** Demo workers, which can ask the user (contract 7.3). */
     @RegisterExtension
-    static final GatewayExtension asking = dev.tether.gateway.testing.DemoWorkers.gateway("viewers", "");
+    static final GatewayExtension asking = DemoWorkers.gateway("viewers", "");
 
     /**
      * Turns of about 1 MiB each (as in AbuseIT), and a connection that may hold 256 KiB unsent, at most

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -255,7 +256,7 @@ class WorkerIoIT {
         }
     }
 
-    private static String describe(java.util.Set<Long> pids) {
+    private static String describe(Set<Long> pids) {
         StringBuilder text = new StringBuilder();
         for (long pid : pids) {
             text.append(pid).append(' ')

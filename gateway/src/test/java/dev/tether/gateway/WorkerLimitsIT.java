@@ -20,6 +20,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -154,7 +155,7 @@ class WorkerLimitsIT {
     void garbageLinesAreReportedAndTheSessionGoesOn() {
         try (SessionClient c = SessionClient.openIdle(output, "garbage")) {
             List<ServerMessage> turn = c.roundTrip("g", "{\"garbage\":6,\"text\":\"fine\",\"deltas\":1,\"delay_ms\":0}");
-            List<String> expected = new java.util.ArrayList<>();
+            List<String> expected = new ArrayList<>();
             expected.add("status:processing");
             expected.addAll(Collections.nCopies(6, "notice:worker_protocol_error"));
             expected.addAll(List.of("event:delta:g", "event:result:g", "status:idle"));

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -139,7 +140,7 @@ class WorkerPoolIT {
         PoolStatus failed = Await.value(Await.DEADLINE, () -> "a failed spawn: " + pool(slowInit).status(), () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
             PoolStatus status = pool(slowInit).status();
-            return status.spawnFailures() >= 1 ? java.util.Optional.of(status) : java.util.Optional.empty();
+            return status.spawnFailures() >= 1 ? Optional.of(status) : Optional.empty();
         });
         assertEquals(0, failed.warm());
         assertTrue(failed.consecutiveFailures() >= 1, failed::toString);
@@ -299,7 +300,7 @@ class WorkerPoolIT {
     private static PoolStatus awaitPool(GatewayExtension gateway, String what, Predicate<PoolStatus> condition) {
         return Await.value(Await.DEADLINE, () -> what + ": " + pool(gateway).status(), () -> {
             PoolStatus status = pool(gateway).status();
-            return condition.test(status) ? java.util.Optional.of(status) : java.util.Optional.empty();
+            return condition.test(status) ? Optional.of(status) : Optional.empty();
         });
     }
 

@@ -12,11 +12,13 @@ import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.worker.process.ProcessWorker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -150,7 +152,7 @@ class ClaudeAdapterIT {
             String cliSession = SessionClient.event(first, "result").path("session_id").asText();
             assertEquals(1, SessionClient.event(first, "result").path("num_turns").asInt());
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
-            Path firstDir = ((dev.tether.gateway.worker.process.ProcessWorker) session.currentWorker()).workDir();
+            Path firstDir = ((ProcessWorker) session.currentWorker()).workDir();
             ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
             assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
@@ -161,9 +163,9 @@ class ClaudeAdapterIT {
             assertEquals(2, result.path("num_turns").asInt(), "the CLI saw the earlier turn");
             // /proc has the whole command line (ProcessHandle.Info cuts a long one short).
             String command = new String(Files.readAllBytes(Path.of("/proc", Long.toString(
-                    session.currentWorker().pid().orElseThrow()), "cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+                    session.currentWorker().pid().orElseThrow()), "cmdline")), StandardCharsets.UTF_8);
             assertTrue(command.endsWith("\0--resume=" + cliSession + "\0"), "started with --resume: " + command.replace('\0', ' '));
-            assertEquals(firstDir, ((dev.tether.gateway.worker.process.ProcessWorker) session.currentWorker()).workDir(),
+            assertEquals(firstDir, ((ProcessWorker) session.currentWorker()).workDir(),
                     "in the directory the conversation was held in");
         }
     }
@@ -205,7 +207,7 @@ class ClaudeAdapterIT {
     }
 
     private static boolean workDirHas(Session session, String name) {
-        Path workDir = ((dev.tether.gateway.worker.process.ProcessWorker) session.currentWorker()).workDir();
+        Path workDir = ((ProcessWorker) session.currentWorker()).workDir();
         return Files.exists(workDir.resolve(name));
     }
 }

@@ -10,6 +10,7 @@ import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.worker.process.ProcessWorker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,7 +111,7 @@ public final class RealCliGateways {
     /** The text of {@code file} (a file a CLI's tool wrote). */
     public static String read(Path file) {
         try {
-            return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new AssertionError("cannot read " + file, e);
         }

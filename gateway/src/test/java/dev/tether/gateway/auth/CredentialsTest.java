@@ -3,12 +3,14 @@ package dev.tether.gateway.auth;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CredentialsTest {
@@ -126,21 +128,21 @@ class CredentialsTest {
 
     @Test
     void stripRemovesEveryCredentialAndKeepsOtherSubprotocols() {
-        io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders()
+        HttpHeaders headers = new DefaultHttpHeaders()
                 .add("Authorization", "Bearer abc.def.ghi")
                 .add("Sec-WebSocket-Protocol", "gateway.v1, bearer.abc.def.ghi")
                 .add("Sec-WebSocket-Protocol", "bearer.xyz, other");
         Credentials.strip(headers);
-        org.junit.jupiter.api.Assertions.assertNull(headers.get("Authorization"));
-        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of("gateway.v1, other"),
+        assertNull(headers.get("Authorization"));
+        assertEquals(List.of("gateway.v1, other"),
                 headers.getAll("Sec-WebSocket-Protocol"));
     }
 
     @Test
     void stripLeavesNoSubprotocolHeaderWhenOnlyTheTokenWasThere() {
-        io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders()
+        HttpHeaders headers = new DefaultHttpHeaders()
                 .add("Sec-WebSocket-Protocol", "bearer.abc.def.ghi");
         Credentials.strip(headers);
-        org.junit.jupiter.api.Assertions.assertFalse(headers.contains("Sec-WebSocket-Protocol"));
+        assertFalse(headers.contains("Sec-WebSocket-Protocol"));
     }
 }

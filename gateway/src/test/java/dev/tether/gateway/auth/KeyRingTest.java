@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
 import dev.tether.gateway.testing.LogCapture;
 import io.jsonwebtoken.Jwts;
+import io.jsonwebtoken.security.Jwks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -195,7 +196,7 @@ class KeyRingTest {
         ring.checkNow();
         write("keys.json", withB.substring(0, withB.length() / 2));
         ring.checkNow();
-        String n = (String) io.jsonwebtoken.security.Jwks.parser().build().parse(
+        String n = (String) Jwks.parser().build().parse(
                 TestKeys.jwk(B.getPublic(), null, null, null)).get("n");
         for (ILoggingEvent event : logs.events()) {
             assertFalse(event.getFormattedMessage().contains(n.substring(0, 20)), event.getFormattedMessage());

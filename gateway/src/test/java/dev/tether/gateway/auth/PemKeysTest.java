@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -135,8 +137,8 @@ class PemKeysTest {
 
     private static byte[] edKey() {
         try {
-            return java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
-        } catch (java.security.GeneralSecurityException e) {
+            return KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+        } catch (GeneralSecurityException e) {
             throw new AssertionError(e);
         }
     }

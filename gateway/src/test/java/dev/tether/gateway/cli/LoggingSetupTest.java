@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.status.Status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.config.LoggingConfig;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,7 +76,7 @@ class LoggingSetupTest {
     private static List<String> logThrough(URL source) {
         LoggerContext context = new LoggerContext();
         context.setName("logging-setup-test");
-        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        context.setMDCAdapter(new LogbackMDCAdapter());
         LoggingSetup.configure(context, source);
         for (Status status : context.getStatusManager().getCopyOfStatusList()) {
             assertTrue(status.getLevel() < Status.WARN, "config problem: " + status);
@@ -86,7 +88,7 @@ class LoggingSetupTest {
         org.slf4j.Logger log = context.getLogger("dev.tether.gateway.session.Session");
         log.atInfo().addKeyValue("session", "s-1").addKeyValue("subject", "alice").log("attached ({}, replayed {})", "resumed", 3);
         log.atWarn().addKeyValue("session", "s-1").addKeyValue("subject", "alice").addKeyValue("worker", 4242)
-                .setCause(new java.io.IOException("broken pipe")).log("stdin write failed");
+                .setCause(new IOException("broken pipe")).log("stdin write failed");
         context.stop();
         for (Status status : context.getStatusManager().getCopyOfStatusList()) {
             assertTrue(status.getLevel() < Status.WARN, "logging problem: " + status);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -123,7 +124,7 @@ class ConfigLoaderTest {
     @Test
     void workerEnvironmentMappingReplacesTheDefaultWhole() {
         GatewayConfig config = ConfigLoader.parse("worker:\n  process:\n    env:\n      FOO: bar\n", NO_ENV);
-        assertEquals(java.util.Map.of("FOO", "bar"), config.worker().process().env());
+        assertEquals(Map.of("FOO", "bar"), config.worker().process().env());
         assertEquals(ProcessWorkerConfig.DEFAULT_COMMAND, config.worker().process().command());
     }
 
@@ -836,7 +837,7 @@ class ConfigLoaderTest {
 
     @Test
     void recordsCopyTheirLists() {
-        List<String> origins = new java.util.ArrayList<>(List.of("https://a.example"));
+        List<String> origins = new ArrayList<>(List.of("https://a.example"));
         ServerConfig server = new ServerConfig("::", 1, "/", 1024, origins, Duration.ofSeconds(1), 0, false, null);
         origins.add("https://b.example");
         assertEquals(List.of("https://a.example"), server.allowedOrigins());

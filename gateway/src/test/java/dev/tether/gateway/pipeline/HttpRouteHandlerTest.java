@@ -98,7 +98,7 @@ class HttpRouteHandlerTest {
 
     @Test
     void pathParametersMethodsAndAsyncAnswers() {
-        CompletableFuture<dev.tether.gateway.http.HttpAnswer> later = new CompletableFuture<>();
+        CompletableFuture<HttpAnswer> later = new CompletableFuture<>();
         EmbeddedChannel admin = new EmbeddedChannel(new HttpRouteHandler(HttpRoutes.builder()
                 .add(HttpMethod.GET, "/things/{id}", (HttpCall call) ->
                         CompletableFuture.completedFuture(HttpAnswer.text(HttpResponseStatus.OK, "text/plain", call.param("id"))))

@@ -26,12 +26,13 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -263,9 +264,9 @@ class SessionHandlerTest {
     void otherUserEventsTravelOn() {
         Object event = new Object();
         List<Object> seen = new ArrayList<>();
-        channel.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+        channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
             @Override
-            public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 seen.add(evt);
             }
         });

@@ -17,6 +17,7 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
+import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
@@ -25,6 +26,7 @@ import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
@@ -32,6 +34,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -616,7 +619,7 @@ class SessionSupervisionTest {
     void aColdWorkerThatNeverGetsReadyEndsThePreparingSession() {
         start(false);
         drain();
-        workers.last().ready.completeExceptionally(new java.io.IOException("exited before it was ready"));
+        workers.last().ready.completeExceptionally(new IOException("exited before it was ready"));
         channel.runPendingTasks();
         List<ServerMessage> ended = drain();
         assertEquals(List.of(SessionState.ENDED), states(ended));
@@ -629,7 +632,7 @@ class SessionSupervisionTest {
         start(true);
         crash(workers.last());
         assertEquals(List.of(SessionState.RESTARTING), states(drain()));
-        workers.last().ready.completeExceptionally(new java.io.IOException("exited before it was ready"));
+        workers.last().ready.completeExceptionally(new IOException("exited before it was ready"));
         channel.runPendingTasks();
         assertEquals(List.of(SessionState.ENDED), states(drain()));
         assertEquals(EndReason.WORKER_FAILED,
@@ -780,7 +783,7 @@ class SessionSupervisionTest {
         Instant created = Instant.now().minus(Duration.ofMinutes(55));
         byte[] digest = new Inbox(1, 8).digestOf(new ClientMessage.Message("m-old", TextNode.valueOf("x")));
         byte[] frame = CODEC.encodeToBytes(new ServerMessage.Status(7, SessionState.IDLE, null));
-        Restored restored = new Restored(created, 7, List.of(new dev.tether.gateway.replay.ReplayBuffer.Entry(7, frame)),
+        Restored restored = new Restored(created, 7, List.of(new ReplayBuffer.Entry(7, frame)),
                 List.of(digest), List.of(), JSON.objectNode().put("turns", 4), null, "elsewhere");
         SessionStore elsewhere = new SessionStore() {
             @Override
@@ -860,7 +863,7 @@ class SessionSupervisionTest {
         }
 
         @Override
-        public void respond(String requestId, dev.tether.protocol.RequestOutcome outcome, JsonNode data) {
+        public void respond(String requestId, RequestOutcome outcome, JsonNode data) {
             responses.add(requestId + " " + outcome.wire());
         }
 

@@ -12,6 +12,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.worker.EchoWorker;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -73,7 +75,7 @@ class TokenRefreshTest {
                 Ticker.systemTicker(), clock);
         registry.admit("alice");
         session = registry.create("alice", channel.eventLoop(),
-                java.util.concurrent.CompletableFuture.completedFuture(new dev.tether.gateway.worker.EchoWorker(1, Duration.ZERO)));
+                CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO)));
         connection = connect(tokenLifetime);
     }
 

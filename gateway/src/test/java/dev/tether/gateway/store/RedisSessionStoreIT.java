@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -347,7 +348,7 @@ class RedisSessionStoreIT {
     }
 
     private static List<byte[]> frames(String... texts) {
-        return java.util.Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
+        return Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
     private static List<String> texts(List<ReplayBuffer.Entry> entries) {

@@ -1,6 +1,7 @@
 package dev.tether.gateway.testing;
 
 import dev.tether.gateway.worker.process.ProcessTree;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -83,8 +84,8 @@ public final class DemoWorkers {
 
     /** Working directories present now below {@code marker}'s work root. */
     public static List<Path> workDirs(String marker) {
-        java.io.File[] entries = workRoot(marker).toFile().listFiles();
-        return entries == null ? List.of() : Arrays.stream(entries).map(java.io.File::toPath).sorted().toList();
+        File[] entries = workRoot(marker).toFile().listFiles();
+        return entries == null ? List.of() : Arrays.stream(entries).map(File::toPath).sorted().toList();
     }
 
     /**

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -102,13 +103,13 @@ public final class GatewayProcess implements AutoCloseable {
             for (String line : output) {
                 Matcher matcher = pattern.matcher(line);
                 if (matcher.find()) {
-                    return java.util.Optional.of(matcher);
+                    return Optional.of(matcher);
                 }
             }
             if (!process.isAlive()) {
                 fail("exited with " + process.exitValue() + " before a line matching " + pattern + ":\n" + log());
             }
-            return java.util.Optional.empty();
+            return Optional.empty();
         });
     }
 

@@ -2,10 +2,14 @@ package dev.tether.gateway.testing;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.AppenderBase;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
 
     private final List<Logger> loggers = new ArrayList<>();
-    private final java.util.Map<Logger, Level> restore = new java.util.HashMap<>();
+    private final Map<Logger, Level> restore = new HashMap<>();
     private final List<ILoggingEvent> all = new CopyOnWriteArrayList<>();
     private final LinkedBlockingQueue<ILoggingEvent> unread = new LinkedBlockingQueue<>();
 
@@ -45,7 +49,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
      */
     public static LogCapture everything() {
         LogCapture capture = of(Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.classic.LoggerContext context = (ch.qos.logback.classic.LoggerContext) LoggerFactory.getILoggerFactory();
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         for (Logger logger : context.getLoggerList()) {
             capture.restore.put(logger, logger.getLevel());
             logger.setLevel(logger == capture.loggers.get(0) ? Level.TRACE : null);
@@ -61,7 +65,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
         return all.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage()
                 + " " + (e.getKeyValuePairs() == null ? "" : e.getKeyValuePairs().toString())
                 + " " + (e.getThrowableProxy() == null ? ""
-                        : ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(e.getThrowableProxy())))
+                        : ThrowableProxyUtil.asString(e.getThrowableProxy())))
                 .toList();
     }
 

@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -124,9 +126,9 @@ public final class RawHttp {
         public boolean closedByPeer() throws IOException {
             try {
                 return in.read() < 0;
-            } catch (java.net.SocketTimeoutException e) {
+            } catch (SocketTimeoutException e) {
                 return false;
-            } catch (java.net.SocketException e) {
+            } catch (SocketException e) {
                 return true; // reset
             }
         }

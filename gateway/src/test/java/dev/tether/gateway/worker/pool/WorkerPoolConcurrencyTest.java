@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,7 +74,7 @@ class WorkerPoolConcurrencyTest {
                         if (System.nanoTime() > deadline) {
                             throw new AssertionError("no worker within 60 s", e);
                         }
-                        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+                        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
                         continue;
                     }
                     if (!handedOut.add(worker)) {
@@ -104,7 +105,7 @@ class WorkerPoolConcurrencyTest {
         // last sessions' workers may still be on their way out of the count.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (pool.status().live() > 0 && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
         PoolStatus status = pool.status();
         assertEquals(0, status.live());

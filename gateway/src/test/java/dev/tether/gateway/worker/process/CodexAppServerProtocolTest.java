@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -140,7 +141,7 @@ class CodexAppServerProtocolTest {
             protocol.output(line("{\"id\":0,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"command\":\"ls\"}}"));
             ids.add(calls.get(calls.size() - 1).split(" ")[1]);
         }
-        assertEquals(2, new java.util.HashSet<>(ids).size(), "a restarted server's request 0 is not the first one's: " + ids);
+        assertEquals(2, new HashSet<>(ids).size(), "a restarted server's request 0 is not the first one's: " + ids);
     }
 
     @Test

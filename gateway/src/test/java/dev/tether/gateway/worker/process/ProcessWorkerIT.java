@@ -16,7 +16,11 @@ import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.worker.WorkerListener;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.util.concurrent.Future;
+import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,7 +39,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -249,17 +253,17 @@ class ProcessWorkerIT {
 
     /** Whether a thread of {@code pid} sleeps in the kernel sending on a Unix socket (its buffer is full). */
     private static boolean blockedOnSocketWrite(long pid) {
-        java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+        File[] tasks = new File("/proc/" + pid + "/task").listFiles();
         if (tasks == null) {
             return false;
         }
-        for (java.io.File task : tasks) {
+        for (File task : tasks) {
             try {
                 String wchan = Files.readString(task.toPath().resolve("wchan")).strip();
                 if (wchan.contains("unix_stream") || wchan.contains("sock_alloc_send") || wchan.contains("wait_for_wmem")) {
                     return true;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // the thread is gone
             }
         }
@@ -380,7 +384,7 @@ class ProcessWorkerIT {
         Files.createSymbolicLink(dir.resolve("link-to-file"), outside);
         Files.createSymbolicLink(dir.resolve("link-to-dir"), tmp);
         await(worker.stop());
-        assertFalse(Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS), dir + " still there");
+        assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS), dir + " still there");
         assertEquals("keep me", Files.readString(outside));
     }
 
@@ -507,7 +511,7 @@ class ProcessWorkerIT {
                 List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE,
                 ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
         for (int i = 0; i < 20; i++) {
-            List<String> wrongThread = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> wrongThread = new CopyOnWriteArrayList<>();
             CompletableFuture<Void> heard = new CompletableFuture<>();
             ProcessWorker worker = launch(chatty);
             await(worker.ready());
@@ -593,11 +597,11 @@ class ProcessWorkerIT {
         return JSON.readTree(text);
     }
 
-    private static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    private static <T> T await(CompletionStage<T> stage) throws Exception {
         return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
-    private static <T> T await(io.netty.util.concurrent.Future<T> future) throws Exception {
+    private static <T> T await(Future<T> future) throws Exception {
         return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
