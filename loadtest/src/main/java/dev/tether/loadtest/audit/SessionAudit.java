@@ -1,7 +1,5 @@
 package dev.tether.loadtest.audit;
 
-import static java.util.Objects.requireNonNull;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.protocol.ServerMessage;
 import java.util.ArrayList;

@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -44,7 +45,7 @@ public final class Websocketd implements RunningProcess {
         requireNonNull(command, "command");
         String binary = System.getenv().getOrDefault("WEBSOCKETD", "websocketd");
         int port = freePort();
-        List<String> args = new java.util.ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1",
+        List<String> args = new ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1",
                 "--loglevel=info"));
         args.addAll(command);
         ChildProcess child;

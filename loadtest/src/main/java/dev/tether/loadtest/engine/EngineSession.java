@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * One virtual user of the engine: one session (for {@link Dialect#LINES}, one connection), over as
@@ -119,7 +120,7 @@ public final class EngineSession {
         return pace(() -> Pacer.closed(loop, System::nanoTime, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
     }
 
-    private CompletableFuture<Void> pace(java.util.function.Supplier<Pacer> make) {
+    private CompletableFuture<Void> pace(Supplier<Pacer> make) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         onLoop(() -> {
             pacer = make.get();

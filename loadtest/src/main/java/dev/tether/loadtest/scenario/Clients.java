@@ -9,6 +9,7 @@ import dev.tether.loadtest.engine.Dialect;
 import dev.tether.loadtest.engine.EngineClient;
 import dev.tether.loadtest.engine.EngineFleet;
 import dev.tether.loadtest.engine.EngineSession;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -73,7 +74,7 @@ final class Clients {
     }
 
     /** The Tyrus fleet behind the interface; {@code uri} is its target's (for the refused upgrades). */
-    static Users tyrus(Fleet fleet, java.net.URI uri) {
+    static Users tyrus(Fleet fleet, URI uri) {
         return new Users() {
             @Override
             public int warmUpClient(int n, Duration timeout) throws InterruptedException {

@@ -6,9 +6,12 @@ import dev.tether.loadtest.token.TokenSource;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HexFormat;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The options every scenario shares (a picocli mixin): where the gateway is (or how to launch
@@ -65,7 +68,7 @@ public final class CommonOptions {
             description = "each message's data as JSON instead of a text of --payload-bytes, e.g. '{\"text\":\"hi\",\"delay_ms\":0}' for the demo worker")
     String messageData;
 
-    @Option(names = "--secret", defaultValue = "${env:TETHER_JWT_SECRET}", showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER,
+    @Option(names = "--secret", defaultValue = "${env:TETHER_JWT_SECRET}", showDefaultValue = CommandLine.Help.Visibility.NEVER,
             description = "HMAC secret to mint HS256 tokens (default: $TETHER_JWT_SECRET, else the development secret of config/gateway.yaml)")
     String secret;
 
@@ -163,8 +166,8 @@ public final class CommonOptions {
         }
         if (runSecret == null) {
             byte[] random = new byte[48];
-            new java.security.SecureRandom().nextBytes(random);
-            runSecret = java.util.HexFormat.of().formatHex(random);
+            new SecureRandom().nextBytes(random);
+            runSecret = HexFormat.of().formatHex(random);
         }
         return runSecret;
     }

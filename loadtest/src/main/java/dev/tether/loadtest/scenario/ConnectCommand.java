@@ -1,5 +1,7 @@
 package dev.tether.loadtest.scenario;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
@@ -129,9 +131,9 @@ public final class ConnectCommand extends ScenarioCommand {
         return out;
     }
 
-    private static Map<String, com.fasterxml.jackson.databind.JsonNode> toNodes(Map<String, Long> counts) {
-        Map<String, com.fasterxml.jackson.databind.JsonNode> nodes = new TreeMap<>();
-        counts.forEach((k, v) -> nodes.put(k, com.fasterxml.jackson.databind.node.LongNode.valueOf(v)));
+    private static Map<String, JsonNode> toNodes(Map<String, Long> counts) {
+        Map<String, JsonNode> nodes = new TreeMap<>();
+        counts.forEach((k, v) -> nodes.put(k, LongNode.valueOf(v)));
         return nodes;
     }
 }

@@ -23,6 +23,7 @@ import jakarta.websocket.Session;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -129,7 +130,7 @@ class BaselineServerIT {
                 assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
                 session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("a", new TextNode("abcd"))));
                 assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
-                List<String> events = new java.util.ArrayList<>();
+                List<String> events = new ArrayList<>();
                 for (int i = 1; i <= 3; i++) {
                     var event = assertInstanceOf(ServerMessage.Event.class, inbox.next());
                     assertEquals(i, event.seq());

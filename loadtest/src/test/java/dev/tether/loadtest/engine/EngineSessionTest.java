@@ -3,6 +3,7 @@ package dev.tether.loadtest.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.RunStats.Metric;
 import dev.tether.loadtest.token.TokenSource;
+import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
@@ -246,7 +248,7 @@ class EngineSessionTest {
         Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         session.send("m1", TextNode.valueOf("x"), 2 * MS);
-        c.listener.frame(CODEC.encode(new ServerMessage.Error(dev.tether.protocol.ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
+        c.listener.frame(CODEC.encode(new ServerMessage.Error(ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
         assertTrue(session.whenAnswered().getNow(false), "a refused message is answered: no result will come");
         c.listener.frame("not json", 4 * MS);
         c.listener.closed(1011);
@@ -263,7 +265,7 @@ class EngineSessionTest {
         CompletableFuture<Void> ready = session.connect();
         channel.runPendingTasks();
         opens.get(0).listener.refused(429, new IllegalStateException("too many"));
-        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, ready::get);
+        ExecutionException e = assertThrows(ExecutionException.class, ready::get);
         assertEquals(429, ((Refusal) e.getCause()).status());
         session.close();
     }

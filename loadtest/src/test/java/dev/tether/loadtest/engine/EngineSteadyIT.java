@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.Main;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,11 +37,11 @@ class EngineSteadyIT {
     }
 
     private static JsonNode run(Path out, String... extra) throws Exception {
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("steady", "--launch-gateway",
+        List<String> args = new ArrayList<>(List.of("steady", "--launch-gateway",
                 "--gateway-jar", ROOT.resolve("gateway/target/gateway.jar").toString(),
                 "--gateway-config", ROOT.resolve("config/bench/echo.yaml").toString(), "--secret", SECRET,
                 "--sessions", "4", "--duration", "2s", "--warmup", "1s", "--out", out.toString(), "--no-progress"));
-        args.addAll(java.util.List.of(extra));
+        args.addAll(List.of(extra));
         int exit = Main.run(args.toArray(String[]::new));
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals(0, exit, Files.readString(out.resolve("report.txt")));

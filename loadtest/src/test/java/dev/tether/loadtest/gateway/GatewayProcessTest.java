@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +49,7 @@ class GatewayProcessTest {
                 tether_sessions_attached 2.0
                 tether_sessions_detached 2.0
                 """;
-        assertEquals(java.util.OptionalLong.of(4), GatewayProcess.liveSessions(PrometheusText.parse(metrics)));
-        assertEquals(java.util.OptionalLong.empty(), GatewayProcess.liveSessions(PrometheusText.parse("up 1\n")));
+        assertEquals(OptionalLong.of(4), GatewayProcess.liveSessions(PrometheusText.parse(metrics)));
+        assertEquals(OptionalLong.empty(), GatewayProcess.liveSessions(PrometheusText.parse("up 1\n")));
     }
 }

@@ -1,7 +1,9 @@
 package dev.tether.loadtest.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -61,8 +63,8 @@ class ProcFsTest {
     @Test
     void readsTheCurrentProcess() {
         ProcFs.Reading reading = ProcFs.read(ProcessHandle.current().pid());
-        org.junit.jupiter.api.Assertions.assertNotNull(reading);
-        org.junit.jupiter.api.Assertions.assertTrue(reading.rssBytes() > 0);
-        org.junit.jupiter.api.Assertions.assertTrue(reading.threads() > 1);
+        assertNotNull(reading);
+        assertTrue(reading.rssBytes() > 0);
+        assertTrue(reading.threads() > 1);
     }
 }

@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** Sampling this very JVM: real /proc readings and a real jcmd. */
@@ -80,14 +85,14 @@ class ProcessSamplerIT {
 
     private static long rssOf(ProcessHandle process) {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024;
                 }
             }
             return 0;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -123,7 +128,7 @@ class ProcessSamplerIT {
         }
     }
 
-    private static void awaitLast(ProcessSampler sampler, java.util.function.Predicate<ProcessSampler.Sample> condition, String what) {
+    private static void awaitLast(ProcessSampler sampler, Predicate<ProcessSampler.Sample> condition, String what) {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
             List<ProcessSampler.Sample> samples = sampler.samples();

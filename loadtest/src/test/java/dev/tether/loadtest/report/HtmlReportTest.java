@@ -12,6 +12,7 @@ import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.xml.XMLConstants;
@@ -296,11 +297,11 @@ class HtmlReportTest {
 
         // Drawing order is document order: max first, so that p50 and p99 are painted over it.
         assertEquals(List.of("max", "p50", "p99"), strings(page, svg + "/*[local-name()='g'][@class='series']/*[local-name()='title']"));
-        Map<String, Map<String, String>> line = new java.util.HashMap<>();
+        Map<String, Map<String, String>> line = new HashMap<>();
         for (String series : List.of("p50", "p99", "max")) {
             String path = svg + "/*[local-name()='g'][@class='series'][*[local-name()='title']='" + series + "']/*[local-name()='path']";
             assertEquals(1, count(page, path), series + " is drawn");
-            Map<String, String> attributes = new java.util.HashMap<>();
+            Map<String, String> attributes = new HashMap<>();
             for (String a : List.of("d", "stroke", "stroke-width", "stroke-dasharray", "stroke-opacity")) {
                 attributes.put(a, strings(page, path + "/@" + a).stream().findFirst().orElse(""));
             }

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -136,12 +137,12 @@ class ReportBuilderTest {
         assertEquals(10, memory.path("worker_processes").path("peak").asInt());
 
         String text = TextReport.render(report);
-        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "gateway JVM",
+        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "gateway JVM",
                 1_000_000 / (double) MIB, 3_000_000 / (double) MIB, 3_000_000 / (double) MIB)), text);
-        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "workers", 0.0, 600.0, 100.0)), text);
-        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "total",
+        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "workers", 0.0, 600.0, 100.0)), text);
+        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "total",
                 1_000_000 / (double) MIB, 600 + 2_000_000 / (double) MIB, 100 + 3_000_000 / (double) MIB)), text);
-        assertTrue(text.contains(String.format(java.util.Locale.ROOT, "  %-30s %9d %9d %9d", "worker processes", 0, 10, 2)), text);
+        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9d %9d %9d", "worker processes", 0, 10, 2)), text);
     }
 
     @Test
