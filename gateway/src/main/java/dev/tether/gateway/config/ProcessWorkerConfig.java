@@ -151,12 +151,6 @@ public record ProcessWorkerConfig(
                 TETHER);
     }
 
-    /** This configuration with {@code protocol} instead. */
-    public ProcessWorkerConfig withProtocol(String protocol) {
-        return new ProcessWorkerConfig(command, envAllow, env, workRoot, maxLineBytes, maxPendingEvents, stopGrace,
-                killGrace, maxCheckpointBytes, protocol);
-    }
-
     private static void checkVariable(String key, String name) {
         if (name == null || !VARIABLE_NAME.matcher(name).matches()) {
             throw new ConfigException(key, name, "an environment variable name");

@@ -72,11 +72,6 @@ public final class HttpRoutes {
         this.failed = builder.failed;
     }
 
-    /** No endpoints: every path goes on to the WebSocket upgrade stage. */
-    public static HttpRoutes none() {
-        return builder().build();
-    }
-
     public static Builder builder() {
         return new Builder();
     }

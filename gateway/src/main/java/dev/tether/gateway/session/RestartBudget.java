@@ -35,9 +35,4 @@ final class RestartBudget {
         executor.schedule(() -> used--, window.toNanos(), TimeUnit.NANOSECONDS);
         return true;
     }
-
-    /** Restarts taken within the current window. */
-    int used() {
-        return used;
-    }
 }

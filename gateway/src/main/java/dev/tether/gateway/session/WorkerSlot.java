@@ -33,7 +33,7 @@ final class WorkerSlot {
     enum RssVerdict {
         /** Below the limits, or a sample of a worker the session no longer has. */
         WITHIN,
-        /** First time over {@code limits.rss_soft_limit}: a replacement was asked for (see {@link #replacementReserved()}). */
+        /** First time over {@code limits.rss_soft_limit}: a replacement was asked for. */
         OVER_SOFT,
         /** Over {@code limits.rss_hard_limit}. */
         OVER_HARD
@@ -272,11 +272,6 @@ final class WorkerSlot {
     /** Whether a soft restart is due (the RSS soft limit was passed and it has not happened yet). */
     boolean softRestartDue() {
         return softRestartDue;
-    }
-
-    /** Whether a replacement is reserved for the soft restart. */
-    boolean replacementReserved() {
-        return replacement != null;
     }
 
     /**
