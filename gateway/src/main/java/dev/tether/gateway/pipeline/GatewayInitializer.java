@@ -1,5 +1,24 @@
 package dev.tether.gateway.pipeline;
 
+import static dev.tether.gateway.pipeline.GatewayPipeline.CONNECTION_LIMITS;
+import static dev.tether.gateway.pipeline.GatewayPipeline.CONTROL_FRAMES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.ERRORS;
+import static dev.tether.gateway.pipeline.GatewayPipeline.FLUSH;
+import static dev.tether.gateway.pipeline.GatewayPipeline.FRAME_AGGREGATOR;
+import static dev.tether.gateway.pipeline.GatewayPipeline.FRAME_CODEC;
+import static dev.tether.gateway.pipeline.GatewayPipeline.HTTP_AGGREGATOR;
+import static dev.tether.gateway.pipeline.GatewayPipeline.HTTP_CODEC;
+import static dev.tether.gateway.pipeline.GatewayPipeline.HTTP_ROUTES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_CHUNK_BYTES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_HEADER_BYTES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_INITIAL_LINE_BYTES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES;
+import static dev.tether.gateway.pipeline.GatewayPipeline.OUTBOUND_GUARD;
+import static dev.tether.gateway.pipeline.GatewayPipeline.SESSION;
+import static dev.tether.gateway.pipeline.GatewayPipeline.SUBPROTOCOL;
+import static dev.tether.gateway.pipeline.GatewayPipeline.UPGRADE;
+import static dev.tether.gateway.pipeline.GatewayPipeline.WEBSOCKET;
+import static dev.tether.gateway.pipeline.GatewayPipeline.add;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -24,8 +43,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
- * Builds each connection's pipeline in the order {@link GatewayPipeline} documents, and nothing
- * else. Holds what the connections share: the codec, the error handler, the accept-time
+ * Builds each connection's pipeline, and nothing else: each stage is added by its name with
+ * {@link GatewayPipeline#add}, which places it by {@link GatewayPipeline#ORDER}. Holds what the connections share: the codec, the error handler, the accept-time
  * {@link ConnectionGate} and the per-address connection rate limiter, built from the configuration in force when each connection is accepted
  * (see {@link #apply}).
  */
@@ -92,7 +111,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 // UpgradeHandler forwards only requests for exactly this path, rewritten to it.
                 .websocketPath(config.server().path())
                 .checkStartsWith(false)
-                .subprotocols(GatewayPipeline.SUBPROTOCOL)
+                .subprotocols(SUBPROTOCOL)
                 .handshakeTimeoutMillis(config.server().handshakeTimeout().toMillis())
                 .handleCloseFrames(true)
                 .dropPongFrames(true)
@@ -119,21 +138,19 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(
                 config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
         ChannelPipeline pipeline = channel.pipeline();
-        pipeline.addLast(GatewayPipeline.CONNECTION_LIMITS, connectionLimits);
-        pipeline.addLast(GatewayPipeline.OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
-        pipeline.addLast(GatewayPipeline.FLUSH, new FlushConsolidationHandler(FLUSHES_BEFORE_WRITE, true));
-        pipeline.addLast(GatewayPipeline.HTTP_CODEC, new HttpServerCodec(
-                GatewayPipeline.MAX_INITIAL_LINE_BYTES, GatewayPipeline.MAX_HEADER_BYTES, GatewayPipeline.MAX_CHUNK_BYTES));
-        pipeline.addLast(GatewayPipeline.HTTP_AGGREGATOR, new HttpObjectAggregator(GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES));
-        pipeline.addLast(GatewayPipeline.HTTP_ROUTES, routes);
-        pipeline.addLast(GatewayPipeline.UPGRADE,
-                new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(), stage.addresses(),
-                        config.drain().retryAfter().toSeconds()));
-        pipeline.addLast(GatewayPipeline.CONTROL_FRAMES, controlFrames);
-        pipeline.addLast(GatewayPipeline.WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
-        pipeline.addLast(GatewayPipeline.FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
-        pipeline.addLast(GatewayPipeline.FRAME_CODEC, stage.frameCodec());
-        pipeline.addLast(GatewayPipeline.SESSION, new SessionHandler(registry, stage.config().heartbeat()));
-        pipeline.addLast(GatewayPipeline.ERRORS, errors);
+        add(pipeline, CONNECTION_LIMITS, connectionLimits);
+        add(pipeline, OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
+        add(pipeline, FLUSH, new FlushConsolidationHandler(FLUSHES_BEFORE_WRITE, true));
+        add(pipeline, HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES));
+        add(pipeline, HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_UPGRADE_REQUEST_BYTES));
+        add(pipeline, HTTP_ROUTES, routes);
+        add(pipeline, UPGRADE, new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(),
+                stage.addresses(), config.drain().retryAfter().toSeconds()));
+        add(pipeline, CONTROL_FRAMES, controlFrames);
+        add(pipeline, WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
+        add(pipeline, FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
+        add(pipeline, FRAME_CODEC, stage.frameCodec());
+        add(pipeline, SESSION, new SessionHandler(registry, stage.config().heartbeat()));
+        add(pipeline, ERRORS, errors);
     }
 }

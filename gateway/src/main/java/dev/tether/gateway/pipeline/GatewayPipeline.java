@@ -1,6 +1,11 @@
 package dev.tether.gateway.pipeline;
 
+import static java.util.Objects.requireNonNull;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The names and order of the handlers of a connection's pipeline: reading this class tells how a
@@ -48,6 +53,14 @@ import java.util.List;
  *       each frame takes a token from the session's message rate limit first.
  *   <li>{@link #ERRORS}: {@link ErrorHandler} turns what is left of exceptions into close codes.
  * </ol>
+ *
+ * <p>{@link #ORDER} is the one list of stages: every stage is added with {@link #add}, which places
+ * it by that list among the stages present, so whoever adds a stage (the initializer at accept,
+ * {@link SessionHandler} at the handshake) cannot put it elsewhere. A new stage is a new name in
+ * {@link #ORDER} and one call to {@link #add}; one that only some connections have goes in
+ * {@link #OPTIONAL} too, and one added or removed at the handshake in {@link #FROM_HANDSHAKE} or
+ * {@link #UNTIL_HANDSHAKE}. {@code GatewayPipelineIT} compares a live connection's handlers, before
+ * the upgrade and after the handshake, with {@link #beforeUpgrade} and {@link #afterHandshake}.
  */
 public final class GatewayPipeline {
 
@@ -67,9 +80,35 @@ public final class GatewayPipeline {
     public static final String SESSION = "session";
     public static final String ERRORS = "errors";
 
-    /** Every handler name in pipeline order (the heartbeat stages only once the handshake completed). */
+    /** Every stage in pipeline order, inbound from the socket. */
     public static final List<String> ORDER = List.of(
-            CONNECTION_LIMITS, OUTBOUND_GUARD, FLUSH, HTTP_CODEC, HTTP_AGGREGATOR, HTTP_ROUTES, UPGRADE, HEARTBEAT_IDLE, HEARTBEAT, CONTROL_FRAMES, WEBSOCKET, FRAME_AGGREGATOR, FRAME_CODEC, SESSION, ERRORS);
+            CONNECTION_LIMITS,
+            OUTBOUND_GUARD,
+            FLUSH,
+            HTTP_CODEC,
+            HTTP_AGGREGATOR,
+            HTTP_ROUTES,
+            UPGRADE,
+            HEARTBEAT_IDLE,
+            HEARTBEAT,
+            CONTROL_FRAMES,
+            WEBSOCKET,
+            FRAME_AGGREGATOR,
+            FRAME_CODEC,
+            SESSION,
+            ERRORS);
+
+    /** Stages only some connections have (none yet: a stage that depends on the configuration). */
+    static final Set<String> OPTIONAL = Set.of();
+
+    /**
+     * Stages that leave at the handshake: Netty's handshaker takes the HTTP codec and aggregator off,
+     * and {@link SessionHandler} the upgrade stage.
+     */
+    static final Set<String> UNTIL_HANDSHAKE = Set.of(HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE);
+
+    /** Stages that {@link SessionHandler} adds at the handshake: only WebSocket connections have them. */
+    static final Set<String> FROM_HANDSHAKE = Set.of(HEARTBEAT_IDLE, HEARTBEAT);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";
@@ -87,4 +126,42 @@ public final class GatewayPipeline {
     static final int MAX_CHUNK_BYTES = 8 * 1024;
 
     private GatewayPipeline() {}
+
+    /**
+     * Adds {@code handler} as stage {@code name} at its place in {@link #ORDER}: just before the
+     * first later stage present, else last. Runs on the channel's event loop (or before the channel
+     * is registered).
+     *
+     * @throws IllegalArgumentException if {@code name} is not in {@link #ORDER}
+     */
+    static void add(ChannelPipeline pipeline, String name, ChannelHandler handler) {
+        requireNonNull(handler, "handler");
+        int at = ORDER.indexOf(name);
+        if (at < 0) {
+            throw new IllegalArgumentException("stage: " + name + " (expected one of GatewayPipeline.ORDER: " + ORDER + ")");
+        }
+        for (String later : ORDER.subList(at + 1, ORDER.size())) {
+            if (pipeline.context(later) != null) {
+                pipeline.addBefore(later, name, handler);
+                return;
+            }
+        }
+        pipeline.addLast(name, handler);
+    }
+
+    /** The stages of a connection before its upgrade, in order, given the optional ones it has. */
+    static List<String> beforeUpgrade(Set<String> optional) {
+        return ORDER.stream()
+                .filter(name -> !FROM_HANDSHAKE.contains(name))
+                .filter(name -> !OPTIONAL.contains(name) || optional.contains(name))
+                .toList();
+    }
+
+    /** The stages of a WebSocket connection after its handshake, in order, given the optional ones it has. */
+    static List<String> afterHandshake(Set<String> optional) {
+        return ORDER.stream()
+                .filter(name -> !UNTIL_HANDSHAKE.contains(name))
+                .filter(name -> !OPTIONAL.contains(name) || optional.contains(name))
+                .toList();
+    }
 }

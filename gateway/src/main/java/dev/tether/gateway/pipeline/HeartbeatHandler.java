@@ -54,12 +54,10 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
         this.deadAfterIntervals = (int) Math.max(1, (config.timeout().toNanos() + interval - 1) / interval);
     }
 
-    /** Adds both heartbeat stages just before {@link GatewayPipeline#WEBSOCKET}. */
+    /** Adds both heartbeat stages at their place in {@link GatewayPipeline#ORDER}. */
     static void install(ChannelPipeline pipeline, HeartbeatConfig config) {
-        String before = pipeline.get(GatewayPipeline.CONTROL_FRAMES) != null ? GatewayPipeline.CONTROL_FRAMES
-                : GatewayPipeline.WEBSOCKET;
-        pipeline.addBefore(before, GatewayPipeline.HEARTBEAT_IDLE, idleStateHandler(config));
-        pipeline.addBefore(before, GatewayPipeline.HEARTBEAT, new HeartbeatHandler(config));
+        GatewayPipeline.add(pipeline, GatewayPipeline.HEARTBEAT_IDLE, idleStateHandler(config));
+        GatewayPipeline.add(pipeline, GatewayPipeline.HEARTBEAT, new HeartbeatHandler(config));
     }
 
     /** The idle-state stage: reader and writer idleness both after {@code heartbeat.interval}. */
