@@ -3,7 +3,6 @@ package dev.tether.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
@@ -80,7 +79,6 @@ import org.slf4j.LoggerFactory;
 public final class Session implements RssMonitor.Holder {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private final String id;
     private final String subject;
@@ -411,7 +409,7 @@ public final class Session implements RssMonitor.Holder {
      */
     public void endByOperator() {
         executor.execute(() -> {
-            notice(EndReason.ENDED_BY_OPERATOR.wire(), "an operator ended the session", null);
+            notice(Notices.endedByOperator());
             onEnd(EndReason.ENDED_BY_OPERATOR);
         });
     }
@@ -486,12 +484,7 @@ public final class Session implements RssMonitor.Holder {
     private void continueMoved(CompletionStage<Worker> firstWorker) {
         Restored from = restored;
         restored = null;
-        ObjectNode details = JSON.objectNode().put("from_node", from.fromNode());
-        if (from.lostTurnId() != null) {
-            details.put("turn_id", from.lostTurnId());
-        }
-        notice("session_moved", from.lostTurnId() == null ? "the session moved to another gateway node"
-                : "the session moved to another gateway node; the running turn was lost", details);
+        notice(Notices.sessionMoved(from.fromNode(), from.lostTurnId()));
         cancelRequestsOf(from);
         restartReason = "session_moved";
         emitStatus(SessionState.RESTARTING, restartReason);
@@ -509,7 +502,7 @@ public final class Session implements RssMonitor.Holder {
         if (event instanceof WorkerEvent.Output output) {
             onOutput(output.event());
         } else if (event instanceof WorkerEvent.ProtocolProblem problem) {
-            notice(problem.code(), problem.message(), null);
+            notice(new Notices.Notice(problem.code(), problem.message(), null));
         } else if (event instanceof WorkerEvent.Requested requested) {
             onRequest(requested.requestId(), requested.request());
         } else if (event instanceof WorkerEvent.TurnEnded) {
@@ -534,7 +527,7 @@ public final class Session implements RssMonitor.Holder {
         if (restartReason == null) {
             logStarted(GatewayMetrics.StartKind.COLD);
         } else {
-            notice("worker_restarted", "a new worker took over", JSON.objectNode().put("reason", restartReason));
+            notice(Notices.workerRestarted(restartReason));
             log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
                     .log("worker restarted ({}): now {}", restartReason, ready.describe());
             restartReason = null;
@@ -626,8 +619,7 @@ public final class Session implements RssMonitor.Holder {
         WorkerExit exit = exited.exit();
         log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("worker exited: {}", exit.description());
-        ObjectNode details = JSON.objectNode().put("exit_code", exit.code()).put("signal", exit.signal());
-        notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")", withTurnId(details));
+        notice(Notices.workerCrashed(exit, turnId()));
         context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);
         restartLost("crash");
     }
@@ -641,9 +633,7 @@ public final class Session implements RssMonitor.Holder {
         switch (workers.sample(sampled, rssBytes)) {
             case WITHIN -> { }
             case OVER_HARD -> {
-                ObjectNode details = JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limits.rssHardLimit());
-                notice("worker_killed", "the worker used more memory than the hard limit and was stopped",
-                        withTurnId(details));
+                notice(Notices.overRssHardLimit(rssBytes, limits.rssHardLimit(), turnId()));
                 log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                         .log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
                 workers.killCurrent();
@@ -652,9 +642,7 @@ public final class Session implements RssMonitor.Holder {
             }
             case OVER_SOFT -> {
                 context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_SOFT);
-                notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
-                        + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes)
-                                .put("limit_bytes", limits.rssSoftLimit()));
+                notice(Notices.overRssSoftLimit(rssBytes, limits.rssSoftLimit()));
                 if (turn == null && state == SessionState.IDLE) {
                     softRestart();
                 }
@@ -695,9 +683,7 @@ public final class Session implements RssMonitor.Holder {
         Duration timeout = limits.turnStallTimeout();
         context.metrics().turnStalled(stage.name().toLowerCase(Locale.ROOT));
         switch (stage) {
-            case STALLED -> notice("turn_stalled", "the worker has said nothing about this turn for "
-                    + timeout.toSeconds() + " s", JSON.objectNode().put("turn_id", turn.id())
-                            .put("silent_seconds", timeout.toSeconds()));
+            case STALLED -> notice(Notices.turnStalled(turn.id(), timeout));
             case INTERRUPT -> {
                 log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                         .log("turn {} silent for {}: interrupted", turn.id(), timeout.multipliedBy(2));
@@ -710,8 +696,7 @@ public final class Session implements RssMonitor.Holder {
                 log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                         .log("turn {} silent for {}, even after its interrupt: worker replaced", turn.id(),
                                 timeout.multipliedBy(3));
-                notice("worker_killed", "the worker said nothing for " + timeout.multipliedBy(3).toSeconds()
-                        + " s, even after an interrupt, and was replaced", withTurnId(JSON.objectNode().put("reason", "stalled")));
+                notice(Notices.stalledWorkerReplaced(timeout.multipliedBy(3), turnId()));
                 workers.killCurrent();
                 context.metrics().workerRestarted(GatewayMetrics.RestartCause.STALLED);
                 restartLost("stalled");
@@ -741,16 +726,14 @@ public final class Session implements RssMonitor.Holder {
                     onEnd(EndReason.IDLE_TIMEOUT);
                 }
             }
-            case DURATION_WARNING -> notice("duration_warning", "the session will end at its maximum duration",
-                    JSON.objectNode().put("ends_at", startedAt.plus(limits.maxDuration()).getEpochSecond()));
+            case DURATION_WARNING -> notice(Notices.durationWarning(startedAt.plus(limits.maxDuration())));
             case DURATION_REACHED -> {
                 durationReached = true;
                 if (turn == null) {
                     onEnd(EndReason.DURATION_LIMIT);
                     return;
                 }
-                notice("duration_limit", "maximum duration reached: the running turn may finish",
-                        JSON.objectNode().put("grace_seconds", limits.durationGrace().toSeconds()));
+                notice(Notices.durationLimit(limits.durationGrace()));
                 clock.graceStarted();
             }
             case DURATION_GRACE_OVER -> onEnd(EndReason.DURATION_LIMIT);
@@ -806,12 +789,9 @@ public final class Session implements RssMonitor.Holder {
                 .addKeyValue("worker", workers.current().describe()).log("session started ({} worker)", how.tag());
     }
 
-    /** Names the turn a lost worker took with it, so the client knows which message got no result. */
-    private ObjectNode withTurnId(ObjectNode details) {
-        if (turn != null) {
-            details.put("turn_id", turn.id());
-        }
-        return details;
+    /** The running turn's id, or null when none runs. */
+    private String turnId() {
+        return turn == null ? null : turn.id();
     }
 
     // ---- requests to the user (contract 7.3) ----
@@ -819,16 +799,13 @@ public final class Session implements RssMonitor.Holder {
     /** The worker asks the user something: shown in history, or refused when too many wait. */
     private void onRequest(String requestId, JsonNode request) {
         switch (requests.check(requestId)) {
-            case DUPLICATE -> notice("worker_protocol_error", "the worker sent request " + requestId
-                    + " again: ignored", JSON.objectNode().put("request_id", requestId));
+            case DUPLICATE -> notice(Notices.requestRepeated(requestId));
             case FULL -> {
                 Worker current = workers.current();
                 if (current != null) {
                     current.respond(requestId, RequestOutcome.CANCELLED, null);
                 }
-                notice("request_refused", "the worker asked more than " + limits.maxPendingRequests()
-                        + " questions at once: one was refused", JSON.objectNode().put("request_id", requestId)
-                                .put("max_pending_requests", limits.maxPendingRequests()));
+                notice(Notices.requestRefused(requestId, limits.maxPendingRequests()));
                 context.metrics().requestResolved("refused");
             }
             case OPENED -> {
@@ -837,7 +814,7 @@ public final class Session implements RssMonitor.Holder {
                     shownAs[0] = seq;
                     return new ServerMessage.Request(seq, requestId, request);
                 });
-                requests.open(requestId, request, shownAs[0], turn == null ? null : turn.id(), this::onRequestTimeout);
+                requests.open(requestId, request, shownAs[0], turnId(), this::onRequestTimeout);
                 context.metrics().requestOpened();
             }
         }
@@ -1203,9 +1180,9 @@ public final class Session implements RssMonitor.Holder {
         settleIfNoTurn();
     }
 
-    private void notice(String code, String message, ObjectNode details) {
+    private void notice(Notices.Notice notice) {
         if (state != SessionState.ENDED) {
-            emit(seq -> new ServerMessage.Notice(seq, code, message, details));
+            emit(seq -> new ServerMessage.Notice(seq, notice.code(), notice.message(), notice.details()));
         }
     }
 
@@ -1253,8 +1230,7 @@ public final class Session implements RssMonitor.Holder {
         }
         log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
                 .log("the session store does not answer: output is shown before it is stored");
-        notice("store_unavailable", "the session store cannot be reached: the session goes on here and its "
-                + "history is written when the store is back", null);
+        notice(Notices.storeUnavailable());
     }
 
     /** The store took the journal's writes again: frames wait for it again (notice {@code store_available}). */
@@ -1264,7 +1240,7 @@ public final class Session implements RssMonitor.Holder {
             return;
         }
         log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("the session store answers again");
-        notice("store_available", "the session store is reachable again: the session's history is stored", null);
+        notice(Notices.storeAvailable());
     }
 
     /**
