@@ -5,8 +5,14 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.WireCodec;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What a session continued from the shared store starts with: everything the node that had it
@@ -30,5 +36,33 @@ public record Restored(Instant startedAt, long newestSeq, List<ReplayBuffer.Entr
         messageIds = List.copyOf(messageIds);
         queued = List.copyOf(queued);
         requireNonNull(fromNode, "fromNode");
+    }
+
+    /**
+     * The worker's requests to the user (contract 7.3) its history shows.
+     *
+     * @param resolved ids of requests resolved, in the order of their resolution
+     * @param open ids of requests still waiting, in the order they were asked
+     */
+    record Requests(List<String> resolved, Set<String> open) {}
+
+    /** The requests {@link #history} shows, decoded with {@code codec}. */
+    Requests requests(WireCodec codec) {
+        List<String> resolved = new ArrayList<>();
+        Set<String> open = new LinkedHashSet<>();
+        for (ReplayBuffer.Entry entry : history) {
+            String text = new String(entry.frame(), StandardCharsets.UTF_8);
+            if (!text.contains("\"request")) {
+                continue; // most frames: not worth decoding
+            }
+            ServerMessage frame = codec.decodeServer(text);
+            if (frame instanceof ServerMessage.Request asked) {
+                open.add(asked.requestId());
+            } else if (frame instanceof ServerMessage.RequestResolved done) {
+                open.remove(done.requestId());
+                resolved.add(done.requestId());
+            }
+        }
+        return new Requests(resolved, open);
     }
 }

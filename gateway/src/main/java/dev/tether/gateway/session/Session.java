@@ -19,19 +19,17 @@ import dev.tether.protocol.Role;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import io.netty.util.concurrent.EventExecutor;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One user's session: its numbered history, its inbound queue, its turns, its worker and the one
@@ -335,8 +333,7 @@ public final class Session implements RssMonitor.Holder {
                 attached = null;
                 tokenWatch.stop();
             }
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("handing over to another node{}", turn == null ? "" : " once turn " + turn.id() + " ends");
+            info().log("handing over to another node{}", turn == null ? "" : " once turn " + turn.id() + " ends");
             if (turn == null) {
                 releaseForHandoff();
                 return;
@@ -378,7 +375,7 @@ public final class Session implements RssMonitor.Holder {
             }
             long deadline = attached != null ? context.clock().millis() + context.config().reconnectWindow().toMillis()
                     : context.clock().millis() + Math.max(0, reconnectTimer.remainingMillis());
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("released for another node");
+            info().log("released for another node");
             context.metrics().sessionLeft(MeterNames.LEFT_RELEASED);
             CompletableFuture<Void> stopped = leave(close, false);
             stopped.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null)
@@ -490,8 +487,7 @@ public final class Session implements RssMonitor.Holder {
         emitStatus(SessionState.RESTARTING, restartReason);
         // Detached until its resume attaches (which cancels this): a move nobody resumes ends too.
         reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("continued from node {} above seq {}", from.fromNode(), from.newestSeq());
+        info().log("continued from node {} above seq {}", from.fromNode(), from.newestSeq());
         workers.await(firstWorker);
     }
 
@@ -516,8 +512,7 @@ public final class Session implements RssMonitor.Holder {
         } else if (event instanceof WorkerEvent.Ready ready) {
             onWorkerReady(ready.worker());
         } else if (event instanceof WorkerEvent.Unavailable unavailable) {
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("no worker became ready: {}", unavailable.why());
+            warn().log("no worker became ready: {}", unavailable.why());
             onEnd(EndReason.WORKER_FAILED);
         }
     }
@@ -528,8 +523,7 @@ public final class Session implements RssMonitor.Holder {
             logStarted(GatewayMetrics.StartKind.COLD);
         } else {
             notice(Notices.workerRestarted(restartReason));
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("worker restarted ({}): now {}", restartReason, ready.describe());
+            info().log("worker restarted ({}): now {}", restartReason, ready.describe());
             restartReason = null;
         }
         dispatchNext();
@@ -617,8 +611,7 @@ public final class Session implements RssMonitor.Holder {
     /** The current worker exited by itself: a crash. */
     private void onWorkerExited(WorkerEvent.Exited exited) {
         WorkerExit exit = exited.exit();
-        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("worker exited: {}", exit.description());
+        warn().log("worker exited: {}", exit.description());
         notice(Notices.workerCrashed(exit, turnId()));
         context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);
         restartLost("crash");
@@ -634,8 +627,7 @@ public final class Session implements RssMonitor.Holder {
             case WITHIN -> { }
             case OVER_HARD -> {
                 notice(Notices.overRssHardLimit(rssBytes, limits.rssHardLimit(), turnId()));
-                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                        .log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
+                warn().log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
                 workers.killCurrent();
                 context.metrics().workerRestarted(GatewayMetrics.RestartCause.RSS_HARD);
                 restartLost("rss_hard_limit");
@@ -657,15 +649,14 @@ public final class Session implements RssMonitor.Holder {
         interruptTimer.cancel();
         stall.stop();
         if (!workers.tryRestart()) {
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
+            warn().log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
             onEnd(EndReason.RESTART_LIMIT);
             return;
         }
         restartReason = reason;
         emitStatus(SessionState.RESTARTING, reason);
         if (!workers.replaceLost()) {
-            log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject).log("no worker for the restart");
+            warn().log("no worker for the restart");
             onEnd(EndReason.WORKER_FAILED);
         }
     }
@@ -685,16 +676,14 @@ public final class Session implements RssMonitor.Holder {
         switch (stage) {
             case STALLED -> notice(Notices.turnStalled(turn.id(), timeout));
             case INTERRUPT -> {
-                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                        .log("turn {} silent for {}: interrupted", turn.id(), timeout.multipliedBy(2));
+                warn().log("turn {} silent for {}: interrupted", turn.id(), timeout.multipliedBy(2));
                 Worker current = workers.current();
                 if (current != null) {
                     current.interrupt();
                 }
             }
             case RESTART -> {
-                log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                        .log("turn {} silent for {}, even after its interrupt: worker replaced", turn.id(),
+                warn().log("turn {} silent for {}, even after its interrupt: worker replaced", turn.id(),
                                 timeout.multipliedBy(3));
                 notice(Notices.stalledWorkerReplaced(timeout.multipliedBy(3), turnId()));
                 workers.killCurrent();
@@ -780,13 +769,22 @@ public final class Session implements RssMonitor.Holder {
         settled.complete(null);
         context.registry().ended(this, reason);
         context.metrics().sessionEnded(reason.wire());
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended: {}", reason.wire());
+        info().log("ended: {}", reason.wire());
+    }
+
+    /** A log event at INFO naming this session and its owner. */
+    private LoggingEventBuilder info() {
+        return log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject);
+    }
+
+    /** A log event at WARN naming this session and its owner. */
+    private LoggingEventBuilder warn() {
+        return log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject);
     }
 
     private void logStarted(GatewayMetrics.StartKind how) {
         context.metrics().sessionStarted(how, Duration.ofNanos(context.ticker().read() - createdNanos));
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .addKeyValue("worker", workers.current().describe()).log("session started ({} worker)", how.tag());
+        info().addKeyValue("worker", workers.current().describe()).log("session started ({} worker)", how.tag());
     }
 
     /** The running turn's id, or null when none runs. */
@@ -826,21 +824,9 @@ public final class Session implements RssMonitor.Holder {
      * {@code cancelled} now, since the worker that asked went with the previous node.
      */
     private void cancelRequestsOf(Restored from) {
-        Set<String> open = new LinkedHashSet<>();
-        for (ReplayBuffer.Entry entry : from.history()) {
-            String text = new String(entry.frame(), StandardCharsets.UTF_8);
-            if (!text.contains("\"request")) {
-                continue; // most frames: not worth decoding
-            }
-            ServerMessage frame = context.codec().decodeServer(text);
-            if (frame instanceof ServerMessage.Request asked) {
-                open.add(asked.requestId());
-            } else if (frame instanceof ServerMessage.RequestResolved done) {
-                open.remove(done.requestId());
-                requests.remember(done.requestId());
-            }
-        }
-        for (String requestId : open) {
+        Restored.Requests asked = from.requests(context.codec());
+        asked.resolved().forEach(requests::remember);
+        for (String requestId : asked.open()) {
             requests.remember(requestId);
             emit(seq -> new ServerMessage.RequestResolved(seq, requestId, RequestOutcome.CANCELLED));
             context.metrics().requestResolved(RequestOutcome.CANCELLED.wire());
@@ -904,29 +890,14 @@ public final class Session implements RssMonitor.Holder {
             // session from a connection that is there, maybe its own client's retry.
             return;
         }
-        if (handingOff || (state == SessionState.ENDED && endReason == null)) {
-            // Leaving this node (handed over or released): resumed again, it is found where it went.
-            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: resume again"));
-            connection.close(CloseCode.GOING_AWAY);
-            return;
-        }
-        if (state == SessionState.ENDED) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
-            return;
-        }
-        if (lastSeq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
-            connection.close(CloseCode.INVALID_SEQUENCE);
+        if (refuseAttach(connection, lastSeq, "resume again")) {
             return;
         }
         Connection previous = attached;
         if (previous != null && previous != connection) {
             previous.send(new ServerMessage.SessionReplaced());
             previous.close(CloseCode.SESSION_REPLACED);
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                    .log("connection {} replaced by {}", previous, connection);
+            info().log("connection {} replaced by {}", previous, connection);
         }
         attached = connection;
         reconnectTimer.cancel();
@@ -943,14 +914,39 @@ public final class Session implements RssMonitor.Holder {
         }
     }
 
+    /**
+     * Answers and closes {@code connection} (an owner's or a viewer's) when it may not attach now,
+     * without disturbing anyone attached: the session is leaving this node (handed over or
+     * released: connected {@code again}, it is found where it went), has ended, or is behind
+     * {@code lastSeq}. Returns whether it was refused.
+     */
+    private boolean refuseAttach(Connection connection, long lastSeq, String again) {
+        if (handingOff || (state == SessionState.ENDED && endReason == null)) {
+            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: " + again));
+            connection.close(CloseCode.GOING_AWAY);
+            return true;
+        }
+        if (state == SessionState.ENDED) {
+            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
+            connection.close(CloseCode.SESSION_NOT_FOUND);
+            return true;
+        }
+        if (lastSeq > history.visibleSeq()) {
+            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
+                    "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
+            connection.close(CloseCode.INVALID_SEQUENCE);
+            return true;
+        }
+        return false;
+    }
+
     private void replay(Connection connection, long lastSeq, boolean resumed) {
         ReplayBuffer.Replay replay = history.replayTo(connection, lastSeq);
         if (!resumed) {
             return;
         }
         context.metrics().resumed(replay.entries().size(), replay.hasGap());
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
+        info().log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
                         replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");
     }
 
@@ -971,7 +967,7 @@ public final class Session implements RssMonitor.Holder {
         reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
         journal.detached(context.clock().millis() + context.config().reconnectWindow().toMillis());
         armInterruptAfterDisconnect();
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("detached");
+        info().log("detached");
     }
 
     private void armInterruptAfterDisconnect() {
@@ -981,8 +977,7 @@ public final class Session implements RssMonitor.Holder {
                 Worker current = workers.current();
                 if (attached == null && running.equals(turn) && current != null
                         && requests.idsOfTurn(running.id()).isEmpty()) {
-                    log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                            .log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
+                    info().log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
                     current.interrupt();
                 }
             });
@@ -1025,8 +1020,7 @@ public final class Session implements RssMonitor.Holder {
                         "the gateway is shutting down: this queued message was not started", dropped.id(), null));
             }
         }
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("draining{}", turn == null ? "" : ": turn " + turn.id() + " may finish");
+        info().log("draining{}", turn == null ? "" : ": turn " + turn.id() + " may finish");
         settleIfNoTurn();
     }
 
@@ -1078,7 +1072,7 @@ public final class Session implements RssMonitor.Holder {
         if (turn != null && current != null) {
             current.interrupt();
         }
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("ended by its client");
+        info().log("ended by its client");
         onEnd(EndReason.CLIENT_END, CloseCode.NORMAL);
     }
 
@@ -1164,7 +1158,7 @@ public final class Session implements RssMonitor.Holder {
 
     private void onAuthRefresh(Connection connection, String token) {
         if (tokenWatch.refresh(connection, token)) {
-            log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("credentials refreshed");
+            info().log("credentials refreshed");
         }
     }
 
@@ -1228,8 +1222,7 @@ public final class Session implements RssMonitor.Holder {
         if (state == SessionState.ENDED) {
             return;
         }
-        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("the session store does not answer: output is shown before it is stored");
+        warn().log("the session store does not answer: output is shown before it is stored");
         notice(Notices.storeUnavailable());
     }
 
@@ -1239,7 +1232,7 @@ public final class Session implements RssMonitor.Holder {
         if (state == SessionState.ENDED || !history.storeCameBack()) {
             return;
         }
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject).log("the session store answers again");
+        info().log("the session store answers again");
         notice(Notices.storeAvailable());
     }
 
@@ -1255,8 +1248,7 @@ public final class Session implements RssMonitor.Holder {
         if (state == SessionState.ENDED) {
             return;
         }
-        log.atWarn().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("session leaves this node ({}): {}", replaced ? "another node has it" : "the store lost it", why);
+        warn().log("session leaves this node ({}): {}", replaced ? "another node has it" : "the store lost it", why);
         context.metrics().sessionLeft(MeterNames.LEFT_LOST);
         leave(replaced ? CloseCode.SESSION_REPLACED : CloseCode.GOING_AWAY, replaced);
     }
@@ -1322,22 +1314,7 @@ public final class Session implements RssMonitor.Holder {
             slot.release();
             return;
         }
-        if (handingOff || (state == SessionState.ENDED && endReason == null)) {
-            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: connect again"));
-            connection.close(CloseCode.GOING_AWAY);
-            slot.release();
-            return;
-        }
-        if (state == SessionState.ENDED) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
-            slot.release();
-            return;
-        }
-        if (lastSeq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
-            connection.close(CloseCode.INVALID_SEQUENCE);
+        if (refuseAttach(connection, lastSeq, "connect again")) {
             slot.release();
             return;
         }
@@ -1348,8 +1325,7 @@ public final class Session implements RssMonitor.Holder {
         if (draining) {
             connection.send(new ServerMessage.ShuttingDown(drainRetryAfter));
         }
-        log.atInfo().addKeyValue("session", id).addKeyValue("subject", subject)
-                .log("viewer {} ({}) attached after seq {}", connection, connection.token().subject(), lastSeq);
+        info().log("viewer {} ({}) attached after seq {}", connection, connection.token().subject(), lastSeq);
     }
 
     /**
