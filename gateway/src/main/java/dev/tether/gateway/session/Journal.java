@@ -5,6 +5,7 @@ import dev.tether.protocol.SessionState;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Where a session writes what must outlive this node ({@code sessions.store: redis}), in the order
@@ -12,37 +13,38 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>The session hands the journal each history frame. A frame the journal {@linkplain #holds holds}
  * is sent to the client only once the journal says it may be: once it is stored
- * ({@link Listener#stored}, {@code write_mode: before_send}: a frame a client saw is never missing
- * from the store) or once its seq is reserved in the store ({@link Listener#reserved},
+ * ({@link Event.Stored}, {@code write_mode: before_send}: a frame a client saw is never missing
+ * from the store) or once its seq is reserved in the store ({@link Event.Reserved},
  * {@code batched}: a node that takes the session over starts above it and reports what was never
  * stored as {@code replay_gap}). Either way no seq is ever reused. While the store does not answer
- * ({@link Listener#unavailable}) the session shows its output without waiting, until
- * {@link Listener#available}.
+ * ({@link Event.Unavailable}) the session shows its output without waiting, until
+ * {@link Event.Available}.
  *
- * <p><b>Threading:</b> called only on the session's event loop; the listener is called there too.
+ * <p><b>Threading:</b> called only on the session's event loop; its events are reported there too.
  */
 public interface Journal {
 
     /** What the journal tells its session, on the session's loop. */
-    interface Listener {
+    sealed interface Event {
+
         /** Frames {@code firstSeq ...} are stored: they may be shown now, in this order. */
-        void stored(long firstSeq, List<byte[]> frames);
+        record Stored(long firstSeq, List<byte[]> frames) implements Event {}
 
         /** Seqs up to {@code upTo} are reserved in the store: held frames up to it may be shown. */
-        void reserved(long upTo);
+        record Reserved(long upTo) implements Event {}
 
         /** A write has gone unanswered for {@code sessions.redis.unavailable_after}, or failed. */
-        void unavailable();
+        record Unavailable() implements Event {}
 
-        /** The store took a write again after {@link #unavailable}. */
-        void available();
+        /** The store took a write again after {@link Unavailable}. */
+        record Available() implements Event {}
 
         /**
          * This node must let the session go: another node took it over or it ended elsewhere
          * ({@code replaced}), or the store lost it (Redis restarted empty) or could not take this
          * node's writes for too long.
          */
-        void lost(String why, boolean replaced);
+        record Lost(String why, boolean replaced) implements Event {}
     }
 
     /** The in-memory store's journal: writes nothing, holds nothing. */
@@ -53,7 +55,7 @@ public interface Journal {
         }
 
         @Override
-        public void start(Listener listener) {
+        public void start(Consumer<Event> events) {
         }
 
         @Override
@@ -110,8 +112,8 @@ public interface Journal {
     /** Whether history frame {@code seq} waits before it is shown (see the class comment). */
     boolean holds(long seq);
 
-    /** Called once, when the session starts: from now on it reports to {@code listener}. */
-    void start(Listener listener);
+    /** Called once, when the session starts: from now on it reports its {@link Event}s to {@code events}. */
+    void start(Consumer<Event> events);
 
     /** History frame {@code seq} (the very bytes clients get). */
     void append(long seq, byte[] frame);

@@ -429,32 +429,7 @@ public final class Session implements RssMonitor.Holder {
 
     private void onStart(CompletionStage<Worker> firstWorker) {
         assert executor.inEventLoop();
-        journal.start(new Journal.Listener() {
-            @Override
-            public void stored(long firstSeq, List<byte[]> frames) {
-                onStored(firstSeq, frames);
-            }
-
-            @Override
-            public void reserved(long upTo) {
-                showHeld(upTo);
-            }
-
-            @Override
-            public void unavailable() {
-                onStoreUnavailable();
-            }
-
-            @Override
-            public void available() {
-                onStoreAvailable();
-            }
-
-            @Override
-            public void lost(String why, boolean replaced) {
-                onLost(why, replaced);
-            }
-        });
+        journal.start(this::onJournal);
         if (restored != null) {
             Duration elapsed = Duration.between(startedAt, context.clock().instant());
             clock.start(elapsed.isNegative() ? Duration.ZERO : elapsed, !restored.messageIds().isEmpty());
@@ -1185,16 +1160,31 @@ public final class Session implements RssMonitor.Holder {
         history.emit(message, attached);
     }
 
+    /** Everything the {@link Journal} reports: what may be shown, and whether the store answers. */
+    private void onJournal(Journal.Event event) {
+        assert executor.inEventLoop();
+        // A pattern switch once the build is on Java 21 or later; the same cases, one per event type.
+        if (event instanceof Journal.Event.Stored stored) {
+            onStored(stored.firstSeq(), stored.frames());
+        } else if (event instanceof Journal.Event.Reserved reserved) {
+            showHeld(reserved.upTo());
+        } else if (event instanceof Journal.Event.Unavailable) {
+            onStoreUnavailable();
+        } else if (event instanceof Journal.Event.Available) {
+            onStoreAvailable();
+        } else if (event instanceof Journal.Event.Lost lost) {
+            onLost(lost.why(), lost.replaced());
+        }
+    }
+
     /** History frames the journal stored: shown to the attached connection now, in order. */
     private void onStored(long firstSeq, List<byte[]> frames) {
-        assert executor.inEventLoop();
         history.stored(firstSeq, frames, attached);
         closeIfAllShown();
     }
 
     /** Held history frames up to {@code upTo} may be shown: their seqs are reserved in the store. */
     private void showHeld(long upTo) {
-        assert executor.inEventLoop();
         history.showUpTo(upTo, attached);
         closeIfAllShown();
     }
@@ -1214,7 +1204,6 @@ public final class Session implements RssMonitor.Holder {
      * write, within the replay bounds; the client is told with notice {@code store_unavailable}.
      */
     private void onStoreUnavailable() {
-        assert executor.inEventLoop();
         if (!history.storeWentAway(attached)) {
             return;
         }
@@ -1228,7 +1217,6 @@ public final class Session implements RssMonitor.Holder {
 
     /** The store took the journal's writes again: frames wait for it again (notice {@code store_available}). */
     private void onStoreAvailable() {
-        assert executor.inEventLoop();
         if (state == SessionState.ENDED || !history.storeCameBack()) {
             return;
         }
@@ -1244,7 +1232,6 @@ public final class Session implements RssMonitor.Holder {
      * so its client resumes and learns from the store what became of the session.
      */
     private void onLost(String why, boolean replaced) {
-        assert executor.inEventLoop();
         if (state == SessionState.ENDED) {
             return;
         }

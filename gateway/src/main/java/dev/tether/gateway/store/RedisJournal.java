@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,15 +27,15 @@ import org.slf4j.LoggerFactory;
  * Writes are batched: while one batch is on its way, the next gathers, then goes as one pipeline,
  * consecutive frames as one append; so the cost per message falls as the rate rises. With
  * {@code write_mode: before_send} history is held until stored (the session shows a frame when
- * {@link Listener#stored} covers it); with {@code batched} it is shown at once while its seq is
+ * {@link Journal.Event.Stored} covers it); with {@code batched} it is shown at once while its seq is
  * within the reservation, which the journal keeps {@value #RESERVE_AHEAD} seqs ahead of the newest.
  *
  * <p>A batch the store refuses because another node took the session over ends the journal:
- * {@link Listener#lost}. A batch that fails because the store cannot be reached is sent again,
+ * {@link Journal.Event.Lost}. A batch that fails because the store cannot be reached is sent again,
  * after a pause that doubles up to {@value #MAX_RETRY_MILLIS} ms (every write is harmless to
  * repeat). A batch unanswered for {@code unavailable_after}, or failed, makes the session show its
- * output without waiting ({@link Listener#unavailable}) until a batch is taken again
- * ({@link Listener#available}). Meanwhile the frames waiting are bounded like the replay buffer
+ * output without waiting ({@link Journal.Event.Unavailable}) until a batch is taken again
+ * ({@link Journal.Event.Available}). Meanwhile the frames waiting are bounded like the replay buffer
  * (the oldest dropped, the log restarting after them, so a resume below them gets
  * {@code replay_gap}), consecutive acks are one, and past {@value #MAX_PENDING} other writes the
  * session is given up ({@code lost}): a store that stays away costs bounded memory.
@@ -79,7 +80,7 @@ final class RedisJournal implements Journal {
     private long reserving;
     /** The newest seq handed to {@link #append}, or the store's newest when the journal started. */
     private long newestSeq;
-    /** The store did not answer (see {@link Listener#unavailable}). */
+    /** The store did not answer (see {@link Journal.Event.Unavailable}). */
     private boolean away;
     /** Frames waiting in {@link #pending}, and their bytes, against the replay bounds. */
     private int pendingFrames;
@@ -101,7 +102,7 @@ final class RedisJournal implements Journal {
     private boolean inFlight;
     private boolean wroteSinceVerify;
     private ScheduledFuture<?> verifier;
-    private Listener listener;
+    private Consumer<Journal.Event> events;
     /** Given up: another node has the session, it was released or ended, or the store stayed away. */
     private boolean finished;
     private long retryMillis;
@@ -146,8 +147,8 @@ final class RedisJournal implements Journal {
     }
 
     @Override
-    public void start(Listener listener) {
-        this.listener = requireNonNull(listener, "listener");
+    public void start(Consumer<Journal.Event> events) {
+        this.events = requireNonNull(events, "events");
         directory.started(this);
         verifier = executor.scheduleAtFixedRate(this::verifyIfQuiet, limits.verifyEvery().toNanos(),
                 limits.verifyEvery().toNanos(), TimeUnit.NANOSECONDS);
@@ -207,7 +208,7 @@ final class RedisJournal implements Journal {
     private void onReserved(long upTo) {
         if (upTo > reservedSeq && !finished) {
             reservedSeq = upTo;
-            listener.reserved(upTo);
+            events.accept(new Journal.Event.Reserved(upTo));
         }
     }
 
@@ -352,7 +353,7 @@ final class RedisJournal implements Journal {
     }
 
     private void flush() {
-        if (inFlight || backingOff || finished || listener == null || pending.isEmpty()) {
+        if (inFlight || backingOff || finished || events == null || pending.isEmpty()) {
             return;
         }
         List<Op> batch = new ArrayList<>(pending);
@@ -407,7 +408,7 @@ final class RedisJournal implements Journal {
     private void markAway() {
         if (!away) {
             away = true;
-            listener.unavailable();
+            events.accept(new Journal.Event.Unavailable());
         }
     }
 
@@ -445,12 +446,12 @@ final class RedisJournal implements Journal {
         }
         retryMillis = 0;
         for (Frames frames : appended) {
-            listener.stored(frames.firstSeq(), frames.frames());
+            events.accept(new Journal.Event.Stored(frames.firstSeq(), frames.frames()));
         }
         completeAll(batch);
         if (away) {
             away = false;
-            listener.available();
+            events.accept(new Journal.Event.Available());
         }
         flush();
     }
@@ -463,8 +464,8 @@ final class RedisJournal implements Journal {
         directory.finished(this);
         completeAll(new ArrayList<>(pending));
         pending.clear();
-        if (listener != null) {
-            listener.lost(why, replaced);
+        if (events != null) {
+            events.accept(new Journal.Event.Lost(why, replaced));
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * A {@link Journal} for tests of sessions: it records what the session writes and holds every
@@ -30,7 +31,7 @@ final class RecordingJournal implements Journal {
     }
 
     @Override
-    public void start(Listener listener) {
+    public void start(Consumer<Event> events) {
     }
 
     @Override

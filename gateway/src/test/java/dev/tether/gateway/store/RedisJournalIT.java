@@ -74,30 +74,17 @@ class RedisJournalIT {
                     public void finished(RedisJournal finished) {
                     }
                 }, 0, 0);
-        onLoop(() -> journal.start(new Journal.Listener() {
-            @Override
-            public void stored(long firstSeq, List<byte[]> frames) {
-                told.add("stored " + firstSeq + ".." + (firstSeq + frames.size() - 1));
-            }
-
-            @Override
-            public void reserved(long upTo) {
-                told.add("reserved " + upTo);
-            }
-
-            @Override
-            public void unavailable() {
+        onLoop(() -> journal.start(event -> {
+            if (event instanceof Journal.Event.Stored stored) {
+                told.add("stored " + stored.firstSeq() + ".." + (stored.firstSeq() + stored.frames().size() - 1));
+            } else if (event instanceof Journal.Event.Reserved reserved) {
+                told.add("reserved " + reserved.upTo());
+            } else if (event instanceof Journal.Event.Unavailable) {
                 told.add("unavailable");
-            }
-
-            @Override
-            public void available() {
+            } else if (event instanceof Journal.Event.Available) {
                 told.add("available");
-            }
-
-            @Override
-            public void lost(String why, boolean replaced) {
-                told.add(replaced ? "lost: replaced" : "lost: forgotten");
+            } else if (event instanceof Journal.Event.Lost lost) {
+                told.add(lost.replaced() ? "lost: replaced" : "lost: forgotten");
             }
         }));
         return journal;
