@@ -3,9 +3,9 @@ package dev.tether.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.testkit.Poll;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -32,7 +32,7 @@ class AdminDrainIT {
             // The real drain: the idle session ends at once, with 1001 (go away, reconnect elsewhere).
             client.untilTag("status:ended:shutdown");
             assertEquals(1001, client.ws.awaitCloseCode());
-            gateway.server().closed().toCompletableFuture().get(Await.DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            gateway.server().closed().toCompletableFuture().get(Poll.DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
             assertTrue(gateway.server().registry().all().isEmpty());
         }
     }

@@ -3,11 +3,11 @@ package dev.tether.gateway;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ConnectionLimitsIT {
 
     private static final String HEALTHZ = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    private static final String METRICS = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     private static final InetAddress OTHER_ADDRESS = address("127.0.0.2");
 
     @RegisterExtension
@@ -82,12 +83,12 @@ class ConnectionLimitsIT {
             assertEquals(before + 1, MetricsIT.value(scrape, "tether_connections_refused_total{reason=\"address_limit\""));
             // The five stay open, and the scrape's own; the healthz connection above is closed by
             // then, though its close may still be on its way on a loaded machine.
-            Await.until("the five held connections and the scrape's own are pending",
+            Poll.until("the five held connections and the scrape's own are pending",
                     () -> MetricsIT.value(scrapeFrom(perAddress, OTHER_ADDRESS), "tether_connections_pending") == 6);
         } finally {
             closeAll(held);
         }
-        Await.until("the address's connections are given back", () -> {
+        Poll.until("the address's connections are given back", () -> {
             try {
                 return RawHttp.send(perAddress.address(), HEALTHZ).status() == 200;
             } catch (IOException e) {
@@ -168,28 +169,16 @@ class ConnectionLimitsIT {
                     flood.add(new Socket(address.getAddress(), address.getPort()));
                 }
                 gateway.awaitLogged("cannot accept connections");
-                RawHttp.Response health = Await.value(GatewayProcess.DEADLINE, () -> "/healthz answered:\n" + gateway.log(),
-                        () -> {
-                            try {
-                                return Optional.of(RawHttp.send(address, HEALTHZ));
-                            } catch (IOException e) {
-                                return Optional.empty();
-                            }
-                        });
+                RawHttp.Response health = Poll.present("/healthz answered", GatewayProcess.DEADLINE,
+                        () -> answer(address, HEALTHZ));
                 assertEquals(200, health.status());
             } finally {
                 for (Socket socket : flood) {
                     socket.close();
                 }
             }
-            String metrics = Await.value(GatewayProcess.DEADLINE, () -> "/metrics answered", () -> {
-                try {
-                    return Optional.of(RawHttp.send(address,
-                            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").body());
-                } catch (IOException e) {
-                    return Optional.empty();
-                }
-            });
+            String metrics = Poll.present("/metrics answered", GatewayProcess.DEADLINE,
+                    () -> answer(address, METRICS)).body();
             assertTrue(MetricsIT.value(metrics, "tether_accept_failures_total") >= 1, metrics);
             assertTrue(MetricsIT.value(metrics, "tether_connections_refused_total{reason=\"fd_exhausted\"") >= 1, metrics);
             assertEquals(1, Pattern.compile("cannot accept connections").matcher(gateway.log()).results().count(),
@@ -234,10 +223,19 @@ class ConnectionLimitsIT {
 
     private static String scrapeFrom(GatewayExtension target, InetAddress from) {
         try {
-            return RawHttp.send(from, target.address(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return RawHttp.send(from, target.address(), METRICS)
                     .body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The answer to {@code request}, or none while the gateway cannot take the connection. */
+    private static Optional<RawHttp.Response> answer(InetSocketAddress address, String request) {
+        try {
+            return Optional.of(RawHttp.send(address, request));
+        } catch (IOException notYet) {
+            return Optional.empty();
         }
     }
 

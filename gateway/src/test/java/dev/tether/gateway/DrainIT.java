@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
@@ -19,6 +18,7 @@ import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class DrainIT {
                 g.server().registry().get(c.sessionId()).orElseThrow().end(EndReason.IDLE_TIMEOUT);
                 c.untilTag("status:ended:idle_timeout");
             }
-            Await.until("ready again once the session ended", () -> probe(g, "/readyz").status() == 200);
+            Poll.until("ready again once the session ended", () -> probe(g, "/readyz").status() == 200);
         });
     }
 
@@ -73,8 +74,7 @@ class DrainIT {
                   breaker_failures: 1
                   breaker_cooldown: 1h
                 """), g -> {
-            Await.until(() -> "readyz 503 no_worker_available; pool " + g.server().pool().orElseThrow().status(),
-                    () -> probe(g, "/readyz").status() == 503);
+            Poll.until("readyz 503 no_worker_available", () -> probe(g, "/readyz"), readyz -> readyz.status() == 503);
             assertProbe(g, "/readyz", 503, "{\"status\":\"not_ready\",\"reasons\":[\"no_worker_available\"]}");
             assertProbe(g, "/healthz", 200, "{\"status\":\"alive\"}");
         });
@@ -137,8 +137,7 @@ class DrainIT {
             }
             drained.get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
             assertFalse(ProcessTree.running(pid), "the session's worker " + pid + " is gone");
-            Await.until(() -> "no worker of this gateway is left: " + DemoWorkers.running(marker),
-                    () -> DemoWorkers.running(marker).isEmpty());
+            Poll.until("no worker of this gateway is left", () -> DemoWorkers.running(marker), Set::isEmpty);
             PoolStatus status = g.server().pool().orElseThrow().status();
             assertEquals(0, status.warm(), status::toString);
             assertTrue(status.closed(), status::toString);
@@ -169,8 +168,7 @@ class DrainIT {
                 drained.get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
                 assertFalse(ProcessTree.running(pid), "the hanging worker " + pid + " is gone");
             }
-            Await.until(() -> "no worker of this gateway is left: " + DemoWorkers.running(marker),
-                    () -> DemoWorkers.running(marker).isEmpty());
+            Poll.until("no worker of this gateway is left", () -> DemoWorkers.running(marker), Set::isEmpty);
         });
     }
 
@@ -195,7 +193,7 @@ class DrainIT {
                 assertEquals(List.of("status:ended:shutdown"), historyTags(c.untilTag("status:ended:shutdown")));
                 assertEquals(1001, c.ws.awaitCloseCode());
             }
-            Await.until("no worker of this gateway is left", () -> DemoWorkers.running("drain-force").isEmpty());
+            Poll.until("no worker of this gateway is left", () -> DemoWorkers.running("drain-force").isEmpty());
         });
     }
 
@@ -244,7 +242,7 @@ class DrainIT {
     }
 
     private static long workerPid(GatewayExtension g, String sessionId) {
-        return Await.value(Await.DEADLINE, () -> "session " + sessionId + " has a worker",
+        return Poll.present("session " + sessionId + " has a worker",
                 () -> g.server().registry().get(sessionId).map(Session::currentWorker)
                         .flatMap(w -> w.pid().isPresent() ? Optional.of(w.pid().getAsLong()) : Optional.empty()));
     }

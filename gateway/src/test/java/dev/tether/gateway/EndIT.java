@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
@@ -14,6 +13,7 @@ import dev.tether.gateway.worker.process.ProcessWorker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -94,7 +94,7 @@ class EndIT {
     }
 
     private static void assertWorkerGone(long pid, Path workDir) {
-        Await.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
-        Await.until("working directory " + workDir + " is removed", () -> !Files.exists(workDir));
+        Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
+        Poll.until("working directory " + workDir + " is removed", () -> !Files.exists(workDir));
     }
 }

@@ -9,16 +9,14 @@ import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TestKeys;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import io.jsonwebtoken.Jwts;
-import jakarta.websocket.ClientEndpointConfig;
-import jakarta.websocket.DeploymentException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -70,9 +68,9 @@ class KeyRotationIT {
             replace("jwks.json", TestKeys.jwkSet(TestKeys.jwk(B.getPublic(), "key-b", "RS256", "sig")));
 
             // Until the reload, the old session streams a turn per attempt, and B is refused.
-            TestClient fresh = Poll.untilPresent("a key-b token accepted after the reload", () -> {
+            TestClient fresh = Poll.present("a key-b token accepted after the reload", () -> {
                 turn(old);
-                return tryConnect(token(B, "key-b", "new-user"));
+                return TestClient.connectIfAccepted(gateway.uri(), token(B, "key-b", "new-user"));
             });
             try (fresh) {
                 fresh.expect(ServerMessage.SessionReady.class);
@@ -107,15 +105,6 @@ class KeyRotationIT {
     }
 
     /** A connection with {@code token}, or null if the upgrade was refused. */
-    private static TestClient tryConnect(String token) {
-        try {
-            return TestClient.tryConnect(gateway.uri(), ClientEndpointConfig.Builder.create()
-                    .preferredSubprotocols(List.of("gateway.v1", "bearer." + token)).build());
-        } catch (DeploymentException | IOException refused) {
-            return null;
-        }
-    }
-
     private static RawHttp.Response upgrade(String token) throws IOException {
         return RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer " + token));
     }

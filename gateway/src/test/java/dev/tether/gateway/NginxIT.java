@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.Nginx;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.SeqAudit;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
@@ -18,9 +17,12 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import java.net.HttpURLConnection;
+import dev.tether.testkit.Poll;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,13 +120,8 @@ class NginxIT {
             }
             // nginx writes an access-log line when a connection has closed: wait for the second.
             Path accessLog = dir.resolve("logs/access.log");
-            long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
-            String log = Files.readString(accessLog, StandardCharsets.UTF_8);
-            while (log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count() < 2 && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
-                log = Files.readString(accessLog, StandardCharsets.UTF_8);
-            }
-            assertEquals(2, log.lines().filter(line -> line.contains("\"GET /ws\" 101")).count(), log);
+            String log = Poll.until("two upgrades in nginx's access log", () -> read(accessLog), text -> upgrades(text) >= 2);
+            assertEquals(2, upgrades(log), log);
             assertFalse(log.contains(id), "the access log leaves out the query string");
         }
     }
@@ -240,6 +237,19 @@ class NginxIT {
                 && "result".equals(e.event().path("type").asText()) && id.equals(e.event().path("id").asText())));
         messages.addAll(client.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE));
         return messages;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** How many WebSocket upgrades an nginx access log records. */
+    private static long upgrades(String accessLog) {
+        return accessLog.lines().filter(line -> line.contains("\"GET /ws\" 101")).count();
     }
 
     private static ClientMessage.Message message(String id, String text) {

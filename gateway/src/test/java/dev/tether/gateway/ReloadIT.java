@@ -10,7 +10,6 @@ import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.ConfigReloader;
 import dev.tether.gateway.server.GatewayServer;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.RawHttp;
@@ -20,6 +19,7 @@ import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.UpgradeRefusal;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -226,7 +226,7 @@ class ReloadIT {
                   interval: 200ms
                 """;
         start(DemoWorkers.config(marker, reload));
-        Await.until("a warm worker", () -> status().warm() == 1 && status().starting() == 0);
+        Poll.until("a warm worker", () -> status().warm() == 1 && status().starting() == 0);
         Set<Long> oldIdle = DemoWorkers.running(marker);
         assertEquals(1, oldIdle.size(), oldIdle::toString);
 
@@ -241,7 +241,7 @@ class ReloadIT {
             logs.await(e -> e.getLevel() == Level.INFO
                     && e.getFormattedMessage().contains("changed worker.process.env.IT_GENERATION"));
         }
-        Await.until("the idle worker " + oldIdle + " is replaced by a new warm one", () -> {
+        Poll.until("the idle worker " + oldIdle + " is replaced by a new warm one", () -> {
             Set<Long> now = DemoWorkers.running(marker);
             return oldIdle.stream().noneMatch(ProcessTree::running) && status().warm() == 1
                     && now.size() == 1 && now.stream().noneMatch(oldIdle::contains);

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.gateway.session.SessionIds;
 import dev.tether.gateway.testing.GatewayExtension;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.SeqAudit;
 import dev.tether.gateway.testing.TcpProxy;
 import dev.tether.gateway.testing.TestClient;
@@ -21,6 +20,7 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import jakarta.websocket.CloseReason;
 import java.io.IOException;
 import java.net.URI;
@@ -29,6 +29,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -503,17 +504,17 @@ class ResumeIT {
      * detached.
      */
     private static TestClient resumeOnceNewestIs(GatewayExtension gateway, String token, String id, long lastSeq, long newest) {
-        return Poll.untilPresent("session " + id + " reaches seq " + newest, () -> {
+        return Poll.present("session " + id + " reaches seq " + newest, () -> {
             TestClient client = TestClient.connect(gateway.resumeUri(id, lastSeq), token);
             ServerMessage.SessionReady ready = client.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             if (ready.lastSeq() == newest) {
-                return client;
+                return Optional.of(client);
             }
             assertTrue(ready.lastSeq() < newest, "the session went beyond " + newest + ": " + ready);
             client.close();
             client.awaitClose();
-            return null;
+            return Optional.empty();
         });
     }
 

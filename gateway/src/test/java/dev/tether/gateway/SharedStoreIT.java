@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
@@ -32,6 +33,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.io.UncheckedIOException;
@@ -965,28 +967,27 @@ class SharedStoreIT {
             starter.join(30_000);
         }
         assertEquals(50, clients.size(), () -> "every resume got an answer: " + failures);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        // Settled: one connection open, and one node holding the session with a connection attached.
-        while (clients.stream().filter(TestClient::isOpen).count() != 1
-                || three.stream().filter(n -> n.registry().get(id).map(Session::attached).orElse(false)).count() != 1
-                || three.stream().filter(n -> n.registry().get(id).isPresent()).count() != 1) {
-            if (System.nanoTime() > deadline) {
-                StringBuilder why = new StringBuilder();
-                for (TestClient open : clients) {
-                    if (open.isOpen()) {
-                        why.append(SessionClient.tags(open.drain())).append('\n');
-                    }
+        try {
+            Poll.until("one connection open, and one node holding the session with it attached", Duration.ofSeconds(60),
+                    () -> List.of(clients.stream().filter(TestClient::isOpen).count(),
+                            three.stream().filter(n -> n.registry().get(id).isPresent()).count(),
+                            three.stream().filter(n -> n.registry().get(id).map(Session::attached).orElse(false)).count()),
+                    openHoldingAttached -> openHoldingAttached.equals(List.of(1L, 1L, 1L)));
+        } catch (AssertionError notSettled) {
+            StringBuilder why = new StringBuilder();
+            for (TestClient open : clients) {
+                if (open.isOpen()) {
+                    why.append(SessionClient.tags(open.drain())).append('\n');
                 }
-                three.forEach(n -> why.append(n.config().server().nodeId()).append(": ")
-                        .append(n.registry().get(id).map(x -> "has it, attached " + x.attached()).orElse("no")).append('\n'));
-                try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-                    StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
-                    why.append("store: node ").append(stored.node()).append(" epoch ").append(stored.epoch());
-                }
-                throw new AssertionError("open connections of 50 did not come down to one:\n" + why);
             }
-            Thread.onSpinWait();
-            LockSupport.parkNanos(20_000_000);
+            three.forEach(n -> why.append(n.config().server().nodeId()).append(": ")
+                    .append(n.registry().get(id).map(x -> "has it, attached " + x.attached()).orElse("no")).append('\n'));
+            try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+                StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
+                why.append("store: node ").append(stored.node()).append(" epoch ").append(stored.epoch());
+            }
+            throw new AssertionError("open connections of 50 did not come down to one (" + notSettled.getMessage() + "):\n"
+                    + why, notSettled);
         }
         List<GatewayServer> owners = three.stream().filter(n -> n.registry().get(id).isPresent()).toList();
         assertEquals(1, owners.size(), "one node has the session");

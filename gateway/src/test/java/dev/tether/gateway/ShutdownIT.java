@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.auth.TokenMinter;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -115,12 +115,11 @@ class ShutdownIT {
         start("");
         try (SessionClient running = SessionClient.openIdle(uri(), token("orphaned"))) {
             stubbornHang(running, "k1");
-            Await.until("the worker and its child run", () -> DemoWorkers.anywhere(marker).size() >= 2);
+            Poll.until("the worker and its child run", () -> DemoWorkers.anywhere(marker).size() >= 2);
             gateway.signal("KILL"); // no drain, no shutdown hook: only the spawner is left to clean up
             assertEquals(137, gateway.awaitExit(), gateway::log);
         }
-        Await.until(() -> "nothing of the gateway's workers runs: " + DemoWorkers.anywhere(marker),
-                () -> DemoWorkers.anywhere(marker).isEmpty());
+        Poll.until("nothing of the gateway's workers runs", () -> DemoWorkers.anywhere(marker), Set::isEmpty);
     }
 
     @Test

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
@@ -19,7 +18,9 @@ import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.Poll;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -153,7 +154,7 @@ class SupervisionIT {
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         assertEquals(3, pids.stream().distinct().count(), "three different workers: " + pids);
-        Await.until("session " + sessionId + " leaves the registry", () -> crashy.server().registry().get(sessionId).isEmpty());
+        Poll.until("session " + sessionId + " leaves the registry", () -> crashy.server().registry().get(sessionId).isEmpty());
         for (long pid : pids) {
             assertFalse(ProcessTree.running(pid), "worker " + pid + " of the ended session still runs");
         }
@@ -226,7 +227,7 @@ class SupervisionIT {
 
             long replacement = workerPid(soft, c.sessionId());
             assertNotEquals(old, replacement);
-            Await.until("replaced worker " + old + " is gone", () -> !ProcessTree.running(old));
+            Poll.until("replaced worker " + old + " is gone", () -> !ProcessTree.running(old));
             c.roundTrip("next", "{\"text\":\"fresh\",\"deltas\":1,\"delay_ms\":0}");
             assertEquals(replacement, workerPid(soft, c.sessionId()));
         }
@@ -250,7 +251,7 @@ class SupervisionIT {
 
             long replacement = workerPid(hard, c.sessionId());
             assertNotEquals(old, replacement);
-            Await.until("killed worker " + old + " is gone", () -> !ProcessTree.running(old));
+            Poll.until("killed worker " + old + " is gone", () -> !ProcessTree.running(old));
             c.roundTrip("next", "{\"text\":\"fresh\",\"deltas\":1,\"delay_ms\":0}");
         }
     }
@@ -273,10 +274,9 @@ class SupervisionIT {
             assertEquals(List.of("status:ended:shutdown"), historyTags(c.untilTag("status:ended:shutdown")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Await.until(() -> "the old worker " + old + " and the replacement are gone, with their directories: "
-                + DemoWorkers.running("rss-soft-cold") + " " + DemoWorkers.workDirs("rss-soft-cold"),
-                () -> !ProcessTree.running(old) && DemoWorkers.running("rss-soft-cold").isEmpty()
-                        && DemoWorkers.workDirs("rss-soft-cold").isEmpty());
+        Poll.until("the old worker " + old + " and the replacement are gone, with their directories",
+                () -> List.<Collection<?>>of(DemoWorkers.running("rss-soft-cold"), DemoWorkers.workDirs("rss-soft-cold")),
+                left -> !ProcessTree.running(old) && left.stream().allMatch(Collection::isEmpty));
     }
 
     // ---- detached sessions ----
@@ -334,7 +334,7 @@ class SupervisionIT {
 
     /** The pid of the worker serving {@code sessionId} now. */
     static long workerPid(GatewayExtension gateway, String sessionId) {
-        return Await.value(Await.DEADLINE, () -> "session " + sessionId + " has a worker",
+        return Poll.present("session " + sessionId + " has a worker",
                 () -> gateway.server().registry().get(sessionId).map(Session::currentWorker)
                         .flatMap(w -> w.pid().isPresent() ? Optional.of(w.pid().getAsLong()) : Optional.empty()));
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,6 +18,7 @@ import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.UpgradeRefusal;
+import dev.tether.testkit.Poll;
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
 import jakarta.websocket.ClientEndpointConfig;
@@ -30,7 +30,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import javax.crypto.SecretKey;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -40,10 +39,8 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
+import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -417,10 +414,10 @@ class UpgradeIT {
         }
 
         // Both connections are gone: the session ends when its reconnect window (300ms) does.
-        awaitCondition(Duration.ofSeconds(10), "session ends after its reconnect window",
+        Poll.until("session ends after its reconnect window", Duration.ofSeconds(10),
                 () -> capacityGateway.server().registry().get(sessionId).isEmpty());
-        TestClient admitted = awaitValue(Duration.ofSeconds(10), "a new session is admitted again",
-                () -> tryConnect(capacityGateway.uri(), capacityGateway.token("capacity-other")));
+        TestClient admitted = Poll.present("a new session is admitted again", Duration.ofSeconds(10),
+                () -> TestClient.connectIfAccepted(capacityGateway.uri(), capacityGateway.token("capacity-other")));
         try (admitted) {
             assertFalse(admitted.expect(ServerMessage.SessionReady.class).resumed());
             roundTrip(admitted, "after-capacity");
@@ -611,15 +608,6 @@ class UpgradeIT {
                 .build();
     }
 
-    private static Optional<TestClient> tryConnect(URI uri, String token) {
-        try {
-            return Optional.of(TestClient.tryConnect(uri, ClientEndpointConfig.Builder.create()
-                    .preferredSubprotocols(List.of("gateway.v1", "bearer." + token)).build()));
-        } catch (DeploymentException | IOException e) {
-            return Optional.empty();
-        }
-    }
-
     /** An upgrade request with a bearer token and only the handshake {@code headers} given (CRLF-terminated lines). */
     private static String upgradeWithout(String token, String headers) {
         return "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -628,29 +616,6 @@ class UpgradeIT {
 
     private static String plainGet(String target) {
         return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    }
-
-    /** Polls {@code condition} until it holds, failing after {@code deadline}. */
-    private static void awaitCondition(Duration deadline, String what, Supplier<Boolean> condition) {
-        awaitValue(deadline, what, () -> condition.get() ? Optional.of(Boolean.TRUE) : Optional.empty());
-    }
-
-    /**
-     * Polls {@code attempt} until it yields a value, failing after {@code deadline}. The short park
-     * between polls only spaces the polls out; correctness rests on the condition, not on timing.
-     */
-    private static <T> T awaitValue(Duration deadline, String what, Supplier<Optional<T>> attempt) {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (true) {
-            Optional<T> value = attempt.get();
-            if (value.isPresent()) {
-                return value.get();
-            }
-            if (System.nanoTime() - end > 0) {
-                fail("not within " + deadline + ": " + what);
-            }
-            LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
-        }
     }
 
     // ---- tokens --------------------------------------------------------------------------------

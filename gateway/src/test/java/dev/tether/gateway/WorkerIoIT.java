@@ -5,7 +5,6 @@ import static dev.tether.gateway.testing.SessionClient.notice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawWebSocket;
@@ -14,6 +13,7 @@ import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.Poll;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -138,7 +138,7 @@ class WorkerIoIT {
             c.ws.send(new ClientMessage.End());
             c.untilTag("status:ended:client_end");
         }
-        Await.until("the mute worker " + pid + " and its sleep are gone", () -> !ProcessTree.running(pid)
+        Poll.until("the mute worker " + pid + " and its sleep are gone", () -> !ProcessTree.running(pid)
                 && DemoWorkers.anywhere("io-mute").isEmpty());
     }
 
@@ -163,7 +163,7 @@ class WorkerIoIT {
             for (int i = 0; i < 500; i++) {
                 sessions.add(RawSession.open(quick, "many-" + i));
             }
-            Await.until("500 workers run", () -> DemoWorkers.anywhere("io-quick").size() >= 500);
+            Poll.until("500 workers run", () -> DemoWorkers.anywhere("io-quick").size() >= 500);
             for (RawSession session : sessions) {
                 session.roundTrip("m");
             }
@@ -175,8 +175,7 @@ class WorkerIoIT {
                 session.end();
             }
         }
-        Await.until(() -> "the 500 workers are gone: " + describe(DemoWorkers.anywhere("io-quick")),
-                () -> DemoWorkers.anywhere("io-quick").isEmpty());
+        Poll.until("the 500 workers are gone", () -> describe(DemoWorkers.anywhere("io-quick")), String::isEmpty);
     }
 
     @Test
@@ -185,16 +184,16 @@ class WorkerIoIT {
         for (int i = 0; i < 20; i++) {
             oneSession("warm-" + i); // class loading and first-use buffers are not leaks
         }
-        Await.until("the warm-up's workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
+        Poll.until("the warm-up's workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
         int gatewayBefore = openFiles(ProcessHandle.current().pid());
         int helperBefore = openFiles(helper);
         for (int i = 0; i < 1000; i++) {
             oneSession("fd-" + i);
         }
-        Await.until("the thousand workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
-        Await.until(() -> "descriptors back to " + gatewayBefore + " and " + helperBefore + ": now "
-                + openFiles(ProcessHandle.current().pid()) + " and " + openFiles(helper),
-                () -> openFiles(ProcessHandle.current().pid()) <= gatewayBefore && openFiles(helper) == helperBefore);
+        Poll.until("the thousand workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
+        Poll.until("descriptors of the gateway and its spawner back to " + List.of(gatewayBefore, helperBefore),
+                () -> List.of(openFiles(ProcessHandle.current().pid()), openFiles(helper)),
+                now -> now.get(0) <= gatewayBefore && now.get(1) == helperBefore);
     }
 
     @Test
@@ -205,7 +204,7 @@ class WorkerIoIT {
             raw.sendText(CODEC.encode(new ClientMessage.Message("flood",
                     CODEC.mapper().readTree("{\"flood\":300000,\"deltas\":0}"))));
             // The client reads nothing: its connection fills, then the worker's output is no longer read.
-            Await.until("the worker " + pid + " blocks writing its output", () -> blockedOnSocketWrite(pid));
+            Poll.until("the worker " + pid + " blocks writing its output", () -> blockedOnSocketWrite(pid));
             // Now it reads everything: the whole flood and the result arrive.
             int events = 0;
             while (true) {

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
@@ -18,6 +17,7 @@ import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,7 +84,7 @@ class WorkerLimitsIT {
             assertEquals(List.of("status:ended:duration_limit"), historyTags(c.untilTag("status:ended:duration_limit")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Await.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
+        Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
         assertEquals("duration_limit", SessionClient.resumeEnded(shortLived, subject, sessionId).reason());
     }
 
@@ -100,7 +100,7 @@ class WorkerLimitsIT {
                     historyTags(c.untilTag("status:ended:first_message_timeout")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Await.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
+        Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
         ServerMessage.Error expired = SessionClient.resumeEnded(impatient, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("first_message_timeout", expired.reason());
@@ -118,7 +118,7 @@ class WorkerLimitsIT {
             assertEquals(List.of("status:ended:idle_timeout"), historyTags(c.untilTag("status:ended:idle_timeout")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Await.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
+        Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
         assertEquals("idle_timeout", SessionClient.resumeEnded(impatient, subject, sessionId).reason());
     }
 
@@ -143,9 +143,9 @@ class WorkerLimitsIT {
             assertEquals(List.of("status:ended:idle_timeout"), historyTags(c.untilTag("status:ended:idle_timeout")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Await.until("worker " + pid + " and its child " + child + " are gone",
+        Poll.until("worker " + pid + " and its child " + child + " are gone",
                 () -> !ProcessTree.running(pid) && !ProcessTree.running(child));
-        Await.until("working directory " + workDir + " is removed", () -> !Files.exists(workDir));
+        Poll.until("working directory " + workDir + " is removed", () -> !Files.exists(workDir));
         assertFalse(DemoWorkers.running("impatient").contains(pid));
     }
 

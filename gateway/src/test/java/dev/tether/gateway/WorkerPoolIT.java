@@ -16,7 +16,6 @@ import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.EndReason;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
@@ -27,6 +26,7 @@ import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -137,16 +137,15 @@ class WorkerPoolIT {
     void workersNotReadyWithinTheInitTimeoutAreKilledAndTheSessionFails() {
         Set<Long> seen = new TreeSet<>();
         // The background refill fails first: its worker is killed, the pool backs off.
-        PoolStatus failed = Await.value(Await.DEADLINE, () -> "a failed spawn: " + pool(slowInit).status(), () -> {
+        PoolStatus failed = Poll.until("a failed spawn", () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
-            PoolStatus status = pool(slowInit).status();
-            return status.spawnFailures() >= 1 ? Optional.of(status) : Optional.empty();
-        });
+            return pool(slowInit).status();
+        }, status -> status.spawnFailures() >= 1);
         assertEquals(0, failed.warm());
         assertTrue(failed.consecutiveFailures() >= 1, failed::toString);
         assertTrue(failed.lastFailure().contains("pool.init_timeout"), failed::toString);
         assertFalse(seen.isEmpty(), "the failing spawn was seen running");
-        Await.until(() -> "spawns that timed out are killed: " + seen, () -> seen.stream().noneMatch(ProcessTree::running));
+        Poll.until("spawns that timed out are killed", () -> seen, pids -> pids.stream().noneMatch(ProcessTree::running));
 
         String subject = "init-timeout";
         String sessionId;
@@ -156,7 +155,7 @@ class WorkerPoolIT {
             assertEquals(SessionState.PREPARING, c.ready.state());
             // Its cold worker starts ...
             Set<Long> before = Set.copyOf(seen);
-            Await.until("the session's cold worker runs", () -> {
+            Poll.until("the session's cold worker runs", () -> {
                 seen.addAll(DemoWorkers.running("slow-init"));
                 return !before.containsAll(seen);
             });
@@ -166,7 +165,7 @@ class WorkerPoolIT {
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         assertTrue(pool(slowInit).status().spawnFailures() > failuresBefore);
-        Await.until(() -> "no worker of this gateway is left, nor a working directory: " + seen, () -> {
+        Poll.until("no worker of this gateway is left, nor a working directory", () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
             return seen.stream().noneMatch(ProcessTree::running) && DemoWorkers.workDirs("slow-init").isEmpty();
         });
@@ -200,7 +199,7 @@ class WorkerPoolIT {
             assertEquals(List.of("status:ended:shutdown"), historyTags(holder.untilTag("status:ended:shutdown")));
             assertEquals(4011, holder.ws.awaitCloseCode());
         }
-        Await.until("the ended session's worker " + pid + " is gone", () -> !ProcessTree.running(pid));
+        Poll.until("the ended session's worker " + pid + " is gone", () -> !ProcessTree.running(pid));
         awaitPool(tiny, "a warm worker again", s -> s.warm() == 1);
         try (SessionClient next = SessionClient.open(tiny, "tiny-other")) {
             assertEquals(SessionState.IDLE, next.ready.state());
@@ -223,7 +222,7 @@ class WorkerPoolIT {
                     current.workRoot(), current.maxLineBytes(), current.maxPendingEvents(), current.stopGrace(),
                     current.killGrace(), current.maxCheckpointBytes()));
 
-            Await.until("the old idle workers " + oldIdle + " are replaced by two new warm ones", () -> {
+            Poll.until("the old idle workers " + oldIdle + " are replaced by two new warm ones", () -> {
                 PoolStatus s = pool(reconfigured).status();
                 Set<Long> idle = idle("reconfigured", kept);
                 return oldIdle.stream().noneMatch(ProcessTree::running) && s.warm() == 2 && s.starting() == 0
@@ -268,7 +267,7 @@ class WorkerPoolIT {
             List<ServerMessage> armed = clients.get(2).roundTrip("arm",
                     "{\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1,\"delay_ms\":0}");
             pids.add(SessionClient.event(armed, "child").path("pid").asLong());
-            Await.until("two warm workers besides the sessions'", () -> {
+            Poll.until("two warm workers besides the sessions'", () -> {
                 PoolStatus s = server.pool().orElseThrow().status();
                 return s.warm() == 2 && s.starting() == 0;
             });
@@ -298,10 +297,7 @@ class WorkerPoolIT {
     }
 
     private static PoolStatus awaitPool(GatewayExtension gateway, String what, Predicate<PoolStatus> condition) {
-        return Await.value(Await.DEADLINE, () -> what + ": " + pool(gateway).status(), () -> {
-            PoolStatus status = pool(gateway).status();
-            return condition.test(status) ? Optional.of(status) : Optional.empty();
-        });
+        return Poll.until(what, () -> pool(gateway).status(), condition);
     }
 
     /** Running workers of {@code marker}'s gateway other than {@code inSession}. */

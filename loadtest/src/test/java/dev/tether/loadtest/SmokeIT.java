@@ -2,20 +2,18 @@ package dev.tether.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.gateway.PrometheusText;
+import dev.tether.testkit.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,17 +130,15 @@ class SmokeIT {
     }
 
     private static void awaitMetric(GatewayProcess gateway, String what, Predicate<PrometheusText> condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            Optional<PrometheusText> metrics = gateway.metrics();
-            if (metrics.isPresent() && condition.test(metrics.get())) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("not within 30 s: " + what + "; /metrics: " + metrics.map(m -> m.samples("tether_sessions", l -> true)
-                        + " " + m.samples("tether_pool_workers", l -> true)).orElse("unreadable"));
-            }
-            LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+        Poll.until(what, Duration.ofSeconds(30), () -> gateway.metrics().map(Gauges::new),
+                scrape -> scrape.isPresent() && condition.test(scrape.get().metrics()));
+    }
+
+    /** A scrape of /metrics that shows, when a wait fails, the gauges these waits are about. */
+    private record Gauges(PrometheusText metrics) {
+        @Override
+        public String toString() {
+            return metrics.samples("tether_sessions", l -> true) + " " + metrics.samples("tether_pool_workers", l -> true);
         }
     }
 

@@ -4,16 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.worker.process.ProcessWorker;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -93,8 +94,9 @@ public final class RealCliGateways {
     public static AfterAllCallback noneLeft(Path home, String... markers) {
         return context -> {
             for (String marker : markers) {
-                Await.until(Duration.ofSeconds(20), "no process or working directory of " + marker + " left",
-                        () -> DemoWorkers.anywhere(marker).isEmpty() && DemoWorkers.workDirs(marker).isEmpty());
+                Poll.until("no process or working directory of " + marker + " left", Duration.ofSeconds(20),
+                        () -> List.<Collection<?>>of(DemoWorkers.anywhere(marker), DemoWorkers.workDirs(marker)),
+                        left -> left.stream().allMatch(Collection::isEmpty));
             }
             try (Stream<Path> files = Files.walk(home)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

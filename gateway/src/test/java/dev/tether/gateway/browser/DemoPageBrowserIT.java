@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.TcpProxy;
 import dev.tether.gateway.worker.process.ProcessWorker;
+import dev.tether.testkit.Poll;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,10 +21,10 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WindowType;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The demo page and its client library in headless Chromium, against a real gateway with demo-worker
@@ -190,10 +190,10 @@ class DemoPageBrowserIT {
         assertNull(page.storedSession(), "the tab no longer stores the session");
         assertNull(page.clientSessionId());
 
-        Await.until(DemoPage.DEADLINE, "worker " + pid + " of the ended session is gone; running: " + DemoWorkers.running(MARKER),
-                () -> !DemoWorkers.alive(pid) && !DemoWorkers.running(MARKER).contains(pid));
-        Await.until(DemoPage.DEADLINE, "its working directory " + workDir + " is removed", () -> !Files.exists(workDir));
-        Await.until(DemoPage.DEADLINE, "the gateway no longer holds session " + session,
+        Poll.until("worker " + pid + " of the ended session is gone", DemoPage.DEADLINE, () -> DemoWorkers.running(MARKER),
+                running -> !DemoWorkers.alive(pid) && !running.contains(pid));
+        Poll.until("its working directory " + workDir + " is removed", DemoPage.DEADLINE, () -> !Files.exists(workDir));
+        Poll.until("the gateway no longer holds session " + session, DemoPage.DEADLINE,
                 () -> gateway.server().registry().get(session).isEmpty());
 
         page.script("window.__beforeReload = true;");
@@ -229,7 +229,7 @@ class DemoPageBrowserIT {
 
     /** The demo-worker process serving {@code sessionId} now. */
     private static ProcessWorker workerOf(String sessionId) {
-        return Await.value(DemoPage.DEADLINE, () -> "session " + sessionId + " has a worker",
+        return Poll.present("session " + sessionId + " has a worker", DemoPage.DEADLINE,
                 () -> gateway.server().registry().get(sessionId).map(Session::currentWorker)
                         .flatMap(w -> w instanceof ProcessWorker p ? Optional.of(p) : Optional.empty()));
     }

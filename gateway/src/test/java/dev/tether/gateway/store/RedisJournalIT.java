@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.session.Journal;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.RedisServer;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.Poll;
 import io.netty.channel.DefaultEventLoop;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.replay.ReplayBuffer;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.gateway.testing.RedisServer;
+import dev.tether.testkit.Poll;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.charset.StandardCharsets;
@@ -325,11 +325,11 @@ class RedisSessionStoreIT {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
         redis.restartEmpty();
         // Lettuce reconnects by itself; until it has, reads fail.
-        Optional<StoredSession> after = Poll.untilPresent("the store reconnected", () -> {
+        Optional<StoredSession> after = Poll.present("the store reconnected", () -> {
             try {
-                return b().read("s1").toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                return Optional.of(b().read("s1").toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
             } catch (Exception e) {
-                return null;
+                return Optional.empty();
             }
         });
         assertTrue(after.isEmpty(), "nothing survives a restart without persistence");

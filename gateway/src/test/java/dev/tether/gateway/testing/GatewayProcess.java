@@ -3,6 +3,7 @@ package dev.tether.gateway.testing;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tether.testkit.Poll;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -99,18 +100,19 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** The first line that {@code pattern} finds something in, waiting up to {@link #DEADLINE}. */
     public Matcher awaitLine(Pattern pattern) {
-        return Await.value(DEADLINE, () -> "a line matching " + pattern + " in:\n" + log(), () -> {
-            for (String line : output) {
-                Matcher matcher = pattern.matcher(line);
-                if (matcher.find()) {
-                    return Optional.of(matcher);
-                }
+        String log = Poll.until("a line matching " + pattern, DEADLINE, () -> {
+            boolean alive = process.isAlive();
+            String now = log();
+            if (!alive && firstMatch(now, pattern).isEmpty()) {
+                fail("exited with " + process.exitValue() + " before a line matching " + pattern + ":\n" + now);
             }
-            if (!process.isAlive()) {
-                fail("exited with " + process.exitValue() + " before a line matching " + pattern + ":\n" + log());
-            }
-            return Optional.empty();
-        });
+            return now;
+        }, now -> firstMatch(now, pattern).isPresent());
+        return firstMatch(log, pattern).orElseThrow();
+    }
+
+    private static Optional<Matcher> firstMatch(String log, Pattern pattern) {
+        return log.lines().map(pattern::matcher).filter(Matcher::find).findFirst();
     }
 
     /** Waits for a line containing {@code text}. */

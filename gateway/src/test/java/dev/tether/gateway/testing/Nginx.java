@@ -2,6 +2,7 @@ package dev.tether.gateway.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

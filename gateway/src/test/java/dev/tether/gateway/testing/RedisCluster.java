@@ -1,5 +1,6 @@
 package dev.tether.gateway.testing;
 
+import dev.tether.testkit.Poll;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

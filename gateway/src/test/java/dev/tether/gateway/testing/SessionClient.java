@@ -10,6 +10,7 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.tether.testkit.Poll;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +68,7 @@ public final class SessionClient implements AutoCloseable {
      */
     public static SessionClient openWarm(GatewayExtension gateway, String subject) {
         var pool = gateway.server().pool().orElseThrow();
-        Await.until(() -> "a warm worker: " + pool.status(), () -> pool.status().warm() > 0);
+        Poll.until("a warm worker", pool::status, status -> status.warm() > 0);
         SessionClient client = open(gateway, subject);
         assertEquals(SessionState.IDLE, client.ready.state(), "served by a warm worker");
         return client;

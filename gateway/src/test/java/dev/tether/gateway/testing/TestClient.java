@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,9 +52,23 @@ public final class TestClient implements AutoCloseable {
 
     /** Connects with the browser form: subprotocols {@code gateway.v1, bearer.<token>}. */
     public static TestClient connect(URI uri, String token) {
-        return connect(uri, ClientEndpointConfig.Builder.create()
-                .preferredSubprotocols(List.of("gateway.v1", "bearer." + token))
-                .build());
+        return connect(uri, browserForm(token));
+    }
+
+    /**
+     * Connects with the browser form, or nothing when the upgrade is refused: for polling until the
+     * gateway lets {@code token} in (a key reloaded, a slot freed).
+     */
+    public static Optional<TestClient> connectIfAccepted(URI uri, String token) {
+        try {
+            return Optional.of(tryConnect(uri, browserForm(token)));
+        } catch (DeploymentException | IOException refused) {
+            return Optional.empty();
+        }
+    }
+
+    private static ClientEndpointConfig browserForm(String token) {
+        return ClientEndpointConfig.Builder.create().preferredSubprotocols(List.of("gateway.v1", "bearer." + token)).build();
     }
 
     /** Connects with the {@code Authorization: Bearer} header form. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +13,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import dev.tether.testkit.Poll;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** Sampling this very JVM: real /proc readings and a real jcmd. */
 class ProcessSamplerIT {
 
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final long PID = ProcessHandle.current().pid();
 
     @Test
@@ -129,27 +130,11 @@ class ProcessSamplerIT {
     }
 
     private static void awaitLast(ProcessSampler sampler, Predicate<ProcessSampler.Sample> condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            List<ProcessSampler.Sample> samples = sampler.samples();
-            if (!samples.isEmpty() && condition.test(samples.get(samples.size() - 1))) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("not within 20 s: " + what + "; samples " + samples);
-            }
-            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
-        }
+        Poll.until(what, DEADLINE, sampler::samples,
+                samples -> !samples.isEmpty() && condition.test(samples.get(samples.size() - 1)));
     }
 
     private static List<ProcessSampler.Sample> awaitSamples(ProcessSampler sampler, int n) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (sampler.samples().size() < n) {
-            if (System.nanoTime() > deadline) {
-                fail("fewer than " + n + " samples within 20 s");
-            }
-            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
-        }
-        return sampler.samples();
+        return Poll.until(n + " samples", DEADLINE, sampler::samples, samples -> samples.size() >= n);
     }
 }

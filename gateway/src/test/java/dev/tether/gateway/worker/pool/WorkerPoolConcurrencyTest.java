@@ -8,18 +8,22 @@ import dev.tether.gateway.config.PoolConfig;
 import dev.tether.gateway.worker.EchoWorker;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerUnavailableException;
+import dev.tether.testkit.Poll;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -63,20 +67,10 @@ class WorkerPoolConcurrencyTest {
             results.add(callers.submit(() -> {
                 go.await();
                 int sessions = 0;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (sessions < 200) {
-                    Worker worker;
-                    try {
-                        worker = pool.acquire().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                    } catch (WorkerUnavailableException e) {
-                        // At capacity: wait a little for a session to end. Parking (not spinning)
-                        // leaves the CPU to the pool's scheduler thread, which frees capacity.
-                        if (System.nanoTime() > deadline) {
-                            throw new AssertionError("no worker within 60 s", e);
-                        }
-                        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-                        continue;
-                    }
+                    // At capacity, wait for a session to end: Poll parks between attempts, which
+                    // leaves the CPU to the pool's scheduler thread, which frees capacity.
+                    Worker worker = Poll.present("a worker", Duration.ofSeconds(60), () -> acquire(pool));
                     if (!handedOut.add(worker)) {
                         duplicates.incrementAndGet();
                     }
@@ -103,12 +97,18 @@ class WorkerPoolConcurrencyTest {
         pool.terminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         // The pool hears of each exit through the worker's exited() stage, on another thread: the
         // last sessions' workers may still be on their way out of the count.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (pool.status().live() > 0 && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-        }
-        PoolStatus status = pool.status();
-        assertEquals(0, status.live());
+        PoolStatus status = Poll.until("no live worker left", Duration.ofSeconds(30), pool::status, s -> s.live() == 0);
         assertEquals(launched.get(), status.spawned());
+    }
+
+    /** A worker from {@code pool}, or none while it is at capacity. */
+    private static Optional<Worker> acquire(WorkerPool pool) {
+        try {
+            return Optional.of(pool.acquire().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        } catch (WorkerUnavailableException atCapacity) {
+            return Optional.empty();
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new AssertionError("acquiring a worker", e);
+        }
     }
 }

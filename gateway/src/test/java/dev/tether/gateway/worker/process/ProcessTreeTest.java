@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.worker.WorkerExit;
+import dev.tether.testkit.Poll;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -59,12 +61,8 @@ class ProcessTreeTest {
         Process parent = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
         try {
             long pid = parent.pid();
-            ProcessTree.Snapshot snapshot = ProcessTree.Snapshot.take();
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (snapshot.members(pid).size() < 3 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-                snapshot = ProcessTree.Snapshot.take();
-            }
+            ProcessTree.Snapshot snapshot = Poll.until("the shell and its two sleeps in a snapshot", Duration.ofSeconds(10),
+                    ProcessTree.Snapshot::take, s -> s.members(pid).size() >= 3);
             assertEquals(3, snapshot.members(pid).size(), "the shell and its two sleeps");
             long rss = snapshot.rssBytes(pid);
             assertTrue(rss > 0, "rss " + rss);
