@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.gateway.session.SessionIds;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SeqAudit;
-import dev.tether.gateway.testing.TcpProxy;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
@@ -21,6 +20,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.testkit.Poll;
+import dev.tether.testkit.TcpRelay;
 import jakarta.websocket.CloseReason;
 import java.io.IOException;
 import java.net.URI;
@@ -129,12 +129,12 @@ class ResumeIT {
         String token = streaming.token(newSubject());
         SeqAudit audit = new SeqAudit();
         String id;
-        try (TcpProxy proxy = TcpProxy.to(streaming.address());
-                TestClient first = TestClient.connect(proxy.via(streaming.uri()), token)) {
+        try (TcpRelay relay = new TcpRelay(streaming.address());
+                TestClient first = TestClient.connect(relay.via(streaming.uri()), token)) {
             id = first.expect(ServerMessage.SessionReady.class).sessionId();
             first.send(message("m1", "the quick brown fox jumps over the lazy dog"));
             List<ServerMessage> seen = new ArrayList<>(first.until(ResumeIT::isDelta));
-            proxy.dropAll();
+            relay.reset();
             Poll.until("the client notices the dropped connection", () -> !first.isOpen());
             seen.addAll(first.drain());
             audit.record("first", seen);

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
-import dev.tether.gateway.testing.TcpProxy;
 import dev.tether.gateway.worker.process.ProcessWorker;
 import dev.tether.testkit.Poll;
+import dev.tether.testkit.TcpRelay;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,14 +92,14 @@ class DemoPageBrowserIT {
 
     @Test
     void tcpResetMidStreamResumesTheSameSession() throws Exception {
-        try (TcpProxy proxy = TcpProxy.to(gateway.address())) {
+        try (TcpRelay relay = new TcpRelay(gateway.address())) {
             // The page, and so its WebSocket, goes through the relay.
-            DemoPage page = DemoPage.open(browser, proxy.via(base()), "sub=browser-reset");
+            DemoPage page = DemoPage.open(browser, relay.via(base()), "sub=browser-reset");
             String session = page.sessionId();
 
             String id = page.send(SLOW_PROMPT);
             page.awaitDeltas(id, 3);
-            proxy.dropAll();
+            relay.reset();
             page.screenshot("01-reset");
 
             assertResumedAndCompletedOnce(page, session, id);

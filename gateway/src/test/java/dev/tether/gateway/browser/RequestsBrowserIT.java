@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
-import dev.tether.gateway.testing.TcpProxy;
+import dev.tether.testkit.TcpRelay;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -64,14 +64,14 @@ class RequestsBrowserIT {
 
     @Test
     void aRequestPendingAcrossATcpResetIsShownAgainAndAnsweredOnce() throws Exception {
-        try (TcpProxy proxy = TcpProxy.to(gateway.address())) {
-            DemoPage page = DemoPage.open(browser, proxy.via(base()), "sub=browser-ask-reset");
+        try (TcpRelay relay = new TcpRelay(gateway.address())) {
+            DemoPage page = DemoPage.open(browser, relay.via(base()), "sub=browser-ask-reset");
             String session = page.sessionId();
             String id = page.sendAsking("clean the build");
             String requestId = id + "-ask-1";
             page.awaitApprovalButtons(requestId);
 
-            proxy.dropAll();
+            relay.reset();
             page.await(() -> "a second connection, open", d -> page.connections() >= 2 && "open".equals(page.state()));
             assertTrue(page.states().contains("reconnecting"), "states: " + page.states());
             assertEquals(session, page.sessionId(), "same session after the reset");

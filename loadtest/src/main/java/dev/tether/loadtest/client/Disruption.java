@@ -2,6 +2,7 @@ package dev.tether.loadtest.client;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.testkit.TcpRelay;
 import java.time.Duration;
 
 /**

@@ -13,6 +13,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.TcpRelay;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;

@@ -4,8 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.client.Disruption;
 import dev.tether.loadtest.client.RunStats;
-import dev.tether.loadtest.client.TcpRelay;
 import dev.tether.loadtest.client.VirtualUser;
+import dev.tether.testkit.TcpRelay;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.tether.loadtest.client;
+package dev.tether.testkit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,8 +17,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 
 /**
- * A loopback TCP relay in front of the gateway for one virtual user, so that its connections can
- * fail the ways networks fail, which Tyrus alone cannot do:
+ * A loopback TCP relay in front of a gateway, so that the connections made through it can fail the
+ * ways networks fail, which Tyrus and browsers alone cannot do:
  * <ul>
  *   <li>{@link #reset()}: both relayed sockets closed with SO_LINGER 0, a TCP RST both sides see at
  *       once (no FIN, no WebSocket close frame), as when a client is killed;</li>
@@ -31,6 +32,9 @@ import java.util.function.LongConsumer;
  * </ul>
  * A half-open connection is closed towards the client once the gateway closes its side, and the
  * callback given learns how long that took.
+ *
+ * <p>The load-test client puts one in front of each virtual user; the gateway's tests put one
+ * between a client and the gateway to cut a connection without a close frame.
  *
  * <p>An acceptor thread, and two copying threads per relayed connection, all daemons.
  */
@@ -95,6 +99,12 @@ public final class TcpRelay implements AutoCloseable {
     /** The loopback port clients connect to instead of the gateway's. */
     public int port() {
         return listener.getLocalPort();
+    }
+
+    /** {@code uri} (the gateway's) with the relay's port instead: the same scheme, host, path and query. */
+    public URI via(URI uri) {
+        String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+        return URI.create(uri.getScheme() + "://" + uri.getHost() + ":" + port() + uri.getRawPath() + query);
     }
 
     /** Resets every connection that is still passing bytes: RST both ways. Half-open ones are left as they are. */
