@@ -91,6 +91,9 @@ public interface Worker {
     /** The operating-system process id, for workers that are processes. */
     OptionalLong pid();
 
-    /** A short description for logs: "echo" or "pid 1234". */
-    String describe();
+    /** A short description for logs: "pid 1234" for a worker that is a process; others say what they are ("echo"). */
+    default String describe() {
+        OptionalLong pid = pid();
+        return pid.isPresent() ? "pid " + pid.getAsLong() : getClass().getSimpleName();
+    }
 }

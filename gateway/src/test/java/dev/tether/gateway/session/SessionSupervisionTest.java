@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.auth.TokenVerifier;
@@ -18,9 +16,8 @@ import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.replay.ReplayBuffer;
+import dev.tether.gateway.worker.FakeWorker;
 import dev.tether.gateway.worker.Worker;
-import dev.tether.gateway.worker.WorkerExit;
-import dev.tether.gateway.worker.WorkerListener;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
@@ -43,7 +40,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -151,7 +147,7 @@ class SessionSupervisionTest {
 
     /** The worker says ready, and the session (on its loop) takes it. */
     private void readyUp(FakeWorker worker) {
-        worker.ready.complete(null);
+        worker.becomeReady();
         channel.runPendingTasks();
     }
 
@@ -194,7 +190,7 @@ class SessionSupervisionTest {
         readyUp(workers.last());
         List<ServerMessage> after = drain();
         assertEquals(List.of(SessionState.PROCESSING), states(after));
-        assertEquals(List.of("m1"), workers.last().received);
+        assertEquals(List.of("m1"), workers.last().received());
     }
 
     @Test
@@ -218,10 +214,10 @@ class SessionSupervisionTest {
         readyUp(second);
         List<ServerMessage> restarted = drain();
         assertEquals(List.of("worker_restarted"), notices(restarted));
-        assertEquals(List.of("m2"), second.received, "the queued message reaches the new worker");
+        assertEquals(List.of("m2"), second.received(), "the queued message reaches the new worker");
         second.result("m2");
         drain();
-        assertEquals(List.of("m2", "m3"), second.received);
+        assertEquals(List.of("m2", "m3"), second.received());
         second.result("m3");
         assertEquals(List.of(SessionState.IDLE), states(drain()));
     }
@@ -271,17 +267,17 @@ class SessionSupervisionTest {
         assertEquals(List.of("restart_scheduled"), notices(scheduled));
         FakeWorker replacement = workers.last();
         assertTrue(replacement != old, "the replacement is started at once");
-        assertFalse(old.stopped, "the old worker finishes its turn");
+        assertFalse(old.stopped(), "the old worker finishes its turn");
         old.result("m1");
         drain();
-        assertFalse(old.stopped, "the old worker is stopped only once the replacement is warm");
+        assertFalse(old.stopped(), "the old worker is stopped only once the replacement is warm");
         readyUp(replacement);
         List<ServerMessage> swapped = drain();
-        assertTrue(old.stopped);
+        assertTrue(old.stopped());
         assertEquals(List.of("worker_restarted"), notices(swapped));
         assertEquals(SessionState.IDLE, states(swapped).get(states(swapped).size() - 1));
         send("m2");
-        assertEquals(List.of("m2"), replacement.received);
+        assertEquals(List.of("m2"), replacement.received());
     }
 
     @Test
@@ -292,7 +288,7 @@ class SessionSupervisionTest {
         drain();
         session.reportRss(old, 250L << 20);
         List<ServerMessage> killed = drain();
-        assertTrue(old.killed);
+        assertTrue(old.killed());
         assertEquals(List.of("worker_killed"), notices(killed));
         assertEquals(List.of(SessionState.RESTARTING), states(killed));
         readyUp(workers.last());
@@ -307,7 +303,7 @@ class SessionSupervisionTest {
         drain();
         session.reportRss(old, 500L << 20);
         assertTrue(notices(drain()).isEmpty());
-        assertFalse(old.killed);
+        assertFalse(old.killed());
     }
 
     @Test
@@ -350,7 +346,7 @@ class SessionSupervisionTest {
         advance(Duration.ofMinutes(5));
         List<ServerMessage> end = drain();
         assertEquals("first_message_timeout", ((ServerMessage.Status) end.get(0)).reason());
-        assertTrue(workers.last().stopped);
+        assertTrue(workers.last().stopped());
     }
 
     @Test
@@ -410,19 +406,19 @@ class SessionSupervisionTest {
         ServerMessage.Notice notice = (ServerMessage.Notice) stalled.stream().filter(m -> m instanceof ServerMessage.Notice)
                 .findFirst().orElseThrow();
         assertEquals("m1", notice.details().path("turn_id").asText());
-        assertEquals(0, first.interrupts);
+        assertEquals(0, first.interrupts());
         advance(Duration.ofMinutes(5));
-        assertEquals(1, first.interrupts, "silent for 10 minutes: interrupted");
+        assertEquals(1, first.interrupts(), "silent for 10 minutes: interrupted");
         assertEquals(List.of(), notices(drain()));
         advance(Duration.ofMinutes(5));
         List<ServerMessage> replaced = drain();
-        assertTrue(first.killed, "silent for 15 minutes, even after the interrupt: killed");
+        assertTrue(first.killed(), "silent for 15 minutes, even after the interrupt: killed");
         assertEquals(List.of("worker_killed"), notices(replaced));
         assertEquals(List.of(SessionState.RESTARTING), states(replaced));
         readyUp(workers.last());
         List<ServerMessage> after = drain();
         assertEquals(List.of("worker_restarted"), notices(after));
-        assertEquals(List.of("m2"), workers.last().received, "the queued message goes on with the new worker");
+        assertEquals(List.of("m2"), workers.last().received(), "the queued message goes on with the new worker");
     }
 
     @Test
@@ -439,7 +435,7 @@ class SessionSupervisionTest {
         channel.runPendingTasks();
         advance(Duration.ofMinutes(20));
         assertTrue(notices(drain()).isEmpty(), "30 minutes of a talking turn, then 20 idle: no stall");
-        assertEquals(0, worker.interrupts);
+        assertEquals(0, worker.interrupts());
     }
 
     @Test
@@ -450,9 +446,9 @@ class SessionSupervisionTest {
         session.detach(connection);
         channel.runPendingTasks();
         advance(Duration.ofMinutes(1));
-        assertEquals(0, workers.last().interrupts);
+        assertEquals(0, workers.last().interrupts());
         advance(Duration.ofMinutes(1));
-        assertEquals(1, workers.last().interrupts);
+        assertEquals(1, workers.last().interrupts());
     }
 
     @Test
@@ -466,15 +462,15 @@ class SessionSupervisionTest {
         session.detach(connection);
         channel.runPendingTasks();
         advance(Duration.ofMinutes(4));
-        assertEquals(0, workers.last().interrupts, "the turn waits for the user: not interrupted for the disconnect");
-        assertEquals(List.of(), workers.last().responses);
+        assertEquals(0, workers.last().interrupts(), "the turn waits for the user: not interrupted for the disconnect");
+        assertEquals(List.of(), workers.last().responses());
 
         advance(Duration.ofMinutes(1));
-        assertEquals(List.of("r1 timeout"), workers.last().responses, "request_timeout resolves it");
+        assertEquals(List.of("r1 timeout"), workers.last().responses(), "request_timeout resolves it");
         advance(Duration.ofMinutes(1));
-        assertEquals(0, workers.last().interrupts);
+        assertEquals(0, workers.last().interrupts());
         advance(Duration.ofMinutes(1));
-        assertEquals(1, workers.last().interrupts, "then the usual interrupt_after_disconnect, from the resolution");
+        assertEquals(1, workers.last().interrupts(), "then the usual interrupt_after_disconnect, from the resolution");
     }
 
     @Test
@@ -494,7 +490,7 @@ class SessionSupervisionTest {
         workers.last().result("m1");
         channel.runPendingTasks();
         List<ServerMessage> after = drain();
-        assertEquals(List.of("r1 answered", "r2 cancelled"), workers.last().responses);
+        assertEquals(List.of("r1 answered", "r2 cancelled"), workers.last().responses());
         assertEquals(ErrorCode.REQUEST_RESOLVED, after.stream().filter(m -> m instanceof ServerMessage.Error)
                 .map(m -> ((ServerMessage.Error) m).code()).findFirst().orElseThrow());
         assertEquals(List.of("r1:answered", "r2:cancelled"), after.stream().filter(m -> m instanceof ServerMessage.RequestResolved)
@@ -513,7 +509,7 @@ class SessionSupervisionTest {
         session.attach(connection, 0, true);
         channel.runPendingTasks();
         advance(Duration.ofMinutes(5));
-        assertEquals(0, workers.last().interrupts);
+        assertEquals(0, workers.last().interrupts());
     }
 
     @Test
@@ -527,8 +523,8 @@ class SessionSupervisionTest {
         readyUp(replacement);
         session.end(EndReason.SHUTDOWN);
         channel.runPendingTasks();
-        assertTrue(old.stopped);
-        assertTrue(replacement.stopped);
+        assertTrue(old.stopped());
+        assertTrue(replacement.stopped());
         assertNotNull(registry.lookup(session.id(), "alice"));
     }
 
@@ -558,13 +554,13 @@ class SessionSupervisionTest {
         List<ServerMessage> finished = drain();
         assertEquals(List.of(SessionState.IDLE), states(finished));
         assertTrue(settled.isDone(), "settled once no turn runs");
-        assertEquals(List.of("m1"), workers.last().received, "nothing else reached the worker");
+        assertEquals(List.of("m1"), workers.last().received(), "nothing else reached the worker");
 
         session.end(EndReason.SHUTDOWN, CloseCode.GOING_AWAY);
         List<ServerMessage> ended = drain();
         assertEquals(List.of(SessionState.ENDED), states(ended));
         assertTrue(closedWith(ended, CloseCode.GOING_AWAY));
-        assertTrue(workers.last().stopped);
+        assertTrue(workers.last().stopped());
     }
 
     @Test
@@ -591,8 +587,8 @@ class SessionSupervisionTest {
         drain();
         session.receive(connection, new ClientMessage.End());
         List<ServerMessage> ended = drain();
-        assertEquals(1, worker.interrupts, "the running turn is interrupted first");
-        assertTrue(worker.stopped, "then the worker is stopped");
+        assertEquals(1, worker.interrupts(), "the running turn is interrupted first");
+        assertTrue(worker.stopped(), "then the worker is stopped");
         assertEquals(List.of(SessionState.ENDED), states(ended));
         assertEquals("client_end", ended.stream().filter(m -> m instanceof ServerMessage.Status)
                 .map(m -> ((ServerMessage.Status) m).reason()).findFirst().orElseThrow());
@@ -609,8 +605,8 @@ class SessionSupervisionTest {
         drain();
         session.receive(connection, new ClientMessage.End());
         drain();
-        assertEquals(0, worker.interrupts);
-        assertTrue(worker.stopped);
+        assertEquals(0, worker.interrupts());
+        assertTrue(worker.stopped());
     }
 
     // ---- transitions not covered above (Session's table, one test per row) ----
@@ -619,7 +615,7 @@ class SessionSupervisionTest {
     void aColdWorkerThatNeverGetsReadyEndsThePreparingSession() {
         start(false);
         drain();
-        workers.last().ready.completeExceptionally(new IOException("exited before it was ready"));
+        workers.last().ready().completeExceptionally(new IOException("exited before it was ready"));
         channel.runPendingTasks();
         List<ServerMessage> ended = drain();
         assertEquals(List.of(SessionState.ENDED), states(ended));
@@ -632,7 +628,7 @@ class SessionSupervisionTest {
         start(true);
         crash(workers.last());
         assertEquals(List.of(SessionState.RESTARTING), states(drain()));
-        workers.last().ready.completeExceptionally(new IOException("exited before it was ready"));
+        workers.last().ready().completeExceptionally(new IOException("exited before it was ready"));
         channel.runPendingTasks();
         assertEquals(List.of(SessionState.ENDED), states(drain()));
         assertEquals(EndReason.WORKER_FAILED,
@@ -660,7 +656,7 @@ class SessionSupervisionTest {
         assertEquals(List.of(SessionState.RESTARTING), states(restarting));
         FakeWorker replacement = workers.last();
         readyUp(replacement);
-        assertTrue(old.stopped, "the old worker goes once its successor is ready");
+        assertTrue(old.stopped(), "the old worker goes once its successor is ready");
         List<ServerMessage> swapped = drain();
         assertEquals(List.of("worker_restarted"), notices(swapped));
         assertEquals(List.of(SessionState.IDLE), states(swapped));
@@ -678,7 +674,7 @@ class SessionSupervisionTest {
         workers.refuse = false;
         old.result("m1");
         channel.runPendingTasks();
-        assertTrue(old.stopped, "stopped first, to free its place");
+        assertTrue(old.stopped(), "stopped first, to free its place");
         FakeWorker fresh = workers.last();
         assertTrue(fresh != old, "then a new worker is asked for");
         readyUp(fresh);
@@ -696,7 +692,7 @@ class SessionSupervisionTest {
         drain();
         worker.result("m1");
         channel.runPendingTasks();
-        assertEquals(List.of("m1", "m2"), worker.received);
+        assertEquals(List.of("m1", "m2"), worker.received());
         assertEquals(List.of(), states(drain()), "still processing (no status between back-to-back turns)");
         worker.result("m2");
         channel.runPendingTasks();
@@ -727,7 +723,7 @@ class SessionSupervisionTest {
         assertTrue(drain().isEmpty(), "the live connection is not replaced");
         assertTrue(session.attached());
         send("after");
-        assertEquals(List.of("after"), workers.last().received);
+        assertEquals(List.of("after"), workers.last().received());
         dead.finishAndReleaseAll();
     }
 
@@ -737,7 +733,7 @@ class SessionSupervisionTest {
     void theNewestCheckpointGoesToTheWorkerThatContinuesAfterACrashAndNeverToTheClient() {
         start(true);
         FakeWorker first = workers.last();
-        assertNull(first.resume, "a new session's worker gets no resume");
+        assertNull(first.resume(), "a new session's worker gets no resume");
         send("m1");
         first.checkpoint(JSON.objectNode().put("turns", 1));
         first.result("m1");
@@ -750,13 +746,13 @@ class SessionSupervisionTest {
         crash(first);
         FakeWorker second = workers.last();
         readyUp(second);
-        assertEquals(JSON.objectNode().put("turns", 2), second.resume);
+        assertEquals(JSON.objectNode().put("turns", 2), second.resume());
         // The replaced worker's late checkpoint is not the session's any more.
         first.checkpoint(JSON.objectNode().put("turns", 99));
         channel.runPendingTasks();
         crash(second);
         readyUp(workers.last());
-        assertEquals(JSON.objectNode().put("turns", 2), workers.last().resume);
+        assertEquals(JSON.objectNode().put("turns", 2), workers.last().resume());
     }
 
     @Test
@@ -772,8 +768,8 @@ class SessionSupervisionTest {
         FakeWorker replacement = workers.last();
         assertTrue(replacement != first, "a replacement was reserved");
         readyUp(replacement);
-        assertEquals(JSON.objectNode().put("turns", 1), replacement.resume);
-        assertTrue(first.stopped, "the old worker is stopped once its successor is ready");
+        assertEquals(JSON.objectNode().put("turns", 1), replacement.resume());
+        assertTrue(first.stopped(), "the old worker is stopped once its successor is ready");
     }
 
     @Test
@@ -811,12 +807,12 @@ class SessionSupervisionTest {
         Connection client = new Connection(other, connection.token());
         moved.attach(client, 6, true);
         channel.runPendingTasks();
-        workers.last().ready.complete(null);
+        workers.last().becomeReady();
         channel.runPendingTasks();
-        assertEquals(JSON.objectNode().put("turns", 4), workers.last().resume, "the worker continues from the checkpoint");
+        assertEquals(JSON.objectNode().put("turns", 4), workers.last().resume(), "the worker continues from the checkpoint");
         moved.receive(client, new ClientMessage.Message("m-old", TextNode.valueOf("again")));
         channel.runPendingTasks();
-        assertEquals(List.of(), workers.last().received, "an id taken on the other node is a duplicate here");
+        assertEquals(List.of(), workers.last().received(), "an id taken on the other node is a duplicate here");
         assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("alice"));
         assertTrue(here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first()).toCompletableFuture().join()
                 instanceof SessionRegistry.TakeOver.Here again && again.session() == moved,
@@ -828,100 +824,6 @@ class SessionSupervisionTest {
         advance(Duration.ofMinutes(5));
         assertTrue(moved.state() == SessionState.ENDED, "ended at max_duration counted from its creation: " + moved.state());
         other.finishAndReleaseAll();
-    }
-
-    /** A worker the test drives by hand. */
-    private static final class FakeWorker implements Worker {
-        final CompletableFuture<Void> ready = new CompletableFuture<>();
-        final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
-        final List<String> received = new ArrayList<>();
-        EventExecutor executor;
-        WorkerListener listener;
-        /** The checkpoint it was bound with; null for a new session's worker. */
-        JsonNode resume;
-        boolean stopped;
-        boolean killed;
-        int interrupts;
-        /** The responses it got: request id and outcome. */
-        final List<String> responses = new ArrayList<>();
-
-        @Override
-        public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
-            this.resume = resume;
-            this.executor = executor;
-            this.listener = listener;
-        }
-
-        @Override
-        public void send(String id, JsonNode data) {
-            received.add(id);
-        }
-
-        @Override
-        public void interrupt() {
-            interrupts++;
-        }
-
-        @Override
-        public void respond(String requestId, RequestOutcome outcome, JsonNode data) {
-            responses.add(requestId + " " + outcome.wire());
-        }
-
-        void request(String requestId) {
-            executor.execute(() -> listener.onRequest(requestId, JSON.objectNode().put("kind", "question")));
-        }
-
-        @Override
-        public CompletionStage<Void> stop() {
-            stopped = true;
-            exited.complete(new WorkerExit(0, 0, "stopped"));
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public void kill() {
-            killed = true;
-            exited.complete(new WorkerExit(137, 9, "killed by signal 9 (SIGKILL)"));
-        }
-
-        @Override
-        public CompletionStage<Void> ready() {
-            return ready;
-        }
-
-        @Override
-        public CompletionStage<WorkerExit> exited() {
-            return exited;
-        }
-
-        @Override
-        public OptionalLong pid() {
-            return OptionalLong.of(4242);
-        }
-
-        @Override
-        public String describe() {
-            return "fake";
-        }
-
-        void result(String id) {
-            ObjectNode event = JSON.objectNode().put("type", "result").put("id", id);
-            executor.execute(() -> listener.onEvent(event));
-        }
-
-        void event(ObjectNode event) {
-            executor.execute(() -> listener.onEvent(event));
-        }
-
-        void checkpoint(JsonNode state) {
-            executor.execute(() -> listener.onCheckpoint(state));
-        }
-
-        void crash(int code, int signal) {
-            WorkerExit exit = new WorkerExit(code, signal, "crashed");
-            exited.complete(exit);
-            executor.execute(() -> listener.onExit(exit));
-        }
     }
 
     /** Hands out fake workers, ready at once or when the test says so. */
@@ -936,9 +838,9 @@ class SessionSupervisionTest {
             if (refuse) {
                 throw new WorkerUnavailableException("no worker available (test)");
             }
-            FakeWorker worker = new FakeWorker();
+            FakeWorker worker = new FakeWorker(4242 + all.size(), "fake-workers");
             if (nextReady) {
-                worker.ready.complete(null);
+                worker.becomeReady();
             }
             nextReady = false;
             all.addLast(worker);

@@ -240,11 +240,6 @@ public final class ProcessWorker implements Worker {
         return OptionalLong.of(pid);
     }
 
-    @Override
-    public String describe() {
-        return "pid " + pid;
-    }
-
     /** The worker's own working directory (removed once it has exited). */
     public Path workDir() {
         return workDir;

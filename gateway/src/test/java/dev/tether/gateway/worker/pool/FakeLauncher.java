@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.pool;
 
+import dev.tether.gateway.worker.FakeWorker;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

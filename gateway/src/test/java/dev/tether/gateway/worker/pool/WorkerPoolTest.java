@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.config.PoolConfig;
+import dev.tether.gateway.worker.FakeWorker;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import java.time.Duration;
@@ -194,7 +195,7 @@ class WorkerPoolTest {
         assertFalse(pool.terminated().toCompletableFuture().isDone(), "a process may still come");
 
         FakeWorker late = launcher.release(0);
-        assertTrue(late.stopped, "nobody will use it");
+        assertTrue(late.stopped(), "nobody will use it");
         assertTrue(pool.terminated().toCompletableFuture().isDone());
         assertEquals(0, pool.status().live());
     }
@@ -257,9 +258,9 @@ class WorkerPoolTest {
         WorkerPool pool = started(config(1, 10));
         FakeWorker slow = launcher.last();
         scheduler.advance(INIT_TIMEOUT.minusMillis(1));
-        assertFalse(slow.killed);
+        assertFalse(slow.killed());
         scheduler.advance(Duration.ofMillis(1));
-        assertTrue(slow.killed);
+        assertTrue(slow.killed());
         PoolStatus status = pool.status();
         assertEquals(1, status.spawnFailures());
         assertEquals(1, status.consecutiveFailures());
@@ -278,7 +279,7 @@ class WorkerPoolTest {
         WorkerPool pool = started(config(0, 10));
         CompletionStage<Worker> stage = pool.acquire();
         scheduler.advance(INIT_TIMEOUT);
-        assertTrue(launcher.last().killed);
+        assertTrue(launcher.last().killed());
         Throwable cause = failure(stage);
         assertInstanceOf(WorkerUnavailableException.class, cause);
         assertTrue(cause.getMessage().contains("pool.init_timeout"), cause.getMessage());
@@ -291,11 +292,11 @@ class WorkerPoolTest {
         CompletionStage<Worker> refused = pool.acquire();
         scheduler.runDue();
         launcher.get(0).exit(3);
-        launcher.get(1).ready.completeExceptionally(new IllegalStateException("worker said: bad config"));
+        launcher.get(1).ready().completeExceptionally(new IllegalStateException("worker said: bad config"));
 
         assertTrue(failure(crashed).getMessage().contains("exited before ready: exit code 3"));
         assertTrue(failure(refused).getMessage().contains("bad config"));
-        assertTrue(launcher.get(1).killed, "a worker that failed to start is killed");
+        assertTrue(launcher.get(1).killed(), "a worker that failed to start is killed");
         assertEquals(2, pool.status().spawnFailures());
         assertEquals(0, pool.status().live());
     }
@@ -453,9 +454,9 @@ class WorkerPoolTest {
 
         FakeLauncher next = new FakeLauncher("b", scheduler);
         pool.reconfigure(next);
-        assertTrue(oldIdle.stopped, "an idle worker of the old config is stopped");
-        assertFalse(inSession.stopped, "workers in sessions are left alone");
-        assertFalse(oldStarting.stopped);
+        assertTrue(oldIdle.stopped(), "an idle worker of the old config is stopped");
+        assertFalse(inSession.stopped(), "workers in sessions are left alone");
+        assertFalse(oldStarting.stopped());
         assertEquals(0, pool.status().warm());
 
         scheduler.advance(Duration.ofSeconds(5));
@@ -464,12 +465,12 @@ class WorkerPoolTest {
         assertEquals(INTERVAL.toNanos(), next.launchTimes.get(1) - next.launchTimes.get(0));
 
         oldStarting.becomeReady();
-        assertTrue(oldStarting.stopped, "an old-config worker that gets ready is discarded");
+        assertTrue(oldStarting.stopped(), "an old-config worker that gets ready is discarded");
         next.launched.forEach(FakeWorker::becomeReady);
         assertEquals(2, pool.status().warm());
         Worker fresh = now(pool.acquire());
         assertTrue(next.launched.contains(fresh));
-        assertFalse(inSession.stopped);
+        assertFalse(inSession.stopped());
     }
 
     @Test
@@ -515,9 +516,9 @@ class WorkerPoolTest {
         FakeWorker starting = launcher.get(2);
 
         pool.close();
-        assertTrue(idle.stopped);
-        assertTrue(starting.stopped);
-        assertFalse(inSession.stopped, "a session's worker is its session's to stop");
+        assertTrue(idle.stopped());
+        assertTrue(starting.stopped());
+        assertFalse(inSession.stopped(), "a session's worker is its session's to stop");
         WorkerUnavailableException refused = assertThrows(WorkerUnavailableException.class, pool::acquire);
         assertTrue(refused.getMessage().contains("shutting down"), refused.getMessage());
         assertTrue(pool.terminated().toCompletableFuture().isDone());
@@ -538,7 +539,7 @@ class WorkerPoolTest {
         pool.close();
         assertTrue(failure(launched).getMessage().contains("shutting down"));
         assertTrue(failure(notYetLaunched).getMessage().contains("shutting down"));
-        assertTrue(launcher.get(0).stopped);
+        assertTrue(launcher.get(0).stopped());
         scheduler.runDue();
         assertEquals(1, launcher.attempts, "a launch scheduled before close does not happen");
         assertTrue(pool.terminated().toCompletableFuture().isDone());
@@ -548,12 +549,12 @@ class WorkerPoolTest {
     void terminatedWaitsForStoppedWorkersToExit() {
         WorkerPool pool = started(config(1, 10));
         FakeWorker slow = launcher.last();
-        slow.exitOnStop = false;
+        slow.holdExitOnStop();
         slow.becomeReady();
         assertFalse(pool.terminated().toCompletableFuture().isDone());
 
         pool.close();
-        assertTrue(slow.stopped);
+        assertTrue(slow.stopped());
         assertFalse(pool.terminated().toCompletableFuture().isDone(), "still stopping");
         assertEquals(1, pool.status().live());
         slow.exit(0);
