@@ -55,25 +55,8 @@ class AbuseIT {
               max_message_bytes: 4KiB
             """);
 
-    /**
-     * A worker whose every turn writes about 1 MiB (the 500 KB text in 100 deltas, then again in the
-     * result), and a client connection that may hold 256 KiB unsent, at most 1 MiB, or stall 1 s. The
-     * replay buffer (512 KiB) stays below the outbound limit, so a full replay never trips the guard.
-     */
     @RegisterExtension
-    static final GatewayExtension slowReaders = GatewayExtension.withConfig("""
-            worker:
-              echo:
-                deltas: 100
-                delta_interval: 0ms
-            sessions:
-              replay_max_bytes: 512KiB
-            abuse:
-              max_message_bytes: 1MiB
-              outbound_high_water: 256KiB
-              outbound_stall_timeout: 1s
-              max_outbound_bytes: 1MiB
-            """);
+    static final GatewayExtension slowReaders = GatewayExtension.forSlowReaders();
 
     // ---- connections ------------------------------------------------------------------------------
 

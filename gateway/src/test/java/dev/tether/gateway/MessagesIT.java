@@ -13,6 +13,7 @@ import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.RawWebSocket;
+import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
@@ -133,7 +134,7 @@ class MessagesIT {
                 c.send(new ClientMessage.Ping());
                 assertInstanceOf(ServerMessage.Pong.class, c.next());
             }
-            assertEquals(0, c.lastSeq, "a ping is not history");
+            assertEquals(0, c.lastSeq(), "a ping is not history");
         }
     }
 
@@ -264,7 +265,7 @@ class MessagesIT {
             c.roundTrip("m-1", "first", PACED_DELTAS);
             // m-2 is taken, then the connection drops before the client has seen anything about it.
             c.send(message("m-2", "second"));
-            lastSeq = c.lastSeq;
+            lastSeq = c.lastSeq();
         }
         try (Client c = Client.resume(paced, subject, sessionId, lastSeq)) {
             assertTrue(c.ready.resumed());
@@ -293,7 +294,7 @@ class MessagesIT {
         // The whole history, replayed from the start: each id ran exactly once.
         try (Client c = Client.resume(paced, subject, sessionId, 0)) {
             List<ServerMessage> history = new ArrayList<>();
-            while (c.lastSeq < c.ready.lastSeq()) {
+            while (c.lastSeq() < c.ready.lastSeq()) {
                 history.add(c.next());
             }
             assertEquals(1, countResults(history, "m-1"));
@@ -311,7 +312,7 @@ class MessagesIT {
         try (Client c = Client.open(fast, subject)) {
             sessionId = c.ready.sessionId();
             c.roundTrip("m-1", "acked in part", FAST_DELTAS);
-            long newest = c.lastSeq;
+            long newest = c.lastSeq();
             assertEquals(FAST_DELTAS + 3, newest);
 
             c.send(new ClientMessage.Ack(3));
@@ -344,7 +345,7 @@ class MessagesIT {
         // The ack really trimmed: a resume from 0 learns that 1..3 are gone and gets 4 onwards.
         try (Client c = Client.resume(fast, subject, sessionId, 0)) {
             assertEquals(new ServerMessage.ReplayGap(1, 3), c.next());
-            while (c.lastSeq < c.ready.lastSeq()) {
+            while (c.lastSeq() < c.ready.lastSeq()) {
                 c.next();
             }
             c.assertQuiet();
@@ -400,7 +401,7 @@ class MessagesIT {
             assertTrue(c.ws.isOpen());
             c.roundTrip("good-binary", "after a binary frame", FAST_DELTAS);
             // Nothing bad reached the worker: only the good messages ran.
-            assertEquals((long) (n + 1) * (FAST_DELTAS + 3), c.lastSeq);
+            assertEquals((long) (n + 1) * (FAST_DELTAS + 3), c.lastSeq());
         }
     }
 
@@ -449,7 +450,7 @@ class MessagesIT {
             try (Client c = Client.open(fast, subject)) {
                 sessionId = c.ready.sessionId();
                 c.roundTrip("m-1", "before", FAST_DELTAS);
-                lastSeq = c.lastSeq;
+                lastSeq = c.lastSeq();
                 c.sendText(messageText("big", "x".repeat(FRAME_LIMIT)));
                 assertEquals(1009, c.ws.awaitCloseCode());
             }
@@ -663,12 +664,12 @@ class MessagesIT {
                 messages++;
                 honest.roundTrip("h-" + messages, "honest " + messages, FAST_DELTAS);
                 if (messages % 10 == 0) {
-                    honest.send(new ClientMessage.Ack(honest.lastSeq));
+                    honest.send(new ClientMessage.Ack(honest.lastSeq()));
                 }
             }
             honestDone.set(true);
             attacker.get(TestClient.TIMEOUT.toMillis() * 4, TimeUnit.MILLISECONDS);
-            assertEquals((long) messages * (FAST_DELTAS + 3), honest.lastSeq, "every seq exactly once");
+            assertEquals((long) messages * (FAST_DELTAS + 3), honest.lastSeq(), "every seq exactly once");
             honest.assertQuiet();
         } finally {
             honestDone.set(true);
@@ -769,44 +770,38 @@ class MessagesIT {
     }
 
     /**
-     * A {@link TestClient} that checks, for every history frame it reads, that its seq is exactly one
-     * more than the previous (a {@code replay_gap} moves the expectation past the gap).
+     * A {@link SessionClient} (which checks that every history frame's seq is exactly one more than
+     * the previous) with the turns and checks these tests repeat.
      */
     private static final class Client implements AutoCloseable {
+        final SessionClient session;
         final TestClient ws;
         final ServerMessage.SessionReady ready;
-        long lastSeq;
 
-        private Client(TestClient ws, long lastSeq) {
-            this.ws = ws;
-            this.lastSeq = lastSeq;
-            ServerMessage first = ws.next();
-            this.ready = assertInstanceOf(ServerMessage.SessionReady.class, first, () -> "first frame: " + first);
+        private Client(SessionClient session) {
+            this.session = session;
+            this.ws = session.ws;
+            this.ready = session.ready;
         }
 
         static Client open(GatewayExtension gateway, String subject) {
-            return new Client(TestClient.connectWithHeader(gateway.uri(), gateway.token(subject)), 0);
+            return new Client(SessionClient.open(gateway, subject));
         }
 
         static Client resume(GatewayExtension gateway, String subject, String sessionId, long lastSeq) {
-            return new Client(TestClient.connectWithHeader(gateway.resumeUri(sessionId, lastSeq), gateway.token(subject)), lastSeq);
+            return new Client(SessionClient.resume(gateway, subject, sessionId, lastSeq));
+        }
+
+        long lastSeq() {
+            return session.lastSeq();
         }
 
         ServerMessage next() {
-            ServerMessage m = ws.next();
-            if (m instanceof ServerMessage.Sequenced s) {
-                assertEquals(lastSeq + 1, s.seq(), () -> "seq out of order: " + m);
-                lastSeq = s.seq();
-            } else if (m instanceof ServerMessage.ReplayGap gap) {
-                assertEquals(lastSeq + 1, gap.from(), () -> "gap does not start after the last seq: " + m);
-                lastSeq = gap.to();
-            }
-            return m;
+            return session.next();
         }
 
         <T extends ServerMessage> T expect(Class<T> type) {
-            ServerMessage m = next();
-            return assertInstanceOf(type, m, () -> "expected " + type.getSimpleName() + ", got " + m);
+            return session.expect(type);
         }
 
         JsonNode expectEvent() {
@@ -814,14 +809,7 @@ class MessagesIT {
         }
 
         List<ServerMessage> until(Predicate<ServerMessage> last) {
-            List<ServerMessage> messages = new ArrayList<>();
-            while (true) {
-                ServerMessage m = next();
-                messages.add(m);
-                if (last.test(m)) {
-                    return messages;
-                }
-            }
+            return session.until(last);
         }
 
         void send(ClientMessage message) {

@@ -1,24 +1,24 @@
 package dev.tether.gateway;
 
-import static dev.tether.gateway.testing.SessionClient.notice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.testing.GatewayProcess;
-import dev.tether.gateway.testing.RedisNodes;
+import dev.tether.gateway.testing.HandOvers;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.RedisCluster;
+import dev.tether.gateway.testing.RedisNodes;
 import dev.tether.gateway.testing.RedisSentinelGroup;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -62,32 +62,8 @@ class RedisDeploymentsIT {
         closing.add(cluster);
         GatewayServer a = node("a", cluster.uri());
         GatewayServer b = node("b", cluster.oneSeedUri());
-        try (TestClient onA = TestClient.connectWithHeader(uri(a), token("bob"))) {
-            ServerMessage.SessionReady created = onA.expect(ServerMessage.SessionReady.class);
-            String id = created.sessionId();
-            if (created.state() != SessionState.IDLE) {
-                onA.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-            }
-            onA.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
-                    .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
-            onA.until(m -> m instanceof ServerMessage.Event);
-
-            // b asks a, over the cluster's pub/sub, to hand the session over; a does once the turn ends.
-            try (TestClient onB = TestClient.connectWithHeader(resumeUri(b, id, 0), token("bob"))) {
-                assertEquals(4001, onA.awaitCloseCode(), "a's connection is replaced");
-                ServerMessage.SessionReady ready = onB.expect(ServerMessage.SessionReady.class);
-                assertTrue(ready.resumed());
-                List<ServerMessage> history = onB.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
-                List<String> tags = SessionClient.tags(history);
-                assertTrue(tags.contains("event:result:slow"), "the turn finished on a and b replays it: " + tags);
-                assertEquals(6, tags.stream().filter(t -> t.equals("event:delta:slow")).count(), tags::toString);
-                assertEquals("a", notice(history, "session_moved").details().path("from_node").asText());
-                onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-                onB.send(new ClientMessage.Message("next", JsonNodeFactory.instance.textNode("go on")));
-                List<ServerMessage> next = onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-                assertEquals(2, SessionClient.event(next, "result").path("turn").asInt(), "the worker went on from the checkpoint");
-            }
-        }
+        // b asks a, over the cluster's pub/sub, to hand the session over.
+        HandOvers.afterTheRunningTurn(uri(a), token("bob"), id -> resumeUri(b, id, 0), token("bob"));
         assertTrue(a.registry().all().isEmpty(), "a let the session go");
     }
 

@@ -14,6 +14,7 @@ import dev.tether.gateway.session.Session;
 import dev.tether.gateway.store.RedisSessionStore;
 import dev.tether.gateway.store.StoredSession;
 import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.HandOvers;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.Nginx;
 import dev.tether.gateway.testing.RawHttp;
@@ -172,31 +173,7 @@ class SharedStoreIT {
     }
 
     private void handedOverAfterTheRunningTurn(GatewayServer a, GatewayServer b) throws Exception {
-        try (TestClient onA = TestClient.connectWithHeader(uri(a), token("bob"))) {
-            ServerMessage.SessionReady created = onA.expect(ServerMessage.SessionReady.class);
-            String id = created.sessionId();
-            if (created.state() != SessionState.IDLE) { // a cold worker: idle once it is ready
-                onA.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-            }
-            onA.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
-                    .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
-            onA.until(m -> m instanceof ServerMessage.Event);
-
-            try (TestClient onB = TestClient.connectWithHeader(resumeUri(b, id, 0), token("bob"))) {
-                assertEquals(4001, onA.awaitCloseCode(), "a's connection is replaced");
-                ServerMessage.SessionReady ready = onB.expect(ServerMessage.SessionReady.class);
-                assertTrue(ready.resumed());
-                List<ServerMessage> history = onB.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
-                List<String> tags = SessionClient.tags(history);
-                assertTrue(tags.contains("event:result:slow"), "the turn finished on a and b replays it: " + tags);
-                assertEquals(6, tags.stream().filter(t -> t.equals("event:delta:slow")).count(), tags::toString);
-                assertEquals("a", notice(history, "session_moved").details().path("from_node").asText());
-                onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-                onB.send(new ClientMessage.Message("next", JsonNodeFactory.instance.textNode("go on")));
-                List<ServerMessage> next = onB.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-                assertEquals(2, SessionClient.event(next, "result").path("turn").asInt());
-            }
-        }
+        HandOvers.afterTheRunningTurn(uri(a), token("bob"), id -> resumeUri(b, id, 0), token("bob"));
         assertTrue(a.registry().all().isEmpty(), "a let the session go");
         assertTrue(scrape(a).contains("tether_sessions_left_total{reason=\"handoff\"} 1.0"), "a counts the hand-off");
         assertTrue(scrape(b).contains("tether_session_takeovers_seconds_count{outcome=\"adopted\"} 1"),

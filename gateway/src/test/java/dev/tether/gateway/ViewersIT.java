@@ -50,24 +50,9 @@ class ViewersIT {
     @RegisterExtension
     static final GatewayExtension asking = DemoWorkers.gateway("viewers", "");
 
-    /**
-     * Turns of about 1 MiB each (as in AbuseIT), and a connection that may hold 256 KiB unsent, at most
-     * 1 MiB, or stall 1 s: a viewer that does not read is cut within a turn or two.
-     */
+    /** A viewer that does not read is cut within a turn or two. */
     @RegisterExtension
-    static final GatewayExtension slow = GatewayExtension.withConfig("""
-            worker:
-              echo:
-                deltas: 100
-                delta_interval: 0ms
-            sessions:
-              replay_max_bytes: 512KiB
-            abuse:
-              max_message_bytes: 1MiB
-              outbound_high_water: 256KiB
-              outbound_stall_timeout: 1s
-              max_outbound_bytes: 1MiB
-            """);
+    static final GatewayExtension slow = GatewayExtension.forSlowReaders();
 
     private static String user() {
         return "viewers-" + USERS.incrementAndGet();

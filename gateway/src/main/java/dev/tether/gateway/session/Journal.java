@@ -48,7 +48,59 @@ public interface Journal {
     }
 
     /** The in-memory store's journal: writes nothing, holds nothing. */
-    Journal NONE = new Journal() {
+    Journal NONE = new Silent();
+
+    /** Whether history frame {@code seq} waits before it is shown (see the class comment). */
+    boolean holds(long seq);
+
+    /** Called once, when the session starts: from now on it reports its {@link Event}s to {@code events}. */
+    void start(Consumer<Event> events);
+
+    /** History frame {@code seq} (the very bytes clients get). */
+    void append(long seq, byte[] frame);
+
+    /** The client acknowledged everything up to {@code seq}. */
+    void ack(long seq);
+
+    /** The session's state; {@code turnId} is the running turn's message id while processing, else null. */
+    void state(SessionState state, String turnId);
+
+    /** A connection is attached, with a token that expires at {@code tokenExpiresAt} (epoch seconds). */
+    void attached(long tokenExpiresAt);
+
+    /** The connection went away; the session ends at {@code deadlineMillis} (epoch ms) unless one comes. */
+    void detached(long deadlineMillis);
+
+    /** The newest worker checkpoint, as JSON. */
+    void checkpoint(byte[] state);
+
+    /** A client message id was taken (its digest), so it is a duplicate on every node from now on. */
+    void taken(byte[] idDigest);
+
+    /** A client message waits in the session's queue, behind the others. */
+    void queued(ClientMessage.Message message);
+
+    /** The oldest queued message left the queue (its turn started). */
+    void dequeued(ClientMessage.Message message);
+
+    /** Every queued message left the queue (a drain or an end: they will never start). */
+    void queueCleared();
+
+    /** The session ended: a tombstone is left; completes once written (or given up on). */
+    CompletionStage<Void> end(EndReason reason);
+
+    /**
+     * The session leaves this node alive (a drain, or a hand-off): what is pending is written and
+     * no node owns it until one claims it. Completes once released (or given up on).
+     */
+    CompletionStage<Void> release(long reconnectDeadlineMillis);
+
+    /**
+     * A journal that writes nothing and holds nothing: {@link #NONE}. Open, so that a journal that
+     * cares about a few calls only (a test's recording journal) overrides just those.
+     */
+    class Silent implements Journal {
+
         @Override
         public boolean holds(long seq) {
             return false;
@@ -107,50 +159,5 @@ public interface Journal {
         public CompletionStage<Void> release(long reconnectDeadlineMillis) {
             return CompletableFuture.completedFuture(null);
         }
-    };
-
-    /** Whether history frame {@code seq} waits before it is shown (see the class comment). */
-    boolean holds(long seq);
-
-    /** Called once, when the session starts: from now on it reports its {@link Event}s to {@code events}. */
-    void start(Consumer<Event> events);
-
-    /** History frame {@code seq} (the very bytes clients get). */
-    void append(long seq, byte[] frame);
-
-    /** The client acknowledged everything up to {@code seq}. */
-    void ack(long seq);
-
-    /** The session's state; {@code turnId} is the running turn's message id while processing, else null. */
-    void state(SessionState state, String turnId);
-
-    /** A connection is attached, with a token that expires at {@code tokenExpiresAt} (epoch seconds). */
-    void attached(long tokenExpiresAt);
-
-    /** The connection went away; the session ends at {@code deadlineMillis} (epoch ms) unless one comes. */
-    void detached(long deadlineMillis);
-
-    /** The newest worker checkpoint, as JSON. */
-    void checkpoint(byte[] state);
-
-    /** A client message id was taken (its digest), so it is a duplicate on every node from now on. */
-    void taken(byte[] idDigest);
-
-    /** A client message waits in the session's queue, behind the others. */
-    void queued(ClientMessage.Message message);
-
-    /** The oldest queued message left the queue (its turn started). */
-    void dequeued(ClientMessage.Message message);
-
-    /** Every queued message left the queue (a drain or an end: they will never start). */
-    void queueCleared();
-
-    /** The session ended: a tombstone is left; completes once written (or given up on). */
-    CompletionStage<Void> end(EndReason reason);
-
-    /**
-     * The session leaves this node alive (a drain, or a hand-off): what is pending is written and
-     * no node owns it until one claims it. Completes once released (or given up on).
-     */
-    CompletionStage<Void> release(long reconnectDeadlineMillis);
+    }
 }

@@ -73,11 +73,6 @@ public interface SessionStore {
     /** The in-memory store: sessions live and die with this node. */
     SessionStore MEMORY = new SessionStore() {
         @Override
-        public boolean shared() {
-            return false;
-        }
-
-        @Override
         public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
             return CompletableFuture.completedFuture(new Creation.Created(Journal.NONE));
         }
@@ -105,8 +100,10 @@ public interface SessionStore {
         return CompletableFuture.completedFuture(Optional.empty());
     }
 
-    /** Whether sessions are kept in a store other nodes share. */
-    boolean shared();
+    /** Whether sessions are kept in a store other nodes share; not by default (in memory, they live and die here). */
+    default boolean shared() {
+        return false;
+    }
 
     /**
      * Registers new session {@code id} of {@code subject} and counts it against the user's

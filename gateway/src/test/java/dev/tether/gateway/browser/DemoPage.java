@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.gateway.testing.DemoWorkers;
+import dev.tether.gateway.testing.GatewayExtension;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +42,26 @@ final class DemoPage {
     private DemoPage(BrowserExtension browser) {
         this.browser = browser;
         this.driver = browser.driver();
+    }
+
+    /**
+     * A gateway of demo workers marked {@code marker} that serves the demo page and dev tokens, with
+     * a warm worker and room for a few sessions; {@code yaml} adds sections of its own.
+     */
+    static GatewayExtension gateway(String marker, String yaml) {
+        return DemoWorkers.gateway(marker, """
+                web:
+                  demo_page: true
+                  dev_tokens: true
+                pool:
+                  min_idle: 1
+                  max_workers: 8
+                """ + yaml);
+    }
+
+    /** Where {@code gateway} serves the demo page. */
+    static URI base(GatewayExtension gateway) {
+        return URI.create("http://127.0.0.1:" + gateway.address().getPort() + "/");
     }
 
     /** Loads {@code base} + {@code /?query} and waits until the page's client is open on a session. */
@@ -224,6 +246,13 @@ final class DemoPage {
     }
 
     // ---- actions ----
+
+    /** Sends {@code prompt} as {@link #send} does, and waits until its turn is done; returns its message id. */
+    String sendAndAwait(String prompt) {
+        String id = send(prompt);
+        awaitDone(id);
+        return id;
+    }
 
     /** Types {@code prompt} and presses send; returns the message id of the new turn. */
     String send(String prompt) {

@@ -45,15 +45,9 @@ class DemoPageBrowserIT {
     private static final String MARKER = "browser";
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway(MARKER, """
-            web:
-              demo_page: true
-              dev_tokens: true
+    static final GatewayExtension gateway = DemoPage.gateway(MARKER, """
             auth:
               refresh_lead: 18s          # a 20 s token (?ttl=20s) is asked to refresh 2 s after it was minted
-            pool:
-              min_idle: 1
-              max_workers: 8
             """);
 
     @RegisterExtension
@@ -64,8 +58,7 @@ class DemoPageBrowserIT {
         DemoPage page = DemoPage.open(browser, base(), "sub=browser-stream");
         page.screenshot("01-open");
 
-        String id = page.send("{\"text\":\"one two three four five six\",\"deltas\":6,\"delay_ms\":20}");
-        page.awaitDone(id);
+        String id = page.sendAndAwait("{\"text\":\"one two three four five six\",\"deltas\":6,\"delay_ms\":20}");
         page.screenshot("02-reply-done");
 
         assertEquals("one two three four five six", page.reply(id));
@@ -111,8 +104,7 @@ class DemoPageBrowserIT {
     void reloadMidSessionResumesAndContinues() {
         DemoPage page = DemoPage.open(browser, base(), "sub=browser-reload");
         String session = page.sessionId();
-        String first = page.send("before the reload");
-        page.awaitDone(first);
+        String first = page.sendAndAwait("before the reload");
         // The worker's idle status follows the result: wait for it, so the reload comes between turns.
         page.await(() -> "a status after the first turn's result", d -> page.lastSeq() > page.lastSeqOf(first));
         long lastBeforeReload = page.lastSeq();
@@ -128,8 +120,7 @@ class DemoPageBrowserIT {
         assertEquals(session, page.sessionId(), "the reloaded page resumed the same session");
         assertEquals(session, page.clientSessionId());
 
-        String second = page.send("after the reload");
-        page.awaitDone(second);
+        String second = page.sendAndAwait("after the reload");
         page.screenshot("03-after-reload");
         assertEquals("after the reload", page.reply(second));
         assertEquals(1, page.workerEvents(second, "result"));
@@ -151,8 +142,7 @@ class DemoPageBrowserIT {
         assertEquals(1, page.connections(), "refreshing needed no new connection");
         assertFalse(page.states().contains("reconnecting"), "states: " + page.states());
 
-        String id = page.send("still here");
-        page.awaitDone(id);
+        String id = page.sendAndAwait("still here");
         assertEquals("still here", page.reply(id));
         assertEquals(1, page.connections());
     }
@@ -161,8 +151,7 @@ class DemoPageBrowserIT {
     void endButtonMidTurnEndsTheSessionStopsItsWorkerAndAReloadStartsANewSession() {
         DemoPage page = DemoPage.open(browser, base(), "sub=browser-end");
         String session = page.sessionId();
-        String first = page.send("before the end");
-        page.awaitDone(first);
+        String first = page.sendAndAwait("before the end");
         ProcessWorker worker = workerOf(session);
         long pid = worker.pid().getAsLong();
         Path workDir = worker.workDir();
@@ -208,8 +197,7 @@ class DemoPageBrowserIT {
         assertNull(page.endedReason(), "the reloaded page shows no ended session");
         assertEquals(1, page.connections(), "no attempt to resume the ended session");
 
-        String after = page.send("in the new session");
-        page.awaitDone(after);
+        String after = page.sendAndAwait("in the new session");
         page.screenshot("03-new-session");
         assertEquals("in the new session", page.reply(after));
         assertEquals(1L, page.seqs().get(0), "a new session's first seq");
@@ -221,8 +209,7 @@ class DemoPageBrowserIT {
         page.click("start-new");
         page.await(() -> "a third session, open", d -> "open".equals(page.state()) && page.endedReason() == null
                 && page.clientSessionId() != null && !fresh.equals(page.clientSessionId()));
-        String third = page.send("in the third session");
-        page.awaitDone(third);
+        String third = page.sendAndAwait("in the third session");
         page.screenshot("04-started-anew");
         assertEquals("in the third session", page.reply(third));
     }
@@ -294,6 +281,6 @@ class DemoPageBrowserIT {
     }
 
     private static URI base() {
-        return URI.create("http://127.0.0.1:" + gateway.address().getPort() + "/");
+        return DemoPage.base(gateway);
     }
 }

@@ -51,8 +51,7 @@ class GatewayRestartBrowserIT {
             first.start();
             DemoPage page = DemoPage.open(browser, base, "sub=browser-restart");
             String oldSession = page.sessionId();
-            String before = page.send("before the restart");
-            page.awaitDone(before);
+            String before = page.sendAndAwait("before the restart");
             page.screenshot("01-before-drain");
 
             first.drain("browser test").toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -68,8 +67,7 @@ class GatewayRestartBrowserIT {
             assertNotEquals(oldSession, page.clientSessionId());
             assertTrue(page.connections() >= 2, "connections: " + page.connections());
 
-            String after = page.send("after the restart");
-            page.awaitDone(after);
+            String after = page.sendAndAwait("after the restart");
             page.screenshot("04-after-restart");
             assertEquals("after the restart", page.reply(after));
             assertEquals(1, page.workerEvents(after, "result"));

@@ -82,8 +82,7 @@ class RealClaudeBrowserIT {
         page.await(() -> "a new worker", d -> session.currentWorker() != null
                 && session.currentWorker().pid().orElse(killed) != killed && "idle".equals(page.text("worker-state")));
         STAND_IN.reply(AnthropicStandIn.text("you asked me to write the file"));
-        String second = page.send("what did I ask you?");
-        page.awaitDone(second);
+        String second = page.sendAndAwait("what did I ask you?");
         page.screenshot("03-resumed");
         assertEquals("you asked me to write the file", page.reply(second));
         List<RecordedRequest> requests = STAND_IN.messageRequests();
@@ -97,6 +96,6 @@ class RealClaudeBrowserIT {
     }
 
     private static URI base() {
-        return URI.create("http://127.0.0.1:" + gateway.address().getPort() + "/");
+        return DemoPage.base(gateway);
     }
 }

@@ -3,7 +3,6 @@ package dev.tether.gateway.browser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.testkit.TcpRelay;
 import java.net.URI;
@@ -28,14 +27,7 @@ class RequestsBrowserIT {
     private static final String MARKER = "browser-requests";
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway(MARKER, """
-            web:
-              demo_page: true
-              dev_tokens: true
-            pool:
-              min_idle: 1
-              max_workers: 8
-            """);
+    static final GatewayExtension gateway = DemoPage.gateway(MARKER, "");
 
     @RegisterExtension
     static final BrowserExtension browser = new BrowserExtension();
@@ -160,6 +152,6 @@ class RequestsBrowserIT {
     }
 
     private static URI base() {
-        return URI.create("http://127.0.0.1:" + gateway.address().getPort() + "/");
+        return DemoPage.base(gateway);
     }
 }

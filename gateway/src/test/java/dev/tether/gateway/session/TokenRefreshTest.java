@@ -13,6 +13,7 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.worker.EchoWorker;
+import dev.tether.gateway.testing.ManualClock;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;

@@ -80,6 +80,28 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         return new GatewayExtension(yaml, clock);
     }
 
+    /**
+     * A gateway for clients that do not read: a worker whose every turn writes about 1 MiB (a 500 KB
+     * text in 100 deltas, then again in the result), and connections that may hold 256 KiB unsent,
+     * at most 1 MiB, or stall 1 s. The replay buffer (512 KiB) stays below the outbound limit, so a
+     * full replay never trips the guard.
+     */
+    public static GatewayExtension forSlowReaders() {
+        return withConfig("""
+                worker:
+                  echo:
+                    deltas: 100
+                    delta_interval: 0ms
+                sessions:
+                  replay_max_bytes: 512KiB
+                abuse:
+                  max_message_bytes: 1MiB
+                  outbound_high_water: 256KiB
+                  outbound_stall_timeout: 1s
+                  max_outbound_bytes: 1MiB
+                """);
+    }
+
     /** A gateway with {@link #BASE_CONFIG} only. */
     public static GatewayExtension withDefaults() {
         return withConfig("");
