@@ -156,19 +156,23 @@ class AbuseIT {
      * Waits until {@code client} has answered {@code n} more messages ({@code accepted} or {@code
      * error}, collected into {@code errors}), or has been closed with nothing left to read.
      */
-    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.Error> errors) {
-        int[] answered = {0};
-        Poll.until(n + " answer(s), or the connection closed with nothing left to read", () -> {
-            for (ServerMessage message : client.drain()) {
-                if (message instanceof ServerMessage.Accepted) {
-                    answered[0]++;
-                } else if (message instanceof ServerMessage.Error error) {
-                    answered[0]++;
-                    errors.add(error);
-                }
+    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.Error> errors) throws InterruptedException {
+        long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
+        int answered = 0;
+        while (answered < n) {
+            ServerMessage message = client.poll(Duration.ofMillis(20));
+            if (message instanceof ServerMessage.Accepted) {
+                answered++;
+            } else if (message instanceof ServerMessage.Error error) {
+                answered++;
+                errors.add(error);
+            } else if (message == null && !client.isOpen() && client.inboxEmpty()) {
+                return;
             }
-            return answered[0] >= n || (!client.isOpen() && client.inboxEmpty());
-        });
+            if (System.nanoTime() - deadline > 0) {
+                fail("no answer to " + (n - answered) + " message(s) within " + TestClient.TIMEOUT);
+            }
+        }
     }
 
     // ---- clients that do not read -------------------------------------------------------------
