@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.process;
 
+import static dev.tether.gateway.worker.process.WorkerRig.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -23,21 +24,15 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -52,49 +47,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProcessWorkerIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Duration GRACE = Duration.ofMillis(500);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
 
-    private ScheduledExecutorService timers;
-    /** The spawner's loops, where a worker's stdio is served until it is bound. */
-    private EpollEventLoopGroup spawnerLoops;
-    /** The session's loop. */
-    private EpollEventLoopGroup sessionLoops;
-    private EventLoop loop;
+    private WorkerRig rig;
     private Spawner spawner;
-    private final List<ProcessWorker> started = new ArrayList<>();
+    /** The session's loop. */
+    private EventLoop loop;
+    /** What the worker of a test that binds one with {@link #bound(ProcessWorkerConfig)} tells its session. */
+    private RecordingListener recorder;
 
     @BeforeEach
     void setUp() {
-        timers = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "worker-timers");
-            thread.setDaemon(true);
-            return thread;
-        });
-        spawnerLoops = new EpollEventLoopGroup(1);
-        sessionLoops = new EpollEventLoopGroup(1);
-        loop = sessionLoops.next();
-        try {
-            spawner = Spawner.start(spawnerLoops);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        rig = new WorkerRig();
+        spawner = rig.spawner;
+        loop = rig.sessionLoop();
+        recorder = new RecordingListener(loop);
     }
 
     @AfterEach
-    void tearDown() throws Exception {
-        for (ProcessWorker worker : started) {
-            worker.kill();
-            worker.exited().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        }
-        spawner.close();
-        sessionLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        spawnerLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        timers.shutdownNow();
+    void tearDown() {
+        rig.close();
     }
 
     @Test
@@ -110,8 +86,7 @@ class ProcessWorkerIT {
 
     @Test
     void streamsDeltasThenResultOnTheBoundLoop() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}"));
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 3; i++) {
@@ -129,8 +104,7 @@ class ProcessWorkerIT {
 
     @Test
     void sendsTheSessionLineOnBind() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"whoami\":true,\"deltas\":0}"));
         ObjectNode whoami = recorder.nextOfType("whoami");
         assertEquals("s-1", whoami.path("session_id").asText());
@@ -141,30 +115,26 @@ class ProcessWorkerIT {
 
     @Test
     void garbageLinesAreProtocolErrorsAndTheWorkerGoesOn() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"garbage\":6,\"deltas\":1}"));
         for (int i = 0; i < 6; i++) {
             assertEquals("worker_protocol_error", recorder.nextProblem()[0]);
         }
         recorder.nextOfType("result");
         assertEquals(6, worker.protocolErrors());
-        worker.send("m2", json("{\"text\":\"still here\",\"deltas\":1}"));
-        assertEquals("still here", recorder.nextOfType("result").path("text").asText());
+        assertTakesTheNextMessage(worker, "still here");
     }
 
     @Test
     void aLineOverTheLimitIsTruncatedAndTheNextMessageWorks() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(Duration.ZERO, 64 * 1024, 16, GRACE), recorder);
+        ProcessWorker worker = bound(config(Duration.ZERO, 64 * 1024, 16, GRACE));
         worker.send("m1", json("{\"huge_line_bytes\":5000000,\"deltas\":1}"));
         String[] problem = recorder.nextProblem();
         assertEquals("output_truncated", problem[0]);
         assertTrue(problem[1].contains("65536"), problem[1]);
         recorder.nextOfType("result");
         assertEquals(1, worker.truncatedLines());
-        worker.send("m2", json("{\"text\":\"after\",\"deltas\":1}"));
-        assertEquals("after", recorder.nextOfType("result").path("text").asText());
+        assertTakesTheNextMessage(worker, "after");
     }
 
     @Test
@@ -272,8 +242,7 @@ class ProcessWorkerIT {
 
     @Test
     void bindingMovesTheStdioToTheSessionsLoop() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"text\":\"moved\",\"deltas\":1}"));
         recorder.nextOfType("result");
         assertTrue(worker.stdioLoop() == loop, "served on the session's loop");
@@ -282,8 +251,7 @@ class ProcessWorkerIT {
 
     @Test
     void aCrashIsReportedWithItsExitCodeAfterTheEventsBeforeIt() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"crash\":3,\"crash_after_deltas\":1,\"deltas\":3}"));
         assertEquals("delta", recorder.next().path("type").asText());
         WorkerExit exit = await(recorder.exit);
@@ -294,8 +262,7 @@ class ProcessWorkerIT {
 
     @Test
     void sigkillFromOutsideIsReportedAsSignal9() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         assertTrue(ProcessHandle.of(worker.pid().getAsLong()).orElseThrow().destroyForcibly());
         WorkerExit exit = await(recorder.exit);
         assertEquals(9, exit.signal());
@@ -305,9 +272,8 @@ class ProcessWorkerIT {
 
     @Test
     void stopEndsAWellBehavedWorkerWithTheShutdownLine() throws Exception {
-        Recorder recorder = new Recorder();
         ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
-                Duration.ofSeconds(30)), recorder);
+                Duration.ofSeconds(30)));
         long pid = worker.pid().getAsLong();
         worker.send("m1", json("{\"deltas\":1}"));
         recorder.nextOfType("result");
@@ -321,8 +287,7 @@ class ProcessWorkerIT {
 
     @Test
     void stopKillsAWorkerThatIgnoresShutdownAndSigtermTogetherWithItsChild() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         long pid = worker.pid().getAsLong();
         worker.send("m1", json("{\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1}"));
         long child = recorder.nextOfType("child").path("pid").asLong();
@@ -339,8 +304,7 @@ class ProcessWorkerIT {
 
     @Test
     void anOrphanedGrandchildIsKilledWhenTheWorkerCrashes() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
         long child = recorder.nextOfType("child").path("pid").asLong();
         recorder.nextOfType("result");
@@ -353,8 +317,7 @@ class ProcessWorkerIT {
 
     @Test
     void theEnvironmentHoldsOnlyAllowedAndExplicitVariables() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"env\":true,\"deltas\":0}"));
         ObjectNode env = recorder.nextOfType("env");
         Set<String> names = new HashSet<>();
@@ -373,8 +336,7 @@ class ProcessWorkerIT {
 
     @Test
     void theWorkingDirectoryExistsWhileRunningAndIsRemovedWithoutFollowingLinks() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         Path dir = worker.workDir();
         assertTrue(Files.isDirectory(dir));
         assertEquals(tmp.resolve("sessions"), dir.getParent());
@@ -390,8 +352,7 @@ class ProcessWorkerIT {
 
     @Test
     void rssGrowsWhenTheWorkerAllocates() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         long pid = worker.pid().getAsLong();
         long before = ProcessTree.rssBytes(pid);
         worker.send("m1", json("{\"allocate_mb\":100,\"deltas\":0}"));
@@ -403,9 +364,8 @@ class ProcessWorkerIT {
 
     @Test
     void killEndsTheWorkerAtOnceWithoutOnExit() throws Exception {
-        Recorder recorder = new Recorder();
         ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
-                Duration.ofSeconds(30)), recorder);
+                Duration.ofSeconds(30)));
         worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
         long child = recorder.nextOfType("child").path("pid").asLong();
         worker.kill();
@@ -418,8 +378,7 @@ class ProcessWorkerIT {
 
     @Test
     void interruptEndsAHangingTurn() throws Exception {
-        Recorder recorder = new Recorder();
-        ProcessWorker worker = bound(config(), recorder);
+        ProcessWorker worker = bound(config());
         worker.send("m1", json("{\"hang\":true,\"deltas\":1,\"delay_ms\":0}"));
         assertEquals("delta", recorder.next().path("type").asText());
         worker.interrupt();
@@ -458,7 +417,7 @@ class ProcessWorkerIT {
 
     @Test
     void aCheckpointIsHandedOverAndNotForwardedAndResumeContinuesTheTurnCount() throws Exception {
-        Recorder first = new Recorder();
+        RecordingListener first = new RecordingListener(loop);
         ProcessWorker worker = bound(config(), first);
         worker.send("m1", json("{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"));
         assertEquals(1, first.nextOfType("result").path("turn").asInt());
@@ -471,7 +430,7 @@ class ProcessWorkerIT {
                 "a checkpoint is never an event: " + first.events);
 
         // A worker that continues the session gets the checkpoint on its session line.
-        Recorder next = new Recorder();
+        RecordingListener next = new RecordingListener(loop);
         ProcessWorker successor = launch(config());
         await(successor.ready());
         successor.bind("s-1", "alice", json("{\"turns\":2}"), loop, next);
@@ -486,7 +445,6 @@ class ProcessWorkerIT {
         // As a session does with a queued message when its worker gets ready: bind, then send, on the
         // loop. The worker must read its session line (with resume) first, or it runs the message as
         // turn 1 of a fresh session.
-        Recorder recorder = new Recorder();
         ProcessWorker worker = launch(config());
         await(worker.ready());
         JsonNode resume = json("{\"turns\":41}");
@@ -547,10 +505,9 @@ class ProcessWorkerIT {
 
     @Test
     void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
-        Recorder recorder = new Recorder();
         ProcessWorker worker = bound(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
                 Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, GRACE, GRACE, 1024), recorder);
+                16, GRACE, GRACE, 1024));
         worker.send("big", json("{\"deltas\":0,\"checkpoint_pad\":1010}"));
         recorder.nextOfType("result");
         String[] tooLarge = recorder.nextProblem();
@@ -580,16 +537,25 @@ class ProcessWorkerIT {
     }
 
     private ProcessWorker launch(ProcessWorkerConfig config) throws Exception {
-        ProcessWorker worker = new ProcessWorkerLauncher(config, timers, spawner, new WorkerLedger()).launch()
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        started.add(worker);
-        return worker;
+        return rig.track(new ProcessWorkerLauncher(config, rig.timers, spawner, new WorkerLedger()).launch()
+                .toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
 
-    private ProcessWorker bound(ProcessWorkerConfig config, Recorder recorder) throws Exception {
+    /** {@code worker} goes on after what went wrong: it answers the next message, with {@code text}. */
+    private void assertTakesTheNextMessage(ProcessWorker worker, String text) throws Exception {
+        worker.send("m2", json("{\"text\":\"" + text + "\",\"deltas\":1}"));
+        assertEquals(text, recorder.nextOfType("result").path("text").asText());
+    }
+
+    /** A ready worker bound to the session's loop, telling {@link #recorder}. */
+    private ProcessWorker bound(ProcessWorkerConfig config) throws Exception {
+        return bound(config, recorder);
+    }
+
+    private ProcessWorker bound(ProcessWorkerConfig config, RecordingListener listener) throws Exception {
         ProcessWorker worker = launch(config);
         await(worker.ready());
-        worker.bind("s-1", "alice", null, loop, recorder);
+        worker.bind("s-1", "alice", null, loop, listener);
         return worker;
     }
 
@@ -598,7 +564,7 @@ class ProcessWorkerIT {
     }
 
     private static <T> T await(CompletionStage<T> stage) throws Exception {
-        return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return WorkerRig.await(stage);
     }
 
     private static <T> T await(Future<T> future) throws Exception {
@@ -633,65 +599,5 @@ class ProcessWorkerIT {
 
     private static void poll(BooleanSupplier condition, String message) {
         Poll.until(message, WAIT, condition);
-    }
-
-    /** Records callbacks and checks they run on the session's loop. */
-    private final class Recorder implements WorkerListener {
-        final BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
-        final BlockingQueue<String[]> problems = new LinkedBlockingQueue<>();
-        final BlockingQueue<JsonNode> checkpoints = new LinkedBlockingQueue<>();
-        final CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
-        final AtomicBoolean offLoop = new AtomicBoolean();
-
-        @Override
-        public void onEvent(ObjectNode event) {
-            check();
-            events.add(event);
-        }
-
-        @Override
-        public void onCheckpoint(JsonNode state) {
-            check();
-            checkpoints.add(state);
-        }
-
-        @Override
-        public void onProtocolProblem(String code, String message) {
-            check();
-            problems.add(new String[] {code, message});
-        }
-
-        @Override
-        public void onExit(WorkerExit workerExit) {
-            check();
-            exit.complete(workerExit);
-        }
-
-        private void check() {
-            if (!loop.inEventLoop()) {
-                offLoop.set(true);
-            }
-        }
-
-        ObjectNode next() throws InterruptedException {
-            ObjectNode event = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertNotNull(event, "no event within " + WAIT);
-            return event;
-        }
-
-        ObjectNode nextOfType(String type) throws InterruptedException {
-            while (true) {
-                ObjectNode event = next();
-                if (type.equals(event.path("type").asText())) {
-                    return event;
-                }
-            }
-        }
-
-        String[] nextProblem() throws InterruptedException {
-            String[] problem = problems.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertNotNull(problem, "no protocol problem within " + WAIT);
-            return problem;
-        }
     }
 }

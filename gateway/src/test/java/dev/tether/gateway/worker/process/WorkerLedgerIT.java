@@ -9,21 +9,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
-import dev.tether.gateway.worker.WorkerExit;
-import dev.tether.gateway.worker.WorkerListener;
-import io.netty.channel.epoll.EpollEventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WorkerLedgerIT {
 
-    private static final Duration WAIT = Duration.ofSeconds(20);
     /** Graces no test waits out: whatever ends a worker here, it is not the time passing. */
     private static final Duration LONG_GRACE = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,41 +36,22 @@ class WorkerLedgerIT {
     @TempDir
     Path tmp;
 
-    private ScheduledExecutorService timers;
-    private EpollEventLoopGroup loop;
-    private Spawner spawner;
+    private WorkerRig rig;
     private WorkerLedger ledger;
     private ProcessWorkerLauncher launcher;
-    private final List<ProcessWorker> started = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
-        timers = Executors.newScheduledThreadPool(2, task -> {
-            Thread thread = new Thread(task, "worker-timers");
-            thread.setDaemon(true);
-            return thread;
-        });
-        loop = new EpollEventLoopGroup(1);
-        try {
-            spawner = Spawner.start(loop);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        rig = new WorkerRig();
         ledger = new WorkerLedger();
         launcher = new ProcessWorkerLauncher(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
                 Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, LONG_GRACE, LONG_GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES), timers, spawner, ledger);
+                16, LONG_GRACE, LONG_GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES), rig.timers, rig.spawner, ledger);
     }
 
     @AfterEach
-    void tearDown() throws Exception {
-        for (ProcessWorker worker : started) {
-            worker.kill();
-            await(worker.exited());
-        }
-        spawner.close();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        timers.shutdownNow();
+    void tearDown() {
+        rig.close();
     }
 
     @Test
@@ -134,37 +106,19 @@ class WorkerLedgerIT {
 
     private ProcessWorker launch() throws Exception {
         ProcessWorker worker = launcher.launch().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        started.add(worker);
+        rig.track(worker);
         return worker;
     }
 
     /** Makes {@code worker} ignore shutdown and SIGTERM, with a child that ignores SIGTERM; returns the child's pid. */
     private long stubborn(ProcessWorker worker) throws Exception {
         await(worker.ready());
-        BlockingQueue<ObjectNode> events = new LinkedBlockingQueue<>();
-        worker.bind("s-1", "alice", null, loop.next(), new WorkerListener() {
-            @Override
-            public void onEvent(ObjectNode event) {
-                events.add(event);
-            }
-
-            @Override
-            public void onCheckpoint(JsonNode state) {
-            }
-
-            @Override
-            public void onProtocolProblem(String code, String message) {
-            }
-
-            @Override
-            public void onExit(WorkerExit exit) {
-            }
-        });
+        RecordingListener events = new RecordingListener(rig.sessionLoop());
+        worker.bind("s-1", "alice", null, rig.sessionLoop(), events);
         worker.send("m1", json("{\"ignore_shutdown\":true,\"spawn_stubborn_child\":true,\"deltas\":0}"));
         Long child = null;
         while (true) { // up to the result: by then the worker ignores shutdown
-            ObjectNode event = events.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertTrue(event != null, "no result within " + WAIT);
+            ObjectNode event = events.next();
             if ("child".equals(event.path("type").asText())) {
                 assertTrue(event.path("ignores_sigterm").asBoolean(), event.toString());
                 child = event.path("pid").asLong();
@@ -180,6 +134,6 @@ class WorkerLedgerIT {
     }
 
     private static <T> T await(CompletionStage<T> stage) throws Exception {
-        return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        return WorkerRig.await(stage);
     }
 }
