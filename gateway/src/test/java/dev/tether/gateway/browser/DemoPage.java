@@ -254,6 +254,16 @@ final class DemoPage {
         return id;
     }
 
+    /** Presses the page's reload button and waits until the reloaded page's client is open. */
+    void reload() {
+        // A marker on the old window object tells the reloaded page apart from the old one.
+        script("window.__beforeReload = true;");
+        click("reload");
+        await(() -> "the page reloaded and open again",
+                d -> Boolean.TRUE.equals(script("return window.__beforeReload === undefined && !!window.tetherDemo"
+                        + " && window.tetherDemo.client.state === 'open';")));
+    }
+
     /** Types {@code prompt} and presses send; returns the message id of the new turn. */
     String send(String prompt) {
         int before = turnIds().size();

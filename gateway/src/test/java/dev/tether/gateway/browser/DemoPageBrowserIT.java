@@ -110,12 +110,7 @@ class DemoPageBrowserIT {
         long lastBeforeReload = page.lastSeq();
         page.screenshot("01-before-reload");
 
-        // A marker on the old window object tells the reloaded page apart from the old one.
-        page.script("window.__beforeReload = true;");
-        page.click("reload");
-        page.await(() -> "the page reloaded and open again",
-                d -> Boolean.TRUE.equals(page.script("return window.__beforeReload === undefined && !!window.tetherDemo"
-                        + " && window.tetherDemo.client.state === 'open';")));
+        page.reload();
         page.screenshot("02-reloaded");
         assertEquals(session, page.sessionId(), "the reloaded page resumed the same session");
         assertEquals(session, page.clientSessionId());
@@ -185,11 +180,7 @@ class DemoPageBrowserIT {
         Poll.until("the gateway no longer holds session " + session, DemoPage.DEADLINE,
                 () -> gateway.server().registry().get(session).isEmpty());
 
-        page.script("window.__beforeReload = true;");
-        page.click("reload");
-        page.await(() -> "the page reloaded and open again",
-                d -> Boolean.TRUE.equals(page.script("return window.__beforeReload === undefined && !!window.tetherDemo"
-                        + " && window.tetherDemo.client.state === 'open';")));
+        page.reload();
         page.screenshot("02-reloaded");
         String fresh = page.clientSessionId();
         assertNotEquals(session, fresh, "a reload after the end starts a new session");

@@ -86,8 +86,7 @@ class ProcessWorkerIT {
 
     @Test
     void streamsDeltasThenResultOnTheBoundLoop() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}"));
+        ProcessWorker worker = startTurn("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}");
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 3; i++) {
             ObjectNode delta = recorder.next();
@@ -104,8 +103,7 @@ class ProcessWorkerIT {
 
     @Test
     void sendsTheSessionLineOnBind() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"whoami\":true,\"deltas\":0}"));
+        ProcessWorker worker = startTurn("{\"whoami\":true,\"deltas\":0}");
         ObjectNode whoami = recorder.nextOfType("whoami");
         assertEquals("s-1", whoami.path("session_id").asText());
         assertEquals("alice", whoami.path("subject").asText());
@@ -115,8 +113,7 @@ class ProcessWorkerIT {
 
     @Test
     void garbageLinesAreProtocolErrorsAndTheWorkerGoesOn() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"garbage\":6,\"deltas\":1}"));
+        ProcessWorker worker = startTurn("{\"garbage\":6,\"deltas\":1}");
         for (int i = 0; i < 6; i++) {
             assertEquals("worker_protocol_error", recorder.nextProblem()[0]);
         }
@@ -242,8 +239,7 @@ class ProcessWorkerIT {
 
     @Test
     void bindingMovesTheStdioToTheSessionsLoop() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"text\":\"moved\",\"deltas\":1}"));
+        ProcessWorker worker = startTurn("{\"text\":\"moved\",\"deltas\":1}");
         recorder.nextOfType("result");
         assertTrue(worker.stdioLoop() == loop, "served on the session's loop");
         assertFalse(recorder.offLoop.get(), "a callback ran off the session's loop");
@@ -251,8 +247,7 @@ class ProcessWorkerIT {
 
     @Test
     void aCrashIsReportedWithItsExitCodeAfterTheEventsBeforeIt() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"crash\":3,\"crash_after_deltas\":1,\"deltas\":3}"));
+        ProcessWorker worker = startTurn("{\"crash\":3,\"crash_after_deltas\":1,\"deltas\":3}");
         assertEquals("delta", recorder.next().path("type").asText());
         WorkerExit exit = await(recorder.exit);
         assertEquals(new WorkerExit(3, 0, "exit code 3"), exit);
@@ -304,8 +299,7 @@ class ProcessWorkerIT {
 
     @Test
     void anOrphanedGrandchildIsKilledWhenTheWorkerCrashes() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
+        ProcessWorker worker = startTurn("{\"spawn_child\":true,\"deltas\":1}");
         long child = recorder.nextOfType("child").path("pid").asLong();
         recorder.nextOfType("result");
         worker.send("m2", json("{\"crash\":5}"));
@@ -317,8 +311,7 @@ class ProcessWorkerIT {
 
     @Test
     void theEnvironmentHoldsOnlyAllowedAndExplicitVariables() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"env\":true,\"deltas\":0}"));
+        ProcessWorker worker = startTurn("{\"env\":true,\"deltas\":0}");
         ObjectNode env = recorder.nextOfType("env");
         Set<String> names = new HashSet<>();
         env.path("vars").fieldNames().forEachRemaining(names::add);
@@ -378,8 +371,7 @@ class ProcessWorkerIT {
 
     @Test
     void interruptEndsAHangingTurn() throws Exception {
-        ProcessWorker worker = bound(config());
-        worker.send("m1", json("{\"hang\":true,\"deltas\":1,\"delay_ms\":0}"));
+        ProcessWorker worker = startTurn("{\"hang\":true,\"deltas\":1,\"delay_ms\":0}");
         assertEquals("delta", recorder.next().path("type").asText());
         worker.interrupt();
         ObjectNode result = recorder.nextOfType("result");
@@ -545,6 +537,13 @@ class ProcessWorkerIT {
     private void assertTakesTheNextMessage(ProcessWorker worker, String text) throws Exception {
         worker.send("m2", json("{\"text\":\"" + text + "\",\"deltas\":1}"));
         assertEquals(text, recorder.nextOfType("result").path("text").asText());
+    }
+
+    /** A ready worker with the default config, bound to the session and given message {@code m1} with {@code data}. */
+    private ProcessWorker startTurn(String data) throws Exception {
+        ProcessWorker worker = bound(config());
+        worker.send("m1", json(data));
+        return worker;
     }
 
     /** A ready worker bound to the session's loop, telling {@link #recorder}. */
