@@ -258,15 +258,20 @@ public final class TcpRelay implements AutoCloseable {
         }
     }
 
+    /**
+     * Both sockets get SO_LINGER 0 before either closes: closing one ends a pump, which closes the
+     * other at once, and that close must be a reset too, not a FIN.
+     */
     private void resetPair(Pair pair) {
         for (Socket socket : new Socket[] {pair.client, pair.upstream}) {
             try {
                 socket.setSoLinger(true, 0);
-                socket.close();
             } catch (IOException e) {
                 // already gone
             }
         }
+        closeQuietly(pair.client);
+        closeQuietly(pair.upstream);
         pairs.remove(pair);
     }
 
