@@ -27,7 +27,6 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.tether.gateway.testing.Poll;
 import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.Role;
 import io.lettuce.core.RedisClient;

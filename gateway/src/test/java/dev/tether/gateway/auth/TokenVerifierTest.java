@@ -2,7 +2,6 @@ package dev.tether.gateway.auth;
 
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
 import dev.tether.testkit.ManualClock;
-import dev.tether.gateway.testing.ManualClock;
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SecureDigestAlgorithm;

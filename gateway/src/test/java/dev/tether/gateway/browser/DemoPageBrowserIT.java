@@ -146,7 +146,7 @@ class DemoPageBrowserIT {
     void endButtonMidTurnEndsTheSessionStopsItsWorkerAndAReloadStartsANewSession() {
         DemoPage page = DemoPage.open(browser, base(), "sub=browser-end");
         String session = page.sessionId();
-        String first = page.sendAndAwait("before the end");
+        page.sendAndAwait("before the end");
         ProcessWorker worker = workerOf(session);
         long pid = worker.pid().getAsLong();
         Path workDir = worker.workDir();

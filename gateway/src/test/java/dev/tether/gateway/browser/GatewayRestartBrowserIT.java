@@ -51,7 +51,7 @@ class GatewayRestartBrowserIT {
             first.start();
             DemoPage page = DemoPage.open(browser, base, "sub=browser-restart");
             String oldSession = page.sessionId();
-            String before = page.sendAndAwait("before the restart");
+            page.sendAndAwait("before the restart");
             page.screenshot("01-before-drain");
 
             first.drain("browser test").toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -86,7 +86,7 @@ class ProcessWorkerIT {
 
     @Test
     void streamsDeltasThenResultOnTheBoundLoop() throws Exception {
-        ProcessWorker worker = startTurn("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}");
+        startTurn("{\"text\":\"hello tether\",\"deltas\":3,\"delay_ms\":5}");
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 3; i++) {
             ObjectNode delta = recorder.next();
