@@ -136,7 +136,9 @@ class WorkerPoolIT {
     @Test
     void workersNotReadyWithinTheInitTimeoutAreKilledAndTheSessionFails() {
         Set<Long> seen = new TreeSet<>();
-        // The background refill fails first: its worker is killed, the pool backs off.
+        // The background refill fails first: its worker is killed, the pool backs off. It starts with
+        // the gateway, before this test runs, so it may be gone before the test looks for it; the
+        // session's cold worker below starts after the test does and is seen for certain.
         PoolStatus failed = Poll.until("a failed spawn", () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
             return pool(slowInit).status();
@@ -144,7 +146,6 @@ class WorkerPoolIT {
         assertEquals(0, failed.warm());
         assertTrue(failed.consecutiveFailures() >= 1, failed::toString);
         assertTrue(failed.lastFailure().contains("pool.init_timeout"), failed::toString);
-        assertFalse(seen.isEmpty(), "the failing spawn was seen running");
         Poll.until("spawns that timed out are killed", () -> seen, pids -> pids.stream().noneMatch(ProcessTree::running));
 
         String subject = "init-timeout";

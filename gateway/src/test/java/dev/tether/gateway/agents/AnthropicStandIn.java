@@ -121,7 +121,7 @@ public final class AnthropicStandIn implements AutoCloseable {
         }
 
         /** An HTTP error with Anthropic's error body {@code {"type":"error","error":{"type":..,"message":..}}}. */
-        record Error(int status, String type, String message) implements Reply {}
+        record Failure(int status, String type, String message) implements Reply {}
 
         /**
          * A stream that starts (message_start, a text block, a delta per part) and then loses its
@@ -157,7 +157,7 @@ public final class AnthropicStandIn implements AutoCloseable {
 
     /** An HTTP error status with Anthropic's error body. */
     public static Reply error(int status, String type, String message) {
-        return new Reply.Error(status, type, message);
+        return new Reply.Failure(status, type, message);
     }
 
     /** Anthropic's {@code 529 overloaded_error}. */
@@ -190,7 +190,7 @@ public final class AnthropicStandIn implements AutoCloseable {
         }
         String id = "msg_standin_" + served.incrementAndGet();
         Reply reply = next.reply();
-        if (reply instanceof Reply.Error error) {
+        if (reply instanceof Reply.Failure error) {
             return new Answer.Json(error.status(), errorBody(error.type(), error.message()), next.served());
         }
         if (!stream) {

@@ -126,7 +126,7 @@ public final class OpenAiStandIn implements AutoCloseable {
         }
 
         /** An HTTP error with OpenAI's error body {@code {"error":{"message":..,"type":..,"param":null,"code":..}}}. */
-        record Error(int status, String type, String message) implements Reply {}
+        record Failure(int status, String type, String message) implements Reply {}
 
         /** A stream that starts (created, a message item, a delta per part) and then loses its connection. */
         record Cut(List<String> partsBeforeCut) implements Reply {
@@ -158,7 +158,7 @@ public final class OpenAiStandIn implements AutoCloseable {
 
     /** An HTTP error status with OpenAI's error body. */
     public static Reply error(int status, String type, String message) {
-        return new Reply.Error(status, type, message);
+        return new Reply.Failure(status, type, message);
     }
 
     /** A stream cut off after {@code partsBeforeCut}. */
@@ -190,7 +190,7 @@ public final class OpenAiStandIn implements AutoCloseable {
         }
         int n = served.incrementAndGet();
         Reply reply = next.reply();
-        if (reply instanceof Reply.Error error) {
+        if (reply instanceof Reply.Failure error) {
             return new Answer.Json(error.status(), errorBody(error.type(), error.message()), next.served());
         }
         Duration gap = reply instanceof Reply.Text text ? text.gap() : Duration.ZERO;
