@@ -13,7 +13,6 @@ import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
-import dev.tether.protocol.ServerMessage;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -99,20 +98,16 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             giveBack(ticket); // here after all (or refused below): the reserved slot and worker are not needed
         }
         if (lookup instanceof SessionRegistry.Lookup.NotFound) {
-            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
+            SessionRefusals.notFound(connection);
             return;
         }
         if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null,
-                    expired.reason().wire()));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
+            SessionRefusals.expired(connection, expired.reason().wire());
             return;
         }
         long lastSeq = parseLastSeq(ticket.lastSeq());
         if (lastSeq < 0) {
-            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE, "last_seq must be an integer from 0 to 2^63-1"));
-            connection.close(CloseCode.INVALID_SEQUENCE);
+            SessionRefusals.invalidSequence(connection);
             return;
         }
         session = ((SessionRegistry.Lookup.Found) lookup).session();
@@ -141,23 +136,18 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                         if (reason != null) {
                             registry.endedElsewhere(ticket.sessionId(), subject, reason);
                         }
-                        connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null,
-                                ended.reason()));
-                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                        SessionRefusals.expired(connection, ended.reason());
                     } else if (adoption instanceof SessionStore.Adoption.Incompatible incompatible) {
-                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_INCOMPATIBLE, "the session was stored "
-                                + "in format " + incompatible.format() + ", which this gateway cannot read"));
-                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                        SessionRefusals.refuse(connection, ErrorCode.SESSION_INCOMPATIBLE, "the session was stored "
+                                + "in format " + incompatible.format() + ", which this gateway cannot read",
+                                CloseCode.SESSION_NOT_FOUND);
                     } else if (adoption instanceof SessionStore.Adoption.NotFound) {
-                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"));
-                        connection.close(CloseCode.SESSION_NOT_FOUND);
+                        SessionRefusals.notFound(connection);
                     } else {
                         Throwable why = outcome instanceof SessionRegistry.TakeOver.Failed failed ? failed.error() : error;
                         log.atWarn().addKeyValue("session", ticket.sessionId()).addKeyValue("subject", subject)
                                 .log("cannot take the session over: {}", String.valueOf(why));
-                        connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY,
-                                "the session cannot be taken over now: resume again later"));
-                        connection.close(CloseCode.GOING_AWAY);
+                        SessionRefusals.busy(connection, "the session cannot be taken over now: resume again later");
                     }
                 }));
     }

@@ -8,9 +8,6 @@ import dev.tether.gateway.session.SessionIds;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.session.Viewers;
-import dev.tether.protocol.CloseCode;
-import dev.tether.protocol.ErrorCode;
-import dev.tether.protocol.ServerMessage;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -57,8 +54,7 @@ final class ViewerLookup {
                 if (slot != null) {
                     slot.release();
                 }
-                refuse(connection, ErrorCode.INVALID_SEQUENCE, "last_seq must be an integer from 0 to 2^63-1",
-                        CloseCode.INVALID_SEQUENCE);
+                SessionRefusals.invalidSequence(connection);
                 return;
             }
             if (slot == null) {
@@ -66,8 +62,7 @@ final class ViewerLookup {
             }
             if (slot == null) {
                 // Past the upgrade a 429 cannot be sent: the client connects again and gets it then.
-                refuse(connection, ErrorCode.SESSION_BUSY, "too many viewers of this session: connect again later",
-                        CloseCode.GOING_AWAY);
+                SessionRefusals.busy(connection, "too many viewers of this session: connect again later");
                 return;
             }
             found.accept(session);
@@ -75,13 +70,11 @@ final class ViewerLookup {
             return;
         }
         if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null,
-                    expired.reason().wire()));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
+            SessionRefusals.expired(connection, expired.reason().wire());
             return;
         }
         if (!registry.store().shared() || !SessionIds.wellFormed(ticket.sessionId())) {
-            notFound(connection);
+            SessionRefusals.notFound(connection);
             return;
         }
         registry.store().locate(ticket.sessionId()).whenComplete((location, error) -> ctx.executor().execute(() ->
@@ -94,31 +87,19 @@ final class ViewerLookup {
         if (error != null) {
             log.atWarn().addKeyValue("session", ticket.sessionId()).log("cannot locate the session for a viewer: {}",
                     String.valueOf(error));
-            refuse(connection, ErrorCode.SESSION_BUSY, "the session store cannot be reached: connect again later",
-                    CloseCode.GOING_AWAY);
+            SessionRefusals.busy(connection, "the session store cannot be reached: connect again later");
             return;
         }
         SessionStore.Location where = location.orElse(null);
         if (where == null || !ticket.token().mayView(ticket.sessionId(), where.subject())) {
-            notFound(connection);
+            SessionRefusals.notFound(connection);
         } else if (where.endReason() != null) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, where.endReason()));
-            connection.close(CloseCode.SESSION_NOT_FOUND);
+            SessionRefusals.expired(connection, where.endReason());
         } else if (where.node().isEmpty() || where.node().equals(registry.node())) {
-            refuse(connection, ErrorCode.SESSION_BUSY, "no node serves the session right now: connect again later",
-                    CloseCode.GOING_AWAY);
+            SessionRefusals.busy(connection, "no node serves the session right now: connect again later");
         } else {
-            refuse(connection, ErrorCode.SESSION_BUSY, "the session is served by node " + where.node()
-                    + ": connect there with &node=" + where.node(), CloseCode.GOING_AWAY);
+            SessionRefusals.busy(connection, "the session is served by node " + where.node()
+                    + ": connect there with &node=" + where.node());
         }
-    }
-
-    private static void notFound(Connection connection) {
-        refuse(connection, ErrorCode.SESSION_NOT_FOUND, "no such session", CloseCode.SESSION_NOT_FOUND);
-    }
-
-    private static void refuse(Connection connection, ErrorCode code, String message, CloseCode close) {
-        connection.send(ServerMessage.Error.of(code, message));
-        connection.close(close);
     }
 }

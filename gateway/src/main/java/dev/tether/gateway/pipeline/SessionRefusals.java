@@ -1,0 +1,43 @@
+package dev.tether.gateway.pipeline;
+
+import dev.tether.gateway.session.Connection;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+
+/**
+ * The answers that end a connection whose session cannot be attached, each an {@code error} and then
+ * a close: one place for the words and close codes that an owner's resume ({@link SessionHandler})
+ * and a viewer's ({@link ViewerLookup}) share. Called on the channel's event loop.
+ */
+final class SessionRefusals {
+
+    private SessionRefusals() {}
+
+    /** {@code session_not_found}, close 4004: no such session, or one the token may not see. */
+    static void notFound(Connection connection) {
+        refuse(connection, ErrorCode.SESSION_NOT_FOUND, "no such session", CloseCode.SESSION_NOT_FOUND);
+    }
+
+    /** {@code session_expired} with the session's end reason ({@code EndReason}'s wire form), close 4004. */
+    static void expired(Connection connection, String endReason) {
+        connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason));
+        connection.close(CloseCode.SESSION_NOT_FOUND);
+    }
+
+    /** {@code invalid_sequence}, close 4009: {@code last_seq} is not an integer from 0 to 2^63-1. */
+    static void invalidSequence(Connection connection) {
+        refuse(connection, ErrorCode.INVALID_SEQUENCE, "last_seq must be an integer from 0 to 2^63-1",
+                CloseCode.INVALID_SEQUENCE);
+    }
+
+    /** {@code session_busy}, close 1001: the client may connect again later ({@code message} says where or when). */
+    static void busy(Connection connection, String message) {
+        refuse(connection, ErrorCode.SESSION_BUSY, message, CloseCode.GOING_AWAY);
+    }
+
+    static void refuse(Connection connection, ErrorCode code, String message, CloseCode close) {
+        connection.send(ServerMessage.Error.of(code, message));
+        connection.close(close);
+    }
+}
