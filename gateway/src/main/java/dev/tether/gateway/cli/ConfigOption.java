@@ -1,5 +1,6 @@
 package dev.tether.gateway.cli;
 
+import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import java.nio.file.Files;
@@ -28,7 +29,17 @@ final class ConfigOption {
         return Files.isRegularFile(ConfigLoader.DEFAULT_FILE) ? Optional.of(ConfigLoader.DEFAULT_FILE) : Optional.empty();
     }
 
-    GatewayConfig load() {
-        return path == null ? ConfigLoader.loadDefault(System.getenv()) : ConfigLoader.load(path, System.getenv());
+    /**
+     * The configuration, or empty after telling stderr why it is invalid ({@code invalid configuration:
+     * ...}); the commands then exit with 2.
+     */
+    Optional<GatewayConfig> load() {
+        try {
+            return Optional.of(path == null ? ConfigLoader.loadDefault(System.getenv())
+                    : ConfigLoader.load(path, System.getenv()));
+        } catch (ConfigException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 }

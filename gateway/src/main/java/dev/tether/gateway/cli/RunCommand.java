@@ -1,6 +1,5 @@
 package dev.tether.gateway.cli;
 
-import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.ConfigReloader;
@@ -32,11 +31,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        GatewayConfig config;
-        try {
-            config = configOption.load();
-        } catch (ConfigException e) {
-            System.err.println("invalid configuration: " + e.getMessage());
+        GatewayConfig config = configOption.load().orElse(null);
+        if (config == null) {
             return 2;
         }
         if (config.acceptsPublicSecret() && !config.web().devTokens()) {

@@ -1,7 +1,6 @@
 package dev.tether.gateway.cli;
 
 import dev.tether.gateway.auth.TokenMinter;
-import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.Durations;
 import dev.tether.gateway.config.GatewayConfig;
 import java.nio.charset.StandardCharsets;
@@ -38,11 +37,8 @@ final class TokenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GatewayConfig config;
-        try {
-            config = configOption.load();
-        } catch (ConfigException e) {
-            System.err.println("invalid configuration: " + e.getMessage());
+        GatewayConfig config = configOption.load().orElse(null);
+        if (config == null) {
             return 2;
         }
         String algorithm = config.auth().algorithms().stream().filter(a -> a.startsWith("HS")).findFirst().orElse(null);
