@@ -53,13 +53,17 @@ static void die(const char *what) {
     exit(1);
 }
 
-static int write_all(int fd, const char *data, size_t length) {
+/*
+ * Moves all `length` bytes between `data` and `fd`, reading or writing, going on after interrupted
+ * and partial calls. -1 on an error, or on an end of file before the last byte.
+ */
+static int transfer_all(int fd, char *data, size_t length, int reading) {
     while (length > 0) {
-        ssize_t n = write(fd, data, length);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        ssize_t n = reading ? read(fd, data, length) : write(fd, data, length);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
             return -1;
         }
         data += n;
@@ -68,22 +72,12 @@ static int write_all(int fd, const char *data, size_t length) {
     return 0;
 }
 
+static int write_all(int fd, const char *data, size_t length) {
+    return transfer_all(fd, (char *) data, length, 0);
+}
+
 static int read_all(int fd, char *data, size_t length) {
-    while (length > 0) {
-        ssize_t n = read(fd, data, length);
-        if (n == 0) {
-            return -1;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        data += n;
-        length -= (size_t) n;
-    }
-    return 0;
+    return transfer_all(fd, data, length, 1);
 }
 
 static void answer(const char *format, ...) __attribute__((format(printf, 1, 2)));
