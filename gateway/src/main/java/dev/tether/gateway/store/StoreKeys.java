@@ -17,22 +17,22 @@ final class StoreKeys {
 
     /** The session's directory entry: a hash (owner, node, epoch, state, seqs, checkpoint ...). */
     static String directory(String sessionId) {
-        return PREFIX + "{" + sessionId + "}:dir";
+        return ofSession(sessionId, "dir");
     }
 
     /** The session's replay log: a stream whose entry ids are {@code <seq>-0}. */
     static String log(String sessionId) {
-        return PREFIX + "{" + sessionId + "}:log";
+        return ofSession(sessionId, "log");
     }
 
     /** Digests of the session's recent client message ids: a sorted set, by arrival. */
     static String messageIds(String sessionId) {
-        return PREFIX + "{" + sessionId + "}:ids";
+        return ofSession(sessionId, "ids");
     }
 
     /** Client messages waiting in the session's queue: a sorted set, in arrival order. */
     static String queue(String sessionId) {
-        return PREFIX + "{" + sessionId + "}:queue";
+        return ofSession(sessionId, "queue");
     }
 
     /** The channel a node listens on for requests to hand a session over. */
@@ -48,5 +48,10 @@ final class StoreKeys {
     /** The sessions of one user, on every node: a sorted set by creation time. */
     static String userSessions(String subject) {
         return PREFIX + "user:{" + HexFormat.of().formatHex(subject.getBytes(StandardCharsets.UTF_8)) + "}:sessions";
+    }
+
+    /** A key of the session's, {@code tether:{<id>}:<kind>}: the id is its hash tag. */
+    private static String ofSession(String sessionId, String kind) {
+        return PREFIX + "{" + sessionId + "}:" + kind;
     }
 }
