@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdScalarSerializer;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
@@ -34,7 +35,7 @@ final class ConfigMapper {
         SimpleModule formats = new SimpleModule("tether-config")
                 .addSerializer(Duration.class, new DurationSerializer())
                 .addDeserializer(Duration.class, new DurationDeserializer())
-                .addSerializer(Path.class, new PathSerializer())
+                .addSerializer(Path.class, ToStringSerializer.instance)
                 .addDeserializer(Path.class, new PathDeserializer());
         YAMLMapper mapper = YAMLMapper.builder()
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -73,20 +74,42 @@ final class ConfigMapper {
         throw new BadValue(expected);
     }
 
-    static final class DurationDeserializer extends StdScalarDeserializer<Duration> {
+    /**
+     * A scalar written as a string or an integer in a format of its own ({@link #scalarText}); a
+     * value {@link #parse} refuses (with an {@link IllegalArgumentException}) is a {@link BadValue}.
+     */
+    private abstract static class FormattedDeserializer<T> extends StdScalarDeserializer<T> {
+        private static final long serialVersionUID = 1L;
+        private final String expected;
+
+        FormattedDeserializer(Class<T> type, String expected) {
+            super(type);
+            this.expected = expected;
+        }
+
+        abstract T parse(String text);
+
+        @Override
+        public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            String text = scalarText(p, expected);
+            try {
+                return parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new BadValue(expected);
+            }
+        }
+    }
+
+    static final class DurationDeserializer extends FormattedDeserializer<Duration> {
         private static final long serialVersionUID = 1L;
 
         DurationDeserializer() {
-            super(Duration.class);
+            super(Duration.class, Durations.EXPECTED);
         }
 
         @Override
-        public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            try {
-                return Durations.parse(scalarText(p, Durations.EXPECTED));
-            } catch (IllegalArgumentException e) {
-                throw new BadValue(Durations.EXPECTED);
-            }
+        Duration parse(String text) {
+            return Durations.parse(text);
         }
     }
 
@@ -124,53 +147,31 @@ final class ConfigMapper {
         }
     }
 
-    static final class PathSerializer extends StdScalarSerializer<Path> {
-        private static final long serialVersionUID = 1L;
-
-        PathSerializer() {
-            super(Path.class);
-        }
-
-        @Override
-        public void serialize(Path value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-            gen.writeString(value.toString());
-        }
-    }
-
     /** For {@code long} byte-size keys: an integer, or a string such as {@code 8MiB}. */
-    static final class LongByteSizeDeserializer extends StdScalarDeserializer<Long> {
+    static final class LongByteSizeDeserializer extends FormattedDeserializer<Long> {
         private static final long serialVersionUID = 1L;
 
         LongByteSizeDeserializer() {
-            super(Long.class);
+            super(Long.class, ByteSizes.EXPECTED);
         }
 
         @Override
-        public Long deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            try {
-                return ByteSizes.parse(scalarText(p, ByteSizes.EXPECTED));
-            } catch (IllegalArgumentException e) {
-                throw new BadValue(ByteSizes.EXPECTED);
-            }
+        Long parse(String text) {
+            return ByteSizes.parse(text);
         }
     }
 
     /** For {@code int} byte-size keys; rejects sizes that do not fit in an int before range checks. */
-    static final class IntByteSizeDeserializer extends StdScalarDeserializer<Integer> {
+    static final class IntByteSizeDeserializer extends FormattedDeserializer<Integer> {
         private static final long serialVersionUID = 1L;
 
         IntByteSizeDeserializer() {
-            super(Integer.class);
+            super(Integer.class, ByteSizes.EXPECTED);
         }
 
         @Override
-        public Integer deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            long bytes;
-            try {
-                bytes = ByteSizes.parse(scalarText(p, ByteSizes.EXPECTED));
-            } catch (IllegalArgumentException e) {
-                throw new BadValue(ByteSizes.EXPECTED);
-            }
+        Integer parse(String text) {
+            long bytes = ByteSizes.parse(text);
             if (bytes < Integer.MIN_VALUE || bytes > Integer.MAX_VALUE) {
                 throw new BadValue(ByteSizes.EXPECTED + ", below 2GiB");
             }
