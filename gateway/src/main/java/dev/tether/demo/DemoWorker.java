@@ -3,6 +3,7 @@ package dev.tether.demo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.protocol.EchoText;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.FileDescriptor;
@@ -180,12 +181,11 @@ public final class DemoWorker {
                 }
             }
         }
-        String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
-                : data.toString();
+        String text = EchoText.of(data);
         int deltas = Math.max(0, data.path("deltas").asInt(3));
         long delayMs = Math.max(0, data.path("delay_ms").asLong(20));
         int crashAfter = data.has("crash") ? Math.max(0, data.path("crash_after_deltas").asInt(0)) : -1;
-        List<String> parts = split(text, deltas);
+        List<String> parts = EchoText.split(text, deltas);
         crashAfter = Math.min(crashAfter, parts.size());
         for (int i = 0; ; i++) {
             if (i == crashAfter) {
@@ -421,16 +421,6 @@ public final class DemoWorker {
         out.write(line.getBytes(StandardCharsets.UTF_8));
         out.write('\n');
         out.flush();
-    }
-
-    private static List<String> split(String text, int n) {
-        List<String> parts = new ArrayList<>(n);
-        int size = n == 0 ? 0 : (text.length() + n - 1) / n;
-        for (int i = 0; i < n; i++) {
-            int from = Math.min(text.length(), i * size);
-            parts.add(text.substring(from, Math.min(text.length(), from + size)));
-        }
-        return parts;
     }
 
     /** "1s", "250ms", "2m", "0" or a bare number of milliseconds; blank or absent is 0. */

@@ -5,10 +5,10 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.protocol.EchoText;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -60,7 +60,7 @@ public final class EchoWorker implements Worker {
             if (turn != null) {
                 turn.finish(true);
             }
-            turn = new Turn(id, textOf(data));
+            turn = new Turn(id, EchoText.of(data));
             turn.next();
         });
     }
@@ -128,32 +128,6 @@ public final class EchoWorker implements Worker {
         }
     }
 
-    private static String textOf(JsonNode data) {
-        if (data.isTextual()) {
-            return data.textValue();
-        }
-        JsonNode text = data.get("text");
-        if (text != null && text.isTextual()) {
-            return text.textValue();
-        }
-        return data.toString();
-    }
-
-    private List<String> split(String text) {
-        List<String> parts = new ArrayList<>(deltas);
-        int n = Math.max(1, Math.min(deltas, Math.max(text.length(), 1)));
-        int size = (text.length() + n - 1) / n;
-        for (int i = 0; i < n; i++) {
-            int from = Math.min(text.length(), i * size);
-            int to = Math.min(text.length(), from + size);
-            parts.add(text.substring(from, to));
-        }
-        while (parts.size() < deltas) {
-            parts.add("");
-        }
-        return parts;
-    }
-
     /** One answer being streamed. */
     private final class Turn {
         private final String id;
@@ -165,7 +139,7 @@ public final class EchoWorker implements Worker {
         Turn(String id, String text) {
             this.id = id;
             this.text = text;
-            this.parts = split(text);
+            this.parts = EchoText.split(text, deltas);
         }
 
         void next() {

@@ -1,17 +1,17 @@
 package dev.tether.loadtest.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
+import dev.tether.protocol.EchoText;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
 /**
  * How the worker behind a gateway answers a message, so that the audit can predict every turn
- * ({@link ExpectedTurn}). Two workers ship with Tether and split the same way: the text (data itself
- * when a string, else {@code data.text}, else data as JSON) in N parts of {@code ceil(length / N)}
- * characters, the last ones shorter or empty, each sent as {@code {"type":"delta","id":..,"text":..}},
- * then {@code {"type":"result","id":..,"text":<the whole text>}}:
+ * ({@link ExpectedTurn}). Two workers ship with Tether and echo the same way ({@link EchoText}, whose
+ * code they run too): the text (data itself when a string, else {@code data.text}, else data as JSON)
+ * in N parts of {@code ceil(length / N)} characters, the last ones shorter or empty, each sent as
+ * {@code {"type":"delta","id":..,"text":..}}, then {@code {"type":"result","id":..,"text":<the whole text>}}:
  * <ul>
  *   <li>{@link #echo(int)}, the in-process echo worker ({@code worker.kind: echo}): N is
  *       {@code worker.echo.deltas} of the gateway's config, whatever the message says;</li>
@@ -59,12 +59,12 @@ public record TurnModel(String name, int fixedDeltas) {
 
     /** The turn a message with {@code data} must produce. */
     public ExpectedTurn expect(JsonNode data) {
-        String text = textOf(data);
+        String text = EchoText.of(data);
         if (name.equals("echo")) {
-            return new ExpectedTurn(split(text, fixedDeltas), text, -1, true);
+            return new ExpectedTurn(EchoText.split(text, fixedDeltas), text, -1, true);
         }
         int n = Math.max(0, data.path("deltas").asInt(DEMO_DEFAULT_DELTAS));
-        List<String> parts = split(text, n);
+        List<String> parts = EchoText.split(text, n);
         int crashAfter = data.has("crash") ? Math.min(parts.size(), Math.max(0, data.path("crash_after_deltas").asInt(0))) : -1;
         boolean predictable = true;
         if (data.isObject()) {
@@ -73,29 +73,6 @@ public record TurnModel(String name, int fixedDeltas) {
             }
         }
         return new ExpectedTurn(parts, text, crashAfter, predictable);
-    }
-
-    /** The text both workers answer with: {@code data} if a string, else {@code data.text} if a string, else the JSON. */
-    public static String textOf(JsonNode data) {
-        if (data.isTextual()) {
-            return data.textValue();
-        }
-        JsonNode text = data.get("text");
-        return text != null && text.isTextual() ? text.textValue() : data.toString();
-    }
-
-    /**
-     * {@code text} in {@code n} parts as both workers split it: {@code ceil(length / n)} characters
-     * each, the last ones shorter or empty.
-     */
-    public static List<String> split(String text, int n) {
-        List<String> parts = new ArrayList<>(n);
-        int size = n == 0 ? 0 : (text.length() + n - 1) / n;
-        for (int i = 0; i < n; i++) {
-            int from = Math.min(text.length(), i * size);
-            parts.add(text.substring(from, Math.min(text.length(), from + size)));
-        }
-        return parts;
     }
 
     @Override

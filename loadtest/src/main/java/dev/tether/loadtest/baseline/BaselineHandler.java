@@ -2,8 +2,8 @@ package dev.tether.loadtest.baseline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.EchoText;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ProtocolException;
 import dev.tether.protocol.ServerMessage;
@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -67,8 +66,8 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         }
         if (message instanceof ClientMessage.Message m) {
             send(ctx, new ServerMessage.Accepted(m.id(), false, 0), false);
-            String answer = text(m.data());
-            for (String part : parts(answer, deltas)) {
+            String answer = EchoText.of(m.data());
+            for (String part : EchoText.split(answer, deltas)) {
                 send(ctx, new ServerMessage.Event(++seq, event("delta", m.id(), part)), false);
             }
             send(ctx, new ServerMessage.Event(++seq, event("result", m.id(), answer)), true);
@@ -96,24 +95,6 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
         event.put("id", id);
         event.put("text", text);
         return event;
-    }
-
-    /**
-     * {@code text} in {@code n} parts exactly as the echo worker splits it (shorter texts end in empty
-     * parts), so that the audit predicts the baseline's stream as it predicts the echo worker's;
-     * none when {@code n} is 0.
-     */
-    static List<String> parts(String text, int n) {
-        return TurnModel.split(text, n);
-    }
-
-    /** The gateway's echo worker's rule: {@code data} if a string, else {@code data.text} if a string, else the JSON. */
-    static String text(JsonNode data) {
-        if (data.isTextual()) {
-            return data.textValue();
-        }
-        JsonNode text = data.get("text");
-        return text != null && text.isTextual() ? text.textValue() : data.toString();
     }
 
     private static void send(ChannelHandlerContext ctx, ServerMessage message, boolean flush) {

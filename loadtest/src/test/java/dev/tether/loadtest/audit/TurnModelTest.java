@@ -8,19 +8,10 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The predictions must be exactly how the echo and demo workers split a text (their own code is the reference). */
+/** The predictions of the echo and demo workers' turns (their split is {@code EchoText}'s, tested in the protocol module). */
 class TurnModelTest {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-
-    @Test
-    void bothWorkersSplitIntoCeilSizedPartsEndingShortOrEmpty() {
-        assertEquals(List.of("abcd", "efgh", "ij"), TurnModel.split("abcdefghij", 3));
-        assertEquals(List.of("abc", "def", "ghi", ""), TurnModel.split("abcdefghi", 4));
-        assertEquals(List.of("a", "b", "", ""), TurnModel.split("ab", 4));
-        assertEquals(List.of("", ""), TurnModel.split("", 2));
-        assertEquals(List.of(), TurnModel.split("abc", 0));
-    }
 
     @Test
     void theEchoWorkerStreamsItsConfiguredDeltasWhateverTheMessageAsks() {
@@ -43,6 +34,5 @@ class TurnModelTest {
     @Test
     void aDemoMessageAskingForSomethingElseIsNotPredicted() {
         assertFalse(TurnModel.demo().expect(JSON.objectNode().put("text", "a").put("garbage", 2)).predictable());
-        assertEquals("{\"n\":1}", TurnModel.textOf(JSON.objectNode().put("n", 1)));
     }
 }

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.Main;
-import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.audit.ViolationKind;
 import dev.tether.loadtest.gateway.GatewayProcess;
+import dev.tether.protocol.EchoText;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -187,10 +187,10 @@ class LiarsIT {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.port());
     }
 
-    /** The lying worker's class path: its own classes, the load test's (TurnModel) and Jackson's. */
+    /** The lying worker's class path: its own classes, the protocol's (EchoText) and Jackson's. */
     private static String workerClasspath() throws URISyntaxException {
         List<String> entries = new ArrayList<>();
-        for (Class<?> type : List.of(LyingWorker.class, TurnModel.class, ObjectMapper.class, JsonFactory.class, JsonInclude.class)) {
+        for (Class<?> type : List.of(LyingWorker.class, EchoText.class, ObjectMapper.class, JsonFactory.class, JsonInclude.class)) {
             entries.add(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
         }
         return String.join(File.pathSeparator, entries);

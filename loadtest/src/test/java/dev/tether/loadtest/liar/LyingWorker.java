@@ -3,7 +3,7 @@ package dev.tether.loadtest.liar;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.audit.TurnModel;
+import dev.tether.protocol.EchoText;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -64,8 +64,8 @@ public final class LyingWorker {
     }
 
     private void turn(String id, JsonNode data) {
-        String text = TurnModel.textOf(data);
-        List<String> deltas = new ArrayList<>(TurnModel.split(text, Math.max(0, data.path("deltas").asInt(3))));
+        String text = EchoText.of(data);
+        List<String> deltas = new ArrayList<>(EchoText.split(text, Math.max(0, data.path("deltas").asInt(3))));
         long delayNanos = Math.max(0, data.path("delay_ms").asLong(20)) * 1_000_000;
         String result = text;
         if (++turns % 5 == 2 && deltas.size() >= 2) {
