@@ -3,6 +3,7 @@ package dev.tether.loadtest.baseline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.process.ChildProcess;
+import dev.tether.loadtest.process.ChildServer;
 import dev.tether.loadtest.process.RunningProcess;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -147,7 +148,7 @@ public final class BaselineServer implements AutoCloseable {
         ChildProcess child = ChildProcess.start(command, Map.of(), logFile, LISTENING);
         var match = child.awaitLine(Duration.ofSeconds(30));
         URI uri = URI.create("ws://" + match.group(1) + ":" + match.group(2) + PATH);
-        return new Launched(child, uri);
+        return new ChildServer(child, uri);
     }
 
     /**
@@ -191,23 +192,5 @@ public final class BaselineServer implements AutoCloseable {
             System.exit(2);
         }
         return args[i];
-    }
-
-    /** The baseline server running as a child process. */
-    private record Launched(ChildProcess child, URI wsUri) implements RunningProcess {
-        @Override
-        public long pid() {
-            return child.pid();
-        }
-
-        @Override
-        public String recentOutput() {
-            return child.recentOutput();
-        }
-
-        @Override
-        public void close() {
-            child.stop(Duration.ofSeconds(10));
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.tether.loadtest.compare;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.process.ChildProcess;
+import dev.tether.loadtest.process.ChildServer;
 import dev.tether.loadtest.process.RunningProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,27 +22,21 @@ import java.util.regex.Pattern;
  * websocketd (the Debian package's {@code /usr/bin/websocketd}, or {@code $WEBSOCKETD}) serving a
  * worker in its line mode on 127.0.0.1: one process per connection, each text frame one stdin line,
  * each stdout line one frame. It cannot bind port 0, so a free port is picked first (a port taken in
- * between fails the start, with its output). Safe to use from any thread.
+ * between fails the start, with its output).
  */
-public final class Websocketd implements RunningProcess {
+public final class Websocketd {
 
     /** websocketd's start-up line at log level info. */
     static final Pattern LISTENING = Pattern.compile("Starting WebSocket server\\s*:\\s*ws://([^:/]+):(\\d+)/");
 
-    private final ChildProcess child;
-    private final URI uri;
-
-    private Websocketd(ChildProcess child, URI uri) {
-        this.child = child;
-        this.uri = uri;
-    }
+    private Websocketd() {}
 
     /**
      * Starts websocketd running {@code command} per connection and waits (up to 30 s) until it listens.
      *
      * @param logFile where its output goes (null: the last lines in memory only)
      */
-    public static Websocketd launch(List<String> command, Path logFile) {
+    public static RunningProcess launch(List<String> command, Path logFile) {
         requireNonNull(command, "command");
         String binary = System.getenv().getOrDefault("WEBSOCKETD", "websocketd");
         int port = freePort();
@@ -56,7 +51,7 @@ public final class Websocketd implements RunningProcess {
                     + " websocketd) or name it in WEBSOCKETD", e);
         }
         var match = child.awaitLine(Duration.ofSeconds(30));
-        return new Websocketd(child, URI.create("ws://" + match.group(1) + ":" + match.group(2) + "/"));
+        return new ChildServer(child, URI.create("ws://" + match.group(1) + ":" + match.group(2) + "/"));
     }
 
     private static int freePort() {
@@ -67,25 +62,5 @@ public final class Websocketd implements RunningProcess {
         } catch (IOException e) {
             throw new UncheckedIOException("no free port on 127.0.0.1", e);
         }
-    }
-
-    @Override
-    public URI wsUri() {
-        return uri;
-    }
-
-    @Override
-    public long pid() {
-        return child.pid();
-    }
-
-    @Override
-    public String recentOutput() {
-        return child.recentOutput();
-    }
-
-    @Override
-    public void close() {
-        child.stop(Duration.ofSeconds(10));
     }
 }

@@ -183,7 +183,7 @@ final class Target implements AutoCloseable {
 
     /** websocketd, launched here, running {@code command} (the C worker in its websocketd mode) per connection. */
     static Target websocketd(CommonOptions options, List<String> command, Duration sampleEvery) {
-        Websocketd server = Websocketd.launch(command, options.out.resolve("websocketd.log"));
+        RunningProcess server = Websocketd.launch(command, options.out.resolve("websocketd.log"));
         // The C worker answers as the demo contract says (deltas and text from data).
         return new Target(server.wsUri(), "websocketd", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
                 TurnModel.demo());
