@@ -51,6 +51,14 @@ public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ac
         return new ClientSettings(uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, nodes);
     }
 
+    /**
+     * Settings for warm-up sessions: the same target, tokens, acks, connect timeout and model, stats
+     * of their own, and nothing more (no resume on drop, no chaos, one target).
+     */
+    public ClientSettings forWarmUp() {
+        return new ClientSettings(uri, tokens, new RunStats(), ackEvery, false, connectTimeout, model);
+    }
+
     /** The same settings connecting through {@code route}. */
     public ClientSettings withNodes(NodeRoute route) {
         return new ClientSettings(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, route);

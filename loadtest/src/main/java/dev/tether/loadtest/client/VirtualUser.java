@@ -46,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * the handlers on its own threads, the scenario's sender and chaos timers call the methods, the
  * connector runs the (blocking) connects.
  */
-public final class VirtualUser {
+public final class VirtualUser implements ScenarioUser {
 
     private static final WireCodec CODEC = new WireCodec();
     /** How long an aimed cut waits for a delta before it cuts anyway. */
@@ -296,20 +296,6 @@ public final class VirtualUser {
     }
 
     /**
-     * How {@link #end()} turned out.
-     *
-     * @param ended the gateway closed with 1000 after {@code end}
-     * @param detail for a failure, what happened: {@code close_<code>}, {@code no_status} (closed with 1000
-     *     without {@code status ended} {@code client_end} first), {@code already_ended} (the session had
-     *     ended before, e.g. a resume refused), {@code no_session} (it never opened); callers that stop
-     *     waiting add their own ({@code timeout}); null when ended
-     */
-    public record EndOutcome(boolean ended, String detail) {
-        public static final EndOutcome ENDED = new EndOutcome(true, null);
-        public static final EndOutcome ALREADY_ENDED = new EndOutcome(false, "already_ended");
-    }
-
-    /**
      * Ends the session on purpose: sends {@code end} now, or, while a resume is under way, right
      * after it; no resume follows. The future completes when the gateway closes the connection (see
      * {@link EndOutcome}); it never completes for a gateway that does not answer, so callers bound
@@ -321,10 +307,9 @@ public final class VirtualUser {
         }
         ending = true;
         armed = null;
-        if (sessionId == null && outage == null && wire == null) {
-            endDone.complete(new EndOutcome(false, "no_session"));
-        } else if (ended) {
-            endDone.complete(EndOutcome.ALREADY_ENDED);
+        EndOutcome unsent = EndOutcome.unsent(sessionId != null || outage != null || wire != null, ended);
+        if (unsent != null) {
+            endDone.complete(unsent);
         } else if (up) {
             sendEnd();
         }
@@ -708,11 +693,8 @@ public final class VirtualUser {
         }
         long now = System.nanoTime();
         from.lastFrameNanos = now;
-        ServerMessage message;
-        try {
-            message = CODEC.decodeServer(text);
-        } catch (RuntimeException e) {
-            stats.error("undecodable_frame");
+        ServerMessage message = ServerFrames.decode(text, stats);
+        if (message == null) {
             return;
         }
         if (message instanceof ServerMessage.SessionReady ready) {

@@ -4,14 +4,16 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.Connects;
+import dev.tether.loadtest.client.EndOutcome;
+import dev.tether.loadtest.client.Ending;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.SessionFleet;
 import dev.tether.loadtest.token.TokenSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  * answers in flight, ends the sessions (or leaves them) and closes them. Driven from the scenario's
  * thread; the sessions themselves run on the event loops.
  */
-public final class EngineFleet implements AutoCloseable {
+public final class EngineFleet implements SessionFleet, AutoCloseable {
 
     private final EngineClient client;
     private final ClientSettings settings;
@@ -58,6 +60,7 @@ public final class EngineFleet implements AutoCloseable {
      *
      * @return the refusals of the sessions that did not open (null for a timeout)
      */
+    @Override
     public List<Refusal> connect(int n, double perSecond, Duration timeout) throws InterruptedException {
         long start = System.nanoTime();
         double nanosPer = 1e9 / perSecond;
@@ -78,21 +81,7 @@ public final class EngineFleet implements AutoCloseable {
             opened.add(s);
             opening.add(s.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
         }
-        CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
-        List<Refusal> refusals = new ArrayList<>();
-        for (int i = 0; i < opening.size(); i++) {
-            try {
-                opening.get(i).join();
-                connected.add(opened.get(i));
-            } catch (RuntimeException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
-                Refusal refusal = cause instanceof Refusal r ? r : null;
-                refusals.add(refusal);
-                settings.stats().count("refused_" + (refusal == null ? "timeout" : refusal.kind()));
-                opened.get(i).close();
-            }
-        }
-        return refusals;
+        return Connects.settle(opened, opening, connected, EngineSession::close, settings.stats());
     }
 
     /**
@@ -102,12 +91,9 @@ public final class EngineFleet implements AutoCloseable {
      *
      * @return how many warm-up sessions became ready
      */
+    @Override
     public int warmUpClient(int n, Duration timeout) throws InterruptedException {
-        if (n <= 0) {
-            return 0;
-        }
-        ClientSettings own = new ClientSettings(settings.uri(), settings.tokens(), new RunStats(), settings.ackEvery(),
-                false, settings.connectTimeout(), settings.model());
+        ClientSettings own = settings.forWarmUp();
         long deadline = System.nanoTime() + timeout.toNanos();
         List<EngineSession> warmups = new ArrayList<>();
         List<CompletableFuture<Void>> ready = new ArrayList<>();
@@ -169,57 +155,27 @@ public final class EngineFleet implements AutoCloseable {
     }
 
     /** The sessions that opened. */
+    @Override
     public List<EngineSession> connected() {
         return List.copyOf(connected);
     }
 
-    /**
-     * How the run's sessions were left.
-     *
-     * @param failed ends that failed, by kind ({@code timeout}, {@code close_4011}, ...)
-     */
-    public record Finish(List<StreamAudit> audits, boolean left, int sessions, int ended, int alreadyEnded,
-                         Map<String, Long> failed, long framesIn, long framesOut) {}
+    /** The audits of every connected session, how the sessions were left, and the frames of the run each way. */
+    public record Finish(List<StreamAudit> audits, Ending ending, long framesIn, long framesOut) {}
 
     /**
-     * Waits (together at most {@code drain}) for every answer in flight; then, unless
-     * {@code leave}, ends every session and waits (together at most {@code endTimeout}) for the
+     * Waits (together at most {@code drain}) for every answer in flight; then, unless the policy
+     * leaves them, ends every session and waits (together at most the policy's timeout) for the
      * server to close each, counting what failed in the stats' errors ({@code end_<kind>}); then
      * closes every session.
      */
-    public Finish finish(Duration drain, boolean leave, Duration endTimeout) throws InterruptedException {
+    public Finish finish(Duration drain, Ending.Policy policy) throws InterruptedException {
         long deadline = System.nanoTime() + drain.toNanos();
         for (EngineSession s : connected) {
             await(s.whenAnswered(), deadline);
         }
-        int ended = 0;
-        int alreadyEnded = 0;
-        Map<String, Long> failed = new TreeMap<>();
-        if (!leave) {
-            List<CompletableFuture<EndOutcome>> ends = new ArrayList<>();
-            for (EngineSession s : connected) {
-                ends.add(s.end());
-            }
-            long endDeadline = System.nanoTime() + endTimeout.toNanos();
-            for (CompletableFuture<EndOutcome> end : ends) {
-                EndOutcome outcome;
-                try {
-                    outcome = end.get(Math.max(0, endDeadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    outcome = new EndOutcome(false, "timeout");
-                } catch (ExecutionException e) {
-                    outcome = new EndOutcome(false, "failed");
-                }
-                if (outcome.ended()) {
-                    ended++;
-                } else if (EndOutcome.ALREADY_ENDED.equals(outcome)) {
-                    alreadyEnded++;
-                } else {
-                    failed.merge(outcome.detail(), 1L, Long::sum);
-                    settings.stats().error("end_" + outcome.detail());
-                }
-            }
-        }
+        Ending ending = policy.leave() ? Ending.left(connected.size())
+                : Ending.of(connected.stream().map(EngineSession::end).toList(), policy.timeout(), settings.stats());
         List<StreamAudit> audits = new ArrayList<>();
         long in = 0;
         long out = 0;
@@ -230,7 +186,7 @@ public final class EngineFleet implements AutoCloseable {
             in += s.framesIn();
             out += s.framesOut();
         }
-        return new Finish(audits, leave, connected.size(), ended, alreadyEnded, failed, in, out);
+        return new Finish(audits, ending, in, out);
     }
 
     private static boolean await(CompletableFuture<?> f, long deadlineNanos) throws InterruptedException {

@@ -6,9 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.EndOutcome;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.RunStats.Metric;
+import dev.tether.loadtest.client.ScenarioUser;
+import dev.tether.loadtest.client.ServerFrames;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
@@ -19,7 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -35,7 +40,7 @@ import java.util.function.Supplier;
  * touched only there. The public methods may be called from any thread and hop over; what they
  * answer comes back as futures or through the few volatile flags.
  */
-public final class EngineSession {
+public final class EngineSession implements ScenarioUser {
 
     private static final WireCodec CODEC = new WireCodec();
 
@@ -168,6 +173,15 @@ public final class EngineSession {
         return f;
     }
 
+    @Override
+    public boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
+        try {
+            return whenCaughtUp().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
+    }
+
     /** As {@link #whenAnswered()}, and also until a resume has delivered everything {@code session_ready} named. */
     public CompletableFuture<Boolean> whenCaughtUp() {
         CompletableFuture<Boolean> f = new CompletableFuture<>();
@@ -185,10 +199,9 @@ public final class EngineSession {
                 return;
             }
             ending = true;
-            if (sessionId == null) {
-                endDone.complete(new EndOutcome(false, "no_session"));
-            } else if (ended) {
-                endDone.complete(EndOutcome.ALREADY_ENDED);
+            EndOutcome unsent = EndOutcome.unsent(sessionId != null, ended);
+            if (unsent != null) {
+                endDone.complete(unsent);
             } else if (up) {
                 sendEnd();
             }
@@ -404,11 +417,8 @@ public final class EngineSession {
             apply(received.line(text, now), now);
             return;
         }
-        ServerMessage message;
-        try {
-            message = CODEC.decodeServer(text);
-        } catch (RuntimeException e) {
-            stats.error("undecodable_frame");
+        ServerMessage message = ServerFrames.decode(text, stats);
+        if (message == null) {
             return;
         }
         if (message instanceof ServerMessage.SessionReady ready) {

@@ -1,5 +1,6 @@
 package dev.tether.loadtest.scenario;
 
+import dev.tether.loadtest.client.Ending;
 import dev.tether.loadtest.token.FileTokens;
 import dev.tether.loadtest.token.HmacTokenMinter;
 import dev.tether.loadtest.token.TokenSource;

@@ -7,6 +7,7 @@ import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.ScenarioUser;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,7 +85,7 @@ public final class ConnectCommand extends ScenarioCommand {
             System.err.printf("connect: opening %d sessions at %.1f/s at %s (%s)%n", n, rate, target.uri(), target.kind());
             List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);
             double openS = (System.nanoTime() - start) / 1e9;
-            List<Clients.User> users = fleet.connected();
+            List<? extends ScenarioUser> users = fleet.connected();
             long deadline = System.nanoTime() + readyTimeout.toNanos();
             while (System.nanoTime() < deadline && !users.stream().allMatch(u -> u.workerReady() || u.ended())) {
                 LockSupport.parkNanos(10_000_000);

@@ -77,7 +77,7 @@ final class EngineTraffic {
             }
             double trafficStartS = target.sampler() == null ? Double.NaN
                     : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
-            EngineFleet.Finish finish = fleet.finish(options.drainTimeout, options.leaveSessions, options.endTimeout);
+            EngineFleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
             Fleet.Finish ours = Clients.finish(finish);
             AuditSummary audit = AuditSummary.of(ours.audits());
             ObjectNode figures = window.figures(stats, finish, target.kind(), client.transport(), drive.threads(), drive.closed(), drive.inFlight());

@@ -2,8 +2,13 @@ package dev.tether.loadtest.scenario;
 
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.Connects;
+import dev.tether.loadtest.client.EndOutcome;
+import dev.tether.loadtest.client.Ending;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.SessionFleet;
+import dev.tether.loadtest.client.TcpRelay;
 import dev.tether.loadtest.client.VirtualUser;
 import dev.tether.testkit.TcpRelay;
 import java.io.IOException;
@@ -13,8 +18,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -30,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * Its connector pool runs the (blocking) Tyrus connects and resumes. Driven from the scenario's
  * thread.
  */
-final class Fleet implements AutoCloseable {
+final class Fleet implements SessionFleet, AutoCloseable {
 
     private final ClientSettings settings;
     private final String subjectPrefix;
@@ -80,7 +83,8 @@ final class Fleet implements AutoCloseable {
      *
      * @return the refusals, by kind, of the sessions that did not open
      */
-    List<Refusal> connect(int n, double perSecond, Duration timeout) throws InterruptedException {
+    @Override
+    public List<Refusal> connect(int n, double perSecond, Duration timeout) throws InterruptedException {
         OpenLoopSchedule pace = new OpenLoopSchedule(System.nanoTime(), perSecond);
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         List<VirtualUser> opened = new ArrayList<>();
@@ -104,25 +108,12 @@ final class Fleet implements AutoCloseable {
                             bar.update(d, (d - f) + " up, " + f + " refused, " + started.get() + " started");
                         }));
             }
-            CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
-        }
-        List<Refusal> refusals = new ArrayList<>();
-        for (int i = 0; i < opening.size(); i++) {
-            try {
-                opening.get(i).join();
-                connected.add(opened.get(i));
-            } catch (RuntimeException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
-                Refusal refusal = cause instanceof Refusal r ? r : null;
-                refusals.add(refusal);
-                settings.stats().count("refused_" + (refusal == null ? "timeout" : refusal.kind()));
-                opened.get(i).close();
-            }
+            List<Refusal> refusals = Connects.settle(opened, opening, connected, VirtualUser::close, settings.stats());
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
+            return refusals;
         }
-        return refusals;
     }
 
     /**
@@ -136,12 +127,9 @@ final class Fleet implements AutoCloseable {
      *
      * @return how many warm-up sessions became ready
      */
-    int warmUpClient(int n, Duration timeout) throws InterruptedException {
-        if (n <= 0) {
-            return 0;
-        }
-        ClientSettings own = new ClientSettings(settings.uri(), settings.tokens(), new RunStats(), settings.ackEvery(),
-                false, settings.connectTimeout(), settings.model());
+    @Override
+    public int warmUpClient(int n, Duration timeout) throws InterruptedException {
+        ClientSettings own = settings.forWarmUp();
         long deadline = System.nanoTime() + timeout.toNanos();
         List<VirtualUser> warmups = new ArrayList<>();
         List<CompletableFuture<Void>> ready = new ArrayList<>();
@@ -151,7 +139,7 @@ final class Fleet implements AutoCloseable {
             ready.add(user.connect());
         }
         int up = 0;
-        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
+        List<CompletableFuture<EndOutcome>> ends = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             try {
                 ready.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -161,7 +149,7 @@ final class Fleet implements AutoCloseable {
                 // Refused or slow: the run's own connects will say so.
             }
         }
-        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
+        for (CompletableFuture<EndOutcome> end : ends) {
             try {
                 end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException | TimeoutException e) {
@@ -173,7 +161,8 @@ final class Fleet implements AutoCloseable {
     }
 
     /** The users whose session opened. */
-    List<VirtualUser> connected() {
+    @Override
+    public List<VirtualUser> connected() {
         return List.copyOf(connected);
     }
 
@@ -195,43 +184,14 @@ final class Fleet implements AutoCloseable {
         for (VirtualUser user : connected) {
             user.awaitAnswered(deadline);
         }
-        Ending ending = policy.leave() ? new Ending(true, connected.size(), 0, 0, Map.of()) : end(policy.timeout());
+        Ending ending = policy.leave() ? Ending.left(connected.size())
+                : Ending.of(connected.stream().map(VirtualUser::end).toList(), policy.timeout(), settings.stats());
         List<StreamAudit> audits = new ArrayList<>();
         for (VirtualUser user : connected) {
             user.close();
             audits.add(user.audit());
         }
         return new Finish(audits, ending);
-    }
-
-    private Ending end(Duration timeout) throws InterruptedException {
-        List<CompletableFuture<VirtualUser.EndOutcome>> ends = new ArrayList<>();
-        for (VirtualUser user : connected) {
-            ends.add(user.end());
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int ended = 0;
-        int alreadyEnded = 0;
-        Map<String, Long> failed = new TreeMap<>();
-        for (CompletableFuture<VirtualUser.EndOutcome> end : ends) {
-            VirtualUser.EndOutcome outcome;
-            try {
-                outcome = end.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                outcome = new VirtualUser.EndOutcome(false, "timeout");
-            } catch (ExecutionException e) {
-                outcome = new VirtualUser.EndOutcome(false, "failed");
-            }
-            if (outcome.ended()) {
-                ended++;
-            } else if (VirtualUser.EndOutcome.ALREADY_ENDED.equals(outcome)) {
-                alreadyEnded++;
-            } else {
-                failed.merge(outcome.detail(), 1L, Long::sum);
-                settings.stats().error("end_" + outcome.detail());
-            }
-        }
-        return new Ending(false, connected.size(), ended, alreadyEnded, failed);
     }
 
     @Override

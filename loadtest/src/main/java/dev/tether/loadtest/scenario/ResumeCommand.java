@@ -7,6 +7,7 @@ import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.client.ScenarioUser;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,7 +64,7 @@ public final class ResumeCommand extends ScenarioCommand {
                 long start = System.nanoTime();
                 List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
                 refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
-                List<Clients.User> users = fleet.connected();
+                List<? extends ScenarioUser> users = fleet.connected();
                 if (users.isEmpty()) {
                     throw new SetupException("no session could be opened at " + target.uri());
                 }
@@ -71,12 +72,12 @@ public final class ResumeCommand extends ScenarioCommand {
                 JsonNode data = JsonNodeFactory.instance.objectNode().put("text", "resume").put("deltas", missed).put("delay_ms", 0);
                 Progress progress = Progress.count(!common.noProgress, "resume", repeats, "rounds");
                 for (int round = 0; round < repeats; round++) {
-                    for (Clients.User user : users) {
+                    for (ScenarioUser user : users) {
                         user.send(user.newId(), data, System.nanoTime());
                         user.cut(false, detachWait);
                     }
                     long deadline = System.nanoTime() + detachWait.toNanos() + common.drainTimeout.toNanos();
-                    for (Clients.User user : users) {
+                    for (ScenarioUser user : users) {
                         if (!user.awaitCaughtUp(deadline)) {
                             stats.error("resume_unanswered");
                         }
@@ -104,9 +105,9 @@ public final class ResumeCommand extends ScenarioCommand {
     }
 
     /** Waits (up to a minute) for cold workers, so that the first round measures resume, not start-up. */
-    private static void awaitWorkers(List<Clients.User> users) {
+    private static void awaitWorkers(List<? extends ScenarioUser> users) {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        while (System.nanoTime() < deadline && !users.stream().allMatch(Clients.User::workerReady)) {
+        while (System.nanoTime() < deadline && !users.stream().allMatch(ScenarioUser::workerReady)) {
             LockSupport.parkNanos(10_000_000);
         }
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.baseline.BaselineServer;
+import dev.tether.loadtest.client.Ending;
 import dev.tether.loadtest.compare.CWorker;
 import dev.tether.loadtest.compare.Websocketd;
 import dev.tether.loadtest.engine.CpuMeter;

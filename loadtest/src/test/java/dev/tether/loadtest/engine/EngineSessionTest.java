@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tether.loadtest.audit.SessionAudit;
 import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.EndOutcome;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.RunStats.Metric;
