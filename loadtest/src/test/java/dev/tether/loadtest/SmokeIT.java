@@ -90,7 +90,7 @@ class SmokeIT {
      */
     @Test
     void aRunEndsEverySessionItOpenedUnlessToldToLeaveThem(@TempDir Path out, @TempDir Path dir) throws Exception {
-        Path config = Files.writeString(dir.resolve("demo-small.yaml"), DEMO_SMALL);
+        Path config = TestGatewayConfig.write(dir.resolve("demo-small.yaml"), DEMO_SMALL);
         // A secret of the test's own: the gateway refuses the public development one outside development.
         GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config)
                 .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
@@ -175,8 +175,7 @@ class SmokeIT {
 
     @Test
     void chaosWithWorkerKillsAccountsForTheLostTurns(@TempDir Path out, @TempDir Path dir) throws Exception {
-        Path config = dir.resolve("demo-small.yaml");
-        Files.writeString(config, DEMO_SMALL);
+        Path config = TestGatewayConfig.write(dir.resolve("demo-small.yaml"), DEMO_SMALL);
         // --await-warm: the pool is full when the client warms up, so its refill afterwards is what is checked.
         JsonNode report = run(out, "chaos", config.toString(), "--sessions", "3", "--rate", "30", "--duration", "5s",
                 "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1", "--await-warm", "3");
@@ -188,11 +187,7 @@ class SmokeIT {
 
     /** A small pool of demo workers (subprocesses) that start at once. */
     private static final String DEMO_SMALL = """
-                server:
-                  host: 127.0.0.1
-                  port: 0
                 worker:
-                  kind: process
                   process:
                     env:
                       DEMO_READY_DELAY: 0s
@@ -203,14 +198,5 @@ class SmokeIT {
                 limits:
                   max_restarts: 1000
                   restart_window: 1m
-                abuse:
-                  connections_per_second: 1000
-                  connection_burst: 1000
-                  messages_per_second: 1000
-                  message_burst: 1000
-                reload:
-                  watch: false
-                admin:
-                  enabled: false
                 """;
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.loadtest.TestGatewayConfig;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.loadtest.token.HmacTokenMinter;
 import jakarta.websocket.ClientEndpointConfig;
@@ -20,7 +21,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -92,24 +92,7 @@ class CWorkerIT {
     @Test
     void runsAsTheGatewaysSubprocessWorker(@TempDir Path dir) throws Exception {
         Path binary = CWorker.build(dir.resolve("bin"));
-        Path config = Files.writeString(dir.resolve("c-worker-small.yaml"), """
-                server:
-                  host: 127.0.0.1
-                  port: 0
-                worker:
-                  kind: process
-                  process:
-                    command: ["%s"]
-                    env: {}
-                pool:
-                  min_idle: 2
-                  max_workers: 10
-                  spawn_interval: 10ms
-                reload:
-                  watch: false
-                admin:
-                  enabled: false
-                """.formatted(binary));
+        Path config = TestGatewayConfig.processWorkers(dir.resolve("c-worker-small.yaml"), binary, 2, 10);
         GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(ROOT.resolve("gateway/target/gateway.jar"), config)
                 .withEnv(Map.of("TETHER_JWT_SECRET", SECRET)).withLogFile(dir.resolve("gateway.log"))
                 .withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));

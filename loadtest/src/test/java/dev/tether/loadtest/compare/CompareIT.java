@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.Main;
+import dev.tether.loadtest.TestGatewayConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,29 +33,7 @@ class CompareIT {
     void runsTheSameWorkloadAgainstTetherWebsocketdAndTheRawEcho(@TempDir Path out, @TempDir Path dir) throws Exception {
         // A small pool instead of c-worker.yaml's 100 warm workers: the run builds its own worker, this config names one built here.
         Path worker = CWorker.build(dir.resolve("bin"));
-        Path config = Files.writeString(dir.resolve("c-worker-small.yaml"), """
-                server:
-                  host: 127.0.0.1
-                  port: 0
-                worker:
-                  kind: process
-                  process:
-                    command: ["%s"]
-                    env: {}
-                pool:
-                  min_idle: 5
-                  max_workers: 20
-                  spawn_interval: 10ms
-                abuse:
-                  connections_per_second: 1000
-                  connection_burst: 1000
-                  messages_per_second: 1000
-                  message_burst: 1000
-                reload:
-                  watch: false
-                admin:
-                  enabled: false
-                """.formatted(worker));
+        Path config = TestGatewayConfig.processWorkers(dir.resolve("c-worker-small.yaml"), worker, 5, 20);
         int exit = Main.run("steady", "--compare", "websocketd", "--launch-gateway", "--gateway-jar",
                 ROOT.resolve("gateway/target/gateway.jar").toString(), "--gateway-config", config.toString(),
                 "--sessions", "3", "--rate", "60", "--duration", "2s", "--warmup", "1s", "--payload-bytes", "100",

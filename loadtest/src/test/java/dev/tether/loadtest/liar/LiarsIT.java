@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.Main;
+import dev.tether.loadtest.TestGatewayConfig;
 import dev.tether.loadtest.audit.ViolationKind;
 import dev.tether.loadtest.gateway.GatewayProcess;
 import dev.tether.protocol.EchoText;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,19 +71,14 @@ class LiarsIT {
     static void gateways() throws Exception {
         assertTrue(Files.isRegularFile(GATEWAY_JAR), GATEWAY_JAR + " is missing: run with the gateway module (mvn -pl gateway,loadtest -am verify)");
         honest = launch(CHAOS_CONFIG, "honest.log");
-        lyingWorkerConfig = Files.writeString(dir.resolve("lying-worker.yaml"), lyingWorkerConfig(workerClasspath()));
+        lyingWorkerConfig = TestGatewayConfig.write(dir.resolve("lying-worker.yaml"), lyingWorkerConfig(workerClasspath()));
         lyingWorkers = launch(lyingWorkerConfig, "lying-workers.log");
         assertTrue(lyingWorkers.awaitWarm(3, Duration.ofSeconds(90)), "3 warm lying workers");
     }
 
     @AfterAll
     static void stop() {
-        if (honest != null) {
-            honest.close();
-        }
-        if (lyingWorkers != null) {
-            lyingWorkers.close();
-        }
+        Stream.of(honest, lyingWorkers).filter(Objects::nonNull).forEach(GatewayProcess::close);
     }
 
     private static GatewayProcess launch(Path config, String log) {
@@ -198,11 +195,7 @@ class LiarsIT {
 
     private static String lyingWorkerConfig(String classpath) {
         return """
-                server:
-                  host: 127.0.0.1
-                  port: 0
                 worker:
-                  kind: process
                   process:
                     command: ["${java}", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", "%s", "dev.tether.loadtest.liar.LyingWorker"]
                     env: {}
@@ -228,10 +221,6 @@ class LiarsIT {
                   messages_per_second: 10000
                   message_burst: 10000
                   max_strikes: 1000
-                reload:
-                  watch: false
-                admin:
-                  enabled: false
                 """.formatted(classpath);
     }
 }
