@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.tether.loadtest.process.ChildProcess;
 import dev.tether.loadtest.process.ChildServer;
 import dev.tether.loadtest.process.RunningProcess;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +38,7 @@ public final class Websocketd {
     public static RunningProcess launch(List<String> command, Path logFile) {
         requireNonNull(command, "command");
         String binary = System.getenv().getOrDefault("WEBSOCKETD", "websocketd");
-        int port = freePort();
+        int port = ChildServer.freePort();
         List<String> args = new ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1",
                 "--loglevel=info"));
         args.addAll(command);
@@ -52,15 +51,5 @@ public final class Websocketd {
         }
         var match = child.awaitLine(Duration.ofSeconds(30));
         return new ChildServer(child, URI.create("ws://" + match.group(1) + ":" + match.group(2) + "/"));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port on 127.0.0.1", e);
-        }
     }
 }

@@ -2,6 +2,11 @@ package dev.tether.loadtest.process;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 
@@ -17,6 +22,20 @@ public record ChildServer(ChildProcess child, URI wsUri) implements RunningProce
     public ChildServer {
         requireNonNull(child, "child");
         requireNonNull(wsUri, "wsUri");
+    }
+
+    /**
+     * A free TCP port on 127.0.0.1, for a server that cannot bind port 0 and tell which it got
+     * (websocketd, redis-server); one taken in between fails that server's start, with its output.
+     */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on 127.0.0.1", e);
+        }
     }
 
     @Override

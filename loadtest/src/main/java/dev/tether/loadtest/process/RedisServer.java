@@ -2,9 +2,6 @@ package dev.tether.loadtest.process;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +45,7 @@ public final class RedisServer implements AutoCloseable {
             throw new IllegalStateException(binary + " is missing: install Debian's redis-server package, or name the binary in"
                     + " REDIS_SERVER");
         }
-        int port = freePort();
+        int port = ChildServer.freePort();
         ChildProcess child = ChildProcess.start(List.of(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--logfile", ""),
                 Map.of(), logFile, READY);
@@ -68,13 +65,5 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() {
         child.stop(Duration.ofSeconds(10));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port for redis-server", e);
-        }
     }
 }
