@@ -8,7 +8,6 @@ import dev.tether.loadtest.client.Ending;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.SessionFleet;
-import dev.tether.loadtest.client.TcpRelay;
 import dev.tether.loadtest.client.VirtualUser;
 import dev.tether.testkit.TcpRelay;
 import java.io.IOException;
