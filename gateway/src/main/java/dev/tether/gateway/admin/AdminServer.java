@@ -8,6 +8,7 @@ import dev.tether.gateway.config.AdminConfig;
 import dev.tether.gateway.config.ServerConfig;
 import dev.tether.gateway.pipeline.HttpRouteHandler;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.gateway.worker.pool.PoolStatus;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -44,10 +45,12 @@ public final class AdminServer implements AutoCloseable {
      * @param workerKind {@code worker.kind}, reported by the pool endpoint
      * @param drain starts a drain of the gateway without blocking; its stage completes when the
      *     drain is done
+     * @param tls the certificate served with {@code admin.tls.enabled} (and the client CA), or null for plain HTTP
      */
     public AdminServer(AdminConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
             Class<? extends ServerSocketChannel> channelType, TokenVerification verifier, SessionRegistry registry,
-            Supplier<Optional<PoolStatus>> pool, String workerKind, Supplier<? extends CompletionStage<Void>> drain) {
+            Supplier<Optional<PoolStatus>> pool, String workerKind, Supplier<? extends CompletionStage<Void>> drain,
+            CertificateReloader tls) {
         this.config = requireNonNull(config, "config");
         this.bossGroup = requireNonNull(bossGroup, "bossGroup");
         this.workerGroup = requireNonNull(workerGroup, "workerGroup");
@@ -55,7 +58,7 @@ public final class AdminServer implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         AdminApi api = new AdminApi(registry, pool, workerKind, drain, mapper);
         this.initializer = new AdminInitializer(config, registry.metrics(),
-                new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper), new HttpRouteHandler(api.routes()));
+                new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper), new HttpRouteHandler(api.routes()), tls);
     }
 
     /** Binds the admin socket; returns the bound address (useful with port 0). */
@@ -68,7 +71,8 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(initializer)
                 .bind(config.host(), config.port()).sync().channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-        log.info("admin listening on {}:{}", config.host(), address.getPort());
+        log.info("admin listening on {}:{} ({})", config.host(), address.getPort(), !config.tls().enabled() ? "http"
+                : config.tls().requiresClientCertificates() ? "https, client certificates required" : "https");
         if (!ServerConfig.isLoopback(config.host())) {
             log.warn("admin.host {} is not a loopback address: the admin API (sessions, drain) is reachable from "
                     + "other machines; keep it on loopback or a private interface, behind a firewall", config.host());

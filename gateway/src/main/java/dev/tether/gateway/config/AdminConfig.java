@@ -18,9 +18,11 @@ import java.time.Duration;
  *     closed, {@code admin.request_timeout}
  * @param idleTimeout a keep-alive connection with no new request for this long is closed,
  *     {@code admin.idle_timeout}
+ * @param tls {@code admin.tls}: TLS on the admin listener, with optional client certificates; default
+ *     off (see {@link AdminTlsConfig})
  */
 public record AdminConfig(boolean enabled, String host, int port, String roleClaim, String role, int maxConnections,
-        Duration requestTimeout, Duration idleTimeout) {
+        Duration requestTimeout, Duration idleTimeout, AdminTlsConfig tls) {
 
     public static final boolean DEFAULT_ENABLED = true;
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -39,11 +41,18 @@ public record AdminConfig(boolean enabled, String host, int port, String roleCla
         Check.between("admin.max_connections", maxConnections, 1, 10_000);
         Check.positive("admin.request_timeout", requestTimeout);
         Check.positive("admin.idle_timeout", idleTimeout);
+        Check.notNull("admin.tls", tls, "a mapping");
+    }
+
+    /** As before {@code admin.tls} existed: plain HTTP. */
+    public AdminConfig(boolean enabled, String host, int port, String roleClaim, String role, int maxConnections,
+            Duration requestTimeout, Duration idleTimeout) {
+        this(enabled, host, port, roleClaim, role, maxConnections, requestTimeout, idleTimeout, AdminTlsConfig.defaults());
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AdminConfig defaults() {
         return new AdminConfig(DEFAULT_ENABLED, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROLE_CLAIM, DEFAULT_ROLE,
-                DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_IDLE_TIMEOUT);
+                DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_IDLE_TIMEOUT, AdminTlsConfig.defaults());
     }
 }

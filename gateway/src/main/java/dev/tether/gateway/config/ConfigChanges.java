@@ -50,6 +50,7 @@ public final class ConfigChanges {
         keys.put("server.io_threads", "the event loops are created once");
         keys.put("server.prefer_epoll", "the transport is chosen once");
         keys.put("server.node_id", "session ids, and the proxy's routing of resumes, depend on it");
+        keys.put("server.tls", "the TLS provider and the files watched are chosen once (their content reloads on its own)");
         keys.put("sessions.store", "sessions are kept where the gateway started keeping them");
         keys.put("sessions.redis", "the connection to the session store and this node's lease are made once");
         keys.put("auth.algorithms", "the token verifier is built at start-up (key files still reload)");

@@ -52,6 +52,8 @@ public final class ConfigLoader {
      * gateway) moves its admin listener as {@link #ENV_PORT} moves the main one.
      */
     public static final String ENV_ADMIN_PORT = "TETHER_ADMIN_PORT";
+    /** Sets {@code server.tls.key_password}: the password of an encrypted TLS private key, outside the file. */
+    public static final String ENV_TLS_KEY_PASSWORD = "TETHER_TLS_KEY_PASSWORD";
     /** Overrides {@code sessions.redis.uri}: the place for a Redis password, outside the file. */
     public static final String ENV_REDIS_URI = "TETHER_REDIS_URI";
     /** Where {@link #loadDefault(Map)} looks, relative to the working directory. */
@@ -59,6 +61,8 @@ public final class ConfigLoader {
 
     private static final String SECRET_KEY = "auth.hmac_secret";
     private static final String SECRET_FIELD = "hmac_secret";
+    private static final String TLS_PASSWORD_KEY = "server.tls.key_password";
+    private static final String TLS_PASSWORD_FIELD = "key_password";
     private static final String REDACTED = "<redacted>";
 
     private ConfigLoader() {}
@@ -175,6 +179,11 @@ public final class ConfigLoader {
             ObjectNode redisNode = redis instanceof ObjectNode existing ? existing : sessionsNode.putObject("redis");
             redisNode.set("uri", TextNode.valueOf(redisUri));
         }
+        String keyPassword = env.get(ENV_TLS_KEY_PASSWORD);
+        if (keyPassword != null && merged.get("server") instanceof ObjectNode server
+                && server.get("tls") instanceof ObjectNode tls) {
+            tls.set(TLS_PASSWORD_FIELD, TextNode.valueOf(keyPassword));
+        }
         String nodeId = env.get(ENV_NODE_ID);
         if (nodeId != null && merged.get("server") instanceof ObjectNode server) {
             server.set("node_id", TextNode.valueOf(nodeId));
@@ -221,7 +230,7 @@ public final class ConfigLoader {
             return new ConfigException(key + ": unknown key (expected one of: "
                     + String.join(", ", knownKeys(defaults, path, unknown.getKnownPropertyIds())) + ")", e);
         }
-        Object value = SECRET_KEY.equals(key) ? REDACTED : render(nodeAt(merged, path));
+        Object value = SECRET_KEY.equals(key) || TLS_PASSWORD_KEY.equals(key) ? REDACTED : render(nodeAt(merged, path));
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConfigMapper.BadValue bad) {
                 return withCause(new ConfigException(key, value, bad.expected()), e);
@@ -290,6 +299,9 @@ public final class ConfigLoader {
     private static void redactSecrets(JsonNode node) {
         if (node instanceof ObjectNode object && object.has(SECRET_FIELD)) {
             object.put(SECRET_FIELD, REDACTED);
+        }
+        if (node instanceof ObjectNode object && object.hasNonNull(TLS_PASSWORD_FIELD)) {
+            object.put(TLS_PASSWORD_FIELD, REDACTED);
         }
         node.forEach(ConfigLoader::redactSecrets);
     }

@@ -58,6 +58,10 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
             throw new ConfigException("server.prefer_epoll", false, "true when worker.kind is process: subprocess "
                     + "workers are served on the native epoll event loops");
         }
+        if (admin.tls().enabled() && !server.tls().enabled()) {
+            throw new ConfigException("admin.tls.enabled", true, "false while server.tls.enabled is false: the admin "
+                    + "listener serves the certificate of server.tls");
+        }
         if (web.demoPage() && server.path().equals("/")) {
             throw new ConfigException("web.demo_page", true, "false when server.path is /: the page and the "
                     + "WebSocket endpoint would share the path");

@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  *     1..32 characters of {@code [a-z0-9-]}, put in front of every session id it creates
  *     ({@code <node_id>.<random>}) so that the proxy can route a resume to this node; default null,
  *     no prefix
+ * @param tls {@code server.tls}: TLS on this listener ({@code wss://}); default off (see {@link TlsConfig})
  */
 public record ServerConfig(
         String host,
@@ -49,7 +50,8 @@ public record ServerConfig(
         Duration handshakeTimeout,
         int ioThreads,
         boolean preferEpoll,
-        String nodeId) {
+        String nodeId,
+        TlsConfig tls) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -97,13 +99,21 @@ public record ServerConfig(
         if (nodeId != null && !NODE_ID.matcher(nodeId).matches()) {
             throw new ConfigException("server.node_id", nodeId, "null or 1..32 characters of a-z, 0-9 and -");
         }
+        Check.notNull("server.tls", tls, "a mapping");
+    }
+
+    /** As before {@code server.tls} existed: TLS off. */
+    public ServerConfig(String host, int port, String path, int maxFrameBytes, List<String> allowedOrigins,
+            Duration handshakeTimeout, int ioThreads, boolean preferEpoll, String nodeId) {
+        this(host, port, path, maxFrameBytes, allowedOrigins, handshakeTimeout, ioThreads, preferEpoll, nodeId,
+                TlsConfig.defaults());
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_MAX_FRAME_BYTES,
                 DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL,
-                DEFAULT_NODE_ID);
+                DEFAULT_NODE_ID, TlsConfig.defaults());
     }
 
     /**

@@ -5,12 +5,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.ssl.NotSslRecordException;
 import java.io.IOException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * ends the connection with the matching close code, in exactly one close frame. A fragmented message
  * over the frame limit closes with 1009; an RFC 6455 violation (from Netty's frame decoder and UTF-8
  * validator, or {@link ControlFrameHandler}) with the code it carries (1002, 1007, 1009); a peer
- * that went away (an I/O error, or a close in the middle of a fragmented message)
- * just closes; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
+ * that went away (an I/O error, or a close in the middle of a fragmented message) or failed its TLS
+ * handshake (plain HTTP on a TLS port, a client that does not trust the certificate) just closes; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
  * session sees the connection go inactive and carries on detached.
  */
 @ChannelHandler.Sharable
@@ -38,7 +41,9 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             log.debug("{}: protocol violation: {}", ctx.channel(), cause.getMessage());
             WebSocketCloseStatus status = corrupted.closeStatus();
             closeWith(ctx, status.code(), status.reasonText());
-        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
+        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException
+                || cause instanceof NotSslRecordException
+                || cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
             // PrematureChannelClosureException: the frame aggregator saw the connection end
             // mid-message. That is the peer's doing (a dropped network, an abusive client), not a bug.
             log.debug("{}: {}", ctx.channel(), cause.toString());

@@ -15,6 +15,7 @@ import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_INITIAL_LINE_BYTES
 import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES;
 import static dev.tether.gateway.pipeline.GatewayPipeline.OUTBOUND_GUARD;
 import static dev.tether.gateway.pipeline.GatewayPipeline.SESSION;
+import static dev.tether.gateway.pipeline.GatewayPipeline.TLS;
 import static dev.tether.gateway.pipeline.GatewayPipeline.SUBPROTOCOL;
 import static dev.tether.gateway.pipeline.GatewayPipeline.UPGRADE;
 import static dev.tether.gateway.pipeline.GatewayPipeline.WEBSOCKET;
@@ -29,6 +30,7 @@ import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.protocol.WireCodec;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -60,6 +62,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     /** Open and pending connections, counted across reloads (which only change its limits). */
     private final ConnectionGate gate;
     private final ConnectionLimitHandler connectionLimits;
+    /** The certificate served to new connections; null with {@code server.tls} off. */
+    private final CertificateReloader tls;
     /** What connections accepted from now on are built with; replaced whole by {@link #apply}. */
     private volatile Stage stage;
 
@@ -70,9 +74,11 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     /**
      * @param routes the plain HTTP endpoints served on this listener next to the WebSocket
      * @param ticker nanosecond time for the per-address connection rate
+     * @param tls the certificate of {@code server.tls}, or null to serve plain {@code ws://}
      */
     public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerification verifier, SessionRegistry registry,
-            HttpRoutes routes, Ticker ticker) {
+            HttpRoutes routes, Ticker ticker, CertificateReloader tls) {
+        this.tls = tls;
         this.codec = requireNonNull(codec, "codec");
         this.ticker = requireNonNull(ticker, "ticker");
         this.routes = new HttpRouteHandler(routes);
@@ -139,6 +145,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
         ChannelPipeline pipeline = channel.pipeline();
         add(pipeline, CONNECTION_LIMITS, connectionLimits);
+        if (tls != null) {
+            add(pipeline, TLS, tls.newHandler(channel.alloc(), config.server().handshakeTimeout()));
+        }
         add(pipeline, OUTBOUND_GUARD, new OutboundGuard(config.abuse()));
         add(pipeline, FLUSH, new FlushConsolidationHandler(FLUSHES_BEFORE_WRITE, true));
         add(pipeline, HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES));

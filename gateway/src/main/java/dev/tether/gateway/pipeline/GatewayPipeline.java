@@ -65,6 +65,7 @@ import java.util.Set;
 public final class GatewayPipeline {
 
     public static final String CONNECTION_LIMITS = "connection-limits";
+    public static final String TLS = "tls";
     public static final String OUTBOUND_GUARD = "outbound-guard";
     public static final String FLUSH = "flush";
     public static final String HTTP_CODEC = "http-codec";
@@ -83,6 +84,7 @@ public final class GatewayPipeline {
     /** Every stage in pipeline order, inbound from the socket. */
     public static final List<String> ORDER = List.of(
             CONNECTION_LIMITS,
+            TLS,
             OUTBOUND_GUARD,
             FLUSH,
             HTTP_CODEC,
@@ -98,8 +100,8 @@ public final class GatewayPipeline {
             SESSION,
             ERRORS);
 
-    /** Stages only some connections have (none yet: a stage that depends on the configuration). */
-    static final Set<String> OPTIONAL = Set.of();
+    /** Stages only some connections have: {@link #TLS} only with {@code server.tls.enabled}. */
+    static final Set<String> OPTIONAL = Set.of(TLS);
 
     /**
      * Stages that leave at the handshake: Netty's handshaker takes the HTTP codec and aggregator off,

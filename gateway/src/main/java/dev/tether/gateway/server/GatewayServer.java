@@ -23,6 +23,10 @@ import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.tls.CertificateReloader;
+import dev.tether.gateway.tls.TlsFiles;
+import dev.tether.gateway.tls.TlsProviders;
+import io.netty.handler.ssl.SslProvider;
 import dev.tether.gateway.store.SharedSessionStore;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
@@ -98,6 +102,11 @@ public final class GatewayServer implements AutoCloseable {
     private final KeyRing keys;
     /** Runs the key file checks; null when no key comes from a file. */
     private final ScheduledExecutorService keyChecks;
+    /** The certificates of {@code server.tls} and {@code admin.tls}; null where TLS is off. */
+    private final CertificateReloader tls;
+    private final CertificateReloader adminTls;
+    /** Runs the certificate file checks; null with {@code server.tls} off. */
+    private final ScheduledExecutorService tlsChecks;
     /** With {@code sessions.store: redis}: this node's side of the shared store, and its timers; else null. */
     private final SharedSessionStore sharedStore;
     private final ScheduledExecutorService storeTimers;
@@ -140,6 +149,18 @@ public final class GatewayServer implements AutoCloseable {
         this.keyChecks = keys.watchesFiles()
                 ? Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-keys", true))
                 : null;
+        // Before any thread is started: a certificate that cannot be served fails start-up, naming its key.
+        if (config.server().tls().enabled()) {
+            SslProvider provider = TlsProviders.choose(config.server().tls().provider());
+            this.tls = new CertificateReloader("server", TlsFiles.server(config, provider), clock);
+            this.adminTls = config.admin().enabled() && config.admin().tls().enabled()
+                    ? new CertificateReloader("admin", TlsFiles.admin(config, provider), clock) : null;
+            this.tlsChecks = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-tls", true));
+        } else {
+            this.tls = null;
+            this.adminTls = null;
+            this.tlsChecks = null;
+        }
         boolean epoll = config.server().preferEpoll() && Epoll.isAvailable();
         int threads = config.server().ioThreads();
         if (epoll) {
@@ -199,11 +220,12 @@ public final class GatewayServer implements AutoCloseable {
         this.rssMonitor = new RssMonitor(registry::all, config.limits().rssPollInterval(),
                 () -> ProcessTree.Snapshot.take()::rssBytes, metrics::workerRss);
         this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
-                Ticker.systemTicker());
+                Ticker.systemTicker(), tls);
         metrics.bindConnections(initializer.gate());
         this.admin = config.admin().enabled()
                 ? new AdminServer(config.admin(), bossGroup, workerGroup, channelType, keys, registry,
-                        () -> pool().map(WorkerPool::status), config.worker().kind(), () -> drain("admin API"))
+                        () -> pool().map(WorkerPool::status), config.worker().kind(), () -> drain("admin API"),
+                        adminTls)
                 : null;
     }
 
@@ -227,6 +249,12 @@ public final class GatewayServer implements AutoCloseable {
         if (keyChecks != null) {
             keys.start(keyChecks, config.auth().keyReloadInterval());
         }
+        if (tls != null) {
+            tls.start(tlsChecks, config.server().tls().reloadInterval());
+            if (adminTls != null) {
+                adminTls.start(tlsChecks, config.server().tls().reloadInterval());
+            }
+        }
         if (admin != null) {
             // First, so that a gateway whose admin port is taken fails before it says "listening on".
             adminAddress = bind(admin::start, config.admin().host(), config.admin().port(),
@@ -246,14 +274,15 @@ public final class GatewayServer implements AutoCloseable {
             listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
             return (InetSocketAddress) listener.localAddress();
         }, config.server().host(), config.server().port(), "server.host, server.port, TETHER_PORT");
-        log.info("listening on {}:{} (path {}, transport {})", config.server().host(), address.getPort(),
-                config.server().path(), transport);
+        log.info("listening on {}:{} (path {}, transport {}, {})", config.server().host(), address.getPort(),
+                config.server().path(), transport, tls == null ? "plain ws://" : "TLS wss://");
         if (config.web().devTokens()) {
             log.warn("web.dev_tokens is on: GET {} signs a token for anyone who asks (development only)",
                     WebRoutes.DEV_TOKEN_PATH);
         }
         if (config.web().demoPage()) {
-            log.info("demo page: http://{}:{}/", browsableHost(config.server().host()), address.getPort());
+            log.info("demo page: {}://{}:{}/", tls == null ? "http" : "https", browsableHost(config.server().host()),
+                    address.getPort());
         }
         return address;
     }
@@ -330,12 +359,43 @@ public final class GatewayServer implements AutoCloseable {
         List<String> needRestart = changed.stream().filter(pending::contains).toList();
         registry.apply(effective);
         initializer.apply(effective);
+        checkCertificates();
         if (pool != null && !effective.worker().process().equals(running.worker().process())) {
             applyWorkerConfig(effective.worker().process());
         }
         current.set(effective);
         requested = next;
         return new ConfigChanges.Applied(changed, needRestart);
+    }
+
+    /**
+     * Checks the certificate files now rather than at the next {@code server.tls.reload_interval} (a
+     * config reload, SIGHUP, asks for it), on the TLS checks' thread; returns at once.
+     */
+    private void checkCertificates() {
+        if (tlsChecks == null) {
+            return;
+        }
+        try {
+            tlsChecks.execute(() -> {
+                tls.checkNow();
+                if (adminTls != null) {
+                    adminTls.checkNow();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("certificate check not run: closing");
+        }
+    }
+
+    /** The certificate the main listener serves new connections, when {@code server.tls} is on (for tools and tests). */
+    public Optional<CertificateReloader> tls() {
+        return Optional.ofNullable(tls);
+    }
+
+    /** The admin listener's, when {@code admin.tls} is on. */
+    public Optional<CertificateReloader> adminTls() {
+        return Optional.ofNullable(adminTls);
     }
 
     /** The session registry (for operators' tools and tests). */
@@ -488,6 +548,13 @@ public final class GatewayServer implements AutoCloseable {
         keys.close();
         if (keyChecks != null) {
             keyChecks.shutdownNow();
+        }
+        if (tlsChecks != null) {
+            tls.close();
+            if (adminTls != null) {
+                adminTls.close();
+            }
+            tlsChecks.shutdownNow();
         }
         // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011. With the
         // shared store, sessions outlive the node: they are released, and any node takes them over.

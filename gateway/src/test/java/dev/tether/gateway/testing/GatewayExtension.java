@@ -107,9 +107,17 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         return withConfig("");
     }
 
+    /**
+     * {@link #BASE_CONFIG} plus {@code yaml}, parsed: for tests that start gateways of their own (one
+     * per parameter, say) instead of one per class.
+     */
+    public static GatewayConfig config(String yaml) {
+        return ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml), Map.of());
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        config = ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml.get()), Map.of());
+        config = config(yaml.get());
         server = new GatewayServer(config, clock);
         address = server.start();
     }

@@ -79,6 +79,11 @@ public final class SessionClient implements AutoCloseable {
         return new SessionClient(TestClient.connectWithHeader(uri, token), 0);
     }
 
+    /** A new session at {@code uri} with {@code token}, through {@code client} (one set up for {@code wss://}, say). */
+    public static SessionClient open(org.glassfish.tyrus.client.ClientManager client, URI uri, String token) {
+        return new SessionClient(TestClient.connectWithHeader(client, uri, token), 0);
+    }
+
     /** Resumes {@code sessionId} after {@code lastSeq}. */
     public static SessionClient resume(GatewayExtension gateway, String subject, String sessionId, long lastSeq) {
         return new SessionClient(TestClient.connectWithHeader(gateway.resumeUri(sessionId, lastSeq), gateway.token(subject)),

@@ -73,7 +73,12 @@ public final class TestClient implements AutoCloseable {
 
     /** Connects with the {@code Authorization: Bearer} header form. */
     public static TestClient connectWithHeader(URI uri, String token) {
-        return connect(uri, ClientEndpointConfig.Builder.create()
+        return connectWithHeader(CLIENT, uri, token);
+    }
+
+    /** Like {@link #connectWithHeader(URI, String)}, through {@code client} (one set up for {@code wss://}, say). */
+    public static TestClient connectWithHeader(ClientManager client, URI uri, String token) {
+        return connect(client, uri, ClientEndpointConfig.Builder.create()
                 .configurator(new ClientEndpointConfig.Configurator() {
                     @Override
                     public void beforeRequest(Map<String, List<String>> headers) {
@@ -85,8 +90,12 @@ public final class TestClient implements AutoCloseable {
 
     /** Connects with any client config; fails the test if the upgrade is refused. */
     public static TestClient connect(URI uri, ClientEndpointConfig config) {
+        return connect(CLIENT, uri, config);
+    }
+
+    private static TestClient connect(ClientManager manager, URI uri, ClientEndpointConfig config) {
         try {
-            return tryConnect(uri, config);
+            return tryConnect(manager, uri, config);
         } catch (DeploymentException | IOException e) {
             throw new AssertionError("connection to " + uri + " failed", e);
         }
@@ -94,8 +103,14 @@ public final class TestClient implements AutoCloseable {
 
     /** Connects, letting a refused upgrade surface as the exception. */
     public static TestClient tryConnect(URI uri, ClientEndpointConfig config) throws DeploymentException, IOException {
+        return tryConnect(CLIENT, uri, config);
+    }
+
+    /** Like {@link #tryConnect(URI, ClientEndpointConfig)}, through {@code manager}. */
+    public static TestClient tryConnect(ClientManager manager, URI uri, ClientEndpointConfig config)
+            throws DeploymentException, IOException {
         TestClient client = new TestClient();
-        client.session = CLIENT.connectToServer(client.endpoint(), config, uri);
+        client.session = manager.connectToServer(client.endpoint(), config, uri);
         return client;
     }
 
