@@ -36,11 +36,22 @@ import org.openqa.selenium.logging.LogType;
 final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
         TestExecutionExceptionHandler {
 
+    /** Chromium arguments beyond {@link Chromium#options}'s (a certificate to trust, say). */
+    private final java.util.List<String> extraArguments;
     private ChromeDriverService service;
     private Path classArtifacts;
     private ChromeDriver driver;
     private Path profile;
     private Path artifacts;
+
+    BrowserExtension() {
+        this(java.util.List.of());
+    }
+
+    /** With {@code extraArguments} on every Chromium's command line. */
+    BrowserExtension(java.util.List<String> extraArguments) {
+        this.extraArguments = java.util.List.copyOf(extraArguments);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
@@ -56,7 +67,7 @@ final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, A
         Files.createDirectories(artifacts);
         profile = Files.createTempDirectory("tether-chromium-");
         service = Chromium.driverService(artifacts.resolve("chromedriver.log"));
-        driver = new ChromeDriver(service, Chromium.options(profile));
+        driver = new ChromeDriver(service, Chromium.options(profile, extraArguments));
     }
 
     @Override

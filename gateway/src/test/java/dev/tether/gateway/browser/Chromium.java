@@ -46,8 +46,11 @@ final class Chromium {
                 .build();
     }
 
-    /** Options for a headless Chromium with the empty profile {@code userDataDir}, keeping its console log. */
-    static ChromeOptions options(Path userDataDir) {
+    /**
+     * Options for a headless Chromium with the empty profile {@code userDataDir}, keeping its console
+     * log, with {@code extraArguments} after the usual ones.
+     */
+    static ChromeOptions options(Path userDataDir, java.util.List<String> extraArguments) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(new File(BROWSER.toString()));
         options.addArguments(
@@ -62,6 +65,7 @@ final class Chromium {
                 "--disable-dev-shm-usage",
                 "--window-size=1280,900",
                 "--user-data-dir=" + userDataDir);
+        options.addArguments(extraArguments);
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
