@@ -1,6 +1,7 @@
 package dev.tether.loadtest;
 
 import dev.tether.loadtest.jmh.JmhCommand;
+import dev.tether.loadtest.jmh.TlsCostCommand;
 import dev.tether.loadtest.scenario.ChaosCommand;
 import dev.tether.loadtest.scenario.ConnectCommand;
 import dev.tether.loadtest.scenario.IdleCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
             SoakCommand.class,
             IdleCommand.class,
             JmhCommand.class,
+            TlsCostCommand.class,
         })
 public final class Main implements Runnable {
 

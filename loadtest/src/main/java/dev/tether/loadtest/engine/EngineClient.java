@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import dev.tether.loadtest.client.ClientTls;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * The load-test engine's network side: a few Netty event loops (epoll when available, else NIO)
  * and the bootstrap that opens WebSocket connections on a given loop, so that every connection of
  * one session lives on that session's loop. The pipeline of a connection, in order:
+ * {@code tls} (an {@code SslHandler}, for {@code wss://} only, trusting what {@link ClientTls} says),
  * {@code http} ({@link HttpClientCodec}), {@code aggregator} (the upgrade response only), then
  * {@code ws} ({@link WsClientHandler}, which the handshaker puts the frame codec in front of).
  *
@@ -85,7 +87,8 @@ public final class EngineClient implements AutoCloseable {
                 null, false, headers, MAX_FRAME_BYTES, true, false, -1, false, false);
         long timeoutMs = Math.max(1, timeout.toMillis());
         WsClientHandler handler = new WsClientHandler(handshaker, listener, timeoutMs);
-        int port = uri.getPort() > 0 ? uri.getPort() : 80;
+        boolean secure = "wss".equalsIgnoreCase(uri.getScheme());
+        int port = uri.getPort() > 0 ? uri.getPort() : secure ? 443 : 80;
         new Bootstrap()
                 .group(loop)
                 .channel(channelType)
@@ -94,6 +97,9 @@ public final class EngineClient implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (secure) {
+                            ch.pipeline().addLast("tls", ClientTls.netty().newHandler(ch.alloc(), uri.getHost(), port));
+                        }
                         ch.pipeline().addLast("http", new HttpClientCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(64 * 1024));
                         ch.pipeline().addLast("ws", handler);

@@ -28,6 +28,14 @@ public final class CommonOptions {
             description = "WebSocket endpoint of a running gateway (default: ${DEFAULT-VALUE}); ignored with --launch-gateway")
     URI url;
 
+    @Option(names = "--ca-file",
+            description = "PEM CA certificate(s) that wss:// targets' certificates are checked against (default: the JVM's CAs)")
+    Path caFile;
+
+    @Option(names = "--insecure",
+            description = "on wss:// targets, accept any certificate for any host name (a test gateway with a throw-away certificate)")
+    boolean insecure;
+
     @Option(names = "--launch-gateway",
             description = "start the gateway from --gateway-jar with --gateway-config on a free port, sample it, stop it at the end")
     boolean launchGateway;
@@ -194,6 +202,9 @@ public final class CommonOptions {
         }
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("--warmup: " + warmup + " (expected: >= 0)");
+        }
+        if (caFile != null || insecure) {
+            dev.tether.loadtest.client.ClientTls.configure(caFile, insecure);
         }
     }
 }

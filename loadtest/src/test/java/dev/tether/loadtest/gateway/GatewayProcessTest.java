@@ -27,6 +27,19 @@ class GatewayProcessTest {
     }
 
     @Test
+    void tellsATlsGatewayFromAPlainOne() {
+        Matcher tls = GatewayProcess.LISTENING.matcher(
+                "INFO  [main] d.t.g.s.GatewayServer - listening on 127.0.0.1:41234 (path /ws, transport epoll, TLS wss://) ");
+        assertTrue(tls.find());
+        assertEquals("41234", tls.group(2));
+        assertEquals("TLS wss://", tls.group(3));
+        Matcher plain = GatewayProcess.LISTENING.matcher(
+                "INFO  [main] d.t.g.s.GatewayServer - listening on 127.0.0.1:41234 (path /ws, transport epoll, plain ws://) ");
+        assertTrue(plain.find());
+        assertEquals(null, plain.group(3));
+    }
+
+    @Test
     void readsTheWarmGaugeFromPrometheusText() {
         String metrics = """
                 # HELP tether_pool_workers pool workers
