@@ -61,8 +61,8 @@ public final class TlsCostCommand implements Callable<Integer> {
         byte[] frame = "x".repeat(messageBytes).getBytes(StandardCharsets.UTF_8);
         System.out.printf(Locale.ROOT, "TLS cost, CPU time of the measuring thread; %d rounds of %d handshakes and %d messages"
                 + " each way per provider, %d-byte messages%n", rounds, handshakes, messages, frame.length);
-        System.out.printf(Locale.ROOT, "%-4s %-8s %18s %16s %18s %14s%n", "key", "provider", "CPU us/handshake",
-                "handshakes/s/core", "CPU us/message", "x plain");
+        System.out.printf(Locale.ROOT, "%-4s %-8s %18s %18s %12s %16s %12s%n", "key", "provider", "CPU us/handshake",
+                "handshakes/s/core", "x openssl", "CPU us/message", "x openssl");
         SslContext client = TlsBenchmark.clientContext();
         try {
             for (String key : keys) {
@@ -113,14 +113,17 @@ public final class TlsCostCommand implements Callable<Integer> {
             }
             Files.deleteIfExists(dir);
         }
-        double plainMessage = messageNanos.get("plain")[0] / 1000.0 / ((double) rounds * messages);
+        double opensslHandshake = handshakeNanos.get("openssl")[0] / 1000.0 / ((double) rounds * handshakes);
+        double opensslMessage = messageNanos.get("openssl")[0] / 1000.0 / ((double) rounds * messages);
         for (String provider : PROVIDERS) {
+            boolean plain = provider.equals("plain");
             double handshake = handshakeNanos.get(provider)[0] / 1000.0 / ((double) rounds * handshakes);
             double message = messageNanos.get(provider)[0] / 1000.0 / ((double) rounds * messages);
-            System.out.printf(Locale.ROOT, "%-4s %-8s %18s %16s %18.2f %14.1f%n", key, provider,
-                    provider.equals("plain") ? "-" : String.format(Locale.ROOT, "%.0f", handshake),
-                    provider.equals("plain") ? "-" : String.format(Locale.ROOT, "%.0f", 1_000_000 / handshake),
-                    message, message / plainMessage);
+            System.out.printf(Locale.ROOT, "%-4s %-8s %18s %18s %12s %16.2f %12.2f%n", key, provider,
+                    plain ? "-" : String.format(Locale.ROOT, "%.0f", handshake),
+                    plain ? "-" : String.format(Locale.ROOT, "%.0f", 1_000_000 / handshake),
+                    plain ? "-" : String.format(Locale.ROOT, "%.2f", handshake / opensslHandshake),
+                    message, message / opensslMessage);
         }
     }
 

@@ -42,17 +42,19 @@ public final class SteadyCommand extends ScenarioCommand {
     @Option(names = "--in-flight", defaultValue = "1", description = "with --closed-loop, messages outstanding per session (default: ${DEFAULT-VALUE})")
     int inFlight;
 
-    @Option(names = "--compare", paramLabel = "websocketd",
-            description = "netty client: run the same workload against Tether with the C reference worker (built here with cc;"
+    @Option(names = "--compare", paramLabel = "websocketd|tls",
+            description = "netty client. websocketd: run the same workload against Tether with the C reference worker (built here with cc;"
                     + " --launch-gateway uses config/bench/c-worker.yaml), websocketd with the same worker, and the raw Netty"
-                    + " echo (--baseline-deltas), one after the other, and report the ratios")
+                    + " echo (--baseline-deltas), one after the other, and report the ratios. tls: against launched gateways"
+                    + " with the echo worker, plain, TLS with OpenSSL and TLS with the JDK (config/bench/echo*.yaml; needs"
+                    + " --ca-file or --insecure)")
     String compare;
 
     @Override
     void validate() {
         client.validate();
-        if (compare != null && !compare.equals("websocketd")) {
-            throw new IllegalArgumentException("--compare: " + compare + " (expected: websocketd)");
+        if (compare != null && !compare.equals("websocketd") && !compare.equals("tls")) {
+            throw new IllegalArgumentException("--compare: " + compare + " (expected: websocketd or tls)");
         }
         if (!client.engine() && (closedLoop || compare != null)) {
             throw new IllegalArgumentException("--closed-loop and --compare need the netty client (--client netty)");
@@ -88,6 +90,9 @@ public final class SteadyCommand extends ScenarioCommand {
     private ObjectNode onEngine(Traffic.Plan plan) throws Exception {
         JsonNode data = data(common);
         EngineTraffic.Drive drive = new EngineTraffic.Drive(client.threads, closedLoop, inFlight);
+        if ("tls".equals(compare)) {
+            return CompareTls.run(common, plan, data, drive, optionValues(plan));
+        }
         if (compare != null) {
             return Compare.run(common, plan, data, drive, baselineDeltas, optionValues(plan));
         }
