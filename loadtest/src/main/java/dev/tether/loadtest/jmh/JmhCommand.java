@@ -21,8 +21,10 @@ import picocli.CommandLine.Option;
         description = "Run the JMH microbenchmarks of the codec and the replay buffer.")
 public final class JmhCommand implements Callable<Integer> {
 
-    @Option(names = "--include", paramLabel = "REGEX", defaultValue = "dev\\.tether\\.loadtest\\.jmh\\..*",
-            description = "Benchmarks to run, a regular expression over their names (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--include", paramLabel = "REGEX",
+            defaultValue = "dev\\.tether\\.loadtest\\.jmh\\.(CodecBenchmark|ReplayBufferBenchmark)\\..*",
+            description = "Benchmarks to run, a regular expression over their names (default: ${DEFAULT-VALUE}: the codec"
+                    + " and the replay buffer; TlsBenchmark, which makes its certificates with keytool, runs when named).")
     String include;
 
     @Option(names = "--forks", defaultValue = "1", description = "JVM forks per benchmark (default: ${DEFAULT-VALUE}).")
