@@ -10,10 +10,10 @@ import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.server.GatewayServer;
-import dev.tether.gateway.testing.Await;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.testkit.Poll;
 import dev.tether.gateway.testing.TestPki;
 import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.gateway.tls.ServedCertificate;
@@ -111,7 +111,7 @@ class TlsIT {
                 open.roundTrip("before", "{\"text\":\"before the renewal\"}");
 
                 TestPki.install(second.chainFile(), second.keyFile(), chainFile(), keyFile());
-                Await.until(() -> "the renewed certificate served, within a few reload intervals (1 s)",
+                Poll.until("the renewed certificate served, within a few reload intervals (1 s)",
                         () -> second.sha256().equals(servedFingerprint(address)));
 
                 open.roundTrip("after", "{\"text\":\"after the renewal, same connection\"}");

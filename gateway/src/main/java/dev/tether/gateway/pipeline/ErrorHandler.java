@@ -43,7 +43,7 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             closeWith(ctx, status.code(), status.reasonText());
         } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException
                 || cause instanceof NotSslRecordException
-                || cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
             // PrematureChannelClosureException: the frame aggregator saw the connection end
             // mid-message. That is the peer's doing (a dropped network, an abusive client), not a bug.
             log.debug("{}: {}", ctx.channel(), cause.toString());

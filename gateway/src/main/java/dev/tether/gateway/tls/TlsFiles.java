@@ -278,8 +278,8 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
             case "Ed448" -> "Ed448";
             default -> null;
         };
-        if (algorithm == null || !key.getAlgorithm().equals(certificateKey.getAlgorithm())
-                && !(key.getAlgorithm().startsWith("Ed") && certificateKey.getAlgorithm().startsWith("Ed"))) {
+        if (algorithm == null || (!key.getAlgorithm().equals(certificateKey.getAlgorithm())
+                && !(key.getAlgorithm().startsWith("Ed") && certificateKey.getAlgorithm().startsWith("Ed")))) {
             return false;
         }
         try {

@@ -52,7 +52,7 @@ class TlsBrowserIT {
                 "sub=browser-tls");
         page.screenshot("01-open");
         assertEquals("https:", page.script("return location.protocol;"));
-        String url = page.script("return window.tetherDemo.client._url;");
+        String url = (String) page.script("return window.tetherDemo.client._url;");
         assertTrue(url.startsWith("wss://localhost:" + gateway.address().getPort() + "/"), url);
 
         String id = page.send("{\"text\":\"sealed in transit\",\"deltas\":3,\"delay_ms\":20}");

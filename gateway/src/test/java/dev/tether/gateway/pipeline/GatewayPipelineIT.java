@@ -105,7 +105,7 @@ class GatewayPipelineIT {
 
     private void start() throws InterruptedException {
         GatewayInitializer initializer = new GatewayInitializer(config, new WireCodec(), verifier, registry,
-                HttpRoutes.builder().build(), Ticker.systemTicker());
+                HttpRoutes.builder().build(), Ticker.systemTicker(), null);
         Channel listener = new ServerBootstrap()
                 .group(loops)
                 .channel(NioServerSocketChannel.class)
