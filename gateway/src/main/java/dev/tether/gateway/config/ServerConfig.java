@@ -40,6 +40,7 @@ import java.util.regex.Pattern;
  *     ({@code <node_id>.<random>}) so that the proxy can route a resume to this node; default null,
  *     no prefix
  * @param tls {@code server.tls}: TLS on this listener ({@code wss://}); default off (see {@link TlsConfig})
+ * @param compression permessage-deflate, {@code server.compression} ({@link CompressionConfig})
  */
 public record ServerConfig(
         String host,
@@ -51,7 +52,8 @@ public record ServerConfig(
         int ioThreads,
         boolean preferEpoll,
         String nodeId,
-        TlsConfig tls) {
+        TlsConfig tls,
+        CompressionConfig compression) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -100,20 +102,21 @@ public record ServerConfig(
             throw new ConfigException("server.node_id", nodeId, "null or 1..32 characters of a-z, 0-9 and -");
         }
         Check.notNull("server.tls", tls, "a mapping");
+        Check.notNull("server.compression", compression, "a mapping");
     }
 
-    /** As before {@code server.tls} existed: TLS off. */
+    /** As before {@code server.tls} and {@code server.compression} existed: TLS and compression off. */
     public ServerConfig(String host, int port, String path, int maxFrameBytes, List<String> allowedOrigins,
             Duration handshakeTimeout, int ioThreads, boolean preferEpoll, String nodeId) {
         this(host, port, path, maxFrameBytes, allowedOrigins, handshakeTimeout, ioThreads, preferEpoll, nodeId,
-                TlsConfig.defaults());
+                TlsConfig.defaults(), CompressionConfig.defaults());
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static ServerConfig defaults() {
         return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_MAX_FRAME_BYTES,
                 DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL,
-                DEFAULT_NODE_ID, TlsConfig.defaults());
+                DEFAULT_NODE_ID, TlsConfig.defaults(), CompressionConfig.defaults());
     }
 
     /**

@@ -64,6 +64,9 @@ public interface GatewayMetrics {
     /** A WebSocket handshake completed. */
     default void connectionOpened() {}
 
+    /** A WebSocket handshake completed with permessage-deflate negotiated (after {@link #connectionOpened()}). */
+    default void connectionCompressed() {}
+
     /** A connection that had completed its handshake closed. */
     default void connectionClosed() {}
 

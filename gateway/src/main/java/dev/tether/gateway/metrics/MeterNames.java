@@ -18,6 +18,8 @@ public final class MeterNames {
 
     /** Counter: WebSocket connections that completed the handshake. */
     public static final String CONNECTIONS_OPENED = PREFIX + "connections.opened";
+    /** Counter: WebSocket connections that completed the handshake with permessage-deflate negotiated. */
+    public static final String CONNECTIONS_COMPRESSED = PREFIX + "connections.compressed";
     /** Gauge: WebSocket connections open now. */
     public static final String CONNECTIONS_ACTIVE = PREFIX + "connections.active";
     /** Counter, tag {@link #REASON} (the refusal's code, e.g. {@code unauthorized}): upgrades answered with an HTTP refusal. */

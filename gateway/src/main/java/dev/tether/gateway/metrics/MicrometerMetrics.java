@@ -56,6 +56,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     private final MeterRegistry registry;
     private final Counter connectionsOpened;
+    private final Counter connectionsCompressed;
     private final AtomicInteger connectionsActive = new AtomicInteger();
     private final AtomicInteger viewersConnected = new AtomicInteger();
     private final Map<String, Counter> viewersCut = new HashMap<>();
@@ -88,6 +89,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
         this.registry = requireNonNull(registry, "registry");
         connectionsOpened = Counter.builder(MeterNames.CONNECTIONS_OPENED)
                 .description("WebSocket connections that completed the handshake").register(registry);
+        connectionsCompressed = Counter.builder(MeterNames.CONNECTIONS_COMPRESSED)
+                .description("WebSocket connections that negotiated permessage-deflate").register(registry);
         Gauge.builder(MeterNames.CONNECTIONS_ACTIVE, connectionsActive, AtomicInteger::get)
                 .description("WebSocket connections open now").register(registry);
         for (UpgradeRefusal refusal : UpgradeRefusal.values()) {
@@ -242,6 +245,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void connectionOpened() {
         connectionsOpened.increment();
         connectionsActive.incrementAndGet();
+    }
+
+    @Override
+    public void connectionCompressed() {
+        connectionsCompressed.increment();
     }
 
     @Override

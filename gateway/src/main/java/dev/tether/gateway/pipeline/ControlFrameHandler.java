@@ -6,12 +6,14 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 
 /**
  * Takes the frames that are not messages off the wire's path (pipeline stage {@link
@@ -30,17 +32,42 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
  *       frame decoder already refuses most of these and a one-byte payload; the rest (notably codes of
  *       5000 and above, which it would echo) are caught here. Valid close frames go on to Netty, which
  *       echoes them once and closes.
+ *   <li>a frame with reserved bits set that no negotiated extension cleared (RFC 6455 5.2) is a
+ *       protocol error too: with {@code server.compression} on, Netty's frame decoder lets RSV bits
+ *       through for every connection, and the permessage-deflate inflater, when negotiated, clears
+ *       RSV1 of the messages it inflates before they reach this stage;
+ *   <li>a frame larger than {@code server.max_frame_bytes} is refused with 1009 ({@link ErrorHandler}).
+ *       Netty's frame decoder refuses those on the wire; this catches a compressed frame whose
+ *       inflated size is over the limit by less than Netty's inflater stops at (it bounds each of
+ *       its two inflate calls per frame, the frame's bytes and the 4-byte tail RFC 7692 leaves off,
+ *       separately), since a whole message in one frame does not pass the frame aggregator's limit.
  * </ul>
  *
- * <p>Stateless and sharable; runs on the channel's event loop. Before the upgrade it sees only HTTP
+ * <p>Stateless and sharable (one per configuration); runs on the channel's event loop. Before the upgrade it sees only HTTP
  * objects and lets them pass.
  */
 @ChannelHandler.Sharable
 final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
 
+    private final int maxFrameBytes;
+
+    /** @param maxFrameBytes {@code server.max_frame_bytes} */
+    ControlFrameHandler(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof PingWebSocketFrame ping) {
+        if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+            int rsv = frame.rsv();
+            frame.release();
+            ctx.fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR,
+                    "reserved bits " + rsv + " set without a negotiated extension for them"));
+        } else if (msg instanceof WebSocketFrame frame && frame.content().readableBytes() > maxFrameBytes) {
+            int bytes = frame.content().readableBytes();
+            frame.release();
+            ctx.fireExceptionCaught(new TooLongFrameException("inflated frame of " + bytes + " bytes"));
+        } else if (msg instanceof PingWebSocketFrame ping) {
             byte[] payload = ByteBufUtil.getBytes(ping.content());
             ping.release();
             ctx.fireChannelRead(ControlFrame.ping(payload));

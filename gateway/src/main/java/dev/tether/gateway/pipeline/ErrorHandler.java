@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The end of the pipeline (stage {@link GatewayPipeline#ERRORS}): every exception that reaches it
  * ends the connection with the matching close code, in exactly one close frame. A fragmented message
- * over the frame limit closes with 1009; an RFC 6455 violation (from Netty's frame decoder and UTF-8
+ * over the frame limit closes with 1009, and so does a compressed frame that inflates beyond it (a
+ * corrupt compressed frame with 1007); an RFC 6455 violation (from Netty's frame decoder and UTF-8
  * validator, or {@link ControlFrameHandler}) with the code it carries (1002, 1007, 1009); a peer
  * that went away (an I/O error, or a close in the middle of a fragmented message) or failed its TLS
  * handshake (plain HTTP on a TLS port, a client that does not trust the certificate) just closes; anything else is unexpected, logged, and closes with 1011. Never touches a session: the
@@ -35,6 +37,15 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             closeWith(ctx, CloseCode.FRAME_TOO_LARGE.code(), CloseCode.FRAME_TOO_LARGE.reason());
+        } else if (cause instanceof DecompressionException) {
+            // From the permessage-deflate inflater: a frame that inflates beyond server.max_frame_bytes
+            // (stopped there, never allocated whole: a decompression bomb), else a corrupt deflate stream.
+            log.debug("{}: {}", ctx.channel(), cause.getMessage());
+            if (inflatedTooLarge(cause)) {
+                closeWith(ctx, CloseCode.FRAME_TOO_LARGE.code(), CloseCode.FRAME_TOO_LARGE.reason());
+            } else {
+                closeWith(ctx, WebSocketCloseStatus.INVALID_PAYLOAD_DATA.code(), "invalid compressed data");
+            }
         } else if (cause instanceof CorruptedWebSocketFrameException corrupted) {
             // Netty's frame decoder and UTF-8 validator only throw (closeOnProtocolViolation is off):
             // the one close frame, with the code the violation calls for, is written here.
@@ -53,6 +64,16 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             closeWith(ctx, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), "internal error");
         }
     }
+
+    /**
+     * Whether Netty's inflater stopped at its {@code maxAllocation} (Netty says so only in the
+     * message; CompressionTest runs the real inflater, so a change of wording fails a test).
+     */
+    static boolean inflatedTooLarge(Throwable cause) {
+        return cause.getMessage() != null && cause.getMessage().startsWith(MAX_ALLOCATION_REACHED);
+    }
+
+    private static final String MAX_ALLOCATION_REACHED = "Decompression buffer has reached maximum size";
 
     private static void closeWith(ChannelHandlerContext ctx, int code, String reason) {
         if (!ctx.channel().isActive()) {

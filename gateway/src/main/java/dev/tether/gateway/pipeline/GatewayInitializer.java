@@ -1,5 +1,6 @@
 package dev.tether.gateway.pipeline;
 
+import static dev.tether.gateway.pipeline.GatewayPipeline.COMPRESSION;
 import static dev.tether.gateway.pipeline.GatewayPipeline.CONNECTION_LIMITS;
 import static dev.tether.gateway.pipeline.GatewayPipeline.CONTROL_FRAMES;
 import static dev.tether.gateway.pipeline.GatewayPipeline.ERRORS;
@@ -58,7 +59,6 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final SessionRegistry registry;
     private final HttpRouteHandler routes;
     private final ErrorHandler errors = new ErrorHandler();
-    private final ControlFrameHandler controlFrames = new ControlFrameHandler();
     /** Open and pending connections, counted across reloads (which only change its limits). */
     private final ConnectionGate gate;
     private final ConnectionLimitHandler connectionLimits;
@@ -69,7 +69,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     /** The handlers and settings built from one configuration, shared by the connections it serves. */
     private record Stage(GatewayConfig config, Refusals refusals, FrameCodec frameCodec,
-            WebSocketServerProtocolConfig websocket, AddressRateLimiter addresses) {}
+            WebSocketServerProtocolConfig websocket, AddressRateLimiter addresses, ControlFrameHandler controlFrames,
+            Compression compression) {}
 
     /**
      * @param routes the plain HTTP endpoints served on this listener next to the WebSocket
@@ -96,7 +97,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     /**
      * Builds the connections accepted from now on with a reloaded configuration ({@code server}
-     * origins, frame size and handshake timeout, {@code auth.allow_query_token},
+     * origins, frame size, handshake timeout and compression, {@code auth.allow_query_token},
      * {@code sessions.retry_after}, the {@code abuse} connection and outbound limits). Connections
      * already accepted keep what they were built with. The per-address connection buckets are kept
      * unless one of the keys that shape them changed; then they start anew, full. Any thread.
@@ -123,14 +124,19 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 .dropPongFrames(true)
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.server().maxFrameBytes())
-                        .allowExtensions(false)
+                        // RSV bits pass the frame decoder only when an extension may use them;
+                        // ControlFrameHandler refuses those that no negotiated extension consumed.
+                        .allowExtensions(config.server().compression().enabled())
                         // Violations are only raised: ErrorHandler writes the one close frame.
                         .closeOnProtocolViolation(false)
                         .withUTF8Validator(true)
                         .build())
                 .build();
         return new Stage(config, new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics()),
-                new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()), websocket, addresses);
+                new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()), websocket, addresses,
+                new ControlFrameHandler(config.server().maxFrameBytes()),
+                config.server().compression().enabled()
+                        ? new Compression(config.server().compression(), config.server().maxFrameBytes()) : null);
     }
 
     /** At most this many frames wait for a consolidated flush (Netty's default). */
@@ -155,7 +161,10 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         add(pipeline, HTTP_ROUTES, routes);
         add(pipeline, UPGRADE, new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(),
                 stage.addresses(), config.drain().retryAfter().toSeconds()));
-        add(pipeline, CONTROL_FRAMES, controlFrames);
+        if (stage.compression() != null) {
+            add(pipeline, COMPRESSION, stage.compression().newHandler());
+        }
+        add(pipeline, CONTROL_FRAMES, stage.controlFrames());
         add(pipeline, WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
         add(pipeline, FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
         add(pipeline, FRAME_CODEC, stage.frameCodec());

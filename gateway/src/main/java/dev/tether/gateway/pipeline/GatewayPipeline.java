@@ -33,6 +33,13 @@ import java.util.Set;
  *       refuses with a plain HTTP response or lets the upgrade go on; then removes itself. Also
  *       closes connections that never finish their upgrade (or keep-alive HTTP connections after
  *       {@code server.handshake_timeout}).
+ *   <li>{@link #COMPRESSION}: only with {@code server.compression.enabled}: Netty's
+ *       {@code WebSocketServerExtensionHandler} negotiates permessage-deflate ({@link Compression})
+ *       on the request the upgrade forwards, and when the upgrade answer is written puts the
+ *       extension's inflater and deflater (named by Netty after their classes) right after itself
+ *       and leaves. So inflated frames reach {@link #CONTROL_FRAMES}, the frame limit and the codec,
+ *       and frames are deflated after the session wrote them, before {@link #OUTBOUND_GUARD} counts
+ *       their bytes. After {@link #UPGRADE}, so a refused request costs no negotiation.
  *   <li>{@link #HEARTBEAT_IDLE} and {@link #HEARTBEAT}: added when the handshake completes, so
  *       present only on WebSocket connections. Netty's {@code IdleStateHandler} measures silence
  *       and {@link HeartbeatHandler} sends a ping when nothing was written or nothing was read for
@@ -72,6 +79,7 @@ public final class GatewayPipeline {
     public static final String HTTP_AGGREGATOR = "http-aggregator";
     public static final String HTTP_ROUTES = "http-routes";
     public static final String UPGRADE = "upgrade";
+    public static final String COMPRESSION = "compression";
     public static final String HEARTBEAT_IDLE = "heartbeat-idle";
     public static final String HEARTBEAT = "heartbeat";
     public static final String CONTROL_FRAMES = "control-frames";
@@ -91,6 +99,7 @@ public final class GatewayPipeline {
             HTTP_AGGREGATOR,
             HTTP_ROUTES,
             UPGRADE,
+            COMPRESSION,
             HEARTBEAT_IDLE,
             HEARTBEAT,
             CONTROL_FRAMES,
@@ -100,14 +109,19 @@ public final class GatewayPipeline {
             SESSION,
             ERRORS);
 
-    /** Stages only some connections have: {@link #TLS} only with {@code server.tls.enabled}. */
-    static final Set<String> OPTIONAL = Set.of(TLS);
+    /**
+     * Stages only some connections have: {@link #TLS} only with {@code server.tls.enabled},
+     * {@link #COMPRESSION} only with {@code server.compression.enabled}.
+     */
+    static final Set<String> OPTIONAL = Set.of(TLS, COMPRESSION);
 
     /**
      * Stages that leave at the handshake: Netty's handshaker takes the HTTP codec and aggregator off,
-     * and {@link SessionHandler} the upgrade stage.
+     * {@link SessionHandler} the upgrade stage, and Netty's extension handler itself once it has
+     * answered the offer (leaving its encoder and decoder, named by their classes, when compression
+     * was negotiated).
      */
-    static final Set<String> UNTIL_HANDSHAKE = Set.of(HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE);
+    static final Set<String> UNTIL_HANDSHAKE = Set.of(HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, COMPRESSION);
 
     /** Stages that {@link SessionHandler} adds at the handshake: only WebSocket connections have them. */
     static final Set<String> FROM_HANDSHAKE = Set.of(HEARTBEAT_IDLE, HEARTBEAT);

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncoder;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +74,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         connection = new Connection(ctx.channel(), ticket.token());
         registry.metrics().connectionOpened();
+        if (ctx.pipeline().get(WebSocketExtensionEncoder.class) != null) {
+            // Netty put the permessage-deflate deflater in when it wrote the upgrade answer.
+            registry.metrics().connectionCompressed();
+        }
         if (ticket instanceof UpgradeTicket.Create create) {
             session = create.sessionId() == null
                     ? registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker())

@@ -15,6 +15,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -26,8 +27,10 @@ import org.junit.jupiter.api.Test;
 /** {@link ControlFrameHandler} on an {@link EmbeddedChannel}: what each frame becomes. */
 class ControlFrameHandlerTest {
 
+    private static final int MAX_FRAME = 1024;
+
     private final List<Throwable> errors = new ArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new ControlFrameHandler(), new ChannelInboundHandlerAdapter() {
+    private final EmbeddedChannel channel = new EmbeddedChannel(new ControlFrameHandler(MAX_FRAME), new ChannelInboundHandlerAdapter() {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             errors.add(cause);
@@ -90,6 +93,35 @@ class ControlFrameHandlerTest {
                     errors.remove(0));
             assertEquals(1002, error.closeStatus().code(), "close " + code);
         }
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void aFrameWithReservedBitsNoExtensionClearedIsAProtocolError() {
+        for (int rsv = 1; rsv < 8; rsv++) {
+            TextWebSocketFrame frame = new TextWebSocketFrame(true, rsv, Unpooled.copiedBuffer(new byte[] {'x'}));
+            channel.writeInbound(frame);
+            assertNull(channel.readInbound(), "rsv " + rsv + " is not passed on");
+            assertEquals(0, frame.refCnt());
+            CorruptedWebSocketFrameException error = assertInstanceOf(CorruptedWebSocketFrameException.class,
+                    errors.remove(0));
+            assertEquals(1002, error.closeStatus().code(), "rsv " + rsv);
+        }
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void aFrameOverTheFrameLimitIsTooLongAndOneAtTheLimitPasses() {
+        TextWebSocketFrame atLimit = new TextWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[MAX_FRAME]));
+        channel.writeInbound(atLimit);
+        TextWebSocketFrame passed = channel.readInbound();
+        assertSame(atLimit, passed);
+        passed.release();
+        TextWebSocketFrame over = new TextWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[MAX_FRAME + 1]));
+        channel.writeInbound(over);
+        assertNull(channel.readInbound());
+        assertEquals(0, over.refCnt());
+        assertInstanceOf(TooLongFrameException.class, errors.remove(0));
         assertFalse(channel.finish());
     }
 

@@ -69,6 +69,8 @@ public final class RawWebSocket implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    /** The upgrade answer's status line and headers. */
+    private String upgradeAnswer;
 
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
@@ -91,6 +93,21 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket connect(InetSocketAddress address, String target, String token, int receiveBufferBytes)
             throws IOException {
+        return connect(address, target, token, receiveBufferBytes, "");
+    }
+
+    /**
+     * Like {@link #connect(InetSocketAddress, String, String)}, with {@code extraHeaders} (each line
+     * ending in CRLF, such as {@code Sec-WebSocket-Extensions: permessage-deflate\r\n}) in the
+     * upgrade request; {@link #upgradeHeader(String)} reads the answer.
+     */
+    public static RawWebSocket connect(InetSocketAddress address, String target, String token, String extraHeaders)
+            throws IOException {
+        return connect(address, target, token, 0, extraHeaders);
+    }
+
+    private static RawWebSocket connect(InetSocketAddress address, String target, String token, int receiveBufferBytes,
+            String extraHeaders) throws IOException {
         Socket socket = new Socket();
         boolean ok = false;
         try {
@@ -110,6 +127,7 @@ public final class RawWebSocket implements AutoCloseable {
                     + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
                     + "Sec-WebSocket-Version: 13\r\n"
                     + "Authorization: Bearer " + token + "\r\n"
+                    + extraHeaders
                     + "\r\n";
             ws.out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             ws.out.flush();
@@ -118,6 +136,7 @@ public final class RawWebSocket implements AutoCloseable {
             if (!statusLine.startsWith("HTTP/1.1 101")) {
                 throw new IOException("upgrade refused: " + head);
             }
+            ws.upgradeAnswer = head;
             ok = true;
             return ws;
         } finally {
@@ -125,6 +144,19 @@ public final class RawWebSocket implements AutoCloseable {
                 socket.close();
             }
         }
+    }
+
+    /**
+     * The value of {@code name} in the upgrade answer (case-insensitive), or null when absent.
+     */
+    public String upgradeHeader(String name) {
+        for (String line : upgradeAnswer.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return null;
     }
 
     /** Sends a masked text frame holding {@code text} as UTF-8, in one final frame. */
