@@ -22,6 +22,12 @@ public final class ClientOptions {
             description = "event loops of the netty client (default: ${DEFAULT-VALUE}; it shares the machine with the server)")
     int threads;
 
+    @Option(names = "--compression",
+            description = "offer permessage-deflate in every upgrade, as browsers do (netty client only; the launched gateway"
+                    + " compresses only if its config enables server.compression: --gateway-config config/bench/echo-deflate.yaml);"
+                    + " the report gives the bytes on the wire")
+    boolean compression;
+
     boolean engine() {
         return client == Kind.netty;
     }
@@ -29,6 +35,10 @@ public final class ClientOptions {
     void validate() {
         if (threads < 1) {
             throw new IllegalArgumentException("--client-threads: " + threads + " (expected: >= 1)");
+        }
+        if (compression && !engine()) {
+            // Tyrus 2.2.2 has no permessage-deflate of its own (tyrus-extension-deflate is not published for it).
+            throw new IllegalArgumentException("--compression needs the netty client (--client netty)");
         }
     }
 }

@@ -39,7 +39,7 @@ final class Clients {
         if (!options.engine()) {
             return tyrus(new Fleet(settings, subjectPrefix, false, progress), settings.uri());
         }
-        EngineClient client = new EngineClient(options.threads);
+        EngineClient client = new EngineClient(options.threads, options.compression);
         return engine(client, new EngineFleet(client, settings, Dialect.TETHER, subjectPrefix));
     }
 

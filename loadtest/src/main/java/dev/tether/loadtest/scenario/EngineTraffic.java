@@ -38,8 +38,9 @@ final class EngineTraffic {
      * @param threads  event loops
      * @param closed   closed loop (each session keeps {@code inFlight} messages outstanding) instead of the open-loop rate
      * @param inFlight messages outstanding per session in a closed loop
+     * @param compression offer permessage-deflate in every upgrade ({@code --compression})
      */
-    record Drive(int threads, boolean closed, int inFlight) {}
+    record Drive(int threads, boolean closed, int inFlight, boolean compression) {}
 
     /** What a run gave: its report, and the figures a comparison sets side by side. */
     record Result(ReportBuilder report, ObjectNode figures) {}
@@ -53,7 +54,7 @@ final class EngineTraffic {
         ClientSettings settings = new ClientSettings(target.uri(), options.tokens(plan.tokenTtl()), stats, options.ackEvery,
                 false, Duration.ofSeconds(30), target.turnModel());
         Instant startedAt = Instant.now();
-        try (EngineClient client = new EngineClient(drive.threads());
+        try (EngineClient client = new EngineClient(drive.threads(), drive.compression());
                 EngineFleet fleet = new EngineFleet(client, settings, dialect, options.subjectPrefix)) {
             WarmStart warm = WarmStart.prepare(Clients.engine(client, fleet), target, options.clientWarmup, log);
             log.printf("%s: opening %d sessions at %s (%.0f/s, netty client, %s, %d thread%s)%n", plan.scenario(), plan.sessions(),
@@ -81,6 +82,7 @@ final class EngineTraffic {
             Fleet.Finish ours = Clients.finish(finish);
             AuditSummary audit = AuditSummary.of(ours.audits());
             ObjectNode figures = window.figures(stats, finish, target.kind(), client.transport(), drive.threads(), drive.closed(), drive.inFlight());
+            wire(figures, client, finish);
             ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
                     Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
@@ -93,6 +95,18 @@ final class EngineTraffic {
             }
             return new Result(report, figures);
         }
+    }
+
+    /**
+     * What crossed the sockets: bytes in and out over the whole run (upgrades, warm-up and the end
+     * included), and per frame, the figure compression changes.
+     */
+    private static void wire(ObjectNode figures, EngineClient client, EngineFleet.Finish finish) {
+        figures.put("compression", client.compression())
+                .put("wire_bytes_in", client.wireBytesIn())
+                .put("wire_bytes_out", client.wireBytesOut())
+                .put("wire_bytes_per_frame_in", finish.framesIn() > 0 ? (double) client.wireBytesIn() / finish.framesIn() : 0)
+                .put("wire_bytes_per_frame_out", finish.framesOut() > 0 ? (double) client.wireBytesOut() / finish.framesOut() : 0);
     }
 
     /** Starts every session's pacer, ticks once a second, and reads the CPU meters at the window's edges. */

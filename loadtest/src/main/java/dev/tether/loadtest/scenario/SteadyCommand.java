@@ -89,7 +89,7 @@ public final class SteadyCommand extends ScenarioCommand {
 
     private ObjectNode onEngine(Traffic.Plan plan) throws Exception {
         JsonNode data = data(common);
-        EngineTraffic.Drive drive = new EngineTraffic.Drive(client.threads, closedLoop, inFlight);
+        EngineTraffic.Drive drive = new EngineTraffic.Drive(client.threads, closedLoop, inFlight, client.compression);
         if ("tls".equals(compare)) {
             return CompareTls.run(common, plan, data, drive, optionValues(plan));
         }
