@@ -1,5 +1,6 @@
 package dev.tether.loadtest;
 
+import dev.tether.loadtest.compress.DeflateCommand;
 import dev.tether.loadtest.jmh.JmhCommand;
 import dev.tether.loadtest.jmh.TlsCostCommand;
 import dev.tether.loadtest.scenario.ChaosCommand;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Command;
             IdleCommand.class,
             JmhCommand.class,
             TlsCostCommand.class,
+            DeflateCommand.class,
         })
 public final class Main implements Runnable {
 

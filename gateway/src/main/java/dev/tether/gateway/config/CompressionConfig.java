@@ -39,7 +39,7 @@ public record CompressionConfig(
     public static final boolean DEFAULT_ENABLED = false;
     public static final int DEFAULT_THRESHOLD = 256;
     public static final int MAX_THRESHOLD = (int) ByteSizes.MIB;
-    public static final int DEFAULT_LEVEL = 6;
+    public static final int DEFAULT_LEVEL = 1;
     public static final int MIN_LEVEL = 1;
     public static final int MAX_LEVEL = 9;
     public static final boolean DEFAULT_SERVER_NO_CONTEXT_TAKEOVER = true;

@@ -29,9 +29,11 @@ import java.util.Map;
  *       client did not offer them, as RFC 7692 7.1.1.1 and 7.1.1.2 allow a server to (Netty's
  *       handshaker only echoes what was offered). With both, neither zlib stream outlives a message.
  *   <li>{@code threshold}: smaller messages leave without RSV1, uncompressed (Netty's encoder filter).
- *   <li>{@code maxAllocation}: an inflated frame may not exceed {@code server.max_frame_bytes}; the
- *       inflater stops there and fails the frame, so a decompression bomb never allocates its
- *       inflated size ({@link ErrorHandler} closes with 1009).
+ *   <li>{@code maxAllocation}: each inflate call stops at {@code server.max_frame_bytes} and fails the
+ *       frame, so a decompression bomb never allocates its inflated size ({@link ErrorHandler}
+ *       closes with 1009). Netty inflates a frame's bytes and the 4-byte tail RFC 7692 leaves off in
+ *       two calls, so a frame may come out a little over the limit: {@link ControlFrameHandler}
+ *       refuses it (1009), and the frame aggregator a fragmented message over it.
  * </ul>
  *
  * An offer that asks the server for a window under 15 bits ({@code server_max_window_bits}) is
