@@ -16,6 +16,7 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -205,7 +206,7 @@ class CompressionIT {
                 """);
         try (GatewayProcess process = GatewayProcess.start(dir, Map.of("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET,
                 "TETHER_PORT", "0", "JAVA_TOOL_OPTIONS", SMALL_HEAP), "--config", config.toString())) {
-            InetSocketAddress address = new InetSocketAddress("127.0.0.1", process.awaitListening());
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), process.awaitListening());
             TokenMinter minter = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
                     Clock.systemUTC());
             try (RawWebSocket bystander = connect(address, minter, PerMessageDeflate.OFFER)) {
