@@ -3,7 +3,7 @@ package dev.tether.gateway.browser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.Await;
+import dev.tether.testkit.Poll;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
@@ -56,7 +56,7 @@ class CompressionBrowserIT {
         assertEquals(8, page.workerEvents(id, "delta"));
 
         page.click("drop");
-        Await.until("the page reconnected", () -> page.connections() >= 2 && "open".equals(page.state()));
+        Poll.until("the page reconnected", () -> page.connections() >= 2 && "open".equals(page.state()));
         String again = page.send("{\"text\":\"" + TEXT + " again\",\"deltas\":4,\"delay_ms\":10}");
         page.awaitDone(again);
         assertEquals(TEXT + " again", page.reply(again));
