@@ -33,7 +33,7 @@ class DeploymentDocTest {
     @Test
     void nginxPlaceholdersSitOnlyWhereTheirValuesGo() throws Exception {
         // A user replaces every occurrence; a multi-line value inside a comment would break the file.
-        for (String line : read(DOCS.resolve("deploy/nginx.conf")).split("\n")) {
+        for (String line : read(DOCS.resolve("deploy/nginx.conf")).lines().toList()) {
             if (line.strip().startsWith("#")) {
                 assertTrue(!Pattern.compile("@[A-Z_]+@").matcher(line).find(), "a placeholder in a comment: " + line);
             }

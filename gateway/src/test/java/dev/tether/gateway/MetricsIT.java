@@ -110,9 +110,9 @@ class MetricsIT {
     void everyServedMeterIsDocumented() throws IOException {
         String doc = Files.readString(Path.of("..", "docs", "operations.md"));
         List<String> missing = new ArrayList<>();
-        for (String line : scrape(processes).split("\n")) {
+        for (String line : scrape(processes).lines().toList()) {
             if (line.startsWith("# TYPE tether_")) {
-                String name = line.split(" ")[2];
+                String name = line.split(" ", -1)[2];
                 String documented = name.endsWith("_max") ? name.substring(0, name.length() - 4) : name;
                 if (!doc.contains("`" + documented + "`") && !doc.contains("`" + documented + "_total`")) {
                     missing.add(name);
@@ -147,7 +147,7 @@ class MetricsIT {
      */
     static double value(String scrape, String prefix) {
         double sum = 0;
-        for (String line : scrape.split("\n")) {
+        for (String line : scrape.lines().toList()) {
             if (line.startsWith("#") || !line.startsWith(prefix)) {
                 continue;
             }
@@ -155,7 +155,7 @@ class MetricsIT {
             if (!(rest.startsWith(" ") || rest.startsWith("{") || rest.startsWith(",") || rest.startsWith("}"))) {
                 continue; // a longer name that merely starts the same
             }
-            String[] parts = line.trim().split(" ");
+            String[] parts = line.trim().split(" ", -1);
             sum += Double.parseDouble(parts[parts.length - 1]);
         }
         return sum;

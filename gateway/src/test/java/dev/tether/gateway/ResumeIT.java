@@ -598,7 +598,7 @@ class ResumeIT {
 
     /** The {@code exp} claim of a compact JWT. */
     private static long expiry(String jwt) throws IOException {
-        String payload = new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8);
+        String payload = new String(Base64.getUrlDecoder().decode(jwt.split("\\.", -1)[1]), StandardCharsets.UTF_8);
         JsonNode exp = JSON.readTree(payload).get("exp");
         if (exp == null || !exp.canConvertToLong()) {
             fail("token without a numeric exp: " + payload);

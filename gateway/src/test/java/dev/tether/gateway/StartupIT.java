@@ -196,7 +196,7 @@ class StartupIT {
         gateway.awaitLogged("session started");
         gateway.signal("TERM");
         assertEquals(0, gateway.awaitExit(), gateway::log);
-        for (String line : gateway.log().split("\n")) {
+        for (String line : gateway.log().lines().toList()) {
             assertFalse(line.startsWith(forged), "a forged line:\n" + gateway.log());
         }
         assertTrue(gateway.logged("subject=\"mallory\\n" + forged + "\\r\\u2028x\""), gateway::log);
@@ -204,7 +204,7 @@ class StartupIT {
 
     /** The JSON log line whose message contains {@code text}. */
     private JsonNode jsonLineContaining(String text) throws IOException {
-        for (String line : gateway.log().split("\n")) {
+        for (String line : gateway.log().lines().toList()) {
             if (line.startsWith("{") && line.contains(text)) {
                 return JSON.readTree(line);
             }

@@ -663,7 +663,7 @@ class UpgradeIT {
 
     /** A valid token with its header swapped for {@code alg: none} and its signature kept. */
     private static String stripAlg(String token) {
-        String[] parts = token.split("\\.");
+        String[] parts = token.split("\\.", -1);
         return b64("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + "." + parts[2];
     }
 

@@ -159,7 +159,7 @@ class WebIT {
     }
 
     private static JsonNode claims(String token) throws IOException {
-        String[] parts = token.split("\\.");
+        String[] parts = token.split("\\.", -1);
         assertEquals(3, parts.length, token);
         return JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
     }

@@ -103,7 +103,7 @@ public final class ConfigChanges {
         JsonNode kept = tree(running);
         ObjectNode mixed = (ObjectNode) tree(next);
         for (String key : RESTART_ONLY.keySet()) {
-            String[] parts = key.split("\\.");
+            String[] parts = key.split("\\.", -1);
             ObjectNode target = mixed;
             JsonNode source = kept;
             for (int i = 0; i < parts.length - 1; i++) {

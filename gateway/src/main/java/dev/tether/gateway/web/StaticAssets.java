@@ -86,7 +86,7 @@ final class StaticAssets {
         if (header == null) {
             return false;
         }
-        for (String candidate : header.split(",")) {
+        for (String candidate : header.split(",", -1)) {
             String tag = candidate.strip();
             if (tag.startsWith("W/")) {
                 tag = tag.substring(2); // If-None-Match compares weakly (RFC 9110, 13.1.2)

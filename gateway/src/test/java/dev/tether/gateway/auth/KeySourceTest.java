@@ -207,7 +207,7 @@ class KeySourceTest {
 
     /** No base64 run of 16+ characters from the key text appears in the message. */
     private static void assertNoKeyMaterial(String message, String keyText) {
-        for (String token : keyText.split("[^A-Za-z0-9+/_-]+")) {
+        for (String token : keyText.split("[^A-Za-z0-9+/_-]+", -1)) {
             if (token.length() >= 16) {
                 assertFalse(message.contains(token), message);
             }

@@ -144,8 +144,7 @@ class PemKeysTest {
     }
 
     private static void assertNoKeyMaterial(Exception e, String pem) {
-        String[] lines = pem.split("\n");
-        for (String line : lines) {
+        for (String line : pem.lines().toList()) {
             if (!line.startsWith("-----") && line.length() > 8) {
                 assertFalse(e.getMessage().contains(line), "message repeats key material: " + e.getMessage());
             }

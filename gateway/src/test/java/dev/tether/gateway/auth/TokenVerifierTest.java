@@ -94,7 +94,7 @@ class TokenVerifierTest {
         VerifiedToken verified = hmacVerifier(Set.of("HS256")).verify(token);
         assertThrows(UnsupportedOperationException.class, () -> verified.claims().put("sub", "mallory"));
         assertFalse(verified.toString().contains(token));
-        assertFalse(verified.toString().contains(token.split("\\.")[1]));
+        assertFalse(verified.toString().contains(token.split("\\.", -1)[1]));
         assertFalse(verified.toString().contains("xyzzy"));
         assertTrue(verified.toString().contains("alice"));
     }
@@ -358,7 +358,7 @@ class TokenVerifierTest {
     void refusesMalformedTokens() {
         TokenVerifier verifier = hmacVerifier(Set.of("HS256", "RS256"));
         String valid = minter().mint("alice", Duration.ofMinutes(5), null);
-        String[] parts = valid.split("\\.");
+        String[] parts = valid.split("\\.", -1);
         for (String token : new String[] {
                 "", "garbage", "not a token at all", ".", "..", "...", "a.b.c.d", "a.b", valid + ".",
                 "." + parts[1] + "." + parts[2],
@@ -392,11 +392,11 @@ class TokenVerifierTest {
     @Test
     void refusesATamperedPayload() {
         TokenVerifier verifier = hmacVerifier(Set.of("HS256"));
-        String[] parts = minter().mint("alice", Duration.ofMinutes(5), null).split("\\.");
+        String[] parts = minter().mint("alice", Duration.ofMinutes(5), null).split("\\.", -1);
         String forged = parts[0] + "." + b64(claimsJson("mallory")) + "." + parts[2];
         assertRejected(verifier, forged, Reason.BAD_SIGNATURE);
 
-        String[] rsa = signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("alice")).split("\\.");
+        String[] rsa = signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("alice")).split("\\.", -1);
         TokenVerifier rsaVerifier = verifier(Set.of("RS256"), null, List.of(rsaEntry(null, RSA_A)));
         assertRejected(rsaVerifier, rsa[0] + "." + b64(claimsJson("mallory")) + "." + rsa[2], Reason.BAD_SIGNATURE);
     }
@@ -451,7 +451,7 @@ class TokenVerifierTest {
         if (token.length() >= 8) {
             assertFalse(message.contains(token), "message contains the token: " + message);
         }
-        for (String part : token.split("\\.")) {
+        for (String part : token.split("\\.", -1)) {
             if (part.length() >= 8) {
                 assertFalse(message.contains(part), "message contains a token segment: " + message);
                 assertFalse(message.contains(part.substring(0, 8)), "message contains part of a segment: " + message);

@@ -517,7 +517,7 @@ class ConfigLoaderTest {
     /** {@code nest("a.b", "1")} is the flow-style YAML {@code {a: {b: 1}}}. */
     private static String nest(String dottedKey, String yamlValue) {
         String yaml = yamlValue;
-        String[] parts = dottedKey.split("\\.");
+        String[] parts = dottedKey.split("\\.", -1);
         for (int i = parts.length - 1; i >= 0; i--) {
             yaml = "{" + parts[i] + ": " + yaml + "}";
         }

@@ -104,8 +104,8 @@ public final class RawHttp {
         /** Reads one response: its head and (Content-Length) body. */
         public Response read() throws IOException {
             String head = readHead(in);
-            String[] lines = head.split("\r\n");
-            int status = Integer.parseInt(lines[0].split(" ")[1]);
+            String[] lines = head.split("\r\n", -1);
+            int status = Integer.parseInt(lines[0].split(" ", -1)[1]);
             Map<String, String> parsed = new LinkedHashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');

@@ -77,7 +77,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
     /** The port of the server the sentinel names as primary now. */
     public int primaryPort() {
-        String[] address = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER).strip().split("\\s+");
+        String[] address = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER).strip().split("\\s+", -1);
         return Integer.parseInt(address[address.length - 1]);
     }
 

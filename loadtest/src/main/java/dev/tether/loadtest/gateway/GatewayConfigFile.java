@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -102,7 +103,10 @@ public final class GatewayConfigFile {
     /** A copy with the key at the dotted {@code path} (e.g. {@code sessions.redis.write_mode}) set to {@code value}. */
     public GatewayConfigFile with(String path, String value) {
         ObjectNode copy = root.deepCopy();
-        String[] keys = path.split("\\.");
+        String[] keys = path.split("\\.", -1);
+        if (Arrays.asList(keys).contains("")) {
+            throw new IllegalArgumentException("not a dotted key: '" + path + "'");
+        }
         ObjectNode node = copy;
         for (int i = 0; i < keys.length - 1; i++) {
             JsonNode existing = node.get(keys[i]);

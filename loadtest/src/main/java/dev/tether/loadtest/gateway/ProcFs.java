@@ -53,13 +53,13 @@ final class ProcFs {
         if (close < 0) {
             throw new IllegalArgumentException("not a /proc/<pid>/stat line: " + stat);
         }
-        String[] fields = stat.substring(close + 1).trim().split("\\s+");
+        String[] fields = stat.substring(close + 1).trim().split("\\s+", -1);
         // fields[0] is field 3 (state), so field n is fields[n - 3].
         return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
     }
 
     private static String field(String status, String name) {
-        for (String line : status.split("\n")) {
+        for (String line : status.lines().toList()) {
             if (line.startsWith(name)) {
                 return line.substring(name.length()).trim();
             }

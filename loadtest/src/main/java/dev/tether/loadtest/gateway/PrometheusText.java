@@ -39,7 +39,7 @@ public final class PrometheusText {
     /** Parses {@code text}; lines that are not samples are skipped. */
     public static PrometheusText parse(String text) {
         List<Sample> samples = new ArrayList<>();
-        for (String line : requireNonNull(text, "text").split("\n")) {
+        for (String line : requireNonNull(text, "text").lines().toList()) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }

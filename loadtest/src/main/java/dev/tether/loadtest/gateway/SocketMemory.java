@@ -58,7 +58,7 @@ public record SocketMemory(int sockets, long bytes) {
             }
             if (skmem >= 0 && ours) {
                 String fields = line.substring(skmem + "skmem:(".length(), line.indexOf(')', skmem));
-                for (String field : fields.split(",")) {
+                for (String field : fields.split(",", -1)) {
                     Matcher m = FIELD.matcher(field);
                     if (m.matches()) {
                         bytes += Long.parseLong(m.group(2));

@@ -46,6 +46,16 @@ class GatewayConfigFileTest {
     }
 
     @Test
+    void aDottedPathWithAnEmptyKeyIsRefused() {
+        GatewayConfigFile defaults = GatewayConfigFile.defaults();
+        assertEquals("batched", defaults.with("sessions.redis.write_mode", "batched").redisWriteMode());
+        for (String path : new String[] {"sessions.redis.write_mode.", "sessions..write_mode", ".sessions", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> defaults.with(path, "batched"));
+            assertEquals("not a dotted key: '" + path + "'", e.getMessage());
+        }
+    }
+
+    @Test
     void aDurationThatIsNotOneNamesItsKey(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("g.yaml"), "heartbeat:\n  timeout: soon\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GatewayConfigFile.read(file).heartbeatTimeout());

@@ -181,7 +181,10 @@ final class LyingProxy implements AutoCloseable {
         /** The upgrade request, lied about as the proxy's lie says; never with an extension. */
         private String request(String head) {
             StringBuilder out = new StringBuilder();
-            for (String line : head.split("\r\n")) {
+            for (String line : head.split("\r\n", -1)) {
+                if (line.isEmpty()) {
+                    continue; // the blank line that ends the head: appended once below
+                }
                 if (line.toLowerCase(Locale.ROOT).startsWith("sec-websocket-extensions:")) {
                     continue;
                 }

@@ -59,7 +59,7 @@ public final class LyingWorker {
 
     /** {@code liar-drop-3} lies {@code drop}; any other subject is honest. */
     static String lieOf(String subject) {
-        String[] parts = subject.split("-");
+        String[] parts = subject.split("-", -1);
         return parts.length >= 3 && parts[0].equals("liar") ? parts[1] : "honest";
     }
 

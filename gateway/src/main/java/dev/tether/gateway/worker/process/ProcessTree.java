@@ -213,7 +213,7 @@ public final class ProcessTree {
             return null;
         }
         long pid = Long.parseLong(line.substring(0, open).trim());
-        String[] rest = line.substring(close + 2).trim().split(" ");
+        String[] rest = line.substring(close + 2).trim().split(" ", -1);
         if (rest.length < 4 || rest[0].isEmpty()) {
             return null;
         }
@@ -225,7 +225,7 @@ public final class ProcessTree {
             for (String line : Files.readAllLines(PROC.resolve(Long.toString(pid)).resolve("status"),
                     StandardCharsets.ISO_8859_1)) {
                 if (line.startsWith("VmRSS:")) {
-                    String[] parts = line.substring(6).trim().split("\\s+");
+                    String[] parts = line.substring(6).trim().split("\\s+", -1);
                     return Long.parseLong(parts[0]) * 1024L;
                 }
             }

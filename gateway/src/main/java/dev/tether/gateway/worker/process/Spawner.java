@@ -323,7 +323,7 @@ public final class Spawner implements AutoCloseable {
             control.complete(channel);
             return;
         }
-        String[] words = hello.split(" ");
+        String[] words = hello.split(" ", -1);
         Pending spawn = words.length == 2 ? pending.get(words[0]) : null;
         if (spawn == null) {
             log.debug("a connection for an unknown or failed spawn: closed");

@@ -139,7 +139,7 @@ class CodexAppServerProtocolTest {
             protocol.started();
             protocol.output(line("{\"id\":\"tether-initialize\",\"result\":{}}"));
             protocol.output(line("{\"id\":0,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"command\":\"ls\"}}"));
-            ids.add(calls.get(calls.size() - 1).split(" ")[1]);
+            ids.add(calls.get(calls.size() - 1).split(" ", -1)[1]);
         }
         assertEquals(2, new HashSet<>(ids).size(), "a restarted server's request 0 is not the first one's: " + ids);
     }
