@@ -2,6 +2,7 @@ package dev.tether.gateway.admin;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.AdminConfig;
 import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
@@ -50,7 +51,7 @@ final class AdminConnectionGuard extends ChannelInboundHandlerAdapter {
             metrics.connectionRefused(ConnectionGate.Outcome.ADMIN_LIMIT);
             log.debug("closing admin connection {} at accept: admin.max_connections ({}) are open",
                     ctx.channel().remoteAddress(), config.maxConnections());
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         counted = true;
@@ -74,7 +75,7 @@ final class AdminConnectionGuard extends ChannelInboundHandlerAdapter {
         requestTimer = ctx.executor().schedule(() -> {
             log.debug("closing admin connection {}: no complete request within {} ({})", ctx.channel().remoteAddress(),
                     key, within);
-            ctx.close();
+            Unwatched.close(ctx);
         }, within.toNanos(), TimeUnit.NANOSECONDS);
     }
 

@@ -3,6 +3,8 @@ package dev.tether.gateway.pipeline;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.abuse.ConnectionGate;
+import dev.tether.gateway.async.Unwatched;
+import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -44,12 +46,12 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         ConnectionGate.Lease lease = gate.admit(channel.remoteAddress(), outcome -> {
             metrics.connectionRefused(outcome);
             log.debug("closing {}: {}", channel.remoteAddress(), outcome.tag());
-            channel.close();
+            Unwatched.close(channel);
         });
         if (lease == null) {
             metrics.connectionRefused(ConnectionGate.Outcome.ADDRESS_LIMIT);
             log.debug("closing {} at accept: its address holds abuse.max_connections_per_address", channel.remoteAddress());
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         channel.attr(LEASE).set(lease);

@@ -1,5 +1,6 @@
 package dev.tether.gateway.pipeline;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.protocol.CloseCode;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -58,7 +59,7 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             // PrematureChannelClosureException: the frame aggregator saw the connection end
             // mid-message. That is the peer's doing (a dropped network, an abusive client), not a bug.
             log.debug("{}: {}", ctx.channel(), cause.toString());
-            ctx.close();
+            Unwatched.close(ctx);
         } else {
             log.warn("{}: unexpected error, closing", ctx.channel(), cause);
             closeWith(ctx, WebSocketCloseStatus.INTERNAL_SERVER_ERROR.code(), "internal error");

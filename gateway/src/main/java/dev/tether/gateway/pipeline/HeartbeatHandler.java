@@ -2,8 +2,10 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.HeartbeatConfig;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -84,12 +86,12 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
                 // INFO, like the outbound guard's closes: an operator (or a load test) can see half-open connections found.
                 log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
                         .log("nothing received for {} heartbeat intervals: closing as dead", silentIntervals);
-                ctx.close();
+                Unwatched.close(ctx);
                 return;
             }
         } else if (idle.state() == IdleState.WRITER_IDLE && silentIntervals > 0) {
             return; // the reader's silence already pings once per interval
         }
-        ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER));
+        ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER)).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.http.HttpAnswer;
 import dev.tether.gateway.http.HttpCall;
 import dev.tether.gateway.http.HttpResponses;
@@ -70,7 +71,7 @@ public final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
-        pending.whenComplete((ignored, error) -> ctx.executor().execute(() -> {
+        Unwatched.whenComplete(pending, (ignored, error) -> ctx.executor().execute(() -> {
             finish(ctx, request, pending, keepAlive, head);
             ctx.channel().config().setAutoRead(true);
         }));

@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.session.Connection;
 import io.netty.channel.Channel;
@@ -97,7 +98,7 @@ final class OutboundGuard extends ChannelDuplexHandler {
     /** Closes a connection that does not read, marked so its session knows why ({@link Connection#SLOW_CONSUMER}). */
     private static void cut(ChannelHandlerContext ctx) {
         ctx.channel().attr(Connection.SLOW_CONSUMER).set(Boolean.TRUE);
-        ctx.close();
+        Unwatched.close(ctx);
     }
 
     @Override

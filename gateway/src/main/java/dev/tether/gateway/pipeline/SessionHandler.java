@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.ControlFrame;
@@ -69,7 +70,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         UpgradeTicket ticket = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
         if (ticket == null) {
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         connection = new Connection(ctx.channel(), ticket.token());
@@ -170,7 +171,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             // it, and a connection that carries one is not to be trusted with another.
             ReferenceCountUtil.release(msg);
             log.debug("closing {}: an HTTP request reached the session stage", ctx.channel().remoteAddress());
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         if (session == null) {

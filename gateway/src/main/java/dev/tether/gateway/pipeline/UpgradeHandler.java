@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.auth.Credentials;
 import dev.tether.gateway.auth.TokenRejectedException;
 import dev.tether.gateway.auth.TokenVerification;
@@ -118,7 +119,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         overRate = addresses.tryAcquire(ctx.channel().remoteAddress()) > 0;
         timeout = ctx.executor().schedule(() -> {
             log.debug("closing {}: no upgrade within {}", ctx.channel().remoteAddress(), server.handshakeTimeout());
-            ctx.close();
+            Unwatched.close(ctx);
         }, server.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         ctx.fireChannelActive();
     }
@@ -134,7 +135,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (decided) {
             log.debug("closing {}: another request after its upgrade was decided", ctx.channel().remoteAddress());
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         decided = true;

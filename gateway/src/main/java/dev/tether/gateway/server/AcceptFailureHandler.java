@@ -3,6 +3,8 @@ package dev.tether.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.abuse.ConnectionGate;
+import dev.tether.gateway.async.Unwatched;
+import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -76,7 +78,8 @@ final class AcceptFailureHandler extends ChannelInboundHandlerAdapter {
         lastFailureNanos = now;
         gate.evictOldest(SHED, ConnectionGate.Outcome.FD_EXHAUSTED);
         ctx.channel().config().setAutoRead(false);
-        ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), PAUSE.toNanos(), TimeUnit.NANOSECONDS);
+        ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), PAUSE.toNanos(), TimeUnit.NANOSECONDS)
+                .addListener(Unwatched.LOG_FAILURE);
     }
 
     /** EMFILE or ENFILE, as Netty's native transport and the JDK both word them. */

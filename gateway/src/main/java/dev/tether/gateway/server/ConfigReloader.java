@@ -2,6 +2,7 @@ package dev.tether.gateway.server;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.ConfigChanges;
 import dev.tether.gateway.config.ConfigException;
 import dev.tether.gateway.config.ConfigLoader;
@@ -169,7 +170,7 @@ public final class ConfigReloader implements AutoCloseable {
         }
         watching = true;
         try {
-            thread.schedule(this::tick, reload.interval().toNanos(), TimeUnit.NANOSECONDS);
+            Unwatched.schedule(thread, this::tick, reload.interval().toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             watching = false;
         }

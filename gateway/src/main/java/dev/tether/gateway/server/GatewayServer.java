@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.admin.AdminServer;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
@@ -456,14 +457,14 @@ public final class GatewayServer implements AutoCloseable {
         }
         Duration timeout = config.drain().timeout();
         log.info("draining ({}): refusing new sessions, running turns get up to {}", reason, timeout);
-        registry.drain(config.drain().retryAfter().toSeconds())
-                .whenComplete((ignored, error) -> settled.complete("no turn is running"));
+        Unwatched.whenComplete(registry.drain(config.drain().retryAfter().toSeconds()),
+                (ignored, error) -> settled.complete("no turn is running"));
         settled.completeOnTimeout("drain.timeout (" + timeout + ") passed", timeout.toNanos(), TimeUnit.NANOSECONDS);
         settled.thenAccept(why -> {
             Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
             finisher.setDaemon(true);
             finisher.start();
-        });
+        }).exceptionally(Unwatched::logFailure);
         return done.minimalCompletionStage();
     }
 

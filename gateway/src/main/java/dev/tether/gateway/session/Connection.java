@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ServerMessage;
@@ -56,7 +57,7 @@ public final class Connection {
     /** Sends a connection-level message now. */
     public void send(ServerMessage message) {
         if (!closing.get()) {
-            channel.writeAndFlush(message, channel.voidPromise());
+            Unwatched.writeAndFlush(channel, message);
         }
     }
 
@@ -66,21 +67,21 @@ public final class Connection {
      */
     public void send(EncodedFrame frame) {
         if (!closing.get()) {
-            channel.writeAndFlush(frame, channel.voidPromise());
+            Unwatched.writeAndFlush(channel, frame);
         }
     }
 
     /** Answers a WebSocket ping: a pong with the ping's {@code payload}. */
     public void pong(byte[] payload) {
         if (!closing.get()) {
-            channel.writeAndFlush(new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)), channel.voidPromise());
+            Unwatched.writeAndFlush(channel, new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)));
         }
     }
 
     /** Queues an encoded history frame (a replay); {@link #flush()} sends what is queued. */
     public void write(EncodedFrame frame) {
         if (!closing.get()) {
-            channel.write(frame, channel.voidPromise());
+            Unwatched.write(channel, frame);
         }
     }
 

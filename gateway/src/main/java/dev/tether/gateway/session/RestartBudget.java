@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +33,7 @@ final class RestartBudget {
             return false;
         }
         used++;
-        executor.schedule(() -> used--, window.toNanos(), TimeUnit.NANOSECONDS);
+        executor.schedule(() -> used--, window.toNanos(), TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
         return true;
     }
 }

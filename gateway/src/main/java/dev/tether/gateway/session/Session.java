@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.metrics.MeterNames;
@@ -377,9 +378,9 @@ public final class Session implements RssMonitor.Holder {
                     : context.clock().millis() + Math.max(0, reconnectTimer.remainingMillis());
             info().log("released for another node");
             context.metrics().sessionLeft(MeterNames.LEFT_RELEASED);
-            CompletableFuture<Void> stopped = leave(close, false);
-            stopped.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null)
-                    .whenComplete((ignored, error) -> released.complete(null));
+            leave(close, false);
+            Unwatched.whenComplete(terminated.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null),
+                    (ignored, error) -> released.complete(null));
         });
         return released;
     }
@@ -740,7 +741,7 @@ public final class Session implements RssMonitor.Holder {
             closeViewersIfShown(true);
         }));
         CompletableFuture<Void> stopped = workers.stopAll().thenCombine(written, (a, b) -> null);
-        stopped.whenComplete((ignored, error) -> terminated.complete(null));
+        Unwatched.whenComplete(stopped, (ignored, error) -> terminated.complete(null));
         settled.complete(null);
         context.registry().ended(this, reason);
         context.metrics().sessionEnded(reason.wire());
@@ -1241,7 +1242,7 @@ public final class Session implements RssMonitor.Holder {
     }
 
     /** Stops everything here as the session leaves this node alive; {@code replaced}: its connection gets session_replaced. */
-    private CompletableFuture<Void> leave(CloseCode close, boolean replaced) {
+    private void leave(CloseCode close, boolean replaced) {
         // Resolved here, in the history that goes with the session: its worker is stopped now.
         cancelRequests(requests.ids(), false);
         requests.stopTimers();
@@ -1262,10 +1263,9 @@ public final class Session implements RssMonitor.Holder {
         }
         viewers.closeAll(CloseCode.GOING_AWAY, MeterNames.VIEWER_CUT_MOVED); // to reconnect where it went
         CompletableFuture<Void> stopped = workers.stopAll();
-        stopped.whenComplete((ignored, error) -> terminated.complete(null));
+        Unwatched.whenComplete(stopped, (ignored, error) -> terminated.complete(null));
         settled.complete(null);
         context.registry().left(this);
-        return stopped;
     }
 
     // ---- viewers (contract 7.4) ----

@@ -2,6 +2,7 @@ package dev.tether.gateway.store;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.Journal;
 import dev.tether.protocol.ClientMessage;
@@ -370,8 +371,8 @@ final class RedisJournal implements Journal {
         } catch (RuntimeException e) {
             calls.add(CompletableFuture.failedFuture(e)); // retried like a store that did not answer
         }
-        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-                .whenComplete((ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
+        Unwatched.whenComplete(CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)),
+                (ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
     }
 
     /** Sends {@code batch}'s writes, pipelined: consecutive frames as one append. */
@@ -439,7 +440,7 @@ final class RedisJournal implements Journal {
             executor.schedule(() -> {
                 backingOff = false;
                 flush();
-            }, retryMillis, TimeUnit.MILLISECONDS);
+            }, retryMillis, TimeUnit.MILLISECONDS).addListener(Unwatched.LOG_FAILURE);
             markAway();
             dropBeyondReplayBounds();
             return;

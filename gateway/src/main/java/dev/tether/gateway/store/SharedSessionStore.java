@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.session.EndReason;
@@ -217,7 +218,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             return;
         }
         if (adopting.containsKey(id) || System.nanoTime() - until < 0) {
-            timers.schedule(() -> handOff(id, epoch, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            Unwatched.schedule(timers, () -> handOff(id, epoch, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
         } else if (requester != null) {
             // Not here: this node was restarted under the same id (the store still names it, and its
             // lease is alive again), or the session left already. The requester claims it now
@@ -429,7 +430,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         CompletableFuture<Void> wake = new CompletableFuture<>();
         wakers.put(asked.id(), wake);
         ScheduledFuture<?> tick = timers.schedule(() -> wake.complete(null), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
-        wake.thenCompose(ignored -> {
+        Unwatched.whenComplete(wake.thenCompose(ignored -> {
             tick.cancel(false);
             wakers.remove(asked.id(), wake);
             return store.read(asked.id());
@@ -449,7 +450,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 return CompletableFuture.completedFuture(now.get());
             }
             return store.nodeAlive(asked.node()).thenApply(alive -> alive ? null : now.get());
-        }).whenComplete((ready, error) -> {
+        }), (ready, error) -> {
             if (error != null) {
                 free.completeExceptionally(error);
             } else if (ready != null) {

@@ -3,6 +3,7 @@ package dev.tether.gateway.agents;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.agents.ServedReply.Outcome;
+import dev.tether.gateway.async.Unwatched;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -82,7 +83,7 @@ final class StandInServer implements AutoCloseable {
                     .sync()
                     .channel();
         } catch (InterruptedException | RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
     }
@@ -186,7 +187,7 @@ final class StandInServer implements AutoCloseable {
                 if (json.reply() != null) {
                     json.reply().finished().complete(Outcome.COMPLETED);
                 }
-                ctx.close();
+                Unwatched.close(ctx);
             });
         }
 
@@ -198,7 +199,7 @@ final class StandInServer implements AutoCloseable {
                     .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                     .set("request-id", "req_standin_" + requests.size());
-            ctx.write(head);
+            ctx.write(head).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
             ServedReply reply = stream.reply();
             ctx.channel().closeFuture().addListener(f -> reply.finished().complete(Outcome.CLOSED_BY_CLIENT));
             writeFrom(ctx, stream, 0);
@@ -215,27 +216,27 @@ final class StandInServer implements AutoCloseable {
                 if (stream.cut()) {
                     stream.reply().finished().complete(Outcome.CUT);
                     ctx.flush();
-                    ctx.close();
+                    Unwatched.close(ctx);
                 } else {
                     stream.reply().finished().complete(Outcome.COMPLETED);
                     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
                 }
                 return;
             }
-            ctx.writeAndFlush(new DefaultHttpContent(
-                    Unpooled.copiedBuffer(events.get(index).wire(), StandardCharsets.UTF_8)));
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(events.get(index).wire(), StandardCharsets.UTF_8)))
+                    .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
             if (stream.gap().isZero()) {
                 writeFrom(ctx, stream, index + 1);
             } else {
                 ctx.executor().schedule(() -> writeFrom(ctx, stream, index + 1),
-                        stream.gap().toNanos(), TimeUnit.NANOSECONDS);
+                        stream.gap().toNanos(), TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // A client that resets its connection mid-stream (an interrupt) lands here: nothing to do.
-            ctx.close();
+            Unwatched.close(ctx);
         }
     }
 }

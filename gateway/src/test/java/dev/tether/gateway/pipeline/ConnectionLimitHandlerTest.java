@@ -45,7 +45,7 @@ class ConnectionLimitHandlerTest {
         ConnectionLimitHandler.upgraded(channel);
         assertEquals(0, gate.pending());
         assertEquals(1, gate.openFrom(channel.remoteAddress()));
-        channel.close();
+        assertTrue(channel.close().isSuccess());
         assertEquals(0, gate.openFrom(channel.remoteAddress()));
         assertFalse(channel.finish());
     }

@@ -101,7 +101,7 @@ class HeartbeatHandlerTest {
     void pingsAlsoWhileOnlyWriting() {
         int pings = 0;
         for (int t = 0; t < 2900; t += 100) {
-            channel.writeAndFlush(new TextWebSocketFrame("delta"));
+            assertTrue(channel.writeAndFlush(new TextWebSocketFrame("delta")).isSuccess());
             advance(100);
             Object out;
             while ((out = channel.readOutbound()) != null) {
@@ -113,7 +113,7 @@ class HeartbeatHandlerTest {
         }
         assertEquals(2, pings, "one ping per interval of reader silence");
         assertTrue(channel.isActive());
-        channel.writeAndFlush(new TextWebSocketFrame("delta"));
+        assertTrue(channel.writeAndFlush(new TextWebSocketFrame("delta")).isSuccess());
         advance(100);
         assertFalse(channel.isActive(), "no pong for heartbeat.timeout while streaming: closed");
         channel.finish();

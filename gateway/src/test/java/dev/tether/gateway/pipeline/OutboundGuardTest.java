@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.time.Duration;
@@ -54,13 +55,14 @@ class OutboundGuardTest {
     @Test
     void unwritableForTheStallTimeoutIsClosedWithoutACloseFrame() {
         channel = channel(new OutboundGuard(MAX_OUTBOUND, STALL, OutboundGuard::unsentBytes));
-        channel.write(bytes(32));
+        ChannelFuture unsent = channel.write(bytes(32));
         assertFalse(channel.isWritable());
 
         advance(STALL.minusNanos(1));
         assertTrue(channel.isOpen(), "closed before the stall timeout");
         advance(Duration.ofNanos(1));
         assertFalse(channel.isOpen(), "still open at the stall timeout");
+        assertTrue(unsent.isDone() && !unsent.isSuccess(), "the write of the unsent bytes failed");
         assertNull(channel.readOutbound(), "the unsent bytes are dropped, and no close frame is written");
         assertFalse(channel.finish());
     }
@@ -68,21 +70,23 @@ class OutboundGuardTest {
     @Test
     void becomingWritableAgainCancelsTheStallTimer() {
         channel = channel(new OutboundGuard(MAX_OUTBOUND, STALL, OutboundGuard::unsentBytes));
-        channel.write(bytes(32));
+        ChannelFuture sent = channel.write(bytes(32));
         assertFalse(channel.isWritable());
         advance(STALL.dividedBy(2));
         channel.flush();
         assertTrue(channel.isWritable());
+        assertTrue(sent.isSuccess());
         ((ByteBuf) channel.readOutbound()).release();
 
         advance(STALL.multipliedBy(3));
         assertTrue(channel.isOpen(), "a client that caught up is left alone");
 
-        channel.write(bytes(32));
+        ChannelFuture unsent = channel.write(bytes(32));
         advance(STALL.minusNanos(1));
         assertTrue(channel.isOpen(), "a new stall gets a whole new timeout");
         advance(Duration.ofNanos(1));
         assertFalse(channel.isOpen());
+        assertTrue(unsent.isDone() && !unsent.isSuccess(), "the write of the unsent bytes failed");
         assertFalse(channel.finish());
     }
 
@@ -90,15 +94,16 @@ class OutboundGuardTest {
     void moreThanMaxOutboundUnsentAfterAFlushClosesAtOnce() {
         channel = channel(new OutboundGuard(MAX_OUTBOUND, STALL, ch -> unsent.get()));
         unsent.set(MAX_OUTBOUND);
-        channel.writeAndFlush(bytes(4));
+        assertTrue(channel.writeAndFlush(bytes(4)).isSuccess());
         assertTrue(channel.isOpen(), "at the limit is still fine");
         ((ByteBuf) channel.readOutbound()).release();
 
         unsent.set(MAX_OUTBOUND + 1);
-        channel.write(bytes(4));
+        ChannelFuture flushed = channel.write(bytes(4));
         assertTrue(channel.isOpen(), "unflushed writes are not judged: a replay is written before its flush");
         channel.flush();
         assertFalse(channel.isOpen(), "over the limit after a flush: closed");
+        assertTrue(flushed.isSuccess(), "what was flushed went out before the close");
         ((ByteBuf) channel.readOutbound()).release();
         assertFalse(channel.finish());
     }
@@ -106,12 +111,13 @@ class OutboundGuardTest {
     @Test
     void realUnsentCountIsThePendingOutboundBytes() {
         channel = channel(new OutboundGuard(MAX_OUTBOUND, STALL, OutboundGuard::unsentBytes));
-        channel.write(bytes(100));
+        ChannelFuture written = channel.write(bytes(100));
         assertTrue(OutboundGuard.unsentBytes(channel) >= 100, "the bytes and Netty's overhead per message");
         channel.flush();
+        assertTrue(written.isSuccess());
         assertEquals(0, OutboundGuard.unsentBytes(channel));
         ((ByteBuf) channel.readOutbound()).release();
-        channel.close();
+        assertTrue(channel.close().isSuccess());
         assertEquals(0, OutboundGuard.unsentBytes(channel), "a closed channel has nothing unsent");
         assertFalse(channel.finish());
     }

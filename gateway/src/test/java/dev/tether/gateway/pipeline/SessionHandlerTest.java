@@ -279,7 +279,7 @@ class SessionHandlerTest {
     void closingBeforeTheHandshakeReleasesTheAdmissionSlot() throws Exception {
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(SUBJECT));
         channel.attr(UpgradeTicket.KEY).set(new UpgradeTicket.Create(token(SUBJECT), echoWorker()));
-        channel.close();
+        assertTrue(channel.close().isSuccess());
         channel.runPendingTasks();
 
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(SUBJECT));
@@ -292,7 +292,7 @@ class SessionHandlerTest {
     void closingBeforeTheHandshakeOfAResumeReleasesNothing() throws Exception {
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(SUBJECT));
         channel.attr(UpgradeTicket.KEY).set(new UpgradeTicket.Resume(token(SUBJECT), "AAAAAAAAAAAAAAAAAAAAAA", "0"));
-        channel.close();
+        assertTrue(channel.close().isSuccess());
         channel.runPendingTasks();
 
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(SUBJECT));
@@ -304,7 +304,7 @@ class SessionHandlerTest {
     void closingAfterTheHandshakeDetachesButKeepsTheSession() throws Exception {
         handshake(new UpgradeTicket.Create(token(SUBJECT), echoWorker()));
         String id = assertInstanceOf(ServerMessage.SessionReady.class, single()).sessionId();
-        channel.close();
+        assertTrue(channel.close().isSuccess());
         channel.runPendingTasks();
         assertTrue(registry.get(id).isPresent(), "a detached session waits for its client");
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(SUBJECT));

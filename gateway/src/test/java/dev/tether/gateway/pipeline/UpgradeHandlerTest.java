@@ -376,7 +376,7 @@ class UpgradeHandlerTest {
 
     @Test
     void duringADrainNewSessionsAndResumesAreShuttingDownWithTheDrainRetryAfter() throws IOException {
-        registry.drain(DRAIN_RETRY_AFTER_SECONDS);
+        assertTrue(registry.drain(DRAIN_RETRY_AFTER_SECONDS).isDone(), "no session: no turn to wait for");
         channel = channel(config);
         channel.writeInbound(upgrade("/ws", "alice"));
         assertRefused(UpgradeRefusal.SHUTTING_DOWN);

@@ -717,7 +717,7 @@ class SessionSupervisionTest {
         start(true);
         drain();
         EmbeddedChannel dead = new EmbeddedChannel();
-        dead.close();
+        assertTrue(dead.close().isSuccess());
         session.attach(new Connection(dead, connection.token()), 0, true);
         channel.runPendingTasks();
         assertTrue(drain().isEmpty(), "the live connection is not replaced");

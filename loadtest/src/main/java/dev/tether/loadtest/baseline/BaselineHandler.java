@@ -2,6 +2,8 @@ package dev.tether.loadtest.baseline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.loadtest.Unwatched;
+import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.EchoText;
 import dev.tether.protocol.ErrorCode;
@@ -86,7 +88,7 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        Unwatched.close(ctx);
     }
 
     private static JsonNode event(String type, String id, String text) {
@@ -100,9 +102,9 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
     private static void send(ChannelHandlerContext ctx, ServerMessage message, boolean flush) {
         TextWebSocketFrame frame = new TextWebSocketFrame(CODEC.encode(message));
         if (flush) {
-            ctx.writeAndFlush(frame, ctx.voidPromise());
+            Unwatched.writeAndFlush(ctx, frame);
         } else {
-            ctx.write(frame, ctx.voidPromise());
+            Unwatched.write(ctx, frame);
         }
     }
 }

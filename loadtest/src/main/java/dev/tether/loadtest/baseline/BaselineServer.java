@@ -89,8 +89,9 @@ public final class BaselineServer implements AutoCloseable {
                     .bind(host, port).sync().channel();
             return new BaselineServer(boss, workers, listener, epoll ? "epoll" : "nio");
         } catch (RuntimeException | InterruptedException e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            // Not started: the loops end before the failure is thrown (no threads left behind).
+            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
     }

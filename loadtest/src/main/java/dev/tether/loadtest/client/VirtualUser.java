@@ -3,6 +3,7 @@ package dev.tether.loadtest.client;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.loadtest.Unwatched;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import dev.tether.loadtest.audit.SessionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
@@ -668,7 +669,7 @@ public final class VirtualUser implements ScenarioUser {
         }
         stats.count("sessions_restarted");
         CompletableFuture<Void> ready = new CompletableFuture<>();
-        ready.whenComplete((ok, failure) -> {
+        Unwatched.whenComplete(ready, (ok, failure) -> {
             if (failure != null) {
                 synchronized (this) {
                     stats.error("new_session_" + (failure instanceof Refusal r ? r.kind() : "failed"));

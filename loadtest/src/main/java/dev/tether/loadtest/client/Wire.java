@@ -1,5 +1,6 @@
 package dev.tether.loadtest.client;
 
+import dev.tether.loadtest.Unwatched;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import jakarta.websocket.ClientEndpointConfig;
 import jakarta.websocket.CloseReason;
@@ -140,8 +141,8 @@ final class Wire extends Endpoint {
         if (s == null) {
             return;
         }
-        lastSend.completeOnTimeout(null, FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((written, failed) -> closeNow(s, code, why));
+        Unwatched.whenComplete(lastSend.completeOnTimeout(null, FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS),
+                (written, failed) -> closeNow(s, code, why));
     }
 
     private static void closeNow(Session s, int code, String why) {

@@ -2,6 +2,7 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.Unwatched;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Connects;
@@ -142,13 +143,13 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
             EngineSession s = session(i, subjectPrefix + "refused", own);
             try {
                 s.connect().get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                s.close();
+                s.close().exceptionally(Unwatched::logFailure);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof Refusal r && r.status() == 401) {
                     refused++;
                 }
             } catch (TimeoutException e) {
-                s.close();
+                s.close().exceptionally(Unwatched::logFailure);
             }
         }
         return refused;
@@ -202,7 +203,7 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
     @Override
     public void close() {
         for (EngineSession s : sessions) {
-            s.close();
+            s.close().exceptionally(Unwatched::logFailure);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.tether.loadtest.engine;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.loadtest.Unwatched;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
@@ -129,7 +130,7 @@ public final class EngineSession implements ScenarioUser {
         CompletableFuture<Void> done = new CompletableFuture<>();
         onLoop(() -> {
             pacer = make.get();
-            pacer.done().whenComplete((v, e) -> done.complete(null));
+            Unwatched.whenComplete(pacer.done(), (v, e) -> done.complete(null));
             pacer.start();
         });
         return done;
@@ -332,7 +333,7 @@ public final class EngineSession implements ScenarioUser {
         }
         connectStartNanos = System.nanoTime();
         CompletableFuture<Void> ready = new CompletableFuture<>();
-        ready.whenComplete((ok, failure) -> {
+        Unwatched.whenComplete(ready, (ok, failure) -> {
             if (failure != null) {
                 onLoop(() -> {
                     stats.error("resume_" + (failure instanceof Refusal r ? r.kind() : "failed"));
@@ -400,7 +401,7 @@ public final class EngineSession implements ScenarioUser {
         }
         if (isCurrent && dialect.sessions() && (c.expectedEnd || settings.resumeOnDrop()) && code != 4004 && code != 4011
                 && sessionId != null) {
-            loop.schedule(this::resume, resumeDelayNanos, TimeUnit.NANOSECONDS);
+            loop.schedule(this::resume, resumeDelayNanos, TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
         } else if (isCurrent) {
             markEnded();
             endDone.complete(EndOutcome.ALREADY_ENDED);

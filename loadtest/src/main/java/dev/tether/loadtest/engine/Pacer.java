@@ -2,6 +2,7 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.Unwatched;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,8 +63,10 @@ final class Pacer {
             tick();
         } else {
             long start = schedule.startNanos();
-            loop.schedule(this::startClosed, Math.max(0, start - clock.getAsLong()), TimeUnit.NANOSECONDS);
-            loop.schedule(this::stop, Math.max(0, endNanos - clock.getAsLong()), TimeUnit.NANOSECONDS);
+            loop.schedule(this::startClosed, Math.max(0, start - clock.getAsLong()), TimeUnit.NANOSECONDS)
+                    .addListener(Unwatched.LOG_FAILURE);
+            loop.schedule(this::stop, Math.max(0, endNanos - clock.getAsLong()), TimeUnit.NANOSECONDS)
+                    .addListener(Unwatched.LOG_FAILURE);
         }
     }
 
@@ -104,7 +107,7 @@ final class Pacer {
                 return;
             }
             if (due > now) {
-                loop.schedule(this::tick, due - now, TimeUnit.NANOSECONDS);
+                loop.schedule(this::tick, due - now, TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
                 return;
             }
             next++;

@@ -2,6 +2,7 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.Unwatched;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -53,13 +54,13 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         handshakeTimer = ctx.executor().schedule(() -> {
             if (!opened) {
                 refuse(0, new IllegalStateException("no upgrade answer within " + handshakeTimeoutMs + " ms"));
-                ctx.close();
+                Unwatched.close(ctx);
             }
         }, handshakeTimeoutMs, TimeUnit.MILLISECONDS);
         handshaker.handshake(channel).addListener(f -> {
             if (!f.isSuccess()) {
                 refuse(0, f.cause());
-                ctx.close();
+                Unwatched.close(ctx);
             }
         });
         ctx.fireChannelActive();
@@ -76,11 +77,11 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         if (msg instanceof TextWebSocketFrame text) {
             listener.frame(text.text(), System.nanoTime());
         } else if (msg instanceof PingWebSocketFrame ping) {
-            ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
+            Unwatched.writeAndFlush(ctx, new PongWebSocketFrame(ping.content().retain()));
         } else if (msg instanceof CloseWebSocketFrame close) {
             closeCode = close.statusCode() < 0 ? 1005 : close.statusCode();
             if (closeSent) {
-                ctx.close();
+                Unwatched.close(ctx);
             } else {
                 // Echo the close, as a client should, then end the TCP connection.
                 closeSent = true;
@@ -97,7 +98,7 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         } catch (WebSocketClientHandshakeException e) {
             HttpResponse answer = e.response();
             refuse(answer == null ? response.status().code() : answer.status().code(), e);
-            ctx.close();
+            Unwatched.close(ctx);
             return;
         }
         opened = true;
@@ -131,13 +132,13 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         if (!opened) {
             refuse(0, cause);
         }
-        ctx.close();
+        Unwatched.close(ctx);
     }
 
     @Override
     public void send(String text) {
         if (channel != null && channel.isActive()) {
-            channel.writeAndFlush(new TextWebSocketFrame(text), channel.voidPromise());
+            Unwatched.writeAndFlush(channel, new TextWebSocketFrame(text));
         }
     }
 
@@ -148,15 +149,15 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         }
         closeSent = true;
         Channel ch = channel;
-        ch.writeAndFlush(new CloseWebSocketFrame(code, ""));
-        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> ch.close(), CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        ch.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> Unwatched.close(ch), CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
         ch.closeFuture().addListener(f -> timer.cancel(false));
     }
 
     @Override
     public void abort() {
         if (channel != null) {
-            channel.close();
+            Unwatched.close(channel);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.loadtest.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.Unwatched;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -106,7 +107,7 @@ public final class ProcessSampler implements AutoCloseable {
         requireNonNull(options, "options");
         ProcessSampler sampler = new ProcessSampler(pid, options);
         long period = options.interval().toNanos();
-        sampler.timer.scheduleAtFixedRate(sampler::sampleSafely, 0, period, TimeUnit.NANOSECONDS);
+        Unwatched.scheduleAtFixedRate(sampler.timer, sampler::sampleSafely, 0, period, TimeUnit.NANOSECONDS);
         return sampler;
     }
 

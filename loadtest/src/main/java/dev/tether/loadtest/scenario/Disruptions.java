@@ -2,6 +2,7 @@ package dev.tether.loadtest.scenario;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.Unwatched;
 import dev.tether.loadtest.client.Disruption;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.VirtualUser;
@@ -81,7 +82,7 @@ final class Disruptions implements Traffic.Hook {
     private void schedule(VirtualUser user, Random random) {
         double u = random.nextDouble();
         long delay = (long) (-Math.log(1 - u) * mean.toNanos());
-        timer.schedule(() -> {
+        Unwatched.schedule(timer, () -> {
             Disruption plan = draw(random);
             if (user.cut(plan) && plan.expectExpiry()) {
                 stats.count("expiries_planned");

@@ -195,9 +195,10 @@ class EngineSessionTest {
     @Test
     void aCutSessionResumesWithItsLastSeqAndResendsWhatWasNotAccepted() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        session.connect();
+        CompletableFuture<Void> ready = session.connect();
         Opened first = open();
         frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.send("m1", TextNode.valueOf("lost in the cut"), 3 * MS);
 
@@ -245,9 +246,10 @@ class EngineSessionTest {
     @Test
     void anUnexpectedCloseAndAnErrorFrameAreCountedAsErrors() {
         EngineSession session = session(Dialect.TETHER, 0);
-        session.connect();
+        CompletableFuture<Void> ready = session.connect();
         Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
         session.send("m1", TextNode.valueOf("x"), 2 * MS);
         c.listener.frame(CODEC.encode(new ServerMessage.Error(ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
         assertTrue(session.whenAnswered().getNow(false), "a refused message is answered: no result will come");
@@ -257,7 +259,7 @@ class EngineSessionTest {
         assertEquals(1, stats.errors().get("error_queue_full"));
         assertEquals(1, stats.errors().get("undecodable_frame"));
         assertEquals(1, stats.errors().get("close_1011"));
-        session.close();
+        assertTrue(session.close().isDone(), "closed on the loop at once");
     }
 
     @Test
@@ -268,7 +270,7 @@ class EngineSessionTest {
         opens.get(0).listener.refused(429, new IllegalStateException("too many"));
         ExecutionException e = assertThrows(ExecutionException.class, ready::get);
         assertEquals(429, ((Refusal) e.getCause()).status());
-        session.close();
+        assertTrue(session.close().isDone(), "closed on the loop at once");
     }
 
     @Test
@@ -298,9 +300,10 @@ class EngineSessionTest {
     @Test
     void aResumeWhosePongComesBeforeItsWholeReplayIsAShortTail() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        session.connect();
+        CompletableFuture<Void> ready = session.connect();
         Opened first = open();
         frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.cut(true, Duration.ZERO);
         first.listener.closed(1006);
@@ -315,9 +318,10 @@ class EngineSessionTest {
     @Test
     void aTurnThatDoesNotAnswerAsTheWorkerWouldIsAViolation() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        session.connect();
+        CompletableFuture<Void> ready = session.connect();
         Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
         session.send("m1", TextNode.valueOf("hello"), 2 * MS);
         frame(c, new ServerMessage.Accepted("m1", false, 0), 3 * MS);
         frame(c, new ServerMessage.Event(1, event("delta", "m1", "hellO")), 4 * MS);

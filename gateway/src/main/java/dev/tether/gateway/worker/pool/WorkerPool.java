@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.Durations;
 import dev.tether.gateway.config.PoolConfig;
 import dev.tether.gateway.worker.Worker;
@@ -214,7 +215,7 @@ public final class WorkerPool implements WorkerSource {
         }
         CompletableFuture<Boolean> result = firstReady.thenApply(v -> true);
         ScheduledFuture<?> timer = scheduler.schedule(() -> result.complete(false), timeout.toNanos(), NANOSECONDS);
-        result.whenComplete((warm, error) -> timer.cancel(false));
+        Unwatched.whenComplete(result, (warm, error) -> timer.cancel(false));
         return result;
     }
 

@@ -1,5 +1,6 @@
 package dev.tether.gateway.worker.process;
 
+import dev.tether.gateway.async.Unwatched;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -63,7 +64,7 @@ abstract class LineStreamHandler extends ChannelInboundHandlerAdapter implements
         if (!(cause instanceof IOException)) {
             LoggerFactory.getLogger(LineStreamHandler.class).warn("worker output handling failed; closing its connection", cause);
         }
-        ctx.close();
+        Unwatched.close(ctx);
     }
 
     private void endOfStream() {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
@@ -197,7 +198,7 @@ public final class ProcessWorker implements Worker {
                 protocol.shutdown();
                 closeStdin();
             });
-            timers.schedule(() -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
+            Unwatched.schedule(timers, () -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
                     config.killGrace()), config.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
         }
         return exited.thenApply(exit -> null);
@@ -336,7 +337,11 @@ public final class ProcessWorker implements Worker {
         }
         if (!stdinClosed) {
             stdinClosed = true;
-            ((DomainSocketChannel) stdio).shutdownOutput();
+            ((DomainSocketChannel) stdio).shutdownOutput().addListener(shut -> {
+                if (!shut.isSuccess()) {
+                    keys(log.atDebug()).log("cannot close the worker's stdin: {}", String.valueOf(shut.cause()));
+                }
+            });
         }
     }
 
@@ -364,7 +369,7 @@ public final class ProcessWorker implements Worker {
                 // A worker that closed its stdio before it was bound has nothing to move: its exit tells the rest.
                 (stdio.isOpen() ? keys(log.atWarn()) : keys(log.atDebug()))
                         .log("cannot move the worker's stdio to its session's loop: {}", String.valueOf(registered.cause()));
-                stdio.close();
+                Unwatched.close(stdio);
                 return;
             }
             output.resume();
@@ -408,7 +413,7 @@ public final class ProcessWorker implements Worker {
                 : new WorkerExit(status.code(), status.signal(), killReason + ", " + status.description());
         ready.completeExceptionally(new IOException("worker " + describe() + " exited before it was ready: "
                 + exit.description()));
-        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit));
+        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit)).exceptionally(Unwatched::logFailure);
     }
 
     /**
@@ -418,12 +423,12 @@ public final class ProcessWorker implements Worker {
      */
     private void awaitStdout(WorkerExit exit) {
         onStdioLoop(() -> output.paused(false)); // whatever the client's pace, the last lines go now
-        output.done().orTimeout(STDOUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS).whenComplete((done, timeout) -> {
+        Unwatched.whenComplete(output.done().orTimeout(STDOUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS), (done, timeout) -> {
             if (timeout != null) {
                 keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
             }
-            stdio.close();
-            stderr.close();
+            Unwatched.close(stdio);
+            Unwatched.close(stderr);
             timers.execute(() -> finish(exit));
         });
     }

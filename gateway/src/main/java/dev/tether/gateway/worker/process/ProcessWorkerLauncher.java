@@ -3,6 +3,7 @@ package dev.tether.gateway.worker.process;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.worker.pool.WorkerLauncher;
 import dev.tether.protocol.WireCodec;
@@ -183,7 +184,7 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
                     + dir + " of the session's previous worker is still there after " + SPAWN_TIMEOUT));
             return;
         }
-        timers.schedule(() -> claim(dir, deadline, command, resume, entry, started), CLAIM_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        Unwatched.schedule(timers, () -> claim(dir, deadline, command, resume, entry, started), CLAIM_RETRY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private CompletionStage<ProcessWorker> spawnIn(Path workDir, List<String> command, JsonNode resume,

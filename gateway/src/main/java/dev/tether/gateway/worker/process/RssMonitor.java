@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.worker.Worker;
 import java.time.Duration;
 import java.util.OptionalLong;
@@ -75,7 +76,7 @@ public final class RssMonitor implements AutoCloseable {
 
     public void start() {
         long nanos = interval.toNanos();
-        thread.scheduleWithFixedDelay(this::sampleAll, nanos, nanos, TimeUnit.NANOSECONDS);
+        Unwatched.scheduleWithFixedDelay(thread, this::sampleAll, nanos, nanos, TimeUnit.NANOSECONDS);
     }
 
     /** One round over every holder. */

@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -60,7 +61,7 @@ final class SpawnHello extends ChannelInboundHandlerAdapter {
         int newline = held.indexOf(held.readerIndex(), held.writerIndex(), (byte) '\n');
         if (newline < 0) {
             if (held.readableBytes() > MAX_HELLO_BYTES) {
-                ctx.close();
+                Unwatched.close(ctx);
             }
             return;
         }
@@ -87,7 +88,7 @@ final class SpawnHello extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close();
+        Unwatched.close(ctx);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -196,7 +197,7 @@ public final class Spawner implements AutoCloseable {
         });
         CompletableFuture<SpawnedProcess> spawned = spawn.pid.thenCompose(pid -> spawn.stdio.thenCombine(spawn.stderr,
                 (stdio, stderr) -> new SpawnedProcess(pid, stdio, stderr, exits.get(pid))));
-        spawned.whenComplete((done, error) -> pending.remove(id, spawn));
+        Unwatched.whenComplete(spawned, (done, error) -> pending.remove(id, spawn));
         return spawned;
     }
 
@@ -250,14 +251,20 @@ public final class Spawner implements AutoCloseable {
         request.writeByte(0);
     }
 
+    private static void closeIfConnected(Channel channel) {
+        if (channel != null) {
+            Unwatched.close(channel);
+        }
+    }
+
     private void fail(String id, Throwable cause) {
         Pending spawn = pending.remove(id);
         if (spawn == null) {
             return;
         }
         spawn.pid.completeExceptionally(cause);
-        spawn.stdio.thenAccept(Channel::close);
-        spawn.stderr.thenAccept(Channel::close);
+        Unwatched.whenComplete(spawn.stdio, (channel, failed) -> closeIfConnected(channel));
+        Unwatched.whenComplete(spawn.stderr, (channel, failed) -> closeIfConnected(channel));
         spawn.stdio.completeExceptionally(cause);
         spawn.stderr.completeExceptionally(cause);
     }
@@ -327,13 +334,13 @@ public final class Spawner implements AutoCloseable {
         Pending spawn = words.length == 2 ? pending.get(words[0]) : null;
         if (spawn == null) {
             log.debug("a connection for an unknown or failed spawn: closed");
-            channel.close();
+            Unwatched.close(channel);
         } else if ("stdio".equals(words[1])) {
             spawn.stdio.complete(channel);
         } else if ("stderr".equals(words[1])) {
             spawn.stderr.complete(channel);
         } else {
-            channel.close();
+            Unwatched.close(channel);
         }
     }
 
@@ -351,7 +358,7 @@ public final class Spawner implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
-                ctx.close(); // the helper is gone
+                Unwatched.close(ctx); // the helper is gone
             }
             ctx.fireUserEventTriggered(event);
         }
@@ -365,7 +372,7 @@ public final class Spawner implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.warn("worker spawner connection failed: {}", cause.toString());
-            ctx.close();
+            Unwatched.close(ctx);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -69,7 +70,7 @@ final class TreeKiller {
         keys.apply(log.atInfo()).log("{}; SIGTERM to {} process(es)", why, tree.size());
         tree.forEach(ProcessHandle::destroy);
         sentSigterm = true;
-        timers.schedule(this::kill, killGrace.toNanos(), TimeUnit.NANOSECONDS);
+        Unwatched.schedule(timers, this::kill, killGrace.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -102,7 +103,7 @@ final class TreeKiller {
 
     private void killLeaderAfterReap(List<ProcessHandle> others, long deadline) {
         if (System.nanoTime() < deadline && others.stream().anyMatch(h -> ProcessTree.exists(h.pid()))) {
-            timers.schedule(() -> killLeaderAfterReap(others, deadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
+            Unwatched.schedule(timers, () -> killLeaderAfterReap(others, deadline), POLL_MILLIS, TimeUnit.MILLISECONDS);
             return;
         }
         if (alive.getAsBoolean()) {
@@ -161,6 +162,6 @@ final class TreeKiller {
         }
         left.forEach(ProcessHandle::destroyForcibly);
         sentSigkill = true;
-        timers.schedule(() -> killLeftovers(exit, deadline, false, done), POLL_MILLIS, TimeUnit.MILLISECONDS);
+        Unwatched.schedule(timers, () -> killLeftovers(exit, deadline, false, done), POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 }

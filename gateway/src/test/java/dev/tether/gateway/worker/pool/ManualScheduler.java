@@ -40,6 +40,9 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
             queue.poll();
             if (!task.isCancelled()) {
                 task.run();
+                if (task.executed) {
+                    surfaceFailure(task);
+                }
             }
         }
     }
@@ -74,7 +77,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
 
     @Override
     public void execute(Runnable command) {
-        schedule(command, 0, TimeUnit.NANOSECONDS);
+        add(new Task<>(command, null, now)).executed = true;
     }
 
     @Override
@@ -115,6 +118,17 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
         return isTerminated();
     }
 
+    /** A task given to {@link #execute} has no future anyone reads: its failure fails the test. */
+    private static void surfaceFailure(Task<?> task) {
+        try {
+            task.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError("a task given to execute() failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private <V> Task<V> add(Task<V> task) {
         if (shutdown) {
             throw new RejectedExecutionException("shut down");
@@ -126,6 +140,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     private final class Task<V> extends FutureTask<V> implements ScheduledFuture<V> {
         final long at;
         final long order = sequence++;
+        boolean executed;
 
         Task(Callable<V> callable, long at) {
             super(callable);
