@@ -124,7 +124,7 @@ public final class NettyLeaks {
     public static List<String> reportsIn(String output) {
         List<String> reports = new ArrayList<>();
         StringBuilder report = null;
-        for (String line : output.split("\\R")) {
+        for (String line : output.lines().toList()) {
             if (line.contains("LEAK:")) {
                 if (report != null) {
                     reports.add(report.toString());

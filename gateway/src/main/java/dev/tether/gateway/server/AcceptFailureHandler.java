@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.async.Unwatched;
-import dev.tether.gateway.limits.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

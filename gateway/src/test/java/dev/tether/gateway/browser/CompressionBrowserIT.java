@@ -70,7 +70,7 @@ class CompressionBrowserIT {
         String metrics = RawHttp.send(gateway.address(),
                 "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").body();
         double sum = 0;
-        for (String line : metrics.split("\n")) {
+        for (String line : metrics.lines().toList()) {
             if (line.startsWith("tether_connections_compressed_total ")) {
                 sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }

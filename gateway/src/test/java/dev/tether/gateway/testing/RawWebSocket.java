@@ -150,7 +150,7 @@ public final class RawWebSocket implements AutoCloseable {
      * The value of {@code name} in the upgrade answer (case-insensitive), or null when absent.
      */
     public String upgradeHeader(String name) {
-        for (String line : upgradeAnswer.split("\r\n")) {
+        for (String line : upgradeAnswer.split("\r\n", -1)) {
             int colon = line.indexOf(':');
             if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
                 return line.substring(colon + 1).trim();

@@ -182,13 +182,13 @@ public final class EngineClient implements AutoCloseable {
         }
 
         @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
             if (msg instanceof ByteBuf bytes) {
                 out.add(bytes.readableBytes());
             } else if (msg instanceof ByteBufHolder holder) {
                 out.add(holder.content().readableBytes());
             }
-            ctx.write(msg, promise);
+            super.write(ctx, msg, promise);
         }
 
         long in() {

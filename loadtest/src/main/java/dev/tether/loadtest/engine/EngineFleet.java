@@ -82,7 +82,7 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
             opened.add(s);
             opening.add(s.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
         }
-        return Connects.settle(opened, opening, connected, EngineSession::close, settings.stats());
+        return Connects.settle(opened, opening, connected, s -> s.close().exceptionally(Unwatched::logFailure), settings.stats());
     }
 
     /**

@@ -232,10 +232,11 @@ class EngineSessionTest {
     @Test
     void anAbruptCutAbortsTheConnectionInsteadOfClosingIt() {
         EngineSession session = session(Dialect.TETHER, 0);
-        session.connect();
+        CompletableFuture<Void> ready = session.connect();
         Opened c = open();
         frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
         frame(c, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
 
         session.cut(true, Duration.ofSeconds(1));
         assertTrue(c.aborted, "a TCP close");
