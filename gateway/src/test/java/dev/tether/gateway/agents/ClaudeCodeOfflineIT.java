@@ -34,15 +34,11 @@ class ClaudeCodeOfflineIT {
     @TempDir
     Path temp;
 
-    private Path home;
-    private Path work;
-    private String testName;
+    private CliDirs dirs;
 
     @BeforeEach
     void dirs(TestInfo info) throws IOException {
-        home = Files.createDirectories(temp.resolve("home"));
-        work = Files.createDirectories(temp.resolve("work"));
-        testName = info.getTestMethod().orElseThrow().getName();
+        dirs = CliDirs.create(temp, info);
     }
 
     @Test
@@ -83,7 +79,7 @@ class ClaudeCodeOfflineIT {
                 JsonNode ask = claude.await("can_use_tool", DEADLINE, controlRequest("can_use_tool"));
                 assertEquals("Bash", ask.at("/request/tool_name").asText());
                 assertEquals("echo allowed > made-by-claude.txt", ask.at("/request/input/command").asText());
-                assertFalse(Files.exists(work.resolve("made-by-claude.txt")), "nothing runs before the answer");
+                assertFalse(Files.exists(dirs.work().resolve("made-by-claude.txt")), "nothing runs before the answer");
                 claude.send(ClaudeCodeCli.allow(ask));
                 JsonNode toolResult = claude.await("tool_result", DEADLINE, type("user"));
                 assertEquals("tool_result", toolResult.at("/message/content/0/type").asText());
@@ -93,7 +89,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals("done", result.path("result").asText());
                 assertEquals(0, result.path("permission_denials").size());
             }
-            assertEquals("allowed\n", RealCliGateways.read(work.resolve("made-by-claude.txt")));
+            assertEquals("allowed\n", RealCliGateways.read(dirs.work().resolve("made-by-claude.txt")));
             List<RecordedRequest> requests = standIn.messageRequests();
             assertEquals(2, requests.size());
             assertTrue(requests.get(1).mentions("\"tool_result\""), "the second request carries the tool result");
@@ -117,7 +113,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals(1, result.path("permission_denials").size(), result.toString());
                 assertEquals("Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
             }
-            assertFalse(Files.exists(work.resolve("made-by-claude.txt")));
+            assertFalse(Files.exists(dirs.work().resolve("made-by-claude.txt")));
             assertTrue(standIn.messageRequests().get(1).mentions("not in this test"), "the model is told why");
         }
     }
@@ -141,10 +137,7 @@ class ClaudeCodeOfflineIT {
                 JsonNode result = second.await("result", DEADLINE, type("result"));
                 assertEquals("it was tangerine", result.path("result").asText(), result.toString());
             }
-            RecordedRequest resumed = standIn.messageRequests().get(1);
-            assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
-            assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
-            assertTrue(resumed.mentions("which word?"));
+            standIn.messageRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
     }
 
@@ -248,10 +241,9 @@ class ClaudeCodeOfflineIT {
 
     private JsonLinesProcess start(AnthropicStandIn standIn, Map<String, String> extraEnv, String suffix,
             String... args) {
-        Map<String, String> env = new HashMap<>(ClaudeCodeCli.environment(standIn, home));
+        Map<String, String> env = new HashMap<>(ClaudeCodeCli.environment(standIn, dirs.home()));
         env.putAll(extraEnv);
-        Path transcript = Path.of("target", "agent-transcripts", getClass().getSimpleName(), testName + suffix + ".log");
-        return JsonLinesProcess.start(ClaudeCodeCli.command(args), env, work, transcript);
+        return JsonLinesProcess.start(ClaudeCodeCli.command(args), env, dirs.work(), dirs.transcript(suffix));
     }
 
     private static Predicate<JsonNode> type(String type) {

@@ -37,16 +37,12 @@ class CodexAppServerOfflineIT {
     @TempDir
     Path temp;
 
-    private Path home;
-    private Path work;
-    private String testName;
+    private CliDirs dirs;
     private long nextId = 1;
 
     @BeforeEach
     void dirs(TestInfo info) throws IOException {
-        home = Files.createDirectories(temp.resolve("home"));
-        work = Files.createDirectories(temp.resolve("work"));
-        testName = info.getTestMethod().orElseThrow().getName();
+        dirs = CliDirs.create(temp, info);
     }
 
     @Test
@@ -85,14 +81,11 @@ class CodexAppServerOfflineIT {
             standIn.reply(OpenAiStandIn.execCommand("echo accepted > made-by-codex.txt"));
             standIn.reply(OpenAiStandIn.text("done"));
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
-                initialize(codex);
-                String threadId = startThread(codex, askingForApproval());
-                startTurn(codex, threadId, "write the file");
-                JsonNode ask = codex.await("approval request", DEADLINE,
-                        serverRequest("item/commandExecution/requestApproval"));
+                String threadId = startTurnNeedingApproval(codex);
+                JsonNode ask = awaitApprovalRequest(codex);
                 assertTrue(ask.at("/params/command").asText().contains("echo accepted > made-by-codex.txt"), ask.toString());
                 assertEquals(threadId, ask.at("/params/threadId").asText());
-                assertFalse(Files.exists(work.resolve("made-by-codex.txt")), "nothing runs before the answer");
+                assertFalse(Files.exists(dirs.work().resolve("made-by-codex.txt")), "nothing runs before the answer");
                 codex.send(CodexCli.response(ask, CodexCli.decision("accept")));
                 JsonNode command = codex.await("command item", DEADLINE, itemCompleted("commandExecution"));
                 assertEquals("completed", command.at("/params/item/status").asText(), command.toString());
@@ -100,7 +93,7 @@ class CodexAppServerOfflineIT {
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            assertEquals("accepted\n", RealCliGateways.read(work.resolve("made-by-codex.txt")));
+            assertEquals("accepted\n", RealCliGateways.read(dirs.work().resolve("made-by-codex.txt")));
             RecordedRequest followUp = standIn.responseRequests().get(1);
             assertTrue(followUp.mentions("\"function_call_output\""), "the command's output goes back to the model");
         }
@@ -112,18 +105,15 @@ class CodexAppServerOfflineIT {
             standIn.reply(OpenAiStandIn.execCommand("echo declined > made-by-codex.txt"));
             standIn.reply(OpenAiStandIn.text("understood"));
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
-                initialize(codex);
-                String threadId = startThread(codex, askingForApproval());
-                startTurn(codex, threadId, "write the file");
-                JsonNode ask = codex.await("approval request", DEADLINE,
-                        serverRequest("item/commandExecution/requestApproval"));
+                startTurnNeedingApproval(codex);
+                JsonNode ask = awaitApprovalRequest(codex);
                 codex.send(CodexCli.response(ask, CodexCli.decision("decline")));
                 JsonNode command = codex.await("command item", DEADLINE, itemCompleted("commandExecution"));
                 assertEquals("declined", command.at("/params/item/status").asText(), command.toString());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            assertFalse(Files.exists(work.resolve("made-by-codex.txt")));
+            assertFalse(Files.exists(dirs.work().resolve("made-by-codex.txt")));
             assertTrue(standIn.responseRequests().get(1).mentions("rejected by user"), "the model is told");
         }
     }
@@ -150,10 +140,7 @@ class CodexAppServerOfflineIT {
                 JsonNode completed = second.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            RecordedRequest resumed = standIn.responseRequests().get(1);
-            assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
-            assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
-            assertTrue(resumed.mentions("which word?"));
+            standIn.responseRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
     }
 
@@ -250,7 +237,7 @@ class CodexAppServerOfflineIT {
 
     /** {@code thread/start} in the work directory with {@code params}; the thread id. */
     private String startThread(JsonLinesProcess codex, ObjectNode params) {
-        params.put("cwd", work.toString());
+        params.put("cwd", dirs.work().toString());
         return call(codex, "thread/start", params).at("/thread/id").asText();
     }
 
@@ -260,6 +247,18 @@ class CodexAppServerOfflineIT {
     }
 
     /** {@code turn/start} with one text input; the turn id. */
+    /** Starts a thread whose commands need approval, and a turn that runs one; returns the thread id. */
+    private String startTurnNeedingApproval(JsonLinesProcess codex) {
+        initialize(codex);
+        String threadId = startThread(codex, askingForApproval());
+        startTurn(codex, threadId, "write the file");
+        return threadId;
+    }
+
+    private static JsonNode awaitApprovalRequest(JsonLinesProcess codex) {
+        return codex.await("approval request", DEADLINE, serverRequest("item/commandExecution/requestApproval"));
+    }
+
     private String startTurn(JsonLinesProcess codex, String threadId, String text) {
         ObjectNode params = JSON.createObjectNode().put("threadId", threadId);
         params.putArray("input").addObject().put("type", "text").put("text", text);
@@ -279,8 +278,8 @@ class CodexAppServerOfflineIT {
     }
 
     private JsonLinesProcess start(List<String> provider, String suffix) {
-        Path transcript = Path.of("target", "agent-transcripts", getClass().getSimpleName(), testName + suffix + ".log");
-        return JsonLinesProcess.start(CodexCli.appServer(provider), CodexCli.environment(home), work, transcript);
+        return JsonLinesProcess.start(CodexCli.appServer(provider), CodexCli.environment(dirs.home()), dirs.work(),
+                dirs.transcript(suffix));
     }
 
     private static Predicate<JsonNode> notification(String method) {

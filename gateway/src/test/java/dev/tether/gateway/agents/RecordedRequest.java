@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * One HTTP request a model-API stand-in got, as it arrived: method, URI with its query string,
@@ -36,5 +37,15 @@ public record RecordedRequest(String method, String uri, Map<String, String> hea
     /** Whether the body contains {@code text} anywhere (a prompt, a tool result, an earlier turn). */
     public boolean mentions(String text) {
         return body.contains(text);
+    }
+
+    /**
+     * Asserts that this request, the first after a resume, sends the earlier turn again (its prompt and
+     * its answer) along with the new prompt: the CLI rebuilt the conversation from its own store.
+     */
+    public void assertResends(String earlierPrompt, String earlierAnswer, String newPrompt) {
+        Assertions.assertTrue(mentions(earlierPrompt), "the earlier prompt is sent again");
+        Assertions.assertTrue(mentions(earlierAnswer), "the earlier answer is sent again");
+        Assertions.assertTrue(mentions(newPrompt), newPrompt);
     }
 }
