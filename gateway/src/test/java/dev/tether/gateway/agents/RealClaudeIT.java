@@ -23,9 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -44,7 +41,10 @@ class RealClaudeIT {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final Duration DEADLINE = Duration.ofSeconds(20);
-    private static final AnthropicStandIn STAND_IN = AnthropicStandIn.start();
+    /** Every test's own requests, every scripted reply used; closed after the class. */
+    @RegisterExtension
+    static final SharedStandIn<AnthropicStandIn> SHARED = new SharedStandIn<>(AnthropicStandIn.start(), AnthropicStandIn::messageRequests, AnthropicStandIn::clear);
+    private static final AnthropicStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-claude-home");
     /** Comfortably above what Claude Code uses by itself (about 250 MiB), far below what the test's tool allocates. */
     private static final int RSS_LIMIT_MIB = 900;
@@ -90,24 +90,6 @@ class RealClaudeIT {
         return env;
     }
 
-    private int requestsBefore;
-
-    @BeforeEach
-    void countRequests() {
-        requestsBefore = STAND_IN.messageRequests().size();
-    }
-
-    /** What a test scripted it must use (and a failed test's leftovers must not answer the next one). */
-    @AfterEach
-    void everyReplyServed() {
-        assertEquals(0, STAND_IN.clear(), "replies scripted and not served");
-    }
-
-    @AfterAll
-    static void closeStandIn() {
-        STAND_IN.close();
-    }
-
     @Test
     void aTurnIsStreamedAndEndsWithTheResult() {
         STAND_IN.reply(AnthropicStandIn.text("Hello", " from the stand-in"));
@@ -125,7 +107,7 @@ class RealClaudeIT {
             assertEquals("Hello from the stand-in", result.path("result").asText());
             assertEquals(init.path("session_id"), result.path("session_id"));
         }
-        List<RecordedRequest> requests = newRequests();
+        List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(1, requests.size());
         assertTrue(requests.get(0).mentions("say hello"), "the client's text reaches the model");
     }
@@ -165,7 +147,7 @@ class RealClaudeIT {
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
         }
-        List<RecordedRequest> requests = newRequests();
+        List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(2, requests.size());
         assertTrue(requests.get(1).mentions("\"tool_result\""), "the tool's result goes back to the model");
     }
@@ -190,7 +172,7 @@ class RealClaudeIT {
             assertEquals("Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
             assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")));
         }
-        assertTrue(newRequests().get(1).mentions("not in this repository"), "the model is told why");
+        assertTrue(SHARED.newRequests().get(1).mentions("not in this repository"), "the model is told why");
     }
 
     @Test
@@ -228,7 +210,7 @@ class RealClaudeIT {
 
             assertResumed(c, session, cliSession, "m2");
         }
-        RecordedRequest resumed = newRequests().get(1);
+        RecordedRequest resumed = SHARED.newRequests().get(1);
         assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
         assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
     }
@@ -258,7 +240,7 @@ class RealClaudeIT {
 
             assertResumed(c, session, cliSession, "m3");
         }
-        RecordedRequest resumed = newRequests().get(2);
+        RecordedRequest resumed = SHARED.newRequests().get(2);
         assertTrue(resumed.mentions("remember the word persimmon") && resumed.mentions("noted: persimmon"),
                 "the earlier turn is sent again");
     }
@@ -292,7 +274,7 @@ class RealClaudeIT {
             assertTrue(result.path("result").asText().startsWith("API Error: 529"), result.toString());
             assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
         }
-        assertEquals(2, newRequests().size(), "CLAUDE_CODE_MAX_RETRIES=0: no retry");
+        assertEquals(2, SHARED.newRequests().size(), "CLAUDE_CODE_MAX_RETRIES=0: no retry");
     }
 
     @Test
@@ -308,7 +290,7 @@ class RealClaudeIT {
             assertTrue(result.path("result").asText().startsWith("API Error"), result.toString());
             assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
         }
-        assertEquals(3, newRequests().size());
+        assertEquals(3, SHARED.newRequests().size());
     }
 
     /**
@@ -331,12 +313,6 @@ class RealClaudeIT {
         assertEquals("status:processing", SessionClient.tag(turn.get(0)), () -> SessionClient.tags(turn).toString());
         assertEquals("event:result", SessionClient.tag(turn.get(turn.size() - 2)), () -> SessionClient.tags(turn).toString());
         return turn;
-    }
-
-    /** The stand-in's message requests since this test began. */
-    private List<RecordedRequest> newRequests() {
-        List<RecordedRequest> all = STAND_IN.messageRequests();
-        return all.subList(requestsBefore, all.size());
     }
 
     private static Path workDir(Session session) {

@@ -27,9 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -48,7 +45,10 @@ class RealCodexIT {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     private static final Duration DEADLINE = Duration.ofSeconds(20);
-    private static final OpenAiStandIn STAND_IN = OpenAiStandIn.start();
+    /** Every test's own requests, every scripted reply used; closed after the class. */
+    @RegisterExtension
+    static final SharedStandIn<OpenAiStandIn> SHARED = new SharedStandIn<>(OpenAiStandIn.start(), OpenAiStandIn::responseRequests, OpenAiStandIn::clear);
+    private static final OpenAiStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-codex-home");
 
     /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
@@ -80,24 +80,6 @@ class RealCodexIT {
         return Map.of("HOME", HOME.toString(), "CODEX_HOME", HOME.resolve(".codex").toString(), "OPENAI_API_KEY", "sk-stand-in");
     }
 
-    private int requestsBefore;
-
-    @BeforeEach
-    void countRequests() {
-        requestsBefore = STAND_IN.responseRequests().size();
-    }
-
-    /** What a test scripted it must use (and a failed test's leftovers must not answer the next one). */
-    @AfterEach
-    void everyReplyServed() {
-        assertEquals(0, STAND_IN.clear(), "replies scripted and not served");
-    }
-
-    @AfterAll
-    static void closeStandIn() {
-        STAND_IN.close();
-    }
-
     @Test
     void aThreadAndATurnAreStreamed() {
         STAND_IN.reply(OpenAiStandIn.text("Hello", " from the stand-in"));
@@ -113,7 +95,7 @@ class RealCodexIT {
             assertEquals("Hello from the stand-in", item(turn, "agentMessage").path("text").asText());
             assertEquals("completed", notification(turn, "turn/completed").at("/params/turn/status").asText());
         }
-        List<RecordedRequest> requests = newRequests();
+        List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(1, requests.size());
         assertEquals(CodexCli.MODEL, requests.get(0).json().path("model").asText());
         assertTrue(requests.get(0).mentions("say hello"), "the client's text reaches the model");
@@ -153,7 +135,7 @@ class RealCodexIT {
             c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
             assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
         }
-        assertTrue(newRequests().get(1).mentions("\"function_call_output\""), "the command's output goes back to the model");
+        assertTrue(SHARED.newRequests().get(1).mentions("\"function_call_output\""), "the command's output goes back to the model");
     }
 
     @Test
@@ -172,7 +154,7 @@ class RealCodexIT {
             assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
             assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")));
         }
-        assertTrue(newRequests().get(1).mentions("rejected by user"), "the model is told");
+        assertTrue(SHARED.newRequests().get(1).mentions("rejected by user"), "the model is told");
     }
 
     @Test
@@ -211,10 +193,7 @@ class RealCodexIT {
             assertEquals("completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
             assertEquals("resumed\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")));
         }
-        RecordedRequest resumed = newRequests().get(1);
-        assertTrue(resumed.mentions("remember the word tangerine"), "the earlier prompt is sent again");
-        assertTrue(resumed.mentions("noted: tangerine"), "the earlier answer is sent again");
-        assertTrue(resumed.mentions("which word?"));
+        SHARED.newRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
     }
 
     @Test
@@ -246,7 +225,7 @@ class RealCodexIT {
             assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
             assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
         }
-        assertEquals(2, newRequests().size(), "no retry");
+        assertEquals(2, SHARED.newRequests().size(), "no retry");
     }
 
     @Test
@@ -261,7 +240,7 @@ class RealCodexIT {
             assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
             assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
         }
-        assertEquals(2, newRequests().size(), "no retry");
+        assertEquals(2, SHARED.newRequests().size(), "no retry");
     }
 
     /**
@@ -272,12 +251,6 @@ class RealCodexIT {
     private static OpenAiStandIn.Reply escalated(String cmd) {
         return OpenAiStandIn.functionCall("exec_command", Map.of("cmd", cmd, "yield_time_ms", 2000, "sandbox_permissions", "require_escalated",
                 "justification", "the test asks for it"));
-    }
-
-    /** The stand-in's response requests since this test began. */
-    private List<RecordedRequest> newRequests() {
-        List<RecordedRequest> all = STAND_IN.responseRequests();
-        return all.subList(requestsBefore, all.size());
     }
 
     private static Path workDir(Session session) {
