@@ -1,5 +1,6 @@
 package dev.tether.gateway.auth;
 
+import dev.tether.gateway.config.PeriodicCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +18,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -60,8 +59,7 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
     /** The file states of the last failed reload, so that one broken state is warned about once. */
     private List<FileStamp> failed;
     private int keyCount;
-    private ScheduledFuture<?> checks;
-    private boolean closed;
+    private final PeriodicCheck checks = new PeriodicCheck();
 
     /**
      * Reads every source now and builds the first verifier.
@@ -121,14 +119,11 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
             throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
         }
         synchronized (lock) {
-            if (closed || checks != null) {
-                throw new IllegalStateException(closed ? "closed" : "already started");
-            }
             if (!watchesFiles()) {
+                checks.requireOpen();
                 return;
             }
-            long nanos = interval.toNanos();
-            checks = scheduler.scheduleWithFixedDelay(this::checkQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+            checks.start(scheduler, interval, this::checkQuietly);
         }
     }
 
@@ -147,17 +142,14 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
     @Override
     public void close() {
         synchronized (lock) {
-            closed = true;
-            if (checks != null) {
-                checks.cancel(false);
-            }
+            checks.close();
         }
     }
 
     /** One check, as the scheduler runs it; tests call it directly instead of waiting. */
     void checkNow() {
         synchronized (lock) {
-            if (closed) {
+            if (checks.isClosed()) {
                 return;
             }
             Snapshot now = snapshot();

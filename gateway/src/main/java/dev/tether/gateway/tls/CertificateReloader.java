@@ -3,14 +3,13 @@ package dev.tether.gateway.tls;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.config.ConfigException;
+import dev.tether.gateway.config.PeriodicCheck;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslHandler;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,8 +47,7 @@ public final class CertificateReloader implements AutoCloseable {
     private List<TlsFiles.Stamp> applied;
     /** The file states of the last refused reload, so that one broken state is logged once. */
     private List<TlsFiles.Stamp> refused;
-    private ScheduledFuture<?> checks;
-    private boolean closed;
+    private final PeriodicCheck checks = new PeriodicCheck();
 
     /**
      * Reads the files now and builds the first context.
@@ -83,12 +81,9 @@ public final class CertificateReloader implements AutoCloseable {
      */
     public void start(ScheduledExecutorService scheduler, Duration interval) {
         requireNonNull(scheduler, "scheduler");
-        long nanos = requireNonNull(interval, "interval").toNanos();
+        requireNonNull(interval, "interval");
         synchronized (lock) {
-            if (closed || checks != null) {
-                throw new IllegalStateException(closed ? "closed" : "already started");
-            }
-            checks = scheduler.scheduleWithFixedDelay(this::checkQuietly, nanos, nanos, TimeUnit.NANOSECONDS);
+            checks.start(scheduler, interval, this::checkQuietly);
         }
     }
 
@@ -115,7 +110,7 @@ public final class CertificateReloader implements AutoCloseable {
      */
     public boolean checkNow() {
         synchronized (lock) {
-            if (closed) {
+            if (checks.isClosed()) {
                 return false;
             }
             TlsFiles.Snapshot now = files.read();
@@ -156,10 +151,7 @@ public final class CertificateReloader implements AutoCloseable {
     @Override
     public void close() {
         synchronized (lock) {
-            closed = true;
-            if (checks != null) {
-                checks.cancel(false);
-            }
+            checks.close();
         }
     }
 }
