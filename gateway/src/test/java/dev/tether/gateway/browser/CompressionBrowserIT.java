@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.testkit.Poll;
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
 import java.io.IOException;
@@ -27,17 +26,11 @@ class CompressionBrowserIT {
             .collect(Collectors.joining(" "));
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway("browser-deflate", """
+    static final GatewayExtension gateway = DemoPage.gateway("browser-deflate", """
             server:
               compression:
                 enabled: true
                 threshold: 64
-            web:
-              demo_page: true
-              dev_tokens: true
-            pool:
-              min_idle: 1
-              max_workers: 4
             """);
 
     @RegisterExtension

@@ -3,7 +3,6 @@ package dev.tether.gateway.browser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.TestPki;
 import java.io.IOException;
@@ -28,18 +27,12 @@ class TlsBrowserIT {
     private static final TestPki.Leaf LEAF = PKI.leaf("localhost");
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway("browser-tls", """
+    static final GatewayExtension gateway = DemoPage.gateway("browser-tls", """
             server:
               tls:
                 enabled: true
                 cert_chain_file: %s
                 private_key_file: %s
-            web:
-              demo_page: true
-              dev_tokens: true
-            pool:
-              min_idle: 1
-              max_workers: 4
             """.formatted(LEAF.chainFile(), LEAF.keyFile()));
 
     @RegisterExtension
