@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.ProcFs;
 import dev.tether.gateway.testing.RawWebSocket;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.process.ProcessTree;
@@ -17,8 +18,6 @@ import dev.tether.testkit.Poll;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -204,7 +203,7 @@ class WorkerIoIT {
             raw.sendText(CODEC.encode(new ClientMessage.Message("flood",
                     CODEC.mapper().readTree("{\"flood\":300000,\"deltas\":0}"))));
             // The client reads nothing: its connection fills, then the worker's output is no longer read.
-            Poll.until("the worker " + pid + " blocks writing its output", () -> blockedOnSocketWrite(pid));
+            Poll.until("the worker " + pid + " blocks writing its output", () -> ProcFs.blockedOnSocketWrite(pid));
             // Now it reads everything: the whole flood and the result arrive.
             int events = 0;
             while (true) {
@@ -272,22 +271,4 @@ class WorkerIoIT {
         return entries == null ? -1 : entries.length;
     }
 
-    /** Whether a thread of {@code pid} sleeps in the kernel sending on a Unix socket (its buffer is full). */
-    private static boolean blockedOnSocketWrite(long pid) {
-        File[] tasks = new File("/proc/" + pid + "/task").listFiles();
-        if (tasks == null) {
-            return false;
-        }
-        for (File task : tasks) {
-            try {
-                String wchan = Files.readString(Path.of(task.getPath(), "wchan")).strip();
-                if (wchan.contains("unix_stream") || wchan.contains("sock_alloc_send") || wchan.contains("wait_for_wmem")) {
-                    return true;
-                }
-            } catch (IOException e) {
-                // the thread is gone
-            }
-        }
-        return false;
-    }
 }

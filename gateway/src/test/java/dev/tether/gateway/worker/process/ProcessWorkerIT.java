@@ -12,14 +12,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.config.ProcessWorkerConfig;
+import dev.tether.gateway.testing.ProcFs;
 import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
 import dev.tether.testkit.Poll;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.util.concurrent.Future;
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -140,37 +139,17 @@ class ProcessWorkerIT {
         int lines = 20_000;
         AtomicInteger seen = new AtomicInteger();
         CompletableFuture<Integer> otherTaskRanAt = new CompletableFuture<>();
-        CompletableFuture<ObjectNode> result = new CompletableFuture<>();
-        WorkerListener listener = new WorkerListener() {
-            @Override
-            public void onEvent(ObjectNode event) {
-                if ("result".equals(event.path("type").asText())) {
-                    result.complete(event);
-                } else if (seen.incrementAndGet() == 1000) {
-                    // Another session's work on the same loop: it must not wait for the whole flood.
-                    loop.execute(() -> otherTaskRanAt.complete(seen.get()));
-                }
+        FloodListener listener = new FloodListener(seen, count -> {
+            if (count == 1000) {
+                // Another session's work on the same loop: it must not wait for the whole flood.
+                loop.execute(() -> otherTaskRanAt.complete(seen.get()));
             }
-
-            @Override
-            public void onCheckpoint(JsonNode state) {
-            }
-
-            @Override
-            public void onProtocolProblem(String code, String message) {
-                result.completeExceptionally(new AssertionError(code + ": " + message));
-            }
-
-            @Override
-            public void onExit(WorkerExit exit) {
-                result.completeExceptionally(new AssertionError("exited: " + exit));
-            }
-        };
+        });
         ProcessWorker worker = launch(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, maxPending, GRACE));
         await(worker.ready());
         worker.bind("s-1", "alice", null, loop, listener);
         worker.send("m1", json("{\"flood\":" + lines + ",\"deltas\":0}"));
-        await(result);
+        await(listener.result);
         assertEquals(lines, seen.get(), "every line, in the end");
         int ranAt = await(otherTaskRanAt);
         assertTrue(ranAt - 1000 <= 2 * maxPending, "the other task waited for " + (ranAt - 1000) + " lines");
@@ -179,62 +158,20 @@ class ProcessWorkerIT {
     @Test
     void pausedOutputIsNotReadSoTheWorkerBlocksOnItsOwnSocket() throws Exception {
         AtomicInteger seen = new AtomicInteger();
-        CompletableFuture<ObjectNode> result = new CompletableFuture<>();
-        WorkerListener listener = new WorkerListener() {
-            @Override
-            public void onEvent(ObjectNode event) {
-                if ("result".equals(event.path("type").asText())) {
-                    result.complete(event);
-                } else {
-                    seen.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void onCheckpoint(JsonNode state) {
-            }
-
-            @Override
-            public void onProtocolProblem(String code, String message) {
-            }
-
-            @Override
-            public void onExit(WorkerExit exit) {
-                result.completeExceptionally(new AssertionError("exited: " + exit));
-            }
-        };
+        FloodListener listener = new FloodListener(seen, count -> { });
         ProcessWorker worker = launch(config());
         await(worker.ready());
         worker.bind("s-1", "alice", null, loop, listener);
         worker.pauseOutput(true);
         worker.send("m1", json("{\"flood\":200000,\"deltas\":0}"));
         long pid = worker.pid().getAsLong();
-        Poll.until("the worker blocks writing to its full stdout socket", () -> blockedOnSocketWrite(pid));
+        Poll.until("the worker blocks writing to its full stdout socket", () -> ProcFs.blockedOnSocketWrite(pid));
         int atPause = seen.get();
-        assertFalse(result.isDone(), "no result while paused");
+        assertFalse(listener.result.isDone(), "no result while paused");
         assertTrue(atPause < 200_000, "the gateway did not take the flood: " + atPause);
         worker.pauseOutput(false);
-        await(result);
+        await(listener.result);
         assertEquals(200_000, seen.get());
-    }
-
-    /** Whether a thread of {@code pid} sleeps in the kernel sending on a Unix socket (its buffer is full). */
-    private static boolean blockedOnSocketWrite(long pid) {
-        File[] tasks = new File("/proc/" + pid + "/task").listFiles();
-        if (tasks == null) {
-            return false;
-        }
-        for (File task : tasks) {
-            try {
-                String wchan = Files.readString(task.toPath().resolve("wchan")).strip();
-                if (wchan.contains("unix_stream") || wchan.contains("sock_alloc_send") || wchan.contains("wait_for_wmem")) {
-                    return true;
-                }
-            } catch (IOException e) {
-                // the thread is gone
-            }
-        }
-        return false;
     }
 
     @Test
