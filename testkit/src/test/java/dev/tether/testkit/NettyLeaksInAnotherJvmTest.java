@@ -42,25 +42,20 @@ class NettyLeaksInAnotherJvmTest {
 
     @Test
     void reportsAreReadWithTheirRecordsAndNothingElse() {
+        String report = String.join("\n",
+                "SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.",
+                "Recent access records: ",
+                "#1:",
+                "\tHint: here",
+                "\tdev.tether.Foo.bar(Foo.java:1)",
+                "Created at:",
+                "\tdev.tether.Foo.baz(Foo.java:2)");
         String output = String.join("\n",
                 "12:00:00.000 INFO  listening on 127.0.0.1:1234",
                 "Dec 04, 2026 9:02:01 AM io.netty.util.ResourceLeakDetector reportTracedLeak",
-                "SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.",
-                "Recent access records: ",
-                "#1:",
-                "\tHint: here",
-                "\tdev.tether.Foo.bar(Foo.java:1)",
-                "Created at:",
-                "\tdev.tether.Foo.baz(Foo.java:2)",
+                report,
                 "12:00:01.000 INFO  stopped");
-        assertEquals(List.of(String.join("\n",
-                "SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.",
-                "Recent access records: ",
-                "#1:",
-                "\tHint: here",
-                "\tdev.tether.Foo.bar(Foo.java:1)",
-                "Created at:",
-                "\tdev.tether.Foo.baz(Foo.java:2)")), NettyLeaks.reportsIn(output));
+        assertEquals(List.of(report), NettyLeaks.reportsIn(output));
         assertEquals(List.of(), NettyLeaks.reportsIn("no leak here\n\tnor here"));
     }
 
