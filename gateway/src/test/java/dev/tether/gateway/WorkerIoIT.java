@@ -254,7 +254,11 @@ class WorkerIoIT {
         }
     }
 
+    /** The workers of {@code pids} still running, or "" once none is (what the poll waits for). */
     private static String describe(Set<Long> pids) {
+        if (pids.isEmpty()) {
+            return "";
+        }
         StringBuilder text = new StringBuilder();
         for (long pid : pids) {
             text.append(pid).append(' ')
