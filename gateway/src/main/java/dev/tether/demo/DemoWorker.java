@@ -46,8 +46,8 @@ public final class DemoWorker {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
     private static final String[] GARBAGE = {"not json", "[1,2]", "42", "{\"broken\":", "\"a string\"", "null"};
     /** {@code spawn_child}: a child that sleeps for an hour. */
-    private static final List<List<String>> SLEEP = List.of(
-            List.of("sleep", "3600"), List.of("/bin/sleep", "3600"), List.of("/usr/bin/sleep", "3600"));
+    private static final List<List<String>> SLEEP =
+            List.of(List.of("sleep", "3600"), List.of("/bin/sleep", "3600"), List.of("/usr/bin/sleep", "3600"));
     /**
      * {@code spawn_stubborn_child}: a child that sleeps for an hour and ignores SIGTERM (an ignored
      * signal stays ignored across {@code exec}), so only SIGKILL ends it.
@@ -97,7 +97,8 @@ public final class DemoWorker {
      * ignored), {@code interrupt} and {@code message} are returned. Null on timeout.
      */
     private JsonNode next(long timeoutMillis) throws Exception {
-        long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+        long deadline =
+                timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
         while (true) {
             long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
             if (left <= 0) {
@@ -133,12 +134,17 @@ public final class DemoWorker {
             System.err.flush();
         }
         if (data.path("env").asBoolean()) {
-            ObjectNode env = object("env").put("id", id).put("cwd", Path.of("").toAbsolutePath().toString());
+            ObjectNode env = object("env")
+                    .put("id", id)
+                    .put("cwd", Path.of("").toAbsolutePath().toString());
             env.set("vars", JSON.valueToTree(new TreeMap<>(System.getenv())));
             emit(env);
         }
         if (data.path("whoami").asBoolean()) {
-            emit(object("whoami").put("id", id).put("session_id", sessionId).put("subject", subject)
+            emit(object("whoami")
+                    .put("id", id)
+                    .put("session_id", sessionId)
+                    .put("subject", subject)
                     .put("work_dir", workDir));
         }
         if (data.path("spawn_child").asBoolean()) {
@@ -184,7 +190,8 @@ public final class DemoWorker {
         String text = EchoText.of(data);
         int deltas = Math.max(0, data.path("deltas").asInt(3));
         long delayMs = Math.max(0, data.path("delay_ms").asLong(20));
-        int crashAfter = data.has("crash") ? Math.max(0, data.path("crash_after_deltas").asInt(0)) : -1;
+        int crashAfter =
+                data.has("crash") ? Math.max(0, data.path("crash_after_deltas").asInt(0)) : -1;
         List<String> parts = EchoText.split(text, deltas);
         crashAfter = Math.min(crashAfter, parts.size());
         for (int i = 0; ; i++) {
@@ -220,7 +227,10 @@ public final class DemoWorker {
         if (data.has("checkpoint_pad")) {
             state.put("pad", "x".repeat(Math.max(0, data.path("checkpoint_pad").asInt())));
         }
-        emit(data.path("bad_checkpoint").asBoolean() ? object("checkpoint") : (ObjectNode) object("checkpoint").set("state", state));
+        emit(
+                data.path("bad_checkpoint").asBoolean()
+                        ? object("checkpoint")
+                        : (ObjectNode) object("checkpoint").set("state", state));
         emit(result.put("turn", turns));
     }
 
@@ -243,7 +253,8 @@ public final class DemoWorker {
             String type = line.path("type").asText();
             if ("message".equals(type)) {
                 waiting.add(line);
-            } else if ("response".equals(type) && requestId.equals(line.path("request_id").asText())) {
+            } else if ("response".equals(type)
+                    && requestId.equals(line.path("request_id").asText())) {
                 ObjectNode answer = object("answer").put("id", id).put("request_id", requestId);
                 for (String field : List.of("data", "timeout", "cancelled")) {
                     if (line.has(field)) {
@@ -263,7 +274,8 @@ public final class DemoWorker {
 
     /** A response to no request waiting: reported, so that a test sees every answer the worker got. */
     private void responseSeen(JsonNode line) throws IOException {
-        ObjectNode seen = object("response_seen").put("request_id", line.path("request_id").asText());
+        ObjectNode seen = object("response_seen")
+                .put("request_id", line.path("request_id").asText());
         for (String field : List.of("data", "timeout", "cancelled")) {
             if (line.has(field)) {
                 seen.set(field, line.get(field));
@@ -321,16 +333,19 @@ public final class DemoWorker {
             return;
         }
         ignoreShutdown = true;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            CountDownLatch never = new CountDownLatch(1);
-            while (true) {
-                try {
-                    never.await();
-                } catch (InterruptedException e) {
-                    // Keep blocking: this hook never lets the JVM finish exiting.
-                }
-            }
-        }, "never-exit"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            CountDownLatch never = new CountDownLatch(1);
+                            while (true) {
+                                try {
+                                    never.await();
+                                } catch (InterruptedException e) {
+                                    // Keep blocking: this hook never lets the JVM finish exiting.
+                                }
+                            }
+                        },
+                        "never-exit"));
     }
 
     /** Starts the first of {@code candidates} that can be started, its input a pipe, its output discarded. */

@@ -67,8 +67,8 @@ class AbuseIT {
             RawHttp.Response response = RawHttp.upgradeFrom(flooder, gateway.address(), "/ws", Map.of());
             assertEquals(401, response.status(), "attempt " + i + " is within the burst and judged as usual");
         }
-        RawHttp.Response refused = RawHttp.upgradeFrom(flooder, gateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + gateway.token("flooder")));
+        RawHttp.Response refused = RawHttp.upgradeFrom(
+                flooder, gateway.address(), "/ws", Map.of("Authorization", "Bearer " + gateway.token("flooder")));
         assertEquals(429, refused.status());
         assertTrue(refused.body().contains("\"too_many_connections\""), refused.body());
         long retryAfter = Long.parseLong(refused.header("Retry-After"));
@@ -115,16 +115,20 @@ class AbuseIT {
 
             honest.send(new ClientMessage.Message("h-1", TextNode.valueOf("still here")));
             assertFalse(honest.expect(ServerMessage.Accepted.class).duplicate());
-            honest.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+            honest.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText()));
 
             try (TestClient resumed = TestClient.connect(gateway.resumeUri(sessionId, 0), gateway.token("flooder"))) {
-                assertTrue(resumed.expect(ServerMessage.SessionReady.class).resumed(), "the session outlived the close");
+                assertTrue(
+                        resumed.expect(ServerMessage.SessionReady.class).resumed(), "the session outlived the close");
                 String refused = limited.get(0).id();
                 ServerMessage.Accepted accepted = Poll.present("the refused message is taken after a resume", () -> {
                     resumed.send(new ClientMessage.Message(refused, TextNode.valueOf("again")));
-                    return resumed.until(m -> m instanceof ServerMessage.Accepted
-                            || m instanceof ServerMessage.Error).stream()
-                            .filter(m -> m instanceof ServerMessage.Accepted).map(m -> (ServerMessage.Accepted) m)
+                    return resumed
+                            .until(m -> m instanceof ServerMessage.Accepted || m instanceof ServerMessage.Error)
+                            .stream()
+                            .filter(m -> m instanceof ServerMessage.Accepted)
+                            .map(m -> (ServerMessage.Accepted) m)
                             .findFirst();
                 });
                 assertFalse(accepted.duplicate(), "a rate-limited message was not taken before");
@@ -141,13 +145,17 @@ class AbuseIT {
             assertEquals(ErrorCode.MESSAGE_TOO_LARGE, error.code());
             assertEquals("big", error.id());
 
-            client.send(new ClientMessage.Message("small", JsonNodeFactory.instance.objectNode().put("text", "fits")));
+            client.send(new ClientMessage.Message(
+                    "small", JsonNodeFactory.instance.objectNode().put("text", "fits")));
             assertEquals("small", client.expect(ServerMessage.Accepted.class).id());
-            client.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+            client.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText()));
 
             client.send(new ClientMessage.Message("big", TextNode.valueOf("short now")));
             List<ServerMessage> answer = client.until(m -> m instanceof ServerMessage.Accepted);
-            assertFalse(((ServerMessage.Accepted) answer.get(answer.size() - 1)).duplicate(), "a refused id was not remembered");
+            assertFalse(
+                    ((ServerMessage.Accepted) answer.get(answer.size() - 1)).duplicate(),
+                    "a refused id was not remembered");
             assertTrue(client.isOpen());
         }
     }
@@ -156,7 +164,8 @@ class AbuseIT {
      * Waits until {@code client} has answered {@code n} more messages ({@code accepted} or {@code
      * error}, collected into {@code errors}), or has been closed with nothing left to read.
      */
-    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.Error> errors) throws InterruptedException {
+    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.Error> errors)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
         int answered = 0;
         while (answered < n) {
@@ -185,9 +194,11 @@ class AbuseIT {
         long unsentAtClose;
         int sent = 0;
         try (LogCapture log = LogCapture.of("dev.tether.gateway.pipeline.OutboundGuard");
-                RawWebSocket stalled = RawWebSocket.connect(slowReaders.address(), "/ws", slowReaders.token("sleepy"), 4096)) {
+                RawWebSocket stalled =
+                        RawWebSocket.connect(slowReaders.address(), "/ws", slowReaders.token("sleepy"), 4096)) {
             ServerMessage first = CODEC.decodeServer(stalled.readFrame().text());
-            sessionId = assertInstanceOf(ServerMessage.SessionReady.class, first).sessionId();
+            sessionId =
+                    assertInstanceOf(ServerMessage.SessionReady.class, first).sessionId();
             for (int i = 1; i <= turns; i++) {
                 try {
                     stalled.sendText(CODEC.encode(new ClientMessage.Message("t-" + i, TextNode.valueOf(text))));
@@ -200,18 +211,22 @@ class AbuseIT {
             }
             // From here on the client reads nothing until the gateway has given up on it.
             ILoggingEvent closed = log.await(e -> e.getFormattedMessage().contains("not reading"));
-            unsentAtClose = (Long) closed.getArgumentArray()[closed.getFormattedMessage().contains("for ") ? 2 : 1];
+            unsentAtClose = (Long)
+                    closed.getArgumentArray()[closed.getFormattedMessage().contains("for ") ? 2 : 1];
             assertTrue(stalled.awaitEndOfStream(), "the gateway closed the connection");
         }
-        assertTrue(unsentAtClose <= 2L * slowReaders.config().abuse().maxOutboundBytes(),
+        assertTrue(
+                unsentAtClose <= 2L * slowReaders.config().abuse().maxOutboundBytes(),
                 "unsent bytes stay near abuse.max_outbound_bytes: " + unsentAtClose);
 
         String lastTurn = "t-" + sent; // the gateway may have closed before every turn was sent
         assertTrue(sent > 0, "at least one turn was sent before the gateway gave up");
-        try (TestClient resumed = TestClient.connect(slowReaders.resumeUri(sessionId, 0), slowReaders.token("sleepy"))) {
+        try (TestClient resumed =
+                TestClient.connect(slowReaders.resumeUri(sessionId, 0), slowReaders.token("sleepy"))) {
             assertTrue(resumed.expect(ServerMessage.SessionReady.class).resumed());
             List<ServerMessage> rest = resumed.until(m -> m instanceof ServerMessage.Event e
-                    && "result".equals(e.event().path("type").asText()) && lastTurn.equals(e.event().path("id").asText()));
+                    && "result".equals(e.event().path("type").asText())
+                    && lastTurn.equals(e.event().path("id").asText()));
             long expected = -1;
             List<Long> seqs = new ArrayList<>();
             for (ServerMessage message : rest) {

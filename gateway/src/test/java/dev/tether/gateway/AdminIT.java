@@ -40,7 +40,8 @@ class AdminIT {
     static final GatewayExtension gateway = GatewayExtension.withDefaults();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(TestClient.TIMEOUT).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(TestClient.TIMEOUT).build();
 
     /** A response: status and JSON body. */
     record Answer(int status, JsonNode body, String raw, HttpResponse<String> response) {}
@@ -51,15 +52,18 @@ class AdminIT {
 
     static Answer call(GatewayExtension gateway, String method, String path, String token)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + gateway.adminAddress().getPort() + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort() + path))
                 .timeout(TestClient.TIMEOUT)
                 .method(method, HttpRequest.BodyPublishers.noBody());
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals("application/json", response.headers().firstValue("content-type").orElse(""), response::body);
+        assertEquals(
+                "application/json",
+                response.headers().firstValue("content-type").orElse(""),
+                response::body);
         return new Answer(response.statusCode(), JSON.readTree(response.body()), response.body(), response);
     }
 
@@ -94,7 +98,9 @@ class AdminIT {
             Answer end = admin("DELETE", "/admin/sessions/no-such-session?access_token=do-not-log-me&x=1");
             assertEquals(404, end.status(), end.raw());
             logs.await(e -> e.getFormattedMessage().equals("admin DELETE /admin/sessions/no-such-session"));
-            assertTrue(logs.events().stream().noneMatch(e -> e.getFormattedMessage().contains("do-not-log-me")),
+            assertTrue(
+                    logs.events().stream()
+                            .noneMatch(e -> e.getFormattedMessage().contains("do-not-log-me")),
                     logs.events()::toString);
         }
     }
@@ -104,10 +110,15 @@ class AdminIT {
         Answer none = call(gateway, "GET", "/admin/sessions", null);
         assertEquals(401, none.status());
         assertEquals("unauthorized", none.body().get("error").asText());
-        assertEquals("Bearer", none.response().headers().firstValue("www-authenticate").orElse(""));
+        assertEquals(
+                "Bearer",
+                none.response().headers().firstValue("www-authenticate").orElse(""));
 
-        String forged = new TokenMinter("another-secret-another-secret-another-secret".getBytes(StandardCharsets.UTF_8),
-                "HS256", Clock.systemUTC()).mint("ops", Duration.ofMinutes(5), Map.of("roles", List.of("admin")));
+        String forged = new TokenMinter(
+                        "another-secret-another-secret-another-secret".getBytes(StandardCharsets.UTF_8),
+                        "HS256",
+                        Clock.systemUTC())
+                .mint("ops", Duration.ofMinutes(5), Map.of("roles", List.of("admin")));
         Answer refused = call(gateway, "GET", "/admin/sessions", forged);
         assertEquals(401, refused.status());
         assertEquals("unauthorized", refused.body().get("error").asText());
@@ -116,7 +127,8 @@ class AdminIT {
 
     @Test
     void aValidTokenWithoutTheAdminRoleIs403() throws Exception {
-        for (String token : List.of(gateway.token("alice"),
+        for (String token : List.of(
+                gateway.token("alice"),
                 gateway.minter().mint("alice", Duration.ofMinutes(5), Map.of("roles", List.of("user"))))) {
             Answer answer = call(gateway, "GET", "/admin/sessions", token);
             assertEquals(403, answer.status(), answer.raw());
@@ -136,7 +148,8 @@ class AdminIT {
     void listsAndShowsALiveSessionWithoutItsToken() throws Exception {
         String token = gateway.token("list-me");
         try (SessionClient client = openIdle(token)) {
-            for (JsonNode session : List.of(listed(client.sessionId()),
+            for (JsonNode session : List.of(
+                    listed(client.sessionId()),
                     admin("GET", "/admin/sessions/" + client.sessionId()).body())) {
                 assertEquals(client.sessionId(), session.get("id").asText());
                 assertEquals("list-me", session.get("subject").asText());
@@ -146,7 +159,9 @@ class AdminIT {
                 assertTrue(session.get("worker_pid").isNull(), "the echo worker has no process");
                 assertTrue(session.get("worker_rss_bytes").isNull());
                 assertTrue(session.get("age_seconds").asLong() >= 0);
-                assertEquals(client.ready.tokenExpiresAt(), session.get("token_expires_at").asLong());
+                assertEquals(
+                        client.ready.tokenExpiresAt(),
+                        session.get("token_expires_at").asLong());
                 String text = session.toString();
                 for (String part : token.split("\\.", -1)) {
                     assertFalse(text.contains(part), "no part of the session's token is shown: " + text);
@@ -169,7 +184,8 @@ class AdminIT {
         for (String how : List.of("DELETE", "POST")) {
             try (SessionClient client = openIdle(gateway.token("end-me"))) {
                 String id = client.sessionId();
-                Answer ended = how.equals("DELETE") ? admin("DELETE", "/admin/sessions/" + id)
+                Answer ended = how.equals("DELETE")
+                        ? admin("DELETE", "/admin/sessions/" + id)
                         : admin("POST", "/admin/sessions/" + id + "/end");
                 assertEquals(202, ended.status(), ended.raw());
                 assertEquals(id, ended.body().get("id").asText());

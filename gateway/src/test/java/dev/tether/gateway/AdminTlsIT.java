@@ -35,7 +35,8 @@ class AdminTlsIT {
     private static final TestPki.Leaf OPERATOR = PKI.leaf("operator");
 
     @RegisterExtension
-    static final GatewayExtension gateway = GatewayExtension.withConfig(() -> """
+    static final GatewayExtension gateway =
+            GatewayExtension.withConfig(() -> """
             server:
               tls:
                 enabled: true
@@ -70,16 +71,23 @@ class AdminTlsIT {
 
     @Test
     void plainHttpIsNotAnswered() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(TestClient.TIMEOUT).build();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort()
-                + "/admin/sessions")).timeout(TestClient.TIMEOUT).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(TestClient.TIMEOUT).build();
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.adminAddress().getPort() + "/admin/sessions"))
+                .timeout(TestClient.TIMEOUT)
+                .build();
         assertThrows(IOException.class, () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
     }
 
     private static HttpResponse<String> get(SSLContext context, String token) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().sslContext(context).connectTimeout(TestClient.TIMEOUT).build();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:"
-                + gateway.adminAddress().getPort() + "/admin/sessions")).timeout(TestClient.TIMEOUT);
+        HttpClient http = HttpClient.newBuilder()
+                .sslContext(context)
+                .connectTimeout(TestClient.TIMEOUT)
+                .build();
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create("https://localhost:" + gateway.adminAddress().getPort() + "/admin/sessions"))
+                .timeout(TestClient.TIMEOUT);
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

@@ -92,8 +92,12 @@ class CompressionIT {
         try (RawWebSocket raw = connect(gateway, PerMessageDeflate.OFFER)) {
             String text = transcriptLike(3_000);
             // A compressed message in, as a browser sends it.
-            raw.sendFrame(true, 4, RawWebSocket.OP_TEXT,
-                    PerMessageDeflate.deflate(message("big", text).getBytes(StandardCharsets.UTF_8)), true);
+            raw.sendFrame(
+                    true,
+                    4,
+                    RawWebSocket.OP_TEXT,
+                    PerMessageDeflate.deflate(message("big", text).getBytes(StandardCharsets.UTF_8)),
+                    true);
             List<RawWebSocket.Frame> frames = framesUntilResult(raw, "big");
             int compressed = 0;
             int plain = 0;
@@ -115,7 +119,8 @@ class CompressionIT {
             }
             assertTrue(compressed >= 4, "the deltas and the result: " + compressed);
             assertTrue(plain >= 1, "accepted and status stay small: " + plain);
-            assertTrue(wire * 2 < inflated, "JSON text compresses at least 2:1, " + wire + " of " + inflated + " bytes");
+            assertTrue(
+                    wire * 2 < inflated, "JSON text compresses at least 2:1, " + wire + " of " + inflated + " bytes");
             assertEquals(text, resultText(new String(payload(frames.get(frames.size() - 1)), StandardCharsets.UTF_8)));
 
             // An uncompressed message on the same connection is fine too (RSV1 clear).
@@ -129,8 +134,12 @@ class CompressionIT {
     void reservedBitsWithoutANegotiatedExtensionAreAProtocolError() throws IOException {
         for (GatewayExtension target : List.of(gateway, off)) {
             try (RawWebSocket raw = connect(target, "")) {
-                raw.sendFrame(true, 4, RawWebSocket.OP_TEXT,
-                        PerMessageDeflate.deflate(message("x", "x").getBytes(StandardCharsets.UTF_8)), true);
+                raw.sendFrame(
+                        true,
+                        4,
+                        RawWebSocket.OP_TEXT,
+                        PerMessageDeflate.deflate(message("x", "x").getBytes(StandardCharsets.UTF_8)),
+                        true);
                 assertEquals(CloseCode.PROTOCOL_ERROR.code(), raw.awaitCloseCode());
             }
         }
@@ -144,13 +153,22 @@ class CompressionIT {
     void aFrameInflatingToTheLimitIsAMessageAndOneByteMoreCloses1009() throws IOException {
         try (RawWebSocket bystander = connect(gateway, PerMessageDeflate.OFFER)) {
             try (RawWebSocket raw = connect(gateway, PerMessageDeflate.OFFER)) {
-                raw.sendFrame(true, 4, RawWebSocket.OP_TEXT, PerMessageDeflate.deflate(messageOfSize("edge", MAX_FRAME)), true);
+                raw.sendFrame(
+                        true,
+                        4,
+                        RawWebSocket.OP_TEXT,
+                        PerMessageDeflate.deflate(messageOfSize("edge", MAX_FRAME)),
+                        true);
                 List<RawWebSocket.Frame> frames = framesUntilResult(raw, "edge");
                 assertFalse(frames.isEmpty());
             }
             try (RawWebSocket raw = connect(gateway, PerMessageDeflate.OFFER)) {
-                raw.sendFrame(true, 4, RawWebSocket.OP_TEXT,
-                        PerMessageDeflate.deflate(messageOfSize("over", MAX_FRAME + 1)), true);
+                raw.sendFrame(
+                        true,
+                        4,
+                        RawWebSocket.OP_TEXT,
+                        PerMessageDeflate.deflate(messageOfSize("over", MAX_FRAME + 1)),
+                        true);
                 assertEquals(CloseCode.FRAME_TOO_LARGE.code(), raw.awaitCloseCode());
                 assertTrue(raw.awaitEndOfStream());
             }
@@ -178,10 +196,15 @@ class CompressionIT {
                 RawWebSocket raw = connect(gateway, PerMessageDeflate.OFFER)) {
             int size = (whole.length + fragments - 1) / fragments;
             for (int i = 0; i < fragments; i++) {
-                byte[] part = Arrays.copyOfRange(whole, Math.min(whole.length, i * size), Math.min(whole.length, (i + 1) * size));
+                byte[] part = Arrays.copyOfRange(
+                        whole, Math.min(whole.length, i * size), Math.min(whole.length, (i + 1) * size));
                 boolean first = i == 0;
-                raw.sendFrame(i == fragments - 1, first ? 4 : 0, first ? RawWebSocket.OP_TEXT : RawWebSocket.OP_CONTINUATION,
-                        part, true);
+                raw.sendFrame(
+                        i == fragments - 1,
+                        first ? 4 : 0,
+                        first ? RawWebSocket.OP_TEXT : RawWebSocket.OP_CONTINUATION,
+                        part,
+                        true);
             }
             assertEquals(CloseCode.FRAME_TOO_LARGE.code(), raw.awaitCloseCode());
             assertStillServes(bystander, "after-fragments");
@@ -204,11 +227,21 @@ class CompressionIT {
                 worker: {kind: echo, echo: {delta_interval: 0ms}}
                 admin: {enabled: false}
                 """);
-        try (GatewayProcess process = GatewayProcess.start(dir, Map.of("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET,
-                "TETHER_PORT", "0", "JAVA_TOOL_OPTIONS", SMALL_HEAP), "--config", config.toString())) {
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), process.awaitListening());
-            TokenMinter minter = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
-                    Clock.systemUTC());
+        try (GatewayProcess process = GatewayProcess.start(
+                dir,
+                Map.of(
+                        "TETHER_JWT_SECRET",
+                        GatewayProcess.TEST_SECRET,
+                        "TETHER_PORT",
+                        "0",
+                        "JAVA_TOOL_OPTIONS",
+                        SMALL_HEAP),
+                "--config",
+                config.toString())) {
+            InetSocketAddress address =
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), process.awaitListening());
+            TokenMinter minter = new TokenMinter(
+                    GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
             try (RawWebSocket bystander = connect(address, minter, PerMessageDeflate.OFFER)) {
                 for (int i = 0; i < 3; i++) {
                     try (RawWebSocket raw = connect(address, minter, PerMessageDeflate.OFFER)) {
@@ -219,7 +252,8 @@ class CompressionIT {
                 assertStillServes(bystander, "after-big-bomb");
             }
             assertFalse(process.logged("OutOfMemoryError"), process::log);
-            String metrics = RawHttp.send(address, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            String metrics = RawHttp.send(
+                            address, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .body();
             assertEquals(4, MetricsIT.value(metrics, "tether_connections_compressed_total"), metrics);
         }
@@ -228,8 +262,8 @@ class CompressionIT {
     // ---- helpers ----
 
     private static RawWebSocket connect(GatewayExtension target, String extraHeaders) throws IOException {
-        RawWebSocket raw = RawWebSocket.connect(target.address(), "/ws", target.token("deflate-" + USERS.incrementAndGet()),
-                extraHeaders);
+        RawWebSocket raw = RawWebSocket.connect(
+                target.address(), "/ws", target.token("deflate-" + USERS.incrementAndGet()), extraHeaders);
         return ready(raw);
     }
 
@@ -247,8 +281,12 @@ class CompressionIT {
 
     /** The session still answers a message with its echo. */
     private static void assertStillServes(RawWebSocket raw, String id) throws IOException {
-        raw.sendFrame(true, 4, RawWebSocket.OP_TEXT,
-                PerMessageDeflate.deflate(message(id, transcriptLike(500)).getBytes(StandardCharsets.UTF_8)), true);
+        raw.sendFrame(
+                true,
+                4,
+                RawWebSocket.OP_TEXT,
+                PerMessageDeflate.deflate(message(id, transcriptLike(500)).getBytes(StandardCharsets.UTF_8)),
+                true);
         assertFalse(framesUntilResult(raw, id).isEmpty());
     }
 
@@ -267,7 +305,8 @@ class CompressionIT {
             }
             frames.add(frame);
             ServerMessage message = CODEC.decodeServer(new String(payload(frame), StandardCharsets.UTF_8));
-            if (message instanceof ServerMessage.Event event && "result".equals(event.event().path("type").asText())
+            if (message instanceof ServerMessage.Event event
+                    && "result".equals(event.event().path("type").asText())
                     && id.equals(event.event().path("id").asText())) {
                 return frames;
             }
@@ -280,7 +319,12 @@ class CompressionIT {
     }
 
     private static String message(String id, String text) {
-        return CODEC.mapper().createObjectNode().put("type", "message").put("id", id).put("data", text).toString();
+        return CODEC.mapper()
+                .createObjectNode()
+                .put("type", "message")
+                .put("id", id)
+                .put("data", text)
+                .toString();
     }
 
     /** A {@code message} of exactly {@code bytes} bytes of JSON. */
@@ -294,9 +338,39 @@ class CompressionIT {
 
     /** Words from a small vocabulary: compresses about as well as an agent's output (3:1 to 5:1), not like zeros. */
     private static String transcriptLike(int length) {
-        String[] words = {"the", "file", "src/main/java", "function", "returns", "null", "when", "error", "test",
-                "passed", "failed", "import", "class", "public", "void", "int", "string", "config", "value", "42",
-                "Read", "Edit", "Bash", "tool_use", "output", "line", "diff", "+", "-", "{", "}"};
+        String[] words = {
+            "the",
+            "file",
+            "src/main/java",
+            "function",
+            "returns",
+            "null",
+            "when",
+            "error",
+            "test",
+            "passed",
+            "failed",
+            "import",
+            "class",
+            "public",
+            "void",
+            "int",
+            "string",
+            "config",
+            "value",
+            "42",
+            "Read",
+            "Edit",
+            "Bash",
+            "tool_use",
+            "output",
+            "line",
+            "diff",
+            "+",
+            "-",
+            "{",
+            "}"
+        };
         Random random = new Random(length);
         StringBuilder text = new StringBuilder(length + 16);
         while (text.length() < length) {

@@ -74,16 +74,22 @@ class ConnectionLimitsIT {
 
     @Test
     void anAddressOverItsLimitIsClosedAtAcceptWhileOthersAreServed() throws IOException {
-        double before = MetricsIT.value(scrape(perAddress), "tether_connections_refused_total{reason=\"address_limit\"");
+        double before =
+                MetricsIT.value(scrape(perAddress), "tether_connections_refused_total{reason=\"address_limit\"");
         List<RawHttp.Connection> held = silent(perAddress, 5);
         try (RawHttp.Connection sixth = RawHttp.Connection.open(perAddress.address())) {
             assertTrue(sixth.closedByPeer(), "the sixth connection from one address is closed");
-            assertEquals(200, RawHttp.send(OTHER_ADDRESS, perAddress.address(), HEALTHZ).status(), "another address is served");
+            assertEquals(
+                    200,
+                    RawHttp.send(OTHER_ADDRESS, perAddress.address(), HEALTHZ).status(),
+                    "another address is served");
             String scrape = scrapeFrom(perAddress, OTHER_ADDRESS);
-            assertEquals(before + 1, MetricsIT.value(scrape, "tether_connections_refused_total{reason=\"address_limit\""));
+            assertEquals(
+                    before + 1, MetricsIT.value(scrape, "tether_connections_refused_total{reason=\"address_limit\""));
             // The five stay open, and the scrape's own; the healthz connection above is closed by
             // then, though its close may still be on its way on a loaded machine.
-            Poll.until("the five held connections and the scrape's own are pending",
+            Poll.until(
+                    "the five held connections and the scrape's own are pending",
                     () -> MetricsIT.value(scrapeFrom(perAddress, OTHER_ADDRESS), "tether_connections_pending") == 6);
         } finally {
             closeAll(held);
@@ -102,9 +108,12 @@ class ConnectionLimitsIT {
         try (SessionClient upgraded = SessionClient.openIdle(pendingLimit, "pending-limit")) {
             List<RawHttp.Connection> held = silent(pendingLimit, 4);
             try {
-                assertEquals(200, RawHttp.send(pendingLimit.address(), HEALTHZ).status(), "a probe is served at the limit");
+                assertEquals(
+                        200, RawHttp.send(pendingLimit.address(), HEALTHZ).status(), "a probe is served at the limit");
                 assertTrue(held.get(0).closedByPeer(), "the oldest silent connection was closed to make room");
-                assertTrue(MetricsIT.value(scrape(pendingLimit), "tether_connections_refused_total{reason=\"pending_evicted\"") >= 1);
+                assertTrue(MetricsIT.value(
+                                scrape(pendingLimit), "tether_connections_refused_total{reason=\"pending_evicted\"")
+                        >= 1);
                 upgraded.roundTrip("still-here", "\"an upgraded connection is not pending\"");
             } finally {
                 closeAll(held);
@@ -124,7 +133,9 @@ class ConnectionLimitsIT {
             try (RawHttp.Connection fourth = RawHttp.Connection.open(address)) {
                 assertTrue(fourth.closedByPeer());
             }
-            assertEquals(before + 1, MetricsIT.value(scrape(adminLimit), "tether_connections_refused_total{reason=\"admin_limit\""));
+            assertEquals(
+                    before + 1,
+                    MetricsIT.value(scrape(adminLimit), "tether_connections_refused_total{reason=\"admin_limit\""));
         } finally {
             closeAll(held);
         }
@@ -132,19 +143,22 @@ class ConnectionLimitsIT {
 
     @Test
     void aSilentAdminConnectionIsClosedAtTheRequestTimeout() throws IOException {
-        try (RawHttp.Connection silent = RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
+        try (RawHttp.Connection silent =
+                RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
             assertTrue(silent.closedByPeer(), "closed after admin.request_timeout");
         }
     }
 
     @Test
     void anIdleKeepAliveAdminConnectionIsClosedAtTheIdleTimeout() throws IOException {
-        try (RawHttp.Connection connection = RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
+        try (RawHttp.Connection connection =
+                RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
             connection.write("GET /admin/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             assertEquals(401, connection.read().status(), "answered, and kept alive");
             assertTrue(connection.closedByPeer(), "then closed after admin.idle_timeout without another request");
         }
-        try (RawHttp.Connection trickle = RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
+        try (RawHttp.Connection trickle =
+                RawHttp.Connection.open(adminTimeouts.server().adminAddress().orElseThrow())) {
             trickle.write("GET /admin/sessions HTTP/1.1\r\n");
             assertTrue(trickle.closedByPeer(), "a request that never completes is cut at admin.request_timeout");
         }
@@ -158,10 +172,14 @@ class ConnectionLimitsIT {
                 admin: {enabled: false}
                 abuse: {max_connections_per_address: 100000, max_pending_handshakes: 100000, connection_burst: 100000}
                 """);
-        try (GatewayProcess gateway = GatewayProcess.start(dir,
+        try (GatewayProcess gateway = GatewayProcess.start(
+                dir,
                 Map.of("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET, "TETHER_PORT", "0"),
-                List.of("prlimit", "--nofile=400:400"), "--config", config.toString())) {
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.awaitListening());
+                List.of("prlimit", "--nofile=400:400"),
+                "--config",
+                config.toString())) {
+            InetSocketAddress address =
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), gateway.awaitListening());
             assertEquals(200, RawHttp.send(address, HEALTHZ).status());
             List<Socket> flood = new ArrayList<>();
             try {
@@ -169,19 +187,25 @@ class ConnectionLimitsIT {
                     flood.add(new Socket(address.getAddress(), address.getPort()));
                 }
                 gateway.awaitLogged("cannot accept connections");
-                RawHttp.Response health = Poll.present("/healthz answered", GatewayProcess.DEADLINE,
-                        () -> answer(address, HEALTHZ));
+                RawHttp.Response health =
+                        Poll.present("/healthz answered", GatewayProcess.DEADLINE, () -> answer(address, HEALTHZ));
                 assertEquals(200, health.status());
             } finally {
                 for (Socket socket : flood) {
                     socket.close();
                 }
             }
-            String metrics = Poll.present("/metrics answered", GatewayProcess.DEADLINE,
-                    () -> answer(address, METRICS)).body();
+            String metrics = Poll.present("/metrics answered", GatewayProcess.DEADLINE, () -> answer(address, METRICS))
+                    .body();
             assertTrue(MetricsIT.value(metrics, "tether_accept_failures_total") >= 1, metrics);
-            assertTrue(MetricsIT.value(metrics, "tether_connections_refused_total{reason=\"fd_exhausted\"") >= 1, metrics);
-            assertEquals(1, Pattern.compile("cannot accept connections").matcher(gateway.log()).results().count(),
+            assertTrue(
+                    MetricsIT.value(metrics, "tether_connections_refused_total{reason=\"fd_exhausted\"") >= 1, metrics);
+            assertEquals(
+                    1,
+                    Pattern.compile("cannot accept connections")
+                            .matcher(gateway.log())
+                            .results()
+                            .count(),
                     "logged once per burst:\n" + gateway.log());
             gateway.signal("TERM");
             assertEquals(0, gateway.awaitExit(), gateway::log);
@@ -223,8 +247,7 @@ class ConnectionLimitsIT {
 
     private static String scrapeFrom(GatewayExtension target, InetAddress from) {
         try {
-            return RawHttp.send(from, target.address(), METRICS)
-                    .body();
+            return RawHttp.send(from, target.address(), METRICS).body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -48,7 +48,9 @@ class ControlFramesIT {
     @ParameterizedTest
     @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535})
     void aCloseCodeThatMayNotBeSentIsAnsweredWith1002(int code) throws IOException {
-        assertEquals(List.of("close " + CloseCode.PROTOCOL_ERROR.code()), closeExchange(new byte[] {(byte) (code >> 8), (byte) code}));
+        assertEquals(
+                List.of("close " + CloseCode.PROTOCOL_ERROR.code()),
+                closeExchange(new byte[] {(byte) (code >> 8), (byte) code}));
     }
 
     @Test
@@ -139,7 +141,8 @@ class ControlFramesIT {
     // ---- helpers ----
 
     private static RawWebSocket connect(GatewayExtension target) throws IOException {
-        RawWebSocket raw = RawWebSocket.connect(target.address(), "/ws", target.token("control-" + USERS.incrementAndGet()));
+        RawWebSocket raw =
+                RawWebSocket.connect(target.address(), "/ws", target.token("control-" + USERS.incrementAndGet()));
         assertTrue(CODEC.decodeServer(raw.readFrame().text()) instanceof ServerMessage.SessionReady);
         return raw;
     }
@@ -156,8 +159,10 @@ class ControlFramesIT {
                 } catch (IOException endOfStream) {
                     return frames;
                 }
-                frames.add(frame.isClose() ? (frame.payload().length >= 2 ? "close " + frame.closeCode() : "close")
-                        : "opcode " + frame.opcode());
+                frames.add(
+                        frame.isClose()
+                                ? (frame.payload().length >= 2 ? "close " + frame.closeCode() : "close")
+                                : "opcode " + frame.opcode());
             }
         }
     }
@@ -170,7 +175,8 @@ class ControlFramesIT {
 
         @Override
         public String toString() {
-            return "pongs " + pongs + ", json pongs " + jsonPongs + ", rate_limited " + rateLimited + ", close " + closeCode;
+            return "pongs " + pongs + ", json pongs " + jsonPongs + ", rate_limited " + rateLimited + ", close "
+                    + closeCode;
         }
     }
 

@@ -44,31 +44,42 @@ class DeploymentDocTest {
     void deploymentMdShowsTheTestedNginxConfigVerbatim() throws Exception {
         String doc = read(DOCS.resolve("deployment.md"));
         String conf = read(DOCS.resolve("deploy/nginx.conf"));
-        assertTrue(doc.contains("```nginx\n" + conf + "```\n"), "docs/deployment.md must quote docs/deploy/nginx.conf verbatim");
+        assertTrue(
+                doc.contains("```nginx\n" + conf + "```\n"),
+                "docs/deployment.md must quote docs/deploy/nginx.conf verbatim");
     }
 
     @Test
     void kubernetesExampleFitsItsOwnGatewayConfig() throws Exception {
         List<JsonNode> docs = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = new YAMLMapper().readerFor(JsonNode.class)
-                .readValues(read(DOCS.resolve("deploy/kubernetes.yaml")))) {
+        try (MappingIterator<JsonNode> it =
+                new YAMLMapper().readerFor(JsonNode.class).readValues(read(DOCS.resolve("deploy/kubernetes.yaml")))) {
             it.forEachRemaining(docs::add);
         }
         JsonNode configMap = kind(docs, "ConfigMap");
-        GatewayConfig config = ConfigLoader.parse(configMap.path("data").path("gateway.yaml").asText(), Map.of());
+        GatewayConfig config =
+                ConfigLoader.parse(configMap.path("data").path("gateway.yaml").asText(), Map.of());
         JsonNode pod = kind(docs, "Deployment").path("spec").path("template").path("spec");
         JsonNode container = pod.path("containers").get(0);
 
-        Duration stop = PRE_STOP.plus(config.drain().timeout()).plus(config.worker().process().stopGrace())
+        Duration stop = PRE_STOP.plus(config.drain().timeout())
+                .plus(config.worker().process().stopGrace())
                 .plus(config.worker().process().killGrace());
-        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > stop.toSeconds(),
+        assertTrue(
+                pod.path("terminationGracePeriodSeconds").asLong() > stop.toSeconds(),
                 "terminationGracePeriodSeconds must exceed preStop + drain + worker graces = " + stop);
-        assertEquals("/readyz", container.path("readinessProbe").path("httpGet").path("path").asText());
-        assertEquals("/healthz", container.path("livenessProbe").path("httpGet").path("path").asText());
+        assertEquals(
+                "/readyz",
+                container.path("readinessProbe").path("httpGet").path("path").asText());
+        assertEquals(
+                "/healthz",
+                container.path("livenessProbe").path("httpGet").path("path").asText());
 
         long workers = (long) config.sessions().maxSessions() + config.pool().minIdle();
-        long limit = bytes(container.path("resources").path("limits").path("memory").asText());
-        assertTrue(limit >= workers * config.limits().rssHardLimit(),
+        long limit =
+                bytes(container.path("resources").path("limits").path("memory").asText());
+        assertTrue(
+                limit >= workers * config.limits().rssHardLimit(),
                 "memory limit " + limit + " below " + workers + " workers x rss_hard_limit");
         assertTrue(config.pool().maxWorkers() <= workers, "pool.max_workers beyond what the memory limit is sized for");
         assertEquals("0.0.0.0", config.server().host(), "a pod is reached on its own address, not loopback");
@@ -78,18 +89,24 @@ class DeploymentDocTest {
     void systemdStopTimeoutOutlastsTheDrain() throws Exception {
         String unit = read(DOCS.resolve("deploy/tether-gateway.service"));
         GatewayConfig defaults = GatewayConfig.defaults();
-        Duration stop = defaults.drain().timeout().plus(defaults.worker().process().stopGrace())
+        Duration stop = defaults.drain()
+                .timeout()
+                .plus(defaults.worker().process().stopGrace())
                 .plus(defaults.worker().process().killGrace());
         Matcher timeout = Pattern.compile("(?m)^TimeoutStopSec=(\\d+)$").matcher(unit);
         assertTrue(timeout.find(), "TimeoutStopSec");
         assertTrue(Long.parseLong(timeout.group(1)) > stop.toSeconds(), "TimeoutStopSec must exceed " + stop);
-        for (String line : List.of("KillSignal=SIGTERM", "Restart=on-failure", "EnvironmentFile=/etc/tether/tether.env")) {
+        for (String line :
+                List.of("KillSignal=SIGTERM", "Restart=on-failure", "EnvironmentFile=/etc/tether/tether.env")) {
             assertTrue(unit.lines().anyMatch(line::equals), line);
         }
     }
 
     private static JsonNode kind(List<JsonNode> docs, String kind) {
-        return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).findFirst().orElseThrow();
+        return docs.stream()
+                .filter(d -> kind.equals(d.path("kind").asText()))
+                .findFirst()
+                .orElseThrow();
     }
 
     /** A Kubernetes quantity in Gi or Mi. */
@@ -106,7 +123,8 @@ class DeploymentDocTest {
     @Test
     void theSentinelAndClusterSnippetsAreValidConfigs() throws Exception {
         // The snippets are list items, indented by two; each is a sessions: section of a node's config.
-        Matcher block = Pattern.compile("\n  ```yaml\n(.*?)\n  ```\n", Pattern.DOTALL).matcher(read(DOCS.resolve("deployment.md")));
+        Matcher block = Pattern.compile("\n  ```yaml\n(.*?)\n  ```\n", Pattern.DOTALL)
+                .matcher(read(DOCS.resolve("deployment.md")));
         List<String> uris = new ArrayList<>();
         while (block.find()) {
             String yaml = block.group(1).replaceAll("(?m)^  ", "");

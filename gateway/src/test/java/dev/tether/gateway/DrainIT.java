@@ -58,7 +58,9 @@ class DrainIT {
                 g.server().registry().get(c.sessionId()).orElseThrow().end(EndReason.IDLE_TIMEOUT);
                 c.untilTag("status:ended:idle_timeout");
             }
-            Poll.until("ready again once the session ended", () -> probe(g, "/readyz").status() == 200);
+            Poll.until(
+                    "ready again once the session ended",
+                    () -> probe(g, "/readyz").status() == 200);
         });
     }
 
@@ -107,12 +109,17 @@ class DrainIT {
                 // At once, while the turn still streams: not ready, alive, and no new upgrade.
                 assertProbe(g, "/readyz", 503, "{\"status\":\"not_ready\",\"reasons\":[\"draining\"]}");
                 assertProbe(g, "/healthz", 200, "{\"status\":\"alive\"}");
-                RawHttp.Response refused = RawHttp.upgrade(g.address(), "/ws",
-                        Map.of("Authorization", "Bearer " + g.token("late")));
+                RawHttp.Response refused =
+                        RawHttp.upgrade(g.address(), "/ws", Map.of("Authorization", "Bearer " + g.token("late")));
                 assertEquals(503, refused.status(), refused::toString);
-                assertEquals("shutting_down", JSON.readTree(refused.body()).path("error").asText(), refused::body);
+                assertEquals(
+                        "shutting_down",
+                        JSON.readTree(refused.body()).path("error").asText(),
+                        refused::body);
                 assertEquals("3", refused.header("retry-after"), refused::toString);
-                RawHttp.Response resume = RawHttp.upgrade(g.address(), "/ws?session=" + c.sessionId() + "&last_seq=0",
+                RawHttp.Response resume = RawHttp.upgrade(
+                        g.address(),
+                        "/ws?session=" + c.sessionId() + "&last_seq=0",
                         Map.of("Authorization", "Bearer " + g.token("drainer")));
                 assertEquals(503, resume.status(), resume::toString);
 
@@ -125,13 +132,20 @@ class DrainIT {
                 seen.addAll(rest);
                 assertEquals(1001, c.ws.awaitCloseCode());
 
-                assertEquals(List.of("m2", "m3"), shuttingDownErrors(seen), () -> tags(seen).toString());
-                assertTrue(seen.stream().noneMatch(m -> m instanceof ServerMessage.Accepted a && a.id().equals("m3")),
+                assertEquals(
+                        List.of("m2", "m3"),
+                        shuttingDownErrors(seen),
+                        () -> tags(seen).toString());
+                assertTrue(
+                        seen.stream().noneMatch(m -> m instanceof ServerMessage.Accepted a && a.id().equals("m3")),
                         () -> tags(seen).toString());
                 List<String> history = historyTags(seen);
-                assertEquals(List.of("event:result:m1", "status:idle", "status:ended:shutdown"),
-                        history.subList(history.size() - 3, history.size()), history::toString);
-                assertEquals(8, history.stream().filter("event:delta:m1"::equals).count(), history::toString);
+                assertEquals(
+                        List.of("event:result:m1", "status:idle", "status:ended:shutdown"),
+                        history.subList(history.size() - 3, history.size()),
+                        history::toString);
+                assertEquals(
+                        8, history.stream().filter("event:delta:m1"::equals).count(), history::toString);
                 assertTrue(history.stream().noneMatch(t -> t.contains(":m2") || t.contains(":m3")), history::toString);
                 assertEquals("abcdefgh", resultText(seen, "m1"));
             }
@@ -162,9 +176,13 @@ class DrainIT {
                 List<ServerMessage> rest = c.untilTag("status:ended:shutdown");
                 long waited = System.nanoTime() - started;
                 assertEquals(1001, c.ws.awaitCloseCode());
-                assertTrue(rest.stream().anyMatch(m -> m instanceof ServerMessage.ShuttingDown), () -> tags(rest).toString());
+                assertTrue(
+                        rest.stream().anyMatch(m -> m instanceof ServerMessage.ShuttingDown),
+                        () -> tags(rest).toString());
                 assertEquals(List.of("status:ended:shutdown"), historyTags(rest), "no result: the turn was cut short");
-                assertTrue(waited >= Duration.ofSeconds(1).toNanos(), "ended after " + waited + " ns, before drain.timeout");
+                assertTrue(
+                        waited >= Duration.ofSeconds(1).toNanos(),
+                        "ended after " + waited + " ns, before drain.timeout");
                 drained.get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
                 assertFalse(ProcessTree.running(pid), "the hanging worker " + pid + " is gone");
             }
@@ -193,7 +211,9 @@ class DrainIT {
                 assertEquals(List.of("status:ended:shutdown"), historyTags(c.untilTag("status:ended:shutdown")));
                 assertEquals(1001, c.ws.awaitCloseCode());
             }
-            Poll.until("no worker of this gateway is left", () -> DemoWorkers.running("drain-force").isEmpty());
+            Poll.until(
+                    "no worker of this gateway is left",
+                    () -> DemoWorkers.running("drain-force").isEmpty());
         });
     }
 
@@ -228,7 +248,8 @@ class DrainIT {
 
     private static RawHttp.Response probe(GatewayExtension g, String path) {
         try {
-            return RawHttp.send(g.address(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            return RawHttp.send(
+                    g.address(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -242,8 +263,12 @@ class DrainIT {
     }
 
     private static long workerPid(GatewayExtension g, String sessionId) {
-        return Poll.present("session " + sessionId + " has a worker",
-                () -> g.server().registry().get(sessionId).map(Session::currentWorker)
+        return Poll.present(
+                "session " + sessionId + " has a worker",
+                () -> g.server()
+                        .registry()
+                        .get(sessionId)
+                        .map(Session::currentWorker)
                         .flatMap(w -> w.pid().isPresent() ? Optional.of(w.pid().getAsLong()) : Optional.empty()));
     }
 
@@ -256,11 +281,12 @@ class DrainIT {
 
     private static String resultText(List<ServerMessage> seen, String id) {
         JsonNode result = seen.stream()
-                .filter(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+                .filter(m -> m instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").asText())
                         && id.equals(e.event().path("id").asText()))
                 .map(m -> ((ServerMessage.Event) m).event())
-                .findFirst().orElseThrow(() -> new AssertionError("no result for " + id + " in " + tags(seen)));
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no result for " + id + " in " + tags(seen)));
         return result.path("text").asText();
     }
-
 }

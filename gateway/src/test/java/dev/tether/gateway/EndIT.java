@@ -73,7 +73,9 @@ class EndIT {
             assertEquals(1000, c.ws.awaitCloseCode());
         }
         assertWorkerGone(pid, dir);
-        assertEquals("client_end", SessionClient.resumeEnded(gateway, "end-busy", sessionId).reason());
+        assertEquals(
+                "client_end",
+                SessionClient.resumeEnded(gateway, "end-busy", sessionId).reason());
     }
 
     @Test

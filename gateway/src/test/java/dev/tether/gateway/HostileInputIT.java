@@ -91,9 +91,10 @@ class HostileInputIT {
 
     private static final KeyPair RSA = TestKeys.rsa(2048);
     private static final KeyPair OTHER_RSA = TestKeys.rsa(2048);
-    private static final String RSA_PEM = TestKeys.pem("PUBLIC KEY", RSA.getPublic().getEncoded());
-    private static final ForgedTokens TOKENS = new ForgedTokens(AuthConfig.DEV_HMAC_SECRET.getBytes(StandardCharsets.UTF_8),
-            RSA, OTHER_RSA, RSA_PEM, ISSUER, AUDIENCE);
+    private static final String RSA_PEM =
+            TestKeys.pem("PUBLIC KEY", RSA.getPublic().getEncoded());
+    private static final ForgedTokens TOKENS = new ForgedTokens(
+            AuthConfig.DEV_HMAC_SECRET.getBytes(StandardCharsets.UTF_8), RSA, OTHER_RSA, RSA_PEM, ISSUER, AUDIENCE);
     private static final WireCodec CODEC = new WireCodec();
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -101,7 +102,8 @@ class HostileInputIT {
     static Path keys;
 
     @RegisterExtension
-    static final GatewayExtension gateway = GatewayExtension.withConfig(() -> """
+    static final GatewayExtension gateway =
+            GatewayExtension.withConfig(() -> """
             server:
               max_frame_bytes: 8KiB
             auth:
@@ -142,8 +144,10 @@ class HostileInputIT {
             CompletableFuture<Void> frameRun = CompletableFuture.runAsync(
                     () -> new FrameAttacker(new Random(seed), findings).run(count - upgrades), threads);
             CompletableFuture<Void> upgradeRun = CompletableFuture.runAsync(
-                    () -> new UpgradeAttacker(new Random(Long.rotateLeft(seed, 32) ^ 0x9E3779B97F4A7C15L), findings, honest)
-                            .run(upgrades), threads);
+                    () -> new UpgradeAttacker(
+                                    new Random(Long.rotateLeft(seed, 32) ^ 0x9E3779B97F4A7C15L), findings, honest)
+                            .run(upgrades),
+                    threads);
             try {
                 CompletableFuture.allOf(frameRun, upgradeRun).get(90, TimeUnit.SECONDS);
             } finally {
@@ -156,10 +160,12 @@ class HostileInputIT {
             logs.close();
         }
         // Hostile input is the client's fault: nothing of it is worth a warning (let alone a stack trace).
-        logs.warnings().stream().limit(REPORTED_MISMATCHES)
+        logs.warnings().stream()
+                .limit(REPORTED_MISMATCHES)
                 .forEach(warning -> findings.mismatch("logs", -1, "the whole run", "no warnings", warning));
         double seconds = (System.nanoTime() - started) / 1e9;
-        System.out.printf("HostileInputIT: seed %d, %d inputs in %.1f s, %d honest turns; per category: %s%n",
+        System.out.printf(
+                "HostileInputIT: seed %d, %d inputs in %.1f s, %d honest turns; per category: %s%n",
                 seed, findings.total(), seconds, honest.turns, findings.counts());
 
         // The honest session: every seq exactly once, on its one connection, which is still open.
@@ -168,18 +174,23 @@ class HostileInputIT {
         assertTrue(honest.client.isOpen(), findings.tag("the honest connection is still open"));
         honest.client.send(new ClientMessage.Ping());
         assertInstanceOf(ServerMessage.Pong.class, honest.client.next(), findings.tag("the honest session is quiet"));
-        Session session = gateway.server().registry().get(honest.sessionId).orElseThrow(
-                () -> new AssertionError(findings.tag("the honest session is gone from the registry")));
+        Session session = gateway.server()
+                .registry()
+                .get(honest.sessionId)
+                .orElseThrow(() -> new AssertionError(findings.tag("the honest session is gone from the registry")));
         assertEquals("honest", session.subject(), findings.tag("honest session owner"));
-        assertFalse(session.terminated().toCompletableFuture().isDone(), findings.tag("the honest session has not ended"));
+        assertFalse(
+                session.terminated().toCompletableFuture().isDone(), findings.tag("the honest session has not ended"));
         honest.client.close();
 
         // The gateway still takes a brand-new session, with either algorithm, and runs a turn.
         for (String token : List.of(TOKENS.rs256("newcomer"), TOKENS.hs256("newcomer"))) {
             try (TestClient newcomer = TestClient.connectWithHeader(gateway.uri(), token)) {
                 assertFalse(newcomer.expect(ServerMessage.SessionReady.class).resumed(), findings.tag("newcomer"));
-                newcomer.send(new ClientMessage.Message("n-1", JSON.getNodeFactory().textNode("after the storm")));
-                List<ServerMessage> turn = newcomer.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+                newcomer.send(
+                        new ClientMessage.Message("n-1", JSON.getNodeFactory().textNode("after the storm")));
+                List<ServerMessage> turn =
+                        newcomer.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
                 assertEquals(new ServerMessage.Accepted("n-1", false, 0), turn.get(0), findings.tag("newcomer"));
                 SeqAudit.assertRange(findings.tag("newcomer seqs"), SeqAudit.seqs(turn), 1, ECHO_DELTAS + 3);
             }
@@ -285,7 +296,8 @@ class HostileInputIT {
                     }
                 }
             } catch (Mismatch | IOException e) {
-                findings.mismatch("attacker connection", -1, "open an attacker connection", "session_ready", e.toString());
+                findings.mismatch(
+                        "attacker connection", -1, "open an attacker connection", "session_ready", e.toString());
             } finally {
                 for (Attacker attacker : connections) {
                     if (attacker != null) {
@@ -302,7 +314,9 @@ class HostileInputIT {
             RawWebSocket ws = RawWebSocket.connect(gateway.address(), "/ws", token);
             Attacker attacker = new Attacker(subject, ws);
             Got first = read(attacker);
-            if (!(first.message() instanceof ServerMessage.SessionReady ready) || ready.resumed() || ready.lastSeq() != 0) {
+            if (!(first.message() instanceof ServerMessage.SessionReady ready)
+                    || ready.resumed()
+                    || ready.lastSeq() != 0) {
                 attacker.close();
                 throw new Mismatch("session_ready for a new session", first);
             }
@@ -386,8 +400,8 @@ class HostileInputIT {
 
         private void expectTurn(Attacker attacker, ClientMessage.Message message) throws IOException, Mismatch {
             // The size is judged at the edge (FrameCodec), before the session looks at the id.
-            if (CODEC.mapper().valueToTree(message.data()).toString()
-                    .getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES) {
+            if (CODEC.mapper().valueToTree(message.data()).toString().getBytes(StandardCharsets.UTF_8).length
+                    > MAX_MESSAGE_BYTES) {
                 expectError(attacker, ErrorCode.MESSAGE_TOO_LARGE, message.id());
                 return;
             }
@@ -397,29 +411,46 @@ class HostileInputIT {
             }
             expectMessage(attacker, new ServerMessage.Accepted(message.id(), false, 0));
             attacker.taken.add(message.id());
-            expectSequenced(attacker, "status processing", m -> m instanceof ServerMessage.Status s && s.state() == SessionState.PROCESSING);
+            expectSequenced(
+                    attacker,
+                    "status processing",
+                    m -> m instanceof ServerMessage.Status s && s.state() == SessionState.PROCESSING);
             String text = textOf(message.data());
             StringBuilder streamed = new StringBuilder();
             for (int i = 0; i < ECHO_DELTAS; i++) {
-                ServerMessage.Event delta = (ServerMessage.Event) expectSequenced(attacker, "delta of " + message.id(),
-                        m -> m instanceof ServerMessage.Event e && "delta".equals(e.event().path("type").textValue())
+                ServerMessage.Event delta = (ServerMessage.Event) expectSequenced(
+                        attacker,
+                        "delta of " + message.id(),
+                        m -> m instanceof ServerMessage.Event e
+                                && "delta".equals(e.event().path("type").textValue())
                                 && message.id().equals(e.event().path("id").textValue()));
                 streamed.append(delta.event().path("text").textValue());
             }
             if (!streamed.toString().equals(text)) {
-                throw new Mismatch("deltas spelling " + HostileInputs.abbreviate(text), HostileInputs.abbreviate(streamed.toString()));
+                throw new Mismatch(
+                        "deltas spelling " + HostileInputs.abbreviate(text),
+                        HostileInputs.abbreviate(streamed.toString()));
             }
-            expectSequenced(attacker, "result of " + message.id() + " with its text",
-                    m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").textValue())
+            expectSequenced(
+                    attacker,
+                    "result of " + message.id() + " with its text",
+                    m -> m instanceof ServerMessage.Event e
+                            && "result".equals(e.event().path("type").textValue())
                             && message.id().equals(e.event().path("id").textValue())
-                            && text.equals(e.event().path("text").textValue()) && !e.event().has("interrupted"));
-            expectSequenced(attacker, "status idle", m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+                            && text.equals(e.event().path("text").textValue())
+                            && !e.event().has("interrupted"));
+            expectSequenced(
+                    attacker,
+                    "status idle",
+                    m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
         }
 
         private ServerMessage expectSequenced(Attacker attacker, String what, Predicate<ServerMessage> test)
                 throws IOException, Mismatch {
             Got got = read(attacker);
-            if (!(got.message() instanceof ServerMessage.Sequenced s) || s.seq() != attacker.newest + 1 || !test.test(got.message())) {
+            if (!(got.message() instanceof ServerMessage.Sequenced s)
+                    || s.seq() != attacker.newest + 1
+                    || !test.test(got.message())) {
                 throw new Mismatch(what + " at seq " + (attacker.newest + 1), got);
             }
             attacker.newest = s.seq();
@@ -428,7 +459,8 @@ class HostileInputIT {
 
         private void expectError(Attacker attacker, ErrorCode code, String id) throws IOException, Mismatch {
             Got got = read(attacker);
-            if (!(got.message() instanceof ServerMessage.Error error) || error.code() != code
+            if (!(got.message() instanceof ServerMessage.Error error)
+                    || error.code() != code
                     || !Objects.equals(error.id(), id)) {
                 throw new Mismatch("error " + code.wire() + (id == null ? "" : " for " + id), got);
             }
@@ -495,9 +527,16 @@ class HostileInputIT {
     // ---- upgrade-level attacker --------------------------------------------------------------------
 
     private static final class UpgradeAttacker {
-        private static final List<String> KINDS = List.of("forged token", "forged token, resume of the honest session",
-                "no credentials", "foreign resume of the honest session", "random well-formed id", "malformed id",
-                "foreign resume with garbage last_seq", "own session with garbage last_seq", "malformed uri");
+        private static final List<String> KINDS = List.of(
+                "forged token",
+                "forged token, resume of the honest session",
+                "no credentials",
+                "foreign resume of the honest session",
+                "random well-formed id",
+                "malformed id",
+                "foreign resume with garbage last_seq",
+                "own session with garbage last_seq",
+                "malformed uri");
         private static final String BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
         private final Random random;
@@ -516,7 +555,8 @@ class HostileInputIT {
             RawWebSocket own = null;
             try {
                 own = RawWebSocket.connect(gateway.address(), "/ws", TOKENS.hs256("prober"));
-                ServerMessage.SessionReady ownReady = (ServerMessage.SessionReady) CODEC.decodeServer(own.readFrame().text());
+                ServerMessage.SessionReady ownReady = (ServerMessage.SessionReady)
+                        CODEC.decodeServer(own.readFrame().text());
                 // The canonical "not found" answer, which every refused resume must repeat exactly.
                 notFound = resumeAnswer(randomId(), "0", TOKENS.hs256("prober"));
                 for (int i = 0; i < count; i++) {
@@ -560,20 +600,30 @@ class HostileInputIT {
                     boolean header = random.nextBoolean();
                     lastProbe = forgery.kind() + (header ? " in Authorization" : " in Sec-WebSocket-Protocol") + " on "
                             + target + ": " + HostileInputs.abbreviate(forgery.token());
-                    expectUnauthorized(RawHttp.upgrade(gateway.address(), target, header
-                            ? Map.of("Authorization", "Bearer " + forgery.token())
-                            : Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + forgery.token())));
+                    expectUnauthorized(RawHttp.upgrade(
+                            gateway.address(),
+                            target,
+                            header
+                                    ? Map.of("Authorization", "Bearer " + forgery.token())
+                                    : Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + forgery.token())));
                 }
                 case "no credentials" -> {
                     String valid = TOKENS.hs256(attacker);
-                    List<Map<String, String>> headers = List.of(Map.of(), Map.of("Authorization", "Bearer "),
-                            Map.of("Authorization", "Basic " + valid), Map.of("Authorization", valid),
-                            Map.of("Sec-WebSocket-Protocol", "gateway.v1"), Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer."),
+                    List<Map<String, String>> headers = List.of(
+                            Map.of(),
+                            Map.of("Authorization", "Bearer "),
+                            Map.of("Authorization", "Basic " + valid),
+                            Map.of("Authorization", valid),
+                            Map.of("Sec-WebSocket-Protocol", "gateway.v1"),
+                            Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer."),
                             Map.of("Sec-WebSocket-Protocol", "gateway.v1, Bearer." + valid));
                     Map<String, String> chosen = headers.get(random.nextInt(headers.size()));
                     String target = random.nextBoolean() ? "/ws" : "/ws?access_token=" + valid;
-                    lastProbe = "headers " + chosen.keySet() + " (" + chosen.values().stream().map(v -> v.length() > 20
-                            ? v.substring(0, 20) + "..." : v).toList() + ") on " + target.substring(0, Math.min(target.length(), 30));
+                    lastProbe = "headers " + chosen.keySet() + " ("
+                            + chosen.values().stream()
+                                    .map(v -> v.length() > 20 ? v.substring(0, 20) + "..." : v)
+                                    .toList()
+                            + ") on " + target.substring(0, Math.min(target.length(), 30));
                     expectUnauthorized(RawHttp.upgrade(gateway.address(), target, chosen));
                 }
                 case "foreign resume of the honest session" -> expectNotFound(liveId, "0", attacker);
@@ -589,7 +639,8 @@ class HostileInputIT {
                     }
                 }
                 case "malformed uri" -> {
-                    String escape = List.of("%", "%z", "%zz", "%G1", "%u0041", "%%").get(random.nextInt(6));
+                    String escape =
+                            List.of("%", "%z", "%zz", "%G1", "%u0041", "%%").get(random.nextInt(6));
                     String target = switch (random.nextInt(4)) {
                         case 0 -> "/ws" + escape;
                         case 1 -> "/ws?session=" + escape + "&last_seq=0";
@@ -598,7 +649,10 @@ class HostileInputIT {
                     };
                     Map<String, String> credentials = switch (random.nextInt(3)) {
                         case 0 -> Map.of("Authorization", "Bearer " + TOKENS.valid(attacker, random));
-                        case 1 -> Map.of("Authorization", "Bearer " + TOKENS.forge(attacker, random).token());
+                        case 1 ->
+                            Map.of(
+                                    "Authorization",
+                                    "Bearer " + TOKENS.forge(attacker, random).token());
                         default -> Map.of();
                     };
                     lastProbe = target + " with " + (credentials.isEmpty() ? "no token" : "a token");
@@ -620,8 +674,8 @@ class HostileInputIT {
 
         /** Resumes {@code id} after the upgrade and returns "code|message|reason|close code". */
         private String resumeAnswer(String id, String lastSeq, String token) throws IOException {
-            String target = "/ws?session=" + URLEncoder.encode(id, StandardCharsets.UTF_8)
-                    + "&last_seq=" + URLEncoder.encode(lastSeq, StandardCharsets.UTF_8);
+            String target = "/ws?session=" + URLEncoder.encode(id, StandardCharsets.UTF_8) + "&last_seq="
+                    + URLEncoder.encode(lastSeq, StandardCharsets.UTF_8);
             try (RawWebSocket ws = RawWebSocket.connect(gateway.address(), target, token)) {
                 RawWebSocket.Frame first = ws.readFrame();
                 if (first.isClose()) {
@@ -641,14 +695,18 @@ class HostileInputIT {
 
         /** A refusal exactly as docs/protocol.md shows it: status, JSON {error, message}, no Retry-After. */
         private void expectRefusal(UpgradeRefusal refusal, RawHttp.Response response) throws IOException, Mismatch {
-            String expected = refusal.status() + " {\"error\":\"" + refusal.code() + "\",\"message\":...} as application/json";
+            String expected =
+                    refusal.status() + " {\"error\":\"" + refusal.code() + "\",\"message\":...} as application/json";
             if (response.status() != refusal.status()
                     || !String.valueOf(response.header("content-type")).startsWith("application/json")
-                    || response.header("retry-after") != null || response.header("sec-websocket-accept") != null) {
+                    || response.header("retry-after") != null
+                    || response.header("sec-websocket-accept") != null) {
                 throw new Mismatch(expected, response);
             }
             JsonNode body = JSON.readTree(response.body());
-            if (body.size() != 2 || !refusal.code().equals(body.path("error").textValue()) || !body.path("message").isTextual()) {
+            if (body.size() != 2
+                    || !refusal.code().equals(body.path("error").textValue())
+                    || !body.path("message").isTextual()) {
                 throw new Mismatch(expected, response);
             }
         }
@@ -667,7 +725,8 @@ class HostileInputIT {
                 case 1 -> liveId.substring(0, 21);
                 case 2 -> liveId + "A";
                 case 3 -> liveId.replace(liveId.charAt(5), '=');
-                case 4 -> liveId.toUpperCase(Locale.ROOT).equals(liveId) ? liveId + "/" : liveId.toUpperCase(Locale.ROOT);
+                case 4 ->
+                    liveId.toUpperCase(Locale.ROOT).equals(liveId) ? liveId + "/" : liveId.toUpperCase(Locale.ROOT);
                 case 5 -> " " + liveId;
                 case 6 -> "../" + liveId;
                 default -> randomId().substring(0, 1 + random.nextInt(21)) + "\u00e9\u0000%";
@@ -675,8 +734,21 @@ class HostileInputIT {
         }
 
         private String garbageSeq() {
-            return List.of("-1", "abc", "", "1.5", "99999999999999999999", "9223372036854775808", "0x10", " 1", "1e3", "+1",
-                    "1 ", "٣", "0" + random.nextInt(9) + "a", String.valueOf(1_000_000 + random.nextInt(1_000_000)))
+            return List.of(
+                            "-1",
+                            "abc",
+                            "",
+                            "1.5",
+                            "99999999999999999999",
+                            "9223372036854775808",
+                            "0x10",
+                            " 1",
+                            "1e3",
+                            "+1",
+                            "1 ",
+                            "٣",
+                            "0" + random.nextInt(9) + "a",
+                            String.valueOf(1_000_000 + random.nextInt(1_000_000)))
                     .get(random.nextInt(14));
         }
     }
@@ -709,7 +781,8 @@ class HostileInputIT {
             try {
                 while (attacking.get() || turns < 20) {
                     String id = "honest-" + (turns + 1);
-                    client.send(new ClientMessage.Message(id, JSON.getNodeFactory().textNode("streaming " + id)));
+                    client.send(
+                            new ClientMessage.Message(id, JSON.getNodeFactory().textNode("streaming " + id)));
                     while (true) {
                         ServerMessage m = client.next();
                         audit.record("honest", List.of(m));
@@ -719,11 +792,14 @@ class HostileInputIT {
                             }
                             last = s.seq();
                         }
-                        if (m instanceof ServerMessage.Error || m instanceof ServerMessage.SessionReplaced
-                                || (m instanceof ServerMessage.Accepted a && !a.equals(new ServerMessage.Accepted(id, false, 0)))) {
+                        if (m instanceof ServerMessage.Error
+                                || m instanceof ServerMessage.SessionReplaced
+                                || (m instanceof ServerMessage.Accepted a
+                                        && !a.equals(new ServerMessage.Accepted(id, false, 0)))) {
                             findings.mismatch("honest", turns, id, "accepted " + id + " and its turn", m.toString());
                         }
-                        if (m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").textValue())) {
+                        if (m instanceof ServerMessage.Event e
+                                && "result".equals(e.event().path("type").textValue())) {
                             results.merge(e.event().path("id").textValue(), 1, Integer::sum);
                         }
                         if (m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE) {
@@ -737,11 +813,21 @@ class HostileInputIT {
                 }
                 for (int t = 1; t <= turns; t++) {
                     if (results.getOrDefault("honest-" + t, 0) != 1) {
-                        findings.mismatch("honest", t, "honest-" + t, "exactly one result", results.get("honest-" + t) + " results");
+                        findings.mismatch(
+                                "honest",
+                                t,
+                                "honest-" + t,
+                                "exactly one result",
+                                results.get("honest-" + t) + " results");
                     }
                 }
                 if (results.size() != turns) {
-                    findings.mismatch("honest", turns, "results", turns + " distinct results", results.keySet().toString());
+                    findings.mismatch(
+                            "honest",
+                            turns,
+                            "results",
+                            turns + " distinct results",
+                            results.keySet().toString());
                 }
             } catch (RuntimeException | AssertionError e) {
                 findings.mismatch("honest", turns, "honest-" + (turns + 1), "its turn", e.toString());
@@ -766,8 +852,8 @@ class HostileInputIT {
         }
 
         synchronized void mismatch(String category, int index, String input, String expected, String actual) {
-            mismatches.add("[seed " + seed + "] " + category + " #" + index + ": input " + input
-                    + "\n      expected: " + expected + "\n      actual:   " + actual);
+            mismatches.add("[seed " + seed + "] " + category + " #" + index + ": input " + input + "\n      expected: "
+                    + expected + "\n      actual:   " + actual);
         }
 
         synchronized int total() {
@@ -787,9 +873,14 @@ class HostileInputIT {
             if (mismatches.isEmpty()) {
                 return;
             }
-            StringBuilder report = new StringBuilder(tag(mismatches.size() + " wrong answers out of " + total() + " inputs"))
-                    .append("; the first ").append(Math.min(REPORTED_MISMATCHES, mismatches.size())).append(":");
-            mismatches.stream().limit(REPORTED_MISMATCHES).forEach(m -> report.append("\n  ").append(m));
+            StringBuilder report = new StringBuilder(
+                            tag(mismatches.size() + " wrong answers out of " + total() + " inputs"))
+                    .append("; the first ")
+                    .append(Math.min(REPORTED_MISMATCHES, mismatches.size()))
+                    .append(":");
+            mismatches.stream()
+                    .limit(REPORTED_MISMATCHES)
+                    .forEach(m -> report.append("\n  ").append(m));
             fail(report.toString());
         }
     }

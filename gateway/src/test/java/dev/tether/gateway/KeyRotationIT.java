@@ -47,7 +47,8 @@ class KeyRotationIT {
     static Path keys;
 
     @RegisterExtension
-    static final GatewayExtension gateway = GatewayExtension.withConfig(() -> """
+    static final GatewayExtension gateway = GatewayExtension.withConfig(() ->
+            """
             server: {io_threads: 1}
             auth:
               algorithms: [RS256]
@@ -76,8 +77,10 @@ class KeyRotationIT {
                 fresh.expect(ServerMessage.SessionReady.class);
                 turn(fresh);
             }
-            assertEquals("reloaded 1 verification keys (kids: key-b)",
-                    logs.await(e -> e.getFormattedMessage().startsWith("reloaded")).getFormattedMessage());
+            assertEquals(
+                    "reloaded 1 verification keys (kids: key-b)",
+                    logs.await(e -> e.getFormattedMessage().startsWith("reloaded"))
+                            .getFormattedMessage());
 
             assertEquals(401, upgrade(token(A, "key-a", "another-user")).status(), "key A was removed");
             assertEquals(401, upgrade(token(A, null, "another-user")).status(), "key A was removed");
@@ -87,7 +90,9 @@ class KeyRotationIT {
             old.send(new ClientMessage.AuthRefresh(token(B, "key-b", "old-user")));
             assertInstanceOf(ServerMessage.AuthOk.class, old.next());
             old.send(new ClientMessage.AuthRefresh(token(A, "key-a", "old-user")));
-            assertEquals(ErrorCode.AUTH_REFRESH_FAILED, old.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.AUTH_REFRESH_FAILED,
+                    old.expect(ServerMessage.Error.class).code());
             turn(old);
             assertTrue(logs.warnings().isEmpty(), logs.warnings().toString());
         }
@@ -96,11 +101,16 @@ class KeyRotationIT {
     /** One message and its whole turn: accepted, processing, the echo's events, idle. */
     private void turn(TestClient client) {
         String id = "m-" + turns.incrementAndGet();
-        client.send(new ClientMessage.Message(id, JsonNodeFactory.instance.objectNode().put("text", "still here")));
+        client.send(new ClientMessage.Message(
+                id, JsonNodeFactory.instance.objectNode().put("text", "still here")));
         assertEquals(new ServerMessage.Accepted(id, false, 0), client.next());
-        List<ServerMessage> rest = client.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-        assertTrue(rest.stream().anyMatch(m -> m instanceof ServerMessage.Event e
-                && "result".equals(e.event().path("type").asText()) && id.equals(e.event().path("id").asText())),
+        List<ServerMessage> rest =
+                client.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+        assertTrue(
+                rest.stream()
+                        .anyMatch(m -> m instanceof ServerMessage.Event e
+                                && "result".equals(e.event().path("type").asText())
+                                && id.equals(e.event().path("id").asText())),
                 rest.toString());
     }
 
@@ -110,7 +120,9 @@ class KeyRotationIT {
     }
 
     private static String token(KeyPair pair, String kid, String subject) {
-        var builder = Jwts.builder().subject(subject).expiration(Date.from(Instant.now().plusSeconds(3600)));
+        var builder = Jwts.builder()
+                .subject(subject)
+                .expiration(Date.from(Instant.now().plusSeconds(3600)));
         if (kid != null) {
             builder.header().keyId(kid);
         }
@@ -121,8 +133,8 @@ class KeyRotationIT {
     private static Path replace(String name, String text) {
         try {
             Path next = Files.writeString(keys.resolve(name + ".next"), text);
-            return Files.move(next, keys.resolve(name), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+            return Files.move(
+                    next, keys.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -49,9 +49,17 @@ class LinesWorkerIT {
             }
             // Printed before the worker was bound to this session (it was started ahead, in the pool): held, not lost.
             assertEquals(List.of("hello", "got one", "got two lines", "got {\"other\":3}"), lines);
-            assertEquals(List.of(new ServerMessage.Accepted("m1", false, 0), new ServerMessage.Accepted("m2", false, 0),
-                    new ServerMessage.Accepted("m3", false, 0)), accepted);
-            assertEquals(List.of(), historyTags(seen).stream().filter(t -> t.startsWith("status")).toList(),
+            assertEquals(
+                    List.of(
+                            new ServerMessage.Accepted("m1", false, 0),
+                            new ServerMessage.Accepted("m2", false, 0),
+                            new ServerMessage.Accepted("m3", false, 0)),
+                    accepted);
+            assertEquals(
+                    List.of(),
+                    historyTags(seen).stream()
+                            .filter(t -> t.startsWith("status"))
+                            .toList(),
                     "no turns: the session stays idle");
             c.send(new ClientMessage.Interrupt()); // harmless: a line program cannot be told
             c.send("m4", "\"four\"");

@@ -54,21 +54,27 @@ class LogHygieneIT {
         try (LogCapture logs = LogCapture.everything()) {
             secret(gateway.config().auth().hmacSecret());
             String valid = secret(gateway.token("alice"));
-            String forged = secret(new TokenMinter(OTHER_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
-                    .mint("alice", Duration.ofHours(1), Map.of()));
-            String expired = secret(new TokenMinter(gateway.config().auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
-                    "HS256", Clock.offset(Clock.systemUTC(), Duration.ofHours(-2))).mint("alice", Duration.ofMinutes(1), Map.of()));
-            String none = secret(base64("{\"alg\":\"none\"}") + "." + base64("{\"sub\":\"alice\",\"exp\":"
-                    + Instant.now().plusSeconds(3600).getEpochSecond() + "}") + ".");
+            String forged =
+                    secret(new TokenMinter(OTHER_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
+                            .mint("alice", Duration.ofHours(1), Map.of()));
+            String expired = secret(new TokenMinter(
+                            gateway.config().auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
+                            "HS256",
+                            Clock.offset(Clock.systemUTC(), Duration.ofHours(-2)))
+                    .mint("alice", Duration.ofMinutes(1), Map.of()));
+            String none = secret(base64("{\"alg\":\"none\"}") + "."
+                    + base64("{\"sub\":\"alice\",\"exp\":"
+                            + Instant.now().plusSeconds(3600).getEpochSecond() + "}") + ".");
             String garbage = secret("this-is-not-a-jwt-but-still-a-credential-" + System.nanoTime());
 
             // Accepted, both forms; refused, every form.
             try (TestClient header = TestClient.connectWithHeader(gateway.uri(), valid)) {
                 header.expect(ServerMessage.SessionReady.class);
                 header.send(new ClientMessage.Message("m1", TextNode.valueOf("hi")));
-                header.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").textValue()));
-                for (String refresh : List.of(forged, expired, none, garbage, valid,
-                        secret(gateway.token("mallory")))) {
+                header.until(m -> m instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").textValue()));
+                for (String refresh :
+                        List.of(forged, expired, none, garbage, valid, secret(gateway.token("mallory")))) {
                     header.send(new ClientMessage.AuthRefresh(refresh));
                     header.until(m -> m instanceof ServerMessage.AuthOk || m instanceof ServerMessage.Error);
                 }
@@ -77,21 +83,45 @@ class LogHygieneIT {
                 subprotocol.expect(ServerMessage.SessionReady.class);
             }
             for (String token : List.of(forged, expired, none, garbage)) {
-                assertEquals(401, RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer " + token)).status());
-                assertEquals(401, RawHttp.upgrade(gateway.address(), "/ws",
-                        Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token)).status());
-                assertEquals(401, RawHttp.upgrade(gateway.address(), "/ws?access_token=" + token, Map.of()).status());
+                assertEquals(
+                        401,
+                        RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer " + token))
+                                .status());
+                assertEquals(
+                        401,
+                        RawHttp.upgrade(
+                                        gateway.address(),
+                                        "/ws",
+                                        Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token))
+                                .status());
+                assertEquals(
+                        401,
+                        RawHttp.upgrade(gateway.address(), "/ws?access_token=" + token, Map.of())
+                                .status());
             }
             // Only the bearer entry, no gateway.v1: Netty's handshaker would log the requested list.
-            assertEquals(101, RawHttp.upgrade(gateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "bearer." + valid)).status());
+            assertEquals(
+                    101,
+                    RawHttp.upgrade(gateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "bearer." + valid))
+                            .status());
             // A resume of someone else's id with a valid token, and a malformed Authorization header.
-            assertEquals(101, RawHttp.upgrade(gateway.address(), "/ws?session=AAAAAAAAAAAAAAAAAAAAAA",
-                    Map.of("Authorization", "Bearer " + valid)).status());
-            assertEquals(401, RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Basic " + garbage)).status());
+            assertEquals(
+                    101,
+                    RawHttp.upgrade(
+                                    gateway.address(),
+                                    "/ws?session=AAAAAAAAAAAAAAAAAAAAAA",
+                                    Map.of("Authorization", "Bearer " + valid))
+                            .status());
+            assertEquals(
+                    401,
+                    RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Basic " + garbage))
+                            .status());
 
             List<String> lines = logs.rendered();
             assertFalse(lines.isEmpty(), "TRACE capture must have recorded the traffic");
-            assertTrue(lines.stream().anyMatch(l -> l.contains("upgrade refused")), "refusals are logged, without credentials");
+            assertTrue(
+                    lines.stream().anyMatch(l -> l.contains("upgrade refused")),
+                    "refusals are logged, without credentials");
             for (String line : lines) {
                 for (String secret : secrets) {
                     for (String part : secret.split("\\.", -1)) {

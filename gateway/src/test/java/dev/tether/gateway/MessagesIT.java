@@ -143,7 +143,9 @@ class MessagesIT {
         try (Client c = Client.open(stalled, user())) {
             c.send(message("m-1", "abc"));
             assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(SessionState.PROCESSING, c.expect(ServerMessage.Status.class).state());
+            assertEquals(
+                    SessionState.PROCESSING,
+                    c.expect(ServerMessage.Status.class).state());
             assertEquals("a", c.expectEvent().get("text").textValue());
 
             c.send(new ClientMessage.Interrupt());
@@ -181,7 +183,9 @@ class MessagesIT {
         try (Client c = Client.open(stalledQueue, user())) {
             c.send(message("m-1", "abc"));
             assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(SessionState.PROCESSING, c.expect(ServerMessage.Status.class).state());
+            assertEquals(
+                    SessionState.PROCESSING,
+                    c.expect(ServerMessage.Status.class).state());
             assertEquals("m-1", c.expectEvent().get("id").textValue());
             // m-1's turn now waits 10 s for its next delta: everything below happens during it.
             for (int i = 2; i <= 4; i++) {
@@ -219,7 +223,9 @@ class MessagesIT {
         try (Client c = Client.open(stalled, user())) {
             c.send(message("m-1", "abc"));
             assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(SessionState.PROCESSING, c.expect(ServerMessage.Status.class).state());
+            assertEquals(
+                    SessionState.PROCESSING,
+                    c.expect(ServerMessage.Status.class).state());
             assertEquals("a", c.expectEvent().get("text").textValue());
 
             c.send(message("m-2", "def"));
@@ -244,8 +250,11 @@ class MessagesIT {
             c.send(message("m-1", "once"));
             c.send(message("m-1", "once"));
             List<ServerMessage> turn = c.until(MessagesIT::isIdle);
-            assertEquals(List.of(new ServerMessage.Accepted("m-1", false, 0), new ServerMessage.Accepted("m-1", true, 0)),
-                    turn.stream().filter(ServerMessage.Accepted.class::isInstance).toList());
+            assertEquals(
+                    List.of(new ServerMessage.Accepted("m-1", false, 0), new ServerMessage.Accepted("m-1", true, 0)),
+                    turn.stream()
+                            .filter(ServerMessage.Accepted.class::isInstance)
+                            .toList());
             assertEquals(1, countResults(turn, "m-1"));
 
             // After the turn, too: answered at once, nothing runs.
@@ -286,7 +295,9 @@ class MessagesIT {
                 resultSeen |= isResult(m, "m-2");
                 idleAfterResult |= resultSeen && isIdle(m);
             }
-            assertEquals(List.of(new ServerMessage.Accepted("m-1", true, 0), new ServerMessage.Accepted("m-2", true, 0)), accepted);
+            assertEquals(
+                    List.of(new ServerMessage.Accepted("m-1", true, 0), new ServerMessage.Accepted("m-2", true, 0)),
+                    accepted);
             assertEquals(1, countResults(seen, "m-2"));
             assertEquals(0, countResults(seen, "m-1"));
             c.assertQuiet();
@@ -358,28 +369,44 @@ class MessagesIT {
         String id257 = "i".repeat(257);
         return Stream.of(
                 Arguments.of("not JSON", "hello", ErrorCode.INVALID_JSON),
-                Arguments.of("truncated JSON", "{\"type\":\"message\",\"id\":\"t\",\"data\":{\"text\":", ErrorCode.INVALID_JSON),
+                Arguments.of(
+                        "truncated JSON",
+                        "{\"type\":\"message\",\"id\":\"t\",\"data\":{\"text\":",
+                        ErrorCode.INVALID_JSON),
                 Arguments.of("empty frame", "", ErrorCode.INVALID_JSON),
                 Arguments.of("JSON array", "[{\"type\":\"ping\"}]", ErrorCode.INVALID_JSON),
                 Arguments.of("JSON scalar", "42", ErrorCode.INVALID_JSON),
                 Arguments.of("trailing data", "{\"type\":\"ping\"} {\"type\":\"ping\"}", ErrorCode.INVALID_JSON),
-                Arguments.of("duplicate top-level key", "{\"type\":\"ping\",\"type\":\"ping\"}", ErrorCode.INVALID_JSON),
-                Arguments.of("duplicate nested key",
-                        "{\"type\":\"message\",\"id\":\"dup\",\"data\":{\"a\":1,\"a\":2}}", ErrorCode.INVALID_JSON),
+                Arguments.of(
+                        "duplicate top-level key", "{\"type\":\"ping\",\"type\":\"ping\"}", ErrorCode.INVALID_JSON),
+                Arguments.of(
+                        "duplicate nested key",
+                        "{\"type\":\"message\",\"id\":\"dup\",\"data\":{\"a\":1,\"a\":2}}",
+                        ErrorCode.INVALID_JSON),
                 Arguments.of("nesting of 65", nested(65), ErrorCode.INVALID_JSON),
-                Arguments.of("number literal of 65 digits",
-                        "{\"type\":\"message\",\"id\":\"num\",\"data\":1" + "0".repeat(64) + "}", ErrorCode.INVALID_JSON),
+                Arguments.of(
+                        "number literal of 65 digits",
+                        "{\"type\":\"message\",\"id\":\"num\",\"data\":1" + "0".repeat(64) + "}",
+                        ErrorCode.INVALID_JSON),
                 Arguments.of("unknown type", "{\"type\":\"teleport\"}", ErrorCode.UNKNOWN_TYPE),
                 Arguments.of("missing type", "{\"id\":\"x\",\"data\":\"y\"}", ErrorCode.INVALID_FIELD),
                 Arguments.of("type not a string", "{\"type\":7}", ErrorCode.INVALID_FIELD),
                 Arguments.of("message without id", "{\"type\":\"message\",\"data\":\"x\"}", ErrorCode.INVALID_FIELD),
                 Arguments.of("empty id", "{\"type\":\"message\",\"id\":\"\",\"data\":\"x\"}", ErrorCode.INVALID_FIELD),
-                Arguments.of("id of 257 characters",
-                        "{\"type\":\"message\",\"id\":\"" + id257 + "\",\"data\":\"x\"}", ErrorCode.INVALID_FIELD),
+                Arguments.of(
+                        "id of 257 characters",
+                        "{\"type\":\"message\",\"id\":\"" + id257 + "\",\"data\":\"x\"}",
+                        ErrorCode.INVALID_FIELD),
                 Arguments.of("id a number", "{\"type\":\"message\",\"id\":5,\"data\":\"x\"}", ErrorCode.INVALID_FIELD),
-                Arguments.of("id an object", "{\"type\":\"message\",\"id\":{\"a\":1},\"data\":\"x\"}", ErrorCode.INVALID_FIELD),
+                Arguments.of(
+                        "id an object",
+                        "{\"type\":\"message\",\"id\":{\"a\":1},\"data\":\"x\"}",
+                        ErrorCode.INVALID_FIELD),
                 Arguments.of("ack seq a string", "{\"type\":\"ack\",\"seq\":\"1\"}", ErrorCode.INVALID_FIELD),
-                Arguments.of("auth_refresh token a number", "{\"type\":\"auth_refresh\",\"token\":1}", ErrorCode.INVALID_FIELD));
+                Arguments.of(
+                        "auth_refresh token a number",
+                        "{\"type\":\"auth_refresh\",\"token\":1}",
+                        ErrorCode.INVALID_FIELD));
     }
 
     @Test
@@ -566,7 +593,8 @@ class MessagesIT {
     void rfc6455ViolationsCloseWith1002(Violation violation) throws IOException {
         try (RawWebSocket raw = RawWebSocket.connect(fast.address(), "/ws", fast.token(user()))) {
             readyOf(raw);
-            raw.sendFrame(violation.fin(), violation.rsv(), violation.opcode(), violation.payload(), violation.masked());
+            raw.sendFrame(
+                    violation.fin(), violation.rsv(), violation.opcode(), violation.payload(), violation.masked());
             assertEquals(1002, raw.awaitCloseCode());
             assertTrue(raw.awaitEndOfStream());
         }
@@ -583,7 +611,9 @@ class MessagesIT {
             raw.sendFrame(true, 0, RawWebSocket.OP_CONTINUATION, Arrays.copyOfRange(json, half, json.length), true);
             RawWebSocket.Frame pong = raw.readFrame();
             assertEquals(RawWebSocket.OP_PONG, pong.opcode());
-            assertEquals(new ServerMessage.Accepted("split", false, 0), CODEC.decodeServer(raw.readFrame().text()));
+            assertEquals(
+                    new ServerMessage.Accepted("split", false, 0),
+                    CODEC.decodeServer(raw.readFrame().text()));
         }
     }
 
@@ -608,7 +638,8 @@ class MessagesIT {
                 raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[0], true);
                 assertEquals(RawWebSocket.OP_PONG, raw.readFrame().opcode());
             } // the socket closes without a close frame, the message half sent
-            logs.await(e -> "detached".equals(e.getFormattedMessage()) && LogCapture.hasKeyValue(e, "session", sessionId));
+            logs.await(
+                    e -> "detached".equals(e.getFormattedMessage()) && LogCapture.hasKeyValue(e, "session", sessionId));
             assertEquals(List.of(), logs.warnings(), "a peer going away is not worth a warning");
         }
     }
@@ -624,7 +655,8 @@ class MessagesIT {
             assertEquals(ErrorCode.BINARY_NOT_SUPPORTED, error.code());
 
             raw.sendText("{\"type\":\"ping\"}");
-            assertInstanceOf(ServerMessage.Pong.class, CODEC.decodeServer(raw.readFrame().text()));
+            assertInstanceOf(
+                    ServerMessage.Pong.class, CODEC.decodeServer(raw.readFrame().text()));
 
             // A WebSocket ping is answered at the WebSocket level, with the same payload.
             raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[] {7, 8}, true);
@@ -647,16 +679,18 @@ class MessagesIT {
         ExecutorService attackerThread = Executors.newSingleThreadExecutor();
         try (Client honest = Client.open(fast, user())) {
             String honestSession = honest.ready.sessionId();
-            CompletableFuture<Void> attacker = CompletableFuture.runAsync(() -> {
-                try {
-                    do {
-                        attackOnce(honestSession);
-                        attackRounds.incrementAndGet();
-                    } while (!honestDone.get());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, attackerThread);
+            CompletableFuture<Void> attacker = CompletableFuture.runAsync(
+                    () -> {
+                        try {
+                            do {
+                                attackOnce(honestSession);
+                                attackRounds.incrementAndGet();
+                            } while (!honestDone.get());
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    },
+                    attackerThread);
 
             int messages = 0;
             // At least 40 turns, and on until the attacker has gone through two full rounds.
@@ -707,14 +741,17 @@ class MessagesIT {
         for (Violation violation : protocolViolations().toList()) {
             try (RawWebSocket raw = RawWebSocket.connect(fast.address(), "/ws", fast.token(user()))) {
                 readyOf(raw);
-                raw.sendFrame(violation.fin(), violation.rsv(), violation.opcode(), violation.payload(), violation.masked());
+                raw.sendFrame(
+                        violation.fin(), violation.rsv(), violation.opcode(), violation.payload(), violation.masked());
                 assertEquals(1002, raw.awaitCloseCode(), violation.label());
             }
         }
         // Somebody else's session cannot be resumed, and trying does not disturb its owner.
         TestClient thief = TestClient.connectWithHeader(fast.resumeUri(victimSession, 0), fast.token(user()));
         try {
-            assertEquals(ErrorCode.SESSION_NOT_FOUND, thief.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.SESSION_NOT_FOUND,
+                    thief.expect(ServerMessage.Error.class).code());
             assertEquals(4004, thief.awaitCloseCode());
         } finally {
             thief.close();
@@ -728,7 +765,8 @@ class MessagesIT {
     }
 
     private static ClientMessage.Message message(String id, String text) {
-        return new ClientMessage.Message(id, JsonNodeFactory.instance.objectNode().put("text", text));
+        return new ClientMessage.Message(
+                id, JsonNodeFactory.instance.objectNode().put("text", text));
     }
 
     private static String messageText(String id, String text) {
@@ -827,7 +865,8 @@ class MessagesIT {
         void roundTrip(String id, String text, int deltas) {
             send(message(id, text));
             assertEquals(new ServerMessage.Accepted(id, false, 0), next());
-            assertEquals(SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
+            assertEquals(
+                    SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
             StringBuilder streamed = new StringBuilder();
             for (int i = 0; i < deltas; i++) {
                 JsonNode delta = expectEvent();
@@ -845,7 +884,8 @@ class MessagesIT {
 
         /** After {@code accepted} for {@code id}: its turn starts, is interrupted, and the session goes idle. */
         void interruptTurn(String id) {
-            assertEquals(SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
+            assertEquals(
+                    SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
             assertEquals(id, expectEvent().get("id").textValue());
             interruptTurnInProgress(id);
         }

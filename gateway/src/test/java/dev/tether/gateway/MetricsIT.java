@@ -56,15 +56,17 @@ class MetricsIT {
             sessionId = client.sessionId();
             client.roundTrip("m-1", "\"hello\"");
             client.ws.sendText("{not json");
-            assertEquals(ErrorCode.INVALID_JSON, client.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.INVALID_JSON,
+                    client.expect(ServerMessage.Error.class).code());
         }
         Poll.until("the session detached", () -> value(scrape(gateway), "tether_sessions_detached") == 1);
         try (SessionClient resumed = SessionClient.resume(gateway, "metrics-alice", sessionId, 1)) {
             assertTrue(resumed.ready.resumed());
             Poll.until("the session attached again", () -> value(scrape(gateway), "tether_sessions_attached") == 1);
         }
-        RawHttp.Response refused = RawHttp.upgrade(gateway.address(), gateway.config().server().path(),
-                Map.of("Authorization", "Bearer not-a-token"));
+        RawHttp.Response refused = RawHttp.upgrade(
+                gateway.address(), gateway.config().server().path(), Map.of("Authorization", "Bearer not-a-token"));
         assertEquals(UpgradeRefusal.UNAUTHORIZED.status(), refused.status());
         // The client's close reaches the gateway's loop on its own time: wait for it, then read.
         Poll.until("the resumed connection closed", () -> value(scrape(gateway), "tether_connections_active") == 0);
@@ -84,7 +86,9 @@ class MetricsIT {
         assertEquals(1, value(after, "tether_sessions{state=\"idle\""), after);
         assertTrue(value(after, "tether_replay_buffer_messages") >= 5, after);
         assertTrue(value(after, "tether_replay_buffer_bytes") > 0, after);
-        assertTrue(value(after, "tether_netty_memory_bytes{area=\"direct\"") > 0, "the connections' buffers came from Netty's pool");
+        assertTrue(
+                value(after, "tether_netty_memory_bytes{area=\"direct\"") > 0,
+                "the connections' buffers came from Netty's pool");
         assertEquals(0, value(after, "tether_connections_active"), after);
     }
 
@@ -124,7 +128,9 @@ class MetricsIT {
 
     private static void assertMoved(String before, String after, String sample, double atLeast) {
         double moved = value(after, sample) - value(before, sample);
-        assertTrue(moved >= atLeast, () -> sample + " moved by " + moved + ", expected at least " + atLeast + "\n" + after);
+        assertTrue(
+                moved >= atLeast,
+                () -> sample + " moved by " + moved + ", expected at least " + atLeast + "\n" + after);
     }
 
     private static String scrape(GatewayExtension target) {

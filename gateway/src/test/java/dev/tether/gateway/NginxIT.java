@@ -16,10 +16,10 @@ import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
-import java.net.HttpURLConnection;
 import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +28,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,11 +101,14 @@ class NginxIT {
                 while (System.nanoTime() - idleUntil < 0) {
                     ServerMessage unexpected = client.poll(Duration.ofMillis(100));
                     assertNull(unexpected, "nothing but pings while idle");
-                    assertTrue(client.isOpen(), "closed while idle: nginx's read timeout was not held off\n" + nginx.output());
+                    assertTrue(
+                            client.isOpen(),
+                            "closed while idle: nginx's read timeout was not held off\n" + nginx.output());
                 }
 
                 client.send(message("m2", "after the idle stretch"));
-                SeqAudit.assertRange("second turn, same connection", SeqAudit.seqs(turn(client, "m2")), TURN + 1, 2 * TURN);
+                SeqAudit.assertRange(
+                        "second turn, same connection", SeqAudit.seqs(turn(client, "m2")), TURN + 1, 2 * TURN);
             }
 
             try (TestClient resumed = TestClient.connect(nginx.via(gateway.resumeUri(id, TURN)), token)) {
@@ -120,7 +122,8 @@ class NginxIT {
             }
             // nginx writes an access-log line when a connection has closed: wait for the second.
             Path accessLog = dir.resolve("logs/access.log");
-            String log = Poll.until("two upgrades in nginx's access log", () -> read(accessLog), text -> upgrades(text) >= 2);
+            String log = Poll.until(
+                    "two upgrades in nginx's access log", () -> read(accessLog), text -> upgrades(text) >= 2);
             assertEquals(2, upgrades(log), log);
             assertFalse(log.contains(id), "the access log leaves out the query string");
         }
@@ -130,12 +133,15 @@ class NginxIT {
     @Test
     void withoutTimelyHeartbeatsNginxClosesTheIdleConnection() throws Exception {
         try (Nginx nginx = Nginx.start(dir, slowHeartbeat.address(), READ_TIMEOUT);
-                TestClient client = TestClient.connect(nginx.via(slowHeartbeat.uri()), slowHeartbeat.token("user-" + UUID.randomUUID()))) {
+                TestClient client = TestClient.connect(
+                        nginx.via(slowHeartbeat.uri()), slowHeartbeat.token("user-" + UUID.randomUUID()))) {
             client.expect(ServerMessage.SessionReady.class);
             long start = System.nanoTime();
             Poll.until("nginx closes the idle connection", Duration.ofSeconds(10), () -> !client.isOpen());
             long waited = System.nanoTime() - start;
-            assertTrue(waited >= READ_TIMEOUT.toNanos() / 2, "closed after " + waited / 1_000_000 + " ms, before the read timeout");
+            assertTrue(
+                    waited >= READ_TIMEOUT.toNanos() / 2,
+                    "closed after " + waited / 1_000_000 + " ms, before the read timeout");
         }
     }
 
@@ -143,8 +149,9 @@ class NginxIT {
     void onlyTheWebSocketPathIsPublic() throws Exception {
         try (Nginx nginx = Nginx.start(dir, gateway.address(), READ_TIMEOUT)) {
             for (String path : List.of("/metrics", "/healthz", "/readyz", "/admin/sessions")) {
-                HttpURLConnection http = (HttpURLConnection)
-                        URI.create("http://127.0.0.1:" + nginx.port() + path).toURL().openConnection();
+                HttpURLConnection http = (HttpURLConnection) URI.create("http://127.0.0.1:" + nginx.port() + path)
+                        .toURL()
+                        .openConnection();
                 try {
                     assertEquals(404, http.getResponseCode(), path);
                 } finally {
@@ -186,7 +193,8 @@ class NginxIT {
                     opened.add(new Opened(id, token, node));
                 }
             }
-            assertTrue(onA >= PER_NODE && onB >= PER_NODE,
+            assertTrue(
+                    onA >= PER_NODE && onB >= PER_NODE,
                     "new sessions spread over both nodes: " + onA + " on a, " + onB + " on b");
             // Each node holds the sessions whose ids name it, and no others.
             assertEquals(onA, nodeA.server().registry().size() - beforeA, "sessions on a");
@@ -196,15 +204,18 @@ class NginxIT {
                 URI resume = nginx.via(session.node().resumeUri(session.id(), TURN / 2));
                 try (TestClient resumed = TestClient.connect(resume, session.token())) {
                     ServerMessage first = resumed.next();
-                    ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, first,
-                            "resume of " + session.id() + " reached its node");
+                    ServerMessage.SessionReady ready = assertInstanceOf(
+                            ServerMessage.SessionReady.class, first, "resume of " + session.id() + " reached its node");
                     assertTrue(ready.resumed(), session.id());
                     assertEquals(session.id(), ready.sessionId());
                     assertEquals(TURN, ready.lastSeq());
                     resumed.send(new ClientMessage.Ping());
                     List<ServerMessage> replay = resumed.until(ServerMessage.Pong.class::isInstance);
-                    SeqAudit.assertRange("replay of " + session.id() + " after last_seq " + TURN / 2,
-                            SeqAudit.seqs(replay), TURN / 2 + 1, TURN);
+                    SeqAudit.assertRange(
+                            "replay of " + session.id() + " after last_seq " + TURN / 2,
+                            SeqAudit.seqs(replay),
+                            TURN / 2 + 1,
+                            TURN);
                 }
             }
             assertEquals(onA, nodeA.server().registry().size() - beforeA, "resumes create no sessions on a");
@@ -219,11 +230,14 @@ class NginxIT {
     @Test
     void aResumeNamingAnUnlistedNodeGoesToThePoolAndIsNotFound() throws Exception {
         try (Nginx nginx = Nginx.start(dir, twoNodes(), READ_TIMEOUT);
-                TestClient client = TestClient.connect(nginx.via(nodeA.resumeUri("gone." + "A".repeat(22), 0)),
+                TestClient client = TestClient.connect(
+                        nginx.via(nodeA.resumeUri("gone." + "A".repeat(22), 0)),
                         nodeA.token("user-" + UUID.randomUUID()))) {
             ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, client.next());
             assertEquals(ErrorCode.SESSION_NOT_FOUND, error.code());
-            assertEquals(CloseCode.SESSION_NOT_FOUND.code(), client.awaitClose().getCloseCode().getCode());
+            assertEquals(
+                    CloseCode.SESSION_NOT_FOUND.code(),
+                    client.awaitClose().getCloseCode().getCode());
         }
     }
 
@@ -234,7 +248,8 @@ class NginxIT {
     /** Messages up to the end of the turn of {@code id}: its result, then status idle. */
     private static List<ServerMessage> turn(TestClient client, String id) {
         List<ServerMessage> messages = new ArrayList<>(client.until(m -> m instanceof ServerMessage.Event e
-                && "result".equals(e.event().path("type").asText()) && id.equals(e.event().path("id").asText())));
+                && "result".equals(e.event().path("type").asText())
+                && id.equals(e.event().path("id").asText())));
         messages.addAll(client.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE));
         return messages;
     }
@@ -249,7 +264,10 @@ class NginxIT {
 
     /** How many WebSocket upgrades an nginx access log records. */
     private static long upgrades(String accessLog) {
-        return accessLog.lines().filter(line -> line.contains("\"GET /ws\" 101")).count();
+        return accessLog
+                .lines()
+                .filter(line -> line.contains("\"GET /ws\" 101"))
+                .count();
     }
 
     private static ClientMessage.Message message(String id, String text) {

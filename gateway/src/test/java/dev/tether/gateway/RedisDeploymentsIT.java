@@ -45,6 +45,7 @@ class RedisDeploymentsIT {
 
     @TempDir
     Path tmp;
+
     private final List<AutoCloseable> closing = new ArrayList<>();
     private final Map<GatewayServer, InetSocketAddress> addresses = new HashMap<>();
 
@@ -81,8 +82,12 @@ class RedisDeploymentsIT {
             newest = c.lastSeq();
         }
         try (SessionClient second = SessionClient.open(uri(b), token("carol"))) {
-            RawHttp.Response third = RawHttp.upgrade(addresses.get(b), "/ws", Map.of("Authorization", "Bearer " + token("carol")));
-            assertEquals(429, third.status(), "max_sessions_per_user: 2 counts the sessions on a and b, whatever slots they are in");
+            RawHttp.Response third =
+                    RawHttp.upgrade(addresses.get(b), "/ws", Map.of("Authorization", "Bearer " + token("carol")));
+            assertEquals(
+                    429,
+                    third.status(),
+                    "max_sessions_per_user: 2 counts the sessions on a and b, whatever slots they are in");
         }
         a.close(); // releases its sessions
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("carol"))) {
@@ -90,7 +95,8 @@ class RedisDeploymentsIT {
             assertTrue(ready.resumed());
             ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > newest);
             ws.send(new ClientMessage.Message("t2", JsonNodeFactory.instance.textNode("two")));
-            List<ServerMessage> second = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            List<ServerMessage> second =
+                    ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             assertEquals(2, SessionClient.event(second, "result").path("turn").asInt());
             ws.send(new ClientMessage.Message("t1", JsonNodeFactory.instance.textNode("again")));
             assertTrue(ws.expect(ServerMessage.Accepted.class).duplicate(), "an id taken on a is a duplicate on b");
@@ -123,9 +129,12 @@ class RedisDeploymentsIT {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             assertEquals(id, ready.sessionId());
-            ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() >= newest); // replayed: the session never left a
+            ws.until(m -> m instanceof ServerMessage.Status s
+                    && s.state() == SessionState.IDLE
+                    && s.seq() >= newest); // replayed: the session never left a
             ws.send(new ClientMessage.Message("t2", JsonNodeFactory.instance.textNode("two")));
-            List<ServerMessage> second = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            List<ServerMessage> second =
+                    ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             assertEquals(2, SessionClient.event(second, "result").path("turn").asInt());
         }
     }

@@ -74,7 +74,8 @@ class ReloadIT {
     private GatewayServer server;
     private ConfigReloader reloader;
     private InetSocketAddress address;
-    private final TokenMinter minter = new TokenMinter(SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+    private final TokenMinter minter =
+            new TokenMinter(SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
 
     @AfterEach
     void stop() {
@@ -131,7 +132,8 @@ class ReloadIT {
     }
 
     private static boolean logged(LogCapture logs, Level level, String text) {
-        return logs.events().stream().anyMatch(e -> e.getLevel() == level && e.getFormattedMessage().contains(text));
+        return logs.events().stream()
+                .anyMatch(e -> e.getLevel() == level && e.getFormattedMessage().contains(text));
     }
 
     @Test
@@ -163,8 +165,9 @@ class ReloadIT {
         start(echoConfig("/ws", "sessions: {max_sessions_per_user: 5}\n"));
         try (LogCapture logs = LogCapture.of(ConfigReloader.class.getName())) {
             write(echoConfig("/ws", "sessions: {max_sessions_per_user: 1, reconnect_window: -5s}\n"));
-            logs.await(e -> e.getLevel() == Level.WARN && e.getFormattedMessage()
-                    .contains("config reload rejected: sessions.reconnect_window: -5s (expected: > 0)"));
+            logs.await(e -> e.getLevel() == Level.WARN
+                    && e.getFormattedMessage()
+                            .contains("config reload rejected: sessions.reconnect_window: -5s (expected: > 0)"));
 
             assertEquals(5, server.config().sessions().maxSessionsPerUser());
             try (TestClient first = TestClient.connect(uri(), token("invalid-user"));
@@ -187,7 +190,8 @@ class ReloadIT {
         start(echoConfig("/ws", "sessions: {retry_after: 5s}\n"));
         try (LogCapture logs = LogCapture.of(ConfigReloader.class.getName())) {
             write(echoConfig("/moved", "sessions: {retry_after: 7s}\n"));
-            logs.await(e -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("need a restart")
+            logs.await(e -> e.getLevel() == Level.WARN
+                    && e.getFormattedMessage().contains("need a restart")
                     && e.getFormattedMessage().endsWith(": server.path"));
             assertTrue(logged(logs, Level.INFO, "changed server.path, sessions.retry_after"), logs.events()::toString);
 
@@ -197,8 +201,10 @@ class ReloadIT {
                 client.expect(ServerMessage.SessionReady.class);
                 roundTrip(client, "old-path");
             }
-            assertEquals(UpgradeRefusal.NOT_FOUND.status(),
-                    RawHttp.upgrade(address, "/moved", Map.of("Authorization", "Bearer " + token("path-user"))).status());
+            assertEquals(
+                    UpgradeRefusal.NOT_FOUND.status(),
+                    RawHttp.upgrade(address, "/moved", Map.of("Authorization", "Bearer " + token("path-user")))
+                            .status());
         }
     }
 
@@ -209,11 +215,13 @@ class ReloadIT {
         try (LogCapture logs = LogCapture.of(ConfigReloader.class.getName())) {
             write(unwatched.replace("max_sessions: 50", "max_sessions: 40"));
             reloader.reload(); // what SIGHUP does
-            logs.await(e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("changed sessions.max_sessions"));
+            logs.await(e ->
+                    e.getLevel() == Level.INFO && e.getFormattedMessage().contains("changed sessions.max_sessions"));
             assertEquals(40, server.config().sessions().maxSessions());
 
             reloader.reload(); // re-read whether changed or not
-            logs.await(e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("no key changed"));
+            logs.await(
+                    e -> e.getLevel() == Level.INFO && e.getFormattedMessage().contains("no key changed"));
         }
     }
 
@@ -243,8 +251,10 @@ class ReloadIT {
         }
         Poll.until("the idle worker " + oldIdle + " is replaced by a new warm one", () -> {
             Set<Long> now = DemoWorkers.running(marker);
-            return oldIdle.stream().noneMatch(ProcessTree::running) && status().warm() == 1
-                    && now.size() == 1 && now.stream().noneMatch(oldIdle::contains);
+            return oldIdle.stream().noneMatch(ProcessTree::running)
+                    && status().warm() == 1
+                    && now.size() == 1
+                    && now.stream().noneMatch(oldIdle::contains);
         });
         assertEquals("2", server.config().worker().process().env().get("IT_GENERATION"));
     }

@@ -46,7 +46,8 @@ class RequestsIT {
               request_timeout: 300ms
             """);
 
-    private static final String ASK = "{\"ask\":{\"kind\":\"question\",\"text\":\"go on?\"},\"text\":\"done\",\"deltas\":1,\"delay_ms\":0}";
+    private static final String ASK =
+            "{\"ask\":{\"kind\":\"question\",\"text\":\"go on?\"},\"text\":\"done\",\"deltas\":1,\"delay_ms\":0}";
 
     @Test
     void aRequestSurvivesAReconnectAndTheFirstAnswerReachesTheWorkerOnce() {
@@ -63,32 +64,49 @@ class RequestsIT {
         // The client dropped before answering: the request waits, listed in session_ready.
         try (SessionClient c = SessionClient.resume(gateway, "rita", id, shownAs)) {
             assertEquals(Role.OWNER, c.ready.role());
-            assertEquals(List.of(new ServerMessage.PendingRequest("m1-ask-1",
-                    JSON.objectNode().put("kind", "question").put("text", "go on?"), shownAs)), c.ready.pendingRequests());
+            assertEquals(
+                    List.of(new ServerMessage.PendingRequest(
+                            "m1-ask-1",
+                            JSON.objectNode().put("kind", "question").put("text", "go on?"),
+                            shownAs)),
+                    c.ready.pendingRequests());
 
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "yes")));
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "again")));
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals(List.of("request_resolved:m1-ask-1:answered", "event:answer:m1", "event:delta:m1",
-                    "event:result:m1", "status:idle"), historyTags(turn));
+            assertEquals(
+                    List.of(
+                            "request_resolved:m1-ask-1:answered",
+                            "event:answer:m1",
+                            "event:delta:m1",
+                            "event:result:m1",
+                            "status:idle"),
+                    historyTags(turn));
             // The second answer may reach the gateway after the worker's reply to the first: its error
             // comes in the turn or after it.
-            ServerMessage.Error late = turn.stream().filter(m -> m instanceof ServerMessage.Error)
-                    .map(ServerMessage.Error.class::cast).findFirst().orElseGet(() -> c.expect(ServerMessage.Error.class));
+            ServerMessage.Error late = turn.stream()
+                    .filter(m -> m instanceof ServerMessage.Error)
+                    .map(ServerMessage.Error.class::cast)
+                    .findFirst()
+                    .orElseGet(() -> c.expect(ServerMessage.Error.class));
             assertEquals(ErrorCode.REQUEST_RESOLVED, late.code());
             JsonNode answer = SessionClient.event(turn, "answer");
             assertEquals("yes", answer.path("data").path("answer").asText(), "the first answer, once");
-            assertTrue(turn.stream().noneMatch(m -> SessionClient.tag(m).startsWith("event:response_seen")),
+            assertTrue(
+                    turn.stream().noneMatch(m -> SessionClient.tag(m).startsWith("event:response_seen")),
                     "the worker got no second response: " + turn);
         }
         // Resumed again: nothing pending any more; a late answer is told it is too late.
         try (SessionClient c = SessionClient.resume(gateway, "rita", id, 0)) {
             assertEquals(List.of(), c.ready.pendingRequests());
             // The replay, up to the turn's result and the idle after it.
-            c.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+            c.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText()));
             c.untilTag("status:idle");
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -100,7 +118,9 @@ class RequestsIT {
             asker.until(m -> m instanceof ServerMessage.Request);
 
             other.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "mine?")));
-            assertEquals(ErrorCode.REQUEST_NOT_FOUND, other.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.REQUEST_NOT_FOUND,
+                    other.expect(ServerMessage.Error.class).code());
             other.send(new ClientMessage.Respond("nope", JSON.objectNode()));
             ServerMessage.Error unknown = other.expect(ServerMessage.Error.class);
             assertEquals(ErrorCode.REQUEST_NOT_FOUND, unknown.code());
@@ -108,7 +128,12 @@ class RequestsIT {
 
             // The asker's request is untouched and still answerable.
             asker.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "ok")));
-            assertEquals("ok", SessionClient.event(asker.untilTag("status:idle"), "answer").path("data").path("answer").asText());
+            assertEquals(
+                    "ok",
+                    SessionClient.event(asker.untilTag("status:idle"), "answer")
+                            .path("data")
+                            .path("answer")
+                            .asText());
         }
     }
 
@@ -117,8 +142,16 @@ class RequestsIT {
         try (SessionClient c = SessionClient.openIdle(impatient, "tim")) {
             c.sendAccepted("m1", ASK, 0);
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals(List.of("status:processing", "request:m1-ask-1", "request_resolved:m1-ask-1:timeout",
-                    "event:answer:m1", "event:delta:m1", "event:result:m1", "status:idle"), historyTags(turn));
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "request:m1-ask-1",
+                            "request_resolved:m1-ask-1:timeout",
+                            "event:answer:m1",
+                            "event:delta:m1",
+                            "event:result:m1",
+                            "status:idle"),
+                    historyTags(turn));
             assertTrue(SessionClient.event(turn, "answer").path("timeout").asBoolean(), turn.toString());
         }
     }
@@ -130,10 +163,14 @@ class RequestsIT {
             c.until(m -> m instanceof ServerMessage.Request);
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals("request_resolved:m1-ask-1:cancelled", historyTags(turn).get(0));
-            assertTrue(SessionClient.event(turn, "answer").path("cancelled").asBoolean(), "the worker was told: " + turn);
+            assertEquals(
+                    "request_resolved:m1-ask-1:cancelled", historyTags(turn).get(0));
+            assertTrue(
+                    SessionClient.event(turn, "answer").path("cancelled").asBoolean(), "the worker was told: " + turn);
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -142,9 +179,17 @@ class RequestsIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "flo")) {
             c.sendAccepted("m1", "{\"request_flood\":3,\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}", 0);
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals(List.of("status:processing", "request:m1-flood-1", "request:m1-flood-2",
-                    "notice:request_refused", "event:delta:m1", "event:result:m1",
-                    "request_resolved:m1-flood-1:cancelled", "request_resolved:m1-flood-2:cancelled", "status:idle"),
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "request:m1-flood-1",
+                            "request:m1-flood-2",
+                            "notice:request_refused",
+                            "event:delta:m1",
+                            "event:result:m1",
+                            "request_resolved:m1-flood-1:cancelled",
+                            "request_resolved:m1-flood-2:cancelled",
+                            "status:idle"),
                     historyTags(turn));
             // The worker did not wait for its answers; it reads them once idle: each request got one.
             assertEquals(List.of("m1-flood-3", "m1-flood-1", "m1-flood-2"), responsesSeen(c, 3));
@@ -159,8 +204,16 @@ class RequestsIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dup")) {
             c.sendAccepted("m1", "{\"duplicate_request\":true,\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}", 0);
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals(List.of("status:processing", "request:m1-dup", "notice:worker_protocol_error", "event:delta:m1",
-                    "event:result:m1", "request_resolved:m1-dup:cancelled", "status:idle"), historyTags(turn));
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "request:m1-dup",
+                            "notice:worker_protocol_error",
+                            "event:delta:m1",
+                            "event:result:m1",
+                            "request_resolved:m1-dup:cancelled",
+                            "status:idle"),
+                    historyTags(turn));
             assertEquals(List.of("m1-dup"), responsesSeen(c, 1));
             c.roundTrip("m2", "{\"text\":\"y\",\"deltas\":1,\"delay_ms\":0}");
         }
@@ -171,7 +224,8 @@ class RequestsIT {
         List<String> ids = new ArrayList<>();
         while (ids.size() < n) {
             ServerMessage m = c.next();
-            if (m instanceof ServerMessage.Event e && "response_seen".equals(e.event().path("type").asText())) {
+            if (m instanceof ServerMessage.Event e
+                    && "response_seen".equals(e.event().path("type").asText())) {
                 assertTrue(e.event().path("cancelled").asBoolean(), e.toString());
                 ids.add(e.event().path("request_id").asText());
             }
@@ -185,12 +239,18 @@ class RequestsIT {
             c.sendAccepted("m1", ASK, 0);
             c.until(m -> m instanceof ServerMessage.Request);
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
-            ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
+            ProcessHandle.of(session.currentWorker().pid().orElseThrow())
+                    .orElseThrow()
+                    .destroyForcibly();
             List<ServerMessage> restarted = c.untilTag("status:idle");
             List<String> tags = historyTags(restarted);
-            assertTrue(tags.indexOf("request_resolved:m1-ask-1:cancelled") > tags.indexOf("notice:worker_crashed"), tags.toString());
+            assertTrue(
+                    tags.indexOf("request_resolved:m1-ask-1:cancelled") > tags.indexOf("notice:worker_crashed"),
+                    tags.toString());
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -198,14 +258,24 @@ class RequestsIT {
     void anApprovalShapedAnswerIsPassedOnVerbatim() {
         try (SessionClient c = SessionClient.openIdle(gateway, "ann")) {
             ObjectNode data = JSON.objectNode();
-            data.putObject("ask").put("kind", "approval").put("tool", "Bash").putObject("input").put("command", "ls");
+            data.putObject("ask")
+                    .put("kind", "approval")
+                    .put("tool", "Bash")
+                    .putObject("input")
+                    .put("command", "ls");
             data.put("text", "x").put("deltas", 1).put("delay_ms", 0);
             c.sendAccepted("m1", data.toString(), 0);
             ServerMessage.Request request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText());
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals("allow", SessionClient.event(turn, "answer").path("data").path("decision").asText());
+            assertEquals(
+                    "allow",
+                    SessionClient.event(turn, "answer")
+                            .path("data")
+                            .path("decision")
+                            .asText());
             assertEquals(RequestOutcome.ANSWERED, ((ServerMessage.RequestResolved) turn.get(0)).outcome());
         }
     }

@@ -143,7 +143,8 @@ class ResumeIT {
     }
 
     /** Resumes after the newest seq in {@code audit}; the reply to {@code messageId} then completes exactly once. */
-    private static void resumeAndFinish(GatewayExtension gateway, String token, String id, SeqAudit audit, String messageId) {
+    private static void resumeAndFinish(
+            GatewayExtension gateway, String token, String id, SeqAudit audit, String messageId) {
         long last = audit.newest();
         try (TestClient second = TestClient.connect(gateway.resumeUri(id, last), token)) {
             ServerMessage.SessionReady ready = second.expect(ServerMessage.SessionReady.class);
@@ -240,7 +241,8 @@ class ResumeIT {
             assertInstanceOf(ServerMessage.Pong.class, first.next(), "the ack is taken silently");
         }
         try (TestClient second = TestClient.connect(fast.resumeUri(id, 2), token)) {
-            assertEquals(FAST_TURN, second.expect(ServerMessage.SessionReady.class).lastSeq());
+            assertEquals(
+                    FAST_TURN, second.expect(ServerMessage.SessionReady.class).lastSeq());
             assertEquals(new ServerMessage.ReplayGap(3, 4), second.next());
             second.send(new ClientMessage.Ping());
             List<ServerMessage> replay = second.until(ServerMessage.Pong.class::isInstance);
@@ -307,12 +309,18 @@ class ResumeIT {
             assertEquals(ErrorCode.SESSION_NOT_FOUND, unknown.error().code());
             assertEquals(CloseCode.SESSION_NOT_FOUND.code(), unknown.closeCode());
 
-            assertEquals(unknown, refusal(URI.create(fast.uri() + "?session=not-a-session&last_seq=0"), malloryToken),
+            assertEquals(
+                    unknown,
+                    refusal(URI.create(fast.uri() + "?session=not-a-session&last_seq=0"), malloryToken),
                     "malformed id");
             assertEquals(unknown, refusal(fast.resumeUri(id, 0), malloryToken), "another user's live session");
-            assertEquals(unknown, refusal(fast.resumeUri(id, 999), malloryToken),
+            assertEquals(
+                    unknown,
+                    refusal(fast.resumeUri(id, 999), malloryToken),
                     "another user's session with a last_seq it has not reached");
-            assertEquals(unknown, refusal(URI.create(fast.uri() + "?session=" + id + "&last_seq=abc"), malloryToken),
+            assertEquals(
+                    unknown,
+                    refusal(URI.create(fast.uri() + "?session=" + id + "&last_seq=abc"), malloryToken),
                     "another user's session with a malformed last_seq");
 
             assertStillOwns(alice);
@@ -327,7 +335,9 @@ class ResumeIT {
         try (TestClient alice = TestClient.connect(shortWindow.uri(), aliceToken)) {
             id = alice.expect(ServerMessage.SessionReady.class).sessionId();
         }
-        Poll.until("the detached session ends", () -> shortWindow.server().registry().get(id).isEmpty());
+        Poll.until(
+                "the detached session ends",
+                () -> shortWindow.server().registry().get(id).isEmpty());
 
         Refusal expired = refusal(shortWindow.resumeUri(id, 0), aliceToken);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.error().code());
@@ -414,14 +424,18 @@ class ResumeIT {
                 everyone.addAll(racers);
                 List<TestClient> contenders = new ArrayList<>(racers);
                 contenders.add(owner);
-                Poll.until("all but one of the " + contenders.size() + " connections are replaced",
+                Poll.until(
+                        "all but one of the " + contenders.size() + " connections are replaced",
                         () -> contenders.stream().filter(c -> !c.isOpen()).count() == contenders.size() - 1);
-                TestClient winner = contenders.stream().filter(TestClient::isOpen).findFirst().orElseThrow();
+                TestClient winner = contenders.stream()
+                        .filter(TestClient::isOpen)
+                        .findFirst()
+                        .orElseThrow();
                 assertNotEquals(owner, winner, "the first connection cannot win: every resume attached after it");
 
                 List<ServerMessage> tail = assertTakenOver(owner);
-                SeqAudit.assertConsecutive("round " + round + " old owner",
-                        concat(SeqAudit.seqs(processed), SeqAudit.seqs(tail)));
+                SeqAudit.assertConsecutive(
+                        "round " + round + " old owner", concat(SeqAudit.seqs(processed), SeqAudit.seqs(tail)));
                 for (TestClient loser : racers) {
                     if (loser != winner) {
                         assertLostRace(loser, lastSeen);
@@ -434,7 +448,10 @@ class ResumeIT {
                 List<ServerMessage> view = untilTurnEnds(winner, b);
                 assertFalse(view.stream().anyMatch(m -> m instanceof ServerMessage.SessionReplaced), view.toString());
                 audit.record(winnerName, view);
-                assertEquals(lastSeen + 1, audit.seqs(winnerName).get(0), "the winner's replay starts after the client's seq");
+                assertEquals(
+                        lastSeen + 1,
+                        audit.seqs(winnerName).get(0),
+                        "the winner's replay starts after the client's seq");
                 owner = winner;
                 ownerName = winnerName;
             }
@@ -443,7 +460,9 @@ class ResumeIT {
             assertEquals(new ServerMessage.Accepted("final", false, 0), owner.next());
             audit.record(ownerName, untilTurnEnds(owner, "final"));
             audit.assertExactlyOnce(1, audit.newest());
-            assertEquals((2L * RACE_ROUNDS + 1) * STREAMING_TURN - 2 * RACE_ROUNDS, audit.newest(),
+            assertEquals(
+                    (2L * RACE_ROUNDS + 1) * STREAMING_TURN - 2 * RACE_ROUNDS,
+                    audit.newest(),
                     "every turn complete (queued turns share their processing/idle status)");
         } finally {
             pool.shutdownNow();
@@ -489,7 +508,8 @@ class ResumeIT {
     private static Refusal refusal(URI uri, String token) {
         try (TestClient client = TestClient.connect(uri, token)) {
             ServerMessage first = client.next();
-            ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, first, "no session_ready on a refused resume");
+            ServerMessage.Error error =
+                    assertInstanceOf(ServerMessage.Error.class, first, "no session_ready on a refused resume");
             CloseReason close = client.awaitClose();
             List<ServerMessage> rest = client.drain();
             assertTrue(rest.isEmpty(), "nothing after the error: " + rest);
@@ -503,7 +523,8 @@ class ResumeIT {
      * {@code session_ready}. Earlier attempts are closed at once, so the session spends the wait
      * detached.
      */
-    private static TestClient resumeOnceNewestIs(GatewayExtension gateway, String token, String id, long lastSeq, long newest) {
+    private static TestClient resumeOnceNewestIs(
+            GatewayExtension gateway, String token, String id, long lastSeq, long newest) {
         return Poll.present("session " + id + " reaches seq " + newest, () -> {
             TestClient client = TestClient.connect(gateway.resumeUri(id, lastSeq), token);
             ServerMessage.SessionReady ready = client.expect(ServerMessage.SessionReady.class);
@@ -533,7 +554,8 @@ class ResumeIT {
         if (got.isEmpty()) {
             return;
         }
-        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, got.get(0), got.toString());
+        ServerMessage.SessionReady ready =
+                assertInstanceOf(ServerMessage.SessionReady.class, got.get(0), got.toString());
         assertTrue(ready.resumed());
         assertInstanceOf(ServerMessage.SessionReplaced.class, got.get(got.size() - 1), got.toString());
         List<Long> seqs = SeqAudit.seqs(got);
@@ -561,7 +583,9 @@ class ResumeIT {
     }
 
     private static List<ServerMessage> sequenced(List<ServerMessage> messages) {
-        return messages.stream().filter(ServerMessage.Sequenced.class::isInstance).toList();
+        return messages.stream()
+                .filter(ServerMessage.Sequenced.class::isInstance)
+                .toList();
     }
 
     private static List<Long> concat(List<Long> a, List<Long> b) {
@@ -571,7 +595,8 @@ class ResumeIT {
     }
 
     private static boolean isDelta(ServerMessage message) {
-        return message instanceof ServerMessage.Event e && "delta".equals(e.event().path("type").asText());
+        return message instanceof ServerMessage.Event e
+                && "delta".equals(e.event().path("type").asText());
     }
 
     private static boolean isResult(ServerMessage message, String id) {

@@ -24,19 +24,18 @@ import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
-import dev.tether.protocol.ServerMessage;
-import dev.tether.protocol.SessionState;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.Role;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import dev.tether.testkit.Poll;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,7 +54,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,6 +76,7 @@ class SharedStoreIT {
 
     @TempDir
     static Path tmp;
+
     private static RedisServer redis;
     private final List<GatewayServer> nodes = new ArrayList<>();
     private final Map<GatewayServer, InetSocketAddress> addresses = new HashMap<>();
@@ -124,9 +123,16 @@ class SharedStoreIT {
             id = c.sessionId();
             onA.addAll(c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"));
             onA.addAll(c.roundTrip("t2", "{\"text\":\"two\",\"deltas\":1,\"delay_ms\":0}"));
-            assertEquals(List.of(1, 2), onA.stream().filter(m -> m instanceof ServerMessage.Event e
-                    && "result".equals(e.event().path("type").asText()))
-                    .map(m -> ((ServerMessage.Event) m).event().path("turn").asInt()).toList());
+            assertEquals(
+                    List.of(1, 2),
+                    onA.stream()
+                            .filter(m -> m instanceof ServerMessage.Event e
+                                    && "result".equals(e.event().path("type").asText()))
+                            .map(m -> ((ServerMessage.Event) m)
+                                    .event()
+                                    .path("turn")
+                                    .asInt())
+                            .toList());
         }
         long newestOnA = seqs(onA).get(seqs(onA).size() - 1);
         a.close(); // releases its sessions: b takes them over at once
@@ -135,23 +141,32 @@ class SharedStoreIT {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             assertEquals(id, ready.sessionId());
-            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE
-                    && s.seq() > newestOnA);
+            List<ServerMessage> replay = ws.until(
+                    m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > newestOnA);
             List<Long> seqs = seqs(replay);
             assertEquals(1L, seqs.get(0), "the whole history, from seq 1: " + seqs);
             for (int i = 1; i < seqs.size(); i++) {
                 assertEquals(seqs.get(i - 1) + 1, seqs.get(i), "consecutive seqs, none reused: " + seqs);
             }
             long firstOnA = seqs(onA).get(0);
-            assertEquals(tagsBetween(onA, firstOnA, newestOnA), tagsBetween(replay, firstOnA, newestOnA),
+            assertEquals(
+                    tagsBetween(onA, firstOnA, newestOnA),
+                    tagsBetween(replay, firstOnA, newestOnA),
                     "b replays exactly what a sent");
             ServerMessage.Notice moved = notice(replay, "session_moved");
-            assertEquals("(released)", moved.details().path("from_node").asText(), moved.details().toString());
+            assertEquals(
+                    "(released)",
+                    moved.details().path("from_node").asText(),
+                    moved.details().toString());
             assertFalse(moved.details().has("turn_id"), "no turn was running");
 
             ws.send(new ClientMessage.Message("t3", JsonNodeFactory.instance.textNode("three")));
-            List<ServerMessage> third = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
-            assertEquals(3, SessionClient.event(third, "result").path("turn").asInt(), "the worker went on from the checkpoint");
+            List<ServerMessage> third =
+                    ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            assertEquals(
+                    3,
+                    SessionClient.event(third, "result").path("turn").asInt(),
+                    "the worker went on from the checkpoint");
 
             ws.send(new ClientMessage.Message("t1", JsonNodeFactory.instance.textNode("again")));
             ServerMessage.Accepted again = ws.expect(ServerMessage.Accepted.class);
@@ -166,7 +181,8 @@ class SharedStoreIT {
         // What a tells b on b's channel: that it released the session, so b claims it without waiting.
         try (Overheard toB = new Overheard(redis.uri(), "b")) {
             handedOverAfterTheRunningTurn(a, b);
-            assertTrue(toB.messages.stream().anyMatch(m -> m.startsWith("released ")),
+            assertTrue(
+                    toB.messages.stream().anyMatch(m -> m.startsWith("released ")),
                     "a told b it released the session: " + toB.messages);
         }
     }
@@ -175,7 +191,8 @@ class SharedStoreIT {
         HandOvers.afterTheRunningTurn(uri(a), token("bob"), id -> resumeUri(b, id, 0), token("bob"));
         assertTrue(a.registry().all().isEmpty(), "a let the session go");
         assertTrue(scrape(a).contains("tether_sessions_left_total{reason=\"handoff\"} 1.0"), "a counts the hand-off");
-        assertTrue(scrape(b).contains("tether_session_takeovers_seconds_count{outcome=\"adopted\"} 1"),
+        assertTrue(
+                scrape(b).contains("tether_session_takeovers_seconds_count{outcome=\"adopted\"} 1"),
                 "b times its take-over");
     }
 
@@ -197,28 +214,39 @@ class SharedStoreIT {
         for (String subject : List.of("mallory", "carol")) {
             String target = subject.equals("mallory") ? id : "b.AAAAAAAAAAAAAAAAAAAAAA";
             try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, target, 0), token(subject))) {
-                assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code());
+                assertEquals(
+                        ErrorCode.SESSION_NOT_FOUND,
+                        ws.expect(ServerMessage.Error.class).code());
                 assertEquals(4004, ws.awaitCloseCode());
             }
         }
     }
 
     @Test
-    void sessionsNobodyResumedStopCountingOnceTheirReconnectWindowHasPassedSinceTheirNodeWasLastSeen() throws Exception {
+    void sessionsNobodyResumedStopCountingOnceTheirReconnectWindowHasPassedSinceTheirNodeWasLastSeen()
+            throws Exception {
         GatewayServer b = node("b"); // max_sessions_per_user: 2, reconnect_window: 5m
         String old = "ghost.AAAAAAAAAAAAAAAAAAAAAA";
         String recent = "ghost.BBBBBBBBBBBBBBBBBBBBBB";
         long now = System.currentTimeMillis();
         try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
             // Node "ghost" died (it has no lease): one session last seen 10 minutes ago, one just now.
-            assertTrue(store.create(old, "ivan", "ghost", now - 600_000, 0, now + 3_600_000).toCompletableFuture().get());
-            assertTrue(store.admit("ivan", old, 2, now - 600_000).toCompletableFuture().get());
-            assertTrue(store.create(recent, "ivan", "ghost", now, 0, now + 3_600_000).toCompletableFuture().get());
+            assertTrue(store.create(old, "ivan", "ghost", now - 600_000, 0, now + 3_600_000)
+                    .toCompletableFuture()
+                    .get());
+            assertTrue(store.admit("ivan", old, 2, now - 600_000)
+                    .toCompletableFuture()
+                    .get());
+            assertTrue(store.create(recent, "ivan", "ghost", now, 0, now + 3_600_000)
+                    .toCompletableFuture()
+                    .get());
             assertTrue(store.admit("ivan", recent, 2, now).toCompletableFuture().get());
         }
         try (SessionClient fresh = SessionClient.open(uri(b), token("ivan"))) {
-            assertFalse(fresh.sessionId().equals(old), "admitted: the session abandoned 10 minutes ago no longer counts");
-            RawHttp.Response third = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("ivan")));
+            assertFalse(
+                    fresh.sessionId().equals(old), "admitted: the session abandoned 10 minutes ago no longer counts");
+            RawHttp.Response third =
+                    RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("ivan")));
             assertEquals(429, third.status(), "the session last seen just now still counts: its client may resume it");
         }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, old, 0), token("ivan"))) {
@@ -234,7 +262,8 @@ class SharedStoreIT {
         GatewayServer b = node("b");
         try (SessionClient one = SessionClient.open(uri(a), token("dave"));
                 SessionClient two = SessionClient.open(uri(b), token("dave"))) {
-            RawHttp.Response third = RawHttp.upgrade(address(a), "/ws", Map.of("Authorization", "Bearer " + token("dave")));
+            RawHttp.Response third =
+                    RawHttp.upgrade(address(a), "/ws", Map.of("Authorization", "Bearer " + token("dave")));
             assertEquals(429, third.status(), third.body());
             assertTrue(third.body().contains("too_many_connections"), third.body());
         }
@@ -247,8 +276,9 @@ class SharedStoreIT {
         long seen;
         try (GatewayProcess dead = nodeProcess("dead", writeMode)) {
             URI onDead = URI.create("ws://127.0.0.1:" + dead.awaitListening() + "/ws");
-            String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
-                    Clock.systemUTC()).mint("erin", Duration.ofHours(1), Map.of());
+            String token = new TokenMinter(
+                            GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
+                    .mint("erin", Duration.ofHours(1), Map.of());
             try (TestClient ws = TestClient.connectWithHeader(onDead, token)) {
                 ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
                 id = ready.sessionId();
@@ -264,7 +294,8 @@ class SharedStoreIT {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertTrue(ready.resumed());
             assertTrue(ready.lastSeq() >= seen, "no seq the client saw is reused: " + ready.lastSeq() + " < " + seen);
-            List<ServerMessage> after = ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
+            List<ServerMessage> after =
+                    ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             ServerMessage.Notice moved = notice(after, "session_moved");
             assertEquals("dead", moved.details().path("from_node").asText());
             assertEquals("m1", moved.details().path("turn_id").asText(), "the turn that died with the node is named");
@@ -280,14 +311,17 @@ class SharedStoreIT {
                 }
             }
             for (long seq = seen + 1; seq <= ready.lastSeq(); seq++) {
-                assertTrue(accounted.contains(seq), "seq " + seq + " is neither replayed nor reported lost: "
-                        + SessionClient.tags(after));
+                assertTrue(
+                        accounted.contains(seq),
+                        "seq " + seq + " is neither replayed nor reported lost: " + SessionClient.tags(after));
             }
             if (writeMode.equals("batched")) {
-                assertTrue(after.stream().anyMatch(m -> m instanceof ServerMessage.ReplayGap),
+                assertTrue(
+                        after.stream().anyMatch(m -> m instanceof ServerMessage.ReplayGap),
                         "batched: what the dead node may have sent unstored is a replay_gap");
             } else {
-                assertTrue(after.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap),
+                assertTrue(
+                        after.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap),
                         "before_send: nothing the client was sent is missing from the store");
             }
             ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.textNode("again")));
@@ -298,8 +332,11 @@ class SharedStoreIT {
     @Test
     void behindNginxADrainedNodesSessionsGoOnElsewhereAndTheirNextResumesGoStraightThere() throws Exception {
         List<GatewayServer> three = List.of(node("a"), node("b"), node("c"));
-        List<Nginx.Node> behind = three.stream().map(n -> new Nginx.Node(n.config().server().nodeId(), address(n))).toList();
-        try (Nginx nginx = Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
+        List<Nginx.Node> behind = three.stream()
+                .map(n -> new Nginx.Node(n.config().server().nodeId(), address(n)))
+                .toList();
+        try (Nginx nginx =
+                Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
             URI entry = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
             // Sessions until node a has two of them, each after one turn.
             record Open(TestClient ws, String id, String subject, SessionState state) {}
@@ -310,7 +347,9 @@ class SharedStoreIT {
                 String subject = "user-" + i;
                 TestClient ws = TestClient.connectWithHeader(entry, token(subject));
                 ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
-                assertEquals(ready.sessionId().substring(0, ready.sessionId().indexOf('.')), ready.node(),
+                assertEquals(
+                        ready.sessionId().substring(0, ready.sessionId().indexOf('.')),
+                        ready.node(),
                         "a new session is served by the node its id names");
                 if ("a".equals(ready.node())) {
                     onA.add(new Open(ws, ready.sessionId(), subject, ready.state()));
@@ -323,8 +362,14 @@ class SharedStoreIT {
                 if (open.state() != SessionState.IDLE) {
                     open.ws().until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
                 }
-                open.ws().send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
-                        .put("text", "abcd").put("deltas", 4).put("delay_ms", 100)));
+                open.ws()
+                        .send(new ClientMessage.Message(
+                                "slow",
+                                JsonNodeFactory.instance
+                                        .objectNode()
+                                        .put("text", "abcd")
+                                        .put("deltas", 4)
+                                        .put("delay_ms", 100)));
                 open.ws().until(m -> m instanceof ServerMessage.Event);
             }
             three.get(0).drain("test");
@@ -338,7 +383,9 @@ class SharedStoreIT {
                     beforeClose.add(m);
                 }
                 assertEquals(1001, open.ws().awaitCloseCode(), "a drained node's clients are sent elsewhere");
-                long last = seqs(beforeClose).isEmpty() ? 0 : seqs(beforeClose).get(seqs(beforeClose).size() - 1);
+                long last = seqs(beforeClose).isEmpty()
+                        ? 0
+                        : seqs(beforeClose).get(seqs(beforeClose).size() - 1);
                 boolean sawResult = SessionClient.tags(beforeClose).contains("event:result:slow");
 
                 URI resume = URI.create(entry + "?session=" + open.id() + "&last_seq=" + last + "&node=a");
@@ -349,14 +396,24 @@ class SharedStoreIT {
                     movedTo = ready.node();
                     assertTrue("b".equals(movedTo) || "c".equals(movedTo), "taken over by a live node: " + movedTo);
                     // Up to the new worker: the replay may hold a's own idle after the turn first.
-                    List<ServerMessage> replay = new ArrayList<>(again.until(m -> m instanceof ServerMessage.Notice n
-                            && "worker_restarted".equals(n.code())));
-                    replay.addAll(again.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE));
+                    List<ServerMessage> replay = new ArrayList<>(again.until(
+                            m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code())));
+                    replay.addAll(
+                            again.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE));
                     List<Long> seqs = seqs(replay);
                     assertEquals(last + 1, seqs.get(0), "nothing skipped: " + seqs);
-                    assertEquals(sawResult ? 0 : 1, SessionClient.tags(replay).stream()
-                            .filter(t -> t.equals("event:result:slow")).count(), "the turn's result, once");
-                    assertEquals("(released)", notice(replay, "session_moved").details().path("from_node").asText());
+                    assertEquals(
+                            sawResult ? 0 : 1,
+                            SessionClient.tags(replay).stream()
+                                    .filter(t -> t.equals("event:result:slow"))
+                                    .count(),
+                            "the turn's result, once");
+                    assertEquals(
+                            "(released)",
+                            notice(replay, "session_moved")
+                                    .details()
+                                    .path("from_node")
+                                    .asText());
                     last = seqs.get(seqs.size() - 1);
                 }
                 // The next resume names the new node: served there, no other move.
@@ -385,23 +442,27 @@ class SharedStoreIT {
                 stopped.signal("TERM");
                 assertEquals(1001, ws.awaitCloseCode(), "go elsewhere");
                 List<ServerMessage> rest = ws.drain(); // everything that came before the close
-                assertTrue(SessionClient.tags(rest).contains("event:result:m1"), "the running turn finished first: "
-                        + SessionClient.tags(rest));
+                assertTrue(
+                        SessionClient.tags(rest).contains("event:result:m1"),
+                        "the running turn finished first: " + SessionClient.tags(rest));
                 last = seqs(rest).get(seqs(rest).size() - 1);
             }
             assertEquals(0, stopped.awaitExit(), "a clean exit");
         }
         try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-            assertEquals("", store.read(id).toCompletableFuture().get().orElseThrow().node(), "released, owned by no node");
+            assertEquals(
+                    "", store.read(id).toCompletableFuture().get().orElseThrow().node(), "released, owned by no node");
         }
         GatewayServer b = node("b");
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("sam"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
-            List<ServerMessage> after = ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
+            List<ServerMessage> after =
+                    ws.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
             ServerMessage.Notice moved = notice(after, "session_moved");
             assertEquals("(released)", moved.details().path("from_node").asText());
             assertFalse(moved.details().has("turn_id"), "no turn was lost: it finished before the release");
-            assertEquals(last + 1, seqs(after).get(0), "nothing between what the client saw and the move: " + seqs(after));
+            assertEquals(
+                    last + 1, seqs(after).get(0), "nothing between what the client saw and the move: " + seqs(after));
         }
     }
 
@@ -418,38 +479,61 @@ class SharedStoreIT {
             if (ready.state() != SessionState.IDLE) {
                 ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             }
-            ws.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
-                    .put("text", "abcd").put("deltas", 4).put("delay_ms", 150)));
-            ws.send(new ClientMessage.Message("queued", JsonNodeFactory.instance.objectNode()
-                    .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
+            ws.send(new ClientMessage.Message(
+                    "slow",
+                    JsonNodeFactory.instance
+                            .objectNode()
+                            .put("text", "abcd")
+                            .put("deltas", 4)
+                            .put("delay_ms", 150)));
+            ws.send(new ClientMessage.Message(
+                    "queued",
+                    JsonNodeFactory.instance
+                            .objectNode()
+                            .put("text", "later")
+                            .put("deltas", 1)
+                            .put("delay_ms", 0)));
             seen.addAll(ws.until(m -> m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id())));
             a.drain("test");
             seen.addAll(ws.until(m -> m instanceof ServerMessage.ShuttingDown));
             // Sent again while the slow turn runs (its client was not sure it got there): it was
             // taken before the drain and is kept, so it is a duplicate, not refused.
-            ws.send(new ClientMessage.Message("queued", JsonNodeFactory.instance.objectNode()
-                    .put("text", "later").put("deltas", 1).put("delay_ms", 0)));
-            List<ServerMessage> again = ws.until(m -> (m instanceof ServerMessage.Accepted accepted
-                    && "queued".equals(accepted.id())) || m instanceof ServerMessage.Error);
-            assertTrue(again.get(again.size() - 1) instanceof ServerMessage.Accepted accepted && accepted.duplicate(),
+            ws.send(new ClientMessage.Message(
+                    "queued",
+                    JsonNodeFactory.instance
+                            .objectNode()
+                            .put("text", "later")
+                            .put("deltas", 1)
+                            .put("delay_ms", 0)));
+            List<ServerMessage> again =
+                    ws.until(m -> (m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id()))
+                            || m instanceof ServerMessage.Error);
+            assertTrue(
+                    again.get(again.size() - 1) instanceof ServerMessage.Accepted accepted && accepted.duplicate(),
                     SessionClient.tags(again).toString());
             seen.addAll(again);
             assertEquals(1001, ws.awaitCloseCode(), "a drained node's clients are sent elsewhere");
             List<ServerMessage> before = ws.drain();
-            assertTrue(before.stream().noneMatch(m -> m instanceof ServerMessage.Error), "nothing refused: "
-                    + SessionClient.tags(before));
-            assertFalse(SessionClient.tags(before).contains("event:result:queued"), "the queued one did not start on a");
+            assertTrue(
+                    before.stream().noneMatch(m -> m instanceof ServerMessage.Error),
+                    "nothing refused: " + SessionClient.tags(before));
+            assertFalse(
+                    SessionClient.tags(before).contains("event:result:queued"), "the queued one did not start on a");
             seen.addAll(before);
             last = seqs(seen).get(seqs(seen).size() - 1);
         }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("quinn"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
-            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText())
                     && "queued".equals(e.event().path("id").asText())));
         }
         List<String> tags = SessionClient.tags(seen);
-        assertEquals(1, tags.stream().filter("event:result:slow"::equals).count(), "the running turn finished on a, "
-                + "its result seen once (before the close, or in b's replay): " + tags);
+        assertEquals(
+                1,
+                tags.stream().filter("event:result:slow"::equals).count(),
+                "the running turn finished on a, " + "its result seen once (before the close, or in b's replay): "
+                        + tags);
         assertTrue(tags.indexOf("event:result:slow") < tags.indexOf("notice:session_moved"), tags::toString);
     }
 
@@ -464,10 +548,16 @@ class SharedStoreIT {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             id = ready.sessionId();
             for (int i = 1; i <= 5; i++) {
-                ws.send(new ClientMessage.Message("q" + i, JsonNodeFactory.instance.objectNode()
-                        .put("text", "t" + i).put("deltas", 1).put("delay_ms", 0)));
+                ws.send(new ClientMessage.Message(
+                        "q" + i,
+                        JsonNodeFactory.instance
+                                .objectNode()
+                                .put("text", "t" + i)
+                                .put("deltas", 1)
+                                .put("delay_ms", 0)));
             }
-            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+            seen.addAll(ws.until(m -> m instanceof ServerMessage.Event e
+                    && "result".equals(e.event().path("type").asText())
                     && "q5".equals(e.event().path("id").asText())));
             a.drain("test");
             assertEquals(1001, ws.awaitCloseCode());
@@ -476,7 +566,8 @@ class SharedStoreIT {
         }
         String storedCheckpoint;
         try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-            byte[] checkpoint = store.read(id).toCompletableFuture().get().orElseThrow().checkpoint();
+            byte[] checkpoint =
+                    store.read(id).toCompletableFuture().get().orElseThrow().checkpoint();
             storedCheckpoint = checkpoint == null ? "none" : new String(checkpoint, StandardCharsets.UTF_8);
         }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, last), token("tina"))) {
@@ -485,9 +576,14 @@ class SharedStoreIT {
             ws.send(new ClientMessage.Message("q6", JsonNodeFactory.instance.textNode("six")));
             List<ServerMessage> turn = ws.until(m -> m instanceof ServerMessage.Event e
                     && "result".equals(e.event().path("type").asText()));
-            assertEquals(6, ((ServerMessage.Event) turn.get(turn.size() - 1)).event().path("turn").asInt(),
+            assertEquals(
+                    6,
+                    ((ServerMessage.Event) turn.get(turn.size() - 1))
+                            .event()
+                            .path("turn")
+                            .asInt(),
                     "the turn count goes on: " + SessionClient.tags(turn) + "; checkpoint stored " + storedCheckpoint
-                    + "; seen on a " + SessionClient.tags(seen));
+                            + "; seen on a " + SessionClient.tags(seen));
         }
     }
 
@@ -508,11 +604,20 @@ class SharedStoreIT {
             GatewayServer b = node("b");
             try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("rita"))) {
                 assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
-                assertEquals("r", notice(ws.until(m -> m instanceof ServerMessage.Notice n
-                        && "session_moved".equals(n.code())), "session_moved").details().path("from_node").asText());
+                assertEquals(
+                        "r",
+                        notice(
+                                        ws.until(m -> m instanceof ServerMessage.Notice n
+                                                && "session_moved".equals(n.code())),
+                                        "session_moved")
+                                .details()
+                                .path("from_node")
+                                .asText());
             }
-            assertTrue(toB.messages.contains("absent " + id), "r answered that it has no copy, rather than "
-                    + "letting b wait handoff_timeout and the lease: " + toB.messages);
+            assertTrue(
+                    toB.messages.contains("absent " + id),
+                    "r answered that it has no copy, rather than " + "letting b wait handoff_timeout and the lease: "
+                            + toB.messages);
         }
     }
 
@@ -524,7 +629,8 @@ class SharedStoreIT {
             List<Nginx.Node> behind = new ArrayList<>();
             behind.add(new Nginx.Node("k", new InetSocketAddress(InetAddress.getLoopbackAddress(), kPort)));
             live.forEach(n -> behind.add(new Nginx.Node(n.config().server().nodeId(), address(n))));
-            try (Nginx nginx = Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
+            try (Nginx nginx =
+                    Nginx.start(tmp.resolve("nginx-" + System.nanoTime()), behind, Duration.ofSeconds(60), true)) {
                 URI entry = URI.create("ws://127.0.0.1:" + nginx.port() + "/ws");
                 TestClient onK = null;
                 String id = null;
@@ -552,15 +658,18 @@ class SharedStoreIT {
                 try (TestClient again = TestClient.connectWithHeader(resume, token(subject))) {
                     ServerMessage.SessionReady ready = again.expect(ServerMessage.SessionReady.class);
                     assertTrue(ready.resumed());
-                    assertTrue("b".equals(ready.node()) || "c".equals(ready.node()), "a live node took it: " + ready.node());
-                    List<ServerMessage> after = again.until(m -> m instanceof ServerMessage.Status s
-                            && s.state() == SessionState.IDLE);
+                    assertTrue(
+                            "b".equals(ready.node()) || "c".equals(ready.node()),
+                            "a live node took it: " + ready.node());
+                    List<ServerMessage> after =
+                            again.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
                     ServerMessage.Notice moved = notice(after, "session_moved");
                     assertEquals("k", moved.details().path("from_node").asText());
                     assertEquals("m1", moved.details().path("turn_id").asText(), "the turn that died with k is named");
                     assertTrue(seqs(after).get(0) > seen, "history goes on above what the client saw");
                     again.send(new ClientMessage.Message("m2", JsonNodeFactory.instance.textNode("go on")));
-                    again.until(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText()));
+                    again.until(m -> m instanceof ServerMessage.Event e
+                            && "result".equals(e.event().path("type").asText()));
                 }
                 onK.close();
                 others.forEach(TestClient::close);
@@ -578,18 +687,25 @@ class SharedStoreIT {
         }
         redis.kill();
         try {
-            Poll.until("a's /readyz says store_unavailable", Duration.ofSeconds(20),
+            Poll.until(
+                    "a's /readyz says store_unavailable",
+                    Duration.ofSeconds(20),
                     () -> readyz(a).contains("store_unavailable"));
-            RawHttp.Response refused = RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("gina")));
+            RawHttp.Response refused =
+                    RawHttp.upgrade(address(b), "/ws", Map.of("Authorization", "Bearer " + token("gina")));
             assertEquals(503, refused.status(), refused.body());
             assertTrue(refused.header("Retry-After") != null, "with Retry-After");
         } finally {
             redis.restartEmpty();
         }
-        Poll.until("b's /readyz is ready again", Duration.ofSeconds(20),
+        Poll.until(
+                "b's /readyz is ready again",
+                Duration.ofSeconds(20),
                 () -> readyz(b).contains("\"ready\""));
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("gina"))) {
-            assertEquals(ErrorCode.SESSION_NOT_FOUND, ws.expect(ServerMessage.Error.class).code(),
+            assertEquals(
+                    ErrorCode.SESSION_NOT_FOUND,
+                    ws.expect(ServerMessage.Error.class).code(),
                     "a session the store forgot is not found, never another one");
             assertEquals(4004, ws.awaitCloseCode());
         }
@@ -609,11 +725,15 @@ class SharedStoreIT {
             redis.freeze();
             try {
                 onA.addAll(c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":2,\"delay_ms\":0}"));
-                assertEquals(1, SessionClient.event(onA, "result").path("turn").asInt(),
+                assertEquals(
+                        1,
+                        SessionClient.event(onA, "result").path("turn").asInt(),
                         "the turn ran and was shown while Redis did not answer: " + SessionClient.tags(onA));
-                if (onA.stream().noneMatch(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code()))) {
+                if (onA.stream()
+                        .noneMatch(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code()))) {
                     // Shown before the notice when the turn was quicker than unavailable_after.
-                    onA.addAll(c.until(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code())));
+                    onA.addAll(
+                            c.until(m -> m instanceof ServerMessage.Notice n && "store_unavailable".equals(n.code())));
                 }
                 assertTrue(scrape(a).contains("tether_sessions_store_away 1.0"), "the gauge counts it");
             } finally {
@@ -626,9 +746,12 @@ class SharedStoreIT {
         a.close();
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("hana"))) {
             assertTrue(ws.expect(ServerMessage.SessionReady.class).resumed());
-            List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.Notice n && "session_moved".equals(n.code()));
+            List<ServerMessage> replay =
+                    ws.until(m -> m instanceof ServerMessage.Notice n && "session_moved".equals(n.code()));
             long firstOnA = seqs(onA).get(0);
-            assertEquals(tagsBetween(onA, firstOnA, newestOnA), tagsBetween(replay, firstOnA, newestOnA),
+            assertEquals(
+                    tagsBetween(onA, firstOnA, newestOnA),
+                    tagsBetween(replay, firstOnA, newestOnA),
                     "what a showed while Redis hung was stored once it answered, and b replays it");
             assertTrue(replay.stream().noneMatch(m -> m instanceof ServerMessage.ReplayGap), "nothing lost");
         }
@@ -666,10 +789,15 @@ class SharedStoreIT {
                     uri: %s
                     lease: 1s
                     write_mode: %s
-                """.formatted(nodeId, GatewayProcess.TEST_SECRET, worker.strip().replace("\n", "\n                "),
-                redis.uri(), writeMode));
+                """.formatted(
+                        nodeId,
+                        GatewayProcess.TEST_SECRET,
+                        worker.strip().replace("\n", "\n                "),
+                        redis.uri(),
+                        writeMode));
         Map<String, String> env = new HashMap<>();
-        for (String name : List.of("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
+        for (String name : List.of(
+                "TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT", "TETHER_NODE_ID", "TETHER_REDIS_URI")) {
             env.put(name, null); // the file says it all
         }
         return GatewayProcess.start(tmp, env, "--config", file.toString());
@@ -702,9 +830,13 @@ class SharedStoreIT {
 
     private String scrape(GatewayServer server) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + address(server).getPort() + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            return HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                            + address(server).getPort() + "/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -715,9 +847,12 @@ class SharedStoreIT {
 
     private String readyz(GatewayServer server) {
         try {
-            HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + address(server).getPort() + "/readyz"))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                            + address(server).getPort() + "/readyz"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             return response.body();
         } catch (IOException e) {
             return e.toString();
@@ -730,13 +865,16 @@ class SharedStoreIT {
     // ---- helpers ----
 
     private static List<Long> seqs(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Sequenced).map(m -> ((ServerMessage.Sequenced) m).seq())
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Sequenced)
+                .map(m -> ((ServerMessage.Sequenced) m).seq())
                 .toList();
     }
 
     private static List<String> tagsBetween(List<ServerMessage> messages, long from, long to) {
         return historyTags(messages.stream()
-                .filter(m -> m instanceof ServerMessage.Sequenced s && s.seq() >= from && s.seq() <= to).toList());
+                .filter(m -> m instanceof ServerMessage.Sequenced s && s.seq() >= from && s.seq() <= to)
+                .toList());
     }
 
     private InetSocketAddress address(GatewayServer server) {
@@ -780,9 +918,13 @@ class SharedStoreIT {
             ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
             assertEquals(request.requestId(), resolved.requestId());
             assertEquals(RequestOutcome.CANCELLED, resolved.outcome());
-            ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > resolved.seq());
+            ws.until(m ->
+                    m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE && s.seq() > resolved.seq());
             ws.send(new ClientMessage.Respond(request.requestId(), JsonNodeFactory.instance.objectNode()));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code(), "resolved once, on any node");
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    ws.expect(ServerMessage.Error.class).code(),
+                    "resolved once, on any node");
         }
     }
 
@@ -799,12 +941,18 @@ class SharedStoreIT {
                     work_root: %s
                 """.formatted(tmp.resolve("asker-work")))) {
             URI onDead = URI.create("ws://127.0.0.1:" + dead.awaitListening() + "/ws");
-            String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
-                    Clock.systemUTC()).mint("vera", Duration.ofHours(1), Map.of());
+            String token = new TokenMinter(
+                            GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
+                    .mint("vera", Duration.ofHours(1), Map.of());
             try (TestClient ws = TestClient.connectWithHeader(onDead, token)) {
                 id = ws.expect(ServerMessage.SessionReady.class).sessionId();
-                ws.send(new ClientMessage.Message("m1", JsonNodeFactory.instance.objectNode().set("ask",
-                        JsonNodeFactory.instance.objectNode().put("kind", "question"))));
+                ws.send(new ClientMessage.Message(
+                        "m1",
+                        JsonNodeFactory.instance
+                                .objectNode()
+                                .set(
+                                        "ask",
+                                        JsonNodeFactory.instance.objectNode().put("kind", "question"))));
                 requestId = ws.awaitRequest().requestId();
                 dead.signal("KILL");
                 dead.awaitExit();
@@ -815,14 +963,19 @@ class SharedStoreIT {
             ServerMessage.SessionReady ready = ws.expect(ServerMessage.SessionReady.class);
             assertEquals(List.of(), ready.pendingRequests(), "the worker that asked died with its node");
             List<ServerMessage> replay = ws.until(m -> m instanceof ServerMessage.RequestResolved);
-            assertTrue(replay.stream().anyMatch(m -> m instanceof ServerMessage.Request r && r.requestId().equals(requestId)),
+            assertTrue(
+                    replay.stream()
+                            .anyMatch(m -> m instanceof ServerMessage.Request r
+                                    && r.requestId().equals(requestId)),
                     "the request is in the history b continues: " + SessionClient.tags(replay));
             ServerMessage.RequestResolved resolved = (ServerMessage.RequestResolved) replay.get(replay.size() - 1);
             assertEquals(requestId, resolved.requestId());
             assertEquals(RequestOutcome.CANCELLED, resolved.outcome());
             ws.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.IDLE);
             ws.send(new ClientMessage.Respond(requestId, JsonNodeFactory.instance.objectNode()));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, ws.expect(ServerMessage.Error.class).code());
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    ws.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -843,13 +996,19 @@ class SharedStoreIT {
                 assertEquals(1001, viewer.awaitCloseCode());
             }
             try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-                StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
+                StoredSession stored =
+                        store.read(id).toCompletableFuture().get().orElseThrow();
                 assertEquals("a", stored.node(), "the viewer did not take the session over");
                 assertEquals(epoch, stored.epoch());
             }
             assertTrue(b.registry().get(id).isEmpty());
-            assertEquals(1, SessionClient.event(owner.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"),
-                    "result").path("turn").asInt(), "the owner goes on undisturbed");
+            assertEquals(
+                    1,
+                    SessionClient.event(
+                                    owner.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}"), "result")
+                            .path("turn")
+                            .asInt(),
+                    "the owner goes on undisturbed");
         }
     }
 
@@ -861,7 +1020,9 @@ class SharedStoreIT {
         try (SessionClient owner = SessionClient.openIdle(uri(a), token("xena"))) {
             id = owner.sessionId();
             try (TestClient viewer = TestClient.connectWithHeader(viewUri(a, id), token("xena"))) {
-                assertEquals(Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
+                assertEquals(
+                        Role.VIEWER,
+                        viewer.expect(ServerMessage.SessionReady.class).role());
                 // The owner resumes on b: a hands the session over, and its viewer is told to reconnect.
                 try (TestClient moved = TestClient.connectWithHeader(resumeUri(b, id, 0), token("xena"))) {
                     assertTrue(moved.expect(ServerMessage.SessionReady.class).resumed());
@@ -870,7 +1031,9 @@ class SharedStoreIT {
             }
         }
         try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token("xena"))) {
-            assertEquals(Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role(),
+            assertEquals(
+                    Role.VIEWER,
+                    viewer.expect(ServerMessage.SessionReady.class).role(),
                     "reconnected where the session went");
         }
     }
@@ -882,11 +1045,13 @@ class SharedStoreIT {
                 LogCapture log = LogCapture.of("dev.tether.gateway.store.SharedSessionStore");
                 RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
             String id = c.sessionId();
-            long epoch = store.read(id).toCompletableFuture().get().orElseThrow().epoch();
+            long epoch =
+                    store.read(id).toCompletableFuture().get().orElseThrow().epoch();
             // A request retried past the take-over it was meant for (another node asked for the
             // claim before this one) must not send away the client that has just attached here.
             store.requestHandoff("a", id, "b", epoch - 1).toCompletableFuture().get();
-            log.await(e -> e.getFormattedMessage().startsWith("hand-off request for epoch " + (epoch - 1) + " ignored"));
+            log.await(
+                    e -> e.getFormattedMessage().startsWith("hand-off request for epoch " + (epoch - 1) + " ignored"));
             List<ServerMessage> turn = c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
             assertEquals(1, SessionClient.event(turn, "result").path("turn").asInt());
             assertTrue(a.registry().get(id).orElseThrow().attached(), "still attached on a");
@@ -922,7 +1087,9 @@ class SharedStoreIT {
                     for (int attempt = 1; ; attempt++) {
                         TestClient client = TestClient.connectWithHeader(resumeUri(target, id, 0), token("frank"));
                         ServerMessage first = client.poll(Duration.ofSeconds(60));
-                        if (first instanceof ServerMessage.Error busy && busy.code() == ErrorCode.SESSION_BUSY && attempt < 20) {
+                        if (first instanceof ServerMessage.Error busy
+                                && busy.code() == ErrorCode.SESSION_BUSY
+                                && attempt < 20) {
                             client.close();
                             continue;
                         }
@@ -944,10 +1111,20 @@ class SharedStoreIT {
         }
         assertEquals(50, clients.size(), () -> "every resume got an answer: " + failures);
         try {
-            Poll.until("one connection open, and one node holding the session with it attached", Duration.ofSeconds(60),
-                    () -> List.of(clients.stream().filter(TestClient::isOpen).count(),
-                            three.stream().filter(n -> n.registry().get(id).isPresent()).count(),
-                            three.stream().filter(n -> n.registry().get(id).map(Session::attached).orElse(false)).count()),
+            Poll.until(
+                    "one connection open, and one node holding the session with it attached",
+                    Duration.ofSeconds(60),
+                    () -> List.of(
+                            clients.stream().filter(TestClient::isOpen).count(),
+                            three.stream()
+                                    .filter(n -> n.registry().get(id).isPresent())
+                                    .count(),
+                            three.stream()
+                                    .filter(n -> n.registry()
+                                            .get(id)
+                                            .map(Session::attached)
+                                            .orElse(false))
+                                    .count()),
                     openHoldingAttached -> openHoldingAttached.equals(List.of(1L, 1L, 1L)));
         } catch (AssertionError notSettled) {
             StringBuilder why = new StringBuilder();
@@ -956,42 +1133,62 @@ class SharedStoreIT {
                     why.append(SessionClient.tags(open.drain())).append('\n');
                 }
             }
-            three.forEach(n -> why.append(n.config().server().nodeId()).append(": ")
-                    .append(n.registry().get(id).map(x -> "has it, attached " + x.attached()).orElse("no")).append('\n'));
+            three.forEach(n -> why.append(n.config().server().nodeId())
+                    .append(": ")
+                    .append(n.registry()
+                            .get(id)
+                            .map(x -> "has it, attached " + x.attached())
+                            .orElse("no"))
+                    .append('\n'));
             try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-                StoredSession stored = store.read(id).toCompletableFuture().get().orElseThrow();
-                why.append("store: node ").append(stored.node()).append(" epoch ").append(stored.epoch());
+                StoredSession stored =
+                        store.read(id).toCompletableFuture().get().orElseThrow();
+                why.append("store: node ")
+                        .append(stored.node())
+                        .append(" epoch ")
+                        .append(stored.epoch());
             }
-            throw new AssertionError("open connections of 50 did not come down to one (" + notSettled.getMessage() + "):\n"
-                    + why, notSettled);
+            throw new AssertionError(
+                    "open connections of 50 did not come down to one (" + notSettled.getMessage() + "):\n" + why,
+                    notSettled);
         }
-        List<GatewayServer> owners = three.stream().filter(n -> n.registry().get(id).isPresent()).toList();
+        List<GatewayServer> owners =
+                three.stream().filter(n -> n.registry().get(id).isPresent()).toList();
         assertEquals(1, owners.size(), "one node has the session");
         GatewayServer owner = owners.get(0);
         assertTrue(owner.registry().get(id).orElseThrow().attached(), "with the one open connection attached");
         try (RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
-            assertEquals(owner.config().server().nodeId(), store.read(id).toCompletableFuture().get().orElseThrow().node(),
+            assertEquals(
+                    owner.config().server().nodeId(),
+                    store.read(id).toCompletableFuture().get().orElseThrow().node(),
                     "the store names the same owner");
         }
-        TestClient survivor = clients.stream().filter(TestClient::isOpen).findFirst().orElseThrow();
+        TestClient survivor =
+                clients.stream().filter(TestClient::isOpen).findFirst().orElseThrow();
         List<ServerMessage> before = survivor.drain();
         survivor.send(new ClientMessage.Message("t2", JsonNodeFactory.instance.textNode("two")));
         // The last take-over's worker may be a cold start behind the dozens the race started and
         // stopped (seen taking 10 s on a loaded CI machine): the turn gets a minute.
         List<ServerMessage> turn = new ArrayList<>();
         long turnDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (turn.isEmpty() || !(turn.get(turn.size() - 1) instanceof ServerMessage.Event e
-                && "result".equals(e.event().path("type").asText()))) {
+        while (turn.isEmpty()
+                || !(turn.get(turn.size() - 1) instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").asText()))) {
             ServerMessage next = survivor.poll(Duration.ofNanos(Math.max(1, turnDeadline - System.nanoTime())));
             if (next == null) {
                 throw new AssertionError("survivor had " + SessionClient.tags(before) + " and then "
-                        + SessionClient.tags(turn) + "; owner state " + owner.registry().get(id).orElseThrow().state());
+                        + SessionClient.tags(turn) + "; owner state "
+                        + owner.registry().get(id).orElseThrow().state());
             }
             turn.add(next);
         }
-        assertEquals(2, ((ServerMessage.Event) turn.get(turn.size() - 1)).event().path("turn").asInt(),
+        assertEquals(
+                2,
+                ((ServerMessage.Event) turn.get(turn.size() - 1))
+                        .event()
+                        .path("turn")
+                        .asInt(),
                 "the conversation goes on where it was");
         clients.forEach(TestClient::close);
     }
-
 }

@@ -51,8 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ShutdownIT {
 
     /** The gateway's last word on its workers (GatewayServer.close). */
-    private static final Pattern SUMMARY = Pattern.compile("shutdown: workers stopped: (\\d+) \\(needed SIGTERM: (\\d+), "
-            + "needed SIGKILL: (\\d+)\\), leftovers killed in the final sweep: (\\d+), work directories removed: (\\d+)");
+    private static final Pattern SUMMARY = Pattern.compile(
+            "shutdown: workers stopped: (\\d+) \\(needed SIGTERM: (\\d+), "
+                    + "needed SIGKILL: (\\d+)\\), leftovers killed in the final sweep: (\\d+), work directories removed: (\\d+)");
     /** Turn data that makes a worker hard to stop: only SIGKILL ends it, and its child. */
     private static final String STUBBORN = "\"ignore_shutdown\":true,\"spawn_stubborn_child\":true";
     /**
@@ -68,10 +69,12 @@ class ShutdownIT {
 
     /** The config decides the ports and the secret, whatever this shell's environment says. */
     private static final Map<String, String> ENV = envWithout("TETHER_JWT_SECRET", "TETHER_PORT", "TETHER_ADMIN_PORT");
+
     private static final String SECRET = "shutdown-it-secret-0123456789abcdef";
 
     @TempDir
     Path dir;
+
     private String marker;
     private GatewayProcess gateway;
 
@@ -115,7 +118,9 @@ class ShutdownIT {
         start("");
         try (SessionClient running = SessionClient.openIdle(uri(), token("orphaned"))) {
             stubbornHang(running, "k1");
-            Poll.until("the worker and its child run", () -> DemoWorkers.anywhere(marker).size() >= 2);
+            Poll.until(
+                    "the worker and its child run",
+                    () -> DemoWorkers.anywhere(marker).size() >= 2);
             gateway.signal("KILL"); // no drain, no shutdown hook: only the spawner is left to clean up
             assertEquals(137, gateway.awaitExit(), gateway::log);
         }
@@ -211,11 +216,14 @@ class ShutdownIT {
             stubbornIdle(ended, "s1");
             endedJustBefore(ended);
             String admin = minter().mint("ops", Duration.ofMinutes(10), Map.of("roles", List.of("admin")));
-            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + gateway.awaitAdminListening() + "/admin/drain"))
-                    .header("Authorization", "Bearer " + admin)
-                    .POST(HttpRequest.BodyPublishers.noBody())
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> answer = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(
+                                            "http://127.0.0.1:" + gateway.awaitAdminListening() + "/admin/drain"))
+                                    .header("Authorization", "Bearer " + admin)
+                                    .POST(HttpRequest.BodyPublishers.noBody())
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(202, answer.statusCode(), answer::body);
             running.untilTag("status:ended:shutdown");
         }
@@ -339,8 +347,12 @@ class ShutdownIT {
         assertEquals(Set.of(), left, () -> "processes the gateway started, running after it exited:\n" + gateway.log());
         assertEquals(List.of(), DemoWorkers.workDirs(marker), () -> "working directories left:\n" + gateway.log());
         Matcher line = gateway.awaitLine(SUMMARY);
-        Summary summary = new Summary(Integer.parseInt(line.group(1)), Integer.parseInt(line.group(2)),
-                Integer.parseInt(line.group(3)), Integer.parseInt(line.group(4)), Integer.parseInt(line.group(5)));
+        Summary summary = new Summary(
+                Integer.parseInt(line.group(1)),
+                Integer.parseInt(line.group(2)),
+                Integer.parseInt(line.group(3)),
+                Integer.parseInt(line.group(4)),
+                Integer.parseInt(line.group(5)));
         assertEquals(0, summary.swept(), () -> summary + "\n" + gateway.log());
         assertEquals(summary.stopped(), summary.removed(), () -> summary + "\n" + gateway.log());
         return summary;

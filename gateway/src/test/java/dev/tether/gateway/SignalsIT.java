@@ -43,6 +43,7 @@ class SignalsIT {
 
     @TempDir
     Path dir;
+
     private Process gateway;
     private Thread reader;
     private final List<String> output = new CopyOnWriteArrayList<>();
@@ -78,10 +79,14 @@ class SignalsIT {
             sigterm();
 
             List<ServerMessage> rest = c.untilTag("status:ended:shutdown");
-            assertTrue(rest.contains(new ServerMessage.ShuttingDown(2)), () -> tags(rest).toString());
+            assertTrue(
+                    rest.contains(new ServerMessage.ShuttingDown(2)),
+                    () -> tags(rest).toString());
             List<String> history = historyTags(rest);
-            assertEquals(List.of("event:result:m1", "status:idle", "status:ended:shutdown"),
-                    history.subList(history.size() - 3, history.size()), history::toString);
+            assertEquals(
+                    List.of("event:result:m1", "status:idle", "status:ended:shutdown"),
+                    history.subList(history.size() - 3, history.size()),
+                    history::toString);
             assertEquals(1001, c.ws.awaitCloseCode());
         }
         assertExits(0);
@@ -143,20 +148,28 @@ class SignalsIT {
         Path file = dir.resolve("gateway.yaml");
         Files.writeString(file, yaml);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        gateway = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "dev.tether.gateway.Main",
-                "--config", file.toString())
+        gateway = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "dev.tether.gateway.Main",
+                        "--config",
+                        file.toString())
                 .redirectErrorStream(true)
                 .start();
-        reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    output.add(line);
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(output reader: " + e + ")");
-            }
-        }, "gateway-output");
+        reader = new Thread(
+                () -> {
+                    try (BufferedReader in = new BufferedReader(
+                            new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line = in.readLine(); line != null; line = in.readLine()) {
+                            output.add(line);
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        output.add("(output reader: " + e + ")");
+                    }
+                },
+                "gateway-output");
         reader.setDaemon(true);
         reader.start();
         long end = System.nanoTime() + DEADLINE.toNanos();

@@ -36,12 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StartupIT {
 
-    private static final Path SHIPPED = Path.of("..", "config", "gateway.yaml").toAbsolutePath().normalize();
-    private static final Path PRODUCTION = Path.of("..", "config", "production.yaml").toAbsolutePath().normalize();
+    private static final Path SHIPPED =
+            Path.of("..", "config", "gateway.yaml").toAbsolutePath().normalize();
+    private static final Path PRODUCTION =
+            Path.of("..", "config", "production.yaml").toAbsolutePath().normalize();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
+
     private GatewayProcess gateway;
 
     @AfterEach
@@ -99,7 +102,8 @@ class StartupIT {
                 worker: {kind: echo}
                 web: {dev_tokens: false}
                 """);
-        gateway = GatewayProcess.start(dir, env("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET), "--config", file.toString());
+        gateway = GatewayProcess.start(
+                dir, env("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET), "--config", file.toString());
         assertNotEquals(0, gateway.awaitListening());
         assertFalse(gateway.logged("built-in development secret"), gateway::log);
         gateway.signal("TERM");
@@ -115,8 +119,10 @@ class StartupIT {
                 """);
         gateway = GatewayProcess.start(dir, env(), "--config", file.toString());
         assertEquals(2, gateway.awaitExit(), gateway::log);
-        assertTrue(gateway.logged("web.dev_tokens: true (expected: false when server.host (0.0.0.0) is not a loopback "
-                + "address, unless web.dev_tokens_remote is true"), gateway::log);
+        assertTrue(
+                gateway.logged("web.dev_tokens: true (expected: false when server.host (0.0.0.0) is not a loopback "
+                        + "address, unless web.dev_tokens_remote is true"),
+                gateway::log);
     }
 
     @Test
@@ -148,10 +154,11 @@ class StartupIT {
                     web: {dev_tokens: true}
                     logging: {format: json}
                     """);
-            gateway = GatewayProcess.start(dir, env("TETHER_ADMIN_PORT", Integer.toString(taken.getLocalPort())),
-                    "--config", file.toString());
+            gateway = GatewayProcess.start(
+                    dir, env("TETHER_ADMIN_PORT", Integer.toString(taken.getLocalPort())), "--config", file.toString());
             assertEquals(3, gateway.awaitExit(), gateway::log);
-            String expected = "cannot listen on 127.0.0.1:" + taken.getLocalPort() + " (admin.host, admin.port, TETHER_ADMIN_PORT)";
+            String expected = "cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + " (admin.host, admin.port, TETHER_ADMIN_PORT)";
             JsonNode line = jsonLineContaining(expected);
             assertEquals("ERROR", line.path("level").asText(), line.toString());
             assertFalse(gateway.logged("\"listening on"), "it never said it was listening:\n" + gateway.log());
@@ -162,11 +169,13 @@ class StartupIT {
     void aTakenMainPortFailsNamingTheAddress() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path file = config("worker: {kind: echo}\nweb: {dev_tokens: true}\n");
-            gateway = GatewayProcess.start(dir, env("TETHER_PORT", Integer.toString(taken.getLocalPort())),
-                    "--config", file.toString());
+            gateway = GatewayProcess.start(
+                    dir, env("TETHER_PORT", Integer.toString(taken.getLocalPort())), "--config", file.toString());
             assertEquals(3, gateway.awaitExit(), gateway::log);
-            assertTrue(gateway.logged("start-up failed: cannot listen on 127.0.0.1:" + taken.getLocalPort()
-                    + " (server.host, server.port, TETHER_PORT)"), gateway::log);
+            assertTrue(
+                    gateway.logged("start-up failed: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + " (server.host, server.port, TETHER_PORT)"),
+                    gateway::log);
         }
     }
 
@@ -185,12 +194,16 @@ class StartupIT {
     @Test
     void aLineBreakInATokensSubjectCannotForgeALogLine() throws IOException {
         Path file = config("worker: {kind: echo}\n");
-        gateway = GatewayProcess.start(dir, env("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET), "--config", file.toString());
+        gateway = GatewayProcess.start(
+                dir, env("TETHER_JWT_SECRET", GatewayProcess.TEST_SECRET), "--config", file.toString());
         int port = gateway.awaitListening();
         String forged = "2026-01-01T00:00:00.000Z WARN  [main] d.t.g.s.GatewayServer - forged line";
-        String token = new TokenMinter(GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256",
-                Clock.systemUTC()).mint("mallory\n" + forged + "\r\u2028x", Duration.ofMinutes(5), Map.of());
-        RawHttp.Response upgraded = RawHttp.upgrade(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), "/ws",
+        String token = new TokenMinter(
+                        GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC())
+                .mint("mallory\n" + forged + "\r\u2028x", Duration.ofMinutes(5), Map.of());
+        RawHttp.Response upgraded = RawHttp.upgrade(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+                "/ws",
                 Map.of("Authorization", "Bearer " + token));
         assertEquals(101, upgraded.status());
         gateway.awaitLogged("session started");

@@ -106,22 +106,37 @@ class SupervisionIT {
         try (SessionClient c = SessionClient.openIdle(crashy, "crash-queue")) {
             long first = workerPid(crashy, c.sessionId());
 
-            c.sendAccepted("m1", "{\"text\":\"ab\",\"deltas\":2,\"delay_ms\":300,\"crash\":3,\"crash_after_deltas\":2}", 0);
+            c.sendAccepted(
+                    "m1", "{\"text\":\"ab\",\"deltas\":2,\"delay_ms\":300,\"crash\":3,\"crash_after_deltas\":2}", 0);
             // The session is processing m1 from the moment m1 was accepted: these queue, whenever they arrive.
             c.send("m2", "{\"text\":\"two\",\"deltas\":1,\"delay_ms\":0}");
             c.send("m3", "{\"text\":\"three\",\"deltas\":1,\"delay_ms\":0}");
             List<ServerMessage> seen = c.untilTag("status:idle");
 
-            assertEquals(List.of("accepted:m2:1", "accepted:m3:2"),
+            assertEquals(
+                    List.of("accepted:m2:1", "accepted:m3:2"),
                     tags(seen).stream().filter(t -> t.startsWith("accepted")).toList());
-            assertEquals(List.of("status:processing", "event:delta:m1", "event:delta:m1", "notice:worker_crashed",
-                    "status:restarting:crash", "notice:worker_restarted", "status:processing",
-                    "event:delta:m2", "event:result:m2", "event:delta:m3", "event:result:m3", "status:idle"),
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "event:delta:m1",
+                            "event:delta:m1",
+                            "notice:worker_crashed",
+                            "status:restarting:crash",
+                            "notice:worker_restarted",
+                            "status:processing",
+                            "event:delta:m2",
+                            "event:result:m2",
+                            "event:delta:m3",
+                            "event:result:m3",
+                            "status:idle"),
                     historyTags(seen));
             ServerMessage.Notice crashed = notice(seen, "worker_crashed");
             assertEquals("m1", crashed.details().path("turn_id").asText());
             assertEquals(3, crashed.details().path("exit_code").asInt());
-            assertEquals("crash", notice(seen, "worker_restarted").details().path("reason").asText());
+            assertEquals(
+                    "crash",
+                    notice(seen, "worker_restarted").details().path("reason").asText());
             assertEquals("two", resultText(seen, "m2"));
             assertEquals("three", resultText(seen, "m3"));
 
@@ -144,17 +159,26 @@ class SupervisionIT {
             for (int crash = 1; crash <= 2; crash++) {
                 pids.add(workerPid(crashy, sessionId));
                 c.sendAccepted("c" + crash, "{\"crash\":7}", 0);
-                assertEquals(List.of("status:processing", "notice:worker_crashed", "status:restarting:crash",
-                        "notice:worker_restarted", "status:idle"), historyTags(c.untilTag("status:idle")));
+                assertEquals(
+                        List.of(
+                                "status:processing",
+                                "notice:worker_crashed",
+                                "status:restarting:crash",
+                                "notice:worker_restarted",
+                                "status:idle"),
+                        historyTags(c.untilTag("status:idle")));
             }
             pids.add(workerPid(crashy, sessionId));
             c.sendAccepted("c3", "{\"crash\":7}", 0);
-            assertEquals(List.of("status:processing", "notice:worker_crashed", "status:ended:restart_limit"),
+            assertEquals(
+                    List.of("status:processing", "notice:worker_crashed", "status:ended:restart_limit"),
                     historyTags(c.untilTag("status:ended:restart_limit")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         assertEquals(3, pids.stream().distinct().count(), "three different workers: " + pids);
-        Poll.until("session " + sessionId + " leaves the registry", () -> crashy.server().registry().get(sessionId).isEmpty());
+        Poll.until(
+                "session " + sessionId + " leaves the registry",
+                () -> crashy.server().registry().get(sessionId).isEmpty());
         for (long pid : pids) {
             assertFalse(ProcessTree.running(pid), "worker " + pid + " of the ended session still runs");
         }
@@ -169,20 +193,35 @@ class SupervisionIT {
     void theDemoWorkersTurnCountContinuesOnTheWorkerThatReplacesACrashedOne() {
         try (SessionClient c = SessionClient.openIdle(crashy, "checkpoint-crash")) {
             String quick = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}";
-            assertEquals(1, SessionClient.event(c.roundTrip("t1", quick), "result").path("turn").asInt());
-            assertEquals(2, SessionClient.event(c.roundTrip("t2", quick), "result").path("turn").asInt());
+            assertEquals(
+                    1,
+                    SessionClient.event(c.roundTrip("t1", quick), "result")
+                            .path("turn")
+                            .asInt());
+            assertEquals(
+                    2,
+                    SessionClient.event(c.roundTrip("t2", quick), "result")
+                            .path("turn")
+                            .asInt());
             long first = workerPid(crashy, c.sessionId());
 
             c.sendAccepted("boom", "{\"crash\":3}", 0);
             List<ServerMessage> restart = c.untilTag("status:idle");
-            assertEquals(List.of("status:processing", "notice:worker_crashed", "status:restarting:crash",
-                    "notice:worker_restarted", "status:idle"), historyTags(restart));
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "notice:worker_crashed",
+                            "status:restarting:crash",
+                            "notice:worker_restarted",
+                            "status:idle"),
+                    historyTags(restart));
             assertNotEquals(first, workerPid(crashy, c.sessionId()));
 
             // The crashed turn never finished, so it is not counted; the new worker goes on from 2.
             List<ServerMessage> third = c.roundTrip("t3", quick);
             assertEquals(3, SessionClient.event(third, "result").path("turn").asInt());
-            assertTrue(tags(third).stream().noneMatch(t -> t.startsWith("event:checkpoint")),
+            assertTrue(
+                    tags(third).stream().noneMatch(t -> t.startsWith("event:checkpoint")),
                     "checkpoints are never sent to the client: " + tags(third));
         }
     }
@@ -198,7 +237,11 @@ class SupervisionIT {
             c.sendAccepted("boom", "{\"crash\":3}", 0);
             c.untilTag("status:idle");
             // The worker resumed from turn 1's checkpoint: turn 2's was refused.
-            assertEquals(2, SessionClient.event(c.roundTrip("t3", "{\"deltas\":0}"), "result").path("turn").asInt());
+            assertEquals(
+                    2,
+                    SessionClient.event(c.roundTrip("t3", "{\"deltas\":0}"), "result")
+                            .path("turn")
+                            .asInt());
         }
     }
 
@@ -211,19 +254,31 @@ class SupervisionIT {
             assertBaselineWellBelowLimit(old);
 
             // Allocates at once, then streams 4 deltas 300 ms apart: the turn outlives several RSS samples.
-            c.sendAccepted("big", "{\"allocate_mb\":%d,\"text\":\"abcd\",\"deltas\":4,\"delay_ms\":300}"
-                    .formatted(ALLOCATE_MIB), 0);
+            c.sendAccepted(
+                    "big",
+                    "{\"allocate_mb\":%d,\"text\":\"abcd\",\"deltas\":4,\"delay_ms\":300}".formatted(ALLOCATE_MIB),
+                    0);
             List<ServerMessage> seen = c.untilTag("status:idle");
             List<String> history = historyTags(seen);
             int scheduled = history.indexOf("notice:restart_scheduled");
             int result = history.indexOf("event:result:big");
             assertTrue(scheduled > 0 && scheduled < result, "restart_scheduled during the turn: " + history);
-            assertEquals(List.of("event:result:big", "status:restarting:rss_soft_limit", "notice:worker_restarted",
-                    "status:idle"), history.subList(result, history.size()));
+            assertEquals(
+                    List.of(
+                            "event:result:big",
+                            "status:restarting:rss_soft_limit",
+                            "notice:worker_restarted",
+                            "status:idle"),
+                    history.subList(result, history.size()));
             assertEquals("abcd", resultText(seen, "big"));
             JsonNode details = notice(seen, "restart_scheduled").details();
-            assertTrue(details.path("rss_bytes").asLong() > details.path("limit_bytes").asLong(), details::toString);
-            assertEquals("rss_soft_limit", notice(seen, "worker_restarted").details().path("reason").asText());
+            assertTrue(
+                    details.path("rss_bytes").asLong()
+                            > details.path("limit_bytes").asLong(),
+                    details::toString);
+            assertEquals(
+                    "rss_soft_limit",
+                    notice(seen, "worker_restarted").details().path("reason").asText());
 
             long replacement = workerPid(soft, c.sessionId());
             assertNotEquals(old, replacement);
@@ -242,12 +297,23 @@ class SupervisionIT {
             c.sendAccepted("big", "{\"allocate_mb\":%d,\"deltas\":0,\"hang\":true}".formatted(ALLOCATE_MIB), 0);
             List<ServerMessage> seen = c.untilTag("status:idle");
             // The limit may be crossed while the worker is still allocating: its "allocated" event may not come.
-            List<String> history = historyTags(seen).stream().filter(t -> !t.equals("event:allocated:big")).toList();
-            assertEquals(List.of("status:processing", "notice:worker_killed", "status:restarting:rss_hard_limit",
-                    "notice:worker_restarted", "status:idle"), history);
+            List<String> history = historyTags(seen).stream()
+                    .filter(t -> !t.equals("event:allocated:big"))
+                    .toList();
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "notice:worker_killed",
+                            "status:restarting:rss_hard_limit",
+                            "notice:worker_restarted",
+                            "status:idle"),
+                    history);
             JsonNode details = notice(seen, "worker_killed").details();
             assertEquals("big", details.path("turn_id").asText());
-            assertTrue(details.path("rss_bytes").asLong() > details.path("limit_bytes").asLong(), details::toString);
+            assertTrue(
+                    details.path("rss_bytes").asLong()
+                            > details.path("limit_bytes").asLong(),
+                    details::toString);
 
             long replacement = workerPid(hard, c.sessionId());
             assertNotEquals(old, replacement);
@@ -265,17 +331,23 @@ class SupervisionIT {
             sessionId = c.sessionId();
             old = workerPid(softCold, sessionId);
             assertBaselineWellBelowLimit(old);
-            c.sendAccepted("big", "{\"allocate_mb\":%d,\"text\":\"ab\",\"deltas\":2,\"delay_ms\":300}"
-                    .formatted(ALLOCATE_MIB), 0);
+            c.sendAccepted(
+                    "big",
+                    "{\"allocate_mb\":%d,\"text\":\"ab\",\"deltas\":2,\"delay_ms\":300}".formatted(ALLOCATE_MIB),
+                    0);
             List<String> history = historyTags(c.untilTag("status:restarting:rss_soft_limit"));
-            assertTrue(history.indexOf("notice:restart_scheduled") < history.indexOf("event:result:big"), history::toString);
+            assertTrue(
+                    history.indexOf("notice:restart_scheduled") < history.indexOf("event:result:big"),
+                    history::toString);
             // The replacement takes 1.5 s to get ready; the session ends before that (as on gateway shutdown).
             softCold.server().registry().get(sessionId).orElseThrow().end(EndReason.SHUTDOWN);
             assertEquals(List.of("status:ended:shutdown"), historyTags(c.untilTag("status:ended:shutdown")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Poll.until("the old worker " + old + " and the replacement are gone, with their directories",
-                () -> List.<Collection<?>>of(DemoWorkers.running("rss-soft-cold"), DemoWorkers.workDirs("rss-soft-cold")),
+        Poll.until(
+                "the old worker " + old + " and the replacement are gone, with their directories",
+                () -> List.<Collection<?>>of(
+                        DemoWorkers.running("rss-soft-cold"), DemoWorkers.workDirs("rss-soft-cold")),
                 left -> !ProcessTree.running(old) && left.stream().allMatch(Collection::isEmpty));
     }
 
@@ -302,7 +374,9 @@ class SupervisionIT {
             assertTrue(c.ready.resumed());
             List<ServerMessage> seen = c.untilTag("status:idle");
             assertEquals(List.of("event:result:long", "status:idle"), historyTags(seen));
-            assertTrue(SessionClient.event(seen, "result").path("interrupted").asBoolean(), () -> tags(seen).toString());
+            assertTrue(
+                    SessionClient.event(seen, "result").path("interrupted").asBoolean(),
+                    () -> tags(seen).toString());
             // The interrupt ended the turn, not the worker.
             assertEquals(pid, workerPid(detached, sessionId));
             assertTrue(ProcessTree.running(pid));
@@ -320,13 +394,27 @@ class SupervisionIT {
             c.send("next", "{\"text\":\"after\",\"deltas\":1,\"delay_ms\":0}");
             List<ServerMessage> seen = c.untilTag("notice:worker_restarted");
             List<String> tags = historyTags(seen);
-            assertEquals(List.of("status:processing", "event:delta:silent", "notice:turn_stalled", "notice:worker_killed",
-                    "status:restarting:stalled", "notice:worker_restarted"), tags.subList(0, 6), tags::toString);
-            assertEquals("silent", notice(seen, "turn_stalled").details().path("turn_id").asText());
-            assertEquals("stalled", notice(seen, "worker_killed").details().path("reason").asText());
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "event:delta:silent",
+                            "notice:turn_stalled",
+                            "notice:worker_killed",
+                            "status:restarting:stalled",
+                            "notice:worker_restarted"),
+                    tags.subList(0, 6),
+                    tags::toString);
+            assertEquals(
+                    "silent",
+                    notice(seen, "turn_stalled").details().path("turn_id").asText());
+            assertEquals(
+                    "stalled",
+                    notice(seen, "worker_killed").details().path("reason").asText());
             assertNotEquals(pid, workerPid(stalling, c.sessionId()), "the silent worker was replaced");
             List<ServerMessage> next = c.untilTag("status:idle");
-            assertTrue(historyTags(next).contains("event:result:next"), "the queued message goes on: " + historyTags(next));
+            assertTrue(
+                    historyTags(next).contains("event:result:next"),
+                    "the queued message goes on: " + historyTags(next));
         }
     }
 
@@ -334,23 +422,30 @@ class SupervisionIT {
 
     /** The pid of the worker serving {@code sessionId} now. */
     static long workerPid(GatewayExtension gateway, String sessionId) {
-        return Poll.present("session " + sessionId + " has a worker",
-                () -> gateway.server().registry().get(sessionId).map(Session::currentWorker)
+        return Poll.present(
+                "session " + sessionId + " has a worker",
+                () -> gateway.server()
+                        .registry()
+                        .get(sessionId)
+                        .map(Session::currentWorker)
                         .flatMap(w -> w.pid().isPresent() ? Optional.of(w.pid().getAsLong()) : Optional.empty()));
     }
 
     private static void assertBaselineWellBelowLimit(long pid) {
         long baseline = ProcessTree.rssBytes(pid);
-        assertTrue(baseline + 30L * 1024 * 1024 < RSS_LIMIT_MIB * 1024L * 1024,
-                "a demo worker's baseline RSS (" + baseline / 1024 / 1024 + " MiB) leaves too little room below the limit");
+        assertTrue(
+                baseline + 30L * 1024 * 1024 < RSS_LIMIT_MIB * 1024L * 1024,
+                "a demo worker's baseline RSS (" + baseline / 1024 / 1024
+                        + " MiB) leaves too little room below the limit");
     }
 
     private static String resultText(List<ServerMessage> seen, String id) {
         return seen.stream()
-                .filter(m -> m instanceof ServerMessage.Event e && "result".equals(e.event().path("type").asText())
+                .filter(m -> m instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").asText())
                         && id.equals(e.event().path("id").asText()))
                 .map(m -> ((ServerMessage.Event) m).event().path("text").asText())
-                .findFirst().orElseThrow(() -> new AssertionError("no result for " + id + " in " + tags(seen)));
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no result for " + id + " in " + tags(seen)));
     }
-
 }

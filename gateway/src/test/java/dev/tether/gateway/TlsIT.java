@@ -13,10 +13,10 @@ import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
-import dev.tether.testkit.Poll;
 import dev.tether.gateway.testing.TestPki;
 import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.gateway.tls.ServedCertificate;
+import dev.tether.testkit.Poll;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContext;
@@ -58,6 +58,7 @@ class TlsIT {
 
     @TempDir
     static Path pkiDir;
+
     static TestPki pki;
     static TestPki.Leaf first;
     static TestPki.Leaf second;
@@ -80,23 +81,33 @@ class TlsIT {
     @ValueSource(strings = {"openssl", "jdk"})
     void aSessionOverWssAndHealthzOverHttps(String provider) throws Exception {
         if (provider.equals("openssl")) {
-            assertTrue(OpenSsl.isAvailable(), () -> "netty-tcnative must load on this machine: " + OpenSsl.unavailabilityCause());
+            assertTrue(
+                    OpenSsl.isAvailable(),
+                    () -> "netty-tcnative must load on this machine: " + OpenSsl.unavailabilityCause());
         }
         try (LogCapture log = LogCapture.of(CertificateReloader.class.getName());
                 GatewayServer gateway = start(provider, first, "1d")) {
             SslContext context = gateway.tls().orElseThrow().current().context();
             Class<?> expected = provider.equals("openssl") ? OpenSslContext.class : JdkSslContext.class;
             assertTrue(expected.isInstance(context), () -> "a " + expected.getSimpleName() + ": " + context);
-            assertTrue(log.rendered().stream().anyMatch(line -> line.contains(provider.equals("openssl") ? "OpenSSL (" : "JDK (")
-                    && line.contains(first.sha256()) && line.contains("CN=first")), () -> log.rendered().toString());
+            assertTrue(
+                    log.rendered().stream()
+                            .anyMatch(line -> line.contains(provider.equals("openssl") ? "OpenSSL (" : "JDK (")
+                                    && line.contains(first.sha256())
+                                    && line.contains("CN=first")),
+                    () -> log.rendered().toString());
 
             InetSocketAddress address = gateway.start();
             try (SessionClient client = SessionClient.open(tyrus(), wss(address), token("tls-" + provider))) {
                 client.roundTrip("m1", "{\"text\":\"over tls\"}");
             }
-            HttpResponse<String> health = HttpClient.newBuilder().sslContext(pki.clientContext()).build().send(
-                    HttpRequest.newBuilder(URI.create("https://localhost:" + address.getPort() + "/healthz")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = HttpClient.newBuilder()
+                    .sslContext(pki.clientContext())
+                    .build()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("https://localhost:" + address.getPort() + "/healthz"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode(), health.body());
             assertEquals(first.sha256(), servedFingerprint(address));
         }
@@ -111,7 +122,8 @@ class TlsIT {
                 open.roundTrip("before", "{\"text\":\"before the renewal\"}");
 
                 TestPki.install(second.chainFile(), second.keyFile(), chainFile(), keyFile());
-                Poll.until("the renewed certificate served, within a few reload intervals (1 s)",
+                Poll.until(
+                        "the renewed certificate served, within a few reload intervals (1 s)",
                         () -> second.sha256().equals(servedFingerprint(address)));
 
                 open.roundTrip("after", "{\"text\":\"after the renewal, same connection\"}");
@@ -137,7 +149,8 @@ class TlsIT {
             assertRefused(tls, log, "is not valid before");
             TestPki.install(second.chainFile(), first.keyFile(), chainFile(), keyFile());
             assertRefused(tls, log, "the private key does not belong to the first certificate");
-            Files.writeString(chainFile(), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+            Files.writeString(
+                    chainFile(), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
             assertRefused(tls, log, "not a valid PEM certificate");
             Files.writeString(keyFile(), "not a key at all");
             Files.copy(second.chainFile(), chainFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -147,7 +160,11 @@ class TlsIT {
             try (SessionClient client = SessionClient.open(tyrus(), wss(address), token("kept-" + provider))) {
                 client.roundTrip("m1", "{\"text\":\"still served\"}");
             }
-            String keyBody = Files.readString(first.keyFile()).lines().skip(1).findFirst().orElseThrow();
+            String keyBody = Files.readString(first.keyFile())
+                    .lines()
+                    .skip(1)
+                    .findFirst()
+                    .orElseThrow();
             for (String line : log.rendered()) {
                 assertFalse(line.contains(keyBody), () -> "key material logged: " + line);
             }
@@ -161,27 +178,33 @@ class TlsIT {
     @Test
     void aStartUpWithABadFileFailsNamingTheKey() throws IOException {
         TestPki.install(second.chainFile(), first.keyFile(), chainFile(), keyFile());
-        ConfigException mismatched = assertThrows(ConfigException.class, () -> start("jdk", null, "1d").close());
+        ConfigException mismatched = assertThrows(
+                ConfigException.class, () -> start("jdk", null, "1d").close());
         assertEquals("server.tls.private_key_file", mismatched.key(), mismatched.getMessage());
         assertTrue(mismatched.getMessage().contains("does not belong"), mismatched.getMessage());
 
         TestPki.install(expired.chainFile(), expired.keyFile(), chainFile(), keyFile());
-        ConfigException old = assertThrows(ConfigException.class, () -> start("jdk", null, "1d").close());
+        ConfigException old = assertThrows(
+                ConfigException.class, () -> start("jdk", null, "1d").close());
         assertEquals("server.tls.cert_chain_file", old.key(), old.getMessage());
         assertTrue(old.getMessage().contains("expired at"), old.getMessage());
 
         Files.delete(chainFile());
-        ConfigException missing = assertThrows(ConfigException.class, () -> start("jdk", null, "1d").close());
+        ConfigException missing = assertThrows(
+                ConfigException.class, () -> start("jdk", null, "1d").close());
         assertEquals("server.tls.cert_chain_file", missing.key(), missing.getMessage());
         assertTrue(missing.getMessage().contains("no such file"), missing.getMessage());
     }
 
-    private static void assertRefused(CertificateReloader tls, LogCapture log, String reason) throws InterruptedException {
+    private static void assertRefused(CertificateReloader tls, LogCapture log, String reason)
+            throws InterruptedException {
         ServedCertificate before = tls.current();
         assertFalse(tls.checkNow(), "a bad renewal is not put in force");
         assertEquals(before, tls.current());
-        log.await(event -> event.getLevel().toString().equals("WARN") && event.getFormattedMessage().contains(reason)
-                && event.getFormattedMessage().contains("still serving") && event.getFormattedMessage().contains(first.sha256()));
+        log.await(event -> event.getLevel().toString().equals("WARN")
+                && event.getFormattedMessage().contains(reason)
+                && event.getFormattedMessage().contains("still serving")
+                && event.getFormattedMessage().contains(first.sha256()));
     }
 
     /** A gateway serving {@code leaf} (installed as this test's files; null: the files already there), not yet started. */

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -39,7 +38,8 @@ class TokenRefreshIT {
     private static final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
 
     @RegisterExtension
-    static final GatewayExtension gateway = GatewayExtension.withConfig("""
+    static final GatewayExtension gateway =
+            GatewayExtension.withConfig("""
             auth:
               clock_skew: 0s
               refresh_lead: 30s
@@ -55,7 +55,8 @@ class TokenRefreshIT {
     private static long roundTrip(TestClient client, String id, long lastSeq, List<Long> seqs) {
         client.send(new ClientMessage.Message(id, TextNode.valueOf("text of " + id)));
         long seq = lastSeq;
-        for (ServerMessage m : client.until(m -> m instanceof ServerMessage.Status s && s.state().wire().equals("idle"))) {
+        for (ServerMessage m : client.until(
+                m -> m instanceof ServerMessage.Status s && s.state().wire().equals("idle"))) {
             if (m instanceof ServerMessage.Sequenced sequenced) {
                 assertEquals(seq + 1, sequenced.seq(), "seqs follow on with no gap or repeat");
                 seq = sequenced.seq();
@@ -83,7 +84,9 @@ class TokenRefreshIT {
             assertTrue(ok.expiresAt() > required.expiresAt());
 
             // Past the first token's expiry and grace, the connection still works.
-            clock.set(Instant.ofEpochSecond(required.expiresAt()).plus(EXPIRED_GRACE).plusSeconds(1));
+            clock.set(Instant.ofEpochSecond(required.expiresAt())
+                    .plus(EXPIRED_GRACE)
+                    .plusSeconds(1));
             seq = roundTrip(client, "m2", seq, seqs);
             assertTrue(client.isOpen());
             assertEquals(seq, seqs.size(), "every seq once, from 1");

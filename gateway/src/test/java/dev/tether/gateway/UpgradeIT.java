@@ -71,7 +71,8 @@ class UpgradeIT {
     private static final KeyPair OTHER_RSA = TestKeys.rsa(2048);
     private static final KeyPair EC = TestKeys.ec("secp256r1");
     private static final KeyPair OTHER_EC = TestKeys.ec("secp256r1");
-    private static final String RSA_PEM = TestKeys.pem("PUBLIC KEY", RSA.getPublic().getEncoded());
+    private static final String RSA_PEM =
+            TestKeys.pem("PUBLIC KEY", RSA.getPublic().getEncoded());
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -105,7 +106,8 @@ class UpgradeIT {
             """);
 
     @RegisterExtension
-    static final GatewayExtension rsaGateway = GatewayExtension.withConfig(() -> """
+    static final GatewayExtension rsaGateway =
+            GatewayExtension.withConfig(() -> """
             server: {io_threads: 1}
             auth:
               algorithms: [RS256]
@@ -113,7 +115,8 @@ class UpgradeIT {
             """.formatted(write("rsa.pem", RSA_PEM)));
 
     @RegisterExtension
-    static final GatewayExtension mixedGateway = GatewayExtension.withConfig(() -> """
+    static final GatewayExtension mixedGateway =
+            GatewayExtension.withConfig(() -> """
             server: {io_threads: 1}
             auth:
               algorithms: [HS256, RS256]
@@ -126,7 +129,8 @@ class UpgradeIT {
             auth:
               algorithms: [ES256]
               public_keys: [{algorithm: ES256, file: '%s'}]
-            """.formatted(write("ec.pem", TestKeys.pem("PUBLIC KEY", EC.getPublic().getEncoded()))));
+            """.formatted(
+                    write("ec.pem", TestKeys.pem("PUBLIC KEY", EC.getPublic().getEncoded()))));
 
     @RegisterExtension
     static final GatewayExtension issuerGateway = GatewayExtension.withConfig("""
@@ -158,7 +162,8 @@ class UpgradeIT {
 
     @Test
     void headerFormOfferingGatewayV1GetsExactlyGatewayV1() {
-        try (TestClient client = TestClient.connect(gateway.uri(),
+        try (TestClient client = TestClient.connect(
+                gateway.uri(),
                 withHeaders(Map.of("Authorization", "Bearer " + gateway.token("header-v1-user")), "gateway.v1"))) {
             assertEquals("gateway.v1", client.subprotocol());
             client.expect(ServerMessage.SessionReady.class);
@@ -177,8 +182,8 @@ class UpgradeIT {
     @Test
     void rawHandshakeResponseSelectsGatewayV1AndNeverEchoesTheToken() throws IOException {
         String token = gateway.token("raw-browser-user");
-        RawHttp.Response response = RawHttp.upgrade(gateway.address(), "/ws",
-                Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token));
+        RawHttp.Response response = RawHttp.upgrade(
+                gateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token));
 
         assertEquals(101, response.status());
         assertEquals("gateway.v1", response.header("sec-websocket-protocol"));
@@ -193,10 +198,12 @@ class UpgradeIT {
     @Test
     void missingTokenIsUnauthorized() throws IOException {
         assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(), "/ws", Map.of()));
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(), "/ws",
-                Map.of("Sec-WebSocket-Protocol", "gateway.v1")));
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(), "/ws",
-                Map.of("Authorization", "Bearer ")));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(gateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "gateway.v1")));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer ")));
     }
 
     static Stream<Arguments> badTokens() {
@@ -204,35 +211,50 @@ class UpgradeIT {
         return Stream.of(
                 Arguments.of("garbage", "garbage"),
                 Arguments.of("three garbage segments", "abc.def.ghi"),
-                Arguments.of("alg none", unsigned(Map.of("sub", "mallory", "exp", now.plusSeconds(3600).getEpochSecond()))),
-                Arguments.of("alg none, signature kept", stripAlg(hs256().subject("mallory").compact())),
-                Arguments.of("HS256 with a wrong secret",
-                        claims("mallory", now.plusSeconds(3600)).signWith(hmacKey(
-                                "another-secret-that-is-long-enough-0123456789".getBytes(StandardCharsets.UTF_8),
-                                "HmacSHA256"), Jwts.SIG.HS256).compact()),
-                Arguments.of("HS384 with the right secret, not configured",
-                        claims("mallory", now.plusSeconds(3600)).signWith(hmacKey(SECRET, "HmacSHA384"), Jwts.SIG.HS384).compact()),
-                Arguments.of("signature tampered", tamper(hs256().subject("mallory").compact())),
-                Arguments.of("expired beyond the clock skew",
-                        hs(claims("mallory", now.minusSeconds(120)))),
-                Arguments.of("not yet valid beyond the clock skew",
+                Arguments.of(
+                        "alg none",
+                        unsigned(Map.of(
+                                "sub", "mallory", "exp", now.plusSeconds(3600).getEpochSecond()))),
+                Arguments.of(
+                        "alg none, signature kept",
+                        stripAlg(hs256().subject("mallory").compact())),
+                Arguments.of(
+                        "HS256 with a wrong secret",
+                        claims("mallory", now.plusSeconds(3600))
+                                .signWith(
+                                        hmacKey(
+                                                "another-secret-that-is-long-enough-0123456789"
+                                                        .getBytes(StandardCharsets.UTF_8),
+                                                "HmacSHA256"),
+                                        Jwts.SIG.HS256)
+                                .compact()),
+                Arguments.of(
+                        "HS384 with the right secret, not configured",
+                        claims("mallory", now.plusSeconds(3600))
+                                .signWith(hmacKey(SECRET, "HmacSHA384"), Jwts.SIG.HS384)
+                                .compact()),
+                Arguments.of(
+                        "signature tampered", tamper(hs256().subject("mallory").compact())),
+                Arguments.of("expired beyond the clock skew", hs(claims("mallory", now.minusSeconds(120)))),
+                Arguments.of(
+                        "not yet valid beyond the clock skew",
                         hs(claims("mallory", now.plusSeconds(3600)).notBefore(Date.from(now.plusSeconds(120))))),
-                Arguments.of("missing sub",
-                        hs(Jwts.builder().expiration(Date.from(now.plusSeconds(3600))))),
-                Arguments.of("blank sub",
-                        hs(claims(" ", now.plusSeconds(3600)))),
-                Arguments.of("missing exp",
-                        hs(Jwts.builder().subject("mallory"))),
+                Arguments.of("missing sub", hs(Jwts.builder().expiration(Date.from(now.plusSeconds(3600))))),
+                Arguments.of("blank sub", hs(claims(" ", now.plusSeconds(3600)))),
+                Arguments.of("missing exp", hs(Jwts.builder().subject("mallory"))),
                 Arguments.of("RS256, not configured", rs256(RSA, "mallory").compact()));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badTokens")
     void badTokenIsUnauthorizedInEitherForm(String description, String token) throws IOException {
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + token)));
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(), "/ws",
-                Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token)));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer " + token)));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(
+                        gateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token)));
     }
 
     @Test
@@ -249,11 +271,13 @@ class UpgradeIT {
 
     @Test
     void queryTokenIsRefusedUnlessEnabled() throws IOException {
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(gateway.address(),
-                "/ws?access_token=" + gateway.token("query-user"), Map.of()));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(gateway.address(), "/ws?access_token=" + gateway.token("query-user"), Map.of()));
 
         URI withToken = URI.create(queryTokenGateway.uri() + "?access_token=" + queryTokenGateway.token("query-user"));
-        try (TestClient client = TestClient.connect(withToken, ClientEndpointConfig.Builder.create().build())) {
+        try (TestClient client = TestClient.connect(
+                withToken, ClientEndpointConfig.Builder.create().build())) {
             client.expect(ServerMessage.SessionReady.class);
         }
     }
@@ -262,10 +286,12 @@ class UpgradeIT {
 
     @Test
     void rs256GatewayAcceptsTokensSignedByItsKey() {
-        try (TestClient client = TestClient.connect(rsaGateway.uri(), rs256(RSA, "rsa-user").compact())) {
+        try (TestClient client =
+                TestClient.connect(rsaGateway.uri(), rs256(RSA, "rsa-user").compact())) {
             client.expect(ServerMessage.SessionReady.class);
         }
-        try (TestClient client = TestClient.connectWithHeader(rsaGateway.uri(), rs256(RSA, "rsa-user").compact())) {
+        try (TestClient client = TestClient.connectWithHeader(
+                rsaGateway.uri(), rs256(RSA, "rsa-user").compact())) {
             client.expect(ServerMessage.SessionReady.class);
         }
     }
@@ -273,34 +299,49 @@ class UpgradeIT {
     static Stream<Arguments> rsaForgeries() {
         byte[] der = RSA.getPublic().getEncoded();
         return Stream.of(
-                Arguments.of("HS256 keyed with the public key's PEM", hs256With(RSA_PEM.getBytes(StandardCharsets.US_ASCII))),
-                Arguments.of("HS256 keyed with the public key's PEM, no trailing newline",
+                Arguments.of(
+                        "HS256 keyed with the public key's PEM",
+                        hs256With(RSA_PEM.getBytes(StandardCharsets.US_ASCII))),
+                Arguments.of(
+                        "HS256 keyed with the public key's PEM, no trailing newline",
                         hs256With(RSA_PEM.strip().getBytes(StandardCharsets.US_ASCII))),
                 Arguments.of("HS256 keyed with the public key's DER", hs256With(der)),
-                Arguments.of("RS256 signed by another key", rs256(OTHER_RSA, "mallory").compact()),
-                Arguments.of("alg none", unsigned(Map.of("sub", "mallory",
-                        "exp", Instant.now().plusSeconds(3600).getEpochSecond()))));
+                Arguments.of(
+                        "RS256 signed by another key",
+                        rs256(OTHER_RSA, "mallory").compact()),
+                Arguments.of(
+                        "alg none",
+                        unsigned(Map.of(
+                                "sub",
+                                "mallory",
+                                "exp",
+                                Instant.now().plusSeconds(3600).getEpochSecond()))));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("rsaForgeries")
     void rs256GatewayRefusesForgeries(String description, String token) throws IOException {
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(rsaGateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + token)));
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(rsaGateway.address(), "/ws",
-                Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token)));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(rsaGateway.address(), "/ws", Map.of("Authorization", "Bearer " + token)));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(
+                        rsaGateway.address(), "/ws", Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + token)));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("rsaForgeries")
     void gatewayWithHs256AndRs256RefusesForgeries(String description, String token) throws IOException {
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(mixedGateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + token)));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(mixedGateway.address(), "/ws", Map.of("Authorization", "Bearer " + token)));
     }
 
     @Test
     void gatewayWithHs256AndRs256AcceptsBoth() {
-        try (TestClient client = TestClient.connect(mixedGateway.uri(), rs256(RSA, "mixed-user").compact())) {
+        try (TestClient client =
+                TestClient.connect(mixedGateway.uri(), rs256(RSA, "mixed-user").compact())) {
             client.expect(ServerMessage.SessionReady.class);
         }
         try (TestClient client = TestClient.connect(mixedGateway.uri(), mixedGateway.token("mixed-user"))) {
@@ -313,27 +354,53 @@ class UpgradeIT {
         try (TestClient client = TestClient.connect(ecGateway.uri(), es256(EC, "ec-user"))) {
             client.expect(ServerMessage.SessionReady.class);
         }
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(ecGateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + es256(OTHER_EC, "mallory"))));
-        assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(ecGateway.address(), "/ws",
-                Map.of("Authorization", "Bearer " + hs256With(EC.getPublic().getEncoded()))));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(
+                        ecGateway.address(), "/ws", Map.of("Authorization", "Bearer " + es256(OTHER_EC, "mallory"))));
+        assertRefused(
+                UpgradeRefusal.UNAUTHORIZED,
+                RawHttp.upgrade(
+                        ecGateway.address(),
+                        "/ws",
+                        Map.of(
+                                "Authorization",
+                                "Bearer " + hs256With(EC.getPublic().getEncoded()))));
     }
 
     @Test
     void issuerAndAudienceAreChecked() throws IOException {
         Instant exp = Instant.now().plusSeconds(3600);
-        try (TestClient client = TestClient.connect(issuerGateway.uri(),
-                hs(claims("iss-user", exp).issuer(ISSUER).audience().add(AUDIENCE).and()))) {
+        try (TestClient client = TestClient.connect(
+                issuerGateway.uri(),
+                hs(claims("iss-user", exp)
+                        .issuer(ISSUER)
+                        .audience()
+                        .add(AUDIENCE)
+                        .and()))) {
             client.expect(ServerMessage.SessionReady.class);
         }
         Map<String, String> refused = Map.of(
-                "wrong issuer", hs(claims("mallory", exp).issuer("https://evil.example.com").audience().add(AUDIENCE).and()),
-                "wrong audience", hs(claims("mallory", exp).issuer(ISSUER).audience().add("someone-else").and()),
+                "wrong issuer",
+                        hs(claims("mallory", exp)
+                                .issuer("https://evil.example.com")
+                                .audience()
+                                .add(AUDIENCE)
+                                .and()),
+                "wrong audience",
+                        hs(claims("mallory", exp)
+                                .issuer(ISSUER)
+                                .audience()
+                                .add("someone-else")
+                                .and()),
                 "no issuer", hs(claims("mallory", exp).audience().add(AUDIENCE).and()),
                 "no audience", hs(claims("mallory", exp).issuer(ISSUER)));
         for (Map.Entry<String, String> entry : refused.entrySet()) {
-            assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(issuerGateway.address(), "/ws",
-                    Map.of("Authorization", "Bearer " + entry.getValue())), entry.getKey());
+            assertRefused(
+                    UpgradeRefusal.UNAUTHORIZED,
+                    RawHttp.upgrade(
+                            issuerGateway.address(), "/ws", Map.of("Authorization", "Bearer " + entry.getValue())),
+                    entry.getKey());
         }
     }
 
@@ -341,31 +408,61 @@ class UpgradeIT {
 
     @Test
     void originOutsideTheAllowListIsForbidden() throws IOException {
-        assertRefused(UpgradeRefusal.ORIGIN_FORBIDDEN, RawHttp.upgrade(originGateway.address(), "/ws",
-                Map.of("Origin", "https://evil.example.net", "Authorization", "Bearer " + originGateway.token("origin-user"))));
-        assertRefused(UpgradeRefusal.ORIGIN_FORBIDDEN, RawHttp.upgrade(originGateway.address(), "/ws",
-                Map.of("Origin", "https://app.example.com.evil.net",
-                        "Authorization", "Bearer " + originGateway.token("origin-user"))));
+        assertRefused(
+                UpgradeRefusal.ORIGIN_FORBIDDEN,
+                RawHttp.upgrade(
+                        originGateway.address(),
+                        "/ws",
+                        Map.of(
+                                "Origin",
+                                "https://evil.example.net",
+                                "Authorization",
+                                "Bearer " + originGateway.token("origin-user"))));
+        assertRefused(
+                UpgradeRefusal.ORIGIN_FORBIDDEN,
+                RawHttp.upgrade(
+                        originGateway.address(),
+                        "/ws",
+                        Map.of(
+                                "Origin",
+                                "https://app.example.com.evil.net",
+                                "Authorization",
+                                "Bearer " + originGateway.token("origin-user"))));
         // Tyrus's own Origin (the gateway's address) is not on the list either.
-        DeploymentException refused = assertThrows(DeploymentException.class, () -> TestClient.tryConnect(
-                originGateway.uri(), withHeaders(Map.of("Authorization", "Bearer " + originGateway.token("origin-user")))));
+        DeploymentException refused = assertThrows(
+                DeploymentException.class,
+                () -> TestClient.tryConnect(
+                        originGateway.uri(),
+                        withHeaders(Map.of("Authorization", "Bearer " + originGateway.token("origin-user")))));
         assertTrue(String.valueOf(refused.getCause()).contains("403"), String.valueOf(refused.getCause()));
     }
 
     @Test
     void listedOriginAndNoOriginAreAccepted() throws IOException {
-        RawHttp.Response listed = RawHttp.upgrade(originGateway.address(), "/ws",
+        RawHttp.Response listed = RawHttp.upgrade(
+                originGateway.address(),
+                "/ws",
                 Map.of("Origin", ORIGIN, "Authorization", "Bearer " + originGateway.token("origin-ok-user")));
         assertEquals(101, listed.status());
-        RawHttp.Response listedOtherCase = RawHttp.upgrade(originGateway.address(), "/ws",
-                Map.of("Origin", "HTTPS://APP.EXAMPLE.COM", "Authorization", "Bearer " + originGateway.token("origin-ok-user")));
+        RawHttp.Response listedOtherCase = RawHttp.upgrade(
+                originGateway.address(),
+                "/ws",
+                Map.of(
+                        "Origin",
+                        "HTTPS://APP.EXAMPLE.COM",
+                        "Authorization",
+                        "Bearer " + originGateway.token("origin-ok-user")));
         assertEquals(101, listedOtherCase.status());
-        RawHttp.Response none = RawHttp.upgrade(originGateway.address(), "/ws",
+        RawHttp.Response none = RawHttp.upgrade(
+                originGateway.address(),
+                "/ws",
                 Map.of("Authorization", "Bearer " + originGateway.token("no-origin-user")));
         assertEquals(101, none.status());
 
-        try (TestClient client = TestClient.connect(originGateway.uri(),
-                withHeaders(Map.of("Origin", ORIGIN, "Authorization", "Bearer " + originGateway.token("origin-ok-user"))))) {
+        try (TestClient client = TestClient.connect(
+                originGateway.uri(),
+                withHeaders(Map.of(
+                        "Origin", ORIGIN, "Authorization", "Bearer " + originGateway.token("origin-ok-user"))))) {
             client.expect(ServerMessage.SessionReady.class);
             roundTrip(client, "from-listed-origin");
         }
@@ -377,12 +474,13 @@ class UpgradeIT {
     void perUserLimitIsTooManyConnectionsButNotForOthersOrResumes() throws IOException {
         String token = gateway.token("limited-user");
         try (TestClient first = TestClient.connect(gateway.uri(), token);
-             TestClient second = TestClient.connect(gateway.uri(), token)) {
+                TestClient second = TestClient.connect(gateway.uri(), token)) {
             String firstId = first.expect(ServerMessage.SessionReady.class).sessionId();
             second.expect(ServerMessage.SessionReady.class);
 
-            assertRefused(UpgradeRefusal.TOO_MANY_CONNECTIONS, RawHttp.upgrade(gateway.address(), "/ws",
-                    Map.of("Authorization", "Bearer " + token)));
+            assertRefused(
+                    UpgradeRefusal.TOO_MANY_CONNECTIONS,
+                    RawHttp.upgrade(gateway.address(), "/ws", Map.of("Authorization", "Bearer " + token)));
 
             try (TestClient other = TestClient.connect(gateway.uri(), gateway.token("unlimited-user"))) {
                 other.expect(ServerMessage.SessionReady.class);
@@ -405,8 +503,12 @@ class UpgradeIT {
         try (TestClient holder = TestClient.connect(capacityGateway.uri(), token)) {
             sessionId = holder.expect(ServerMessage.SessionReady.class).sessionId();
 
-            assertRefused(UpgradeRefusal.AT_CAPACITY, RawHttp.upgrade(capacityGateway.address(), "/ws",
-                    Map.of("Authorization", "Bearer " + capacityGateway.token("capacity-other"))));
+            assertRefused(
+                    UpgradeRefusal.AT_CAPACITY,
+                    RawHttp.upgrade(
+                            capacityGateway.address(),
+                            "/ws",
+                            Map.of("Authorization", "Bearer " + capacityGateway.token("capacity-other"))));
             // A resume takes no slot, so a full gateway still lets the owner back in.
             try (TestClient resumed = TestClient.connect(capacityGateway.resumeUri(sessionId, 0), token)) {
                 assertTrue(resumed.expect(ServerMessage.SessionReady.class).resumed());
@@ -414,9 +516,13 @@ class UpgradeIT {
         }
 
         // Both connections are gone: the session ends when its reconnect window (300ms) does.
-        Poll.until("session ends after its reconnect window", Duration.ofSeconds(10),
+        Poll.until(
+                "session ends after its reconnect window",
+                Duration.ofSeconds(10),
                 () -> capacityGateway.server().registry().get(sessionId).isEmpty());
-        TestClient admitted = Poll.present("a new session is admitted again", Duration.ofSeconds(10),
+        TestClient admitted = Poll.present(
+                "a new session is admitted again",
+                Duration.ofSeconds(10),
                 () -> TestClient.connectIfAccepted(capacityGateway.uri(), capacityGateway.token("capacity-other")));
         try (admitted) {
             assertFalse(admitted.expect(ServerMessage.SessionReady.class).resumed());
@@ -428,8 +534,10 @@ class UpgradeIT {
 
     @Test
     void otherPathIsNotFound() throws IOException {
-        assertRefused(UpgradeRefusal.NOT_FOUND, RawHttp.upgrade(gateway.address(), "/other",
-                Map.of("Authorization", "Bearer " + gateway.token("path-user"))));
+        assertRefused(
+                UpgradeRefusal.NOT_FOUND,
+                RawHttp.upgrade(
+                        gateway.address(), "/other", Map.of("Authorization", "Bearer " + gateway.token("path-user"))));
         assertRefused(UpgradeRefusal.NOT_FOUND, RawHttp.upgrade(gateway.address(), "/ws/extra", Map.of()));
     }
 
@@ -454,7 +562,7 @@ class UpgradeIT {
         }
         // None of them took one of draft-user's two slots.
         try (TestClient one = TestClient.connect(gateway.uri(), token);
-             TestClient two = TestClient.connect(gateway.uri(), token)) {
+                TestClient two = TestClient.connect(gateway.uri(), token)) {
             one.expect(ServerMessage.SessionReady.class);
             two.expect(ServerMessage.SessionReady.class);
         }
@@ -473,14 +581,19 @@ class UpgradeIT {
             Map<String, Map<String, String>> badCredentials = Map.of(
                     "no token", Map.of(),
                     "garbage token", Map.of("Authorization", "Bearer garbage"),
-                    "attacker's expired token", Map.of("Authorization", "Bearer " + hs(claims("victim-user", now.minusSeconds(600)))),
-                    "forged token for the owner", Map.of("Authorization", "Bearer " + tamper(gateway.token("victim-user"))),
-                    "RS256 token this gateway does not take", Map.of("Authorization", "Bearer " + rs256(RSA, "victim-user").compact()));
+                    "attacker's expired token",
+                            Map.of("Authorization", "Bearer " + hs(claims("victim-user", now.minusSeconds(600)))),
+                    "forged token for the owner",
+                            Map.of("Authorization", "Bearer " + tamper(gateway.token("victim-user"))),
+                    "RS256 token this gateway does not take",
+                            Map.of(
+                                    "Authorization",
+                                    "Bearer " + rs256(RSA, "victim-user").compact()));
             for (Map.Entry<String, Map<String, String>> entry : badCredentials.entrySet()) {
-                RawHttp.Response live = RawHttp.upgrade(gateway.address(), "/ws?session=" + liveId + "&last_seq=0",
-                        entry.getValue());
-                RawHttp.Response random = RawHttp.upgrade(gateway.address(), "/ws?session=" + randomId + "&last_seq=0",
-                        entry.getValue());
+                RawHttp.Response live =
+                        RawHttp.upgrade(gateway.address(), "/ws?session=" + liveId + "&last_seq=0", entry.getValue());
+                RawHttp.Response random =
+                        RawHttp.upgrade(gateway.address(), "/ws?session=" + randomId + "&last_seq=0", entry.getValue());
                 assertTrue(live.status() >= 400, entry.getKey() + ": " + live);
                 assertEquals(random.status(), live.status(), entry.getKey());
                 assertEquals(random.headers(), live.headers(), entry.getKey());
@@ -502,7 +615,8 @@ class UpgradeIT {
                 // Resumes are judged after the upgrade; both get the same frame and close code.
                 try (TestClient attacker = TestClient.connect(gateway.resumeUri(id, 0), attackerToken)) {
                     ServerMessage.Error error = attacker.expect(ServerMessage.Error.class);
-                    seen.add(error.code().wire() + "|" + error.message() + "|" + error.reason() + "|" + attacker.awaitCloseCode());
+                    seen.add(error.code().wire() + "|" + error.message() + "|" + error.reason() + "|"
+                            + attacker.awaitCloseCode());
                 }
             }
             assertEquals(seen.get(1), seen.get(0));
@@ -519,30 +633,53 @@ class UpgradeIT {
         InetSocketAddress address = gateway.address();
         String limitedToken = gateway.token("barrage-limited");
         try (TestClient a = TestClient.connect(gateway.uri(), limitedToken);
-             TestClient b = TestClient.connect(gateway.uri(), limitedToken)) {
+                TestClient b = TestClient.connect(gateway.uri(), limitedToken)) {
             a.expect(ServerMessage.SessionReady.class);
             b.expect(ServerMessage.SessionReady.class);
             for (int round = 0; round < 5; round++) {
-                assertRefused(UpgradeRefusal.TOO_MANY_CONNECTIONS,
+                assertRefused(
+                        UpgradeRefusal.TOO_MANY_CONNECTIONS,
                         RawHttp.upgrade(address, "/ws", Map.of("Authorization", "Bearer " + limitedToken)));
                 assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(address, "/ws", Map.of()));
-                assertRefused(UpgradeRefusal.UNAUTHORIZED,
+                assertRefused(
+                        UpgradeRefusal.UNAUTHORIZED,
                         RawHttp.upgrade(address, "/ws", Map.of("Authorization", "Bearer garbage")));
-                assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(address, "/ws",
-                        Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + "x".repeat(9 * 1024))));
-                assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(address, "/ws?session=" + randomSessionId(),
-                        Map.of("Authorization", "Bearer " + unsigned(Map.of("sub", "barrage")))));
-                assertRefused(UpgradeRefusal.ORIGIN_FORBIDDEN, RawHttp.upgrade(originGateway.address(), "/ws",
-                        Map.of("Origin", "https://evil.example.net")));
-                assertRefused(UpgradeRefusal.UNAUTHORIZED, RawHttp.upgrade(rsaGateway.address(), "/ws",
-                        Map.of("Authorization", "Bearer " + hs256With(RSA_PEM.getBytes(StandardCharsets.US_ASCII)))));
+                assertRefused(
+                        UpgradeRefusal.UNAUTHORIZED,
+                        RawHttp.upgrade(
+                                address,
+                                "/ws",
+                                Map.of("Sec-WebSocket-Protocol", "gateway.v1, bearer." + "x".repeat(9 * 1024))));
+                assertRefused(
+                        UpgradeRefusal.UNAUTHORIZED,
+                        RawHttp.upgrade(
+                                address,
+                                "/ws?session=" + randomSessionId(),
+                                Map.of("Authorization", "Bearer " + unsigned(Map.of("sub", "barrage")))));
+                assertRefused(
+                        UpgradeRefusal.ORIGIN_FORBIDDEN,
+                        RawHttp.upgrade(originGateway.address(), "/ws", Map.of("Origin", "https://evil.example.net")));
+                assertRefused(
+                        UpgradeRefusal.UNAUTHORIZED,
+                        RawHttp.upgrade(
+                                rsaGateway.address(),
+                                "/ws",
+                                Map.of(
+                                        "Authorization",
+                                        "Bearer " + hs256With(RSA_PEM.getBytes(StandardCharsets.US_ASCII)))));
                 assertRefused(UpgradeRefusal.NOT_FOUND, RawHttp.upgrade(address, "/nope", Map.of()));
                 assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, plainGet("/ws")));
                 assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, "NONSENSE\r\n\r\n"));
-                assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.send(address, upgradeWithout(gateway.token("barrage-draft"),
-                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")));
-                assertRefused(UpgradeRefusal.BAD_REQUEST, RawHttp.upgrade(address, "/ws",
-                        Map.of("X-Padding", "p".repeat(20 * 1024))));
+                assertRefused(
+                        UpgradeRefusal.BAD_REQUEST,
+                        RawHttp.send(
+                                address,
+                                upgradeWithout(
+                                        gateway.token("barrage-draft"),
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")));
+                assertRefused(
+                        UpgradeRefusal.BAD_REQUEST,
+                        RawHttp.upgrade(address, "/ws", Map.of("X-Padding", "p".repeat(20 * 1024))));
             }
         }
 
@@ -554,12 +691,14 @@ class UpgradeIT {
             honest.expect(ServerMessage.SessionReady.class);
             roundTrip(honest, "honest-2");
         }
-        try (TestClient honest = TestClient.connect(originGateway.uri(),
+        try (TestClient honest = TestClient.connect(
+                originGateway.uri(),
                 withHeaders(Map.of("Origin", ORIGIN), "gateway.v1", "bearer." + originGateway.token("honest-user")))) {
             honest.expect(ServerMessage.SessionReady.class);
             roundTrip(honest, "honest-3");
         }
-        try (TestClient honest = TestClient.connect(rsaGateway.uri(), rs256(RSA, "honest-user").compact())) {
+        try (TestClient honest =
+                TestClient.connect(rsaGateway.uri(), rs256(RSA, "honest-user").compact())) {
             honest.expect(ServerMessage.SessionReady.class);
             roundTrip(honest, "honest-4");
         }
@@ -571,7 +710,8 @@ class UpgradeIT {
         assertRefused(refusal, response, refusal.code());
     }
 
-    private static void assertRefused(UpgradeRefusal refusal, RawHttp.Response response, String what) throws IOException {
+    private static void assertRefused(UpgradeRefusal refusal, RawHttp.Response response, String what)
+            throws IOException {
         assertEquals(refusal.status(), response.status(), what + ": " + response);
         JsonNode body = JSON.readTree(response.body());
         assertEquals(refusal.code(), body.path("error").asText(), what + ": " + response.body());
@@ -591,7 +731,9 @@ class UpgradeIT {
         client.send(new ClientMessage.Message(id, TextNode.valueOf("hello " + id)));
         List<ServerMessage> turn = client.until(m -> m instanceof ServerMessage.Event e
                 && "result".equals(e.event().path("type").asText()));
-        assertTrue(turn.stream().anyMatch(m -> m instanceof ServerMessage.Accepted a && a.id().equals(id)), turn.toString());
+        assertTrue(
+                turn.stream().anyMatch(m -> m instanceof ServerMessage.Accepted a && a.id().equals(id)),
+                turn.toString());
         ServerMessage.Event result = (ServerMessage.Event) turn.get(turn.size() - 1);
         assertEquals("hello " + id, result.event().path("text").asText());
     }
@@ -621,11 +763,15 @@ class UpgradeIT {
     // ---- tokens --------------------------------------------------------------------------------
 
     private static JwtBuilder claims(String subject, Instant expiry) {
-        return Jwts.builder().subject(subject).issuedAt(Date.from(Instant.now())).expiration(Date.from(expiry));
+        return Jwts.builder()
+                .subject(subject)
+                .issuedAt(Date.from(Instant.now()))
+                .expiration(Date.from(expiry));
     }
 
     private static JwtBuilder hs256() {
-        return claims("mallory", Instant.now().plusSeconds(3600)).signWith(hmacKey(SECRET, "HmacSHA256"), Jwts.SIG.HS256);
+        return claims("mallory", Instant.now().plusSeconds(3600))
+                .signWith(hmacKey(SECRET, "HmacSHA256"), Jwts.SIG.HS256);
     }
 
     /** Signs with the configured HS256 secret. */
@@ -638,12 +784,15 @@ class UpgradeIT {
     }
 
     private static String es256(KeyPair pair, String subject) {
-        return claims(subject, Instant.now().plusSeconds(3600)).signWith(pair.getPrivate(), Jwts.SIG.ES256).compact();
+        return claims(subject, Instant.now().plusSeconds(3600))
+                .signWith(pair.getPrivate(), Jwts.SIG.ES256)
+                .compact();
     }
 
     /** An HS256 token whose HMAC key is {@code keyBytes}: the RS/HS confusion attack when they are a public key. */
     private static String hs256With(byte[] keyBytes) {
-        return claims("mallory", Instant.now().plusSeconds(3600)).signWith(hmacKey(keyBytes, "HmacSHA256"), Jwts.SIG.HS256)
+        return claims("mallory", Instant.now().plusSeconds(3600))
+                .signWith(hmacKey(keyBytes, "HmacSHA256"), Jwts.SIG.HS256)
                 .compact();
     }
 
@@ -693,8 +842,8 @@ class UpgradeIT {
 
     @Test
     void healthzAnswersOnTheSameListenerWithoutCredentials() throws Exception {
-        RawHttp.Response response = RawHttp.send(gateway.address(),
-                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        RawHttp.Response response = RawHttp.send(
+                gateway.address(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
         assertEquals(200, response.status());
         assertEquals("{\"status\":\"alive\"}", response.body());
     }

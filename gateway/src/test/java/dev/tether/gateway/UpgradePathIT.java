@@ -34,13 +34,28 @@ class UpgradePathIT {
             """);
 
     @ParameterizedTest
-    @ValueSource(strings = {"/%77s", "/w%73", "/ws#x", "/ws%23x", "/ws/", "//ws", "/WS", "/ws;x", "/./ws", "/ws/..",
-            "/ws%3Fsession=x", "http://127.0.0.1/ws"})
+    @ValueSource(
+            strings = {
+                "/%77s",
+                "/w%73",
+                "/ws#x",
+                "/ws%23x",
+                "/ws/",
+                "//ws",
+                "/WS",
+                "/ws;x",
+                "/./ws",
+                "/ws/..",
+                "/ws%3Fsession=x",
+                "http://127.0.0.1/ws"
+            })
     void anotherSpellingOfThePathIsNotFoundAndClosed(String target) throws IOException {
         String subject = "spelling-" + Integer.toHexString(target.hashCode());
         try (RawHttp.Connection connection = RawHttp.Connection.open(gateway.address())) {
-            connection.write(RawHttp.upgradeRequest(gateway.address(), target, Map.of(
-                    "Authorization", "Bearer " + gateway.token(subject), "Origin", ORIGIN)));
+            connection.write(RawHttp.upgradeRequest(
+                    gateway.address(),
+                    target,
+                    Map.of("Authorization", "Bearer " + gateway.token(subject), "Origin", ORIGIN)));
 
             assertEquals(404, connection.read().status(), target);
             assertTrue(connection.closedByPeer(), target + ": the connection is closed after the refusal");
@@ -52,8 +67,10 @@ class UpgradePathIT {
     void aRequestBehindARefusedOneIsNeverUpgraded() throws IOException {
         try (RawHttp.Connection connection = RawHttp.Connection.open(gateway.address())) {
             // Pipelined: a token on a misspelt path, then the real path with no credentials and a foreign origin.
-            connection.write(RawHttp.upgradeRequest(gateway.address(), "/%77s",
-                    Map.of("Authorization", "Bearer " + gateway.token("rider"), "Origin", ORIGIN))
+            connection.write(RawHttp.upgradeRequest(
+                            gateway.address(),
+                            "/%77s",
+                            Map.of("Authorization", "Bearer " + gateway.token("rider"), "Origin", ORIGIN))
                     + RawHttp.upgradeRequest(gateway.address(), "/ws", Map.of("Origin", "https://evil.example")));
 
             assertEquals(404, connection.read().status());
@@ -68,7 +85,8 @@ class UpgradePathIT {
             connection.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             assertEquals(200, connection.read().status());
 
-            connection.write(RawHttp.upgradeRequest(gateway.address(), "/ws", Map.of("Origin", "https://evil.example")));
+            connection.write(
+                    RawHttp.upgradeRequest(gateway.address(), "/ws", Map.of("Origin", "https://evil.example")));
             assertEquals(403, connection.read().status(), "the upgrade is judged by itself, origin first");
             assertTrue(connection.closedByPeer());
         }
@@ -88,7 +106,9 @@ class UpgradePathIT {
             connection.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             assertEquals(200, connection.read().status());
 
-            connection.write(RawHttp.upgradeRequest(gateway.address(), "/ws?last_seq=0",
+            connection.write(RawHttp.upgradeRequest(
+                    gateway.address(),
+                    "/ws?last_seq=0",
                     Map.of("Authorization", "Bearer " + gateway.token("probe-then-upgrade"), "Origin", ORIGIN)));
             assertEquals(101, connection.read().status());
         }
@@ -96,7 +116,9 @@ class UpgradePathIT {
 
     /** {@code subject} can still open its one session: no refused upgrade kept a slot. */
     private static void assertTheOnlySlotIsFree(String subject) throws IOException {
-        RawHttp.Response honest = RawHttp.upgrade(gateway.address(), "/ws",
+        RawHttp.Response honest = RawHttp.upgrade(
+                gateway.address(),
+                "/ws",
                 Map.of("Authorization", "Bearer " + gateway.token(subject), "Origin", ORIGIN));
         assertEquals(101, honest.status(), subject + "'s one session slot is free: " + honest);
     }

@@ -91,15 +91,16 @@ class ViewersIT {
                 assertEquals(Role.VIEWER, viewer.ready.role());
                 assertTrue(viewer.ready.resumed());
                 assertEquals(owner.lastSeq(), viewer.ready.lastSeq());
-                List<ServerMessage> replay = viewer.until(m -> m instanceof ServerMessage.Sequenced s
-                        && s.seq() == owner.lastSeq());
+                List<ServerMessage> replay =
+                        viewer.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == owner.lastSeq());
                 assertTrue(SessionClient.historyTags(replay).contains("event:result:m-1"), replay::toString);
 
                 List<ServerMessage> turn = owner.roundTrip("m-2", "\"second\"");
-                List<ServerMessage> seen = viewer.until(m -> m instanceof ServerMessage.Sequenced s
-                        && s.seq() == owner.lastSeq());
+                List<ServerMessage> seen =
+                        viewer.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == owner.lastSeq());
                 assertEquals(SessionClient.historyTags(turn), SessionClient.historyTags(seen));
-                assertFalse(seen.stream().anyMatch(m -> m instanceof ServerMessage.Accepted),
+                assertFalse(
+                        seen.stream().anyMatch(m -> m instanceof ServerMessage.Accepted),
                         "accepted is the owner's, not history");
             }
         }
@@ -111,14 +112,22 @@ class ViewersIT {
         try (SessionClient owner = SessionClient.openIdle(gateway, alice)) {
             owner.roundTrip("m-1", "1");
             long half = owner.lastSeq() - 2;
-            try (TestClient viewer = TestClient.connect(viewUri(gateway, owner.sessionId(), half), gateway.token(alice))) {
-                assertEquals(Role.VIEWER, viewer.expect(ServerMessage.SessionReady.class).role());
-                assertEquals(List.of(half + 1, half + 2), List.of(viewer.expect(ServerMessage.Sequenced.class).seq(),
-                        viewer.expect(ServerMessage.Sequenced.class).seq()));
+            try (TestClient viewer =
+                    TestClient.connect(viewUri(gateway, owner.sessionId(), half), gateway.token(alice))) {
+                assertEquals(
+                        Role.VIEWER,
+                        viewer.expect(ServerMessage.SessionReady.class).role());
+                assertEquals(
+                        List.of(half + 1, half + 2),
+                        List.of(
+                                viewer.expect(ServerMessage.Sequenced.class).seq(),
+                                viewer.expect(ServerMessage.Sequenced.class).seq()));
             }
-            try (TestClient ahead = TestClient.connect(viewUri(gateway, owner.sessionId(), owner.lastSeq() + 5),
-                    gateway.token(alice))) {
-                assertEquals(ErrorCode.INVALID_SEQUENCE, ahead.expect(ServerMessage.Error.class).code());
+            try (TestClient ahead = TestClient.connect(
+                    viewUri(gateway, owner.sessionId(), owner.lastSeq() + 5), gateway.token(alice))) {
+                assertEquals(
+                        ErrorCode.INVALID_SEQUENCE,
+                        ahead.expect(ServerMessage.Error.class).code());
                 assertEquals(4009, ahead.awaitCloseCode());
             }
             owner.roundTrip("m-2", "2"); // the owner was not disturbed
@@ -135,10 +144,14 @@ class ViewersIT {
             viewer.send(new ClientMessage.Respond("r-1", TextNode.valueOf("yes")));
             viewer.send(new ClientMessage.End());
             List<ServerMessage> answers = sync(viewer);
-            List<ServerMessage.Error> errors = answers.stream().filter(ServerMessage.Error.class::isInstance)
-                    .map(ServerMessage.Error.class::cast).toList();
-            assertEquals(List.of(ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY),
-                    errors.stream().map(ServerMessage.Error::code).toList(), answers::toString);
+            List<ServerMessage.Error> errors = answers.stream()
+                    .filter(ServerMessage.Error.class::isInstance)
+                    .map(ServerMessage.Error.class::cast)
+                    .toList();
+            assertEquals(
+                    List.of(ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY),
+                    errors.stream().map(ServerMessage.Error::code).toList(),
+                    answers::toString);
             assertEquals("v-1", errors.get(0).id(), "the message's id is named");
             assertEquals(4, answers.size() - 1, "nothing but the errors and the pong: " + answers);
 
@@ -155,19 +168,30 @@ class ViewersIT {
         try (SessionClient owner = SessionClient.openIdle(asking, alice)) {
             owner.sendAccepted("m-1", "{\"ask\":{\"kind\":\"question\"},\"deltas\":1,\"delay_ms\":0}", 0);
             ServerMessage.Request request = owner.awaitRequest();
-            try (SessionClient viewer = SessionClient.open(viewUri(asking, owner.sessionId(), 0), asking.token(alice))) {
-                assertEquals(List.of(request.requestId()), viewer.ready.pendingRequests().stream()
-                        .map(ServerMessage.PendingRequest::requestId).toList(), "listed for the viewer too");
+            try (SessionClient viewer =
+                    SessionClient.open(viewUri(asking, owner.sessionId(), 0), asking.token(alice))) {
+                assertEquals(
+                        List.of(request.requestId()),
+                        viewer.ready.pendingRequests().stream()
+                                .map(ServerMessage.PendingRequest::requestId)
+                                .toList(),
+                        "listed for the viewer too");
                 viewer.until(m -> m instanceof ServerMessage.Request); // the replay
                 viewer.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the viewer")));
-                assertEquals(ErrorCode.READ_ONLY, viewer.expect(ServerMessage.Error.class).code());
+                assertEquals(
+                        ErrorCode.READ_ONLY,
+                        viewer.expect(ServerMessage.Error.class).code());
 
                 owner.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the owner")));
                 List<ServerMessage> seen = viewer.until(m -> m instanceof ServerMessage.RequestResolved);
-                assertEquals(request.requestId(), ((ServerMessage.RequestResolved) seen.get(seen.size() - 1)).requestId(),
+                assertEquals(
+                        request.requestId(),
+                        ((ServerMessage.RequestResolved) seen.get(seen.size() - 1)).requestId(),
                         "the viewer sees it resolved");
                 List<ServerMessage> turn = owner.untilTag("status:idle");
-                assertEquals("from the owner", SessionClient.event(turn, "answer").path("data").asText(),
+                assertEquals(
+                        "from the owner",
+                        SessionClient.event(turn, "answer").path("data").asText(),
                         "the worker got the owner's answer, once");
             }
         }
@@ -177,13 +201,16 @@ class ViewersIT {
     void aTokenWhoseViewClaimListsTheSessionMayWatchIt() {
         String alice = user();
         try (SessionClient owner = SessionClient.openIdle(gateway, alice);
-                SessionClient listed = view(owner.sessionId(), 0, tokenViewing(user(), List.of("other", owner.sessionId())));
+                SessionClient listed =
+                        view(owner.sessionId(), 0, tokenViewing(user(), List.of("other", owner.sessionId())));
                 SessionClient single = view(owner.sessionId(), 0, tokenViewing(user(), owner.sessionId()))) {
             assertEquals(Role.VIEWER, listed.ready.role());
             assertEquals(Role.VIEWER, single.ready.role(), "a single string is a list of one");
             List<ServerMessage> turn = owner.roundTrip("m-1", "1");
-            assertEquals(SessionClient.historyTags(turn), SessionClient.historyTags(
-                    listed.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == owner.lastSeq())));
+            assertEquals(
+                    SessionClient.historyTags(turn),
+                    SessionClient.historyTags(
+                            listed.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == owner.lastSeq())));
         }
     }
 
@@ -216,19 +243,23 @@ class ViewersIT {
             String target = gateway.config().server().path() + "?session=" + owner.sessionId() + "&role=viewer";
             try (SessionClient first = view(owner.sessionId(), 0, gateway.token(alice));
                     SessionClient second = view(owner.sessionId(), 0, gateway.token(alice))) {
-                RawHttp.Response refused = RawHttp.upgrade(gateway.address(), target,
-                        Map.of("Authorization", "Bearer " + gateway.token(alice)));
+                RawHttp.Response refused = RawHttp.upgrade(
+                        gateway.address(), target, Map.of("Authorization", "Bearer " + gateway.token(alice)));
                 assertEquals(429, refused.status());
                 assertTrue(refused.body().contains("\"too_many_connections\""), refused.body());
                 assertTrue(refused.header("Retry-After") != null, "with Retry-After");
                 // A stranger learns nothing: the full session is as unknown to it as any other.
-                assertEquals(ErrorCode.SESSION_NOT_FOUND, refusedViewer(owner.sessionId(), gateway.token(user())).code());
+                assertEquals(
+                        ErrorCode.SESSION_NOT_FOUND,
+                        refusedViewer(owner.sessionId(), gateway.token(user())).code());
                 // The owner's own connection is not a viewer: it still resumes.
                 try (SessionClient resumed = SessionClient.resume(gateway, alice, owner.sessionId(), owner.lastSeq())) {
                     assertEquals(Role.OWNER, resumed.ready.role());
                 }
             }
-            Poll.until("both viewers' places are free", () -> session(owner.sessionId()).viewerCount() == 0);
+            Poll.until(
+                    "both viewers' places are free",
+                    () -> session(owner.sessionId()).viewerCount() == 0);
             try (SessionClient again = view(owner.sessionId(), 0, gateway.token(alice))) {
                 assertEquals(Role.VIEWER, again.ready.role());
             }
@@ -247,8 +278,8 @@ class ViewersIT {
                 assertEquals(4001, owner.ws.awaitCloseCode());
                 List<ServerMessage> next = resumed.roundTrip("m-2", "2");
                 for (SessionClient viewer : List.of(first, second)) {
-                    List<ServerMessage> seen = viewer.until(m -> m instanceof ServerMessage.Sequenced s
-                            && s.seq() == resumed.lastSeq());
+                    List<ServerMessage> seen =
+                            viewer.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == resumed.lastSeq());
                     List<String> expected = new ArrayList<>(SessionClient.historyTags(turn));
                     expected.addAll(SessionClient.historyTags(next));
                     assertEquals(expected, SessionClient.historyTags(seen));
@@ -275,7 +306,11 @@ class ViewersIT {
         }
         try (SessionClient resumed = SessionClient.resume(gateway, alice, sessionId, 0)) {
             ServerMessage first = resumed.next();
-            assertEquals(1, assertInstanceOf(ServerMessage.Sequenced.class, first, first::toString).seq(), "no replay_gap");
+            assertEquals(
+                    1,
+                    assertInstanceOf(ServerMessage.Sequenced.class, first, first::toString)
+                            .seq(),
+                    "no replay_gap");
             resumed.until(m -> m instanceof ServerMessage.Sequenced s && s.seq() == newest);
         }
     }
@@ -289,9 +324,13 @@ class ViewersIT {
                 viewer.send(new ClientMessage.AuthRefresh(tokenViewing(bob, owner.sessionId())));
                 assertInstanceOf(ServerMessage.AuthOk.class, viewer.next());
                 viewer.send(new ClientMessage.AuthRefresh(gateway.token(bob)));
-                assertEquals(ErrorCode.AUTH_REFRESH_FAILED, viewer.expect(ServerMessage.Error.class).code());
+                assertEquals(
+                        ErrorCode.AUTH_REFRESH_FAILED,
+                        viewer.expect(ServerMessage.Error.class).code());
                 viewer.send(new ClientMessage.AuthRefresh(tokenViewing(user(), owner.sessionId())));
-                assertEquals(ErrorCode.AUTH_REFRESH_FAILED, viewer.expect(ServerMessage.Error.class).code(),
+                assertEquals(
+                        ErrorCode.AUTH_REFRESH_FAILED,
+                        viewer.expect(ServerMessage.Error.class).code(),
                         "another subject");
             }
         }
@@ -316,17 +355,20 @@ class ViewersIT {
     void theRoleParameterIsOwnerViewerOrABadRequest() throws IOException {
         String alice = user();
         try (SessionClient owner = SessionClient.openIdle(gateway, alice)) {
-            try (SessionClient asOwner = SessionClient.open(URI.create(gateway.resumeUri(owner.sessionId(), 0)
-                    + "&role=owner"), gateway.token(alice))) {
+            try (SessionClient asOwner = SessionClient.open(
+                    URI.create(gateway.resumeUri(owner.sessionId(), 0) + "&role=owner"), gateway.token(alice))) {
                 assertEquals(Role.OWNER, asOwner.ready.role());
             }
             String path = gateway.config().server().path();
             Map<String, String> auth = Map.of("Authorization", "Bearer " + gateway.token(alice));
-            RawHttp.Response badRole = RawHttp.upgrade(gateway.address(), path + "?session=" + owner.sessionId()
-                    + "&role=admin", auth);
+            RawHttp.Response badRole =
+                    RawHttp.upgrade(gateway.address(), path + "?session=" + owner.sessionId() + "&role=admin", auth);
             assertEquals(400, badRole.status());
             assertTrue(badRole.body().contains("\"bad_request\""), badRole.body());
-            assertEquals(400, RawHttp.upgrade(gateway.address(), path + "?role=viewer", auth).status(),
+            assertEquals(
+                    400,
+                    RawHttp.upgrade(gateway.address(), path + "?role=viewer", auth)
+                            .status(),
                     "a viewer needs a session");
         }
     }
@@ -337,10 +379,15 @@ class ViewersIT {
         String text = "z".repeat(500_000);
         String before = scrape(slow);
         try (SessionClient owner = SessionClient.openIdle(slow, alice);
-                RawWebSocket stalled = RawWebSocket.connect(slow.address(), slow.config().server().path() + "?session="
-                        + owner.sessionId() + "&role=viewer", slow.token(alice), 4096)) {
+                RawWebSocket stalled = RawWebSocket.connect(
+                        slow.address(),
+                        slow.config().server().path() + "?session=" + owner.sessionId() + "&role=viewer",
+                        slow.token(alice),
+                        4096)) {
             ServerMessage ready = CODEC.decodeServer(stalled.readFrame().text());
-            assertEquals(Role.VIEWER, assertInstanceOf(ServerMessage.SessionReady.class, ready).role());
+            assertEquals(
+                    Role.VIEWER,
+                    assertInstanceOf(ServerMessage.SessionReady.class, ready).role());
             Session session = slow.server().registry().get(owner.sessionId()).orElseThrow();
             // From here on the viewer reads nothing. The owner's turns go on until the gateway cut it.
             int turns = 0;
@@ -357,13 +404,17 @@ class ViewersIT {
             assertEquals(SessionState.IDLE, session.state());
         }
         String after = scrape(slow);
-        assertTrue(MetricsIT.value(after, "tether_viewers_cut_total{reason=\"slow\"")
-                - MetricsIT.value(before, "tether_viewers_cut_total{reason=\"slow\"") >= 1, after);
+        assertTrue(
+                MetricsIT.value(after, "tether_viewers_cut_total{reason=\"slow\"")
+                                - MetricsIT.value(before, "tether_viewers_cut_total{reason=\"slow\"")
+                        >= 1,
+                after);
     }
 
     private static String scrape(GatewayExtension target) {
         try {
-            return RawHttp.send(target.address(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return RawHttp.send(
+                            target.address(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -43,6 +43,7 @@ class WebDisabledIT {
     }
 
     private static RawHttp.Response get(String target) throws IOException {
-        return RawHttp.send(gateway.address(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        return RawHttp.send(
+                gateway.address(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     }
 }

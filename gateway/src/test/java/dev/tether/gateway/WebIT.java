@@ -59,7 +59,9 @@ class WebIT {
         assertEquals(304, again.status());
         assertEquals("", again.body());
         assertEquals(etag, again.header("etag"));
-        assertEquals(200, get("/client/tether-client.js", "If-None-Match: \"other\"\r\n").status());
+        assertEquals(
+                200,
+                get("/client/tether-client.js", "If-None-Match: \"other\"\r\n").status());
     }
 
     @Test
@@ -94,7 +96,8 @@ class WebIT {
         assertEquals("alice.dev-1", claims.path("sub").asText());
         assertEquals(20, claims.path("exp").asLong() - claims.path("iat").asLong());
         assertEquals(claims.path("exp").asLong(), body.path("expires_at").asLong());
-        assertTrue(body.path("expires_at").asLong() >= before + 20 && body.path("expires_at").asLong() <= after + 20);
+        assertTrue(body.path("expires_at").asLong() >= before + 20
+                && body.path("expires_at").asLong() <= after + 20);
 
         try (TestClient client = TestClient.connect(gateway.uri(), token)) {
             ServerMessage.SessionReady ready = client.expect(ServerMessage.SessionReady.class);
@@ -110,13 +113,25 @@ class WebIT {
         assertTrue(first.path("sub").asText().matches("demo-[a-z0-9]{6}"), first.toString());
         assertNotEquals(first.path("sub").asText(), second.path("sub").asText());
         JsonNode claims = claims(first.path("token").asText());
-        assertEquals(600, claims.path("exp").asLong() - claims.path("iat").asLong(),
+        assertEquals(
+                600,
+                claims.path("exp").asLong() - claims.path("iat").asLong(),
                 "the default hour, capped at web.dev_token_max_ttl (10m here)");
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"sub=", "sub=has%20space", "sub=%C3%A9", "sub=" + "x65xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-            "ttl=4s", "ttl=11m", "ttl=abc", "ttl=-5s", "ttl=10"})
+    @ValueSource(
+            strings = {
+                "sub=",
+                "sub=has%20space",
+                "sub=%C3%A9",
+                "sub=" + "x65xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "ttl=4s",
+                "ttl=11m",
+                "ttl=abc",
+                "ttl=-5s",
+                "ttl=10"
+            })
     void badInputIsA400WithAJsonError(String query) throws IOException {
         RawHttp.Response response = get("/dev/token?" + query, "");
         assertEquals(400, response.status(), response.body());
@@ -130,17 +145,26 @@ class WebIT {
     @Test
     void theTokenIsNeverLogged() throws IOException {
         try (LogCapture logs = LogCapture.everything()) {
-            String token = JSON.readTree(get("/dev/token?sub=bob", "").body()).path("token").asText();
+            String token = JSON.readTree(get("/dev/token?sub=bob", "").body())
+                    .path("token")
+                    .asText();
             String signature = token.substring(token.lastIndexOf('.') + 1);
-            assertTrue(logs.rendered().stream().noneMatch(line -> line.contains(signature)), String.join("\n", logs.rendered()));
+            assertTrue(
+                    logs.rendered().stream().noneMatch(line -> line.contains(signature)),
+                    String.join("\n", logs.rendered()));
         }
     }
 
     @Test
     void devTokensWithARealSecretRefuseToStart() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "dev.tether.gateway.Main", "--config", Path.of("..", "config", "gateway.yaml").toString())
+        ProcessBuilder builder = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "dev.tether.gateway.Main",
+                        "--config",
+                        Path.of("..", "config", "gateway.yaml").toString())
                 .redirectErrorStream(true);
         builder.environment().put("TETHER_JWT_SECRET", "a-real-secret-from-the-environment-0123456789");
         builder.environment().put("TETHER_PORT", "0");
@@ -165,7 +189,8 @@ class WebIT {
     }
 
     static RawHttp.Response get(String target, String extraHeaders) throws IOException {
-        return RawHttp.send(gateway.address(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Connection: close\r\n" + extraHeaders + "\r\n");
+        return RawHttp.send(
+                gateway.address(),
+                "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "Connection: close\r\n" + extraHeaders + "\r\n");
     }
 }

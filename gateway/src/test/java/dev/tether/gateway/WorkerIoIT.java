@@ -66,29 +66,31 @@ class WorkerIoIT {
 
     /** Answers each message with a result whose line comes in three pieces, 50 ms apart. */
     @RegisterExtension
-    static final GatewayExtension pieces = gatewayWith("io-pieces", shellWorker(
-            "printf '{\"type\":\"result\",'; sleep 0.05; printf '\"id\":\"%s\",' \"$id\"; sleep 0.05; "
+    static final GatewayExtension pieces = gatewayWith(
+            "io-pieces",
+            shellWorker("printf '{\"type\":\"result\",'; sleep 0.05; printf '\"id\":\"%s\",' \"$id\"; sleep 0.05; "
                     + "printf '\"text\":\"whole\"}\\n'"));
 
     /** Never reads its stdin. */
     @RegisterExtension
-    static final GatewayExtension deaf = gatewayWith("io-deaf",
-            "[\"/bin/sh\", \"-c\", \"printf '{\\\"type\\\":\\\"ready\\\"}\\\\n'; exec sleep 3600\"]");
+    static final GatewayExtension deaf = gatewayWith(
+            "io-deaf", "[\"/bin/sh\", \"-c\", \"printf '{\\\"type\\\":\\\"ready\\\"}\\\\n'; exec sleep 3600\"]");
 
     /** Closes stdin and stdout after ready, and lives on. */
     @RegisterExtension
-    static final GatewayExtension mute = gatewayWith("io-mute",
+    static final GatewayExtension mute = gatewayWith(
+            "io-mute",
             "[\"/bin/sh\", \"-c\", \"printf '{\\\"type\\\":\\\"ready\\\"}\\\\n'; exec 0<&- 1>&-; sleep 3600\"]");
 
     /** Dies with exit code 3 in the middle of its answer's line. */
     @RegisterExtension
-    static final GatewayExtension midLine = gatewayWith("io-midline", shellWorker(
-            "printf '{\"type\":\"delta\",\"id\":\"%s\",\"te' \"$id\"; exit 3"));
+    static final GatewayExtension midLine =
+            gatewayWith("io-midline", shellWorker("printf '{\"type\":\"delta\",\"id\":\"%s\",\"te' \"$id\"; exit 3"));
 
     /** Answers every message at once. */
     @RegisterExtension
-    static final GatewayExtension quick = gatewayWith("io-quick", shellWorker(
-            "printf '{\"type\":\"result\",\"id\":\"%s\",\"text\":\"ok\"}\\n' \"$id\""));
+    static final GatewayExtension quick = gatewayWith(
+            "io-quick", shellWorker("printf '{\"type\":\"result\",\"id\":\"%s\",\"text\":\"ok\"}\\n' \"$id\""));
 
     /** Demo workers (for a real flood), a small outbound bound so a client that does not read is soon unwritable. */
     @RegisterExtension
@@ -106,7 +108,8 @@ class WorkerIoIT {
         try (SessionClient c = SessionClient.openIdle(pieces, "pieces")) {
             List<ServerMessage> turn = c.roundTrip("p1", "\"x\"");
             assertEquals(List.of("status:processing", "event:result:p1", "status:idle"), historyTags(turn));
-            assertEquals("whole", SessionClient.event(turn, "result").path("text").asText());
+            assertEquals(
+                    "whole", SessionClient.event(turn, "result").path("text").asText());
         }
     }
 
@@ -137,8 +140,10 @@ class WorkerIoIT {
             c.ws.send(new ClientMessage.End());
             c.untilTag("status:ended:client_end");
         }
-        Poll.until("the mute worker " + pid + " and its sleep are gone", () -> !ProcessTree.running(pid)
-                && DemoWorkers.anywhere("io-mute").isEmpty());
+        Poll.until(
+                "the mute worker " + pid + " and its sleep are gone",
+                () -> !ProcessTree.running(pid)
+                        && DemoWorkers.anywhere("io-mute").isEmpty());
     }
 
     @Test
@@ -146,9 +151,16 @@ class WorkerIoIT {
         try (SessionClient c = SessionClient.openIdle(midLine, "midline")) {
             c.sendAccepted("m1", "\"x\"", 0);
             List<ServerMessage> seen = c.untilTag("status:restarting:crash");
-            assertEquals(List.of("status:processing", "notice:worker_protocol_error", "notice:worker_crashed",
-                    "status:restarting:crash"), historyTags(seen));
-            assertEquals(3, notice(seen, "worker_crashed").details().path("exit_code").asInt());
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "notice:worker_protocol_error",
+                            "notice:worker_crashed",
+                            "status:restarting:crash"),
+                    historyTags(seen));
+            assertEquals(
+                    3,
+                    notice(seen, "worker_crashed").details().path("exit_code").asInt());
             c.untilTag("status:idle");
         }
     }
@@ -167,7 +179,8 @@ class WorkerIoIT {
                 session.roundTrip("m");
             }
             int threadsDuring = ManagementFactory.getThreadMXBean().getThreadCount();
-            assertTrue(threadsDuring - threadsBefore <= 10,
+            assertTrue(
+                    threadsDuring - threadsBefore <= 10,
                     "threads went from " + threadsBefore + " to " + threadsDuring + " with 500 workers");
         } finally {
             for (RawSession session : sessions) {
@@ -183,14 +196,19 @@ class WorkerIoIT {
         for (int i = 0; i < 20; i++) {
             oneSession("warm-" + i); // class loading and first-use buffers are not leaks
         }
-        Poll.until("the warm-up's workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
+        Poll.until(
+                "the warm-up's workers are gone",
+                () -> DemoWorkers.anywhere("io-quick").isEmpty());
         int gatewayBefore = openFiles(ProcessHandle.current().pid());
         int helperBefore = openFiles(helper);
         for (int i = 0; i < 1000; i++) {
             oneSession("fd-" + i);
         }
-        Poll.until("the thousand workers are gone", () -> DemoWorkers.anywhere("io-quick").isEmpty());
-        Poll.until("descriptors of the gateway and its spawner back to " + List.of(gatewayBefore, helperBefore),
+        Poll.until(
+                "the thousand workers are gone",
+                () -> DemoWorkers.anywhere("io-quick").isEmpty());
+        Poll.until(
+                "descriptors of the gateway and its spawner back to " + List.of(gatewayBefore, helperBefore),
                 () -> List.of(openFiles(ProcessHandle.current().pid()), openFiles(helper)),
                 now -> now.get(0) <= gatewayBefore && now.get(1) == helperBefore);
     }
@@ -198,10 +216,11 @@ class WorkerIoIT {
     @Test
     void aClientThatDoesNotReadPausesAFloodingWorkerWhichBlocksOnItsOwnOutput() throws Exception {
         try (RawWebSocket raw = RawWebSocket.connect(flood.address(), "/ws", flood.token("slow-reader"), 4096)) {
-            ServerMessage.SessionReady ready = (ServerMessage.SessionReady) CODEC.decodeServer(raw.readFrame().text());
+            ServerMessage.SessionReady ready = (ServerMessage.SessionReady)
+                    CODEC.decodeServer(raw.readFrame().text());
             long pid = SupervisionIT.workerPid(flood, ready.sessionId());
-            raw.sendText(CODEC.encode(new ClientMessage.Message("flood",
-                    CODEC.mapper().readTree("{\"flood\":300000,\"deltas\":0}"))));
+            raw.sendText(CODEC.encode(
+                    new ClientMessage.Message("flood", CODEC.mapper().readTree("{\"flood\":300000,\"deltas\":0}"))));
             // The client reads nothing: its connection fills, then the worker's output is no longer read.
             Poll.until("the worker " + pid + " blocks writing its output", () -> ProcFs.blockedOnSocketWrite(pid));
             // Now it reads everything: the whole flood and the result arrive.
@@ -237,7 +256,8 @@ class WorkerIoIT {
 
         /** Sends message {@code id} and reads until its result. */
         void roundTrip(String id) throws IOException {
-            ws.sendText(CODEC.encode(new ClientMessage.Message(id, CODEC.mapper().getNodeFactory().textNode("hi"))));
+            ws.sendText(CODEC.encode(new ClientMessage.Message(
+                    id, CODEC.mapper().getNodeFactory().textNode("hi"))));
             while (true) {
                 if (CODEC.decodeServer(ws.readFrame().text()) instanceof ServerMessage.Event e
                         && "result".equals(e.event().path("type").asText())) {
@@ -261,8 +281,12 @@ class WorkerIoIT {
         }
         StringBuilder text = new StringBuilder();
         for (long pid : pids) {
-            text.append(pid).append(' ')
-                    .append(ProcessHandle.of(pid).flatMap(p -> p.info().commandLine()).orElse("?")).append('\n');
+            text.append(pid)
+                    .append(' ')
+                    .append(ProcessHandle.of(pid)
+                            .flatMap(p -> p.info().commandLine())
+                            .orElse("?"))
+                    .append('\n');
             if (text.length() > 2000) {
                 break;
             }
@@ -274,5 +298,4 @@ class WorkerIoIT {
         String[] entries = new File("/proc/" + pid + "/fd").list();
         return entries == null ? -1 : entries.length;
     }
-
 }

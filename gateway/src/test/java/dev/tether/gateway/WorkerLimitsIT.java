@@ -69,11 +69,17 @@ class WorkerLimitsIT {
             sessionId = c.sessionId();
             pid = workerPid(shortLived, sessionId);
             c.sendAccepted("forever", "{\"text\":\"x\",\"deltas\":1,\"hang\":true}", 0);
-            assertEquals(List.of("status:processing", "event:delta:forever", "notice:duration_warning"),
+            assertEquals(
+                    List.of("status:processing", "event:delta:forever", "notice:duration_warning"),
                     historyTags(c.untilTag("notice:duration_warning")));
             List<ServerMessage> limit = c.untilTag("notice:duration_limit");
             assertEquals(List.of("notice:duration_limit"), historyTags(limit));
-            assertEquals(1, notice(limit, "duration_limit").details().path("grace_seconds").asInt());
+            assertEquals(
+                    1,
+                    notice(limit, "duration_limit")
+                            .details()
+                            .path("grace_seconds")
+                            .asInt());
 
             // Within the grace the session takes no new turn.
             c.send("late", "{\"text\":\"too late\"}");
@@ -81,11 +87,14 @@ class WorkerLimitsIT {
             assertEquals(ErrorCode.SESSION_BUSY, busy.code());
             assertEquals("late", busy.id());
 
-            assertEquals(List.of("status:ended:duration_limit"), historyTags(c.untilTag("status:ended:duration_limit")));
+            assertEquals(
+                    List.of("status:ended:duration_limit"), historyTags(c.untilTag("status:ended:duration_limit")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
-        assertEquals("duration_limit", SessionClient.resumeEnded(shortLived, subject, sessionId).reason());
+        assertEquals(
+                "duration_limit",
+                SessionClient.resumeEnded(shortLived, subject, sessionId).reason());
     }
 
     @Test
@@ -96,7 +105,8 @@ class WorkerLimitsIT {
         try (SessionClient c = SessionClient.openWarm(impatient, subject)) {
             sessionId = c.sessionId();
             pid = workerPid(impatient, sessionId);
-            assertEquals(List.of("status:ended:first_message_timeout"),
+            assertEquals(
+                    List.of("status:ended:first_message_timeout"),
                     historyTags(c.untilTag("status:ended:first_message_timeout")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
@@ -119,7 +129,9 @@ class WorkerLimitsIT {
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
-        assertEquals("idle_timeout", SessionClient.resumeEnded(impatient, subject, sessionId).reason());
+        assertEquals(
+                "idle_timeout",
+                SessionClient.resumeEnded(impatient, subject, sessionId).reason());
     }
 
     /**
@@ -133,17 +145,20 @@ class WorkerLimitsIT {
         Path workDir;
         try (SessionClient c = SessionClient.openWarm(impatient, "stubborn")) {
             pid = workerPid(impatient, c.sessionId());
-            List<ServerMessage> turn = c.roundTrip("arm",
+            List<ServerMessage> turn = c.roundTrip(
+                    "arm",
                     "{\"whoami\":true,\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1,\"delay_ms\":0}");
             child = SessionClient.event(turn, "child").path("pid").asLong();
-            workDir = Path.of(SessionClient.event(turn, "whoami").path("work_dir").asText());
+            workDir =
+                    Path.of(SessionClient.event(turn, "whoami").path("work_dir").asText());
             assertTrue(ProcessTree.running(child), "child " + child + " runs");
             assertTrue(Files.isDirectory(workDir), workDir + " exists");
             assertTrue(workDir.startsWith(DemoWorkers.workRoot("impatient")), workDir::toString);
             assertEquals(List.of("status:ended:idle_timeout"), historyTags(c.untilTag("status:ended:idle_timeout")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
-        Poll.until("worker " + pid + " and its child " + child + " are gone",
+        Poll.until(
+                "worker " + pid + " and its child " + child + " are gone",
                 () -> !ProcessTree.running(pid) && !ProcessTree.running(child));
         Poll.until("working directory " + workDir + " is removed", () -> !Files.exists(workDir));
         assertFalse(DemoWorkers.running("impatient").contains(pid));
@@ -154,7 +169,8 @@ class WorkerLimitsIT {
     @Test
     void garbageLinesAreReportedAndTheSessionGoesOn() {
         try (SessionClient c = SessionClient.openIdle(output, "garbage")) {
-            List<ServerMessage> turn = c.roundTrip("g", "{\"garbage\":6,\"text\":\"fine\",\"deltas\":1,\"delay_ms\":0}");
+            List<ServerMessage> turn =
+                    c.roundTrip("g", "{\"garbage\":6,\"text\":\"fine\",\"deltas\":1,\"delay_ms\":0}");
             List<String> expected = new ArrayList<>();
             expected.add("status:processing");
             expected.addAll(Collections.nCopies(6, "notice:worker_protocol_error"));
@@ -168,9 +184,16 @@ class WorkerLimitsIT {
     void aLineOverMaxLineBytesIsTruncatedAndTheNextMessageWorks() {
         try (SessionClient c = SessionClient.openIdle(output, "huge")) {
             long pid = workerPid(output, c.sessionId());
-            List<ServerMessage> turn = c.roundTrip("h", "{\"huge_line_bytes\":500000,\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}");
-            assertEquals(List.of("status:processing", "notice:output_truncated", "event:delta:h", "event:result:h",
-                    "status:idle"), historyTags(turn));
+            List<ServerMessage> turn =
+                    c.roundTrip("h", "{\"huge_line_bytes\":500000,\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}");
+            assertEquals(
+                    List.of(
+                            "status:processing",
+                            "notice:output_truncated",
+                            "event:delta:h",
+                            "event:result:h",
+                            "status:idle"),
+                    historyTags(turn));
             c.roundTrip("after", "{\"text\":\"still here\",\"deltas\":1,\"delay_ms\":0}");
             assertEquals(pid, workerPid(output, c.sessionId()), "the same worker goes on");
         }
@@ -182,13 +205,14 @@ class WorkerLimitsIT {
         try (LogCapture log = LogCapture.of("dev.tether.gateway.worker.process.StderrLogHandler");
                 SessionClient c = SessionClient.openIdle(output, "stderr")) {
             long pid = workerPid(output, c.sessionId());
-            List<ServerMessage> turn = c.roundTrip("e", "{\"stderr\":\"%s\",\"text\":\"ok\",\"deltas\":1,\"delay_ms\":0}"
-                    .formatted(line));
+            List<ServerMessage> turn =
+                    c.roundTrip("e", "{\"stderr\":\"%s\",\"text\":\"ok\",\"deltas\":1,\"delay_ms\":0}".formatted(line));
             ILoggingEvent logged = log.await(e -> e.getFormattedMessage().equals("stderr: " + line));
             assertTrue(LogCapture.hasKeyValue(logged, "session", c.sessionId()), logged::toString);
             assertTrue(LogCapture.hasKeyValue(logged, "subject", "stderr"), logged::toString);
             assertTrue(LogCapture.hasKeyValue(logged, "worker", pid), logged::toString);
-            assertEquals(List.of("status:processing", "event:delta:e", "event:result:e", "status:idle"), historyTags(turn));
+            assertEquals(
+                    List.of("status:processing", "event:delta:e", "event:result:e", "status:idle"), historyTags(turn));
             for (ServerMessage m : turn) {
                 if (m instanceof ServerMessage.Event e) {
                     JsonNode event = e.event();

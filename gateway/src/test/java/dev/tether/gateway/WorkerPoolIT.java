@@ -36,7 +36,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -120,12 +119,15 @@ class WorkerPoolIT {
             assertEquals(SessionState.PREPARING, waiting.ready.state());
             assertEquals(List.of("status:preparing"), historyTags(List.of(waiting.next())));
 
-            assertEquals(List.of("status:processing", "event:delta:early", "event:result:early", "status:idle"),
+            assertEquals(
+                    List.of("status:processing", "event:delta:early", "event:result:early", "status:idle"),
                     historyTags(queued.untilTag("status:idle")));
             assertEquals(List.of("status:idle"), historyTags(waiting.untilTag("status:idle")));
 
-            Set<Long> pids = new TreeSet<>(List.of(workerPid(slowStart, hit.sessionId()),
-                    workerPid(slowStart, queued.sessionId()), workerPid(slowStart, waiting.sessionId())));
+            Set<Long> pids = new TreeSet<>(List.of(
+                    workerPid(slowStart, hit.sessionId()),
+                    workerPid(slowStart, queued.sessionId()),
+                    workerPid(slowStart, waiting.sessionId())));
             assertEquals(3, pids.size(), "three sessions, three workers: " + pids);
             pids.forEach(pid -> assertTrue(ProcessTree.running(pid), "worker " + pid));
             hit.roundTrip("m1", ECHO);
@@ -139,14 +141,20 @@ class WorkerPoolIT {
         // The background refill fails first: its worker is killed, the pool backs off. It starts with
         // the gateway, before this test runs, so it may be gone before the test looks for it; the
         // session's cold worker below starts after the test does and is seen for certain.
-        PoolStatus failed = Poll.until("a failed spawn", () -> {
-            seen.addAll(DemoWorkers.running("slow-init"));
-            return pool(slowInit).status();
-        }, status -> status.spawnFailures() >= 1);
+        PoolStatus failed = Poll.until(
+                "a failed spawn",
+                () -> {
+                    seen.addAll(DemoWorkers.running("slow-init"));
+                    return pool(slowInit).status();
+                },
+                status -> status.spawnFailures() >= 1);
         assertEquals(0, failed.warm());
         assertTrue(failed.consecutiveFailures() >= 1, failed::toString);
         assertTrue(failed.lastFailure().contains("pool.init_timeout"), failed::toString);
-        Poll.until("spawns that timed out are killed", () -> seen, pids -> pids.stream().noneMatch(ProcessTree::running));
+        Poll.until(
+                "spawns that timed out are killed",
+                () -> seen,
+                pids -> pids.stream().noneMatch(ProcessTree::running));
 
         String subject = "init-timeout";
         String sessionId;
@@ -161,14 +169,16 @@ class WorkerPoolIT {
                 return !before.containsAll(seen);
             });
             // ... and is given up after the init timeout: the session ends.
-            assertEquals(List.of("status:preparing", "status:ended:worker_failed"),
+            assertEquals(
+                    List.of("status:preparing", "status:ended:worker_failed"),
                     historyTags(c.untilTag("status:ended:worker_failed")));
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         assertTrue(pool(slowInit).status().spawnFailures() > failuresBefore);
         Poll.until("no worker of this gateway is left, nor a working directory", () -> {
             seen.addAll(DemoWorkers.running("slow-init"));
-            return seen.stream().noneMatch(ProcessTree::running) && DemoWorkers.workDirs("slow-init").isEmpty();
+            return seen.stream().noneMatch(ProcessTree::running)
+                    && DemoWorkers.workDirs("slow-init").isEmpty();
         });
         ServerMessage.Error expired = SessionClient.resumeEnded(slowInit, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
@@ -184,8 +194,8 @@ class WorkerPoolIT {
             sessionId = holder.sessionId();
             pid = workerPid(tiny, sessionId);
 
-            RawHttp.Response refused = RawHttp.upgrade(tiny.address(), "/ws",
-                    Map.of("Authorization", "Bearer " + tiny.token("tiny-other")));
+            RawHttp.Response refused = RawHttp.upgrade(
+                    tiny.address(), "/ws", Map.of("Authorization", "Bearer " + tiny.token("tiny-other")));
             assertEquals(503, refused.status(), refused::toString);
             JsonNode body = JSON.readTree(refused.body());
             assertEquals("at_capacity", body.path("error").asText(), refused::body);
@@ -219,15 +229,27 @@ class WorkerPoolIT {
             ProcessWorkerConfig current = reconfigured.config().worker().process();
             Map<String, String> env = new TreeMap<>(current.env());
             env.put("IT_GENERATION", "2");
-            reconfigured.server().applyWorkerConfig(new ProcessWorkerConfig(current.command(), current.envAllow(), env,
-                    current.workRoot(), current.maxLineBytes(), current.maxPendingEvents(), current.stopGrace(),
-                    current.killGrace(), current.maxCheckpointBytes()));
+            reconfigured
+                    .server()
+                    .applyWorkerConfig(new ProcessWorkerConfig(
+                            current.command(),
+                            current.envAllow(),
+                            env,
+                            current.workRoot(),
+                            current.maxLineBytes(),
+                            current.maxPendingEvents(),
+                            current.stopGrace(),
+                            current.killGrace(),
+                            current.maxCheckpointBytes()));
 
             Poll.until("the old idle workers " + oldIdle + " are replaced by two new warm ones", () -> {
                 PoolStatus s = pool(reconfigured).status();
                 Set<Long> idle = idle("reconfigured", kept);
-                return oldIdle.stream().noneMatch(ProcessTree::running) && s.warm() == 2 && s.starting() == 0
-                        && idle.size() == 2 && idle.stream().noneMatch(oldIdle::contains);
+                return oldIdle.stream().noneMatch(ProcessTree::running)
+                        && s.warm() == 2
+                        && s.starting() == 0
+                        && idle.size() == 2
+                        && idle.stream().noneMatch(oldIdle::contains);
             });
 
             try (SessionClient after = SessionClient.openIdle(reconfigured, "after-change")) {
@@ -254,8 +276,8 @@ class WorkerPoolIT {
         try {
             InetSocketAddress address = server.start();
             URI uri = URI.create("ws://127.0.0.1:" + address.getPort() + "/ws");
-            TokenMinter minter = new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256",
-                    Clock.systemUTC());
+            TokenMinter minter = new TokenMinter(
+                    config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
             for (String subject : List.of("idle", "busy", "stubborn")) {
                 SessionClient c = SessionClient.open(uri, minter.mint(subject, Duration.ofHours(1), Map.of()));
                 clients.add(c);
@@ -265,8 +287,8 @@ class WorkerPoolIT {
             }
             clients.get(1).sendAccepted("hang", "{\"text\":\"x\",\"deltas\":1,\"hang\":true}", 0);
             clients.get(1).untilTag("event:delta:hang");
-            List<ServerMessage> armed = clients.get(2).roundTrip("arm",
-                    "{\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1,\"delay_ms\":0}");
+            List<ServerMessage> armed = clients.get(2)
+                    .roundTrip("arm", "{\"spawn_child\":true,\"ignore_shutdown\":true,\"deltas\":1,\"delay_ms\":0}");
             pids.add(SessionClient.event(armed, "child").path("pid").asLong());
             Poll.until("two warm workers besides the sessions'", () -> {
                 PoolStatus s = server.pool().orElseThrow().status();
@@ -284,7 +306,9 @@ class WorkerPoolIT {
         assertEquals(List.of(), DemoWorkers.workDirs(marker));
         for (SessionClient c : clients) {
             List<ServerMessage> rest = c.untilTag("status:ended:shutdown");
-            assertTrue(historyTags(rest).stream().allMatch(t -> !t.startsWith("status:") || t.equals("status:ended:shutdown")),
+            assertTrue(
+                    historyTags(rest).stream()
+                            .allMatch(t -> !t.startsWith("status:") || t.equals("status:ended:shutdown")),
                     () -> tags(rest).toString());
             assertEquals(4011, c.ws.awaitCloseCode());
             c.close();

@@ -19,7 +19,9 @@ import picocli.CommandLine.Command;
  * passed its audit with no unexpected error, 1 audit violations or unexpected errors, 2 usage or
  * setup error.
  */
-@Command(name = "loadtest", mixinStandardHelpOptions = true,
+@Command(
+        name = "loadtest",
+        mixinStandardHelpOptions = true,
         description = "Load, chaos and soak client for the Tether gateway.",
         subcommands = {
             CommandLine.HelpCommand.class,

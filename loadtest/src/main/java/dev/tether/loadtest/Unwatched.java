@@ -64,8 +64,8 @@ public final class Unwatched {
      * Runs {@code task} every {@code period} until {@code timers} shuts down; a run that throws is
      * reported and the next one still comes (an exception would otherwise end the schedule silently).
      */
-    public static void scheduleAtFixedRate(ScheduledExecutorService timers, Runnable task, long initialDelay,
-            long period, TimeUnit unit) {
+    public static void scheduleAtFixedRate(
+            ScheduledExecutorService timers, Runnable task, long initialDelay, long period, TimeUnit unit) {
         // Each run reports its own failure; the schedule ends when the executor shuts down.
         ScheduledFuture<?> unused = timers.scheduleAtFixedRate(() -> runReported(task), initialDelay, period, unit);
     }
@@ -76,10 +76,12 @@ public final class Unwatched {
      * itself throws is reported.
      */
     public static <T> void whenComplete(CompletionStage<T> stage, BiConsumer<? super T, ? super Throwable> callback) {
-        stage.toCompletableFuture().<Void>handle((value, failure) -> {
-            callback.accept(value, failure);
-            return null;
-        }).exceptionally(Unwatched::logFailure);
+        stage.toCompletableFuture()
+                .<Void>handle((value, failure) -> {
+                    callback.accept(value, failure);
+                    return null;
+                })
+                .exceptionally(Unwatched::logFailure);
     }
 
     /**

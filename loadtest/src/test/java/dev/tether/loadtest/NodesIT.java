@@ -33,20 +33,49 @@ class NodesIT {
 
     @BeforeAll
     static void gatewayIsBuilt() {
-        assertTrue(Files.isRegularFile(GATEWAY_JAR), GATEWAY_JAR + " is missing: run with the gateway module,"
-                + " e.g. mvn -pl gateway,loadtest -am verify");
-        assertTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "redis-server is missing (Debian's redis-server package)");
+        assertTrue(
+                Files.isRegularFile(GATEWAY_JAR),
+                GATEWAY_JAR + " is missing: run with the gateway module,"
+                        + " e.g. mvn -pl gateway,loadtest -am verify");
+        assertTrue(
+                Files.isExecutable(Path.of("/usr/bin/redis-server")),
+                "redis-server is missing (Debian's redis-server package)");
     }
 
     @Test
     void aDrainAndAKillLoseNothingAndTheTurnCountsGoOn(@TempDir Path out) throws Exception {
         Set<Long> before = descendants();
-        int exit = Main.run(new String[] {"chaos", "--out", out.toString(), "--no-progress", "--seed", "7",
-            "--launch-gateway", "--gateway-jar", GATEWAY_JAR.toString(),
-            "--gateway-config", ROOT.resolve("config/bench/chaos-nodes.yaml").toString(),
-            "--nodes", "3", "--node-faults", "drain,kill", "--min-node-faults", "2", "--node-fault-interval", "1s",
-            "--node-down", "500ms",
-            "--sessions", "6", "--rate", "12", "--duration", "8s", "--warmup", "1s"});
+        int exit = Main.run(new String[] {
+            "chaos",
+            "--out",
+            out.toString(),
+            "--no-progress",
+            "--seed",
+            "7",
+            "--launch-gateway",
+            "--gateway-jar",
+            GATEWAY_JAR.toString(),
+            "--gateway-config",
+            ROOT.resolve("config/bench/chaos-nodes.yaml").toString(),
+            "--nodes",
+            "3",
+            "--node-faults",
+            "drain,kill",
+            "--min-node-faults",
+            "2",
+            "--node-fault-interval",
+            "1s",
+            "--node-down",
+            "500ms",
+            "--sessions",
+            "6",
+            "--rate",
+            "12",
+            "--duration",
+            "8s",
+            "--warmup",
+            "1s"
+        });
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         String text = Files.readString(out.resolve("report.txt"));
         assertEquals(0, exit, "exit code; report:\n" + text);
@@ -56,7 +85,9 @@ class NodesIT {
         assertEquals(0, audit.path("lost").asLong(), text);
         assertEquals(0, audit.path("duplicates_delivered").asLong(), text);
         assertEquals(0, report.path("errors").size(), text);
-        assertTrue(audit.path("turn_counts_checked").asLong() > 0, "results carried the demo worker's turn count: " + audit);
+        assertTrue(
+                audit.path("turn_counts_checked").asLong() > 0,
+                "results carried the demo worker's turn count: " + audit);
 
         JsonNode nodes = report.path("nodes");
         assertEquals(3, nodes.path("nodes").asInt(), nodes.toString());
@@ -64,15 +95,22 @@ class NodesIT {
         assertTrue(nodes.path("faults_kill").asLong() >= 1, nodes.toString());
         assertTrue(nodes.path("handoffs").asLong() > 0, "sessions moved between nodes: " + nodes);
         assertTrue(nodes.path("notice_session_moved").asLong() > 0, nodes.toString());
-        assertEquals(6, report.path("sessions_end").path("ended").asInt(), report.path("sessions_end").toString());
+        assertEquals(
+                6,
+                report.path("sessions_end").path("ended").asInt(),
+                report.path("sessions_end").toString());
 
-        List<Long> left = descendants().stream().filter(pid -> !before.contains(pid)).toList();
+        List<Long> left =
+                descendants().stream().filter(pid -> !before.contains(pid)).toList();
         assertEquals(List.of(), left, "processes the run started and left behind");
     }
 
     /** This JVM's live descendant processes (the run's redis-server, gateways and their workers, while they live). */
     private static Set<Long> descendants() {
-        return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
+        return ProcessHandle.current()
+                .descendants()
+                .filter(ProcessHandle::isAlive)
+                .map(ProcessHandle::pid)
                 .collect(Collectors.toSet());
     }
 }

@@ -33,13 +33,15 @@ class SmokeIT {
 
     @BeforeAll
     static void gatewayIsBuilt() {
-        assertTrue(Files.isRegularFile(GATEWAY_JAR), GATEWAY_JAR + " is missing: the smoke tests launch the packaged gateway;"
-                + " run them with the gateway module, e.g. mvn -pl gateway,loadtest -am verify");
+        assertTrue(
+                Files.isRegularFile(GATEWAY_JAR),
+                GATEWAY_JAR + " is missing: the smoke tests launch the packaged gateway;"
+                        + " run them with the gateway module, e.g. mvn -pl gateway,loadtest -am verify");
     }
 
     private static JsonNode run(Path out, String scenario, String config, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--launch-gateway", "--gateway-jar", GATEWAY_JAR.toString(),
-                "--gateway-config", config));
+        List<String> args = new ArrayList<>(
+                List.of("--launch-gateway", "--gateway-jar", GATEWAY_JAR.toString(), "--gateway-config", config));
         args.addAll(List.of(extra));
         JsonNode report = runAgainst(out, scenario, args.toArray(String[]::new));
         assertTrue(report.path("gateway").path("samples").size() > 0, "the launched gateway was sampled");
@@ -55,7 +57,9 @@ class SmokeIT {
         assertEquals(0, exit, "exit code; report:\n" + Files.readString(out.resolve("report.txt")));
         assertTrue(Files.size(out.resolve("report.txt")) > 0);
         assertTrue(Files.readString(out.resolve("report.html")).contains("<svg"), "report.html has its plots");
-        assertTrue(report.path("audit").path("passed").asBoolean(), report.path("audit").toString());
+        assertTrue(
+                report.path("audit").path("passed").asBoolean(),
+                report.path("audit").toString());
         assertEquals(0, report.path("audit").path("violations").size());
         assertEquals(0, report.path("errors").size(), report.path("errors").toString());
         assertEquals(scenario, report.path("scenario").asText());
@@ -65,8 +69,18 @@ class SmokeIT {
 
     @Test
     void steady(@TempDir Path out) throws Exception {
-        JsonNode report = run(out, "steady", ROOT.resolve("config/bench/echo.yaml").toString(),
-                "--sessions", "5", "--rate", "100", "--duration", "4s", "--warmup", "1s");
+        JsonNode report = run(
+                out,
+                "steady",
+                ROOT.resolve("config/bench/echo.yaml").toString(),
+                "--sessions",
+                "5",
+                "--rate",
+                "100",
+                "--duration",
+                "4s",
+                "--warmup",
+                "1s");
         assertEquals(5, report.path("audit").path("sessions").asInt());
         assertTrue(report.path("timeline").size() >= 4);
         assertEquals(0, report.path("audit").path("lost").asLong());
@@ -74,12 +88,29 @@ class SmokeIT {
         assertEquals(false, end.path("left").asBoolean(), end.toString());
         assertEquals(5, end.path("ended").asInt(), end.toString());
         assertEquals(0, end.path("failed").asInt(), end.toString());
-        assertEquals(0, end.path("gateway_live_sessions").asInt(-1), "the launched gateway's /metrics before it was stopped: " + end);
-        assertTrue(report.path("gateway").path("memory").path("total_rss_bytes").path("peak").asLong() > 0);
+        assertEquals(
+                0,
+                end.path("gateway_live_sessions").asInt(-1),
+                "the launched gateway's /metrics before it was stopped: " + end);
+        assertTrue(report.path("gateway")
+                        .path("memory")
+                        .path("total_rss_bytes")
+                        .path("peak")
+                        .asLong()
+                > 0);
         // The client warmed up with 3 sessions of its own, which neither it nor the gateway's figure counts.
-        assertEquals(3, report.path("client_warmup").path("ready").asInt(), report.path("client_warmup").toString());
-        assertEquals(5, report.path("latency_ms").path("ready_warm").path("count").asInt());
-        assertEquals(5, report.path("gateway_session_start_ms").path("warm").path("count").asInt(),
+        assertEquals(
+                3,
+                report.path("client_warmup").path("ready").asInt(),
+                report.path("client_warmup").toString());
+        assertEquals(
+                5, report.path("latency_ms").path("ready_warm").path("count").asInt());
+        assertEquals(
+                5,
+                report.path("gateway_session_start_ms")
+                        .path("warm")
+                        .path("count")
+                        .asInt(),
                 report.path("gateway_session_start_ms").toString());
     }
 
@@ -94,28 +125,83 @@ class SmokeIT {
         // A secret of the test's own: the gateway refuses the public development one outside development.
         GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config)
                 .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
-                .withLogFile(dir.resolve("gateway.log")).withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));
+                .withLogFile(dir.resolve("gateway.log"))
+                .withAwaitReady(true)
+                .withStartTimeout(Duration.ofSeconds(90)));
         try {
             assertTrue(gateway.awaitWarm(3, Duration.ofSeconds(90)), "the pool's 3 warm workers");
             String url = gateway.wsUri().toString();
 
-            JsonNode ended = runAgainst(out.resolve("ended"), "steady", "--url", url, "--secret", SECRET, "--sessions", "3",
-                    "--rate", "30", "--duration", "2s", "--warmup", "0s");
-            assertEquals(3, ended.path("sessions_end").path("ended").asInt(), ended.path("sessions_end").toString());
-            assertEquals(0, ended.path("sessions_end").path("failed").asInt(), ended.path("sessions_end").toString());
-            assertEquals(3, ended.path("close_codes").path("1000").asInt(), ended.path("close_codes").toString());
-            awaitMetric(gateway, "no live session", m -> m.sum("tether_sessions").orElse(-1) == 0);
+            JsonNode ended = runAgainst(
+                    out.resolve("ended"),
+                    "steady",
+                    "--url",
+                    url,
+                    "--secret",
+                    SECRET,
+                    "--sessions",
+                    "3",
+                    "--rate",
+                    "30",
+                    "--duration",
+                    "2s",
+                    "--warmup",
+                    "0s");
+            assertEquals(
+                    3,
+                    ended.path("sessions_end").path("ended").asInt(),
+                    ended.path("sessions_end").toString());
+            assertEquals(
+                    0,
+                    ended.path("sessions_end").path("failed").asInt(),
+                    ended.path("sessions_end").toString());
+            assertEquals(
+                    3,
+                    ended.path("close_codes").path("1000").asInt(),
+                    ended.path("close_codes").toString());
+            awaitMetric(
+                    gateway, "no live session", m -> m.sum("tether_sessions").orElse(-1) == 0);
             awaitMetric(gateway, "no worker in a session or being stopped", m -> workersOutsideThePool(m) == 0);
-            double clientEnds = gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0);
-            assertEquals(3 + ended.path("client_warmup").path("ready").asInt(), clientEnds, "the run's and its warm-up's sessions");
+            double clientEnds = gateway.metrics()
+                    .orElseThrow()
+                    .value("tether_sessions_ended_total", "reason", "client_end")
+                    .orElse(0);
+            assertEquals(
+                    3 + ended.path("client_warmup").path("ready").asInt(),
+                    clientEnds,
+                    "the run's and its warm-up's sessions");
 
-            JsonNode left = runAgainst(out.resolve("left"), "steady", "--url", url, "--secret", SECRET, "--sessions", "3",
-                    "--rate", "30", "--duration", "2s", "--warmup", "0s", "--leave-sessions");
-            assertTrue(left.path("sessions_end").path("left").asBoolean(), left.path("sessions_end").toString());
-            awaitMetric(gateway, "the 3 sessions left, detached, with their workers", m -> m.sum("tether_sessions").orElse(-1) == 3
-                    && m.sum("tether_sessions_detached").orElse(-1) == 3 && workersOutsideThePool(m) == 3);
-            assertEquals(clientEnds + left.path("client_warmup").path("ready").asInt(),
-                    gateway.metrics().orElseThrow().value("tether_sessions_ended_total", "reason", "client_end").orElse(0),
+            JsonNode left = runAgainst(
+                    out.resolve("left"),
+                    "steady",
+                    "--url",
+                    url,
+                    "--secret",
+                    SECRET,
+                    "--sessions",
+                    "3",
+                    "--rate",
+                    "30",
+                    "--duration",
+                    "2s",
+                    "--warmup",
+                    "0s",
+                    "--leave-sessions");
+            assertTrue(
+                    left.path("sessions_end").path("left").asBoolean(),
+                    left.path("sessions_end").toString());
+            awaitMetric(
+                    gateway,
+                    "the 3 sessions left, detached, with their workers",
+                    m -> m.sum("tether_sessions").orElse(-1) == 3
+                            && m.sum("tether_sessions_detached").orElse(-1) == 3
+                            && workersOutsideThePool(m) == 3);
+            assertEquals(
+                    clientEnds + left.path("client_warmup").path("ready").asInt(),
+                    gateway.metrics()
+                            .orElseThrow()
+                            .value("tether_sessions_ended_total", "reason", "client_end")
+                            .orElse(0),
                     "only the warm-up's sessions ended");
         } finally {
             gateway.close();
@@ -130,7 +216,10 @@ class SmokeIT {
     }
 
     private static void awaitMetric(GatewayProcess gateway, String what, Predicate<PrometheusText> condition) {
-        Poll.until(what, Duration.ofSeconds(30), () -> gateway.metrics().map(Gauges::new),
+        Poll.until(
+                what,
+                Duration.ofSeconds(30),
+                () -> gateway.metrics().map(Gauges::new),
                 scrape -> scrape.isPresent() && condition.test(scrape.get().metrics()));
     }
 
@@ -138,14 +227,27 @@ class SmokeIT {
     private record Gauges(PrometheusText metrics) {
         @Override
         public String toString() {
-            return metrics.samples("tether_sessions", l -> true) + " " + metrics.samples("tether_pool_workers", l -> true);
+            return metrics.samples("tether_sessions", l -> true) + " "
+                    + metrics.samples("tether_pool_workers", l -> true);
         }
     }
 
     @Test
     void chaosCutsCleanlyAndAbruptlyAndResumesWithoutLoss(@TempDir Path out) throws Exception {
-        JsonNode report = run(out, "chaos", ROOT.resolve("config/bench/echo.yaml").toString(),
-                "--sessions", "5", "--rate", "100", "--duration", "5s", "--warmup", "1s", "--cut-interval", "1s");
+        JsonNode report = run(
+                out,
+                "chaos",
+                ROOT.resolve("config/bench/echo.yaml").toString(),
+                "--sessions",
+                "5",
+                "--rate",
+                "100",
+                "--duration",
+                "5s",
+                "--warmup",
+                "1s",
+                "--cut-interval",
+                "1s");
         JsonNode chaos = report.path("chaos");
         assertTrue(chaos.path("cuts_clean").asLong() > 0, chaos.toString());
         assertTrue(chaos.path("cuts_abrupt").asLong() > 0, chaos.toString());
@@ -161,15 +263,41 @@ class SmokeIT {
      */
     @Test
     void harshChaosPassesTheAudit(@TempDir Path out) throws Exception {
-        JsonNode report = run(out, "chaos", ROOT.resolve("config/bench/chaos.yaml").toString(),
-                "--sessions", "5", "--rate", "50", "--duration", "10s", "--warmup", "1s", "--cut-interval", "1s",
-                "--half-open-ratio", "0.15", "--expire-ratio", "0.1", "--race-ratio", "0.2", "--handshake-cut-ratio", "0.2",
-                "--replay-cut-ratio", "0.2", "--resend-ratio", "0.2", "--fresh-resend-ratio", "0.1");
+        JsonNode report = run(
+                out,
+                "chaos",
+                ROOT.resolve("config/bench/chaos.yaml").toString(),
+                "--sessions",
+                "5",
+                "--rate",
+                "50",
+                "--duration",
+                "10s",
+                "--warmup",
+                "1s",
+                "--cut-interval",
+                "1s",
+                "--half-open-ratio",
+                "0.15",
+                "--expire-ratio",
+                "0.1",
+                "--race-ratio",
+                "0.2",
+                "--handshake-cut-ratio",
+                "0.2",
+                "--replay-cut-ratio",
+                "0.2",
+                "--resend-ratio",
+                "0.2",
+                "--fresh-resend-ratio",
+                "0.1");
         JsonNode chaos = report.path("chaos");
         assertTrue(chaos.path("cuts").asLong() > 0 && chaos.path("resumes").asLong() > 0, chaos.toString());
         assertTrue(chaos.path("events_replayed_new").asLong() > 0, "events crossed the cuts: " + chaos);
         assertTrue(chaos.path("events_replayed_seen").asLong() > 0, "replays were compared: " + chaos);
-        assertTrue(report.path("audit").path("deltas_checked").asLong() > 0, report.path("audit").toString());
+        assertTrue(
+                report.path("audit").path("deltas_checked").asLong() > 0,
+                report.path("audit").toString());
         assertEquals(0, report.path("audit").path("lost").asLong());
     }
 
@@ -177,12 +305,33 @@ class SmokeIT {
     void chaosWithWorkerKillsAccountsForTheLostTurns(@TempDir Path out, @TempDir Path dir) throws Exception {
         Path config = TestGatewayConfig.write(dir.resolve("demo-small.yaml"), DEMO_SMALL);
         // --await-warm: the pool is full when the client warms up, so its refill afterwards is what is checked.
-        JsonNode report = run(out, "chaos", config.toString(), "--sessions", "3", "--rate", "30", "--duration", "5s",
-                "--warmup", "1s", "--cut-interval", "2s", "--kill-workers", "0.1", "--await-warm", "3");
-        assertTrue(report.path("chaos").path("worker_kills").asLong() > 0, report.path("chaos").toString());
-        assertTrue(report.path("audit").path("crashed_turns").asLong() > 0, report.path("audit").toString());
-        assertTrue(report.path("client_warmup").path("pool_refilled").asBoolean(), "the pool was warm again before the run: "
-                + report.path("client_warmup"));
+        JsonNode report = run(
+                out,
+                "chaos",
+                config.toString(),
+                "--sessions",
+                "3",
+                "--rate",
+                "30",
+                "--duration",
+                "5s",
+                "--warmup",
+                "1s",
+                "--cut-interval",
+                "2s",
+                "--kill-workers",
+                "0.1",
+                "--await-warm",
+                "3");
+        assertTrue(
+                report.path("chaos").path("worker_kills").asLong() > 0,
+                report.path("chaos").toString());
+        assertTrue(
+                report.path("audit").path("crashed_turns").asLong() > 0,
+                report.path("audit").toString());
+        assertTrue(
+                report.path("client_warmup").path("pool_refilled").asBoolean(),
+                "the pool was warm again before the run: " + report.path("client_warmup"));
     }
 
     /** A small pool of demo workers (subprocesses) that start at once. */

@@ -47,8 +47,15 @@ public sealed interface ServerMessage {
      * worker's requests nobody has answered yet, oldest first (contract 7.3), so a client that
      * resumes after their {@code request} messages were evicted still sees them.
      */
-    record SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state,
-            @JsonInclude(JsonInclude.Include.NON_NULL) String node, Role role, List<PendingRequest> pendingRequests)
+    record SessionReady(
+            String sessionId,
+            boolean resumed,
+            long lastSeq,
+            long tokenExpiresAt,
+            SessionState state,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String node,
+            Role role,
+            List<PendingRequest> pendingRequests)
             implements ServerMessage {
         public SessionReady {
             requireNonNull(sessionId, "sessionId");
@@ -57,8 +64,8 @@ public sealed interface ServerMessage {
             pendingRequests = pendingRequests == null ? List.of() : List.copyOf(pendingRequests);
         }
 
-        public SessionReady(String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state,
-                String node) {
+        public SessionReady(
+                String sessionId, boolean resumed, long lastSeq, long tokenExpiresAt, SessionState state, String node) {
             this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, Role.OWNER, List.of());
         }
 

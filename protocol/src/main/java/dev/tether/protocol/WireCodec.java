@@ -39,6 +39,7 @@ public final class WireCodec {
     private final ObjectMapper mapper;
     /** Writers resolved once: {@code writerFor} per frame resolved the root type's serializer again each time. */
     private final ObjectWriter serverWriter;
+
     private final ObjectWriter clientWriter;
 
     public WireCodec() {
@@ -123,7 +124,8 @@ public final class WireCodec {
             case "ping" -> new ClientMessage.Ping();
             case "end" -> new ClientMessage.End();
             case "respond" -> new ClientMessage.Respond(requestId(node), node.get("data"));
-            default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + abbreviate(type.textValue()));
+            default ->
+                throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + abbreviate(type.textValue()));
         };
     }
 
@@ -155,8 +157,8 @@ public final class WireCodec {
     private static String messageId(JsonNode node) throws ProtocolException {
         String id = requiredText(node, "id");
         if (id.isEmpty() || id.length() > ClientMessage.MAX_ID_LENGTH) {
-            throw new ProtocolException(ErrorCode.INVALID_FIELD,
-                    "id: expected 1 to " + ClientMessage.MAX_ID_LENGTH + " characters");
+            throw new ProtocolException(
+                    ErrorCode.INVALID_FIELD, "id: expected 1 to " + ClientMessage.MAX_ID_LENGTH + " characters");
         }
         return id;
     }
@@ -164,7 +166,8 @@ public final class WireCodec {
     private static String requestId(JsonNode node) throws ProtocolException {
         String id = requiredText(node, "request_id");
         if (id.isEmpty() || id.length() > ClientMessage.MAX_ID_LENGTH) {
-            throw new ProtocolException(ErrorCode.INVALID_FIELD,
+            throw new ProtocolException(
+                    ErrorCode.INVALID_FIELD,
                     "request_id: expected 1 to " + ClientMessage.MAX_ID_LENGTH + " characters");
         }
         return id;

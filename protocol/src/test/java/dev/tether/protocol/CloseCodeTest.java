@@ -78,7 +78,9 @@ class CloseCodeTest {
     void codeIsSendableInACloseFrame(CloseCode closeCode) {
         // RFC 6455 7.4: 1000-2999 are defined by the RFC (1005/1006/1015 never sent), 4000-4999 private.
         int code = closeCode.code();
-        assertTrue((code >= 1000 && code <= 1011 && code != 1004 && code != 1005 && code != 1006)
-                || (code >= 4000 && code <= 4999), String.valueOf(code));
+        assertTrue(
+                (code >= 1000 && code <= 1011 && code != 1004 && code != 1005 && code != 1006)
+                        || (code >= 4000 && code <= 4999),
+                String.valueOf(code));
     }
 }

@@ -21,8 +21,16 @@ class ErrorCodeTest {
 
     /** Contract section 2 ("bad client input") and section 3 (resume). */
     private static final List<String> CONTRACT = List.of(
-            "invalid_json", "unknown_type", "invalid_field", "binary_not_supported", "rate_limited",
-            "queue_full", "session_busy", "invalid_sequence", "session_not_found", "session_expired");
+            "invalid_json",
+            "unknown_type",
+            "invalid_field",
+            "binary_not_supported",
+            "rate_limited",
+            "queue_full",
+            "session_busy",
+            "invalid_sequence",
+            "session_not_found",
+            "session_expired");
 
     /** Every code and whether it is retryable, as docs/protocol.md tells client authors. */
     private static final Map<String, Boolean> RETRYABLE = new LinkedHashMap<>();

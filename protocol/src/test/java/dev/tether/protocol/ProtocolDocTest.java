@@ -26,7 +26,8 @@ class ProtocolDocTest {
 
     private static final Pattern CLOSE_ROW = Pattern.compile("^\\| (\\d{4}) \\|.*\\| (\\*\\*yes\\*\\*|no\\b).*\\|$");
     private static final Pattern ERROR_ROW = Pattern.compile("^\\| `([a-z_]+)` \\|.*\\| (\\*\\*yes\\*\\*|no\\b).*\\|$");
-    private static final Pattern REFUSAL_ROW = Pattern.compile("^\\| (\\d{3}) \\| `([a-z_]+)` \\|.*\\| (yes|no) \\|.*\\|$");
+    private static final Pattern REFUSAL_ROW =
+            Pattern.compile("^\\| (\\d{3}) \\| `([a-z_]+)` \\|.*\\| (yes|no) \\|.*\\|$");
 
     @Test
     void closeCodeTableMatchesCloseCode() throws IOException {
@@ -59,8 +60,8 @@ class ProtocolDocTest {
             documented.put(row.group(2), row.group(1) + " " + row.group(3));
         }
         Map<String, String> actual = Arrays.stream(UpgradeRefusal.values())
-                .collect(Collectors.toMap(UpgradeRefusal::code,
-                        r -> r.status() + " " + (r.retryAfter() ? "yes" : "no")));
+                .collect(Collectors.toMap(
+                        UpgradeRefusal::code, r -> r.status() + " " + (r.retryAfter() ? "yes" : "no")));
 
         assertEquals(actual, documented);
     }

@@ -17,7 +17,8 @@ class SessionStateTest {
 
     @Test
     void wireNamesAreExactlyTheContractOnes() {
-        assertEquals(List.of("preparing", "idle", "processing", "restarting", "ended"),
+        assertEquals(
+                List.of("preparing", "idle", "processing", "restarting", "ended"),
                 Arrays.stream(SessionState.values()).map(SessionState::wire).toList());
     }
 

@@ -25,9 +25,8 @@ class UpgradeRefusalTest {
             new Row(503, "shutting_down", true));
 
     /** Extensions documented in docs/protocol.md. */
-    private static final List<Row> EXTENSIONS = List.of(
-            new Row(404, "not_found", false),
-            new Row(400, "bad_request", false));
+    private static final List<Row> EXTENSIONS =
+            List.of(new Row(404, "not_found", false), new Row(400, "bad_request", false));
 
     @Test
     void refusalsAreExactlyTheContractRowsPlusTheExtensions() {
@@ -42,8 +41,12 @@ class UpgradeRefusalTest {
 
     @Test
     void codesAreUnique() {
-        assertEquals(UpgradeRefusal.values().length,
-                Arrays.stream(UpgradeRefusal.values()).map(UpgradeRefusal::code).distinct().count());
+        assertEquals(
+                UpgradeRefusal.values().length,
+                Arrays.stream(UpgradeRefusal.values())
+                        .map(UpgradeRefusal::code)
+                        .distinct()
+                        .count());
     }
 
     @ParameterizedTest

@@ -30,23 +30,24 @@ class WireCodecClientDecodeTest {
     // --- invalid_json: the text is not exactly one JSON object ---
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "not json",
-        "ping",
-        "{",
-        "{\"type\":\"ping\"",
-        "{\"type\":\"message\",\"id\":\"a\",\"data\":{\"k\":[1,2",
-        "{\"type\":",
-        "{type:\"ping\"}",
-        "{'type':'ping'}",
-        "{\"type\":\"ping\",}",
-        "{\"type\":\"ack\",\"seq\":01}",
-        "{\"type\":\"ack\",\"seq\":NaN}",
-        "{\"type\":\"ping\"} // comment",
-        "",
-        " ",
-        "\n\t",
-    })
+    @ValueSource(
+            strings = {
+                "not json",
+                "ping",
+                "{",
+                "{\"type\":\"ping\"",
+                "{\"type\":\"message\",\"id\":\"a\",\"data\":{\"k\":[1,2",
+                "{\"type\":",
+                "{type:\"ping\"}",
+                "{'type':'ping'}",
+                "{\"type\":\"ping\",}",
+                "{\"type\":\"ack\",\"seq\":01}",
+                "{\"type\":\"ack\",\"seq\":NaN}",
+                "{\"type\":\"ping\"} // comment",
+                "",
+                " ",
+                "\n\t",
+            })
     void unparseableTextIsInvalidJson(String text) {
         assertError(ErrorCode.INVALID_JSON, text);
     }
@@ -58,16 +59,17 @@ class WireCodecClientDecodeTest {
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        PING + " x",
-        PING + PING,
-        PING + " " + PING,
-        PING + "}",
-        PING + "]",
-        PING + "1",
-        PING + "null",
-        PING + ",",
-    })
+    @ValueSource(
+            strings = {
+                PING + " x",
+                PING + PING,
+                PING + " " + PING,
+                PING + "}",
+                PING + "]",
+                PING + "1",
+                PING + "null",
+                PING + ",",
+            })
     void trailingDataAfterTheObjectIsInvalidJson(String text) {
         assertError(ErrorCode.INVALID_JSON, text);
     }
@@ -78,13 +80,14 @@ class WireCodecClientDecodeTest {
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{\"type\":\"ping\",\"type\":\"ping\"}",
-        "{\"type\":\"ping\",\"type\":\"message\"}",
-        "{\"type\":\"ack\",\"seq\":1,\"seq\":2}",
-        "{\"type\":\"message\",\"id\":\"a\",\"data\":{\"k\":1,\"k\":2}}",
-        "{\"type\":\"message\",\"id\":\"a\",\"data\":[{\"x\":{\"k\":1,\"k\":1}}]}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"type\":\"ping\",\"type\":\"ping\"}",
+                "{\"type\":\"ping\",\"type\":\"message\"}",
+                "{\"type\":\"ack\",\"seq\":1,\"seq\":2}",
+                "{\"type\":\"message\",\"id\":\"a\",\"data\":{\"k\":1,\"k\":2}}",
+                "{\"type\":\"message\",\"id\":\"a\",\"data\":[{\"x\":{\"k\":1,\"k\":1}}]}",
+            })
     void duplicateKeysAnywhereAreInvalidJson(String text) {
         assertError(ErrorCode.INVALID_JSON, text);
     }
@@ -115,7 +118,9 @@ class WireCodecClientDecodeTest {
         String digits = "9".repeat(WireCodec.MAX_NUMBER_LENGTH);
         ClientMessage decoded = CODEC.decodeClient(messageWithData(digits));
 
-        assertEquals(digits, ((ClientMessage.Message) decoded).data().bigIntegerValue().toString());
+        assertEquals(
+                digits,
+                ((ClientMessage.Message) decoded).data().bigIntegerValue().toString());
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
@@ -128,24 +133,22 @@ class WireCodecClientDecodeTest {
     static Stream<String> overlongNumbers() {
         int tooLong = WireCodec.MAX_NUMBER_LENGTH + 1;
         return Stream.of(
-                "1".repeat(tooLong),
-                "-" + "1".repeat(tooLong),
-                "1." + "5".repeat(tooLong),
-                "1".repeat(tooLong) + ".0");
+                "1".repeat(tooLong), "-" + "1".repeat(tooLong), "1." + "5".repeat(tooLong), "1".repeat(tooLong) + ".0");
     }
 
     // --- type ---
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{}",
-        "{\"id\":\"a\",\"data\":1}",
-        "{\"type\":null}",
-        "{\"type\":1}",
-        "{\"type\":true}",
-        "{\"type\":[\"ping\"]}",
-        "{\"type\":{\"name\":\"ping\"}}",
-    })
+    @ValueSource(
+            strings = {
+                "{}",
+                "{\"id\":\"a\",\"data\":1}",
+                "{\"type\":null}",
+                "{\"type\":1}",
+                "{\"type\":true}",
+                "{\"type\":[\"ping\"]}",
+                "{\"type\":{\"name\":\"ping\"}}",
+            })
     void missingOrNonStringTypeIsInvalidField(String text) {
         assertErrorNaming(ErrorCode.INVALID_FIELD, "type", text);
     }
@@ -166,9 +169,12 @@ class WireCodecClientDecodeTest {
     void abbreviatedUnknownTypeNeverEndsInHalfASurrogatePair() {
         // 63 ASCII characters, then an emoji whose two UTF-16 units straddle the 64-character cut.
         String type = "x".repeat(63) + "\uD83D\uDE00" + "y".repeat(10);
-        String message = assertError(ErrorCode.UNKNOWN_TYPE, "{\"type\":\"" + type + "\"}").getMessage();
+        String message = assertError(ErrorCode.UNKNOWN_TYPE, "{\"type\":\"" + type + "\"}")
+                .getMessage();
 
-        assertEquals(message, new String(message.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8),
+        assertEquals(
+                message,
+                new String(message.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8),
                 "message must be well-formed UTF-16");
     }
 
@@ -180,16 +186,17 @@ class WireCodecClientDecodeTest {
     // --- message ---
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{\"type\":\"message\"}",
-        "{\"type\":\"message\",\"data\":{}}",
-        "{\"type\":\"message\",\"id\":null,\"data\":{}}",
-        "{\"type\":\"message\",\"id\":1,\"data\":{}}",
-        "{\"type\":\"message\",\"id\":true,\"data\":{}}",
-        "{\"type\":\"message\",\"id\":[\"a\"],\"data\":{}}",
-        "{\"type\":\"message\",\"id\":{},\"data\":{}}",
-        "{\"type\":\"message\",\"id\":\"\",\"data\":{}}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"type\":\"message\"}",
+                "{\"type\":\"message\",\"data\":{}}",
+                "{\"type\":\"message\",\"id\":null,\"data\":{}}",
+                "{\"type\":\"message\",\"id\":1,\"data\":{}}",
+                "{\"type\":\"message\",\"id\":true,\"data\":{}}",
+                "{\"type\":\"message\",\"id\":[\"a\"],\"data\":{}}",
+                "{\"type\":\"message\",\"id\":{},\"data\":{}}",
+                "{\"type\":\"message\",\"id\":\"\",\"data\":{}}",
+            })
     void messageWithoutAStringIdIsInvalidField(String text) {
         assertErrorNaming(ErrorCode.INVALID_FIELD, "id", text);
     }
@@ -204,7 +211,8 @@ class WireCodecClientDecodeTest {
     @ValueSource(ints = {1, 2, ClientMessage.MAX_ID_LENGTH})
     void messageIdWithinTheLimitIsAccepted(int length) throws ProtocolException {
         String id = "i".repeat(length);
-        assertEquals(new ClientMessage.Message(id, NullNode.getInstance()),
+        assertEquals(
+                new ClientMessage.Message(id, NullNode.getInstance()),
                 CODEC.decodeClient("{\"type\":\"message\",\"id\":\"" + id + "\",\"data\":null}"));
     }
 
@@ -217,22 +225,23 @@ class WireCodecClientDecodeTest {
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{\"text\":\"hi\",\"n\":[1,2,{\"x\":null}]}",
-        "{}",
-        "[1,\"two\",{\"three\":3}]",
-        "[]",
-        "\"plain text\"",
-        "\"\"",
-        "0",
-        "-17",
-        "3.25",
-        "1e300",
-        "123456789012345678901234567890",
-        "true",
-        "false",
-        "null",
-    })
+    @ValueSource(
+            strings = {
+                "{\"text\":\"hi\",\"n\":[1,2,{\"x\":null}]}",
+                "{}",
+                "[1,\"two\",{\"three\":3}]",
+                "[]",
+                "\"plain text\"",
+                "\"\"",
+                "0",
+                "-17",
+                "3.25",
+                "1e300",
+                "123456789012345678901234567890",
+                "true",
+                "false",
+                "null",
+            })
     void messageDataMayBeAnyJson(String data) throws ProtocolException {
         ClientMessage decoded = CODEC.decodeClient(messageWithData(data));
 
@@ -250,22 +259,23 @@ class WireCodecClientDecodeTest {
     // --- ack ---
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{\"type\":\"ack\"}",
-        "{\"type\":\"ack\",\"seq\":null}",
-        "{\"type\":\"ack\",\"seq\":\"5\"}",
-        "{\"type\":\"ack\",\"seq\":true}",
-        "{\"type\":\"ack\",\"seq\":[5]}",
-        "{\"type\":\"ack\",\"seq\":{\"n\":5}}",
-        "{\"type\":\"ack\",\"seq\":-1}",
-        "{\"type\":\"ack\",\"seq\":-9223372036854775808}",
-        "{\"type\":\"ack\",\"seq\":1.5}",
-        "{\"type\":\"ack\",\"seq\":5.0}",
-        "{\"type\":\"ack\",\"seq\":1e3}",
-        "{\"type\":\"ack\",\"seq\":9223372036854775808}",
-        "{\"type\":\"ack\",\"seq\":18446744073709551616}",
-        "{\"type\":\"ack\",\"seq\":-9223372036854775809}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"type\":\"ack\"}",
+                "{\"type\":\"ack\",\"seq\":null}",
+                "{\"type\":\"ack\",\"seq\":\"5\"}",
+                "{\"type\":\"ack\",\"seq\":true}",
+                "{\"type\":\"ack\",\"seq\":[5]}",
+                "{\"type\":\"ack\",\"seq\":{\"n\":5}}",
+                "{\"type\":\"ack\",\"seq\":-1}",
+                "{\"type\":\"ack\",\"seq\":-9223372036854775808}",
+                "{\"type\":\"ack\",\"seq\":1.5}",
+                "{\"type\":\"ack\",\"seq\":5.0}",
+                "{\"type\":\"ack\",\"seq\":1e3}",
+                "{\"type\":\"ack\",\"seq\":9223372036854775808}",
+                "{\"type\":\"ack\",\"seq\":18446744073709551616}",
+                "{\"type\":\"ack\",\"seq\":-9223372036854775809}",
+            })
     void ackWithoutANonNegativeLongSeqIsInvalidField(String text) {
         assertErrorNaming(ErrorCode.INVALID_FIELD, "seq", text);
     }
@@ -284,21 +294,23 @@ class WireCodecClientDecodeTest {
     // --- auth_refresh ---
 
     @ParameterizedTest(name = "[{index}] {0}")
-    @ValueSource(strings = {
-        "{\"type\":\"auth_refresh\"}",
-        "{\"type\":\"auth_refresh\",\"token\":null}",
-        "{\"type\":\"auth_refresh\",\"token\":42}",
-        "{\"type\":\"auth_refresh\",\"token\":true}",
-        "{\"type\":\"auth_refresh\",\"token\":[\"abc\"]}",
-        "{\"type\":\"auth_refresh\",\"token\":{\"jwt\":\"abc\"}}",
-    })
+    @ValueSource(
+            strings = {
+                "{\"type\":\"auth_refresh\"}",
+                "{\"type\":\"auth_refresh\",\"token\":null}",
+                "{\"type\":\"auth_refresh\",\"token\":42}",
+                "{\"type\":\"auth_refresh\",\"token\":true}",
+                "{\"type\":\"auth_refresh\",\"token\":[\"abc\"]}",
+                "{\"type\":\"auth_refresh\",\"token\":{\"jwt\":\"abc\"}}",
+            })
     void authRefreshWithoutAStringTokenIsInvalidField(String text) {
         assertErrorNaming(ErrorCode.INVALID_FIELD, "token", text);
     }
 
     @Test
     void authRefreshCarriesItsToken() throws ProtocolException {
-        assertEquals(new ClientMessage.AuthRefresh("a.b.c"),
+        assertEquals(
+                new ClientMessage.AuthRefresh("a.b.c"),
                 CODEC.decodeClient("{\"type\":\"auth_refresh\",\"token\":\"a.b.c\"}"));
     }
 
@@ -319,9 +331,11 @@ class WireCodecClientDecodeTest {
                 Arguments.of("{\"type\":\"ping\",\"extra\":1}", new ClientMessage.Ping()),
                 Arguments.of("{\"v\":2,\"type\":\"interrupt\",\"reason\":\"user\"}", new ClientMessage.Interrupt()),
                 Arguments.of("{\"type\":\"ack\",\"seq\":3,\"future\":{\"x\":[1,null]}}", new ClientMessage.Ack(3)),
-                Arguments.of("{\"type\":\"auth_refresh\",\"token\":\"t\",\"seq\":\"not checked\"}",
+                Arguments.of(
+                        "{\"type\":\"auth_refresh\",\"token\":\"t\",\"seq\":\"not checked\"}",
                         new ClientMessage.AuthRefresh("t")),
-                Arguments.of("{\"type\":\"message\",\"id\":\"m\",\"data\":1,\"priority\":\"high\"}",
+                Arguments.of(
+                        "{\"type\":\"message\",\"id\":\"m\",\"data\":1,\"priority\":\"high\"}",
                         new ClientMessage.Message("m", tree("1"))));
     }
 
@@ -334,7 +348,9 @@ class WireCodecClientDecodeTest {
     // --- helpers ---
 
     private static ProtocolException assertError(ErrorCode expected, String text) {
-        ProtocolException e = assertThrows(ProtocolException.class, () -> CODEC.decodeClient(text),
+        ProtocolException e = assertThrows(
+                ProtocolException.class,
+                () -> CODEC.decodeClient(text),
                 () -> "decodeClient(" + abbreviate(text) + ") should fail");
         assertEquals(expected, e.code(), () -> abbreviate(text) + ": " + e.getMessage());
         return e;
@@ -342,7 +358,8 @@ class WireCodecClientDecodeTest {
 
     private static void assertErrorNaming(ErrorCode expected, String field, String text) {
         ProtocolException e = assertError(expected, text);
-        assertTrue(e.getMessage().startsWith(field + ":"), () -> "message should name " + field + ": " + e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(field + ":"), () -> "message should name " + field + ": " + e.getMessage());
     }
 
     private static String messageWithData(String data) {

@@ -51,34 +51,57 @@ class WireCodecGoldenTest {
     /** Golden file (under {@code golden/server/}) to the record it pins. */
     private static Map<String, ServerMessage> serverGoldens() {
         Map<String, ServerMessage> goldens = new LinkedHashMap<>();
-        goldens.put("session_ready.json",
+        goldens.put(
+                "session_ready.json",
                 new ServerMessage.SessionReady(SESSION_ID, false, 0, 1767225600L, SessionState.PREPARING));
-        goldens.put("session_ready-resumed.json",
+        goldens.put(
+                "session_ready-resumed.json",
                 new ServerMessage.SessionReady(SESSION_ID, true, 42, 1767229200L, SessionState.PROCESSING));
-        goldens.put("session_ready-viewer-pending.json", new ServerMessage.SessionReady(SESSION_ID, true, 42, 1767229200L,
-                SessionState.PROCESSING, "node-a", Role.VIEWER,
-                List.of(new ServerMessage.PendingRequest("r-1", approval(), 40))));
+        goldens.put(
+                "session_ready-viewer-pending.json",
+                new ServerMessage.SessionReady(
+                        SESSION_ID,
+                        true,
+                        42,
+                        1767229200L,
+                        SessionState.PROCESSING,
+                        "node-a",
+                        Role.VIEWER,
+                        List.of(new ServerMessage.PendingRequest("r-1", approval(), 40))));
         goldens.put("request.json", new ServerMessage.Request(40, "r-1", approval()));
         goldens.put("request_resolved.json", new ServerMessage.RequestResolved(43, "r-1", RequestOutcome.ANSWERED));
         goldens.put("event.json", new ServerMessage.Event(7, workerEvent()));
         goldens.put("status.json", new ServerMessage.Status(3, SessionState.IDLE, null));
         goldens.put("status-with-reason.json", new ServerMessage.Status(19, SessionState.ENDED, "idle_timeout"));
-        goldens.put("notice.json", new ServerMessage.Notice(5, "worker_restarted",
-                "The worker was restarted; queued messages will reach the new one.", null));
-        goldens.put("notice-with-details.json", new ServerMessage.Notice(12, "duration_warning",
-                "The session ends in 5 minutes.",
-                JSON.objectNode().put("remaining_seconds", 300).put("ends_at", 1767225900)));
+        goldens.put(
+                "notice.json",
+                new ServerMessage.Notice(
+                        5,
+                        "worker_restarted",
+                        "The worker was restarted; queued messages will reach the new one.",
+                        null));
+        goldens.put(
+                "notice-with-details.json",
+                new ServerMessage.Notice(
+                        12,
+                        "duration_warning",
+                        "The session ends in 5 minutes.",
+                        JSON.objectNode().put("remaining_seconds", 300).put("ends_at", 1767225900)));
         goldens.put("accepted.json", new ServerMessage.Accepted("m-1", false, 0));
         goldens.put("accepted-queued.json", new ServerMessage.Accepted("m-2", false, 2));
         goldens.put("accepted-duplicate.json", new ServerMessage.Accepted("m-1", true, 0));
-        goldens.put("error.json",
+        goldens.put(
+                "error.json",
                 ServerMessage.Error.of(ErrorCode.INVALID_JSON, "not valid JSON: Unexpected end-of-input"));
-        goldens.put("error-with-id.json",
+        goldens.put(
+                "error-with-id.json",
                 new ServerMessage.Error(ErrorCode.QUEUE_FULL, "the session's queue is full", "m-7", null));
-        goldens.put("error-session-expired.json",
+        goldens.put(
+                "error-session-expired.json",
                 new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "the session has ended", null, "duration_limit"));
-        goldens.put("error-respond.json", ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED,
-                "request r-1 was already resolved", "r-1"));
+        goldens.put(
+                "error-respond.json",
+                ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED, "request r-1 was already resolved", "r-1"));
         goldens.put("replay_gap.json", new ServerMessage.ReplayGap(11, 40));
         goldens.put("refresh_required.json", new ServerMessage.RefreshRequired(1767225600L));
         goldens.put("auth_ok.json", new ServerMessage.AuthOk(1767229200L));
@@ -99,10 +122,14 @@ class WireCodecGoldenTest {
         goldens.put("ack.json", new ClientMessage.Ack(42));
         goldens.put("interrupt.json", new ClientMessage.Interrupt());
         goldens.put("end.json", new ClientMessage.End());
-        goldens.put("auth_refresh.json", new ClientMessage.AuthRefresh(
-                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTc2NzIyOTIwMH0.c2lnbmF0dXJl"));
+        goldens.put(
+                "auth_refresh.json",
+                new ClientMessage.AuthRefresh(
+                        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MTc2NzIyOTIwMH0.c2lnbmF0dXJl"));
         goldens.put("ping.json", new ClientMessage.Ping());
-        goldens.put("respond.json", new ClientMessage.Respond("r-1", JSON.objectNode().put("decision", "allow")));
+        goldens.put(
+                "respond.json",
+                new ClientMessage.Respond("r-1", JSON.objectNode().put("decision", "allow")));
         return goldens;
     }
 
@@ -135,7 +162,9 @@ class WireCodecGoldenTest {
         JsonNode golden = golden("server/" + file);
 
         assertEquals(golden, tree(CODEC.encode(expected)), "encode(" + expected + ")");
-        assertEquals(golden, tree(new String(CODEC.encodeToBytes(expected), StandardCharsets.UTF_8)),
+        assertEquals(
+                golden,
+                tree(new String(CODEC.encodeToBytes(expected), StandardCharsets.UTF_8)),
                 "encodeToBytes(" + expected + ")");
     }
 
@@ -159,7 +188,8 @@ class WireCodecGoldenTest {
 
     @Test
     void refusalBodyMatchesGolden() throws IOException {
-        RefusalBody body = RefusalBody.of(UpgradeRefusal.TOO_MANY_CONNECTIONS, "connection limit reached for this user");
+        RefusalBody body =
+                RefusalBody.of(UpgradeRefusal.TOO_MANY_CONNECTIONS, "connection limit reached for this user");
         JsonNode golden = golden("refusal.json");
 
         assertEquals(golden, tree(CODEC.mapper().writeValueAsString(body)));
@@ -169,22 +199,37 @@ class WireCodecGoldenTest {
     @ParameterizedTest(name = "server/{0}")
     @MethodSource("serverCases")
     void serverTypeDiscriminatorIsTheSubtypeName(String file, ServerMessage message) {
-        assertEquals(subtypeNames(ServerMessage.class).get(message.getClass()),
+        assertEquals(
+                subtypeNames(ServerMessage.class).get(message.getClass()),
                 tree(CODEC.encode(message)).path("type").textValue());
     }
 
     @ParameterizedTest(name = "client/{0}")
     @MethodSource("clientCases")
     void clientTypeDiscriminatorIsTheSubtypeName(String file, ClientMessage message) {
-        assertEquals(subtypeNames(ClientMessage.class).get(message.getClass()),
+        assertEquals(
+                subtypeNames(ClientMessage.class).get(message.getClass()),
                 tree(CODEC.encode(message)).path("type").textValue());
     }
 
     @Test
     void multiWordFieldsAreSnakeCase() {
-        assertFields(new ServerMessage.SessionReady(SESSION_ID, true, 1, 2, SessionState.IDLE),
-                "type", "session_id", "resumed", "last_seq", "token_expires_at", "state", "role", "pending_requests");
-        assertFields(new ServerMessage.RequestResolved(3, "r", RequestOutcome.TIMEOUT), "type", "seq", "request_id", "outcome");
+        assertFields(
+                new ServerMessage.SessionReady(SESSION_ID, true, 1, 2, SessionState.IDLE),
+                "type",
+                "session_id",
+                "resumed",
+                "last_seq",
+                "token_expires_at",
+                "state",
+                "role",
+                "pending_requests");
+        assertFields(
+                new ServerMessage.RequestResolved(3, "r", RequestOutcome.TIMEOUT),
+                "type",
+                "seq",
+                "request_id",
+                "outcome");
         assertFields(new ServerMessage.RefreshRequired(1), "type", "expires_at");
         assertFields(new ServerMessage.AuthOk(1), "type", "expires_at");
         assertFields(new ServerMessage.ShuttingDown(5), "type", "retry_after");
@@ -224,14 +269,17 @@ class WireCodecGoldenTest {
     private static void assertEveryTypeHasAGolden(Class<?> root, String dir, Iterable<?> checked) {
         Map<Class<?>, String> names = subtypeNames(root);
         Set<Class<?>> records = permittedRecords(root);
-        assertEquals(records, names.keySet(), "@JsonSubTypes of " + root.getSimpleName()
-                + " must list exactly the permitted records");
+        assertEquals(
+                records,
+                names.keySet(),
+                "@JsonSubTypes of " + root.getSimpleName() + " must list exactly the permitted records");
 
         Set<Class<?>> exercised = new HashSet<>();
         checked.forEach(message -> exercised.add(message.getClass()));
         for (Class<?> type : records) {
             String file = "golden/" + dir + "/" + names.get(type) + ".json";
-            assertNotNull(WireCodecGoldenTest.class.getClassLoader().getResource(file),
+            assertNotNull(
+                    WireCodecGoldenTest.class.getClassLoader().getResource(file),
                     type.getName() + " has no golden " + file);
             assertTrue(exercised.contains(type), type.getName() + " is not checked against a golden");
         }

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,9 +41,10 @@ public final class NettyLeaks {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
             @SuppressWarnings("deprecation") // the abstract method every factory must implement
-            public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
-                    long maxActive) {
-                RecordingLeakDetector<T> detector = new RecordingLeakDetector<>(resource, samplingInterval, REPORTS::add);
+            public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+                    Class<T> resource, int samplingInterval, long maxActive) {
+                RecordingLeakDetector<T> detector =
+                        new RecordingLeakDetector<>(resource, samplingInterval, REPORTS::add);
                 DETECTORS.add(detector);
                 return detector;
             }
@@ -52,11 +52,11 @@ public final class NettyLeaks {
         // The first buffer creates ByteBuf's detector through the factory above, unless Netty's
         // buffers were used before this class was loaded: then it is Netty's own, and reports nothing here.
         Unpooled.buffer(1).release();
-        WATCHES_BUFFERS = DETECTORS.stream().anyMatch(detector -> detector.resourceType().equals("ByteBuf"));
+        WATCHES_BUFFERS =
+                DETECTORS.stream().anyMatch(detector -> detector.resourceType().equals("ByteBuf"));
     }
 
-    private NettyLeaks() {
-    }
+    private NettyLeaks() {}
 
     /**
      * Fails unless leaks of Netty's buffers are recorded here, which they are when this class was
@@ -130,8 +130,11 @@ public final class NettyLeaks {
                     reports.add(report.toString());
                 }
                 report = new StringBuilder(line);
-            } else if (report != null && (line.startsWith("\t") || line.startsWith("#")
-                    || line.startsWith("Recent access records") || line.startsWith("Created at"))) {
+            } else if (report != null
+                    && (line.startsWith("\t")
+                            || line.startsWith("#")
+                            || line.startsWith("Recent access records")
+                            || line.startsWith("Created at"))) {
                 report.append('\n').append(line);
             } else if (report != null) {
                 reports.add(report.toString());
@@ -160,12 +163,14 @@ public final class NettyLeaks {
         try {
             output = Files.createTempFile("jcmd-", ".txt");
             Process process = new ProcessBuilder(jcmd, Long.toString(pid), "GC.run")
-                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .start();
             boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!exited || process.exitValue() != 0) {
                 process.destroyForcibly();
-                throw new IllegalStateException("jcmd " + pid + " GC.run " + (exited ? "failed" : "took over " + timeout)
-                        + ": " + Files.readString(output));
+                throw new IllegalStateException("jcmd " + pid + " GC.run "
+                        + (exited ? "failed" : "took over " + timeout) + ": " + Files.readString(output));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + jcmd, e);
@@ -193,7 +198,8 @@ public final class NettyLeaks {
         try {
             while (true) {
                 System.gc();
-                Reference<?> cleared = queue.remove(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
+                Reference<?> cleared =
+                        queue.remove(Math.max(1, Math.min(100, (deadline - System.nanoTime()) / 1_000_000)));
                 if (cleared == canary) {
                     return;
                 }

@@ -49,8 +49,8 @@ public final class Poll {
     /** Waits up to {@code deadline} until {@code condition} holds; fails naming {@code what}. */
     public static void until(String what, Duration deadline, BooleanSupplier condition) {
         requireNonNull(condition, "condition");
-        SYSTEM.await(what, deadline, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty(),
-                null);
+        SYSTEM.await(
+                what, deadline, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty(), null);
     }
 
     /**
@@ -81,11 +81,16 @@ public final class Poll {
         requireNonNull(observe, "observe");
         requireNonNull(done, "done");
         Object[] last = {null};
-        return await(what, deadline, () -> {
-            T value = observe.get();
-            last[0] = value;
-            return done.test(value) ? Optional.of(new Holder<>(value)) : Optional.empty();
-        }, () -> String.valueOf(last[0])).value();
+        return await(
+                        what,
+                        deadline,
+                        () -> {
+                            T value = observe.get();
+                            last[0] = value;
+                            return done.test(value) ? Optional.of(new Holder<>(value)) : Optional.empty();
+                        },
+                        () -> String.valueOf(last[0]))
+                .value();
     }
 
     /**

@@ -44,9 +44,8 @@ final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
 
     /** A report in the words Netty logs it with, so a failure reads like the log line. */
     static String format(String resourceType, String records) {
-        String where = records.isEmpty()
-                ? " (no access records: the leak detection level was below advanced)"
-                : records;
+        String where =
+                records.isEmpty() ? " (no access records: the leak detection level was below advanced)" : records;
         return "LEAK: " + resourceType + ".release() was not called before it's garbage-collected." + where;
     }
 

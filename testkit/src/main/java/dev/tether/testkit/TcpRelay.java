@@ -48,7 +48,11 @@ public final class TcpRelay implements AutoCloseable {
         AT_RESPONSE
     }
 
-    private enum Mode { FORWARD, BLACKHOLE, STALL }
+    private enum Mode {
+        FORWARD,
+        BLACKHOLE,
+        STALL
+    }
 
     /** One relayed connection. */
     private static final class Pair {
@@ -78,6 +82,7 @@ public final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener;
     /** Where connections accepted from now on go (several gateway nodes: the user's chosen node). */
     private volatile InetSocketAddress target;
+
     private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
     private volatile HandshakeCut nextHandshakeCut;
     private volatile Runnable nextOnHandshakeCut;
@@ -196,37 +201,40 @@ public final class TcpRelay implements AutoCloseable {
     private void pump(Pair pair, boolean fromGateway) {
         Socket from = fromGateway ? pair.upstream : pair.client;
         Socket to = fromGateway ? pair.client : pair.upstream;
-        Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[16 * 1024];
-            boolean first = true;
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    if (pair.mode == Mode.STALL) {
-                        holdUntil(pair.stallUntil);
-                        continue;
+        Thread thread = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16 * 1024];
+                    boolean first = true;
+                    try (InputStream in = from.getInputStream();
+                            OutputStream out = to.getOutputStream()) {
+                        int n;
+                        while ((n = in.read(buffer)) >= 0) {
+                            if (pair.mode == Mode.STALL) {
+                                holdUntil(pair.stallUntil);
+                                continue;
+                            }
+                            if (pair.mode == Mode.BLACKHOLE) {
+                                continue;
+                            }
+                            if (first && fromGateway && pair.handshakeCut == HandshakeCut.AT_RESPONSE) {
+                                pair.cutHandshake(this);
+                                return;
+                            }
+                            out.write(buffer, 0, n);
+                            out.flush();
+                            if (first && !fromGateway && pair.handshakeCut == HandshakeCut.AFTER_REQUEST) {
+                                pair.cutHandshake(this);
+                                return;
+                            }
+                            first = false;
+                        }
+                    } catch (IOException e) {
+                        // reset or closed
+                    } finally {
+                        ended(pair, fromGateway);
                     }
-                    if (pair.mode == Mode.BLACKHOLE) {
-                        continue;
-                    }
-                    if (first && fromGateway && pair.handshakeCut == HandshakeCut.AT_RESPONSE) {
-                        pair.cutHandshake(this);
-                        return;
-                    }
-                    out.write(buffer, 0, n);
-                    out.flush();
-                    if (first && !fromGateway && pair.handshakeCut == HandshakeCut.AFTER_REQUEST) {
-                        pair.cutHandshake(this);
-                        return;
-                    }
-                    first = false;
-                }
-            } catch (IOException e) {
-                // reset or closed
-            } finally {
-                ended(pair, fromGateway);
-            }
-        }, "relay-pump");
+                },
+                "relay-pump");
         thread.setDaemon(true);
         thread.start();
     }

@@ -46,10 +46,17 @@ class LeakCheckExtensionTest {
     void aClassThatReleasesItsBuffersPasses() {
         List<Event> events = run(Releasing.class);
         assertEquals(null, classFailure(events));
-        assertEquals(1, events.stream().filter(event -> event.getType() == EventType.FINISHED
-                && event.getTestDescriptor().isTest()
-                && event.getPayload(TestExecutionResult.class).orElseThrow().getStatus() == TestExecutionResult.Status.SUCCESSFUL)
-                .count(), "its test ran and passed");
+        assertEquals(
+                1,
+                events.stream()
+                        .filter(event -> event.getType() == EventType.FINISHED
+                                && event.getTestDescriptor().isTest()
+                                && event.getPayload(TestExecutionResult.class)
+                                                .orElseThrow()
+                                                .getStatus()
+                                        == TestExecutionResult.Status.SUCCESSFUL)
+                        .count(),
+                "its test ran and passed");
     }
 
     private static List<Event> run(Class<?> testClass) {
@@ -66,7 +73,10 @@ class LeakCheckExtensionTest {
     private static Throwable classFailure(List<Event> events) {
         return events.stream()
                 .filter(event -> event.getType() == EventType.FINISHED)
-                .filter(event -> event.getTestDescriptor().getSource().filter(ClassSource.class::isInstance).isPresent())
+                .filter(event -> event.getTestDescriptor()
+                        .getSource()
+                        .filter(ClassSource.class::isInstance)
+                        .isPresent())
                 .map(event -> event.getPayload(TestExecutionResult.class).orElseThrow())
                 .filter(result -> result.getStatus() != TestExecutionResult.Status.SUCCESSFUL)
                 .map(result -> result.getThrowable().orElseThrow())

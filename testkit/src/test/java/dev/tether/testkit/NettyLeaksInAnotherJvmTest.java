@@ -42,7 +42,8 @@ class NettyLeaksInAnotherJvmTest {
 
     @Test
     void reportsAreReadWithTheirRecordsAndNothingElse() {
-        String report = String.join("\n",
+        String report = String.join(
+                "\n",
                 "SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.",
                 "Recent access records: ",
                 "#1:",
@@ -50,7 +51,8 @@ class NettyLeaksInAnotherJvmTest {
                 "\tdev.tether.Foo.bar(Foo.java:1)",
                 "Created at:",
                 "\tdev.tether.Foo.baz(Foo.java:2)");
-        String output = String.join("\n",
+        String output = String.join(
+                "\n",
                 "12:00:00.000 INFO  listening on 127.0.0.1:1234",
                 "Dec 04, 2026 9:02:01 AM io.netty.util.ResourceLeakDetector reportTracedLeak",
                 report,
@@ -64,21 +66,27 @@ class NettyLeaksInAnotherJvmTest {
      * everything it wrote.
      */
     private static String run() throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dio.netty.leakDetection.level=paranoid", "-cp", System.getProperty("java.class.path"),
-                Child.class.getName())
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Dio.netty.leakDetection.level=paranoid",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Child.class.getName())
                 .redirectErrorStream(true)
                 .start();
         LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(output unreadable: " + e + ")");
-            }
-        }, "child-output");
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader in =
+                            new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line = in.readLine(); line != null; line = in.readLine()) {
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        lines.add("(output unreadable: " + e + ")");
+                    }
+                },
+                "child-output");
         reader.setDaemon(true);
         reader.start();
         List<String> output = new ArrayList<>();
@@ -90,7 +98,8 @@ class NettyLeaksInAnotherJvmTest {
                 in.flush();
                 awaitLine(lines, "allocated", output);
             }
-            assertTrue(child.waitFor(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the child exits once its input ends");
+            assertTrue(
+                    child.waitFor(DEADLINE.toMillis(), TimeUnit.MILLISECONDS), "the child exits once its input ends");
             reader.join(DEADLINE.toMillis());
             lines.drainTo(output);
             return String.join("\n", output);

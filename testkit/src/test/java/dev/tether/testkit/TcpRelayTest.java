@@ -30,13 +30,15 @@ class TcpRelayTest {
 
     TcpRelayTest() throws IOException {
         upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            try {
-                accepted.complete(upstream.accept());
-            } catch (IOException e) {
-                accepted.completeExceptionally(e);
-            }
-        }, "upstream-accept");
+        Thread acceptor = new Thread(
+                () -> {
+                    try {
+                        accepted.complete(upstream.accept());
+                    } catch (IOException e) {
+                        accepted.completeExceptionally(e);
+                    }
+                },
+                "upstream-accept");
         acceptor.setDaemon(true);
         acceptor.start();
     }
@@ -48,7 +50,8 @@ class TcpRelayTest {
 
     @Test
     void passesBytesBothWays() throws Exception {
-        try (TcpRelay relay = new TcpRelay(address()); Socket client = connect(relay)) {
+        try (TcpRelay relay = new TcpRelay(address());
+                Socket client = connect(relay)) {
             Socket server = accepted.get(WAIT_SECONDS, TimeUnit.SECONDS);
             send(client, "ping");
             assertEquals("ping", receive(server, 4));
@@ -59,20 +62,28 @@ class TcpRelayTest {
 
     @Test
     void resetCutsBothSidesWithoutAClose() throws Exception {
-        try (TcpRelay relay = new TcpRelay(address()); Socket client = connect(relay)) {
+        try (TcpRelay relay = new TcpRelay(address());
+                Socket client = connect(relay)) {
             Socket server = accepted.get(WAIT_SECONDS, TimeUnit.SECONDS);
             send(client, "x");
             assertEquals("x", receive(server, 1), "the connection is relayed before the reset");
             relay.reset();
-            assertThrows(SocketException.class, () -> client.getInputStream().read(), "a reset, not an orderly end of stream");
-            assertThrows(SocketException.class, () -> server.getInputStream().read(), "a reset, not an orderly end of stream");
+            assertThrows(
+                    SocketException.class,
+                    () -> client.getInputStream().read(),
+                    "a reset, not an orderly end of stream");
+            assertThrows(
+                    SocketException.class,
+                    () -> server.getInputStream().read(),
+                    "a reset, not an orderly end of stream");
         }
     }
 
     @Test
     void aBlackHoleLearnsWhenTheUpstreamCloses() throws Exception {
         CompletableFuture<Long> closedAfter = new CompletableFuture<>();
-        try (TcpRelay relay = new TcpRelay(address()); Socket client = connect(relay)) {
+        try (TcpRelay relay = new TcpRelay(address());
+                Socket client = connect(relay)) {
             Socket server = accepted.get(WAIT_SECONDS, TimeUnit.SECONDS);
             send(client, "x");
             assertEquals("x", receive(server, 1));
@@ -87,7 +98,9 @@ class TcpRelayTest {
     void viaPointsAUriAtTheRelay() throws Exception {
         try (TcpRelay relay = new TcpRelay(address())) {
             URI gateway = URI.create("ws://127.0.0.1:" + upstream.getLocalPort() + "/ws?session_id=s%2B1&last_seq=3");
-            assertEquals(URI.create("ws://127.0.0.1:" + relay.port() + "/ws?session_id=s%2B1&last_seq=3"), relay.via(gateway));
+            assertEquals(
+                    URI.create("ws://127.0.0.1:" + relay.port() + "/ws?session_id=s%2B1&last_seq=3"),
+                    relay.via(gateway));
         }
     }
 

@@ -39,7 +39,9 @@ public final class AddressRateLimiter {
         long fill = new TokenBucket(ratePerSecond, burst, 0).nanosToFill();
         this.buckets = Caffeine.newBuilder()
                 .maximumSize(config.maxTrackedAddresses())
-                .expireAfterAccess(Duration.ofNanos(Math.max(fill, Duration.ofSeconds(1).toNanos())).multipliedBy(2))
+                .expireAfterAccess(
+                        Duration.ofNanos(Math.max(fill, Duration.ofSeconds(1).toNanos()))
+                                .multipliedBy(2))
                 .executor(Runnable::run)
                 .ticker(ticker)
                 .build();

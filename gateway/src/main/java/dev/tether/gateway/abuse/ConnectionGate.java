@@ -64,6 +64,7 @@ public final class ConnectionGate {
     private final Map<Object, Integer> perAddress = new HashMap<>();
     /** Not yet upgraded, oldest first. */
     private final LinkedHashSet<Lease> pending = new LinkedHashSet<>();
+
     private int maxPerAddress;
     private int maxPending;
 

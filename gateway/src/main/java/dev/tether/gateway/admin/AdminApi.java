@@ -36,6 +36,7 @@ final class AdminApi {
 
     /** The pool as JSON, or null when workers are not pooled (echo). */
     private final Supplier<Optional<PoolStatus>> pool;
+
     private final String workerKind;
     private final SessionRegistry registry;
     private final Supplier<? extends CompletionStage<Void>> drain;
@@ -45,8 +46,12 @@ final class AdminApi {
      * @param drain starts a drain of the gateway and returns at once; its stage completes when the
      *     drain is done (the API does not wait for it)
      */
-    AdminApi(SessionRegistry registry, Supplier<Optional<PoolStatus>> pool, String workerKind,
-            Supplier<? extends CompletionStage<Void>> drain, ObjectMapper mapper) {
+    AdminApi(
+            SessionRegistry registry,
+            Supplier<Optional<PoolStatus>> pool,
+            String workerKind,
+            Supplier<? extends CompletionStage<Void>> drain,
+            ObjectMapper mapper) {
         this.registry = requireNonNull(registry, "registry");
         this.pool = requireNonNull(pool, "pool");
         this.workerKind = requireNonNull(workerKind, "workerKind");
@@ -63,8 +68,8 @@ final class AdminApi {
                 .add(HttpMethod.GET, "/admin/pool", call -> done(poolStatus()))
                 .add(HttpMethod.POST, "/admin/drain", call -> done(startDrain()))
                 .notFound(error(mapper, HttpResponseStatus.NOT_FOUND, "not_found", "no such endpoint"))
-                .methodNotAllowed(allow -> error(mapper, HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-                        "use " + allow))
+                .methodNotAllowed(allow ->
+                        error(mapper, HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", "use " + allow))
                 .build();
     }
 
@@ -82,15 +87,17 @@ final class AdminApi {
             // A session that ends meanwhile (its loop gone) is left out rather than failing the list.
             snapshots.add(session.snapshot().toCompletableFuture().exceptionally(error -> null));
         }
-        return CompletableFuture.allOf(snapshots.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
-            List<Map<String, Object>> sessions = snapshots.stream()
-                    .map(CompletableFuture::join)
-                    .filter(Objects::nonNull)
-                    .sorted(Comparator.comparing(SessionSnapshot::startedAt).thenComparing(SessionSnapshot::id))
-                    .map(AdminApi::json)
-                    .toList();
-            return HttpAnswer.json(HttpResponseStatus.OK, mapper, Map.of("sessions", sessions));
-        });
+        return CompletableFuture.allOf(snapshots.toArray(CompletableFuture[]::new))
+                .thenApply(ignored -> {
+                    List<Map<String, Object>> sessions = snapshots.stream()
+                            .map(CompletableFuture::join)
+                            .filter(Objects::nonNull)
+                            .sorted(Comparator.comparing(SessionSnapshot::startedAt)
+                                    .thenComparing(SessionSnapshot::id))
+                            .map(AdminApi::json)
+                            .toList();
+                    return HttpAnswer.json(HttpResponseStatus.OK, mapper, Map.of("sessions", sessions));
+                });
     }
 
     private CompletionStage<HttpAnswer> showSession(HttpCall call) {
@@ -98,7 +105,8 @@ final class AdminApi {
         if (session.isEmpty()) {
             return done(notFound());
         }
-        return session.get().snapshot()
+        return session.get()
+                .snapshot()
                 .thenApply(snapshot -> HttpAnswer.json(HttpResponseStatus.OK, mapper, json(snapshot)))
                 .exceptionally(error -> notFound());
     }
@@ -148,7 +156,9 @@ final class AdminApi {
         json.put("worker_rss_bytes", s.workerRssBytes());
         json.put("started_at", s.startedAt().getEpochSecond());
         json.put("age_seconds", s.age().toSeconds());
-        json.put("token_expires_at", s.tokenExpiresAt() == null ? null : s.tokenExpiresAt().getEpochSecond());
+        json.put(
+                "token_expires_at",
+                s.tokenExpiresAt() == null ? null : s.tokenExpiresAt().getEpochSecond());
         return json;
     }
 

@@ -59,8 +59,12 @@ final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
         }
         if (!request.decoderResult().isSuccess()) {
             request.release();
-            HttpResponses.write(ctx, AdminApi.error(mapper, HttpResponseStatus.BAD_REQUEST, "bad_request",
-                    "the request could not be decoded"), false, false);
+            HttpResponses.write(
+                    ctx,
+                    AdminApi.error(
+                            mapper, HttpResponseStatus.BAD_REQUEST, "bad_request", "the request could not be decoded"),
+                    false,
+                    false);
             return;
         }
         HttpAnswer refusal = refusal(request);
@@ -77,7 +81,8 @@ final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
     /** Why {@code request} may not go on, as the answer to give, or null when it may. */
     private HttpAnswer refusal(FullHttpRequest request) {
         String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (authorization == null || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+        if (authorization == null
+                || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
                 || authorization.substring(BEARER.length()).isBlank()) {
             return unauthorized("missing bearer token");
         }
@@ -89,15 +94,20 @@ final class AdminAuthHandler extends ChannelInboundHandlerAdapter {
             return unauthorized(e.getMessage());
         }
         if (!hasRole(token.claims().get(roleClaim))) {
-            log.atInfo().addKeyValue("subject", token.subject()).log("admin request refused: no role {} in claim {}",
-                    role, roleClaim);
-            return AdminApi.error(mapper, HttpResponseStatus.FORBIDDEN, "forbidden",
+            log.atInfo()
+                    .addKeyValue("subject", token.subject())
+                    .log("admin request refused: no role {} in claim {}", role, roleClaim);
+            return AdminApi.error(
+                    mapper,
+                    HttpResponseStatus.FORBIDDEN,
+                    "forbidden",
                     "the token has no role " + role + " in claim " + roleClaim);
         }
         if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
             // The path only: a query string may carry what must never be logged (a token put in the URL).
-            log.atInfo().addKeyValue("subject", token.subject()).log("admin {} {}", request.method(),
-                    new QueryStringDecoder(request.uri()).rawPath());
+            log.atInfo()
+                    .addKeyValue("subject", token.subject())
+                    .log("admin {} {}", request.method(), new QueryStringDecoder(request.uri()).rawPath());
         }
         return null;
     }

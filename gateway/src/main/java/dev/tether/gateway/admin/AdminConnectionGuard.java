@@ -2,9 +2,9 @@ package dev.tether.gateway.admin;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.AdminConfig;
-import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -49,8 +49,10 @@ final class AdminConnectionGuard extends ChannelInboundHandlerAdapter {
         if (open.incrementAndGet() > config.maxConnections()) {
             open.decrementAndGet();
             metrics.connectionRefused(ConnectionGate.Outcome.ADMIN_LIMIT);
-            log.debug("closing admin connection {} at accept: admin.max_connections ({}) are open",
-                    ctx.channel().remoteAddress(), config.maxConnections());
+            log.debug(
+                    "closing admin connection {} at accept: admin.max_connections ({}) are open",
+                    ctx.channel().remoteAddress(),
+                    config.maxConnections());
             Unwatched.close(ctx);
             return;
         }
@@ -72,11 +74,18 @@ final class AdminConnectionGuard extends ChannelInboundHandlerAdapter {
         if (requestTimer != null) {
             requestTimer.cancel(false);
         }
-        requestTimer = ctx.executor().schedule(() -> {
-            log.debug("closing admin connection {}: no complete request within {} ({})", ctx.channel().remoteAddress(),
-                    key, within);
-            Unwatched.close(ctx);
-        }, within.toNanos(), TimeUnit.NANOSECONDS);
+        requestTimer = ctx.executor()
+                .schedule(
+                        () -> {
+                            log.debug(
+                                    "closing admin connection {}: no complete request within {} ({})",
+                                    ctx.channel().remoteAddress(),
+                                    key,
+                                    within);
+                            Unwatched.close(ctx);
+                        },
+                        within.toNanos(),
+                        TimeUnit.NANOSECONDS);
     }
 
     @Override

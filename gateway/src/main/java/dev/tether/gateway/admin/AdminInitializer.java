@@ -53,7 +53,11 @@ final class AdminInitializer extends ChannelInitializer<SocketChannel> {
     /** Admin connections open now, across the listener. */
     private final AtomicInteger open = new AtomicInteger();
 
-    AdminInitializer(AdminConfig config, GatewayMetrics metrics, AdminAuthHandler auth, HttpRouteHandler routes,
+    AdminInitializer(
+            AdminConfig config,
+            GatewayMetrics metrics,
+            AdminAuthHandler auth,
+            HttpRouteHandler routes,
             CertificateReloader tls) {
         this.tls = tls;
         this.config = requireNonNull(config, "config");

@@ -47,9 +47,16 @@ public final class AdminServer implements AutoCloseable {
      *     drain is done
      * @param tls the certificate served with {@code admin.tls.enabled} (and the client CA), or null for plain HTTP
      */
-    public AdminServer(AdminConfig config, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
-            Class<? extends ServerSocketChannel> channelType, TokenVerification verifier, SessionRegistry registry,
-            Supplier<Optional<PoolStatus>> pool, String workerKind, Supplier<? extends CompletionStage<Void>> drain,
+    public AdminServer(
+            AdminConfig config,
+            EventLoopGroup bossGroup,
+            EventLoopGroup workerGroup,
+            Class<? extends ServerSocketChannel> channelType,
+            TokenVerification verifier,
+            SessionRegistry registry,
+            Supplier<Optional<PoolStatus>> pool,
+            String workerKind,
+            Supplier<? extends CompletionStage<Void>> drain,
             CertificateReloader tls) {
         this.config = requireNonNull(config, "config");
         this.bossGroup = requireNonNull(bossGroup, "bossGroup");
@@ -57,8 +64,12 @@ public final class AdminServer implements AutoCloseable {
         this.channelType = requireNonNull(channelType, "channelType");
         ObjectMapper mapper = new ObjectMapper();
         AdminApi api = new AdminApi(registry, pool, workerKind, drain, mapper);
-        this.initializer = new AdminInitializer(config, registry.metrics(),
-                new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper), new HttpRouteHandler(api.routes()), tls);
+        this.initializer = new AdminInitializer(
+                config,
+                registry.metrics(),
+                new AdminAuthHandler(verifier, config.roleClaim(), config.role(), mapper),
+                new HttpRouteHandler(api.routes()),
+                tls);
     }
 
     /** Binds the admin socket; returns the bound address (useful with port 0). */
@@ -69,13 +80,22 @@ public final class AdminServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer)
-                .bind(config.host(), config.port()).sync().channel();
+                .bind(config.host(), config.port())
+                .sync()
+                .channel();
         InetSocketAddress address = (InetSocketAddress) listener.localAddress();
-        log.info("admin listening on {}:{} ({})", config.host(), address.getPort(), !config.tls().enabled() ? "http"
-                : config.tls().requiresClientCertificates() ? "https, client certificates required" : "https");
+        log.info(
+                "admin listening on {}:{} ({})",
+                config.host(),
+                address.getPort(),
+                !config.tls().enabled()
+                        ? "http"
+                        : config.tls().requiresClientCertificates() ? "https, client certificates required" : "https");
         if (!ServerConfig.isLoopback(config.host())) {
-            log.warn("admin.host {} is not a loopback address: the admin API (sessions, drain) is reachable from "
-                    + "other machines; keep it on loopback or a private interface, behind a firewall", config.host());
+            log.warn(
+                    "admin.host {} is not a loopback address: the admin API (sessions, drain) is reachable from "
+                            + "other machines; keep it on loopback or a private interface, behind a firewall",
+                    config.host());
         }
         return address;
     }

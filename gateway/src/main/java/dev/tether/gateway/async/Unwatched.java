@@ -81,8 +81,8 @@ public final class Unwatched {
      * down. A run that throws is logged and the next one still comes (an exception would otherwise
      * end the schedule silently).
      */
-    public static void scheduleWithFixedDelay(ScheduledExecutorService timers, Runnable task, long initialDelay,
-            long delay, TimeUnit unit) {
+    public static void scheduleWithFixedDelay(
+            ScheduledExecutorService timers, Runnable task, long initialDelay, long delay, TimeUnit unit) {
         // Each run logs its own failure; the schedule ends when the executor shuts down.
         ScheduledFuture<?> unused = timers.scheduleWithFixedDelay(() -> runLogged(task), initialDelay, delay, unit);
     }
@@ -93,10 +93,12 @@ public final class Unwatched {
      * itself throws is logged.
      */
     public static <T> void whenComplete(CompletionStage<T> stage, BiConsumer<? super T, ? super Throwable> callback) {
-        stage.toCompletableFuture().<Void>handle((value, failure) -> {
-            callback.accept(value, failure);
-            return null;
-        }).exceptionally(Unwatched::logFailure);
+        stage.toCompletableFuture()
+                .<Void>handle((value, failure) -> {
+                    callback.accept(value, failure);
+                    return null;
+                })
+                .exceptionally(Unwatched::logFailure);
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.tether.gateway.auth;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
-
 import java.io.IOException;
 import java.util.Base64;
 import java.util.Set;
@@ -20,8 +19,9 @@ import java.util.Set;
 record CompactHeader(String alg, String kid) {
 
     /** Registered JWA names, safe to repeat in a message; any other alg text is the token's own. */
-    private static final Set<String> KNOWN_ALGS = Set.of("none", "HS256", "HS384", "HS512", "RS256", "RS384",
-            "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K", "EdDSA");
+    private static final Set<String> KNOWN_ALGS = Set.of(
+            "none", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+            "ES512", "ES256K", "EdDSA");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -64,7 +64,8 @@ record CompactHeader(String alg, String kid) {
 
     /** The refusal for an algorithm outside the configured set, naming it only if it is a JWA name. */
     static TokenRejectedException notAllowed(String alg) {
-        String msg = alg != null && KNOWN_ALGS.contains(alg) ? "algorithm not allowed: " + alg : "algorithm not allowed";
+        String msg =
+                alg != null && KNOWN_ALGS.contains(alg) ? "algorithm not allowed: " + alg : "algorithm not allowed";
         return new TokenRejectedException(Reason.ALGORITHM_NOT_ALLOWED, msg);
     }
 }

@@ -1,14 +1,13 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Finds the bearer token on a WebSocket upgrade request (protocol section 1), in this order:
@@ -31,8 +30,7 @@ public final class Credentials {
 
     private static final String BEARER_SCHEME = "Bearer";
 
-    private Credentials() {
-    }
+    private Credentials() {}
 
     /**
      * The request's bearer token, from the first source that has one.
@@ -81,7 +79,9 @@ public final class Credentials {
     public static void strip(HttpHeaders headers) {
         requireNonNull(headers, "headers");
         headers.remove(HttpHeaderNames.AUTHORIZATION);
-        List<String> kept = subprotocols(headers).stream().filter(p -> !p.startsWith(BEARER_SUBPROTOCOL_PREFIX)).toList();
+        List<String> kept = subprotocols(headers).stream()
+                .filter(p -> !p.startsWith(BEARER_SUBPROTOCOL_PREFIX))
+                .toList();
         headers.remove(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
         if (!kept.isEmpty()) {
             headers.set(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, String.join(", ", kept));

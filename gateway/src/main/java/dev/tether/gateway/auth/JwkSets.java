@@ -1,5 +1,7 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import io.jsonwebtoken.security.AsymmetricJwk;
 import io.jsonwebtoken.security.EcPublicJwk;
 import io.jsonwebtoken.security.Jwk;
@@ -9,7 +11,6 @@ import io.jsonwebtoken.security.PrivateJwk;
 import io.jsonwebtoken.security.PublicJwk;
 import io.jsonwebtoken.security.RsaPublicJwk;
 import io.jsonwebtoken.security.SecretJwk;
-
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Reads the verification keys of a JWK Set (RFC 7517 section 5), the format identity providers
@@ -43,11 +42,12 @@ final class JwkSets {
     private static final Pattern RENDERED_MAP = Pattern.compile("\\{[^{}]*}");
     /** Jackson quotes the token it choked on ({@code Unrecognized token 'MIIBIjAN...'}): maybe key text. */
     private static final Pattern QUOTED_TOKEN = Pattern.compile("'[^']{9,}'");
-    private static final Pattern JSON_LOCATION = Pattern.compile("\\s*at \\[Source: [^;]*; line: (\\d+), column: (\\d+)]");
+
+    private static final Pattern JSON_LOCATION =
+            Pattern.compile("\\s*at \\[Source: [^;]*; line: (\\d+), column: (\\d+)]");
     private static final int MAX_MESSAGE_CHARS = 300;
 
-    private JwkSets() {
-    }
+    private JwkSets() {}
 
     /**
      * The usable keys of a JWK Set, in the order of the set.
@@ -88,9 +88,10 @@ final class JwkSets {
             Optional<JwsAlgorithm> algorithm = algorithm(publicJwk);
             if (algorithm.isEmpty()) {
                 String alg = publicJwk.getAlgorithm();
-                skipped.accept(which + " skipped: " + (alg == null
-                        ? "no alg, and a " + jwk.getType() + " key is neither RSA nor EC P-256"
-                        : "alg " + alg + " is not supported (expected: RS256 or ES256)"));
+                skipped.accept(which + " skipped: "
+                        + (alg == null
+                                ? "no alg, and a " + jwk.getType() + " key is neither RSA nor EC P-256"
+                                : "alg " + alg + " is not supported (expected: RS256 or ES256)"));
                 continue;
             }
             JwsAlgorithm alg = algorithm.get();
@@ -135,7 +136,11 @@ final class JwkSets {
         }
         String clean = JSON_LOCATION.matcher(message).replaceAll(" (line $1, column $2)");
         clean = RENDERED_MAP.matcher(clean).replaceAll("{...}");
-        clean = QUOTED_TOKEN.matcher(clean).replaceAll("'...'").replaceAll("\\s+", " ").strip();
+        clean = QUOTED_TOKEN
+                .matcher(clean)
+                .replaceAll("'...'")
+                .replaceAll("\\s+", " ")
+                .strip();
         return clean.length() <= MAX_MESSAGE_CHARS ? clean : clean.substring(0, MAX_MESSAGE_CHARS) + "...";
     }
 }

@@ -2,7 +2,6 @@ package dev.tether.gateway.auth;
 
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SecureDigestAlgorithm;
-
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -18,7 +17,11 @@ enum JwsAlgorithm {
     RS256(Family.RSA, "SHA256withRSA", 2048),
     ES256(Family.EC, "SHA256withECDSA", 256);
 
-    enum Family { HMAC, RSA, EC }
+    enum Family {
+        HMAC,
+        RSA,
+        EC
+    }
 
     final Family family;
     final String jcaName;
@@ -65,12 +68,14 @@ enum JwsAlgorithm {
      * @throws IllegalArgumentException naming the value and what was expected
      */
     static JwsAlgorithm require(String name, Family... families) {
-        JwsAlgorithm a = byName(name).orElseThrow(() -> new IllegalArgumentException(
-                "algorithm: " + name + " (expected one of: " + names() + ")"));
+        JwsAlgorithm a = byName(name)
+                .orElseThrow(() ->
+                        new IllegalArgumentException("algorithm: " + name + " (expected one of: " + names() + ")"));
         if (families.length > 0 && Arrays.stream(families).noneMatch(f -> f == a.family)) {
             String allowed = Arrays.stream(values())
                     .filter(v -> Arrays.asList(families).contains(v.family))
-                    .map(Enum::name).collect(Collectors.joining(", "));
+                    .map(Enum::name)
+                    .collect(Collectors.joining(", "));
             throw new IllegalArgumentException("algorithm: " + name + " (expected one of: " + allowed + ")");
         }
         return a;

@@ -1,7 +1,5 @@
 package dev.tether.gateway.auth;
 
-import javax.crypto.SecretKey;
-import javax.crypto.spec.SecretKeySpec;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
@@ -9,6 +7,8 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Checks that a key is strong enough for, and of the right kind for, a {@link JwsAlgorithm}.
@@ -18,8 +18,7 @@ final class KeyChecks {
 
     private static final ECParameterSpec P256 = curve("secp256r1");
 
-    private KeyChecks() {
-    }
+    private KeyChecks() {}
 
     /** Returns {@code key} if it may verify {@code alg} signatures, else throws IllegalArgumentException. */
     static PublicKey checkPublicKey(PublicKey key, JwsAlgorithm alg) {
@@ -30,8 +29,8 @@ final class KeyChecks {
                 }
                 int bits = rsa.getModulus().bitLength();
                 if (bits < alg.keyBits) {
-                    throw new IllegalArgumentException("RSA key is " + bits + " bits (expected: >= "
-                            + alg.keyBits + " bits for " + alg + ")");
+                    throw new IllegalArgumentException(
+                            "RSA key is " + bits + " bits (expected: >= " + alg.keyBits + " bits for " + alg + ")");
                 }
             }
             case EC -> {

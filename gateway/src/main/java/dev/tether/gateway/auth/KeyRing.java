@@ -1,9 +1,8 @@
 package dev.tether.gateway.auth;
 
-import dev.tether.gateway.config.PeriodicCheck;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.config.PeriodicCheck;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-
-import static java.util.Objects.requireNonNull;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link TokenVerifier} in force, rebuilt when key files change, so a verification key can be
@@ -58,6 +57,7 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
     private List<FileStamp> applied;
     /** The file states of the last failed reload, so that one broken state is warned about once. */
     private List<FileStamp> failed;
+
     private int keyCount;
     private final PeriodicCheck checks = new PeriodicCheck();
 
@@ -73,8 +73,8 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
      *                                  usable key, a file cannot be read, or the keys do not fit
      *                                  together (e.g. a kid used twice)
      */
-    public KeyRing(List<KeySource> sources, Set<String> algorithms,
-                   Function<List<PublicKeyEntry>, TokenVerifier> verifiers) {
+    public KeyRing(
+            List<KeySource> sources, Set<String> algorithms, Function<List<PublicKeyEntry>, TokenVerifier> verifiers) {
         this.sources = List.copyOf(requireNonNull(sources, "sources"));
         this.algorithms = Set.copyOf(requireNonNull(algorithms, "algorithms"));
         this.verifiers = requireNonNull(verifiers, "verifiers");
@@ -263,8 +263,7 @@ public final class KeyRing implements TokenVerification, AutoCloseable {
     }
 
     /** Per source, in source order: file state (null for inline), text, and why it is unreadable. */
-    private record Snapshot(List<FileStamp> stamps, List<String> texts, List<String> problems) {
-    }
+    private record Snapshot(List<FileStamp> stamps, List<String> texts, List<String> problems) {}
 
     /** A source that holds no usable key right now. */
     private static final class SourceFailure extends Exception {

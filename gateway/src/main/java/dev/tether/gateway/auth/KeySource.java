@@ -1,5 +1,7 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,8 +13,6 @@ import java.security.PublicKey;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Where some token verification keys come from: a PEM file, PEM text from the configuration, or a
@@ -53,8 +53,8 @@ public record KeySource(String name, Format format, String kid, String algorithm
         if (format == Format.PEM) {
             requireNonNull(algorithm, "algorithm");
         } else if (kid != null || algorithm != null || pem != null) {
-            throw new IllegalArgumentException(name + ": a JWK Set is read from a file and names its own kids "
-                    + "and algorithms");
+            throw new IllegalArgumentException(
+                    name + ": a JWK Set is read from a file and names its own kids " + "and algorithms");
         }
     }
 

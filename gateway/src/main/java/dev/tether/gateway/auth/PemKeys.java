@@ -1,5 +1,7 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +15,6 @@ import java.util.Base64;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static java.util.Objects.requireNonNull;
-
 /**
  * Reads the operator's token verification keys: PEM {@code -----BEGIN PUBLIC KEY-----} blocks
  * (X.509 SubjectPublicKeyInfo, what {@code openssl pkey -pubout} writes) holding an RSA key of at
@@ -27,11 +27,10 @@ import static java.util.Objects.requireNonNull;
  */
 public final class PemKeys {
 
-    private static final Pattern PUBLIC_KEY = Pattern.compile(
-            "-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]*)-----END PUBLIC KEY-----");
+    private static final Pattern PUBLIC_KEY =
+            Pattern.compile("-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]*)-----END PUBLIC KEY-----");
 
-    private PemKeys() {
-    }
+    private PemKeys() {}
 
     /**
      * Reads one public key from PEM text.
@@ -49,8 +48,9 @@ public final class PemKeys {
                     + "derive it with: openssl pkey -in private.pem -pubout)");
         }
         if (pem.contains("-----BEGIN RSA PUBLIC KEY-----")) {
-            throw new IllegalArgumentException("PEM holds a PKCS#1 RSA PUBLIC KEY (expected: -----BEGIN PUBLIC KEY-----; "
-                    + "convert with: openssl rsa -RSAPublicKey_in -in key.pem -pubout)");
+            throw new IllegalArgumentException(
+                    "PEM holds a PKCS#1 RSA PUBLIC KEY (expected: -----BEGIN PUBLIC KEY-----; "
+                            + "convert with: openssl rsa -RSAPublicKey_in -in key.pem -pubout)");
         }
         if (pem.contains("-----BEGIN CERTIFICATE-----")) {
             throw new IllegalArgumentException("PEM holds a certificate (expected: -----BEGIN PUBLIC KEY-----; "
@@ -103,8 +103,8 @@ public final class PemKeys {
             return key;
         }
         if (tryDecode(der, rsa ? "EC" : "RSA") != null) {
-            throw new IllegalArgumentException("PEM holds " + (rsa ? "an EC key" : "an RSA key") + ", but "
-                    + alg + " needs " + (rsa ? "an RSA key" : "an EC P-256 key"));
+            throw new IllegalArgumentException("PEM holds " + (rsa ? "an EC key" : "an RSA key") + ", but " + alg
+                    + " needs " + (rsa ? "an RSA key" : "an EC P-256 key"));
         }
         throw new IllegalArgumentException("PUBLIC KEY block is not an RSA or EC public key");
     }

@@ -1,8 +1,8 @@
 package dev.tether.gateway.auth;
 
-import java.security.PublicKey;
-
 import static java.util.Objects.requireNonNull;
+
+import java.security.PublicKey;
 
 /**
  * One public key that {@link TokenVerifier} may verify signatures with, as configured by the

@@ -1,18 +1,17 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import io.jsonwebtoken.Claims;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.MacAlgorithm;
-
-import javax.crypto.SecretKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import java.util.Set;
-
-import static java.util.Objects.requireNonNull;
+import javax.crypto.SecretKey;
 
 /**
  * Issues HMAC-signed tokens that a {@link TokenVerifier} configured with the same secret accepts:

@@ -1,5 +1,7 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
 import io.jsonwebtoken.Claims;
 import io.jsonwebtoken.ExpiredJwtException;
@@ -12,7 +14,6 @@ import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.LocatorAdapter;
 import io.jsonwebtoken.PrematureJwtException;
 import io.jsonwebtoken.security.SignatureException;
-
 import java.security.Key;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,8 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * Verifies the bearer tokens that clients present on the upgrade request and in
@@ -78,8 +77,14 @@ public final class TokenVerifier implements TokenVerification {
      * @throws IllegalArgumentException if the configuration is inconsistent; the message names
      *                                  what is wrong but never key material
      */
-    public TokenVerifier(Set<String> algorithms, byte[] hmacSecret, List<PublicKeyEntry> publicKeys,
-                         String issuer, String audience, Duration clockSkew, Clock clock) {
+    public TokenVerifier(
+            Set<String> algorithms,
+            byte[] hmacSecret,
+            List<PublicKeyEntry> publicKeys,
+            String issuer,
+            String audience,
+            Duration clockSkew,
+            Clock clock) {
         requireNonNull(algorithms, "algorithms");
         requireNonNull(publicKeys, "publicKeys");
         requireNonNull(clockSkew, "clockSkew");
@@ -118,8 +123,8 @@ public final class TokenVerifier implements TokenVerification {
             requireNonNull(entry, "publicKeys entry");
             JwsAlgorithm alg = JwsAlgorithm.require(entry.algorithm(), JwsAlgorithm.Family.RSA, JwsAlgorithm.Family.EC);
             if (!algs.contains(alg)) {
-                throw new IllegalArgumentException("publicKeys: a key is for " + alg
-                        + ", which is not among algorithms " + algorithms);
+                throw new IllegalArgumentException(
+                        "publicKeys: a key is for " + alg + ", which is not among algorithms " + algorithms);
             }
             Key key = KeyChecks.checkPublicKey(entry.key(), alg);
             all.computeIfAbsent(alg, a -> new ArrayList<>()).add(key);
@@ -131,8 +136,8 @@ public final class TokenVerifier implements TokenVerification {
         }
         for (JwsAlgorithm alg : algs) {
             if (alg.family != JwsAlgorithm.Family.HMAC && !all.containsKey(alg)) {
-                throw new IllegalArgumentException("publicKeys: none for " + alg
-                        + " (expected: at least one, since algorithms include it)");
+                throw new IllegalArgumentException(
+                        "publicKeys: none for " + alg + " (expected: at least one, since algorithms include it)");
             }
         }
         this.allKeys = immutable(all);
@@ -141,7 +146,8 @@ public final class TokenVerifier implements TokenVerification {
         named.forEach((alg, byKid) -> namedCopy.put(alg, Map.copyOf(byKid)));
         this.namedKeys = Collections.unmodifiableMap(namedCopy);
 
-        int maxCandidates = Math.max(1, all.values().stream().mapToInt(List::size).max().orElse(1));
+        int maxCandidates =
+                Math.max(1, all.values().stream().mapToInt(List::size).max().orElse(1));
         io.jsonwebtoken.Clock jwtClock = () -> Date.from(clock.instant());
         List<JwtParser> built = new ArrayList<>(maxCandidates);
         for (int i = 0; i < maxCandidates; i++) {
@@ -287,8 +293,8 @@ public final class TokenVerifier implements TokenVerification {
 
         @Override
         protected Key locate(JweHeader header) {
-            throw new Refusal(new TokenRejectedException(Reason.ALGORITHM_NOT_ALLOWED,
-                    "encrypted tokens (JWE) are not accepted"));
+            throw new Refusal(new TokenRejectedException(
+                    Reason.ALGORITHM_NOT_ALLOWED, "encrypted tokens (JWE) are not accepted"));
         }
     }
 

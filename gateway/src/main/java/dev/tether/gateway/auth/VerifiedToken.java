@@ -1,12 +1,12 @@
 package dev.tether.gateway.auth;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static java.util.Objects.requireNonNull;
 
 /**
  * The outcome of a successful {@link TokenVerifier#verify(String)}: who the token speaks for and
@@ -62,7 +62,6 @@ public record VerifiedToken(String subject, Instant expiresAt, Map<String, Objec
     /** Names the claims but not their values: values are the token issuer's data, not ours to log. */
     @Override
     public String toString() {
-        return "VerifiedToken[subject=" + subject + ", expiresAt=" + expiresAt
-                + ", claims=" + claims.keySet() + "]";
+        return "VerifiedToken[subject=" + subject + ", expiresAt=" + expiresAt + ", claims=" + claims.keySet() + "]";
     }
 }

@@ -11,7 +11,9 @@ import picocli.CommandLine.Option;
 /** The {@code --config PATH} option shared by the commands. */
 final class ConfigOption {
 
-    @Option(names = "--config", paramLabel = "PATH",
+    @Option(
+            names = "--config",
+            paramLabel = "PATH",
             description = "Config file (default: config/gateway.yaml if present, else the built-in defaults).")
     Path path;
 
@@ -26,7 +28,9 @@ final class ConfigOption {
         if (path != null) {
             return Optional.of(path);
         }
-        return Files.isRegularFile(ConfigLoader.DEFAULT_FILE) ? Optional.of(ConfigLoader.DEFAULT_FILE) : Optional.empty();
+        return Files.isRegularFile(ConfigLoader.DEFAULT_FILE)
+                ? Optional.of(ConfigLoader.DEFAULT_FILE)
+                : Optional.empty();
     }
 
     /**
@@ -35,8 +39,10 @@ final class ConfigOption {
      */
     Optional<GatewayConfig> load() {
         try {
-            return Optional.of(path == null ? ConfigLoader.loadDefault(System.getenv())
-                    : ConfigLoader.load(path, System.getenv()));
+            return Optional.of(
+                    path == null
+                            ? ConfigLoader.loadDefault(System.getenv())
+                            : ConfigLoader.load(path, System.getenv()));
         } catch (ConfigException e) {
             System.err.println("invalid configuration: " + e.getMessage());
             return Optional.empty();

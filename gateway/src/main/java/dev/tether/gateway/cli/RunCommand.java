@@ -19,7 +19,10 @@ import picocli.CommandLine.Mixin;
  * let {@link Signals} handle) runs the shutdown hook, which closes the gateway without waiting for
  * running turns.
  */
-@Command(name = "gateway", mixinStandardHelpOptions = true, version = "tether gateway 0.1.0",
+@Command(
+        name = "gateway",
+        mixinStandardHelpOptions = true,
+        version = "tether gateway 0.1.0",
         description = "Runs the Tether WebSocket session gateway.",
         subcommands = {TokenCommand.class})
 public final class RunCommand implements Callable<Integer> {
@@ -43,9 +46,12 @@ public final class RunCommand implements Callable<Integer> {
             return 2;
         }
         LoggingSetup.apply(config.logging(), configOption.directory());
-        log.info("configuration: {}", configOption.file()
-                .map(file -> file.toAbsolutePath().normalize().toString())
-                .orElse("built-in defaults (no --config, no " + ConfigLoader.DEFAULT_FILE + ")"));
+        log.info(
+                "configuration: {}",
+                configOption
+                        .file()
+                        .map(file -> file.toAbsolutePath().normalize().toString())
+                        .orElse("built-in defaults (no --config, no " + ConfigLoader.DEFAULT_FILE + ")"));
         if (config.acceptsPublicSecret()) {
             log.warn("auth.hmac_secret is the built-in development secret: anyone can mint tokens. This is "
                     + "the development setup (web.dev_tokens on); never expose it.");
@@ -57,7 +63,8 @@ public final class RunCommand implements Callable<Integer> {
             System.err.println("cannot start: " + e.getMessage());
             return 3;
         }
-        ConfigReloader reloader = configOption.file()
+        ConfigReloader reloader = configOption
+                .file()
                 .map(file -> new ConfigReloader(file, System.getenv(), server))
                 .orElse(null);
         // Before start-up, which can take seconds: the JVM's own SIGHUP action would end the process.
@@ -67,18 +74,22 @@ public final class RunCommand implements Callable<Integer> {
             Signals.hangupWithoutFile();
         }
         // The last resort for exits other than SIGTERM; after a drain, close() has already run and this is a no-op.
-        // close() returns once every worker process is gone; logging ends only after it, here, not in a hook of its own.
+        // close() returns once every worker process is gone; logging ends only after it, here, not in a hook of its
+        // own.
         LoggingSetup.deferLogbackShutdown();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (!server.closed().toCompletableFuture().isDone()) {
-                log.info("JVM exiting (SIGINT, System.exit ...): stopping the gateway and its workers");
-            }
-            if (reloader != null) {
-                reloader.close();
-            }
-            server.close();
-            LoggingSetup.stop();
-        }, "tether-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            if (!server.closed().toCompletableFuture().isDone()) {
+                                log.info("JVM exiting (SIGINT, System.exit ...): stopping the gateway and its workers");
+                            }
+                            if (reloader != null) {
+                                reloader.close();
+                            }
+                            server.close();
+                            LoggingSetup.stop();
+                        },
+                        "tether-shutdown"));
         try {
             server.start();
         } catch (IllegalStateException e) {

@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
  * Prints a token signed with the configured HMAC secret: the try-it path for newcomers and a
  * helper for scripts. Refuses when no HS algorithm is configured.
  */
-@Command(name = "token", mixinStandardHelpOptions = true,
+@Command(
+        name = "token",
+        mixinStandardHelpOptions = true,
         description = "Prints a JWT signed with the configured HMAC secret (for development and tests).")
 final class TokenCommand implements Callable<Integer> {
 
@@ -28,7 +30,11 @@ final class TokenCommand implements Callable<Integer> {
     @Option(names = "--sub", required = true, paramLabel = "NAME", description = "Subject (user) of the token.")
     private String subject;
 
-    @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h", converter = DurationConverter.class,
+    @Option(
+            names = "--ttl",
+            paramLabel = "DURATION",
+            defaultValue = "1h",
+            converter = DurationConverter.class,
             description = "Lifetime, like 30s, 15m, 1h (default: ${DEFAULT-VALUE}).")
     private Duration ttl;
 
@@ -41,13 +47,16 @@ final class TokenCommand implements Callable<Integer> {
         if (config == null) {
             return 2;
         }
-        String algorithm = config.auth().algorithms().stream().filter(a -> a.startsWith("HS")).findFirst().orElse(null);
+        String algorithm = config.auth().algorithms().stream()
+                .filter(a -> a.startsWith("HS"))
+                .findFirst()
+                .orElse(null);
         if (algorithm == null || config.auth().hmacSecret() == null) {
             System.err.println("no HMAC algorithm configured (auth.algorithms): cannot mint tokens");
             return 2;
         }
-        TokenMinter minter = new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
-                algorithm, Clock.systemUTC());
+        TokenMinter minter = new TokenMinter(
+                config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, Clock.systemUTC());
         Map<String, Object> extra = new LinkedHashMap<>(claims);
         if (config.auth().issuer() != null) {
             extra.putIfAbsent("iss", config.auth().issuer());

@@ -39,10 +39,18 @@ public record AbuseConfig(
         int messageBurst,
         int maxStrikes,
         Duration strikeWindow,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxMessageBytes,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int outboundHighWater,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int maxMessageBytes,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int outboundHighWater,
+
         Duration outboundStallTimeout,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxOutboundBytes,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int maxOutboundBytes,
+
         int maxConnectionsPerAddress,
         int maxPendingHandshakes) {
 
@@ -75,7 +83,9 @@ public record AbuseConfig(
         Check.between("abuse.max_connections_per_address", maxConnectionsPerAddress, 1, 10_000_000);
         Check.between("abuse.max_pending_handshakes", maxPendingHandshakes, 1, 10_000_000);
         if (maxOutboundBytes < outboundHighWater) {
-            throw new ConfigException("abuse.max_outbound_bytes", ByteSizes.format(maxOutboundBytes),
+            throw new ConfigException(
+                    "abuse.max_outbound_bytes",
+                    ByteSizes.format(maxOutboundBytes),
                     ">= abuse.outbound_high_water (" + ByteSizes.format(outboundHighWater) + ")");
         }
     }
@@ -88,9 +98,19 @@ public record AbuseConfig(
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AbuseConfig defaults() {
-        return new AbuseConfig(DEFAULT_CONNECTIONS_PER_SECOND, DEFAULT_CONNECTION_BURST, DEFAULT_MAX_TRACKED_ADDRESSES,
-                DEFAULT_MESSAGES_PER_SECOND, DEFAULT_MESSAGE_BURST, DEFAULT_MAX_STRIKES, DEFAULT_STRIKE_WINDOW,
-                DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_OUTBOUND_HIGH_WATER, DEFAULT_OUTBOUND_STALL_TIMEOUT,
-                DEFAULT_MAX_OUTBOUND_BYTES, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_PENDING_HANDSHAKES);
+        return new AbuseConfig(
+                DEFAULT_CONNECTIONS_PER_SECOND,
+                DEFAULT_CONNECTION_BURST,
+                DEFAULT_MAX_TRACKED_ADDRESSES,
+                DEFAULT_MESSAGES_PER_SECOND,
+                DEFAULT_MESSAGE_BURST,
+                DEFAULT_MAX_STRIKES,
+                DEFAULT_STRIKE_WINDOW,
+                DEFAULT_MAX_MESSAGE_BYTES,
+                DEFAULT_OUTBOUND_HIGH_WATER,
+                DEFAULT_OUTBOUND_STALL_TIMEOUT,
+                DEFAULT_MAX_OUTBOUND_BYTES,
+                DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+                DEFAULT_MAX_PENDING_HANDSHAKES);
     }
 }

@@ -21,8 +21,16 @@ import java.time.Duration;
  * @param tls {@code admin.tls}: TLS on the admin listener, with optional client certificates; default
  *     off (see {@link AdminTlsConfig})
  */
-public record AdminConfig(boolean enabled, String host, int port, String roleClaim, String role, int maxConnections,
-        Duration requestTimeout, Duration idleTimeout, AdminTlsConfig tls) {
+public record AdminConfig(
+        boolean enabled,
+        String host,
+        int port,
+        String roleClaim,
+        String role,
+        int maxConnections,
+        Duration requestTimeout,
+        Duration idleTimeout,
+        AdminTlsConfig tls) {
 
     public static final boolean DEFAULT_ENABLED = true;
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -45,14 +53,38 @@ public record AdminConfig(boolean enabled, String host, int port, String roleCla
     }
 
     /** As before {@code admin.tls} existed: plain HTTP. */
-    public AdminConfig(boolean enabled, String host, int port, String roleClaim, String role, int maxConnections,
-            Duration requestTimeout, Duration idleTimeout) {
-        this(enabled, host, port, roleClaim, role, maxConnections, requestTimeout, idleTimeout, AdminTlsConfig.defaults());
+    public AdminConfig(
+            boolean enabled,
+            String host,
+            int port,
+            String roleClaim,
+            String role,
+            int maxConnections,
+            Duration requestTimeout,
+            Duration idleTimeout) {
+        this(
+                enabled,
+                host,
+                port,
+                roleClaim,
+                role,
+                maxConnections,
+                requestTimeout,
+                idleTimeout,
+                AdminTlsConfig.defaults());
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AdminConfig defaults() {
-        return new AdminConfig(DEFAULT_ENABLED, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROLE_CLAIM, DEFAULT_ROLE,
-                DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_IDLE_TIMEOUT, AdminTlsConfig.defaults());
+        return new AdminConfig(
+                DEFAULT_ENABLED,
+                DEFAULT_HOST,
+                DEFAULT_PORT,
+                DEFAULT_ROLE_CLAIM,
+                DEFAULT_ROLE,
+                DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_REQUEST_TIMEOUT,
+                DEFAULT_IDLE_TIMEOUT,
+                AdminTlsConfig.defaults());
     }
 }

@@ -35,7 +35,10 @@ public record AdminTlsConfig(boolean enabled, String clientAuth, Path clientCaFi
             if (!enabled) {
                 throw new ConfigException("admin.tls.client_auth", clientAuth, "none while admin.tls.enabled is false");
             }
-            Check.notNull("admin.tls.client_ca_file", clientCaFile, "a PEM file of CA certificates with client_auth: require");
+            Check.notNull(
+                    "admin.tls.client_ca_file",
+                    clientCaFile,
+                    "a PEM file of CA certificates with client_auth: require");
         }
     }
 

@@ -72,7 +72,8 @@ public record AuthConfig(
     public static final Duration DEFAULT_EXPIRED_GRACE = Duration.ofSeconds(30);
     public static final Duration DEFAULT_KEY_RELOAD_INTERVAL = Duration.ofSeconds(10);
     public static final Duration MIN_KEY_RELOAD_INTERVAL = Duration.ofMillis(100);
-    public static final List<String> PUBLIC_KEY_FORMATS = List.of(PublicKeyConfig.FORMAT_PEM, PublicKeyConfig.FORMAT_JWKS);
+    public static final List<String> PUBLIC_KEY_FORMATS =
+            List.of(PublicKeyConfig.FORMAT_PEM, PublicKeyConfig.FORMAT_JWKS);
 
     public AuthConfig {
         algorithms = checkAlgorithms(algorithms);
@@ -88,17 +89,44 @@ public record AuthConfig(
     }
 
     /** As before {@code auth.key_reload_interval} existed: that key at its default. */
-    public AuthConfig(List<String> algorithms, String hmacSecret, List<PublicKeyConfig> publicKeys, String issuer,
-            String audience, Duration clockSkew, boolean allowQueryToken, Duration refreshLead,
-            Duration refreshInterval, Duration expiredGrace) {
-        this(algorithms, hmacSecret, publicKeys, issuer, audience, clockSkew, allowQueryToken, refreshLead,
-                refreshInterval, expiredGrace, DEFAULT_KEY_RELOAD_INTERVAL);
+    public AuthConfig(
+            List<String> algorithms,
+            String hmacSecret,
+            List<PublicKeyConfig> publicKeys,
+            String issuer,
+            String audience,
+            Duration clockSkew,
+            boolean allowQueryToken,
+            Duration refreshLead,
+            Duration refreshInterval,
+            Duration expiredGrace) {
+        this(
+                algorithms,
+                hmacSecret,
+                publicKeys,
+                issuer,
+                audience,
+                clockSkew,
+                allowQueryToken,
+                refreshLead,
+                refreshInterval,
+                expiredGrace,
+                DEFAULT_KEY_RELOAD_INTERVAL);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AuthConfig defaults() {
-        return new AuthConfig(DEFAULT_ALGORITHMS, DEV_HMAC_SECRET, List.of(), null, null, DEFAULT_CLOCK_SKEW,
-                DEFAULT_ALLOW_QUERY_TOKEN, DEFAULT_REFRESH_LEAD, DEFAULT_REFRESH_INTERVAL, DEFAULT_EXPIRED_GRACE,
+        return new AuthConfig(
+                DEFAULT_ALGORITHMS,
+                DEV_HMAC_SECRET,
+                List.of(),
+                null,
+                null,
+                DEFAULT_CLOCK_SKEW,
+                DEFAULT_ALLOW_QUERY_TOKEN,
+                DEFAULT_REFRESH_LEAD,
+                DEFAULT_REFRESH_INTERVAL,
+                DEFAULT_EXPIRED_GRACE,
                 DEFAULT_KEY_RELOAD_INTERVAL);
     }
 
@@ -163,8 +191,8 @@ public record AuthConfig(
             String algorithm = algorithms.get(i);
             String key = "auth.algorithms[" + i + "]";
             if (algorithm != null && algorithm.equalsIgnoreCase("none")) {
-                throw new ConfigException(key, algorithm,
-                        "one of " + SUPPORTED_ALGORITHMS + "; unsigned tokens are never accepted");
+                throw new ConfigException(
+                        key, algorithm, "one of " + SUPPORTED_ALGORITHMS + "; unsigned tokens are never accepted");
             }
             if (!Check.isOneOf(algorithm, SUPPORTED_ALGORITHMS)) {
                 throw new ConfigException(key, algorithm, "one of " + SUPPORTED_ALGORITHMS);
@@ -190,7 +218,9 @@ public record AuthConfig(
         int actual = secret == null ? 0 : secret.getBytes(StandardCharsets.UTF_8).length;
         if (actual < required) {
             String shown = secret == null ? null : "<redacted, " + actual + " bytes>";
-            throw new ConfigException("auth.hmac_secret", shown,
+            throw new ConfigException(
+                    "auth.hmac_secret",
+                    shown,
                     "at least " + required + " bytes (UTF-8) because " + strongest + " is enabled");
         }
     }
@@ -200,8 +230,8 @@ public record AuthConfig(
         Set<String> kids = new HashSet<>();
         for (int i = 0; i < keys.size(); i++) {
             String key = "auth.public_keys[" + i + "]";
-            PublicKeyConfig publicKey = Check.notNull(key, keys.get(i),
-                    "a mapping with algorithm and file, algorithm and pem, or format jwks and file");
+            PublicKeyConfig publicKey = Check.notNull(
+                    key, keys.get(i), "a mapping with algorithm and file, algorithm and pem, or format jwks and file");
             if (!Check.isOneOf(publicKey.format(), PUBLIC_KEY_FORMATS)) {
                 throw new ConfigException(key + ".format", publicKey.format(), "one of " + PUBLIC_KEY_FORMATS);
             }
@@ -214,17 +244,19 @@ public record AuthConfig(
                 throw new ConfigException(key + ".algorithm", algorithm, "one of " + PUBLIC_KEY_ALGORITHMS);
             }
             if (!algorithms.contains(algorithm)) {
-                throw new ConfigException(key + ".algorithm", algorithm,
-                        "an algorithm enabled in auth.algorithms " + algorithms);
+                throw new ConfigException(
+                        key + ".algorithm", algorithm, "an algorithm enabled in auth.algorithms " + algorithms);
             }
             if (publicKey.file() != null && publicKey.pem() != null) {
-                throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
-                        "either file or pem, not both");
+                throw new ConfigException(
+                        key + ".pem", PublicKeyConfig.describePem(publicKey.pem()), "either file or pem, not both");
             }
             if (publicKey.pem() == null) {
                 Check.notNull(key + ".file", publicKey.file(), "the path of a PEM public key file, or inline pem");
             } else if (publicKey.pem().isBlank()) {
-                throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
+                throw new ConfigException(
+                        key + ".pem",
+                        PublicKeyConfig.describePem(publicKey.pem()),
                         "a -----BEGIN PUBLIC KEY----- block");
             }
             if (publicKey.kid() != null) {
@@ -237,9 +269,12 @@ public record AuthConfig(
         // A JWK Set's algorithms are known only once it is read: ConfigLoader checks those after reading.
         boolean anyJwkSet = keys.stream().anyMatch(PublicKeyConfig::readsJwkSet);
         for (String algorithm : PUBLIC_KEY_ALGORITHMS) {
-            if (algorithms.contains(algorithm) && !anyJwkSet
+            if (algorithms.contains(algorithm)
+                    && !anyJwkSet
                     && keys.stream().noneMatch(k -> algorithm.equals(k.algorithm()))) {
-                throw new ConfigException("auth.public_keys", describe(keys),
+                throw new ConfigException(
+                        "auth.public_keys",
+                        describe(keys),
                         "at least one key with algorithm " + algorithm + ", because auth.algorithms contains it");
             }
         }
@@ -249,24 +284,30 @@ public record AuthConfig(
     /** A JWK Set entry names only its file: kids and algorithms come from the JWKs in it. */
     private static void checkJwkSetEntry(String key, PublicKeyConfig publicKey) {
         if (publicKey.pem() != null) {
-            throw new ConfigException(key + ".pem", PublicKeyConfig.describePem(publicKey.pem()),
+            throw new ConfigException(
+                    key + ".pem",
+                    PublicKeyConfig.describePem(publicKey.pem()),
                     "no pem with format jwks; a JWK Set is read from file");
         }
         Check.notNull(key + ".file", publicKey.file(), "the path of a JWK Set file, since format is jwks");
         if (publicKey.kid() != null) {
-            throw new ConfigException(key + ".kid", publicKey.kid(),
-                    "no kid with format jwks; each JWK carries its own");
+            throw new ConfigException(
+                    key + ".kid", publicKey.kid(), "no kid with format jwks; each JWK carries its own");
         }
         if (publicKey.algorithm() != null) {
-            throw new ConfigException(key + ".algorithm", publicKey.algorithm(),
+            throw new ConfigException(
+                    key + ".algorithm",
+                    publicKey.algorithm(),
                     "no algorithm with format jwks; each JWK's alg (or key type) gives it");
         }
     }
 
     /** The entries as messages show them: algorithm and file, never inline PEM text. */
     static List<String> describe(List<PublicKeyConfig> keys) {
-        return keys.stream().map(k -> (k.readsJwkSet() ? "jwks" : k.algorithm()) + ":"
-                + (k.file() != null ? k.file() : PublicKeyConfig.describePem(k.pem()))).toList();
+        return keys.stream()
+                .map(k -> (k.readsJwkSet() ? "jwks" : k.algorithm()) + ":"
+                        + (k.file() != null ? k.file() : PublicKeyConfig.describePem(k.pem())))
+                .toList();
     }
 
     private static void checkOptional(String key, String value) {

@@ -40,8 +40,8 @@ final class Check {
 
     static void bytesBetween(String key, long value, long min, long max) {
         if (value < min || value > max) {
-            throw new ConfigException(key, ByteSizes.format(value),
-                    ByteSizes.format(min) + ".." + ByteSizes.format(max));
+            throw new ConfigException(
+                    key, ByteSizes.format(value), ByteSizes.format(min) + ".." + ByteSizes.format(max));
         }
     }
 

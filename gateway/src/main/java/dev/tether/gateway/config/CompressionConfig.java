@@ -30,7 +30,10 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
  */
 public record CompressionConfig(
         boolean enabled,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int threshold,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int threshold,
+
         int level,
         boolean serverNoContextTakeover,
         boolean clientNoContextTakeover,
@@ -47,17 +50,24 @@ public record CompressionConfig(
     public static final int DEFAULT_CLIENT_MAX_WINDOW_BITS = 15;
     /** zlib cannot deflate a raw stream with an 8-bit window (it uses 9), so 9 is the smallest asked for. */
     public static final int MIN_WINDOW_BITS = 9;
+
     public static final int MAX_WINDOW_BITS = 15;
 
     public CompressionConfig {
         Check.bytesBetween("server.compression.threshold", threshold, 0, MAX_THRESHOLD);
         Check.between("server.compression.level", level, MIN_LEVEL, MAX_LEVEL);
-        Check.between("server.compression.client_max_window_bits", clientMaxWindowBits, MIN_WINDOW_BITS, MAX_WINDOW_BITS);
+        Check.between(
+                "server.compression.client_max_window_bits", clientMaxWindowBits, MIN_WINDOW_BITS, MAX_WINDOW_BITS);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static CompressionConfig defaults() {
-        return new CompressionConfig(DEFAULT_ENABLED, DEFAULT_THRESHOLD, DEFAULT_LEVEL, DEFAULT_SERVER_NO_CONTEXT_TAKEOVER,
-                DEFAULT_CLIENT_NO_CONTEXT_TAKEOVER, DEFAULT_CLIENT_MAX_WINDOW_BITS);
+        return new CompressionConfig(
+                DEFAULT_ENABLED,
+                DEFAULT_THRESHOLD,
+                DEFAULT_LEVEL,
+                DEFAULT_SERVER_NO_CONTEXT_TAKEOVER,
+                DEFAULT_CLIENT_NO_CONTEXT_TAKEOVER,
+                DEFAULT_CLIENT_MAX_WINDOW_BITS);
     }
 }

@@ -50,7 +50,9 @@ public final class ConfigChanges {
         keys.put("server.io_threads", "the event loops are created once");
         keys.put("server.prefer_epoll", "the transport is chosen once");
         keys.put("server.node_id", "session ids, and the proxy's routing of resumes, depend on it");
-        keys.put("server.tls", "the TLS provider and the files watched are chosen once (their content reloads on its own)");
+        keys.put(
+                "server.tls",
+                "the TLS provider and the files watched are chosen once (their content reloads on its own)");
         keys.put("sessions.store", "sessions are kept where the gateway started keeping them");
         keys.put("sessions.redis", "the connection to the session store and this node's lease are made once");
         keys.put("auth.algorithms", "the token verifier is built at start-up (key files still reload)");
@@ -88,8 +90,8 @@ public final class ConfigChanges {
 
     /** Whether {@code key} (a dotted key as {@link #changedKeys} gives) needs a restart to change. */
     public static boolean isRestartOnly(String key) {
-        return RESTART_ONLY.keySet().stream().anyMatch(prefix -> key.equals(prefix)
-                || key.startsWith(prefix + ".") || key.startsWith(prefix + "["));
+        return RESTART_ONLY.keySet().stream()
+                .anyMatch(prefix -> key.equals(prefix) || key.startsWith(prefix + ".") || key.startsWith(prefix + "["));
     }
 
     /**
@@ -118,8 +120,9 @@ public final class ConfigChanges {
         } catch (JacksonException | IllegalArgumentException e) {
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof ConfigException invalid) {
-                    throw new ConfigException(invalid.getMessage()
-                            + " (with the restart-only keys kept at their running values)", invalid);
+                    throw new ConfigException(
+                            invalid.getMessage() + " (with the restart-only keys kept at their running values)",
+                            invalid);
                 }
             }
             throw new ConfigException("invalid configuration with the restart-only keys kept: " + e.getMessage(), e);
@@ -145,8 +148,9 @@ public final class ConfigChanges {
             }
             return;
         }
-        boolean same = before == null ? after == null || after.isNull() : before.equals(after)
-                || (after == null && before.isNull());
+        boolean same = before == null
+                ? after == null || after.isNull()
+                : before.equals(after) || (after == null && before.isNull());
         if (!same) {
             changed.add(path);
         }

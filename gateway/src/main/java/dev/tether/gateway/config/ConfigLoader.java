@@ -76,8 +76,8 @@ public final class ConfigLoader {
         requireNonNull(file, "file");
         requireNonNull(env, "env");
         if (!Files.isRegularFile(file)) {
-            throw new ConfigException("config file " + file.toAbsolutePath() + ": not found (expected: a YAML file)",
-                    null);
+            throw new ConfigException(
+                    "config file " + file.toAbsolutePath() + ": not found (expected: a YAML file)", null);
         }
         String yaml;
         try {
@@ -111,7 +111,9 @@ public final class ConfigLoader {
         requireNonNull(env, "env");
         JsonNode fileTree = readTree(yaml, source);
         if (!fileTree.isMissingNode() && !fileTree.isNull() && !fileTree.isObject()) {
-            throw new ConfigException("(root)", fileTree.getNodeType().toString().toLowerCase(Locale.ROOT),
+            throw new ConfigException(
+                    "(root)",
+                    fileTree.getNodeType().toString().toLowerCase(Locale.ROOT),
                     "a mapping of sections: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web");
         }
         JsonNode defaults = ConfigMapper.MAPPER.valueToTree(GatewayConfig.defaults());
@@ -147,7 +149,8 @@ public final class ConfigLoader {
         if (override == null || override.isNull() || override.isMissingNode()) {
             return base;
         }
-        if (base instanceof ObjectNode baseObject && override instanceof ObjectNode overrideObject
+        if (base instanceof ObjectNode baseObject
+                && override instanceof ObjectNode overrideObject
                 && !REPLACED_WHOLE.contains(path)) {
             ObjectNode result = baseObject.deepCopy();
             for (Map.Entry<String, JsonNode> field : overrideObject.properties()) {
@@ -180,7 +183,8 @@ public final class ConfigLoader {
             redisNode.set("uri", TextNode.valueOf(redisUri));
         }
         String keyPassword = env.get(ENV_TLS_KEY_PASSWORD);
-        if (keyPassword != null && merged.get("server") instanceof ObjectNode server
+        if (keyPassword != null
+                && merged.get("server") instanceof ObjectNode server
                 && server.get("tls") instanceof ObjectNode tls) {
             tls.set(TLS_PASSWORD_FIELD, TextNode.valueOf(keyPassword));
         }
@@ -191,8 +195,8 @@ public final class ConfigLoader {
     }
 
     private static int parsePort(String variable, String text, String key) {
-        String expected = "an integer port " + ServerConfig.MIN_PORT + ".." + ServerConfig.MAX_PORT
-                + " (overrides " + key + ")";
+        String expected =
+                "an integer port " + ServerConfig.MIN_PORT + ".." + ServerConfig.MAX_PORT + " (overrides " + key + ")";
         try {
             int port = Integer.parseInt(text.strip());
             if (port >= ServerConfig.MIN_PORT && port <= ServerConfig.MAX_PORT) {
@@ -213,8 +217,7 @@ public final class ConfigLoader {
     }
 
     /** Turns Jackson's exception into one that names the dotted key, the value and the expectation. */
-    private static ConfigException translate(Exception e, JsonNode merged, JsonNode defaults,
-            Map<String, String> env) {
+    private static ConfigException translate(Exception e, JsonNode merged, JsonNode defaults, Map<String, String> env) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConfigException invalid) {
                 boolean fromEnv = SECRET_KEY.equals(invalid.key()) && env.containsKey(ENV_JWT_SECRET);
@@ -227,8 +230,10 @@ public final class ConfigLoader {
         List<JsonMappingException.Reference> path = mapping.getPath();
         String key = dottedKey(path);
         if (e instanceof UnrecognizedPropertyException unknown) {
-            return new ConfigException(key + ": unknown key (expected one of: "
-                    + String.join(", ", knownKeys(defaults, path, unknown.getKnownPropertyIds())) + ")", e);
+            return new ConfigException(
+                    key + ": unknown key (expected one of: "
+                            + String.join(", ", knownKeys(defaults, path, unknown.getKnownPropertyIds())) + ")",
+                    e);
         }
         Object value = SECRET_KEY.equals(key) || TLS_PASSWORD_KEY.equals(key) ? REDACTED : render(nodeAt(merged, path));
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
@@ -260,8 +265,8 @@ public final class ConfigLoader {
     }
 
     /** The keys of the enclosing section in declaration order, taken from the defaults when there. */
-    private static List<String> knownKeys(JsonNode defaults, List<JsonMappingException.Reference> path,
-            Collection<Object> fromJackson) {
+    private static List<String> knownKeys(
+            JsonNode defaults, List<JsonMappingException.Reference> path, Collection<Object> fromJackson) {
         JsonNode section = nodeAt(defaults, path.subList(0, path.size() - 1));
         List<String> keys = new ArrayList<>();
         if (section != null && section.isObject()) {
@@ -278,7 +283,9 @@ public final class ConfigLoader {
             if (node == null) {
                 return null;
             }
-            node = reference.getFieldName() != null ? node.get(reference.getFieldName()) : node.get(reference.getIndex());
+            node = reference.getFieldName() != null
+                    ? node.get(reference.getFieldName())
+                    : node.get(reference.getIndex());
         }
         return node;
     }
@@ -358,11 +365,14 @@ public final class ConfigLoader {
             Object value = config.file() != null ? config.file().toString() : PublicKeyConfig.describePem(config.pem());
             Path file = config.file();
             if (file != null && (!Files.isRegularFile(file) || !Files.isReadable(file))) {
-                throw new ConfigException(key, value,
-                        "a readable " + what + " (working directory: " + Path.of("").toAbsolutePath() + ")");
+                throw new ConfigException(
+                        key,
+                        value,
+                        "a readable " + what + " (working directory: "
+                                + Path.of("").toAbsolutePath() + ")");
             }
             try {
-                sources.get(i).read(enabled, skipped -> { }).forEach(entry -> found.add(entry.algorithm()));
+                sources.get(i).read(enabled, skipped -> {}).forEach(entry -> found.add(entry.algorithm()));
             } catch (UncheckedIOException e) {
                 throw new ConfigException(key, value, "a readable " + what + "; " + e.getMessage());
             } catch (IllegalArgumentException e) {
@@ -372,7 +382,9 @@ public final class ConfigLoader {
         }
         for (String algorithm : AuthConfig.PUBLIC_KEY_ALGORITHMS) {
             if (enabled.contains(algorithm) && !found.contains(algorithm)) {
-                throw new ConfigException("auth.public_keys", AuthConfig.describe(keys),
+                throw new ConfigException(
+                        "auth.public_keys",
+                        AuthConfig.describe(keys),
                         "at least one key with algorithm " + algorithm + ", because auth.algorithms contains it;"
                                 + " the JWK Sets hold none usable");
             }

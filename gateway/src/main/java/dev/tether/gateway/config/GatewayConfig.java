@@ -21,9 +21,20 @@ package dev.tether.gateway.config;
  *     is the built-in development secret, and on a {@code server.host} that is not loopback unless
  *     {@code web.dev_tokens_remote} is on
  */
-public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
-        PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
-        ReloadConfig reload, LoggingConfig logging, AdminConfig admin, WebConfig web) {
+public record GatewayConfig(
+        ServerConfig server,
+        AuthConfig auth,
+        SessionConfig sessions,
+        WorkerConfig worker,
+        PoolConfig pool,
+        LimitsConfig limits,
+        AbuseConfig abuse,
+        DrainConfig drain,
+        HeartbeatConfig heartbeat,
+        ReloadConfig reload,
+        LoggingConfig logging,
+        AdminConfig admin,
+        WebConfig web) {
 
     public GatewayConfig {
         Check.notNull("server", server, "a mapping");
@@ -44,27 +55,41 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
         Check.notNull("web", web, "a mapping");
         if (web.devTokens() && !acceptsPublicSecret(auth)) {
             // A development file copied into production, with a real secret set, must not hand out tokens.
-            throw new ConfigException("web.dev_tokens", true, "false unless auth.hmac_secret is the built-in "
-                    + "development secret and auth.algorithms has an HS algorithm: /dev/token would sign real "
-                    + "tokens for anyone who asks");
+            throw new ConfigException(
+                    "web.dev_tokens",
+                    true,
+                    "false unless auth.hmac_secret is the built-in "
+                            + "development secret and auth.algorithms has an HS algorithm: /dev/token would sign real "
+                            + "tokens for anyone who asks");
         }
         if (web.devTokens() && !server.bindsLoopback() && !web.devTokensRemote()) {
             // The development setup must not become an open token mint on the network by accident.
-            throw new ConfigException("web.dev_tokens", true, "false when server.host (" + server.host()
-                    + ") is not a loopback address, unless web.dev_tokens_remote is true: anyone who can reach "
-                    + "the port would mint tokens and start workers");
+            throw new ConfigException(
+                    "web.dev_tokens",
+                    true,
+                    "false when server.host (" + server.host()
+                            + ") is not a loopback address, unless web.dev_tokens_remote is true: anyone who can reach "
+                            + "the port would mint tokens and start workers");
         }
         if (worker.usesProcesses() && !server.preferEpoll()) {
-            throw new ConfigException("server.prefer_epoll", false, "true when worker.kind is process: subprocess "
-                    + "workers are served on the native epoll event loops");
+            throw new ConfigException(
+                    "server.prefer_epoll",
+                    false,
+                    "true when worker.kind is process: subprocess "
+                            + "workers are served on the native epoll event loops");
         }
         if (admin.tls().enabled() && !server.tls().enabled()) {
-            throw new ConfigException("admin.tls.enabled", true, "false while server.tls.enabled is false: the admin "
-                    + "listener serves the certificate of server.tls");
+            throw new ConfigException(
+                    "admin.tls.enabled",
+                    true,
+                    "false while server.tls.enabled is false: the admin "
+                            + "listener serves the certificate of server.tls");
         }
         if (web.demoPage() && server.path().equals("/")) {
-            throw new ConfigException("web.demo_page", true, "false when server.path is /: the page and the "
-                    + "WebSocket endpoint would share the path");
+            throw new ConfigException(
+                    "web.demo_page",
+                    true,
+                    "false when server.path is /: the page and the " + "WebSocket endpoint would share the path");
         }
     }
 
@@ -82,18 +107,50 @@ public record GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig 
     }
 
     /** As before the {@code web} section existed: that section at its defaults. */
-    public GatewayConfig(ServerConfig server, AuthConfig auth, SessionConfig sessions, WorkerConfig worker,
-            PoolConfig pool, LimitsConfig limits, AbuseConfig abuse, DrainConfig drain, HeartbeatConfig heartbeat,
-            ReloadConfig reload, LoggingConfig logging, AdminConfig admin) {
-        this(server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin,
+    public GatewayConfig(
+            ServerConfig server,
+            AuthConfig auth,
+            SessionConfig sessions,
+            WorkerConfig worker,
+            PoolConfig pool,
+            LimitsConfig limits,
+            AbuseConfig abuse,
+            DrainConfig drain,
+            HeartbeatConfig heartbeat,
+            ReloadConfig reload,
+            LoggingConfig logging,
+            AdminConfig admin) {
+        this(
+                server,
+                auth,
+                sessions,
+                worker,
+                pool,
+                limits,
+                abuse,
+                drain,
+                heartbeat,
+                reload,
+                logging,
+                admin,
                 WebConfig.defaults());
     }
 
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
     public static GatewayConfig defaults() {
-        return new GatewayConfig(ServerConfig.defaults(), AuthConfig.defaults(), SessionConfig.defaults(),
-                WorkerConfig.defaults(), PoolConfig.defaults(), LimitsConfig.defaults(),
-                AbuseConfig.defaults(), DrainConfig.defaults(), HeartbeatConfig.defaults(), ReloadConfig.defaults(),
-                LoggingConfig.defaults(), AdminConfig.defaults(), WebConfig.defaults());
+        return new GatewayConfig(
+                ServerConfig.defaults(),
+                AuthConfig.defaults(),
+                SessionConfig.defaults(),
+                WorkerConfig.defaults(),
+                PoolConfig.defaults(),
+                LimitsConfig.defaults(),
+                AbuseConfig.defaults(),
+                DrainConfig.defaults(),
+                HeartbeatConfig.defaults(),
+                ReloadConfig.defaults(),
+                LoggingConfig.defaults(),
+                AdminConfig.defaults(),
+                WebConfig.defaults());
     }
 }

@@ -20,7 +20,9 @@ public record HeartbeatConfig(Duration interval, Duration timeout) {
         Check.between("heartbeat.interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
         Check.between("heartbeat.timeout", timeout, Duration.ofMillis(100), Duration.ofHours(1));
         if (timeout.compareTo(interval) <= 0) {
-            throw new ConfigException("heartbeat.timeout", Durations.format(timeout),
+            throw new ConfigException(
+                    "heartbeat.timeout",
+                    Durations.format(timeout),
                     "> heartbeat.interval (" + Durations.format(interval) + ")");
         }
     }

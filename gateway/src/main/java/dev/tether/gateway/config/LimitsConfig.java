@@ -36,8 +36,13 @@ public record LimitsConfig(
         int maxRestarts,
         Duration restartWindow,
         Duration rssPollInterval,
-        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class) long rssSoftLimit,
-        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class) long rssHardLimit,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long rssSoftLimit,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long rssHardLimit,
+
         Duration maxDuration,
         double warningRatio,
         Duration durationGrace,
@@ -72,7 +77,9 @@ public record LimitsConfig(
         Check.bytesAtLeast("limits.rss_soft_limit", rssSoftLimit, ByteSizes.MIB);
         Check.bytesAtLeast("limits.rss_hard_limit", rssHardLimit, ByteSizes.MIB);
         if (rssHardLimit < rssSoftLimit) {
-            throw new ConfigException("limits.rss_hard_limit", ByteSizes.format(rssHardLimit),
+            throw new ConfigException(
+                    "limits.rss_hard_limit",
+                    ByteSizes.format(rssHardLimit),
                     ">= limits.rss_soft_limit (" + ByteSizes.format(rssSoftLimit) + ")");
         }
         Check.positive("limits.max_duration", maxDuration);
@@ -91,10 +98,21 @@ public record LimitsConfig(
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static LimitsConfig defaults() {
-        return new LimitsConfig(DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW, DEFAULT_RSS_POLL_INTERVAL,
-                DEFAULT_RSS_SOFT_LIMIT, DEFAULT_RSS_HARD_LIMIT, DEFAULT_MAX_DURATION, DEFAULT_WARNING_RATIO,
-                DEFAULT_DURATION_GRACE, DEFAULT_IDLE_TIMEOUT, DEFAULT_FIRST_MESSAGE_TIMEOUT,
-                DEFAULT_INTERRUPT_AFTER_DISCONNECT, DEFAULT_TURN_STALL_TIMEOUT, DEFAULT_MAX_PENDING_REQUESTS,
-                DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_REMEMBERED_REQUESTS);
+        return new LimitsConfig(
+                DEFAULT_MAX_RESTARTS,
+                DEFAULT_RESTART_WINDOW,
+                DEFAULT_RSS_POLL_INTERVAL,
+                DEFAULT_RSS_SOFT_LIMIT,
+                DEFAULT_RSS_HARD_LIMIT,
+                DEFAULT_MAX_DURATION,
+                DEFAULT_WARNING_RATIO,
+                DEFAULT_DURATION_GRACE,
+                DEFAULT_IDLE_TIMEOUT,
+                DEFAULT_FIRST_MESSAGE_TIMEOUT,
+                DEFAULT_INTERRUPT_AFTER_DISCONNECT,
+                DEFAULT_TURN_STALL_TIMEOUT,
+                DEFAULT_MAX_PENDING_REQUESTS,
+                DEFAULT_REQUEST_TIMEOUT,
+                DEFAULT_MAX_REMEMBERED_REQUESTS);
     }
 }

@@ -55,7 +55,9 @@ public record PoolConfig(
         Check.positive("pool.backoff_initial", backoffInitial);
         Check.positive("pool.backoff_max", backoffMax);
         if (backoffMax.compareTo(backoffInitial) < 0) {
-            throw new ConfigException("pool.backoff_max", Durations.format(backoffMax),
+            throw new ConfigException(
+                    "pool.backoff_max",
+                    Durations.format(backoffMax),
                     ">= pool.backoff_initial (" + Durations.format(backoffInitial) + ")");
         }
         Check.between("pool.breaker_failures", breakerFailures, 1, 1000);
@@ -65,8 +67,16 @@ public record PoolConfig(
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static PoolConfig defaults() {
-        return new PoolConfig(DEFAULT_MIN_IDLE, DEFAULT_MAX_WORKERS, DEFAULT_SPAWN_INTERVAL, DEFAULT_INIT_TIMEOUT,
-                DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_COOLDOWN,
-                DEFAULT_REQUIRE_WARM_ON_START, DEFAULT_WARM_START_TIMEOUT);
+        return new PoolConfig(
+                DEFAULT_MIN_IDLE,
+                DEFAULT_MAX_WORKERS,
+                DEFAULT_SPAWN_INTERVAL,
+                DEFAULT_INIT_TIMEOUT,
+                DEFAULT_BACKOFF_INITIAL,
+                DEFAULT_BACKOFF_MAX,
+                DEFAULT_BREAKER_FAILURES,
+                DEFAULT_BREAKER_COOLDOWN,
+                DEFAULT_REQUIRE_WARM_ON_START,
+                DEFAULT_WARM_START_TIMEOUT);
     }
 }

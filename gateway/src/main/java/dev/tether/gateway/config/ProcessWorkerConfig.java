@@ -41,11 +41,17 @@ public record ProcessWorkerConfig(
         List<String> envAllow,
         Map<String, String> env,
         Path workRoot,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxLineBytes,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int maxLineBytes,
+
         int maxPendingEvents,
         Duration stopGrace,
         Duration killGrace,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxCheckpointBytes,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int maxCheckpointBytes,
+
         String protocol) {
 
     /** Replaced by the path of the {@code java} executable running the gateway. */
@@ -53,9 +59,16 @@ public record ProcessWorkerConfig(
     /** Replaced by the gateway's class path (its jar when run with {@code java -jar}). */
     public static final String CLASSPATH_PLACEHOLDER = "${classpath}";
 
-    public static final List<String> DEFAULT_COMMAND = List.of(JAVA_PLACEHOLDER,
-            "-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-            "-cp", CLASSPATH_PLACEHOLDER, "dev.tether.demo.DemoWorker");
+    public static final List<String> DEFAULT_COMMAND = List.of(
+            JAVA_PLACEHOLDER,
+            "-Xms16m",
+            "-Xmx128m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xss512k",
+            "-cp",
+            CLASSPATH_PLACEHOLDER,
+            "dev.tether.demo.DemoWorker");
     public static final List<String> DEFAULT_ENV_ALLOW = List.of("PATH", "LANG", "LC_ALL", "TZ");
     public static final Map<String, String> DEFAULT_ENV = Map.of("DEMO_READY_DELAY", "1s");
     public static final Path DEFAULT_WORK_ROOT = Path.of("/tmp/tether-sessions");
@@ -115,7 +128,9 @@ public record ProcessWorkerConfig(
             throw new ConfigException(key + ".command", command, "a non-empty list of non-empty strings");
         }
         if (command.stream().anyMatch(a -> a.indexOf('\0') >= 0)) {
-            throw new ConfigException(key + ".command", "an argument with a NUL character",
+            throw new ConfigException(
+                    key + ".command",
+                    "an argument with a NUL character",
                     "arguments without NUL characters (a process cannot receive them)");
         }
         command = List.copyOf(command);
@@ -128,7 +143,9 @@ public record ProcessWorkerConfig(
             checkVariable(key + ".env." + variable.getKey(), variable.getKey());
             Check.notNull(key + ".env." + variable.getKey(), variable.getValue(), "a string");
             if (variable.getValue().indexOf('\0') >= 0) {
-                throw new ConfigException(key + ".env." + variable.getKey(), "a value with a NUL character",
+                throw new ConfigException(
+                        key + ".env." + variable.getKey(),
+                        "a value with a NUL character",
                         "a value without NUL characters (a process cannot receive them)");
             }
         }
@@ -137,7 +154,8 @@ public record ProcessWorkerConfig(
         Check.between(key + ".max_pending_events", maxPendingEvents, 1, MAX_MAX_PENDING_EVENTS);
         Check.between(key + ".stop_grace", stopGrace, Duration.ZERO, MAX_GRACE);
         Check.between(key + ".kill_grace", killGrace, Duration.ZERO, MAX_GRACE);
-        Check.bytesBetween(key + ".max_checkpoint_bytes", maxCheckpointBytes, MIN_MAX_CHECKPOINT_BYTES, MAX_MAX_LINE_BYTES);
+        Check.bytesBetween(
+                key + ".max_checkpoint_bytes", maxCheckpointBytes, MIN_MAX_CHECKPOINT_BYTES, MAX_MAX_LINE_BYTES);
         protocol = protocol == null ? TETHER : protocol;
         if (!PROTOCOLS.contains(protocol)) {
             throw new ConfigException(key + ".protocol", protocol, "one of " + String.join(", ", PROTOCOLS));
@@ -145,9 +163,26 @@ public record ProcessWorkerConfig(
     }
 
     /** A worker speaking Tether's own protocol. */
-    public ProcessWorkerConfig(List<String> command, List<String> envAllow, Map<String, String> env, Path workRoot,
-            int maxLineBytes, int maxPendingEvents, Duration stopGrace, Duration killGrace, int maxCheckpointBytes) {
-        this(command, envAllow, env, workRoot, maxLineBytes, maxPendingEvents, stopGrace, killGrace, maxCheckpointBytes,
+    public ProcessWorkerConfig(
+            List<String> command,
+            List<String> envAllow,
+            Map<String, String> env,
+            Path workRoot,
+            int maxLineBytes,
+            int maxPendingEvents,
+            Duration stopGrace,
+            Duration killGrace,
+            int maxCheckpointBytes) {
+        this(
+                command,
+                envAllow,
+                env,
+                workRoot,
+                maxLineBytes,
+                maxPendingEvents,
+                stopGrace,
+                killGrace,
+                maxCheckpointBytes,
                 TETHER);
     }
 
@@ -156,7 +191,9 @@ public record ProcessWorkerConfig(
             throw new ConfigException(key, name, "an environment variable name");
         }
         if (dangerous(name)) {
-            throw new ConfigException(key, name,
+            throw new ConfigException(
+                    key,
+                    name,
                     "a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, "
                             + "JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused)");
         }
@@ -164,8 +201,16 @@ public record ProcessWorkerConfig(
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}: the bundled demo worker. */
     public static ProcessWorkerConfig defaults() {
-        return new ProcessWorkerConfig(DEFAULT_COMMAND, DEFAULT_ENV_ALLOW, DEFAULT_ENV, DEFAULT_WORK_ROOT,
-                DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PENDING_EVENTS, DEFAULT_STOP_GRACE, DEFAULT_KILL_GRACE,
-                DEFAULT_MAX_CHECKPOINT_BYTES, TETHER);
+        return new ProcessWorkerConfig(
+                DEFAULT_COMMAND,
+                DEFAULT_ENV_ALLOW,
+                DEFAULT_ENV,
+                DEFAULT_WORK_ROOT,
+                DEFAULT_MAX_LINE_BYTES,
+                DEFAULT_MAX_PENDING_EVENTS,
+                DEFAULT_STOP_GRACE,
+                DEFAULT_KILL_GRACE,
+                DEFAULT_MAX_CHECKPOINT_BYTES,
+                TETHER);
     }
 }

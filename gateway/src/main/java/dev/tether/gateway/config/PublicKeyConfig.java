@@ -50,8 +50,8 @@ public record PublicKeyConfig(String kid, String algorithm, Path file, String pe
     /** The record's string with inline PEM replaced by its length: a log line is no place for key text. */
     @Override
     public String toString() {
-        return "PublicKeyConfig[kid=" + kid + ", algorithm=" + algorithm + ", file=" + file
-                + ", pem=" + describePem(pem) + ", format=" + format + "]";
+        return "PublicKeyConfig[kid=" + kid + ", algorithm=" + algorithm + ", file=" + file + ", pem="
+                + describePem(pem) + ", format=" + format + "]";
     }
 
     /** How messages show inline PEM text: by its length, never its content. */

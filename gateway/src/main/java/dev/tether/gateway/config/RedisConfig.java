@@ -36,12 +36,15 @@ public record RedisConfig(String uri, Duration lease, String writeMode, Duration
     public static final Duration MAX_LEASE = Duration.ofMinutes(10);
 
     /** A Redis Cluster's seed nodes after the scheme and any user-info: {@code host:port[,host:port...]}, then options. */
-    private static final Pattern CLUSTER_SEEDS = Pattern.compile("[^,/?#:@]+:\\d{1,5}(,[^,/?#:@]+:\\d{1,5})*([/?#].*)?");
+    private static final Pattern CLUSTER_SEEDS =
+            Pattern.compile("[^,/?#:@]+:\\d{1,5}(,[^,/?#:@]+:\\d{1,5})*([/?#].*)?");
 
     public RedisConfig {
         if (uri == null || !validUri(uri)) {
             // The value itself is not shown: it may hold a password.
-            throw new ConfigException("sessions.redis.uri", uri == null ? null : "(not shown)",
+            throw new ConfigException(
+                    "sessions.redis.uri",
+                    uri == null ? null : "(not shown)",
                     "redis://host:port, rediss://host:port, redis-sentinel://host:port/db#master"
                             + " or redis-cluster://host:port,host:port");
         }
@@ -49,7 +52,8 @@ public record RedisConfig(String uri, Duration lease, String writeMode, Duration
         if (!Check.isOneOf(writeMode, WRITE_MODES)) {
             throw new ConfigException("sessions.redis.write_mode", writeMode, "one of " + WRITE_MODES);
         }
-        Check.between("sessions.redis.unavailable_after", unavailableAfter, Duration.ofMillis(100), Duration.ofMinutes(1));
+        Check.between(
+                "sessions.redis.unavailable_after", unavailableAfter, Duration.ofMillis(100), Duration.ofMinutes(1));
     }
 
     private static boolean validUri(String uri) {
@@ -59,7 +63,9 @@ public record RedisConfig(String uri, Duration lease, String writeMode, Duration
         for (String cluster : List.of("redis-cluster://", "rediss-cluster://")) {
             if (uri.startsWith(cluster)) {
                 String rest = uri.substring(cluster.length());
-                return CLUSTER_SEEDS.matcher(rest.substring(rest.lastIndexOf('@') + 1)).matches();
+                return CLUSTER_SEEDS
+                        .matcher(rest.substring(rest.lastIndexOf('@') + 1))
+                        .matches();
             }
         }
         return uri.startsWith("redis://") || uri.startsWith("rediss://") || uri.startsWith("redis-sentinel://");

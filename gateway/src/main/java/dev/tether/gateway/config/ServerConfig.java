@@ -46,7 +46,10 @@ public record ServerConfig(
         String host,
         int port,
         String path,
-        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class) int maxFrameBytes,
+
+        @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
+        int maxFrameBytes,
+
         List<String> allowedOrigins,
         Duration handshakeTimeout,
         int ioThreads,
@@ -65,6 +68,7 @@ public record ServerConfig(
     public static final int MAX_MAX_FRAME_BYTES = (int) (64 * ByteSizes.MIB);
     /** The only entry of {@code allowed_origins} that allows every origin. */
     public static final String ANY_ORIGIN = "*";
+
     public static final List<String> DEFAULT_ALLOWED_ORIGINS = List.of(ANY_ORIGIN);
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_IO_THREADS = 0;
@@ -72,6 +76,7 @@ public record ServerConfig(
     public static final boolean DEFAULT_PREFER_EPOLL = true;
     /** No node id: session ids carry no prefix. */
     public static final String DEFAULT_NODE_ID = null;
+
     public static final int MAX_NODE_ID_LENGTH = 32;
     private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
 
@@ -80,8 +85,8 @@ public record ServerConfig(
      * percent-escapes, no empty, {@code .} or {@code ..} segment. Upgrades are matched against it
      * byte for byte, so it must not have another spelling a client could mean.
      */
-    private static final Pattern PATH =
-            Pattern.compile("/|(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+");
+    private static final Pattern PATH = Pattern.compile("/|(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+)+");
+
     private static final String PATH_EXPECTED = "a path starting with /, of letters, digits and -._~!$&'()*+,;=:@"
             + " (no %-escapes, ?, #, empty, . or .. segments)";
 
@@ -106,17 +111,44 @@ public record ServerConfig(
     }
 
     /** As before {@code server.tls} and {@code server.compression} existed: TLS and compression off. */
-    public ServerConfig(String host, int port, String path, int maxFrameBytes, List<String> allowedOrigins,
-            Duration handshakeTimeout, int ioThreads, boolean preferEpoll, String nodeId) {
-        this(host, port, path, maxFrameBytes, allowedOrigins, handshakeTimeout, ioThreads, preferEpoll, nodeId,
-                TlsConfig.defaults(), CompressionConfig.defaults());
+    public ServerConfig(
+            String host,
+            int port,
+            String path,
+            int maxFrameBytes,
+            List<String> allowedOrigins,
+            Duration handshakeTimeout,
+            int ioThreads,
+            boolean preferEpoll,
+            String nodeId) {
+        this(
+                host,
+                port,
+                path,
+                maxFrameBytes,
+                allowedOrigins,
+                handshakeTimeout,
+                ioThreads,
+                preferEpoll,
+                nodeId,
+                TlsConfig.defaults(),
+                CompressionConfig.defaults());
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static ServerConfig defaults() {
-        return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PATH, DEFAULT_MAX_FRAME_BYTES,
-                DEFAULT_ALLOWED_ORIGINS, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IO_THREADS, DEFAULT_PREFER_EPOLL,
-                DEFAULT_NODE_ID, TlsConfig.defaults(), CompressionConfig.defaults());
+        return new ServerConfig(
+                DEFAULT_HOST,
+                DEFAULT_PORT,
+                DEFAULT_PATH,
+                DEFAULT_MAX_FRAME_BYTES,
+                DEFAULT_ALLOWED_ORIGINS,
+                DEFAULT_HANDSHAKE_TIMEOUT,
+                DEFAULT_IO_THREADS,
+                DEFAULT_PREFER_EPOLL,
+                DEFAULT_NODE_ID,
+                TlsConfig.defaults(),
+                CompressionConfig.defaults());
     }
 
     /**

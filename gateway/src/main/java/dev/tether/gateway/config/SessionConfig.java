@@ -41,7 +41,10 @@ public record SessionConfig(
         Duration tombstoneTtl,
         int tombstoneMaxEntries,
         int replayMaxMessages,
-        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class) long replayMaxBytes,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long replayMaxBytes,
+
         int maxQueuedMessages,
         int maxTrackedMessageIds,
         int maxSessions,
@@ -59,12 +62,32 @@ public record SessionConfig(
     public static final Duration MAX_HANDOFF_TIMEOUT = Duration.ofHours(1);
 
     /** The sessions section with the in-memory store (for tests and callers that predate the shared store). */
-    public SessionConfig(Duration reconnectWindow, Duration tombstoneTtl, int tombstoneMaxEntries, int replayMaxMessages,
-            long replayMaxBytes, int maxQueuedMessages, int maxTrackedMessageIds, int maxSessions, int maxSessionsPerUser,
+    public SessionConfig(
+            Duration reconnectWindow,
+            Duration tombstoneTtl,
+            int tombstoneMaxEntries,
+            int replayMaxMessages,
+            long replayMaxBytes,
+            int maxQueuedMessages,
+            int maxTrackedMessageIds,
+            int maxSessions,
+            int maxSessionsPerUser,
             Duration retryAfter) {
-        this(reconnectWindow, tombstoneTtl, tombstoneMaxEntries, replayMaxMessages, replayMaxBytes, maxQueuedMessages,
-                maxTrackedMessageIds, maxSessions, maxSessionsPerUser, retryAfter, STORE_MEMORY, RedisConfig.defaults(),
-                DEFAULT_HANDOFF_TIMEOUT, DEFAULT_MAX_VIEWERS_PER_SESSION);
+        this(
+                reconnectWindow,
+                tombstoneTtl,
+                tombstoneMaxEntries,
+                replayMaxMessages,
+                replayMaxBytes,
+                maxQueuedMessages,
+                maxTrackedMessageIds,
+                maxSessions,
+                maxSessionsPerUser,
+                retryAfter,
+                STORE_MEMORY,
+                RedisConfig.defaults(),
+                DEFAULT_HANDOFF_TIMEOUT,
+                DEFAULT_MAX_VIEWERS_PER_SESSION);
     }
 
     public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofMinutes(5);
@@ -108,10 +131,20 @@ public record SessionConfig(
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static SessionConfig defaults() {
-        return new SessionConfig(DEFAULT_RECONNECT_WINDOW, DEFAULT_TOMBSTONE_TTL, DEFAULT_TOMBSTONE_MAX_ENTRIES,
-                DEFAULT_REPLAY_MAX_MESSAGES, DEFAULT_REPLAY_MAX_BYTES, DEFAULT_MAX_QUEUED_MESSAGES,
-                DEFAULT_MAX_TRACKED_MESSAGE_IDS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_USER,
-                DEFAULT_RETRY_AFTER, STORE_MEMORY, RedisConfig.defaults(), DEFAULT_HANDOFF_TIMEOUT,
+        return new SessionConfig(
+                DEFAULT_RECONNECT_WINDOW,
+                DEFAULT_TOMBSTONE_TTL,
+                DEFAULT_TOMBSTONE_MAX_ENTRIES,
+                DEFAULT_REPLAY_MAX_MESSAGES,
+                DEFAULT_REPLAY_MAX_BYTES,
+                DEFAULT_MAX_QUEUED_MESSAGES,
+                DEFAULT_MAX_TRACKED_MESSAGE_IDS,
+                DEFAULT_MAX_SESSIONS,
+                DEFAULT_MAX_SESSIONS_PER_USER,
+                DEFAULT_RETRY_AFTER,
+                STORE_MEMORY,
+                RedisConfig.defaults(),
+                DEFAULT_HANDOFF_TIMEOUT,
                 DEFAULT_MAX_VIEWERS_PER_SESSION);
     }
 }

@@ -26,7 +26,12 @@ import java.util.List;
  * @param reloadInterval how often the files are checked for a change, {@code server.tls.reload_interval},
  *     1s..1d; default 1m
  */
-public record TlsConfig(boolean enabled, Path certChainFile, Path privateKeyFile, String keyPassword, String provider,
+public record TlsConfig(
+        boolean enabled,
+        Path certChainFile,
+        Path privateKeyFile,
+        String keyPassword,
+        String provider,
         Duration reloadInterval) {
 
     public static final String PROVIDER_AUTO = "auto";
@@ -46,8 +51,14 @@ public record TlsConfig(boolean enabled, Path certChainFile, Path privateKeyFile
         }
         Check.between("server.tls.reload_interval", reloadInterval, MIN_RELOAD_INTERVAL, MAX_RELOAD_INTERVAL);
         if (enabled) {
-            Check.notNull("server.tls.cert_chain_file", certChainFile, "a PEM certificate chain file when server.tls.enabled is true");
-            Check.notNull("server.tls.private_key_file", privateKeyFile, "a PEM PKCS#8 private key file when server.tls.enabled is true");
+            Check.notNull(
+                    "server.tls.cert_chain_file",
+                    certChainFile,
+                    "a PEM certificate chain file when server.tls.enabled is true");
+            Check.notNull(
+                    "server.tls.private_key_file",
+                    privateKeyFile,
+                    "a PEM PKCS#8 private key file when server.tls.enabled is true");
         }
         if (keyPassword != null && keyPassword.isEmpty()) {
             throw new ConfigException("server.tls.key_password", "<redacted>", "null or a non-empty password");
@@ -62,7 +73,8 @@ public record TlsConfig(boolean enabled, Path certChainFile, Path privateKeyFile
     /** Like the record's own, with the key password redacted. */
     @Override
     public String toString() {
-        return "TlsConfig[enabled=" + enabled + ", certChainFile=" + certChainFile + ", privateKeyFile=" + privateKeyFile
+        return "TlsConfig[enabled=" + enabled + ", certChainFile=" + certChainFile + ", privateKeyFile="
+                + privateKeyFile
                 + ", keyPassword=" + (keyPassword == null ? "null" : "<redacted>") + ", provider=" + provider
                 + ", reloadInterval=" + Durations.format(reloadInterval) + "]";
     }

@@ -32,7 +32,8 @@ public record WebConfig(boolean demoPage, boolean devTokens, Duration devTokenMa
 
     /** The built-in defaults (note: the shipped {@code config/gateway.yaml} turns {@code dev_tokens} on). */
     public static WebConfig defaults() {
-        return new WebConfig(DEFAULT_DEMO_PAGE, DEFAULT_DEV_TOKENS, DEFAULT_DEV_TOKEN_MAX_TTL, DEFAULT_DEV_TOKENS_REMOTE);
+        return new WebConfig(
+                DEFAULT_DEMO_PAGE, DEFAULT_DEV_TOKENS, DEFAULT_DEV_TOKEN_MAX_TTL, DEFAULT_DEV_TOKENS_REMOTE);
     }
 
     /** Like the canonical constructor, with {@code dev_tokens_remote} off. */

@@ -17,6 +17,7 @@ public record WorkerConfig(String kind, EchoWorkerConfig echo, ProcessWorkerConf
     public static final String KIND_ECHO = "echo";
     /** One subprocess per session, from the pre-warmed pool, speaking JSON lines (docs/workers.md). */
     public static final String KIND_PROCESS = "process";
+
     public static final List<String> KINDS = List.of(KIND_ECHO, KIND_PROCESS);
     public static final String DEFAULT_KIND = KIND_PROCESS;
 

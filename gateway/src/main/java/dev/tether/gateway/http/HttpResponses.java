@@ -25,7 +25,9 @@ public final class HttpResponses {
      * unless {@code keepAlive}.
      */
     public static void write(ChannelHandlerContext ctx, HttpAnswer answer, boolean keepAlive, boolean head) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, answer.status(),
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                answer.status(),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(answer.body()));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())

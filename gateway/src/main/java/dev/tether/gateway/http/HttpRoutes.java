@@ -128,15 +128,18 @@ public final class HttpRoutes {
         private final List<Route> routes = new ArrayList<>();
         private HttpAnswer notFound;
         private Function<String, HttpAnswer> methodNotAllowed = allow -> HttpAnswer.text(
-                HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed: use " + allow + "\n");
+                HttpResponseStatus.METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                "method not allowed: use " + allow + "\n");
 
-        private HttpAnswer failed = HttpAnswer.text(HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                "text/plain; charset=utf-8", "internal error\n");
+        private HttpAnswer failed = HttpAnswer.text(
+                HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", "internal error\n");
 
         /** A {@code GET} (and {@code HEAD}) endpoint that answers from memory. */
         public Builder add(String path, HttpEndpoint endpoint) {
             requireNonNull(endpoint, "endpoint");
-            return add(HttpMethod.GET, path, call -> CompletableFuture.completedFuture(endpoint.handle(call.request())));
+            return add(
+                    HttpMethod.GET, path, call -> CompletableFuture.completedFuture(endpoint.handle(call.request())));
         }
 
         /** An endpoint for {@code method} on {@code path}, which may hold {@code {name}} segments. */

@@ -51,12 +51,17 @@ public final class Probes {
      * @param pool the worker pool's status, or a supplier of null when workers are not pooled
      *     subprocesses (echo workers are always available)
      */
-    public Probes(ObjectMapper mapper, BooleanSupplier draining, BooleanSupplier atCapacity, Supplier<PoolStatus> pool) {
+    public Probes(
+            ObjectMapper mapper, BooleanSupplier draining, BooleanSupplier atCapacity, Supplier<PoolStatus> pool) {
         this(mapper, draining, atCapacity, pool, () -> false);
     }
 
     /** Like the above; {@code storeUnavailable}: the shared session store cannot be reached now. */
-    public Probes(ObjectMapper mapper, BooleanSupplier draining, BooleanSupplier atCapacity, Supplier<PoolStatus> pool,
+    public Probes(
+            ObjectMapper mapper,
+            BooleanSupplier draining,
+            BooleanSupplier atCapacity,
+            Supplier<PoolStatus> pool,
             BooleanSupplier storeUnavailable) {
         this.storeUnavailable = requireNonNull(storeUnavailable, "storeUnavailable");
         this.mapper = requireNonNull(mapper, "mapper");
@@ -77,7 +82,8 @@ public final class Probes {
 
     /** The readiness answer, from the state right now. */
     public HttpAnswer readiness() {
-        List<String> reasons = new ArrayList<>(notReadyReasons(draining.getAsBoolean(), atCapacity.getAsBoolean(), pool.get()));
+        List<String> reasons =
+                new ArrayList<>(notReadyReasons(draining.getAsBoolean(), atCapacity.getAsBoolean(), pool.get()));
         if (storeUnavailable.getAsBoolean()) {
             reasons.add(STORE_UNAVAILABLE);
         }

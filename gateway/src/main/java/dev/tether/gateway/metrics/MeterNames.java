@@ -125,6 +125,7 @@ public final class MeterNames {
 
     /** Values of {@link #POOL_BREAKER_STATE}. */
     public static final int BREAKER_CLOSED = 0;
+
     public static final int BREAKER_OPEN = 1;
     public static final int BREAKER_HALF_OPEN = 2;
 
@@ -150,22 +151,26 @@ public final class MeterNames {
     public static final String AUTH_WRONG_SUBJECT = "wrong_subject";
     /** {@link #OUTCOME}s of {@link #SESSION_TAKEOVERS}. */
     public static final String TAKEOVER_ADOPTED = "adopted";
+
     public static final String TAKEOVER_NOT_FOUND = "not_found";
     public static final String TAKEOVER_ENDED = "ended";
     public static final String TAKEOVER_INCOMPATIBLE = "incompatible";
     public static final String TAKEOVER_FAILED = "failed";
     /** {@link #REASON}s of {@link #SESSIONS_LEFT}. */
     public static final String LEFT_HANDOFF = "handoff";
+
     public static final String LEFT_RELEASED = "released";
     public static final String LEFT_LOST = "lost";
     /** {@link #REASON}s of {@link #VIEWERS_CUT}: over the slow-consumer limit, the session ended, it left this node. */
     public static final String VIEWER_CUT_SLOW = "slow";
+
     public static final String VIEWER_CUT_ENDED = "ended";
     public static final String VIEWER_CUT_MOVED = "moved";
     /** {@link #REASON} of {@link #AUTH_FAILURES} when a viewer's refreshed token no longer grants the view. */
     public static final String AUTH_NO_VIEW = "no_view";
     /** {@link #POOL_WORKERS} states. */
     public static final String POOL_WARM = "warm";
+
     public static final String POOL_STARTING = "starting";
     public static final String POOL_LIVE = "live";
 }

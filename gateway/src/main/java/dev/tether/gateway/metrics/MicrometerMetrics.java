@@ -7,12 +7,12 @@ import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.UpgradeRefusal;
-import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -46,13 +46,18 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     /** Bounds of the percentile histograms: below and above these everything falls in one bucket. */
     private static final Duration HISTOGRAM_MIN = Duration.ofMillis(1);
+
     private static final Duration SESSION_START_MAX = Duration.ofMinutes(2);
     private static final Duration FIRST_EVENT_MAX = Duration.ofMinutes(1);
     private static final Duration TAKEOVER_MAX = Duration.ofMinutes(2);
-    private static final List<String> TAKEOVER_OUTCOMES = List.of(MeterNames.TAKEOVER_ADOPTED, MeterNames.TAKEOVER_NOT_FOUND,
-            MeterNames.TAKEOVER_ENDED, MeterNames.TAKEOVER_INCOMPATIBLE, MeterNames.TAKEOVER_FAILED);
-    private static final List<String> LEFT_REASONS = List.of(MeterNames.LEFT_HANDOFF, MeterNames.LEFT_RELEASED,
-            MeterNames.LEFT_LOST);
+    private static final List<String> TAKEOVER_OUTCOMES = List.of(
+            MeterNames.TAKEOVER_ADOPTED,
+            MeterNames.TAKEOVER_NOT_FOUND,
+            MeterNames.TAKEOVER_ENDED,
+            MeterNames.TAKEOVER_INCOMPATIBLE,
+            MeterNames.TAKEOVER_FAILED);
+    private static final List<String> LEFT_REASONS =
+            List.of(MeterNames.LEFT_HANDOFF, MeterNames.LEFT_RELEASED, MeterNames.LEFT_LOST);
 
     private final MeterRegistry registry;
     private final Counter connectionsOpened;
@@ -88,38 +93,58 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public MicrometerMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
         connectionsOpened = Counter.builder(MeterNames.CONNECTIONS_OPENED)
-                .description("WebSocket connections that completed the handshake").register(registry);
+                .description("WebSocket connections that completed the handshake")
+                .register(registry);
         connectionsCompressed = Counter.builder(MeterNames.CONNECTIONS_COMPRESSED)
-                .description("WebSocket connections that negotiated permessage-deflate").register(registry);
+                .description("WebSocket connections that negotiated permessage-deflate")
+                .register(registry);
         Gauge.builder(MeterNames.CONNECTIONS_ACTIVE, connectionsActive, AtomicInteger::get)
-                .description("WebSocket connections open now").register(registry);
+                .description("WebSocket connections open now")
+                .register(registry);
         for (UpgradeRefusal refusal : UpgradeRefusal.values()) {
-            refused.put(refusal, Counter.builder(MeterNames.UPGRADES_REFUSED).tag(MeterNames.REASON, refusal.code())
-                    .description("Upgrade requests answered with an HTTP refusal").register(registry));
+            refused.put(
+                    refusal,
+                    Counter.builder(MeterNames.UPGRADES_REFUSED)
+                            .tag(MeterNames.REASON, refusal.code())
+                            .description("Upgrade requests answered with an HTTP refusal")
+                            .register(registry));
         }
         for (ConnectionGate.Outcome outcome : ConnectionGate.Outcome.values()) {
-            connectionsRefused.put(outcome, Counter.builder(MeterNames.CONNECTIONS_REFUSED)
-                    .tag(MeterNames.REASON, outcome.tag())
-                    .description("Connections closed by the accept-time limits, by reason").register(registry));
+            connectionsRefused.put(
+                    outcome,
+                    Counter.builder(MeterNames.CONNECTIONS_REFUSED)
+                            .tag(MeterNames.REASON, outcome.tag())
+                            .description("Connections closed by the accept-time limits, by reason")
+                            .register(registry));
         }
         acceptFailures = Counter.builder(MeterNames.ACCEPT_FAILURES)
-                .description("Accepts that failed for want of a file descriptor").register(registry);
-        messagesIn = Counter.builder(MeterNames.MESSAGES_IN).description("Client frames decoded into a message")
+                .description("Accepts that failed for want of a file descriptor")
+                .register(registry);
+        messagesIn = Counter.builder(MeterNames.MESSAGES_IN)
+                .description("Client frames decoded into a message")
                 .register(registry);
         messagesOut = Counter.builder(MeterNames.MESSAGES_OUT)
-                .description("Server messages written to clients, live and replayed").register(registry);
-        resumes = Counter.builder(MeterNames.RESUMES).description("Resumes that attached to a live session")
+                .description("Server messages written to clients, live and replayed")
                 .register(registry);
-        replayed = Counter.builder(MeterNames.RESUME_REPLAYED).description("History messages re-sent by resumes")
+        resumes = Counter.builder(MeterNames.RESUMES)
+                .description("Resumes that attached to a live session")
                 .register(registry);
-        gaps = Counter.builder(MeterNames.RESUME_GAPS).description("Resumes told replay_gap").register(registry);
+        replayed = Counter.builder(MeterNames.RESUME_REPLAYED)
+                .description("History messages re-sent by resumes")
+                .register(registry);
+        gaps = Counter.builder(MeterNames.RESUME_GAPS)
+                .description("Resumes told replay_gap")
+                .register(registry);
         for (StartKind kind : StartKind.values()) {
-            sessionStart.put(kind, Timer.builder(MeterNames.SESSION_START).tag(MeterNames.START, kind.tag())
-                    .description("From session creation to its first worker being ready")
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(HISTOGRAM_MIN)
-                    .maximumExpectedValue(SESSION_START_MAX)
-                    .register(registry));
+            sessionStart.put(
+                    kind,
+                    Timer.builder(MeterNames.SESSION_START)
+                            .tag(MeterNames.START, kind.tag())
+                            .description("From session creation to its first worker being ready")
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(HISTOGRAM_MIN)
+                            .maximumExpectedValue(SESSION_START_MAX)
+                            .register(registry));
         }
         firstEvent = Timer.builder(MeterNames.TURN_FIRST_EVENT)
                 .description("From a message handed to the worker to its first event")
@@ -128,45 +153,78 @@ public final class MicrometerMetrics implements GatewayMetrics {
                 .maximumExpectedValue(FIRST_EVENT_MAX)
                 .register(registry);
         for (RestartCause cause : RestartCause.values()) {
-            restarts.put(cause, Counter.builder(MeterNames.WORKER_RESTARTS).tag(MeterNames.REASON, cause.tag())
-                    .description("Worker replacements triggered, by cause").register(registry));
+            restarts.put(
+                    cause,
+                    Counter.builder(MeterNames.WORKER_RESTARTS)
+                            .tag(MeterNames.REASON, cause.tag())
+                            .description("Worker replacements triggered, by cause")
+                            .register(registry));
         }
         for (String outcome : TAKEOVER_OUTCOMES) {
-            takeovers.put(outcome, Timer.builder(MeterNames.SESSION_TAKEOVERS).tag(MeterNames.OUTCOME, outcome)
-                    .description("From a resume asking for a session in the shared store to taking it over, by outcome")
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(HISTOGRAM_MIN)
-                    .maximumExpectedValue(TAKEOVER_MAX)
-                    .register(registry));
+            takeovers.put(
+                    outcome,
+                    Timer.builder(MeterNames.SESSION_TAKEOVERS)
+                            .tag(MeterNames.OUTCOME, outcome)
+                            .description(
+                                    "From a resume asking for a session in the shared store to taking it over, by outcome")
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(HISTOGRAM_MIN)
+                            .maximumExpectedValue(TAKEOVER_MAX)
+                            .register(registry));
         }
         for (String reason : LEFT_REASONS) {
-            left.put(reason, Counter.builder(MeterNames.SESSIONS_LEFT).tag(MeterNames.REASON, reason)
-                    .description("Sessions that left this node alive: handed over, released, or lost to another node")
-                    .register(registry));
+            left.put(
+                    reason,
+                    Counter.builder(MeterNames.SESSIONS_LEFT)
+                            .tag(MeterNames.REASON, reason)
+                            .description(
+                                    "Sessions that left this node alive: handed over, released, or lost to another node")
+                            .register(registry));
         }
         Gauge.builder(MeterNames.VIEWERS_CONNECTED, viewersConnected, AtomicInteger::get)
-                .description("Read-only viewer connections attached to sessions now").register(registry);
-        for (String reason : List.of(MeterNames.VIEWER_CUT_SLOW, MeterNames.VIEWER_CUT_ENDED, MeterNames.VIEWER_CUT_MOVED)) {
-            viewersCut.put(reason, Counter.builder(MeterNames.VIEWERS_CUT).tag(MeterNames.REASON, reason)
-                    .description("Viewers the gateway disconnected: slow consumer, session ended, session left this node")
-                    .register(registry));
+                .description("Read-only viewer connections attached to sessions now")
+                .register(registry);
+        for (String reason :
+                List.of(MeterNames.VIEWER_CUT_SLOW, MeterNames.VIEWER_CUT_ENDED, MeterNames.VIEWER_CUT_MOVED)) {
+            viewersCut.put(
+                    reason,
+                    Counter.builder(MeterNames.VIEWERS_CUT)
+                            .tag(MeterNames.REASON, reason)
+                            .description(
+                                    "Viewers the gateway disconnected: slow consumer, session ended, session left this node")
+                            .register(registry));
         }
         for (String stage : List.of("stalled", "interrupt", "restart")) {
-            stalled.put(stage, Counter.builder(MeterNames.TURNS_STALLED).tag(MeterNames.STAGE, stage)
-                    .description("Turns whose worker stayed silent for turn_stall_timeout (stalled), twice (interrupt), "
-                            + "three times (restart)").register(registry));
+            stalled.put(
+                    stage,
+                    Counter.builder(MeterNames.TURNS_STALLED)
+                            .tag(MeterNames.STAGE, stage)
+                            .description(
+                                    "Turns whose worker stayed silent for turn_stall_timeout (stalled), twice (interrupt), "
+                                            + "three times (restart)")
+                            .register(registry));
         }
         requestsOpened = Counter.builder(MeterNames.REQUESTS_OPENED)
-                .description("Workers' requests to the user (approvals, questions) shown to clients").register(registry);
+                .description("Workers' requests to the user (approvals, questions) shown to clients")
+                .register(registry);
         for (String outcome : List.of("answered", "timeout", "cancelled", "refused")) {
-            requestsResolved.put(outcome, Counter.builder(MeterNames.REQUESTS_RESOLVED).tag(MeterNames.OUTCOME, outcome)
-                    .description("Workers' requests resolved: answered, timed out, cancelled with their turn or worker, "
-                            + "or refused over limits.max_pending_requests").register(registry));
+            requestsResolved.put(
+                    outcome,
+                    Counter.builder(MeterNames.REQUESTS_RESOLVED)
+                            .tag(MeterNames.OUTCOME, outcome)
+                            .description(
+                                    "Workers' requests resolved: answered, timed out, cancelled with their turn or worker, "
+                                            + "or refused over limits.max_pending_requests")
+                            .register(registry));
         }
-        Gauge.builder(MeterNames.WORKERS_RSS, rssTotal, AtomicLong::get).baseUnit(BaseUnits.BYTES)
-                .description("RSS of every session's worker process tree, summed, at the last sample").register(registry);
-        Gauge.builder(MeterNames.WORKER_RSS_MAX, rssMax, AtomicLong::get).baseUnit(BaseUnits.BYTES)
-                .description("The largest worker process tree RSS at the last sample").register(registry);
+        Gauge.builder(MeterNames.WORKERS_RSS, rssTotal, AtomicLong::get)
+                .baseUnit(BaseUnits.BYTES)
+                .description("RSS of every session's worker process tree, summed, at the last sample")
+                .register(registry);
+        Gauge.builder(MeterNames.WORKER_RSS_MAX, rssMax, AtomicLong::get)
+                .baseUnit(BaseUnits.BYTES)
+                .description("The largest worker process tree RSS at the last sample")
+                .register(registry);
     }
 
     /** The registry the meters live in. */
@@ -184,31 +242,69 @@ public final class MicrometerMetrics implements GatewayMetrics {
             if (state == SessionState.ENDED) {
                 continue; // ended sessions leave the registry at once: always 0
             }
-            gauge(MeterNames.SESSIONS, census, c -> c.count(state), "Live sessions by state", MeterNames.STATE, state.wire());
+            gauge(
+                    MeterNames.SESSIONS,
+                    census,
+                    c -> c.count(state),
+                    "Live sessions by state",
+                    MeterNames.STATE,
+                    state.wire());
         }
         gauge(MeterNames.SESSIONS_ATTACHED, census, SessionCensus::attached, "Live sessions with a connection");
         gauge(MeterNames.SESSIONS_DETACHED, census, SessionCensus::detached, "Live sessions without a connection");
-        gauge(MeterNames.SESSIONS_STORE_AWAY, census, SessionCensus::storeAway,
+        gauge(
+                MeterNames.SESSIONS_STORE_AWAY,
+                census,
+                SessionCensus::storeAway,
                 "Live sessions showing output without waiting for the session store, which does not answer");
-        gauge(MeterNames.REPLAY_BUFFER_MESSAGES, census, SessionCensus::replayMessages,
+        gauge(
+                MeterNames.REPLAY_BUFFER_MESSAGES,
+                census,
+                SessionCensus::replayMessages,
                 "History messages kept for replay, all sessions");
-        Gauge.builder(MeterNames.REPLAY_BUFFER_BYTES, census, c -> c.get().replayBytes()).baseUnit(BaseUnits.BYTES)
-                .description("Encoded bytes kept for replay, all sessions").register(registry);
+        Gauge.builder(MeterNames.REPLAY_BUFFER_BYTES, census, c -> c.get().replayBytes())
+                .baseUnit(BaseUnits.BYTES)
+                .description("Encoded bytes kept for replay, all sessions")
+                .register(registry);
         return this;
     }
 
     /** Registers the worker pool gauges and counters over {@code status} (a thread-safe snapshot). */
     public MicrometerMetrics bindPool(Supplier<PoolStatus> status) {
         bound.add(requireNonNull(status, "status"));
-        gauge(MeterNames.POOL_WORKERS, status, PoolStatus::warm, "Pool workers by state", MeterNames.STATE, MeterNames.POOL_WARM);
-        gauge(MeterNames.POOL_WORKERS, status, PoolStatus::starting, "Pool workers by state", MeterNames.STATE,
+        gauge(
+                MeterNames.POOL_WORKERS,
+                status,
+                PoolStatus::warm,
+                "Pool workers by state",
+                MeterNames.STATE,
+                MeterNames.POOL_WARM);
+        gauge(
+                MeterNames.POOL_WORKERS,
+                status,
+                PoolStatus::starting,
+                "Pool workers by state",
+                MeterNames.STATE,
                 MeterNames.POOL_STARTING);
-        gauge(MeterNames.POOL_WORKERS, status, PoolStatus::live, "Pool workers by state", MeterNames.STATE, MeterNames.POOL_LIVE);
+        gauge(
+                MeterNames.POOL_WORKERS,
+                status,
+                PoolStatus::live,
+                "Pool workers by state",
+                MeterNames.STATE,
+                MeterNames.POOL_LIVE);
         FunctionCounter.builder(MeterNames.POOL_SPAWNS, status, s -> s.get().spawned())
-                .description("Worker launches attempted").register(registry);
-        FunctionCounter.builder(MeterNames.POOL_SPAWN_FAILURES, status, s -> s.get().spawnFailures())
-                .description("Worker launches that failed").register(registry);
-        gauge(MeterNames.POOL_BREAKER_STATE, status, s -> breaker(s), "Spawn circuit breaker: 0 closed, 1 open, 2 half-open");
+                .description("Worker launches attempted")
+                .register(registry);
+        FunctionCounter.builder(
+                        MeterNames.POOL_SPAWN_FAILURES, status, s -> s.get().spawnFailures())
+                .description("Worker launches that failed")
+                .register(registry);
+        gauge(
+                MeterNames.POOL_BREAKER_STATE,
+                status,
+                s -> breaker(s),
+                "Spawn circuit breaker: 0 closed, 1 open, 2 half-open");
         return this;
     }
 
@@ -221,10 +317,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
         new UptimeMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             ByteBufAllocatorMetric netty = provider.metric();
-            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedDirectMemory).tag(MeterNames.AREA, "direct")
-                    .baseUnit(BaseUnits.BYTES).description("Memory Netty's buffer allocator holds").register(registry);
-            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedHeapMemory).tag(MeterNames.AREA, "heap")
-                    .baseUnit(BaseUnits.BYTES).description("Memory Netty's buffer allocator holds").register(registry);
+            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedDirectMemory)
+                    .tag(MeterNames.AREA, "direct")
+                    .baseUnit(BaseUnits.BYTES)
+                    .description("Memory Netty's buffer allocator holds")
+                    .register(registry);
+            Gauge.builder(MeterNames.NETTY_MEMORY, netty, ByteBufAllocatorMetric::usedHeapMemory)
+                    .tag(MeterNames.AREA, "heap")
+                    .baseUnit(BaseUnits.BYTES)
+                    .description("Memory Netty's buffer allocator holds")
+                    .register(registry);
         }
         return this;
     }
@@ -237,8 +339,12 @@ public final class MicrometerMetrics implements GatewayMetrics {
         };
     }
 
-    private <T> void gauge(String name, Supplier<T> source, ToDoubleFunction<T> value, String description, String... tags) {
-        Gauge.builder(name, source, s -> value.applyAsDouble(s.get())).tags(tags).description(description).register(registry);
+    private <T> void gauge(
+            String name, Supplier<T> source, ToDoubleFunction<T> value, String description, String... tags) {
+        Gauge.builder(name, source, s -> value.applyAsDouble(s.get()))
+                .tags(tags)
+                .description(description)
+                .register(registry);
     }
 
     @Override
@@ -276,7 +382,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public MicrometerMetrics bindConnections(ConnectionGate gate) {
         requireNonNull(gate, "gate");
         Gauge.builder(MeterNames.CONNECTIONS_PENDING, gate, ConnectionGate::pending)
-                .description("Connections accepted that have not completed a WebSocket upgrade").strongReference(true)
+                .description("Connections accepted that have not completed a WebSocket upgrade")
+                .strongReference(true)
                 .register(registry);
         return this;
     }
@@ -303,8 +410,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void frameRejected(ErrorCode code) {
-        Counter.builder(MeterNames.FRAMES_REJECTED).tag(MeterNames.CODE, code.wire())
-                .description("Client frames refused before their session").register(registry).increment();
+        Counter.builder(MeterNames.FRAMES_REJECTED)
+                .tag(MeterNames.CODE, code.wire())
+                .description("Client frames refused before their session")
+                .register(registry)
+                .increment();
     }
 
     @Override
@@ -323,8 +433,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
 
     @Override
     public void sessionEnded(String reason) {
-        Counter.builder(MeterNames.SESSIONS_ENDED).tag(MeterNames.REASON, reason)
-                .description("Sessions ended, by reason").register(registry).increment();
+        Counter.builder(MeterNames.SESSIONS_ENDED)
+                .tag(MeterNames.REASON, reason)
+                .description("Sessions ended, by reason")
+                .register(registry)
+                .increment();
     }
 
     @Override

@@ -16,8 +16,13 @@ import java.util.Map;
  * @param replayBytes encoded bytes kept for replay, summed
  * @param storeAway sessions showing output without waiting for the shared store, which does not answer
  */
-public record SessionCensus(Map<SessionState, Integer> byState, int attached, int detached, long replayMessages,
-        long replayBytes, int storeAway) {
+public record SessionCensus(
+        Map<SessionState, Integer> byState,
+        int attached,
+        int detached,
+        long replayMessages,
+        long replayBytes,
+        int storeAway) {
 
     public SessionCensus {
         byState = Map.copyOf(requireNonNull(byState, "byState"));

@@ -54,8 +54,13 @@ final class Compression {
     Compression(CompressionConfig config, int maxFrameBytes) {
         this.config = requireNonNull(config, "config");
         PerMessageDeflateServerExtensionHandshaker netty = new PerMessageDeflateServerExtensionHandshaker(
-                config.level(), false, config.clientMaxWindowBits(), true, config.clientNoContextTakeover(),
-                new Threshold(config.threshold()), maxFrameBytes);
+                config.level(),
+                false,
+                config.clientMaxWindowBits(),
+                true,
+                config.clientNoContextTakeover(),
+                new Threshold(config.threshold()),
+                maxFrameBytes);
         this.handshaker = offer -> netty.handshakeExtension(withPreferences(offer));
     }
 
@@ -102,7 +107,8 @@ final class Compression {
 
         private boolean small(WebSocketFrame frame) {
             // Only whole messages are skipped: the rest of a compressed message must be compressed too.
-            return !(frame instanceof ContinuationWebSocketFrame) && frame.isFinalFragment()
+            return !(frame instanceof ContinuationWebSocketFrame)
+                    && frame.isFinalFragment()
                     && frame.content().readableBytes() < bytes;
         }
     }

@@ -49,7 +49,9 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         });
         if (lease == null) {
             metrics.connectionRefused(ConnectionGate.Outcome.ADDRESS_LIMIT);
-            log.debug("closing {} at accept: its address holds abuse.max_connections_per_address", channel.remoteAddress());
+            log.debug(
+                    "closing {} at accept: its address holds abuse.max_connections_per_address",
+                    channel.remoteAddress());
             Unwatched.close(ctx);
             return;
         }

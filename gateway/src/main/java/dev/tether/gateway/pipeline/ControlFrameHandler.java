@@ -61,7 +61,8 @@ final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
             int rsv = frame.rsv();
             frame.release();
-            ctx.fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR,
+            ctx.fireExceptionCaught(new CorruptedWebSocketFrameException(
+                    WebSocketCloseStatus.PROTOCOL_ERROR,
                     "reserved bits " + rsv + " set without a negotiated extension for them"));
         } else if (msg instanceof WebSocketFrame frame && frame.content().readableBytes() > maxFrameBytes) {
             int bytes = frame.content().readableBytes();
@@ -79,11 +80,12 @@ final class ControlFrameHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
         } else if (msg instanceof CloseWebSocketFrame close && !sendableCode(close.content())) {
             ByteBuf payload = close.content();
-            String what = payload.readableBytes() < 2 ? "a close payload of 1 byte"
+            String what = payload.readableBytes() < 2
+                    ? "a close payload of 1 byte"
                     : "close code " + payload.getUnsignedShort(payload.readerIndex());
             close.release();
-            ctx.fireExceptionCaught(new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR,
-                    "invalid " + what));
+            ctx.fireExceptionCaught(
+                    new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR, "invalid " + what));
         } else {
             ctx.fireChannelRead(msg);
         }

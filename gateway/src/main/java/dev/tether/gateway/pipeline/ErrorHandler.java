@@ -53,7 +53,8 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             log.debug("{}: protocol violation: {}", ctx.channel(), cause.getMessage());
             WebSocketCloseStatus status = corrupted.closeStatus();
             closeWith(ctx, status.code(), status.reasonText());
-        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException
+        } else if (cause instanceof IOException
+                || cause instanceof PrematureChannelClosureException
                 || cause instanceof NotSslRecordException
                 || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
             // PrematureChannelClosureException: the frame aggregator saw the connection end

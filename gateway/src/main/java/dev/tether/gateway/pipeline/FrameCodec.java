@@ -98,10 +98,13 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
             try {
                 ClientMessage message = codec.decodeClient(json);
                 long dataBytes;
-                if (frameBytes > maxMessageBytes && message instanceof ClientMessage.Message m
+                if (frameBytes > maxMessageBytes
+                        && message instanceof ClientMessage.Message m
                         && (dataBytes = jsonBytes(m.data())) > maxMessageBytes) {
-                    out.add(new InboundFailure(ErrorCode.MESSAGE_TOO_LARGE,
-                            "message data is " + dataBytes + " bytes; the limit is " + maxMessageBytes, m.id()));
+                    out.add(new InboundFailure(
+                            ErrorCode.MESSAGE_TOO_LARGE,
+                            "message data is " + dataBytes + " bytes; the limit is " + maxMessageBytes,
+                            m.id()));
                 } else {
                     out.add(message);
                 }
@@ -109,9 +112,11 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
                 out.add(new InboundFailure(e.code(), e.getMessage()));
             }
         } else if (frame instanceof BinaryWebSocketFrame) {
-            out.add(new InboundFailure(ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text frames"));
+            out.add(new InboundFailure(
+                    ErrorCode.BINARY_NOT_SUPPORTED, "binary frames are not supported; send JSON text frames"));
         } else {
-            out.add(new InboundFailure(ErrorCode.INVALID_JSON, "unexpected " + frame.getClass().getSimpleName()));
+            out.add(new InboundFailure(
+                    ErrorCode.INVALID_JSON, "unexpected " + frame.getClass().getSimpleName()));
         }
     }
 

@@ -16,20 +16,20 @@ import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_INITIAL_LINE_BYTES
 import static dev.tether.gateway.pipeline.GatewayPipeline.MAX_UPGRADE_REQUEST_BYTES;
 import static dev.tether.gateway.pipeline.GatewayPipeline.OUTBOUND_GUARD;
 import static dev.tether.gateway.pipeline.GatewayPipeline.SESSION;
-import static dev.tether.gateway.pipeline.GatewayPipeline.TLS;
 import static dev.tether.gateway.pipeline.GatewayPipeline.SUBPROTOCOL;
+import static dev.tether.gateway.pipeline.GatewayPipeline.TLS;
 import static dev.tether.gateway.pipeline.GatewayPipeline.UPGRADE;
 import static dev.tether.gateway.pipeline.GatewayPipeline.WEBSOCKET;
 import static dev.tether.gateway.pipeline.GatewayPipeline.add;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.abuse.AddressRateLimiter;
+import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.http.HttpRoutes;
-import dev.tether.gateway.abuse.AddressRateLimiter;
-import dev.tether.gateway.abuse.ConnectionGate;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.protocol.WireCodec;
@@ -61,6 +61,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private final ErrorHandler errors = new ErrorHandler();
     /** Open and pending connections, counted across reloads (which only change its limits). */
     private final ConnectionGate gate;
+
     private final ConnectionLimitHandler connectionLimits;
     /** The certificate served to new connections; null with {@code server.tls} off. */
     private final CertificateReloader tls;
@@ -68,8 +69,13 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
     private volatile Stage stage;
 
     /** The handlers and settings built from one configuration, shared by the connections it serves. */
-    private record Stage(GatewayConfig config, Refusals refusals, FrameCodec frameCodec,
-            WebSocketServerProtocolConfig websocket, AddressRateLimiter addresses, ControlFrameHandler controlFrames,
+    private record Stage(
+            GatewayConfig config,
+            Refusals refusals,
+            FrameCodec frameCodec,
+            WebSocketServerProtocolConfig websocket,
+            AddressRateLimiter addresses,
+            ControlFrameHandler controlFrames,
             Compression compression) {}
 
     /**
@@ -77,8 +83,14 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
      * @param ticker nanosecond time for the per-address connection rate
      * @param tls the certificate of {@code server.tls}, or null to serve plain {@code ws://}
      */
-    public GatewayInitializer(GatewayConfig config, WireCodec codec, TokenVerification verifier, SessionRegistry registry,
-            HttpRoutes routes, Ticker ticker, CertificateReloader tls) {
+    public GatewayInitializer(
+            GatewayConfig config,
+            WireCodec codec,
+            TokenVerification verifier,
+            SessionRegistry registry,
+            HttpRoutes routes,
+            Ticker ticker,
+            CertificateReloader tls) {
         this.tls = tls;
         this.codec = requireNonNull(codec, "codec");
         this.ticker = requireNonNull(ticker, "ticker");
@@ -86,7 +98,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         this.verifier = requireNonNull(verifier, "verifier");
         this.registry = requireNonNull(registry, "registry");
         this.stage = stage(requireNonNull(config, "config"), new AddressRateLimiter(config.abuse(), ticker));
-        this.gate = new ConnectionGate(config.abuse().maxConnectionsPerAddress(), config.abuse().maxPendingHandshakes());
+        this.gate = new ConnectionGate(
+                config.abuse().maxConnectionsPerAddress(), config.abuse().maxPendingHandshakes());
         this.connectionLimits = new ConnectionLimitHandler(gate, registry.metrics());
     }
 
@@ -132,11 +145,17 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                         .withUTF8Validator(true)
                         .build())
                 .build();
-        return new Stage(config, new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics()),
-                new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()), websocket, addresses,
+        return new Stage(
+                config,
+                new Refusals(codec.mapper(), config.sessions().retryAfter().toSeconds(), registry.metrics()),
+                new FrameCodec(codec, config.abuse().maxMessageBytes(), registry.metrics()),
+                websocket,
+                addresses,
                 new ControlFrameHandler(config.server().maxFrameBytes()),
                 config.server().compression().enabled()
-                        ? new Compression(config.server().compression(), config.server().maxFrameBytes()) : null);
+                        ? new Compression(
+                                config.server().compression(), config.server().maxFrameBytes())
+                        : null);
     }
 
     /** At most this many frames wait for a consolidated flush (Netty's default). */
@@ -147,8 +166,9 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         Stage stage = this.stage;
         GatewayConfig config = stage.config();
         // Set per connection (not only as a bootstrap child option) so a reload reaches new ones.
-        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(
-                config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
+        channel.config()
+                .setWriteBufferWaterMark(new WriteBufferWaterMark(
+                        config.abuse().outboundHighWater() / 2, config.abuse().outboundHighWater()));
         ChannelPipeline pipeline = channel.pipeline();
         add(pipeline, CONNECTION_LIMITS, connectionLimits);
         if (tls != null) {
@@ -159,14 +179,26 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
         add(pipeline, HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, MAX_CHUNK_BYTES));
         add(pipeline, HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_UPGRADE_REQUEST_BYTES));
         add(pipeline, HTTP_ROUTES, routes);
-        add(pipeline, UPGRADE, new UpgradeHandler(config.server(), config.auth(), verifier, registry, stage.refusals(),
-                stage.addresses(), config.drain().retryAfter().toSeconds()));
+        add(
+                pipeline,
+                UPGRADE,
+                new UpgradeHandler(
+                        config.server(),
+                        config.auth(),
+                        verifier,
+                        registry,
+                        stage.refusals(),
+                        stage.addresses(),
+                        config.drain().retryAfter().toSeconds()));
         if (stage.compression() != null) {
             add(pipeline, COMPRESSION, stage.compression().newHandler());
         }
         add(pipeline, CONTROL_FRAMES, stage.controlFrames());
         add(pipeline, WEBSOCKET, new WebSocketServerProtocolHandler(stage.websocket()));
-        add(pipeline, FRAME_AGGREGATOR, new WebSocketFrameAggregator(config.server().maxFrameBytes()));
+        add(
+                pipeline,
+                FRAME_AGGREGATOR,
+                new WebSocketFrameAggregator(config.server().maxFrameBytes()));
         add(pipeline, FRAME_CODEC, stage.frameCodec());
         add(pipeline, SESSION, new SessionHandler(registry, stage.config().heartbeat()));
         add(pipeline, ERRORS, errors);

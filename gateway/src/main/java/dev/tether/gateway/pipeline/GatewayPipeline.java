@@ -154,7 +154,8 @@ public final class GatewayPipeline {
         requireNonNull(handler, "handler");
         int at = ORDER.indexOf(name);
         if (at < 0) {
-            throw new IllegalArgumentException("stage: " + name + " (expected one of GatewayPipeline.ORDER: " + ORDER + ")");
+            throw new IllegalArgumentException(
+                    "stage: " + name + " (expected one of GatewayPipeline.ORDER: " + ORDER + ")");
         }
         for (String later : ORDER.subList(at + 1, ORDER.size())) {
             if (pipeline.context(later) != null) {

@@ -83,8 +83,10 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
         if (idle.state() == IdleState.READER_IDLE) {
             silentIntervals = idle.isFirst() ? 1 : silentIntervals + 1;
             if (silentIntervals >= deadAfterIntervals) {
-                // INFO, like the outbound guard's closes: an operator (or a load test) can see half-open connections found.
-                log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
+                // INFO, like the outbound guard's closes: an operator (or a load test) can see half-open connections
+                // found.
+                log.atInfo()
+                        .addKeyValue("remote", ctx.channel().remoteAddress())
                         .log("nothing received for {} heartbeat intervals: closing as dead", silentIntervals);
                 Unwatched.close(ctx);
                 return;
@@ -92,6 +94,7 @@ final class HeartbeatHandler extends ChannelInboundHandlerAdapter {
         } else if (idle.state() == IdleState.WRITER_IDLE && silentIntervals > 0) {
             return; // the reader's silence already pings once per interval
         }
-        ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER)).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.EMPTY_BUFFER))
+                .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 }

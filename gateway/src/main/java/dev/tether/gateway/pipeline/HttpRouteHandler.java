@@ -43,7 +43,8 @@ public final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request) || !request.decoderResult().isSuccess()) {
+        if (!(msg instanceof FullHttpRequest request)
+                || !request.decoderResult().isSuccess()) {
             ctx.fireChannelRead(msg);
             return;
         }
@@ -71,14 +72,20 @@ public final class HttpRouteHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
-        Unwatched.whenComplete(pending, (ignored, error) -> ctx.executor().execute(() -> {
-            finish(ctx, request, pending, keepAlive, head);
-            ctx.channel().config().setAutoRead(true);
-        }));
+        Unwatched.whenComplete(
+                pending,
+                (ignored, error) -> ctx.executor().execute(() -> {
+                    finish(ctx, request, pending, keepAlive, head);
+                    ctx.channel().config().setAutoRead(true);
+                }));
     }
 
-    private void finish(ChannelHandlerContext ctx, FullHttpRequest request, CompletableFuture<HttpAnswer> done,
-            boolean keepAlive, boolean head) {
+    private void finish(
+            ChannelHandlerContext ctx,
+            FullHttpRequest request,
+            CompletableFuture<HttpAnswer> done,
+            boolean keepAlive,
+            boolean head) {
         try {
             HttpAnswer answer;
             try {

@@ -65,9 +65,13 @@ final class OutboundGuard extends ChannelDuplexHandler {
         ctx.flush();
         long unsent = pendingBytes.applyAsLong(ctx.channel());
         if (unsent > maxOutboundBytes && ctx.channel().isActive()) {
-            log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
-                    .log("closing {}: not reading, {} bytes unsent (abuse.max_outbound_bytes {})",
-                            ctx.channel(), unsent, maxOutboundBytes);
+            log.atInfo()
+                    .addKeyValue("remote", ctx.channel().remoteAddress())
+                    .log(
+                            "closing {}: not reading, {} bytes unsent (abuse.max_outbound_bytes {})",
+                            ctx.channel(),
+                            unsent,
+                            maxOutboundBytes);
             cut(ctx);
         }
     }
@@ -89,9 +93,13 @@ final class OutboundGuard extends ChannelDuplexHandler {
         if (ctx.channel().isWritable() || !ctx.channel().isActive()) {
             return;
         }
-        log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
-                .log("closing {}: not reading for {} ({} bytes unsent, abuse.outbound_stall_timeout)",
-                        ctx.channel(), stallTimeout, pendingBytes.applyAsLong(ctx.channel()));
+        log.atInfo()
+                .addKeyValue("remote", ctx.channel().remoteAddress())
+                .log(
+                        "closing {}: not reading for {} ({} bytes unsent, abuse.outbound_stall_timeout)",
+                        ctx.channel(),
+                        stallTimeout,
+                        pendingBytes.applyAsLong(ctx.channel()));
         cut(ctx);
     }
 

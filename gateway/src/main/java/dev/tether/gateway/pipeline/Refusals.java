@@ -60,7 +60,11 @@ final class Refusals {
         refuse(ctx, refusal, message, EmptyHttpHeaders.INSTANCE, Math.max(1, retryAfterSeconds));
     }
 
-    private void refuse(ChannelHandlerContext ctx, UpgradeRefusal refusal, String message, HttpHeaders extraHeaders,
+    private void refuse(
+            ChannelHandlerContext ctx,
+            UpgradeRefusal refusal,
+            String message,
+            HttpHeaders extraHeaders,
             long retryAfterSeconds) {
         metrics.upgradeRefused(refusal);
         byte[] body;
@@ -69,8 +73,8 @@ final class Refusals {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(refusal.status()), Unpooled.wrappedBuffer(body));
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(refusal.status()), Unpooled.wrappedBuffer(body));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)

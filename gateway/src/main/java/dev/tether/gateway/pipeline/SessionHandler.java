@@ -6,8 +6,8 @@ import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.ControlFrame;
-import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.worker.Worker;
@@ -82,8 +82,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (ticket instanceof UpgradeTicket.Create create) {
             session = create.sessionId() == null
                     ? registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker())
-                    : registry.create(create.sessionId(), create.token().subject(), ctx.channel().eventLoop(),
-                            create.worker(), create.journal());
+                    : registry.create(
+                            create.sessionId(),
+                            create.token().subject(),
+                            ctx.channel().eventLoop(),
+                            create.worker(),
+                            create.journal());
             session.attach(connection, 0, false);
             return;
         }
@@ -95,7 +99,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void resume(ChannelHandlerContext ctx, UpgradeTicket.Resume ticket) {
-        SessionRegistry.Lookup lookup = registry.lookup(ticket.sessionId(), ticket.token().subject());
+        SessionRegistry.Lookup lookup =
+                registry.lookup(ticket.sessionId(), ticket.token().subject());
         if (ticket.adoptWith() != null) {
             if (lookup instanceof SessionRegistry.Lookup.NotFound && parseLastSeq(ticket.lastSeq()) >= 0) {
                 adopt(ctx, ticket);
@@ -135,8 +140,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                         session.attach(connection, lastSeq, true);
                         return;
                     }
-                    SessionStore.Adoption adoption = outcome instanceof SessionRegistry.TakeOver.Refused refused
-                            ? refused.adoption() : null;
+                    SessionStore.Adoption adoption =
+                            outcome instanceof SessionRegistry.TakeOver.Refused refused ? refused.adoption() : null;
                     if (adoption instanceof SessionStore.Adoption.Ended ended) {
                         EndReason reason = EndReason.fromWire(ended.reason()).orElse(null);
                         if (reason != null) {
@@ -144,14 +149,20 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                         }
                         SessionRefusals.expired(connection, ended.reason());
                     } else if (adoption instanceof SessionStore.Adoption.Incompatible incompatible) {
-                        SessionRefusals.refuse(connection, ErrorCode.SESSION_INCOMPATIBLE, "the session was stored "
-                                + "in format " + incompatible.format() + ", which this gateway cannot read",
+                        SessionRefusals.refuse(
+                                connection,
+                                ErrorCode.SESSION_INCOMPATIBLE,
+                                "the session was stored " + "in format " + incompatible.format()
+                                        + ", which this gateway cannot read",
                                 CloseCode.SESSION_NOT_FOUND);
                     } else if (adoption instanceof SessionStore.Adoption.NotFound) {
                         SessionRefusals.notFound(connection);
                     } else {
-                        Throwable why = outcome instanceof SessionRegistry.TakeOver.Failed failed ? failed.error() : error;
-                        log.atWarn().addKeyValue("session", ticket.sessionId()).addKeyValue("subject", subject)
+                        Throwable why =
+                                outcome instanceof SessionRegistry.TakeOver.Failed failed ? failed.error() : error;
+                        log.atWarn()
+                                .addKeyValue("session", ticket.sessionId())
+                                .addKeyValue("subject", subject)
                                 .log("cannot take the session over: {}", String.valueOf(why));
                         SessionRefusals.busy(connection, "the session cannot be taken over now: resume again later");
                     }
@@ -170,7 +181,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             // An HTTP request that no stage before answered or upgraded: nothing may go on with
             // it, and a connection that carries one is not to be trusted with another.
             ReferenceCountUtil.release(msg);
-            log.debug("closing {}: an HTTP request reached the session stage", ctx.channel().remoteAddress());
+            log.debug(
+                    "closing {}: an HTTP request reached the session stage",
+                    ctx.channel().remoteAddress());
             Unwatched.close(ctx);
             return;
         }
@@ -218,7 +231,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 if (create.sessionId() != null) {
                     registry.store().abandon(create.sessionId(), create.token().subject());
                 }
-                log.atDebug().addKeyValue("subject", create.token().subject())
+                log.atDebug()
+                        .addKeyValue("subject", create.token().subject())
                         .log("connection closed before its handshake completed; slot and worker released");
             }
         }

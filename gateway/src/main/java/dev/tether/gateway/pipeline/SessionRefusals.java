@@ -27,7 +27,10 @@ final class SessionRefusals {
 
     /** {@code invalid_sequence}, close 4009: {@code last_seq} is not an integer from 0 to 2^63-1. */
     static void invalidSequence(Connection connection) {
-        refuse(connection, ErrorCode.INVALID_SEQUENCE, "last_seq must be an integer from 0 to 2^63-1",
+        refuse(
+                connection,
+                ErrorCode.INVALID_SEQUENCE,
+                "last_seq must be an integer from 0 to 2^63-1",
                 CloseCode.INVALID_SEQUENCE);
     }
 

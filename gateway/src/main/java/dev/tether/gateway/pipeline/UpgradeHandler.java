@@ -2,6 +2,7 @@ package dev.tether.gateway.pipeline;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.auth.Credentials;
 import dev.tether.gateway.auth.TokenRejectedException;
@@ -9,7 +10,6 @@ import dev.tether.gateway.auth.TokenVerification;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ServerConfig;
-import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionIds;
@@ -94,6 +94,7 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private final AddressRateLimiter addresses;
     /** {@code drain.retry_after} in seconds: the {@code Retry-After} of 503 {@code shutting_down}. */
     private final long drainRetryAfterSeconds;
+
     private ScheduledFuture<?> timeout;
     /** Whether the connection was over its address's rate when accepted: its request gets a 429. */
     private boolean overRate;
@@ -103,8 +104,14 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
      */
     private boolean decided;
 
-    UpgradeHandler(ServerConfig server, AuthConfig auth, TokenVerification verifier, SessionRegistry registry, Refusals refusals,
-            AddressRateLimiter addresses, long drainRetryAfterSeconds) {
+    UpgradeHandler(
+            ServerConfig server,
+            AuthConfig auth,
+            TokenVerification verifier,
+            SessionRegistry registry,
+            Refusals refusals,
+            AddressRateLimiter addresses,
+            long drainRetryAfterSeconds) {
         this.drainRetryAfterSeconds = drainRetryAfterSeconds;
         this.addresses = requireNonNull(addresses, "addresses");
         this.server = requireNonNull(server, "server");
@@ -117,10 +124,17 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         overRate = addresses.tryAcquire(ctx.channel().remoteAddress()) > 0;
-        timeout = ctx.executor().schedule(() -> {
-            log.debug("closing {}: no upgrade within {}", ctx.channel().remoteAddress(), server.handshakeTimeout());
-            Unwatched.close(ctx);
-        }, server.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        timeout = ctx.executor()
+                .schedule(
+                        () -> {
+                            log.debug(
+                                    "closing {}: no upgrade within {}",
+                                    ctx.channel().remoteAddress(),
+                                    server.handshakeTimeout());
+                            Unwatched.close(ctx);
+                        },
+                        server.handshakeTimeout().toNanos(),
+                        TimeUnit.NANOSECONDS);
         ctx.fireChannelActive();
     }
 
@@ -134,15 +148,22 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (decided) {
-            log.debug("closing {}: another request after its upgrade was decided", ctx.channel().remoteAddress());
+            log.debug(
+                    "closing {}: another request after its upgrade was decided",
+                    ctx.channel().remoteAddress());
             Unwatched.close(ctx);
             return;
         }
         decided = true;
         if (overRate) {
             long waitNanos = addresses.nanosUntilAllowed(ctx.channel().remoteAddress());
-            log.debug("upgrade refused: {} over its connection rate", ctx.channel().remoteAddress());
-            refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many connection attempts from this address",
+            log.debug(
+                    "upgrade refused: {} over its connection rate",
+                    ctx.channel().remoteAddress());
+            refusals.refuse(
+                    ctx,
+                    UpgradeRefusal.TOO_MANY_CONNECTIONS,
+                    "too many connection attempts from this address",
                     Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1)));
             return;
         }
@@ -165,11 +186,14 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return;
         }
         if (!isWebSocketUpgrade(request)) {
-            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, "expected a WebSocket upgrade (GET with Upgrade: websocket)");
+            refusals.refuse(
+                    ctx, UpgradeRefusal.BAD_REQUEST, "expected a WebSocket upgrade (GET with Upgrade: websocket)");
             return;
         }
         if (!isRfc6455(request)) {
-            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST,
+            refusals.refuse(
+                    ctx,
+                    UpgradeRefusal.BAD_REQUEST,
                     "expected Sec-WebSocket-Version: " + WEBSOCKET_VERSION + " and a Sec-WebSocket-Key",
                     new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WEBSOCKET_VERSION));
             return;
@@ -200,7 +224,8 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             token = verifier.verify(credential.get());
         } catch (TokenRejectedException e) {
             registry.metrics().authFailed(MeterNames.STAGE_UPGRADE, e.reason().name());
-            log.atInfo().addKeyValue("remote", ctx.channel().remoteAddress())
+            log.atInfo()
+                    .addKeyValue("remote", ctx.channel().remoteAddress())
                     .log("upgrade refused: {}", e.getMessage());
             refusals.refuse(ctx, UpgradeRefusal.UNAUTHORIZED, e.getMessage());
             return;
@@ -234,11 +259,19 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private void registerShared(ChannelHandlerContext ctx, FullHttpRequest request, UpgradeTicket.Create create) {
         String subject = create.token().subject();
         String id = registry.nextId();
-        registry.store().create(id, subject, create.token().expiresAt().getEpochSecond(), ctx.channel().eventLoop())
+        registry.store()
+                .create(
+                        id,
+                        subject,
+                        create.token().expiresAt().getEpochSecond(),
+                        ctx.channel().eventLoop())
                 .whenComplete((creation, error) -> ctx.executor().execute(() -> {
-                    if (creation instanceof SessionStore.Creation.Created created && ctx.channel().isActive()) {
-                        handshake(ctx, request, new UpgradeTicket.Create(create.token(), create.worker(), id,
-                                created.journal()));
+                    if (creation instanceof SessionStore.Creation.Created created
+                            && ctx.channel().isActive()) {
+                        handshake(
+                                ctx,
+                                request,
+                                new UpgradeTicket.Create(create.token(), create.worker(), id, created.journal()));
                         return;
                     }
                     request.release();
@@ -249,8 +282,9 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     } else if (creation instanceof SessionStore.Creation.UserLimit) {
                         refusals.refuse(ctx, UpgradeRefusal.TOO_MANY_CONNECTIONS, "too many sessions for this user");
                     } else {
-                        log.atWarn().addKeyValue("subject", subject).log("upgrade refused: the session store: {}",
-                                String.valueOf(error));
+                        log.atWarn()
+                                .addKeyValue("subject", subject)
+                                .log("upgrade refused: the session store: {}", String.valueOf(error));
                         refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the session store cannot be reached");
                     }
                 }));
@@ -286,7 +320,9 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return viewTicket(ctx, token, sessionId, first(uri, "last_seq"));
         }
         if (sessionId != null) {
-            if (!registry.store().shared() || registry.get(sessionId).isPresent() || !SessionIds.wellFormed(sessionId)) {
+            if (!registry.store().shared()
+                    || registry.get(sessionId).isPresent()
+                    || !SessionIds.wellFormed(sessionId)) {
                 return new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"));
             }
             // Maybe another node's: a slot and a worker are reserved to take it over.
@@ -330,8 +366,8 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     /** Acquires a worker for a session slot that {@code admission} reserved; null after a refusal. */
-    private CompletionStage<Worker> admitted(ChannelHandlerContext ctx, VerifiedToken token,
-            SessionRegistry.Admission admission) {
+    private CompletionStage<Worker> admitted(
+            ChannelHandlerContext ctx, VerifiedToken token, SessionRegistry.Admission admission) {
         switch (admission) {
             case AT_CAPACITY -> {
                 refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at its session limit");

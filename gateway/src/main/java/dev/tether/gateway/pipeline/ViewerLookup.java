@@ -77,16 +77,22 @@ final class ViewerLookup {
             SessionRefusals.notFound(connection);
             return;
         }
-        registry.store().locate(ticket.sessionId()).whenComplete((location, error) -> ctx.executor().execute(() ->
-                elsewhere(connection, ticket, location, error)));
+        registry.store()
+                .locate(ticket.sessionId())
+                .whenComplete((location, error) ->
+                        ctx.executor().execute(() -> elsewhere(connection, ticket, location, error)));
     }
 
     /** What the shared store says about a session this node does not have. */
-    private void elsewhere(Connection connection, UpgradeTicket.View ticket, Optional<SessionStore.Location> location,
+    private void elsewhere(
+            Connection connection,
+            UpgradeTicket.View ticket,
+            Optional<SessionStore.Location> location,
             Throwable error) {
         if (error != null) {
-            log.atWarn().addKeyValue("session", ticket.sessionId()).log("cannot locate the session for a viewer: {}",
-                    String.valueOf(error));
+            log.atWarn()
+                    .addKeyValue("session", ticket.sessionId())
+                    .log("cannot locate the session for a viewer: {}", String.valueOf(error));
             SessionRefusals.busy(connection, "the session store cannot be reached: connect again later");
             return;
         }
@@ -98,8 +104,9 @@ final class ViewerLookup {
         } else if (where.node().isEmpty() || where.node().equals(registry.node())) {
             SessionRefusals.busy(connection, "no node serves the session right now: connect again later");
         } else {
-            SessionRefusals.busy(connection, "the session is served by node " + where.node()
-                    + ": connect there with &node=" + where.node());
+            SessionRefusals.busy(
+                    connection,
+                    "the session is served by node " + where.node() + ": connect there with &node=" + where.node());
         }
     }
 }

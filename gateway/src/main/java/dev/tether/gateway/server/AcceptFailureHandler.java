@@ -69,15 +69,18 @@ final class AcceptFailureHandler extends ChannelInboundHandlerAdapter {
         if (!burst || now - lastFailureNanos > QUIET.toNanos()) {
             burst = true;
             inBurst = 0;
-            log.warn("cannot accept connections: {} (the process's open file limit is reached); closing the oldest "
-                    + "connections that have not upgraded, and counting further failures in "
-                    + "tether_accept_failures_total instead of logging them", cause.getMessage());
+            log.warn(
+                    "cannot accept connections: {} (the process's open file limit is reached); closing the oldest "
+                            + "connections that have not upgraded, and counting further failures in "
+                            + "tether_accept_failures_total instead of logging them",
+                    cause.getMessage());
         }
         inBurst++;
         lastFailureNanos = now;
         gate.evictOldest(SHED, ConnectionGate.Outcome.FD_EXHAUSTED);
         ctx.channel().config().setAutoRead(false);
-        ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), PAUSE.toNanos(), TimeUnit.NANOSECONDS)
+        ctx.executor()
+                .schedule(() -> ctx.channel().config().setAutoRead(true), PAUSE.toNanos(), TimeUnit.NANOSECONDS)
                 .addListener(Unwatched.LOG_FAILURE);
     }
 

@@ -51,12 +51,15 @@ public final class ConfigReloader implements AutoCloseable {
     private boolean reloaded;
     /** Whether a periodic check is scheduled; touched only on {@link #thread}. */
     private boolean watching;
+
     private volatile boolean closed;
 
     /** The file's state as far as a change matters: size, modification time and content hash. */
     private record Stamp(long size, long modified, byte[] sha256) {
         boolean sameAs(Stamp other) {
-            return other != null && size == other.size && modified == other.modified
+            return other != null
+                    && size == other.size
+                    && modified == other.modified
                     && Arrays.equals(sha256, other.sha256);
         }
 
@@ -74,7 +77,8 @@ public final class ConfigReloader implements AutoCloseable {
         this.file = requireNonNull(file, "file");
         this.env = Map.copyOf(requireNonNull(env, "env"));
         this.server = requireNonNull(server, "server");
-        this.thread = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-config-reload", true));
+        this.thread =
+                Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-config-reload", true));
         this.initial = stamp();
     }
 
@@ -158,7 +162,8 @@ public final class ConfigReloader implements AutoCloseable {
         }
         log.info("config reloaded from {}: changed {}", file, String.join(", ", applied.changed()));
         if (!applied.needRestart().isEmpty()) {
-            log.warn("config keys changed that need a restart to take effect (their previous values stay in force): {}",
+            log.warn(
+                    "config keys changed that need a restart to take effect (their previous values stay in force): {}",
                     String.join(", ", applied.needRestart()));
         }
     }
@@ -181,7 +186,10 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             byte[] content = Files.readAllBytes(file);
             long modified = Files.getLastModifiedTime(file).toMillis();
-            return new Stamp(content.length, modified, MessageDigest.getInstance("SHA-256").digest(content));
+            return new Stamp(
+                    content.length,
+                    modified,
+                    MessageDigest.getInstance("SHA-256").digest(content));
         } catch (IOException e) {
             return null;
         } catch (NoSuchAlgorithmException e) {

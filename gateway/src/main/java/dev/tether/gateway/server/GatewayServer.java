@@ -10,34 +10,32 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigChanges;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.http.HttpRoutes;
+import dev.tether.gateway.http.Probes;
 import dev.tether.gateway.metrics.MicrometerMetrics;
 import dev.tether.gateway.metrics.PrometheusEndpoint;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import dev.tether.gateway.http.Probes;
-import dev.tether.gateway.web.WebRoutes;
-import dev.tether.protocol.CloseCode;
-import java.util.concurrent.CompletionStage;
-import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.store.SharedSessionStore;
 import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.gateway.tls.TlsFiles;
 import dev.tether.gateway.tls.TlsProviders;
-import io.netty.handler.ssl.SslProvider;
-import dev.tether.gateway.store.SharedSessionStore;
+import dev.tether.gateway.web.WebRoutes;
+import dev.tether.gateway.worker.EchoWorkerSource;
+import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
 import dev.tether.gateway.worker.process.RssMonitor;
 import dev.tether.gateway.worker.process.Spawner;
 import dev.tether.gateway.worker.process.WorkerLedger;
-import dev.tether.gateway.worker.EchoWorkerSource;
-import dev.tether.gateway.worker.WorkerSource;
+import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.WireCodec;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -48,18 +46,18 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.Set;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -67,6 +65,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +89,7 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicReference<GatewayConfig> current;
     /** The last configuration handed to {@link #apply} (or the first): what a reload is compared with. */
     private GatewayConfig requested;
+
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerSocketChannel> channelType;
@@ -98,6 +98,7 @@ public final class GatewayServer implements AutoCloseable {
     private final WorkerPool pool;
     /** Starts worker processes (the parent of them all); null when workers are not subprocesses. */
     private final Spawner spawner;
+
     private final ScheduledExecutorService workerTimers;
     private final ScheduledExecutorService poolScheduler;
     private final KeyRing keys;
@@ -105,11 +106,13 @@ public final class GatewayServer implements AutoCloseable {
     private final ScheduledExecutorService keyChecks;
     /** The certificates of {@code server.tls} and {@code admin.tls}; null where TLS is off. */
     private final CertificateReloader tls;
+
     private final CertificateReloader adminTls;
     /** Runs the certificate file checks; null with {@code server.tls} off. */
     private final ScheduledExecutorService tlsChecks;
     /** With {@code sessions.store: redis}: this node's side of the shared store, and its timers; else null. */
     private final SharedSessionStore sharedStore;
+
     private final ScheduledExecutorService storeTimers;
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
@@ -118,6 +121,7 @@ public final class GatewayServer implements AutoCloseable {
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     /** The admin listener; null when {@code admin.enabled} is false. */
     private final AdminServer admin;
+
     private Channel listener;
     private InetSocketAddress adminAddress;
     private boolean closed;
@@ -155,7 +159,8 @@ public final class GatewayServer implements AutoCloseable {
             SslProvider provider = TlsProviders.choose(config.server().tls().provider());
             this.tls = new CertificateReloader("server", TlsFiles.server(config, provider), clock);
             this.adminTls = config.admin().enabled() && config.admin().tls().enabled()
-                    ? new CertificateReloader("admin", TlsFiles.admin(config, provider), clock) : null;
+                    ? new CertificateReloader("admin", TlsFiles.admin(config, provider), clock)
+                    : null;
             this.tlsChecks = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-tls", true));
         } else {
             this.tls = null;
@@ -183,8 +188,8 @@ public final class GatewayServer implements AutoCloseable {
             spawner = startSpawner(workerGroup);
             workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
-            ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner,
-                    ledger);
+            ProcessWorkerLauncher launcher =
+                    new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner, ledger);
             pool = new WorkerPool(config.pool(), launcher, poolScheduler, Ticker.systemTicker());
             workers = pool;
         } else {
@@ -192,20 +197,37 @@ public final class GatewayServer implements AutoCloseable {
             workerTimers = null;
             poolScheduler = null;
             pool = null;
-            workers = new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval());
+            workers = new EchoWorkerSource(
+                    config.worker().echo().deltas(), config.worker().echo().deltaInterval());
         }
         MicrometerMetrics metrics = new MicrometerMetrics(meters).bindJvm();
         if (config.sessions().shared()) {
             storeTimers = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-store", true));
-            sharedStore = SharedSessionStore.start(config.sessions().redis().uri(), config.server().nodeId(),
-                    config.sessions(), config.sessions().redis().lease(), config.sessions().handoffTimeout(),
-                    config.limits().maxDuration().plus(config.limits().durationGrace()).plus(config.sessions().reconnectWindow()),
-                    codec, clock, storeTimers);
+            sharedStore = SharedSessionStore.start(
+                    config.sessions().redis().uri(),
+                    config.server().nodeId(),
+                    config.sessions(),
+                    config.sessions().redis().lease(),
+                    config.sessions().handoffTimeout(),
+                    config.limits()
+                            .maxDuration()
+                            .plus(config.limits().durationGrace())
+                            .plus(config.sessions().reconnectWindow()),
+                    codec,
+                    clock,
+                    storeTimers);
         } else {
             storeTimers = null;
             sharedStore = null;
         }
-        this.registry = new SessionRegistry(config, codec, keys, workers, Ticker.systemTicker(), clock, metrics,
+        this.registry = new SessionRegistry(
+                config,
+                codec,
+                keys,
+                workers,
+                Ticker.systemTicker(),
+                clock,
+                metrics,
                 sharedStore == null ? SessionStore.MEMORY : sharedStore);
         if (sharedStore != null) {
             Duration handoff = config.sessions().handoffTimeout();
@@ -218,14 +240,25 @@ public final class GatewayServer implements AutoCloseable {
         if (pool != null) {
             metrics.bindPool(pool::status);
         }
-        this.rssMonitor = new RssMonitor(registry::all, config.limits().rssPollInterval(),
-                () -> ProcessTree.Snapshot.take()::rssBytes, metrics::workerRss);
-        this.initializer = new GatewayInitializer(config, codec, keys, registry, routes(codec, meters, clock),
-                Ticker.systemTicker(), tls);
+        this.rssMonitor = new RssMonitor(
+                registry::all,
+                config.limits().rssPollInterval(),
+                () -> ProcessTree.Snapshot.take()::rssBytes,
+                metrics::workerRss);
+        this.initializer = new GatewayInitializer(
+                config, codec, keys, registry, routes(codec, meters, clock), Ticker.systemTicker(), tls);
         metrics.bindConnections(initializer.gate());
         this.admin = config.admin().enabled()
-                ? new AdminServer(config.admin(), bossGroup, workerGroup, channelType, keys, registry,
-                        () -> pool().map(WorkerPool::status), config.worker().kind(), () -> drain("admin API"),
+                ? new AdminServer(
+                        config.admin(),
+                        bossGroup,
+                        workerGroup,
+                        channelType,
+                        keys,
+                        registry,
+                        () -> pool().map(WorkerPool::status),
+                        config.worker().kind(),
+                        () -> drain("admin API"),
                         adminTls)
                 : null;
     }
@@ -258,7 +291,10 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (admin != null) {
             // First, so that a gateway whose admin port is taken fails before it says "listening on".
-            adminAddress = bind(admin::start, config.admin().host(), config.admin().port(),
+            adminAddress = bind(
+                    admin::start,
+                    config.admin().host(),
+                    config.admin().port(),
                     "admin.host, admin.port, TETHER_ADMIN_PORT");
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -271,18 +307,34 @@ public final class GatewayServer implements AutoCloseable {
                 .handler(new AcceptFailureHandler(initializer.gate(), registry.metrics()))
                 // The write-buffer water mark is set per connection by GatewayInitializer (it follows reloads).
                 .childHandler(initializer);
-        InetSocketAddress address = bind(() -> {
-            listener = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
-            return (InetSocketAddress) listener.localAddress();
-        }, config.server().host(), config.server().port(), "server.host, server.port, TETHER_PORT");
-        log.info("listening on {}:{} (path {}, transport {}, {})", config.server().host(), address.getPort(),
-                config.server().path(), transport, tls == null ? "plain ws://" : "TLS wss://");
+        InetSocketAddress address = bind(
+                () -> {
+                    listener = bootstrap
+                            .bind(config.server().host(), config.server().port())
+                            .sync()
+                            .channel();
+                    return (InetSocketAddress) listener.localAddress();
+                },
+                config.server().host(),
+                config.server().port(),
+                "server.host, server.port, TETHER_PORT");
+        log.info(
+                "listening on {}:{} (path {}, transport {}, {})",
+                config.server().host(),
+                address.getPort(),
+                config.server().path(),
+                transport,
+                tls == null ? "plain ws://" : "TLS wss://");
         if (config.web().devTokens()) {
-            log.warn("web.dev_tokens is on: GET {} signs a token for anyone who asks (development only)",
+            log.warn(
+                    "web.dev_tokens is on: GET {} signs a token for anyone who asks (development only)",
                     WebRoutes.DEV_TOKEN_PATH);
         }
         if (config.web().demoPage()) {
-            log.info("demo page: {}://{}:{}/", tls == null ? "http" : "https", browsableHost(config.server().host()),
+            log.info(
+                    "demo page: {}://{}:{}/",
+                    tls == null ? "http" : "https",
+                    browsableHost(config.server().host()),
                     address.getPort());
         }
         return address;
@@ -298,14 +350,17 @@ public final class GatewayServer implements AutoCloseable {
      * Runs {@code step}, turning a failure (typically the address in use) into an exception that
      * names the address and the keys that set it, for the start-up log.
      */
-    private static InetSocketAddress bind(BindStep step, String host, int port, String keys) throws InterruptedException {
+    private static InetSocketAddress bind(BindStep step, String host, int port, String keys)
+            throws InterruptedException {
         try {
             return step.bind();
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + keys + "): "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+            throw new IllegalStateException(
+                    "cannot listen on " + host + ":" + port + " (" + keys + "): "
+                            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+                    e);
         }
     }
 
@@ -361,7 +416,8 @@ public final class GatewayServer implements AutoCloseable {
         registry.apply(effective);
         initializer.apply(effective);
         checkCertificates();
-        if (pool != null && !effective.worker().process().equals(running.worker().process())) {
+        if (pool != null
+                && !effective.worker().process().equals(running.worker().process())) {
             applyWorkerConfig(effective.worker().process());
         }
         current.set(effective);
@@ -416,7 +472,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, spawner, ledger);
         pool.reconfigure(launcher);
-        log.info("worker configuration changed: idle workers are being replaced ({})", String.join(" ", launcher.command()));
+        log.info(
+                "worker configuration changed: idle workers are being replaced ({})",
+                String.join(" ", launcher.command()));
     }
 
     /**
@@ -425,10 +483,16 @@ public final class GatewayServer implements AutoCloseable {
      */
     private HttpRoutes routes(WireCodec codec, PrometheusMeterRegistry meters, Clock clock) {
         WorkerPool workerPool = pool;
-        Probes probes = new Probes(codec.mapper(), registry::draining, registry::atCapacity,
-                () -> workerPool == null ? null : workerPool.status(), () -> sharedStore != null && !sharedStore.reachable());
+        Probes probes = new Probes(
+                codec.mapper(),
+                registry::draining,
+                registry::atCapacity,
+                () -> workerPool == null ? null : workerPool.status(),
+                () -> sharedStore != null && !sharedStore.reachable());
         HttpRoutes.Builder routes = probes.addTo(HttpRoutes.builder()).add("/metrics", new PrometheusEndpoint(meters));
-        return new WebRoutes(config.web(), config.auth(), codec.mapper(), clock).addTo(routes).build();
+        return new WebRoutes(config.web(), config.auth(), codec.mapper(), clock)
+                .addTo(routes)
+                .build();
     }
     /**
      * Drains the gateway gracefully; idempotent (later calls return the same completion). At once:
@@ -457,14 +521,16 @@ public final class GatewayServer implements AutoCloseable {
         }
         Duration timeout = config.drain().timeout();
         log.info("draining ({}): refusing new sessions, running turns get up to {}", reason, timeout);
-        Unwatched.whenComplete(registry.drain(config.drain().retryAfter().toSeconds()),
+        Unwatched.whenComplete(
+                registry.drain(config.drain().retryAfter().toSeconds()),
                 (ignored, error) -> settled.complete("no turn is running"));
         settled.completeOnTimeout("drain.timeout (" + timeout + ") passed", timeout.toNanos(), TimeUnit.NANOSECONDS);
         settled.thenAccept(why -> {
-            Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
-            finisher.setDaemon(true);
-            finisher.start();
-        }).exceptionally(Unwatched::logFailure);
+                    Thread finisher = new Thread(() -> finishDrain(why, done), "tether-drain");
+                    finisher.setDaemon(true);
+                    finisher.start();
+                })
+                .exceptionally(Unwatched::logFailure);
         return done.minimalCompletionStage();
     }
 
@@ -559,8 +625,10 @@ public final class GatewayServer implements AutoCloseable {
         }
         // After a drain, clients are told to go elsewhere (1001); a plain close keeps 4011. With the
         // shared store, sessions outlive the node: they are released, and any node takes them over.
-        CompletableFuture<Void> sessionsGone = sharedStore != null ? registry.releaseAll(CloseCode.GOING_AWAY)
-                : registry.endAll(EndReason.SHUTDOWN, registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
+        CompletableFuture<Void> sessionsGone = sharedStore != null
+                ? registry.releaseAll(CloseCode.GOING_AWAY)
+                : registry.endAll(
+                        EndReason.SHUTDOWN, registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
         ledger.close();
         stoppingWorkers = true;
@@ -569,7 +637,10 @@ public final class GatewayServer implements AutoCloseable {
             spawner.close(); // after every worker is gone: the parent of them all goes last
         }
         if (sharedStore != null) {
-            sessionsGone.orTimeout(SHUTDOWN_MARGIN.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> null).join();
+            sessionsGone
+                    .orTimeout(SHUTDOWN_MARGIN.toMillis(), TimeUnit.MILLISECONDS)
+                    .exceptionally(e -> null)
+                    .join();
             sharedStore.close(); // after every session was released: the lease goes last
             storeTimers.shutdownNow();
         }
@@ -642,7 +713,10 @@ public final class GatewayServer implements AutoCloseable {
     private static KeyRing keyRing(AuthConfig auth, Clock clock) {
         byte[] secret = auth.hmacSecret() == null ? null : auth.hmacSecret().getBytes(StandardCharsets.UTF_8);
         Set<String> algorithms = new HashSet<>(auth.algorithms());
-        return new KeyRing(auth.keySources(), algorithms, publicKeys -> new TokenVerifier(algorithms, secret,
-                publicKeys, auth.issuer(), auth.audience(), auth.clockSkew(), clock));
+        return new KeyRing(
+                auth.keySources(),
+                algorithms,
+                publicKeys -> new TokenVerifier(
+                        algorithms, secret, publicKeys, auth.issuer(), auth.audience(), auth.clockSkew(), clock));
     }
 }

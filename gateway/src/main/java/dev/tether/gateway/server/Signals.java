@@ -68,7 +68,9 @@ public final class Signals {
      * reload.
      */
     public static boolean hangupWithoutFile() {
-        return handle("HUP", "it ends the gateway",
+        return handle(
+                "HUP",
+                "it ends the gateway",
                 () -> log.info("SIGHUP: no config file in use (built-in defaults), nothing to reload"));
     }
 

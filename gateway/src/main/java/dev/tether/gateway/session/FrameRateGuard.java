@@ -3,8 +3,8 @@ package dev.tether.gateway.session;
 import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.gateway.abuse.MessageRateLimiter;
+import dev.tether.gateway.config.AbuseConfig;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
@@ -53,9 +53,14 @@ final class FrameRateGuard {
         }
         connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
         if (verdict == MessageRateLimiter.Verdict.CLOSE) {
-            log.atInfo().addKeyValue("session", sessionId).addKeyValue("subject", subject)
-                    .log("closing {} with 4008: {} rate-limited frames within {}", connection,
-                            abuse.maxStrikes(), abuse.strikeWindow());
+            log.atInfo()
+                    .addKeyValue("session", sessionId)
+                    .addKeyValue("subject", subject)
+                    .log(
+                            "closing {} with 4008: {} rate-limited frames within {}",
+                            connection,
+                            abuse.maxStrikes(),
+                            abuse.strikeWindow());
             connection.close(CloseCode.POLICY_VIOLATION);
         }
         return false;

@@ -107,48 +107,37 @@ public interface Journal {
         }
 
         @Override
-        public void start(Consumer<Event> events) {
-        }
+        public void start(Consumer<Event> events) {}
 
         @Override
-        public void append(long seq, byte[] frame) {
-        }
+        public void append(long seq, byte[] frame) {}
 
         @Override
-        public void ack(long seq) {
-        }
+        public void ack(long seq) {}
 
         @Override
-        public void state(SessionState state, String turnId) {
-        }
+        public void state(SessionState state, String turnId) {}
 
         @Override
-        public void attached(long tokenExpiresAt) {
-        }
+        public void attached(long tokenExpiresAt) {}
 
         @Override
-        public void detached(long deadlineMillis) {
-        }
+        public void detached(long deadlineMillis) {}
 
         @Override
-        public void checkpoint(byte[] state) {
-        }
+        public void checkpoint(byte[] state) {}
 
         @Override
-        public void taken(byte[] idDigest) {
-        }
+        public void taken(byte[] idDigest) {}
 
         @Override
-        public void queued(ClientMessage.Message message) {
-        }
+        public void queued(ClientMessage.Message message) {}
 
         @Override
-        public void dequeued(ClientMessage.Message message) {
-        }
+        public void dequeued(ClientMessage.Message message) {}
 
         @Override
-        public void queueCleared() {
-        }
+        public void queueCleared() {}
 
         @Override
         public CompletionStage<Void> end(EndReason reason) {

@@ -35,6 +35,7 @@ final class MessageIds {
     private final int capacity;
     /** Two longs per remembered id, in slots {@code head, head + 1, ...} (mod slots), oldest first. */
     private long[] digests = new long[0];
+
     private int slots;
     private int head;
     private int size;
@@ -42,6 +43,7 @@ final class MessageIds {
     private int[] table = new int[0];
     /** The id last digested, and its digest: a message is looked up, then taken, with one SHA-256. */
     private String digested;
+
     private long high;
     private long low;
 

@@ -26,70 +26,95 @@ final class Notices {
 
     /** The session continued here from {@code fromNode}; {@code lostTurnId} ran there and was lost. */
     static Notice sessionMoved(String fromNode, String lostTurnId) {
-        return new Notice("session_moved", lostTurnId == null ? "the session moved to another gateway node"
-                : "the session moved to another gateway node; the running turn was lost",
+        return new Notice(
+                "session_moved",
+                lostTurnId == null
+                        ? "the session moved to another gateway node"
+                        : "the session moved to another gateway node; the running turn was lost",
                 withTurnId(JSON.objectNode().put("from_node", fromNode), lostTurnId));
     }
 
     static Notice workerRestarted(String reason) {
-        return new Notice("worker_restarted", "a new worker took over", JSON.objectNode().put("reason", reason));
+        return new Notice(
+                "worker_restarted", "a new worker took over", JSON.objectNode().put("reason", reason));
     }
 
     static Notice workerCrashed(WorkerExit exit, String turnId) {
-        return new Notice("worker_crashed", "the worker stopped unexpectedly (" + exit.description() + ")",
+        return new Notice(
+                "worker_crashed",
+                "the worker stopped unexpectedly (" + exit.description() + ")",
                 withTurnId(JSON.objectNode().put("exit_code", exit.code()).put("signal", exit.signal()), turnId));
     }
 
     static Notice overRssHardLimit(long rssBytes, long limitBytes, String turnId) {
-        return new Notice("worker_killed", "the worker used more memory than the hard limit and was stopped",
+        return new Notice(
+                "worker_killed",
+                "the worker used more memory than the hard limit and was stopped",
                 withTurnId(JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limitBytes), turnId));
     }
 
     static Notice overRssSoftLimit(long rssBytes, long limitBytes) {
-        return new Notice("restart_scheduled", "the worker uses more memory than the soft limit and will be replaced "
-                + "when the current turn ends", JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limitBytes));
+        return new Notice(
+                "restart_scheduled",
+                "the worker uses more memory than the soft limit and will be replaced " + "when the current turn ends",
+                JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limitBytes));
     }
 
     /** The running turn's worker said nothing for {@code timeout} ({@code limits.turn_stall_timeout}). */
     static Notice turnStalled(String turnId, Duration timeout) {
-        return new Notice("turn_stalled", "the worker has said nothing about this turn for " + timeout.toSeconds() + " s",
+        return new Notice(
+                "turn_stalled",
+                "the worker has said nothing about this turn for " + timeout.toSeconds() + " s",
                 JSON.objectNode().put("turn_id", turnId).put("silent_seconds", timeout.toSeconds()));
     }
 
     /** The running turn's worker said nothing for {@code silent}, even after an interrupt: replaced. */
     static Notice stalledWorkerReplaced(Duration silent, String turnId) {
-        return new Notice("worker_killed", "the worker said nothing for " + silent.toSeconds()
-                + " s, even after an interrupt, and was replaced", withTurnId(JSON.objectNode().put("reason", "stalled"), turnId));
+        return new Notice(
+                "worker_killed",
+                "the worker said nothing for " + silent.toSeconds() + " s, even after an interrupt, and was replaced",
+                withTurnId(JSON.objectNode().put("reason", "stalled"), turnId));
     }
 
     static Notice durationWarning(Instant endsAt) {
-        return new Notice("duration_warning", "the session will end at its maximum duration",
+        return new Notice(
+                "duration_warning",
+                "the session will end at its maximum duration",
                 JSON.objectNode().put("ends_at", endsAt.getEpochSecond()));
     }
 
     static Notice durationLimit(Duration grace) {
-        return new Notice("duration_limit", "maximum duration reached: the running turn may finish",
+        return new Notice(
+                "duration_limit",
+                "maximum duration reached: the running turn may finish",
                 JSON.objectNode().put("grace_seconds", grace.toSeconds()));
     }
 
     static Notice requestRepeated(String requestId) {
-        return new Notice("worker_protocol_error", "the worker sent request " + requestId + " again: ignored",
+        return new Notice(
+                "worker_protocol_error",
+                "the worker sent request " + requestId + " again: ignored",
                 JSON.objectNode().put("request_id", requestId));
     }
 
     static Notice requestRefused(String requestId, int maxPending) {
-        return new Notice("request_refused", "the worker asked more than " + maxPending
-                + " questions at once: one was refused", JSON.objectNode().put("request_id", requestId)
-                        .put("max_pending_requests", maxPending));
+        return new Notice(
+                "request_refused",
+                "the worker asked more than " + maxPending + " questions at once: one was refused",
+                JSON.objectNode().put("request_id", requestId).put("max_pending_requests", maxPending));
     }
 
     static Notice storeUnavailable() {
-        return new Notice("store_unavailable", "the session store cannot be reached: the session goes on here and its "
-                + "history is written when the store is back", null);
+        return new Notice(
+                "store_unavailable",
+                "the session store cannot be reached: the session goes on here and its "
+                        + "history is written when the store is back",
+                null);
     }
 
     static Notice storeAvailable() {
-        return new Notice("store_available", "the session store is reachable again: the session's history is stored", null);
+        return new Notice(
+                "store_available", "the session store is reachable again: the session's history is stored", null);
     }
 
     /** Names the turn a lost worker took with it, so the client knows which message got no result. */

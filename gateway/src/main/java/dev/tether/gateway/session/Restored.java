@@ -28,8 +28,15 @@ import java.util.Set;
  * @param lostTurnId the message id of a turn that was running on the previous node, or null
  * @param fromNode the node that had the session, for the client's notice and the logs
  */
-public record Restored(Instant startedAt, long newestSeq, List<ReplayBuffer.Entry> history, List<byte[]> messageIds,
-        List<ClientMessage.Message> queued, JsonNode checkpoint, String lostTurnId, String fromNode) {
+public record Restored(
+        Instant startedAt,
+        long newestSeq,
+        List<ReplayBuffer.Entry> history,
+        List<byte[]> messageIds,
+        List<ClientMessage.Message> queued,
+        JsonNode checkpoint,
+        String lostTurnId,
+        String fromNode) {
     public Restored {
         requireNonNull(startedAt, "startedAt");
         history = List.copyOf(history);

@@ -90,6 +90,7 @@ public final class Session implements RssMonitor.Holder {
     private final Viewers viewers;
     /** The session ended while its last frames were being stored: its viewers close with this once they are shown. */
     private CloseCode viewersCloseWhenShown;
+
     private final WorkerSlot workers;
     private final SessionClock clock;
     private final Timer reconnectTimer;
@@ -102,11 +103,13 @@ public final class Session implements RssMonitor.Holder {
     private final PendingRequests requests;
     /** Another node asked for the session: it is released as soon as no turn runs. */
     private boolean handingOff;
+
     private final TokenWatch tokenWatch;
     /** Where what must outlive this node is written ({@link Journal#NONE} with the in-memory store). */
     private final Journal journal;
     /** Set when the session continues from the shared store; used once, at start. */
     private Restored restored;
+
     private final Instant startedAt;
     /** Ticker time of creation, for the session start time metric. */
     private final long createdNanos;
@@ -114,6 +117,7 @@ public final class Session implements RssMonitor.Holder {
     private long turnSentNanos = -1;
     /** Every client frame passes it; kept across reconnects, so a resume does not reset the rate. */
     private final FrameRateGuard frameRate;
+
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     /** Completes once a drain has begun and no turn runs any more (see {@link #drain}). */
     private final CompletableFuture<Void> settled = new CompletableFuture<>();
@@ -125,9 +129,11 @@ public final class Session implements RssMonitor.Holder {
     private String restartReason;
     /** {@code limits.max_duration} has passed: the session ends when its running turn does. */
     private boolean durationReached;
+
     private volatile Connection attached;
     /** The session ended while its last frames were being stored: the connection closes with this once they are shown. */
     private CloseCode closeWhenShown;
+
     private EndReason endReason;
     /**
      * The gateway is draining: {@code shutting_down} was sent, later messages are refused with
@@ -145,7 +151,13 @@ public final class Session implements RssMonitor.Holder {
      * @param journal where the session writes what must outlive this node
      * @param restored what it continues from the shared store, or null for a new session
      */
-    Session(String id, String subject, EventExecutor executor, SessionContext context, Journal journal, Restored restored) {
+    Session(
+            String id,
+            String subject,
+            EventExecutor executor,
+            SessionContext context,
+            Journal journal,
+            Restored restored) {
         this.id = requireNonNull(id, "id");
         this.subject = requireNonNull(subject, "subject");
         this.executor = requireNonNull(executor, "executor");
@@ -153,15 +165,23 @@ public final class Session implements RssMonitor.Holder {
         this.limits = context.limits();
         this.journal = requireNonNull(journal, "journal");
         this.viewers = new Viewers(id, subject, executor, context);
-        this.history = new SessionHistory(new ReplayBuffer(context.config().replayMaxMessages(),
-                context.config().replayMaxBytes()), journal, context.codec(), viewers);
-        this.inbox = new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
+        this.history = new SessionHistory(
+                new ReplayBuffer(
+                        context.config().replayMaxMessages(), context.config().replayMaxBytes()),
+                journal,
+                context.codec(),
+                viewers);
+        this.inbox =
+                new Inbox(context.config().maxQueuedMessages(), context.config().maxTrackedMessageIds());
         this.reconnectTimer = new Timer(executor);
         this.interruptTimer = new Timer(executor);
         this.handoffTimer = new Timer(executor);
         this.stall = new StallWatch(new Timer(executor), limits.turnStallTimeout(), this::onStall);
-        this.requests = new PendingRequests(limits.maxPendingRequests(), limits.maxRememberedRequests(),
-                limits.requestTimeout(), () -> new Timer(executor));
+        this.requests = new PendingRequests(
+                limits.maxPendingRequests(),
+                limits.maxRememberedRequests(),
+                limits.requestTimeout(),
+                () -> new Timer(executor));
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.restored = restored;
         this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
@@ -354,7 +374,8 @@ public final class Session implements RssMonitor.Holder {
             return;
         }
         handoffTimer.cancel();
-        long deadline = context.clock().millis() + context.config().reconnectWindow().toMillis();
+        long deadline =
+                context.clock().millis() + context.config().reconnectWindow().toMillis();
         leave(CloseCode.SESSION_REPLACED, false);
         journal.release(deadline);
         context.metrics().sessionLeft(MeterNames.LEFT_HANDOFF);
@@ -374,12 +395,15 @@ public final class Session implements RssMonitor.Holder {
                 released.complete(null);
                 return;
             }
-            long deadline = attached != null ? context.clock().millis() + context.config().reconnectWindow().toMillis()
+            long deadline = attached != null
+                    ? context.clock().millis()
+                            + context.config().reconnectWindow().toMillis()
                     : context.clock().millis() + Math.max(0, reconnectTimer.remainingMillis());
             info().log("released for another node");
             context.metrics().sessionLeft(MeterNames.LEFT_RELEASED);
             leave(close, false);
-            Unwatched.whenComplete(terminated.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null),
+            Unwatched.whenComplete(
+                    terminated.thenCombine(journal.release(deadline).exceptionally(failure -> null), (a, b) -> null),
                     (ignored, error) -> released.complete(null));
         });
         return released;
@@ -433,7 +457,9 @@ public final class Session implements RssMonitor.Holder {
         journal.start(this::onJournal);
         if (restored != null) {
             Duration elapsed = Duration.between(startedAt, context.clock().instant());
-            clock.start(elapsed.isNegative() ? Duration.ZERO : elapsed, !restored.messageIds().isEmpty());
+            clock.start(
+                    elapsed.isNegative() ? Duration.ZERO : elapsed,
+                    !restored.messageIds().isEmpty());
             continueMoved(firstWorker);
             return;
         }
@@ -600,7 +626,7 @@ public final class Session implements RssMonitor.Holder {
             return;
         }
         switch (workers.sample(sampled, rssBytes)) {
-            case WITHIN -> { }
+            case WITHIN -> {}
             case OVER_HARD -> {
                 notice(Notices.overRssHardLimit(rssBytes, limits.rssHardLimit(), turnId()));
                 warn().log("worker {} over rss_hard_limit ({} bytes): killed", sampled.describe(), rssBytes);
@@ -625,7 +651,10 @@ public final class Session implements RssMonitor.Holder {
         interruptTimer.cancel();
         stall.stop();
         if (!workers.tryRestart()) {
-            warn().log("worker restarted {} times within {}: ending session", limits.maxRestarts(), limits.restartWindow());
+            warn().log(
+                            "worker restarted {} times within {}: ending session",
+                            limits.maxRestarts(),
+                            limits.restartWindow());
             onEnd(EndReason.RESTART_LIMIT);
             return;
         }
@@ -659,7 +688,9 @@ public final class Session implements RssMonitor.Holder {
                 }
             }
             case RESTART -> {
-                warn().log("turn {} silent for {}, even after its interrupt: worker replaced", turn.id(),
+                warn().log(
+                                "turn {} silent for {}, even after its interrupt: worker replaced",
+                                turn.id(),
                                 timeout.multipliedBy(3));
                 notice(Notices.stalledWorkerReplaced(timeout.multipliedBy(3), turnId()));
                 workers.killCurrent();
@@ -813,15 +844,18 @@ public final class Session implements RssMonitor.Holder {
     private void onRespond(Connection connection, ClientMessage.Respond respond) {
         String requestId = respond.requestId();
         switch (requests.lookup(requestId)) {
-            case NOT_FOUND -> connection.send(ServerMessage.Error.ofRespond(ErrorCode.REQUEST_NOT_FOUND,
-                    "this session has no request " + requestId, requestId));
-            case RESOLVED -> connection.send(ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED,
-                    "request " + requestId + " was already resolved", requestId));
+            case NOT_FOUND ->
+                connection.send(ServerMessage.Error.ofRespond(
+                        ErrorCode.REQUEST_NOT_FOUND, "this session has no request " + requestId, requestId));
+            case RESOLVED ->
+                connection.send(ServerMessage.Error.ofRespond(
+                        ErrorCode.REQUEST_RESOLVED, "request " + requestId + " was already resolved", requestId));
             case PENDING -> {
                 Worker current = workers.current();
                 String problem = current == null ? null : current.checkAnswer(requestId, respond.data());
                 if (problem != null) {
-                    connection.send(ServerMessage.Error.ofRespond(ErrorCode.INVALID_FIELD, "data: " + problem, requestId));
+                    connection.send(
+                            ServerMessage.Error.ofRespond(ErrorCode.INVALID_FIELD, "data: " + problem, requestId));
                     return;
                 }
                 resolveRequest(requestId, RequestOutcome.ANSWERED, respond.data(), true);
@@ -878,8 +912,15 @@ public final class Session implements RssMonitor.Holder {
         attached = connection;
         reconnectTimer.cancel();
         interruptTimer.cancel();
-        connection.send(new ServerMessage.SessionReady(id, resumed, history.visibleSeq(),
-                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.OWNER, requests.listed()));
+        connection.send(new ServerMessage.SessionReady(
+                id,
+                resumed,
+                history.visibleSeq(),
+                connection.token().expiresAt().getEpochSecond(),
+                state,
+                context.node(),
+                Role.OWNER,
+                requests.listed()));
         tokenWatch.watch(connection);
         journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):
@@ -898,17 +939,20 @@ public final class Session implements RssMonitor.Holder {
      */
     private boolean refuseAttach(Connection connection, long lastSeq, String again) {
         if (handingOff || (state == SessionState.ENDED && endReason == null)) {
-            connection.send(ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: " + again));
+            connection.send(
+                    ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: " + again));
             connection.close(CloseCode.GOING_AWAY);
             return true;
         }
         if (state == SessionState.ENDED) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
+            connection.send(
+                    new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
             connection.close(CloseCode.SESSION_NOT_FOUND);
             return true;
         }
         if (lastSeq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
+            connection.send(ServerMessage.Error.of(
+                    ErrorCode.INVALID_SEQUENCE,
                     "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
             connection.close(CloseCode.INVALID_SEQUENCE);
             return true;
@@ -922,7 +966,10 @@ public final class Session implements RssMonitor.Holder {
             return;
         }
         context.metrics().resumed(replay.entries().size(), replay.hasGap());
-        info().log("resumed after seq {}: replayed {}, gap {}", lastSeq, replay.entries().size(),
+        info().log(
+                        "resumed after seq {}: replayed {}, gap {}",
+                        lastSeq,
+                        replay.entries().size(),
                         replay.hasGap() ? replay.gapFrom() + ".." + replay.gapTo() : "none");
     }
 
@@ -941,7 +988,8 @@ public final class Session implements RssMonitor.Holder {
             current.pauseOutput(false); // detached, its output goes to the replay buffer, bounded
         }
         reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
-        journal.detached(context.clock().millis() + context.config().reconnectWindow().toMillis());
+        journal.detached(
+                context.clock().millis() + context.config().reconnectWindow().toMillis());
         armInterruptAfterDisconnect();
         info().log("detached");
     }
@@ -951,9 +999,14 @@ public final class Session implements RssMonitor.Holder {
             ClientMessage.Message running = turn;
             interruptTimer.arm(limits.interruptAfterDisconnect(), () -> {
                 Worker current = workers.current();
-                if (attached == null && running.equals(turn) && current != null
+                if (attached == null
+                        && running.equals(turn)
+                        && current != null
                         && requests.idsOfTurn(running.id()).isEmpty()) {
-                    info().log("interrupting turn {}: client gone for {}", running.id(), limits.interruptAfterDisconnect());
+                    info().log(
+                                    "interrupting turn {}: client gone for {}",
+                                    running.id(),
+                                    limits.interruptAfterDisconnect());
                     current.interrupt();
                 }
             });
@@ -963,11 +1016,22 @@ public final class Session implements RssMonitor.Holder {
     private SessionSnapshot takeSnapshot() {
         assert executor.inEventLoop();
         Worker current = workers.current();
-        Long pid = current == null || current.pid().isEmpty() ? null : current.pid().getAsLong();
+        Long pid = current == null || current.pid().isEmpty()
+                ? null
+                : current.pid().getAsLong();
         Long rss = workers.rssOf(current);
         Instant now = context.clock().instant();
-        return new SessionSnapshot(id, subject, state, attached != null, history.newestSeq(), pid, rss, startedAt,
-                Duration.between(startedAt, now), attached == null ? null : attached.token().expiresAt());
+        return new SessionSnapshot(
+                id,
+                subject,
+                state,
+                attached != null,
+                history.newestSeq(),
+                pid,
+                rss,
+                startedAt,
+                Duration.between(startedAt, now),
+                attached == null ? null : attached.token().expiresAt());
     }
 
     // ---- drain ----
@@ -992,8 +1056,11 @@ public final class Session implements RssMonitor.Holder {
         }
         for (ClientMessage.Message dropped : droppedAll) {
             if (attached != null) {
-                attached.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
-                        "the gateway is shutting down: this queued message was not started", dropped.id(), null));
+                attached.send(new ServerMessage.Error(
+                        ErrorCode.SHUTTING_DOWN,
+                        "the gateway is shutting down: this queued message was not started",
+                        dropped.id(),
+                        null));
             }
         }
         info().log("draining{}", turn == null ? "" : ": turn " + turn.id() + " may finish");
@@ -1072,8 +1139,11 @@ public final class Session implements RssMonitor.Holder {
     /** idle: processing; preparing, processing, restarting: queued. */
     private void onMessage(Connection connection, ClientMessage.Message message) {
         if (tokenWatch.expired(connection)) {
-            connection.send(new ServerMessage.Error(ErrorCode.TOKEN_EXPIRED,
-                    "the connection's token has expired: send auth_refresh, then this message again", message.id(), null));
+            connection.send(new ServerMessage.Error(
+                    ErrorCode.TOKEN_EXPIRED,
+                    "the connection's token has expired: send auth_refresh, then this message again",
+                    message.id(),
+                    null));
             return;
         }
         if (draining && context.registry().store().shared() && inbox.isDuplicate(message)) {
@@ -1084,8 +1154,11 @@ public final class Session implements RssMonitor.Holder {
         }
         if (draining) {
             // Before the duplicate check: after shutting_down every message gets the same answer.
-            connection.send(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
-                    "the gateway is shutting down: reconnect after retry_after seconds", message.id(), null));
+            connection.send(new ServerMessage.Error(
+                    ErrorCode.SHUTTING_DOWN,
+                    "the gateway is shutting down: reconnect after retry_after seconds",
+                    message.id(),
+                    null));
             return;
         }
         if (inbox.isDuplicate(message)) {
@@ -1093,8 +1166,11 @@ public final class Session implements RssMonitor.Holder {
             return;
         }
         if (durationReached) {
-            connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
-                    "the session reached its maximum duration and is ending", message.id(), null));
+            connection.send(new ServerMessage.Error(
+                    ErrorCode.SESSION_BUSY,
+                    "the session reached its maximum duration and is ending",
+                    message.id(),
+                    null));
             return;
         }
         clock.messageTaken();
@@ -1115,18 +1191,26 @@ public final class Session implements RssMonitor.Holder {
                 }
                 connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
             }
-            case FULL -> connection.send(new ServerMessage.Error(ErrorCode.QUEUE_FULL,
-                    "inbound queue is full (" + inbox.bound() + " messages)", message.id(), null));
-            case NO_QUEUEING -> connection.send(new ServerMessage.Error(ErrorCode.SESSION_BUSY,
-                    "a turn is running and this gateway does not queue messages", message.id(), null));
+            case FULL ->
+                connection.send(new ServerMessage.Error(
+                        ErrorCode.QUEUE_FULL,
+                        "inbound queue is full (" + inbox.bound() + " messages)",
+                        message.id(),
+                        null));
+            case NO_QUEUEING ->
+                connection.send(new ServerMessage.Error(
+                        ErrorCode.SESSION_BUSY,
+                        "a turn is running and this gateway does not queue messages",
+                        message.id(),
+                        null));
             case DUPLICATE -> connection.send(new ServerMessage.Accepted(message.id(), true, 0));
         }
     }
 
     private void onAck(Connection connection, long seq) {
         if (seq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(ErrorCode.INVALID_SEQUENCE,
-                    "ack " + seq + " is beyond the newest seq " + history.visibleSeq()));
+            connection.send(ServerMessage.Error.of(
+                    ErrorCode.INVALID_SEQUENCE, "ack " + seq + " is beyond the newest seq " + history.visibleSeq()));
             return;
         }
         history.ack(seq);
@@ -1305,14 +1389,25 @@ public final class Session implements RssMonitor.Holder {
             slot.release();
             return;
         }
-        connection.send(new ServerMessage.SessionReady(id, true, history.visibleSeq(),
-                connection.token().expiresAt().getEpochSecond(), state, context.node(), Role.VIEWER, requests.listed()));
+        connection.send(new ServerMessage.SessionReady(
+                id,
+                true,
+                history.visibleSeq(),
+                connection.token().expiresAt().getEpochSecond(),
+                state,
+                context.node(),
+                Role.VIEWER,
+                requests.listed()));
         history.replayTo(connection, lastSeq);
         viewers.add(connection, slot);
         if (draining) {
             connection.send(new ServerMessage.ShuttingDown(drainRetryAfter));
         }
-        info().log("viewer {} ({}) attached after seq {}", connection, connection.token().subject(), lastSeq);
+        info().log(
+                        "viewer {} ({}) attached after seq {}",
+                        connection,
+                        connection.token().subject(),
+                        lastSeq);
     }
 
     /**

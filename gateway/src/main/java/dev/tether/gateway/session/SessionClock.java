@@ -65,7 +65,8 @@ final class SessionClock {
     void start(Duration elapsed, boolean messaged) {
         this.messaged = messaged;
         if (!messaged) {
-            firstMessageTimer.arm(remaining(limits.firstMessageTimeout(), elapsed), () -> ticks.accept(Tick.FIRST_MESSAGE_TIMEOUT));
+            firstMessageTimer.arm(
+                    remaining(limits.firstMessageTimeout(), elapsed), () -> ticks.accept(Tick.FIRST_MESSAGE_TIMEOUT));
         }
         if (elapsed.compareTo(warningAfter()) < 0) {
             durationWarningTimer.arm(remaining(warningAfter(), elapsed), () -> ticks.accept(Tick.DURATION_WARNING));
@@ -106,6 +107,8 @@ final class SessionClock {
     }
 
     private Duration warningAfter() {
-        return limits.maxDuration().multipliedBy(Math.round(limits.warningRatio() * 1000)).dividedBy(1000);
+        return limits.maxDuration()
+                .multipliedBy(Math.round(limits.warningRatio() * 1000))
+                .dividedBy(1000);
     }
 }

@@ -20,9 +20,19 @@ import java.time.Clock;
  * tests advance it), the metrics the sessions report to, and this node's {@code server.node_id}
  * (null when it has none), which {@code session_ready} names.
  */
-record SessionContext(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, WireCodec codec,
-        TokenVerification verifier, WorkerSource workers, SessionRegistry registry, Clock clock, Ticker ticker,
-        GatewayMetrics metrics, String node) {
+record SessionContext(
+        SessionConfig config,
+        LimitsConfig limits,
+        AuthConfig auth,
+        AbuseConfig abuse,
+        WireCodec codec,
+        TokenVerification verifier,
+        WorkerSource workers,
+        SessionRegistry registry,
+        Clock clock,
+        Ticker ticker,
+        GatewayMetrics metrics,
+        String node) {
     SessionContext {
         requireNonNull(auth, "auth");
         requireNonNull(clock, "clock");

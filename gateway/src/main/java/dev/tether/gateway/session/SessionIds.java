@@ -15,6 +15,7 @@ public final class SessionIds {
     private static final int RANDOM_BYTES = 16;
     /** An optional node prefix (as {@code server.node_id} allows), then the random part. */
     private static final Pattern FORMAT = Pattern.compile("(?:[a-z0-9-]{1,32}\\.)?[A-Za-z0-9_-]{22}");
+
     private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
     private final SecureRandom random;

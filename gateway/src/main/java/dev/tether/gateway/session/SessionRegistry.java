@@ -15,10 +15,10 @@ import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.metrics.SessionCensus;
-import dev.tether.protocol.SessionState;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
@@ -84,6 +84,7 @@ public final class SessionRegistry {
      * keeps the context it was created with.
      */
     private volatile SessionContext context;
+
     private final SessionIds ids;
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
@@ -105,42 +106,95 @@ public final class SessionRegistry {
      * A registry with the default auth and abuse settings and the system clock, for tests of other
      * concerns.
      */
-    public SessionRegistry(SessionConfig config, LimitsConfig limits, WireCodec codec, TokenVerification verifier,
-            WorkerSource workers, Ticker ticker) {
-        this(config, limits, AuthConfig.defaults(), AbuseConfig.defaults(), null, codec, verifier, workers, ticker,
-                Clock.systemUTC(), GatewayMetrics.NONE);
+    public SessionRegistry(
+            SessionConfig config,
+            LimitsConfig limits,
+            WireCodec codec,
+            TokenVerification verifier,
+            WorkerSource workers,
+            Ticker ticker) {
+        this(
+                config,
+                limits,
+                AuthConfig.defaults(),
+                AbuseConfig.defaults(),
+                null,
+                codec,
+                verifier,
+                workers,
+                ticker,
+                Clock.systemUTC(),
+                GatewayMetrics.NONE);
     }
 
     /**
      * @param ticker nanosecond time for tombstone expiry and the sessions' message rate limits
      * @param clock wall-clock time for token expiry
      */
-    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
-            Ticker ticker, Clock clock) {
+    public SessionRegistry(
+            GatewayConfig config,
+            WireCodec codec,
+            TokenVerification verifier,
+            WorkerSource workers,
+            Ticker ticker,
+            Clock clock) {
         this(config, codec, verifier, workers, ticker, clock, GatewayMetrics.NONE);
     }
 
     /** Like {@link #SessionRegistry(GatewayConfig, WireCodec, TokenVerification, WorkerSource, Ticker, Clock)}, reporting to {@code metrics}. */
-    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
-            Ticker ticker, Clock clock, GatewayMetrics metrics) {
+    public SessionRegistry(
+            GatewayConfig config,
+            WireCodec codec,
+            TokenVerification verifier,
+            WorkerSource workers,
+            Ticker ticker,
+            Clock clock,
+            GatewayMetrics metrics) {
         this(config, codec, verifier, workers, ticker, clock, metrics, SessionStore.MEMORY);
     }
 
     /** Like the above, with sessions kept in {@code store} too. */
-    public SessionRegistry(GatewayConfig config, WireCodec codec, TokenVerification verifier, WorkerSource workers,
-            Ticker ticker, Clock clock, GatewayMetrics metrics, SessionStore store) {
-        this(config.sessions(), config.limits(), config.auth(), config.abuse(), config.server().nodeId(), codec, verifier,
-                workers, ticker, clock, metrics);
+    public SessionRegistry(
+            GatewayConfig config,
+            WireCodec codec,
+            TokenVerification verifier,
+            WorkerSource workers,
+            Ticker ticker,
+            Clock clock,
+            GatewayMetrics metrics,
+            SessionStore store) {
+        this(
+                config.sessions(),
+                config.limits(),
+                config.auth(),
+                config.abuse(),
+                config.server().nodeId(),
+                codec,
+                verifier,
+                workers,
+                ticker,
+                clock,
+                metrics);
         this.store = requireNonNull(store, "store");
     }
 
-    private SessionRegistry(SessionConfig config, LimitsConfig limits, AuthConfig auth, AbuseConfig abuse, String nodeId,
-            WireCodec codec, TokenVerification verifier, WorkerSource workers, Ticker ticker, Clock clock, GatewayMetrics metrics) {
+    private SessionRegistry(
+            SessionConfig config,
+            LimitsConfig limits,
+            AuthConfig auth,
+            AbuseConfig abuse,
+            String nodeId,
+            WireCodec codec,
+            TokenVerification verifier,
+            WorkerSource workers,
+            Ticker ticker,
+            Clock clock,
+            GatewayMetrics metrics) {
         requireNonNull(config, "config");
         this.metrics = requireNonNull(metrics, "metrics");
         this.workers = requireNonNull(workers, "workers");
-        this.context = new SessionContext(config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics,
-                nodeId);
+        this.context = new SessionContext(
+                config, limits, auth, abuse, codec, verifier, workers, this, clock, ticker, metrics, nodeId);
         this.ids = new SessionIds(new SecureRandom(), nodeId);
         this.tombstones = Caffeine.newBuilder()
                 .expireAfterWrite(config.tombstoneTtl())
@@ -158,8 +212,19 @@ public final class SessionRegistry {
      */
     public void apply(GatewayConfig next) {
         SessionContext now = context;
-        context = new SessionContext(next.sessions(), next.limits(), next.auth(), next.abuse(), now.codec(),
-                now.verifier(), now.workers(), this, now.clock(), now.ticker(), now.metrics(), now.node());
+        context = new SessionContext(
+                next.sessions(),
+                next.limits(),
+                next.auth(),
+                next.abuse(),
+                now.codec(),
+                now.verifier(),
+                now.workers(),
+                this,
+                now.clock(),
+                now.ticker(),
+                now.metrics(),
+                now.node());
     }
 
     /** Reserves a slot for a new session of {@code subject}, or says which limit refuses it. */
@@ -207,8 +272,8 @@ public final class SessionRegistry {
      * Like {@link #create(String, EventExecutor, CompletionStage)}, for session {@code id} (drawn with
      * {@link #nextId()}) already registered in the shared store, writing through {@code journal}.
      */
-    public Session create(String id, String subject, EventExecutor executor, CompletionStage<Worker> worker,
-            Journal journal) {
+    public Session create(
+            String id, String subject, EventExecutor executor, CompletionStage<Worker> worker, Journal journal) {
         Session session = new Session(id, subject, executor, context, journal, null);
         return started(session, worker);
     }
@@ -223,8 +288,8 @@ public final class SessionRegistry {
      * The slot and worker are used by the resume that starts the take-over, if it succeeds, and
      * given back in every other case.
      */
-    public CompletionStage<TakeOver> takeOver(String id, String subject, long lastSeq, EventExecutor executor,
-            CompletionStage<Worker> worker) {
+    public CompletionStage<TakeOver> takeOver(
+            String id, String subject, long lastSeq, EventExecutor executor, CompletionStage<Worker> worker) {
         CompletableFuture<TakeOver> mine = new CompletableFuture<>();
         Session here;
         CompletableFuture<TakeOver> running;
@@ -234,10 +299,13 @@ public final class SessionRegistry {
         }
         if (here != null || running != null) {
             giveBack(subject, worker);
-            CompletionStage<TakeOver> shared = here != null ? CompletableFuture.completedFuture(new TakeOver.Here(here)) : running;
+            CompletionStage<TakeOver> shared =
+                    here != null ? CompletableFuture.completedFuture(new TakeOver.Here(here)) : running;
             // Another user's resume of the same id learns nothing about the session.
-            return shared.thenApply(outcome -> outcome instanceof TakeOver.Here h && !h.session().subject().equals(subject)
-                    ? new TakeOver.Refused(new SessionStore.Adoption.NotFound()) : outcome);
+            return shared.thenApply(outcome ->
+                    outcome instanceof TakeOver.Here h && !h.session().subject().equals(subject)
+                            ? new TakeOver.Refused(new SessionStore.Adoption.NotFound())
+                            : outcome);
         }
         long asked = System.nanoTime();
         CompletionStage<SessionStore.Adoption> adopting;
@@ -252,8 +320,15 @@ public final class SessionRegistry {
             synchronized (adoptions) {
                 try {
                     if (adoption instanceof SessionStore.Adoption.Adopted adopted) {
-                        outcome = new TakeOver.Here(started(new Session(id, subject, adopted.executor(), context,
-                                adopted.journal(), adopted.restored()), worker));
+                        outcome = new TakeOver.Here(started(
+                                new Session(
+                                        id,
+                                        subject,
+                                        adopted.executor(),
+                                        context,
+                                        adopted.journal(),
+                                        adopted.restored()),
+                                worker));
                     } else {
                         outcome = error != null ? new TakeOver.Failed(error) : new TakeOver.Refused(adoption);
                     }

@@ -21,8 +21,17 @@ import java.time.Instant;
  * @param age how long ago that was
  * @param tokenExpiresAt the expiry of the attached connection's token, or null when detached
  */
-public record SessionSnapshot(String id, String subject, SessionState state, boolean attached, long newestSeq,
-        Long workerPid, Long workerRssBytes, Instant startedAt, Duration age, Instant tokenExpiresAt) {
+public record SessionSnapshot(
+        String id,
+        String subject,
+        SessionState state,
+        boolean attached,
+        long newestSeq,
+        Long workerPid,
+        Long workerRssBytes,
+        Instant startedAt,
+        Duration age,
+        Instant tokenExpiresAt) {
 
     public SessionSnapshot {
         requireNonNull(id, "id");

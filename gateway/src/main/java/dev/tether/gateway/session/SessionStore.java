@@ -73,7 +73,8 @@ public interface SessionStore {
     /** The in-memory store: sessions live and die with this node. */
     SessionStore MEMORY = new SessionStore() {
         @Override
-        public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
+        public CompletionStage<Creation> create(
+                String id, String subject, long tokenExpiresAt, EventExecutor executor) {
             return CompletableFuture.completedFuture(new Creation.Created(Journal.NONE));
         }
 

@@ -24,12 +24,15 @@ final class Timer {
     void arm(Duration delay, Runnable task) {
         cancel();
         ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
-        self[0] = executor.schedule(() -> {
-            if (pending == self[0]) {
-                pending = null;
-            }
-            task.run();
-        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        self[0] = executor.schedule(
+                () -> {
+                    if (pending == self[0]) {
+                        pending = null;
+                    }
+                    task.run();
+                },
+                delay.toNanos(),
+                TimeUnit.NANOSECONDS);
         pending = self[0];
     }
 

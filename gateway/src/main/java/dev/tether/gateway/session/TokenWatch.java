@@ -111,8 +111,8 @@ final class TokenWatch {
         }
         if (viewer && !refreshed.mayView(sessionId, subject)) {
             metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_NO_VIEW);
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED,
-                    "token does not grant viewing this session"));
+            connection.send(
+                    ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token does not grant viewing this session"));
             return false;
         }
         connection.token(refreshed);
@@ -126,7 +126,8 @@ final class TokenWatch {
         if (connection == null) {
             return;
         }
-        connection.send(new ServerMessage.RefreshRequired(connection.token().expiresAt().getEpochSecond()));
+        connection.send(
+                new ServerMessage.RefreshRequired(connection.token().expiresAt().getEpochSecond()));
         refreshTimer.arm(auth.refreshInterval(), this::askForRefresh);
     }
 
@@ -136,8 +137,10 @@ final class TokenWatch {
             return;
         }
         refreshTimer.cancel();
-        log.atInfo().addKeyValue("session", sessionId).addKeyValue("subject", subject).log("token expired {} ago and was not refreshed: closing 4010",
-                auth.expiredGrace());
+        log.atInfo()
+                .addKeyValue("session", sessionId)
+                .addKeyValue("subject", subject)
+                .log("token expired {} ago and was not refreshed: closing 4010", auth.expiredGrace());
         connection.close(CloseCode.TOKEN_EXPIRED);
     }
 }

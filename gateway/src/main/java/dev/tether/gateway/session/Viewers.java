@@ -87,8 +87,9 @@ public final class Viewers implements Iterable<Connection> {
         assert executor.inEventLoop();
         TokenWatch tokens = new TokenWatch(sessionId, owner, executor, context, true);
         tokens.watch(connection);
-        attached.put(connection, new Viewer(slot, tokens, new FrameRateGuard(sessionId, owner, context.abuse(),
-                context.ticker())));
+        attached.put(
+                connection,
+                new Viewer(slot, tokens, new FrameRateGuard(sessionId, owner, context.abuse(), context.ticker())));
         metrics.viewerAttached();
     }
 
@@ -146,8 +147,8 @@ public final class Viewers implements Iterable<Connection> {
         } else if (message instanceof ClientMessage.AuthRefresh refresh) {
             viewer.tokens().refresh(connection, refresh.token());
         } else if (!(message instanceof ClientMessage.Ack)) {
-            connection.send(new ServerMessage.Error(ErrorCode.READ_ONLY,
-                    "this connection is a viewer: it may not " + verb(message), id, null));
+            connection.send(new ServerMessage.Error(
+                    ErrorCode.READ_ONLY, "this connection is a viewer: it may not " + verb(message), id, null));
         }
         return true;
     }

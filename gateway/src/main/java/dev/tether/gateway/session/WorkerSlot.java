@@ -50,6 +50,7 @@ final class WorkerSlot {
     private volatile Worker worker;
     /** Reserved after the RSS soft limit, to take over when the running turn ends. */
     private CompletionStage<Worker> replacement;
+
     private boolean softRestartDue;
     /** A worker replaced after the RSS soft limit, kept running until its successor is ready. */
     private Worker retiring;
@@ -57,12 +58,17 @@ final class WorkerSlot {
     private final Set<CompletionStage<Worker>> awaiting = new LinkedHashSet<>();
     /** The newest checkpoint of the session's workers (contract 7.2), handed to each new one; null until one came. */
     private JsonNode checkpoint;
+
     private long lastRssBytes;
     private Worker lastRssOf;
     private boolean closed;
 
     /** @param events where worker output, exits and readiness are reported, on the loop */
-    WorkerSlot(String sessionId, String subject, EventExecutor executor, SessionContext context,
+    WorkerSlot(
+            String sessionId,
+            String subject,
+            EventExecutor executor,
+            SessionContext context,
             Consumer<WorkerEvent> events) {
         this.sessionId = requireNonNull(sessionId, "sessionId");
         this.subject = requireNonNull(subject, "subject");
@@ -151,34 +157,35 @@ final class WorkerSlot {
      */
     void await(CompletionStage<Worker> stage) {
         awaiting.add(stage);
-        stage.thenCompose(w -> w.ready().thenApply(ignored -> w)).whenComplete((ready, failure) -> executor.execute(() -> {
-            awaiting.remove(stage);
-            if (closed) {
-                if (ready != null) {
-                    ready.stop();
-                }
-                return;
-            }
-            if (failure != null) {
-                events.accept(new WorkerEvent.Unavailable(failure.toString()));
-                return;
-            }
-            if (!ready.canContinue(checkpoint)) {
-                // Taken before the session knew its checkpoint (a take-over from another node): a
-                // worker that resumes only when started for it is replaced by one that is.
-                ready.stop();
-                if (!acquire()) {
-                    events.accept(new WorkerEvent.Unavailable("no worker to resume the session"));
-                }
-                return;
-            }
-            if (retiring != null) {
-                retiring.stop();
-                retiring = null;
-            }
-            bind(ready);
-            events.accept(new WorkerEvent.Ready(ready));
-        }));
+        stage.thenCompose(w -> w.ready().thenApply(ignored -> w))
+                .whenComplete((ready, failure) -> executor.execute(() -> {
+                    awaiting.remove(stage);
+                    if (closed) {
+                        if (ready != null) {
+                            ready.stop();
+                        }
+                        return;
+                    }
+                    if (failure != null) {
+                        events.accept(new WorkerEvent.Unavailable(failure.toString()));
+                        return;
+                    }
+                    if (!ready.canContinue(checkpoint)) {
+                        // Taken before the session knew its checkpoint (a take-over from another node): a
+                        // worker that resumes only when started for it is replaced by one that is.
+                        ready.stop();
+                        if (!acquire()) {
+                            events.accept(new WorkerEvent.Unavailable("no worker to resume the session"));
+                        }
+                        return;
+                    }
+                    if (retiring != null) {
+                        retiring.stop();
+                        retiring = null;
+                    }
+                    bind(ready);
+                    events.accept(new WorkerEvent.Ready(ready));
+                }));
     }
 
     /**
@@ -260,7 +267,9 @@ final class WorkerSlot {
             try {
                 // A worker started for the checkpoint runs where the current one does (an agent CLI's
                 // conversation is kept by directory): it is started once the current one has gone.
-                replacement = context.workers().startsFrom(checkpoint) ? null : context.workers().acquire(checkpoint);
+                replacement = context.workers().startsFrom(checkpoint)
+                        ? null
+                        : context.workers().acquire(checkpoint);
             } catch (WorkerUnavailableException e) {
                 replacement = null;
             }
@@ -293,8 +302,9 @@ final class WorkerSlot {
             replacement = null;
         }
         for (CompletionStage<Worker> pending : awaiting) {
-            stopped = stopped.thenCombine(pending.handle((w, error) -> w)
-                    .thenCompose(w -> w == null ? CompletableFuture.<Void>completedFuture(null) : w.stop()),
+            stopped = stopped.thenCombine(
+                    pending.handle((w, error) -> w)
+                            .thenCompose(w -> w == null ? CompletableFuture.<Void>completedFuture(null) : w.stop()),
                     (a, b) -> null);
         }
         awaiting.clear();

@@ -35,6 +35,7 @@ final class RedisEndpoint implements AutoCloseable {
 
     /** The schemes of a Redis Cluster: seed nodes {@code host:port[,host:port...]}, then as {@code redis://}. */
     static final String CLUSTER = "redis-cluster://";
+
     static final String CLUSTER_TLS = "rediss-cluster://";
 
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
@@ -44,8 +45,11 @@ final class RedisEndpoint implements AutoCloseable {
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSub;
 
-    private RedisEndpoint(AbstractRedisClient client, StatefulConnection<String, byte[]> connection,
-            RedisClusterAsyncCommands<String, byte[]> commands, Supplier<StatefulRedisPubSubConnection<String, String>> pubSub) {
+    private RedisEndpoint(
+            AbstractRedisClient client,
+            StatefulConnection<String, byte[]> connection,
+            RedisClusterAsyncCommands<String, byte[]> commands,
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub) {
         this.client = client;
         this.connection = connection;
         this.commands = commands;
@@ -60,7 +64,8 @@ final class RedisEndpoint implements AutoCloseable {
             List<RedisURI> seeds = clusterSeeds(uri);
             seeds.forEach(seed -> seed.setTimeout(commandTimeout));
             RedisClusterClient client = RedisClusterClient.create(seeds);
-            // Follow a failover or a resharding at once (a MOVED or a lost node), not only on the next periodic refresh.
+            // Follow a failover or a resharding at once (a MOVED or a lost node), not only on the next periodic
+            // refresh.
             client.setOptions(ClusterClientOptions.builder()
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enableAllAdaptiveRefreshTriggers()
@@ -113,9 +118,11 @@ final class RedisEndpoint implements AutoCloseable {
         List<RedisURI> seeds = new ArrayList<>();
         for (String host : hostsAndTail.substring(0, tail).split(",", -1)) {
             if (host.isEmpty()) {
-                throw new IllegalArgumentException("a Redis Cluster URI names an empty seed node (expected: host:port[,host:port...])");
+                throw new IllegalArgumentException(
+                        "a Redis Cluster URI names an empty seed node (expected: host:port[,host:port...])");
             }
-            seeds.add(RedisURI.create((tls ? "rediss://" : "redis://") + userInfo + host + hostsAndTail.substring(tail)));
+            seeds.add(
+                    RedisURI.create((tls ? "rediss://" : "redis://") + userInfo + host + hostsAndTail.substring(tail)));
         }
         return seeds;
     }

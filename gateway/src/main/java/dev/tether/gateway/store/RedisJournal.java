@@ -47,6 +47,7 @@ final class RedisJournal implements Journal {
 
     /** Writes that may wait for the store before the session is given up. */
     static final int MAX_PENDING = 20_000;
+
     static final long MAX_RETRY_MILLIS = 2_000;
     /** How far ahead of the newest seq a batched journal reserves seqs. */
     static final long RESERVE_AHEAD = 256;
@@ -54,24 +55,19 @@ final class RedisJournal implements Journal {
     private static final Logger log = LoggerFactory.getLogger(RedisJournal.class);
 
     /** One write waiting to go. */
-    private sealed interface Op {
-    }
+    private sealed interface Op {}
 
     /** A history frame: consecutive ones go as one append; {@code afterGap}: frames before it were dropped. */
-    private record Append(long seq, byte[] frame, boolean afterGap) implements Op {
-    }
+    private record Append(long seq, byte[] frame, boolean afterGap) implements Op {}
 
     /** The client acknowledged up to {@code seq}: consecutive ones waiting are one. */
-    private record Ack(long seq) implements Op {
-    }
+    private record Ack(long seq) implements Op {}
 
     /** Any other write; {@code done} (may be null) completes when it is stored or given up. */
-    private record Write(Supplier<CompletionStage<?>> call, CompletableFuture<Void> done) implements Op {
-    }
+    private record Write(Supplier<CompletionStage<?>> call, CompletableFuture<Void> done) implements Op {}
 
     /** Frames of one append in a batch, reported as stored together. */
-    private record Frames(long firstSeq, List<byte[]> frames) {
-    }
+    private record Frames(long firstSeq, List<byte[]> frames) {}
 
     /** Whether this journal's owner runs {@code write_mode: batched}. */
     private final boolean batched;
@@ -85,6 +81,7 @@ final class RedisJournal implements Journal {
     private boolean away;
     /** Frames waiting in {@link #pending}, and their bytes, against the replay bounds. */
     private int pendingFrames;
+
     private long pendingFrameBytes;
     /** Writes other than frames and acks waiting in {@link #pending}. */
     private int pendingOther;
@@ -106,6 +103,7 @@ final class RedisJournal implements Journal {
     private Consumer<Journal.Event> events;
     /** Given up: another node has the session, it was released or ended, or the store stayed away. */
     private boolean finished;
+
     private long retryMillis;
     /** A failed batch waits {@link #retryMillis} before it goes again: nothing is sent meanwhile. */
     private boolean backingOff;
@@ -118,16 +116,30 @@ final class RedisJournal implements Journal {
     }
 
     /** The bounds the journal writes with. */
-    record Limits(int replayMaxMessages, long replayMaxBytes, int maxTrackedIds, Duration tombstoneTtl,
-            Duration verifyEvery, boolean batched, Duration unavailableAfter) {
-    }
+    record Limits(
+            int replayMaxMessages,
+            long replayMaxBytes,
+            int maxTrackedIds,
+            Duration tombstoneTtl,
+            Duration verifyEvery,
+            boolean batched,
+            Duration unavailableAfter) {}
 
     /**
      * @param storedSeq the newest seq in the store's log when the journal starts
      * @param reservedSeq the newest seq reserved in the store when the journal starts
      */
-    RedisJournal(RedisSessionStore store, String id, String subject, Fence fence, EventExecutor executor, WireCodec codec,
-            Limits limits, Directory directory, long storedSeq, long reservedSeq) {
+    RedisJournal(
+            RedisSessionStore store,
+            String id,
+            String subject,
+            Fence fence,
+            EventExecutor executor,
+            WireCodec codec,
+            Limits limits,
+            Directory directory,
+            long storedSeq,
+            long reservedSeq) {
         this.batched = limits.batched();
         this.newestSeq = storedSeq;
         this.reservedSeq = reservedSeq;
@@ -151,8 +163,11 @@ final class RedisJournal implements Journal {
     public void start(Consumer<Journal.Event> events) {
         this.events = requireNonNull(events, "events");
         directory.started(this);
-        verifier = executor.scheduleAtFixedRate(this::verifyIfQuiet, limits.verifyEvery().toNanos(),
-                limits.verifyEvery().toNanos(), TimeUnit.NANOSECONDS);
+        verifier = executor.scheduleAtFixedRate(
+                this::verifyIfQuiet,
+                limits.verifyEvery().toNanos(),
+                limits.verifyEvery().toNanos(),
+                TimeUnit.NANOSECONDS);
         flush();
     }
 
@@ -270,8 +285,10 @@ final class RedisJournal implements Journal {
     @Override
     public CompletionStage<Void> end(EndReason reason) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        add(new Write(() -> store.end(id, fence, reason.wire(), limits.tombstoneTtl())
-                .thenCompose(ignored -> store.forget(subject, id)), done));
+        add(new Write(
+                () -> store.end(id, fence, reason.wire(), limits.tombstoneTtl())
+                        .thenCompose(ignored -> store.forget(subject, id)),
+                done));
         return done.whenComplete((ignored, error) -> finish());
     }
 
@@ -334,8 +351,8 @@ final class RedisJournal implements Journal {
         ArrayDeque<Op> kept = new ArrayDeque<>(pending.size());
         boolean dropped = false;
         for (Op op : pending) {
-            if (op instanceof Append && (pendingFrames > limits.replayMaxMessages()
-                    || pendingFrameBytes > limits.replayMaxBytes())) {
+            if (op instanceof Append
+                    && (pendingFrames > limits.replayMaxMessages() || pendingFrameBytes > limits.replayMaxBytes())) {
                 count(op, -1);
                 dropped = true;
                 continue;
@@ -349,8 +366,10 @@ final class RedisJournal implements Journal {
         }
         pending.clear();
         pending.addAll(kept);
-        log.atWarn().addKeyValue("session", id).log("the session store is away: frames beyond the replay bounds dropped "
-                + "from the journal (a resume elsewhere below them gets replay_gap)");
+        log.atWarn()
+                .addKeyValue("session", id)
+                .log("the session store is away: frames beyond the replay bounds dropped "
+                        + "from the journal (a resume elsewhere below them gets replay_gap)");
     }
 
     private void flush() {
@@ -371,7 +390,8 @@ final class RedisJournal implements Journal {
         } catch (RuntimeException e) {
             calls.add(CompletableFuture.failedFuture(e)); // retried like a store that did not answer
         }
-        Unwatched.whenComplete(CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)),
+        Unwatched.whenComplete(
+                CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)),
                 (ignored, failure) -> executor.execute(() -> done(batch, appended, failure)));
     }
 
@@ -387,8 +407,15 @@ final class RedisJournal implements Journal {
                     i++;
                 }
                 appended.add(new Frames(first.seq(), frames));
-                calls.add(store.append(id, fence, limits.replayMaxMessages(), limits.replayMaxBytes(), first.afterGap(),
-                        first.seq(), frames).toCompletableFuture());
+                calls.add(store.append(
+                                id,
+                                fence,
+                                limits.replayMaxMessages(),
+                                limits.replayMaxBytes(),
+                                first.afterGap(),
+                                first.seq(),
+                                frames)
+                        .toCompletableFuture());
             } else if (batch.get(i) instanceof Ack ack) {
                 calls.add(store.ack(id, fence, ack.seq()).toCompletableFuture());
                 i++;
@@ -434,13 +461,21 @@ final class RedisJournal implements Journal {
                 count(batch.get(i), 1);
             }
             retryMillis = Math.min(MAX_RETRY_MILLIS, Math.max(50, retryMillis * 2));
-            log.atWarn().addKeyValue("session", id).log("session store write failed ({}); again in {} ms",
-                    String.valueOf(cause.getMessage()), retryMillis);
+            log.atWarn()
+                    .addKeyValue("session", id)
+                    .log(
+                            "session store write failed ({}); again in {} ms",
+                            String.valueOf(cause.getMessage()),
+                            retryMillis);
             backingOff = true; // what the session writes meanwhile (its notice first) waits for the retry
-            executor.schedule(() -> {
-                backingOff = false;
-                flush();
-            }, retryMillis, TimeUnit.MILLISECONDS).addListener(Unwatched.LOG_FAILURE);
+            executor.schedule(
+                            () -> {
+                                backingOff = false;
+                                flush();
+                            },
+                            retryMillis,
+                            TimeUnit.MILLISECONDS)
+                    .addListener(Unwatched.LOG_FAILURE);
             markAway();
             dropBeyondReplayBounds();
             return;
@@ -459,7 +494,9 @@ final class RedisJournal implements Journal {
 
     /** @param replaced whether another node has the session (else the store lost it, or could not take this node's writes) */
     private void giveUp(String why, boolean replaced) {
-        log.atDebug().addKeyValue("session", id).log("journal at epoch {} of {} given up: {}", fence.epoch(), fence.node(), why);
+        log.atDebug()
+                .addKeyValue("session", id)
+                .log("journal at epoch {} of {} given up: {}", fence.epoch(), fence.node(), why);
         finished = true;
         stopVerifying();
         directory.finished(this);

@@ -39,6 +39,7 @@ public final class RedisSessionStore implements AutoCloseable {
     public static final String FORMAT = "1";
     /** Prefixes of the messages on a node's channel: a request to hand a session over, and notice that one was taken. */
     static final String HANDOFF = "handoff ";
+
     static final String TAKEN = "taken ";
     static final String RELEASED = "released ";
     static final String ABSENT = "absent ";
@@ -48,6 +49,7 @@ public final class RedisSessionStore implements AutoCloseable {
     private final RedisEndpoint endpoint;
     /** Standalone or cluster: the commands both kinds of connection have. */
     private final RedisClusterAsyncCommands<String, byte[]> redis;
+
     private final Scripts scripts = new Scripts();
 
     private RedisSessionStore(RedisEndpoint endpoint) {
@@ -76,8 +78,8 @@ public final class RedisSessionStore implements AutoCloseable {
      *
      * @return false when the id is taken (the caller draws another)
      */
-    public CompletionStage<Boolean> create(String id, String subject, String node, long createdAtMillis,
-            long tokenExpiresAt) {
+    public CompletionStage<Boolean> create(
+            String id, String subject, String node, long createdAtMillis, long tokenExpiresAt) {
         return create(id, subject, node, createdAtMillis, tokenExpiresAt, Long.MAX_VALUE / 2);
     }
 
@@ -86,11 +88,20 @@ public final class RedisSessionStore implements AutoCloseable {
      * {@code expiresAtMillis} at the latest (the longest it can live: a session whose node died and
      * that nobody resumed is gone then, and stops counting against its user).
      */
-    public CompletionStage<Boolean> create(String id, String subject, String node, long createdAtMillis,
-            long tokenExpiresAt, long expiresAtMillis) {
-        return Scripts.<Long>run(redis, scripts.create, ScriptOutputType.INTEGER, new String[] {StoreKeys.directory(id)},
-                bytes(FORMAT), bytes(subject), bytes(node), bytes(createdAtMillis), bytes(tokenExpiresAt),
-                bytes(expiresAtMillis)).thenApply(created -> created == 1L);
+    public CompletionStage<Boolean> create(
+            String id, String subject, String node, long createdAtMillis, long tokenExpiresAt, long expiresAtMillis) {
+        return Scripts.<Long>run(
+                        redis,
+                        scripts.create,
+                        ScriptOutputType.INTEGER,
+                        new String[] {StoreKeys.directory(id)},
+                        bytes(FORMAT),
+                        bytes(subject),
+                        bytes(node),
+                        bytes(createdAtMillis),
+                        bytes(tokenExpiresAt),
+                        bytes(expiresAtMillis))
+                .thenApply(created -> created == 1L);
     }
 
     /**
@@ -100,8 +111,8 @@ public final class RedisSessionStore implements AutoCloseable {
      * @return the newest seq; fails with {@link StaleClaimException}, or with
      *     {@link IllegalStateException} when {@code firstSeq} does not follow the stored newest seq
      */
-    public CompletionStage<Long> append(String id, Fence fence, int maxMessages, long maxBytes, long firstSeq,
-            List<byte[]> frames) {
+    public CompletionStage<Long> append(
+            String id, Fence fence, int maxMessages, long maxBytes, long firstSeq, List<byte[]> frames) {
         return append(id, fence, maxMessages, maxBytes, false, firstSeq, frames);
     }
 
@@ -110,8 +121,14 @@ public final class RedisSessionStore implements AutoCloseable {
      * {@code firstSeq} were never written (dropped while the store was away), so the log starts
      * again at {@code firstSeq} and a resume below it gets {@code replay_gap}.
      */
-    public CompletionStage<Long> append(String id, Fence fence, int maxMessages, long maxBytes, boolean afterGap,
-            long firstSeq, List<byte[]> frames) {
+    public CompletionStage<Long> append(
+            String id,
+            Fence fence,
+            int maxMessages,
+            long maxBytes,
+            boolean afterGap,
+            long firstSeq,
+            List<byte[]> frames) {
         byte[][] args = new byte[6 + frames.size()][];
         fenceArgs(fence, args);
         args[2] = bytes(maxMessages);
@@ -121,14 +138,28 @@ public final class RedisSessionStore implements AutoCloseable {
         for (int i = 0; i < frames.size(); i++) {
             args[6 + i] = frames.get(i);
         }
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.append, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, args));
+        return fenced(
+                id,
+                fence,
+                Scripts.<Long>run(
+                        redis,
+                        scripts.append,
+                        ScriptOutputType.INTEGER,
+                        new String[] {StoreKeys.directory(id), StoreKeys.log(id)},
+                        args));
     }
 
     /** Drops the log's frames up to and including {@code seq}; resolves to how many were dropped. */
     public CompletionStage<Long> ack(String id, Fence fence, long seq) {
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.ack, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id)}, withFence(fence, bytes(seq))));
+        return fenced(
+                id,
+                fence,
+                Scripts.<Long>run(
+                        redis,
+                        scripts.ack,
+                        ScriptOutputType.INTEGER,
+                        new String[] {StoreKeys.directory(id), StoreKeys.log(id)},
+                        withFence(fence, bytes(seq))));
     }
 
     /** The session's state changed ({@code preparing}, {@code idle}, {@code restarting}); no turn runs. */
@@ -185,8 +216,15 @@ public final class RedisSessionStore implements AutoCloseable {
     }
 
     private CompletionStage<Void> queueOp(String id, Fence fence, byte[]... args) {
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.queue, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.queue(id)}, withFence(fence, args)))
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.queue,
+                                ScriptOutputType.INTEGER,
+                                new String[] {StoreKeys.directory(id), StoreKeys.queue(id)},
+                                withFence(fence, args)))
                 .thenApply(ignored -> null);
     }
 
@@ -226,8 +264,16 @@ public final class RedisSessionStore implements AutoCloseable {
         for (int i = 0; i < digests.size(); i++) {
             args[3 + i] = digests.get(i);
         }
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.messageIds, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.messageIds(id)}, args)).thenApply(ignored -> null);
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.messageIds,
+                                ScriptOutputType.INTEGER,
+                                new String[] {StoreKeys.directory(id), StoreKeys.messageIds(id)},
+                                args))
+                .thenApply(ignored -> null);
     }
 
     /**
@@ -235,8 +281,15 @@ public final class RedisSessionStore implements AutoCloseable {
      * hand-off, or a drain), by {@code reconnectDeadlineMillis} at the latest (0 when a claimer waits).
      */
     public CompletionStage<Void> release(String id, Fence fence, long reconnectDeadlineMillis) {
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.release, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id)}, withFence(fence, bytes(reconnectDeadlineMillis))))
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.release,
+                                ScriptOutputType.INTEGER,
+                                new String[] {StoreKeys.directory(id)},
+                                withFence(fence, bytes(reconnectDeadlineMillis))))
                 .thenApply(ignored -> null);
     }
 
@@ -247,9 +300,16 @@ public final class RedisSessionStore implements AutoCloseable {
      * released the session).
      */
     public CompletionStage<ClaimResult> claim(String id, String node, String expectedNode, long expectedEpoch) {
-        return Scripts.<List<Object>>run(redis, scripts.claim, ScriptOutputType.MULTI,
-                new String[] {StoreKeys.directory(id)}, bytes(node), bytes(expectedNode), bytes(expectedEpoch),
-                bytes(READABLE_FORMATS)).thenApply(reply -> {
+        return Scripts.<List<Object>>run(
+                        redis,
+                        scripts.claim,
+                        ScriptOutputType.MULTI,
+                        new String[] {StoreKeys.directory(id)},
+                        bytes(node),
+                        bytes(expectedNode),
+                        bytes(expectedEpoch),
+                        bytes(READABLE_FORMATS))
+                .thenApply(reply -> {
                     String outcome = text(reply.get(0));
                     return switch (outcome) {
                         case "claimed" -> new ClaimResult.Claimed(new Fence(node, Long.parseLong(text(reply.get(1)))));
@@ -267,17 +327,39 @@ public final class RedisSessionStore implements AutoCloseable {
      * after {@code tombstoneTtl}; its log, ids and checkpoint are deleted.
      */
     public CompletionStage<Void> end(String id, Fence fence, String reason, Duration tombstoneTtl) {
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.end, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id), StoreKeys.queue(id)},
-                withFence(fence, bytes(reason), bytes(Math.max(1, tombstoneTtl.toMillis())))))
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.end,
+                                ScriptOutputType.INTEGER,
+                                new String[] {
+                                    StoreKeys.directory(id),
+                                    StoreKeys.log(id),
+                                    StoreKeys.messageIds(id),
+                                    StoreKeys.queue(id)
+                                },
+                                withFence(fence, bytes(reason), bytes(Math.max(1, tombstoneTtl.toMillis())))))
                 .thenApply(ignored -> null);
     }
 
     /** Deletes a session that never started (refused at admission): no tombstone is left. */
     public CompletionStage<Void> discard(String id, Fence fence) {
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.discard, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id), StoreKeys.log(id), StoreKeys.messageIds(id), StoreKeys.queue(id)},
-                withFence(fence)))
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.discard,
+                                ScriptOutputType.INTEGER,
+                                new String[] {
+                                    StoreKeys.directory(id),
+                                    StoreKeys.log(id),
+                                    StoreKeys.messageIds(id),
+                                    StoreKeys.queue(id)
+                                },
+                                withFence(fence)))
                 .thenApply(ignored -> null);
     }
 
@@ -285,21 +367,24 @@ public final class RedisSessionStore implements AutoCloseable {
 
     /** The session's directory entry, or empty when the store has none. */
     public CompletionStage<Optional<StoredSession>> read(String id) {
-        return redis.hgetall(StoreKeys.directory(id)).thenApply(fields -> fields.isEmpty()
-                ? Optional.<StoredSession>empty() : Optional.of(session(id, fields)));
+        return redis.hgetall(StoreKeys.directory(id))
+                .thenApply(fields ->
+                        fields.isEmpty() ? Optional.<StoredSession>empty() : Optional.of(session(id, fields)));
     }
 
     /** The log's frames after {@code seq}, in order. */
     public CompletionStage<List<ReplayBuffer.Entry>> logAfter(String id, long seq) {
-        return redis.xrange(StoreKeys.log(id), Range.create((seq + 1) + "-0", "+")).thenApply(messages -> {
-            List<ReplayBuffer.Entry> entries = new ArrayList<>(messages.size());
-            for (StreamMessage<String, byte[]> message : messages) {
-                String entryId = message.getId();
-                entries.add(new ReplayBuffer.Entry(Long.parseLong(entryId.substring(0, entryId.indexOf('-'))),
-                        message.getBody().get("f")));
-            }
-            return entries;
-        });
+        return redis.xrange(StoreKeys.log(id), Range.create((seq + 1) + "-0", "+"))
+                .thenApply(messages -> {
+                    List<ReplayBuffer.Entry> entries = new ArrayList<>(messages.size());
+                    for (StreamMessage<String, byte[]> message : messages) {
+                        String entryId = message.getId();
+                        entries.add(new ReplayBuffer.Entry(
+                                Long.parseLong(entryId.substring(0, entryId.indexOf('-'))),
+                                message.getBody().get("f")));
+                    }
+                    return entries;
+                });
     }
 
     /** Digests of the session's remembered client message ids, oldest first. */
@@ -342,8 +427,10 @@ public final class RedisSessionStore implements AutoCloseable {
             if (admitted) {
                 return CompletableFuture.completedFuture(true);
             }
-            return redis.zrange(key, 0, -1).thenCompose(members -> endedAmong(members))
-                    .thenCompose(ended -> ended.isEmpty() ? CompletableFuture.completedFuture(false)
+            return redis.zrange(key, 0, -1)
+                    .thenCompose(members -> endedAmong(members))
+                    .thenCompose(ended -> ended.isEmpty()
+                            ? CompletableFuture.completedFuture(false)
                             : tryAdmit(key, id, max, createdAtMillis, ended));
         });
     }
@@ -356,7 +443,8 @@ public final class RedisSessionStore implements AutoCloseable {
     /** The ids of the sessions that count against {@code subject} now. */
     public CompletionStage<List<String>> sessionIdsOf(String subject) {
         return redis.zrange(StoreKeys.userSessions(subject), 0, -1)
-                .thenApply(members -> members.stream().map(RedisSessionStore::text).toList());
+                .thenApply(
+                        members -> members.stream().map(RedisSessionStore::text).toList());
     }
 
     /** How many sessions count against {@code subject} now. */
@@ -371,7 +459,8 @@ public final class RedisSessionStore implements AutoCloseable {
 
     // ---- helpers ----
 
-    private CompletionStage<Boolean> tryAdmit(String key, String id, int max, long createdAtMillis, List<byte[]> ended) {
+    private CompletionStage<Boolean> tryAdmit(
+            String key, String id, int max, long createdAtMillis, List<byte[]> ended) {
         byte[][] args = new byte[3 + ended.size()][];
         args[0] = bytes(max);
         args[1] = bytes(id);
@@ -388,7 +477,8 @@ public final class RedisSessionStore implements AutoCloseable {
         List<CompletableFuture<byte[]>> checks = new ArrayList<>(members.size());
         for (byte[] member : members) {
             String id = text(member);
-            checks.add(redis.hget(StoreKeys.directory(id), "state").toCompletableFuture()
+            checks.add(redis.hget(StoreKeys.directory(id), "state")
+                    .toCompletableFuture()
                     .thenApply(state -> state == null || "ended".equals(text(state)) ? member : null));
         }
         return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
@@ -410,8 +500,16 @@ public final class RedisSessionStore implements AutoCloseable {
             Object item = fieldsAndValues[i];
             args[2 + i] = item instanceof byte[] raw ? raw : bytes((String) item);
         }
-        return fenced(id, fence, Scripts.<Long>run(redis, scripts.update, ScriptOutputType.INTEGER,
-                new String[] {StoreKeys.directory(id)}, args)).thenApply(ignored -> null);
+        return fenced(
+                        id,
+                        fence,
+                        Scripts.<Long>run(
+                                redis,
+                                scripts.update,
+                                ScriptOutputType.INTEGER,
+                                new String[] {StoreKeys.directory(id)},
+                                args))
+                .thenApply(ignored -> null);
     }
 
     /** Turns the fence's refusals into {@link StaleClaimException} and a seq mismatch into {@link IllegalStateException}. */
@@ -425,10 +523,17 @@ public final class RedisSessionStore implements AutoCloseable {
             if (message.startsWith("ERR ")) {
                 message = message.substring("ERR ".length()); // how some servers prefix a script's error
             }
-            if (cause instanceof RedisCommandExecutionException && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
+            if (cause instanceof RedisCommandExecutionException
+                    && (message.startsWith("STALE") || message.startsWith("NOSESSION"))) {
                 boolean forgotten = message.startsWith("NOSESSION");
-                throw new StaleClaimException(id, fence, forgotten ? "no such session"
-                        : "epoch and node " + message.substring("STALE".length()).strip(), forgotten);
+                throw new StaleClaimException(
+                        id,
+                        fence,
+                        forgotten
+                                ? "no such session"
+                                : "epoch and node "
+                                        + message.substring("STALE".length()).strip(),
+                        forgotten);
             }
             if (cause instanceof RedisCommandExecutionException && message.startsWith("SEQ")) {
                 throw new IllegalStateException("session " + id + ": the store's newest seq is "
@@ -451,12 +556,21 @@ public final class RedisSessionStore implements AutoCloseable {
     }
 
     private static StoredSession session(String id, Map<String, byte[]> fields) {
-        return new StoredSession(id, field(fields, "format", ""), field(fields, "subject", ""),
-                field(fields, "node", ""), parseLong(field(fields, "epoch", "0")), field(fields, "state", ""),
-                parseLong(field(fields, "newest_seq", "0")), parseLong(field(fields, "reserved_seq", "0")),
-                parseLong(field(fields, "token_expires_at", "0")), parseLong(field(fields, "reconnect_deadline", "0")),
-                fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null, fields.get("checkpoint"),
-                field(fields, "turn", ""), parseLong(field(fields, "created_at", "0")),
+        return new StoredSession(
+                id,
+                field(fields, "format", ""),
+                field(fields, "subject", ""),
+                field(fields, "node", ""),
+                parseLong(field(fields, "epoch", "0")),
+                field(fields, "state", ""),
+                parseLong(field(fields, "newest_seq", "0")),
+                parseLong(field(fields, "reserved_seq", "0")),
+                parseLong(field(fields, "token_expires_at", "0")),
+                parseLong(field(fields, "reconnect_deadline", "0")),
+                fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null,
+                fields.get("checkpoint"),
+                field(fields, "turn", ""),
+                parseLong(field(fields, "created_at", "0")),
                 parseLong(field(fields, "seen_at", "0")));
     }
 

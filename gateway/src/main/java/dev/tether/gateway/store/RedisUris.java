@@ -7,8 +7,7 @@ final class RedisUris {
 
     private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^@/]*@");
 
-    private RedisUris() {
-    }
+    private RedisUris() {}
 
     /** {@code uri} with its user-info (which may hold a password) replaced by {@code ***@}. */
     static String redacted(String uri) {

@@ -23,8 +23,7 @@ import java.util.concurrent.CompletionStage;
 final class Scripts {
 
     /** A script: its text and its SHA-1 digest, as Redis names it. */
-    record Script(String name, byte[] text, String sha) {
-    }
+    record Script(String name, byte[] text, String sha) {}
 
     final Script create = load("create", false);
     final Script append = load("append", true);
@@ -39,19 +38,24 @@ final class Scripts {
     final Script admit = load("admit", false);
 
     /** Runs {@code script}; resolves to what it returned, as Lettuce decodes {@code type}. */
-    static <T> CompletionStage<T> run(RedisScriptingAsyncCommands<String, byte[]> redis, Script script, ScriptOutputType type,
-            String[] keys, byte[]... args) {
+    static <T> CompletionStage<T> run(
+            RedisScriptingAsyncCommands<String, byte[]> redis,
+            Script script,
+            ScriptOutputType type,
+            String[] keys,
+            byte[]... args) {
         CompletionStage<T> bySha = redis.evalsha(script.sha(), type, keys, args);
         return bySha.handle((result, failure) -> {
-            if (failure == null) {
-                return CompletableFuture.completedFuture(result);
-            }
-            Throwable cause = cause(failure);
-            if (cause instanceof RedisNoScriptException) {
-                return redis.<T>eval(script.text(), type, keys, args).toCompletableFuture();
-            }
-            return CompletableFuture.<T>failedFuture(cause);
-        }).thenCompose(stage -> stage);
+                    if (failure == null) {
+                        return CompletableFuture.completedFuture(result);
+                    }
+                    Throwable cause = cause(failure);
+                    if (cause instanceof RedisNoScriptException) {
+                        return redis.<T>eval(script.text(), type, keys, args).toCompletableFuture();
+                    }
+                    return CompletableFuture.<T>failedFuture(cause);
+                })
+                .thenCompose(stage -> stage);
     }
 
     /** What failed: {@code failure} itself, or what a {@link CompletionException} wraps. */

@@ -70,6 +70,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     private final Duration handoffTimeout;
     /** The longest a session can live: {@code limits.max_duration} and its grace, plus a reconnect window. */
     private final Duration maxLifetime;
+
     private final WireCodec codec;
     private final Clock clock;
     private final ScheduledExecutorService timers;
@@ -90,24 +91,38 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * starting here just after the notice (its take-over raced the other one's) goes at once.
      */
     private final Cache<String, Long> taken = Caffeine.newBuilder()
-            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+            .expireAfterWrite(Duration.ofMinutes(1))
+            .maximumSize(100_000)
+            .build();
     /**
      * Nodes that asked this one to hand a session over, by session id, for a minute: told
      * {@code released} once it is, so they claim it without waiting for their next look.
      */
     private final Cache<String, String> requesters = Caffeine.newBuilder()
-            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+            .expireAfterWrite(Duration.ofMinutes(1))
+            .maximumSize(100_000)
+            .build();
     /** Sessions whose owner said it does not have them (restarted under the same id), for a minute. */
     private final Cache<String, Boolean> absent = Caffeine.newBuilder()
-            .expireAfterWrite(Duration.ofMinutes(1)).maximumSize(100_000).build();
+            .expireAfterWrite(Duration.ofMinutes(1))
+            .maximumSize(100_000)
+            .build();
     /** Take-overs of this node waiting for an owner to let go, by session id: completed to look now. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> wakers = new ConcurrentHashMap<>();
     /** Take-overs under way on this node, by session id. */
     private final ConcurrentHashMap<String, CompletableFuture<Adoption>> adopting = new ConcurrentHashMap<>();
 
-    private SharedSessionStore(RedisSessionStore store, StatefulRedisPubSubConnection<String, String> channel, String node,
-            SessionConfig sessions, Duration lease, Duration handoffTimeout, Duration maxLifetime, WireCodec codec,
-            Clock clock, ScheduledExecutorService timers) {
+    private SharedSessionStore(
+            RedisSessionStore store,
+            StatefulRedisPubSubConnection<String, String> channel,
+            String node,
+            SessionConfig sessions,
+            Duration lease,
+            Duration handoffTimeout,
+            Duration maxLifetime,
+            WireCodec codec,
+            Clock clock,
+            ScheduledExecutorService timers) {
         this.store = store;
         this.maxLifetime = maxLifetime;
         this.channel = channel;
@@ -126,8 +141,16 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
      * Connects to the store at {@code uri}, takes this node's lease and listens for hand-off
      * requests. Blocks; for start-up. Fails when the store cannot be reached.
      */
-    public static SharedSessionStore start(String uri, String node, SessionConfig sessions, Duration lease,
-            Duration handoffTimeout, Duration maxLifetime, WireCodec codec, Clock clock, ScheduledExecutorService timers) {
+    public static SharedSessionStore start(
+            String uri,
+            String node,
+            SessionConfig sessions,
+            Duration lease,
+            Duration handoffTimeout,
+            Duration maxLifetime,
+            WireCodec codec,
+            Clock clock,
+            ScheduledExecutorService timers) {
         requireNonNull(node, "node");
         RedisSessionStore store = null;
         StatefulRedisPubSubConnection<String, String> requests = null;
@@ -135,8 +158,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             store = RedisSessionStore.connect(uri, Duration.ofSeconds(5));
             store.renewNode(node, lease).toCompletableFuture().get(10, TimeUnit.SECONDS);
             requests = store.connectPubSub();
-            SharedSessionStore shared = new SharedSessionStore(store, requests, node, sessions, lease, handoffTimeout,
-                    maxLifetime, codec, clock, timers);
+            SharedSessionStore shared = new SharedSessionStore(
+                    store, requests, node, sessions, lease, handoffTimeout, maxLifetime, codec, clock, timers);
             requests.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String message) {
@@ -152,7 +175,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             if (store != null) {
                 store.close();
             }
-            throw new IllegalStateException("cannot reach the session store at " + RedisUris.redacted(uri) + ": " + e, e);
+            throw new IllegalStateException(
+                    "cannot reach the session store at " + RedisUris.redacted(uri) + ": " + e, e);
         }
     }
 
@@ -173,7 +197,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         } else if (message.startsWith(RedisSessionStore.HANDOFF)) {
             // "handoff <id> <requester> <epoch>"; a node of an older release sends no epoch, or
             // neither (then any copy here goes).
-            String[] parts = message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 3);
+            String[] parts =
+                    message.substring(RedisSessionStore.HANDOFF.length()).split(" ", 3);
             String requester = parts.length >= 2 ? parts[1] : null;
             long epoch = parts.length == 3 ? Long.parseLong(parts[2]) : ANY_EPOCH;
             if (requester != null) {
@@ -208,8 +233,9 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             // A request for an older claim than the copy here (retried past the take-over it was
             // meant for): it must not send away the session a client has just resumed here. A
             // requester still waiting sees the store move on and asks again.
-            log.atInfo().addKeyValue("session", id).log("hand-off request for epoch {} ignored: this node holds epoch {}",
-                    epoch, copy.epoch());
+            log.atInfo()
+                    .addKeyValue("session", id)
+                    .log("hand-off request for epoch {} ignored: this node holds epoch {}", epoch, copy.epoch());
             return;
         }
         // An older copy here than the claim asked for is leaving: the request waits for the newer one.
@@ -218,7 +244,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             return;
         }
         if (adopting.containsKey(id) || System.nanoTime() - until < 0) {
-            Unwatched.schedule(timers, () -> handOff(id, epoch, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            Unwatched.schedule(
+                    timers, () -> handOff(id, epoch, until, requester), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
         } else if (requester != null) {
             // Not here: this node was restarted under the same id (the store still names it, and its
             // lease is alive again), or the session left already. The requester claims it now
@@ -241,20 +268,26 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     @Override
     public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
         long now = clock.millis();
-        return store.create(id, subject, node, now, tokenExpiresAt, now + maxLifetime.toMillis()).thenCompose(created -> {
-            if (!created) {
-                throw new IllegalStateException("session id " + id + " is taken in the store");
-            }
-            return store.admit(subject, id, sessions.maxSessionsPerUser(), now);
-        }).thenCompose(admitted -> admitted ? CompletableFuture.completedFuture(true)
-                : endAbandoned(subject, now).thenCompose(ended -> ended == 0 ? CompletableFuture.completedFuture(false)
-                        : store.admit(subject, id, sessions.maxSessionsPerUser(), now)))
-        .thenCompose(admitted -> {
-            if (admitted) {
-                return CompletableFuture.<Creation>completedFuture(new Creation.Created(journal(id, subject, new Fence(node, 1), executor, 0, 0)));
-            }
-            return store.discard(id, new Fence(node, 1)).thenApply(ignored -> new Creation.UserLimit());
-        });
+        return store.create(id, subject, node, now, tokenExpiresAt, now + maxLifetime.toMillis())
+                .thenCompose(created -> {
+                    if (!created) {
+                        throw new IllegalStateException("session id " + id + " is taken in the store");
+                    }
+                    return store.admit(subject, id, sessions.maxSessionsPerUser(), now);
+                })
+                .thenCompose(admitted -> admitted
+                        ? CompletableFuture.completedFuture(true)
+                        : endAbandoned(subject, now)
+                                .thenCompose(ended -> ended == 0
+                                        ? CompletableFuture.completedFuture(false)
+                                        : store.admit(subject, id, sessions.maxSessionsPerUser(), now)))
+                .thenCompose(admitted -> {
+                    if (admitted) {
+                        return CompletableFuture.<Creation>completedFuture(
+                                new Creation.Created(journal(id, subject, new Fence(node, 1), executor, 0, 0)));
+                    }
+                    return store.discard(id, new Fence(node, 1)).thenApply(ignored -> new Creation.UserLimit());
+                });
     }
 
     /**
@@ -269,43 +302,59 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         return store.sessionIdsOf(subject).thenCompose(ids -> {
             List<CompletableFuture<Boolean>> ended = new ArrayList<>(ids.size());
             for (String id : ids) {
-                ended.add(store.read(id).thenCompose(found -> found.isPresent() && !found.get().ended()
-                        ? endIfAbandoned(found.get(), now) : CompletableFuture.completedFuture(false)).toCompletableFuture());
+                ended.add(store.read(id)
+                        .thenCompose(found -> found.isPresent() && !found.get().ended()
+                                ? endIfAbandoned(found.get(), now)
+                                : CompletableFuture.completedFuture(false))
+                        .toCompletableFuture());
             }
             return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new))
-                    .thenApply(ignored -> (int) ended.stream().filter(CompletableFuture::join).count());
+                    .thenApply(ignored ->
+                            (int) ended.stream().filter(CompletableFuture::join).count());
         });
     }
 
     private CompletionStage<Boolean> endIfAbandoned(StoredSession stored, long now) {
         long window = sessions.reconnectWindow().toMillis();
         CompletionStage<Boolean> abandoned = stored.node().isEmpty()
-                ? CompletableFuture.completedFuture(stored.reconnectDeadlineMillis() > 0 && stored.reconnectDeadlineMillis() < now)
-                : stored.seenAtMillis() + window >= now ? CompletableFuture.completedFuture(false)
+                ? CompletableFuture.completedFuture(
+                        stored.reconnectDeadlineMillis() > 0 && stored.reconnectDeadlineMillis() < now)
+                : stored.seenAtMillis() + window >= now
+                        ? CompletableFuture.completedFuture(false)
                         : store.nodeAlive(stored.node()).thenApply(alive -> !alive);
-        return abandoned.thenCompose(gone -> !gone ? CompletableFuture.completedFuture(false)
+        return abandoned.thenCompose(gone -> !gone
+                ? CompletableFuture.completedFuture(false)
                 : store.claim(stored.id(), node, stored.node(), stored.epoch()).thenCompose(claim -> {
                     if (!(claim instanceof ClaimResult.Claimed claimed)) {
                         return CompletableFuture.completedFuture(false); // resumed, or ended, meanwhile
                     }
-                    log.atInfo().addKeyValue("session", stored.id()).log("ending a session nobody resumed (node {}): "
-                            + "reconnect_window_expired", stored.node().isEmpty() ? "(released)" : stored.node());
-                    return store.end(stored.id(), claimed.fence(), EndReason.RECONNECT_WINDOW_EXPIRED.wire(),
-                            sessions.tombstoneTtl()).thenCompose(ignored -> store.forget(stored.subject(), stored.id()))
+                    log.atInfo()
+                            .addKeyValue("session", stored.id())
+                            .log(
+                                    "ending a session nobody resumed (node {}): " + "reconnect_window_expired",
+                                    stored.node().isEmpty() ? "(released)" : stored.node());
+                    return store.end(
+                                    stored.id(),
+                                    claimed.fence(),
+                                    EndReason.RECONNECT_WINDOW_EXPIRED.wire(),
+                                    sessions.tombstoneTtl())
+                            .thenCompose(ignored -> store.forget(stored.subject(), stored.id()))
                             .thenApply(ignored -> true);
                 }));
     }
 
     @Override
     public CompletionStage<Void> abandon(String id, String subject) {
-        return store.discard(id, new Fence(node, 1)).exceptionally(error -> null)
+        return store.discard(id, new Fence(node, 1))
+                .exceptionally(error -> null)
                 .thenCompose(ignored -> store.forget(subject, id));
     }
 
     @Override
     public CompletionStage<Optional<Location>> locate(String id) {
-        return store.read(id).thenApply(found -> found.map(stored -> new Location(stored.subject(), stored.node(),
-                stored.ended() ? stored.endReason() : null)));
+        return store.read(id)
+                .thenApply(found -> found.map(stored ->
+                        new Location(stored.subject(), stored.node(), stored.ended() ? stored.endReason() : null)));
     }
 
     @Override
@@ -316,7 +365,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         if (running != null) {
             return running;
         }
-        long deadline = System.nanoTime() + handoffTimeout.plus(lease).multipliedBy(2).toNanos();
+        long deadline =
+                System.nanoTime() + handoffTimeout.plus(lease).multipliedBy(2).toNanos();
         adopt(id, subject, lastSeq, executor, 1, deadline).whenComplete((adoption, error) -> {
             adopting.remove(id, mine);
             if (error != null) {
@@ -328,8 +378,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         return mine;
     }
 
-    private CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor, int attempt,
-            long deadline) {
+    private CompletionStage<Adoption> adopt(
+            String id, String subject, long lastSeq, EventExecutor executor, int attempt, long deadline) {
         return store.read(id).thenCompose(found -> {
             if (found.isEmpty() || !found.get().subject().equals(subject)) {
                 return CompletableFuture.completedFuture(new Adoption.NotFound());
@@ -344,7 +394,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             return freeOwner(stored).thenCompose(free -> {
                 if (!free.node().isEmpty() && free.epoch() != stored.epoch()) {
                     // Claimed by another node while this one waited: ask that one, from the start.
-                    return again(attempt, deadline) ? adopt(id, subject, lastSeq, executor, attempt + 1, deadline)
+                    return again(attempt, deadline)
+                            ? adopt(id, subject, lastSeq, executor, attempt + 1, deadline)
                             : CompletableFuture.failedFuture(new IllegalStateException("session " + id + " moved "
                                     + MAX_CLAIM_ATTEMPTS + " times while this node tried to take it over"));
                 }
@@ -357,35 +408,41 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         return attempt < MAX_CLAIM_ATTEMPTS && System.nanoTime() - deadline < 0;
     }
 
-    private CompletionStage<Adoption> claimFrom(StoredSession free, StoredSession stored, String id, String subject,
-            long lastSeq, EventExecutor executor, int attempt, long deadline) {
+    private CompletionStage<Adoption> claimFrom(
+            StoredSession free,
+            StoredSession stored,
+            String id,
+            String subject,
+            long lastSeq,
+            EventExecutor executor,
+            int attempt,
+            long deadline) {
         {
-            return store.claim(id, node, free.node(), free.epoch())
-                    .thenCompose(claim -> {
-                        if (claim instanceof ClaimResult.Claimed claimed) {
-                            if (!free.node().isEmpty()) {
-                                // An owner that did not let go (this node's own older copy too) drops it now.
-                                store.tellTaken(free.node(), id, claimed.fence().epoch());
-                            }
-                            return load(stored, claimed.fence(), lastSeq, executor);
-                        }
-                        if (claim instanceof ClaimResult.Lost && again(attempt, deadline)) {
-                            return adopt(id, subject, lastSeq, executor, attempt + 1, deadline);
-                        }
-                        // A pattern switch once the build is on Java 21 or later.
-                        Adoption outcome;
-                        if (claim instanceof ClaimResult.Ended ended) {
-                            outcome = new Adoption.Ended(ended.reason());
-                        } else if (claim instanceof ClaimResult.Incompatible incompatible) {
-                            outcome = new Adoption.Incompatible(incompatible.format());
-                        } else if (claim instanceof ClaimResult.NotFound) {
-                            outcome = new Adoption.NotFound();
-                        } else {
-                            throw new IllegalStateException("session " + id + " moved " + MAX_CLAIM_ATTEMPTS
-                                    + " times while this node tried to take it over");
-                        }
-                        return CompletableFuture.completedFuture(outcome);
-                    });
+            return store.claim(id, node, free.node(), free.epoch()).thenCompose(claim -> {
+                if (claim instanceof ClaimResult.Claimed claimed) {
+                    if (!free.node().isEmpty()) {
+                        // An owner that did not let go (this node's own older copy too) drops it now.
+                        store.tellTaken(free.node(), id, claimed.fence().epoch());
+                    }
+                    return load(stored, claimed.fence(), lastSeq, executor);
+                }
+                if (claim instanceof ClaimResult.Lost && again(attempt, deadline)) {
+                    return adopt(id, subject, lastSeq, executor, attempt + 1, deadline);
+                }
+                // A pattern switch once the build is on Java 21 or later.
+                Adoption outcome;
+                if (claim instanceof ClaimResult.Ended ended) {
+                    outcome = new Adoption.Ended(ended.reason());
+                } else if (claim instanceof ClaimResult.Incompatible incompatible) {
+                    outcome = new Adoption.Incompatible(incompatible.format());
+                } else if (claim instanceof ClaimResult.NotFound) {
+                    outcome = new Adoption.NotFound();
+                } else {
+                    throw new IllegalStateException("session " + id + " moved " + MAX_CLAIM_ATTEMPTS
+                            + " times while this node tried to take it over");
+                }
+                return CompletableFuture.completedFuture(outcome);
+            });
         }
     }
 
@@ -408,16 +465,22 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         }
         return store.nodeAlive(stored.node()).thenCompose(alive -> {
             if (!alive) {
-                log.atInfo().addKeyValue("session", stored.id()).log("taking over from node {}: its lease ran out", stored.node());
+                log.atInfo()
+                        .addKeyValue("session", stored.id())
+                        .log("taking over from node {}: its lease ran out", stored.node());
                 return CompletableFuture.completedFuture(stored);
             }
-            log.atInfo().addKeyValue("session", stored.id()).log("asking node {} to hand the session over", stored.node());
+            log.atInfo()
+                    .addKeyValue("session", stored.id())
+                    .log("asking node {} to hand the session over", stored.node());
             CompletableFuture<StoredSession> free = new CompletableFuture<>();
             absent.invalidate(stored.id()); // only an answer to this request counts
-            store.requestHandoff(stored.node(), stored.id(), node, stored.epoch()).whenComplete((receivers, error) -> {
-                long deadline = System.nanoTime() + handoffTimeout.plus(lease).toNanos();
-                poll(stored, deadline, free);
-            });
+            store.requestHandoff(stored.node(), stored.id(), node, stored.epoch())
+                    .whenComplete((receivers, error) -> {
+                        long deadline =
+                                System.nanoTime() + handoffTimeout.plus(lease).toNanos();
+                        poll(stored, deadline, free);
+                    });
             return free;
         });
     }
@@ -429,36 +492,49 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     private void poll(StoredSession asked, long deadline, CompletableFuture<StoredSession> free) {
         CompletableFuture<Void> wake = new CompletableFuture<>();
         wakers.put(asked.id(), wake);
-        ScheduledFuture<?> tick = timers.schedule(() -> wake.complete(null), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
-        Unwatched.whenComplete(wake.thenCompose(ignored -> {
-            tick.cancel(false);
-            wakers.remove(asked.id(), wake);
-            return store.read(asked.id());
-        }).thenCompose(now -> {
-            if (now.isEmpty() || now.get().node().isEmpty() || now.get().epoch() != asked.epoch()
-                    || !now.get().node().equals(asked.node())) {
-                return CompletableFuture.completedFuture(now.orElse(asked));
-            }
-            if (absent.asMap().remove(asked.id()) != null) {
-                log.atInfo().addKeyValue("session", asked.id()).log("node {} does not have the session (restarted): "
-                        + "taking it", asked.node());
-                return CompletableFuture.completedFuture(now.get());
-            }
-            if (System.nanoTime() - deadline > 0) {
-                log.atWarn().addKeyValue("session", asked.id()).log("node {} did not hand the session over in {}: "
-                        + "taking it", asked.node(), handoffTimeout.plus(lease));
-                return CompletableFuture.completedFuture(now.get());
-            }
-            return store.nodeAlive(asked.node()).thenApply(alive -> alive ? null : now.get());
-        }), (ready, error) -> {
-            if (error != null) {
-                free.completeExceptionally(error);
-            } else if (ready != null) {
-                free.complete(ready);
-            } else {
-                poll(asked, deadline, free);
-            }
-        });
+        ScheduledFuture<?> tick =
+                timers.schedule(() -> wake.complete(null), HANDOFF_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        Unwatched.whenComplete(
+                wake.thenCompose(ignored -> {
+                            tick.cancel(false);
+                            wakers.remove(asked.id(), wake);
+                            return store.read(asked.id());
+                        })
+                        .thenCompose(now -> {
+                            if (now.isEmpty()
+                                    || now.get().node().isEmpty()
+                                    || now.get().epoch() != asked.epoch()
+                                    || !now.get().node().equals(asked.node())) {
+                                return CompletableFuture.completedFuture(now.orElse(asked));
+                            }
+                            if (absent.asMap().remove(asked.id()) != null) {
+                                log.atInfo()
+                                        .addKeyValue("session", asked.id())
+                                        .log(
+                                                "node {} does not have the session (restarted): " + "taking it",
+                                                asked.node());
+                                return CompletableFuture.completedFuture(now.get());
+                            }
+                            if (System.nanoTime() - deadline > 0) {
+                                log.atWarn()
+                                        .addKeyValue("session", asked.id())
+                                        .log(
+                                                "node {} did not hand the session over in {}: " + "taking it",
+                                                asked.node(),
+                                                handoffTimeout.plus(lease));
+                                return CompletableFuture.completedFuture(now.get());
+                            }
+                            return store.nodeAlive(asked.node()).thenApply(alive -> alive ? null : now.get());
+                        }),
+                (ready, error) -> {
+                    if (error != null) {
+                        free.completeExceptionally(error);
+                    } else if (ready != null) {
+                        free.complete(ready);
+                    } else {
+                        poll(asked, deadline, free);
+                    }
+                });
     }
 
     /** Reads what the claimed session needs to continue here. */
@@ -469,28 +545,51 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
         CompletableFuture<List<byte[]>> ids = store.messageIds(id).toCompletableFuture();
         CompletableFuture<List<byte[]>> queue = store.queue(id).toCompletableFuture();
         return CompletableFuture.allOf(directory, log, ids, queue).thenApply(ignored -> {
-            StoredSession stored = directory.join().orElseThrow(() -> new IllegalStateException("session " + id
-                    + " vanished from the store while this node took it over"));
+            StoredSession stored = directory
+                    .join()
+                    .orElseThrow(() -> new IllegalStateException(
+                            "session " + id + " vanished from the store while this node took it over"));
             // Above every seq the last owner may have sent: its reservation, or what the client saw
             // of frames shown while the store was away (bounded: a last_seq beyond any such frame
             // is then refused as invalid_sequence when it attaches, and cannot run the seqs out).
             long reserved = Math.max(stored.newestSeq(), stored.reservedSeq());
             long newest = Math.max(reserved, Math.min(lastSeq, reserved + MAX_UNSTORED_SEQS));
             JsonNode checkpoint = stored.checkpoint() == null ? null : parse(stored.checkpoint());
-            String lostTurn = "processing".equals(stored.state()) && !stored.turn().isEmpty() ? stored.turn() : null;
-            Restored restored = new Restored(Instant.ofEpochMilli(stored.createdAtMillis()), newest, log.join(),
-                    ids.join(), messages(queue.join()), checkpoint, lostTurn,
+            String lostTurn =
+                    "processing".equals(stored.state()) && !stored.turn().isEmpty() ? stored.turn() : null;
+            Restored restored = new Restored(
+                    Instant.ofEpochMilli(stored.createdAtMillis()),
+                    newest,
+                    log.join(),
+                    ids.join(),
+                    messages(queue.join()),
+                    checkpoint,
+                    lostTurn,
                     before.node().isEmpty() ? "(released)" : before.node());
-            return new Adoption.Adopted(journal(id, stored.subject(), fence, executor, stored.newestSeq(), stored.reservedSeq()), restored,
+            return new Adoption.Adopted(
+                    journal(id, stored.subject(), fence, executor, stored.newestSeq(), stored.reservedSeq()),
+                    restored,
                     executor);
         });
     }
 
-    private RedisJournal journal(String id, String subject, Fence fence, EventExecutor executor, long storedSeq,
-            long reservedSeq) {
-        return new RedisJournal(store, id, subject, fence, executor, codec, new RedisJournal.Limits(
-                sessions.replayMaxMessages(), sessions.replayMaxBytes(), sessions.maxTrackedMessageIds(),
-                sessions.tombstoneTtl(), lease, sessions.redis().batched(), sessions.redis().unavailableAfter()),
+    private RedisJournal journal(
+            String id, String subject, Fence fence, EventExecutor executor, long storedSeq, long reservedSeq) {
+        return new RedisJournal(
+                store,
+                id,
+                subject,
+                fence,
+                executor,
+                codec,
+                new RedisJournal.Limits(
+                        sessions.replayMaxMessages(),
+                        sessions.replayMaxBytes(),
+                        sessions.maxTrackedMessageIds(),
+                        sessions.tombstoneTtl(),
+                        lease,
+                        sessions.redis().batched(),
+                        sessions.redis().unavailableAfter()),
                 new RedisJournal.Directory() {
                     @Override
                     public void started(RedisJournal journal) {
@@ -513,7 +612,9 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                             wake.complete(null); // a take-over here waited for this node's own copy
                         }
                     }
-                }, storedSeq, reservedSeq);
+                },
+                storedSeq,
+                reservedSeq);
     }
 
     private JsonNode parse(byte[] json) {

@@ -12,8 +12,7 @@ final class StoreKeys {
 
     private static final String PREFIX = "tether:";
 
-    private StoreKeys() {
-    }
+    private StoreKeys() {}
 
     /** The session's directory entry: a hash (owner, node, epoch, state, seqs, checkpoint ...). */
     static String directory(String sessionId) {

@@ -23,9 +23,22 @@ import static java.util.Objects.requireNonNull;
  * @param seenAtMillis when its owner last wrote to it (or claimed or created it), epoch milliseconds
  *     by the store's clock; a live owner writes at least once a lease
  */
-public record StoredSession(String id, String format, String subject, String node, long epoch, String state,
-        long newestSeq, long reservedSeq, long tokenExpiresAt, long reconnectDeadlineMillis, String endReason,
-        byte[] checkpoint, String turn, long createdAtMillis, long seenAtMillis) {
+public record StoredSession(
+        String id,
+        String format,
+        String subject,
+        String node,
+        long epoch,
+        String state,
+        long newestSeq,
+        long reservedSeq,
+        long tokenExpiresAt,
+        long reconnectDeadlineMillis,
+        String endReason,
+        byte[] checkpoint,
+        String turn,
+        long createdAtMillis,
+        long seenAtMillis) {
     public StoredSession {
         requireNonNull(id, "id");
         requireNonNull(format, "format");

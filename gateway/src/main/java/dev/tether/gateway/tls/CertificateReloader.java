@@ -47,6 +47,7 @@ public final class CertificateReloader implements AutoCloseable {
     private List<TlsFiles.Stamp> applied;
     /** The file states of the last refused reload, so that one broken state is logged once. */
     private List<TlsFiles.Stamp> refused;
+
     private final PeriodicCheck checks = new PeriodicCheck();
 
     /**
@@ -65,13 +66,18 @@ public final class CertificateReloader implements AutoCloseable {
         try {
             first = files.build(snapshot, clock.instant());
         } catch (TlsFiles.BadFile bad) {
-            throw new ConfigException(bad.configKey(), bad.file(), TlsFiles.expected(bad.configKey()) + "; " + bad.reason());
+            throw new ConfigException(
+                    bad.configKey(), bad.file(), TlsFiles.expected(bad.configKey()) + "; " + bad.reason());
         }
         synchronized (lock) {
             current.set(first);
             applied = snapshot.stamps();
         }
-        log.info("TLS ({} listener, {}): serving {}", listener, TlsProviders.describe(files.provider()), first.describe());
+        log.info(
+                "TLS ({} listener, {}): serving {}",
+                listener,
+                TlsProviders.describe(files.provider()),
+                first.describe());
     }
 
     /**
@@ -126,14 +132,22 @@ public final class CertificateReloader implements AutoCloseable {
                 next = files.build(now, clock.instant());
             } catch (TlsFiles.BadFile bad) {
                 refused = now.stamps();
-                log.warn("TLS ({} listener): certificate not reloaded: {}: {} ({}); still serving {}", listener,
-                        bad.configKey(), bad.file(), bad.reason(), current.get().describe());
+                log.warn(
+                        "TLS ({} listener): certificate not reloaded: {}: {} ({}); still serving {}",
+                        listener,
+                        bad.configKey(),
+                        bad.file(),
+                        bad.reason(),
+                        current.get().describe());
                 return false;
             }
             current.set(next);
             applied = now.stamps();
             refused = null;
-            log.info("TLS ({} listener): certificate reloaded: serving {} to new connections", listener, next.describe());
+            log.info(
+                    "TLS ({} listener): certificate reloaded: serving {} to new connections",
+                    listener,
+                    next.describe());
             return true;
         }
     }

@@ -31,8 +31,11 @@ public record ServedCertificate(SslContext context, String subject, Instant notA
     }
 
     static ServedCertificate of(SslContext context, X509Certificate leaf) {
-        return new ServedCertificate(context, leaf.getSubjectX500Principal().getName(X500Principal.RFC2253),
-                leaf.getNotAfter().toInstant(), fingerprint(leaf));
+        return new ServedCertificate(
+                context,
+                leaf.getSubjectX500Principal().getName(X500Principal.RFC2253),
+                leaf.getNotAfter().toInstant(),
+                fingerprint(leaf));
     }
 
     /** The SHA-256 fingerprint of {@code certificate}, in the form of {@link #sha256}. */

@@ -91,7 +91,9 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
     /** The admin listener's: the server's certificate, and the client CA when {@code admin.tls.client_auth} is require. */
     public static TlsFiles admin(GatewayConfig config, SslProvider provider) {
         TlsFiles server = server(config, provider);
-        Path ca = config.admin().tls().requiresClientCertificates() ? config.admin().tls().clientCaFile() : null;
+        Path ca = config.admin().tls().requiresClientCertificates()
+                ? config.admin().tls().clientCaFile()
+                : null;
         return new TlsFiles(server.chain, server.key, server.keyPassword, ca, provider);
     }
 
@@ -187,16 +189,21 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
                 throw new BadFile(KEYS[i], files.get(i), snapshot.problems().get(i));
             }
         }
-        X509Certificate[] certificates = certificates(CHAIN_KEY, chain, snapshot.contents().get(0));
+        X509Certificate[] certificates =
+                certificates(CHAIN_KEY, chain, snapshot.contents().get(0));
         for (X509Certificate certificate : certificates) {
             checkValid(certificate, now);
         }
         PrivateKey privateKey = privateKey(snapshot.contents().get(1));
         if (!belongTogether(privateKey, certificates[0].getPublicKey())) {
-            throw new BadFile(KEY_KEY, key, "the private key does not belong to the first certificate of "
-                    + chain + " (" + describe(certificates[0]) + ")");
+            throw new BadFile(
+                    KEY_KEY,
+                    key,
+                    "the private key does not belong to the first certificate of " + chain + " ("
+                            + describe(certificates[0]) + ")");
         }
-        X509Certificate[] authorities = clientCa == null ? null
+        X509Certificate[] authorities = clientCa == null
+                ? null
                 : certificates(CLIENT_CA_KEY, clientCa, snapshot.contents().get(2));
         SslContextBuilder builder = SslContextBuilder.forServer(privateKey, certificates)
                 .sslProvider(provider)
@@ -220,7 +227,8 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
             throw new BadFile(configKey, file, "holds a private key (expected: PEM certificates only)");
         }
         if (!text.contains("-----BEGIN CERTIFICATE-----")) {
-            throw new BadFile(configKey, file, "no -----BEGIN CERTIFICATE----- block (expected: PEM certificates, leaf first)");
+            throw new BadFile(
+                    configKey, file, "no -----BEGIN CERTIFICATE----- block (expected: PEM certificates, leaf first)");
         }
         try {
             X509Certificate[] certificates = PemFiles.certificates(pem);
@@ -239,22 +247,32 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
         try {
             certificate.checkValidity(Date.from(now));
         } catch (CertificateExpiredException e) {
-            throw new BadFile(CHAIN_KEY, chain, "certificate " + describe(certificate) + " expired at "
-                    + certificate.getNotAfter().toInstant() + " (now " + now + ")");
+            throw new BadFile(
+                    CHAIN_KEY,
+                    chain,
+                    "certificate " + describe(certificate) + " expired at "
+                            + certificate.getNotAfter().toInstant() + " (now " + now + ")");
         } catch (CertificateNotYetValidException e) {
-            throw new BadFile(CHAIN_KEY, chain, "certificate " + describe(certificate) + " is not valid before "
-                    + certificate.getNotBefore().toInstant() + " (now " + now + ")");
+            throw new BadFile(
+                    CHAIN_KEY,
+                    chain,
+                    "certificate " + describe(certificate) + " is not valid before "
+                            + certificate.getNotBefore().toInstant() + " (now " + now + ")");
         }
     }
 
     private PrivateKey privateKey(byte[] pem) throws BadFile {
         String text = new String(pem, StandardCharsets.US_ASCII);
         if (text.contains("-----BEGIN RSA PRIVATE KEY-----") || text.contains("-----BEGIN EC PRIVATE KEY-----")) {
-            throw new BadFile(KEY_KEY, key, "a PKCS#1 or SEC1 key (expected: PKCS#8, -----BEGIN PRIVATE KEY-----; "
-                    + "convert with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem)");
+            throw new BadFile(
+                    KEY_KEY,
+                    key,
+                    "a PKCS#1 or SEC1 key (expected: PKCS#8, -----BEGIN PRIVATE KEY-----; "
+                            + "convert with: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem)");
         }
         if (!text.contains("PRIVATE KEY-----")) {
-            throw new BadFile(KEY_KEY, key, "no -----BEGIN PRIVATE KEY----- block (expected: a PEM PKCS#8 private key)");
+            throw new BadFile(
+                    KEY_KEY, key, "no -----BEGIN PRIVATE KEY----- block (expected: a PEM PKCS#8 private key)");
         }
         boolean encrypted = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----");
         if (encrypted && keyPassword == null) {
@@ -263,7 +281,8 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
         try {
             return PemFiles.privateKey(pem, encrypted ? keyPassword : null);
         } catch (Exception e) {
-            String why = encrypted ? "cannot be decrypted with the password given (TETHER_TLS_KEY_PASSWORD) or parsed"
+            String why = encrypted
+                    ? "cannot be decrypted with the password given (TETHER_TLS_KEY_PASSWORD) or parsed"
                     : "not a valid PKCS#8 private key";
             throw new BadFile(KEY_KEY, key, why + ": " + e.getClass().getSimpleName());
         }
@@ -278,8 +297,10 @@ public record TlsFiles(Path chain, Path key, String keyPassword, Path clientCa, 
             case "Ed448" -> "Ed448";
             default -> null;
         };
-        if (algorithm == null || (!key.getAlgorithm().equals(certificateKey.getAlgorithm())
-                && !(key.getAlgorithm().startsWith("Ed") && certificateKey.getAlgorithm().startsWith("Ed")))) {
+        if (algorithm == null
+                || (!key.getAlgorithm().equals(certificateKey.getAlgorithm())
+                        && !(key.getAlgorithm().startsWith("Ed")
+                                && certificateKey.getAlgorithm().startsWith("Ed")))) {
             return false;
         }
         try {

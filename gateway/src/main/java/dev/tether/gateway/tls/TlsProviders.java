@@ -25,13 +25,17 @@ public final class TlsProviders {
             case TlsConfig.PROVIDER_JDK -> SslProvider.JDK;
             case TlsConfig.PROVIDER_OPENSSL -> {
                 if (!OpenSsl.isAvailable()) {
-                    throw new ConfigException("server.tls.provider", setting, "auto or jdk: netty-tcnative cannot load "
-                            + "here (" + OpenSsl.unavailabilityCause() + ")");
+                    throw new ConfigException(
+                            "server.tls.provider",
+                            setting,
+                            "auto or jdk: netty-tcnative cannot load " + "here (" + OpenSsl.unavailabilityCause()
+                                    + ")");
                 }
                 yield SslProvider.OPENSSL;
             }
             case TlsConfig.PROVIDER_AUTO -> OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
-            default -> throw new ConfigException("server.tls.provider", setting, String.join(", ", TlsConfig.PROVIDERS));
+            default ->
+                throw new ConfigException("server.tls.provider", setting, String.join(", ", TlsConfig.PROVIDERS));
         };
     }
 

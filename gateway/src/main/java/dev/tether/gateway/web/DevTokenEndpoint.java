@@ -61,8 +61,11 @@ final class DevTokenEndpoint implements HttpEndpoint {
         requireNonNull(auth, "auth");
         this.maxTtl = requireNonNull(web, "web").devTokenMaxTtl();
         this.clock = requireNonNull(clock, "clock");
-        this.algorithm = auth.algorithms().stream().filter(a -> a.startsWith("HS")).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("web.dev_tokens needs an HS algorithm in auth.algorithms"));
+        this.algorithm = auth.algorithms().stream()
+                .filter(a -> a.startsWith("HS"))
+                .findFirst()
+                .orElseThrow(
+                        () -> new IllegalArgumentException("web.dev_tokens needs an HS algorithm in auth.algorithms"));
         if (auth.hmacSecret() == null) {
             throw new IllegalArgumentException("web.dev_tokens needs auth.hmac_secret");
         }
@@ -109,7 +112,8 @@ final class DevTokenEndpoint implements HttpEndpoint {
             tokenClaims.put(VerifiedToken.VIEW_CLAIM, List.of(view));
         }
         Instant now = clock.instant();
-        String token = new TokenMinter(secret, algorithm, Clock.fixed(now, ZoneOffset.UTC)).mint(subject, ttl, tokenClaims);
+        String token =
+                new TokenMinter(secret, algorithm, Clock.fixed(now, ZoneOffset.UTC)).mint(subject, ttl, tokenClaims);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", token);
         body.put("sub", subject);

@@ -49,8 +49,12 @@ public final class WebRoutes {
         requireNonNull(routes, "routes");
         routes.add(CLIENT_PATH, StaticAssets.file("tether-client.js", StaticAssets.JAVASCRIPT, Map.of()));
         if (web.demoPage()) {
-            routes.add(DEMO_PATH, StaticAssets.file("index.html", StaticAssets.HTML,
-                    Map.of("Content-Security-Policy", DEMO_CSP, "Referrer-Policy", "no-referrer")));
+            routes.add(
+                    DEMO_PATH,
+                    StaticAssets.file(
+                            "index.html",
+                            StaticAssets.HTML,
+                            Map.of("Content-Security-Policy", DEMO_CSP, "Referrer-Policy", "no-referrer")));
             routes.add("/demo.js", StaticAssets.file("demo.js", StaticAssets.JAVASCRIPT, Map.of()));
             routes.add("/demo.css", StaticAssets.file("demo.css", StaticAssets.CSS, Map.of()));
         }

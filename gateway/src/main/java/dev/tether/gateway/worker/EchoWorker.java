@@ -45,7 +45,8 @@ public final class EchoWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+    public void bind(
+            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         requireNonNull(listener, "listener");
         this.executor = requireNonNull(executor, "executor");
         onLoop(() -> this.listener = listener);
@@ -151,7 +152,8 @@ public final class EchoWorker implements Worker {
                 finish(false);
                 return;
             }
-            ObjectNode delta = JSON.objectNode().put("type", "delta").put("id", id).put("text", parts.get(sent++));
+            ObjectNode delta =
+                    JSON.objectNode().put("type", "delta").put("id", id).put("text", parts.get(sent++));
             listener.onEvent(delta);
             if (deltaInterval.isZero()) {
                 executor.execute(this::next);
@@ -163,7 +165,8 @@ public final class EchoWorker implements Worker {
         void finish(boolean interrupted) {
             cancel();
             turn = null;
-            ObjectNode result = JSON.objectNode().put("type", "result").put("id", id).put("text", text);
+            ObjectNode result =
+                    JSON.objectNode().put("type", "result").put("id", id).put("text", text);
             if (interrupted) {
                 result.put("interrupted", true);
             }

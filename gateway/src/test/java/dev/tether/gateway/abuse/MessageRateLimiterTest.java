@@ -16,7 +16,8 @@ class MessageRateLimiterTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final AtomicLong now = new AtomicLong(-5 * SECOND);
-    private final MessageRateLimiter limiter = new MessageRateLimiter(ConfigLoader.parse("""
+    private final MessageRateLimiter limiter =
+            new MessageRateLimiter(ConfigLoader.parse("""
             abuse:
               messages_per_second: 10
               message_burst: 2

@@ -38,7 +38,9 @@ class AdminAuthHandlerTest {
     private final TokenMinter minter = new TokenMinter(SECRET, "HS256", CLOCK);
     private final EmbeddedChannel channel = new EmbeddedChannel(new AdminAuthHandler(
             new TokenVerifier(Set.of("HS256"), SECRET, List.of(), null, null, Duration.ZERO, CLOCK),
-            "roles", "admin", JSON));
+            "roles",
+            "admin",
+            JSON));
 
     @AfterEach
     void finish() {
@@ -89,8 +91,12 @@ class AdminAuthHandlerTest {
 
     @Test
     void aValidTokenWithoutTheRoleIs403() throws Exception {
-        for (Map<String, Object> claims : List.<Map<String, Object>>of(Map.of(), Map.of("roles", "viewer"),
-                Map.of("roles", List.of("viewer")), Map.of("roles", "administrator"), Map.of("role", "admin"))) {
+        for (Map<String, Object> claims : List.<Map<String, Object>>of(
+                Map.of(),
+                Map.of("roles", "viewer"),
+                Map.of("roles", List.of("viewer")),
+                Map.of("roles", "administrator"),
+                Map.of("role", "admin"))) {
             JsonNode body = refused("Bearer " + token(claims), HttpResponseStatus.FORBIDDEN);
             assertEquals("forbidden", body.get("error").asText(), claims.toString());
         }
@@ -107,8 +113,8 @@ class AdminAuthHandlerTest {
 
     @Test
     void aForgedOrExpiredTokenIs401WithoutEchoingIt() throws Exception {
-        String forged = new TokenMinter(OTHER_SECRET, "HS256", CLOCK).mint("ops", Duration.ofMinutes(5),
-                Map.of("roles", "admin"));
+        String forged = new TokenMinter(OTHER_SECRET, "HS256", CLOCK)
+                .mint("ops", Duration.ofMinutes(5), Map.of("roles", "admin"));
         String expired = new TokenMinter(SECRET, "HS256", Clock.offset(CLOCK, Duration.ofHours(-2)))
                 .mint("ops", Duration.ofMinutes(5), Map.of("roles", "admin"));
         for (String token : new String[] {forged, expired, "not.a.token"}) {

@@ -45,7 +45,9 @@ public final class AgentClis {
                 if (trimmed.isEmpty() || trimmed.startsWith("#") || eq < 0) {
                     continue;
                 }
-                values.put(trimmed.substring(0, eq), trimmed.substring(eq + 1).replace("\"", "").replace("'", ""));
+                values.put(
+                        trimmed.substring(0, eq),
+                        trimmed.substring(eq + 1).replace("\"", "").replace("'", ""));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
@@ -62,9 +64,7 @@ public final class AgentClis {
     public static Path installDir() {
         Pins pins = pins();
         String base = System.getenv("TETHER_AGENT_CLIS_HOME");
-        Path root = base != null && !base.isEmpty()
-                ? Path.of(base)
-                : Path.of(home(), ".cache", "tether", "agent-clis");
+        Path root = base != null && !base.isEmpty() ? Path.of(base) : Path.of(home(), ".cache", "tether", "agent-clis");
         return root.resolve("claude-code-" + pins.claudeCode() + "_codex-" + pins.codex());
     }
 

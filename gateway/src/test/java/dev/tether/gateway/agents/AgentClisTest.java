@@ -21,7 +21,8 @@ class AgentClisTest {
     @Test
     void installDirectoryIsStampedWithBothPins() {
         AgentClis.Pins pins = AgentClis.pins();
-        assertEquals("claude-code-" + pins.claudeCode() + "_codex-" + pins.codex(),
+        assertEquals(
+                "claude-code-" + pins.claudeCode() + "_codex-" + pins.codex(),
                 AgentClis.installDir().getFileName().toString());
     }
 
@@ -29,9 +30,11 @@ class AgentClisTest {
     void readmeNamesThePinnedVersions() throws IOException {
         String readme = Files.readString(AgentClis.repositoryRoot().resolve("README.md"), StandardCharsets.UTF_8);
         AgentClis.Pins pins = AgentClis.pins();
-        assertTrue(readme.contains("| `@anthropic-ai/claude-code` | " + pins.claudeCode() + " |"),
+        assertTrue(
+                readme.contains("| `@anthropic-ai/claude-code` | " + pins.claudeCode() + " |"),
                 "README's table of tested CLI versions must show Claude Code " + pins.claudeCode());
-        assertTrue(readme.contains("| `@openai/codex` | " + pins.codex() + " |"),
+        assertTrue(
+                readme.contains("| `@openai/codex` | " + pins.codex() + " |"),
                 "README's table of tested CLI versions must show Codex " + pins.codex());
     }
 }

@@ -178,7 +178,8 @@ public final class AnthropicStandIn implements AutoCloseable {
             return new Answer.Json(200, "{\"input_tokens\":1}");
         }
         if (!request.method().equals("POST") || !path.equals("/v1/messages")) {
-            return new Answer.Json(404, errorBody("not_found_error", "stand-in: no route " + request.method() + " " + path));
+            return new Answer.Json(
+                    404, errorBody("not_found_error", "stand-in: no route " + request.method() + " " + path));
         }
         JsonNode body = request.json();
         String model = body.path("model").asText("claude-stand-in");
@@ -217,7 +218,10 @@ public final class AnthropicStandIn implements AutoCloseable {
         ObjectNode message = messageHead(id, model);
         ArrayNode content = message.putArray("content");
         if (reply instanceof Reply.ToolUse tool) {
-            content.addObject().put("type", "tool_use").put("id", toolUseId(id)).put("name", tool.name())
+            content.addObject()
+                    .put("type", "tool_use")
+                    .put("id", toolUseId(id))
+                    .put("name", tool.name())
                     .set("input", tool.input());
             message.put("stop_reason", "tool_use");
         } else {
@@ -235,28 +239,36 @@ public final class AnthropicStandIn implements AutoCloseable {
         start.putNull("stop_reason");
         start.putNull("stop_sequence");
         start.putObject("usage").put("input_tokens", 10).put("output_tokens", 1);
-        events.add(event("message_start", JSON.createObjectNode().put("type", "message_start").set("message", start)));
+        events.add(event(
+                "message_start",
+                JSON.createObjectNode().put("type", "message_start").set("message", start)));
         String stopReason;
         if (reply instanceof Reply.ToolUse tool) {
-            ObjectNode block = JSON.createObjectNode().put("type", "tool_use").put("id", toolUseId(id))
+            ObjectNode block = JSON.createObjectNode()
+                    .put("type", "tool_use")
+                    .put("id", toolUseId(id))
                     .put("name", tool.name());
             block.putObject("input");
             events.add(blockStart(block));
-            events.add(delta(JSON.createObjectNode().put("type", "input_json_delta")
+            events.add(delta(JSON.createObjectNode()
+                    .put("type", "input_json_delta")
                     .put("partial_json", tool.input().toString())));
             stopReason = "tool_use";
         } else {
             List<String> parts = reply instanceof Reply.Cut cut ? cut.partsBeforeCut() : ((Reply.Text) reply).parts();
             events.add(blockStart(JSON.createObjectNode().put("type", "text").put("text", "")));
             for (String part : parts) {
-                events.add(delta(JSON.createObjectNode().put("type", "text_delta").put("text", part)));
+                events.add(
+                        delta(JSON.createObjectNode().put("type", "text_delta").put("text", part)));
             }
             if (reply instanceof Reply.Cut) {
                 return events;
             }
             stopReason = "end_turn";
         }
-        events.add(event("content_block_stop", JSON.createObjectNode().put("type", "content_block_stop").put("index", 0)));
+        events.add(event(
+                "content_block_stop",
+                JSON.createObjectNode().put("type", "content_block_stop").put("index", 0)));
         ObjectNode messageDelta = JSON.createObjectNode().put("type", "message_delta");
         messageDelta.putObject("delta").put("stop_reason", stopReason).putNull("stop_sequence");
         messageDelta.putObject("usage").put("output_tokens", 5);
@@ -266,7 +278,11 @@ public final class AnthropicStandIn implements AutoCloseable {
     }
 
     private static ObjectNode messageHead(String id, String model) {
-        return JSON.createObjectNode().put("id", id).put("type", "message").put("role", "assistant").put("model", model);
+        return JSON.createObjectNode()
+                .put("id", id)
+                .put("type", "message")
+                .put("role", "assistant")
+                .put("model", model);
     }
 
     private static String toolUseId(String messageId) {
@@ -274,13 +290,15 @@ public final class AnthropicStandIn implements AutoCloseable {
     }
 
     private static SseEvent blockStart(ObjectNode block) {
-        ObjectNode start = JSON.createObjectNode().put("type", "content_block_start").put("index", 0);
+        ObjectNode start =
+                JSON.createObjectNode().put("type", "content_block_start").put("index", 0);
         start.set("content_block", block);
         return event("content_block_start", start);
     }
 
     private static SseEvent delta(ObjectNode delta) {
-        ObjectNode event = JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
+        ObjectNode event =
+                JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
         event.set("delta", delta);
         return event("content_block_delta", event);
     }

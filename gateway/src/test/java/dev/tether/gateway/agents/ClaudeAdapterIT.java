@@ -70,11 +70,14 @@ class ClaudeAdapterIT {
     void aTurnIsStreamedVerbatimAndEndsWithTheResult() {
         try (SessionClient c = SessionClient.openIdle(gateway, "cleo")) {
             List<ServerMessage> turn = roundTrip(c, "m1", "\"hello\"");
-            assertEquals(List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
+            assertEquals(
+                    List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
                     historyTags(turn));
             JsonNode init = SessionClient.event(turn, "system");
             assertEquals("init", init.path("subtype").asText());
-            assertEquals("You said: hello", SessionClient.event(turn, "result").path("result").asText());
+            assertEquals(
+                    "You said: hello",
+                    SessionClient.event(turn, "result").path("result").asText());
         }
     }
 
@@ -88,23 +91,39 @@ class ClaudeAdapterIT {
             request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText());
             assertEquals("Bash", request.request().path("tool").asText());
-            assertEquals("touch approved.txt", request.request().path("input").path("command").asText());
-            assertEquals("can_use_tool", request.request().path("detail").path("request").path("subtype").asText());
+            assertEquals(
+                    "touch approved.txt",
+                    request.request().path("input").path("command").asText());
+            assertEquals(
+                    "can_use_tool",
+                    request.request()
+                            .path("detail")
+                            .path("request")
+                            .path("subtype")
+                            .asText());
         }
         try (SessionClient c = SessionClient.resume(gateway, "alma", id, request.seq())) {
             assertEquals(request.requestId(), c.ready.pendingRequests().get(0).requestId());
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "maybe")));
-            assertEquals(ErrorCode.INVALID_FIELD, c.expect(ServerMessage.Error.class).code());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "maybe")));
+            assertEquals(
+                    ErrorCode.INVALID_FIELD, c.expect(ServerMessage.Error.class).code());
 
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(turn).get(0));
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(turn).get(0));
             JsonNode result = SessionClient.event(turn, "result");
             assertEquals("1 of 1 allowed", result.path("result").asText());
             Session session = gateway.server().registry().get(id).orElseThrow();
             assertTrue(workDirHas(session, "approved.txt"), "the tool ran in the session's working directory");
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "deny")));
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -113,13 +132,22 @@ class ClaudeAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dana")) {
             c.sendAccepted("m1", "\"tool:touch denied.txt\"", 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")
-                    .put("message", "not in this repo")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(),
+                    JSON.objectNode().put("decision", "deny").put("message", "not in this repo")));
             List<ServerMessage> turn = c.untilTag("status:idle");
-            JsonNode toolResult = SessionClient.event(turn, "user").path("message").path("content").get(0);
+            JsonNode toolResult = SessionClient.event(turn, "user")
+                    .path("message")
+                    .path("content")
+                    .get(0);
             assertEquals("not in this repo", toolResult.path("content").asText());
-            assertEquals(1, SessionClient.event(turn, "result").path("permission_denials").size());
-            assertFalse(workDirHas(gateway.server().registry().get(c.sessionId()).orElseThrow(), "denied.txt"));
+            assertEquals(
+                    1,
+                    SessionClient.event(turn, "result")
+                            .path("permission_denials")
+                            .size());
+            assertFalse(
+                    workDirHas(gateway.server().registry().get(c.sessionId()).orElseThrow(), "denied.txt"));
         }
     }
 
@@ -128,8 +156,12 @@ class ClaudeAdapterIT {
         try (SessionClient c = SessionClient.openIdle(impatient, "tess")) {
             c.sendAccepted("m1", "\"tool:touch late.txt\"", 0);
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertTrue(historyTags(turn).stream().anyMatch(t -> t.endsWith(":timeout")), historyTags(turn).toString());
-            assertEquals("0 of 1 allowed", SessionClient.event(turn, "result").path("result").asText());
+            assertTrue(
+                    historyTags(turn).stream().anyMatch(t -> t.endsWith(":timeout")),
+                    historyTags(turn).toString());
+            assertEquals(
+                    "0 of 1 allowed",
+                    SessionClient.event(turn, "result").path("result").asText());
         }
     }
 
@@ -137,10 +169,13 @@ class ClaudeAdapterIT {
     void anInterruptIsTheClisInterruptControlRequest() {
         try (SessionClient c = SessionClient.openIdle(gateway, "ines")) {
             c.sendAccepted("m1", "\"slow\"", 0);
-            c.until(m -> m instanceof ServerMessage.Event e && "stream_event".equals(e.event().path("type").asText()));
+            c.until(m -> m instanceof ServerMessage.Event e
+                    && "stream_event".equals(e.event().path("type").asText()));
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals("error_during_execution", SessionClient.event(turn, "result").path("subtype").asText());
+            assertEquals(
+                    "error_during_execution",
+                    SessionClient.event(turn, "result").path("subtype").asText());
             roundTrip(c, "m2", "\"after\"");
         }
     }
@@ -149,11 +184,15 @@ class ClaudeAdapterIT {
     void afterACrashTheConversationGoesOnWithResume() throws Exception {
         try (SessionClient c = SessionClient.openIdle(gateway, "rory")) {
             List<ServerMessage> first = roundTrip(c, "m1", "\"one\"");
-            String cliSession = SessionClient.event(first, "result").path("session_id").asText();
-            assertEquals(1, SessionClient.event(first, "result").path("num_turns").asInt());
+            String cliSession =
+                    SessionClient.event(first, "result").path("session_id").asText();
+            assertEquals(
+                    1, SessionClient.event(first, "result").path("num_turns").asInt());
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             Path firstDir = ((ProcessWorker) session.currentWorker()).workDir();
-            ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
+            ProcessHandle.of(session.currentWorker().pid().orElseThrow())
+                    .orElseThrow()
+                    .destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
             assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
 
@@ -162,10 +201,16 @@ class ClaudeAdapterIT {
             assertEquals(cliSession, result.path("session_id").asText(), "the same conversation, resumed");
             assertEquals(2, result.path("num_turns").asInt(), "the CLI saw the earlier turn");
             // /proc has the whole command line (ProcessHandle.Info cuts a long one short).
-            String command = new String(Files.readAllBytes(Path.of("/proc", Long.toString(
-                    session.currentWorker().pid().orElseThrow()), "cmdline")), StandardCharsets.UTF_8);
-            assertTrue(command.endsWith("\0--resume=" + cliSession + "\0"), "started with --resume: " + command.replace('\0', ' '));
-            assertEquals(firstDir, ((ProcessWorker) session.currentWorker()).workDir(),
+            String command = new String(
+                    Files.readAllBytes(Path.of(
+                            "/proc", Long.toString(session.currentWorker().pid().orElseThrow()), "cmdline")),
+                    StandardCharsets.UTF_8);
+            assertTrue(
+                    command.endsWith("\0--resume=" + cliSession + "\0"),
+                    "started with --resume: " + command.replace('\0', ' '));
+            assertEquals(
+                    firstDir,
+                    ((ProcessWorker) session.currentWorker()).workDir(),
                     "in the directory the conversation was held in");
         }
     }
@@ -174,13 +219,25 @@ class ClaudeAdapterIT {
     void garbageAndAnExitInTheMiddleOfALineLeaveTheSessionUsable() {
         try (SessionClient c = SessionClient.openIdle(gateway, "gary")) {
             List<ServerMessage> garbage = roundTrip(c, "m1", "\"garbage\"");
-            assertEquals(2, historyTags(garbage).stream().filter(t -> t.equals("notice:worker_protocol_error")).count());
+            assertEquals(
+                    2,
+                    historyTags(garbage).stream()
+                            .filter(t -> t.equals("notice:worker_protocol_error"))
+                            .count());
 
             c.sendAccepted("m2", "\"exit-mid-line\"", 0);
             List<ServerMessage> crashed = c.untilTag("status:idle");
-            assertEquals(3, notice(crashed, "worker_crashed").details().path("exit_code").asInt());
-            assertEquals("You said: still here", SessionClient.event(roundTrip(c, "m3", "\"still here\""), "result")
-                    .path("result").asText());
+            assertEquals(
+                    3,
+                    notice(crashed, "worker_crashed")
+                            .details()
+                            .path("exit_code")
+                            .asInt());
+            assertEquals(
+                    "You said: still here",
+                    SessionClient.event(roundTrip(c, "m3", "\"still here\""), "result")
+                            .path("result")
+                            .asText());
         }
     }
 
@@ -189,11 +246,18 @@ class ClaudeAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "mona")) {
             c.sendAccepted("m1", "\"tools:20\"", 0);
             List<ServerMessage> turn = c.until(m -> SessionClient.tag(m).equals("notice:request_refused"));
-            long shown = turn.stream().filter(m -> m instanceof ServerMessage.Request).count();
+            long shown = turn.stream()
+                    .filter(m -> m instanceof ServerMessage.Request)
+                    .count();
             assertEquals(16, shown, "limits.max_pending_requests by default");
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertTrue(historyTags(rest).stream().filter(t -> t.endsWith(":cancelled")).count() >= 1, historyTags(rest).toString());
+            assertTrue(
+                    historyTags(rest).stream()
+                                    .filter(t -> t.endsWith(":cancelled"))
+                                    .count()
+                            >= 1,
+                    historyTags(rest).toString());
         }
     }
 
@@ -201,8 +265,14 @@ class ClaudeAdapterIT {
     private static List<ServerMessage> roundTrip(SessionClient c, String id, String jsonData) {
         c.sendAccepted(id, jsonData, 0);
         List<ServerMessage> turn = c.untilTag("status:idle");
-        assertEquals("status:processing", SessionClient.tag(turn.get(0)), () -> SessionClient.tags(turn).toString());
-        assertEquals("event:result", SessionClient.tag(turn.get(turn.size() - 2)), () -> SessionClient.tags(turn).toString());
+        assertEquals(
+                "status:processing",
+                SessionClient.tag(turn.get(0)),
+                () -> SessionClient.tags(turn).toString());
+        assertEquals(
+                "event:result",
+                SessionClient.tag(turn.get(turn.size() - 2)),
+                () -> SessionClient.tags(turn).toString());
         return turn;
     }
 

@@ -25,9 +25,16 @@ public final class ClaudeCodeCli {
      * --permission-prompt-tool stdio}, then {@code extraArgs} (such as {@code --resume=<session_id>}).
      */
     public static List<String> command(String... extraArgs) {
-        List<String> command = new ArrayList<>(List.of(AgentClis.claude().toString(), "-p",
-                "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
-                "--permission-prompt-tool", "stdio"));
+        List<String> command = new ArrayList<>(List.of(
+                AgentClis.claude().toString(),
+                "-p",
+                "--input-format",
+                "stream-json",
+                "--output-format",
+                "stream-json",
+                "--verbose",
+                "--permission-prompt-tool",
+                "stdio"));
         command.addAll(List.of(extraArgs));
         return command;
     }

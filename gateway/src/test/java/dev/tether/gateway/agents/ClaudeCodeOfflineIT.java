@@ -50,7 +50,9 @@ class ClaudeCodeOfflineIT {
                 JsonNode init = claude.await("system init", DEADLINE, type("system", "init"));
                 assertFalse(init.path("session_id").asText().isEmpty(), init.toString());
                 JsonNode assistant = claude.await("assistant", DEADLINE, type("assistant"));
-                assertEquals("Hello from the stand-in", assistant.at("/message/content/0/text").asText());
+                assertEquals(
+                        "Hello from the stand-in",
+                        assistant.at("/message/content/0/text").asText());
                 JsonNode result = claude.await("result", DEADLINE, type("result"));
                 assertEquals("success", result.path("subtype").asText(), result.toString());
                 assertFalse(result.path("is_error").asBoolean(), result.toString());
@@ -78,11 +80,14 @@ class ClaudeCodeOfflineIT {
                 claude.send(ClaudeCodeCli.user("write the file"));
                 JsonNode ask = claude.await("can_use_tool", DEADLINE, controlRequest("can_use_tool"));
                 assertEquals("Bash", ask.at("/request/tool_name").asText());
-                assertEquals("echo allowed > made-by-claude.txt", ask.at("/request/input/command").asText());
+                assertEquals(
+                        "echo allowed > made-by-claude.txt",
+                        ask.at("/request/input/command").asText());
                 assertFalse(Files.exists(dirs.work().resolve("made-by-claude.txt")), "nothing runs before the answer");
                 claude.send(ClaudeCodeCli.allow(ask));
                 JsonNode toolResult = claude.await("tool_result", DEADLINE, type("user"));
-                assertEquals("tool_result", toolResult.at("/message/content/0/type").asText());
+                assertEquals(
+                        "tool_result", toolResult.at("/message/content/0/type").asText());
                 assertFalse(toolResult.at("/message/content/0/is_error").asBoolean(), toolResult.toString());
                 JsonNode result = claude.await("result", DEADLINE, type("result"));
                 assertEquals("success", result.path("subtype").asText(), result.toString());
@@ -107,11 +112,14 @@ class ClaudeCodeOfflineIT {
                 claude.send(ClaudeCodeCli.deny(ask, "not in this test"));
                 JsonNode toolResult = claude.await("tool_result", DEADLINE, type("user"));
                 assertTrue(toolResult.at("/message/content/0/is_error").asBoolean(), toolResult.toString());
-                assertEquals("not in this test", toolResult.at("/message/content/0/content").asText());
+                assertEquals(
+                        "not in this test",
+                        toolResult.at("/message/content/0/content").asText());
                 JsonNode result = claude.await("result", DEADLINE, type("result"));
                 assertEquals("success", result.path("subtype").asText(), result.toString());
                 assertEquals(1, result.path("permission_denials").size(), result.toString());
-                assertEquals("Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
+                assertEquals(
+                        "Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
             }
             assertFalse(Files.exists(dirs.work().resolve("made-by-claude.txt")));
             assertTrue(standIn.messageRequests().get(1).mentions("not in this test"), "the model is told why");
@@ -125,7 +133,9 @@ class ClaudeCodeOfflineIT {
             String sessionId;
             try (JsonLinesProcess first = start(standIn, Map.of(), "-first")) {
                 first.send(ClaudeCodeCli.user("remember the word tangerine"));
-                sessionId = first.await("result", DEADLINE, type("result")).path("session_id").asText();
+                sessionId = first.await("result", DEADLINE, type("result"))
+                        .path("session_id")
+                        .asText();
                 first.closeStdin();
                 assertEquals(0, first.awaitExit(DEADLINE));
             }
@@ -137,29 +147,45 @@ class ClaudeCodeOfflineIT {
                 JsonNode result = second.await("result", DEADLINE, type("result"));
                 assertEquals("it was tangerine", result.path("result").asText(), result.toString());
             }
-            standIn.messageRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
+            standIn.messageRequests()
+                    .get(1)
+                    .assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
     }
 
     @Test
     void interruptDuringASlowStream() throws Exception {
         try (AnthropicStandIn standIn = AnthropicStandIn.start()) {
-            ServedReply slow = standIn.reply(AnthropicStandIn.slowText(Duration.ofMillis(200),
-                    "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+            ServedReply slow = standIn.reply(AnthropicStandIn.slowText(
+                    Duration.ofMillis(200),
+                    "one ",
+                    "two ",
+                    "three ",
+                    "four ",
+                    "five ",
+                    "six ",
+                    "seven ",
+                    "eight ",
+                    "nine ",
+                    "ten "));
             standIn.reply(AnthropicStandIn.text("after the interrupt"));
             try (JsonLinesProcess claude = start(standIn, Map.of(), "")) {
                 claude.send(ClaudeCodeCli.user("count slowly"));
                 slow.started().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
                 claude.send(ClaudeCodeCli.interrupt("interrupt-1"));
-                JsonNode ack = claude.await("control_response to the interrupt", DEADLINE,
+                JsonNode ack = claude.await(
+                        "control_response to the interrupt",
+                        DEADLINE,
                         line -> line.path("type").asText().equals("control_response")
                                 && line.at("/response/request_id").asText().equals("interrupt-1"));
                 assertEquals("success", ack.at("/response/subtype").asText(), ack.toString());
                 JsonNode result = claude.await("result", DEADLINE, type("result"));
                 assertEquals("error_during_execution", result.path("subtype").asText(), result.toString());
                 assertTrue(result.path("is_error").asBoolean(), result.toString());
-                assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT,
-                        slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS), "the CLI drops the stream");
+                assertEquals(
+                        ServedReply.Outcome.CLOSED_BY_CLIENT,
+                        slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                        "the CLI drops the stream");
 
                 claude.send(ClaudeCodeCli.user("go on"));
                 JsonNode next = claude.await("result of the next turn", DEADLINE, type("result"));
@@ -239,8 +265,8 @@ class ClaudeCodeOfflineIT {
         }
     }
 
-    private JsonLinesProcess start(AnthropicStandIn standIn, Map<String, String> extraEnv, String suffix,
-            String... args) {
+    private JsonLinesProcess start(
+            AnthropicStandIn standIn, Map<String, String> extraEnv, String suffix, String... args) {
         Map<String, String> env = new HashMap<>(ClaudeCodeCli.environment(standIn, dirs.home()));
         env.putAll(extraEnv);
         return JsonLinesProcess.start(ClaudeCodeCli.command(args), env, dirs.work(), dirs.transcript(suffix));
@@ -251,7 +277,8 @@ class ClaudeCodeOfflineIT {
     }
 
     private static Predicate<JsonNode> type(String type, String subtype) {
-        return line -> line.path("type").asText().equals(type) && line.path("subtype").asText().equals(subtype);
+        return line -> line.path("type").asText().equals(type)
+                && line.path("subtype").asText().equals(subtype);
     }
 
     private static Predicate<JsonNode> controlRequest(String subtype) {

@@ -13,7 +13,8 @@ record CliDirs(Path home, Path work, String testClass, String testName) {
 
     /** Creates {@code home} and {@code work} under {@code temp} for the test {@code info} describes. */
     static CliDirs create(Path temp, TestInfo info) throws IOException {
-        return new CliDirs(Files.createDirectories(temp.resolve("home")),
+        return new CliDirs(
+                Files.createDirectories(temp.resolve("home")),
                 Files.createDirectories(temp.resolve("work")),
                 info.getTestClass().orElseThrow().getSimpleName(),
                 info.getTestMethod().orElseThrow().getName());

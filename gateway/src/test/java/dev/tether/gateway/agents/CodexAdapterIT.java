@@ -53,7 +53,8 @@ class CodexAdapterIT {
                       FAKE_CODEX_HOME: %s
                 limits:
                   request_timeout: %s
-                """.formatted(DemoWorkers.javaCommand("codex", FakeCodexAppServer.class.getName()), HOME, requestTimeout);
+                """.formatted(
+                        DemoWorkers.javaCommand("codex", FakeCodexAppServer.class.getName()), HOME, requestTimeout);
     }
 
     private static Path tempDir() {
@@ -71,7 +72,13 @@ class CodexAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "nora")) {
             List<ServerMessage> turn = turn(c, "m1", "hello");
             assertEquals(List.of("turn/started", "item/completed", "turn/completed"), methods(turn));
-            assertEquals("turn 1: hello", notification(turn, "item/completed").path("params").path("item").path("text").asText());
+            assertEquals(
+                    "turn 1: hello",
+                    notification(turn, "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText());
             assertEquals("status:processing", historyTags(turn).get(0));
         }
     }
@@ -87,19 +94,40 @@ class CodexAdapterIT {
             assertEquals("approval", request.request().path("kind").asText());
             assertEquals("commandExecution", request.request().path("tool").asText());
             assertEquals("touch accepted.txt", request.request().path("input").asText());
-            assertEquals("item/commandExecution/requestApproval", request.request().path("detail").path("method").asText());
+            assertEquals(
+                    "item/commandExecution/requestApproval",
+                    request.request().path("detail").path("method").asText());
         }
         try (SessionClient c = SessionClient.resume(gateway, "otto", id, request.seq())) {
             assertEquals(request.requestId(), c.ready.pendingRequests().get(0).requestId());
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
-            assertTrue(rest.stream().anyMatch(m -> m instanceof ServerMessage.Event e
-                    && "commandExecution".equals(e.event().path("params").path("item").path("type").asText())
-                    && "completed".equals(e.event().path("params").path("item").path("status").asText())), rest.toString());
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(rest).get(0));
+            assertTrue(
+                    rest.stream()
+                            .anyMatch(m -> m instanceof ServerMessage.Event e
+                                    && "commandExecution"
+                                            .equals(e.event()
+                                                    .path("params")
+                                                    .path("item")
+                                                    .path("type")
+                                                    .asText())
+                                    && "completed"
+                                            .equals(e.event()
+                                                    .path("params")
+                                                    .path("item")
+                                                    .path("status")
+                                                    .asText())),
+                    rest.toString());
             assertTrue(workDirHas(gateway.server().registry().get(id).orElseThrow(), "accepted.txt"));
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "deny")));
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
     }
 
@@ -108,11 +136,21 @@ class CodexAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dora")) {
             c.send("m1", "\"cmd:touch declined.txt\"");
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "deny")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertTrue(rest.stream().anyMatch(m -> m instanceof ServerMessage.Event e
-                    && "declined".equals(e.event().path("params").path("item").path("status").asText())), rest.toString());
-            assertFalse(workDirHas(gateway.server().registry().get(c.sessionId()).orElseThrow(), "declined.txt"));
+            assertTrue(
+                    rest.stream()
+                            .anyMatch(m -> m instanceof ServerMessage.Event e
+                                    && "declined"
+                                            .equals(e.event()
+                                                    .path("params")
+                                                    .path("item")
+                                                    .path("status")
+                                                    .asText())),
+                    rest.toString());
+            assertFalse(
+                    workDirHas(gateway.server().registry().get(c.sessionId()).orElseThrow(), "declined.txt"));
         }
     }
 
@@ -120,9 +158,16 @@ class CodexAdapterIT {
     void anUnansweredApprovalTimesOutAsADecline() {
         try (SessionClient c = SessionClient.openIdle(impatient, "tara")) {
             List<ServerMessage> rest = turn(c, "m1", "cmd:touch late.txt");
-            assertTrue(historyTags(rest).stream().anyMatch(t -> t.endsWith(":timeout")), historyTags(rest).toString());
-            assertEquals("not allowed to run touch late.txt",
-                    notification(rest, "item/completed").path("params").path("item").path("text").asText());
+            assertTrue(
+                    historyTags(rest).stream().anyMatch(t -> t.endsWith(":timeout")),
+                    historyTags(rest).toString());
+            assertEquals(
+                    "not allowed to run touch late.txt",
+                    notification(rest, "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText());
         }
     }
 
@@ -130,12 +175,24 @@ class CodexAdapterIT {
     void anInterruptIsTurnInterruptForTheRunningTurn() {
         try (SessionClient c = SessionClient.openIdle(gateway, "iris")) {
             c.send("m1", "\"slow\"");
-            c.until(m -> m instanceof ServerMessage.Event e && "item/agentMessage/delta".equals(e.event().path("method").asText()));
+            c.until(m -> m instanceof ServerMessage.Event e
+                    && "item/agentMessage/delta".equals(e.event().path("method").asText()));
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("interrupted", notification(rest, "turn/completed").path("params").path("turn").path("status").asText());
-            assertEquals("turn 2: after", notification(turn(c, "m2", "after"), "item/completed").path("params").path("item")
-                    .path("text").asText());
+            assertEquals(
+                    "interrupted",
+                    notification(rest, "turn/completed")
+                            .path("params")
+                            .path("turn")
+                            .path("status")
+                            .asText());
+            assertEquals(
+                    "turn 2: after",
+                    notification(turn(c, "m2", "after"), "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText());
         }
     }
 
@@ -143,14 +200,28 @@ class CodexAdapterIT {
     void afterACrashTheThreadIsResumed() {
         try (SessionClient c = SessionClient.openIdle(gateway, "rosa")) {
             List<ServerMessage> first = turn(c, "m1", "one");
-            assertEquals("turn 1: one", notification(first, "item/completed").path("params").path("item").path("text").asText());
+            assertEquals(
+                    "turn 1: one",
+                    notification(first, "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText());
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
-            ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
+            ProcessHandle.of(session.currentWorker().pid().orElseThrow())
+                    .orElseThrow()
+                    .destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
             assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
 
             List<ServerMessage> second = turn(c, "m2", "two");
-            assertEquals("turn 2: two", notification(second, "item/completed").path("params").path("item").path("text").asText(),
+            assertEquals(
+                    "turn 2: two",
+                    notification(second, "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText(),
                     "thread/resume continued the thread");
         }
     }
@@ -161,14 +232,19 @@ class CodexAdapterIT {
             for (int round = 1; round <= 2; round++) {
                 c.send("m" + round, "\"cmd:touch round" + round + ".txt\"");
                 ServerMessage.Request request = c.awaitRequest();
-                c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+                c.send(new ClientMessage.Respond(
+                        request.requestId(), JSON.objectNode().put("decision", "allow")));
                 List<ServerMessage> rest = c.untilTag("status:idle");
-                assertTrue(historyTags(rest).contains("request_resolved:" + request.requestId() + ":answered"), rest.toString());
+                assertTrue(
+                        historyTags(rest).contains("request_resolved:" + request.requestId() + ":answered"),
+                        rest.toString());
                 Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
                 assertTrue(workDirHas(session, "round" + round + ".txt"));
                 if (round == 1) {
                     // The fake numbers its requests from the same number in every process, as Codex does.
-                    ProcessHandle.of(session.currentWorker().pid().orElseThrow()).orElseThrow().destroyForcibly();
+                    ProcessHandle.of(session.currentWorker().pid().orElseThrow())
+                            .orElseThrow()
+                            .destroyForcibly();
                     List<String> restarted = historyTags(c.untilTag("status:idle"));
                     assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
                 }
@@ -181,9 +257,22 @@ class CodexAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "fay")) {
             List<ServerMessage> failed = turn(c, "m1", "fail");
             assertEquals(List.of("turn/started", "error", "turn/completed"), methods(failed));
-            assertEquals("failed", notification(failed, "turn/completed").path("params").path("turn").path("status").asText());
-            assertEquals(500, notification(failed, "error").path("params").path("error").path("codexErrorInfo")
-                    .path("httpConnectionFailed").path("httpStatusCode").asInt());
+            assertEquals(
+                    "failed",
+                    notification(failed, "turn/completed")
+                            .path("params")
+                            .path("turn")
+                            .path("status")
+                            .asText());
+            assertEquals(
+                    500,
+                    notification(failed, "error")
+                            .path("params")
+                            .path("error")
+                            .path("codexErrorInfo")
+                            .path("httpConnectionFailed")
+                            .path("httpStatusCode")
+                            .asInt());
             turn(c, "m2", "again");
         }
     }
@@ -192,8 +281,13 @@ class CodexAdapterIT {
     void aServerRequestTheAdapterDoesNotKnowIsRefusedSoTheServerNeverWaits() {
         try (SessionClient c = SessionClient.openIdle(gateway, "una")) {
             List<ServerMessage> turn = turn(c, "m1", "ask-user");
-            assertEquals("the client said: error -32601", notification(turn, "item/completed").path("params").path("item")
-                    .path("text").asText());
+            assertEquals(
+                    "the client said: error -32601",
+                    notification(turn, "item/completed")
+                            .path("params")
+                            .path("item")
+                            .path("text")
+                            .asText());
         }
     }
 
@@ -204,8 +298,12 @@ class CodexAdapterIT {
             c.send("m2", "\"exit-mid-line\"");
             List<String> crashed = historyTags(c.untilTag("status:idle"));
             assertTrue(crashed.contains("notice:worker_crashed"), crashed.toString());
-            assertTrue(notification(turn(c, "m3", "still here"), "item/completed").path("params").path("item").path("text")
-                    .asText().endsWith("still here"));
+            assertTrue(notification(turn(c, "m3", "still here"), "item/completed")
+                    .path("params")
+                    .path("item")
+                    .path("text")
+                    .asText()
+                    .endsWith("still here"));
         }
     }
 

@@ -51,7 +51,11 @@ class CodexAppServerOfflineIT {
             standIn.reply(OpenAiStandIn.text("Hello", " from the stand-in"));
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
                 JsonNode init = initialize(codex);
-                assertTrue(init.path("userAgent").asText().contains(AgentClis.pins().codex()), init.toString());
+                assertTrue(
+                        init.path("userAgent")
+                                .asText()
+                                .contains(AgentClis.pins().codex()),
+                        init.toString());
                 String threadId = startThread(codex, JSON.createObjectNode());
                 codex.await("thread/started", DEADLINE, notification("thread/started"));
                 String turnId = startTurn(codex, threadId, "say hello");
@@ -59,7 +63,9 @@ class CodexAppServerOfflineIT {
                 JsonNode delta = codex.await("agent message delta", DEADLINE, notification("item/agentMessage/delta"));
                 assertEquals("Hello", delta.at("/params/delta").asText());
                 JsonNode message = codex.await("agent message", DEADLINE, itemCompleted("agentMessage"));
-                assertEquals("Hello from the stand-in", message.at("/params/item/text").asText());
+                assertEquals(
+                        "Hello from the stand-in",
+                        message.at("/params/item/text").asText());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals(turnId, completed.at("/params/turn/id").asText());
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
@@ -83,7 +89,9 @@ class CodexAppServerOfflineIT {
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
                 String threadId = startTurnNeedingApproval(codex);
                 JsonNode ask = awaitApprovalRequest(codex);
-                assertTrue(ask.at("/params/command").asText().contains("echo accepted > made-by-codex.txt"), ask.toString());
+                assertTrue(
+                        ask.at("/params/command").asText().contains("echo accepted > made-by-codex.txt"),
+                        ask.toString());
                 assertEquals(threadId, ask.at("/params/threadId").asText());
                 assertFalse(Files.exists(dirs.work().resolve("made-by-codex.txt")), "nothing runs before the answer");
                 codex.send(CodexCli.response(ask, CodexCli.decision("accept")));
@@ -140,27 +148,43 @@ class CodexAppServerOfflineIT {
                 JsonNode completed = second.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            standIn.responseRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
+            standIn.responseRequests()
+                    .get(1)
+                    .assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
     }
 
     @Test
     void interruptDuringASlowStream() throws Exception {
         try (OpenAiStandIn standIn = OpenAiStandIn.start()) {
-            ServedReply slow = standIn.reply(OpenAiStandIn.slowText(Duration.ofMillis(200),
-                    "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+            ServedReply slow = standIn.reply(OpenAiStandIn.slowText(
+                    Duration.ofMillis(200),
+                    "one ",
+                    "two ",
+                    "three ",
+                    "four ",
+                    "five ",
+                    "six ",
+                    "seven ",
+                    "eight ",
+                    "nine ",
+                    "ten "));
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
                 initialize(codex);
                 String threadId = startThread(codex, JSON.createObjectNode());
                 String turnId = startTurn(codex, threadId, "count slowly");
                 slow.started().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
-                JsonNode answer = call(codex, "turn/interrupt",
+                JsonNode answer = call(
+                        codex,
+                        "turn/interrupt",
                         JSON.createObjectNode().put("threadId", threadId).put("turnId", turnId));
                 assertTrue(answer.isObject() && answer.isEmpty(), answer.toString());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("interrupted", completed.at("/params/turn/status").asText(), completed.toString());
-                assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT,
-                        slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS), "Codex drops the stream");
+                assertEquals(
+                        ServedReply.Outcome.CLOSED_BY_CLIENT,
+                        slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                        "Codex drops the stream");
             }
         }
     }
@@ -175,7 +199,10 @@ class CodexAppServerOfflineIT {
                 startTurn(codex, threadId, "fail please");
                 JsonNode error = codex.await("error notification", DEADLINE, notification("error"));
                 assertFalse(error.at("/params/willRetry").asBoolean(), error.toString());
-                assertEquals("internalServerError", error.at("/params/error/codexErrorInfo").asText(), error.toString());
+                assertEquals(
+                        "internalServerError",
+                        error.at("/params/error/codexErrorInfo").asText(),
+                        error.toString());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("failed", completed.at("/params/turn/status").asText(), completed.toString());
                 assertEquals(error.at("/params/error/message"), completed.at("/params/turn/error/message"));
@@ -197,7 +224,8 @@ class CodexAppServerOfflineIT {
                 assertEquals("partial ", delta.at("/params/delta").asText());
                 JsonNode error = codex.await("error notification", DEADLINE, notification("error"));
                 assertFalse(error.at("/params/willRetry").asBoolean(), error.toString());
-                assertTrue(error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
+                assertTrue(
+                        error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
                         error.toString());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("failed", completed.at("/params/turn/status").asText(), completed.toString());
@@ -218,7 +246,9 @@ class CodexAppServerOfflineIT {
                 assertTrue(error.at("/params/willRetry").asBoolean(), error.toString());
                 JsonNode completed = codex.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
-                JsonNode message = codex.lines().stream().filter(itemCompleted("agentMessage")).reduce((a, b) -> b)
+                JsonNode message = codex.lines().stream()
+                        .filter(itemCompleted("agentMessage"))
+                        .reduce((a, b) -> b)
                         .orElseThrow(() -> new AssertionError("no agent message"));
                 assertEquals("recovered", message.at("/params/item/text").asText(), message.toString());
             }
@@ -269,7 +299,9 @@ class CodexAppServerOfflineIT {
     private JsonNode call(JsonLinesProcess codex, String method, JsonNode params) {
         long id = nextId++;
         codex.send(CodexCli.request(id, method, params));
-        JsonNode response = codex.await("response to " + method, DEADLINE,
+        JsonNode response = codex.await(
+                "response to " + method,
+                DEADLINE,
                 line -> !line.has("method") && line.path("id").asLong(-1) == id);
         if (response.has("error")) {
             throw new AssertionError(method + " failed: " + response);
@@ -278,8 +310,8 @@ class CodexAppServerOfflineIT {
     }
 
     private JsonLinesProcess start(List<String> provider, String suffix) {
-        return JsonLinesProcess.start(CodexCli.appServer(provider), CodexCli.environment(dirs.home()), dirs.work(),
-                dirs.transcript(suffix));
+        return JsonLinesProcess.start(
+                CodexCli.appServer(provider), CodexCli.environment(dirs.home()), dirs.work(), dirs.transcript(suffix));
     }
 
     private static Predicate<JsonNode> notification(String method) {

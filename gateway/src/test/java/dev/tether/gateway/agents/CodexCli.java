@@ -83,7 +83,8 @@ public final class CodexCli {
 
     /** A JSON-RPC request line (Codex omits {@code "jsonrpc":"2.0"} in what it writes and accepts it in what it reads). */
     public static ObjectNode request(long id, String method, JsonNode params) {
-        ObjectNode line = JSON.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+        ObjectNode line =
+                JSON.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
         line.set("params", params);
         return line;
     }

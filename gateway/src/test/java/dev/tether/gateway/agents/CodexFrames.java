@@ -25,10 +25,14 @@ final class CodexFrames {
     static List<ServerMessage> turn(SessionClient c, String id, String text) {
         c.send(id, JsonNodeFactory.instance.textNode(text).toString());
         boolean[] accepted = {false};
-        List<ServerMessage> seen = c.until(m -> {
-            accepted[0] |= m instanceof ServerMessage.Accepted;
-            return accepted[0] && SessionClient.tag(m).equals("status:idle");
-        }).stream().filter(m -> !method(m).equals("thread/started")).toList();
+        List<ServerMessage> seen = c
+                .until(m -> {
+                    accepted[0] |= m instanceof ServerMessage.Accepted;
+                    return accepted[0] && SessionClient.tag(m).equals("status:idle");
+                })
+                .stream()
+                .filter(m -> !method(m).equals("thread/started"))
+                .toList();
         List<String> methods = methods(seen);
         assertEquals("turn/completed", methods.isEmpty() ? null : methods.get(methods.size() - 1), seen::toString);
         return seen;
@@ -41,20 +45,28 @@ final class CodexFrames {
 
     /** The methods of the events in {@code messages}, in order. */
     static List<String> methods(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Event).map(CodexFrames::method).toList();
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Event)
+                .map(CodexFrames::method)
+                .toList();
     }
 
     /** The last notification {@code method} in {@code messages}. */
     static JsonNode notification(List<ServerMessage> messages, String method) {
-        return messages.stream().filter(m -> method(m).equals(method)).map(m -> ((ServerMessage.Event) m).event())
-                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no " + method + " in " + methods(messages)));
+        return messages.stream()
+                .filter(m -> method(m).equals(method))
+                .map(m -> ((ServerMessage.Event) m).event())
+                .reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("no " + method + " in " + methods(messages)));
     }
 
     /** The item of the last {@code item/completed} of type {@code type} in {@code messages}. */
     static JsonNode item(List<ServerMessage> messages, String type) {
-        return messages.stream().filter(m -> method(m).equals("item/completed"))
+        return messages.stream()
+                .filter(m -> method(m).equals("item/completed"))
                 .map(m -> ((ServerMessage.Event) m).event().at("/params/item"))
-                .filter(item -> item.path("type").asText().equals(type)).reduce((a, b) -> b)
+                .filter(item -> item.path("type").asText().equals(type))
+                .reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no completed " + type + " in " + methods(messages)));
     }
 }

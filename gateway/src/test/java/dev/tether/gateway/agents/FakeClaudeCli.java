@@ -88,8 +88,11 @@ public final class FakeClaudeCli {
             if ("control_request".equals(line.path("type").asText())
                     && "initialize".equals(line.path("request").path("subtype").asText())) {
                 ObjectNode response = object("control_response");
-                response.putObject("response").put("subtype", "success").put("request_id", line.path("request_id").asText())
-                        .putObject("response").putArray("commands");
+                response.putObject("response")
+                        .put("subtype", "success")
+                        .put("request_id", line.path("request_id").asText())
+                        .putObject("response")
+                        .putArray("commands");
                 io.print(response);
                 continue;
             }
@@ -100,8 +103,11 @@ public final class FakeClaudeCli {
     private void turn(String text) throws Exception {
         if (!announced) {
             announced = true;
-            ObjectNode init = object("system").put("subtype", "init").put("session_id", sessionId)
-                    .put("cwd", Path.of("").toAbsolutePath().toString()).put("permissionMode", "default");
+            ObjectNode init = object("system")
+                    .put("subtype", "init")
+                    .put("session_id", sessionId)
+                    .put("cwd", Path.of("").toAbsolutePath().toString())
+                    .put("permissionMode", "default");
             init.putArray("tools").add("Bash");
             io.print(init);
         }
@@ -132,14 +138,19 @@ public final class FakeClaudeCli {
             ids[i] = "toolu_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
             ObjectNode assistant = object("assistant").put("session_id", sessionId);
             ObjectNode message = assistant.putObject("message").put("role", "assistant");
-            ObjectNode use = message.putArray("content").addObject().put("type", "tool_use").put("id", ids[i]).put("name", "Bash");
+            ObjectNode use = message.putArray("content")
+                    .addObject()
+                    .put("type", "tool_use")
+                    .put("id", ids[i])
+                    .put("name", "Bash");
             use.putObject("input").put("command", command);
             assistant.putNull("parent_tool_use_id");
             io.print(assistant);
         }
         for (int i = 0; i < count; i++) {
             ObjectNode ask = object("control_request").put("request_id", "req_" + i + "_" + ids[i]);
-            ObjectNode request = ask.putObject("request").put("subtype", "can_use_tool").put("tool_name", "Bash");
+            ObjectNode request =
+                    ask.putObject("request").put("subtype", "can_use_tool").put("tool_name", "Bash");
             request.putObject("input").put("command", command);
             request.put("tool_use_id", ids[i]);
             io.print(ask);
@@ -179,8 +190,14 @@ public final class FakeClaudeCli {
                 denials.addObject().put("tool_name", "Bash").put("tool_use_id", ids[index]);
             }
             ObjectNode user = object("user").put("session_id", sessionId);
-            user.putObject("message").put("role", "user").putArray("content").addObject().put("type", "tool_result")
-                    .put("tool_use_id", ids[index]).put("content", content).put("is_error", !allow);
+            user.putObject("message")
+                    .put("role", "user")
+                    .putArray("content")
+                    .addObject()
+                    .put("type", "tool_result")
+                    .put("tool_use_id", ids[index])
+                    .put("content", content)
+                    .put("is_error", !allow);
             io.print(user);
         }
         assistant(allowed + " of " + count + " allowed");
@@ -192,14 +209,18 @@ public final class FakeClaudeCli {
     private void slowTurn() throws Exception {
         for (int i = 0; ; i++) {
             ObjectNode delta = object("stream_event").put("session_id", sessionId);
-            delta.putObject("event").put("type", "content_block_delta").putObject("delta").put("type", "text_delta")
+            delta.putObject("event")
+                    .put("type", "content_block_delta")
+                    .putObject("delta")
+                    .put("type", "text_delta")
                     .put("text", "tick " + i + " ");
             io.print(delta);
             Object item = io.in.poll(100, TimeUnit.MILLISECONDS);
             if (item == FakeCliIo.EOF) {
                 return;
             }
-            if (item instanceof JsonNode line && "control_request".equals(line.path("type").asText())
+            if (item instanceof JsonNode line
+                    && "control_request".equals(line.path("type").asText())
                     && "interrupt".equals(line.path("request").path("subtype").asText())) {
                 interrupted(line);
                 return;
@@ -209,7 +230,9 @@ public final class FakeClaudeCli {
 
     private void interrupted(JsonNode request) throws IOException {
         ObjectNode response = object("control_response");
-        response.putObject("response").put("subtype", "success").put("request_id", request.path("request_id").asText());
+        response.putObject("response")
+                .put("subtype", "success")
+                .put("request_id", request.path("request_id").asText());
         io.print(response);
         ObjectNode result = resultLine("", true);
         result.put("subtype", "error_during_execution");
@@ -218,7 +241,12 @@ public final class FakeClaudeCli {
 
     private void assistant(String text) {
         ObjectNode assistant = object("assistant").put("session_id", sessionId);
-        assistant.putObject("message").put("role", "assistant").putArray("content").addObject().put("type", "text")
+        assistant
+                .putObject("message")
+                .put("role", "assistant")
+                .putArray("content")
+                .addObject()
+                .put("type", "text")
                 .put("text", text);
         assistant.putNull("parent_tool_use_id");
         io.print(assistant);
@@ -229,7 +257,10 @@ public final class FakeClaudeCli {
     }
 
     private ObjectNode resultLine(String text, boolean error) {
-        return object("result").put("subtype", "success").put("is_error", error).put("result", text)
+        return object("result")
+                .put("subtype", "success")
+                .put("is_error", error)
+                .put("result", text)
                 .put("session_id", sessionId);
     }
 
@@ -260,5 +291,4 @@ public final class FakeClaudeCli {
     private ObjectNode object(String type) {
         return JSON.createObjectNode().put("type", type);
     }
-
 }

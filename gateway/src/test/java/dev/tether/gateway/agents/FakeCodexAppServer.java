@@ -30,7 +30,8 @@ public final class FakeCodexAppServer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final FakeCliIo io = new FakeCliIo("fake codex");
-    private final Path home = Path.of(System.getenv().getOrDefault("FAKE_CODEX_HOME", System.getProperty("java.io.tmpdir")));
+    private final Path home =
+            Path.of(System.getenv().getOrDefault("FAKE_CODEX_HOME", System.getProperty("java.io.tmpdir")));
     private String threadId;
     private Path cwd;
     private long turns;
@@ -49,7 +50,12 @@ public final class FakeCodexAppServer {
             String method = line.path("method").asText();
             JsonNode params = line.path("params");
             switch (method) {
-                case "initialize" -> answer(line, JSON.createObjectNode().put("userAgent", "fake-codex/0").put("codexHome", home.toString()));
+                case "initialize" ->
+                    answer(
+                            line,
+                            JSON.createObjectNode()
+                                    .put("userAgent", "fake-codex/0")
+                                    .put("codexHome", home.toString()));
                 case "thread/start" -> {
                     threadId = "thr_" + UUID.randomUUID().toString().substring(0, 8);
                     cwd = Path.of(params.path("cwd").asText("."));
@@ -70,8 +76,9 @@ public final class FakeCodexAppServer {
                     turns = Long.parseLong(Files.readString(saved).strip());
                     answer(line, thread());
                 }
-                case "turn/start" -> turn(line, params.path("input").path(0).path("text").asText());
-                default -> { }
+                case "turn/start" ->
+                    turn(line, params.path("input").path(0).path("text").asText());
+                default -> {}
             }
         }
     }
@@ -94,8 +101,11 @@ public final class FakeCodexAppServer {
             status = slow(turnId);
         } else if (text.equals("fail")) {
             ObjectNode error = JSON.createObjectNode();
-            error.putObject("error").put("message", "unexpected status 500 Internal Server Error").putObject("codexErrorInfo")
-                    .putObject("httpConnectionFailed").put("httpStatusCode", 500);
+            error.putObject("error")
+                    .put("message", "unexpected status 500 Internal Server Error")
+                    .putObject("codexErrorInfo")
+                    .putObject("httpConnectionFailed")
+                    .put("httpStatusCode", 500);
             notify("error", error);
             status = "failed";
         } else if (text.equals("ask-user")) {
@@ -103,8 +113,13 @@ public final class FakeCodexAppServer {
             ask.putObject("params").put("threadId", threadId).put("turnId", turnId);
             io.print(ask);
             JsonNode reply = next();
-            agentMessage(turnId, "the client said: " + (reply.has("error") ? "error " + reply.path("error").path("code").asInt()
-                    : reply.path("result").toString()));
+            agentMessage(
+                    turnId,
+                    "the client said: "
+                            + (reply.has("error")
+                                    ? "error "
+                                            + reply.path("error").path("code").asInt()
+                                    : reply.path("result").toString()));
         } else if (text.equals("garbage")) {
             io.out.println("not json at all");
             io.out.flush();
@@ -125,13 +140,22 @@ public final class FakeCodexAppServer {
     private String command(String turnId, String command) throws Exception {
         String itemId = "call_" + UUID.randomUUID().toString().substring(0, 8);
         ObjectNode item = JSON.createObjectNode();
-        item.putObject("item").put("type", "commandExecution").put("id", itemId).put("command", command)
-                .put("cwd", cwd.toString()).put("status", "inProgress");
+        item.putObject("item")
+                .put("type", "commandExecution")
+                .put("id", itemId)
+                .put("command", command)
+                .put("cwd", cwd.toString())
+                .put("status", "inProgress");
         notify("item/started", item);
         long approvalId = ++serverIds;
-        ObjectNode ask = JSON.createObjectNode().put("id", approvalId).put("method", "item/commandExecution/requestApproval");
-        ask.putObject("params").put("threadId", threadId).put("turnId", turnId).put("itemId", itemId)
-                .put("command", command).put("cwd", cwd.toString());
+        ObjectNode ask =
+                JSON.createObjectNode().put("id", approvalId).put("method", "item/commandExecution/requestApproval");
+        ask.putObject("params")
+                .put("threadId", threadId)
+                .put("turnId", turnId)
+                .put("itemId", itemId)
+                .put("command", command)
+                .put("cwd", cwd.toString());
         io.print(ask);
         while (true) {
             JsonNode reply = next();
@@ -145,12 +169,16 @@ public final class FakeCodexAppServer {
             if (reply.path("id").asLong(-1) != approvalId || reply.has("method")) {
                 continue;
             }
-            boolean accept = "accept".equals(reply.path("result").path("decision").asText());
+            boolean accept =
+                    "accept".equals(reply.path("result").path("decision").asText());
             if (accept && command.startsWith("touch ")) {
                 Files.writeString(cwd.resolve(command.substring("touch ".length())), "made by codex\n");
             }
             ObjectNode done = JSON.createObjectNode();
-            done.putObject("item").put("type", "commandExecution").put("id", itemId).put("command", command)
+            done.putObject("item")
+                    .put("type", "commandExecution")
+                    .put("id", itemId)
+                    .put("command", command)
                     .put("status", accept ? "completed" : "declined");
             notify("item/completed", done);
             agentMessage(turnId, accept ? "ran " + command : "not allowed to run " + command);
@@ -160,14 +188,18 @@ public final class FakeCodexAppServer {
 
     private String slow(String turnId) throws Exception {
         for (int i = 0; ; i++) {
-            ObjectNode delta = JSON.createObjectNode().put("threadId", threadId).put("turnId", turnId).put("itemId", "msg")
+            ObjectNode delta = JSON.createObjectNode()
+                    .put("threadId", threadId)
+                    .put("turnId", turnId)
+                    .put("itemId", "msg")
                     .put("delta", "tick " + i + " ");
             notify("item/agentMessage/delta", delta);
             Object item = io.in.poll(100, TimeUnit.MILLISECONDS);
             if (item == FakeCliIo.EOF) {
                 System.exit(0);
             }
-            if (item instanceof JsonNode line && "turn/interrupt".equals(line.path("method").asText())) {
+            if (item instanceof JsonNode line
+                    && "turn/interrupt".equals(line.path("method").asText())) {
                 if (!turnId.equals(line.path("params").path("turnId").asText())) {
                     throw new IllegalStateException("interrupt for another turn: " + line);
                 }
@@ -179,7 +211,10 @@ public final class FakeCodexAppServer {
 
     private void agentMessage(String turnId, String text) {
         ObjectNode item = JSON.createObjectNode().put("threadId", threadId).put("turnId", turnId);
-        item.putObject("item").put("type", "agentMessage").put("id", "msg_" + turnId).put("text", text);
+        item.putObject("item")
+                .put("type", "agentMessage")
+                .put("id", "msg_" + turnId)
+                .put("text", text);
         notify("item/completed", item);
     }
 
@@ -201,5 +236,4 @@ public final class FakeCodexAppServer {
         line.set("params", params);
         io.print(line);
     }
-
 }

@@ -65,8 +65,8 @@ public final class JsonLinesProcess implements AutoCloseable {
      * Starts {@code command} in {@code cwd} with exactly {@code environment} (nothing inherited),
      * writing its transcript to {@code transcriptFile}.
      */
-    public static JsonLinesProcess start(List<String> command, Map<String, String> environment, Path cwd,
-            Path transcriptFile) {
+    public static JsonLinesProcess start(
+            List<String> command, Map<String, String> environment, Path cwd, Path transcriptFile) {
         requireNonNull(command, "command");
         ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
         builder.environment().clear();
@@ -124,8 +124,8 @@ public final class JsonLinesProcess implements AutoCloseable {
                 }
                 long left = end - System.nanoTime();
                 if (stdoutClosed || left <= 0) {
-                    fail((stdoutClosed ? "stdout ended" : "not within " + deadline) + " waiting for " + what
-                            + "; " + exitDescription() + "; stderr:\n" + stderr);
+                    fail((stdoutClosed ? "stdout ended" : "not within " + deadline) + " waiting for " + what + "; "
+                            + exitDescription() + "; stderr:\n" + stderr);
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -181,7 +181,8 @@ public final class JsonLinesProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<ProcessHandle> left = descendants.stream().filter(ProcessHandle::isAlive).toList();
+        List<ProcessHandle> left =
+                descendants.stream().filter(ProcessHandle::isAlive).toList();
         left.forEach(ProcessHandle::destroyForcibly);
         for (ProcessHandle handle : left) {
             try {
@@ -256,19 +257,21 @@ public final class JsonLinesProcess implements AutoCloseable {
         }
     }
 
-    private static void reader(String name, InputStream stream, Consumer<String> onLine,
-            Runnable onEnd) {
-        Thread thread = new Thread(() -> {
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                    onLine.accept(line);
-                }
-            } catch (IOException e) {
-                // the process is gone
-            } finally {
-                onEnd.run();
-            }
-        }, "agent-cli-" + name);
+    private static void reader(String name, InputStream stream, Consumer<String> onLine, Runnable onEnd) {
+        Thread thread = new Thread(
+                () -> {
+                    try (BufferedReader reader =
+                            new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                            onLine.accept(line);
+                        }
+                    } catch (IOException e) {
+                        // the process is gone
+                    } finally {
+                        onEnd.run();
+                    }
+                },
+                "agent-cli-" + name);
         thread.setDaemon(true);
         thread.start();
     }

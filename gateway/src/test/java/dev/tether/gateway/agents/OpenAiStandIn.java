@@ -181,7 +181,8 @@ public final class OpenAiStandIn implements AutoCloseable {
             return new Answer.Json(200, "{\"object\":\"list\",\"data\":[]}");
         }
         if (!request.method().equals("POST") || !path.equals("/v1/responses")) {
-            return new Answer.Json(404, errorBody("invalid_request_error", "stand-in: no route " + request.method() + " " + path));
+            return new Answer.Json(
+                    404, errorBody("invalid_request_error", "stand-in: no route " + request.method() + " " + path));
         }
         Scripted next = replies.poll();
         if (next == null) {
@@ -199,7 +200,11 @@ public final class OpenAiStandIn implements AutoCloseable {
 
     private static String errorBody(String type, String message) {
         ObjectNode body = JSON.createObjectNode();
-        body.putObject("error").put("message", message).put("type", type).putNull("param").putNull("code");
+        body.putObject("error")
+                .put("message", message)
+                .put("type", type)
+                .putNull("param")
+                .putNull("code");
         return body.toString();
     }
 
@@ -210,34 +215,55 @@ public final class OpenAiStandIn implements AutoCloseable {
         created.putObject("response").put("id", responseId).put("status", "in_progress");
         events.add(event(created));
         if (reply instanceof Reply.FunctionCall call) {
-            ObjectNode item = JSON.createObjectNode().put("type", "function_call").put("id", "fc_standin_" + n)
-                    .put("call_id", "call_standin_" + n).put("name", call.name()).put("arguments", call.arguments())
+            ObjectNode item = JSON.createObjectNode()
+                    .put("type", "function_call")
+                    .put("id", "fc_standin_" + n)
+                    .put("call_id", "call_standin_" + n)
+                    .put("name", call.name())
+                    .put("arguments", call.arguments())
                     .put("status", "completed");
             events.add(itemEvent("response.output_item.added", item));
             events.add(itemEvent("response.output_item.done", item));
         } else {
             String itemId = "msg_standin_" + n;
-            ObjectNode added = JSON.createObjectNode().put("type", "message").put("id", itemId).put("role", "assistant")
+            ObjectNode added = JSON.createObjectNode()
+                    .put("type", "message")
+                    .put("id", itemId)
+                    .put("role", "assistant")
                     .put("status", "in_progress");
             added.putArray("content");
             events.add(itemEvent("response.output_item.added", added));
             List<String> parts = reply instanceof Reply.Cut cut ? cut.partsBeforeCut() : ((Reply.Text) reply).parts();
             for (String part : parts) {
-                events.add(event(JSON.createObjectNode().put("type", "response.output_text.delta").put("item_id", itemId)
-                        .put("output_index", 0).put("content_index", 0).put("delta", part)));
+                events.add(event(JSON.createObjectNode()
+                        .put("type", "response.output_text.delta")
+                        .put("item_id", itemId)
+                        .put("output_index", 0)
+                        .put("content_index", 0)
+                        .put("delta", part)));
             }
             if (reply instanceof Reply.Cut) {
                 return events;
             }
-            ObjectNode done = JSON.createObjectNode().put("type", "message").put("id", itemId).put("role", "assistant")
+            ObjectNode done = JSON.createObjectNode()
+                    .put("type", "message")
+                    .put("id", itemId)
+                    .put("role", "assistant")
                     .put("status", "completed");
-            done.putArray("content").addObject().put("type", "output_text").put("text", String.join("", parts))
+            done.putArray("content")
+                    .addObject()
+                    .put("type", "output_text")
+                    .put("text", String.join("", parts))
                     .putArray("annotations");
             events.add(itemEvent("response.output_item.done", done));
         }
         ObjectNode completed = JSON.createObjectNode().put("type", "response.completed");
-        ObjectNode response = completed.putObject("response").put("id", responseId).put("status", "completed");
-        ObjectNode usage = response.putObject("usage").put("input_tokens", 10).put("output_tokens", 5).put("total_tokens", 15);
+        ObjectNode response =
+                completed.putObject("response").put("id", responseId).put("status", "completed");
+        ObjectNode usage = response.putObject("usage")
+                .put("input_tokens", 10)
+                .put("output_tokens", 5)
+                .put("total_tokens", 15);
         usage.putObject("input_tokens_details").put("cached_tokens", 0);
         usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
         events.add(event(completed));

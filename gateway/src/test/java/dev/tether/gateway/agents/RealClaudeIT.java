@@ -43,7 +43,9 @@ class RealClaudeIT {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /** Every test's own requests, every scripted reply used; closed after the class. */
     @RegisterExtension
-    static final SharedStandIn<AnthropicStandIn> SHARED = new SharedStandIn<>(AnthropicStandIn.start(), AnthropicStandIn::messageRequests, AnthropicStandIn::clear);
+    static final SharedStandIn<AnthropicStandIn> SHARED =
+            new SharedStandIn<>(AnthropicStandIn.start(), AnthropicStandIn::messageRequests, AnthropicStandIn::clear);
+
     private static final AnthropicStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-claude-home");
     /** Comfortably above what Claude Code uses by itself (about 250 MiB), far below what the test's tool allocates. */
@@ -52,8 +54,8 @@ class RealClaudeIT {
     /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
     @RegisterExtension
     @Order(1)
-    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-claude", "real-claude-timeout",
-            "real-claude-rss");
+    static final AfterAllCallback noneLeft =
+            RealCliGateways.noneLeft(HOME, "real-claude", "real-claude-timeout", "real-claude-rss");
 
     @RegisterExtension
     static final GatewayExtension gateway = gateway("real-claude", "");
@@ -75,7 +77,8 @@ class RealClaudeIT {
             """.formatted(RSS_LIMIT_MIB, RSS_LIMIT_MIB));
 
     private static GatewayExtension gateway(String marker, String yaml) {
-        return RealCliGateways.gateway(marker, "claude-stream-json", ClaudeCodeCli::command, RealClaudeIT::environment, yaml);
+        return RealCliGateways.gateway(
+                marker, "claude-stream-json", ClaudeCodeCli::command, RealClaudeIT::environment, yaml);
     }
 
     /** docs/workers.md's environment, at the stand-in; no API retries, so that failures are quick. */
@@ -95,13 +98,19 @@ class RealClaudeIT {
         STAND_IN.reply(AnthropicStandIn.text("Hello", " from the stand-in"));
         try (SessionClient c = SessionClient.openIdle(gateway, "cleo")) {
             List<ServerMessage> turn = turn(c, "m1", "say hello");
-            assertEquals(List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
+            assertEquals(
+                    List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
                     historyTags(turn));
             JsonNode init = SessionClient.event(turn, "system");
             assertEquals("init", init.path("subtype").asText());
-            assertEquals(AgentClis.pins().claudeCode(), init.path("claude_code_version").asText());
-            assertEquals("Hello from the stand-in",
-                    SessionClient.event(turn, "assistant").at("/message/content/0/text").asText());
+            assertEquals(
+                    AgentClis.pins().claudeCode(),
+                    init.path("claude_code_version").asText());
+            assertEquals(
+                    "Hello from the stand-in",
+                    SessionClient.event(turn, "assistant")
+                            .at("/message/content/0/text")
+                            .asText());
             JsonNode result = SessionClient.event(turn, "result");
             assertFalse(result.path("is_error").asBoolean(), result.toString());
             assertEquals("Hello from the stand-in", result.path("result").asText());
@@ -126,26 +135,44 @@ class RealClaudeIT {
             request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText(), request.toString());
             assertEquals("Bash", request.request().path("tool").asText(), request.toString());
-            assertEquals("echo allowed > made-by-claude.txt", request.request().at("/input/command").asText(), request.toString());
-            assertEquals("can_use_tool", request.request().at("/detail/request/subtype").asText(), request.toString());
+            assertEquals(
+                    "echo allowed > made-by-claude.txt",
+                    request.request().at("/input/command").asText(),
+                    request.toString());
+            assertEquals(
+                    "can_use_tool",
+                    request.request().at("/detail/request/subtype").asText(),
+                    request.toString());
             assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")), "nothing runs before the answer");
         }
         try (SessionClient c = SessionClient.resume(gateway, "alma", id, request.seq())) {
-            assertEquals(List.of(request.requestId()),
-                    c.ready.pendingRequests().stream().map(ServerMessage.PendingRequest::requestId).toList());
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(
+                    List.of(request.requestId()),
+                    c.ready.pendingRequests().stream()
+                            .map(ServerMessage.PendingRequest::requestId)
+                            .toList());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(rest).get(0));
             JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
             assertEquals("tool_result", toolResult.path("type").asText(), toolResult.toString());
             assertFalse(toolResult.path("is_error").asBoolean(), toolResult.toString());
             JsonNode result = SessionClient.event(rest, "result");
             assertEquals("done", result.path("result").asText(), result.toString());
             assertEquals(0, result.path("permission_denials").size(), result.toString());
-            assertEquals("allowed\n", RealCliGateways.read(workDir(session).resolve("made-by-claude.txt")), "the tool ran in the session's directory");
+            assertEquals(
+                    "allowed\n",
+                    RealCliGateways.read(workDir(session).resolve("made-by-claude.txt")),
+                    "the tool ran in the session's directory");
 
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
         List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(2, requests.size());
@@ -160,10 +187,13 @@ class RealClaudeIT {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")
-                    .put("message", "not in this repository")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(),
+                    JSON.objectNode().put("decision", "deny").put("message", "not in this repository")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(rest).get(0));
             JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
             assertTrue(toolResult.path("is_error").asBoolean(), toolResult.toString());
             assertEquals("not in this repository", toolResult.path("content").asText(), toolResult.toString());
@@ -182,14 +212,23 @@ class RealClaudeIT {
         try (SessionClient c = SessionClient.openIdle(impatient, "tess")) {
             Session session = impatient.server().registry().get(c.sessionId()).orElseThrow();
             List<ServerMessage> turn = turn(c, "m1", "write the file");
-            ServerMessage.Request request = turn.stream().filter(m -> m instanceof ServerMessage.Request)
-                    .map(ServerMessage.Request.class::cast).findFirst().orElseThrow(() -> new AssertionError(turn));
-            assertTrue(historyTags(turn).contains("request_resolved:" + request.requestId() + ":timeout"),
+            ServerMessage.Request request = turn.stream()
+                    .filter(m -> m instanceof ServerMessage.Request)
+                    .map(ServerMessage.Request.class::cast)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(turn));
+            assertTrue(
+                    historyTags(turn).contains("request_resolved:" + request.requestId() + ":timeout"),
                     historyTags(turn).toString());
             JsonNode toolResult = SessionClient.event(turn, "user").at("/message/content/0");
             assertTrue(toolResult.path("is_error").asBoolean(), toolResult.toString());
-            assertEquals("Nobody answered in time: denied.", toolResult.path("content").asText(), toolResult.toString());
-            assertEquals("nobody answered", SessionClient.event(turn, "result").path("result").asText());
+            assertEquals(
+                    "Nobody answered in time: denied.",
+                    toolResult.path("content").asText(),
+                    toolResult.toString());
+            assertEquals(
+                    "nobody answered",
+                    SessionClient.event(turn, "result").path("result").asText());
             assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")));
         }
     }
@@ -201,11 +240,13 @@ class RealClaudeIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "rory")) {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             String cliSession = SessionClient.event(turn(c, "m1", "remember the word tangerine"), "result")
-                    .path("session_id").asText();
+                    .path("session_id")
+                    .asText();
             long first = RealCliGateways.pid(session);
             ProcessHandle.of(first).orElseThrow().destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
-            assertTrue(restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
+            assertTrue(
+                    restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
                     restarted.toString());
 
             assertResumed(c, session, cliSession, "m2");
@@ -224,31 +265,51 @@ class RealClaudeIT {
         try (SessionClient c = SessionClient.openIdle(hard, "hugo")) {
             Session session = hard.server().registry().get(c.sessionId()).orElseThrow();
             String cliSession = SessionClient.event(turn(c, "m1", "remember the word persimmon"), "result")
-                    .path("session_id").asText();
+                    .path("session_id")
+                    .asText();
             long baseline = ProcessTree.rssBytes(RealCliGateways.pid(session));
-            assertTrue(baseline < RSS_LIMIT_MIB * 1024L * 1024 / 2, "Claude Code's own RSS (" + baseline / 1024 / 1024
-                    + " MiB) leaves too little room below the limit");
+            assertTrue(
+                    baseline < RSS_LIMIT_MIB * 1024L * 1024 / 2,
+                    "Claude Code's own RSS (" + baseline / 1024 / 1024
+                            + " MiB) leaves too little room below the limit");
             c.sendAccepted("m2", JSON.textNode("use a lot of memory").toString(), 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> killed = c.untilTag("status:idle");
             List<String> history = historyTags(killed);
-            assertTrue(history.containsAll(List.of("notice:worker_killed", "status:restarting:rss_hard_limit",
-                    "notice:worker_restarted")), history.toString());
+            assertTrue(
+                    history.containsAll(List.of(
+                            "notice:worker_killed", "status:restarting:rss_hard_limit", "notice:worker_restarted")),
+                    history.toString());
             JsonNode details = SessionClient.notice(killed, "worker_killed").details();
-            assertTrue(details.path("rss_bytes").asLong() > details.path("limit_bytes").asLong(), details.toString());
+            assertTrue(
+                    details.path("rss_bytes").asLong()
+                            > details.path("limit_bytes").asLong(),
+                    details.toString());
 
             assertResumed(c, session, cliSession, "m3");
         }
         RecordedRequest resumed = SHARED.newRequests().get(2);
-        assertTrue(resumed.mentions("remember the word persimmon") && resumed.mentions("noted: persimmon"),
+        assertTrue(
+                resumed.mentions("remember the word persimmon") && resumed.mentions("noted: persimmon"),
                 "the earlier turn is sent again");
     }
 
     @Test
     void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
-        ServedReply slow = STAND_IN.reply(AnthropicStandIn.slowText(Duration.ofMillis(200),
-                "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+        ServedReply slow = STAND_IN.reply(AnthropicStandIn.slowText(
+                Duration.ofMillis(200),
+                "one ",
+                "two ",
+                "three ",
+                "four ",
+                "five ",
+                "six ",
+                "seven ",
+                "eight ",
+                "nine ",
+                "ten "));
         STAND_IN.reply(AnthropicStandIn.text("after the interrupt"));
         try (SessionClient c = SessionClient.openIdle(gateway, "ines")) {
             c.sendAccepted("m1", JSON.textNode("count slowly").toString(), 0);
@@ -257,9 +318,15 @@ class RealClaudeIT {
             List<ServerMessage> rest = c.untilTag("status:idle");
             JsonNode result = SessionClient.event(rest, "result");
             assertEquals("error_during_execution", result.path("subtype").asText(), result.toString());
-            assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT, slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+            assertEquals(
+                    ServedReply.Outcome.CLOSED_BY_CLIENT,
+                    slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
                     "the CLI dropped the stream");
-            assertEquals("after the interrupt", SessionClient.event(turn(c, "m2", "go on"), "result").path("result").asText());
+            assertEquals(
+                    "after the interrupt",
+                    SessionClient.event(turn(c, "m2", "go on"), "result")
+                            .path("result")
+                            .asText());
         }
     }
 
@@ -272,7 +339,11 @@ class RealClaudeIT {
             assertTrue(result.path("is_error").asBoolean(), result.toString());
             assertEquals(529, result.path("api_error_status").asInt(), result.toString());
             assertTrue(result.path("result").asText().startsWith("API Error: 529"), result.toString());
-            assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
+            assertEquals(
+                    "back again",
+                    SessionClient.event(turn(c, "m2", "again"), "result")
+                            .path("result")
+                            .asText());
         }
         assertEquals(2, SHARED.newRequests().size(), "CLAUDE_CODE_MAX_RETRIES=0: no retry");
     }
@@ -288,7 +359,11 @@ class RealClaudeIT {
             assertTrue(result.path("is_error").asBoolean(), result.toString());
             assertEquals("api_error", result.path("terminal_reason").asText(), result.toString());
             assertTrue(result.path("result").asText().startsWith("API Error"), result.toString());
-            assertEquals("back again", SessionClient.event(turn(c, "m2", "again"), "result").path("result").asText());
+            assertEquals(
+                    "back again",
+                    SessionClient.event(turn(c, "m2", "again"), "result")
+                            .path("result")
+                            .asText());
         }
         assertEquals(3, SHARED.newRequests().size());
     }
@@ -297,10 +372,14 @@ class RealClaudeIT {
      * The next turn, {@code id}, runs in a worker started with {@code --resume=<cliSession>} in the
      * directory of the conversation, and continues it.
      */
-    private static void assertResumed(SessionClient c, Session session, String cliSession, String id) throws IOException {
-        String command = new String(Files.readAllBytes(Path.of("/proc", Long.toString(RealCliGateways.pid(session)),
-                "cmdline")), StandardCharsets.UTF_8);
-        assertTrue(command.endsWith("\0--resume=" + cliSession + "\0"), "started with --resume: " + command.replace('\0', ' '));
+    private static void assertResumed(SessionClient c, Session session, String cliSession, String id)
+            throws IOException {
+        String command = new String(
+                Files.readAllBytes(Path.of("/proc", Long.toString(RealCliGateways.pid(session)), "cmdline")),
+                StandardCharsets.UTF_8);
+        assertTrue(
+                command.endsWith("\0--resume=" + cliSession + "\0"),
+                "started with --resume: " + command.replace('\0', ' '));
         JsonNode result = SessionClient.event(turn(c, id, "which word?"), "result");
         assertFalse(result.path("is_error").asBoolean(), result.toString());
         assertEquals(cliSession, result.path("session_id").asText(), "the same conversation");
@@ -310,13 +389,18 @@ class RealClaudeIT {
     private static List<ServerMessage> turn(SessionClient c, String id, String text) {
         c.sendAccepted(id, JSON.textNode(text).toString(), 0);
         List<ServerMessage> turn = c.untilTag("status:idle");
-        assertEquals("status:processing", SessionClient.tag(turn.get(0)), () -> SessionClient.tags(turn).toString());
-        assertEquals("event:result", SessionClient.tag(turn.get(turn.size() - 2)), () -> SessionClient.tags(turn).toString());
+        assertEquals(
+                "status:processing",
+                SessionClient.tag(turn.get(0)),
+                () -> SessionClient.tags(turn).toString());
+        assertEquals(
+                "event:result",
+                SessionClient.tag(turn.get(turn.size() - 2)),
+                () -> SessionClient.tags(turn).toString());
         return turn;
     }
 
     private static Path workDir(Session session) {
         return RealCliGateways.workDir(session);
     }
-
 }

@@ -42,9 +42,15 @@ public final class RealCliGateways {
      * The config is computed when the gateway starts, so a missing CLI fails the class there with
      * {@link AgentClis}' message.
      */
-    public static GatewayExtension gateway(String marker, String protocol, Supplier<List<String>> command,
-            Supplier<Map<String, String>> env, String yaml) {
-        return GatewayExtension.withConfig(() -> DemoWorkers.config(marker, """
+    public static GatewayExtension gateway(
+            String marker,
+            String protocol,
+            Supplier<List<String>> command,
+            Supplier<Map<String, String>> env,
+            String yaml) {
+        return GatewayExtension.withConfig(() -> DemoWorkers.config(
+                marker,
+                """
                 worker:
                   process:
                     protocol: %s
@@ -54,8 +60,7 @@ public final class RealCliGateways {
                 pool:
                   min_idle: 1
                   init_timeout: 30s
-                """.formatted(protocol, json(command.get()), json(env.get()))
-                + (yaml.isEmpty() ? "" : "\n") + yaml));
+                """.formatted(protocol, json(command.get()), json(env.get())) + (yaml.isEmpty() ? "" : "\n") + yaml));
     }
 
     private static String json(Object value) {
@@ -75,10 +80,12 @@ public final class RealCliGateways {
      * {@code /tmp}), then under {@code ~/.cache/tether/test-homes}.
      */
     public static Path tempHome(String prefix) {
-        Path temporary = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        Path temporary =
+                Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
         Path target = Path.of("target").toAbsolutePath().normalize();
         Path base = target.startsWith(temporary) || target.startsWith(Path.of("/tmp"))
-                ? Path.of(System.getProperty("user.home"), ".cache", "tether", "test-homes") : target;
+                ? Path.of(System.getProperty("user.home"), ".cache", "tether", "test-homes")
+                : target;
         try {
             return Files.createTempDirectory(Files.createDirectories(base), prefix);
         } catch (IOException e) {
@@ -94,7 +101,9 @@ public final class RealCliGateways {
     public static AfterAllCallback noneLeft(Path home, String... markers) {
         return context -> {
             for (String marker : markers) {
-                Poll.until("no process or working directory of " + marker + " left", Duration.ofSeconds(20),
+                Poll.until(
+                        "no process or working directory of " + marker + " left",
+                        Duration.ofSeconds(20),
                         () -> List.<Collection<?>>of(DemoWorkers.anywhere(marker), DemoWorkers.workDirs(marker)),
                         left -> left.stream().allMatch(Collection::isEmpty));
             }

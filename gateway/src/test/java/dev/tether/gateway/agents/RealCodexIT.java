@@ -47,7 +47,9 @@ class RealCodexIT {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /** Every test's own requests, every scripted reply used; closed after the class. */
     @RegisterExtension
-    static final SharedStandIn<OpenAiStandIn> SHARED = new SharedStandIn<>(OpenAiStandIn.start(), OpenAiStandIn::responseRequests, OpenAiStandIn::clear);
+    static final SharedStandIn<OpenAiStandIn> SHARED =
+            new SharedStandIn<>(OpenAiStandIn.start(), OpenAiStandIn::responseRequests, OpenAiStandIn::clear);
+
     private static final OpenAiStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-codex-home");
 
@@ -57,8 +59,8 @@ class RealCodexIT {
     static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-codex");
 
     @RegisterExtension
-    static final GatewayExtension gateway = RealCliGateways.gateway("real-codex", "codex-app-server",
-            RealCodexIT::command, RealCodexIT::environment, "");
+    static final GatewayExtension gateway = RealCliGateways.gateway(
+            "real-codex", "codex-app-server", RealCodexIT::command, RealCodexIT::environment, "");
 
     /**
      * docs/workers.md's command, at the stand-in: a provider of its own with no retries (so that
@@ -77,7 +79,13 @@ class RealCodexIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Map.of("HOME", HOME.toString(), "CODEX_HOME", HOME.resolve(".codex").toString(), "OPENAI_API_KEY", "sk-stand-in");
+        return Map.of(
+                "HOME",
+                HOME.toString(),
+                "CODEX_HOME",
+                HOME.resolve(".codex").toString(),
+                "OPENAI_API_KEY",
+                "sk-stand-in");
     }
 
     @Test
@@ -86,14 +94,31 @@ class RealCodexIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "nora")) {
             List<ServerMessage> turn = turn(c, "m1", "say hello");
             List<String> methods = methods(turn);
-            assertEquals("turn/started", methods.stream().filter(m -> m.startsWith("turn/")).findFirst().orElseThrow(),
+            assertEquals(
+                    "turn/started",
+                    methods.stream()
+                            .filter(m -> m.startsWith("turn/"))
+                            .findFirst()
+                            .orElseThrow(),
                     methods.toString());
             assertEquals("turn/completed", methods.get(methods.size() - 1), methods.toString());
-            assertEquals(List.of("Hello", " from the stand-in"), turn.stream()
-                    .filter(m -> method(m).equals("item/agentMessage/delta"))
-                    .map(m -> ((ServerMessage.Event) m).event().at("/params/delta").asText()).toList());
-            assertEquals("Hello from the stand-in", item(turn, "agentMessage").path("text").asText());
-            assertEquals("completed", notification(turn, "turn/completed").at("/params/turn/status").asText());
+            assertEquals(
+                    List.of("Hello", " from the stand-in"),
+                    turn.stream()
+                            .filter(m -> method(m).equals("item/agentMessage/delta"))
+                            .map(m -> ((ServerMessage.Event) m)
+                                    .event()
+                                    .at("/params/delta")
+                                    .asText())
+                            .toList());
+            assertEquals(
+                    "Hello from the stand-in",
+                    item(turn, "agentMessage").path("text").asText());
+            assertEquals(
+                    "completed",
+                    notification(turn, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
         }
         List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(1, requests.size());
@@ -115,27 +140,49 @@ class RealCodexIT {
             request = c.awaitRequest();
             assertEquals("approval", request.request().path("kind").asText(), request.toString());
             assertEquals("commandExecution", request.request().path("tool").asText(), request.toString());
-            assertEquals("/bin/bash -lc 'echo accepted > made-by-codex.txt'", request.request().path("input").asText(),
+            assertEquals(
+                    "/bin/bash -lc 'echo accepted > made-by-codex.txt'",
+                    request.request().path("input").asText(),
                     request.toString());
-            assertEquals("item/commandExecution/requestApproval", request.request().at("/detail/method").asText());
+            assertEquals(
+                    "item/commandExecution/requestApproval",
+                    request.request().at("/detail/method").asText());
             assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")), "nothing runs before the answer");
         }
         try (SessionClient c = SessionClient.resume(gateway, "otto", id, request.seq())) {
-            assertEquals(List.of(request.requestId()),
-                    c.ready.pendingRequests().stream().map(ServerMessage.PendingRequest::requestId).toList());
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(
+                    List.of(request.requestId()),
+                    c.ready.pendingRequests().stream()
+                            .map(ServerMessage.PendingRequest::requestId)
+                            .toList());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(rest).get(0));
             JsonNode command = item(rest, "commandExecution");
             assertEquals("completed", command.path("status").asText(), command.toString());
             assertEquals(0, command.path("exitCode").asInt(-1), command.toString());
-            assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
-            assertEquals("accepted\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")), "the command ran in the session's directory");
+            assertEquals(
+                    "completed",
+                    notification(rest, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
+            assertEquals(
+                    "accepted\n",
+                    RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")),
+                    "the command ran in the session's directory");
 
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
-            assertEquals(ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
+            assertEquals(
+                    ErrorCode.REQUEST_RESOLVED,
+                    c.expect(ServerMessage.Error.class).code());
         }
-        assertTrue(SHARED.newRequests().get(1).mentions("\"function_call_output\""), "the command's output goes back to the model");
+        assertTrue(
+                SHARED.newRequests().get(1).mentions("\"function_call_output\""),
+                "the command's output goes back to the model");
     }
 
     @Test
@@ -146,12 +193,20 @@ class RealCodexIT {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.send("m1", JSON.textNode("write the file").toString());
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "deny")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "deny")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("request_resolved:" + request.requestId() + ":answered", historyTags(rest).get(0));
-            assertEquals("declined", item(rest, "commandExecution").path("status").asText());
+            assertEquals(
+                    "request_resolved:" + request.requestId() + ":answered",
+                    historyTags(rest).get(0));
+            assertEquals(
+                    "declined", item(rest, "commandExecution").path("status").asText());
             assertEquals("understood", item(rest, "agentMessage").path("text").asText());
-            assertEquals("completed", notification(rest, "turn/completed").at("/params/turn/status").asText());
+            assertEquals(
+                    "completed",
+                    notification(rest, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
             assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")));
         }
         assertTrue(SHARED.newRequests().get(1).mentions("rejected by user"), "the model is told");
@@ -168,29 +223,44 @@ class RealCodexIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "rosa")) {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             List<ServerMessage> first = turn(c, "m1", "remember the word tangerine");
-            String threadId = notification(first, "turn/completed").at("/params/threadId").asText();
+            String threadId =
+                    notification(first, "turn/completed").at("/params/threadId").asText();
             ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
             List<String> restarted = historyTags(c.untilTag("status:idle"));
-            assertTrue(restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
+            assertTrue(
+                    restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
                     restarted.toString());
 
             List<ServerMessage> second = turn(c, "m2", "which word?");
-            assertFalse(historyTags(second).contains("notice:worker_protocol_error"), "resumed, not a new thread: " + second);
-            assertEquals(threadId, notification(second, "turn/completed").at("/params/threadId").asText(), "the same thread");
-            assertEquals("it was tangerine", item(second, "agentMessage").path("text").asText());
+            assertFalse(
+                    historyTags(second).contains("notice:worker_protocol_error"),
+                    "resumed, not a new thread: " + second);
+            assertEquals(
+                    threadId,
+                    notification(second, "turn/completed")
+                            .at("/params/threadId")
+                            .asText(),
+                    "the same thread");
+            assertEquals(
+                    "it was tangerine",
+                    item(second, "agentMessage").path("text").asText());
 
             // The resumed thread still may write in its directory without asking (sandbox_mode), and
             // still asks before a command that wants more (approval_policy).
             List<ServerMessage> sandboxed = turn(c, "m3", "write in the sandbox");
-            assertFalse(sandboxed.stream().anyMatch(m -> m instanceof ServerMessage.Request), "nothing to ask: " + sandboxed);
+            assertFalse(
+                    sandboxed.stream().anyMatch(m -> m instanceof ServerMessage.Request),
+                    "nothing to ask: " + sandboxed);
             JsonNode written = item(sandboxed, "commandExecution");
             assertEquals("completed", written.path("status").asText(), written.toString());
             assertEquals("sandboxed\n", RealCliGateways.read(workDir(session).resolve("in-the-sandbox.txt")));
             c.send("m4", JSON.textNode("write the file").toString());
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(request.requestId(), JSON.objectNode().put("decision", "allow")));
+            c.send(new ClientMessage.Respond(
+                    request.requestId(), JSON.objectNode().put("decision", "allow")));
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
+            assertEquals(
+                    "completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
             assertEquals("resumed\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")));
         }
         SHARED.newRequests().get(1).assertResends("remember the word tangerine", "noted: tangerine", "which word?");
@@ -198,18 +268,36 @@ class RealCodexIT {
 
     @Test
     void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
-        ServedReply slow = STAND_IN.reply(OpenAiStandIn.slowText(Duration.ofMillis(200),
-                "one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight ", "nine ", "ten "));
+        ServedReply slow = STAND_IN.reply(OpenAiStandIn.slowText(
+                Duration.ofMillis(200),
+                "one ",
+                "two ",
+                "three ",
+                "four ",
+                "five ",
+                "six ",
+                "seven ",
+                "eight ",
+                "nine ",
+                "ten "));
         STAND_IN.reply(OpenAiStandIn.text("after the interrupt"));
         try (SessionClient c = SessionClient.openIdle(gateway, "iris")) {
             c.send("m1", JSON.textNode("count slowly").toString());
             c.until(m -> method(m).equals("item/agentMessage/delta"));
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals("interrupted", notification(rest, "turn/completed").at("/params/turn/status").asText());
-            assertEquals(ServedReply.Outcome.CLOSED_BY_CLIENT, slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
+            assertEquals(
+                    "interrupted",
+                    notification(rest, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
+            assertEquals(
+                    ServedReply.Outcome.CLOSED_BY_CLIENT,
+                    slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
                     "Codex dropped the stream");
-            assertEquals("after the interrupt", item(turn(c, "m2", "go on"), "agentMessage").path("text").asText());
+            assertEquals(
+                    "after the interrupt",
+                    item(turn(c, "m2", "go on"), "agentMessage").path("text").asText());
         }
     }
 
@@ -221,9 +309,18 @@ class RealCodexIT {
             List<ServerMessage> failed = turn(c, "m1", "fail please");
             JsonNode error = notification(failed, "error");
             assertFalse(error.at("/params/willRetry").asBoolean(), error.toString());
-            assertEquals("internalServerError", error.at("/params/error/codexErrorInfo").asText(), error.toString());
-            assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
-            assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+            assertEquals(
+                    "internalServerError",
+                    error.at("/params/error/codexErrorInfo").asText(),
+                    error.toString());
+            assertEquals(
+                    "failed",
+                    notification(failed, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
+            assertEquals(
+                    "back again",
+                    item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
         }
         assertEquals(2, SHARED.newRequests().size(), "no retry");
     }
@@ -235,10 +332,17 @@ class RealCodexIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "cass")) {
             List<ServerMessage> failed = turn(c, "m1", "answer");
             JsonNode error = notification(failed, "error");
-            assertTrue(error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
+            assertTrue(
+                    error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
                     error.toString());
-            assertEquals("failed", notification(failed, "turn/completed").at("/params/turn/status").asText());
-            assertEquals("back again", item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+            assertEquals(
+                    "failed",
+                    notification(failed, "turn/completed")
+                            .at("/params/turn/status")
+                            .asText());
+            assertEquals(
+                    "back again",
+                    item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
         }
         assertEquals(2, SHARED.newRequests().size(), "no retry");
     }
@@ -249,12 +353,20 @@ class RealCodexIT {
      * the app server asks the client first.
      */
     private static OpenAiStandIn.Reply escalated(String cmd) {
-        return OpenAiStandIn.functionCall("exec_command", Map.of("cmd", cmd, "yield_time_ms", 2000, "sandbox_permissions", "require_escalated",
-                "justification", "the test asks for it"));
+        return OpenAiStandIn.functionCall(
+                "exec_command",
+                Map.of(
+                        "cmd",
+                        cmd,
+                        "yield_time_ms",
+                        2000,
+                        "sandbox_permissions",
+                        "require_escalated",
+                        "justification",
+                        "the test asks for it"));
     }
 
     private static Path workDir(Session session) {
         return RealCliGateways.workDir(session);
     }
-
 }

@@ -149,8 +149,8 @@ final class StandInServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
             Map<String, String> headers = new LinkedHashMap<>();
             msg.headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
-            RecordedRequest request = new RecordedRequest(msg.method().name(), msg.uri(), headers,
-                    msg.content().toString(StandardCharsets.UTF_8));
+            RecordedRequest request = new RecordedRequest(
+                    msg.method().name(), msg.uri(), headers, msg.content().toString(StandardCharsets.UTF_8));
             requests.add(request);
             Answer answer;
             try {
@@ -165,7 +165,9 @@ final class StandInServer implements AutoCloseable {
                     json.reply().started().complete(request);
                 }
             } else if (answer instanceof Answer.RefuseUpgrade) {
-                sendJson(ctx, new Answer.Json(426, "{\"error\":{\"message\":\"this stand-in speaks plain HTTP only\"}}"));
+                sendJson(
+                        ctx,
+                        new Answer.Json(426, "{\"error\":{\"message\":\"this stand-in speaks plain HTTP only\"}}"));
             } else if (answer instanceof Answer.Drop drop) {
                 drop.reply().started().complete(request);
                 ctx.close().addListener(f -> drop.reply().finished().complete(Outcome.CUT));
@@ -175,7 +177,8 @@ final class StandInServer implements AutoCloseable {
         }
 
         private void sendJson(ChannelHandlerContext ctx, Answer.Json json) {
-            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+            FullHttpResponse response = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1,
                     HttpResponseStatus.valueOf(json.status()),
                     Unpooled.copiedBuffer(json.body(), StandardCharsets.UTF_8));
             response.headers()
@@ -223,13 +226,18 @@ final class StandInServer implements AutoCloseable {
                 }
                 return;
             }
-            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(events.get(index).wire(), StandardCharsets.UTF_8)))
+            ctx.writeAndFlush(new DefaultHttpContent(
+                            Unpooled.copiedBuffer(events.get(index).wire(), StandardCharsets.UTF_8)))
                     .addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
             if (stream.gap().isZero()) {
                 writeFrom(ctx, stream, index + 1);
             } else {
-                ctx.executor().schedule(() -> writeFrom(ctx, stream, index + 1),
-                        stream.gap().toNanos(), TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
+                ctx.executor()
+                        .schedule(
+                                () -> writeFrom(ctx, stream, index + 1),
+                                stream.gap().toNanos(),
+                                TimeUnit.NANOSECONDS)
+                        .addListener(Unwatched.LOG_FAILURE);
             }
         }
 

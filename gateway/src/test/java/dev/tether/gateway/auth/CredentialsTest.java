@@ -1,17 +1,16 @@
 package dev.tether.gateway.auth;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import java.util.List;
-import org.junit.jupiter.api.Test;
-
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class CredentialsTest {
 
@@ -26,15 +25,19 @@ class CredentialsTest {
 
     @Test
     void schemeIsCaseInsensitiveAndSpacesAreTrimmed() {
-        assertEquals(Optional.of(JWT), Credentials.bearerToken(
-                headers().add(HttpHeaderNames.AUTHORIZATION, "bearer " + JWT), "/ws", false));
-        assertEquals(Optional.of(JWT), Credentials.bearerToken(
-                headers().add(HttpHeaderNames.AUTHORIZATION, "BEARER   " + JWT + "  "), "/ws", false));
+        assertEquals(
+                Optional.of(JWT),
+                Credentials.bearerToken(headers().add(HttpHeaderNames.AUTHORIZATION, "bearer " + JWT), "/ws", false));
+        assertEquals(
+                Optional.of(JWT),
+                Credentials.bearerToken(
+                        headers().add(HttpHeaderNames.AUTHORIZATION, "BEARER   " + JWT + "  "), "/ws", false));
     }
 
     @Test
     void emptyOrOtherSchemesAreAbsent() {
-        for (String value : new String[] {"Bearer", "Bearer ", "Bearer    ", "Basic YWxpY2U6cHc=", "Bearer" + JWT, ""}) {
+        for (String value :
+                new String[] {"Bearer", "Bearer ", "Bearer    ", "Basic YWxpY2U6cHc=", "Bearer" + JWT, ""}) {
             HttpHeaders h = headers().add(HttpHeaderNames.AUTHORIZATION, value);
             assertEquals(Optional.empty(), Credentials.bearerToken(h, "/ws", false), value);
         }
@@ -56,7 +59,8 @@ class CredentialsTest {
 
     @Test
     void subprotocolWithGatewayLastAndOddSpacing() {
-        HttpHeaders h = headers().add(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "bearer." + JWT + "  ,gateway.v1 ,   chat");
+        HttpHeaders h =
+                headers().add(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, "bearer." + JWT + "  ,gateway.v1 ,   chat");
         assertEquals(Optional.of(JWT), Credentials.bearerToken(h, "/ws", false));
     }
 
@@ -134,14 +138,12 @@ class CredentialsTest {
                 .add("Sec-WebSocket-Protocol", "bearer.xyz, other");
         Credentials.strip(headers);
         assertNull(headers.get("Authorization"));
-        assertEquals(List.of("gateway.v1, other"),
-                headers.getAll("Sec-WebSocket-Protocol"));
+        assertEquals(List.of("gateway.v1, other"), headers.getAll("Sec-WebSocket-Protocol"));
     }
 
     @Test
     void stripLeavesNoSubprotocolHeaderWhenOnlyTheTokenWasThere() {
-        HttpHeaders headers = new DefaultHttpHeaders()
-                .add("Sec-WebSocket-Protocol", "bearer.abc.def.ghi");
+        HttpHeaders headers = new DefaultHttpHeaders().add("Sec-WebSocket-Protocol", "bearer.abc.def.ghi");
         Credentials.strip(headers);
         assertFalse(headers.contains("Sec-WebSocket-Protocol"));
     }

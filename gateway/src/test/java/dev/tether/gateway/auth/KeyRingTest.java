@@ -1,15 +1,17 @@
 package dev.tether.gateway.auth;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
 import dev.tether.gateway.testing.LogCapture;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Jwks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +24,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Key files changing under a {@link KeyRing}: checks are triggered with {@link KeyRing#checkNow()},
@@ -58,8 +57,11 @@ class KeyRingTest {
         assertAccepted(ring, token(A, "a"));
         assertRefused(ring, token(B, "b"));
 
-        write("keys.json", TestKeys.jwkSet(TestKeys.jwk(A.getPublic(), "a", null, null),
-                TestKeys.jwk(B.getPublic(), "b", "RS256", "sig")));
+        write(
+                "keys.json",
+                TestKeys.jwkSet(
+                        TestKeys.jwk(A.getPublic(), "a", null, null),
+                        TestKeys.jwk(B.getPublic(), "b", "RS256", "sig")));
         assertRefused(ring, token(B, "b")); // not before the check
         ring.checkNow();
 
@@ -95,7 +97,7 @@ class KeyRingTest {
         KeyRing ring = ring(KeySource.jwksFile("auth.public_keys[0]", jwks));
         TokenVerifier before = ring.current();
 
-        write("keys.json", "{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"b\", \"n\": \"");  // half written
+        write("keys.json", "{\"keys\": [{\"kty\": \"RSA\", \"kid\": \"b\", \"n\": \""); // half written
         ring.checkNow();
         assertSame(before, ring.current());
         assertAccepted(ring, token(A, "a"));
@@ -103,7 +105,7 @@ class KeyRingTest {
         assertTrue(warning.startsWith("key file " + jwks + " (auth.public_keys[0]): not a valid JWK Set: "), warning);
         assertTrue(warning.endsWith("; keeping the 1 verification keys in force"), warning);
 
-        ring.checkNow();  // the same broken content: not warned about again
+        ring.checkNow(); // the same broken content: not warned about again
         assertEquals(1, logs.warnings().size(), logs.warnings().toString());
 
         write("keys.json", TestKeys.jwkSet(TestKeys.jwk(B.getPublic(), "b", null, null)));
@@ -120,8 +122,10 @@ class KeyRingTest {
         Files.delete(pem);
         ring.checkNow();
         assertAccepted(ring, token(A, "a"));
-        assertEquals("key file " + pem + " (auth.public_keys[0]): no such file; keeping the 1 verification keys"
-                + " in force", lastMessage(Level.WARN));
+        assertEquals(
+                "key file " + pem + " (auth.public_keys[0]): no such file; keeping the 1 verification keys"
+                        + " in force",
+                lastMessage(Level.WARN));
 
         write("k.pem", TestKeys.publicPem(B));
         ring.checkNow();
@@ -133,20 +137,23 @@ class KeyRingTest {
     void keysThatDoNotFitTogetherKeepThePreviousOnes() throws Exception {
         Path first = write("1.json", TestKeys.jwkSet(TestKeys.jwk(A.getPublic(), "a", null, null)));
         Path second = write("2.json", TestKeys.jwkSet(TestKeys.jwk(B.getPublic(), "b", null, null)));
-        KeyRing ring = ring(KeySource.jwksFile("auth.public_keys[0]", first),
-                KeySource.jwksFile("auth.public_keys[1]", second));
+        KeyRing ring = ring(
+                KeySource.jwksFile("auth.public_keys[0]", first), KeySource.jwksFile("auth.public_keys[1]", second));
 
         write("2.json", TestKeys.jwkSet(TestKeys.jwk(C.getPublic(), "a", null, null)));
         ring.checkNow();
-        assertEquals("verification keys not reloaded: publicKeys: kid a is used twice for RS256;"
-                + " keeping the 2 keys in force", lastMessage(Level.WARN));
+        assertEquals(
+                "verification keys not reloaded: publicKeys: kid a is used twice for RS256;"
+                        + " keeping the 2 keys in force",
+                lastMessage(Level.WARN));
         assertAccepted(ring, token(B, "b"));
     }
 
     @Test
     void unchangedFilesAreNotReloaded() throws Exception {
         Path pem = write("k.pem", TestKeys.publicPem(A));
-        KeyRing ring = ring(KeySource.pemFile("auth.public_keys[0]", null, "RS256", pem),
+        KeyRing ring = ring(
+                KeySource.pemFile("auth.public_keys[0]", null, "RS256", pem),
                 KeySource.inlinePem("auth.public_keys[1]", "inline", "RS256", TestKeys.publicPem(B)));
         TokenVerifier before = ring.current();
         ring.checkNow();
@@ -158,14 +165,18 @@ class KeyRingTest {
     @Test
     void brokenSourceAtStartFailsNamingIt() throws IOException {
         Path pem = write("k.pem", "-----BEGIN PUBLIC KEY-----\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> ring(KeySource.pemFile("auth.public_keys[3]", null, "RS256", pem)));
-        assertEquals("key file " + pem + " (auth.public_keys[3]): no -----BEGIN PUBLIC KEY----- block found",
+        assertEquals(
+                "key file " + pem + " (auth.public_keys[3]): no -----BEGIN PUBLIC KEY----- block found",
                 e.getMessage());
         Path none = write("none.json", TestKeys.jwkSet(TestKeys.jwk(A.getPublic(), "enc", null, "enc")));
         e = assertThrows(IllegalArgumentException.class, () -> ring(KeySource.jwksFile("auth.public_keys[0]", none)));
-        assertEquals("verification keys: publicKeys: none for RS256 (expected: at least one, since algorithms"
-                + " include it)", e.getMessage());
+        assertEquals(
+                "verification keys: publicKeys: none for RS256 (expected: at least one, since algorithms"
+                        + " include it)",
+                e.getMessage());
     }
 
     @Test
@@ -190,22 +201,26 @@ class KeyRingTest {
     void logsNeverShowKeyMaterial() throws Exception {
         Path jwks = write("keys.json", TestKeys.jwkSet(TestKeys.jwk(A.getPublic(), "a", null, null)));
         KeyRing ring = ring(KeySource.jwksFile("auth.public_keys[0]", jwks));
-        String withB = TestKeys.jwkSet(TestKeys.jwk(B.getPublic(), "b", null, null),
-                TestKeys.jwk(C.getPublic(), "c", "RSA-OAEP", "enc"));
+        String withB = TestKeys.jwkSet(
+                TestKeys.jwk(B.getPublic(), "b", null, null), TestKeys.jwk(C.getPublic(), "c", "RSA-OAEP", "enc"));
         write("keys.json", withB);
         ring.checkNow();
         write("keys.json", withB.substring(0, withB.length() / 2));
         ring.checkNow();
-        String n = (String) Jwks.parser().build().parse(
-                TestKeys.jwk(B.getPublic(), null, null, null)).get("n");
+        String n = (String) Jwks.parser()
+                .build()
+                .parse(TestKeys.jwk(B.getPublic(), null, null, null))
+                .get("n");
         for (ILoggingEvent event : logs.events()) {
             assertFalse(event.getFormattedMessage().contains(n.substring(0, 20)), event.getFormattedMessage());
         }
     }
 
     private KeyRing ring(KeySource... sources) {
-        return new KeyRing(List.of(sources), RS256, keys -> new TokenVerifier(RS256, null, keys, null, null,
-                Duration.ZERO, Clock.systemUTC()));
+        return new KeyRing(
+                List.of(sources),
+                RS256,
+                keys -> new TokenVerifier(RS256, null, keys, null, null, Duration.ZERO, Clock.systemUTC()));
     }
 
     private Path write(String name, String text) throws IOException {
@@ -213,7 +228,9 @@ class KeyRingTest {
     }
 
     private static String token(KeyPair pair, String kid) {
-        var builder = Jwts.builder().subject("alice").expiration(Date.from(Instant.now().plusSeconds(600)));
+        var builder = Jwts.builder()
+                .subject("alice")
+                .expiration(Date.from(Instant.now().plusSeconds(600)));
         if (kid != null) {
             builder.header().keyId(kid);
         }

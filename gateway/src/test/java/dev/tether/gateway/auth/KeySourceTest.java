@@ -1,11 +1,11 @@
 package dev.tether.gateway.auth;
 
-import io.jsonwebtoken.security.Jwks;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsonwebtoken.security.Jwks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,11 +15,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** JWK Set parsing (through jjwt), inline and file PEM, and what messages may show. */
 class KeySourceTest {
@@ -45,17 +44,19 @@ class KeySourceTest {
                 TestKeys.jwk(EC.getPublic(), "e1", "ES256", null),
                 TestKeys.jwk(RSA_2.getPublic(), null, null, null));
         List<PublicKeyEntry> keys = jwks(json, BOTH);
-        assertEquals(List.of(
-                new PublicKeyEntry("r1", "RS256", RSA.getPublic()),
-                new PublicKeyEntry("e1", "ES256", EC.getPublic()),
-                new PublicKeyEntry(null, "RS256", RSA_2.getPublic())), keys);
+        assertEquals(
+                List.of(
+                        new PublicKeyEntry("r1", "RS256", RSA.getPublic()),
+                        new PublicKeyEntry("e1", "ES256", EC.getPublic()),
+                        new PublicKeyEntry(null, "RS256", RSA_2.getPublic())),
+                keys);
         assertEquals(List.of(), skipped);
     }
 
     @Test
     void algorithmIsInferredFromTheKeyTypeWhenAbsent() {
-        String json = TestKeys.jwkSet(TestKeys.jwk(RSA.getPublic(), "r", null, null),
-                TestKeys.jwk(EC.getPublic(), "e", null, "sig"));
+        String json = TestKeys.jwkSet(
+                TestKeys.jwk(RSA.getPublic(), "r", null, null), TestKeys.jwk(EC.getPublic(), "e", null, "sig"));
         List<PublicKeyEntry> keys = jwks(json, BOTH);
         assertEquals("RS256", keys.get(0).algorithm());
         assertEquals("ES256", keys.get(1).algorithm());
@@ -72,11 +73,13 @@ class KeySourceTest {
                 TestKeys.jwk(RSA_2.getPublic(), "keep", null, null));
         List<PublicKeyEntry> keys = jwks(json, Set.of("RS256"));
         assertEquals(List.of(new PublicKeyEntry("keep", "RS256", RSA_2.getPublic())), keys);
-        assertEquals(List.of(
-                "JWK keys[0] (kid enc) skipped: use is enc (expected: sig)",
-                "JWK keys[1] (kid ps) skipped: alg PS256 is not supported (expected: RS256 or ES256)",
-                "JWK keys[2] (kid ec-off) skipped: ES256 is not enabled in auth.algorithms",
-                "JWK keys[3] (kid p384) skipped: no alg, and a EC key is neither RSA nor EC P-256"), skipped);
+        assertEquals(
+                List.of(
+                        "JWK keys[0] (kid enc) skipped: use is enc (expected: sig)",
+                        "JWK keys[1] (kid ps) skipped: alg PS256 is not supported (expected: RS256 or ES256)",
+                        "JWK keys[2] (kid ec-off) skipped: ES256 is not enabled in auth.algorithms",
+                        "JWK keys[3] (kid p384) skipped: no alg, and a EC key is neither RSA nor EC P-256"),
+                skipped);
     }
 
     @Test
@@ -87,9 +90,10 @@ class KeySourceTest {
 
     @Test
     void privateJwkIsRefusedWithoutShowingIt() {
-        String privateJwk = Jwks.UNSAFE_JSON(Jwks.builder().rsaKeyPair(RSA).id("oops").build());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> jwks(TestKeys.jwkSet(privateJwk), BOTH));
+        String privateJwk =
+                Jwks.UNSAFE_JSON(Jwks.builder().rsaKeyPair(RSA).id("oops").build());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> jwks(TestKeys.jwkSet(privateJwk), BOTH));
         assertTrue(e.getMessage().startsWith("JWK keys[0] (kid oops) is a private key"), e.getMessage());
         assertNoKeyMaterial(e.getMessage(), privateJwk);
     }
@@ -97,34 +101,46 @@ class KeySourceTest {
     @Test
     void privateEcJwkIsRefused() {
         String privateJwk = Jwks.UNSAFE_JSON(Jwks.builder().ecKeyPair(EC).build());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> jwks(TestKeys.jwkSet(TestKeys.jwk(RSA.getPublic(), "fine", null, null), privateJwk), BOTH));
         assertTrue(e.getMessage().startsWith("JWK keys[1] is a private key"), e.getMessage());
     }
 
     @Test
     void secretJwkIsRefused() {
-        String secret = "{\"kty\":\"oct\",\"kid\":\"s\",\"k\":\"" + Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(new byte[32]) + "\"}";
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> jwks(TestKeys.jwkSet(secret), BOTH));
+        String secret = "{\"kty\":\"oct\",\"kid\":\"s\",\"k\":\""
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]) + "\"}";
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> jwks(TestKeys.jwkSet(secret), BOTH));
         assertTrue(e.getMessage().startsWith("JWK keys[0] (kid s) is a oct key"), e.getMessage());
     }
 
     @Test
     void keyThatDoesNotFitItsAlgIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> jwks(TestKeys.jwkSet(TestKeys.jwk(EC.getPublic(), "e", "RS256", null)), BOTH));
         assertEquals("JWK keys[0] (kid e): RS256 needs an RSA public key, got EC key", e.getMessage());
         KeyPair small = TestKeys.rsa(1024);
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> jwks(TestKeys.jwkSet(TestKeys.jwk(small.getPublic(), "s", null, null)), BOTH));
         assertEquals("JWK keys[0] (kid s): RSA key is 1024 bits (expected: >= 2048 bits for RS256)", e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "{", "[]", "{}", "{\"keys\": []}", "{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\"}]}",
-            "{\"keys\": [{\"kty\": \"XYZ\"}]}", "-----BEGIN PUBLIC KEY-----"})
+    @ValueSource(
+            strings = {
+                "",
+                "{",
+                "[]",
+                "{}",
+                "{\"keys\": []}",
+                "{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\"}]}",
+                "{\"keys\": [{\"kty\": \"XYZ\"}]}",
+                "-----BEGIN PUBLIC KEY-----"
+            })
     void whatIsNotAJwkSetIsRefused(String json) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> jwks(json, BOTH));
         assertTrue(e.getMessage().startsWith("not a valid JWK Set: "), e.getMessage());
@@ -141,7 +157,11 @@ class KeySourceTest {
     @Test
     void jsonErrorsDoNotQuoteTheFile() {
         // A PEM body where a JWK Set was expected: Jackson would quote it as the unrecognised token.
-        String body = TestKeys.publicPem(RSA).lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+        String body = TestKeys.publicPem(RSA)
+                .lines()
+                .filter(l -> !l.startsWith("-----"))
+                .findFirst()
+                .orElseThrow();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> jwks(body, BOTH));
         assertNoKeyMaterial(e.getMessage(), body);
         assertTrue(e.getMessage().contains("Unrecognized token '...'"), e.getMessage());
@@ -162,7 +182,8 @@ class KeySourceTest {
     void inlinePrivateKeyIsRefusedWithoutShowingIt() {
         String pem = TestKeys.pem("PRIVATE KEY", RSA.getPrivate().getEncoded());
         KeySource source = KeySource.inlinePem("auth.public_keys[0]", null, "RS256", pem);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> source.read(BOTH, skipped::add));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> source.read(BOTH, skipped::add));
         assertTrue(e.getMessage().startsWith("PEM holds a private key"), e.getMessage());
         assertNoKeyMaterial(e.getMessage(), pem);
         assertFalse(source.toString().contains("PRIVATE"), source.toString());
@@ -175,8 +196,10 @@ class KeySourceTest {
         assertEquals(RSA.getPublic(), source.read(BOTH, skipped::add).get(0).key());
         Files.writeString(file, TestKeys.publicPem(RSA_2));
         assertEquals(RSA_2.getPublic(), source.read(BOTH, skipped::add).get(0).key());
-        Path jwks = Files.writeString(dir.resolve("k.json"), TestKeys.jwkSet(TestKeys.jwk(EC.getPublic(), "e", null, null)));
-        assertEquals(List.of(new PublicKeyEntry("e", "ES256", EC.getPublic())),
+        Path jwks = Files.writeString(
+                dir.resolve("k.json"), TestKeys.jwkSet(TestKeys.jwk(EC.getPublic(), "e", null, null)));
+        assertEquals(
+                List.of(new PublicKeyEntry("e", "ES256", EC.getPublic())),
                 KeySource.jwksFile("auth.public_keys[1]", jwks).read(BOTH, skipped::add));
     }
 
@@ -186,18 +209,22 @@ class KeySourceTest {
         UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> missing.read(BOTH, skipped::add));
         assertEquals("no such file", e.getMessage());
         Path big = Files.write(dir.resolve("big.json"), new byte[KeySource.MAX_FILE_BYTES + 1]);
-        e = assertThrows(UncheckedIOException.class,
+        e = assertThrows(
+                UncheckedIOException.class,
                 () -> KeySource.jwksFile("auth.public_keys[0]", big).read(BOTH, skipped::add));
         assertTrue(e.getMessage().contains("larger than 1024 KiB"), e.getMessage());
     }
 
     @Test
     void aJwkSetSourceTakesOnlyAFile() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new KeySource("x", KeySource.Format.JWKS, "kid", null, dir.resolve("a.json"), null));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new KeySource("x", KeySource.Format.PEM, null, "RS256", dir.resolve("a.pem"), "pem"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new KeySource("x", KeySource.Format.PEM, null, "RS256", null, null));
     }
 

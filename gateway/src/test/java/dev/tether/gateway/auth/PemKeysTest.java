@@ -1,7 +1,10 @@
 package dev.tether.gateway.auth;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,12 +14,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class PemKeysTest {
 
@@ -48,15 +47,17 @@ class PemKeysTest {
     void readsFromFile(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("ec.pem");
         Files.writeString(file, TestKeys.pem("PUBLIC KEY", EC.getPublic().getEncoded()));
-        assertArrayEquals(EC.getPublic().getEncoded(), PemKeys.readPublicKey(file, "ES256").getEncoded());
+        assertArrayEquals(
+                EC.getPublic().getEncoded(),
+                PemKeys.readPublicKey(file, "ES256").getEncoded());
     }
 
     @Test
     void fileErrorsNameTheFile(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("private.pem");
         Files.writeString(file, TestKeys.pem("PRIVATE KEY", RSA.getPrivate().getEncoded()));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PemKeys.readPublicKey(file, "RS256"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(file, "RS256"));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertThrows(UncheckedIOException.class, () -> PemKeys.readPublicKey(dir.resolve("missing.pem"), "RS256"));
     }
@@ -65,8 +66,8 @@ class PemKeysTest {
     void privateKeyPemIsRejected() {
         for (String type : new String[] {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"}) {
             String pem = TestKeys.pem(type, RSA.getPrivate().getEncoded());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PemKeys.readPublicKey(pem, "RS256"));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(pem, "RS256"));
             assertTrue(e.getMessage().contains("private key"), e.getMessage());
             assertNoKeyMaterial(e, pem);
         }
@@ -82,8 +83,8 @@ class PemKeysTest {
     @Test
     void rsaUnder2048BitsIsRejected() {
         String pem = TestKeys.pem("PUBLIC KEY", TestKeys.rsa(1024).getPublic().getEncoded());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PemKeys.readPublicKey(pem, "RS256"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(pem, "RS256"));
         assertTrue(e.getMessage().contains("1024"), e.getMessage());
         assertTrue(e.getMessage().contains("2048"), e.getMessage());
     }
@@ -92,19 +93,20 @@ class PemKeysTest {
     void wrongKeyTypeForAlgorithmIsRejected() {
         String rsaPem = TestKeys.pem("PUBLIC KEY", RSA.getPublic().getEncoded());
         String ecPem = TestKeys.pem("PUBLIC KEY", EC.getPublic().getEncoded());
-        IllegalArgumentException rsaAsEc = assertThrows(IllegalArgumentException.class,
-                () -> PemKeys.readPublicKey(rsaPem, "ES256"));
+        IllegalArgumentException rsaAsEc =
+                assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(rsaPem, "ES256"));
         assertTrue(rsaAsEc.getMessage().contains("RSA"), rsaAsEc.getMessage());
-        IllegalArgumentException ecAsRsa = assertThrows(IllegalArgumentException.class,
-                () -> PemKeys.readPublicKey(ecPem, "RS256"));
+        IllegalArgumentException ecAsRsa =
+                assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(ecPem, "RS256"));
         assertTrue(ecAsRsa.getMessage().contains("EC"), ecAsRsa.getMessage());
     }
 
     @Test
     void ecKeyOnAnotherCurveIsRejected() {
-        String pem = TestKeys.pem("PUBLIC KEY", TestKeys.ec("secp384r1").getPublic().getEncoded());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PemKeys.readPublicKey(pem, "ES256"));
+        String pem =
+                TestKeys.pem("PUBLIC KEY", TestKeys.ec("secp384r1").getPublic().getEncoded());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(pem, "ES256"));
         assertTrue(e.getMessage().contains("P-256"), e.getMessage());
     }
 
@@ -120,13 +122,17 @@ class PemKeysTest {
     void otherPemContentIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey("", "RS256"));
         assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey("not a pem", "RS256"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> PemKeys.readPublicKey(TestKeys.pem("CERTIFICATE", new byte[] {1, 2, 3}), "RS256"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> PemKeys.readPublicKey(TestKeys.pem("RSA PUBLIC KEY", new byte[] {1, 2, 3}), "RS256"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> PemKeys.readPublicKey(TestKeys.pem("PUBLIC KEY", new byte[] {1, 2, 3}), "RS256"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> PemKeys.readPublicKey("-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----", "RS256"));
         String ed = TestKeys.pem("PUBLIC KEY", edKey());
         assertThrows(IllegalArgumentException.class, () -> PemKeys.readPublicKey(ed, "ES256"));
@@ -137,7 +143,10 @@ class PemKeysTest {
 
     private static byte[] edKey() {
         try {
-            return KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+            return KeyPairGenerator.getInstance("Ed25519")
+                    .generateKeyPair()
+                    .getPublic()
+                    .getEncoded();
         } catch (GeneralSecurityException e) {
             throw new AssertionError(e);
         }

@@ -2,7 +2,6 @@ package dev.tether.gateway.auth;
 
 import io.jsonwebtoken.security.Jwks;
 import io.jsonwebtoken.security.PublicJwkBuilder;
-
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -15,8 +14,7 @@ import java.util.List;
 /** Real key pairs and PEM text for the auth tests and integration tests, generated with the JDK alone. */
 public final class TestKeys {
 
-    private TestKeys() {
-    }
+    private TestKeys() {}
 
     public static KeyPair rsa(int bits) {
         try {
@@ -40,7 +38,8 @@ public final class TestKeys {
 
     /** PEM armour around DER, 64 characters a line, as openssl writes it. */
     public static String pem(String type, byte[] der) {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der);
         return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
     }
 

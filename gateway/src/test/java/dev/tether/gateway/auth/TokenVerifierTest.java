@@ -1,14 +1,15 @@
 package dev.tether.gateway.auth;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tether.gateway.auth.TokenRejectedException.Reason;
 import dev.tether.testkit.ManualClock;
 import io.jsonwebtoken.JwtBuilder;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.SecureDigestAlgorithm;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.Key;
@@ -24,17 +25,16 @@ import java.util.Map;
 import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TokenVerifierTest {
 
     private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
     private static final byte[] SECRET = bytes("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-    private static final byte[] OTHER_SECRET = bytes("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+    private static final byte[] OTHER_SECRET =
+            bytes("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
     private static final Duration SKEW = Duration.ofSeconds(30);
 
     private static final KeyPair RSA_A = TestKeys.rsa(2048);
@@ -60,7 +60,9 @@ class TokenVerifierTest {
         assertEquals("admin", verified.claims().get("role"));
         assertEquals("alice", verified.claims().get("sub"));
         // claims hold the JSON values: NumericDates stay epoch seconds
-        assertEquals(NOW.plus(Duration.ofHours(1)).getEpochSecond(), ((Number) verified.claims().get("exp")).longValue());
+        assertEquals(
+                NOW.plus(Duration.ofHours(1)).getEpochSecond(),
+                ((Number) verified.claims().get("exp")).longValue());
     }
 
     @Test
@@ -81,18 +83,28 @@ class TokenVerifierTest {
 
     @Test
     void acceptsEveryConfiguredFamilyAtOnce() throws Exception {
-        TokenVerifier verifier = verifier(Set.of("HS256", "RS256", "ES256"), SECRET,
-                List.of(rsaEntry(null, RSA_A), ecEntry(null, EC_A)));
-        assertEquals("a", verifier.verify(signed(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256, claims("a"))).subject());
-        assertEquals("b", verifier.verify(signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("b"))).subject());
-        assertEquals("c", verifier.verify(signed(EC_A.getPrivate(), Jwts.SIG.ES256, claims("c"))).subject());
+        TokenVerifier verifier = verifier(
+                Set.of("HS256", "RS256", "ES256"), SECRET, List.of(rsaEntry(null, RSA_A), ecEntry(null, EC_A)));
+        assertEquals(
+                "a",
+                verifier.verify(signed(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256, claims("a")))
+                        .subject());
+        assertEquals(
+                "b",
+                verifier.verify(signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("b")))
+                        .subject());
+        assertEquals(
+                "c",
+                verifier.verify(signed(EC_A.getPrivate(), Jwts.SIG.ES256, claims("c")))
+                        .subject());
     }
 
     @Test
     void verifiedTokenIsReadOnlyAndDoesNotPrintTheToken() throws Exception {
         String token = minter().mint("alice", Duration.ofMinutes(5), Map.of("secret_note", "xyzzy"));
         VerifiedToken verified = hmacVerifier(Set.of("HS256")).verify(token);
-        assertThrows(UnsupportedOperationException.class, () -> verified.claims().put("sub", "mallory"));
+        assertThrows(
+                UnsupportedOperationException.class, () -> verified.claims().put("sub", "mallory"));
         assertFalse(verified.toString().contains(token));
         assertFalse(verified.toString().contains(token.split("\\.", -1)[1]));
         assertFalse(verified.toString().contains("xyzzy"));
@@ -104,15 +116,17 @@ class TokenVerifierTest {
     @Test
     void refusesAlgNone() {
         TokenVerifier verifier = hmacVerifier(Set.of("HS256"));
-        String payload = b64("{\"sub\":\"alice\",\"exp\":" + NOW.plusSeconds(600).getEpochSecond() + "}");
-        for (String header : new String[] {"{\"alg\":\"none\"}", "{\"alg\":\"none\",\"typ\":\"JWT\"}",
-                "{\"alg\":\"None\"}", "{\"alg\":\"NONE\"}"}) {
+        String payload =
+                b64("{\"sub\":\"alice\",\"exp\":" + NOW.plusSeconds(600).getEpochSecond() + "}");
+        for (String header : new String[] {
+            "{\"alg\":\"none\"}", "{\"alg\":\"none\",\"typ\":\"JWT\"}", "{\"alg\":\"None\"}", "{\"alg\":\"NONE\"}"
+        }) {
             assertRejected(verifier, b64(header) + "." + payload + ".", Reason.ALGORITHM_NOT_ALLOWED);
             // an unsecured token with a stray signature is no better
             assertRejected(verifier, b64(header) + "." + payload + ".c2ln", Reason.ALGORITHM_NOT_ALLOWED);
         }
-        TokenRejectedException e = assertRejected(verifier, b64("{\"alg\":\"none\"}") + "." + payload + ".",
-                Reason.ALGORITHM_NOT_ALLOWED);
+        TokenRejectedException e =
+                assertRejected(verifier, b64("{\"alg\":\"none\"}") + "." + payload + ".", Reason.ALGORITHM_NOT_ALLOWED);
         assertEquals("algorithm not allowed: none", e.getMessage());
     }
 
@@ -177,26 +191,33 @@ class TokenVerifierTest {
         Signature p384 = Signature.getInstance("SHA256withECDSAinP1363Format");
         p384.initSign(EC_384.getPrivate());
         p384.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-        String forged = signingInput + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(p384.sign());
+        String forged =
+                signingInput + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(p384.sign());
         assertRejected(verifier, forged, Reason.BAD_SIGNATURE);
 
         // ... and an honest ES384 token is simply not an allowed algorithm.
-        assertRejected(verifier, signed(EC_384.getPrivate(), Jwts.SIG.ES384, claims("alice")),
-                Reason.ALGORITHM_NOT_ALLOWED);
+        assertRejected(
+                verifier, signed(EC_384.getPrivate(), Jwts.SIG.ES384, claims("alice")), Reason.ALGORITHM_NOT_ALLOWED);
     }
 
     @Test
     void refusesEncryptedTokens() {
         var cek = Jwts.ENC.A256GCM.key().build();
-        String jwe = Jwts.builder().claims(claims("alice")).encryptWith(cek, Jwts.ENC.A256GCM).compact();
+        String jwe = Jwts.builder()
+                .claims(claims("alice"))
+                .encryptWith(cek, Jwts.ENC.A256GCM)
+                .compact();
         assertEquals(4, jwe.chars().filter(c -> c == '.').count());
         assertRejected(hmacVerifier(Set.of("HS256")), jwe, Reason.ALGORITHM_NOT_ALLOWED);
     }
 
     @Test
     void refusesCompressedPayloads() {
-        String token = Jwts.builder().claims(claims("alice")).compressWith(Jwts.ZIP.DEF)
-                .signWith(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256).compact();
+        String token = Jwts.builder()
+                .claims(claims("alice"))
+                .compressWith(Jwts.ZIP.DEF)
+                .signWith(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256)
+                .compact();
         assertRejected(hmacVerifier(Set.of("HS256")), token, Reason.MALFORMED);
     }
 
@@ -229,7 +250,10 @@ class TokenVerifierTest {
     void refusesTokensNotYetValidAndAcceptsThemWithinTheSkew() throws Exception {
         TokenVerifier verifier = hmacVerifier(Set.of("HS256"));
         Map<String, Object> early = claims("alice", NOW.plusSeconds(20), NOW.plusSeconds(600));
-        assertEquals("alice", verifier.verify(signed(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256, early)).subject());
+        assertEquals(
+                "alice",
+                verifier.verify(signed(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256, early))
+                        .subject());
 
         Map<String, Object> tooEarly = claims("alice", NOW.plusSeconds(40), NOW.plusSeconds(600));
         String token = signed(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256, tooEarly);
@@ -266,8 +290,8 @@ class TokenVerifierTest {
         TokenVerifier verifier = hmacVerifier(Set.of("HS256"));
         long exp = NOW.plusSeconds(600).getEpochSecond();
         // jjwt's builder refuses these, so sign them by hand; jjwt's parser error would quote them
-        TokenRejectedException e = assertRejected(verifier,
-                hs256ByHand("{\"sub\":\"alice\",\"exp\":\"tomorrow-secret-value\"}"), Reason.MALFORMED);
+        TokenRejectedException e = assertRejected(
+                verifier, hs256ByHand("{\"sub\":\"alice\",\"exp\":\"tomorrow-secret-value\"}"), Reason.MALFORMED);
         assertFalse(e.getMessage().contains("tomorrow"));
         assertRejected(verifier, hs256ByHand("{\"sub\":42,\"exp\":" + exp + "}"), Reason.MALFORMED);
         assertRejected(verifier, hs256ByHand("{\"sub\":\"alice\",\"exp\":[1]}"), Reason.MALFORMED);
@@ -282,44 +306,92 @@ class TokenVerifierTest {
         SecretKeySpec key = hmac(SECRET, "HmacSHA256");
         Date exp = Date.from(NOW.plusSeconds(600));
 
-        String good = Jwts.builder().subject("alice").expiration(exp).issuer("https://id.example")
-                .audience().single("tether").signWith(key, Jwts.SIG.HS256).compact();
+        String good = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://id.example")
+                .audience()
+                .single("tether")
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         VerifiedToken fromString = verifier.verify(good);
         assertEquals("alice", fromString.subject());
         assertEquals(Set.of("tether"), fromString.claims().get("aud"));
 
-        String goodArray = Jwts.builder().subject("alice").expiration(exp).issuer("https://id.example")
-                .audience().add("other").add("tether").and().signWith(key, Jwts.SIG.HS256).compact();
+        String goodArray = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://id.example")
+                .audience()
+                .add("other")
+                .add("tether")
+                .and()
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         VerifiedToken fromArray = verifier.verify(goodArray);
         assertEquals("alice", fromArray.subject());
         assertEquals(Set.of("other", "tether"), fromArray.claims().get("aud"));
 
-        String wrongIss = Jwts.builder().subject("alice").expiration(exp).issuer("https://evil.example")
-                .audience().single("tether").signWith(key, Jwts.SIG.HS256).compact();
+        String wrongIss = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://evil.example")
+                .audience()
+                .single("tether")
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         assertRejected(verifier, wrongIss, Reason.WRONG_ISSUER);
 
-        String noIss = Jwts.builder().subject("alice").expiration(exp)
-                .audience().single("tether").signWith(key, Jwts.SIG.HS256).compact();
+        String noIss = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .audience()
+                .single("tether")
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         assertRejected(verifier, noIss, Reason.WRONG_ISSUER);
 
-        String wrongAud = Jwts.builder().subject("alice").expiration(exp).issuer("https://id.example")
-                .audience().single("other").signWith(key, Jwts.SIG.HS256).compact();
+        String wrongAud = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://id.example")
+                .audience()
+                .single("other")
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         assertRejected(verifier, wrongAud, Reason.WRONG_AUDIENCE);
 
-        String wrongAudArray = Jwts.builder().subject("alice").expiration(exp).issuer("https://id.example")
-                .audience().add("other").add("tether-staging").and().signWith(key, Jwts.SIG.HS256).compact();
+        String wrongAudArray = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://id.example")
+                .audience()
+                .add("other")
+                .add("tether-staging")
+                .and()
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         assertRejected(verifier, wrongAudArray, Reason.WRONG_AUDIENCE);
 
-        String noAud = Jwts.builder().subject("alice").expiration(exp).issuer("https://id.example")
-                .signWith(key, Jwts.SIG.HS256).compact();
+        String noAud = Jwts.builder()
+                .subject("alice")
+                .expiration(exp)
+                .issuer("https://id.example")
+                .signWith(key, Jwts.SIG.HS256)
+                .compact();
         assertRejected(verifier, noAud, Reason.WRONG_AUDIENCE);
     }
 
     @Test
     void ignoresIssuerAndAudienceWhenNotConfigured() throws Exception {
-        String token = Jwts.builder().subject("alice").expiration(Date.from(NOW.plusSeconds(600)))
-                .issuer("anyone").audience().single("anything")
-                .signWith(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256).compact();
+        String token = Jwts.builder()
+                .subject("alice")
+                .expiration(Date.from(NOW.plusSeconds(600)))
+                .issuer("anyone")
+                .audience()
+                .single("anything")
+                .signWith(hmac(SECRET, "HmacSHA256"), Jwts.SIG.HS256)
+                .compact();
         assertEquals("alice", hmacVerifier(Set.of("HS256")).verify(token).subject());
     }
 
@@ -327,29 +399,51 @@ class TokenVerifierTest {
 
     @Test
     void picksTheKeyNamedByKid() throws Exception {
-        TokenVerifier verifier = verifier(Set.of("RS256"), null,
-                List.of(rsaEntry("2029", RSA_A), rsaEntry("2030", RSA_B)));
+        TokenVerifier verifier =
+                verifier(Set.of("RS256"), null, List.of(rsaEntry("2029", RSA_A), rsaEntry("2030", RSA_B)));
 
-        assertEquals("a", verifier.verify(signedWithKid(RSA_A.getPrivate(), "2029", claims("a"))).subject());
-        assertEquals("b", verifier.verify(signedWithKid(RSA_B.getPrivate(), "2030", claims("b"))).subject());
+        assertEquals(
+                "a",
+                verifier.verify(signedWithKid(RSA_A.getPrivate(), "2029", claims("a")))
+                        .subject());
+        assertEquals(
+                "b",
+                verifier.verify(signedWithKid(RSA_B.getPrivate(), "2030", claims("b")))
+                        .subject());
         // the kid points at the other key: no second chance with the matching one
         assertRejected(verifier, signedWithKid(RSA_B.getPrivate(), "2029", claims("c")), Reason.BAD_SIGNATURE);
         // an unknown kid, and no key configured without one
         assertRejected(verifier, signedWithKid(RSA_A.getPrivate(), "2031", claims("d")), Reason.BAD_SIGNATURE);
         // no kid: every key of the algorithm is tried
-        assertEquals("e", verifier.verify(signed(RSA_B.getPrivate(), Jwts.SIG.RS256, claims("e"))).subject());
-        assertRejected(verifier, signed(TestKeys.rsa(2048).getPrivate(), Jwts.SIG.RS256, claims("f")),
-                Reason.BAD_SIGNATURE);
+        assertEquals(
+                "e",
+                verifier.verify(signed(RSA_B.getPrivate(), Jwts.SIG.RS256, claims("e")))
+                        .subject());
+        assertRejected(
+                verifier, signed(TestKeys.rsa(2048).getPrivate(), Jwts.SIG.RS256, claims("f")), Reason.BAD_SIGNATURE);
     }
 
     @Test
     void aKidNamingNoConfiguredKeyFallsBackToKeysWithoutKid() throws Exception {
-        TokenVerifier verifier = verifier(Set.of("RS256", "ES256"), null,
+        TokenVerifier verifier = verifier(
+                Set.of("RS256", "ES256"),
+                null,
                 List.of(rsaEntry("named", RSA_A), rsaEntry(null, RSA_B), ecEntry(null, EC_A)));
-        assertEquals("a", verifier.verify(signedWithKid(RSA_B.getPrivate(), "issuer-key-7", claims("a"))).subject());
+        assertEquals(
+                "a",
+                verifier.verify(signedWithKid(RSA_B.getPrivate(), "issuer-key-7", claims("a")))
+                        .subject());
         assertRejected(verifier, signedWithKid(RSA_A.getPrivate(), "issuer-key-7", claims("b")), Reason.BAD_SIGNATURE);
-        assertEquals("c", verifier.verify(Jwts.builder().header().keyId("k").and().claims(claims("c"))
-                .signWith(EC_A.getPrivate(), Jwts.SIG.ES256).compact()).subject());
+        assertEquals(
+                "c",
+                verifier.verify(Jwts.builder()
+                                .header()
+                                .keyId("k")
+                                .and()
+                                .claims(claims("c"))
+                                .signWith(EC_A.getPrivate(), Jwts.SIG.ES256)
+                                .compact())
+                        .subject());
     }
 
     // ---- malformed ---------------------------------------------------------------------------
@@ -360,15 +454,23 @@ class TokenVerifierTest {
         String valid = minter().mint("alice", Duration.ofMinutes(5), null);
         String[] parts = valid.split("\\.", -1);
         for (String token : new String[] {
-                "", "garbage", "not a token at all", ".", "..", "...", "a.b.c.d", "a.b", valid + ".",
-                "." + parts[1] + "." + parts[2],
-                "!!!." + parts[1] + "." + parts[2],
-                b64("[1,2]") + "." + parts[1] + "." + parts[2],
-                b64("{\"typ\":\"JWT\"}") + "." + parts[1] + "." + parts[2],
-                b64("{\"alg\":\"HS256\",\"kid\":7}") + "." + parts[1] + "." + parts[2],
-                parts[0] + "." + parts[1] + ".",
-                parts[0] + ".%%%." + parts[2],
-                parts[0] + "." + parts[1] + ".***",
+            "",
+            "garbage",
+            "not a token at all",
+            ".",
+            "..",
+            "...",
+            "a.b.c.d",
+            "a.b",
+            valid + ".",
+            "." + parts[1] + "." + parts[2],
+            "!!!." + parts[1] + "." + parts[2],
+            b64("[1,2]") + "." + parts[1] + "." + parts[2],
+            b64("{\"typ\":\"JWT\"}") + "." + parts[1] + "." + parts[2],
+            b64("{\"alg\":\"HS256\",\"kid\":7}") + "." + parts[1] + "." + parts[2],
+            parts[0] + "." + parts[1] + ".",
+            parts[0] + ".%%%." + parts[2],
+            parts[0] + "." + parts[1] + ".***",
         }) {
             assertRejected(verifier, token, Reason.MALFORMED);
         }
@@ -396,7 +498,8 @@ class TokenVerifierTest {
         String forged = parts[0] + "." + b64(claimsJson("mallory")) + "." + parts[2];
         assertRejected(verifier, forged, Reason.BAD_SIGNATURE);
 
-        String[] rsa = signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("alice")).split("\\.", -1);
+        String[] rsa =
+                signed(RSA_A.getPrivate(), Jwts.SIG.RS256, claims("alice")).split("\\.", -1);
         TokenVerifier rsaVerifier = verifier(Set.of("RS256"), null, List.of(rsaEntry(null, RSA_A)));
         assertRejected(rsaVerifier, rsa[0] + "." + b64(claimsJson("mallory")) + "." + rsa[2], Reason.BAD_SIGNATURE);
     }
@@ -413,19 +516,28 @@ class TokenVerifierTest {
         assertThrows(IllegalArgumentException.class, () -> verifier(Set.of("HS256"), new byte[31], none));
         assertThrows(IllegalArgumentException.class, () -> verifier(Set.of("HS512"), new byte[32], none));
         assertThrows(IllegalArgumentException.class, () -> verifier(Set.of("RS256"), null, none));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> verifier(Set.of("HS256"), SECRET, List.of(rsaEntry(null, RSA_A))));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> verifier(Set.of("RS256"), null, List.of(new PublicKeyEntry(null, "RS256", EC_A.getPublic()))));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> verifier(Set.of("ES256"), null, List.of(new PublicKeyEntry(null, "ES256", EC_384.getPublic()))));
-        assertThrows(IllegalArgumentException.class, () -> verifier(Set.of("RS256"), null,
-                List.of(new PublicKeyEntry(null, "RS256", TestKeys.rsa(1024).getPublic()))));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> verifier(
+                        Set.of("RS256"),
+                        null,
+                        List.of(new PublicKeyEntry(
+                                null, "RS256", TestKeys.rsa(1024).getPublic()))));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> verifier(Set.of("RS256"), null, List.of(rsaEntry("k", RSA_A), rsaEntry("k", RSA_B))));
-        assertThrows(IllegalArgumentException.class,
-                () -> verifier(Set.of("HS256"), SECRET, none, "", null, SKEW));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(IllegalArgumentException.class, () -> verifier(Set.of("HS256"), SECRET, none, "", null, SKEW));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> verifier(Set.of("HS256"), SECRET, none, null, null, Duration.ofSeconds(-1)));
         // an HMAC secret with no HS algorithm configured is ignored, not an error
         verifier(Set.of("RS256"), new byte[3], List.of(rsaEntry(null, RSA_A)));
@@ -438,8 +550,8 @@ class TokenVerifierTest {
         TokenMinter minter = minter();
         assertThrows(IllegalArgumentException.class, () -> minter.mint(" ", Duration.ofMinutes(1), null));
         assertThrows(IllegalArgumentException.class, () -> minter.mint("alice", Duration.ZERO, null));
-        assertThrows(IllegalArgumentException.class,
-                () -> minter.mint("alice", Duration.ofMinutes(1), Map.of("exp", 1)));
+        assertThrows(
+                IllegalArgumentException.class, () -> minter.mint("alice", Duration.ofMinutes(1), Map.of("exp", 1)));
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -463,8 +575,8 @@ class TokenVerifierTest {
     }
 
     private static TokenRejectedException assertThrowsReason(TokenVerifier verifier, String token, Reason reason) {
-        TokenRejectedException e = assertThrows(TokenRejectedException.class, () -> verifier.verify(token),
-                () -> "expected " + reason);
+        TokenRejectedException e =
+                assertThrows(TokenRejectedException.class, () -> verifier.verify(token), () -> "expected " + reason);
         assertEquals(reason, e.reason(), e.getMessage());
         return e;
     }
@@ -477,8 +589,13 @@ class TokenVerifierTest {
         return verifier(algorithms, secret, keys, null, null, SKEW);
     }
 
-    private TokenVerifier verifier(Set<String> algorithms, byte[] secret, List<PublicKeyEntry> keys,
-                                   String issuer, String audience, Duration skew) {
+    private TokenVerifier verifier(
+            Set<String> algorithms,
+            byte[] secret,
+            List<PublicKeyEntry> keys,
+            String issuer,
+            String audience,
+            Duration skew) {
         return new TokenVerifier(algorithms, secret, keys, issuer, audience, skew, clock);
     }
 
@@ -512,7 +629,13 @@ class TokenVerifierTest {
     }
 
     private static String signedWithKid(PrivateKey key, String kid, Map<String, ?> claims) {
-        return Jwts.builder().header().keyId(kid).and().claims(claims).signWith(key, Jwts.SIG.RS256).compact();
+        return Jwts.builder()
+                .header()
+                .keyId(kid)
+                .and()
+                .claims(claims)
+                .signWith(key, Jwts.SIG.RS256)
+                .compact();
     }
 
     private static Map<String, Object> claims(String sub) {

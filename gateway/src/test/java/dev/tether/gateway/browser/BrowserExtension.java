@@ -33,11 +33,12 @@ import org.openqa.selenium.logging.LogType;
  * page's HTML and the browser's console log. Tests run one at a time (JUnit's default); the
  * extension keeps the current test's browser in a field.
  */
-final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
-        TestExecutionExceptionHandler {
+final class BrowserExtension
+        implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, TestExecutionExceptionHandler {
 
     /** Chromium arguments beyond {@link Chromium#options}'s (a certificate to trust, say). */
     private final java.util.List<String> extraArguments;
+
     private ChromeDriverService service;
     private Path classArtifacts;
     private ChromeDriver driver;
@@ -98,7 +99,8 @@ final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, A
                 screenshot("failure");
                 Files.writeString(artifacts.resolve("page.html"), driver.getPageSource(), StandardCharsets.UTF_8);
                 String console = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-                        .map(Object::toString).collect(Collectors.joining("\n"));
+                        .map(Object::toString)
+                        .collect(Collectors.joining("\n"));
                 Files.writeString(artifacts.resolve("console.log"), console + "\n", StandardCharsets.UTF_8);
             } catch (RuntimeException | IOException e) {
                 failure.addSuppressed(e);
@@ -128,7 +130,8 @@ final class BrowserExtension implements BeforeAllCallback, BeforeEachCallback, A
 
     /** {@code target/browser-artifacts} of the module under test (Surefire sets {@code basedir}). */
     private static Path artifactsRoot() {
-        return Path.of(System.getProperty("basedir", "."), "target", "browser-artifacts").toAbsolutePath();
+        return Path.of(System.getProperty("basedir", "."), "target", "browser-artifacts")
+                .toAbsolutePath();
     }
 
     private static void deleteRecursively(Path root) {

@@ -3,9 +3,9 @@ package dev.tether.gateway.browser;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tether.testkit.Poll;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.net.URI;
 import java.util.stream.Collectors;
@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class CompressionBrowserIT {
 
     /** Two hundred words: deltas and a result far above the 64-byte threshold. */
-    private static final String TEXT = IntStream.rangeClosed(1, 200).mapToObj(i -> "word" + i)
-            .collect(Collectors.joining(" "));
+    private static final String TEXT =
+            IntStream.rangeClosed(1, 200).mapToObj(i -> "word" + i).collect(Collectors.joining(" "));
 
     @RegisterExtension
     static final GatewayExtension gateway = DemoPage.gateway("browser-deflate", """
@@ -60,8 +60,9 @@ class CompressionBrowserIT {
     }
 
     private static double compressedConnections() throws IOException {
-        String metrics = RawHttp.send(gateway.address(),
-                "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").body();
+        String metrics = RawHttp.send(
+                        gateway.address(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .body();
         double sum = 0;
         for (String line : metrics.lines().toList()) {
             if (line.startsWith("tether_connections_compressed_total ")) {

@@ -109,12 +109,15 @@ final class DemoPage {
 
     /** How many turns the transcript shows for {@code messageId}. */
     int turnCount(String messageId) {
-        return driver.findElements(By.cssSelector("#transcript .turn[data-id='" + messageId + "']")).size();
+        return driver.findElements(By.cssSelector("#transcript .turn[data-id='" + messageId + "']"))
+                .size();
     }
 
     /** The {@code data-id} of every turn in the transcript, in order. */
     List<String> turnIds() {
-        return driver.findElements(By.cssSelector("#transcript .turn")).stream().map(t -> t.getAttribute("data-id")).toList();
+        return driver.findElements(By.cssSelector("#transcript .turn")).stream()
+                .map(t -> t.getAttribute("data-id"))
+                .toList();
     }
 
     /** The reason the ended panel shows, or null while it is hidden (the session has not been ended). */
@@ -125,13 +128,15 @@ final class DemoPage {
 
     /** Notices shown with {@code data-code} {@code code}. */
     int noticeCount(String code) {
-        return driver.findElements(By.cssSelector("#notices .notice[data-code='" + code + "']")).size();
+        return driver.findElements(By.cssSelector("#notices .notice[data-code='" + code + "']"))
+                .size();
     }
 
     /** The request id of every pending request's card, in order. */
     List<String> requestIds() {
         return driver.findElements(By.cssSelector("#requests .request")).stream()
-                .map(card -> card.getAttribute("data-request-id")).toList();
+                .map(card -> card.getAttribute("data-request-id"))
+                .toList();
     }
 
     /** The buttons on the card of request {@code requestId} (none on a viewer's page). */
@@ -148,7 +153,9 @@ final class DemoPage {
 
     /** {@code tetherDemo.states}, as state names. */
     List<String> states() {
-        return script(new TypeReference<List<String>>() {}, "return window.tetherDemo.states.map(s => typeof s === 'string' ? s : s.state);");
+        return script(
+                new TypeReference<List<String>>() {},
+                "return window.tetherDemo.states.map(s => typeof s === 'string' ? s : s.state);");
     }
 
     long refreshes() {
@@ -167,8 +174,11 @@ final class DemoPage {
 
     /** The seq of the result of {@code messageId}, or -1 before it arrived. */
     long lastSeqOf(String messageId) {
-        return ((Number) script("const r = window.tetherDemo.events.find(e => e.event && e.event.id === arguments[0]"
-                + " && e.event.type === 'result'); return r ? r.seq : -1;", messageId)).longValue();
+        return ((Number) script(
+                        "const r = window.tetherDemo.events.find(e => e.event && e.event.id === arguments[0]"
+                                + " && e.event.type === 'result'); return r ? r.seq : -1;",
+                        messageId))
+                .longValue();
     }
 
     /** How many {@code replay_gap}s the page was told of. */
@@ -193,26 +203,39 @@ final class DemoPage {
 
     /** How many worker events of {@code type} (delta, result) for {@code messageId} the page was given. */
     long workerEvents(String messageId, String type) {
-        return ((Number) script("return window.tetherDemo.events.filter(e => e.event && e.event.id === arguments[0]"
-                + " && e.event.type === arguments[1]).length;", messageId, type)).longValue();
+        return ((Number) script(
+                        "return window.tetherDemo.events.filter(e => e.event && e.event.id === arguments[0]"
+                                + " && e.event.type === arguments[1]).length;",
+                        messageId,
+                        type))
+                .longValue();
     }
 
     /** How many worker events of {@code type} (answer, response_seen, ...) the page was given, whatever their id. */
     long workerEventsOfType(String type) {
-        return ((Number) script("return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
-                + " && e.event.type === arguments[0]).length;", type)).longValue();
+        return ((Number) script(
+                        "return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
+                                + " && e.event.type === arguments[0]).length;",
+                        type))
+                .longValue();
     }
 
     /** The {@code data} of every {@code answer} event the page was given for {@code requestId}, in order. */
     List<Map<String, Object>> answers(String requestId) {
-        return script(new TypeReference<List<Map<String, Object>>>() {}, "return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
-                + " && e.event.type === 'answer' && e.event.request_id === arguments[0]).map(e => e.event.data);", requestId);
+        return script(
+                new TypeReference<List<Map<String, Object>>>() {},
+                "return window.tetherDemo.events.filter(e => e.type === 'event' && e.event"
+                        + " && e.event.type === 'answer' && e.event.request_id === arguments[0]).map(e => e.event.data);",
+                requestId);
     }
 
     /** The outcome of every {@code request_resolved} the page was given for {@code requestId}, in order. */
     List<String> outcomes(String requestId) {
-        return script(new TypeReference<List<String>>() {}, "return window.tetherDemo.events.filter(e => e.type === 'request_resolved'"
-                + " && e.event.request_id === arguments[0]).map(e => e.event.outcome);", requestId);
+        return script(
+                new TypeReference<List<String>>() {},
+                "return window.tetherDemo.events.filter(e => e.type === 'request_resolved'"
+                        + " && e.event.request_id === arguments[0]).map(e => e.event.outcome);",
+                requestId);
     }
 
     /** A short description of the page's state, for failure messages. */
@@ -259,7 +282,8 @@ final class DemoPage {
         // A marker on the old window object tells the reloaded page apart from the old one.
         script("window.__beforeReload = true;");
         click("reload");
-        await(() -> "the page reloaded and open again",
+        await(
+                () -> "the page reloaded and open again",
                 d -> Boolean.TRUE.equals(script("return window.__beforeReload === undefined && !!window.tetherDemo"
                         + " && window.tetherDemo.client.state === 'open';")));
     }
@@ -289,12 +313,14 @@ final class DemoPage {
 
     /** Clicks Approve on the card of request {@code requestId}. */
     void approve(String requestId) {
-        driver.findElement(By.cssSelector(requestCard(requestId) + " button.approve")).click();
+        driver.findElement(By.cssSelector(requestCard(requestId) + " button.approve"))
+                .click();
     }
 
     /** Clicks Deny on the card of request {@code requestId}. */
     void deny(String requestId) {
-        driver.findElement(By.cssSelector(requestCard(requestId) + " button.deny")).click();
+        driver.findElement(By.cssSelector(requestCard(requestId) + " button.deny"))
+                .click();
     }
 
     void click(String id) {
@@ -313,8 +339,10 @@ final class DemoPage {
 
     /** Waits until the turn {@code messageId} has its result. */
     void awaitDone(String messageId) {
-        await(() -> "turn " + messageId + " done", d -> !d.findElements(
-                By.cssSelector("#transcript .turn[data-id='" + messageId + "'][data-done='true']")).isEmpty());
+        await(
+                () -> "turn " + messageId + " done",
+                d -> !d.findElements(By.cssSelector("#transcript .turn[data-id='" + messageId + "'][data-done='true']"))
+                        .isEmpty());
     }
 
     /** Waits until the page has been given at least {@code n} deltas of {@code messageId}. */
@@ -332,7 +360,9 @@ final class DemoPage {
 
     /** Waits until the page shows no card for request {@code requestId}. */
     void awaitRequestGone(String requestId) {
-        await(() -> "request " + requestId + " no longer shown", d -> !requestIds().contains(requestId));
+        await(
+                () -> "request " + requestId + " no longer shown",
+                d -> !requestIds().contains(requestId));
     }
 
     /** Polls {@code condition} until it holds, failing after {@link #DEADLINE} with {@code what} and the page's state. */

@@ -36,10 +36,13 @@ import org.openqa.selenium.WindowType;
 class DemoPageBrowserIT {
 
     /** Thirty words at 100 ms: a reply that is still streaming when the test cuts the connection. */
-    private static final String SLOW_TEXT = IntStream.rangeClosed(1, 30).mapToObj(i -> "word" + i).collect(Collectors.joining(" "));
+    private static final String SLOW_TEXT =
+            IntStream.rangeClosed(1, 30).mapToObj(i -> "word" + i).collect(Collectors.joining(" "));
+
     private static final String SLOW_PROMPT = "{\"text\":\"" + SLOW_TEXT + "\",\"deltas\":30,\"delay_ms\":100}";
     /** Three deltas, then a turn that runs until something stops it: still running whenever the test acts. */
-    private static final String HANGING_PROMPT = "{\"text\":\"a reply that never ends\",\"deltas\":3,\"delay_ms\":20,\"hang\":true}";
+    private static final String HANGING_PROMPT =
+            "{\"text\":\"a reply that never ends\",\"deltas\":3,\"delay_ms\":20,\"hang\":true}";
 
     /** The marker of this class's gateway: its demo workers carry it on their command line. */
     private static final String MARKER = "browser";
@@ -124,7 +127,9 @@ class DemoPageBrowserIT {
         assertTrue(page.turnCount(first) <= 1, "turns: " + page.turnIds());
         assertEquals(1, page.turnCount(second));
         page.assertSeqsContiguous();
-        assertEquals(lastBeforeReload + 1, page.seqs().get(0),
+        assertEquals(
+                lastBeforeReload + 1,
+                page.seqs().get(0),
                 "the reloaded page resumed right after the last seq the old page processed: nothing twice, nothing skipped");
         assertEquals(1, page.connections(), "the reloaded page opened one socket");
     }
@@ -150,7 +155,8 @@ class DemoPageBrowserIT {
         ProcessWorker worker = workerOf(session);
         long pid = worker.pid().getAsLong();
         Path workDir = worker.workDir();
-        assertTrue(DemoWorkers.running(MARKER).contains(pid), "the session's worker is one of the gateway's demo workers");
+        assertTrue(
+                DemoWorkers.running(MARKER).contains(pid), "the session's worker is one of the gateway's demo workers");
 
         String hanging = page.send(HANGING_PROMPT);
         page.awaitDeltas(hanging, 3);
@@ -165,19 +171,27 @@ class DemoPageBrowserIT {
         Map<String, Object> ended = page.ended();
         assertEquals(session, ended.get("sessionId"));
         assertEquals("client_end", ended.get("reason"));
-        assertEquals(page.lastSeq(), ((Number) ended.get("seq")).longValue(),
+        assertEquals(
+                page.lastSeq(),
+                ((Number) ended.get("seq")).longValue(),
                 "the page was given the status ended, and nothing after it");
-        assertEquals(Map.of("state", "ended", "reason", "client_end"),
+        assertEquals(
+                Map.of("state", "ended", "reason", "client_end"),
                 page.script("const e = window.tetherDemo.events; return e[e.length - 1].event;"));
         assertEquals(0, page.workerEvents(hanging, "result"), "the running turn was cut short, not completed");
         page.assertSeqsContiguous();
         assertNull(page.storedSession(), "the tab no longer stores the session");
         assertNull(page.clientSessionId());
 
-        Poll.until("worker " + pid + " of the ended session is gone", DemoPage.DEADLINE, () -> DemoWorkers.running(MARKER),
+        Poll.until(
+                "worker " + pid + " of the ended session is gone",
+                DemoPage.DEADLINE,
+                () -> DemoWorkers.running(MARKER),
                 running -> !DemoWorkers.alive(pid) && !running.contains(pid));
         Poll.until("its working directory " + workDir + " is removed", DemoPage.DEADLINE, () -> !Files.exists(workDir));
-        Poll.until("the gateway no longer holds session " + session, DemoPage.DEADLINE,
+        Poll.until(
+                "the gateway no longer holds session " + session,
+                DemoPage.DEADLINE,
                 () -> gateway.server().registry().get(session).isEmpty());
 
         page.reload();
@@ -198,8 +212,12 @@ class DemoPageBrowserIT {
         page.click("end-session");
         page.await(() -> "the second session ended", d -> "client_end".equals(page.endedReason()));
         page.click("start-new");
-        page.await(() -> "a third session, open", d -> "open".equals(page.state()) && page.endedReason() == null
-                && page.clientSessionId() != null && !fresh.equals(page.clientSessionId()));
+        page.await(
+                () -> "a third session, open",
+                d -> "open".equals(page.state())
+                        && page.endedReason() == null
+                        && page.clientSessionId() != null
+                        && !fresh.equals(page.clientSessionId()));
         String third = page.sendAndAwait("in the third session");
         page.screenshot("04-started-anew");
         assertEquals("in the third session", page.reply(third));
@@ -207,8 +225,13 @@ class DemoPageBrowserIT {
 
     /** The demo-worker process serving {@code sessionId} now. */
     private static ProcessWorker workerOf(String sessionId) {
-        return Poll.present("session " + sessionId + " has a worker", DemoPage.DEADLINE,
-                () -> gateway.server().registry().get(sessionId).map(Session::currentWorker)
+        return Poll.present(
+                "session " + sessionId + " has a worker",
+                DemoPage.DEADLINE,
+                () -> gateway.server()
+                        .registry()
+                        .get(sessionId)
+                        .map(Session::currentWorker)
                         .flatMap(w -> w instanceof ProcessWorker p ? Optional.of(p) : Optional.empty()));
     }
 

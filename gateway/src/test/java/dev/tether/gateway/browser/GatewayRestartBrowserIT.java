@@ -30,7 +30,8 @@ class GatewayRestartBrowserIT {
 
     @Test
     void pageReconnectsToTheRestartedGatewayAndStartsANewSession() throws Exception {
-        GatewayConfig config = ConfigLoader.parse(DemoWorkers.config("browser-restart", """
+        GatewayConfig config =
+                ConfigLoader.parse(DemoWorkers.config("browser-restart", """
                 server:
                   port: %d
                 web:
@@ -60,9 +61,12 @@ class GatewayRestartBrowserIT {
 
             second = new GatewayServer(config, Clock.systemUTC());
             second.start();
-            page.await(() -> "a new session on the restarted gateway, with a 4004 notice",
-                    d -> "open".equals(page.state()) && page.noticeCount("4004") > 0
-                            && !page.sessionId().isEmpty() && !oldSession.equals(page.sessionId()));
+            page.await(
+                    () -> "a new session on the restarted gateway, with a 4004 notice",
+                    d -> "open".equals(page.state())
+                            && page.noticeCount("4004") > 0
+                            && !page.sessionId().isEmpty()
+                            && !oldSession.equals(page.sessionId()));
             page.screenshot("03-new-session");
             assertNotEquals(oldSession, page.clientSessionId());
             assertTrue(page.connections() >= 2, "connections: " + page.connections());

@@ -38,8 +38,8 @@ class RealClaudeBrowserIT {
     static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, MARKER);
 
     @RegisterExtension
-    static final GatewayExtension gateway = RealCliGateways.gateway(MARKER, "claude-stream-json", ClaudeCodeCli::command,
-            () -> ClaudeCodeCli.environment(STAND_IN, HOME), """
+    static final GatewayExtension gateway = RealCliGateways.gateway(
+            MARKER, "claude-stream-json", ClaudeCodeCli::command, () -> ClaudeCodeCli.environment(STAND_IN, HOME), """
                     web:
                       demo_page: true
                       dev_tokens: true
@@ -79,15 +79,19 @@ class RealClaudeBrowserIT {
         // The worker dies: the next one is the CLI started with --resume, and the model sees the first turn.
         long killed = RealCliGateways.pid(session);
         ProcessHandle.of(killed).orElseThrow().destroyForcibly();
-        page.await(() -> "a new worker", d -> session.currentWorker() != null
-                && session.currentWorker().pid().orElse(killed) != killed && "idle".equals(page.text("worker-state")));
+        page.await(
+                () -> "a new worker",
+                d -> session.currentWorker() != null
+                        && session.currentWorker().pid().orElse(killed) != killed
+                        && "idle".equals(page.text("worker-state")));
         STAND_IN.reply(AnthropicStandIn.text("you asked me to write the file"));
         String second = page.sendAndAwait("what did I ask you?");
         page.screenshot("03-resumed");
         assertEquals("you asked me to write the file", page.reply(second));
         List<RecordedRequest> requests = STAND_IN.messageRequests();
         RecordedRequest resumed = requests.get(requests.size() - 1);
-        assertTrue(resumed.mentions("write the file") && resumed.mentions("the file is written"),
+        assertTrue(
+                resumed.mentions("write the file") && resumed.mentions("the file is written"),
                 "the resumed CLI sent the earlier turn to the model");
         String command = Files.readString(Path.of("/proc", Long.toString(RealCliGateways.pid(session)), "cmdline"));
         assertTrue(command.contains("\0--resume="), "the new worker resumed: " + command.replace('\0', ' '));

@@ -78,7 +78,8 @@ class RequestsBrowserIT {
             page.awaitRequestGone(requestId);
             page.screenshot("02-denied");
 
-            assertEquals(List.of(Map.of("decision", "deny")), page.answers(requestId), "the worker got one answer: deny");
+            assertEquals(
+                    List.of(Map.of("decision", "deny")), page.answers(requestId), "the worker got one answer: deny");
             assertEquals(1, page.workerEventsOfType("answer"));
             assertEquals(0, page.workerEventsOfType("response_seen"), "no second answer reached the worker");
             assertEquals(List.of("answered"), page.outcomes(requestId));
@@ -97,7 +98,8 @@ class RequestsBrowserIT {
 
         page.script("window.__beforeReload = true;");
         page.click("reload");
-        page.await(() -> "the page reloaded and open again",
+        page.await(
+                () -> "the page reloaded and open again",
                 d -> Boolean.TRUE.equals(page.script("return window.__beforeReload === undefined && !!window.tetherDemo"
                         + " && window.tetherDemo.client.state === 'open';")));
         assertEquals(session, page.sessionId(), "the reloaded page resumed the same session");
@@ -129,7 +131,9 @@ class RequestsBrowserIT {
         try {
             DemoPage viewer = DemoPage.openUrl(browser, link);
             String viewerWindow = driver.getWindowHandle();
-            viewer.await(() -> "the viewer shows request " + requestId, d -> viewer.requestIds().contains(requestId));
+            viewer.await(
+                    () -> "the viewer shows request " + requestId,
+                    d -> viewer.requestIds().contains(requestId));
             assertEquals(List.of(), viewer.requestButtons(requestId), "a viewer cannot answer");
             viewer.screenshot("01-viewer-sees-the-request");
 

@@ -27,7 +27,8 @@ class TlsBrowserIT {
     private static final TestPki.Leaf LEAF = PKI.leaf("localhost");
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoPage.gateway("browser-tls", """
+    static final GatewayExtension gateway =
+            DemoPage.gateway("browser-tls", """
             server:
               tls:
                 enabled: true
@@ -36,13 +37,13 @@ class TlsBrowserIT {
             """.formatted(LEAF.chainFile(), LEAF.keyFile()));
 
     @RegisterExtension
-    static final BrowserExtension browser = new BrowserExtension(
-            List.of("--ignore-certificate-errors-spki-list=" + LEAF.spkiSha256()));
+    static final BrowserExtension browser =
+            new BrowserExtension(List.of("--ignore-certificate-errors-spki-list=" + LEAF.spkiSha256()));
 
     @Test
     void theDemoPageOverHttpsStreamsOverWss() {
-        DemoPage page = DemoPage.open(browser, URI.create("https://localhost:" + gateway.address().getPort() + "/"),
-                "sub=browser-tls");
+        DemoPage page = DemoPage.open(
+                browser, URI.create("https://localhost:" + gateway.address().getPort() + "/"), "sub=browser-tls");
         page.screenshot("01-open");
         assertEquals("https:", page.script("return location.protocol;"));
         String url = (String) page.script("return window.tetherDemo.client._url;");

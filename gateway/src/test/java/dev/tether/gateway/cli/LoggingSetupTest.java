@@ -32,6 +32,7 @@ class LoggingSetupTest {
 
     /** The repository's config directory, relative to the gateway module. */
     private static final Path CONFIG = Path.of("..", "config");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -42,8 +43,12 @@ class LoggingSetupTest {
         JsonNode attached = JSON.readTree(lines.get(0));
         assertTrue(attached.isObject(), lines.get(0));
         assertEquals("INFO", attached.path("level").asText());
-        assertEquals("dev.tether.gateway.session.Session", attached.path("loggerName").asText());
-        assertEquals("attached (resumed, replayed 3)", attached.path("formattedMessage").asText());
+        assertEquals(
+                "dev.tether.gateway.session.Session",
+                attached.path("loggerName").asText());
+        assertEquals(
+                "attached (resumed, replayed 3)",
+                attached.path("formattedMessage").asText());
         assertEquals(Map.of("session", "s-1", "subject", "alice"), kvs(attached));
 
         JsonNode failed = JSON.readTree(lines.get(1));
@@ -56,7 +61,9 @@ class LoggingSetupTest {
     void textFormatKeepsTheKeyValuePairsOnTheLine() throws Exception {
         List<String> lines = logThrough(LoggingSetup.source(new LoggingConfig("text"), CONFIG));
 
-        assertTrue(lines.get(0).contains("attached (resumed, replayed 3) session=\"s-1\" subject=\"alice\""), lines.get(0));
+        assertTrue(
+                lines.get(0).contains("attached (resumed, replayed 3) session=\"s-1\" subject=\"alice\""),
+                lines.get(0));
         assertFalse(lines.get(0).startsWith("{"));
     }
 
@@ -64,8 +71,10 @@ class LoggingSetupTest {
     void filesInTheConfigDirectoryWinAndTheBuiltInCopiesAreTheFallback(@TempDir Path dir) throws Exception {
         URL builtIn = LoggingSetup.source(new LoggingConfig("json"), dir);
         assertTrue(builtIn.toString().endsWith("/" + LoggingSetup.JSON_FILE), builtIn.toString());
-        assertEquals(Files.readString(CONFIG.resolve(LoggingSetup.JSON_FILE)),
-                new String(builtIn.openStream().readAllBytes(), StandardCharsets.UTF_8), "the jar carries config/'s file");
+        assertEquals(
+                Files.readString(CONFIG.resolve(LoggingSetup.JSON_FILE)),
+                new String(builtIn.openStream().readAllBytes(), StandardCharsets.UTF_8),
+                "the jar carries config/'s file");
 
         Path own = dir.resolve(LoggingSetup.TEXT_FILE);
         Files.writeString(own, "<configuration/>");
@@ -82,18 +91,29 @@ class LoggingSetupTest {
             assertTrue(status.getLevel() < Status.WARN, "config problem: " + status);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        OutputStreamAppender<?> stdout = (OutputStreamAppender<?>) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDOUT");
+        OutputStreamAppender<?> stdout = (OutputStreamAppender<?>)
+                context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDOUT");
         stdout.setOutputStream(out);
 
         org.slf4j.Logger log = context.getLogger("dev.tether.gateway.session.Session");
-        log.atInfo().addKeyValue("session", "s-1").addKeyValue("subject", "alice").log("attached ({}, replayed {})", "resumed", 3);
-        log.atWarn().addKeyValue("session", "s-1").addKeyValue("subject", "alice").addKeyValue("worker", 4242)
-                .setCause(new IOException("broken pipe")).log("stdin write failed");
+        log.atInfo()
+                .addKeyValue("session", "s-1")
+                .addKeyValue("subject", "alice")
+                .log("attached ({}, replayed {})", "resumed", 3);
+        log.atWarn()
+                .addKeyValue("session", "s-1")
+                .addKeyValue("subject", "alice")
+                .addKeyValue("worker", 4242)
+                .setCause(new IOException("broken pipe"))
+                .log("stdin write failed");
         context.stop();
         for (Status status : context.getStatusManager().getCopyOfStatusList()) {
             assertTrue(status.getLevel() < Status.WARN, "logging problem: " + status);
         }
-        return out.toString(StandardCharsets.UTF_8).lines().filter(line -> !line.isBlank()).toList();
+        return out.toString(StandardCharsets.UTF_8)
+                .lines()
+                .filter(line -> !line.isBlank())
+                .toList();
     }
 
     /** JsonEncoder's {@code kvpList} ({@code [{"k": "v"}, ...]}) as a map. */

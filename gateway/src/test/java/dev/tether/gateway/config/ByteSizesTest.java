@@ -26,8 +26,20 @@ class ByteSizesTest {
     }
 
     @ParameterizedTest(name = "[{index}] ''{0}''")
-    @ValueSource(strings = {"", "MiB", "8MB", "8mb", "8 megabytes", "1.5MiB", "8TiB", "1e6", "abc",
-            "99999999999999999999", "9999999999GiB"})
+    @ValueSource(
+            strings = {
+                "",
+                "MiB",
+                "8MB",
+                "8mb",
+                "8 megabytes",
+                "1.5MiB",
+                "8TiB",
+                "1e6",
+                "abc",
+                "99999999999999999999",
+                "9999999999GiB"
+            })
     void rejectsUnknownUnitsAndGarbage(String text) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ByteSizes.parse(text));
         assertTrue(e.getMessage().contains(ByteSizes.EXPECTED), e.getMessage());

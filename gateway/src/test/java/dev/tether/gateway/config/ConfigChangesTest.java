@@ -29,8 +29,14 @@ class ConfigChangesTest {
                 worker: {process: {env: {DEMO_READY_DELAY: 0s, EXTRA: "1"}}}
                 pool: {min_idle: 1}
                 """);
-        assertEquals(List.of("server.port", "server.allowed_origins", "sessions.max_sessions_per_user",
-                        "worker.process.env.DEMO_READY_DELAY", "worker.process.env.EXTRA", "pool.min_idle"),
+        assertEquals(
+                List.of(
+                        "server.port",
+                        "server.allowed_origins",
+                        "sessions.max_sessions_per_user",
+                        "worker.process.env.DEMO_READY_DELAY",
+                        "worker.process.env.EXTRA",
+                        "pool.min_idle"),
                 ConfigChanges.changedKeys(GatewayConfig.defaults(), next));
     }
 
@@ -43,10 +49,18 @@ class ConfigChangesTest {
 
     @Test
     void restartOnlyKeysAreMatchedByKeyOrSection() {
-        assertEquals(List.of("server.port", "pool.min_idle", "auth.public_keys[0].file", "admin.port"),
-                ConfigChanges.restartOnly(List.of("server.port", "server.allowed_origins", "pool.min_idle",
-                        "sessions.max_sessions", "auth.public_keys[0].file", "auth.refresh_lead", "admin.port",
-                        "limits.max_duration", "worker.process.command")));
+        assertEquals(
+                List.of("server.port", "pool.min_idle", "auth.public_keys[0].file", "admin.port"),
+                ConfigChanges.restartOnly(List.of(
+                        "server.port",
+                        "server.allowed_origins",
+                        "pool.min_idle",
+                        "sessions.max_sessions",
+                        "auth.public_keys[0].file",
+                        "auth.refresh_lead",
+                        "admin.port",
+                        "limits.max_duration",
+                        "worker.process.command")));
         assertFalse(ConfigChanges.isRestartOnly("server.portable"), "a prefix matches whole keys only");
         assertTrue(ConfigChanges.isRestartOnly("worker.echo.deltas"));
         assertFalse(ConfigChanges.isRestartOnly("worker.process.env.X"));

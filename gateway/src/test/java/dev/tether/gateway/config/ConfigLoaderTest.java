@@ -2,9 +2,9 @@ package dev.tether.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.tether.gateway.auth.KeySource;
@@ -30,6 +30,7 @@ class ConfigLoaderTest {
     private static final Map<String, String> NO_ENV = Map.of();
     /** Surefire runs in the gateway module directory; the shipped file is at the repository root. */
     private static final Path SHIPPED_FILE = Path.of("..", "config", "gateway.yaml");
+
     private static final KeyPair RSA = TestKeys.rsa(2048);
     private static final KeyPair OTHER_RSA = TestKeys.rsa(2048);
     private static final KeyPair EC = TestKeys.ec("secp256r1");
@@ -51,8 +52,19 @@ class ConfigLoaderTest {
         assertFalse(GatewayConfig.defaults().web().devTokens());
         WebConfig web = GatewayConfig.defaults().web();
         GatewayConfig d = GatewayConfig.defaults();
-        GatewayConfig defaultsWithDevTokens = new GatewayConfig(d.server(), d.auth(), d.sessions(), d.worker(),
-                d.pool(), d.limits(), d.abuse(), d.drain(), d.heartbeat(), d.reload(), d.logging(), d.admin(),
+        GatewayConfig defaultsWithDevTokens = new GatewayConfig(
+                d.server(),
+                d.auth(),
+                d.sessions(),
+                d.worker(),
+                d.pool(),
+                d.limits(),
+                d.abuse(),
+                d.drain(),
+                d.heartbeat(),
+                d.reload(),
+                d.logging(),
+                d.admin(),
                 new WebConfig(web.demoPage(), true, web.devTokenMaxTtl()));
         assertEquals(defaultsWithDevTokens, shipped);
         assertEquals(List.of("web.dev_tokens"), ConfigChanges.changedKeys(GatewayConfig.defaults(), shipped));
@@ -100,15 +112,31 @@ class ConfigLoaderTest {
         ServerConfig server = defaults.server();
         SessionConfig sessions = defaults.sessions();
         GatewayConfig expected = new GatewayConfig(
-                new ServerConfig(server.host(), 9000, server.path(), server.maxFrameBytes(),
-                        List.of("https://app.example.com"), server.handshakeTimeout(), server.ioThreads(),
-                        server.preferEpoll(), server.nodeId()),
+                new ServerConfig(
+                        server.host(),
+                        9000,
+                        server.path(),
+                        server.maxFrameBytes(),
+                        List.of("https://app.example.com"),
+                        server.handshakeTimeout(),
+                        server.ioThreads(),
+                        server.preferEpoll(),
+                        server.nodeId()),
                 defaults.auth(),
-                new SessionConfig(sessions.reconnectWindow(), sessions.tombstoneTtl(), sessions.tombstoneMaxEntries(),
-                        sessions.replayMaxMessages(), 64 * 1024, sessions.maxQueuedMessages(),
-                        sessions.maxTrackedMessageIds(), sessions.maxSessions(), sessions.maxSessionsPerUser(),
+                new SessionConfig(
+                        sessions.reconnectWindow(),
+                        sessions.tombstoneTtl(),
+                        sessions.tombstoneMaxEntries(),
+                        sessions.replayMaxMessages(),
+                        64 * 1024,
+                        sessions.maxQueuedMessages(),
+                        sessions.maxTrackedMessageIds(),
+                        sessions.maxSessions(),
+                        sessions.maxSessionsPerUser(),
                         Duration.ofSeconds(2)),
-                new WorkerConfig(WorkerConfig.DEFAULT_KIND, new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL),
+                new WorkerConfig(
+                        WorkerConfig.DEFAULT_KIND,
+                        new EchoWorkerConfig(7, EchoWorkerConfig.DEFAULT_DELTA_INTERVAL),
                         ProcessWorkerConfig.defaults()),
                 defaults.pool(),
                 defaults.limits(),
@@ -125,7 +153,8 @@ class ConfigLoaderTest {
     void workerEnvironmentMappingReplacesTheDefaultWhole() {
         GatewayConfig config = ConfigLoader.parse("worker:\n  process:\n    env:\n      FOO: bar\n", NO_ENV);
         assertEquals(Map.of("FOO", "bar"), config.worker().process().env());
-        assertEquals(ProcessWorkerConfig.DEFAULT_COMMAND, config.worker().process().command());
+        assertEquals(
+                ProcessWorkerConfig.DEFAULT_COMMAND, config.worker().process().command());
     }
 
     @Test
@@ -170,7 +199,11 @@ class ConfigLoaderTest {
     @Test
     void loadDefaultUsesTheFileInTheWorkingDirectoryWhenPresent() throws IOException {
         assertEquals(GatewayConfig.defaults(), ConfigLoader.loadDefault(tmp, NO_ENV));
-        assertEquals(9100, ConfigLoader.loadDefault(tmp, Map.of("TETHER_PORT", "9100")).server().port());
+        assertEquals(
+                9100,
+                ConfigLoader.loadDefault(tmp, Map.of("TETHER_PORT", "9100"))
+                        .server()
+                        .port());
 
         Files.createDirectories(tmp.resolve("config"));
         Files.writeString(tmp.resolve("config").resolve("gateway.yaml"), "server: {port: 9200}\n");
@@ -179,15 +212,15 @@ class ConfigLoaderTest {
 
     @Test
     void invalidYamlFails() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("server: {port: 80\n", NO_ENV));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("server: {port: 80\n", NO_ENV));
         assertTrue(e.getMessage().contains("invalid YAML"), e.getMessage());
     }
 
     @Test
     void duplicateKeyFails() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("server:\n  port: 1\n  port: 2\n", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("server:\n  port: 1\n  port: 2\n", NO_ENV));
         assertTrue(e.getMessage().contains("port"), e.getMessage());
     }
 
@@ -202,53 +235,67 @@ class ConfigLoaderTest {
     @Test
     void unknownTopLevelKeyFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("servers: {}\n", NO_ENV));
-        assertEquals("servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web)", e.getMessage());
+        assertEquals(
+                "servers: unknown key (expected one of: server, auth, sessions, worker, pool, limits, abuse, drain, heartbeat, reload, logging, admin, web)",
+                e.getMessage());
     }
 
     @Test
     void unknownNestedKeyFailsNamingTheDottedKey() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  replay_max_mesages: 5\n", NO_ENV));
-        assertEquals("sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
-                + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
-                + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after, store, redis,"
-                + " handoff_timeout, max_viewers_per_session)", e.getMessage());
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("sessions:\n  replay_max_mesages: 5\n", NO_ENV));
+        assertEquals(
+                "sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
+                        + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
+                        + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after, store, redis,"
+                        + " handoff_timeout, max_viewers_per_session)",
+                e.getMessage());
     }
 
     @Test
     void maxViewersPerSessionDefaultsToEightAndZeroMeansNoViewers() {
         assertEquals(8, ConfigLoader.parse("", NO_ENV).sessions().maxViewersPerSession());
-        assertEquals(0, ConfigLoader.parse("sessions:\n  max_viewers_per_session: 0\n", NO_ENV).sessions()
-                .maxViewersPerSession());
-        ConfigException e = assertThrows(ConfigException.class,
+        assertEquals(
+                0,
+                ConfigLoader.parse("sessions:\n  max_viewers_per_session: 0\n", NO_ENV)
+                        .sessions()
+                        .maxViewersPerSession());
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> ConfigLoader.parse("sessions:\n  max_viewers_per_session: many\n", NO_ENV));
         assertTrue(e.getMessage().startsWith("sessions.max_viewers_per_session"), e.getMessage());
     }
 
     @Test
     void theRedisStoreNeedsANodeIdAndAValidUriAndLease() {
-        ConfigException noNode = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  store: redis\n", NO_ENV));
-        assertEquals("server.node_id: null (expected: a node id: sessions.store: redis needs one per node)",
+        ConfigException noNode =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("sessions:\n  store: redis\n", NO_ENV));
+        assertEquals(
+                "server.node_id: null (expected: a node id: sessions.store: redis needs one per node)",
                 noNode.getMessage());
-        ConfigException badStore = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  store: etcd\n", NO_ENV));
+        ConfigException badStore =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("sessions:\n  store: etcd\n", NO_ENV));
         assertEquals("sessions.store: etcd (expected: one of [memory, redis])", badStore.getMessage());
-        ConfigException badUri = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "sessions:\n  redis:\n    uri: http://user:hunter2@host\n", NO_ENV));
+        ConfigException badUri = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse("sessions:\n  redis:\n    uri: http://user:hunter2@host\n", NO_ENV));
         assertTrue(badUri.getMessage().startsWith("sessions.redis.uri: (not shown)"), badUri.getMessage());
         assertFalse(badUri.getMessage().contains("hunter2"), "a password in the URI is never shown");
-        ConfigException badLease = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  redis:\n    lease: 500ms\n", NO_ENV));
+        ConfigException badLease = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("sessions:\n  redis:\n    lease: 500ms\n", NO_ENV));
         assertEquals("sessions.redis.lease: 500ms (expected: 1s..10m)", badLease.getMessage());
-        ConfigException badHandoff = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  handoff_timeout: 2h\n", NO_ENV));
+        ConfigException badHandoff = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("sessions:\n  handoff_timeout: 2h\n", NO_ENV));
         assertEquals("sessions.handoff_timeout: 2h (expected: 0s..1h)", badHandoff.getMessage());
 
-        GatewayConfig shared = ConfigLoader.parse("server:\n  node_id: n1\nsessions:\n  store: redis\n",
+        GatewayConfig shared = ConfigLoader.parse(
+                "server:\n  node_id: n1\nsessions:\n  store: redis\n",
                 Map.of(ConfigLoader.ENV_REDIS_URI, "redis://:secret@10.0.0.5:6380/2"));
         assertTrue(shared.sessions().shared());
-        assertEquals("redis://:secret@10.0.0.5:6380/2", shared.sessions().redis().uri(), "TETHER_REDIS_URI overrides the file");
+        assertEquals(
+                "redis://:secret@10.0.0.5:6380/2",
+                shared.sessions().redis().uri(),
+                "TETHER_REDIS_URI overrides the file");
         assertEquals(Duration.ofSeconds(10), shared.sessions().redis().lease());
         assertEquals(Duration.ofSeconds(30), shared.sessions().handoffTimeout());
         assertEquals("before_send", shared.sessions().redis().writeMode(), "frames wait for the store by default");
@@ -258,16 +305,29 @@ class ConfigLoaderTest {
 
     @Test
     void aRedisClusterIsNamedByItsSeedNodesAndAMalformedListFailsWithoutShowingTheUri() {
-        GatewayConfig cluster = ConfigLoader.parse("server:\n  node_id: n1\nsessions:\n  store: redis\n",
+        GatewayConfig cluster = ConfigLoader.parse(
+                "server:\n  node_id: n1\nsessions:\n  store: redis\n",
                 Map.of(ConfigLoader.ENV_REDIS_URI, "redis-cluster://:secret@10.0.0.5:7000,10.0.0.6:7000,redis-c:7000"));
-        assertEquals("redis-cluster://:secret@10.0.0.5:7000,10.0.0.6:7000,redis-c:7000", cluster.sessions().redis().uri());
-        assertEquals("rediss-cluster://10.0.0.5:7000?timeout=5s", ConfigLoader.parse(
-                "sessions:\n  redis:\n    uri: rediss-cluster://10.0.0.5:7000?timeout=5s\n", NO_ENV).sessions().redis().uri());
-        for (String bad : List.of("redis-cluster://", "redis-cluster://:hunter2@", "redis-cluster://:hunter2@host",
-                "redis-cluster://:hunter2@host:7000,", "redis-cluster://:hunter2@host:7000,,other:7000",
+        assertEquals(
+                "redis-cluster://:secret@10.0.0.5:7000,10.0.0.6:7000,redis-c:7000",
+                cluster.sessions().redis().uri());
+        assertEquals(
+                "rediss-cluster://10.0.0.5:7000?timeout=5s",
+                ConfigLoader.parse("sessions:\n  redis:\n    uri: rediss-cluster://10.0.0.5:7000?timeout=5s\n", NO_ENV)
+                        .sessions()
+                        .redis()
+                        .uri());
+        for (String bad : List.of(
+                "redis-cluster://",
+                "redis-cluster://:hunter2@",
+                "redis-cluster://:hunter2@host",
+                "redis-cluster://:hunter2@host:7000,",
+                "redis-cluster://:hunter2@host:7000,,other:7000",
                 "redis-cluster://:hunter2@host:port")) {
-            ConfigException e = assertThrows(ConfigException.class,
-                    () -> ConfigLoader.parse("sessions:\n  redis:\n    uri: '" + bad + "'\n", NO_ENV), bad);
+            ConfigException e = assertThrows(
+                    ConfigException.class,
+                    () -> ConfigLoader.parse("sessions:\n  redis:\n    uri: '" + bad + "'\n", NO_ENV),
+                    bad);
             assertTrue(e.getMessage().startsWith("sessions.redis.uri: (not shown) (expected: "), e.getMessage());
             assertTrue(e.getMessage().contains("redis-cluster://host:port,host:port"), e.getMessage());
             assertFalse(e.getMessage().contains("hunter2"), "a password in the URI is never shown");
@@ -286,7 +346,8 @@ class ConfigLoaderTest {
                 arguments("worker.echo.speed", "worker: {echo: {speed: 2}}"),
                 arguments("server.Port", "server: {Port: 2}"),
                 arguments("server.maxFrameBytes", "server: {maxFrameBytes: 2048}"),
-                arguments("auth.public_keys[0].kd",
+                arguments(
+                        "auth.public_keys[0].kd",
                         "auth: {algorithms: [RS256], public_keys: [{kd: a, algorithm: RS256, file: x.pem}]}"),
                 arguments("extra", "extra: ~"));
     }
@@ -295,8 +356,8 @@ class ConfigLoaderTest {
 
     @Test
     void messageNamesKeyValueAndExpectation() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("sessions:\n  reconnect_window: -5s\n", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("sessions:\n  reconnect_window: -5s\n", NO_ENV));
         assertEquals("sessions.reconnect_window: -5s (expected: > 0)", e.getMessage());
         assertEquals("sessions.reconnect_window", e.key());
     }
@@ -332,56 +393,110 @@ class ConfigLoaderTest {
                 row("server.compression.threshold", "2MiB", "server.compression.threshold: 2MiB (expected: 0..1MiB)"),
                 row("server.compression.level", "0", "server.compression.level: 0 (expected: 1..9)"),
                 row("server.compression.level", "10", "server.compression.level: 10 (expected: 1..9)"),
-                row("server.compression.client_max_window_bits", "8",
+                row(
+                        "server.compression.client_max_window_bits",
+                        "8",
                         "server.compression.client_max_window_bits: 8 (expected: 9..15)"),
-                row("server.allowed_origins", "[]",
+                row(
+                        "server.allowed_origins",
+                        "[]",
                         "server.allowed_origins: [] (expected: [\"*\"] or a non-empty list of origins)"),
-                row("server.allowed_origins", "['*', 'https://a.example']",
+                row(
+                        "server.allowed_origins",
+                        "['*', 'https://a.example']",
                         "server.allowed_origins: [*, https://a.example]"
                                 + " (expected: either [\"*\"] alone or a list of exact origins)"),
-                row("server.allowed_origins", "['https://a.example/app']", "server.allowed_origins[0]:"
-                        + " https://a.example/app (expected: an origin like https://app.example.com or"
-                        + " http://localhost:3000 (scheme://host[:port], no path))"),
-                row("server.allowed_origins", "['https://a.example', app.example.com]", "server.allowed_origins[1]:"
-                        + " app.example.com (expected: an origin like https://app.example.com or"
-                        + " http://localhost:3000 (scheme://host[:port], no path))"),
+                row(
+                        "server.allowed_origins",
+                        "['https://a.example/app']",
+                        "server.allowed_origins[0]:"
+                                + " https://a.example/app (expected: an origin like https://app.example.com or"
+                                + " http://localhost:3000 (scheme://host[:port], no path))"),
+                row(
+                        "server.allowed_origins",
+                        "['https://a.example', app.example.com]",
+                        "server.allowed_origins[1]:"
+                                + " app.example.com (expected: an origin like https://app.example.com or"
+                                + " http://localhost:3000 (scheme://host[:port], no path))"),
                 row("server.handshake_timeout", "0s", "server.handshake_timeout: 0s (expected: > 0)"),
                 row("server.handshake_timeout", "-1s", "server.handshake_timeout: -1s (expected: > 0)"),
                 row("server.io_threads", "-1", "server.io_threads: -1 (expected: 0..1024)"),
                 row("server.io_threads", "1025", "server.io_threads: 1025 (expected: 0..1024)"),
-                row("server.node_id", "Node-A", "server.node_id: Node-A (expected: null or 1..32 characters of a-z, 0-9 and -)"),
-                row("server.node_id", "a.b", "server.node_id: a.b (expected: null or 1..32 characters of a-z, 0-9 and -)"),
-                row("server.node_id", "'" + "a".repeat(33) + "'", "server.node_id: " + "a".repeat(33) + " (expected: null or 1..32 characters of a-z, 0-9 and -)"),
+                row(
+                        "server.node_id",
+                        "Node-A",
+                        "server.node_id: Node-A (expected: null or 1..32 characters of a-z, 0-9 and -)"),
+                row(
+                        "server.node_id",
+                        "a.b",
+                        "server.node_id: a.b (expected: null or 1..32 characters of a-z, 0-9 and -)"),
+                row(
+                        "server.node_id",
+                        "'" + "a".repeat(33) + "'",
+                        "server.node_id: " + "a".repeat(33)
+                                + " (expected: null or 1..32 characters of a-z, 0-9 and -)"),
                 // auth
-                row("auth.algorithms", "[]", "auth.algorithms: []"
-                        + " (expected: a non-empty list drawn from [HS256, HS384, HS512, RS256, ES256])"),
-                row("auth.algorithms", "[none]", "auth.algorithms[0]: none (expected: one of"
-                        + " [HS256, HS384, HS512, RS256, ES256]; unsigned tokens are never accepted)"),
-                row("auth.algorithms", "[hs256]",
+                row(
+                        "auth.algorithms",
+                        "[]",
+                        "auth.algorithms: []"
+                                + " (expected: a non-empty list drawn from [HS256, HS384, HS512, RS256, ES256])"),
+                row(
+                        "auth.algorithms",
+                        "[none]",
+                        "auth.algorithms[0]: none (expected: one of"
+                                + " [HS256, HS384, HS512, RS256, ES256]; unsigned tokens are never accepted)"),
+                row(
+                        "auth.algorithms",
+                        "[hs256]",
                         "auth.algorithms[0]: hs256 (expected: one of [HS256, HS384, HS512, RS256, ES256])"),
-                row("auth.algorithms", "[HS256, HS256]",
+                row(
+                        "auth.algorithms",
+                        "[HS256, HS256]",
                         "auth.algorithms[1]: HS256 (expected: no duplicates in auth.algorithms)"),
-                row("auth.hmac_secret", "short", "auth.hmac_secret: <redacted, 5 bytes>"
-                        + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
-                row("auth.hmac_secret", "''", "auth.hmac_secret: <redacted, 0 bytes>"
-                        + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
+                row(
+                        "auth.hmac_secret",
+                        "short",
+                        "auth.hmac_secret: <redacted, 5 bytes>"
+                                + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
+                row(
+                        "auth.hmac_secret",
+                        "''",
+                        "auth.hmac_secret: <redacted, 0 bytes>"
+                                + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)"),
                 row("auth.issuer", "''", "auth.issuer: \"\" (expected: a non-empty string, or null to skip the check)"),
-                row("auth.audience", "' '", "auth.audience:   (expected: a non-empty string, or null to skip the check)"),
+                row(
+                        "auth.audience",
+                        "' '",
+                        "auth.audience:   (expected: a non-empty string, or null to skip the check)"),
                 row("auth.clock_skew", "-1s", "auth.clock_skew: -1s (expected: 0s..10m)"),
                 row("auth.clock_skew", "11m", "auth.clock_skew: 11m (expected: 0s..10m)"),
-                row("auth.public_keys", "[{algorithm: HS256, file: k.pem}]",
+                row(
+                        "auth.public_keys",
+                        "[{algorithm: HS256, file: k.pem}]",
                         "auth.public_keys[0].algorithm: HS256 (expected: one of [RS256, ES256])"),
-                row("auth.public_keys", "[{algorithm: RS256, file: k.pem}]",
+                row(
+                        "auth.public_keys",
+                        "[{algorithm: RS256, file: k.pem}]",
                         "auth.public_keys[0].algorithm: RS256 (expected: an algorithm enabled in auth.algorithms [HS256])"),
-                row("auth.algorithms", "[~]",
+                row(
+                        "auth.algorithms",
+                        "[~]",
                         "auth.algorithms[0]: null (expected: one of [HS256, HS384, HS512, RS256, ES256])"),
-                row("auth.public_keys", "[{file: k.pem}]",
+                row(
+                        "auth.public_keys",
+                        "[{file: k.pem}]",
                         "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
-                row("auth.public_keys", "[~]",
+                row(
+                        "auth.public_keys",
+                        "[~]",
                         "auth.public_keys[0]: null (expected: a mapping with algorithm and file, algorithm and pem,"
                                 + " or format jwks and file)"),
-                row("auth.public_keys", "[{algorithm: RS256}]", "auth.public_keys[0].algorithm: RS256"
-                        + " (expected: an algorithm enabled in auth.algorithms [HS256])"),
+                row(
+                        "auth.public_keys",
+                        "[{algorithm: RS256}]",
+                        "auth.public_keys[0].algorithm: RS256"
+                                + " (expected: an algorithm enabled in auth.algorithms [HS256])"),
                 // sessions
                 row("sessions.reconnect_window", "0s", "sessions.reconnect_window: 0s (expected: > 0)"),
                 row("sessions.tombstone_ttl", "-1h", "sessions.tombstone_ttl: -1h (expected: > 0)"),
@@ -394,9 +509,13 @@ class ConfigLoaderTest {
                 row("sessions.max_sessions", "0", "sessions.max_sessions: 0 (expected: >= 1)"),
                 row("sessions.max_sessions_per_user", "0", "sessions.max_sessions_per_user: 0 (expected: >= 1)"),
                 row("sessions.retry_after", "999ms", "sessions.retry_after: 999ms (expected: >= 1s)"),
-                row("sessions.max_viewers_per_session", "-1",
+                row(
+                        "sessions.max_viewers_per_session",
+                        "-1",
                         "sessions.max_viewers_per_session: -1 (expected: 0..10000)"),
-                row("sessions.max_viewers_per_session", "10001",
+                row(
+                        "sessions.max_viewers_per_session",
+                        "10001",
                         "sessions.max_viewers_per_session: 10001 (expected: 0..10000)"),
                 // worker
                 row("worker.kind", "python", "worker.kind: python (expected: one of [echo, process])"),
@@ -404,15 +523,42 @@ class ConfigLoaderTest {
                 row("worker.echo.deltas", "1001", "worker.echo.deltas: 1001 (expected: 1..1000)"),
                 row("worker.echo.delta_interval", "-1ms", "worker.echo.delta_interval: -1ms (expected: 0s..10s)"),
                 row("worker.echo.delta_interval", "11s", "worker.echo.delta_interval: 11s (expected: 0s..10s)"),
-                row("worker.process.command", "[]", "worker.process.command: [] (expected: a non-empty list of non-empty strings)"),
-                row("worker.process.env_allow", "[LD_PRELOAD]", "worker.process.env_allow[0]: LD_PRELOAD (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
-                row("worker.process.env_allow", "[PATH, 'A B']", "worker.process.env_allow[1]: A B (expected: an environment variable name)"),
-                row("worker.process.env", "{JAVA_TOOL_OPTIONS: x}", "worker.process.env.JAVA_TOOL_OPTIONS: JAVA_TOOL_OPTIONS (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
-                row("worker.process.env", "{LD_LIBRARY_PATH: /x}", "worker.process.env.LD_LIBRARY_PATH: LD_LIBRARY_PATH (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
-                row("worker.process.command", "[worker, \"a\\0b\"]", "worker.process.command: an argument with a NUL character (expected: arguments without NUL characters (a process cannot receive them))"),
-                row("worker.process.env", "{TOKEN: \"a\\0b\"}", "worker.process.env.TOKEN: a value with a NUL character (expected: a value without NUL characters (a process cannot receive them))"),
-                row("worker.process.max_line_bytes", "512", "worker.process.max_line_bytes: 512 (expected: 1KiB..64MiB)"),
-                row("worker.process.max_pending_events", "0", "worker.process.max_pending_events: 0 (expected: 1..1000000)"),
+                row(
+                        "worker.process.command",
+                        "[]",
+                        "worker.process.command: [] (expected: a non-empty list of non-empty strings)"),
+                row(
+                        "worker.process.env_allow",
+                        "[LD_PRELOAD]",
+                        "worker.process.env_allow[0]: LD_PRELOAD (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row(
+                        "worker.process.env_allow",
+                        "[PATH, 'A B']",
+                        "worker.process.env_allow[1]: A B (expected: an environment variable name)"),
+                row(
+                        "worker.process.env",
+                        "{JAVA_TOOL_OPTIONS: x}",
+                        "worker.process.env.JAVA_TOOL_OPTIONS: JAVA_TOOL_OPTIONS (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row(
+                        "worker.process.env",
+                        "{LD_LIBRARY_PATH: /x}",
+                        "worker.process.env.LD_LIBRARY_PATH: LD_LIBRARY_PATH (expected: a variable that cannot inject code (LD_*, DYLD_*, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS, CLASSPATH, NODE_OPTIONS, PYTHONPATH, BASH_ENV, TETHER_* ... are refused))"),
+                row(
+                        "worker.process.command",
+                        "[worker, \"a\\0b\"]",
+                        "worker.process.command: an argument with a NUL character (expected: arguments without NUL characters (a process cannot receive them))"),
+                row(
+                        "worker.process.env",
+                        "{TOKEN: \"a\\0b\"}",
+                        "worker.process.env.TOKEN: a value with a NUL character (expected: a value without NUL characters (a process cannot receive them))"),
+                row(
+                        "worker.process.max_line_bytes",
+                        "512",
+                        "worker.process.max_line_bytes: 512 (expected: 1KiB..64MiB)"),
+                row(
+                        "worker.process.max_pending_events",
+                        "0",
+                        "worker.process.max_pending_events: 0 (expected: 1..1000000)"),
                 row("worker.process.stop_grace", "11m", "worker.process.stop_grace: 11m (expected: 0s..10m)"),
                 row("worker.process.kill_grace", "-1s", "worker.process.kill_grace: -1s (expected: 0s..10m)"),
                 // pool
@@ -432,35 +578,61 @@ class ConfigLoaderTest {
                 row("auth.key_reload_interval", "50ms", "auth.key_reload_interval: 50ms (expected: >= 100ms)"),
                 row("auth.key_reload_interval", "0", "auth.key_reload_interval: 0s (expected: >= 100ms)"),
                 row("auth.key_reload_interval", "often", "auth.key_reload_interval: often" + duration),
-                row("auth.public_keys", "[{format: der, file: k.der}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: der, file: k.der}]",
                         "auth.public_keys[0].format: der (expected: one of [pem, jwks])"),
-                row("auth.public_keys", "[{format: JWKS, file: k.json}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: JWKS, file: k.json}]",
                         "auth.public_keys[0].format: JWKS (expected: one of [pem, jwks])"),
-                row("auth.public_keys", "[{format: jwks}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: jwks}]",
                         "auth.public_keys[0].file: null (expected: the path of a JWK Set file, since format is jwks)"),
-                row("auth.public_keys", "[{format: jwks, file: k.json, kid: k1}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: jwks, file: k.json, kid: k1}]",
                         "auth.public_keys[0].kid: k1 (expected: no kid with format jwks; each JWK carries its own)"),
-                row("auth.public_keys", "[{format: jwks, file: k.json, algorithm: RS256}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: jwks, file: k.json, algorithm: RS256}]",
                         "auth.public_keys[0].algorithm: RS256 (expected: no algorithm with format jwks;"
                                 + " each JWK's alg (or key type) gives it)"),
-                row("auth.public_keys", "[{format: jwks, pem: '-----BEGIN PUBLIC KEY-----'}]",
+                row(
+                        "auth.public_keys",
+                        "[{format: jwks, pem: '-----BEGIN PUBLIC KEY-----'}]",
                         "auth.public_keys[0].pem: <inline PEM, 26 chars> (expected: no pem with format jwks;"
                                 + " a JWK Set is read from file)"),
-                row("auth.public_keys", "[{pem: x}]", "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
-                row("auth.public_keys", "[{format: jwks, file: [a]}]",
+                row(
+                        "auth.public_keys",
+                        "[{pem: x}]",
+                        "auth.public_keys[0].algorithm: null (expected: one of [RS256, ES256])"),
+                row(
+                        "auth.public_keys",
+                        "[{format: jwks, file: [a]}]",
                         "auth.public_keys[0].file: [\"a\"] (expected: a file path)"),
                 // abuse
-                row("abuse.connections_per_second", "0", "abuse.connections_per_second: 0.0 (expected: a rate per second > 0 and <= 1000000)"),
+                row(
+                        "abuse.connections_per_second",
+                        "0",
+                        "abuse.connections_per_second: 0.0 (expected: a rate per second > 0 and <= 1000000)"),
                 row("abuse.connection_burst", "0", "abuse.connection_burst: 0 (expected: 1..1000000)"),
                 row("abuse.max_tracked_addresses", "0", "abuse.max_tracked_addresses: 0 (expected: 1..100000000)"),
-                row("abuse.messages_per_second", "-3", "abuse.messages_per_second: -3.0 (expected: a rate per second > 0 and <= 1000000)"),
+                row(
+                        "abuse.messages_per_second",
+                        "-3",
+                        "abuse.messages_per_second: -3.0 (expected: a rate per second > 0 and <= 1000000)"),
                 row("abuse.message_burst", "0", "abuse.message_burst: 0 (expected: 1..1000000)"),
                 row("abuse.max_strikes", "0", "abuse.max_strikes: 0 (expected: 1..1000000)"),
                 row("abuse.strike_window", "0s", "abuse.strike_window: 0s (expected: > 0)"),
                 row("abuse.max_message_bytes", "8", "abuse.max_message_bytes: 8 (expected: 16..64MiB)"),
                 row("abuse.outbound_high_water", "1KiB", "abuse.outbound_high_water: 1KiB (expected: 4KiB..1GiB)"),
                 row("abuse.outbound_stall_timeout", "0s", "abuse.outbound_stall_timeout: 0s (expected: > 0)"),
-                row("abuse.max_outbound_bytes", "512KiB", "abuse.max_outbound_bytes: 512KiB (expected: >= abuse.outbound_high_water (1MiB))"),
+                row(
+                        "abuse.max_outbound_bytes",
+                        "512KiB",
+                        "abuse.max_outbound_bytes: 512KiB (expected: >= abuse.outbound_high_water (1MiB))"),
                 // drain, heartbeat, reload, logging, admin
                 row("drain.timeout", "2h", "drain.timeout: 2h (expected: 0s..1h)"),
                 row("drain.retry_after", "0s", "drain.retry_after: 0s (expected: 1s..1h)"),
@@ -475,17 +647,32 @@ class ConfigLoaderTest {
                 row("limits.restart_window", "0s", "limits.restart_window: 0s (expected: > 0)"),
                 row("limits.rss_poll_interval", "5ms", "limits.rss_poll_interval: 5ms (expected: >= 10ms)"),
                 row("limits.rss_soft_limit", "1KiB", "limits.rss_soft_limit: 1KiB (expected: >= 1MiB)"),
-                row("limits.rss_hard_limit", "256MiB", "limits.rss_hard_limit: 256MiB (expected: >= limits.rss_soft_limit (512MiB))"),
+                row(
+                        "limits.rss_hard_limit",
+                        "256MiB",
+                        "limits.rss_hard_limit: 256MiB (expected: >= limits.rss_soft_limit (512MiB))"),
                 row("limits.max_duration", "0s", "limits.max_duration: 0s (expected: > 0)"),
-                row("limits.warning_ratio", "1.0", "limits.warning_ratio: 1.0 (expected: a fraction between 0 and 1, exclusive)"),
-                row("limits.warning_ratio", "0", "limits.warning_ratio: 0.0 (expected: a fraction between 0 and 1, exclusive)"),
+                row(
+                        "limits.warning_ratio",
+                        "1.0",
+                        "limits.warning_ratio: 1.0 (expected: a fraction between 0 and 1, exclusive)"),
+                row(
+                        "limits.warning_ratio",
+                        "0",
+                        "limits.warning_ratio: 0.0 (expected: a fraction between 0 and 1, exclusive)"),
                 row("limits.duration_grace", "2h", "limits.duration_grace: 2h (expected: 0s..1h)"),
                 row("limits.idle_timeout", "0s", "limits.idle_timeout: 0s (expected: > 0)"),
                 row("limits.first_message_timeout", "-1s", "limits.first_message_timeout: -1s (expected: > 0)"),
                 row("limits.interrupt_after_disconnect", "0s", "limits.interrupt_after_disconnect: 0s (expected: > 0)"),
                 row("limits.turn_stall_timeout", "-1s", "limits.turn_stall_timeout: -1s (expected: 0s..1d)"),
-                row("sessions.redis.write_mode", "eventually", "sessions.redis.write_mode: eventually (expected: one of [before_send, batched])"),
-                row("sessions.redis.unavailable_after", "10ms", "sessions.redis.unavailable_after: 10ms (expected: 100ms..1m)"),
+                row(
+                        "sessions.redis.write_mode",
+                        "eventually",
+                        "sessions.redis.write_mode: eventually (expected: one of [before_send, batched])"),
+                row(
+                        "sessions.redis.unavailable_after",
+                        "10ms",
+                        "sessions.redis.unavailable_after: 10ms (expected: 100ms..1m)"),
                 // wrong types and unparsable scalars
                 row("server.port", "abc", "server.port: abc (expected: an integer)"),
                 row("server.port", "80.5", "server.port: 80.5 (expected: an integer)"),
@@ -493,11 +680,15 @@ class ConfigLoaderTest {
                 row("server.port", "99999999999", "server.port: 99999999999 (expected: an integer)"),
                 row("server.prefer_epoll", "maybe", "server.prefer_epoll: maybe (expected: true or false)"),
                 row("server.prefer_epoll", "1", "server.prefer_epoll: 1 (expected: true or false)"),
-                row("server.allowed_origins", "https://a.example",
+                row(
+                        "server.allowed_origins",
+                        "https://a.example",
                         "server.allowed_origins: https://a.example (expected: a list)"),
                 row("server.max_frame_bytes", "1MB", "server.max_frame_bytes: 1MB" + size),
                 row("server.max_frame_bytes", "1.5MiB", "server.max_frame_bytes: 1.5MiB" + size),
-                row("server.max_frame_bytes", "4GiB",
+                row(
+                        "server.max_frame_bytes",
+                        "4GiB",
                         "server.max_frame_bytes: 4GiB (expected: " + ByteSizes.EXPECTED + ", below 2GiB)"),
                 row("sessions.replay_max_bytes", "[1]", "sessions.replay_max_bytes: [1]" + size),
                 row("sessions.reconnect_window", "soon", "sessions.reconnect_window: soon" + duration),
@@ -506,7 +697,9 @@ class ConfigLoaderTest {
                 row("server", "5", "server: 5 (expected: a mapping)"),
                 row("worker.echo", "[]", "worker.echo: [] (expected: a mapping)"),
                 row("auth.hmac_secret", "[not, shown]", "auth.hmac_secret: <redacted> (expected: a string)"),
-                row("auth.public_keys", "[{algorithm: RS256, file: [a]}]",
+                row(
+                        "auth.public_keys",
+                        "[{algorithm: RS256, file: [a]}]",
                         "auth.public_keys[0].file: [\"a\"] (expected: a file path)"));
     }
 
@@ -528,8 +721,8 @@ class ConfigLoaderTest {
 
     @Test
     void hs512WithTheDevSecretFailsNamingTheSecretKey() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("auth: {algorithms: [HS256, HS512]}", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("auth: {algorithms: [HS256, HS512]}", NO_ENV));
         assertEquals("auth.hmac_secret", e.key());
         assertTrue(e.getMessage().contains("at least 64 bytes (UTF-8) because HS512 is enabled"), e.getMessage());
         assertFalse(e.getMessage().contains(AuthConfig.DEV_HMAC_SECRET), e.getMessage());
@@ -545,22 +738,28 @@ class ConfigLoaderTest {
 
     @Test
     void hs384AcceptsTheDevSecret() {
-        assertTrue(ConfigLoader.parse("auth: {algorithms: [HS384]}", NO_ENV).auth().usesDevSecret());
+        assertTrue(
+                ConfigLoader.parse("auth: {algorithms: [HS384]}", NO_ENV).auth().usesDevSecret());
     }
 
     @Test
     void publicKeyAlgorithmNeedsAKey() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("auth: {algorithms: [HS256, ES256]}", NO_ENV));
-        assertEquals("auth.public_keys: [] (expected: at least one key with algorithm ES256,"
-                + " because auth.algorithms contains it)", e.getMessage());
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("auth: {algorithms: [HS256, ES256]}", NO_ENV));
+        assertEquals(
+                "auth.public_keys: [] (expected: at least one key with algorithm ES256,"
+                        + " because auth.algorithms contains it)",
+                e.getMessage());
     }
 
     @Test
     void missingPublicKeyFileFailsNamingItsKey() {
         String missing = tmp.resolve("missing.pem").toString();
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + missing + "'}]}", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + missing + "'}]}",
+                        NO_ENV));
         assertEquals("auth.public_keys[0].file", e.key());
         assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + missing + " (expected: "), e.getMessage());
     }
@@ -576,42 +775,66 @@ class ConfigLoaderTest {
                     - {kid: r1, algorithm: RS256, file: '%s'}
                     - {algorithm: ES256, file: '%s'}
                 """.formatted(rsa, ec), NO_ENV).auth();
-        assertEquals(List.of(new PublicKeyConfig("r1", "RS256", rsa), new PublicKeyConfig(null, "ES256", ec)),
+        assertEquals(
+                List.of(new PublicKeyConfig("r1", "RS256", rsa), new PublicKeyConfig(null, "ES256", ec)),
                 auth.publicKeys());
     }
 
     @Test
     void duplicateKidFails() {
-        ConfigException e = assertThrows(ConfigException.class, () -> new AuthConfig(List.of("RS256"), null,
-                List.of(new PublicKeyConfig("k", "RS256", Path.of("a.pem")),
-                        new PublicKeyConfig("k", "RS256", Path.of("b.pem"))),
-                null, null, Duration.ZERO, false, Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30)));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> new AuthConfig(
+                        List.of("RS256"),
+                        null,
+                        List.of(
+                                new PublicKeyConfig("k", "RS256", Path.of("a.pem")),
+                                new PublicKeyConfig("k", "RS256", Path.of("b.pem"))),
+                        null,
+                        null,
+                        Duration.ZERO,
+                        false,
+                        Duration.ofMinutes(1),
+                        Duration.ofSeconds(15),
+                        Duration.ofSeconds(30)));
         assertEquals("auth.public_keys[1].kid: k (expected: a kid not used by another key)", e.getMessage());
     }
 
     @Test
     void publicKeyWithoutFileFailsNamingIt() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256}]}", NO_ENV));
-        assertEquals("auth.public_keys[0].file: null (expected: the path of a PEM public key file, or inline pem)",
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse("auth: {algorithms: [RS256], public_keys: [{algorithm: RS256}]}", NO_ENV));
+        assertEquals(
+                "auth.public_keys[0].file: null (expected: the path of a PEM public key file, or inline pem)",
                 e.getMessage());
     }
 
     @Test
     void nullsInDirectConstructionFailNamingTheKey() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> new WorkerConfig(null, EchoWorkerConfig.defaults(), ProcessWorkerConfig.defaults()));
         assertEquals("worker.kind: null (expected: one of [echo, process])", e.getMessage());
-        e = assertThrows(ConfigException.class, () -> new SessionConfig(null, Duration.ofHours(1), 1, 1, 1024, 0,
-                1, 1, 1, Duration.ofSeconds(1)));
+        e = assertThrows(
+                ConfigException.class,
+                () -> new SessionConfig(null, Duration.ofHours(1), 1, 1, 1024, 0, 1, 1, 1, Duration.ofSeconds(1)));
         assertEquals("sessions.reconnect_window: null (expected: > 0)", e.getMessage());
     }
 
     @Test
     void noHmacAlgorithmNeedsNoSecret() {
-        AuthConfig auth = new AuthConfig(List.of("RS256"), null,
-                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))), null, null, Duration.ZERO, false,
-                Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30));
+        AuthConfig auth = new AuthConfig(
+                List.of("RS256"),
+                null,
+                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))),
+                null,
+                null,
+                Duration.ZERO,
+                false,
+                Duration.ofMinutes(1),
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(30));
         assertFalse(auth.usesDevSecret());
     }
 
@@ -620,31 +843,39 @@ class ConfigLoaderTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource
     void invalidPublicKeyEntryFailsNamingIt(String entries, String message) {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> ConfigLoader.parse("auth: {algorithms: [RS256], public_keys: " + entries + "}", NO_ENV));
         assertEquals(message, e.getMessage());
     }
 
     static Stream<Arguments> invalidPublicKeyEntryFailsNamingIt() {
         return Stream.of(
-                arguments("[{algorithm: RS256, file: a.pem, pem: x}]",
+                arguments(
+                        "[{algorithm: RS256, file: a.pem, pem: x}]",
                         "auth.public_keys[0].pem: <inline PEM, 1 chars> (expected: either file or pem, not both)"),
-                arguments("[{algorithm: RS256, pem: ' '}]",
+                arguments(
+                        "[{algorithm: RS256, pem: ' '}]",
                         "auth.public_keys[0].pem: <inline PEM, 1 chars> (expected: a -----BEGIN PUBLIC KEY----- block)"),
-                arguments("[{algorithm: RS256, pem: 'not a key'}]",
+                arguments(
+                        "[{algorithm: RS256, pem: 'not a key'}]",
                         "auth.public_keys[0].pem: <inline PEM, 9 chars> (expected: a PEM public key for RS256;"
                                 + " no -----BEGIN PUBLIC KEY----- block found)"),
-                arguments("[{algorithm: RS256, pem: '" + TestKeys.publicPem(RSA) + "'},"
-                                + " {algorithm: RS256, pem: '" + TestKeys.publicPem(EC) + "'}]",
-                        "auth.public_keys[1].pem: <inline PEM, " + TestKeys.publicPem(EC).length() + " chars>"
+                arguments(
+                        "[{algorithm: RS256, pem: '" + TestKeys.publicPem(RSA) + "'}," + " {algorithm: RS256, pem: '"
+                                + TestKeys.publicPem(EC) + "'}]",
+                        "auth.public_keys[1].pem: <inline PEM, "
+                                + TestKeys.publicPem(EC).length() + " chars>"
                                 + " (expected: a PEM public key for RS256; PEM holds an EC key, but RS256 needs an RSA key)"));
     }
 
     @Test
     void inlinePrivateKeyFailsWithoutShowingIt() {
         String pem = TestKeys.pem("PRIVATE KEY", RSA.getPrivate().getEncoded());
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, pem: '" + pem + "'}]}", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, pem: '" + pem + "'}]}", NO_ENV));
         assertEquals("auth.public_keys[0].pem", e.key());
         assertTrue(e.getMessage().contains("PEM holds a private key"), e.getMessage());
         assertFalse(e.getMessage().contains(pem.substring(40, 80)), e.getMessage());
@@ -661,7 +892,8 @@ class ConfigLoaderTest {
                       algorithm: ES256
                       pem: |
                 %s
-                """.formatted(pem.indent(8).stripTrailing()), NO_ENV).auth();
+                """.formatted(pem.indent(8).stripTrailing()), NO_ENV)
+                .auth();
         assertEquals(List.of(new PublicKeyConfig("e1", "ES256", null, pem, "pem")), auth.publicKeys());
         assertEquals(List.of(KeySource.inlinePem("auth.public_keys[0]", "e1", "ES256", pem)), auth.keySources());
         assertFalse(auth.toString().contains("BEGIN"), auth.toString());
@@ -670,8 +902,11 @@ class ConfigLoaderTest {
 
     @Test
     void jwkSetFileLoadsAndGivesTheKeysAlgorithms() throws IOException {
-        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.jwkSet(
-                TestKeys.jwk(RSA.getPublic(), "r1", null, null), TestKeys.jwk(EC.getPublic(), "e1", "ES256", "sig")));
+        Path jwks = Files.writeString(
+                tmp.resolve("jwks.json"),
+                TestKeys.jwkSet(
+                        TestKeys.jwk(RSA.getPublic(), "r1", null, null),
+                        TestKeys.jwk(EC.getPublic(), "e1", "ES256", "sig")));
         Path pem = Files.writeString(tmp.resolve("extra.pem"), TestKeys.publicPem(OTHER_RSA));
         AuthConfig auth = ConfigLoader.parse("""
                 auth:
@@ -681,63 +916,104 @@ class ConfigLoaderTest {
                     - {format: jwks, file: '%s'}
                     - {kid: r2, algorithm: RS256, file: '%s'}
                 """.formatted(jwks, pem), NO_ENV).auth();
-        assertEquals(List.of(new PublicKeyConfig(null, null, jwks, null, "jwks"), new PublicKeyConfig("r2", "RS256", pem)),
+        assertEquals(
+                List.of(new PublicKeyConfig(null, null, jwks, null, "jwks"), new PublicKeyConfig("r2", "RS256", pem)),
                 auth.publicKeys());
-        assertEquals(List.of(KeySource.jwksFile("auth.public_keys[0]", jwks),
-                KeySource.pemFile("auth.public_keys[1]", "r2", "RS256", pem)), auth.keySources());
+        assertEquals(
+                List.of(
+                        KeySource.jwksFile("auth.public_keys[0]", jwks),
+                        KeySource.pemFile("auth.public_keys[1]", "r2", "RS256", pem)),
+                auth.keySources());
         assertEquals(Duration.ofMillis(250), auth.keyReloadInterval());
     }
 
     @Test
     void missingJwkSetFileFailsNamingItsKey() {
         String missing = tmp.resolve("missing.json").toString();
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + missing + "'}]}", NO_ENV));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + missing + "'}]}", NO_ENV));
         assertEquals("auth.public_keys[0].file", e.key());
-        assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + missing
-                + " (expected: a readable JWK Set file (working directory: "), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith("auth.public_keys[0].file: " + missing
+                                + " (expected: a readable JWK Set file (working directory: "),
+                e.getMessage());
     }
 
     @Test
     void unparsableKeyFilesFailNamingTheirKey() throws IOException {
         Path junk = Files.writeString(tmp.resolve("junk.pem"), "-----BEGIN PUBLIC KEY-----\n");
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + junk + "'}]}", NO_ENV));
-        assertEquals("auth.public_keys[0].file: " + junk + " (expected: a PEM public key for RS256;"
-                + " no -----BEGIN PUBLIC KEY----- block found)", e.getMessage());
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256], public_keys: [{algorithm: RS256, file: '" + junk + "'}]}",
+                        NO_ENV));
+        assertEquals(
+                "auth.public_keys[0].file: " + junk + " (expected: a PEM public key for RS256;"
+                        + " no -----BEGIN PUBLIC KEY----- block found)",
+                e.getMessage());
 
         Path half = Files.writeString(tmp.resolve("half.json"), "{\"keys\": [");
-        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+        e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("""
                 auth:
                   algorithms: [RS256]
                   public_keys: [{algorithm: RS256, pem: '%s'}, {format: jwks, file: '%s'}]
                 """.formatted(TestKeys.publicPem(RSA), half), NO_ENV));
         assertEquals("auth.public_keys[1].file", e.key());
-        assertTrue(e.getMessage().startsWith("auth.public_keys[1].file: " + half
-                + " (expected: a JWK Set; not a valid JWK Set: "), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "auth.public_keys[1].file: " + half + " (expected: a JWK Set; not a valid JWK Set: "),
+                e.getMessage());
 
-        String privateJwk = Jwks.UNSAFE_JSON(Jwks.builder().rsaKeyPair(RSA).id("p").build());
+        String privateJwk =
+                Jwks.UNSAFE_JSON(Jwks.builder().rsaKeyPair(RSA).id("p").build());
         Path secret = Files.writeString(tmp.resolve("private.json"), TestKeys.jwkSet(privateJwk));
-        e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + secret + "'}]}", NO_ENV));
-        assertTrue(e.getMessage().startsWith("auth.public_keys[0].file: " + secret
-                + " (expected: a JWK Set; JWK keys[0] (kid p) is a private key"), e.getMessage());
+        e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256], public_keys: [{format: jwks, file: '" + secret + "'}]}", NO_ENV));
+        assertTrue(
+                e.getMessage()
+                        .startsWith("auth.public_keys[0].file: " + secret
+                                + " (expected: a JWK Set; JWK keys[0] (kid p) is a private key"),
+                e.getMessage());
     }
 
     @Test
     void jwkSetWithoutAKeyForAnEnabledAlgorithmFails() throws IOException {
-        Path jwks = Files.writeString(tmp.resolve("enc.json"), TestKeys.jwkSet(
-                TestKeys.jwk(RSA.getPublic(), "enc", "RSA-OAEP", "enc"), TestKeys.jwk(EC.getPublic(), "e1", null, null)));
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {algorithms: [RS256, ES256], public_keys: [{format: jwks, file: '" + jwks + "'}]}", NO_ENV));
-        assertEquals("auth.public_keys: [jwks:" + jwks + "] (expected: at least one key with algorithm RS256,"
-                + " because auth.algorithms contains it; the JWK Sets hold none usable)", e.getMessage());
+        Path jwks = Files.writeString(
+                tmp.resolve("enc.json"),
+                TestKeys.jwkSet(
+                        TestKeys.jwk(RSA.getPublic(), "enc", "RSA-OAEP", "enc"),
+                        TestKeys.jwk(EC.getPublic(), "e1", null, null)));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        "auth: {algorithms: [RS256, ES256], public_keys: [{format: jwks, file: '" + jwks + "'}]}",
+                        NO_ENV));
+        assertEquals(
+                "auth.public_keys: [jwks:" + jwks + "] (expected: at least one key with algorithm RS256,"
+                        + " because auth.algorithms contains it; the JWK Sets hold none usable)",
+                e.getMessage());
     }
 
     @Test
     void oldConstructorKeepsTheDefaultReloadInterval() {
-        AuthConfig auth = new AuthConfig(List.of("HS256"), AuthConfig.DEV_HMAC_SECRET, List.of(), null, null,
-                Duration.ZERO, false, Duration.ofMinutes(1), Duration.ofSeconds(15), Duration.ofSeconds(30));
+        AuthConfig auth = new AuthConfig(
+                List.of("HS256"),
+                AuthConfig.DEV_HMAC_SECRET,
+                List.of(),
+                null,
+                null,
+                Duration.ZERO,
+                false,
+                Duration.ofMinutes(1),
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(30));
         assertEquals(AuthConfig.DEFAULT_KEY_RELOAD_INTERVAL, auth.keyReloadInterval());
         assertEquals(Duration.ofSeconds(10), GatewayConfig.defaults().auth().keyReloadInterval());
     }
@@ -746,7 +1022,8 @@ class ConfigLoaderTest {
 
     @Test
     void environmentOverridesTheFile() {
-        GatewayConfig config = ConfigLoader.parse("server: {port: 9000}\nauth: {hmac_secret: " + SECRET_64 + "}\n",
+        GatewayConfig config = ConfigLoader.parse(
+                "server: {port: 9000}\nauth: {hmac_secret: " + SECRET_64 + "}\n",
                 Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", "from-the-environment-0123456789-abcdef"));
         assertEquals(0, config.server().port());
         assertEquals("from-the-environment-0123456789-abcdef", config.auth().hmacSecret());
@@ -762,28 +1039,40 @@ class ConfigLoaderTest {
 
     @Test
     void adminPortFromTheEnvironmentMovesTheAdminListener() {
-        assertEquals(0, ConfigLoader.load(SHIPPED_FILE, Map.of("TETHER_ADMIN_PORT", "0")).admin().port());
-        assertEquals(9181, ConfigLoader.parse("admin: {port: 9100}", Map.of("TETHER_ADMIN_PORT", "9181")).admin().port());
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("", Map.of("TETHER_ADMIN_PORT", "eighty")));
-        assertEquals("TETHER_ADMIN_PORT: eighty (expected: an integer port 0..65535 (overrides admin.port))", e.getMessage());
+        assertEquals(
+                0,
+                ConfigLoader.load(SHIPPED_FILE, Map.of("TETHER_ADMIN_PORT", "0"))
+                        .admin()
+                        .port());
+        assertEquals(
+                9181,
+                ConfigLoader.parse("admin: {port: 9100}", Map.of("TETHER_ADMIN_PORT", "9181"))
+                        .admin()
+                        .port());
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("", Map.of("TETHER_ADMIN_PORT", "eighty")));
+        assertEquals(
+                "TETHER_ADMIN_PORT: eighty (expected: an integer port 0..65535 (overrides admin.port))",
+                e.getMessage());
     }
 
     @ParameterizedTest(name = "TETHER_PORT={0}")
     @ValueSource(strings = {"abc", "", "-1", "65536", "80.0", "8080x"})
     void invalidPortFromEnvironmentFailsNamingTheVariable(String value) {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("", Map.of("TETHER_PORT", value)));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("", Map.of("TETHER_PORT", value)));
         assertTrue(e.getMessage().startsWith("TETHER_PORT: "), e.getMessage());
         assertTrue(e.getMessage().contains("0..65535"), e.getMessage());
     }
 
     @Test
     void shortSecretFromEnvironmentFailsNamingKeyAndVariableWithoutShowingIt() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("", Map.of("TETHER_JWT_SECRET", "hunter2")));
-        assertEquals("auth.hmac_secret (from TETHER_JWT_SECRET): <redacted, 7 bytes>"
-                + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)", e.getMessage());
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse("", Map.of("TETHER_JWT_SECRET", "hunter2")));
+        assertEquals(
+                "auth.hmac_secret (from TETHER_JWT_SECRET): <redacted, 7 bytes>"
+                        + " (expected: at least 32 bytes (UTF-8) because HS256 is enabled)",
+                e.getMessage());
     }
 
     // --- secrecy --------------------------------------------------------------------------------
@@ -793,7 +1082,9 @@ class ConfigLoaderTest {
         GatewayConfig config = ConfigLoader.parse("", Map.of("TETHER_JWT_SECRET", SECRET_64));
         assertFalse(config.auth().toString().contains(SECRET_64), config.auth().toString());
         assertFalse(config.toString().contains(SECRET_64), config.toString());
-        assertTrue(config.auth().toString().contains("hmacSecret=<redacted>"), config.auth().toString());
+        assertTrue(
+                config.auth().toString().contains("hmacSecret=<redacted>"),
+                config.auth().toString());
         assertFalse(GatewayConfig.defaults().toString().contains(AuthConfig.DEV_HMAC_SECRET));
     }
 
@@ -811,7 +1102,8 @@ class ConfigLoaderTest {
     @Test
     void explicitOriginsAllowOnlyExactMatches() {
         ServerConfig server = ConfigLoader.parse(
-                "server: {allowed_origins: ['https://app.example.com', 'http://localhost:3000']}", NO_ENV).server();
+                        "server: {allowed_origins: ['https://app.example.com', 'http://localhost:3000']}", NO_ENV)
+                .server();
         assertFalse(server.allowsAnyOrigin());
         assertTrue(server.originAllowed("https://app.example.com"));
         assertTrue(server.originAllowed("HTTPS://App.Example.com"));
@@ -835,9 +1127,16 @@ class ConfigLoaderTest {
     @Test
     void nodeIdIsOptional() {
         assertNull(GatewayConfig.defaults().server().nodeId());
-        assertNull(ConfigLoader.parse("server: {node_id: null}", NO_ENV).server().nodeId());
-        assertEquals("gw-1", ConfigLoader.parse("server: {node_id: gw-1}", NO_ENV).server().nodeId());
-        assertEquals("a".repeat(32), ConfigLoader.parse("server: {node_id: " + "a".repeat(32) + "}", NO_ENV).server().nodeId());
+        assertNull(
+                ConfigLoader.parse("server: {node_id: null}", NO_ENV).server().nodeId());
+        assertEquals(
+                "gw-1",
+                ConfigLoader.parse("server: {node_id: gw-1}", NO_ENV).server().nodeId());
+        assertEquals(
+                "a".repeat(32),
+                ConfigLoader.parse("server: {node_id: " + "a".repeat(32) + "}", NO_ENV)
+                        .server()
+                        .nodeId());
     }
 
     @Test
@@ -850,9 +1149,13 @@ class ConfigLoaderTest {
 
     @Test
     void nodeIdComesFromTheEnvironmentToo() {
-        assertEquals("pod-7", ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "pod-7")).server().nodeId());
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "Pod_7")));
+        assertEquals(
+                "pod-7",
+                ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "pod-7"))
+                        .server()
+                        .nodeId());
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("", Map.of("TETHER_NODE_ID", "Pod_7")));
         assertTrue(e.getMessage().startsWith("server.node_id: Pod_7"), e.getMessage());
     }
 }

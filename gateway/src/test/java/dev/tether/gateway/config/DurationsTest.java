@@ -31,8 +31,21 @@ class DurationsTest {
     }
 
     @ParameterizedTest(name = "[{index}] ''{0}''")
-    @ValueSource(strings = {"", "s", "5", "5 minutes", "5M", "1.5s", "1h30m", "+5s", "abc", "5sec",
-            "99999999999999999999d", "9223372036854775807d"})
+    @ValueSource(
+            strings = {
+                "",
+                "s",
+                "5",
+                "5 minutes",
+                "5M",
+                "1.5s",
+                "1h30m",
+                "+5s",
+                "abc",
+                "5sec",
+                "99999999999999999999d",
+                "9223372036854775807d"
+            })
     void rejectsGarbage(String text) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(text));
         assertTrue(e.getMessage().contains(Durations.EXPECTED), e.getMessage());

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** The {@code server.tls} and {@code admin.tls} keys: defaults, validation naming the key, the key password kept out of messages. */
 class TlsConfigTest {
@@ -45,15 +45,17 @@ class TlsConfigTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "server: {tls: {enabled: true, private_key_file: /k.pem}}|server.tls.cert_chain_file",
-            "server: {tls: {enabled: true, cert_chain_file: /c.pem}}|server.tls.private_key_file",
-            "server: {tls: {provider: boringssl}}|server.tls.provider",
-            "server: {tls: {reload_interval: 10ms}}|server.tls.reload_interval",
-            "admin: {tls: {enabled: true}}|admin.tls.enabled",
-            "admin: {tls: {client_auth: optional}}|admin.tls.client_auth",
-            "admin: {tls: {client_auth: require}}|admin.tls.client_auth",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "server: {tls: {enabled: true, private_key_file: /k.pem}}|server.tls.cert_chain_file",
+                "server: {tls: {enabled: true, cert_chain_file: /c.pem}}|server.tls.private_key_file",
+                "server: {tls: {provider: boringssl}}|server.tls.provider",
+                "server: {tls: {reload_interval: 10ms}}|server.tls.reload_interval",
+                "admin: {tls: {enabled: true}}|admin.tls.enabled",
+                "admin: {tls: {client_auth: optional}}|admin.tls.client_auth",
+                "admin: {tls: {client_auth: require}}|admin.tls.client_auth",
+            })
     void invalidValuesFailNamingTheKey(String yaml, String key) {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Map.of()));
         assertTrue(e.getMessage().startsWith(key + ":"), e.getMessage());
@@ -64,7 +66,9 @@ class TlsConfigTest {
         String yaml = FILES + "admin:\n  tls:\n    enabled: true\n    client_auth: require\n";
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Map.of()));
         assertTrue(e.getMessage().startsWith("admin.tls.client_ca_file:"), e.getMessage());
-        AdminTlsConfig admin = ConfigLoader.parse(yaml + "    client_ca_file: /etc/tether/admin-ca.pem\n", Map.of()).admin().tls();
+        AdminTlsConfig admin = ConfigLoader.parse(yaml + "    client_ca_file: /etc/tether/admin-ca.pem\n", Map.of())
+                .admin()
+                .tls();
         assertTrue(admin.requiresClientCertificates());
         assertEquals(Path.of("/etc/tether/admin-ca.pem"), admin.clientCaFile());
     }
@@ -75,11 +79,14 @@ class TlsConfigTest {
         GatewayConfig config = ConfigLoader.parse(FILES, Map.of(ConfigLoader.ENV_TLS_KEY_PASSWORD, password));
         assertEquals(password, config.server().tls().keyPassword());
         assertFalse(config.toString().contains(password), config.toString());
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                FILES + "    provider: nope\n", Map.of(ConfigLoader.ENV_TLS_KEY_PASSWORD, password)));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        FILES + "    provider: nope\n", Map.of(ConfigLoader.ENV_TLS_KEY_PASSWORD, password)));
         assertFalse(e.getMessage().contains(password), e.getMessage());
-        ConfigException whole = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "server: {tls: [1]}", Map.of(ConfigLoader.ENV_TLS_KEY_PASSWORD, password)));
+        ConfigException whole = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse("server: {tls: [1]}", Map.of(ConfigLoader.ENV_TLS_KEY_PASSWORD, password)));
         assertFalse(whole.getMessage().contains(password), whole.getMessage());
     }
 

@@ -28,44 +28,61 @@ class WebConfigTest {
 
     @Test
     void keysAreRead() {
-        WebConfig web = ConfigLoader.parse("web: {demo_page: false, dev_tokens: true, dev_token_max_ttl: 10m}", Map.of()).web();
+        WebConfig web = ConfigLoader.parse(
+                        "web: {demo_page: false, dev_tokens: true, dev_token_max_ttl: 10m}", Map.of())
+                .web();
         assertEquals(new WebConfig(false, true, Duration.ofMinutes(10)), web);
     }
 
     @Test
     void devTokenMaxTtlIsBounded() {
-        ConfigException tooShort = assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse("web: {dev_token_max_ttl: 1s}", Map.of()));
+        ConfigException tooShort =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("web: {dev_token_max_ttl: 1s}", Map.of()));
         assertEquals("web.dev_token_max_ttl: 1s (expected: 5s..1d)", tooShort.getMessage());
         assertThrows(ConfigException.class, () -> ConfigLoader.parse("web: {dev_token_max_ttl: 2d}", Map.of()));
     }
 
     @Test
     void devTokensWithARealSecretFromTheEnvironmentRefuseToStart() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> ConfigLoader.load(SHIPPED, Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET)));
         assertEquals("web.dev_tokens", e.key());
-        assertTrue(e.getMessage().startsWith("web.dev_tokens: true (expected: false unless auth.hmac_secret is the "
-                + "built-in development secret"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith("web.dev_tokens: true (expected: false unless auth.hmac_secret is the "
+                                + "built-in development secret"),
+                e.getMessage());
         assertFalse(e.getMessage().contains(REAL_SECRET));
     }
 
     @Test
     void devTokensWithARealSecretInTheFileRefuseToStart() {
-        assertEquals("web.dev_tokens", assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                "auth: {hmac_secret: " + REAL_SECRET + "}\nweb: {dev_tokens: true}", Map.of())).key());
+        assertEquals(
+                "web.dev_tokens",
+                assertThrows(
+                                ConfigException.class,
+                                () -> ConfigLoader.parse(
+                                        "auth: {hmac_secret: " + REAL_SECRET + "}\nweb: {dev_tokens: true}", Map.of()))
+                        .key());
     }
 
     @Test
     void theDemoPageCannotShareTheRootPathWithTheWebSocket() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("server: {path: /}", Map.of()));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> ConfigLoader.parse("server: {path: /}", Map.of()));
         assertEquals("web.demo_page", e.key());
-        assertEquals("/", ConfigLoader.parse("server: {path: /}\nweb: {demo_page: false}", Map.of()).server().path());
+        assertEquals(
+                "/",
+                ConfigLoader.parse("server: {path: /}\nweb: {demo_page: false}", Map.of())
+                        .server()
+                        .path());
     }
 
     @Test
     void aRealSecretWithDevTokensOffStarts() {
-        GatewayConfig config = ConfigLoader.parse("web: {dev_tokens: false}", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET));
+        GatewayConfig config =
+                ConfigLoader.parse("web: {dev_tokens: false}", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET));
         assertFalse(config.web().devTokens());
         assertFalse(config.auth().usesDevSecret());
     }
@@ -80,18 +97,26 @@ class WebConfigTest {
     @Test
     void devTokensOnANetworkAddressAreRefusedUnlessDevTokensRemote() {
         for (String host : List.of("0.0.0.0", "::", "192.168.1.20", "gateway.example.com")) {
-            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-                    "server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of()), host);
+            ConfigException e = assertThrows(
+                    ConfigException.class,
+                    () -> ConfigLoader.parse("server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of()),
+                    host);
             assertEquals("web.dev_tokens", e.key());
-            assertTrue(e.getMessage().contains("server.host (" + host + ") is not a loopback address, unless "
-                    + "web.dev_tokens_remote is true"), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .contains("server.host (" + host + ") is not a loopback address, unless "
+                                    + "web.dev_tokens_remote is true"),
+                    e.getMessage());
         }
-        GatewayConfig remote = ConfigLoader.parse("server: {host: 0.0.0.0}\nweb: {dev_tokens: true, dev_tokens_remote: true}",
-                Map.of());
+        GatewayConfig remote = ConfigLoader.parse(
+                "server: {host: 0.0.0.0}\nweb: {dev_tokens: true, dev_tokens_remote: true}", Map.of());
         assertTrue(remote.web().devTokensRemote());
         for (String host : List.of("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost")) {
-            assertTrue(ConfigLoader.parse("server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of())
-                    .web().devTokens(), host);
+            assertTrue(
+                    ConfigLoader.parse("server: {host: '" + host + "'}\nweb: {dev_tokens: true}", Map.of())
+                            .web()
+                            .devTokens(),
+                    host);
         }
     }
 
@@ -109,15 +134,19 @@ class WebConfigTest {
     void onlyADevelopmentSetupAcceptsThePublicSecret() {
         assertTrue(ConfigLoader.load(SHIPPED, Map.of()).acceptsPublicSecret(), "the development file");
         assertTrue(GatewayConfig.defaults().acceptsPublicSecret(), "the built-in defaults: refused at start-up");
-        assertFalse(ConfigLoader.parse("", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET)).acceptsPublicSecret());
+        assertFalse(ConfigLoader.parse("", Map.of(ConfigLoader.ENV_JWT_SECRET, REAL_SECRET))
+                .acceptsPublicSecret());
     }
 
     @Test
     void subprocessWorkersNeedTheEpollTransport() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> ConfigLoader.parse("server: {prefer_epoll: false}\nworker: {kind: process}", Map.of()));
         assertEquals("server.prefer_epoll", e.key());
-        assertFalse(ConfigLoader.parse("server: {prefer_epoll: false}\nworker: {kind: echo}", Map.of()).server().preferEpoll());
+        assertFalse(ConfigLoader.parse("server: {prefer_epoll: false}\nworker: {kind: echo}", Map.of())
+                .server()
+                .preferEpoll());
     }
 
     @Test
@@ -138,7 +167,8 @@ class WebConfigTest {
 
     @Test
     void productionExampleNeverCarriesASecretOfItsOwn() {
-        assertTrue(ConfigLoader.load(PRODUCTION, Map.of()).auth().usesDevSecret(),
+        assertTrue(
+                ConfigLoader.load(PRODUCTION, Map.of()).auth().usesDevSecret(),
                 "without TETHER_JWT_SECRET it falls back to the public default (and warns): no secret is in the file");
     }
 }

@@ -36,14 +36,21 @@ class ProbesTest {
         // A warm worker is handed out even while the breaker is open.
         assertEquals(List.of(), Probes.notReadyReasons(false, false, pool(1, 1, 10, BreakerState.OPEN, false)));
 
-        assertEquals(List.of(Probes.NO_WORKER), Probes.notReadyReasons(false, false, pool(0, 0, 10, BreakerState.OPEN, false)));
-        assertEquals(List.of(Probes.NO_WORKER), Probes.notReadyReasons(false, false, pool(0, 10, 10, BreakerState.CLOSED, false)));
-        assertEquals(List.of(Probes.NO_WORKER), Probes.notReadyReasons(false, false, pool(0, 0, 10, BreakerState.CLOSED, true)));
+        assertEquals(
+                List.of(Probes.NO_WORKER),
+                Probes.notReadyReasons(false, false, pool(0, 0, 10, BreakerState.OPEN, false)));
+        assertEquals(
+                List.of(Probes.NO_WORKER),
+                Probes.notReadyReasons(false, false, pool(0, 10, 10, BreakerState.CLOSED, false)));
+        assertEquals(
+                List.of(Probes.NO_WORKER),
+                Probes.notReadyReasons(false, false, pool(0, 0, 10, BreakerState.CLOSED, true)));
     }
 
     @Test
     void everyReasonInItsOrder() {
-        assertEquals(List.of(Probes.DRAINING, Probes.NO_WORKER, Probes.AT_CAPACITY),
+        assertEquals(
+                List.of(Probes.DRAINING, Probes.NO_WORKER, Probes.AT_CAPACITY),
                 Probes.notReadyReasons(true, true, pool(0, 0, 10, BreakerState.OPEN, false)));
         assertEquals(List.of(Probes.DRAINING, Probes.AT_CAPACITY), Probes.notReadyReasons(true, true, null));
     }

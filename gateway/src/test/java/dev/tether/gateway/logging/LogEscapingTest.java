@@ -10,7 +10,8 @@ class LogEscapingTest {
 
     @Test
     void lineBreaksAndControlCharactersBecomeVisibleEscapes() {
-        assertEquals("a\\nb\\rc\\u001b[31md\\u0000e\\u007ff\\u0085g\\u2028h\\u2029i",
+        assertEquals(
+                "a\\nb\\rc\\u001b[31md\\u0000e\\u007ff\\u0085g\\u2028h\\u2029i",
                 LogEscaping.escape("a\nb\rc\u001b[31md\u0000e\u007ff\u0085g\u2028h\u2029i"));
     }
 

@@ -10,8 +10,8 @@ import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.UpgradeRefusal;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
@@ -55,8 +55,10 @@ class MicrometerMetricsTest {
     void authFailuresCarryStageAndLowerCaseReason() {
         metrics.authFailed(MeterNames.STAGE_UPGRADE, "BAD_SIGNATURE");
         metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
-        assertEquals(1, counter(MeterNames.AUTH_FAILURES, MeterNames.STAGE, "upgrade", MeterNames.REASON, "bad_signature"));
-        assertEquals(1, counter(MeterNames.AUTH_FAILURES, MeterNames.STAGE, "refresh", MeterNames.REASON, "wrong_subject"));
+        assertEquals(
+                1, counter(MeterNames.AUTH_FAILURES, MeterNames.STAGE, "upgrade", MeterNames.REASON, "bad_signature"));
+        assertEquals(
+                1, counter(MeterNames.AUTH_FAILURES, MeterNames.STAGE, "refresh", MeterNames.REASON, "wrong_subject"));
     }
 
     @Test
@@ -82,10 +84,17 @@ class MicrometerMetricsTest {
     @Test
     void sessionStartIsTimedByKind() {
         metrics.sessionStarted(StartKind.COLD, Duration.ofMillis(1500));
-        var cold = registry.get(MeterNames.SESSION_START).tags(MeterNames.START, "cold").timer();
+        var cold = registry.get(MeterNames.SESSION_START)
+                .tags(MeterNames.START, "cold")
+                .timer();
         assertEquals(1, cold.count());
         assertEquals(1500, cold.totalTime(TimeUnit.MILLISECONDS), 0.001);
-        assertEquals(0, registry.get(MeterNames.SESSION_START).tags(MeterNames.START, "warm").timer().count());
+        assertEquals(
+                0,
+                registry.get(MeterNames.SESSION_START)
+                        .tags(MeterNames.START, "warm")
+                        .timer()
+                        .count());
     }
 
     @Test
@@ -116,7 +125,11 @@ class MicrometerMetricsTest {
         assertEquals(2, gauge(MeterNames.SESSIONS, MeterNames.STATE, "idle"));
         assertEquals(1, gauge(MeterNames.SESSIONS, MeterNames.STATE, "processing"));
         assertEquals(0, gauge(MeterNames.SESSIONS, MeterNames.STATE, "preparing"));
-        assertNull(registry.find(MeterNames.SESSIONS).tags(MeterNames.STATE, "ended").gauge(), "ended is always 0");
+        assertNull(
+                registry.find(MeterNames.SESSIONS)
+                        .tags(MeterNames.STATE, "ended")
+                        .gauge(),
+                "ended is always 0");
         assertEquals(2, gauge(MeterNames.SESSIONS_ATTACHED));
         assertEquals(1, gauge(MeterNames.SESSIONS_DETACHED));
         assertEquals(7, gauge(MeterNames.REPLAY_BUFFER_MESSAGES));
@@ -130,18 +143,43 @@ class MicrometerMetricsTest {
         metrics.sessionTakenOver(MeterNames.TAKEOVER_ADOPTED, Duration.ofMillis(80));
         metrics.sessionTakenOver(MeterNames.TAKEOVER_NOT_FOUND, Duration.ofMillis(3));
         metrics.sessionTakenOver("not an outcome", Duration.ofMillis(3));
-        Timer adopted = registry.get(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "adopted").timer();
+        Timer adopted = registry.get(MeterNames.SESSION_TAKEOVERS)
+                .tags(MeterNames.OUTCOME, "adopted")
+                .timer();
         assertEquals(2, adopted.count());
         assertEquals(200, adopted.totalTime(TimeUnit.MILLISECONDS), 0.001);
-        assertEquals(1, registry.get(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "not_found").timer().count());
-        assertNull(registry.find(MeterNames.SESSION_TAKEOVERS).tags(MeterNames.OUTCOME, "not an outcome").timer(),
+        assertEquals(
+                1,
+                registry.get(MeterNames.SESSION_TAKEOVERS)
+                        .tags(MeterNames.OUTCOME, "not_found")
+                        .timer()
+                        .count());
+        assertNull(
+                registry.find(MeterNames.SESSION_TAKEOVERS)
+                        .tags(MeterNames.OUTCOME, "not an outcome")
+                        .timer(),
                 "tags come from a fixed set");
         metrics.sessionLeft(MeterNames.LEFT_HANDOFF);
         metrics.sessionLeft(MeterNames.LEFT_LOST);
         metrics.sessionLeft(MeterNames.LEFT_LOST);
-        assertEquals(1, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "handoff").counter().count());
-        assertEquals(2, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "lost").counter().count());
-        assertEquals(0, registry.get(MeterNames.SESSIONS_LEFT).tags(MeterNames.REASON, "released").counter().count());
+        assertEquals(
+                1,
+                registry.get(MeterNames.SESSIONS_LEFT)
+                        .tags(MeterNames.REASON, "handoff")
+                        .counter()
+                        .count());
+        assertEquals(
+                2,
+                registry.get(MeterNames.SESSIONS_LEFT)
+                        .tags(MeterNames.REASON, "lost")
+                        .counter()
+                        .count());
+        assertEquals(
+                0,
+                registry.get(MeterNames.SESSIONS_LEFT)
+                        .tags(MeterNames.REASON, "released")
+                        .counter()
+                        .count());
     }
 
     @Test
@@ -152,7 +190,9 @@ class MicrometerMetricsTest {
         assertEquals(2, gauge(MeterNames.POOL_WORKERS, MeterNames.STATE, "starting"));
         assertEquals(5, gauge(MeterNames.POOL_WORKERS, MeterNames.STATE, "live"));
         assertEquals(9, registry.get(MeterNames.POOL_SPAWNS).functionCounter().count());
-        assertEquals(4, registry.get(MeterNames.POOL_SPAWN_FAILURES).functionCounter().count());
+        assertEquals(
+                4,
+                registry.get(MeterNames.POOL_SPAWN_FAILURES).functionCounter().count());
         assertEquals(MeterNames.BREAKER_HALF_OPEN, gauge(MeterNames.POOL_BREAKER_STATE));
         status.set(pool(0, 0, 0, 9, 4, BreakerState.OPEN));
         assertEquals(MeterNames.BREAKER_OPEN, gauge(MeterNames.POOL_BREAKER_STATE));
@@ -168,12 +208,14 @@ class MicrometerMetricsTest {
         for (Method event : GatewayMetrics.class.getMethods()) {
             if (!Modifier.isStatic(event.getModifiers())) {
                 Method implementation = MicrometerMetrics.class.getMethod(event.getName(), event.getParameterTypes());
-                assertEquals(MicrometerMetrics.class, implementation.getDeclaringClass(), event.getName() + " has no meter");
+                assertEquals(
+                        MicrometerMetrics.class, implementation.getDeclaringClass(), event.getName() + " has no meter");
             }
         }
     }
 
-    private static PoolStatus pool(int warm, int starting, int live, long spawned, long failures, BreakerState breaker) {
+    private static PoolStatus pool(
+            int warm, int starting, int live, long spawned, long failures, BreakerState breaker) {
         return new PoolStatus(warm, starting, live, 1, 8, spawned, failures, 0, breaker, Duration.ZERO, null, false);
     }
 }

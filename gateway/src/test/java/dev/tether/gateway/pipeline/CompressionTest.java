@@ -32,12 +32,16 @@ class CompressionTest {
 
     @Test
     void aBrowsersOfferGetsBothNoContextTakeoverFlagsThoughItAskedForNeither() {
-        WebSocketServerExtension extension = new Compression(DEFAULTS, MAX_FRAME)
-                .negotiate(offer(Map.of("client_max_window_bits", "")));
+        WebSocketServerExtension extension =
+                new Compression(DEFAULTS, MAX_FRAME).negotiate(offer(Map.of("client_max_window_bits", "")));
         WebSocketExtensionData answer = extension.newReponseData();
         assertEquals("permessage-deflate", answer.name());
-        assertTrue(answer.parameters().containsKey("server_no_context_takeover"), answer.parameters().toString());
-        assertTrue(answer.parameters().containsKey("client_no_context_takeover"), answer.parameters().toString());
+        assertTrue(
+                answer.parameters().containsKey("server_no_context_takeover"),
+                answer.parameters().toString());
+        assertTrue(
+                answer.parameters().containsKey("client_no_context_takeover"),
+                answer.parameters().toString());
         assertEquals(WebSocketExtension.RSV1, extension.rsv());
     }
 
@@ -45,7 +49,8 @@ class CompressionTest {
     void withContextTakeoverConfiguredNothingIsAddedAndTheClientWindowIsAsked() {
         CompressionConfig config = new CompressionConfig(true, 0, 6, false, false, 10);
         WebSocketExtensionData answer = new Compression(config, MAX_FRAME)
-                .negotiate(offer(Map.of("client_max_window_bits", ""))).newReponseData();
+                .negotiate(offer(Map.of("client_max_window_bits", "")))
+                .newReponseData();
         assertEquals(Map.of("client_max_window_bits", "10"), answer.parameters());
     }
 
@@ -121,8 +126,10 @@ class CompressionTest {
     }
 
     private static EmbeddedChannel inflating() {
-        return new EmbeddedChannel(new Compression(DEFAULTS, MAX_FRAME).negotiate(offer(Map.of())).newExtensionDecoder(),
-                new ControlFrameHandler(MAX_FRAME), new ErrorHandler());
+        return new EmbeddedChannel(
+                new Compression(DEFAULTS, MAX_FRAME).negotiate(offer(Map.of())).newExtensionDecoder(),
+                new ControlFrameHandler(MAX_FRAME),
+                new ErrorHandler());
     }
 
     private static TextWebSocketFrame compressed(byte[] payload) {

@@ -13,9 +13,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
@@ -30,12 +30,13 @@ class ControlFrameHandlerTest {
     private static final int MAX_FRAME = 1024;
 
     private final List<Throwable> errors = new ArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new ControlFrameHandler(MAX_FRAME), new ChannelInboundHandlerAdapter() {
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            errors.add(cause);
-        }
-    });
+    private final EmbeddedChannel channel =
+            new EmbeddedChannel(new ControlFrameHandler(MAX_FRAME), new ChannelInboundHandlerAdapter() {
+                @Override
+                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    errors.add(cause);
+                }
+            });
 
     @Test
     void aPingBecomesAControlFrameWithItsPayloadAndIsReleased() {
@@ -59,7 +60,8 @@ class ControlFrameHandlerTest {
 
     @Test
     void aContinuationIsCountedAndPassedOn() {
-        ContinuationWebSocketFrame fragment = new ContinuationWebSocketFrame(false, 0, Unpooled.copiedBuffer(new byte[] {'x'}));
+        ContinuationWebSocketFrame fragment =
+                new ContinuationWebSocketFrame(false, 0, Unpooled.copiedBuffer(new byte[] {'x'}));
         channel.writeInbound(fragment);
         assertSame(ControlFrame.CONTINUATION, channel.readInbound());
         ContinuationWebSocketFrame passed = channel.readInbound();
@@ -84,13 +86,13 @@ class ControlFrameHandlerTest {
     @Test
     void aCloseWithACodeThatMayNotBeSentIsAProtocolError() {
         for (int code : new int[] {999, 1005, 1006, 1015, 2000, 5000, 65535}) {
-            CloseWebSocketFrame close = new CloseWebSocketFrame(true, 0,
-                    Unpooled.wrappedBuffer(new byte[] {(byte) (code >> 8), (byte) code}));
+            CloseWebSocketFrame close = new CloseWebSocketFrame(
+                    true, 0, Unpooled.wrappedBuffer(new byte[] {(byte) (code >> 8), (byte) code}));
             channel.writeInbound(close);
             assertNull(channel.readInbound(), "close " + code + " is not passed on");
             assertEquals(0, close.refCnt());
-            CorruptedWebSocketFrameException error = assertInstanceOf(CorruptedWebSocketFrameException.class,
-                    errors.remove(0));
+            CorruptedWebSocketFrameException error =
+                    assertInstanceOf(CorruptedWebSocketFrameException.class, errors.remove(0));
             assertEquals(1002, error.closeStatus().code(), "close " + code);
         }
         assertFalse(channel.finish());
@@ -103,8 +105,8 @@ class ControlFrameHandlerTest {
             channel.writeInbound(frame);
             assertNull(channel.readInbound(), "rsv " + rsv + " is not passed on");
             assertEquals(0, frame.refCnt());
-            CorruptedWebSocketFrameException error = assertInstanceOf(CorruptedWebSocketFrameException.class,
-                    errors.remove(0));
+            CorruptedWebSocketFrameException error =
+                    assertInstanceOf(CorruptedWebSocketFrameException.class, errors.remove(0));
             assertEquals(1002, error.closeStatus().code(), "rsv " + rsv);
         }
         assertFalse(channel.finish());
@@ -130,10 +132,13 @@ class ControlFrameHandlerTest {
         assertTrue(ControlFrameHandler.sendableCode(Unpooled.EMPTY_BUFFER));
         assertFalse(ControlFrameHandler.sendableCode(Unpooled.wrappedBuffer(new byte[] {3})));
         for (int code = 0; code < 65536; code++) {
-            boolean expected = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
-                    || (code >= 3000 && code <= 4999);
-            assertEquals(expected, ControlFrameHandler.sendableCode(
-                    Unpooled.wrappedBuffer(new byte[] {(byte) (code >> 8), (byte) code})), "code " + code);
+            boolean expected =
+                    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+            assertEquals(
+                    expected,
+                    ControlFrameHandler.sendableCode(
+                            Unpooled.wrappedBuffer(new byte[] {(byte) (code >> 8), (byte) code})),
+                    "code " + code);
         }
     }
 }

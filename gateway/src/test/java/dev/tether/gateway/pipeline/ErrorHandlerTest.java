@@ -32,8 +32,9 @@ class ErrorHandlerTest {
 
     @Test
     void protocolViolationClosesWithTheCodeItCarriesInOneCloseFrame() {
-        channel.pipeline().fireExceptionCaught(
-                new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bad utf-8"));
+        channel.pipeline()
+                .fireExceptionCaught(
+                        new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bad utf-8"));
         CloseWebSocketFrame close = channel.readOutbound();
         try {
             assertEquals(1007, close.statusCode());
@@ -47,8 +48,9 @@ class ErrorHandlerTest {
 
     @Test
     void protocolErrorClosesWith1002() {
-        channel.pipeline().fireExceptionCaught(
-                new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code 5000"));
+        channel.pipeline()
+                .fireExceptionCaught(new CorruptedWebSocketFrameException(
+                        WebSocketCloseStatus.PROTOCOL_ERROR, "invalid close code 5000"));
         CloseWebSocketFrame close = channel.readOutbound();
         try {
             assertEquals(1002, close.statusCode());
@@ -69,8 +71,9 @@ class ErrorHandlerTest {
 
     @Test
     void connectionEndingMidMessageClosesQuietly() {
-        channel.pipeline().fireExceptionCaught(
-                new PrematureChannelClosureException("Channel closed while still aggregating message"));
+        channel.pipeline()
+                .fireExceptionCaught(
+                        new PrematureChannelClosureException("Channel closed while still aggregating message"));
         assertNull(channel.readOutbound(), "the peer is gone: no 1011, it is not a server error");
         assertFalse(channel.isOpen());
         assertFalse(channel.finish());

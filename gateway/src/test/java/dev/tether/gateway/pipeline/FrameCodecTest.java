@@ -35,9 +35,12 @@ class FrameCodecTest {
         channel.writeInbound(new TextWebSocketFrame("{\"type\":"));
         channel.writeInbound(new TextWebSocketFrame("{\"type\":\"teleport\"}"));
         channel.writeInbound(new TextWebSocketFrame("{\"type\":\"message\"}"));
-        assertEquals(ErrorCode.INVALID_JSON, channel.<InboundFailure>readInbound().code());
-        assertEquals(ErrorCode.UNKNOWN_TYPE, channel.<InboundFailure>readInbound().code());
-        assertEquals(ErrorCode.INVALID_FIELD, channel.<InboundFailure>readInbound().code());
+        assertEquals(
+                ErrorCode.INVALID_JSON, channel.<InboundFailure>readInbound().code());
+        assertEquals(
+                ErrorCode.UNKNOWN_TYPE, channel.<InboundFailure>readInbound().code());
+        assertEquals(
+                ErrorCode.INVALID_FIELD, channel.<InboundFailure>readInbound().code());
         assertFalse(channel.finish());
     }
 
@@ -82,12 +85,16 @@ class FrameCodecTest {
         limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"ok\",\"data\":" + data30 + "}"));
         limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"big\",\"data\":" + data33 + "}"));
         // Whitespace the client wrote is not data: this one is 31 bytes as compact JSON.
-        limited.writeInbound(new TextWebSocketFrame("{\"type\":\"message\",\"id\":\"spaced\",\"data\":[1,   2,   3,     4,   5,     6, 7, 8, 9, 10, 11, 12, 13]}"));
+        limited.writeInbound(
+                new TextWebSocketFrame(
+                        "{\"type\":\"message\",\"id\":\"spaced\",\"data\":[1,   2,   3,     4,   5,     6, 7, 8, 9, 10, 11, 12, 13]}"));
         limited.writeInbound(new TextWebSocketFrame("{\"type\":\"ping\",\"padding\":\"" + "y".repeat(100) + "\"}"));
 
         assertEquals("ok", limited.<ClientMessage.Message>readInbound().id());
         InboundFailure tooLarge = limited.readInbound();
-        assertEquals(new InboundFailure(ErrorCode.MESSAGE_TOO_LARGE, "message data is 33 bytes; the limit is 32", "big"), tooLarge);
+        assertEquals(
+                new InboundFailure(ErrorCode.MESSAGE_TOO_LARGE, "message data is 33 bytes; the limit is 32", "big"),
+                tooLarge);
         assertEquals("spaced", limited.<ClientMessage.Message>readInbound().id());
         assertInstanceOf(ClientMessage.Ping.class, limited.readInbound(), "only message data is limited");
         assertFalse(limited.finish());

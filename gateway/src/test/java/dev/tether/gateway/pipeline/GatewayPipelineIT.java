@@ -51,13 +51,23 @@ class GatewayPipelineIT {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     private final GatewayConfig config = ConfigLoader.parse("", Map.of());
-    private final TokenVerifier verifier = new TokenVerifier(new HashSet<>(config.auth().algorithms()),
-            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), List.of(), config.auth().issuer(),
-            config.auth().audience(), config.auth().clockSkew(), Clock.systemUTC());
-    private final TokenMinter minter = new TokenMinter(
-            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
-    private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), new WireCodec(),
-            verifier, new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
+    private final TokenVerifier verifier = new TokenVerifier(
+            new HashSet<>(config.auth().algorithms()),
+            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
+            List.of(),
+            config.auth().issuer(),
+            config.auth().audience(),
+            config.auth().clockSkew(),
+            Clock.systemUTC());
+    private final TokenMinter minter =
+            new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+    private final SessionRegistry registry = new SessionRegistry(
+            config.sessions(),
+            config.limits(),
+            new WireCodec(),
+            verifier,
+            new EchoWorkerSource(1, Duration.ZERO),
+            Ticker.systemTicker());
     private final EventLoopGroup loops = new NioEventLoopGroup(1);
     private final LinkedBlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     private InetSocketAddress address;
@@ -80,7 +90,8 @@ class GatewayPipelineIT {
     @Test
     void aWebSocketAfterItsHandshakeHasTheDeclaredStagesInOrder() throws Exception {
         start();
-        URI uri = URI.create("ws://127.0.0.1:" + address.getPort() + config.server().path());
+        URI uri = URI.create(
+                "ws://127.0.0.1:" + address.getPort() + config.server().path());
         try (SessionClient client = SessionClient.open(uri, minter.mint("pipeline", Duration.ofMinutes(5), Map.of()))) {
             Channel server = nextAccepted();
             assertEquals(GatewayPipeline.afterHandshake(Set.of()), stages(server));
@@ -98,14 +109,21 @@ class GatewayPipelineIT {
             GatewayPipeline.add(channel.pipeline(), order.get(i), new ChannelInboundHandlerAdapter());
         }
         assertEquals(order, gatewayNames(channel.pipeline().names()));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> GatewayPipeline.add(channel.pipeline(), "unlisted", new ChannelInboundHandlerAdapter()));
         assertFalse(channel.finish());
     }
 
     private void start() throws InterruptedException {
-        GatewayInitializer initializer = new GatewayInitializer(config, new WireCodec(), verifier, registry,
-                HttpRoutes.builder().build(), Ticker.systemTicker(), null);
+        GatewayInitializer initializer = new GatewayInitializer(
+                config,
+                new WireCodec(),
+                verifier,
+                registry,
+                HttpRoutes.builder().build(),
+                Ticker.systemTicker(),
+                null);
         Channel listener = new ServerBootstrap()
                 .group(loops)
                 .channel(NioServerSocketChannel.class)
@@ -132,7 +150,8 @@ class GatewayPipelineIT {
 
     /** The channel's handler names, read on its event loop, without Netty's own. */
     private static List<String> stages(Channel channel) throws Exception {
-        return gatewayNames(channel.eventLoop().submit(() -> channel.pipeline().names())
+        return gatewayNames(channel.eventLoop()
+                .submit(() -> channel.pipeline().names())
                 .get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
     }
 

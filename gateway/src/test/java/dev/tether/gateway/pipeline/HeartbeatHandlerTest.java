@@ -33,6 +33,7 @@ class HeartbeatHandlerTest {
 
     /** Ping after 1s of silence in either direction; dead after 3s without a read. */
     private static final HeartbeatConfig CONFIG = new HeartbeatConfig(Duration.ofSeconds(1), Duration.ofSeconds(3));
+
     private static final long STEP_MS = 50;
 
     private final AtomicLong nanos = new AtomicLong();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.http.HttpAnswer;
+import dev.tether.gateway.http.HttpCall;
 import dev.tether.gateway.http.HttpRoutes;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -17,7 +18,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import dev.tether.gateway.http.HttpCall;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -100,8 +100,11 @@ class HttpRouteHandlerTest {
     void pathParametersMethodsAndAsyncAnswers() {
         CompletableFuture<HttpAnswer> later = new CompletableFuture<>();
         EmbeddedChannel admin = new EmbeddedChannel(new HttpRouteHandler(HttpRoutes.builder()
-                .add(HttpMethod.GET, "/things/{id}", (HttpCall call) ->
-                        CompletableFuture.completedFuture(HttpAnswer.text(HttpResponseStatus.OK, "text/plain", call.param("id"))))
+                .add(
+                        HttpMethod.GET,
+                        "/things/{id}",
+                        (HttpCall call) -> CompletableFuture.completedFuture(
+                                HttpAnswer.text(HttpResponseStatus.OK, "text/plain", call.param("id"))))
                 .add(HttpMethod.DELETE, "/things/{id}", call -> later)
                 .notFound(HttpAnswer.text(HttpResponseStatus.NOT_FOUND, "text/plain", "none"))
                 .build()));

@@ -64,8 +64,13 @@ class SessionHandlerTest {
             """, Map.of());
     private final WireCodec codec = new WireCodec();
     private final TokenVerifier verifier = verifier(config.auth());
-    private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), codec, verifier,
-            new EchoWorkerSource(config.worker().echo().deltas(), config.worker().echo().deltaInterval()),
+    private final SessionRegistry registry = new SessionRegistry(
+            config.sessions(),
+            config.limits(),
+            codec,
+            verifier,
+            new EchoWorkerSource(
+                    config.worker().echo().deltas(), config.worker().echo().deltaInterval()),
             Ticker.systemTicker());
     private final EmbeddedChannel channel = new EmbeddedChannel(new SessionHandler(registry));
 
@@ -97,15 +102,21 @@ class SessionHandlerTest {
     @Test
     void historyFromBeforeTheFirstAttachReachesTheNewConnection() throws Exception {
         CompletableFuture<Worker> pending = new CompletableFuture<>();
-        SessionRegistry slowWorkers = new SessionRegistry(config.sessions(), config.limits(), codec, verifier, new WorkerSource() {
-            @Override
-            public CompletionStage<Worker> acquire() {
-                return pending;
-            }
+        SessionRegistry slowWorkers = new SessionRegistry(
+                config.sessions(),
+                config.limits(),
+                codec,
+                verifier,
+                new WorkerSource() {
+                    @Override
+                    public CompletionStage<Worker> acquire() {
+                        return pending;
+                    }
 
-            @Override
-            public void close() {}
-        }, Ticker.systemTicker());
+                    @Override
+                    public void close() {}
+                },
+                Ticker.systemTicker());
         EmbeddedChannel created = new EmbeddedChannel(new SessionHandler(slowWorkers));
         assertEquals(SessionRegistry.Admission.ADMITTED, slowWorkers.admit(SUBJECT));
         created.attr(UpgradeTicket.KEY).set(new UpgradeTicket.Create(token(SUBJECT), pending));
@@ -113,11 +124,14 @@ class SessionHandlerTest {
         created.runPendingTasks();
 
         List<Object> out = drainOutbound(created);
-        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, out.get(0), out.toString());
+        ServerMessage.SessionReady ready =
+                assertInstanceOf(ServerMessage.SessionReady.class, out.get(0), out.toString());
         assertFalse(ready.resumed());
         assertEquals(SessionState.PREPARING, ready.state());
         assertEquals(1, ready.lastSeq());
-        assertEquals(List.of(new ServerMessage.Status(1, SessionState.PREPARING, null)), out.subList(1, out.size()),
+        assertEquals(
+                List.of(new ServerMessage.Status(1, SessionState.PREPARING, null)),
+                out.subList(1, out.size()),
                 "seq 1 is not skipped");
 
         pending.complete(new EchoWorker(2, Duration.ZERO));
@@ -133,7 +147,9 @@ class SessionHandlerTest {
 
         List<Object> out = drainOutbound();
         assertEquals(2, out.size(), out.toString());
-        assertEquals(ErrorCode.SESSION_NOT_FOUND, assertInstanceOf(ServerMessage.Error.class, out.get(0)).code());
+        assertEquals(
+                ErrorCode.SESSION_NOT_FOUND,
+                assertInstanceOf(ServerMessage.Error.class, out.get(0)).code());
         assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(out.get(1)));
         assertFalse(channel.isOpen());
         assertFalse(channel.finish());
@@ -163,7 +179,10 @@ class SessionHandlerTest {
 
             List<Object> out = drainOutbound(resume);
             assertEquals(2, out.size(), bad + ": " + out);
-            assertEquals(ErrorCode.INVALID_SEQUENCE, assertInstanceOf(ServerMessage.Error.class, out.get(0)).code(), bad);
+            assertEquals(
+                    ErrorCode.INVALID_SEQUENCE,
+                    assertInstanceOf(ServerMessage.Error.class, out.get(0)).code(),
+                    bad);
             assertEquals(CloseCode.INVALID_SEQUENCE.code(), closeCode(out.get(1)), bad);
             assertFalse(resume.finish());
         }
@@ -176,7 +195,8 @@ class SessionHandlerTest {
         assertEquals(0, SessionHandler.parseLastSeq("0"));
         assertEquals(42, SessionHandler.parseLastSeq("42"));
         assertEquals(Long.MAX_VALUE, SessionHandler.parseLastSeq("9223372036854775807"));
-        for (String bad : List.of("", "abc", "-1", "1.5", "1e3", " 1", "+1", "9223372036854775808", "99999999999999999999")) {
+        for (String bad :
+                List.of("", "abc", "-1", "1.5", "1e3", " 1", "+1", "9223372036854775808", "99999999999999999999")) {
             assertEquals(-1, SessionHandler.parseLastSeq(bad), bad);
         }
     }
@@ -186,7 +206,8 @@ class SessionHandlerTest {
         // A session with some history, created on this channel's loop and then detached.
         handshake(new UpgradeTicket.Create(token(SUBJECT), echoWorker()));
         String id = assertInstanceOf(ServerMessage.SessionReady.class, single()).sessionId();
-        channel.writeInbound(new ClientMessage.Message("m1", codec.mapper().getNodeFactory().textNode("hi")));
+        channel.writeInbound(
+                new ClientMessage.Message("m1", codec.mapper().getNodeFactory().textNode("hi")));
         channel.runPendingTasks();
         List<Object> first = drainOutbound();
         assertInstanceOf(ServerMessage.Accepted.class, first.get(0));
@@ -236,7 +257,9 @@ class SessionHandlerTest {
 
         channel.writeInbound(new InboundFailure(ErrorCode.BINARY_NOT_SUPPORTED, "binary"));
         channel.runPendingTasks();
-        assertEquals(ErrorCode.BINARY_NOT_SUPPORTED, assertInstanceOf(ServerMessage.Error.class, single()).code());
+        assertEquals(
+                ErrorCode.BINARY_NOT_SUPPORTED,
+                assertInstanceOf(ServerMessage.Error.class, single()).code());
 
         assertTrue(channel.isOpen(), "bad input never closes the connection");
         assertNull(channel.readInbound(), "nothing travels past the session handler");
@@ -317,7 +340,9 @@ class SessionHandlerTest {
     /** What the upgrade handler leaves behind, then the handshake; a create ticket comes with a reserved slot. */
     private void handshake(UpgradeTicket ticket) {
         if (ticket instanceof UpgradeTicket.Create) {
-            assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit(ticket.token().subject()));
+            assertEquals(
+                    SessionRegistry.Admission.ADMITTED,
+                    registry.admit(ticket.token().subject()));
         }
         channel.attr(UpgradeTicket.KEY).set(ticket);
         channel.pipeline().fireUserEventTriggered(handshakeComplete());
@@ -333,7 +358,8 @@ class SessionHandlerTest {
     }
 
     private static WebSocketServerProtocolHandler.HandshakeComplete handshakeComplete() {
-        return new WebSocketServerProtocolHandler.HandshakeComplete("/ws", new DefaultHttpHeaders(), GatewayPipeline.SUBPROTOCOL);
+        return new WebSocketServerProtocolHandler.HandshakeComplete(
+                "/ws", new DefaultHttpHeaders(), GatewayPipeline.SUBPROTOCOL);
     }
 
     /** Exactly one outbound message, decoded. */
@@ -375,15 +401,21 @@ class SessionHandlerTest {
     }
 
     private VerifiedToken token(String subject) throws TokenRejectedException {
-        TokenMinter minter = new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
-                AuthConfig.HS256, Clock.systemUTC());
+        TokenMinter minter = new TokenMinter(
+                config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), AuthConfig.HS256, Clock.systemUTC());
         return verifier.verify(minter.mint(subject, Duration.ofHours(1), Map.of()));
     }
 
     /** Built the way GatewayServer builds it (HMAC only here: the test config names no public keys). */
     private static TokenVerifier verifier(AuthConfig auth) {
         byte[] secret = auth.hmacSecret().getBytes(StandardCharsets.UTF_8);
-        return new TokenVerifier(new HashSet<>(auth.algorithms()), secret, List.of(), auth.issuer(), auth.audience(),
-                auth.clockSkew(), Clock.systemUTC());
+        return new TokenVerifier(
+                new HashSet<>(auth.algorithms()),
+                secret,
+                List.of(),
+                auth.issuer(),
+                auth.audience(),
+                auth.clockSkew(),
+                Clock.systemUTC());
     }
 }

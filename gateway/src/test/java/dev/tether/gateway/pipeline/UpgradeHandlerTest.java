@@ -10,12 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
-import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.UpgradeRefusal;
@@ -69,10 +69,15 @@ class UpgradeHandlerTest {
     private final ObjectMapper json = new ObjectMapper();
     private final GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
     private final TokenVerifier verifier = verifier(config.auth());
-    private final TokenMinter minter = new TokenMinter(
-            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
-    private final SessionRegistry registry = new SessionRegistry(config.sessions(), config.limits(), new WireCodec(), verifier,
-            new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker());
+    private final TokenMinter minter =
+            new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+    private final SessionRegistry registry = new SessionRegistry(
+            config.sessions(),
+            config.limits(),
+            new WireCodec(),
+            verifier,
+            new EchoWorkerSource(1, Duration.ZERO),
+            Ticker.systemTicker());
     private final AtomicLong now = new AtomicLong();
     private final Ticker ticker = now::get;
     private EmbeddedChannel channel;
@@ -133,7 +138,8 @@ class UpgradeHandlerTest {
         } finally {
             passed.release();
         }
-        UpgradeTicket.Resume resume = assertInstanceOf(UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
+        UpgradeTicket.Resume resume = assertInstanceOf(
+                UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
         assertEquals(SESSION_ID, resume.sessionId());
         assertEquals("not-a-number", resume.lastSeq(), "last_seq is judged after the handshake, not here");
         assertEquals("alice", resume.token().subject());
@@ -146,7 +152,8 @@ class UpgradeHandlerTest {
         channel.writeInbound(upgrade("/ws?session=" + SESSION_ID, "alice"));
 
         release(channel.readInbound());
-        UpgradeTicket.Resume resume = assertInstanceOf(UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
+        UpgradeTicket.Resume resume = assertInstanceOf(
+                UpgradeTicket.Resume.class, channel.attr(UpgradeTicket.KEY).get());
         assertEquals(SESSION_ID, resume.sessionId());
         assertNull(resume.lastSeq());
         assertFalse(channel.finish());
@@ -160,7 +167,8 @@ class UpgradeHandlerTest {
         channel.writeInbound(request);
 
         release(channel.readInbound());
-        assertInstanceOf(UpgradeTicket.Create.class, channel.attr(UpgradeTicket.KEY).get());
+        assertInstanceOf(
+                UpgradeTicket.Create.class, channel.attr(UpgradeTicket.KEY).get());
         assertFalse(channel.finish());
     }
 
@@ -184,8 +192,18 @@ class UpgradeHandlerTest {
 
     @Test
     void otherSpellingsOfThePathAreNotFound() throws IOException {
-        for (String target : List.of("/%77s", "/w%73", "/ws#x", "/ws/", "//ws", "/WS", "/ws;x", "/./ws", "/ws%3Fsession=x",
-                "http://127.0.0.1/ws", "ws")) {
+        for (String target : List.of(
+                "/%77s",
+                "/w%73",
+                "/ws#x",
+                "/ws/",
+                "//ws",
+                "/WS",
+                "/ws;x",
+                "/./ws",
+                "/ws%3Fsession=x",
+                "http://127.0.0.1/ws",
+                "ws")) {
             channel = channel(config);
             channel.writeInbound(upgrade(target, "alice"));
             assertRefused(UpgradeRefusal.NOT_FOUND);
@@ -237,7 +255,8 @@ class UpgradeHandlerTest {
 
     @Test
     void malformedPercentEscapeInTheUriIsBadRequest() throws IOException {
-        for (String target : List.of("/ws%zz", "/ws?session=%zz&last_seq=0", "/ws?session=x&last_seq=%", "/ws?%u0041")) {
+        for (String target :
+                List.of("/ws%zz", "/ws?session=%zz&last_seq=0", "/ws?session=x&last_seq=%", "/ws?%u0041")) {
             channel = channel(config);
             channel.writeInbound(upgrade(target, "alice"));
             assertRefused(UpgradeRefusal.BAD_REQUEST);
@@ -275,16 +294,20 @@ class UpgradeHandlerTest {
             FullHttpRequest request = upgrade("/ws", "alice");
             changed.forEach((name, value) -> request.headers().set(name, value));
             channel.writeInbound(request);
-            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
-                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), changed.toString());
+            assertEquals(
+                    "13",
+                    assertRefused(UpgradeRefusal.BAD_REQUEST).headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION),
+                    changed.toString());
         }
         for (CharSequence missing : List.of(HttpHeaderNames.SEC_WEBSOCKET_VERSION, HttpHeaderNames.SEC_WEBSOCKET_KEY)) {
             channel = channel(config);
             FullHttpRequest request = upgrade("/ws", "alice");
             request.headers().remove(missing);
             channel.writeInbound(request);
-            assertEquals("13", assertRefused(UpgradeRefusal.BAD_REQUEST).headers()
-                    .get(HttpHeaderNames.SEC_WEBSOCKET_VERSION), "without " + missing);
+            assertEquals(
+                    "13",
+                    assertRefused(UpgradeRefusal.BAD_REQUEST).headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION),
+                    "without " + missing);
         }
         // Nothing was admitted for any of them.
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
@@ -523,13 +546,25 @@ class UpgradeHandlerTest {
 
     private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
         TokenVerifier v = cfg.equals(config) ? verifier : verifier(cfg.auth());
-        return new UpgradeHandler(cfg.server(), cfg.auth(), v, registry,
-                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS), addresses, DRAIN_RETRY_AFTER_SECONDS);
+        return new UpgradeHandler(
+                cfg.server(),
+                cfg.auth(),
+                v,
+                registry,
+                new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS),
+                addresses,
+                DRAIN_RETRY_AFTER_SECONDS);
     }
 
     private static TokenVerifier verifier(AuthConfig auth) {
-        return new TokenVerifier(new HashSet<>(auth.algorithms()), auth.hmacSecret().getBytes(StandardCharsets.UTF_8),
-                List.of(), auth.issuer(), auth.audience(), auth.clockSkew(), Clock.systemUTC());
+        return new TokenVerifier(
+                new HashSet<>(auth.algorithms()),
+                auth.hmacSecret().getBytes(StandardCharsets.UTF_8),
+                List.of(),
+                auth.issuer(),
+                auth.audience(),
+                auth.clockSkew(),
+                Clock.systemUTC());
     }
 
     private String token(String subject) {
@@ -570,11 +605,15 @@ class UpgradeHandlerTest {
             JsonNode body = json.readTree(text);
             assertEquals(2, body.size(), "body is exactly {error, message}: " + body);
             assertEquals(refusal.code(), body.path("error").asText());
-            assertTrue(body.path("message").isTextual() && !body.path("message").asText().isBlank(), body.toString());
+            assertTrue(
+                    body.path("message").isTextual()
+                            && !body.path("message").asText().isBlank(),
+                    body.toString());
             assertEquals("application/json", response.headers().get(HttpHeaderNames.CONTENT_TYPE));
             assertEquals(response.content().readableBytes(), response.headers().getInt(HttpHeaderNames.CONTENT_LENGTH));
             if (refusal.status() == 429 || refusal.status() == 503) {
-                long expected = refusal == UpgradeRefusal.SHUTTING_DOWN ? DRAIN_RETRY_AFTER_SECONDS : RETRY_AFTER_SECONDS;
+                long expected =
+                        refusal == UpgradeRefusal.SHUTTING_DOWN ? DRAIN_RETRY_AFTER_SECONDS : RETRY_AFTER_SECONDS;
                 assertEquals(String.valueOf(expected), response.headers().get(HttpHeaderNames.RETRY_AFTER));
             } else {
                 assertFalse(response.headers().contains(HttpHeaderNames.RETRY_AFTER), "Retry-After on " + refusal);

@@ -3,9 +3,6 @@ package dev.tether.gateway.session;
 import dev.tether.protocol.SessionState;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
 
 /**
  * A {@link Journal} for tests of sessions: it records what the session writes and holds every
@@ -18,6 +15,7 @@ final class RecordingJournal extends Journal.Silent {
     final List<Long> acks = new ArrayList<>();
     /** Each running turn written, as {@code "processing <message id>"}; other states by their wire name. */
     final List<String> states = new ArrayList<>();
+
     long reservedUpTo;
 
     RecordingJournal(long reservedUpTo) {

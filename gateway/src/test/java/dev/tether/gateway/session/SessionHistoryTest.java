@@ -30,8 +30,8 @@ class SessionHistoryTest {
     private static final WireCodec CODEC = new WireCodec();
 
     private final EmbeddedChannel channel = new EmbeddedChannel();
-    private final Connection attached = new Connection(channel,
-            new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
+    private final Connection attached =
+            new Connection(channel, new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
 
     @AfterEach
     void tearDown() {
@@ -114,7 +114,8 @@ class SessionHistoryTest {
         outbound();
         EmbeddedChannel other = new EmbeddedChannel();
         try {
-            Connection resumed = new Connection(other, new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
+            Connection resumed = new Connection(
+                    other, new VerifiedToken("alice", Instant.now().plusSeconds(3600), Map.of()));
             history.replayTo(resumed, 1);
             List<Object> replayed = new ArrayList<>();
             for (Object o; (o = other.readOutbound()) != null; ) {

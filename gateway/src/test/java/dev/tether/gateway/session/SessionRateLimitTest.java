@@ -62,12 +62,13 @@ class SessionRateLimitTest {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
         byte[] secret = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
-        TokenVerifier verifier = new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null,
-                Duration.ZERO, Clock.systemUTC());
-        registry = new SessionRegistry(config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO), now::get,
-                Clock.systemUTC());
+        TokenVerifier verifier =
+                new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null, Duration.ZERO, Clock.systemUTC());
+        registry = new SessionRegistry(
+                config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO), now::get, Clock.systemUTC());
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
-        session = registry.create("alice", channel.eventLoop(), registry.workers().acquire());
+        session =
+                registry.create("alice", channel.eventLoop(), registry.workers().acquire());
         connection = connect(channel);
         session.attach(connection, 0, false);
         assertInstanceOf(ServerMessage.SessionReady.class, drain(channel).get(0));
@@ -142,7 +143,8 @@ class SessionRateLimitTest {
     @Test
     void tooLargeRefusalsCarryTheIdAndCostAToken() {
         session.reject(connection, ErrorCode.MESSAGE_TOO_LARGE, "too big", "m7");
-        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, drain(channel).get(0));
+        ServerMessage.Error error =
+                assertInstanceOf(ServerMessage.Error.class, drain(channel).get(0));
         assertEquals(ErrorCode.MESSAGE_TOO_LARGE, error.code());
         assertEquals("m7", error.id());
         ping(connection);
@@ -181,7 +183,8 @@ class SessionRateLimitTest {
         others.add(second);
         Connection resumed = connect(second);
         session.attach(resumed, 0, true);
-        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, drain(second).get(0));
+        ServerMessage.SessionReady ready =
+                assertInstanceOf(ServerMessage.SessionReady.class, drain(second).get(0));
         assertTrue(ready.resumed());
 
         ping(resumed);

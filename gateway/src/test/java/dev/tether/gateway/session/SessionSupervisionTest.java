@@ -1,10 +1,10 @@
 package dev.tether.gateway.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -23,7 +23,6 @@ import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
-import dev.tether.protocol.RequestOutcome;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
@@ -96,13 +95,16 @@ class SessionSupervisionTest {
     private void start(boolean warm, String yaml, Journal journal) {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(yaml, Map.of());
-        registry = new SessionRegistry(config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
+        registry = new SessionRegistry(
+                config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
         workers.nextReady = warm;
         CompletionStage<Worker> first = workers.first();
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
-        session = journal == Journal.NONE ? registry.create("alice", channel.eventLoop(), first)
+        session = journal == Journal.NONE
+                ? registry.create("alice", channel.eventLoop(), first)
                 : registry.create(registry.nextId(), "alice", channel.eventLoop(), first, journal);
-        connection = new Connection(channel, new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of()));
+        connection =
+                new Connection(channel, new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of()));
         session.attach(connection, 0, false);
         channel.runPendingTasks();
     }
@@ -157,17 +159,22 @@ class SessionSupervisionTest {
     }
 
     private static List<String> notices(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Notice)
-                .map(m -> ((ServerMessage.Notice) m).code()).toList();
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Notice)
+                .map(m -> ((ServerMessage.Notice) m).code())
+                .toList();
     }
 
     private static List<SessionState> states(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Status)
-                .map(m -> ((ServerMessage.Status) m).state()).toList();
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Status)
+                .map(m -> ((ServerMessage.Status) m).state())
+                .toList();
     }
 
     private static boolean closedWith(List<ServerMessage> messages, CloseCode code) {
-        return messages.stream().anyMatch(m -> m instanceof ServerMessage.Error e && e.message().equals("close " + code.code()));
+        return messages.stream()
+                .anyMatch(m -> m instanceof ServerMessage.Error e && e.message().equals("close " + code.code()));
     }
 
     @Test
@@ -204,7 +211,9 @@ class SessionSupervisionTest {
         first.crash(137, 9);
         List<ServerMessage> crash = drain();
         ServerMessage.Notice notice = (ServerMessage.Notice) crash.stream()
-                .filter(m -> m instanceof ServerMessage.Notice).findFirst().orElseThrow();
+                .filter(m -> m instanceof ServerMessage.Notice)
+                .findFirst()
+                .orElseThrow();
         assertEquals("worker_crashed", notice.code());
         assertEquals("m1", notice.details().get("turn_id").textValue());
         assertEquals(9, notice.details().get("signal").intValue());
@@ -234,7 +243,9 @@ class SessionSupervisionTest {
         List<ServerMessage> end = drain();
         assertEquals(SessionState.ENDED, states(end).get(states(end).size() - 1));
         ServerMessage.Status ended = (ServerMessage.Status) end.stream()
-                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED).findFirst().orElseThrow();
+                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED)
+                .findFirst()
+                .orElseThrow();
         assertEquals("restart_limit", ended.reason());
         assertTrue(closedWith(end, CloseCode.SESSION_ENDED));
         assertEquals(0, registry.size());
@@ -335,7 +346,9 @@ class SessionSupervisionTest {
         workers.last().result("m1");
         List<ServerMessage> end = drain();
         ServerMessage.Status ended = (ServerMessage.Status) end.stream()
-                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED).findFirst().orElseThrow();
+                .filter(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED)
+                .findFirst()
+                .orElseThrow();
         assertEquals("duration_limit", ended.reason());
     }
 
@@ -382,8 +395,11 @@ class SessionSupervisionTest {
         send("m2"); // queued: starts the moment m1's result comes, with no status between
         workers.last().result("m1");
         channel.runPendingTasks();
-        assertEquals(List.of("processing m1", "processing m2"),
-                journal.states.stream().filter(state -> state.startsWith("processing")).toList(),
+        assertEquals(
+                List.of("processing m1", "processing m2"),
+                journal.states.stream()
+                        .filter(state -> state.startsWith("processing"))
+                        .toList(),
                 "a node taking the session over during m2 must find m2 named as the running turn");
     }
 
@@ -403,8 +419,10 @@ class SessionSupervisionTest {
         advance(Duration.ofMinutes(1));
         List<ServerMessage> stalled = drain();
         assertEquals(List.of("turn_stalled"), notices(stalled), "silent for 5 minutes");
-        ServerMessage.Notice notice = (ServerMessage.Notice) stalled.stream().filter(m -> m instanceof ServerMessage.Notice)
-                .findFirst().orElseThrow();
+        ServerMessage.Notice notice = (ServerMessage.Notice) stalled.stream()
+                .filter(m -> m instanceof ServerMessage.Notice)
+                .findFirst()
+                .orElseThrow();
         assertEquals("m1", notice.details().path("turn_id").asText());
         assertEquals(0, first.interrupts());
         advance(Duration.ofMinutes(5));
@@ -481,21 +499,34 @@ class SessionSupervisionTest {
         workers.last().request("r2");
         channel.runPendingTasks();
         List<ServerMessage> asked = drain();
-        ServerMessage.Request first = (ServerMessage.Request) asked.stream().filter(m -> m instanceof ServerMessage.Request)
-                .findFirst().orElseThrow();
-        session.receive(connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", true)));
-        session.receive(connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", false)));
+        ServerMessage.Request first = (ServerMessage.Request) asked.stream()
+                .filter(m -> m instanceof ServerMessage.Request)
+                .findFirst()
+                .orElseThrow();
+        session.receive(
+                connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", true)));
+        session.receive(
+                connection, new ClientMessage.Respond("r1", JSON.objectNode().put("ok", false)));
         session.receive(connection, new ClientMessage.Interrupt());
         channel.runPendingTasks();
         workers.last().result("m1");
         channel.runPendingTasks();
         List<ServerMessage> after = drain();
         assertEquals(List.of("r1 answered", "r2 cancelled"), workers.last().responses());
-        assertEquals(ErrorCode.REQUEST_RESOLVED, after.stream().filter(m -> m instanceof ServerMessage.Error)
-                .map(m -> ((ServerMessage.Error) m).code()).findFirst().orElseThrow());
-        assertEquals(List.of("r1:answered", "r2:cancelled"), after.stream().filter(m -> m instanceof ServerMessage.RequestResolved)
-                .map(m -> ((ServerMessage.RequestResolved) m).requestId() + ":" + ((ServerMessage.RequestResolved) m).outcome().wire())
-                .toList());
+        assertEquals(
+                ErrorCode.REQUEST_RESOLVED,
+                after.stream()
+                        .filter(m -> m instanceof ServerMessage.Error)
+                        .map(m -> ((ServerMessage.Error) m).code())
+                        .findFirst()
+                        .orElseThrow());
+        assertEquals(
+                List.of("r1:answered", "r2:cancelled"),
+                after.stream()
+                        .filter(m -> m instanceof ServerMessage.RequestResolved)
+                        .map(m -> ((ServerMessage.RequestResolved) m).requestId() + ":"
+                                + ((ServerMessage.RequestResolved) m).outcome().wire())
+                        .toList());
         assertEquals("r1", first.requestId());
     }
 
@@ -540,14 +571,21 @@ class SessionSupervisionTest {
         channel.runPendingTasks();
         List<ServerMessage> draining = drain();
         assertEquals(new ServerMessage.ShuttingDown(4), draining.get(0));
-        assertEquals(new ServerMessage.Error(ErrorCode.SHUTTING_DOWN,
-                "the gateway is shutting down: this queued message was not started", "m2", null), draining.get(1));
+        assertEquals(
+                new ServerMessage.Error(
+                        ErrorCode.SHUTTING_DOWN,
+                        "the gateway is shutting down: this queued message was not started",
+                        "m2",
+                        null),
+                draining.get(1));
         assertFalse(settled.isDone(), "m1 is still running");
 
         send("m3");
         send("m1"); // even a retransmission of a taken id
         List<ServerMessage> refused = drain();
-        assertEquals(List.of("m3", "m1"), refused.stream().map(m -> ((ServerMessage.Error) m).id()).toList());
+        assertEquals(
+                List.of("m3", "m1"),
+                refused.stream().map(m -> ((ServerMessage.Error) m).id()).toList());
         assertTrue(refused.stream().allMatch(m -> ((ServerMessage.Error) m).code() == ErrorCode.SHUTTING_DOWN));
 
         workers.last().result("m1");
@@ -590,11 +628,16 @@ class SessionSupervisionTest {
         assertEquals(1, worker.interrupts(), "the running turn is interrupted first");
         assertTrue(worker.stopped(), "then the worker is stopped");
         assertEquals(List.of(SessionState.ENDED), states(ended));
-        assertEquals("client_end", ended.stream().filter(m -> m instanceof ServerMessage.Status)
-                .map(m -> ((ServerMessage.Status) m).reason()).findFirst().orElseThrow());
+        assertEquals(
+                "client_end",
+                ended.stream()
+                        .filter(m -> m instanceof ServerMessage.Status)
+                        .map(m -> ((ServerMessage.Status) m).reason())
+                        .findFirst()
+                        .orElseThrow());
         assertTrue(closedWith(ended, CloseCode.NORMAL), "closed with 1000: " + ended);
-        SessionRegistry.Lookup.Expired expired = assertInstanceOf(SessionRegistry.Lookup.Expired.class,
-                registry.lookup(session.id(), "alice"));
+        SessionRegistry.Lookup.Expired expired =
+                assertInstanceOf(SessionRegistry.Lookup.Expired.class, registry.lookup(session.id(), "alice"));
         assertEquals(EndReason.CLIENT_END, expired.reason());
     }
 
@@ -619,7 +662,8 @@ class SessionSupervisionTest {
         channel.runPendingTasks();
         List<ServerMessage> ended = drain();
         assertEquals(List.of(SessionState.ENDED), states(ended));
-        assertEquals(EndReason.WORKER_FAILED,
+        assertEquals(
+                EndReason.WORKER_FAILED,
                 ((SessionRegistry.Lookup.Expired) registry.lookup(session.id(), "alice")).reason());
     }
 
@@ -631,7 +675,8 @@ class SessionSupervisionTest {
         workers.last().ready().completeExceptionally(new IOException("exited before it was ready"));
         channel.runPendingTasks();
         assertEquals(List.of(SessionState.ENDED), states(drain()));
-        assertEquals(EndReason.WORKER_FAILED,
+        assertEquals(
+                EndReason.WORKER_FAILED,
                 ((SessionRegistry.Lookup.Expired) registry.lookup(session.id(), "alice")).reason());
     }
 
@@ -741,8 +786,11 @@ class SessionSupervisionTest {
         first.checkpoint(JSON.objectNode().put("turns", 2));
         first.result("m2");
         List<ServerMessage> seen = drain();
-        assertTrue(seen.stream().noneMatch(m -> m instanceof ServerMessage.Event e
-                && "checkpoint".equals(e.event().path("type").asText())), "a checkpoint is not history: " + seen);
+        assertTrue(
+                seen.stream()
+                        .noneMatch(m -> m instanceof ServerMessage.Event e
+                                && "checkpoint".equals(e.event().path("type").asText())),
+                "a checkpoint is not history: " + seen);
         crash(first);
         FakeWorker second = workers.last();
         readyUp(second);
@@ -779,8 +827,15 @@ class SessionSupervisionTest {
         Instant created = Instant.now().minus(Duration.ofMinutes(55));
         byte[] digest = new Inbox(1, 8).digestOf(new ClientMessage.Message("m-old", TextNode.valueOf("x")));
         byte[] frame = CODEC.encodeToBytes(new ServerMessage.Status(7, SessionState.IDLE, null));
-        Restored restored = new Restored(created, 7, List.of(new ReplayBuffer.Entry(7, frame)),
-                List.of(digest), List.of(), JSON.objectNode().put("turns", 4), null, "elsewhere");
+        Restored restored = new Restored(
+                created,
+                7,
+                List.of(new ReplayBuffer.Entry(7, frame)),
+                List.of(digest),
+                List.of(),
+                JSON.objectNode().put("turns", 4),
+                null,
+                "elsewhere");
         SessionStore elsewhere = new SessionStore() {
             @Override
             public boolean shared() {
@@ -788,20 +843,30 @@ class SessionSupervisionTest {
             }
 
             @Override
-            public CompletionStage<Creation> create(String id, String subject, long tokenExpiresAt, EventExecutor executor) {
+            public CompletionStage<Creation> create(
+                    String id, String subject, long tokenExpiresAt, EventExecutor executor) {
                 throw new UnsupportedOperationException("this test only moves a session here");
             }
 
             @Override
             public CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor) {
-                return CompletableFuture.completedFuture(new Adoption.Adopted(Journal.NONE, restored, channel.eventLoop()));
+                return CompletableFuture.completedFuture(
+                        new Adoption.Adopted(Journal.NONE, restored, channel.eventLoop()));
             }
         };
-        SessionRegistry here = new SessionRegistry(ConfigLoader.parse(LIMITS, Map.of()), CODEC, verifier(), workers,
-                Ticker.systemTicker(), Clock.systemUTC(), GatewayMetrics.NONE, elsewhere);
+        SessionRegistry here = new SessionRegistry(
+                ConfigLoader.parse(LIMITS, Map.of()),
+                CODEC,
+                verifier(),
+                workers,
+                Ticker.systemTicker(),
+                Clock.systemUTC(),
+                GatewayMetrics.NONE,
+                elsewhere);
         assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("alice"));
         SessionRegistry.TakeOver outcome = here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first())
-                .toCompletableFuture().join();
+                .toCompletableFuture()
+                .join();
         Session moved = ((SessionRegistry.TakeOver.Here) outcome).session();
         EmbeddedChannel other = new EmbeddedChannel();
         Connection client = new Connection(other, connection.token());
@@ -809,20 +874,31 @@ class SessionSupervisionTest {
         channel.runPendingTasks();
         workers.last().becomeReady();
         channel.runPendingTasks();
-        assertEquals(JSON.objectNode().put("turns", 4), workers.last().resume(), "the worker continues from the checkpoint");
+        assertEquals(
+                JSON.objectNode().put("turns", 4), workers.last().resume(), "the worker continues from the checkpoint");
         moved.receive(client, new ClientMessage.Message("m-old", TextNode.valueOf("again")));
         channel.runPendingTasks();
         assertEquals(List.of(), workers.last().received(), "an id taken on the other node is a duplicate here");
         assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("alice"));
-        assertTrue(here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first()).toCompletableFuture().join()
-                instanceof SessionRegistry.TakeOver.Here again && again.session() == moved,
+        assertTrue(
+                here.takeOver("moved-1", "alice", 6, channel.eventLoop(), workers.first())
+                                        .toCompletableFuture()
+                                        .join()
+                                instanceof SessionRegistry.TakeOver.Here again
+                        && again.session() == moved,
                 "a second resume finds the session here and does not take it over again");
         assertEquals(SessionRegistry.Admission.ADMITTED, here.admitMove("mallory"));
-        assertTrue(here.takeOver("moved-1", "mallory", 6, channel.eventLoop(), workers.first()).toCompletableFuture().join()
-                instanceof SessionRegistry.TakeOver.Refused, "another user's resume of the same id learns nothing");
+        assertTrue(
+                here.takeOver("moved-1", "mallory", 6, channel.eventLoop(), workers.first())
+                                .toCompletableFuture()
+                                .join()
+                        instanceof SessionRegistry.TakeOver.Refused,
+                "another user's resume of the same id learns nothing");
         // 55 of its 60 minutes are gone: the warning is past, the end comes in 5 minutes, not 60.
         advance(Duration.ofMinutes(5));
-        assertTrue(moved.state() == SessionState.ENDED, "ended at max_duration counted from its creation: " + moved.state());
+        assertTrue(
+                moved.state() == SessionState.ENDED,
+                "ended at max_duration counted from its creation: " + moved.state());
         other.finishAndReleaseAll();
     }
 

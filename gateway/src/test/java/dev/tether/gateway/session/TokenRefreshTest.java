@@ -13,13 +13,13 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.worker.EchoWorker;
-import dev.tether.testkit.ManualClock;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.ManualClock;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
@@ -62,8 +62,8 @@ class TokenRefreshTest {
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-22T12:00:00Z"));
     private final EmbeddedChannel channel = new EmbeddedChannel();
     private final TokenMinter minter = new TokenMinter(SECRET, "HS256", clock);
-    private final TokenVerifier verifier = new TokenVerifier(Set.of("HS256"), SECRET, List.of(), null, null,
-            Duration.ZERO, clock);
+    private final TokenVerifier verifier =
+            new TokenVerifier(Set.of("HS256"), SECRET, List.of(), null, null, Duration.ZERO, clock);
     private SessionRegistry registry;
     private Session session;
     private Connection connection;
@@ -71,16 +71,17 @@ class TokenRefreshTest {
     private void start(Duration tokenLifetime) {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
-        registry = new SessionRegistry(config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO),
-                Ticker.systemTicker(), clock);
+        registry = new SessionRegistry(
+                config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker(), clock);
         registry.admit("alice");
-        session = registry.create("alice", channel.eventLoop(),
-                CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO)));
+        session = registry.create(
+                "alice", channel.eventLoop(), CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO)));
         connection = connect(tokenLifetime);
     }
 
     private Connection connect(Duration tokenLifetime) {
-        Connection fresh = new Connection(channel, verify(minter.mint("alice", tokenLifetime, Map.of("role", "reader"))));
+        Connection fresh =
+                new Connection(channel, verify(minter.mint("alice", tokenLifetime, Map.of("role", "reader"))));
         session.attach(fresh, 0, true);
         channel.runPendingTasks();
         return fresh;
@@ -130,7 +131,9 @@ class TokenRefreshTest {
     }
 
     private static long refreshRequests(List<Object> out) {
-        return out.stream().filter(m -> m instanceof ServerMessage.RefreshRequired).count();
+        return out.stream()
+                .filter(m -> m instanceof ServerMessage.RefreshRequired)
+                .count();
     }
 
     @Test
@@ -192,7 +195,8 @@ class TokenRefreshTest {
             channel.runPendingTasks();
             assertInstanceOf(ServerMessage.SessionReady.class, next.readOutbound());
             receive(new ClientMessage.Message("m1", TextNode.valueOf("again")));
-            assertEquals(new ServerMessage.Accepted("m1", false, 0), next.readOutbound(), "the refused id was not taken");
+            assertEquals(
+                    new ServerMessage.Accepted("m1", false, 0), next.readOutbound(), "the refused id was not taken");
         } finally {
             next.finishAndReleaseAll();
         }

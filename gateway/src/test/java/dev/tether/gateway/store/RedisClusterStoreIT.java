@@ -99,8 +99,8 @@ class RedisClusterStoreIT {
         assertEquals("u", seeds.get(0).getUsername());
         assertEquals("p@ss", new String(seeds.get(1).getPassword()));
         assertEquals(Duration.ofSeconds(3), seeds.get(0).getTimeout());
-        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
-                () -> RedisEndpoint.clusterSeeds("redis-cluster://:hunter2@h1:7000,"));
+        IllegalArgumentException empty = assertThrows(
+                IllegalArgumentException.class, () -> RedisEndpoint.clusterSeeds("redis-cluster://:hunter2@h1:7000,"));
         assertFalse(empty.getMessage().contains("hunter2"));
     }
 
@@ -109,9 +109,18 @@ class RedisClusterStoreIT {
         int closed = cluster.ports().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
         try {
-            IllegalStateException failure = assertThrows(IllegalStateException.class, () -> SharedSessionStore.start(
-                    "redis-cluster://:hunter2@127.0.0.1:" + closed, "a", SessionConfig.defaults(), Duration.ofSeconds(2),
-                    Duration.ofSeconds(1), Duration.ofMinutes(1), new WireCodec(), Clock.systemUTC(), timers));
+            IllegalStateException failure = assertThrows(
+                    IllegalStateException.class,
+                    () -> SharedSessionStore.start(
+                            "redis-cluster://:hunter2@127.0.0.1:" + closed,
+                            "a",
+                            SessionConfig.defaults(),
+                            Duration.ofSeconds(2),
+                            Duration.ofSeconds(1),
+                            Duration.ofMinutes(1),
+                            new WireCodec(),
+                            Clock.systemUTC(),
+                            timers));
             StringBuilder chain = new StringBuilder();
             for (Throwable t = failure; t != null; t = t.getCause()) {
                 chain.append(t).append('\n');
@@ -149,8 +158,14 @@ class RedisClusterStoreIT {
             assertEquals("idle", stored.state());
             assertEquals(3, stored.newestSeq());
             assertEquals(List.of("two", "three"), texts(get(b().logAfter(id, 0))));
-            assertEquals(List.of("q1"), get(b().queue(id)).stream().map(RedisClusterStoreIT::text).toList());
-            assertEquals(List.of("m1", "m2"), get(b().messageIds(id)).stream().map(RedisClusterStoreIT::text).toList());
+            assertEquals(
+                    List.of("q1"),
+                    get(b().queue(id)).stream().map(RedisClusterStoreIT::text).toList());
+            assertEquals(
+                    List.of("m1", "m2"),
+                    get(b().messageIds(id)).stream()
+                            .map(RedisClusterStoreIT::text)
+                            .toList());
 
             get(a().release(id, new Fence("a", 1), 0));
             ClaimResult claimed = get(b().claim(id, "b", "", 1));
@@ -177,7 +192,8 @@ class RedisClusterStoreIT {
                 a().rememberMessageIds("s1", old, 10, frames("m1")),
                 a().release("s1", old, 0),
                 a().end("s1", old, "shutdown", Duration.ofMinutes(1)))) {
-            ExecutionException failure = assertThrows(ExecutionException.class,
+            ExecutionException failure = assertThrows(
+                    ExecutionException.class,
                     () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
             assertInstanceOf(StaleClaimException.class, failure.getCause(), failure::toString);
         }
@@ -191,9 +207,14 @@ class RedisClusterStoreIT {
     void ofFiftySimultaneousClaimsFromThreeNodesExactlyOneWins() {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
         List<ClaimResult> results = IntStream.range(0, 50)
-                .mapToObj(i -> nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
-                .toList().stream().map(RedisClusterStoreIT::get).toList();
-        List<ClaimResult> won = results.stream().filter(ClaimResult.Claimed.class::isInstance).toList();
+                .mapToObj(i ->
+                        nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
+                .toList()
+                .stream()
+                .map(RedisClusterStoreIT::get)
+                .toList();
+        List<ClaimResult> won =
+                results.stream().filter(ClaimResult.Claimed.class::isInstance).toList();
         assertEquals(1, won.size(), results::toString);
     }
 
@@ -206,8 +227,11 @@ class RedisClusterStoreIT {
             get(nodes.get(i % 3).create(ids.get(i), "alice {x}", "node-" + (i % 3), i, 2_000));
         }
         List<CompletableFuture<Boolean>> admissions = IntStream.range(0, ids.size())
-                .mapToObj(i -> nodes.get(i % 3).admit("alice {x}", ids.get(i), 2, i).toCompletableFuture()).toList();
-        List<Boolean> admitted = admissions.stream().map(RedisClusterStoreIT::get).toList();
+                .mapToObj(i ->
+                        nodes.get(i % 3).admit("alice {x}", ids.get(i), 2, i).toCompletableFuture())
+                .toList();
+        List<Boolean> admitted =
+                admissions.stream().map(RedisClusterStoreIT::get).toList();
         assertEquals(2, admitted.stream().filter(x -> x).count(), admitted::toString);
         List<String> in = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
@@ -220,8 +244,11 @@ class RedisClusterStoreIT {
         assertFalse(get(b().admit("alice {x}", "other", 2, 100)), "the two admitted sessions still count");
         // Admission reads the sessions' directories (other slots) one command each: an ended one stops counting.
         String first = in.get(0);
-        get(a().end(first, new Fence("node-" + (Integer.parseInt(first.substring(1)) % 3), 1), "client_end",
-                Duration.ofMinutes(1)));
+        get(a().end(
+                        first,
+                        new Fence("node-" + (Integer.parseInt(first.substring(1)) % 3), 1),
+                        "client_end",
+                        Duration.ofMinutes(1)));
         get(a().create("late", "alice {x}", "a", 100, 2_000));
         assertTrue(get(b().admit("alice {x}", "late", 2, 100)), "an ended session in another slot no longer counts");
         assertEquals(2L, get(a().sessionsOf("alice {x}")));
@@ -246,7 +273,9 @@ class RedisClusterStoreIT {
             // Every node publishes: whichever cluster node a publisher's connection is on, the message reaches a.
             for (RedisSessionStore node : nodes) {
                 get(node.requestHandoff("a", "s1", "b", 3));
-                assertEquals(StoreKeys.handoffChannel("a") + " handoff s1 b 3", toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+                assertEquals(
+                        StoreKeys.handoffChannel("a") + " handoff s1 b 3",
+                        toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
             }
             get(b().tellTaken("a", "s2", 7));
             assertEquals(StoreKeys.handoffChannel("a") + " taken 7 s2", toA.poll(WAIT.toSeconds(), TimeUnit.SECONDS));

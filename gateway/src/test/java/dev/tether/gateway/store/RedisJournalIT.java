@@ -62,21 +62,29 @@ class RedisJournalIT {
 
     /** Session {@code id}'s journal, started, telling {@link #told}. */
     private RedisJournal journal(String id, boolean batched) {
-        RedisJournal.Limits limits = new RedisJournal.Limits(5, 1 << 20, 10, Duration.ofMinutes(1), Duration.ofMinutes(1),
-                batched, Duration.ofMillis(200));
-        RedisJournal journal = new RedisJournal(store, id, "alice", FENCE, loop, new WireCodec(), limits,
+        RedisJournal.Limits limits = new RedisJournal.Limits(
+                5, 1 << 20, 10, Duration.ofMinutes(1), Duration.ofMinutes(1), batched, Duration.ofMillis(200));
+        RedisJournal journal = new RedisJournal(
+                store,
+                id,
+                "alice",
+                FENCE,
+                loop,
+                new WireCodec(),
+                limits,
                 new RedisJournal.Directory() {
                     @Override
-                    public void started(RedisJournal started) {
-                    }
+                    public void started(RedisJournal started) {}
 
                     @Override
-                    public void finished(RedisJournal finished) {
-                    }
-                }, 0, 0);
+                    public void finished(RedisJournal finished) {}
+                },
+                0,
+                0);
         onLoop(() -> journal.start(event -> {
             if (event instanceof Journal.Event.Stored stored) {
-                told.add("stored " + stored.firstSeq() + ".." + (stored.firstSeq() + stored.frames().size() - 1));
+                told.add("stored " + stored.firstSeq() + ".."
+                        + (stored.firstSeq() + stored.frames().size() - 1));
             } else if (event instanceof Journal.Event.Reserved reserved) {
                 told.add("reserved " + reserved.upTo());
             } else if (event instanceof Journal.Event.Unavailable) {
@@ -108,7 +116,11 @@ class RedisJournalIT {
         Poll.until("frame 20 stored", WAIT, () -> storedUpTo() == 20);
         StoredSession stored = get(store.read("s1")).orElseThrow();
         assertEquals(20, stored.newestSeq());
-        assertEquals(List.of(16L, 17L, 18L, 19L, 20L), get(store.logAfter("s1", 0)).stream().map(ReplayBuffer.Entry::seq).toList(),
+        assertEquals(
+                List.of(16L, 17L, 18L, 19L, 20L),
+                get(store.logAfter("s1", 0)).stream()
+                        .map(ReplayBuffer.Entry::seq)
+                        .toList(),
                 "the 5 newest frames are kept (the replay bound), the log starting again at 16");
         assertTrue(told.stream().noneMatch(line -> line.startsWith("lost")), "the session goes on: " + told);
     }
@@ -123,10 +135,14 @@ class RedisJournalIT {
         assertTrue(journal.holds(2 + RedisJournal.RESERVE_AHEAD), "beyond it, held");
         long half = 2 + RedisJournal.RESERVE_AHEAD / 2;
         onLoop(() -> appendFrames(journal, 2, half));
-        Poll.until("the reservation moved on once half of it was used", WAIT,
+        Poll.until(
+                "the reservation moved on once half of it was used",
+                WAIT,
                 () -> told.contains("reserved " + (half + RedisJournal.RESERVE_AHEAD)));
         Poll.until("every frame stored", WAIT, () -> storedUpTo() == half);
-        assertEquals(half + RedisJournal.RESERVE_AHEAD, get(store.read("s1")).orElseThrow().reservedSeq(),
+        assertEquals(
+                half + RedisJournal.RESERVE_AHEAD,
+                get(store.read("s1")).orElseThrow().reservedSeq(),
                 "a node that dies now leaves its successor starting above every seq it may have sent");
     }
 

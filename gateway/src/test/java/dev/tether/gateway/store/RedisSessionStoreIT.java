@@ -83,7 +83,9 @@ class RedisSessionStoreIT {
 
         assertEquals(3L, get(a().append("s1", fence, 100, 1 << 20, 1, frames("one", "two", "three"))));
         assertEquals(List.of("two", "three"), texts(get(b().logAfter("s1", 1))));
-        assertEquals(List.of(2L, 3L), get(b().logAfter("s1", 1)).stream().map(ReplayBuffer.Entry::seq).toList());
+        assertEquals(
+                List.of(2L, 3L),
+                get(b().logAfter("s1", 1)).stream().map(ReplayBuffer.Entry::seq).toList());
         assertEquals(1L, get(a().ack("s1", fence, 1)));
         assertEquals(List.of("two", "three"), texts(get(b().logAfter("s1", 0))));
 
@@ -102,7 +104,11 @@ class RedisSessionStoreIT {
 
         get(a().rememberMessageIds("s1", fence, 3, frames("m1", "m2")));
         get(a().rememberMessageIds("s1", fence, 3, frames("m3", "m4")));
-        assertEquals(List.of("m2", "m3", "m4"), get(b().messageIds("s1")).stream().map(RedisSessionStoreIT::text).toList(),
+        assertEquals(
+                List.of("m2", "m3", "m4"),
+                get(b().messageIds("s1")).stream()
+                        .map(RedisSessionStoreIT::text)
+                        .toList(),
                 "the newest max ids, oldest first");
 
         get(a().end("s1", fence, "client_end", Duration.ofMinutes(1)));
@@ -133,7 +139,9 @@ class RedisSessionStoreIT {
                 a().release("s1", old, 0),
                 a().verify("s1", old),
                 a().end("s1", old, "shutdown", Duration.ofMinutes(1)))) {
-            ExecutionException failure = assertThrows(ExecutionException.class, () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            ExecutionException failure = assertThrows(
+                    ExecutionException.class,
+                    () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
             assertInstanceOf(StaleClaimException.class, failure.getCause(), failure::toString);
         }
         StoredSession stored = get(b().read("s1")).orElseThrow();
@@ -147,21 +155,30 @@ class RedisSessionStoreIT {
         // The new owner writes on from the stored newest seq.
         Fence fence = ((ClaimResult.Claimed) taken).fence();
         assertEquals(2L, get(b().append("s1", fence, 100, 1 << 20, 2, frames("two"))));
-        ExecutionException gap = assertThrows(ExecutionException.class,
-                () -> b().append("s1", fence, 100, 1 << 20, 4, frames("four")).toCompletableFuture().get());
+        ExecutionException gap = assertThrows(
+                ExecutionException.class,
+                () -> b().append("s1", fence, 100, 1 << 20, 4, frames("four"))
+                        .toCompletableFuture()
+                        .get());
         assertInstanceOf(IllegalStateException.class, gap.getCause());
-        assertTrue(gap.getCause().getMessage().contains("newest seq is 2"), gap.getCause().getMessage());
+        assertTrue(
+                gap.getCause().getMessage().contains("newest seq is 2"),
+                gap.getCause().getMessage());
     }
 
     @Test
     void ofFiftySimultaneousClaimsFromThreeNodesExactlyOneWins() {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
         List<CompletableFuture<ClaimResult>> claims = IntStream.range(0, 50)
-                .mapToObj(i -> nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
+                .mapToObj(i ->
+                        nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
                 .toList();
-        List<ClaimResult> results = claims.stream().map(RedisSessionStoreIT::get).toList();
-        List<ClaimResult.Claimed> won = results.stream().filter(ClaimResult.Claimed.class::isInstance)
-                .map(ClaimResult.Claimed.class::cast).toList();
+        List<ClaimResult> results =
+                claims.stream().map(RedisSessionStoreIT::get).toList();
+        List<ClaimResult.Claimed> won = results.stream()
+                .filter(ClaimResult.Claimed.class::isInstance)
+                .map(ClaimResult.Claimed.class::cast)
+                .toList();
         assertEquals(1, won.size(), results::toString);
         Fence winner = won.get(0).fence();
         assertEquals(2, winner.epoch());
@@ -182,7 +199,8 @@ class RedisSessionStoreIT {
         get(a().append("s1", fence, 3, 10, 6, frames("aaaa", "bbbb", "cccc")));
         assertEquals(List.of("bbbb", "cccc"), texts(get(a().logAfter("s1", 0))), "byte bound: 8 of 10 bytes");
         get(a().append("s1", fence, 3, 10, 9, frames("x".repeat(11))));
-        assertEquals(List.of(), texts(get(a().logAfter("s1", 0))), "a frame over the bound evicts everything, itself too");
+        assertEquals(
+                List.of(), texts(get(a().logAfter("s1", 0))), "a frame over the bound evicts everything, itself too");
         assertEquals(9, get(a().read("s1")).orElseThrow().newestSeq());
         get(a().append("s1", fence, 3, 10, 10, frames("ok")));
         assertEquals(List.of("ok"), texts(get(a().logAfter("s1", 0))), "the byte count was kept right");
@@ -194,9 +212,14 @@ class RedisSessionStoreIT {
         Fence fence = new Fence("a", 1);
         get(a().append("s1", fence, 100, 1 << 20, 1, frames("1", "2")));
         get(a().reserve("s1", fence, 300));
-        ExecutionException refused = assertThrows(ExecutionException.class,
-                () -> a().append("s1", fence, 100, 1 << 20, 6, frames("6")).toCompletableFuture().get());
-        assertTrue(refused.getCause().getMessage().contains("newest seq is 2"), "a hole is refused unless said: " + refused);
+        ExecutionException refused = assertThrows(
+                ExecutionException.class,
+                () -> a().append("s1", fence, 100, 1 << 20, 6, frames("6"))
+                        .toCompletableFuture()
+                        .get());
+        assertTrue(
+                refused.getCause().getMessage().contains("newest seq is 2"),
+                "a hole is refused unless said: " + refused);
         assertEquals(7L, get(a().append("s1", fence, 100, 1 << 20, true, 6, frames("6", "7"))));
         List<ReplayBuffer.Entry> log = get(a().logAfter("s1", 0));
         assertEquals(List.of(6L, 7L), log.stream().map(ReplayBuffer.Entry::seq).toList(), "the log starts again at 6");
@@ -204,7 +227,9 @@ class RedisSessionStoreIT {
         assertEquals(7L, get(a().append("s1", fence, 100, 1 << 20, true, 6, frames("6", "7"))), "a retry is harmless");
         assertEquals(300, get(a().read("s1")).orElseThrow().reservedSeq(), "reserved ahead");
         get(a().release("s1", fence, 0));
-        assertEquals(7, get(a().read("s1")).orElseThrow().reservedSeq(),
+        assertEquals(
+                7,
+                get(a().read("s1")).orElseThrow().reservedSeq(),
                 "released: everything sent was stored, nothing beyond it is a gap");
     }
 
@@ -214,8 +239,10 @@ class RedisSessionStoreIT {
         assertEquals(1_000, get(a().read("s1")).orElseThrow().seenAtMillis(), "created: seen at creation");
         long before = System.currentTimeMillis() - 60_000; // the store's clock, not this one: a minute's leeway
         get(a().verify("s1", new Fence("a", 1)));
-        assertTrue(get(a().read("s1")).orElseThrow().seenAtMillis() > before, "a fenced write (here a verify) records it");
-        try (RedisClient raw = RedisClient.create(redis.uri()); StatefulRedisConnection<String, String> c = raw.connect()) {
+        assertTrue(
+                get(a().read("s1")).orElseThrow().seenAtMillis() > before, "a fenced write (here a verify) records it");
+        try (RedisClient raw = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> c = raw.connect()) {
             c.sync().hset(StoreKeys.directory("s1"), "seen_at", "5");
         }
         assertInstanceOf(ClaimResult.Claimed.class, get(b().claim("s1", "b", "a", 1)));
@@ -225,7 +252,8 @@ class RedisSessionStoreIT {
     @Test
     void aSessionStoredInAFormatThisNodeCannotReadIsLeftAsItIs() throws Exception {
         get(a().create("s1", "alice", "a", 1_000, 2_000));
-        try (RedisClient raw = RedisClient.create(redis.uri()); StatefulRedisConnection<String, String> c = raw.connect()) {
+        try (RedisClient raw = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> c = raw.connect()) {
             c.sync().hset(StoreKeys.directory("s1"), "format", "99");
             assertEquals(new ClaimResult.Incompatible("99"), get(b().claim("s1", "b", "a", 1)));
             assertEquals("a", c.sync().hget(StoreKeys.directory("s1"), "node"));
@@ -243,9 +271,13 @@ class RedisSessionStoreIT {
         get(a().queued("s1", fence, "{\"type\":\"message\",\"id\":\"m2\"}".getBytes(StandardCharsets.UTF_8)));
         get(a().verify("s1", fence));
         assertEquals(1, get(a().queue("s1")).size());
-        Poll.until("the session's keys expired", WAIT, () -> get(b().read("s1")).isEmpty()
-                && get(b().logAfter("s1", 0)).isEmpty() && get(b().messageIds("s1")).isEmpty()
-                && get(b().queue("s1")).isEmpty());
+        Poll.until(
+                "the session's keys expired",
+                WAIT,
+                () -> get(b().read("s1")).isEmpty()
+                        && get(b().logAfter("s1", 0)).isEmpty()
+                        && get(b().messageIds("s1")).isEmpty()
+                        && get(b().queue("s1")).isEmpty());
     }
 
     @Test
@@ -272,9 +304,11 @@ class RedisSessionStoreIT {
             get(nodes.get(i % 3).create("s" + i, "alice {x}", "node-" + (i % 3), i, 2_000));
         }
         List<CompletableFuture<Boolean>> admissions = IntStream.range(0, 30)
-                .mapToObj(i -> nodes.get(i % 3).admit("alice {x}", "s" + i, 2, i).toCompletableFuture())
+                .mapToObj(
+                        i -> nodes.get(i % 3).admit("alice {x}", "s" + i, 2, i).toCompletableFuture())
                 .toList();
-        List<Boolean> admitted = admissions.stream().map(RedisSessionStoreIT::get).toList();
+        List<Boolean> admitted =
+                admissions.stream().map(RedisSessionStoreIT::get).toList();
         assertEquals(2, admitted.stream().filter(x -> x).count(), admitted::toString);
         assertEquals(2L, get(a().sessionsOf("alice {x}")));
         assertEquals(0L, get(a().sessionsOf("bob")), "counts are per user");
@@ -290,7 +324,9 @@ class RedisSessionStoreIT {
             }
         }
         assertFalse(get(b().admit("alice {x}", "other", 2, 100)), "the two admitted sessions still count");
-        get(a().discard(in.get(0), new Fence("node-" + (Integer.parseInt(in.get(0).substring(1)) % 3), 1)));
+        get(a().discard(
+                        in.get(0),
+                        new Fence("node-" + (Integer.parseInt(in.get(0).substring(1)) % 3), 1)));
         get(a().create("late", "alice {x}", "a", 100, 2_000));
         assertTrue(get(b().admit("alice {x}", "late", 2, 100)), "a session gone from the store no longer counts");
         assertEquals(2L, get(a().sessionsOf("alice {x}")));

@@ -30,6 +30,7 @@ public final class DemoWorkers {
     private static final String MARKER_PROPERTY = "-Dtether.it=";
     /** Set in every worker's environment to {@link #markerValue}; children inherit it. */
     public static final String MARKER_VARIABLE = "DEMO_IT_MARKER";
+
     private static final Path PROC = Path.of("/proc");
 
     private DemoWorkers() {}
@@ -79,13 +80,17 @@ public final class DemoWorkers {
 
     /** The directory below which the workers of {@code marker}'s gateway get their working directories. */
     public static Path workRoot(String marker) {
-        return Path.of(System.getProperty("java.io.tmpdir"), "tether-it-" + ProcessHandle.current().pid() + "-" + marker);
+        return Path.of(
+                System.getProperty("java.io.tmpdir"),
+                "tether-it-" + ProcessHandle.current().pid() + "-" + marker);
     }
 
     /** Working directories present now below {@code marker}'s work root. */
     public static List<Path> workDirs(String marker) {
         File[] entries = workRoot(marker).toFile().listFiles();
-        return entries == null ? List.of() : Arrays.stream(entries).map(File::toPath).sorted().toList();
+        return entries == null
+                ? List.of()
+                : Arrays.stream(entries).map(File::toPath).sorted().toList();
     }
 
     /**
@@ -95,8 +100,12 @@ public final class DemoWorkers {
     public static Set<Long> running(String marker) {
         // Info.arguments() is empty for long command lines (a test class path is long); commandLine() is not.
         String argument = " " + MARKER_PROPERTY + marker + " ";
-        return ProcessHandle.current().descendants()
-                .filter(p -> p.info().commandLine().map(line -> line.contains(argument)).orElse(false))
+        return ProcessHandle.current()
+                .descendants()
+                .filter(p -> p.info()
+                        .commandLine()
+                        .map(line -> line.contains(argument))
+                        .orElse(false))
                 .map(ProcessHandle::pid)
                 .filter(ProcessTree::running)
                 .collect(Collectors.toCollection(TreeSet::new));

@@ -52,7 +52,8 @@ public final class ForgedTokens {
      * @param otherRsa a key pair the gateway does not know
      * @param rsaPublicPem the PEM text of {@code rsa}'s public key exactly as the gateway reads it
      */
-    public ForgedTokens(byte[] secret, KeyPair rsa, KeyPair otherRsa, String rsaPublicPem, String issuer, String audience) {
+    public ForgedTokens(
+            byte[] secret, KeyPair rsa, KeyPair otherRsa, String rsaPublicPem, String issuer, String audience) {
         this.secret = secret.clone();
         this.rsa = requireNonNull(rsa, "rsa");
         this.otherRsa = requireNonNull(otherRsa, "otherRsa");
@@ -78,10 +79,30 @@ public final class ForgedTokens {
 
     /** The kinds {@link #forge} draws from. */
     public static final List<String> KINDS = List.of(
-            "alg none", "alg none, signature kept", "alg None", "wrong hmac key", "hs256 keyed with rsa pem",
-            "hs256 keyed with rsa pem, stripped", "hs256 keyed with rsa der", "rs256 other key", "hs384 not configured",
-            "expired", "future nbf", "wrong aud", "wrong iss", "missing aud", "missing iss", "missing sub", "blank sub",
-            "missing exp", "garbage", "truncated", "bit-flipped", "jwe shape", "oversized", "empty segments");
+            "alg none",
+            "alg none, signature kept",
+            "alg None",
+            "wrong hmac key",
+            "hs256 keyed with rsa pem",
+            "hs256 keyed with rsa pem, stripped",
+            "hs256 keyed with rsa der",
+            "rs256 other key",
+            "hs384 not configured",
+            "expired",
+            "future nbf",
+            "wrong aud",
+            "wrong iss",
+            "missing aud",
+            "missing iss",
+            "missing sub",
+            "blank sub",
+            "missing exp",
+            "garbage",
+            "truncated",
+            "bit-flipped",
+            "jwe shape",
+            "oversized",
+            "empty segments");
 
     /** A token for {@code subject} that the gateway must refuse, of a kind drawn from {@code random}. */
     public Forgery forge(String subject, Random random) {
@@ -94,42 +115,99 @@ public final class ForgedTokens {
                 yield b64(json(Map.of("alg", "none"))) + "." + parts[1] + "." + parts[2];
             }
             case "alg None" -> unsigned(random.nextBoolean() ? "None" : "NONE", subject, now);
-            case "wrong hmac key" -> claims(subject).signWith(hmac(randomSecret(random)), Jwts.SIG.HS256).compact();
+            case "wrong hmac key" ->
+                claims(subject)
+                        .signWith(hmac(randomSecret(random)), Jwts.SIG.HS256)
+                        .compact();
             case "hs256 keyed with rsa pem" ->
-                    claims(subject).signWith(hmac(rsaPublicPem.getBytes(StandardCharsets.US_ASCII)), Jwts.SIG.HS256).compact();
+                claims(subject)
+                        .signWith(hmac(rsaPublicPem.getBytes(StandardCharsets.US_ASCII)), Jwts.SIG.HS256)
+                        .compact();
             case "hs256 keyed with rsa pem, stripped" ->
-                    claims(subject).signWith(hmac(rsaPublicPem.strip().getBytes(StandardCharsets.US_ASCII)), Jwts.SIG.HS256)
-                            .compact();
+                claims(subject)
+                        .signWith(hmac(rsaPublicPem.strip().getBytes(StandardCharsets.US_ASCII)), Jwts.SIG.HS256)
+                        .compact();
             case "hs256 keyed with rsa der" ->
-                    claims(subject).signWith(hmac(rsa.getPublic().getEncoded()), Jwts.SIG.HS256).compact();
-            case "rs256 other key" -> claims(subject).signWith(otherRsa.getPrivate(), Jwts.SIG.RS256).compact();
-            case "hs384 not configured" -> claims(subject)
-                    .signWith(new SecretKeySpec(pad(secret, 48), "HmacSHA384"), Jwts.SIG.HS384).compact();
-            case "expired" -> base(subject, now.minusSeconds(120 + random.nextInt(100_000)))
-                    .signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "future nbf" -> claims(subject).notBefore(Date.from(now.plusSeconds(120 + random.nextInt(100_000))))
-                    .signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "wrong aud" -> base(subject, now.plusSeconds(3600)).issuer(issuer).audience().add(audience + "-other").and()
-                    .signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "wrong iss" -> base(subject, now.plusSeconds(3600)).issuer(issuer + ".evil").audience().add(audience).and()
-                    .signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "missing aud" -> base(subject, now.plusSeconds(3600)).issuer(issuer)
-                    .signWith(rsa.getPrivate(), Jwts.SIG.RS256).compact();
-            case "missing iss" -> base(subject, now.plusSeconds(3600)).audience().add(audience).and()
-                    .signWith(rsa.getPrivate(), Jwts.SIG.RS256).compact();
-            case "missing sub" -> Jwts.builder().issuer(issuer).audience().add(audience).and()
-                    .expiration(Date.from(now.plusSeconds(3600))).signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "blank sub" -> claims(" ").signWith(hmac(secret), Jwts.SIG.HS256).compact();
-            case "missing exp" -> Jwts.builder().subject(subject).issuer(issuer).audience().add(audience).and()
-                    .signWith(hmac(secret), Jwts.SIG.HS256).compact();
+                claims(subject)
+                        .signWith(hmac(rsa.getPublic().getEncoded()), Jwts.SIG.HS256)
+                        .compact();
+            case "rs256 other key" ->
+                claims(subject).signWith(otherRsa.getPrivate(), Jwts.SIG.RS256).compact();
+            case "hs384 not configured" ->
+                claims(subject)
+                        .signWith(new SecretKeySpec(pad(secret, 48), "HmacSHA384"), Jwts.SIG.HS384)
+                        .compact();
+            case "expired" ->
+                base(subject, now.minusSeconds(120 + random.nextInt(100_000)))
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
+            case "future nbf" ->
+                claims(subject)
+                        .notBefore(Date.from(now.plusSeconds(120 + random.nextInt(100_000))))
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
+            case "wrong aud" ->
+                base(subject, now.plusSeconds(3600))
+                        .issuer(issuer)
+                        .audience()
+                        .add(audience + "-other")
+                        .and()
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
+            case "wrong iss" ->
+                base(subject, now.plusSeconds(3600))
+                        .issuer(issuer + ".evil")
+                        .audience()
+                        .add(audience)
+                        .and()
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
+            case "missing aud" ->
+                base(subject, now.plusSeconds(3600))
+                        .issuer(issuer)
+                        .signWith(rsa.getPrivate(), Jwts.SIG.RS256)
+                        .compact();
+            case "missing iss" ->
+                base(subject, now.plusSeconds(3600))
+                        .audience()
+                        .add(audience)
+                        .and()
+                        .signWith(rsa.getPrivate(), Jwts.SIG.RS256)
+                        .compact();
+            case "missing sub" ->
+                Jwts.builder()
+                        .issuer(issuer)
+                        .audience()
+                        .add(audience)
+                        .and()
+                        .expiration(Date.from(now.plusSeconds(3600)))
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
+            case "blank sub" ->
+                claims(" ").signWith(hmac(secret), Jwts.SIG.HS256).compact();
+            case "missing exp" ->
+                Jwts.builder()
+                        .subject(subject)
+                        .issuer(issuer)
+                        .audience()
+                        .add(audience)
+                        .and()
+                        .signWith(hmac(secret), Jwts.SIG.HS256)
+                        .compact();
             case "garbage" -> garbage(random);
             case "truncated" -> {
                 String valid = valid(subject, random);
                 yield valid.substring(0, 1 + random.nextInt(valid.length() - 1));
             }
             case "bit-flipped" -> bitFlip(valid(subject, random), random);
-            case "jwe shape" -> String.join(".", b64(json(Map.of("alg", "dir", "enc", "A128GCM"))),
-                    "", randomB64(random, 16), randomB64(random, 40), randomB64(random, 22));
+            case "jwe shape" ->
+                String.join(
+                        ".",
+                        b64(json(Map.of("alg", "dir", "enc", "A128GCM"))),
+                        "",
+                        randomB64(random, 16),
+                        randomB64(random, 40),
+                        randomB64(random, 22));
             case "oversized" -> {
                 String valid = hs256(subject);
                 String[] parts = valid.split("\\.", -1);
@@ -157,16 +235,30 @@ public final class ForgedTokens {
     }
 
     private JwtBuilder claims(String subject) {
-        return base(subject, Instant.now().plusSeconds(3600)).issuer(issuer).audience().add(audience).and();
+        return base(subject, Instant.now().plusSeconds(3600))
+                .issuer(issuer)
+                .audience()
+                .add(audience)
+                .and();
     }
 
     private static JwtBuilder base(String subject, Instant expiry) {
-        return Jwts.builder().subject(subject).issuedAt(Date.from(Instant.now())).expiration(Date.from(expiry));
+        return Jwts.builder()
+                .subject(subject)
+                .issuedAt(Date.from(Instant.now()))
+                .expiration(Date.from(expiry));
     }
 
     private String unsigned(String alg, String subject, Instant now) {
-        Map<String, Object> claims = Map.of("sub", subject, "iss", issuer, "aud", audience,
-                "exp", now.plusSeconds(3600).getEpochSecond());
+        Map<String, Object> claims = Map.of(
+                "sub",
+                subject,
+                "iss",
+                issuer,
+                "aud",
+                audience,
+                "exp",
+                now.plusSeconds(3600).getEpochSecond());
         return b64(json(Map.of("alg", alg, "typ", "JWT"))) + "." + b64(json(claims)) + ".";
     }
 

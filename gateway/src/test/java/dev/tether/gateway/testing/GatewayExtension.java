@@ -148,7 +148,8 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     /** {@code ws://127.0.0.1:PORT/ws}: a new session. */
     public URI uri() {
-        return URI.create("ws://127.0.0.1:" + address.getPort() + config.server().path());
+        return URI.create(
+                "ws://127.0.0.1:" + address.getPort() + config.server().path());
     }
 
     /** The URI that resumes {@code sessionId} after {@code lastSeq}. */
@@ -166,7 +167,10 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
     }
 
     public TokenMinter minter() {
-        String algorithm = config.auth().algorithms().stream().filter(a -> a.startsWith("HS")).findFirst().orElseThrow();
+        String algorithm = config.auth().algorithms().stream()
+                .filter(a -> a.startsWith("HS"))
+                .findFirst()
+                .orElseThrow();
         return new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, clock);
     }
 }

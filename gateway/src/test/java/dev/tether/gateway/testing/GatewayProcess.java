@@ -43,15 +43,18 @@ public final class GatewayProcess implements AutoCloseable {
 
     private GatewayProcess(Process process) {
         this.process = process;
-        this.reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(output reader: " + e + ")");
-            }
-        }, "gateway-process-output");
+        this.reader = new Thread(
+                () -> {
+                    try (BufferedReader in = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line = in.readLine(); line != null; line = in.readLine()) {
+                            output.add(line);
+                        }
+                    } catch (IOException e) {
+                        output.add("(output reader: " + e + ")");
+                    }
+                },
+                "gateway-process-output");
         reader.setDaemon(true);
         reader.start();
     }
@@ -68,12 +71,17 @@ public final class GatewayProcess implements AutoCloseable {
      * Like {@link #start(Path, Map, String...)}, run through {@code wrapper} (a command that runs the
      * rest of its arguments, such as {@code prlimit --nofile=256}).
      */
-    public static GatewayProcess start(Path workingDirectory, Map<String, String> env, List<String> wrapper, String... args) {
+    public static GatewayProcess start(
+            Path workingDirectory, Map<String, String> env, List<String> wrapper, String... args) {
         List<String> command = new ArrayList<>(wrapper);
-        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.tether.gateway.Main"));
+        command.addAll(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.tether.gateway.Main"));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);
         env.forEach((name, value) -> {
             if (value == null) {
                 builder.environment().remove(name);
@@ -100,14 +108,18 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** The first line that {@code pattern} finds something in, waiting up to {@link #DEADLINE}. */
     public Matcher awaitLine(Pattern pattern) {
-        String log = Poll.until("a line matching " + pattern, DEADLINE, () -> {
-            boolean alive = process.isAlive();
-            String now = log();
-            if (!alive && firstMatch(now, pattern).isEmpty()) {
-                fail("exited with " + process.exitValue() + " before a line matching " + pattern + ":\n" + now);
-            }
-            return now;
-        }, now -> firstMatch(now, pattern).isPresent());
+        String log = Poll.until(
+                "a line matching " + pattern,
+                DEADLINE,
+                () -> {
+                    boolean alive = process.isAlive();
+                    String now = log();
+                    if (!alive && firstMatch(now, pattern).isEmpty()) {
+                        fail("exited with " + process.exitValue() + " before a line matching " + pattern + ":\n" + now);
+                    }
+                    return now;
+                },
+                now -> firstMatch(now, pattern).isPresent());
         return firstMatch(log, pattern).orElseThrow();
     }
 
@@ -123,8 +135,11 @@ public final class GatewayProcess implements AutoCloseable {
     /** Sends {@code signal} (e.g. {@code "TERM"}, {@code "HUP"}, {@code "INT"}) with {@code kill}. */
     public void signal(String signal) {
         try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
-            assertTrue(kill.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal);
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
+            assertTrue(
+                    kill.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -33,23 +33,39 @@ public final class HandOvers {
             if (created.state() != SessionState.IDLE) { // a cold worker: idle once it is ready
                 clientA.until(m -> SessionClient.isStatus(m, SessionState.IDLE));
             }
-            clientA.send(new ClientMessage.Message("slow", JsonNodeFactory.instance.objectNode()
-                    .put("text", "abcdef").put("deltas", 6).put("delay_ms", 150)));
+            clientA.send(new ClientMessage.Message(
+                    "slow",
+                    JsonNodeFactory.instance
+                            .objectNode()
+                            .put("text", "abcdef")
+                            .put("deltas", 6)
+                            .put("delay_ms", 150)));
             clientA.until(m -> m instanceof ServerMessage.Event);
 
             try (TestClient clientB = TestClient.connectWithHeader(resumeOnB.apply(created.sessionId()), tokenB)) {
                 assertEquals(4001, clientA.awaitCloseCode(), "a's connection is replaced");
                 assertTrue(clientB.expect(ServerMessage.SessionReady.class).resumed());
-                List<ServerMessage> history = clientB.until(m -> m instanceof ServerMessage.Notice n
-                        && "worker_restarted".equals(n.code()));
+                List<ServerMessage> history =
+                        clientB.until(m -> m instanceof ServerMessage.Notice n && "worker_restarted".equals(n.code()));
                 List<String> tags = SessionClient.tags(history);
                 assertTrue(tags.contains("event:result:slow"), "the turn finished on a and b replays it: " + tags);
-                assertEquals(6, tags.stream().filter(t -> t.equals("event:delta:slow")).count(), tags::toString);
-                assertEquals("a", notice(history, "session_moved").details().path("from_node").asText());
+                assertEquals(
+                        6,
+                        tags.stream().filter(t -> t.equals("event:delta:slow")).count(),
+                        tags::toString);
+                assertEquals(
+                        "a",
+                        notice(history, "session_moved")
+                                .details()
+                                .path("from_node")
+                                .asText());
                 clientB.until(m -> SessionClient.isStatus(m, SessionState.IDLE));
                 clientB.send(new ClientMessage.Message("next", JsonNodeFactory.instance.textNode("go on")));
                 List<ServerMessage> next = clientB.until(m -> SessionClient.isStatus(m, SessionState.IDLE));
-                assertEquals(2, SessionClient.event(next, "result").path("turn").asInt(), "the worker went on from the checkpoint");
+                assertEquals(
+                        2,
+                        SessionClient.event(next, "result").path("turn").asInt(),
+                        "the worker went on from the checkpoint");
             }
         }
     }

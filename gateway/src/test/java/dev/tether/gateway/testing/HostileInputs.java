@@ -69,10 +69,22 @@ public final class HostileInputs {
         String valid(String subject, Random random);
     }
 
-    private static final String[] TEXTS = {"hello", "héllo wörld", "✓ done", "emoji 😀 ok", "tab\tand\nnewline",
-        "quote \" and backslash \\", "日本語のテキスト", "", "null", "<script>alert(1)</script>", "' OR 1=1 --"};
-    private static final String[] WRONG_VALUES = {"1", "-1", "1.5", "true", "false", "null", "[]", "[1,2]", "{}",
-        "{\"a\":1}", "\"\"", "1e3"};
+    private static final String[] TEXTS = {
+        "hello",
+        "héllo wörld",
+        "✓ done",
+        "emoji 😀 ok",
+        "tab\tand\nnewline",
+        "quote \" and backslash \\",
+        "日本語のテキスト",
+        "",
+        "null",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --"
+    };
+    private static final String[] WRONG_VALUES = {
+        "1", "-1", "1.5", "true", "false", "null", "[]", "[1,2]", "{}", "{\"a\":1}", "\"\"", "1e3"
+    };
 
     private final Random random;
     private final int maxFrameBytes;
@@ -93,11 +105,30 @@ public final class HostileInputs {
 
     /** The categories {@link #next} draws from, in the order of their weights. */
     public static final List<String> CATEGORIES = List.of(
-            "truncated json", "bit-flipped json", "random text", "random bytes as text", "wrong field types",
-            "huge numbers", "huge strings", "oversized frame", "bad seqs", "ack", "deep nesting", "unknown type",
-            "binary frame", "continuation without start", "interleaved data frame", "rfc6455 violation",
-            "fragmented message", "invalid utf-8", "out-of-order control", "auth_refresh forged", "valid message",
-            "duplicate id", "escaped surrogates");
+            "truncated json",
+            "bit-flipped json",
+            "random text",
+            "random bytes as text",
+            "wrong field types",
+            "huge numbers",
+            "huge strings",
+            "oversized frame",
+            "bad seqs",
+            "ack",
+            "deep nesting",
+            "unknown type",
+            "binary frame",
+            "continuation without start",
+            "interleaved data frame",
+            "rfc6455 violation",
+            "fragmented message",
+            "invalid utf-8",
+            "out-of-order control",
+            "auth_refresh forged",
+            "valid message",
+            "duplicate id",
+            "escaped surrogates");
+
     private static final int[] WEIGHTS = {8, 10, 5, 4, 8, 5, 4, 2, 5, 4, 4, 4, 4, 2, 2, 2, 5, 3, 5, 4, 4, 3, 4};
 
     /** The next input for a connection authenticated as {@code subject}. */
@@ -131,8 +162,11 @@ public final class HostileInputs {
             case "out-of-order control" -> control(subject);
             case "auth_refresh forged" -> forgedRefresh(subject);
             case "valid message" -> ofText(category, validFrame());
-            case "duplicate id" -> ofText(category, "{\"type\":\"message\",\"id\":\"dup-" + random.nextInt(4)
-                    + "\",\"data\":" + quote(TEXTS[random.nextInt(TEXTS.length)]) + "}");
+            case "duplicate id" ->
+                ofText(
+                        category,
+                        "{\"type\":\"message\",\"id\":\"dup-" + random.nextInt(4) + "\",\"data\":"
+                                + quote(TEXTS[random.nextInt(TEXTS.length)]) + "}");
             case "escaped surrogates" -> escapedSurrogates();
             default -> throw new AssertionError(category);
         };
@@ -148,13 +182,26 @@ public final class HostileInputs {
         String odd = List.of("\\ud800", "\\udfff", "\\udc00\\ud800", "\\ud83d", "\\u0000", "\\u001f", "\\ud83d\\ude00")
                 .get(random.nextInt(7));
         return switch (random.nextInt(5)) {
-            case 0 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + odd + "\",\"data\":1}");
-            case 1 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + odd + "\"}");
-            case 2 -> ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId()
-                    + "\",\"data\":{\"text\":\"a" + odd + "b\"}}");
-            case 3 -> explicit("escaped surrogates", "{\"type\":\"pi" + odd + "ng\"}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
-            default -> explicit("escaped surrogates", "{\"type\":\"auth_refresh\",\"token\":\"" + odd + "\"}",
-                    new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
+            case 0 ->
+                ofText("escaped surrogates", "{\"type\":\"message\",\"id\":\"" + nextId() + odd + "\",\"data\":1}");
+            case 1 ->
+                ofText(
+                        "escaped surrogates",
+                        "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + odd + "\"}");
+            case 2 ->
+                ofText(
+                        "escaped surrogates",
+                        "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":{\"text\":\"a" + odd + "b\"}}");
+            case 3 ->
+                explicit(
+                        "escaped surrogates",
+                        "{\"type\":\"pi" + odd + "ng\"}",
+                        new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
+            default ->
+                explicit(
+                        "escaped surrogates",
+                        "{\"type\":\"auth_refresh\",\"token\":\"" + odd + "\"}",
+                        new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
         };
     }
 
@@ -186,8 +233,14 @@ public final class HostileInputs {
             case 1 -> "{\"type\":\"message\",\"id\":" + nonString(wrong) + ",\"data\":\"x\"}";
             case 2 -> "{\"type\":\"ack\",\"seq\":" + nonInteger(wrong) + "}";
             case 3 -> "{\"type\":\"auth_refresh\",\"token\":" + nonString(wrong) + "}";
-            case 4 -> List.of("{\"type\":\"message\",\"data\":\"x\"}", "{\"type\":\"ack\"}", "{\"type\":\"auth_refresh\"}",
-                    "{\"id\":\"x\",\"data\":1}", "{}").get(random.nextInt(5));
+            case 4 ->
+                List.of(
+                                "{\"type\":\"message\",\"data\":\"x\"}",
+                                "{\"type\":\"ack\"}",
+                                "{\"type\":\"auth_refresh\"}",
+                                "{\"id\":\"x\",\"data\":1}",
+                                "{}")
+                        .get(random.nextInt(5));
             case 5 -> "{\"type\":\"message\",\"id\":\"\",\"data\":1}";
             default -> "{\"type\":\"message\",\"id\":\"" + "i".repeat(257 + random.nextInt(500)) + "\"}";
         };
@@ -197,19 +250,49 @@ public final class HostileInputs {
     private Input hugeNumber() {
         String digits100 = "9".repeat(100);
         return switch (random.nextInt(6)) {
-            case 0 -> explicit("huge numbers", "{\"type\":\"ack\",\"seq\":"
-                    + List.of("9223372036854775808", "18446744073709551616", "1e400", "-9223372036854775809", "1e18",
-                            "9223372036854775807.0").get(random.nextInt(6)) + "}",
-                    new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
-            case 1 -> explicit("huge numbers", "{\"type\":\"ack\",\"seq\":" + digits100 + "}",
-                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
-            case 2 -> explicit("huge numbers", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":-" + digits100 + "}",
-                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
-            case 3 -> explicit("huge numbers", "{\"type\":\"ping\",\"extra\":1" + "0".repeat(64 + random.nextInt(100)) + "}",
-                    new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
-            case 4 -> ofText("huge numbers", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":"
-                    + List.of("1e400", "-1e400", "9223372036854775808", "1" + "0".repeat(63), "4.9e-325", "-0", "0.0e0")
-                            .get(random.nextInt(7)) + "}");
+            case 0 ->
+                explicit(
+                        "huge numbers",
+                        "{\"type\":\"ack\",\"seq\":"
+                                + List.of(
+                                                "9223372036854775808",
+                                                "18446744073709551616",
+                                                "1e400",
+                                                "-9223372036854775809",
+                                                "1e18",
+                                                "9223372036854775807.0")
+                                        .get(random.nextInt(6))
+                                + "}",
+                        new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
+            case 1 ->
+                explicit(
+                        "huge numbers",
+                        "{\"type\":\"ack\",\"seq\":" + digits100 + "}",
+                        new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
+            case 2 ->
+                explicit(
+                        "huge numbers",
+                        "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":-" + digits100 + "}",
+                        new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
+            case 3 ->
+                explicit(
+                        "huge numbers",
+                        "{\"type\":\"ping\",\"extra\":1" + "0".repeat(64 + random.nextInt(100)) + "}",
+                        new Expect.ErrorFrame(ErrorCode.INVALID_JSON));
+            case 4 ->
+                ofText(
+                        "huge numbers",
+                        "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":"
+                                + List.of(
+                                                "1e400",
+                                                "-1e400",
+                                                "9223372036854775808",
+                                                "1" + "0".repeat(63),
+                                                "4.9e-325",
+                                                "-0",
+                                                "0.0e0")
+                                        .get(random.nextInt(7))
+                                + "}");
             default -> ofText("huge numbers", "{\"type\":\"ack\",\"seq\":9223372036854775807}");
         };
     }
@@ -220,10 +303,15 @@ public final class HostileInputs {
         int length = Math.min(room, maxMessageBytes / 2 + random.nextInt(maxMessageBytes * 2));
         String big = randomAscii(length);
         return switch (random.nextInt(4)) {
-            case 0 -> ofText("huge strings", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + big + "\"}");
-            case 1 -> explicit("huge strings", "{\"type\":\"" + big + "\"}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
-            case 2 -> explicit("huge strings", "{\"type\":\"message\",\"id\":\"" + big + "\",\"data\":1}",
-                    new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
+            case 0 ->
+                ofText("huge strings", "{\"type\":\"message\",\"id\":\"" + nextId() + "\",\"data\":\"" + big + "\"}");
+            case 1 ->
+                explicit("huge strings", "{\"type\":\"" + big + "\"}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
+            case 2 ->
+                explicit(
+                        "huge strings",
+                        "{\"type\":\"message\",\"id\":\"" + big + "\",\"data\":1}",
+                        new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
             default -> ofText("huge strings", "{\"type\":\"ping\",\"padding\":\"" + big + "\"}");
         };
     }
@@ -243,16 +331,33 @@ public final class HostileInputs {
         if (random.nextBoolean()) {
             // In fragments that each fit, together over the limit.
             List<Frame> frames = split(opcode, payload, 2 + random.nextInt(3));
-            return new Input("oversized frame", "fragmented " + describe(opcode, payload), frames, new Expect.Close(1009));
+            return new Input(
+                    "oversized frame", "fragmented " + describe(opcode, payload), frames, new Expect.Close(1009));
         }
-        return new Input("oversized frame", describe(opcode, payload),
-                List.of(new Frame(true, 0, opcode, payload, true)), new Expect.Close(1009));
+        return new Input(
+                "oversized frame",
+                describe(opcode, payload),
+                List.of(new Frame(true, 0, opcode, payload, true)),
+                new Expect.Close(1009));
     }
 
     private Input badSeq() {
-        String seq = List.of("-1", "-9223372036854775808", "-0.5", "\"5\"", "5.0", "1e1", "true", "null", "[1]", "{\"n\":1}",
-                "9223372036854775808", "99999999999999999999").get(random.nextInt(12));
-        return explicit("bad seqs", "{\"type\":\"ack\",\"seq\":" + seq + "}", new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
+        String seq = List.of(
+                        "-1",
+                        "-9223372036854775808",
+                        "-0.5",
+                        "\"5\"",
+                        "5.0",
+                        "1e1",
+                        "true",
+                        "null",
+                        "[1]",
+                        "{\"n\":1}",
+                        "9223372036854775808",
+                        "99999999999999999999")
+                .get(random.nextInt(12));
+        return explicit(
+                "bad seqs", "{\"type\":\"ack\",\"seq\":" + seq + "}", new Expect.ErrorFrame(ErrorCode.INVALID_FIELD));
     }
 
     private Input deepNesting() {
@@ -278,27 +383,53 @@ public final class HostileInputs {
     }
 
     private Input unknownType() {
-        String type = List.of("Ping", "PING", " ping", "ping ", "pong", "session_ready", "error", "accepted", "",
-                "message\u0000", "méssage", "ack2", "subscribe", "__proto__", "x-" + randomText(1 + random.nextInt(30)))
+        String type = List.of(
+                        "Ping",
+                        "PING",
+                        " ping",
+                        "ping ",
+                        "pong",
+                        "session_ready",
+                        "error",
+                        "accepted",
+                        "",
+                        "message\u0000",
+                        "méssage",
+                        "ack2",
+                        "subscribe",
+                        "__proto__",
+                        "x-" + randomText(1 + random.nextInt(30)))
                 .get(random.nextInt(15));
-        return explicit("unknown type", "{\"type\":" + quote(type) + "}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
+        return explicit(
+                "unknown type", "{\"type\":" + quote(type) + "}", new Expect.ErrorFrame(ErrorCode.UNKNOWN_TYPE));
     }
 
     private Input binary() {
-        byte[] payload = random.nextInt(4) == 0 ? validFrame().getBytes(StandardCharsets.UTF_8) : randomBytes(random.nextInt(500));
+        byte[] payload = random.nextInt(4) == 0
+                ? validFrame().getBytes(StandardCharsets.UTF_8)
+                : randomBytes(random.nextInt(500));
         if (random.nextBoolean() && payload.length > 1) {
-            return new Input("binary frame", "fragmented " + describe(RawWebSocket.OP_BINARY, payload),
-                    split(RawWebSocket.OP_BINARY, payload, 2 + random.nextInt(3)), new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
+            return new Input(
+                    "binary frame",
+                    "fragmented " + describe(RawWebSocket.OP_BINARY, payload),
+                    split(RawWebSocket.OP_BINARY, payload, 2 + random.nextInt(3)),
+                    new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
         }
-        return new Input("binary frame", describe(RawWebSocket.OP_BINARY, payload),
-                List.of(new Frame(true, 0, RawWebSocket.OP_BINARY, payload, true)), new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
+        return new Input(
+                "binary frame",
+                describe(RawWebSocket.OP_BINARY, payload),
+                List.of(new Frame(true, 0, RawWebSocket.OP_BINARY, payload, true)),
+                new Expect.ErrorFrame(ErrorCode.BINARY_NOT_SUPPORTED));
     }
 
     private Input continuationWithoutStart() {
         byte[] payload = validFrame().getBytes(StandardCharsets.UTF_8);
         boolean fin = random.nextBoolean();
-        return new Input("continuation without start", "continuation fin=" + fin + " " + describe(0, payload),
-                List.of(new Frame(fin, 0, RawWebSocket.OP_CONTINUATION, payload, true)), new Expect.Close(1002));
+        return new Input(
+                "continuation without start",
+                "continuation fin=" + fin + " " + describe(0, payload),
+                List.of(new Frame(fin, 0, RawWebSocket.OP_CONTINUATION, payload, true)),
+                new Expect.Close(1002));
     }
 
     private Input interleaved() {
@@ -306,8 +437,12 @@ public final class HostileInputs {
         int startOpcode = random.nextBoolean() ? RawWebSocket.OP_TEXT : RawWebSocket.OP_BINARY;
         int newOpcode = random.nextBoolean() ? RawWebSocket.OP_TEXT : RawWebSocket.OP_BINARY;
         byte[] second = "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
-        return new Input("interleaved data frame", "opcode " + startOpcode + " fragment, then a new opcode " + newOpcode + " frame",
-                List.of(new Frame(false, 0, startOpcode, first, true), new Frame(random.nextBoolean(), 0, newOpcode, second, true)),
+        return new Input(
+                "interleaved data frame",
+                "opcode " + startOpcode + " fragment, then a new opcode " + newOpcode + " frame",
+                List.of(
+                        new Frame(false, 0, startOpcode, first, true),
+                        new Frame(random.nextBoolean(), 0, newOpcode, second, true)),
                 new Expect.Close(1002));
     }
 
@@ -321,8 +456,12 @@ public final class HostileInputs {
             case 4 -> new Frame(false, 0, RawWebSocket.OP_PING, new byte[0], true);
             default -> new Frame(true, 0, RawWebSocket.OP_PING, randomBytes(126 + random.nextInt(200)), true);
         };
-        return new Input("rfc6455 violation", "fin=" + frame.fin() + " rsv=" + frame.rsv() + " opcode=" + frame.opcode()
-                + " masked=" + frame.masked() + " length=" + frame.payload().length, List.of(frame), new Expect.Close(1002));
+        return new Input(
+                "rfc6455 violation",
+                "fin=" + frame.fin() + " rsv=" + frame.rsv() + " opcode=" + frame.opcode() + " masked=" + frame.masked()
+                        + " length=" + frame.payload().length,
+                List.of(frame),
+                new Expect.Close(1002));
     }
 
     private Input fragmented() {
@@ -346,9 +485,17 @@ public final class HostileInputs {
 
     private Input invalidUtf8() {
         byte[][] bad = {
-            {(byte) 0xC3, 0x28}, {(byte) 0x80}, {(byte) 0xBF}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
-            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xFF},
-            {(byte) 0xFE}, {(byte) 0xE2, (byte) 0x82}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
+            {(byte) 0xC3, 0x28},
+            {(byte) 0x80},
+            {(byte) 0xBF},
+            {(byte) 0xC0, (byte) 0xAF},
+            {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+            {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+            {(byte) 0xFF},
+            {(byte) 0xFE},
+            {(byte) 0xE2, (byte) 0x82},
+            {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
         };
         byte[] insert = bad[random.nextInt(bad.length)];
         byte[] frame = validFrame().getBytes(StandardCharsets.UTF_8);
@@ -361,7 +508,10 @@ public final class HostileInputs {
             // The oracle still decides: an insertion can, rarely, complete a sequence it landed in.
             String text = strictUtf8(payload);
             List<Frame> frames = split(RawWebSocket.OP_TEXT, payload, 2 + random.nextInt(3));
-            return new Input("invalid utf-8", "fragmented " + describe(RawWebSocket.OP_TEXT, payload), frames,
+            return new Input(
+                    "invalid utf-8",
+                    "fragmented " + describe(RawWebSocket.OP_TEXT, payload),
+                    frames,
                     text == null ? new Expect.Close(1007) : new Expect.Decode(text));
         }
         return ofBytes("invalid utf-8", payload);
@@ -369,19 +519,31 @@ public final class HostileInputs {
 
     private Input control(String subject) {
         return switch (random.nextInt(7)) {
-            case 0 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":" + quote(randomText(random.nextInt(80)))
-                    + "}", new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
-            case 1 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":\""
-                    + tokens.valid(subject + "-other", random) + "\"}", new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
-            case 2 -> explicit("out-of-order control", "{\"type\":\"auth_refresh\",\"token\":\""
-                    + tokens.valid(subject, random) + "\"}", new Expect.AuthOk());
+            case 0 ->
+                explicit(
+                        "out-of-order control",
+                        "{\"type\":\"auth_refresh\",\"token\":" + quote(randomText(random.nextInt(80))) + "}",
+                        new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
+            case 1 ->
+                explicit(
+                        "out-of-order control",
+                        "{\"type\":\"auth_refresh\",\"token\":\"" + tokens.valid(subject + "-other", random) + "\"}",
+                        new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED));
+            case 2 ->
+                explicit(
+                        "out-of-order control",
+                        "{\"type\":\"auth_refresh\",\"token\":\"" + tokens.valid(subject, random) + "\"}",
+                        new Expect.AuthOk());
             case 3 -> explicit("out-of-order control", "{\"type\":\"interrupt\"}", new Expect.Silence());
             case 4 -> explicit("out-of-order control", "{\"type\":\"ack\",\"seq\":0}", new Expect.Silence());
             case 5 -> explicit("out-of-order control", "{\"type\":\"ping\"}", new Expect.Pong());
             default -> {
                 byte[] payload = randomBytes(random.nextInt(126));
-                yield new Input("out-of-order control", "websocket ping of " + payload.length + " bytes",
-                        List.of(new Frame(true, 0, RawWebSocket.OP_PING, payload, true)), new Expect.WsPong(payload, new Expect.Silence()));
+                yield new Input(
+                        "out-of-order control",
+                        "websocket ping of " + payload.length + " bytes",
+                        List.of(new Frame(true, 0, RawWebSocket.OP_PING, payload, true)),
+                        new Expect.WsPong(payload, new Expect.Silence()));
             }
         };
     }
@@ -390,8 +552,11 @@ public final class HostileInputs {
         ForgedTokens.Forgery forgery = tokens.forge(subject, random);
         String text = "{\"type\":\"auth_refresh\",\"token\":" + quote(forgery.token()) + "}";
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        Expect expect = bytes.length > maxFrameBytes ? new Expect.Close(1009) : new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED);
-        return new Input("auth_refresh forged", forgery.kind() + ": " + abbreviate(text), List.of(Frame.text(bytes)), expect);
+        Expect expect = bytes.length > maxFrameBytes
+                ? new Expect.Close(1009)
+                : new Expect.ErrorFrame(ErrorCode.AUTH_REFRESH_FAILED);
+        return new Input(
+                "auth_refresh forged", forgery.kind() + ": " + abbreviate(text), List.of(Frame.text(bytes)), expect);
     }
 
     // ---- building blocks ----
@@ -417,7 +582,8 @@ public final class HostileInputs {
             case 1 -> String.valueOf(random.nextInt(2000) - 1000);
             case 2 -> random.nextBoolean() ? "true" : "null";
             case 3 -> String.valueOf(random.nextDouble());
-            case 4 -> "{\"text\":" + quote(TEXTS[random.nextInt(TEXTS.length)]) + ",\"n\":" + randomData(depth + 1) + "}";
+            case 4 ->
+                "{\"text\":" + quote(TEXTS[random.nextInt(TEXTS.length)]) + ",\"n\":" + randomData(depth + 1) + "}";
             case 5 -> "[" + randomData(depth + 1) + "," + randomData(depth + 1) + "]";
             default -> "{\"nested\":{\"deeper\":" + randomData(depth + 1) + "}}";
         };
@@ -463,12 +629,17 @@ public final class HostileInputs {
     private List<Frame> split(int opcode, byte[] payload, int parts) {
         parts = Math.min(parts, payload.length);
         List<Frame> frames = new ArrayList<>();
-        int[] cuts = random.ints(parts - 1, 1, payload.length).sorted().distinct().toArray();
+        int[] cuts =
+                random.ints(parts - 1, 1, payload.length).sorted().distinct().toArray();
         int from = 0;
         for (int i = 0; i <= cuts.length; i++) {
             int to = i < cuts.length ? cuts[i] : payload.length;
-            frames.add(new Frame(to == payload.length, 0, i == 0 ? opcode : RawWebSocket.OP_CONTINUATION,
-                    Arrays.copyOfRange(payload, from, to), true));
+            frames.add(new Frame(
+                    to == payload.length,
+                    0,
+                    i == 0 ? opcode : RawWebSocket.OP_CONTINUATION,
+                    Arrays.copyOfRange(payload, from, to),
+                    true));
             from = to;
         }
         return frames;
@@ -533,10 +704,12 @@ public final class HostileInputs {
     /** {@code bytes} as text if they are valid UTF-8 (as RFC 6455 requires of text frames), else null. */
     public static String strictUtf8(byte[] bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }

@@ -62,10 +62,14 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
      * key-value pairs and the whole stack trace of its throwable, causes included.
      */
     public List<String> rendered() {
-        return all.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage()
-                + " " + (e.getKeyValuePairs() == null ? "" : e.getKeyValuePairs().toString())
-                + " " + (e.getThrowableProxy() == null ? ""
-                        : ThrowableProxyUtil.asString(e.getThrowableProxy())))
+        return all.stream()
+                .map(e -> e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage()
+                        + " "
+                        + (e.getKeyValuePairs() == null
+                                ? ""
+                                : e.getKeyValuePairs().toString())
+                        + " "
+                        + (e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy())))
                 .toList();
     }
 
@@ -82,7 +86,8 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
         while (true) {
             ILoggingEvent event = unread.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             if (event == null) {
-                throw new AssertionError("no such log event within " + TestClient.TIMEOUT + "; logged: " + describe(all));
+                throw new AssertionError(
+                        "no such log event within " + TestClient.TIMEOUT + "; logged: " + describe(all));
             }
             if (wanted.test(event)) {
                 return event;
@@ -103,12 +108,18 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
 
     /** Everything recorded at {@code WARN} or above, formatted for an assertion message. */
     public List<String> warnings() {
-        return describe(all.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList());
+        return describe(all.stream()
+                .filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .toList());
     }
 
     private static List<String> describe(List<ILoggingEvent> events) {
-        return events.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()
-                + (e.getThrowableProxy() == null ? "" : " (" + e.getThrowableProxy().getClassName() + ")")).toList();
+        return events.stream()
+                .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()
+                        + (e.getThrowableProxy() == null
+                                ? ""
+                                : " (" + e.getThrowableProxy().getClassName() + ")"))
+                .toList();
     }
 
     @Override

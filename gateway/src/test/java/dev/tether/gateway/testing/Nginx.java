@@ -68,11 +68,21 @@ public final class Nginx implements AutoCloseable {
             String server = "server 127.0.0.1:" + node.address().getPort() + ";";
             gateways.append(server).append("\n        ");
             if (node.nodeId() != null) {
-                nodeMap.append(node.nodeId()).append(" tether_").append(node.nodeId()).append(";\n        ");
-                nodeUpstreams.append("upstream tether_").append(node.nodeId()).append(" { ").append(server);
+                nodeMap.append(node.nodeId())
+                        .append(" tether_")
+                        .append(node.nodeId())
+                        .append(";\n        ");
+                nodeUpstreams
+                        .append("upstream tether_")
+                        .append(node.nodeId())
+                        .append(" { ")
+                        .append(server);
                 for (Node other : nodes) {
                     if (backups && !other.equals(node)) {
-                        nodeUpstreams.append(" server 127.0.0.1:").append(other.address().getPort()).append(" backup;");
+                        nodeUpstreams
+                                .append(" server 127.0.0.1:")
+                                .append(other.address().getPort())
+                                .append(" backup;");
                     }
                 }
                 nodeUpstreams.append(" }\n    ");
@@ -82,8 +92,7 @@ public final class Nginx implements AutoCloseable {
         StringBuilder config = new StringBuilder();
         for (String line : template.split("\n", -1)) {
             if (!line.strip().startsWith("#")) {
-                line = line
-                        .replace("@LISTEN@", "127.0.0.1:" + listenPort)
+                line = line.replace("@LISTEN@", "127.0.0.1:" + listenPort)
                         .replace("@GATEWAYS@", gateways.toString().strip())
                         .replace("@NODE_MAP@", nodeMap.toString().strip())
                         .replace("@NODE_UPSTREAMS@", nodeUpstreams.toString().strip())
@@ -117,12 +126,21 @@ public final class Nginx implements AutoCloseable {
         Files.createDirectories(dir.resolve("logs"));
         int port = freePort();
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, config(port, nodes, readTimeout, dir.resolve("logs/access.log"), backups),
+        Files.writeString(
+                conf,
+                config(port, nodes, readTimeout, dir.resolve("logs/access.log"), backups),
                 StandardCharsets.UTF_8);
         Path stderr = dir.resolve("logs/stderr.log");
-        Process process = new ProcessBuilder(List.of(BINARY.toString(),
-                "-p", dir.toString(), "-c", conf.toString(), "-e", "stderr",
-                "-g", "daemon off; pid " + dir.resolve("nginx.pid") + ";"))
+        Process process = new ProcessBuilder(List.of(
+                        BINARY.toString(),
+                        "-p",
+                        dir.toString(),
+                        "-c",
+                        conf.toString(),
+                        "-e",
+                        "stderr",
+                        "-g",
+                        "daemon off; pid " + dir.resolve("nginx.pid") + ";"))
                 .redirectErrorStream(true)
                 .redirectOutput(stderr.toFile())
                 .start();

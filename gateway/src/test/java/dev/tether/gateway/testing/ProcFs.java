@@ -7,8 +7,7 @@ import java.nio.file.Files;
 /** What Linux's {@code /proc} says about a worker process, for tests about back-pressure. Any thread. */
 public final class ProcFs {
 
-    private ProcFs() {
-    }
+    private ProcFs() {}
 
     /** Whether a thread of {@code pid} sleeps in the kernel sending on a Unix socket (its buffer is full). */
     public static boolean blockedOnSocketWrite(long pid) {
@@ -19,7 +18,9 @@ public final class ProcFs {
         for (File task : tasks) {
             try {
                 String wchan = Files.readString(task.toPath().resolve("wchan")).strip();
-                if (wchan.contains("unix_stream") || wchan.contains("sock_alloc_send") || wchan.contains("wait_for_wmem")) {
+                if (wchan.contains("unix_stream")
+                        || wchan.contains("sock_alloc_send")
+                        || wchan.contains("wait_for_wmem")) {
                     return true;
                 }
             } catch (IOException e) {

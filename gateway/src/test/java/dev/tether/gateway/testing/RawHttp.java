@@ -30,7 +30,8 @@ public final class RawHttp {
     private RawHttp() {}
 
     /** A WebSocket upgrade request for {@code target} with extra {@code headers}. */
-    public static Response upgrade(InetSocketAddress address, String target, Map<String, String> headers) throws IOException {
+    public static Response upgrade(InetSocketAddress address, String target, Map<String, String> headers)
+            throws IOException {
         return upgradeFrom(null, address, target, headers);
     }
 
@@ -38,21 +39,27 @@ public final class RawHttp {
      * Like {@link #upgrade}, from the local address {@code from} (any loopback address works on
      * Linux, so a test can be a second client address, say 127.0.0.2); null lets the system choose.
      */
-    public static Response upgradeFrom(InetAddress from, InetSocketAddress address, String target,
-            Map<String, String> headers) throws IOException {
+    public static Response upgradeFrom(
+            InetAddress from, InetSocketAddress address, String target, Map<String, String> headers)
+            throws IOException {
         return send(from, address, upgradeRequest(address, target, headers));
     }
 
     /** The text of a WebSocket upgrade request for {@code target} with extra {@code headers}. */
     public static String upgradeRequest(InetSocketAddress address, String target, Map<String, String> headers) {
         StringBuilder request = new StringBuilder()
-                .append("GET ").append(target).append(" HTTP/1.1\r\n")
-                .append("Host: 127.0.0.1:").append(address.getPort()).append("\r\n")
+                .append("GET ")
+                .append(target)
+                .append(" HTTP/1.1\r\n")
+                .append("Host: 127.0.0.1:")
+                .append(address.getPort())
+                .append("\r\n")
                 .append("Upgrade: websocket\r\n")
                 .append("Connection: Upgrade\r\n")
                 .append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
                 .append("Sec-WebSocket-Version: 13\r\n");
-        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        headers.forEach(
+                (name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
         return request.append("\r\n").toString();
     }
 
@@ -109,7 +116,9 @@ public final class RawHttp {
             Map<String, String> parsed = new LinkedHashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                parsed.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+                parsed.put(
+                        lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
             }
             String body = "";
             String length = parsed.get("content-length");

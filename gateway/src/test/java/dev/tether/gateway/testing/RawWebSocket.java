@@ -106,8 +106,9 @@ public final class RawWebSocket implements AutoCloseable {
         return connect(address, target, token, 0, extraHeaders);
     }
 
-    private static RawWebSocket connect(InetSocketAddress address, String target, String token, int receiveBufferBytes,
-            String extraHeaders) throws IOException {
+    private static RawWebSocket connect(
+            InetSocketAddress address, String target, String token, int receiveBufferBytes, String extraHeaders)
+            throws IOException {
         Socket socket = new Socket();
         boolean ok = false;
         try {

@@ -19,8 +19,7 @@ public final class RedisCluster implements AutoCloseable {
 
     private final List<RedisProcess> nodes = new ArrayList<>();
 
-    private RedisCluster() {
-    }
+    private RedisCluster() {}
 
     /** Starts and forms the cluster, the nodes' files under {@code dir} (a test's temporary directory). */
     public static RedisCluster start(Path dir) {
@@ -28,11 +27,32 @@ public final class RedisCluster implements AutoCloseable {
         try {
             for (int i = 1; i <= PRIMARIES; i++) {
                 int port = RedisProcess.freePort(true);
-                cluster.nodes.add(RedisProcess.start(dir.resolve("cluster-" + i + ".log"), port, List.of(
-                        "--port", Integer.toString(port), "--bind", "127.0.0.1", "--protected-mode", "no",
-                        "--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes-" + i + ".conf").toString(),
-                        "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                        "--dir", dir.toString(), "--logfile", "")));
+                cluster.nodes.add(RedisProcess.start(
+                        dir.resolve("cluster-" + i + ".log"),
+                        port,
+                        List.of(
+                                "--port",
+                                Integer.toString(port),
+                                "--bind",
+                                "127.0.0.1",
+                                "--protected-mode",
+                                "no",
+                                "--cluster-enabled",
+                                "yes",
+                                "--cluster-config-file",
+                                dir.resolve("nodes-" + i + ".conf").toString(),
+                                "--cluster-node-timeout",
+                                "5000",
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--daemonize",
+                                "no",
+                                "--dir",
+                                dir.toString(),
+                                "--logfile",
+                                "")));
             }
             List<String> create = new ArrayList<>(List.of("--cluster", "create"));
             cluster.nodes.forEach(node -> create.add("127.0.0.1:" + node.port));
@@ -41,11 +61,15 @@ public final class RedisCluster implements AutoCloseable {
             if (!created.contains("All 16384 slots covered")) {
                 throw new AssertionError("redis-cli --cluster create failed: " + created);
             }
-            Poll.until("cluster_state:ok on every node", RedisProcess.WAIT, () -> cluster.nodes.stream().allMatch(node -> {
-                String info = node.cli("CLUSTER", "INFO");
-                return info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:" + PRIMARIES)
-                        && info.contains("cluster_slots_ok:16384");
-            }));
+            Poll.until(
+                    "cluster_state:ok on every node",
+                    RedisProcess.WAIT,
+                    () -> cluster.nodes.stream().allMatch(node -> {
+                        String info = node.cli("CLUSTER", "INFO");
+                        return info.contains("cluster_state:ok")
+                                && info.contains("cluster_known_nodes:" + PRIMARIES)
+                                && info.contains("cluster_slots_ok:16384");
+                    }));
             return cluster;
         } catch (RuntimeException | AssertionError e) {
             cluster.close();
@@ -55,7 +79,8 @@ public final class RedisCluster implements AutoCloseable {
 
     /** The URI the store connects to: every node as a seed. */
     public String uri() {
-        return "redis-cluster://" + nodes.stream().map(node -> "127.0.0.1:" + node.port).collect(Collectors.joining(","));
+        return "redis-cluster://"
+                + nodes.stream().map(node -> "127.0.0.1:" + node.port).collect(Collectors.joining(","));
     }
 
     /** The URI naming only the first node: the client learns the others from it. */

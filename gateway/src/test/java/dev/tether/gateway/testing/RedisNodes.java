@@ -11,8 +11,7 @@ import java.util.Map;
  */
 public final class RedisNodes {
 
-    private RedisNodes() {
-    }
+    private RedisNodes() {}
 
     public static GatewayConfig config(String marker, String nodeId, String redisUri) {
         String yaml = DemoWorkers.config(marker, """

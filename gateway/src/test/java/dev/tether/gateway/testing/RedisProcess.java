@@ -44,7 +44,10 @@ final class RedisProcess implements AutoCloseable {
         command.addAll(args);
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + RedisServer.BINARY, e);
         }
@@ -54,7 +57,8 @@ final class RedisProcess implements AutoCloseable {
                 if (!process.isAlive()) {
                     throw new AssertionError("redis-server exited with " + process.exitValue() + ": " + started.log());
                 }
-                return started.log().contains("Ready to accept connections") || started.log().contains("Sentinel ID is");
+                return started.log().contains("Ready to accept connections")
+                        || started.log().contains("Sentinel ID is");
             });
         } catch (RuntimeException | AssertionError e) {
             started.close();
@@ -69,7 +73,8 @@ final class RedisProcess implements AutoCloseable {
     }
 
     static String runCli(int port, String... args) {
-        List<String> command = new ArrayList<>(List.of(CLI.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        List<String> command =
+                new ArrayList<>(List.of(CLI.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port)));
         command.addAll(List.of(args));
         try {
             Process cli = new ProcessBuilder(command).redirectErrorStream(true).start();

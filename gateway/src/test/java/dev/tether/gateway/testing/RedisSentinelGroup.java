@@ -22,16 +22,18 @@ public final class RedisSentinelGroup implements AutoCloseable {
     private RedisProcess replica;
     private RedisProcess sentinel;
 
-    private RedisSentinelGroup() {
-    }
+    private RedisSentinelGroup() {}
 
     /** Starts the three processes, their files under {@code dir} (a test's temporary directory). */
     public static RedisSentinelGroup start(Path dir) {
         RedisSentinelGroup group = new RedisSentinelGroup();
         try {
             group.primary = server(dir, "primary", List.of());
-            group.replica = server(dir, "replica", List.of("--replicaof", "127.0.0.1", Integer.toString(group.primary.port)));
-            Poll.until("the replica in sync", RedisProcess.WAIT,
+            group.replica =
+                    server(dir, "replica", List.of("--replicaof", "127.0.0.1", Integer.toString(group.primary.port)));
+            Poll.until(
+                    "the replica in sync",
+                    RedisProcess.WAIT,
                     () -> group.replica.cli("INFO", "replication").contains("master_link_status:up"));
             int port = RedisProcess.freePort(false);
             Path conf = dir.resolve("sentinel.conf");
@@ -45,10 +47,12 @@ public final class RedisSentinelGroup implements AutoCloseable {
                     sentinel down-after-milliseconds %s 1000
                     sentinel failover-timeout %s 10000
                     """.formatted(port, dir, MASTER, group.primary.port, MASTER, MASTER));
-            group.sentinel = RedisProcess.start(dir.resolve("sentinel.log"), port, List.of(conf.toString(), "--sentinel"));
+            group.sentinel =
+                    RedisProcess.start(dir.resolve("sentinel.log"), port, List.of(conf.toString(), "--sentinel"));
             Poll.until("the sentinel knows the replica", RedisProcess.WAIT, () -> {
                 String replicas = group.sentinel.cli("SENTINEL", "REPLICAS", MASTER);
-                return replicas.contains(Integer.toString(group.replica.port)) && !replicas.contains("s_down")
+                return replicas.contains(Integer.toString(group.replica.port))
+                        && !replicas.contains("s_down")
                         && !replicas.contains("disconnected");
             });
             return group;
@@ -63,9 +67,23 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
     private static RedisProcess server(Path dir, String name, List<String> extra) {
         int port = RedisProcess.freePort(false);
-        List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", dir.toString(), "--logfile", ""));
+        List<String> args = new ArrayList<>(List.of(
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--protected-mode",
+                "no",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                dir.toString(),
+                "--logfile",
+                ""));
         args.addAll(extra);
         return RedisProcess.start(dir.resolve(name + ".log"), port, args);
     }
@@ -77,7 +95,9 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
     /** The port of the server the sentinel names as primary now. */
     public int primaryPort() {
-        String[] address = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER).strip().split("\\s+", -1);
+        String[] address = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER)
+                .strip()
+                .split("\\s+", -1);
         return Integer.parseInt(address[address.length - 1]);
     }
 
@@ -99,8 +119,11 @@ public final class RedisSentinelGroup implements AutoCloseable {
         if (!"OK".equals(answer)) {
             throw new AssertionError("SENTINEL FAILOVER answered " + answer);
         }
-        Poll.until("the replica promoted and the old primary following it", RedisProcess.WAIT,
-                () -> primaryPort() == replica.port && replica.cli("ROLE").startsWith("master")
+        Poll.until(
+                "the replica promoted and the old primary following it",
+                RedisProcess.WAIT,
+                () -> primaryPort() == replica.port
+                        && replica.cli("ROLE").startsWith("master")
                         && primary.cli("INFO", "replication").contains("master_link_status:up"));
     }
 

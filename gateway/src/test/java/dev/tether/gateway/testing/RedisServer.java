@@ -21,6 +21,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Where Debian's redis-server package puts the binary. */
     public static final Path BINARY = Path.of("/usr/bin/redis-server");
+
     private static final Duration START = Duration.ofSeconds(20);
 
     private final Path dir;
@@ -78,7 +79,9 @@ public final class RedisServer implements AutoCloseable {
 
     private void signal(String name) {
         try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
             if (!kill.waitFor(START.toSeconds(), TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
             }
@@ -109,9 +112,24 @@ public final class RedisServer implements AutoCloseable {
         starts++;
         Path log = dir.resolve("redis-" + starts + ".log");
         try {
-            process = new ProcessBuilder(List.of(BINARY.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
-                    "--dir", dir.toString(), "--logfile", ""))
+            process = new ProcessBuilder(List.of(
+                            BINARY.toString(),
+                            "--port",
+                            Integer.toString(port),
+                            "--bind",
+                            "127.0.0.1",
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no",
+                            "--daemonize",
+                            "no",
+                            "--protected-mode",
+                            "no",
+                            "--dir",
+                            dir.toString(),
+                            "--logfile",
+                            ""))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();

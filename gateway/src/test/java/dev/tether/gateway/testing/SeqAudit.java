@@ -32,7 +32,11 @@ public final class SeqAudit {
 
     /** The highest seq recorded on any connection; 0 when none. */
     public synchronized long newest() {
-        return perConnection.values().stream().flatMap(List::stream).mapToLong(Long::longValue).max().orElse(0);
+        return perConnection.values().stream()
+                .flatMap(List::stream)
+                .mapToLong(Long::longValue)
+                .max()
+                .orElse(0);
     }
 
     /**
@@ -42,8 +46,8 @@ public final class SeqAudit {
     public synchronized void assertExactlyOnce(long first, long last) {
         perConnection.forEach((connection, seqs) -> assertConsecutive(connection, seqs));
         TreeMap<Long, List<String>> where = new TreeMap<>();
-        perConnection.forEach((connection, seqs) ->
-                seqs.forEach(seq -> where.computeIfAbsent(seq, s -> new ArrayList<>()).add(connection)));
+        perConnection.forEach((connection, seqs) -> seqs.forEach(
+                seq -> where.computeIfAbsent(seq, s -> new ArrayList<>()).add(connection)));
         where.forEach((seq, connections) -> {
             if (connections.size() > 1) {
                 fail("seq " + seq + " processed more than once: on " + connections + "; " + this);

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import dev.tether.testkit.Poll;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,8 +86,8 @@ public final class SessionClient implements AutoCloseable {
 
     /** Resumes {@code sessionId} after {@code lastSeq}. */
     public static SessionClient resume(GatewayExtension gateway, String subject, String sessionId, long lastSeq) {
-        return new SessionClient(TestClient.connectWithHeader(gateway.resumeUri(sessionId, lastSeq), gateway.token(subject)),
-                lastSeq);
+        return new SessionClient(
+                TestClient.connectWithHeader(gateway.resumeUri(sessionId, lastSeq), gateway.token(subject)), lastSeq);
     }
 
     /**
@@ -179,14 +179,18 @@ public final class SessionClient implements AutoCloseable {
         sendAccepted(id, jsonData, 0);
         List<ServerMessage> turn = untilTag("status:idle");
         assertEquals("status:processing", tag(turn.get(0)), () -> tags(turn).toString());
-        assertEquals("event:result:" + id, tag(turn.get(turn.size() - 2)), () -> tags(turn).toString());
+        assertEquals(
+                "event:result:" + id,
+                tag(turn.get(turn.size() - 2)),
+                () -> tags(turn).toString());
         return turn;
     }
 
     /** The first event of type {@code type} in {@code messages}. */
     public static JsonNode event(List<ServerMessage> messages, String type) {
         return messages.stream()
-                .filter(m -> m instanceof ServerMessage.Event e && type.equals(e.event().path("type").asText()))
+                .filter(m -> m instanceof ServerMessage.Event e
+                        && type.equals(e.event().path("type").asText()))
                 .map(m -> ((ServerMessage.Event) m).event())
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no event " + type + " in " + tags(messages)));
@@ -238,7 +242,10 @@ public final class SessionClient implements AutoCloseable {
 
     /** The tags of the history frames only (no {@code accepted}, {@code pong} ...). */
     public static List<String> historyTags(List<ServerMessage> messages) {
-        return messages.stream().filter(m -> m instanceof ServerMessage.Sequenced).map(SessionClient::tag).toList();
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Sequenced)
+                .map(SessionClient::tag)
+                .toList();
     }
 
     /** Whether the status frame {@code m} is in state {@code state}. */

@@ -68,7 +68,9 @@ public final class TestClient implements AutoCloseable {
     }
 
     private static ClientEndpointConfig browserForm(String token) {
-        return ClientEndpointConfig.Builder.create().preferredSubprotocols(List.of("gateway.v1", "bearer." + token)).build();
+        return ClientEndpointConfig.Builder.create()
+                .preferredSubprotocols(List.of("gateway.v1", "bearer." + token))
+                .build();
     }
 
     /** Connects with the {@code Authorization: Bearer} header form. */
@@ -78,14 +80,17 @@ public final class TestClient implements AutoCloseable {
 
     /** Like {@link #connectWithHeader(URI, String)}, through {@code client} (one set up for {@code wss://}, say). */
     public static TestClient connectWithHeader(ClientManager client, URI uri, String token) {
-        return connect(client, uri, ClientEndpointConfig.Builder.create()
-                .configurator(new ClientEndpointConfig.Configurator() {
-                    @Override
-                    public void beforeRequest(Map<String, List<String>> headers) {
-                        headers.put("Authorization", List.of("Bearer " + token));
-                    }
-                })
-                .build());
+        return connect(
+                client,
+                uri,
+                ClientEndpointConfig.Builder.create()
+                        .configurator(new ClientEndpointConfig.Configurator() {
+                            @Override
+                            public void beforeRequest(Map<String, List<String>> headers) {
+                                headers.put("Authorization", List.of("Bearer " + token));
+                            }
+                        })
+                        .build());
     }
 
     /** Connects with any client config; fails the test if the upgrade is refused. */

@@ -54,7 +54,8 @@ public final class TestPki {
         public String spkiSha256() {
             try {
                 byte[] spki = certificate.getPublicKey().getEncoded();
-                return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(spki));
+                return Base64.getEncoder()
+                        .encodeToString(MessageDigest.getInstance("SHA-256").digest(spki));
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException(e);
             }
@@ -71,8 +72,23 @@ public final class TestPki {
     public static TestPki create(Path dir) {
         requireNonNull(dir, "dir");
         Path store = dir.resolve("pki.p12");
-        keytool(null, "-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=Tether Test CA", "-ext", "bc:c", "-validity", "30", "-keystore", store.toString());
+        keytool(
+                null,
+                "-genkeypair",
+                "-alias",
+                "ca",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=Tether Test CA",
+                "-ext",
+                "bc:c",
+                "-validity",
+                "30",
+                "-keystore",
+                store.toString());
         X509Certificate ca = parse(keytool(null, "-exportcert", "-rfc", "-alias", "ca", "-keystore", store.toString()));
         TestPki pki = new TestPki(dir, store, ca);
         pki.write(dir.resolve("ca.pem"), pem("CERTIFICATE", ca));
@@ -99,12 +115,40 @@ public final class TestPki {
      * {@code days}; its chain and key written to {@code <name>-chain.pem} and {@code <name>-key.pem}.
      */
     public Leaf leaf(String name, String startDate, int days) {
-        keytool(null, "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=" + name + ", O=Tether tests", "-validity", "1", "-keystore", store.toString());
+        keytool(
+                null,
+                "-genkeypair",
+                "-alias",
+                name,
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=" + name + ", O=Tether tests",
+                "-validity",
+                "1",
+                "-keystore",
+                store.toString());
         byte[] request = keytool(null, "-certreq", "-alias", name, "-keystore", store.toString());
-        byte[] signed = keytool(request, "-gencert", "-alias", "ca", "-rfc", "-startdate", startDate,
-                "-validity", Integer.toString(days), "-ext", "san=dns:localhost,ip:127.0.0.1",
-                "-ext", "ku:c=digitalSignature", "-ext", "eku=serverAuth,clientAuth", "-keystore", store.toString());
+        byte[] signed = keytool(
+                request,
+                "-gencert",
+                "-alias",
+                "ca",
+                "-rfc",
+                "-startdate",
+                startDate,
+                "-validity",
+                Integer.toString(days),
+                "-ext",
+                "san=dns:localhost,ip:127.0.0.1",
+                "-ext",
+                "ku:c=digitalSignature",
+                "-ext",
+                "eku=serverAuth,clientAuth",
+                "-keystore",
+                store.toString());
         X509Certificate certificate = parse(signed);
         PrivateKey key;
         try {
@@ -154,8 +198,9 @@ public final class TestPki {
             if (clientLeaf != null) {
                 KeyStore keys = KeyStore.getInstance("PKCS12");
                 keys.load(null, null);
-                keys.setKeyEntry("client", clientLeaf.key(), PASSWORD.toCharArray(),
-                        new X509Certificate[] {clientLeaf.certificate(), ca});
+                keys.setKeyEntry("client", clientLeaf.key(), PASSWORD.toCharArray(), new X509Certificate[] {
+                    clientLeaf.certificate(), ca
+                });
                 kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 kmf.init(keys, PASSWORD.toCharArray());
             }
@@ -191,8 +236,8 @@ public final class TestPki {
     }
 
     private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     private void write(Path file, String text) {
@@ -205,9 +250,11 @@ public final class TestPki {
 
     private static X509Certificate parse(byte[] pem) {
         try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
+            return (X509Certificate)
+                    CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("keytool wrote no certificate: " + new String(pem, StandardCharsets.UTF_8), e);
+            throw new IllegalStateException(
+                    "keytool wrote no certificate: " + new String(pem, StandardCharsets.UTF_8), e);
         }
     }
 
@@ -218,7 +265,9 @@ public final class TestPki {
         command.addAll(List.of(args));
         command.addAll(List.of("-storepass", PASSWORD, "-storetype", "PKCS12", "-noprompt"));
         try {
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
+            Process process = new ProcessBuilder(command)
+                    .redirectError(ProcessBuilder.Redirect.PIPE)
+                    .start();
             if (stdin != null) {
                 process.getOutputStream().write(stdin);
             }

@@ -24,6 +24,7 @@ class ClientLibraryJsTest {
 
     /** Surefire runs in the gateway module's directory. */
     private static final Path TESTS = Path.of("src", "test", "js");
+
     private static final long TIMEOUT_SECONDS = 120;
 
     @Test
@@ -52,7 +53,9 @@ class ClientLibraryJsTest {
     private static List<String> testFiles() throws IOException {
         try (Stream<Path> files = Files.list(TESTS)) {
             List<String> tests = files.filter(f -> f.getFileName().toString().endsWith(".test.js"))
-                    .map(Path::toString).sorted().toList();
+                    .map(Path::toString)
+                    .sorted()
+                    .toList();
             assertFalse(tests.isEmpty(), "no *.test.js under " + TESTS.toAbsolutePath());
             return tests;
         }
@@ -60,7 +63,9 @@ class ClientLibraryJsTest {
 
     private static String nodeVersion() throws InterruptedException {
         try {
-            Process process = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            Process process = new ProcessBuilder("node", "--version")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 fail("node --version failed: " + out);
@@ -68,7 +73,8 @@ class ClientLibraryJsTest {
             return out;
         } catch (IOException e) {
             return fail("node is not installed (or not on the PATH): the client library's JavaScript tests need "
-                    + "Node.js 18+. Run .ci/run, which installs it, or: apt-get install nodejs (" + e.getMessage() + ")");
+                    + "Node.js 18+. Run .ci/run, which installs it, or: apt-get install nodejs (" + e.getMessage()
+                    + ")");
         }
     }
 }

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.netty.channel.DefaultEventLoop;
 import java.time.Duration;
@@ -110,7 +110,8 @@ class EchoWorkerTest {
         EchoWorker worker = bound(5, interval, event -> {
             // Runs on the loop right after the third delta. The interrupt task is queued ahead of
             // the timer for the fourth, so the turn is cut after exactly three deltas.
-            if ("c".equals(event.path("text").textValue()) && "delta".equals(event.get("type").textValue())) {
+            if ("c".equals(event.path("text").textValue())
+                    && "delta".equals(event.get("type").textValue())) {
                 loop.execute(() -> self.get().interrupt());
             }
         });
@@ -169,9 +170,10 @@ class EchoWorkerTest {
     void aNewMessageDuringATurnEndsTheOldTurnFirst() throws Exception {
         EchoWorker worker = bound(2, Duration.ofSeconds(30));
         loop.submit(() -> {
-            worker.send("m-1", TextNode.valueOf("ab"));
-            worker.send("m-2", TextNode.valueOf("cd"));
-        }).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    worker.send("m-1", TextNode.valueOf("ab"));
+                    worker.send("m-2", TextNode.valueOf("cd"));
+                })
+                .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
 
         assertDelta(next(), "m-1", "a");
         JsonNode cut = next();
@@ -188,9 +190,10 @@ class EchoWorkerTest {
         EchoWorker worker = bound(5, interval);
         // send and stop in one loop task: the turn has emitted its first delta and has a timer pending.
         loop.submit(() -> {
-            worker.send("m-1", TextNode.valueOf("abcde"));
-            worker.stop();
-        }).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    worker.send("m-1", TextNode.valueOf("abcde"));
+                    worker.stop();
+                })
+                .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         assertDelta(next(), "m-1", "a");
         assertSilentFor(interval.multipliedBy(6));
 
@@ -235,8 +238,7 @@ class EchoWorkerTest {
             }
 
             @Override
-            public void onCheckpoint(JsonNode state) {
-            }
+            public void onCheckpoint(JsonNode state) {}
 
             @Override
             public void onProtocolProblem(String code, String message) {

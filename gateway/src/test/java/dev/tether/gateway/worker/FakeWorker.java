@@ -75,7 +75,8 @@ public final class FakeWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+    public void bind(
+            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         binding = new Binding(resume, requireNonNull(executor, "executor"), requireNonNull(listener, "listener"));
     }
 

@@ -14,8 +14,11 @@ public final class VirtualTimeIdleStateHandler extends IdleStateHandler {
     private final LongSupplier nanos;
 
     private VirtualTimeIdleStateHandler(IdleStateHandler template, LongSupplier nanos) {
-        super(template.getReaderIdleTimeInMillis(), template.getWriterIdleTimeInMillis(),
-                template.getAllIdleTimeInMillis(), TimeUnit.MILLISECONDS);
+        super(
+                template.getReaderIdleTimeInMillis(),
+                template.getWriterIdleTimeInMillis(),
+                template.getAllIdleTimeInMillis(),
+                TimeUnit.MILLISECONDS);
         this.nanos = nanos;
     }
 

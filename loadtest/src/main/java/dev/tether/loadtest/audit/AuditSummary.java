@@ -37,13 +37,32 @@ import java.util.function.ToLongFunction;
  * @param violations            the first 200 violations, with their details
  * @param turnCountsChecked     results whose {@code turn} count (demo worker) was checked for continuity
  */
-public record AuditSummary(int sessions, long events, long replayedNew, long replayedSeen, long resumes,
-                           long resumesReplayingNew, long lost, long gaps, long gapsWithoutLoss, List<LostRange> lostRanges,
-                           long messages,
-                           long answered, long deltasChecked, long unpredictableTurns, long crashedTurns,
-                           long interruptedTurns, long refusedMessages, long expiredSessions, long expiredMessages,
-                           long gapHitMessages, long duplicatesAcknowledged, long violationCount,
-                           Map<String, Long> violationKinds, List<Violation> violations, long turnCountsChecked) {
+public record AuditSummary(
+        int sessions,
+        long events,
+        long replayedNew,
+        long replayedSeen,
+        long resumes,
+        long resumesReplayingNew,
+        long lost,
+        long gaps,
+        long gapsWithoutLoss,
+        List<LostRange> lostRanges,
+        long messages,
+        long answered,
+        long deltasChecked,
+        long unpredictableTurns,
+        long crashedTurns,
+        long interruptedTurns,
+        long refusedMessages,
+        long expiredSessions,
+        long expiredMessages,
+        long gapHitMessages,
+        long duplicatesAcknowledged,
+        long violationCount,
+        Map<String, Long> violationKinds,
+        List<Violation> violations,
+        long turnCountsChecked) {
 
     private static final int MAX_LISTED = 200;
 
@@ -70,16 +89,32 @@ public record AuditSummary(int sessions, long events, long replayedNew, long rep
             s.lostRanges().stream().limit(MAX_LISTED - ranges.size()).forEach(ranges::add);
             s.violations().stream().limit(MAX_LISTED - listed.size()).forEach(listed::add);
         }
-        return new AuditSummary(all.size(), sum(all, SessionAudit::events), sum(all, SessionAudit::replayedNew),
-                sum(all, SessionAudit::replayedSeen), sum(all, SessionAudit::resumes), sum(all, SessionAudit::resumesReplayingNew),
-                sum(all, SessionAudit::lost), sum(all, SessionAudit::gaps), sum(all, SessionAudit::gapsOnlySeen), ranges,
+        return new AuditSummary(
+                all.size(),
+                sum(all, SessionAudit::events),
+                sum(all, SessionAudit::replayedNew),
+                sum(all, SessionAudit::replayedSeen),
+                sum(all, SessionAudit::resumes),
+                sum(all, SessionAudit::resumesReplayingNew),
+                sum(all, SessionAudit::lost),
+                sum(all, SessionAudit::gaps),
+                sum(all, SessionAudit::gapsOnlySeen),
+                ranges,
                 sum(all, SessionAudit::messagesSent),
-                sum(all, SessionAudit::answeredTurns), sum(all, SessionAudit::deltasChecked),
-                sum(all, SessionAudit::unpredictableTurns), sum(all, SessionAudit::crashedTurns),
-                sum(all, SessionAudit::interruptedTurns), sum(all, SessionAudit::refusedMessages),
-                sum(all, s -> s.expired() ? 1 : 0), sum(all, SessionAudit::expiredMessages),
-                sum(all, SessionAudit::gapHitMessages), sum(all, SessionAudit::duplicatesAcknowledged),
-                sum(all, SessionAudit::violationCount), kinds, listed, sum(all, SessionAudit::turnsChecked));
+                sum(all, SessionAudit::answeredTurns),
+                sum(all, SessionAudit::deltasChecked),
+                sum(all, SessionAudit::unpredictableTurns),
+                sum(all, SessionAudit::crashedTurns),
+                sum(all, SessionAudit::interruptedTurns),
+                sum(all, SessionAudit::refusedMessages),
+                sum(all, s -> s.expired() ? 1 : 0),
+                sum(all, SessionAudit::expiredMessages),
+                sum(all, SessionAudit::gapHitMessages),
+                sum(all, SessionAudit::duplicatesAcknowledged),
+                sum(all, SessionAudit::violationCount),
+                kinds,
+                listed,
+                sum(all, SessionAudit::turnsChecked));
     }
 
     private static long sum(List<SessionAudit> sessions, ToLongFunction<SessionAudit> figure) {

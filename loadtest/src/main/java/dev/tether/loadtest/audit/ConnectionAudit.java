@@ -25,6 +25,7 @@ public final class ConnectionAudit {
     long next;
     /** The seq delivered last on this connection; 0 before the first. */
     long last;
+
     boolean sawSequenced;
     boolean tailChecked;
     boolean ignoredLastSeqReported;
@@ -32,6 +33,7 @@ public final class ConnectionAudit {
     long replayedNew;
     /** Events seen before and replayed again on this resume (compared with the first delivery). */
     long replayedSeen;
+
     boolean ended;
 
     ConnectionAudit(int id, boolean resume, long requestedLastSeq, long highestAtOpen) {

@@ -34,7 +34,8 @@ final class SeqLedger {
             throw new IllegalArgumentException("seq " + seq + " out of the range this audit keeps");
         }
         if (seq >= hashes.length) {
-            hashes = Arrays.copyOf(hashes, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(seq + 1, hashes.length * 2L)));
+            hashes =
+                    Arrays.copyOf(hashes, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(seq + 1, hashes.length * 2L)));
         }
         hashes[(int) seq] = hash;
         if (hash != LOST) {

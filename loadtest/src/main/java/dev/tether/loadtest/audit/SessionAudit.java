@@ -40,6 +40,7 @@ public final class SessionAudit {
     private final Map<String, Long> violationKinds = new TreeMap<>();
     /** While two connections are open (a race): which connection got each live seq. */
     private final Map<Long, Integer> liveBy = new HashMap<>();
+
     private String sessionId;
     private int connections;
     private int openConnections;
@@ -57,6 +58,7 @@ public final class SessionAudit {
     private long lastTurn;
     /** Turns that may be missing before the next result's: lost with a node ({@code session_moved} naming one), or in a gap. */
     private long turnsExcused;
+
     private long turnsChecked;
     private boolean expired;
     private boolean finished;
@@ -83,14 +85,18 @@ public final class SessionAudit {
             sessionId = ready.sessionId();
         }
         if (askedFor != null && !askedFor.equals(ready.sessionId())) {
-            violation(ViolationKind.SESSION_CHANGED, c + " asked for session " + askedFor + " and got " + ready.sessionId());
+            violation(
+                    ViolationKind.SESSION_CHANGED,
+                    c + " asked for session " + askedFor + " and got " + ready.sessionId());
         }
         if (c.resume != ready.resumed()) {
             violation(ViolationKind.NOT_RESUMED, c + " got session_ready with resumed: " + ready.resumed());
         }
         if (ready.lastSeq() < c.highestAtOpen) {
-            violation(ViolationKind.SEQ_REUSED, c + ": session_ready.last_seq " + ready.lastSeq() + " is below seq "
-                    + c.highestAtOpen + ", delivered before this connection was opened");
+            violation(
+                    ViolationKind.SEQ_REUSED,
+                    c + ": session_ready.last_seq " + ready.lastSeq() + " is below seq " + c.highestAtOpen
+                            + ", delivered before this connection was opened");
         }
         c.readyLastSeq = ready.lastSeq();
         if (c.resume) {
@@ -100,9 +106,14 @@ public final class SessionAudit {
 
     /** {@code replay_gap {from, to}} on {@code c}: those seqs were evicted and will never come. */
     public void replayGap(ConnectionAudit c, long from, long to) {
-        if (c.sawSequenced || from != c.requestedLastSeq + 1 || to < from || (c.readyLastSeq >= 0 && to > c.readyLastSeq)) {
-            violation(ViolationKind.BAD_REPLAY_GAP, c + ": replay_gap " + from + ".." + to
-                    + (c.sawSequenced ? " after the replay began" : "") + " (session_ready.last_seq " + c.readyLastSeq + ")");
+        if (c.sawSequenced
+                || from != c.requestedLastSeq + 1
+                || to < from
+                || (c.readyLastSeq >= 0 && to > c.readyLastSeq)) {
+            violation(
+                    ViolationKind.BAD_REPLAY_GAP,
+                    c + ": replay_gap " + from + ".." + to + (c.sawSequenced ? " after the replay began" : "")
+                            + " (session_ready.last_seq " + c.readyLastSeq + ")");
             return;
         }
         c.next = to + 1;
@@ -125,8 +136,10 @@ public final class SessionAudit {
         turns.gap(gap);
         advance();
         if (!allowGaps) {
-            violation(ViolationKind.REPLAY_GAP, c + ": seqs " + from + ".." + to + " evicted, " + unseen
-                    + " of them never delivered (pending messages: " + abbreviate(turns.open()) + ")");
+            violation(
+                    ViolationKind.REPLAY_GAP,
+                    c + ": seqs " + from + ".." + to + " evicted, " + unseen
+                            + " of them never delivered (pending messages: " + abbreviate(turns.open()) + ")");
         }
     }
 
@@ -141,9 +154,13 @@ public final class SessionAudit {
         checkOwners(c, seq, replay);
         if (before != SeqLedger.UNSEEN && before != SeqLedger.LOST) {
             if (before != hash) {
-                violation(replay ? ViolationKind.REPLAY_MISMATCH : ViolationKind.SEQ_REUSED, c + ": seq " + seq
-                        + (replay ? " replayed with other content than first delivered: " : " delivered live again with other content: ")
-                        + describe(message));
+                violation(
+                        replay ? ViolationKind.REPLAY_MISMATCH : ViolationKind.SEQ_REUSED,
+                        c + ": seq " + seq
+                                + (replay
+                                        ? " replayed with other content than first delivered: "
+                                        : " delivered live again with other content: ")
+                                + describe(message));
             }
             if (replay) {
                 c.replayedSeen++;
@@ -152,7 +169,9 @@ public final class SessionAudit {
             return Arrival.SEEN;
         }
         if (before == SeqLedger.LOST) {
-            violation(ViolationKind.BAD_REPLAY_GAP, c + ": seq " + seq + " delivered after a replay_gap announced it lost");
+            violation(
+                    ViolationKind.BAD_REPLAY_GAP,
+                    c + ": seq " + seq + " delivered after a replay_gap announced it lost");
         }
         ledger.put(seq, hash);
         advance();
@@ -171,16 +190,19 @@ public final class SessionAudit {
     private void checkOrder(ConnectionAudit c, long seq) {
         if (c.resume && seq <= c.requestedLastSeq && !c.ignoredLastSeqReported) {
             c.ignoredLastSeqReported = true;
-            violation(ViolationKind.IGNORED_LAST_SEQ, c + ": seq " + seq + " replayed, at or below its last_seq "
-                    + c.requestedLastSeq);
+            violation(
+                    ViolationKind.IGNORED_LAST_SEQ,
+                    c + ": seq " + seq + " replayed, at or below its last_seq " + c.requestedLastSeq);
             c.next = seq + 1;
         } else if (seq == c.next) {
             c.next++;
         } else if (seq > c.next) {
             boolean tail = c.resume && c.readyLastSeq >= c.next && c.readyLastSeq < seq;
-            violation(tail ? ViolationKind.SHORT_TAIL : ViolationKind.SEQ_GAP, c + ": expected seq " + c.next + ", got " + seq
-                    + " (seqs " + c.next + ".." + (seq - 1) + " missing" + (tail ? ", the end of a replay up to "
-                    + c.readyLastSeq : "") + ", no replay_gap)");
+            violation(
+                    tail ? ViolationKind.SHORT_TAIL : ViolationKind.SEQ_GAP,
+                    c + ": expected seq " + c.next + ", got " + seq
+                            + " (seqs " + c.next + ".." + (seq - 1) + " missing"
+                            + (tail ? ", the end of a replay up to " + c.readyLastSeq : "") + ", no replay_gap)");
             c.next = seq + 1;
         } else if (seq == c.last) {
             violation(ViolationKind.SEQ_REPEATED, c + ": seq " + seq + " twice in a row");
@@ -196,7 +218,8 @@ public final class SessionAudit {
         }
         Integer other = liveBy.putIfAbsent(seq, c.id);
         if (other != null && other != c.id) {
-            violation(ViolationKind.TWO_OWNERS, "seq " + seq + " delivered live on connection " + other + " and on " + c);
+            violation(
+                    ViolationKind.TWO_OWNERS, "seq " + seq + " delivered live on connection " + other + " and on " + c);
         }
     }
 
@@ -204,12 +227,15 @@ public final class SessionAudit {
         if (message instanceof ServerMessage.Event event) {
             turns.event(event.event(), event.seq());
             checkTurnCount(event);
-        } else if (message instanceof ServerMessage.Notice notice && notice.details() != null
-                && (notice.code().equals("worker_crashed") || notice.code().equals("worker_killed")
-                    || notice.code().equals("session_moved"))) {
+        } else if (message instanceof ServerMessage.Notice notice
+                && notice.details() != null
+                && (notice.code().equals("worker_crashed")
+                        || notice.code().equals("worker_killed")
+                        || notice.code().equals("session_moved"))) {
             JsonNode turn = notice.details().get("turn_id");
             if (turn != null && turn.isTextual()) {
-                // session_moved names the turn that died with its node: lost like a crashed worker's, its count maybe saved.
+                // session_moved names the turn that died with its node: lost like a crashed worker's, its count maybe
+                // saved.
                 turns.crashed(turn.textValue(), notice.seq());
                 if (notice.code().equals("session_moved")) {
                     turnsExcused++;
@@ -231,11 +257,16 @@ public final class SessionAudit {
         long t = turn.asLong();
         turnsChecked++;
         if (t <= lastTurn) {
-            violation(ViolationKind.TURN_REPEATED, "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn
-                    + " (" + describe(event) + ")");
+            violation(
+                    ViolationKind.TURN_REPEATED,
+                    "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn + " (" + describe(event)
+                            + ")");
         } else if (t > lastTurn + 1 + turnsExcused) {
-            violation(ViolationKind.TURN_SKIPPED, "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn
-                    + (turnsExcused > 0 ? " (" + turnsExcused + " reported lost)" : "") + " (" + describe(event) + ")");
+            violation(
+                    ViolationKind.TURN_SKIPPED,
+                    "seq " + event.seq() + ": result of turn " + t + " after turn " + lastTurn
+                            + (turnsExcused > 0 ? " (" + turnsExcused + " reported lost)" : "") + " (" + describe(event)
+                            + ")");
         }
         lastTurn = Math.max(lastTurn, t);
         turnsExcused = 0;
@@ -256,8 +287,10 @@ public final class SessionAudit {
         }
         c.tailChecked = true;
         if (c.next <= c.readyLastSeq) {
-            violation(ViolationKind.SHORT_TAIL, c + ": answered a later ping with seqs " + c.next + ".." + c.readyLastSeq
-                    + " of its session_ready.last_seq " + c.readyLastSeq + " missing");
+            violation(
+                    ViolationKind.SHORT_TAIL,
+                    c + ": answered a later ping with seqs " + c.next + ".." + c.readyLastSeq
+                            + " of its session_ready.last_seq " + c.readyLastSeq + " missing");
         }
     }
 
@@ -338,7 +371,9 @@ public final class SessionAudit {
     }
 
     private static String abbreviate(List<String> ids) {
-        return ids.isEmpty() ? "none" : String.join(", ", ids.subList(0, Math.min(10, ids.size()))) + (ids.size() > 10 ? ", ..." : "");
+        return ids.isEmpty()
+                ? "none"
+                : String.join(", ", ids.subList(0, Math.min(10, ids.size()))) + (ids.size() > 10 ? ", ..." : "");
     }
 
     // ---- figures ----

@@ -3,11 +3,11 @@ package dev.tether.loadtest.audit;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Locale;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,13 +24,19 @@ final class TurnAudit {
     }
 
     /** What finally became of a message. */
-    private enum Fate { ANSWERED, INTERRUPTED, CRASHED, REFUSED }
+    private enum Fate {
+        ANSWERED,
+        INTERRUPTED,
+        CRASHED,
+        REFUSED
+    }
 
     /** A message whose turn is not over. */
     private static final class Turn {
         final ExpectedTurn expected;
         /** The highest seq seen when it was sent: none of its events can be at or below it. */
         final long floor;
+
         final List<String> got = new ArrayList<>();
         /** The seq of each delta in {@link #got}, to tell which replay_gap took the ones missing. */
         final List<Long> seqs = new ArrayList<>();
@@ -107,13 +113,17 @@ final class TurnAudit {
         }
         if (turn == null) {
             if (done.containsKey(id)) {
-                sink.violation(ViolationKind.RESEND_NOT_DUPLICATE, "message " + id + " accepted as new after its turn was over ("
-                        + done.get(id).name().toLowerCase(Locale.ROOT) + "): it may run twice");
+                sink.violation(
+                        ViolationKind.RESEND_NOT_DUPLICATE,
+                        "message " + id + " accepted as new after its turn was over ("
+                                + done.get(id).name().toLowerCase(Locale.ROOT) + "): it may run twice");
             }
             return;
         }
         if (turn.acceptedNew || turn.resentAfterAccept) {
-            sink.violation(ViolationKind.RESEND_NOT_DUPLICATE, "message " + id + " accepted as new a second time: it may run twice");
+            sink.violation(
+                    ViolationKind.RESEND_NOT_DUPLICATE,
+                    "message " + id + " accepted as new a second time: it may run twice");
         }
         turn.acceptedNew = true;
         turn.resentAfterAccept = false;
@@ -153,12 +163,18 @@ final class TurnAudit {
         if (turn == null) {
             Fate fate = done.get(id);
             if (fate == null) {
-                sink.violation(ViolationKind.EVENT_UNEXPECTED, type + " for message " + id + ", which this session never sent");
+                sink.violation(
+                        ViolationKind.EVENT_UNEXPECTED,
+                        type + " for message " + id + ", which this session never sent");
             } else if (type.equals("result") && (fate == Fate.ANSWERED || fate == Fate.INTERRUPTED)) {
-                sink.violation(ViolationKind.RESULT_DUPLICATED, "message " + id + " answered twice: " + TurnShape.quote(event.toString()));
+                sink.violation(
+                        ViolationKind.RESULT_DUPLICATED,
+                        "message " + id + " answered twice: " + TurnShape.quote(event.toString()));
             } else {
-                sink.violation(ViolationKind.EVENT_UNEXPECTED, type + " for message " + id + " after its turn was over ("
-                        + fate.name().toLowerCase(Locale.ROOT) + "): " + TurnShape.quote(event.toString()));
+                sink.violation(
+                        ViolationKind.EVENT_UNEXPECTED,
+                        type + " for message " + id + " after its turn was over ("
+                                + fate.name().toLowerCase(Locale.ROOT) + "): " + TurnShape.quote(event.toString()));
             }
             return;
         }
@@ -180,24 +196,30 @@ final class TurnAudit {
             return;
         }
         if (turn.expected.crashes()) {
-            sink.violation(ViolationKind.RESULT_MISMATCH, "message " + id + " asked its worker to crash after "
-                    + turn.expected.crashAfter() + " deltas, but got a result");
+            sink.violation(
+                    ViolationKind.RESULT_MISMATCH,
+                    "message " + id + " asked its worker to crash after " + turn.expected.crashAfter()
+                            + " deltas, but got a result");
             return;
         }
         TurnShape.Finding finding = TurnShape.complete(turn.expected.deltas(), turn.got, !turn.gaps.isEmpty());
         report(id, turn, finding, seq);
         String text = event.path("text").asText(null);
         if (!turn.expected.text().equals(text)) {
-            sink.violation(ViolationKind.RESULT_MISMATCH, "message " + id + ": result text " + TurnShape.quote(text)
-                    + ", expected " + TurnShape.quote(turn.expected.text()));
+            sink.violation(
+                    ViolationKind.RESULT_MISMATCH,
+                    "message " + id + ": result text " + TurnShape.quote(text) + ", expected "
+                            + TurnShape.quote(turn.expected.text()));
         }
     }
 
     private void interrupted(String id, Turn turn, JsonNode result, long seq) {
         interrupted++;
         if (!turn.spannedReconnect) {
-            sink.violation(ViolationKind.UNEXPECTED_INTERRUPT, "message " + id + " ended interrupted though its client never"
-                    + " interrupted it nor left while it ran");
+            sink.violation(
+                    ViolationKind.UNEXPECTED_INTERRUPT,
+                    "message " + id + " ended interrupted though its client never"
+                            + " interrupted it nor left while it ran");
         }
         if (!turn.expected.predictable()) {
             return;
@@ -205,8 +227,10 @@ final class TurnAudit {
         report(id, turn, TurnShape.prefix(turn.expected.deltas(), turn.got, !turn.gaps.isEmpty()), seq);
         String text = result.path("text").asText(null);
         if (text != null && !turn.expected.text().equals(text)) {
-            sink.violation(ViolationKind.RESULT_MISMATCH, "message " + id + ": interrupted result text " + TurnShape.quote(text)
-                    + ", expected " + TurnShape.quote(turn.expected.text()));
+            sink.violation(
+                    ViolationKind.RESULT_MISMATCH,
+                    "message " + id + ": interrupted result text " + TurnShape.quote(text) + ", expected "
+                            + TurnShape.quote(turn.expected.text()));
         }
     }
 
@@ -236,8 +260,11 @@ final class TurnAudit {
         if (!finding.ok()) {
             sink.violation(finding.kind(), "message " + id + ": " + finding.detail());
         } else if (finding.holeAt() >= 0 && !hitHole(id, turn, finding.holeAt(), endSeq)) {
-            sink.violation(ViolationKind.DELTA_MISSING, "message " + id + ": " + finding.detail().replace("lost in a replay_gap",
-                    "missing where no replay_gap announced a loss"));
+            sink.violation(
+                    ViolationKind.DELTA_MISSING,
+                    "message " + id + ": "
+                            + finding.detail()
+                                    .replace("lost in a replay_gap", "missing where no replay_gap announced a loss"));
         }
     }
 
@@ -317,15 +344,18 @@ final class TurnAudit {
             } else {
                 Turn t = e.getValue();
                 // What the client knows of it, to tell a message the gateway lost from one it never got.
-                unanswered.add(e.getKey() + " (sent after seq " + t.floor + ", " + (t.acceptedNew ? "accepted" : "never accepted")
-                        + ", " + t.got.size() + " of " + t.expected.deltas().size() + " deltas)");
+                unanswered.add(e.getKey() + " (sent after seq " + t.floor + ", "
+                        + (t.acceptedNew ? "accepted" : "never accepted") + ", " + t.got.size() + " of "
+                        + t.expected.deltas().size() + " deltas)");
             }
         }
         open.clear();
         if (!unanswered.isEmpty()) {
-            sink.violation(ViolationKind.UNANSWERED, unanswered.size() + " message(s) without result: "
-                    + String.join(", ", unanswered.subList(0, Math.min(10, unanswered.size())))
-                    + (unanswered.size() > 10 ? ", ..." : ""));
+            sink.violation(
+                    ViolationKind.UNANSWERED,
+                    unanswered.size() + " message(s) without result: "
+                            + String.join(", ", unanswered.subList(0, Math.min(10, unanswered.size())))
+                            + (unanswered.size() > 10 ? ", ..." : ""));
         }
     }
 

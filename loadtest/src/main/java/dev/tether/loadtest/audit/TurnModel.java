@@ -28,6 +28,7 @@ public record TurnModel(String name, int fixedDeltas) {
 
     /** Fields of a demo message whose effect the demo contract predicts; any other asks for something it cannot. */
     private static final Set<String> DEMO_FIELDS = Set.of("text", "deltas", "delay_ms", "crash", "crash_after_deltas");
+
     private static final int DEMO_DEFAULT_DELTAS = 3;
 
     public TurnModel {
@@ -65,7 +66,11 @@ public record TurnModel(String name, int fixedDeltas) {
         }
         int n = Math.max(0, data.path("deltas").asInt(DEMO_DEFAULT_DELTAS));
         List<String> parts = EchoText.split(text, n);
-        int crashAfter = data.has("crash") ? Math.min(parts.size(), Math.max(0, data.path("crash_after_deltas").asInt(0))) : -1;
+        int crashAfter = data.has("crash")
+                ? Math.min(
+                        parts.size(),
+                        Math.max(0, data.path("crash_after_deltas").asInt(0)))
+                : -1;
         boolean predictable = true;
         if (data.isObject()) {
             for (var names = data.fieldNames(); names.hasNext(); ) {

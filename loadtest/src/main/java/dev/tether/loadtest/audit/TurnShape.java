@@ -42,13 +42,17 @@ final class TurnShape {
         if (holeAllowed) {
             int[] hole = hole(expected, got);
             if (hole != null) {
-                return new Finding(null, "deltas " + (hole[0] + 1) + ".." + hole[1] + " of " + expected.size() + " lost in a replay_gap",
+                return new Finding(
+                        null,
+                        "deltas " + (hole[0] + 1) + ".." + hole[1] + " of " + expected.size() + " lost in a replay_gap",
                         hole[0]);
             }
         }
         if (got.size() < expected.size() && isPrefix(got, expected)) {
-            return new Finding(ViolationKind.RESULT_WITHOUT_DELTAS, "result after " + got.size() + " of " + expected.size()
-                    + " deltas; missing " + quote(expected.subList(got.size(), expected.size())));
+            return new Finding(
+                    ViolationKind.RESULT_WITHOUT_DELTAS,
+                    "result after " + got.size() + " of " + expected.size() + " deltas; missing "
+                            + quote(expected.subList(got.size(), expected.size())));
         }
         return differences(expected, got);
     }
@@ -80,7 +84,8 @@ final class TurnShape {
             p++;
         }
         int s = 0;
-        while (s < got.size() - p && Objects.equals(got.get(got.size() - 1 - s), expected.get(expected.size() - 1 - s))) {
+        while (s < got.size() - p
+                && Objects.equals(got.get(got.size() - 1 - s), expected.get(expected.size() - 1 - s))) {
             s++;
         }
         return p + s == got.size() ? new int[] {p, expected.size() - s} : null;
@@ -91,15 +96,19 @@ final class TurnShape {
         if (got.size() == n - 1) {
             for (int i = 0; i < n; i++) {
                 if (without(expected, i).equals(got)) {
-                    return new Finding(ViolationKind.DELTA_MISSING, "delta " + (i + 1) + " of " + n + " " + quote(expected.get(i))
-                            + " never came; got " + quote(got));
+                    return new Finding(
+                            ViolationKind.DELTA_MISSING,
+                            "delta " + (i + 1) + " of " + n + " " + quote(expected.get(i)) + " never came; got "
+                                    + quote(got));
                 }
             }
         }
         if (got.size() == n + 1) {
             for (int i = 0; i < got.size(); i++) {
                 if (without(got, i).equals(expected) && expected.contains(got.get(i))) {
-                    return new Finding(ViolationKind.DELTA_DUPLICATED, "delta " + quote(got.get(i)) + " came twice; got " + quote(got));
+                    return new Finding(
+                            ViolationKind.DELTA_DUPLICATED,
+                            "delta " + quote(got.get(i)) + " came twice; got " + quote(got));
                 }
             }
         }
@@ -110,16 +119,21 @@ final class TurnShape {
                     differ.add(i);
                 }
             }
-            if (differ.size() == 2 && differ.get(1) == differ.get(0) + 1
+            if (differ.size() == 2
+                    && differ.get(1) == differ.get(0) + 1
                     && Objects.equals(expected.get(differ.get(0)), got.get(differ.get(1)))
                     && Objects.equals(expected.get(differ.get(1)), got.get(differ.get(0)))) {
-                return new Finding(ViolationKind.DELTA_REORDERED, "deltas " + (differ.get(0) + 1) + " and " + (differ.get(1) + 1)
-                        + " of " + n + " swapped; got " + quote(got));
+                return new Finding(
+                        ViolationKind.DELTA_REORDERED,
+                        "deltas " + (differ.get(0) + 1) + " and " + (differ.get(1) + 1) + " of " + n + " swapped; got "
+                                + quote(got));
             }
             if (differ.size() == 1) {
                 int i = differ.get(0);
-                return new Finding(ViolationKind.DELTA_CORRUPT, "delta " + (i + 1) + " of " + n + " was " + quote(got.get(i))
-                        + ", expected " + quote(expected.get(i)));
+                return new Finding(
+                        ViolationKind.DELTA_CORRUPT,
+                        "delta " + (i + 1) + " of " + n + " was " + quote(got.get(i)) + ", expected "
+                                + quote(expected.get(i)));
             }
         }
         return new Finding(ViolationKind.DELTA_MISMATCH, "expected " + quote(expected) + ", got " + quote(got));

@@ -3,7 +3,6 @@ package dev.tether.loadtest.baseline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.Unwatched;
-import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.EchoText;
 import dev.tether.protocol.ErrorCode;
@@ -79,8 +78,10 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
             send(ctx, new ServerMessage.AuthOk(FAR_FUTURE), true);
         } else if (message instanceof ClientMessage.End) {
             // As the gateway answers it (contract section 8.7), so that a run ends the same way against both.
-            ctx.writeAndFlush(new TextWebSocketFrame(CODEC.encode(new ServerMessage.Status(++seq, SessionState.ENDED, "client_end"))))
-                    .addListener(f -> ctx.writeAndFlush(new CloseWebSocketFrame(1000, "client_end")).addListener(ChannelFutureListener.CLOSE));
+            ctx.writeAndFlush(new TextWebSocketFrame(
+                            CODEC.encode(new ServerMessage.Status(++seq, SessionState.ENDED, "client_end"))))
+                    .addListener(f -> ctx.writeAndFlush(new CloseWebSocketFrame(1000, "client_end"))
+                            .addListener(ChannelFutureListener.CLOSE));
             return;
         }
         // ack and interrupt: nothing to do without a replay buffer or a worker.

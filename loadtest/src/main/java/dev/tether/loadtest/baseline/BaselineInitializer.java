@@ -31,7 +31,9 @@ final class BaselineInitializer extends ChannelInitializer<SocketChannel> {
                 .websocketPath(BaselineServer.PATH)
                 .subprotocols(SUBPROTOCOL)
                 .checkStartsWith(false)
-                .decoderConfig(WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(MAX_FRAME_BYTES).build())
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(MAX_FRAME_BYTES)
+                        .build())
                 .build();
         ch.pipeline()
                 .addLast("http", new HttpServerCodec())

@@ -75,9 +75,11 @@ public final class BaselineServer implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         DefaultThreadFactory acceptThreads = new DefaultThreadFactory("baseline-accept");
         DefaultThreadFactory ioThreads = new DefaultThreadFactory("baseline-io");
-        EventLoopGroup boss = epoll ? new EpollEventLoopGroup(1, acceptThreads) : new NioEventLoopGroup(1, acceptThreads);
+        EventLoopGroup boss =
+                epoll ? new EpollEventLoopGroup(1, acceptThreads) : new NioEventLoopGroup(1, acceptThreads);
         EventLoopGroup workers = epoll ? new EpollEventLoopGroup(0, ioThreads) : new NioEventLoopGroup(0, ioThreads);
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends ServerChannel> channelType =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         try {
             Channel listener = new ServerBootstrap()
                     .group(boss, workers)
@@ -86,7 +88,9 @@ public final class BaselineServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new BaselineInitializer(deltas))
-                    .bind(host, port).sync().channel();
+                    .bind(host, port)
+                    .sync()
+                    .channel();
             return new BaselineServer(boss, workers, listener, epoll ? "epoll" : "nio");
         } catch (RuntimeException | InterruptedException e) {
             // Not started: the loops end before the failure is thrown (no threads left behind).
@@ -170,19 +174,23 @@ public final class BaselineServer implements AutoCloseable {
                     return;
                 }
                 default -> {
-                    System.err.println("unknown option: " + args[i] + " (usage: BaselineServer [--host H] [--port P] [--deltas N])");
+                    System.err.println("unknown option: " + args[i]
+                            + " (usage: BaselineServer [--host H] [--port P] [--deltas N])");
                     System.exit(2);
                 }
             }
         }
         BaselineServer server = start(host, port, deltas);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "baseline-shutdown"));
-        System.out.println("listening on " + host + ":" + server.address().getPort()
-                + " (path " + PATH + ", transport " + server.transport() + ")");
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "baseline-shutdown"));
+        System.out.println("listening on " + host + ":" + server.address().getPort() + " (path " + PATH + ", transport "
+                + server.transport() + ")");
         System.out.flush();
         stopped.await();
     }

@@ -23,8 +23,17 @@ import java.time.Duration;
  * @param nodes            with several gateway nodes sharing their sessions, where each connection goes (then
  *                         {@code uri} is only the first node's); null for one target
  */
-public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
-                             Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos, NodeRoute nodes) {
+public record ClientSettings(
+        URI uri,
+        TokenSource tokens,
+        RunStats stats,
+        int ackEvery,
+        boolean resumeOnDrop,
+        Duration connectTimeout,
+        TurnModel model,
+        boolean allowGaps,
+        UserChaos chaos,
+        NodeRoute nodes) {
     public ClientSettings {
         requireNonNull(uri, "uri");
         requireNonNull(tokens, "tokens");
@@ -35,20 +44,35 @@ public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ac
     }
 
     /** Settings for one target (no {@link NodeRoute}). */
-    public ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
-                          Duration connectTimeout, TurnModel model, boolean allowGaps, UserChaos chaos) {
+    public ClientSettings(
+            URI uri,
+            TokenSource tokens,
+            RunStats stats,
+            int ackEvery,
+            boolean resumeOnDrop,
+            Duration connectTimeout,
+            TurnModel model,
+            boolean allowGaps,
+            UserChaos chaos) {
         this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, null);
     }
 
     /** Settings without chaos and without gaps expected. */
-    public ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ackEvery, boolean resumeOnDrop,
-                          Duration connectTimeout, TurnModel model) {
+    public ClientSettings(
+            URI uri,
+            TokenSource tokens,
+            RunStats stats,
+            int ackEvery,
+            boolean resumeOnDrop,
+            Duration connectTimeout,
+            TurnModel model) {
         this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, false, UserChaos.NONE);
     }
 
     /** The same settings writing to {@code other} stats. */
     public ClientSettings withStats(RunStats other) {
-        return new ClientSettings(uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, nodes);
+        return new ClientSettings(
+                uri, tokens, other, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, nodes);
     }
 
     /**
@@ -61,6 +85,7 @@ public record ClientSettings(URI uri, TokenSource tokens, RunStats stats, int ac
 
     /** The same settings connecting through {@code route}. */
     public ClientSettings withNodes(NodeRoute route) {
-        return new ClientSettings(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, route);
+        return new ClientSettings(
+                uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, route);
     }
 }

@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
 import org.glassfish.tyrus.client.ClientProperties;
 import org.glassfish.tyrus.client.SslEngineConfigurator;
 
@@ -69,7 +69,9 @@ public final class ClientTls {
             synchronized (ClientTls.class) {
                 if (netty == null) {
                     try {
-                        netty = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+                        netty = SslContextBuilder.forClient()
+                                .endpointIdentificationAlgorithm("HTTPS")
+                                .build();
                     } catch (SSLException e) {
                         throw new IllegalStateException("no TLS client context: " + e.getMessage(), e);
                     }

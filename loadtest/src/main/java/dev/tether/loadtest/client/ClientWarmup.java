@@ -32,17 +32,21 @@ public final class ClientWarmup {
                     })
                     .build();
             try {
-                Session session = Wire.client().connectToServer(new Endpoint() {
-                    @Override
-                    public void onOpen(Session s, EndpointConfig c) {
-                        // never: the gateway refuses the token
-                    }
+                Session session = Wire.client()
+                        .connectToServer(
+                                new Endpoint() {
+                                    @Override
+                                    public void onOpen(Session s, EndpointConfig c) {
+                                        // never: the gateway refuses the token
+                                    }
 
-                    @Override
-                    public void onClose(Session s, CloseReason reason) {
-                        // nothing to do
-                    }
-                }, config, uri);
+                                    @Override
+                                    public void onClose(Session s, CloseReason reason) {
+                                        // nothing to do
+                                    }
+                                },
+                                config,
+                                uri);
                 session.close();
             } catch (jakarta.websocket.DeploymentException | IOException | RuntimeException e) {
                 if (Refusal.of(e).status() == 401) {

@@ -21,9 +21,15 @@ public final class Connects {
      *
      * @return the refusals of the sessions that did not open (null for a timeout)
      */
-    public static <S> List<Refusal> settle(List<S> started, List<CompletableFuture<Void>> opening, List<S> connected,
-                                           Consumer<? super S> close, RunStats stats) {
-        CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+    public static <S> List<Refusal> settle(
+            List<S> started,
+            List<CompletableFuture<Void>> opening,
+            List<S> connected,
+            Consumer<? super S> close,
+            RunStats stats) {
+        CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new))
+                .exceptionally(e -> null)
+                .join();
         List<Refusal> refusals = new ArrayList<>();
         for (int i = 0; i < opening.size(); i++) {
             try {

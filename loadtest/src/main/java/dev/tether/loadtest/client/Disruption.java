@@ -24,8 +24,15 @@ import java.time.Duration;
  * @param rewind       resume with {@code last_seq} this many seqs below what was processed (not below the
  *                     last ack), so that the replay re-sends seen events to compare
  */
-public record Disruption(Cut cut, Duration offline, boolean aimed, boolean expectExpiry, int racers,
-                         TcpRelay.HandshakeCut handshakeCut, boolean replayCut, int rewind) {
+public record Disruption(
+        Cut cut,
+        Duration offline,
+        boolean aimed,
+        boolean expectExpiry,
+        int racers,
+        TcpRelay.HandshakeCut handshakeCut,
+        boolean replayCut,
+        int rewind) {
 
     /** How a connection ends. */
     public enum Cut {

@@ -35,6 +35,7 @@ final class Outage {
     final long cutAtNanos;
     /** Resume attempts so far (a handshake cut or a failure makes another). */
     int attempt;
+
     long attemptStartNanos;
     /** The gateway answered an attempt with {@code session_busy} (resume again later), as it may while sessions move. */
     boolean busy;
@@ -50,6 +51,7 @@ final class Outage {
     boolean halfOpenFound;
     /** {@code session_expired}'s reason, when the gateway said so. */
     String expiredReason;
+
     boolean notFound;
     boolean invalidSequence;
     private final List<Wire> racers = new ArrayList<>();

@@ -29,8 +29,11 @@ public final class RunStats {
 
     /** The latency figures of a report ({@code latency_ms} keys). */
     public enum Metric {
-        ROUND_TRIP("round_trip"), FIRST_EVENT("first_event"), READY_WARM("ready_warm"),
-        READY_COLD("ready_cold"), RESUME("resume"),
+        ROUND_TRIP("round_trip"),
+        FIRST_EVENT("first_event"),
+        READY_WARM("ready_warm"),
+        READY_COLD("ready_cold"),
+        RESUME("resume"),
         /** From a connection left half-open (chaos) to the gateway closing its side: its heartbeat at work. */
         HALF_OPEN_CLOSED("half_open_closed"),
         /** Several nodes: a resume sent to another node while the session's node was up, from its connect to session_ready. */
@@ -56,8 +59,8 @@ public final class RunStats {
     }
 
     /** One second of the run, as the report's {@code timeline} shows it. */
-    public record Second(int tS, long sent, long results, long errors, int sessions, double p50Ms, double p99Ms,
-                         double maxMs) {}
+    public record Second(
+            int tS, long sent, long results, long errors, int sessions, double p50Ms, double p99Ms, double maxMs) {}
 
     private static final long HIGHEST_US = TimeUnit.HOURS.toMicros(1);
 
@@ -165,8 +168,15 @@ public final class RunStats {
         long s = sent.sum();
         long r = results.sum();
         long e = errorCount.sum();
-        Second second = new Second((int) Math.round((nowNanos - startNanos) / 1e9), s - lastSent, r - lastResults,
-                e - lastErrors, sessionsUp.get(), ms(interval, 50), ms(interval, 99), interval.getMaxValue() / 1000.0);
+        Second second = new Second(
+                (int) Math.round((nowNanos - startNanos) / 1e9),
+                s - lastSent,
+                r - lastResults,
+                e - lastErrors,
+                sessionsUp.get(),
+                ms(interval, 50),
+                ms(interval, 99),
+                interval.getMaxValue() / 1000.0);
         lastSent = s;
         lastResults = r;
         lastErrors = e;

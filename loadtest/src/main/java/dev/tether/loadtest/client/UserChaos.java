@@ -25,7 +25,8 @@ public record UserChaos(int ackLag, double resendSame, double resendFresh, Durat
             throw new IllegalArgumentException("ackLag: " + ackLag + " (expected: >= 0)");
         }
         if (resendSame < 0 || resendSame > 1 || resendFresh < 0 || resendFresh > 1) {
-            throw new IllegalArgumentException("resend shares: " + resendSame + ", " + resendFresh + " (expected: 0 to 1)");
+            throw new IllegalArgumentException(
+                    "resend shares: " + resendSame + ", " + resendFresh + " (expected: 0 to 1)");
         }
     }
 }

@@ -75,6 +75,7 @@ public final class VirtualUser implements ScenarioUser {
     private final UserTraffic traffic;
     /** The audit of the session this user holds now. */
     private SessionAudit session;
+
     private String sessionId;
     /** The gateway node serving the session ({@code session_ready.node}), resumed with {@code &node=} for the proxy's routing. */
     private String node;
@@ -86,6 +87,7 @@ public final class VirtualUser implements ScenarioUser {
     private String targetNode;
     /** The connection in use, or being opened for a new session; null while away. */
     private Wire wire;
+
     private boolean up;
     /** From a cut or drop until a resume settles. */
     private Outage outage;
@@ -95,6 +97,7 @@ public final class VirtualUser implements ScenarioUser {
     private long armings;
     /** The last cut's replay is being watched: whether it crossed the cut with new events. */
     private boolean episodeOpen;
+
     private long episodeReplayedNew;
     private boolean closing;
     private boolean ended;
@@ -104,6 +107,7 @@ public final class VirtualUser implements ScenarioUser {
     private boolean ending;
     /** The connection on which {@code end} went out; its close completes {@link #endDone}. */
     private Wire endSentOn;
+
     private boolean endStatusSeen;
     private final CompletableFuture<EndOutcome> endDone = new CompletableFuture<>();
     private long connectStartNanos;
@@ -197,7 +201,8 @@ public final class VirtualUser implements ScenarioUser {
         if (plan.aimed()) {
             armed = plan;
             long arming = ++armings;
-            CompletableFuture.delayedExecutor(AIM_WAIT.toNanos(), TimeUnit.NANOSECONDS, connector).execute(() -> fireArmed(plan, arming));
+            CompletableFuture.delayedExecutor(AIM_WAIT.toNanos(), TimeUnit.NANOSECONDS, connector)
+                    .execute(() -> fireArmed(plan, arming));
             return true;
         }
         cutNow(plan);
@@ -233,8 +238,12 @@ public final class VirtualUser implements ScenarioUser {
             case CLEAN -> current.close(1000, "chaos");
             case ABRUPT -> relay.reset();
             case BLACKHOLE -> relay.blackhole(nanos -> halfOpenClosed(o, nanos));
-            case STALL -> relay.stall(plan.offline().minusMillis(1500).isNegative() ? Duration.ZERO
-                    : plan.offline().minusMillis(1500), nanos -> halfOpenClosed(o, nanos));
+            case STALL ->
+                relay.stall(
+                        plan.offline().minusMillis(1500).isNegative()
+                                ? Duration.ZERO
+                                : plan.offline().minusMillis(1500),
+                        nanos -> halfOpenClosed(o, nanos));
         }
         later(plan.offline(), () -> resume(o));
     }
@@ -382,8 +391,9 @@ public final class VirtualUser implements ScenarioUser {
             }
         }
         String authority = relay == null ? base.getRawAuthority() : "127.0.0.1:" + relay.port();
-        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq
-                + (node == null ? "" : "&node=" + node);
+        String query = session == null
+                ? ""
+                : "?session=" + session + "&last_seq=" + lastSeq + (node == null ? "" : "&node=" + node);
         return URI.create(base.getScheme() + "://" + authority + base.getRawPath() + query);
     }
 
@@ -403,7 +413,8 @@ public final class VirtualUser implements ScenarioUser {
     }
 
     private void later(Duration delay, Runnable task) {
-        Executor executor = delay.isZero() ? connector
+        Executor executor = delay.isZero()
+                ? connector
                 : CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS, connector);
         executor.execute(task);
     }
@@ -465,7 +476,9 @@ public final class VirtualUser implements ScenarioUser {
                 racers.add(racer);
             }
             // A live hand-off: the resume goes to another node while the session's is up (chaos --hop-ratio).
-            boolean hop = first && settings.nodes() != null && random.nextDouble() < settings.nodes().hopRatio();
+            boolean hop = first
+                    && settings.nodes() != null
+                    && random.nextDouble() < settings.nodes().hopRatio();
             if (hop) {
                 stats.count("hops");
             }
@@ -516,8 +529,10 @@ public final class VirtualUser implements ScenarioUser {
         stats.closeCode(code);
         if (closed == endSentOn && endSentOn != null) {
             ended = true;
-            endDone.complete(code != 1000 ? new EndOutcome(false, "close_" + code)
-                    : endStatusSeen ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
+            endDone.complete(
+                    code != 1000
+                            ? new EndOutcome(false, "close_" + code)
+                            : endStatusSeen ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
             notifyAll();
             return;
         }
@@ -550,7 +565,8 @@ public final class VirtualUser implements ScenarioUser {
         } else if (!closed.expectedEnd) {
             stats.error("close_" + code);
             if (unexpectedCloses++ < 3) {
-                System.err.printf("user %s, session %s: the connection in use closed with %d, %d ms after its last frame%n",
+                System.err.printf(
+                        "user %s, session %s: the connection in use closed with %d, %d ms after its last frame%n",
                         subject, sessionId, code, ms(System.nanoTime() - closed.lastFrameNanos));
             }
         }
@@ -585,7 +601,7 @@ public final class VirtualUser implements ScenarioUser {
 
     private void settleIfDecided(Outage o, String why) {
         switch (o.decide(MAX_RESUME_FAILURES)) {
-            case WAIT -> { }
+            case WAIT -> {}
             case SETTLE -> settle(o, o.winner());
             case SESSION_GONE -> sessionGone(o);
             case RETRY_NOW -> later(Duration.ZERO, () -> resume(o));
@@ -620,8 +636,11 @@ public final class VirtualUser implements ScenarioUser {
         stats.sessionUp();
         stats.count("resumes");
         if (o.plan.expectExpiry() && settings.chaos().reconnectWindow() != null) {
-            session.violation(ViolationKind.OUTLIVED_WINDOW, "resumed " + ms(o.offlineNanos) + " ms after its connection was cut,"
-                    + " with a reconnect window of " + settings.chaos().reconnectWindow().toMillis() + " ms");
+            session.violation(
+                    ViolationKind.OUTLIVED_WINDOW,
+                    "resumed " + ms(o.offlineNanos) + " ms after its connection was cut,"
+                            + " with a reconnect window of "
+                            + settings.chaos().reconnectWindow().toMillis() + " ms");
         }
         ConnectionAudit c = winner.connection;
         stats.add("missed_events", Math.max(0, c.readyLastSeq() - session.lastProcessed()));
@@ -648,15 +667,24 @@ public final class VirtualUser implements ScenarioUser {
             stats.count("sessions_expired");
             stats.count("expired_" + o.expiredReason);
             long away = o.attemptStartNanos - o.cutAtNanos;
-            if (!o.plan.expectExpiry() && window != null && away < window.minus(EXPIRY_MARGIN).toNanos()) {
-                session.violation(ViolationKind.PREMATURE_EXPIRY, "session_expired (" + o.expiredReason + ") on a resume "
-                        + ms(away) + " ms after its connection was cut, with a reconnect window of " + window.toMillis() + " ms");
+            if (!o.plan.expectExpiry()
+                    && window != null
+                    && away < window.minus(EXPIRY_MARGIN).toNanos()) {
+                session.violation(
+                        ViolationKind.PREMATURE_EXPIRY,
+                        "session_expired (" + o.expiredReason + ") on a resume " + ms(away)
+                                + " ms after its connection was cut, with a reconnect window of " + window.toMillis()
+                                + " ms");
             }
         } else if (o.notFound) {
-            session.violation(ViolationKind.SESSION_NOT_FOUND, "resume " + ms(o.offlineNanos) + " ms after a cut answered session_not_found");
+            session.violation(
+                    ViolationKind.SESSION_NOT_FOUND,
+                    "resume " + ms(o.offlineNanos) + " ms after a cut answered session_not_found");
         } else {
-            session.violation(ViolationKind.SEQ_REUSED, "resume with last_seq " + session.lastProcessed()
-                    + " refused with invalid_sequence: the gateway's newest seq is below one it delivered");
+            session.violation(
+                    ViolationKind.SEQ_REUSED,
+                    "resume with last_seq " + session.lastProcessed()
+                            + " refused with invalid_sequence: the gateway's newest seq is below one it delivered");
         }
         session.finish(true);
         stats.add("messages_expired", traffic.dropSent());
@@ -713,7 +741,8 @@ public final class VirtualUser implements ScenarioUser {
         } else if (message instanceof ServerMessage.RefreshRequired) {
             if (settings.tokens().canMint()) {
                 stats.count("refresh_sent");
-                from.send(CODEC.encode(new ClientMessage.AuthRefresh(settings.tokens().token(index, subject))));
+                from.send(CODEC.encode(
+                        new ClientMessage.AuthRefresh(settings.tokens().token(index, subject))));
             }
         } else if (message instanceof ServerMessage.AuthOk) {
             stats.count("refreshes");
@@ -729,7 +758,9 @@ public final class VirtualUser implements ScenarioUser {
                 stats.error("session_replaced");
             }
         } else if (message instanceof ServerMessage.ShuttingDown) {
-            if (settings.nodes() != null && from.node != null && settings.nodes().lastFault(from.node) != null) {
+            if (settings.nodes() != null
+                    && from.node != null
+                    && settings.nodes().lastFault(from.node) != null) {
                 // A node drained on purpose: its close 1001 follows, and the user resumes on another node.
                 from.expectedEnd = true;
                 stats.count("node_shutting_down");
@@ -815,14 +846,18 @@ public final class VirtualUser implements ScenarioUser {
     private void onError(Wire from, ServerMessage.Error error) {
         ErrorCode code = error.code();
         if (code == ErrorCode.SESSION_BUSY && settings.nodes() != null && outage != null && outage.races(from)) {
-            // Retryable by contract (the store or the session's move not settled): the user resumes again a little later.
+            // Retryable by contract (the store or the session's move not settled): the user resumes again a little
+            // later.
             outage.busy = true;
             from.expectedEnd = true;
             stats.count("resume_session_busy");
             return;
         }
-        if (outage != null && outage.races(from)
-                && (code == ErrorCode.SESSION_EXPIRED || code == ErrorCode.SESSION_NOT_FOUND || code == ErrorCode.INVALID_SEQUENCE)) {
+        if (outage != null
+                && outage.races(from)
+                && (code == ErrorCode.SESSION_EXPIRED
+                        || code == ErrorCode.SESSION_NOT_FOUND
+                        || code == ErrorCode.INVALID_SEQUENCE)) {
             if (code == ErrorCode.SESSION_EXPIRED) {
                 outage.expiredReason = error.reason() == null ? "unknown" : error.reason();
             } else if (code == ErrorCode.SESSION_NOT_FOUND) {
@@ -833,9 +868,12 @@ public final class VirtualUser implements ScenarioUser {
             from.expectedEnd = true;
             return;
         }
-        if (code == ErrorCode.SHUTTING_DOWN && settings.nodes() != null && from.node != null
+        if (code == ErrorCode.SHUTTING_DOWN
+                && settings.nodes() != null
+                && from.node != null
                 && settings.nodes().lastFault(from.node) != null) {
-            // A node drained on purpose refuses the messages still queued on it: refused, so accounted for, and expected.
+            // A node drained on purpose refuses the messages still queued on it: refused, so accounted for, and
+            // expected.
             stats.count("node_drain_refused");
         } else {
             stats.error("error_" + code.wire());
@@ -866,13 +904,17 @@ public final class VirtualUser implements ScenarioUser {
             return;
         }
         checkCaughtUp(from, now);
-        if (from.replayCutArmed && from.connection.replays(sequenced.seq()) && sequenced.seq() < from.connection.readyLastSeq()) {
+        if (from.replayCutArmed
+                && from.connection.replays(sequenced.seq())
+                && sequenced.seq() < from.connection.readyLastSeq()) {
             from.replayCutArmed = false;
             stats.count("cuts_during_replay");
             cutNow(new Disruption(Disruption.Cut.ABRUPT, Duration.ZERO, false, false, 1, null, false, 0));
             return;
         }
-        if (armed != null && arrival == SessionAudit.Arrival.NEW_LIVE && sequenced instanceof ServerMessage.Event event
+        if (armed != null
+                && arrival == SessionAudit.Arrival.NEW_LIVE
+                && sequenced instanceof ServerMessage.Event event
                 && "delta".equals(event.event().path("type").asText())) {
             Disruption plan = armed;
             armed = null;
@@ -926,8 +968,10 @@ public final class VirtualUser implements ScenarioUser {
 
     private void onNotice(ServerMessage.Notice notice) {
         stats.count("notice_" + notice.code());
-        if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code())
-                || "session_moved".equals(notice.code())) && notice.details() != null
+        if (("worker_crashed".equals(notice.code())
+                        || "worker_killed".equals(notice.code())
+                        || "session_moved".equals(notice.code()))
+                && notice.details() != null
                 && notice.details().hasNonNull("turn_id")) {
             if (traffic.crashed(notice.details().get("turn_id").asText())) {
                 notifyAll();

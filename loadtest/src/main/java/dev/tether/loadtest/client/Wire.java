@@ -50,6 +50,7 @@ final class Wire extends Endpoint {
     long lastFrameNanos = System.nanoTime();
     /** With several gateway nodes: the node this connection was opened to. */
     String node;
+
     private volatile Session session;
     /** The newest frame handed to Tyrus; a clean close goes out after it is written. */
     private volatile CompletableFuture<Void> lastSend = CompletableFuture.completedFuture(null);
@@ -141,7 +142,8 @@ final class Wire extends Endpoint {
         if (s == null) {
             return;
         }
-        Unwatched.whenComplete(lastSend.completeOnTimeout(null, FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS),
+        Unwatched.whenComplete(
+                lastSend.completeOnTimeout(null, FLUSH_WAIT.toMillis(), TimeUnit.MILLISECONDS),
                 (written, failed) -> closeNow(s, code, why));
     }
 

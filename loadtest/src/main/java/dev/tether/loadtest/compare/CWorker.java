@@ -45,14 +45,22 @@ public final class CWorker {
             }
             Path binary = dir.resolve("tether-echo-worker").toAbsolutePath();
             String cc = System.getenv().getOrDefault("CC", "cc");
-            List<String> command = new ArrayList<>(List.of(cc, "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-o",
-                    binary.toString(), source.toAbsolutePath().toString()));
+            List<String> command = new ArrayList<>(List.of(
+                    cc,
+                    "-O2",
+                    "-std=c11",
+                    "-D_POSIX_C_SOURCE=200809L",
+                    "-o",
+                    binary.toString(),
+                    source.toAbsolutePath().toString()));
             Process p;
             try {
                 p = new ProcessBuilder(command).redirectErrorStream(true).start();
             } catch (IOException e) {
-                throw new IllegalStateException("no C compiler: cannot run '" + cc + "' (" + e.getMessage()
-                        + "); install one (Debian: apt-get install gcc) or name it in CC", e);
+                throw new IllegalStateException(
+                        "no C compiler: cannot run '" + cc + "' (" + e.getMessage()
+                                + "); install one (Debian: apt-get install gcc) or name it in CC",
+                        e);
             }
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
@@ -60,7 +68,8 @@ public final class CWorker {
                 throw new IllegalStateException(cc + " did not finish within 2 minutes building " + source);
             }
             if (p.exitValue() != 0 || !Files.isExecutable(binary)) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (exit " + p.exitValue() + "):\n" + output);
+                throw new IllegalStateException(
+                        String.join(" ", command) + " failed (exit " + p.exitValue() + "):\n" + output);
             }
             return binary;
         } catch (IOException e) {
@@ -82,7 +91,8 @@ public final class CWorker {
                 throw new IllegalArgumentException(template + ": no " + PLACEHOLDER + " to put the C worker's path in");
             }
             Files.createDirectories(out.toAbsolutePath().getParent());
-            Files.writeString(out, text.replace(PLACEHOLDER, binary.toAbsolutePath().toString()));
+            Files.writeString(
+                    out, text.replace(PLACEHOLDER, binary.toAbsolutePath().toString()));
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the C worker's gateway config " + out, e);

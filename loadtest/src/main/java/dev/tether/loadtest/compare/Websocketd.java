@@ -6,9 +6,6 @@ import dev.tether.loadtest.process.ChildProcess;
 import dev.tether.loadtest.process.ChildServer;
 import dev.tether.loadtest.process.RunningProcess;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,15 +36,17 @@ public final class Websocketd {
         requireNonNull(command, "command");
         String binary = System.getenv().getOrDefault("WEBSOCKETD", "websocketd");
         int port = ChildServer.freePort();
-        List<String> args = new ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1",
-                "--loglevel=info"));
+        List<String> args =
+                new ArrayList<>(List.of(binary, "--port=" + port, "--address=127.0.0.1", "--loglevel=info"));
         args.addAll(command);
         ChildProcess child;
         try {
             child = ChildProcess.start(args, Map.of(), logFile, LISTENING);
         } catch (UncheckedIOException e) {
-            throw new IllegalStateException("cannot run websocketd ('" + binary + "'): install it (Debian: apt-get install"
-                    + " websocketd) or name it in WEBSOCKETD", e);
+            throw new IllegalStateException(
+                    "cannot run websocketd ('" + binary + "'): install it (Debian: apt-get install"
+                            + " websocketd) or name it in WEBSOCKETD",
+                    e);
         }
         var match = child.awaitLine(Duration.ofSeconds(30));
         return new ChildServer(child, URI.create("ws://" + match.group(1) + ":" + match.group(2) + "/"));

@@ -36,23 +36,33 @@ import picocli.CommandLine.Option;
  *
  * <p>Single-threaded: the one thread measures its own CPU time ({@link ThreadMXBean}).
  */
-@Command(name = "deflate", mixinStandardHelpOptions = true,
-        description = "Bytes on the wire and CPU per message of permessage-deflate for an agent transcript (docs/benchmarks.md)")
+@Command(
+        name = "deflate",
+        mixinStandardHelpOptions = true,
+        description =
+                "Bytes on the wire and CPU per message of permessage-deflate for an agent transcript (docs/benchmarks.md)")
 public final class DeflateCommand implements Callable<Integer> {
 
     /** The bundled transcript: three Claude Code turns (reads of source files, a test run, an edit, a grep). */
     static final String TRANSCRIPT = "claude-code-transcript.jsonl";
 
-    @Option(names = "--transcript", paramLabel = "FILE",
+    @Option(
+            names = "--transcript",
+            paramLabel = "FILE",
             description = "stream-json lines to replay (default: the bundled Claude Code transcript)")
     Path transcript;
 
-    @Option(names = "--repeat", defaultValue = "300",
+    @Option(
+            names = "--repeat",
+            defaultValue = "300",
             description = "times the transcript is replayed per setting for the CPU figure, after as many for warm-up"
                     + " (default: ${DEFAULT-VALUE})")
     int repeat;
 
-    @Option(names = "--threshold", defaultValue = "256", description = "server.compression.threshold (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--threshold",
+            defaultValue = "256",
+            description = "server.compression.threshold (default: ${DEFAULT-VALUE})")
     int threshold;
 
     /** One way of sending: uncompressed, or deflated at a level with or without context takeover. */
@@ -71,8 +81,11 @@ public final class DeflateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--repeat: " + repeat + " (expected: >= 1)");
         }
         List<String> frames = frames(lines());
-        long text = frames.stream().mapToLong(f -> f.getBytes(StandardCharsets.UTF_8).length).sum();
-        System.out.printf("%d event frames, %d bytes of JSON text (threshold %d B, %d replays per setting)%n%n",
+        long text = frames.stream()
+                .mapToLong(f -> f.getBytes(StandardCharsets.UTF_8).length)
+                .sum();
+        System.out.printf(
+                "%d event frames, %d bytes of JSON text (threshold %d B, %d replays per setting)%n%n",
                 frames.size(), text, threshold, repeat);
         List<EmbeddedChannel> channels = SETTINGS.stream().map(this::channel).toList();
         try {
@@ -90,8 +103,9 @@ public final class DeflateCommand implements Callable<Integer> {
             }
             System.out.printf("%-42s %12s %8s %14s %8s%n", "setting", "wire bytes", "ratio", "CPU us/message", "ratio");
             for (int s = 0; s < SETTINGS.size(); s++) {
-                System.out.printf("%-42s %12d %8.3f %14.2f %8.2f%n", SETTINGS.get(s).name(), wire[s],
-                        (double) wire[s] / wire[0], cpu[s], cpu[s] / cpu[0]);
+                System.out.printf(
+                        "%-42s %12d %8.3f %14.2f %8.2f%n",
+                        SETTINGS.get(s).name(), wire[s], (double) wire[s] / wire[0], cpu[s], cpu[s] / cpu[0]);
             }
         } finally {
             channels.forEach(EmbeddedChannel::finishAndReleaseAll);
@@ -101,7 +115,9 @@ public final class DeflateCommand implements Callable<Integer> {
 
     private List<String> lines() throws IOException {
         if (transcript != null) {
-            return Files.readAllLines(transcript, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+            return Files.readAllLines(transcript, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isBlank())
+                    .toList();
         }
         return bundled();
     }
@@ -112,7 +128,10 @@ public final class DeflateCommand implements Callable<Integer> {
             if (in == null) {
                 throw new IOException("missing resource " + TRANSCRIPT);
             }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> !l.isBlank())
+                    .toList();
         }
     }
 
@@ -161,13 +180,22 @@ public final class DeflateCommand implements Callable<Integer> {
             }
         };
         PerMessageDeflateServerExtensionHandshaker handshaker = new PerMessageDeflateServerExtensionHandshaker(
-                setting.level(), false, PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE, true, true, filters, 0);
+                setting.level(),
+                false,
+                PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE,
+                true,
+                true,
+                filters,
+                0);
         Map<String, String> offer = new HashMap<>();
         if (setting.noContextTakeover()) {
             offer.put("server_no_context_takeover", null);
         }
-        return new EmbeddedChannel(new WebSocket08FrameEncoder(false),
-                handshaker.handshakeExtension(new WebSocketExtensionData("permessage-deflate", offer)).newExtensionEncoder());
+        return new EmbeddedChannel(
+                new WebSocket08FrameEncoder(false),
+                handshaker
+                        .handshakeExtension(new WebSocketExtensionData("permessage-deflate", offer))
+                        .newExtensionEncoder());
     }
 
     /** Sends every frame once; the bytes that would have been written to the socket. */

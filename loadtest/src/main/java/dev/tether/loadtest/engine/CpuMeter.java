@@ -27,8 +27,11 @@ public final class CpuMeter {
         if (own.isEmpty()) {
             return Optional.empty();
         }
-        Duration total = Stream.concat(Stream.of(own.get()), root.get().descendants()
-                        .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO)))
+        Duration total = Stream.concat(
+                        Stream.of(own.get()),
+                        root.get()
+                                .descendants()
+                                .map(p -> p.info().totalCpuDuration().orElse(Duration.ZERO)))
                 .reduce(Duration.ZERO, Duration::plus);
         return Optional.of(total);
     }

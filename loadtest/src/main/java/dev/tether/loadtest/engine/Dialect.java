@@ -15,7 +15,8 @@ package dev.tether.loadtest.engine;
  * </ul>
  */
 public enum Dialect {
-    TETHER, LINES;
+    TETHER,
+    LINES;
 
     /** Whether the upgrade carries a bearer token and the server answers with {@code session_ready}. */
     boolean sessions() {

@@ -2,10 +2,17 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.loadtest.client.ClientTls;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -13,6 +20,7 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.compression.ZlibCodecFactory;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -24,19 +32,11 @@ import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketClientExtensionHandler;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateClientExtensionHandshaker;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
-import io.netty.handler.codec.compression.ZlibCodecFactory;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufHolder;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import java.util.concurrent.atomic.LongAdder;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import dev.tether.loadtest.client.ClientTls;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The load-test engine's network side: a few Netty event loops (epoll when available, else NIO)
@@ -122,8 +122,8 @@ public final class EngineClient implements AutoCloseable {
             headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + bearer);
         }
         // No Origin header (a browser's; the gateway checks it only when present), masking as RFC 6455 requires.
-        WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13,
-                null, compression, headers, MAX_FRAME_BYTES, true, false, -1, false, false);
+        WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(
+                uri, WebSocketVersion.V13, null, compression, headers, MAX_FRAME_BYTES, true, false, -1, false, false);
         long timeoutMs = Math.max(1, timeout.toMillis());
         WsClientHandler handler = new WsClientHandler(handshaker, listener, timeoutMs);
         boolean secure = "wss".equalsIgnoreCase(uri.getScheme());
@@ -162,9 +162,13 @@ public final class EngineClient implements AutoCloseable {
      * Netty's {@code WebSocketClientCompressionHandler} would refuse such an answer).
      */
     private static WebSocketClientExtensionHandler deflate() {
-        return new WebSocketClientExtensionHandler(new PerMessageDeflateClientExtensionHandshaker(6,
-                ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(), PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE,
-                true, false, MAX_FRAME_BYTES));
+        return new WebSocketClientExtensionHandler(new PerMessageDeflateClientExtensionHandshaker(
+                6,
+                ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(),
+                PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE,
+                true,
+                false,
+                MAX_FRAME_BYTES));
     }
 
     /** Counts the bytes that cross every connection's socket (first in the pipeline, so after deflating). */

@@ -82,7 +82,8 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
             opened.add(s);
             opening.add(s.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
         }
-        return Connects.settle(opened, opening, connected, s -> s.close().exceptionally(Unwatched::logFailure), settings.stats());
+        return Connects.settle(
+                opened, opening, connected, s -> s.close().exceptionally(Unwatched::logFailure), settings.stats());
     }
 
     /**
@@ -136,8 +137,8 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
                 return false;
             }
         };
-        ClientSettings own = new ClientSettings(settings.uri(), bad, new RunStats(), 0, false, settings.connectTimeout(),
-                settings.model());
+        ClientSettings own = new ClientSettings(
+                settings.uri(), bad, new RunStats(), 0, false, settings.connectTimeout(), settings.model());
         int refused = 0;
         for (int i = 0; i < times; i++) {
             EngineSession s = session(i, subjectPrefix + "refused", own);
@@ -175,7 +176,8 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
         for (EngineSession s : connected) {
             await(s.whenAnswered(), deadline);
         }
-        Ending ending = policy.leave() ? Ending.left(connected.size())
+        Ending ending = policy.leave()
+                ? Ending.left(connected.size())
                 : Ending.of(connected.stream().map(EngineSession::end).toList(), policy.timeout(), settings.stats());
         List<StreamAudit> audits = new ArrayList<>();
         long in = 0;

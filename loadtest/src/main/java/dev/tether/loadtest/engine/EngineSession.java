@@ -69,6 +69,7 @@ public final class EngineSession implements ScenarioUser {
     private String sessionId;
     /** The gateway node serving the session ({@code session_ready.node}), resumed with {@code &node=} for the proxy's routing. */
     private String node;
+
     private boolean up;
     private boolean closing;
     private boolean ended;
@@ -80,7 +81,8 @@ public final class EngineSession implements ScenarioUser {
     private volatile boolean workerReady;
     private volatile boolean endedFlag;
 
-    EngineSession(int index, String subject, ClientSettings settings, Dialect dialect, EventLoop loop, Connector connector) {
+    EngineSession(
+            int index, String subject, ClientSettings settings, Dialect dialect, EventLoop loop, Connector connector) {
         this.index = index;
         this.subject = requireNonNull(subject, "subject");
         this.settings = requireNonNull(settings, "settings");
@@ -118,12 +120,14 @@ public final class EngineSession implements ScenarioUser {
 
     /** Sends on the open-loop {@code schedule} until {@code endNanos}; the future completes after the last send. */
     public CompletableFuture<Void> runOpenLoop(SessionSchedule schedule, long endNanos, JsonNode data) {
-        return pace(() -> Pacer.open(loop, System::nanoTime, due -> sendOnLoop(newId(), data, due), schedule, endNanos));
+        return pace(
+                () -> Pacer.open(loop, System::nanoTime, due -> sendOnLoop(newId(), data, due), schedule, endNanos));
     }
 
     /** Keeps {@code inFlight} messages outstanding from {@code startNanos} until {@code endNanos}. */
     public CompletableFuture<Void> runClosedLoop(int inFlight, long startNanos, long endNanos, JsonNode data) {
-        return pace(() -> Pacer.closed(loop, System::nanoTime, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
+        return pace(() -> Pacer.closed(
+                loop, System::nanoTime, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
     }
 
     private CompletableFuture<Void> pace(Supplier<Pacer> make) {
@@ -278,8 +282,9 @@ public final class EngineSession implements ScenarioUser {
 
     private URI endpoint(String session, long lastSeq) {
         URI base = settings.uri();
-        String query = session == null ? "" : "?session=" + session + "&last_seq=" + lastSeq
-                + (node == null ? "" : "&node=" + node);
+        String query = session == null
+                ? ""
+                : "?session=" + session + "&last_seq=" + lastSeq + (node == null ? "" : "&node=" + node);
         return URI.create(base.getScheme() + "://" + base.getRawAuthority() + base.getRawPath() + query);
     }
 
@@ -388,8 +393,12 @@ public final class EngineSession implements ScenarioUser {
         }
         if (c == endSentOn) {
             markEnded();
-            endDone.complete(code != 1000 ? new EndOutcome(false, "close_" + code)
-                    : received.endStatusSeen() || !dialect.sessions() ? EndOutcome.ENDED : new EndOutcome(false, "no_status"));
+            endDone.complete(
+                    code != 1000
+                            ? new EndOutcome(false, "close_" + code)
+                            : received.endStatusSeen() || !dialect.sessions()
+                                    ? EndOutcome.ENDED
+                                    : new EndOutcome(false, "no_status"));
             c.ready.completeExceptionally(new IllegalStateException("ended " + code));
             return;
         }
@@ -399,7 +408,11 @@ public final class EngineSession implements ScenarioUser {
         if (!c.expectedEnd && code != 4001) {
             stats.error("close_" + code);
         }
-        if (isCurrent && dialect.sessions() && (c.expectedEnd || settings.resumeOnDrop()) && code != 4004 && code != 4011
+        if (isCurrent
+                && dialect.sessions()
+                && (c.expectedEnd || settings.resumeOnDrop())
+                && code != 4004
+                && code != 4011
                 && sessionId != null) {
             loop.schedule(this::resume, resumeDelayNanos, TimeUnit.NANOSECONDS).addListener(Unwatched.LOG_FAILURE);
         } else if (isCurrent) {
@@ -496,6 +509,7 @@ public final class EngineSession implements ScenarioUser {
         final CompletableFuture<Void> ready;
         /** This connection's view of the stream, for the audit; null for {@link Dialect#LINES}. */
         final ConnectionAudit audit;
+
         Link link;
         boolean expectedEnd;
 

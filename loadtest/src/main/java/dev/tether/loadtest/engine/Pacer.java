@@ -34,7 +34,13 @@ final class Pacer {
      * @param send called on the loop with the time a message counts from (its due time, or now in a closed loop)
      * @param endNanos nothing is sent that is due at or after it
      */
-    private Pacer(EventLoop loop, LongSupplier clock, LongConsumer send, long endNanos, SessionSchedule schedule, int inFlight) {
+    private Pacer(
+            EventLoop loop,
+            LongSupplier clock,
+            LongConsumer send,
+            long endNanos,
+            SessionSchedule schedule,
+            int inFlight) {
         this.loop = requireNonNull(loop, "loop");
         this.clock = requireNonNull(clock, "clock");
         this.send = requireNonNull(send, "send");
@@ -49,7 +55,8 @@ final class Pacer {
     }
 
     /** A closed-loop pacer keeping {@code inFlight} messages outstanding from {@code startNanos}. */
-    static Pacer closed(EventLoop loop, LongSupplier clock, LongConsumer send, int inFlight, long startNanos, long endNanos) {
+    static Pacer closed(
+            EventLoop loop, LongSupplier clock, LongConsumer send, int inFlight, long startNanos, long endNanos) {
         if (inFlight < 1) {
             throw new IllegalArgumentException("--in-flight: " + inFlight + " (expected: >= 1)");
         }

@@ -201,7 +201,8 @@ final class Received {
             }
         } else if (sequenced instanceof ServerMessage.Notice notice) {
             stats.count("notice_" + notice.code());
-            if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code())) && notice.details() != null
+            if (("worker_crashed".equals(notice.code()) || "worker_killed".equals(notice.code()))
+                    && notice.details() != null
                     && notice.details().hasNonNull("turn_id")) {
                 // The audit accounts for the turn itself; here it stops waiting.
                 answered = turns.refused(notice.details().get("turn_id").asText());

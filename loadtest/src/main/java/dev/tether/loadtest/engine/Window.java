@@ -83,15 +83,26 @@ public final class Window {
      * The report's {@code engine} section: how the run was driven, throughput and CPU in the window,
      * frames per message each way (all frames of the run over all its results), and the round trip.
      */
-    public ObjectNode figures(RunStats stats, EngineFleet.Finish finish, String target, String transport, int threads,
-                              boolean closedLoop, int inFlight) {
-        ObjectNode node = ReportBuilder.object().put("client", "netty").put("transport", transport).put("threads", threads)
-                .put("target", target).put("loop", closedLoop ? "closed" : "open");
+    public ObjectNode figures(
+            RunStats stats,
+            EngineFleet.Finish finish,
+            String target,
+            String transport,
+            int threads,
+            boolean closedLoop,
+            int inFlight) {
+        ObjectNode node = ReportBuilder.object()
+                .put("client", "netty")
+                .put("transport", transport)
+                .put("threads", threads)
+                .put("target", target)
+                .put("loop", closedLoop ? "closed" : "open");
         if (closedLoop) {
             node.put("in_flight_per_session", inFlight);
         }
         long allResults = stats.resultCount();
-        node.put("window_s", seconds()).put("results_in_window", results())
+        node.put("window_s", seconds())
+                .put("results_in_window", results())
                 .put("results_per_s", seconds() > 0 ? results() / seconds() : 0)
                 .put("server_cpu_us_per_message", serverCpuMicrosPerMessage())
                 .put("server_cpu_cores", cpuShare(server0, server1))
@@ -103,8 +114,10 @@ public final class Window {
         Histogram rt = stats.histogram(RunStats.Metric.ROUND_TRIP);
         ObjectNode latency = node.putObject("round_trip_ms").put("count", rt.getTotalCount());
         if (rt.getTotalCount() > 0) {
-            latency.put("p50", rt.getValueAtPercentile(50) / 1000.0).put("p90", rt.getValueAtPercentile(90) / 1000.0)
-                    .put("p99", rt.getValueAtPercentile(99) / 1000.0).put("p999", rt.getValueAtPercentile(99.9) / 1000.0)
+            latency.put("p50", rt.getValueAtPercentile(50) / 1000.0)
+                    .put("p90", rt.getValueAtPercentile(90) / 1000.0)
+                    .put("p99", rt.getValueAtPercentile(99) / 1000.0)
+                    .put("p999", rt.getValueAtPercentile(99.9) / 1000.0)
                     .put("max", rt.getMaxValue() / 1000.0);
         }
         node.put("errors", stats.errorCount());

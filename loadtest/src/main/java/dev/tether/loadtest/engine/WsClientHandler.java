@@ -51,12 +51,19 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        handshakeTimer = ctx.executor().schedule(() -> {
-            if (!opened) {
-                refuse(0, new IllegalStateException("no upgrade answer within " + handshakeTimeoutMs + " ms"));
-                Unwatched.close(ctx);
-            }
-        }, handshakeTimeoutMs, TimeUnit.MILLISECONDS);
+        handshakeTimer = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (!opened) {
+                                refuse(
+                                        0,
+                                        new IllegalStateException(
+                                                "no upgrade answer within " + handshakeTimeoutMs + " ms"));
+                                Unwatched.close(ctx);
+                            }
+                        },
+                        handshakeTimeoutMs,
+                        TimeUnit.MILLISECONDS);
         handshaker.handshake(channel).addListener(f -> {
             if (!f.isSuccess()) {
                 refuse(0, f.cause());
@@ -150,7 +157,8 @@ final class WsClientHandler extends SimpleChannelInboundHandler<Object> implemen
         closeSent = true;
         Channel ch = channel;
         ch.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> Unwatched.close(ch), CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> timer =
+                ch.eventLoop().schedule(() -> Unwatched.close(ch), CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
         ch.closeFuture().addListener(f -> timer.cancel(false));
     }
 

@@ -45,7 +45,8 @@ public final class GatewayConfigFile {
         requireNonNull(path, "path");
         try {
             JsonNode node = YAML.readTree(path.toFile());
-            return new GatewayConfigFile(path, node instanceof ObjectNode object ? object : JsonNodeFactory.instance.objectNode());
+            return new GatewayConfigFile(
+                    path, node instanceof ObjectNode object ? object : JsonNodeFactory.instance.objectNode());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the gateway config " + path + ": " + e.getMessage(), e);
         }
@@ -162,7 +163,8 @@ public final class GatewayConfigFile {
             return fallback;
         }
         if (!node.canConvertToInt()) {
-            throw new IllegalArgumentException(path + ": " + String.join(".", keys) + ": " + node + " (expected: an integer)");
+            throw new IllegalArgumentException(
+                    path + ": " + String.join(".", keys) + ": " + node + " (expected: an integer)");
         }
         return node.asInt();
     }

@@ -31,8 +31,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GatewayNodes implements NodeRoute, RunningProcess {
 
     /** How to start one node: the jar, config, environment and logs; {@code TETHER_NODE_ID} and the Redis URI are added. */
-    public record Settings(Path jar, Path config, Map<String, String> env, Path logDir, Duration startTimeout, Duration stopGrace,
-                           int awaitWarm, double hopRatio) {
+    public record Settings(
+            Path jar,
+            Path config,
+            Map<String, String> env,
+            Path logDir,
+            Duration startTimeout,
+            Duration stopGrace,
+            int awaitWarm,
+            double hopRatio) {
         public Settings {
             requireNonNull(jar, "jar");
             requireNonNull(config, "config");
@@ -124,7 +131,9 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
             process = m.process;
             m.process = null;
         }
-        List<ProcessHandle> tree = ProcessHandle.of(process.pid()).map(h -> h.descendants().toList()).orElse(List.of());
+        List<ProcessHandle> tree = ProcessHandle.of(process.pid())
+                .map(h -> h.descendants().toList())
+                .orElse(List.of());
         long start = System.nanoTime();
         switch (kind) {
             case "kill" -> process.kill();
@@ -144,8 +153,9 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
                 p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 orphans.incrementAndGet();
-                System.err.printf("%s: process %d (%s) of the node still alive %s after its %s; killed%n", id, p.pid(),
-                        p.info().commandLine().orElse("?"), ORPHAN_WAIT, kind);
+                System.err.printf(
+                        "%s: process %d (%s) of the node still alive %s after its %s; killed%n",
+                        id, p.pid(), p.info().commandLine().orElse("?"), ORPHAN_WAIT, kind);
                 p.destroyForcibly();
                 p.onExit().join();
             } catch (InterruptedException e) {
@@ -202,8 +212,8 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
                 .withStopGrace(settings.stopGrace()));
         if (settings.awaitWarm() > 0 && !process.awaitWarm(settings.awaitWarm(), settings.startTimeout())) {
             process.close();
-            throw new IllegalStateException(m.id + ": the pool did not reach " + settings.awaitWarm() + " warm workers in "
-                    + settings.startTimeout());
+            throw new IllegalStateException(m.id + ": the pool did not reach " + settings.awaitWarm()
+                    + " warm workers in " + settings.startTimeout());
         }
         synchronized (this) {
             m.process = process;
@@ -232,7 +242,9 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
         }
         List<Member> others = up.stream().filter(m -> !m.id.equals(preferred)).toList();
         if (others.isEmpty()) {
-            others = up.isEmpty() ? members.stream().filter(m -> m.process != null).toList() : up;
+            others = up.isEmpty()
+                    ? members.stream().filter(m -> m.process != null).toList()
+                    : up;
         }
         if (others.isEmpty()) {
             // Every node is down for a moment: the connection fails and the user tries again.
@@ -266,14 +278,21 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
     /** The first node's endpoint (the users' initial target before the route picks). */
     @Override
     public synchronized URI wsUri() {
-        return members.stream().filter(m -> m.up).findFirst().map(m -> m.process.wsUri())
+        return members.stream()
+                .filter(m -> m.up)
+                .findFirst()
+                .map(m -> m.process.wsUri())
                 .orElse(URI.create("ws://127.0.0.1:1/ws"));
     }
 
     /** The first node up's pid. */
     @Override
     public synchronized long pid() {
-        return members.stream().filter(m -> m.up).findFirst().map(m -> m.process.pid()).orElse(-1L);
+        return members.stream()
+                .filter(m -> m.up)
+                .findFirst()
+                .map(m -> m.process.pid())
+                .orElse(-1L);
     }
 
     @Override
@@ -281,7 +300,11 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
         StringBuilder out = new StringBuilder();
         for (Member m : members) {
             if (m.process != null) {
-                out.append("--- ").append(m.id).append('\n').append(m.process.recentOutput()).append('\n');
+                out.append("--- ")
+                        .append(m.id)
+                        .append('\n')
+                        .append(m.process.recentOutput())
+                        .append('\n');
             }
         }
         return out.toString();
@@ -297,7 +320,8 @@ public final class GatewayNodes implements NodeRoute, RunningProcess {
                 m.up = false;
                 if (m.process != null) {
                     running.add(m.process);
-                    ProcessHandle.of(m.process.pid()).ifPresent(h -> h.descendants().forEach(trees::add));
+                    ProcessHandle.of(m.process.pid())
+                            .ifPresent(h -> h.descendants().forEach(trees::add));
                     m.process = null;
                 }
             }

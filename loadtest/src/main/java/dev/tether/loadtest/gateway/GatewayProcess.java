@@ -36,13 +36,13 @@ public final class GatewayProcess implements RunningProcess {
     /** The gateway's start-up line (GatewayServer); the admin listener's line is not it. */
     static final Pattern LISTENING = Pattern.compile("(?<!admin )listening on (\\S+?):(\\d+)(?:.*(TLS wss://))?");
 
-
     private final ChildProcess child;
     private final String host;
     private final int port;
     private final Launch launch;
     /** Whether it serves TLS ({@code server.tls}, as its listening line says): wss:// and https://. */
     private final boolean secure;
+
     private final HttpClient http;
 
     private GatewayProcess(ChildProcess child, String host, int port, boolean secure, Launch launch) {
@@ -82,8 +82,15 @@ public final class GatewayProcess implements RunningProcess {
      * @param awaitReady wait until {@code /readyz} answers 200 before returning
      * @param stopGrace how long {@link #close()} waits after SIGTERM before killing
      */
-    public record Launch(Path jar, Path config, Map<String, String> env, List<String> jvmOptions, Path logFile,
-            Duration startTimeout, boolean awaitReady, Duration stopGrace) {
+    public record Launch(
+            Path jar,
+            Path config,
+            Map<String, String> env,
+            List<String> jvmOptions,
+            Path logFile,
+            Duration startTimeout,
+            boolean awaitReady,
+            Duration stopGrace) {
         public Launch {
             requireNonNull(jar, "jar");
             env = Map.copyOf(requireNonNull(env, "env"));
@@ -94,7 +101,8 @@ public final class GatewayProcess implements RunningProcess {
 
         /** {@code jar} with {@code config}, no extra environment or options, 60 s to start, 30 s to stop. */
         public static Launch of(Path jar, Path config) {
-            return new Launch(jar, config, Map.of(), List.of(), null, Duration.ofSeconds(60), false, Duration.ofSeconds(30));
+            return new Launch(
+                    jar, config, Map.of(), List.of(), null, Duration.ofSeconds(60), false, Duration.ofSeconds(30));
         }
 
         public Launch withEnv(Map<String, String> value) {
@@ -152,8 +160,8 @@ public final class GatewayProcess implements RunningProcess {
         long deadline = System.nanoTime() + launch.startTimeout().toNanos();
         ChildProcess child = ChildProcess.start(command, env, launch.logFile(), LISTENING);
         var match = child.awaitLine(launch.startTimeout());
-        GatewayProcess gateway = new GatewayProcess(child, connectHost(match.group(1)), Integer.parseInt(match.group(2)),
-                match.group(3) != null, launch);
+        GatewayProcess gateway = new GatewayProcess(
+                child, connectHost(match.group(1)), Integer.parseInt(match.group(2)), match.group(3) != null, launch);
         if (launch.awaitReady()) {
             Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             if (!gateway.awaitReady(left)) {
@@ -274,7 +282,10 @@ public final class GatewayProcess implements RunningProcess {
     }
 
     private Optional<HttpResponse<String>> get(String path) {
-        HttpRequest request = HttpRequest.newBuilder(httpUri().resolve(path)).timeout(Duration.ofSeconds(2)).GET().build();
+        HttpRequest request = HttpRequest.newBuilder(httpUri().resolve(path))
+                .timeout(Duration.ofSeconds(2))
+                .GET()
+                .build();
         try {
             return Optional.of(http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
@@ -287,7 +298,9 @@ public final class GatewayProcess implements RunningProcess {
 
     /** Waits a little unless the deadline has passed or the thread is interrupted; false to stop polling. */
     private boolean pause(long deadline) {
-        if (System.nanoTime() >= deadline || !child.isAlive() || Thread.currentThread().isInterrupted()) {
+        if (System.nanoTime() >= deadline
+                || !child.isAlive()
+                || Thread.currentThread().isInterrupted()) {
             return false;
         }
         LockSupport.parkNanos(Math.min(Duration.ofMillis(50).toNanos(), Math.max(0, deadline - System.nanoTime())));

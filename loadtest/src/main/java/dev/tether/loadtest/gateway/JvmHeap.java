@@ -32,8 +32,8 @@ public final class JvmHeap {
     }
 
     private static final Pattern G1 = Pattern.compile("garbage-first heap[^\\n]*?, used (\\d+)K");
-    private static final Pattern GENERATION = Pattern.compile(
-            "(?:PSYoungGen|ParOldGen|def new generation|tenured generation)[^\\n]*?, used (\\d+)K");
+    private static final Pattern GENERATION =
+            Pattern.compile("(?:PSYoungGen|ParOldGen|def new generation|tenured generation)[^\\n]*?, used (\\d+)K");
     private static final Pattern ZGC = Pattern.compile("ZHeap\\s+used (\\d+)M");
     private static final Pattern SHENANDOAH = Pattern.compile("(\\d+)([KMG]) used");
     private static final long TIMEOUT_SECONDS = 30;
@@ -66,7 +66,9 @@ public final class JvmHeap {
             return Reading.failed(info.problem());
         }
         Long used = parseUsedBytes(info.text());
-        return used == null ? Reading.failed("unrecognised GC.heap_info output: " + abbreviate(info.text())) : new Reading(used, null);
+        return used == null
+                ? Reading.failed("unrecognised GC.heap_info output: " + abbreviate(info.text()))
+                : new Reading(used, null);
     }
 
     /** The used heap bytes in {@code GC.heap_info} text (G1, Parallel, Serial, ZGC, Shenandoah); null if not found. */
@@ -107,7 +109,8 @@ public final class JvmHeap {
     private static Output jcmd(Path jcmd, long pid, String command) {
         try {
             Process p = new ProcessBuilder(List.of(jcmd.toString(), Long.toString(pid), command))
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             // The output is small; reading it to the end also waits for the exit.
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -115,7 +118,8 @@ public final class JvmHeap {
                 return new Output(text, "jcmd " + command + " did not finish within " + TIMEOUT_SECONDS + " s");
             }
             if (p.exitValue() != 0) {
-                return new Output(text, "jcmd " + pid + " " + command + " failed (" + p.exitValue() + "): " + abbreviate(text));
+                return new Output(
+                        text, "jcmd " + pid + " " + command + " failed (" + p.exitValue() + "): " + abbreviate(text));
             }
             return new Output(text, null);
         } catch (IOException e) {

@@ -39,8 +39,14 @@ public final class ProcessSampler implements AutoCloseable {
      * @param cpuPct CPU used since the previous sample, percent of one core; 0 for the first
      * @param heapUsedBytes used heap of the JVM from {@code jcmd}, or null when not read for this sample
      */
-    public record Sample(double tSeconds, long rootRssBytes, long descendantsRssBytes, int descendants, int threads,
-                         double cpuPct, Long heapUsedBytes) {
+    public record Sample(
+            double tSeconds,
+            long rootRssBytes,
+            long descendantsRssBytes,
+            int descendants,
+            int threads,
+            double cpuPct,
+            Long heapUsedBytes) {
 
         /** Resident set size of the whole tree sampled: the process and its descendants. */
         public long rssBytes() {
@@ -77,6 +83,7 @@ public final class ProcessSampler implements AutoCloseable {
     private final ScheduledExecutorService timer;
     /** Only touched on the timer's thread. */
     private Map<Long, Long> previousTicks;
+
     private long previousMillis;
     private int count;
 
@@ -165,12 +172,13 @@ public final class ProcessSampler implements AutoCloseable {
         }
         readings.put(pid, root);
         if (options.includeDescendants()) {
-            ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> {
-                ProcFs.Reading r = ProcFs.read(d.pid());
-                if (r != null) {
-                    readings.put(d.pid(), r);
-                }
-            }));
+            ProcessHandle.of(pid)
+                    .ifPresent(h -> h.descendants().forEach(d -> {
+                        ProcFs.Reading r = ProcFs.read(d.pid());
+                        if (r != null) {
+                            readings.put(d.pid(), r);
+                        }
+                    }));
         }
         long now = options.clock().millis();
         long descendantsRss = 0;
@@ -191,8 +199,8 @@ public final class ProcessSampler implements AutoCloseable {
             heap = JvmHeap.usedNow(pid).usedBytes();
         }
         count++;
-        Sample sample = new Sample((now - startMillis) / 1000.0, root.rssBytes(), descendantsRss, readings.size() - 1,
-                threads, cpu, heap);
+        Sample sample = new Sample(
+                (now - startMillis) / 1000.0, root.rssBytes(), descendantsRss, readings.size() - 1, threads, cpu, heap);
         synchronized (samples) {
             samples.add(sample);
         }
@@ -216,7 +224,9 @@ public final class ProcessSampler implements AutoCloseable {
     /** The kernel's {@code USER_HZ} from {@code getconf CLK_TCK}; 100 (Linux's value nearly everywhere) if unknown. */
     private static long clockTicksPerSecond() {
         try {
-            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("getconf", "CLK_TCK")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             p.waitFor(5, TimeUnit.SECONDS);
             return Long.parseLong(out);

@@ -30,20 +30,26 @@ public final class PrometheusHistogram {
      * The histogram {@code name} (without the {@code _bucket} suffix) of the series whose labels pass
      * {@code labels}; empty when {@code metrics} has no such buckets.
      */
-    public static Optional<PrometheusHistogram> read(PrometheusText metrics, String name, Predicate<Map<String, String>> labels) {
+    public static Optional<PrometheusHistogram> read(
+            PrometheusText metrics, String name, Predicate<Map<String, String>> labels) {
         requireNonNull(name, "name");
         TreeMap<Double, Double> buckets = new TreeMap<>();
         for (PrometheusText.Sample s : metrics.samples(name + "_bucket", labels)) {
             String le = s.labels().get("le");
             if (le != null) {
-                buckets.merge("+Inf".equals(le) ? Double.POSITIVE_INFINITY : Double.parseDouble(le), s.value(), Double::sum);
+                buckets.merge(
+                        "+Inf".equals(le) ? Double.POSITIVE_INFINITY : Double.parseDouble(le), s.value(), Double::sum);
             }
         }
         if (buckets.isEmpty()) {
             return Optional.empty();
         }
-        double count = metrics.samples(name + "_count", labels).stream().mapToDouble(PrometheusText.Sample::value).sum();
-        double sum = metrics.samples(name + "_sum", labels).stream().mapToDouble(PrometheusText.Sample::value).sum();
+        double count = metrics.samples(name + "_count", labels).stream()
+                .mapToDouble(PrometheusText.Sample::value)
+                .sum();
+        double sum = metrics.samples(name + "_sum", labels).stream()
+                .mapToDouble(PrometheusText.Sample::value)
+                .sum();
         return Optional.of(new PrometheusHistogram(buckets, count, sum));
     }
 

@@ -27,8 +27,10 @@ public final class PrometheusText {
         }
     }
 
-    private static final Pattern LINE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+-?\\d+)?\\s*$");
-    private static final Pattern LABEL = Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"\\s*,?");
+    private static final Pattern LINE =
+            Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+-?\\d+)?\\s*$");
+    private static final Pattern LABEL =
+            Pattern.compile("\\s*([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"\\s*,?");
 
     private final List<Sample> samples;
 
@@ -65,18 +67,24 @@ public final class PrometheusText {
 
     /** Every sample of metric {@code name} whose labels pass {@code labels}. */
     public List<Sample> samples(String name, Predicate<Map<String, String>> labels) {
-        return samples.stream().filter(s -> s.name().equals(name) && labels.test(s.labels())).toList();
+        return samples.stream()
+                .filter(s -> s.name().equals(name) && labels.test(s.labels()))
+                .toList();
     }
 
     /** The sum of the samples of {@code name}, every label value together; empty when there is none. */
     public OptionalDouble sum(String name) {
         List<Sample> found = samples(name, l -> true);
-        return found.isEmpty() ? OptionalDouble.empty() : OptionalDouble.of(found.stream().mapToDouble(Sample::value).sum());
+        return found.isEmpty()
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(found.stream().mapToDouble(Sample::value).sum());
     }
 
     /** The value of the first sample of {@code name} that has label {@code key} = {@code value}. */
     public OptionalDouble value(String name, String key, String value) {
-        return samples(name, l -> value.equals(l.get(key))).stream().mapToDouble(Sample::value).findFirst();
+        return samples(name, l -> value.equals(l.get(key))).stream()
+                .mapToDouble(Sample::value)
+                .findFirst();
     }
 
     private static Double value(String text) {

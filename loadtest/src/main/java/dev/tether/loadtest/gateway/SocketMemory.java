@@ -27,7 +27,9 @@ public record SocketMemory(int sockets, long bytes) {
     /** The sockets of {@code pid} now; empty when {@code ss} cannot be run or says nothing usable. */
     public static Optional<SocketMemory> of(long pid) {
         try {
-            Process ss = new ProcessBuilder("ss", "-H", "-n", "-m", "-p", "-a", "-t", "-x").redirectErrorStream(true).start();
+            Process ss = new ProcessBuilder("ss", "-H", "-n", "-m", "-p", "-a", "-t", "-x")
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!ss.waitFor(30, TimeUnit.SECONDS) || ss.exitValue() != 0) {
                 ss.destroyForcibly();

@@ -42,7 +42,8 @@ public class ReplayBufferBenchmark {
 
     @Setup
     public void setUp() {
-        bytes = ("{\"type\":\"event\",\"seq\":123456,\"event\":{\"type\":\"result\",\"text\":\"" + Payloads.of(payload) + "\"}}")
+        bytes = ("{\"type\":\"event\",\"seq\":123456,\"event\":{\"type\":\"result\",\"text\":\"" + Payloads.of(payload)
+                        + "\"}}")
                 .getBytes(StandardCharsets.UTF_8);
         byCount = new ReplayBuffer(KEPT, Long.MAX_VALUE);
         byBytes = new ReplayBuffer(Integer.MAX_VALUE, (long) KEPT * bytes.length);

@@ -138,7 +138,8 @@ public class TlsBenchmark {
     }
 
     /** {@code app}'s bytes wrapped by {@code from} into {@code net} and unwrapped by {@code to} into {@code out}. */
-    static int through(SSLEngine from, SSLEngine to, ByteBuffer app, ByteBuffer net, ByteBuffer out) throws SSLException {
+    static int through(SSLEngine from, SSLEngine to, ByteBuffer app, ByteBuffer net, ByteBuffer out)
+            throws SSLException {
         net.clear();
         ByteBuffer source = app.duplicate();
         SSLEngineResult wrapped = from.wrap(source, net);
@@ -262,12 +263,27 @@ public class TlsBenchmark {
     /** A key store with a self-signed {@code server} certificate for localhost, made by the JDK's keytool. */
     static KeyStore keytool(Path dir, String key) throws Exception {
         Path store = dir.resolve("server.p12");
-        List<String> algorithm = key.equals("rsa") ? List.of("-keyalg", "RSA", "-keysize", "2048")
+        List<String> algorithm = key.equals("rsa")
+                ? List.of("-keyalg", "RSA", "-keysize", "2048")
                 : List.of("-keyalg", "EC", "-groupname", "secp256r1");
         List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "server",
-                "-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD, "-noprompt"));
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "san=dns:localhost,ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-keystore",
+                store.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASSWORD,
+                "-noprompt"));
         command.addAll(algorithm);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -30,23 +30,42 @@ import picocli.CommandLine.Option;
  * message each way on an established connection; {@code plain} copies the message's bytes through
  * the same buffers. Prints one line per key type and provider. Runs on the command-line thread.
  */
-@Command(name = "tls-cost", mixinStandardHelpOptions = true,
-        description = "CPU per TLS handshake and per message, OpenSSL vs JDK vs plain, providers interleaved in one run.")
+@Command(
+        name = "tls-cost",
+        mixinStandardHelpOptions = true,
+        description =
+                "CPU per TLS handshake and per message, OpenSSL vs JDK vs plain, providers interleaved in one run.")
 public final class TlsCostCommand implements Callable<Integer> {
 
-    @Option(names = "--keys", split = ",", defaultValue = "ec,rsa", description = "certificate key types: ec (P-256), rsa (2048) (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--keys",
+            split = ",",
+            defaultValue = "ec,rsa",
+            description = "certificate key types: ec (P-256), rsa (2048) (default: ${DEFAULT-VALUE})")
     List<String> keys;
 
-    @Option(names = "--rounds", defaultValue = "6", description = "measured rounds, each provider once per round, after one warm-up round (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--rounds",
+            defaultValue = "6",
+            description =
+                    "measured rounds, each provider once per round, after one warm-up round (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--handshakes", defaultValue = "200", description = "handshakes per provider per round (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--handshakes",
+            defaultValue = "200",
+            description = "handshakes per provider per round (default: ${DEFAULT-VALUE})")
     int handshakes;
 
-    @Option(names = "--messages", defaultValue = "20000", description = "messages each way per provider per round (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--messages",
+            defaultValue = "20000",
+            description = "messages each way per provider per round (default: ${DEFAULT-VALUE})")
     int messages;
 
-    @Option(names = "--message-bytes", defaultValue = "256",
+    @Option(
+            names = "--message-bytes",
+            defaultValue = "256",
             description = "bytes of each message, about an agent's event frame (default: ${DEFAULT-VALUE})")
     int messageBytes;
 
@@ -56,13 +75,28 @@ public final class TlsCostCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (messageBytes < 1 || messageBytes > 16 * 1024) {
-            throw new IllegalArgumentException("--message-bytes: " + messageBytes + " (expected: 1..16384, one TLS record)");
+            throw new IllegalArgumentException(
+                    "--message-bytes: " + messageBytes + " (expected: 1..16384, one TLS record)");
         }
         byte[] frame = "x".repeat(messageBytes).getBytes(StandardCharsets.UTF_8);
-        System.out.printf(Locale.ROOT, "TLS cost, CPU time of the measuring thread; %d rounds of %d handshakes and %d messages"
-                + " each way per provider, %d-byte messages%n", rounds, handshakes, messages, frame.length);
-        System.out.printf(Locale.ROOT, "%-4s %-8s %18s %18s %12s %16s %12s%n", "key", "provider", "CPU us/handshake",
-                "handshakes/s/core", "x openssl", "CPU us/message", "x openssl");
+        System.out.printf(
+                Locale.ROOT,
+                "TLS cost, CPU time of the measuring thread; %d rounds of %d handshakes and %d messages"
+                        + " each way per provider, %d-byte messages%n",
+                rounds,
+                handshakes,
+                messages,
+                frame.length);
+        System.out.printf(
+                Locale.ROOT,
+                "%-4s %-8s %18s %18s %12s %16s %12s%n",
+                "key",
+                "provider",
+                "CPU us/handshake",
+                "handshakes/s/core",
+                "x openssl",
+                "CPU us/message",
+                "x openssl");
         SslContext client = TlsBenchmark.clientContext();
         try {
             for (String key : keys) {
@@ -119,11 +153,16 @@ public final class TlsCostCommand implements Callable<Integer> {
             boolean plain = provider.equals("plain");
             double handshake = handshakeNanos.get(provider)[0] / 1000.0 / ((double) rounds * handshakes);
             double message = messageNanos.get(provider)[0] / 1000.0 / ((double) rounds * messages);
-            System.out.printf(Locale.ROOT, "%-4s %-8s %18s %18s %12s %16.2f %12.2f%n", key, provider,
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-4s %-8s %18s %18s %12s %16.2f %12.2f%n",
+                    key,
+                    provider,
                     plain ? "-" : String.format(Locale.ROOT, "%.0f", handshake),
                     plain ? "-" : String.format(Locale.ROOT, "%.0f", 1_000_000 / handshake),
                     plain ? "-" : String.format(Locale.ROOT, "%.2f", handshake / opensslHandshake),
-                    message, message / opensslMessage);
+                    message,
+                    message / opensslMessage);
         }
     }
 
@@ -144,7 +183,8 @@ public final class TlsCostCommand implements Callable<Integer> {
     }
 
     /** CPU nanoseconds of {@link #messages} messages each way on one connection (null server: plain copies). */
-    private long messages(SslContext server, SslContext client, ByteBuffer app, ByteBuffer net, ByteBuffer out) throws Exception {
+    private long messages(SslContext server, SslContext client, ByteBuffer app, ByteBuffer net, ByteBuffer out)
+            throws Exception {
         SSLEngine s = null;
         SSLEngine c = null;
         if (server != null) {

@@ -93,8 +93,8 @@ public final class ChildProcess {
             return matched.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             stop(Duration.ofSeconds(5));
-            throw new IllegalStateException("no line matching /" + pattern + "/ within " + timeout
-                    + "; its last output:\n" + recentOutput());
+            throw new IllegalStateException(
+                    "no line matching /" + pattern + "/ within " + timeout + "; its last output:\n" + recentOutput());
         } catch (ExecutionException e) {
             // Its output ended: it has exited or is about to.
             int code = stop(Duration.ofSeconds(5));
@@ -154,7 +154,8 @@ public final class ChildProcess {
     }
 
     private void pump(Writer log) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
                 Writer out = log) {
             String line;
             while ((line = in.readLine()) != null) {

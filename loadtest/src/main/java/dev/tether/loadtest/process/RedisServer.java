@@ -20,6 +20,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Where Debian's redis-server package puts the binary. */
     public static final Path DEFAULT_BINARY = Path.of("/usr/bin/redis-server");
+
     private static final Pattern READY = Pattern.compile("Ready to accept connections");
     private static final Duration START = Duration.ofSeconds(20);
 
@@ -42,13 +43,30 @@ public final class RedisServer implements AutoCloseable {
         String named = System.getenv("REDIS_SERVER");
         Path binary = named == null || named.isBlank() ? DEFAULT_BINARY : Path.of(named);
         if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException(binary + " is missing: install Debian's redis-server package, or name the binary in"
-                    + " REDIS_SERVER");
+            throw new IllegalStateException(binary
+                    + " is missing: install Debian's redis-server package, or name the binary in" + " REDIS_SERVER");
         }
         int port = ChildServer.freePort();
-        ChildProcess child = ChildProcess.start(List.of(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--logfile", ""),
-                Map.of(), logFile, READY);
+        ChildProcess child = ChildProcess.start(
+                List.of(
+                        binary.toString(),
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--daemonize",
+                        "no",
+                        "--protected-mode",
+                        "no",
+                        "--logfile",
+                        ""),
+                Map.of(),
+                logFile,
+                READY);
         child.awaitLine(START);
         return new RedisServer(child, port);
     }

@@ -52,7 +52,8 @@ final class HtmlReportFormat {
         if (value == Math.rint(value) && Math.abs(value) < 1e15) {
             return String.format(Locale.ROOT, "%,d", (long) value).replace(',', '\u2009');
         }
-        return String.format(Locale.ROOT, Math.abs(value) < 10 ? "%.2f" : "%,.1f", value).replace(',', '\u2009');
+        return String.format(Locale.ROOT, Math.abs(value) < 10 ? "%.2f" : "%,.1f", value)
+                .replace(',', '\u2009');
     }
 
     /** Bytes as MiB with one decimal. */

@@ -26,7 +26,10 @@ import java.util.function.DoubleFunction;
 final class HtmlReportPlot {
 
     /** How x values are placed. */
-    enum XAxis { LINEAR, PERCENTILE }
+    enum XAxis {
+        LINEAR,
+        PERCENTILE
+    }
 
     /** How a line is drawn; the legend shows the same. */
     enum Stroke {
@@ -49,12 +52,16 @@ final class HtmlReportPlot {
 
         /** The stroke attributes of a line drawn this way, at {@code widthFactor} times its width. */
         String attributes(double widthFactor) {
-            StringBuilder out = new StringBuilder(" stroke-width=\"").append(coord(width * widthFactor)).append('"');
+            StringBuilder out = new StringBuilder(" stroke-width=\"")
+                    .append(coord(width * widthFactor))
+                    .append('"');
             if (dashes != null) {
                 out.append(" stroke-dasharray=\"").append(dashes).append('"');
             }
             if (opacity < 1) {
-                out.append(" stroke-opacity=\"").append(opacity).append("\" stroke-linecap=\"round\" stroke-linejoin=\"round\"");
+                out.append(" stroke-opacity=\"")
+                        .append(opacity)
+                        .append("\" stroke-linecap=\"round\" stroke-linejoin=\"round\"");
             }
             return out.toString();
         }
@@ -109,7 +116,8 @@ final class HtmlReportPlot {
     }
 
     /** @param shade an interval of x to shade behind the lines, or null */
-    HtmlReportPlot(String title, String xLabel, String yLabel, XAxis xAxis, boolean logY, List<Series> series, Shade shade) {
+    HtmlReportPlot(
+            String title, String xLabel, String yLabel, XAxis xAxis, boolean logY, List<Series> series, Shade shade) {
         this.title = requireNonNull(title, "title");
         this.xLabel = requireNonNull(xLabel, "xLabel");
         this.yLabel = requireNonNull(yLabel, "yLabel");
@@ -140,20 +148,29 @@ final class HtmlReportPlot {
     /** The chart as one {@code <svg>} element. */
     String svg() {
         StringBuilder out = new StringBuilder(8192);
-        out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 ").append(WIDTH).append(' ')
-                .append(HEIGHT).append("\" role=\"img\" aria-label=\"").append(esc(title)).append("\">");
+        out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 ")
+                .append(WIDTH)
+                .append(' ')
+                .append(HEIGHT)
+                .append("\" role=\"img\" aria-label=\"")
+                .append(esc(title))
+                .append("\">");
         out.append("<title>").append(esc(title)).append("</title>");
         double[] xRange = xRange();
         double[] yRange = yRange();
         if (xRange == null || yRange == null) {
-            out.append("<text x=\"").append(WIDTH / 2).append("\" y=\"").append(HEIGHT / 2)
+            out.append("<text x=\"")
+                    .append(WIDTH / 2)
+                    .append("\" y=\"")
+                    .append(HEIGHT / 2)
                     .append("\" class=\"empty\" text-anchor=\"middle\">no data</text></svg>");
             return out.toString();
         }
         Scale x = xAxis == XAxis.PERCENTILE
                 ? new Scale(xRange[0], xRange[1], LEFT, WIDTH - RIGHT, HtmlReportPlot::percentileX)
                 : new Scale(xRange[0], xRange[1], LEFT, WIDTH - RIGHT, v -> v);
-        Scale y = logY ? new Scale(yRange[0], yRange[1], HEIGHT - BOTTOM, TOP, Math::log10)
+        Scale y = logY
+                ? new Scale(yRange[0], yRange[1], HEIGHT - BOTTOM, TOP, Math::log10)
                 : new Scale(yRange[0], yRange[1], HEIGHT - BOTTOM, TOP, v -> v);
         axes(out, x, y);
         boolean shaded = shade(out, x);
@@ -202,7 +219,8 @@ final class HtmlReportPlot {
             return null;
         }
         if (shade != null && shade.from() < min && shade.to() >= min) {
-            // The shade starts before the first point (the warm-up from 0, the first second's point at 1): show all of it.
+            // The shade starts before the first point (the warm-up from 0, the first second's point at 1): show all of
+            // it.
             min = shade.from();
         }
         if (xAxis == XAxis.PERCENTILE) {
@@ -270,10 +288,22 @@ final class HtmlReportPlot {
         }
         for (double[] t : yTicks) {
             double py = y.px(t[0]);
-            out.append("<line class=\"grid\" x1=\"").append(LEFT).append("\" x2=\"").append(WIDTH - RIGHT)
-                    .append("\" y1=\"").append(coord(py)).append("\" y2=\"").append(coord(py)).append("\"/>");
-            out.append("<text class=\"tick\" x=\"").append(LEFT - 6).append("\" y=\"").append(coord(py + 4))
-                    .append("\" text-anchor=\"end\">").append(esc(tickLabel(t[0]))).append("</text>");
+            out.append("<line class=\"grid\" x1=\"")
+                    .append(LEFT)
+                    .append("\" x2=\"")
+                    .append(WIDTH - RIGHT)
+                    .append("\" y1=\"")
+                    .append(coord(py))
+                    .append("\" y2=\"")
+                    .append(coord(py))
+                    .append("\"/>");
+            out.append("<text class=\"tick\" x=\"")
+                    .append(LEFT - 6)
+                    .append("\" y=\"")
+                    .append(coord(py + 4))
+                    .append("\" text-anchor=\"end\">")
+                    .append(esc(tickLabel(t[0])))
+                    .append("</text>");
         }
         if (xAxis == XAxis.PERCENTILE) {
             int decades = (int) Math.round(percentileX(x.max()));
@@ -287,20 +317,46 @@ final class HtmlReportPlot {
                 xTick(out, x.px(v), tickLabel(v));
             }
         }
-        out.append("<rect class=\"frame\" x=\"").append(LEFT).append("\" y=\"").append(TOP).append("\" width=\"")
-                .append(WIDTH - LEFT - RIGHT).append("\" height=\"").append(HEIGHT - TOP - BOTTOM).append("\"/>");
-        out.append("<text class=\"label\" x=\"").append((LEFT + WIDTH - RIGHT) / 2).append("\" y=\"").append(HEIGHT - 8)
-                .append("\" text-anchor=\"middle\">").append(esc(xLabel)).append("</text>");
-        out.append("<text class=\"label\" transform=\"translate(16 ").append((TOP + HEIGHT - BOTTOM) / 2)
-                .append(") rotate(-90)\" text-anchor=\"middle\">").append(esc(yLabel + (logY ? " (log)" : "")))
+        out.append("<rect class=\"frame\" x=\"")
+                .append(LEFT)
+                .append("\" y=\"")
+                .append(TOP)
+                .append("\" width=\"")
+                .append(WIDTH - LEFT - RIGHT)
+                .append("\" height=\"")
+                .append(HEIGHT - TOP - BOTTOM)
+                .append("\"/>");
+        out.append("<text class=\"label\" x=\"")
+                .append((LEFT + WIDTH - RIGHT) / 2)
+                .append("\" y=\"")
+                .append(HEIGHT - 8)
+                .append("\" text-anchor=\"middle\">")
+                .append(esc(xLabel))
+                .append("</text>");
+        out.append("<text class=\"label\" transform=\"translate(16 ")
+                .append((TOP + HEIGHT - BOTTOM) / 2)
+                .append(") rotate(-90)\" text-anchor=\"middle\">")
+                .append(esc(yLabel + (logY ? " (log)" : "")))
                 .append("</text></g>");
     }
 
     private static void xTick(StringBuilder out, double px, String label) {
-        out.append("<line class=\"grid\" x1=\"").append(coord(px)).append("\" x2=\"").append(coord(px)).append("\" y1=\"")
-                .append(TOP).append("\" y2=\"").append(HEIGHT - BOTTOM).append("\"/>");
-        out.append("<text class=\"tick\" x=\"").append(coord(px)).append("\" y=\"").append(HEIGHT - BOTTOM + 16)
-                .append("\" text-anchor=\"middle\">").append(esc(label)).append("</text>");
+        out.append("<line class=\"grid\" x1=\"")
+                .append(coord(px))
+                .append("\" x2=\"")
+                .append(coord(px))
+                .append("\" y1=\"")
+                .append(TOP)
+                .append("\" y2=\"")
+                .append(HEIGHT - BOTTOM)
+                .append("\"/>");
+        out.append("<text class=\"tick\" x=\"")
+                .append(coord(px))
+                .append("\" y=\"")
+                .append(HEIGHT - BOTTOM + 16)
+                .append("\" text-anchor=\"middle\">")
+                .append(esc(label))
+                .append("</text>");
     }
 
     /** 0 → 0%, 1 → 90%, 2 → 99%, 3 → 99.9% ... */
@@ -333,7 +389,9 @@ final class HtmlReportPlot {
                 }
                 continue;
             }
-            points.append(points.length() == 0 ? "M" : " L").append(coord(x.px(s.xs()[i]))).append(' ')
+            points.append(points.length() == 0 ? "M" : " L")
+                    .append(coord(x.px(s.xs()[i])))
+                    .append(' ')
                     .append(coord(y.px(s.ys()[i])));
             drawn++;
         }
@@ -342,16 +400,26 @@ final class HtmlReportPlot {
         }
         out.append("<g class=\"series\"><title>").append(esc(s.label())).append("</title>");
         for (String d : paths) {
-            out.append("<path d=\"").append(d).append("\" fill=\"none\" stroke=\"").append(esc(s.color())).append('"')
-                    .append(s.stroke().attributes(1)).append("/>");
+            out.append("<path d=\"")
+                    .append(d)
+                    .append("\" fill=\"none\" stroke=\"")
+                    .append(esc(s.color()))
+                    .append('"')
+                    .append(s.stroke().attributes(1))
+                    .append("/>");
         }
         if (drawn <= MAX_DOTS && s.stroke() != Stroke.HALO) {
             for (int i = 0; i < s.xs().length; i++) {
                 if (usable(s, i)) {
-                    out.append("<circle cx=\"").append(coord(x.px(s.xs()[i]))).append("\" cy=\"")
-                            .append(coord(y.px(s.ys()[i]))).append("\" r=\"2.5\" fill=\"").append(esc(s.color()))
-                            .append("\"><title>").append(esc(s.label() + ": " + tickLabel(s.xs()[i]) + " → "
-                                    + tickLabel(s.ys()[i]))).append("</title></circle>");
+                    out.append("<circle cx=\"")
+                            .append(coord(x.px(s.xs()[i])))
+                            .append("\" cy=\"")
+                            .append(coord(y.px(s.ys()[i])))
+                            .append("\" r=\"2.5\" fill=\"")
+                            .append(esc(s.color()))
+                            .append("\"><title>")
+                            .append(esc(s.label() + ": " + tickLabel(s.xs()[i]) + " → " + tickLabel(s.ys()[i])))
+                            .append("</title></circle>");
                 }
             }
         }
@@ -369,11 +437,22 @@ final class HtmlReportPlot {
             return false;
         }
         double left = x.px(from);
-        out.append("<rect class=\"shade\" x=\"").append(coord(left)).append("\" y=\"").append(TOP).append("\" width=\"")
-                .append(coord(x.px(to) - left)).append("\" height=\"").append(HEIGHT - TOP - BOTTOM)
-                .append("\" data-from=\"").append(esc(tickLabel(shade.from()))).append("\" data-to=\"")
-                .append(esc(tickLabel(shade.to()))).append("\"><title>").append(esc(shade.label() + ": " + tickLabel(shade.from())
-                        + " to " + tickLabel(shade.to()) + " " + xLabel)).append("</title></rect>");
+        out.append("<rect class=\"shade\" x=\"")
+                .append(coord(left))
+                .append("\" y=\"")
+                .append(TOP)
+                .append("\" width=\"")
+                .append(coord(x.px(to) - left))
+                .append("\" height=\"")
+                .append(HEIGHT - TOP - BOTTOM)
+                .append("\" data-from=\"")
+                .append(esc(tickLabel(shade.from())))
+                .append("\" data-to=\"")
+                .append(esc(tickLabel(shade.to())))
+                .append("\"><title>")
+                .append(esc(
+                        shade.label() + ": " + tickLabel(shade.from()) + " to " + tickLabel(shade.to()) + " " + xLabel))
+                .append("</title></rect>");
         return true;
     }
 
@@ -381,14 +460,29 @@ final class HtmlReportPlot {
         int x = LEFT;
         out.append("<g class=\"legend\">");
         for (Series s : series) {
-            out.append("<line x1=\"").append(x).append("\" x2=\"").append(x + 22).append("\" y1=\"16\" y2=\"16\" stroke=\"")
-                    .append(esc(s.color())).append('"').append(s.stroke().attributes(s.stroke() == Stroke.HALO ? 1 : 1.5))
-                    .append("/><text x=\"").append(x + 28).append("\" y=\"20\">").append(esc(s.label())).append("</text>");
+            out.append("<line x1=\"")
+                    .append(x)
+                    .append("\" x2=\"")
+                    .append(x + 22)
+                    .append("\" y1=\"16\" y2=\"16\" stroke=\"")
+                    .append(esc(s.color()))
+                    .append('"')
+                    .append(s.stroke().attributes(s.stroke() == Stroke.HALO ? 1 : 1.5))
+                    .append("/><text x=\"")
+                    .append(x + 28)
+                    .append("\" y=\"20\">")
+                    .append(esc(s.label()))
+                    .append("</text>");
             x += 40 + 7 * s.label().length();
         }
         if (shaded) {
-            out.append("<rect class=\"shade\" x=\"").append(x).append("\" y=\"10\" width=\"22\" height=\"12\"/><text x=\"")
-                    .append(x + 28).append("\" y=\"20\">").append(esc(shade.label())).append("</text>");
+            out.append("<rect class=\"shade\" x=\"")
+                    .append(x)
+                    .append("\" y=\"10\" width=\"22\" height=\"12\"/><text x=\"")
+                    .append(x + 28)
+                    .append("\" y=\"20\">")
+                    .append(esc(shade.label()))
+                    .append("</text>");
         }
         out.append("</g>");
     }

@@ -19,7 +19,13 @@ final class HtmlReportTables {
     static final int MAX_VIOLATIONS = 500;
 
     private static final String[][] LATENCY_COLUMNS = {
-        {"count", "count"}, {"mean", "mean"}, {"p50", "p50"}, {"p90", "p90"}, {"p99", "p99"}, {"p999", "p99.9"}, {"max", "max"},
+        {"count", "count"},
+        {"mean", "mean"},
+        {"p50", "p50"},
+        {"p90", "p90"},
+        {"p99", "p99"},
+        {"p999", "p99.9"},
+        {"max", "max"},
     };
 
     private HtmlReportTables() {}
@@ -43,7 +49,9 @@ final class HtmlReportTables {
                         continue;
                     }
                     double r = HtmlReport.num(metric.getValue(), c[0]) / HtmlReport.num(base, c[0]);
-                    out.append("<td class=\"num\">").append(esc(ratio(Double.isFinite(r) ? r : Double.NaN))).append("</td>");
+                    out.append("<td class=\"num\">")
+                            .append(esc(ratio(Double.isFinite(r) ? r : Double.NaN)))
+                            .append("</td>");
                 }
                 out.append("</tr>");
             }
@@ -52,11 +60,16 @@ final class HtmlReportTables {
     }
 
     private static void latencyRow(StringBuilder out, String name, JsonNode m, String cssClass) {
-        out.append("<tr").append(cssClass.isEmpty() ? "" : " class=\"" + cssClass + "\"").append("><td>")
-                .append(esc(name)).append("</td>");
+        out.append("<tr")
+                .append(cssClass.isEmpty() ? "" : " class=\"" + cssClass + "\"")
+                .append("><td>")
+                .append(esc(name))
+                .append("</td>");
         for (String[] c : LATENCY_COLUMNS) {
             double v = HtmlReport.num(m, c[0]);
-            out.append("<td class=\"num\">").append(esc(c[0].equals("count") ? number(v) : ms(v))).append("</td>");
+            out.append("<td class=\"num\">")
+                    .append(esc(c[0].equals("count") ? number(v) : ms(v)))
+                    .append("</td>");
         }
         out.append("</tr>");
     }
@@ -67,11 +80,17 @@ final class HtmlReportTables {
             out.append("<p class=\"none\">none</p>");
             return;
         }
-        out.append("<table class=\"narrow\"><thead><tr><th>").append(esc(keyHeader)).append("</th><th class=\"num\">")
-                .append(esc(valueHeader)).append("</th></tr></thead><tbody>");
+        out.append("<table class=\"narrow\"><thead><tr><th>")
+                .append(esc(keyHeader))
+                .append("</th><th class=\"num\">")
+                .append(esc(valueHeader))
+                .append("</th></tr></thead><tbody>");
         for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            out.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=\"num\">").append(esc(value(e.getValue())))
+            out.append("<tr><td>")
+                    .append(esc(e.getKey()))
+                    .append("</td><td class=\"num\">")
+                    .append(esc(value(e.getValue())))
                     .append("</td></tr>");
         }
         out.append("</tbody></table>");
@@ -80,32 +99,68 @@ final class HtmlReportTables {
     /** The audit's verdict, its counters and its violations. */
     static void audit(StringBuilder out, JsonNode audit) {
         boolean passed = audit.path("passed").asBoolean(false);
-        out.append("<p class=\"verdict ").append(passed ? "pass" : "fail").append("\">")
-                .append(passed ? "PASS: every event delivered exactly once, every message answered once"
-                        : "FAIL: the audit found violations")
+        out.append("<p class=\"verdict ")
+                .append(passed ? "pass" : "fail")
+                .append("\">")
+                .append(
+                        passed
+                                ? "PASS: every event delivered exactly once, every message answered once"
+                                : "FAIL: the audit found violations")
                 .append("</p>");
-        List<String> keys = List.of("sessions", "events", "messages", "answered", "deltas_checked", "resumes",
-                "resumes_replaying_new", "replayed_new", "replayed_seen", "duplicates_delivered", "lost", "gaps", "gaps_without_loss", "gap_hit_messages",
-                "crashed_turns", "turn_counts_checked", "interrupted_turns", "expired_sessions", "expired_messages", "duplicates_acknowledged");
+        List<String> keys = List.of(
+                "sessions",
+                "events",
+                "messages",
+                "answered",
+                "deltas_checked",
+                "resumes",
+                "resumes_replaying_new",
+                "replayed_new",
+                "replayed_seen",
+                "duplicates_delivered",
+                "lost",
+                "gaps",
+                "gaps_without_loss",
+                "gap_hit_messages",
+                "crashed_turns",
+                "turn_counts_checked",
+                "interrupted_turns",
+                "expired_sessions",
+                "expired_messages",
+                "duplicates_acknowledged");
         out.append("<table class=\"narrow\"><tbody>");
         for (String key : keys) {
             if (audit.has(key)) {
-                boolean bad = (key.equals("duplicates_delivered") || key.equals("lost")) && audit.path(key).asLong() > 0;
-                out.append("<tr").append(bad ? " class=\"bad\"" : "").append("><td>").append(esc(key.replace('_', ' ')))
-                        .append("</td><td class=\"num\">").append(esc(value(audit.get(key)))).append("</td></tr>");
+                boolean bad = (key.equals("duplicates_delivered") || key.equals("lost"))
+                        && audit.path(key).asLong() > 0;
+                out.append("<tr")
+                        .append(bad ? " class=\"bad\"" : "")
+                        .append("><td>")
+                        .append(esc(key.replace('_', ' ')))
+                        .append("</td><td class=\"num\">")
+                        .append(esc(value(audit.get(key))))
+                        .append("</td></tr>");
             }
         }
         out.append("</tbody></table>");
         JsonNode ranges = audit.path("lost_ranges");
         if (ranges.isArray() && !ranges.isEmpty()) {
             out.append("<h3>Events lost in replay gaps (").append(ranges.size()).append(")</h3>");
-            out.append("<table><thead><tr><th>session</th><th>seqs</th><th>unseen</th><th>messages hit</th></tr></thead><tbody>");
+            out.append(
+                    "<table><thead><tr><th>session</th><th>seqs</th><th>unseen</th><th>messages hit</th></tr></thead><tbody>");
             for (JsonNode r : ranges) {
                 List<String> hit = new ArrayList<>();
                 r.path("messages").forEach(m -> hit.add(m.asText()));
-                out.append("<tr><td class=\"mono\">").append(esc(r.path("session").asText())).append("</td><td class=\"num\">")
-                        .append(r.path("from").asLong()).append("..").append(r.path("to").asLong()).append("</td><td class=\"num\">")
-                        .append(r.path("lost").asLong()).append("</td><td class=\"mono\">").append(esc(String.join(", ", hit)))
+                out.append("<tr><td class=\"mono\">")
+                        .append(esc(r.path("session").asText()))
+                        .append("</td><td class=\"num\">")
+                        .append(r.path("from").asLong())
+                        .append("..")
+                        .append(r.path("to").asLong())
+                        .append("</td><td class=\"num\">")
+                        .append(r.path("lost").asLong())
+                        .append("</td><td class=\"mono\">")
+                        .append(esc(String.join(", ", hit)))
                         .append("</td></tr>");
             }
             out.append("</tbody></table>");
@@ -126,13 +181,18 @@ final class HtmlReportTables {
             if (shown++ == MAX_VIOLATIONS) {
                 break;
             }
-            out.append("<tr><td class=\"mono\">").append(esc(v.path("session").asText())).append("</td><td>")
-                    .append(esc(v.path("kind").asText())).append("</td><td>").append(esc(v.path("detail").asText()))
+            out.append("<tr><td class=\"mono\">")
+                    .append(esc(v.path("session").asText()))
+                    .append("</td><td>")
+                    .append(esc(v.path("kind").asText()))
+                    .append("</td><td>")
+                    .append(esc(v.path("detail").asText()))
                     .append("</td></tr>");
         }
         out.append("</tbody></table>");
         if (violations.size() > MAX_VIOLATIONS) {
-            out.append("<p class=\"none\">").append(violations.size() - MAX_VIOLATIONS)
+            out.append("<p class=\"none\">")
+                    .append(violations.size() - MAX_VIOLATIONS)
                     .append(" more in the JSON report.</p>");
         }
     }
@@ -144,8 +204,12 @@ final class HtmlReportTables {
         }
         out.append("<table class=\"narrow memory\"><thead><tr><th>RSS</th><th class=\"num\">start</th>")
                 .append("<th class=\"num\">peak</th><th class=\"num\">end</th></tr></thead><tbody>");
-        String[][] rows = {{"gateway_rss_bytes", "gateway JVM"}, {"workers_rss_bytes", "workers"},
-            {"total_rss_bytes", "total"}, {"worker_processes", "worker processes"}};
+        String[][] rows = {
+            {"gateway_rss_bytes", "gateway JVM"},
+            {"workers_rss_bytes", "workers"},
+            {"total_rss_bytes", "total"},
+            {"worker_processes", "worker processes"}
+        };
         for (String[] row : rows) {
             JsonNode m = memory.path(row[0]);
             if (!m.isObject()) {
@@ -154,7 +218,9 @@ final class HtmlReportTables {
             out.append("<tr><td>").append(esc(row[1])).append("</td>");
             for (String column : new String[] {"start", "peak", "end"}) {
                 double v = HtmlReport.num(m, column);
-                out.append("<td class=\"num\">").append(esc(row[0].endsWith("_bytes") ? mib(v) : number(v))).append("</td>");
+                out.append("<td class=\"num\">")
+                        .append(esc(row[0].endsWith("_bytes") ? mib(v) : number(v)))
+                        .append("</td>");
             }
             out.append("</tr>");
         }
@@ -185,10 +251,16 @@ final class HtmlReportTables {
     }
 
     private static void readyRow(StringBuilder out, String kind, String source, JsonNode m, String[] columns) {
-        out.append("<tr><td>").append(esc(kind)).append("</td><td>").append(esc(source)).append("</td>");
+        out.append("<tr><td>")
+                .append(esc(kind))
+                .append("</td><td>")
+                .append(esc(source))
+                .append("</td>");
         for (String c : columns) {
             double v = HtmlReport.num(m, c);
-            out.append("<td class=\"num\">").append(esc(c.equals("count") ? number(Double.isNaN(v) ? 0 : v) : ms(v))).append("</td>");
+            out.append("<td class=\"num\">")
+                    .append(esc(c.equals("count") ? number(Double.isNaN(v) ? 0 : v) : ms(v)))
+                    .append("</td>");
         }
         out.append("</tr>");
     }
@@ -196,29 +268,49 @@ final class HtmlReportTables {
     /** What became of the run's sessions at its end (the report's {@code sessions_end}); failures are flagged. */
     static void ending(StringBuilder out, JsonNode end) {
         boolean left = end.path("left").asBoolean();
-        out.append("<p class=\"sub\">").append(left
-                ? "Left open for a later resume (--leave-sessions): each waits out the gateway's reconnect window with its worker."
-                : "Each session was ended with end: the gateway stops its worker and closes with 1000.").append("</p>");
+        out.append("<p class=\"sub\">")
+                .append(
+                        left
+                                ? "Left open for a later resume (--leave-sessions): each waits out the gateway's reconnect window with its worker."
+                                : "Each session was ended with end: the gateway stops its worker and closes with 1000.")
+                .append("</p>");
         out.append("<table class=\"narrow ending\"><tbody>");
         row(out, "sessions open at the end", end.path("sessions"), false);
         if (left) {
             row(out, "left open", end.path("sessions"), false);
         } else {
-            row(out, "ended", end.path("ended"), end.path("ended").asLong() < end.path("sessions").asLong() - end.path("already_ended").asLong());
+            row(
+                    out,
+                    "ended",
+                    end.path("ended"),
+                    end.path("ended").asLong()
+                            < end.path("sessions").asLong()
+                                    - end.path("already_ended").asLong());
             row(out, "had ended before", end.path("already_ended"), false);
             row(out, "end failed", end.path("failed"), end.path("failed").asLong() > 0);
-            end.path("failures").fields().forEachRemaining(e -> row(out, "end failed: " + e.getKey(), e.getValue(), true));
+            end.path("failures")
+                    .fields()
+                    .forEachRemaining(e -> row(out, "end failed: " + e.getKey(), e.getValue(), true));
         }
         if (end.has("gateway_live_sessions")) {
             long live = end.path("gateway_live_sessions").asLong();
-            row(out, "gateway's live sessions afterwards (/metrics)", end.path("gateway_live_sessions"), !left && live > 0);
+            row(
+                    out,
+                    "gateway's live sessions afterwards (/metrics)",
+                    end.path("gateway_live_sessions"),
+                    !left && live > 0);
         }
         out.append("</tbody></table>");
     }
 
     private static void row(StringBuilder out, String label, JsonNode value, boolean bad) {
-        out.append("<tr").append(bad ? " class=\"bad\"" : "").append("><td>").append(esc(label)).append("</td><td class=\"num\">")
-                .append(esc(value(value))).append("</td></tr>");
+        out.append("<tr")
+                .append(bad ? " class=\"bad\"" : "")
+                .append("><td>")
+                .append(esc(label))
+                .append("</td><td class=\"num\">")
+                .append(esc(value(value)))
+                .append("</td></tr>");
     }
 
     /** The run's options, nested objects flattened to dotted keys. */
@@ -227,7 +319,10 @@ final class HtmlReportTables {
         flatten("", options, rows);
         out.append("<table class=\"narrow\"><tbody>");
         for (String[] row : rows) {
-            out.append("<tr><td class=\"mono\">").append(esc(row[0])).append("</td><td class=\"mono\">").append(esc(row[1]))
+            out.append("<tr><td class=\"mono\">")
+                    .append(esc(row[0]))
+                    .append("</td><td class=\"mono\">")
+                    .append(esc(row[1]))
                     .append("</td></tr>");
         }
         out.append("</tbody></table>");

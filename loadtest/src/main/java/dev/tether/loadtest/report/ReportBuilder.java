@@ -31,8 +31,10 @@ public final class ReportBuilder {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The violations that mean something was delivered twice, summed as {@code audit.duplicates_delivered}. */
-    private static final List<String> DUPLICATE_KINDS = List.of(ViolationKind.SEQ_REPEATED.wire(),
-            ViolationKind.DELTA_DUPLICATED.wire(), ViolationKind.RESULT_DUPLICATED.wire());
+    private static final List<String> DUPLICATE_KINDS = List.of(
+            ViolationKind.SEQ_REPEATED.wire(),
+            ViolationKind.DELTA_DUPLICATED.wire(),
+            ViolationKind.RESULT_DUPLICATED.wire());
 
     private final ObjectNode root = JSON.createObjectNode();
 
@@ -67,9 +69,15 @@ public final class ReportBuilder {
         }
         ArrayNode timeline = root.putArray("timeline");
         for (RunStats.Second s : stats.timeline()) {
-            timeline.addObject().put("t_s", s.tS()).put("sent", s.sent()).put("results", s.results())
-                    .put("errors", s.errors()).put("sessions", s.sessions()).put("p50_ms", s.p50Ms())
-                    .put("p99_ms", s.p99Ms()).put("max_ms", s.maxMs());
+            timeline.addObject()
+                    .put("t_s", s.tS())
+                    .put("sent", s.sent())
+                    .put("results", s.results())
+                    .put("errors", s.errors())
+                    .put("sessions", s.sessions())
+                    .put("p50_ms", s.p50Ms())
+                    .put("p99_ms", s.p99Ms())
+                    .put("max_ms", s.maxMs());
         }
         double span = Math.max(measuredS, 1e-9);
         root.putObject("throughput")
@@ -111,21 +119,39 @@ public final class ReportBuilder {
      */
     public ReportBuilder audit(AuditSummary audit) {
         ObjectNode node = root.putObject("audit");
-        long duplicated = DUPLICATE_KINDS.stream().mapToLong(k -> audit.violationKinds().getOrDefault(k, 0L)).sum();
-        node.put("passed", audit.passed()).put("sessions", audit.sessions()).put("events", audit.events())
-                .put("messages", audit.messages()).put("answered", audit.answered())
-                .put("deltas_checked", audit.deltasChecked()).put("unpredictable_turns", audit.unpredictableTurns())
-                .put("resumes", audit.resumes()).put("resumes_replaying_new", audit.resumesReplayingNew())
-                .put("replayed_new", audit.replayedNew()).put("replayed_seen", audit.replayedSeen())
-                .put("lost", audit.lost()).put("gaps", audit.gaps()).put("gaps_without_loss", audit.gapsWithoutLoss())
+        long duplicated = DUPLICATE_KINDS.stream()
+                .mapToLong(k -> audit.violationKinds().getOrDefault(k, 0L))
+                .sum();
+        node.put("passed", audit.passed())
+                .put("sessions", audit.sessions())
+                .put("events", audit.events())
+                .put("messages", audit.messages())
+                .put("answered", audit.answered())
+                .put("deltas_checked", audit.deltasChecked())
+                .put("unpredictable_turns", audit.unpredictableTurns())
+                .put("resumes", audit.resumes())
+                .put("resumes_replaying_new", audit.resumesReplayingNew())
+                .put("replayed_new", audit.replayedNew())
+                .put("replayed_seen", audit.replayedSeen())
+                .put("lost", audit.lost())
+                .put("gaps", audit.gaps())
+                .put("gaps_without_loss", audit.gapsWithoutLoss())
                 .put("gap_hit_messages", audit.gapHitMessages())
-                .put("crashed_turns", audit.crashedTurns()).put("turn_counts_checked", audit.turnCountsChecked()).put("interrupted_turns", audit.interruptedTurns())
-                .put("refused_messages", audit.refusedMessages()).put("expired_sessions", audit.expiredSessions())
-                .put("expired_messages", audit.expiredMessages()).put("duplicates_acknowledged", audit.duplicatesAcknowledged())
-                .put("duplicates_delivered", duplicated).put("violation_count", audit.violationCount());
+                .put("crashed_turns", audit.crashedTurns())
+                .put("turn_counts_checked", audit.turnCountsChecked())
+                .put("interrupted_turns", audit.interruptedTurns())
+                .put("refused_messages", audit.refusedMessages())
+                .put("expired_sessions", audit.expiredSessions())
+                .put("expired_messages", audit.expiredMessages())
+                .put("duplicates_acknowledged", audit.duplicatesAcknowledged())
+                .put("duplicates_delivered", duplicated)
+                .put("violation_count", audit.violationCount());
         ArrayNode ranges = node.putArray("lost_ranges");
         for (LostRange range : audit.lostRanges()) {
-            ObjectNode r = ranges.addObject().put("session", range.session()).put("from", range.from()).put("to", range.to())
+            ObjectNode r = ranges.addObject()
+                    .put("session", range.session())
+                    .put("from", range.from())
+                    .put("to", range.to())
                     .put("lost", range.lost());
             range.messages().forEach(r.putArray("messages")::add);
         }
@@ -161,10 +187,14 @@ public final class ReportBuilder {
         }
         ArrayNode list = node.putArray("samples");
         for (ProcessSampler.Sample s : samples) {
-            ObjectNode sample = list.addObject().put("t_s", s.tSeconds()).put("rss_bytes", s.rssBytes())
-                    .put("gateway_rss_bytes", s.rootRssBytes()).put("workers_rss_bytes", s.descendantsRssBytes())
+            ObjectNode sample = list.addObject()
+                    .put("t_s", s.tSeconds())
+                    .put("rss_bytes", s.rssBytes())
+                    .put("gateway_rss_bytes", s.rootRssBytes())
+                    .put("workers_rss_bytes", s.descendantsRssBytes())
                     .put("worker_processes", s.descendants())
-                    .put("threads", s.threads()).put("cpu_pct", s.cpuPct());
+                    .put("threads", s.threads())
+                    .put("cpu_pct", s.cpuPct());
             if (s.heapUsedBytes() == null) {
                 sample.putNull("heap_used_bytes");
             } else {
@@ -181,8 +211,10 @@ public final class ReportBuilder {
         return this;
     }
 
-    private static ObjectNode startPeakEnd(List<ProcessSampler.Sample> samples, ToLongFunction<ProcessSampler.Sample> value) {
-        return JSON.createObjectNode().put("start", value.applyAsLong(samples.get(0)))
+    private static ObjectNode startPeakEnd(
+            List<ProcessSampler.Sample> samples, ToLongFunction<ProcessSampler.Sample> value) {
+        return JSON.createObjectNode()
+                .put("start", value.applyAsLong(samples.get(0)))
                 .put("peak", samples.stream().mapToLong(value).max().orElse(0))
                 .put("end", value.applyAsLong(samples.get(samples.size() - 1)));
     }
@@ -199,8 +231,12 @@ public final class ReportBuilder {
         JsonNode ours = root.path("latency_ms").path("round_trip");
         JsonNode theirs = baseline.path("latency_ms").path("round_trip");
         ObjectNode ratios = root.putObject("ratios");
-        ratios.put("round_trip_p50", ratio(ours.path("p50").asDouble(), theirs.path("p50").asDouble()));
-        ratios.put("round_trip_p99", ratio(ours.path("p99").asDouble(), theirs.path("p99").asDouble()));
+        ratios.put(
+                "round_trip_p50",
+                ratio(ours.path("p50").asDouble(), theirs.path("p50").asDouble()));
+        ratios.put(
+                "round_trip_p99",
+                ratio(ours.path("p99").asDouble(), theirs.path("p99").asDouble()));
         return this;
     }
 

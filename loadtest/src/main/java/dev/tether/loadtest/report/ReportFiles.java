@@ -17,8 +17,10 @@ public final class ReportFiles {
     /** Writes the three files into {@code dir} (created when missing) and returns the text summary. */
     public static String write(JsonNode report, Path dir) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("report.json"),
-                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report), StandardCharsets.UTF_8);
+        Files.writeString(
+                dir.resolve("report.json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report),
+                StandardCharsets.UTF_8);
         String text = TextReport.render(report);
         Files.writeString(dir.resolve("report.txt"), text, StandardCharsets.UTF_8);
         HtmlReport.render(report, dir.resolve("report.html"));

@@ -37,7 +37,11 @@ final class ChaosTraffic implements Workload.Payload {
 
     @Override
     public JsonNode data(long k, VirtualUser user) {
-        ObjectNode data = JsonNodeFactory.instance.objectNode().put("text", text(k)).put("deltas", deltas).put("delay_ms", delayMs);
+        ObjectNode data = JsonNodeFactory.instance
+                .objectNode()
+                .put("text", text(k))
+                .put("deltas", deltas)
+                .put("delay_ms", delayMs);
         if (kill > 0 && random.nextDouble() < kill) {
             user.stats().count("worker_kills");
             data.put("crash", 3).put("crash_after_deltas", random.nextInt(deltas + 1));

@@ -11,21 +11,32 @@ import picocli.CommandLine.Option;
 public final class ClientOptions {
 
     /** The clients to choose from. */
-    enum Kind { netty, tyrus }
+    enum Kind {
+        netty,
+        tyrus
+    }
 
-    @Option(names = "--client", defaultValue = "netty",
-            description = "netty: the lean Netty engine (default; few threads, masks and parses frames on its event loops);"
-                    + " tyrus: the Tyrus client (a thread pool for connects, a lock per user)")
+    @Option(
+            names = "--client",
+            defaultValue = "netty",
+            description =
+                    "netty: the lean Netty engine (default; few threads, masks and parses frames on its event loops);"
+                            + " tyrus: the Tyrus client (a thread pool for connects, a lock per user)")
     Kind client;
 
-    @Option(names = "--client-threads", defaultValue = "1",
-            description = "event loops of the netty client (default: ${DEFAULT-VALUE}; it shares the machine with the server)")
+    @Option(
+            names = "--client-threads",
+            defaultValue = "1",
+            description =
+                    "event loops of the netty client (default: ${DEFAULT-VALUE}; it shares the machine with the server)")
     int threads;
 
-    @Option(names = "--compression",
-            description = "offer permessage-deflate in every upgrade, as browsers do (netty client only; the launched gateway"
-                    + " compresses only if its config enables server.compression: --gateway-config config/bench/echo-deflate.yaml);"
-                    + " the report gives the bytes on the wire")
+    @Option(
+            names = "--compression",
+            description =
+                    "offer permessage-deflate in every upgrade, as browsers do (netty client only; the launched gateway"
+                            + " compresses only if its config enables server.compression: --gateway-config config/bench/echo-deflate.yaml);"
+                            + " the report gives the bytes on the wire")
     boolean compression;
 
     boolean engine() {

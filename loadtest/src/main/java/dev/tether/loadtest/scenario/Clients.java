@@ -9,7 +9,6 @@ import dev.tether.loadtest.client.SessionFleet;
 import dev.tether.loadtest.engine.Dialect;
 import dev.tether.loadtest.engine.EngineClient;
 import dev.tether.loadtest.engine.EngineFleet;
-import dev.tether.loadtest.engine.EngineSession;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

@@ -11,8 +11,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 /**
  * The options every scenario shares (a picocli mixin): where the gateway is (or how to launch
@@ -24,61 +24,99 @@ public final class CommonOptions {
     /** The embedded development secret of {@code config/gateway.yaml}: public, like the file. */
     static final String DEV_SECRET = "tether-dev-secret-do-not-use-in-production-0123456789";
 
-    @Option(names = "--url", defaultValue = "ws://127.0.0.1:8080/ws",
-            description = "WebSocket endpoint of a running gateway (default: ${DEFAULT-VALUE}); ignored with --launch-gateway")
+    @Option(
+            names = "--url",
+            defaultValue = "ws://127.0.0.1:8080/ws",
+            description =
+                    "WebSocket endpoint of a running gateway (default: ${DEFAULT-VALUE}); ignored with --launch-gateway")
     URI url;
 
-    @Option(names = "--ca-file",
-            description = "PEM CA certificate(s) that wss:// targets' certificates are checked against (default: the JVM's CAs)")
+    @Option(
+            names = "--ca-file",
+            description =
+                    "PEM CA certificate(s) that wss:// targets' certificates are checked against (default: the JVM's CAs)")
     Path caFile;
 
-    @Option(names = "--insecure",
-            description = "on wss:// targets, accept any certificate for any host name (a test gateway with a throw-away certificate)")
+    @Option(
+            names = "--insecure",
+            description =
+                    "on wss:// targets, accept any certificate for any host name (a test gateway with a throw-away certificate)")
     boolean insecure;
 
-    @Option(names = "--launch-gateway",
-            description = "start the gateway from --gateway-jar with --gateway-config on a free port, sample it, stop it at the end")
+    @Option(
+            names = "--launch-gateway",
+            description =
+                    "start the gateway from --gateway-jar with --gateway-config on a free port, sample it, stop it at the end")
     boolean launchGateway;
 
-    @Option(names = "--gateway-jar", defaultValue = "gateway/target/gateway.jar", description = "(default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--gateway-jar",
+            defaultValue = "gateway/target/gateway.jar",
+            description = "(default: ${DEFAULT-VALUE})")
     Path gatewayJar;
 
-    @Option(names = "--gateway-config", description = "config for --launch-gateway (default: the scenario's, e.g. config/bench/echo.yaml);"
-            + " with --url, the config of that gateway, read for what the audit must know (the worker, the reconnect window, the heartbeat)")
+    @Option(
+            names = "--gateway-config",
+            description =
+                    "config for --launch-gateway (default: the scenario's, e.g. config/bench/echo.yaml);"
+                            + " with --url, the config of that gateway, read for what the audit must know (the worker, the reconnect window, the heartbeat)")
     Path gatewayConfig;
 
-    @Option(names = "--await-warm",
-            description = "with --launch-gateway, wait until the pool has this many warm workers before starting (default: 10 for connect and resume, else 0)")
+    @Option(
+            names = "--await-warm",
+            description =
+                    "with --launch-gateway, wait until the pool has this many warm workers before starting (default: 10 for connect and resume, else 0)")
     Integer awaitWarm;
 
-    @Option(names = "--gateway-pid", description = "pid of a gateway you started on this machine, to sample its RSS, threads and CPU")
+    @Option(
+            names = "--gateway-pid",
+            description = "pid of a gateway you started on this machine, to sample its RSS, threads and CPU")
     Long gatewayPid;
 
     @Option(names = "--sessions", description = "virtual users, one session each (default: the scenario's)")
     Integer sessions;
 
-    @Option(names = "--duration", converter = Durations.class, description = "measured time, after the warm-up (default: the scenario's)")
+    @Option(
+            names = "--duration",
+            converter = Durations.class,
+            description = "measured time, after the warm-up (default: the scenario's)")
     Duration duration;
 
-    @Option(names = "--warmup", converter = Durations.class, defaultValue = "5s",
+    @Option(
+            names = "--warmup",
+            converter = Durations.class,
+            defaultValue = "5s",
             description = "time before the measurement whose samples are left out (default: ${DEFAULT-VALUE})")
     Duration warmup;
 
-    @Option(names = "--rate", description = "messages per second offered in total, spread over the sessions (default: the scenario's)")
+    @Option(
+            names = "--rate",
+            description = "messages per second offered in total, spread over the sessions (default: the scenario's)")
     Double rate;
 
-    @Option(names = "--connect-rate", description = "sessions opened per second at the start (default: 200; connect: 5)")
+    @Option(
+            names = "--connect-rate",
+            description = "sessions opened per second at the start (default: 200; connect: 5)")
     Double connectRate;
 
-    @Option(names = "--payload-bytes", defaultValue = "32", description = "length of each message's text (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--payload-bytes",
+            defaultValue = "32",
+            description = "length of each message's text (default: ${DEFAULT-VALUE})")
     int payloadBytes;
 
-    @Option(names = "--message-data",
-            description = "each message's data as JSON instead of a text of --payload-bytes, e.g. '{\"text\":\"hi\",\"delay_ms\":0}' for the demo worker")
+    @Option(
+            names = "--message-data",
+            description =
+                    "each message's data as JSON instead of a text of --payload-bytes, e.g. '{\"text\":\"hi\",\"delay_ms\":0}' for the demo worker")
     String messageData;
 
-    @Option(names = "--secret", defaultValue = "${env:TETHER_JWT_SECRET}", showDefaultValue = CommandLine.Help.Visibility.NEVER,
-            description = "HMAC secret to mint HS256 tokens (default: $TETHER_JWT_SECRET, else the development secret of config/gateway.yaml)")
+    @Option(
+            names = "--secret",
+            defaultValue = "${env:TETHER_JWT_SECRET}",
+            showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            description =
+                    "HMAC secret to mint HS256 tokens (default: $TETHER_JWT_SECRET, else the development secret of config/gateway.yaml)")
     String secret;
 
     /** The secret made for a launched gateway when none was given; see {@link #signingSecret()}. */
@@ -87,44 +125,71 @@ public final class CommonOptions {
     @Option(names = "--tokens-file", description = "read tokens from this file, one per line, instead of minting")
     Path tokensFile;
 
-    @Option(names = "--token-ttl", converter = Durations.class, description = "lifetime of minted tokens (default: 1h; refresh: 20s)")
+    @Option(
+            names = "--token-ttl",
+            converter = Durations.class,
+            description = "lifetime of minted tokens (default: 1h; refresh: 20s)")
     Duration tokenTtl;
 
-    @Option(names = "--subject-prefix", defaultValue = "lt-user-",
-            description = "user i has subject <prefix><i>, so per-user session limits apply per virtual user (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--subject-prefix",
+            defaultValue = "lt-user-",
+            description =
+                    "user i has subject <prefix><i>, so per-user session limits apply per virtual user (default: ${DEFAULT-VALUE})")
     String subjectPrefix;
 
-    @Option(names = "--out", defaultValue = "loadtest-report",
+    @Option(
+            names = "--out",
+            defaultValue = "loadtest-report",
             description = "directory for report.json, report.txt and report.html (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--seed", defaultValue = "1", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "seed of every random choice (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--no-progress", description = "no live progress bar (without a terminal it is a plain line every 5 s)")
+    @Option(
+            names = "--no-progress",
+            description = "no live progress bar (without a terminal it is a plain line every 5 s)")
     boolean noProgress;
 
-    @Option(names = "--drain-timeout", converter = Durations.class, defaultValue = "15s",
+    @Option(
+            names = "--drain-timeout",
+            converter = Durations.class,
+            defaultValue = "15s",
             description = "after the run, how long to wait for answers still in flight (default: ${DEFAULT-VALUE})")
     Duration drainTimeout;
 
-    @Option(names = "--client-warmup", defaultValue = "3",
-            description = "before measuring, open this many real sessions at once and end them, so that the client's own start-up"
-                    + " (Tyrus, token minting, JSON) is not timed as ready_warm; a launched gateway's pool is then given time to refill"
-                    + " (default: ${DEFAULT-VALUE}; 0: none)")
+    @Option(
+            names = "--client-warmup",
+            defaultValue = "3",
+            description =
+                    "before measuring, open this many real sessions at once and end them, so that the client's own start-up"
+                            + " (Tyrus, token minting, JSON) is not timed as ready_warm; a launched gateway's pool is then given time to refill"
+                            + " (default: ${DEFAULT-VALUE}; 0: none)")
     int clientWarmup;
 
-    @Option(names = "--leave-sessions",
-            description = "at the end, leave every session open (detached, resumable until the gateway's reconnect window ends)"
-                    + " instead of ending it with end; for a later resume of the same sessions")
+    @Option(
+            names = "--leave-sessions",
+            description =
+                    "at the end, leave every session open (detached, resumable until the gateway's reconnect window ends)"
+                            + " instead of ending it with end; for a later resume of the same sessions")
     boolean leaveSessions;
 
-    @Option(names = "--end-timeout", converter = Durations.class, defaultValue = "15s",
+    @Option(
+            names = "--end-timeout",
+            converter = Durations.class,
+            defaultValue = "15s",
             description = "at the end, how long to wait for the gateway to close every session ended with end;"
                     + " those that do not close in time count as errors (default: ${DEFAULT-VALUE})")
     Duration endTimeout;
 
-    @Option(names = "--ack-every", defaultValue = "64", description = "send ack after this many new seqs (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--ack-every",
+            defaultValue = "64",
+            description = "send ack after this many new seqs (default: ${DEFAULT-VALUE})")
     int ackEvery;
 
     /** What the run does with its sessions when it finishes. */

@@ -26,13 +26,20 @@ final class Compare {
 
     private Compare() {}
 
-    static ObjectNode run(CommonOptions common, Traffic.Plan plan, JsonNode data, EngineTraffic.Drive drive, int baselineDeltas,
-                          Map<String, Object> options) throws Exception {
+    static ObjectNode run(
+            CommonOptions common,
+            Traffic.Plan plan,
+            JsonNode data,
+            EngineTraffic.Drive drive,
+            int baselineDeltas,
+            Map<String, Object> options)
+            throws Exception {
         PrintStream log = System.err;
         Path dir = common.out.resolve("c-worker");
         Path worker = CWorker.build(dir);
         log.println("steady --compare: built the C worker " + worker);
-        Path config = common.gatewayConfig != null ? common.gatewayConfig
+        Path config = common.gatewayConfig != null
+                ? common.gatewayConfig
                 : CWorker.gatewayConfig(Path.of("config/bench/c-worker.yaml"), worker, dir.resolve("c-worker.yaml"));
         Duration every = Duration.ofSeconds(1);
 
@@ -44,7 +51,8 @@ final class Compare {
         try (Target target = Target.gateway(common, config, every, warm)) {
             EngineTraffic.Result r = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive);
             tether = r.report().options(options);
-            tetherFigures = r.figures().put("what", "Tether gateway + C worker (subprocess per session, from a warm pool)");
+            tetherFigures =
+                    r.figures().put("what", "Tether gateway + C worker (subprocess per session, from a warm pool)");
         }
         log.println("steady --compare: 2/3 websocketd + C worker");
         JsonNode websocketd;
@@ -60,8 +68,11 @@ final class Compare {
         try (Target target = Target.baseline(common, every, baselineDeltas)) {
             EngineTraffic.Result r = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive);
             baseline = r.report().options(options).build();
-            baselineFigures = r.figures().put("what", "raw Netty WebSocket echo in-process (loadtest BaselineServer), "
-                    + baselineDeltas + " deltas");
+            baselineFigures = r.figures()
+                    .put(
+                            "what",
+                            "raw Netty WebSocket echo in-process (loadtest BaselineServer), " + baselineDeltas
+                                    + " deltas");
         }
         ObjectNode section = ReportBuilder.object();
         ObjectNode targets = section.putObject("targets");
@@ -80,9 +91,19 @@ final class Compare {
     /** {@code a / b} of round-trip p50, p99, server CPU per message and results per second. */
     static ObjectNode ratios(JsonNode a, JsonNode b) {
         ObjectNode node = ReportBuilder.object();
-        node.put("round_trip_p50", ratio(a.path("round_trip_ms").path("p50"), b.path("round_trip_ms").path("p50")));
-        node.put("round_trip_p99", ratio(a.path("round_trip_ms").path("p99"), b.path("round_trip_ms").path("p99")));
-        node.put("server_cpu_per_message", ratio(a.path("server_cpu_us_per_message"), b.path("server_cpu_us_per_message")));
+        node.put(
+                "round_trip_p50",
+                ratio(
+                        a.path("round_trip_ms").path("p50"),
+                        b.path("round_trip_ms").path("p50")));
+        node.put(
+                "round_trip_p99",
+                ratio(
+                        a.path("round_trip_ms").path("p99"),
+                        b.path("round_trip_ms").path("p99")));
+        node.put(
+                "server_cpu_per_message",
+                ratio(a.path("server_cpu_us_per_message"), b.path("server_cpu_us_per_message")));
         node.put("results_per_s", ratio(a.path("results_per_s"), b.path("results_per_s")));
         return node;
     }

@@ -27,18 +27,25 @@ final class CompareTls {
             "plain", "config/bench/echo.yaml",
             "openssl", "config/bench/echo-tls-openssl.yaml",
             "jdk", "config/bench/echo-tls-jdk.yaml");
+
     static final List<String> TARGETS = List.of("plain", "openssl", "jdk");
 
     private CompareTls() {}
 
-    static ObjectNode run(CommonOptions common, Traffic.Plan plan, JsonNode data, EngineTraffic.Drive drive,
-                          Map<String, Object> options) throws Exception {
+    static ObjectNode run(
+            CommonOptions common,
+            Traffic.Plan plan,
+            JsonNode data,
+            EngineTraffic.Drive drive,
+            Map<String, Object> options)
+            throws Exception {
         if (!common.launchGateway) {
             throw new IllegalArgumentException("--compare tls launches its three gateways: add --launch-gateway");
         }
         if (common.caFile == null && !common.insecure) {
-            throw new IllegalArgumentException("--compare tls: give --ca-file (the certificate of config/bench/echo-tls-*.yaml,"
-                    + " see docs/benchmarks.md) or --insecure");
+            throw new IllegalArgumentException(
+                    "--compare tls: give --ca-file (the certificate of config/bench/echo-tls-*.yaml,"
+                            + " see docs/benchmarks.md) or --insecure");
         }
         PrintStream log = System.err;
         ObjectNode targets = ReportBuilder.object();
@@ -49,8 +56,14 @@ final class CompareTls {
             log.println("steady --compare tls: " + (i + 1) + "/3 " + name + " (" + CONFIGS.get(name) + ")");
             try (Target target = Target.gateway(common, Path.of(CONFIGS.get(name)), Duration.ofSeconds(1), 0)) {
                 EngineTraffic.Result r = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive);
-                targets.set(name, r.figures().put("what", name.equals("plain") ? "Tether, echo worker, plain ws://"
-                        : "Tether, echo worker, wss:// with server.tls.provider " + name));
+                targets.set(
+                        name,
+                        r.figures()
+                                .put(
+                                        "what",
+                                        name.equals("plain")
+                                                ? "Tether, echo worker, plain ws://"
+                                                : "Tether, echo worker, wss:// with server.tls.provider " + name));
                 if (name.equals("plain")) {
                     plainReport = r.report().options(options);
                 } else {
@@ -64,6 +77,9 @@ final class CompareTls {
         ratios.set("openssl_to_plain", Compare.ratios(targets.get("openssl"), targets.get("plain")));
         ratios.set("jdk_to_plain", Compare.ratios(targets.get("jdk"), targets.get("plain")));
         ratios.set("jdk_to_openssl", Compare.ratios(targets.get("jdk"), targets.get("openssl")));
-        return plainReport.section("compare", section).section("compare_runs", runs).build();
+        return plainReport
+                .section("compare", section)
+                .section("compare_runs", runs)
+                .build();
     }
 }

@@ -29,15 +29,23 @@ import picocli.CommandLine.Option;
  * opened on the raw Netty baseline server, whose {@code session_ready} follows the bare handshake:
  * the difference is what the gateway adds to a warm start.
  */
-@Command(name = "connect", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Opens sessions at --connect-rate up to --sessions; time to a ready worker, warm vs cold; refusals by status.",
-                "Defaults: --sessions 50 --connect-rate 5; --launch-gateway uses config/bench/demo.yaml (subprocess workers)."})
+@Command(
+        name = "connect",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Opens sessions at --connect-rate up to --sessions; time to a ready worker, warm vs cold; refusals by status.",
+            "Defaults: --sessions 50 --connect-rate 5; --launch-gateway uses config/bench/demo.yaml (subprocess workers)."
+        })
 public final class ConnectCommand extends ScenarioCommand {
 
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--ready-timeout", converter = Durations.class, defaultValue = "60s",
+    @Option(
+            names = "--ready-timeout",
+            converter = Durations.class,
+            defaultValue = "60s",
             description = "longest wait for a cold worker to become ready (default: ${DEFAULT-VALUE})")
     Duration readyTimeout;
 
@@ -46,9 +54,11 @@ public final class ConnectCommand extends ScenarioCommand {
         client.validate();
     }
 
-    @Option(names = "--baseline",
-            description = "also open the same sessions at the same pacing on the raw Netty baseline server (own process), whose"
-                    + " session_ready follows the bare WebSocket handshake, and report the difference")
+    @Option(
+            names = "--baseline",
+            description =
+                    "also open the same sessions at the same pacing on the raw Netty baseline server (own process), whose"
+                            + " session_ready follows the bare WebSocket handshake, and report the difference")
     boolean baseline;
 
     @Override
@@ -74,15 +84,22 @@ public final class ConnectCommand extends ScenarioCommand {
         double rate = common.connectRate(5);
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
-        ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                common.ackEvery, false, readyTimeout, target.turnModel());
+        ClientSettings settings = new ClientSettings(
+                target.uri(),
+                common.tokens(Duration.ofHours(1)),
+                stats,
+                common.ackEvery,
+                false,
+                readyTimeout,
+                target.turnModel());
         try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
             if (target.kind().equals("gateway")) {
                 fleet.refusedUpgrades(50);
             }
             WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
             long start = System.nanoTime();
-            System.err.printf("connect: opening %d sessions at %.1f/s at %s (%s)%n", n, rate, target.uri(), target.kind());
+            System.err.printf(
+                    "connect: opening %d sessions at %.1f/s at %s (%s)%n", n, rate, target.uri(), target.kind());
             List<Refusal> refusals = fleet.connect(n, rate, readyTimeout);
             double openS = (System.nanoTime() - start) / 1e9;
             List<? extends ScenarioUser> users = fleet.connected();
@@ -111,8 +128,13 @@ public final class ConnectCommand extends ScenarioCommand {
                     .put("opened_per_s", users.size() / Math.max(openS, 1e-9));
             section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
             ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
-                    .options(optionValues()).stats(stats, elapsedS).audit(audit).section("connect", section)
-                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
+                    .options(optionValues())
+                    .stats(stats, elapsedS)
+                    .audit(audit)
+                    .section("connect", section)
+                    .section(
+                            "sessions_end",
+                            finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples());
             }

@@ -40,16 +40,39 @@ final class Disruptions implements Traffic.Hook {
      * @param racers        connections in a race
      * @param rewindMax     resumes go back 1..rewindMax seqs below what was processed (0: never)
      */
-    record Mix(double abrupt, double halfOpen, Duration halfOpenAway, double aimed, Duration offlineMax, double expire,
-               Duration window, double handshakeCut, double replayCut, double race, int racers, int rewindMax) {
+    record Mix(
+            double abrupt,
+            double halfOpen,
+            Duration halfOpenAway,
+            double aimed,
+            Duration offlineMax,
+            double expire,
+            Duration window,
+            double handshakeCut,
+            double replayCut,
+            double race,
+            int racers,
+            int rewindMax) {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "cuts: %.0f%% abrupt, %.0f%% half-open (away %d ms+), %.0f%% aimed mid-turn;"
+            return String.format(
+                    Locale.ROOT,
+                    "cuts: %.0f%% abrupt, %.0f%% half-open (away %d ms+), %.0f%% aimed mid-turn;"
                             + " away up to %d ms, %.0f%% past the %d ms reconnect window; resumes: %.0f%% handshake cut, %.0f%% replay cut,"
                             + " %.0f%% racing (%d), rewind up to %d",
-                    abrupt * 100, halfOpen * 100, halfOpenAway.toMillis(), aimed * 100, offlineMax.toMillis(), expire * 100,
-                    window.toMillis(), handshakeCut * 100, replayCut * 100, race * 100, racers, rewindMax);
+                    abrupt * 100,
+                    halfOpen * 100,
+                    halfOpenAway.toMillis(),
+                    aimed * 100,
+                    offlineMax.toMillis(),
+                    expire * 100,
+                    window.toMillis(),
+                    handshakeCut * 100,
+                    replayCut * 100,
+                    race * 100,
+                    racers,
+                    rewindMax);
         }
     }
 
@@ -82,13 +105,17 @@ final class Disruptions implements Traffic.Hook {
     private void schedule(VirtualUser user, Random random) {
         double u = random.nextDouble();
         long delay = (long) (-Math.log(1 - u) * mean.toNanos());
-        Unwatched.schedule(timer, () -> {
-            Disruption plan = draw(random);
-            if (user.cut(plan) && plan.expectExpiry()) {
-                stats.count("expiries_planned");
-            }
-            schedule(user, random);
-        }, delay, TimeUnit.NANOSECONDS);
+        Unwatched.schedule(
+                timer,
+                () -> {
+                    Disruption plan = draw(random);
+                    if (user.cut(plan) && plan.expectExpiry()) {
+                        stats.count("expiries_planned");
+                    }
+                    schedule(user, random);
+                },
+                delay,
+                TimeUnit.NANOSECONDS);
     }
 
     /** One disruption drawn from the mix. */
@@ -106,12 +133,14 @@ final class Disruptions implements Traffic.Hook {
             offline = mix.window().plusMillis(1000 + random.nextInt(1000));
         } else {
             cut = random.nextDouble() < mix.abrupt() ? Disruption.Cut.ABRUPT : Disruption.Cut.CLEAN;
-            offline = Duration.ofNanos((long) (random.nextDouble() * mix.offlineMax().toNanos()));
+            offline = Duration.ofNanos(
+                    (long) (random.nextDouble() * mix.offlineMax().toNanos()));
         }
         boolean aimed = random.nextDouble() < mix.aimed();
         int racers = !expire && random.nextDouble() < mix.race() ? mix.racers() : 1;
         TcpRelay.HandshakeCut handshake = !expire && racers == 1 && random.nextDouble() < mix.handshakeCut()
-                ? (random.nextBoolean() ? TcpRelay.HandshakeCut.AFTER_REQUEST : TcpRelay.HandshakeCut.AT_RESPONSE) : null;
+                ? (random.nextBoolean() ? TcpRelay.HandshakeCut.AFTER_REQUEST : TcpRelay.HandshakeCut.AT_RESPONSE)
+                : null;
         boolean replayCut = !expire && racers == 1 && random.nextDouble() < mix.replayCut();
         int rewind = mix.rewindMax() > 0 ? 1 + random.nextInt(mix.rewindMax()) : 0;
         return new Disruption(cut, offline, aimed, expire, racers, handshake, replayCut, rewind);

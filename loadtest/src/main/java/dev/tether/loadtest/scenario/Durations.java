@@ -18,7 +18,8 @@ public final class Durations implements CommandLine.ITypeConverter<Duration> {
     static Duration parse(String value) {
         Matcher m = FORM.matcher(value.strip());
         if (!m.matches()) {
-            throw new CommandLine.TypeConversionException("'" + value + "' (expected: a number and ms, s, m or h, e.g. 30s)");
+            throw new CommandLine.TypeConversionException(
+                    "'" + value + "' (expected: a number and ms, s, m or h, e.g. 30s)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

@@ -47,48 +47,84 @@ final class EngineTraffic {
 
     private EngineTraffic() {}
 
-    static Result run(CommonOptions options, Traffic.Plan plan, Target target, Dialect dialect, JsonNode data, Drive drive)
+    static Result run(
+            CommonOptions options, Traffic.Plan plan, Target target, Dialect dialect, JsonNode data, Drive drive)
             throws Exception {
         PrintStream log = System.err;
         RunStats stats = new RunStats();
-        ClientSettings settings = new ClientSettings(target.uri(), options.tokens(plan.tokenTtl()), stats, options.ackEvery,
-                false, Duration.ofSeconds(30), target.turnModel());
+        ClientSettings settings = new ClientSettings(
+                target.uri(),
+                options.tokens(plan.tokenTtl()),
+                stats,
+                options.ackEvery,
+                false,
+                Duration.ofSeconds(30),
+                target.turnModel());
         Instant startedAt = Instant.now();
         try (EngineClient client = new EngineClient(drive.threads(), drive.compression());
                 EngineFleet fleet = new EngineFleet(client, settings, dialect, options.subjectPrefix)) {
             WarmStart warm = WarmStart.prepare(Clients.engine(client, fleet), target, options.clientWarmup, log);
-            log.printf("%s: opening %d sessions at %s (%.0f/s, netty client, %s, %d thread%s)%n", plan.scenario(), plan.sessions(),
-                    target.uri(), options.connectRate(200), client.transport(), drive.threads(), drive.threads() == 1 ? "" : "s");
+            log.printf(
+                    "%s: opening %d sessions at %s (%.0f/s, netty client, %s, %d thread%s)%n",
+                    plan.scenario(),
+                    plan.sessions(),
+                    target.uri(),
+                    options.connectRate(200),
+                    client.transport(),
+                    drive.threads(),
+                    drive.threads() == 1 ? "" : "s");
             List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
             for (Refusal refusal : refusals) {
                 stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
             }
             List<EngineSession> sessions = fleet.connected();
             if (sessions.isEmpty()) {
-                throw new ScenarioCommand.SetupException("no session could be opened at " + target.uri()
-                        + " (refusals: " + stats.counters() + ")");
+                throw new ScenarioCommand.SetupException(
+                        "no session could be opened at " + target.uri() + " (refusals: " + stats.counters() + ")");
             }
-            log.printf("%s: %d sessions up; %s for %ss (+%ss warm-up)%n", plan.scenario(), sessions.size(),
-                    drive.closed() ? "closed loop, " + drive.inFlight() + " in flight per session" : String.format("%.0f msg/s", plan.rate()),
-                    plan.duration().toSeconds(), plan.warmup().toSeconds());
+            log.printf(
+                    "%s: %d sessions up; %s for %ss (+%ss warm-up)%n",
+                    plan.scenario(),
+                    sessions.size(),
+                    drive.closed()
+                            ? "closed loop, " + drive.inFlight() + " in flight per session"
+                            : String.format("%.0f msg/s", plan.rate()),
+                    plan.duration().toSeconds(),
+                    plan.warmup().toSeconds());
             Window window;
-            try (Progress progress = Progress.seconds(!options.noProgress, plan.scenario(),
+            try (Progress progress = Progress.seconds(
+                    !options.noProgress,
+                    plan.scenario(),
                     plan.warmup().plus(plan.duration()).toSeconds())) {
                 window = drive(sessions, stats, plan, data, drive, target, progress);
             }
-            double trafficStartS = target.sampler() == null ? Double.NaN
+            double trafficStartS = target.sampler() == null
+                    ? Double.NaN
                     : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
             EngineFleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
             Fleet.Finish ours = Clients.finish(finish);
             AuditSummary audit = AuditSummary.of(ours.audits());
-            ObjectNode figures = window.figures(stats, finish, target.kind(), client.transport(), drive.threads(), drive.closed(), drive.inFlight());
+            ObjectNode figures = window.figures(
+                    stats,
+                    finish,
+                    target.kind(),
+                    client.transport(),
+                    drive.threads(),
+                    drive.closed(),
+                    drive.inFlight());
             wire(figures, client, finish);
-            ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
-                    Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
+            ReportBuilder report = new ReportBuilder(
+                            plan.scenario(),
+                            target.kind(),
+                            startedAt,
+                            Durations.seconds(plan.duration()),
+                            Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit)
                     .section("engine", figures)
-                    .section("sessions_end", ours.ending().toJson(target.liveSessionsAfter(ours.ending(), options.endTimeout)));
+                    .section(
+                            "sessions_end",
+                            ours.ending().toJson(target.liveSessionsAfter(ours.ending(), options.endTimeout)));
             warm.addTo(report);
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
@@ -105,13 +141,24 @@ final class EngineTraffic {
         figures.put("compression", client.compression())
                 .put("wire_bytes_in", client.wireBytesIn())
                 .put("wire_bytes_out", client.wireBytesOut())
-                .put("wire_bytes_per_frame_in", finish.framesIn() > 0 ? (double) client.wireBytesIn() / finish.framesIn() : 0)
-                .put("wire_bytes_per_frame_out", finish.framesOut() > 0 ? (double) client.wireBytesOut() / finish.framesOut() : 0);
+                .put(
+                        "wire_bytes_per_frame_in",
+                        finish.framesIn() > 0 ? (double) client.wireBytesIn() / finish.framesIn() : 0)
+                .put(
+                        "wire_bytes_per_frame_out",
+                        finish.framesOut() > 0 ? (double) client.wireBytesOut() / finish.framesOut() : 0);
     }
 
     /** Starts every session's pacer, ticks once a second, and reads the CPU meters at the window's edges. */
-    private static Window drive(List<EngineSession> sessions, RunStats stats, Traffic.Plan plan, JsonNode data,
-                                             Drive drive, Target target, Progress progress) throws InterruptedException {
+    private static Window drive(
+            List<EngineSession> sessions,
+            RunStats stats,
+            Traffic.Plan plan,
+            JsonNode data,
+            Drive drive,
+            Target target,
+            Progress progress)
+            throws InterruptedException {
         long start = System.nanoTime() + 10_000_000L;
         long warmupEnd = start + plan.warmup().toNanos();
         long end = warmupEnd + plan.duration().toNanos();
@@ -120,10 +167,13 @@ final class EngineTraffic {
         CompletableFuture<?>[] paced = new CompletableFuture<?>[n];
         for (int i = 0; i < n; i++) {
             EngineSession s = sessions.get(i);
-            paced[i] = drive.closed() ? s.runClosedLoop(drive.inFlight(), start, end, data)
+            paced[i] = drive.closed()
+                    ? s.runClosedLoop(drive.inFlight(), start, end, data)
                     : s.runOpenLoop(new SessionSchedule(start, plan.rate(), i, n), end, data);
         }
-        Optional<Long> pid = target.sampler() == null ? Optional.empty() : Optional.of(target.sampler().pid());
+        Optional<Long> pid = target.sampler() == null
+                ? Optional.empty()
+                : Optional.of(target.sampler().pid());
         Window window = new Window();
         Optional<Duration> store0 = Optional.empty();
         boolean windowOpen = false;
@@ -142,7 +192,8 @@ final class EngineTraffic {
             }
             if (now >= nextTick) {
                 RunStats.Second second = stats.tick(now);
-                progress.update(Math.min((now - start) / 1_000_000_000L, (end - start) / 1_000_000_000L),
+                progress.update(
+                        Math.min((now - start) / 1_000_000_000L, (end - start) / 1_000_000_000L),
                         Workload.message(now < warmupEnd ? "warm-up" : "run", second, stats));
                 nextTick += 1_000_000_000L;
             }

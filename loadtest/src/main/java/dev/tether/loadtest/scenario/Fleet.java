@@ -100,7 +100,8 @@ final class Fleet implements SessionFleet, AutoCloseable {
                 VirtualUser user = add();
                 opened.add(user);
                 started.incrementAndGet();
-                opening.add(user.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                opening.add(user.connect()
+                        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                         .whenComplete((ok, e) -> {
                             int f = e == null ? failed.get() : failed.incrementAndGet();
                             int d = done.incrementAndGet();
@@ -183,7 +184,8 @@ final class Fleet implements SessionFleet, AutoCloseable {
         for (VirtualUser user : connected) {
             user.awaitAnswered(deadline);
         }
-        Ending ending = policy.leave() ? Ending.left(connected.size())
+        Ending ending = policy.leave()
+                ? Ending.left(connected.size())
                 : Ending.of(connected.stream().map(VirtualUser::end).toList(), policy.timeout(), settings.stats());
         List<StreamAudit> audits = new ArrayList<>();
         for (VirtualUser user : connected) {

@@ -28,16 +28,24 @@ import picocli.CommandLine.Option;
  * kernel queues, its RSS and its workers', before opening and with all N open, the difference
  * divided by N.
  */
-@Command(name = "idle", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Opens N idle sessions and reports gateway heap (after a full GC) and RSS per session.",
-                "Defaults: --sessions 1000 --connect-rate 200; needs --launch-gateway (config/bench/echo.yaml) or --gateway-pid.",
-                "Heap figures need the JDK's jcmd."})
+@Command(
+        name = "idle",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Opens N idle sessions and reports gateway heap (after a full GC) and RSS per session.",
+            "Defaults: --sessions 1000 --connect-rate 200; needs --launch-gateway (config/bench/echo.yaml) or --gateway-pid.",
+            "Heap figures need the JDK's jcmd."
+        })
 public final class IdleCommand extends ScenarioCommand {
 
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--hold", converter = Durations.class, defaultValue = "5s",
+    @Option(
+            names = "--hold",
+            converter = Durations.class,
+            defaultValue = "5s",
             description = "time the sessions stay open before the second reading (default: ${DEFAULT-VALUE})")
     Duration hold;
 
@@ -56,8 +64,14 @@ public final class IdleCommand extends ScenarioCommand {
             if (sampler == null) {
                 throw new SetupException("idle needs the gateway's pid: --launch-gateway or --gateway-pid");
             }
-            ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                    0, false, Duration.ofSeconds(60), target.turnModel());
+            ClientSettings settings = new ClientSettings(
+                    target.uri(),
+                    common.tokens(Duration.ofHours(1)),
+                    stats,
+                    0,
+                    false,
+                    Duration.ofSeconds(60),
+                    target.turnModel());
             try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 Reading before = Reading.take(sampler, target);
@@ -74,8 +88,13 @@ public final class IdleCommand extends ScenarioCommand {
                 Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
                 AuditSummary audit = AuditSummary.of(finish.audits());
                 ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("idle", section)
-                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
+                        .options(optionValues())
+                        .stats(stats, elapsedS)
+                        .audit(audit)
+                        .section("idle", section)
+                        .section(
+                                "sessions_end",
+                                finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
                         .process(sampler.pid(), sampler.samples());
                 warm.addTo(report);
                 return report.build();
@@ -88,17 +107,31 @@ public final class IdleCommand extends ScenarioCommand {
      * JVM and of its workers, its threads, the memory Netty's allocator holds (from {@code /metrics})
      * and the kernel memory of its sockets' queues ({@code ss}); a value that cannot be read is null.
      */
-    private record Reading(Long heapBytes, String heapProblem, ProcessSampler.Sample sample, Long nettyBytes,
-                           SocketMemory sockets, Long slabBytes, Long threads) {
+    private record Reading(
+            Long heapBytes,
+            String heapProblem,
+            ProcessSampler.Sample sample,
+            Long nettyBytes,
+            SocketMemory sockets,
+            Long slabBytes,
+            Long threads) {
 
         static Reading take(ProcessSampler sampler, Target target) {
             JvmHeap.Reading heap = sampler.forceGcAndHeap();
             ProcessSampler.Sample sample = freshSample(sampler);
             Long netty = target.gatewayMetrics()
                     .map(m -> m.value("tether_netty_memory_bytes", "area", "direct"))
-                    .filter(OptionalDouble::isPresent).map(v -> (long) v.getAsDouble()).orElse(null);
-            return new Reading(heap.usedBytes(), heap.problem(), sample, netty, SocketMemory.of(sampler.pid()).orElse(null),
-                    procField("/proc/meminfo", "Slab:", 1024), procField("/proc/" + sampler.pid() + "/status", "Threads:", 1));
+                    .filter(OptionalDouble::isPresent)
+                    .map(v -> (long) v.getAsDouble())
+                    .orElse(null);
+            return new Reading(
+                    heap.usedBytes(),
+                    heap.problem(),
+                    sample,
+                    netty,
+                    SocketMemory.of(sampler.pid()).orElse(null),
+                    procField("/proc/meminfo", "Slab:", 1024),
+                    procField("/proc/" + sampler.pid() + "/status", "Threads:", 1));
         }
 
         /** Writes each figure before and after, and its growth per session, into {@code out}. */
@@ -108,15 +141,27 @@ public final class IdleCommand extends ScenarioCommand {
                 out.put("heap_problem", before.heapProblem != null ? before.heapProblem : heapProblem);
             }
             figure(out, "netty_direct", before.nettyBytes, nettyBytes, sessions);
-            figure(out, "socket_queues", before.sockets == null ? null : before.sockets.bytes(),
-                    sockets == null ? null : sockets.bytes(), sessions);
+            figure(
+                    out,
+                    "socket_queues",
+                    before.sockets == null ? null : before.sockets.bytes(),
+                    sockets == null ? null : sockets.bytes(),
+                    sessions);
             if (sockets != null) {
                 out.put("sockets_after", sockets.sockets());
             }
-            figure(out, "rss", before.sample == null ? null : before.sample.rootRssBytes(),
-                    sample == null ? null : sample.rootRssBytes(), sessions);
-            figure(out, "workers_rss", before.sample == null ? null : before.sample.descendantsRssBytes(),
-                    sample == null ? null : sample.descendantsRssBytes(), sessions);
+            figure(
+                    out,
+                    "rss",
+                    before.sample == null ? null : before.sample.rootRssBytes(),
+                    sample == null ? null : sample.rootRssBytes(),
+                    sessions);
+            figure(
+                    out,
+                    "workers_rss",
+                    before.sample == null ? null : before.sample.descendantsRssBytes(),
+                    sample == null ? null : sample.descendantsRssBytes(),
+                    sessions);
             figure(out, "kernel_slab", before.slabBytes, slabBytes, sessions);
             if (threads != null && before.threads != null) {
                 out.put("threads_before", before.threads).put("threads_after", threads);
@@ -124,9 +169,15 @@ public final class IdleCommand extends ScenarioCommand {
             if (sample != null) {
                 out.put("worker_processes_after", sample.descendants());
             }
-            if (heapBytes != null && before.heapBytes != null && nettyBytes != null && before.nettyBytes != null
-                    && sockets != null && before.sockets != null && sessions > 0) {
-                long owned = (heapBytes - before.heapBytes) + (nettyBytes - before.nettyBytes)
+            if (heapBytes != null
+                    && before.heapBytes != null
+                    && nettyBytes != null
+                    && before.nettyBytes != null
+                    && sockets != null
+                    && before.sockets != null
+                    && sessions > 0) {
+                long owned = (heapBytes - before.heapBytes)
+                        + (nettyBytes - before.nettyBytes)
                         + (sockets.bytes() - before.sockets.bytes());
                 out.put("gateway_owned_per_session_bytes", owned / sessions);
             }
@@ -136,7 +187,8 @@ public final class IdleCommand extends ScenarioCommand {
             if (before == null || after == null) {
                 return;
             }
-            out.put(name + "_before_bytes", before).put(name + "_after_bytes", after)
+            out.put(name + "_before_bytes", before)
+                    .put(name + "_after_bytes", after)
                     .put(name + "_per_session_bytes", sessions == 0 ? 0 : (after - before) / sessions);
         }
 

@@ -115,7 +115,8 @@ final class NodeFaults implements Traffic.Hook {
         try {
             if (thread != null && !enough.await(MIN_FAULTS_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
                 stats.error("node_faults_short");
-                System.err.printf("chaos: fewer than %d node faults within %s after the traffic%n", minFaults, MIN_FAULTS_WAIT);
+                System.err.printf(
+                        "chaos: fewer than %d node faults within %s after the traffic%n", minFaults, MIN_FAULTS_WAIT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -135,8 +136,12 @@ final class NodeFaults implements Traffic.Hook {
         ArrayNode list = ReportBuilder.object().arrayNode();
         synchronized (done) {
             for (Done d : done) {
-                ObjectNode node = list.addObject().put("kind", d.kind()).put("node", d.node()).put("at_s", d.atS())
-                        .put("stop_ms", d.stopMs()).put("start_ms", d.startMs());
+                ObjectNode node = list.addObject()
+                        .put("kind", d.kind())
+                        .put("node", d.node())
+                        .put("at_s", d.atS())
+                        .put("stop_ms", d.stopMs())
+                        .put("start_ms", d.startMs());
                 if (d.error() != null) {
                     node.put("error", d.error());
                 }
@@ -148,7 +153,9 @@ final class NodeFaults implements Traffic.Hook {
     /** How many faults of {@code kind} were put. */
     long count(String kind) {
         synchronized (done) {
-            return done.stream().filter(d -> d.kind().equals(kind) && d.stopMs() >= 0).count();
+            return done.stream()
+                    .filter(d -> d.kind().equals(kind) && d.stopMs() >= 0)
+                    .count();
         }
     }
 }

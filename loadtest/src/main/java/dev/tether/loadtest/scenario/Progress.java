@@ -27,6 +27,7 @@ final class Progress implements AutoCloseable {
 
     /** Plain lines are this wide at most (the library truncates the bar to fit). */
     static final int PLAIN_WIDTH = 120;
+
     static final int TERMINAL_INTERVAL_MS = 1000;
     static final int PLAIN_INTERVAL_MS = 5000;
 
@@ -70,19 +71,24 @@ final class Progress implements AutoCloseable {
      * @param terminal draw for a terminal (redrawn in place) rather than as plain lines
      * @param plainOut where the plain lines go; the terminal bar always draws on standard error
      */
-    static Progress open(boolean enabled, String task, long total, String unit, boolean terminal, PrintStream plainOut) {
+    static Progress open(
+            boolean enabled, String task, long total, String unit, boolean terminal, PrintStream plainOut) {
         requireNonNull(task, "task");
         requireNonNull(unit, "unit");
         requireNonNull(plainOut, "plainOut");
         if (!enabled) {
             return OFF;
         }
-        ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(task).setInitialMax(Math.max(total, 1))
-                .setUnit(" " + unit, 1).continuousUpdate();
+        ProgressBarBuilder builder = new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(Math.max(total, 1))
+                .setUnit(" " + unit, 1)
+                .continuousUpdate();
         if (terminal) {
             builder.setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(TERMINAL_INTERVAL_MS);
         } else {
-            builder.setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(PLAIN_INTERVAL_MS)
+            builder.setStyle(ProgressBarStyle.ASCII)
+                    .setUpdateIntervalMillis(PLAIN_INTERVAL_MS)
                     .setConsumer(new DelegatingProgressBarConsumer(new PlainLines(plainOut), PLAIN_WIDTH));
         }
         return new Progress(builder.build());

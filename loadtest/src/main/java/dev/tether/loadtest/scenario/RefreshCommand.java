@@ -11,9 +11,14 @@ import picocli.CommandLine.Command;
  * {@code auth_refresh} (a fresh token, same subject) for the whole run. A 4010 close, or a run
  * longer than a token's life without a single refresh, fails it.
  */
-@Command(name = "refresh", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Traffic on short-lived tokens refreshed in-band (auth_refresh) for the whole run; 4010 closes must be 0.",
-                "Defaults: --sessions 20 --rate 40 --duration 60s --token-ttl 20s; --launch-gateway uses config/bench/refresh.yaml."})
+@Command(
+        name = "refresh",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Traffic on short-lived tokens refreshed in-band (auth_refresh) for the whole run; 4010 closes must be 0.",
+            "Defaults: --sessions 20 --rate 40 --duration 60s --token-ttl 20s; --launch-gateway uses config/bench/refresh.yaml."
+        })
 public final class RefreshCommand extends ScenarioCommand {
 
     @Override
@@ -26,13 +31,21 @@ public final class RefreshCommand extends ScenarioCommand {
     @Override
     ObjectNode execute() throws Exception {
         Duration ttl = common.tokenTtl == null ? Duration.ofSeconds(20) : common.tokenTtl;
-        Traffic.Plan plan = new Traffic.Plan("refresh", common.sessions(20), common.rate(40), common.warmup,
-                common.duration(Duration.ofSeconds(60)), false, false, ttl);
+        Traffic.Plan plan = new Traffic.Plan(
+                "refresh",
+                common.sessions(20),
+                common.rate(40),
+                common.warmup,
+                common.duration(Duration.ofSeconds(60)),
+                false,
+                false,
+                ttl);
         try (Target target = Target.gateway(common, "config/bench/refresh.yaml", Duration.ofSeconds(1))) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);
             RunStats stats = result.stats();
             long closes4010 = stats.closeCodes().getOrDefault(4010, 0L);
-            if (stats.counter("refreshes") == 0 && plan.warmup().plus(plan.duration()).compareTo(ttl) > 0) {
+            if (stats.counter("refreshes") == 0
+                    && plan.warmup().plus(plan.duration()).compareTo(ttl) > 0) {
                 stats.error("no_refresh");
             }
             ObjectNode section = ReportBuilder.object()

@@ -24,22 +24,36 @@ import picocli.CommandLine.Option;
  * its {@code last_seq}; the figure is the time from the resume request to the last missed event
  * (the seq that {@code session_ready} named as newest). Repeated {@code --repeats} times.
  */
-@Command(name = "resume", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Disconnect while the worker produces --missed events, resume with last_seq; time to the last missed event.",
-                "Defaults: --sessions 1 --repeats 20 --missed 1000; --launch-gateway uses config/bench/demo.yaml (demo worker)."})
+@Command(
+        name = "resume",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Disconnect while the worker produces --missed events, resume with last_seq; time to the last missed event.",
+            "Defaults: --sessions 1 --repeats 20 --missed 1000; --launch-gateway uses config/bench/demo.yaml (demo worker)."
+        })
 public final class ResumeCommand extends ScenarioCommand {
 
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--repeats", defaultValue = "20", description = "disconnect/resume cycles per session (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--repeats",
+            defaultValue = "20",
+            description = "disconnect/resume cycles per session (default: ${DEFAULT-VALUE})")
     int repeats;
 
-    @Option(names = "--missed", defaultValue = "1000",
-            description = "events the worker produces while the client is away (demo worker deltas) (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--missed",
+            defaultValue = "1000",
+            description =
+                    "events the worker produces while the client is away (demo worker deltas) (default: ${DEFAULT-VALUE})")
     int missed;
 
-    @Option(names = "--detach-wait", converter = Durations.class, defaultValue = "2s",
+    @Option(
+            names = "--detach-wait",
+            converter = Durations.class,
+            defaultValue = "2s",
             description = "time away before resuming, long enough for the worker to finish (default: ${DEFAULT-VALUE})")
     Duration detachWait;
 
@@ -57,8 +71,14 @@ public final class ResumeCommand extends ScenarioCommand {
         Instant startedAt = Instant.now();
         int n = common.sessions(1);
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
-            ClientSettings settings = new ClientSettings(target.uri(), common.tokens(Duration.ofHours(1)), stats,
-                    0, false, Duration.ofSeconds(60), target.turnModel());
+            ClientSettings settings = new ClientSettings(
+                    target.uri(),
+                    common.tokens(Duration.ofHours(1)),
+                    stats,
+                    0,
+                    false,
+                    Duration.ofSeconds(60),
+                    target.turnModel());
             try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
@@ -69,7 +89,11 @@ public final class ResumeCommand extends ScenarioCommand {
                     throw new SetupException("no session could be opened at " + target.uri());
                 }
                 awaitWorkers(users);
-                JsonNode data = JsonNodeFactory.instance.objectNode().put("text", "resume").put("deltas", missed).put("delay_ms", 0);
+                JsonNode data = JsonNodeFactory.instance
+                        .objectNode()
+                        .put("text", "resume")
+                        .put("deltas", missed)
+                        .put("delay_ms", 0);
                 Progress progress = Progress.count(!common.noProgress, "resume", repeats, "rounds");
                 for (int round = 0; round < repeats; round++) {
                     for (ScenarioUser user : users) {
@@ -89,12 +113,21 @@ public final class ResumeCommand extends ScenarioCommand {
                 double elapsedS = (System.nanoTime() - start) / 1e9;
                 Fleet.Finish finish = fleet.finish(common.drainTimeout, common.ending());
                 AuditSummary audit = AuditSummary.of(finish.audits());
-                ObjectNode section = ReportBuilder.object().put("repeats", repeats).put("sessions", users.size())
-                        .put("missed_per_resume", missed).put("detach_wait_s", Durations.seconds(detachWait))
-                        .put("resumes", stats.counter("resumes")).put("missed_events_replayed", stats.counter("missed_events"));
+                ObjectNode section = ReportBuilder.object()
+                        .put("repeats", repeats)
+                        .put("sessions", users.size())
+                        .put("missed_per_resume", missed)
+                        .put("detach_wait_s", Durations.seconds(detachWait))
+                        .put("resumes", stats.counter("resumes"))
+                        .put("missed_events_replayed", stats.counter("missed_events"));
                 ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues()).stats(stats, elapsedS).audit(audit).section("resume", section)
-                        .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
+                        .options(optionValues())
+                        .stats(stats, elapsedS)
+                        .audit(audit)
+                        .section("resume", section)
+                        .section(
+                                "sessions_end",
+                                finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
                 if (target.sampler() != null) {
                     report.process(target.sampler().pid(), target.sampler().samples());
                 }

@@ -75,7 +75,9 @@ abstract class ScenarioCommand implements Callable<Integer> {
         for (JsonNode run : report.path("compare_runs")) {
             comparedPassed &= passed(run);
         }
-        return passed(report) && (report.get("baseline") == null || passed(report.get("baseline"))) && comparedPassed ? PASSED : FAILED;
+        return passed(report) && (report.get("baseline") == null || passed(report.get("baseline"))) && comparedPassed
+                ? PASSED
+                : FAILED;
     }
 
     /** Whether the audit passed and nothing unexpected was counted as an error. */
@@ -94,7 +96,11 @@ abstract class ScenarioCommand implements Callable<Integer> {
                 continue;
             }
             Object value = option.getValue();
-            values.put(name, value == null ? null : value instanceof Boolean || value instanceof Number ? value : value.toString());
+            values.put(
+                    name,
+                    value == null
+                            ? null
+                            : value instanceof Boolean || value instanceof Number ? value : value.toString());
         }
         return values;
     }

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.tether.loadtest.engine.Dialect;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
-import dev.tether.loadtest.engine.Dialect;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,35 +19,54 @@ import picocli.CommandLine.Option;
  * which can also run a closed loop ({@code --closed-loop}) and {@code --compare websocketd}
  * ({@link Compare}); {@code --client tyrus} runs the Tyrus path ({@link Traffic}).
  */
-@Command(name = "steady", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"N sessions at a total open-loop rate; round trip and first-event latency from the scheduled send time.",
-                "Defaults: --sessions 100 --rate 1000 --duration 30s; --launch-gateway uses config/bench/echo.yaml."})
+@Command(
+        name = "steady",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "N sessions at a total open-loop rate; round trip and first-event latency from the scheduled send time.",
+            "Defaults: --sessions 100 --rate 1000 --duration 30s; --launch-gateway uses config/bench/echo.yaml."
+        })
 public final class SteadyCommand extends ScenarioCommand {
 
-    @Option(names = "--baseline", description = "also run the same workload against the raw Netty baseline server (own process) and report ratios")
+    @Option(
+            names = "--baseline",
+            description =
+                    "also run the same workload against the raw Netty baseline server (own process) and report ratios")
     boolean baseline;
 
-    @Option(names = "--baseline-deltas", defaultValue = "3",
-            description = "delta events the baseline server streams before each result, like the echo worker of config/bench/echo.yaml (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--baseline-deltas",
+            defaultValue = "3",
+            description =
+                    "delta events the baseline server streams before each result, like the echo worker of config/bench/echo.yaml (default: ${DEFAULT-VALUE})")
     int baselineDeltas;
 
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--closed-loop",
-            description = "netty client: each session keeps --in-flight messages outstanding and sends the next when one is answered"
-                    + " (--rate ignored): the most the target takes; latency then counts from the actual send")
+    @Option(
+            names = "--closed-loop",
+            description =
+                    "netty client: each session keeps --in-flight messages outstanding and sends the next when one is answered"
+                            + " (--rate ignored): the most the target takes; latency then counts from the actual send")
     boolean closedLoop;
 
-    @Option(names = "--in-flight", defaultValue = "1", description = "with --closed-loop, messages outstanding per session (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--in-flight",
+            defaultValue = "1",
+            description = "with --closed-loop, messages outstanding per session (default: ${DEFAULT-VALUE})")
     int inFlight;
 
-    @Option(names = "--compare", paramLabel = "websocketd|tls",
-            description = "netty client. websocketd: run the same workload against Tether with the C reference worker (built here with cc;"
-                    + " --launch-gateway uses config/bench/c-worker.yaml), websocketd with the same worker, and the raw Netty"
-                    + " echo (--baseline-deltas), one after the other, and report the ratios. tls: against launched gateways"
-                    + " with the echo worker, plain, TLS with OpenSSL and TLS with the JDK (config/bench/echo*.yaml; needs"
-                    + " --ca-file or --insecure)")
+    @Option(
+            names = "--compare",
+            paramLabel = "websocketd|tls",
+            description =
+                    "netty client. websocketd: run the same workload against Tether with the C reference worker (built here with cc;"
+                            + " --launch-gateway uses config/bench/c-worker.yaml), websocketd with the same worker, and the raw Netty"
+                            + " echo (--baseline-deltas), one after the other, and report the ratios. tls: against launched gateways"
+                            + " with the echo worker, plain, TLS with OpenSSL and TLS with the JDK (config/bench/echo*.yaml; needs"
+                            + " --ca-file or --insecure)")
     String compare;
 
     @Override
@@ -69,8 +88,15 @@ public final class SteadyCommand extends ScenarioCommand {
 
     @Override
     ObjectNode execute() throws Exception {
-        Traffic.Plan plan = new Traffic.Plan("steady", common.sessions(100), common.rate(1000), common.warmup,
-                common.duration(Duration.ofSeconds(30)), false, false, Duration.ofHours(1));
+        Traffic.Plan plan = new Traffic.Plan(
+                "steady",
+                common.sessions(100),
+                common.rate(1000),
+                common.warmup,
+                common.duration(Duration.ofSeconds(30)),
+                false,
+                false,
+                Duration.ofHours(1));
         if (client.engine()) {
             return onEngine(plan);
         }
@@ -81,7 +107,10 @@ public final class SteadyCommand extends ScenarioCommand {
         }
         if (baseline) {
             try (Target target = Target.baseline(common, Duration.ofSeconds(1), baselineDeltas)) {
-                report.baseline(Traffic.run(common, plan, target, payload, null).report().options(optionValues(plan)).build());
+                report.baseline(Traffic.run(common, plan, target, payload, null)
+                        .report()
+                        .options(optionValues(plan))
+                        .build());
             }
         }
         return report.build();
@@ -98,12 +127,16 @@ public final class SteadyCommand extends ScenarioCommand {
         }
         ReportBuilder report;
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", Duration.ofSeconds(1))) {
-            report = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive).report().options(optionValues(plan));
+            report = EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive)
+                    .report()
+                    .options(optionValues(plan));
         }
         if (baseline) {
             try (Target target = Target.baseline(common, Duration.ofSeconds(1), baselineDeltas)) {
-                report.baseline(EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive).report()
-                        .options(optionValues(plan)).build());
+                report.baseline(EngineTraffic.run(common, plan, target, Dialect.TETHER, data, drive)
+                        .report()
+                        .options(optionValues(plan))
+                        .build());
             }
         }
         return report.build();

@@ -48,8 +48,13 @@ final class Target implements AutoCloseable {
     /** The redis-server started for a launched gateway whose config says {@code sessions.store: redis}; else null. */
     private RedisServer redis;
 
-    private Target(URI uri, String kind, RunningProcess process, ProcessSampler sampler, GatewayConfigFile config,
-                   TurnModel model) {
+    private Target(
+            URI uri,
+            String kind,
+            RunningProcess process,
+            ProcessSampler sampler,
+            GatewayConfigFile config,
+            TurnModel model) {
         this.uri = uri;
         this.kind = kind;
         this.process = process;
@@ -63,20 +68,34 @@ final class Target implements AutoCloseable {
      * ({@link GatewayNodes}) with {@code derive} applied to {@code config}; no sampler (nodes come and
      * go). The users connect through the nodes' route ({@link #nodes()}).
      */
-    static Target nodes(CommonOptions options, Path config, int n, int warm, double hopRatio,
-                        UnaryOperator<GatewayConfigFile> derive) {
+    static Target nodes(
+            CommonOptions options,
+            Path config,
+            int n,
+            int warm,
+            double hopRatio,
+            UnaryOperator<GatewayConfigFile> derive) {
         Path jar = options.gatewayJar;
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
+            throw new IllegalArgumentException(
+                    "--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
         }
         if (!Files.isRegularFile(config)) {
             throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
         }
         GatewayConfigFile effective = derive.apply(GatewayConfigFile.read(config));
         Path written = effective.write(options.out.resolve("gateway-config.yaml"));
-        GatewayNodes nodes = GatewayNodes.start(new GatewayNodes.Settings(jar, written,
-                Map.of("TETHER_JWT_SECRET", options.signingSecret()), options.out, Duration.ofSeconds(90), Duration.ofSeconds(30),
-                warm, hopRatio), n);
+        GatewayNodes nodes = GatewayNodes.start(
+                new GatewayNodes.Settings(
+                        jar,
+                        written,
+                        Map.of("TETHER_JWT_SECRET", options.signingSecret()),
+                        options.out,
+                        Duration.ofSeconds(90),
+                        Duration.ofSeconds(30),
+                        warm,
+                        hopRatio),
+                n);
         return new Target(nodes.wsUri(), "gateway", nodes, null, effective, effective.turnModel());
     }
 
@@ -109,8 +128,12 @@ final class Target implements AutoCloseable {
      * or {@code --gateway-config} describing the one at {@code --url}, else the gateway's defaults) tells
      * the audit how the worker answers.
      */
-    static Target gateway(CommonOptions options, String defaultConfig, Duration sampleEvery, int defaultWarm,
-                          UnaryOperator<GatewayConfigFile> derive) {
+    static Target gateway(
+            CommonOptions options,
+            String defaultConfig,
+            Duration sampleEvery,
+            int defaultWarm,
+            UnaryOperator<GatewayConfigFile> derive) {
         return gateway(options, options.gatewayConfig(defaultConfig), sampleEvery, defaultWarm, derive);
     }
 
@@ -119,12 +142,17 @@ final class Target implements AutoCloseable {
         return gateway(options, config, sampleEvery, defaultWarm, UnaryOperator.identity());
     }
 
-    private static Target gateway(CommonOptions options, Path config, Duration sampleEvery, int defaultWarm,
-                                  UnaryOperator<GatewayConfigFile> derive) {
+    private static Target gateway(
+            CommonOptions options,
+            Path config,
+            Duration sampleEvery,
+            int defaultWarm,
+            UnaryOperator<GatewayConfigFile> derive) {
         if (options.launchGateway) {
             Path jar = options.gatewayJar;
             if (!Files.isRegularFile(jar)) {
-                throw new IllegalArgumentException("--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
+                throw new IllegalArgumentException(
+                        "--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
             }
             if (!Files.isRegularFile(config)) {
                 throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
@@ -135,9 +163,12 @@ final class Target implements AutoCloseable {
             if (effective != original) {
                 config = effective.write(options.out.resolve("gateway-config.yaml"));
             }
-            Map<String, String> env = new HashMap<>(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()));
+            Map<String, String> env =
+                    new HashMap<>(Map.of("TETHER_PORT", "0", "TETHER_JWT_SECRET", options.signingSecret()));
             // A gateway that keeps its sessions in Redis gets a redis-server of its own, started here, and a node id.
-            RedisServer redis = effective.sessionStore().equals("redis") ? RedisServer.start(options.out.resolve("redis.log")) : null;
+            RedisServer redis = effective.sessionStore().equals("redis")
+                    ? RedisServer.start(options.out.resolve("redis.log"))
+                    : null;
             if (redis != null) {
                 env.put("TETHER_REDIS_URI", redis.uri());
                 env.putIfAbsent("TETHER_NODE_ID", "node-1");
@@ -164,21 +195,33 @@ final class Target implements AutoCloseable {
                 throw new IllegalStateException("the gateway's pool did not reach " + warm + " warm workers in 90 s"
                         + " (--await-warm; lower it for a smaller pool)");
             }
-            Target target = new Target(gateway.wsUri(), "gateway", gateway, sampler(gateway.pid(), sampleEvery), effective,
+            Target target = new Target(
+                    gateway.wsUri(),
+                    "gateway",
+                    gateway,
+                    sampler(gateway.pid(), sampleEvery),
+                    effective,
                     effective.turnModel());
             target.redis = redis;
             return target;
         }
         ProcessSampler sampler = options.gatewayPid == null ? null : sampler(options.gatewayPid, sampleEvery);
-        GatewayConfigFile described = options.gatewayConfig == null ? GatewayConfigFile.defaults()
+        GatewayConfigFile described = options.gatewayConfig == null
+                ? GatewayConfigFile.defaults()
                 : GatewayConfigFile.read(options.gatewayConfig);
-        return new Target(requireNonNull(options.url, "url"), "gateway", null, sampler, described, described.turnModel());
+        return new Target(
+                requireNonNull(options.url, "url"), "gateway", null, sampler, described, described.turnModel());
     }
 
     /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */
     static Target baseline(CommonOptions options, Duration sampleEvery, int deltas) {
         RunningProcess server = BaselineServer.launch(null, List.of(), options.out.resolve("baseline.log"), deltas);
-        return new Target(server.wsUri(), "baseline", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
+        return new Target(
+                server.wsUri(),
+                "baseline",
+                server,
+                sampler(server.pid(), sampleEvery),
+                GatewayConfigFile.defaults(),
                 TurnModel.echo(deltas));
     }
 
@@ -186,7 +229,12 @@ final class Target implements AutoCloseable {
     static Target websocketd(CommonOptions options, List<String> command, Duration sampleEvery) {
         RunningProcess server = Websocketd.launch(command, options.out.resolve("websocketd.log"));
         // The C worker answers as the demo contract says (deltas and text from data).
-        return new Target(server.wsUri(), "websocketd", server, sampler(server.pid(), sampleEvery), GatewayConfigFile.defaults(),
+        return new Target(
+                server.wsUri(),
+                "websocketd",
+                server,
+                sampler(server.pid(), sampleEvery),
+                GatewayConfigFile.defaults(),
                 TurnModel.demo());
     }
 

@@ -29,12 +29,28 @@ final class Traffic {
      * @param allowGaps    events announced lost by {@code replay_gap} are expected (the audit reports them)
      * @param chaos        what users do on their own beyond sending (resends, acks held back)
      */
-    record Plan(String scenario, int sessions, double rate, Duration warmup, Duration duration, boolean relays,
-                boolean resumeOnDrop, Duration tokenTtl, boolean allowGaps, UserChaos chaos) {
+    record Plan(
+            String scenario,
+            int sessions,
+            double rate,
+            Duration warmup,
+            Duration duration,
+            boolean relays,
+            boolean resumeOnDrop,
+            Duration tokenTtl,
+            boolean allowGaps,
+            UserChaos chaos) {
 
         /** A plan without chaos. */
-        Plan(String scenario, int sessions, double rate, Duration warmup, Duration duration, boolean relays,
-             boolean resumeOnDrop, Duration tokenTtl) {
+        Plan(
+                String scenario,
+                int sessions,
+                double rate,
+                Duration warmup,
+                Duration duration,
+                boolean relays,
+                boolean resumeOnDrop,
+                Duration tokenTtl) {
             this(scenario, sessions, rate, warmup, duration, relays, resumeOnDrop, tokenTtl, false, UserChaos.NONE);
         }
     }
@@ -81,28 +97,45 @@ final class Traffic {
         PrintStream log = System.err;
         TokenSource tokens = options.tokens(plan.tokenTtl());
         RunStats stats = new RunStats();
-        ClientSettings settings = new ClientSettings(target.uri(), tokens, stats, options.ackEvery, plan.resumeOnDrop(),
-                Duration.ofSeconds(30), target.turnModel(), plan.allowGaps(), plan.chaos(), target.nodes());
+        ClientSettings settings = new ClientSettings(
+                target.uri(),
+                tokens,
+                stats,
+                options.ackEvery,
+                plan.resumeOnDrop(),
+                Duration.ofSeconds(30),
+                target.turnModel(),
+                plan.allowGaps(),
+                plan.chaos(),
+                target.nodes());
         Instant startedAt = Instant.now();
         try (Fleet fleet = new Fleet(settings, options.subjectPrefix, plan.relays(), !options.noProgress)) {
             WarmStart warm = WarmStart.prepare(fleet, target, options.clientWarmup, log);
-            log.printf("%s: opening %d sessions at %s (%.0f/s)%n", plan.scenario(), plan.sessions(), target.uri(),
-                    options.connectRate(200));
+            log.printf(
+                    "%s: opening %d sessions at %s (%.0f/s)%n",
+                    plan.scenario(), plan.sessions(), target.uri(), options.connectRate(200));
             List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
             for (Refusal refusal : refusals) {
                 stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
             }
             List<VirtualUser> users = fleet.connected();
             if (users.isEmpty()) {
-                throw new ScenarioCommand.SetupException("no session could be opened at " + target.uri()
-                        + " (refusals: " + stats.counters() + ")");
+                throw new ScenarioCommand.SetupException(
+                        "no session could be opened at " + target.uri() + " (refusals: " + stats.counters() + ")");
             }
-            log.printf("%s: %d sessions up; %.0f msg/s for %ss (+%ss warm-up)%n", plan.scenario(), users.size(),
-                    plan.rate(), plan.duration().toSeconds(), plan.warmup().toSeconds());
+            log.printf(
+                    "%s: %d sessions up; %.0f msg/s for %ss (+%ss warm-up)%n",
+                    plan.scenario(),
+                    users.size(),
+                    plan.rate(),
+                    plan.duration().toSeconds(),
+                    plan.warmup().toSeconds());
             if (hook != null) {
                 hook.start(users, stats);
             }
-            try (Progress progress = Progress.seconds(!options.noProgress, plan.scenario(),
+            try (Progress progress = Progress.seconds(
+                    !options.noProgress,
+                    plan.scenario(),
                     plan.warmup().plus(plan.duration()).toSeconds())) {
                 Workload.run(users, stats, plan.rate(), plan.warmup(), plan.duration(), payload, progress, null);
             } finally {
@@ -110,15 +143,22 @@ final class Traffic {
                     hook.stop();
                 }
             }
-            double trafficStartS = target.sampler() == null ? Double.NaN
+            double trafficStartS = target.sampler() == null
+                    ? Double.NaN
                     : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
             Fleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
             AuditSummary audit = AuditSummary.of(finish.audits());
-            ReportBuilder report = new ReportBuilder(plan.scenario(), target.kind(), startedAt,
-                    Durations.seconds(plan.duration()), Durations.seconds(plan.warmup()))
+            ReportBuilder report = new ReportBuilder(
+                            plan.scenario(),
+                            target.kind(),
+                            startedAt,
+                            Durations.seconds(plan.duration()),
+                            Durations.seconds(plan.warmup()))
                     .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
                     .audit(audit)
-                    .section("sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
+                    .section(
+                            "sessions_end",
+                            finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
             warm.addTo(report);
             if (target.sampler() != null) {
                 report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);

@@ -24,6 +24,7 @@ final class WarmStart {
 
     /** The gateway's timer: from session creation to its first worker being ready. */
     static final String SESSION_START = "tether_session_start_seconds";
+
     private static final Duration WARMUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REFILL_TIMEOUT = Duration.ofSeconds(90);
 
@@ -43,19 +44,23 @@ final class WarmStart {
     }
 
     /** As {@link #prepare(Fleet, Target, int, PrintStream)}, for either client. */
-    static WarmStart prepare(Clients.Users fleet, Target target, int sessions, PrintStream log) throws InterruptedException {
+    static WarmStart prepare(Clients.Users fleet, Target target, int sessions, PrintStream log)
+            throws InterruptedException {
         requireNonNull(fleet, "fleet");
         requireNonNull(target, "target");
         OptionalInt warmBefore = target.warmWorkers();
         long start = System.nanoTime();
         int ready = fleet.warmUpClient(sessions, WARMUP_TIMEOUT);
-        ObjectNode summary = ReportBuilder.object().put("sessions", sessions).put("ready", ready)
+        ObjectNode summary = ReportBuilder.object()
+                .put("sessions", sessions)
+                .put("ready", ready)
                 .put("took_s", (System.nanoTime() - start) / 1e9);
         if (sessions > 0 && warmBefore.isPresent() && warmBefore.getAsInt() > 0) {
             boolean refilled = target.awaitWarm(warmBefore.getAsInt(), REFILL_TIMEOUT);
             summary.put("pool_warm_before", warmBefore.getAsInt()).put("pool_refilled", refilled);
             if (!refilled) {
-                log.printf("client warm-up: the gateway's pool did not get back to %d warm workers within %ss%n",
+                log.printf(
+                        "client warm-up: the gateway's pool did not get back to %d warm workers within %ss%n",
                         warmBefore.getAsInt(), REFILL_TIMEOUT.toSeconds());
             }
         }
@@ -85,11 +90,14 @@ final class WarmStart {
         if (before.isEmpty() || after.isEmpty()) {
             return Optional.empty();
         }
-        ObjectNode node = ReportBuilder.object().put("source", SESSION_START + " on the gateway's /metrics, since the client's warm-up");
+        ObjectNode node = ReportBuilder.object()
+                .put("source", SESSION_START + " on the gateway's /metrics, since the client's warm-up");
         boolean any = false;
         for (String kind : new String[] {"warm", "cold"}) {
-            Optional<PrometheusHistogram> now = PrometheusHistogram.read(after.get(), SESSION_START, l -> kind.equals(l.get("start")));
-            Optional<PrometheusHistogram> then = PrometheusHistogram.read(before.get(), SESSION_START, l -> kind.equals(l.get("start")));
+            Optional<PrometheusHistogram> now =
+                    PrometheusHistogram.read(after.get(), SESSION_START, l -> kind.equals(l.get("start")));
+            Optional<PrometheusHistogram> then =
+                    PrometheusHistogram.read(before.get(), SESSION_START, l -> kind.equals(l.get("start")));
             if (now.isEmpty()) {
                 continue;
             }
@@ -97,7 +105,9 @@ final class WarmStart {
             any = true;
             ObjectNode m = node.putObject(kind).put("count", h.count());
             if (h.count() > 0) {
-                m.put("mean", h.mean() * 1000).put("p50", h.quantile(0.5) * 1000).put("p90", h.quantile(0.9) * 1000)
+                m.put("mean", h.mean() * 1000)
+                        .put("p50", h.quantile(0.5) * 1000)
+                        .put("p90", h.quantile(0.9) * 1000)
                         .put("p99", h.quantile(0.99) * 1000);
             }
         }

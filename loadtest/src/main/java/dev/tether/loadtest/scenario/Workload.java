@@ -28,45 +28,61 @@ final class Workload {
 
     /** The progress bar's message for one second: phase, sessions up, results per second, errors so far, p99. */
     static String message(String phase, RunStats.Second second, RunStats stats) {
-        return String.format(Locale.ROOT, "%s: %d up, %d msg/s, %d errors, p99 %.1f ms",
-                phase, second.sessions(), second.results(), stats.errorCount(), second.p99Ms());
+        return String.format(
+                Locale.ROOT,
+                "%s: %d up, %d msg/s, %d errors, p99 %.1f ms",
+                phase,
+                second.sessions(),
+                second.results(),
+                stats.errorCount(),
+                second.p99Ms());
     }
 
     /**
      * @param everySecond called on the ticking thread once a second with the elapsed seconds
      *                    (chaos uses it for nothing; soak could); may be null
      */
-    static void run(List<VirtualUser> users, RunStats stats, double rate, Duration warmup, Duration duration,
-                    Payload payload, Progress progress, LongConsumer everySecond) throws InterruptedException {
+    static void run(
+            List<VirtualUser> users,
+            RunStats stats,
+            double rate,
+            Duration warmup,
+            Duration duration,
+            Payload payload,
+            Progress progress,
+            LongConsumer everySecond)
+            throws InterruptedException {
         long start = System.nanoTime();
         long warmupEnd = start + warmup.toNanos();
         stats.begin(start, warmupEnd);
         long end = warmupEnd + duration.toNanos();
         OpenLoopSchedule schedule = new OpenLoopSchedule(start, rate);
-        Thread sender = new Thread(() -> {
-            int n = users.size();
-            if (n == 0) {
-                return;
-            }
-            while (!Thread.currentThread().isInterrupted()) {
-                long now = System.nanoTime();
-                if (now >= end) {
-                    return;
-                }
-                long k = schedule.take(now);
-                if (k < 0) {
-                    LockSupport.parkNanos(Math.min(schedule.nextDue() - now, 1_000_000));
-                    continue;
-                }
-                long due = schedule.scheduledAt(k);
-                if (due >= end) {
-                    return;
-                }
-                stats.offered(1);
-                VirtualUser user = users.get((int) (k % n));
-                user.send(user.newId(), payload.data(k, user), due);
-            }
-        }, "open-loop-sender");
+        Thread sender = new Thread(
+                () -> {
+                    int n = users.size();
+                    if (n == 0) {
+                        return;
+                    }
+                    while (!Thread.currentThread().isInterrupted()) {
+                        long now = System.nanoTime();
+                        if (now >= end) {
+                            return;
+                        }
+                        long k = schedule.take(now);
+                        if (k < 0) {
+                            LockSupport.parkNanos(Math.min(schedule.nextDue() - now, 1_000_000));
+                            continue;
+                        }
+                        long due = schedule.scheduledAt(k);
+                        if (due >= end) {
+                            return;
+                        }
+                        stats.offered(1);
+                        VirtualUser user = users.get((int) (k % n));
+                        user.send(user.newId(), payload.data(k, user), due);
+                    }
+                },
+                "open-loop-sender");
         sender.setDaemon(true);
         sender.start();
         long nextTick = start + 1_000_000_000L;
@@ -74,7 +90,8 @@ final class Workload {
             long now = System.nanoTime();
             if (now >= nextTick) {
                 RunStats.Second second = stats.tick(now);
-                progress.update(Math.min((now - start) / 1_000_000_000L, (end - start) / 1_000_000_000L),
+                progress.update(
+                        Math.min((now - start) / 1_000_000_000L, (end - start) / 1_000_000_000L),
                         message(now < warmupEnd ? "warm-up" : "run", second, stats));
                 if (everySecond != null) {
                     everySecond.accept((now - start) / 1_000_000_000L);

@@ -22,7 +22,8 @@ class SessionAuditTest {
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     /** Messages ask for 3 deltas (the demo contract); "abcdefghi" splits into "abc", "def", "ghi". */
-    private static final JsonNode ABC = JSON.objectNode().put("text", "abcdefghi").put("deltas", 3);
+    private static final JsonNode ABC =
+            JSON.objectNode().put("text", "abcdefghi").put("deltas", 3);
 
     private SessionAudit audit;
     private ConnectionAudit first;
@@ -43,11 +44,13 @@ class SessionAuditTest {
     }
 
     private static ServerMessage.Event delta(long seq, String id, String text) {
-        return new ServerMessage.Event(seq, JSON.objectNode().put("type", "delta").put("id", id).put("text", text));
+        return new ServerMessage.Event(
+                seq, JSON.objectNode().put("type", "delta").put("id", id).put("text", text));
     }
 
     private static ServerMessage.Event result(long seq, String id, String text) {
-        return new ServerMessage.Event(seq, JSON.objectNode().put("type", "result").put("id", id).put("text", text));
+        return new ServerMessage.Event(
+                seq, JSON.objectNode().put("type", "result").put("id", id).put("text", text));
     }
 
     private static ServerMessage.Status status(long seq, SessionState state) {
@@ -56,8 +59,13 @@ class SessionAuditTest {
 
     /** Message {@code id}'s honest turn from {@code seq}: processing, 3 deltas, result, idle (6 seqs). */
     private static List<ServerMessage.Sequenced> turn(long seq, String id) {
-        return List.of(status(seq, SessionState.PROCESSING), delta(seq + 1, id, "abc"), delta(seq + 2, id, "def"),
-                delta(seq + 3, id, "ghi"), result(seq + 4, id, "abcdefghi"), status(seq + 5, SessionState.IDLE));
+        return List.of(
+                status(seq, SessionState.PROCESSING),
+                delta(seq + 1, id, "abc"),
+                delta(seq + 2, id, "def"),
+                delta(seq + 3, id, "ghi"),
+                result(seq + 4, id, "abcdefghi"),
+                status(seq + 5, SessionState.IDLE));
     }
 
     private void deliver(ConnectionAudit c, List<? extends ServerMessage.Sequenced> messages) {
@@ -132,7 +140,8 @@ class SessionAuditTest {
 
     @Test
     void contentIsComparedAsJsonNotAsText() {
-        ObjectNode reordered = JSON.objectNode().put("text", "abc").put("id", "m1").put("type", "delta");
+        ObjectNode reordered =
+                JSON.objectNode().put("text", "abc").put("id", "m1").put("type", "delta");
         audit.sent("m1", ABC);
         deliver(first, turn(1, "m1").subList(0, 2));
         ConnectionAudit again = resume(1, 2);
@@ -145,7 +154,9 @@ class SessionAuditTest {
         audit.sequenced(first, status(1, SessionState.PROCESSING));
         audit.sequenced(first, status(3, SessionState.IDLE));
         assertEquals(List.of(ViolationKind.SEQ_GAP.wire()), kinds());
-        assertTrue(audit.violations().get(0).detail().contains("expected seq 2, got 3"), audit.violations().toString());
+        assertTrue(
+                audit.violations().get(0).detail().contains("expected seq 2, got 3"),
+                audit.violations().toString());
     }
 
     @Test
@@ -179,7 +190,9 @@ class SessionAuditTest {
         audit.sequenced(again, status(2, SessionState.IDLE));
         audit.pong(again);
         assertEquals(List.of(ViolationKind.SHORT_TAIL.wire()), kinds());
-        assertTrue(audit.violations().get(0).detail().contains("seqs 3..3"), audit.violations().toString());
+        assertTrue(
+                audit.violations().get(0).detail().contains("seqs 3..3"),
+                audit.violations().toString());
     }
 
     @Test
@@ -252,7 +265,8 @@ class SessionAuditTest {
         deliver(third, two.subList(3, 6));
         audit.finish(false);
         assertEquals(List.of(), audit.violations());
-        assertEquals(List.of(new LostRange("s1", 3, 3, 1, List.of("m1")), new LostRange("s1", 5, 9, 5, List.of("m1", "m2"))),
+        assertEquals(
+                List.of(new LostRange("s1", 3, 3, 1, List.of("m1")), new LostRange("s1", 5, 9, 5, List.of("m1", "m2"))),
                 audit.lostRanges());
     }
 
@@ -325,29 +339,53 @@ class SessionAuditTest {
     @Test
     void aDeltaTwiceIsDuplicated() {
         audit.sent("m1", ABC);
-        deliver(first, List.of(delta(1, "m1", "abc"), delta(2, "m1", "abc"), delta(3, "m1", "def"), delta(4, "m1", "ghi"),
-                result(5, "m1", "abcdefghi")));
+        deliver(
+                first,
+                List.of(
+                        delta(1, "m1", "abc"),
+                        delta(2, "m1", "abc"),
+                        delta(3, "m1", "def"),
+                        delta(4, "m1", "ghi"),
+                        result(5, "m1", "abcdefghi")));
         assertEquals(List.of(ViolationKind.DELTA_DUPLICATED.wire()), kinds());
     }
 
     @Test
     void twoDeltasSwappedAreReordered() {
         audit.sent("m1", ABC);
-        deliver(first, List.of(delta(1, "m1", "def"), delta(2, "m1", "abc"), delta(3, "m1", "ghi"), result(4, "m1", "abcdefghi")));
+        deliver(
+                first,
+                List.of(
+                        delta(1, "m1", "def"),
+                        delta(2, "m1", "abc"),
+                        delta(3, "m1", "ghi"),
+                        result(4, "m1", "abcdefghi")));
         assertEquals(List.of(ViolationKind.DELTA_REORDERED.wire()), kinds());
     }
 
     @Test
     void aDeltaWithOtherTextIsCorrupt() {
         audit.sent("m1", ABC);
-        deliver(first, List.of(delta(1, "m1", "abc"), delta(2, "m1", "dXf"), delta(3, "m1", "ghi"), result(4, "m1", "abcdefghi")));
+        deliver(
+                first,
+                List.of(
+                        delta(1, "m1", "abc"),
+                        delta(2, "m1", "dXf"),
+                        delta(3, "m1", "ghi"),
+                        result(4, "m1", "abcdefghi")));
         assertEquals(List.of(ViolationKind.DELTA_CORRUPT.wire()), kinds());
     }
 
     @Test
     void aResultWithOtherTextIsAMismatch() {
         audit.sent("m1", ABC);
-        deliver(first, List.of(delta(1, "m1", "abc"), delta(2, "m1", "def"), delta(3, "m1", "ghi"), result(4, "m1", "abcdefghX")));
+        deliver(
+                first,
+                List.of(
+                        delta(1, "m1", "abc"),
+                        delta(2, "m1", "def"),
+                        delta(3, "m1", "ghi"),
+                        result(4, "m1", "abcdefghX")));
         assertEquals(List.of(ViolationKind.RESULT_MISMATCH.wire()), kinds());
     }
 
@@ -362,13 +400,16 @@ class SessionAuditTest {
     void anInterruptedResultIsExpectedOnlyWhenItsClientWasAway() {
         audit.sent("m1", ABC);
         audit.sent("m2", ABC);
-        ServerMessage.Event interrupted = new ServerMessage.Event(2, JSON.objectNode().put("type", "result").put("id", "m1")
-                .put("interrupted", true));
+        ServerMessage.Event interrupted = new ServerMessage.Event(
+                2, JSON.objectNode().put("type", "result").put("id", "m1").put("interrupted", true));
         deliver(first, List.of(delta(1, "m1", "abc"), interrupted));
         assertEquals(List.of(ViolationKind.UNEXPECTED_INTERRUPT.wire()), kinds());
         ConnectionAudit again = resume(2, 3);
-        audit.sequenced(again, new ServerMessage.Event(3, JSON.objectNode().put("type", "result").put("id", "m2")
-                .put("interrupted", true)));
+        audit.sequenced(
+                again,
+                new ServerMessage.Event(
+                        3,
+                        JSON.objectNode().put("type", "result").put("id", "m2").put("interrupted", true)));
         assertEquals(1, audit.violationCount(), "m2's client had left while it ran");
         assertEquals(2, audit.interruptedTurns());
     }
@@ -388,11 +429,21 @@ class SessionAuditTest {
 
     @Test
     void aWorkerCrashAccountsForItsTurnWithTheDeltasAskedFor() {
-        audit.sent("m1", JSON.objectNode().put("text", "abcdefghi").put("deltas", 3).put("crash", 3).put("crash_after_deltas", 2));
+        audit.sent(
+                "m1",
+                JSON.objectNode()
+                        .put("text", "abcdefghi")
+                        .put("deltas", 3)
+                        .put("crash", 3)
+                        .put("crash_after_deltas", 2));
         audit.sent("m2", ABC);
         ObjectNode details = JSON.objectNode().put("turn_id", "m1");
-        deliver(first, List.of(delta(1, "m1", "abc"), delta(2, "m1", "def"),
-                new ServerMessage.Notice(3, "worker_crashed", "gone", details)));
+        deliver(
+                first,
+                List.of(
+                        delta(1, "m1", "abc"),
+                        delta(2, "m1", "def"),
+                        new ServerMessage.Notice(3, "worker_crashed", "gone", details)));
         deliver(first, turn(4, "m2"));
         audit.finish(false);
         assertEquals(List.of(), audit.violations());
@@ -437,10 +488,20 @@ class SessionAuditTest {
 
     /** Message {@code id}'s honest turn from {@code seq} whose result carries the demo worker's turn count {@code n}. */
     private static List<ServerMessage.Sequenced> countedTurn(long seq, String id, int n) {
-        ServerMessage.Event result = new ServerMessage.Event(seq + 4, JSON.objectNode().put("type", "result").put("id", id)
-                .put("text", "abcdefghi").put("turn", n));
-        return List.of(status(seq, SessionState.PROCESSING), delta(seq + 1, id, "abc"), delta(seq + 2, id, "def"),
-                delta(seq + 3, id, "ghi"), result, status(seq + 5, SessionState.IDLE));
+        ServerMessage.Event result = new ServerMessage.Event(
+                seq + 4,
+                JSON.objectNode()
+                        .put("type", "result")
+                        .put("id", id)
+                        .put("text", "abcdefghi")
+                        .put("turn", n));
+        return List.of(
+                status(seq, SessionState.PROCESSING),
+                delta(seq + 1, id, "abc"),
+                delta(seq + 2, id, "def"),
+                delta(seq + 3, id, "ghi"),
+                result,
+                status(seq + 5, SessionState.IDLE));
     }
 
     @Test
@@ -471,8 +532,13 @@ class SessionAuditTest {
         audit.sent("m3", ABC);
         deliver(first, countedTurn(1, "m1", 1));
         ObjectNode details = JSON.objectNode().put("from_node", "node-1").put("turn_id", "m2");
-        deliver(first, List.of(status(7, SessionState.PROCESSING), delta(8, "m2", "abc"),
-                new ServerMessage.Notice(9, "session_moved", "moved", details), status(10, SessionState.RESTARTING)));
+        deliver(
+                first,
+                List.of(
+                        status(7, SessionState.PROCESSING),
+                        delta(8, "m2", "abc"),
+                        new ServerMessage.Notice(9, "session_moved", "moved", details),
+                        status(10, SessionState.RESTARTING)));
         deliver(first, countedTurn(11, "m3", 3)); // m2's count was saved before its node died
         audit.finish(false);
         assertEquals(List.of(), kinds());

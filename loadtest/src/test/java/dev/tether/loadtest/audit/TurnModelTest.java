@@ -15,17 +15,27 @@ class TurnModelTest {
 
     @Test
     void theEchoWorkerStreamsItsConfiguredDeltasWhateverTheMessageAsks() {
-        ExpectedTurn turn = TurnModel.echo(3).expect(JSON.objectNode().put("text", "abcdef").put("deltas", 7));
+        ExpectedTurn turn =
+                TurnModel.echo(3).expect(JSON.objectNode().put("text", "abcdef").put("deltas", 7));
         assertEquals(List.of("ab", "cd", "ef"), turn.deltas());
         assertEquals("abcdef", turn.text());
-        assertEquals(List.of("xx", "xx", "x"), TurnModel.echo(3).expect(TextNode.valueOf("xxxxx")).deltas());
+        assertEquals(
+                List.of("xx", "xx", "x"),
+                TurnModel.echo(3).expect(TextNode.valueOf("xxxxx")).deltas());
     }
 
     @Test
     void theDemoContractStreamsTheDeltasTheMessageAsksForAndCrashesWhenAsked() {
-        assertEquals(List.of("ab", "cd", "ef"), TurnModel.demo().expect(TextNode.valueOf("abcdef")).deltas(), "default 3");
-        ExpectedTurn turn = TurnModel.demo().expect(JSON.objectNode().put("text", "abcdef").put("deltas", 2).put("crash", 3)
-                .put("crash_after_deltas", 9));
+        assertEquals(
+                List.of("ab", "cd", "ef"),
+                TurnModel.demo().expect(TextNode.valueOf("abcdef")).deltas(),
+                "default 3");
+        ExpectedTurn turn = TurnModel.demo()
+                .expect(JSON.objectNode()
+                        .put("text", "abcdef")
+                        .put("deltas", 2)
+                        .put("crash", 3)
+                        .put("crash_after_deltas", 9));
         assertEquals(List.of("abc", "def"), turn.deltas());
         assertEquals(2, turn.crashAfter(), "at most all its deltas");
         assertEquals(-1, TurnModel.demo().expect(TextNode.valueOf("x")).crashAfter());
@@ -33,6 +43,8 @@ class TurnModelTest {
 
     @Test
     void aDemoMessageAskingForSomethingElseIsNotPredicted() {
-        assertFalse(TurnModel.demo().expect(JSON.objectNode().put("text", "a").put("garbage", 2)).predictable());
+        assertFalse(TurnModel.demo()
+                .expect(JSON.objectNode().put("text", "a").put("garbage", 2))
+                .predictable());
     }
 }

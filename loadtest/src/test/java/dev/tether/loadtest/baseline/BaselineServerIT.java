@@ -43,9 +43,10 @@ class BaselineServerIT {
     @Test
     void launchedAsItsOwnJvmItAnswersTheSteadyWorkloadAndLeaksNothing(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("baseline.log");
-        try (RunningProcess server = BaselineServer.launch(null,
-                List.of("-Dio.netty.leakDetection.level=paranoid", "-Xmx64m"), log, 0)) {
-            assertTrue(ProcessHandle.of(server.pid()).map(ProcessHandle::isAlive).orElse(false));
+        try (RunningProcess server =
+                BaselineServer.launch(null, List.of("-Dio.netty.leakDetection.level=paranoid", "-Xmx64m"), log, 0)) {
+            assertTrue(
+                    ProcessHandle.of(server.pid()).map(ProcessHandle::isAlive).orElse(false));
             assertTrue(server.pid() != ProcessHandle.current().pid());
             assertEquals("/ws", server.wsUri().getPath());
             exchange(server.wsUri());
@@ -81,7 +82,8 @@ class BaselineServerIT {
                 assertTrue(ready.tokenExpiresAt() > System.currentTimeMillis() / 1000 + 365L * 24 * 3600);
 
                 for (int i = 1; i <= 3; i++) {
-                    session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("m" + i, new TextNode("hello " + i))));
+                    session.getBasicRemote()
+                            .sendText(CODEC.encode(new ClientMessage.Message("m" + i, new TextNode("hello " + i))));
                     var accepted = assertInstanceOf(ServerMessage.Accepted.class, inbox.next());
                     assertEquals("m" + i, accepted.id());
                     assertFalse(accepted.duplicate());
@@ -125,7 +127,8 @@ class BaselineServerIT {
     void withDeltasItStreamsLikeTheEchoWorker() throws Exception {
         try (BaselineServer server = BaselineServer.start("127.0.0.1", 0, 2)) {
             Inbox inbox = new Inbox();
-            Session session = connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
+            Session session =
+                    connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
             try {
                 assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
                 session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.Message("a", new TextNode("abcd"))));
@@ -134,7 +137,8 @@ class BaselineServerIT {
                 for (int i = 1; i <= 3; i++) {
                     var event = assertInstanceOf(ServerMessage.Event.class, inbox.next());
                     assertEquals(i, event.seq());
-                    events.add(event.event().get("type").asText() + ":" + event.event().get("text").asText());
+                    events.add(event.event().get("type").asText() + ":"
+                            + event.event().get("text").asText());
                 }
                 assertEquals(List.of("delta:ab", "delta:cd", "result:abcd"), events);
             } finally {
@@ -147,7 +151,8 @@ class BaselineServerIT {
     void endIsAnsweredAsTheGatewayAnswersIt() throws Exception {
         try (BaselineServer server = BaselineServer.start("127.0.0.1", 0)) {
             Inbox inbox = new Inbox();
-            Session session = connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
+            Session session =
+                    connect(URI.create("ws://127.0.0.1:" + server.address().getPort() + BaselineServer.PATH), inbox);
             assertInstanceOf(ServerMessage.SessionReady.class, inbox.next());
             session.getBasicRemote().sendText(CODEC.encode(new ClientMessage.End()));
             var ended = assertInstanceOf(ServerMessage.Status.class, inbox.next());
@@ -161,18 +166,23 @@ class BaselineServerIT {
         ClientEndpointConfig config = ClientEndpointConfig.Builder.create()
                 .preferredSubprotocols(List.of("gateway.v1", "bearer.ignored"))
                 .build();
-        return ClientManager.createClient().connectToServer(new Endpoint() {
-            @Override
-            public void onOpen(Session session, EndpointConfig endpointConfig) {
-                session.setMaxIdleTimeout(0);
-                session.addMessageHandler(String.class, (MessageHandler.Whole<String>) inbox.frames::add);
-            }
+        return ClientManager.createClient()
+                .connectToServer(
+                        new Endpoint() {
+                            @Override
+                            public void onOpen(Session session, EndpointConfig endpointConfig) {
+                                session.setMaxIdleTimeout(0);
+                                session.addMessageHandler(
+                                        String.class, (MessageHandler.Whole<String>) inbox.frames::add);
+                            }
 
-            @Override
-            public void onClose(Session session, CloseReason reason) {
-                inbox.closeCode.complete(reason.getCloseCode().getCode());
-            }
-        }, config, uri);
+                            @Override
+                            public void onClose(Session session, CloseReason reason) {
+                                inbox.closeCode.complete(reason.getCloseCode().getCode());
+                            }
+                        },
+                        config,
+                        uri);
     }
 
     /** Frames as they arrive, decoded on demand; each wait has a deadline. */

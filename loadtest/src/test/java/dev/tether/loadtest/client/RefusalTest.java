@@ -12,7 +12,8 @@ class RefusalTest {
 
     @Test
     void theHttpStatusOfAHandshakeExceptionAnywhereInTheChainIsUsed() {
-        DeploymentException thrown = new DeploymentException("Handshake error.", new HandshakeException(503, "at capacity"));
+        DeploymentException thrown =
+                new DeploymentException("Handshake error.", new HandshakeException(503, "at capacity"));
         Refusal refusal = Refusal.of(thrown);
         assertEquals(503, refusal.status());
         assertEquals("http_503", refusal.kind());
@@ -20,7 +21,10 @@ class RefusalTest {
 
     @Test
     void aStatusInTheMessageIsTheFallback() {
-        assertEquals(401, Refusal.of(new DeploymentException("Handshake response not received: status 401")).status());
+        assertEquals(
+                401,
+                Refusal.of(new DeploymentException("Handshake response not received: status 401"))
+                        .status());
     }
 
     @Test

@@ -55,16 +55,20 @@ class CWorkerIT {
         try (BufferedReader out = reader(gatewayMode)) {
             assertEquals("{\"type\":\"ready\"}", line(out), "ready first");
             OutputStream in = gatewayMode.getOutputStream();
-            in.write("{\"type\":\"session\",\"session_id\":\"S\",\"subject\":\"a\"}\n{\"type\":\"mess".getBytes(StandardCharsets.UTF_8));
+            in.write("{\"type\":\"session\",\"session_id\":\"S\",\"subject\":\"a\"}\n{\"type\":\"mess"
+                    .getBytes(StandardCharsets.UTF_8));
             in.flush();
             String message = message("m1", TEXT, 4);
             in.write((message.substring("{\"type\":\"mess".length()) + "\n").getBytes(StandardCharsets.UTF_8));
             in.flush();
             assertTurn(out, "m1", 4);
-            in.write("{\"type\":\"message\",\"id\":\"m2\",\"data\":\"abc\"}\n{\"type\":\"shutdown\"}\n".getBytes(StandardCharsets.UTF_8));
+            in.write("{\"type\":\"message\",\"id\":\"m2\",\"data\":\"abc\"}\n{\"type\":\"shutdown\"}\n"
+                    .getBytes(StandardCharsets.UTF_8));
             in.flush();
             List<JsonNode> m2 = List.of(json(line(out)), json(line(out)), json(line(out)), json(line(out)));
-            assertEquals(List.of("a", "b", "c", "abc"), m2.stream().map(e -> e.path("text").asText()).toList(),
+            assertEquals(
+                    List.of("a", "b", "c", "abc"),
+                    m2.stream().map(e -> e.path("text").asText()).toList(),
                     "a text, 3 deltas by default");
             assertTrue(gatewayMode.waitFor(10, TimeUnit.SECONDS), "exits on shutdown");
             assertEquals(0, gatewayMode.exitValue());
@@ -74,9 +78,13 @@ class CWorkerIT {
         Process websocketdMode = new ProcessBuilder(binary.toString(), "--websocketd").start();
         try (BufferedReader out = reader(websocketdMode)) {
             OutputStream in = websocketdMode.getOutputStream();
-            in.write("{\"type\":\"message\",\"id\":\"w1\",\"data\":\"xyz\"}\nnot json\n".getBytes(StandardCharsets.UTF_8));
+            in.write("{\"type\":\"message\",\"id\":\"w1\",\"data\":\"xyz\"}\nnot json\n"
+                    .getBytes(StandardCharsets.UTF_8));
             in.flush();
-            assertEquals("{\"type\":\"delta\",\"id\":\"w1\",\"text\":\"x\"}", line(out), "no ready line: the answer comes first");
+            assertEquals(
+                    "{\"type\":\"delta\",\"id\":\"w1\",\"text\":\"x\"}",
+                    line(out),
+                    "no ready line: the answer comes first");
             line(out);
             line(out);
             assertEquals("{\"type\":\"result\",\"id\":\"w1\",\"text\":\"xyz\"}", line(out));
@@ -93,35 +101,50 @@ class CWorkerIT {
     void runsAsTheGatewaysSubprocessWorker(@TempDir Path dir) throws Exception {
         Path binary = CWorker.build(dir.resolve("bin"));
         Path config = TestGatewayConfig.processWorkers(dir.resolve("c-worker-small.yaml"), binary, 2, 10);
-        GatewayProcess gateway = GatewayProcess.launch(GatewayProcess.Launch.of(ROOT.resolve("gateway/target/gateway.jar"), config)
-                .withEnv(Map.of("TETHER_JWT_SECRET", SECRET)).withLogFile(dir.resolve("gateway.log"))
-                .withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));
+        GatewayProcess gateway =
+                GatewayProcess.launch(GatewayProcess.Launch.of(ROOT.resolve("gateway/target/gateway.jar"), config)
+                        .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
+                        .withLogFile(dir.resolve("gateway.log"))
+                        .withAwaitReady(true)
+                        .withStartTimeout(Duration.ofSeconds(90)));
         try {
             assertTrue(gateway.awaitWarm(2, Duration.ofSeconds(60)), "two warm C workers: they said ready");
-            assertTrue(ProcessHandle.of(gateway.pid()).orElseThrow().descendants()
-                    .anyMatch(p -> p.info().command().map(c -> c.endsWith("tether-echo-worker")).orElse(false)),
+            assertTrue(
+                    ProcessHandle.of(gateway.pid())
+                            .orElseThrow()
+                            .descendants()
+                            .anyMatch(p -> p.info()
+                                    .command()
+                                    .map(c -> c.endsWith("tether-echo-worker"))
+                                    .orElse(false)),
                     "the workers are real subprocesses of the gateway");
             BlockingQueue<String> frames = new LinkedBlockingQueue<>();
             CompletableFuture<Integer> closed = new CompletableFuture<>();
-            String token = new HmacTokenMinter(SECRET, Duration.ofMinutes(5), Clock.systemUTC()).token(0, "c-worker-it");
+            String token =
+                    new HmacTokenMinter(SECRET, Duration.ofMinutes(5), Clock.systemUTC()).token(0, "c-worker-it");
             ClientEndpointConfig endpointConfig = ClientEndpointConfig.Builder.create()
                     .configurator(new ClientEndpointConfig.Configurator() {
                         @Override
                         public void beforeRequest(Map<String, List<String>> headers) {
                             headers.put("Authorization", List.of("Bearer " + token));
                         }
-                    }).build();
-            Session ws = ClientManager.createClient().connectToServer(new Endpoint() {
-                @Override
-                public void onOpen(Session session, EndpointConfig c) {
-                    session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frames::add);
-                }
+                    })
+                    .build();
+            Session ws = ClientManager.createClient()
+                    .connectToServer(
+                            new Endpoint() {
+                                @Override
+                                public void onOpen(Session session, EndpointConfig c) {
+                                    session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frames::add);
+                                }
 
-                @Override
-                public void onClose(Session session, CloseReason reason) {
-                    closed.complete(reason.getCloseCode().getCode());
-                }
-            }, endpointConfig, gateway.wsUri());
+                                @Override
+                                public void onClose(Session session, CloseReason reason) {
+                                    closed.complete(reason.getCloseCode().getCode());
+                                }
+                            },
+                            endpointConfig,
+                            gateway.wsUri());
             JsonNode ready = json(next(frames));
             assertEquals("session_ready", ready.path("type").asText(), ready.toString());
             assertEquals("idle", ready.path("state").asText(), "a warm worker at once");
@@ -191,7 +214,12 @@ class CWorkerIT {
         try {
             text = line.get(10, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            ProcessHandle.current().children().filter(c -> c.info().command().map(x -> x.endsWith("tether-echo-worker")).orElse(false))
+            ProcessHandle.current()
+                    .children()
+                    .filter(c -> c.info()
+                            .command()
+                            .map(x -> x.endsWith("tether-echo-worker"))
+                            .orElse(false))
                     .forEach(ProcessHandle::destroyForcibly);
             throw new AssertionError("no line from the worker within 10 s", e);
         }

@@ -33,7 +33,10 @@ class DeflateCommandTest {
         assertTrue(defaults.name().contains("defaults") && defaults.level() == 1 && defaults.noContextTakeover());
         EmbeddedChannel server = command.channel(defaults);
         EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
-                .expectMaskedFrames(false).allowExtensions(true).maxFramePayloadLength(1 << 20).build()));
+                .expectMaskedFrames(false)
+                .allowExtensions(true)
+                .maxFramePayloadLength(1 << 20)
+                .build()));
         long wire = 0;
         long text = 0;
         int compressed = 0;
@@ -68,7 +71,8 @@ class DeflateCommandTest {
     private static byte[] inflate(byte[] payload) throws Exception {
         Inflater inflater = new Inflater(true);
         try {
-            ByteBuf input = Unpooled.buffer().writeBytes(payload).writeBytes(new byte[] {0, 0, (byte) 0xff, (byte) 0xff});
+            ByteBuf input =
+                    Unpooled.buffer().writeBytes(payload).writeBytes(new byte[] {0, 0, (byte) 0xff, (byte) 0xff});
             inflater.setInput(ByteBufUtil.getBytes(input));
             input.release();
             ByteArrayOutputStream out = new ByteArrayOutputStream();

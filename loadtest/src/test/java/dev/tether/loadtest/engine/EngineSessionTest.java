@@ -115,10 +115,17 @@ class EngineSessionTest {
             }
         };
         // The in-process echo worker with one delta: the audit predicts "<text>" then result "<text>".
-        ClientSettings settings = new ClientSettings(URI.create("ws://127.0.0.1:9/ws"), tokens, stats, ackEvery, false,
-                Duration.ofSeconds(5), TurnModel.echo(1));
-        EngineSession.Connector connector = (EventLoop l, URI uri, String bearer, Duration timeout, Link.Listener listener) ->
-                opens.add(new Opened(uri, bearer, listener));
+        ClientSettings settings = new ClientSettings(
+                URI.create("ws://127.0.0.1:9/ws"),
+                tokens,
+                stats,
+                ackEvery,
+                false,
+                Duration.ofSeconds(5),
+                TurnModel.echo(1));
+        EngineSession.Connector connector =
+                (EventLoop l, URI uri, String bearer, Duration timeout, Link.Listener listener) ->
+                        opens.add(new Opened(uri, bearer, listener));
         return new EngineSession(0, "alice", settings, dialect, channel.eventLoop(), connector);
     }
 
@@ -175,7 +182,11 @@ class EngineSessionTest {
         frame(c, new ServerMessage.Status(4, SessionState.IDLE, null), 14 * MS);
         assertEquals("{\"type\":\"ack\",\"seq\":4}", c.sent.get(c.sent.size() - 1));
         assertTrue(answered.getNow(false));
-        assertEquals(4_000.0, (double) stats.histogram(Metric.ROUND_TRIP).getMaxValue(), 4.0, "from 10 ms (scheduled) to 14 ms");
+        assertEquals(
+                4_000.0,
+                (double) stats.histogram(Metric.ROUND_TRIP).getMaxValue(),
+                4.0,
+                "from 10 ms (scheduled) to 14 ms");
         assertEquals(2_000.0, (double) stats.histogram(Metric.FIRST_EVENT).getMaxValue(), 2.0);
 
         CompletableFuture<EndOutcome> end = session.end();
@@ -187,7 +198,8 @@ class EngineSessionTest {
         session.close().get();
         assertEquals(5, audit(session).events());
         assertEquals(1, audit(session).answeredTurns());
-        assertEquals(0, audit(session).violationCount(), audit(session).violations().toString());
+        assertEquals(
+                0, audit(session).violationCount(), audit(session).violations().toString());
         assertEquals(0, stats.errorCount(), stats.errors().toString());
         assertEquals(8, session.framesIn());
     }
@@ -225,7 +237,8 @@ class EngineSessionTest {
         assertEquals(4, audit(session).lastProcessed(), "frames of the old connection are ignored");
         session.close().get();
         assertEquals(1, audit(session).resumes());
-        assertEquals(0, audit(session).violationCount(), audit(session).violations().toString());
+        assertEquals(
+                0, audit(session).violationCount(), audit(session).violations().toString());
         assertEquals(0, stats.errorCount(), stats.errors().toString());
     }
 
@@ -282,7 +295,9 @@ class EngineSessionTest {
         assertNull(c.bearer, "websocketd gets no token");
         assertTrue(ready.isDone(), "the connection is the session");
         session.send("m1", TextNode.valueOf("abc"), 5 * MS);
-        assertEquals("{\"type\":\"message\",\"id\":\"m1\",\"data\":\"abc\"}", c.sent.get(0),
+        assertEquals(
+                "{\"type\":\"message\",\"id\":\"m1\",\"data\":\"abc\"}",
+                c.sent.get(0),
                 "the same bytes as the gateway's message line to its worker");
         c.listener.frame("{\"type\":\"delta\",\"id\":\"m1\",\"text\":\"a\"}", 6 * MS);
         c.listener.frame("{\"type\":\"result\",\"id\":\"m1\",\"text\":\"abc\"}", 8 * MS);
@@ -295,7 +310,8 @@ class EngineSessionTest {
         session.close().get();
         assertEquals(1, c.sent.size(), "no ack, no ping, no end frame");
         assertEquals(0, audit(session).events(), "lines carry no seq: measured, not audited");
-        assertEquals(0, audit(session).violationCount(), audit(session).violations().toString());
+        assertEquals(
+                0, audit(session).violationCount(), audit(session).violations().toString());
     }
 
     @Test
@@ -313,7 +329,10 @@ class EngineSessionTest {
         frame(second, new ServerMessage.Status(2, SessionState.PROCESSING, null), 11 * MS);
         frame(second, new ServerMessage.Pong(), 12 * MS);
         session.close().get();
-        assertEquals(1, audit(session).violationKinds().get("short_tail"), audit(session).violations().toString());
+        assertEquals(
+                1,
+                audit(session).violationKinds().get("short_tail"),
+                audit(session).violations().toString());
     }
 
     @Test

@@ -31,28 +31,55 @@ class EngineSteadyIT {
         assertEquals("netty", engine.path("client").asText());
         assertTrue(engine.path("results_in_window").asLong() > 0, engine.toString());
         assertTrue(engine.path("server_cpu_us_per_message").isNumber(), engine.toString());
-        // accepted, 3 deltas and the result; a status processing and idle around each turn unless turns queue back to back.
+        // accepted, 3 deltas and the result; a status processing and idle around each turn unless turns queue back to
+        // back.
         assertTrue(engine.path("frames_in_per_message").asDouble() >= 5.0, engine.toString());
         return report;
     }
 
     private static JsonNode run(Path out, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("steady", "--launch-gateway",
-                "--gateway-jar", ROOT.resolve("gateway/target/gateway.jar").toString(),
-                "--gateway-config", ROOT.resolve("config/bench/echo.yaml").toString(), "--secret", SECRET,
-                "--sessions", "4", "--duration", "2s", "--warmup", "1s", "--out", out.toString(), "--no-progress"));
+        List<String> args = new ArrayList<>(List.of(
+                "steady",
+                "--launch-gateway",
+                "--gateway-jar",
+                ROOT.resolve("gateway/target/gateway.jar").toString(),
+                "--gateway-config",
+                ROOT.resolve("config/bench/echo.yaml").toString(),
+                "--secret",
+                SECRET,
+                "--sessions",
+                "4",
+                "--duration",
+                "2s",
+                "--warmup",
+                "1s",
+                "--out",
+                out.toString(),
+                "--no-progress"));
         args.addAll(List.of(extra));
         int exit = Main.run(args.toArray(String[]::new));
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals(0, exit, Files.readString(out.resolve("report.txt")));
-        assertTrue(report.path("audit").path("passed").asBoolean(), report.path("audit").toString());
+        assertTrue(
+                report.path("audit").path("passed").asBoolean(),
+                report.path("audit").toString());
         JsonNode audit = report.path("audit");
-        assertTrue(audit.path("answered").asLong() > 0 && audit.path("answered").asLong() == audit.path("messages").asLong(),
+        assertTrue(
+                audit.path("answered").asLong() > 0
+                        && audit.path("answered").asLong()
+                                == audit.path("messages").asLong(),
                 "every message's turn checked against the echo worker's: " + audit);
-        assertTrue(audit.path("deltas_checked").asLong() >= 3 * audit.path("answered").asLong(), audit.toString());
+        assertTrue(
+                audit.path("deltas_checked").asLong()
+                        >= 3 * audit.path("answered").asLong(),
+                audit.toString());
         assertEquals(0, report.path("errors").size(), report.path("errors").toString());
-        assertEquals(4, report.path("sessions_end").path("ended").asInt(), report.path("sessions_end").toString());
-        assertEquals(0, report.path("sessions_end").path("gateway_live_sessions").asInt(-1));
+        assertEquals(
+                4,
+                report.path("sessions_end").path("ended").asInt(),
+                report.path("sessions_end").toString());
+        assertEquals(
+                0, report.path("sessions_end").path("gateway_live_sessions").asInt(-1));
         return report;
     }
 
@@ -60,7 +87,9 @@ class EngineSteadyIT {
     void openLoop(@TempDir Path out) throws Exception {
         JsonNode report = steady(out, "--rate", "80");
         assertEquals("open", report.path("engine").path("loop").asText());
-        assertEquals(160, report.path("latency_ms").path("round_trip").path("count").asLong(),
+        assertEquals(
+                160,
+                report.path("latency_ms").path("round_trip").path("count").asLong(),
                 "80 msg/s for the 2 measured seconds, every one answered");
         assertEquals(3, report.path("client_warmup").path("ready").asInt());
     }
@@ -77,6 +106,7 @@ class EngineSteadyIT {
     void theTyrusClientStillRunsSteady(@TempDir Path out) throws Exception {
         JsonNode report = run(out, "--client", "tyrus", "--rate", "40");
         assertTrue(report.path("engine").isMissingNode(), "the Tyrus path has no engine section");
-        assertEquals(80, report.path("latency_ms").path("round_trip").path("count").asLong());
+        assertEquals(
+                80, report.path("latency_ms").path("round_trip").path("count").asLong());
     }
 }

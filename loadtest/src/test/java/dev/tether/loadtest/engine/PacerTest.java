@@ -42,7 +42,11 @@ class PacerTest {
     void openLoopSendsEachMessageAtItsTimeAndCountsALateOneFromItsTime() {
         long start = clock.get();
         // 1,000 msg/s over 2 sessions: this one (index 1) is due at 1, 3, 5, ... ms.
-        Pacer pacer = Pacer.open(channel.eventLoop(), clock::get, sent::add, new SessionSchedule(start, 1_000, 1, 2),
+        Pacer pacer = Pacer.open(
+                channel.eventLoop(),
+                clock::get,
+                sent::add,
+                new SessionSchedule(start, 1_000, 1, 2),
                 start + 10_000_000);
         pacer.start();
         assertEquals(List.of(), sent, "nothing is due yet");

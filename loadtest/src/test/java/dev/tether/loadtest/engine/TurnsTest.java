@@ -30,7 +30,8 @@ class TurnsTest {
         assertEquals(1, first.getTotalCount());
         assertEquals(3_000.0, (double) first.getMaxValue(), 3.0, "3 ms in microseconds");
         assertEquals(1, roundTrip.getTotalCount());
-        assertEquals(6_000.0, (double) roundTrip.getMaxValue(), 6.0, "6 ms from the scheduled time, not from the late send");
+        assertEquals(
+                6_000.0, (double) roundTrip.getMaxValue(), 6.0, "6 ms from the scheduled time, not from the late send");
         assertEquals(1, stats.resultCount());
         assertTrue(turns.isEmpty());
         assertFalse(turns.event("m1", true, 20 * MS), "a second result is not ours any more");

@@ -52,8 +52,21 @@ class WsClientHandlerTest {
     private EmbeddedChannel channel() {
         DefaultHttpHeaders headers = new DefaultHttpHeaders();
         headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer t");
-        WsClientHandler handler = new WsClientHandler(WebSocketClientHandshakerFactory.newHandshaker(URI.create("ws://127.0.0.1:9/ws"),
-                WebSocketVersion.V13, null, false, headers, 65536, true, false, -1, false, false), listener, 5_000);
+        WsClientHandler handler = new WsClientHandler(
+                WebSocketClientHandshakerFactory.newHandshaker(
+                        URI.create("ws://127.0.0.1:9/ws"),
+                        WebSocketVersion.V13,
+                        null,
+                        false,
+                        headers,
+                        65536,
+                        true,
+                        false,
+                        -1,
+                        false,
+                        false),
+                listener,
+                5_000);
         return new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(65536), handler);
     }
 
@@ -69,8 +82,12 @@ class WsClientHandlerTest {
     }
 
     private static String accept(String request) throws Exception {
-        String key = request.lines().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("sec-websocket-key:")).findFirst().orElseThrow()
-                .substring("sec-websocket-key:".length()).trim();
+        String key = request.lines()
+                .filter(l -> l.toLowerCase(Locale.ROOT).startsWith("sec-websocket-key:"))
+                .findFirst()
+                .orElseThrow()
+                .substring("sec-websocket-key:".length())
+                .trim();
         byte[] sha1 = MessageDigest.getInstance("SHA-1")
                 .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
         return Base64.getEncoder().encodeToString(sha1);
@@ -90,7 +107,8 @@ class WsClientHandlerTest {
         ch.writeInbound(ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: " + accept(request) + "\r\n\r\n"));
         byte[] payload = "{\"type\":\"pong\"}".getBytes(StandardCharsets.UTF_8);
-        ByteBuf frame = Unpooled.buffer().writeByte(0x81).writeByte(payload.length).writeBytes(payload);
+        ByteBuf frame =
+                Unpooled.buffer().writeByte(0x81).writeByte(payload.length).writeBytes(payload);
         ch.writeInbound(frame);
         ch.writeInbound(Unpooled.buffer().writeByte(0x88).writeByte(2).writeShort(1000));
         assertEquals(List.of("opened", "frame {\"type\":\"pong\"}", "closed 1000"), calls);
@@ -105,7 +123,8 @@ class WsClientHandlerTest {
     void aRefusedUpgradeIsReportedWithItsStatusAndNothingElse() {
         EmbeddedChannel ch = channel();
         request(ch);
-        ch.writeInbound(ascii("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
+        ch.writeInbound(
+                ascii("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
         assertEquals(List.of("refused 401"), calls);
         assertFalse(ch.isOpen());
         assertFalse(ch.finish());

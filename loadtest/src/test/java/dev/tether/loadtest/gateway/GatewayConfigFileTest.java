@@ -30,12 +30,15 @@ class GatewayConfigFileTest {
 
     @Test
     void theEchoBenchConfigNamesItsDeltas() {
-        assertEquals(TurnModel.echo(3), GatewayConfigFile.read(ROOT.resolve("config/bench/echo.yaml")).turnModel());
+        assertEquals(
+                TurnModel.echo(3),
+                GatewayConfigFile.read(ROOT.resolve("config/bench/echo.yaml")).turnModel());
     }
 
     @Test
     void aDerivedCopyChangesOnlyWhatItSays(@TempDir Path dir) throws Exception {
-        Path file = Files.writeString(dir.resolve("g.yaml"), "sessions:\n  reconnect_window: 6s\nheartbeat:\n  interval: 500ms\n");
+        Path file = Files.writeString(
+                dir.resolve("g.yaml"), "sessions:\n  reconnect_window: 6s\nheartbeat:\n  interval: 500ms\n");
         GatewayConfigFile original = GatewayConfigFile.read(file);
         Path written = original.with("sessions", "replay_max_messages", 16).write(dir.resolve("out/derived.yaml"));
         GatewayConfigFile derived = GatewayConfigFile.read(written);
@@ -48,9 +51,11 @@ class GatewayConfigFileTest {
     @Test
     void aDottedPathWithAnEmptyKeyIsRefused() {
         GatewayConfigFile defaults = GatewayConfigFile.defaults();
-        assertEquals("batched", defaults.with("sessions.redis.write_mode", "batched").redisWriteMode());
+        assertEquals(
+                "batched", defaults.with("sessions.redis.write_mode", "batched").redisWriteMode());
         for (String path : new String[] {"sessions.redis.write_mode.", "sessions..write_mode", ".sessions", ""}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> defaults.with(path, "batched"));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> defaults.with(path, "batched"));
             assertEquals("not a dotted key: '" + path + "'", e.getMessage());
         }
     }
@@ -58,7 +63,9 @@ class GatewayConfigFileTest {
     @Test
     void aDurationThatIsNotOneNamesItsKey(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("g.yaml"), "heartbeat:\n  timeout: soon\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GatewayConfigFile.read(file).heartbeatTimeout());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> GatewayConfigFile.read(file).heartbeatTimeout());
         assertEquals(true, e.getMessage().contains("heartbeat.timeout: soon"), e.getMessage());
     }
 }

@@ -46,9 +46,13 @@ class GatewayProcessIT {
         ProcessHandle handle = ProcessHandle.of(gateway.pid()).orElseThrow();
         try {
             assertTrue(gateway.port() > 0);
-            assertEquals("ws://127.0.0.1:" + gateway.port() + "/ws", gateway.wsUri().toString());
-            HttpResponse<String> ready = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(gateway.httpUri().resolve("/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(
+                    "ws://127.0.0.1:" + gateway.port() + "/ws", gateway.wsUri().toString());
+            HttpResponse<String> ready = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(gateway.httpUri().resolve("/readyz"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ready.statusCode());
             assertTrue(gateway.warmWorkers().isEmpty(), "an echo gateway has no pool");
             assertTrue(Files.readString(log).contains("listening on"), "its output goes to the log file");
@@ -62,7 +66,8 @@ class GatewayProcessIT {
     void aGatewayThatCannotStartFailsWithItsOutput() throws Exception {
         assumeTrue(Files.isRegularFile(JAR), "no " + JAR.toAbsolutePath() + " (run mvn verify from the root)");
         Path config = Files.writeString(dir.resolve("gateway.yaml"), "worker:\n  kind: nonsense\n");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> GatewayProcess.launch(JAR, config, Map.of(), Duration.ofSeconds(60)));
         assertTrue(e.getMessage().contains("exited"), e.getMessage());
     }

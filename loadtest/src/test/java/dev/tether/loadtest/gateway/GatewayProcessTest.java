@@ -23,7 +23,9 @@ class GatewayProcessTest {
                 "{\"level\":\"INFO\",\"message\":\"listening on 0.0.0.0:8080 (path /ws, transport nio)\"}");
         assertTrue(json.find());
         assertEquals("8080", json.group(2));
-        assertFalse(GatewayProcess.LISTENING.matcher("INFO AdminServer - admin listening on 127.0.0.1:9091").find());
+        assertFalse(GatewayProcess.LISTENING
+                .matcher("INFO AdminServer - admin listening on 127.0.0.1:9091")
+                .find());
     }
 
     @Test

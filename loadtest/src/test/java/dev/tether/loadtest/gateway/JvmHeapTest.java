@@ -34,9 +34,13 @@ class JvmHeapTest {
 
     @Test
     void serialAndZgc() {
-        assertEquals((10L + 20) * 1024, JvmHeap.parseUsedBytes(
-                " def new generation   total 9216K, used 10K [0x0)\n tenured generation   total 20480K, used 20K [0x0)\n"));
-        assertEquals(12L * 1024 * 1024, JvmHeap.parseUsedBytes(" ZHeap           used 12M, capacity 64M, max capacity 1024M\n"));
+        assertEquals(
+                (10L + 20) * 1024,
+                JvmHeap.parseUsedBytes(
+                        " def new generation   total 9216K, used 10K [0x0)\n tenured generation   total 20480K, used 20K [0x0)\n"));
+        assertEquals(
+                12L * 1024 * 1024,
+                JvmHeap.parseUsedBytes(" ZHeap           used 12M, capacity 64M, max capacity 1024M\n"));
     }
 
     @Test

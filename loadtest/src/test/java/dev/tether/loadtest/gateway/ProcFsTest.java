@@ -56,7 +56,8 @@ class ProcFsTest {
         // 100 ticks/s: 150 ticks in 1 s by the root is 150 % (one and a half cores).
         assertEquals(150.0, ProcessSampler.cpuPercent(Map.of(1L, 1000L), Map.of(1L, 1150L), 1000, 100), 1e-9);
         // A new child adds all its ticks; a child that went away adds nothing; time is 2 s.
-        assertEquals(25.0, ProcessSampler.cpuPercent(Map.of(1L, 0L, 3L, 500L), Map.of(1L, 20L, 2L, 30L), 2000, 100), 1e-9);
+        assertEquals(
+                25.0, ProcessSampler.cpuPercent(Map.of(1L, 0L, 3L, 500L), Map.of(1L, 20L, 2L, 30L), 2000, 100), 1e-9);
         assertEquals(0.0, ProcessSampler.cpuPercent(Map.of(), Map.of(1L, 5L), 0, 100), 1e-9);
     }
 

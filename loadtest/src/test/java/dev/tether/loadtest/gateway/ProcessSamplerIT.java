@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.testkit.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import dev.tether.testkit.Poll;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -44,8 +43,8 @@ class ProcessSamplerIT {
         // A shell with two single-threaded children: 1 thread alone, 3 as a tree.
         Process shell = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
         try (ProcessSampler alone = ProcessSampler.start(shell.pid(), Duration.ofMillis(20));
-                ProcessSampler tree = ProcessSampler.start(shell.pid(),
-                        new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
+                ProcessSampler tree = ProcessSampler.start(
+                        shell.pid(), new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
             awaitLast(tree, s -> s.threads() == 3, "the tree's 3 threads");
             ProcessSampler.Sample withTree = tree.samples().get(tree.samples().size() - 1);
             ProcessSampler.Sample single = awaitSamples(alone, 1).get(0);
@@ -63,18 +62,27 @@ class ProcessSamplerIT {
         // A shell (the "gateway") with two sleeping children (its "workers").
         Process shell = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
         try (ProcessSampler alone = ProcessSampler.start(shell.pid(), Duration.ofMillis(20));
-                ProcessSampler tree = ProcessSampler.start(shell.pid(),
-                        new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
+                ProcessSampler tree = ProcessSampler.start(
+                        shell.pid(), new ProcessSampler.Options(Duration.ofMillis(20), Clock.systemUTC(), true, 0))) {
             awaitLast(tree, s -> s.descendants() == 2, "both children");
             ProcessSampler.Sample split = tree.samples().get(tree.samples().size() - 1);
             ProcessSampler.Sample single = awaitSamples(alone, 1).get(0);
-            long childrenRss = shell.descendants().mapToLong(ProcessSamplerIT::rssOf).sum();
+            long childrenRss =
+                    shell.descendants().mapToLong(ProcessSamplerIT::rssOf).sum();
 
             assertEquals(split.rootRssBytes() + split.descendantsRssBytes(), split.rssBytes(), "the total is the sum");
             assertTrue(split.descendantsRssBytes() > 0, split.toString());
             // A sleeping sh and two sleeping sleeps hold still: each part matches its own reading.
-            assertEquals((double) single.rssBytes(), (double) split.rootRssBytes(), single.rssBytes() / 10.0, "the shell alone: " + split);
-            assertEquals((double) childrenRss, (double) split.descendantsRssBytes(), childrenRss / 10.0, "the two children: " + split);
+            assertEquals(
+                    (double) single.rssBytes(),
+                    (double) split.rootRssBytes(),
+                    single.rssBytes() / 10.0,
+                    "the shell alone: " + split);
+            assertEquals(
+                    (double) childrenRss,
+                    (double) split.descendantsRssBytes(),
+                    childrenRss / 10.0,
+                    "the two children: " + split);
             assertEquals(0, single.descendants(), "without descendants none are read");
             assertEquals(0, single.descendantsRssBytes());
         } finally {
@@ -99,8 +107,8 @@ class ProcessSamplerIT {
 
     @Test
     void heapReadingsEveryNthSample() {
-        try (ProcessSampler sampler = ProcessSampler.start(PID,
-                new ProcessSampler.Options(Duration.ofMillis(50), Clock.systemUTC(), false, 2))) {
+        try (ProcessSampler sampler = ProcessSampler.start(
+                PID, new ProcessSampler.Options(Duration.ofMillis(50), Clock.systemUTC(), false, 2))) {
             List<ProcessSampler.Sample> samples = awaitSamples(sampler, 2);
             assertNotNull(samples.get(0).heapUsedBytes(), "heap read through jcmd at the first sample");
             assertTrue(samples.get(0).heapUsedBytes() > 0);
@@ -130,7 +138,10 @@ class ProcessSamplerIT {
     }
 
     private static void awaitLast(ProcessSampler sampler, Predicate<ProcessSampler.Sample> condition, String what) {
-        Poll.until(what, DEADLINE, sampler::samples,
+        Poll.until(
+                what,
+                DEADLINE,
+                sampler::samples,
                 samples -> !samples.isEmpty() && condition.test(samples.get(samples.size() - 1)));
     }
 

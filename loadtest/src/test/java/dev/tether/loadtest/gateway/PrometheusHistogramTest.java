@@ -24,7 +24,8 @@ class PrometheusHistogramTest {
     }
 
     private static PrometheusHistogram warm(PrometheusText text) {
-        return PrometheusHistogram.read(text, "tether_session_start_seconds", l -> "warm".equals(l.get("start"))).orElseThrow();
+        return PrometheusHistogram.read(text, "tether_session_start_seconds", l -> "warm".equals(l.get("start")))
+                .orElseThrow();
     }
 
     @Test
@@ -34,8 +35,9 @@ class PrometheusHistogramTest {
         assertEquals(0.025, h.mean(), 1e-12);
         assertEquals(0.005, h.quantile(0.25), 1e-12, "rank 5 of the 10 in [0, 0.01]");
         assertEquals(0.01 + 0.09 * 0.8, h.quantile(0.9), 1e-12, "rank 18: 8 of the 10 in (0.01, 0.1]");
-        PrometheusHistogram cold = PrometheusHistogram.read(metrics(0, 0, 0, 0), "tether_session_start_seconds",
-                l -> "cold".equals(l.get("start"))).orElseThrow();
+        PrometheusHistogram cold = PrometheusHistogram.read(
+                        metrics(0, 0, 0, 0), "tether_session_start_seconds", l -> "cold".equals(l.get("start")))
+                .orElseThrow();
         assertEquals(0.1, cold.quantile(0.5), 1e-12, "past the last finite bound: that bound");
     }
 
@@ -48,6 +50,7 @@ class PrometheusHistogramTest {
         assertEquals(0.05, between.mean(), 1e-12);
         assertEquals(0.005, between.quantile(0.25), 1e-12);
         assertTrue(Double.isNaN(before.minus(before).quantile(0.5)), "nothing between two equal readings");
-        assertTrue(PrometheusHistogram.read(metrics(0, 0, 0, 0), "missing", l -> true).isEmpty());
+        assertTrue(PrometheusHistogram.read(metrics(0, 0, 0, 0), "missing", l -> true)
+                .isEmpty());
     }
 }

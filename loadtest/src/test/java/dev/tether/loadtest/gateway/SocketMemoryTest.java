@@ -23,7 +23,10 @@ class SocketMemoryTest {
         SocketMemory gateway = SocketMemory.parse(SS, 100);
         assertEquals(3, gateway.sockets());
         assertEquals(1280 + 2816 + 768, gateway.bytes());
-        assertEquals(new SocketMemory(1, 768), SocketMemory.parse(SS, 300), "a socket shared by two processes counts for both");
+        assertEquals(
+                new SocketMemory(1, 768),
+                SocketMemory.parse(SS, 300),
+                "a socket shared by two processes counts for both");
         assertEquals(new SocketMemory(0, 0), SocketMemory.parse(SS, 1));
     }
 }

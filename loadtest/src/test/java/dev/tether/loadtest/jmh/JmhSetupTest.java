@@ -24,9 +24,16 @@ class JmhSetupTest {
             assertNotNull(in, "META-INF/BenchmarkList: the JMH annotation processor did not run");
             list = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        for (String benchmark : List.of("CodecBenchmark_encodeEvent", "CodecBenchmark_decodeEvent", "CodecBenchmark_encodeMessage",
-                "CodecBenchmark_decodeMessage", "ReplayBufferBenchmark_appendEvictByCount", "ReplayBufferBenchmark_appendEvictByBytes",
-                "ReplayBufferBenchmark_appendThenAck", "ReplayBufferBenchmark_replayLast10", "ReplayBufferBenchmark_replayAll")) {
+        for (String benchmark : List.of(
+                "CodecBenchmark_encodeEvent",
+                "CodecBenchmark_decodeEvent",
+                "CodecBenchmark_encodeMessage",
+                "CodecBenchmark_decodeMessage",
+                "ReplayBufferBenchmark_appendEvictByCount",
+                "ReplayBufferBenchmark_appendEvictByBytes",
+                "ReplayBufferBenchmark_appendThenAck",
+                "ReplayBufferBenchmark_replayLast10",
+                "ReplayBufferBenchmark_replayAll")) {
             assertTrue(list.contains(benchmark + "_jmhTest"), benchmark);
         }
     }
@@ -41,7 +48,8 @@ class JmhSetupTest {
         assertEquals(1, defaults.seconds);
 
         JmhCommand custom = new JmhCommand();
-        new CommandLine(custom).parseArgs("--include", "ReplayBuffer", "--forks", "2", "--jvm-args", "-Xmx1g -XX:+UseParallelGC");
+        new CommandLine(custom)
+                .parseArgs("--include", "ReplayBuffer", "--forks", "2", "--jvm-args", "-Xmx1g -XX:+UseParallelGC");
         assertEquals("ReplayBuffer", custom.include);
         assertEquals(2, custom.forks);
         assertEquals(List.of("-Xmx1g", "-XX:+UseParallelGC"), List.of(custom.jvmArgs));

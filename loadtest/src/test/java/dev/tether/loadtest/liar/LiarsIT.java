@@ -54,24 +54,60 @@ class LiarsIT {
     private static final Path CHAOS_CONFIG = ROOT.resolve("config/bench/chaos.yaml");
     private static final String SECRET = "liars-it-secret-0123456789abcdef0123456789";
     /** Small runs: cuts every half second or so, back within 200 ms, resumes 1-4 seqs below what was processed. */
-    private static final List<String> SMALL = List.of("--sessions", "3", "--rate", "30", "--duration", "3s", "--warmup", "0s",
-            "--cut-interval", "500ms", "--offline-max", "200ms", "--rewind-max", "4", "--client-warmup", "0",
-            "--end-timeout", "5s", "--no-progress", "--seed", "12", "--secret", SECRET);
+    private static final List<String> SMALL = List.of(
+            "--sessions",
+            "3",
+            "--rate",
+            "30",
+            "--duration",
+            "3s",
+            "--warmup",
+            "0s",
+            "--cut-interval",
+            "500ms",
+            "--offline-max",
+            "200ms",
+            "--rewind-max",
+            "4",
+            "--client-warmup",
+            "0",
+            "--end-timeout",
+            "5s",
+            "--no-progress",
+            "--seed",
+            "12",
+            "--secret",
+            SECRET);
     /** Plain cuts and resumes only: nothing else interferes with the lie, and no user is away for long at the end. */
-    private static final List<String> PLAIN = List.of("--half-open-ratio", "0", "--expire-ratio", "0", "--race-ratio", "0",
-            "--handshake-cut-ratio", "0", "--replay-cut-ratio", "0", "--drain-timeout", "3s");
+    private static final List<String> PLAIN = List.of(
+            "--half-open-ratio",
+            "0",
+            "--expire-ratio",
+            "0",
+            "--race-ratio",
+            "0",
+            "--handshake-cut-ratio",
+            "0",
+            "--replay-cut-ratio",
+            "0",
+            "--drain-timeout",
+            "3s");
 
     @TempDir
     static Path dir;
+
     private static GatewayProcess honest;
     private static GatewayProcess lyingWorkers;
     private static Path lyingWorkerConfig;
 
     @BeforeAll
     static void gateways() throws Exception {
-        assertTrue(Files.isRegularFile(GATEWAY_JAR), GATEWAY_JAR + " is missing: run with the gateway module (mvn -pl gateway,loadtest -am verify)");
+        assertTrue(
+                Files.isRegularFile(GATEWAY_JAR),
+                GATEWAY_JAR + " is missing: run with the gateway module (mvn -pl gateway,loadtest -am verify)");
         honest = launch(CHAOS_CONFIG, "honest.log");
-        lyingWorkerConfig = TestGatewayConfig.write(dir.resolve("lying-worker.yaml"), lyingWorkerConfig(workerClasspath()));
+        lyingWorkerConfig =
+                TestGatewayConfig.write(dir.resolve("lying-worker.yaml"), lyingWorkerConfig(workerClasspath()));
         lyingWorkers = launch(lyingWorkerConfig, "lying-workers.log");
         assertTrue(lyingWorkers.awaitWarm(3, Duration.ofSeconds(90)), "3 warm lying workers");
     }
@@ -82,18 +118,22 @@ class LiarsIT {
     }
 
     private static GatewayProcess launch(Path config, String log) {
-        return GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config).withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
-                .withLogFile(dir.resolve(log)).withAwaitReady(true).withStartTimeout(Duration.ofSeconds(90)));
+        return GatewayProcess.launch(GatewayProcess.Launch.of(GATEWAY_JAR, config)
+                .withEnv(Map.of("TETHER_JWT_SECRET", SECRET))
+                .withLogFile(dir.resolve(log))
+                .withAwaitReady(true)
+                .withStartTimeout(Duration.ofSeconds(90)));
     }
 
     /** Runs chaos against {@code url}; returns the exit code and the report. */
     private static Run chaos(Path out, URI url, Path config, List<String> extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("chaos", "--out", out.toString(), "--url", url.toString(),
-                "--gateway-config", config.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "chaos", "--out", out.toString(), "--url", url.toString(), "--gateway-config", config.toString()));
         args.addAll(SMALL);
         args.addAll(extra);
         int exit = Main.run(args.toArray(String[]::new));
-        return new Run(exit, new ObjectMapper().readTree(out.resolve("report.json").toFile()));
+        return new Run(
+                exit, new ObjectMapper().readTree(out.resolve("report.json").toFile()));
     }
 
     private record Run(int exit, JsonNode report) {
@@ -113,9 +153,25 @@ class LiarsIT {
     void anHonestGatewayBehindTheProxyPassesAHarshRun(@TempDir Path out) throws Exception {
         try (LyingProxy proxy = new LyingProxy(address(honest), LyingProxy.Lie.NONE)) {
             // Half-open cuts keep users away for the heartbeat's timeout: the drain waits for them to come back.
-            Run run = chaos(out, proxy.uri(), CHAOS_CONFIG, List.of("--race-ratio", "0.3", "--handshake-cut-ratio", "0.2",
-                    "--replay-cut-ratio", "0.2", "--resend-ratio", "0.2", "--fresh-resend-ratio", "0.1", "--half-open-ratio", "0.2",
-                    "--drain-timeout", "12s"));
+            Run run = chaos(
+                    out,
+                    proxy.uri(),
+                    CHAOS_CONFIG,
+                    List.of(
+                            "--race-ratio",
+                            "0.3",
+                            "--handshake-cut-ratio",
+                            "0.2",
+                            "--replay-cut-ratio",
+                            "0.2",
+                            "--resend-ratio",
+                            "0.2",
+                            "--fresh-resend-ratio",
+                            "0.1",
+                            "--half-open-ratio",
+                            "0.2",
+                            "--drain-timeout",
+                            "12s"));
             assertEquals(0, run.exit(), run.summary());
             assertTrue(run.audit().path("passed").asBoolean(), run.summary());
             assertTrue(run.report().path("chaos").path("resumes").asLong() > 0, run.summary());
@@ -137,7 +193,8 @@ class LiarsIT {
 
     @ParameterizedTest(name = "{0} fails the run with {1}")
     @MethodSource("gatewayLies")
-    void aGatewayThatLiesAboutTheStreamFailsTheRun(LyingProxy.Lie lie, ViolationKind expected, @TempDir Path out) throws Exception {
+    void aGatewayThatLiesAboutTheStreamFailsTheRun(LyingProxy.Lie lie, ViolationKind expected, @TempDir Path out)
+            throws Exception {
         try (LyingProxy proxy = new LyingProxy(address(honest), lie)) {
             Run run = chaos(out, proxy.uri(), CHAOS_CONFIG, PLAIN);
             assertTrue(proxy.lies() > 0, "the proxy never told its lie: " + run.summary());
@@ -166,7 +223,8 @@ class LiarsIT {
     @ParameterizedTest(name = "a worker that lies '{0}' fails the run with {1}")
     @MethodSource("workerLies")
     void aWorkerThatLiesFailsTheRun(String lie, ViolationKind expected, @TempDir Path out) throws Exception {
-        Run run = chaos(out, lyingWorkers.wsUri(), lyingWorkerConfig, plainWith("--subject-prefix", "liar-" + lie + "-"));
+        Run run =
+                chaos(out, lyingWorkers.wsUri(), lyingWorkerConfig, plainWith("--subject-prefix", "liar-" + lie + "-"));
         assertEquals(1, run.exit(), run.summary());
         assertTrue(run.audit().path("violation_kinds").has(expected.wire()), run.summary());
         assertEquals(1, run.audit().path("violation_kinds").size(), "only the lie is found: " + run.summary());
@@ -187,8 +245,13 @@ class LiarsIT {
     /** The lying worker's class path: its own classes, the protocol's (EchoText) and Jackson's. */
     private static String workerClasspath() throws URISyntaxException {
         List<String> entries = new ArrayList<>();
-        for (Class<?> type : List.of(LyingWorker.class, EchoText.class, ObjectMapper.class, JsonFactory.class, JsonInclude.class)) {
-            entries.add(Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        for (Class<?> type :
+                List.of(LyingWorker.class, EchoText.class, ObjectMapper.class, JsonFactory.class, JsonInclude.class)) {
+            entries.add(Path.of(type.getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI())
+                    .toString());
         }
         return String.join(File.pathSeparator, entries);
     }

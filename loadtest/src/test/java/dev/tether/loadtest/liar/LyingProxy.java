@@ -131,7 +131,8 @@ final class LyingProxy implements AutoCloseable {
         }
 
         void clientToGateway() {
-            try (InputStream in = client.getInputStream(); OutputStream out = upstream.getOutputStream()) {
+            try (InputStream in = client.getInputStream();
+                    OutputStream out = upstream.getOutputStream()) {
                 out.write(request(headers(in)).getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 in.transferTo(out);
@@ -143,7 +144,8 @@ final class LyingProxy implements AutoCloseable {
         }
 
         void gatewayToClient() {
-            try (InputStream in = upstream.getInputStream(); OutputStream out = client.getOutputStream()) {
+            try (InputStream in = upstream.getInputStream();
+                    OutputStream out = client.getOutputStream()) {
                 String head = headers(in);
                 out.write(head.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
@@ -255,7 +257,7 @@ final class LyingProxy implements AutoCloseable {
                         return List.of(payload, fifth);
                     }
                 }
-                default -> { }
+                default -> {}
             }
             return flushHeld(payload);
         }

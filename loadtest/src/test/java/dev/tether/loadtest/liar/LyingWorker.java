@@ -52,7 +52,7 @@ public final class LyingWorker {
                 case "shutdown" -> {
                     return;
                 }
-                default -> { }
+                default -> {}
             }
         }
     }
@@ -65,7 +65,8 @@ public final class LyingWorker {
 
     private void turn(String id, JsonNode data) {
         String text = EchoText.of(data);
-        List<String> deltas = new ArrayList<>(EchoText.split(text, Math.max(0, data.path("deltas").asInt(3))));
+        List<String> deltas = new ArrayList<>(
+                EchoText.split(text, Math.max(0, data.path("deltas").asInt(3))));
         long delayNanos = Math.max(0, data.path("delay_ms").asLong(20)) * 1_000_000;
         String result = text;
         if (++turns % 5 == 2 && deltas.size() >= 2) {
@@ -74,7 +75,7 @@ public final class LyingWorker {
                 case "corrupt" -> result = text + "!";
                 case "duplicate" -> deltas.add(1, deltas.get(0));
                 case "reorder" -> Collections.swap(deltas, 0, 1);
-                default -> { }
+                default -> {}
             }
         }
         for (String delta : deltas) {

@@ -12,10 +12,10 @@ import dev.tether.loadtest.audit.SessionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.audit.TurnModel;
 import dev.tether.loadtest.audit.ViolationKind;
-import dev.tether.protocol.ServerMessage;
-import dev.tether.protocol.SessionState;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.gateway.ProcessSampler;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -58,9 +58,12 @@ class ReportBuilderTest {
                 .stats(stats, 70)
                 .audit(AuditSummary.of(List.of(audit)))
                 .section("chaos", ReportBuilder.object().put("cuts", 3))
-                .process(42, List.of(new ProcessSampler.Sample(1.0, 1_000_000, 0, 0, 20, 50.0, null),
-                        new ProcessSampler.Sample(2.0, 2_000_000, 600 * MIB, 10, 21, 60.0, 123L),
-                        new ProcessSampler.Sample(3.0, 3_000_000, 100 * MIB, 2, 22, 70.0, null)))
+                .process(
+                        42,
+                        List.of(
+                                new ProcessSampler.Sample(1.0, 1_000_000, 0, 0, 20, 50.0, null),
+                                new ProcessSampler.Sample(2.0, 2_000_000, 600 * MIB, 10, 21, 60.0, 123L),
+                                new ProcessSampler.Sample(3.0, 3_000_000, 100 * MIB, 2, 22, 70.0, null)))
                 .build();
     }
 
@@ -79,25 +82,84 @@ class ReportBuilderTest {
         assertEquals("2030-01-01T00:00:00Z", report.path("started_at").asText());
         assertEquals(60.0, report.path("duration_s").asDouble());
         assertEquals(10.0, report.path("warmup_s").asDouble());
-        assertTrue(names(report).containsAll(Set.of("options", "latency_ms", "timeline", "throughput", "errors",
-                "close_codes", "audit", "chaos", "gateway")), names(report).toString());
-        assertEquals(Set.of("count", "mean", "p50", "p90", "p99", "p999", "max", "percentiles"),
+        assertTrue(
+                names(report)
+                        .containsAll(Set.of(
+                                "options",
+                                "latency_ms",
+                                "timeline",
+                                "throughput",
+                                "errors",
+                                "close_codes",
+                                "audit",
+                                "chaos",
+                                "gateway")),
+                names(report).toString());
+        assertEquals(
+                Set.of("count", "mean", "p50", "p90", "p99", "p999", "max", "percentiles"),
                 names(report.path("latency_ms").path("round_trip")));
-        assertEquals(Set.of("p", "ms"), names(report.path("latency_ms").path("round_trip").path("percentiles").get(0)));
-        assertEquals(Set.of("t_s", "sent", "results", "errors", "sessions", "p50_ms", "p99_ms", "max_ms"),
+        assertEquals(
+                Set.of("p", "ms"),
+                names(report.path("latency_ms")
+                        .path("round_trip")
+                        .path("percentiles")
+                        .get(0)));
+        assertEquals(
+                Set.of("t_s", "sent", "results", "errors", "sessions", "p50_ms", "p99_ms", "max_ms"),
                 names(report.path("timeline").get(0)));
-        assertEquals(Set.of("offered_per_s", "sent_per_s", "results_per_s", "events_per_s"), names(report.path("throughput")));
-        assertEquals(Set.of("passed", "sessions", "events", "messages", "answered", "deltas_checked", "unpredictable_turns",
-                "resumes", "resumes_replaying_new", "replayed_new", "replayed_seen", "lost", "gaps", "gaps_without_loss", "gap_hit_messages",
-                "crashed_turns", "turn_counts_checked", "interrupted_turns", "refused_messages", "expired_sessions", "expired_messages",
-                "duplicates_acknowledged", "duplicates_delivered", "violation_count", "lost_ranges", "violation_kinds",
-                "violations"), names(report.path("audit")));
-        assertEquals(Set.of("session", "kind", "detail"), names(report.path("audit").path("violations").get(0)));
-        assertEquals(Set.of("t_s", "rss_bytes", "gateway_rss_bytes", "workers_rss_bytes", "worker_processes", "threads",
-                "cpu_pct", "heap_used_bytes"), names(report.path("gateway").path("samples").get(0)));
-        assertEquals(Set.of("gateway_rss_bytes", "workers_rss_bytes", "total_rss_bytes", "worker_processes"),
+        assertEquals(
+                Set.of("offered_per_s", "sent_per_s", "results_per_s", "events_per_s"),
+                names(report.path("throughput")));
+        assertEquals(
+                Set.of(
+                        "passed",
+                        "sessions",
+                        "events",
+                        "messages",
+                        "answered",
+                        "deltas_checked",
+                        "unpredictable_turns",
+                        "resumes",
+                        "resumes_replaying_new",
+                        "replayed_new",
+                        "replayed_seen",
+                        "lost",
+                        "gaps",
+                        "gaps_without_loss",
+                        "gap_hit_messages",
+                        "crashed_turns",
+                        "turn_counts_checked",
+                        "interrupted_turns",
+                        "refused_messages",
+                        "expired_sessions",
+                        "expired_messages",
+                        "duplicates_acknowledged",
+                        "duplicates_delivered",
+                        "violation_count",
+                        "lost_ranges",
+                        "violation_kinds",
+                        "violations"),
+                names(report.path("audit")));
+        assertEquals(
+                Set.of("session", "kind", "detail"),
+                names(report.path("audit").path("violations").get(0)));
+        assertEquals(
+                Set.of(
+                        "t_s",
+                        "rss_bytes",
+                        "gateway_rss_bytes",
+                        "workers_rss_bytes",
+                        "worker_processes",
+                        "threads",
+                        "cpu_pct",
+                        "heap_used_bytes"),
+                names(report.path("gateway").path("samples").get(0)));
+        assertEquals(
+                Set.of("gateway_rss_bytes", "workers_rss_bytes", "total_rss_bytes", "worker_processes"),
                 names(report.path("gateway").path("memory")));
-        assertEquals(Set.of("start", "peak", "end"), names(report.path("gateway").path("memory").path("total_rss_bytes")));
+        assertEquals(
+                Set.of("start", "peak", "end"),
+                names(report.path("gateway").path("memory").path("total_rss_bytes")));
         assertEquals(42, report.path("gateway").path("pid").asLong());
     }
 
@@ -112,10 +174,23 @@ class ReportBuilderTest {
         assertEquals(1, report.path("errors").path("error_rate_limited").asLong());
         assertEquals(1, report.path("close_codes").path("1000").asLong());
         assertFalse(report.path("audit").path("passed").asBoolean());
-        assertEquals(ViolationKind.SEQ_GAP.wire(), report.path("audit").path("violations").get(0).path("kind").asText());
-        assertEquals(1, report.path("audit").path("violation_kinds").path("seq_gap").asLong());
-        assertTrue(report.path("gateway").path("samples").get(0).path("heap_used_bytes").isNull());
-        assertEquals(123, report.path("gateway").path("samples").get(1).path("heap_used_bytes").asLong());
+        assertEquals(
+                ViolationKind.SEQ_GAP.wire(),
+                report.path("audit").path("violations").get(0).path("kind").asText());
+        assertEquals(
+                1, report.path("audit").path("violation_kinds").path("seq_gap").asLong());
+        assertTrue(report.path("gateway")
+                .path("samples")
+                .get(0)
+                .path("heap_used_bytes")
+                .isNull());
+        assertEquals(
+                123,
+                report.path("gateway")
+                        .path("samples")
+                        .get(1)
+                        .path("heap_used_bytes")
+                        .asLong());
         assertEquals(100 / 70.0, report.path("throughput").path("sent_per_s").asDouble(), 1e-9);
     }
 
@@ -133,16 +208,35 @@ class ReportBuilderTest {
         assertEquals(3_000_000, memory.path("gateway_rss_bytes").path("peak").asLong());
         assertEquals(600 * MIB, memory.path("workers_rss_bytes").path("peak").asLong());
         assertEquals(100 * MIB, memory.path("workers_rss_bytes").path("end").asLong());
-        assertEquals(2_000_000 + 600 * MIB, memory.path("total_rss_bytes").path("peak").asLong());
+        assertEquals(
+                2_000_000 + 600 * MIB,
+                memory.path("total_rss_bytes").path("peak").asLong());
         assertEquals(10, memory.path("worker_processes").path("peak").asInt());
 
         String text = TextReport.render(report);
-        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "gateway JVM",
-                1_000_000 / (double) MIB, 3_000_000 / (double) MIB, 3_000_000 / (double) MIB)), text);
-        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "workers", 0.0, 600.0, 100.0)), text);
-        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "total",
-                1_000_000 / (double) MIB, 600 + 2_000_000 / (double) MIB, 100 + 3_000_000 / (double) MIB)), text);
-        assertTrue(text.contains(String.format(Locale.ROOT, "  %-30s %9d %9d %9d", "worker processes", 0, 10, 2)), text);
+        assertTrue(
+                text.contains(String.format(
+                        Locale.ROOT,
+                        "  %-30s %9.1f %9.1f %9.1f",
+                        "gateway JVM",
+                        1_000_000 / (double) MIB,
+                        3_000_000 / (double) MIB,
+                        3_000_000 / (double) MIB)),
+                text);
+        assertTrue(
+                text.contains(String.format(Locale.ROOT, "  %-30s %9.1f %9.1f %9.1f", "workers", 0.0, 600.0, 100.0)),
+                text);
+        assertTrue(
+                text.contains(String.format(
+                        Locale.ROOT,
+                        "  %-30s %9.1f %9.1f %9.1f",
+                        "total",
+                        1_000_000 / (double) MIB,
+                        600 + 2_000_000 / (double) MIB,
+                        100 + 3_000_000 / (double) MIB)),
+                text);
+        assertTrue(
+                text.contains(String.format(Locale.ROOT, "  %-30s %9d %9d %9d", "worker processes", 0, 10, 2)), text);
     }
 
     @Test
@@ -150,7 +244,9 @@ class ReportBuilderTest {
         JsonNode gateway = sample();
         JsonNode baseline = sample();
         JsonNode report = new ReportBuilder("steady", "gateway", Instant.EPOCH, 1, 0)
-                .section("latency_ms", gateway.path("latency_ms")).baseline(baseline).build();
+                .section("latency_ms", gateway.path("latency_ms"))
+                .baseline(baseline)
+                .build();
         assertEquals("steady", report.path("baseline").path("scenario").asText());
         assertEquals(1.0, report.path("ratios").path("round_trip_p50").asDouble(), 1e-9);
         assertEquals(1.0, report.path("ratios").path("round_trip_p99").asDouble(), 1e-9);

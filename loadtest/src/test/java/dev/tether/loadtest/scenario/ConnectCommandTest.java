@@ -12,7 +12,8 @@ class ConnectCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static ObjectNode report(double p50, double p90, double p99) throws Exception {
-        return (ObjectNode) JSON.readTree("{\"latency_ms\":{\"ready_warm\":{\"p50\":" + p50 + ",\"p90\":" + p90 + ",\"p99\":" + p99 + "}}}");
+        return (ObjectNode) JSON.readTree(
+                "{\"latency_ms\":{\"ready_warm\":{\"p50\":" + p50 + ",\"p90\":" + p90 + ",\"p99\":" + p99 + "}}}");
     }
 
     @Test

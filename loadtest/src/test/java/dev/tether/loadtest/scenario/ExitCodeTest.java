@@ -36,8 +36,16 @@ class ExitCodeTest {
 
     @Test
     void aTargetThatCannotBeReachedIsASetupError(@TempDir Path out) {
-        assertEquals(2, Main.run("steady", "--launch-gateway", "--gateway-jar", out.resolve("missing.jar").toString(),
-                "--out", out.toString(), "--no-progress"));
+        assertEquals(
+                2,
+                Main.run(
+                        "steady",
+                        "--launch-gateway",
+                        "--gateway-jar",
+                        out.resolve("missing.jar").toString(),
+                        "--out",
+                        out.toString(),
+                        "--no-progress"));
     }
 
     @Test

@@ -36,7 +36,8 @@ class ProgressTest {
     @Test
     void countingStepsUpToTheTotal() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Progress progress = Progress.open(true, "resume", 2, "rounds", false, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+        try (Progress progress = Progress.open(
+                true, "resume", 2, "rounds", false, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
             progress.step("round one");
             progress.step("round two");
         }
@@ -48,7 +49,8 @@ class ProgressTest {
     @Test
     void disabledItPrintsNothing() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Progress progress = Progress.open(false, "steady", 10, "s", false, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+        try (Progress progress =
+                Progress.open(false, "steady", 10, "s", false, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
             progress.update(5, "anything");
             progress.step("anything");
         }

@@ -31,8 +31,11 @@ class TokensTest {
         Instant now = Instant.parse("2030-01-01T00:00:00Z");
         HmacTokenMinter minter = new HmacTokenMinter(SECRET, Duration.ofSeconds(20), Clock.fixed(now, ZoneOffset.UTC));
         String token = minter.token(3, "lt-user-3");
-        var jws = Jwts.parser().verifyWith(Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8)))
-                .clock(() -> Date.from(now)).build().parseSignedClaims(token);
+        var jws = Jwts.parser()
+                .verifyWith(Keys.hmacShaKeyFor(SECRET.getBytes(StandardCharsets.UTF_8)))
+                .clock(() -> Date.from(now))
+                .build()
+                .parseSignedClaims(token);
         Claims claims = jws.getPayload();
         assertEquals("HS256", jws.getHeader().getAlgorithm());
         assertEquals("lt-user-3", claims.getSubject());
@@ -45,8 +48,12 @@ class TokensTest {
     void aTokenSignedWithAnotherSecretDoesNotVerify() {
         String token = new HmacTokenMinter(SECRET, Duration.ofMinutes(1), Clock.systemUTC()).token(0, "a");
         byte[] other = "another-secret-of-at-least-thirty-two-bytes!!".getBytes(StandardCharsets.UTF_8);
-        assertThrows(SignatureException.class,
-                () -> Jwts.parser().verifyWith(Keys.hmacShaKeyFor(other)).build().parseSignedClaims(token));
+        assertThrows(
+                SignatureException.class,
+                () -> Jwts.parser()
+                        .verifyWith(Keys.hmacShaKeyFor(other))
+                        .build()
+                        .parseSignedClaims(token));
     }
 
     @Test
@@ -76,10 +83,12 @@ class TokensTest {
 
     @Test
     void aShortSecretOrNoTtlIsRefusedWithTheReason() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new HmacTokenMinter("short", Duration.ofMinutes(1), Clock.systemUTC()));
         assertTrue(e.getMessage().contains("at least 32"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new HmacTokenMinter(SECRET, Duration.ZERO, Clock.systemUTC()));
+        assertThrows(
+                IllegalArgumentException.class, () -> new HmacTokenMinter(SECRET, Duration.ZERO, Clock.systemUTC()));
     }
 
     @Test

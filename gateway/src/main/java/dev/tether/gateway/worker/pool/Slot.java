@@ -42,10 +42,12 @@ final class Slot {
     final CompletableFuture<Worker> claim;
     /** The launcher that starts (or started) it, of configuration {@link #generation}. */
     WorkerLauncher launcher;
+
     int generation;
     State state = State.LAUNCHING;
     /** Set once launched. */
     Worker worker;
+
     ScheduledFuture<?> initTimer;
     /** A background spawn of the current configuration that will join the warm pool when ready. */
     boolean pendingWarm;

@@ -21,7 +21,11 @@ final class SpawnGovernor {
     static final long UNTIL_EVENT = Long.MAX_VALUE;
 
     /** What a failure did to the breaker. */
-    enum Outcome { COUNTED, OPENED, REOPENED }
+    enum Outcome {
+        COUNTED,
+        OPENED,
+        REOPENED
+    }
 
     private final long spawnInterval;
     private final long backoffInitial;
@@ -90,10 +94,12 @@ final class SpawnGovernor {
     /** Why a cold start (a session found no warm worker) may not spawn now, or {@code null} if it may. */
     String refuseCold(long now) {
         return switch (breaker(now)) {
-            case OPEN -> "worker spawning paused by the circuit breaker after " + consecutiveFailures
-                    + " consecutive spawn failures (pool.breaker_failures), for another "
-                    + Durations.format(Duration.ofNanos(openUntil - now)) + "; last failure: " + lastFailure;
-            case HALF_OPEN -> trialInFlight ? "worker spawning paused by the circuit breaker; a trial spawn is in progress" : null;
+            case OPEN ->
+                "worker spawning paused by the circuit breaker after " + consecutiveFailures
+                        + " consecutive spawn failures (pool.breaker_failures), for another "
+                        + Durations.format(Duration.ofNanos(openUntil - now)) + "; last failure: " + lastFailure;
+            case HALF_OPEN ->
+                trialInFlight ? "worker spawning paused by the circuit breaker; a trial spawn is in progress" : null;
             case CLOSED -> null;
         };
     }

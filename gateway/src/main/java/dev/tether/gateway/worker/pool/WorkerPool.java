@@ -1,9 +1,9 @@
 package dev.tether.gateway.worker.pool;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import static java.util.Objects.requireNonNull;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.Durations;
@@ -247,9 +247,18 @@ public final class WorkerPool implements WorkerSource {
         lock.lock();
         try {
             long now = ticker.read();
-            return new PoolStatus(slots.warm(), slots.starting(), slots.live(), config.minIdle(),
-                    config.maxWorkers(), spawned, governor.spawnFailures(), governor.consecutiveFailures(),
-                    governor.breaker(now), Duration.ofNanos(governor.failureDelay(now)), governor.lastFailure(),
+            return new PoolStatus(
+                    slots.warm(),
+                    slots.starting(),
+                    slots.live(),
+                    config.minIdle(),
+                    config.maxWorkers(),
+                    spawned,
+                    governor.spawnFailures(),
+                    governor.consecutiveFailures(),
+                    governor.breaker(now),
+                    Duration.ofNanos(governor.failureDelay(now)),
+                    governor.lastFailure(),
                     closed);
         } finally {
             lock.unlock();
@@ -289,7 +298,8 @@ public final class WorkerPool implements WorkerSource {
         }
         log.info("worker pool closing: stopping {} idle and starting workers", toStop.size());
         toStop.forEach(Worker::stop);
-        claims.forEach(claim -> claim.completeExceptionally(new WorkerUnavailableException("worker pool is shutting down")));
+        claims.forEach(
+                claim -> claim.completeExceptionally(new WorkerUnavailableException("worker pool is shutting down")));
         completeTerminatedIf(done);
     }
 
@@ -362,7 +372,8 @@ public final class WorkerPool implements WorkerSource {
         }
         CompletionStage<? extends Worker> launching;
         try {
-            launching = requireNonNull(slot.resume == null ? slot.launcher.launch() : slot.launcher.launch(slot.resume),
+            launching = requireNonNull(
+                    slot.resume == null ? slot.launcher.launch() : slot.launcher.launch(slot.resume),
                     "launcher returned null");
         } catch (Exception e) {
             fail(slot, "launch failed: " + reason(e), null);
@@ -386,8 +397,13 @@ public final class WorkerPool implements WorkerSource {
                 stop = true;
             } else {
                 slots.move(slot, Slot.State.STARTING);
-                slot.initTimer = RefillSchedule.schedule(scheduler, () -> fail(slot, "not ready within pool.init_timeout ("
-                        + Durations.format(config.initTimeout()) + ")", worker), config.initTimeout().toNanos());
+                slot.initTimer = RefillSchedule.schedule(
+                        scheduler,
+                        () -> fail(
+                                slot,
+                                "not ready within pool.init_timeout (" + Durations.format(config.initTimeout()) + ")",
+                                worker),
+                        config.initTimeout().toNanos());
             }
         } finally {
             lock.unlock();
@@ -525,15 +541,21 @@ public final class WorkerPool implements WorkerSource {
             lock.unlock();
         }
         if (current) {
-            log.warn("{} spawn failed ({} in a row, backing off {}): {}", slot.who(), inARow,
-                    Durations.format(Duration.ofNanos(backoff)), reason);
+            log.warn(
+                    "{} spawn failed ({} in a row, backing off {}): {}",
+                    slot.who(),
+                    inARow,
+                    Durations.format(Duration.ofNanos(backoff)),
+                    reason);
         } else {
             log.warn("{} of a replaced configuration failed to start: {}", slot.who(), reason);
         }
         if (outcome != SpawnGovernor.Outcome.COUNTED) {
-            log.warn("worker spawn circuit breaker {} after {} consecutive failures: spawning paused for {}"
-                    + " (pool.breaker_cooldown), cold starts refused",
-                    outcome == SpawnGovernor.Outcome.OPENED ? "opened" : "reopened (trial spawn failed)", inARow,
+            log.warn(
+                    "worker spawn circuit breaker {} after {} consecutive failures: spawning paused for {}"
+                            + " (pool.breaker_cooldown), cold starts refused",
+                    outcome == SpawnGovernor.Outcome.OPENED ? "opened" : "reopened (trial spawn failed)",
+                    inARow,
                     Durations.format(config.breakerCooldown()));
         }
         if (kill != null) {

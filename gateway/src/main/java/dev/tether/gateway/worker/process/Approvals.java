@@ -33,8 +33,10 @@ final class Approvals {
     /** What the CLI is told when the user did not allow: their message, or why nobody answered. */
     static String denial(RequestOutcome outcome, JsonNode data) {
         return switch (outcome) {
-            case ANSWERED -> data != null && data.path("message").isTextual() ? data.path("message").textValue()
-                    : "The user denied this.";
+            case ANSWERED ->
+                data != null && data.path("message").isTextual()
+                        ? data.path("message").textValue()
+                        : "The user denied this.";
             case TIMEOUT -> "Nobody answered in time: denied.";
             case CANCELLED -> "The request was cancelled: denied.";
         };

@@ -42,6 +42,7 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     static final String SESSION_FIELD = "claude_session_id";
     /** The checkpoint field with the working directory the conversation is kept under. */
     static final String CWD_FIELD = "cwd";
+
     private static final Pattern WORK_DIR_NAME = Pattern.compile("w-[A-Za-z0-9_.-]{1,64}");
     private static final String INIT_ID = "tether-initialize";
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
@@ -52,6 +53,7 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     private final String startedFor;
     /** The input of each tool approval waiting, by request id: an allow sends it back unchanged. */
     private final Map<String, JsonNode> approvals = new HashMap<>();
+
     private boolean ready;
     private Path workDir;
     private String checkpointed;
@@ -83,8 +85,11 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
         }
         Path dir = Path.of(cwd).normalize();
         Path root = workRoot.toAbsolutePath().normalize();
-        return dir.isAbsolute() && root.equals(dir.getParent()) && WORK_DIR_NAME.matcher(dir.getFileName().toString()).matches()
-                ? dir : null;
+        return dir.isAbsolute()
+                        && root.equals(dir.getParent())
+                        && WORK_DIR_NAME.matcher(dir.getFileName().toString()).matches()
+                ? dir
+                : null;
     }
 
     /** The CLI session id in a checkpoint, if it has a well-formed one (it is put on a command line). */
@@ -148,14 +153,21 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
         }
         if (!"can_use_tool".equals(request.path("subtype").textValue())) {
             ObjectNode refusal = JSON.objectNode().put("type", "control_response");
-            refusal.putObject("response").put("subtype", "error").put("request_id", id)
-                    .put("error", "not supported by this client: " + request.path("subtype").asText("?"));
+            refusal.putObject("response")
+                    .put("subtype", "error")
+                    .put("request_id", id)
+                    .put(
+                            "error",
+                            "not supported by this client: "
+                                    + request.path("subtype").asText("?"));
             peer.write(refusal);
             return;
         }
         JsonNode input = request.path("input");
         approvals.put(id, input);
-        ObjectNode approval = JSON.objectNode().put("kind", "approval").put("tool", request.path("tool_name").asText(""));
+        ObjectNode approval = JSON.objectNode()
+                .put("kind", "approval")
+                .put("tool", request.path("tool_name").asText(""));
         approval.set("input", input.isMissingNode() ? JSON.objectNode() : input);
         approval.set("detail", line);
         peer.request(id, approval);
@@ -168,8 +180,9 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
 
     @Override
     public void send(String id, JsonNode data) {
-        String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
-                : data.toString();
+        String text = data.isTextual()
+                ? data.textValue()
+                : data.path("text").isTextual() ? data.path("text").textValue() : data.toString();
         ObjectNode user = JSON.objectNode().put("type", "user");
         user.putObject("message").put("role", "user").put("content", text);
         user.putNull("parent_tool_use_id");
@@ -179,7 +192,8 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
 
     @Override
     public void interrupt() {
-        ObjectNode interrupt = JSON.objectNode().put("type", "control_request").put("request_id", "tether-interrupt-" + ++interrupts);
+        ObjectNode interrupt =
+                JSON.objectNode().put("type", "control_request").put("request_id", "tether-interrupt-" + ++interrupts);
         interrupt.putObject("request").put("subtype", "interrupt");
         peer.write(interrupt);
     }
@@ -200,7 +214,8 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
             decision.put("message", Approvals.denial(outcome, data));
         }
         ObjectNode line = JSON.objectNode().put("type", "control_response");
-        ObjectNode response = line.putObject("response").put("subtype", "success").put("request_id", requestId);
+        ObjectNode response =
+                line.putObject("response").put("subtype", "success").put("request_id", requestId);
         response.set("response", decision);
         peer.write(line);
     }

@@ -40,6 +40,7 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     static final String NAME = "codex-app-server";
     /** The checkpoint field with the thread id. */
     static final String THREAD_FIELD = "codex_thread_id";
+
     private static final String INIT_ID = "tether-initialize";
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
@@ -55,6 +56,7 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     private final Map<String, JsonNode> approvals = new HashMap<>();
     /** Messages that came before the thread was open, in order. */
     private final Queue<ObjectNode> waiting = new ArrayDeque<>();
+
     private boolean ready;
     private String threadId;
     private String turnId;
@@ -75,7 +77,10 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     @Override
     public void started() {
         ObjectNode params = JSON.objectNode();
-        params.putObject("clientInfo").put("name", "tether").put("title", "Tether session gateway").put("version", "1");
+        params.putObject("clientInfo")
+                .put("name", "tether")
+                .put("title", "Tether session gateway")
+                .put("version", "1");
         ObjectNode init = JSON.objectNode().put("id", INIT_ID).put("method", "initialize");
         init.set("params", params);
         peer.write(init);
@@ -94,7 +99,9 @@ final class CodexAppServerProtocol implements WorkerProtocol {
         } else if (hasMethod) {
             notification(line);
         } else {
-            peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "a line that is neither a JSON-RPC request, answer nor notification: ignored");
+            peer.problem(
+                    WorkerOutputHandler.PROTOCOL_ERROR,
+                    "a line that is neither a JSON-RPC request, answer nor notification: ignored");
         }
     }
 
@@ -115,14 +122,18 @@ final class CodexAppServerProtocol implements WorkerProtocol {
             case "thread/start", "thread/resume" -> {
                 if (error != null && "thread/resume".equals(method)) {
                     // The thread is not there (another node's files, or removed): a new one, said out loud.
-                    peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "codex could not resume thread " + resumed + " ("
-                            + error.path("message").asText("no reason") + "): a new thread was started");
+                    peer.problem(
+                            WorkerOutputHandler.PROTOCOL_ERROR,
+                            "codex could not resume thread " + resumed + " ("
+                                    + error.path("message").asText("no reason") + "): a new thread was started");
                     startThread();
                     return;
                 }
                 if (error != null) {
-                    peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "codex could not start a thread: "
-                            + error.path("message").asText("no reason"));
+                    peer.problem(
+                            WorkerOutputHandler.PROTOCOL_ERROR,
+                            "codex could not start a thread: "
+                                    + error.path("message").asText("no reason"));
                     return;
                 }
                 threadId = line.path("result").path("thread").path("id").asText(null);
@@ -141,18 +152,20 @@ final class CodexAppServerProtocol implements WorkerProtocol {
                     turnId = line.path("result").path("turn").path("id").asText(turnId);
                 }
             }
-            default -> { }
+            default -> {}
         }
     }
 
     private void serverRequest(JsonNode id, ObjectNode line) {
         String method = line.path("method").asText();
         JsonNode params = line.path("params");
-        if ("item/commandExecution/requestApproval".equals(method) || "item/fileChange/requestApproval".equals(method)) {
+        if ("item/commandExecution/requestApproval".equals(method)
+                || "item/fileChange/requestApproval".equals(method)) {
             String requestId = "codex-" + instance + "-" + id.asText();
             approvals.put(requestId, id);
             boolean command = method.startsWith("item/commandExecution");
-            ObjectNode approval = JSON.objectNode().put("kind", "approval").put("tool", command ? "commandExecution" : "fileChange");
+            ObjectNode approval =
+                    JSON.objectNode().put("kind", "approval").put("tool", command ? "commandExecution" : "fileChange");
             approval.set("input", command ? params.path("command") : params);
             approval.set("detail", line);
             peer.request(requestId, approval);
@@ -195,8 +208,9 @@ final class CodexAppServerProtocol implements WorkerProtocol {
 
     @Override
     public void send(String id, JsonNode data) {
-        String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
-                : data.toString();
+        String text = data.isTextual()
+                ? data.textValue()
+                : data.path("text").isTextual() ? data.path("text").textValue() : data.toString();
         ObjectNode params = JSON.objectNode();
         params.putArray("input").addObject().put("type", "text").put("text", text);
         if (threadId == null) {
@@ -214,7 +228,9 @@ final class CodexAppServerProtocol implements WorkerProtocol {
     @Override
     public void interrupt() {
         if (threadId != null && turnId != null) {
-            request("turn/interrupt", JSON.objectNode().put("threadId", threadId).put("turnId", turnId));
+            request(
+                    "turn/interrupt",
+                    JSON.objectNode().put("threadId", threadId).put("turnId", turnId));
         }
     }
 

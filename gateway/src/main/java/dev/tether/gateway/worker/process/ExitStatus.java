@@ -33,8 +33,7 @@ final class ExitStatus {
         NAMES[31] = "SIGSYS";
     }
 
-    private ExitStatus() {
-    }
+    private ExitStatus() {}
 
     /** The exit for a status as {@link Process#exitValue()} returns it. */
     static WorkerExit decode(int code) {

@@ -26,8 +26,7 @@ abstract class LineStreamHandler extends ChannelInboundHandlerAdapter implements
     }
 
     /** Called after each read's lines were delivered. */
-    void afterRead() {
-    }
+    void afterRead() {}
 
     /** The stream ended; its last line, if any, was delivered. */
     abstract void ended();
@@ -62,7 +61,8 @@ abstract class LineStreamHandler extends ChannelInboundHandlerAdapter implements
         // A broken pipe or a reset: the worker is gone, and its exit says how. Anything else is a
         // bug of the gateway's own handling, said out loud: closing the socket ends the worker.
         if (!(cause instanceof IOException)) {
-            LoggerFactory.getLogger(LineStreamHandler.class).warn("worker output handling failed; closing its connection", cause);
+            LoggerFactory.getLogger(LineStreamHandler.class)
+                    .warn("worker output handling failed; closing its connection", cause);
         }
         Unwatched.close(ctx);
     }

@@ -47,8 +47,9 @@ final class LinesProtocol implements WorkerProtocol {
 
     @Override
     public void send(String id, JsonNode data) {
-        String text = data.isTextual() ? data.textValue() : data.path("text").isTextual() ? data.path("text").textValue()
-                : data.toString();
+        String text = data.isTextual()
+                ? data.textValue()
+                : data.path("text").isTextual() ? data.path("text").textValue() : data.toString();
         // One message is one line: a line break inside it would be read as two.
         stdin.writeLine(text.replace("\r\n", " ").replace('\n', ' ').replace('\r', ' '));
     }

@@ -32,8 +32,7 @@ public final class ProcessTree {
 
     private static final Path PROC = Path.of("/proc");
 
-    private ProcessTree() {
-    }
+    private ProcessTree() {}
 
     /** One line of {@code /proc/<pid>/stat}, the fields this class needs. */
     record Stat(long pid, char state, long ppid, long pgrp, long session) {
@@ -105,9 +104,13 @@ public final class ProcessTree {
             for (Stat stat : stats) {
                 pids.add(stat.pid());
                 children.computeIfAbsent(stat.ppid(), k -> new ArrayList<>()).add(stat.pid());
-                byGroupOrSession.computeIfAbsent(stat.pgrp(), k -> new ArrayList<>()).add(stat.pid());
+                byGroupOrSession
+                        .computeIfAbsent(stat.pgrp(), k -> new ArrayList<>())
+                        .add(stat.pid());
                 if (stat.session() != stat.pgrp()) {
-                    byGroupOrSession.computeIfAbsent(stat.session(), k -> new ArrayList<>()).add(stat.pid());
+                    byGroupOrSession
+                            .computeIfAbsent(stat.session(), k -> new ArrayList<>())
+                            .add(stat.pid());
                 }
             }
         }
@@ -172,8 +175,8 @@ public final class ProcessTree {
     /** The parsed {@code /proc/<pid>/stat}, empty when the process does not exist. Not for event loops. */
     static Optional<Stat> stat(long pid) {
         try {
-            return Optional.ofNullable(parseStat(Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"),
-                    StandardCharsets.ISO_8859_1)));
+            return Optional.ofNullable(parseStat(
+                    Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.ISO_8859_1)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -217,13 +220,14 @@ public final class ProcessTree {
         if (rest.length < 4 || rest[0].isEmpty()) {
             return null;
         }
-        return new Stat(pid, rest[0].charAt(0), Long.parseLong(rest[1]), Long.parseLong(rest[2]), Long.parseLong(rest[3]));
+        return new Stat(
+                pid, rest[0].charAt(0), Long.parseLong(rest[1]), Long.parseLong(rest[2]), Long.parseLong(rest[3]));
     }
 
     private static long vmRssBytes(long pid) {
         try {
-            for (String line : Files.readAllLines(PROC.resolve(Long.toString(pid)).resolve("status"),
-                    StandardCharsets.ISO_8859_1)) {
+            for (String line : Files.readAllLines(
+                    PROC.resolve(Long.toString(pid)).resolve("status"), StandardCharsets.ISO_8859_1)) {
                 if (line.startsWith("VmRSS:")) {
                     String[] parts = line.substring(6).trim().split("\\s+", -1);
                     return Long.parseLong(parts[0]) * 1024L;

@@ -68,15 +68,13 @@ public final class ProcessWorker implements Worker {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorker.class);
 
-    private record Binding(String sessionId, String subject, EventLoop loop, WorkerListener listener) {
-    }
+    private record Binding(String sessionId, String subject, EventLoop loop, WorkerListener listener) {}
 
     /**
      * What ending a worker took, for the gateway's shutdown summary: whether its tree needed
      * SIGTERM, whether any of it needed SIGKILL, and whether its working directory was removed.
      */
-    record Teardown(boolean sigterm, boolean sigkill, boolean workDirRemoved) {
-    }
+    record Teardown(boolean sigterm, boolean sigkill, boolean workDirRemoved) {}
 
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
@@ -88,6 +86,7 @@ public final class ProcessWorker implements Worker {
     private final WorkerOutputHandler output;
     /** What its stdio means ({@code worker.process.protocol}); called on the stdio channel's loop only. */
     private final WorkerProtocol protocol;
+
     private final Output sink = new Output();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<WorkerExit> exited = new CompletableFuture<>();
@@ -100,22 +99,30 @@ public final class ProcessWorker implements Worker {
     private volatile boolean silenced;
     /** Until the spawner reports the exit: only then may the pid be signalled. */
     private volatile boolean alive = true;
+
     private volatile String killReason;
     private volatile boolean workDirRemoved;
 
     // On the stdio channel's loop only:
     /** Writes issued and not yet on the socket. */
     private int stdinInFlight;
+
     private boolean stdinClosed;
     /** The stdio channel is on its way to the session's loop: writes wait here meanwhile. */
     private boolean moving;
+
     private final List<String> heldWrites = new ArrayList<>();
     /** Output lines dropped or broken so far; only the first few and then every 1000th are logged. */
     private long noisy;
 
     /** @param resume the checkpoint it was started to continue from (its protocol's start arguments), or null */
-    ProcessWorker(ProcessWorkerConfig config, ScheduledExecutorService timers, SpawnedProcess process, Path workDir,
-            WireCodec codec, JsonNode resume) {
+    ProcessWorker(
+            ProcessWorkerConfig config,
+            ScheduledExecutorService timers,
+            SpawnedProcess process,
+            Path workDir,
+            WireCodec codec,
+            JsonNode resume) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
         this.workDir = requireNonNull(workDir, "workDir");
@@ -125,8 +132,8 @@ public final class ProcessWorker implements Worker {
         this.stderr = process.stderr();
         this.killer = new TreeKiller(pid, () -> alive, timers, this::keys);
         this.protocol = WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)), resume);
-        this.output = new WorkerOutputHandler(config.maxLineBytes(), config.maxPendingEvents(), codec, sink,
-                protocol.rawLines());
+        this.output = new WorkerOutputHandler(
+                config.maxLineBytes(), config.maxPendingEvents(), codec, sink, protocol.rawLines());
         SpawnedProcess.claim(stdio, output);
         onStdioLoop(protocol::started);
         SpawnedProcess.claim(stderr, new StderrLogHandler(this::keys));
@@ -134,7 +141,8 @@ public final class ProcessWorker implements Worker {
     }
 
     @Override
-    public void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+    public void bind(
+            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
         requireNonNull(listener, "listener");
@@ -198,8 +206,12 @@ public final class ProcessWorker implements Worker {
                 protocol.shutdown();
                 closeStdin();
             });
-            Unwatched.schedule(timers, () -> killer.terminate("worker still running " + config.stopGrace() + " after shutdown",
-                    config.killGrace()), config.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
+            Unwatched.schedule(
+                    timers,
+                    () -> killer.terminate(
+                            "worker still running " + config.stopGrace() + " after shutdown", config.killGrace()),
+                    config.stopGrace().toNanos(),
+                    TimeUnit.NANOSECONDS);
         }
         return exited.thenApply(exit -> null);
     }
@@ -274,8 +286,8 @@ public final class ProcessWorker implements Worker {
     /** The log keys of this worker: {@code session} and {@code subject} once bound, {@code worker} (the pid). */
     LoggingEventBuilder keys(LoggingEventBuilder event) {
         Binding b = binding;
-        LoggingEventBuilder keyed = b == null ? event
-                : event.addKeyValue("session", b.sessionId()).addKeyValue("subject", b.subject());
+        LoggingEventBuilder keyed =
+                b == null ? event : event.addKeyValue("session", b.sessionId()).addKeyValue("subject", b.subject());
         return keyed.addKeyValue("worker", pid);
     }
 
@@ -356,24 +368,29 @@ public final class ProcessWorker implements Worker {
             return;
         }
         moving = true;
-        stdio.deregister().addListener(deregistered -> loop.register(stdio).addListener(registered -> {
-            moving = false;
-            List<String> held = List.copyOf(heldWrites.stream().filter(Objects::nonNull).toList());
-            boolean close = heldWrites.contains(null);
-            heldWrites.clear();
-            held.forEach(this::writeNow);
-            if (close) {
-                closeStdin();
-            }
-            if (!registered.isSuccess()) {
-                // A worker that closed its stdio before it was bound has nothing to move: its exit tells the rest.
-                (stdio.isOpen() ? keys(log.atWarn()) : keys(log.atDebug()))
-                        .log("cannot move the worker's stdio to its session's loop: {}", String.valueOf(registered.cause()));
-                Unwatched.close(stdio);
-                return;
-            }
-            output.resume();
-        }));
+        stdio.deregister()
+                .addListener(deregistered -> loop.register(stdio).addListener(registered -> {
+                    moving = false;
+                    List<String> held = List.copyOf(
+                            heldWrites.stream().filter(Objects::nonNull).toList());
+                    boolean close = heldWrites.contains(null);
+                    heldWrites.clear();
+                    held.forEach(this::writeNow);
+                    if (close) {
+                        closeStdin();
+                    }
+                    if (!registered.isSuccess()) {
+                        // A worker that closed its stdio before it was bound has nothing to move: its exit tells the
+                        // rest.
+                        (stdio.isOpen() ? keys(log.atWarn()) : keys(log.atDebug()))
+                                .log(
+                                        "cannot move the worker's stdio to its session's loop: {}",
+                                        String.valueOf(registered.cause()));
+                        Unwatched.close(stdio);
+                        return;
+                    }
+                    output.resume();
+                }));
     }
 
     /** The length of {@code state} written as JSON, counted without keeping the bytes. */
@@ -407,13 +424,17 @@ public final class ProcessWorker implements Worker {
 
     private void afterExit(int waitStatus) {
         alive = false;
-        WorkerExit status = waitStatus < 0 ? new WorkerExit(-1, 0, "exit not reported (the spawner went away)")
+        WorkerExit status = waitStatus < 0
+                ? new WorkerExit(-1, 0, "exit not reported (the spawner went away)")
                 : ExitStatus.fromWaitStatus(waitStatus);
-        WorkerExit exit = killReason == null ? status
+        WorkerExit exit = killReason == null
+                ? status
                 : new WorkerExit(status.code(), status.signal(), killReason + ", " + status.description());
-        ready.completeExceptionally(new IOException("worker " + describe() + " exited before it was ready: "
-                + exit.description()));
-        killer.killLeftovers(exit.description()).thenRun(() -> awaitStdout(exit)).exceptionally(Unwatched::logFailure);
+        ready.completeExceptionally(
+                new IOException("worker " + describe() + " exited before it was ready: " + exit.description()));
+        killer.killLeftovers(exit.description())
+                .thenRun(() -> awaitStdout(exit))
+                .exceptionally(Unwatched::logFailure);
     }
 
     /**
@@ -423,14 +444,15 @@ public final class ProcessWorker implements Worker {
      */
     private void awaitStdout(WorkerExit exit) {
         onStdioLoop(() -> output.paused(false)); // whatever the client's pace, the last lines go now
-        Unwatched.whenComplete(output.done().orTimeout(STDOUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS), (done, timeout) -> {
-            if (timeout != null) {
-                keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
-            }
-            Unwatched.close(stdio);
-            Unwatched.close(stderr);
-            timers.execute(() -> finish(exit));
-        });
+        Unwatched.whenComplete(
+                output.done().orTimeout(STDOUT_DRAIN.toNanos(), TimeUnit.NANOSECONDS), (done, timeout) -> {
+                    if (timeout != null) {
+                        keys(log.atWarn()).log("stdout still open after the worker exited; no longer read");
+                    }
+                    Unwatched.close(stdio);
+                    Unwatched.close(stderr);
+                    timers.execute(() -> finish(exit));
+                });
     }
 
     private void finish(WorkerExit exit) {
@@ -488,8 +510,10 @@ public final class ProcessWorker implements Worker {
             }
             long bytes = serializedLength(state);
             if (bytes > config.maxCheckpointBytes()) {
-                sink.problem(CHECKPOINT_TOO_LARGE, "a checkpoint of " + bytes + " bytes is over max_checkpoint_bytes ("
-                        + config.maxCheckpointBytes() + "): not kept, the previous one stays");
+                sink.problem(
+                        CHECKPOINT_TOO_LARGE,
+                        "a checkpoint of " + bytes + " bytes is over max_checkpoint_bytes ("
+                                + config.maxCheckpointBytes() + "): not kept, the previous one stays");
                 return;
             }
             listener.onCheckpoint(state);
@@ -530,8 +554,12 @@ public final class ProcessWorker implements Worker {
             Binding b = binding;
             if (!ready.isDone() || b == null || !b.loop().inEventLoop() || moving) {
                 if (dropped != null && shouldLog()) {
-                    keys(log.atInfo()).log("output of a worker {} dropped (#{}): {}", ready.isDone() ? "not yet bound" : "not yet ready",
-                            noisy, WorkerOutputHandler.excerpt(dropped.toString()));
+                    keys(log.atInfo())
+                            .log(
+                                    "output of a worker {} dropped (#{}): {}",
+                                    ready.isDone() ? "not yet bound" : "not yet ready",
+                                    noisy,
+                                    WorkerOutputHandler.excerpt(dropped.toString()));
                 }
                 return null;
             }

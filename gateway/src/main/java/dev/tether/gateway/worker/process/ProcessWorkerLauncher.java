@@ -69,8 +69,8 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
      * @param spawner starts the processes; the gateway's one
      * @param ledger the gateway's ledger of live workers, shared by all its launchers
      */
-    public ProcessWorkerLauncher(ProcessWorkerConfig config, ScheduledExecutorService timers, Spawner spawner,
-            WorkerLedger ledger) {
+    public ProcessWorkerLauncher(
+            ProcessWorkerConfig config, ScheduledExecutorService timers, Spawner spawner, WorkerLedger ledger) {
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
         this.spawner = requireNonNull(spawner, "spawner");
@@ -95,7 +95,10 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
         }
         List<String> entries = new ArrayList<>();
         for (String entry : classpath.split(File.pathSeparator, -1)) {
-            entries.add(entry.isEmpty() ? entry : Path.of(entry).toAbsolutePath().normalize().toString());
+            entries.add(
+                    entry.isEmpty()
+                            ? entry
+                            : Path.of(entry).toAbsolutePath().normalize().toString());
         }
         return String.join(File.pathSeparator, entries);
     }
@@ -160,7 +163,12 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
      * removed it: tried again every {@value #CLAIM_RETRY_MILLIS} ms on {@code timers}, never
      * blocking, for at most {@link #SPAWN_TIMEOUT}.
      */
-    private void claim(Path dir, long deadline, List<String> command, JsonNode resume, WorkerLedger.Entry entry,
+    private void claim(
+            Path dir,
+            long deadline,
+            List<String> command,
+            JsonNode resume,
+            WorkerLedger.Entry entry,
             CompletableFuture<ProcessWorker> started) {
         try {
             if (WorkDirs.createExactly(dir)) {
@@ -175,7 +183,8 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
             }
         } catch (IOException | RuntimeException e) {
             entry.abandoned();
-            started.completeExceptionally(new IOException("cannot start worker " + command + " in " + dir + ": " + e.getMessage(), e));
+            started.completeExceptionally(
+                    new IOException("cannot start worker " + command + " in " + dir + ": " + e.getMessage(), e));
             return;
         }
         if (System.nanoTime() - deadline > 0) {
@@ -184,11 +193,15 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
                     + dir + " of the session's previous worker is still there after " + SPAWN_TIMEOUT));
             return;
         }
-        Unwatched.schedule(timers, () -> claim(dir, deadline, command, resume, entry, started), CLAIM_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        Unwatched.schedule(
+                timers,
+                () -> claim(dir, deadline, command, resume, entry, started),
+                CLAIM_RETRY_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
-    private CompletionStage<ProcessWorker> spawnIn(Path workDir, List<String> command, JsonNode resume,
-            WorkerLedger.Entry entry) throws IOException {
+    private CompletionStage<ProcessWorker> spawnIn(
+            Path workDir, List<String> command, JsonNode resume, WorkerLedger.Entry entry) throws IOException {
         CompletionStage<SpawnedProcess> spawning;
         try {
             spawning = spawner.spawn(command, environment(workDir), workDir);
@@ -197,24 +210,28 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
             throw cannotStart(workDir, e);
         }
         CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
-        ScheduledFuture<?> timeout = timers.schedule(() -> started.completeExceptionally(
-                new IOException("cannot start worker " + command + ": not started within " + SPAWN_TIMEOUT)),
-                SPAWN_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
-        spawning.whenCompleteAsync((process, error) -> { // on timers: a failure removes the directory
-            timeout.cancel(false);
-            if (error != null) {
-                entry.abandoned();
-                started.completeExceptionally(cannotStart(workDir, error));
-                return;
-            }
-            ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec, resume);
-            entry.started(worker);
-            log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
-            if (!started.complete(worker)) {
-                log.warn("worker {} started after its launch had timed out: killing it", process.pid());
-                worker.kill();
-            }
-        }, timers);
+        ScheduledFuture<?> timeout = timers.schedule(
+                () -> started.completeExceptionally(
+                        new IOException("cannot start worker " + command + ": not started within " + SPAWN_TIMEOUT)),
+                SPAWN_TIMEOUT.toNanos(),
+                TimeUnit.NANOSECONDS);
+        spawning.whenCompleteAsync(
+                (process, error) -> { // on timers: a failure removes the directory
+                    timeout.cancel(false);
+                    if (error != null) {
+                        entry.abandoned();
+                        started.completeExceptionally(cannotStart(workDir, error));
+                        return;
+                    }
+                    ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec, resume);
+                    entry.started(worker);
+                    log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
+                    if (!started.complete(worker)) {
+                        log.warn("worker {} started after its launch had timed out: killing it", process.pid());
+                        worker.kill();
+                    }
+                },
+                timers);
         return started;
     }
 

@@ -66,8 +66,11 @@ public final class RssMonitor implements AutoCloseable {
      *     the process is gone
      * @param totals told what each round measured
      */
-    public RssMonitor(Supplier<? extends Iterable<? extends Holder>> holders, Duration interval,
-            Supplier<LongUnaryOperator> rounds, Totals totals) {
+    public RssMonitor(
+            Supplier<? extends Iterable<? extends Holder>> holders,
+            Duration interval,
+            Supplier<LongUnaryOperator> rounds,
+            Totals totals) {
         this.holders = requireNonNull(holders, "holders");
         this.interval = requireNonNull(interval, "interval");
         this.rounds = requireNonNull(rounds, "rounds");
@@ -106,8 +109,10 @@ public final class RssMonitor implements AutoCloseable {
                     holder.reportRss(worker, rss);
                 }
             } catch (RuntimeException e) {
-                log.atDebug().addKeyValue("session", holder.id())
-                        .addKeyValue("worker", pid.getAsLong()).log("rss sample of {} failed: {}", worker.describe(), e.toString());
+                log.atDebug()
+                        .addKeyValue("session", holder.id())
+                        .addKeyValue("worker", pid.getAsLong())
+                        .log("rss sample of {} failed: {}", worker.describe(), e.toString());
             }
         }
         totals.round(measured, total, max);

@@ -29,6 +29,7 @@ final class SpawnHello extends ChannelInboundHandlerAdapter {
 
     /** Gets each greeting: the channel's context and the greeting line (without its newline). */
     private final BiConsumer<ChannelHandlerContext, String> greeted;
+
     private CompositeByteBuf held;
     private boolean greeting = true;
     private boolean ended;
@@ -65,7 +66,8 @@ final class SpawnHello extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        String hello = held.readCharSequence(newline - held.readerIndex(), StandardCharsets.US_ASCII).toString();
+        String hello = held.readCharSequence(newline - held.readerIndex(), StandardCharsets.US_ASCII)
+                .toString();
         held.skipBytes(1);
         greeting = false;
         ctx.channel().config().setAutoRead(false);

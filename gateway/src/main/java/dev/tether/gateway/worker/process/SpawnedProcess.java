@@ -30,6 +30,7 @@ record SpawnedProcess(long pid, Channel stdio, Channel stderr, CompletionStage<I
      * connected reaches them first. Any thread; the work happens on the channel's loop.
      */
     static void claim(Channel channel, ChannelHandler... handlers) {
-        channel.eventLoop().execute(() -> channel.pipeline().get(SpawnHello.class).handOver(handlers));
+        channel.eventLoop()
+                .execute(() -> channel.pipeline().get(SpawnHello.class).handOver(handlers));
     }
 }

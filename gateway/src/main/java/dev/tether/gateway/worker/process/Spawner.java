@@ -11,9 +11,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.DomainSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
@@ -113,7 +113,9 @@ public final class Spawner implements AutoCloseable {
                         channel.pipeline().addLast(new SpawnHello(Spawner.this::greeted));
                     }
                 })
-                .bind(new DomainSocketAddress(socket.toFile())).sync().channel();
+                .bind(new DomainSocketAddress(socket.toFile()))
+                .sync()
+                .channel();
         this.helper = new ProcessBuilder(binary.toString(), socket.toString())
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -134,8 +136,8 @@ public final class Spawner implements AutoCloseable {
             throw new IOException("subprocess workers need Netty's native epoll transport (Linux), which is not "
                     + "available here: " + Epoll.unavailabilityCause());
         }
-        Path directory = Files.createTempDirectory("tether-spawn-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path directory = Files.createTempDirectory(
+                "tether-spawn-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Spawner spawner;
         try {
             spawner = new Spawner(directory, group);
@@ -147,8 +149,10 @@ public final class Spawner implements AutoCloseable {
             spawner.control.get(HELPER_START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             spawner.close();
-            throw new IOException("the worker spawner (tether-spawn) did not connect within " + HELPER_START_TIMEOUT
-                    + (spawner.helper.isAlive() ? "" : " (it exited with " + spawner.helper.exitValue() + ")"), e);
+            throw new IOException(
+                    "the worker spawner (tether-spawn) did not connect within " + HELPER_START_TIMEOUT
+                            + (spawner.helper.isAlive() ? "" : " (it exited with " + spawner.helper.exitValue() + ")"),
+                    e);
         }
         log.debug("worker spawner started (pid {})", spawner.helper.pid());
         return spawner;
@@ -187,16 +191,16 @@ public final class Spawner implements AutoCloseable {
         if (request.readableBytes() > MAX_REQUEST_BYTES) {
             request.release();
             pending.remove(id);
-            return CompletableFuture.failedFuture(new IOException("worker command and environment over "
-                    + MAX_REQUEST_BYTES + " bytes"));
+            return CompletableFuture.failedFuture(
+                    new IOException("worker command and environment over " + MAX_REQUEST_BYTES + " bytes"));
         }
         controlChannel.writeAndFlush(request).addListener(written -> {
             if (!written.isSuccess()) {
                 fail(id, new IOException("cannot reach the worker spawner: " + written.cause()));
             }
         });
-        CompletableFuture<SpawnedProcess> spawned = spawn.pid.thenCompose(pid -> spawn.stdio.thenCombine(spawn.stderr,
-                (stdio, stderr) -> new SpawnedProcess(pid, stdio, stderr, exits.get(pid))));
+        CompletableFuture<SpawnedProcess> spawned = spawn.pid.thenCompose(pid -> spawn.stdio.thenCombine(
+                spawn.stderr, (stdio, stderr) -> new SpawnedProcess(pid, stdio, stderr, exits.get(pid))));
         Unwatched.whenComplete(spawned, (done, error) -> pending.remove(id, spawn));
         return spawned;
     }
@@ -313,8 +317,10 @@ public final class Spawner implements AutoCloseable {
 
     private void onControlClosed() {
         if (!closed) {
-            log.error("the worker spawner (tether-spawn, pid {}) went away: no new worker can start, and the exits of "
-                    + "running workers are no longer seen", helper.pid());
+            log.error(
+                    "the worker spawner (tether-spawn, pid {}) went away: no new worker can start, and the exits of "
+                            + "running workers are no longer seen",
+                    helper.pid());
         }
         pending.keySet().forEach(id -> fail(id, new IOException("the worker spawner went away")));
     }
@@ -325,7 +331,9 @@ public final class Spawner implements AutoCloseable {
         SpawnHello greeter = (SpawnHello) ctx.handler();
         if (CONTROL_HELLO.equals(hello)) {
             channel.pipeline().addFirst(new LengthFieldPrepender(4));
-            greeter.handOver(new LineBasedFrameDecoder(1024), new StringDecoder(StandardCharsets.US_ASCII),
+            greeter.handOver(
+                    new LineBasedFrameDecoder(1024),
+                    new StringDecoder(StandardCharsets.US_ASCII),
                     new ControlHandler());
             control.complete(channel);
             return;

@@ -24,6 +24,7 @@ final class StderrLogHandler extends LineStreamHandler {
 
     /** Adds the worker's log keys (session, subject once bound; worker pid). */
     private final UnaryOperator<LoggingEventBuilder> keys;
+
     private long second;
     private int logged;
     private long suppressed;
@@ -56,8 +57,8 @@ final class StderrLogHandler extends LineStreamHandler {
 
     private void reportSuppressed() {
         if (suppressed > 0) {
-            keys.apply(log.atInfo()).log("stderr: {} lines not logged (more than " + MAX_LINES_PER_SECOND + " a second)",
-                    suppressed);
+            keys.apply(log.atInfo())
+                    .log("stderr: {} lines not logged (more than " + MAX_LINES_PER_SECOND + " a second)", suppressed);
             suppressed = 0;
         }
     }

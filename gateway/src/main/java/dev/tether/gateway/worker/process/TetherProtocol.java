@@ -58,9 +58,13 @@ final class TetherProtocol implements WorkerProtocol {
     private void request(ObjectNode line) {
         JsonNode id = line.get("request_id");
         JsonNode request = line.get("request");
-        if (id == null || !id.isTextual() || id.textValue().isEmpty() || id.textValue().length() > ClientMessage.MAX_ID_LENGTH) {
-            peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "a request without a request_id of 1 to "
-                    + ClientMessage.MAX_ID_LENGTH + " characters: ignored");
+        if (id == null
+                || !id.isTextual()
+                || id.textValue().isEmpty()
+                || id.textValue().length() > ClientMessage.MAX_ID_LENGTH) {
+            peer.problem(
+                    WorkerOutputHandler.PROTOCOL_ERROR,
+                    "a request without a request_id of 1 to " + ClientMessage.MAX_ID_LENGTH + " characters: ignored");
         } else if (request == null) {
             peer.problem(WorkerOutputHandler.PROTOCOL_ERROR, "request " + id.textValue() + " without request: ignored");
         } else {

@@ -41,6 +41,7 @@ final class TreeKiller {
     private final long pid;
     /** Whether the worker itself has not been reaped yet: only then may its pid be signalled. */
     private final BooleanSupplier alive;
+
     private final ScheduledExecutorService timers;
     private final UnaryOperator<LoggingEventBuilder> keys;
     private final Set<ProcessHandle> seen = ConcurrentHashMap.newKeySet();
@@ -53,7 +54,8 @@ final class TreeKiller {
      * @param alive whether the worker has not been reaped yet; false from the moment its exit is
      *     known, so a pid the kernel may already have reused is never signalled
      */
-    TreeKiller(long pid, BooleanSupplier alive, ScheduledExecutorService timers, UnaryOperator<LoggingEventBuilder> keys) {
+    TreeKiller(
+            long pid, BooleanSupplier alive, ScheduledExecutorService timers, UnaryOperator<LoggingEventBuilder> keys) {
         this.pid = pid;
         this.alive = requireNonNull(alive, "alive");
         this.timers = requireNonNull(timers, "timers");
@@ -82,7 +84,8 @@ final class TreeKiller {
         if (!killing.compareAndSet(false, true) || !alive.getAsBoolean()) {
             return;
         }
-        List<ProcessHandle> others = ProcessTree.snapshot(pid).stream().filter(h -> h.pid() != pid).toList();
+        List<ProcessHandle> others =
+                ProcessTree.snapshot(pid).stream().filter(h -> h.pid() != pid).toList();
         seen.addAll(others);
         keys.apply(log.atInfo()).log("SIGKILL to the worker and {} other process(es)", others.size());
         others.forEach(ProcessHandle::destroyForcibly);
@@ -152,8 +155,10 @@ final class TreeKiller {
             return;
         }
         if (System.nanoTime() - deadline > 0) {
-            keys.apply(log.atWarn()).log("processes of the worker survive SIGKILL: {}",
-                    left.stream().map(ProcessHandle::pid).toList());
+            keys.apply(log.atWarn())
+                    .log(
+                            "processes of the worker survive SIGKILL: {}",
+                            left.stream().map(ProcessHandle::pid).toList());
             done.complete(null);
             return;
         }
@@ -162,6 +167,7 @@ final class TreeKiller {
         }
         left.forEach(ProcessHandle::destroyForcibly);
         sentSigkill = true;
-        Unwatched.schedule(timers, () -> killLeftovers(exit, deadline, false, done), POLL_MILLIS, TimeUnit.MILLISECONDS);
+        Unwatched.schedule(
+                timers, () -> killLeftovers(exit, deadline, false, done), POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 }

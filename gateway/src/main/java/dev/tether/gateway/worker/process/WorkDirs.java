@@ -18,8 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  */
 final class WorkDirs {
 
-    private WorkDirs() {
-    }
+    private WorkDirs() {}
 
     /** A fresh directory {@code root/w-<random>}, readable by its owner only; the root is created if needed. */
     static Path create(Path root) throws IOException {
@@ -34,8 +33,8 @@ final class WorkDirs {
     static boolean createExactly(Path dir) throws IOException {
         Files.createDirectories(dir.getParent());
         try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(
+                    dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             return true;
         } catch (FileAlreadyExistsException e) {
             return false;

@@ -237,7 +237,9 @@ public final class WorkerLedger {
                 break;
             }
             if (System.nanoTime() - deadline > 0) {
-                log.warn("processes survive SIGKILL at the final sweep: {}", running.stream().map(ProcessHandle::pid).toList());
+                log.warn(
+                        "processes survive SIGKILL at the final sweep: {}",
+                        running.stream().map(ProcessHandle::pid).toList());
                 break;
             }
             for (ProcessHandle process : running) {

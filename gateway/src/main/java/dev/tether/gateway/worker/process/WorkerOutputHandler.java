@@ -44,8 +44,7 @@ final class WorkerOutputHandler extends LineStreamHandler {
     }
 
     /** A parsed line waiting for its turn: an object, or a problem. */
-    private record Item(ObjectNode object, String code, String message) {
-    }
+    private record Item(ObjectNode object, String code, String message) {}
 
     private final int maxLineBytes;
     private final int perTurn;
@@ -123,13 +122,17 @@ final class WorkerOutputHandler extends LineStreamHandler {
             return;
         }
         if (truncated) {
-            waiting.add(new Item(null, OUTPUT_TRUNCATED, "output line of " + fullLength
-                    + " bytes exceeds worker.process.max_line_bytes (" + maxLineBytes + "); dropped"));
+            waiting.add(new Item(
+                    null,
+                    OUTPUT_TRUNCATED,
+                    "output line of " + fullLength + " bytes exceeds worker.process.max_line_bytes (" + maxLineBytes
+                            + "); dropped"));
             return;
         }
         String text = LineSplitter.text(bytes, length);
         if (rawLines) {
-            waiting.add(new Item(codec.mapper().createObjectNode().put("type", "line").put("text", text), null, null));
+            waiting.add(new Item(
+                    codec.mapper().createObjectNode().put("type", "line").put("text", text), null, null));
             return;
         }
         if (text.isBlank()) {
@@ -138,8 +141,10 @@ final class WorkerOutputHandler extends LineStreamHandler {
         try {
             waiting.add(new Item((ObjectNode) codec.parseObject(text), null, null));
         } catch (ProtocolException e) {
-            waiting.add(new Item(null, PROTOCOL_ERROR, "output line is not a JSON object (" + e.getMessage() + "): "
-                    + excerpt(text)));
+            waiting.add(new Item(
+                    null,
+                    PROTOCOL_ERROR,
+                    "output line is not a JSON object (" + e.getMessage() + "): " + excerpt(text)));
         }
     }
 

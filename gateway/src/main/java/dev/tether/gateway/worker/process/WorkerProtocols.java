@@ -11,8 +11,8 @@ final class WorkerProtocols {
     private WorkerProtocols() {}
 
     /** @param resume the checkpoint the worker was started to continue from, or null */
-    static WorkerProtocol create(ProcessWorkerConfig config, WorkerProtocol.Peer peer, LinesProtocol.Stdin stdin,
-            JsonNode resume) {
+    static WorkerProtocol create(
+            ProcessWorkerConfig config, WorkerProtocol.Peer peer, LinesProtocol.Stdin stdin, JsonNode resume) {
         return switch (config.protocol()) {
             case ProcessWorkerConfig.TETHER -> new TetherProtocol(peer);
             case ProcessWorkerConfig.LINES -> new LinesProtocol(peer, stdin);
@@ -28,12 +28,14 @@ final class WorkerProtocols {
      */
     static Path startDirectory(ProcessWorkerConfig config, JsonNode resume) {
         return ProcessWorkerConfig.CLAUDE_STREAM_JSON.equals(config.protocol())
-                ? ClaudeStreamJsonProtocol.startDirectory(config.workRoot(), resume) : null;
+                ? ClaudeStreamJsonProtocol.startDirectory(config.workRoot(), resume)
+                : null;
     }
 
     /** What the command gets to continue a session from {@code resume}: nothing unless the protocol resumes only from its command line. */
     static List<String> startArguments(ProcessWorkerConfig config, JsonNode resume) {
         return ProcessWorkerConfig.CLAUDE_STREAM_JSON.equals(config.protocol())
-                ? ClaudeStreamJsonProtocol.startArguments(resume) : List.of();
+                ? ClaudeStreamJsonProtocol.startArguments(resume)
+                : List.of();
     }
 }

@@ -25,6 +25,7 @@ final class FakeLauncher implements WorkerLauncher {
     boolean readyAtOnce;
     /** Launches return a stage the test completes with {@link #release} or {@link #failHeld}. */
     boolean holding;
+
     final List<CompletableFuture<FakeWorker>> held = new ArrayList<>();
     Thread lastThread;
 

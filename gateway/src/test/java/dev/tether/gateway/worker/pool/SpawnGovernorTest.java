@@ -15,8 +15,16 @@ class SpawnGovernorTest {
     private static final long S = Duration.ofSeconds(1).toNanos();
 
     private static SpawnGovernor governor(int breakerFailures) {
-        return new SpawnGovernor(new PoolConfig(1, 10, Duration.ofMillis(250), Duration.ofSeconds(30),
-                Duration.ofSeconds(1), Duration.ofSeconds(60), breakerFailures, Duration.ofSeconds(30), false,
+        return new SpawnGovernor(new PoolConfig(
+                1,
+                10,
+                Duration.ofMillis(250),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(60),
+                breakerFailures,
+                Duration.ofSeconds(30),
+                false,
                 Duration.ofSeconds(60)));
     }
 
@@ -24,7 +32,8 @@ class SpawnGovernorTest {
     void backoffDoublesFromInitialAndCapsAtMax() {
         long[] expected = {0, 1, 2, 4, 8, 16, 32, 60, 60};
         for (int failures = 0; failures < expected.length; failures++) {
-            assertEquals(expected[failures] * S, SpawnGovernor.backoffNanos(S, 60 * S, failures), "failures " + failures);
+            assertEquals(
+                    expected[failures] * S, SpawnGovernor.backoffNanos(S, 60 * S, failures), "failures " + failures);
         }
         assertEquals(60 * S, SpawnGovernor.backoffNanos(S, 60 * S, 1000), "no overflow");
         assertEquals(Long.MAX_VALUE, SpawnGovernor.backoffNanos(Long.MAX_VALUE, Long.MAX_VALUE, 5));
@@ -38,7 +47,9 @@ class SpawnGovernorTest {
         assertEquals(Duration.ofMillis(250).toNanos(), governor.backgroundDelay(0));
         assertEquals(0, governor.backgroundDelay(Duration.ofMillis(250).toNanos()));
         governor.onSpawn(0, false);
-        assertEquals(Duration.ofMillis(100).toNanos(), governor.backgroundDelay(Duration.ofMillis(150).toNanos()),
+        assertEquals(
+                Duration.ofMillis(100).toNanos(),
+                governor.backgroundDelay(Duration.ofMillis(150).toNanos()),
                 "cold spawns do not move the stagger");
     }
 

@@ -25,7 +25,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,13 +47,26 @@ class WorkerPoolConcurrencyTest {
     @Test
     void everyWorkerGoesToOneSessionAndCapacityHolds() throws Exception {
         int maxWorkers = 20;
-        PoolConfig config = new PoolConfig(4, maxWorkers, Duration.ZERO, Duration.ofSeconds(30), Duration.ofMillis(1),
-                Duration.ofMillis(10), 5, Duration.ofSeconds(1), false, Duration.ofSeconds(60));
+        PoolConfig config = new PoolConfig(
+                4,
+                maxWorkers,
+                Duration.ZERO,
+                Duration.ofSeconds(30),
+                Duration.ofMillis(1),
+                Duration.ofMillis(10),
+                5,
+                Duration.ofSeconds(1),
+                false,
+                Duration.ofSeconds(60));
         AtomicInteger launched = new AtomicInteger();
-        WorkerPool pool = new WorkerPool(config, () -> {
-            launched.incrementAndGet();
-            return CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO));
-        }, scheduler, Ticker.systemTicker());
+        WorkerPool pool = new WorkerPool(
+                config,
+                () -> {
+                    launched.incrementAndGet();
+                    return CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO));
+                },
+                scheduler,
+                Ticker.systemTicker());
         pool.start();
         assertTrue(pool.awaitWarm(Duration.ofSeconds(30)));
 

@@ -36,10 +36,24 @@ class WorkerPoolTest {
         return config(minIdle, maxWorkers, INTERVAL, Duration.ofSeconds(1), Duration.ofSeconds(8), 3);
     }
 
-    private static PoolConfig config(int minIdle, int maxWorkers, Duration interval, Duration backoffInitial,
-            Duration backoffMax, int breakerFailures) {
-        return new PoolConfig(minIdle, maxWorkers, interval, INIT_TIMEOUT, backoffInitial, backoffMax, breakerFailures,
-                COOLDOWN, true, Duration.ofSeconds(60));
+    private static PoolConfig config(
+            int minIdle,
+            int maxWorkers,
+            Duration interval,
+            Duration backoffInitial,
+            Duration backoffMax,
+            int breakerFailures) {
+        return new PoolConfig(
+                minIdle,
+                maxWorkers,
+                interval,
+                INIT_TIMEOUT,
+                backoffInitial,
+                backoffMax,
+                breakerFailures,
+                COOLDOWN,
+                true,
+                Duration.ofSeconds(60));
     }
 
     private WorkerPool started(PoolConfig config) {
@@ -61,7 +75,6 @@ class WorkerPoolTest {
         ExecutionException e = assertThrows(ExecutionException.class, future::get);
         return e.getCause();
     }
-
 
     // ---- refill ----
 
@@ -179,7 +192,9 @@ class WorkerPoolTest {
         CompletionStage<Worker> stage = pool.acquire();
         scheduler.runDue();
         launcher.failHeld(0);
-        assertTrue(failure(stage).getMessage().contains("fork failed"), failure(stage).getMessage());
+        assertTrue(
+                failure(stage).getMessage().contains("fork failed"),
+                failure(stage).getMessage());
         assertEquals(1, pool.status().consecutiveFailures());
         assertEquals(0, pool.status().live(), "no process, so nothing left to wait for");
     }
@@ -312,7 +327,9 @@ class WorkerPoolTest {
         for (int i = 0; i < expected.length; i++) {
             assertEquals(Duration.ofSeconds(expected[i]).toNanos(), times.get(i + 1) - times.get(i), "gap " + i);
         }
-        assertTrue(pool.status().lastFailure().contains("No such file"), pool.status().lastFailure());
+        assertTrue(
+                pool.status().lastFailure().contains("No such file"),
+                pool.status().lastFailure());
         assertEquals(BreakerState.CLOSED, pool.status().breaker());
     }
 
@@ -448,7 +465,9 @@ class WorkerPoolTest {
         FakeWorker inSession = (FakeWorker) now(pool.acquire());
         scheduler.advance(INTERVAL);
         FakeWorker oldStarting = launcher.last();
-        FakeWorker oldIdle = launcher.launched.stream().filter(w -> w != inSession && w != oldStarting).findFirst()
+        FakeWorker oldIdle = launcher.launched.stream()
+                .filter(w -> w != inSession && w != oldStarting)
+                .findFirst()
                 .orElseThrow();
         assertEquals(3, launcher.attempts);
 

@@ -51,8 +51,8 @@ class ClaudeStreamJsonProtocolTest {
 
         @Override
         public void request(String requestId, JsonNode request) {
-            calls.add("request " + requestId + " " + request.path("kind").asText() + " " + request.path("tool").asText()
-                    + " " + request.path("input"));
+            calls.add("request " + requestId + " " + request.path("kind").asText() + " "
+                    + request.path("tool").asText() + " " + request.path("input"));
         }
 
         @Override
@@ -77,9 +77,12 @@ class ClaudeStreamJsonProtocolTest {
     private ClaudeStreamJsonProtocol started() {
         ClaudeStreamJsonProtocol protocol = new ClaudeStreamJsonProtocol(peer, null);
         protocol.started();
-        assertEquals("{\"type\":\"control_request\",\"request_id\":\"tether-initialize\",\"request\":{\"subtype\":\"initialize\"}}",
+        assertEquals(
+                "{\"type\":\"control_request\",\"request_id\":\"tether-initialize\",\"request\":{\"subtype\":\"initialize\"}}",
                 written.remove(0).toString());
-        protocol.output(line("{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"tether-initialize\",\"response\":{}}}"));
+        protocol.output(
+                line(
+                        "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"tether-initialize\",\"response\":{}}}"));
         assertEquals(List.of("ready"), calls);
         calls.clear();
         protocol.bind("s", "alice", Path.of("/tmp/w"), null);
@@ -91,68 +94,95 @@ class ClaudeStreamJsonProtocolTest {
         ClaudeStreamJsonProtocol protocol = started();
         protocol.send("m1", JsonNodeFactory.instance.textNode("hello"));
         protocol.send("m2", JSON.createObjectNode().put("text", "from an object"));
-        assertEquals(List.of(
-                "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}",
-                "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"from an object\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}"),
+        assertEquals(
+                List.of(
+                        "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}",
+                        "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"from an object\"},\"parent_tool_use_id\":null,\"session_id\":\"default\"}"),
                 written.stream().map(Object::toString).toList());
 
         protocol.output(line("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"abc-123\"}"));
         protocol.output(line("{\"type\":\"assistant\",\"session_id\":\"abc-123\",\"message\":{}}"));
         protocol.output(line("{\"type\":\"result\",\"subtype\":\"success\",\"session_id\":\"abc-123\"}"));
-        assertEquals(List.of("checkpoint {\"claude_session_id\":\"abc-123\",\"cwd\":\"/tmp/w\"}", "event system", "event assistant",
-                "event result"),
+        assertEquals(
+                List.of(
+                        "checkpoint {\"claude_session_id\":\"abc-123\",\"cwd\":\"/tmp/w\"}",
+                        "event system",
+                        "event assistant",
+                        "event result"),
                 calls);
     }
 
     @Test
     void aToolPermissionIsAnApprovalAndItsAnswerTheControlResponse() {
         ClaudeStreamJsonProtocol protocol = started();
-        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"r1\",\"request\":{\"subtype\":\"can_use_tool\","
-                + "\"tool_name\":\"Bash\",\"input\":{\"command\":\"touch a\"}}}"));
-        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"r2\",\"request\":{\"subtype\":\"can_use_tool\","
-                + "\"tool_name\":\"Write\",\"input\":{\"file_path\":\"b\"}}}"));
-        assertEquals(List.of("request r1 approval Bash {\"command\":\"touch a\"}", "request r2 approval Write {\"file_path\":\"b\"}"),
+        protocol.output(
+                line("{\"type\":\"control_request\",\"request_id\":\"r1\",\"request\":{\"subtype\":\"can_use_tool\","
+                        + "\"tool_name\":\"Bash\",\"input\":{\"command\":\"touch a\"}}}"));
+        protocol.output(
+                line("{\"type\":\"control_request\",\"request_id\":\"r2\",\"request\":{\"subtype\":\"can_use_tool\","
+                        + "\"tool_name\":\"Write\",\"input\":{\"file_path\":\"b\"}}}"));
+        assertEquals(
+                List.of(
+                        "request r1 approval Bash {\"command\":\"touch a\"}",
+                        "request r2 approval Write {\"file_path\":\"b\"}"),
                 calls);
 
-        assertEquals("decision: expected \"allow\" or \"deny\"", protocol.checkAnswer("r1", JSON.createObjectNode().put("decision", "yes")));
+        assertEquals(
+                "decision: expected \"allow\" or \"deny\"",
+                protocol.checkAnswer("r1", JSON.createObjectNode().put("decision", "yes")));
         assertNull(protocol.checkAnswer("r1", JSON.createObjectNode().put("decision", "allow")));
         protocol.respond("r1", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
         protocol.respond("r2", RequestOutcome.TIMEOUT, null);
-        assertEquals(List.of(
-                "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r1\",\"response\":"
-                        + "{\"behavior\":\"allow\",\"updatedInput\":{\"command\":\"touch a\"}}}}",
-                "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r2\",\"response\":"
-                        + "{\"behavior\":\"deny\",\"message\":\"Nobody answered in time: denied.\"}}}"),
+        assertEquals(
+                List.of(
+                        "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r1\",\"response\":"
+                                + "{\"behavior\":\"allow\",\"updatedInput\":{\"command\":\"touch a\"}}}}",
+                        "{\"type\":\"control_response\",\"response\":{\"subtype\":\"success\",\"request_id\":\"r2\",\"response\":"
+                                + "{\"behavior\":\"deny\",\"message\":\"Nobody answered in time: denied.\"}}}"),
                 written.stream().map(Object::toString).toList());
     }
 
     @Test
     void otherControlRequestsAreRefusedSoTheCliNeverWaits() {
         ClaudeStreamJsonProtocol protocol = started();
-        protocol.output(line("{\"type\":\"control_request\",\"request_id\":\"h1\",\"request\":{\"subtype\":\"hook_callback\"}}"));
+        protocol.output(line(
+                "{\"type\":\"control_request\",\"request_id\":\"h1\",\"request\":{\"subtype\":\"hook_callback\"}}"));
         assertEquals(List.of(), calls);
-        assertEquals("{\"type\":\"control_response\",\"response\":{\"subtype\":\"error\",\"request_id\":\"h1\","
-                + "\"error\":\"not supported by this client: hook_callback\"}}", written.get(0).toString());
+        assertEquals(
+                "{\"type\":\"control_response\",\"response\":{\"subtype\":\"error\",\"request_id\":\"h1\","
+                        + "\"error\":\"not supported by this client: hook_callback\"}}",
+                written.get(0).toString());
     }
 
     @Test
     void anInterruptIsTheCliInterruptControlRequest() {
         ClaudeStreamJsonProtocol protocol = started();
         protocol.interrupt();
-        assertEquals("{\"type\":\"control_request\",\"request_id\":\"tether-interrupt-1\",\"request\":{\"subtype\":\"interrupt\"}}",
+        assertEquals(
+                "{\"type\":\"control_request\",\"request_id\":\"tether-interrupt-1\",\"request\":{\"subtype\":\"interrupt\"}}",
                 written.get(0).toString());
     }
 
     @Test
     void aResumeRunsInTheDirectoryOfItsConversationIfThatIsAWorkerDirectory() {
         Path root = Path.of("/srv/tether/sessions");
-        ObjectNode checkpoint = JSON.createObjectNode().put("claude_session_id", "abc").put("cwd", "/srv/tether/sessions/w-123");
+        ObjectNode checkpoint =
+                JSON.createObjectNode().put("claude_session_id", "abc").put("cwd", "/srv/tether/sessions/w-123");
         assertEquals(Path.of("/srv/tether/sessions/w-123"), ClaudeStreamJsonProtocol.startDirectory(root, checkpoint));
-        for (String elsewhere : List.of("/etc", "/srv/tether/sessions/w-1/../../x", "/srv/tether/sessions/w-1/deeper",
-                "relative/w-1", "/srv/tether/sessions/x-1")) {
-            assertNull(ClaudeStreamJsonProtocol.startDirectory(root, checkpoint.deepCopy().put("cwd", elsewhere)), elsewhere);
+        for (String elsewhere : List.of(
+                "/etc",
+                "/srv/tether/sessions/w-1/../../x",
+                "/srv/tether/sessions/w-1/deeper",
+                "relative/w-1",
+                "/srv/tether/sessions/x-1")) {
+            assertNull(
+                    ClaudeStreamJsonProtocol.startDirectory(
+                            root, checkpoint.deepCopy().put("cwd", elsewhere)),
+                    elsewhere);
         }
-        assertNull(ClaudeStreamJsonProtocol.startDirectory(root, JSON.createObjectNode().put("cwd", "/srv/tether/sessions/w-1")),
+        assertNull(
+                ClaudeStreamJsonProtocol.startDirectory(
+                        root, JSON.createObjectNode().put("cwd", "/srv/tether/sessions/w-1")),
                 "no conversation to resume");
     }
 
@@ -160,7 +190,10 @@ class ClaudeStreamJsonProtocolTest {
     void aResumeIsACommandLineArgumentOfAWellFormedId() {
         ObjectNode checkpoint = JSON.createObjectNode().put("claude_session_id", "abc-123");
         assertEquals(List.of("--resume=abc-123"), ClaudeStreamJsonProtocol.startArguments(checkpoint));
-        assertEquals(List.of(), ClaudeStreamJsonProtocol.startArguments(JSON.createObjectNode().put("claude_session_id", "-x; rm -rf /")));
+        assertEquals(
+                List.of(),
+                ClaudeStreamJsonProtocol.startArguments(
+                        JSON.createObjectNode().put("claude_session_id", "-x; rm -rf /")));
         assertEquals(List.of(), ClaudeStreamJsonProtocol.startArguments(null));
         assertTrue(new ClaudeStreamJsonProtocol(peer, checkpoint).canContinue(checkpoint));
         assertFalse(new ClaudeStreamJsonProtocol(peer, null).canContinue(checkpoint), "a warm CLI cannot resume");

@@ -73,8 +73,12 @@ class CodexAppServerProtocolTest {
         CodexAppServerProtocol protocol = new CodexAppServerProtocol(peer, "p1");
         protocol.started();
         protocol.output(line("{\"id\":\"tether-initialize\",\"result\":{\"userAgent\":\"codex/0.171\"}}"));
-        assertEquals(List.of("{\"id\":\"tether-initialize\",\"method\":\"initialize\",\"params\":{\"clientInfo\":"
-                + "{\"name\":\"tether\",\"title\":\"Tether session gateway\",\"version\":\"1\"}}}", "{\"method\":\"initialized\"}"), written);
+        assertEquals(
+                List.of(
+                        "{\"id\":\"tether-initialize\",\"method\":\"initialize\",\"params\":{\"clientInfo\":"
+                                + "{\"name\":\"tether\",\"title\":\"Tether session gateway\",\"version\":\"1\"}}}",
+                        "{\"method\":\"initialized\"}"),
+                written);
         assertEquals(List.of("ready"), calls);
         written.clear();
         calls.clear();
@@ -86,18 +90,31 @@ class CodexAppServerProtocolTest {
         CodexAppServerProtocol protocol = ready();
         protocol.bind("s", "alice", Path.of("/tmp/w-1"), null);
         protocol.send("m1", JSON.getNodeFactory().textNode("hi"));
-        assertEquals(List.of("{\"id\":\"tether-1\",\"method\":\"thread/start\",\"params\":{\"cwd\":\"/tmp/w-1\"}}"), written);
+        assertEquals(
+                List.of("{\"id\":\"tether-1\",\"method\":\"thread/start\",\"params\":{\"cwd\":\"/tmp/w-1\"}}"),
+                written);
 
         protocol.output(line("{\"id\":\"tether-1\",\"result\":{\"thread\":{\"id\":\"thr_1\"}}}"));
-        assertEquals("{\"id\":\"tether-2\",\"method\":\"turn/start\",\"params\":{\"input\":[{\"type\":\"text\",\"text\":\"hi\"}],"
-                + "\"threadId\":\"thr_1\"}}", written.get(1));
-        protocol.output(line("{\"id\":\"tether-2\",\"result\":{\"turn\":{\"id\":\"turn_1\",\"status\":\"inProgress\"}}}"));
+        assertEquals(
+                "{\"id\":\"tether-2\",\"method\":\"turn/start\",\"params\":{\"input\":[{\"type\":\"text\",\"text\":\"hi\"}],"
+                        + "\"threadId\":\"thr_1\"}}",
+                written.get(1));
+        protocol.output(
+                line("{\"id\":\"tether-2\",\"result\":{\"turn\":{\"id\":\"turn_1\",\"status\":\"inProgress\"}}}"));
         protocol.output(line("{\"method\":\"turn/started\",\"params\":{\"turn\":{\"id\":\"turn_1\"}}}"));
         protocol.interrupt();
-        assertEquals("{\"id\":\"tether-3\",\"method\":\"turn/interrupt\",\"params\":{\"threadId\":\"thr_1\",\"turnId\":\"turn_1\"}}",
+        assertEquals(
+                "{\"id\":\"tether-3\",\"method\":\"turn/interrupt\",\"params\":{\"threadId\":\"thr_1\",\"turnId\":\"turn_1\"}}",
                 written.get(2));
-        protocol.output(line("{\"method\":\"turn/completed\",\"params\":{\"turn\":{\"id\":\"turn_1\",\"status\":\"interrupted\"}}}"));
-        assertEquals(List.of("checkpoint {\"codex_thread_id\":\"thr_1\"}", "event turn/started", "event turn/completed", "turn ended"),
+        protocol.output(
+                line(
+                        "{\"method\":\"turn/completed\",\"params\":{\"turn\":{\"id\":\"turn_1\",\"status\":\"interrupted\"}}}"));
+        assertEquals(
+                List.of(
+                        "checkpoint {\"codex_thread_id\":\"thr_1\"}",
+                        "event turn/started",
+                        "event turn/completed",
+                        "turn ended"),
                 calls);
     }
 
@@ -105,28 +122,42 @@ class CodexAppServerProtocolTest {
     void aCheckpointResumesTheThreadAndAnUnknownOneStartsANewOneOutLoud() {
         CodexAppServerProtocol protocol = ready();
         protocol.bind("s", "alice", Path.of("/tmp/w-2"), JSON.createObjectNode().put("codex_thread_id", "thr_9"));
-        assertEquals("{\"id\":\"tether-1\",\"method\":\"thread/resume\",\"params\":{\"threadId\":\"thr_9\",\"cwd\":\"/tmp/w-2\"}}",
+        assertEquals(
+                "{\"id\":\"tether-1\",\"method\":\"thread/resume\",\"params\":{\"threadId\":\"thr_9\",\"cwd\":\"/tmp/w-2\"}}",
                 written.get(0));
         protocol.output(line("{\"id\":\"tether-1\",\"error\":{\"code\":-32600,\"message\":\"no rollout found\"}}"));
-        assertEquals("{\"id\":\"tether-2\",\"method\":\"thread/start\",\"params\":{\"cwd\":\"/tmp/w-2\"}}", written.get(1));
-        assertEquals(List.of("problem codex could not resume thread thr_9 (no rollout found): a new thread was started"), calls);
+        assertEquals(
+                "{\"id\":\"tether-2\",\"method\":\"thread/start\",\"params\":{\"cwd\":\"/tmp/w-2\"}}", written.get(1));
+        assertEquals(
+                List.of("problem codex could not resume thread thr_9 (no rollout found): a new thread was started"),
+                calls);
     }
 
     @Test
     void approvalsAreRequestsAndOtherServerRequestsAreRefused() {
         CodexAppServerProtocol protocol = ready();
-        protocol.output(line("{\"id\":7,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"threadId\":\"t\","
-                + "\"turnId\":\"u\",\"itemId\":\"i\",\"command\":\"rm -rf build\"}}"));
-        protocol.output(line("{\"id\":\"f8\",\"method\":\"item/fileChange/requestApproval\",\"params\":{\"itemId\":\"j\"}}"));
+        protocol.output(
+                line("{\"id\":7,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"threadId\":\"t\","
+                        + "\"turnId\":\"u\",\"itemId\":\"i\",\"command\":\"rm -rf build\"}}"));
+        protocol.output(
+                line("{\"id\":\"f8\",\"method\":\"item/fileChange/requestApproval\",\"params\":{\"itemId\":\"j\"}}"));
         protocol.output(line("{\"id\":9,\"method\":\"item/tool/requestUserInput\",\"params\":{}}"));
-        assertEquals(List.of("request codex-p1-7 commandExecution \"rm -rf build\"",
-                "request codex-p1-f8 fileChange {\"itemId\":\"j\"}"), calls);
-        assertEquals("{\"id\":9,\"error\":{\"code\":-32601,\"message\":\"not supported by this client: item/tool/requestUserInput\"}}",
+        assertEquals(
+                List.of(
+                        "request codex-p1-7 commandExecution \"rm -rf build\"",
+                        "request codex-p1-f8 fileChange {\"itemId\":\"j\"}"),
+                calls);
+        assertEquals(
+                "{\"id\":9,\"error\":{\"code\":-32601,\"message\":\"not supported by this client: item/tool/requestUserInput\"}}",
                 written.get(0));
 
-        protocol.respond("codex-p1-7", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
+        protocol.respond(
+                "codex-p1-7", RequestOutcome.ANSWERED, JSON.createObjectNode().put("decision", "allow"));
         protocol.respond("codex-p1-f8", RequestOutcome.CANCELLED, null);
-        assertEquals(List.of("{\"id\":7,\"result\":{\"decision\":\"accept\"}}", "{\"id\":\"f8\",\"result\":{\"decision\":\"decline\"}}"),
+        assertEquals(
+                List.of(
+                        "{\"id\":7,\"result\":{\"decision\":\"accept\"}}",
+                        "{\"id\":\"f8\",\"result\":{\"decision\":\"decline\"}}"),
                 written.subList(1, 3));
     }
 
@@ -138,7 +169,8 @@ class CodexAppServerProtocolTest {
             CodexAppServerProtocol protocol = new CodexAppServerProtocol(peer);
             protocol.started();
             protocol.output(line("{\"id\":\"tether-initialize\",\"result\":{}}"));
-            protocol.output(line("{\"id\":0,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"command\":\"ls\"}}"));
+            protocol.output(line(
+                    "{\"id\":0,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"command\":\"ls\"}}"));
             ids.add(calls.get(calls.size() - 1).split(" ", -1)[1]);
         }
         assertEquals(2, new HashSet<>(ids).size(), "a restarted server's request 0 is not the first one's: " + ids);

@@ -40,8 +40,7 @@ final class FloodListener implements WorkerListener {
     }
 
     @Override
-    public void onCheckpoint(JsonNode state) {
-    }
+    public void onCheckpoint(JsonNode state) {}
 
     @Override
     public void onProtocolProblem(String code, String message) {

@@ -17,8 +17,10 @@ class LineSplitterTest {
     private void feed(LineSplitter splitter, String text) {
         ByteBuf bytes = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
         try {
-            splitter.feed(bytes, (b, length, truncated, full) ->
-                    lines.add((truncated ? "TRUNCATED(" + full + "):" : "") + LineSplitter.text(b, length)));
+            splitter.feed(
+                    bytes,
+                    (b, length, truncated, full) ->
+                            lines.add((truncated ? "TRUNCATED(" + full + "):" : "") + LineSplitter.text(b, length)));
             assertEquals(0, bytes.readableBytes(), "every byte taken");
         } finally {
             bytes.release();

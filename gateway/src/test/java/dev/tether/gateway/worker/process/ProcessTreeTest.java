@@ -43,14 +43,14 @@ class ProcessTreeTest {
     void aSnapshotFindsEachTreeItsDescendantsAndTheOrphansOfItsGroupButNoStranger() {
         ProcessTree.Snapshot snapshot = new ProcessTree.Snapshot(List.of(
                 new ProcessTree.Stat(1, 'S', 0, 1, 1),
-                new ProcessTree.Stat(100, 'S', 1, 100, 100),     // worker A, leads its own session
-                new ProcessTree.Stat(101, 'S', 100, 100, 100),   // its child
-                new ProcessTree.Stat(102, 'S', 101, 102, 100),   // a grandchild in a group of its own
-                new ProcessTree.Stat(103, 'S', 102, 103, 103),   // a great-grandchild that called setsid
-                new ProcessTree.Stat(104, 'Z', 1, 100, 100),     // orphaned (re-parented to init), same session
-                new ProcessTree.Stat(200, 'S', 1, 200, 200),     // worker B
+                new ProcessTree.Stat(100, 'S', 1, 100, 100), // worker A, leads its own session
+                new ProcessTree.Stat(101, 'S', 100, 100, 100), // its child
+                new ProcessTree.Stat(102, 'S', 101, 102, 100), // a grandchild in a group of its own
+                new ProcessTree.Stat(103, 'S', 102, 103, 103), // a great-grandchild that called setsid
+                new ProcessTree.Stat(104, 'Z', 1, 100, 100), // orphaned (re-parented to init), same session
+                new ProcessTree.Stat(200, 'S', 1, 200, 200), // worker B
                 new ProcessTree.Stat(201, 'S', 200, 200, 200),
-                new ProcessTree.Stat(300, 'S', 1, 300, 300)));   // a stranger
+                new ProcessTree.Stat(300, 'S', 1, 300, 300))); // a stranger
         assertEquals(Set.of(100L, 101L, 102L, 103L, 104L), snapshot.members(100));
         assertEquals(Set.of(200L, 201L), snapshot.members(200));
         assertEquals(Set.of(), snapshot.members(999), "a process that is gone has no tree");
@@ -61,12 +61,18 @@ class ProcessTreeTest {
         Process parent = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600 & wait").start();
         try {
             long pid = parent.pid();
-            ProcessTree.Snapshot snapshot = Poll.until("the shell and its two sleeps in a snapshot", Duration.ofSeconds(10),
-                    ProcessTree.Snapshot::take, s -> s.members(pid).size() >= 3);
+            ProcessTree.Snapshot snapshot = Poll.until(
+                    "the shell and its two sleeps in a snapshot",
+                    Duration.ofSeconds(10),
+                    ProcessTree.Snapshot::take,
+                    s -> s.members(pid).size() >= 3);
             assertEquals(3, snapshot.members(pid).size(), "the shell and its two sleeps");
             long rss = snapshot.rssBytes(pid);
             assertTrue(rss > 0, "rss " + rss);
-            assertTrue(rss >= ProcessTree.Snapshot.take().rssBytes(parent.children().findFirst().orElseThrow().pid()));
+            assertTrue(rss
+                    >= ProcessTree.Snapshot.take()
+                            .rssBytes(
+                                    parent.children().findFirst().orElseThrow().pid()));
         } finally {
             parent.descendants().forEach(ProcessHandle::destroyForcibly);
             parent.destroyForcibly().waitFor();

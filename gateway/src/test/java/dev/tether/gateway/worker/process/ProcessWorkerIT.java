@@ -17,7 +17,6 @@ import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerListener;
 import dev.tether.testkit.Poll;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.util.concurrent.Future;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -75,8 +74,11 @@ class ProcessWorkerIT {
     @Test
     void becomesReadyAfterTheConfiguredDelay() throws Exception {
         long start = System.nanoTime();
-        ProcessWorker worker = launch(config(Duration.ofSeconds(1), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                ProcessWorkerConfig.DEFAULT_MAX_PENDING_EVENTS, GRACE));
+        ProcessWorker worker = launch(config(
+                Duration.ofSeconds(1),
+                ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                ProcessWorkerConfig.DEFAULT_MAX_PENDING_EVENTS,
+                GRACE));
         await(worker.ready());
         long elapsed = Duration.ofNanos(System.nanoTime() - start).toMillis();
         assertTrue(elapsed >= 1000, "ready after " + elapsed + " ms");
@@ -145,7 +147,8 @@ class ProcessWorkerIT {
                 loop.execute(() -> otherTaskRanAt.complete(seen.get()));
             }
         });
-        ProcessWorker worker = launch(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, maxPending, GRACE));
+        ProcessWorker worker =
+                launch(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, maxPending, GRACE));
         await(worker.ready());
         worker.bind("s-1", "alice", null, loop, listener);
         worker.send("m1", json("{\"flood\":" + lines + ",\"deltas\":0}"));
@@ -158,7 +161,7 @@ class ProcessWorkerIT {
     @Test
     void pausedOutputIsNotReadSoTheWorkerBlocksOnItsOwnSocket() throws Exception {
         AtomicInteger seen = new AtomicInteger();
-        FloodListener listener = new FloodListener(seen, count -> { });
+        FloodListener listener = new FloodListener(seen, count -> {});
         ProcessWorker worker = launch(config());
         await(worker.ready());
         worker.bind("s-1", "alice", null, loop, listener);
@@ -204,8 +207,8 @@ class ProcessWorkerIT {
 
     @Test
     void stopEndsAWellBehavedWorkerWithTheShutdownLine() throws Exception {
-        ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
-                Duration.ofSeconds(30)));
+        ProcessWorker worker =
+                bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16, Duration.ofSeconds(30)));
         long pid = worker.pid().getAsLong();
         worker.send("m1", json("{\"deltas\":1}"));
         recorder.nextOfType("result");
@@ -260,7 +263,9 @@ class ProcessWorkerIT {
         }
         assertEquals(expected, names);
         assertEquals("x", env.path("vars").path("DEMO_EXTRA").asText());
-        assertEquals(worker.workDir().toString(), env.path("vars").path("TETHER_WORK_DIR").asText());
+        assertEquals(
+                worker.workDir().toString(),
+                env.path("vars").path("TETHER_WORK_DIR").asText());
         assertEquals(worker.workDir().toRealPath().toString(), env.path("cwd").asText());
     }
 
@@ -294,8 +299,8 @@ class ProcessWorkerIT {
 
     @Test
     void killEndsTheWorkerAtOnceWithoutOnExit() throws Exception {
-        ProcessWorker worker = bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16,
-                Duration.ofSeconds(30)));
+        ProcessWorker worker =
+                bound(config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16, Duration.ofSeconds(30)));
         worker.send("m1", json("{\"spawn_child\":true,\"deltas\":1}"));
         long child = recorder.nextOfType("child").path("pid").asLong();
         worker.kill();
@@ -319,12 +324,21 @@ class ProcessWorkerIT {
     void aWorkerThatDiesBeforeReadyFailsReady() throws Exception {
         ProcessWorkerConfig config = new ProcessWorkerConfig(
                 List.of("${java}", "-cp", "${classpath}", "dev.tether.demo.NoSuchWorker"),
-                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE,
+                List.of("PATH"),
+                Map.of(),
+                tmp.resolve("sessions"),
+                64 * 1024,
+                16,
+                GRACE,
+                GRACE,
                 ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
         ProcessWorker worker = launch(config);
-        ExecutionException failure = assertThrows(ExecutionException.class,
+        ExecutionException failure = assertThrows(
+                ExecutionException.class,
                 () -> worker.ready().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-        assertTrue(failure.getCause().getMessage().contains("exit code 1"), failure.getCause().getMessage());
+        assertTrue(
+                failure.getCause().getMessage().contains("exit code 1"),
+                failure.getCause().getMessage());
         await(worker.exited());
         assertFalse(Files.exists(worker.workDir()));
     }
@@ -335,9 +349,11 @@ class ProcessWorkerIT {
         // request half-built, whatever its caller passes.
         Path dir = Files.createDirectories(tmp.resolve("refused"));
         CompletionStage<SpawnedProcess> spawn = spawner.spawn(List.of("/bin/true", "a\0b"), Map.of(), dir);
-        ExecutionException failure = assertThrows(ExecutionException.class,
-                () -> spawn.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-        assertTrue(failure.getCause().getMessage().contains("NUL"), failure.getCause().getMessage());
+        ExecutionException failure = assertThrows(
+                ExecutionException.class, () -> spawn.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertTrue(
+                failure.getCause().getMessage().contains("NUL"),
+                failure.getCause().getMessage());
         ProcessWorker next = launch(config()); // the spawner goes on
         await(next.ready());
     }
@@ -355,7 +371,9 @@ class ProcessWorkerIT {
         ObjectNode second = first.nextOfType("result");
         assertEquals(2, second.path("turn").asInt());
         assertEquals(json("{\"turns\":2}"), first.checkpoints.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
-        assertTrue(first.events.stream().noneMatch(e -> "checkpoint".equals(e.path("type").asText())),
+        assertTrue(
+                first.events.stream()
+                        .noneMatch(e -> "checkpoint".equals(e.path("type").asText())),
                 "a checkpoint is never an event: " + first.events);
 
         // A worker that continues the session gets the checkpoint on its session line.
@@ -379,9 +397,10 @@ class ProcessWorkerIT {
         JsonNode resume = json("{\"turns\":41}");
         JsonNode data = json("{\"text\":\"go on\",\"deltas\":1,\"delay_ms\":0}");
         loop.submit(() -> {
-            worker.bind("s-1", "alice", resume, loop, recorder);
-            worker.send("m42", data);
-        }).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    worker.bind("s-1", "alice", resume, loop, recorder);
+                    worker.send("m42", data);
+                })
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertEquals(42, recorder.nextOfType("result").path("turn").asInt());
     }
 
@@ -395,7 +414,13 @@ class ProcessWorkerIT {
     void outputWhileTheWorkerIsBeingBoundReachesTheSessionOnlyOnItsOwnLoop() throws Exception {
         ProcessWorkerConfig chatty = new ProcessWorkerConfig(
                 List.of("sh", "-c", "echo '{\"type\":\"ready\"}'; while :; do echo '{\"type\":\"noise\"}'; done"),
-                List.of("PATH"), Map.of(), tmp.resolve("sessions"), 64 * 1024, 16, GRACE, GRACE,
+                List.of("PATH"),
+                Map.of(),
+                tmp.resolve("sessions"),
+                64 * 1024,
+                16,
+                GRACE,
+                GRACE,
                 ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
         for (int i = 0; i < 20; i++) {
             List<String> wrongThread = new CopyOnWriteArrayList<>();
@@ -412,8 +437,7 @@ class ProcessWorkerIT {
                 }
 
                 @Override
-                public void onCheckpoint(JsonNode state) {
-                }
+                public void onCheckpoint(JsonNode state) {}
 
                 @Override
                 public void onProtocolProblem(String code, String message) {
@@ -423,8 +447,7 @@ class ProcessWorkerIT {
                 }
 
                 @Override
-                public void onExit(WorkerExit exit) {
-                }
+                public void onExit(WorkerExit exit) {}
             });
             await(heard);
             await(worker.stop());
@@ -434,9 +457,16 @@ class ProcessWorkerIT {
 
     @Test
     void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
-        ProcessWorker worker = bound(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
-                Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, GRACE, GRACE, 1024));
+        ProcessWorker worker = bound(new ProcessWorkerConfig(
+                ProcessWorkerConfig.DEFAULT_COMMAND,
+                List.of("PATH"),
+                Map.of("DEMO_READY_DELAY", "0ms"),
+                tmp.resolve("sessions"),
+                ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                16,
+                GRACE,
+                GRACE,
+                1024));
         worker.send("big", json("{\"deltas\":0,\"checkpoint_pad\":1010}"));
         recorder.nextOfType("result");
         String[] tooLarge = recorder.nextProblem();
@@ -460,14 +490,23 @@ class ProcessWorkerIT {
     }
 
     private ProcessWorkerConfig config(Duration readyDelay, int maxLineBytes, int maxPending, Duration stopGrace) {
-        return new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH", "LANG"),
+        return new ProcessWorkerConfig(
+                ProcessWorkerConfig.DEFAULT_COMMAND,
+                List.of("PATH", "LANG"),
                 Map.of("DEMO_READY_DELAY", readyDelay.toMillis() + "ms", "DEMO_EXTRA", "x"),
-                tmp.resolve("sessions"), maxLineBytes, maxPending, stopGrace, GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
+                tmp.resolve("sessions"),
+                maxLineBytes,
+                maxPending,
+                stopGrace,
+                GRACE,
+                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
     }
 
     private ProcessWorker launch(ProcessWorkerConfig config) throws Exception {
-        return rig.track(new ProcessWorkerLauncher(config, rig.timers, spawner, new WorkerLedger()).launch()
-                .toCompletableFuture().get(30, TimeUnit.SECONDS));
+        return rig.track(new ProcessWorkerLauncher(config, rig.timers, spawner, new WorkerLedger())
+                .launch()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS));
     }
 
     /** {@code worker} goes on after what went wrong: it answers the next message, with {@code text}. */
@@ -509,7 +548,8 @@ class ProcessWorkerIT {
 
     /** Gone entirely: not alive for Java, and not even a zombie in /proc. */
     private static void assertGone(long pid) throws InterruptedException {
-        poll(() -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !ProcessTree.exists(pid),
+        poll(
+                () -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && !ProcessTree.exists(pid),
                 "process " + pid + " still there: " + ProcessTree.stat(pid));
     }
 

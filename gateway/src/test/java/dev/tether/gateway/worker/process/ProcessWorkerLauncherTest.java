@@ -11,8 +11,11 @@ class ProcessWorkerLauncherTest {
     @Test
     void relativeClasspathEntriesBecomeAbsoluteBecauseWorkersRunInTheirOwnDirectory() {
         String cwd = Path.of("").toAbsolutePath().toString();
-        String classpath = "gateway/target/gateway.jar" + File.pathSeparator + "/opt/lib/x.jar" + File.pathSeparator + "./a/../b";
-        assertEquals(cwd + "/gateway/target/gateway.jar" + File.pathSeparator + "/opt/lib/x.jar" + File.pathSeparator + cwd + "/b",
+        String classpath =
+                "gateway/target/gateway.jar" + File.pathSeparator + "/opt/lib/x.jar" + File.pathSeparator + "./a/../b";
+        assertEquals(
+                cwd + "/gateway/target/gateway.jar" + File.pathSeparator + "/opt/lib/x.jar" + File.pathSeparator + cwd
+                        + "/b",
                 ProcessWorkerLauncher.absoluteClasspath(classpath));
     }
 

@@ -31,6 +31,7 @@ class WorkerLedgerIT {
 
     /** Graces no test waits out: whatever ends a worker here, it is not the time passing. */
     private static final Duration LONG_GRACE = Duration.ofMinutes(10);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -44,9 +45,20 @@ class WorkerLedgerIT {
     void setUp() {
         rig = new WorkerRig();
         ledger = new WorkerLedger();
-        launcher = new ProcessWorkerLauncher(new ProcessWorkerConfig(ProcessWorkerConfig.DEFAULT_COMMAND, List.of("PATH"),
-                Map.of("DEMO_READY_DELAY", "0ms"), tmp.resolve("sessions"), ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16, LONG_GRACE, LONG_GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES), rig.timers, rig.spawner, ledger);
+        launcher = new ProcessWorkerLauncher(
+                new ProcessWorkerConfig(
+                        ProcessWorkerConfig.DEFAULT_COMMAND,
+                        List.of("PATH"),
+                        Map.of("DEMO_READY_DELAY", "0ms"),
+                        tmp.resolve("sessions"),
+                        ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                        16,
+                        LONG_GRACE,
+                        LONG_GRACE,
+                        ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES),
+                rig.timers,
+                rig.spawner,
+                ledger);
     }
 
     @AfterEach
