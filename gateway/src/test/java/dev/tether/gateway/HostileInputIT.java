@@ -236,7 +236,31 @@ class HostileInputIT {
     }
 
     /** What one read returned: a decoded JSON frame, a close frame's code, or a WebSocket pong. */
-    private record Got(ServerMessage message, Integer close, byte[] pong, String raw) {
+    private static final class Got {
+        private final ServerMessage message;
+        private final Integer close;
+        private final byte[] pong;
+        private final String raw;
+
+        Got(ServerMessage message, Integer close, byte[] pong, String raw) {
+            this.message = message;
+            this.close = close;
+            this.pong = pong;
+            this.raw = raw;
+        }
+
+        ServerMessage message() {
+            return message;
+        }
+
+        Integer close() {
+            return close;
+        }
+
+        byte[] pong() {
+            return pong;
+        }
+
         @Override
         public String toString() {
             if (close != null) {

@@ -568,7 +568,47 @@ class MessagesIT {
         }
     }
 
-    record Violation(String label, boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
+    static final class Violation {
+        private final String label;
+        private final boolean fin;
+        private final int rsv;
+        private final int opcode;
+        private final byte[] payload;
+        private final boolean masked;
+
+        Violation(String label, boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
+            this.label = label;
+            this.fin = fin;
+            this.rsv = rsv;
+            this.opcode = opcode;
+            this.payload = payload;
+            this.masked = masked;
+        }
+
+        String label() {
+            return label;
+        }
+
+        boolean fin() {
+            return fin;
+        }
+
+        int rsv() {
+            return rsv;
+        }
+
+        int opcode() {
+            return opcode;
+        }
+
+        byte[] payload() {
+            return payload;
+        }
+
+        boolean masked() {
+            return masked;
+        }
+
         @Override
         public String toString() {
             return label;

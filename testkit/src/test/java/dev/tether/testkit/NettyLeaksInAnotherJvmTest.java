@@ -42,15 +42,14 @@ class NettyLeaksInAnotherJvmTest {
 
     @Test
     void reportsAreReadWithTheirRecordsAndNothingElse() {
-        String report = String.join(
-                "\n",
-                "SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.",
-                "Recent access records: ",
-                "#1:",
-                "\tHint: here",
-                "\tdev.tether.Foo.bar(Foo.java:1)",
-                "Created at:",
-                "\tdev.tether.Foo.baz(Foo.java:2)");
+        String report = """
+                SEVERE: LEAK: ByteBuf.release() was not called before it's garbage-collected.
+                Recent access records:\s
+                #1:
+                \tHint: here
+                \tdev.tether.Foo.bar(Foo.java:1)
+                Created at:
+                \tdev.tether.Foo.baz(Foo.java:2)""";
         String output = String.join(
                 "\n",
                 "12:00:00.000 INFO  listening on 127.0.0.1:1234",

@@ -12,15 +12,41 @@ import java.util.Map;
 
 /**
  * What an {@link HttpEndpoint} answers: a status, a content type, a body and extra headers. Built
- * with the factories; JSON bodies are written with the given mapper.
+ * with the factories; JSON bodies are written with the given mapper. Immutable: the body is taken
+ * and handed out without a copy (a static asset's answer is built once and written to every request
+ * that asks for it), and nothing changes it. A class, not a record, whose equals would compare the
+ * body by identity.
  */
-public record HttpAnswer(HttpResponseStatus status, String contentType, byte[] body, Map<String, String> headers) {
+public final class HttpAnswer {
 
-    public HttpAnswer {
-        requireNonNull(status, "status");
-        requireNonNull(contentType, "contentType");
-        requireNonNull(body, "body");
-        headers = headers == null ? Map.of() : Map.copyOf(headers);
+    private final HttpResponseStatus status;
+    private final String contentType;
+    private final byte[] body;
+    private final Map<String, String> headers;
+
+    public HttpAnswer(HttpResponseStatus status, String contentType, byte[] body, Map<String, String> headers) {
+        this.status = requireNonNull(status, "status");
+        this.contentType = requireNonNull(contentType, "contentType");
+        this.body = requireNonNull(body, "body");
+        this.headers = headers == null ? Map.of() : Map.copyOf(headers);
+    }
+
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    public String contentType() {
+        return contentType;
+    }
+
+    /** The body, not a copy: never to be changed. */
+    public byte[] body() {
+        return body;
+    }
+
+    /** Extra headers (unmodifiable). */
+    public Map<String, String> headers() {
+        return headers;
     }
 
     /** A JSON answer. */

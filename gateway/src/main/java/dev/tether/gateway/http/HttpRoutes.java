@@ -37,16 +37,16 @@ public final class HttpRoutes {
         record NoRoute() implements Match {}
     }
 
-    private record Route(HttpMethod method, String template, String[] segments, AsyncHttpEndpoint endpoint) {
+    private record Route(HttpMethod method, String template, List<String> segments, AsyncHttpEndpoint endpoint) {
 
         /** The path parameters when {@code path} fits this route's template, else null. */
         Map<String, String> bind(String[] path) {
-            if (path.length != segments.length) {
+            if (path.length != segments.size()) {
                 return null;
             }
             Map<String, String> params = new HashMap<>();
-            for (int i = 0; i < segments.length; i++) {
-                String segment = segments[i];
+            for (int i = 0; i < segments.size(); i++) {
+                String segment = segments.get(i);
                 if (isParameter(segment)) {
                     if (path[i].isEmpty()) {
                         return null;
@@ -159,7 +159,7 @@ public final class HttpRoutes {
                     throw new IllegalArgumentException("path registered twice: " + method + " " + path);
                 }
             }
-            routes.add(new Route(method, path, segments, endpoint));
+            routes.add(new Route(method, path, List.of(segments), endpoint));
             return this;
         }
 

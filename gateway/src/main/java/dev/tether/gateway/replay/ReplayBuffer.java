@@ -41,8 +41,29 @@ public final class ReplayBuffer {
         this.maxBytes = maxBytes;
     }
 
-    /** One kept history frame. */
-    public record Entry(long seq, byte[] frame) {}
+    /**
+     * One kept history frame. {@code frame} is kept as given and handed out as it is (no copy per
+     * frame on the data path): nothing changes it. A class, not a record, whose equals would compare
+     * the array by identity.
+     */
+    public static final class Entry {
+        private final long seq;
+        private final byte[] frame;
+
+        public Entry(long seq, byte[] frame) {
+            this.seq = seq;
+            this.frame = frame;
+        }
+
+        public long seq() {
+            return seq;
+        }
+
+        /** The encoded frame, not a copy: never to be changed. */
+        public byte[] frame() {
+            return frame;
+        }
+    }
 
     /**
      * What a resume after some seq gets: an optional gap ({@code gapFrom..gapTo}, inclusive, both 0

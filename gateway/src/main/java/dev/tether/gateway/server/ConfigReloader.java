@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -55,16 +55,13 @@ public final class ConfigReloader implements AutoCloseable {
     private volatile boolean closed;
 
     /** The file's state as far as a change matters: size, modification time and content hash. */
-    private record Stamp(long size, long modified, byte[] sha256) {
+    private record Stamp(long size, long modified, String sha256) {
         boolean sameAs(Stamp other) {
-            return other != null
-                    && size == other.size
-                    && modified == other.modified
-                    && Arrays.equals(sha256, other.sha256);
+            return other != null && size == other.size && modified == other.modified && sha256.equals(other.sha256);
         }
 
         boolean sameContent(Stamp other) {
-            return other != null && Arrays.equals(sha256, other.sha256);
+            return other != null && sha256.equals(other.sha256);
         }
     }
 
@@ -189,7 +186,8 @@ public final class ConfigReloader implements AutoCloseable {
             return new Stamp(
                     content.length,
                     modified,
-                    MessageDigest.getInstance("SHA-256").digest(content));
+                    HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(content)));
         } catch (IOException e) {
             return null;
         } catch (NoSuchAlgorithmException e) {

@@ -29,10 +29,20 @@ sealed interface WorkerEvent {
         }
     }
 
-    /** The current worker saved a checkpoint (kept by the slot); {@code json} is its state, written as JSON. */
-    record Checkpointed(byte[] json) implements WorkerEvent {
-        public Checkpointed {
-            requireNonNull(json, "json");
+    /**
+     * The current worker saved a checkpoint (kept by the slot); {@code json} is its state, written as
+     * JSON, handed over without a copy and never changed (a class, not a record, whose equals would
+     * compare the array by identity).
+     */
+    final class Checkpointed implements WorkerEvent {
+        private final byte[] json;
+
+        public Checkpointed(byte[] json) {
+            this.json = requireNonNull(json, "json");
+        }
+
+        public byte[] json() {
+            return json;
         }
     }
 

@@ -57,8 +57,33 @@ final class RedisJournal implements Journal {
     /** One write waiting to go. */
     private sealed interface Op {}
 
-    /** A history frame: consecutive ones go as one append; {@code afterGap}: frames before it were dropped. */
-    private record Append(long seq, byte[] frame, boolean afterGap) implements Op {}
+    /**
+     * A history frame: consecutive ones go as one append; {@code afterGap}: frames before it were
+     * dropped. A class, not a record: the frame is handed on without a copy, and compared by nobody.
+     */
+    private static final class Append implements Op {
+        private final long seq;
+        private final byte[] frame; // the session's encoded frame, as it is: never changed
+        private final boolean afterGap;
+
+        Append(long seq, byte[] frame, boolean afterGap) {
+            this.seq = seq;
+            this.frame = frame;
+            this.afterGap = afterGap;
+        }
+
+        long seq() {
+            return seq;
+        }
+
+        byte[] frame() {
+            return frame;
+        }
+
+        boolean afterGap() {
+            return afterGap;
+        }
+    }
 
     /** The client acknowledged up to {@code seq}: consecutive ones waiting are one. */
     private record Ack(long seq) implements Op {}

@@ -568,7 +568,7 @@ public final class RedisSessionStore implements AutoCloseable {
                 parseLong(field(fields, "token_expires_at", "0")),
                 parseLong(field(fields, "reconnect_deadline", "0")),
                 fields.containsKey("end_reason") ? text(fields.get("end_reason")) : null,
-                fields.get("checkpoint"),
+                fields.containsKey("checkpoint") ? text(fields.get("checkpoint")) : null,
                 field(fields, "turn", ""),
                 parseLong(field(fields, "created_at", "0")),
                 parseLong(field(fields, "seen_at", "0")));

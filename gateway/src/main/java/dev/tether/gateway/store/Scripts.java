@@ -23,7 +23,7 @@ import java.util.concurrent.CompletionStage;
 final class Scripts {
 
     /** A script: its text and its SHA-1 digest, as Redis names it. */
-    record Script(String name, byte[] text, String sha) {}
+    record Script(String name, String text, String sha) {}
 
     final Script create = load("create", false);
     final Script append = load("append", true);
@@ -68,8 +68,7 @@ final class Scripts {
         if (fenced) {
             text = read("fence") + "\n" + text;
         }
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        return new Script(name, bytes, sha1(bytes));
+        return new Script(name, text, sha1(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static String read(String name) {

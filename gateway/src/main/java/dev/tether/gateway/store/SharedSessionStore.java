@@ -617,7 +617,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 reservedSeq);
     }
 
-    private JsonNode parse(byte[] json) {
+    private JsonNode parse(String json) {
         try {
             return codec.mapper().readTree(json);
         } catch (IOException e) {

@@ -17,7 +17,7 @@ import static java.util.Objects.requireNonNull;
  * @param tokenExpiresAt expiry of the attached connection's token, epoch seconds (0: none attached)
  * @param reconnectDeadlineMillis when a session with no connection ends, epoch milliseconds (0: attached)
  * @param endReason why it ended, or null while it runs
- * @param checkpoint the newest worker checkpoint ({@code state} as JSON bytes), or null
+ * @param checkpoint the newest worker checkpoint ({@code state} as JSON text), or null
  * @param turn the client message id of the running turn while {@code processing}, else empty
  * @param createdAtMillis when the session was created, epoch milliseconds
  * @param seenAtMillis when its owner last wrote to it (or claimed or created it), epoch milliseconds
@@ -35,7 +35,7 @@ public record StoredSession(
         long tokenExpiresAt,
         long reconnectDeadlineMillis,
         String endReason,
-        byte[] checkpoint,
+        String checkpoint,
         String turn,
         long createdAtMillis,
         long seenAtMillis) {

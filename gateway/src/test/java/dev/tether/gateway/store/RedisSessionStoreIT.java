@@ -100,7 +100,7 @@ class RedisSessionStoreIT {
         assertEquals(0, stored.tokenExpiresAt());
         assertEquals(3, stored.newestSeq());
         assertEquals(10, stored.reservedSeq());
-        assertEquals("{\"turns\":2}", new String(stored.checkpoint(), StandardCharsets.UTF_8));
+        assertEquals("{\"turns\":2}", stored.checkpoint());
 
         get(a().rememberMessageIds("s1", fence, 3, frames("m1", "m2")));
         get(a().rememberMessageIds("s1", fence, 3, frames("m3", "m4")));

@@ -25,9 +25,40 @@ import java.util.Random;
 public final class HostileInputs {
 
     /** One WebSocket frame exactly as it goes on the wire. */
-    public record Frame(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
-        public Frame {
+    public static final class Frame {
+        private final boolean fin;
+        private final int rsv;
+        private final int opcode;
+        private final byte[] payload;
+        private final boolean masked;
+
+        public Frame(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
             requireNonNull(payload, "payload");
+            this.fin = fin;
+            this.rsv = rsv;
+            this.opcode = opcode;
+            this.payload = payload;
+            this.masked = masked;
+        }
+
+        public boolean fin() {
+            return fin;
+        }
+
+        public int rsv() {
+            return rsv;
+        }
+
+        public int opcode() {
+            return opcode;
+        }
+
+        public byte[] payload() {
+            return payload;
+        }
+
+        public boolean masked() {
+            return masked;
         }
 
         static Frame text(byte[] payload) {
@@ -53,7 +84,23 @@ public final class HostileInputs {
         record Pong() implements Expect {}
 
         /** A WebSocket pong carrying {@code payload}, then {@code then}. */
-        record WsPong(byte[] payload, Expect then) implements Expect {}
+        final class WsPong implements Expect {
+            private final byte[] payload;
+            private final Expect then;
+
+            public WsPong(byte[] payload, Expect then) {
+                this.payload = payload;
+                this.then = then;
+            }
+
+            public byte[] payload() {
+                return payload;
+            }
+
+            public Expect then() {
+                return then;
+            }
+        }
 
         /** {@code auth_ok}: a valid refresh for the connection's own subject. */
         record AuthOk() implements Expect {}

@@ -37,9 +37,34 @@ public final class RawWebSocket implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One frame as the server sent it. {@code rsv} holds the three reserved bits (0..7). */
-    public record Frame(boolean fin, int rsv, int opcode, byte[] payload) {
-        public Frame {
+    public static final class Frame {
+        private final boolean fin;
+        private final int rsv;
+        private final int opcode;
+        private final byte[] payload;
+
+        public Frame(boolean fin, int rsv, int opcode, byte[] payload) {
             requireNonNull(payload, "payload");
+            this.fin = fin;
+            this.rsv = rsv;
+            this.opcode = opcode;
+            this.payload = payload;
+        }
+
+        public boolean fin() {
+            return fin;
+        }
+
+        public int rsv() {
+            return rsv;
+        }
+
+        public int opcode() {
+            return opcode;
+        }
+
+        public byte[] payload() {
+            return payload;
         }
 
         public boolean isClose() {

@@ -161,6 +161,7 @@ public final class VirtualUser implements ScenarioUser {
     }
 
     /** A new message id, unique within this user's sessions. */
+    @Override
     public synchronized String newId() {
         nextId++;
         return "m" + nextId;
@@ -170,6 +171,7 @@ public final class VirtualUser implements ScenarioUser {
      * Sends message {@code id} now; its latency counts from {@code scheduledNanos}. While the user
      * is reconnecting it waits and goes out right after the resume.
      */
+    @Override
     public synchronized void send(String id, JsonNode data, long scheduledNanos) {
         if (closing || ended || ending) {
             return;
@@ -183,6 +185,7 @@ public final class VirtualUser implements ScenarioUser {
     }
 
     /** As {@link #cut(boolean)}, resuming {@code offline} later. */
+    @Override
     public void cut(boolean abrupt, Duration offline) {
         cut(Disruption.of(abrupt, offline));
     }
@@ -259,11 +262,13 @@ public final class VirtualUser implements ScenarioUser {
     }
 
     /** Whether the session's first worker is ready (at once from a warm pool, or after {@code preparing}). */
+    @Override
     public synchronized boolean workerReady() {
         return sessionId != null && !waitingColdReady;
     }
 
     /** Whether the session has ended or could not be resumed. */
+    @Override
     public synchronized boolean ended() {
         return ended;
     }
@@ -294,6 +299,7 @@ public final class VirtualUser implements ScenarioUser {
      * when it said {@code session_ready} (the last status after a result may come after it), so
      * that the next cut does not fall inside this resume's measurement.
      */
+    @Override
     public synchronized boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
         while ((!traffic.isEmpty() || outage != null || awaitingCatchUp) && !ended) {
             long left = deadlineNanos - System.nanoTime();

@@ -98,6 +98,7 @@ public final class EngineSession implements ScenarioUser {
     }
 
     /** A new message id, unique within this session. */
+    @Override
     public String newId() {
         return "m" + ids.incrementAndGet();
     }
@@ -114,6 +115,7 @@ public final class EngineSession implements ScenarioUser {
     }
 
     /** Sends message {@code id} with {@code data}; its latency counts from {@code scheduledNanos}. */
+    @Override
     public void send(String id, JsonNode data, long scheduledNanos) {
         onLoop(() -> sendOnLoop(id, data, scheduledNanos));
     }
@@ -141,6 +143,7 @@ public final class EngineSession implements ScenarioUser {
     }
 
     /** Cuts the connection: a clean close (1000) or, with {@code abrupt}, a TCP close; resumes {@code resumeAfter} after the close. */
+    @Override
     public void cut(boolean abrupt, Duration resumeAfter) {
         onLoop(() -> {
             if (!up || closing || ended || ending) {
@@ -159,11 +162,13 @@ public final class EngineSession implements ScenarioUser {
     }
 
     /** Whether the session's worker is ready (for LINES: the connection is open). */
+    @Override
     public boolean workerReady() {
         return workerReady;
     }
 
     /** Whether the session has ended or could not be resumed. */
+    @Override
     public boolean ended() {
         return endedFlag;
     }

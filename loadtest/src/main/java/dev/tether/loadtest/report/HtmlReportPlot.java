@@ -67,20 +67,52 @@ final class HtmlReportPlot {
         }
     }
 
-    /** One line: parallel arrays of x and y; NaN y values leave a gap. */
-    record Series(String label, String color, double[] xs, double[] ys, Stroke stroke) {
-        Series {
-            requireNonNull(label, "label");
-            requireNonNull(color, "color");
-            requireNonNull(stroke, "stroke");
+    /**
+     * One line: parallel arrays of x and y; NaN y values leave a gap. The arrays are the report's
+     * columns, taken without a copy and only read. A class, not a record, whose equals would compare
+     * the arrays by identity.
+     */
+    static final class Series {
+        private final String label;
+        private final String color;
+        private final double[] xs;
+        private final double[] ys;
+        private final Stroke stroke;
+
+        Series(String label, String color, double[] xs, double[] ys, Stroke stroke) {
+            this.label = requireNonNull(label, "label");
+            this.color = requireNonNull(color, "color");
+            this.stroke = requireNonNull(stroke, "stroke");
             if (xs.length != ys.length) {
                 throw new IllegalArgumentException("xs and ys differ in length");
             }
+            this.xs = xs;
+            this.ys = ys;
         }
 
         /** A solid or a dashed line. */
         Series(String label, String color, double[] xs, double[] ys, boolean dashed) {
             this(label, color, xs, ys, dashed ? Stroke.DASHED : Stroke.SOLID);
+        }
+
+        String label() {
+            return label;
+        }
+
+        String color() {
+            return color;
+        }
+
+        double[] xs() {
+            return xs;
+        }
+
+        double[] ys() {
+            return ys;
+        }
+
+        Stroke stroke() {
+            return stroke;
         }
     }
 

@@ -298,8 +298,32 @@ final class LyingProxy implements AutoCloseable {
         return head.toString(StandardCharsets.ISO_8859_1);
     }
 
-    /** One WebSocket frame (RFC 6455 section 5.2); server frames carry no mask. */
-    private record Frame(boolean fin, int opcode, byte[] payload) {
+    /**
+     * One WebSocket frame (RFC 6455 section 5.2); server frames carry no mask. A class, not a record,
+     * whose equals would compare the payload by identity.
+     */
+    private static final class Frame {
+        private final boolean fin;
+        private final int opcode;
+        private final byte[] payload;
+
+        Frame(boolean fin, int opcode, byte[] payload) {
+            this.fin = fin;
+            this.opcode = opcode;
+            this.payload = payload;
+        }
+
+        boolean fin() {
+            return fin;
+        }
+
+        int opcode() {
+            return opcode;
+        }
+
+        byte[] payload() {
+            return payload;
+        }
 
         static Frame read(InputStream in) throws IOException {
             int b0 = readByte(in);
