@@ -61,7 +61,7 @@ class ClaudeCodeOfflineIT {
                 claude.closeStdin();
                 assertEquals(0, claude.awaitExit(DEADLINE));
             }
-            List<RecordedRequest> requests = standIn.messageRequests();
+            List<RecordedRequest> requests = standIn.modelRequests();
             assertEquals(1, requests.size());
             assertEquals(standIn.requests(), requests, "no other endpoint is called");
             assertEquals("/v1/messages?beta=true", requests.get(0).uri());
@@ -95,7 +95,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals(0, result.path("permission_denials").size());
             }
             assertEquals("allowed\n", RealCliGateways.read(dirs.work().resolve("made-by-claude.txt")));
-            List<RecordedRequest> requests = standIn.messageRequests();
+            List<RecordedRequest> requests = standIn.modelRequests();
             assertEquals(2, requests.size());
             assertTrue(requests.get(1).mentions("\"tool_result\""), "the second request carries the tool result");
         }
@@ -122,7 +122,7 @@ class ClaudeCodeOfflineIT {
                         "Bash", result.at("/permission_denials/0/tool_name").asText(), result.toString());
             }
             assertFalse(Files.exists(dirs.work().resolve("made-by-claude.txt")));
-            assertTrue(standIn.messageRequests().get(1).mentions("not in this test"), "the model is told why");
+            assertTrue(standIn.modelRequests().get(1).mentions("not in this test"), "the model is told why");
         }
     }
 
@@ -147,7 +147,7 @@ class ClaudeCodeOfflineIT {
                 JsonNode result = second.await("result", DEADLINE, type("result"));
                 assertEquals("it was tangerine", result.path("result").asText(), result.toString());
             }
-            standIn.messageRequests()
+            standIn.modelRequests()
                     .get(1)
                     .assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
@@ -156,18 +156,7 @@ class ClaudeCodeOfflineIT {
     @Test
     void interruptDuringASlowStream() throws Exception {
         try (AnthropicStandIn standIn = AnthropicStandIn.start()) {
-            ServedReply slow = standIn.reply(AnthropicStandIn.slowText(
-                    Duration.ofMillis(200),
-                    "one ",
-                    "two ",
-                    "three ",
-                    "four ",
-                    "five ",
-                    "six ",
-                    "seven ",
-                    "eight ",
-                    "nine ",
-                    "ten "));
+            ServedReply slow = standIn.reply(AnthropicStandIn.slowCount());
             standIn.reply(AnthropicStandIn.text("after the interrupt"));
             try (JsonLinesProcess claude = start(standIn, Map.of(), "")) {
                 claude.send(ClaudeCodeCli.user("count slowly"));
@@ -212,7 +201,7 @@ class ClaudeCodeOfflineIT {
                 claude.closeStdin();
                 assertEquals(1, claude.awaitExit(DEADLINE), "a failed last turn exits 1");
             }
-            assertEquals(2, standIn.messageRequests().size());
+            assertEquals(2, standIn.modelRequests().size());
         }
     }
 
@@ -227,7 +216,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals(529, result.path("api_error_status").asInt(), result.toString());
                 assertTrue(result.path("result").asText().startsWith("API Error: 529"), result.toString());
             }
-            assertEquals(1, standIn.messageRequests().size());
+            assertEquals(1, standIn.modelRequests().size());
         }
     }
 
@@ -243,7 +232,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals("whole answer", result.path("result").asText(), result.toString());
             }
             assertEquals(ServedReply.Outcome.CUT, cut.finished().join());
-            List<RecordedRequest> requests = standIn.messageRequests();
+            List<RecordedRequest> requests = standIn.modelRequests();
             assertEquals(2, requests.size());
             assertFalse(requests.get(1).json().path("stream").asBoolean(), "the fallback asks for no stream");
         }
@@ -261,7 +250,7 @@ class ClaudeCodeOfflineIT {
                 assertEquals("api_error", result.path("terminal_reason").asText(), result.toString());
                 assertTrue(result.path("result").asText().startsWith("API Error"), result.toString());
             }
-            assertEquals(2, standIn.messageRequests().size());
+            assertEquals(2, standIn.modelRequests().size());
         }
     }
 

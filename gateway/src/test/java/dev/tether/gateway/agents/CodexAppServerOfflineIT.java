@@ -71,7 +71,7 @@ class CodexAppServerOfflineIT {
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
             assertEquals(1, standIn.refusedUpgrades().size(), "Codex tries the WebSocket once");
-            List<RecordedRequest> requests = standIn.responseRequests();
+            List<RecordedRequest> requests = standIn.modelRequests();
             assertEquals(1, requests.size());
             assertEquals(2, standIn.requests().size(), "no other endpoint is called");
             assertTrue(requests.get(0).json().path("stream").asBoolean(), "a streaming request");
@@ -102,7 +102,7 @@ class CodexAppServerOfflineIT {
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
             assertEquals("accepted\n", RealCliGateways.read(dirs.work().resolve("made-by-codex.txt")));
-            RecordedRequest followUp = standIn.responseRequests().get(1);
+            RecordedRequest followUp = standIn.modelRequests().get(1);
             assertTrue(followUp.mentions("\"function_call_output\""), "the command's output goes back to the model");
         }
     }
@@ -122,7 +122,7 @@ class CodexAppServerOfflineIT {
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
             assertFalse(Files.exists(dirs.work().resolve("made-by-codex.txt")));
-            assertTrue(standIn.responseRequests().get(1).mentions("rejected by user"), "the model is told");
+            assertTrue(standIn.modelRequests().get(1).mentions("rejected by user"), "the model is told");
         }
     }
 
@@ -148,7 +148,7 @@ class CodexAppServerOfflineIT {
                 JsonNode completed = second.await("turn/completed", DEADLINE, notification("turn/completed"));
                 assertEquals("completed", completed.at("/params/turn/status").asText(), completed.toString());
             }
-            standIn.responseRequests()
+            standIn.modelRequests()
                     .get(1)
                     .assertResends("remember the word tangerine", "noted: tangerine", "which word?");
         }
@@ -157,18 +157,7 @@ class CodexAppServerOfflineIT {
     @Test
     void interruptDuringASlowStream() throws Exception {
         try (OpenAiStandIn standIn = OpenAiStandIn.start()) {
-            ServedReply slow = standIn.reply(OpenAiStandIn.slowText(
-                    Duration.ofMillis(200),
-                    "one ",
-                    "two ",
-                    "three ",
-                    "four ",
-                    "five ",
-                    "six ",
-                    "seven ",
-                    "eight ",
-                    "nine ",
-                    "ten "));
+            ServedReply slow = standIn.reply(OpenAiStandIn.slowCount());
             try (JsonLinesProcess codex = start(CodexCli.openAiProvider(standIn), "")) {
                 initialize(codex);
                 String threadId = startThread(codex, JSON.createObjectNode());
@@ -207,7 +196,7 @@ class CodexAppServerOfflineIT {
                 assertEquals("failed", completed.at("/params/turn/status").asText(), completed.toString());
                 assertEquals(error.at("/params/error/message"), completed.at("/params/turn/error/message"));
             }
-            assertEquals(1, standIn.responseRequests().size());
+            assertEquals(1, standIn.modelRequests().size());
             assertTrue(standIn.refusedUpgrades().isEmpty(), "a provider of its own makes no WebSocket attempt");
         }
     }
@@ -252,7 +241,7 @@ class CodexAppServerOfflineIT {
                         .orElseThrow(() -> new AssertionError("no agent message"));
                 assertEquals("recovered", message.at("/params/item/text").asText(), message.toString());
             }
-            assertEquals(2, standIn.responseRequests().size());
+            assertEquals(2, standIn.modelRequests().size());
         }
     }
 

@@ -43,8 +43,7 @@ class RealClaudeIT {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /** Every test's own requests, every scripted reply used; closed after the class. */
     @RegisterExtension
-    static final SharedStandIn<AnthropicStandIn> SHARED =
-            new SharedStandIn<>(AnthropicStandIn.start(), AnthropicStandIn::messageRequests, AnthropicStandIn::clear);
+    static final SharedStandIn<AnthropicStandIn> SHARED = new SharedStandIn<>(AnthropicStandIn.start());
 
     private static final AnthropicStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-claude-home");
@@ -298,18 +297,7 @@ class RealClaudeIT {
 
     @Test
     void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
-        ServedReply slow = STAND_IN.reply(AnthropicStandIn.slowText(
-                Duration.ofMillis(200),
-                "one ",
-                "two ",
-                "three ",
-                "four ",
-                "five ",
-                "six ",
-                "seven ",
-                "eight ",
-                "nine ",
-                "ten "));
+        ServedReply slow = STAND_IN.reply(AnthropicStandIn.slowCount());
         STAND_IN.reply(AnthropicStandIn.text("after the interrupt"));
         try (SessionClient c = SessionClient.openIdle(gateway, "ines")) {
             c.sendAccepted("m1", JSON.textNode("count slowly").toString(), 0);

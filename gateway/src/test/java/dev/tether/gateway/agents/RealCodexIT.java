@@ -47,8 +47,7 @@ class RealCodexIT {
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     /** Every test's own requests, every scripted reply used; closed after the class. */
     @RegisterExtension
-    static final SharedStandIn<OpenAiStandIn> SHARED =
-            new SharedStandIn<>(OpenAiStandIn.start(), OpenAiStandIn::responseRequests, OpenAiStandIn::clear);
+    static final SharedStandIn<OpenAiStandIn> SHARED = new SharedStandIn<>(OpenAiStandIn.start());
 
     private static final OpenAiStandIn STAND_IN = SHARED.standIn();
     private static final Path HOME = RealCliGateways.tempHome("real-codex-home");
@@ -268,18 +267,7 @@ class RealCodexIT {
 
     @Test
     void anInterruptDuringASlowStreamEndsTheTurn() throws Exception {
-        ServedReply slow = STAND_IN.reply(OpenAiStandIn.slowText(
-                Duration.ofMillis(200),
-                "one ",
-                "two ",
-                "three ",
-                "four ",
-                "five ",
-                "six ",
-                "seven ",
-                "eight ",
-                "nine ",
-                "ten "));
+        ServedReply slow = STAND_IN.reply(OpenAiStandIn.slowCount());
         STAND_IN.reply(OpenAiStandIn.text("after the interrupt"));
         try (SessionClient c = SessionClient.openIdle(gateway, "iris")) {
             c.send("m1", JSON.textNode("count slowly").toString());
@@ -353,7 +341,7 @@ class RealCodexIT {
      * the app server asks the client first.
      */
     private static OpenAiStandIn.Reply escalated(String cmd) {
-        return OpenAiStandIn.functionCall(
+        return OpenAiStandIn.toolCall(
                 "exec_command",
                 Map.of(
                         "cmd",

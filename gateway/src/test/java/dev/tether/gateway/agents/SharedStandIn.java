@@ -4,8 +4,6 @@ import static java.util.Objects.requireNonNull;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.function.Function;
-import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -19,21 +17,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * @param <S> the stand-in ({@link AnthropicStandIn}, {@link OpenAiStandIn})
  */
-final class SharedStandIn<S extends AutoCloseable> implements BeforeEachCallback, AfterEachCallback, AfterAllCallback {
+final class SharedStandIn<S extends ModelApiStandIn>
+        implements BeforeEachCallback, AfterEachCallback, AfterAllCallback {
 
     private final S standIn;
-    private final Function<S, List<RecordedRequest>> requests;
-    private final ToIntFunction<S> clear;
     private int requestsBefore;
 
-    /**
-     * @param requests the stand-in's model requests so far, oldest first
-     * @param clear drops the replies not yet served and says how many there were
-     */
-    SharedStandIn(S standIn, Function<S, List<RecordedRequest>> requests, ToIntFunction<S> clear) {
+    SharedStandIn(S standIn) {
         this.standIn = requireNonNull(standIn, "standIn");
-        this.requests = requireNonNull(requests, "requests");
-        this.clear = requireNonNull(clear, "clear");
     }
 
     S standIn() {
@@ -42,18 +33,18 @@ final class SharedStandIn<S extends AutoCloseable> implements BeforeEachCallback
 
     /** The stand-in's model requests since this test began. */
     List<RecordedRequest> newRequests() {
-        List<RecordedRequest> all = requests.apply(standIn);
+        List<RecordedRequest> all = standIn.modelRequests();
         return all.subList(requestsBefore, all.size());
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        requestsBefore = requests.apply(standIn).size();
+        requestsBefore = standIn.modelRequests().size();
     }
 
     @Override
     public void afterEach(ExtensionContext context) {
-        assertEquals(0, clear.applyAsInt(standIn), "replies scripted and not served");
+        assertEquals(0, standIn.clear(), "replies scripted and not served");
     }
 
     @Override

@@ -88,7 +88,7 @@ class RealClaudeBrowserIT {
         String second = page.sendAndAwait("what did I ask you?");
         page.screenshot("03-resumed");
         assertEquals("you asked me to write the file", page.reply(second));
-        List<RecordedRequest> requests = STAND_IN.messageRequests();
+        List<RecordedRequest> requests = STAND_IN.modelRequests();
         RecordedRequest resumed = requests.get(requests.size() - 1);
         assertTrue(
                 resumed.mentions("write the file") && resumed.mentions("the file is written"),
