@@ -1,5 +1,13 @@
 package dev.tether.gateway.agents;
 
+import static dev.tether.gateway.agents.AgentSessions.answer;
+import static dev.tether.gateway.agents.AgentSessions.assertAlreadyResolved;
+import static dev.tether.gateway.agents.AgentSessions.assertOnlyPending;
+import static dev.tether.gateway.agents.AgentSessions.decision;
+import static dev.tether.gateway.agents.AgentSessions.killWorker;
+import static dev.tether.gateway.agents.ClaudeFrames.assertPlainTurn;
+import static dev.tether.gateway.agents.ClaudeFrames.assertStartedWithResume;
+import static dev.tether.gateway.agents.ClaudeFrames.turn;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static dev.tether.gateway.testing.SessionClient.notice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,18 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.session.Session;
-import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
-import dev.tether.gateway.worker.process.ProcessWorker;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,48 +35,21 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ClaudeAdapterIT {
 
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-    private static final Path HOME = tempDir();
+    private static final FakeCliGateways FAKE =
+            new FakeCliGateways("claude", "claude-stream-json", FakeClaudeCli.class, "FAKE_CLAUDE_HOME");
 
     @RegisterExtension
-    static final GatewayExtension gateway = DemoWorkers.gateway("claude", config("10m"));
+    static final GatewayExtension gateway = FAKE.gateway("claude", "10m");
 
     /** Approvals time out after 300 ms. */
     @RegisterExtension
-    static final GatewayExtension impatient = DemoWorkers.gateway("claude-timeout", config("300ms"));
-
-    private static String config(String requestTimeout) {
-        return """
-                worker:
-                  process:
-                    protocol: claude-stream-json
-                    command: %s
-                    env:
-                      FAKE_CLAUDE_HOME: %s
-                limits:
-                  request_timeout: %s
-                """.formatted(DemoWorkers.javaCommand("claude", FakeClaudeCli.class.getName()), HOME, requestTimeout);
-    }
-
-    private static Path tempDir() {
-        try {
-            Path dir = Files.createTempDirectory("fake-claude-home");
-            dir.toFile().deleteOnExit();
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
+    static final GatewayExtension impatient = FAKE.gateway("claude-timeout", "300ms");
 
     @Test
     void aTurnIsStreamedVerbatimAndEndsWithTheResult() {
         try (SessionClient c = SessionClient.openIdle(gateway, "cleo")) {
-            List<ServerMessage> turn = roundTrip(c, "m1", "\"hello\"");
-            assertEquals(
-                    List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
-                    historyTags(turn));
-            JsonNode init = SessionClient.event(turn, "system");
-            assertEquals("init", init.path("subtype").asText());
+            List<ServerMessage> turn = turn(c, "m1", "hello");
+            assertPlainTurn(turn);
             assertEquals(
                     "You said: hello",
                     SessionClient.event(turn, "result").path("result").asText());
@@ -103,27 +78,17 @@ class ClaudeAdapterIT {
                             .asText());
         }
         try (SessionClient c = SessionClient.resume(gateway, "alma", id, request.seq())) {
-            assertEquals(request.requestId(), c.ready.pendingRequests().get(0).requestId());
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "maybe")));
+            assertOnlyPending(c, request);
+            c.send(new ClientMessage.Respond(request.requestId(), decision("maybe")));
             assertEquals(
                     ErrorCode.INVALID_FIELD, c.expect(ServerMessage.Error.class).code());
 
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            List<ServerMessage> turn = c.untilTag("status:idle");
-            assertEquals(
-                    "request_resolved:" + request.requestId() + ":answered",
-                    historyTags(turn).get(0));
+            List<ServerMessage> turn = answer(c, request, "allow");
             JsonNode result = SessionClient.event(turn, "result");
             assertEquals("1 of 1 allowed", result.path("result").asText());
             Session session = gateway.server().registry().get(id).orElseThrow();
             assertTrue(workDirHas(session, "approved.txt"), "the tool ran in the session's working directory");
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "deny")));
-            assertEquals(
-                    ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+            assertAlreadyResolved(c, request, "deny");
         }
     }
 
@@ -132,10 +97,7 @@ class ClaudeAdapterIT {
         try (SessionClient c = SessionClient.openIdle(gateway, "dana")) {
             c.sendAccepted("m1", "\"tool:touch denied.txt\"", 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(
-                    request.requestId(),
-                    JSON.objectNode().put("decision", "deny").put("message", "not in this repo")));
-            List<ServerMessage> turn = c.untilTag("status:idle");
+            List<ServerMessage> turn = answer(c, request, decision("deny").put("message", "not in this repo"));
             JsonNode toolResult = SessionClient.event(turn, "user")
                     .path("message")
                     .path("content")
@@ -176,49 +138,35 @@ class ClaudeAdapterIT {
             assertEquals(
                     "error_during_execution",
                     SessionClient.event(turn, "result").path("subtype").asText());
-            roundTrip(c, "m2", "\"after\"");
+            turn(c, "m2", "after");
         }
     }
 
     @Test
     void afterACrashTheConversationGoesOnWithResume() throws Exception {
         try (SessionClient c = SessionClient.openIdle(gateway, "rory")) {
-            List<ServerMessage> first = roundTrip(c, "m1", "\"one\"");
+            List<ServerMessage> first = turn(c, "m1", "one");
             String cliSession =
                     SessionClient.event(first, "result").path("session_id").asText();
             assertEquals(
                     1, SessionClient.event(first, "result").path("num_turns").asInt());
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
-            Path firstDir = ((ProcessWorker) session.currentWorker()).workDir();
-            ProcessHandle.of(session.currentWorker().pid().orElseThrow())
-                    .orElseThrow()
-                    .destroyForcibly();
-            List<String> restarted = historyTags(c.untilTag("status:idle"));
-            assertTrue(restarted.contains("notice:worker_restarted"), restarted.toString());
+            Path firstDir = RealCliGateways.workDir(session);
+            killWorker(c, session);
 
-            List<ServerMessage> second = roundTrip(c, "m2", "\"two\"");
+            List<ServerMessage> second = turn(c, "m2", "two");
             JsonNode result = SessionClient.event(second, "result");
             assertEquals(cliSession, result.path("session_id").asText(), "the same conversation, resumed");
             assertEquals(2, result.path("num_turns").asInt(), "the CLI saw the earlier turn");
-            // /proc has the whole command line (ProcessHandle.Info cuts a long one short).
-            String command = new String(
-                    Files.readAllBytes(Path.of(
-                            "/proc", Long.toString(session.currentWorker().pid().orElseThrow()), "cmdline")),
-                    StandardCharsets.UTF_8);
-            assertTrue(
-                    command.endsWith("\0--resume=" + cliSession + "\0"),
-                    "started with --resume: " + command.replace('\0', ' '));
-            assertEquals(
-                    firstDir,
-                    ((ProcessWorker) session.currentWorker()).workDir(),
-                    "in the directory the conversation was held in");
+            assertStartedWithResume(RealCliGateways.pid(session), cliSession);
+            assertEquals(firstDir, RealCliGateways.workDir(session), "in the directory the conversation was held in");
         }
     }
 
     @Test
     void garbageAndAnExitInTheMiddleOfALineLeaveTheSessionUsable() {
         try (SessionClient c = SessionClient.openIdle(gateway, "gary")) {
-            List<ServerMessage> garbage = roundTrip(c, "m1", "\"garbage\"");
+            List<ServerMessage> garbage = turn(c, "m1", "garbage");
             assertEquals(
                     2,
                     historyTags(garbage).stream()
@@ -235,7 +183,7 @@ class ClaudeAdapterIT {
                             .asInt());
             assertEquals(
                     "You said: still here",
-                    SessionClient.event(roundTrip(c, "m3", "\"still here\""), "result")
+                    SessionClient.event(turn(c, "m3", "still here"), "result")
                             .path("result")
                             .asText());
         }
@@ -261,23 +209,7 @@ class ClaudeAdapterIT {
         }
     }
 
-    /** Like {@link SessionClient#roundTrip}, for a CLI whose result does not carry the message id. */
-    private static List<ServerMessage> roundTrip(SessionClient c, String id, String jsonData) {
-        c.sendAccepted(id, jsonData, 0);
-        List<ServerMessage> turn = c.untilTag("status:idle");
-        assertEquals(
-                "status:processing",
-                SessionClient.tag(turn.get(0)),
-                () -> SessionClient.tags(turn).toString());
-        assertEquals(
-                "event:result",
-                SessionClient.tag(turn.get(turn.size() - 2)),
-                () -> SessionClient.tags(turn).toString());
-        return turn;
-    }
-
     private static boolean workDirHas(Session session, String name) {
-        Path workDir = ((ProcessWorker) session.currentWorker()).workDir();
-        return Files.exists(workDir.resolve(name));
+        return Files.exists(RealCliGateways.workDir(session).resolve(name));
     }
 }

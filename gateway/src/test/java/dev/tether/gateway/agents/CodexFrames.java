@@ -69,4 +69,21 @@ final class CodexFrames {
                 .reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no completed " + type + " in " + methods(messages)));
     }
+
+    /** How the turn that the last {@code turn/completed} in {@code messages} ended: completed, interrupted, failed. */
+    static String turnStatus(List<ServerMessage> messages) {
+        return notification(messages, "turn/completed")
+                .at("/params/turn/status")
+                .asText();
+    }
+
+    /** The text of the last {@code item/completed} in {@code messages}, whatever the item's type. */
+    static String lastItemText(List<ServerMessage> messages) {
+        return notification(messages, "item/completed").at("/params/item/text").asText();
+    }
+
+    /** The text of the last completed {@code agentMessage} item in {@code messages}. */
+    static String agentText(List<ServerMessage> messages) {
+        return item(messages, "agentMessage").path("text").asText();
+    }
 }

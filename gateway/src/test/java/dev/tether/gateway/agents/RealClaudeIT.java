@@ -1,5 +1,13 @@
 package dev.tether.gateway.agents;
 
+import static dev.tether.gateway.agents.AgentSessions.answer;
+import static dev.tether.gateway.agents.AgentSessions.assertAlreadyResolved;
+import static dev.tether.gateway.agents.AgentSessions.assertOnlyPending;
+import static dev.tether.gateway.agents.AgentSessions.decision;
+import static dev.tether.gateway.agents.AgentSessions.killWorker;
+import static dev.tether.gateway.agents.ClaudeFrames.assertPlainTurn;
+import static dev.tether.gateway.agents.ClaudeFrames.assertStartedWithResume;
+import static dev.tether.gateway.agents.ClaudeFrames.turn;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,10 +20,7 @@ import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ClientMessage;
-import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,11 +102,7 @@ class RealClaudeIT {
         STAND_IN.reply(AnthropicStandIn.text("Hello", " from the stand-in"));
         try (SessionClient c = SessionClient.openIdle(gateway, "cleo")) {
             List<ServerMessage> turn = turn(c, "m1", "say hello");
-            assertEquals(
-                    List.of("status:processing", "event:system", "event:assistant", "event:result", "status:idle"),
-                    historyTags(turn));
-            JsonNode init = SessionClient.event(turn, "system");
-            assertEquals("init", init.path("subtype").asText());
+            JsonNode init = assertPlainTurn(turn);
             assertEquals(
                     AgentClis.pins().claudeCode(),
                     init.path("claude_code_version").asText());
@@ -145,17 +146,8 @@ class RealClaudeIT {
             assertFalse(Files.exists(workDir(session).resolve("made-by-claude.txt")), "nothing runs before the answer");
         }
         try (SessionClient c = SessionClient.resume(gateway, "alma", id, request.seq())) {
-            assertEquals(
-                    List.of(request.requestId()),
-                    c.ready.pendingRequests().stream()
-                            .map(ServerMessage.PendingRequest::requestId)
-                            .toList());
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals(
-                    "request_resolved:" + request.requestId() + ":answered",
-                    historyTags(rest).get(0));
+            assertOnlyPending(c, request);
+            List<ServerMessage> rest = answer(c, request, "allow");
             JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
             assertEquals("tool_result", toolResult.path("type").asText(), toolResult.toString());
             assertFalse(toolResult.path("is_error").asBoolean(), toolResult.toString());
@@ -167,11 +159,7 @@ class RealClaudeIT {
                     RealCliGateways.read(workDir(session).resolve("made-by-claude.txt")),
                     "the tool ran in the session's directory");
 
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            assertEquals(
-                    ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+            assertAlreadyResolved(c, request, "allow");
         }
         List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(2, requests.size());
@@ -186,13 +174,7 @@ class RealClaudeIT {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.sendAccepted("m1", JSON.textNode("write the file").toString(), 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(
-                    request.requestId(),
-                    JSON.objectNode().put("decision", "deny").put("message", "not in this repository")));
-            List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals(
-                    "request_resolved:" + request.requestId() + ":answered",
-                    historyTags(rest).get(0));
+            List<ServerMessage> rest = answer(c, request, decision("deny").put("message", "not in this repository"));
             JsonNode toolResult = SessionClient.event(rest, "user").at("/message/content/0");
             assertTrue(toolResult.path("is_error").asBoolean(), toolResult.toString());
             assertEquals("not in this repository", toolResult.path("content").asText(), toolResult.toString());
@@ -233,7 +215,7 @@ class RealClaudeIT {
     }
 
     @Test
-    void afterACrashTheConversationGoesOnWithResume() throws IOException {
+    void afterACrashTheConversationGoesOnWithResume() {
         STAND_IN.reply(AnthropicStandIn.text("noted: tangerine"));
         STAND_IN.reply(AnthropicStandIn.text("it was tangerine"));
         try (SessionClient c = SessionClient.openIdle(gateway, "rory")) {
@@ -241,12 +223,7 @@ class RealClaudeIT {
             String cliSession = SessionClient.event(turn(c, "m1", "remember the word tangerine"), "result")
                     .path("session_id")
                     .asText();
-            long first = RealCliGateways.pid(session);
-            ProcessHandle.of(first).orElseThrow().destroyForcibly();
-            List<String> restarted = historyTags(c.untilTag("status:idle"));
-            assertTrue(
-                    restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
-                    restarted.toString());
+            killWorker(c, session);
 
             assertResumed(c, session, cliSession, "m2");
         }
@@ -256,7 +233,7 @@ class RealClaudeIT {
     }
 
     @Test
-    void overTheRssHardLimitTheWorkerIsKilledAndTheConversationGoesOn() throws IOException {
+    void overTheRssHardLimitTheWorkerIsKilledAndTheConversationGoesOn() {
         STAND_IN.reply(AnthropicStandIn.text("noted: persimmon"));
         // The tool holds about 1.2 GiB (tail keeps a line with no end in memory) until it is killed.
         STAND_IN.reply(AnthropicStandIn.bash("(head -c 1200M /dev/zero; sleep 60) | tail > hog.out"));
@@ -273,9 +250,7 @@ class RealClaudeIT {
                             + " MiB) leaves too little room below the limit");
             c.sendAccepted("m2", JSON.textNode("use a lot of memory").toString(), 0);
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            List<ServerMessage> killed = c.untilTag("status:idle");
+            List<ServerMessage> killed = answer(c, request, "allow");
             List<String> history = historyTags(killed);
             assertTrue(
                     history.containsAll(List.of(
@@ -360,32 +335,11 @@ class RealClaudeIT {
      * The next turn, {@code id}, runs in a worker started with {@code --resume=<cliSession>} in the
      * directory of the conversation, and continues it.
      */
-    private static void assertResumed(SessionClient c, Session session, String cliSession, String id)
-            throws IOException {
-        String command = new String(
-                Files.readAllBytes(Path.of("/proc", Long.toString(RealCliGateways.pid(session)), "cmdline")),
-                StandardCharsets.UTF_8);
-        assertTrue(
-                command.endsWith("\0--resume=" + cliSession + "\0"),
-                "started with --resume: " + command.replace('\0', ' '));
+    private static void assertResumed(SessionClient c, Session session, String cliSession, String id) {
+        assertStartedWithResume(RealCliGateways.pid(session), cliSession);
         JsonNode result = SessionClient.event(turn(c, id, "which word?"), "result");
         assertFalse(result.path("is_error").asBoolean(), result.toString());
         assertEquals(cliSession, result.path("session_id").asText(), "the same conversation");
-    }
-
-    /** Sends {@code text} as message {@code id} to an idle session; every frame up to the idle after its result. */
-    private static List<ServerMessage> turn(SessionClient c, String id, String text) {
-        c.sendAccepted(id, JSON.textNode(text).toString(), 0);
-        List<ServerMessage> turn = c.untilTag("status:idle");
-        assertEquals(
-                "status:processing",
-                SessionClient.tag(turn.get(0)),
-                () -> SessionClient.tags(turn).toString());
-        assertEquals(
-                "event:result",
-                SessionClient.tag(turn.get(turn.size() - 2)),
-                () -> SessionClient.tags(turn).toString());
-        return turn;
     }
 
     private static Path workDir(Session session) {

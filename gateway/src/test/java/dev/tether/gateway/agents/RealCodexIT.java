@@ -1,10 +1,16 @@
 package dev.tether.gateway.agents;
 
+import static dev.tether.gateway.agents.AgentSessions.answer;
+import static dev.tether.gateway.agents.AgentSessions.assertAlreadyResolved;
+import static dev.tether.gateway.agents.AgentSessions.assertOnlyPending;
+import static dev.tether.gateway.agents.AgentSessions.killWorker;
+import static dev.tether.gateway.agents.CodexFrames.agentText;
 import static dev.tether.gateway.agents.CodexFrames.item;
 import static dev.tether.gateway.agents.CodexFrames.method;
 import static dev.tether.gateway.agents.CodexFrames.methods;
 import static dev.tether.gateway.agents.CodexFrames.notification;
 import static dev.tether.gateway.agents.CodexFrames.turn;
+import static dev.tether.gateway.agents.CodexFrames.turnStatus;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +22,6 @@ import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
-import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -110,14 +115,8 @@ class RealCodexIT {
                                     .at("/params/delta")
                                     .asText())
                             .toList());
-            assertEquals(
-                    "Hello from the stand-in",
-                    item(turn, "agentMessage").path("text").asText());
-            assertEquals(
-                    "completed",
-                    notification(turn, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
+            assertEquals("Hello from the stand-in", agentText(turn));
+            assertEquals("completed", turnStatus(turn));
         }
         List<RecordedRequest> requests = SHARED.newRequests();
         assertEquals(1, requests.size());
@@ -149,35 +148,18 @@ class RealCodexIT {
             assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")), "nothing runs before the answer");
         }
         try (SessionClient c = SessionClient.resume(gateway, "otto", id, request.seq())) {
-            assertEquals(
-                    List.of(request.requestId()),
-                    c.ready.pendingRequests().stream()
-                            .map(ServerMessage.PendingRequest::requestId)
-                            .toList());
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals(
-                    "request_resolved:" + request.requestId() + ":answered",
-                    historyTags(rest).get(0));
+            assertOnlyPending(c, request);
+            List<ServerMessage> rest = answer(c, request, "allow");
             JsonNode command = item(rest, "commandExecution");
             assertEquals("completed", command.path("status").asText(), command.toString());
             assertEquals(0, command.path("exitCode").asInt(-1), command.toString());
-            assertEquals(
-                    "completed",
-                    notification(rest, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
+            assertEquals("completed", turnStatus(rest));
             assertEquals(
                     "accepted\n",
                     RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")),
                     "the command ran in the session's directory");
 
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            assertEquals(
-                    ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+            assertAlreadyResolved(c, request, "allow");
         }
         assertTrue(
                 SHARED.newRequests().get(1).mentions("\"function_call_output\""),
@@ -192,20 +174,11 @@ class RealCodexIT {
             Session session = gateway.server().registry().get(c.sessionId()).orElseThrow();
             c.send("m1", JSON.textNode("write the file").toString());
             ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "deny")));
-            List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals(
-                    "request_resolved:" + request.requestId() + ":answered",
-                    historyTags(rest).get(0));
+            List<ServerMessage> rest = answer(c, request, "deny");
             assertEquals(
                     "declined", item(rest, "commandExecution").path("status").asText());
-            assertEquals("understood", item(rest, "agentMessage").path("text").asText());
-            assertEquals(
-                    "completed",
-                    notification(rest, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
+            assertEquals("understood", agentText(rest));
+            assertEquals("completed", turnStatus(rest));
             assertFalse(Files.exists(workDir(session).resolve("made-by-codex.txt")));
         }
         assertTrue(SHARED.newRequests().get(1).mentions("rejected by user"), "the model is told");
@@ -224,11 +197,7 @@ class RealCodexIT {
             List<ServerMessage> first = turn(c, "m1", "remember the word tangerine");
             String threadId =
                     notification(first, "turn/completed").at("/params/threadId").asText();
-            ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
-            List<String> restarted = historyTags(c.untilTag("status:idle"));
-            assertTrue(
-                    restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
-                    restarted.toString());
+            killWorker(c, session);
 
             List<ServerMessage> second = turn(c, "m2", "which word?");
             assertFalse(
@@ -240,9 +209,7 @@ class RealCodexIT {
                             .at("/params/threadId")
                             .asText(),
                     "the same thread");
-            assertEquals(
-                    "it was tangerine",
-                    item(second, "agentMessage").path("text").asText());
+            assertEquals("it was tangerine", agentText(second));
 
             // The resumed thread still may write in its directory without asking (sandbox_mode), and
             // still asks before a command that wants more (approval_policy).
@@ -254,10 +221,7 @@ class RealCodexIT {
             assertEquals("completed", written.path("status").asText(), written.toString());
             assertEquals("sandboxed\n", RealCliGateways.read(workDir(session).resolve("in-the-sandbox.txt")));
             c.send("m4", JSON.textNode("write the file").toString());
-            ServerMessage.Request request = c.awaitRequest();
-            c.send(new ClientMessage.Respond(
-                    request.requestId(), JSON.objectNode().put("decision", "allow")));
-            List<ServerMessage> rest = c.untilTag("status:idle");
+            List<ServerMessage> rest = answer(c, c.awaitRequest(), "allow");
             assertEquals(
                     "completed", item(rest, "commandExecution").path("status").asText(), rest.toString());
             assertEquals("resumed\n", RealCliGateways.read(workDir(session).resolve("made-by-codex.txt")));
@@ -274,18 +238,12 @@ class RealCodexIT {
             c.until(m -> method(m).equals("item/agentMessage/delta"));
             c.send(new ClientMessage.Interrupt());
             List<ServerMessage> rest = c.untilTag("status:idle");
-            assertEquals(
-                    "interrupted",
-                    notification(rest, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
+            assertEquals("interrupted", turnStatus(rest));
             assertEquals(
                     ServedReply.Outcome.CLOSED_BY_CLIENT,
                     slow.finished().get(DEADLINE.toSeconds(), TimeUnit.SECONDS),
                     "Codex dropped the stream");
-            assertEquals(
-                    "after the interrupt",
-                    item(turn(c, "m2", "go on"), "agentMessage").path("text").asText());
+            assertEquals("after the interrupt", agentText(turn(c, "m2", "go on")));
         }
     }
 
@@ -301,14 +259,8 @@ class RealCodexIT {
                     "internalServerError",
                     error.at("/params/error/codexErrorInfo").asText(),
                     error.toString());
-            assertEquals(
-                    "failed",
-                    notification(failed, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
-            assertEquals(
-                    "back again",
-                    item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+            assertEquals("failed", turnStatus(failed));
+            assertEquals("back again", agentText(turn(c, "m2", "again")));
         }
         assertEquals(2, SHARED.newRequests().size(), "no retry");
     }
@@ -323,14 +275,8 @@ class RealCodexIT {
             assertTrue(
                     error.at("/params/error/message").asText().startsWith("stream disconnected before completion"),
                     error.toString());
-            assertEquals(
-                    "failed",
-                    notification(failed, "turn/completed")
-                            .at("/params/turn/status")
-                            .asText());
-            assertEquals(
-                    "back again",
-                    item(turn(c, "m2", "again"), "agentMessage").path("text").asText());
+            assertEquals("failed", turnStatus(failed));
+            assertEquals("back again", agentText(turn(c, "m2", "again")));
         }
         assertEquals(2, SHARED.newRequests().size(), "no retry");
     }

@@ -1,0 +1,79 @@
+package dev.tether.gateway.agents;
+
+import static dev.tether.gateway.testing.SessionClient.historyTags;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.SessionClient;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import java.util.List;
+
+/**
+ * Steps on a gateway session whose worker is an agent CLI, a fake one or the real one, that the
+ * adapter tests of both CLIs take alike: a tool approval as a request to the user, still pending
+ * after a reconnect, answered once; a worker killed and restarted. Stateless; used on the test's
+ * thread.
+ */
+final class AgentSessions {
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    private AgentSessions() {}
+
+    /** The answer {@code {"decision": decision}} (allow, deny) to a request to the user. */
+    static ObjectNode decision(String decision) {
+        return JSON.objectNode().put("decision", decision);
+    }
+
+    /** Checks that {@code request} is the one request still pending for the client that has just resumed. */
+    static void assertOnlyPending(SessionClient c, ServerMessage.Request request) {
+        assertEquals(
+                List.of(request.requestId()),
+                c.ready.pendingRequests().stream()
+                        .map(ServerMessage.PendingRequest::requestId)
+                        .toList());
+    }
+
+    /** Answers {@code request} with {@link #decision}; see {@link #answer(SessionClient, ServerMessage.Request, ObjectNode)}. */
+    static List<ServerMessage> answer(SessionClient c, ServerMessage.Request request, String decision) {
+        return answer(c, request, decision(decision));
+    }
+
+    /**
+     * Answers {@code request} with {@code response} and returns every frame up to the idle after the
+     * turn it let go on, checking that the first says the request was resolved by the answer.
+     */
+    static List<ServerMessage> answer(SessionClient c, ServerMessage.Request request, ObjectNode response) {
+        c.send(new ClientMessage.Respond(request.requestId(), response));
+        List<ServerMessage> rest = c.untilTag("status:idle");
+        assertEquals(
+                "request_resolved:" + request.requestId() + ":answered",
+                historyTags(rest).get(0),
+                () -> historyTags(rest).toString());
+        return rest;
+    }
+
+    /** Checks that a further answer ({@code decision}) to the resolved {@code request} is refused. */
+    static void assertAlreadyResolved(SessionClient c, ServerMessage.Request request, String decision) {
+        c.send(new ClientMessage.Respond(request.requestId(), decision(decision)));
+        assertEquals(
+                ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+    }
+
+    /**
+     * Kills {@code session}'s worker and waits for the session to be idle again, checking that the
+     * client was told of the crash and of the restart.
+     */
+    static void killWorker(SessionClient c, Session session) {
+        ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
+        List<String> restarted = historyTags(c.untilTag("status:idle"));
+        assertTrue(
+                restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
+                restarted.toString());
+    }
+}
