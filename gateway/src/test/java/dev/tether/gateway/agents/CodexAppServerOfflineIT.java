@@ -34,7 +34,8 @@ class CodexAppServerOfflineIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
+    /** Not under the temporary directory: Codex's sandbox cannot run a command with its home there. */
+    @TempDir(factory = CliDirs.OutsideTmp.class)
     Path temp;
 
     private CliDirs dirs;

@@ -80,17 +80,21 @@ public final class RealCliGateways {
      * {@code /tmp}), then under {@code ~/.cache/tether/test-homes}.
      */
     public static Path tempHome(String prefix) {
-        Path temporary =
-                Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
-        Path target = Path.of("target").toAbsolutePath().normalize();
-        Path base = target.startsWith(temporary) || target.startsWith(Path.of("/tmp"))
-                ? Path.of(System.getProperty("user.home"), ".cache", "tether", "test-homes")
-                : target;
         try {
-            return Files.createTempDirectory(Files.createDirectories(base), prefix);
+            return Files.createTempDirectory(Files.createDirectories(homesBase()), prefix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Where {@link #tempHome} creates its directories. */
+    static Path homesBase() {
+        Path temporary =
+                Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        Path target = Path.of("target").toAbsolutePath().normalize();
+        return target.startsWith(temporary) || target.startsWith(Path.of("/tmp"))
+                ? Path.of(System.getProperty("user.home"), ".cache", "tether", "test-homes")
+                : target;
     }
 
     /**
