@@ -784,19 +784,12 @@ class ConfigLoaderTest {
     void duplicateKidFails() {
         ConfigException e = assertThrows(
                 ConfigException.class,
-                () -> new AuthConfig(
+                () -> authConfigOnTheOldConstructor(
                         List.of("RS256"),
                         null,
                         List.of(
                                 new PublicKeyConfig("k", "RS256", Path.of("a.pem")),
-                                new PublicKeyConfig("k", "RS256", Path.of("b.pem"))),
-                        null,
-                        null,
-                        Duration.ZERO,
-                        false,
-                        Duration.ofMinutes(1),
-                        Duration.ofSeconds(15),
-                        Duration.ofSeconds(30)));
+                                new PublicKeyConfig("k", "RS256", Path.of("b.pem")))));
         assertEquals("auth.public_keys[1].kid: k (expected: a kid not used by another key)", e.getMessage());
     }
 
@@ -824,10 +817,22 @@ class ConfigLoaderTest {
 
     @Test
     void noHmacAlgorithmNeedsNoSecret() {
-        AuthConfig auth = new AuthConfig(
-                List.of("RS256"),
-                null,
-                List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))),
+        AuthConfig auth = authConfigOnTheOldConstructor(
+                List.of("RS256"), null, List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))));
+        assertFalse(auth.usesDevSecret());
+    }
+
+    /**
+     * An {@link AuthConfig} built with the constructor that predates {@code key_reload_interval}: no
+     * issuer or audience, no clock skew, no query token, refresh lead 1m, refresh interval 15s,
+     * expired grace 30s.
+     */
+    private static AuthConfig authConfigOnTheOldConstructor(
+            List<String> algorithms, String hmacSecret, List<PublicKeyConfig> publicKeys) {
+        return new AuthConfig(
+                algorithms,
+                hmacSecret,
+                publicKeys,
                 null,
                 null,
                 Duration.ZERO,
@@ -835,7 +840,6 @@ class ConfigLoaderTest {
                 Duration.ofMinutes(1),
                 Duration.ofSeconds(15),
                 Duration.ofSeconds(30));
-        assertFalse(auth.usesDevSecret());
     }
 
     // --- key sources: inline PEM and JWK Sets ----------------------------------------------------
@@ -1003,17 +1007,7 @@ class ConfigLoaderTest {
 
     @Test
     void oldConstructorKeepsTheDefaultReloadInterval() {
-        AuthConfig auth = new AuthConfig(
-                List.of("HS256"),
-                AuthConfig.DEV_HMAC_SECRET,
-                List.of(),
-                null,
-                null,
-                Duration.ZERO,
-                false,
-                Duration.ofMinutes(1),
-                Duration.ofSeconds(15),
-                Duration.ofSeconds(30));
+        AuthConfig auth = authConfigOnTheOldConstructor(List.of("HS256"), AuthConfig.DEV_HMAC_SECRET, List.of());
         assertEquals(AuthConfig.DEFAULT_KEY_RELOAD_INTERVAL, auth.keyReloadInterval());
         assertEquals(Duration.ofSeconds(10), GatewayConfig.defaults().auth().keyReloadInterval());
     }
