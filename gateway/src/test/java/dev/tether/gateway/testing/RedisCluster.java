@@ -1,6 +1,7 @@
 package dev.tether.gateway.testing;
 
 import dev.tether.testkit.Poll;
+import dev.tether.testkit.RedisServerCommand;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,29 +31,18 @@ public final class RedisCluster implements AutoCloseable {
                 cluster.nodes.add(RedisProcess.start(
                         dir.resolve("cluster-" + i + ".log"),
                         port,
-                        List.of(
-                                "--port",
-                                Integer.toString(port),
-                                "--bind",
-                                "127.0.0.1",
-                                "--protected-mode",
-                                "no",
-                                "--cluster-enabled",
-                                "yes",
-                                "--cluster-config-file",
-                                dir.resolve("nodes-" + i + ".conf").toString(),
-                                "--cluster-node-timeout",
-                                "5000",
-                                "--save",
-                                "",
-                                "--appendonly",
-                                "no",
-                                "--daemonize",
-                                "no",
-                                "--dir",
-                                dir.toString(),
-                                "--logfile",
-                                "")));
+                        RedisServerCommand.of(
+                                RedisServer.BINARY,
+                                port,
+                                List.of(
+                                        "--cluster-enabled",
+                                        "yes",
+                                        "--cluster-config-file",
+                                        dir.resolve("nodes-" + i + ".conf").toString(),
+                                        "--cluster-node-timeout",
+                                        "5000",
+                                        "--dir",
+                                        dir.toString()))));
             }
             List<String> create = new ArrayList<>(List.of("--cluster", "create"));
             cluster.nodes.forEach(node -> create.add("127.0.0.1:" + node.port));

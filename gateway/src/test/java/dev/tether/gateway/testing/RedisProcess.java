@@ -1,6 +1,7 @@
 package dev.tether.gateway.testing;
 
 import dev.tether.testkit.Poll;
+import dev.tether.testkit.RedisServerCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -32,16 +33,16 @@ final class RedisProcess implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts {@code redis-server} with {@code args} and waits for it to accept connections on {@code port}. */
-    static RedisProcess start(Path log, int port, List<String> args) {
+    /**
+     * Starts {@code command} (a {@code redis-server} command line: {@link RedisServerCommand#of}, or a
+     * sentinel's) and waits for it to accept connections on {@code port}.
+     */
+    static RedisProcess start(Path log, int port, List<String> command) {
         for (Path binary : List.of(RedisServer.BINARY, CLI)) {
             if (!Files.isExecutable(binary)) {
                 throw new AssertionError(binary + " is missing: install Debian's redis-server package (.ci/run does)");
             }
         }
-        List<String> command = new ArrayList<>();
-        command.add(RedisServer.BINARY.toString());
-        command.addAll(args);
         Process process;
         try {
             process = new ProcessBuilder(command)
@@ -57,7 +58,7 @@ final class RedisProcess implements AutoCloseable {
                 if (!process.isAlive()) {
                     throw new AssertionError("redis-server exited with " + process.exitValue() + ": " + started.log());
                 }
-                return started.log().contains("Ready to accept connections")
+                return started.log().contains(RedisServerCommand.READY)
                         || started.log().contains("Sentinel ID is");
             });
         } catch (RuntimeException | AssertionError e) {
@@ -103,6 +104,16 @@ final class RedisProcess implements AutoCloseable {
 
     boolean alive() {
         return process.isAlive();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Kills the process at once (SIGKILL) and waits until it is gone. */
+    void kill() {
+        process.destroyForcibly();
+        close();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.tether.gateway.testing;
 
 import dev.tether.testkit.Poll;
+import dev.tether.testkit.RedisServerCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,8 +48,10 @@ public final class RedisSentinelGroup implements AutoCloseable {
                     sentinel down-after-milliseconds %s 1000
                     sentinel failover-timeout %s 10000
                     """.formatted(port, dir, MASTER, group.primary.port, MASTER, MASTER));
-            group.sentinel =
-                    RedisProcess.start(dir.resolve("sentinel.log"), port, List.of(conf.toString(), "--sentinel"));
+            group.sentinel = RedisProcess.start(
+                    dir.resolve("sentinel.log"),
+                    port,
+                    List.of(RedisServer.BINARY.toString(), conf.toString(), "--sentinel"));
             Poll.until("the sentinel knows the replica", RedisProcess.WAIT, () -> {
                 String replicas = group.sentinel.cli("SENTINEL", "REPLICAS", MASTER);
                 return replicas.contains(Integer.toString(group.replica.port))
@@ -67,25 +70,10 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
     private static RedisProcess server(Path dir, String name, List<String> extra) {
         int port = RedisProcess.freePort(false);
-        List<String> args = new ArrayList<>(List.of(
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--dir",
-                dir.toString(),
-                "--logfile",
-                ""));
-        args.addAll(extra);
-        return RedisProcess.start(dir.resolve(name + ".log"), port, args);
+        List<String> more = new ArrayList<>(List.of("--dir", dir.toString()));
+        more.addAll(extra);
+        return RedisProcess.start(
+                dir.resolve(name + ".log"), port, RedisServerCommand.of(RedisServer.BINARY, port, more));
     }
 
     /** The URI the store connects to: through the sentinel, to whichever server is the primary. */

@@ -1,13 +1,10 @@
 package dev.tether.gateway.testing;
 
-import dev.tether.testkit.Poll;
+import dev.tether.testkit.RedisServerCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -20,13 +17,11 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
 
     /** Where Debian's redis-server package puts the binary. */
-    public static final Path BINARY = Path.of("/usr/bin/redis-server");
-
-    private static final Duration START = Duration.ofSeconds(20);
+    public static final Path BINARY = RedisServerCommand.DEBIAN_BINARY;
 
     private final Path dir;
     private final int port;
-    private Process process;
+    private RedisProcess process;
     private int starts;
 
     private RedisServer(Path dir, int port) {
@@ -39,7 +34,7 @@ public final class RedisServer implements AutoCloseable {
         if (!Files.isExecutable(BINARY)) {
             throw new AssertionError(BINARY + " is missing: install Debian's redis-server package (.ci/run does)");
         }
-        RedisServer server = new RedisServer(dir, freePort());
+        RedisServer server = new RedisServer(dir, RedisProcess.freePort(false));
         server.launch();
         return server;
     }
@@ -82,7 +77,7 @@ public final class RedisServer implements AutoCloseable {
             Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
                     .inheritIO()
                     .start();
-            if (!kill.waitFor(START.toSeconds(), TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            if (!kill.waitFor(RedisProcess.WAIT.toSeconds(), TimeUnit.SECONDS) || kill.exitValue() != 0) {
                 throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
             }
         } catch (IOException e) {
@@ -95,80 +90,22 @@ public final class RedisServer implements AutoCloseable {
 
     /** Kills the server at once (SIGKILL) and waits until it is gone. */
     public void kill() {
-        process.destroyForcibly();
-        waitGone();
+        process.kill();
     }
 
     @Override
     public void close() {
-        if (process != null && process.isAlive()) {
+        if (process != null && process.alive()) {
             unfreeze(); // a frozen server would not act on SIGTERM
-            process.destroy();
-            waitGone();
+            process.close();
         }
     }
 
     private void launch() {
         starts++;
-        Path log = dir.resolve("redis-" + starts + ".log");
-        try {
-            process = new ProcessBuilder(List.of(
-                            BINARY.toString(),
-                            "--port",
-                            Integer.toString(port),
-                            "--bind",
-                            "127.0.0.1",
-                            "--save",
-                            "",
-                            "--appendonly",
-                            "no",
-                            "--daemonize",
-                            "no",
-                            "--protected-mode",
-                            "no",
-                            "--dir",
-                            dir.toString(),
-                            "--logfile",
-                            ""))
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + BINARY, e);
-        }
-        Poll.until("redis-server ready on port " + port + " (log " + log + ")", START, () -> {
-            if (!process.isAlive()) {
-                throw new AssertionError("redis-server exited with " + process.exitValue() + ": " + read(log));
-            }
-            return read(log).contains("Ready to accept connections");
-        });
-    }
-
-    private void waitGone() {
-        try {
-            if (!process.waitFor(START.toSeconds(), TimeUnit.SECONDS)) {
-                throw new AssertionError("redis-server " + process.pid() + " still running");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        process = RedisProcess.start(
+                dir.resolve("redis-" + starts + ".log"),
+                port,
+                RedisServerCommand.of(BINARY, port, List.of("--dir", dir.toString())));
     }
 }

@@ -2,6 +2,7 @@ package dev.tether.loadtest.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.testkit.RedisServerCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +20,9 @@ import java.util.regex.Pattern;
 public final class RedisServer implements AutoCloseable {
 
     /** Where Debian's redis-server package puts the binary. */
-    public static final Path DEFAULT_BINARY = Path.of("/usr/bin/redis-server");
+    public static final Path DEFAULT_BINARY = RedisServerCommand.DEBIAN_BINARY;
 
-    private static final Pattern READY = Pattern.compile("Ready to accept connections");
+    private static final Pattern READY = Pattern.compile(Pattern.quote(RedisServerCommand.READY));
     private static final Duration START = Duration.ofSeconds(20);
 
     private final ChildProcess child;
@@ -47,26 +48,8 @@ public final class RedisServer implements AutoCloseable {
                     + " is missing: install Debian's redis-server package, or name the binary in" + " REDIS_SERVER");
         }
         int port = ChildServer.freePort();
-        ChildProcess child = ChildProcess.start(
-                List.of(
-                        binary.toString(),
-                        "--port",
-                        Integer.toString(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--daemonize",
-                        "no",
-                        "--protected-mode",
-                        "no",
-                        "--logfile",
-                        ""),
-                Map.of(),
-                logFile,
-                READY);
+        ChildProcess child =
+                ChildProcess.start(RedisServerCommand.of(binary, port, List.of()), Map.of(), logFile, READY);
         child.awaitLine(START);
         return new RedisServer(child, port);
     }
