@@ -1,33 +1,33 @@
 package dev.tether.gateway.store;
 
+import static dev.tether.gateway.store.StoreCalls.WAIT;
+import static dev.tether.gateway.store.StoreCalls.assertEveryWriteIsStale;
+import static dev.tether.gateway.store.StoreCalls.bytes;
+import static dev.tether.gateway.store.StoreCalls.frames;
+import static dev.tether.gateway.store.StoreCalls.get;
+import static dev.tether.gateway.store.StoreCalls.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.gateway.config.SessionConfig;
-import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.testing.RedisCluster;
 import dev.tether.protocol.WireCodec;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,8 +47,6 @@ import org.junit.jupiter.api.io.TempDir;
  * script touches keys of one slot only; a CROSSSLOT would fail these tests.
  */
 class RedisClusterStoreIT {
-
-    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @TempDir
     static Path tmp;
@@ -160,12 +158,10 @@ class RedisClusterStoreIT {
             assertEquals(List.of("two", "three"), texts(get(b().logAfter(id, 0))));
             assertEquals(
                     List.of("q1"),
-                    get(b().queue(id)).stream().map(RedisClusterStoreIT::text).toList());
+                    get(b().queue(id)).stream().map(StoreCalls::text).toList());
             assertEquals(
                     List.of("m1", "m2"),
-                    get(b().messageIds(id)).stream()
-                            .map(RedisClusterStoreIT::text)
-                            .toList());
+                    get(b().messageIds(id)).stream().map(StoreCalls::text).toList());
 
             get(a().release(id, new Fence("a", 1), 0));
             ClaimResult claimed = get(b().claim(id, "b", "", 1));
@@ -185,18 +181,13 @@ class RedisClusterStoreIT {
         Fence old = new Fence("a", 1);
         get(a().append("s1", old, 100, 1 << 20, 1, frames("one")));
         assertEquals(new ClaimResult.Claimed(new Fence("b", 2)), get(b().claim("s1", "b", "a", 1)));
-        for (CompletionStage<?> write : List.<CompletionStage<?>>of(
+        assertEveryWriteIsStale(List.of(
                 a().append("s1", old, 100, 1 << 20, 2, frames("two")),
                 a().ack("s1", old, 1),
                 a().queued("s1", old, bytes("q")),
                 a().rememberMessageIds("s1", old, 10, frames("m1")),
                 a().release("s1", old, 0),
-                a().end("s1", old, "shutdown", Duration.ofMinutes(1)))) {
-            ExecutionException failure = assertThrows(
-                    ExecutionException.class,
-                    () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-            assertInstanceOf(StaleClaimException.class, failure.getCause(), failure::toString);
-        }
+                a().end("s1", old, "shutdown", Duration.ofMinutes(1))));
         StoredSession stored = get(b().read("s1")).orElseThrow();
         assertEquals("b", stored.node());
         assertEquals(1, stored.newestSeq(), "nothing of a stale write was applied");
@@ -211,7 +202,7 @@ class RedisClusterStoreIT {
                         nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
                 .toList()
                 .stream()
-                .map(RedisClusterStoreIT::get)
+                .map(StoreCalls::get)
                 .toList();
         List<ClaimResult> won =
                 results.stream().filter(ClaimResult.Claimed.class::isInstance).toList();
@@ -230,8 +221,7 @@ class RedisClusterStoreIT {
                 .mapToObj(i ->
                         nodes.get(i % 3).admit("alice {x}", ids.get(i), 2, i).toCompletableFuture())
                 .toList();
-        List<Boolean> admitted =
-                admissions.stream().map(RedisClusterStoreIT::get).toList();
+        List<Boolean> admitted = admissions.stream().map(StoreCalls::get).toList();
         assertEquals(2, admitted.stream().filter(x -> x).count(), admitted::toString);
         List<String> in = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
@@ -284,31 +274,5 @@ class RedisClusterStoreIT {
         }
         get(a().dropNode("a"));
         assertFalse(get(b().nodeAlive("a")));
-    }
-
-    // ---- helpers ----
-
-    private static <T> T get(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static List<byte[]> frames(String... texts) {
-        return Arrays.stream(texts).map(RedisClusterStoreIT::bytes).toList();
-    }
-
-    private static List<String> texts(List<ReplayBuffer.Entry> entries) {
-        return entries.stream().map(e -> text(e.frame())).toList();
-    }
-
-    private static String text(byte[] bytes) {
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

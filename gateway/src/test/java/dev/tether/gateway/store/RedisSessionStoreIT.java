@@ -1,5 +1,10 @@
 package dev.tether.gateway.store;
 
+import static dev.tether.gateway.store.StoreCalls.WAIT;
+import static dev.tether.gateway.store.StoreCalls.assertEveryWriteIsStale;
+import static dev.tether.gateway.store.StoreCalls.frames;
+import static dev.tether.gateway.store.StoreCalls.get;
+import static dev.tether.gateway.store.StoreCalls.texts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -16,11 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -36,8 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  * node leases, and a Redis restarted empty.
  */
 class RedisSessionStoreIT {
-
-    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @TempDir
     Path tmp;
@@ -106,9 +107,7 @@ class RedisSessionStoreIT {
         get(a().rememberMessageIds("s1", fence, 3, frames("m3", "m4")));
         assertEquals(
                 List.of("m2", "m3", "m4"),
-                get(b().messageIds("s1")).stream()
-                        .map(RedisSessionStoreIT::text)
-                        .toList(),
+                get(b().messageIds("s1")).stream().map(StoreCalls::text).toList(),
                 "the newest max ids, oldest first");
 
         get(a().end("s1", fence, "client_end", Duration.ofMinutes(1)));
@@ -130,7 +129,7 @@ class RedisSessionStoreIT {
         ClaimResult taken = get(b().claim("s1", "b", "a", 1));
         assertEquals(new ClaimResult.Claimed(new Fence("b", 2)), taken);
 
-        for (CompletionStage<?> write : List.<CompletionStage<?>>of(
+        assertEveryWriteIsStale(List.of(
                 a().append("s1", old, 100, 1 << 20, 2, frames("two")),
                 a().ack("s1", old, 1),
                 a().state("s1", old, "idle"),
@@ -138,12 +137,7 @@ class RedisSessionStoreIT {
                 a().rememberMessageIds("s1", old, 10, frames("m1")),
                 a().release("s1", old, 0),
                 a().verify("s1", old),
-                a().end("s1", old, "shutdown", Duration.ofMinutes(1)))) {
-            ExecutionException failure = assertThrows(
-                    ExecutionException.class,
-                    () -> write.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-            assertInstanceOf(StaleClaimException.class, failure.getCause(), failure::toString);
-        }
+                a().end("s1", old, "shutdown", Duration.ofMinutes(1))));
         StoredSession stored = get(b().read("s1")).orElseThrow();
         assertEquals("b", stored.node());
         assertEquals(1, stored.newestSeq(), "nothing of a stale write was applied");
@@ -173,8 +167,7 @@ class RedisSessionStoreIT {
                 .mapToObj(i ->
                         nodes.get(i % 3).claim("s1", "node-" + (i % 3), "a", 1).toCompletableFuture())
                 .toList();
-        List<ClaimResult> results =
-                claims.stream().map(RedisSessionStoreIT::get).toList();
+        List<ClaimResult> results = claims.stream().map(StoreCalls::get).toList();
         List<ClaimResult.Claimed> won = results.stream()
                 .filter(ClaimResult.Claimed.class::isInstance)
                 .map(ClaimResult.Claimed.class::cast)
@@ -307,8 +300,7 @@ class RedisSessionStoreIT {
                 .mapToObj(
                         i -> nodes.get(i % 3).admit("alice {x}", "s" + i, 2, i).toCompletableFuture())
                 .toList();
-        List<Boolean> admitted =
-                admissions.stream().map(RedisSessionStoreIT::get).toList();
+        List<Boolean> admitted = admissions.stream().map(StoreCalls::get).toList();
         assertEquals(2, admitted.stream().filter(x -> x).count(), admitted::toString);
         assertEquals(2L, get(a().sessionsOf("alice {x}")));
         assertEquals(0L, get(a().sessionsOf("bob")), "counts are per user");
@@ -371,27 +363,5 @@ class RedisSessionStoreIT {
         assertTrue(after.isEmpty(), "nothing survives a restart without persistence");
         assertEquals(new ClaimResult.NotFound(), get(b().claim("s1", "b", "a", 1)), "scripts are loaded again");
         assertTrue(get(a().create("s1", "alice", "a", 1_000, 2_000)));
-    }
-
-    // ---- helpers ----
-
-    private static <T> T get(CompletionStage<T> stage) {
-        try {
-            return stage.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static List<byte[]> frames(String... texts) {
-        return Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).toList();
-    }
-
-    private static List<String> texts(List<ReplayBuffer.Entry> entries) {
-        return entries.stream().map(e -> text(e.frame())).toList();
-    }
-
-    private static String text(byte[] bytes) {
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }
