@@ -144,10 +144,7 @@ class HostileInputIT {
             CompletableFuture<Void> frameRun = CompletableFuture.runAsync(
                     () -> new FrameAttacker(new Random(seed), findings).run(count - upgrades), threads);
             CompletableFuture<Void> upgradeRun = CompletableFuture.runAsync(
-                    () -> new UpgradeAttacker(
-                                    new Random(Long.rotateLeft(seed, 32) ^ 0x9E3779B97F4A7C15L), findings, honest)
-                            .run(upgrades),
-                    threads);
+                    () -> new UpgradeAttacker(seed, findings, honest).run(upgrades), threads);
             try {
                 CompletableFuture.allOf(frameRun, upgradeRun).get(90, TimeUnit.SECONDS);
             } finally {
@@ -568,8 +565,9 @@ class HostileInputIT {
         private final Honest honest;
         private String notFound;
 
-        UpgradeAttacker(Random random, Findings findings, Honest honest) {
-            this.random = random;
+        /** An attacker with a random stream of its own, derived from the run's {@code seed}. */
+        UpgradeAttacker(long seed, Findings findings, Honest honest) {
+            this.random = new Random(Long.rotateLeft(seed, 32) ^ 0x9E3779B97F4A7C15L);
             this.findings = findings;
             this.honest = honest;
         }

@@ -49,14 +49,25 @@ class SupervisionIT {
               max_restarts: 2
             """);
 
+    /** The history of a turn whose worker crashed, up to the session idle again on a new worker. */
+    private static final List<String> CRASHED_AND_RESTARTED = List.of(
+            "status:processing",
+            "notice:worker_crashed",
+            "status:restarting:crash",
+            "notice:worker_restarted",
+            "status:idle");
+
     /** RSS sampled every 100 ms; soft limit far above a demo worker's baseline (about 50 MiB), hard limit out of reach. */
-    @RegisterExtension
-    static final GatewayExtension soft = DemoWorkers.gateway("rss-soft", """
+    private static final String SOFT_LIMIT = """
             limits:
               rss_poll_interval: 100ms
               rss_soft_limit: %dMiB
               rss_hard_limit: 1GiB
-            """.formatted(RSS_LIMIT_MIB));
+            """.formatted(RSS_LIMIT_MIB);
+
+    /** A gateway with {@link #SOFT_LIMIT}. */
+    @RegisterExtension
+    static final GatewayExtension soft = DemoWorkers.gateway("rss-soft", SOFT_LIMIT);
 
     /** Like {@link #soft}, with the hard limit where the soft one was. */
     @RegisterExtension
@@ -79,11 +90,7 @@ class SupervisionIT {
                   DEMO_READY_DELAY: 1500ms
             pool:
               min_idle: 0
-            limits:
-              rss_poll_interval: 100ms
-              rss_soft_limit: %dMiB
-              rss_hard_limit: 1GiB
-            """.formatted(RSS_LIMIT_MIB));
+            """ + SOFT_LIMIT);
 
     /** A detached session's running turn is interrupted after 500 ms. */
     @RegisterExtension
@@ -159,14 +166,7 @@ class SupervisionIT {
             for (int crash = 1; crash <= 2; crash++) {
                 pids.add(workerPid(crashy, sessionId));
                 c.sendAccepted("c" + crash, "{\"crash\":7}", 0);
-                assertEquals(
-                        List.of(
-                                "status:processing",
-                                "notice:worker_crashed",
-                                "status:restarting:crash",
-                                "notice:worker_restarted",
-                                "status:idle"),
-                        historyTags(c.untilTag("status:idle")));
+                assertEquals(CRASHED_AND_RESTARTED, historyTags(c.untilTag("status:idle")));
             }
             pids.add(workerPid(crashy, sessionId));
             c.sendAccepted("c3", "{\"crash\":7}", 0);
@@ -207,14 +207,7 @@ class SupervisionIT {
 
             c.sendAccepted("boom", "{\"crash\":3}", 0);
             List<ServerMessage> restart = c.untilTag("status:idle");
-            assertEquals(
-                    List.of(
-                            "status:processing",
-                            "notice:worker_crashed",
-                            "status:restarting:crash",
-                            "notice:worker_restarted",
-                            "status:idle"),
-                    historyTags(restart));
+            assertEquals(CRASHED_AND_RESTARTED, historyTags(restart));
             assertNotEquals(first, workerPid(crashy, c.sessionId()));
 
             // The crashed turn never finished, so it is not counted; the new worker goes on from 2.

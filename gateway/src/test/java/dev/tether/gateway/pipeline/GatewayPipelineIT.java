@@ -13,7 +13,6 @@ import dev.tether.gateway.http.HttpRoutes;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.testing.SessionClient;
-import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.WireCodec;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -27,10 +26,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,23 +47,9 @@ class GatewayPipelineIT {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
     private final GatewayConfig config = ConfigLoader.parse("", Map.of());
-    private final TokenVerifier verifier = new TokenVerifier(
-            new HashSet<>(config.auth().algorithms()),
-            config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8),
-            List.of(),
-            config.auth().issuer(),
-            config.auth().audience(),
-            config.auth().clockSkew(),
-            Clock.systemUTC());
-    private final TokenMinter minter =
-            new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
-    private final SessionRegistry registry = new SessionRegistry(
-            config.sessions(),
-            config.limits(),
-            new WireCodec(),
-            verifier,
-            new EchoWorkerSource(1, Duration.ZERO),
-            Ticker.systemTicker());
+    private final TokenVerifier verifier = PipelineFixtures.verifier(config.auth());
+    private final TokenMinter minter = PipelineFixtures.minter(config.auth());
+    private final SessionRegistry registry = PipelineFixtures.echoRegistry(config, verifier);
     private final EventLoopGroup loops = new NioEventLoopGroup(1);
     private final LinkedBlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     private InetSocketAddress address;

@@ -13,11 +13,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tether.gateway.abuse.AddressRateLimiter;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.auth.TokenVerifier;
-import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.session.SessionRegistry;
-import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.UpgradeRefusal;
 import dev.tether.protocol.WireCodec;
 import io.netty.buffer.Unpooled;
@@ -34,9 +32,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,16 +64,9 @@ class UpgradeHandlerTest {
 
     private final ObjectMapper json = new ObjectMapper();
     private final GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
-    private final TokenVerifier verifier = verifier(config.auth());
-    private final TokenMinter minter =
-            new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
-    private final SessionRegistry registry = new SessionRegistry(
-            config.sessions(),
-            config.limits(),
-            new WireCodec(),
-            verifier,
-            new EchoWorkerSource(1, Duration.ZERO),
-            Ticker.systemTicker());
+    private final TokenVerifier verifier = PipelineFixtures.verifier(config.auth());
+    private final TokenMinter minter = PipelineFixtures.minter(config.auth());
+    private final SessionRegistry registry = PipelineFixtures.echoRegistry(config, verifier);
     private final AtomicLong now = new AtomicLong();
     private final Ticker ticker = now::get;
     private EmbeddedChannel channel;
@@ -545,7 +534,7 @@ class UpgradeHandlerTest {
     }
 
     private UpgradeHandler handler(GatewayConfig cfg, AddressRateLimiter addresses) {
-        TokenVerifier v = cfg.equals(config) ? verifier : verifier(cfg.auth());
+        TokenVerifier v = cfg.equals(config) ? verifier : PipelineFixtures.verifier(cfg.auth());
         return new UpgradeHandler(
                 cfg.server(),
                 cfg.auth(),
@@ -554,17 +543,6 @@ class UpgradeHandlerTest {
                 new Refusals(new WireCodec().mapper(), RETRY_AFTER_SECONDS),
                 addresses,
                 DRAIN_RETRY_AFTER_SECONDS);
-    }
-
-    private static TokenVerifier verifier(AuthConfig auth) {
-        return new TokenVerifier(
-                new HashSet<>(auth.algorithms()),
-                auth.hmacSecret().getBytes(StandardCharsets.UTF_8),
-                List.of(),
-                auth.issuer(),
-                auth.audience(),
-                auth.clockSkew(),
-                Clock.systemUTC());
     }
 
     private String token(String subject) {

@@ -115,6 +115,11 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         return ConfigLoader.parse(Yaml.merge(BASE_CONFIG, yaml), Map.of());
     }
 
+    /** The config the gateway runs ({@link #config(String)} of this extension's YAML). */
+    public GatewayConfig config() {
+        return config;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         config = config(yaml.get());
@@ -127,10 +132,6 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         if (server != null) {
             server.close();
         }
-    }
-
-    public GatewayConfig config() {
-        return config;
     }
 
     public GatewayServer server() {

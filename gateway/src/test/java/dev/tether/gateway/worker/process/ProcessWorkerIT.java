@@ -322,16 +322,8 @@ class ProcessWorkerIT {
 
     @Test
     void aWorkerThatDiesBeforeReadyFailsReady() throws Exception {
-        ProcessWorkerConfig config = new ProcessWorkerConfig(
-                List.of("${java}", "-cp", "${classpath}", "dev.tether.demo.NoSuchWorker"),
-                List.of("PATH"),
-                Map.of(),
-                tmp.resolve("sessions"),
-                64 * 1024,
-                16,
-                GRACE,
-                GRACE,
-                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
+        ProcessWorkerConfig config =
+                commandConfig(List.of("${java}", "-cp", "${classpath}", "dev.tether.demo.NoSuchWorker"));
         ProcessWorker worker = launch(config);
         ExecutionException failure = assertThrows(
                 ExecutionException.class,
@@ -412,16 +404,8 @@ class ProcessWorkerIT {
      */
     @Test
     void outputWhileTheWorkerIsBeingBoundReachesTheSessionOnlyOnItsOwnLoop() throws Exception {
-        ProcessWorkerConfig chatty = new ProcessWorkerConfig(
-                List.of("sh", "-c", "echo '{\"type\":\"ready\"}'; while :; do echo '{\"type\":\"noise\"}'; done"),
-                List.of("PATH"),
-                Map.of(),
-                tmp.resolve("sessions"),
-                64 * 1024,
-                16,
-                GRACE,
-                GRACE,
-                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
+        ProcessWorkerConfig chatty = commandConfig(
+                List.of("sh", "-c", "echo '{\"type\":\"ready\"}'; while :; do echo '{\"type\":\"noise\"}'; done"));
         for (int i = 0; i < 20; i++) {
             List<String> wrongThread = new CopyOnWriteArrayList<>();
             CompletableFuture<Void> heard = new CompletableFuture<>();
@@ -457,16 +441,7 @@ class ProcessWorkerIT {
 
     @Test
     void aCheckpointOverTheLimitOrWithoutStateIsRefusedAndNotHandedOver() throws Exception {
-        ProcessWorker worker = bound(new ProcessWorkerConfig(
-                ProcessWorkerConfig.DEFAULT_COMMAND,
-                List.of("PATH"),
-                Map.of("DEMO_READY_DELAY", "0ms"),
-                tmp.resolve("sessions"),
-                ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                16,
-                GRACE,
-                GRACE,
-                1024));
+        ProcessWorker worker = bound(WorkerRig.demoConfig(tmp.resolve("sessions"), GRACE, 1024));
         worker.send("big", json("{\"deltas\":0,\"checkpoint_pad\":1010}"));
         recorder.nextOfType("result");
         String[] tooLarge = recorder.nextProblem();
@@ -484,6 +459,20 @@ class ProcessWorkerIT {
     }
 
     // ---- helpers ----
+
+    /** A config that runs {@code command} with only PATH passed on, lines up to 64 KiB, 16 pending events. */
+    private ProcessWorkerConfig commandConfig(List<String> command) {
+        return new ProcessWorkerConfig(
+                command,
+                List.of("PATH"),
+                Map.of(),
+                tmp.resolve("sessions"),
+                64 * 1024,
+                16,
+                GRACE,
+                GRACE,
+                ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES);
+    }
 
     private ProcessWorkerConfig config() {
         return config(Duration.ZERO, ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES, 16, GRACE);

@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -46,16 +44,8 @@ class WorkerLedgerIT {
         rig = new WorkerRig();
         ledger = new WorkerLedger();
         launcher = new ProcessWorkerLauncher(
-                new ProcessWorkerConfig(
-                        ProcessWorkerConfig.DEFAULT_COMMAND,
-                        List.of("PATH"),
-                        Map.of("DEMO_READY_DELAY", "0ms"),
-                        tmp.resolve("sessions"),
-                        ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
-                        16,
-                        LONG_GRACE,
-                        LONG_GRACE,
-                        ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES),
+                WorkerRig.demoConfig(
+                        tmp.resolve("sessions"), LONG_GRACE, ProcessWorkerConfig.DEFAULT_MAX_CHECKPOINT_BYTES),
                 rig.timers,
                 rig.spawner,
                 ledger);

@@ -1,10 +1,13 @@
 package dev.tether.gateway.worker.process;
 
+import dev.tether.gateway.config.ProcessWorkerConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +25,23 @@ final class WorkerRig implements AutoCloseable {
 
     /** How long a test waits for a worker's stage. */
     static final Duration WAIT = Duration.ofSeconds(20);
+
+    /**
+     * The demo worker (the default command, ready at once), with only PATH passed on, its working
+     * directories under {@code dir}, 16 pending events and both graces {@code grace}.
+     */
+    static ProcessWorkerConfig demoConfig(Path dir, Duration grace, int maxCheckpointBytes) {
+        return new ProcessWorkerConfig(
+                ProcessWorkerConfig.DEFAULT_COMMAND,
+                List.of("PATH"),
+                Map.of("DEMO_READY_DELAY", "0ms"),
+                dir,
+                ProcessWorkerConfig.DEFAULT_MAX_LINE_BYTES,
+                16,
+                grace,
+                grace,
+                maxCheckpointBytes);
+    }
 
     final ScheduledExecutorService timers;
     final Spawner spawner;
