@@ -141,19 +141,9 @@ class MessagesIT {
     @Test
     void interruptEndsARunningTurnWithAnInterruptedResult() {
         try (Client c = Client.open(stalled, user())) {
-            c.send(message("m-1", "abc"));
-            assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(
-                    SessionState.PROCESSING,
-                    c.expect(ServerMessage.Status.class).state());
-            assertEquals("a", c.expectEvent().get("text").textValue());
+            assertEquals("a", c.startTurn("m-1", "abc").get("text").textValue());
 
-            c.send(new ClientMessage.Interrupt());
-            JsonNode result = c.expectEvent();
-            assertEquals("result", result.get("type").textValue());
-            assertEquals("m-1", result.get("id").textValue());
-            assertTrue(result.get("interrupted").booleanValue());
-            assertEquals(SessionState.IDLE, c.expect(ServerMessage.Status.class).state());
+            c.interruptTurnInProgress("m-1");
             c.assertQuiet();
 
             // The session takes the next message normally.
@@ -181,12 +171,7 @@ class MessagesIT {
     @Test
     void messagesDuringATurnAreQueuedInOrderUpToTheBound() {
         try (Client c = Client.open(stalledQueue, user())) {
-            c.send(message("m-1", "abc"));
-            assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(
-                    SessionState.PROCESSING,
-                    c.expect(ServerMessage.Status.class).state());
-            assertEquals("m-1", c.expectEvent().get("id").textValue());
+            assertEquals("m-1", c.startTurn("m-1", "abc").get("id").textValue());
             // m-1's turn now waits 10 s for its next delta: everything below happens during it.
             for (int i = 2; i <= 4; i++) {
                 c.send(message("m-" + i, "text " + i));
@@ -221,12 +206,7 @@ class MessagesIT {
     @Test
     void withoutAQueueAMessageDuringATurnIsSessionBusy() {
         try (Client c = Client.open(stalled, user())) {
-            c.send(message("m-1", "abc"));
-            assertEquals(new ServerMessage.Accepted("m-1", false, 0), c.next());
-            assertEquals(
-                    SessionState.PROCESSING,
-                    c.expect(ServerMessage.Status.class).state());
-            assertEquals("a", c.expectEvent().get("text").textValue());
+            assertEquals("a", c.startTurn("m-1", "abc").get("text").textValue());
 
             c.send(message("m-2", "def"));
             ServerMessage.Error busy = c.expect(ServerMessage.Error.class);
@@ -928,6 +908,18 @@ class MessagesIT {
                     SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
             assertEquals(id, expectEvent().get("id").textValue());
             interruptTurnInProgress(id);
+        }
+
+        /**
+         * Sends message {@code id} with {@code text} to an idle session and sees it accepted and its
+         * turn start; the turn's first event.
+         */
+        JsonNode startTurn(String id, String text) {
+            send(message(id, text));
+            assertEquals(new ServerMessage.Accepted(id, false, 0), next());
+            assertEquals(
+                    SessionState.PROCESSING, expect(ServerMessage.Status.class).state());
+            return expectEvent();
         }
 
         /** Interrupts the running turn of {@code id}, whose first delta has been read. */

@@ -486,25 +486,20 @@ class SharedStoreIT {
                             .put("text", "abcd")
                             .put("deltas", 4)
                             .put("delay_ms", 150)));
-            ws.send(new ClientMessage.Message(
+            ClientMessage.Message queued = new ClientMessage.Message(
                     "queued",
                     JsonNodeFactory.instance
                             .objectNode()
                             .put("text", "later")
                             .put("deltas", 1)
-                            .put("delay_ms", 0)));
+                            .put("delay_ms", 0));
+            ws.send(queued);
             seen.addAll(ws.until(m -> m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id())));
             a.drain("test");
             seen.addAll(ws.until(m -> m instanceof ServerMessage.ShuttingDown));
             // Sent again while the slow turn runs (its client was not sure it got there): it was
             // taken before the drain and is kept, so it is a duplicate, not refused.
-            ws.send(new ClientMessage.Message(
-                    "queued",
-                    JsonNodeFactory.instance
-                            .objectNode()
-                            .put("text", "later")
-                            .put("deltas", 1)
-                            .put("delay_ms", 0)));
+            ws.send(queued);
             List<ServerMessage> again =
                     ws.until(m -> (m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id()))
                             || m instanceof ServerMessage.Error);

@@ -36,6 +36,11 @@ public final class SessionClient implements AutoCloseable {
         this.ready = assertInstanceOf(ServerMessage.SessionReady.class, first, () -> "first frame: " + first);
     }
 
+    /** The id of the session, from its {@code session_ready}. */
+    public String sessionId() {
+        return ready.sessionId();
+    }
+
     /** A new session of {@code subject}. */
     public static SessionClient open(GatewayExtension gateway, String subject) {
         return open(gateway.uri(), gateway.token(subject));
@@ -100,10 +105,6 @@ public final class SessionClient implements AutoCloseable {
             assertEquals(4004, ws.awaitCloseCode());
             return error;
         }
-    }
-
-    public String sessionId() {
-        return ready.sessionId();
     }
 
     /** The highest seq received so far. */
