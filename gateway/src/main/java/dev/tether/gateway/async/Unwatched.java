@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * where its failure goes, rather than in a future nobody reads. A task scheduled on a Netty
  * executor or a JDK {@link ScheduledExecutorService}, or a callback on a {@link CompletionStage},
  * that throws completes its future exceptionally and logs nothing: here the failure is logged.
- * Stateless; any thread.
+ * Stateless; any thread. The load test uses this class too (its SLF4J provider writes to standard
+ * error).
  */
 public final class Unwatched {
 
@@ -85,6 +86,17 @@ public final class Unwatched {
             ScheduledExecutorService timers, Runnable task, long initialDelay, long delay, TimeUnit unit) {
         // Each run logs its own failure; the schedule ends when the executor shuts down.
         ScheduledFuture<?> unused = timers.scheduleWithFixedDelay(() -> runLogged(task), initialDelay, delay, unit);
+    }
+
+    /**
+     * Runs {@code task} every {@code period} until {@code timers} shuts down, at a fixed rate (for
+     * pacing, where a late run must not push back the ones after it). A run that throws is logged
+     * and the next one still comes.
+     */
+    public static void scheduleAtFixedRate(
+            ScheduledExecutorService timers, Runnable task, long initialDelay, long period, TimeUnit unit) {
+        // Each run logs its own failure; the schedule ends when the executor shuts down.
+        ScheduledFuture<?> unused = timers.scheduleAtFixedRate(() -> runLogged(task), initialDelay, period, unit);
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.tether.loadtest.baseline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.EchoText;
 import dev.tether.protocol.ErrorCode;

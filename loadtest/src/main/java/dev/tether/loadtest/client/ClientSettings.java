@@ -43,30 +43,14 @@ public record ClientSettings(
         requireNonNull(chaos, "chaos");
     }
 
-    /** Settings for one target (no {@link NodeRoute}). */
-    public ClientSettings(
-            URI uri,
-            TokenSource tokens,
-            RunStats stats,
-            int ackEvery,
-            boolean resumeOnDrop,
-            Duration connectTimeout,
-            TurnModel model,
-            boolean allowGaps,
-            UserChaos chaos) {
-        this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, allowGaps, chaos, null);
-    }
-
-    /** Settings without chaos and without gaps expected. */
-    public ClientSettings(
-            URI uri,
-            TokenSource tokens,
-            RunStats stats,
-            int ackEvery,
-            boolean resumeOnDrop,
-            Duration connectTimeout,
-            TurnModel model) {
-        this(uri, tokens, stats, ackEvery, resumeOnDrop, connectTimeout, model, false, UserChaos.NONE);
+    /**
+     * Settings for one target (no {@link NodeRoute}) without resume on drop, without chaos and
+     * without gaps expected.
+     */
+    public static ClientSettings plain(
+            URI uri, TokenSource tokens, RunStats stats, int ackEvery, Duration connectTimeout, TurnModel model) {
+        return new ClientSettings(
+                uri, tokens, stats, ackEvery, false, connectTimeout, model, false, UserChaos.NONE, null);
     }
 
     /** The same settings writing to {@code other} stats. */
@@ -80,7 +64,7 @@ public record ClientSettings(
      * of their own, and nothing more (no resume on drop, no chaos, one target).
      */
     public ClientSettings forWarmUp() {
-        return new ClientSettings(uri, tokens, new RunStats(), ackEvery, false, connectTimeout, model);
+        return plain(uri, tokens, new RunStats(), ackEvery, connectTimeout, model);
     }
 
     /** The same settings connecting through {@code route}. */

@@ -1,6 +1,6 @@
 package dev.tether.loadtest.client;
 
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import jakarta.websocket.ClientEndpointConfig;
 import jakarta.websocket.CloseReason;

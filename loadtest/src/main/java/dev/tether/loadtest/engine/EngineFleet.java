@@ -2,7 +2,7 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Connects;
@@ -137,8 +137,8 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
                 return false;
             }
         };
-        ClientSettings own = new ClientSettings(
-                settings.uri(), bad, new RunStats(), 0, false, settings.connectTimeout(), settings.model());
+        ClientSettings own = ClientSettings.plain(
+                settings.uri(), bad, new RunStats(), 0, settings.connectTimeout(), settings.model());
         int refused = 0;
         for (int i = 0; i < times; i++) {
             EngineSession s = session(i, subjectPrefix + "refused", own);

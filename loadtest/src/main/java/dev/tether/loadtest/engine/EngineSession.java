@@ -3,7 +3,7 @@ package dev.tether.loadtest.engine;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.loadtest.audit.ConnectionAudit;
 import dev.tether.loadtest.audit.StreamAudit;
 import dev.tether.loadtest.client.ClientSettings;

@@ -2,7 +2,7 @@ package dev.tether.loadtest.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import io.netty.channel.EventLoop;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

@@ -2,7 +2,7 @@ package dev.tether.loadtest.gateway;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

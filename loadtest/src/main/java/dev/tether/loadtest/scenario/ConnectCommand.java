@@ -3,7 +3,6 @@ package dev.tether.loadtest.scenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
@@ -84,14 +83,7 @@ public final class ConnectCommand extends ScenarioCommand {
         double rate = common.connectRate(5);
         RunStats stats = new RunStats();
         Instant startedAt = Instant.now();
-        ClientSettings settings = new ClientSettings(
-                target.uri(),
-                common.tokens(Duration.ofHours(1)),
-                stats,
-                common.ackEvery,
-                false,
-                readyTimeout,
-                target.turnModel());
+        ClientSettings settings = clientSettings(target, stats, common.ackEvery, readyTimeout);
         try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
             if (target.kind().equals("gateway")) {
                 fleet.refusedUpgrades(50);
@@ -113,7 +105,6 @@ public final class ConnectCommand extends ScenarioCommand {
             }
             double elapsedS = (System.nanoTime() - start) / 1e9;
             Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
-            AuditSummary audit = AuditSummary.of(finish.audits());
             Map<String, Long> refused = new TreeMap<>();
             for (Refusal r : refusals) {
                 refused.merge(r == null ? "timeout" : r.kind(), 1L, Long::sum);
@@ -127,19 +118,7 @@ public final class ConnectCommand extends ScenarioCommand {
                     .put("connect_rate_per_s", rate)
                     .put("opened_per_s", users.size() / Math.max(openS, 1e-9));
             section.set("refused", ReportBuilder.object().setAll(toNodes(refused)));
-            ReportBuilder report = new ReportBuilder("connect", target.kind(), startedAt, elapsedS, 0)
-                    .options(optionValues())
-                    .stats(stats, elapsedS)
-                    .audit(audit)
-                    .section("connect", section)
-                    .section(
-                            "sessions_end",
-                            finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
-            if (target.sampler() != null) {
-                report.process(target.sampler().pid(), target.sampler().samples());
-            }
-            warm.addTo(report);
-            return report.build();
+            return report("connect", target, startedAt, elapsedS, stats, finish, section, warm);
         }
     }
 

@@ -2,7 +2,7 @@ package dev.tether.loadtest.scenario;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.tether.loadtest.Unwatched;
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.loadtest.client.Disruption;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.VirtualUser;

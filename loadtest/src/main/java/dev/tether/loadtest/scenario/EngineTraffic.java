@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
-import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.engine.CpuMeter;
 import dev.tether.loadtest.engine.Dialect;
@@ -18,6 +17,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
@@ -52,12 +52,11 @@ final class EngineTraffic {
             throws Exception {
         PrintStream log = System.err;
         RunStats stats = new RunStats();
-        ClientSettings settings = new ClientSettings(
+        ClientSettings settings = ClientSettings.plain(
                 target.uri(),
                 options.tokens(plan.tokenTtl()),
                 stats,
                 options.ackEvery,
-                false,
                 Duration.ofSeconds(30),
                 target.turnModel());
         Instant startedAt = Instant.now();
@@ -73,15 +72,9 @@ final class EngineTraffic {
                     client.transport(),
                     drive.threads(),
                     drive.threads() == 1 ? "" : "s");
-            List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
-            for (Refusal refusal : refusals) {
-                stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
-            }
-            List<EngineSession> sessions = fleet.connected();
-            if (sessions.isEmpty()) {
-                throw new ScenarioCommand.SetupException(
-                        "no session could be opened at " + target.uri() + " (refusals: " + stats.counters() + ")");
-            }
+            Traffic.countRefusals(
+                    fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60)), stats);
+            List<EngineSession> sessions = Traffic.requireOpened(fleet.connected(), target, stats);
             log.printf(
                     "%s: %d sessions up; %s for %ss (+%ss warm-up)%n",
                     plan.scenario(),
@@ -98,9 +91,7 @@ final class EngineTraffic {
                     plan.warmup().plus(plan.duration()).toSeconds())) {
                 window = drive(sessions, stats, plan, data, drive, target, progress);
             }
-            double trafficStartS = target.sampler() == null
-                    ? Double.NaN
-                    : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
+            double trafficStartS = Traffic.trafficStart(target, stats);
             EngineFleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
             Fleet.Finish ours = Clients.finish(finish);
             AuditSummary audit = AuditSummary.of(ours.audits());
@@ -113,22 +104,17 @@ final class EngineTraffic {
                     drive.closed(),
                     drive.inFlight());
             wire(figures, client, finish);
-            ReportBuilder report = new ReportBuilder(
-                            plan.scenario(),
-                            target.kind(),
-                            startedAt,
-                            Durations.seconds(plan.duration()),
-                            Durations.seconds(plan.warmup()))
-                    .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
-                    .audit(audit)
-                    .section("engine", figures)
-                    .section(
-                            "sessions_end",
-                            ours.ending().toJson(target.liveSessionsAfter(ours.ending(), options.endTimeout)));
-            warm.addTo(report);
-            if (target.sampler() != null) {
-                report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
-            }
+            ReportBuilder report = Traffic.report(
+                    options,
+                    plan,
+                    target,
+                    startedAt,
+                    stats,
+                    audit,
+                    Map.of("engine", figures),
+                    ours,
+                    warm,
+                    trafficStartS);
             return new Result(report, figures);
         }
     }

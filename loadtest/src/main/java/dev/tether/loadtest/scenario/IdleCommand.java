@@ -1,9 +1,7 @@
 package dev.tether.loadtest.scenario;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
-import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.gateway.JvmHeap;
 import dev.tether.loadtest.gateway.ProcessSampler;
@@ -64,21 +62,13 @@ public final class IdleCommand extends ScenarioCommand {
             if (sampler == null) {
                 throw new SetupException("idle needs the gateway's pid: --launch-gateway or --gateway-pid");
             }
-            ClientSettings settings = new ClientSettings(
-                    target.uri(),
-                    common.tokens(Duration.ofHours(1)),
-                    stats,
-                    0,
-                    false,
-                    Duration.ofSeconds(60),
-                    target.turnModel());
+            ClientSettings settings = clientSettings(target, stats, 0, Duration.ofSeconds(60));
             try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 Reading before = Reading.take(sampler, target);
                 long start = System.nanoTime();
                 System.err.printf("idle: opening %d sessions at %.0f/s%n", n, common.connectRate(200));
-                List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
-                refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
+                Traffic.countRefusals(fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60)), stats);
                 int open = fleet.connected().size();
                 LockSupport.parkNanos(hold.toNanos());
                 Reading after = Reading.take(sampler, target);
@@ -86,18 +76,7 @@ public final class IdleCommand extends ScenarioCommand {
                 ObjectNode section = ReportBuilder.object().put("sessions_open", open);
                 after.minus(before, open, section);
                 Fleet.Finish finish = fleet.finish(Duration.ZERO, common.ending());
-                AuditSummary audit = AuditSummary.of(finish.audits());
-                ReportBuilder report = new ReportBuilder("idle", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues())
-                        .stats(stats, elapsedS)
-                        .audit(audit)
-                        .section("idle", section)
-                        .section(
-                                "sessions_end",
-                                finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)))
-                        .process(sampler.pid(), sampler.samples());
-                warm.addTo(report);
-                return report.build();
+                return report("idle", target, startedAt, elapsedS, stats, finish, section, warm);
             }
         }
     }

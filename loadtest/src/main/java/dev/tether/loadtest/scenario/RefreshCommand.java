@@ -31,14 +31,12 @@ public final class RefreshCommand extends ScenarioCommand {
     @Override
     ObjectNode execute() throws Exception {
         Duration ttl = common.tokenTtl == null ? Duration.ofSeconds(20) : common.tokenTtl;
-        Traffic.Plan plan = new Traffic.Plan(
+        Traffic.Plan plan = Traffic.Plan.direct(
                 "refresh",
                 common.sessions(20),
                 common.rate(40),
                 common.warmup,
                 common.duration(Duration.ofSeconds(60)),
-                false,
-                false,
                 ttl);
         try (Target target = Target.gateway(common, "config/bench/refresh.yaml", Duration.ofSeconds(1))) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);

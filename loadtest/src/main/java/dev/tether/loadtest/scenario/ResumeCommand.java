@@ -3,9 +3,7 @@ package dev.tether.loadtest.scenario;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
-import dev.tether.loadtest.client.Refusal;
 import dev.tether.loadtest.client.RunStats;
 import dev.tether.loadtest.client.ScenarioUser;
 import dev.tether.loadtest.report.ReportBuilder;
@@ -71,19 +69,11 @@ public final class ResumeCommand extends ScenarioCommand {
         Instant startedAt = Instant.now();
         int n = common.sessions(1);
         try (Target target = Target.gateway(common, "config/bench/demo.yaml", Duration.ofSeconds(1), 10)) {
-            ClientSettings settings = new ClientSettings(
-                    target.uri(),
-                    common.tokens(Duration.ofHours(1)),
-                    stats,
-                    0,
-                    false,
-                    Duration.ofSeconds(60),
-                    target.turnModel());
+            ClientSettings settings = clientSettings(target, stats, 0, Duration.ofSeconds(60));
             try (Clients.Users fleet = Clients.open(client, settings, common.subjectPrefix, !common.noProgress)) {
                 WarmStart warm = WarmStart.prepare(fleet, target, common.clientWarmup, System.err);
                 long start = System.nanoTime();
-                List<Refusal> refusals = fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60));
-                refusals.forEach(r -> stats.error("connect_" + (r == null ? "timeout" : r.kind())));
+                Traffic.countRefusals(fleet.connect(n, common.connectRate(200), Duration.ofSeconds(60)), stats);
                 List<? extends ScenarioUser> users = fleet.connected();
                 if (users.isEmpty()) {
                     throw new SetupException("no session could be opened at " + target.uri());
@@ -112,7 +102,6 @@ public final class ResumeCommand extends ScenarioCommand {
                 progress.close();
                 double elapsedS = (System.nanoTime() - start) / 1e9;
                 Fleet.Finish finish = fleet.finish(common.drainTimeout, common.ending());
-                AuditSummary audit = AuditSummary.of(finish.audits());
                 ObjectNode section = ReportBuilder.object()
                         .put("repeats", repeats)
                         .put("sessions", users.size())
@@ -120,19 +109,7 @@ public final class ResumeCommand extends ScenarioCommand {
                         .put("detach_wait_s", Durations.seconds(detachWait))
                         .put("resumes", stats.counter("resumes"))
                         .put("missed_events_replayed", stats.counter("missed_events"));
-                ReportBuilder report = new ReportBuilder("resume", target.kind(), startedAt, elapsedS, 0)
-                        .options(optionValues())
-                        .stats(stats, elapsedS)
-                        .audit(audit)
-                        .section("resume", section)
-                        .section(
-                                "sessions_end",
-                                finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
-                if (target.sampler() != null) {
-                    report.process(target.sampler().pid(), target.sampler().samples());
-                }
-                warm.addTo(report);
-                return report.build();
+                return report("resume", target, startedAt, elapsedS, stats, finish, section, warm);
             }
         }
     }

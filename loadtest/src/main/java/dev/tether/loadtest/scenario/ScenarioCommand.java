@@ -2,8 +2,15 @@ package dev.tether.loadtest.scenario;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.loadtest.audit.AuditSummary;
+import dev.tether.loadtest.client.ClientSettings;
+import dev.tether.loadtest.client.RunStats;
+import dev.tether.loadtest.report.ReportBuilder;
 import dev.tether.loadtest.report.ReportFiles;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -113,6 +120,45 @@ abstract class ScenarioCommand implements Callable<Integer> {
         values.put("duration", plan.duration().toString());
         values.put("token-ttl", common.tokenTtl == null ? plan.tokenTtl().toString() : common.tokenTtl.toString());
         return values;
+    }
+
+    /**
+     * The settings of the virtual users of a scenario on {@code target}: tokens that live an hour,
+     * no resume on drop, no chaos.
+     */
+    ClientSettings clientSettings(Target target, RunStats stats, int ackEvery, Duration connectTimeout)
+            throws IOException {
+        return ClientSettings.plain(
+                target.uri(), common.tokens(Duration.ofHours(1)), stats, ackEvery, connectTimeout, target.turnModel());
+    }
+
+    /**
+     * The report of a scenario of one phase on {@code target}: its options, stats and audit, its own
+     * {@code section} under its {@code name}, how the sessions ended, the gateway process where it was
+     * sampled, and the client's warm-up.
+     */
+    ObjectNode report(
+            String name,
+            Target target,
+            Instant startedAt,
+            double elapsedS,
+            RunStats stats,
+            Fleet.Finish finish,
+            ObjectNode section,
+            WarmStart warm) {
+        ReportBuilder report = new ReportBuilder(name, target.kind(), startedAt, elapsedS, 0)
+                .options(optionValues())
+                .stats(stats, elapsedS)
+                .audit(AuditSummary.of(finish.audits()))
+                .section(name, section)
+                .section(
+                        "sessions_end",
+                        finish.ending().toJson(target.liveSessionsAfter(finish.ending(), common.endTimeout)));
+        if (target.sampler() != null) {
+            report.process(target.sampler().pid(), target.sampler().samples());
+        }
+        warm.addTo(report);
+        return report.build();
     }
 
     /** A target or run that could not be set up (exit code 2). */

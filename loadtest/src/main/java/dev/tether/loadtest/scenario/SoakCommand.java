@@ -32,14 +32,12 @@ public final class SoakCommand extends ScenarioCommand {
 
     @Override
     ObjectNode execute() throws Exception {
-        Traffic.Plan plan = new Traffic.Plan(
+        Traffic.Plan plan = Traffic.Plan.direct(
                 "soak",
                 common.sessions(50),
                 common.rate(100),
                 common.warmup,
                 common.duration(Duration.ofMinutes(30)),
-                false,
-                false,
                 Duration.ofHours(24));
         try (Target target = Target.gateway(common, "config/bench/echo.yaml", sampleInterval)) {
             Traffic.Result result = Traffic.run(common, plan, target, SteadyCommand.payload(common), null);

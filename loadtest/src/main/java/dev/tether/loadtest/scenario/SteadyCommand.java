@@ -88,14 +88,12 @@ public final class SteadyCommand extends ScenarioCommand {
 
     @Override
     ObjectNode execute() throws Exception {
-        Traffic.Plan plan = new Traffic.Plan(
+        Traffic.Plan plan = Traffic.Plan.direct(
                 "steady",
                 common.sessions(100),
                 common.rate(1000),
                 common.warmup,
                 common.duration(Duration.ofSeconds(30)),
-                false,
-                false,
                 Duration.ofHours(1));
         if (client.engine()) {
             return onEngine(plan);

@@ -75,14 +75,7 @@ final class Target implements AutoCloseable {
             int warm,
             double hopRatio,
             UnaryOperator<GatewayConfigFile> derive) {
-        Path jar = options.gatewayJar;
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalArgumentException(
-                    "--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
-        }
-        if (!Files.isRegularFile(config)) {
-            throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
-        }
+        Path jar = launchFiles(options, config);
         GatewayConfigFile effective = derive.apply(GatewayConfigFile.read(config));
         Path written = effective.write(options.out.resolve("gateway-config.yaml"));
         GatewayNodes nodes = GatewayNodes.start(
@@ -97,6 +90,19 @@ final class Target implements AutoCloseable {
                         hopRatio),
                 n);
         return new Target(nodes.wsUri(), "gateway", nodes, null, effective, effective.turnModel());
+    }
+
+    /** The gateway jar to launch, once it and {@code config} are found to exist (else the option naming the missing one). */
+    private static Path launchFiles(CommonOptions options, Path config) {
+        Path jar = options.gatewayJar;
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException(
+                    "--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
+        }
+        if (!Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
+        }
+        return jar;
     }
 
     /** CPU time used so far by the redis-server started for a launched gateway; empty without one. */
@@ -149,14 +155,7 @@ final class Target implements AutoCloseable {
             int defaultWarm,
             UnaryOperator<GatewayConfigFile> derive) {
         if (options.launchGateway) {
-            Path jar = options.gatewayJar;
-            if (!Files.isRegularFile(jar)) {
-                throw new IllegalArgumentException(
-                        "--gateway-jar " + jar + ": no such file (build it: mvn -q -DskipTests package)");
-            }
-            if (!Files.isRegularFile(config)) {
-                throw new IllegalArgumentException("--gateway-config " + config + ": no such file");
-            }
+            Path jar = launchFiles(options, config);
             config = withCWorker(config, options.out.resolve("c-worker"));
             GatewayConfigFile original = GatewayConfigFile.read(config);
             GatewayConfigFile effective = derive.apply(original);

@@ -1,5 +1,6 @@
 package dev.tether.loadtest.scenario;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.loadtest.audit.AuditSummary;
 import dev.tether.loadtest.client.ClientSettings;
 import dev.tether.loadtest.client.Refusal;
@@ -12,6 +13,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The shape shared by steady, chaos, refresh and soak: open the sessions, run the open-loop
@@ -41,17 +43,10 @@ final class Traffic {
             boolean allowGaps,
             UserChaos chaos) {
 
-        /** A plan without chaos. */
-        Plan(
-                String scenario,
-                int sessions,
-                double rate,
-                Duration warmup,
-                Duration duration,
-                boolean relays,
-                boolean resumeOnDrop,
-                Duration tokenTtl) {
-            this(scenario, sessions, rate, warmup, duration, relays, resumeOnDrop, tokenTtl, false, UserChaos.NONE);
+        /** A plan without relays, resume on drop or chaos: steady traffic over direct connections. */
+        static Plan direct(
+                String scenario, int sessions, double rate, Duration warmup, Duration duration, Duration tokenTtl) {
+            return new Plan(scenario, sessions, rate, warmup, duration, false, false, tokenTtl, false, UserChaos.NONE);
         }
     }
 
@@ -92,6 +87,64 @@ final class Traffic {
 
     private Traffic() {}
 
+    /** When the traffic began on the sampler's clock ({@code ProcessSampler.Sample#tSeconds}); NaN without a sampler. */
+    static double trafficStart(Target target, RunStats stats) {
+        return target.sampler() == null
+                ? Double.NaN
+                : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
+    }
+
+    /**
+     * The report of a traffic run after {@code finish}: its stats over warm-up and measurement, its
+     * audit, the run's own {@code sections}, how the sessions ended, the client's warm-up and the
+     * gateway process where it was sampled.
+     */
+    static ReportBuilder report(
+            CommonOptions options,
+            Plan plan,
+            Target target,
+            Instant startedAt,
+            RunStats stats,
+            AuditSummary audit,
+            Map<String, ObjectNode> sections,
+            Fleet.Finish finish,
+            WarmStart warm,
+            double trafficStartS) {
+        ReportBuilder report = new ReportBuilder(
+                        plan.scenario(),
+                        target.kind(),
+                        startedAt,
+                        Durations.seconds(plan.duration()),
+                        Durations.seconds(plan.warmup()))
+                .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
+                .audit(audit);
+        sections.forEach(report::section);
+        report.section(
+                "sessions_end", finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
+        warm.addTo(report);
+        if (target.sampler() != null) {
+            report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
+        }
+        return report;
+    }
+
+    /** Counts each connection refused (or not answered in time) as the error {@code connect_<kind>}. */
+    static void countRefusals(List<Refusal> refusals, RunStats stats) {
+        for (Refusal refusal : refusals) {
+            stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
+        }
+    }
+
+    /** The sessions that opened; none is a run that cannot go on (it names the refusals). */
+    static <T> List<T> requireOpened(List<T> opened, Target target, RunStats stats)
+            throws ScenarioCommand.SetupException {
+        if (opened.isEmpty()) {
+            throw new ScenarioCommand.SetupException(
+                    "no session could be opened at " + target.uri() + " (refusals: " + stats.counters() + ")");
+        }
+        return opened;
+    }
+
     static Result run(CommonOptions options, Plan plan, Target target, Workload.Payload payload, Hook hook)
             throws Exception {
         PrintStream log = System.err;
@@ -114,15 +167,8 @@ final class Traffic {
             log.printf(
                     "%s: opening %d sessions at %s (%.0f/s)%n",
                     plan.scenario(), plan.sessions(), target.uri(), options.connectRate(200));
-            List<Refusal> refusals = fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60));
-            for (Refusal refusal : refusals) {
-                stats.error("connect_" + (refusal == null ? "timeout" : refusal.kind()));
-            }
-            List<VirtualUser> users = fleet.connected();
-            if (users.isEmpty()) {
-                throw new ScenarioCommand.SetupException(
-                        "no session could be opened at " + target.uri() + " (refusals: " + stats.counters() + ")");
-            }
+            countRefusals(fleet.connect(plan.sessions(), options.connectRate(200), Duration.ofSeconds(60)), stats);
+            List<VirtualUser> users = requireOpened(fleet.connected(), target, stats);
             log.printf(
                     "%s: %d sessions up; %.0f msg/s for %ss (+%ss warm-up)%n",
                     plan.scenario(),
@@ -143,26 +189,11 @@ final class Traffic {
                     hook.stop();
                 }
             }
-            double trafficStartS = target.sampler() == null
-                    ? Double.NaN
-                    : target.sampler().secondsNow() - (System.nanoTime() - stats.startNanos()) / 1e9;
+            double trafficStartS = trafficStart(target, stats);
             Fleet.Finish finish = fleet.finish(options.drainTimeout, options.ending());
             AuditSummary audit = AuditSummary.of(finish.audits());
-            ReportBuilder report = new ReportBuilder(
-                            plan.scenario(),
-                            target.kind(),
-                            startedAt,
-                            Durations.seconds(plan.duration()),
-                            Durations.seconds(plan.warmup()))
-                    .stats(stats, Durations.seconds(plan.warmup().plus(plan.duration())))
-                    .audit(audit)
-                    .section(
-                            "sessions_end",
-                            finish.ending().toJson(target.liveSessionsAfter(finish.ending(), options.endTimeout)));
-            warm.addTo(report);
-            if (target.sampler() != null) {
-                report.process(target.sampler().pid(), target.sampler().samples(), trafficStartS);
-            }
+            ReportBuilder report =
+                    report(options, plan, target, startedAt, stats, audit, Map.of(), finish, warm, trafficStartS);
             return new Result(report, stats, audit, trafficStartS);
         }
     }

@@ -115,18 +115,24 @@ class EngineSessionTest {
             }
         };
         // The in-process echo worker with one delta: the audit predicts "<text>" then result "<text>".
-        ClientSettings settings = new ClientSettings(
-                URI.create("ws://127.0.0.1:9/ws"),
-                tokens,
-                stats,
-                ackEvery,
-                false,
-                Duration.ofSeconds(5),
-                TurnModel.echo(1));
+        ClientSettings settings = ClientSettings.plain(
+                URI.create("ws://127.0.0.1:9/ws"), tokens, stats, ackEvery, Duration.ofSeconds(5), TurnModel.echo(1));
         EngineSession.Connector connector =
                 (EventLoop l, URI uri, String bearer, Duration timeout, Link.Listener listener) ->
                         opens.add(new Opened(uri, bearer, listener));
         return new EngineSession(0, "alice", settings, dialect, channel.eventLoop(), connector);
+    }
+
+    /**
+     * Connects {@code session} and answers its upgrade as the gateway does for a new session S1 that
+     * is idle: with {@code session_ready}, which completes the connect.
+     */
+    private Opened connectNew(EngineSession session) {
+        CompletableFuture<Void> ready = session.connect();
+        Opened opened = open();
+        frame(opened, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
+        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
+        return opened;
     }
 
     private Opened open() {
@@ -207,10 +213,7 @@ class EngineSessionTest {
     @Test
     void aCutSessionResumesWithItsLastSeqAndResendsWhatWasNotAccepted() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        CompletableFuture<Void> ready = session.connect();
-        Opened first = open();
-        frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
-        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
+        Opened first = connectNew(session);
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.send("m1", TextNode.valueOf("lost in the cut"), 3 * MS);
 
@@ -260,10 +263,7 @@ class EngineSessionTest {
     @Test
     void anUnexpectedCloseAndAnErrorFrameAreCountedAsErrors() {
         EngineSession session = session(Dialect.TETHER, 0);
-        CompletableFuture<Void> ready = session.connect();
-        Opened c = open();
-        frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
-        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
+        Opened c = connectNew(session);
         session.send("m1", TextNode.valueOf("x"), 2 * MS);
         c.listener.frame(CODEC.encode(new ServerMessage.Error(ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
         assertTrue(session.whenAnswered().getNow(false), "a refused message is answered: no result will come");
@@ -317,10 +317,7 @@ class EngineSessionTest {
     @Test
     void aResumeWhosePongComesBeforeItsWholeReplayIsAShortTail() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        CompletableFuture<Void> ready = session.connect();
-        Opened first = open();
-        frame(first, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
-        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
+        Opened first = connectNew(session);
         frame(first, new ServerMessage.Status(1, SessionState.IDLE, null), 2 * MS);
         session.cut(true, Duration.ZERO);
         first.listener.closed(1006);
@@ -338,10 +335,7 @@ class EngineSessionTest {
     @Test
     void aTurnThatDoesNotAnswerAsTheWorkerWouldIsAViolation() throws Exception {
         EngineSession session = session(Dialect.TETHER, 0);
-        CompletableFuture<Void> ready = session.connect();
-        Opened c = open();
-        frame(c, new ServerMessage.SessionReady("S1", false, 0, 0, SessionState.IDLE), 1 * MS);
-        assertTrue(ready.isDone() && !ready.isCompletedExceptionally(), "connected with session_ready");
+        Opened c = connectNew(session);
         session.send("m1", TextNode.valueOf("hello"), 2 * MS);
         frame(c, new ServerMessage.Accepted("m1", false, 0), 3 * MS);
         frame(c, new ServerMessage.Event(1, event("delta", "m1", "hellO")), 4 * MS);
