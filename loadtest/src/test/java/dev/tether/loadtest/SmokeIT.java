@@ -48,6 +48,11 @@ class SmokeIT {
         return report;
     }
 
+    /** The words of a command line ({@code "--sessions 5 --rate 100"}): the options they are. */
+    private static String[] options(String line) {
+        return line.split(" ", -1);
+    }
+
     /** Runs {@code scenario} with {@code extra} options; checks the exit code, the audit and the report files. */
     private static JsonNode runAgainst(Path out, String scenario, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of(scenario, "--out", out.toString(), "--no-progress", "--seed", "7"));
@@ -73,14 +78,7 @@ class SmokeIT {
                 out,
                 "steady",
                 ROOT.resolve("config/bench/echo.yaml").toString(),
-                "--sessions",
-                "5",
-                "--rate",
-                "100",
-                "--duration",
-                "4s",
-                "--warmup",
-                "1s");
+                options("--sessions 5 --rate 100 --duration 4s --warmup 1s"));
         assertEquals(5, report.path("audit").path("sessions").asInt());
         assertTrue(report.path("timeline").size() >= 4);
         assertEquals(0, report.path("audit").path("lost").asLong());
@@ -135,18 +133,8 @@ class SmokeIT {
             JsonNode ended = runAgainst(
                     out.resolve("ended"),
                     "steady",
-                    "--url",
-                    url,
-                    "--secret",
-                    SECRET,
-                    "--sessions",
-                    "3",
-                    "--rate",
-                    "30",
-                    "--duration",
-                    "2s",
-                    "--warmup",
-                    "0s");
+                    options("--url " + url + " --secret " + SECRET
+                            + " --sessions 3 --rate 30 --duration 2s --warmup 0s"));
             assertEquals(
                     3,
                     ended.path("sessions_end").path("ended").asInt(),
@@ -174,19 +162,8 @@ class SmokeIT {
             JsonNode left = runAgainst(
                     out.resolve("left"),
                     "steady",
-                    "--url",
-                    url,
-                    "--secret",
-                    SECRET,
-                    "--sessions",
-                    "3",
-                    "--rate",
-                    "30",
-                    "--duration",
-                    "2s",
-                    "--warmup",
-                    "0s",
-                    "--leave-sessions");
+                    options("--url " + url + " --secret " + SECRET
+                            + " --sessions 3 --rate 30 --duration 2s --warmup 0s --leave-sessions"));
             assertTrue(
                     left.path("sessions_end").path("left").asBoolean(),
                     left.path("sessions_end").toString());
@@ -238,16 +215,7 @@ class SmokeIT {
                 out,
                 "chaos",
                 ROOT.resolve("config/bench/echo.yaml").toString(),
-                "--sessions",
-                "5",
-                "--rate",
-                "100",
-                "--duration",
-                "5s",
-                "--warmup",
-                "1s",
-                "--cut-interval",
-                "1s");
+                options("--sessions 5 --rate 100 --duration 5s --warmup 1s --cut-interval 1s"));
         JsonNode chaos = report.path("chaos");
         assertTrue(chaos.path("cuts_clean").asLong() > 0, chaos.toString());
         assertTrue(chaos.path("cuts_abrupt").asLong() > 0, chaos.toString());
@@ -267,30 +235,9 @@ class SmokeIT {
                 out,
                 "chaos",
                 ROOT.resolve("config/bench/chaos.yaml").toString(),
-                "--sessions",
-                "5",
-                "--rate",
-                "50",
-                "--duration",
-                "10s",
-                "--warmup",
-                "1s",
-                "--cut-interval",
-                "1s",
-                "--half-open-ratio",
-                "0.15",
-                "--expire-ratio",
-                "0.1",
-                "--race-ratio",
-                "0.2",
-                "--handshake-cut-ratio",
-                "0.2",
-                "--replay-cut-ratio",
-                "0.2",
-                "--resend-ratio",
-                "0.2",
-                "--fresh-resend-ratio",
-                "0.1");
+                options("--sessions 5 --rate 50 --duration 10s --warmup 1s --cut-interval 1s"
+                        + " --half-open-ratio 0.15 --expire-ratio 0.1 --race-ratio 0.2 --handshake-cut-ratio 0.2"
+                        + " --replay-cut-ratio 0.2 --resend-ratio 0.2 --fresh-resend-ratio 0.1"));
         JsonNode chaos = report.path("chaos");
         assertTrue(chaos.path("cuts").asLong() > 0 && chaos.path("resumes").asLong() > 0, chaos.toString());
         assertTrue(chaos.path("events_replayed_new").asLong() > 0, "events crossed the cuts: " + chaos);
@@ -309,20 +256,8 @@ class SmokeIT {
                 out,
                 "chaos",
                 config.toString(),
-                "--sessions",
-                "3",
-                "--rate",
-                "30",
-                "--duration",
-                "5s",
-                "--warmup",
-                "1s",
-                "--cut-interval",
-                "2s",
-                "--kill-workers",
-                "0.1",
-                "--await-warm",
-                "3");
+                options("--sessions 3 --rate 30 --duration 5s --warmup 1s --cut-interval 2s"
+                        + " --kill-workers 0.1 --await-warm 3"));
         assertTrue(
                 report.path("chaos").path("worker_kills").asLong() > 0,
                 report.path("chaos").toString());

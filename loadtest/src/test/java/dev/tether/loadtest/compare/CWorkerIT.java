@@ -122,13 +122,9 @@ class CWorkerIT {
             CompletableFuture<Integer> closed = new CompletableFuture<>();
             String token =
                     new HmacTokenMinter(SECRET, Duration.ofMinutes(5), Clock.systemUTC()).token(0, "c-worker-it");
+            // The token goes in the subprotocol offer (the gateway's other way to take one).
             ClientEndpointConfig endpointConfig = ClientEndpointConfig.Builder.create()
-                    .configurator(new ClientEndpointConfig.Configurator() {
-                        @Override
-                        public void beforeRequest(Map<String, List<String>> headers) {
-                            headers.put("Authorization", List.of("Bearer " + token));
-                        }
-                    })
+                    .preferredSubprotocols(List.of("gateway.v1", "bearer." + token))
                     .build();
             Session ws = ClientManager.createClient()
                     .connectToServer(

@@ -157,21 +157,9 @@ class LiarsIT {
                     out,
                     proxy.uri(),
                     CHAOS_CONFIG,
-                    List.of(
-                            "--race-ratio",
-                            "0.3",
-                            "--handshake-cut-ratio",
-                            "0.2",
-                            "--replay-cut-ratio",
-                            "0.2",
-                            "--resend-ratio",
-                            "0.2",
-                            "--fresh-resend-ratio",
-                            "0.1",
-                            "--half-open-ratio",
-                            "0.2",
-                            "--drain-timeout",
-                            "12s"));
+                    List.of(("--race-ratio 0.3 --handshake-cut-ratio 0.2 --replay-cut-ratio 0.2 --resend-ratio 0.2"
+                                    + " --fresh-resend-ratio 0.1 --half-open-ratio 0.2 --drain-timeout 12s")
+                            .split(" ", -1)));
             assertEquals(0, run.exit(), run.summary());
             assertTrue(run.audit().path("passed").asBoolean(), run.summary());
             assertTrue(run.report().path("chaos").path("resumes").asLong() > 0, run.summary());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.testkit.ManualClock;
 import io.jsonwebtoken.Claims;
 import io.jsonwebtoken.Jwts;
 import io.jsonwebtoken.security.Keys;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Date;
 import org.junit.jupiter.api.Test;
@@ -58,26 +58,10 @@ class TokensTest {
 
     @Test
     void aRefreshGivesANewTokenForTheSameSubject() {
-        Instant[] now = {Instant.parse("2030-01-01T00:00:00Z")};
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now[0];
-            }
-        };
+        ManualClock clock = new ManualClock(Instant.parse("2030-01-01T00:00:00Z"));
         HmacTokenMinter minter = new HmacTokenMinter(SECRET, Duration.ofSeconds(20), clock);
         String first = minter.token(0, "u");
-        now[0] = now[0].plusSeconds(10);
+        clock.advance(Duration.ofSeconds(10));
         assertNotEquals(first, minter.token(0, "u"));
     }
 
