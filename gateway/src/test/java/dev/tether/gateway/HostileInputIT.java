@@ -27,6 +27,7 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.UpgradeRefusal;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.Bytes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
@@ -233,37 +234,13 @@ class HostileInputIT {
     }
 
     /** What one read returned: a decoded JSON frame, a close frame's code, or a WebSocket pong. */
-    private static final class Got {
-        private final ServerMessage message;
-        private final Integer close;
-        private final byte[] pong;
-        private final String raw;
-
-        Got(ServerMessage message, Integer close, byte[] pong, String raw) {
-            this.message = message;
-            this.close = close;
-            this.pong = pong;
-            this.raw = raw;
-        }
-
-        ServerMessage message() {
-            return message;
-        }
-
-        Integer close() {
-            return close;
-        }
-
-        byte[] pong() {
-            return pong;
-        }
-
+    private record Got(ServerMessage message, Integer close, Bytes pong, String raw) {
         @Override
         public String toString() {
             if (close != null) {
                 return "close " + close;
             }
-            return pong != null ? "websocket pong " + Arrays.toString(pong) : raw;
+            return pong != null ? "websocket pong " + pong : raw;
         }
     }
 
@@ -373,7 +350,7 @@ class HostileInputIT {
             }
             if (expect instanceof Expect.WsPong pong) {
                 Got got = read(attacker);
-                if (got.pong() == null || !Arrays.equals(got.pong(), pong.payload())) {
+                if (!pong.data().equals(got.pong())) {
                     throw new Mismatch("websocket pong " + Arrays.toString(pong.payload()), got);
                 }
                 return check(attacker, pong.then());
@@ -509,7 +486,7 @@ class HostileInputIT {
                 return new Got(null, frame.closeCode(), null, null);
             }
             if (frame.opcode() == RawWebSocket.OP_PONG) {
-                return new Got(null, null, frame.payload(), null);
+                return new Got(null, null, frame.data(), null);
             }
             String text = frame.text();
             try {

@@ -20,6 +20,7 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
+import dev.tether.testkit.Bytes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -548,45 +549,13 @@ class MessagesIT {
         }
     }
 
-    static final class Violation {
-        private final String label;
-        private final boolean fin;
-        private final int rsv;
-        private final int opcode;
-        private final byte[] payload;
-        private final boolean masked;
-
+    record Violation(String label, boolean fin, int rsv, int opcode, Bytes data, boolean masked) {
         Violation(String label, boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
-            this.label = label;
-            this.fin = fin;
-            this.rsv = rsv;
-            this.opcode = opcode;
-            this.payload = payload;
-            this.masked = masked;
-        }
-
-        String label() {
-            return label;
-        }
-
-        boolean fin() {
-            return fin;
-        }
-
-        int rsv() {
-            return rsv;
-        }
-
-        int opcode() {
-            return opcode;
+            this(label, fin, rsv, opcode, Bytes.of(payload), masked);
         }
 
         byte[] payload() {
-            return payload;
-        }
-
-        boolean masked() {
-            return masked;
+            return data.toArray();
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.tether.gateway.testing;
 import static java.util.Objects.requireNonNull;
 
 import dev.tether.protocol.ErrorCode;
+import dev.tether.testkit.Bytes;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -25,40 +26,18 @@ import java.util.Random;
 public final class HostileInputs {
 
     /** One WebSocket frame exactly as it goes on the wire. */
-    public static final class Frame {
-        private final boolean fin;
-        private final int rsv;
-        private final int opcode;
-        private final byte[] payload;
-        private final boolean masked;
+    public record Frame(boolean fin, int rsv, int opcode, Bytes data, boolean masked) {
+        public Frame {
+            requireNonNull(data, "data");
+        }
 
         public Frame(boolean fin, int rsv, int opcode, byte[] payload, boolean masked) {
-            requireNonNull(payload, "payload");
-            this.fin = fin;
-            this.rsv = rsv;
-            this.opcode = opcode;
-            this.payload = payload;
-            this.masked = masked;
+            this(fin, rsv, opcode, Bytes.of(payload), masked);
         }
 
-        public boolean fin() {
-            return fin;
-        }
-
-        public int rsv() {
-            return rsv;
-        }
-
-        public int opcode() {
-            return opcode;
-        }
-
+        /** A copy of the payload. */
         public byte[] payload() {
-            return payload;
-        }
-
-        public boolean masked() {
-            return masked;
+            return data.toArray();
         }
 
         static Frame text(byte[] payload) {
@@ -84,21 +63,14 @@ public final class HostileInputs {
         record Pong() implements Expect {}
 
         /** A WebSocket pong carrying {@code payload}, then {@code then}. */
-        final class WsPong implements Expect {
-            private final byte[] payload;
-            private final Expect then;
-
+        record WsPong(Bytes data, Expect then) implements Expect {
             public WsPong(byte[] payload, Expect then) {
-                this.payload = payload;
-                this.then = then;
+                this(Bytes.of(payload), then);
             }
 
+            /** A copy of the payload. */
             public byte[] payload() {
-                return payload;
-            }
-
-            public Expect then() {
-                return then;
+                return data.toArray();
             }
         }
 

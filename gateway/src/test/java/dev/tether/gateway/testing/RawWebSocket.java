@@ -2,6 +2,7 @@ package dev.tether.gateway.testing;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.testkit.Bytes;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -27,44 +28,26 @@ import java.util.Base64;
  */
 public final class RawWebSocket implements AutoCloseable {
 
-    public static final int OP_CONTINUATION = 0x0;
-    public static final int OP_TEXT = 0x1;
-    public static final int OP_BINARY = 0x2;
-    public static final int OP_CLOSE = 0x8;
-    public static final int OP_PING = 0x9;
-    public static final int OP_PONG = 0xA;
+    /** Opcodes of data frames (RFC 6455 section 5.2). */
+    public static final int OP_CONTINUATION = 0x0, OP_TEXT = 0x1, OP_BINARY = 0x2;
+    /** Opcodes of control frames. */
+    public static final int OP_CLOSE = 0x8, OP_PING = 0x9, OP_PONG = 0xA;
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** One frame as the server sent it. {@code rsv} holds the three reserved bits (0..7). */
-    public static final class Frame {
-        private final boolean fin;
-        private final int rsv;
-        private final int opcode;
-        private final byte[] payload;
+    public record Frame(boolean fin, int rsv, int opcode, Bytes data) {
+        public Frame {
+            requireNonNull(data, "data");
+        }
 
         public Frame(boolean fin, int rsv, int opcode, byte[] payload) {
-            requireNonNull(payload, "payload");
-            this.fin = fin;
-            this.rsv = rsv;
-            this.opcode = opcode;
-            this.payload = payload;
+            this(fin, rsv, opcode, Bytes.of(payload));
         }
 
-        public boolean fin() {
-            return fin;
-        }
-
-        public int rsv() {
-            return rsv;
-        }
-
-        public int opcode() {
-            return opcode;
-        }
-
+        /** A copy of the payload. */
         public byte[] payload() {
-            return payload;
+            return data.toArray();
         }
 
         public boolean isClose() {
@@ -73,7 +56,7 @@ public final class RawWebSocket implements AutoCloseable {
 
         /** The payload as UTF-8 text. */
         public String text() {
-            return new String(payload, StandardCharsets.UTF_8);
+            return new String(payload(), StandardCharsets.UTF_8);
         }
 
         /** The status code of a close frame; 1005 (no status) when the payload is empty. */
@@ -81,6 +64,7 @@ public final class RawWebSocket implements AutoCloseable {
             if (!isClose()) {
                 throw new IllegalStateException("not a close frame: opcode " + opcode);
             }
+            byte[] payload = payload();
             return payload.length < 2 ? 1005 : ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
         }
 

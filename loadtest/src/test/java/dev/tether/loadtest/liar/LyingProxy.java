@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tether.testkit.Bytes;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -298,31 +299,15 @@ final class LyingProxy implements AutoCloseable {
         return head.toString(StandardCharsets.ISO_8859_1);
     }
 
-    /**
-     * One WebSocket frame (RFC 6455 section 5.2); server frames carry no mask. A class, not a record,
-     * whose equals would compare the payload by identity.
-     */
-    private static final class Frame {
-        private final boolean fin;
-        private final int opcode;
-        private final byte[] payload;
+    /** One WebSocket frame (RFC 6455 section 5.2); server frames carry no mask. */
+    private record Frame(boolean fin, int opcode, Bytes data) {
 
         Frame(boolean fin, int opcode, byte[] payload) {
-            this.fin = fin;
-            this.opcode = opcode;
-            this.payload = payload;
-        }
-
-        boolean fin() {
-            return fin;
-        }
-
-        int opcode() {
-            return opcode;
+            this(fin, opcode, Bytes.of(payload));
         }
 
         byte[] payload() {
-            return payload;
+            return data.toArray();
         }
 
         static Frame read(InputStream in) throws IOException {
