@@ -8,8 +8,10 @@
  * does three things, in one thread, with poll(2):
  *
  *  - Spawns workers on request. A request is a 4-byte big-endian length, then that many bytes of
- *    NUL-terminated strings: "spawn", ID, CWD, ARGC, ARGV..., ENVC, ENV... The child leads a new
- *    session and process group (setsid), changes to CWD, connects twice to SOCKET_PATH and writes
+ *    NUL-terminated strings: "spawn", ID, CWD, ARGC, ARGV..., ENVC, ENV..., and optionally LIMC,
+ *    LIMIT... (see apply_limit). The child leads a new session and process group (setsid), applies
+ *    each LIMIT in order (joins control groups, sets oom_score_adj and resource limits), changes to
+ *    CWD, connects twice to SOCKET_PATH and writes
  *    "ID stdio\n" and "ID stderr\n" on those connections, makes the first its stdin and stdout and
  *    the second its stderr, and executes ARGV with exactly ENV (ARGV[0] found on PATH). The answer
  *    is a line on the control connection: "spawned ID PID" once the program runs, or
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -109,8 +112,92 @@ static int connect_back(void) {
     return fd;
 }
 
+/* Writes `text` to the existing file `path` (a /proc or control-group file); -1 with errno on failure. */
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    int result = write_all(fd, text, strlen(text));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+/* A decimal number, or "unlimited" (RLIM_INFINITY); -1 with EINVAL when it is neither. */
+static int parse_rlimit(const char *text, rlim_t *value) {
+    if (strcmp(text, "unlimited") == 0) {
+        *value = RLIM_INFINITY;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
+        errno = EINVAL;
+        return -1;
+    }
+    *value = (rlim_t) parsed;
+    return 0;
+}
+
+/*
+ * Applies one LIMIT of a spawn request to this process (the child, before exec), "NAME=VALUE":
+ *   cgroup=PATH         writes our pid to PATH (a control group's cgroup.procs): we and every
+ *                       process we start are in that group
+ *   oom_score_adj=N     writes N to /proc/self/oom_score_adj
+ *   rlimit_nofile=N, rlimit_nproc=N, rlimit_fsize=N, rlimit_cpu=N, rlimit_core=N
+ *                       setrlimit, soft and hard limit both N ("unlimited" for RLIM_INFINITY)
+ * On failure: -1 with errno, and *step names the limit.
+ */
+static int apply_limit(const char *limit, const char **step) {
+    static const struct {
+        const char *name;
+        int resource;
+    } rlimits[] = {
+        {"rlimit_nofile", RLIMIT_NOFILE},
+        {"rlimit_nproc", RLIMIT_NPROC},
+        {"rlimit_fsize", RLIMIT_FSIZE},
+        {"rlimit_cpu", RLIMIT_CPU},
+        {"rlimit_core", RLIMIT_CORE},
+    };
+    *step = "limit";
+    const char *equals = strchr(limit, '=');
+    if (equals == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t name_length = (size_t) (equals - limit);
+    const char *value = equals + 1;
+    if (name_length == 6 && strncmp(limit, "cgroup", 6) == 0) {
+        *step = "cgroup";
+        char pid[24];
+        snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+        return write_file(value, pid);
+    }
+    if (name_length == 13 && strncmp(limit, "oom_score_adj", 13) == 0) {
+        *step = "oom_score_adj";
+        return write_file("/proc/self/oom_score_adj", value);
+    }
+    for (size_t i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++) {
+        if (strlen(rlimits[i].name) == name_length && strncmp(limit, rlimits[i].name, name_length) == 0) {
+            *step = rlimits[i].name;
+            rlim_t wanted;
+            if (parse_rlimit(value, &wanted) < 0) {
+                return -1;
+            }
+            struct rlimit both = {.rlim_cur = wanted, .rlim_max = wanted};
+            return setrlimit(rlimits[i].resource, &both);
+        }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
 /* In the child, after fork: only async-signal-safe calls until execve. Never returns. */
-static void become_worker(int report, const char *id, const char *cwd, char **argv, char **envp) {
+static void become_worker(int report, const char *id, const char *cwd, char **argv, char **envp, char **limits,
+        int limit_count) {
     const char *step = "setsid";
     sigset_t none;
     sigemptyset(&none);
@@ -119,6 +206,11 @@ static void become_worker(int report, const char *id, const char *cwd, char **ar
     signal(SIGPIPE, SIG_DFL);
     if (setsid() < 0) {
         goto fail;
+    }
+    for (int i = 0; i < limit_count; i++) {
+        if (apply_limit(limits[i], &step) < 0) {
+            goto fail;
+        }
     }
     step = "chdir";
     if (chdir(cwd) < 0) {
@@ -169,8 +261,8 @@ fail:;
 }
 
 static void spawn(char *payload, uint32_t length) {
-    /* "spawn\0ID\0CWD\0ARGC\0ARGV...\0ENVC\0ENV...\0" */
-    char *fields[8 + 4096 * 2];
+    /* "spawn\0ID\0CWD\0ARGC\0ARGV...\0ENVC\0ENV...\0" then optionally "LIMC\0LIMIT...\0" */
+    char *fields[8 + 4096 * 2 + 64];
     int count = 0;
     for (uint32_t start = 0, i = 0; i < length && count < (int) (sizeof fields / sizeof fields[0]); i++) {
         if (payload[i] == '\0') {
@@ -196,6 +288,16 @@ static void spawn(char *payload, uint32_t length) {
         return;
     }
     char **envp = &fields[5 + argc];
+    char **limits = NULL;
+    int limit_count = 0;
+    if (5 + argc + envc < count) {
+        limit_count = atoi(fields[5 + argc + envc]);
+        limits = &fields[6 + argc + envc];
+        if (limit_count < 0 || 6 + argc + envc + limit_count != count) {
+            answer("failed %s %d request\n", id, EINVAL);
+            return;
+        }
+    }
     char *saved_arg = argv[argc];
     char *saved_env = envp[envc];
     argv[argc] = NULL;
@@ -221,7 +323,7 @@ static void spawn(char *payload, uint32_t length) {
     }
     if (pid == 0) {
         close(report[0]);
-        become_worker(report[1], id, cwd, argv, envp);
+        become_worker(report[1], id, cwd, argv, envp, limits, limit_count);
     }
     close(report[1]);
     char failure[64] = {0};

@@ -66,6 +66,7 @@ public final class ConfigChanges {
         keys.put("sessions.tombstone_max_entries", "the tombstone cache is built once");
         keys.put("worker.kind", "the worker source is chosen once");
         keys.put("worker.echo", "the echo worker source is built once");
+        keys.put("worker.process.limit_enforcement", "control groups are looked for once, at start-up");
         keys.put("pool", "the warm pool is sized and scheduled once");
         keys.put("limits.rss_poll_interval", "the RSS sampler is scheduled once");
         keys.put("drain", "read by the shutdown path as configured at start-up");

@@ -35,6 +35,21 @@ import java.util.regex.Pattern;
  *     {@code worker.process.max_checkpoint_bytes}
  * @param protocol what the worker's stdin and stdout mean, {@code worker.process.protocol}: one of
  *     {@link #PROTOCOLS} (docs/workers.md)
+ * @param oomScoreAdj every worker's {@code /proc/<pid>/oom_score_adj}, set before its program
+ *     starts: above the gateway's, the kernel's OOM killer takes a worker first,
+ *     {@code worker.process.oom_score_adj}
+ * @param maxOpenFiles {@code RLIMIT_NOFILE} of every worker process, {@code worker.process.max_open_files}
+ * @param maxProcesses processes and threads of one worker's tree: the group's {@code pids.max} with
+ *     control groups, else {@code RLIMIT_NPROC} (per user, not enforced for root); 0 = no limit,
+ *     {@code worker.process.max_processes}
+ * @param maxFileSize {@code RLIMIT_FSIZE}, the largest file a worker may write; 0 = no limit,
+ *     {@code worker.process.max_file_size}
+ * @param maxCpuTime {@code RLIMIT_CPU} of every worker process, whole seconds; 0 = no limit,
+ *     {@code worker.process.max_cpu_time}
+ * @param coreDumps whether a crashing worker may write a core dump (false: {@code RLIMIT_CORE} 0),
+ *     {@code worker.process.core_dumps}
+ * @param limitEnforcement how {@code limits.rss_hard_limit} and {@code max_processes} are enforced,
+ *     {@code worker.process.limit_enforcement}: one of {@link #LIMIT_ENFORCEMENTS}
  */
 public record ProcessWorkerConfig(
         List<String> command,
@@ -52,7 +67,17 @@ public record ProcessWorkerConfig(
         @JsonDeserialize(using = ConfigMapper.IntByteSizeDeserializer.class)
         int maxCheckpointBytes,
 
-        String protocol) {
+        String protocol,
+        int oomScoreAdj,
+        int maxOpenFiles,
+        int maxProcesses,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long maxFileSize,
+
+        Duration maxCpuTime,
+        boolean coreDumps,
+        String limitEnforcement) {
 
     /** Replaced by the path of the {@code java} executable running the gateway. */
     public static final String JAVA_PLACEHOLDER = "${java}";
@@ -92,6 +117,25 @@ public record ProcessWorkerConfig(
     public static final String CODEX_APP_SERVER = "codex-app-server";
     /** The values {@code worker.process.protocol} takes. */
     public static final List<String> PROTOCOLS = List.of(TETHER, LINES, CLAUDE_STREAM_JSON, CODEX_APP_SERVER);
+
+    public static final int DEFAULT_OOM_SCORE_ADJ = 500;
+    public static final int DEFAULT_MAX_OPEN_FILES = 4096;
+    public static final int MIN_MAX_OPEN_FILES = 64;
+    public static final int MAX_MAX_OPEN_FILES = 1 << 20;
+    public static final int DEFAULT_MAX_PROCESSES = 1024;
+    public static final int MIN_MAX_PROCESSES = 8;
+    public static final int MAX_MAX_PROCESSES = 4_194_304;
+    public static final long DEFAULT_MAX_FILE_SIZE = ByteSizes.GIB;
+    public static final long MIN_MAX_FILE_SIZE = ByteSizes.MIB;
+    public static final Duration DEFAULT_MAX_CPU_TIME = Duration.ZERO;
+    /** Control groups where the gateway can make them, else polling (the default). */
+    public static final String AUTO = "auto";
+    /** Control groups, or the gateway does not start. */
+    public static final String CGROUP = "cgroup";
+    /** Polling only: {@code limits.rss_hard_limit} by the RSS sampler, {@code max_processes} by {@code RLIMIT_NPROC}. */
+    public static final String POLL = "poll";
+    /** The values {@code worker.process.limit_enforcement} takes. */
+    public static final List<String> LIMIT_ENFORCEMENTS = List.of(AUTO, CGROUP, POLL);
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -160,6 +204,57 @@ public record ProcessWorkerConfig(
         if (!PROTOCOLS.contains(protocol)) {
             throw new ConfigException(key + ".protocol", protocol, "one of " + String.join(", ", PROTOCOLS));
         }
+        Check.between(key + ".oom_score_adj", oomScoreAdj, -1000, 1000);
+        Check.between(key + ".max_open_files", maxOpenFiles, MIN_MAX_OPEN_FILES, MAX_MAX_OPEN_FILES);
+        if (maxProcesses != 0) {
+            Check.between(key + ".max_processes", maxProcesses, MIN_MAX_PROCESSES, MAX_MAX_PROCESSES);
+        }
+        if (maxFileSize != 0) {
+            Check.bytesAtLeast(key + ".max_file_size", maxFileSize, MIN_MAX_FILE_SIZE);
+        }
+        maxCpuTime = maxCpuTime == null ? DEFAULT_MAX_CPU_TIME : maxCpuTime;
+        Check.between(key + ".max_cpu_time", maxCpuTime, Duration.ZERO, Duration.ofDays(365));
+        if (maxCpuTime.toNanos() % 1_000_000_000L != 0) {
+            throw new ConfigException(
+                    key + ".max_cpu_time", maxCpuTime, "whole seconds (RLIMIT_CPU counts seconds), or 0 for no limit");
+        }
+        limitEnforcement = limitEnforcement == null ? AUTO : limitEnforcement;
+        if (!LIMIT_ENFORCEMENTS.contains(limitEnforcement)) {
+            throw new ConfigException(
+                    key + ".limit_enforcement", limitEnforcement, "one of " + String.join(", ", LIMIT_ENFORCEMENTS));
+        }
+    }
+
+    /** With the default kernel-enforced limits ({@code oom_score_adj} and after). */
+    public ProcessWorkerConfig(
+            List<String> command,
+            List<String> envAllow,
+            Map<String, String> env,
+            Path workRoot,
+            int maxLineBytes,
+            int maxPendingEvents,
+            Duration stopGrace,
+            Duration killGrace,
+            int maxCheckpointBytes,
+            String protocol) {
+        this(
+                command,
+                envAllow,
+                env,
+                workRoot,
+                maxLineBytes,
+                maxPendingEvents,
+                stopGrace,
+                killGrace,
+                maxCheckpointBytes,
+                protocol,
+                DEFAULT_OOM_SCORE_ADJ,
+                DEFAULT_MAX_OPEN_FILES,
+                DEFAULT_MAX_PROCESSES,
+                DEFAULT_MAX_FILE_SIZE,
+                DEFAULT_MAX_CPU_TIME,
+                false,
+                AUTO);
     }
 
     /** A worker speaking Tether's own protocol. */
@@ -211,6 +306,13 @@ public record ProcessWorkerConfig(
                 DEFAULT_STOP_GRACE,
                 DEFAULT_KILL_GRACE,
                 DEFAULT_MAX_CHECKPOINT_BYTES,
-                TETHER);
+                TETHER,
+                DEFAULT_OOM_SCORE_ADJ,
+                DEFAULT_MAX_OPEN_FILES,
+                DEFAULT_MAX_PROCESSES,
+                DEFAULT_MAX_FILE_SIZE,
+                DEFAULT_MAX_CPU_TIME,
+                false,
+                AUTO);
     }
 }

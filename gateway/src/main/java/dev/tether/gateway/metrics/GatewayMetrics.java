@@ -47,6 +47,8 @@ public interface GatewayMetrics {
         RSS_SOFT("rss_soft"),
         /** Over {@code limits.rss_hard_limit}: killed. */
         RSS_HARD("rss_hard"),
+        /** Killed by the kernel at its control group's memory limit ({@code limits.rss_hard_limit}). */
+        MEMORY_LIMIT("memory_limit"),
         /** Silent through a turn for three times {@code limits.turn_stall_timeout}: killed. */
         STALLED("stalled");
 

@@ -97,7 +97,7 @@ public final class MeterNames {
 
     // ---- workers ----
 
-    /** Counter, tag {@link #REASON} ({@code crash}, {@code rss_soft}, {@code rss_hard}): worker replacements triggered. */
+    /** Counter, tag {@link #REASON} ({@code crash}, {@code rss_soft}, {@code rss_hard}, {@code memory_limit}, {@code stalled}): worker replacements triggered. */
     public static final String WORKER_RESTARTS = PREFIX + "worker.restarts";
     /** Gauge (bytes): RSS of every session's worker process tree, summed, at the last sample. */
     public static final String WORKERS_RSS = PREFIX + "workers.rss";

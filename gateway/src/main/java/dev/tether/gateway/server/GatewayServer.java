@@ -27,6 +27,7 @@ import dev.tether.gateway.web.WebRoutes;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.pool.WorkerPool;
+import dev.tether.gateway.worker.process.ControlGroups;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
 import dev.tether.gateway.worker.process.RssMonitor;
@@ -98,6 +99,8 @@ public final class GatewayServer implements AutoCloseable {
     private final WorkerPool pool;
     /** Starts worker processes (the parent of them all); null when workers are not subprocesses. */
     private final Spawner spawner;
+    /** Where each worker tree gets control groups; null when workers are not subprocesses or limits are polled. */
+    private final ControlGroups groups;
 
     private final ScheduledExecutorService workerTimers;
     private final ScheduledExecutorService poolScheduler;
@@ -185,15 +188,17 @@ public final class GatewayServer implements AutoCloseable {
                 throw new IllegalStateException("subprocess workers need Netty's native epoll transport, which is not "
                         + "available here (" + Epoll.unavailabilityCause() + ")");
             }
+            groups = chooseControlGroups(config.worker().process());
             spawner = startSpawner(workerGroup);
             workerTimers = Executors.newScheduledThreadPool(2, new DefaultThreadFactory("tether-worker-timers", true));
             poolScheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("tether-pool", true));
             ProcessWorkerLauncher launcher =
-                    new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner, ledger);
+                    new ProcessWorkerLauncher(config.worker().process(), workerTimers, spawner, ledger, groups);
             pool = new WorkerPool(config.pool(), launcher, poolScheduler, Ticker.systemTicker());
             workers = pool;
         } else {
             spawner = null;
+            groups = null;
             workerTimers = null;
             poolScheduler = null;
             pool = null;
@@ -364,6 +369,29 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code limits.rss_hard_limit} and {@code worker.process.max_processes} are the kernel's
+     * to enforce, in a control group per worker tree, or polled ({@code worker.process.limit_enforcement});
+     * logs which and why.
+     */
+    private ControlGroups chooseControlGroups(ProcessWorkerConfig process) {
+        ControlGroups.Choice choice = ControlGroups.choose(
+                process.limitEnforcement(), () -> current.get().limits().rssHardLimit());
+        if (choice.groups() != null) {
+            log.info(
+                    "worker limits: a control group per worker tree, the kernel enforces limits.rss_hard_limit "
+                            + "and worker.process.max_processes ({})",
+                    choice.why());
+        } else {
+            log.info(
+                    "worker limits: polled, limits.rss_hard_limit by the RSS sampler every {} and "
+                            + "worker.process.max_processes as RLIMIT_NPROC ({})",
+                    config.limits().rssPollInterval(),
+                    choice.why());
+        }
+        return choice.groups();
+    }
+
     private static Spawner startSpawner(EventLoopGroup group) {
         try {
             return Spawner.start(group);
@@ -470,7 +498,7 @@ public final class GatewayServer implements AutoCloseable {
         if (pool == null) {
             throw new IllegalStateException("worker.kind is not process: there is no pool to reconfigure");
         }
-        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, spawner, ledger);
+        ProcessWorkerLauncher launcher = new ProcessWorkerLauncher(next, workerTimers, spawner, ledger, groups);
         pool.reconfigure(launcher);
         log.info(
                 "worker configuration changed: idle workers are being replaced ({})",

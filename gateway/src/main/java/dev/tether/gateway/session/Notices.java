@@ -53,6 +53,21 @@ final class Notices {
                 withTurnId(JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limitBytes), turnId));
     }
 
+    /**
+     * The kernel killed the worker at its control group's memory limit ({@code limits.rss_hard_limit});
+     * {@code peakBytes} is the most its group used (left out when unknown).
+     */
+    static Notice killedAtMemoryLimit(long peakBytes, long limitBytes, String turnId) {
+        ObjectNode details = JSON.objectNode().put("reason", "memory_limit");
+        if (peakBytes >= 0) {
+            details.put("rss_bytes", peakBytes);
+        }
+        return new Notice(
+                "worker_killed",
+                "the worker reached the memory limit and the kernel stopped it",
+                withTurnId(details.put("limit_bytes", limitBytes), turnId));
+    }
+
     static Notice overRssSoftLimit(long rssBytes, long limitBytes) {
         return new Notice(
                 "restart_scheduled",

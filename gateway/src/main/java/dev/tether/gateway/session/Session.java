@@ -613,6 +613,14 @@ public final class Session implements RssMonitor.Holder {
     /** The current worker exited by itself: a crash. */
     private void onWorkerExited(WorkerEvent.Exited exited) {
         WorkerExit exit = exited.exit();
+        if (exit.memoryLimit()) {
+            // The kernel enforced limits.rss_hard_limit (the worker's control group): as the RSS sampler would.
+            notice(Notices.killedAtMemoryLimit(exit.peakBytes(), limits.rssHardLimit(), turnId()));
+            warn().log("worker {}", exit.description());
+            context.metrics().workerRestarted(GatewayMetrics.RestartCause.MEMORY_LIMIT);
+            restartLost("memory_limit");
+            return;
+        }
         warn().log("worker exited: {}", exit.description());
         notice(Notices.workerCrashed(exit, turnId()));
         context.metrics().workerRestarted(GatewayMetrics.RestartCause.CRASH);

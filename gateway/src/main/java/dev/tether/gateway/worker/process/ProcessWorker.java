@@ -59,6 +59,10 @@ public final class ProcessWorker implements Worker {
 
     /** Lines waiting for a worker that does not read its stdin, before it counts as unresponsive. */
     static final int STDIN_CAPACITY = 1024;
+    /** How often, and how far apart, removing the worker's control groups is tried (they empty as its tree is reaped). */
+    static final int GROUP_REMOVE_ATTEMPTS = 100;
+
+    static final long GROUP_REMOVE_RETRY_MILLIS = 20;
     /** How long stdout may stay open after the tree was killed (held by a process that left the session). */
     static final Duration STDOUT_DRAIN = Duration.ofSeconds(2);
     /** The type of a worker's checkpoint line (contract 7.2): kept with the session, never forwarded. */
@@ -94,6 +98,9 @@ public final class ProcessWorker implements Worker {
     private final AtomicLong truncatedLines = new AtomicLong();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final TreeKiller killer;
+    /** The worker tree's control groups, or null when its limits are polled. */
+    private final ControlGroups.ControlGroup group;
+
     private volatile Binding binding;
     /** stop() or kill() was called: no more listener callbacks, onExit included. */
     private volatile boolean silenced;
@@ -115,14 +122,19 @@ public final class ProcessWorker implements Worker {
     /** Output lines dropped or broken so far; only the first few and then every 1000th are logged. */
     private long noisy;
 
-    /** @param resume the checkpoint it was started to continue from (its protocol's start arguments), or null */
+    /**
+     * @param resume the checkpoint it was started to continue from (its protocol's start arguments), or null
+     * @param group the control groups it was started in, removed once it has exited; or null
+     */
     ProcessWorker(
             ProcessWorkerConfig config,
             ScheduledExecutorService timers,
             SpawnedProcess process,
             Path workDir,
             WireCodec codec,
-            JsonNode resume) {
+            JsonNode resume,
+            ControlGroups.ControlGroup group) {
+        this.group = group;
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
         this.workDir = requireNonNull(workDir, "workDir");
@@ -462,6 +474,39 @@ public final class ProcessWorker implements Worker {
         } catch (IOException | RuntimeException e) {
             keys(log.atWarn()).setCause(e).log("cannot remove working directory {}", workDir);
         }
+        if (group == null) {
+            report(exit);
+            return;
+        }
+        long oomKills = group.oomKills();
+        long peak = group.peakBytes();
+        removeGroup(
+                oomKills > 0
+                        ? new WorkerExit(
+                                exit.code(),
+                                exit.signal(),
+                                "killed by the kernel at its memory limit (" + oomKills + " process(es) of its tree, "
+                                        + peak + " bytes at most), " + exit.description(),
+                                true,
+                                peak)
+                        : exit,
+                1);
+    }
+
+    /** Removes the tree's control groups, trying again while the kernel still counts its last processes in them. */
+    private void removeGroup(WorkerExit exit, int attempt) {
+        if (!group.remove()) {
+            if (attempt < GROUP_REMOVE_ATTEMPTS) {
+                Unwatched.schedule(
+                        timers, () -> removeGroup(exit, attempt + 1), GROUP_REMOVE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            keys(log.atWarn()).log("cannot remove control group {}: something is still in it", group);
+        }
+        report(exit);
+    }
+
+    private void report(WorkerExit exit) {
         Binding b = binding;
         keys(log.atInfo()).log("worker exited: {}{}", exit.description(), silenced ? " (stopped)" : "");
         if (b != null && !silenced) {

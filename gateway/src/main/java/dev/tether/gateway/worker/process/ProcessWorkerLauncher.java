@@ -11,6 +11,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,11 +56,15 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
     static final long CLAIM_RETRY_MILLIS = 50;
 
     private static final Logger log = LoggerFactory.getLogger(ProcessWorkerLauncher.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ProcessWorkerConfig config;
     private final ScheduledExecutorService timers;
     private final Spawner spawner;
     private final WorkerLedger ledger;
+    /** Where each worker tree gets its control groups; null when limits are polled. */
+    private final ControlGroups groups;
+
     private final List<String> command;
     private final WireCodec codec = new WireCodec();
 
@@ -71,6 +76,20 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
      */
     public ProcessWorkerLauncher(
             ProcessWorkerConfig config, ScheduledExecutorService timers, Spawner spawner, WorkerLedger ledger) {
+        this(config, timers, spawner, ledger, null);
+    }
+
+    /**
+     * @param groups where each worker tree gets its own control groups ({@link ControlGroups#choose}),
+     *     or null: {@code limits.rss_hard_limit} is then only polled
+     */
+    public ProcessWorkerLauncher(
+            ProcessWorkerConfig config,
+            ScheduledExecutorService timers,
+            Spawner spawner,
+            WorkerLedger ledger,
+            ControlGroups groups) {
+        this.groups = groups;
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
         this.spawner = requireNonNull(spawner, "spawner");
@@ -202,13 +221,19 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
 
     private CompletionStage<ProcessWorker> spawnIn(
             Path workDir, List<String> command, JsonNode resume, WorkerLedger.Entry entry) throws IOException {
+        ControlGroups.ControlGroup group = null;
         CompletionStage<SpawnedProcess> spawning;
         try {
-            spawning = spawner.spawn(command, environment(workDir), workDir);
-        } catch (RuntimeException | Error e) {
+            if (groups != null) {
+                group = groups.create(Long.toHexString(RANDOM.nextLong()), config.maxProcesses());
+            }
+            List<String> limits = SpawnLimits.of(config, group, groups != null && groups.limitsProcesses());
+            spawning = spawner.spawn(command, environment(workDir), workDir, limits);
+        } catch (IOException | RuntimeException | Error e) {
             entry.abandoned();
-            throw cannotStart(workDir, e);
+            throw cannotStart(workDir, group, e);
         }
+        ControlGroups.ControlGroup workerGroup = group;
         CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
         ScheduledFuture<?> timeout = timers.schedule(
                 () -> started.completeExceptionally(
@@ -220,10 +245,11 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
                     timeout.cancel(false);
                     if (error != null) {
                         entry.abandoned();
-                        started.completeExceptionally(cannotStart(workDir, error));
+                        started.completeExceptionally(cannotStart(workDir, workerGroup, error));
                         return;
                     }
-                    ProcessWorker worker = new ProcessWorker(config, timers, process, workDir, codec, resume);
+                    ProcessWorker worker =
+                            new ProcessWorker(config, timers, process, workDir, codec, resume, workerGroup);
                     entry.started(worker);
                     log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
                     if (!started.complete(worker)) {
@@ -249,9 +275,12 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
         return env;
     }
 
-    private IOException cannotStart(Path workDir, Throwable error) {
+    private IOException cannotStart(Path workDir, ControlGroups.ControlGroup group, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         IOException failure = new IOException("cannot start worker " + command + ": " + cause.getMessage(), cause);
+        if (group != null && !group.remove()) {
+            failure.addSuppressed(new IOException("cannot remove the worker's control group " + group));
+        }
         try {
             WorkDirs.deleteRecursively(workDir);
         } catch (IOException suppressed) {

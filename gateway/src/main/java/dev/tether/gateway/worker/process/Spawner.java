@@ -164,6 +164,18 @@ public final class Spawner implements AutoCloseable {
      * when it cannot be started. Never blocks.
      */
     public CompletionStage<SpawnedProcess> spawn(List<String> argv, Map<String, String> env, Path workDir) {
+        return spawn(argv, env, workDir, List.of());
+    }
+
+    /**
+     * Like {@link #spawn(List, Map, Path)}, with {@code limits} applied in the child before its
+     * program starts, in order: {@code cgroup=PATH} (joins the group whose {@code cgroup.procs} is
+     * PATH), {@code oom_score_adj=N}, {@code rlimit_nofile=N}, {@code rlimit_nproc=N}, {@code
+     * rlimit_fsize=N}, {@code rlimit_cpu=N}, {@code rlimit_core=N} (see {@link SpawnLimits}). A limit
+     * that cannot be applied fails the spawn, naming it.
+     */
+    public CompletionStage<SpawnedProcess> spawn(
+            List<String> argv, Map<String, String> env, Path workDir, List<String> limits) {
         if (closed) {
             return CompletableFuture.failedFuture(new IOException("the worker spawner is closed"));
         }
@@ -183,6 +195,10 @@ public final class Spawner implements AutoCloseable {
             argv.forEach(argument -> field(request, argument));
             field(request, Integer.toString(env.size()));
             env.forEach((name, value) -> field(request, name + "=" + value));
+            if (!limits.isEmpty()) {
+                field(request, Integer.toString(limits.size()));
+                limits.forEach(limit -> field(request, limit));
+            }
         } catch (IllegalArgumentException e) {
             request.release();
             pending.remove(id);
@@ -309,6 +325,9 @@ public final class Spawner implements AutoCloseable {
             case "11" -> "too many processes (try again)";
             case "12" -> "out of memory";
             case "24" -> "too many open files";
+            case "1" -> "operation not permitted";
+            case "22" -> "invalid argument";
+            case "16" -> "device or resource busy";
             default -> "errno " + errno;
         };
         return ("exec".equals(step) ? "cannot execute the worker command" : "cannot start the worker (" + step + ")")
