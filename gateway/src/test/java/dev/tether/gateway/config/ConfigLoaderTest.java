@@ -561,6 +561,26 @@ class ConfigLoaderTest {
                         "worker.process.max_pending_events: 0 (expected: 1..1000000)"),
                 row("worker.process.stop_grace", "11m", "worker.process.stop_grace: 11m (expected: 0s..10m)"),
                 row("worker.process.kill_grace", "-1s", "worker.process.kill_grace: -1s (expected: 0s..10m)"),
+                row(
+                        "worker.process.oom_score_adj",
+                        "1001",
+                        "worker.process.oom_score_adj: 1001 (expected: -1000..1000)"),
+                row(
+                        "worker.process.oom_score_adj",
+                        "-1001",
+                        "worker.process.oom_score_adj: -1001 (expected: -1000..1000)"),
+                row("worker.process.max_open_files", "63", "worker.process.max_open_files: 63 (expected: 64..1048576)"),
+                row("worker.process.max_processes", "7", "worker.process.max_processes: 7 (expected: 8..4194304)"),
+                row("worker.process.max_file_size", "1KiB", "worker.process.max_file_size: 1KiB (expected: >= 1MiB)"),
+                row("worker.process.max_cpu_time", "-1s", "worker.process.max_cpu_time: -1s (expected: 0s..365d)"),
+                row(
+                        "worker.process.max_cpu_time",
+                        "1500ms",
+                        "worker.process.max_cpu_time: 1500ms (expected: whole seconds (RLIMIT_CPU counts seconds), or 0 for no limit)"),
+                row(
+                        "worker.process.limit_enforcement",
+                        "kernel",
+                        "worker.process.limit_enforcement: kernel (expected: one of auto, cgroup, poll)"),
                 // pool
                 row("pool.min_idle", "-1", "pool.min_idle: -1 (expected: 0..10000)"),
                 row("pool.max_workers", "0", "pool.max_workers: 0 (expected: 1..100000)"),

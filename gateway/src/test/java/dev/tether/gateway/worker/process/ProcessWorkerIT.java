@@ -350,6 +350,44 @@ class ProcessWorkerIT {
         await(next.ready());
     }
 
+    @Test
+    void aLimitTheChildCannotApplyFailsTheSpawnNamingItAndTheSpawnerGoesOn() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("limits"));
+        Map<String, String> refusals = Map.of(
+                "cgroup=" + tmp.resolve("no-such-group").resolve("cgroup.procs"),
+                "cannot start the worker (cgroup): no such file or directory",
+                "oom_score_adj=5000",
+                "cannot start the worker (oom_score_adj): invalid argument",
+                "rlimit_nofile=lots",
+                "cannot start the worker (rlimit_nofile): invalid argument",
+                "rlimit_stack=1",
+                "cannot start the worker (limit): invalid argument");
+        for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+            CompletionStage<SpawnedProcess> spawn =
+                    spawner.spawn(List.of("/bin/true"), Map.of(), dir, List.of(refusal.getKey()));
+            ExecutionException failure = assertThrows(
+                    ExecutionException.class,
+                    () -> spawn.toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertEquals(refusal.getValue(), failure.getCause().getMessage(), refusal.getKey());
+        }
+        ProcessWorker next = launch(config()); // the spawner goes on
+        await(next.ready());
+    }
+
+    /** Without control groups (polled limits): RLIMIT_NPROC stands for max_processes, next to the other limits. */
+    @Test
+    void aWorkerWithoutControlGroupsHasItsResourceLimitsAndOomScore() throws Exception {
+        ProcessWorker worker = launch(config());
+        await(worker.ready());
+        Path proc = Path.of("/proc", Long.toString(worker.pid().getAsLong()));
+        assertEquals("500", Files.readString(proc.resolve("oom_score_adj")).strip());
+        String limits = Files.readString(proc.resolve("limits"));
+        assertTrue(limits.matches("(?s).*\\nMax processes +1024 +1024 .*"), limits);
+        assertTrue(limits.matches("(?s).*\\nMax open files +4096 +4096 .*"), limits);
+        assertTrue(limits.matches("(?s).*\\nMax core file size +0 +0 .*"), limits);
+        assertTrue(limits.matches("(?s).*\\nMax cpu time +unlimited .*"), limits);
+    }
+
     // ---- checkpoints (contract 7.2) ----
 
     @Test
