@@ -18,6 +18,7 @@ import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.FakeWorker;
 import dev.tether.gateway.worker.Worker;
+import dev.tether.gateway.worker.WorkerExit;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.WorkerUnavailableException;
 import dev.tether.protocol.ClientMessage;
@@ -304,6 +305,41 @@ class SessionSupervisionTest {
         assertEquals(List.of(SessionState.RESTARTING), states(killed));
         readyUp(workers.last());
         assertEquals(List.of("worker_restarted"), notices(drain()));
+    }
+
+    /** Contract 8.6: a kill by the kernel at the worker's memory limit has the outcome of the polled hard limit. */
+    @Test
+    void aKillByTheKernelAtTheMemoryLimitIsReportedAsMemoryLimitAndRestarts() {
+        start(true);
+        FakeWorker old = workers.last();
+        send("m1");
+        drain();
+        old.crash(new WorkerExit(137, 9, "killed by the kernel at its memory limit", true, 200L << 20));
+        List<ServerMessage> killed = drain();
+        ServerMessage.Notice notice = (ServerMessage.Notice) killed.stream()
+                .filter(m -> m instanceof ServerMessage.Notice)
+                .findFirst()
+                .orElseThrow();
+        assertEquals("worker_killed", notice.code());
+        assertEquals("memory_limit", notice.details().path("reason").asText());
+        assertEquals("m1", notice.details().path("turn_id").asText());
+        assertEquals(200L << 20, notice.details().path("rss_bytes").asLong());
+        assertEquals(List.of(SessionState.RESTARTING), states(killed));
+        assertTrue(
+                killed.stream().anyMatch(m -> m instanceof ServerMessage.Status s && "memory_limit".equals(s.reason())),
+                killed::toString);
+        readyUp(workers.last());
+        List<ServerMessage> restarted = drain();
+        assertEquals(List.of("worker_restarted"), notices(restarted));
+        assertEquals(
+                "memory_limit",
+                ((ServerMessage.Notice) restarted.stream()
+                                .filter(m -> m instanceof ServerMessage.Notice)
+                                .findFirst()
+                                .orElseThrow())
+                        .details()
+                        .path("reason")
+                        .asText());
     }
 
     @Test

@@ -182,7 +182,11 @@ public final class FakeWorker implements Worker {
 
     /** Dies with {@code code} or {@code signal}, and the bound session hears of it. */
     public void crash(int code, int signal) {
-        WorkerExit crashed = new WorkerExit(code, signal, "crashed");
+        crash(new WorkerExit(code, signal, "crashed"));
+    }
+
+    /** Ends as {@code crashed} says (the kernel at a memory limit, say), and the bound session hears of it. */
+    public void crash(WorkerExit crashed) {
         exit.complete(crashed);
         deliver(listener -> listener.onExit(crashed));
     }
