@@ -2,6 +2,7 @@ package dev.tether.gateway.worker.process;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,7 +81,10 @@ public final class ControlGroups {
         }
         ControlGroups groups;
         try {
-            groups = find(memoryLimit);
+            groups = find(
+                    Files.readAllLines(PROC_CGROUP, StandardCharsets.UTF_8),
+                    Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8),
+                    memoryLimit);
             groups.removeStale();
             ControlGroup probe = groups.create("probe" + Long.toString(System.nanoTime(), 36), 1);
             if (!probe.remove()) {
@@ -188,6 +196,31 @@ public final class ControlGroups {
             }
         }
 
+        /**
+         * Removes the groups once they are empty: tried now and then every {@code retryMillis} on
+         * {@code timers}, {@code attempts} times in all (the kernel lets a group go only after the
+         * last process in it has exited). Completes with whether none is left; never blocks.
+         */
+        public CompletionStage<Boolean> removeWhenEmpty(
+                ScheduledExecutorService timers, int attempts, long retryMillis) {
+            CompletableFuture<Boolean> removed = new CompletableFuture<>();
+            tryRemove(timers, attempts, retryMillis, removed);
+            return removed;
+        }
+
+        private void tryRemove(
+                ScheduledExecutorService timers, int attempts, long retryMillis, CompletableFuture<Boolean> removed) {
+            if (remove() || attempts <= 1) {
+                removed.complete(!dirs.stream().anyMatch(Files::exists));
+                return;
+            }
+            Unwatched.schedule(
+                    timers,
+                    () -> tryRemove(timers, attempts - 1, retryMillis, removed),
+                    retryMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+
         /** Removes the groups (they must be empty); true when none is left. */
         public boolean remove() {
             boolean all = true;
@@ -225,9 +258,14 @@ public final class ControlGroups {
 
     // ---- finding the controllers ----
 
-    private static ControlGroups find(LongSupplier memoryLimit) throws IOException {
-        List<String> membership = Files.readAllLines(PROC_CGROUP, StandardCharsets.UTF_8);
-        List<String> mounts = Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8);
+    /**
+     * Where groups would go, from the gateway's {@code /proc/self/cgroup} ({@code membership}) and
+     * {@code /proc/self/mountinfo} ({@code mounts}); nothing is made yet.
+     *
+     * @throws IOException when no memory controller is there to use, saying why
+     */
+    static ControlGroups find(List<String> membership, List<String> mounts, LongSupplier memoryLimit)
+            throws IOException {
         Path memoryV1 = v1Group(membership, mounts, "memory");
         if (memoryV1 != null) {
             return new ControlGroups(false, memoryV1, v1Group(membership, mounts, "pids"), memoryLimit);

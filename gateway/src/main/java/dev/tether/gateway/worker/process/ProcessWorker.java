@@ -489,21 +489,18 @@ public final class ProcessWorker implements Worker {
                                         + peak + " bytes at most), " + exit.description(),
                                 true,
                                 peak)
-                        : exit,
-                1);
+                        : exit);
     }
 
     /** Removes the tree's control groups, trying again while the kernel still counts its last processes in them. */
-    private void removeGroup(WorkerExit exit, int attempt) {
-        if (!group.remove()) {
-            if (attempt < GROUP_REMOVE_ATTEMPTS) {
-                Unwatched.schedule(
-                        timers, () -> removeGroup(exit, attempt + 1), GROUP_REMOVE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
-                return;
-            }
-            keys(log.atWarn()).log("cannot remove control group {}: something is still in it", group);
-        }
-        report(exit);
+    private void removeGroup(WorkerExit exit) {
+        Unwatched.whenComplete(
+                group.removeWhenEmpty(timers, GROUP_REMOVE_ATTEMPTS, GROUP_REMOVE_RETRY_MILLIS), (removed, error) -> {
+                    if (!Boolean.TRUE.equals(removed)) {
+                        keys(log.atWarn()).log("cannot remove control group {}: something is still in it", group);
+                    }
+                    report(exit);
+                });
     }
 
     private void report(WorkerExit exit) {

@@ -278,8 +278,16 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
     private IOException cannotStart(Path workDir, ControlGroups.ControlGroup group, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         IOException failure = new IOException("cannot start worker " + command + ": " + cause.getMessage(), cause);
-        if (group != null && !group.remove()) {
-            failure.addSuppressed(new IOException("cannot remove the worker's control group " + group));
+        if (group != null) {
+            // A child that joined the group and then failed may not have exited yet.
+            Unwatched.whenComplete(
+                    group.removeWhenEmpty(
+                            timers, ProcessWorker.GROUP_REMOVE_ATTEMPTS, ProcessWorker.GROUP_REMOVE_RETRY_MILLIS),
+                    (removed, failed) -> {
+                        if (!Boolean.TRUE.equals(removed)) {
+                            log.warn("cannot remove control group {} of a worker that did not start", group);
+                        }
+                    });
         }
         try {
             WorkDirs.deleteRecursively(workDir);
