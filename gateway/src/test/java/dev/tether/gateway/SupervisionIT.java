@@ -69,9 +69,15 @@ class SupervisionIT {
     @RegisterExtension
     static final GatewayExtension soft = DemoWorkers.gateway("rss-soft", SOFT_LIMIT);
 
-    /** Like {@link #soft}, with the hard limit where the soft one was. */
+    /**
+     * Like {@link #soft}, with the hard limit where the soft one was, polled: the RSS sampler's hard
+     * limit, the fallback where no control groups can be made (KernelLimitsIT has the kernel's).
+     */
     @RegisterExtension
     static final GatewayExtension hard = DemoWorkers.gateway("rss-hard", """
+            worker:
+              process:
+                limit_enforcement: poll
             limits:
               rss_poll_interval: 100ms
               rss_soft_limit: %dMiB

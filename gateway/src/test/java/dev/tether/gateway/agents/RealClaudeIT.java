@@ -71,9 +71,12 @@ class RealClaudeIT {
               request_timeout: 500ms
             """);
 
-    /** Process-tree RSS sampled every 100 ms, killed above {@link #RSS_LIMIT_MIB}. */
+    /** Process-tree RSS sampled every 100 ms, killed above {@link #RSS_LIMIT_MIB} (polled: no control group). */
     @RegisterExtension
     static final GatewayExtension hard = gateway("real-claude-rss", """
+            worker:
+              process:
+                limit_enforcement: poll
             limits:
               rss_poll_interval: 100ms
               rss_soft_limit: %dMiB

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.Yaml;
 import dev.tether.gateway.worker.process.ProcessWorker;
 import dev.tether.testkit.Poll;
 import java.io.IOException;
@@ -48,19 +49,19 @@ public final class RealCliGateways {
             Supplier<List<String>> command,
             Supplier<Map<String, String>> env,
             String yaml) {
+        // Merged, not appended: a worker section in yaml adds to this one rather than replacing it.
         return GatewayExtension.withConfig(() -> DemoWorkers.config(
-                marker,
-                """
-                worker:
-                  process:
-                    protocol: %s
-                    command: %s
-                    env_allow: [PATH]
-                    env: %s
-                pool:
-                  min_idle: 1
-                  init_timeout: 30s
-                """.formatted(protocol, json(command.get()), json(env.get())) + (yaml.isEmpty() ? "" : "\n") + yaml));
+                marker, Yaml.merge("""
+                        worker:
+                          process:
+                            protocol: %s
+                            command: %s
+                            env_allow: [PATH]
+                            env: %s
+                        pool:
+                          min_idle: 1
+                          init_timeout: 30s
+                        """.formatted(protocol, json(command.get()), json(env.get())), yaml)));
     }
 
     private static String json(Object value) {

@@ -10,13 +10,13 @@ import java.util.Iterator;
 import java.util.Map;
 
 /** Deep-merges YAML documents for test configs: keys of {@code overlay} win, maps merge. */
-final class Yaml {
+public final class Yaml {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private Yaml() {}
 
-    static String merge(String base, String overlay) {
+    public static String merge(String base, String overlay) {
         try {
             JsonNode baseTree = YAML.readTree(base);
             JsonNode overlayTree = YAML.readTree(overlay);
