@@ -172,9 +172,15 @@ static int apply_limit(const char *limit, const char **step) {
     const char *value = equals + 1;
     if (name_length == 6 && strncmp(limit, "cgroup", 6) == 0) {
         *step = "cgroup";
+        /* Our pid in decimal, by hand: only async-signal-safe calls in the child. */
         char pid[24];
-        snprintf(pid, sizeof pid, "%d\n", (int) getpid());
-        return write_file(value, pid);
+        char *digit = pid + sizeof pid - 1;
+        *digit = '\0';
+        *--digit = '\n';
+        for (unsigned long n = (unsigned long) getpid(); n > 0 || digit == pid + sizeof pid - 2; n /= 10) {
+            *--digit = (char) ('0' + n % 10);
+        }
+        return write_file(value, digit);
     }
     if (name_length == 13 && strncmp(limit, "oom_score_adj", 13) == 0) {
         *step = "oom_score_adj";
@@ -293,7 +299,7 @@ static void spawn(char *payload, uint32_t length) {
     if (5 + argc + envc < count) {
         limit_count = atoi(fields[5 + argc + envc]);
         limits = &fields[6 + argc + envc];
-        if (limit_count < 0 || 6 + argc + envc + limit_count != count) {
+        if (limit_count < 0 || limit_count > count || 6 + argc + envc + limit_count != count) {
             answer("failed %s %d request\n", id, EINVAL);
             return;
         }
