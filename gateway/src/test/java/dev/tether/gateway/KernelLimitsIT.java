@@ -4,25 +4,39 @@ import static dev.tether.gateway.SupervisionIT.workerPid;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static dev.tether.gateway.testing.SessionClient.notice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.config.ByteSizes;
+import dev.tether.gateway.config.ConfigLoader;
+import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LimitProbeWorker;
+import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.process.ControlGroups;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.testkit.Poll;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -179,6 +193,54 @@ class KernelLimitsIT {
             assertTrue(opened.group(2).contains("Too many open files"), opened.group());
             c.send("p", "\"ping\"");
             line(c, Pattern.compile("pong"));
+        }
+    }
+
+    /**
+     * limit_enforcement: poll: the start-up line says so; workers are in no group of their own, and
+     * RLIMIT_NPROC stands for max_processes.
+     */
+    @Test
+    void pollingIsLoggedAtStartUpAndItsWorkersGetRlimitNprocInsteadOfAGroup() throws Exception {
+        GatewayConfig config = ConfigLoader.parse(DemoWorkers.config("kernel-poll", """
+                worker:
+                  process:
+                    limit_enforcement: poll
+                    max_processes: 2000
+                """), Map.of());
+        GatewayServer server;
+        try (LogCapture log = LogCapture.of(GatewayServer.class.getName())) {
+            server = new GatewayServer(config, Clock.systemUTC());
+            ILoggingEvent line = log.await(e -> e.getFormattedMessage().startsWith("worker limits: "));
+            assertTrue(
+                    line.getFormattedMessage()
+                            .startsWith("worker limits: polled, limits.rss_hard_limit by the RSS "
+                                    + "sampler every 5s and worker.process.max_processes as RLIMIT_NPROC (worker.process."
+                                    + "limit_enforcement is poll)"),
+                    line::getFormattedMessage);
+        }
+        try {
+            InetSocketAddress address = server.start();
+            TokenMinter minter = new TokenMinter(
+                    config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+            try (SessionClient c = SessionClient.openIdle(
+                    URI.create("ws://127.0.0.1:" + address.getPort() + "/ws"),
+                    minter.mint("polled", Duration.ofHours(1), Map.of()))) {
+                long pid = Poll.present(
+                        "a worker",
+                        () -> server.registry()
+                                .get(c.sessionId())
+                                .flatMap(s -> Optional.ofNullable(s.currentWorker()))
+                                .map(w -> w.pid().getAsLong()));
+                Path proc = Path.of("/proc", Long.toString(pid));
+                assertFalse(Files.readString(proc.resolve("cgroup")).contains("tether-"), "in no group of its own");
+                String limits = Files.readString(proc.resolve("limits"));
+                assertEquals(List.of("2000", "2000"), limit(limits, "Max processes"), limits);
+                assertEquals(
+                        "500", Files.readString(proc.resolve("oom_score_adj")).strip());
+            }
+        } finally {
+            server.close();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.tether.gateway.auth.KeyRing;
 import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigChanges;
+import dev.tether.gateway.config.Durations;
 import dev.tether.gateway.config.GatewayConfig;
 import dev.tether.gateway.config.ProcessWorkerConfig;
 import dev.tether.gateway.http.HttpRoutes;
@@ -386,7 +387,7 @@ public final class GatewayServer implements AutoCloseable {
             log.info(
                     "worker limits: polled, limits.rss_hard_limit by the RSS sampler every {} and "
                             + "worker.process.max_processes as RLIMIT_NPROC ({})",
-                    config.limits().rssPollInterval(),
+                    Durations.format(config.limits().rssPollInterval()),
                     choice.why());
         }
         return choice.groups();
