@@ -101,12 +101,13 @@ export class FakeWebSocket {
 
   /** Opens and sends session_ready; `pendingRequests` in the wire form, [{request_id, request, seq}]. */
   ready({ sessionId = 'S1', resumed = false, lastSeq = 0, state = 'idle', tokenExpiresAt = 2000000000, node, role,
-    pendingRequests } = {}) {
+    pendingRequests, endsAt } = {}) {
     this.open();
     this.receive({
       type: 'session_ready', session_id: sessionId, resumed, last_seq: lastSeq,
       token_expires_at: tokenExpiresAt, state, ...(node === undefined ? {} : { node }),
       ...(role === undefined ? {} : { role }), ...(pendingRequests === undefined ? {} : { pending_requests: pendingRequests }),
+      ...(endsAt === undefined ? {} : { ends_at: endsAt }),
     });
   }
 

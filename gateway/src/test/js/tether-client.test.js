@@ -712,7 +712,31 @@ test('a viewer refuses send, interrupt, end and newSession locally', async () =>
   assert.throws(() => c.interrupt(), { code: 'read_only' });
   assert.throws(() => c.newSession(), { code: 'read_only' });
   await assert.rejects(c.end(), { code: 'read_only' });
+  assert.throws(() => c.extend(), { code: 'read_only' });
   assert.deepEqual(ws.sent, [], 'nothing went to the gateway');
+});
+
+test('extend() sends extend when connected, and endsAt follows session_ready and duration_extended', async () => {
+  const c = client();
+  assert.equal(c.extend(), false, 'not connected: nothing is sent or queued');
+  const ws = await connected(c, { endsAt: 1767254400 });
+  assert.equal(c.endsAt, 1767254400);
+  assert.equal(c.extend(), true);
+  assert.deepEqual(ws.sentOf('extend'), [{ type: 'extend' }]);
+  const notices = record(c, 'notice');
+  ws.receive({ type: 'notice', seq: 1, code: 'duration_extended', message: 'later', details: { ends_at: 1767256200 } });
+  assert.equal(c.endsAt, 1767256200);
+  assert.equal(notices.length, 1);
+  const errors = record(c, 'error');
+  ws.receive({ type: 'error', code: 'extension_refused', message: 'this session has used all 1 of its extensions' });
+  assert.equal(errors[0][1].code, 'extension_refused');
+  assert.equal(c.endsAt, 1767256200, 'a refusal moves nothing');
+});
+
+test('endsAt is null from a gateway that does not send ends_at', async () => {
+  const c = client();
+  await connected(c);
+  assert.equal(c.endsAt, null);
 });
 
 test('a viewer told session_busy by a node that does not serve the session reconnects to the named node', async () => {

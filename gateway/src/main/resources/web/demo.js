@@ -352,6 +352,7 @@ client.addEventListener('notice', (e) => {
   demo.notices.push(e.detail);
   $('last-seq').textContent = String(seq);
   addNotice(code, message, seq);
+  if (code === 'duration_warning' && client.role === 'owner') offerMoreTime($('notices').firstElementChild);
   const turnId = details && details.turn_id;
   if (turnId) {
     const turn = turnFor(turnId);
@@ -359,6 +360,17 @@ client.addEventListener('notice', (e) => {
     addLine(turn, seq, 'notice ' + code);
   }
 });
+
+/** The session nears its end (notice duration_warning): a "more time" button asks for an extension. */
+function offerMoreTime(notice) {
+  const more = el('button', 'more-time', 'more time');
+  more.type = 'button';
+  more.title = 'Ask the gateway to extend the session (it answers duration_extended, or extension_refused)';
+  more.addEventListener('click', () => {
+    if (client.extend()) more.disabled = true;
+  });
+  notice.append(more);
+}
 
 client.addEventListener('gap', (e) => {
   demo.gaps.push(e.detail);

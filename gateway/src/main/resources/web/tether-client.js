@@ -150,6 +150,7 @@ export class TetherClient extends EventTarget {
     this._state = 'closed';
     this._sessionId = null;
     this._node = null; // the gateway node serving the session (session_ready.node), for the proxy's routing
+    this._endsAt = null; // the session's end, epoch seconds: session_ready.ends_at, moved by duration_extended
     this._lastSeq = 0;
     this._ws = null;
     this._ready = false; // session_ready seen on the current socket
@@ -205,6 +206,15 @@ export class TetherClient extends EventTarget {
   /** The gateway node serving the session (session_ready.node), or null. */
   get node() {
     return this._node;
+  }
+
+  /**
+   * When the session reaches its maximum duration, epoch seconds (protocol section 8.3): from
+   * session_ready.ends_at, then from every `duration_extended` notice; null before the first
+   * session_ready, or from a gateway that does not send it.
+   */
+  get endsAt() {
+    return this._endsAt;
   }
 
   /** 'owner' or 'viewer' as the last session_ready said; before one, what was asked for. */
@@ -323,6 +333,19 @@ export class TetherClient extends EventTarget {
     if (this._ready) {
       this._sendFrame({ type: 'interrupt' });
     }
+  }
+
+  /**
+   * Asks for more time (protocol section 8.3). The answer comes as a `notice` event with code
+   * `duration_extended` (`details.ends_at`; endsAt follows it) or an 'error' event with code
+   * `extension_refused` and the reason. Returns whether `extend` went out: not while disconnected
+   * (it is not queued: ask again once connected). Throws on a viewer (code 'read_only').
+   */
+  extend() {
+    if (this._viewer) {
+      throw readOnlyError('extend');
+    }
+    return this._ready ? this._sendFrame({ type: 'extend' }) : false;
   }
 
   /**
@@ -587,8 +610,11 @@ export class TetherClient extends EventTarget {
         }
         return;
       case 'notice':
-        return this._onHistory(frame, 'notice', {
-          seq: frame.seq, code: frame.code, message: frame.message, details: frame.details ?? null,
+        return this._onHistory(frame, 'notice', () => {
+          if (frame.code === 'duration_extended' && typeof frame.details?.ends_at === 'number') {
+            this._endsAt = Math.max(this._endsAt ?? 0, frame.details.ends_at); // a replay never moves it back
+          }
+          return { seq: frame.seq, code: frame.code, message: frame.message, details: frame.details ?? null };
         });
       case 'request':
         return this._onHistory(frame, 'request', () => ({
@@ -633,6 +659,7 @@ export class TetherClient extends EventTarget {
     this._sessionId = frame.session_id;
     this._node = typeof frame.node === 'string' ? frame.node : null;
     this._role = frame.role === 'viewer' ? 'viewer' : 'owner';
+    this._endsAt = typeof frame.ends_at === 'number' ? frame.ends_at : null;
     this._ready = true;
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
@@ -654,7 +681,7 @@ export class TetherClient extends EventTarget {
     this._setState('open');
     this._emit('ready', {
       sessionId: frame.session_id, resumed, lastSeq: frame.last_seq, state: frame.state,
-      tokenExpiresAt: frame.token_expires_at, role: this._role,
+      tokenExpiresAt: frame.token_expires_at, role: this._role, endsAt: this._endsAt,
     });
     if (this._ending) {
       if (this._ready) {
@@ -981,6 +1008,7 @@ export class TetherClient extends EventTarget {
   _forgetSession() {
     this._sessionId = null;
     this._node = null; // the gateway node serving the session (session_ready.node), for the proxy's routing
+    this._endsAt = null; // the session's end, epoch seconds: session_ready.ends_at, moved by duration_extended
     this._lastSeq = 0;
     this._gapCovered = 0;
     this._ackedSeq = 0;

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
     @JsonSubTypes.Type(value = ClientMessage.Ping.class, name = "ping"),
     @JsonSubTypes.Type(value = ClientMessage.End.class, name = "end"),
     @JsonSubTypes.Type(value = ClientMessage.Respond.class, name = "respond"),
+    @JsonSubTypes.Type(value = ClientMessage.Extend.class, name = "extend"),
 })
 public sealed interface ClientMessage {
 
@@ -70,6 +71,13 @@ public sealed interface ClientMessage {
      * with 1000. Closing the WebSocket without it only detaches.
      */
     record End() implements ClientMessage {}
+
+    /**
+     * Asks for more time (contract 1.2, section 8.3): while the operator's allowance of extensions
+     * lasts, the session's end moves later and notice {@code duration_extended} says when it is now;
+     * otherwise error {@code extension_refused} says why.
+     */
+    record Extend() implements ClientMessage {}
 
     /**
      * Answers the worker's request {@code requestId} (contract 7.3). The first answer wins; a later

@@ -42,12 +42,17 @@ public enum ErrorCode {
      * (contract 1.2, section 8.8); it is left as it is for a node that can. Close 4004 follows.
      */
     SESSION_INCOMPATIBLE("session_incompatible", false),
-    /** A viewer's connection sent {@code message}, {@code interrupt} or {@code respond} (contract 7.4). */
+    /** A viewer's connection sent {@code message}, {@code interrupt}, {@code respond}, {@code end} or {@code extend} (contract 7.4). */
     READ_ONLY("read_only", false),
     /** A {@code respond} for a request that was already resolved (answered, timed out or cancelled). */
     REQUEST_RESOLVED("request_resolved", false),
     /** A {@code respond} for a request this session never had. */
-    REQUEST_NOT_FOUND("request_not_found", false);
+    REQUEST_NOT_FOUND("request_not_found", false),
+    /**
+     * An {@code extend} that was not granted (contract 1.2, section 8.3): the operator allows no
+     * extensions, or the session has used them all, or it is already ending; the message says which.
+     */
+    EXTENSION_REFUSED("extension_refused", false);
 
     private final String wire;
     private final boolean retryable;

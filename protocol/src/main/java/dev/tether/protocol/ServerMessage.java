@@ -45,7 +45,9 @@ public sealed interface ServerMessage {
      * {@code &node=} so that a proxy routes the resume there, wherever the session moved.
      * {@code role} says what this connection may do (contract 7.4); {@code pendingRequests} lists the
      * worker's requests nobody has answered yet, oldest first (contract 7.3), so a client that
-     * resumes after their {@code request} messages were evicted still sees them.
+     * resumes after their {@code request} messages were evicted still sees them. {@code endsAt}
+     * (contract 1.2, section 8.3) is the session's current end in epoch seconds, moved by every
+     * granted {@code extend}; absent from a gateway before 1.2.
      */
     record SessionReady(
             String sessionId,
@@ -55,13 +57,26 @@ public sealed interface ServerMessage {
             SessionState state,
             @JsonInclude(JsonInclude.Include.NON_NULL) String node,
             Role role,
-            List<PendingRequest> pendingRequests)
+            List<PendingRequest> pendingRequests,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long endsAt)
             implements ServerMessage {
         public SessionReady {
             requireNonNull(sessionId, "sessionId");
             requireNonNull(state, "state");
             role = role == null ? Role.OWNER : role; // a gateway before 1.1 names no role: its connections own
             pendingRequests = pendingRequests == null ? List.of() : List.copyOf(pendingRequests);
+        }
+
+        public SessionReady(
+                String sessionId,
+                boolean resumed,
+                long lastSeq,
+                long tokenExpiresAt,
+                SessionState state,
+                String node,
+                Role role,
+                List<PendingRequest> pendingRequests) {
+            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, role, pendingRequests, null);
         }
 
         public SessionReady(

@@ -123,6 +123,7 @@ public final class WireCodec {
             case "auth_refresh" -> new ClientMessage.AuthRefresh(requiredText(node, "token"));
             case "ping" -> new ClientMessage.Ping();
             case "end" -> new ClientMessage.End();
+            case "extend" -> new ClientMessage.Extend();
             case "respond" -> new ClientMessage.Respond(requestId(node), node.get("data"));
             default ->
                 throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown type: " + abbreviate(type.textValue()));

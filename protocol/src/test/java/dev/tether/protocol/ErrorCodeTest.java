@@ -54,6 +54,7 @@ class ErrorCodeTest {
         RETRYABLE.put("read_only", false);
         RETRYABLE.put("request_resolved", false);
         RETRYABLE.put("request_not_found", false);
+        RETRYABLE.put("extension_refused", false);
     }
 
     @Test

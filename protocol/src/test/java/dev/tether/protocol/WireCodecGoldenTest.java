@@ -68,6 +68,18 @@ class WireCodecGoldenTest {
                         "node-a",
                         Role.VIEWER,
                         List.of(new ServerMessage.PendingRequest("r-1", approval(), 40))));
+        goldens.put(
+                "session_ready-ends_at.json",
+                new ServerMessage.SessionReady(
+                        SESSION_ID,
+                        false,
+                        0,
+                        1767225600L,
+                        SessionState.IDLE,
+                        null,
+                        Role.OWNER,
+                        List.of(),
+                        1767254400L));
         goldens.put("request.json", new ServerMessage.Request(40, "r-1", approval()));
         goldens.put("request_resolved.json", new ServerMessage.RequestResolved(43, "r-1", RequestOutcome.ANSWERED));
         goldens.put("event.json", new ServerMessage.Event(7, workerEvent()));
@@ -87,6 +99,16 @@ class WireCodecGoldenTest {
                         "duration_warning",
                         "The session ends in 5 minutes.",
                         JSON.objectNode().put("remaining_seconds", 300).put("ends_at", 1767225900)));
+        goldens.put(
+                "notice-duration_extended.json",
+                new ServerMessage.Notice(
+                        13,
+                        "duration_extended",
+                        "the session's end moved later",
+                        JSON.objectNode().put("ends_at", 1767231000).put("extensions_left", 1)));
+        goldens.put(
+                "error-extension_refused.json",
+                ServerMessage.Error.of(ErrorCode.EXTENSION_REFUSED, "this session has used all 2 of its extensions"));
         goldens.put("accepted.json", new ServerMessage.Accepted("m-1", false, 0));
         goldens.put("accepted-queued.json", new ServerMessage.Accepted("m-2", false, 2));
         goldens.put("accepted-duplicate.json", new ServerMessage.Accepted("m-1", true, 0));
@@ -122,6 +144,7 @@ class WireCodecGoldenTest {
         goldens.put("ack.json", new ClientMessage.Ack(42));
         goldens.put("interrupt.json", new ClientMessage.Interrupt());
         goldens.put("end.json", new ClientMessage.End());
+        goldens.put("extend.json", new ClientMessage.Extend());
         goldens.put(
                 "auth_refresh.json",
                 new ClientMessage.AuthRefresh(

@@ -31,6 +31,9 @@ import java.time.Duration;
  * @param maxRememberedRequests resolved request ids a session remembers, so that a late
  *     {@code respond} gets {@code request_resolved} rather than {@code request_not_found},
  *     {@code limits.max_remembered_requests}
+ * @param maxExtensions {@code extend}s a session may be granted (contract 1.2, 8.3); 0 refuses
+ *     every one, {@code limits.max_extensions}
+ * @param extension how much later each granted {@code extend} moves the session's end, {@code limits.extension}
  */
 public record LimitsConfig(
         int maxRestarts,
@@ -52,7 +55,9 @@ public record LimitsConfig(
         Duration turnStallTimeout,
         int maxPendingRequests,
         Duration requestTimeout,
-        int maxRememberedRequests) {
+        int maxRememberedRequests,
+        int maxExtensions,
+        Duration extension) {
 
     public static final int DEFAULT_MAX_RESTARTS = 3;
     public static final Duration DEFAULT_RESTART_WINDOW = Duration.ofMinutes(10);
@@ -69,6 +74,8 @@ public record LimitsConfig(
     public static final int DEFAULT_MAX_PENDING_REQUESTS = 16;
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(30);
     public static final int DEFAULT_MAX_REMEMBERED_REQUESTS = 1000;
+    public static final int DEFAULT_MAX_EXTENSIONS = 0;
+    public static final Duration DEFAULT_EXTENSION = Duration.ofHours(1);
 
     public LimitsConfig {
         Check.between("limits.max_restarts", maxRestarts, 0, 1000);
@@ -94,6 +101,13 @@ public record LimitsConfig(
         Check.between("limits.max_pending_requests", maxPendingRequests, 0, 10_000);
         Check.between("limits.request_timeout", requestTimeout, Duration.ofMillis(1), Duration.ofDays(7));
         Check.between("limits.max_remembered_requests", maxRememberedRequests, 0, 1_000_000);
+        Check.between("limits.max_extensions", maxExtensions, 0, 100);
+        Check.between("limits.extension", extension, Duration.ofSeconds(1), Duration.ofDays(1));
+    }
+
+    /** The longest a session can run: {@code max_duration} with every extension it may be granted. */
+    public Duration longestDuration() {
+        return maxDuration.plus(extension.multipliedBy(maxExtensions));
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
@@ -113,6 +127,8 @@ public record LimitsConfig(
                 DEFAULT_TURN_STALL_TIMEOUT,
                 DEFAULT_MAX_PENDING_REQUESTS,
                 DEFAULT_REQUEST_TIMEOUT,
-                DEFAULT_MAX_REMEMBERED_REQUESTS);
+                DEFAULT_MAX_REMEMBERED_REQUESTS,
+                DEFAULT_MAX_EXTENSIONS,
+                DEFAULT_EXTENSION);
     }
 }

@@ -216,7 +216,7 @@ public final class GatewayServer implements AutoCloseable {
                     config.sessions().redis().lease(),
                     config.sessions().handoffTimeout(),
                     config.limits()
-                            .maxDuration()
+                            .longestDuration()
                             .plus(config.limits().durationGrace())
                             .plus(config.sessions().reconnectWindow()),
                     codec,

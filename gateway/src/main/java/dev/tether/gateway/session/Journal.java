@@ -74,6 +74,9 @@ public interface Journal {
     /** The newest worker checkpoint, as JSON. */
     void checkpoint(byte[] state);
 
+    /** The session was granted its {@code extensions}-th {@code extend}: its end is that much later on every node. */
+    void extended(int extensions);
+
     /** A client message id was taken (its digest), so it is a duplicate on every node from now on. */
     void taken(byte[] idDigest);
 
@@ -126,6 +129,9 @@ public interface Journal {
 
         @Override
         public void checkpoint(byte[] state) {}
+
+        @Override
+        public void extended(int extensions) {}
 
         @Override
         public void taken(byte[] idDigest) {}

@@ -98,6 +98,14 @@ final class Notices {
                 JSON.objectNode().put("ends_at", endsAt.getEpochSecond()));
     }
 
+    /** A granted {@code extend}: the session now ends at {@code endsAt}; {@code left} more may be granted. */
+    static Notice durationExtended(Instant endsAt, int left) {
+        return new Notice(
+                "duration_extended",
+                "the session's end moved later",
+                JSON.objectNode().put("ends_at", endsAt.getEpochSecond()).put("extensions_left", left));
+    }
+
     static Notice durationLimit(Duration grace) {
         return new Notice(
                 "duration_limit",

@@ -27,6 +27,7 @@ import java.util.Set;
  * @param checkpoint the newest worker checkpoint, or null
  * @param lostTurnId the message id of a turn that was running on the previous node, or null
  * @param fromNode the node that had the session, for the client's notice and the logs
+ * @param extensions the {@code extend}s it was granted (contract 1.2, 8.3): its end is that much later
  */
 public record Restored(
         Instant startedAt,
@@ -36,13 +37,30 @@ public record Restored(
         List<ClientMessage.Message> queued,
         JsonNode checkpoint,
         String lostTurnId,
-        String fromNode) {
+        String fromNode,
+        int extensions) {
     public Restored {
         requireNonNull(startedAt, "startedAt");
         history = List.copyOf(history);
         messageIds = List.copyOf(messageIds);
         queued = List.copyOf(queued);
         requireNonNull(fromNode, "fromNode");
+        if (extensions < 0) {
+            throw new IllegalArgumentException("extensions must be >= 0");
+        }
+    }
+
+    /** A session that was granted no extension. */
+    public Restored(
+            Instant startedAt,
+            long newestSeq,
+            List<ReplayBuffer.Entry> history,
+            List<byte[]> messageIds,
+            List<ClientMessage.Message> queued,
+            JsonNode checkpoint,
+            String lostTurnId,
+            String fromNode) {
+        this(startedAt, newestSeq, history, messageIds, queued, checkpoint, lostTurnId, fromNode, 0);
     }
 
     /**

@@ -129,6 +129,8 @@ public final class Session implements RssMonitor.Holder {
     private String restartReason;
     /** {@code limits.max_duration} has passed: the session ends when its running turn does. */
     private boolean durationReached;
+    /** The {@code extend}s granted so far (contract 1.2, 8.3), on any node: each moved the end later. */
+    private int extensions;
 
     private volatile Connection attached;
     /** The session ended while its last frames were being stored: the connection closes with this once they are shown. */
@@ -457,9 +459,11 @@ public final class Session implements RssMonitor.Holder {
         journal.start(this::onJournal);
         if (restored != null) {
             Duration elapsed = Duration.between(startedAt, context.clock().instant());
+            extensions = restored.extensions();
             clock.start(
                     elapsed.isNegative() ? Duration.ZERO : elapsed,
-                    !restored.messageIds().isEmpty());
+                    !restored.messageIds().isEmpty(),
+                    extensions);
             continueMoved(firstWorker);
             return;
         }
@@ -730,7 +734,7 @@ public final class Session implements RssMonitor.Holder {
                     onEnd(EndReason.IDLE_TIMEOUT);
                 }
             }
-            case DURATION_WARNING -> notice(Notices.durationWarning(startedAt.plus(limits.maxDuration())));
+            case DURATION_WARNING -> notice(Notices.durationWarning(endsAt()));
             case DURATION_REACHED -> {
                 durationReached = true;
                 if (turn == null) {
@@ -928,7 +932,8 @@ public final class Session implements RssMonitor.Holder {
                 state,
                 context.node(),
                 Role.OWNER,
-                requests.listed()));
+                requests.listed(),
+                endsAt().getEpochSecond()));
         tokenWatch.watch(connection);
         journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):
@@ -1110,7 +1115,39 @@ public final class Session implements RssMonitor.Holder {
             connection.send(new ServerMessage.Pong());
         } else if (message instanceof ClientMessage.End) {
             onClientEnd();
+        } else if (message instanceof ClientMessage.Extend) {
+            onExtend(connection);
         }
+    }
+
+    /** The session's end now: its creation plus {@code limits.max_duration} and every extension granted. */
+    private Instant endsAt() {
+        return startedAt.plus(clock.length());
+    }
+
+    /**
+     * The owner asks for more time (contract 1.2, 8.3): granted while {@code limits.max_extensions}
+     * lasts and the maximum has not been reached yet (once it has, the session is already ending);
+     * the grant is journalled before its notice, so a node that takes the session over keeps it.
+     */
+    private void onExtend(Connection connection) {
+        String refused = null;
+        if (limits.maxExtensions() == 0) {
+            refused = "this gateway grants no extensions";
+        } else if (durationReached) {
+            refused = "the session reached its maximum duration and is ending";
+        } else if (extensions >= limits.maxExtensions()) {
+            refused = "this session has used all " + limits.maxExtensions() + " of its extensions";
+        }
+        if (refused != null) {
+            connection.send(ServerMessage.Error.of(ErrorCode.EXTENSION_REFUSED, refused));
+            return;
+        }
+        extensions++;
+        clock.extend();
+        journal.extended(extensions);
+        notice(Notices.durationExtended(endsAt(), limits.maxExtensions() - extensions));
+        info().log("extended ({} of {}): ends at {}", extensions, limits.maxExtensions(), endsAt());
     }
 
     /**
@@ -1405,7 +1442,8 @@ public final class Session implements RssMonitor.Holder {
                 state,
                 context.node(),
                 Role.VIEWER,
-                requests.listed()));
+                requests.listed(),
+                endsAt().getEpochSecond()));
         history.replayTo(connection, lastSeq);
         viewers.add(connection, slot);
         if (draining) {

@@ -200,6 +200,8 @@ public final class Viewers implements Iterable<Connection> {
             return "interrupt";
         } else if (message instanceof ClientMessage.End) {
             return "end the session";
+        } else if (message instanceof ClientMessage.Extend) {
+            return "extend the session";
         } else if (message instanceof ClientMessage.Respond) {
             return "answer requests";
         }

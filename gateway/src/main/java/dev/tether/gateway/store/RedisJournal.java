@@ -286,6 +286,11 @@ final class RedisJournal implements Journal {
     }
 
     @Override
+    public void extended(int extensions) {
+        write(() -> store.extended(id, fence, extensions));
+    }
+
+    @Override
     public void taken(byte[] idDigest) {
         write(() -> store.rememberMessageIds(id, fence, limits.maxTrackedIds(), List.of(idDigest)));
     }

@@ -256,6 +256,11 @@ public final class RedisSessionStore implements AutoCloseable {
         return update(id, fence, "checkpoint", requireNonNull(state, "state"));
     }
 
+    /** The session was granted its {@code extensions}-th {@code extend} (contract 1.2, 8.3). */
+    public CompletionStage<Void> extended(String id, Fence fence, int extensions) {
+        return update(id, fence, "extensions", bytes(extensions));
+    }
+
     /** Remembers digests of client message ids, keeping the newest {@code max}. */
     public CompletionStage<Void> rememberMessageIds(String id, Fence fence, int max, List<byte[]> digests) {
         byte[][] args = new byte[3 + digests.size()][];
@@ -571,7 +576,8 @@ public final class RedisSessionStore implements AutoCloseable {
                 fields.containsKey("checkpoint") ? text(fields.get("checkpoint")) : null,
                 field(fields, "turn", ""),
                 parseLong(field(fields, "created_at", "0")),
-                parseLong(field(fields, "seen_at", "0")));
+                parseLong(field(fields, "seen_at", "0")),
+                (int) parseLong(field(fields, "extensions", "0")));
     }
 
     private static String field(Map<String, byte[]> fields, String name, String absent) {

@@ -565,7 +565,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                     messages(queue.join()),
                     checkpoint,
                     lostTurn,
-                    before.node().isEmpty() ? "(released)" : before.node());
+                    before.node().isEmpty() ? "(released)" : before.node(),
+                    stored.extensions());
             return new Adoption.Adopted(
                     journal(id, stored.subject(), fence, executor, stored.newestSeq(), stored.reservedSeq()),
                     restored,

@@ -22,6 +22,7 @@ import static java.util.Objects.requireNonNull;
  * @param createdAtMillis when the session was created, epoch milliseconds
  * @param seenAtMillis when its owner last wrote to it (or claimed or created it), epoch milliseconds
  *     by the store's clock; a live owner writes at least once a lease
+ * @param extensions the {@code extend}s the session was granted (contract 1.2, 8.3)
  */
 public record StoredSession(
         String id,
@@ -38,7 +39,8 @@ public record StoredSession(
         String checkpoint,
         String turn,
         long createdAtMillis,
-        long seenAtMillis) {
+        long seenAtMillis,
+        int extensions) {
     public StoredSession {
         requireNonNull(id, "id");
         requireNonNull(format, "format");

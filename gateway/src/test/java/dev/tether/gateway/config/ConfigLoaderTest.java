@@ -685,6 +685,9 @@ class ConfigLoaderTest {
                 row("limits.first_message_timeout", "-1s", "limits.first_message_timeout: -1s (expected: > 0)"),
                 row("limits.interrupt_after_disconnect", "0s", "limits.interrupt_after_disconnect: 0s (expected: > 0)"),
                 row("limits.turn_stall_timeout", "-1s", "limits.turn_stall_timeout: -1s (expected: 0s..1d)"),
+                row("limits.max_extensions", "-1", "limits.max_extensions: -1 (expected: 0..100)"),
+                row("limits.extension", "0s", "limits.extension: 0s (expected: 1s..1d)"),
+                row("limits.extension", "2d", "limits.extension: 2d (expected: 1s..1d)"),
                 row(
                         "sessions.redis.write_mode",
                         "eventually",

@@ -16,6 +16,9 @@ final class RecordingJournal extends Journal.Silent {
     /** Each running turn written, as {@code "processing <message id>"}; other states by their wire name. */
     final List<String> states = new ArrayList<>();
 
+    /** Each granted extension written, by its count. */
+    final List<Integer> extensions = new ArrayList<>();
+
     long reservedUpTo;
 
     RecordingJournal(long reservedUpTo) {
@@ -35,6 +38,11 @@ final class RecordingJournal extends Journal.Silent {
     @Override
     public void ack(long seq) {
         acks.add(seq);
+    }
+
+    @Override
+    public void extended(int count) {
+        extensions.add(count);
     }
 
     @Override

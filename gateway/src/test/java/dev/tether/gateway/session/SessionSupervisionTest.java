@@ -688,6 +688,92 @@ class SessionSupervisionTest {
         assertTrue(worker.stopped());
     }
 
+    // ---- extensions (contract 1.2, 8.3) ----
+
+    private static final String EXTENSIONS = LIMITS + "  max_extensions: 2\n  extension: 30m\n";
+
+    private List<ServerMessage> extend(Connection from) {
+        session.receive(from, new ClientMessage.Extend());
+        return drain();
+    }
+
+    private static ServerMessage.Notice notice(List<ServerMessage> messages, String code) {
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Notice n && n.code().equals(code))
+                .map(ServerMessage.Notice.class::cast)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no notice " + code + " in " + messages));
+    }
+
+    private static void assertRefused(List<ServerMessage> answer, String why) {
+        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, answer.get(0), answer::toString);
+        assertEquals(ErrorCode.EXTENSION_REFUSED, error.code());
+        assertTrue(error.message().contains(why), error.message());
+        assertEquals(1, answer.size(), "nothing else, nothing in history");
+    }
+
+    @Test
+    void extendMovesTheEndAndTheWarningLaterUntilTheAllowanceIsUsedUp() {
+        start(true, EXTENSIONS);
+        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, drain().get(0));
+        long endsAt = ready.endsAt();
+        send("m1"); // a turn runs throughout, so the idle timeout never ends the session
+        drain();
+        ServerMessage.Notice extended = notice(extend(connection), "duration_extended");
+        assertEquals(endsAt + 1800, extended.details().get("ends_at").asLong());
+        assertEquals(1, extended.details().get("extensions_left").asInt());
+        advance(Duration.ofMinutes(54));
+        assertTrue(notices(drain()).isEmpty(), "the warning moved with the end");
+        advance(Duration.ofMinutes(30));
+        ServerMessage.Notice warning = notice(drain(), "duration_warning");
+        assertEquals(endsAt + 1800, warning.details().get("ends_at").asLong());
+
+        // The second extension comes after the warning: the warning comes again before the new end.
+        assertEquals(
+                endsAt + 3600,
+                notice(extend(connection), "duration_extended")
+                        .details()
+                        .get("ends_at")
+                        .asLong());
+        assertRefused(extend(connection), "used all 2");
+        advance(Duration.ofMinutes(30));
+        assertEquals(List.of("duration_warning"), notices(drain()));
+        advance(Duration.ofMinutes(6));
+        assertEquals(List.of("duration_limit"), notices(drain()));
+        assertRefused(extend(connection), "is ending");
+
+        session.detach(connection);
+        Connection again = new Connection(channel, connection.token());
+        session.attach(again, 0, true);
+        ServerMessage.SessionReady resumed = assertInstanceOf(ServerMessage.SessionReady.class, drain().get(0));
+        assertEquals(endsAt + 3600, resumed.endsAt(), "a resume sees the end as extended");
+    }
+
+    @Test
+    void extendIsRefusedWhenTheGatewayGrantsNone() {
+        start(true);
+        ServerMessage.SessionReady ready = assertInstanceOf(ServerMessage.SessionReady.class, drain().get(0));
+        assertRefused(extend(connection), "grants no extensions");
+        session.detach(connection);
+        Connection again = new Connection(channel, connection.token());
+        session.attach(again, 0, true);
+        assertEquals(
+                ready.endsAt(),
+                assertInstanceOf(ServerMessage.SessionReady.class, drain().get(0))
+                        .endsAt());
+    }
+
+    @Test
+    void aGrantedExtensionIsJournalledSoThatItTravelsWithTheSession() {
+        RecordingJournal journal = new RecordingJournal(Long.MAX_VALUE);
+        start(true, EXTENSIONS, journal);
+        drain();
+        extend(connection);
+        extend(connection);
+        extend(connection);
+        assertEquals(List.of(1, 2), journal.extensions);
+    }
+
     // ---- transitions not covered above (Session's table, one test per row) ----
 
     @Test

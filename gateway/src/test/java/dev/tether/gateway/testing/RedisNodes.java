@@ -14,6 +14,11 @@ public final class RedisNodes {
     private RedisNodes() {}
 
     public static GatewayConfig config(String marker, String nodeId, String redisUri) {
+        return config(marker, nodeId, redisUri, "");
+    }
+
+    /** Like {@link #config(String, String, String)}, with {@code overlay} merged over it. */
+    public static GatewayConfig config(String marker, String nodeId, String redisUri, String overlay) {
         String yaml = DemoWorkers.config(marker, """
                 server:
                   node_id: %s
@@ -27,6 +32,6 @@ public final class RedisNodes {
                     uri: %s
                     lease: 2s
                 """.formatted(nodeId, GatewayProcess.TEST_SECRET, redisUri));
-        return ConfigLoader.parse(yaml, Map.of());
+        return ConfigLoader.parse(overlay.isEmpty() ? yaml : Yaml.merge(yaml, overlay), Map.of());
     }
 }
