@@ -1,5 +1,6 @@
 package dev.tether.gateway.config;
 
+import dev.tether.gateway.auth.ForwardedClaims;
 import dev.tether.gateway.auth.KeySource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,6 +35,9 @@ import java.util.Set;
  *     refresh before it is closed with 4010, {@code auth.expired_grace}
  * @param allowQueryToken accept the token in the {@code access_token} query parameter as well as the
  *     header, {@code auth.allow_query_token}; default false
+ * @param forwardClaims the token claims a session's worker is given in its {@code session} line
+ *     (contract 1.2, 8.5), {@code auth.forward_claims}; default none. Names that could hold a
+ *     credential are refused (see {@link dev.tether.gateway.auth.ForwardedClaims#check})
  * @param keyReloadInterval how often key files are checked for changes, {@code auth.key_reload_interval},
  *     >= 100ms; default 10s
  */
@@ -48,7 +52,8 @@ public record AuthConfig(
         Duration refreshLead,
         Duration refreshInterval,
         Duration expiredGrace,
-        Duration keyReloadInterval) {
+        Duration keyReloadInterval,
+        List<String> forwardClaims) {
 
     /**
      * The secret shipped in {@code config/gateway.yaml} so that the gateway runs out of the box.
@@ -86,6 +91,36 @@ public record AuthConfig(
         Check.atLeast("auth.refresh_interval", refreshInterval, Duration.ofMillis(100));
         Check.between("auth.expired_grace", expiredGrace, Duration.ZERO, Duration.ofDays(1));
         Check.atLeast("auth.key_reload_interval", keyReloadInterval, MIN_KEY_RELOAD_INTERVAL);
+        forwardClaims = forwardClaims == null ? List.of() : List.copyOf(forwardClaims);
+        ForwardedClaims.check(forwardClaims);
+    }
+
+    /** As before {@code auth.forward_claims} existed: no claim is forwarded. */
+    public AuthConfig(
+            List<String> algorithms,
+            String hmacSecret,
+            List<PublicKeyConfig> publicKeys,
+            String issuer,
+            String audience,
+            Duration clockSkew,
+            boolean allowQueryToken,
+            Duration refreshLead,
+            Duration refreshInterval,
+            Duration expiredGrace,
+            Duration keyReloadInterval) {
+        this(
+                algorithms,
+                hmacSecret,
+                publicKeys,
+                issuer,
+                audience,
+                clockSkew,
+                allowQueryToken,
+                refreshLead,
+                refreshInterval,
+                expiredGrace,
+                keyReloadInterval,
+                List.of());
     }
 
     /** As before {@code auth.key_reload_interval} existed: that key at its default. */
@@ -127,7 +162,8 @@ public record AuthConfig(
                 DEFAULT_REFRESH_LEAD,
                 DEFAULT_REFRESH_INTERVAL,
                 DEFAULT_EXPIRED_GRACE,
-                DEFAULT_KEY_RELOAD_INTERVAL);
+                DEFAULT_KEY_RELOAD_INTERVAL,
+                List.of());
     }
 
     /** Whether the HMAC secret is the public development secret, which the gateway should warn about. */

@@ -7,6 +7,7 @@ import dev.tether.gateway.config.HeartbeatConfig;
 import dev.tether.gateway.session.Connection;
 import dev.tether.gateway.session.ControlFrame;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.Journal;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
@@ -80,14 +81,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             registry.metrics().connectionCompressed();
         }
         if (ticket instanceof UpgradeTicket.Create create) {
-            session = create.sessionId() == null
-                    ? registry.create(create.token().subject(), ctx.channel().eventLoop(), create.worker())
-                    : registry.create(
-                            create.sessionId(),
-                            create.token().subject(),
-                            ctx.channel().eventLoop(),
-                            create.worker(),
-                            create.journal());
+            session = registry.create(
+                    create.sessionId(),
+                    create.token(),
+                    ctx.channel().eventLoop(),
+                    create.worker(),
+                    create.sessionId() == null ? Journal.NONE : create.journal());
             session.attach(connection, 0, false);
             return;
         }

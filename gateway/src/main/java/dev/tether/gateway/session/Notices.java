@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.worker.WorkerExit;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The notices a session shows in its history (docs/protocol.md, "Notices"): each one's code, text
@@ -104,6 +108,29 @@ final class Notices {
                 "duration_extended",
                 "the session's end moved later",
                 JSON.objectNode().put("ends_at", endsAt.getEpochSecond()).put("extensions_left", left));
+    }
+
+    /** The owner's token, refreshed, carries other values for the forwarded claims {@code names}. */
+    static Notice claimsChanged(List<String> names) {
+        ObjectNode details = JSON.objectNode();
+        names.forEach(details.putArray("claims")::add);
+        return new Notice("claims_changed", "the worker was given the refreshed token's claims", details);
+    }
+
+    /** The names whose values differ between {@code before} (null: none) and {@code after}, sorted. */
+    static List<String> changedClaims(ObjectNode before, ObjectNode after) {
+        Set<String> names = new TreeSet<>();
+        after.fieldNames().forEachRemaining(names::add);
+        if (before != null) {
+            before.fieldNames().forEachRemaining(names::add);
+        }
+        List<String> changed = new ArrayList<>();
+        for (String name : names) {
+            if (before == null || !java.util.Objects.equals(before.get(name), after.get(name))) {
+                changed.add(name);
+            }
+        }
+        return changed;
     }
 
     static Notice durationLimit(Duration grace) {

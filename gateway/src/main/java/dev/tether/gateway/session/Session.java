@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.async.Unwatched;
+import dev.tether.gateway.auth.ForwardedClaims;
+import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.LimitsConfig;
 import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.metrics.MeterNames;
@@ -129,6 +131,8 @@ public final class Session implements RssMonitor.Holder {
     private String restartReason;
     /** {@code limits.max_duration} has passed: the session ends when its running turn does. */
     private boolean durationReached;
+    /** The owner's token claims its workers are given (contract 1.2, 8.5); null when none are forwarded. */
+    private ObjectNode claims;
     /** The {@code extend}s granted so far (contract 1.2, 8.3), on any node: each moved the end later. */
     private int extensions;
 
@@ -160,6 +164,19 @@ public final class Session implements RssMonitor.Holder {
             SessionContext context,
             Journal journal,
             Restored restored) {
+        this(id, subject, executor, context, journal, restored, null);
+    }
+
+    /** @param claims the creating (or resuming) token's forwarded claims, or null when none are forwarded */
+    Session(
+            String id,
+            String subject,
+            EventExecutor executor,
+            SessionContext context,
+            Journal journal,
+            Restored restored,
+            ObjectNode claims) {
+        this.claims = claims;
         this.id = requireNonNull(id, "id");
         this.subject = requireNonNull(subject, "subject");
         this.executor = requireNonNull(executor, "executor");
@@ -457,6 +474,7 @@ public final class Session implements RssMonitor.Holder {
     private void onStart(CompletionStage<Worker> firstWorker) {
         assert executor.inEventLoop();
         journal.start(this::onJournal);
+        workers.claims(claims); // before any worker is bound: its session line carries them
         if (restored != null) {
             Duration elapsed = Duration.between(startedAt, context.clock().instant());
             extensions = restored.extensions();
@@ -935,6 +953,11 @@ public final class Session implements RssMonitor.Holder {
                 requests.listed(),
                 endsAt().getEpochSecond()));
         tokenWatch.watch(connection);
+        if (claims == null) {
+            // A session that moved here from another node: its claims come with its owner's resume.
+            claims = forwardedClaims(context, connection.token(), id);
+            workers.claims(claims);
+        }
         journal.attached(connection.token().expiresAt().getEpochSecond());
         // A new session may already have history (status preparing while its cold worker starts):
         // its first connection gets that too, so no seq is ever skipped.
@@ -1264,7 +1287,24 @@ public final class Session implements RssMonitor.Holder {
     private void onAuthRefresh(Connection connection, String token) {
         if (tokenWatch.refresh(connection, token)) {
             info().log("credentials refreshed");
+            ObjectNode now = forwardedClaims(context, connection.token(), id);
+            if (now != null && !now.equals(claims)) {
+                List<String> changed = Notices.changedClaims(claims, now);
+                claims = now;
+                workers.claims(now);
+                notice(Notices.claimsChanged(changed));
+                info().log("forwarded claims changed: {}", changed); // names only, never values
+            }
         }
+    }
+
+    /**
+     * The claims of {@code token} that {@code auth.forward_claims} names, credential-looking values
+     * left out; null when it names none. Any thread.
+     */
+    static ObjectNode forwardedClaims(SessionContext context, VerifiedToken token, String sessionId) {
+        ForwardedClaims forwarded = new ForwardedClaims(context.auth().forwardClaims());
+        return forwarded.any() ? forwarded.of(token, sessionId) : null;
     }
 
     // ---- history ----

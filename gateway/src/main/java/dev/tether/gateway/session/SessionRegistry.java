@@ -2,6 +2,7 @@ package dev.tether.gateway.session;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -275,6 +276,19 @@ public final class SessionRegistry {
     public Session create(
             String id, String subject, EventExecutor executor, CompletionStage<Worker> worker, Journal journal) {
         Session session = new Session(id, subject, executor, context, journal, null);
+        return started(session, worker);
+    }
+
+    /**
+     * Like {@link #create(String, String, EventExecutor, CompletionStage, Journal)} for the owner of
+     * {@code token}, whose forwarded claims ({@code auth.forward_claims}) its workers get; {@code id}
+     * null draws one and writes no journal.
+     */
+    public Session create(
+            String id, VerifiedToken token, EventExecutor executor, CompletionStage<Worker> worker, Journal journal) {
+        String sessionId = id == null ? ids.next() : id;
+        ObjectNode claims = Session.forwardedClaims(context, token, sessionId);
+        Session session = new Session(sessionId, token.subject(), executor, context, journal, null, claims);
         return started(session, worker);
     }
 

@@ -58,6 +58,8 @@ final class WorkerSlot {
     private final Set<CompletionStage<Worker>> awaiting = new LinkedHashSet<>();
     /** The newest checkpoint of the session's workers (contract 7.2), handed to each new one; null until one came. */
     private JsonNode checkpoint;
+    /** The owner's forwarded token claims, for the session line; null when none are forwarded. */
+    private ObjectNode claims;
 
     private long lastRssBytes;
     private Worker lastRssOf;
@@ -106,13 +108,25 @@ final class WorkerSlot {
     }
 
     /**
+     * The owner's forwarded claims (contract 1.2, 8.5; null when none are forwarded): every worker
+     * bound from now on gets them in its session line, and the current one, if any, a claims line.
+     */
+    void claims(ObjectNode forwarded) {
+        assert executor.inEventLoop();
+        claims = forwarded;
+        if (forwarded != null && worker != null) {
+            worker.claims(forwarded);
+        }
+    }
+
+    /**
      * Makes {@code ready} the current worker; its output is reported from now on. It gets the
      * newest checkpoint, if a worker of this session saved one, to continue from.
      */
     void bind(Worker ready) {
         assert executor.inEventLoop();
         worker = ready;
-        ready.bind(sessionId, subject, checkpoint, executor, new WorkerListener() {
+        ready.bind(sessionId, subject, checkpoint, claims, executor, new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 report(ready, new WorkerEvent.Output(event));

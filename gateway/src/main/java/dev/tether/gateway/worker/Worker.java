@@ -1,6 +1,7 @@
 package dev.tether.gateway.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.protocol.RequestOutcome;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.OptionalLong;
@@ -25,6 +26,24 @@ public interface Worker {
      *     restart, or on another node); null for a new session
      */
     void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener);
+
+    /**
+     * Like {@link #bind(String, String, JsonNode, EventExecutor, WorkerListener)}, giving the worker
+     * the owner's forwarded token {@code claims} (contract 1.2, 8.5; null when
+     * {@code auth.forward_claims} names none). A worker that has no use for them ignores them.
+     */
+    default void bind(
+            String sessionId,
+            String subject,
+            JsonNode resume,
+            ObjectNode claims,
+            EventExecutor executor,
+            WorkerListener listener) {
+        bind(sessionId, subject, resume, executor, listener);
+    }
+
+    /** The owner's forwarded claims changed (an {@code auth_refresh}): the worker is told, if it cares. */
+    default void claims(ObjectNode claims) {}
 
     /** Sends one client message into the worker: starts a turn. */
     void send(String id, JsonNode data);

@@ -686,6 +686,16 @@ class ConfigLoaderTest {
                 row("limits.interrupt_after_disconnect", "0s", "limits.interrupt_after_disconnect: 0s (expected: > 0)"),
                 row("limits.turn_stall_timeout", "-1s", "limits.turn_stall_timeout: -1s (expected: 0s..1d)"),
                 row("limits.max_extensions", "-1", "limits.max_extensions: -1 (expected: 0..100)"),
+                row(
+                        "auth.forward_claims",
+                        "[org, access_token]",
+                        "auth.forward_claims: access_token (expected: " + NOT_A_CREDENTIAL + ")"),
+                row("auth.forward_claims", "[view]", "auth.forward_claims: view (expected: " + NOT_A_CREDENTIAL + ")"),
+                row("auth.forward_claims", "[org, org]", "auth.forward_claims: org (expected: each name once)"),
+                row(
+                        "auth.forward_claims",
+                        "[\"a b\"]",
+                        "auth.forward_claims: a b (expected: claim names of 1 to 64 of [A-Za-z0-9_.:/-])"),
                 row("limits.extension", "0s", "limits.extension: 0s (expected: 1s..1d)"),
                 row("limits.extension", "2d", "limits.extension: 2d (expected: 1s..1d)"),
                 row(
@@ -725,6 +735,9 @@ class ConfigLoaderTest {
                         "[{algorithm: RS256, file: [a]}]",
                         "auth.public_keys[0].file: [\"a\"] (expected: a file path)"));
     }
+
+    private static final String NOT_A_CREDENTIAL =
+            "a claim that cannot hold a credential (see auth.forward_claims in docs/configuration.md)";
 
     private static Arguments row(String key, String yamlValue, String message) {
         return arguments(key, yamlValue, message);

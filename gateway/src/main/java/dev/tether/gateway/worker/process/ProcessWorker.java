@@ -155,6 +155,17 @@ public final class ProcessWorker implements Worker {
     @Override
     public void bind(
             String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+        bind(sessionId, subject, resume, null, executor, listener);
+    }
+
+    @Override
+    public void bind(
+            String sessionId,
+            String subject,
+            JsonNode resume,
+            ObjectNode claims,
+            EventExecutor executor,
+            WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
         requireNonNull(listener, "listener");
@@ -168,7 +179,7 @@ public final class ProcessWorker implements Worker {
         // line, never before it, or the worker would run it without its session (and its resume).
         Runnable start = () -> {
             moveTo(loop);
-            protocol.bind(sessionId, subject, workDir, resume);
+            protocol.bind(sessionId, subject, workDir, resume, claims);
         };
         if (loop.inEventLoop()) {
             start.run();
@@ -181,6 +192,12 @@ public final class ProcessWorker implements Worker {
     public void send(String id, JsonNode data) {
         requireNonNull(id, "id");
         onStdioLoop(() -> protocol.send(id, data));
+    }
+
+    @Override
+    public void claims(ObjectNode claims) {
+        requireNonNull(claims, "claims");
+        onStdioLoop(() -> protocol.claims(claims));
     }
 
     @Override

@@ -74,6 +74,12 @@ final class TetherProtocol implements WorkerProtocol {
 
     @Override
     public void bind(String sessionId, String subject, Path workDir, JsonNode resume) {
+        bind(sessionId, subject, workDir, resume, null);
+    }
+
+    /** The {@code session} line, with {@code "claims"} when claims are forwarded. */
+    @Override
+    public void bind(String sessionId, String subject, Path workDir, JsonNode resume, ObjectNode claims) {
         ObjectNode line = JSON.objectNode()
                 .put("type", "session")
                 .put("session_id", sessionId)
@@ -82,6 +88,17 @@ final class TetherProtocol implements WorkerProtocol {
         if (resume != null) {
             line.set("resume", resume);
         }
+        if (claims != null) {
+            line.set("claims", claims);
+        }
+        peer.write(line);
+    }
+
+    /** {@code {"type":"claims","claims":{...}}}: the forwarded claims after an {@code auth_refresh} changed them. */
+    @Override
+    public void claims(ObjectNode claims) {
+        ObjectNode line = JSON.objectNode().put("type", "claims");
+        line.set("claims", claims);
         peer.write(line);
     }
 

@@ -48,6 +48,18 @@ interface WorkerProtocol {
     /** The worker is bound to its session; {@code resume} is the session's newest checkpoint, or null. */
     void bind(String sessionId, String subject, Path workDir, JsonNode resume);
 
+    /**
+     * Like {@link #bind(String, String, Path, JsonNode)}, with the owner's forwarded token claims
+     * (contract 1.2, 8.5), or null when none are forwarded. Only the tether protocol passes them on;
+     * the agent-CLI adapters and line programs have nowhere to put them and ignore them.
+     */
+    default void bind(String sessionId, String subject, Path workDir, JsonNode resume, ObjectNode claims) {
+        bind(sessionId, subject, workDir, resume);
+    }
+
+    /** The owner's forwarded claims changed; ignored unless the protocol has a line for it. */
+    default void claims(ObjectNode claims) {}
+
     /** A client message for the worker. */
     void send(String id, JsonNode data);
 
