@@ -35,26 +35,27 @@ import java.util.concurrent.CompletionStage;
  */
 public final class RedisSessionStore implements AutoCloseable {
 
-    /** The format this code writes sessions in (contract 8.8). */
-    public static final String FORMAT = "1";
+    /** The format this code writes sessions in (contract 8.8): {@link StoredFormat#CURRENT}. */
+    public static final String FORMAT = StoredFormat.CURRENT;
     /** Prefixes of the messages on a node's channel: a request to hand a session over, and notice that one was taken. */
     static final String HANDOFF = "handoff ";
 
     static final String TAKEN = "taken ";
     static final String RELEASED = "released ";
     static final String ABSENT = "absent ";
-    /** The formats this code reads, comma-separated. */
-    static final String READABLE_FORMATS = FORMAT;
 
     private final RedisEndpoint endpoint;
     /** Standalone or cluster: the commands both kinds of connection have. */
     private final RedisClusterAsyncCommands<String, byte[]> redis;
 
     private final Scripts scripts = new Scripts();
+    /** What this node writes and reads (contract 8.8). */
+    private final StoredFormat format;
 
-    private RedisSessionStore(RedisEndpoint endpoint) {
+    private RedisSessionStore(RedisEndpoint endpoint, StoredFormat format) {
         this.endpoint = endpoint;
         this.redis = endpoint.commands();
+        this.format = requireNonNull(format, "format");
     }
 
     /**
@@ -63,7 +64,30 @@ public final class RedisSessionStore implements AutoCloseable {
      * Redis Cluster). Blocks until connected; fails when it cannot.
      */
     public static RedisSessionStore connect(String uri, Duration commandTimeout) {
-        return new RedisSessionStore(RedisEndpoint.connect(uri, commandTimeout));
+        return new RedisSessionStore(RedisEndpoint.connect(uri, commandTimeout), StoredFormat.ofThisRelease());
+    }
+
+    /** What this node writes and reads. */
+    public StoredFormat format() {
+        return format;
+    }
+
+    /**
+     * Rewrites a session claimed with {@code fence} from the older format {@code from} to the one
+     * this node writes ({@link StoredFormat#MIGRATIONS}); its owner is this node, so nobody else
+     * writes it meanwhile.
+     */
+    public CompletionStage<Void> migrate(String id, Fence fence, String from) {
+        Map<String, String> fields = StoredFormat.MIGRATIONS.getOrDefault(from, Map.of());
+        Object[] pairs = new Object[2 + 2 * fields.size()];
+        pairs[0] = "format";
+        pairs[1] = format.writes();
+        int i = 2;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            pairs[i++] = field.getKey();
+            pairs[i++] = field.getValue();
+        }
+        return update(id, fence, pairs);
     }
 
     /** A connection for pub/sub (hand-off requests), to the same Redis. */
@@ -95,7 +119,7 @@ public final class RedisSessionStore implements AutoCloseable {
                         scripts.create,
                         ScriptOutputType.INTEGER,
                         new String[] {StoreKeys.directory(id)},
-                        bytes(FORMAT),
+                        bytes(format.writes()),
                         bytes(subject),
                         bytes(node),
                         bytes(createdAtMillis),
@@ -313,7 +337,7 @@ public final class RedisSessionStore implements AutoCloseable {
                         bytes(node),
                         bytes(expectedNode),
                         bytes(expectedEpoch),
-                        bytes(READABLE_FORMATS))
+                        bytes(format.readList()))
                 .thenApply(reply -> {
                     String outcome = text(reply.get(0));
                     return switch (outcome) {

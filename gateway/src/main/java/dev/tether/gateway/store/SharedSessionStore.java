@@ -385,7 +385,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                 return CompletableFuture.completedFuture(new Adoption.NotFound());
             }
             StoredSession stored = found.get();
-            if (!RedisSessionStore.READABLE_FORMATS.equals(stored.format())) {
+            if (!store.format().readable(stored.format())) {
                 return CompletableFuture.completedFuture(new Adoption.Incompatible(stored.format()));
             }
             if (stored.ended()) {
@@ -423,6 +423,11 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                     if (!free.node().isEmpty()) {
                         // An owner that did not let go (this node's own older copy too) drops it now.
                         store.tellTaken(free.node(), id, claimed.fence().epoch());
+                    }
+                    if (store.format().needsMigration(stored.format())) {
+                        // An older format this node reads: rewritten in its own before it is used.
+                        return store.migrate(id, claimed.fence(), stored.format())
+                                .thenCompose(migrated -> load(stored, claimed.fence(), lastSeq, executor));
                     }
                     return load(stored, claimed.fence(), lastSeq, executor);
                 }
