@@ -20,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -46,14 +48,19 @@ class StoredFormatIT {
     private static GatewayServer next;
     private static URI oldUri;
     private static URI nextUri;
+    /** What {@link #start} opened, newest first. */
+    private static final Deque<AutoCloseable> opened = new ArrayDeque<>();
 
     @BeforeAll
     static void start() throws InterruptedException {
         redis = RedisServer.start(tmp);
+        opened.push(redis);
         old = new GatewayServer(RedisNodes.config(MARKER, "old", redis.uri()), Clock.systemUTC());
+        opened.push(old);
         System.setProperty(StoredFormat.TEST_PROPERTY, "2");
         try {
             next = new GatewayServer(RedisNodes.config(MARKER, "next", redis.uri()), Clock.systemUTC());
+            opened.push(next);
         } finally {
             System.clearProperty(StoredFormat.TEST_PROPERTY);
         }
@@ -62,14 +69,10 @@ class StoredFormatIT {
     }
 
     @AfterAll
-    static void stop() {
-        if (next != null) {
-            next.close();
+    static void stop() throws Exception {
+        while (!opened.isEmpty()) {
+            opened.pop().close();
         }
-        if (old != null) {
-            old.close();
-        }
-        redis.close();
     }
 
     private static String token(String subject) {

@@ -52,28 +52,6 @@ public record AdminConfig(
         Check.notNull("admin.tls", tls, "a mapping");
     }
 
-    /** As before {@code admin.tls} existed: plain HTTP. */
-    public AdminConfig(
-            boolean enabled,
-            String host,
-            int port,
-            String roleClaim,
-            String role,
-            int maxConnections,
-            Duration requestTimeout,
-            Duration idleTimeout) {
-        this(
-                enabled,
-                host,
-                port,
-                roleClaim,
-                role,
-                maxConnections,
-                requestTimeout,
-                idleTimeout,
-                AdminTlsConfig.defaults());
-    }
-
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AdminConfig defaults() {
         return new AdminConfig(

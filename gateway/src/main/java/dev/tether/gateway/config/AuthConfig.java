@@ -95,60 +95,6 @@ public record AuthConfig(
         ForwardedClaims.check(forwardClaims);
     }
 
-    /** As before {@code auth.forward_claims} existed: no claim is forwarded. */
-    public AuthConfig(
-            List<String> algorithms,
-            String hmacSecret,
-            List<PublicKeyConfig> publicKeys,
-            String issuer,
-            String audience,
-            Duration clockSkew,
-            boolean allowQueryToken,
-            Duration refreshLead,
-            Duration refreshInterval,
-            Duration expiredGrace,
-            Duration keyReloadInterval) {
-        this(
-                algorithms,
-                hmacSecret,
-                publicKeys,
-                issuer,
-                audience,
-                clockSkew,
-                allowQueryToken,
-                refreshLead,
-                refreshInterval,
-                expiredGrace,
-                keyReloadInterval,
-                List.of());
-    }
-
-    /** As before {@code auth.key_reload_interval} existed: that key at its default. */
-    public AuthConfig(
-            List<String> algorithms,
-            String hmacSecret,
-            List<PublicKeyConfig> publicKeys,
-            String issuer,
-            String audience,
-            Duration clockSkew,
-            boolean allowQueryToken,
-            Duration refreshLead,
-            Duration refreshInterval,
-            Duration expiredGrace) {
-        this(
-                algorithms,
-                hmacSecret,
-                publicKeys,
-                issuer,
-                audience,
-                clockSkew,
-                allowQueryToken,
-                refreshLead,
-                refreshInterval,
-                expiredGrace,
-                DEFAULT_KEY_RELOAD_INTERVAL);
-    }
-
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
     public static AuthConfig defaults() {
         return new AuthConfig(

@@ -106,36 +106,6 @@ public record GatewayConfig(
         return auth.usesDevSecret() && auth.algorithms().stream().anyMatch(a -> a.startsWith("HS"));
     }
 
-    /** As before the {@code web} section existed: that section at its defaults. */
-    public GatewayConfig(
-            ServerConfig server,
-            AuthConfig auth,
-            SessionConfig sessions,
-            WorkerConfig worker,
-            PoolConfig pool,
-            LimitsConfig limits,
-            AbuseConfig abuse,
-            DrainConfig drain,
-            HeartbeatConfig heartbeat,
-            ReloadConfig reload,
-            LoggingConfig logging,
-            AdminConfig admin) {
-        this(
-                server,
-                auth,
-                sessions,
-                worker,
-                pool,
-                limits,
-                abuse,
-                drain,
-                heartbeat,
-                reload,
-                logging,
-                admin,
-                WebConfig.defaults());
-    }
-
     /** The built-in defaults; {@code config/gateway.yaml} writes out exactly these values. */
     public static GatewayConfig defaults() {
         return new GatewayConfig(

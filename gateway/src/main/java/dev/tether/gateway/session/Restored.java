@@ -50,19 +50,6 @@ public record Restored(
         }
     }
 
-    /** A session that was granted no extension. */
-    public Restored(
-            Instant startedAt,
-            long newestSeq,
-            List<ReplayBuffer.Entry> history,
-            List<byte[]> messageIds,
-            List<ClientMessage.Message> queued,
-            JsonNode checkpoint,
-            String lostTurnId,
-            String fromNode) {
-        this(startedAt, newestSeq, history, messageIds, queued, checkpoint, lostTurnId, fromNode, 0);
-    }
-
     /**
      * The worker's requests to the user (contract 7.3) its history shows.
      *

@@ -150,24 +150,14 @@ public final class Session implements RssMonitor.Holder {
     private long drainRetryAfter;
 
     Session(String id, String subject, EventExecutor executor, SessionContext context) {
-        this(id, subject, executor, context, Journal.NONE, null);
+        this(id, subject, executor, context, Journal.NONE, null, null);
     }
 
     /**
      * @param journal where the session writes what must outlive this node
      * @param restored what it continues from the shared store, or null for a new session
+     * @param claims the creating (or resuming) token's forwarded claims, or null when none are forwarded
      */
-    Session(
-            String id,
-            String subject,
-            EventExecutor executor,
-            SessionContext context,
-            Journal journal,
-            Restored restored) {
-        this(id, subject, executor, context, journal, restored, null);
-    }
-
-    /** @param claims the creating (or resuming) token's forwarded claims, or null when none are forwarded */
     Session(
             String id,
             String subject,

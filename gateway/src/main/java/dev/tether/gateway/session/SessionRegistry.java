@@ -275,7 +275,7 @@ public final class SessionRegistry {
      */
     public Session create(
             String id, String subject, EventExecutor executor, CompletionStage<Worker> worker, Journal journal) {
-        Session session = new Session(id, subject, executor, context, journal, null);
+        Session session = new Session(id, subject, executor, context, journal, null, null);
         return started(session, worker);
     }
 
@@ -341,7 +341,8 @@ public final class SessionRegistry {
                                         adopted.executor(),
                                         context,
                                         adopted.journal(),
-                                        adopted.restored()),
+                                        adopted.restored(),
+                                        null),
                                 worker));
                     } else {
                         outcome = error != null ? new TakeOver.Failed(error) : new TakeOver.Refused(adoption);

@@ -46,10 +46,10 @@ public final class EchoWorker implements Worker {
 
     @Override
     public void bind(
-            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
-        requireNonNull(listener, "listener");
-        this.executor = requireNonNull(executor, "executor");
-        onLoop(() -> this.listener = listener);
+            String id, String owner, JsonNode checkpoint, ObjectNode claims, EventExecutor loop, WorkerListener to) {
+        requireNonNull(to, "listener");
+        this.executor = requireNonNull(loop, "executor");
+        onLoop(() -> this.listener = to);
     }
 
     @Override

@@ -24,22 +24,21 @@ public interface Worker {
      *
      * @param resume the session's newest checkpoint when this worker continues a session (after a
      *     restart, or on another node); null for a new session
+     * @param claims the owner's forwarded token claims (contract 1.2, 8.5); null when
+     *     {@code auth.forward_claims} names none. A worker that has no use for them ignores them.
      */
-    void bind(String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener);
-
-    /**
-     * Like {@link #bind(String, String, JsonNode, EventExecutor, WorkerListener)}, giving the worker
-     * the owner's forwarded token {@code claims} (contract 1.2, 8.5; null when
-     * {@code auth.forward_claims} names none). A worker that has no use for them ignores them.
-     */
-    default void bind(
+    void bind(
             String sessionId,
             String subject,
             JsonNode resume,
             ObjectNode claims,
             EventExecutor executor,
-            WorkerListener listener) {
-        bind(sessionId, subject, resume, executor, listener);
+            WorkerListener listener);
+
+    /** {@link #bind(String, String, JsonNode, ObjectNode, EventExecutor, WorkerListener)} with no claims. */
+    default void bind(
+            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
+        bind(sessionId, subject, resume, null, executor, listener);
     }
 
     /** The owner's forwarded claims changed (an {@code auth_refresh}): the worker is told, if it cares. */

@@ -145,7 +145,8 @@ class ConfigLoaderTest {
                 defaults.heartbeat(),
                 defaults.reload(),
                 defaults.logging(),
-                defaults.admin());
+                defaults.admin(),
+                defaults.web());
         assertEquals(expected, config);
     }
 
@@ -820,7 +821,7 @@ class ConfigLoaderTest {
     void duplicateKidFails() {
         ConfigException e = assertThrows(
                 ConfigException.class,
-                () -> authConfigOnTheOldConstructor(
+                () -> authConfigWithKeys(
                         List.of("RS256"),
                         null,
                         List.of(
@@ -853,17 +854,16 @@ class ConfigLoaderTest {
 
     @Test
     void noHmacAlgorithmNeedsNoSecret() {
-        AuthConfig auth = authConfigOnTheOldConstructor(
+        AuthConfig auth = authConfigWithKeys(
                 List.of("RS256"), null, List.of(new PublicKeyConfig(null, "RS256", Path.of("a.pem"))));
         assertFalse(auth.usesDevSecret());
     }
 
     /**
-     * An {@link AuthConfig} built with the constructor that predates {@code key_reload_interval}: no
-     * issuer or audience, no clock skew, no query token, refresh lead 1m, refresh interval 15s,
-     * expired grace 30s.
+     * An {@link AuthConfig} with only these keys set: no issuer or audience, no clock skew, no query
+     * token, refresh lead 1m, refresh interval 15s, expired grace 30s, the other keys at their defaults.
      */
-    private static AuthConfig authConfigOnTheOldConstructor(
+    private static AuthConfig authConfigWithKeys(
             List<String> algorithms, String hmacSecret, List<PublicKeyConfig> publicKeys) {
         return new AuthConfig(
                 algorithms,
@@ -875,7 +875,9 @@ class ConfigLoaderTest {
                 false,
                 Duration.ofMinutes(1),
                 Duration.ofSeconds(15),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30),
+                AuthConfig.DEFAULT_KEY_RELOAD_INTERVAL,
+                List.of());
     }
 
     // --- key sources: inline PEM and JWK Sets ----------------------------------------------------
@@ -1043,7 +1045,7 @@ class ConfigLoaderTest {
 
     @Test
     void oldConstructorKeepsTheDefaultReloadInterval() {
-        AuthConfig auth = authConfigOnTheOldConstructor(List.of("HS256"), AuthConfig.DEV_HMAC_SECRET, List.of());
+        AuthConfig auth = authConfigWithKeys(List.of("HS256"), AuthConfig.DEV_HMAC_SECRET, List.of());
         assertEquals(AuthConfig.DEFAULT_KEY_RELOAD_INTERVAL, auth.keyReloadInterval());
         assertEquals(Duration.ofSeconds(10), GatewayConfig.defaults().auth().keyReloadInterval());
     }

@@ -957,7 +957,8 @@ class SessionSupervisionTest {
                 List.of(),
                 JSON.objectNode().put("turns", 4),
                 null,
-                "elsewhere");
+                "elsewhere",
+                0);
         SessionStore elsewhere = new SessionStore() {
             @Override
             public boolean shared() {

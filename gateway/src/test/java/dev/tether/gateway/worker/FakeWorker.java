@@ -76,8 +76,8 @@ public final class FakeWorker implements Worker {
 
     @Override
     public void bind(
-            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
-        binding = new Binding(resume, requireNonNull(executor, "executor"), requireNonNull(listener, "listener"));
+            String id, String owner, JsonNode checkpoint, ObjectNode claims, EventExecutor loop, WorkerListener to) {
+        binding = new Binding(checkpoint, requireNonNull(loop, "executor"), requireNonNull(to, "listener"));
     }
 
     /** Whether a session bound it. */

@@ -154,12 +154,6 @@ public final class ProcessWorker implements Worker {
 
     @Override
     public void bind(
-            String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
-        bind(sessionId, subject, resume, null, executor, listener);
-    }
-
-    @Override
-    public void bind(
             String sessionId,
             String subject,
             JsonNode resume,
