@@ -30,6 +30,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ServerMessage.SessionReplaced.class, name = "session_replaced"),
     @JsonSubTypes.Type(value = ServerMessage.ShuttingDown.class, name = "shutting_down"),
     @JsonSubTypes.Type(value = ServerMessage.Pong.class, name = "pong"),
+    @JsonSubTypes.Type(value = ServerMessage.Batch.class, name = "batch"),
 })
 public sealed interface ServerMessage {
 
@@ -190,4 +191,21 @@ public sealed interface ServerMessage {
 
     /** Answer to {@code ping}. */
     record Pong() implements ServerMessage {}
+
+    /**
+     * Several messages in one frame (contract 8.4), sent only to a connection opened with
+     * {@code ?batch=<ms>}. Each message inside keeps its own {@code type}, {@code seq} and meaning, in
+     * order; a client handles them one by one exactly as if each had come in a frame of its own. The
+     * gateway never puts a batch inside a batch, and never sends a batch of one message.
+     */
+    record Batch(List<ServerMessage> messages) implements ServerMessage {
+        public Batch {
+            messages = List.copyOf(requireNonNull(messages, "messages"));
+        }
+
+        /** The messages {@code frame} carries: those of a batch, in order, or {@code frame} alone. */
+        public static List<ServerMessage> unpack(ServerMessage frame) {
+            return frame instanceof Batch batch ? batch.messages() : List.of(requireNonNull(frame, "frame"));
+        }
+    }
 }

@@ -36,6 +36,20 @@ public final class WireCodec {
     /** Longest number literal accepted, in characters. */
     public static final int MAX_NUMBER_LENGTH = 64;
 
+    /**
+     * How a batch frame (contract 8.4) made of already encoded messages starts: a batch is this, the
+     * messages' JSON separated by {@link #BATCH_SEPARATOR}, then {@link #BATCH_END}. The gateway
+     * joins history frames it encoded once this way, without decoding them again; the result is
+     * exactly what {@link #encode(ServerMessage)} writes for a {@link ServerMessage.Batch}.
+     */
+    public static final String BATCH_START = "{\"type\":\"batch\",\"messages\":[";
+
+    /** Between two messages of a batch frame. */
+    public static final String BATCH_SEPARATOR = ",";
+
+    /** How a batch frame ends. */
+    public static final String BATCH_END = "]}";
+
     private final ObjectMapper mapper;
     /** Writers resolved once: {@code writerFor} per frame resolved the root type's serializer again each time. */
     private final ObjectWriter serverWriter;
@@ -79,6 +93,17 @@ public final class WireCodec {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The size in bytes of a batch frame holding {@code messages} messages of {@code messageBytes}
+     * UTF-8 bytes in all: what {@link #BATCH_START}, the separators and {@link #BATCH_END} add.
+     */
+    public static long batchFrameBytes(int messages, long messageBytes) {
+        return BATCH_START.length()
+                + BATCH_END.length()
+                + (long) Math.max(0, messages - 1) * BATCH_SEPARATOR.length()
+                + messageBytes;
     }
 
     /** Writes any JSON value as compact UTF-8 bytes (a worker checkpoint, for the session store). */

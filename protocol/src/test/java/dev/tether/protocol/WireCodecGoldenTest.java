@@ -130,6 +130,12 @@ class WireCodecGoldenTest {
         goldens.put("session_replaced.json", new ServerMessage.SessionReplaced());
         goldens.put("shutting_down.json", new ServerMessage.ShuttingDown(30));
         goldens.put("pong.json", new ServerMessage.Pong());
+        goldens.put(
+                "batch.json",
+                new ServerMessage.Batch(List.of(
+                        new ServerMessage.Event(7, workerEvent()),
+                        new ServerMessage.Status(8, SessionState.IDLE, null),
+                        new ServerMessage.Accepted("m-2", false, 0))));
         return goldens;
     }
 
