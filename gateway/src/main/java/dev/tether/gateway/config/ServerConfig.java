@@ -41,6 +41,9 @@ import java.util.regex.Pattern;
  *     no prefix
  * @param tls {@code server.tls}: TLS on this listener ({@code wss://}); default off (see {@link TlsConfig})
  * @param compression permessage-deflate, {@code server.compression} ({@link CompressionConfig})
+ * @param maxBatchDelay the longest delay a client may ask for with {@code ?batch=<ms>} (contract 8.4),
+ *     {@code server.max_batch_delay}, 0..1s; a longer request is cut to it; 0 turns batched delivery
+ *     off (the parameter is still checked, then ignored: one message per frame); default 1s
  */
 public record ServerConfig(
         String host,
@@ -56,7 +59,8 @@ public record ServerConfig(
         boolean preferEpoll,
         String nodeId,
         TlsConfig tls,
-        CompressionConfig compression) {
+        CompressionConfig compression,
+        Duration maxBatchDelay) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -76,6 +80,11 @@ public record ServerConfig(
     public static final boolean DEFAULT_PREFER_EPOLL = true;
     /** No node id: session ids carry no prefix. */
     public static final String DEFAULT_NODE_ID = null;
+
+    /** Batched delivery up to the contract's longest delay, 1000 ms. */
+    public static final Duration DEFAULT_MAX_BATCH_DELAY = Duration.ofSeconds(1);
+    /** The contract's bound for {@code ?batch=<ms>}; the operator's cap cannot exceed it. */
+    public static final Duration MAX_MAX_BATCH_DELAY = Duration.ofSeconds(1);
 
     public static final int MAX_NODE_ID_LENGTH = 32;
     private static final Pattern NODE_ID = Pattern.compile("[a-z0-9-]{1," + MAX_NODE_ID_LENGTH + "}");
@@ -108,9 +117,13 @@ public record ServerConfig(
         }
         Check.notNull("server.tls", tls, "a mapping");
         Check.notNull("server.compression", compression, "a mapping");
+        Check.between("server.max_batch_delay", maxBatchDelay, Duration.ZERO, MAX_MAX_BATCH_DELAY);
     }
 
-    /** As before {@code server.tls} and {@code server.compression} existed: TLS and compression off. */
+    /**
+     * As before {@code server.tls}, {@code server.compression} and {@code server.max_batch_delay}
+     * existed: TLS and compression off, batching up to the default delay.
+     */
     public ServerConfig(
             String host,
             int port,
@@ -132,7 +145,8 @@ public record ServerConfig(
                 preferEpoll,
                 nodeId,
                 TlsConfig.defaults(),
-                CompressionConfig.defaults());
+                CompressionConfig.defaults(),
+                DEFAULT_MAX_BATCH_DELAY);
     }
 
     /** The built-in defaults, as written in {@code config/gateway.yaml}. */
@@ -148,7 +162,8 @@ public record ServerConfig(
                 DEFAULT_PREFER_EPOLL,
                 DEFAULT_NODE_ID,
                 TlsConfig.defaults(),
-                CompressionConfig.defaults());
+                CompressionConfig.defaults(),
+                DEFAULT_MAX_BATCH_DELAY);
     }
 
     /**

@@ -30,7 +30,7 @@ import java.util.List;
  * Inbound, a text frame becomes a {@code ClientMessage}, or an {@link InboundFailure} with the
  * contract's error code when it cannot be decoded; a binary frame becomes {@code
  * binary_not_supported}. Outbound, a {@link ServerMessage} or an already encoded
- * {@link EncodedFrame} becomes a text frame. Nothing after this handler sees a {@code ByteBuf}.
+ * {@link EncodedFrame} becomes a text frame, and an {@link EncodedBatch} one {@code batch} frame. Nothing after this handler sees a {@code ByteBuf}.
  *
  * <p>It also enforces {@code abuse.max_message_bytes}: a {@code message} whose {@code data}, written
  * as compact UTF-8 JSON (the form the worker gets), is larger becomes an {@link InboundFailure}
@@ -42,6 +42,10 @@ import java.util.List;
  */
 @ChannelHandler.Sharable
 final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
+
+    private static final byte[] BATCH_START = WireCodec.BATCH_START.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] BATCH_SEPARATOR = WireCodec.BATCH_SEPARATOR.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] BATCH_END = WireCodec.BATCH_END.getBytes(StandardCharsets.UTF_8);
 
     private final WireCodec codec;
     private final int maxMessageBytes;
@@ -68,16 +72,37 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
 
     @Override
     public boolean acceptOutboundMessage(Object msg) {
-        return msg instanceof ServerMessage || msg instanceof EncodedFrame;
+        return msg instanceof ServerMessage || msg instanceof EncodedFrame || msg instanceof EncodedBatch;
     }
 
     @Override
     protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+        if (msg instanceof EncodedBatch batch) {
+            out.add(new TextWebSocketFrame(batchFrame(batch.messages())));
+            for (int i = 0; i < batch.messages().size(); i++) {
+                metrics.messageOut();
+            }
+            return;
+        }
         ByteBuf json = msg instanceof EncodedFrame frame
                 ? Unpooled.wrappedBuffer(frame.json())
                 : Unpooled.wrappedBuffer(codec.encodeToBytes((ServerMessage) msg));
         out.add(new TextWebSocketFrame(json));
         metrics.messageOut();
+    }
+
+    /**
+     * A {@code batch} frame of {@code messages}, each already encoded: the arrays are wrapped, not
+     * copied, between {@link WireCodec#BATCH_START}, the separators and {@link WireCodec#BATCH_END}.
+     */
+    private static ByteBuf batchFrame(List<byte[]> messages) {
+        byte[][] parts = new byte[2 * messages.size() + 1][];
+        parts[0] = BATCH_START;
+        for (int i = 0; i < messages.size(); i++) {
+            parts[2 * i + 1] = messages.get(i);
+            parts[2 * i + 2] = i == messages.size() - 1 ? BATCH_END : BATCH_SEPARATOR;
+        }
+        return Unpooled.wrappedBuffer(parts);
     }
 
     @Override

@@ -55,6 +55,10 @@ import java.util.Set;
  *   <li>{@link #FRAME_AGGREGATOR}: reassembles fragmented messages up to the frame limit (1009 beyond).
  *   <li>{@link #FRAME_CODEC}: {@link FrameCodec} text frames to typed {@code ClientMessage}s, or
  *       {@link InboundFailure}s carrying the error code (also {@code message_too_large}); outbound, server messages to text frames.
+ *   <li>{@link #BATCH}: only on a connection opened with {@code ?batch=<ms>} (contract 8.4), added
+ *       when the handshake completes: {@link BatchHandler} holds the session's history frames for
+ *       up to that delay (and up to {@code server.max_frame_bytes}) and writes them as one {@code
+ *       batch} frame; any other write first sends what it holds.
  *   <li>{@link #SESSION}: {@link SessionHandler} creates or resumes the session once the handshake is
  *       complete and hands every frame over to the session's event loop, where
  *       each frame takes a token from the session's message rate limit first.
@@ -86,6 +90,7 @@ public final class GatewayPipeline {
     public static final String WEBSOCKET = "websocket";
     public static final String FRAME_AGGREGATOR = "frame-aggregator";
     public static final String FRAME_CODEC = "frame-codec";
+    public static final String BATCH = "batch";
     public static final String SESSION = "session";
     public static final String ERRORS = "errors";
 
@@ -106,14 +111,16 @@ public final class GatewayPipeline {
             WEBSOCKET,
             FRAME_AGGREGATOR,
             FRAME_CODEC,
+            BATCH,
             SESSION,
             ERRORS);
 
     /**
      * Stages only some connections have: {@link #TLS} only with {@code server.tls.enabled},
-     * {@link #COMPRESSION} only with {@code server.compression.enabled}.
+     * {@link #COMPRESSION} only with {@code server.compression.enabled}, {@link #BATCH} only on a
+     * connection that asked for batched delivery.
      */
-    static final Set<String> OPTIONAL = Set.of(TLS, COMPRESSION);
+    static final Set<String> OPTIONAL = Set.of(TLS, COMPRESSION, BATCH);
 
     /**
      * Stages that leave at the handshake: Netty's handshaker takes the HTTP codec and aggregator off,
@@ -124,7 +131,7 @@ public final class GatewayPipeline {
     static final Set<String> UNTIL_HANDSHAKE = Set.of(HTTP_CODEC, HTTP_AGGREGATOR, UPGRADE, COMPRESSION);
 
     /** Stages that {@link SessionHandler} adds at the handshake: only WebSocket connections have them. */
-    static final Set<String> FROM_HANDSHAKE = Set.of(HEARTBEAT_IDLE, HEARTBEAT);
+    static final Set<String> FROM_HANDSHAKE = Set.of(HEARTBEAT_IDLE, HEARTBEAT, BATCH);
 
     /** The subprotocol the gateway speaks and selects in the handshake response. */
     public static final String SUBPROTOCOL = "gateway.v1";

@@ -69,6 +69,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (heartbeat != null) {
             HeartbeatHandler.install(ctx.pipeline(), heartbeat);
         }
+        BatchHandler.install(ctx.pipeline());
         UpgradeTicket ticket = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
         if (ticket == null) {
             Unwatched.close(ctx);

@@ -75,6 +75,12 @@ import org.slf4j.LoggerFactory;
  * with {@code sessions.max_viewers_per_session} viewers is 429 {@code too_many_connections}: only
  * someone who may see the session learns that it exists.
  *
+ * <p><b>Batched delivery</b> ({@code batch=<ms>}, contract 8.4): a value that is not an integer
+ * from 1 to 1000 is 400 {@code bad_request}, like a bad {@code role}. An accepted one, cut to {@code
+ * server.max_batch_delay}, leaves a {@link BatchHandler} on the channel for {@link SessionHandler}
+ * to install at the handshake; with {@code server.max_batch_delay: 0} none is made and the
+ * connection gets one message per frame.
+ *
  * <p>While the gateway drains ({@link SessionRegistry#draining()}), every well-formed upgrade to the
  * WebSocket path, new session or resume, is refused with 503 {@code shutting_down} and a {@code
  * Retry-After} of {@code drain.retry_after}, before its token is looked at.
@@ -203,6 +209,11 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, roleProblem);
             return;
         }
+        int batchMillis = BatchHandler.parseDelayMillis(first(uri, "batch"));
+        if (batchMillis < 0) {
+            refusals.refuse(ctx, UpgradeRefusal.BAD_REQUEST, BatchHandler.EXPECTED);
+            return;
+        }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (origin != null && !server.originAllowed(origin)) {
             refusals.refuse(ctx, UpgradeRefusal.ORIGIN_FORBIDDEN, "origin not allowed");
@@ -234,6 +245,9 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (ticket == null) {
             return;
         }
+        ctx.channel()
+                .attr(BatchHandler.KEY)
+                .set(BatchHandler.forRequest(batchMillis, server.maxBatchDelay().toNanos(), server.maxFrameBytes()));
         if (ticket instanceof UpgradeTicket.Create create && registry.store().shared()) {
             registerShared(ctx, request.retain(), create);
             return;

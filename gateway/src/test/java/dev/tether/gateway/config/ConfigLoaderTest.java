@@ -254,6 +254,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void maxBatchDelayDefaultsToOneSecondAndZeroTurnsBatchingOff() {
+        assertEquals(
+                Duration.ofSeconds(1), ConfigLoader.parse("", NO_ENV).server().maxBatchDelay());
+        assertEquals(
+                Duration.ZERO,
+                ConfigLoader.parse("server:\n  max_batch_delay: 0s\n", NO_ENV)
+                        .server()
+                        .maxBatchDelay());
+        assertEquals(
+                Duration.ofMillis(250),
+                ConfigLoader.parse("server:\n  max_batch_delay: 250ms\n", NO_ENV)
+                        .server()
+                        .maxBatchDelay());
+    }
+
+    @Test
     void maxViewersPerSessionDefaultsToEightAndZeroMeansNoViewers() {
         assertEquals(8, ConfigLoader.parse("", NO_ENV).sessions().maxViewersPerSession());
         assertEquals(
@@ -391,6 +407,8 @@ class ConfigLoaderTest {
                 row("server.path", "'/w s'", "server.path: /w s" + path),
                 row("server.max_frame_bytes", "1023", "server.max_frame_bytes: 1023 (expected: 1KiB..64MiB)"),
                 row("server.max_frame_bytes", "65MiB", "server.max_frame_bytes: 65MiB (expected: 1KiB..64MiB)"),
+                row("server.max_batch_delay", "2s", "server.max_batch_delay: 2s (expected: 0s..1s)"),
+                row("server.max_batch_delay", "-1ms", "server.max_batch_delay: -1ms (expected: 0s..1s)"),
                 row("server.compression.threshold", "2MiB", "server.compression.threshold: 2MiB (expected: 0..1MiB)"),
                 row("server.compression.level", "0", "server.compression.level: 0 (expected: 1..9)"),
                 row("server.compression.level", "10", "server.compression.level: 10 (expected: 1..9)"),
