@@ -191,6 +191,13 @@ public final class TestClient implements AutoCloseable {
         return inbox.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The text of every frame received so far, in arrival order, as it came off the wire. */
+    public List<String> rawFrames() {
+        synchronized (raw) {
+            return List.copyOf(raw);
+        }
+    }
+
     /** Everything received and not yet taken, without waiting. */
     public List<ServerMessage> drain() {
         List<ServerMessage> messages = new ArrayList<>();
