@@ -81,6 +81,17 @@ class GatewayPipelineIT {
     }
 
     @Test
+    void aWebSocketThatAskedForBatchesAlsoHasTheBatchStage() throws Exception {
+        start();
+        URI uri = URI.create(
+                "ws://127.0.0.1:" + address.getPort() + config.server().path() + "?batch=10");
+        try (SessionClient client = SessionClient.open(uri, minter.mint("pipeline", Duration.ofMinutes(5), Map.of()))) {
+            Channel server = nextAccepted();
+            assertEquals(GatewayPipeline.afterHandshake(Set.of(GatewayPipeline.BATCH)), stages(server));
+        }
+    }
+
+    @Test
     void addPlacesEachStageByTheOrderWhateverTheOrderOfTheCalls() {
         EmbeddedChannel channel = new EmbeddedChannel();
         List<String> order = GatewayPipeline.ORDER;
