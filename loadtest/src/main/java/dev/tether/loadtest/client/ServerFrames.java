@@ -2,6 +2,7 @@ package dev.tether.loadtest.client;
 
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.WireCodec;
+import java.util.List;
 
 /** How both clients read a text frame from the gateway. Thread-safe. */
 public final class ServerFrames {
@@ -10,13 +11,17 @@ public final class ServerFrames {
 
     private ServerFrames() {}
 
-    /** The message in {@code text}, or null for one that does not decode, counted in the errors ({@code undecodable_frame}). */
-    public static ServerMessage decode(String text, RunStats stats) {
+    /**
+     * The messages in {@code text}: the one it holds, or those of a {@code batch} frame (contract
+     * 8.4) in order; none for a frame that does not decode, counted in the errors ({@code
+     * undecodable_frame}).
+     */
+    public static List<ServerMessage> decode(String text, RunStats stats) {
         try {
-            return CODEC.decodeServer(text);
+            return ServerMessage.Batch.unpack(CODEC.decodeServer(text));
         } catch (RuntimeException e) {
             stats.error("undecodable_frame");
-            return null;
+            return List.of();
         }
     }
 }

@@ -728,10 +728,13 @@ public final class VirtualUser implements ScenarioUser {
         }
         long now = System.nanoTime();
         from.lastFrameNanos = now;
-        ServerMessage message = ServerFrames.decode(text, stats);
-        if (message == null) {
-            return;
+        for (ServerMessage message : ServerFrames.decode(text, stats)) {
+            onMessage(from, message, now);
         }
+    }
+
+    /** One message of a frame from {@code from}: a frame holds one, or several in a batch (contract 8.4). */
+    private void onMessage(Wire from, ServerMessage message, long now) {
         if (message instanceof ServerMessage.SessionReady ready) {
             onReady(from, ready, now);
         } else if (message instanceof ServerMessage.Sequenced sequenced) {

@@ -436,10 +436,15 @@ public final class EngineSession implements ScenarioUser {
             apply(received.line(text, now), now);
             return;
         }
-        ServerMessage message = ServerFrames.decode(text, stats);
-        if (message == null) {
-            return;
+        for (ServerMessage message : ServerFrames.decode(text, stats)) {
+            if (from != current) {
+                return; // a message of the batch replaced the connection
+            }
+            message(from, message, now);
         }
+    }
+
+    private void message(Connection from, ServerMessage message, long now) {
         if (message instanceof ServerMessage.SessionReady ready) {
             onReady(from, ready, now);
         } else if (message instanceof ServerMessage.RefreshRequired) {
