@@ -937,3 +937,73 @@ test('requests and queued answers belong to their session: newSession and end dr
   await ending;
   assert.deepEqual(c.pendingRequests, []);
 });
+
+// --- batched delivery (protocol section 8.4) ---------------------------------------------------
+
+test('options.batch asks for batched delivery on the first connect and on every resume', async () => {
+  const c = client({ batch: 50 });
+  const ws = await connected(c);
+  assert.equal(ws.url, 'ws://gw.test/ws?batch=50');
+  ws.event(1);
+  ws.serverClose(1006);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=1&batch=50');
+});
+
+test('options.batch must be an integer from 1 to 1000', () => {
+  for (const batch of [0, 1001, 2.5, -1, '50', NaN, null]) {
+    assert.throws(() => client({ batch }), TypeError, String(batch));
+  }
+  assert.equal(client({ batch: 1 }).state, 'closed');
+  assert.equal(client({ batch: 1000 }).state, 'closed');
+});
+
+/** What the gateway says in the test below, message by message. */
+const SCRIPT = [
+  { type: 'accepted', id: 'm-1', duplicate: false, queued: 0 },
+  { type: 'status', seq: 1, state: 'processing' },
+  { type: 'event', seq: 2, event: { type: 'delta', text: 'a' } },
+  { type: 'event', seq: 2, event: { type: 'delta', text: 'a' } }, // a replayed duplicate
+  { type: 'request', seq: 3, request_id: 'r-1', request: { kind: 'approval' } },
+  { type: 'replay_gap', from: 4, to: 5 },
+  { type: 'notice', seq: 6, code: 'output_truncated', message: 'cut' },
+  { type: 'request_resolved', seq: 7, request_id: 'r-1', outcome: 'answered' },
+  { type: 'event', seq: 9, event: { type: 'result', text: 'b' } }, // an unannounced jump
+  { type: 'status', seq: 10, state: 'idle' },
+];
+
+/** A connected client fed SCRIPT in frames of `sizes` messages (1: one per frame); what it dispatched. */
+async function fed(sizes, options = {}) {
+  FakeWebSocket.reset();
+  const c = client(options);
+  const seen = record(c, 'event', 'status', 'notice', 'request', 'request_resolved', 'gap', 'accepted');
+  const ws = await connected(c);
+  c.send({ text: 'hi' }, 'm-1');
+  let at = 0;
+  for (const size of sizes) {
+    const messages = SCRIPT.slice(at, at + size);
+    at += size;
+    ws.receive(size === 1 ? messages[0] : { type: 'batch', messages });
+  }
+  assert.equal(at, SCRIPT.length);
+  return { seen, lastSeq: c.lastSeq, pending: c.pending, pendingRequests: c.pendingRequests };
+}
+
+test('a batch frame hands the application exactly the events of one message per frame', async () => {
+  const single = await fed(SCRIPT.map(() => 1));
+  assert.equal(single.seen.length, 10, JSON.stringify(single.seen));
+  assert.deepEqual(await fed([SCRIPT.length], { batch: 20 }), single);
+  assert.deepEqual(await fed([3, 1, 4, 2], { batch: 20 }), single);
+});
+
+test('a batch frame ignores what is not a message, and a batch inside a batch', async () => {
+  const c = client({ batch: 5 });
+  const seqs = [];
+  c.addEventListener('event', (e) => seqs.push(e.detail.seq));
+  const ws = await connected(c);
+  ws.receive({ type: 'batch', messages: [null, 7, { type: 'batch', messages: [{ type: 'event', seq: 1, event: {} }] },
+    { type: 'event', seq: 1, event: {} }] });
+  ws.receive({ type: 'batch', messages: 'nonsense' });
+  ws.receive({ type: 'batch' });
+  assert.deepEqual(seqs, [1]);
+});

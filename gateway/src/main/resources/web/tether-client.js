@@ -14,7 +14,9 @@
 //  - ends the session on purpose with end() (protocol section 8.7), resuming first if it has to;
 //  - keeps the worker's requests to the user that wait for an answer (protocol section 7.3), rebuilt from
 //    session_ready.pending_requests on every connection, and sends the user's answers with respond();
-//  - or, with options.view, watches another session read-only (a viewer, protocol section 7.4).
+//  - or, with options.view, watches another session read-only (a viewer, protocol section 7.4);
+//  - with options.batch, asks the gateway for batched delivery (protocol section 8.4) and unpacks each
+//    `batch` frame into the very events it would have dispatched for one message per frame.
 //
 // Everything runs on the page's single thread; events are dispatched synchronously.
 
@@ -120,6 +122,10 @@ export class TetherClient extends EventTarget {
    *     and keeps nothing in storage unless options.storage is given
    * @param {string} [options.node] with `view`: the gateway node serving that session (for a proxy's
    *     routing, `&node=`); learnt again from session_ready and from session_busy answers
+   * @param {number} [options.batch] ask for batched delivery (`?batch=<ms>`, protocol section 8.4): an
+   *     integer from 1 to 1000, the longest the gateway may hold a message to send it with others;
+   *     the gateway may cut it to its own maximum or not batch at all. The events are the same either
+   *     way. Default: no batching
    * @param {{setTimeout: Function, clearTimeout: Function, now: () => number}} [options.timers]
    *     default the global timers and Date.now (tests inject fakes)
    */
@@ -131,6 +137,11 @@ export class TetherClient extends EventTarget {
     if (typeof options.getToken !== 'function') {
       throw new TypeError('TetherClient: options.getToken is required');
     }
+    if (options.batch !== undefined
+        && !(Number.isInteger(options.batch) && options.batch >= 1 && options.batch <= 1000)) {
+      throw new TypeError('TetherClient: options.batch must be an integer from 1 to 1000 (milliseconds)');
+    }
+    this._batch = options.batch ?? null;
     this._url = options.url;
     this._getToken = options.getToken;
     this._viewer = typeof options.view === 'string' && options.view !== '';
@@ -479,14 +490,15 @@ export class TetherClient extends EventTarget {
   }
 
   _connectUrl() {
+    const batch = this._batch === null ? '' : 'batch=' + this._batch;
     if (!this._sessionId) {
-      return this._url;
+      return batch === '' ? this._url : this._url + (this._url.includes('?') ? '&' : '?') + batch;
     }
     const separator = this._url.includes('?') ? '&' : '?';
     const node = this._node ? '&node=' + encodeURIComponent(this._node) : '';
     const role = this._viewer ? '&role=viewer' : '';
     return this._url + separator + 'session=' + encodeURIComponent(this._sessionId) + role + '&last_seq=' + this._lastSeq
-      + node;
+      + node + (batch === '' ? '' : '&' + batch);
   }
 
   /** Stops listening to the current socket and closes it; its events are ignored from now on. */
@@ -595,6 +607,25 @@ export class TetherClient extends EventTarget {
     if (!frame || typeof frame !== 'object') {
       return;
     }
+    if (frame.type === 'batch') {
+      // Several messages in one frame (protocol section 8.4): each is handled as if it had come
+      // alone, in order, until one of them makes this client leave the socket.
+      const ws = this._ws;
+      for (const message of Array.isArray(frame.messages) ? frame.messages : []) {
+        if (this._ws !== ws) {
+          return;
+        }
+        if (message && typeof message === 'object' && message.type !== 'batch') {
+          this._onFrame(message);
+        }
+      }
+      return;
+    }
+    this._onFrame(frame);
+  }
+
+  /** One message from the gateway, alone in its frame or out of a batch. */
+  _onFrame(frame) {
     switch (frame.type) {
       case 'session_ready':
         return this._onReady(frame);
