@@ -96,6 +96,12 @@ public interface GatewayMetrics {
     /** A server message was written to a client. */
     default void messageOut() {}
 
+    /**
+     * A {@code batch} frame (contract 8.4) was written to a client; each message in it is a {@link
+     * #messageOut} too.
+     */
+    default void batchOut() {}
+
     /** A client frame was refused before it reached its session. */
     default void frameRejected(ErrorCode code) {}
 

@@ -39,6 +39,8 @@ public final class MeterNames {
     public static final String MESSAGES_IN = PREFIX + "messages.in";
     /** Counter: server messages written to clients (live and replayed). */
     public static final String MESSAGES_OUT = PREFIX + "messages.out";
+    /** Counter: {@code batch} frames written to clients (contract 8.4); their messages count in {@link #MESSAGES_OUT}. */
+    public static final String BATCHES_OUT = PREFIX + "batches.out";
     /** Counter, tag {@link #CODE}: client frames refused before the session (invalid JSON, too large...). */
     public static final String FRAMES_REJECTED = PREFIX + "frames.rejected";
 

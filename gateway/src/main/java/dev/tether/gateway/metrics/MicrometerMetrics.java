@@ -70,6 +70,7 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Counter acceptFailures;
     private final Counter messagesIn;
     private final Counter messagesOut;
+    private final Counter batchesOut;
     private final Counter resumes;
     private final Counter replayed;
     private final Counter gaps;
@@ -125,6 +126,9 @@ public final class MicrometerMetrics implements GatewayMetrics {
                 .register(registry);
         messagesOut = Counter.builder(MeterNames.MESSAGES_OUT)
                 .description("Server messages written to clients, live and replayed")
+                .register(registry);
+        batchesOut = Counter.builder(MeterNames.BATCHES_OUT)
+                .description("Batch frames written to clients (several messages in one frame)")
                 .register(registry);
         resumes = Counter.builder(MeterNames.RESUMES)
                 .description("Resumes that attached to a live session")
@@ -406,6 +410,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void messageOut() {
         messagesOut.increment();
+    }
+
+    @Override
+    public void batchOut() {
+        batchesOut.increment();
     }
 
     @Override

@@ -79,6 +79,7 @@ final class FrameCodec extends MessageToMessageCodec<WebSocketFrame, Object> {
     protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
         if (msg instanceof EncodedBatch batch) {
             out.add(new TextWebSocketFrame(batchFrame(batch.messages())));
+            metrics.batchOut();
             for (int i = 0; i < batch.messages().size(); i++) {
                 metrics.messageOut();
             }

@@ -67,8 +67,10 @@ class MicrometerMetricsTest {
         metrics.messageOut();
         metrics.messageOut();
         metrics.frameRejected(ErrorCode.INVALID_JSON);
+        metrics.batchOut();
         assertEquals(1, counter(MeterNames.MESSAGES_IN));
         assertEquals(2, counter(MeterNames.MESSAGES_OUT));
+        assertEquals(1, counter(MeterNames.BATCHES_OUT));
         assertEquals(1, counter(MeterNames.FRAMES_REJECTED, MeterNames.CODE, "invalid_json"));
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.session.EncodedFrame;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
@@ -16,6 +17,8 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class FrameCodecTest {
@@ -98,5 +101,38 @@ class FrameCodecTest {
         assertEquals("spaced", limited.<ClientMessage.Message>readInbound().id());
         assertInstanceOf(ClientMessage.Ping.class, limited.readInbound(), "only message data is limited");
         assertFalse(limited.finish());
+    }
+
+    @Test
+    void anEncodedBatchIsOneBatchFrameCountedAsABatchAndItsMessages() {
+        AtomicInteger messages = new AtomicInteger();
+        AtomicInteger batches = new AtomicInteger();
+        GatewayMetrics metrics = new GatewayMetrics() {
+            @Override
+            public void messageOut() {
+                messages.incrementAndGet();
+            }
+
+            @Override
+            public void batchOut() {
+                batches.incrementAndGet();
+            }
+        };
+        EmbeddedChannel counted = new EmbeddedChannel(new FrameCodec(codec, 1024, metrics));
+        List<ServerMessage> inside = List.of(new ServerMessage.Pong(), new ServerMessage.ReplayGap(1, 2));
+        counted.writeOutbound(
+                new EncodedBatch(inside.stream().map(codec::encodeToBytes).toList()));
+
+        TextWebSocketFrame frame = counted.readOutbound();
+        try {
+            assertEquals(
+                    new ServerMessage.Batch(inside),
+                    codec.decodeServer(frame.content().toString(StandardCharsets.UTF_8)));
+        } finally {
+            frame.release();
+        }
+        assertEquals(2, messages.get());
+        assertEquals(1, batches.get());
+        assertFalse(counted.finish());
     }
 }
