@@ -102,6 +102,47 @@ class UpgradeHandlerTest {
     }
 
     @Test
+    void aBatchValueLeavesABatchHandlerCutToTheOperatorsMaximumOnTheChannel() {
+        channel = channel(config);
+        channel.writeInbound(upgrade("/ws?batch=40", "alice"));
+        release(channel.readInbound());
+        assertEquals(
+                Duration.ofMillis(40).toNanos(),
+                channel.attr(BatchHandler.KEY).get().delayNanos());
+        assertFalse(channel.finish());
+
+        channel = channel(withServerKey("max_batch_delay: 100ms"));
+        channel.writeInbound(upgrade("/ws?batch=1000", "bob"));
+        release(channel.readInbound());
+        assertEquals(
+                Duration.ofMillis(100).toNanos(),
+                channel.attr(BatchHandler.KEY).get().delayNanos());
+        assertFalse(channel.finish());
+
+        channel = channel(withServerKey("max_batch_delay: 0s"));
+        channel.writeInbound(upgrade("/ws?batch=1000", "carol"));
+        release(channel.readInbound());
+        assertNull(channel.attr(BatchHandler.KEY).get(), "batching off: one message per frame");
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void aBatchValueOutOfRangeOrNotANumberIsBadRequest() throws IOException {
+        for (String target :
+                List.of("/ws?batch=0", "/ws?batch=1001", "/ws?batch=x", "/ws?batch=", "/ws?session=s&batch=-1")) {
+            channel = channel(config);
+            channel.writeInbound(upgrade(target, "alice"));
+            assertRefused(UpgradeRefusal.BAD_REQUEST);
+            assertNull(channel.attr(UpgradeTicket.KEY).get(), target);
+        }
+    }
+
+    /** The test's config with one more {@code server} key. */
+    private static GatewayConfig withServerKey(String line) {
+        return ConfigLoader.parse(CONFIG.replace("server:\n", "server:\n  " + line + "\n"), Map.of());
+    }
+
+    @Test
     void subprotocolCredentialIsAcceptedLikeTheHeader() {
         channel = channel(config);
         FullHttpRequest request = request(HttpMethod.GET, "/ws", true);
