@@ -21,9 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,23 +39,15 @@ class BatchHandlerTest {
 
     private EmbeddedChannel channel;
 
-    private EmbeddedChannel channel(int maxFrameBytes) {
-        EmbeddedChannel ch =
-                new EmbeddedChannel(new FrameCodec(CODEC), new BatchHandler(DELAY.toNanos(), maxFrameBytes));
-        ch.freezeTime();
-        return ch;
-    }
+    @RegisterExtension
+    final FrozenChannels channels = new FrozenChannels();
 
-    @AfterEach
-    void release() {
-        if (channel != null) {
-            channel.finishAndReleaseAll();
-        }
+    private EmbeddedChannel channel(int maxFrameBytes) {
+        return channels.open(new FrameCodec(CODEC), new BatchHandler(DELAY.toNanos(), maxFrameBytes));
     }
 
     private void advance(Duration by) {
-        channel.advanceTimeBy(by.toNanos(), TimeUnit.NANOSECONDS);
-        channel.runScheduledPendingTasks();
+        FrozenChannels.advance(channel, by);
     }
 
     private static ServerMessage.Event event(long seq, int padding) {

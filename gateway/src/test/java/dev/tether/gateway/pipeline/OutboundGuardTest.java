@@ -11,10 +11,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link OutboundGuard} on an {@link EmbeddedChannel} with frozen time. The embedded transport
@@ -29,23 +28,17 @@ class OutboundGuardTest {
     private final AtomicLong unsent = new AtomicLong();
     private EmbeddedChannel channel;
 
+    @RegisterExtension
+    final FrozenChannels channels = new FrozenChannels();
+
     private EmbeddedChannel channel(OutboundGuard guard) {
-        EmbeddedChannel ch = new EmbeddedChannel(guard);
-        ch.freezeTime();
+        EmbeddedChannel ch = channels.open(guard);
         ch.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
         return ch;
     }
 
-    @AfterEach
-    void release() {
-        if (channel != null) {
-            channel.finishAndReleaseAll();
-        }
-    }
-
     private void advance(Duration by) {
-        channel.advanceTimeBy(by.toNanos(), TimeUnit.NANOSECONDS);
-        channel.runScheduledPendingTasks();
+        FrozenChannels.advance(channel, by);
     }
 
     private static ByteBuf bytes(int n) {
