@@ -50,6 +50,14 @@ import java.util.regex.Pattern;
  *     {@code worker.process.core_dumps}
  * @param limitEnforcement how {@code limits.rss_hard_limit} and {@code max_processes} are enforced,
  *     {@code worker.process.limit_enforcement}: one of {@link #LIMIT_ENFORCEMENTS}
+ * @param diskSoftLimit a worker's working directory over it: notice {@code disk_warning}, once per
+ *     worker; 0 = off, {@code worker.process.disk_soft_limit}
+ * @param diskHardLimit over it: notice {@code disk_limit}, the worker killed and replaced (counts
+ *     against {@code limits.max_restarts}); 0 = off, {@code worker.process.disk_hard_limit}
+ * @param diskPollInterval how often each worker's directory is measured a step further,
+ *     {@code worker.process.disk_poll_interval}
+ * @param diskScanEntries directory entries one step visits per worker; a larger directory takes
+ *     several steps to measure, {@code worker.process.disk_scan_entries}
  */
 public record ProcessWorkerConfig(
         List<String> command,
@@ -77,7 +85,16 @@ public record ProcessWorkerConfig(
 
         Duration maxCpuTime,
         boolean coreDumps,
-        String limitEnforcement) {
+        String limitEnforcement,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long diskSoftLimit,
+
+        @JsonDeserialize(using = ConfigMapper.LongByteSizeDeserializer.class)
+        long diskHardLimit,
+
+        Duration diskPollInterval,
+        int diskScanEntries) {
 
     /** Replaced by the path of the {@code java} executable running the gateway. */
     public static final String JAVA_PLACEHOLDER = "${java}";
@@ -136,6 +153,13 @@ public record ProcessWorkerConfig(
     public static final String POLL = "poll";
     /** The values {@code worker.process.limit_enforcement} takes. */
     public static final List<String> LIMIT_ENFORCEMENTS = List.of(AUTO, CGROUP, POLL);
+
+    public static final long DEFAULT_DISK_SOFT_LIMIT = ByteSizes.GIB;
+    public static final long DEFAULT_DISK_HARD_LIMIT = 2 * ByteSizes.GIB;
+    public static final Duration DEFAULT_DISK_POLL_INTERVAL = Duration.ofSeconds(10);
+    public static final int DEFAULT_DISK_SCAN_ENTRIES = 10_000;
+    public static final int MIN_DISK_SCAN_ENTRIES = 16;
+    public static final int MAX_DISK_SCAN_ENTRIES = 1_000_000;
 
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -223,9 +247,20 @@ public record ProcessWorkerConfig(
             throw new ConfigException(
                     key + ".limit_enforcement", limitEnforcement, "one of " + String.join(", ", LIMIT_ENFORCEMENTS));
         }
+        checkDiskLimit(key + ".disk_soft_limit", diskSoftLimit);
+        checkDiskLimit(key + ".disk_hard_limit", diskHardLimit);
+        if (diskSoftLimit > 0 && diskHardLimit > 0 && diskHardLimit < diskSoftLimit) {
+            throw new ConfigException(
+                    key + ".disk_hard_limit",
+                    ByteSizes.format(diskHardLimit),
+                    "0 (off) or >= worker.process.disk_soft_limit (" + ByteSizes.format(diskSoftLimit) + ")");
+        }
+        diskPollInterval = diskPollInterval == null ? DEFAULT_DISK_POLL_INTERVAL : diskPollInterval;
+        Check.between(key + ".disk_poll_interval", diskPollInterval, Duration.ofMillis(10), Duration.ofHours(1));
+        Check.between(key + ".disk_scan_entries", diskScanEntries, MIN_DISK_SCAN_ENTRIES, MAX_DISK_SCAN_ENTRIES);
     }
 
-    /** With the default kernel-enforced limits ({@code oom_score_adj} and after). */
+    /** A worker with the default disk limits. */
     public ProcessWorkerConfig(
             List<String> command,
             List<String> envAllow,
@@ -254,7 +289,22 @@ public record ProcessWorkerConfig(
                 DEFAULT_MAX_FILE_SIZE,
                 DEFAULT_MAX_CPU_TIME,
                 false,
-                AUTO);
+                AUTO,
+                DEFAULT_DISK_SOFT_LIMIT,
+                DEFAULT_DISK_HARD_LIMIT,
+                DEFAULT_DISK_POLL_INTERVAL,
+                DEFAULT_DISK_SCAN_ENTRIES);
+    }
+
+    /** Whether either disk limit is on: only then are working directories measured. */
+    public boolean diskLimited() {
+        return diskSoftLimit > 0 || diskHardLimit > 0;
+    }
+
+    private static void checkDiskLimit(String key, long bytes) {
+        if (bytes != 0 && bytes < ByteSizes.MIB) {
+            throw new ConfigException(key, ByteSizes.format(bytes), "0 (off) or at least 1MiB");
+        }
     }
 
     /** A worker speaking Tether's own protocol. */
@@ -313,6 +363,10 @@ public record ProcessWorkerConfig(
                 DEFAULT_MAX_FILE_SIZE,
                 DEFAULT_MAX_CPU_TIME,
                 false,
-                AUTO);
+                AUTO,
+                DEFAULT_DISK_SOFT_LIMIT,
+                DEFAULT_DISK_HARD_LIMIT,
+                DEFAULT_DISK_POLL_INTERVAL,
+                DEFAULT_DISK_SCAN_ENTRIES);
     }
 }

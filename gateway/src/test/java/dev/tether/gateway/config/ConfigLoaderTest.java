@@ -600,6 +600,22 @@ class ConfigLoaderTest {
                         "worker.process.limit_enforcement",
                         "kernel",
                         "worker.process.limit_enforcement: kernel (expected: one of auto, cgroup, poll)"),
+                row(
+                        "worker.process.disk_soft_limit",
+                        "1KiB",
+                        "worker.process.disk_soft_limit: 1KiB (expected: 0 (off) or at least 1MiB)"),
+                row(
+                        "worker.process.disk_hard_limit",
+                        "512MiB",
+                        "worker.process.disk_hard_limit: 512MiB (expected: 0 (off) or >= worker.process.disk_soft_limit (1GiB))"),
+                row(
+                        "worker.process.disk_poll_interval",
+                        "5ms",
+                        "worker.process.disk_poll_interval: 5ms (expected: 10ms..1h)"),
+                row(
+                        "worker.process.disk_scan_entries",
+                        "15",
+                        "worker.process.disk_scan_entries: 15 (expected: 16..1000000)"),
                 // pool
                 row("pool.min_idle", "-1", "pool.min_idle: -1 (expected: 0..10000)"),
                 row("pool.max_workers", "0", "pool.max_workers: 0 (expected: 1..100000)"),
