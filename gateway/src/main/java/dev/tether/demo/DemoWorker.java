@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -159,6 +160,9 @@ public final class DemoWorker {
         }
         if (data.has("allocate_mb")) {
             allocate(id, data.path("allocate_mb").asInt());
+        }
+        if (data.has("write_mb")) {
+            write(id, data.path("write_mb").asInt());
         }
         for (int i = 0; i < data.path("garbage").asInt(0); i++) {
             writeLine(GARBAGE[i % GARBAGE.length]);
@@ -379,6 +383,19 @@ public final class DemoWorker {
         } catch (OutOfMemoryError e) {
             emit(object("allocated").put("id", id).put("mb", done).put("error", "out of memory"));
         }
+    }
+
+    /** Writes {@code mb} MiB (not zeros, never sparse) to a file in the working directory, flushed to it as it goes. */
+    private void write(String id, int mb) throws IOException {
+        byte[] block = new byte[1 << 20];
+        Arrays.fill(block, (byte) 'd');
+        Path file = Path.of(workDir == null ? "." : workDir, "fill-" + Math.abs(id.hashCode()));
+        try (OutputStream fill = Files.newOutputStream(file)) {
+            for (int i = 0; i < mb; i++) {
+                fill.write(block);
+            }
+        }
+        emit(object("written").put("id", id).put("mb", mb));
     }
 
     private void hugeLine(String id, long bytes) throws IOException {

@@ -69,6 +69,7 @@ public final class ConfigChanges {
         keys.put("worker.process.limit_enforcement", "control groups are looked for once, at start-up");
         keys.put("pool", "the warm pool is sized and scheduled once");
         keys.put("limits.rss_poll_interval", "the RSS sampler is scheduled once");
+        keys.put("worker.process.disk_poll_interval", "the disk measurement is scheduled once");
         keys.put("drain", "read by the shutdown path as configured at start-up");
         keys.put("heartbeat", "read when the gateway starts");
         keys.put("logging", "the log encoder is set up once");

@@ -50,7 +50,9 @@ public interface GatewayMetrics {
         /** Killed by the kernel at its control group's memory limit ({@code limits.rss_hard_limit}). */
         MEMORY_LIMIT("memory_limit"),
         /** Silent through a turn for three times {@code limits.turn_stall_timeout}: killed. */
-        STALLED("stalled");
+        STALLED("stalled"),
+        /** Its working directory over {@code worker.process.disk_hard_limit}: killed. */
+        DISK_HARD("disk_hard");
 
         private final String tag;
 
@@ -166,4 +168,16 @@ public interface GatewayMetrics {
      * @param maxBytes the largest of them (0 when none)
      */
     default void workerRss(int workers, long totalBytes, long maxBytes) {}
+
+    /** A worker's working directory passed {@code worker.process.disk_soft_limit}: notice {@code disk_warning}. */
+    default void diskWarning() {}
+
+    /**
+     * One round of disk measurement finished.
+     *
+     * @param workers working directories measured a step further
+     * @param maxBytes the largest figure a finished measurement gave of any of them
+     * @param entries directory entries visited in the round
+     */
+    default void workerDisk(int workers, long maxBytes, long entries) {}
 }

@@ -99,12 +99,18 @@ public final class MeterNames {
 
     // ---- workers ----
 
-    /** Counter, tag {@link #REASON} ({@code crash}, {@code rss_soft}, {@code rss_hard}, {@code memory_limit}, {@code stalled}): worker replacements triggered. */
+    /** Counter, tag {@link #REASON} ({@code crash}, {@code rss_soft}, {@code rss_hard}, {@code memory_limit}, {@code stalled}, {@code disk_hard}): worker replacements triggered. */
     public static final String WORKER_RESTARTS = PREFIX + "worker.restarts";
     /** Gauge (bytes): RSS of every session's worker process tree, summed, at the last sample. */
     public static final String WORKERS_RSS = PREFIX + "workers.rss";
     /** Gauge (bytes): the largest one worker process tree's RSS at the last sample. */
     public static final String WORKER_RSS_MAX = PREFIX + "worker.rss.max";
+    /** Counter: workers' directories that passed {@code worker.process.disk_soft_limit}. */
+    public static final String WORKER_DISK_WARNINGS = PREFIX + "worker.disk.warnings";
+    /** Gauge (bytes): the largest finished measurement of a worker's working directory, at the last round. */
+    public static final String WORKER_DISK_MAX = PREFIX + "worker.disk.max";
+    /** Gauge: directory entries the last disk measurement round visited, all workers together. */
+    public static final String WORKER_DISK_ENTRIES = PREFIX + "worker.disk.entries";
 
     // ---- memory ----
 

@@ -84,6 +84,9 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<String, Counter> requestsResolved = new HashMap<>();
     private final AtomicLong rssTotal = new AtomicLong();
     private final AtomicLong rssMax = new AtomicLong();
+    private final AtomicLong diskMax = new AtomicLong();
+    private final AtomicLong diskEntries = new AtomicLong();
+    private final Counter diskWarnings;
     /**
      * The suppliers bound to gauges and function counters. Micrometer holds those objects weakly,
      * and a method reference such as {@code registry::census} has no other owner: without this it
@@ -228,6 +231,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
         Gauge.builder(MeterNames.WORKER_RSS_MAX, rssMax, AtomicLong::get)
                 .baseUnit(BaseUnits.BYTES)
                 .description("The largest worker process tree RSS at the last sample")
+                .register(registry);
+        diskWarnings = Counter.builder(MeterNames.WORKER_DISK_WARNINGS)
+                .description("Workers' directories over worker.process.disk_soft_limit")
+                .register(registry);
+        Gauge.builder(MeterNames.WORKER_DISK_MAX, diskMax, AtomicLong::get)
+                .baseUnit(BaseUnits.BYTES)
+                .description("The largest finished measurement of a worker's working directory")
+                .register(registry);
+        Gauge.builder(MeterNames.WORKER_DISK_ENTRIES, diskEntries, AtomicLong::get)
+                .description("Directory entries the last disk measurement round visited")
                 .register(registry);
     }
 
@@ -514,5 +527,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void workerRss(int workers, long totalBytes, long maxBytes) {
         rssTotal.set(totalBytes);
         rssMax.set(maxBytes);
+    }
+
+    @Override
+    public void diskWarning() {
+        diskWarnings.increment();
+    }
+
+    @Override
+    public void workerDisk(int workers, long maxBytes, long entries) {
+        diskMax.set(maxBytes);
+        diskEntries.set(entries);
     }
 }

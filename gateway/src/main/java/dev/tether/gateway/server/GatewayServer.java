@@ -29,6 +29,7 @@ import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.WorkerSource;
 import dev.tether.gateway.worker.pool.WorkerPool;
 import dev.tether.gateway.worker.process.ControlGroups;
+import dev.tether.gateway.worker.process.DiskMonitor;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.gateway.worker.process.ProcessWorkerLauncher;
 import dev.tether.gateway.worker.process.RssMonitor;
@@ -120,6 +121,7 @@ public final class GatewayServer implements AutoCloseable {
     private final ScheduledExecutorService storeTimers;
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
+    private final DiskMonitor diskMonitor;
     private final GatewayInitializer initializer;
     /** The meters served at {@code /metrics}. */
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -251,6 +253,8 @@ public final class GatewayServer implements AutoCloseable {
                 config.limits().rssPollInterval(),
                 () -> ProcessTree.Snapshot.take()::rssBytes,
                 metrics::workerRss);
+        this.diskMonitor =
+                new DiskMonitor(registry::all, () -> current.get().worker().process(), metrics::workerDisk);
         this.initializer = new GatewayInitializer(
                 config, codec, keys, registry, routes(codec, meters, clock), Ticker.systemTicker(), tls);
         metrics.bindConnections(initializer.gate());
@@ -285,6 +289,7 @@ public final class GatewayServer implements AutoCloseable {
                 throw new IllegalStateException(message);
             }
             rssMonitor.start();
+            diskMonitor.start(config.worker().process().diskPollInterval());
         }
         if (keyChecks != null) {
             keys.start(keyChecks, config.auth().keyReloadInterval());
@@ -641,6 +646,7 @@ public final class GatewayServer implements AutoCloseable {
             admin.close();
         }
         rssMonitor.close();
+        diskMonitor.close();
         keys.close();
         if (keyChecks != null) {
             keyChecks.shutdownNow();

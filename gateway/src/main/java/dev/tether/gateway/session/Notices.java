@@ -79,6 +79,22 @@ final class Notices {
                 JSON.objectNode().put("rss_bytes", rssBytes).put("limit_bytes", limitBytes));
     }
 
+    /** The worker's directory holds at least {@code bytes}, over {@code worker.process.disk_soft_limit}. */
+    static Notice diskWarning(long bytes, long limitBytes) {
+        return new Notice(
+                "disk_warning",
+                "the worker's working directory uses more disk than the soft limit",
+                JSON.objectNode().put("disk_bytes", bytes).put("limit_bytes", limitBytes));
+    }
+
+    /** Over {@code worker.process.disk_hard_limit}: the worker is killed and replaced. */
+    static Notice diskLimit(long bytes, long limitBytes, String turnId) {
+        return new Notice(
+                "disk_limit",
+                "the worker's working directory used more disk than the hard limit: the worker was stopped",
+                withTurnId(JSON.objectNode().put("disk_bytes", bytes).put("limit_bytes", limitBytes), turnId));
+    }
+
     /** The running turn's worker said nothing for {@code timeout} ({@code limits.turn_stall_timeout}). */
     static Notice turnStalled(String turnId, Duration timeout) {
         return new Notice(

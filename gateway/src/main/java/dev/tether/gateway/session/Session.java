@@ -13,6 +13,7 @@ import dev.tether.gateway.metrics.MeterNames;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.gateway.worker.WorkerExit;
+import dev.tether.gateway.worker.process.DiskMonitor;
 import dev.tether.gateway.worker.process.RssMonitor;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
@@ -77,7 +78,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * the state machine. The session closes them when it ends (as its owner) and when it leaves this
  * node (1001, so they reconnect where it went). Their methods are grouped under "viewers" below.
  */
-public final class Session implements RssMonitor.Holder {
+public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
 
     private static final Logger log = LoggerFactory.getLogger(Session.class);
 
@@ -327,6 +328,12 @@ public final class Session implements RssMonitor.Holder {
     @Override
     public void reportRss(Worker sampled, long rssBytes) {
         executor.execute(() -> onRss(sampled, rssBytes));
+    }
+
+    /** {@code measured}'s working directory passed a disk limit (from the disk monitor). */
+    @Override
+    public void reportDisk(Worker measured, DiskMonitor.Verdict verdict, long bytes, long limitBytes) {
+        executor.execute(() -> onDisk(measured, verdict, bytes, limitBytes));
     }
 
     /** Ends the session: {@code status ended}, close 4011 to the attached connection, worker stopped, tombstone left. */
@@ -660,6 +667,27 @@ public final class Session implements RssMonitor.Holder {
                 if (turn == null && state == SessionState.IDLE) {
                     softRestart();
                 }
+            }
+        }
+    }
+
+    /** The soft disk limit tells the client; the hard one replaces the worker now, as the RSS hard limit does. */
+    private void onDisk(Worker measured, DiskMonitor.Verdict verdict, long bytes, long limitBytes) {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED || measured != workers.current()) {
+            return;
+        }
+        switch (verdict) {
+            case OVER_SOFT -> {
+                context.metrics().diskWarning();
+                notice(Notices.diskWarning(bytes, limitBytes));
+            }
+            case OVER_HARD -> {
+                notice(Notices.diskLimit(bytes, limitBytes, turnId()));
+                warn().log("worker {} over disk_hard_limit ({} bytes): killed", measured.describe(), bytes);
+                workers.killCurrent();
+                context.metrics().workerRestarted(GatewayMetrics.RestartCause.DISK_HARD);
+                restartLost("disk_limit");
             }
         }
     }
