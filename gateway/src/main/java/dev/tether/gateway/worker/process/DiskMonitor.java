@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +37,7 @@ public final class DiskMonitor implements AutoCloseable {
     private final Supplier<? extends Iterable<? extends Holder>> holders;
     private final Supplier<ProcessWorkerConfig> config;
     private final Totals totals;
+    private final Function<Worker, Path> directories;
     private final Map<Worker, Tracked> tracked = new IdentityHashMap<>();
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread t = new Thread(runnable, "tether-disk");
@@ -94,9 +96,19 @@ public final class DiskMonitor implements AutoCloseable {
             Supplier<? extends Iterable<? extends Holder>> holders,
             Supplier<ProcessWorkerConfig> config,
             Totals totals) {
+        this(holders, config, totals, worker -> worker instanceof ProcessWorker p ? p.workDir() : null);
+    }
+
+    /** @param directories a worker's working directory, or null for one that has none (in-process) */
+    DiskMonitor(
+            Supplier<? extends Iterable<? extends Holder>> holders,
+            Supplier<ProcessWorkerConfig> config,
+            Totals totals,
+            Function<Worker, Path> directories) {
         this.holders = requireNonNull(holders, "holders");
         this.config = requireNonNull(config, "config");
         this.totals = requireNonNull(totals, "totals");
+        this.directories = requireNonNull(directories, "directories");
     }
 
     /** Schedules a round every {@code interval} on the monitor's thread. */
@@ -117,11 +129,12 @@ public final class DiskMonitor implements AutoCloseable {
         long entries = 0;
         long max = 0;
         for (Holder holder : holders.get()) {
-            if (!(holder.currentWorker() instanceof ProcessWorker worker)) {
+            Worker worker = holder.currentWorker();
+            Path dir = worker == null ? null : directories.apply(worker);
+            if (dir == null) {
                 continue;
             }
-            Tracked t = tracked.computeIfAbsent(
-                    worker, w -> new Tracked(new DiskWalk(worker.workDir(), blockSize(worker.workDir()))));
+            Tracked t = tracked.computeIfAbsent(worker, w -> new Tracked(new DiskWalk(dir, blockSize(dir))));
             t.seen = true;
             if (t.limited) {
                 continue;
