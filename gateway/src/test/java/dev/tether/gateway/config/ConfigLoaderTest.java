@@ -151,6 +151,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void diskLimitsAreOnByDefaultAndZeroTurnsEachOff() {
+        ProcessWorkerConfig defaults = ConfigLoader.parse("", NO_ENV).worker().process();
+        assertEquals(ProcessWorkerConfig.DEFAULT_DISK_SOFT_LIMIT, defaults.diskSoftLimit());
+        assertEquals(ProcessWorkerConfig.DEFAULT_DISK_HARD_LIMIT, defaults.diskHardLimit());
+        assertTrue(defaults.diskLimited());
+        ProcessWorkerConfig hardOnly = ConfigLoader.parse(
+                        "worker:\n  process:\n    disk_soft_limit: 0\n    disk_hard_limit: 100MiB\n", NO_ENV)
+                .worker()
+                .process();
+        assertEquals(0, hardOnly.diskSoftLimit());
+        assertTrue(hardOnly.diskLimited());
+        ProcessWorkerConfig off = ConfigLoader.parse(
+                        "worker:\n  process:\n    disk_soft_limit: 0\n    disk_hard_limit: 0\n", NO_ENV)
+                .worker()
+                .process();
+        assertFalse(off.diskLimited());
+    }
+
+    @Test
     void workerEnvironmentMappingReplacesTheDefaultWhole() {
         GatewayConfig config = ConfigLoader.parse("worker:\n  process:\n    env:\n      FOO: bar\n", NO_ENV);
         assertEquals(Map.of("FOO", "bar"), config.worker().process().env());

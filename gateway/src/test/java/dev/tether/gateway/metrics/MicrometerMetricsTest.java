@@ -119,6 +119,18 @@ class MicrometerMetricsTest {
     }
 
     @Test
+    void diskWarningsKillsAndTheLastRound() {
+        metrics.diskWarning();
+        metrics.workerRestarted(RestartCause.DISK_HARD);
+        metrics.workerDisk(3, 500, 3000);
+        metrics.workerDisk(1, 100, 40);
+        assertEquals(1, counter(MeterNames.WORKER_DISK_WARNINGS));
+        assertEquals(1, counter(MeterNames.WORKER_RESTARTS, MeterNames.REASON, "disk_hard"));
+        assertEquals(100, gauge(MeterNames.WORKER_DISK_MAX));
+        assertEquals(40, gauge(MeterNames.WORKER_DISK_ENTRIES));
+    }
+
+    @Test
     void sessionGaugesSampleTheCensusAtReadTime() {
         AtomicReference<SessionCensus> census = new AtomicReference<>(SessionCensus.empty());
         metrics.bindSessions(census::get);
