@@ -15,6 +15,8 @@ public enum CloseCode {
     /** RFC 6455: a text frame that is not valid UTF-8. */
     INVALID_PAYLOAD(1007, "invalid utf-8 in text frame", false),
     FRAME_TOO_LARGE(1009, "frame too large", false),
+    /** Try again later: a {@code wait=1} connection waited longer than {@code sessions.admission.max_wait}. */
+    TRY_AGAIN_LATER(1013, "try again later", true),
     /** A newer connection took the session. Reconnecting would steal it back: do not. */
     SESSION_REPLACED(4001, "session replaced by a newer connection", false),
     SESSION_NOT_FOUND(4004, "session not found or expired", false),

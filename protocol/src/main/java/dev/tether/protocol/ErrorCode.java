@@ -35,6 +35,8 @@ public enum ErrorCode {
     AUTH_REFRESH_FAILED("auth_refresh_failed", false),
     /** The gateway is draining and takes no new messages. */
     SHUTTING_DOWN("shutting_down", true),
+    /** A {@code wait=1} connection waited longer than {@code sessions.admission.max_wait}; close 1013 follows. */
+    ADMISSION_TIMEOUT("admission_timeout", true),
     /** A {@code message} payload is larger than the configured maximum. */
     MESSAGE_TOO_LARGE("message_too_large", false),
     /**

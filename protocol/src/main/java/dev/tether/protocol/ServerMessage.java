@@ -31,6 +31,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ServerMessage.ShuttingDown.class, name = "shutting_down"),
     @JsonSubTypes.Type(value = ServerMessage.Pong.class, name = "pong"),
     @JsonSubTypes.Type(value = ServerMessage.Batch.class, name = "batch"),
+    @JsonSubTypes.Type(value = ServerMessage.Queued.class, name = "queued"),
 })
 public sealed interface ServerMessage {
 
@@ -208,4 +209,12 @@ public sealed interface ServerMessage {
             return frame instanceof Batch batch ? batch.messages() : List.of(requireNonNull(frame, "frame"));
         }
     }
+
+    /**
+     * A {@code wait=1} connection waits for capacity (contract 8.1): {@code position} 1 is next;
+     * {@code estimatedWait} in seconds, or null when unknown (written as JSON null).
+     */
+    record Queued(
+            int position,
+            @JsonInclude(JsonInclude.Include.ALWAYS) Long estimatedWait) implements ServerMessage {}
 }

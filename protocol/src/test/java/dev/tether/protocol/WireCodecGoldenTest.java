@@ -136,6 +136,8 @@ class WireCodecGoldenTest {
                         new ServerMessage.Event(7, workerEvent()),
                         new ServerMessage.Status(8, SessionState.IDLE, null),
                         new ServerMessage.Accepted("m-2", false, 0))));
+        goldens.put("queued.json", new ServerMessage.Queued(3, 42L));
+        goldens.put("queued-unknown-wait.json", new ServerMessage.Queued(1, null));
         return goldens;
     }
 

@@ -35,6 +35,8 @@ import java.util.List;
  *     session over, before it is interrupted, {@code sessions.handoff_timeout}, 0..1h; default 30s
  * @param maxViewersPerSession read-only viewer connections one session holds at once (contract 7.4),
  *     {@code sessions.max_viewers_per_session}, 0..10000 where 0 means no viewers; default 8
+ * @param admission the line of {@code wait=1} connections waiting for capacity (contract 8.1),
+ *     {@code sessions.admission}
  */
 public record SessionConfig(
         Duration reconnectWindow,
@@ -53,7 +55,8 @@ public record SessionConfig(
         String store,
         RedisConfig redis,
         Duration handoffTimeout,
-        int maxViewersPerSession) {
+        int maxViewersPerSession,
+        AdmissionConfig admission) {
 
     public static final String STORE_MEMORY = "memory";
     public static final String STORE_REDIS = "redis";
@@ -87,7 +90,8 @@ public record SessionConfig(
                 STORE_MEMORY,
                 RedisConfig.defaults(),
                 DEFAULT_HANDOFF_TIMEOUT,
-                DEFAULT_MAX_VIEWERS_PER_SESSION);
+                DEFAULT_MAX_VIEWERS_PER_SESSION,
+                AdmissionConfig.defaults());
     }
 
     public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofMinutes(5);
@@ -122,6 +126,7 @@ public record SessionConfig(
         Check.notNull("sessions.redis", redis, "a mapping");
         Check.between("sessions.handoff_timeout", handoffTimeout, Duration.ZERO, MAX_HANDOFF_TIMEOUT);
         Check.between("sessions.max_viewers_per_session", maxViewersPerSession, 0, MAX_VIEWERS_PER_SESSION);
+        Check.notNull("sessions.admission", admission, "a mapping");
     }
 
     /** Whether sessions are kept in the store the nodes share ({@code store: redis}). */
@@ -145,6 +150,7 @@ public record SessionConfig(
                 STORE_MEMORY,
                 RedisConfig.defaults(),
                 DEFAULT_HANDOFF_TIMEOUT,
-                DEFAULT_MAX_VIEWERS_PER_SESSION);
+                DEFAULT_MAX_VIEWERS_PER_SESSION,
+                AdmissionConfig.defaults());
     }
 }

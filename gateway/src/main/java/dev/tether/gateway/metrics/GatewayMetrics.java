@@ -68,6 +68,15 @@ public interface GatewayMetrics {
     /** A WebSocket handshake completed. */
     default void connectionOpened() {}
 
+    /** A {@code wait=1} connection joined the admission line ({@code +1}) or left it ({@code -1}). */
+    default void admissionWaiting(int delta) {}
+
+    /** A waiting connection was admitted after waiting {@code waited}. */
+    default void admissionWaited(Duration waited) {}
+
+    /** A waiting connection waited longer than {@code sessions.admission.max_wait}. */
+    default void admissionTimedOut() {}
+
     /** A WebSocket handshake completed with permessage-deflate negotiated (after {@link #connectionOpened()}). */
     default void connectionCompressed() {}
 

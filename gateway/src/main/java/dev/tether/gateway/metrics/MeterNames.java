@@ -22,6 +22,10 @@ public final class MeterNames {
     public static final String CONNECTIONS_COMPRESSED = PREFIX + "connections.compressed";
     /** Gauge: WebSocket connections open now. */
     public static final String CONNECTIONS_ACTIVE = PREFIX + "connections.active";
+
+    public static final String ADMISSION_WAITING = PREFIX + "admission.waiting";
+    public static final String ADMISSION_WAIT = PREFIX + "admission.wait";
+    public static final String ADMISSION_TIMEOUTS = PREFIX + "admission.timeouts";
     /** Counter, tag {@link #REASON} (the refusal's code, e.g. {@code unauthorized}): upgrades answered with an HTTP refusal. */
     public static final String UPGRADES_REFUSED = PREFIX + "upgrades.refused";
     /** Counter: connections closed by the accept-time limits, by {@code reason} (address_limit, pending_evicted, fd_exhausted). */

@@ -63,6 +63,9 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Counter connectionsOpened;
     private final Counter connectionsCompressed;
     private final AtomicInteger connectionsActive = new AtomicInteger();
+    private final AtomicInteger admissionWaiting = new AtomicInteger();
+    private final Timer admissionWait;
+    private final Counter admissionTimeouts;
     private final AtomicInteger viewersConnected = new AtomicInteger();
     private final Map<String, Counter> viewersCut = new HashMap<>();
     private final Map<UpgradeRefusal, Counter> refused = new EnumMap<>(UpgradeRefusal.class);
@@ -104,6 +107,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
                 .register(registry);
         Gauge.builder(MeterNames.CONNECTIONS_ACTIVE, connectionsActive, AtomicInteger::get)
                 .description("WebSocket connections open now")
+                .register(registry);
+        Gauge.builder(MeterNames.ADMISSION_WAITING, admissionWaiting, AtomicInteger::get)
+                .description("wait=1 connections waiting for capacity now")
+                .register(registry);
+        admissionWait = Timer.builder(MeterNames.ADMISSION_WAIT)
+                .description("How long admitted wait=1 connections waited for capacity")
+                .publishPercentileHistogram()
+                .register(registry);
+        admissionTimeouts = Counter.builder(MeterNames.ADMISSION_TIMEOUTS)
+                .description("wait=1 connections that waited longer than sessions.admission.max_wait")
                 .register(registry);
         for (UpgradeRefusal refusal : UpgradeRefusal.values()) {
             refused.put(
@@ -368,6 +381,21 @@ public final class MicrometerMetrics implements GatewayMetrics {
     public void connectionOpened() {
         connectionsOpened.increment();
         connectionsActive.incrementAndGet();
+    }
+
+    @Override
+    public void admissionWaiting(int delta) {
+        admissionWaiting.addAndGet(delta);
+    }
+
+    @Override
+    public void admissionWaited(Duration waited) {
+        admissionWait.record(waited);
+    }
+
+    @Override
+    public void admissionTimedOut() {
+        admissionTimeouts.increment();
     }
 
     @Override

@@ -43,6 +43,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final ViewerLookup viewers;
     private Connection connection;
     private Session session;
+    /** While this connection waits in the admission line ({@code wait=1}); null otherwise. */
+    private WaitingConnection waiting;
 
     /** Installs the heartbeat stages ({@link HeartbeatHandler}) when the handshake completes. */
     SessionHandler(SessionRegistry registry, HeartbeatConfig heartbeat) {
@@ -89,6 +91,14 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                     create.worker(),
                     create.sessionId() == null ? Journal.NONE : create.journal());
             session.attach(connection, 0, false);
+            return;
+        }
+        if (ticket instanceof UpgradeTicket.Wait) {
+            waiting = new WaitingConnection(registry, ctx.channel(), connection, admitted -> {
+                waiting = null;
+                session = admitted;
+            });
+            registry.admission().join(waiting);
             return;
         }
         if (ticket instanceof UpgradeTicket.View view) {
@@ -217,10 +227,15 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (session != null) {
             session.detach(connection);
+        } else if (waiting != null) {
+            registry.admission().leave(waiting);
         } else {
             UpgradeTicket unused = ctx.channel().attr(UpgradeTicket.KEY).getAndSet(null);
             if (unused instanceof UpgradeTicket.Resume resume && resume.adoptWith() != null) {
                 giveBack(resume);
+            }
+            if (unused instanceof UpgradeTicket.Wait wait) {
+                registry.admission().cancel(wait.token().subject());
             }
             if (unused instanceof UpgradeTicket.View view && view.slot() != null) {
                 view.slot().release();

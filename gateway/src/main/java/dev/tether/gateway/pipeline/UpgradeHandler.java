@@ -343,8 +343,31 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             CompletionStage<Worker> worker = admitted(ctx, token, registry.admitMove(token.subject()));
             return worker == null ? null : new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"), worker);
         }
-        CompletionStage<Worker> worker = admitted(ctx, token, registry.admit(token.subject()));
+        // wait=1 (contract 8.1) only for a new session on the in-memory store: see docs/protocol.md.
+        boolean mayWait = "1".equals(first(uri, "wait")) && !registry.store().shared();
+        SessionRegistry.Admission admission = registry.admit(token.subject());
+        if (mayWait && admission == SessionRegistry.Admission.AT_CAPACITY) {
+            return waitTicket(ctx, token);
+        }
+        if (mayWait && admission == SessionRegistry.Admission.ADMITTED) {
+            try {
+                return new UpgradeTicket.Create(token, registry.workers().acquire());
+            } catch (WorkerUnavailableException e) {
+                registry.release(token.subject());
+                return waitTicket(ctx, token);
+            }
+        }
+        CompletionStage<Worker> worker = admitted(ctx, token, admission);
         return worker == null ? null : new UpgradeTicket.Create(token, worker);
+    }
+
+    /** A place in the admission line, or null after the 503 of a full line. */
+    private UpgradeTicket waitTicket(ChannelHandlerContext ctx, VerifiedToken token) {
+        if (!registry.admission().reserve(token.subject())) {
+            refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at capacity and its waiting line is full");
+            return null;
+        }
+        return new UpgradeTicket.Wait(token);
     }
 
     /**

@@ -39,6 +39,16 @@ sealed interface UpgradeTicket {
     }
 
     /**
+     * A new session that waits for capacity ({@code wait=1}, contract 8.1): a place in the
+     * admission line was reserved, to be joined when the handshake completes or given back.
+     */
+    record Wait(VerifiedToken token) implements UpgradeTicket {
+        public Wait {
+            requireNonNull(token, "token");
+        }
+    }
+
+    /**
      * A resume of {@code sessionId}; {@code lastSeq} is the raw query value, checked later. With the
      * shared store, a resume of a session this node does not have comes with a slot reserved and a
      * worker acquired ({@code adoptWith}), for taking the session over; otherwise that is null.

@@ -665,6 +665,7 @@ public final class GatewayServer implements AutoCloseable {
                 : registry.endAll(
                         EndReason.SHUTDOWN, registry.draining() ? CloseCode.GOING_AWAY : CloseCode.SESSION_ENDED);
         workers.close();
+        registry.admission().close(); // waiting connections close with the event loops below
         ledger.close();
         stoppingWorkers = true;
         awaitWorkers(sessionsGone);

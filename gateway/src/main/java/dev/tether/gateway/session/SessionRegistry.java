@@ -98,6 +98,9 @@ public final class SessionRegistry {
     private final HashMap<String, CompletableFuture<TakeOver>> takingOver = new HashMap<>();
     /** Where sessions live beyond this node; {@link SessionStore#MEMORY} unless set at construction. */
     private SessionStore store = SessionStore.MEMORY;
+    /** The line of {@code wait=1} connections waiting for a slot (contract 8.1). */
+    private final AdmissionQueue admission =
+            new AdmissionQueue(this, () -> context.config().admission());
     /** Once set, never cleared: the gateway is draining ({@link #drain}). */
     private volatile boolean draining;
     /** The {@code retry_after} of the drain, in seconds; written before {@link #draining}. */
@@ -249,16 +252,32 @@ public final class SessionRegistry {
             return Admission.AT_CAPACITY;
         }
         if (perUser.merge(subject, 1, Integer::sum) > perUserLimit) {
-            release(subject);
+            releaseQuietly(subject);
             return Admission.USER_LIMIT;
         }
         return Admission.ADMITTED;
     }
 
-    /** Gives back a slot reserved with {@link #admit} that did not become a session. */
+    /** Gives back a slot reserved with {@link #admit} that did not become a session; the line of waiters may move. */
     public void release(String subject) {
+        releaseQuietly(subject);
+        admission.slotFreed();
+    }
+
+    /** Like {@link #admit}, for the admission line itself. */
+    Admission admitQuietly(String subject) {
+        return admit(subject);
+    }
+
+    /** Gives back a slot without waking the admission line (the line gives back what it could not use). */
+    void releaseQuietly(String subject) {
         perUser.computeIfPresent(subject, (s, n) -> n <= 1 ? null : n - 1);
         total.decrementAndGet();
+    }
+
+    /** The line of {@code wait=1} connections waiting for capacity (contract 8.1). */
+    public AdmissionQueue admission() {
+        return admission;
     }
 
     /**
@@ -538,6 +557,7 @@ public final class SessionRegistry {
     public CompletableFuture<Void> drain(long retryAfterSeconds) {
         drainRetryAfter = retryAfterSeconds;
         draining = true;
+        admission.drain(retryAfterSeconds);
         List<Session> all = new ArrayList<>(sessions.values());
         CompletableFuture<?>[] settled = new CompletableFuture<?>[all.size()];
         for (int i = 0; i < all.size(); i++) {

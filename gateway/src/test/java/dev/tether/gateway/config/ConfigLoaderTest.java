@@ -268,7 +268,7 @@ class ConfigLoaderTest {
                 "sessions.replay_max_mesages: unknown key (expected one of: reconnect_window, tombstone_ttl,"
                         + " tombstone_max_entries, replay_max_messages, replay_max_bytes, max_queued_messages,"
                         + " max_tracked_message_ids, max_sessions, max_sessions_per_user, retry_after, store, redis,"
-                        + " handoff_timeout, max_viewers_per_session)",
+                        + " handoff_timeout, max_viewers_per_session, admission)",
                 e.getMessage());
     }
 
@@ -555,6 +555,13 @@ class ConfigLoaderTest {
                         "sessions.max_viewers_per_session",
                         "10001",
                         "sessions.max_viewers_per_session: 10001 (expected: 0..10000)"),
+                row("sessions.admission.max_waiting", "-1", "sessions.admission.max_waiting: -1 (expected: 0..100000)"),
+                row(
+                        "sessions.admission.max_waiting_per_user",
+                        "100001",
+                        "sessions.admission.max_waiting_per_user: 100001 (expected: 0..100000)"),
+                row("sessions.admission.max_wait", "999ms", "sessions.admission.max_wait: 999ms (expected: 1s..1h)"),
+                row("sessions.admission.max_wait", "2h", "sessions.admission.max_wait: 2h (expected: 1s..1h)"),
                 // worker
                 row("worker.kind", "python", "worker.kind: python (expected: one of [echo, process])"),
                 row("worker.echo.deltas", "0", "worker.echo.deltas: 0 (expected: 1..1000)"),

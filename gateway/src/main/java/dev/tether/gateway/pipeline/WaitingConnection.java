@@ -1,0 +1,86 @@
+package dev.tether.gateway.pipeline;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.gateway.session.AdmissionQueue;
+import dev.tether.gateway.session.Connection;
+import dev.tether.gateway.session.Session;
+import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.worker.Worker;
+import dev.tether.protocol.CloseCode;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code wait=1} connection in the admission line (contract 8.1): it holds no session and no
+ * worker, only its channel, its token and this object, until the line admits it and it becomes a
+ * new session like any other. Every method runs on the channel's event loop.
+ */
+final class WaitingConnection implements AdmissionQueue.Waiter {
+
+    private static final Logger log = LoggerFactory.getLogger(WaitingConnection.class);
+
+    private final SessionRegistry registry;
+    private final Channel channel;
+    private final Connection connection;
+    private final Consumer<Session> started;
+
+    /** @param started told the session once admitted, on the channel's loop */
+    WaitingConnection(SessionRegistry registry, Channel channel, Connection connection, Consumer<Session> started) {
+        this.registry = requireNonNull(registry, "registry");
+        this.channel = requireNonNull(channel, "channel");
+        this.connection = requireNonNull(connection, "connection");
+        this.started = requireNonNull(started, "started");
+    }
+
+    @Override
+    public String subject() {
+        return connection.token().subject();
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public void queued(int position, Long estimatedWait) {
+        if (channel.isActive()) {
+            connection.send(new ServerMessage.Queued(position, estimatedWait));
+        }
+    }
+
+    @Override
+    public void admitted(CompletionStage<Worker> worker) {
+        if (!channel.isActive()) {
+            registry.release(subject());
+            worker.thenAccept(Worker::stop);
+            return;
+        }
+        log.atDebug().addKeyValue("subject", subject()).log("admitted from the waiting line");
+        Session session = registry.create(subject(), channel.eventLoop(), worker);
+        started.accept(session);
+        session.attach(connection, 0, false);
+    }
+
+    @Override
+    public void timedOut() {
+        SessionRefusals.refuse(
+                connection,
+                ErrorCode.ADMISSION_TIMEOUT,
+                "no capacity within sessions.admission.max_wait: try again later",
+                CloseCode.TRY_AGAIN_LATER);
+    }
+
+    @Override
+    public void drained(long retryAfterSeconds) {
+        connection.send(new ServerMessage.ShuttingDown(retryAfterSeconds));
+        connection.close(CloseCode.GOING_AWAY);
+    }
+}
