@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CloseCodeTest {
 
     /** Contract section 4. */
-    private static final List<Integer> CONTRACT = List.of(1000, 1001, 1009, 4001, 4004, 4008, 4009, 4010, 4011);
+    private static final List<Integer> CONTRACT = List.of(1000, 1001, 1009, 1013, 4001, 4004, 4008, 4009, 4010, 4011);
 
     /** Every code and whether a client should reconnect and resume, as docs/protocol.md says. */
     private static final Map<Integer, Boolean> RECONNECT = new LinkedHashMap<>();
@@ -30,6 +30,7 @@ class CloseCodeTest {
         RECONNECT.put(1002, false);
         RECONNECT.put(1007, false);
         RECONNECT.put(1009, false);
+        RECONNECT.put(1013, true);
         RECONNECT.put(4001, false);
         RECONNECT.put(4004, false);
         RECONNECT.put(4008, false);
@@ -76,10 +77,11 @@ class CloseCodeTest {
     @ParameterizedTest
     @EnumSource(CloseCode.class)
     void codeIsSendableInACloseFrame(CloseCode closeCode) {
-        // RFC 6455 7.4: 1000-2999 are defined by the RFC (1005/1006/1015 never sent), 4000-4999 private.
+        // RFC 6455 7.4: 1000-2999 are defined by the RFC (1005/1006/1015 never sent) or registered
+        // with IANA (1012-1014, e.g. 1013 try again later), 4000-4999 private.
         int code = closeCode.code();
         assertTrue(
-                (code >= 1000 && code <= 1011 && code != 1004 && code != 1005 && code != 1006)
+                (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006)
                         || (code >= 4000 && code <= 4999),
                 String.valueOf(code));
     }

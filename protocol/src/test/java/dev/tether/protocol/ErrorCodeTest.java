@@ -49,6 +49,7 @@ class ErrorCodeTest {
         RETRYABLE.put("token_expired", true);
         RETRYABLE.put("auth_refresh_failed", false);
         RETRYABLE.put("shutting_down", true);
+        RETRYABLE.put("admission_timeout", true);
         RETRYABLE.put("message_too_large", false);
         RETRYABLE.put("session_incompatible", false);
         RETRYABLE.put("read_only", false);
