@@ -1007,3 +1007,40 @@ test('a batch frame ignores what is not a message, and a batch inside a batch', 
   ws.receive({ type: 'batch' });
   assert.deepEqual(seqs, [1]);
 });
+
+// --- waiting for capacity (protocol section 8.1) -----------------------------------------------
+
+test('wait: a new session asks wait=1, reports queued positions, then is ready; a resume does not wait', async () => {
+  const c = client({ wait: true });
+  const seen = record(c, 'queued', 'ready');
+  c.connect();
+  await flush();
+  const ws = FakeWebSocket.last;
+  assert.equal(ws.url, 'ws://gw.test/ws?wait=1');
+  ws.open();
+  ws.receive({ type: 'queued', position: 2, estimated_wait: null });
+  ws.receive({ type: 'queued', position: 1, estimated_wait: 7 });
+  ws.ready({ sessionId: 'S1' });
+  assert.deepEqual(seen.slice(0, 2), [
+    ['queued', { position: 2, estimatedWait: null }],
+    ['queued', { position: 1, estimatedWait: 7 }],
+  ]);
+  assert.equal(seen[2][0], 'ready');
+  ws.serverClose(1006);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=S1&last_seq=0');
+});
+
+test('wait: close 1013 after admission_timeout is not terminal: the client tries again later', async () => {
+  const c = client({ wait: true });
+  const seen = record(c, 'error', 'terminal');
+  c.connect();
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.receive({ type: 'error', code: 'admission_timeout', message: 'later' });
+  ws.serverClose(1013);
+  assert.equal(seen.filter(([n]) => n === 'terminal').length, 0);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?wait=1');
+});

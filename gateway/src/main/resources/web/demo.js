@@ -221,7 +221,7 @@ function renderRequests() {
 // --- the client ----------------------------------------------------------------------------------
 
 const client = new TetherClient({
-  url: wsUrl(), getToken, ...(viewing ? { view: viewing, node: params.get('node') ?? undefined } : {}),
+  url: wsUrl(), getToken, ...(viewing ? { view: viewing, node: params.get('node') ?? undefined } : { wait: true }),
 });
 if (viewing) {
   // Read only: nothing on this page can write to the session.
@@ -255,6 +255,7 @@ function viewerLink(sessionId) {
 }
 
 client.addEventListener('ready', (e) => {
+  $('queue-fact').hidden = true; // out of the line, if it waited in one
   const { sessionId, resumed, lastSeq, state, role } = e.detail;
   $('session-id').textContent = sessionId;
   $('role').textContent = role;
@@ -401,6 +402,15 @@ client.addEventListener('refreshing', () => {
 
 client.addEventListener('refreshed', (e) => {
   $('conn-state').title = 'token valid until ' + new Date(e.detail.expiresAt * 1000).toLocaleTimeString();
+});
+
+client.addEventListener('queued', (e) => {
+  // The gateway is full: this page waits in line (wait=1) until a session frees up.
+  const { position, estimatedWait } = e.detail;
+  demo.queued = e.detail;
+  $('queue-fact').hidden = false;
+  $('queue-position').textContent = String(position)
+    + (estimatedWait === null ? '' : ` (about ${estimatedWait} s)`);
 });
 
 client.addEventListener('shutting_down', (e) => {

@@ -120,6 +120,8 @@ export class TetherClient extends EventTarget {
    * @param {string} [options.view] a session id to watch read-only (role viewer): the client resumes
    *     that session as a viewer, gets its history, never sends messages, interrupts, acks or `end`,
    *     and keeps nothing in storage unless options.storage is given
+   * @param {boolean} [options.wait] a new session waits in the gateway's line when it is at capacity
+   *     (`wait=1`, protocol section 8.1) instead of being refused; 'queued' events tell the position
    * @param {string} [options.node] with `view`: the gateway node serving that session (for a proxy's
    *     routing, `&node=`); learnt again from session_ready and from session_busy answers
    * @param {number} [options.batch] ask for batched delivery (`?batch=<ms>`, protocol section 8.4): an
@@ -145,6 +147,7 @@ export class TetherClient extends EventTarget {
     this._url = options.url;
     this._getToken = options.getToken;
     this._viewer = typeof options.view === 'string' && options.view !== '';
+    this._wait = options.wait === true;
     this._role = null; // session_ready.role on the current session
     this._storage = options.storage === undefined ? (this._viewer ? null : defaultStorage()) : options.storage;
     this._storageKey = options.storageKey ?? 'tether.session';
@@ -492,7 +495,8 @@ export class TetherClient extends EventTarget {
   _connectUrl() {
     const batch = this._batch === null ? '' : 'batch=' + this._batch;
     if (!this._sessionId) {
-      return batch === '' ? this._url : this._url + (this._url.includes('?') ? '&' : '?') + batch;
+      const params = [batch, this._wait ? 'wait=1' : ''].filter((p) => p !== '').join('&');
+      return params === '' ? this._url : this._url + (this._url.includes('?') ? '&' : '?') + params;
     }
     const separator = this._url.includes('?') ? '&' : '?';
     const node = this._node ? '&node=' + encodeURIComponent(this._node) : '';
@@ -676,6 +680,8 @@ export class TetherClient extends EventTarget {
       case 'shutting_down':
         this._retryAfterMs = Math.max(0, (frame.retry_after ?? 0) * 1000);
         return this._emit('shutting_down', { retryAfter: frame.retry_after ?? null });
+      case 'queued':
+        return this._emit('queued', { position: frame.position, estimatedWait: frame.estimated_wait ?? null });
       default:
         return; // pong, and frame types added later
     }

@@ -755,6 +755,8 @@ public final class VirtualUser implements ScenarioUser {
             }
         } else if (message instanceof ServerMessage.AuthOk) {
             stats.count("refreshes");
+        } else if (message instanceof ServerMessage.Queued) {
+            stats.count("queued"); // waiting for capacity (wait=1, contract 8.1)
         } else if (message instanceof ServerMessage.SessionReplaced) {
             if (outage != null && outage.races(from)) {
                 from.expectedEnd = true;

@@ -154,6 +154,8 @@ final class Received {
             session.pong(c);
         } else if (message instanceof ServerMessage.AuthOk) {
             stats.count("refreshes");
+        } else if (message instanceof ServerMessage.Queued) {
+            stats.count("queued"); // waiting for capacity (wait=1, contract 8.1)
         } else if (message instanceof ServerMessage.ShuttingDown) {
             stats.error("shutting_down");
         }
