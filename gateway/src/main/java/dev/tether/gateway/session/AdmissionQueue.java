@@ -297,7 +297,16 @@ public final class AdmissionQueue {
     }
 
     /** Seconds until {@code position} is admitted at the recent turnover, or null when unknown. */
-    Long estimate(int position, long now) {
+    private Long estimate(int position, long now) {
+        return estimate(admissions, position, now);
+    }
+
+    /**
+     * The estimator of {@code estimated_wait}: {@code position} times the mean spacing of
+     * {@code admissions} (nanosecond times, oldest first), rounded up to whole seconds; null with
+     * fewer than two of them or when the newest is older than {@value #TURNOVER_HORIZON_SECONDS} s.
+     */
+    static Long estimate(ArrayDeque<Long> admissions, int position, long now) {
         if (admissions.size() < 2 || now - admissions.peekLast() > TimeUnit.SECONDS.toNanos(TURNOVER_HORIZON_SECONDS)) {
             return null;
         }
