@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.RawHttp;
 import dev.tether.gateway.testing.TestClient;
@@ -58,6 +59,26 @@ class AdmissionIT {
             w2.expect(ServerMessage.SessionReady.class);
             assertEquals(1, w3.expect(ServerMessage.Queued.class).position());
             assertEquals(1, g.server().registry().admission().waiting());
+        });
+    }
+
+    @Test
+    void aWaiterIsAdmittedWhenTheWorkerPoolHasRoomAgain() throws Exception {
+        withGateway(DemoWorkers.gateway("admission-pool", """
+                sessions:
+                  max_sessions: 10
+                  admission:
+                    max_wait: 1m
+                pool:
+                  min_idle: 0
+                  max_workers: 1
+                """), g -> {
+            Held holder = open(g, "h1");
+            assertAtCapacity(g, "/ws", "nowait"); // no worker can be had: 503 without wait=1
+            TestClient w = waiter(g, "w");
+            assertEquals(1, w.expect(ServerMessage.Queued.class).position());
+            end(g, holder);
+            w.until(m -> m instanceof ServerMessage.SessionReady);
         });
     }
 
