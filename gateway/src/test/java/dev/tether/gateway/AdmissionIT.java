@@ -1,5 +1,6 @@
 package dev.tether.gateway;
 
+import static dev.tether.gateway.testing.GatewayExtension.runWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -40,7 +41,7 @@ class AdmissionIT {
 
     @Test
     void waitersAreQueuedInArrivalOrderAndAdmittedInOrderAsSessionsEnd() throws Exception {
-        withGateway(gateway("max_waiting: 10\nmax_waiting_per_user: 2\nmax_wait: 1m"), g -> {
+        runWith(gateway("max_waiting: 10\nmax_waiting_per_user: 2\nmax_wait: 1m"), g -> {
             List<Held> holders = List.of(open(g, "h1"), open(g, "h2"));
             TestClient w1 = waiter(g, "w1");
             assertEquals(1, w1.expect(ServerMessage.Queued.class).position());
@@ -64,7 +65,7 @@ class AdmissionIT {
 
     @Test
     void aWaiterIsAdmittedWhenTheWorkerPoolHasRoomAgain() throws Exception {
-        withGateway(DemoWorkers.gateway("admission-pool", """
+        runWith(DemoWorkers.gateway("admission-pool", """
                 sessions:
                   max_sessions: 10
                   admission:
@@ -84,7 +85,7 @@ class AdmissionIT {
 
     @Test
     void beyondTheBoundsAndWithoutWaitTheUpgradeIs503AtCapacity() throws Exception {
-        withGateway(gateway("max_waiting: 2\nmax_waiting_per_user: 1\nmax_wait: 1m"), g -> {
+        runWith(gateway("max_waiting: 2\nmax_waiting_per_user: 1\nmax_wait: 1m"), g -> {
             open(g, "h1");
             open(g, "h2");
             assertAtCapacity(g, "/ws", "nowait");
@@ -97,7 +98,7 @@ class AdmissionIT {
 
     @Test
     void aWaitLongerThanMaxWaitEndsWithAdmissionTimeoutAnd1013() throws Exception {
-        withGateway(gateway("max_wait: 1s"), g -> {
+        runWith(gateway("max_wait: 1s"), g -> {
             open(g, "h1");
             open(g, "h2");
             TestClient w = waiter(g, "slow");
@@ -112,7 +113,7 @@ class AdmissionIT {
 
     @Test
     void aWaiterThatClosesLeavesTheLineAndTheOthersMoveUp() throws Exception {
-        withGateway(gateway("max_wait: 1m"), g -> {
+        runWith(gateway("max_wait: 1m"), g -> {
             open(g, "h1");
             open(g, "h2");
             TestClient w1 = waiter(g, "w1");
@@ -127,7 +128,7 @@ class AdmissionIT {
 
     @Test
     void aDrainSendsEveryWaiterShuttingDownAnd1001() throws Exception {
-        withGateway(gateway("max_wait: 1m"), g -> {
+        runWith(gateway("max_wait: 1m"), g -> {
             open(g, "h1");
             open(g, "h2");
             TestClient w = waiter(g, "w");
@@ -140,7 +141,7 @@ class AdmissionIT {
 
     @Test
     void aFloodFromOneUserCannotStarveAnother() throws Exception {
-        withGateway(gateway("max_waiting: 100\nmax_waiting_per_user: 2\nmax_wait: 1m"), g -> {
+        runWith(gateway("max_waiting: 100\nmax_waiting_per_user: 2\nmax_wait: 1m"), g -> {
             List<Held> holders = List.of(open(g, "h1"), open(g, "h2"));
             List<TestClient> flood = new ArrayList<>();
             flood.add(waiter(g, "flood"));
@@ -198,18 +199,5 @@ class AdmissionIT {
     private static void end(GatewayExtension g, Held held) {
         g.server().registry().get(held.sessionId()).orElseThrow().end(EndReason.IDLE_TIMEOUT);
         held.client().awaitClose();
-    }
-
-    private interface GatewayTest {
-        void run(GatewayExtension gateway) throws Exception;
-    }
-
-    private static void withGateway(GatewayExtension gateway, GatewayTest test) throws Exception {
-        gateway.beforeAll(null);
-        try {
-            test.run(gateway);
-        } finally {
-            gateway.afterAll(null);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tether.gateway;
 
+import static dev.tether.gateway.testing.GatewayExtension.runWith;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static dev.tether.gateway.testing.SessionClient.tags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +47,7 @@ class DrainIT {
 
     @Test
     void healthAlwaysAndReadyUntilTheSessionLimitIsReached() throws Exception {
-        withGateway(GatewayExtension.withConfig("""
+        runWith(GatewayExtension.withConfig("""
                 sessions:
                   max_sessions: 1
                 """), g -> {
@@ -67,7 +68,7 @@ class DrainIT {
     @Test
     void notReadyWhileNoWorkerCanBeHad() throws Exception {
         // Every spawn fails at once; the first failure opens the breaker for an hour.
-        withGateway(DemoWorkers.gateway("drain-no-worker", """
+        runWith(DemoWorkers.gateway("drain-no-worker", """
                 worker:
                   process:
                     command: ["/bin/sh", "-c", "exit 3"]
@@ -87,7 +88,7 @@ class DrainIT {
     @Test
     void drainDuringAStreamedTurnLetsItFinishRefusesTheRestAndLeavesNoWorker() throws Exception {
         String marker = "drain-turn";
-        withGateway(DemoWorkers.gateway(marker, """
+        runWith(DemoWorkers.gateway(marker, """
                 drain:
                   timeout: 30s
                   retry_after: 3s
@@ -163,7 +164,7 @@ class DrainIT {
     @Test
     void drainTimeoutEndsAHangingTurn() throws Exception {
         String marker = "drain-timeout";
-        withGateway(DemoWorkers.gateway(marker, """
+        runWith(DemoWorkers.gateway(marker, """
                 drain:
                   timeout: 1s
                 """), g -> {
@@ -192,7 +193,7 @@ class DrainIT {
 
     @Test
     void forceStopEndsADrainThatWouldWaitLong() throws Exception {
-        withGateway(DemoWorkers.gateway("drain-force", """
+        runWith(DemoWorkers.gateway("drain-force", """
                 drain:
                   timeout: 1h
                 """), g -> {
@@ -219,7 +220,7 @@ class DrainIT {
 
     @Test
     void idleGatewayDrainsAtOnceAndAnIdleSessionEndsWith1001() throws Exception {
-        withGateway(GatewayExtension.withDefaults(), g -> {
+        runWith(GatewayExtension.withDefaults(), g -> {
             try (SessionClient c = SessionClient.openIdle(g, "idle")) {
                 c.roundTrip("m1", "{}");
                 g.server().drain("test").toCompletableFuture().get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -231,20 +232,6 @@ class DrainIT {
     }
 
     // ---- helpers ----
-
-    private interface GatewayTest {
-        void run(GatewayExtension gateway) throws Exception;
-    }
-
-    /** Starts {@code gateway} for one test and closes it afterwards (a drained gateway is already closed). */
-    private static void withGateway(GatewayExtension gateway, GatewayTest test) throws Exception {
-        gateway.beforeAll(null);
-        try {
-            test.run(gateway);
-        } finally {
-            gateway.afterAll(null);
-        }
-    }
 
     private static RawHttp.Response probe(GatewayExtension g, String path) {
         try {

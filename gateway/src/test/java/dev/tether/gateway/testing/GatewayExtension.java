@@ -174,4 +174,22 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
                 .orElseThrow();
         return new TokenMinter(config.auth().hmacSecret().getBytes(StandardCharsets.UTF_8), algorithm, clock);
     }
+
+    /** A test body that runs against a gateway of its own. */
+    public interface GatewayTest {
+        void run(GatewayExtension gateway) throws Exception;
+    }
+
+    /**
+     * Starts {@code gateway} for {@code test} alone and closes it afterwards (a drained gateway is
+     * already closed), for a test that needs a gateway configured its own way.
+     */
+    public static void runWith(GatewayExtension gateway, GatewayTest test) throws Exception {
+        gateway.beforeAll(null);
+        try {
+            test.run(gateway);
+        } finally {
+            gateway.afterAll(null);
+        }
+    }
 }
