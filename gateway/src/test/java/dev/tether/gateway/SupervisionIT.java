@@ -15,6 +15,7 @@ import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.testing.Yaml;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
@@ -74,15 +75,7 @@ class SupervisionIT {
      * limit, the fallback where no control groups can be made (KernelLimitsIT has the kernel's).
      */
     @RegisterExtension
-    static final GatewayExtension hard = DemoWorkers.gateway("rss-hard", """
-            worker:
-              process:
-                limit_enforcement: poll
-            limits:
-              rss_poll_interval: 100ms
-              rss_soft_limit: %dMiB
-              rss_hard_limit: %dMiB
-            """.formatted(RSS_LIMIT_MIB, RSS_LIMIT_MIB));
+    static final GatewayExtension hard = DemoWorkers.gateway("rss-hard", Yaml.polledRssHardLimit(RSS_LIMIT_MIB));
 
     /**
      * Like {@link #soft}, with no warm workers and slow ones: the replacement for a worker over the

@@ -260,42 +260,6 @@ public record ProcessWorkerConfig(
         Check.between(key + ".disk_scan_entries", diskScanEntries, MIN_DISK_SCAN_ENTRIES, MAX_DISK_SCAN_ENTRIES);
     }
 
-    /** A worker with the default disk limits. */
-    public ProcessWorkerConfig(
-            List<String> command,
-            List<String> envAllow,
-            Map<String, String> env,
-            Path workRoot,
-            int maxLineBytes,
-            int maxPendingEvents,
-            Duration stopGrace,
-            Duration killGrace,
-            int maxCheckpointBytes,
-            String protocol) {
-        this(
-                command,
-                envAllow,
-                env,
-                workRoot,
-                maxLineBytes,
-                maxPendingEvents,
-                stopGrace,
-                killGrace,
-                maxCheckpointBytes,
-                protocol,
-                DEFAULT_OOM_SCORE_ADJ,
-                DEFAULT_MAX_OPEN_FILES,
-                DEFAULT_MAX_PROCESSES,
-                DEFAULT_MAX_FILE_SIZE,
-                DEFAULT_MAX_CPU_TIME,
-                false,
-                AUTO,
-                DEFAULT_DISK_SOFT_LIMIT,
-                DEFAULT_DISK_HARD_LIMIT,
-                DEFAULT_DISK_POLL_INTERVAL,
-                DEFAULT_DISK_SCAN_ENTRIES);
-    }
-
     /** Whether either disk limit is on: only then are working directories measured. */
     public boolean diskLimited() {
         return diskSoftLimit > 0 || diskHardLimit > 0;
@@ -307,7 +271,10 @@ public record ProcessWorkerConfig(
         }
     }
 
-    /** A worker speaking Tether's own protocol. */
+    /**
+     * A worker speaking Tether's own protocol, with the default kernel-enforced and disk limits (as
+     * {@link #defaults()} has them).
+     */
     public ProcessWorkerConfig(
             List<String> command,
             List<String> envAllow,
@@ -328,7 +295,18 @@ public record ProcessWorkerConfig(
                 stopGrace,
                 killGrace,
                 maxCheckpointBytes,
-                TETHER);
+                TETHER,
+                DEFAULT_OOM_SCORE_ADJ,
+                DEFAULT_MAX_OPEN_FILES,
+                DEFAULT_MAX_PROCESSES,
+                DEFAULT_MAX_FILE_SIZE,
+                DEFAULT_MAX_CPU_TIME,
+                false,
+                AUTO,
+                DEFAULT_DISK_SOFT_LIMIT,
+                DEFAULT_DISK_HARD_LIMIT,
+                DEFAULT_DISK_POLL_INTERVAL,
+                DEFAULT_DISK_SCAN_ENTRIES);
     }
 
     private static void checkVariable(String key, String name) {
@@ -355,18 +333,6 @@ public record ProcessWorkerConfig(
                 DEFAULT_MAX_PENDING_EVENTS,
                 DEFAULT_STOP_GRACE,
                 DEFAULT_KILL_GRACE,
-                DEFAULT_MAX_CHECKPOINT_BYTES,
-                TETHER,
-                DEFAULT_OOM_SCORE_ADJ,
-                DEFAULT_MAX_OPEN_FILES,
-                DEFAULT_MAX_PROCESSES,
-                DEFAULT_MAX_FILE_SIZE,
-                DEFAULT_MAX_CPU_TIME,
-                false,
-                AUTO,
-                DEFAULT_DISK_SOFT_LIMIT,
-                DEFAULT_DISK_HARD_LIMIT,
-                DEFAULT_DISK_POLL_INTERVAL,
-                DEFAULT_DISK_SCAN_ENTRIES);
+                DEFAULT_MAX_CHECKPOINT_BYTES);
     }
 }

@@ -134,30 +134,8 @@ public final class SessionRegistry {
     /**
      * @param ticker nanosecond time for tombstone expiry and the sessions' message rate limits
      * @param clock wall-clock time for token expiry
+     * @param store where sessions are kept besides this node's memory ({@link SessionStore#MEMORY}: nowhere)
      */
-    public SessionRegistry(
-            GatewayConfig config,
-            WireCodec codec,
-            TokenVerification verifier,
-            WorkerSource workers,
-            Ticker ticker,
-            Clock clock) {
-        this(config, codec, verifier, workers, ticker, clock, GatewayMetrics.NONE);
-    }
-
-    /** Like {@link #SessionRegistry(GatewayConfig, WireCodec, TokenVerification, WorkerSource, Ticker, Clock)}, reporting to {@code metrics}. */
-    public SessionRegistry(
-            GatewayConfig config,
-            WireCodec codec,
-            TokenVerification verifier,
-            WorkerSource workers,
-            Ticker ticker,
-            Clock clock,
-            GatewayMetrics metrics) {
-        this(config, codec, verifier, workers, ticker, clock, metrics, SessionStore.MEMORY);
-    }
-
-    /** Like the above, with sessions kept in {@code store} too. */
     public SessionRegistry(
             GatewayConfig config,
             WireCodec codec,

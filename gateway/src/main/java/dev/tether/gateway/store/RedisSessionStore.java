@@ -153,24 +153,16 @@ public final class RedisSessionStore implements AutoCloseable {
             boolean afterGap,
             long firstSeq,
             List<byte[]> frames) {
-        byte[][] args = new byte[6 + frames.size()][];
-        fenceArgs(fence, args);
-        args[2] = bytes(maxMessages);
-        args[3] = bytes(maxBytes);
-        args[4] = bytes(afterGap ? "1" : "0");
-        args[5] = bytes(firstSeq);
-        for (int i = 0; i < frames.size(); i++) {
-            args[6 + i] = frames.get(i);
-        }
-        return fenced(
+        return fencedScript(
+                scripts.append,
+                new String[] {StoreKeys.directory(id), StoreKeys.log(id)},
                 id,
                 fence,
-                Scripts.<Long>run(
-                        redis,
-                        scripts.append,
-                        ScriptOutputType.INTEGER,
-                        new String[] {StoreKeys.directory(id), StoreKeys.log(id)},
-                        args));
+                frames,
+                bytes(maxMessages),
+                bytes(maxBytes),
+                bytes(afterGap ? "1" : "0"),
+                bytes(firstSeq));
     }
 
     /** Drops the log's frames up to and including {@code seq}; resolves to how many were dropped. */
@@ -287,21 +279,13 @@ public final class RedisSessionStore implements AutoCloseable {
 
     /** Remembers digests of client message ids, keeping the newest {@code max}. */
     public CompletionStage<Void> rememberMessageIds(String id, Fence fence, int max, List<byte[]> digests) {
-        byte[][] args = new byte[3 + digests.size()][];
-        fenceArgs(fence, args);
-        args[2] = bytes(max);
-        for (int i = 0; i < digests.size(); i++) {
-            args[3 + i] = digests.get(i);
-        }
-        return fenced(
+        return fencedScript(
+                        scripts.messageIds,
+                        new String[] {StoreKeys.directory(id), StoreKeys.messageIds(id)},
                         id,
                         fence,
-                        Scripts.<Long>run(
-                                redis,
-                                scripts.messageIds,
-                                ScriptOutputType.INTEGER,
-                                new String[] {StoreKeys.directory(id), StoreKeys.messageIds(id)},
-                                args))
+                        digests,
+                        bytes(max))
                 .thenApply(ignored -> null);
     }
 
@@ -356,39 +340,20 @@ public final class RedisSessionStore implements AutoCloseable {
      * after {@code tombstoneTtl}; its log, ids and checkpoint are deleted.
      */
     public CompletionStage<Void> end(String id, Fence fence, String reason, Duration tombstoneTtl) {
-        return fenced(
+        return fencedScript(
+                        scripts.end,
+                        StoreKeys.allOfSession(id),
                         id,
                         fence,
-                        Scripts.<Long>run(
-                                redis,
-                                scripts.end,
-                                ScriptOutputType.INTEGER,
-                                new String[] {
-                                    StoreKeys.directory(id),
-                                    StoreKeys.log(id),
-                                    StoreKeys.messageIds(id),
-                                    StoreKeys.queue(id)
-                                },
-                                withFence(fence, bytes(reason), bytes(Math.max(1, tombstoneTtl.toMillis())))))
+                        List.of(),
+                        bytes(reason),
+                        bytes(Math.max(1, tombstoneTtl.toMillis())))
                 .thenApply(ignored -> null);
     }
 
     /** Deletes a session that never started (refused at admission): no tombstone is left. */
     public CompletionStage<Void> discard(String id, Fence fence) {
-        return fenced(
-                        id,
-                        fence,
-                        Scripts.<Long>run(
-                                redis,
-                                scripts.discard,
-                                ScriptOutputType.INTEGER,
-                                new String[] {
-                                    StoreKeys.directory(id),
-                                    StoreKeys.log(id),
-                                    StoreKeys.messageIds(id),
-                                    StoreKeys.queue(id)
-                                },
-                                withFence(fence)))
+        return fencedScript(scripts.discard, StoreKeys.allOfSession(id), id, fence, List.of())
                 .thenApply(ignored -> null);
     }
 
@@ -523,22 +488,27 @@ public final class RedisSessionStore implements AutoCloseable {
     }
 
     private CompletionStage<Void> update(String id, Fence fence, Object... fieldsAndValues) {
-        byte[][] args = new byte[2 + fieldsAndValues.length][];
-        fenceArgs(fence, args);
-        for (int i = 0; i < fieldsAndValues.length; i++) {
-            Object item = fieldsAndValues[i];
-            args[2 + i] = item instanceof byte[] raw ? raw : bytes((String) item);
+        List<byte[]> values = new ArrayList<>(fieldsAndValues.length);
+        for (Object item : fieldsAndValues) {
+            values.add(item instanceof byte[] raw ? raw : bytes((String) item));
         }
-        return fenced(
-                        id,
-                        fence,
-                        Scripts.<Long>run(
-                                redis,
-                                scripts.update,
-                                ScriptOutputType.INTEGER,
-                                new String[] {StoreKeys.directory(id)},
-                                args))
+        return fencedScript(scripts.update, new String[] {StoreKeys.directory(id)}, id, fence, values)
                 .thenApply(ignored -> null);
+    }
+
+    /**
+     * Runs {@code script} on {@code keys} as the owner under {@code fence}: its arguments are the
+     * fence, then {@code args}, then {@code tail}.
+     */
+    private CompletionStage<Long> fencedScript(
+            Scripts.Script script, String[] keys, String id, Fence fence, List<byte[]> tail, byte[]... args) {
+        byte[][] all = new byte[2 + args.length + tail.size()][];
+        fenceArgs(fence, all);
+        System.arraycopy(args, 0, all, 2, args.length);
+        for (int i = 0; i < tail.size(); i++) {
+            all[2 + args.length + i] = tail.get(i);
+        }
+        return fenced(id, fence, Scripts.<Long>run(redis, script, ScriptOutputType.INTEGER, keys, all));
     }
 
     /** Turns the fence's refusals into {@link StaleClaimException} and a seq mismatch into {@link IllegalStateException}. */

@@ -115,14 +115,14 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
     private SharedSessionStore(
             RedisSessionStore store,
             StatefulRedisPubSubConnection<String, String> channel,
+            WireCodec codec,
+            Clock clock,
+            ScheduledExecutorService timers,
             String node,
             SessionConfig sessions,
             Duration lease,
             Duration handoffTimeout,
-            Duration maxLifetime,
-            WireCodec codec,
-            Clock clock,
-            ScheduledExecutorService timers) {
+            Duration maxLifetime) {
         this.store = store;
         this.maxLifetime = maxLifetime;
         this.channel = channel;
@@ -159,7 +159,7 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
             store.renewNode(node, lease).toCompletableFuture().get(10, TimeUnit.SECONDS);
             requests = store.connectPubSub();
             SharedSessionStore shared = new SharedSessionStore(
-                    store, requests, node, sessions, lease, handoffTimeout, maxLifetime, codec, clock, timers);
+                    store, requests, codec, clock, timers, node, sessions, lease, handoffTimeout, maxLifetime);
             requests.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String message) {

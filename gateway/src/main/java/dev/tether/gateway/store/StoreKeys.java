@@ -35,6 +35,11 @@ final class StoreKeys {
     }
 
     /** The channel a node listens on for requests to hand a session over. */
+    /** Every key of one session: its directory, log, message ids and queue. */
+    static String[] allOfSession(String sessionId) {
+        return new String[] {directory(sessionId), log(sessionId), messageIds(sessionId), queue(sessionId)};
+    }
+
     static String handoffChannel(String nodeId) {
         return PREFIX + "node:{" + nodeId + "}:handoff";
     }

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.testing.Yaml;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
@@ -73,15 +74,7 @@ class RealClaudeIT {
 
     /** Process-tree RSS sampled every 100 ms, killed above {@link #RSS_LIMIT_MIB} (polled: no control group). */
     @RegisterExtension
-    static final GatewayExtension hard = gateway("real-claude-rss", """
-            worker:
-              process:
-                limit_enforcement: poll
-            limits:
-              rss_poll_interval: 100ms
-              rss_soft_limit: %dMiB
-              rss_hard_limit: %dMiB
-            """.formatted(RSS_LIMIT_MIB, RSS_LIMIT_MIB));
+    static final GatewayExtension hard = gateway("real-claude-rss", Yaml.polledRssHardLimit(RSS_LIMIT_MIB));
 
     private static GatewayExtension gateway(String marker, String yaml) {
         return RealCliGateways.gateway(

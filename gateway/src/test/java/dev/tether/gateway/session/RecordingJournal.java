@@ -26,13 +26,13 @@ final class RecordingJournal extends Journal.Silent {
     }
 
     @Override
-    public boolean holds(long seq) {
-        return seq > reservedUpTo;
+    public void append(long seq, byte[] frame) {
+        frames.add(frame);
     }
 
     @Override
-    public void append(long seq, byte[] frame) {
-        frames.add(frame);
+    public boolean holds(long seq) {
+        return seq > reservedUpTo;
     }
 
     @Override
@@ -41,12 +41,12 @@ final class RecordingJournal extends Journal.Silent {
     }
 
     @Override
-    public void extended(int count) {
-        extensions.add(count);
+    public void state(SessionState state, String turnId) {
+        states.add(turnId == null ? state.wire() : state.wire() + " " + turnId);
     }
 
     @Override
-    public void state(SessionState state, String turnId) {
-        states.add(turnId == null ? state.wire() : state.wire() + " " + turnId);
+    public void extended(int count) {
+        extensions.add(count);
     }
 }

@@ -11,6 +11,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
@@ -65,7 +66,14 @@ class SessionRateLimitTest {
         TokenVerifier verifier =
                 new TokenVerifier(Set.of("HS256"), secret, List.of(), null, null, Duration.ZERO, Clock.systemUTC());
         registry = new SessionRegistry(
-                config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO), now::get, Clock.systemUTC());
+                config,
+                CODEC,
+                verifier,
+                new EchoWorkerSource(1, Duration.ZERO),
+                now::get,
+                Clock.systemUTC(),
+                GatewayMetrics.NONE,
+                SessionStore.MEMORY);
         assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
         session =
                 registry.create("alice", channel.eventLoop(), registry.workers().acquire());

@@ -12,6 +12,7 @@ import dev.tether.gateway.auth.TokenVerifier;
 import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.worker.EchoWorker;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.protocol.ClientMessage;
@@ -72,7 +73,14 @@ class TokenRefreshTest {
         channel.freezeTime();
         GatewayConfig config = ConfigLoader.parse(CONFIG, Map.of());
         registry = new SessionRegistry(
-                config, CODEC, verifier, new EchoWorkerSource(1, Duration.ZERO), Ticker.systemTicker(), clock);
+                config,
+                CODEC,
+                verifier,
+                new EchoWorkerSource(1, Duration.ZERO),
+                Ticker.systemTicker(),
+                clock,
+                GatewayMetrics.NONE,
+                SessionStore.MEMORY);
         registry.admit("alice");
         session = registry.create(
                 "alice", channel.eventLoop(), CompletableFuture.completedFuture(new EchoWorker(1, Duration.ZERO)));

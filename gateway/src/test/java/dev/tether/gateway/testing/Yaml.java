@@ -16,6 +16,22 @@ public final class Yaml {
 
     private Yaml() {}
 
+    /**
+     * Config for a worker killed over {@code mib} MiB of RSS by the gateway's sampler every 100 ms
+     * (soft and hard limit alike, no control group: the polled hard limit).
+     */
+    public static String polledRssHardLimit(long mib) {
+        return """
+                worker:
+                  process:
+                    limit_enforcement: poll
+                limits:
+                  rss_poll_interval: 100ms
+                  rss_soft_limit: %dMiB
+                  rss_hard_limit: %dMiB
+                """.formatted(mib, mib);
+    }
+
     public static String merge(String base, String overlay) {
         try {
             JsonNode baseTree = YAML.readTree(base);
