@@ -389,7 +389,7 @@ public final class DemoWorker {
     private void write(String id, int mb) throws IOException {
         byte[] block = new byte[1 << 20];
         Arrays.fill(block, (byte) 'd');
-        Path file = Path.of(workDir == null ? "." : workDir, "fill-" + Math.abs(id.hashCode()));
+        Path file = Path.of(workDir == null ? "." : workDir, "fill-" + Integer.toHexString(id.hashCode()));
         try (OutputStream fill = Files.newOutputStream(file)) {
             for (int i = 0; i < mb; i++) {
                 fill.write(block);

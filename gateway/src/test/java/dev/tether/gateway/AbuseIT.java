@@ -92,7 +92,7 @@ class AbuseIT {
             // connection lasts, one more frame per answer. (Frames still arriving after the server
             // has closed would make its TCP stack reset the connection, and the client might lose
             // the close frame: a real flooder may well see 1006 instead of 4008.)
-            List<ServerMessage.Error> limited = new ArrayList<>();
+            List<ServerMessage.ErrorFrame> limited = new ArrayList<>();
             int sent = 0;
             for (; sent < 25; sent++) {
                 flooder.send(new ClientMessage.Message("f-" + sent, TextNode.valueOf("x")));
@@ -108,7 +108,7 @@ class AbuseIT {
             }
             assertEquals(4008, flooder.awaitCloseCode());
             assertEquals(5, limited.size(), "one rate_limited per strike, the 5th with the close: " + limited);
-            for (ServerMessage.Error error : limited) {
+            for (ServerMessage.ErrorFrame error : limited) {
                 assertEquals(ErrorCode.RATE_LIMITED, error.code());
                 assertTrue(error.id().startsWith("f-"), "a refused message is named by its id: " + error);
             }
@@ -125,7 +125,7 @@ class AbuseIT {
                 ServerMessage.Accepted accepted = Poll.present("the refused message is taken after a resume", () -> {
                     resumed.send(new ClientMessage.Message(refused, TextNode.valueOf("again")));
                     return resumed
-                            .until(m -> m instanceof ServerMessage.Accepted || m instanceof ServerMessage.Error)
+                            .until(m -> m instanceof ServerMessage.Accepted || m instanceof ServerMessage.ErrorFrame)
                             .stream()
                             .filter(m -> m instanceof ServerMessage.Accepted)
                             .map(m -> (ServerMessage.Accepted) m)
@@ -141,7 +141,7 @@ class AbuseIT {
         try (TestClient client = TestClient.connect(gateway.uri(), gateway.token("bulky"))) {
             client.expect(ServerMessage.SessionReady.class);
             client.send(new ClientMessage.Message("big", TextNode.valueOf("y".repeat(4 * 1024))));
-            ServerMessage.Error error = client.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = client.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.MESSAGE_TOO_LARGE, error.code());
             assertEquals("big", error.id());
 
@@ -164,7 +164,7 @@ class AbuseIT {
      * Waits until {@code client} has answered {@code n} more messages ({@code accepted} or {@code
      * error}, collected into {@code errors}), or has been closed with nothing left to read.
      */
-    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.Error> errors)
+    private static void awaitAnswers(TestClient client, int n, List<ServerMessage.ErrorFrame> errors)
             throws InterruptedException {
         long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
         int answered = 0;
@@ -172,7 +172,7 @@ class AbuseIT {
             ServerMessage message = client.poll(Duration.ofMillis(20));
             if (message instanceof ServerMessage.Accepted) {
                 answered++;
-            } else if (message instanceof ServerMessage.Error error) {
+            } else if (message instanceof ServerMessage.ErrorFrame error) {
                 answered++;
                 errors.add(error);
             } else if (message == null && !client.isOpen() && client.inboxEmpty()) {

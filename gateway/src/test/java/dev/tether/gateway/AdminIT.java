@@ -194,7 +194,7 @@ class AdminIT {
                 assertEquals(List.of("notice:ended_by_operator", "status:ended:ended_by_operator"), historyTags(last));
                 assertEquals(4011, client.ws.awaitCloseCode());
 
-                ServerMessage.Error expired = SessionClient.resumeEnded(gateway, "end-me", id);
+                ServerMessage.ErrorFrame expired = SessionClient.resumeEnded(gateway, "end-me", id);
                 assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
                 assertEquals("ended_by_operator", expired.reason());
                 assertEquals(404, admin("GET", "/admin/sessions/" + id).status(), "no longer live");

@@ -103,7 +103,7 @@ class AdmissionIT {
             open(g, "h2");
             TestClient w = waiter(g, "slow");
             w.expect(ServerMessage.Queued.class);
-            ServerMessage.Error error = w.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = w.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.ADMISSION_TIMEOUT, error.code());
             assertEquals(CloseCode.TRY_AGAIN_LATER.code(), w.awaitCloseCode());
             Poll.until(

@@ -195,7 +195,7 @@ class ControlFramesIT {
             ServerMessage message = CODEC.decodeServer(frame.text());
             if (message instanceof ServerMessage.Pong) {
                 answers.jsonPongs++;
-            } else if (message instanceof ServerMessage.Error error && error.code() == ErrorCode.RATE_LIMITED) {
+            } else if (message instanceof ServerMessage.ErrorFrame error && error.code() == ErrorCode.RATE_LIMITED) {
                 answers.rateLimited++;
             }
         }

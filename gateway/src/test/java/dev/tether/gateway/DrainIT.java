@@ -261,8 +261,8 @@ class DrainIT {
 
     private static List<String> shuttingDownErrors(List<ServerMessage> seen) {
         return seen.stream()
-                .filter(m -> m instanceof ServerMessage.Error e && e.code() == ErrorCode.SHUTTING_DOWN)
-                .map(m -> ((ServerMessage.Error) m).id())
+                .filter(m -> m instanceof ServerMessage.ErrorFrame e && e.code() == ErrorCode.SHUTTING_DOWN)
+                .map(m -> ((ServerMessage.ErrorFrame) m).id())
                 .toList();
     }
 

@@ -50,7 +50,7 @@ class EndIT {
             assertEquals(1000, c.ws.awaitCloseCode());
         }
         assertWorkerGone(pid, dir);
-        ServerMessage.Error expired = SessionClient.resumeEnded(gateway, "end-idle", sessionId);
+        ServerMessage.ErrorFrame expired = SessionClient.resumeEnded(gateway, "end-idle", sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("client_end", expired.reason());
     }

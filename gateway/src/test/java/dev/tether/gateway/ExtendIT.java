@@ -61,10 +61,10 @@ class ExtendIT {
     }
 
     /** Sends {@code extend} and reads up to the error it gets (past a resume's replay). */
-    private static ServerMessage.Error refused(TestClient client) {
+    private static ServerMessage.ErrorFrame refused(TestClient client) {
         client.send(new ClientMessage.Extend());
-        List<ServerMessage> upTo = client.until(m -> m instanceof ServerMessage.Error);
-        return (ServerMessage.Error) upTo.get(upTo.size() - 1);
+        List<ServerMessage> upTo = client.until(m -> m instanceof ServerMessage.ErrorFrame);
+        return (ServerMessage.ErrorFrame) upTo.get(upTo.size() - 1);
     }
 
     @Test
@@ -95,7 +95,7 @@ class ExtendIT {
             assertEquals(
                     endsAt + 2 * EXTENSION,
                     extend(owner).details().get("ends_at").asLong());
-            ServerMessage.Error beyond = refused(owner.ws);
+            ServerMessage.ErrorFrame beyond = refused(owner.ws);
             assertEquals(ErrorCode.EXTENSION_REFUSED, beyond.code());
             assertTrue(beyond.message().contains("all 2"), beyond.message());
             assertTrue(owner.ws.isOpen(), "a refusal leaves the connection open");

@@ -457,7 +457,7 @@ class HostileInputIT {
 
         private void expectError(Attacker attacker, ErrorCode code, String id) throws IOException, Mismatch {
             Got got = read(attacker);
-            if (!(got.message() instanceof ServerMessage.Error error)
+            if (!(got.message() instanceof ServerMessage.ErrorFrame error)
                     || error.code() != code
                     || !Objects.equals(error.id(), id)) {
                 throw new Mismatch("error " + code.wire() + (id == null ? "" : " for " + id), got);
@@ -681,7 +681,7 @@ class HostileInputIT {
                     return "no error frame|close " + first.closeCode();
                 }
                 ServerMessage message = CODEC.decodeServer(first.text());
-                if (!(message instanceof ServerMessage.Error error)) {
+                if (!(message instanceof ServerMessage.ErrorFrame error)) {
                     return "not an error: " + first.text();
                 }
                 return error.code().wire() + "|" + error.message() + "|" + error.reason() + "|" + ws.awaitCloseCode();
@@ -791,7 +791,7 @@ class HostileInputIT {
                             }
                             last = s.seq();
                         }
-                        if (m instanceof ServerMessage.Error
+                        if (m instanceof ServerMessage.ErrorFrame
                                 || m instanceof ServerMessage.SessionReplaced
                                 || (m instanceof ServerMessage.Accepted a
                                         && !a.equals(new ServerMessage.Accepted(id, false, 0)))) {

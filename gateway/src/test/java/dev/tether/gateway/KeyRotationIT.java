@@ -92,7 +92,7 @@ class KeyRotationIT {
             old.send(new ClientMessage.AuthRefresh(token(A, "key-a", "old-user")));
             assertEquals(
                     ErrorCode.AUTH_REFRESH_FAILED,
-                    old.expect(ServerMessage.Error.class).code());
+                    old.expect(ServerMessage.ErrorFrame.class).code());
             turn(old);
             assertTrue(logs.warnings().isEmpty(), logs.warnings().toString());
         }

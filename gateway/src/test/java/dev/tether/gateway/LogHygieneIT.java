@@ -76,7 +76,7 @@ class LogHygieneIT {
                 for (String refresh :
                         List.of(forged, expired, none, garbage, valid, secret(gateway.token("mallory")))) {
                     header.send(new ClientMessage.AuthRefresh(refresh));
-                    header.until(m -> m instanceof ServerMessage.AuthOk || m instanceof ServerMessage.Error);
+                    header.until(m -> m instanceof ServerMessage.AuthOk || m instanceof ServerMessage.ErrorFrame);
                 }
             }
             try (TestClient subprotocol = TestClient.connect(gateway.uri(), valid)) {

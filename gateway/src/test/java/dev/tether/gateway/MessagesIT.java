@@ -179,7 +179,7 @@ class MessagesIT {
             }
             assertEquals(new ServerMessage.Accepted("m-2", false, 1), c.next());
             assertEquals(new ServerMessage.Accepted("m-3", false, 2), c.next());
-            ServerMessage.Error full = c.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame full = c.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.QUEUE_FULL, full.code());
             assertEquals("m-4", full.id());
 
@@ -210,7 +210,7 @@ class MessagesIT {
             assertEquals("a", c.startTurn("m-1", "abc").get("text").textValue());
 
             c.send(message("m-2", "def"));
-            ServerMessage.Error busy = c.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame busy = c.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_BUSY, busy.code());
             assertEquals("m-2", busy.id());
             c.assertQuiet();
@@ -314,7 +314,7 @@ class MessagesIT {
             c.assertQuiet();
 
             c.send(new ClientMessage.Ack(newest + 1));
-            ServerMessage.Error beyond = c.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame beyond = c.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.INVALID_SEQUENCE, beyond.code());
             assertNull(beyond.id());
             c.assertQuiet();
@@ -328,7 +328,7 @@ class MessagesIT {
                     "{\"type\":\"ack\",\"seq\":null}",
                     "{\"type\":\"ack\"}")) {
                 c.sendText(bad);
-                ServerMessage.Error error = c.expect(ServerMessage.Error.class);
+                ServerMessage.ErrorFrame error = c.expect(ServerMessage.ErrorFrame.class);
                 assertEquals(ErrorCode.INVALID_FIELD, error.code(), bad);
                 c.assertQuiet();
             }
@@ -397,14 +397,14 @@ class MessagesIT {
             for (Arguments bad : badFrames().toList()) {
                 String label = (String) bad.get()[0];
                 c.sendText((String) bad.get()[1]);
-                ServerMessage.Error error = c.expect(ServerMessage.Error.class);
+                ServerMessage.ErrorFrame error = c.expect(ServerMessage.ErrorFrame.class);
                 assertEquals(bad.get()[2], error.code(), label);
                 assertNull(error.id(), label + ": an undecodable frame has no id to refer to");
                 assertTrue(c.ws.isOpen(), label);
                 c.roundTrip("good-" + ++n, "after " + label, FAST_DELTAS);
             }
             c.ws.sendBinary(new byte[] {'{', '}'});
-            ServerMessage.Error binary = c.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame binary = c.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.BINARY_NOT_SUPPORTED, binary.code());
             assertTrue(c.ws.isOpen());
             c.roundTrip("good-binary", "after a binary frame", FAST_DELTAS);
@@ -418,7 +418,7 @@ class MessagesIT {
     void eachBadFrameAloneIsAnsweredWithItsCode(String label, String frame, ErrorCode code) {
         try (Client c = Client.open(fast, user())) {
             c.sendText(frame);
-            assertEquals(code, c.expect(ServerMessage.Error.class).code());
+            assertEquals(code, c.expect(ServerMessage.ErrorFrame.class).code());
             c.send(new ClientMessage.Ping());
             assertInstanceOf(ServerMessage.Pong.class, c.next());
         }
@@ -640,7 +640,8 @@ class MessagesIT {
             raw.sendBinary(new byte[] {0, 1, 2, 3});
             RawWebSocket.Frame frame = raw.readFrame();
             assertEquals(RawWebSocket.OP_TEXT, frame.opcode());
-            ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, CODEC.decodeServer(frame.text()));
+            ServerMessage.ErrorFrame error =
+                    assertInstanceOf(ServerMessage.ErrorFrame.class, CODEC.decodeServer(frame.text()));
             assertEquals(ErrorCode.BINARY_NOT_SUPPORTED, error.code());
 
             raw.sendText("{\"type\":\"ping\"}");
@@ -711,7 +712,7 @@ class MessagesIT {
             c.send(new ClientMessage.Ack(1_000_000));
             c.send(new ClientMessage.Interrupt());
             for (int i = 0; i < badFrames().count() + 2; i++) {
-                c.expect(ServerMessage.Error.class);
+                c.expect(ServerMessage.ErrorFrame.class);
             }
             c.sendText(messageText("big", "x".repeat(FRAME_LIMIT)));
             assertEquals(1009, c.ws.awaitCloseCode());
@@ -740,7 +741,7 @@ class MessagesIT {
         try {
             assertEquals(
                     ErrorCode.SESSION_NOT_FOUND,
-                    thief.expect(ServerMessage.Error.class).code());
+                    thief.expect(ServerMessage.ErrorFrame.class).code());
             assertEquals(4004, thief.awaitCloseCode());
         } finally {
             thief.close();

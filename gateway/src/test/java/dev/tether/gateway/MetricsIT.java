@@ -58,7 +58,7 @@ class MetricsIT {
             client.ws.sendText("{not json");
             assertEquals(
                     ErrorCode.INVALID_JSON,
-                    client.expect(ServerMessage.Error.class).code());
+                    client.expect(ServerMessage.ErrorFrame.class).code());
         }
         Poll.until("the session detached", () -> value(scrape(gateway), "tether_sessions_detached") == 1);
         try (SessionClient resumed = SessionClient.resume(gateway, "metrics-alice", sessionId, 1)) {

@@ -233,7 +233,7 @@ class NginxIT {
                 TestClient client = TestClient.connect(
                         nginx.via(nodeA.resumeUri("gone." + "A".repeat(22), 0)),
                         nodeA.token("user-" + UUID.randomUUID()))) {
-            ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, client.next());
+            ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, client.next());
             assertEquals(ErrorCode.SESSION_NOT_FOUND, error.code());
             assertEquals(
                     CloseCode.SESSION_NOT_FOUND.code(),

@@ -84,11 +84,11 @@ class RequestsIT {
                     historyTags(turn));
             // The second answer may reach the gateway after the worker's reply to the first: its error
             // comes in the turn or after it.
-            ServerMessage.Error late = turn.stream()
-                    .filter(m -> m instanceof ServerMessage.Error)
-                    .map(ServerMessage.Error.class::cast)
+            ServerMessage.ErrorFrame late = turn.stream()
+                    .filter(m -> m instanceof ServerMessage.ErrorFrame)
+                    .map(ServerMessage.ErrorFrame.class::cast)
                     .findFirst()
-                    .orElseGet(() -> c.expect(ServerMessage.Error.class));
+                    .orElseGet(() -> c.expect(ServerMessage.ErrorFrame.class));
             assertEquals(ErrorCode.REQUEST_RESOLVED, late.code());
             JsonNode answer = SessionClient.event(turn, "answer");
             assertEquals("yes", answer.path("data").path("answer").asText(), "the first answer, once");
@@ -106,7 +106,7 @@ class RequestsIT {
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
             assertEquals(
                     ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+                    c.expect(ServerMessage.ErrorFrame.class).code());
         }
     }
 
@@ -120,9 +120,9 @@ class RequestsIT {
             other.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode().put("answer", "mine?")));
             assertEquals(
                     ErrorCode.REQUEST_NOT_FOUND,
-                    other.expect(ServerMessage.Error.class).code());
+                    other.expect(ServerMessage.ErrorFrame.class).code());
             other.send(new ClientMessage.Respond("nope", JSON.objectNode()));
-            ServerMessage.Error unknown = other.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame unknown = other.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.REQUEST_NOT_FOUND, unknown.code());
             assertEquals("nope", unknown.requestId(), "the error names the request it refuses");
 
@@ -170,7 +170,7 @@ class RequestsIT {
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
             assertEquals(
                     ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+                    c.expect(ServerMessage.ErrorFrame.class).code());
         }
     }
 
@@ -250,7 +250,7 @@ class RequestsIT {
             c.send(new ClientMessage.Respond("m1-ask-1", JSON.objectNode()));
             assertEquals(
                     ErrorCode.REQUEST_RESOLVED,
-                    c.expect(ServerMessage.Error.class).code());
+                    c.expect(ServerMessage.ErrorFrame.class).code());
         }
     }
 

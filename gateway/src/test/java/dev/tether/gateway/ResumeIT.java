@@ -503,13 +503,13 @@ class ResumeIT {
     // ---- helpers ----
 
     /** What a refused resume got: its one error frame and the close. */
-    private record Refusal(ServerMessage.Error error, int closeCode, String closeReason) {}
+    private record Refusal(ServerMessage.ErrorFrame error, int closeCode, String closeReason) {}
 
     private static Refusal refusal(URI uri, String token) {
         try (TestClient client = TestClient.connect(uri, token)) {
             ServerMessage first = client.next();
-            ServerMessage.Error error =
-                    assertInstanceOf(ServerMessage.Error.class, first, "no session_ready on a refused resume");
+            ServerMessage.ErrorFrame error =
+                    assertInstanceOf(ServerMessage.ErrorFrame.class, first, "no session_ready on a refused resume");
             CloseReason close = client.awaitClose();
             List<ServerMessage> rest = client.drain();
             assertTrue(rest.isEmpty(), "nothing after the error: " + rest);

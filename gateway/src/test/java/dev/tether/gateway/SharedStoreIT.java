@@ -207,7 +207,7 @@ class SharedStoreIT {
             c.until(m -> m instanceof ServerMessage.Status s && s.state() == SessionState.ENDED);
         }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("carol"))) {
-            ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_EXPIRED, error.code());
             assertEquals(4004, ws.awaitCloseCode());
         }
@@ -216,7 +216,7 @@ class SharedStoreIT {
             try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, target, 0), token(subject))) {
                 assertEquals(
                         ErrorCode.SESSION_NOT_FOUND,
-                        ws.expect(ServerMessage.Error.class).code());
+                        ws.expect(ServerMessage.ErrorFrame.class).code());
                 assertEquals(4004, ws.awaitCloseCode());
             }
         }
@@ -250,7 +250,7 @@ class SharedStoreIT {
             assertEquals(429, third.status(), "the session last seen just now still counts: its client may resume it");
         }
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, old, 0), token("ivan"))) {
-            ServerMessage.Error expired = ws.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame expired = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
             assertEquals("reconnect_window_expired", expired.reason(), "ended as a live node would have ended it");
         }
@@ -502,7 +502,7 @@ class SharedStoreIT {
             ws.send(queued);
             List<ServerMessage> again =
                     ws.until(m -> (m instanceof ServerMessage.Accepted accepted && "queued".equals(accepted.id()))
-                            || m instanceof ServerMessage.Error);
+                            || m instanceof ServerMessage.ErrorFrame);
             assertTrue(
                     again.get(again.size() - 1) instanceof ServerMessage.Accepted accepted && accepted.duplicate(),
                     SessionClient.tags(again).toString());
@@ -510,7 +510,7 @@ class SharedStoreIT {
             assertEquals(1001, ws.awaitCloseCode(), "a drained node's clients are sent elsewhere");
             List<ServerMessage> before = ws.drain();
             assertTrue(
-                    before.stream().noneMatch(m -> m instanceof ServerMessage.Error),
+                    before.stream().noneMatch(m -> m instanceof ServerMessage.ErrorFrame),
                     "nothing refused: " + SessionClient.tags(before));
             assertFalse(
                     SessionClient.tags(before).contains("event:result:queued"), "the queued one did not start on a");
@@ -700,7 +700,7 @@ class SharedStoreIT {
         try (TestClient ws = TestClient.connectWithHeader(resumeUri(b, id, 0), token("gina"))) {
             assertEquals(
                     ErrorCode.SESSION_NOT_FOUND,
-                    ws.expect(ServerMessage.Error.class).code(),
+                    ws.expect(ServerMessage.ErrorFrame.class).code(),
                     "a session the store forgot is not found, never another one");
             assertEquals(4004, ws.awaitCloseCode());
         }
@@ -918,7 +918,7 @@ class SharedStoreIT {
             ws.send(new ClientMessage.Respond(request.requestId(), JsonNodeFactory.instance.objectNode()));
             assertEquals(
                     ErrorCode.REQUEST_RESOLVED,
-                    ws.expect(ServerMessage.Error.class).code(),
+                    ws.expect(ServerMessage.ErrorFrame.class).code(),
                     "resolved once, on any node");
         }
     }
@@ -970,7 +970,7 @@ class SharedStoreIT {
             ws.send(new ClientMessage.Respond(requestId, JsonNodeFactory.instance.objectNode()));
             assertEquals(
                     ErrorCode.REQUEST_RESOLVED,
-                    ws.expect(ServerMessage.Error.class).code());
+                    ws.expect(ServerMessage.ErrorFrame.class).code());
         }
     }
 
@@ -985,7 +985,7 @@ class SharedStoreIT {
                 epoch = store.read(id).toCompletableFuture().get().orElseThrow().epoch();
             }
             try (TestClient viewer = TestClient.connectWithHeader(viewUri(b, id), token("wren"))) {
-                ServerMessage.Error busy = viewer.expect(ServerMessage.Error.class);
+                ServerMessage.ErrorFrame busy = viewer.expect(ServerMessage.ErrorFrame.class);
                 assertEquals(ErrorCode.SESSION_BUSY, busy.code());
                 assertTrue(busy.message().contains("&node=a"), busy.message());
                 assertEquals(1001, viewer.awaitCloseCode());
@@ -1082,7 +1082,7 @@ class SharedStoreIT {
                     for (int attempt = 1; ; attempt++) {
                         TestClient client = TestClient.connectWithHeader(resumeUri(target, id, 0), token("frank"));
                         ServerMessage first = client.poll(Duration.ofSeconds(60));
-                        if (first instanceof ServerMessage.Error busy
+                        if (first instanceof ServerMessage.ErrorFrame busy
                                 && busy.code() == ErrorCode.SESSION_BUSY
                                 && attempt < 20) {
                             client.close();

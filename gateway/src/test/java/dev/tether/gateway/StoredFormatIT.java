@@ -104,7 +104,7 @@ class StoredFormatIT {
 
     private static void refusedAsIncompatible(URI reader, String id, String subject, String format) {
         try (TestClient ws = TestClient.connectWithHeader(resume(reader, id), token(subject))) {
-            ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_INCOMPATIBLE, error.code());
             assertTrue(error.message().contains("format " + format), error.message());
             assertEquals(CloseCode.SESSION_NOT_FOUND.code(), ws.awaitCloseCode());

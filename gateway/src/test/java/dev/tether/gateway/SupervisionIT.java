@@ -181,7 +181,7 @@ class SupervisionIT {
         for (long pid : pids) {
             assertFalse(ProcessTree.running(pid), "worker " + pid + " of the ended session still runs");
         }
-        ServerMessage.Error expired = SessionClient.resumeEnded(crashy, subject, sessionId);
+        ServerMessage.ErrorFrame expired = SessionClient.resumeEnded(crashy, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("restart_limit", expired.reason());
     }

@@ -98,7 +98,7 @@ class TokenRefreshIT {
         try (TestClient client = TestClient.connect(gateway.uri(), gateway.token("alice"))) {
             client.expect(ServerMessage.SessionReady.class);
             client.send(new ClientMessage.AuthRefresh(gateway.token("mallory")));
-            ServerMessage.Error refused = client.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame refused = client.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.AUTH_REFRESH_FAILED, refused.code());
             roundTrip(client, "m1", 0, new ArrayList<>());
         }
@@ -115,7 +115,7 @@ class TokenRefreshIT {
             seq = roundTrip(client, "m1", 0, new ArrayList<>());
             clock.set(Instant.ofEpochSecond(ready.tokenExpiresAt()));
             client.send(new ClientMessage.Message("m2", TextNode.valueOf("too late")));
-            ServerMessage.Error expired = skipRefreshRequests(client, ServerMessage.Error.class);
+            ServerMessage.ErrorFrame expired = skipRefreshRequests(client, ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.TOKEN_EXPIRED, expired.code());
             assertEquals("m2", expired.id());
         }

@@ -591,7 +591,7 @@ class UpgradeIT {
             for (String id : List.of(liveId, randomSessionId())) {
                 // Resumes are judged after the upgrade; both get the same frame and close code.
                 try (TestClient attacker = TestClient.connect(gateway.resumeUri(id, 0), attackerToken)) {
-                    ServerMessage.Error error = attacker.expect(ServerMessage.Error.class);
+                    ServerMessage.ErrorFrame error = attacker.expect(ServerMessage.ErrorFrame.class);
                     seen.add(error.code().wire() + "|" + error.message() + "|" + error.reason() + "|"
                             + attacker.awaitCloseCode());
                 }

@@ -127,7 +127,7 @@ class ViewersIT {
                     viewUri(gateway, owner.sessionId(), owner.lastSeq() + 5), gateway.token(alice))) {
                 assertEquals(
                         ErrorCode.INVALID_SEQUENCE,
-                        ahead.expect(ServerMessage.Error.class).code());
+                        ahead.expect(ServerMessage.ErrorFrame.class).code());
                 assertEquals(4009, ahead.awaitCloseCode());
             }
             owner.roundTrip("m-2", "2"); // the owner was not disturbed
@@ -144,13 +144,13 @@ class ViewersIT {
             viewer.send(new ClientMessage.Respond("r-1", TextNode.valueOf("yes")));
             viewer.send(new ClientMessage.End());
             List<ServerMessage> answers = sync(viewer);
-            List<ServerMessage.Error> errors = answers.stream()
-                    .filter(ServerMessage.Error.class::isInstance)
-                    .map(ServerMessage.Error.class::cast)
+            List<ServerMessage.ErrorFrame> errors = answers.stream()
+                    .filter(ServerMessage.ErrorFrame.class::isInstance)
+                    .map(ServerMessage.ErrorFrame.class::cast)
                     .toList();
             assertEquals(
                     List.of(ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY, ErrorCode.READ_ONLY),
-                    errors.stream().map(ServerMessage.Error::code).toList(),
+                    errors.stream().map(ServerMessage.ErrorFrame::code).toList(),
                     answers::toString);
             assertEquals("v-1", errors.get(0).id(), "the message's id is named");
             assertEquals(4, answers.size() - 1, "nothing but the errors and the pong: " + answers);
@@ -180,7 +180,7 @@ class ViewersIT {
                 viewer.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the viewer")));
                 assertEquals(
                         ErrorCode.READ_ONLY,
-                        viewer.expect(ServerMessage.Error.class).code());
+                        viewer.expect(ServerMessage.ErrorFrame.class).code());
 
                 owner.send(new ClientMessage.Respond(request.requestId(), TextNode.valueOf("from the owner")));
                 List<ServerMessage> seen = viewer.until(m -> m instanceof ServerMessage.RequestResolved);
@@ -218,9 +218,10 @@ class ViewersIT {
     void anyoneElseIsToldWhatAnUnknownSessionGets() {
         String alice = user();
         try (SessionClient owner = SessionClient.openIdle(gateway, alice)) {
-            ServerMessage.Error unknown = refusedViewer("unknownSessionIdAAAAAAA", gateway.token(alice));
-            ServerMessage.Error stranger = refusedViewer(owner.sessionId(), gateway.token(user()));
-            ServerMessage.Error otherList = refusedViewer(owner.sessionId(), tokenViewing(user(), List.of("another")));
+            ServerMessage.ErrorFrame unknown = refusedViewer("unknownSessionIdAAAAAAA", gateway.token(alice));
+            ServerMessage.ErrorFrame stranger = refusedViewer(owner.sessionId(), gateway.token(user()));
+            ServerMessage.ErrorFrame otherList =
+                    refusedViewer(owner.sessionId(), tokenViewing(user(), List.of("another")));
             assertEquals(ErrorCode.SESSION_NOT_FOUND, unknown.code());
             assertEquals(unknown, stranger);
             assertEquals(unknown, otherList);
@@ -228,9 +229,9 @@ class ViewersIT {
         }
     }
 
-    private static ServerMessage.Error refusedViewer(String sessionId, String token) {
+    private static ServerMessage.ErrorFrame refusedViewer(String sessionId, String token) {
         try (TestClient ws = TestClient.connect(viewUri(gateway, sessionId, 0), token)) {
-            ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(4004, ws.awaitCloseCode());
             return error;
         }
@@ -326,11 +327,11 @@ class ViewersIT {
                 viewer.send(new ClientMessage.AuthRefresh(gateway.token(bob)));
                 assertEquals(
                         ErrorCode.AUTH_REFRESH_FAILED,
-                        viewer.expect(ServerMessage.Error.class).code());
+                        viewer.expect(ServerMessage.ErrorFrame.class).code());
                 viewer.send(new ClientMessage.AuthRefresh(tokenViewing(user(), owner.sessionId())));
                 assertEquals(
                         ErrorCode.AUTH_REFRESH_FAILED,
-                        viewer.expect(ServerMessage.Error.class).code(),
+                        viewer.expect(ServerMessage.ErrorFrame.class).code(),
                         "another subject");
             }
         }

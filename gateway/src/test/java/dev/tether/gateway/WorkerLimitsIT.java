@@ -83,7 +83,7 @@ class WorkerLimitsIT {
 
             // Within the grace the session takes no new turn.
             c.send("late", "{\"text\":\"too late\"}");
-            ServerMessage.Error busy = c.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame busy = c.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_BUSY, busy.code());
             assertEquals("late", busy.id());
 
@@ -111,7 +111,7 @@ class WorkerLimitsIT {
             assertEquals(4011, c.ws.awaitCloseCode());
         }
         Poll.until("worker " + pid + " of the ended session is gone", () -> !ProcessTree.running(pid));
-        ServerMessage.Error expired = SessionClient.resumeEnded(impatient, subject, sessionId);
+        ServerMessage.ErrorFrame expired = SessionClient.resumeEnded(impatient, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("first_message_timeout", expired.reason());
     }

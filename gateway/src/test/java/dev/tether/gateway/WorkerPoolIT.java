@@ -180,7 +180,7 @@ class WorkerPoolIT {
             return seen.stream().noneMatch(ProcessTree::running)
                     && DemoWorkers.workDirs("slow-init").isEmpty();
         });
-        ServerMessage.Error expired = SessionClient.resumeEnded(slowInit, subject, sessionId);
+        ServerMessage.ErrorFrame expired = SessionClient.resumeEnded(slowInit, subject, sessionId);
         assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
         assertEquals("worker_failed", expired.reason());
     }

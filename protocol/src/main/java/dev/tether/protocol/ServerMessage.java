@@ -23,7 +23,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = ServerMessage.Request.class, name = "request"),
     @JsonSubTypes.Type(value = ServerMessage.RequestResolved.class, name = "request_resolved"),
     @JsonSubTypes.Type(value = ServerMessage.Accepted.class, name = "accepted"),
-    @JsonSubTypes.Type(value = ServerMessage.Error.class, name = "error"),
+    @JsonSubTypes.Type(value = ServerMessage.ErrorFrame.class, name = "error"),
     @JsonSubTypes.Type(value = ServerMessage.ReplayGap.class, name = "replay_gap"),
     @JsonSubTypes.Type(value = ServerMessage.RefreshRequired.class, name = "refresh_required"),
     @JsonSubTypes.Type(value = ServerMessage.AuthOk.class, name = "auth_ok"),
@@ -155,23 +155,24 @@ public sealed interface ServerMessage {
      * {@code session_expired}, {@code requestId} (an extension) names the request a refused
      * {@code respond} was for; each is absent when it does not apply.
      */
-    record Error(ErrorCode code, String message, String id, String reason, String requestId) implements ServerMessage {
-        public Error {
+    record ErrorFrame(ErrorCode code, String message, String id, String reason, String requestId)
+            implements ServerMessage {
+        public ErrorFrame {
             requireNonNull(code, "code");
             requireNonNull(message, "message");
         }
 
-        public Error(ErrorCode code, String message, String id, String reason) {
+        public ErrorFrame(ErrorCode code, String message, String id, String reason) {
             this(code, message, id, reason, null);
         }
 
-        public static Error of(ErrorCode code, String message) {
-            return new Error(code, message, null, null);
+        public static ErrorFrame of(ErrorCode code, String message) {
+            return new ErrorFrame(code, message, null, null);
         }
 
         /** An answer to {@code respond} for request {@code requestId} (an extension: the client knows which answer failed). */
-        public static Error ofRespond(ErrorCode code, String message, String requestId) {
-            return new Error(code, message, null, null, requireNonNull(requestId, "requestId"));
+        public static ErrorFrame ofRespond(ErrorCode code, String message, String requestId) {
+            return new ErrorFrame(code, message, null, null, requireNonNull(requestId, "requestId"));
         }
     }
 

@@ -108,22 +108,25 @@ class WireCodecGoldenTest {
                         JSON.objectNode().put("ends_at", 1767231000).put("extensions_left", 1)));
         goldens.put(
                 "error-extension_refused.json",
-                ServerMessage.Error.of(ErrorCode.EXTENSION_REFUSED, "this session has used all 2 of its extensions"));
+                ServerMessage.ErrorFrame.of(
+                        ErrorCode.EXTENSION_REFUSED, "this session has used all 2 of its extensions"));
         goldens.put("accepted.json", new ServerMessage.Accepted("m-1", false, 0));
         goldens.put("accepted-queued.json", new ServerMessage.Accepted("m-2", false, 2));
         goldens.put("accepted-duplicate.json", new ServerMessage.Accepted("m-1", true, 0));
         goldens.put(
                 "error.json",
-                ServerMessage.Error.of(ErrorCode.INVALID_JSON, "not valid JSON: Unexpected end-of-input"));
+                ServerMessage.ErrorFrame.of(ErrorCode.INVALID_JSON, "not valid JSON: Unexpected end-of-input"));
         goldens.put(
                 "error-with-id.json",
-                new ServerMessage.Error(ErrorCode.QUEUE_FULL, "the session's queue is full", "m-7", null));
+                new ServerMessage.ErrorFrame(ErrorCode.QUEUE_FULL, "the session's queue is full", "m-7", null));
         goldens.put(
                 "error-session-expired.json",
-                new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "the session has ended", null, "duration_limit"));
+                new ServerMessage.ErrorFrame(
+                        ErrorCode.SESSION_EXPIRED, "the session has ended", null, "duration_limit"));
         goldens.put(
                 "error-respond.json",
-                ServerMessage.Error.ofRespond(ErrorCode.REQUEST_RESOLVED, "request r-1 was already resolved", "r-1"));
+                ServerMessage.ErrorFrame.ofRespond(
+                        ErrorCode.REQUEST_RESOLVED, "request r-1 was already resolved", "r-1"));
         goldens.put("replay_gap.json", new ServerMessage.ReplayGap(11, 40));
         goldens.put("refresh_required.json", new ServerMessage.RefreshRequired(1767225600L));
         goldens.put("auth_ok.json", new ServerMessage.AuthOk(1767229200L));
@@ -268,7 +271,7 @@ class WireCodecGoldenTest {
 
     @Test
     void absentOptionalFieldsAreOmittedNotNull() {
-        assertFields(ServerMessage.Error.of(ErrorCode.RATE_LIMITED, "slow down"), "type", "code", "message");
+        assertFields(ServerMessage.ErrorFrame.of(ErrorCode.RATE_LIMITED, "slow down"), "type", "code", "message");
         assertFields(new ServerMessage.Status(1, SessionState.IDLE, null), "type", "seq", "state");
         assertFields(new ServerMessage.Notice(1, "c", "m", null), "type", "seq", "code", "message");
     }

@@ -53,7 +53,7 @@ public final class ForwardedClaims {
             "session");
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:/-]{1,64}");
-    /** Three base64url parts with a JSON header ({@code eyJ} is {@code {"}): a JWS or JWE compact token. */
+    /** Three base64url parts with a JSON header ({@code eyJ} encodes an opening brace and quote): a JWS or JWE compact token. */
     private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
 
     private final List<String> names;

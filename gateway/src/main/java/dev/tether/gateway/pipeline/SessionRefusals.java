@@ -21,7 +21,7 @@ final class SessionRefusals {
 
     /** {@code session_expired} with the session's end reason ({@code EndReason}'s wire form), close 4004. */
     static void expired(Connection connection, String endReason) {
-        connection.send(new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason));
+        connection.send(new ServerMessage.ErrorFrame(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason));
         connection.close(CloseCode.SESSION_NOT_FOUND);
     }
 
@@ -40,7 +40,7 @@ final class SessionRefusals {
     }
 
     static void refuse(Connection connection, ErrorCode code, String message, CloseCode close) {
-        connection.send(ServerMessage.Error.of(code, message));
+        connection.send(ServerMessage.ErrorFrame.of(code, message));
         connection.close(close);
     }
 }

@@ -51,7 +51,8 @@ final class FrameRateGuard {
         if (verdict == MessageRateLimiter.Verdict.ALLOWED) {
             return true;
         }
-        connection.send(new ServerMessage.Error(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
+        connection.send(
+                new ServerMessage.ErrorFrame(ErrorCode.RATE_LIMITED, "too many frames: slow down", messageId, null));
         if (verdict == MessageRateLimiter.Verdict.CLOSE) {
             log.atInfo()
                     .addKeyValue("session", sessionId)

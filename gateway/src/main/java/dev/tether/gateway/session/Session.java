@@ -321,7 +321,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
      * nothing.
      */
     public void reject(Connection connection, ErrorCode code, String message, String messageId) {
-        executor.execute(() -> onBadFrame(connection, new ServerMessage.Error(code, message, messageId, null)));
+        executor.execute(() -> onBadFrame(connection, new ServerMessage.ErrorFrame(code, message, messageId, null)));
     }
 
     /** A fresh RSS sample of {@code sampled}'s process tree (from the RSS monitor). */
@@ -893,17 +893,17 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         String requestId = respond.requestId();
         switch (requests.lookup(requestId)) {
             case NOT_FOUND ->
-                connection.send(ServerMessage.Error.ofRespond(
+                connection.send(ServerMessage.ErrorFrame.ofRespond(
                         ErrorCode.REQUEST_NOT_FOUND, "this session has no request " + requestId, requestId));
             case RESOLVED ->
-                connection.send(ServerMessage.Error.ofRespond(
+                connection.send(ServerMessage.ErrorFrame.ofRespond(
                         ErrorCode.REQUEST_RESOLVED, "request " + requestId + " was already resolved", requestId));
             case PENDING -> {
                 Worker current = workers.current();
                 String problem = current == null ? null : current.checkAnswer(requestId, respond.data());
                 if (problem != null) {
                     connection.send(
-                            ServerMessage.Error.ofRespond(ErrorCode.INVALID_FIELD, "data: " + problem, requestId));
+                            ServerMessage.ErrorFrame.ofRespond(ErrorCode.INVALID_FIELD, "data: " + problem, requestId));
                     return;
                 }
                 resolveRequest(requestId, RequestOutcome.ANSWERED, respond.data(), true);
@@ -993,19 +993,19 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
      */
     private boolean refuseAttach(Connection connection, long lastSeq, String again) {
         if (handingOff || (state == SessionState.ENDED && endReason == null)) {
-            connection.send(
-                    ServerMessage.Error.of(ErrorCode.SESSION_BUSY, "the session is moving to another node: " + again));
+            connection.send(ServerMessage.ErrorFrame.of(
+                    ErrorCode.SESSION_BUSY, "the session is moving to another node: " + again));
             connection.close(CloseCode.GOING_AWAY);
             return true;
         }
         if (state == SessionState.ENDED) {
-            connection.send(
-                    new ServerMessage.Error(ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
+            connection.send(new ServerMessage.ErrorFrame(
+                    ErrorCode.SESSION_EXPIRED, "session has ended", null, endReason.wire()));
             connection.close(CloseCode.SESSION_NOT_FOUND);
             return true;
         }
         if (lastSeq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(
+            connection.send(ServerMessage.ErrorFrame.of(
                     ErrorCode.INVALID_SEQUENCE,
                     "last_seq " + lastSeq + " is beyond the newest seq " + history.visibleSeq()));
             connection.close(CloseCode.INVALID_SEQUENCE);
@@ -1110,7 +1110,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         }
         for (ClientMessage.Message dropped : droppedAll) {
             if (attached != null) {
-                attached.send(new ServerMessage.Error(
+                attached.send(new ServerMessage.ErrorFrame(
                         ErrorCode.SHUTTING_DOWN,
                         "the gateway is shutting down: this queued message was not started",
                         dropped.id(),
@@ -1181,7 +1181,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             refused = "this session has used all " + limits.maxExtensions() + " of its extensions";
         }
         if (refused != null) {
-            connection.send(ServerMessage.Error.of(ErrorCode.EXTENSION_REFUSED, refused));
+            connection.send(ServerMessage.ErrorFrame.of(ErrorCode.EXTENSION_REFUSED, refused));
             return;
         }
         extensions++;
@@ -1215,7 +1215,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         }
     }
 
-    private void onBadFrame(Connection connection, ServerMessage.Error error) {
+    private void onBadFrame(Connection connection, ServerMessage.ErrorFrame error) {
         assert executor.inEventLoop();
         if (!viewers.reject(connection, error) && connection == attached && frameRate.admit(connection, error.id())) {
             connection.send(error);
@@ -1225,7 +1225,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
     /** idle: processing; preparing, processing, restarting: queued. */
     private void onMessage(Connection connection, ClientMessage.Message message) {
         if (tokenWatch.expired(connection)) {
-            connection.send(new ServerMessage.Error(
+            connection.send(new ServerMessage.ErrorFrame(
                     ErrorCode.TOKEN_EXPIRED,
                     "the connection's token has expired: send auth_refresh, then this message again",
                     message.id(),
@@ -1240,7 +1240,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         }
         if (draining) {
             // Before the duplicate check: after shutting_down every message gets the same answer.
-            connection.send(new ServerMessage.Error(
+            connection.send(new ServerMessage.ErrorFrame(
                     ErrorCode.SHUTTING_DOWN,
                     "the gateway is shutting down: reconnect after retry_after seconds",
                     message.id(),
@@ -1252,7 +1252,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             return;
         }
         if (durationReached) {
-            connection.send(new ServerMessage.Error(
+            connection.send(new ServerMessage.ErrorFrame(
                     ErrorCode.SESSION_BUSY,
                     "the session reached its maximum duration and is ending",
                     message.id(),
@@ -1278,13 +1278,13 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 connection.send(new ServerMessage.Accepted(message.id(), false, inbox.size()));
             }
             case FULL ->
-                connection.send(new ServerMessage.Error(
+                connection.send(new ServerMessage.ErrorFrame(
                         ErrorCode.QUEUE_FULL,
                         "inbound queue is full (" + inbox.bound() + " messages)",
                         message.id(),
                         null));
             case NO_QUEUEING ->
-                connection.send(new ServerMessage.Error(
+                connection.send(new ServerMessage.ErrorFrame(
                         ErrorCode.SESSION_BUSY,
                         "a turn is running and this gateway does not queue messages",
                         message.id(),
@@ -1295,7 +1295,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
 
     private void onAck(Connection connection, long seq) {
         if (seq > history.visibleSeq()) {
-            connection.send(ServerMessage.Error.of(
+            connection.send(ServerMessage.ErrorFrame.of(
                     ErrorCode.INVALID_SEQUENCE, "ack " + seq + " is beyond the newest seq " + history.visibleSeq()));
             return;
         }

@@ -101,18 +101,19 @@ final class TokenWatch {
             refreshed = verifier.verify(token);
         } catch (TokenRejectedException e) {
             metrics.authFailed(MeterNames.STAGE_REFRESH, e.reason().name());
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
+            connection.send(
+                    ServerMessage.ErrorFrame.of(ErrorCode.AUTH_REFRESH_FAILED, "token refused: " + e.getMessage()));
             return false;
         }
         if (!refreshed.subject().equals(viewer ? connection.token().subject() : subject)) {
             metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_WRONG_SUBJECT);
-            connection.send(ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
+            connection.send(ServerMessage.ErrorFrame.of(ErrorCode.AUTH_REFRESH_FAILED, "token is for another subject"));
             return false;
         }
         if (viewer && !refreshed.mayView(sessionId, subject)) {
             metrics.authFailed(MeterNames.STAGE_REFRESH, MeterNames.AUTH_NO_VIEW);
-            connection.send(
-                    ServerMessage.Error.of(ErrorCode.AUTH_REFRESH_FAILED, "token does not grant viewing this session"));
+            connection.send(ServerMessage.ErrorFrame.of(
+                    ErrorCode.AUTH_REFRESH_FAILED, "token does not grant viewing this session"));
             return false;
         }
         connection.token(refreshed);

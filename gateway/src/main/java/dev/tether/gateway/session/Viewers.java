@@ -147,7 +147,7 @@ public final class Viewers implements Iterable<Connection> {
         } else if (message instanceof ClientMessage.AuthRefresh refresh) {
             viewer.tokens().refresh(connection, refresh.token());
         } else if (!(message instanceof ClientMessage.Ack)) {
-            connection.send(new ServerMessage.Error(
+            connection.send(new ServerMessage.ErrorFrame(
                     ErrorCode.READ_ONLY, "this connection is a viewer: it may not " + verb(message), id, null));
         }
         return true;
@@ -166,7 +166,7 @@ public final class Viewers implements Iterable<Connection> {
     }
 
     /** An undecodable frame from {@code connection}, if it is a viewer: answered like the owner's. */
-    boolean reject(Connection connection, ServerMessage.Error error) {
+    boolean reject(Connection connection, ServerMessage.ErrorFrame error) {
         Viewer viewer = attached.get(connection);
         if (viewer == null) {
             return false;

@@ -62,7 +62,8 @@ final class AgentSessions {
     static void assertAlreadyResolved(SessionClient c, ServerMessage.Request request, String decision) {
         c.send(new ClientMessage.Respond(request.requestId(), decision(decision)));
         assertEquals(
-                ErrorCode.REQUEST_RESOLVED, c.expect(ServerMessage.Error.class).code());
+                ErrorCode.REQUEST_RESOLVED,
+                c.expect(ServerMessage.ErrorFrame.class).code());
     }
 
     /**

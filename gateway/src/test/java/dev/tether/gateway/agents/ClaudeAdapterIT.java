@@ -81,7 +81,8 @@ class ClaudeAdapterIT {
             assertOnlyPending(c, request);
             c.send(new ClientMessage.Respond(request.requestId(), decision("maybe")));
             assertEquals(
-                    ErrorCode.INVALID_FIELD, c.expect(ServerMessage.Error.class).code());
+                    ErrorCode.INVALID_FIELD,
+                    c.expect(ServerMessage.ErrorFrame.class).code());
 
             List<ServerMessage> turn = answer(c, request, "allow");
             JsonNode result = SessionClient.event(turn, "result");

@@ -286,7 +286,7 @@ class RealCodexIT {
      * ({@code sandbox_permissions: require_escalated}): with {@code approval_policy = "on-request"}
      * the app server asks the client first.
      */
-    private static OpenAiStandIn.Reply escalated(String cmd) {
+    private static ModelApiStandIn.Reply escalated(String cmd) {
         return OpenAiStandIn.toolCall(
                 "exec_command",
                 Map.of(

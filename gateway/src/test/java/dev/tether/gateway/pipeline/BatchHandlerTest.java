@@ -167,7 +167,7 @@ class BatchHandlerTest {
         channel = channel(MAX_FRAME_BYTES);
         send(event(1, 10));
         send(event(2, 10));
-        ServerMessage.Error error = ServerMessage.Error.of(ErrorCode.RATE_LIMITED, "slow down");
+        ServerMessage.ErrorFrame error = ServerMessage.ErrorFrame.of(ErrorCode.RATE_LIMITED, "slow down");
         channel.writeOutbound(error);
         ServerMessage.Accepted accepted = new ServerMessage.Accepted("m-1", false, 0);
         channel.writeOutbound(accepted);

@@ -149,7 +149,7 @@ class SessionHandlerTest {
         assertEquals(2, out.size(), out.toString());
         assertEquals(
                 ErrorCode.SESSION_NOT_FOUND,
-                assertInstanceOf(ServerMessage.Error.class, out.get(0)).code());
+                assertInstanceOf(ServerMessage.ErrorFrame.class, out.get(0)).code());
         assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(out.get(1)));
         assertFalse(channel.isOpen());
         assertFalse(channel.finish());
@@ -162,8 +162,8 @@ class SessionHandlerTest {
 
         List<Object> out = drainOutbound();
         assertEquals(2, out.size(), out.toString());
-        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, out.get(0));
-        assertEquals(ServerMessage.Error.of(ErrorCode.SESSION_NOT_FOUND, "no such session"), error);
+        ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, out.get(0));
+        assertEquals(ServerMessage.ErrorFrame.of(ErrorCode.SESSION_NOT_FOUND, "no such session"), error);
         assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(out.get(1)));
         assertFalse(channel.finish());
     }
@@ -181,7 +181,7 @@ class SessionHandlerTest {
             assertEquals(2, out.size(), bad + ": " + out);
             assertEquals(
                     ErrorCode.INVALID_SEQUENCE,
-                    assertInstanceOf(ServerMessage.Error.class, out.get(0)).code(),
+                    assertInstanceOf(ServerMessage.ErrorFrame.class, out.get(0)).code(),
                     bad);
             assertEquals(CloseCode.INVALID_SEQUENCE.code(), closeCode(out.get(1)), bad);
             assertFalse(resume.finish());
@@ -251,7 +251,7 @@ class SessionHandlerTest {
 
         channel.writeInbound(new InboundFailure(ErrorCode.UNKNOWN_TYPE, "no such type: teleport"));
         channel.runPendingTasks();
-        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, single());
+        ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, single());
         assertEquals(ErrorCode.UNKNOWN_TYPE, error.code());
         assertEquals("no such type: teleport", error.message());
 
@@ -259,7 +259,7 @@ class SessionHandlerTest {
         channel.runPendingTasks();
         assertEquals(
                 ErrorCode.BINARY_NOT_SUPPORTED,
-                assertInstanceOf(ServerMessage.Error.class, single()).code());
+                assertInstanceOf(ServerMessage.ErrorFrame.class, single()).code());
 
         assertTrue(channel.isOpen(), "bad input never closes the connection");
         assertNull(channel.readInbound(), "nothing travels past the session handler");

@@ -119,8 +119,8 @@ class SessionRateLimitTest {
         session.receive(on, new ClientMessage.Ping());
     }
 
-    private static ServerMessage.Error rateLimited(Object sent) {
-        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, sent);
+    private static ServerMessage.ErrorFrame rateLimited(Object sent) {
+        ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, sent);
         assertEquals(ErrorCode.RATE_LIMITED, error.code());
         return error;
     }
@@ -151,8 +151,8 @@ class SessionRateLimitTest {
     @Test
     void tooLargeRefusalsCarryTheIdAndCostAToken() {
         session.reject(connection, ErrorCode.MESSAGE_TOO_LARGE, "too big", "m7");
-        ServerMessage.Error error =
-                assertInstanceOf(ServerMessage.Error.class, drain(channel).get(0));
+        ServerMessage.ErrorFrame error =
+                assertInstanceOf(ServerMessage.ErrorFrame.class, drain(channel).get(0));
         assertEquals(ErrorCode.MESSAGE_TOO_LARGE, error.code());
         assertEquals("m7", error.id());
         ping(connection);

@@ -127,7 +127,8 @@ class SessionSupervisionTest {
             } else if (message instanceof ServerMessage server) {
                 out.add(server);
             } else if (message instanceof CloseWebSocketFrame close) {
-                out.add(new ServerMessage.Error(ErrorCode.SESSION_BUSY, "close " + close.statusCode(), null, null));
+                out.add(new ServerMessage.ErrorFrame(
+                        ErrorCode.SESSION_BUSY, "close " + close.statusCode(), null, null));
                 ReferenceCountUtil.release(close);
             } else {
                 ReferenceCountUtil.release(message);
@@ -175,7 +176,8 @@ class SessionSupervisionTest {
 
     private static boolean closedWith(List<ServerMessage> messages, CloseCode code) {
         return messages.stream()
-                .anyMatch(m -> m instanceof ServerMessage.Error e && e.message().equals("close " + code.code()));
+                .anyMatch(m ->
+                        m instanceof ServerMessage.ErrorFrame e && e.message().equals("close " + code.code()));
     }
 
     @Test
@@ -363,7 +365,7 @@ class SessionSupervisionTest {
         advance(Duration.ofMinutes(6));
         assertEquals(List.of("duration_limit"), notices(drain()));
         send("m2");
-        ServerMessage.Error busy = assertInstanceOf(ServerMessage.Error.class, drain().get(0));
+        ServerMessage.ErrorFrame busy = assertInstanceOf(ServerMessage.ErrorFrame.class, drain().get(0));
         assertEquals(ErrorCode.SESSION_BUSY, busy.code());
         advance(Duration.ofSeconds(59));
         assertTrue(drain().isEmpty(), "the turn still has grace");
@@ -552,8 +554,8 @@ class SessionSupervisionTest {
         assertEquals(
                 ErrorCode.REQUEST_RESOLVED,
                 after.stream()
-                        .filter(m -> m instanceof ServerMessage.Error)
-                        .map(m -> ((ServerMessage.Error) m).code())
+                        .filter(m -> m instanceof ServerMessage.ErrorFrame)
+                        .map(m -> ((ServerMessage.ErrorFrame) m).code())
                         .findFirst()
                         .orElseThrow());
         assertEquals(
@@ -608,7 +610,7 @@ class SessionSupervisionTest {
         List<ServerMessage> draining = drain();
         assertEquals(new ServerMessage.ShuttingDown(4), draining.get(0));
         assertEquals(
-                new ServerMessage.Error(
+                new ServerMessage.ErrorFrame(
                         ErrorCode.SHUTTING_DOWN,
                         "the gateway is shutting down: this queued message was not started",
                         "m2",
@@ -621,8 +623,8 @@ class SessionSupervisionTest {
         List<ServerMessage> refused = drain();
         assertEquals(
                 List.of("m3", "m1"),
-                refused.stream().map(m -> ((ServerMessage.Error) m).id()).toList());
-        assertTrue(refused.stream().allMatch(m -> ((ServerMessage.Error) m).code() == ErrorCode.SHUTTING_DOWN));
+                refused.stream().map(m -> ((ServerMessage.ErrorFrame) m).id()).toList());
+        assertTrue(refused.stream().allMatch(m -> ((ServerMessage.ErrorFrame) m).code() == ErrorCode.SHUTTING_DOWN));
 
         workers.last().result("m1");
         List<ServerMessage> finished = drain();
@@ -706,7 +708,8 @@ class SessionSupervisionTest {
     }
 
     private static void assertRefused(List<ServerMessage> answer, String why) {
-        ServerMessage.Error error = assertInstanceOf(ServerMessage.Error.class, answer.get(0), answer::toString);
+        ServerMessage.ErrorFrame error =
+                assertInstanceOf(ServerMessage.ErrorFrame.class, answer.get(0), answer::toString);
         assertEquals(ErrorCode.EXTENSION_REFUSED, error.code());
         assertTrue(error.message().contains(why), error.message());
         assertEquals(1, answer.size(), "nothing else, nothing in history");

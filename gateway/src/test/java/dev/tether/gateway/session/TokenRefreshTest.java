@@ -182,7 +182,7 @@ class TokenRefreshTest {
         advance(Duration.ofMinutes(2));
         drain();
         receive(new ClientMessage.Message("m1", TextNode.valueOf("late")));
-        ServerMessage.Error expired = assertInstanceOf(ServerMessage.Error.class, drain().get(0));
+        ServerMessage.ErrorFrame expired = assertInstanceOf(ServerMessage.ErrorFrame.class, drain().get(0));
         assertEquals(ErrorCode.TOKEN_EXPIRED, expired.code());
         assertEquals("m1", expired.id());
         receive(new ClientMessage.Ping());
@@ -228,7 +228,7 @@ class TokenRefreshTest {
         start(Duration.ofMinutes(2));
         drain();
         receive(new ClientMessage.AuthRefresh(minter.mint("mallory", Duration.ofMinutes(10), Map.of())));
-        ServerMessage.Error refused = assertInstanceOf(ServerMessage.Error.class, drain().get(0));
+        ServerMessage.ErrorFrame refused = assertInstanceOf(ServerMessage.ErrorFrame.class, drain().get(0));
         assertEquals(ErrorCode.AUTH_REFRESH_FAILED, refused.code());
         assertEquals("alice", connection.token().subject());
         advance(Duration.ofMinutes(2).plusSeconds(30));
@@ -243,9 +243,9 @@ class TokenRefreshTest {
         advance(Duration.ofSeconds(2));
         drain();
         receive(new ClientMessage.AuthRefresh(shortLived));
-        assertEquals(ErrorCode.AUTH_REFRESH_FAILED, ((ServerMessage.Error) drain().get(0)).code());
+        assertEquals(ErrorCode.AUTH_REFRESH_FAILED, ((ServerMessage.ErrorFrame) drain().get(0)).code());
         receive(new ClientMessage.AuthRefresh("not.a.token"));
-        assertEquals(ErrorCode.AUTH_REFRESH_FAILED, ((ServerMessage.Error) drain().get(0)).code());
+        assertEquals(ErrorCode.AUTH_REFRESH_FAILED, ((ServerMessage.ErrorFrame) drain().get(0)).code());
     }
 
     @Test

@@ -99,9 +99,9 @@ public final class SessionClient implements AutoCloseable {
      * Resumes a session that is expected to be gone: returns the {@code error} the gateway answers
      * with after checking that it closes with 4004.
      */
-    public static ServerMessage.Error resumeEnded(GatewayExtension gateway, String subject, String sessionId) {
+    public static ServerMessage.ErrorFrame resumeEnded(GatewayExtension gateway, String subject, String sessionId) {
         try (TestClient ws = TestClient.connectWithHeader(gateway.resumeUri(sessionId, 0), gateway.token(subject))) {
-            ServerMessage.Error error = ws.expect(ServerMessage.Error.class);
+            ServerMessage.ErrorFrame error = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(4004, ws.awaitCloseCode());
             return error;
         }
@@ -225,7 +225,7 @@ public final class SessionClient implements AutoCloseable {
         if (m instanceof ServerMessage.Accepted a) {
             return "accepted:" + a.id() + ":" + a.queued() + (a.duplicate() ? ":duplicate" : "");
         }
-        if (m instanceof ServerMessage.Error e) {
+        if (m instanceof ServerMessage.ErrorFrame e) {
             return "error:" + e.code().wire();
         }
         if (m instanceof ServerMessage.Request r) {

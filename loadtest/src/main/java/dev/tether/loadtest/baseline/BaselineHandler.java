@@ -55,14 +55,14 @@ final class BaselineHandler extends SimpleChannelInboundHandler<WebSocketFrame> 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
         if (!(frame instanceof TextWebSocketFrame textFrame)) {
-            send(ctx, ServerMessage.Error.of(ErrorCode.BINARY_NOT_SUPPORTED, "text frames only"), true);
+            send(ctx, ServerMessage.ErrorFrame.of(ErrorCode.BINARY_NOT_SUPPORTED, "text frames only"), true);
             return;
         }
         ClientMessage message;
         try {
             message = CODEC.decodeClient(textFrame.text());
         } catch (ProtocolException e) {
-            send(ctx, ServerMessage.Error.of(e.code(), e.getMessage()), true);
+            send(ctx, ServerMessage.ErrorFrame.of(e.code(), e.getMessage()), true);
             return;
         }
         if (message instanceof ClientMessage.Message m) {

@@ -741,7 +741,7 @@ public final class VirtualUser implements ScenarioUser {
             onSequenced(from, sequenced, now);
         } else if (message instanceof ServerMessage.Accepted accepted) {
             traffic.accepted(session, accepted, from == wire && up);
-        } else if (message instanceof ServerMessage.Error error) {
+        } else if (message instanceof ServerMessage.ErrorFrame error) {
             onError(from, error);
         } else if (message instanceof ServerMessage.ReplayGap gap) {
             session.replayGap(from.connection, gap.from(), gap.to());
@@ -854,7 +854,7 @@ public final class VirtualUser implements ScenarioUser {
         from.ready.complete(null);
     }
 
-    private void onError(Wire from, ServerMessage.Error error) {
+    private void onError(Wire from, ServerMessage.ErrorFrame error) {
         ErrorCode code = error.code();
         if (code == ErrorCode.SESSION_BUSY && settings.nodes() != null && outage != null && outage.races(from)) {
             // Retryable by contract (the store or the session's move not settled): the user resumes again a little

@@ -141,7 +141,7 @@ final class Received {
             }
             turns.accepted(accepted.id());
             session.accepted(accepted.id(), accepted.duplicate());
-        } else if (message instanceof ServerMessage.Error error) {
+        } else if (message instanceof ServerMessage.ErrorFrame error) {
             stats.error("error_" + error.code().wire());
             if (error.id() != null && turns.refused(error.id())) {
                 // Refused (queue_full, rate_limited, ...): never forwarded, so no result will come.

@@ -106,7 +106,7 @@ class BaselineServerIT {
                 assertInstanceOf(ServerMessage.Pong.class, inbox.next(), "ack is ignored, ping answered");
 
                 session.getBasicRemote().sendText("{not json");
-                var error = assertInstanceOf(ServerMessage.Error.class, inbox.next());
+                var error = assertInstanceOf(ServerMessage.ErrorFrame.class, inbox.next());
                 assertEquals(ErrorCode.INVALID_JSON, error.code());
             } finally {
                 session.close();

@@ -265,7 +265,7 @@ class EngineSessionTest {
         EngineSession session = session(Dialect.TETHER, 0);
         Opened c = connectNew(session);
         session.send("m1", TextNode.valueOf("x"), 2 * MS);
-        c.listener.frame(CODEC.encode(new ServerMessage.Error(ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
+        c.listener.frame(CODEC.encode(new ServerMessage.ErrorFrame(ErrorCode.QUEUE_FULL, "full", "m1", null)), 3 * MS);
         assertTrue(session.whenAnswered().getNow(false), "a refused message is answered: no result will come");
         c.listener.frame("not json", 4 * MS);
         c.listener.closed(1011);

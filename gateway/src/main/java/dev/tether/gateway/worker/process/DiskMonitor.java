@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +37,7 @@ public final class DiskMonitor implements AutoCloseable {
     private final Supplier<ProcessWorkerConfig> config;
     private final Totals totals;
     private final Function<Worker, Path> directories;
-    private final Map<Worker, Tracked> tracked = new IdentityHashMap<>();
+    private final IdentityHashMap<Worker, Tracked> tracked = new IdentityHashMap<>();
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread t = new Thread(runnable, "tether-disk");
         t.setDaemon(true);
@@ -73,6 +72,8 @@ public final class DiskMonitor implements AutoCloseable {
     @FunctionalInterface
     public interface Totals {
         /**
+         * One round's totals.
+         *
          * @param workers directories measured in the round
          * @param maxBytes the largest figure a finished pass gave of any of them so far
          * @param entries directory entries visited in the round, all workers together

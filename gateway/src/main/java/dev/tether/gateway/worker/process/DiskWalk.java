@@ -90,6 +90,15 @@ final class DiskWalk implements AutoCloseable {
         return new Step(partial, false, visited);
     }
 
+    /**
+     * The root's entries. The stream outlives this call on purpose: a pass reads it across several
+     * steps, {@link #open} owns it from here, and it is closed when its level is done or the walk is
+     * closed (so no try-with-resources here).
+     */
+    private DirectoryStream<Path> openRoot() throws IOException {
+        return root.getFileSystem().provider().newDirectoryStream(root, entry -> true);
+    }
+
     /** Starts a pass: counts and opens the root; false when there is no directory to walk. */
     private boolean begin() {
         partial = 0;
@@ -99,7 +108,7 @@ final class DiskWalk implements AutoCloseable {
             if (!attributes.isDirectory()) {
                 return false;
             }
-            DirectoryStream<Path> stream = Files.newDirectoryStream(root);
+            DirectoryStream<Path> stream = openRoot();
             if (!(stream instanceof SecureDirectoryStream<Path> secure) || !sameFile(secure, attributes.fileKey())) {
                 stream.close();
                 return false;
