@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -73,6 +74,8 @@ public final class AdmissionQueue {
     private final AtomicInteger reserved = new AtomicInteger();
     private final ConcurrentHashMap<String, Integer> reservedPerUser = new ConcurrentHashMap<>();
     private volatile EventExecutor owner;
+    /** Set by {@link #close}: no owner thread is started again, and nothing is handed to it. */
+    private boolean closed;
 
     // Owner-confined state.
     private final ArrayDeque<Entry> line = new ArrayDeque<>();
@@ -137,7 +140,7 @@ public final class AdmissionQueue {
     /** {@code waiter}, holding a reservation, joins the end of the line. Any thread. */
     public void join(Waiter waiter) {
         requireNonNull(waiter, "waiter");
-        owner().execute(() -> {
+        onOwner(() -> {
             if (draining) {
                 cancel(waiter.subject());
                 waiter.executor().execute(() -> waiter.drained(drainRetryAfter));
@@ -154,7 +157,7 @@ public final class AdmissionQueue {
 
     /** {@code waiter} went away (its client closed): it leaves the line at once. Any thread. */
     public void leave(Waiter waiter) {
-        owner().execute(() -> {
+        onOwner(() -> {
             if (remove(waiter)) {
                 announce(System.nanoTime());
             }
@@ -165,7 +168,7 @@ public final class AdmissionQueue {
     void slotFreed() {
         EventExecutor executor = owner;
         if (executor != null) {
-            executor.execute(() -> {
+            run(executor, () -> {
                 if (!line.isEmpty()) {
                     pump();
                     announce(System.nanoTime());
@@ -176,7 +179,7 @@ public final class AdmissionQueue {
 
     /** Every waiter, now and later, gets {@code shutting_down} and close 1001. Any thread. */
     void drain(long retryAfterSeconds) {
-        owner().execute(() -> {
+        onOwner(() -> {
             draining = true;
             drainRetryAfter = retryAfterSeconds;
             for (Entry entry : drainAll()) {
@@ -187,13 +190,41 @@ public final class AdmissionQueue {
 
     /** Stops the owner thread (gateway stop); waiters are expected to be closed by then. */
     public void close() {
-        EventExecutor executor = owner;
+        EventExecutor executor;
+        synchronized (this) {
+            closed = true;
+            executor = owner;
+        }
         if (executor != null) {
             executor.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
+    /** Runs {@code task} on the owner thread; once the queue is closed (gateway stop) there is no line and nothing runs. */
+    private void onOwner(Runnable task) {
+        EventExecutor executor = owner();
+        if (executor != null) {
+            run(executor, task);
+        }
+    }
+
+    /**
+     * Hands {@code task} to the owner. A session released while the gateway stops frees its slot
+     * after {@link #close}: that must not fail the release, so a refused task is dropped.
+     */
+    private static void run(EventExecutor owner, Runnable task) {
+        try {
+            owner.execute(task);
+        } catch (RejectedExecutionException closedMeanwhile) {
+            // the line is gone with the gateway: nobody waits any more
+        }
+    }
+
+    /** The owner thread, started with the first use; null once closed. */
     private synchronized EventExecutor owner() {
+        if (closed) {
+            return null;
+        }
         if (owner == null) {
             owner = new DefaultEventExecutor(new DefaultThreadFactory("tether-admission", true));
         }
