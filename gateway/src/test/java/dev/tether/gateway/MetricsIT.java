@@ -133,7 +133,8 @@ class MetricsIT {
                 () -> sample + " moved by " + moved + ", expected at least " + atLeast + "\n" + after);
     }
 
-    private static String scrape(GatewayExtension target) {
+    /** The text {@code target} serves at {@code /metrics}. */
+    static String scrape(GatewayExtension target) {
         try {
             RawHttp.Response response = RawHttp.send(target.address(), get("/metrics"));
             assertEquals(200, response.status());

@@ -13,6 +13,11 @@ public enum SessionState {
     PROCESSING("processing"),
     /** The worker is being replaced; messages are queued and reach the new worker. */
     RESTARTING("restarting"),
+    /**
+     * The session sleeps without a worker (contract 1.2, 8.9): its next message wakes it on a new
+     * worker resumed from its checkpoint, through {@link #PREPARING}.
+     */
+    HIBERNATED("hibernated"),
     /** The session is over; a close 4011 follows. */
     ENDED("ended");
 

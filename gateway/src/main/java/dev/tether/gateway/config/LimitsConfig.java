@@ -34,6 +34,9 @@ import java.time.Duration;
  * @param maxExtensions {@code extend}s a session may be granted (contract 1.2, 8.3); 0 refuses
  *     every one, {@code limits.max_extensions}
  * @param extension how much later each granted {@code extend} moves the session's end, {@code limits.extension}
+ * @param hibernateAfter a session whose worker has had no turn for this long, and has sent a
+ *     checkpoint since its last one, sleeps without a worker (contract 1.2, 8.9); 0 never,
+ *     {@code limits.hibernate_after}
  */
 public record LimitsConfig(
         int maxRestarts,
@@ -57,7 +60,8 @@ public record LimitsConfig(
         Duration requestTimeout,
         int maxRememberedRequests,
         int maxExtensions,
-        Duration extension) {
+        Duration extension,
+        Duration hibernateAfter) {
 
     public static final int DEFAULT_MAX_RESTARTS = 3;
     public static final Duration DEFAULT_RESTART_WINDOW = Duration.ofMinutes(10);
@@ -76,6 +80,11 @@ public record LimitsConfig(
     public static final int DEFAULT_MAX_REMEMBERED_REQUESTS = 1000;
     public static final int DEFAULT_MAX_EXTENSIONS = 0;
     public static final Duration DEFAULT_EXTENSION = Duration.ofHours(1);
+    /**
+     * Off: a wake costs a worker start (seconds for an agent CLI) on the first message after the
+     * sleep, and only the operator knows whether the configured worker checkpoints what it needs.
+     */
+    public static final Duration DEFAULT_HIBERNATE_AFTER = Duration.ZERO;
 
     public LimitsConfig {
         Check.between("limits.max_restarts", maxRestarts, 0, 1000);
@@ -103,6 +112,12 @@ public record LimitsConfig(
         Check.between("limits.max_remembered_requests", maxRememberedRequests, 0, 1_000_000);
         Check.between("limits.max_extensions", maxExtensions, 0, 100);
         Check.between("limits.extension", extension, Duration.ofSeconds(1), Duration.ofDays(1));
+        Check.between("limits.hibernate_after", hibernateAfter, Duration.ZERO, Duration.ofDays(7));
+    }
+
+    /** Whether sessions sleep when idle ({@code limits.hibernate_after} is not 0). */
+    public boolean hibernates() {
+        return !hibernateAfter.isZero();
     }
 
     /** The longest a session can run: {@code max_duration} with every extension it may be granted. */
@@ -129,6 +144,7 @@ public record LimitsConfig(
                 DEFAULT_REQUEST_TIMEOUT,
                 DEFAULT_MAX_REMEMBERED_REQUESTS,
                 DEFAULT_MAX_EXTENSIONS,
-                DEFAULT_EXTENSION);
+                DEFAULT_EXTENSION,
+                DEFAULT_HIBERNATE_AFTER);
     }
 }

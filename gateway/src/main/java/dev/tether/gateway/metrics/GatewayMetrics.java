@@ -166,6 +166,12 @@ public interface GatewayMetrics {
     /** A worker's first event of a turn came {@code elapsed} after the message was handed to it. */
     default void turnFirstEvent(Duration elapsed) {}
 
+    /** A session went to sleep: its worker stopped ({@code limits.hibernate_after}, contract 1.2, 8.9). */
+    default void sessionHibernated() {}
+
+    /** A sleeping session's new worker was ready {@code elapsed} after the message that woke it. */
+    default void sessionWoke(Duration elapsed) {}
+
     /** A session is replacing its worker. */
     default void workerRestarted(RestartCause cause) {}
 

@@ -68,6 +68,13 @@ public final class MeterNames {
     public static final String REQUESTS_RESOLVED = PREFIX + "requests.resolved";
     /** Timer: from a message being handed to the worker to the worker's first event for it. */
     public static final String TURN_FIRST_EVENT = PREFIX + "turn.first.event";
+    /**
+     * Counter: sessions put to sleep without a worker (contract 1.2, 8.9). Those asleep now are
+     * {@link #SESSIONS} with state {@code hibernated}.
+     */
+    public static final String SESSIONS_HIBERNATED = PREFIX + "sessions.hibernated";
+    /** Timer: from the message that wakes a sleeping session to its new worker being ready. */
+    public static final String SESSION_WAKE = PREFIX + "session.wake";
 
     // ---- viewers (contract 7.4) ----
 

@@ -79,6 +79,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Counter gaps;
     private final Map<StartKind, Timer> sessionStart = new EnumMap<>(StartKind.class);
     private final Timer firstEvent;
+    private final Counter hibernated;
+    private final Timer woke;
     private final Map<RestartCause, Counter> restarts = new EnumMap<>(RestartCause.class);
     private final Map<String, Timer> takeovers = new HashMap<>();
     private final Map<String, Counter> left = new HashMap<>();
@@ -171,6 +173,15 @@ public final class MicrometerMetrics implements GatewayMetrics {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(HISTOGRAM_MIN)
                 .maximumExpectedValue(FIRST_EVENT_MAX)
+                .register(registry);
+        hibernated = Counter.builder(MeterNames.SESSIONS_HIBERNATED)
+                .description("Sessions put to sleep without a worker (limits.hibernate_after)")
+                .register(registry);
+        woke = Timer.builder(MeterNames.SESSION_WAKE)
+                .description("From the message that wakes a sleeping session to its new worker being ready")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(HISTOGRAM_MIN)
+                .maximumExpectedValue(SESSION_START_MAX)
                 .register(registry);
         for (RestartCause cause : RestartCause.values()) {
             restarts.put(
@@ -544,6 +555,16 @@ public final class MicrometerMetrics implements GatewayMetrics {
     @Override
     public void turnFirstEvent(Duration elapsed) {
         firstEvent.record(elapsed);
+    }
+
+    @Override
+    public void sessionHibernated() {
+        hibernated.increment();
+    }
+
+    @Override
+    public void sessionWoke(Duration elapsed) {
+        woke.record(elapsed);
     }
 
     @Override

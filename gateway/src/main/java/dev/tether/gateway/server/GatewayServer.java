@@ -18,6 +18,7 @@ import dev.tether.gateway.metrics.MicrometerMetrics;
 import dev.tether.gateway.metrics.PrometheusEndpoint;
 import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.HibernationSweep;
 import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.store.SharedSessionStore;
@@ -121,6 +122,9 @@ public final class GatewayServer implements AutoCloseable {
     private final ScheduledExecutorService storeTimers;
     private final SessionRegistry registry;
     private final RssMonitor rssMonitor;
+    /** Puts idle sessions to sleep by the injected clock ({@code limits.hibernate_after}). */
+    private final HibernationSweep hibernation;
+
     private final DiskMonitor diskMonitor;
     private final GatewayInitializer initializer;
     /** The meters served at {@code /metrics}. */
@@ -253,6 +257,7 @@ public final class GatewayServer implements AutoCloseable {
                 config.limits().rssPollInterval(),
                 () -> ProcessTree.Snapshot.take()::rssBytes,
                 metrics::workerRss);
+        this.hibernation = new HibernationSweep(registry::all, clock);
         this.diskMonitor =
                 new DiskMonitor(registry::all, () -> current.get().worker().process(), metrics::workerDisk);
         this.initializer = new GatewayInitializer(
@@ -291,6 +296,7 @@ public final class GatewayServer implements AutoCloseable {
             rssMonitor.start();
             diskMonitor.start(config.worker().process().diskPollInterval());
         }
+        hibernation.start();
         if (keyChecks != null) {
             keys.start(keyChecks, config.auth().keyReloadInterval());
         }
@@ -647,6 +653,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         rssMonitor.close();
         diskMonitor.close();
+        hibernation.close();
         keys.close();
         if (keyChecks != null) {
             keyChecks.shutdownNow();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
 import dev.tether.protocol.WireCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -57,6 +58,20 @@ public record Restored(
      * @param open ids of requests still waiting, in the order they were asked
      */
     record Requests(List<String> resolved, Set<String> open) {}
+
+    /**
+     * Whether the session slept (contract 1.2, 8.9) when it was stored: the newest {@code status}
+     * its history keeps says {@code hibernated}. False when no status is kept any more.
+     */
+    boolean asleep(WireCodec codec) {
+        for (int i = history.size() - 1; i >= 0; i--) {
+            String text = new String(history.get(i).frame(), StandardCharsets.UTF_8);
+            if (text.contains("\"status\"") && codec.decodeServer(text) instanceof ServerMessage.Status status) {
+                return status.state() == SessionState.HIBERNATED;
+            }
+        }
+        return false;
+    }
 
     /** The requests {@link #history} shows, decoded with {@code codec}. */
     Requests requests(WireCodec codec) {

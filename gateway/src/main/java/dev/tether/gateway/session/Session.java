@@ -60,6 +60,10 @@ import org.slf4j.spi.LoggingEventBuilder;
  *   <tr><td>idle</td><td>RSS over the soft limit</td><td>restarting (the replacement takes over now)</td></tr>
  *   <tr><td>processing</td><td>RSS over the soft limit</td><td>processing; the restart happens when the turn ends</td></tr>
  *   <tr><td>restarting</td><td>worker ready</td><td>idle, or processing the first queued message</td></tr>
+ *   <tr><td>idle</td><td>no turn for {@code limits.hibernate_after}, a checkpoint since the last</td><td>hibernated: the
+ *       worker is stopped (contract 1.2, 8.9; {@link Hibernation})</td></tr>
+ *   <tr><td>hibernated</td><td>message</td><td>preparing, the message queued, on a worker resumed from the checkpoint;
+ *       refused ({@code session_busy}) and still hibernated when no worker can be had</td></tr>
  *   <tr><td>any but ended</td><td>an end: a time limit, the reconnect window, {@code end}, an operator, shutdown</td><td>ended</td></tr>
  * </table>
  *
@@ -118,6 +122,10 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
     private final long createdNanos;
     /** Ticker time the running turn's message went to the worker; -1 once its first event came. */
     private long turnSentNanos = -1;
+    /** When the session may sleep without a worker (contract 1.2, 8.9). */
+    private final Hibernation hibernation;
+    /** Ticker time of the message that woke the session; -1 unless a wake is under way. */
+    private long wakeNanos = -1;
     /** Every client frame passes it; kept across reconnects, so a resume does not reset the rate. */
     private final FrameRateGuard frameRate;
 
@@ -195,11 +203,15 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         this.tokenWatch = new TokenWatch(id, subject, executor, context);
         this.restored = restored;
         this.startedAt = restored == null ? context.clock().instant() : restored.startedAt();
+        this.hibernation = new Hibernation(limits.hibernateAfter());
         this.workers = new WorkerSlot(id, subject, executor, context, this::onWorker);
         if (restored != null) {
             history.restore(restored);
             inbox.restore(restored.messageIds(), restored.queued());
             workers.restoreCheckpoint(restored.checkpoint());
+            if (restored.checkpoint() != null && restored.lostTurnId() == null) {
+                hibernation.resumedFromCheckpoint();
+            }
         }
         this.clock = new SessionClock(executor, limits, this::onTick);
         this.createdNanos = context.ticker().read();
@@ -466,6 +478,16 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         return snapshot;
     }
 
+    /** Whether the session may be due to sleep by {@code nowMillis} of the gateway's clock ({@link HibernationSweep}). Any thread. */
+    boolean sleepDueBy(long nowMillis) {
+        return hibernation.dueBy(nowMillis);
+    }
+
+    /** Puts the session to sleep if it is due and nothing but its idle worker holds it (contract 1.2, 8.9). */
+    void hibernateIfDue() {
+        executor.execute(this::onSleepCheck);
+    }
+
     // ---- the state machine: start, turns, workers, time ----
 
     private void onStart(CompletionStage<Worker> firstWorker) {
@@ -504,10 +526,18 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         restored = null;
         notice(Notices.sessionMoved(from.fromNode(), from.lostTurnId()));
         cancelRequestsOf(from);
+        // Reconnect window first: detached until its resume attaches (which cancels this); a move nobody resumes ends
+        // too.
+        reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
+        if (from.queued().isEmpty() && from.asleep(context.codec())) {
+            // It slept on the previous node (contract 1.2, 8.9), as its history says: it sleeps on here.
+            state = SessionState.HIBERNATED;
+            workers.letGo(firstWorker);
+            info().log("continued asleep from node {} above seq {}", from.fromNode(), from.newestSeq());
+            return;
+        }
         restartReason = "session_moved";
         emitStatus(SessionState.RESTARTING, restartReason);
-        // Detached until its resume attaches (which cancels this): a move nobody resumes ends too.
-        reconnectTimer.arm(context.config().reconnectWindow(), () -> onEnd(EndReason.RECONNECT_WINDOW_EXPIRED));
         info().log("continued from node {} above seq {}", from.fromNode(), from.newestSeq());
         workers.await(firstWorker);
     }
@@ -527,6 +557,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 onTurnEnded();
             }
         } else if (event instanceof WorkerEvent.Checkpointed checkpointed) {
+            hibernation.checkpointed();
             journal.checkpoint(checkpointed.json());
         } else if (event instanceof WorkerEvent.Exited exited) {
             onWorkerExited(exited);
@@ -540,7 +571,12 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
 
     /** preparing or restarting, on a ready worker: the first one, or a replacement. */
     private void onWorkerReady(Worker ready) {
-        if (restartReason == null) {
+        if (wakeNanos >= 0) {
+            Duration took = Duration.ofNanos(context.ticker().read() - wakeNanos);
+            wakeNanos = -1;
+            context.metrics().sessionWoke(took);
+            info().log("woke on {} after {} ms", ready.describe(), took.toMillis());
+        } else if (restartReason == null) {
             logStarted(GatewayMetrics.StartKind.COLD);
         } else {
             notice(Notices.workerRestarted(restartReason));
@@ -605,6 +641,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         }
         emitStatus(SessionState.IDLE, null);
         clock.wentIdle();
+        hibernation.wentIdle(context.clock().millis());
     }
 
     private void startTurn(ClientMessage.Message message) {
@@ -624,6 +661,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             journal.state(SessionState.PROCESSING, message.id());
         }
         turnSentNanos = context.ticker().read();
+        hibernation.turnStarted();
         workers.current().send(message.id(), message.data());
         armInterruptAfterDisconnect();
         stall.start();
@@ -760,13 +798,46 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         workers.retire();
     }
 
+    /** idle, on the sweep: hibernated when due and nothing but the idle worker holds the session. */
+    private void onSleepCheck() {
+        assert executor.inEventLoop();
+        boolean idleWorkerOnly = state == SessionState.IDLE
+                && turn == null
+                && inbox.isEmpty()
+                && requests.listed().isEmpty()
+                && workers.current() != null
+                && !workers.softRestartDue()
+                && !draining
+                && !handingOff;
+        if (!hibernation.sleepNow(context.clock().millis(), idleWorkerOnly)) {
+            return;
+        }
+        hibernation.reset();
+        workers.sleep();
+        emitStatus(SessionState.HIBERNATED, "idle");
+        context.metrics().sessionHibernated();
+        info().log("hibernated: no turn for {}; the worker is stopped", limits.hibernateAfter());
+    }
+
+    /** hibernated, on a message: preparing, a worker resumed from the checkpoint asked for; false when none can be had. */
+    private boolean wake() {
+        if (!workers.wake()) {
+            warn().log("no worker to wake the session: it sleeps on");
+            return false;
+        }
+        wakeNanos = context.ticker().read();
+        emitStatus(SessionState.PREPARING, "wake");
+        info().log("waking");
+        return true;
+    }
+
     /** One of the session's time limits ran out. */
     private void onTick(SessionClock.Tick tick) {
         assert executor.inEventLoop();
         switch (tick) {
             case FIRST_MESSAGE_TIMEOUT -> onEnd(EndReason.FIRST_MESSAGE_TIMEOUT);
             case IDLE_TIMEOUT -> {
-                if (state == SessionState.IDLE) {
+                if (state == SessionState.IDLE || state == SessionState.HIBERNATED) {
                     onEnd(EndReason.IDLE_TIMEOUT);
                 }
             }
@@ -1255,6 +1326,14 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             connection.send(new ServerMessage.ErrorFrame(
                     ErrorCode.SESSION_BUSY,
                     "the session reached its maximum duration and is ending",
+                    message.id(),
+                    null));
+            return;
+        }
+        if (state == SessionState.HIBERNATED && !wake()) {
+            connection.send(new ServerMessage.ErrorFrame(
+                    ErrorCode.SESSION_BUSY,
+                    "the session is asleep and no worker is free to wake it: send the message again later",
                     message.id(),
                     null));
             return;

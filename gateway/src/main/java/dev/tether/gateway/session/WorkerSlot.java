@@ -60,6 +60,8 @@ final class WorkerSlot {
     private JsonNode checkpoint;
     /** The owner's forwarded token claims, for the session line; null when none are forwarded. */
     private ObjectNode claims;
+    /** Workers let go while the session sleeps (contract 1.2, 8.9): completes once all of them are gone. */
+    private CompletableFuture<Void> asleep = CompletableFuture.completedFuture(null);
 
     private long lastRssBytes;
     private Worker lastRssOf;
@@ -252,6 +254,39 @@ final class WorkerSlot {
         }));
     }
 
+    /**
+     * The session falls asleep (contract 1.2, 8.9): the current worker is stopped through the
+     * usual path (shutdown line, stop and kill graces), which frees its place in the pool once it
+     * is gone. The checkpoint stays, for the worker that wakes the session.
+     */
+    void sleep() {
+        assert executor.inEventLoop();
+        Worker sleeper = worker;
+        worker = null;
+        lastRssOf = null;
+        if (sleeper != null) {
+            letGo(CompletableFuture.completedFuture(sleeper));
+        }
+    }
+
+    /** Stops {@code stage}'s worker once it is there (one the session does not use); {@link #stopAll} waits for it. */
+    void letGo(CompletionStage<Worker> stage) {
+        asleep = asleep.thenCombine(
+                stage.handle((w, error) -> w)
+                        .thenCompose(w -> w == null ? CompletableFuture.<Void>completedFuture(null) : w.stop()),
+                (a, b) -> null);
+    }
+
+    /**
+     * The sleeping session wakes: a worker continuing from the checkpoint is asked for and waited
+     * for ({@link WorkerEvent.Ready} or {@link WorkerEvent.Unavailable}, as for a restart).
+     *
+     * @return false when no worker can be had now (pool at {@code pool.max_workers}, breaker open)
+     */
+    boolean wake() {
+        return acquire();
+    }
+
     /** Kills the current worker at once (the RSS hard limit) and lets it go. */
     Worker killCurrent() {
         Worker killed = worker;
@@ -315,18 +350,13 @@ final class WorkerSlot {
             stopped = stopped.thenCombine(replacement.thenCompose(Worker::stop), (a, b) -> null);
             replacement = null;
         }
-        for (CompletionStage<Worker> pending : awaiting) {
-            stopped = stopped.thenCombine(
-                    pending.handle((w, error) -> w)
-                            .thenCompose(w -> w == null ? CompletableFuture.<Void>completedFuture(null) : w.stop()),
-                    (a, b) -> null);
-        }
+        awaiting.forEach(this::letGo);
         awaiting.clear();
         if (retiring != null) {
             stopped = stopped.thenCombine(retiring.stop(), (a, b) -> null);
             retiring = null;
         }
-        return stopped;
+        return stopped.thenCombine(asleep, (a, b) -> null);
     }
 
     /** Asks the worker source for a new worker and waits for it; false when none can be had. */

@@ -758,6 +758,8 @@ class ConfigLoaderTest {
                         "[\"a b\"]",
                         "auth.forward_claims: a b (expected: claim names of 1 to 64 of [A-Za-z0-9_.:/-])"),
                 row("limits.extension", "0s", "limits.extension: 0s (expected: 1s..1d)"),
+                row("limits.hibernate_after", "-1s", "limits.hibernate_after: -1s (expected: 0s..7d)"),
+                row("limits.hibernate_after", "8d", "limits.hibernate_after: 8d (expected: 0s..7d)"),
                 row("limits.extension", "2d", "limits.extension: 2d (expected: 1s..1d)"),
                 row(
                         "sessions.redis.write_mode",

@@ -111,6 +111,15 @@ class MicrometerMetricsTest {
     }
 
     @Test
+    void hibernationsAndWakes() {
+        metrics.sessionHibernated();
+        metrics.sessionHibernated();
+        metrics.sessionWoke(Duration.ofMillis(300));
+        assertEquals(2, counter(MeterNames.SESSIONS_HIBERNATED));
+        assertEquals(1, registry.get(MeterNames.SESSION_WAKE).timer().count());
+    }
+
+    @Test
     void rssKeepsTheLastRound() {
         metrics.workerRss(2, 300, 200);
         metrics.workerRss(1, 100, 100);
