@@ -106,6 +106,28 @@ test('reconnect delays grow with each failed attempt, capped, and reset after se
 
 // --- history: order, duplicates, gaps ---------------------------------------------------------
 
+test('sessionState: session_ready, then live statuses (hibernated, waking), not replayed ones', async () => {
+  const c = client();
+  assert.equal(c.sessionState, null);
+  const seen = [];
+  c.addEventListener('status', (e) => seen.push([e.detail.state, e.detail.reason, c.sessionState]));
+  const ws = await connected(c);
+  assert.equal(c.sessionState, 'idle');
+  ws.receive({ type: 'status', seq: 1, state: 'hibernated', reason: 'idle' });
+  assert.equal(c.sessionState, 'hibernated');
+  ws.receive({ type: 'status', seq: 2, state: 'preparing', reason: 'wake' });
+  assert.deepEqual(seen, [['hibernated', 'idle', 'hibernated'], ['preparing', 'wake', 'preparing']]);
+  ws.serverClose(1006);
+  const again = await reconnect();
+  again.ready({ sessionId: 'S1', resumed: true, lastSeq: 3, state: 'hibernated' });
+  assert.equal(c.sessionState, 'hibernated');
+  again.receive({ type: 'status', seq: 3, state: 'idle' }); // replay: older than session_ready
+  assert.equal(c.sessionState, 'hibernated', 'a replayed status is history');
+  again.receive({ type: 'status', seq: 4, state: 'preparing', reason: 'wake' });
+  assert.equal(c.sessionState, 'preparing');
+});
+
+
 test('drops replayed duplicates and resumes with the last processed seq', async () => {
   const c = client();
   const seqs = [];

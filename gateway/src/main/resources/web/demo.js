@@ -114,6 +114,18 @@ function addLine(turn, seq, text) {
   turn.querySelector('.lines').append(line);
 }
 
+/**
+ * Shows the session's state on the worker badge: a sleeping session (protocol 8.9) is 'asleep', and
+ * 'waking' while its next message brings a worker back; data-state keeps the state's wire name.
+ */
+function showWorkerState(state, reason) {
+  const badge = $('worker-state');
+  badge.textContent = state === 'hibernated' ? 'asleep' : state === 'preparing' && reason === 'wake' ? 'waking' : state;
+  badge.dataset.state = state;
+  badge.className = 'badge worker worker-' + state;
+  badge.title = state === 'hibernated' ? 'no worker while idle: your next message wakes the session' : '';
+}
+
 function addInfo(text) {
   $('transcript').append(el('div', 'info', text));
   scrollDown();
@@ -263,7 +275,7 @@ client.addEventListener('ready', (e) => {
     $('viewer-link').href = viewerLink(sessionId);
     $('viewer-link').hidden = false;
   }
-  $('worker-state').textContent = state;
+  showWorkerState(state, null);
   $('last-seq').textContent = String(client.lastSeq);
   if (resumed && $('transcript').childElementCount === 0 && client.lastSeq > 0) {
     addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}: what came before is not replayed ` +
@@ -340,10 +352,13 @@ client.addEventListener('status', (e) => {
   const { seq, state, reason } = e.detail;
   demo.events.push({ seq, type: 'status', event: { state, reason } });
   $('last-seq').textContent = String(seq);
-  $('worker-state').textContent = state;
-  $('worker-state').className = 'badge worker worker-' + state;
+  showWorkerState(state, reason);
   if (state === 'ended' || state === 'restarting') {
     addInfo(`#${seq} session ${state}${reason ? ' (' + reason + ')' : ''}`);
+  } else if (state === 'hibernated') {
+    addInfo(`#${seq} session asleep: its worker was stopped while idle; your next message wakes it`);
+  } else if (state === 'preparing' && reason === 'wake') {
+    addInfo(`#${seq} session waking: a worker resumes it from its checkpoint`);
   }
 });
 

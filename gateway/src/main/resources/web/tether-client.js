@@ -149,6 +149,7 @@ export class TetherClient extends EventTarget {
     this._viewer = typeof options.view === 'string' && options.view !== '';
     this._wait = options.wait === true;
     this._role = null; // session_ready.role on the current session
+    this._sessionState = null; // the session's state: session_ready.state, then each live status
     this._storage = options.storage === undefined ? (this._viewer ? null : defaultStorage()) : options.storage;
     this._storageKey = options.storageKey ?? 'tether.session';
     this._backoff = { ...DEFAULT_BACKOFF, ...(options.backoff ?? {}) };
@@ -229,6 +230,16 @@ export class TetherClient extends EventTarget {
    */
   get endsAt() {
     return this._endsAt;
+  }
+
+  /**
+   * The session's state as the gateway last said: session_ready.state, then the state of each
+   * status newer than that session_ready (a replayed one is history, not news). One of 'preparing',
+   * 'idle', 'processing', 'restarting', 'hibernated' (asleep without a worker: the next message
+   * wakes it, through 'preparing'), 'ended'; null before the first session_ready.
+   */
+  get sessionState() {
+    return this._sessionState;
   }
 
   /** 'owner' or 'viewer' as the last session_ready said; before one, what was asked for. */
@@ -636,6 +647,9 @@ export class TetherClient extends EventTarget {
       case 'event':
         return this._onHistory(frame, 'event', { seq: frame.seq, event: frame.event });
       case 'status':
+        if (typeof frame.seq === 'number' && frame.seq > this._lastSeq && frame.seq > this._readySeq) {
+          this._sessionState = frame.state;
+        }
         if (frame.state === 'ended') {
           this._endReason = frame.reason ?? null;
         }
@@ -697,6 +711,7 @@ export class TetherClient extends EventTarget {
     this._node = typeof frame.node === 'string' ? frame.node : null;
     this._role = frame.role === 'viewer' ? 'viewer' : 'owner';
     this._endsAt = typeof frame.ends_at === 'number' ? frame.ends_at : null;
+    this._sessionState = typeof frame.state === 'string' ? frame.state : null;
     this._ready = true;
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
