@@ -10,6 +10,7 @@ import dev.tether.loadtest.scenario.RefreshCommand;
 import dev.tether.loadtest.scenario.ResumeCommand;
 import dev.tether.loadtest.scenario.SoakCommand;
 import dev.tether.loadtest.scenario.SteadyCommand;
+import dev.tether.loadtest.scenario.SurgeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,6 +33,7 @@ import picocli.CommandLine.Command;
             ResumeCommand.class,
             SoakCommand.class,
             IdleCommand.class,
+            SurgeCommand.class,
             JmhCommand.class,
             TlsCostCommand.class,
             DeflateCommand.class,

@@ -82,6 +82,16 @@ public final class GatewayConfigFile {
         return integer(10_000, "sessions", "replay_max_messages");
     }
 
+    /** {@code sessions.max_sessions} (default 1000). */
+    public int maxSessions() {
+        return integer(1000, "sessions", "max_sessions");
+    }
+
+    /** {@code sessions.admission.max_wait} (default 2m). */
+    public Duration admissionMaxWait() {
+        return duration(Duration.ofMinutes(2), "sessions", "admission", "max_wait");
+    }
+
     /** {@code heartbeat.interval} (default 20s). */
     public Duration heartbeatInterval() {
         return duration(Duration.ofSeconds(20), "heartbeat", "interval");
