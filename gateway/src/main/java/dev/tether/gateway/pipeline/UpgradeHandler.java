@@ -343,8 +343,9 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             CompletionStage<Worker> worker = admitted(ctx, token, registry.admitMove(token.subject()));
             return worker == null ? null : new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"), worker);
         }
-        // wait=1 (contract 8.1) only for a new session on the in-memory store: see docs/protocol.md.
-        boolean mayWait = "1".equals(first(uri, "wait")) && !registry.store().shared();
+        // wait=1 (contract 8.1) only for a new session; with the shared store the line is this node's
+        // own, and a waiter is registered in the store once admitted (WaitingConnection).
+        boolean mayWait = "1".equals(first(uri, "wait"));
         SessionRegistry.Admission admission = registry.admit(token.subject());
         if (mayWait && admission == SessionRegistry.Admission.AT_CAPACITY) {
             return waitTicket(ctx, token);

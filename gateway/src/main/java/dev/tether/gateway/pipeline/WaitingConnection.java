@@ -4,8 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.tether.gateway.session.AdmissionQueue;
 import dev.tether.gateway.session.Connection;
+import dev.tether.gateway.session.Journal;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
@@ -64,7 +66,44 @@ final class WaitingConnection implements AdmissionQueue.Waiter {
             return;
         }
         log.atDebug().addKeyValue("subject", subject()).log("admitted from the waiting line");
-        Session session = registry.create(subject(), channel.eventLoop(), worker);
+        if (!registry.store().shared()) {
+            start(null, Journal.NONE, worker);
+            return;
+        }
+        // With the shared store the session is registered there only now, when it starts, like any
+        // new session: its keys' lifetime and its user's count across the nodes start with it.
+        String id = registry.nextId();
+        registry.store()
+                .create(id, subject(), connection.token().expiresAt().getEpochSecond(), channel.eventLoop())
+                .whenComplete((creation, error) -> channel.eventLoop().execute(() -> {
+                    if (creation instanceof SessionStore.Creation.Created created && channel.isActive()) {
+                        start(id, created.journal(), worker);
+                        return;
+                    }
+                    registry.release(subject());
+                    worker.thenAccept(Worker::stop);
+                    if (creation instanceof SessionStore.Creation.Created) {
+                        registry.store().abandon(id, subject()); // the client went away meanwhile
+                        return;
+                    }
+                    log.atInfo()
+                            .addKeyValue("subject", subject())
+                            .log(
+                                    "admitted from the waiting line but refused by the session store: {}",
+                                    error == null ? "the user's sessions on every node are at the limit" : error);
+                    SessionRefusals.refuse(
+                            connection,
+                            ErrorCode.ADMISSION_TIMEOUT,
+                            error == null
+                                    ? "too many sessions for this user on the gateway's nodes: try again later"
+                                    : "the session store cannot be reached: try again later",
+                            CloseCode.TRY_AGAIN_LATER);
+                }));
+    }
+
+    /** Starts the admitted session ({@code id} null: drawn here, without a journal) and attaches this connection. */
+    private void start(String id, Journal journal, CompletionStage<Worker> worker) {
+        Session session = registry.create(id, connection.token(), channel.eventLoop(), worker, journal);
         started.accept(session);
         session.attach(connection, 0, false);
     }
