@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -52,16 +53,20 @@ public final class SurgeCommand extends ScenarioCommand {
             names = "--hold",
             converter = Durations.class,
             defaultValue = "2s",
-            description = "how long each admitted session waits before its one message; then it ends"
-                    + " (default: ${DEFAULT-VALUE}); turnover is about capacity / hold sessions a second")
+            description =
+                    "how long an admitted session waits, on average, before its one message; then it ends."
+                            + " Each session's own time is drawn (--seed) between half and 1.5 times this, so that sessions"
+                            + " do not all end together (default: ${DEFAULT-VALUE}); turnover is about capacity / hold sessions a second")
     Duration hold;
 
     @Option(
             names = "--order-slack",
             converter = Durations.class,
-            defaultValue = "100ms",
-            description = "delivery jitter allowed between two connections before one counts as served ahead of"
-                    + " an earlier one, and around max_wait for time-outs (default: ${DEFAULT-VALUE})")
+            defaultValue = "1s",
+            description =
+                    "delivery jitter allowed between two connections before one counts as served ahead of"
+                            + " an earlier one, and around max_wait for time-outs: the line admits in order on one thread,"
+                            + " but each admitted session starts on its own connection's event loop (default: ${DEFAULT-VALUE})")
     Duration slack;
 
     @Option(
@@ -76,6 +81,9 @@ public final class SurgeCommand extends ScenarioCommand {
             description =
                     "sessions the gateway admits at once (default: sessions.max_sessions of the gateway's config)")
     Integer capacity;
+
+    /** Draws each session's hold time; used on the scenario's thread only. */
+    private Random random;
 
     @Override
     void validate() {
@@ -93,6 +101,7 @@ public final class SurgeCommand extends ScenarioCommand {
     @Override
     ObjectNode execute() throws Exception {
         RunStats stats = new RunStats();
+        random = new Random(common.seed);
         Instant startedAt = Instant.now();
         try (Target target = Target.gateway(common, "config/bench/surge.yaml", Duration.ofSeconds(1));
                 EngineClient client = new EngineClient(1)) {
@@ -129,7 +138,10 @@ public final class SurgeCommand extends ScenarioCommand {
             }
             System.err.printf("surge: line formed in %.1f s; admitted sessions start working%n", arrivalS);
             work.complete(null);
-            Duration patience = maxWait.plusSeconds(1).plus(slack).plus(hold).plusSeconds(30);
+            Duration patience = maxWait.plusSeconds(1)
+                    .plus(slack)
+                    .plus(hold.multipliedBy(2))
+                    .plusSeconds(30);
             List<SurgeUser.Result> results = collect(users, patience);
             double elapsedS = (System.nanoTime() - start) / 1e9;
             if (sampler != null) {
@@ -166,7 +178,8 @@ public final class SurgeCommand extends ScenarioCommand {
             int upTo)
             throws InterruptedException, ExecutionException {
         for (int i = users.size(); i < upTo; i++) {
-            SurgeUser user = new SurgeUser(i, client.nextLoop(), hold, work);
+            Duration own = Duration.ofNanos((long) (hold.toNanos() * (0.5 + random.nextDouble())));
+            SurgeUser user = new SurgeUser(i, client.nextLoop(), own, work);
             users.add(user);
             user.open(client, uri, tokens.token(i, common.subjectPrefix + i), connectTimeout);
             try {
