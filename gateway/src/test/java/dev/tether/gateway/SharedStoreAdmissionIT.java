@@ -9,7 +9,7 @@ import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.RedisNodes;
-import dev.tether.gateway.testing.RedisServer;
+import dev.tether.gateway.testing.RedisPerClass;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.CloseCode;
@@ -17,17 +17,14 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Waiting for capacity (contract 8.1) with the shared store ({@code sessions.store: redis}): gateway
@@ -41,22 +38,11 @@ class SharedStoreAdmissionIT {
 
     private static final String MARKER = "shared-admission";
 
-    @TempDir
-    static Path tmp;
+    @RegisterExtension
+    static final RedisPerClass redis = new RedisPerClass();
 
-    private static RedisServer redis;
     private final List<GatewayServer> nodes = new ArrayList<>();
     private final List<URI> uris = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start(tmp);
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
 
     @AfterEach
     void stopNodes() {

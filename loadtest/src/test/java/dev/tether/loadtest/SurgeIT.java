@@ -19,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SurgeIT {
 
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-
     @Test
     void eightClientsAtCapacityTwoAreServedInOrderOrRefused(@TempDir Path out) throws Exception {
         Path config = TestGatewayConfig.write(out.resolve("surge.yaml"), """
@@ -32,20 +30,8 @@ class SurgeIT {
                     max_waiting: 5
                     max_wait: 1m
                 """);
-        int exit = Main.run(
-                "surge",
-                "--out",
-                out.toString(),
-                "--no-progress",
-                "--launch-gateway",
-                "--gateway-jar",
-                ROOT.resolve("gateway/target/gateway.jar").toString(),
-                "--gateway-config",
-                config.toString(),
-                "--sessions",
-                "8",
-                "--hold",
-                "100ms");
+        int exit = TestGatewayConfig.runLaunched(
+                config, "surge", "--out", out.toString(), "--no-progress", "--sessions", "8", "--hold", "100ms");
         JsonNode report = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals(0, exit, "exit code; report:\n" + Files.readString(out.resolve("report.txt")));
         JsonNode surge = report.path("surge");

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -67,6 +69,25 @@ public final class TestGatewayConfig {
                   max_workers: %d
                   spawn_interval: 10ms
                 """.formatted(command, minIdle, maxWorkers));
+    }
+
+    /**
+     * Runs the load client with {@code args} against a gateway it launches itself from this build's
+     * {@code gateway/target/gateway.jar} with {@code config}; returns the client's exit code.
+     */
+    public static int runLaunched(Path config, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of(
+                "--launch-gateway",
+                "--gateway-jar",
+                Path.of("..")
+                        .toAbsolutePath()
+                        .normalize()
+                        .resolve("gateway/target/gateway.jar")
+                        .toString(),
+                "--gateway-config",
+                config.toString()));
+        return Main.run(all.toArray(String[]::new));
     }
 
     private static void merge(ObjectNode into, ObjectNode from) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tether.loadtest.Main;
 import dev.tether.loadtest.TestGatewayConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CompareIT {
 
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-
     @BeforeAll
     static void websocketdIsInstalled() {
         assertTrue(
@@ -37,15 +34,11 @@ class CompareIT {
         // one built here.
         Path worker = CWorker.build(dir.resolve("bin"));
         Path config = TestGatewayConfig.processWorkers(dir.resolve("c-worker-small.yaml"), worker, 5, 20);
-        int exit = Main.run(
+        int exit = TestGatewayConfig.runLaunched(
+                config,
                 "steady",
                 "--compare",
                 "websocketd",
-                "--launch-gateway",
-                "--gateway-jar",
-                ROOT.resolve("gateway/target/gateway.jar").toString(),
-                "--gateway-config",
-                config.toString(),
                 "--sessions",
                 "3",
                 "--rate",
