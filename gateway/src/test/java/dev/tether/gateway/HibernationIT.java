@@ -6,10 +6,15 @@ import static dev.tether.gateway.testing.SessionClient.tags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.Session;
 import dev.tether.gateway.session.SessionSnapshot;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.GatewayProcess;
+import dev.tether.gateway.testing.RedisNodes;
+import dev.tether.gateway.testing.RedisServer;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.worker.pool.PoolStatus;
 import dev.tether.protocol.ClientMessage;
@@ -18,13 +23,20 @@ import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.testkit.ManualClock;
 import dev.tether.testkit.Poll;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hibernation (contract 1.2, 8.9) end to end: a real gateway whose clock is a {@link ManualClock},
@@ -62,6 +74,9 @@ class HibernationIT {
                       max_workers: 2
                       min_idle: 0
                     """).withClock(twoWorkersClock);
+
+    @TempDir
+    static Path tmp;
 
     @Test
     void anIdleSessionSleepsFreesItsWorkerAndWakesOnItsNextMessageWhereItLeftOff() {
@@ -183,6 +198,75 @@ class HibernationIT {
             silent.until(m -> SessionClient.isStatus(m, SessionState.HIBERNATED));
             Poll.until("carol's worker gone", () -> !DemoWorkers.alive(pid));
         }
+    }
+
+    @Test
+    void aSleepingSessionMovedToAnotherNodeSleepsOnThereAndWakesOnItsNextMessage() throws Exception {
+        // The store expires a session's keys by the creation time its node's clock gives: near now.
+        ManualClock nodeClock =
+                new ManualClock(Instant.ofEpochSecond(Instant.now().getEpochSecond()));
+        try (RedisServer redis = RedisServer.start(tmp)) {
+            GatewayServer a = new GatewayServer(RedisNodes.config("hib-a", "a", redis.uri(), HIBERNATE), nodeClock);
+            GatewayServer b = new GatewayServer(RedisNodes.config("hib-b", "b", redis.uri(), HIBERNATE), nodeClock);
+            try (a;
+                    b;
+                    RedisClient raw = RedisClient.create(redis.uri());
+                    StatefulRedisConnection<String, String> store = raw.connect()) {
+                URI onA = nodeUri(a);
+                URI onB = nodeUri(b);
+                String token = new TokenMinter(
+                                GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", nodeClock)
+                        .mint("hib-erin", Duration.ofDays(1), Map.of());
+                String id;
+                long asleepSeq;
+                try (SessionClient owner = SessionClient.openIdle(onA, token)) {
+                    id = owner.sessionId();
+                    owner.roundTrip("m1", "{}");
+                    nodeClock.advance(AFTER);
+                    List<ServerMessage> upTo = owner.until(m -> SessionClient.isStatus(m, SessionState.HIBERNATED));
+                    asleepSeq = ((ServerMessage.Status) upTo.get(upTo.size() - 1)).seq();
+                    String directory = "tether:{" + id + "}:dir"; // StoreKeys.directory
+                    Poll.until(
+                            "the store holds the state",
+                            () -> store.sync().hget(directory, "state"),
+                            "hibernated"::equals);
+                }
+
+                try (SessionClient moved =
+                        SessionClient.open(URI.create(onB + "?session=" + id + "&last_seq=0"), token)) {
+                    assertEquals("b", moved.ready.node());
+                    assertEquals(SessionState.HIBERNATED, moved.ready.state(), "it sleeps on where it went");
+                    assertTrue(moved.ready.lastSeq() >= asleepSeq, "its history goes on from a's");
+                    assertEquals(
+                            SessionState.HIBERNATED,
+                            b.registry().get(id).orElseThrow().state());
+                    assertTrue(
+                            DemoWorkers.running("hib-b").size() <= 1,
+                            "no worker of its own on b, at most the warm one");
+                    moved.send("m2", "{}");
+                    List<ServerMessage> woke = moved.until(m -> "event:result:m2".equals(tag(m)));
+                    List<String> history = historyTags(woke);
+                    assertEquals(
+                            1,
+                            history.stream()
+                                    .filter("status:hibernated:idle"::equals)
+                                    .count(),
+                            history::toString);
+                    assertTrue(history.contains("notice:session_moved"), history::toString);
+                    assertEquals(
+                            history.indexOf("notice:session_moved") + 1,
+                            history.indexOf("status:preparing:wake"),
+                            () -> "no status between the move and the wake: " + history);
+                    ServerMessage.Event result = (ServerMessage.Event) woke.get(woke.size() - 1);
+                    assertEquals(2, result.event().path("turn").asInt(), "the turn count goes on, on b");
+                    moved.send(new ClientMessage.End());
+                }
+            }
+        }
+    }
+
+    private static URI nodeUri(GatewayServer server) throws InterruptedException {
+        return URI.create("ws://127.0.0.1:" + server.start().getPort() + "/ws");
     }
 
     private static PoolStatus pool(GatewayExtension gateway) {
