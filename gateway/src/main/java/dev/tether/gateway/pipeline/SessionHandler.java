@@ -13,8 +13,6 @@ import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.gateway.worker.Worker;
 import dev.tether.protocol.ClientMessage;
-import dev.tether.protocol.CloseCode;
-import dev.tether.protocol.ErrorCode;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -126,6 +124,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             SessionRefusals.expired(connection, expired.reason().wire());
             return;
         }
+        if (lookup instanceof SessionRegistry.Lookup.Incompatible incompatible) {
+            SessionRefusals.incompatible(connection, incompatible.format());
+            return;
+        }
         long lastSeq = parseLastSeq(ticket.lastSeq());
         if (lastSeq < 0) {
             SessionRefusals.invalidSequence(connection);
@@ -159,12 +161,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                         }
                         SessionRefusals.expired(connection, ended.reason());
                     } else if (adoption instanceof SessionStore.Adoption.Incompatible incompatible) {
-                        SessionRefusals.refuse(
-                                connection,
-                                ErrorCode.SESSION_INCOMPATIBLE,
-                                "the session was stored " + "in format " + incompatible.format()
-                                        + ", which this gateway cannot read",
-                                CloseCode.SESSION_NOT_FOUND);
+                        SessionRefusals.incompatible(connection, incompatible.format());
                     } else if (adoption instanceof SessionStore.Adoption.NotFound) {
                         SessionRefusals.notFound(connection);
                     } else {

@@ -39,6 +39,18 @@ final class SessionRefusals {
         refuse(connection, ErrorCode.SESSION_BUSY, message, CloseCode.GOING_AWAY);
     }
 
+    /**
+     * {@code session_incompatible}, close 4004: the session was stored in {@code format}, which this
+     * gateway cannot read (contract 1.2, 8.8); it is left as it is for a node that can.
+     */
+    static void incompatible(Connection connection, String format) {
+        refuse(
+                connection,
+                ErrorCode.SESSION_INCOMPATIBLE,
+                "the session was stored in format " + format + ", which this gateway cannot read",
+                CloseCode.SESSION_NOT_FOUND);
+    }
+
     static void refuse(Connection connection, ErrorCode code, String message, CloseCode close) {
         connection.send(ServerMessage.ErrorFrame.of(code, message));
         connection.close(close);

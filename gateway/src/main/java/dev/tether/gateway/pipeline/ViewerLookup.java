@@ -73,6 +73,10 @@ final class ViewerLookup {
             SessionRefusals.expired(connection, expired.reason().wire());
             return;
         }
+        if (lookup instanceof SessionRegistry.Lookup.Incompatible incompatible) {
+            SessionRefusals.incompatible(connection, incompatible.format());
+            return;
+        }
         if (!registry.store().shared() || !SessionIds.wellFormed(ticket.sessionId())) {
             SessionRefusals.notFound(connection);
             return;

@@ -20,7 +20,7 @@ import dev.tether.gateway.pipeline.GatewayInitializer;
 import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.HibernationSweep;
 import dev.tether.gateway.session.SessionRegistry;
-import dev.tether.gateway.session.SessionStore;
+import dev.tether.gateway.store.MemorySessionStore;
 import dev.tether.gateway.store.SharedSessionStore;
 import dev.tether.gateway.tls.CertificateReloader;
 import dev.tether.gateway.tls.TlsFiles;
@@ -240,7 +240,7 @@ public final class GatewayServer implements AutoCloseable {
                 Ticker.systemTicker(),
                 clock,
                 metrics,
-                sharedStore == null ? SessionStore.MEMORY : sharedStore);
+                sharedStore == null ? MemorySessionStore.ofThisRelease() : sharedStore);
         if (sharedStore != null) {
             Duration handoff = config.sessions().handoffTimeout();
             sharedStore.onNodeRequests(id -> {

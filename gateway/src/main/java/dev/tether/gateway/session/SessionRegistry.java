@@ -63,6 +63,9 @@ public final class SessionRegistry {
         record Expired(EndReason reason) implements Lookup {}
 
         record NotFound() implements Lookup {}
+
+        /** Recorded in a format this node cannot read (contract 1.2, 8.8); left as it is. */
+        record Incompatible(String format) implements Lookup {}
     }
 
     /** What a {@link #takeOver} comes to. */
@@ -389,6 +392,7 @@ public final class SessionRegistry {
         if (previous != null) {
             throw new IllegalStateException("session " + session.id() + " is already on this node");
         }
+        store.held(session.id(), session.subject());
         if (draining) {
             // Admitted just before the drain began: it drains too (after start(), on its loop).
             session.drain(drainRetryAfter);
@@ -438,7 +442,11 @@ public final class SessionRegistry {
         }
         Session session = sessions.get(id);
         if (session != null) {
-            return mayAccess.test(session.subject()) ? new Lookup.Found(session) : new Lookup.NotFound();
+            if (!mayAccess.test(session.subject())) {
+                return new Lookup.NotFound();
+            }
+            Optional<String> unreadable = store.unreadableFormat(id);
+            return unreadable.isPresent() ? new Lookup.Incompatible(unreadable.get()) : new Lookup.Found(session);
         }
         Tombstone tombstone = tombstones.getIfPresent(id);
         if (tombstone != null && mayAccess.test(tombstone.subject())) {
@@ -455,6 +463,7 @@ public final class SessionRegistry {
     /** Called by a session that leaves this node alive (released or taken over): frees its slot, no tombstone. */
     void left(Session session) {
         if (sessions.remove(session.id(), session)) {
+            store.forget(session.id());
             release(session.subject());
         }
     }
@@ -468,6 +477,7 @@ public final class SessionRegistry {
     void ended(Session session, EndReason reason) {
         tombstones.put(session.id(), new Tombstone(session.subject(), reason));
         if (sessions.remove(session.id(), session)) {
+            store.forget(session.id());
             release(session.subject());
         }
     }

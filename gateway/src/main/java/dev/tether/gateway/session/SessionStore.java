@@ -70,7 +70,11 @@ public interface SessionStore {
         }
     }
 
-    /** The in-memory store: sessions live and die with this node. */
+    /**
+     * A store that keeps nothing and records no format, for tests of other concerns; the gateway
+     * runs {@code sessions.store: memory} on {@code store.MemorySessionStore}, which records each
+     * session's format (contract 1.2, 8.8).
+     */
     SessionStore MEMORY = new SessionStore() {
         @Override
         public CompletionStage<Creation> create(
@@ -100,6 +104,26 @@ public interface SessionStore {
     default CompletionStage<Optional<Location>> locate(String id) {
         return CompletableFuture.completedFuture(Optional.empty());
     }
+
+    /**
+     * Records that this node now holds session {@code id} of {@code subject} (created here or taken
+     * over), for a store that keeps a record of what this node holds; a shared store has one already.
+     */
+    default void held(String id, String subject) {}
+
+    /**
+     * The format session {@code id}, held on this node, is recorded in, when this node cannot read
+     * it (contract 1.2, 8.8): its resume is then refused with {@code session_incompatible} and the
+     * record left as it is. Empty when it can, or when the store keeps no record of it (the shared
+     * store checks the format when a node claims a session, so the sessions a node holds are in its
+     * format).
+     */
+    default Optional<String> unreadableFormat(String id) {
+        return Optional.empty();
+    }
+
+    /** Drops the record of session {@code id}, which ended or left this node (the shared store keeps its own). */
+    default void forget(String id) {}
 
     /** Whether sessions are kept in a store other nodes share; not by default (in memory, they live and die here). */
     default boolean shared() {

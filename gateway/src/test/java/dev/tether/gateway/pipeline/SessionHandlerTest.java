@@ -14,8 +14,12 @@ import dev.tether.gateway.auth.VerifiedToken;
 import dev.tether.gateway.config.AuthConfig;
 import dev.tether.gateway.config.ConfigLoader;
 import dev.tether.gateway.config.GatewayConfig;
+import dev.tether.gateway.metrics.GatewayMetrics;
 import dev.tether.gateway.session.EncodedFrame;
+import dev.tether.gateway.session.EndReason;
 import dev.tether.gateway.session.SessionRegistry;
+import dev.tether.gateway.store.MemorySessionStore;
+import dev.tether.gateway.store.StoredFormat;
 import dev.tether.gateway.worker.EchoWorker;
 import dev.tether.gateway.worker.EchoWorkerSource;
 import dev.tether.gateway.worker.Worker;
@@ -42,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,14 +69,19 @@ class SessionHandlerTest {
             """, Map.of());
     private final WireCodec codec = new WireCodec();
     private final TokenVerifier verifier = verifier(config.auth());
+    /** The in-process store's records, by session id: a test rewrites one as another release would. */
+    private final ConcurrentHashMap<String, MemorySessionStore.Entry> records = new ConcurrentHashMap<>();
+
     private final SessionRegistry registry = new SessionRegistry(
-            config.sessions(),
-            config.limits(),
+            config,
             codec,
             verifier,
             new EchoWorkerSource(
                     config.worker().echo().deltas(), config.worker().echo().deltaInterval()),
-            Ticker.systemTicker());
+            Ticker.systemTicker(),
+            Clock.systemUTC(),
+            GatewayMetrics.NONE,
+            new MemorySessionStore(StoredFormat.ofThisRelease(), records));
     private final EmbeddedChannel channel = new EmbeddedChannel(new SessionHandler(registry));
 
     /** A ready in-process worker, as the echo worker source hands out. */
@@ -165,6 +175,64 @@ class SessionHandlerTest {
         ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, out.get(0));
         assertEquals(ServerMessage.ErrorFrame.of(ErrorCode.SESSION_NOT_FOUND, "no such session"), error);
         assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(out.get(1)));
+        assertFalse(channel.finish());
+    }
+
+    /**
+     * The in-process store records each session's format like the shared store (contract 1.2, 8.8),
+     * and a record of a format this release cannot read is refused the same way: error
+     * {@code session_incompatible} and close 4004, for the owner and a viewer alike, with the record
+     * and the session left as they are.
+     */
+    @Test
+    void resumeOfASessionRecordedInAnUnreadableFormatIsIncompatibleAnd4004() throws Exception {
+        String id = createSession(SUBJECT);
+        assertEquals(new MemorySessionStore.Entry(SUBJECT, StoredFormat.CURRENT), records.get(id));
+        MemorySessionStore.Entry newer = new MemorySessionStore.Entry(SUBJECT, "2");
+        records.put(id, newer); // as a release that writes format "2" would have left it
+
+        handshake(new UpgradeTicket.Resume(token(SUBJECT), id, "0"));
+        List<Object> out = drainOutbound();
+        assertEquals(2, out.size(), out.toString());
+        ServerMessage.ErrorFrame error = assertInstanceOf(ServerMessage.ErrorFrame.class, out.get(0));
+        assertEquals(ErrorCode.SESSION_INCOMPATIBLE, error.code());
+        assertTrue(error.message().contains("format 2"), error.message());
+        assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(out.get(1)));
+
+        EmbeddedChannel viewer = new EmbeddedChannel(new SessionHandler(registry));
+        viewer.attr(UpgradeTicket.KEY).set(new UpgradeTicket.View(token(SUBJECT), id, "0", null, null));
+        viewer.pipeline().fireUserEventTriggered(handshakeComplete());
+        viewer.runPendingTasks();
+        List<Object> viewed = drainOutbound(viewer);
+        assertEquals(
+                ErrorCode.SESSION_INCOMPATIBLE,
+                assertInstanceOf(ServerMessage.ErrorFrame.class, viewed.get(0)).code());
+        assertEquals(CloseCode.SESSION_NOT_FOUND.code(), closeCode(viewed.get(1)));
+        assertFalse(viewer.finish());
+
+        assertEquals(newer, records.get(id), "the record is left as it is");
+        assertTrue(registry.get(id).isPresent(), "the session is left as it is");
+        records.put(id, new MemorySessionStore.Entry(SUBJECT, StoredFormat.CURRENT));
+        EmbeddedChannel readable = new EmbeddedChannel(new SessionHandler(registry));
+        readable.attr(UpgradeTicket.KEY).set(new UpgradeTicket.Resume(token(SUBJECT), id, "0"));
+        readable.pipeline().fireUserEventTriggered(handshakeComplete());
+        channel.runPendingTasks(); // the session's loop
+        List<Object> resumed = drainOutbound(readable);
+        assertTrue(assertInstanceOf(ServerMessage.SessionReady.class, resumed.get(0))
+                .resumed());
+        assertFalse(readable.finish());
+        assertFalse(channel.finish());
+    }
+
+    /** A session's record goes with it when it ends. */
+    @Test
+    void anEndedSessionLeavesNoRecord() throws Exception {
+        String id = createSession(SUBJECT);
+        assertTrue(records.containsKey(id));
+        CompletableFuture<Void> ended = registry.endAll(EndReason.SHUTDOWN);
+        channel.runPendingTasks();
+        assertTrue(ended.isDone());
+        assertFalse(records.containsKey(id));
         assertFalse(channel.finish());
     }
 
