@@ -54,6 +54,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -253,6 +254,36 @@ class SharedStoreIT {
             ServerMessage.ErrorFrame expired = ws.expect(ServerMessage.ErrorFrame.class);
             assertEquals(ErrorCode.SESSION_EXPIRED, expired.code());
             assertEquals("reconnect_window_expired", expired.reason(), "ended as a live node would have ended it");
+        }
+    }
+
+    /**
+     * A session that starts idle on a warm worker (it never says {@code status preparing}) stores
+     * {@code idle}, not the {@code preparing} it was registered with; and its turns store theirs.
+     */
+    @Test
+    void aSessionThatStartsIdleOnAWarmWorkerStoresItsState() throws Exception {
+        GatewayServer a = node("a");
+        var pool = a.pool().orElseThrow();
+        Poll.until("a warm worker", pool::status, status -> status.warm() > 0);
+        try (SessionClient c = SessionClient.open(uri(a), token("wendy"));
+                RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            assertEquals(SessionState.IDLE, c.ready().state(), "served by a warm worker");
+            Poll.until("the stored state is idle", () -> storedState(store, c.sessionId()), "idle"::equals);
+            c.roundTrip("t1", "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}");
+            Poll.until(
+                    "the stored state is idle after the turn", () -> storedState(store, c.sessionId()), "idle"::equals);
+        }
+    }
+
+    private static String storedState(RedisSessionStore store, String id) {
+        try {
+            return store.read(id).toCompletableFuture().get().orElseThrow().state();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
         }
     }
 

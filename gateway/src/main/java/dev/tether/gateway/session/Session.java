@@ -509,6 +509,9 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         if (ready != null) {
             workers.bind(ready);
             state = SessionState.IDLE;
+            // No status frame (session_ready says idle), but the store must not keep the preparing it was registered
+            // with.
+            journal.state(SessionState.IDLE, null);
             logStarted(GatewayMetrics.StartKind.WARM);
             return;
         }

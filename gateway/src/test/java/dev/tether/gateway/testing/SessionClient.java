@@ -41,6 +41,11 @@ public final class SessionClient implements AutoCloseable {
         return ready.sessionId();
     }
 
+    /** The session's {@code session_ready}. */
+    public ServerMessage.SessionReady ready() {
+        return ready;
+    }
+
     /** A new session of {@code subject}. */
     public static SessionClient open(GatewayExtension gateway, String subject) {
         return open(gateway.uri(), gateway.token(subject));
