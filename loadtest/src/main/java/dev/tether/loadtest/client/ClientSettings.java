@@ -67,6 +67,28 @@ public record ClientSettings(
         return plain(uri, tokens, new RunStats(), ackEvery, connectTimeout, model);
     }
 
+    /**
+     * The upgrade URL of one connection: to {@code base} (the run's endpoint or one node's) through
+     * {@code authority}, for a new session ({@code session} null) or a resume of {@code session}
+     * after {@code lastSeq}, routed to {@code node} when it is not null. The query parameters of
+     * {@link #uri} (such as {@code batch=<ms>}, contract 8.4) go on every connection, to any node.
+     */
+    public URI upgradeUri(URI base, String authority, String session, long lastSeq, String node) {
+        StringBuilder query = new StringBuilder();
+        if (uri.getRawQuery() != null) {
+            query.append(uri.getRawQuery());
+        }
+        if (session != null) {
+            query.append(query.isEmpty() ? "" : "&").append("session=").append(session);
+            query.append("&last_seq=").append(lastSeq);
+            if (node != null) {
+                query.append("&node=").append(node);
+            }
+        }
+        return URI.create(
+                base.getScheme() + "://" + authority + base.getRawPath() + (query.isEmpty() ? "" : "?" + query));
+    }
+
     /** The same settings connecting through {@code route}. */
     public ClientSettings withNodes(NodeRoute route) {
         return new ClientSettings(

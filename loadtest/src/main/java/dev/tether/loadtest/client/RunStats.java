@@ -71,6 +71,8 @@ public final class RunStats {
     private final LongAdder sent = new LongAdder();
     private final LongAdder results = new LongAdder();
     private final LongAdder events = new LongAdder();
+    private final LongAdder frames = new LongAdder();
+    private final LongAdder messages = new LongAdder();
     private final LongAdder errorCount = new LongAdder();
     private final AtomicLong offered = new AtomicLong();
     private final AtomicInteger sessionsUp = new AtomicInteger();
@@ -132,6 +134,15 @@ public final class RunStats {
 
     public void event() {
         events.increment();
+    }
+
+    /**
+     * A text frame from the gateway holding {@code inside} messages: one, or several in a
+     * {@code batch} (contract 8.4); 0 for one that does not decode.
+     */
+    public void frame(int inside) {
+        frames.increment();
+        messages.add(inside);
     }
 
     public void sessionUp() {
@@ -211,6 +222,16 @@ public final class RunStats {
 
     public long eventCount() {
         return events.sum();
+    }
+
+    /** Text frames received from the gateway; with batched delivery fewer than {@link #messageCount()}. */
+    public long frameCount() {
+        return frames.sum();
+    }
+
+    /** Messages those frames held (events, statuses, notices... each counted once, batched or not). */
+    public long messageCount() {
+        return messages.sum();
     }
 
     public long errorCount() {

@@ -14,14 +14,17 @@ public final class ServerFrames {
     /**
      * The messages in {@code text}: the one it holds, or those of a {@code batch} frame (contract
      * 8.4) in order; none for a frame that does not decode, counted in the errors ({@code
-     * undecodable_frame}).
+     * undecodable_frame}). Every frame and the messages it held are counted ({@link RunStats#frame}).
      */
     public static List<ServerMessage> decode(String text, RunStats stats) {
+        List<ServerMessage> messages;
         try {
-            return ServerMessage.Batch.unpack(CODEC.decodeServer(text));
+            messages = ServerMessage.Batch.unpack(CODEC.decodeServer(text));
         } catch (RuntimeException e) {
             stats.error("undecodable_frame");
-            return List.of();
+            messages = List.of();
         }
+        stats.frame(messages.size());
+        return messages;
     }
 }

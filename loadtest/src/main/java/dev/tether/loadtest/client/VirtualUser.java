@@ -397,10 +397,7 @@ public final class VirtualUser implements ScenarioUser {
             }
         }
         String authority = relay == null ? base.getRawAuthority() : "127.0.0.1:" + relay.port();
-        String query = session == null
-                ? ""
-                : "?session=" + session + "&last_seq=" + lastSeq + (node == null ? "" : "&node=" + node);
-        return URI.create(base.getScheme() + "://" + authority + base.getRawPath() + query);
+        return settings.upgradeUri(base, authority, session, lastSeq, node);
     }
 
     private void open(Wire opening, URI uri) {

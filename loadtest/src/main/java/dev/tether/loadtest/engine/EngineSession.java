@@ -287,10 +287,7 @@ public final class EngineSession implements ScenarioUser {
 
     private URI endpoint(String session, long lastSeq) {
         URI base = settings.uri();
-        String query = session == null
-                ? ""
-                : "?session=" + session + "&last_seq=" + lastSeq + (node == null ? "" : "&node=" + node);
-        return URI.create(base.getScheme() + "://" + base.getRawAuthority() + base.getRawPath() + query);
+        return settings.upgradeUri(base, base.getRawAuthority(), session, lastSeq, node);
     }
 
     private void open(URI uri, String token, CompletableFuture<Void> ready, boolean resume, long lastSeq) {

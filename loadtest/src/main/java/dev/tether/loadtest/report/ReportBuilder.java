@@ -84,7 +84,16 @@ public final class ReportBuilder {
                 .put("offered_per_s", stats.offeredCount() / span)
                 .put("sent_per_s", stats.sentCount() / span)
                 .put("results_per_s", stats.resultCount() / span)
-                .put("events_per_s", stats.eventCount() / span);
+                .put("events_per_s", stats.eventCount() / span)
+                .put("frames_per_s", stats.frameCount() / span);
+        // Frames and what they held, counted apart: with batch=<ms> (contract 8.4) one frame holds several.
+        root.putObject("delivery")
+                .put("frames", stats.frameCount())
+                .put("messages", stats.messageCount())
+                .put("events", stats.eventCount())
+                .put(
+                        "messages_per_frame",
+                        stats.frameCount() == 0 ? 0 : (double) stats.messageCount() / stats.frameCount());
         root.set("errors", JSON.valueToTree(stats.errors()));
         ObjectNode codes = root.putObject("close_codes");
         stats.closeCodes().forEach((code, n) -> codes.put(String.valueOf(code), n));

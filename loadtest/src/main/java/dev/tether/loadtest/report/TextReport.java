@@ -156,11 +156,22 @@ public final class TextReport {
             line(out, "");
             line(
                     out,
-                    "throughput /s: offered %.1f, sent %.1f, results %.1f, events %.1f",
+                    "throughput /s: offered %.1f, sent %.1f, results %.1f, events %.1f, frames %.1f",
                     t.path("offered_per_s").asDouble(),
                     t.path("sent_per_s").asDouble(),
                     t.path("results_per_s").asDouble(),
-                    t.path("events_per_s").asDouble());
+                    t.path("events_per_s").asDouble(),
+                    t.path("frames_per_s").asDouble());
+        }
+        JsonNode delivery = report.path("delivery");
+        if (!delivery.isMissingNode()) {
+            line(
+                    out,
+                    "delivery: %d frames holding %d messages (%.2f a frame), %d events",
+                    delivery.path("frames").asLong(),
+                    delivery.path("messages").asLong(),
+                    delivery.path("messages_per_frame").asDouble(),
+                    delivery.path("events").asLong());
         }
         map(out, "errors", report.path("errors"));
         map(out, "close codes", report.path("close_codes"));

@@ -192,6 +192,23 @@ public final class CommonOptions {
             description = "send ack after this many new seqs (default: ${DEFAULT-VALUE})")
     int ackEvery;
 
+    @Option(
+            names = "--batch",
+            description = "ask a gateway for batched delivery: batch=<ms> on every upgrade URL, new sessions and"
+                    + " resumes (contract 8.4), 1..1000; the report counts frames and the messages they held apart"
+                    + " (default: one message per frame)")
+    Integer batchMs;
+
+    /** {@code endpoint} with the query parameters every upgrade of this run carries ({@code batch=}); else itself. */
+    URI upgradeEndpoint(URI endpoint) {
+        if (batchMs == null) {
+            return endpoint;
+        }
+        String query = endpoint.getRawQuery() == null ? "" : endpoint.getRawQuery() + "&";
+        return URI.create(endpoint.getScheme() + "://" + endpoint.getRawAuthority() + endpoint.getRawPath() + "?"
+                + query + "batch=" + batchMs);
+    }
+
     /** What the run does with its sessions when it finishes. */
     Ending.Policy ending() {
         return new Ending.Policy(leaveSessions, endTimeout);
@@ -267,6 +284,9 @@ public final class CommonOptions {
         }
         if (warmup.isNegative()) {
             throw new IllegalArgumentException("--warmup: " + warmup + " (expected: >= 0)");
+        }
+        if (batchMs != null && (batchMs < 1 || batchMs > 1000)) {
+            throw new IllegalArgumentException("--batch: " + batchMs + " (expected: 1..1000 ms)");
         }
         if (caFile != null || insecure) {
             dev.tether.loadtest.client.ClientTls.configure(caFile, insecure);

@@ -89,7 +89,8 @@ final class Target implements AutoCloseable {
                         warm,
                         hopRatio),
                 n);
-        return new Target(nodes.wsUri(), "gateway", nodes, null, effective, effective.turnModel());
+        return new Target(
+                options.upgradeEndpoint(nodes.wsUri()), "gateway", nodes, null, effective, effective.turnModel());
     }
 
     /** The gateway jar to launch, once it and {@code config} are found to exist (else the option naming the missing one). */
@@ -195,7 +196,7 @@ final class Target implements AutoCloseable {
                         + " (--await-warm; lower it for a smaller pool)");
             }
             Target target = new Target(
-                    gateway.wsUri(),
+                    options.upgradeEndpoint(gateway.wsUri()),
                     "gateway",
                     gateway,
                     sampler(gateway.pid(), sampleEvery),
@@ -209,7 +210,12 @@ final class Target implements AutoCloseable {
                 ? GatewayConfigFile.defaults()
                 : GatewayConfigFile.read(options.gatewayConfig);
         return new Target(
-                requireNonNull(options.url, "url"), "gateway", null, sampler, described, described.turnModel());
+                options.upgradeEndpoint(requireNonNull(options.url, "url")),
+                "gateway",
+                null,
+                sampler,
+                described,
+                described.turnModel());
     }
 
     /** The raw baseline server, launched as its own process, streaming {@code deltas} deltas before each result. */

@@ -21,6 +21,8 @@ class ServerFramesTest {
         ServerMessage pong = new ServerMessage.Pong();
         assertEquals(List.of(pong), ServerFrames.decode(CODEC.encode(pong), stats));
         assertEquals(Map.of(), stats.errors());
+        assertEquals(1, stats.frameCount());
+        assertEquals(1, stats.messageCount());
     }
 
     @Test
@@ -32,6 +34,8 @@ class ServerFramesTest {
                 new ServerMessage.Status(2, SessionState.IDLE, null));
         assertEquals(messages, ServerFrames.decode(CODEC.encode(new ServerMessage.Batch(messages)), stats));
         assertEquals(Map.of(), stats.errors());
+        assertEquals(1, stats.frameCount(), "one frame");
+        assertEquals(3, stats.messageCount(), "holding three messages");
     }
 
     @Test
@@ -39,5 +43,7 @@ class ServerFramesTest {
         RunStats stats = new RunStats();
         assertEquals(List.of(), ServerFrames.decode("{\"type\":\"batch\",\"messages\":[{\"type\":\"nope\"}]}", stats));
         assertEquals(Map.of("undecodable_frame", 1L), stats.errors());
+        assertEquals(1, stats.frameCount());
+        assertEquals(0, stats.messageCount());
     }
 }

@@ -102,6 +102,29 @@ class EngineSteadyIT {
         assertTrue(report.path("latency_ms").path("round_trip").path("count").asLong() > 0);
     }
 
+    /**
+     * {@code --batch} on either client: every upgrade asks for {@code batch=<ms>} (contract 8.4), the
+     * audit still sees every event in order, and the report counts the frames and the messages they
+     * held apart (fewer frames than messages once the gateway batches).
+     */
+    @Test
+    void batchedDeliveryIsAskedForAndFramesAndMessagesAreCountedApart(@TempDir Path out) throws Exception {
+        for (String client : List.of("netty", "tyrus")) {
+            Path dir = Files.createDirectories(out.resolve(client));
+            JsonNode report = run(dir, "--client", client, "--rate", "40", "--batch", "50");
+            JsonNode delivery = report.path("delivery");
+            assertTrue(delivery.path("frames").asLong() > 0, client + ": " + delivery);
+            assertTrue(
+                    delivery.path("messages").asLong() > delivery.path("frames").asLong(),
+                    client + ": several messages a frame: " + delivery);
+            assertTrue(
+                    delivery.path("events").asLong()
+                            <= delivery.path("messages").asLong(),
+                    client + ": " + delivery);
+            assertTrue(report.path("throughput").path("frames_per_s").asDouble() > 0, client);
+        }
+    }
+
     @Test
     void theTyrusClientStillRunsSteady(@TempDir Path out) throws Exception {
         JsonNode report = run(out, "--client", "tyrus", "--rate", "40");

@@ -94,6 +94,7 @@ class ReportBuilderTest {
                                 "latency_ms",
                                 "timeline",
                                 "throughput",
+                                "delivery",
                                 "errors",
                                 "close_codes",
                                 "audit",
@@ -113,8 +114,9 @@ class ReportBuilderTest {
                 Set.of("t_s", "sent", "results", "errors", "sessions", "p50_ms", "p99_ms", "max_ms"),
                 names(report.path("timeline").get(0)));
         assertEquals(
-                Set.of("offered_per_s", "sent_per_s", "results_per_s", "events_per_s"),
+                Set.of("offered_per_s", "sent_per_s", "results_per_s", "events_per_s", "frames_per_s"),
                 names(report.path("throughput")));
+        assertEquals(Set.of("frames", "messages", "events", "messages_per_frame"), names(report.path("delivery")));
         // The audit's keys, by what they count: sessions and turns; resumes and replay; loss and gaps;
         // turns lost to crashes and interruptions; expiry and refusals; duplicates; violations.
         assertEquals(words("""

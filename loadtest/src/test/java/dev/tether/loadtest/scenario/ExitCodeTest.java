@@ -32,6 +32,8 @@ class ExitCodeTest {
         assertEquals(2, Main.run("steady", "--duration", "ten seconds"));
         assertEquals(2, Main.run("chaos", "--abrupt-ratio", "2"));
         assertEquals(2, Main.run("nonsense"));
+        assertEquals(2, Main.run("steady", "--batch", "0"));
+        assertEquals(2, Main.run("chaos", "--batch", "1001"));
     }
 
     @Test
