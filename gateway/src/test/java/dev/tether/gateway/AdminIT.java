@@ -14,9 +14,12 @@ import dev.tether.gateway.testing.LogCapture;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.Role;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,6 +161,8 @@ class AdminIT {
                 assertEquals(client.lastSeq(), session.get("newest_seq").asLong());
                 assertTrue(session.get("worker_pid").isNull(), "the echo worker has no process");
                 assertTrue(session.get("worker_rss_bytes").isNull());
+                assertEquals(0, session.get("viewers").asInt());
+                assertTrue(session.get("worker_disk_bytes").isNull(), "the echo worker has no directory");
                 assertTrue(session.get("age_seconds").asLong() >= 0);
                 assertEquals(
                         client.ready.tokenExpiresAt(),
@@ -167,6 +172,33 @@ class AdminIT {
                     assertFalse(text.contains(part), "no part of the session's token is shown: " + text);
                 }
             }
+        }
+    }
+
+    /** The snapshot counts the session's viewers (contract 7.4) as they come and go. */
+    @Test
+    void theSnapshotCountsTheSessionsViewers() throws Exception {
+        String token = gateway.token("watched");
+        try (SessionClient owner = openIdle(token)) {
+            String path = "/admin/sessions/" + owner.sessionId();
+            URI view = URI.create(gateway.uri() + "?session=" + owner.sessionId() + "&role=viewer&last_seq=0");
+            try (SessionClient viewer = SessionClient.open(view, token)) {
+                assertEquals(Role.VIEWER, viewer.ready().role());
+                Poll.until("one viewer", () -> viewersOf(path), n -> n == 1);
+                assertEquals(1, listed(owner.sessionId()).get("viewers").asInt());
+            }
+            Poll.until("no viewer", () -> viewersOf(path), n -> n == 0);
+        }
+    }
+
+    private static int viewersOf(String path) {
+        try {
+            return admin("GET", path).body().get("viewers").asInt();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

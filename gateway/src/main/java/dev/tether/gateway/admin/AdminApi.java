@@ -159,6 +159,8 @@ final class AdminApi {
         json.put(
                 "token_expires_at",
                 s.tokenExpiresAt() == null ? null : s.tokenExpiresAt().getEpochSecond());
+        json.put("viewers", s.viewers());
+        json.put("worker_disk_bytes", s.workerDiskBytes());
         return json;
     }
 

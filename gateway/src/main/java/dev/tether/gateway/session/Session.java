@@ -342,6 +342,17 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         executor.execute(() -> onRss(sampled, rssBytes));
     }
 
+    /** The disk monitor's last finished measurement of a worker's directory, for the admin snapshot. */
+    private record DiskUse(Worker of, long bytes) {}
+
+    /** The newest {@link DiskUse}; written on the disk monitor's thread, read on the loop. */
+    private volatile DiskUse lastDisk;
+
+    @Override
+    public void measuredDisk(Worker measured, long bytes) {
+        lastDisk = new DiskUse(measured, bytes);
+    }
+
     /** {@code measured}'s working directory passed a disk limit (from the disk monitor). */
     @Override
     public void reportDisk(Worker measured, DiskMonitor.Verdict verdict, long bytes, long limitBytes) {
@@ -1148,6 +1159,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 ? null
                 : current.pid().getAsLong();
         Long rss = workers.rssOf(current);
+        DiskUse disk = lastDisk;
         Instant now = context.clock().instant();
         return new SessionSnapshot(
                 id,
@@ -1159,7 +1171,9 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 rss,
                 startedAt,
                 Duration.between(startedAt, now),
-                attached == null ? null : attached.token().expiresAt());
+                attached == null ? null : attached.token().expiresAt(),
+                viewers.size(),
+                disk != null && current != null && disk.of() == current ? disk.bytes() : null);
     }
 
     // ---- drain ----

@@ -20,6 +20,9 @@ import java.time.Instant;
  * @param startedAt when the session was created
  * @param age how long ago that was
  * @param tokenExpiresAt the expiry of the attached connection's token, or null when detached
+ * @param viewers read-only viewer connections attached now (contract 7.4)
+ * @param workerDiskBytes the disk use of that worker's working directory at the disk monitor's last
+ *     finished measurement, or null (none yet, no disk limits, or a worker without a directory)
  */
 public record SessionSnapshot(
         String id,
@@ -31,7 +34,9 @@ public record SessionSnapshot(
         Long workerRssBytes,
         Instant startedAt,
         Duration age,
-        Instant tokenExpiresAt) {
+        Instant tokenExpiresAt,
+        int viewers,
+        Long workerDiskBytes) {
 
     public SessionSnapshot {
         requireNonNull(id, "id");

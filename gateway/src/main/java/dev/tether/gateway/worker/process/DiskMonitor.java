@@ -66,6 +66,12 @@ public final class DiskMonitor implements AutoCloseable {
 
         /** Names the holder in the log. */
         String id();
+
+        /**
+         * A pass over {@code measured}'s directory finished at {@code bytes}: called on the monitor's
+         * thread after every finished pass, for operators (the admin snapshot); nothing by default.
+         */
+        default void measuredDisk(Worker measured, long bytes) {}
     }
 
     /** What one round did, for the metrics. */
@@ -145,6 +151,7 @@ public final class DiskMonitor implements AutoCloseable {
             entries += step.visited();
             if (step.complete()) {
                 t.lastTotal = step.bytes();
+                holder.measuredDisk(worker, t.lastTotal);
             }
             max = Math.max(max, t.lastTotal);
             long bytes = step.bytes();

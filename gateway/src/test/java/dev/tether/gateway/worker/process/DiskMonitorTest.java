@@ -26,6 +26,7 @@ class DiskMonitorTest {
 
     private final List<String> reports = new ArrayList<>();
     private final List<Long> entriesPerRound = new ArrayList<>();
+    private final List<Long> measured = new ArrayList<>();
 
     private final class Holder implements DiskMonitor.Holder {
         final Worker worker = new FakeWorker(1, "disk");
@@ -38,6 +39,12 @@ class DiskMonitorTest {
         @Override
         public void reportDisk(Worker measured, DiskMonitor.Verdict verdict, long bytes, long limitBytes) {
             reports.add(verdict + ">" + limitBytes);
+        }
+
+        @Override
+        public void measuredDisk(Worker of, long bytes) {
+            assertEquals(worker, of);
+            measured.add(bytes);
         }
 
         @Override
@@ -115,6 +122,25 @@ class DiskMonitorTest {
             monitor.tick();
             assertEquals(List.of("OVER_HARD>" + 2 * ByteSizes.MIB), reports);
             assertEquals(0L, entriesPerRound.get(1), "a worker over the hard limit is not walked again");
+        }
+    }
+
+    /** Each finished pass is handed to the holder (the admin snapshot shows the last); a pass in progress is not. */
+    @Test
+    void everyFinishedPassIsHandedToTheHolder() throws IOException {
+        for (int i = 0; i < ENTRIES + 10; i++) {
+            Files.createFile(dir.resolve("f" + i));
+        }
+        Files.write(dir.resolve("big"), new byte[(int) ByteSizes.MIB]);
+        Holder holder = new Holder();
+        try (DiskMonitor monitor = monitor(holder, 64 * ByteSizes.MIB, 128 * ByteSizes.MIB)) {
+            monitor.tick();
+            assertEquals(List.of(), measured, "more entries than one round visits: the pass is not finished");
+            for (int round = 0; round < 10 && measured.isEmpty(); round++) {
+                monitor.tick();
+            }
+            assertEquals(1, measured.size(), measured::toString);
+            assertTrue(measured.get(0) >= ByteSizes.MIB, measured::toString);
         }
     }
 
