@@ -68,6 +68,8 @@ public final class DemoWorker {
     private boolean ignoreShutdown;
     /** Turns finished in this session, across workers: continued from the {@code resume} checkpoint. */
     private long turns;
+    /** Whether this worker continues another session's checkpoint as a fork (contract 1.2, 8.2): it counts on from it all the same. */
+    private boolean forked;
 
     public static void main(String[] args) throws Exception {
         new DemoWorker().run();
@@ -120,6 +122,7 @@ public final class DemoWorker {
                     subject = line.path("subject").asText(null);
                     workDir = line.path("work_dir").asText(null);
                     turns = line.path("resume").path("turns").asLong(0);
+                    forked = line.path("fork").asBoolean(false);
                 }
                 case "message", "interrupt", "response" -> {
                     return line;
@@ -146,7 +149,8 @@ public final class DemoWorker {
                     .put("id", id)
                     .put("session_id", sessionId)
                     .put("subject", subject)
-                    .put("work_dir", workDir));
+                    .put("work_dir", workDir)
+                    .put("forked", forked));
         }
         if (data.path("spawn_child").asBoolean()) {
             Process child = spawnChild(SLEEP);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
@@ -49,7 +51,10 @@ public sealed interface ServerMessage {
      * worker's requests nobody has answered yet, oldest first (contract 7.3), so a client that
      * resumes after their {@code request} messages were evicted still sees them. {@code endsAt}
      * (contract 1.2, section 8.3) is the session's current end in epoch seconds, moved by every
-     * granted {@code extend}; absent from a gateway before 1.2.
+     * granted {@code extend}; absent from a gateway before 1.2. {@code forkedFrom} and {@code forkSeq}
+     * (contract 1.2, section 8.2) answer a fork ({@code fork=S}): the session it was forked from, and
+     * that session's newest seq when the checkpoint the fork continues from was taken, a number or
+     * JSON null when it had none ({@link #forkSeqOf}); both absent on every other {@code session_ready}.
      */
     record SessionReady(
             String sessionId,
@@ -60,13 +65,47 @@ public sealed interface ServerMessage {
             @JsonInclude(JsonInclude.Include.NON_NULL) String node,
             Role role,
             List<PendingRequest> pendingRequests,
-            @JsonInclude(JsonInclude.Include.NON_NULL) Long endsAt)
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long endsAt,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String forkedFrom,
+            @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode forkSeq)
             implements ServerMessage {
         public SessionReady {
             requireNonNull(sessionId, "sessionId");
             requireNonNull(state, "state");
             role = role == null ? Role.OWNER : role; // a gateway before 1.1 names no role: its connections own
             pendingRequests = pendingRequests == null ? List.of() : List.copyOf(pendingRequests);
+            if (forkSeq != null && !forkSeq.isNull()) {
+                if (!forkSeq.isIntegralNumber() || !forkSeq.canConvertToLong()) {
+                    throw new IllegalArgumentException("fork_seq is an integer or null");
+                }
+                forkSeq = LongNode.valueOf(forkSeq.longValue()); // one form, whatever width it was read as
+            }
+        }
+
+        public SessionReady(
+                String sessionId,
+                boolean resumed,
+                long lastSeq,
+                long tokenExpiresAt,
+                SessionState state,
+                String node,
+                Role role,
+                List<PendingRequest> pendingRequests,
+                Long endsAt) {
+            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, role, pendingRequests, endsAt, null, null);
+        }
+
+        /**
+         * {@code fork_seq} as it goes on the wire: {@code seq}, or JSON null when the forked session had
+         * no checkpoint ({@code seq} null).
+         */
+        public static JsonNode forkSeqOf(Long seq) {
+            return seq == null ? NullNode.getInstance() : LongNode.valueOf(seq);
+        }
+
+        /** {@code fork_seq} as a number; null when absent or JSON null. */
+        public Long forkSeqValue() {
+            return forkSeq == null || forkSeq.isNull() ? null : forkSeq.longValue();
         }
 
         public SessionReady(

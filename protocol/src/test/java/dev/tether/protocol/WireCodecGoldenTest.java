@@ -80,6 +80,34 @@ class WireCodecGoldenTest {
                         Role.OWNER,
                         List.of(),
                         1767254400L));
+        goldens.put(
+                "session_ready-fork.json",
+                new ServerMessage.SessionReady(
+                        SESSION_ID,
+                        false,
+                        0,
+                        1767225600L,
+                        SessionState.PREPARING,
+                        null,
+                        Role.OWNER,
+                        List.of(),
+                        1767254400L,
+                        "Zk4m2Pq8Rs6tUv0wXy1zAb",
+                        ServerMessage.SessionReady.forkSeqOf(17L)));
+        goldens.put(
+                "session_ready-fork-no-checkpoint.json",
+                new ServerMessage.SessionReady(
+                        SESSION_ID,
+                        false,
+                        0,
+                        1767225600L,
+                        SessionState.IDLE,
+                        null,
+                        Role.OWNER,
+                        List.of(),
+                        1767254400L,
+                        "Zk4m2Pq8Rs6tUv0wXy1zAb",
+                        ServerMessage.SessionReady.forkSeqOf(null)));
         goldens.put("request.json", new ServerMessage.Request(40, "r-1", approval()));
         goldens.put("request_resolved.json", new ServerMessage.RequestResolved(43, "r-1", RequestOutcome.ANSWERED));
         goldens.put("event.json", new ServerMessage.Event(7, workerEvent()));

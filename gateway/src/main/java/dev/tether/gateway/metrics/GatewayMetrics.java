@@ -136,6 +136,9 @@ public interface GatewayMetrics {
      */
     default void sessionTakenOver(String outcome, Duration elapsed) {}
 
+    /** A session was created as a fork (contract 1.2, 8.2); {@code fromCheckpoint}: its parent had a checkpoint. */
+    default void sessionForked(boolean fromCheckpoint) {}
+
     /** A session left this node alive; {@code reason} is a {@code MeterNames.LEFT_*} constant. */
     default void sessionLeft(String reason) {}
 

@@ -92,6 +92,13 @@ public final class MeterNames {
     public static final String SESSION_TAKEOVERS = PREFIX + "session.takeovers";
     /** Counter, tag {@link #REASON}: sessions that left this node alive (handed over, released, lost). */
     public static final String SESSIONS_LEFT = PREFIX + "sessions.left";
+    /**
+     * Counter, tag {@link #CHECKPOINT}: sessions created as forks ({@code fork=S}, contract 1.2, 8.2),
+     * from a checkpoint of S or, when S had none, fresh.
+     */
+    public static final String SESSIONS_FORKED = PREFIX + "sessions.forked";
+    /** Tag of {@link #SESSIONS_FORKED}: {@code yes} when the fork continues from a checkpoint, else {@code no}. */
+    public static final String CHECKPOINT = "checkpoint";
     /** Gauge: live sessions showing output without waiting for the store, which does not answer. */
     public static final String SESSIONS_STORE_AWAY = PREFIX + "sessions.store.away";
 

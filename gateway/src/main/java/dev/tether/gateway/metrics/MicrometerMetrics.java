@@ -84,6 +84,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
     private final Map<RestartCause, Counter> restarts = new EnumMap<>(RestartCause.class);
     private final Map<String, Timer> takeovers = new HashMap<>();
     private final Map<String, Counter> left = new HashMap<>();
+    private final Counter forkedFromCheckpoint;
+    private final Counter forkedFresh;
     private final Map<String, Counter> stalled = new HashMap<>();
     private final Counter requestsOpened;
     private final Map<String, Counter> requestsResolved = new HashMap<>();
@@ -203,6 +205,8 @@ public final class MicrometerMetrics implements GatewayMetrics {
                             .maximumExpectedValue(TAKEOVER_MAX)
                             .register(registry));
         }
+        forkedFromCheckpoint = forked(registry, "yes");
+        forkedFresh = forked(registry, "no");
         for (String reason : LEFT_REASONS) {
             left.put(
                     reason,
@@ -372,6 +376,13 @@ public final class MicrometerMetrics implements GatewayMetrics {
         return this;
     }
 
+    private static Counter forked(MeterRegistry registry, String fromCheckpoint) {
+        return Counter.builder(MeterNames.SESSIONS_FORKED)
+                .tag(MeterNames.CHECKPOINT, fromCheckpoint)
+                .description("Sessions created as forks of another session, from its checkpoint or fresh")
+                .register(registry);
+    }
+
     private static int breaker(PoolStatus status) {
         return switch (status.breaker()) {
             case CLOSED -> MeterNames.BREAKER_CLOSED;
@@ -507,6 +518,11 @@ public final class MicrometerMetrics implements GatewayMetrics {
         if (timer != null) {
             timer.record(elapsed);
         }
+    }
+
+    @Override
+    public void sessionForked(boolean fromCheckpoint) {
+        (fromCheckpoint ? forkedFromCheckpoint : forkedFresh).increment();
     }
 
     @Override

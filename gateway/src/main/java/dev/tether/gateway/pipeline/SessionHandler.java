@@ -81,6 +81,19 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             // Netty put the permessage-deflate deflater in when it wrote the upgrade answer.
             registry.metrics().connectionCompressed();
         }
+        if (ticket instanceof UpgradeTicket.Fork fork) {
+            UpgradeTicket.Create create = fork.create();
+            Forks.start(
+                    registry,
+                    connection,
+                    ctx.channel().eventLoop(),
+                    fork.parent(),
+                    create.sessionId(),
+                    create.sessionId() == null ? Journal.NONE : create.journal(),
+                    create.worker(),
+                    forked -> session = forked);
+            return;
+        }
         if (ticket instanceof UpgradeTicket.Create create) {
             session = registry.create(
                     create.sessionId(),
@@ -91,8 +104,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             session.attach(connection, 0, false);
             return;
         }
-        if (ticket instanceof UpgradeTicket.Wait) {
-            waiting = new WaitingConnection(registry, ctx.channel(), connection, admitted -> {
+        if (ticket instanceof UpgradeTicket.Wait wait) {
+            waiting = new WaitingConnection(registry, ctx.channel(), connection, wait.forkOf(), admitted -> {
                 waiting = null;
                 session = admitted;
             });
@@ -236,6 +249,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             if (unused instanceof UpgradeTicket.View view && view.slot() != null) {
                 view.slot().release();
+            }
+            if (unused instanceof UpgradeTicket.Fork fork) {
+                unused = fork.create(); // given back like the new session it was admitted as
             }
             if (unused instanceof UpgradeTicket.Create create) {
                 registry.release(create.token().subject());

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -249,7 +250,12 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 .attr(BatchHandler.KEY)
                 .set(BatchHandler.forRequest(batchMillis, server.maxBatchDelay().toNanos(), server.maxFrameBytes()));
         if (ticket instanceof UpgradeTicket.Create create && registry.store().shared()) {
-            registerShared(ctx, request.retain(), create);
+            registerShared(ctx, request.retain(), create, created -> created);
+            return;
+        }
+        if (ticket instanceof UpgradeTicket.Fork fork && registry.store().shared()) {
+            registerShared(
+                    ctx, request.retain(), fork.create(), created -> new UpgradeTicket.Fork(created, fork.parent()));
             return;
         }
         handshake(ctx, request.retain(), ticket);
@@ -268,9 +274,14 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
      * With the shared store, a new session is registered there before the handshake, and counted
      * against its user on every node: a user at {@code max_sessions_per_user} across the nodes gets
      * 429, and a store that cannot be reached 503 {@code at_capacity} with {@code Retry-After}.
-     * {@code request} is held (one reference) until then.
+     * {@code request} is held (one reference) until then; {@code ticket} makes the registered session's
+     * ticket (a fork stays a fork).
      */
-    private void registerShared(ChannelHandlerContext ctx, FullHttpRequest request, UpgradeTicket.Create create) {
+    private void registerShared(
+            ChannelHandlerContext ctx,
+            FullHttpRequest request,
+            UpgradeTicket.Create create,
+            Function<UpgradeTicket.Create, UpgradeTicket> ticket) {
         String subject = create.token().subject();
         String id = registry.nextId();
         registry.store()
@@ -285,7 +296,8 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                         handshake(
                                 ctx,
                                 request,
-                                new UpgradeTicket.Create(create.token(), create.worker(), id, created.journal()));
+                                ticket.apply(new UpgradeTicket.Create(
+                                        create.token(), create.worker(), id, created.journal())));
                         return;
                     }
                     request.release();
@@ -343,32 +355,41 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             CompletionStage<Worker> worker = admitted(ctx, token, registry.admitMove(token.subject()));
             return worker == null ? null : new UpgradeTicket.Resume(token, sessionId, first(uri, "last_seq"), worker);
         }
+        // A fork (contract 1.2, 8.2) is admitted exactly as a new session; its parent is looked for
+        // after the handshake, so no answer here depends on whether that session exists.
+        String forkOf = first(uri, "fork");
         // wait=1 (contract 8.1) only for a new session; with the shared store the line is this node's
         // own, and a waiter is registered in the store once admitted (WaitingConnection).
         boolean mayWait = "1".equals(first(uri, "wait"));
         SessionRegistry.Admission admission = registry.admit(token.subject());
         if (mayWait && admission == SessionRegistry.Admission.AT_CAPACITY) {
-            return waitTicket(ctx, token);
+            return waitTicket(ctx, token, forkOf);
         }
         if (mayWait && admission == SessionRegistry.Admission.ADMITTED) {
             try {
-                return new UpgradeTicket.Create(token, registry.workers().acquire());
+                return newSession(
+                        new UpgradeTicket.Create(token, registry.workers().acquire()), forkOf);
             } catch (WorkerUnavailableException e) {
                 registry.release(token.subject());
-                return waitTicket(ctx, token);
+                return waitTicket(ctx, token, forkOf);
             }
         }
         CompletionStage<Worker> worker = admitted(ctx, token, admission);
-        return worker == null ? null : new UpgradeTicket.Create(token, worker);
+        return worker == null ? null : newSession(new UpgradeTicket.Create(token, worker), forkOf);
     }
 
-    /** A place in the admission line, or null after the 503 of a full line. */
-    private UpgradeTicket waitTicket(ChannelHandlerContext ctx, VerifiedToken token) {
+    /** {@code create}, or a fork of {@code forkOf} admitted as {@code create} when that is not null. */
+    private static UpgradeTicket newSession(UpgradeTicket.Create create, String forkOf) {
+        return forkOf == null ? create : new UpgradeTicket.Fork(create, forkOf);
+    }
+
+    /** A place in the admission line (for a fork of {@code forkOf}, or null), or null after the 503 of a full line. */
+    private UpgradeTicket waitTicket(ChannelHandlerContext ctx, VerifiedToken token, String forkOf) {
         if (!registry.admission().reserve(token.subject())) {
             refusals.refuse(ctx, UpgradeRefusal.AT_CAPACITY, "the gateway is at capacity and its waiting line is full");
             return null;
         }
-        return new UpgradeTicket.Wait(token);
+        return new UpgradeTicket.Wait(token, forkOf);
     }
 
     /**
@@ -393,6 +414,10 @@ final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
      * are fine; a viewer needs a {@code session}.
      */
     static String roleProblem(QueryStringDecoder uri) {
+        if (first(uri, "fork") != null && first(uri, "session") != null) {
+            // A fork is a new session; session= resumes one. Both at once is a client's mistake.
+            return "fork=<id> starts a new session and cannot be combined with session=<id>";
+        }
         String role = first(uri, "role");
         if (role == null || Role.OWNER.wire().equals(role)) {
             return null;

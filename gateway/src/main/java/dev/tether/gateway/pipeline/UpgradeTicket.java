@@ -39,12 +39,33 @@ sealed interface UpgradeTicket {
     }
 
     /**
+     * A fork of session {@code parent} ({@code fork=S}, contract 1.2, 8.2): admitted as the new
+     * session {@code create}, which it becomes once {@code parent} is found (see {@link Forks}).
+     */
+    record Fork(Create create, String parent) implements UpgradeTicket {
+        public Fork {
+            requireNonNull(create, "create");
+            requireNonNull(parent, "parent");
+        }
+
+        @Override
+        public VerifiedToken token() {
+            return create.token();
+        }
+    }
+
+    /**
      * A new session that waits for capacity ({@code wait=1}, contract 8.1): a place in the
      * admission line was reserved, to be joined when the handshake completes or given back.
+     * {@code forkOf} is the session it forks once admitted ({@code fork=S}), or null.
      */
-    record Wait(VerifiedToken token) implements UpgradeTicket {
+    record Wait(VerifiedToken token, String forkOf) implements UpgradeTicket {
         public Wait {
             requireNonNull(token, "token");
+        }
+
+        Wait(VerifiedToken token) {
+            this(token, null);
         }
     }
 

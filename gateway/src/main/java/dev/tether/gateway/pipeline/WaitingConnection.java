@@ -32,9 +32,22 @@ final class WaitingConnection implements AdmissionQueue.Waiter {
     private final Channel channel;
     private final Connection connection;
     private final Consumer<Session> started;
+    /** The session this connection forks once admitted ({@code fork=S}, contract 1.2, 8.2), or null. */
+    private final String forkOf;
 
     /** @param started told the session once admitted, on the channel's loop */
     WaitingConnection(SessionRegistry registry, Channel channel, Connection connection, Consumer<Session> started) {
+        this(registry, channel, connection, null, started);
+    }
+
+    /** A waiting fork of {@code forkOf} (null: a new session from nothing). */
+    WaitingConnection(
+            SessionRegistry registry,
+            Channel channel,
+            Connection connection,
+            String forkOf,
+            Consumer<Session> started) {
+        this.forkOf = forkOf;
         this.registry = requireNonNull(registry, "registry");
         this.channel = requireNonNull(channel, "channel");
         this.connection = requireNonNull(connection, "connection");
@@ -103,6 +116,10 @@ final class WaitingConnection implements AdmissionQueue.Waiter {
 
     /** Starts the admitted session ({@code id} null: drawn here, without a journal) and attaches this connection. */
     private void start(String id, Journal journal, CompletionStage<Worker> worker) {
+        if (forkOf != null) {
+            Forks.start(registry, connection, channel.eventLoop(), forkOf, id, journal, worker, started);
+            return;
+        }
         Session session = registry.create(id, connection.token(), channel.eventLoop(), worker, journal);
         started.accept(session);
         session.attach(connection, 0, false);

@@ -74,6 +74,14 @@ public interface Journal {
     /** The newest worker checkpoint, as JSON. */
     void checkpoint(byte[] state);
 
+    /**
+     * The newest worker checkpoint, as JSON, taken when the session's newest seq was {@code seq}
+     * (what a fork of it reports as {@code fork_seq}, contract 1.2, 8.2).
+     */
+    default void checkpoint(byte[] state, long seq) {
+        checkpoint(state);
+    }
+
     /** The session was granted its {@code extensions}-th {@code extend}: its end is that much later on every node. */
     void extended(int extensions);
 

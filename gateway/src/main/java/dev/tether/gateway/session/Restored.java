@@ -29,6 +29,8 @@ import java.util.Set;
  * @param lostTurnId the message id of a turn that was running on the previous node, or null
  * @param fromNode the node that had the session, for the client's notice and the logs
  * @param extensions the {@code extend}s it was granted (contract 1.2, 8.3): its end is that much later
+ * @param checkpointSeq the newest seq when {@code checkpoint} was taken (a fork's {@code fork_seq},
+ *     contract 1.2, 8.2), or null when the store does not say (0 is then assumed with a checkpoint)
  */
 public record Restored(
         Instant startedAt,
@@ -39,7 +41,8 @@ public record Restored(
         JsonNode checkpoint,
         String lostTurnId,
         String fromNode,
-        int extensions) {
+        int extensions,
+        Long checkpointSeq) {
     public Restored {
         requireNonNull(startedAt, "startedAt");
         history = List.copyOf(history);
@@ -49,6 +52,20 @@ public record Restored(
         if (extensions < 0) {
             throw new IllegalArgumentException("extensions must be >= 0");
         }
+    }
+
+    /** Like the canonical constructor, not knowing the seq of the checkpoint (a record written before forks). */
+    public Restored(
+            Instant startedAt,
+            long newestSeq,
+            List<ReplayBuffer.Entry> history,
+            List<byte[]> messageIds,
+            List<ClientMessage.Message> queued,
+            JsonNode checkpoint,
+            String lostTurnId,
+            String fromNode,
+            int extensions) {
+        this(startedAt, newestSeq, history, messageIds, queued, checkpoint, lostTurnId, fromNode, extensions, null);
     }
 
     /**

@@ -144,6 +144,12 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
     private ObjectNode claims;
     /** The {@code extend}s granted so far (contract 1.2, 8.3), on any node: each moved the end later. */
     private int extensions;
+    /** The newest seq when the newest worker checkpoint came (a fork's {@code fork_seq}); null without one. */
+    private Long checkpointSeq;
+    /** The session this one was forked from (contract 1.2, 8.2), for its first {@code session_ready}; else null. */
+    private String forkedFrom;
+    /** That session's newest seq when the checkpoint this one continues from was taken; null when it had none. */
+    private Long forkSeq;
 
     private volatile Connection attached;
     /** The session ended while its last frames were being stored: the connection closes with this once they are shown. */
@@ -212,6 +218,9 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             if (restored.checkpoint() != null && restored.lostTurnId() == null) {
                 hibernation.resumedFromCheckpoint();
             }
+            checkpointSeq = restored.checkpoint() == null
+                    ? null
+                    : restored.checkpointSeq() == null ? Long.valueOf(0) : restored.checkpointSeq();
         }
         this.clock = new SessionClock(executor, limits, this::onTick);
         this.createdNanos = context.ticker().read();
@@ -499,6 +508,48 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         executor.execute(this::onSleepCheck);
     }
 
+    /**
+     * What a fork of this session starts from (contract 1.2, 8.2), read on its event loop: a copy of
+     * its newest worker checkpoint and the seq it was taken at. Nothing of the session changes. An
+     * ended session is {@link ForkSource.Ended}; one that left this node (or whose loop has shut
+     * down) is {@link ForkSource.NotFound}, for the caller to look in the shared store.
+     */
+    public CompletionStage<ForkSource> forkSource() {
+        CompletableFuture<ForkSource> source = new CompletableFuture<>();
+        try {
+            executor.execute(() -> source.complete(takeForkSource()));
+        } catch (RejectedExecutionException e) {
+            source.complete(new ForkSource.NotFound());
+        }
+        return source;
+    }
+
+    private ForkSource takeForkSource() {
+        assert executor.inEventLoop();
+        if (state == SessionState.ENDED) {
+            return endReason == null ? new ForkSource.NotFound() : new ForkSource.Ended(endReason.wire());
+        }
+        JsonNode checkpoint = workers.checkpoint();
+        return checkpoint == null || checkpointSeq == null
+                ? ForkSource.Found.none()
+                : new ForkSource.Found(checkpoint.deepCopy(), checkpointSeq);
+    }
+
+    /**
+     * Makes this new session a fork of {@code parent} (contract 1.2, 8.2), before it starts: its
+     * first worker continues from {@code from}'s checkpoint with {@code "fork": true}, and its first
+     * {@code session_ready} names {@code parent} and {@code from}'s seq. Its own history starts empty;
+     * until its own worker checkpoints, its newest checkpoint is the inherited one, at its seq 0.
+     */
+    void forkFrom(String parent, ForkSource.Found from) {
+        forkedFrom = requireNonNull(parent, "parent");
+        forkSeq = from.seq();
+        if (from.checkpoint() != null) {
+            workers.inherit(from.checkpoint());
+            checkpointSeq = 0L;
+        }
+    }
+
     // ---- the state machine: start, turns, workers, time ----
 
     private void onStart(CompletionStage<Worker> firstWorker) {
@@ -572,7 +623,8 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
             }
         } else if (event instanceof WorkerEvent.Checkpointed checkpointed) {
             hibernation.checkpointed();
-            journal.checkpoint(checkpointed.json());
+            checkpointSeq = history.newestSeq();
+            journal.checkpoint(checkpointed.json(), checkpointSeq);
         } else if (event instanceof WorkerEvent.Exited exited) {
             onWorkerExited(exited);
         } else if (event instanceof WorkerEvent.Ready ready) {
@@ -1045,6 +1097,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         attached = connection;
         reconnectTimer.cancel();
         interruptTimer.cancel();
+        boolean forkAnswer = !resumed && forkedFrom != null; // only the fork's own first connection
         connection.send(new ServerMessage.SessionReady(
                 id,
                 resumed,
@@ -1054,7 +1107,9 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 context.node(),
                 Role.OWNER,
                 requests.listed(),
-                endsAt().getEpochSecond()));
+                endsAt().getEpochSecond(),
+                forkAnswer ? forkedFrom : null,
+                forkAnswer ? ServerMessage.SessionReady.forkSeqOf(forkSeq) : null));
         tokenWatch.watch(connection);
         if (claims == null) {
             // A session that moved here from another node: its claims come with its owner's resume.

@@ -293,6 +293,52 @@ public final class SessionRegistry {
     }
 
     /**
+     * Creates a fork of session {@code parent} (contract 1.2, 8.2) for the owner of {@code token},
+     * like {@link #create(String, VerifiedToken, EventExecutor, CompletionStage, Journal)} (in a slot
+     * reserved with {@link #admit}, with a worker acquired for it): a new session whose first worker
+     * continues from {@code from}. {@code parent} itself is not touched.
+     */
+    public Session createFork(
+            String id,
+            VerifiedToken token,
+            EventExecutor executor,
+            CompletionStage<Worker> worker,
+            Journal journal,
+            String parent,
+            ForkSource.Found from) {
+        String sessionId = id == null ? ids.next() : id;
+        ObjectNode claims = Session.forwardedClaims(context, token, sessionId);
+        Session session = new Session(sessionId, token.subject(), executor, context, journal, null, claims);
+        session.forkFrom(parent, from);
+        metrics.sessionForked(from.checkpoint() != null);
+        return started(session, worker);
+    }
+
+    /**
+     * What a fork of session {@code id} by {@code subject} starts from (contract 1.2, 8.2): read on
+     * the session's own loop when it is here, else from the shared store without claiming it.
+     * Another user's session is {@link ForkSource.NotFound}, exactly like an unknown or malformed id.
+     * The stage fails only when the store cannot be reached. Any thread; never blocks.
+     */
+    public CompletionStage<ForkSource> forkSource(String id, String subject) {
+        Lookup here = lookup(id, subject);
+        if (here instanceof Lookup.Expired expired) {
+            return CompletableFuture.completedFuture(
+                    new ForkSource.Ended(expired.reason().wire()));
+        }
+        if (!SessionIds.wellFormed(id)) {
+            return CompletableFuture.completedFuture(new ForkSource.NotFound());
+        }
+        CompletionStage<ForkSource> local = here instanceof Lookup.Found found
+                ? found.session().forkSource()
+                : CompletableFuture.completedFuture(new ForkSource.NotFound());
+        // Not here, or it left this node meanwhile: the shared store knows where it went.
+        return local.thenCompose(source -> source instanceof ForkSource.NotFound && store.shared()
+                ? store.forkSource(id, subject)
+                : CompletableFuture.completedFuture(source));
+    }
+
+    /**
      * Takes session {@code id} of {@code subject} over from the shared store (contract 7.1) for a
      * resume that did not find it here, in a slot reserved with {@link #admitMove} and with a worker
      * acquired for it. Resumes of one session on this node share one take-over, and a take-over is

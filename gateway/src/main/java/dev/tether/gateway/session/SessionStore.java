@@ -125,6 +125,16 @@ public interface SessionStore {
     /** Drops the record of session {@code id}, which ended or left this node (the shared store keeps its own). */
     default void forget(String id) {}
 
+    /**
+     * What a fork of session {@code id} of {@code subject} starts from (contract 1.2, 8.2), read only:
+     * the session is never claimed, moved or changed. Another user's session is {@link
+     * ForkSource.NotFound}, like an unknown one (always, in memory: this node's own sessions are
+     * found before the store is asked). Fails when the store cannot be reached.
+     */
+    default CompletionStage<ForkSource> forkSource(String id, String subject) {
+        return CompletableFuture.completedFuture(new ForkSource.NotFound());
+    }
+
     /** Whether sessions are kept in a store other nodes share; not by default (in memory, they live and die here). */
     default boolean shared() {
         return false;

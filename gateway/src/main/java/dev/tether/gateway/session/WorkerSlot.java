@@ -58,6 +58,12 @@ final class WorkerSlot {
     private final Set<CompletionStage<Worker>> awaiting = new LinkedHashSet<>();
     /** The newest checkpoint of the session's workers (contract 7.2), handed to each new one; null until one came. */
     private JsonNode checkpoint;
+    /**
+     * The checkpoint is the one a fork inherited from its parent (contract 1.2, 8.2), not one of this
+     * session's workers: every worker bound with it gets {@code fork} too, until a worker of this
+     * session checkpoints, so no worker of the fork ever continues the parent's own conversation.
+     */
+    private boolean inherited;
     /** The owner's forwarded token claims, for the session line; null when none are forwarded. */
     private ObjectNode claims;
     /** Workers let go while the session sleeps (contract 1.2, 8.9): completes once all of them are gone. */
@@ -104,6 +110,17 @@ final class WorkerSlot {
         return ready.isDone() && !ready.isCompletedExceptionally() ? candidate : null;
     }
 
+    /** A fork's start: {@code parent}'s checkpoint, which workers continue from as a fork. */
+    void inherit(JsonNode parent) {
+        checkpoint = requireNonNull(parent, "parent");
+        inherited = true;
+    }
+
+    /** The newest checkpoint (contract 7.2), or null. */
+    JsonNode checkpoint() {
+        return checkpoint;
+    }
+
     /** Starts from a checkpoint saved by a worker on another node (the session moved); null for none. */
     void restoreCheckpoint(JsonNode stored) {
         checkpoint = stored;
@@ -128,7 +145,7 @@ final class WorkerSlot {
     void bind(Worker ready) {
         assert executor.inEventLoop();
         worker = ready;
-        ready.bind(sessionId, subject, checkpoint, claims, executor, new WorkerListener() {
+        ready.bind(sessionId, subject, checkpoint, inherited, claims, executor, new WorkerListener() {
             @Override
             public void onEvent(ObjectNode event) {
                 report(ready, new WorkerEvent.Output(event));
@@ -139,6 +156,7 @@ final class WorkerSlot {
                 assert executor.inEventLoop();
                 if (ready == worker && !closed) {
                     checkpoint = state;
+                    inherited = false;
                     events.accept(new WorkerEvent.Checkpointed(context.codec().encodeJson(state)));
                 }
             }

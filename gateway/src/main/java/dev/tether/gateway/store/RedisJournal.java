@@ -286,6 +286,11 @@ final class RedisJournal implements Journal {
     }
 
     @Override
+    public void checkpoint(byte[] state, long seq) {
+        write(() -> store.checkpoint(id, fence, state, seq));
+    }
+
+    @Override
     public void extended(int extensions) {
         write(() -> store.extended(id, fence, extensions));
     }

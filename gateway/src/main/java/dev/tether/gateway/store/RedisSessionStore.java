@@ -272,6 +272,14 @@ public final class RedisSessionStore implements AutoCloseable {
         return update(id, fence, "checkpoint", requireNonNull(state, "state"));
     }
 
+    /**
+     * The newest worker checkpoint ({@code state} as JSON) and the session's newest seq when it was
+     * taken ({@code checkpoint_seq}, a fork's {@code fork_seq}), written together.
+     */
+    public CompletionStage<Void> checkpoint(String id, Fence fence, byte[] state, long seq) {
+        return update(id, fence, "checkpoint", requireNonNull(state, "state"), "checkpoint_seq", bytes(seq));
+    }
+
     /** The session was granted its {@code extensions}-th {@code extend} (contract 1.2, 8.3). */
     public CompletionStage<Void> extended(String id, Fence fence, int extensions) {
         return update(id, fence, "extensions", bytes(extensions));
@@ -571,7 +579,8 @@ public final class RedisSessionStore implements AutoCloseable {
                 field(fields, "turn", ""),
                 parseLong(field(fields, "created_at", "0")),
                 parseLong(field(fields, "seen_at", "0")),
-                (int) parseLong(field(fields, "extensions", "0")));
+                (int) parseLong(field(fields, "extensions", "0")),
+                fields.containsKey("checkpoint_seq") ? parseLong(text(fields.get("checkpoint_seq"))) : null);
     }
 
     private static String field(Map<String, byte[]> fields, String name, String absent) {

@@ -9,6 +9,7 @@ import dev.tether.gateway.async.Unwatched;
 import dev.tether.gateway.config.SessionConfig;
 import dev.tether.gateway.replay.ReplayBuffer;
 import dev.tether.gateway.session.EndReason;
+import dev.tether.gateway.session.ForkSource;
 import dev.tether.gateway.session.Restored;
 import dev.tether.gateway.session.SessionStore;
 import dev.tether.protocol.ClientMessage;
@@ -357,6 +358,35 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                         new Location(stored.subject(), stored.node(), stored.ended() ? stored.endReason() : null)));
     }
 
+    /**
+     * What a fork of session {@code id} starts from (contract 1.2, 8.2), read from its directory
+     * entry without claiming it: the node that owns it, if any, is never asked anything, and nothing
+     * of it changes. Its newest stored checkpoint is what the fork gets, with the seq it was taken at
+     * (0 for an entry written before that was stored).
+     */
+    @Override
+    public CompletionStage<ForkSource> forkSource(String id, String subject) {
+        return store.read(id).thenApply(found -> {
+            StoredSession stored = found.orElse(null);
+            if (stored == null || !stored.subject().equals(subject)) {
+                return new ForkSource.NotFound();
+            }
+            if (!store.format().readable(stored.format())) {
+                return new ForkSource.Incompatible(stored.format());
+            }
+            if (stored.ended()) {
+                return stored.endReason() == null
+                        ? new ForkSource.NotFound()
+                        : new ForkSource.Ended(stored.endReason());
+            }
+            if (stored.checkpoint() == null) {
+                return new ForkSource.Found(null, null);
+            }
+            return new ForkSource.Found(
+                    parse(stored.checkpoint()), stored.checkpointSeq() == null ? 0 : stored.checkpointSeq());
+        });
+    }
+
     @Override
     public CompletionStage<Adoption> adopt(String id, String subject, long lastSeq, EventExecutor executor) {
         // Resumes of one session racing on this node share one take-over: the node claims it once.
@@ -571,7 +601,8 @@ public final class SharedSessionStore implements SessionStore, AutoCloseable {
                     checkpoint,
                     lostTurn,
                     before.node().isEmpty() ? "(released)" : before.node(),
-                    stored.extensions());
+                    stored.extensions(),
+                    stored.checkpointSeq());
             return new Adoption.Adopted(
                     journal(id, stored.subject(), fence, executor, stored.newestSeq(), stored.reservedSeq()),
                     restored,

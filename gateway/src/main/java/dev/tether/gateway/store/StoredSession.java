@@ -23,6 +23,8 @@ import static java.util.Objects.requireNonNull;
  * @param seenAtMillis when its owner last wrote to it (or claimed or created it), epoch milliseconds
  *     by the store's clock; a live owner writes at least once a lease
  * @param extensions the {@code extend}s the session was granted (contract 1.2, 8.3)
+ * @param checkpointSeq the newest seq when {@code checkpoint} was taken (contract 1.2, 8.2: a fork's
+ *     {@code fork_seq}), or null when the entry has none (no checkpoint, or written before forks)
  */
 public record StoredSession(
         String id,
@@ -40,7 +42,8 @@ public record StoredSession(
         String turn,
         long createdAtMillis,
         long seenAtMillis,
-        int extensions) {
+        int extensions,
+        Long checkpointSeq) {
     public StoredSession {
         requireNonNull(id, "id");
         requireNonNull(format, "format");

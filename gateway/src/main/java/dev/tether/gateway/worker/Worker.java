@@ -35,6 +35,23 @@ public interface Worker {
             EventExecutor executor,
             WorkerListener listener);
 
+    /**
+     * Like {@link #bind(String, String, JsonNode, ObjectNode, EventExecutor, WorkerListener)}; {@code
+     * fork} says that {@code resume} is the checkpoint of another session this one was forked from
+     * (contract 1.2, 8.2): the worker continues from it as a new conversation and leaves the other
+     * session's alone. A worker that keeps nothing outside its checkpoint treats it as a resume.
+     */
+    default void bind(
+            String sessionId,
+            String subject,
+            JsonNode resume,
+            boolean fork,
+            ObjectNode claims,
+            EventExecutor executor,
+            WorkerListener listener) {
+        bind(sessionId, subject, resume, claims, executor, listener);
+    }
+
     /** {@link #bind(String, String, JsonNode, ObjectNode, EventExecutor, WorkerListener)} with no claims. */
     default void bind(
             String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {

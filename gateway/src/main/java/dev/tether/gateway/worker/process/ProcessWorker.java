@@ -160,6 +160,18 @@ public final class ProcessWorker implements Worker {
             ObjectNode claims,
             EventExecutor executor,
             WorkerListener listener) {
+        bind(sessionId, subject, resume, false, claims, executor, listener);
+    }
+
+    @Override
+    public void bind(
+            String sessionId,
+            String subject,
+            JsonNode resume,
+            boolean fork,
+            ObjectNode claims,
+            EventExecutor executor,
+            WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
         requireNonNull(listener, "listener");
@@ -173,7 +185,7 @@ public final class ProcessWorker implements Worker {
         // line, never before it, or the worker would run it without its session (and its resume).
         Runnable start = () -> {
             moveTo(loop);
-            protocol.bind(sessionId, subject, workDir, resume, claims);
+            protocol.bind(sessionId, subject, workDir, resume, fork, claims);
         };
         if (loop.inEventLoop()) {
             start.run();

@@ -77,9 +77,17 @@ final class TetherProtocol implements WorkerProtocol {
         bind(sessionId, subject, workDir, resume, null);
     }
 
-    /** The {@code session} line, with {@code "claims"} when claims are forwarded. */
     @Override
     public void bind(String sessionId, String subject, Path workDir, JsonNode resume, ObjectNode claims) {
+        bind(sessionId, subject, workDir, resume, false, claims);
+    }
+
+    /**
+     * The {@code session} line, with {@code "claims"} when claims are forwarded, and {@code "fork":
+     * true} beside {@code "resume"} when the session is a fork continuing from its parent's checkpoint.
+     */
+    @Override
+    public void bind(String sessionId, String subject, Path workDir, JsonNode resume, boolean fork, ObjectNode claims) {
         ObjectNode line = JSON.objectNode()
                 .put("type", "session")
                 .put("session_id", sessionId)
@@ -87,6 +95,9 @@ final class TetherProtocol implements WorkerProtocol {
                 .put("work_dir", workDir.toString());
         if (resume != null) {
             line.set("resume", resume);
+            if (fork) {
+                line.put("fork", true);
+            }
         }
         if (claims != null) {
             line.set("claims", claims);

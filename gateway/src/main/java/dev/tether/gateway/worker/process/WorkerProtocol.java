@@ -57,6 +57,16 @@ interface WorkerProtocol {
         bind(sessionId, subject, workDir, resume);
     }
 
+    /**
+     * Like {@link #bind(String, String, Path, JsonNode, ObjectNode)}; {@code fork}: {@code resume} is
+     * the checkpoint of the session this one was forked from (contract 1.2, 8.2), to continue as a new
+     * conversation. A protocol with no notion of it continues as from a resume.
+     */
+    default void bind(
+            String sessionId, String subject, Path workDir, JsonNode resume, boolean fork, ObjectNode claims) {
+        bind(sessionId, subject, workDir, resume, claims);
+    }
+
     /** The owner's forwarded claims changed; ignored unless the protocol has a line for it. */
     default void claims(ObjectNode claims) {}
 

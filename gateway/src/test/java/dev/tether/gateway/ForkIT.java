@@ -1,0 +1,224 @@
+package dev.tether.gateway;
+
+import static dev.tether.gateway.testing.SessionClient.event;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.testing.DemoWorkers;
+import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.RawHttp;
+import dev.tether.gateway.testing.SessionClient;
+import dev.tether.gateway.testing.TestClient;
+import dev.tether.protocol.ClientMessage;
+import dev.tether.protocol.ErrorCode;
+import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.protocol.UpgradeRefusal;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Forks (contract 1.2, 8.2) end to end: a real gateway with real demo-worker subprocesses. A fork
+ * is a new session whose worker continues from the parent's newest checkpoint (the demo worker's
+ * turn count goes on from it, and its {@code session} line said {@code fork}); both sessions then go
+ * their own ways. The hostile cases are refused exactly like a resume of an unknown session, or like
+ * any new session at a limit, and leave the parent as it was.
+ */
+class ForkIT {
+
+    private static final String QUICK = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}";
+    private static final String WHOAMI = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0,\"whoami\":true}";
+
+    @RegisterExtension
+    static final GatewayExtension gateway = DemoWorkers.gateway("fork", """
+            sessions:
+              max_sessions_per_user: 2
+            """);
+
+    private static URI forkUri(String parent) {
+        return URI.create(gateway.uri() + "?fork=" + parent);
+    }
+
+    private static SessionClient fork(String parent, String subject) {
+        return SessionClient.open(forkUri(parent), gateway.token(subject));
+    }
+
+    /** The turn number of the {@code result} in {@code turn}. */
+    private static int turnOf(List<ServerMessage> turn) {
+        return event(turn, "result").path("turn").asInt();
+    }
+
+    private static long seqOfResult(List<ServerMessage> turn) {
+        return turn.stream()
+                .filter(m -> m instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").asText()))
+                .mapToLong(m -> ((ServerMessage.Event) m).seq())
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /** Waits until a fork becomes idle, reading what its cold worker's start puts in its history. */
+    private static List<ServerMessage> idle(SessionClient forked) {
+        return forked.ready.state() == SessionState.IDLE ? List.of() : forked.untilTag("status:idle");
+    }
+
+    @Test
+    void aForkContinuesFromTheNewestCheckpointAndTheTwoSessionsGoTheirOwnWays() {
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fork-alice")) {
+            assertEquals(1, turnOf(parent.roundTrip("p1", QUICK)));
+            List<ServerMessage> second = parent.roundTrip("p2", QUICK);
+            assertEquals(2, turnOf(second));
+            // The demo worker checkpoints just before its result: the parent's newest seq then.
+            long forkSeq = seqOfResult(second) - 1;
+
+            try (SessionClient forked = fork(parent.sessionId(), "fork-alice")) {
+                ServerMessage.SessionReady ready = forked.ready;
+                assertNotEquals(parent.sessionId(), ready.sessionId(), "a fork is a new session");
+                assertFalse(ready.resumed());
+                assertEquals(parent.sessionId(), ready.forkedFrom());
+                assertEquals(forkSeq, ready.forkSeqValue());
+                List<ServerMessage> start = idle(forked);
+                for (ServerMessage m : start) {
+                    assertFalse(m instanceof ServerMessage.Event, "none of the parent's history: " + m);
+                }
+
+                List<ServerMessage> third = forked.roundTrip("f1", WHOAMI);
+                assertEquals(3, turnOf(third), "the fork's worker went on from the parent's checkpoint");
+                JsonNode whoami = event(third, "whoami");
+                assertTrue(whoami.path("forked").asBoolean(), "its session line said fork: " + whoami);
+                assertEquals(ready.sessionId(), whoami.path("session_id").asText());
+                assertEquals(1L, ((ServerMessage.Sequenced) (start.isEmpty() ? third.get(0) : start.get(0))).seq());
+                assertEquals(4, turnOf(forked.roundTrip("f2", QUICK)));
+
+                // The parent knows nothing of it: its count goes on from its own 2.
+                assertTrue(parent.ws.inboxEmpty(), "nothing of the fork reached the parent");
+                List<ServerMessage> parentThird = parent.roundTrip("p3", WHOAMI);
+                assertEquals(3, turnOf(parentThird));
+                assertFalse(event(parentThird, "whoami").path("forked").asBoolean());
+                assertEquals(
+                        seqOfResult(second) + 2,
+                        ((ServerMessage.Sequenced) parentThird.get(0)).seq(),
+                        "the parent's seqs go on where they were");
+                assertTrue(forked.ws.inboxEmpty(), "nothing of the parent reached the fork");
+
+                // A later resume of the fork is an ordinary resume: no fork fields.
+                long seen = forked.lastSeq();
+                forked.close();
+                try (SessionClient again = SessionClient.resume(gateway, "fork-alice", ready.sessionId(), seen)) {
+                    assertTrue(again.ready.resumed());
+                    assertNull(again.ready.forkedFrom());
+                    assertNull(again.ready.forkSeq());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aForkOfASessionWithoutACheckpointStartsFreshAndSaysSoWithANullForkSeq() {
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fork-bob");
+                SessionClient forked = fork(parent.sessionId(), "fork-bob")) {
+            assertEquals(parent.sessionId(), forked.ready.forkedFrom());
+            assertNull(forked.ready.forkSeqValue());
+            assertTrue(forked.ready.forkSeq().isNull(), "fork_seq is there, as JSON null");
+            idle(forked);
+            List<ServerMessage> turn = forked.roundTrip("f1", WHOAMI);
+            assertEquals(1, turnOf(turn));
+            assertFalse(event(turn, "whoami").path("forked").asBoolean(), "no checkpoint: no resume, no fork");
+        }
+    }
+
+    @Test
+    void forksOfForeignUnknownAndMalformedSessionsAreRefusedLikeAResumeOfAnUnknownSession() {
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fork-carol")) {
+            parent.roundTrip("c1", QUICK);
+            String viewing = gateway.minter()
+                    .mint("fork-mallory-viewer", Duration.ofHours(1), Map.of("view", List.of(parent.sessionId())));
+            ServerMessage.ErrorFrame unknownResume = refused(
+                    URI.create(gateway.uri() + "?session=AAAAAAAAAAAAAAAAAAAAAA"), gateway.token("fork-mallory"));
+            for (String[] attempt : new String[][] {
+                {parent.sessionId(), gateway.token("fork-mallory")}, // another user's
+                {parent.sessionId(), viewing}, // a viewer of it: viewing is not owning
+                {"AAAAAAAAAAAAAAAAAAAAAA", gateway.token("fork-carol")}, // unknown
+                {"..%2F..%2Fetc", gateway.token("fork-carol")}, // malformed
+                {"", gateway.token("fork-carol")}, // empty
+            }) {
+                ServerMessage.ErrorFrame error = refused(URI.create(gateway.uri() + "?fork=" + attempt[0]), attempt[1]);
+                assertEquals(unknownResume.code(), error.code(), "fork=" + attempt[0]);
+                assertEquals(unknownResume.message(), error.message(), "nothing tells the sessions apart");
+                assertEquals(ErrorCode.SESSION_NOT_FOUND, error.code());
+            }
+            // The parent went on untouched, and the refused forks gave their slots back.
+            assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
+            assertEquals(2, turnOf(parent.roundTrip("c2", QUICK)));
+            assertEquals(
+                    1,
+                    gateway.server().registry().all().stream()
+                            .filter(s -> s.subject().startsWith("fork-mallory")
+                                    || s.subject().equals("fork-carol"))
+                            .count());
+        }
+    }
+
+    /** Connects to {@code uri} and reads the {@code error} before a close 4004. */
+    private static ServerMessage.ErrorFrame refused(URI uri, String token) {
+        try (TestClient ws = TestClient.connectWithHeader(uri, token)) {
+            ServerMessage.ErrorFrame error = ws.expect(ServerMessage.ErrorFrame.class);
+            assertEquals(4004, ws.awaitCloseCode(), uri.toString());
+            return error;
+        }
+    }
+
+    @Test
+    void aForkOfAnEndedSessionIsExpiredLikeItsResume() {
+        String id;
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fork-dave")) {
+            id = parent.sessionId();
+            parent.roundTrip("d1", QUICK);
+            parent.send(new ClientMessage.End());
+            parent.untilTag("status:ended:client_end");
+        }
+        ServerMessage.ErrorFrame error = refused(forkUri(id), gateway.token("fork-dave"));
+        assertEquals(ErrorCode.SESSION_EXPIRED, error.code());
+        assertEquals("client_end", error.reason());
+    }
+
+    @Test
+    void forkTogetherWithSessionOrAsAViewerIsABadRequest() throws Exception {
+        String token = gateway.token("fork-erin");
+        for (String target : List.of(
+                "/ws?fork=AAAAAAAAAAAAAAAAAAAAAA&session=AAAAAAAAAAAAAAAAAAAAAA",
+                "/ws?session=AAAAAAAAAAAAAAAAAAAAAA&role=viewer&fork=AAAAAAAAAAAAAAAAAAAAAA",
+                "/ws?fork=AAAAAAAAAAAAAAAAAAAAAA&role=viewer")) {
+            RawHttp.Response response =
+                    RawHttp.upgrade(gateway.address(), target, Map.of("Authorization", "Bearer " + token));
+            assertEquals(400, response.status(), target);
+            assertTrue(response.body().contains("\"" + UpgradeRefusal.BAD_REQUEST.code() + "\""), response.body());
+        }
+    }
+
+    @Test
+    void aForkCountsAgainstTheUsersSessionLimitAndLeavesTheParentAsItWas() throws Exception {
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fork-frank")) {
+            parent.roundTrip("f1", QUICK);
+            try (SessionClient first = fork(parent.sessionId(), "fork-frank")) {
+                assertEquals(parent.sessionId(), first.ready.forkedFrom());
+                RawHttp.Response third = RawHttp.upgrade(
+                        gateway.address(),
+                        "/ws?fork=" + parent.sessionId(),
+                        Map.of("Authorization", "Bearer " + gateway.token("fork-frank")));
+                assertEquals(429, third.status(), "max_sessions_per_user is 2: " + third.body());
+                assertTrue(third.body().contains(UpgradeRefusal.TOO_MANY_CONNECTIONS.code()), third.body());
+            }
+            assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
+            assertEquals(2, turnOf(parent.roundTrip("f2", QUICK)));
+        }
+    }
+}
