@@ -1066,3 +1066,75 @@ test('wait: close 1013 after admission_timeout is not terminal: the client tries
   const again = await reconnect();
   assert.equal(again.url, 'ws://gw.test/ws?wait=1');
 });
+
+// --- forks (protocol section 8.2) ------------------------------------------------------------
+
+test('fork: a new client asks fork=<id>, learns forked_from and fork_seq, then resumes its own session', async () => {
+  const parent = client();
+  const parentWs = await connected(parent, { sessionId: 'S1' });
+  const sentBefore = parentWs.sent.length;
+  const forked = parent.fork();
+  const seen = record(forked, 'ready');
+  await flush();
+  const ws = FakeWebSocket.last;
+  assert.notEqual(ws, parentWs);
+  assert.equal(ws.url, 'ws://gw.test/ws?fork=S1');
+  ws.open();
+  ws.receive({
+    type: 'session_ready', session_id: 'F1', resumed: false, last_seq: 0, token_expires_at: 2000000000,
+    state: 'idle', forked_from: 'S1', fork_seq: 17,
+  });
+  assert.equal(forked.sessionId, 'F1');
+  assert.equal(forked.forkedFrom, 'S1');
+  assert.equal(forked.forkSeq, 17);
+  assert.equal(seen[0][1].forkedFrom, 'S1');
+  assert.equal(seen[0][1].forkSeq, 17);
+  assert.equal(parent.sessionId, 'S1', 'the parent keeps its session');
+  assert.equal(parent.forkedFrom, null);
+  assert.equal(parentWs.sent.length, sentBefore, 'the parent sent nothing for the fork');
+  assert.equal(parent.state, 'open');
+  ws.serverClose(1006);
+  const again = await reconnect();
+  assert.equal(again.url, 'ws://gw.test/ws?session=F1&last_seq=0', 'the fork is resumed, not forked again');
+});
+
+test('fork: null fork_seq when the parent had no checkpoint; its own storage key', async () => {
+  const parent = client();
+  await connected(parent, { sessionId: 'S1' });
+  const forked = parent.fork();
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.receive({
+    type: 'session_ready', session_id: 'F2', resumed: false, last_seq: 0, token_expires_at: 2000000000,
+    state: 'idle', forked_from: 'S1', fork_seq: null,
+  });
+  assert.equal(forked.forkedFrom, 'S1');
+  assert.equal(forked.forkSeq, null);
+  assert.match(JSON.stringify(storage.getItem('tether.session')), /S1/, 'the parent stays stored');
+});
+
+test('fork: refused with 4004 the fork client is terminal and the parent goes on', async () => {
+  const parent = client();
+  const parentWs = await connected(parent, { sessionId: 'S1' });
+  const forked = parent.fork();
+  const seen = record(forked, 'terminal', 'error');
+  await flush();
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.receive({ type: 'error', code: 'session_not_found', message: 'no such session' });
+  ws.serverClose(4004);
+  assert.equal(forked.state, 'closed');
+  assert.deepEqual(seen.filter(([n]) => n === 'terminal').map(([, d]) => d.code), [4004]);
+  forked.newSession();
+  await flush();
+  assert.equal(FakeWebSocket.last.url, 'ws://gw.test/ws', 'newSession() starts a plain session, no fork');
+  assert.equal(parent.state, 'open');
+  assert.equal(FakeWebSocket.all.filter((w) => w === parentWs).length, 1);
+});
+
+test('fork: not before the session is known, and never by a viewer', async () => {
+  assert.throws(() => client().fork(), { code: 'no_session' });
+  const viewer = client({ view: 'S9' });
+  assert.throws(() => viewer.fork(), { code: 'read_only' });
+});

@@ -1,7 +1,8 @@
 // The demo page: a chat view of one session with the demo worker, driven by the client library.
 // Page parameters: ?sub=NAME (the user; else kept in sessionStorage, or a random one from /dev/token),
 // ?ttl=DURATION (token lifetime asked of /dev/token, e.g. 20s), ?ws=URL (another gateway's WebSocket),
-// ?view=SESSION[&node=NODE] (watch that session read-only, as a viewer: what the "viewer link" opens).
+// ?view=SESSION[&node=NODE] (watch that session read-only, as a viewer: what the "viewer link" opens),
+// ?fork=SESSION (a new session continuing from that one's checkpoint: what the "fork" button opens).
 import { TetherClient } from '/client/tether-client.js';
 
 const SUB_KEY = 'tether.demo.sub';
@@ -17,6 +18,7 @@ window.tetherDemo = demo;
 let subject = params.get('sub') || sessionStorage.getItem(SUB_KEY) || null;
 const ttl = params.get('ttl');
 const viewing = params.get('view'); // a session to watch read-only, or null
+const forking = viewing ? null : params.get('fork'); // a session this page forks (protocol section 8.2), or null
 let pastedToken = null;
 let devTokens = true;
 
@@ -234,11 +236,14 @@ function renderRequests() {
 
 const client = new TetherClient({
   url: wsUrl(), getToken, ...(viewing ? { view: viewing, node: params.get('node') ?? undefined } : { wait: true }),
+  // A fork keeps its session under a key of its own: a reload of this page resumes the fork, and the
+  // tab it was opened from (whose storage a new tab may start with a copy of) keeps its own session.
+  ...(forking ? { fork: forking, storageKey: 'tether.session.fork.' + forking } : {}),
 });
 if (viewing) {
   // Read only: nothing on this page can write to the session.
   document.body.dataset.role = 'viewer';
-  for (const id of ['composer', 'end-session', 'new-session', 'drop']) $(id).hidden = true;
+  for (const id of ['composer', 'end-session', 'new-session', 'drop', 'fork']) $(id).hidden = true;
 }
 demo.client = client;
 $('subject').textContent = subject ?? '-';
@@ -256,6 +261,15 @@ client.addEventListener('state', (e) => {
 client.addEventListener('connected', () => {
   demo.connections++;
 });
+
+/** A URL that opens this page on a fork of the current session (protocol section 8.2). */
+function forkLink(sessionId) {
+  const link = new URL(location.pathname, location.href);
+  link.searchParams.set('fork', sessionId);
+  if (subject) link.searchParams.set('sub', subject); // only the owner may fork: the same user there
+  if (params.get('ws')) link.searchParams.set('ws', params.get('ws'));
+  return link.href;
+}
 
 /** A URL that opens this page as a viewer of the current session (protocol section 7.4). */
 function viewerLink(sessionId) {
@@ -282,6 +296,12 @@ client.addEventListener('ready', (e) => {
       '(it was processed and acknowledged already, and this page keeps no transcript of its own).');
   } else if (resumed) {
     addInfo(`Resumed session ${sessionId} after seq ${client.lastSeq}.`);
+  } else if (e.detail.forkedFrom) {
+    const at = e.detail.forkSeq === null ? 'it had no checkpoint, so this one starts fresh'
+      : `its worker continues from the checkpoint taken at seq ${e.detail.forkSeq}`;
+    addInfo(`New session ${sessionId}, forked from session ${e.detail.forkedFrom}: ${at}.`);
+    $('fork-origin').textContent = e.detail.forkedFrom;
+    $('fork-fact').hidden = false;
   } else {
     addInfo(`New session ${sessionId}.`);
   }
@@ -455,7 +475,7 @@ client.addEventListener('terminal', (e) => {
 // --- controls --------------------------------------------------------------------------------------
 
 /** Controls that act on the session: off from "end session" until a new session starts. */
-const SESSION_CONTROLS = ['prompt', 'ask-approval', 'send', 'interrupt', 'drop', 'end-session'];
+const SESSION_CONTROLS = ['prompt', 'ask-approval', 'send', 'interrupt', 'drop', 'end-session', 'fork'];
 
 function setSessionControls(enabled) {
   for (const id of SESSION_CONTROLS) $(id).disabled = !enabled;
@@ -536,6 +556,8 @@ $('interrupt').addEventListener('click', () => client.interrupt());
 $('drop').addEventListener('click', () => client.dropConnection());
 $('reload').addEventListener('click', () => location.reload());
 $('new-session').addEventListener('click', startNewSession);
+// A fork opens in a tab of its own: both sessions go on, each in its page.
+$('fork').addEventListener('click', () => window.open(forkLink(client.sessionId), '_blank'));
 $('start-new').addEventListener('click', startNewSession);
 $('end-session').addEventListener('click', endSession);
 

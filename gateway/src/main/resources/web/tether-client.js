@@ -130,6 +130,10 @@ export class TetherClient extends EventTarget {
    *     way. Default: no batching
    * @param {{setTimeout: Function, clearTimeout: Function, now: () => number}} [options.timers]
    *     default the global timers and Date.now (tests inject fakes)
+   * @param {string} [options.fork] start the session as a fork of this session id (`?fork=<id>`,
+   *     protocol section 8.2): a new session continuing from that one's newest worker checkpoint.
+   *     Only for the client's first session; once it is ready the client resumes it like any other.
+   *     fork() makes such a client from a connected one
    */
   constructor(options) {
     super();
@@ -144,6 +148,10 @@ export class TetherClient extends EventTarget {
       throw new TypeError('TetherClient: options.batch must be an integer from 1 to 1000 (milliseconds)');
     }
     this._batch = options.batch ?? null;
+    this._options = options; // for fork(): the new client is made like this one
+    this._forkOf = typeof options.fork === 'string' && options.fork !== '' ? options.fork : null;
+    this._forkedFrom = null; // session_ready.forked_from: the session this one was forked from
+    this._forkSeq = null; // session_ready.fork_seq: that session's seq at the checkpoint, or null
     this._url = options.url;
     this._getToken = options.getToken;
     this._viewer = typeof options.view === 'string' && options.view !== '';
@@ -240,6 +248,23 @@ export class TetherClient extends EventTarget {
    */
   get sessionState() {
     return this._sessionState;
+  }
+
+  /**
+   * The session this one is a fork of (protocol section 8.2), as the fork's session_ready said; null
+   * for a session that is not a fork, and before that session_ready.
+   */
+  get forkedFrom() {
+    return this._forkedFrom;
+  }
+
+  /**
+   * The seq of the forked session when the checkpoint this fork continues from was taken: the
+   * fork's worker knows that session's history up to there. Null when it had no checkpoint (the
+   * fork started fresh), and for a session that is not a fork.
+   */
+  get forkSeq() {
+    return this._forkSeq;
   }
 
   /** 'owner' or 'viewer' as the last session_ready said; before one, what was asked for. */
@@ -431,7 +456,10 @@ export class TetherClient extends EventTarget {
     return ending.promise;
   }
 
-  /** Forgets the stored session and connects a new one. Unaccepted messages stay in the outbox. */
+  /**
+   * Forgets the stored session and connects a new one (never a fork, even on a client made with
+   * options.fork). Unaccepted messages stay in the outbox.
+   */
   newSession() {
     if (this._viewer) {
       throw readOnlyError('newSession');
@@ -440,8 +468,38 @@ export class TetherClient extends EventTarget {
     this._abandonSocket(1000, 'new session');
     this._cancelReconnect();
     this._forgetSession();
+    this._forkOf = null; // a new session from nothing, even on a client made to fork
     this._wanted = false;
     this.connect();
+  }
+
+  /**
+   * Forks this client's session (protocol section 8.2): returns a new, connecting TetherClient for a
+   * new session that continues from this session's newest worker checkpoint. This client and its
+   * session go on untouched; the two sessions are independent from then on. The new client is made
+   * with this one's options, `overrides` over them; its stored session is kept under its own key
+   * (`overrides.storageKey`, default this key plus '.fork.' and a random suffix: pass one to find the
+   * fork again after a reload). Its 'ready' says `forkedFrom` and `forkSeq`. A refusal (the session
+   * is gone, or a limit) reaches the new client as it would a new session: 'terminal' with 4004, or
+   * reconnecting after a 429/503. Throws when this client has no session yet, or is a viewer.
+   */
+  fork(overrides = {}) {
+    if (this._viewer) {
+      throw readOnlyError('fork');
+    }
+    if (!this._sessionId) {
+      throw Object.assign(new Error('fork(): this client has no session yet'), { code: 'no_session' });
+    }
+    const forked = new TetherClient({
+      ...this._options,
+      storage: this._storage,
+      storageKey: this._storageKey + '.fork.' + randomId(),
+      ...overrides,
+      fork: this._sessionId,
+      view: undefined,
+    });
+    forked.connect();
+    return forked;
   }
 
   /** Closes intentionally (1000): no reconnect. The session stays resumable by a later connect(). */
@@ -506,7 +564,8 @@ export class TetherClient extends EventTarget {
   _connectUrl() {
     const batch = this._batch === null ? '' : 'batch=' + this._batch;
     if (!this._sessionId) {
-      const params = [batch, this._wait ? 'wait=1' : ''].filter((p) => p !== '').join('&');
+      const fork = this._forkOf ? 'fork=' + encodeURIComponent(this._forkOf) : '';
+      const params = [fork, batch, this._wait ? 'wait=1' : ''].filter((p) => p !== '').join('&');
       return params === '' ? this._url : this._url + (this._url.includes('?') ? '&' : '?') + params;
     }
     const separator = this._url.includes('?') ? '&' : '?';
@@ -712,6 +771,12 @@ export class TetherClient extends EventTarget {
     this._role = frame.role === 'viewer' ? 'viewer' : 'owner';
     this._endsAt = typeof frame.ends_at === 'number' ? frame.ends_at : null;
     this._sessionState = typeof frame.state === 'string' ? frame.state : null;
+    if (!resumed) {
+      // A fork's own answer names its parent; any other new session is no fork (protocol section 8.2).
+      this._forkedFrom = typeof frame.forked_from === 'string' ? frame.forked_from : null;
+      this._forkSeq = typeof frame.fork_seq === 'number' ? frame.fork_seq : null;
+      this._forkOf = null; // forked: from now on the session is resumed, and a newSession() is a plain one
+    }
     this._ready = true;
     this._attempt = 0;
     this._ackedSeq = 0; // an ack in flight on the lost connection may not have arrived
@@ -734,6 +799,7 @@ export class TetherClient extends EventTarget {
     this._emit('ready', {
       sessionId: frame.session_id, resumed, lastSeq: frame.last_seq, state: frame.state,
       tokenExpiresAt: frame.token_expires_at, role: this._role, endsAt: this._endsAt,
+      forkedFrom: this._forkedFrom, forkSeq: this._forkSeq,
     });
     if (this._ending) {
       if (this._ready) {

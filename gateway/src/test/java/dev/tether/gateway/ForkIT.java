@@ -8,9 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tether.gateway.auth.TokenMinter;
+import dev.tether.gateway.server.GatewayServer;
+import dev.tether.gateway.store.RedisSessionStore;
+import dev.tether.gateway.store.StoredSession;
 import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
+import dev.tether.gateway.testing.GatewayProcess;
 import dev.tether.gateway.testing.RawHttp;
+import dev.tether.gateway.testing.RedisNodes;
+import dev.tether.gateway.testing.RedisServer;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
 import dev.tether.protocol.ClientMessage;
@@ -18,24 +25,33 @@ import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
 import dev.tether.protocol.UpgradeRefusal;
+import dev.tether.testkit.Poll;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Forks (contract 1.2, 8.2) end to end: a real gateway with real demo-worker subprocesses. A fork
  * is a new session whose worker continues from the parent's newest checkpoint (the demo worker's
  * turn count goes on from it, and its {@code session} line said {@code fork}); both sessions then go
  * their own ways. The hostile cases are refused exactly like a resume of an unknown session, or like
- * any new session at a limit, and leave the parent as it was.
+ * any new session at a limit, and leave the parent as it was. With the shared store, a node forks a
+ * session another node owns by reading it from the store, never claiming it.
  */
 class ForkIT {
 
     private static final String QUICK = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0}";
     private static final String WHOAMI = "{\"text\":\"x\",\"deltas\":1,\"delay_ms\":0,\"whoami\":true}";
+
+    @TempDir
+    static Path tmp;
 
     @RegisterExtension
     static final GatewayExtension gateway = DemoWorkers.gateway("fork", """
@@ -219,6 +235,56 @@ class ForkIT {
             }
             assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
             assertEquals(2, turnOf(parent.roundTrip("f2", QUICK)));
+        }
+    }
+
+    @Test
+    void aForkOfASessionThatAnotherNodeOwnsIsReadFromTheStoreWithoutClaimingIt() throws Exception {
+        try (RedisServer redis = RedisServer.start(tmp);
+                RedisSessionStore store = RedisSessionStore.connect(redis.uri(), Duration.ofSeconds(5))) {
+            GatewayServer a = new GatewayServer(RedisNodes.config("fork-redis", "a", redis.uri()), Clock.systemUTC());
+            GatewayServer b = new GatewayServer(RedisNodes.config("fork-redis", "b", redis.uri()), Clock.systemUTC());
+            try (a;
+                    b) {
+                URI onA = URI.create("ws://127.0.0.1:" + a.start().getPort() + "/ws");
+                URI onB = URI.create("ws://127.0.0.1:" + b.start().getPort() + "/ws");
+                TokenMinter minter = new TokenMinter(
+                        GatewayProcess.TEST_SECRET.getBytes(StandardCharsets.UTF_8), "HS256", Clock.systemUTC());
+                String alice = minter.mint("fork-grace", Duration.ofHours(1), Map.of());
+                try (SessionClient parent = SessionClient.openIdle(onA, alice)) {
+                    String id = parent.sessionId();
+                    parent.roundTrip("g1", QUICK);
+                    long forkSeq = seqOfResult(parent.roundTrip("g2", QUICK)) - 1;
+                    StoredSession stored = Poll.until(
+                            "the checkpoint of turn 2 in the store",
+                            () -> store.read(id).toCompletableFuture().join().orElseThrow(),
+                            s -> Long.valueOf(forkSeq).equals(s.checkpointSeq()));
+                    assertEquals("a", stored.node());
+
+                    try (SessionClient forked = SessionClient.open(URI.create(onB + "?fork=" + id), alice)) {
+                        assertEquals(id, forked.ready.forkedFrom());
+                        assertEquals(forkSeq, forked.ready.forkSeqValue());
+                        assertEquals("b", forked.ready.node(), "the fork lives where it was asked for");
+                        idle(forked);
+                        List<ServerMessage> turn = forked.roundTrip("h1", WHOAMI);
+                        assertEquals(3, turnOf(turn), "b's worker went on from a's checkpoint");
+                        assertTrue(event(turn, "whoami").path("forked").asBoolean());
+
+                        // Another user's fork of it, on the node that does not hold it: unknown.
+                        ServerMessage.ErrorFrame foreign = refused(
+                                URI.create(onB + "?fork=" + id),
+                                minter.mint("fork-mallory", Duration.ofHours(1), Map.of()));
+                        assertEquals(ErrorCode.SESSION_NOT_FOUND, foreign.code());
+                    }
+                    // a still owns the parent, never asked to hand it over: its client noticed nothing.
+                    StoredSession after =
+                            store.read(id).toCompletableFuture().join().orElseThrow();
+                    assertEquals("a", after.node());
+                    assertEquals(stored.epoch(), after.epoch(), "never claimed");
+                    assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
+                    assertEquals(3, turnOf(parent.roundTrip("g3", QUICK)));
+                }
+            }
         }
     }
 }

@@ -568,7 +568,7 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
         }
         clock.start();
         Worker ready = WorkerSlot.readyNow(firstWorker);
-        if (ready != null) {
+        if (ready != null && workers.canServe(ready)) {
             workers.bind(ready);
             state = SessionState.IDLE;
             // No status frame (session_ready says idle), but the store must not keep the preparing it was registered

@@ -121,6 +121,15 @@ final class WorkerSlot {
         return checkpoint;
     }
 
+    /**
+     * Whether {@code candidate} can continue from the newest checkpoint (as a fork, when it is
+     * inherited): a warm worker cannot when it resumes only if started for it. {@link #await} replaces
+     * one that cannot; a session that found its first worker ready asks first.
+     */
+    boolean canServe(Worker candidate) {
+        return candidate.canContinue(checkpoint, inherited);
+    }
+
     /** Starts from a checkpoint saved by a worker on another node (the session moved); null for none. */
     void restoreCheckpoint(JsonNode stored) {
         checkpoint = stored;
@@ -204,7 +213,7 @@ final class WorkerSlot {
                         events.accept(new WorkerEvent.Unavailable(failure.toString()));
                         return;
                     }
-                    if (!ready.canContinue(checkpoint)) {
+                    if (!ready.canContinue(checkpoint, inherited)) {
                         // Taken before the session knew its checkpoint (a take-over from another node): a
                         // worker that resumes only when started for it is replaced by one that is.
                         ready.stop();
@@ -334,9 +343,9 @@ final class WorkerSlot {
             try {
                 // A worker started for the checkpoint runs where the current one does (an agent CLI's
                 // conversation is kept by directory): it is started once the current one has gone.
-                replacement = context.workers().startsFrom(checkpoint)
+                replacement = context.workers().startsFrom(checkpoint, inherited)
                         ? null
-                        : context.workers().acquire(checkpoint);
+                        : context.workers().acquire(checkpoint, inherited);
             } catch (WorkerUnavailableException e) {
                 replacement = null;
             }
@@ -381,7 +390,7 @@ final class WorkerSlot {
     private boolean acquire() {
         CompletionStage<Worker> next;
         try {
-            next = context.workers().acquire(checkpoint);
+            next = context.workers().acquire(checkpoint, inherited);
         } catch (WorkerUnavailableException e) {
             return false;
         }

@@ -102,6 +102,14 @@ public interface Worker {
     }
 
     /**
+     * Like {@link #canContinue(JsonNode)}; {@code fork}: as a fork of the session {@code resume}
+     * belongs to (contract 1.2, 8.2). A worker started for one cannot serve the other.
+     */
+    default boolean canContinue(JsonNode resume, boolean fork) {
+        return canContinue(resume);
+    }
+
+    /**
      * Stops the worker and everything it started, gracefully first; completes when it is gone.
      * Idempotent. After this, the listener gets no more callbacks, {@code onExit} included.
      */

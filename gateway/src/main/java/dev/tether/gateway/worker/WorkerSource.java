@@ -27,6 +27,20 @@ public interface WorkerSource {
     }
 
     /**
+     * Like {@link #acquire(JsonNode)}; {@code fork}: {@code resume} is the checkpoint of another
+     * session this one was forked from (contract 1.2, 8.2), and a worker started for it continues it
+     * as a new conversation (Claude Code's {@code --fork-session}).
+     */
+    default CompletionStage<Worker> acquire(JsonNode resume, boolean fork) throws WorkerUnavailableException {
+        return acquire(resume);
+    }
+
+    /** Like {@link #startsFrom(JsonNode)}, for a fork's checkpoint when {@code fork}. */
+    default boolean startsFrom(JsonNode resume, boolean fork) {
+        return startsFrom(resume);
+    }
+
+    /**
      * Whether a worker continuing from {@code resume} must be started for it ({@link #acquire(JsonNode)}
      * then starts one): such a worker cannot be reserved ahead while the current one runs.
      */

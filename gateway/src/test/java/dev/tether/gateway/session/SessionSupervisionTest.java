@@ -929,6 +929,55 @@ class SessionSupervisionTest {
     }
 
     @Test
+    void aForksWorkersContinueTheInheritedCheckpointAsAForkUntilTheirOwnFirstCheckpoint() {
+        channel.freezeTime();
+        GatewayConfig config = ConfigLoader.parse(LIMITS, Map.of());
+        registry = new SessionRegistry(
+                config.sessions(), config.limits(), CODEC, verifier(), workers, Ticker.systemTicker());
+        workers.nextReady = true;
+        CompletionStage<Worker> first = workers.first();
+        assertEquals(SessionRegistry.Admission.ADMITTED, registry.admit("alice"));
+        VerifiedToken alice = new VerifiedToken("alice", Instant.now().plus(Duration.ofDays(7)), Map.of());
+        session = registry.createFork(
+                null,
+                alice,
+                channel.eventLoop(),
+                first,
+                Journal.NONE,
+                "parent-id",
+                new ForkSource.Found(JSON.objectNode().put("turns", 2), 7L));
+        connection = new Connection(channel, alice);
+        session.attach(connection, 0, false);
+        channel.runPendingTasks();
+        ServerMessage.SessionReady ready = (ServerMessage.SessionReady) drain().get(0);
+        assertEquals("parent-id", ready.forkedFrom());
+        assertEquals(7L, ready.forkSeqValue());
+        FakeWorker forked = workers.last();
+        assertEquals(JSON.objectNode().put("turns", 2), forked.resume());
+        assertTrue(forked.forked(), "the fork's first worker continues the parent's checkpoint as a fork");
+
+        crash(forked);
+        FakeWorker again = workers.last();
+        readyUp(again);
+        assertEquals(JSON.objectNode().put("turns", 2), again.resume());
+        assertTrue(again.forked(), "still the parent's checkpoint: still a fork, never a resume of it");
+
+        send("m1");
+        again.checkpoint(JSON.objectNode().put("turns", 3));
+        again.result("m1");
+        crash(again);
+        FakeWorker own = workers.last();
+        readyUp(own);
+        assertEquals(JSON.objectNode().put("turns", 3), own.resume());
+        assertFalse(own.forked(), "the fork's own checkpoint: an ordinary resume");
+        var source = session.forkSource().toCompletableFuture();
+        channel.runPendingTasks();
+        ForkSource.Found found = (ForkSource.Found) source.getNow(null);
+        assertEquals(JSON.objectNode().put("turns", 3), found.checkpoint(), "a fork of the fork gets its own");
+        assertTrue(found.seq() > 0, "taken at the fork's own seq: " + found.seq());
+    }
+
+    @Test
     void aWorkerReplacedAfterTheSoftLimitHandsItsCheckpointToItsSuccessor() {
         start(true);
         FakeWorker first = workers.last();

@@ -30,7 +30,7 @@ public final class FakeWorker implements Worker {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     /** What {@link #bind} was given. */
-    private record Binding(JsonNode resume, EventExecutor executor, WorkerListener listener) {}
+    private record Binding(JsonNode resume, boolean fork, EventExecutor executor, WorkerListener listener) {}
 
     private final long pid;
     private final String origin;
@@ -77,7 +77,25 @@ public final class FakeWorker implements Worker {
     @Override
     public void bind(
             String id, String owner, JsonNode checkpoint, ObjectNode claims, EventExecutor loop, WorkerListener to) {
-        binding = new Binding(checkpoint, requireNonNull(loop, "executor"), requireNonNull(to, "listener"));
+        bind(id, owner, checkpoint, false, claims, loop, to);
+    }
+
+    @Override
+    public void bind(
+            String id,
+            String owner,
+            JsonNode checkpoint,
+            boolean fork,
+            ObjectNode claims,
+            EventExecutor loop,
+            WorkerListener to) {
+        binding = new Binding(checkpoint, fork, requireNonNull(loop, "executor"), requireNonNull(to, "listener"));
+    }
+
+    /** Whether it was bound to continue its checkpoint as a fork (contract 1.2, 8.2). */
+    public boolean forked() {
+        Binding to = binding;
+        return to != null && to.fork();
     }
 
     /** Whether a session bound it. */

@@ -38,6 +38,8 @@ final class Slot {
      * the session that asked for it, never the warm pool.
      */
     JsonNode resume;
+    /** Whether {@link #resume} is continued as a fork (contract 1.2, 8.2). */
+    boolean fork;
     /** The session waiting for this cold start, or null for a background spawn. */
     final CompletableFuture<Worker> claim;
     /** The launcher that starts (or started) it, of configuration {@link #generation}. */

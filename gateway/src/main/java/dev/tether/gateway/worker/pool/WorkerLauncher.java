@@ -40,4 +40,14 @@ public interface WorkerLauncher {
     default CompletionStage<? extends Worker> launch(JsonNode resume) throws Exception {
         return launch();
     }
+
+    /** Like {@link #startsFrom(JsonNode)}, for a fork's checkpoint (contract 1.2, 8.2) when {@code fork}. */
+    default boolean startsFrom(JsonNode resume, boolean fork) {
+        return startsFrom(resume);
+    }
+
+    /** Like {@link #launch(JsonNode)}, for a fork of the session {@code resume} belongs to when {@code fork}. */
+    default CompletionStage<? extends Worker> launch(JsonNode resume, boolean fork) throws Exception {
+        return launch(resume);
+    }
 }

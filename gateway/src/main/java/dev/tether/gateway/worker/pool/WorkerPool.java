@@ -125,9 +125,14 @@ public final class WorkerPool implements WorkerSource {
      */
     @Override
     public boolean startsFrom(JsonNode resume) {
+        return startsFrom(resume, false);
+    }
+
+    @Override
+    public boolean startsFrom(JsonNode resume, boolean fork) {
         lock.lock();
         try {
-            return resume != null && launcher.startsFrom(resume);
+            return resume != null && launcher.startsFrom(resume, fork);
         } finally {
             lock.unlock();
         }
@@ -135,6 +140,12 @@ public final class WorkerPool implements WorkerSource {
 
     @Override
     public CompletionStage<Worker> acquire(JsonNode resume) throws WorkerUnavailableException {
+        return acquire(resume, false);
+    }
+
+    /** {@inheritDoc} A worker started for a fork's checkpoint is started for the fork ({@link WorkerLauncher#launch(JsonNode, boolean)}). */
+    @Override
+    public CompletionStage<Worker> acquire(JsonNode resume, boolean fork) throws WorkerUnavailableException {
         Slot cold;
         lock.lock();
         try {
@@ -143,7 +154,7 @@ public final class WorkerPool implements WorkerSource {
             }
             long now = ticker.read();
             requestRefill(now);
-            boolean startedFor = resume != null && launcher.startsFrom(resume);
+            boolean startedFor = resume != null && launcher.startsFrom(resume, fork);
             Slot warm = startedFor ? null : slots.takeIdle();
             if (warm != null) {
                 return CompletableFuture.completedFuture(warm.worker);
@@ -158,6 +169,7 @@ public final class WorkerPool implements WorkerSource {
             }
             cold = reserve(new CompletableFuture<>(), now);
             cold.resume = startedFor ? resume : null;
+            cold.fork = startedFor && fork;
         } finally {
             lock.unlock();
         }
@@ -373,7 +385,7 @@ public final class WorkerPool implements WorkerSource {
         CompletionStage<? extends Worker> launching;
         try {
             launching = requireNonNull(
-                    slot.resume == null ? slot.launcher.launch() : slot.launcher.launch(slot.resume),
+                    slot.resume == null ? slot.launcher.launch() : slot.launcher.launch(slot.resume, slot.fork),
                     "launcher returned null");
         } catch (Exception e) {
             fail(slot, "launch failed: " + reason(e), null);

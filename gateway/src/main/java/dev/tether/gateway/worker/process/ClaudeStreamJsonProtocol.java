@@ -33,6 +33,9 @@ import java.util.regex.Pattern;
  *     that continues the session is started with {@code --resume=<id>} (a cold start: the CLI
  *     resumes only from its command line), in the working directory the conversation was held in
  *     (the checkpoint's {@code cwd}: the CLI keeps conversations by directory).
+ * <li>A fork (contract 1.2, 8.2) is started with {@code --resume=<id> --fork-session} in a fresh
+ *     directory: the CLI copies the conversation into a new session, whose new {@code session_id}
+ *     becomes the fork's checkpoint; the forked session's own conversation is not touched.
  * </ul>
  */
 final class ClaudeStreamJsonProtocol implements WorkerProtocol {
@@ -51,6 +54,8 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     private final Peer peer;
     /** The CLI session this process was started to resume ({@code --resume}), or null. */
     private final String startedFor;
+    /** Whether it was started to fork that session ({@code --fork-session}) rather than resume it. */
+    private final boolean startedToFork;
     /** The input of each tool approval waiting, by request id: an allow sends it back unchanged. */
     private final Map<String, JsonNode> approvals = new HashMap<>();
 
@@ -60,14 +65,31 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
     private long interrupts;
 
     ClaudeStreamJsonProtocol(Peer peer, JsonNode resume) {
+        this(peer, resume, false);
+    }
+
+    /** @param fork started to fork {@code resume}'s conversation ({@code --fork-session}) */
+    ClaudeStreamJsonProtocol(Peer peer, JsonNode resume, boolean fork) {
         this.peer = requireNonNull(peer, "peer");
         this.startedFor = sessionOf(resume);
+        this.startedToFork = fork && startedFor != null;
     }
 
     /** What the command gets to continue from {@code resume}: {@code --resume=<id>}, or nothing. */
     static List<String> startArguments(JsonNode resume) {
+        return startArguments(resume, false);
+    }
+
+    /**
+     * What the command gets to continue from {@code resume}: {@code --resume=<id>}, followed by
+     * {@code --fork-session} for a fork; nothing without a checkpoint.
+     */
+    static List<String> startArguments(JsonNode resume, boolean fork) {
         String id = sessionOf(resume);
-        return id == null ? List.of() : List.of("--resume=" + id);
+        if (id == null) {
+            return List.of();
+        }
+        return fork ? List.of("--resume=" + id, "--fork-session") : List.of("--resume=" + id);
     }
 
     /**
@@ -103,7 +125,13 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
 
     @Override
     public boolean canContinue(JsonNode resume) {
-        return Objects.equals(startedFor, sessionOf(resume));
+        return canContinue(resume, false);
+    }
+
+    @Override
+    public boolean canContinue(JsonNode resume, boolean fork) {
+        String wanted = sessionOf(resume);
+        return Objects.equals(startedFor, wanted) && startedToFork == (fork && wanted != null);
     }
 
     @Override

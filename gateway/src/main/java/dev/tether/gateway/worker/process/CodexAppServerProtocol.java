@@ -33,6 +33,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *     cancel declines. Any other
  *     request of the server is answered with a JSON-RPC error, so it never waits.
  * <li>An interrupt is {@code turn/interrupt} for the running turn.
+ * <li>A fork (contract 1.2, 8.2) opens its thread with {@code thread/fork} and the checkpoint's thread
+ *     id instead of {@code thread/resume}: Codex copies the thread into a new one, whose id becomes
+ *     the fork's checkpoint; the forked session's thread is not touched. A thread Codex cannot fork
+ *     is answered as one it cannot resume: a new thread, said out loud.
  * </ul>
  */
 final class CodexAppServerProtocol implements WorkerProtocol {
@@ -119,12 +123,12 @@ final class CodexAppServerProtocol implements WorkerProtocol {
         }
         JsonNode error = line.get("error");
         switch (method) {
-            case "thread/start", "thread/resume" -> {
-                if (error != null && "thread/resume".equals(method)) {
+            case "thread/start", "thread/resume", "thread/fork" -> {
+                if (error != null && !"thread/start".equals(method)) {
                     // The thread is not there (another node's files, or removed): a new one, said out loud.
                     peer.problem(
                             WorkerOutputHandler.PROTOCOL_ERROR,
-                            "codex could not resume thread " + resumed + " ("
+                            "codex could not " + method.substring("thread/".length()) + " thread " + resumed + " ("
                                     + error.path("message").asText("no reason") + "): a new thread was started");
                     startThread();
                     return;
@@ -191,6 +195,12 @@ final class CodexAppServerProtocol implements WorkerProtocol {
 
     @Override
     public void bind(String sessionId, String subject, Path workDir, JsonNode resume) {
+        bind(sessionId, subject, workDir, resume, false, null);
+    }
+
+    /** {@code thread/start}, {@code thread/resume} with the checkpoint's thread, or {@code thread/fork} of it for a fork. */
+    @Override
+    public void bind(String sessionId, String subject, Path workDir, JsonNode resume, boolean fork, ObjectNode claims) {
         this.workDir = workDir;
         String thread = resume == null ? null : resume.path(THREAD_FIELD).textValue();
         if (thread == null) {
@@ -199,7 +209,7 @@ final class CodexAppServerProtocol implements WorkerProtocol {
         }
         resumed = thread;
         ObjectNode params = JSON.objectNode().put("threadId", thread).put("cwd", workDir.toString());
-        request("thread/resume", params);
+        request(fork ? "thread/fork" : "thread/resume", params);
     }
 
     private void startThread() {

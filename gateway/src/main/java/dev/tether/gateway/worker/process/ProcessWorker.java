@@ -134,6 +134,19 @@ public final class ProcessWorker implements Worker {
             WireCodec codec,
             JsonNode resume,
             ControlGroups.ControlGroup group) {
+        this(config, timers, process, workDir, codec, resume, false, group);
+    }
+
+    /** Like the constructor above; {@code fork}: it was started to continue {@code resume} as a fork (contract 1.2, 8.2). */
+    ProcessWorker(
+            ProcessWorkerConfig config,
+            ScheduledExecutorService timers,
+            SpawnedProcess process,
+            Path workDir,
+            WireCodec codec,
+            JsonNode resume,
+            boolean fork,
+            ControlGroups.ControlGroup group) {
         this.group = group;
         this.config = requireNonNull(config, "config");
         this.timers = requireNonNull(timers, "timers");
@@ -143,7 +156,8 @@ public final class ProcessWorker implements Worker {
         this.stdio = process.stdio();
         this.stderr = process.stderr();
         this.killer = new TreeKiller(pid, () -> alive, timers, this::keys);
-        this.protocol = WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)), resume);
+        this.protocol =
+                WorkerProtocols.create(config, new Peer(), text -> onStdioLoop(() -> writeNow(text)), resume, fork);
         this.output = new WorkerOutputHandler(
                 config.maxLineBytes(), config.maxPendingEvents(), codec, sink, protocol.rawLines());
         SpawnedProcess.claim(stdio, output);
@@ -230,7 +244,12 @@ public final class ProcessWorker implements Worker {
 
     @Override
     public boolean canContinue(JsonNode resume) {
-        return protocol.canContinue(resume);
+        return protocol.canContinue(resume, false);
+    }
+
+    @Override
+    public boolean canContinue(JsonNode resume, boolean fork) {
+        return protocol.canContinue(resume, fork);
     }
 
     @Override

@@ -147,7 +147,12 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
     /** Whether {@code worker.process.protocol} resumes a session only in a worker started for it (Claude Code's {@code --resume}). */
     @Override
     public boolean startsFrom(JsonNode resume) {
-        return !WorkerProtocols.startArguments(config, resume).isEmpty();
+        return startsFrom(resume, false);
+    }
+
+    @Override
+    public boolean startsFrom(JsonNode resume, boolean fork) {
+        return !WorkerProtocols.startArguments(config, resume, fork).isEmpty();
     }
 
     /**
@@ -157,10 +162,20 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
      */
     @Override
     public CompletionStage<ProcessWorker> launch(JsonNode resume) throws IOException {
+        return launch(resume, false);
+    }
+
+    /**
+     * Like {@link #launch(JsonNode)}; with {@code fork}, for a fork of the session {@code resume}
+     * belongs to (contract 1.2, 8.2): the protocol's fork arguments, in a fresh directory (the
+     * forked session's worker still runs in its own).
+     */
+    @Override
+    public CompletionStage<ProcessWorker> launch(JsonNode resume, boolean fork) throws IOException {
         List<String> command = new ArrayList<>(this.command);
-        command.addAll(WorkerProtocols.startArguments(config, resume));
+        command.addAll(WorkerProtocols.startArguments(config, resume, fork));
         WorkerLedger.Entry entry = ledger.reserve();
-        Path previous = WorkerProtocols.startDirectory(config, resume);
+        Path previous = fork ? null : WorkerProtocols.startDirectory(config, resume);
         if (previous != null) {
             CompletableFuture<ProcessWorker> started = new CompletableFuture<>();
             claim(previous, System.nanoTime() + SPAWN_TIMEOUT.toNanos(), command, resume, entry, started);
@@ -173,7 +188,7 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
             entry.abandoned();
             throw e;
         }
-        return spawnIn(workDir, command, resume, entry);
+        return spawnIn(workDir, command, resume, fork, entry);
     }
 
     /**
@@ -191,7 +206,7 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
             CompletableFuture<ProcessWorker> started) {
         try {
             if (WorkDirs.createExactly(dir)) {
-                spawnIn(dir, command, resume, entry).whenComplete((worker, error) -> {
+                spawnIn(dir, command, resume, false, entry).whenComplete((worker, error) -> {
                     if (error != null) {
                         started.completeExceptionally(error);
                     } else {
@@ -220,7 +235,8 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
     }
 
     private CompletionStage<ProcessWorker> spawnIn(
-            Path workDir, List<String> command, JsonNode resume, WorkerLedger.Entry entry) throws IOException {
+            Path workDir, List<String> command, JsonNode resume, boolean fork, WorkerLedger.Entry entry)
+            throws IOException {
         ControlGroups.ControlGroup group = null;
         CompletionStage<SpawnedProcess> spawning;
         try {
@@ -249,7 +265,7 @@ public final class ProcessWorkerLauncher implements WorkerLauncher {
                         return;
                     }
                     ProcessWorker worker =
-                            new ProcessWorker(config, timers, process, workDir, codec, resume, workerGroup);
+                            new ProcessWorker(config, timers, process, workDir, codec, resume, fork, workerGroup);
                     entry.started(worker);
                     log.atDebug().addKeyValue("worker", process.pid()).log("worker started in {}", workDir);
                     if (!started.complete(worker)) {

@@ -92,6 +92,11 @@ interface WorkerProtocol {
         return true;
     }
 
+    /** Like {@link #canContinue(JsonNode)}, as a fork (contract 1.2, 8.2) when {@code fork}. */
+    default boolean canContinue(JsonNode resume, boolean fork) {
+        return canContinue(resume);
+    }
+
     /** Whether the worker works in turns; see {@link dev.tether.gateway.worker.Worker#turns()}. */
     default boolean turns() {
         return true;

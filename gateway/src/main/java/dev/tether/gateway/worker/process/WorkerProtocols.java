@@ -10,13 +10,20 @@ final class WorkerProtocols {
 
     private WorkerProtocols() {}
 
-    /** @param resume the checkpoint the worker was started to continue from, or null */
+    /**
+     * @param resume the checkpoint the worker was started to continue from, or null
+     * @param fork whether it was started to continue it as a fork (contract 1.2, 8.2)
+     */
     static WorkerProtocol create(
-            ProcessWorkerConfig config, WorkerProtocol.Peer peer, LinesProtocol.Stdin stdin, JsonNode resume) {
+            ProcessWorkerConfig config,
+            WorkerProtocol.Peer peer,
+            LinesProtocol.Stdin stdin,
+            JsonNode resume,
+            boolean fork) {
         return switch (config.protocol()) {
             case ProcessWorkerConfig.TETHER -> new TetherProtocol(peer);
             case ProcessWorkerConfig.LINES -> new LinesProtocol(peer, stdin);
-            case ProcessWorkerConfig.CLAUDE_STREAM_JSON -> new ClaudeStreamJsonProtocol(peer, resume);
+            case ProcessWorkerConfig.CLAUDE_STREAM_JSON -> new ClaudeStreamJsonProtocol(peer, resume, fork);
             case ProcessWorkerConfig.CODEX_APP_SERVER -> new CodexAppServerProtocol(peer);
             default -> throw new IllegalArgumentException("unknown worker protocol: " + config.protocol());
         };
@@ -32,10 +39,13 @@ final class WorkerProtocols {
                 : null;
     }
 
-    /** What the command gets to continue a session from {@code resume}: nothing unless the protocol resumes only from its command line. */
-    static List<String> startArguments(ProcessWorkerConfig config, JsonNode resume) {
+    /**
+     * What the command gets to continue a session from {@code resume} (as a fork of it when {@code
+     * fork}): nothing unless the protocol resumes only from its command line.
+     */
+    static List<String> startArguments(ProcessWorkerConfig config, JsonNode resume, boolean fork) {
         return ProcessWorkerConfig.CLAUDE_STREAM_JSON.equals(config.protocol())
-                ? ClaudeStreamJsonProtocol.startArguments(resume)
+                ? ClaudeStreamJsonProtocol.startArguments(resume, fork)
                 : List.of();
     }
 }

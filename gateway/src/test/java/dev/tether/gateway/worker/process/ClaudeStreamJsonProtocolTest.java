@@ -199,4 +199,21 @@ class ClaudeStreamJsonProtocolTest {
         assertFalse(new ClaudeStreamJsonProtocol(peer, null).canContinue(checkpoint), "a warm CLI cannot resume");
         assertTrue(new ClaudeStreamJsonProtocol(peer, null).canContinue(null));
     }
+
+    @Test
+    void aForkIsStartedWithForkSessionAndNoWorkerServesBothAResumeAndAFork() {
+        ObjectNode checkpoint = JSON.createObjectNode().put("claude_session_id", "abc-123");
+        assertEquals(
+                List.of("--resume=abc-123", "--fork-session"),
+                ClaudeStreamJsonProtocol.startArguments(checkpoint, true));
+        assertEquals(List.of(), ClaudeStreamJsonProtocol.startArguments(null, true), "nothing to fork: fresh");
+        ClaudeStreamJsonProtocol forking = new ClaudeStreamJsonProtocol(peer, checkpoint, true);
+        assertTrue(forking.canContinue(checkpoint, true));
+        assertFalse(forking.canContinue(checkpoint, false), "a fork's CLI must not serve the forked session");
+        assertFalse(
+                new ClaudeStreamJsonProtocol(peer, checkpoint, false).canContinue(checkpoint, true),
+                "a resumed CLI must not serve a fork: it writes to the forked session's conversation");
+        assertFalse(new ClaudeStreamJsonProtocol(peer, null).canContinue(checkpoint, true), "a warm CLI cannot fork");
+        assertTrue(new ClaudeStreamJsonProtocol(peer, null, true).canContinue(null, true), "no checkpoint: fresh");
+    }
 }

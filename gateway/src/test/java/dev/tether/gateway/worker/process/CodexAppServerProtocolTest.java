@@ -134,6 +134,31 @@ class CodexAppServerProtocolTest {
     }
 
     @Test
+    void aForkOpensItsThreadWithThreadForkAndKeepsTheNewThreadAsItsCheckpoint() {
+        CodexAppServerProtocol protocol = ready();
+        protocol.bind(
+                "f", "alice", Path.of("/tmp/w-3"), JSON.createObjectNode().put("codex_thread_id", "thr_9"), true, null);
+        assertEquals(
+                "{\"id\":\"tether-1\",\"method\":\"thread/fork\",\"params\":{\"threadId\":\"thr_9\",\"cwd\":\"/tmp/w-3\"}}",
+                written.get(0));
+        protocol.output(line("{\"id\":\"tether-1\",\"result\":{\"thread\":{\"id\":\"thr_10\"}}}"));
+        assertEquals(List.of("checkpoint {\"codex_thread_id\":\"thr_10\"}"), calls);
+    }
+
+    @Test
+    void aThreadThatCannotBeForkedIsANewThreadSaidOutLoud() {
+        CodexAppServerProtocol protocol = ready();
+        protocol.bind(
+                "f", "alice", Path.of("/tmp/w-4"), JSON.createObjectNode().put("codex_thread_id", "thr_9"), true, null);
+        protocol.output(line("{\"id\":\"tether-1\",\"error\":{\"code\":-32600,\"message\":\"no rollout found\"}}"));
+        assertEquals(
+                "{\"id\":\"tether-2\",\"method\":\"thread/start\",\"params\":{\"cwd\":\"/tmp/w-4\"}}", written.get(1));
+        assertEquals(
+                List.of("problem codex could not fork thread thr_9 (no rollout found): a new thread was started"),
+                calls);
+    }
+
+    @Test
     void approvalsAreRequestsAndOtherServerRequestsAreRefused() {
         CodexAppServerProtocol protocol = ready();
         protocol.output(
