@@ -57,6 +57,8 @@ class ForkIT {
     static final GatewayExtension gateway = DemoWorkers.gateway("fork", """
             sessions:
               max_sessions_per_user: 2
+            pool:
+              min_idle: 3                # most sessions here start warm: no cold start against a 10 s read
             """);
 
     private static URI forkUri(String parent) {
@@ -235,6 +237,39 @@ class ForkIT {
             }
             assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
             assertEquals(2, turnOf(parent.roundTrip("f2", QUICK)));
+        }
+    }
+
+    /** Room for two sessions only: a fork waits in line (wait=1) like any new session. */
+    @RegisterExtension
+    static final GatewayExtension full = DemoWorkers.gateway("fork-full", """
+            sessions:
+              max_sessions: 2
+            """);
+
+    @Test
+    void aForkWaitsInLineLikeAnyNewSessionAndForksOnceAdmitted() throws Exception {
+        try (SessionClient parent = SessionClient.openIdle(full, "fork-ivy")) {
+            long forkSeq = seqOfResult(parent.roundTrip("i1", QUICK)) - 1;
+            SessionClient other = SessionClient.openIdle(full, "fork-jack");
+            RawHttp.Response refused = RawHttp.upgrade(
+                    full.address(),
+                    "/ws?fork=" + parent.sessionId(),
+                    Map.of("Authorization", "Bearer " + full.token("fork-ivy")));
+            assertEquals(503, refused.status(), "without wait=1, refused like a new session: " + refused.body());
+            try (TestClient waiting = TestClient.connectWithHeader(
+                    URI.create(full.uri() + "?fork=" + parent.sessionId() + "&wait=1"), full.token("fork-ivy"))) {
+                assertEquals(1, waiting.expect(ServerMessage.Queued.class).position());
+                other.send(new ClientMessage.End()); // a slot is freed
+                other.untilTag("status:ended:client_end");
+                List<ServerMessage> upTo = waiting.until(m -> m instanceof ServerMessage.SessionReady);
+                ServerMessage.SessionReady ready = (ServerMessage.SessionReady) upTo.get(upTo.size() - 1);
+                assertEquals(parent.sessionId(), ready.forkedFrom());
+                assertEquals(forkSeq, ready.forkSeqValue());
+            } finally {
+                other.close();
+            }
+            assertTrue(parent.ws.inboxEmpty(), "nothing reached the parent");
         }
     }
 

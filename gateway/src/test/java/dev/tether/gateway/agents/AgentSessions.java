@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
+import dev.tether.testkit.Poll;
+import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -70,6 +75,24 @@ final class AgentSessions {
      * Kills {@code session}'s worker and waits for the session to be idle again, checking that the
      * client was told of the crash and of the restart.
      */
+    /** The longest a CLI's cold start may take here. */
+    private static final Duration COLD_START = Duration.ofSeconds(60);
+
+    /** A fork of {@code parent} by {@code subject} on {@code gateway}, idle (its worker started for it) when this returns. */
+    static SessionClient fork(GatewayExtension gateway, SessionClient parent, String subject) {
+        SessionClient forked =
+                SessionClient.open(URI.create(gateway.uri() + "?fork=" + parent.sessionId()), gateway.token(subject));
+        assertEquals(parent.sessionId(), forked.ready.forkedFrom());
+        if (forked.ready.state() != SessionState.IDLE) {
+            // A cold start of the CLI, with --resume: slow on a loaded machine, so not one frame's timeout.
+            Session session =
+                    gateway.server().registry().get(forked.sessionId()).orElseThrow();
+            Poll.until("the fork's worker started", COLD_START, () -> session.state() == SessionState.IDLE);
+            forked.untilTag("status:idle");
+        }
+        return forked;
+    }
+
     static void killWorker(SessionClient c, Session session) {
         ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
         List<String> restarted = historyTags(c.untilTag("status:idle"));

@@ -62,15 +62,26 @@ final class ClaudeFrames {
      * read from {@code /proc} (ProcessHandle.Info cuts a long command line short).
      */
     static void assertStartedWithResume(long pid, String cliSession) {
-        String command;
+        String command = commandLine(pid);
+        assertTrue(
+                command.endsWith("\0--resume=" + cliSession + "\0"),
+                "started with --resume: " + command.replace('\0', ' '));
+    }
+
+    /** The worker {@code pid} was started to fork {@code cliSession}: {@code --resume=<id> --fork-session}. */
+    static void assertStartedToFork(long pid, String cliSession) {
+        String command = commandLine(pid);
+        assertTrue(
+                command.endsWith("\0--resume=" + cliSession + "\0--fork-session\0"),
+                "started with --resume and --fork-session: " + command.replace('\0', ' '));
+    }
+
+    private static String commandLine(long pid) {
         try {
-            command = new String(
+            return new String(
                     Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        assertTrue(
-                command.endsWith("\0--resume=" + cliSession + "\0"),
-                "started with --resume: " + command.replace('\0', ' '));
     }
 }

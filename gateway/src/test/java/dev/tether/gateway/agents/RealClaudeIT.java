@@ -6,11 +6,13 @@ import static dev.tether.gateway.agents.AgentSessions.assertOnlyPending;
 import static dev.tether.gateway.agents.AgentSessions.decision;
 import static dev.tether.gateway.agents.AgentSessions.killWorker;
 import static dev.tether.gateway.agents.ClaudeFrames.assertPlainTurn;
+import static dev.tether.gateway.agents.ClaudeFrames.assertStartedToFork;
 import static dev.tether.gateway.agents.ClaudeFrames.assertStartedWithResume;
 import static dev.tether.gateway.agents.ClaudeFrames.turn;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,7 +42,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@link AnthropicStandIn}: a streamed turn; a Bash approval as a request to the user that survives
  * a reconnect and resolves once, allowed, denied and timed out; a crash and an RSS hard limit, each
  * followed by {@code --resume} in which the model sees the earlier turns; an interrupt during a slow
- * stream; an error status and a cut stream, after which the session goes on. The configuration is
+ * stream; an error status and a cut stream, after which the session goes on; a fork, started with
+ * {@code --resume=<id> --fork-session}, whose model sees the parent's conversation while the parent's
+ * goes on without the fork's turns. The configuration is
  * the one docs/workers.md gives.
  */
 class RealClaudeIT {
@@ -340,5 +344,44 @@ class RealClaudeIT {
 
     private static Path workDir(Session session) {
         return RealCliGateways.workDir(session);
+    }
+
+    @Test
+    void aForkContinuesTheConversationAsANewCliSessionAndTheParentGoesOnInItsOwn() {
+        STAND_IN.reply(AnthropicStandIn.text("noted: kumquat"));
+        STAND_IN.reply(AnthropicStandIn.text("the fork remembers kumquat"));
+        STAND_IN.reply(AnthropicStandIn.text("the parent goes on"));
+        try (SessionClient parent = SessionClient.openIdle(gateway, "fern")) {
+            String parentCli = SessionClient.event(turn(parent, "m1", "remember the word kumquat"), "result")
+                    .path("session_id")
+                    .asText();
+            try (SessionClient forked = AgentSessions.fork(gateway, parent, "fern")) {
+                Session session =
+                        gateway.server().registry().get(forked.sessionId()).orElseThrow();
+                assertStartedToFork(RealCliGateways.pid(session), parentCli);
+                assertNotEquals(
+                        workDir(gateway.server()
+                                .registry()
+                                .get(parent.sessionId())
+                                .orElseThrow()),
+                        workDir(session),
+                        "the fork's CLI runs in a directory of its own");
+                JsonNode result = SessionClient.event(turn(forked, "f1", "which word?"), "result");
+                assertFalse(result.path("is_error").asBoolean(), result.toString());
+                assertNotEquals(parentCli, result.path("session_id").asText(), "a new CLI session");
+            }
+            JsonNode again = SessionClient.event(turn(parent, "m2", "go on"), "result");
+            assertEquals(parentCli, again.path("session_id").asText(), "the parent's own conversation");
+        }
+        List<RecordedRequest> requests = SHARED.newRequests();
+        assertEquals(3, requests.size());
+        RecordedRequest forkTurn = requests.get(1);
+        assertTrue(
+                forkTurn.mentions("remember the word kumquat") && forkTurn.mentions("noted: kumquat"),
+                "the fork's model sees the parent's conversation up to the fork");
+        assertTrue(forkTurn.mentions("which word?"));
+        RecordedRequest parentTurn = requests.get(2);
+        assertTrue(parentTurn.mentions("noted: kumquat") && parentTurn.mentions("go on"));
+        assertFalse(parentTurn.mentions("which word?"), "nothing of the fork reaches the parent's conversation");
     }
 }

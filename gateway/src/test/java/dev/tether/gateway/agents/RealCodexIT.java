@@ -14,6 +14,7 @@ import static dev.tether.gateway.agents.CodexFrames.turnStatus;
 import static dev.tether.gateway.testing.SessionClient.historyTags;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -302,5 +303,39 @@ class RealCodexIT {
 
     private static Path workDir(Session session) {
         return RealCliGateways.workDir(session);
+    }
+
+    @Test
+    void aForkContinuesTheThreadAsANewThreadAndTheParentGoesOnInItsOwn() {
+        STAND_IN.reply(OpenAiStandIn.text("noted: kumquat"));
+        STAND_IN.reply(OpenAiStandIn.text("the fork remembers kumquat"));
+        STAND_IN.reply(OpenAiStandIn.text("the parent goes on"));
+        try (SessionClient parent = SessionClient.openIdle(gateway, "faye")) {
+            String parentThread = notification(turn(parent, "m1", "remember the word kumquat"), "turn/completed")
+                    .at("/params/threadId")
+                    .asText();
+            try (SessionClient forked = AgentSessions.fork(gateway, parent, "faye")) {
+                List<ServerMessage> second = turn(forked, "f1", "which word?");
+                assertFalse(
+                        historyTags(second).contains("notice:worker_protocol_error"),
+                        "forked, not a new thread: " + second);
+                assertNotEquals(
+                        parentThread,
+                        notification(second, "turn/completed")
+                                .at("/params/threadId")
+                                .asText(),
+                        "a thread of its own");
+                assertEquals("the fork remembers kumquat", agentText(second));
+            }
+            List<ServerMessage> third = turn(parent, "m2", "go on");
+            assertEquals(
+                    parentThread,
+                    notification(third, "turn/completed").at("/params/threadId").asText(),
+                    "the parent's own thread");
+        }
+        List<RecordedRequest> requests = SHARED.newRequests();
+        requests.get(1).assertResends("remember the word kumquat", "noted: kumquat", "which word?");
+        requests.get(2).assertResends("remember the word kumquat", "noted: kumquat", "go on");
+        assertFalse(requests.get(2).mentions("which word?"), "nothing of the fork reaches the parent's thread");
     }
 }

@@ -83,6 +83,14 @@ final class DemoPage {
         return page;
     }
 
+    /** The page in the driver's current window (a tab the page itself opened), once its client is open. */
+    static DemoPage current(BrowserExtension browser) {
+        DemoPage page = new DemoPage(browser);
+        page.awaitState("open");
+        page.await(() -> "a session id shown", d -> !page.sessionId().isEmpty());
+        return page;
+    }
+
     /** Whether the element {@code id} is shown. */
     boolean displayed(String id) {
         return driver.findElement(By.id(id)).isDisplayed();
@@ -208,6 +216,15 @@ final class DemoPage {
                                 + " && e.event.type === arguments[1]).length;",
                         messageId,
                         type))
+                .longValue();
+    }
+
+    /** The {@code turn} of the {@code result} the page was given for {@code messageId} (the demo worker counts turns). */
+    long resultTurn(String messageId) {
+        return ((Number) script(
+                        "return window.tetherDemo.events.find(e => e.event && e.event.id === arguments[0]"
+                                + " && e.event.type === 'result').event.turn;",
+                        messageId))
                 .longValue();
     }
 

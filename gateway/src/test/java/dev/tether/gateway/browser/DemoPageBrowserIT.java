@@ -271,6 +271,51 @@ class DemoPageBrowserIT {
         }
     }
 
+    @Test
+    void theForkButtonOpensANewSessionInATabOfItsOwnThatGoesOnFromThisOnesCheckpoint() {
+        DemoPage parent = DemoPage.open(browser, base(), "sub=browser-forker");
+        String session = parent.sessionId();
+        String quick = "{\"text\":\"one\",\"deltas\":1,\"delay_ms\":0}";
+        assertEquals(1, parent.resultTurn(parent.sendAndAwait(quick)));
+        WebDriver driver = browser.driver();
+        String parentWindow = driver.getWindowHandle();
+        driver.findElement(By.id("fork")).click();
+        try {
+            String forkWindow =
+                    Poll.until("the fork's tab", driver::getWindowHandles, handles -> handles.size() == 2).stream()
+                            .filter(handle -> !handle.equals(parentWindow))
+                            .findFirst()
+                            .orElseThrow();
+            driver.switchTo().window(forkWindow);
+            DemoPage fork = DemoPage.current(browser);
+            String forkId = fork.sessionId();
+            assertNotEquals(session, forkId, "a fork is a new session");
+            assertEquals(session, fork.text("fork-origin"));
+            assertEquals(2, fork.resultTurn(fork.sendAndAwait(quick)), "the fork went on from the parent's turn 1");
+            fork.screenshot("fork");
+
+            fork.click("end-session"); // its worker goes back: the other tests share max_workers
+            fork.await(
+                    () -> "the fork ended",
+                    d -> gateway.server().registry().get(forkId).isEmpty());
+
+            driver.switchTo().window(parentWindow);
+            assertEquals(session, parent.sessionId(), "the parent page keeps its session");
+            assertEquals(2, parent.resultTurn(parent.sendAndAwait(quick)), "and its own count");
+            parent.click("end-session");
+            parent.await(
+                    () -> "the parent ended",
+                    d -> gateway.server().registry().get(session).isEmpty());
+        } finally {
+            for (String handle : driver.getWindowHandles()) {
+                if (!handle.equals(parentWindow)) {
+                    driver.switchTo().window(handle).close(); // later tests use one window
+                }
+            }
+            driver.switchTo().window(parentWindow);
+        }
+    }
+
     /**
      * After a cut: the page went through reconnecting back to open on the same session, and the reply
      * that was streaming completed once, with nothing delivered twice or skipped.
