@@ -82,19 +82,6 @@ public sealed interface ServerMessage {
             }
         }
 
-        public SessionReady(
-                String sessionId,
-                boolean resumed,
-                long lastSeq,
-                long tokenExpiresAt,
-                SessionState state,
-                String node,
-                Role role,
-                List<PendingRequest> pendingRequests,
-                Long endsAt) {
-            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, role, pendingRequests, endsAt, null, null);
-        }
-
         /**
          * {@code fork_seq} as it goes on the wire: {@code seq}, or JSON null when the forked session had
          * no checkpoint ({@code seq} null).
@@ -117,7 +104,7 @@ public sealed interface ServerMessage {
                 String node,
                 Role role,
                 List<PendingRequest> pendingRequests) {
-            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, role, pendingRequests, null);
+            this(sessionId, resumed, lastSeq, tokenExpiresAt, state, node, role, pendingRequests, null, null, null);
         }
 
         public SessionReady(

@@ -68,46 +68,15 @@ class WireCodecGoldenTest {
                         "node-a",
                         Role.VIEWER,
                         List.of(new ServerMessage.PendingRequest("r-1", approval(), 40))));
-        goldens.put(
-                "session_ready-ends_at.json",
-                new ServerMessage.SessionReady(
-                        SESSION_ID,
-                        false,
-                        0,
-                        1767225600L,
-                        SessionState.IDLE,
-                        null,
-                        Role.OWNER,
-                        List.of(),
-                        1767254400L));
+        goldens.put("session_ready-ends_at.json", newSessionEnding(SessionState.IDLE, null, null));
         goldens.put(
                 "session_ready-fork.json",
-                new ServerMessage.SessionReady(
-                        SESSION_ID,
-                        false,
-                        0,
-                        1767225600L,
-                        SessionState.PREPARING,
-                        null,
-                        Role.OWNER,
-                        List.of(),
-                        1767254400L,
-                        "Zk4m2Pq8Rs6tUv0wXy1zAb",
-                        ServerMessage.SessionReady.forkSeqOf(17L)));
+                newSessionEnding(
+                        SessionState.PREPARING, "Zk4m2Pq8Rs6tUv0wXy1zAb", ServerMessage.SessionReady.forkSeqOf(17L)));
         goldens.put(
                 "session_ready-fork-no-checkpoint.json",
-                new ServerMessage.SessionReady(
-                        SESSION_ID,
-                        false,
-                        0,
-                        1767225600L,
-                        SessionState.IDLE,
-                        null,
-                        Role.OWNER,
-                        List.of(),
-                        1767254400L,
-                        "Zk4m2Pq8Rs6tUv0wXy1zAb",
-                        ServerMessage.SessionReady.forkSeqOf(null)));
+                newSessionEnding(
+                        SessionState.IDLE, "Zk4m2Pq8Rs6tUv0wXy1zAb", ServerMessage.SessionReady.forkSeqOf(null)));
         goldens.put("request.json", new ServerMessage.Request(40, "r-1", approval()));
         goldens.put("request_resolved.json", new ServerMessage.RequestResolved(43, "r-1", RequestOutcome.ANSWERED));
         goldens.put("event.json", new ServerMessage.Event(7, workerEvent()));
@@ -193,6 +162,23 @@ class WireCodecGoldenTest {
                 "respond.json",
                 new ClientMessage.Respond("r-1", JSON.objectNode().put("decision", "allow")));
         return goldens;
+    }
+
+    /** A new session's {@code session_ready} that names its end ({@code ends_at}), forked from {@code forkedFrom} or not (null). */
+    private static ServerMessage.SessionReady newSessionEnding(
+            SessionState state, String forkedFrom, JsonNode forkSeq) {
+        return new ServerMessage.SessionReady(
+                SESSION_ID,
+                false,
+                0,
+                1767225600L,
+                state,
+                null,
+                Role.OWNER,
+                List.of(),
+                1767254400L,
+                forkedFrom,
+                forkSeq);
     }
 
     private static ObjectNode approval() {

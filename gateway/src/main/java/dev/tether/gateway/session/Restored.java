@@ -54,20 +54,6 @@ public record Restored(
         }
     }
 
-    /** Like the canonical constructor, not knowing the seq of the checkpoint (a record written before forks). */
-    public Restored(
-            Instant startedAt,
-            long newestSeq,
-            List<ReplayBuffer.Entry> history,
-            List<byte[]> messageIds,
-            List<ClientMessage.Message> queued,
-            JsonNode checkpoint,
-            String lostTurnId,
-            String fromNode,
-            int extensions) {
-        this(startedAt, newestSeq, history, messageIds, queued, checkpoint, lostTurnId, fromNode, extensions, null);
-    }
-
     /**
      * The worker's requests to the user (contract 7.3) its history shows.
      *

@@ -1652,7 +1652,9 @@ public final class Session implements RssMonitor.Holder, DiskMonitor.Holder {
                 context.node(),
                 Role.VIEWER,
                 requests.listed(),
-                endsAt().getEpochSecond()));
+                endsAt().getEpochSecond(),
+                null,
+                null));
         history.replayTo(connection, lastSeq);
         viewers.add(connection, slot);
         if (draining) {

@@ -46,7 +46,13 @@ public final class EchoWorker implements Worker {
 
     @Override
     public void bind(
-            String id, String owner, JsonNode checkpoint, ObjectNode claims, EventExecutor loop, WorkerListener to) {
+            String id,
+            String owner,
+            JsonNode checkpoint,
+            boolean forked,
+            ObjectNode claims,
+            EventExecutor loop,
+            WorkerListener to) {
         requireNonNull(to, "listener");
         this.executor = requireNonNull(loop, "executor");
         onLoop(() -> this.listener = to);

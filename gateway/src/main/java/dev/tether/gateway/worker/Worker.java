@@ -24,6 +24,10 @@ public interface Worker {
      *
      * @param resume the session's newest checkpoint when this worker continues a session (after a
      *     restart, or on another node); null for a new session
+     * @param fork whether {@code resume} is the checkpoint of another session this one was forked
+     *     from (contract 1.2, 8.2): the worker continues from it as a new conversation and leaves the
+     *     other session's alone. A worker that keeps nothing outside its checkpoint treats it as a
+     *     resume.
      * @param claims the owner's forwarded token claims (contract 1.2, 8.5); null when
      *     {@code auth.forward_claims} names none. A worker that has no use for them ignores them.
      */
@@ -31,31 +35,26 @@ public interface Worker {
             String sessionId,
             String subject,
             JsonNode resume,
+            boolean fork,
             ObjectNode claims,
             EventExecutor executor,
             WorkerListener listener);
 
-    /**
-     * Like {@link #bind(String, String, JsonNode, ObjectNode, EventExecutor, WorkerListener)}; {@code
-     * fork} says that {@code resume} is the checkpoint of another session this one was forked from
-     * (contract 1.2, 8.2): the worker continues from it as a new conversation and leaves the other
-     * session's alone. A worker that keeps nothing outside its checkpoint treats it as a resume.
-     */
+    /** {@link #bind(String, String, JsonNode, boolean, ObjectNode, EventExecutor, WorkerListener)}, not a fork. */
     default void bind(
             String sessionId,
             String subject,
             JsonNode resume,
-            boolean fork,
             ObjectNode claims,
             EventExecutor executor,
             WorkerListener listener) {
-        bind(sessionId, subject, resume, claims, executor, listener);
+        bind(sessionId, subject, resume, false, claims, executor, listener);
     }
 
-    /** {@link #bind(String, String, JsonNode, ObjectNode, EventExecutor, WorkerListener)} with no claims. */
+    /** {@link #bind(String, String, JsonNode, boolean, ObjectNode, EventExecutor, WorkerListener)}, not a fork, with no claims. */
     default void bind(
             String sessionId, String subject, JsonNode resume, EventExecutor executor, WorkerListener listener) {
-        bind(sessionId, subject, resume, null, executor, listener);
+        bind(sessionId, subject, resume, false, null, executor, listener);
     }
 
     /** The owner's forwarded claims changed (an {@code auth_refresh}): the worker is told, if it cares. */

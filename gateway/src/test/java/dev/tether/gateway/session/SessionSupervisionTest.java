@@ -1010,7 +1010,8 @@ class SessionSupervisionTest {
                 JSON.objectNode().put("turns", 4),
                 null,
                 "elsewhere",
-                0);
+                0,
+                null);
         SessionStore elsewhere = new SessionStore() {
             @Override
             public boolean shared() {

@@ -76,12 +76,6 @@ public final class FakeWorker implements Worker {
 
     @Override
     public void bind(
-            String id, String owner, JsonNode checkpoint, ObjectNode claims, EventExecutor loop, WorkerListener to) {
-        bind(id, owner, checkpoint, false, claims, loop, to);
-    }
-
-    @Override
-    public void bind(
             String id,
             String owner,
             JsonNode checkpoint,

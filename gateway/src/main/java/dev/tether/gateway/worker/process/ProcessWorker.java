@@ -124,20 +124,9 @@ public final class ProcessWorker implements Worker {
 
     /**
      * @param resume the checkpoint it was started to continue from (its protocol's start arguments), or null
+     * @param fork whether it was started to continue {@code resume} as a fork (contract 1.2, 8.2)
      * @param group the control groups it was started in, removed once it has exited; or null
      */
-    ProcessWorker(
-            ProcessWorkerConfig config,
-            ScheduledExecutorService timers,
-            SpawnedProcess process,
-            Path workDir,
-            WireCodec codec,
-            JsonNode resume,
-            ControlGroups.ControlGroup group) {
-        this(config, timers, process, workDir, codec, resume, false, group);
-    }
-
-    /** Like the constructor above; {@code fork}: it was started to continue {@code resume} as a fork (contract 1.2, 8.2). */
     ProcessWorker(
             ProcessWorkerConfig config,
             ScheduledExecutorService timers,
@@ -164,17 +153,6 @@ public final class ProcessWorker implements Worker {
         onStdioLoop(protocol::started);
         SpawnedProcess.claim(stderr, new StderrLogHandler(this::keys));
         process.exit().whenComplete((status, error) -> timers.execute(() -> afterExit(status == null ? -1 : status)));
-    }
-
-    @Override
-    public void bind(
-            String sessionId,
-            String subject,
-            JsonNode resume,
-            ObjectNode claims,
-            EventExecutor executor,
-            WorkerListener listener) {
-        bind(sessionId, subject, resume, false, claims, executor, listener);
     }
 
     @Override
