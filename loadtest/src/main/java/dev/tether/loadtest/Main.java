@@ -5,6 +5,7 @@ import dev.tether.loadtest.jmh.JmhCommand;
 import dev.tether.loadtest.jmh.TlsCostCommand;
 import dev.tether.loadtest.scenario.ChaosCommand;
 import dev.tether.loadtest.scenario.ConnectCommand;
+import dev.tether.loadtest.scenario.HibernateCommand;
 import dev.tether.loadtest.scenario.IdleCommand;
 import dev.tether.loadtest.scenario.RefreshCommand;
 import dev.tether.loadtest.scenario.ResumeCommand;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Command;
             SoakCommand.class,
             IdleCommand.class,
             SurgeCommand.class,
+            HibernateCommand.class,
             JmhCommand.class,
             TlsCostCommand.class,
             DeflateCommand.class,

@@ -31,6 +31,12 @@ public final class RunStats {
     public enum Metric {
         ROUND_TRIP("round_trip"),
         FIRST_EVENT("first_event"),
+        /**
+         * First event of a message sent to a session its gateway had put to sleep ({@code status hibernated},
+         * contract 8.9): the wake-up, a worker from the pool resuming the checkpoint, and the turn's first event.
+         * Such messages are not counted in {@code first_event}, which then holds the awake sessions' alone.
+         */
+        WAKE_FIRST_EVENT("wake_first_event"),
         READY_WARM("ready_warm"),
         READY_COLD("ready_cold"),
         RESUME("resume"),
@@ -103,6 +109,14 @@ public final class RunStats {
         this.lastSent = sent.sum();
         this.lastResults = results.sum();
         this.lastErrors = errorCount.sum();
+    }
+
+    /**
+     * From now on, round trips and first events scheduled from {@code nanos} on count in the totals
+     * (the end of a warm-up known only once it is over); the timeline keeps its start.
+     */
+    public void measureFrom(long nanos) {
+        this.warmupEndNanos = nanos;
     }
 
     public long startNanos() {

@@ -63,11 +63,37 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
      */
     @Override
     public List<Refusal> connect(int n, double perSecond, Duration timeout) throws InterruptedException {
+        return connect(n, perSecond, timeout, Opening.NONE);
+    }
+
+    /**
+     * What a scenario does while its sessions open: {@link #stop} is asked before each connect (true:
+     * open no more), {@link #settled} is told when the session's connect completed (failure null) or
+     * failed, on the thread that completed it (the session's event loop, or the timer of a timeout).
+     */
+    public interface Opening {
+        Opening NONE = new Opening() {};
+
+        /** Whether to open no more sessions, {@code started} having been started. */
+        default boolean stop(int started) {
+            return false;
+        }
+
+        /** Session {@code s} is ready (failure null) or did not open. */
+        default void settled(EngineSession s, Throwable failure) {}
+    }
+
+    /**
+     * As {@link #connect(int, double, Duration)}, telling {@code opening} of each session as it
+     * settles and stopping early when it says so.
+     */
+    public List<Refusal> connect(int n, double perSecond, Duration timeout, Opening opening)
+            throws InterruptedException {
         long start = System.nanoTime();
         double nanosPer = 1e9 / perSecond;
-        List<CompletableFuture<Void>> opening = new ArrayList<>();
+        List<CompletableFuture<Void>> connects = new ArrayList<>();
         List<EngineSession> opened = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && !opening.stop(i); i++) {
             long due = start + Math.round(i * nanosPer);
             long wait;
             while ((wait = due - System.nanoTime()) > 0) {
@@ -80,10 +106,12 @@ public final class EngineFleet implements SessionFleet, AutoCloseable {
             EngineSession s = session(index, subjectPrefix + index, settings);
             sessions.add(s);
             opened.add(s);
-            opening.add(s.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            CompletableFuture<Void> ready = s.connect().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Unwatched.whenComplete(ready, (ok, failure) -> opening.settled(s, failure));
+            connects.add(ready);
         }
         return Connects.settle(
-                opened, opening, connected, s -> s.close().exceptionally(Unwatched::logFailure), settings.stats());
+                opened, connects, connected, s -> s.close().exceptionally(Unwatched::logFailure), settings.stats());
     }
 
     /**

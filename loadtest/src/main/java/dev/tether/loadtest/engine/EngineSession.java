@@ -80,6 +80,8 @@ public final class EngineSession implements ScenarioUser {
     private long framesOut;
     private volatile boolean workerReady;
     private volatile boolean endedFlag;
+    private volatile boolean asleep;
+    private volatile int sleeps;
 
     EngineSession(
             int index, String subject, ClientSettings settings, Dialect dialect, EventLoop loop, Connector connector) {
@@ -132,6 +134,15 @@ public final class EngineSession implements ScenarioUser {
                 loop, System::nanoTime, now -> sendOnLoop(newId(), data, now), inFlight, startNanos, endNanos));
     }
 
+    /** Stops the pacer of {@link #runOpenLoop} or {@link #runClosedLoop}: no more messages are sent by it. */
+    public void stopSending() {
+        onLoop(() -> {
+            if (pacer != null) {
+                pacer.stop();
+            }
+        });
+    }
+
     private CompletableFuture<Void> pace(Supplier<Pacer> make) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         onLoop(() -> {
@@ -165,6 +176,16 @@ public final class EngineSession implements ScenarioUser {
     @Override
     public boolean workerReady() {
         return workerReady;
+    }
+
+    /** Whether the gateway has put the session to sleep ({@code status hibernated}, contract 8.9) and no message has gone out since. */
+    public boolean asleep() {
+        return asleep;
+    }
+
+    /** How many times the gateway has put the session to sleep. */
+    public int sleeps() {
+        return sleeps;
     }
 
     /** Whether the session has ended or could not be resumed. */
@@ -303,6 +324,9 @@ public final class EngineSession implements ScenarioUser {
         stats.offered(1);
         received.turns().add(id, scheduledNanos, data, up);
         if (up) {
+            if (received.sending(id)) {
+                asleep = false;
+            }
             writeMessage(id, data);
             stats.sent();
         }
@@ -457,6 +481,8 @@ public final class EngineSession implements ScenarioUser {
     }
 
     private void apply(Received.Effects effects, long now) {
+        asleep = received.asleep();
+        sleeps = received.sleeps();
         if (effects.coldReady()) {
             workerReady = true;
         }

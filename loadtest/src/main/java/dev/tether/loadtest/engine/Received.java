@@ -36,6 +36,8 @@ final class Received {
     }
 
     private static final WireCodec CODEC = new WireCodec();
+    /** The state of a session without a worker while idle (contract 8.9), by its wire name. */
+    static final String HIBERNATED = "hibernated";
 
     private final RunStats stats;
     private final int ackEvery;
@@ -48,6 +50,10 @@ final class Received {
     private long coldStartNanos = -1;
     private boolean endStatusSeen;
     private boolean endExpected;
+    /** The gateway's last {@code status} said {@code hibernated}, and no message went out since. */
+    private boolean asleep;
+
+    private int sleeps;
 
     /**
      * @param ackEvery  acknowledge after this many new seqs (0: never)
@@ -85,6 +91,32 @@ final class Received {
     /** Message {@code id} with {@code data} was written (again, for a resend). */
     void sent(String id, JsonNode data) {
         session.sent(id, data);
+    }
+
+    /**
+     * Message {@code id} goes out now. To a session the gateway put to sleep it is the one that wakes
+     * it: its first event counts as {@code wake_first_event} (counted {@code wake_messages}).
+     *
+     * @return whether it wakes the session
+     */
+    boolean sending(String id) {
+        if (!asleep) {
+            return false;
+        }
+        asleep = false;
+        turns.wake(id);
+        stats.count("wake_messages");
+        return true;
+    }
+
+    /** Whether the session sleeps: its last {@code status} said {@code hibernated} and nothing was sent since. */
+    boolean asleep() {
+        return asleep;
+    }
+
+    /** How many times the gateway said {@code status hibernated} to this session. */
+    int sleeps() {
+        return sleeps;
     }
 
     /** The highest seq up to which everything was processed: what a resume asks after. */
@@ -190,6 +222,12 @@ final class Received {
         if (sequenced instanceof ServerMessage.Event event) {
             answered = event(event.event(), now);
         } else if (sequenced instanceof ServerMessage.Status status) {
+            // Any other status (preparing after a wake, processing) says the session is awake again.
+            asleep = HIBERNATED.equals(status.state().wire());
+            if (asleep) {
+                sleeps++;
+                stats.count("hibernated");
+            }
             if (status.state() == SessionState.IDLE && coldStartNanos >= 0) {
                 stats.latency(Metric.READY_COLD, coldStartNanos, now);
                 coldStartNanos = -1;

@@ -28,6 +28,8 @@ final class Turns {
         boolean sent;
         boolean accepted;
         boolean firstEventSeen;
+        /** Sent to a sleeping session: its first event is a wake-up's ({@code wake_first_event}). */
+        boolean wake;
 
         Pending(String id, long fromNanos, JsonNode data, boolean sent) {
             this.id = id;
@@ -68,13 +70,21 @@ final class Turns {
         }
         if (!p.firstEventSeen) {
             p.firstEventSeen = true;
-            stats.latency(Metric.FIRST_EVENT, p.fromNanos, nowNanos);
+            stats.latency(p.wake ? Metric.WAKE_FIRST_EVENT : Metric.FIRST_EVENT, p.fromNanos, nowNanos);
         }
         if (result) {
             stats.result();
             stats.latency(Metric.ROUND_TRIP, p.fromNanos, nowNanos);
         }
         return true;
+    }
+
+    /** Message {@code id} goes to a sleeping session: its first event measures the wake-up. */
+    void wake(String id) {
+        Pending p = waiting.get(id);
+        if (p != null) {
+            p.wake = true;
+        }
     }
 
     /** The message will get no result (refused, or its worker crashed); true if it was waiting. */

@@ -92,6 +92,11 @@ public final class GatewayConfigFile {
         return duration(Duration.ofMinutes(2), "sessions", "admission", "max_wait");
     }
 
+    /** {@code limits.hibernate_after} (default 0: sessions never sleep; contract 8.9). */
+    public Duration hibernateAfter() {
+        return duration(Duration.ZERO, "limits", "hibernate_after");
+    }
+
     /** {@code heartbeat.interval} (default 20s). */
     public Duration heartbeatInterval() {
         return duration(Duration.ofSeconds(20), "heartbeat", "interval");

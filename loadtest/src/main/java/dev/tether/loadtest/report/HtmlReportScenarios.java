@@ -45,6 +45,9 @@ final class HtmlReportScenarios {
         if (report.path("idle").isObject()) {
             idle(out, report.path("idle"));
         }
+        if (report.path("hibernate").isObject()) {
+            hibernate(out, report.path("hibernate"));
+        }
         if (report.path("resume").isObject()) {
             resume(out, report.path("resume"), report.path("latency_ms").path("resume"));
         }
@@ -134,6 +137,39 @@ final class HtmlReportScenarios {
         } else if (i.has("heap_problem")) {
             rows.add(new Row("heap", "not read: " + i.path("heap_problem").asText(), true));
         }
+        table(out, rows);
+    }
+
+    private static void hibernate(StringBuilder out, JsonNode h) {
+        boolean on = h.path("hibernation").asBoolean();
+        out.append("<h2>Hibernation</h2><p class=\"sub\">")
+                .append(
+                        on
+                                ? "Idle sessions asleep (limits.hibernate_after)"
+                                : "No hibernation: every session keeps its worker")
+                .append("; the gateway's process tree before opening and with the sessions open.</p>");
+        JsonNode w = h.path("wake_vs_warm");
+        double asleep = num(h, "asleep_at_reading");
+        List<Row> rows = new ArrayList<>(List.of(
+                new Row(
+                        "sessions open (active / idle)",
+                        number(num(h, "sessions_opened")) + " (" + number(num(h, "active")) + " / "
+                                + number(num(h, "idle")) + ")"),
+                new Row("stopped by", h.path("stopped_by").asText()),
+                new Row("idle sessions asleep", number(asleep), on && asleep < num(h, "idle")),
+                new Row(
+                        "gateway RSS before / with",
+                        mib(num(h, "gateway_rss_before_bytes")) + " / " + mib(num(h, "gateway_rss_with_bytes"))),
+                new Row("gateway heap per session", kib(num(h, "heap_per_session_bytes"))),
+                new Row("worker processes with the sessions open", number(num(h, "worker_processes_with"))),
+                new Row("workers' RSS with the sessions open", mib(num(h, "workers_rss_with_bytes"))),
+                new Row("whole tree per session", kib(num(h, "total_rss_per_session_bytes"))),
+                new Row(
+                        "wake-up p50 / p99 (first event)",
+                        ms(num(w, "wake_p50_ms")) + " / " + ms(num(w, "wake_p99_ms")) + " ms"),
+                new Row(
+                        "warm session p50 / p99 (first event)",
+                        ms(num(w, "warm_p50_ms")) + " / " + ms(num(w, "warm_p99_ms")) + " ms")));
         table(out, rows);
     }
 

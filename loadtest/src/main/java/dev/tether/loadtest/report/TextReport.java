@@ -176,7 +176,8 @@ public final class TextReport {
         map(out, "errors", report.path("errors"));
         map(out, "close codes", report.path("close_codes"));
         map(out, "counters", report.path("counters"));
-        for (String section : new String[] {"engine", "chaos", "connect", "refresh", "resume", "soak", "idle"}) {
+        for (String section :
+                new String[] {"engine", "chaos", "connect", "refresh", "resume", "soak", "idle", "hibernate"}) {
             map(out, section, report.path(section));
         }
         ending(out, report.path("sessions_end"));

@@ -126,7 +126,7 @@ record GatewayReading(
      * kernel's slab memory, machine-wide ({@code /proc/meminfo}), or a process's threads; null
      * where there is none.
      */
-    private static Long procField(String file, String key, long unit) {
+    static Long procField(String file, String key, long unit) {
         try {
             for (String line : Files.readAllLines(Path.of(file))) {
                 if (line.startsWith(key)) {
@@ -140,7 +140,7 @@ record GatewayReading(
     }
 
     /** A fresh sample: waits for the sampler's next one (its interval is a second). */
-    private static ProcessSampler.Sample freshSample(ProcessSampler sampler) {
+    static ProcessSampler.Sample freshSample(ProcessSampler sampler) {
         int count = sampler.samples().size();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (sampler.samples().size() <= count && System.nanoTime() < deadline) {

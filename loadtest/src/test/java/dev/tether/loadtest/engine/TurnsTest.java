@@ -53,6 +53,27 @@ class TurnsTest {
     }
 
     @Test
+    void aMessageThatWakesASleepingSessionCountsItsFirstEventApartFromTheWarmOnes() {
+        RunStats stats = new RunStats();
+        stats.begin(0, 0);
+        Turns turns = new Turns(stats);
+        turns.add("warm", 10 * MS, TextNode.valueOf("x"), true);
+        turns.add("wake", 10 * MS, TextNode.valueOf("x"), true);
+        turns.wake("wake");
+        turns.wake("unknown"); // not waiting here: nothing to mark
+        turns.event("warm", false, 12 * MS);
+        turns.event("wake", false, 510 * MS);
+        turns.event("wake", true, 520 * MS);
+        Histogram warm = stats.histogram(Metric.FIRST_EVENT);
+        Histogram wake = stats.histogram(Metric.WAKE_FIRST_EVENT);
+        assertEquals(1, warm.getTotalCount());
+        assertEquals(2_000.0, (double) warm.getMaxValue(), 2.0);
+        assertEquals(1, wake.getTotalCount());
+        assertEquals(500_000.0, (double) wake.getMaxValue(), 500.0, "500 ms in microseconds");
+        assertEquals(1, stats.histogram(Metric.ROUND_TRIP).getTotalCount(), "its round trip counts as any other");
+    }
+
+    @Test
     void onlyUnacceptedSentMessagesAreResentAndUnsentOnesGoOutOnce() {
         Turns turns = new Turns(new RunStats());
         turns.add("a", 0, TextNode.valueOf("a"), true);
