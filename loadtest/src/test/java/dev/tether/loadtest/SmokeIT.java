@@ -269,6 +269,44 @@ class SmokeIT {
                 "the pool was warm again before the run: " + report.path("client_warmup"));
     }
 
+    /**
+     * The hibernate scenario at a tiny scale (contract 8.9): of 4 sessions, the first stays active and
+     * the 3 idle ones must each be put to sleep after their first turn (one that is not is the error
+     * {@code not_hibernated}, and the run fails), and 2 of them are woken, each wake-up measured
+     * from its message to its first event apart from the active session's first events.
+     */
+    @Test
+    void idleSessionsFallAsleepAndWakeUpsAreMeasuredApartFromWarmTurns(@TempDir Path out, @TempDir Path dir)
+            throws Exception {
+        Path config = TestGatewayConfig.write(
+                dir.resolve("demo-hibernate.yaml"),
+                DEMO_SMALL.replace("limits:\n", "limits:\n  hibernate_after: 1s\n"));
+        JsonNode report = run(
+                out,
+                "hibernate",
+                config.toString(),
+                options("--sessions 4 --connect-rate 20 --active-ratio 0.25 --active-interval 200ms"
+                        + " --wakes 2 --wake-rate 10 --hold 1s --sleep-timeout 60s"));
+        JsonNode h = report.path("hibernate");
+        assertTrue(h.path("hibernation").asBoolean(), h.toString());
+        assertEquals(4, h.path("sessions_opened").asInt(), h.toString());
+        assertEquals(1, h.path("active").asInt(), h.toString());
+        assertEquals(3, h.path("idle").asInt(), h.toString());
+        assertEquals(3, h.path("asleep_at_reading").asInt(), "every idle session fell asleep: " + h);
+        assertEquals(2, h.path("woken").asInt(), h.toString());
+        JsonNode wake = report.path("latency_ms").path("wake_first_event");
+        assertEquals(2, wake.path("count").asInt(), "each wake-up measured: " + wake);
+        assertTrue(wake.path("p50").asDouble() > 0, wake.toString());
+        assertTrue(
+                report.path("latency_ms").path("first_event").path("count").asInt() > 0,
+                "the active session's first events are the warm figure");
+        assertEquals(2, h.path("wake_vs_warm").path("wake_count").asInt(), h.toString());
+        assertTrue(
+                report.path("counters").path("hibernated").asInt() >= 3,
+                report.path("counters").toString());
+        assertTrue(h.path("worker_processes_with").asInt() >= 0, h.toString());
+    }
+
     /** A small pool of demo workers (subprocesses) that start at once. */
     private static final String DEMO_SMALL = """
                 worker:

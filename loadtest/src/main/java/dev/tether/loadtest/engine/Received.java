@@ -36,8 +36,6 @@ final class Received {
     }
 
     private static final WireCodec CODEC = new WireCodec();
-    /** The state of a session without a worker while idle (contract 8.9), by its wire name. */
-    static final String HIBERNATED = "hibernated";
 
     private final RunStats stats;
     private final int ackEvery;
@@ -223,7 +221,7 @@ final class Received {
             answered = event(event.event(), now);
         } else if (sequenced instanceof ServerMessage.Status status) {
             // Any other status (preparing after a wake, processing) says the session is awake again.
-            asleep = HIBERNATED.equals(status.state().wire());
+            asleep = status.state() == SessionState.HIBERNATED;
             if (asleep) {
                 sleeps++;
                 stats.count("hibernated");

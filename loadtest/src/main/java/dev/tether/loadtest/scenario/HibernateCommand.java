@@ -33,7 +33,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code hibernate} (benchmark figure 13, contract 8.9): opens N sessions with subprocess workers
+ * {@code hibernate} (benchmark figure 14, contract 8.9): opens N sessions with subprocess workers
  * (the demo worker), of which a share is active (a message every {@code --active-interval}) and the
  * rest idle after one first message (the demo worker checkpoints after each turn, which a session
  * needs before it may sleep). With a gateway whose {@code limits.hibernate_after} is set, it waits

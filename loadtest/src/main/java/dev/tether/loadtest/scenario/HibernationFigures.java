@@ -10,7 +10,7 @@ import java.util.Optional;
 import org.HdrHistogram.Histogram;
 
 /**
- * The arithmetic of the {@code hibernate} scenario's report (benchmark figure 13): which sessions are
+ * The arithmetic of the {@code hibernate} scenario's report (benchmark figure 14): which sessions are
  * the active ones, what the gateway's process tree holds per session, how many sessions the machine
  * would hold at that cost, and the wake-up time beside a warm session's first event. Pure; stateless.
  */
