@@ -301,6 +301,10 @@ class SmokeIT {
                 report.path("latency_ms").path("first_event").path("count").asInt() > 0,
                 "the active session's first events are the warm figure");
         assertEquals(2, h.path("wake_vs_warm").path("wake_count").asInt(), h.toString());
+        assertEquals(
+                2,
+                h.path("gateway_wake_to_worker_ready_ms").path("count").asInt(),
+                "the gateway's own wake-up timer counted the same wake-ups: " + h);
         assertTrue(
                 report.path("counters").path("hibernated").asInt() >= 3,
                 report.path("counters").toString());

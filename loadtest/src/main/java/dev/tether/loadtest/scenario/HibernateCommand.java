@@ -14,12 +14,14 @@ import dev.tether.loadtest.engine.EngineSession;
 import dev.tether.loadtest.engine.SessionSchedule;
 import dev.tether.loadtest.gateway.JvmHeap;
 import dev.tether.loadtest.gateway.ProcessSampler;
+import dev.tether.loadtest.gateway.PrometheusText;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -58,6 +60,9 @@ import picocli.CommandLine.Option;
 public final class HibernateCommand extends ScenarioCommand {
 
     static final String CONFIG = "config/bench/demo-hibernate.yaml";
+    /** The gateway's wake-up timer on its {@code /metrics}. */
+    static final String SESSION_WAKE = "tether_session_wake_seconds";
+
     private static final String DEFAULT_DATA = "{\"text\":\"hello tether\",\"delay_ms\":0}";
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(120);
     private static final long MIB = 1024 * 1024;
@@ -194,7 +199,9 @@ public final class HibernateCommand extends ScenarioCommand {
                 Long available = GatewayReading.procField("/proc/meminfo", "MemAvailable:", 1024);
                 long measured = System.nanoTime();
                 stats.measureFrom(measured);
+                Optional<PrometheusText> metricsBefore = target.gatewayMetrics();
                 int woken = hibernation ? wake(idle, stats, data) : 0;
+                Optional<PrometheusText> metricsAfter = target.gatewayMetrics();
                 LockSupport.parkNanos(measured + hold.toNanos() - System.nanoTime());
                 opened.forEach(EngineSession::stopSending);
                 double elapsedS = (System.nanoTime() - start) / 1e9;
@@ -219,6 +226,11 @@ public final class HibernateCommand extends ScenarioCommand {
                         HibernationFigures.wakeVersusWarm(
                                 stats.histogram(RunStats.Metric.WAKE_FIRST_EVENT),
                                 stats.histogram(RunStats.Metric.FIRST_EVENT)));
+                if (metricsBefore.isPresent() && metricsAfter.isPresent()) {
+                    // The gateway's own timer of the same wake-ups: from the waking message to the new worker ready.
+                    WarmStart.growth(metricsBefore.get(), metricsAfter.get(), SESSION_WAKE, l -> true)
+                            .ifPresent(figures -> section.set("gateway_wake_to_worker_ready_ms", figures));
+                }
                 return report("hibernate", target, startedAt, elapsedS, stats, finish, section, warm);
             }
         }

@@ -8,8 +8,10 @@ import dev.tether.loadtest.gateway.PrometheusText;
 import dev.tether.loadtest.report.ReportBuilder;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Predicate;
 
 /**
  * What happens before a run's sessions open, so that its ready times measure the gateway: the
@@ -94,23 +96,34 @@ final class WarmStart {
                 .put("source", SESSION_START + " on the gateway's /metrics, since the client's warm-up");
         boolean any = false;
         for (String kind : new String[] {"warm", "cold"}) {
-            Optional<PrometheusHistogram> now =
-                    PrometheusHistogram.read(after.get(), SESSION_START, l -> kind.equals(l.get("start")));
-            Optional<PrometheusHistogram> then =
-                    PrometheusHistogram.read(before.get(), SESSION_START, l -> kind.equals(l.get("start")));
-            if (now.isEmpty()) {
-                continue;
-            }
-            PrometheusHistogram h = then.map(now.get()::minus).orElse(now.get());
-            any = true;
-            ObjectNode m = node.putObject(kind).put("count", h.count());
-            if (h.count() > 0) {
-                m.put("mean", h.mean() * 1000)
-                        .put("p50", h.quantile(0.5) * 1000)
-                        .put("p90", h.quantile(0.9) * 1000)
-                        .put("p99", h.quantile(0.99) * 1000);
-            }
+            Optional<ObjectNode> m = growth(before.get(), after.get(), SESSION_START, l -> kind.equals(l.get("start")));
+            m.ifPresent(figures -> node.set(kind, figures));
+            any |= m.isPresent();
         }
         return any ? Optional.of(node) : Optional.empty();
+    }
+
+    /**
+     * The growth of the gateway's histogram {@code name} (seconds, its series whose labels pass
+     * {@code labels}) from {@code before} to {@code after}: count, and in ms mean, p50, p90 and p99
+     * (estimated from its buckets) when it counted anything; empty when {@code after} lacks it.
+     */
+    static Optional<ObjectNode> growth(
+            PrometheusText before, PrometheusText after, String name, Predicate<Map<String, String>> labels) {
+        Optional<PrometheusHistogram> now = PrometheusHistogram.read(after, name, labels);
+        if (now.isEmpty()) {
+            return Optional.empty();
+        }
+        PrometheusHistogram h = PrometheusHistogram.read(before, name, labels)
+                .map(now.get()::minus)
+                .orElse(now.get());
+        ObjectNode m = ReportBuilder.object().put("count", h.count());
+        if (h.count() > 0) {
+            m.put("mean", h.mean() * 1000)
+                    .put("p50", h.quantile(0.5) * 1000)
+                    .put("p90", h.quantile(0.9) * 1000)
+                    .put("p99", h.quantile(0.99) * 1000);
+        }
+        return Optional.of(m);
     }
 }
