@@ -133,12 +133,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             SessionRefusals.notFound(connection);
             return;
         }
-        if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
-            SessionRefusals.expired(connection, expired.reason().wire());
-            return;
-        }
-        if (lookup instanceof SessionRegistry.Lookup.Incompatible incompatible) {
-            SessionRefusals.incompatible(connection, incompatible.format());
+        if (SessionRefusals.refusedAsGone(connection, lookup)) {
             return;
         }
         long lastSeq = parseLastSeq(ticket.lastSeq());

@@ -1,6 +1,7 @@
 package dev.tether.gateway.pipeline;
 
 import dev.tether.gateway.session.Connection;
+import dev.tether.gateway.session.SessionRegistry;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
@@ -49,6 +50,23 @@ final class SessionRefusals {
                 ErrorCode.SESSION_INCOMPATIBLE,
                 "the session was stored in format " + format + ", which this gateway cannot read",
                 CloseCode.SESSION_NOT_FOUND);
+    }
+
+    /**
+     * Refuses {@code connection} when {@code lookup} found a session that has ended ({@link #expired})
+     * or that is stored in a format this gateway cannot read ({@link #incompatible}); returns whether
+     * it did.
+     */
+    static boolean refusedAsGone(Connection connection, SessionRegistry.Lookup lookup) {
+        if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
+            expired(connection, expired.reason().wire());
+            return true;
+        }
+        if (lookup instanceof SessionRegistry.Lookup.Incompatible incompatible) {
+            incompatible(connection, incompatible.format());
+            return true;
+        }
+        return false;
     }
 
     static void refuse(Connection connection, ErrorCode code, String message, CloseCode close) {

@@ -69,12 +69,7 @@ final class ViewerLookup {
             session.attachViewer(connection, lastSeq, slot);
             return;
         }
-        if (lookup instanceof SessionRegistry.Lookup.Expired expired) {
-            SessionRefusals.expired(connection, expired.reason().wire());
-            return;
-        }
-        if (lookup instanceof SessionRegistry.Lookup.Incompatible incompatible) {
-            SessionRefusals.incompatible(connection, incompatible.format());
+        if (SessionRefusals.refusedAsGone(connection, lookup)) {
             return;
         }
         if (!registry.store().shared() || !SessionIds.wellFormed(ticket.sessionId())) {

@@ -162,13 +162,13 @@ public final class ProcessWorker implements Worker {
             JsonNode resume,
             boolean fork,
             ObjectNode claims,
-            EventExecutor executor,
+            EventExecutor sessionLoop,
             WorkerListener listener) {
         requireNonNull(sessionId, "sessionId");
         requireNonNull(subject, "subject");
         requireNonNull(listener, "listener");
-        if (!(executor instanceof EventLoop loop)) {
-            throw new IllegalArgumentException("a process worker is bound to an event loop: " + executor);
+        if (!(sessionLoop instanceof EventLoop loop)) {
+            throw new IllegalArgumentException("a process worker is bound to an event loop: " + sessionLoop);
         }
         binding = new Binding(sessionId, subject, loop, listener);
         // Everything from now on runs on the session's loop: the move, then the session line. Bound
