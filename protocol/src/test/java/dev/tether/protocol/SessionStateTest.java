@@ -18,7 +18,7 @@ class SessionStateTest {
     @Test
     void wireNamesAreExactlyTheContractOnes() {
         assertEquals(
-                List.of("preparing", "idle", "processing", "restarting", "ended"),
+                List.of("preparing", "idle", "processing", "restarting", "hibernated", "ended"),
                 Arrays.stream(SessionState.values()).map(SessionState::wire).toList());
     }
 
