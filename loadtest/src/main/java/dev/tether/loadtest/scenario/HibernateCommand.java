@@ -52,7 +52,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "N sessions with subprocess workers, 1% active: gateway and worker memory and processes with idle sessions"
+            "N sessions with subprocess workers, 1%% active: gateway and worker memory and processes with idle sessions"
                     + " asleep (limits.hibernate_after) or awake, and the wake-up time against a warm first event.",
             "Defaults: --sessions 200 --connect-rate 5; --launch-gateway uses config/bench/demo-hibernate.yaml"
                     + " (config/bench/demo-awake.yaml: the same without hibernation)."

@@ -1,5 +1,6 @@
 package dev.tether.loadtest.scenario;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,8 +9,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.loadtest.Main;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The exit codes: 0 passed, 1 audit violations or unexpected errors, 2 usage or setup errors. */
 class ExitCodeTest {
@@ -52,8 +58,25 @@ class ExitCodeTest {
 
     @Test
     void helpIsAvailableForEveryScenario() {
-        for (String scenario : new String[] {"steady", "connect", "chaos", "refresh", "resume", "soak", "idle"}) {
+        for (String scenario : new CommandLine(new Main()).getSubcommands().keySet()) {
             assertEquals(0, Main.run(scenario, "--help"), scenario);
+        }
+    }
+
+    /**
+     * Picocli formats every description with {@link String#format}; a bare {@code %} (as in "1%
+     * active") makes it print a warning and show the text unformatted, so a test reads each one.
+     */
+    @Test
+    void everyDescriptionIsAValidFormat() {
+        for (Map.Entry<String, CommandLine> command :
+                new CommandLine(new Main()).getSubcommands().entrySet()) {
+            CommandLine.Model.CommandSpec spec = command.getValue().getCommandSpec();
+            List<String> texts = new ArrayList<>(List.of(spec.usageMessage().description()));
+            spec.options().forEach(option -> texts.addAll(List.of(option.description())));
+            for (String text : texts) {
+                assertDoesNotThrow(() -> String.format(Locale.ROOT, text), command.getKey() + ": " + text);
+            }
         }
     }
 }
