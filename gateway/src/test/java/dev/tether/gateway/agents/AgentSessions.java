@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tether.gateway.session.Session;
+import dev.tether.gateway.testing.DemoWorkers;
 import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
 import dev.tether.protocol.SessionState;
+import dev.tether.testkit.ManualClock;
 import dev.tether.testkit.Poll;
 import java.net.URI;
 import java.time.Duration;
@@ -71,10 +73,6 @@ final class AgentSessions {
                 c.expect(ServerMessage.ErrorFrame.class).code());
     }
 
-    /**
-     * Kills {@code session}'s worker and waits for the session to be idle again, checking that the
-     * client was told of the crash and of the restart.
-     */
     /** The longest a CLI's cold start may take here. */
     private static final Duration COLD_START = Duration.ofSeconds(60);
 
@@ -93,11 +91,46 @@ final class AgentSessions {
         return forked;
     }
 
+    /**
+     * Kills {@code session}'s worker and waits for the session to be idle again, checking that the
+     * client was told of the crash and of the restart.
+     */
     static void killWorker(SessionClient c, Session session) {
         ProcessHandle.of(RealCliGateways.pid(session)).orElseThrow().destroyForcibly();
         List<String> restarted = historyTags(c.untilTag("status:idle"));
         assertTrue(
                 restarted.contains("notice:worker_crashed") && restarted.contains("notice:worker_restarted"),
                 restarted.toString());
+    }
+
+    /**
+     * Moves {@code clock} past {@code limits.hibernate_after} ({@code after}) with {@code c}'s
+     * session idle, and waits until the client is told it sleeps and its CLI process is gone
+     * (contract 8.9: only a session whose worker checkpointed since its last turn began may sleep).
+     */
+    static void sleep(SessionClient c, Session session, ManualClock clock, Duration after) {
+        long pid = RealCliGateways.pid(session);
+        clock.advance(after);
+        c.until(m -> SessionClient.isStatus(m, SessionState.HIBERNATED));
+        Poll.until("the sleeping session's CLI process gone", () -> !DemoWorkers.alive(pid));
+        assertEquals(null, session.currentWorker(), "no worker while asleep");
+    }
+
+    /**
+     * Sends {@code text} as message {@code id} to {@code c}'s sleeping session and returns what came
+     * up to the idle after its turn: the wake's {@code preparing} first, then a turn on a new
+     * worker given the checkpoint (a CLI's cold start, so waited for as one).
+     */
+    static List<ServerMessage> wake(SessionClient c, Session session, String id, String text) {
+        assertEquals(SessionState.HIBERNATED, session.state());
+        c.send(id, JSON.textNode(text).toString());
+        Poll.until(
+                "woken, and the turn over",
+                COLD_START,
+                () -> session.state() == SessionState.IDLE && session.currentWorker() != null);
+        List<ServerMessage> woke = c.untilTag("status:idle");
+        List<String> tags = historyTags(woke);
+        assertEquals("status:preparing:wake", tags.get(0), tags::toString);
+        return woke;
     }
 }

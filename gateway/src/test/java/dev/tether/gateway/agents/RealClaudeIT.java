@@ -24,9 +24,11 @@ import dev.tether.gateway.testing.Yaml;
 import dev.tether.gateway.worker.process.ProcessTree;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +46,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * followed by {@code --resume} in which the model sees the earlier turns; an interrupt during a slow
  * stream; an error status and a cut stream, after which the session goes on; a fork, started with
  * {@code --resume=<id> --fork-session}, whose model sees the parent's conversation while the parent's
- * goes on without the fork's turns. The configuration is
- * the one docs/workers.md gives.
+ * goes on without the fork's turns; an idle session that sleeps after its second turn without its
+ * CLI (contract 8.9) and wakes with {@code --resume}. The configuration is the one docs/workers.md
+ * gives.
  */
 class RealClaudeIT {
 
@@ -63,8 +66,8 @@ class RealClaudeIT {
     /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
     @RegisterExtension
     @Order(1)
-    static final AfterAllCallback noneLeft =
-            RealCliGateways.noneLeft(HOME, "real-claude", "real-claude-timeout", "real-claude-rss");
+    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(
+            HOME, "real-claude", "real-claude-timeout", "real-claude-rss", "real-claude-sleep");
 
     @RegisterExtension
     static final GatewayExtension gateway = gateway("real-claude", "");
@@ -79,6 +82,16 @@ class RealClaudeIT {
     /** Process-tree RSS sampled every 100 ms, killed above {@link #RSS_LIMIT_MIB} (polled: no control group). */
     @RegisterExtension
     static final GatewayExtension hard = gateway("real-claude-rss", Yaml.polledRssHardLimit(RSS_LIMIT_MIB));
+
+    private static final Duration SLEEP_AFTER = Duration.ofMinutes(10);
+    private static final ManualClock sleepyClock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+    /** Idle sessions sleep after 10 minutes of a clock the test moves (contract 8.9). */
+    @RegisterExtension
+    static final GatewayExtension sleepy = gateway("real-claude-sleep", """
+            limits:
+              hibernate_after: 10m
+            """).withClock(sleepyClock);
 
     private static GatewayExtension gateway(String marker, String yaml) {
         return RealCliGateways.gateway(
@@ -383,5 +396,36 @@ class RealClaudeIT {
         RecordedRequest parentTurn = requests.get(2);
         assertTrue(parentTurn.mentions("noted: kumquat") && parentTurn.mentions("go on"));
         assertFalse(parentTurn.mentions("which word?"), "nothing of the fork reaches the parent's conversation");
+    }
+
+    @Test
+    void anIdleConversationSleepsWithoutItsCliAfterEveryTurnAndWakesWithResume() {
+        STAND_IN.reply(AnthropicStandIn.text("noted: quince"));
+        STAND_IN.reply(AnthropicStandIn.text("noted again"));
+        STAND_IN.reply(AnthropicStandIn.text("it was quince"));
+        try (SessionClient c = SessionClient.openIdle(sleepy, "saul")) {
+            Session session = sleepy.server().registry().get(c.sessionId()).orElseThrow();
+            String cliSession = SessionClient.event(turn(c, "m1", "remember the word quince"), "result")
+                    .path("session_id")
+                    .asText();
+            // A second turn of the same CLI brings no new session id: its result checkpoints again.
+            turn(c, "m2", "remember it well");
+            AgentSessions.sleep(c, session, sleepyClock, SLEEP_AFTER);
+
+            List<ServerMessage> woke = AgentSessions.wake(c, session, "m3", "which word?");
+            assertStartedWithResume(RealCliGateways.pid(session), cliSession);
+            JsonNode result = SessionClient.event(woke, "result");
+            assertFalse(result.path("is_error").asBoolean(), result.toString());
+            assertEquals(cliSession, result.path("session_id").asText(), "the same conversation");
+            assertEquals("it was quince", result.path("result").asText());
+        }
+        List<RecordedRequest> requests = SHARED.newRequests();
+        assertEquals(3, requests.size());
+        RecordedRequest woken = requests.get(2);
+        assertTrue(
+                woken.mentions("remember the word quince")
+                        && woken.mentions("noted again")
+                        && woken.mentions("which word?"),
+                "the woken CLI's model sees both earlier turns");
     }
 }

@@ -24,11 +24,13 @@ import dev.tether.gateway.testing.GatewayExtension;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.testkit.ManualClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +46,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@link OpenAiStandIn}: a thread and a streamed turn; a command approval as a request to the user
  * that survives a reconnect, accepted and declined; a crash followed by {@code thread/resume}, in
  * which the model sees the earlier turns and commands still ask and may write; an interrupt during a
- * slow stream; an error status and a cut stream, after which the session goes on. The
- * configuration is the one docs/workers.md gives.
+ * slow stream; an error status and a cut stream, after which the session goes on; a fork; an idle
+ * session that sleeps without its app server (contract 8.9) and wakes with {@code thread/resume}.
+ * The configuration is the one docs/workers.md gives.
  */
 class RealCodexIT {
 
@@ -61,11 +64,23 @@ class RealCodexIT {
     /** Runs last (registered first): after every gateway has stopped, nothing of theirs is left. */
     @RegisterExtension
     @Order(1)
-    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-codex");
+    static final AfterAllCallback noneLeft = RealCliGateways.noneLeft(HOME, "real-codex", "real-codex-sleep");
 
     @RegisterExtension
     static final GatewayExtension gateway = RealCliGateways.gateway(
             "real-codex", "codex-app-server", RealCodexIT::command, RealCodexIT::environment, "");
+
+    private static final Duration SLEEP_AFTER = Duration.ofMinutes(10);
+    private static final ManualClock sleepyClock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+    /** Idle sessions sleep after 10 minutes of a clock the test moves (contract 8.9). */
+    @RegisterExtension
+    static final GatewayExtension sleepy = RealCliGateways.gateway(
+                    "real-codex-sleep", "codex-app-server", RealCodexIT::command, RealCodexIT::environment, """
+                            limits:
+                              hibernate_after: 10m
+                            """)
+            .withClock(sleepyClock);
 
     /**
      * docs/workers.md's command, at the stand-in: a provider of its own with no retries (so that
@@ -337,5 +352,29 @@ class RealCodexIT {
         requests.get(1).assertResends("remember the word kumquat", "noted: kumquat", "which word?");
         requests.get(2).assertResends("remember the word kumquat", "noted: kumquat", "go on");
         assertFalse(requests.get(2).mentions("which word?"), "nothing of the fork reaches the parent's thread");
+    }
+
+    @Test
+    void anIdleThreadSleepsWithoutItsAppServerAndWakesWithThreadResume() {
+        STAND_IN.reply(OpenAiStandIn.text("noted: quince"));
+        STAND_IN.reply(OpenAiStandIn.text("it was quince"));
+        try (SessionClient c = SessionClient.openIdle(sleepy, "sara")) {
+            Session session = sleepy.server().registry().get(c.sessionId()).orElseThrow();
+            // The thread was checkpointed when it opened, before this turn: the turn's end checkpoints it again.
+            String threadId = notification(turn(c, "m1", "remember the word quince"), "turn/completed")
+                    .at("/params/threadId")
+                    .asText();
+            AgentSessions.sleep(c, session, sleepyClock, SLEEP_AFTER);
+
+            List<ServerMessage> woke = AgentSessions.wake(c, session, "m2", "which word?");
+            assertFalse(
+                    historyTags(woke).contains("notice:worker_protocol_error"), "resumed, not a new thread: " + woke);
+            assertEquals(
+                    threadId,
+                    notification(woke, "turn/completed").at("/params/threadId").asText(),
+                    "the same thread");
+            assertEquals("it was quince", agentText(woke));
+        }
+        SHARED.newRequests().get(1).assertResends("remember the word quince", "noted: quince", "which word?");
     }
 }

@@ -29,7 +29,9 @@ import java.util.regex.Pattern;
  *     behavior} allow with the tool's input, or deny with a message); a timeout or cancel is a deny.
  *     Other control requests of the CLI (hooks, MCP) are answered with an error, so it never waits.
  * <li>An interrupt is the CLI's {@code interrupt} control request.
- * <li>The CLI's {@code session_id} is the checkpoint ({@code {"claude_session_id":...}}); a worker
+ * <li>The CLI's {@code session_id} is the checkpoint ({@code {"claude_session_id":...}}), sent when
+ *     it first appears and again at every {@code result}, so that an idle session can sleep
+ *     (contract 8.9) and a fork starts from the end of the last turn; a worker
  *     that continues the session is started with {@code --resume=<id>} (a cold start: the CLI
  *     resumes only from its command line), in the working directory the conversation was held in
  *     (the checkpoint's {@code cwd}: the CLI keeps conversations by directory).
@@ -161,7 +163,10 @@ final class ClaudeStreamJsonProtocol implements WorkerProtocol {
             return;
         }
         String session = line.path("session_id").textValue();
-        if (session != null && SESSION_ID.matcher(session).matches() && !session.equals(checkpointed)) {
+        // Again at every result: the turn's state is what a new worker must continue (contract 8.9:
+        // a session sleeps only with a checkpoint newer than its last turn's start).
+        boolean turnEnded = "result".equals(type);
+        if (session != null && SESSION_ID.matcher(session).matches() && (turnEnded || !session.equals(checkpointed))) {
             checkpointed = session;
             ObjectNode checkpoint = JSON.objectNode().put(SESSION_FIELD, session);
             if (workDir != null) {

@@ -22,7 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *     {@code initialized} notification, makes the worker ready.
  * <li>Bound to a session it opens a thread: {@code thread/start} with the worker's working
  *     directory as {@code cwd}, or {@code thread/resume} with the thread id of the checkpoint
- *     ({@code {"codex_thread_id":...}}, kept from the thread's id). Messages wait for the thread.
+ *     ({@code {"codex_thread_id":...}}, kept from the thread's id, and sent again at every
+ *     {@code turn/completed} so that an idle session can sleep, contract 8.9). Messages wait for
+ *     the thread.
  * <li>A client message is {@code turn/start} with its text as input; every notification is
  *     forwarded verbatim as an event; {@code turn/completed} ends the turn (after being forwarded),
  *     and so does a {@code turn/start} the server refuses (its error is forwarded).
@@ -150,6 +152,7 @@ final class CodexAppServerProtocol implements WorkerProtocol {
             }
             case "turn/start" -> {
                 if (error != null) {
+                    checkpoint(); // the thread is as it was, and the session may sleep on it
                     peer.event(line); // the client sees why, and the turn is over
                     peer.turnEnded();
                 } else {
@@ -186,10 +189,24 @@ final class CodexAppServerProtocol implements WorkerProtocol {
         if ("turn/started".equals(method)) {
             turnId = line.path("params").path("turn").path("id").asText(turnId);
         }
+        boolean completed = "turn/completed".equals(method);
+        if (completed) {
+            checkpoint(); // the thread as the turn left it
+        }
         peer.event(line);
-        if ("turn/completed".equals(method)) {
+        if (completed) {
             turnId = null;
             peer.turnEnded();
+        }
+    }
+
+    /**
+     * The thread again, after a turn: a session sleeps only with a checkpoint newer than its last
+     * turn's start (contract 8.9), and Codex keeps the thread's turns on disk as they complete.
+     */
+    private void checkpoint() {
+        if (threadId != null) {
+            peer.checkpoint(JSON.objectNode().put(THREAD_FIELD, threadId));
         }
     }
 

@@ -90,7 +90,7 @@ class ClaudeStreamJsonProtocolTest {
     }
 
     @Test
-    void aMessageIsAUserLineAndTheSessionIdTheCheckpointOnce() {
+    void aMessageIsAUserLineAndTheSessionIdTheCheckpointWhenItAppearsAndAtEveryResult() {
         ClaudeStreamJsonProtocol protocol = started();
         protocol.send("m1", JsonNodeFactory.instance.textNode("hello"));
         protocol.send("m2", JSON.createObjectNode().put("text", "from an object"));
@@ -103,13 +103,21 @@ class ClaudeStreamJsonProtocolTest {
         protocol.output(line("{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"abc-123\"}"));
         protocol.output(line("{\"type\":\"assistant\",\"session_id\":\"abc-123\",\"message\":{}}"));
         protocol.output(line("{\"type\":\"result\",\"subtype\":\"success\",\"session_id\":\"abc-123\"}"));
+        protocol.output(line("{\"type\":\"assistant\",\"session_id\":\"abc-123\",\"message\":{}}"));
+        protocol.output(line("{\"type\":\"result\",\"subtype\":\"success\",\"session_id\":\"abc-123\"}"));
+        String checkpoint = "checkpoint {\"claude_session_id\":\"abc-123\",\"cwd\":\"/tmp/w\"}";
         assertEquals(
                 List.of(
-                        "checkpoint {\"claude_session_id\":\"abc-123\",\"cwd\":\"/tmp/w\"}",
+                        checkpoint,
                         "event system",
                         "event assistant",
+                        checkpoint,
+                        "event result",
+                        "event assistant",
+                        checkpoint,
                         "event result"),
-                calls);
+                calls,
+                "again before every result, so that the idle session may sleep; not on every line");
     }
 
     @Test

@@ -86,7 +86,7 @@ class CodexAppServerProtocolTest {
     }
 
     @Test
-    void aMessageBeforeTheThreadWaitsForItAndTurnCompletedEndsTheTurn() {
+    void aMessageBeforeTheThreadWaitsForItAndTurnCompletedEndsTheTurnWithTheThreadCheckpointedAgain() {
         CodexAppServerProtocol protocol = ready();
         protocol.bind("s", "alice", Path.of("/tmp/w-1"), null);
         protocol.send("m1", JSON.getNodeFactory().textNode("hi"));
@@ -113,6 +113,7 @@ class CodexAppServerProtocolTest {
                 List.of(
                         "checkpoint {\"codex_thread_id\":\"thr_1\"}",
                         "event turn/started",
+                        "checkpoint {\"codex_thread_id\":\"thr_1\"}",
                         "event turn/completed",
                         "turn ended"),
                 calls);
@@ -208,6 +209,13 @@ class CodexAppServerProtocolTest {
         protocol.output(line("{\"id\":\"tether-1\",\"result\":{\"thread\":{\"id\":\"thr_1\"}}}"));
         protocol.send("m1", JSON.getNodeFactory().textNode("hi"));
         protocol.output(line("{\"id\":\"tether-2\",\"error\":{\"code\":-32000,\"message\":\"busy\"}}"));
-        assertEquals(List.of("checkpoint {\"codex_thread_id\":\"thr_1\"}", "event ", "turn ended"), calls);
+        assertEquals(
+                List.of(
+                        "checkpoint {\"codex_thread_id\":\"thr_1\"}",
+                        "checkpoint {\"codex_thread_id\":\"thr_1\"}",
+                        "event ",
+                        "turn ended"),
+                calls,
+                "the thread is checkpointed again: the session may sleep on it");
     }
 }
