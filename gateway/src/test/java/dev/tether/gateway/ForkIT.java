@@ -75,12 +75,7 @@ class ForkIT {
     }
 
     private static long seqOfResult(List<ServerMessage> turn) {
-        return turn.stream()
-                .filter(m -> m instanceof ServerMessage.Event e
-                        && "result".equals(e.event().path("type").asText()))
-                .mapToLong(m -> ((ServerMessage.Event) m).seq())
-                .findFirst()
-                .orElseThrow();
+        return SessionClient.seqOfEvent(turn, "result");
     }
 
     /** Waits until a fork becomes idle, reading what its cold worker's start puts in its history. */

@@ -2,8 +2,10 @@ package dev.tether.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.tether.gateway.auth.TokenMinter;
 import dev.tether.gateway.server.GatewayServer;
 import dev.tether.gateway.session.EndReason;
@@ -12,9 +14,11 @@ import dev.tether.gateway.testing.RedisNodes;
 import dev.tether.gateway.testing.RedisPerClass;
 import dev.tether.gateway.testing.SessionClient;
 import dev.tether.gateway.testing.TestClient;
+import dev.tether.protocol.ClientMessage;
 import dev.tether.protocol.CloseCode;
 import dev.tether.protocol.ErrorCode;
 import dev.tether.protocol.ServerMessage;
+import dev.tether.protocol.SessionState;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -32,7 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * is per node: node {@code a} holds one session at most, and its waiters wait for a's own capacity.
  * A waiter is registered in the store only when it is admitted, so its session then lives in the
  * store like any other (another node can take it over), a user at its limit across the nodes is
- * told to try again later, and a drained node's waiters leave nothing behind.
+ * told to try again later, a drained node's waiters leave nothing behind, and a fork that waits
+ * forks a session of another node once admitted.
  */
 class SharedStoreAdmissionIT {
 
@@ -140,6 +145,43 @@ class SharedStoreAdmissionIT {
         try (SessionClient one = SessionClient.openIdle(uri(b), token("nina"));
                 SessionClient two = SessionClient.openIdle(uri(b), token("nina"))) {
             assertFalse(one.sessionId().equals(two.sessionId()));
+        }
+    }
+
+    @Test
+    void aForkThatWaitsForItsNodeForksAnotherNodesSessionWhenAdmitted() throws Exception {
+        GatewayServer a = node("a", true);
+        GatewayServer b = node("b", false);
+        try (SessionClient parent = SessionClient.openIdle(uri(b), token("pia"));
+                SessionClient holder = SessionClient.openIdle(uri(a), token("quinn"))) {
+            List<ServerMessage> first = parent.roundTrip("p1", "{}");
+            assertEquals(1, SessionClient.event(first, "result").path("turn").asInt());
+            // The demo worker checkpoints just before its result: the parent's newest seq then.
+            long forkSeq = SessionClient.seqOfEvent(first, "result") - 1;
+            try (TestClient forked =
+                    TestClient.connect(URI.create(uri(a) + "?fork=" + parent.sessionId() + "&wait=1"), token("pia"))) {
+                assertEquals(1, forked.expect(ServerMessage.Queued.class).position());
+                endHeld(a, holder);
+                ServerMessage.SessionReady ready = forked.expect(ServerMessage.SessionReady.class);
+                assertNotEquals(parent.sessionId(), ready.sessionId(), "a fork is a new session");
+                assertEquals(parent.sessionId(), ready.forkedFrom());
+                assertEquals(forkSeq, ready.forkSeqValue(), "from the checkpoint b's session left in the store");
+                if (ready.state() != SessionState.IDLE) {
+                    forked.until(m -> SessionClient.isStatus(m, SessionState.IDLE));
+                }
+                forked.send(new ClientMessage.Message("f1", JsonNodeFactory.instance.objectNode()));
+                List<ServerMessage> turn = forked.until(m -> m instanceof ServerMessage.Event e
+                        && "result".equals(e.event().path("type").asText()));
+                assertEquals(
+                        2,
+                        SessionClient.event(turn, "result").path("turn").asInt(),
+                        "the fork's worker went on from the parent's checkpoint");
+            }
+            assertEquals(
+                    2,
+                    SessionClient.event(parent.roundTrip("p2", "{}"), "result")
+                            .path("turn")
+                            .asInt());
         }
     }
 }

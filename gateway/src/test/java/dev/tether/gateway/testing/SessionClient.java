@@ -202,6 +202,16 @@ public final class SessionClient implements AutoCloseable {
                 .orElseThrow(() -> new AssertionError("no event " + type + " in " + tags(messages)));
     }
 
+    /** The seq of the first event {@code type} in {@code messages}. */
+    public static long seqOfEvent(List<ServerMessage> messages, String type) {
+        return messages.stream()
+                .filter(m -> m instanceof ServerMessage.Event e
+                        && type.equals(e.event().path("type").asText()))
+                .mapToLong(m -> ((ServerMessage.Event) m).seq())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no event " + type + " in " + tags(messages)));
+    }
+
     /** The first notice {@code code} in {@code messages}. */
     public static ServerMessage.Notice notice(List<ServerMessage> messages, String code) {
         return messages.stream()
