@@ -128,9 +128,8 @@ class ControlFramesIT {
             for (int i = 0; i < 4; i++) {
                 raw.sendText("{\"type\":\"ping\"}");
             }
-            for (int i = 0; i < 10; i++) {
-                raw.sendFrame(true, 0, RawWebSocket.OP_PING, new byte[0], true);
-            }
+            // One write: the gateway cuts the flood part-way, and a later write of the test's own would fail.
+            raw.sendFrames(10, RawWebSocket.OP_PING, new byte[0]);
             Answers answers = answersUntilClose(raw);
             assertEquals(4, answers.jsonPongs, answers.toString());
             assertTrue(answers.pongs <= 3, "the JSON pings took most of the burst: " + answers);
