@@ -194,20 +194,19 @@ public final class SessionClient implements AutoCloseable {
 
     /** The first event of type {@code type} in {@code messages}. */
     public static JsonNode event(List<ServerMessage> messages, String type) {
-        return messages.stream()
-                .filter(m -> m instanceof ServerMessage.Event e
-                        && type.equals(e.event().path("type").asText()))
-                .map(m -> ((ServerMessage.Event) m).event())
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no event " + type + " in " + tags(messages)));
+        return firstEvent(messages, type).event();
     }
 
     /** The seq of the first event {@code type} in {@code messages}. */
     public static long seqOfEvent(List<ServerMessage> messages, String type) {
+        return firstEvent(messages, type).seq();
+    }
+
+    private static ServerMessage.Event firstEvent(List<ServerMessage> messages, String type) {
         return messages.stream()
                 .filter(m -> m instanceof ServerMessage.Event e
                         && type.equals(e.event().path("type").asText()))
-                .mapToLong(m -> ((ServerMessage.Event) m).seq())
+                .map(m -> (ServerMessage.Event) m)
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no event " + type + " in " + tags(messages)));
     }
